@@ -1,0 +1,27 @@
+using SgBridge.Shared.Domain;
+
+namespace SgBridge.Shared.Aws;
+
+/// <summary>A group as EC2 describes it: id, name, VPC and its ingress rules (with rule ids).</summary>
+public sealed record GroupDescription(string GroupId, string? GroupName, string? VpcId, IReadOnlyList<SecurityGroupRule> IngressRules);
+
+/// <summary>EC2 security group calls in one account and region, with assumed-role credentials.</summary>
+public interface ISecurityGroupClient
+{
+    /// <summary>Describes a group by id, or by name (default VPC); null when it does not exist.</summary>
+    Task<GroupDescription?> DescribeGroupAsync(string? groupId, string? groupName, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Performs one write. AWS errors that retrying cannot fix (InvalidPermission.Duplicate, InvalidPermission.NotFound,
+    /// InvalidGroup.NotFound, …) come back as a failed <see cref="CallOutcome"/> with the error code; transient failures
+    /// (throttling, 5xx, network) are retried by the SDK and then thrown, so the queue message is tried again.
+    /// A revoke whose response lists permissions it did not find (default VPC) is a failed outcome too.
+    /// </summary>
+    Task<CallOutcome> ExecuteAsync(Ec2Write write, CancellationToken cancellationToken);
+}
+
+/// <summary>Creates <see cref="ISecurityGroupClient"/>s for an account and region, assuming the bridge's role there.</summary>
+public interface ISecurityGroupClientFactory
+{
+    Task<ISecurityGroupClient> CreateAsync(string accountId, string region, CancellationToken cancellationToken);
+}

@@ -1,0 +1,203 @@
+using System.Text.Json.Serialization;
+
+namespace SgBridge.Shared.Domain;
+
+public enum RequestStatus
+{
+    /// <summary>Stored; the revert is under way.</summary>
+    Reverting,
+    /// <summary>Reverted; waiting for an approver.</summary>
+    Pending,
+    /// <summary>The revert did not succeed: the unapproved change may still be live.</summary>
+    RevertFailed,
+    /// <summary>Made by an exempt principal: recorded, not reverted.</summary>
+    Exempt,
+    Approved,
+    Denied,
+    Applied,
+    Failed,
+    Expired,
+}
+
+/// <summary>A rule edit with the content before (when known) and after.</summary>
+public sealed record RuleEdit(string RuleId, SecurityGroupRule? Before, SecurityGroupRule After);
+
+/// <summary>What an EC2 call did: which call, whether it worked, and what AWS said.</summary>
+public sealed record CallOutcome(string Call, bool Succeeded, string? ErrorCode = null, string? Message = null)
+{
+    public IReadOnlyList<string> Notes { get; init; } = [];
+}
+
+/// <summary>A Slack message the bridge posted for a request.</summary>
+public sealed record SlackMessageRef(string Channel, string Ts);
+
+public sealed class RequestStateException(string message) : InvalidOperationException(message);
+
+/// <summary>
+/// A change request: one per CloudTrail event. It owns its transitions; an illegal one throws
+/// <see cref="RequestStateException"/>. Reverting → Pending | RevertFailed; Pending → Approved | Denied | Expired;
+/// Approved → Applied | Failed. Exempt, RevertFailed, Denied, Applied, Failed and Expired are final.
+/// </summary>
+public sealed class ChangeRequest
+{
+    [JsonConstructor]
+    private ChangeRequest()
+    {
+    }
+
+    [JsonInclude] public string Id { get; private set; } = "";
+    [JsonInclude] public string EventId { get; private set; } = "";
+    [JsonInclude] public string EventName { get; private set; } = "";
+    [JsonInclude] public DateTimeOffset EventTime { get; private set; }
+    [JsonInclude] public RequestStatus Status { get; private set; }
+    [JsonInclude] public ChangeKind Kind { get; private set; }
+    [JsonInclude] public string AccountId { get; private set; } = "";
+    [JsonInclude] public string Region { get; private set; } = "";
+    [JsonInclude] public string? GroupId { get; private set; }
+    [JsonInclude] public string? GroupName { get; private set; }
+    [JsonInclude] public string? VpcId { get; private set; }
+    [JsonInclude] public Requester Requester { get; private set; } = null!;
+
+    /// <summary>Add: the rules added. Remove: the rules removed (as far as known).</summary>
+    [JsonInclude] public IReadOnlyList<SecurityGroupRule> Rules { get; private set; } = [];
+
+    /// <summary>Remove by rule id: the ids named whose content is unknown.</summary>
+    [JsonInclude] public IReadOnlyList<string> UnresolvedRuleIds { get; private set; } = [];
+
+    /// <summary>Modify: each edit with before (when known) and after.</summary>
+    [JsonInclude] public IReadOnlyList<RuleEdit> Edits { get; private set; } = [];
+
+    /// <summary>The bridge could not tell what the group held before the change (no snapshot): it failed closed.</summary>
+    [JsonInclude] public bool PreviousContentUnknown { get; private set; }
+    [JsonInclude] public string? ExemptReason { get; private set; }
+    [JsonInclude] public CallOutcome? Revert { get; private set; }
+    [JsonInclude] public string? DecidedBy { get; private set; }
+    [JsonInclude] public string? DecidedByName { get; private set; }
+    [JsonInclude] public DateTimeOffset? DecidedAt { get; private set; }
+    [JsonInclude] public CallOutcome? Apply { get; private set; }
+    [JsonInclude] public DateTimeOffset CreatedAt { get; private set; }
+    [JsonInclude] public DateTimeOffset UpdatedAt { get; private set; }
+    [JsonInclude] public SlackMessageRef? ApproverMessage { get; private set; }
+    [JsonInclude] public SlackMessageRef? MonitoringMessage { get; private set; }
+
+    public bool IsFinal => Status is RequestStatus.Exempt or RequestStatus.RevertFailed or RequestStatus.Denied
+        or RequestStatus.Applied or RequestStatus.Failed or RequestStatus.Expired;
+
+    /// <summary>Opens a request for a change the bridge is about to revert.</summary>
+    public static ChangeRequest Open(string id, SecurityGroupChange change, DateTimeOffset now) =>
+        Create(id, change, RequestStatus.Reverting, exemptReason: null, now);
+
+    /// <summary>Records a change by an exempt principal: never reverted, never decided.</summary>
+    public static ChangeRequest RecordExempt(string id, SecurityGroupChange change, string reason, DateTimeOffset now) =>
+        Create(id, change, RequestStatus.Exempt, reason, now);
+
+    private static ChangeRequest Create(string id, SecurityGroupChange change, RequestStatus status, string? exemptReason, DateTimeOffset now)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(id);
+        return new ChangeRequest
+        {
+            Id = id,
+            EventId = change.EventId,
+            EventName = change.EventName,
+            EventTime = change.EventTime,
+            Status = status,
+            Kind = change.Kind,
+            AccountId = change.AccountId,
+            Region = change.Region,
+            GroupId = change.GroupId,
+            GroupName = change.GroupName,
+            Requester = change.Requester,
+            Rules = change.Rules,
+            UnresolvedRuleIds = change.RuleIds.Where(id => !change.Rules.Any(r => r.RuleId == id)).ToArray(),
+            Edits = change.Modifications.Select(m => new RuleEdit(m.RuleId, null, m.After)).ToArray(),
+            ExemptReason = exemptReason,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+    }
+
+    /// <summary>Fills in what the bridge learnt about the group before reverting (resolved id, VPC, previous content).</summary>
+    public void Describe(string groupId, string? groupName, string? vpcId, IReadOnlyList<SecurityGroupRule> rules,
+        IReadOnlyList<string> unresolvedRuleIds, IReadOnlyList<RuleEdit> edits, bool previousContentUnknown, DateTimeOffset now)
+    {
+        Require(RequestStatus.Reverting, "describe the group of");
+        GroupId = groupId;
+        GroupName = groupName ?? GroupName;
+        VpcId = vpcId ?? VpcId;
+        Rules = rules;
+        UnresolvedRuleIds = unresolvedRuleIds;
+        Edits = edits;
+        PreviousContentUnknown = previousContentUnknown;
+        UpdatedAt = now;
+    }
+
+    public void MarkReverted(CallOutcome outcome, DateTimeOffset now)
+    {
+        Require(RequestStatus.Reverting, "mark reverted");
+        Revert = outcome;
+        Move(RequestStatus.Pending, now);
+    }
+
+    public void MarkRevertFailed(CallOutcome outcome, DateTimeOffset now)
+    {
+        Require(RequestStatus.Reverting, "mark revert failed");
+        Revert = outcome;
+        Move(RequestStatus.RevertFailed, now);
+    }
+
+    public void Approve(string userId, string? userName, DateTimeOffset now) => Decide(RequestStatus.Approved, userId, userName, now);
+
+    public void Deny(string userId, string? userName, DateTimeOffset now) => Decide(RequestStatus.Denied, userId, userName, now);
+
+    public void Expire(DateTimeOffset now)
+    {
+        Require(RequestStatus.Pending, "expire");
+        Move(RequestStatus.Expired, now);
+    }
+
+    public void MarkApplied(CallOutcome outcome, DateTimeOffset now)
+    {
+        Require(RequestStatus.Approved, "mark applied");
+        Apply = outcome;
+        Move(RequestStatus.Applied, now);
+    }
+
+    public void MarkFailed(CallOutcome outcome, DateTimeOffset now)
+    {
+        Require(RequestStatus.Approved, "mark failed");
+        Apply = outcome;
+        Move(RequestStatus.Failed, now);
+    }
+
+    /// <summary>Remembers the Slack messages posted for this request (allowed in any state).</summary>
+    public void RecordSlackMessages(SlackMessageRef? approverMessage, SlackMessageRef? monitoringMessage, DateTimeOffset now)
+    {
+        ApproverMessage = approverMessage ?? ApproverMessage;
+        MonitoringMessage = monitoringMessage ?? MonitoringMessage;
+        UpdatedAt = now;
+    }
+
+    private void Decide(RequestStatus decision, string userId, string? userName, DateTimeOffset now)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(userId);
+        Require(RequestStatus.Pending, decision == RequestStatus.Approved ? "approve" : "deny");
+        DecidedBy = userId;
+        DecidedByName = userName;
+        DecidedAt = now;
+        Move(decision, now);
+    }
+
+    private void Require(RequestStatus expected, string action)
+    {
+        if (Status != expected)
+        {
+            throw new RequestStateException($"Cannot {action} request {Id}: it is {Status}, not {expected}.");
+        }
+    }
+
+    private void Move(RequestStatus to, DateTimeOffset now)
+    {
+        Status = to;
+        UpdatedAt = now;
+    }
+}

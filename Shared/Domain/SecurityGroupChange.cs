@@ -1,0 +1,39 @@
+namespace SgBridge.Shared.Domain;
+
+public enum ChangeKind
+{
+    Add,
+    Remove,
+    Modify,
+}
+
+/// <summary>One edit of an existing rule (ModifySecurityGroupRules): the rule id and its new content.</summary>
+public sealed record RuleModification(string RuleId, SecurityGroupRule After);
+
+/// <summary>
+/// A security group ingress change as understood from one CloudTrail record.
+/// Add: <see cref="Rules"/> are the rules authorised (with rule ids when the response listed them).
+/// Remove: <see cref="Rules"/> are the rules revoked when the call or response says what they were;
+/// <see cref="RuleIds"/> are the rule ids named by the call (their content may be unknown).
+/// Modify: <see cref="Modifications"/> hold the new content; the old content is not in the event.
+/// </summary>
+public sealed record SecurityGroupChange
+{
+    public required string EventId { get; init; }
+    public required string EventName { get; init; }
+    public required DateTimeOffset EventTime { get; init; }
+    public required string AccountId { get; init; }
+    public required string Region { get; init; }
+    public string? GroupId { get; init; }
+    public string? GroupName { get; init; }
+    public required ChangeKind Kind { get; init; }
+    public IReadOnlyList<SecurityGroupRule> Rules { get; init; } = [];
+    public IReadOnlyList<string> RuleIds { get; init; } = [];
+    public IReadOnlyList<RuleModification> Modifications { get; init; } = [];
+    public required Requester Requester { get; init; }
+
+    /// <summary>The group as people know it: id, else name.</summary>
+    public string GroupLabel => GroupId ?? $"name:{GroupName}";
+
+    public SecurityGroupChange WithGroupId(string groupId) => this with { GroupId = groupId };
+}

@@ -1,0 +1,38 @@
+using SgBridge.Shared.Domain;
+
+namespace SgBridge.Shared.Storage;
+
+/// <summary>A stored value with the ETag it was read at (for optimistic concurrency).</summary>
+public sealed record Stored<T>(T Value, string ETag);
+
+/// <summary>Another writer changed the row since it was read (HTTP 412 on the ETag condition).</summary>
+public sealed class ConcurrencyConflictException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>Change requests in Azure Table Storage, one row per request id.</summary>
+public interface IRequestStore
+{
+    Task<Stored<ChangeRequest>?> GetAsync(string requestId, CancellationToken cancellationToken);
+
+    /// <summary>Adds the request; if a row with that id exists, returns it instead (nothing is overwritten).</summary>
+    Task<(Stored<ChangeRequest> Request, bool Created)> AddOrGetAsync(ChangeRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the row if it still has <paramref name="etag"/>; returns the new ETag.
+    /// Throws <see cref="ConcurrencyConflictException"/> when someone else wrote first.</summary>
+    Task<string> UpdateAsync(ChangeRequest request, string etag, CancellationToken cancellationToken);
+
+    IAsyncEnumerable<ChangeRequest> ListAsync(RequestStatus? status, CancellationToken cancellationToken);
+}
+
+/// <summary>Each group's last approved rules, keyed by account, region and group id.</summary>
+public interface ISnapshotStore
+{
+    Task<GroupSnapshot?> GetAsync(string accountId, string region, string groupId, CancellationToken cancellationToken);
+
+    Task SaveAsync(GroupSnapshot snapshot, CancellationToken cancellationToken);
+}
+
+/// <summary>Sends JSON messages to the bridge's queues (base64-encoded, as the Functions queue trigger expects).</summary>
+public interface IQueueSender
+{
+    Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken);
+}

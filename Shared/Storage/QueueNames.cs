@@ -1,0 +1,17 @@
+namespace SgBridge.Shared.Storage;
+
+/// <summary>Queue names. Constants because trigger attributes need them at compile time; the Bicep creates the same names.</summary>
+public static class QueueNames
+{
+    /// <summary>Validated security group changes, waiting to be reverted and opened as requests.</summary>
+    public const string Changes = "sgbridge-changes";
+
+    /// <summary>Approved requests waiting to be applied in AWS.</summary>
+    public const string Applies = "sgbridge-applies";
+
+    /// <summary>Slack notifications to send or update (kept off the HTTP path).</summary>
+    public const string Notifications = "sgbridge-notifications";
+
+    /// <summary>Where the Functions host moves a message after maxDequeueCount failed tries.</summary>
+    public static string Poison(string queue) => queue + "-poison";
+}
