@@ -1,0 +1,11 @@
+namespace SgBridge.FunctionApp;
+
+/// <summary>HTTP routes (under the host's /api prefix).</summary>
+public static class Routes
+{
+    public const string AwsEvents = "aws/events";
+    public const string SlackInteractions = "slack/interactions";
+
+    /// <summary>The header the EventBridge connection sends the function key in (API_KEY auth).</summary>
+    public const string FunctionKeyHeader = "x-functions-key";
+}
