@@ -1,0 +1,17 @@
+using Azure.Storage.Queues.Models;
+using Microsoft.Azure.Functions.Worker;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Processing;
+using SgBridge.Shared.Storage;
+
+namespace SgBridge.FunctionApp.Functions;
+
+/// <summary>Reverts one queued change and opens its request. Exceptions escape so the host retries, then poisons.</summary>
+public sealed class RevertChange(ChangeProcessor processor)
+{
+    [Function(nameof(RevertChange))]
+    public Task RunAsync(
+        [QueueTrigger(QueueNames.Changes, Connection = "AzureWebJobsStorage")] QueueMessage message,
+        CancellationToken cancellationToken) =>
+        processor.ProcessAsync(BridgeJson.Deserialize<SecurityGroupChange>(message.MessageText), message.DequeueCount, cancellationToken);
+}

@@ -1,0 +1,39 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using SgBridge.Shared.Aws;
+using SgBridge.Shared.Intake;
+using SgBridge.Shared.Options;
+using SgBridge.Shared.Policy;
+using SgBridge.Shared.Processing;
+using SgBridge.Shared.Storage;
+
+namespace SgBridge.Shared;
+
+public static class DependencyInjection
+{
+    /// <summary>Everything the bridge needs, with options validated at start-up.</summary>
+    public static IServiceCollection AddSgBridge(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        AddValidatedOptions<PolicyOptions>(services, PolicyOptions.SectionName);
+        AddValidatedOptions<ProcessingOptions>(services, ProcessingOptions.SectionName);
+        services.AddSgBridgeStorage(configuration);
+        services.AddSgBridgeAws(configuration);
+
+        services.AddSingleton<ChangePolicy>();
+        services.AddSingleton<EventIntake>();
+        services.AddSingleton<ChangeProcessor>();
+        services.TryAddSingleton<IRequestNotifier, QueueRequestNotifier>();
+        return services;
+    }
+
+    internal static void AddValidatedOptions<T>(IServiceCollection services, string section)
+        where T : class
+    {
+        services.AddOptions<T>()
+            .BindConfiguration(section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+    }
+}

@@ -1,0 +1,115 @@
+using Microsoft.Extensions.Logging;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Events;
+using SgBridge.Shared.Policy;
+using SgBridge.Shared.Storage;
+
+namespace SgBridge.Shared.Intake;
+
+/// <summary>What intake answers EventBridge: a status code and a problem+json-ready title and detail.</summary>
+public sealed record IntakeResult(int StatusCode, string Title, string Detail, string? RequestId = null, string? EventId = null, TimeSpan? RetryAfter = null)
+{
+    public bool IsProblem => StatusCode >= 400;
+}
+
+/// <summary>
+/// The HTTP intake's whole job: validate one EventBridge event, enqueue it, answer within EventBridge's 5 seconds.
+/// 4xx only for input that is permanently bad (EventBridge does not retry it); 503 when the bridge cannot accept the
+/// event now (EventBridge retries 5xx for up to 24 hours). Every event ends queued or in an explicit, logged rejection.
+/// </summary>
+public sealed partial class EventIntake(ChangePolicy policy, IQueueSender queue, ILogger<EventIntake> logger)
+{
+    /// <summary>EventBridge events are at most 256 KB.</summary>
+    public const int MaxBodyBytes = 256 * 1024;
+
+    public async Task<IntakeResult> AcceptAsync(ReadOnlyMemory<byte> body, string? contentType, CancellationToken cancellationToken)
+    {
+        if (body.Length > MaxBodyBytes)
+        {
+            return Reject(413, "Event too large", $"The body is {body.Length} bytes; an EventBridge event is at most {MaxBodyBytes} bytes.");
+        }
+        if (!string.IsNullOrEmpty(contentType) && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
+        {
+            return Reject(415, "Unsupported media type", $"Expected application/json, got '{contentType}'.");
+        }
+        if (body.IsEmpty)
+        {
+            return Reject(400, "Empty body", "Expected one EventBridge event (JSON) in the request body.");
+        }
+
+        var parsed = CloudTrailParser.Parse(body.Span);
+        if (!parsed.IsSuccess)
+        {
+            var rejection = parsed.Rejection!;
+            if (rejection.Kind == RejectionKind.FailedCall)
+            {
+                // The API call failed in AWS, so it changed nothing: acknowledge (no retry), record the skip.
+                LogSkippedFailedCall(logger, rejection.EventId, rejection.AccountId, rejection.Message);
+                return new IntakeResult(202, "Skipped", rejection.Message, EventId: rejection.EventId);
+            }
+            LogRejected(logger, rejection.Kind.ToString(), rejection.Message);
+            return new IntakeResult(400, "Invalid event", rejection.Message, EventId: rejection.EventId);
+        }
+
+        var change = parsed.Change!;
+        if (!policy.IsAllowedAccount(change.AccountId))
+        {
+            LogForbiddenAccount(logger, change.AccountId, change.EventId);
+            return new IntakeResult(403, "Account not allowed", $"Account {change.AccountId} is not in Policy:AllowedAccounts.", EventId: change.EventId);
+        }
+
+        var decision = policy.Evaluate(change);
+        if (decision.Verdict == Verdict.BridgeOwn)
+        {
+            // Loop prevention: the bridge's own reverts and applies come back through CloudTrail.
+            LogIgnoredOwn(logger, change.EventId, change.AccountId, change.GroupLabel);
+            return new IntakeResult(202, "Ignored", $"The bridge's own change ({decision.Reason}).", EventId: change.EventId);
+        }
+
+        try
+        {
+            await queue.SendAsync(QueueNames.Changes, change, cancellationToken);
+        }
+        catch (QueueMessageTooLargeException ex)
+        {
+            LogTooLargeToQueue(logger, change.EventId, change.AccountId, change.GroupLabel, ex.Message);
+            return new IntakeResult(413, "Change too large", $"Event {change.EventId} changes {change.Rules.Count + change.RuleIds.Count + change.Modifications.Count} rules, more than one queue message holds. {ex.Message}", EventId: change.EventId);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogQueueUnavailable(logger, ex, change.EventId, change.AccountId);
+            return new IntakeResult(503, "Queue unavailable", "The bridge cannot queue the event right now; EventBridge will retry.", EventId: change.EventId, RetryAfter: TimeSpan.FromSeconds(5));
+        }
+
+        var requestId = RequestId.For(change.EventId);
+        LogAccepted(logger, change.EventId, requestId, change.AccountId, change.Region, change.GroupLabel, change.EventName);
+        return new IntakeResult(202, "Accepted", $"{change.EventName} on {change.GroupLabel} queued.", requestId, change.EventId);
+    }
+
+    private IntakeResult Reject(int status, string title, string detail)
+    {
+        LogRejected(logger, title, detail);
+        return new IntakeResult(status, title, detail);
+    }
+
+    [LoggerMessage(101, LogLevel.Information, "Accepted event {EventId} as request {ApprovalId}: {EventName} on {GroupId} in {AccountId}/{Region}")]
+    private static partial void LogAccepted(ILogger logger, string eventId, string approvalId, string accountId, string region, string groupId, string eventName);
+
+    [LoggerMessage(102, LogLevel.Warning, "Rejected event ({Reason}): {Detail}")]
+    private static partial void LogRejected(ILogger logger, string reason, string detail);
+
+    [LoggerMessage(103, LogLevel.Warning, "Rejected event {EventId} from account {AccountId}: not in Policy:AllowedAccounts")]
+    private static partial void LogForbiddenAccount(ILogger logger, string accountId, string eventId);
+
+    [LoggerMessage(104, LogLevel.Information, "Skipped event {EventId} in {AccountId}: the call failed in AWS and changed nothing ({Detail})")]
+    private static partial void LogSkippedFailedCall(ILogger logger, string? eventId, string? accountId, string detail);
+
+    [LoggerMessage(105, LogLevel.Debug, "Ignored event {EventId} in {AccountId} on {GroupId}: the bridge's own change")]
+    private static partial void LogIgnoredOwn(ILogger logger, string eventId, string accountId, string groupId);
+
+    [LoggerMessage(106, LogLevel.Error, "Could not queue event {EventId} from {AccountId}; answering 503 so EventBridge retries")]
+    private static partial void LogQueueUnavailable(ILogger logger, Exception exception, string eventId, string accountId);
+
+    [LoggerMessage(107, LogLevel.Error, "Rejected event {EventId} in {AccountId} on {GroupId}: too large to queue ({Detail}). Revert it by hand.")]
+    private static partial void LogTooLargeToQueue(ILogger logger, string eventId, string accountId, string groupId, string detail);
+}

@@ -1,0 +1,97 @@
+using Microsoft.Extensions.Options;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Options;
+
+namespace SgBridge.Shared.Policy;
+
+public enum Verdict
+{
+    /// <summary>Revert now and ask an approver.</summary>
+    Police,
+    /// <summary>Record, do not revert (exemption list, service-linked roles).</summary>
+    Exempt,
+    /// <summary>The bridge's own change (a revert or an approved apply): never reverted, never recorded again.</summary>
+    BridgeOwn,
+}
+
+public sealed record PolicyDecision(Verdict Verdict, string Reason);
+
+/// <summary>
+/// Decides who is policed, from the principal's ARN (never from its type): everyone is, except the bridge's own
+/// role in that account and the configured exemptions.
+/// </summary>
+public sealed class ChangePolicy(IOptions<PolicyOptions> policy, IOptions<AwsOptions> aws)
+{
+    private readonly PolicyOptions _policy = policy.Value;
+    private readonly AwsOptions _aws = aws.Value;
+    private readonly IReadOnlyList<string> _exemptions = policy.Value.ExemptPrincipalPatterns;
+    private readonly IReadOnlySet<string> _accounts = policy.Value.AllowedAccountSet;
+
+    public bool IsAllowedAccount(string accountId) => _accounts.Contains(accountId);
+
+    public PolicyDecision Evaluate(SecurityGroupChange change)
+    {
+        var requester = change.Requester;
+        var bridgeRole = _aws.RoleArnFor(change.AccountId);
+        if (requester.IssuerArn is { } issuer && ArnPattern.Matches(bridgeRole, issuer))
+        {
+            return new PolicyDecision(Verdict.BridgeOwn, $"made by the bridge's own role {issuer}");
+        }
+
+        foreach (var pattern in _exemptions)
+        {
+            foreach (var arn in new[] { requester.IssuerArn, requester.Arn })
+            {
+                if (arn is not null && ArnPattern.Matches(pattern, arn))
+                {
+                    return new PolicyDecision(Verdict.Exempt, $"{arn} matches the exemption {pattern}");
+                }
+            }
+        }
+
+        if (_policy.ExemptServiceLinkedRoles && requester.IsServiceLinkedRole)
+        {
+            return new PolicyDecision(Verdict.Exempt, $"{requester.PolicyArn} is a service-linked role (an AWS service managing its own groups)");
+        }
+
+        return new PolicyDecision(Verdict.Police, $"{requester.DisplayName} ({requester.Type}) is not exempt");
+    }
+}
+
+/// <summary>Case-insensitive ARN matching with '*' (any run of characters) and '?' (one character).</summary>
+public static class ArnPattern
+{
+    public static bool Matches(string pattern, string arn) => Match(pattern.AsSpan(), arn.AsSpan());
+
+    private static bool Match(ReadOnlySpan<char> p, ReadOnlySpan<char> s)
+    {
+        int pi = 0, si = 0, star = -1, mark = 0;
+        while (si < s.Length)
+        {
+            if (pi < p.Length && (p[pi] == '?' || char.ToLowerInvariant(p[pi]) == char.ToLowerInvariant(s[si])))
+            {
+                pi++;
+                si++;
+            }
+            else if (pi < p.Length && p[pi] == '*')
+            {
+                star = pi++;
+                mark = si;
+            }
+            else if (star >= 0)
+            {
+                pi = star + 1;
+                si = ++mark;
+            }
+            else
+            {
+                return false;
+            }
+        }
+        while (pi < p.Length && p[pi] == '*')
+        {
+            pi++;
+        }
+        return pi == p.Length;
+    }
+}

@@ -1,0 +1,13 @@
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Storage;
+
+namespace SgBridge.Shared.Processing;
+
+/// <summary>A request changed: tell Slack, from a queue of its own so that a Slack outage never holds up a revert.</summary>
+public sealed record RequestNotification(string RequestId, RequestStatus Status);
+
+public sealed class QueueRequestNotifier(IQueueSender queue) : IRequestNotifier
+{
+    public Task RequestChangedAsync(ChangeRequest request, CancellationToken cancellationToken) =>
+        queue.SendAsync(QueueNames.Notifications, new RequestNotification(request.Id, request.Status), cancellationToken);
+}
