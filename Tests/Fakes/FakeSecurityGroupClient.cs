@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using SgBridge.Shared.Aws;
+using SgBridge.Shared.Domain;
+
+namespace SgBridge.Tests.Fakes;
+
+/// <summary>
+/// A hand-written EC2 stand-in that keeps a group's rules and applies writes with EC2's semantics
+/// (revoke by id or exact access, authorise rejects duplicates, modify keeps the rule id).
+/// </summary>
+public sealed class FakeSecurityGroupClient : ISecurityGroupClient, ISecurityGroupClientFactory
+{
+    private readonly object _gate = new();
+    private int _nextRule = 100;
+
+    public string GroupId { get; init; } = TestData.GroupId;
+    public string GroupName { get; init; } = "web";
+    public bool GroupExists { get; set; } = true;
+    public List<SecurityGroupRule> Rules { get; } = [];
+    public ConcurrentQueue<Ec2Write> Writes { get; } = new();
+
+    /// <summary>Throw this from the next N writes (a transient AWS failure).</summary>
+    public Exception? Throw { get; set; }
+    public int ThrowTimes { get; set; }
+
+    public Task<ISecurityGroupClient> CreateAsync(string accountId, string region, CancellationToken cancellationToken) =>
+        Task.FromResult<ISecurityGroupClient>(this);
+
+    public Task<GroupDescription?> DescribeGroupAsync(string? groupId, string? groupName, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var found = GroupExists && (groupId == GroupId || (groupId is null && groupName == GroupName));
+            return Task.FromResult(found ? new GroupDescription(GroupId, GroupName, "vpc-0abc", Rules.ToArray()) : null);
+        }
+    }
+
+    public SecurityGroupRule AddExisting(SecurityGroupRule rule)
+    {
+        lock (_gate)
+        {
+            var withId = rule with { RuleId = $"sgr-{_nextRule++:x17}" };
+            Rules.Add(withId);
+            return withId;
+        }
+    }
+
+    public Task<CallOutcome> ExecuteAsync(Ec2Write write, CancellationToken cancellationToken)
+    {
+        if (Throw is not null && ThrowTimes-- > 0)
+        {
+            throw Throw;
+        }
+        Writes.Enqueue(write);
+        lock (_gate)
+        {
+            if (!GroupExists)
+            {
+                return Task.FromResult(new CallOutcome(write.Describe(), false, "InvalidGroup.NotFound", "gone"));
+            }
+            switch (write)
+            {
+                case AuthorizeIngress a:
+                    if (a.Rules.Any(n => Rules.Any(r => r.SameAccessAs(n))))
+                    {
+                        return Task.FromResult(new CallOutcome(write.Describe(), false, "InvalidPermission.Duplicate", "duplicate"));
+                    }
+                    foreach (var n in a.Rules)
+                    {
+                        AddExisting(n);
+                    }
+                    break;
+                case RevokeIngressByIds ids:
+                    if (ids.RuleIds.Any(id => Rules.All(r => r.RuleId != id)))
+                    {
+                        return Task.FromResult(new CallOutcome(write.Describe(), false, "InvalidSecurityGroupRuleId.NotFound", "not found"));
+                    }
+                    Rules.RemoveAll(r => ids.RuleIds.Contains(r.RuleId!));
+                    break;
+                case RevokeIngressByRules byRules:
+                    if (byRules.Rules.Any(w => Rules.All(r => !r.SameAccessAs(w))))
+                    {
+                        return Task.FromResult(new CallOutcome(write.Describe(), false, "InvalidPermission.NotFound", "not found"));
+                    }
+                    Rules.RemoveAll(r => byRules.Rules.Any(w => w.SameAccessAs(r)));
+                    break;
+                case ModifyRules m:
+                    foreach (var mod in m.Modifications)
+                    {
+                        var i = Rules.FindIndex(r => r.RuleId == mod.RuleId);
+                        if (i < 0)
+                        {
+                            return Task.FromResult(new CallOutcome(write.Describe(), false, "InvalidSecurityGroupRuleId.NotFound", "not found"));
+                        }
+                        Rules[i] = mod.After with { RuleId = mod.RuleId };
+                    }
+                    break;
+            }
+        }
+        return Task.FromResult(new CallOutcome(write.Describe(), true));
+    }
+}
