@@ -209,11 +209,26 @@ public class ChangeProcessorTests
     }
 
     [Fact]
-    public async Task ProcessAsync_RevokeNotFoundWhileTheRuleStillExists_IsAFailure()
+    public async Task ProcessAsync_RevokeOfAnIdThatIsGone_LeavesOtherRulesWithTheSameAccessAlone()
     {
-        var change = UserOpensSsh() with { Rules = [TestData.Tcp(22, "0.0.0.0/0", null, "sgr-doesnotexist")] };
+        // The event's own rule is gone already; a rule with the same access but another id belongs to another event.
+        var other = _ec2.AddExisting(TestData.Tcp(22, "0.0.0.0/0"));
+        var change = TestData.Change(ChangeKind.Add) with { Rules = [TestData.Tcp(22, "0.0.0.0/0", null, "sgr-gone")] };
+
+        Assert.Equal(ProcessOutcome.Reverted, await Processor().ProcessAsync(change, 1, default));
+        Assert.Equal([other], _ec2.Rules);
+    }
+
+    [Fact]
+    public async Task ProcessAsync_ModifyOfARuleThatVanished_IsARevertFailure()
+    {
+        var gone = TestData.Tcp(22, "10.0.0.0/8", "admins", "sgr-vanished");
+        await _snapshots.SaveAsync(TestData.Snapshot(gone), default);
+        var change = TestData.Change(ChangeKind.Modify) with { Modifications = [new RuleModification("sgr-vanished", TestData.Tcp(22, "0.0.0.0/0"))] };
 
         Assert.Equal(ProcessOutcome.RevertFailed, await Processor().ProcessAsync(change, 1, default));
-        Assert.Single(_ec2.Rules);
+
+        var request = Assert.Single(_requests.All);
+        Assert.Equal((RequestStatus.RevertFailed, "InvalidSecurityGroupRuleId.NotFound"), (request.Status, request.Revert!.ErrorCode));
     }
 }
