@@ -1,0 +1,66 @@
+using System.Text.Json;
+using SgBridge.FunctionApp;
+using SgBridge.Shared.Storage;
+using SgBridge.Tests.Fakes;
+
+namespace SgBridge.Tests.Functions;
+
+/// <summary>
+/// The Functions SDK writes functions.metadata at build time: it is what the host reads to wire triggers.
+/// Holding it to the code catches a wrong route, auth level or queue name without needing the host.
+/// </summary>
+public class FunctionsMetadataTests
+{
+    private static readonly Lazy<JsonElement[]> Functions = new(() =>
+    {
+        var config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        var path = Path.Combine(RepoRoot.Path, "FunctionApp", "bin", config, "net10.0", "functions.metadata");
+        Assert.True(File.Exists(path), $"{path} is missing: build FunctionApp first (dotnet test SgBridge.sln builds it).");
+        return JsonDocument.Parse(File.ReadAllText(path)).RootElement.EnumerateArray().ToArray();
+    });
+
+    private static JsonElement Trigger(string function) =>
+        Functions.Value.Single(f => f.GetProperty("name").GetString() == function)
+            .GetProperty("bindings").EnumerateArray().Single(b => b.GetProperty("type").GetString()!.EndsWith("Trigger", StringComparison.Ordinal));
+
+    [Fact]
+    public void AwsIntake_IsAFunctionKeyPostOnTheDocumentedRoute()
+    {
+        var t = Trigger("ReceiveAwsEvent");
+        Assert.Equal("httpTrigger", t.GetProperty("type").GetString());
+        Assert.Equal("Function", t.GetProperty("authLevel").GetString());
+        Assert.Equal(Routes.AwsEvents, t.GetProperty("route").GetString());
+        Assert.Equal(["post"], t.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
+    }
+
+    [Fact]
+    public void RevertWorker_ListensOnTheChangesQueue()
+    {
+        var t = Trigger("RevertChange");
+        Assert.Equal("queueTrigger", t.GetProperty("type").GetString());
+        Assert.Equal(QueueNames.Changes, t.GetProperty("queueName").GetString());
+        Assert.Equal("AzureWebJobsStorage", t.GetProperty("connection").GetString());
+    }
+
+    [Fact]
+    public void EveryQueueTrigger_UsesAKnownQueue()
+    {
+        var known = typeof(QueueNames).GetFields().Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!).ToHashSet();
+        var used = Functions.Value.SelectMany(f => f.GetProperty("bindings").EnumerateArray())
+            .Where(b => b.GetProperty("type").GetString() == "queueTrigger")
+            .Select(b => b.GetProperty("queueName").GetString()!)
+            .ToList();
+        Assert.NotEmpty(used);
+        Assert.All(used, q => Assert.Contains(q, known));
+    }
+
+    [Fact]
+    public void OnlyTheSlackEndpoint_IsAnonymous()
+    {
+        var anonymous = Functions.Value
+            .Where(f => f.GetProperty("bindings").EnumerateArray().Any(b => b.TryGetProperty("authLevel", out var a) && a.GetString() == "Anonymous"))
+            .Select(f => f.GetProperty("name").GetString())
+            .ToList();
+        Assert.All(anonymous, name => Assert.Equal("ReceiveSlackInteraction", name));
+    }
+}
