@@ -25,7 +25,7 @@ public enum ProcessOutcome
 public sealed partial class ChangeProcessor(
     ChangePolicy policy,
     IRequestStore requests,
-    ISnapshotStore snapshots,
+    SnapshotKeeper snapshots,
     ISecurityGroupClientFactory aws,
     IRequestNotifier notifier,
     IOptions<ProcessingOptions> options,
@@ -128,7 +128,7 @@ public sealed partial class ChangeProcessor(
         }
 
         await SaveAndNotifyAsync(request, stored.ETag, ct);
-        await RefreshSnapshotAsync(client, change.AccountId, change.Region, group.GroupId, ct);
+        await snapshots.RefreshAsync(client, change.AccountId, change.Region, group.GroupId, ct);
         return combined.Succeeded ? ProcessOutcome.Reverted : ProcessOutcome.RevertFailed;
     }
 
@@ -164,16 +164,6 @@ public sealed partial class ChangeProcessor(
         return done
             ? failed with { Succeeded = true, Notes = [.. failed.Notes, $"EC2 said {failed.ErrorCode}, and the group already is as the revert wants it."] }
             : failed;
-    }
-
-    /// <summary>After a revert (or an approved apply) the group holds exactly its approved rules: remember them.</summary>
-    internal async Task RefreshSnapshotAsync(ISecurityGroupClient client, string accountId, string region, string groupId, CancellationToken ct)
-    {
-        var after = await client.DescribeGroupAsync(groupId, null, ct);
-        if (after is not null)
-        {
-            await snapshots.SaveAsync(new GroupSnapshot(accountId, region, after.GroupId, after.GroupName, after.VpcId, after.IngressRules, time.GetUtcNow()), ct);
-        }
     }
 
     private static CallOutcome Combine(IReadOnlyList<CallOutcome> outcomes, IReadOnlyList<string> notes)

@@ -23,7 +23,7 @@ public class ChangeProcessorTests
         new ChangePolicy(
             O.Create(new PolicyOptions { AllowedAccounts = TestData.Account, ExemptPrincipalArns = exempt }),
             O.Create(new AwsOptions { RoleArnPattern = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole", WebIdentityAudience = "api://x" })),
-        _requests, _snapshots, _ec2, _notifier, O.Create(new ProcessingOptions { MaxDequeueCount = 5 }), _time, NullLogger<ChangeProcessor>.Instance);
+        _requests, new SnapshotKeeper(_snapshots, _time), _ec2, _notifier, O.Create(new ProcessingOptions { MaxDequeueCount = 5 }), _time, NullLogger<ChangeProcessor>.Instance);
 
     private SecurityGroupChange UserOpensSsh()
     {

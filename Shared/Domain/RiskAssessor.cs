@@ -1,0 +1,64 @@
+namespace SgBridge.Shared.Domain;
+
+/// <summary>Flags that make an approver look twice: the internet on admin or database ports, all traffic, wide ranges.</summary>
+public static class RiskAssessor
+{
+    private static readonly (int Port, string Name)[] Sensitive =
+    [
+        (22, "SSH"), (3389, "RDP"), (23, "Telnet"), (21, "FTP"), (445, "SMB"), (5985, "WinRM"), (5986, "WinRM"),
+        (3306, "MySQL"), (5432, "PostgreSQL"), (1433, "SQL Server"), (1521, "Oracle"), (27017, "MongoDB"),
+        (6379, "Redis"), (9200, "Elasticsearch"), (5984, "CouchDB"), (11211, "Memcached"), (2375, "Docker API"), (6443, "Kubernetes API"),
+    ];
+
+    public static bool IsInternet(RuleSource s) =>
+        (s.Kind == SourceKind.Ipv4Cidr && s.Value == "0.0.0.0/0") || (s.Kind == SourceKind.Ipv6Cidr && s.Value == "::/0");
+
+    /// <summary>The flags of the access a request would grant (for a modify: the new content).</summary>
+    public static IReadOnlyList<string> Assess(ChangeRequest request)
+    {
+        var granted = request.Kind switch
+        {
+            ChangeKind.Add => request.Rules,
+            ChangeKind.Modify => request.Edits.Select(e => e.After).ToList(),
+            _ => [],
+        };
+        var flags = new List<string>();
+        foreach (var rule in granted)
+        {
+            var internet = IsInternet(rule.Source);
+            var where = internet ? $"the internet ({rule.Source.Value})" : rule.Source.ToString();
+            if (rule.IsAllTraffic)
+            {
+                flags.Add($"All traffic from {where}");
+                continue;
+            }
+            if (rule.Protocol is "tcp" or "udp" && rule.FromPort is { } from && rule.ToPort is { } to)
+            {
+                foreach (var (port, name) in Sensitive.Where(p => p.Port >= from && p.Port <= to))
+                {
+                    if (internet)
+                    {
+                        flags.Add($"{name} ({port}) open to {where}");
+                    }
+                }
+                if (to - from >= 1000)
+                {
+                    flags.Add($"Wide port range {from}-{to} from {where}");
+                }
+                else if (internet && !Sensitive.Any(p => p.Port >= from && p.Port <= to) && from != 80 && from != 443)
+                {
+                    flags.Add($"{rule.ProtocolText()} {rule.PortText()} open to {where}");
+                }
+            }
+            else if (internet)
+            {
+                flags.Add($"{rule.ProtocolText()} open to {where}");
+            }
+        }
+        if (request.PreviousContentUnknown)
+        {
+            flags.Add("Previous content unknown: the bridge removed the rule(s) to fail closed");
+        }
+        return flags.Distinct().ToList();
+    }
+}
