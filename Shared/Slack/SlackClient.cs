@@ -1,0 +1,225 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace SgBridge.Shared.Slack;
+
+/// <summary>
+/// A typed HttpClient over the Slack Web API. Write methods send JSON; the read methods
+/// (usergroups.users.list, users.lookupByEmail) send form fields, which every Slack method accepts.
+/// This class is the only retry layer: 429 honours Retry-After, 5xx backs off exponentially.
+/// </summary>
+public sealed class SlackClient : ISlackClient
+{
+    private const string JsonMediaType = "application/json";
+
+    private readonly HttpClient _http;
+    private readonly SlackOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<SlackClient> _logger;
+
+    public SlackClient(HttpClient http, IOptions<SlackOptions> options, TimeProvider time, ILogger<SlackClient> logger)
+    {
+        _http = http;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+    }
+
+    public async Task<SlackMessageRef> PostMessageAsync(
+        string channel, string text, JsonArray? blocks, string? threadTs, CancellationToken cancellationToken)
+    {
+        var body = new JsonObject { ["channel"] = channel, ["text"] = text };
+        if (blocks is not null)
+        {
+            body["blocks"] = blocks.DeepClone();
+        }
+
+        if (threadTs is not null)
+        {
+            body["thread_ts"] = threadTs;
+        }
+
+        using var response = await SendJsonAsync("chat.postMessage", body, cancellationToken);
+        return ReadMessageRef("chat.postMessage", response.RootElement);
+    }
+
+    public async Task<SlackMessageRef> UpdateMessageAsync(
+        string channel, string ts, string text, JsonArray? blocks, CancellationToken cancellationToken)
+    {
+        var body = new JsonObject { ["channel"] = channel, ["ts"] = ts, ["text"] = text };
+        if (blocks is not null)
+        {
+            body["blocks"] = blocks.DeepClone();
+        }
+
+        using var response = await SendJsonAsync("chat.update", body, cancellationToken);
+        return ReadMessageRef("chat.update", response.RootElement);
+    }
+
+    public async Task PostEphemeralAsync(string channel, string user, string text, CancellationToken cancellationToken)
+    {
+        var body = new JsonObject { ["channel"] = channel, ["user"] = user, ["text"] = text };
+        using var response = await SendJsonAsync("chat.postEphemeral", body, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<string>> GetUserGroupMembersAsync(string userGroupId, CancellationToken cancellationToken)
+    {
+        const string method = "usergroups.users.list";
+        using var response = await SendFormAsync(method, [new("usergroup", userGroupId)], cancellationToken);
+        if (!response.RootElement.TryGetProperty("users", out var users) || users.ValueKind != JsonValueKind.Array)
+        {
+            throw new InvalidOperationException($"Slack {method} answered ok without a users array.");
+        }
+
+        return users.EnumerateArray()
+            .Where(u => u.ValueKind == JsonValueKind.String)
+            .Select(u => u.GetString()!)
+            .ToArray();
+    }
+
+    public async Task<string?> LookupUserByEmailAsync(string email, CancellationToken cancellationToken)
+    {
+        const string method = "users.lookupByEmail";
+        try
+        {
+            using var response = await SendFormAsync(method, [new("email", email)], cancellationToken);
+            if (response.RootElement.TryGetProperty("user", out var user)
+                && user.ValueKind == JsonValueKind.Object
+                && user.TryGetProperty("id", out var id)
+                && id.ValueKind == JsonValueKind.String)
+            {
+                return id.GetString();
+            }
+
+            throw new InvalidOperationException($"Slack {method} answered ok without user.id.");
+        }
+        catch (SlackApiException ex) when (ex.Error == "users_not_found")
+        {
+            return null;
+        }
+    }
+
+    private Task<JsonDocument> SendJsonAsync(string method, JsonObject body, CancellationToken cancellationToken)
+    {
+        // Serialised once: each attempt needs a fresh HttpContent, and the JsonObject must not be reused across requests.
+        var json = body.ToJsonString();
+        return SendAsync(method, () => new StringContent(json, Encoding.UTF8, JsonMediaType), cancellationToken);
+    }
+
+    private Task<JsonDocument> SendFormAsync(
+        string method, KeyValuePair<string, string>[] fields, CancellationToken cancellationToken) =>
+        SendAsync(method, () => new FormUrlEncodedContent(fields), cancellationToken);
+
+    private async Task<JsonDocument> SendAsync(string method, Func<HttpContent> createContent, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, method) { Content = createContent() };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _options.BotToken);
+
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                var retryAfter = GetRetryAfter(response) ?? _options.RetryBaseDelay;
+                if (attempt >= _options.MaxRetries || retryAfter > _options.MaxRetryDelay)
+                {
+                    Log.SlackRateLimitedGivingUp(_logger, method, attempt + 1, retryAfter);
+                    throw new SlackRateLimitedException(method, retryAfter);
+                }
+
+                Log.SlackRateLimited(_logger, method, retryAfter, attempt + 1);
+                await Task.Delay(retryAfter, _time, cancellationToken);
+                continue;
+            }
+
+            if ((int)response.StatusCode >= 500)
+            {
+                if (attempt >= _options.MaxRetries)
+                {
+                    throw new HttpRequestException(
+                        $"Slack {method} failed with HTTP {(int)response.StatusCode} after {attempt + 1} attempts.",
+                        inner: null,
+                        response.StatusCode);
+                }
+
+                var backoff = _options.RetryBaseDelay * Math.Pow(2, attempt);
+                Log.SlackServerError(_logger, method, (int)response.StatusCode, backoff, attempt + 1);
+                await Task.Delay(backoff, _time, cancellationToken);
+                continue;
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new HttpRequestException(
+                    $"Slack {method} failed with HTTP {(int)response.StatusCode}.", inner: null, response.StatusCode);
+            }
+
+            return await ReadResultAsync(method, response, cancellationToken);
+        }
+    }
+
+    private static async Task<JsonDocument> ReadResultAsync(
+        string method, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        JsonDocument document;
+        try
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            document = await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
+        }
+        catch (JsonException ex)
+        {
+            throw new HttpRequestException($"Slack {method} answered HTTP 200 with a body that is not JSON.", ex);
+        }
+
+        var root = document.RootElement;
+        if (root.ValueKind == JsonValueKind.Object
+            && root.TryGetProperty("ok", out var ok)
+            && ok.ValueKind == JsonValueKind.True)
+        {
+            return document;
+        }
+
+        var error = root.ValueKind == JsonValueKind.Object
+                    && root.TryGetProperty("error", out var e)
+                    && e.ValueKind == JsonValueKind.String
+            ? e.GetString()!
+            : "unknown_error";
+        document.Dispose();
+        throw new SlackApiException(method, error);
+    }
+
+    private TimeSpan? GetRetryAfter(HttpResponseMessage response)
+    {
+        var header = response.Headers.RetryAfter;
+        if (header?.Delta is { } delta)
+        {
+            return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+        }
+
+        if (header?.Date is { } date)
+        {
+            var wait = date - _time.GetUtcNow();
+            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        }
+
+        return null;
+    }
+
+    private static SlackMessageRef ReadMessageRef(string method, JsonElement root)
+    {
+        if (root.TryGetProperty("channel", out var channel) && channel.ValueKind == JsonValueKind.String
+            && root.TryGetProperty("ts", out var ts) && ts.ValueKind == JsonValueKind.String)
+        {
+            return new SlackMessageRef(channel.GetString()!, ts.GetString()!);
+        }
+
+        throw new InvalidOperationException($"Slack {method} answered ok without channel and ts.");
+    }
+}

@@ -1,0 +1,31 @@
+namespace SgBridge.Shared.Slack;
+
+/// <summary>A <c>block_actions</c> interaction on a message, reduced to what SgBridge uses (the first action only).</summary>
+public sealed record SlackInteraction
+{
+    public required string UserId { get; init; }
+
+    /// <summary><c>user.username</c>, falling back to <c>user.name</c>.</summary>
+    public string? UserName { get; init; }
+
+    /// <summary>Null for Enterprise Grid org-wide installs, where Slack sends <c>"team": null</c>.</summary>
+    public string? TeamId { get; init; }
+
+    public string? EnterpriseId { get; init; }
+
+    public required string ChannelId { get; init; }
+
+    public required string MessageTs { get; init; }
+
+    public required string ResponseUrl { get; init; }
+
+    public required string ActionId { get; init; }
+
+    public string? BlockId { get; init; }
+
+    public string? Value { get; init; }
+
+    public string? ActionTs { get; init; }
+
+    public string? TriggerId { get; init; }
+}

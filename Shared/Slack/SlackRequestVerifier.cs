@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+
+namespace SgBridge.Shared.Slack;
+
+/// <summary>
+/// Checks X-Slack-Signature: <c>v0=</c> + hex(HMAC-SHA256(signing secret, "v0:{timestamp}:{raw body}")),
+/// with the timestamp no further than the configured tolerance (at most 5 minutes) from now, either way.
+/// Never throws on bad input.
+/// </summary>
+public sealed class SlackRequestVerifier
+{
+    public const string SignatureHeader = "X-Slack-Signature";
+    public const string TimestampHeader = "X-Slack-Request-Timestamp";
+
+    private const string VersionPrefix = "v0=";
+    private const int SignatureHexLength = HMACSHA256.HashSizeInBytes * 2;
+
+    private readonly IOptions<SlackOptions> _options;
+    private readonly TimeProvider _time;
+
+    public SlackRequestVerifier(IOptions<SlackOptions> options, TimeProvider time)
+    {
+        _options = options;
+        _time = time;
+    }
+
+    public SlackSignatureResult Verify(ReadOnlySpan<byte> rawBody, string? timestampHeader, string? signatureHeader)
+    {
+        if (string.IsNullOrWhiteSpace(signatureHeader))
+        {
+            return new(SlackSignatureStatus.MissingSignature);
+        }
+
+        if (string.IsNullOrWhiteSpace(timestampHeader))
+        {
+            return new(SlackSignatureStatus.MissingTimestamp);
+        }
+
+        if (!long.TryParse(timestampHeader, NumberStyles.None, CultureInfo.InvariantCulture, out var timestamp))
+        {
+            return new(SlackSignatureStatus.MalformedTimestamp);
+        }
+
+        Span<byte> expected = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        if (!TryDecodeSignature(signatureHeader, expected))
+        {
+            return new(SlackSignatureStatus.MalformedSignature);
+        }
+
+        var options = _options.Value;
+        var tolerance = (long)Math.Min(options.RequestTimestampTolerance.TotalSeconds,
+            SlackOptions.MaxRequestTimestampTolerance.TotalSeconds);
+        var now = _time.GetUtcNow().ToUnixTimeSeconds();
+        if (timestamp < now - tolerance || timestamp > now + tolerance)
+        {
+            return new(SlackSignatureStatus.StaleTimestamp);
+        }
+
+        Span<byte> actual = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        ComputeSignature(options.SigningSecret, timestampHeader, rawBody, actual);
+
+        return CryptographicOperations.FixedTimeEquals(actual, expected)
+            ? new(SlackSignatureStatus.Valid)
+            : new(SlackSignatureStatus.SignatureMismatch);
+    }
+
+    private static bool TryDecodeSignature(string header, Span<byte> destination)
+    {
+        if (header.Length != VersionPrefix.Length + SignatureHexLength
+            || !header.StartsWith(VersionPrefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var status = Convert.FromHexString(header.AsSpan(VersionPrefix.Length), destination, out _, out var written);
+        return status == System.Buffers.OperationStatus.Done && written == destination.Length;
+    }
+
+    private static void ComputeSignature(string signingSecret, string timestamp, ReadOnlySpan<byte> body, Span<byte> destination)
+    {
+        var key = Encoding.UTF8.GetBytes(signingSecret);
+        var prefix = Encoding.ASCII.GetBytes($"v0:{timestamp}:");
+        var message = new byte[prefix.Length + body.Length];
+        prefix.CopyTo(message, 0);
+        body.CopyTo(message.AsSpan(prefix.Length));
+        HMACSHA256.HashData(key, message, destination);
+    }
+}

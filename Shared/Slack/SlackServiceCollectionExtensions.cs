@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace SgBridge.Shared.Slack;
+
+public static class SlackServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers Slack options (validated at start), the request verifier, the interaction parser and the
+    /// typed <see cref="ISlackClient"/>. The client does its own retries; add no resilience handler on top.
+    /// </summary>
+    public static IServiceCollection AddSgBridgeSlack(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        // BindConfiguration resolves IConfiguration from the container. Hosts register it already;
+        // this makes the extension work in a bare ServiceCollection too (tests, CLI).
+        services.TryAddSingleton(configuration);
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.AddOptions<SlackOptions>()
+            .BindConfiguration(SlackOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SlackOptions>, SlackOptionsValidator>());
+
+        services.TryAddSingleton<SlackRequestVerifier>();
+        services.TryAddSingleton<SlackInteractionParser>();
+
+        services.AddHttpClient<ISlackClient, SlackClient>((provider, http) =>
+        {
+            var baseUrl = provider.GetRequiredService<IOptions<SlackOptions>>().Value.BaseUrl;
+            http.BaseAddress = new Uri(baseUrl.EndsWith('/') ? baseUrl : baseUrl + "/", UriKind.Absolute);
+        });
+
+        return services;
+    }
+}
