@@ -1,11 +1,13 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using SgBridge.Shared.Approvals;
 using SgBridge.Shared.Aws;
 using SgBridge.Shared.Intake;
 using SgBridge.Shared.Options;
 using SgBridge.Shared.Policy;
 using SgBridge.Shared.Processing;
+using SgBridge.Shared.Slack;
 using SgBridge.Shared.Storage;
 
 namespace SgBridge.Shared;
@@ -20,10 +22,16 @@ public static class DependencyInjection
         AddValidatedOptions<ProcessingOptions>(services, ProcessingOptions.SectionName);
         services.AddSgBridgeStorage(configuration);
         services.AddSgBridgeAws(configuration);
+        services.AddSgBridgeSlack(configuration);
 
         services.AddSingleton<ChangePolicy>();
         services.AddSingleton<EventIntake>();
         services.AddSingleton<ChangeProcessor>();
+        services.AddSingleton<SnapshotKeeper>();
+        services.AddSingleton<ApplyService>();
+        services.AddSingleton<ApproverDirectory>();
+        services.AddSingleton<DecisionService>();
+        services.AddSingleton<NotificationService>();
         services.TryAddSingleton<IRequestNotifier, QueueRequestNotifier>();
         return services;
     }

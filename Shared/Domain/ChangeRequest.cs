@@ -80,6 +80,9 @@ public sealed class ChangeRequest
     [JsonInclude] public SlackMessageRef? ApproverMessage { get; private set; }
     [JsonInclude] public SlackMessageRef? MonitoringMessage { get; private set; }
 
+    /// <summary>The statuses whose outcome has been posted to the monitoring thread (so a redelivery posts nothing twice).</summary>
+    [JsonInclude] public IReadOnlyList<RequestStatus> NotifiedStatuses { get; private set; } = [];
+
     public bool IsFinal => Status is RequestStatus.Exempt or RequestStatus.RevertFailed or RequestStatus.Denied
         or RequestStatus.Applied or RequestStatus.Failed or RequestStatus.Expired;
 
@@ -175,6 +178,15 @@ public sealed class ChangeRequest
         ApproverMessage = approverMessage ?? ApproverMessage;
         MonitoringMessage = monitoringMessage ?? MonitoringMessage;
         UpdatedAt = now;
+    }
+
+    public void MarkNotified(RequestStatus status, DateTimeOffset now)
+    {
+        if (!NotifiedStatuses.Contains(status))
+        {
+            NotifiedStatuses = [.. NotifiedStatuses, status];
+            UpdatedAt = now;
+        }
     }
 
     private void Decide(RequestStatus decision, string userId, string? userName, DateTimeOffset now)

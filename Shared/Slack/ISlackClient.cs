@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using SgBridge.Shared.Domain;
 
 namespace SgBridge.Shared.Slack;
 
@@ -16,6 +17,3 @@ public interface ISlackClient
     /// <summary>The user id, or null when Slack answers <c>users_not_found</c>.</summary>
     Task<string?> LookupUserByEmailAsync(string email, CancellationToken cancellationToken);
 }
-
-/// <summary>Identifies a posted message: the channel id Slack resolved and the message timestamp.</summary>
-public sealed record SlackMessageRef(string Channel, string Ts);

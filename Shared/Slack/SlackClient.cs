@@ -1,3 +1,4 @@
+using SgBridge.Shared.Domain;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;

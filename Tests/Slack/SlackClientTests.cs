@@ -1,3 +1,4 @@
+using SgBridge.Shared.Domain;
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;

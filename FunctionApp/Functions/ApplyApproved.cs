@@ -1,0 +1,17 @@
+using Azure.Storage.Queues.Models;
+using Microsoft.Azure.Functions.Worker;
+using SgBridge.Shared.Approvals;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Storage;
+
+namespace SgBridge.FunctionApp.Functions;
+
+/// <summary>Carries out an approved request in AWS. Exceptions escape so the host retries, then poisons.</summary>
+public sealed class ApplyApproved(ApplyService applier)
+{
+    [Function(nameof(ApplyApproved))]
+    public Task RunAsync(
+        [QueueTrigger(QueueNames.Applies, Connection = "AzureWebJobsStorage")] QueueMessage message,
+        CancellationToken cancellationToken) =>
+        applier.ApplyAsync(BridgeJson.Deserialize<ApplyCommand>(message.MessageText), cancellationToken);
+}

@@ -1,0 +1,18 @@
+using Azure.Storage.Queues.Models;
+using Microsoft.Azure.Functions.Worker;
+using SgBridge.Shared.Approvals;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Processing;
+using SgBridge.Shared.Storage;
+
+namespace SgBridge.FunctionApp.Functions;
+
+/// <summary>Brings the Slack messages of one request up to date. A Slack outage retries here, never in a revert.</summary>
+public sealed class NotifySlack(NotificationService notifications)
+{
+    [Function(nameof(NotifySlack))]
+    public Task RunAsync(
+        [QueueTrigger(QueueNames.Notifications, Connection = "AzureWebJobsStorage")] QueueMessage message,
+        CancellationToken cancellationToken) =>
+        notifications.NotifyAsync(BridgeJson.Deserialize<RequestNotification>(message.MessageText), cancellationToken);
+}

@@ -1,0 +1,32 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using SgBridge.Shared.Approvals;
+using SgBridge.Shared.Slack;
+
+namespace SgBridge.FunctionApp.Functions;
+
+/// <summary>POST /api/slack/interactions: Slack button clicks. Anonymous for the host; Slack's request signature is the lock.</summary>
+public sealed class ReceiveSlackInteraction(DecisionService decisions)
+{
+    /// <summary>Slack interaction payloads are small; anything larger is not from Slack.</summary>
+    private const int MaxBodyBytes = 64 * 1024;
+
+    [Function(nameof(ReceiveSlackInteraction))]
+    public async Task<IActionResult> RunAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = Routes.SlackInteractions)] HttpRequest req,
+        CancellationToken cancellationToken)
+    {
+        var body = await HttpBody.ReadAsync(req, MaxBodyBytes, cancellationToken);
+        if (body.Length > MaxBodyBytes)
+        {
+            return new StatusCodeResult(StatusCodes.Status413PayloadTooLarge);
+        }
+        var result = await decisions.HandleAsync(
+            body,
+            req.Headers[SlackRequestVerifier.TimestampHeader],
+            req.Headers[SlackRequestVerifier.SignatureHeader],
+            cancellationToken);
+        return result.StatusCode == StatusCodes.Status200OK ? new OkResult() : new StatusCodeResult(result.StatusCode);
+    }
+}

@@ -1,0 +1,173 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Processing;
+using SgBridge.Shared.Slack;
+using SgBridge.Shared.Storage;
+
+namespace SgBridge.Shared.Approvals;
+
+public enum DecisionOutcome
+{
+    Unauthenticated,
+    BadRequest,
+    Ignored,
+    UnknownRequest,
+    NotAnApprover,
+    SelfApproval,
+    AlreadyDecided,
+    Approved,
+    Denied,
+}
+
+/// <summary>What the Slack endpoint answers: 401 for a bad signature, 400 for a bad payload, else 200.</summary>
+public sealed record DecisionResult(DecisionOutcome Outcome, string Detail)
+{
+    public int StatusCode => Outcome switch
+    {
+        DecisionOutcome.Unauthenticated => 401,
+        DecisionOutcome.BadRequest => 400,
+        _ => 200,
+    };
+}
+
+/// <summary>
+/// Handles one Slack button click within Slack's 3 seconds: verify the signature, check the approver, record the
+/// decision with a conditional write (of any number of concurrent clicks exactly one wins), enqueue the apply.
+/// No AWS work happens here.
+/// </summary>
+public sealed partial class DecisionService(
+    SlackRequestVerifier verifier,
+    SlackInteractionParser parser,
+    ApproverDirectory approvers,
+    IRequestStore requests,
+    IQueueSender queue,
+    ISlackClient slack,
+    TimeProvider time,
+    ILogger<DecisionService> logger)
+{
+    public async Task<DecisionResult> HandleAsync(ReadOnlyMemory<byte> body, string? timestamp, string? signature, CancellationToken cancellationToken)
+    {
+        var check = verifier.Verify(body.Span, timestamp, signature);
+        if (!check.IsValid)
+        {
+            LogUnauthenticated(logger, check.Status);
+            return new DecisionResult(DecisionOutcome.Unauthenticated, $"Slack signature check failed: {check.Status}.");
+        }
+        var parsed = parser.Parse(body.Span);
+        if (!parsed.Success)
+        {
+            LogBadPayload(logger, parsed.Error);
+            return new DecisionResult(DecisionOutcome.BadRequest, parsed.Error ?? "Unreadable interaction payload.");
+        }
+        var click = parsed.Interaction!;
+        var approve = click.ActionId == ActionIds.Approve;
+        if (!approve && click.ActionId != ActionIds.Deny)
+        {
+            return new DecisionResult(DecisionOutcome.Ignored, $"Action {click.ActionId} is not a decision.");
+        }
+        if (!RequestId.IsWellFormed(click.Value))
+        {
+            LogBadPayload(logger, "button value is not a request id");
+            return new DecisionResult(DecisionOutcome.BadRequest, "The button does not carry a request id.");
+        }
+        var requestId = click.Value!;
+
+        var stored = await requests.GetAsync(requestId, cancellationToken);
+        if (stored is null)
+        {
+            await TellAsync(click, $"Request {requestId} does not exist.", cancellationToken);
+            return new DecisionResult(DecisionOutcome.UnknownRequest, requestId);
+        }
+        if (!await approvers.IsApproverAsync(click.UserId, cancellationToken))
+        {
+            LogNotApprover(logger, click.UserId, requestId);
+            await TellAsync(click, $"You are not an approver for {requestId}: nothing was changed.", cancellationToken);
+            return new DecisionResult(DecisionOutcome.NotAnApprover, click.UserId);
+        }
+        if (approve && await approvers.FindSlackUserAsync(stored.Value.Requester, cancellationToken) == click.UserId)
+        {
+            LogSelfApproval(logger, click.UserId, requestId);
+            await TellAsync(click, $"You made this change, so you cannot approve {requestId} yourself: another approver has to.", cancellationToken);
+            return new DecisionResult(DecisionOutcome.SelfApproval, click.UserId);
+        }
+
+        while (true)
+        {
+            var request = stored!.Value;
+            if (request.Status != RequestStatus.Pending)
+            {
+                return await AlreadyDecidedAsync(click, request, cancellationToken);
+            }
+            if (approve)
+            {
+                request.Approve(click.UserId, click.UserName, time.GetUtcNow());
+            }
+            else
+            {
+                request.Deny(click.UserId, click.UserName, time.GetUtcNow());
+            }
+            try
+            {
+                await requests.UpdateAsync(request, stored.ETag, cancellationToken);
+            }
+            catch (ConcurrencyConflictException)
+            {
+                // Someone else wrote first (another click, or a notification recording its message): look again.
+                stored = await requests.GetAsync(requestId, cancellationToken);
+                continue;
+            }
+            LogDecided(logger, requestId, request.Status, click.UserId, request.AccountId, request.GroupId);
+            await EnqueueFollowUpAsync(request, cancellationToken);
+            return new DecisionResult(approve ? DecisionOutcome.Approved : DecisionOutcome.Denied, requestId);
+        }
+    }
+
+    private async Task<DecisionResult> AlreadyDecidedAsync(SlackInteraction click, ChangeRequest request, CancellationToken ct)
+    {
+        var by = request.DecidedBy is null ? "" : $" by <@{request.DecidedBy}>";
+        var at = request.DecidedAt is { } t ? " at " + t.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture) : "";
+        await TellAsync(click, $"{request.Id} is already {request.Status.ToString().ToLowerInvariant()}{by}{at}.", ct);
+        return new DecisionResult(DecisionOutcome.AlreadyDecided, request.Status.ToString());
+    }
+
+    private async Task EnqueueFollowUpAsync(ChangeRequest request, CancellationToken ct)
+    {
+        if (request.Status == RequestStatus.Approved)
+        {
+            await queue.SendAsync(QueueNames.Applies, new ApplyCommand(request.Id), ct);
+        }
+        await queue.SendAsync(QueueNames.Notifications, new RequestNotification(request.Id, request.Status), ct);
+    }
+
+    /// <summary>An ephemeral note to the clicker. A Slack hiccup here must not undo or fail the decision.</summary>
+    private async Task TellAsync(SlackInteraction click, string text, CancellationToken ct)
+    {
+        try
+        {
+            await slack.PostEphemeralAsync(click.ChannelId, click.UserId, text, ct);
+        }
+        catch (Exception ex) when (ex is SlackApiException or SlackRateLimitedException or HttpRequestException)
+        {
+            LogEphemeralFailed(logger, ex, click.UserId);
+        }
+    }
+
+    [LoggerMessage(301, LogLevel.Warning, "Slack interaction rejected: signature {Status}")]
+    private static partial void LogUnauthenticated(ILogger logger, SlackSignatureStatus status);
+
+    [LoggerMessage(302, LogLevel.Warning, "Slack interaction rejected: {Error}")]
+    private static partial void LogBadPayload(ILogger logger, string? error);
+
+    [LoggerMessage(303, LogLevel.Warning, "Slack user {SlackUserId} is not an approver; request {ApprovalId} unchanged")]
+    private static partial void LogNotApprover(ILogger logger, string slackUserId, string approvalId);
+
+    [LoggerMessage(304, LogLevel.Warning, "Slack user {SlackUserId} tried to approve their own request {ApprovalId}")]
+    private static partial void LogSelfApproval(ILogger logger, string slackUserId, string approvalId);
+
+    [LoggerMessage(305, LogLevel.Information, "Request {ApprovalId} {Status} by {SlackUserId} ({AccountId}, {GroupId})")]
+    private static partial void LogDecided(ILogger logger, string approvalId, RequestStatus status, string slackUserId, string accountId, string? groupId);
+
+    [LoggerMessage(306, LogLevel.Warning, "Could not send an ephemeral message to {SlackUserId}")]
+    private static partial void LogEphemeralFailed(ILogger logger, Exception exception, string slackUserId);
+}
