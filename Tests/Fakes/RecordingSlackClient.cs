@@ -1,0 +1,51 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Slack;
+
+namespace SgBridge.Tests.Fakes;
+
+/// <summary>Records Slack calls; answers like Slack (channel + ts) without a network.</summary>
+public sealed class RecordingSlackClient : ISlackClient
+{
+    private int _ts = 1000;
+
+    public ConcurrentQueue<(string Channel, string Text, JsonArray? Blocks, string? ThreadTs)> Posts { get; } = new();
+    public ConcurrentQueue<(string Channel, string Ts, string Text, JsonArray? Blocks)> Updates { get; } = new();
+    public ConcurrentQueue<(string Channel, string User, string Text)> Ephemerals { get; } = new();
+    public Dictionary<string, string[]> Groups { get; } = new();
+    public Dictionary<string, string> UsersByEmail { get; } = new(StringComparer.OrdinalIgnoreCase);
+    public int GroupLookups;
+    public Exception? FailPosts { get; set; }
+
+    public Task<SlackMessageRef> PostMessageAsync(string channel, string text, JsonArray? blocks, string? threadTs, CancellationToken cancellationToken)
+    {
+        if (FailPosts is not null)
+        {
+            throw FailPosts;
+        }
+        Posts.Enqueue((channel, text, blocks, threadTs));
+        return Task.FromResult(new SlackMessageRef(channel, $"{Interlocked.Increment(ref _ts)}.000100"));
+    }
+
+    public Task<SlackMessageRef> UpdateMessageAsync(string channel, string ts, string text, JsonArray? blocks, CancellationToken cancellationToken)
+    {
+        Updates.Enqueue((channel, ts, text, blocks));
+        return Task.FromResult(new SlackMessageRef(channel, ts));
+    }
+
+    public Task PostEphemeralAsync(string channel, string user, string text, CancellationToken cancellationToken)
+    {
+        Ephemerals.Enqueue((channel, user, text));
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<string>> GetUserGroupMembersAsync(string userGroupId, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref GroupLookups);
+        return Task.FromResult<IReadOnlyList<string>>(Groups.GetValueOrDefault(userGroupId) ?? []);
+    }
+
+    public Task<string?> LookupUserByEmailAsync(string email, CancellationToken cancellationToken) =>
+        Task.FromResult(UsersByEmail.GetValueOrDefault(email));
+}
