@@ -1,0 +1,17 @@
+namespace SgBridge.Shared.Slack;
+
+/// <summary>The bot scopes the Slack client's methods need; the app manifest asks for exactly these.</summary>
+public static class SlackScopes
+{
+    public static IReadOnlyDictionary<string, string[]> ByMethod { get; } = new Dictionary<string, string[]>
+    {
+        ["chat.postMessage"] = ["chat:write"],
+        ["chat.update"] = ["chat:write"],
+        ["chat.postEphemeral"] = ["chat:write"],
+        ["usergroups.users.list"] = ["usergroups:read"],
+        // Slack: users:read.email must be requested together with users:read.
+        ["users.lookupByEmail"] = ["users:read", "users:read.email"],
+    };
+
+    public static IReadOnlySet<string> All { get; } = ByMethod.Values.SelectMany(s => s).ToHashSet();
+}
