@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Azure.Storage.Queues;
+using SgBridge.Shared.Domain;
+
+namespace SgBridge.Shared.Storage;
+
+/// <summary>
+/// Sends messages as <see cref="BridgeJson"/> JSON to Azure Queue Storage. The <see cref="QueueServiceClient"/> must be
+/// built with <c>QueueClientOptions.MessageEncoding = QueueMessageEncoding.Base64</c> (as <see cref="StorageClients"/> does):
+/// that is what the Functions queue trigger expects by default. Each queue is created on first use, once.
+/// </summary>
+public sealed class StorageQueueSender(QueueServiceClient service) : IQueueSender
+{
+    /// <summary>The service limit on a message's text: 64 KiB (Azurite: 65,536 UTF-8 bytes; base64 is ASCII).</summary>
+    public const int MaxEncodedMessageLength = 64 * 1024;
+
+    /// <summary>The largest JSON payload that fits once base64-encoded: 4 × ⌈49,152 / 3⌉ = 65,536.</summary>
+    public const int MaxPayloadBytes = MaxEncodedMessageLength / 4 * 3;
+
+    private readonly ConcurrentDictionary<string, QueueClient> _ready = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public async Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(queueName);
+        var payload = JsonSerializer.SerializeToUtf8Bytes(message, BridgeJson.Options);
+        var encodedLength = EncodedLength(payload.Length);
+        if (encodedLength > MaxEncodedMessageLength)
+        {
+            throw new QueueMessageTooLargeException(queueName, payload.Length, encodedLength);
+        }
+
+        var queue = await GetQueueAsync(queueName, cancellationToken).ConfigureAwait(false);
+        await queue.SendMessageAsync(BinaryData.FromBytes(payload), cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Length of the base64 text for <paramref name="payloadBytes"/> bytes (with padding).</summary>
+    public static int EncodedLength(int payloadBytes) => (payloadBytes + 2) / 3 * 4;
+
+    private async ValueTask<QueueClient> GetQueueAsync(string queueName, CancellationToken cancellationToken)
+    {
+        if (_ready.TryGetValue(queueName, out var ready))
+        {
+            return ready;
+        }
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_ready.TryGetValue(queueName, out ready))
+            {
+                ready = service.GetQueueClient(queueName);
+                await ready.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+                _ready[queueName] = ready;
+            }
+
+            return ready;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+}
+
+/// <summary>A message is larger than Azure Queue Storage accepts (64 KiB of base64 text, i.e. 48 KiB of JSON).</summary>
+public sealed class QueueMessageTooLargeException(string queueName, int payloadBytes, int encodedLength)
+    : InvalidOperationException(
+        $"The message for queue '{queueName}' is too large: {payloadBytes} bytes of JSON become {encodedLength} characters of base64, " +
+        $"and Azure Queue Storage accepts at most {StorageQueueSender.MaxEncodedMessageLength} " +
+        $"({StorageQueueSender.MaxPayloadBytes} bytes of JSON).")
+{
+    public string QueueName { get; } = queueName;
+
+    public int PayloadBytes { get; } = payloadBytes;
+
+    public int EncodedLength { get; } = encodedLength;
+}

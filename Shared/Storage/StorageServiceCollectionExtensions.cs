@@ -1,0 +1,35 @@
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using SgBridge.Shared.Options;
+
+namespace SgBridge.Shared.Storage;
+
+public static class StorageServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="StorageOptions"/> (section "Storage", validated on start), the Table and Queue service clients
+    /// and the request store, snapshot store and queue sender, all singletons. Tables and queues are created on first use.
+    /// </summary>
+    public static IServiceCollection AddSgBridgeStorage(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        services.AddOptions<StorageOptions>()
+            .Bind(configuration.GetSection(StorageOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        services.TryAddSingleton(sp => new StorageClients(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.TryAddSingleton<TableServiceClient>(sp => sp.GetRequiredService<StorageClients>().Tables);
+        services.TryAddSingleton<QueueServiceClient>(sp => sp.GetRequiredService<StorageClients>().Queues);
+        services.TryAddSingleton<IRequestStore, TableRequestStore>();
+        services.TryAddSingleton<ISnapshotStore, TableSnapshotStore>();
+        services.TryAddSingleton<IQueueSender, StorageQueueSender>();
+        return services;
+    }
+}
