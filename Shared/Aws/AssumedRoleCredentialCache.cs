@@ -13,7 +13,9 @@ public sealed record AssumedRoleCredentials(ImmutableCredentials Credentials, Da
 
 /// <summary>
 /// Assumes the bridge's role in each account through STS (AssumeRoleWithWebIdentity or AssumeRole with ExternalId)
-/// and caches the credentials until <c>Expiration - RefreshMargin</c>. Concurrent callers for one account share a
+/// and caches the credentials until <c>Expiration - RefreshMargin</c> (or, when credentials arrive with less than
+/// twice the margin left, e.g. under clock skew, until half their remaining lifetime, so STS is not called on every
+/// request). Concurrent callers for one account share a
 /// single in-flight STS call; a failed call is not cached, so the next caller tries again.
 /// </summary>
 public sealed class AssumedRoleCredentialCache(
@@ -39,7 +41,7 @@ public sealed class AssumedRoleCredentialCache(
         Task<AssumedRoleCredentials> pending;
         lock (entry)
         {
-            if (entry.Current is { } current && IsFresh(current))
+            if (entry.Current is { } current && timeProvider.GetUtcNow() < entry.RefreshAt)
             {
                 return current;
             }
@@ -53,8 +55,16 @@ public sealed class AssumedRoleCredentialCache(
         return await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private bool IsFresh(AssumedRoleCredentials credentials) =>
-        timeProvider.GetUtcNow() < credentials.Expiration - _options.RefreshMargin;
+    private DateTimeOffset RefreshTimeFor(AssumedRoleCredentials credentials)
+    {
+        var remaining = credentials.Expiration - timeProvider.GetUtcNow();
+        if (remaining <= TimeSpan.Zero)
+        {
+            return DateTimeOffset.MinValue;
+        }
+        var margin = remaining > 2 * _options.RefreshMargin ? _options.RefreshMargin : remaining / 2;
+        return credentials.Expiration - margin;
+    }
 
     private async Task<AssumedRoleCredentials> RefreshAsync(string accountId, Entry entry)
     {
@@ -62,6 +72,7 @@ public sealed class AssumedRoleCredentialCache(
         lock (entry)
         {
             entry.Current = fresh;
+            entry.RefreshAt = RefreshTimeFor(fresh);
         }
         return fresh;
     }
@@ -130,6 +141,7 @@ public sealed class AssumedRoleCredentialCache(
     private sealed class Entry
     {
         public AssumedRoleCredentials? Current;
+        public DateTimeOffset RefreshAt;
         public Task<AssumedRoleCredentials>? InFlight;
     }
 
