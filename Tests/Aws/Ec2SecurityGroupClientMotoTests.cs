@@ -202,4 +202,19 @@ public sealed class Ec2SecurityGroupClientMotoTests(MotoFixture moto) : IDisposa
         Assert.Same(first, second);
         Assert.Equal(2, Cache.StsCallCount(_account));
     }
+
+    [MotoFact]
+    public async Task RevokeByRules_RuleNotInGroup_IsAFailedOutcome()
+    {
+        // moto answers InvalidPermission.NotFound in every VPC; real AWS does so in a non-default VPC, while in the
+        // default VPC it returns UnknownIpPermissions (covered in AwsWireMockTests). Either way: a failed outcome.
+        using var ec2 = await RawEc2Async();
+        var groupId = await CreateGroupAsync(ec2, "revoke-missing");
+        var client = await Factory.CreateAsync(_account, Region, CancellationToken.None);
+
+        var outcome = await client.ExecuteAsync(new RevokeIngressByRules(groupId, [Ssh]), CancellationToken.None);
+
+        Assert.False(outcome.Succeeded);
+        Assert.Equal("InvalidPermission.NotFound", outcome.ErrorCode);
+    }
 }
