@@ -18,7 +18,8 @@ public sealed class AwsOptions : IValidatableObject
 
     /// <summary>Required. The role assumed in each account, e.g. arn:aws:iam::{accountId}:role/SgBridgeExecutionRole.
     /// It is also the bridge's own identity: changes it makes are never reverted.</summary>
-    [Required(ErrorMessage = "Aws:RoleArnPattern is required, e.g. arn:aws:iam::{accountId}:role/SgBridgeExecutionRole.")]
+    // Braces doubled: DataAnnotations passes ErrorMessage through string.Format.
+    [Required(ErrorMessage = "Aws:RoleArnPattern is required, e.g. arn:aws:iam::{{accountId}}:role/SgBridgeExecutionRole.")]
     public string RoleArnPattern { get; set; } = "";
 
     public AwsAuthMode AuthMode { get; set; } = AwsAuthMode.WebIdentity;

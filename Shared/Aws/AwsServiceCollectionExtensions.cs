@@ -1,0 +1,59 @@
+using Amazon;
+using Amazon.Runtime;
+using Amazon.SecurityToken;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using SgBridge.Shared.Options;
+
+namespace SgBridge.Shared.Aws;
+
+public static class AwsServiceCollectionExtensions
+{
+    /// <summary>AWS options, the STS client, the web identity token source, the credential cache and the EC2 client factory.</summary>
+    public static IServiceCollection AddSgBridgeAws(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<AwsOptions>()
+            .BindConfiguration(AwsOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IAmazonSecurityTokenService>(sp => CreateStsClient(sp.GetRequiredService<IOptions<AwsOptions>>().Value));
+        services.TryAddSingleton<IWebIdentityTokenSource>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<AwsOptions>>();
+            return new EntraWebIdentityTokenSource(EntraWebIdentityTokenSource.CreateCredential(options.Value), options);
+        });
+        services.TryAddSingleton<AssumedRoleCredentialCache>();
+        services.TryAddSingleton<ISecurityGroupClientFactory, Ec2SecurityGroupClientFactory>();
+        return services;
+    }
+
+    /// <summary>
+    /// The STS client: regional (or the configured endpoint). WebIdentity needs no AWS credentials, so the client is
+    /// anonymous; AssumeRole uses the base credentials of the SDK's default chain.
+    /// </summary>
+    public static AmazonSecurityTokenServiceClient CreateStsClient(AwsOptions options)
+    {
+        var config = new AmazonSecurityTokenServiceConfig
+        {
+            RetryMode = RequestRetryMode.Standard,
+            MaxErrorRetry = options.MaxErrorRetry,
+        };
+        if (string.IsNullOrWhiteSpace(options.StsEndpoint))
+        {
+            config.RegionEndpoint = RegionEndpoint.GetBySystemName(options.StsRegion);
+        }
+        else
+        {
+            config.ServiceURL = options.StsEndpoint;
+            config.AuthenticationRegion = options.StsRegion;
+        }
+        return options.AuthMode == AwsAuthMode.WebIdentity
+            ? new AmazonSecurityTokenServiceClient(new AnonymousAWSCredentials(), config)
+            : new AmazonSecurityTokenServiceClient(config);
+    }
+}

@@ -1,0 +1,251 @@
+using Amazon.EC2;
+using Amazon.EC2.Model;
+using Microsoft.Extensions.Logging;
+using SgBridge.Shared.Domain;
+using DomainRule = SgBridge.Shared.Domain.SecurityGroupRule;
+using Ec2Rule = Amazon.EC2.Model.SecurityGroupRule;
+
+namespace SgBridge.Shared.Aws;
+
+/// <summary><see cref="ISecurityGroupClient"/> over one EC2 client (one account, one region).</summary>
+public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGroupClient> logger) : ISecurityGroupClient
+{
+    public async Task<GroupDescription?> DescribeGroupAsync(string? groupId, string? groupName, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(groupId) && string.IsNullOrWhiteSpace(groupName))
+        {
+            throw new ArgumentException("A group id or a group name is required.", nameof(groupId));
+        }
+        var request = string.IsNullOrWhiteSpace(groupId)
+            ? new DescribeSecurityGroupsRequest { GroupNames = [groupName!] }
+            : new DescribeSecurityGroupsRequest { GroupIds = [groupId] };
+        SecurityGroup? group;
+        try
+        {
+            var response = await ec2.DescribeSecurityGroupsAsync(request, cancellationToken).ConfigureAwait(false);
+            group = response.SecurityGroups?.FirstOrDefault();
+        }
+        catch (AmazonEC2Exception ex) when (Ec2ErrorText.Normalise(ex.ErrorCode) == "InvalidGroup.NotFound")
+        {
+            return null;
+        }
+        if (group is null)
+        {
+            return null;
+        }
+
+        var rules = new List<DomainRule>();
+        string? nextToken = null;
+        do
+        {
+            var page = await ec2.DescribeSecurityGroupRulesAsync(new DescribeSecurityGroupRulesRequest
+            {
+                Filters = [new Filter("group-id", [group.GroupId])],
+                NextToken = nextToken,
+            }, cancellationToken).ConfigureAwait(false);
+            rules.AddRange((page.SecurityGroupRules ?? []).Where(r => r.IsEgress != true).Select(Ec2Mapping.ToDomain));
+            nextToken = page.NextToken;
+        }
+        while (!string.IsNullOrEmpty(nextToken));
+
+        return new GroupDescription(group.GroupId, group.GroupName, group.VpcId, rules);
+    }
+
+    public async Task<CallOutcome> ExecuteAsync(Ec2Write write, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        var call = write.Describe();
+        try
+        {
+            var outcome = write switch
+            {
+                AuthorizeIngress a => await AuthorizeAsync(a, call, cancellationToken).ConfigureAwait(false),
+                RevokeIngressByIds r => await RevokeByIdsAsync(r, call, cancellationToken).ConfigureAwait(false),
+                RevokeIngressByRules r => await RevokeByRulesAsync(r, call, cancellationToken).ConfigureAwait(false),
+                ModifyRules m => await ModifyAsync(m, call, cancellationToken).ConfigureAwait(false),
+                _ => throw new NotSupportedException($"Unknown EC2 write {write.GetType().Name}."),
+            };
+            if (outcome.Succeeded)
+            {
+                AwsLog.WriteSucceeded(logger, write.Action, write.GroupId);
+            }
+            else
+            {
+                AwsLog.WriteFailed(logger, write.Action, write.GroupId, outcome.ErrorCode ?? "");
+            }
+            return outcome;
+        }
+        catch (AmazonEC2Exception ex) when (Ec2ErrorText.IsPermanent(ex.ErrorCode, (int)ex.StatusCode))
+        {
+            var code = Ec2ErrorText.Normalise(ex.ErrorCode);
+            AwsLog.WriteFailed(logger, write.Action, write.GroupId, code);
+            return new CallOutcome(call, false, code, $"{Ec2ErrorText.Explain(code)} AWS: {ex.Message}");
+        }
+        catch (AmazonEC2Exception ex)
+        {
+            AwsLog.WriteTransient(logger, write.Action, write.GroupId, ex.ErrorCode ?? "", (int)ex.StatusCode);
+            throw;
+        }
+    }
+
+    private async Task<CallOutcome> AuthorizeAsync(AuthorizeIngress write, string call, CancellationToken cancellationToken)
+    {
+        var response = await ec2.AuthorizeSecurityGroupIngressAsync(new AuthorizeSecurityGroupIngressRequest
+        {
+            GroupId = write.GroupId,
+            IpPermissions = Ec2Mapping.ToIpPermissions(write.Rules),
+        }, cancellationToken).ConfigureAwait(false);
+        if (response.Return == false)
+        {
+            return new CallOutcome(call, false, "AuthorizeReturnedFalse", "EC2 answered the authorize with return=false.");
+        }
+        var created = (response.SecurityGroupRules ?? []).Where(r => r.IsEgress != true).Select(Ec2Mapping.ToDomain).ToList();
+        return new CallOutcome(call, true)
+        {
+            Notes = created.Select(r => $"created {r.RuleId}: {r.Describe()}").ToArray(),
+        };
+    }
+
+    private async Task<CallOutcome> RevokeByIdsAsync(RevokeIngressByIds write, string call, CancellationToken cancellationToken)
+    {
+        var response = await ec2.RevokeSecurityGroupIngressAsync(new RevokeSecurityGroupIngressRequest
+        {
+            GroupId = write.GroupId,
+            SecurityGroupRuleIds = [.. write.RuleIds],
+        }, cancellationToken).ConfigureAwait(false);
+        return RevokeOutcome(call, response);
+    }
+
+    private async Task<CallOutcome> RevokeByRulesAsync(RevokeIngressByRules write, string call, CancellationToken cancellationToken)
+    {
+        var response = await ec2.RevokeSecurityGroupIngressAsync(new RevokeSecurityGroupIngressRequest
+        {
+            GroupId = write.GroupId,
+            IpPermissions = Ec2Mapping.ToIpPermissions(write.Rules),
+        }, cancellationToken).ConfigureAwait(false);
+        return RevokeOutcome(call, response);
+    }
+
+    /// <summary>Default VPC: a revoke that matches nothing is not an error, so the response decides.</summary>
+    private static CallOutcome RevokeOutcome(string call, RevokeSecurityGroupIngressResponse response)
+    {
+        var revoked = (response.RevokedSecurityGroupRules ?? [])
+            .Select(r => $"revoked {r.SecurityGroupRuleId}")
+            .ToArray();
+        var unknown = response.UnknownIpPermissions ?? [];
+        if (unknown.Count > 0)
+        {
+            var list = string.Join("; ", unknown.SelectMany(Ec2Mapping.FromIpPermission).Select(r => r.Describe()));
+            return new CallOutcome(call, false, "UnknownIpPermissions", $"{Ec2ErrorText.Explain("UnknownIpPermissions")} Not found: {list}")
+            {
+                Notes = [.. revoked, .. unknown.SelectMany(Ec2Mapping.FromIpPermission).Select(r => $"not found: {r.Describe()}")],
+            };
+        }
+        if (response.Return == false)
+        {
+            return new CallOutcome(call, false, "RevokeReturnedFalse", Ec2ErrorText.Explain("RevokeReturnedFalse")) { Notes = revoked };
+        }
+        return new CallOutcome(call, true) { Notes = revoked };
+    }
+
+    private async Task<CallOutcome> ModifyAsync(ModifyRules write, string call, CancellationToken cancellationToken)
+    {
+        var response = await ec2.ModifySecurityGroupRulesAsync(new ModifySecurityGroupRulesRequest
+        {
+            GroupId = write.GroupId,
+            SecurityGroupRules = write.Modifications.Select(m => new SecurityGroupRuleUpdate
+            {
+                SecurityGroupRuleId = m.RuleId,
+                SecurityGroupRule = Ec2Mapping.ToRuleRequest(m.After),
+            }).ToList(),
+        }, cancellationToken).ConfigureAwait(false);
+        return response.Return == false
+            ? new CallOutcome(call, false, "ModifyReturnedFalse", "EC2 answered the modify with return=false: nothing was changed.")
+            : new CallOutcome(call, true);
+    }
+}
+
+/// <summary>Translation between the domain's rules and the EC2 model.</summary>
+internal static class Ec2Mapping
+{
+    public static DomainRule ToDomain(Ec2Rule rule)
+    {
+        var protocol = DomainRule.NormaliseProtocol(rule.IpProtocol);
+        var source = rule switch
+        {
+            { CidrIpv4: { Length: > 0 } v4 } => RuleSource.Ipv4(v4),
+            { CidrIpv6: { Length: > 0 } v6 } => RuleSource.Ipv6(v6),
+            { PrefixListId: { Length: > 0 } pl } => RuleSource.PrefixList(pl),
+            { ReferencedGroupInfo: { } g } => new RuleSource(SourceKind.ReferencedGroup, g.GroupId ?? "", g.UserId, g.VpcId, g.VpcPeeringConnectionId),
+            _ => throw new InvalidOperationException($"Security group rule {rule.SecurityGroupRuleId} has no source."),
+        };
+        var (from, to) = protocol == "-1" ? ((int?)null, (int?)null) : (rule.FromPort, rule.ToPort);
+        return new DomainRule(protocol, from, to, source, string.IsNullOrEmpty(rule.Description) ? null : rule.Description, rule.SecurityGroupRuleId);
+    }
+
+    /// <summary>Rules with the same protocol and ports share one IpPermission, as the console sends them.</summary>
+    public static List<IpPermission> ToIpPermissions(IEnumerable<DomainRule> rules) =>
+        rules.GroupBy(r => (r.Protocol, From: r.IsAllTraffic ? null : r.FromPort, To: r.IsAllTraffic ? null : r.ToPort))
+            .Select(g =>
+            {
+                var permission = new IpPermission { IpProtocol = g.Key.Protocol, FromPort = g.Key.From, ToPort = g.Key.To };
+                foreach (var rule in g)
+                {
+                    var description = string.IsNullOrEmpty(rule.Description) ? null : rule.Description;
+                    switch (rule.Source.Kind)
+                    {
+                        case SourceKind.Ipv4Cidr:
+                            (permission.Ipv4Ranges ??= []).Add(new IpRange { CidrIp = rule.Source.Value, Description = description });
+                            break;
+                        case SourceKind.Ipv6Cidr:
+                            (permission.Ipv6Ranges ??= []).Add(new Ipv6Range { CidrIpv6 = rule.Source.Value, Description = description });
+                            break;
+                        case SourceKind.PrefixList:
+                            (permission.PrefixListIds ??= []).Add(new PrefixListId { Id = rule.Source.Value, Description = description });
+                            break;
+                        case SourceKind.ReferencedGroup:
+                            (permission.UserIdGroupPairs ??= []).Add(new UserIdGroupPair
+                            {
+                                GroupId = rule.Source.Value,
+                                UserId = rule.Source.UserId,
+                                Description = description,
+                            });
+                            break;
+                        default:
+                            throw new NotSupportedException($"Unknown source kind {rule.Source.Kind}.");
+                    }
+                }
+                return permission;
+            })
+            .ToList();
+
+    public static IEnumerable<DomainRule> FromIpPermission(IpPermission p)
+    {
+        var protocol = DomainRule.NormaliseProtocol(p.IpProtocol);
+        var (from, to) = protocol == "-1" ? ((int?)null, (int?)null) : (p.FromPort, p.ToPort);
+        foreach (var r in p.Ipv4Ranges ?? []) yield return new DomainRule(protocol, from, to, RuleSource.Ipv4(r.CidrIp), r.Description);
+        foreach (var r in p.Ipv6Ranges ?? []) yield return new DomainRule(protocol, from, to, RuleSource.Ipv6(r.CidrIpv6), r.Description);
+        foreach (var r in p.PrefixListIds ?? []) yield return new DomainRule(protocol, from, to, RuleSource.PrefixList(r.Id), r.Description);
+        foreach (var r in p.UserIdGroupPairs ?? []) yield return new DomainRule(protocol, from, to, RuleSource.Group(r.GroupId, r.UserId), r.Description);
+    }
+
+    public static SecurityGroupRuleRequest ToRuleRequest(DomainRule rule)
+    {
+        var request = new SecurityGroupRuleRequest
+        {
+            IpProtocol = rule.Protocol,
+            FromPort = rule.IsAllTraffic ? -1 : rule.FromPort,
+            ToPort = rule.IsAllTraffic ? -1 : rule.ToPort,
+            Description = rule.Description,
+        };
+        switch (rule.Source.Kind)
+        {
+            case SourceKind.Ipv4Cidr: request.CidrIpv4 = rule.Source.Value; break;
+            case SourceKind.Ipv6Cidr: request.CidrIpv6 = rule.Source.Value; break;
+            case SourceKind.PrefixList: request.PrefixListId = rule.Source.Value; break;
+            case SourceKind.ReferencedGroup: request.ReferencedGroupId = rule.Source.Value; break;
+            default: throw new NotSupportedException($"Unknown source kind {rule.Source.Kind}.");
+        }
+        return request;
+    }
+}

@@ -1,0 +1,45 @@
+using Azure.Core;
+using Azure.Identity;
+using Microsoft.Extensions.Options;
+using SgBridge.Shared.Options;
+
+namespace SgBridge.Shared.Aws;
+
+/// <summary>Supplies the OIDC token presented to STS AssumeRoleWithWebIdentity.</summary>
+public interface IWebIdentityTokenSource
+{
+    /// <summary>A fresh (or still valid) token. Callers must never log it.</summary>
+    Task<string> GetTokenAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// An Entra ID access token of the Function's managed identity, issued for <see cref="AwsOptions.WebIdentityAudience"/>.
+/// AWS IAM trusts the tenant as an OIDC provider and pins the token's aud and sub in the role's trust policy.
+/// </summary>
+public sealed class EntraWebIdentityTokenSource(TokenCredential credential, IOptions<AwsOptions> options) : IWebIdentityTokenSource
+{
+    private readonly TokenRequestContext _context = new([ScopeFor(options.Value.WebIdentityAudience)]);
+
+    /// <summary>ManagedIdentityCredential for a user-assigned identity when a client id is set, else DefaultAzureCredential.</summary>
+    public static TokenCredential CreateCredential(AwsOptions options) =>
+        string.IsNullOrWhiteSpace(options.ManagedIdentityClientId)
+            ? new DefaultAzureCredential()
+            : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(options.ManagedIdentityClientId));
+
+    /// <summary>"{audience}/.default", the scope form for an application's own permissions.</summary>
+    public static string ScopeFor(string? audience)
+    {
+        if (string.IsNullOrWhiteSpace(audience))
+        {
+            throw new InvalidOperationException("Aws:WebIdentityAudience is required for AuthMode WebIdentity.");
+        }
+        var a = audience.Trim().TrimEnd('/');
+        return a.EndsWith("/.default", StringComparison.Ordinal) ? a : a + "/.default";
+    }
+
+    public async Task<string> GetTokenAsync(CancellationToken cancellationToken)
+    {
+        var token = await credential.GetTokenAsync(_context, cancellationToken).ConfigureAwait(false);
+        return token.Token;
+    }
+}
