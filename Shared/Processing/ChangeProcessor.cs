@@ -141,7 +141,7 @@ public sealed partial class ChangeProcessor(
     {
         var candidate = (write, failed.ErrorCode) switch
         {
-            (RevokeIngressByIds or RevokeIngressByRules, "InvalidPermission.NotFound" or "InvalidSecurityGroupRuleId.NotFound") => true,
+            (RevokeIngressByIds or RevokeIngressByRules, "InvalidPermission.NotFound" or "InvalidSecurityGroupRuleId.NotFound" or "UnknownIpPermissions") => true,
             (AuthorizeIngress, "InvalidPermission.Duplicate") => true,
             _ => false,
         };
