@@ -46,7 +46,7 @@ public static partial class CloudTrailParser
                 RequireObject(pair);
                 // In a default VPC the source group may be named instead of identified.
                 var group = pair.Str("groupId") ?? pair.Str("groupName")
-                    ?? throw RejectedException.Missing(pair.Child("groupId"), "and there is no 'groupName' either");
+                    ?? throw RejectedException.Missing(pair.Child("groupId"), "there is no 'groupName' either");
                 var source = new RuleSource(SourceKind.ReferencedGroup, group, pair.Str("userId"), pair.Str("vpcId"), pair.Str("vpcPeeringConnectionId"));
                 rules.Add(new SecurityGroupRule(protocol, from, to, source, pair.Str("description")));
             }

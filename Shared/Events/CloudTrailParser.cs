@@ -155,7 +155,7 @@ public static partial class CloudTrailParser
         {
             var errorMessage = record.Str("errorMessage");
             throw new RejectedException(new ParseResult.Rejection(RejectionKind.FailedCall,
-                $"The {eventName} call failed with '{record.Child("errorCode")}' {errorCode}{(errorMessage is null ? "" : $" ({errorMessage})")}: it changed nothing.")
+                $"Field '{record.Child("errorCode")}' is '{errorCode}': the {eventName} call failed{(errorMessage is null ? "" : $" ({errorMessage})")} and changed nothing.")
             {
                 Field = record.Child("errorCode"),
                 ErrorCode = errorCode,
@@ -180,12 +180,12 @@ public static partial class CloudTrailParser
             throw Reject(RejectionKind.AccountMismatch, record.Child("recipientAccountId"),
                 $"Field '{record.Child("recipientAccountId")}' is {recipientAccount} but the envelope's 'account' is {envelopeAccount}.");
         }
-        var accountId = recipientAccount ?? envelopeAccount ?? throw RejectedException.Missing(record.Child("recipientAccountId"), "and the envelope has no 'account'");
+        var accountId = recipientAccount ?? envelopeAccount ?? throw RejectedException.Missing(record.Child("recipientAccountId"), "the envelope has no 'account' either");
         if (!AccountIdPattern().IsMatch(accountId))
         {
             throw RejectedException.Invalid(recipientAccount is null ? "account" : record.Child("recipientAccountId"), $"'{accountId}' is not a 12-digit AWS account id");
         }
-        var region = record.Str("awsRegion") ?? envelopeRegion ?? throw RejectedException.Missing(record.Child("awsRegion"), "and the envelope has no 'region'");
+        var region = record.Str("awsRegion") ?? envelopeRegion ?? throw RejectedException.Missing(record.Child("awsRegion"), "the envelope has no 'region' either");
 
         var requester = ParseRequester(record);
         var parameters = record.RequireObject("requestParameters");
@@ -260,7 +260,7 @@ public static partial class CloudTrailParser
             if (requested.Count > 0 && rules.Count == 0 && ruleIds.Count == 0)
             {
                 throw Reject(RejectionKind.FailedCall, response!.Value.Child("unknownIpPermissionSet"),
-                    $"Every permission is listed in '{response!.Value.Child("unknownIpPermissionSet")}': the {change.EventName} call revoked nothing.");
+                    $"Field '{response!.Value.Child("unknownIpPermissionSet")}' lists every permission of the call: the {change.EventName} call revoked nothing.");
             }
         }
         if (rules.Count == 0 && ruleIds.Count == 0)
@@ -313,7 +313,7 @@ public static partial class CloudTrailParser
         var groupName = parameters.Str("groupName");
         if (groupId is null && groupName is null)
         {
-            throw RejectedException.Missing(parameters.Child("groupId"), "and there is no 'groupName' either");
+            throw RejectedException.Missing(parameters.Child("groupId"), "there is no 'groupName' either");
         }
         return (groupId, groupName);
     }

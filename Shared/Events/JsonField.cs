@@ -9,7 +9,7 @@ internal sealed class RejectedException(ParseResult.Rejection rejection) : Excep
     public ParseResult.Rejection Rejection { get; } = rejection;
 
     public static RejectedException Missing(string path, string? hint = null) =>
-        new(new ParseResult.Rejection(RejectionKind.MissingField, $"Field '{path}' is missing{(hint is null ? "." : $": {hint}.")}") { Field = path });
+        new(new ParseResult.Rejection(RejectionKind.MissingField, $"Field '{path}' is missing{(hint is null ? "." : $"; {hint}.")}") { Field = path });
 
     public static RejectedException Invalid(string path, string reason) =>
         new(new ParseResult.Rejection(RejectionKind.InvalidField, $"Field '{path}' is invalid: {reason}.") { Field = path });

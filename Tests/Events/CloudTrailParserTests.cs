@@ -196,7 +196,7 @@ public sealed partial class CloudTrailParserTests
         Assert.Equal("5d2d2f34-6c1e-4d2b-9a8f-1b2c3d4e0006", rejection.EventId);
         Assert.Equal("AuthorizeSecurityGroupIngress", rejection.EventName);
         Assert.Equal(
-            "The AuthorizeSecurityGroupIngress call failed with 'detail.errorCode' Client.InvalidPermission.Duplicate (the specified rule \"peer: 0.0.0.0/0, TCP, from port: 22, to port: 22, ALLOW\" already exists): it changed nothing.",
+            "Field 'detail.errorCode' is 'Client.InvalidPermission.Duplicate': the AuthorizeSecurityGroupIngress call failed (the specified rule \"peer: 0.0.0.0/0, TCP, from port: 22, to port: 22, ALLOW\" already exists) and changed nothing.",
             rejection.Message);
     }
 
