@@ -1,0 +1,125 @@
+using SgBridge.Shared.Domain;
+
+namespace SgBridge.Shared.Events;
+
+public static partial class CloudTrailParser
+{
+    /// <summary>A rule as EC2 reported it in a response rule set, with the group it belongs to.</summary>
+    private sealed record ResponseRule(SecurityGroupRule Rule, string? GroupId);
+
+    /// <summary>The rules a request names: <c>ipPermissions</c>, plus the legacy flat form directly under <c>requestParameters</c>.</summary>
+    private static List<SecurityGroupRule> RequestedRules(JsonField parameters)
+    {
+        var rules = Permissions(parameters, "ipPermissions");
+        if (LegacyRule(parameters) is { } legacy) rules.Add(legacy);
+        return rules;
+    }
+
+    /// <summary>
+    /// EC2 IpPermission items: one rule per source (a permission with three CIDRs and a group is four rules).
+    /// </summary>
+    private static List<SecurityGroupRule> Permissions(JsonField parent, string name)
+    {
+        var rules = new List<SecurityGroupRule>();
+        foreach (var permission in parent.Items(name))
+        {
+            if (!permission.IsObject) throw RejectedException.Invalid(permission.Path, $"expected a permission object, got {JsonField.Kind(permission.Element)}");
+            var protocol = SecurityGroupRule.NormaliseProtocol(permission.RequireStr("ipProtocol"));
+            var from = permission.Int("fromPort");
+            var to = permission.Int("toPort");
+            var before = rules.Count;
+
+            foreach (var range in permission.Items("ipRanges"))
+            {
+                rules.Add(new SecurityGroupRule(protocol, from, to, RuleSource.Ipv4(Source(range, "cidrIp")), Description(range)));
+            }
+            foreach (var range in permission.Items("ipv6Ranges"))
+            {
+                rules.Add(new SecurityGroupRule(protocol, from, to, RuleSource.Ipv6(Source(range, "cidrIpv6")), Description(range)));
+            }
+            foreach (var prefixList in permission.Items("prefixListIds"))
+            {
+                rules.Add(new SecurityGroupRule(protocol, from, to, RuleSource.PrefixList(Source(prefixList, "prefixListId")), Description(prefixList)));
+            }
+            foreach (var pair in permission.Items("groups"))
+            {
+                RequireObject(pair);
+                // In a default VPC the source group may be named instead of identified.
+                var group = pair.Str("groupId") ?? pair.Str("groupName")
+                    ?? throw RejectedException.Missing(pair.Child("groupId"), "there is no 'groupName' either");
+                var source = new RuleSource(SourceKind.ReferencedGroup, group, pair.Str("userId"), pair.Str("vpcId"), pair.Str("vpcPeeringConnectionId"));
+                rules.Add(new SecurityGroupRule(protocol, from, to, source, pair.Str("description")));
+            }
+
+            if (rules.Count == before)
+            {
+                throw RejectedException.Invalid(permission.Path, "the permission names no source (ipRanges, ipv6Ranges, prefixListIds or groups)");
+            }
+        }
+        return rules;
+    }
+
+    /// <summary>The pre-IpPermissions form: <c>ipProtocol</c>, <c>fromPort</c>, <c>toPort</c> and <c>cidrIp</c> or <c>sourceSecurityGroupName</c>/<c>sourceSecurityGroupOwnerId</c>.</summary>
+    private static SecurityGroupRule? LegacyRule(JsonField parameters)
+    {
+        var cidr = parameters.Str("cidrIp");
+        var sourceGroup = parameters.Str("sourceSecurityGroupName");
+        if (cidr is null && sourceGroup is null) return null;
+        var source = cidr is not null
+            ? RuleSource.Ipv4(cidr)
+            : new RuleSource(SourceKind.ReferencedGroup, sourceGroup!, parameters.Str("sourceSecurityGroupOwnerId"));
+        // Without a protocol EC2 grants every protocol (-1), which NormaliseProtocol(null) yields.
+        return new SecurityGroupRule(
+            SecurityGroupRule.NormaliseProtocol(parameters.Str("ipProtocol")),
+            parameters.Int("fromPort"),
+            parameters.Int("toPort"),
+            source);
+    }
+
+    /// <summary>
+    /// Rules from <c>securityGroupRuleSet</c> (authorize) or <c>revokedSecurityGroupRuleSet</c> (revoke): one source each, with its rule id.
+    /// An egress rule here means the call touched outbound rules, which the bridge does not police.
+    /// </summary>
+    private static List<ResponseRule> ResponseRules(JsonField response, string name)
+    {
+        var rules = new List<ResponseRule>();
+        foreach (var item in response.Items(name))
+        {
+            RequireObject(item);
+            if (item.Bool("isEgress") == true)
+            {
+                throw new RejectedException(new ParseResult.Rejection(RejectionKind.Egress,
+                    $"Field '{item.Child("isEgress")}' is true: egress rules are out of scope.") { Field = item.Child("isEgress") });
+            }
+            var source = item.Str("cidrIpv4") is { } v4 ? RuleSource.Ipv4(v4)
+                : item.Str("cidrIpv6") is { } v6 ? RuleSource.Ipv6(v6)
+                : item.Str("prefixListId") is { } pl ? RuleSource.PrefixList(pl)
+                : item.GetObject("referencedGroupInfo") is { } info
+                    ? new RuleSource(SourceKind.ReferencedGroup, info.RequireStr("groupId"), info.Str("userId"), info.Str("vpcId"), info.Str("vpcPeeringConnectionId"))
+                : item.Str("referencedGroupId") is { } g ? RuleSource.Group(g)
+                : throw RejectedException.Missing(item.Child("cidrIpv4"), "the rule names no source (cidrIpv4, cidrIpv6, prefixListId or referencedGroupInfo)");
+            var rule = new SecurityGroupRule(
+                SecurityGroupRule.NormaliseProtocol(item.RequireStr("ipProtocol")),
+                item.Int("fromPort"),
+                item.Int("toPort"),
+                source,
+                item.Str("description"),
+                item.Str("securityGroupRuleId"));
+            rules.Add(new ResponseRule(rule, item.Str("groupId")));
+        }
+        return rules;
+    }
+
+    private static string Source(JsonField item, string name)
+    {
+        RequireObject(item);
+        return item.RequireStr(name);
+    }
+
+    private static string? Description(JsonField item) => item.Str("description");
+
+    private static void RequireObject(JsonField item)
+    {
+        if (!item.IsObject) throw RejectedException.Invalid(item.Path, $"expected an object, got {JsonField.Kind(item.Element)}");
+    }
+}

@@ -1,0 +1,349 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using System.Text.Unicode;
+using SgBridge.Shared.Domain;
+
+namespace SgBridge.Shared.Events;
+
+/// <summary>
+/// Turns one CloudTrail record of a security group ingress call — bare, or wrapped in the EventBridge envelope
+/// (<c>version</c>, <c>id</c>, <c>detail-type</c>, <c>source</c>, <c>account</c>, <c>time</c>, <c>region</c>, <c>resources</c>, <c>detail</c>) —
+/// into a <see cref="SecurityGroupChange"/>. Pure: no I/O, no clock. Never throws on bad input: every problem is a
+/// <see cref="ParseResult.Rejection"/> whose message names the field at fault.
+/// </summary>
+public static partial class CloudTrailParser
+{
+    public const string EnvelopeSource = "aws.ec2";
+    public const string RecordSource = "ec2.amazonaws.com";
+    public const string DetailType = "AWS API Call via CloudTrail";
+
+    public const string AuthorizeIngress = "AuthorizeSecurityGroupIngress";
+    public const string RevokeIngress = "RevokeSecurityGroupIngress";
+    public const string ModifyRules = "ModifySecurityGroupRules";
+
+    /// <summary>The event names the parser turns into changes; the EventBridge rule's pattern should list exactly these.</summary>
+    public static IReadOnlyList<string> HandledEventNames { get; } = [AuthorizeIngress, RevokeIngress, ModifyRules];
+
+    /// <summary>Egress calls, rejected with <see cref="RejectionKind.Egress"/>.</summary>
+    public static IReadOnlyList<string> EgressEventNames { get; } = ["AuthorizeSecurityGroupEgress", "RevokeSecurityGroupEgress"];
+
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
+
+    public static ParseResult Parse(string? json)
+    {
+        if (string.IsNullOrWhiteSpace(json)) return NotJson("The body is empty.");
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, DocumentOptions);
+        }
+        catch (JsonException e)
+        {
+            return NotJson($"The body is not valid JSON: {e.Message}");
+        }
+        using (document)
+        {
+            return Parse(document.RootElement);
+        }
+    }
+
+    public static ParseResult Parse(ReadOnlySpan<byte> utf8Json)
+    {
+        if (utf8Json.StartsWith("\uFEFF"u8)) utf8Json = utf8Json[3..];
+        if (utf8Json.IsEmpty) return NotJson("The body is empty.");
+        if (!Utf8.IsValid(utf8Json)) return NotJson("The body is not valid UTF-8.");
+        JsonDocument document;
+        try
+        {
+            var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = DocumentOptions.MaxDepth });
+            document = JsonDocument.ParseValue(ref reader);
+            try
+            {
+                if (reader.Read()) throw new JsonException("Unexpected data after the JSON value.");
+            }
+            catch
+            {
+                document.Dispose();
+                throw;
+            }
+        }
+        catch (JsonException e)
+        {
+            return NotJson($"The body is not valid JSON: {e.Message}");
+        }
+        using (document)
+        {
+            return Parse(document.RootElement);
+        }
+    }
+
+    public static ParseResult Parse(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return new ParseResult.Rejection(RejectionKind.NotAnObject, $"Expected a JSON object (an EventBridge event or a CloudTrail record), got {JsonField.Kind(root)}.");
+        }
+        var context = new Context();
+        try
+        {
+            return new ParseResult.Success(ParseEvent(new JsonField(root, ""), context));
+        }
+        catch (RejectedException e)
+        {
+            return e.Rejection with { EventId = e.Rejection.EventId ?? context.EventId, EventName = e.Rejection.EventName ?? context.EventName };
+        }
+    }
+
+    /// <summary>What was read before a rejection, so that the rejection can say which event it was.</summary>
+    private sealed class Context
+    {
+        public string? EventId { get; set; }
+        public string? EventName { get; set; }
+    }
+
+    private static SecurityGroupChange ParseEvent(JsonField root, Context context)
+    {
+        JsonField record;
+        string? envelopeAccount = null;
+        string? envelopeRegion = null;
+        if (root.Has("detail") || root.Has("detail-type"))
+        {
+            var source = root.RequireStr("source", $"an EventBridge event must come from '{EnvelopeSource}'");
+            if (source != EnvelopeSource)
+            {
+                throw Reject(RejectionKind.WrongSource, "source", $"Field 'source' is '{source}'; expected '{EnvelopeSource}'.");
+            }
+            var detailType = root.RequireStr("detail-type", $"expected '{DetailType}'");
+            if (detailType != DetailType)
+            {
+                throw Reject(RejectionKind.WrongDetailType, "detail-type", $"Field 'detail-type' is '{detailType}'; expected '{DetailType}'.");
+            }
+            record = root.RequireObject("detail", "the EventBridge event carries no CloudTrail record");
+            envelopeAccount = root.Str("account");
+            envelopeRegion = root.Str("region");
+        }
+        else if (root.Has("eventSource") || root.Has("eventName"))
+        {
+            record = root;
+        }
+        else
+        {
+            throw Reject(RejectionKind.MissingField, "detail",
+                "Neither an EventBridge event (no 'detail-type' or 'detail') nor a CloudTrail record (no 'eventSource' or 'eventName').");
+        }
+
+        context.EventId = record.Str("eventID");
+        var eventSource = record.RequireStr("eventSource", $"expected '{RecordSource}'");
+        if (eventSource != RecordSource)
+        {
+            throw Reject(RejectionKind.WrongSource, record.Child("eventSource"), $"Field '{record.Child("eventSource")}' is '{eventSource}'; expected '{RecordSource}'.");
+        }
+        var eventName = record.RequireStr("eventName");
+        context.EventName = eventName;
+        if (EgressEventNames.Contains(eventName, StringComparer.Ordinal))
+        {
+            throw Reject(RejectionKind.Egress, record.Child("eventName"), $"Field '{record.Child("eventName")}' is '{eventName}': egress rules are out of scope.");
+        }
+        if (!HandledEventNames.Contains(eventName, StringComparer.Ordinal))
+        {
+            throw Reject(RejectionKind.UnhandledEventName, record.Child("eventName"),
+                $"Field '{record.Child("eventName")}' is '{eventName}'; handled: {string.Join(", ", HandledEventNames)}.");
+        }
+
+        if (record.Str("errorCode") is { } errorCode)
+        {
+            var errorMessage = record.Str("errorMessage");
+            throw new RejectedException(new ParseResult.Rejection(RejectionKind.FailedCall,
+                $"Field '{record.Child("errorCode")}' is '{errorCode}': the {eventName} call failed{(errorMessage is null ? "" : $" ({errorMessage})")} and changed nothing.")
+            {
+                Field = record.Child("errorCode"),
+                ErrorCode = errorCode,
+                ErrorMessage = errorMessage,
+            });
+        }
+        if (record.GetObject("responseElements") is { } response && ReturnedFalse(response) is { } returnPath)
+        {
+            throw Reject(RejectionKind.FailedCall, returnPath, $"Field '{returnPath}' is false: the {eventName} call changed nothing.");
+        }
+
+        var eventId = record.RequireStr("eventID");
+        var eventTimeText = record.RequireStr("eventTime");
+        if (!DateTimeOffset.TryParse(eventTimeText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var eventTime))
+        {
+            throw RejectedException.Invalid(record.Child("eventTime"), $"'{eventTimeText}' is not a timestamp");
+        }
+
+        var recipientAccount = record.Str("recipientAccountId");
+        if (recipientAccount is not null && envelopeAccount is not null && recipientAccount != envelopeAccount)
+        {
+            throw Reject(RejectionKind.AccountMismatch, record.Child("recipientAccountId"),
+                $"Field '{record.Child("recipientAccountId")}' is {recipientAccount} but the envelope's 'account' is {envelopeAccount}.");
+        }
+        var accountId = recipientAccount ?? envelopeAccount ?? throw RejectedException.Missing(record.Child("recipientAccountId"), "the envelope has no 'account' either");
+        if (!AccountIdPattern().IsMatch(accountId))
+        {
+            throw RejectedException.Invalid(recipientAccount is null ? "account" : record.Child("recipientAccountId"), $"'{accountId}' is not a 12-digit AWS account id");
+        }
+        var region = record.Str("awsRegion") ?? envelopeRegion ?? throw RejectedException.Missing(record.Child("awsRegion"), "the envelope has no 'region' either");
+
+        var requester = ParseRequester(record);
+        var parameters = record.RequireObject("requestParameters");
+        var responseElements = record.GetObject("responseElements");
+
+        var change = new SecurityGroupChange
+        {
+            EventId = eventId,
+            EventName = eventName,
+            EventTime = eventTime,
+            AccountId = accountId,
+            Region = region,
+            Kind = ChangeKind.Add,
+            Requester = requester,
+        };
+        return eventName switch
+        {
+            AuthorizeIngress => Authorize(change, parameters, responseElements),
+            RevokeIngress => Revoke(change, parameters, responseElements),
+            _ => Modify(change, parameters),
+        };
+    }
+
+    private static SecurityGroupChange Authorize(SecurityGroupChange change, JsonField parameters, JsonField? response)
+    {
+        var requested = RequestedRules(parameters);
+        var created = response is { } r ? ResponseRules(r, "securityGroupRuleSet") : [];
+
+        IReadOnlyList<SecurityGroupRule> rules;
+        if (created.Count > 0)
+        {
+            // The response is what EC2 created (with rule ids); the request may carry descriptions the response omits.
+            rules = created.Select(c => c.Rule.Description is null && requested.FirstOrDefault(q => q.SameAccessAs(c.Rule))?.Description is { } d
+                ? c.Rule with { Description = d }
+                : c.Rule).ToList();
+        }
+        else if (requested.Count > 0)
+        {
+            rules = requested;
+        }
+        else
+        {
+            throw RejectedException.Missing(parameters.Child("ipPermissions"), "the call names no rule");
+        }
+
+        var (groupId, groupName) = Group(parameters, created);
+        return change with { Kind = ChangeKind.Add, GroupId = groupId, GroupName = groupName, Rules = rules };
+    }
+
+    private static SecurityGroupChange Revoke(SecurityGroupChange change, JsonField parameters, JsonField? response)
+    {
+        var requested = RequestedRules(parameters);
+        var ruleIds = new List<string>();
+        foreach (var item in parameters.Items("securityGroupRuleIds"))
+        {
+            var id = item.Element.ValueKind == JsonValueKind.String ? item.Element.GetString() : item.IsObject ? item.Str("securityGroupRuleId") : null;
+            if (string.IsNullOrWhiteSpace(id)) throw RejectedException.Invalid(item.Path, "expected a security group rule id");
+            ruleIds.Add(id.Trim());
+        }
+
+        var revoked = response is { } r ? ResponseRules(r, "revokedSecurityGroupRuleSet") : [];
+        IReadOnlyList<SecurityGroupRule> rules;
+        if (revoked.Count > 0)
+        {
+            rules = revoked.Select(x => x.Rule).ToList();
+        }
+        else
+        {
+            // Default VPC: a permission that matched no rule is not an error; the response lists it as unknown. It changed nothing.
+            var unknown = response is { } u ? Permissions(u, "unknownIpPermissionSet") : [];
+            rules = requested.Where(q => !unknown.Any(x => x.SameAccessAs(q))).ToList();
+            if (requested.Count > 0 && rules.Count == 0 && ruleIds.Count == 0)
+            {
+                throw Reject(RejectionKind.FailedCall, response!.Value.Child("unknownIpPermissionSet"),
+                    $"Field '{response!.Value.Child("unknownIpPermissionSet")}' lists every permission of the call: the {change.EventName} call revoked nothing.");
+            }
+        }
+        if (rules.Count == 0 && ruleIds.Count == 0)
+        {
+            throw RejectedException.Missing(parameters.Child("ipPermissions"), "the call names neither permissions nor 'securityGroupRuleIds'");
+        }
+
+        var (groupId, groupName) = Group(parameters, revoked);
+        return change with { Kind = ChangeKind.Remove, GroupId = groupId, GroupName = groupName, Rules = rules, RuleIds = ruleIds };
+    }
+
+    private static SecurityGroupChange Modify(SecurityGroupChange change, JsonField parameters)
+    {
+        // CloudTrail wraps this call's parameters and keeps the API's PascalCase; accept them unwrapped too.
+        var request = parameters.GetObject("ModifySecurityGroupRulesRequest") ?? parameters;
+        var groupId = request.RequireStr("GroupId");
+        var entries = request.Get("SecurityGroupRule") is { } list
+            ? list.Element.ValueKind switch
+            {
+                JsonValueKind.Array => list.Elements(),
+                JsonValueKind.Object when list.Has("items") => list.Get("items")!.Value.Elements(),
+                JsonValueKind.Object => [list],
+                _ => throw RejectedException.Invalid(list.Path, $"expected an object or an array, got {JsonField.Kind(list.Element)}"),
+            }
+            : throw RejectedException.Missing(request.Child("SecurityGroupRule"));
+        if (entries.Count == 0) throw RejectedException.Missing(request.Child("SecurityGroupRule"), "the call names no rule");
+
+        var modifications = new List<RuleModification>();
+        foreach (var entry in entries)
+        {
+            if (!entry.IsObject) throw RejectedException.Invalid(entry.Path, $"expected an object, got {JsonField.Kind(entry.Element)}");
+            var ruleId = entry.RequireStr("SecurityGroupRuleId");
+            var content = entry.RequireObject("SecurityGroupRule", "the new content of the rule");
+            var protocol = SecurityGroupRule.NormaliseProtocol(content.RequireStr("IpProtocol"));
+            var source = content.Str("CidrIpv4") is { } v4 ? RuleSource.Ipv4(v4)
+                : content.Str("CidrIpv6") is { } v6 ? RuleSource.Ipv6(v6)
+                : content.Str("PrefixListId") is { } pl ? RuleSource.PrefixList(pl)
+                : content.Str("ReferencedGroupId") is { } g ? RuleSource.Group(g)
+                : throw RejectedException.Missing(content.Child("CidrIpv4"), "the rule names no source (CidrIpv4, CidrIpv6, PrefixListId or ReferencedGroupId)");
+            var after = new SecurityGroupRule(protocol, content.Int("FromPort"), content.Int("ToPort"), source, content.Str("Description"), ruleId);
+            modifications.Add(new RuleModification(ruleId, after));
+        }
+        return change with { Kind = ChangeKind.Modify, GroupId = groupId, Modifications = modifications };
+    }
+
+    /// <summary>The group: <c>groupId</c>, else the id EC2 reported in the response rules, and <c>groupName</c> (default VPC) when given.</summary>
+    private static (string? GroupId, string? GroupName) Group(JsonField parameters, IReadOnlyList<ResponseRule> fromResponse)
+    {
+        var groupId = parameters.Str("groupId") ?? fromResponse.Select(r => r.GroupId).FirstOrDefault(id => id is not null);
+        var groupName = parameters.Str("groupName");
+        if (groupId is null && groupName is null)
+        {
+            throw RejectedException.Missing(parameters.Child("groupId"), "there is no 'groupName' either");
+        }
+        return (groupId, groupName);
+    }
+
+    /// <summary>The path of a <c>_return</c>/<c>return</c> flag that is false, if any (also one level down, e.g. <c>ModifySecurityGroupRulesResponse.return</c>).</summary>
+    private static string? ReturnedFalse(JsonField response)
+    {
+        foreach (var name in (string[])["_return", "return"])
+        {
+            if (response.Bool(name) == false) return response.Child(name);
+        }
+        foreach (var property in response.Element.EnumerateObject())
+        {
+            if (property.Value.ValueKind == JsonValueKind.Object && property.Name.EndsWith("Response", StringComparison.OrdinalIgnoreCase))
+            {
+                var inner = new JsonField(property.Value, response.Child(property.Name));
+                foreach (var name in (string[])["_return", "return"])
+                {
+                    if (inner.Bool(name) == false) return inner.Child(name);
+                }
+            }
+        }
+        return null;
+    }
+
+    private static RejectedException Reject(RejectionKind kind, string field, string message) =>
+        new(new ParseResult.Rejection(kind, message) { Field = field });
+
+    private static ParseResult.Rejection NotJson(string message) => new(RejectionKind.NotJson, message);
+
+    [GeneratedRegex("^[0-9]{12}$")]
+    private static partial Regex AccountIdPattern();
+}

@@ -1,0 +1,82 @@
+using System.Diagnostics.CodeAnalysis;
+using SgBridge.Shared.Domain;
+
+namespace SgBridge.Shared.Events;
+
+/// <summary>Why an event was not turned into a <see cref="SecurityGroupChange"/>. Every rejection is permanent: the same input never parses.</summary>
+public enum RejectionKind
+{
+    /// <summary>The body is not JSON (or not UTF-8).</summary>
+    NotJson,
+
+    /// <summary>The JSON is not an object.</summary>
+    NotAnObject,
+
+    /// <summary>Envelope <c>source</c> is not <c>aws.ec2</c>, or record <c>eventSource</c> is not <c>ec2.amazonaws.com</c>.</summary>
+    WrongSource,
+
+    /// <summary>Envelope <c>detail-type</c> is not <c>AWS API Call via CloudTrail</c>.</summary>
+    WrongDetailType,
+
+    /// <summary>An EC2 call other than <see cref="CloudTrailParser.HandledEventNames"/>.</summary>
+    UnhandledEventName,
+
+    /// <summary>The call failed (<c>errorCode</c>) or reported that it changed nothing.</summary>
+    FailedCall,
+
+    /// <summary>A field the change needs is absent or null.</summary>
+    MissingField,
+
+    /// <summary>A field has the wrong JSON type or an unusable value.</summary>
+    InvalidField,
+
+    /// <summary>Envelope <c>account</c> differs from <c>detail.recipientAccountId</c>.</summary>
+    AccountMismatch,
+
+    /// <summary>An egress (outbound) call or rule: the bridge polices ingress only.</summary>
+    Egress,
+}
+
+/// <summary>
+/// The outcome of <see cref="CloudTrailParser"/>: either <see cref="Success"/> with the change,
+/// or <see cref="Rejection"/> with its kind and a message naming the field at fault.
+/// </summary>
+public abstract record ParseResult
+{
+    private ParseResult()
+    {
+    }
+
+    public bool IsSuccess => this is Success;
+
+    public bool TryGetChange([NotNullWhen(true)] out SecurityGroupChange? change)
+    {
+        change = (this as Success)?.Change;
+        return change is not null;
+    }
+
+    public bool TryGetRejection([NotNullWhen(true)] out Rejection? rejection)
+    {
+        rejection = this as Rejection;
+        return rejection is not null;
+    }
+
+    /// <summary>The record describes an ingress change the bridge understands.</summary>
+    public sealed record Success(SecurityGroupChange Change) : ParseResult;
+
+    /// <summary>
+    /// The record was not accepted. <see cref="Field"/> is the JSON path at fault (e.g. <c>detail.eventID</c>) when one is;
+    /// <see cref="EventId"/>/<see cref="EventName"/> are filled when they were read before the rejection;
+    /// <see cref="ErrorCode"/>/<see cref="ErrorMessage"/> carry the failed call's error for <see cref="RejectionKind.FailedCall"/>.
+    /// </summary>
+    public sealed record Rejection(RejectionKind Kind, string Message) : ParseResult
+    {
+        public string? Field { get; init; }
+        public string? EventId { get; init; }
+        public string? EventName { get; init; }
+        public string? ErrorCode { get; init; }
+        public string? ErrorMessage { get; init; }
+
+        public override string ToString() => $"{Kind}: {Message}";
+    }
+}
