@@ -59,16 +59,18 @@ public static class CliApp
             return 1;
         }
         var parsed = CloudTrailParser.Parse(File.ReadAllBytes(a.EventFile));
-        if (!parsed.IsSuccess)
+        if (parsed.TryGetRejection(out var r))
         {
-            var r = parsed.Rejection!;
             var skipped = r.Kind == RejectionKind.FailedCall;
             stdout.WriteLine(skipped
                 ? $"Skipped: {r.Message}\nIntake would answer 202 and do nothing: a failed call changed nothing."
                 : $"Rejected ({r.Kind}): {r.Message}\nIntake would answer 400.");
             return skipped ? 0 : 2;
         }
-        var change = parsed.Change!;
+        if (!parsed.TryGetChange(out var change))
+        {
+            throw new InvalidOperationException("A parse result is either a change or a rejection.");
+        }
         var policyOptions = new PolicyOptions
         {
             AllowedAccounts = a.AllowedAccounts ?? change.AccountId,

@@ -14,16 +14,16 @@ namespace SgBridge.Shared.Events;
 /// </summary>
 public static partial class CloudTrailParser
 {
-    public const string EnvelopeSource = "aws.ec2";
-    public const string RecordSource = "ec2.amazonaws.com";
-    public const string DetailType = "AWS API Call via CloudTrail";
+    public const string EnvelopeSource = HandledEvents.EventBridgeSource;
+    public const string RecordSource = HandledEvents.CloudTrailEventSource;
+    public const string DetailType = HandledEvents.EventBridgeDetailType;
 
-    public const string AuthorizeIngress = "AuthorizeSecurityGroupIngress";
-    public const string RevokeIngress = "RevokeSecurityGroupIngress";
-    public const string ModifyRules = "ModifySecurityGroupRules";
+    public const string AuthorizeIngress = HandledEvents.AuthorizeIngress;
+    public const string RevokeIngress = HandledEvents.RevokeIngress;
+    public const string ModifyRules = HandledEvents.ModifyRules;
 
     /// <summary>The event names the parser turns into changes; the EventBridge rule's pattern should list exactly these.</summary>
-    public static IReadOnlyList<string> HandledEventNames { get; } = [AuthorizeIngress, RevokeIngress, ModifyRules];
+    public static IReadOnlyList<string> HandledEventNames => HandledEvents.Names;
 
     /// <summary>Egress calls, rejected with <see cref="RejectionKind.Egress"/>.</summary>
     public static IReadOnlyList<string> EgressEventNames { get; } = ["AuthorizeSecurityGroupEgress", "RevokeSecurityGroupEgress"];

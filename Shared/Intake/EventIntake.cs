@@ -38,20 +38,22 @@ public sealed partial class EventIntake(ChangePolicy policy, IQueueSender queue,
         }
 
         var parsed = CloudTrailParser.Parse(body.Span);
-        if (!parsed.IsSuccess)
+        if (parsed.TryGetRejection(out var rejection))
         {
-            var rejection = parsed.Rejection!;
             if (rejection.Kind == RejectionKind.FailedCall)
             {
                 // The API call failed in AWS, so it changed nothing: acknowledge (no retry), record the skip.
-                LogSkippedFailedCall(logger, rejection.EventId, rejection.AccountId, rejection.Message);
+                LogSkippedFailedCall(logger, rejection.EventId, rejection.EventName, rejection.Message);
                 return new IntakeResult(202, "Skipped", rejection.Message, EventId: rejection.EventId);
             }
             LogRejected(logger, rejection.Kind.ToString(), rejection.Message);
             return new IntakeResult(400, "Invalid event", rejection.Message, EventId: rejection.EventId);
         }
 
-        var change = parsed.Change!;
+        if (!parsed.TryGetChange(out var change))
+        {
+            throw new InvalidOperationException("A parse result is either a change or a rejection.");
+        }
         if (!policy.IsAllowedAccount(change.AccountId))
         {
             LogForbiddenAccount(logger, change.AccountId, change.EventId);
@@ -101,8 +103,8 @@ public sealed partial class EventIntake(ChangePolicy policy, IQueueSender queue,
     [LoggerMessage(103, LogLevel.Warning, "Rejected event {EventId} from account {AccountId}: not in Policy:AllowedAccounts")]
     private static partial void LogForbiddenAccount(ILogger logger, string accountId, string eventId);
 
-    [LoggerMessage(104, LogLevel.Information, "Skipped event {EventId} in {AccountId}: the call failed in AWS and changed nothing ({Detail})")]
-    private static partial void LogSkippedFailedCall(ILogger logger, string? eventId, string? accountId, string detail);
+    [LoggerMessage(104, LogLevel.Information, "Skipped event {EventId} ({EventName}): the call failed in AWS and changed nothing ({Detail})")]
+    private static partial void LogSkippedFailedCall(ILogger logger, string? eventId, string? eventName, string detail);
 
     [LoggerMessage(105, LogLevel.Debug, "Ignored event {EventId} in {AccountId} on {GroupId}: the bridge's own change")]
     private static partial void LogIgnoredOwn(ILogger logger, string eventId, string accountId, string groupId);

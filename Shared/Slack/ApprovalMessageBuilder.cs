@@ -85,31 +85,35 @@ public static class ApprovalMessageBuilder
 
     private static string RulesText(ChangeRequest r)
     {
-        var lines = new List<string>();
-        switch (r.Kind)
+        var (title, lines) = r.Kind switch
         {
-            case ChangeKind.Modify:
-                lines.Add("*Rule edits* (before → after)");
-                lines.AddRange(r.Edits.Take(MaxRulesShown).Select(e =>
-                    $"• {Code(e.RuleId)}: {(e.Before is null ? "_previous content unknown_" : Escape(e.Before.Describe()))} → *{Escape(e.After.Describe())}*"));
+            ChangeKind.Modify => ("*Rule edits* (before → after)", r.Edits.Select(e =>
+                $"• {Code(e.RuleId)}: {(e.Before is null ? "_previous content unknown_" : Escape(e.Before.Describe()))} → *{Escape(e.After.Describe())}*").ToList()),
+            ChangeKind.Add => ("*Rules to add*", r.Rules.Select(x => "• " + Escape(x.Describe())).ToList()),
+            _ => ("*Rules to remove*", r.Rules.Select(x => "• " + Escape(x.Describe()))
+                .Concat(r.UnresolvedRuleIds.Select(id => $"• {Code(id)} (_content unknown_)")).ToList()),
+        };
+        if (lines.Count == 0)
+        {
+            return title + "\n_none_";
+        }
+        // Slack caps a section at 3,000 characters: show what fits and say how many more there are.
+        var text = new StringBuilder(title);
+        var shown = 0;
+        foreach (var line in lines.Take(MaxRulesShown))
+        {
+            if (text.Length + line.Length + 1 > MaxSectionChars - 80)
+            {
                 break;
-            default:
-                lines.Add(r.Kind == ChangeKind.Add ? "*Rules to add*" : "*Rules to remove*");
-                lines.AddRange(r.Rules.Take(MaxRulesShown).Select(x => "• " + Escape(x.Describe())));
-                lines.AddRange(r.UnresolvedRuleIds.Select(id => $"• {Code(id)} (_content unknown_)"));
-                break;
+            }
+            text.Append('\n').Append(line);
+            shown++;
         }
-        var total = r.Kind == ChangeKind.Modify ? r.Edits.Count : r.Rules.Count;
-        if (total > MaxRulesShown)
+        if (shown < lines.Count)
         {
-            lines.Add($"… and {total - MaxRulesShown} more (see request {r.Id} in Table Storage)");
+            text.Append($"\n… and {lines.Count - shown} more (request {r.Id} in Table Storage has them all)");
         }
-        if (lines.Count == 1)
-        {
-            lines.Add("_none_");
-        }
-        var text = string.Join("\n", lines);
-        return text.Length <= MaxSectionChars ? text : text[..MaxSectionChars] + "…";
+        return text.ToString();
     }
 
     private static string BridgeDidText(ChangeRequest r) => r.Status switch

@@ -18,7 +18,8 @@ public class ApprovalMessageBuilderTests
         return r;
     }
 
-    private static string AllText(JsonArray blocks) => blocks.ToJsonString();
+    private static string AllText(JsonArray blocks) =>
+        blocks.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
 
     private static JsonObject? Actions(JsonArray blocks) => blocks.OfType<JsonObject>().SingleOrDefault(b => (string?)b["type"] == "actions");
 
@@ -28,7 +29,7 @@ public class ApprovalMessageBuilderTests
         var r = Pending(TestData.Tcp(22, "0.0.0.0/0", "temp debug"));
         var m = ApprovalMessageBuilder.ForApprovers(r, "prod", "UALICE");
         var json = AllText(m.Blocks);
-        foreach (var expected in new[] { r.Id, "<@UALICE>", "add inbound rules", TestData.GroupId, "web", "111111111111 (prod)", "eu-west-1", "vpc-0abc", "TCP 22 from 0.0.0.0/0 (temp debug)", "SSH (22) open to the internet", "Already reverted", r.EventId })
+        foreach (var expected in new[] { r.Id, "<@UALICE>", "add inbound rules", TestData.GroupId, "web", "111111111111 (prod)", "eu-west-1", "vpc-0abc", "TCP 22 from 0.0.0.0/0 (temp debug)", "SSH (22) open to the internet (0.0.0.0/0)", "Already reverted", r.EventId })
         {
             Assert.Contains(expected, json, StringComparison.Ordinal);
         }
@@ -83,7 +84,11 @@ public class ApprovalMessageBuilderTests
         var m = ApprovalMessageBuilder.ForApprovers(Pending(rules), null, null);
         Assert.True(m.Blocks.Count <= 50);
         Assert.All(m.Blocks.OfType<JsonObject>().Where(b => b["text"]?["text"] is not null), b => Assert.True(((string)b["text"]!["text"]!).Length <= 3000));
-        Assert.Contains("and 280 more", AllText(m.Blocks), StringComparison.Ordinal);
+        var rulesText = m.Blocks.OfType<JsonObject>().Select(b => (string?)b["text"]?["text"]).Single(t => t?.StartsWith("*Rules to add*", StringComparison.Ordinal) == true)!;
+        var shown = rulesText.Split('\n').Count(l => l.StartsWith("• ", StringComparison.Ordinal));
+        var more = int.Parse(System.Text.RegularExpressions.Regex.Match(rulesText, "and ([0-9]+) more").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(shown, 1, 20);
+        Assert.Equal(300, shown + more);
     }
 
     [Fact]
@@ -98,9 +103,9 @@ public class ApprovalMessageBuilderTests
     }
 
     [Theory]
-    [InlineData("tcp", 3389, 3389, "0.0.0.0/0", "RDP (3389) open to the internet")]
-    [InlineData("tcp", 5432, 5432, "0.0.0.0/0", "PostgreSQL (5432) open to the internet")]
-    [InlineData("-1", null, null, "0.0.0.0/0", "All traffic from the internet")]
+    [InlineData("tcp", 3389, 3389, "0.0.0.0/0", "RDP (3389) open to the internet (0.0.0.0/0)")]
+    [InlineData("tcp", 5432, 5432, "0.0.0.0/0", "PostgreSQL (5432) open to the internet (0.0.0.0/0)")]
+    [InlineData("-1", null, null, "0.0.0.0/0", "All traffic from the internet (0.0.0.0/0)")]
     [InlineData("tcp", 0, 65535, "10.0.0.0/8", "Wide port range 0-65535 from 10.0.0.0/8")]
     public void RiskAssessor_FlagsDangerousAccess(string protocol, int? from, int? to, string cidr, string flag)
     {

@@ -7,7 +7,7 @@ public static class RepoRoot
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            if (File.Exists(Path.Combine(dir.FullName, "SgBridge.sln")))
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "SgBridge.sln")))
             {
                 return dir.FullName;
             }
