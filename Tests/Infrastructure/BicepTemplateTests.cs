@@ -1,0 +1,334 @@
+using System.ComponentModel.DataAnnotations;
+using System.Reflection;
+using System.Text.Json.Nodes;
+using SgBridge.FunctionApp;
+using SgBridge.Shared.Options;
+using SgBridge.Shared.Storage;
+
+namespace SgBridge.Tests.Infrastructure;
+
+/// <summary>bicep/ builds and lints clean offline, and the ARM it produces carries what the code reads.</summary>
+public sealed class BicepTemplateTests(BicepTemplateFixture fixture) : IClassFixture<BicepTemplateFixture>
+{
+    private static readonly string[] SlackSettings =
+    [
+        "Slack__BotToken", "Slack__SigningSecret", "Slack__ApproversChannel", "Slack__MonitoringChannel",
+        "Slack__ApproverUserIds", "Slack__ApproverUserGroupIds",
+    ];
+
+    /// <summary>Settings the code needs in Azure beyond the options' [Required] properties (conditional or host-level).</summary>
+    private static readonly string[] AzureSettings =
+    [
+        "Storage__AccountName", "Storage__ClientId", "Storage__RequestsTable", "Storage__SnapshotsTable",
+        "Aws__RoleArnPattern", "Aws__AuthMode", "Aws__WebIdentityAudience", "Aws__ManagedIdentityClientId", "Aws__ExternalId",
+        "Policy__AllowedAccounts", "Policy__ExemptPrincipalArns", "Policy__ExemptServiceLinkedRoles", "Policy__AccountAliases",
+        "AzureWebJobsStorage__accountName", "AzureWebJobsStorage__credential", "AzureWebJobsStorage__clientId",
+        "APPLICATIONINSIGHTS_CONNECTION_STRING",
+    ];
+
+    public static TheoryData<string> BicepFiles()
+    {
+        var data = new TheoryData<string>();
+        foreach (var file in Directory.EnumerateFiles(RepoPaths.Combine("bicep"), "*.bicep", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            data.Add(Path.GetRelativePath(RepoPaths.Root, file).Replace('\\', '/'));
+        }
+
+        return data;
+    }
+
+    [Fact]
+    public void Build_MainBicep_SucceedsWithoutDiagnostics()
+    {
+        Assert.True(fixture.Build.ExitCode == 0, fixture.Build.ToString());
+        Assert.True(string.IsNullOrWhiteSpace(fixture.Build.StandardError), fixture.Build.StandardError);
+    }
+
+    [Theory]
+    [MemberData(nameof(BicepFiles))]
+    public async Task Lint_BicepFile_ReportsNothing(string file)
+    {
+        var result = await BicepCli.RunAsync(["lint", file]);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.True(string.IsNullOrWhiteSpace(result.StandardError + result.StandardOutput), result.ToString());
+    }
+
+    [Fact]
+    public async Task BuildParams_ExampleParameterFile_SucceedsWithoutDiagnostics()
+    {
+        // The example reads the Slack secrets from the environment and has no default for them.
+        var environment = new Dictionary<string, string>
+        {
+            ["SLACK_BOT_TOKEN"] = "xoxb-test",
+            ["SLACK_SIGNING_SECRET"] = "test-signing-secret",
+        };
+
+        var build = await BicepCli.RunAsync(["build-params", "bicep/main.bicepparam", "--stdout"], environment);
+        var lint = await BicepCli.RunAsync(["lint", "bicep/main.bicepparam"], environment);
+
+        Assert.True(build.ExitCode == 0, build.ToString());
+        Assert.True(string.IsNullOrWhiteSpace(build.StandardError), build.StandardError);
+        Assert.True(lint.ExitCode == 0 && string.IsNullOrWhiteSpace(lint.StandardError + lint.StandardOutput), lint.ToString());
+    }
+
+    [Fact]
+    public async Task BuildParams_WithoutSlackSecrets_Fails()
+    {
+        var build = await BicepCli.RunAsync(["build-params", "bicep/main.bicepparam", "--stdout"], new Dictionary<string, string>
+        {
+            ["SLACK_BOT_TOKEN"] = "",
+            ["SLACK_SIGNING_SECRET"] = "",
+        });
+
+        Assert.NotEqual(0, build.ExitCode);
+    }
+
+    [Theory]
+    [MemberData(nameof(BicepFiles))]
+    public void Source_BicepFile_UsesLocalModulesOnly(string file)
+    {
+        var text = RepoPaths.ReadText(file);
+
+        Assert.DoesNotContain("'br:", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("'br/", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("'ts:", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("extension ", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parameters_EveryTemplate_DescribedAsRequiredOrOptional()
+    {
+        var undescribed = fixture.AllTemplates()
+            .SelectMany(t => (t.Template["parameters"]?.AsObject() ?? []).Select(p => (t.Name, Param: p.Key, Description: (string?)p.Value!["metadata"]?["description"])))
+            .Where(p => p.Description is null || !(p.Description.StartsWith("Required. ", StringComparison.Ordinal) || p.Description.StartsWith("Optional. ", StringComparison.Ordinal)))
+            .Select(p => $"{p.Name}: {p.Param}")
+            .ToList();
+
+        Assert.Empty(undescribed);
+    }
+
+    [Fact]
+    public void AppSettings_RequiredOptionsWithoutDefault_AreAllSet()
+    {
+        var settings = AppSettings();
+        var required = RequiredOptionSettings().ToList();
+
+        Assert.NotEmpty(required);
+        Assert.All(required, name => Assert.True(settings.ContainsKey(name), $"app setting {name} is missing"));
+    }
+
+    [Fact]
+    public void AppSettings_SlackAwsStoragePolicyAndHost_AreAllSet()
+    {
+        var settings = AppSettings();
+
+        Assert.All(SlackSettings.Concat(AzureSettings), name => Assert.True(settings.ContainsKey(name), $"app setting {name} is missing"));
+        Assert.Equal("managedidentity", (string?)settings["AzureWebJobsStorage__credential"]);
+    }
+
+    [Fact]
+    public void AppSettings_FlexConsumption_OmitsSettingsFlexRejects()
+    {
+        var settings = AppSettings();
+
+        Assert.DoesNotContain("FUNCTIONS_WORKER_RUNTIME", settings.Select(s => s.Key));
+        Assert.DoesNotContain("FUNCTIONS_EXTENSION_VERSION", settings.Select(s => s.Key));
+        Assert.DoesNotContain("WEBSITE_RUN_FROM_PACKAGE", settings.Select(s => s.Key));
+        Assert.DoesNotContain("AzureWebJobsStorage", settings.Select(s => s.Key));
+    }
+
+    [Theory]
+    [InlineData("Slack__BotToken")]
+    [InlineData("Slack__SigningSecret")]
+    public void AppSettings_SlackSecret_IsKeyVaultReference(string name)
+    {
+        var value = (string?)AppSettings()[name];
+
+        Assert.NotNull(value);
+        Assert.StartsWith("[format('@Microsoft.KeyVault(SecretUri={0})', ", value, StringComparison.Ordinal);
+        Assert.Contains("reference('keyVault').outputs.", value, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AppSettings_NoValue_ReadsASecureParameter()
+    {
+        var secureParameters = (fixture.Template["parameters"]?.AsObject() ?? [])
+            .Where(p => (string?)p.Value!["type"] == "securestring")
+            .Select(p => $"parameters('{p.Key}')")
+            .ToList();
+
+        Assert.Equal(2, secureParameters.Count);
+        var settingsJson = AppSettings().ToJsonString();
+        Assert.All(secureParameters, p => Assert.DoesNotContain(p, settingsJson, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void FunctionApp_Site_IsFlexConsumptionWithUserAssignedIdentity()
+    {
+        var template = fixture.ModuleTemplate("functionApp");
+        var plan = Resource(template, "Microsoft.Web/serverfarms");
+        var site = Resource(template, "Microsoft.Web/sites");
+        var properties = site["properties"]!;
+
+        Assert.Equal("FC1", (string?)plan["sku"]!["name"]);
+        Assert.Equal("FlexConsumption", (string?)plan["sku"]!["tier"]);
+        Assert.Equal("UserAssigned", (string?)site["identity"]!["type"]);
+        Assert.Equal("[parameters('identityResourceId')]", (string?)properties["keyVaultReferenceIdentity"]);
+        Assert.True((bool?)properties["httpsOnly"]);
+        Assert.Equal("[parameters('runtimeName')]", (string?)properties["functionAppConfig"]!["runtime"]!["name"]);
+        Assert.Equal(["dotnet-isolated"], template["parameters"]!["runtimeName"]!["allowedValues"]!.AsArray().Select(v => (string?)v));
+        Assert.Equal("UserAssignedIdentity", (string?)properties["functionAppConfig"]!["deployment"]!["storage"]!["authentication"]!["type"]);
+        Assert.Equal("10.0", (string?)fixture.Template["parameters"]!["functionAppRuntimeVersion"]!["defaultValue"]);
+    }
+
+    [Fact]
+    public void Storage_Queues_AreExactlyQueueNamesAndTheirPoisonQueues()
+    {
+        var queues = typeof(QueueNames).GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Where(f => f.IsLiteral && f.FieldType == typeof(string))
+            .Select(f => (string)f.GetRawConstantValue()!)
+            .ToList();
+        var expected = queues.Concat(queues.Select(QueueNames.Poison)).ToHashSet(StringComparer.Ordinal);
+
+        var storage = fixture.Module("storage");
+        var actual = StringArray(BicepTemplateFixture.ResolveVariable(fixture.Template, storage["properties"]!["parameters"]!["queueNames"]!["value"]));
+
+        Assert.Equal(3, queues.Count);
+        Assert.Equal(expected.Order(StringComparer.Ordinal), actual.Order(StringComparer.Ordinal));
+        Assert.Contains(Resources(fixture.ModuleTemplate("storage")), r => (string?)r["type"] == "Microsoft.Storage/storageAccounts/queueServices/queues");
+    }
+
+    [Fact]
+    public void Storage_Tables_AreTheOptionsDefaults()
+    {
+        var defaults = new StorageOptions();
+        var storage = fixture.Module("storage");
+        var tables = (storage["properties"]!["parameters"]!["tableNames"]!["value"]!.AsArray())
+            .Select(t => (string?)BicepTemplateFixture.ResolveVariable(fixture.Template, t))
+            .ToList();
+        var settings = AppSettings();
+
+        Assert.Equal([defaults.RequestsTable, defaults.SnapshotsTable], tables);
+        Assert.Equal(defaults.RequestsTable, (string?)BicepTemplateFixture.ResolveVariable(fixture.Template, settings["Storage__RequestsTable"]));
+        Assert.Equal(defaults.SnapshotsTable, (string?)BicepTemplateFixture.ResolveVariable(fixture.Template, settings["Storage__SnapshotsTable"]));
+        Assert.Contains(Resources(fixture.ModuleTemplate("storage")), r => (string?)r["type"] == "Microsoft.Storage/storageAccounts/tableServices/tables");
+    }
+
+    [Fact]
+    public void Storage_Account_DisablesSharedKeyAndPublicBlobAccess()
+    {
+        var account = Resource(fixture.ModuleTemplate("storage"), "Microsoft.Storage/storageAccounts")["properties"]!;
+
+        Assert.False((bool?)account["allowSharedKeyAccess"]);
+        Assert.False((bool?)account["allowBlobPublicAccess"]);
+        Assert.Equal("TLS1_2", (string?)account["minimumTlsVersion"]);
+        Assert.True((bool?)account["supportsHttpsTrafficOnly"]);
+    }
+
+    [Fact]
+    public void KeyVault_Vault_UsesRbacSoftDeleteAndPurgeProtection()
+    {
+        var template = fixture.ModuleTemplate("keyVault");
+        var vault = Resource(template, "Microsoft.KeyVault/vaults")["properties"]!;
+        var secrets = Resources(template).Where(r => (string?)r["type"] == "Microsoft.KeyVault/vaults/secrets").ToList();
+
+        Assert.True((bool?)vault["enableRbacAuthorization"]);
+        Assert.True((bool?)vault["enableSoftDelete"]);
+        Assert.True((bool?)vault["enablePurgeProtection"]);
+        Assert.Equal(2, secrets.Count);
+    }
+
+    [Fact]
+    public void RoleAssignments_Names_AreGuidOfScopePrincipalAndRole()
+    {
+        var assignments = Resources(fixture.ModuleTemplate("rbac"))
+            .Where(r => (string?)r["type"] == "Microsoft.Authorization/roleAssignments")
+            .ToList();
+
+        Assert.Equal(5, assignments.Count);
+        Assert.All(assignments, a =>
+        {
+            var name = (string)a["name"]!;
+            Assert.StartsWith("[guid(", name, StringComparison.Ordinal);
+            Assert.Contains("parameters('principalId')", name, StringComparison.Ordinal);
+            Assert.Contains("variables('roles')", name, StringComparison.Ordinal);
+            Assert.Equal("[parameters('principalId')]", (string?)a["properties"]!["principalId"]);
+        });
+    }
+
+    [Fact]
+    public void RoleAssignments_Roles_AreTheFiveTheAppNeeds()
+    {
+        var roles = fixture.ModuleTemplate("rbac")["variables"]!["roles"]!.AsObject()
+            .Select(r => (string)r.Value!)
+            .Order(StringComparer.Ordinal);
+
+        Assert.Equal(
+            new[]
+            {
+                "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3", // Storage Table Data Contributor
+                "3913510d-42f4-4e42-8a64-420c390055eb", // Monitoring Metrics Publisher
+                "4633458b-17de-408a-b874-0445c86b69e6", // Key Vault Secrets User
+                "974c5e8b-45b9-4653-ba55-5f855dd0fb88", // Storage Queue Data Contributor
+                "b7e6dc6d-f1e8-4753-8033-0f276bb0955b", // Storage Blob Data Owner
+            },
+            roles);
+    }
+
+    [Fact]
+    public void Outputs_Main_ExposeUrlsIdentityTenantAndIssuer()
+    {
+        var outputs = fixture.Template["outputs"]!.AsObject();
+
+        Assert.Contains($"/api/{Routes.AwsEvents}", (string?)outputs["INTAKE_URL"]!["value"], StringComparison.Ordinal);
+        Assert.Contains($"/api/{Routes.SlackInteractions}", (string?)outputs["SLACK_INTERACTIVITY_URL"]!["value"], StringComparison.Ordinal);
+        Assert.Contains("https://sts.windows.net/", (string?)outputs["OIDC_ISSUER_URL"]!["value"], StringComparison.Ordinal);
+        Assert.Contains("clientId", (string?)outputs["MANAGED_IDENTITY_CLIENT_ID"]!["value"], StringComparison.Ordinal);
+        Assert.Contains("principalId", (string?)outputs["MANAGED_IDENTITY_PRINCIPAL_ID"]!["value"], StringComparison.Ordinal);
+        Assert.True(outputs.ContainsKey("AZURE_TENANT_ID"));
+    }
+
+    [Fact]
+    public void HostJson_Queues_PollFastAndPoisonAfterFiveTries()
+    {
+        var host = JsonNode.Parse(RepoPaths.ReadText("host.json"))!;
+        var queues = host["extensions"]!["queues"]!;
+
+        Assert.Equal("2.0", (string?)host["version"]);
+        Assert.Equal("api", (string?)host["extensions"]!["http"]!["routePrefix"]);
+        Assert.Equal("00:00:02", (string?)queues["maxPollingInterval"]);
+        Assert.Equal(5, (int?)queues["maxDequeueCount"]);
+        Assert.InRange((int)queues["batchSize"]!, 1, 32);
+    }
+
+    private JsonObject AppSettings() =>
+        fixture.Module("functionApp")["properties"]!["parameters"]!["appSettings"]!["value"]!.AsObject();
+
+    /// <summary>Section__Property for each [Required] property of an options class whose default leaves it empty.</summary>
+    private static IEnumerable<string> RequiredOptionSettings()
+    {
+        var optionTypes = typeof(PolicyOptions).Assembly.GetTypes()
+            .Where(t => t is { IsClass: true, IsAbstract: false } && t.Name.EndsWith("Options", StringComparison.Ordinal))
+            .Select(t => (Type: t, Section: t.GetField("SectionName", BindingFlags.Public | BindingFlags.Static)?.GetRawConstantValue() as string))
+            .Where(t => t.Section is not null);
+
+        foreach (var (type, section) in optionTypes)
+        {
+            var defaults = Activator.CreateInstance(type);
+            foreach (var property in type.GetProperties().Where(p => p.GetCustomAttribute<RequiredAttribute>() is not null))
+            {
+                if (property.GetValue(defaults) is null or "")
+                {
+                    yield return $"{section}__{property.Name}";
+                }
+            }
+        }
+    }
+
+    private static IEnumerable<JsonObject> Resources(JsonObject template) => BicepTemplateFixture.Resources(template).Select(r => r.Resource);
+
+    private static JsonObject Resource(JsonObject template, string type) => Resources(template).Single(r => (string?)r["type"] == type && r["existing"] is null);
+
+    private static List<string> StringArray(JsonNode? node) => node!.AsArray().Select(n => (string)n!).ToList();
+}

@@ -1,0 +1,149 @@
+metadata name = 'SgBridge Function App'
+metadata description = 'Flex Consumption (FC1, Linux) plan and .NET isolated Function App running as a user-assigned managed identity: identity-based host storage, Flex deployment container, Key Vault references resolved with the same identity.'
+
+@description('Required. Name of the Function App (globally unique host name).')
+param name string
+
+@description('Required. Name of the Flex Consumption plan.')
+param planName string
+
+@description('Optional. Location for all resources.')
+param location string = resourceGroup().location
+
+@description('Optional. Tags of the resources.')
+param tags object = {}
+
+@description('Optional. azd service name (tag azd-service-name) that `azd deploy` matches to azure.yaml.')
+param serviceName string = 'api'
+
+@description('Required. Resource ID of the user-assigned managed identity the app runs as.')
+param identityResourceId string
+
+@description('Required. URL of the blob container Flex Consumption deploys the app package to.')
+param deploymentContainerUrl string
+
+@description('Optional. Worker runtime.')
+@allowed([
+  'dotnet-isolated'
+])
+param runtimeName string = 'dotnet-isolated'
+
+@description('Optional. Worker runtime version. The schema types it as a free string; the service accepts the versions `az functionapp list-flexconsumption-runtimes --location <region> --runtime dotnet-isolated` lists.')
+@allowed([
+  '8.0'
+  '9.0'
+  '10.0'
+])
+param runtimeVersion string = '10.0'
+
+@description('Optional. Maximum number of instances the app scales out to (40-1000).')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+@description('Optional. Memory of each instance in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Required. App settings (name: value). Secrets must be Key Vault references, never values.')
+param appSettings object
+
+resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    tier: 'FlexConsumption'
+    name: 'FC1'
+  }
+  properties: {
+    // Linux.
+    reserved: true
+  }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
+  name: name
+  location: location
+  tags: union(tags, { 'azd-service-name': serviceName })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityResourceId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    clientAffinityEnabled: false
+    // Key Vault references (@Microsoft.KeyVault(SecretUri=...)) are resolved with the user-assigned identity.
+    keyVaultReferenceIdentity: identityResourceId
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+      // Flex Consumption rejects FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION and WEBSITE_RUN_FROM_PACKAGE:
+      // runtime and deployment live in functionAppConfig below.
+      appSettings: [
+        for setting in items(appSettings): {
+          name: setting.key
+          value: setting.value
+        }
+      ]
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: deploymentContainerUrl
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityResourceId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: runtimeName
+        version: runtimeVersion
+      }
+    }
+  }
+
+  // No publishing passwords: azd and `func azure functionapp publish` deploy with Entra ID tokens.
+  resource ftpCredentials 'basicPublishingCredentialsPolicies' = {
+    name: 'ftp'
+    properties: {
+      allow: false
+    }
+  }
+
+  resource scmCredentials 'basicPublishingCredentialsPolicies' = {
+    name: 'scm'
+    properties: {
+      allow: false
+    }
+  }
+}
+
+@description('The resource ID of the Function App.')
+output resourceId string = functionApp.id
+
+@description('The name of the Function App.')
+output name string = functionApp.name
+
+@description('The default host name of the Function App.')
+output defaultHostName string = functionApp.properties.defaultHostName
+
+@description('The resource ID of the Flex Consumption plan.')
+output planResourceId string = plan.id
