@@ -65,10 +65,11 @@ param slackSigningSecret string
 @minLength(1)
 param slackApproversChannel string
 
-@description('Optional. Slack channel ID for operational notices: reverts, failures, exemptions (Slack__MonitoringChannel).')
-param slackMonitoringChannel string = ''
+@description('Required. Slack channel ID for the monitoring channel: every request and outcome (Slack__MonitoringChannel).')
+@minLength(1)
+param slackMonitoringChannel string
 
-@description('Optional. Slack user IDs allowed to approve (Slack__ApproverUserIds).')
+@description('Optional. Slack user IDs allowed to approve (Slack__ApproverUserIds). At least one user or user group is required: the app refuses to start without an approver.')
 param slackApproverUserIds string[] = []
 
 @description('Optional. Slack user group IDs whose members may approve (Slack__ApproverUserGroupIds).')
