@@ -21,7 +21,7 @@ public enum DecisionOutcome
 }
 
 /// <summary>What the Slack endpoint answers: 401 for a bad signature, 400 for a bad payload, else 200.</summary>
-public sealed record DecisionResult(DecisionOutcome Outcome, string Detail)
+public sealed record DecisionResult(DecisionOutcome Outcome, string Detail, int Decided = 0)
 {
     public int StatusCode => Outcome switch
     {
@@ -33,7 +33,8 @@ public sealed record DecisionResult(DecisionOutcome Outcome, string Detail)
 
 /// <summary>
 /// Handles one Slack button click within Slack's 3 seconds: verify the signature, check the approver, record the
-/// decision with a conditional write (of any number of concurrent clicks exactly one wins), enqueue the apply.
+/// decision with a conditional write per request (of any number of concurrent clicks exactly one wins), enqueue the
+/// apply. "Approve all" / "Deny all" on a shared message decide each pending change of the batch the same way.
 /// No AWS work happens here.
 /// </summary>
 public sealed partial class DecisionService(
@@ -61,8 +62,15 @@ public sealed partial class DecisionService(
             return new DecisionResult(DecisionOutcome.BadRequest, parsed.Error ?? "Unreadable interaction payload.");
         }
         var click = parsed.Interaction!;
-        var approve = click.ActionId == ActionIds.Approve;
-        if (!approve && click.ActionId != ActionIds.Deny)
+        var (approve, all) = click.ActionId switch
+        {
+            ActionIds.Approve => (true, false),
+            ActionIds.Deny => (false, false),
+            ActionIds.ApproveAll => (true, true),
+            ActionIds.DenyAll => (false, true),
+            _ => ((bool?)null, false),
+        };
+        if (approve is null)
         {
             return new DecisionResult(DecisionOutcome.Ignored, $"Action {click.ActionId} is not a decision.");
         }
@@ -74,7 +82,7 @@ public sealed partial class DecisionService(
         var requestId = click.Value!;
 
         var stored = await requests.GetAsync(requestId, cancellationToken);
-        if (stored is null)
+        if (stored is null || (all && !stored.Value.IsBatchLead))
         {
             await TellAsync(click, $"Request {requestId} does not exist.", cancellationToken);
             return new DecisionResult(DecisionOutcome.UnknownRequest, requestId);
@@ -85,19 +93,62 @@ public sealed partial class DecisionService(
             await TellAsync(click, $"You are not an approver for {requestId}: nothing was changed.", cancellationToken);
             return new DecisionResult(DecisionOutcome.NotAnApprover, click.UserId);
         }
-        if (approve && await approvers.FindSlackUserAsync(stored.Value.Requester, cancellationToken) == click.UserId)
+        // A batch shares one requester, so one look-up covers every change in it.
+        if (approve.Value && await approvers.FindSlackUserAsync(stored.Value.Requester, cancellationToken) == click.UserId)
         {
             LogSelfApproval(logger, click.UserId, requestId);
             await TellAsync(click, $"You made this change, so you cannot approve {requestId} yourself: another approver has to.", cancellationToken);
             return new DecisionResult(DecisionOutcome.SelfApproval, click.UserId);
         }
 
+        if (!all)
+        {
+            var (won, current) = await DecideAsync(stored, approve.Value, click, cancellationToken);
+            if (!won)
+            {
+                await TellAsync(click, AlreadyDecidedText(current), cancellationToken);
+                return new DecisionResult(DecisionOutcome.AlreadyDecided, current.Status.ToString());
+            }
+            return new DecisionResult(approve.Value ? DecisionOutcome.Approved : DecisionOutcome.Denied, requestId, 1);
+        }
+
+        var decided = 0;
+        var skipped = new List<string>();
+        foreach (var memberId in stored.Value.BatchMemberIds)
+        {
+            var member = memberId == requestId ? stored : await requests.GetAsync(memberId, cancellationToken);
+            if (member is null)
+            {
+                continue;
+            }
+            var (won, current) = await DecideAsync(member, approve.Value, click, cancellationToken);
+            if (won)
+            {
+                decided++;
+            }
+            else if (current.Status != RequestStatus.Exempt)
+            {
+                skipped.Add($"{current.Id} ({current.Status.ToString().ToLowerInvariant()})");
+            }
+        }
+        var verb = approve.Value ? "Approved" : "Denied";
+        await TellAsync(click, skipped.Count == 0
+            ? $"{verb} {decided} change{(decided == 1 ? "" : "s")}."
+            : $"{verb} {decided}; already decided: {string.Join(", ", skipped)}.", cancellationToken);
+        return decided == 0
+            ? new DecisionResult(DecisionOutcome.AlreadyDecided, string.Join(", ", skipped))
+            : new DecisionResult(approve.Value ? DecisionOutcome.Approved : DecisionOutcome.Denied, requestId, decided);
+    }
+
+    /// <summary>One conditional write: true when this click decided the request, false when it was already decided.</summary>
+    private async Task<(bool Won, ChangeRequest Current)> DecideAsync(Stored<ChangeRequest> stored, bool approve, SlackInteraction click, CancellationToken ct)
+    {
         while (true)
         {
-            var request = stored!.Value;
+            var request = stored.Value;
             if (request.Status != RequestStatus.Pending)
             {
-                return await AlreadyDecidedAsync(click, request, cancellationToken);
+                return (false, request);
             }
             if (approve)
             {
@@ -109,35 +160,29 @@ public sealed partial class DecisionService(
             }
             try
             {
-                await requests.UpdateAsync(request, stored.ETag, cancellationToken);
+                await requests.UpdateAsync(request, stored.ETag, ct);
             }
             catch (ConcurrencyConflictException)
             {
                 // Someone else wrote first (another click, or a notification recording its message): look again.
-                stored = await requests.GetAsync(requestId, cancellationToken);
+                stored = await requests.GetAsync(request.Id, ct) ?? throw new InvalidOperationException($"Request {request.Id} disappeared.");
                 continue;
             }
-            LogDecided(logger, requestId, request.Status, click.UserId, request.AccountId, request.GroupId);
-            await EnqueueFollowUpAsync(request, cancellationToken);
-            return new DecisionResult(approve ? DecisionOutcome.Approved : DecisionOutcome.Denied, requestId);
+            LogDecided(logger, request.Id, request.Status, click.UserId, request.AccountId, request.GroupId);
+            if (request.Status == RequestStatus.Approved)
+            {
+                await queue.SendAsync(QueueNames.Applies, new ApplyCommand(request.Id), ct);
+            }
+            await queue.SendAsync(QueueNames.Notifications, new RequestNotification(request.Id, request.Status), ct);
+            return (true, request);
         }
     }
 
-    private async Task<DecisionResult> AlreadyDecidedAsync(SlackInteraction click, ChangeRequest request, CancellationToken ct)
+    private static string AlreadyDecidedText(ChangeRequest request)
     {
         var by = request.DecidedBy is null ? "" : $" by <@{request.DecidedBy}>";
         var at = request.DecidedAt is { } t ? " at " + t.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture) : "";
-        await TellAsync(click, $"{request.Id} is already {request.Status.ToString().ToLowerInvariant()}{by}{at}.", ct);
-        return new DecisionResult(DecisionOutcome.AlreadyDecided, request.Status.ToString());
-    }
-
-    private async Task EnqueueFollowUpAsync(ChangeRequest request, CancellationToken ct)
-    {
-        if (request.Status == RequestStatus.Approved)
-        {
-            await queue.SendAsync(QueueNames.Applies, new ApplyCommand(request.Id), ct);
-        }
-        await queue.SendAsync(QueueNames.Notifications, new RequestNotification(request.Id, request.Status), ct);
+        return $"{request.Id} is already {request.Status.ToString().ToLowerInvariant()}{by}{at}.";
     }
 
     /// <summary>An ephemeral note to the clicker. A Slack hiccup here must not undo or fail the decision.</summary>

@@ -9,13 +9,21 @@ using SgBridge.Shared.Storage;
 namespace SgBridge.Shared.Approvals;
 
 /// <summary>
-/// Brings Slack in line with a request, from the notifications queue (never from an HTTP path): posts the approvers'
-/// and the monitoring message the first time, then updates both and replies under the monitoring message with each
-/// outcome. Messages are rendered from the stored request, so notifications handled out of order still show the truth.
-/// A Slack failure escapes so the queue retries; the request itself is safe in Table Storage meanwhile.
+/// Brings Slack in line with the requests, from the notifications queue (never from an HTTP path).
+/// <para>
+/// Every request is shown in a batch: changes by the same requester on the same group within
+/// <see cref="SlackOptions.BatchWindow"/> share one approvers' message and one monitoring message (a batch of one is
+/// the plain single-request message). The first change of a batch is posted at once; later changes and decisions
+/// update the shared messages after <see cref="SlackOptions.BatchRenderDelay"/>, gathered into one chat.update, with
+/// one threaded reply listing the new outcomes. So a burst of a thousand changes becomes a few messages per group
+/// instead of two thousand posts against Slack's one message per second per channel.
+/// </para>
+/// Messages are rendered from the stored requests, so notifications handled out of order still show the truth.
+/// A Slack failure escapes so the queue retries; a rate limit reschedules the notification for when Slack allows it.
 /// </summary>
 public sealed partial class NotificationService(
     IRequestStore requests,
+    IQueueSender queue,
     ISlackClient slack,
     ApproverDirectory directory,
     IOptions<SlackOptions> slackOptions,
@@ -31,80 +39,227 @@ public sealed partial class NotificationService(
 
     public async Task NotifyAsync(RequestNotification notification, CancellationToken cancellationToken)
     {
-        var stored = await requests.GetAsync(notification.RequestId, cancellationToken);
+        try
+        {
+            await HandleAsync(notification, cancellationToken);
+        }
+        catch (SlackRateLimitedException ex)
+        {
+            // Slack asked us to wait longer than the client waits inline: come back then, without spending a retry.
+            LogRateLimited(logger, notification.RequestId, ex.RetryAfter);
+            await queue.SendAsync(QueueNames.Notifications, notification, ex.RetryAfter, cancellationToken);
+        }
+    }
+
+    private async Task HandleAsync(RequestNotification notification, CancellationToken ct)
+    {
+        var stored = await requests.GetAsync(notification.RequestId, ct);
         if (stored is null)
         {
             LogMissing(logger, notification.RequestId);
             return;
         }
-        var request = stored.Value;
-        if (request.Status == RequestStatus.Reverting)
+        if (stored.Value.Status == RequestStatus.Reverting)
         {
             return;
         }
-        var alias = _aliases.GetValueOrDefault(request.AccountId);
-        var requester = await directory.FindSlackUserAsync(request.Requester, cancellationToken);
-
-        var monitoring = ApprovalMessageBuilder.ForMonitoring(request, alias, requester);
-        SlackMessageRef? newMonitoring = null, newApprover = null;
-        if (request.MonitoringMessage is { } m)
+        if (notification.Render)
         {
-            await slack.UpdateMessageAsync(m.Channel, m.Ts, monitoring.Text, monitoring.Blocks, cancellationToken);
+            await RenderAsync(stored.Value.Id, ct);
+            return;
+        }
+        if (stored.Value.BatchLeadId is null)
+        {
+            stored = await PlaceAsync(stored, ct);
+        }
+        var leadId = stored.Value.BatchLeadId!;
+        var lead = leadId == stored.Value.Id ? stored : await requests.GetAsync(leadId, ct) ?? throw new InvalidOperationException($"Batch lead {leadId} is missing.");
+        if (lead.Value.MonitoringMessage is null || lead.Value.BatchMemberIds.Count == 1 || _slack.BatchRenderDelay <= TimeSpan.Zero)
+        {
+            // The first sight of a batch is posted at once; a batch of one has nothing to gather.
+            await RenderAsync(leadId, ct);
         }
         else
         {
-            newMonitoring = await slack.PostMessageAsync(_slack.MonitoringChannel, monitoring.Text, monitoring.Blocks, null, cancellationToken);
+            await ScheduleRenderAsync(lead, ct);
         }
+    }
 
-        if (NeedsApprovers(request.Status))
+    /// <summary>Puts a request into the open batch for its key, or starts a batch with it.</summary>
+    private async Task<Stored<ChangeRequest>> PlaceAsync(Stored<ChangeRequest> stored, CancellationToken ct)
+    {
+        var request = stored.Value;
+        if (_slack.BatchWindow > TimeSpan.Zero && request.Status != RequestStatus.RevertFailed)
         {
-            var approvers = ApprovalMessageBuilder.ForApprovers(request, alias, requester);
-            if (request.ApproverMessage is { } a)
+            var since = request.CreatedAt - _slack.BatchWindow;
+            for (var attempt = 0; attempt < 5; attempt++)
             {
-                await slack.UpdateMessageAsync(a.Channel, a.Ts, approvers.Text, approvers.Blocks, cancellationToken);
+                var lead = await requests.FindBatchLeadAsync(request.BatchKey, since, ct);
+                if (lead is null || lead.Value.Id == request.Id || lead.Value.BatchMemberIds.Count >= _slack.BatchMaxSize)
+                {
+                    break;
+                }
+                lead.Value.AddBatchMember(request.Id, time.GetUtcNow());
+                try
+                {
+                    await requests.UpdateAsync(lead.Value, lead.ETag, ct);
+                }
+                catch (ConcurrencyConflictException)
+                {
+                    continue;
+                }
+                var leadId = lead.Value.Id;
+                return await RecordAsync(stored, r =>
+                {
+                    if (r.BatchLeadId is null)
+                    {
+                        r.JoinBatch(leadId, time.GetUtcNow());
+                    }
+                }, ct);
+            }
+        }
+        return await RecordAsync(stored, r =>
+        {
+            if (r.BatchLeadId is null)
+            {
+                r.LeadBatch(time.GetUtcNow());
+            }
+        }, ct);
+    }
+
+    /// <summary>Asks for one render of the batch after the debounce delay, unless one is already due.</summary>
+    private async Task ScheduleRenderAsync(Stored<ChangeRequest> lead, CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var now = time.GetUtcNow();
+            if (lead.Value.RenderScheduledFor is { } due && due > now)
+            {
+                return;
+            }
+            lead.Value.ScheduleRender(now + _slack.BatchRenderDelay, now);
+            try
+            {
+                await requests.UpdateAsync(lead.Value, lead.ETag, ct);
+            }
+            catch (ConcurrencyConflictException)
+            {
+                lead = await requests.GetAsync(lead.Value.Id, ct) ?? throw new InvalidOperationException($"Batch lead {lead.Value.Id} disappeared.");
+                continue;
+            }
+            await queue.SendAsync(QueueNames.Notifications, new RequestNotification(lead.Value.Id, lead.Value.Status, Render: true), _slack.BatchRenderDelay, ct);
+            return;
+        }
+        throw new ConcurrencyConflictException($"Could not schedule a render of batch {lead.Value.Id}.");
+    }
+
+    /// <summary>Posts or updates the batch's two messages and replies once with every outcome not yet told.</summary>
+    private async Task RenderAsync(string leadId, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var lead = await requests.GetAsync(leadId, ct) ?? throw new InvalidOperationException($"Batch lead {leadId} is missing.");
+            var members = new List<Stored<ChangeRequest>> { lead };
+            foreach (var id in lead.Value.BatchMemberIds.Where(id => id != leadId))
+            {
+                if (await requests.GetAsync(id, ct) is { Value.Status: not RequestStatus.Reverting } m)
+                {
+                    members.Add(m);
+                }
+            }
+            var batch = members.Select(m => m.Value).ToList();
+            var alias = _aliases.GetValueOrDefault(lead.Value.AccountId);
+            var requester = await directory.FindSlackUserAsync(lead.Value.Requester, ct);
+
+            var monitoring = ApprovalMessageBuilder.ForMonitoring(batch, alias, requester);
+            SlackMessageRef? newMonitoring = null, newApprover = null;
+            if (lead.Value.MonitoringMessage is { } mm)
+            {
+                await slack.UpdateMessageAsync(mm.Channel, mm.Ts, monitoring.Text, monitoring.Blocks, ct);
             }
             else
             {
-                newApprover = await slack.PostMessageAsync(_slack.ApproversChannel, approvers.Text, approvers.Blocks, null, cancellationToken);
+                newMonitoring = await slack.PostMessageAsync(_slack.MonitoringChannel, monitoring.Text, monitoring.Blocks, null, ct);
+                // Remember the message at once, so a retry after a later failure updates it instead of posting again.
+                lead = await RecordAsync(lead, r => r.RecordSlackMessages(null, newMonitoring, time.GetUtcNow()), ct);
             }
-        }
-
-        var thread = newMonitoring ?? request.MonitoringMessage!;
-        var reply = ThreadedOutcomes.Contains(notification.Status) && !request.NotifiedStatuses.Contains(notification.Status);
-        if (reply)
-        {
-            await slack.PostMessageAsync(thread.Channel, ApprovalMessageBuilder.OutcomeReply(request, notification.Status), null, thread.Ts, cancellationToken);
-        }
-
-        if (newMonitoring is not null || newApprover is not null || reply)
-        {
-            await RecordAsync(stored, newApprover, newMonitoring, reply ? notification.Status : null, cancellationToken);
-        }
-        LogNotified(logger, request.Id, request.Status);
-    }
-
-    /// <summary>Approvers see a request once it has been reverted and can be decided, and keep seeing its fate.</summary>
-    private static bool NeedsApprovers(RequestStatus status) => status is not (RequestStatus.Exempt or RequestStatus.RevertFailed or RequestStatus.Reverting);
-
-    private async Task RecordAsync(Stored<ChangeRequest> stored, SlackMessageRef? approver, SlackMessageRef? monitoring, RequestStatus? notified, CancellationToken ct)
-    {
-        // Other writers (a click, the apply) may have moved the request on: re-read and re-apply only our fields.
-        for (var attempt = 0; ; attempt++)
-        {
-            var request = stored.Value;
-            request.RecordSlackMessages(approver, monitoring, time.GetUtcNow());
-            if (notified is { } s)
+            if (batch.Any(r => NeedsApprovers(r.Status)))
             {
-                request.MarkNotified(s, time.GetUtcNow());
+                var approvers = ApprovalMessageBuilder.ForApprovers(batch, alias, requester);
+                if (lead.Value.ApproverMessage is { } am)
+                {
+                    await slack.UpdateMessageAsync(am.Channel, am.Ts, approvers.Text, approvers.Blocks, ct);
+                }
+                else
+                {
+                    newApprover = await slack.PostMessageAsync(_slack.ApproversChannel, approvers.Text, approvers.Blocks, null, ct);
+                    lead = await RecordAsync(lead, r => r.RecordSlackMessages(newApprover, null, time.GetUtcNow()), ct);
+                }
             }
+
+            var untold = members
+                .SelectMany(m => ThreadedOutcomes.Where(s => Reached(m.Value, s) && !m.Value.NotifiedStatuses.Contains(s)).Select(s => (Member: m, Status: s)))
+                .ToList();
+            if (untold.Count > 0)
+            {
+                var thread = lead.Value.MonitoringMessage!;
+                await slack.PostMessageAsync(thread.Channel, ApprovalMessageBuilder.OutcomeReply(untold.Select(u => (u.Member.Value, u.Status)).ToList()), null, thread.Ts, ct);
+                foreach (var group in untold.GroupBy(u => u.Member.Value.Id))
+                {
+                    var member = group.Key == leadId ? lead : group.First().Member;
+                    var told = await RecordAsync(member, r =>
+                    {
+                        foreach (var (_, status) in group)
+                        {
+                            r.MarkNotified(status, time.GetUtcNow());
+                        }
+                    }, ct);
+                    if (group.Key == leadId)
+                    {
+                        lead = told;
+                    }
+                }
+            }
+
+            if (lead.Value.RenderScheduledFor is null)
+            {
+                LogNotified(logger, leadId, batch.Count);
+                return;
+            }
+            lead.Value.ScheduleRender(null, time.GetUtcNow());
             try
             {
-                await requests.UpdateAsync(request, stored.ETag, ct);
+                await requests.UpdateAsync(lead.Value, lead.ETag, ct);
+                LogNotified(logger, leadId, batch.Count);
                 return;
+            }
+            catch (ConcurrencyConflictException) when (attempt < 5)
+            {
+                // A change joined or was decided while rendering: render again so it is not left out.
+            }
+        }
+    }
+
+    /// <summary>Outcomes a request passed through: an applied or failed request was approved first.</summary>
+    private static bool Reached(ChangeRequest r, RequestStatus s) =>
+        r.Status == s || (s == RequestStatus.Approved && r.Status is RequestStatus.Applied or RequestStatus.Failed);
+
+    /// <summary>Approvers see a request once it can be decided, and keep seeing its fate.</summary>
+    private static bool NeedsApprovers(RequestStatus status) => status is not (RequestStatus.Exempt or RequestStatus.RevertFailed or RequestStatus.Reverting);
+
+    /// <summary>Applies <paramref name="change"/> to the stored request and writes it, re-reading on a conflict.</summary>
+    private async Task<Stored<ChangeRequest>> RecordAsync(Stored<ChangeRequest> stored, Action<ChangeRequest> change, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            change(stored.Value);
+            try
+            {
+                return stored with { ETag = await requests.UpdateAsync(stored.Value, stored.ETag, ct) };
             }
             catch (ConcurrencyConflictException) when (attempt < 10)
             {
-                stored = await requests.GetAsync(request.Id, ct) ?? throw new InvalidOperationException($"Request {request.Id} disappeared.");
+                stored = await requests.GetAsync(stored.Value.Id, ct) ?? throw new InvalidOperationException($"Request {stored.Value.Id} disappeared.");
             }
         }
     }
@@ -112,6 +267,9 @@ public sealed partial class NotificationService(
     [LoggerMessage(401, LogLevel.Warning, "Notify: request {ApprovalId} not found")]
     private static partial void LogMissing(ILogger logger, string approvalId);
 
-    [LoggerMessage(402, LogLevel.Information, "Slack is up to date with request {ApprovalId} ({Status})")]
-    private static partial void LogNotified(ILogger logger, string approvalId, RequestStatus status);
+    [LoggerMessage(402, LogLevel.Information, "Slack is up to date with batch {ApprovalId} ({Count} requests)")]
+    private static partial void LogNotified(ILogger logger, string approvalId, int count);
+
+    [LoggerMessage(403, LogLevel.Warning, "Slack rate limit while notifying {ApprovalId}: trying again in {RetryAfter}")]
+    private static partial void LogRateLimited(ILogger logger, string approvalId, TimeSpan retryAfter);
 }

@@ -4,7 +4,10 @@ using SgBridge.Shared.Storage;
 namespace SgBridge.Shared.Processing;
 
 /// <summary>A request changed: tell Slack, from a queue of its own so that a Slack outage never holds up a revert.</summary>
-public sealed record RequestNotification(string RequestId, RequestStatus Status);
+/// <summary>
+/// A request changed, or (<paramref name="Render"/>) a batch's Slack messages are due for their debounced update.
+/// </summary>
+public sealed record RequestNotification(string RequestId, RequestStatus Status, bool Render = false);
 
 public sealed class QueueRequestNotifier(IQueueSender queue) : IRequestNotifier
 {

@@ -25,6 +25,97 @@ public static class ApprovalMessageBuilder
     public static SlackMessage ForMonitoring(ChangeRequest r, string? accountAlias, string? requesterSlackUserId) =>
         Build(r, accountAlias, requesterSlackUserId, withButtons: false);
 
+    /// <summary>
+    /// A batch's approvers' message: one block pair per change (its own Approve / Deny while pending) and
+    /// Approve all / Deny all for what is still pending. A batch of one is the single-request message.
+    /// </summary>
+    public static SlackMessage ForApprovers(IReadOnlyList<ChangeRequest> batch, string? accountAlias, string? requesterSlackUserId) =>
+        batch.Count == 1 ? ForApprovers(batch[0], accountAlias, requesterSlackUserId) : BuildBatch(batch, accountAlias, requesterSlackUserId, withButtons: true);
+
+    public static SlackMessage ForMonitoring(IReadOnlyList<ChangeRequest> batch, string? accountAlias, string? requesterSlackUserId) =>
+        batch.Count == 1 ? ForMonitoring(batch[0], accountAlias, requesterSlackUserId) : BuildBatch(batch, accountAlias, requesterSlackUserId, withButtons: false);
+
+    /// <summary>One thread reply for several outcomes (a batch decided at once), one line each.</summary>
+    public static string OutcomeReply(IReadOnlyList<(ChangeRequest Request, RequestStatus Status)> outcomes) =>
+        outcomes.Count == 1
+            ? OutcomeReply(outcomes[0].Request, outcomes[0].Status)
+            : string.Join("\n", outcomes.Select(o => $"*{o.Request.Id}* {OutcomeReply(o.Request, o.Status)}"));
+
+    private static SlackMessage BuildBatch(IReadOnlyList<ChangeRequest> batch, string? alias, string? requesterSlackUserId, bool withButtons)
+    {
+        var lead = batch[0];
+        var pending = batch.Count(r => r.Status == RequestStatus.Pending);
+        var blocks = new JsonArray
+        {
+            Header($"{(pending > 0 ? ":shield:" : ":white_check_mark:")} {batch.Count} changes on {lead.GroupId ?? lead.GroupName} — {(pending > 0 ? $"{pending} waiting for approval" : "all decided")}"),
+            Fields(
+                ("Requester", RequesterText(lead.Requester, requesterSlackUserId)),
+                ("Security group", lead.GroupName is null ? Code(lead.GroupId) : $"{Code(lead.GroupId)} ({Escape(lead.GroupName)})"),
+                ("Account", alias is null ? lead.AccountId : $"{lead.AccountId} ({Escape(alias)})"),
+                ("Region", lead.Region),
+                ("VPC", lead.VpcId is null ? "-" : Code(lead.VpcId)),
+                ("Batch", Code(lead.Id))),
+        };
+        foreach (var r in batch)
+        {
+            var flags = RiskAssessor.Assess(r);
+            var text = $"{StatusEmoji(r.Status)} *{r.Id}* · {KindTitle(r.Kind)} · _{StatusTitle(r.Status)}_\n" + RulesText(r)
+                + (flags.Count > 0 ? "\n:warning: " + string.Join("; ", flags.Select(Escape)) : "");
+            blocks.Add(Section(text.Length <= MaxSectionChars ? text : text[..MaxSectionChars] + "…"));
+            if (withButtons && r.Status == RequestStatus.Pending)
+            {
+                blocks.Add(Buttons(r.Id));
+            }
+            else
+            {
+                blocks.Add(Context(DecisionText(r) is { } d ? d : BridgeDidText(r)));
+            }
+        }
+        if (withButtons && pending > 1)
+        {
+            blocks.Add(AllButtons(lead.Id, pending));
+        }
+        blocks.Add(Context($"Each change was reverted at once by the bridge; approving one puts exactly that change back. Events: {string.Join(", ", batch.Select(r => Code(r.EventId)))}"));
+        var summary = $"{batch.Count} changes by {lead.Requester.DisplayName} on {lead.GroupId ?? lead.GroupName} ({lead.AccountId}, {lead.Region}): {pending} pending";
+        return new SlackMessage(summary, blocks);
+    }
+
+    private static JsonObject AllButtons(string leadId, int pending) => new()
+    {
+        ["type"] = "actions",
+        ["block_id"] = "sgbridge_batch_decision",
+        ["elements"] = new JsonArray
+        {
+            new JsonObject
+            {
+                ["type"] = "button",
+                ["action_id"] = ActionIds.ApproveAll,
+                ["style"] = "primary",
+                ["value"] = leadId,
+                ["text"] = PlainText($"Approve all {pending} pending"),
+                ["confirm"] = Confirm($"Approve all {pending} pending changes?", "Each one is applied in AWS exactly as requested.", "Approve all", "primary"),
+            },
+            new JsonObject
+            {
+                ["type"] = "button",
+                ["action_id"] = ActionIds.DenyAll,
+                ["style"] = "danger",
+                ["value"] = leadId,
+                ["text"] = PlainText($"Deny all {pending} pending"),
+                ["confirm"] = Confirm($"Deny all {pending} pending changes?", "They stay reverted.", "Deny all", "danger"),
+            },
+        },
+    };
+
+    private static JsonObject Confirm(string title, string text, string confirm, string style) => new()
+    {
+        ["title"] = PlainText(title.Length > 100 ? title[..100] : title),
+        ["text"] = PlainText(text),
+        ["confirm"] = PlainText(confirm),
+        ["deny"] = PlainText("Cancel"),
+        ["style"] = style,
+    };
+
     /// <summary>The thread reply that records one outcome under the monitoring message.</summary>
     public static string OutcomeReply(ChangeRequest r, RequestStatus status) => status switch
     {
@@ -167,14 +258,7 @@ public static class ApprovalMessageBuilder
                 ["style"] = "danger",
                 ["value"] = requestId,
                 ["text"] = PlainText("Deny"),
-                ["confirm"] = new JsonObject
-                {
-                    ["title"] = PlainText("Deny this change?"),
-                    ["text"] = PlainText($"{requestId} stays reverted and the requester has to ask again."),
-                    ["confirm"] = PlainText("Deny"),
-                    ["deny"] = PlainText("Cancel"),
-                    ["style"] = "danger",
-                },
+                ["confirm"] = Confirm("Deny this change?", $"{requestId} stays reverted and the requester has to ask again.", "Deny", "danger"),
             },
         },
     };

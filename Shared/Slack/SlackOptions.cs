@@ -44,6 +44,19 @@ public sealed class SlackOptions
     /// <summary>A 429 asking to wait longer than this fails at once, so the queue retries later instead of blocking.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Changes by the same requester on the same group within this window share one approvers' message and one
+    /// monitoring message (a burst stays readable and within Slack's ~1 message/second/channel). Zero: one message each.
+    /// </summary>
+    public TimeSpan BatchWindow { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>At most this many changes share a message (Slack allows 50 blocks; each change takes two).</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 20)]
+    public int BatchMaxSize { get; set; } = 10;
+
+    /// <summary>Updates to a shared message are gathered for this long, then sent as one chat.update (debounce).</summary>
+    public TimeSpan BatchRenderDelay { get; set; } = TimeSpan.FromSeconds(3);
+
     public IReadOnlyList<string> GetApproverUserIds() => SplitList(ApproverUserIds);
 
     public IReadOnlyList<string> GetApproverUserGroupIds() => SplitList(ApproverUserGroupIds);

@@ -21,6 +21,9 @@ public interface IRequestStore
     Task<string> UpdateAsync(ChangeRequest request, string etag, CancellationToken cancellationToken);
 
     IAsyncEnumerable<ChangeRequest> ListAsync(RequestStatus? status, CancellationToken cancellationToken);
+
+    /// <summary>The newest batch lead with this <see cref="ChangeRequest.BatchKey"/> created at or after <paramref name="since"/>, if any.</summary>
+    Task<Stored<ChangeRequest>?> FindBatchLeadAsync(string batchKey, DateTimeOffset since, CancellationToken cancellationToken);
 }
 
 /// <summary>Each group's last approved rules, keyed by account, region and group id.</summary>
@@ -35,4 +38,7 @@ public interface ISnapshotStore
 public interface IQueueSender
 {
     Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken);
+
+    /// <summary>Sends a message that becomes visible only after <paramref name="visibilityDelay"/> (a scheduled retry or a debounce).</summary>
+    Task SendAsync<T>(string queueName, T message, TimeSpan visibilityDelay, CancellationToken cancellationToken);
 }

@@ -21,7 +21,10 @@ public sealed class StorageQueueSender(QueueServiceClient service) : IQueueSende
     private readonly ConcurrentDictionary<string, QueueClient> _ready = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    public async Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken)
+    public Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken) =>
+        SendAsync(queueName, message, TimeSpan.Zero, cancellationToken);
+
+    public async Task SendAsync<T>(string queueName, T message, TimeSpan visibilityDelay, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(queueName);
         var payload = JsonSerializer.SerializeToUtf8Bytes(message, BridgeJson.Options);
@@ -32,7 +35,10 @@ public sealed class StorageQueueSender(QueueServiceClient service) : IQueueSende
         }
 
         var queue = await GetQueueAsync(queueName, cancellationToken).ConfigureAwait(false);
-        await queue.SendMessageAsync(BinaryData.FromBytes(payload), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await queue.SendMessageAsync(
+            BinaryData.FromBytes(payload),
+            visibilityTimeout: visibilityDelay > TimeSpan.Zero ? visibilityDelay : null,
+            cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Length of the base64 text for <paramref name="payloadBytes"/> bytes (with padding).</summary>

@@ -18,7 +18,9 @@ public class NotificationServiceTests
     private readonly FakeTimeProvider _time = new(T);
     private readonly SlackOptions _options = new() { BotToken = "xoxb-t", SigningSecret = "s", ApproversChannel = "CAPPROVERS", MonitoringChannel = "CMONITOR", ApproverUserIds = "UA" };
 
-    private NotificationService Service() => new(_requests, _slack, new ApproverDirectory(_slack, O.Create(_options), _time), O.Create(_options),
+    private readonly RecordingQueue _queue = new();
+
+    private NotificationService Service() => new(_requests, _queue, _slack, new ApproverDirectory(_slack, O.Create(_options), _time), O.Create(_options),
         O.Create(new PolicyOptions { AllowedAccounts = TestData.Account, AccountAliases = $"{TestData.Account}=prod" }), _time, NullLogger<NotificationService>.Instance);
 
     private async Task<ChangeRequest> StoreAsync(Action<ChangeRequest> shape)

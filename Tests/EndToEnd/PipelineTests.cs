@@ -236,6 +236,40 @@ public sealed class PipelineTests(AzuriteFixture azurite, MotoFixture moto) : IA
     }
 
     [MotoFact]
+    public async Task Burst_OnOneGroup_SharesOneMessage_AndApproveAllAppliesEachChangeOnce()
+    {
+        var group = await CreateGroupAsync(_ec2, "burst-" + Guid.NewGuid().ToString("N")[..6]);
+        var ports = new[] { 8001, 8002, 8003 };
+        var events = new List<System.Text.Json.Nodes.JsonObject>();
+        foreach (var port in ports)
+        {
+            var rule = await PersonAddsAsync(group, port, "10.8.0.0/16", $"svc {port}");
+            events.Add(Events.Authorize(_h.Account, PipelineHarness.Region, Events.Sso(_h.Account), group, port, "10.8.0.0/16", $"svc {port}", rule));
+        }
+        var postsBefore = _h.SlackCalls("chat.postMessage").Count;
+        foreach (var evt in events)
+        {
+            Assert.Equal(202, (await _h.PostEventAsync(evt)).Status);
+        }
+        Assert.Equal(0, await _h.PumpAsync());
+        Assert.Empty(await IngressAsync(_ec2, group));
+
+        // Three changes, one message per channel.
+        Assert.Equal(2, _h.SlackCalls("chat.postMessage").Count - postsBefore);
+        var lead = await RequestAsync(EventId(events[0]));
+        Assert.Equal(3, lead.BatchMemberIds.Count);
+
+        Assert.Equal(200, await _h.ClickAsync(ActionIds.ApproveAll, lead.Id));
+        Assert.Equal(0, await _h.PumpAsync());
+
+        Assert.Equal(ports, (await IngressAsync(_ec2, group)).Select(r => r.FromPort.GetValueOrDefault()).Order());
+        foreach (var evt in events)
+        {
+            Assert.Equal(RequestStatus.Applied, (await RequestAsync(EventId(evt))).Status);
+        }
+    }
+
+    [MotoFact]
     public async Task EventFromAnAccountNotAllowed_Is403_AndNothingIsQueued()
     {
         var evt = Events.Authorize("999999999999", PipelineHarness.Region, Events.Sso("999999999999"), "sg-0123456789abcdef0", 22, "0.0.0.0/0", "x", "sgr-0123456789abcdef0");

@@ -54,6 +54,13 @@ public sealed class InMemoryRequestStore : IRequestStore
         }
     }
 
+    public Task<Stored<ChangeRequest>?> FindBatchLeadAsync(string batchKey, DateTimeOffset since, CancellationToken cancellationToken) =>
+        Task.FromResult(_rows.Values
+            .Select(r => new Stored<ChangeRequest>(BridgeJson.Deserialize<ChangeRequest>(r.Json), r.ETag))
+            .Where(s => s.Value.IsBatchLead && s.Value.BatchKey == batchKey && s.Value.CreatedAt >= since)
+            .OrderByDescending(s => s.Value.CreatedAt)
+            .FirstOrDefault());
+
     public IReadOnlyList<ChangeRequest> All => _rows.Values.Select(r => BridgeJson.Deserialize<ChangeRequest>(r.Json)).ToList();
 
     private string NextETag() => "W/\"" + Interlocked.Increment(ref _version) + "\"";
@@ -80,6 +87,8 @@ public sealed class RecordingQueue : IQueueSender
 
     public Exception? FailWith { get; set; }
 
+    public ConcurrentQueue<(string Queue, string Json, TimeSpan Delay)> Delayed { get; } = new();
+
     public Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken)
     {
         if (FailWith is not null)
@@ -87,6 +96,20 @@ public sealed class RecordingQueue : IQueueSender
             throw FailWith;
         }
         Sent.Enqueue((queueName, BridgeJson.Serialize(message)));
+        return Task.CompletedTask;
+    }
+
+    public Task SendAsync<T>(string queueName, T message, TimeSpan visibilityDelay, CancellationToken cancellationToken)
+    {
+        if (visibilityDelay <= TimeSpan.Zero)
+        {
+            return SendAsync(queueName, message, cancellationToken);
+        }
+        if (FailWith is not null)
+        {
+            throw FailWith;
+        }
+        Delayed.Enqueue((queueName, BridgeJson.Serialize(message), visibilityDelay));
         return Task.CompletedTask;
     }
 

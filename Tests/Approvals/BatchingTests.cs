@@ -1,0 +1,204 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using SgBridge.Shared.Approvals;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Options;
+using SgBridge.Shared.Processing;
+using SgBridge.Shared.Slack;
+using SgBridge.Shared.Storage;
+using SgBridge.Tests.Fakes;
+using O = Microsoft.Extensions.Options.Options;
+
+namespace SgBridge.Tests.Approvals;
+
+/// <summary>A burst of changes becomes one shared message per requester and group, with exactly-once decisions kept.</summary>
+public class BatchingTests
+{
+    private static readonly DateTimeOffset T = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
+    private readonly InMemoryRequestStore _requests = new();
+    private readonly RecordingQueue _queue = new();
+    private readonly RecordingSlackClient _slack = new();
+    private readonly FakeTimeProvider _time = new(T);
+    private readonly SlackOptions _options = new()
+    {
+        BotToken = "xoxb-t", SigningSecret = SlackSigning.Secret, ApproversChannel = "CAPPROVERS", MonitoringChannel = "CMONITOR",
+        ApproverUserIds = "UA,UB", BatchWindow = TimeSpan.FromMinutes(2), BatchMaxSize = 3, BatchRenderDelay = TimeSpan.FromSeconds(3),
+    };
+
+    private NotificationService Notifier() => new(_requests, _queue, _slack, new ApproverDirectory(_slack, O.Create(_options), _time), O.Create(_options),
+        O.Create(new PolicyOptions { AllowedAccounts = TestData.Account }), _time, NullLogger<NotificationService>.Instance);
+
+    private DecisionService Decisions() => new(new SlackRequestVerifier(O.Create(_options), _time), new SlackInteractionParser(),
+        new ApproverDirectory(_slack, O.Create(_options), _time), _requests, _queue, _slack, _time, NullLogger<DecisionService>.Instance);
+
+    private async Task<ChangeRequest> PendingAsync(int port, string groupId = TestData.GroupId, Requester? requester = null)
+    {
+        var change = TestData.Change(ChangeKind.Add, eventId: Guid.NewGuid().ToString(), requester: requester) with { GroupId = groupId, Rules = [TestData.Tcp(port, "0.0.0.0/0")] };
+        var r = ChangeRequest.Open(RequestId.For(change.EventId), change, _time.GetUtcNow());
+        r.MarkReverted(new CallOutcome("revoke", true), _time.GetUtcNow());
+        await _requests.AddOrGetAsync(r, default);
+        return r;
+    }
+
+    private Task NotifyAsync(ChangeRequest r) => Notifier().NotifyAsync(new RequestNotification(r.Id, r.Status), default);
+
+    /// <summary>Runs the debounced renders the notifier scheduled, as the queue would after their delay.</summary>
+    private async Task RunScheduledRendersAsync()
+    {
+        _time.Advance(_options.BatchRenderDelay);
+        while (_queue.Delayed.TryDequeue(out var delayed))
+        {
+            await Notifier().NotifyAsync(BridgeJson.Deserialize<RequestNotification>(delayed.Json), default);
+        }
+    }
+
+    private async Task<DecisionResult> ClickAsync(string action, string value, string user = "UA")
+    {
+        var body = SlackSigning.ClickBody(action, value, user);
+        var ts = _time.GetUtcNow().ToUnixTimeSeconds();
+        return await Decisions().HandleAsync(System.Text.Encoding.UTF8.GetBytes(body), ts.ToString(System.Globalization.CultureInfo.InvariantCulture), SlackSigning.Sign(body, ts), default);
+    }
+
+    [Fact]
+    public async Task Burst_SameRequesterAndGroup_SharesOneMessagePerChannel_AndOneDebouncedUpdate()
+    {
+        var first = await PendingAsync(22);
+        await NotifyAsync(first);
+        Assert.Equal(2, _slack.Posts.Count);
+
+        var second = await PendingAsync(3389);
+        var third = await PendingAsync(5432);
+        await NotifyAsync(second);
+        await NotifyAsync(third);
+
+        // Joining changes post nothing new; one render is scheduled for both, after the debounce delay.
+        Assert.Equal(2, _slack.Posts.Count);
+        var render = Assert.Single(_queue.Delayed);
+        Assert.Equal((QueueNames.Notifications, TimeSpan.FromSeconds(3)), (render.Queue, render.Delay));
+
+        await RunScheduledRendersAsync();
+
+        Assert.Equal(2, _slack.Posts.Count);
+        Assert.Equal(2, _slack.Updates.Count);
+        var approvers = _slack.Updates.Single(u => u.Channel == "CAPPROVERS").Blocks!.ToJsonString();
+        foreach (var id in new[] { first.Id, second.Id, third.Id })
+        {
+            Assert.Contains(id, approvers, StringComparison.Ordinal);
+        }
+        Assert.Contains(ActionIds.ApproveAll, approvers, StringComparison.Ordinal);
+        var lead = (await _requests.GetAsync(first.Id, default))!.Value;
+        Assert.Equal([first.Id, second.Id, third.Id], lead.BatchMemberIds);
+        Assert.Null(lead.RenderScheduledFor);
+    }
+
+    [Fact]
+    public async Task Burst_OtherGroupOrRequester_GetsItsOwnMessage()
+    {
+        await NotifyAsync(await PendingAsync(22));
+        await NotifyAsync(await PendingAsync(22, groupId: "sg-0fedcba9876543210"));
+        await NotifyAsync(await PendingAsync(22, requester: TestData.SsoUser("bob@example.com")));
+        Assert.Equal(6, _slack.Posts.Count);
+        Assert.Empty(_queue.Delayed);
+    }
+
+    [Fact]
+    public async Task Batch_IsCappedAtItsMaxSize_ThenANewOneStarts()
+    {
+        for (var i = 0; i < 4; i++)
+        {
+            await NotifyAsync(await PendingAsync(1000 + i));
+        }
+        Assert.Equal(4, _slack.Posts.Count);
+    }
+
+    [Fact]
+    public async Task Batch_AfterTheWindow_StartsANewMessage()
+    {
+        await NotifyAsync(await PendingAsync(22));
+        _time.Advance(TimeSpan.FromMinutes(3));
+        await NotifyAsync(await PendingAsync(23));
+        Assert.Equal(4, _slack.Posts.Count);
+    }
+
+    [Fact]
+    public async Task ApproveAll_DecidesEveryPendingChangeOnce_AndSkipsTheDecidedOnes()
+    {
+        var a = await PendingAsync(22);
+        var b = await PendingAsync(23);
+        var c = await PendingAsync(24);
+        foreach (var r in new[] { a, b, c })
+        {
+            await NotifyAsync(r);
+        }
+        Assert.Equal(DecisionOutcome.Denied, (await ClickAsync(ActionIds.Deny, b.Id, "UB")).Outcome);
+
+        var result = await ClickAsync(ActionIds.ApproveAll, a.Id);
+
+        Assert.Equal((DecisionOutcome.Approved, 2), (result.Outcome, result.Decided));
+        Assert.Equal([RequestStatus.Approved, RequestStatus.Denied, RequestStatus.Approved],
+            await Task.WhenAll(new[] { a, b, c }.Select(async r => (await _requests.GetAsync(r.Id, default))!.Value.Status)));
+        Assert.Equal(new[] { a.Id, c.Id }.Order(), _queue.On<ApplyCommand>(QueueNames.Applies).Select(x => x.RequestId).Order());
+        Assert.Contains($"already decided: {b.Id} (denied)", _slack.Ephemerals.Last().Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ApproveAll_Twice_AppliesNothingTwice()
+    {
+        var a = await PendingAsync(22);
+        var b = await PendingAsync(23);
+        await NotifyAsync(a);
+        await NotifyAsync(b);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => Task.Run(() => ClickAsync(i % 2 == 0 ? ActionIds.ApproveAll : ActionIds.Approve, i % 2 == 0 ? a.Id : b.Id))));
+
+        Assert.Equal(2, results.Sum(r => r.Decided));
+        Assert.Equal(2, _queue.On<ApplyCommand>(QueueNames.Applies).Count);
+        Assert.Equal(2, _queue.On<ApplyCommand>(QueueNames.Applies).Select(x => x.RequestId).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task ApproveAll_OnARequestThatLeadsNoBatch_IsUnknown()
+    {
+        var lone = await PendingAsync(22);
+        Assert.Equal(DecisionOutcome.UnknownRequest, (await ClickAsync(ActionIds.ApproveAll, lone.Id)).Outcome);
+        Assert.Equal(RequestStatus.Pending, (await _requests.GetAsync(lone.Id, default))!.Value.Status);
+    }
+
+    [Fact]
+    public async Task DecisionsInABatch_AreToldInOneThreadReply()
+    {
+        var a = await PendingAsync(22);
+        var b = await PendingAsync(23);
+        await NotifyAsync(a);
+        await NotifyAsync(b);
+        await RunScheduledRendersAsync();
+        _slack.Posts.Clear();
+
+        await ClickAsync(ActionIds.ApproveAll, a.Id);
+        foreach (var n in _queue.On<RequestNotification>(QueueNames.Notifications))
+        {
+            await Notifier().NotifyAsync(n, default);
+        }
+        await RunScheduledRendersAsync();
+
+        var reply = Assert.Single(_slack.Posts);
+        Assert.Equal("CMONITOR", reply.Channel);
+        Assert.NotNull(reply.ThreadTs);
+        Assert.Contains(a.Id, reply.Text, StringComparison.Ordinal);
+        Assert.Contains(b.Id, reply.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RateLimited_IsRescheduledForWhenSlackAllows()
+    {
+        var a = await PendingAsync(22);
+        _slack.FailPosts = new SlackRateLimitedException("chat.postMessage", TimeSpan.FromSeconds(42));
+
+        await NotifyAsync(a);
+
+        var again = Assert.Single(_queue.Delayed);
+        Assert.Equal(TimeSpan.FromSeconds(42), again.Delay);
+        Assert.Equal(a.Id, BridgeJson.Deserialize<RequestNotification>(again.Json).RequestId);
+    }
+}
