@@ -32,6 +32,7 @@ public static class DependencyInjection
         services.AddSingleton<ApproverDirectory>();
         services.AddSingleton<DecisionService>();
         services.AddSingleton<NotificationService>();
+        services.AddSingleton<ExpiryService>();
         services.TryAddSingleton<IRequestNotifier, QueueRequestNotifier>();
         return services;
     }

@@ -11,4 +11,7 @@ public sealed class ProcessingOptions
     /// (the request is marked RevertFailed and the host moves the message to the poison queue).</summary>
     [Range(1, 100)]
     public int MaxDequeueCount { get; set; } = 5;
+
+    /// <summary>A request nobody decided within this time expires (it stays reverted). Zero: requests never expire.</summary>
+    public TimeSpan PendingExpiry { get; set; } = TimeSpan.FromDays(7);
 }

@@ -43,6 +43,23 @@ public class FunctionsMetadataTests
     }
 
     [Fact]
+    public void ApprovalAndSlackWorkers_ListenOnTheirQueues()
+    {
+        Assert.Equal(QueueNames.Applies, Trigger("ApplyApproved").GetProperty("queueName").GetString());
+        Assert.Equal(QueueNames.Notifications, Trigger("NotifySlack").GetProperty("queueName").GetString());
+        var slack = Trigger("ReceiveSlackInteraction");
+        Assert.Equal(("Anonymous", Routes.SlackInteractions), (slack.GetProperty("authLevel").GetString(), slack.GetProperty("route").GetString()));
+    }
+
+    [Fact]
+    public void Expiry_RunsOnATimer()
+    {
+        var t = Trigger("ExpireStaleRequests");
+        Assert.Equal("timerTrigger", t.GetProperty("type").GetString());
+        Assert.Equal("0 */15 * * * *", t.GetProperty("schedule").GetString());
+    }
+
+    [Fact]
     public void EveryQueueTrigger_UsesAKnownQueue()
     {
         var known = typeof(QueueNames).GetFields().Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!).ToHashSet();

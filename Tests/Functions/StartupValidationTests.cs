@@ -49,7 +49,7 @@ public class StartupValidationTests
     {
         using var sp = Build(Valid());
         sp.GetRequiredService<IStartupValidator>().Validate();
-        foreach (var function in new[] { typeof(ReceiveAwsEvent), typeof(RevertChange), typeof(ReceiveSlackInteraction), typeof(ApplyApproved), typeof(NotifySlack) })
+        foreach (var function in new[] { typeof(ReceiveAwsEvent), typeof(RevertChange), typeof(ReceiveSlackInteraction), typeof(ApplyApproved), typeof(NotifySlack), typeof(ExpireStaleRequests) })
         {
             Assert.NotNull(ActivatorUtilities.CreateInstance(sp, function));
         }
