@@ -14,6 +14,8 @@ public enum DecisionOutcome
     Ignored,
     UnknownRequest,
     NotAnApprover,
+    /// <summary>Slack could not be asked in time who the clicker is (user group, requester e-mail): nothing changed.</summary>
+    Unverified,
     SelfApproval,
     AlreadyDecided,
     Approved,
@@ -87,14 +89,32 @@ public sealed partial class DecisionService(
             await TellAsync(click, $"Request {requestId} does not exist.", cancellationToken);
             return new DecisionResult(DecisionOutcome.UnknownRequest, requestId);
         }
-        if (!await approvers.IsApproverAsync(click.UserId, cancellationToken))
+        // Who may decide is checked against Slack (user groups, the requester's e-mail), cached; a cold look-up gets a
+        // budget that keeps the answer inside Slack's 3 seconds, and a look-up that fails decides nothing (fail closed).
+        bool isApprover, isRequester;
+        try
+        {
+            using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            budget.CancelAfter(LookupBudget);
+            isApprover = await approvers.IsApproverAsync(click.UserId, budget.Token);
+            isRequester = isApprover && approve.Value
+                && await approvers.FindSlackUserAsync(stored.Value.Requester, budget.Token) == click.UserId;
+        }
+        catch (Exception ex) when (ex is SlackApiException or SlackRateLimitedException or HttpRequestException
+            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            LogUnverified(logger, ex, click.UserId, requestId);
+            await TellAsync(click, $"Slack did not confirm who you are in time, so {requestId} is unchanged. Please try again.", cancellationToken);
+            return new DecisionResult(DecisionOutcome.Unverified, click.UserId);
+        }
+        if (!isApprover)
         {
             LogNotApprover(logger, click.UserId, requestId);
             await TellAsync(click, $"You are not an approver for {requestId}: nothing was changed.", cancellationToken);
             return new DecisionResult(DecisionOutcome.NotAnApprover, click.UserId);
         }
         // A batch shares one requester, so one look-up covers every change in it.
-        if (approve.Value && await approvers.FindSlackUserAsync(stored.Value.Requester, cancellationToken) == click.UserId)
+        if (isRequester)
         {
             LogSelfApproval(logger, click.UserId, requestId);
             await TellAsync(click, $"You made this change, so you cannot approve {requestId} yourself: another approver has to.", cancellationToken);
@@ -185,14 +205,20 @@ public sealed partial class DecisionService(
         return $"{request.Id} is already {request.Status.ToString().ToLowerInvariant()}{by}{at}.";
     }
 
-    /// <summary>An ephemeral note to the clicker. A Slack hiccup here must not undo or fail the decision.</summary>
+    /// <summary>How long the click's Slack look-ups may take, and the ephemeral reply: Slack gives the endpoint 3 seconds.</summary>
+    internal static readonly TimeSpan LookupBudget = TimeSpan.FromSeconds(1.5);
+
+    /// <summary>An ephemeral note to the clicker. A Slack hiccup here must not undo or fail the decision, nor hold the answer.</summary>
     private async Task TellAsync(SlackInteraction click, string text, CancellationToken ct)
     {
         try
         {
-            await slack.PostEphemeralAsync(click.ChannelId, click.UserId, text, ct);
+            using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            budget.CancelAfter(LookupBudget);
+            await slack.PostEphemeralAsync(click.ChannelId, click.UserId, text, budget.Token);
         }
-        catch (Exception ex) when (ex is SlackApiException or SlackRateLimitedException or HttpRequestException)
+        catch (Exception ex) when (ex is SlackApiException or SlackRateLimitedException or HttpRequestException
+            || (ex is OperationCanceledException && !ct.IsCancellationRequested))
         {
             LogEphemeralFailed(logger, ex, click.UserId);
         }
@@ -212,6 +238,9 @@ public sealed partial class DecisionService(
 
     [LoggerMessage(305, LogLevel.Information, "Request {ApprovalId} {Status} by {SlackUserId} ({AccountId}, {GroupId})")]
     private static partial void LogDecided(ILogger logger, string approvalId, RequestStatus status, string slackUserId, string accountId, string? groupId);
+
+    [LoggerMessage(307, LogLevel.Warning, "Could not verify Slack user {SlackUserId} for request {ApprovalId}; nothing changed")]
+    private static partial void LogUnverified(ILogger logger, Exception exception, string slackUserId, string approvalId);
 
     [LoggerMessage(306, LogLevel.Warning, "Could not send an ephemeral message to {SlackUserId}")]
     private static partial void LogEphemeralFailed(ILogger logger, Exception exception, string slackUserId);

@@ -169,7 +169,7 @@ public sealed partial class NotificationService(
             }
             var batch = members.Select(m => m.Value).ToList();
             var alias = _aliases.GetValueOrDefault(lead.Value.AccountId);
-            var requester = await directory.FindSlackUserAsync(lead.Value.Requester, ct);
+            var requester = await MentionAsync(lead.Value.Requester, ct);
 
             var monitoring = ApprovalMessageBuilder.ForMonitoring(batch, alias, requester);
             SlackMessageRef? newMonitoring = null, newApprover = null;
@@ -240,6 +240,20 @@ public sealed partial class NotificationService(
         }
     }
 
+    /// <summary>The requester's Slack user for a mention; a failed look-up (e.g. a missing scope) only loses the mention.</summary>
+    private async Task<string?> MentionAsync(Requester requester, CancellationToken ct)
+    {
+        try
+        {
+            return await directory.FindSlackUserAsync(requester, ct);
+        }
+        catch (SlackApiException ex)
+        {
+            LogLookupFailed(logger, ex.Error);
+            return null;
+        }
+    }
+
     /// <summary>Outcomes a request passed through: an applied or failed request was approved first.</summary>
     private static bool Reached(ChangeRequest r, RequestStatus s) =>
         r.Status == s || (s == RequestStatus.Approved && r.Status is RequestStatus.Applied or RequestStatus.Failed);
@@ -269,6 +283,9 @@ public sealed partial class NotificationService(
 
     [LoggerMessage(402, LogLevel.Information, "Slack is up to date with batch {ApprovalId} ({Count} requests)")]
     private static partial void LogNotified(ILogger logger, string approvalId, int count);
+
+    [LoggerMessage(404, LogLevel.Warning, "Could not match the requester to a Slack user ({Error}); posting without a mention")]
+    private static partial void LogLookupFailed(ILogger logger, string error);
 
     [LoggerMessage(403, LogLevel.Warning, "Slack rate limit while notifying {ApprovalId}: trying again in {RetryAfter}")]
     private static partial void LogRateLimited(ILogger logger, string approvalId, TimeSpan retryAfter);

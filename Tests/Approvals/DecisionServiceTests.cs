@@ -206,4 +206,29 @@ public class DecisionServiceTests
         var result = await Service().HandleAsync(System.Text.Encoding.UTF8.GetBytes(body), ts.ToString(System.Globalization.CultureInfo.InvariantCulture), SlackSigning.Sign(body, ts), default);
         Assert.Equal(DecisionOutcome.Approved, result.Outcome);
     }
+
+    [Fact]
+    public async Task HandleAsync_SlackCannotTellWhoClicked_ChangesNothing()
+    {
+        // UGROUPIE is no configured user, so the user-group look-up decides; Slack fails it.
+        _slack.FailLookups = new SlackApiException("usergroups.users.list", "missing_scope");
+        var id = await PendingRequestAsync();
+
+        var result = await ClickAsync(ActionIds.Approve, id, "UGROUPIE");
+
+        Assert.Equal((DecisionOutcome.Unverified, 200), (result.Outcome, result.StatusCode));
+        Assert.Equal(RequestStatus.Pending, (await _requests.GetAsync(id, default))!.Value.Status);
+        Assert.Empty(_queue.Sent);
+    }
+
+    [Fact]
+    public async Task HandleAsync_RequesterLookupFails_RefusesTheApproval()
+    {
+        // Fail closed: without knowing whether the clicker made the change, an approval is not recorded.
+        _slack.FailLookups = new HttpRequestException("slack down");
+        var id = await PendingRequestAsync(TestData.SsoUser("alice@example.com"));
+
+        Assert.Equal(DecisionOutcome.Unverified, (await ClickAsync(ActionIds.Approve, id, "UAPPROVER1")).Outcome);
+        Assert.Equal(RequestStatus.Pending, (await _requests.GetAsync(id, default))!.Value.Status);
+    }
 }

@@ -106,4 +106,15 @@ public class NotificationServiceTests
         Assert.Equal(RequestStatus.Pending, stored.Status);
         Assert.Null(stored.MonitoringMessage);
     }
+
+    [Fact]
+    public async Task NotifyAsync_RequesterLookupFails_StillPostsWithoutAMention()
+    {
+        var r = await StoreAsync(x => x.MarkReverted(new CallOutcome("revoke", true), T));
+        _slack.FailLookups = new SlackApiException("users.lookupByEmail", "missing_scope");
+
+        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), default);
+
+        Assert.Equal(2, _slack.Posts.Count);
+    }
 }

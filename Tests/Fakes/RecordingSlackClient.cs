@@ -17,6 +17,7 @@ public sealed class RecordingSlackClient : ISlackClient
     public Dictionary<string, string> UsersByEmail { get; } = new(StringComparer.OrdinalIgnoreCase);
     public int GroupLookups;
     public Exception? FailPosts { get; set; }
+    public Exception? FailLookups { get; set; }
 
     public Task<SlackMessageRef> PostMessageAsync(string channel, string text, JsonArray? blocks, string? threadTs, CancellationToken cancellationToken)
     {
@@ -43,9 +44,13 @@ public sealed class RecordingSlackClient : ISlackClient
     public Task<IReadOnlyList<string>> GetUserGroupMembersAsync(string userGroupId, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref GroupLookups);
+        if (FailLookups is not null)
+        {
+            throw FailLookups;
+        }
         return Task.FromResult<IReadOnlyList<string>>(Groups.GetValueOrDefault(userGroupId) ?? []);
     }
 
     public Task<string?> LookupUserByEmailAsync(string email, CancellationToken cancellationToken) =>
-        Task.FromResult(UsersByEmail.GetValueOrDefault(email));
+        FailLookups is not null ? Task.FromException<string?>(FailLookups) : Task.FromResult(UsersByEmail.GetValueOrDefault(email));
 }
