@@ -186,6 +186,11 @@ public static partial class CloudTrailParser
             throw RejectedException.Invalid(recipientAccount is null ? "account" : record.Child("recipientAccountId"), $"'{accountId}' is not a 12-digit AWS account id");
         }
         var region = record.Str("awsRegion") ?? envelopeRegion ?? throw RejectedException.Missing(record.Child("awsRegion"), "the envelope has no 'region' either");
+        if (!RegionPattern().IsMatch(region))
+        {
+            // The region picks the EC2 endpoint the bridge calls: accept only the shape of a real AWS region name.
+            throw RejectedException.Invalid(record.Str("awsRegion") is null ? "region" : record.Child("awsRegion"), $"'{region}' is not an AWS region name");
+        }
 
         var requester = ParseRequester(record);
         var parameters = record.RequireObject("requestParameters");
@@ -343,6 +348,9 @@ public static partial class CloudTrailParser
         new(new ParseResult.Rejection(kind, message) { Field = field });
 
     private static ParseResult.Rejection NotJson(string message) => new(RejectionKind.NotJson, message);
+
+    [GeneratedRegex("^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")]
+    private static partial Regex RegionPattern();
 
     [GeneratedRegex("^[0-9]{12}$")]
     private static partial Regex AccountIdPattern();
