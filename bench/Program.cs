@@ -159,6 +159,7 @@ public static class Program
             run.Scenarios.Add(burst);
             run.Scenarios.Add(await Scenarios.RunApprovalsAsync(ctx, pipeline, events.Take(options.Approvals).ToList()));
             await pipeline.DisposeAsync();
+            await Scenarios.AddBaselinesAsync(ctx, burst);
         }
         if (s is "all" or "burst1000")
         {

@@ -42,6 +42,8 @@ public sealed class ScenarioResult
     public double AllDoneSeconds { get; set; }
     public double EventsPerSecond { get; set; }
     public int RowsStored { get; set; }
+    /// <summary>moto only: the events' rules still in their groups after the run (0 = every revert really revoked).</summary>
+    public int RulesStillPresent { get; set; }
     public Dictionary<string, int> RowsByStatus { get; set; } = [];
     public Dictionary<string, long> StsPerAccount { get; set; } = [];
     public MinMaxMean Ec2WritesPerEvent { get; set; } = new(0, 0, 0);
@@ -143,6 +145,7 @@ public static class Report
         Row("sustained events/s", c => F(c.EventsPerSecond, "F0"));
         Row("all done s (incl. Slack)", c => F(c.AllDoneSeconds, "F2"));
         Row("rows stored / expected", c => $"{c.RowsStored}/{c.Events}");
+        Row("rules still in AWS after revert (moto)", c => c.IsApprovals ? "–" : c.RulesStillPresent.ToString(inv));
         Row("STS calls per account (max)", c => c.StsPerAccount.Values.DefaultIfEmpty(0).Max().ToString(inv));
         Row("EC2 writes per event (min–max)", c => $"{c.Ec2WritesPerEvent.Min:F0}–{c.Ec2WritesPerEvent.Max:F0}");
         Row("EC2 HTTP calls per event (all actions)", c => F(c.AwsHttpCalls.Where(kv => !kv.Key.StartsWith("AssumeRole", StringComparison.Ordinal)).Sum(kv => kv.Value.Count) / (double)c.Events));

@@ -90,6 +90,7 @@ public static class Scenarios
         var rows = await pipeline.RowsByStatusAsync();
         r.RowsByStatus = rows;
         r.RowsStored = rows.Values.Sum();
+        r.RulesStillPresent = await ctx.Workload.RulesStillPresentAsync(events);
         r.StsPerAccount = ctx.Workload.Accounts.ToDictionary(a => a, a => pipeline.Credentials.StsCallCount(a));
         var writes = events.Select(e => t.Writes.GetValueOrDefault(e.EventId)).ToArray();
         r.Ec2WritesPerEvent = new MinMaxMean(writes.Min(), writes.Max(), writes.Average());
@@ -111,18 +112,26 @@ public static class Scenarios
         r.ErrorSamples = pipeline.Pump.Errors.Take(5).ToList();
         Console.Error.WriteLine($"[{name}] pipeline {r.PipelineSeconds:F2} s, {r.EventsPerSecond:F0} ev/s, rows {r.RowsStored}/{count}");
 
-        if (ctx.Options.Baseline && count > 1)
-        {
-            r.Baseline = await BaselineAsync(ctx, count, full: false);
-            r.BaselineSameCalls = await BaselineAsync(ctx, count, full: true);
-            r.OverheadRatio = r.PipelineSeconds / r.Baseline.Seconds;
-            r.OverheadRatioSameCalls = r.PipelineSeconds / r.BaselineSameCalls.Seconds;
-        }
         if (!keepPipeline)
         {
+            // With approvals to follow, the caller runs the baselines afterwards: they revoke rules in the same groups.
+            await AddBaselinesAsync(ctx, r);
             await pipeline.DisposeAsync();
         }
         return (r, pipeline, events);
+    }
+
+    /// <summary>The bare-call runs for the same event count, side by side in the same process and emulators.</summary>
+    public static async Task AddBaselinesAsync(BenchContext ctx, ScenarioResult r)
+    {
+        if (!ctx.Options.Baseline || r.Events <= 1)
+        {
+            return;
+        }
+        r.Baseline = await BaselineAsync(ctx, r.Events, full: false);
+        r.BaselineSameCalls = await BaselineAsync(ctx, r.Events, full: true);
+        r.OverheadRatio = r.PipelineSeconds / r.Baseline.Seconds;
+        r.OverheadRatioSameCalls = r.PipelineSeconds / r.BaselineSameCalls.Seconds;
     }
 
     /// <summary>Signed approve clicks through DecisionService for every request of a finished burst, then the applies.</summary>

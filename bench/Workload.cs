@@ -128,9 +128,8 @@ public sealed class Workload(string awsUrl, bool moto, int accounts, int groupsP
                         Ipv4Ranges = [new IpRange { CidrIp = e.Cidr, Description = "bench" }],
                     }).ToList(),
                 });
-                var rules = response.SecurityGroupRules is { Count: > 0 } r
-                    ? r
-                    : (await ec2.DescribeSecurityGroupRulesAsync(new DescribeSecurityGroupRulesRequest { Filters = [new Filter("group-id", [g.Key.GroupId])] })).SecurityGroupRules;
+                // moto answers an authorize of several permissions with only the last rule: read them all back.
+                var rules = await AllRulesAsync(ec2, g.Key.GroupId);
                 foreach (var e in g)
                 {
                     e.RuleId = rules.First(x => x.CidrIpv4 == e.Cidr && x.FromPort == e.Port && x.IsEgress != true).SecurityGroupRuleId;
@@ -141,6 +140,36 @@ public sealed class Workload(string awsUrl, bool moto, int accounts, int groupsP
                 gate.Release();
             }
         }));
+    }
+
+    private static async Task<List<Amazon.EC2.Model.SecurityGroupRule>> AllRulesAsync(IAmazonEC2 ec2, string groupId)
+    {
+        var rules = new List<Amazon.EC2.Model.SecurityGroupRule>();
+        string? next = null;
+        do
+        {
+            var page = await ec2.DescribeSecurityGroupRulesAsync(new DescribeSecurityGroupRulesRequest { Filters = [new Filter("group-id", [groupId])], NextToken = next });
+            rules.AddRange(page.SecurityGroupRules ?? []);
+            next = page.NextToken;
+        }
+        while (!string.IsNullOrEmpty(next));
+        return rules;
+    }
+
+    /// <summary>With moto: how many of the events' rules are still in their groups (0 when every revert really revoked).</summary>
+    public async Task<int> RulesStillPresentAsync(IEnumerable<EventSpec> events)
+    {
+        if (!moto)
+        {
+            return 0;
+        }
+        var still = 0;
+        foreach (var g in events.GroupBy(e => (e.Account, e.GroupId)))
+        {
+            var ids = (await AllRulesAsync(_ec2[g.Key.Account], g.Key.GroupId)).Select(r => r.SecurityGroupRuleId).ToHashSet(StringComparer.Ordinal);
+            still += g.Count(e => ids.Contains(e.RuleId));
+        }
+        return still;
     }
 
     /// <summary>The EventBridge envelope bytes for an event, from samples/authorize-ssh-from-internet.json with new ids.</summary>
