@@ -1,0 +1,160 @@
+using Amazon.Runtime;
+using Amazon.SecurityToken;
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using SgBridge.Shared;
+using SgBridge.Shared.Approvals;
+using SgBridge.Shared.Aws;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Intake;
+using SgBridge.Shared.Processing;
+using SgBridge.Shared.Storage;
+
+namespace SgBridge.Bench;
+
+/// <summary>
+/// One scenario's bridge: the real <c>AddSgBridge</c> composition with only the seams a host or a test would set —
+/// the storage clients get a counting pipeline policy, the STS client gets emulator keys, the EC2 client factory is
+/// wrapped by an observer, the Slack HttpClient gets a counting handler — and a queue pump that calls the same
+/// services the queue triggers call. Fresh tables per scenario, so stored rows can be counted exactly.
+/// </summary>
+public sealed class Pipeline : IAsyncDisposable
+{
+    public const string SigningSecret = "bench-signing-secret-0123456789abcdef";
+    public const string Approver = "UAPPROVER1";
+
+    private Pipeline(ServiceProvider services, string requestsTable, Timeline timeline, CallStats storage, CallStats slack)
+    {
+        Services = services;
+        RequestsTable = requestsTable;
+        Timeline = timeline;
+        Storage = storage;
+        Slack = slack;
+    }
+
+    public ServiceProvider Services { get; }
+
+    public string RequestsTable { get; }
+
+    public Timeline Timeline { get; }
+
+    public CallStats Storage { get; }
+
+    public CallStats Slack { get; }
+
+    public QueuePump? Pump { get; private set; }
+
+    public static Pipeline Build(BenchContext ctx, string scenario)
+    {
+        var suffix = scenario.Replace("-", "", StringComparison.Ordinal) + Guid.NewGuid().ToString("N")[..8];
+        var requestsTable = "Requests" + suffix;
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Storage:ConnectionString"] = ctx.Azurite.ConnectionString,
+            ["Storage:RequestsTable"] = requestsTable,
+            ["Storage:SnapshotsTable"] = "Snapshots" + suffix,
+            ["Aws:RoleArnPattern"] = Workload.RoleArnPattern,
+            ["Aws:AuthMode"] = "AssumeRole",
+            ["Aws:ExternalId"] = Workload.ExternalId,
+            ["Aws:StsEndpoint"] = ctx.AwsUrl,
+            ["Aws:Ec2Endpoint"] = ctx.AwsUrl,
+            ["Policy:AllowedAccounts"] = string.Join(",", ctx.Workload.Accounts),
+            ["Processing:MaxDequeueCount"] = ctx.Host.MaxDequeueCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Slack:BotToken"] = "xoxb-bench",
+            ["Slack:SigningSecret"] = SigningSecret,
+            ["Slack:ApproversChannel"] = "CAPPROVERS",
+            ["Slack:MonitoringChannel"] = "CMONITORING",
+            ["Slack:ApproverUserIds"] = Approver,
+            ["Slack:BaseUrl"] = ctx.SlackUrl,
+        }).Build();
+
+        var timeline = new Timeline();
+        var storage = new CallStats();
+        var slack = new CallStats();
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+
+        // Seams registered before AddSgBridge, which only TryAdds these.
+        var tableOptions = new TableClientOptions();
+        tableOptions.AddPolicy(new StorageCountingPolicy("table", storage), Azure.Core.HttpPipelinePosition.PerRetry);
+        services.AddSingleton(new TableServiceClient(ctx.Azurite.ConnectionString, tableOptions));
+        var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        queueOptions.AddPolicy(new StorageCountingPolicy("queue", storage), Azure.Core.HttpPipelinePosition.PerRetry);
+        services.AddSingleton(new QueueServiceClient(ctx.Azurite.ConnectionString, queueOptions));
+        services.AddSingleton<IAmazonSecurityTokenService>(_ => Workload.StsClient(ctx.AwsUrl));
+        services.AddSingleton<IWebIdentityTokenSource, NoWebIdentity>();
+        services.AddSingleton<Ec2SecurityGroupClientFactory>();
+        services.AddSingleton<ISecurityGroupClientFactory>(sp => new ObservingClientFactory(sp.GetRequiredService<Ec2SecurityGroupClientFactory>(), timeline));
+
+        services.AddSgBridge(config);
+        services.ConfigureHttpClientDefaults(b => b.AddHttpMessageHandler(() => new SlackCountingHandler(slack)));
+        return new Pipeline(services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true }), requestsTable, timeline, storage, slack);
+    }
+
+    /// <summary>Starts the pump on the three queues, calling what RevertChange, ApplyApproved and NotifySlack call.</summary>
+    public async Task StartPumpAsync(BenchContext ctx)
+    {
+        var processor = Services.GetRequiredService<ChangeProcessor>();
+        var applier = Services.GetRequiredService<ApplyService>();
+        var notifications = Services.GetRequiredService<NotificationService>();
+        var t = Timeline;
+        Pump = new QueuePump(Services.GetRequiredService<QueueServiceClient>(), ctx.Host, ctx.Options.Batch, ctx.Options.Receivers, new()
+        {
+            [QueueNames.Changes] = async (message, ct) =>
+            {
+                var change = BridgeJson.Deserialize<SecurityGroupChange>(message.MessageText);
+                t.Dequeued.TryAdd(change.EventId, System.Diagnostics.Stopwatch.GetTimestamp());
+                t.Current.Value = change.EventId;
+                await processor.ProcessAsync(change, message.DequeueCount, ct);
+                t.ProcessDone[change.EventId] = System.Diagnostics.Stopwatch.GetTimestamp();
+            },
+            [QueueNames.Applies] = async (message, ct) =>
+            {
+                var command = BridgeJson.Deserialize<ApplyCommand>(message.MessageText);
+                t.Current.Value = "apply:" + command.RequestId;
+                await applier.ApplyAsync(command, ct);
+            },
+            [QueueNames.Notifications] = (message, ct) =>
+                notifications.NotifyAsync(BridgeJson.Deserialize<RequestNotification>(message.MessageText), ct),
+        });
+        await Pump.StartAsync();
+    }
+
+    public EventIntake Intake => Services.GetRequiredService<EventIntake>();
+
+    public DecisionService Decisions => Services.GetRequiredService<DecisionService>();
+
+    public AssumedRoleCredentialCache Credentials => Services.GetRequiredService<AssumedRoleCredentialCache>();
+
+    /// <summary>Counts the stored requests by status (a query over the whole requests table).</summary>
+    public async Task<Dictionary<string, int>> RowsByStatusAsync()
+    {
+        var table = Services.GetRequiredService<TableServiceClient>().GetTableClient(RequestsTable);
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        await foreach (var e in table.QueryAsync<TableEntity>(filter: $"RowKey eq '{TableRequestStore.RequestRowKey}'", select: ["Status"]))
+        {
+            var s = e.GetString("Status") ?? "?";
+            counts[s] = counts.GetValueOrDefault(s) + 1;
+        }
+        return counts;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Pump is not null)
+        {
+            await Pump.DisposeAsync();
+        }
+        await Services.DisposeAsync();
+    }
+
+    private sealed class NoWebIdentity : IWebIdentityTokenSource
+    {
+        public Task<string> GetTokenAsync(CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("The bench uses AuthMode AssumeRole against the emulator.");
+    }
+}
