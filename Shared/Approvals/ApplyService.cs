@@ -49,22 +49,50 @@ public sealed partial class ApplyService(
             }
         }
         var failed = outcomes.FirstOrDefault(o => !o.Succeeded);
-        var now = time.GetUtcNow();
-        if (failed is null)
-        {
-            var call = outcomes.Count == 0 ? "none" : string.Join(" + ", outcomes.Select(o => o.Call));
-            request.MarkApplied(new CallOutcome(call, true, Message: outcomes.Count == 0 ? "Nothing left to apply: the change is already in effect." : null)
+        var call = outcomes.Count == 0 ? "none" : string.Join(" + ", outcomes.Select(o => o.Call));
+        var result = failed is null
+            ? new CallOutcome(call, true, Message: outcomes.Count == 0 ? "Nothing left to apply: the change is already in effect." : null)
             {
                 Notes = outcomes.SelectMany(o => o.Notes).ToList(),
-            }, now);
+            }
+            : failed with { Message = $"{Ec2ErrorText.Explain(failed.ErrorCode)} ({failed.Message})" };
+
+        // Record the outcome. Others may have written the row meanwhile (a notification recording its Slack message):
+        // re-read and record again; the EC2 call is never repeated for that.
+        while (true)
+        {
+            if (failed is null)
+            {
+                request.MarkApplied(result, time.GetUtcNow());
+            }
+            else
+            {
+                request.MarkFailed(result, time.GetUtcNow());
+            }
+            try
+            {
+                await requests.UpdateAsync(request, stored.ETag, cancellationToken);
+                break;
+            }
+            catch (ConcurrencyConflictException)
+            {
+                stored = await requests.GetAsync(request.Id, cancellationToken) ?? throw new InvalidOperationException($"Request {request.Id} disappeared.");
+                request = stored.Value;
+                if (request.Status != RequestStatus.Approved)
+                {
+                    LogNotApproved(logger, request.Id, request.Status);
+                    return request.Status;
+                }
+            }
+        }
+        if (failed is null)
+        {
             LogApplied(logger, request.Id, request.AccountId, request.GroupId, call);
         }
         else
         {
-            request.MarkFailed(failed with { Message = $"{Ec2ErrorText.Explain(failed.ErrorCode)} ({failed.Message})" }, now);
             LogFailed(logger, request.Id, request.AccountId, request.GroupId, failed.ErrorCode);
         }
-        await requests.UpdateAsync(request, stored.ETag, cancellationToken);
         await notifier.RequestChangedAsync(request, cancellationToken);
 
         await snapshots.RefreshAsync(client, request.AccountId, request.Region, request.GroupId, cancellationToken);

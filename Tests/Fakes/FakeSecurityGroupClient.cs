@@ -23,6 +23,9 @@ public sealed class FakeSecurityGroupClient : ISecurityGroupClient, ISecurityGro
     public Exception? Throw { get; set; }
     public int ThrowTimes { get; set; }
 
+    /// <summary>Runs during each write, e.g. to let another writer touch the request meanwhile.</summary>
+    public Func<Task>? DuringWrite { get; set; }
+
     public Task<ISecurityGroupClient> CreateAsync(string accountId, string region, CancellationToken cancellationToken) =>
         Task.FromResult<ISecurityGroupClient>(this);
 
@@ -52,6 +55,10 @@ public sealed class FakeSecurityGroupClient : ISecurityGroupClient, ISecurityGro
             throw Throw;
         }
         Writes.Enqueue(write);
+        if (DuringWrite is { } during)
+        {
+            during().GetAwaiter().GetResult();
+        }
         lock (_gate)
         {
             if (!GroupExists)
