@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Slack;
@@ -15,8 +14,8 @@ public sealed class ApproverDirectory(ISlackClient slack, IOptions<SlackOptions>
     private static readonly TimeSpan EmailTtl = TimeSpan.FromHours(1);
     private readonly IReadOnlySet<string> _users = options.Value.GetApproverUserIds().ToHashSet(StringComparer.Ordinal);
     private readonly IReadOnlyList<string> _groups = options.Value.GetApproverUserGroupIds();
-    private readonly ConcurrentDictionary<string, (IReadOnlySet<string> Members, DateTimeOffset Until)> _groupCache = new();
-    private readonly ConcurrentDictionary<string, (string? UserId, DateTimeOffset Until)> _emailCache = new(StringComparer.OrdinalIgnoreCase);
+    private readonly SingleFlightCache<IReadOnlySet<string>> _groupCache = new(GroupTtl, time);
+    private readonly SingleFlightCache<string?> _emailCache = new(EmailTtl, time);
 
     public async Task<bool> IsApproverAsync(string slackUserId, CancellationToken cancellationToken)
     {
@@ -35,31 +34,11 @@ public sealed class ApproverDirectory(ISlackClient slack, IOptions<SlackOptions>
     }
 
     /// <summary>The Slack user behind an AWS principal, matched by e-mail (SSO session names usually are one); null if none.</summary>
-    public async Task<string?> FindSlackUserAsync(Requester requester, CancellationToken cancellationToken)
-    {
-        if (requester.Email is not { } email)
-        {
-            return null;
-        }
-        var now = time.GetUtcNow();
-        if (_emailCache.TryGetValue(email, out var hit) && hit.Until > now)
-        {
-            return hit.UserId;
-        }
-        var userId = await slack.LookupUserByEmailAsync(email, cancellationToken);
-        _emailCache[email] = (userId, now + EmailTtl);
-        return userId;
-    }
+    public async Task<string?> FindSlackUserAsync(Requester requester, CancellationToken cancellationToken) =>
+        requester.Email is { } email
+            ? await _emailCache.GetAsync(email, ct => slack.LookupUserByEmailAsync(email, ct), cancellationToken)
+            : null;
 
-    private async Task<IReadOnlySet<string>> MembersAsync(string group, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        if (_groupCache.TryGetValue(group, out var hit) && hit.Until > now)
-        {
-            return hit.Members;
-        }
-        var members = (await slack.GetUserGroupMembersAsync(group, cancellationToken)).ToHashSet(StringComparer.Ordinal);
-        _groupCache[group] = (members, now + GroupTtl);
-        return members;
-    }
+    private Task<IReadOnlySet<string>> MembersAsync(string group, CancellationToken cancellationToken) =>
+        _groupCache.GetAsync(group, async ct => (IReadOnlySet<string>)(await slack.GetUserGroupMembersAsync(group, ct)).ToHashSet(StringComparer.Ordinal), cancellationToken);
 }
