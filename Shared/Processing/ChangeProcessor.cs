@@ -94,21 +94,28 @@ public sealed partial class ChangeProcessor(
     {
         var request = stored.Value;
         var client = await aws.CreateAsync(change.AccountId, change.Region, ct);
-        var group = await client.DescribeGroupAsync(change.GroupId, change.GroupId is null ? change.GroupName : null, ct);
-        if (group is null)
+
+        // The revert goes first: nothing before it but a table read, unless a default-VPC event names the group only
+        // by name. The group is described once, afterwards, for the request and the snapshot.
+        var groupId = change.GroupId;
+        GroupDescription? before = null;
+        if (groupId is null)
         {
-            var outcome = new CallOutcome("ec2:DescribeSecurityGroups", false, "InvalidGroup.NotFound",
-                $"Security group {change.GroupLabel} no longer exists in {change.AccountId}/{change.Region}: nothing to revert.");
-            request.MarkRevertFailed(outcome, time.GetUtcNow());
-            await SaveAndNotifyAsync(request, stored.ETag, ct);
-            LogRevertFailed(logger, request.Id, change.AccountId, change.GroupLabel, outcome.ErrorCode, outcome.Message);
-            return ProcessOutcome.RevertFailed;
+            before = await client.DescribeGroupAsync(null, change.GroupName, ct);
+            if (before is null)
+            {
+                var missing = new CallOutcome("ec2:DescribeSecurityGroups", false, "InvalidGroup.NotFound",
+                    $"Security group {change.GroupLabel} no longer exists in {change.AccountId}/{change.Region}: nothing to revert.");
+                request.MarkRevertFailed(missing, time.GetUtcNow());
+                await SaveAndNotifyAsync(request, stored.ETag, ct);
+                LogRevertFailed(logger, request.Id, change.AccountId, change.GroupLabel, missing.ErrorCode, missing.Message);
+                return ProcessOutcome.RevertFailed;
+            }
+            groupId = before.GroupId;
         }
 
-        var snapshot = await snapshots.GetAsync(change.AccountId, change.Region, group.GroupId, ct);
-        var plan = RevertPlanner.Plan(change.WithGroupId(group.GroupId), group.GroupId, snapshot);
-        request.Describe(group.GroupId, group.GroupName, group.VpcId, plan.Rules, plan.UnresolvedRuleIds, plan.Edits, plan.PreviousContentUnknown, time.GetUtcNow());
-
+        var snapshot = await snapshots.GetAsync(change.AccountId, change.Region, groupId, ct);
+        var plan = RevertPlanner.Plan(change.WithGroupId(groupId), groupId, snapshot);
         var outcomes = new List<CallOutcome>();
         foreach (var write in plan.Writes)
         {
@@ -116,19 +123,27 @@ public sealed partial class ChangeProcessor(
             outcomes.Add(outcome.Succeeded ? outcome : await ConfirmAlreadyRevertedAsync(client, write, outcome, ct));
         }
         var combined = Combine(outcomes, plan.Notes);
+        var after = await client.DescribeGroupAsync(groupId, null, ct);
+        request.Describe(groupId, after?.GroupName ?? before?.GroupName, after?.VpcId ?? before?.VpcId,
+            plan.Rules, plan.UnresolvedRuleIds, plan.Edits, plan.PreviousContentUnknown, time.GetUtcNow());
         if (combined.Succeeded)
         {
             request.MarkReverted(combined, time.GetUtcNow());
-            LogReverted(logger, request.Id, change.AccountId, change.Region, group.GroupId, combined.Call);
+            LogReverted(logger, request.Id, change.AccountId, change.Region, groupId, combined.Call);
         }
         else
         {
             request.MarkRevertFailed(combined, time.GetUtcNow());
-            LogRevertFailed(logger, request.Id, change.AccountId, group.GroupId, combined.ErrorCode, combined.Message);
+            LogRevertFailed(logger, request.Id, change.AccountId, groupId, combined.ErrorCode, combined.Message);
         }
 
         await SaveAndNotifyAsync(request, stored.ETag, ct);
-        await snapshots.RefreshAsync(client, change.AccountId, change.Region, group.GroupId, ct);
+        if (combined.Succeeded && after is not null)
+        {
+            // Reverted, the group holds exactly its approved rules again: remember them. (After a failed revert it
+            // may still hold the unapproved change, which must never become the "previous content".)
+            await snapshots.SaveAsync(change.AccountId, change.Region, after, ct);
+        }
         return combined.Succeeded ? ProcessOutcome.Reverted : ProcessOutcome.RevertFailed;
     }
 

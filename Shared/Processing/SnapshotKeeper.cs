@@ -19,7 +19,10 @@ public sealed class SnapshotKeeper(ISnapshotStore snapshots, TimeProvider time)
         var group = await client.DescribeGroupAsync(groupId, null, cancellationToken);
         if (group is not null)
         {
-            await snapshots.SaveAsync(new GroupSnapshot(accountId, region, group.GroupId, group.GroupName, group.VpcId, group.IngressRules, time.GetUtcNow()), cancellationToken);
+            await SaveAsync(accountId, region, group, cancellationToken);
         }
     }
+
+    public Task SaveAsync(string accountId, string region, GroupDescription group, CancellationToken cancellationToken) =>
+        snapshots.SaveAsync(new GroupSnapshot(accountId, region, group.GroupId, group.GroupName, group.VpcId, group.IngressRules, time.GetUtcNow()), cancellationToken);
 }

@@ -19,6 +19,9 @@ public sealed class FakeSecurityGroupClient : ISecurityGroupClient, ISecurityGro
     public List<SecurityGroupRule> Rules { get; } = [];
     public ConcurrentQueue<Ec2Write> Writes { get; } = new();
 
+    /// <summary>Every call in order: "describe" or the write's action.</summary>
+    public ConcurrentQueue<string> Calls { get; } = new();
+
     /// <summary>Throw this from the next N writes (a transient AWS failure).</summary>
     public Exception? Throw { get; set; }
     public int ThrowTimes { get; set; }
@@ -31,6 +34,7 @@ public sealed class FakeSecurityGroupClient : ISecurityGroupClient, ISecurityGro
 
     public Task<GroupDescription?> DescribeGroupAsync(string? groupId, string? groupName, CancellationToken cancellationToken)
     {
+        Calls.Enqueue("describe");
         lock (_gate)
         {
             var found = GroupExists && (groupId == GroupId || (groupId is null && groupName == GroupName));
@@ -55,6 +59,7 @@ public sealed class FakeSecurityGroupClient : ISecurityGroupClient, ISecurityGro
             throw Throw;
         }
         Writes.Enqueue(write);
+        Calls.Enqueue(write.Action);
         if (DuringWrite is { } during)
         {
             during().GetAwaiter().GetResult();

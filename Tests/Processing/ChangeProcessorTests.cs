@@ -231,4 +231,28 @@ public class ChangeProcessorTests
         var request = Assert.Single(_requests.All);
         Assert.Equal((RequestStatus.RevertFailed, "InvalidSecurityGroupRuleId.NotFound"), (request.Status, request.Revert!.ErrorCode));
     }
+
+    [Fact]
+    public async Task ProcessAsync_RevertsFirst_ThenDescribesOnce()
+    {
+        var change = UserOpensSsh();
+
+        await Processor().ProcessAsync(change, 1, default);
+
+        Assert.Equal(["ec2:RevokeSecurityGroupIngress", "describe"], _ec2.Calls);
+    }
+
+    [Fact]
+    public async Task ProcessAsync_FailedRevert_DoesNotTakeASnapshotOfTheUnapprovedState()
+    {
+        var gone = TestData.Tcp(22, "10.0.0.0/8", "admins", "sgr-vanished");
+        var change = TestData.Change(ChangeKind.Modify) with { Modifications = [new RuleModification("sgr-vanished", TestData.Tcp(22, "0.0.0.0/0"))] };
+        _ec2.AddExisting(TestData.Tcp(3389, "0.0.0.0/0"));
+        await _snapshots.SaveAsync(TestData.Snapshot(gone), default);
+
+        Assert.Equal(ProcessOutcome.RevertFailed, await Processor().ProcessAsync(change, 1, default));
+
+        var snapshot = await _snapshots.GetAsync(TestData.Account, TestData.Region, TestData.GroupId, default);
+        Assert.Equal([gone], snapshot!.Rules);
+    }
 }
