@@ -70,6 +70,7 @@ public sealed class Pipeline : IAsyncDisposable
             ["Slack:MonitoringChannel"] = "CMONITORING",
             ["Slack:ApproverUserIds"] = Approver,
             ["Slack:BaseUrl"] = ctx.SlackUrl,
+            ["Slack:BatchWindow"] = ctx.Options.SlackBatchWindow?.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
         }).Build();
 
         var timeline = new Timeline();

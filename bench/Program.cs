@@ -20,6 +20,9 @@ public sealed class BenchOptions
     public bool Baseline { get; set; } = true;
     public TimeSpan? MaxPollingInterval { get; set; }
 
+    /// <summary>Slack:BatchWindow for the bridge under test; zero turns batching off (one message per change).</summary>
+    public TimeSpan? SlackBatchWindow { get; set; }
+
     public static BenchOptions Parse(string[] args)
     {
         var o = new BenchOptions();
@@ -40,6 +43,7 @@ public sealed class BenchOptions
                 case "--events": o.SmokeEvents = Int(); break;
                 case "--no-baseline": o.Baseline = false; break;
                 case "--max-polling-ms": o.MaxPollingInterval = TimeSpan.FromMilliseconds(Int()); break;
+                case "--slack-batch-window-s": o.SlackBatchWindow = TimeSpan.FromSeconds(Int()); break;
                 default: throw new ArgumentException($"Unknown option {args[i]}. See docs/performance.md.");
             }
         }

@@ -51,6 +51,9 @@ public sealed class ScenarioResult
     public double QueueOpsPerEvent { get; set; }
     public int SlackStubRequests { get; set; }
     public double SlackCallsPerRequest { get; set; }
+
+    /// <summary>chat.postMessage calls per request: the method Slack limits to about one a second per channel.</summary>
+    public double SlackPostsPerRequest { get; set; }
     public long AllocatedBytesPerEvent { get; set; }
     public double PeakWorkingSetMb { get; set; }
     public int Gen0Collections { get; set; }
@@ -152,6 +155,7 @@ public static class Report
         Row("Table ops per event", c => F(c.TableOpsPerEvent));
         Row("Queue ops per event (incl. pump)", c => F(c.QueueOpsPerEvent));
         Row("Slack calls per request", c => F(c.SlackCallsPerRequest, "F2"));
+        Row("· of which chat.postMessage", c => F(c.SlackPostsPerRequest, "F2"));
         Row("overhead ratio (vs unavoidable calls)", c => c.OverheadRatio is { } r ? F(r, "F2") : "–");
         Row("overhead ratio (vs same calls bare)", c => c.OverheadRatioSameCalls is { } r ? F(r, "F2") : "–");
         Row("bare unavoidable calls s", c => c.Baseline is { } b ? F(b.Seconds, "F2") : "–");

@@ -104,6 +104,7 @@ public static class Scenarios
         r.TableOpsPerEvent = (double)pipeline.Storage.Total(k => k.StartsWith("table", StringComparison.Ordinal) && !k.Contains("create", StringComparison.Ordinal)) / count;
         r.QueueOpsPerEvent = (double)pipeline.Storage.Total(k => k.StartsWith("queue", StringComparison.Ordinal) && !k.Contains("admin", StringComparison.Ordinal)) / count;
         r.SlackCallsPerRequest = (double)r.SlackStubRequests / Math.Max(1, r.RowsStored);
+        r.SlackPostsPerRequest = (double)stub.Slack.Where(kv => kv.Key.Contains("postMessage", StringComparison.Ordinal)).Sum(kv => kv.Value) / Math.Max(1, r.RowsStored);
         r.AllocatedBytesPerEvent = (allocAfter - allocBefore) / count;
         r.PeakWorkingSetMb = sampler.PeakMb;
         r.Gen0Collections = GC.CollectionCount(0) - gen0;
@@ -193,6 +194,7 @@ public static class Scenarios
         r.TableOpsPerEvent = (double)pipeline.Storage.Total(k => k.StartsWith("table", StringComparison.Ordinal)) / ids.Length;
         r.QueueOpsPerEvent = (double)pipeline.Storage.Total(k => k.StartsWith("queue", StringComparison.Ordinal) && !k.Contains("admin", StringComparison.Ordinal)) / ids.Length;
         r.SlackCallsPerRequest = (double)r.SlackStubRequests / ids.Length;
+        r.SlackPostsPerRequest = (double)stub.Slack.Where(kv => kv.Key.Contains("postMessage", StringComparison.Ordinal)).Sum(kv => kv.Value) / ids.Length;
         r.AllocatedBytesPerEvent = (allocAfter - allocBefore) / ids.Length;
         r.PeakWorkingSetMb = sampler.PeakMb;
         r.Failed = pipeline.Pump!.Failed.ToDictionary(kv => kv.Key, kv => kv.Value);

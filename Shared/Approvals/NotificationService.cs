@@ -13,9 +13,10 @@ namespace SgBridge.Shared.Approvals;
 /// <para>
 /// Every request is shown in a batch: changes by the same requester on the same group within
 /// <see cref="SlackOptions.BatchWindow"/> share one approvers' message and one monitoring message (a batch of one is
-/// the plain single-request message). The first change of a batch is posted at once; later changes and decisions
-/// update the shared messages after <see cref="SlackOptions.BatchRenderDelay"/>, gathered into one chat.update, with
-/// one threaded reply listing the new outcomes. So a burst of a thousand changes becomes a few messages per group
+/// the plain single-request message). The first change of a batch is posted at once; later changes update the shared
+/// messages after <see cref="SlackOptions.BatchRenderDelay"/> and decisions after
+/// <see cref="SlackOptions.BatchDecisionRenderDelay"/>, gathered into one chat.update per channel, with one threaded
+/// reply listing the new outcomes. So a burst of a thousand changes becomes a few messages per group
 /// instead of two thousand posts against Slack's one message per second per channel.
 /// </para>
 /// Messages are rendered from the stored requests, so notifications handled out of order still show the truth.
@@ -65,7 +66,11 @@ public sealed partial class NotificationService(
         }
         if (notification.Render)
         {
-            await RenderAsync(stored.Value.Id, ct);
+            // A render already done by an earlier one, or rescheduled sooner, has nothing left to do.
+            if (stored.Value.RenderScheduledFor is { } due && due == notification.DueAt)
+            {
+                await RenderAsync(stored.Value.Id, ct);
+            }
             return;
         }
         if (stored.Value.BatchLeadId is null)
@@ -74,14 +79,15 @@ public sealed partial class NotificationService(
         }
         var leadId = stored.Value.BatchLeadId!;
         var lead = leadId == stored.Value.Id ? stored : await requests.GetAsync(leadId, ct) ?? throw new InvalidOperationException($"Batch lead {leadId} is missing.");
-        if (lead.Value.MonitoringMessage is null || lead.Value.BatchMemberIds.Count == 1 || _slack.BatchRenderDelay <= TimeSpan.Zero)
+        var delay = stored.Value.Status is RequestStatus.Pending or RequestStatus.Exempt ? _slack.BatchRenderDelay : _slack.BatchDecisionRenderDelay;
+        if (lead.Value.MonitoringMessage is null || lead.Value.BatchMemberIds.Count == 1 || delay <= TimeSpan.Zero)
         {
             // The first sight of a batch is posted at once; a batch of one has nothing to gather.
             await RenderAsync(leadId, ct);
         }
         else
         {
-            await ScheduleRenderAsync(lead, ct);
+            await ScheduleRenderAsync(lead, delay, ct);
         }
     }
 
@@ -127,17 +133,18 @@ public sealed partial class NotificationService(
         }, ct);
     }
 
-    /// <summary>Asks for one render of the batch after the debounce delay, unless one is already due.</summary>
-    private async Task ScheduleRenderAsync(Stored<ChangeRequest> lead, CancellationToken ct)
+    /// <summary>Asks for one render of the batch after <paramref name="delay"/>, unless one is already due by then.</summary>
+    private async Task ScheduleRenderAsync(Stored<ChangeRequest> lead, TimeSpan delay, CancellationToken ct)
     {
         for (var attempt = 0; attempt < 10; attempt++)
         {
             var now = time.GetUtcNow();
-            if (lead.Value.RenderScheduledFor is { } due && due > now)
+            if (lead.Value.RenderScheduledFor is { } due && due > now && due <= now + delay)
             {
                 return;
             }
-            lead.Value.ScheduleRender(now + _slack.BatchRenderDelay, now);
+            var at = now + delay;
+            lead.Value.ScheduleRender(at, now);
             try
             {
                 await requests.UpdateAsync(lead.Value, lead.ETag, ct);
@@ -147,7 +154,7 @@ public sealed partial class NotificationService(
                 lead = await requests.GetAsync(lead.Value.Id, ct) ?? throw new InvalidOperationException($"Batch lead {lead.Value.Id} disappeared.");
                 continue;
             }
-            await queue.SendAsync(QueueNames.Notifications, new RequestNotification(lead.Value.Id, lead.Value.Status, Render: true), _slack.BatchRenderDelay, ct);
+            await queue.SendAsync(QueueNames.Notifications, new RequestNotification(lead.Value.Id, lead.Value.Status, Render: true, DueAt: at), delay, ct);
             return;
         }
         throw new ConcurrencyConflictException($"Could not schedule a render of batch {lead.Value.Id}.");

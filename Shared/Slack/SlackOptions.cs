@@ -54,8 +54,14 @@ public sealed class SlackOptions
     [System.ComponentModel.DataAnnotations.Range(1, 20)]
     public int BatchMaxSize { get; set; } = 10;
 
-    /// <summary>Updates to a shared message are gathered for this long, then sent as one chat.update (debounce).</summary>
-    public TimeSpan BatchRenderDelay { get; set; } = TimeSpan.FromSeconds(3);
+    /// <summary>
+    /// Changes joining a shared message are gathered for this long, then shown with one chat.update per channel
+    /// (chat.update is rate limited too, at about 50 a minute).
+    /// </summary>
+    public TimeSpan BatchRenderDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>After a decision on a shared message, it is updated this soon (decisions are few and people wait for them).</summary>
+    public TimeSpan BatchDecisionRenderDelay { get; set; } = TimeSpan.FromSeconds(2);
 
     public IReadOnlyList<string> GetApproverUserIds() => SplitList(ApproverUserIds);
 

@@ -65,6 +65,7 @@ public sealed class PipelineHarness : IAsyncDisposable
             ["Slack:ApproverUserIds"] = Approver + ",UAPPROVER2",
             ["Slack:BaseUrl"] = Slack.Url + "/api/",
             ["Slack:BatchRenderDelay"] = "00:00:00",
+            ["Slack:BatchDecisionRenderDelay"] = "00:00:00",
             ["Processing:MaxDequeueCount"] = MaxDequeueCount.ToString(CultureInfo.InvariantCulture),
         };
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
