@@ -70,8 +70,10 @@ public sealed class Pipeline : IAsyncDisposable
             ["Slack:MonitoringChannel"] = "CMONITORING",
             ["Slack:ApproverUserIds"] = Approver,
             ["Slack:BaseUrl"] = ctx.SlackUrl,
-            ["Slack:BatchWindow"] = ctx.Options.SlackBatchWindow?.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
-        }).Build();
+        }.Concat(ctx.Options.SlackBatchWindow is { } window
+            // Only when asked: an unset option must leave the app's own default in force.
+            ? [new KeyValuePair<string, string?>("Slack:BatchWindow", window.ToString("c", System.Globalization.CultureInfo.InvariantCulture))]
+            : []).ToDictionary()).Build();
 
         var timeline = new Timeline();
         var storage = new CallStats();
