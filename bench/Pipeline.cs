@@ -109,7 +109,7 @@ public sealed class Pipeline : IAsyncDisposable
         {
             [QueueNames.Changes] = async (message, ct) =>
             {
-                var change = BridgeJson.Deserialize<SecurityGroupChange>(message.MessageText);
+                var change = QueuePayload.Decode<SecurityGroupChange>(message.MessageText);
                 t.Dequeued.TryAdd(change.EventId, System.Diagnostics.Stopwatch.GetTimestamp());
                 t.Current.Value = change.EventId;
                 await processor.ProcessAsync(change, message.DequeueCount, ct);
@@ -117,12 +117,12 @@ public sealed class Pipeline : IAsyncDisposable
             },
             [QueueNames.Applies] = async (message, ct) =>
             {
-                var command = BridgeJson.Deserialize<ApplyCommand>(message.MessageText);
+                var command = QueuePayload.Decode<ApplyCommand>(message.MessageText);
                 t.Current.Value = "apply:" + command.RequestId;
                 await applier.ApplyAsync(command, ct);
             },
             [QueueNames.Notifications] = (message, ct) =>
-                notifications.NotifyAsync(BridgeJson.Deserialize<RequestNotification>(message.MessageText), ct),
+                notifications.NotifyAsync(QueuePayload.Decode<RequestNotification>(message.MessageText), ct),
         });
         await Pump.StartAsync();
     }

@@ -1,7 +1,6 @@
 using Azure.Storage.Queues.Models;
 using Microsoft.Azure.Functions.Worker;
 using SgBridge.Shared.Approvals;
-using SgBridge.Shared.Domain;
 using SgBridge.Shared.Storage;
 
 namespace SgBridge.FunctionApp.Functions;
@@ -13,5 +12,5 @@ public sealed class ApplyApproved(ApplyService applier)
     public Task RunAsync(
         [QueueTrigger(QueueNames.Applies, Connection = "AzureWebJobsStorage")] QueueMessage message,
         CancellationToken cancellationToken) =>
-        applier.ApplyAsync(BridgeJson.Deserialize<ApplyCommand>(message.MessageText), cancellationToken);
+        applier.ApplyAsync(QueuePayload.Decode<ApplyCommand>(message.MessageText), cancellationToken);
 }

@@ -1,7 +1,6 @@
 using Azure.Storage.Queues.Models;
 using Microsoft.Azure.Functions.Worker;
 using SgBridge.Shared.Approvals;
-using SgBridge.Shared.Domain;
 using SgBridge.Shared.Processing;
 using SgBridge.Shared.Storage;
 
@@ -14,5 +13,5 @@ public sealed class NotifySlack(NotificationService notifications)
     public Task RunAsync(
         [QueueTrigger(QueueNames.Notifications, Connection = "AzureWebJobsStorage")] QueueMessage message,
         CancellationToken cancellationToken) =>
-        notifications.NotifyAsync(BridgeJson.Deserialize<RequestNotification>(message.MessageText), cancellationToken);
+        notifications.NotifyAsync(QueuePayload.Decode<RequestNotification>(message.MessageText), cancellationToken);
 }

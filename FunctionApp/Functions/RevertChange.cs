@@ -13,5 +13,5 @@ public sealed class RevertChange(ChangeProcessor processor)
     public Task RunAsync(
         [QueueTrigger(QueueNames.Changes, Connection = "AzureWebJobsStorage")] QueueMessage message,
         CancellationToken cancellationToken) =>
-        processor.ProcessAsync(BridgeJson.Deserialize<SecurityGroupChange>(message.MessageText), message.DequeueCount, cancellationToken);
+        processor.ProcessAsync(QueuePayload.Decode<SecurityGroupChange>(message.MessageText), message.DequeueCount, cancellationToken);
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Azure.Storage.Queues;
 using SgBridge.Shared.Domain;
 
@@ -27,7 +26,7 @@ public sealed class StorageQueueSender(QueueServiceClient service) : IQueueSende
     public async Task SendAsync<T>(string queueName, T message, TimeSpan visibilityDelay, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(queueName);
-        var payload = JsonSerializer.SerializeToUtf8Bytes(message, BridgeJson.Options);
+        var payload = QueuePayload.Encode(message, MaxPayloadBytes);
         var encodedLength = EncodedLength(payload.Length);
         if (encodedLength > MaxEncodedMessageLength)
         {

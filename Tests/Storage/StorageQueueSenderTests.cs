@@ -65,21 +65,47 @@ public sealed class StorageQueueSenderTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task Send_OneByteOverTheLimit_ThrowsQueueMessageTooLargeAndSendsNothing()
+    public async Task Send_OverTheLimit_IsCompressed_AndDecodesToTheSameMessage()
+    {
+        // A revoke of 400 rules: far more JSON than one queue message holds, but rule JSON compresses well.
+        var queue = azurite.UniqueQueueName("big");
+        var change = new SecurityGroupChange
+        {
+            EventId = "e-400", EventName = "RevokeSecurityGroupIngress", EventTime = DateTimeOffset.UnixEpoch, AccountId = "111111111111",
+            Region = "eu-west-1", GroupId = "sg-0123456789abcdef0", Kind = ChangeKind.Remove,
+            Requester = new Requester(PrincipalType.IamUser, "arn:aws:iam::111111111111:user/bob", "111111111111", "AIDA", "bob", null, null, null, null, null),
+            Rules = Enumerable.Range(0, 400).Select(i => new SecurityGroupRule("tcp", 1000 + i, 1000 + i,
+                RuleSource.Ipv4($"10.{i / 250}.{i % 250}.0/24"), $"service {i} owned by team {i % 17}", $"sgr-{i:x17}")).ToArray(),
+        };
+        Assert.True(BridgeJson.Serialize(change).Length > StorageQueueSender.MaxPayloadBytes);
+
+        await CreateSender().SendAsync(queue, change, Ct);
+
+        var text = Encoding.ASCII.GetString(Convert.FromBase64String(Assert.Single(await ReceiveRawAsync(queue))));
+        Assert.StartsWith("gz:", text, StringComparison.Ordinal);
+        Assert.Equal(BridgeJson.Serialize(change), BridgeJson.Serialize(QueuePayload.Decode<SecurityGroupChange>(text)));
+    }
+
+    [Fact]
+    public async Task Send_TooLargeEvenCompressed_ThrowsQueueMessageTooLargeAndSendsNothing()
     {
         var queue = azurite.UniqueQueueName("limit");
         var sender = CreateSender();
         await sender.SendAsync(queue, "first", Ct);
+        // Random text barely compresses: 120 KB of it stays far above the limit.
+        var incompressible = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(90_000));
 
-        var ex = await Assert.ThrowsAsync<QueueMessageTooLargeException>(
-            () => sender.SendAsync(queue, PayloadOf(StorageQueueSender.MaxPayloadBytes + 1), Ct));
+        var ex = await Assert.ThrowsAsync<QueueMessageTooLargeException>(() => sender.SendAsync(queue, incompressible, Ct));
 
         Assert.Equal(queue, ex.QueueName);
-        Assert.Equal(49_153, ex.PayloadBytes);
-        Assert.Equal(65_540, ex.EncodedLength);
+        Assert.True(ex.PayloadBytes > StorageQueueSender.MaxPayloadBytes);
         Assert.Contains("too large", ex.Message, StringComparison.Ordinal);
         Assert.Single(await ReceiveRawAsync(queue));
     }
+
+    [Fact]
+    public void Decode_PlainJson_IsReadAsIs() =>
+        Assert.Equal(42, QueuePayload.Decode<int>("42"));
 
     [Fact]
     public async Task Service_RejectsTextOverSixtyFourKiB_WhichIsWhyTheSenderChecks()
