@@ -14,6 +14,8 @@ using SgBridge.Shared.Intake;
 using SgBridge.Shared.Processing;
 using SgBridge.Shared.Storage;
 
+using SgBridge.Emulators;
+
 namespace SgBridge.Bench;
 
 /// <summary>

@@ -4,6 +4,8 @@ using System.Text.Json.Nodes;
 using Amazon.EC2.Model;
 using Amazon.Runtime.Internal;
 
+using SgBridge.Emulators;
+
 namespace SgBridge.Bench;
 
 public sealed class BenchOptions

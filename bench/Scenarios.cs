@@ -15,6 +15,8 @@ using SgBridge.Shared.Events;
 using SgBridge.Shared.Slack;
 using SgBridge.Shared.Storage;
 
+using SgBridge.Emulators;
+
 namespace SgBridge.Bench;
 
 public sealed class BenchContext

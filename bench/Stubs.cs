@@ -15,6 +15,8 @@ using WireMock.ResponseBuilders;
 using WireMock.Server;
 using WireMock.Settings;
 
+using SgBridge.Emulators;
+
 namespace SgBridge.Bench;
 
 /// <summary>

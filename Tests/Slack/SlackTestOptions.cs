@@ -5,7 +5,7 @@ namespace SgBridge.Tests.Slack;
 
 internal static class SlackTestOptions
 {
-    public const string BotToken = "xoxb-test-token";
+    public const string BotToken = "test-bot-token";
 
     public static SlackOptions Create(Action<SlackOptions>? configure = null)
     {

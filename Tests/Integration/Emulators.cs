@@ -4,12 +4,13 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace SgBridge.Bench;
+namespace SgBridge.Emulators;
 
 /// <summary>
-/// In-memory Azurite started from the repo's node_modules, as Tests/Integration/AzuriteFixture does (the start logic is
-/// copied here rather than referencing the Tests project, which would drag xunit, the Functions SDK and the Bicep tool
-/// into an exe). Ports are chosen by the OS and read from Azurite's output; the wrapper exits when our stdin closes.
+/// In-memory Azurite (Blob, Queue, Table) started from the repo's node_modules (package.json pins it; run <c>npm ci</c>).
+/// Every service listens on a loopback port the OS chooses, read from Azurite's output. Azurite does not notice when
+/// its parent dies, so it runs under a wrapper that exits when our stdin closes: no orphaned emulator, even if killed.
+/// Shared by the test fixtures and the benchmark (which links this file: it must not depend on xunit).
 /// </summary>
 public sealed partial class Azurite : IAsyncDisposable
 {
@@ -22,11 +23,27 @@ public sealed partial class Azurite : IAsyncDisposable
     private Process? _process;
     private string? _workDirectory;
 
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
     public string ConnectionString { get; private set; } = "";
 
-    public Uri TableEndpoint => _endpoints["Table"];
+    public Uri BlobEndpoint => Endpoint("Blob");
 
-    public Uri QueueEndpoint => _endpoints["Queue"];
+    public Uri TableEndpoint => Endpoint("Table");
+
+    public Uri QueueEndpoint => Endpoint("Queue");
+
+    /// <summary>Everything Azurite has written to stdout/stderr so far (for diagnosing a failure).</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
 
     public static async Task<Azurite> StartAsync(string repoRoot)
     {
@@ -40,9 +57,9 @@ public sealed partial class Azurite : IAsyncDisposable
         var script = Path.Combine(root, "node_modules", "azurite", "dist", "src", "azurite.js");
         if (!File.Exists(script))
         {
-            throw new InvalidOperationException($"Azurite is not installed: {script} does not exist. Run `npm ci` in {root}.");
+            throw new InvalidOperationException($"Azurite is not installed: {script} does not exist. Run `npm ci` in {root} (package.json pins the version).");
         }
-        _workDirectory = Directory.CreateTempSubdirectory("sgbridge-bench-azurite-").FullName;
+        _workDirectory = Directory.CreateTempSubdirectory("sgbridge-azurite-").FullName;
         var wrapper = Path.Combine(_workDirectory, "run-azurite.js");
         await File.WriteAllTextAsync(wrapper,
             "process.stdin.on('end', () => process.exit(0));\nprocess.stdin.resume();\nrequire(" +
@@ -68,15 +85,29 @@ public sealed partial class Azurite : IAsyncDisposable
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => OnOutput(e.Data);
         process.ErrorDataReceived += (_, e) => OnOutput(e.Data);
-        process.Exited += (_, _) => _ready.TrySetException(new InvalidOperationException($"Azurite exited before it was ready. Output:\n{_output}"));
-        process.Start();
+        process.Exited += (_, _) => _ready.TrySetException(new InvalidOperationException($"Azurite exited before it was ready. Output:\n{Output}"));
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new InvalidOperationException("Cannot start `node`: install Node.js and put it on PATH to run Azurite.", ex);
+        }
         _process = process;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await _ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        try
+        {
+            await _ready.Task.WaitAsync(StartTimeout);
+        }
+        catch (TimeoutException)
+        {
+            throw new InvalidOperationException($"Azurite did not report all three services within {StartTimeout.TotalSeconds} s. Output:\n{Output}");
+        }
         ConnectionString =
             $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};" +
-            $"BlobEndpoint={_endpoints["Blob"]};QueueEndpoint={_endpoints["Queue"]};TableEndpoint={_endpoints["Table"]};";
+            $"BlobEndpoint={BlobEndpoint};QueueEndpoint={QueueEndpoint};TableEndpoint={TableEndpoint};";
     }
 
     private void OnOutput(string? line)
@@ -96,6 +127,16 @@ public sealed partial class Azurite : IAsyncDisposable
                     _ready.TrySetResult();
                 }
             }
+        }
+    }
+
+    private Uri Endpoint(string service)
+    {
+        lock (_output)
+        {
+            return _endpoints.TryGetValue(service, out var uri)
+                ? uri
+                : throw new InvalidOperationException($"Azurite's {service} service is not running.");
         }
     }
 
@@ -119,10 +160,19 @@ public sealed partial class Azurite : IAsyncDisposable
     private static partial Regex ListeningLine();
 }
 
-/// <summary>moto_server on a free loopback port (copied from Tests/Integration/MotoFixture).</summary>
+/// <summary>moto_server (the AWS API emulator) on a free loopback port.</summary>
 public sealed class Moto : IAsyncDisposable
 {
+    public const string NotFoundMessage = "moto_server not found: pip install 'moto[server]==5.2.1'";
+
+    private static readonly Lazy<(string File, string Prefix)?> Command = new(FindCommand);
     private Process? _process;
+
+    /// <summary>True when moto_server (or python3 -m moto.server) can run here.</summary>
+    public static bool IsAvailable => Command.Value is not null;
+
+    public static Task<Moto> StartAsync() =>
+        StartAsync(Command.Value ?? throw new InvalidOperationException(NotFoundMessage));
 
     public string Url { get; private set; } = "";
 
@@ -189,7 +239,7 @@ public sealed class Moto : IAsyncDisposable
     }
 }
 
-internal static class ChildProcess
+public static class ChildProcess
 {
     public static int FreePort()
     {
