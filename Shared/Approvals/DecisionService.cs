@@ -132,25 +132,18 @@ public sealed partial class DecisionService(
             return new DecisionResult(approve.Value ? DecisionOutcome.Approved : DecisionOutcome.Denied, requestId, 1);
         }
 
-        var decided = 0;
-        var skipped = new List<string>();
-        foreach (var memberId in stored.Value.BatchMemberIds)
+        // Each change is its own conditional write, so they are decided side by side: a batch of 10-20 changes still
+        // answers within Slack's 3 seconds (one after another it would take a read, a write and two sends each).
+        var results = await Task.WhenAll(stored.Value.BatchMemberIds.Select(async memberId =>
         {
             var member = memberId == requestId ? stored : await requests.GetAsync(memberId, cancellationToken);
-            if (member is null)
-            {
-                continue;
-            }
-            var (won, current) = await DecideAsync(member, approve.Value, click, cancellationToken);
-            if (won)
-            {
-                decided++;
-            }
-            else if (current.Status != RequestStatus.Exempt)
-            {
-                skipped.Add($"{current.Id} ({current.Status.ToString().ToLowerInvariant()})");
-            }
-        }
+            return member is null ? ((bool Won, ChangeRequest Current)?)null : await DecideAsync(member, approve.Value, click, cancellationToken);
+        }));
+        var decided = results.Count(r => r is { Won: true });
+        var skipped = results
+            .Where(r => r is { Won: false } && r.Value.Current.Status != RequestStatus.Exempt)
+            .Select(r => $"{r!.Value.Current.Id} ({r.Value.Current.Status.ToString().ToLowerInvariant()})")
+            .ToList();
         var verb = approve.Value ? "Approved" : "Denied";
         await TellAsync(click, skipped.Count == 0
             ? $"{verb} {decided} change{(decided == 1 ? "" : "s")}."
