@@ -33,6 +33,7 @@ public static class DependencyInjection
         services.AddSingleton<DecisionService>();
         services.AddSingleton<NotificationService>();
         services.AddSingleton<ExpiryService>();
+        services.AddSingleton<RequestLifecycle>();
         services.TryAddSingleton<IRequestNotifier, QueueRequestNotifier>();
         return services;
     }

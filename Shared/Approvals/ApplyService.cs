@@ -18,7 +18,7 @@ public sealed partial class ApplyService(
     IRequestStore requests,
     SnapshotKeeper snapshots,
     ISecurityGroupClientFactory aws,
-    IRequestNotifier notifier,
+    RequestLifecycle lifecycle,
     TimeProvider time,
     ILogger<ApplyService> logger)
 {
@@ -57,33 +57,28 @@ public sealed partial class ApplyService(
             }
             : failed with { Message = $"{Ec2ErrorText.Explain(failed.ErrorCode)} ({failed.Message})" };
 
-        // Record the outcome. Others may have written the row meanwhile (a notification recording its Slack message):
-        // re-read and record again; the EC2 call is never repeated for that.
-        while (true)
+        // Record the outcome through the one update primitive; the EC2 call is never repeated for a lost race.
+        var update = await lifecycle.ChangeAsync(stored, r =>
         {
+            if (r.Status != RequestStatus.Approved)
+            {
+                return false;
+            }
             if (failed is null)
             {
-                request.MarkApplied(result, time.GetUtcNow());
+                r.MarkApplied(result, time.GetUtcNow());
             }
             else
             {
-                request.MarkFailed(result, time.GetUtcNow());
+                r.MarkFailed(result, time.GetUtcNow());
             }
-            try
-            {
-                await requests.UpdateAsync(request, stored.ETag, cancellationToken);
-                break;
-            }
-            catch (ConcurrencyConflictException)
-            {
-                stored = await requests.GetAsync(request.Id, cancellationToken) ?? throw new InvalidOperationException($"Request {request.Id} disappeared.");
-                request = stored.Value;
-                if (request.Status != RequestStatus.Approved)
-                {
-                    LogNotApproved(logger, request.Id, request.Status);
-                    return request.Status;
-                }
-            }
+            return true;
+        }, cancellationToken);
+        request = update.Request;
+        if (!update.Written)
+        {
+            LogNotApproved(logger, request.Id, request.Status);
+            return request.Status;
         }
         if (failed is null)
         {
@@ -93,7 +88,6 @@ public sealed partial class ApplyService(
         {
             LogFailed(logger, request.Id, request.AccountId, request.GroupId, failed.ErrorCode);
         }
-        await notifier.RequestChangedAsync(request, cancellationToken);
 
         await snapshots.RefreshAsync(client, request.AccountId, request.Region, request.GroupId, cancellationToken);
         return request.Status;

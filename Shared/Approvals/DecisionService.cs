@@ -44,6 +44,7 @@ public sealed partial class DecisionService(
     SlackInteractionParser parser,
     ApproverDirectory approvers,
     IRequestStore requests,
+    RequestLifecycle lifecycle,
     IQueueSender queue,
     ISlackClient slack,
     TimeProvider time,
@@ -156,12 +157,11 @@ public sealed partial class DecisionService(
     /// <summary>One conditional write: true when this click decided the request, false when it was already decided.</summary>
     private async Task<(bool Won, ChangeRequest Current)> DecideAsync(Stored<ChangeRequest> stored, bool approve, SlackInteraction click, CancellationToken ct)
     {
-        while (true)
+        var update = await lifecycle.ChangeAsync(stored, request =>
         {
-            var request = stored.Value;
             if (request.Status != RequestStatus.Pending)
             {
-                return (false, request);
+                return false;
             }
             if (approve)
             {
@@ -171,24 +171,19 @@ public sealed partial class DecisionService(
             {
                 request.Deny(click.UserId, click.UserName, time.GetUtcNow());
             }
-            try
-            {
-                await requests.UpdateAsync(request, stored.ETag, ct);
-            }
-            catch (ConcurrencyConflictException)
-            {
-                // Someone else wrote first (another click, or a notification recording its message): look again.
-                stored = await requests.GetAsync(request.Id, ct) ?? throw new InvalidOperationException($"Request {request.Id} disappeared.");
-                continue;
-            }
-            LogDecided(logger, request.Id, request.Status, click.UserId, request.AccountId, request.GroupId);
-            if (request.Status == RequestStatus.Approved)
-            {
-                await queue.SendAsync(QueueNames.Applies, new ApplyCommand(request.Id), ct);
-            }
-            await queue.SendAsync(QueueNames.Notifications, new RequestNotification(request.Id, request.Status), ct);
-            return (true, request);
+            return true;
+        }, ct);
+        var decided = update.Request;
+        if (!update.Written)
+        {
+            return (false, decided);
         }
+        LogDecided(logger, decided.Id, decided.Status, click.UserId, decided.AccountId, decided.GroupId);
+        if (decided.Status == RequestStatus.Approved)
+        {
+            await queue.SendAsync(QueueNames.Applies, new ApplyCommand(decided.Id), ct);
+        }
+        return (true, decided);
     }
 
     private static string AlreadyDecidedText(ChangeRequest request)

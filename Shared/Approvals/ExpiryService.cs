@@ -13,7 +13,7 @@ namespace SgBridge.Shared.Approvals;
 /// </summary>
 public sealed partial class ExpiryService(
     IRequestStore requests,
-    IRequestNotifier notifier,
+    RequestLifecycle lifecycle,
     IOptions<ProcessingOptions> options,
     TimeProvider time,
     ILogger<ExpiryService> logger)
@@ -37,23 +37,21 @@ public sealed partial class ExpiryService(
         var expired = 0;
         foreach (var id in stale)
         {
-            var stored = await requests.GetAsync(id, cancellationToken);
-            if (stored is not { Value.Status: RequestStatus.Pending })
+            // A decision racing the expiry wins or loses on the ETag; a request no longer pending is not ours to expire.
+            var update = await lifecycle.ChangeAsync(id, r =>
             {
-                continue;
-            }
-            stored.Value.Expire(time.GetUtcNow());
-            try
+                if (r.Status != RequestStatus.Pending)
+                {
+                    return false;
+                }
+                r.Expire(time.GetUtcNow());
+                return true;
+            }, cancellationToken);
+            if (update is { Written: true })
             {
-                await requests.UpdateAsync(stored.Value, stored.ETag, cancellationToken);
+                expired++;
+                LogExpired(logger, id, update.Request.AccountId, update.Request.GroupId);
             }
-            catch (ConcurrencyConflictException)
-            {
-                continue; // decided (or otherwise changed) meanwhile: not ours to expire
-            }
-            expired++;
-            LogExpired(logger, id, stored.Value.AccountId, stored.Value.GroupId);
-            await notifier.RequestChangedAsync(stored.Value, cancellationToken);
         }
         return expired;
     }

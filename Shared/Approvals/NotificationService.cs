@@ -108,7 +108,7 @@ public sealed partial class NotificationService(
                 lead.Value.AddBatchMember(request.Id, time.GetUtcNow());
                 try
                 {
-                    await requests.UpdateAsync(lead.Value, lead.ETag, ct);
+                    await requests.ReplaceAsync(lead.Value, lead.ETag, ct);
                 }
                 catch (ConcurrencyConflictException)
                 {
@@ -147,7 +147,7 @@ public sealed partial class NotificationService(
             lead.Value.ScheduleRender(at, now);
             try
             {
-                await requests.UpdateAsync(lead.Value, lead.ETag, ct);
+                await requests.ReplaceAsync(lead.Value, lead.ETag, ct);
             }
             catch (ConcurrencyConflictException)
             {
@@ -236,7 +236,7 @@ public sealed partial class NotificationService(
             lead.Value.ScheduleRender(null, time.GetUtcNow());
             try
             {
-                await requests.UpdateAsync(lead.Value, lead.ETag, ct);
+                await requests.ReplaceAsync(lead.Value, lead.ETag, ct);
                 LogNotified(logger, leadId, batch.Count);
                 return;
             }
@@ -268,22 +268,9 @@ public sealed partial class NotificationService(
     /// <summary>Approvers see a request once it can be decided, and keep seeing its fate.</summary>
     private static bool NeedsApprovers(RequestStatus status) => status is not (RequestStatus.Exempt or RequestStatus.RevertFailed or RequestStatus.Reverting);
 
-    /// <summary>Applies <paramref name="change"/> to the stored request and writes it, re-reading on a conflict.</summary>
-    private async Task<Stored<ChangeRequest>> RecordAsync(Stored<ChangeRequest> stored, Action<ChangeRequest> change, CancellationToken ct)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            change(stored.Value);
-            try
-            {
-                return stored with { ETag = await requests.UpdateAsync(stored.Value, stored.ETag, ct) };
-            }
-            catch (ConcurrencyConflictException) when (attempt < 10)
-            {
-                stored = await requests.GetAsync(stored.Value.Id, ct) ?? throw new InvalidOperationException($"Request {stored.Value.Id} disappeared.");
-            }
-        }
-    }
+    /// <summary>Applies <paramref name="change"/> to the stored request and writes it, through the one update primitive.</summary>
+    private async Task<Stored<ChangeRequest>> RecordAsync(Stored<ChangeRequest> stored, Action<ChangeRequest> change, CancellationToken ct) =>
+        (await requests.UpdateAsync(stored, r => { change(r); return true; }, ct)).Stored;
 
     [LoggerMessage(401, LogLevel.Warning, "Notify: request {ApprovalId} not found")]
     private static partial void LogMissing(ILogger logger, string approvalId);

@@ -200,7 +200,7 @@ public sealed partial class ChangeProcessor(
 
     private async Task SaveAndNotifyAsync(ChangeRequest request, string etag, CancellationToken ct)
     {
-        await requests.UpdateAsync(request, etag, ct);
+        await requests.ReplaceAsync(request, etag, ct);
         await notifier.RequestChangedAsync(request, ct);
     }
 

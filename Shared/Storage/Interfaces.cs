@@ -16,9 +16,10 @@ public interface IRequestStore
     /// <summary>Adds the request; if a row with that id exists, returns it instead (nothing is overwritten).</summary>
     Task<(Stored<ChangeRequest> Request, bool Created)> AddOrGetAsync(ChangeRequest request, CancellationToken cancellationToken);
 
-    /// <summary>Replaces the row if it still has <paramref name="etag"/>; returns the new ETag.
+    /// <summary>Replaces the row if it still has <paramref name="etag"/>; returns the new ETag. Use
+    /// <see cref="RequestUpdates.UpdateAsync(IRequestStore, string, Func{ChangeRequest, bool}, CancellationToken)"/> to change a request.
     /// Throws <see cref="ConcurrencyConflictException"/> when someone else wrote first.</summary>
-    Task<string> UpdateAsync(ChangeRequest request, string etag, CancellationToken cancellationToken);
+    Task<string> ReplaceAsync(ChangeRequest request, string etag, CancellationToken cancellationToken);
 
     IAsyncEnumerable<ChangeRequest> ListAsync(RequestStatus? status, CancellationToken cancellationToken);
 

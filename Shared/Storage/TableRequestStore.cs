@@ -52,7 +52,7 @@ public sealed class TableRequestStore : IRequestStore
         }
     }
 
-    public async Task<string> UpdateAsync(ChangeRequest request, string etag, CancellationToken cancellationToken)
+    public async Task<string> ReplaceAsync(ChangeRequest request, string etag, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrWhiteSpace(etag);

@@ -16,7 +16,7 @@ public class ApplyServiceTests
     private readonly RecordingNotifier _notifier = new();
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero));
 
-    private ApplyService Service() => new(_requests, new SnapshotKeeper(_snapshots, _time), _ec2, _notifier, _time, NullLogger<ApplyService>.Instance);
+    private ApplyService Service() => new(_requests, new SnapshotKeeper(_snapshots, _time), _ec2, new RequestLifecycle(_requests, _notifier), _time, NullLogger<ApplyService>.Instance);
 
     private async Task<ChangeRequest> ApprovedAddAsync(int port = 22)
     {
@@ -51,7 +51,7 @@ public class ApplyServiceTests
         {
             var s = (await _requests.GetAsync(r.Id, default))!;
             s.Value.RecordSlackMessages(new SlackMessageRef("C", "1.1"), null, _time.GetUtcNow());
-            await _requests.UpdateAsync(s.Value, s.ETag, default);
+            await _requests.ReplaceAsync(s.Value, s.ETag, default);
         };
 
         Assert.Equal(RequestStatus.Applied, await Service().ApplyAsync(new ApplyCommand(r.Id), default));

@@ -30,7 +30,7 @@ public class BatchingTests
         O.Create(new PolicyOptions { AllowedAccounts = TestData.Account }), _time, NullLogger<NotificationService>.Instance);
 
     private DecisionService Decisions() => new(new SlackRequestVerifier(O.Create(_options), _time), new SlackInteractionParser(),
-        new ApproverDirectory(_slack, O.Create(_options), _time), _requests, _queue, _slack, _time, NullLogger<DecisionService>.Instance);
+        new ApproverDirectory(_slack, O.Create(_options), _time), _requests, new RequestLifecycle(_requests, new QueueRequestNotifier(_queue)), _queue, _slack, _time, NullLogger<DecisionService>.Instance);
 
     private async Task<ChangeRequest> PendingAsync(int port, string groupId = TestData.GroupId, Requester? requester = null)
     {

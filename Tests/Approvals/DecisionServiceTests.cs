@@ -31,7 +31,7 @@ public class DecisionServiceTests
         new SlackRequestVerifier(O.Create(_options), _time),
         new SlackInteractionParser(),
         new ApproverDirectory(_slack, O.Create(_options), _time),
-        _requests, _queue, _slack, _time, NullLogger<DecisionService>.Instance);
+        _requests, new RequestLifecycle(_requests, new QueueRequestNotifier(_queue)), _queue, _slack, _time, NullLogger<DecisionService>.Instance);
 
     private async Task<string> PendingRequestAsync(Requester? requester = null)
     {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Time.Testing;
 using SgBridge.Shared.Approvals;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Options;
+using SgBridge.Shared.Processing;
 using SgBridge.Tests.Fakes;
 using O = Microsoft.Extensions.Options.Options;
 
@@ -15,7 +16,7 @@ public class ExpiryServiceTests
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero));
 
     private ExpiryService Service(TimeSpan expiry) =>
-        new(_requests, _notifier, O.Create(new ProcessingOptions { PendingExpiry = expiry }), _time, NullLogger<ExpiryService>.Instance);
+        new(_requests, new RequestLifecycle(_requests, _notifier), O.Create(new ProcessingOptions { PendingExpiry = expiry }), _time, NullLogger<ExpiryService>.Instance);
 
     private async Task<ChangeRequest> PendingAsync()
     {
@@ -47,7 +48,7 @@ public class ExpiryServiceTests
         var r = await PendingAsync();
         var s = (await _requests.GetAsync(r.Id, default))!;
         s.Value.Approve("UA", "a", _time.GetUtcNow());
-        await _requests.UpdateAsync(s.Value, s.ETag, default);
+        await _requests.ReplaceAsync(s.Value, s.ETag, default);
         _time.Advance(TimeSpan.FromDays(30));
 
         Assert.Equal(0, await Service(TimeSpan.FromDays(7)).ExpireStaleAsync(default));

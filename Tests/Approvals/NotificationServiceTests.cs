@@ -36,7 +36,7 @@ public class NotificationServiceTests
     {
         var s = (await _requests.GetAsync(id, default))!;
         change(s.Value);
-        await _requests.UpdateAsync(s.Value, s.ETag, default);
+        await _requests.ReplaceAsync(s.Value, s.ETag, default);
     }
 
     [Fact]

@@ -29,7 +29,7 @@ public sealed class InMemoryRequestStore : IRequestStore
         return Task.FromResult((new Stored<ChangeRequest>(BridgeJson.Deserialize<ChangeRequest>(row.Json), row.ETag), created));
     }
 
-    public Task<string> UpdateAsync(ChangeRequest request, string etag, CancellationToken cancellationToken)
+    public Task<string> ReplaceAsync(ChangeRequest request, string etag, CancellationToken cancellationToken)
     {
         var next = NextETag();
         var current = _rows[request.Id];

@@ -123,9 +123,9 @@ public sealed class TableRequestStoreTests(AzuriteFixture azurite)
         var request = added.Value;
         request.Approve("U0BOB", "Bob", StorageSamples.T0.AddMinutes(1));
 
-        var etag = await store.UpdateAsync(request, added.ETag, Ct);
+        var etag = await store.ReplaceAsync(request, added.ETag, Ct);
         request.MarkApplied(new CallOutcome("AuthorizeSecurityGroupIngress", true), StorageSamples.T0.AddMinutes(2));
-        var etag2 = await store.UpdateAsync(request, etag, Ct);
+        var etag2 = await store.ReplaceAsync(request, etag, Ct);
         var read = await store.GetAsync(request.Id, Ct);
 
         Assert.NotEqual(added.ETag, etag);
@@ -145,8 +145,8 @@ public sealed class TableRequestStoreTests(AzuriteFixture azurite)
         alice.Value.Approve("U0ALICE", "Alice", StorageSamples.T0.AddMinutes(1));
         bob.Value.Deny("U0BOB", "Bob", StorageSamples.T0.AddMinutes(1));
 
-        await store.UpdateAsync(alice.Value, alice.ETag, Ct);
-        var ex = await Assert.ThrowsAsync<ConcurrencyConflictException>(() => store.UpdateAsync(bob.Value, bob.ETag, Ct));
+        await store.ReplaceAsync(alice.Value, alice.ETag, Ct);
+        var ex = await Assert.ThrowsAsync<ConcurrencyConflictException>(() => store.ReplaceAsync(bob.Value, bob.ETag, Ct));
 
         Assert.Contains("SG-RACE0001", ex.Message, StringComparison.Ordinal);
         Assert.Equal(RequestStatus.Approved, (await store.GetAsync("SG-RACE0001", Ct))!.Value.Status);
@@ -171,7 +171,7 @@ public sealed class TableRequestStoreTests(AzuriteFixture azurite)
             copy.Approve($"U{i:D3}", null, StorageSamples.T0.AddMinutes(1));
             try
             {
-                await store.UpdateAsync(copy, added.ETag, Ct);
+                await store.ReplaceAsync(copy, added.ETag, Ct);
                 return copy.DecidedBy;
             }
             catch (ConcurrencyConflictException)
@@ -191,7 +191,7 @@ public sealed class TableRequestStoreTests(AzuriteFixture azurite)
         var request = StorageSamples.PendingRequest("SG-STAR0001");
         await store.AddOrGetAsync(request, Ct);
 
-        await Assert.ThrowsAsync<ArgumentException>(() => store.UpdateAsync(request, "*", Ct));
+        await Assert.ThrowsAsync<ArgumentException>(() => store.ReplaceAsync(request, "*", Ct));
     }
 
     [Fact]
@@ -202,7 +202,7 @@ public sealed class TableRequestStoreTests(AzuriteFixture azurite)
         var (stored, _) = await store.AddOrGetAsync(StorageSamples.PendingRequest("SG-GONE0001"), Ct);
         await azurite.CreateTableServiceClient().GetTableClient(_tableName).DeleteEntityAsync("SG-GONE0001", TableRequestStore.RequestRowKey, cancellationToken: Ct);
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => store.UpdateAsync(stored.Value, stored.ETag, Ct));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => store.ReplaceAsync(stored.Value, stored.ETag, Ct));
     }
 
     [Fact]
@@ -224,7 +224,7 @@ public sealed class TableRequestStoreTests(AzuriteFixture azurite)
 
         // Updating a large row back to a small one leaves no stale parts behind (Replace mode).
         var small = StorageSamples.FullRequest("SG-BIG00001", ruleCount: 1);
-        await store.UpdateAsync(small, added.ETag, Ct);
+        await store.ReplaceAsync(small, added.ETag, Ct);
         var smallRow = await ReadRawAsync(request.Id);
         Assert.NotNull(smallRow.GetString(TableJson.JsonColumn));
         Assert.False(smallRow.ContainsKey(TableJson.GzipPartsColumn));

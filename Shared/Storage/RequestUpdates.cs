@@ -1,0 +1,61 @@
+using SgBridge.Shared.Domain;
+
+namespace SgBridge.Shared.Storage;
+
+/// <summary>
+/// The one way a stored request changes: read it, apply a change expressed on the domain object, write it with the
+/// ETag it was read at, and on a conflict re-read and re-apply — a bounded number of times. Callers pass the change,
+/// never their own retry loop.
+/// </summary>
+public static class RequestUpdates
+{
+    /// <summary>How many times a change is re-applied after another writer won, before giving up.</summary>
+    public const int MaxAttempts = 8;
+
+    /// <summary>
+    /// Applies <paramref name="change"/> to the stored request and writes it. <paramref name="change"/> returns false when
+    /// there is nothing to write (e.g. the request is no longer in the state the change applies to); it may run more than
+    /// once, each time on a fresh copy. Returns null when the request does not exist.
+    /// Throws <see cref="ConcurrencyConflictException"/> after <see cref="MaxAttempts"/> lost races.
+    /// </summary>
+    public static async Task<RequestUpdate?> UpdateAsync(this IRequestStore store, string requestId, Func<ChangeRequest, bool> change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(change);
+        var stored = await store.GetAsync(requestId, cancellationToken).ConfigureAwait(false);
+        return stored is null ? null : await store.UpdateAsync(stored, change, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>As <see cref="UpdateAsync(IRequestStore, string, Func{ChangeRequest, bool}, CancellationToken)"/>, starting from a copy already read.</summary>
+    public static async Task<RequestUpdate> UpdateAsync(this IRequestStore store, Stored<ChangeRequest> stored, Func<ChangeRequest, bool> change, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(stored);
+        for (var attempt = 1; ; attempt++)
+        {
+            var before = stored.Value.Status;
+            if (!change(stored.Value))
+            {
+                return new RequestUpdate(stored, false, before);
+            }
+            try
+            {
+                var etag = await store.ReplaceAsync(stored.Value, stored.ETag, cancellationToken).ConfigureAwait(false);
+                return new RequestUpdate(stored with { ETag = etag }, true, before);
+            }
+            catch (ConcurrencyConflictException) when (attempt < MaxAttempts)
+            {
+                stored = await store.GetAsync(stored.Value.Id, cancellationToken).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException($"Request {stored.Value.Id} disappeared while it was being changed.");
+            }
+        }
+    }
+}
+
+/// <summary>The outcome of <see cref="RequestUpdates.UpdateAsync(IRequestStore, string, Func{ChangeRequest, bool}, CancellationToken)"/>.</summary>
+public sealed record RequestUpdate(Stored<ChangeRequest> Stored, bool Written, RequestStatus StatusBefore)
+{
+    public ChangeRequest Request => Stored.Value;
+
+    public bool StatusChanged => Written && Request.Status != StatusBefore;
+}
