@@ -70,7 +70,7 @@ public sealed partial class ApplyService(
             }
             else
             {
-                r.MarkFailed(result, time.GetUtcNow());
+                r.MarkApplyFailed(result, time.GetUtcNow());
             }
             return true;
         }, cancellationToken);

@@ -33,7 +33,7 @@ public sealed partial class NotificationService(
     ILogger<NotificationService> logger)
 {
     private static readonly RequestStatus[] ThreadedOutcomes =
-        [RequestStatus.RevertFailed, RequestStatus.Approved, RequestStatus.Denied, RequestStatus.Applied, RequestStatus.Failed, RequestStatus.Expired];
+        [RequestStatus.RevertFailed, RequestStatus.Approved, RequestStatus.Denied, RequestStatus.Applied, RequestStatus.ApplyFailed, RequestStatus.Expired];
 
     private readonly SlackOptions _slack = slackOptions.Value;
     private readonly IReadOnlyDictionary<string, string> _aliases = policyOptions.Value.AccountAliasMap;
@@ -263,7 +263,7 @@ public sealed partial class NotificationService(
 
     /// <summary>Outcomes a request passed through: an applied or failed request was approved first.</summary>
     private static bool Reached(ChangeRequest r, RequestStatus s) =>
-        r.Status == s || (s == RequestStatus.Approved && r.Status is RequestStatus.Applied or RequestStatus.Failed);
+        r.Status == s || (s == RequestStatus.Approved && r.Status is RequestStatus.Applied or RequestStatus.ApplyFailed);
 
     /// <summary>Approvers see a request once it can be decided, and keep seeing its fate.</summary>
     private static bool NeedsApprovers(RequestStatus status) => status is not (RequestStatus.Exempt or RequestStatus.RevertFailed or RequestStatus.Reverting);

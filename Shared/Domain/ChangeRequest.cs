@@ -12,11 +12,18 @@ public enum RequestStatus
     RevertFailed,
     /// <summary>Made by an exempt principal: recorded, not reverted.</summary>
     Exempt,
+    /// <summary>Approved: the approved state of the group now holds the change; AWS is being brought in line.</summary>
     Approved,
     Denied,
+    /// <summary>Approved and in effect in AWS.</summary>
     Applied,
-    Failed,
+    /// <summary>Approved, but AWS could not be brought in line (the AWS error is on the request).</summary>
+    ApplyFailed,
     Expired,
+    /// <summary>The event's claim did not match the group (nothing to undo, or the claimed rule is not there): nothing changed in AWS.</summary>
+    Unmatched,
+    /// <summary>A difference from the approved state found with Reconcile:Mode=Report: reported, not reverted.</summary>
+    Reported,
 }
 
 /// <summary>A rule edit with the content before (when known) and after.</summary>
@@ -36,7 +43,7 @@ public sealed class RequestStateException(string message) : InvalidOperationExce
 /// <summary>
 /// A change request: one per CloudTrail event. It owns its transitions; an illegal one throws
 /// <see cref="RequestStateException"/>. Reverting → Pending | RevertFailed; Pending → Approved | Denied | Expired;
-/// Approved → Applied | Failed. Exempt, RevertFailed, Denied, Applied, Failed and Expired are final.
+/// Approved → Applied | ApplyFailed. Exempt, RevertFailed, Denied, Applied, ApplyFailed, Expired, Unmatched and Reported are final.
 /// </summary>
 public sealed class ChangeRequest
 {
@@ -107,7 +114,7 @@ public sealed class ChangeRequest
     [JsonInclude] public IReadOnlyList<RequestStatus> NotifiedStatuses { get; private set; } = [];
 
     public bool IsFinal => Status is RequestStatus.Exempt or RequestStatus.RevertFailed or RequestStatus.Denied
-        or RequestStatus.Applied or RequestStatus.Failed or RequestStatus.Expired;
+        or RequestStatus.Applied or RequestStatus.ApplyFailed or RequestStatus.Expired or RequestStatus.Unmatched or RequestStatus.Reported;
 
     /// <summary>Opens a request for a change the bridge is about to revert.</summary>
     public static ChangeRequest Open(string id, SecurityGroupChange change, DateTimeOffset now) =>
@@ -188,11 +195,11 @@ public sealed class ChangeRequest
         Move(RequestStatus.Applied, now);
     }
 
-    public void MarkFailed(CallOutcome outcome, DateTimeOffset now)
+    public void MarkApplyFailed(CallOutcome outcome, DateTimeOffset now)
     {
         Require(RequestStatus.Approved, "mark failed");
         Apply = outcome;
-        Move(RequestStatus.Failed, now);
+        Move(RequestStatus.ApplyFailed, now);
     }
 
     /// <summary>Remembers the Slack messages posted for this request (allowed in any state).</summary>

@@ -125,7 +125,7 @@ public static class ApprovalMessageBuilder
         RequestStatus.Approved => $":white_check_mark: Approved by {Who(r)} at {When(r.DecidedAt)}. Applying in AWS…",
         RequestStatus.Denied => $":no_entry: Denied by {Who(r)} at {When(r.DecidedAt)}. The change stays reverted.",
         RequestStatus.Applied => $":large_green_circle: Applied in AWS with {Code(r.Apply?.Call)}.",
-        RequestStatus.Failed => $":x: *Apply failed*: `{Escape(r.Apply?.ErrorCode)}`. {Escape(r.Apply?.Message)}",
+        RequestStatus.ApplyFailed => $":x: *Apply failed*: `{Escape(r.Apply?.ErrorCode)}`. {Escape(r.Apply?.Message)}",
         RequestStatus.Expired => ":hourglass: Expired without a decision. The change stays reverted.",
         _ => $"Status: {r.Status}",
     };
@@ -221,7 +221,7 @@ public static class ApprovalMessageBuilder
         RequestStatus.Approved => $":white_check_mark: Approved by {Who(r)} at {When(r.DecidedAt)}; applying…",
         RequestStatus.Denied => $":no_entry: Denied by {Who(r)} at {When(r.DecidedAt)}",
         RequestStatus.Applied => $":white_check_mark: Approved by {Who(r)} at {When(r.DecidedAt)} · applied",
-        RequestStatus.Failed => $":x: Approved by {Who(r)} at {When(r.DecidedAt)} · apply failed: `{Escape(r.Apply?.ErrorCode)}` {Escape(r.Apply?.Message)}",
+        RequestStatus.ApplyFailed => $":x: Approved by {Who(r)} at {When(r.DecidedAt)} · apply failed: `{Escape(r.Apply?.ErrorCode)}` {Escape(r.Apply?.Message)}",
         RequestStatus.Expired => ":hourglass: Expired without a decision",
         RequestStatus.Pending => "Waiting for an approver",
         _ => null,
@@ -302,7 +302,7 @@ public static class ApprovalMessageBuilder
         RequestStatus.Pending => ":shield:",
         RequestStatus.Approved or RequestStatus.Applied => ":white_check_mark:",
         RequestStatus.Denied => ":no_entry:",
-        RequestStatus.Failed or RequestStatus.RevertFailed => ":x:",
+        RequestStatus.ApplyFailed or RequestStatus.RevertFailed => ":x:",
         RequestStatus.Exempt => ":information_source:",
         _ => ":hourglass:",
     };

@@ -67,7 +67,7 @@ public class ApplyServiceTests
         var r = await ApprovedAddAsync();
         _ec2.AddExisting(TestData.Tcp(22, "10.0.0.0/8"));
 
-        Assert.Equal(RequestStatus.Failed, await Service().ApplyAsync(new ApplyCommand(r.Id), default));
+        Assert.Equal(RequestStatus.ApplyFailed, await Service().ApplyAsync(new ApplyCommand(r.Id), default));
 
         var stored = (await _requests.GetAsync(r.Id, default))!.Value;
         Assert.Equal("InvalidPermission.Duplicate", stored.Apply!.ErrorCode);

@@ -96,8 +96,8 @@ public class ApprovalMessageBuilderTests
     {
         var r = Pending(TestData.Tcp(22, "10.0.0.0/8"));
         r.Approve("UA", "a", T);
-        r.MarkFailed(new CallOutcome("ec2:AuthorizeSecurityGroupIngress", false, "InvalidPermission.Duplicate", "The rule already exists."), T);
-        var reply = ApprovalMessageBuilder.OutcomeReply(r, RequestStatus.Failed);
+        r.MarkApplyFailed(new CallOutcome("ec2:AuthorizeSecurityGroupIngress", false, "InvalidPermission.Duplicate", "The rule already exists."), T);
+        var reply = ApprovalMessageBuilder.OutcomeReply(r, RequestStatus.ApplyFailed);
         Assert.Contains("InvalidPermission.Duplicate", reply, StringComparison.Ordinal);
         Assert.Contains("already exists", reply, StringComparison.Ordinal);
     }

@@ -79,7 +79,7 @@ public class ChangeRequestTests
     {
         var r = Pending();
         Assert.Throws<RequestStateException>(() => r.MarkApplied(new CallOutcome("x", true), T0));
-        Assert.Throws<RequestStateException>(() => r.MarkFailed(new CallOutcome("x", false), T0));
+        Assert.Throws<RequestStateException>(() => r.MarkApplyFailed(new CallOutcome("x", false), T0));
     }
 
     [Fact]

@@ -187,7 +187,7 @@ public sealed class PipelineTests(AzuriteFixture azurite, MotoFixture moto) : IA
         Assert.Equal(0, await _h.PumpAsync());
 
         request = await RequestAsync(EventId(evt));
-        Assert.Equal((RequestStatus.Failed, "InvalidPermission.Duplicate"), (request.Status, request.Apply!.ErrorCode));
+        Assert.Equal((RequestStatus.ApplyFailed, "InvalidPermission.Duplicate"), (request.Status, request.Apply!.ErrorCode));
         Assert.Contains(_h.SlackCalls("chat.postMessage"), p => p["thread_ts"] is not null && ((string)p["text"]!).Contains("InvalidPermission.Duplicate", StringComparison.Ordinal));
     }
 
