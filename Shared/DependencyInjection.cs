@@ -7,6 +7,7 @@ using SgBridge.Shared.Intake;
 using SgBridge.Shared.Options;
 using SgBridge.Shared.Policy;
 using SgBridge.Shared.Processing;
+using SgBridge.Shared.Reconcile;
 using SgBridge.Shared.Slack;
 using SgBridge.Shared.Storage;
 
@@ -20,6 +21,7 @@ public static class DependencyInjection
         services.TryAddSingleton(TimeProvider.System);
         AddValidatedOptions<PolicyOptions>(services, PolicyOptions.SectionName);
         AddValidatedOptions<ProcessingOptions>(services, ProcessingOptions.SectionName);
+        AddValidatedOptions<ReconcileOptions>(services, ReconcileOptions.SectionName);
         services.AddSgBridgeStorage(configuration);
         services.AddSgBridgeAws(configuration);
         services.AddSgBridgeSlack(configuration);
@@ -27,7 +29,9 @@ public static class DependencyInjection
         services.AddSingleton<ChangePolicy>();
         services.AddSingleton<EventIntake>();
         services.AddSingleton<ChangeProcessor>();
-        services.AddSingleton<SnapshotKeeper>();
+        services.AddSingleton<GroupReconciler>();
+        services.AddSingleton<BaselineService>();
+        services.AddSingleton<SweepService>();
         services.AddSingleton<ApplyService>();
         services.AddSingleton<ApproverDirectory>();
         services.AddSingleton<DecisionService>();

@@ -58,7 +58,7 @@ public sealed class Pipeline : IAsyncDisposable
         {
             ["Storage:ConnectionString"] = ctx.Azurite.ConnectionString,
             ["Storage:RequestsTable"] = requestsTable,
-            ["Storage:SnapshotsTable"] = "Snapshots" + suffix,
+            ["Storage:GroupsTable"] = "Groups" + suffix,
             ["Aws:RoleArnPattern"] = Workload.RoleArnPattern,
             ["Aws:AuthMode"] = "AssumeRole",
             ["Aws:ExternalId"] = Workload.ExternalId,

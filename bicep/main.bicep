@@ -136,11 +136,13 @@ var queueNames = [
   'sgbridge-applies-poison'
   'sgbridge-notifications'
   'sgbridge-notifications-poison'
+  'sgbridge-reconcile'
+  'sgbridge-reconcile-poison'
 ]
 
 // Shared/Options/StorageOptions.cs defaults.
 var requestsTable = 'SgBridgeRequests'
-var snapshotsTable = 'SgBridgeSnapshots'
+var groupsTable = 'SgBridgeGroups'
 
 resource resourceGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}'
@@ -180,7 +182,7 @@ module storage 'modules/storage.bicep' = {
     queueNames: queueNames
     tableNames: [
       requestsTable
-      snapshotsTable
+      groupsTable
     ]
   }
 }
@@ -251,7 +253,7 @@ module functionApp 'modules/functionapp.bicep' = {
       Storage__AccountName: storage.outputs.name
       Storage__ClientId: identity.outputs.clientId
       Storage__RequestsTable: requestsTable
-      Storage__SnapshotsTable: snapshotsTable
+      Storage__GroupsTable: groupsTable
 
       // Slack (SlackOptions): secrets are Key Vault references resolved with keyVaultReferenceIdentity.
       Slack__BotToken: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.botTokenUri})'

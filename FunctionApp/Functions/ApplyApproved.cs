@@ -12,5 +12,5 @@ public sealed class ApplyApproved(ApplyService applier)
     public Task RunAsync(
         [QueueTrigger(QueueNames.Applies, Connection = "AzureWebJobsStorage")] QueueMessage message,
         CancellationToken cancellationToken) =>
-        applier.ApplyAsync(QueuePayload.Decode<ApplyCommand>(message.MessageText), cancellationToken);
+        applier.ApplyAsync(QueuePayload.Decode<ApplyCommand>(message.MessageText), message.DequeueCount, cancellationToken);
 }

@@ -1,7 +1,10 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using SgBridge.Shared.Aws;
 using SgBridge.Shared.Domain;
+using SgBridge.Shared.Options;
 using SgBridge.Shared.Processing;
+using SgBridge.Shared.Reconcile;
 using SgBridge.Shared.Storage;
 
 namespace SgBridge.Shared.Approvals;
@@ -10,19 +13,22 @@ namespace SgBridge.Shared.Approvals;
 public sealed record ApplyCommand(string RequestId);
 
 /// <summary>
-/// Carries out an approved request in AWS exactly once: only a request in Approved is applied, and the outcome
-/// (Applied, or Failed with the AWS error code) is stored with the request's ETag before anyone is told.
-/// The bridge's own apply comes back through CloudTrail as the bridge's role and is ignored there.
+/// Carries out an approved request through the approved state: the request's change is written into the group's
+/// approved state (once: the state remembers which requests it holds), then the group is reconciled, which makes AWS
+/// follow. So an apply is idempotent by construction: a redelivered apply finds nothing to do and the request ends
+/// Applied. A permanent AWS error ends it ApplyFailed at once; a transient one is retried by the queue and, on the last
+/// try, ends it ApplyFailed too — with the AWS code and a readable reason, and the monitoring channel is told.
 /// </summary>
 public sealed partial class ApplyService(
     IRequestStore requests,
-    SnapshotKeeper snapshots,
-    ISecurityGroupClientFactory aws,
     RequestLifecycle lifecycle,
+    GroupReconciler reconciler,
+    ISecurityGroupClientFactory aws,
+    IOptions<ProcessingOptions> options,
     TimeProvider time,
     ILogger<ApplyService> logger)
 {
-    public async Task<RequestStatus?> ApplyAsync(ApplyCommand command, CancellationToken cancellationToken)
+    public async Task<RequestStatus?> ApplyAsync(ApplyCommand command, long dequeueCount, CancellationToken cancellationToken)
     {
         var stored = await requests.GetAsync(command.RequestId, cancellationToken);
         if (stored is null)
@@ -36,72 +42,76 @@ public sealed partial class ApplyService(
             LogNotApproved(logger, request.Id, request.Status);
             return request.Status;
         }
-
-        var client = await aws.CreateAsync(request.AccountId, request.Region, cancellationToken);
-        var outcomes = new List<CallOutcome>();
-        foreach (var write in ApplyPlanner.Plan(request))
+        if (request.GroupId is null)
         {
-            var outcome = await client.ExecuteAsync(write, cancellationToken);
-            outcomes.Add(outcome);
-            if (!outcome.Succeeded)
-            {
-                break;
-            }
+            return await RecordAsync(request.Id, new CallOutcome("none", false, "InvalidGroup.NotFound", "The request names no group id."), cancellationToken);
         }
-        var failed = outcomes.FirstOrDefault(o => !o.Succeeded);
-        var call = outcomes.Count == 0 ? "none" : string.Join(" + ", outcomes.Select(o => o.Call));
-        var result = failed is null
-            ? new CallOutcome(call, true, Message: outcomes.Count == 0 ? "Nothing left to apply: the change is already in effect." : null)
-            {
-                Notes = outcomes.SelectMany(o => o.Notes).ToList(),
-            }
-            : failed with { Message = $"{Ec2ErrorText.Explain(failed.ErrorCode)} ({failed.Message})" };
 
-        // Record the outcome through the one update primitive; the EC2 call is never repeated for a lost race.
-        var update = await lifecycle.ChangeAsync(stored, r =>
+        try
+        {
+            var client = await aws.CreateAsync(request.AccountId, request.Region, cancellationToken);
+            var report = await reconciler.ReconcileAsync(client, request.AccountId, request.Region, request.GroupId,
+                new ReconcileScope.Approval(request), reportOnly: false, cancellationToken);
+            var outcome = !report.GroupExists
+                ? new CallOutcome("ec2:DescribeSecurityGroupRules", false, "InvalidGroup.NotFound", report.Outcome.Message)
+                : report.Outcome.Succeeded
+                    ? report.Outcome with { Message = report.Acted.Count == 0 ? "Nothing left to apply: the change is already in effect." : report.Outcome.Message }
+                    : report.Outcome with { Message = $"{Ec2ErrorText.Explain(report.Outcome.ErrorCode)} ({report.Outcome.Message})" };
+            return await RecordAsync(request.Id, outcome, cancellationToken);
+        }
+        catch (Exception ex) when (dequeueCount >= options.Value.MaxDequeueCount && ex is not OperationCanceledException)
+        {
+            LogGivingUp(logger, ex, request.Id, dequeueCount);
+            var code = ex is Amazon.Runtime.AmazonServiceException a ? a.ErrorCode : ex.GetType().Name;
+            await RecordAsync(request.Id, new CallOutcome("apply", false, code, $"Gave up after {dequeueCount} tries: {ex.Message}"), cancellationToken);
+            throw;
+        }
+    }
+
+    private async Task<RequestStatus?> RecordAsync(string requestId, CallOutcome outcome, CancellationToken ct)
+    {
+        var update = await lifecycle.ChangeAsync(requestId, r =>
         {
             if (r.Status != RequestStatus.Approved)
             {
                 return false;
             }
-            if (failed is null)
+            if (outcome.Succeeded)
             {
-                r.MarkApplied(result, time.GetUtcNow());
+                r.MarkApplied(outcome, time.GetUtcNow());
             }
             else
             {
-                r.MarkApplyFailed(result, time.GetUtcNow());
+                r.MarkApplyFailed(outcome, time.GetUtcNow());
             }
             return true;
-        }, cancellationToken);
-        request = update.Request;
-        if (!update.Written)
+        }, ct);
+        if (update is { Written: true } u)
         {
-            LogNotApproved(logger, request.Id, request.Status);
-            return request.Status;
+            if (outcome.Succeeded)
+            {
+                LogApplied(logger, u.Request.Id, u.Request.AccountId, u.Request.GroupId, outcome.Call);
+            }
+            else
+            {
+                LogFailed(logger, u.Request.Id, u.Request.AccountId, u.Request.GroupId, outcome.ErrorCode, outcome.Message);
+            }
         }
-        if (failed is null)
-        {
-            LogApplied(logger, request.Id, request.AccountId, request.GroupId, call);
-        }
-        else
-        {
-            LogFailed(logger, request.Id, request.AccountId, request.GroupId, failed.ErrorCode);
-        }
-
-        await snapshots.RefreshAsync(client, request.AccountId, request.Region, request.GroupId, cancellationToken);
-        return request.Status;
+        return update?.Request.Status;
     }
 
-    [LoggerMessage(201, LogLevel.Warning, "Apply: request {ApprovalId} not found")]
-    private static partial void LogMissing(ILogger logger, string approvalId);
+    [LoggerMessage(201, LogLevel.Warning, "Apply: request {RequestId} not found")]
+    private static partial void LogMissing(ILogger logger, string requestId);
 
-    [LoggerMessage(202, LogLevel.Information, "Apply: request {ApprovalId} is {Status}, not Approved: nothing to do")]
-    private static partial void LogNotApproved(ILogger logger, string approvalId, RequestStatus status);
+    [LoggerMessage(202, LogLevel.Information, "Apply: request {RequestId} is {Status}, not Approved: nothing to do")]
+    private static partial void LogNotApproved(ILogger logger, string requestId, RequestStatus status);
 
-    [LoggerMessage(203, LogLevel.Information, "Request {ApprovalId}: applied in {AccountId} on {GroupId} with {Call}")]
-    private static partial void LogApplied(ILogger logger, string approvalId, string accountId, string? groupId, string call);
+    [LoggerMessage(203, LogLevel.Information, "Request {RequestId}: applied in {AccountId} on {GroupId} with {Call}")]
+    private static partial void LogApplied(ILogger logger, string requestId, string accountId, string? groupId, string call);
 
-    [LoggerMessage(204, LogLevel.Warning, "Request {ApprovalId}: apply failed in {AccountId} on {GroupId}: {ErrorCode}")]
-    private static partial void LogFailed(ILogger logger, string approvalId, string accountId, string? groupId, string? errorCode);
+    [LoggerMessage(204, LogLevel.Error, "Request {RequestId}: APPLY FAILED in {AccountId} on {GroupId}: {ErrorCode} {Message}")]
+    private static partial void LogFailed(ILogger logger, string requestId, string accountId, string? groupId, string? errorCode, string? message);
+
+    [LoggerMessage(205, LogLevel.Critical, "Request {RequestId}: giving up the apply after {DequeueCount} tries; the message goes to the poison queue")]
+    private static partial void LogGivingUp(ILogger logger, Exception exception, string requestId, long dequeueCount);
 }

@@ -34,21 +34,59 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
             return null;
         }
 
-        var rules = new List<DomainRule>();
+        var rules = await DescribeRulesAsync(group.GroupId, cancellationToken).ConfigureAwait(false);
+        return new GroupDescription(group.GroupId, group.GroupName, group.VpcId, rules.Where(r => !r.Egress).ToArray())
+        {
+            EgressRules = rules.Where(r => r.Egress).ToArray(),
+        };
+    }
+
+    public async Task<IReadOnlyList<DomainRule>> DescribeRulesAsync(string groupId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(groupId);
+        var rules = await DescribeRulesPagedAsync([new Filter("group-id", [groupId])], cancellationToken).ConfigureAwait(false);
+        return rules.Select(r => r.Rule).ToArray();
+    }
+
+    public async Task<IReadOnlyList<GroupDescription>> DescribeRegionAsync(CancellationToken cancellationToken)
+    {
+        var groups = new List<SecurityGroup>();
+        string? nextToken = null;
+        do
+        {
+            var page = await ec2.DescribeSecurityGroupsAsync(new DescribeSecurityGroupsRequest { MaxResults = 1000, NextToken = nextToken }, cancellationToken)
+                .ConfigureAwait(false);
+            groups.AddRange(page.SecurityGroups ?? []);
+            nextToken = page.NextToken;
+        }
+        while (!string.IsNullOrEmpty(nextToken));
+        var byGroup = (await DescribeRulesPagedAsync(null, cancellationToken).ConfigureAwait(false))
+            .GroupBy(r => r.GroupId, r => r.Rule)
+            .ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
+        return groups.Select(g =>
+        {
+            var own = byGroup.GetValueOrDefault(g.GroupId) ?? [];
+            return new GroupDescription(g.GroupId, g.GroupName, g.VpcId, own.Where(r => !r.Egress).ToArray()) { EgressRules = own.Where(r => r.Egress).ToArray() };
+        }).ToArray();
+    }
+
+    private async Task<List<(string GroupId, DomainRule Rule)>> DescribeRulesPagedAsync(List<Filter>? filters, CancellationToken cancellationToken)
+    {
+        var rules = new List<(string, DomainRule)>();
         string? nextToken = null;
         do
         {
             var page = await ec2.DescribeSecurityGroupRulesAsync(new DescribeSecurityGroupRulesRequest
             {
-                Filters = [new Filter("group-id", [group.GroupId])],
+                Filters = filters,
+                MaxResults = 1000,
                 NextToken = nextToken,
             }, cancellationToken).ConfigureAwait(false);
-            rules.AddRange((page.SecurityGroupRules ?? []).Where(r => r.IsEgress != true).Select(Ec2Mapping.ToDomain));
+            rules.AddRange((page.SecurityGroupRules ?? []).Select(r => (r.GroupId, Ec2Mapping.ToDomain(r))));
             nextToken = page.NextToken;
         }
         while (!string.IsNullOrEmpty(nextToken));
-
-        return new GroupDescription(group.GroupId, group.GroupName, group.VpcId, rules);
+        return rules;
     }
 
     public async Task<CallOutcome> ExecuteAsync(Ec2Write write, CancellationToken cancellationToken)
@@ -63,6 +101,8 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
                 RevokeIngressByIds r => await RevokeByIdsAsync(r, call, cancellationToken).ConfigureAwait(false),
                 RevokeIngressByRules r => await RevokeByRulesAsync(r, call, cancellationToken).ConfigureAwait(false),
                 ModifyRules m => await ModifyAsync(m, call, cancellationToken).ConfigureAwait(false),
+                AuthorizeEgress a => await AuthorizeEgressAsync(a, call, cancellationToken).ConfigureAwait(false),
+                RevokeEgressByIds r => await RevokeEgressByIdsAsync(r, call, cancellationToken).ConfigureAwait(false),
                 _ => throw new NotSupportedException($"Unknown EC2 write {write.GetType().Name}."),
             };
             if (outcome.Succeeded)
@@ -104,6 +144,34 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
         {
             Notes = created.Select(r => $"created {r.RuleId}: {r.Describe()}").ToArray(),
         };
+    }
+
+    private async Task<CallOutcome> AuthorizeEgressAsync(AuthorizeEgress write, string call, CancellationToken cancellationToken)
+    {
+        var response = await ec2.AuthorizeSecurityGroupEgressAsync(new AuthorizeSecurityGroupEgressRequest
+        {
+            GroupId = write.GroupId,
+            IpPermissions = Ec2Mapping.ToIpPermissions(write.Rules),
+        }, cancellationToken).ConfigureAwait(false);
+        return response.Return == false
+            ? new CallOutcome(call, false, "AuthorizeReturnedFalse", "EC2 answered the authorize with return=false.")
+            : new CallOutcome(call, true);
+    }
+
+    private async Task<CallOutcome> RevokeEgressByIdsAsync(RevokeEgressByIds write, string call, CancellationToken cancellationToken)
+    {
+        var response = await ec2.RevokeSecurityGroupEgressAsync(new RevokeSecurityGroupEgressRequest
+        {
+            GroupId = write.GroupId,
+            SecurityGroupRuleIds = [.. write.RuleIds],
+        }, cancellationToken).ConfigureAwait(false);
+        if ((response.UnknownIpPermissions ?? []).Count > 0)
+        {
+            return new CallOutcome(call, false, "UnknownIpPermissions", Ec2ErrorText.Explain("UnknownIpPermissions"));
+        }
+        return response.Return == false
+            ? new CallOutcome(call, false, "RevokeReturnedFalse", Ec2ErrorText.Explain("RevokeReturnedFalse"))
+            : new CallOutcome(call, true) { Notes = (response.RevokedSecurityGroupRules ?? []).Select(r => $"revoked {r.SecurityGroupRuleId}").ToArray() };
     }
 
     private async Task<CallOutcome> RevokeByIdsAsync(RevokeIngressByIds write, string call, CancellationToken cancellationToken)
@@ -180,7 +248,10 @@ internal static class Ec2Mapping
             _ => throw new InvalidOperationException($"Security group rule {rule.SecurityGroupRuleId} has no source."),
         };
         var (from, to) = protocol == "-1" ? ((int?)null, (int?)null) : (rule.FromPort, rule.ToPort);
-        return new DomainRule(protocol, from, to, source, string.IsNullOrEmpty(rule.Description) ? null : rule.Description, rule.SecurityGroupRuleId);
+        return new DomainRule(protocol, from, to, source, string.IsNullOrEmpty(rule.Description) ? null : rule.Description, rule.SecurityGroupRuleId)
+        {
+            Egress = rule.IsEgress == true,
+        };
     }
 
     /// <summary>Rules with the same protocol and ports share one IpPermission, as the console sends them.</summary>

@@ -34,3 +34,15 @@ public sealed record ModifyRules(string GroupId, IReadOnlyList<RuleModification>
     public override string Action => "ec2:ModifySecurityGroupRules";
     public override string Describe() => $"{Action} GroupId={GroupId} SecurityGroupRules=[{string.Join("; ", Modifications.Select(m => $"{m.RuleId} -> {m.After.Describe()}"))}]";
 }
+
+public sealed record AuthorizeEgress(string GroupId, IReadOnlyList<SecurityGroupRule> Rules) : Ec2Write(GroupId)
+{
+    public override string Action => "ec2:AuthorizeSecurityGroupEgress";
+    public override string Describe() => $"{Action} GroupId={GroupId} IpPermissions=[{string.Join("; ", Rules.Select(r => r.Describe()))}]";
+}
+
+public sealed record RevokeEgressByIds(string GroupId, IReadOnlyList<string> RuleIds) : Ec2Write(GroupId)
+{
+    public override string Action => "ec2:RevokeSecurityGroupEgress";
+    public override string Describe() => $"{Action} GroupId={GroupId} SecurityGroupRuleIds=[{string.Join(", ", RuleIds)}]";
+}

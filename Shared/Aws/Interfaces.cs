@@ -3,13 +3,26 @@ using SgBridge.Shared.Domain;
 namespace SgBridge.Shared.Aws;
 
 /// <summary>A group as EC2 describes it: id, name, VPC and its ingress rules (with rule ids).</summary>
-public sealed record GroupDescription(string GroupId, string? GroupName, string? VpcId, IReadOnlyList<SecurityGroupRule> IngressRules);
+public sealed record GroupDescription(string GroupId, string? GroupName, string? VpcId, IReadOnlyList<SecurityGroupRule> IngressRules)
+{
+    /// <summary>The outbound rules (filled by <see cref="ISecurityGroupClient.DescribeRegionAsync"/> and <see cref="ISecurityGroupClient.DescribeGroupAsync"/>).</summary>
+    public IReadOnlyList<SecurityGroupRule> EgressRules { get; init; } = [];
+}
 
 /// <summary>EC2 security group calls in one account and region, with assumed-role credentials.</summary>
 public interface ISecurityGroupClient
 {
     /// <summary>Describes a group by id, or by name (default VPC); null when it does not exist.</summary>
     Task<GroupDescription?> DescribeGroupAsync(string? groupId, string? groupName, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The group's rules, both directions (<see cref="SecurityGroupRule.Egress"/> set on outbound ones), with one
+    /// DescribeSecurityGroupRules call per 1,000 rules. A group that does not exist has no rules.
+    /// </summary>
+    Task<IReadOnlyList<SecurityGroupRule>> DescribeRulesAsync(string groupId, CancellationToken cancellationToken);
+
+    /// <summary>Every group of the region with its rules (paged DescribeSecurityGroups and DescribeSecurityGroupRules).</summary>
+    Task<IReadOnlyList<GroupDescription>> DescribeRegionAsync(CancellationToken cancellationToken);
 
     /// <summary>
     /// Performs one write. AWS errors that retrying cannot fix (InvalidPermission.Duplicate, InvalidPermission.NotFound,

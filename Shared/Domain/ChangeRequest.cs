@@ -178,6 +178,31 @@ public sealed class ChangeRequest
         Move(RequestStatus.RevertFailed, now);
     }
 
+    /// <summary>An exempt principal's change: recorded, adopted into the approved state as far as the group confirms it, never reverted.</summary>
+    public void MarkExempt(string reason, CallOutcome outcome, DateTimeOffset now)
+    {
+        Require(RequestStatus.Reverting, "mark exempt");
+        ExemptReason = reason;
+        Revert = outcome;
+        Move(RequestStatus.Exempt, now);
+    }
+
+    /// <summary>The event's claim did not match the group: nothing was undone (a stale, duplicated or forged event).</summary>
+    public void MarkUnmatched(CallOutcome outcome, DateTimeOffset now)
+    {
+        Require(RequestStatus.Reverting, "mark unmatched");
+        Revert = outcome;
+        Move(RequestStatus.Unmatched, now);
+    }
+
+    /// <summary>A difference found with Reconcile:Mode=Report: reported, not reverted.</summary>
+    public void MarkReported(CallOutcome outcome, DateTimeOffset now)
+    {
+        Require(RequestStatus.Reverting, "mark reported");
+        Revert = outcome;
+        Move(RequestStatus.Reported, now);
+    }
+
     public void Approve(string userId, string? userName, DateTimeOffset now) => Decide(RequestStatus.Approved, userId, userName, now);
 
     public void Deny(string userId, string? userName, DateTimeOffset now) => Decide(RequestStatus.Denied, userId, userName, now);

@@ -13,6 +13,26 @@ public static class RiskAssessor
     public static bool IsInternet(RuleSource s) =>
         (s.Kind == SourceKind.Ipv4Cidr && s.Value == "0.0.0.0/0") || (s.Kind == SourceKind.Ipv6Cidr && s.Value == "::/0");
 
+    /// <summary>Why a rule is risky to accept as it stands (the internet on an admin or database port, or all traffic from it); null if it is not.</summary>
+    public static string? WorldOpenRisk(SecurityGroupRule rule)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        if (rule.Egress || !IsInternet(rule.Source))
+        {
+            return null;
+        }
+        if (rule.IsAllTraffic)
+        {
+            return $"all traffic open to the internet ({rule.Source.Value})";
+        }
+        if (rule.Protocol is "tcp" or "udp" && rule.FromPort is { } from && rule.ToPort is { } to)
+        {
+            var names = Sensitive.Where(p => p.Port >= from && p.Port <= to).Select(p => $"{p.Name} ({p.Port})").ToArray();
+            return names.Length == 0 ? null : $"{string.Join(", ", names)} open to the internet ({rule.Source.Value})";
+        }
+        return null;
+    }
+
     /// <summary>The flags of the access a request would grant (for a modify: the new content).</summary>
     public static IReadOnlyList<string> Assess(ChangeRequest request)
     {

@@ -32,6 +32,9 @@ public sealed record SecurityGroupChange
     public IReadOnlyList<RuleModification> Modifications { get; init; } = [];
     public required Requester Requester { get; init; }
 
+    /// <summary>Inbound (the default) or outbound rules (policed only with Policy:PoliceEgress).</summary>
+    public RuleDirection Direction { get; init; } = RuleDirection.Ingress;
+
     /// <summary>The group as people know it: id, else name.</summary>
     public string GroupLabel => GroupId ?? $"name:{GroupName}";
 

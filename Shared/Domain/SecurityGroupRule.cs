@@ -44,9 +44,13 @@ public sealed record RuleSource(SourceKind Kind, string Value, string? UserId = 
 /// </summary>
 public sealed record SecurityGroupRule(string Protocol, int? FromPort, int? ToPort, RuleSource Source, string? Description = null, string? RuleId = null)
 {
-    /// <summary>Same access: protocol, ports and source; description and rule id do not matter (as for EC2 revoke by properties).</summary>
+    /// <summary>An outbound rule (only policed with Policy:PoliceEgress); <see cref="Source"/> is then the destination.</summary>
+    public bool Egress { get; init; }
+
+    /// <summary>Same access: direction, protocol, ports and source; description and rule id do not matter (as for EC2 revoke by properties).</summary>
     public bool SameAccessAs(SecurityGroupRule other) =>
-        Protocol == other.Protocol
+        Egress == other.Egress
+        && Protocol == other.Protocol
         && NormalisedFrom == other.NormalisedFrom
         && NormalisedTo == other.NormalisedTo
         && Source.SameSourceAs(other.Source);
@@ -92,13 +96,23 @@ public sealed record SecurityGroupRule(string Protocol, int? FromPort, int? ToPo
         _ => $"protocol {Protocol}",
     };
 
-    /// <summary>"TCP 22 from 10.0.0.0/8 (ssh from office)".</summary>
+    /// <summary>A key for the access alone (direction, protocol, ports, source), equal exactly when <see cref="SameAccessAs"/> holds
+    /// for sources whose owning account is known on both sides.</summary>
+    public string AccessKey => string.Join('|', Egress ? "out" : "in", Protocol, IsAllTraffic ? "" : FromPort?.ToString(CultureInfo.InvariantCulture),
+        IsAllTraffic ? "" : ToPort?.ToString(CultureInfo.InvariantCulture), Source.Kind, Source.Value.ToLowerInvariant());
+
+    /// <summary>Same access and the same description: the whole content of a rule but its id.</summary>
+    public bool SameContentAs(SecurityGroupRule other) =>
+        SameAccessAs(other) && string.Equals(Description ?? "", other.Description ?? "", StringComparison.Ordinal);
+
+    /// <summary>"TCP 22 from 10.0.0.0/8 (ssh from office)"; outbound rules read "… to …".</summary>
     public string Describe()
     {
         var sb = new StringBuilder();
+        if (Egress) sb.Append("outbound ");
         sb.Append(ProtocolText());
         if (!IsAllTraffic) sb.Append(' ').Append(PortText());
-        sb.Append(" from ").Append(Source);
+        sb.Append(Egress ? " to " : " from ").Append(Source);
         if (!string.IsNullOrEmpty(Description)) sb.Append(" (").Append(Description).Append(')');
         return sb.ToString();
     }

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace SgBridge.Shared.Options;
 
 /// <summary>
-/// Where requests, snapshots and queues live. Locally a connection string (Azurite);
+/// Where requests, approved states and queues live. Locally a connection string (Azurite);
 /// in Azure the account name with the managed identity (no shared keys).
 /// App settings: Storage__ConnectionString, or Storage__AccountName (+ Storage__ClientId for a user-assigned identity).
 /// </summary>
@@ -21,8 +21,9 @@ public sealed class StorageOptions : IValidatableObject
     [Required, RegularExpression("^[A-Za-z][A-Za-z0-9]{2,62}$", ErrorMessage = "Storage:RequestsTable must be 3-63 letters and digits, starting with a letter.")]
     public string RequestsTable { get; set; } = "SgBridgeRequests";
 
-    [Required, RegularExpression("^[A-Za-z][A-Za-z0-9]{2,62}$", ErrorMessage = "Storage:SnapshotsTable must be 3-63 letters and digits, starting with a letter.")]
-    public string SnapshotsTable { get; set; } = "SgBridgeSnapshots";
+    /// <summary>Each group's approved state and reconcile lease (one partition per account and region).</summary>
+    [Required, RegularExpression("^[A-Za-z][A-Za-z0-9]{2,62}$", ErrorMessage = "Storage:GroupsTable must be 3-63 letters and digits, starting with a letter.")]
+    public string GroupsTable { get; set; } = "SgBridgeGroups";
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

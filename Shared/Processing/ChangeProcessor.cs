@@ -4,6 +4,7 @@ using SgBridge.Shared.Aws;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Options;
 using SgBridge.Shared.Policy;
+using SgBridge.Shared.Reconcile;
 using SgBridge.Shared.Storage;
 
 namespace SgBridge.Shared.Processing;
@@ -13,21 +14,25 @@ public enum ProcessOutcome
     Reverted,
     RevertFailed,
     Exempt,
+    Unmatched,
     IgnoredBridgeOwn,
     AlreadyProcessed,
+    /// <summary>The account is not in Policy:AllowedAccounts: refused before any AWS call.</summary>
+    Refused,
 }
 
 /// <summary>
-/// The queue worker's job for one change: open the request (idempotent on the CloudTrail event id), revert the change
-/// in AWS at once, remember the group's approved rules, and tell people. Transient failures escape so the queue retries;
-/// on the last try the request is marked RevertFailed before the message goes to the poison queue.
+/// The queue worker's job for one event: open the request (idempotent on the CloudTrail event id), then reconcile the
+/// group — describe it once and undo the difference from its approved state that the event's claim explains. The event
+/// is believed only as far as the group confirms it: a claim that matches nothing changes nothing in AWS and the
+/// request says so (Unmatched). Transient failures escape so the queue retries; on the last try the request is marked
+/// RevertFailed before the message goes to the poison queue.
 /// </summary>
 public sealed partial class ChangeProcessor(
     ChangePolicy policy,
-    IRequestStore requests,
-    SnapshotKeeper snapshots,
+    RequestLifecycle lifecycle,
+    GroupReconciler reconciler,
     ISecurityGroupClientFactory aws,
-    IRequestNotifier notifier,
     IOptions<ProcessingOptions> options,
     TimeProvider time,
     ILogger<ChangeProcessor> logger)
@@ -36,53 +41,45 @@ public sealed partial class ChangeProcessor(
 
     public async Task<ProcessOutcome> ProcessAsync(SecurityGroupChange change, long dequeueCount, CancellationToken cancellationToken)
     {
-        var decision = policy.Evaluate(change);
-        if (decision.Verdict == Verdict.BridgeOwn)
+        // The queue is not trusted either: a message placed on it directly for another account never reaches STS.
+        if (!policy.IsAllowedAccount(change.AccountId))
         {
-            LogIgnored(logger, change.EventId, change.AccountId, change.GroupLabel, decision.Reason);
+            LogRefused(logger, change.EventId, change.AccountId);
+            return ProcessOutcome.Refused;
+        }
+        var verdict = policy.Evaluate(change);
+        if (verdict.Verdict == Verdict.BridgeOwn)
+        {
+            LogIgnored(logger, change.EventId, change.AccountId, change.GroupLabel, verdict.Reason);
             return ProcessOutcome.IgnoredBridgeOwn;
         }
 
-        var now = time.GetUtcNow();
-        var (stored, created) = await OpenAsync(change, decision, now, cancellationToken);
-        var request = stored.Value;
-        if (decision.Verdict == Verdict.Exempt)
+        var (stored, _) = await OpenAsync(change, cancellationToken);
+        if (stored.Value.Status != RequestStatus.Reverting)
         {
-            if (created)
-            {
-                LogExempt(logger, request.Id, change.AccountId, change.GroupLabel, decision.Reason);
-                await notifier.RequestChangedAsync(request, cancellationToken);
-            }
-            return ProcessOutcome.Exempt;
-        }
-        if (request.Status != RequestStatus.Reverting)
-        {
-            // A redelivered event or message: the request exists and the revert is done. Nothing runs twice.
-            LogAlreadyProcessed(logger, request.Id, change.EventId, request.Status);
+            // A redelivered event or message: the request exists and its work is done. Nothing runs twice.
+            LogAlreadyProcessed(logger, stored.Value.Id, change.EventId, stored.Value.Status);
             return ProcessOutcome.AlreadyProcessed;
         }
 
         try
         {
-            return await RevertAsync(change, stored, cancellationToken);
+            return await ReconcileAsync(change, stored, verdict, cancellationToken);
         }
-        catch (Exception ex) when (dequeueCount >= _maxDequeueCount && ex is not OperationCanceledException and not ConcurrencyConflictException)
+        catch (Exception ex) when (dequeueCount >= _maxDequeueCount && ex is not OperationCanceledException)
         {
-            await GiveUpAsync(request.Id, ex, dequeueCount, cancellationToken);
+            await GiveUpAsync(stored.Value.Id, ex, dequeueCount, cancellationToken);
             throw;
         }
     }
 
-    private async Task<(Stored<ChangeRequest>, bool)> OpenAsync(SecurityGroupChange change, PolicyDecision decision, DateTimeOffset now, CancellationToken ct)
+    private async Task<(Stored<ChangeRequest>, bool)> OpenAsync(SecurityGroupChange change, CancellationToken ct)
     {
         // The id is derived from the event id; on the rare clash with another event's id, take a longer one.
         for (var length = RequestId.DefaultLength; ; length += 4)
         {
             var id = RequestId.For(change.EventId, Math.Min(length, RequestId.MaxLength));
-            var request = decision.Verdict == Verdict.Exempt
-                ? ChangeRequest.RecordExempt(id, change, decision.Reason, now)
-                : ChangeRequest.Open(id, change, now);
-            var (stored, created) = await requests.AddOrGetAsync(request, ct);
+            var (stored, created) = await lifecycle.OpenAsync(ChangeRequest.Open(id, change, time.GetUtcNow()), ct);
             if (created || stored.Value.EventId == change.EventId || length >= RequestId.MaxLength)
             {
                 return (stored, created);
@@ -90,147 +87,137 @@ public sealed partial class ChangeProcessor(
         }
     }
 
-    private async Task<ProcessOutcome> RevertAsync(SecurityGroupChange change, Stored<ChangeRequest> stored, CancellationToken ct)
+    private async Task<ProcessOutcome> ReconcileAsync(SecurityGroupChange change, Stored<ChangeRequest> stored, PolicyDecision verdict, CancellationToken ct)
     {
-        var request = stored.Value;
         var client = await aws.CreateAsync(change.AccountId, change.Region, ct);
-
-        // The revert goes first: nothing before it but a table read, unless a default-VPC event names the group only
-        // by name. The group is described once, afterwards, for the request and the snapshot.
         var groupId = change.GroupId;
-        GroupDescription? before = null;
         if (groupId is null)
         {
-            before = await client.DescribeGroupAsync(null, change.GroupName, ct);
-            if (before is null)
+            // Default VPC: the event may name the group only by name.
+            groupId = (await client.DescribeGroupAsync(null, change.GroupName, ct))?.GroupId;
+            if (groupId is null)
             {
-                var missing = new CallOutcome("ec2:DescribeSecurityGroups", false, "InvalidGroup.NotFound",
-                    $"Security group {change.GroupLabel} no longer exists in {change.AccountId}/{change.Region}: nothing to revert.");
-                request.MarkRevertFailed(missing, time.GetUtcNow());
-                await SaveAndNotifyAsync(request, stored.ETag, ct);
-                LogRevertFailed(logger, request.Id, change.AccountId, change.GroupLabel, missing.ErrorCode, missing.Message);
-                return ProcessOutcome.RevertFailed;
+                return await UnmatchedAsync(stored, change, null, $"Security group {change.GroupLabel} no longer exists in {change.AccountId}/{change.Region}: nothing to undo.", ct);
             }
-            groupId = before.GroupId;
         }
 
-        var snapshot = await snapshots.GetAsync(change.AccountId, change.Region, groupId, ct);
-        var plan = RevertPlanner.Plan(change.WithGroupId(groupId), groupId, snapshot);
-        var outcomes = new List<CallOutcome>();
-        foreach (var write in plan.Writes)
+        var exempt = verdict.Verdict == Verdict.Exempt;
+        var report = await reconciler.ReconcileAsync(client, change.AccountId, change.Region, groupId,
+            new ReconcileScope.Event(change.WithGroupId(groupId), exempt), reportOnly: false, ct);
+        if (!report.GroupExists)
         {
-            var outcome = await client.ExecuteAsync(write, ct);
-            outcomes.Add(outcome.Succeeded ? outcome : await ConfirmAlreadyRevertedAsync(client, write, outcome, ct));
+            return await UnmatchedAsync(stored, change, report, report.Outcome.Message!, ct);
         }
-        var combined = Combine(outcomes, plan.Notes);
-        var after = await client.DescribeGroupAsync(groupId, null, ct);
-        request.Describe(groupId, after?.GroupName ?? before?.GroupName, after?.VpcId ?? before?.VpcId,
-            plan.Rules, plan.UnresolvedRuleIds, plan.Edits, plan.PreviousContentUnknown, time.GetUtcNow());
-        if (combined.Succeeded)
+        if (exempt)
         {
-            request.MarkReverted(combined, time.GetUtcNow());
-            LogReverted(logger, request.Id, change.AccountId, change.Region, groupId, combined.Call);
+            await lifecycle.ChangeAsync(stored, r =>
+            {
+                r.Describe(groupId, report.GroupName, report.VpcId, r.Rules, r.UnresolvedRuleIds, r.Edits, false, time.GetUtcNow());
+                r.MarkExempt(verdict.Reason, WithFirstSight(report.Outcome, report), time.GetUtcNow());
+                return true;
+            }, ct);
+            LogExempt(logger, stored.Value.Id, change.AccountId, groupId, verdict.Reason);
+            return ProcessOutcome.Exempt;
         }
-        else
+        if (report.Acted.Count == 0)
         {
-            request.MarkRevertFailed(combined, time.GetUtcNow());
-            LogRevertFailed(logger, request.Id, change.AccountId, groupId, combined.ErrorCode, combined.Message);
+            var why = change.Kind switch
+            {
+                ChangeKind.Add => "none of the rules it claims to add is in the group unapproved",
+                ChangeKind.Remove => "none of the rules it claims to remove is an approved rule missing from the group",
+                _ => "none of the rules it claims to edit differs from its approved content",
+            };
+            return await UnmatchedAsync(stored, change, report,
+                $"The event did not match the group: {why}. Nothing was changed in AWS (a late, repeated or forged event, or a change already undone).", ct);
         }
 
-        await SaveAndNotifyAsync(request, stored.ETag, ct);
-        if (combined.Succeeded && after is not null)
+        var found = Found(change.Kind, report.Acted);
+        await lifecycle.ChangeAsync(stored, r =>
         {
-            // Reverted, the group holds exactly its approved rules again: remember them. (After a failed revert it
-            // may still hold the unapproved change, which must never become the "previous content".)
-            await snapshots.SaveAsync(change.AccountId, change.Region, after, ct);
+            r.Describe(groupId, report.GroupName, report.VpcId, found.Rules, [], found.Edits, found.Edits.Any(e => e.Before is null), time.GetUtcNow());
+            if (report.Succeeded)
+            {
+                r.MarkReverted(WithFirstSight(report.Outcome, report), time.GetUtcNow());
+            }
+            else
+            {
+                r.MarkRevertFailed(report.Outcome, time.GetUtcNow());
+            }
+            return true;
+        }, ct);
+        if (report.Succeeded)
+        {
+            LogReverted(logger, stored.Value.Id, change.AccountId, change.Region, groupId, report.Outcome.Call);
+            return ProcessOutcome.Reverted;
         }
-        return combined.Succeeded ? ProcessOutcome.Reverted : ProcessOutcome.RevertFailed;
+        LogRevertFailed(logger, stored.Value.Id, change.AccountId, groupId, report.Outcome.ErrorCode, report.Outcome.Message);
+        return ProcessOutcome.RevertFailed;
     }
 
-    /// <summary>
-    /// A revoke that finds nothing to revoke, or an authorise that finds the rule already there, may mean the group is
-    /// already as the revert wants it (a retried message after a crash, or someone fixed it by hand). Look, and only then
-    /// count it as done.
-    /// </summary>
-    private static async Task<CallOutcome> ConfirmAlreadyRevertedAsync(ISecurityGroupClient client, Ec2Write write, CallOutcome failed, CancellationToken ct)
+    /// <summary>What the request records: the differences actually found and undone, in the shape of the change's kind.</summary>
+    internal static (IReadOnlyList<SecurityGroupRule> Rules, IReadOnlyList<RuleEdit> Edits) Found(ChangeKind kind, IReadOnlyList<DifferenceItem> acted) => kind switch
     {
-        var candidate = (write, failed.ErrorCode) switch
-        {
-            (RevokeIngressByIds or RevokeIngressByRules, "InvalidPermission.NotFound" or "InvalidSecurityGroupRuleId.NotFound" or "UnknownIpPermissions") => true,
-            (AuthorizeIngress, "InvalidPermission.Duplicate") => true,
-            _ => false,
-        };
-        if (!candidate)
-        {
-            return failed;
-        }
-        var group = await client.DescribeGroupAsync(write.GroupId, null, ct);
-        if (group is null)
-        {
-            return failed;
-        }
-        var done = write switch
-        {
-            RevokeIngressByIds ids => !group.IngressRules.Any(r => r.RuleId is not null && ids.RuleIds.Contains(r.RuleId)),
-            RevokeIngressByRules byRules => !byRules.Rules.Any(w => group.IngressRules.Any(r => r.SameAccessAs(w))),
-            AuthorizeIngress add => add.Rules.All(w => group.IngressRules.Any(r => r.SameAccessAs(w))),
-            _ => false,
-        };
-        return done
-            ? failed with { Succeeded = true, Notes = [.. failed.Notes, $"EC2 said {failed.ErrorCode}, and the group already is as the revert wants it."] }
-            : failed;
-    }
+        ChangeKind.Add => (acted.Where(i => i.Kind == DifferenceKind.Unapproved).Select(i => i.Live!).ToArray(), []),
+        ChangeKind.Remove => (acted.Where(i => i.Kind == DifferenceKind.Missing).Select(i => i.Approved!).ToArray(), []),
+        _ => ([], acted.Where(i => i.Kind is DifferenceKind.Changed or DifferenceKind.Unapproved)
+            .Select(i => new RuleEdit(i.Live!.RuleId!, i.Approved is { } a ? a with { RuleId = i.Live.RuleId } : null, i.Live)).ToArray()),
+    };
 
-    private static CallOutcome Combine(IReadOnlyList<CallOutcome> outcomes, IReadOnlyList<string> notes)
-    {
-        if (outcomes.Count == 0)
-        {
-            return new CallOutcome("none", true, Message: "Nothing to revert.") { Notes = notes };
-        }
-        var failed = outcomes.FirstOrDefault(o => !o.Succeeded);
-        return new CallOutcome(
-            string.Join(" + ", outcomes.Select(o => o.Call)),
-            failed is null,
-            failed?.ErrorCode,
-            failed?.Message ?? string.Join(" ", outcomes.Select(o => o.Message).Where(m => !string.IsNullOrEmpty(m))))
-        {
-            Notes = [.. notes, .. outcomes.SelectMany(o => o.Notes)],
-        };
-    }
+    private static CallOutcome WithFirstSight(CallOutcome outcome, ReconcileReport report) =>
+        report.FirstSight is null ? outcome : outcome with { Notes = [report.FirstSight, .. outcome.Notes] };
 
-    private async Task SaveAndNotifyAsync(ChangeRequest request, string etag, CancellationToken ct)
+    private async Task<ProcessOutcome> UnmatchedAsync(Stored<ChangeRequest> stored, SecurityGroupChange change, ReconcileReport? report, string message, CancellationToken ct)
     {
-        await requests.ReplaceAsync(request, etag, ct);
-        await notifier.RequestChangedAsync(request, ct);
+        var outcome = new CallOutcome("none", true, Message: message)
+        {
+            Notes = [.. report?.FirstSight is { } f ? [f] : Array.Empty<string>(), .. report?.Deferred.Select(d => "left for the settle check: " + d.Describe()) ?? []],
+        };
+        await lifecycle.ChangeAsync(stored, r =>
+        {
+            r.MarkUnmatched(outcome, time.GetUtcNow());
+            return true;
+        }, ct);
+        LogUnmatched(logger, stored.Value.Id, change.EventId, change.AccountId, change.GroupLabel, message);
+        return ProcessOutcome.Unmatched;
     }
 
     private async Task GiveUpAsync(string requestId, Exception ex, long dequeueCount, CancellationToken ct)
     {
         LogGivingUp(logger, ex, requestId, dequeueCount);
-        var current = await requests.GetAsync(requestId, ct);
-        if (current is { Value.Status: RequestStatus.Reverting } s)
+        var code = ex is Amazon.Runtime.AmazonServiceException a ? a.ErrorCode : ex.GetType().Name;
+        var failed = new CallOutcome("reconcile", false, code, $"Gave up after {dequeueCount} tries: {ex.Message}");
+        await lifecycle.ChangeAsync(requestId, r =>
         {
-            var code = ex is Amazon.Runtime.AmazonServiceException a ? a.ErrorCode : ex.GetType().Name;
-            s.Value.MarkRevertFailed(new CallOutcome("revert", false, code, $"Gave up after {dequeueCount} tries: {ex.Message}"), time.GetUtcNow());
-            await SaveAndNotifyAsync(s.Value, s.ETag, ct);
-        }
+            if (r.Status != RequestStatus.Reverting)
+            {
+                return false;
+            }
+            r.MarkRevertFailed(failed, time.GetUtcNow());
+            return true;
+        }, ct);
     }
 
     [LoggerMessage(1, LogLevel.Information, "Ignored event {EventId} in {AccountId} on {GroupId}: {Reason}")]
     private static partial void LogIgnored(ILogger logger, string eventId, string accountId, string groupId, string reason);
 
-    [LoggerMessage(2, LogLevel.Information, "Request {ApprovalId} in {AccountId} on {GroupId} recorded as exempt: {Reason}")]
-    private static partial void LogExempt(ILogger logger, string approvalId, string accountId, string groupId, string reason);
+    [LoggerMessage(2, LogLevel.Information, "Request {RequestId} in {AccountId} on {GroupId} recorded as exempt: {Reason}")]
+    private static partial void LogExempt(ILogger logger, string requestId, string accountId, string groupId, string reason);
 
-    [LoggerMessage(3, LogLevel.Information, "Request {ApprovalId} for event {EventId} is already {Status}: nothing to do")]
-    private static partial void LogAlreadyProcessed(ILogger logger, string approvalId, string eventId, RequestStatus status);
+    [LoggerMessage(3, LogLevel.Information, "Request {RequestId} for event {EventId} is already {Status}: nothing to do")]
+    private static partial void LogAlreadyProcessed(ILogger logger, string requestId, string eventId, RequestStatus status);
 
-    [LoggerMessage(4, LogLevel.Information, "Request {ApprovalId}: reverted in {AccountId}/{Region} on {GroupId} with {Call}")]
-    private static partial void LogReverted(ILogger logger, string approvalId, string accountId, string region, string groupId, string call);
+    [LoggerMessage(4, LogLevel.Information, "Request {RequestId}: reverted in {AccountId}/{Region} on {GroupId} with {Call}")]
+    private static partial void LogReverted(ILogger logger, string requestId, string accountId, string region, string groupId, string call);
 
-    [LoggerMessage(5, LogLevel.Error, "Request {ApprovalId}: REVERT FAILED in {AccountId} on {GroupId}: {ErrorCode} {Message}. The unapproved change may still be live.")]
-    private static partial void LogRevertFailed(ILogger logger, string approvalId, string accountId, string groupId, string? errorCode, string? message);
+    [LoggerMessage(5, LogLevel.Error, "Request {RequestId}: REVERT FAILED in {AccountId} on {GroupId}: {ErrorCode} {Message}. The unapproved change may still be live.")]
+    private static partial void LogRevertFailed(ILogger logger, string requestId, string accountId, string groupId, string? errorCode, string? message);
 
-    [LoggerMessage(6, LogLevel.Critical, "Request {ApprovalId}: giving up the revert after {DequeueCount} tries; the message goes to the poison queue. The unapproved change may still be live.")]
-    private static partial void LogGivingUp(ILogger logger, Exception exception, string approvalId, long dequeueCount);
+    [LoggerMessage(6, LogLevel.Critical, "Request {RequestId}: giving up the revert after {DequeueCount} tries; the message goes to the poison queue. The unapproved change may still be live.")]
+    private static partial void LogGivingUp(ILogger logger, Exception exception, string requestId, long dequeueCount);
+
+    [LoggerMessage(7, LogLevel.Warning, "Request {RequestId} for event {EventId} in {AccountId} on {GroupId} did not match the group: {Message}")]
+    private static partial void LogUnmatched(ILogger logger, string requestId, string eventId, string accountId, string groupId, string message);
+
+    [LoggerMessage(8, LogLevel.Error, "Refused event {EventId}: account {AccountId} is not in Policy:AllowedAccounts (the message did not come through intake)")]
+    private static partial void LogRefused(ILogger logger, string eventId, string accountId);
 }

@@ -27,14 +27,6 @@ public interface IRequestStore
     Task<Stored<ChangeRequest>?> FindBatchLeadAsync(string batchKey, DateTimeOffset since, CancellationToken cancellationToken);
 }
 
-/// <summary>Each group's last approved rules, keyed by account, region and group id.</summary>
-public interface ISnapshotStore
-{
-    Task<GroupSnapshot?> GetAsync(string accountId, string region, string groupId, CancellationToken cancellationToken);
-
-    Task SaveAsync(GroupSnapshot snapshot, CancellationToken cancellationToken);
-}
-
 /// <summary>Sends JSON messages to the bridge's queues (base64-encoded, as the Functions queue trigger expects).</summary>
 public interface IQueueSender
 {

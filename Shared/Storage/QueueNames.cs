@@ -12,6 +12,9 @@ public static class QueueNames
     /// <summary>Slack notifications to send or update (kept off the HTTP path).</summary>
     public const string Notifications = "sgbridge-notifications";
 
+    /// <summary>Reconcile work: sweeps and onboarding per account and region, settle checks per group.</summary>
+    public const string Reconcile = "sgbridge-reconcile";
+
     /// <summary>Where the Functions host moves a message after maxDequeueCount failed tries.</summary>
     public static string Poison(string queue) => queue + "-poison";
 }

@@ -9,8 +9,8 @@ namespace SgBridge.Shared.Storage;
 /// </summary>
 public static class RequestUpdates
 {
-    /// <summary>How many times a change is re-applied after another writer won, before giving up.</summary>
-    public const int MaxAttempts = 8;
+    /// <summary>How many times a change is applied before a run of lost races gives up.</summary>
+    public const int MaxAttempts = ConditionalUpdate.MaxAttempts;
 
     /// <summary>
     /// Applies <paramref name="change"/> to the stored request and writes it. <paramref name="change"/> returns false when
@@ -31,24 +31,12 @@ public static class RequestUpdates
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(stored);
-        for (var attempt = 1; ; attempt++)
-        {
-            var before = stored.Value.Status;
-            if (!change(stored.Value))
-            {
-                return new RequestUpdate(stored, false, before);
-            }
-            try
-            {
-                var etag = await store.ReplaceAsync(stored.Value, stored.ETag, cancellationToken).ConfigureAwait(false);
-                return new RequestUpdate(stored with { ETag = etag }, true, before);
-            }
-            catch (ConcurrencyConflictException) when (attempt < MaxAttempts)
-            {
-                stored = await store.GetAsync(stored.Value.Id, cancellationToken).ConfigureAwait(false)
-                    ?? throw new InvalidOperationException($"Request {stored.Value.Id} disappeared while it was being changed.");
-            }
-        }
+        var before = stored.Value.Status;
+        var id = stored.Value.Id;
+        // The status the change was applied to: a re-read copy may already hold another writer's transition.
+        var (result, written) = await ConditionalUpdate.RunAsync(stored, r => { before = r.Status; return change(r); }, store.ReplaceAsync, ct => store.GetAsync(id, ct), cancellationToken)
+            .ConfigureAwait(false);
+        return new RequestUpdate(result, written, before);
     }
 }
 

@@ -28,7 +28,7 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<TableServiceClient>(sp => sp.GetRequiredService<StorageClients>().Tables);
         services.TryAddSingleton<QueueServiceClient>(sp => sp.GetRequiredService<StorageClients>().Queues);
         services.TryAddSingleton<IRequestStore, TableRequestStore>();
-        services.TryAddSingleton<ISnapshotStore, TableSnapshotStore>();
+        services.TryAddSingleton<IGroupStateStore, TableGroupStateStore>();
         services.TryAddSingleton<IQueueSender, StorageQueueSender>();
         return services;
     }

@@ -5,6 +5,9 @@ namespace SgBridge.Tests.EndToEnd;
 /// <summary>EventBridge events of the shapes CloudTrail records (see samples/), for the test's own account and groups.</summary>
 public static class Events
 {
+    /// <summary>CloudTrail's eventTime: when the change was made (whole seconds, UTC).</summary>
+    private static string Now() => DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
     public static JsonObject Sso(string account, string email = "alice@example.com") => new()
     {
         ["type"] = "AssumedRole",
@@ -45,14 +48,14 @@ public static class Events
             ["detail-type"] = "AWS API Call via CloudTrail",
             ["source"] = "aws.ec2",
             ["account"] = account,
-            ["time"] = "2026-11-24T12:00:00Z",
+            ["time"] = Now(),
             ["region"] = region,
             ["resources"] = new JsonArray(),
             ["detail"] = new JsonObject
             {
                 ["eventVersion"] = "1.09",
                 ["userIdentity"] = identity,
-                ["eventTime"] = "2026-11-24T12:00:00Z",
+                ["eventTime"] = Now(),
                 ["eventSource"] = "ec2.amazonaws.com",
                 ["eventName"] = eventName,
                 ["awsRegion"] = region,

@@ -41,6 +41,10 @@ public sealed class PipelineHarness : IAsyncDisposable
     private readonly ServiceProvider _services;
     private readonly QueueServiceClient _queues;
 
+    /// <summary>Onboarding (`sgbridge baseline`): the account's groups in the region, as they stand, become their approved state.</summary>
+    public Task<SgBridge.Shared.Reconcile.BaselineSummary> OnboardAsync() =>
+        _services.GetRequiredService<SgBridge.Shared.Reconcile.BaselineService>().BaselineAsync(Account, Region, force: false, CancellationToken.None);
+
     public PipelineHarness(AzuriteFixture azurite, MotoFixture moto)
     {
         Account = Random.Shared.NextInt64(100_000_000_000, 999_999_999_999).ToString(CultureInfo.InvariantCulture);
@@ -50,7 +54,7 @@ public sealed class PipelineHarness : IAsyncDisposable
         {
             ["Storage:ConnectionString"] = azurite.ConnectionString,
             ["Storage:RequestsTable"] = azurite.UniqueTableName("req"),
-            ["Storage:SnapshotsTable"] = azurite.UniqueTableName("snap"),
+            ["Storage:GroupsTable"] = azurite.UniqueTableName("snap"),
             ["Policy:AllowedAccounts"] = Account,
             ["Aws:RoleArnPattern"] = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole",
             ["Aws:AuthMode"] = "WebIdentity",

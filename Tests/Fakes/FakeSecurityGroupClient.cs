@@ -38,7 +38,29 @@ public sealed class FakeSecurityGroupClient : ISecurityGroupClient, ISecurityGro
         lock (_gate)
         {
             var found = GroupExists && (groupId == GroupId || (groupId is null && groupName == GroupName));
-            return Task.FromResult(found ? new GroupDescription(GroupId, GroupName, "vpc-0abc", Rules.ToArray()) : null);
+            return Task.FromResult(found
+                ? new GroupDescription(GroupId, GroupName, "vpc-0abc", Rules.Where(r => !r.Egress).ToArray()) { EgressRules = Rules.Where(r => r.Egress).ToArray() }
+                : null);
+        }
+    }
+
+    public Task<IReadOnlyList<SecurityGroupRule>> DescribeRulesAsync(string groupId, CancellationToken cancellationToken)
+    {
+        Calls.Enqueue("describe-rules");
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<SecurityGroupRule>>(GroupExists && groupId == GroupId ? Rules.ToArray() : []);
+        }
+    }
+
+    public Task<IReadOnlyList<GroupDescription>> DescribeRegionAsync(CancellationToken cancellationToken)
+    {
+        Calls.Enqueue("describe-region");
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<GroupDescription>>(GroupExists
+                ? [new GroupDescription(GroupId, GroupName, "vpc-0abc", Rules.Where(r => !r.Egress).ToArray()) { EgressRules = Rules.Where(r => r.Egress).ToArray() }]
+                : []);
         }
     }
 
@@ -72,6 +94,15 @@ public sealed class FakeSecurityGroupClient : ISecurityGroupClient, ISecurityGro
             }
             switch (write)
             {
+                case AuthorizeEgress e:
+                    foreach (var n in e.Rules)
+                    {
+                        AddExisting(n with { Egress = true });
+                    }
+                    break;
+                case RevokeEgressByIds eids:
+                    Rules.RemoveAll(r => eids.RuleIds.Contains(r.RuleId!));
+                    break;
                 case AuthorizeIngress a:
                     if (a.Rules.Any(n => Rules.Any(r => r.SameAccessAs(n))))
                     {

@@ -66,18 +66,87 @@ public sealed class InMemoryRequestStore : IRequestStore
     private string NextETag() => "W/\"" + Interlocked.Increment(ref _version) + "\"";
 }
 
-public sealed class InMemorySnapshotStore : ISnapshotStore
+/// <summary>Approved states and leases in memory, with real ETag semantics (serialised copies, version check on write).</summary>
+public sealed class InMemoryGroupStateStore : IGroupStateStore
 {
-    private readonly ConcurrentDictionary<string, GroupSnapshot> _rows = new();
+    private readonly ConcurrentDictionary<string, (string Json, string ETag)> _rows = new();
+    private readonly ConcurrentDictionary<string, GroupLease> _leases = new();
+    private readonly object _leaseGate = new();
+    private int _version;
 
-    public Task<GroupSnapshot?> GetAsync(string accountId, string region, string groupId, CancellationToken cancellationToken) =>
-        Task.FromResult(_rows.GetValueOrDefault($"{accountId}|{region}|{groupId}"));
+    public int LeaseContentions;
 
-    public Task SaveAsync(GroupSnapshot snapshot, CancellationToken cancellationToken)
+    private static string Key(string a, string r, string g) => $"{a}|{r}|{g}";
+
+    public Task<Stored<ApprovedGroup>?> GetAsync(string accountId, string region, string groupId, CancellationToken cancellationToken) =>
+        Task.FromResult(_rows.TryGetValue(Key(accountId, region, groupId), out var row) ? new Stored<ApprovedGroup>(BridgeJson.Deserialize<ApprovedGroup>(row.Json), row.ETag) : null);
+
+    public Task<(Stored<ApprovedGroup> Group, bool Created)> AddOrGetAsync(ApprovedGroup group, CancellationToken cancellationToken)
     {
-        _rows[$"{snapshot.AccountId}|{snapshot.Region}|{snapshot.GroupId}"] = snapshot;
+        var etag = NextETag();
+        var row = _rows.GetOrAdd(Key(group.AccountId, group.Region, group.GroupId), _ => (BridgeJson.Serialize(group), etag));
+        return Task.FromResult((new Stored<ApprovedGroup>(BridgeJson.Deserialize<ApprovedGroup>(row.Json), row.ETag), row.ETag == etag));
+    }
+
+    public Task<string> ReplaceAsync(ApprovedGroup group, string etag, CancellationToken cancellationToken)
+    {
+        var key = Key(group.AccountId, group.Region, group.GroupId);
+        var next = NextETag();
+        if (!_rows.TryGetValue(key, out var current) || current.ETag != etag || !_rows.TryUpdate(key, (BridgeJson.Serialize(group), next), current))
+        {
+            throw new ConcurrencyConflictException($"The approved state of {group.GroupId} changed since it was read.");
+        }
+        return Task.FromResult(next);
+    }
+
+    public Task UpsertAsync(ApprovedGroup group, CancellationToken cancellationToken)
+    {
+        _rows[Key(group.AccountId, group.Region, group.GroupId)] = (BridgeJson.Serialize(group), NextETag());
         return Task.CompletedTask;
     }
+
+    public async IAsyncEnumerable<ApprovedGroup> ListAsync(string accountId, string region, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        foreach (var (key, row) in _rows)
+        {
+            if (key.StartsWith($"{accountId}|{region}|", StringComparison.Ordinal))
+            {
+                yield return BridgeJson.Deserialize<ApprovedGroup>(row.Json);
+            }
+        }
+    }
+
+    public Task<GroupLease?> TryAcquireLeaseAsync(string accountId, string region, string groupId, string owner, DateTimeOffset now, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        lock (_leaseGate)
+        {
+            var key = Key(accountId, region, groupId);
+            if (_leases.TryGetValue(key, out var held) && held.Owner != owner && held.ExpiresAt > now)
+            {
+                LeaseContentions++;
+                return Task.FromResult<GroupLease?>(null);
+            }
+            var lease = new GroupLease(accountId, region, groupId, owner, now + duration, NextETag());
+            _leases[key] = lease;
+            return Task.FromResult<GroupLease?>(lease);
+        }
+    }
+
+    public Task ReleaseLeaseAsync(GroupLease lease, CancellationToken cancellationToken)
+    {
+        lock (_leaseGate)
+        {
+            var key = Key(lease.AccountId, lease.Region, lease.GroupId);
+            if (_leases.TryGetValue(key, out var held) && held.ETag == lease.ETag)
+            {
+                _leases.TryRemove(key, out _);
+            }
+        }
+        return Task.CompletedTask;
+    }
+
+    private string NextETag() => "W/\"" + Interlocked.Increment(ref _version) + "\"";
 }
 
 /// <summary>Records what was queued, as the JSON the real sender would send.</summary>

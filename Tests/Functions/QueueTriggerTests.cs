@@ -26,11 +26,9 @@ public class QueueTriggerTests
         var existing = Enumerable.Range(0, rules).Select(i => ec2.AddExisting(new SecurityGroupRule("tcp", 1000 + i, 1000 + i, RuleSource.Ipv4($"10.{i / 250}.{i % 250}.0/24"), $"service {i}"))).ToArray();
         var change = TestData.Change(ChangeKind.Add) with { Rules = existing };
         var text = System.Text.Encoding.ASCII.GetString(QueuePayload.Encode(change, StorageQueueSender.MaxPayloadBytes));
-        var processor = new ChangeProcessor(
-            new ChangePolicy(O.Create(new PolicyOptions { AllowedAccounts = TestData.Account }),
-                O.Create(new AwsOptions { RoleArnPattern = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole", WebIdentityAudience = "api://x" })),
-            requests, new SnapshotKeeper(new InMemorySnapshotStore(), time), ec2, new RecordingNotifier(),
-            O.Create(new ProcessingOptions()), time, NullLogger<ChangeProcessor>.Instance);
+        var bridge = new Bridge { Ec2 = ec2 };
+        var processor = bridge.Processor();
+        requests = bridge.Requests;
 
         await new RevertChange(processor).RunAsync(QueuesModelFactory.QueueMessage("id", "pop", text, 1), default);
 

@@ -19,7 +19,7 @@ public sealed class BicepTemplateTests(BicepTemplateFixture fixture) : IClassFix
     /// <summary>Settings the code needs in Azure beyond the options' [Required] properties (conditional or host-level).</summary>
     private static readonly string[] AzureSettings =
     [
-        "Storage__AccountName", "Storage__ClientId", "Storage__RequestsTable", "Storage__SnapshotsTable",
+        "Storage__AccountName", "Storage__ClientId", "Storage__RequestsTable", "Storage__GroupsTable",
         "Aws__RoleArnPattern", "Aws__AuthMode", "Aws__WebIdentityAudience", "Aws__ManagedIdentityClientId", "Aws__ExternalId",
         "Policy__AllowedAccounts", "Policy__ExemptPrincipalArns", "Policy__ExemptServiceLinkedRoles", "Policy__AccountAliases",
         "AzureWebJobsStorage__accountName", "AzureWebJobsStorage__credential", "AzureWebJobsStorage__clientId",
@@ -194,7 +194,7 @@ public sealed class BicepTemplateTests(BicepTemplateFixture fixture) : IClassFix
         var storage = fixture.Module("storage");
         var actual = StringArray(BicepTemplateFixture.ResolveVariable(fixture.Template, storage["properties"]!["parameters"]!["queueNames"]!["value"]));
 
-        Assert.Equal(3, queues.Count);
+        Assert.Equal(4, queues.Count);
         Assert.Equal(expected.Order(StringComparer.Ordinal), actual.Order(StringComparer.Ordinal));
         Assert.Contains(Resources(fixture.ModuleTemplate("storage")), r => (string?)r["type"] == "Microsoft.Storage/storageAccounts/queueServices/queues");
     }
@@ -209,9 +209,9 @@ public sealed class BicepTemplateTests(BicepTemplateFixture fixture) : IClassFix
             .ToList();
         var settings = AppSettings();
 
-        Assert.Equal([defaults.RequestsTable, defaults.SnapshotsTable], tables);
+        Assert.Equal([defaults.RequestsTable, defaults.GroupsTable], tables);
         Assert.Equal(defaults.RequestsTable, (string?)BicepTemplateFixture.ResolveVariable(fixture.Template, settings["Storage__RequestsTable"]));
-        Assert.Equal(defaults.SnapshotsTable, (string?)BicepTemplateFixture.ResolveVariable(fixture.Template, settings["Storage__SnapshotsTable"]));
+        Assert.Equal(defaults.GroupsTable, (string?)BicepTemplateFixture.ResolveVariable(fixture.Template, settings["Storage__GroupsTable"]));
         Assert.Contains(Resources(fixture.ModuleTemplate("storage")), r => (string?)r["type"] == "Microsoft.Storage/storageAccounts/tableServices/tables");
     }
 

@@ -1,258 +1,352 @@
 using Amazon.EC2;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 using SgBridge.Shared.Aws;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Options;
-using SgBridge.Shared.Policy;
 using SgBridge.Shared.Processing;
+using SgBridge.Shared.Reconcile;
+using SgBridge.Shared.Storage;
 using SgBridge.Tests.Fakes;
-using O = Microsoft.Extensions.Options.Options;
 
 namespace SgBridge.Tests.Processing;
 
+/// <summary>The event worker over fakes: reconcile against the approved state, never replay the event.</summary>
 public class ChangeProcessorTests
 {
-    private readonly InMemoryRequestStore _requests = new();
-    private readonly InMemorySnapshotStore _snapshots = new();
-    private readonly FakeSecurityGroupClient _ec2 = new();
-    private readonly RecordingNotifier _notifier = new();
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 24, 10, 0, 0, TimeSpan.Zero));
+    private readonly Bridge _bridge = new();
+    private FakeSecurityGroupClient Ec2 => _bridge.Ec2;
 
-    private ChangeProcessor Processor(string exempt = "") => new(
-        new ChangePolicy(
-            O.Create(new PolicyOptions { AllowedAccounts = TestData.Account, ExemptPrincipalArns = exempt }),
-            O.Create(new AwsOptions { RoleArnPattern = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole", WebIdentityAudience = "api://x" })),
-        _requests, new SnapshotKeeper(_snapshots, _time), _ec2, _notifier, O.Create(new ProcessingOptions { MaxDequeueCount = 5 }), _time, NullLogger<ChangeProcessor>.Instance);
+    private static SecurityGroupChange Change(ChangeKind kind, string? eventId = null) =>
+        TestData.Change(kind, eventId ?? Guid.NewGuid().ToString(), TestData.SsoUser());
 
-    private SecurityGroupChange UserOpensSsh()
+    private static SecurityGroupChange Add(SecurityGroupRule rule, string? eventId = null) => Change(ChangeKind.Add, eventId) with { Rules = [rule] };
+
+    private static SecurityGroupChange Remove(SecurityGroupRule rule) => Change(ChangeKind.Remove) with { Rules = [rule with { RuleId = null }], RuleIds = rule.RuleId is null ? [] : [rule.RuleId] };
+
+    private static SecurityGroupChange Modify(string ruleId, SecurityGroupRule after) => Change(ChangeKind.Modify) with { Modifications = [new RuleModification(ruleId, after)] };
+
+    private Task<ProcessOutcome> ProcessAsync(SecurityGroupChange change, long dequeue = 1) => _bridge.Processor().ProcessAsync(change, dequeue, default);
+
+    /// <summary>Runs the settle checks waiting on the queue, as the reconcile queue's function would.</summary>
+    private async Task SettleAsync()
     {
-        var added = _ec2.AddExisting(TestData.Tcp(22, "0.0.0.0/0", "temp"));
-        return TestData.Change(ChangeKind.Add) with { Rules = [added] };
+        while (_bridge.Queue.Delayed.TryDequeue(out var item))
+        {
+            await _bridge.Sweeps().HandleAsync(BridgeJson.Deserialize<ReconcileCommand>(item.Json), default);
+        }
+    }
+
+    private async Task<SecurityGroupRule> OnboardWithAsync(SecurityGroupRule rule)
+    {
+        var added = Ec2.AddExisting(rule);
+        await _bridge.OnboardAsync();
+        return added;
     }
 
     [Fact]
-    public async Task ProcessAsync_Add_RevokesTheRuleAndOpensAPendingRequest()
+    public async Task ProcessAsync_Add_RevokesByIdWithOneDescribeAndOneWrite_AndOpensAPendingRequest()
     {
-        var approved = _ec2.AddExisting(TestData.Tcp(443, "0.0.0.0/0", "https"));
-        var change = UserOpensSsh();
+        var approved = await OnboardWithAsync(TestData.Tcp(443, "0.0.0.0/0", "https"));
+        var added = Ec2.AddExisting(TestData.Tcp(22, "0.0.0.0/0", "temp"));
+        Ec2.Calls.Clear();
 
-        var outcome = await Processor().ProcessAsync(change, 1, default);
+        Assert.Equal(ProcessOutcome.Reverted, await ProcessAsync(Add(added)));
 
-        Assert.Equal(ProcessOutcome.Reverted, outcome);
-        Assert.Equal([approved], _ec2.Rules);
-        var write = Assert.IsType<RevokeIngressByIds>(Assert.Single(_ec2.Writes));
-        Assert.Equal(change.Rules[0].RuleId, Assert.Single(write.RuleIds));
-        var request = Assert.Single(_requests.All);
-        Assert.Equal((RequestStatus.Pending, RequestId.For(change.EventId)), (request.Status, request.Id));
-        Assert.True(request.Revert!.Succeeded);
-        Assert.Equal("vpc-0abc", request.VpcId);
-        Assert.Equal([(request.Id, RequestStatus.Pending)], _notifier.Seen);
-        var snapshot = await _snapshots.GetAsync(TestData.Account, TestData.Region, TestData.GroupId, default);
-        Assert.Equal([approved], snapshot!.Rules);
-    }
-
-    [Fact]
-    public async Task ProcessAsync_Redelivered_RevertsNothingTwice()
-    {
-        var change = UserOpensSsh();
-        await Processor().ProcessAsync(change, 1, default);
-        // Someone adds the same access again under a new id; a redelivery of the old event must not touch it.
-        _ec2.AddExisting(TestData.Tcp(22, "0.0.0.0/0"));
-
-        var again = await Processor().ProcessAsync(change, 1, default);
-
-        Assert.Equal(ProcessOutcome.AlreadyProcessed, again);
-        Assert.Single(_ec2.Writes);
-        Assert.Single(_requests.All);
-        Assert.Single(_ec2.Rules);
-    }
-
-    [Fact]
-    public async Task ProcessAsync_Remove_RestoresTheRuleWithItsDescription()
-    {
-        await _snapshots.SaveAsync(TestData.Snapshot(TestData.Tcp(5432, "10.1.0.0/16", "app servers", "sgr-db")), default);
-        var change = TestData.Change(ChangeKind.Remove) with { RuleIds = ["sgr-db"] };
-
-        await Processor().ProcessAsync(change, 1, default);
-
-        var restored = Assert.Single(_ec2.Rules);
-        Assert.Equal(("app servers", 5432), (restored.Description, restored.FromPort!.Value));
-        Assert.Equal(RequestStatus.Pending, Assert.Single(_requests.All).Status);
-        Assert.Equal(restored.RuleId, Assert.Single((await _snapshots.GetAsync(TestData.Account, TestData.Region, TestData.GroupId, default))!.Rules).RuleId);
-    }
-
-    [Fact]
-    public async Task ProcessAsync_Modify_RestoresThePreviousContent()
-    {
-        var rule = _ec2.AddExisting(TestData.Tcp(22, "10.0.0.0/8", "admins"));
-        await _snapshots.SaveAsync(TestData.Snapshot(rule), default);
-        var opened = TestData.Tcp(22, "0.0.0.0/0", "admins");
-        _ec2.Rules[0] = opened with { RuleId = rule.RuleId };
-        var change = TestData.Change(ChangeKind.Modify) with { Modifications = [new RuleModification(rule.RuleId!, opened)] };
-
-        await Processor().ProcessAsync(change, 1, default);
-
-        Assert.Equal(rule, Assert.Single(_ec2.Rules));
-        var request = Assert.Single(_requests.All);
-        var edit = Assert.Single(request.Edits);
-        Assert.Equal(("10.0.0.0/8", "0.0.0.0/0"), (edit.Before!.Source.Value, edit.After.Source.Value));
-        Assert.False(request.PreviousContentUnknown);
-    }
-
-    [Fact]
-    public async Task ProcessAsync_ModifyWithoutSnapshot_FailsClosedAndFlagsTheRequest()
-    {
-        var rule = _ec2.AddExisting(TestData.Tcp(22, "0.0.0.0/0"));
-        var change = TestData.Change(ChangeKind.Modify) with { Modifications = [new RuleModification(rule.RuleId!, rule)] };
-
-        await Processor().ProcessAsync(change, 1, default);
-
-        Assert.Empty(_ec2.Rules);
-        var request = Assert.Single(_requests.All);
-        Assert.True(request.PreviousContentUnknown);
+        Assert.Equal([approved], Ec2.Rules);
+        Assert.Equal(["describe-rules", "ec2:RevokeSecurityGroupIngress"], Ec2.Calls);
+        var write = Assert.IsType<RevokeIngressByIds>(Assert.Single(Ec2.Writes));
+        Assert.Equal([added.RuleId!], write.RuleIds);
+        var request = Assert.Single(_bridge.Requests.All);
         Assert.Equal(RequestStatus.Pending, request.Status);
+        Assert.Equal(added, Assert.Single(request.Rules));
+        Assert.Equal([approved with { RuleId = approved.RuleId }], await _bridge.ApprovedAsync());
     }
 
     [Fact]
-    public async Task ProcessAsync_ExemptPrincipal_RecordsWithoutReverting()
+    public async Task ProcessAsync_Redelivered_DoesNothingTwice()
     {
-        var change = UserOpensSsh() with { Requester = TestData.AssumedRole("arn:aws:iam::111111111111:role/ci/Terraform") };
+        await OnboardWithAsync(TestData.Tcp(443, "0.0.0.0/0"));
+        var change = Add(Ec2.AddExisting(TestData.Tcp(22, "0.0.0.0/0")));
+        await ProcessAsync(change);
+        Ec2.Calls.Clear();
 
-        var outcome = await Processor("arn:aws:iam::*:role/ci/*").ProcessAsync(change, 1, default);
-
-        Assert.Equal(ProcessOutcome.Exempt, outcome);
-        Assert.Empty(_ec2.Writes);
-        Assert.Single(_ec2.Rules);
-        var request = Assert.Single(_requests.All);
-        Assert.Equal(RequestStatus.Exempt, request.Status);
-        Assert.Contains("ci/*", request.ExemptReason, StringComparison.Ordinal);
+        Assert.Equal(ProcessOutcome.AlreadyProcessed, await ProcessAsync(change));
+        Assert.Empty(Ec2.Calls);
+        Assert.Single(_bridge.Requests.All);
     }
 
     [Fact]
-    public async Task ProcessAsync_BridgeOwnChange_IsNeitherRevertedNorStored()
+    public async Task ProcessAsync_ForgedAddOfAnApprovedRule_LeavesItAndSaysTheEventDidNotMatch()
     {
-        var change = UserOpensSsh() with { Requester = TestData.AssumedRole("arn:aws:iam::111111111111:role/SgBridgeExecutionRole", "sgbridge") };
+        var approved = await OnboardWithAsync(TestData.Tcp(443, "10.0.0.0/8", "https"));
 
-        Assert.Equal(ProcessOutcome.IgnoredBridgeOwn, await Processor().ProcessAsync(change, 1, default));
+        Assert.Equal(ProcessOutcome.Unmatched, await ProcessAsync(Add(approved)));
 
-        Assert.Empty(_ec2.Writes);
-        Assert.Empty(_requests.All);
+        Assert.Equal([approved], Ec2.Rules);
+        Assert.Empty(Ec2.Writes);
+        var request = Assert.Single(_bridge.Requests.All);
+        Assert.Equal(RequestStatus.Unmatched, request.Status);
+        Assert.Contains("did not match the group", request.Revert!.Message, StringComparison.Ordinal);
+        Assert.Contains((request.Id, RequestStatus.Unmatched), _bridge.Notifier.Seen);
     }
 
     [Fact]
-    public async Task ProcessAsync_GroupByNameInDefaultVpc_ResolvesTheId()
+    public async Task ProcessAsync_ForgedRemoveOfARuleNeverThere_OpensNothing()
     {
-        var change = UserOpensSsh() with { GroupId = null, GroupName = "web" };
+        var approved = await OnboardWithAsync(TestData.Tcp(443, "10.0.0.0/8"));
 
-        await Processor().ProcessAsync(change, 1, default);
+        Assert.Equal(ProcessOutcome.Unmatched, await ProcessAsync(Remove(TestData.Tcp(22, "0.0.0.0/0"))));
 
-        Assert.Equal(TestData.GroupId, Assert.Single(_ec2.Writes).GroupId);
-        Assert.Equal(TestData.GroupId, Assert.Single(_requests.All).GroupId);
+        Assert.Equal([approved], Ec2.Rules);
+        Assert.Empty(Ec2.Writes);
     }
 
     [Fact]
-    public async Task ProcessAsync_GroupGone_MarksRevertFailed()
+    public async Task ProcessAsync_RemoveOfAnApprovedRule_RestoresItWithItsDescription()
     {
-        var change = UserOpensSsh();
-        _ec2.GroupExists = false;
+        var approved = await OnboardWithAsync(TestData.Tcp(22, "10.0.0.0/8", "ssh from office"));
+        Ec2.Rules.Clear();
 
-        Assert.Equal(ProcessOutcome.RevertFailed, await Processor().ProcessAsync(change, 1, default));
+        Assert.Equal(ProcessOutcome.Reverted, await ProcessAsync(Remove(approved)));
 
-        var request = Assert.Single(_requests.All);
-        Assert.Equal((RequestStatus.RevertFailed, "InvalidGroup.NotFound"), (request.Status, request.Revert!.ErrorCode));
+        var restored = Assert.Single(Ec2.Rules);
+        Assert.True(restored.SameContentAs(approved));
+        Assert.Equal(RequestStatus.Pending, Assert.Single(_bridge.Requests.All).Status);
     }
 
     [Fact]
-    public async Task ProcessAsync_TransientFailure_EscapesAndTheRetrySucceeds()
+    public async Task ProcessAsync_ModifyWithNoEarlierEvent_IsRestoredExactlyFromTheBaseline()
     {
-        var change = UserOpensSsh();
-        _ec2.Throw = new AmazonEC2Exception("Rate exceeded") { ErrorCode = "RequestLimitExceeded" };
-        _ec2.ThrowTimes = 1;
+        var approved = await OnboardWithAsync(TestData.Tcp(443, "10.0.0.0/8", "https from vpc"));
+        var opened = TestData.Tcp(443, "0.0.0.0/0", "oops");
+        Ec2.Rules[0] = opened with { RuleId = approved.RuleId };
 
-        await Assert.ThrowsAsync<AmazonEC2Exception>(() => Processor().ProcessAsync(change, 1, default));
-        Assert.Equal(RequestStatus.Reverting, Assert.Single(_requests.All).Status);
+        Assert.Equal(ProcessOutcome.Reverted, await ProcessAsync(Modify(approved.RuleId!, opened)));
 
-        Assert.Equal(ProcessOutcome.Reverted, await Processor().ProcessAsync(change, 2, default));
-        Assert.Equal(RequestStatus.Pending, Assert.Single(_requests.All).Status);
-        Assert.Empty(_ec2.Rules);
+        Assert.Equal([approved], Ec2.Rules);
+        var edit = Assert.Single(Assert.Single(_bridge.Requests.All).Edits);
+        Assert.True(edit.Before!.SameContentAs(approved));
+        Assert.True(edit.After.SameContentAs(opened));
+        Assert.IsType<ModifyRules>(Assert.Single(Ec2.Writes));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ProcessAsync_EditThenAdd_InEitherOrder_EndsAtTheApprovedState(bool addFirst)
+    {
+        var approved = await OnboardWithAsync(TestData.Tcp(443, "10.0.0.0/8", "https"));
+        var edited = TestData.Tcp(443, "0.0.0.0/0", "https");
+        Ec2.Rules[0] = edited with { RuleId = approved.RuleId };
+        var edit = Modify(approved.RuleId!, edited);
+        var add = Add(Ec2.AddExisting(TestData.Tcp(8080, "0.0.0.0/0")));
+
+        foreach (var change in addFirst ? new[] { add, edit } : [edit, add])
+        {
+            Assert.Equal(ProcessOutcome.Reverted, await ProcessAsync(change));
+        }
+
+        Assert.Equal([approved], Ec2.Rules);
+        Assert.All(_bridge.Requests.All, r => Assert.Equal(RequestStatus.Pending, r.Status));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ProcessAsync_AddThenRemove_InEitherOrder_LeavesTheRuleOut(bool removeFirst)
+    {
+        var approved = await OnboardWithAsync(TestData.Tcp(443, "10.0.0.0/8"));
+        var rule = Ec2.AddExisting(TestData.Tcp(22, "0.0.0.0/0"));
+        var add = Add(rule);
+        Ec2.Rules.Remove(rule); // the user removed it again
+        var remove = Remove(rule);
+
+        foreach (var change in removeFirst ? new[] { remove, add } : [add, remove])
+        {
+            await ProcessAsync(change);
+        }
+
+        Assert.Equal([approved], Ec2.Rules);
+        Assert.DoesNotContain(Ec2.Writes, w => w is AuthorizeIngress);
+        Assert.All(_bridge.Requests.All, r => Assert.Equal(RequestStatus.Unmatched, r.Status));
+    }
+
+    [Fact]
+    public async Task ProcessAsync_DifferencesTheEventDoesNotClaim_AreLeftForASettleCheck()
+    {
+        await OnboardWithAsync(TestData.Tcp(443, "10.0.0.0/8"));
+        var claimed = Ec2.AddExisting(TestData.Tcp(22, "0.0.0.0/0"));
+        var other = Ec2.AddExisting(TestData.Tcp(3389, "0.0.0.0/0"));
+
+        await ProcessAsync(Add(claimed));
+
+        Assert.Contains(other, Ec2.Rules);
+        Assert.DoesNotContain(claimed, Ec2.Rules);
+        var (queue, json, delay) = Assert.Single(_bridge.Queue.Delayed);
+        Assert.Equal((QueueNames.Reconcile, TimeSpan.FromSeconds(60)), (queue, delay));
+        var settle = BridgeJson.Deserialize<ReconcileCommand>(json);
+        Assert.Equal([$"unapproved:{other.RuleId}"], settle.Settle);
+    }
+
+    [Fact]
+    public async Task ProcessAsync_ExemptPrincipal_IsAdoptedAsFarAsTheGroupConfirms()
+    {
+        _bridge.Policy.ExemptPrincipalArns = "arn:aws:iam::111111111111:role/pipeline";
+        await OnboardWithAsync(TestData.Tcp(443, "10.0.0.0/8"));
+        var added = Ec2.AddExisting(TestData.Tcp(8443, "10.1.0.0/16", "lb"));
+        var change = Add(added) with { Requester = TestData.AssumedRole("arn:aws:iam::111111111111:role/pipeline") };
+
+        Assert.Equal(ProcessOutcome.Exempt, await ProcessAsync(change));
+
+        Assert.Contains(added, Ec2.Rules);
+        Assert.Empty(Ec2.Writes);
+        Assert.Contains(await _bridge.ApprovedAsync(), r => r.SameContentAs(added));
+    }
+
+    [Fact]
+    public async Task ProcessAsync_ForgedExemptEvent_AdoptsNothing()
+    {
+        _bridge.Policy.ExemptPrincipalArns = "arn:aws:iam::111111111111:role/pipeline";
+        var approved = await OnboardWithAsync(TestData.Tcp(443, "10.0.0.0/8"));
+        var claimed = TestData.Tcp(22, "0.0.0.0/0", ruleId: "sgr-0123456789abcdef1");
+        var change = Add(claimed) with { Requester = TestData.AssumedRole("arn:aws:iam::111111111111:role/pipeline") };
+
+        Assert.Equal(ProcessOutcome.Exempt, await ProcessAsync(change));
+
+        Assert.Equal([approved], await _bridge.ApprovedAsync());
+        Assert.Equal([approved], Ec2.Rules);
+    }
+
+    [Fact]
+    public async Task ProcessAsync_AccountNotAllowed_IsRefusedBeforeAnyAwsCall()
+    {
+        var change = Add(TestData.Tcp(22, "0.0.0.0/0")) with { AccountId = "999999999999" };
+
+        Assert.Equal(ProcessOutcome.Refused, await ProcessAsync(change));
+
+        Assert.Empty(Ec2.Calls);
+        Assert.Empty(_bridge.Requests.All);
+    }
+
+    [Fact]
+    public async Task ProcessAsync_UnknownGroupWithAdopt_AdoptsEverythingButTheClaim()
+    {
+        var existing = Ec2.AddExisting(TestData.Tcp(443, "10.0.0.0/8"));
+        var added = Ec2.AddExisting(TestData.Tcp(22, "0.0.0.0/0"));
+
+        Assert.Equal(ProcessOutcome.Reverted, await ProcessAsync(Add(added)));
+
+        Assert.Equal([existing], Ec2.Rules);
+        Assert.Contains(Assert.Single(_bridge.Requests.All).Revert!.Notes, n => n.StartsWith("First sight", StringComparison.Ordinal));
+        Assert.Null(await _bridge.Groups.GetAsync(TestData.Account, TestData.Region, Ec2.GroupId, default)); // not yet: a burst may still be arriving
+
+        await SettleAsync();
+        Assert.Equal([existing], await _bridge.ApprovedAsync());
+    }
+
+    [Fact]
+    public async Task ProcessAsync_UnknownGroupWithEnforce_StartsEmpty()
+    {
+        _bridge.Reconcile.UnknownGroups = UnknownGroupPolicy.Enforce;
+        var existing = Ec2.AddExisting(TestData.Tcp(443, "10.0.0.0/8"));
+        var added = Ec2.AddExisting(TestData.Tcp(22, "0.0.0.0/0"));
+
+        await ProcessAsync(Add(added));
+        Assert.Equal([existing], Ec2.Rules); // the claim now; the rest after the settle delay
+
+        await SettleAsync(); // first sight: no approved rules; the rest is a difference, checked once more
+        Assert.Empty(await _bridge.ApprovedAsync());
+        await SettleAsync();
+        Assert.Empty(Ec2.Rules);
+        Assert.Equal(RequestStatus.Pending, Assert.Single(_bridge.Requests.All, r => r.Requester.Type == SgBridge.Shared.Domain.PrincipalType.Unknown).Status);
+    }
+
+    [Fact]
+    public async Task ProcessAsync_GroupGone_IsUnmatchedWithTheReason()
+    {
+        await OnboardWithAsync(TestData.Tcp(443, "10.0.0.0/8"));
+        Ec2.GroupExists = false;
+
+        Assert.Equal(ProcessOutcome.Unmatched, await ProcessAsync(Add(TestData.Tcp(22, "0.0.0.0/0", ruleId: "sgr-0000000000000000a"))));
+
+        Assert.Empty(Ec2.Writes);
+        Assert.Equal(RequestStatus.Unmatched, Assert.Single(_bridge.Requests.All).Status);
+    }
+
+    [Fact]
+    public async Task ProcessAsync_BurstOnANewGroup_TheFirstSightDoesNotAdoptTheOtherChangesOfTheBurst()
+    {
+        var existing = Ec2.AddExisting(TestData.Tcp(443, "10.0.0.0/8"));
+        var changes = new[] { 8001, 8002, 8003 }.Select(p => Add(Ec2.AddExisting(TestData.Tcp(p, "10.8.0.0/16")))).ToArray();
+        _bridge.Time.Advance(TimeSpan.FromSeconds(5)); // the events are handled after the changes were made
+
+        foreach (var change in changes)
+        {
+            Assert.Equal(ProcessOutcome.Reverted, await ProcessAsync(change));
+        }
+
+        Assert.Equal([existing], Ec2.Rules);
+        await SettleAsync();
+        Assert.Equal([existing], await _bridge.ApprovedAsync());
     }
 
     [Fact]
     public async Task ProcessAsync_LastTryFails_MarksRevertFailedAndRethrowsForThePoisonQueue()
     {
-        var change = UserOpensSsh();
-        _ec2.Throw = new AmazonEC2Exception("Rate exceeded") { ErrorCode = "RequestLimitExceeded" };
-        _ec2.ThrowTimes = 10;
+        await OnboardWithAsync(TestData.Tcp(443, "10.0.0.0/8"));
+        var change = Add(Ec2.AddExisting(TestData.Tcp(22, "0.0.0.0/0")));
+        Ec2.Throw = new AmazonEC2Exception("Rate exceeded") { ErrorCode = "RequestLimitExceeded" };
+        Ec2.ThrowTimes = 10;
 
-        await Assert.ThrowsAsync<AmazonEC2Exception>(() => Processor().ProcessAsync(change, 5, default));
+        await Assert.ThrowsAsync<AmazonEC2Exception>(() => ProcessAsync(change, dequeue: 1));
+        Assert.Equal(RequestStatus.Reverting, _bridge.Request(change).Status);
+        await Assert.ThrowsAsync<AmazonEC2Exception>(() => ProcessAsync(change, dequeue: 5));
 
-        var request = Assert.Single(_requests.All);
+        var request = _bridge.Request(change);
         Assert.Equal((RequestStatus.RevertFailed, "RequestLimitExceeded"), (request.Status, request.Revert!.ErrorCode));
-        Assert.Contains("5 tries", request.Revert.Message, StringComparison.Ordinal);
-        Assert.Contains((request.Id, RequestStatus.RevertFailed), _notifier.Seen);
+        Assert.Contains((request.Id, RequestStatus.RevertFailed), _bridge.Notifier.Seen);
     }
 
     [Fact]
-    public async Task ProcessAsync_RetryAfterTheRevertLanded_ConfirmsInsteadOfFailing()
+    public async Task ProcessAsync_GroupHeldByAnotherWorker_IsRetriedLater()
     {
-        // A first try revoked the rule but died before storing the outcome: the request is still Reverting.
-        var change = UserOpensSsh();
-        await _requests.AddOrGetAsync(ChangeRequest.Open(RequestId.For(change.EventId), change, _time.GetUtcNow()), default);
-        _ec2.Rules.Clear();
+        await OnboardWithAsync(TestData.Tcp(443, "10.0.0.0/8"));
+        var change = Add(Ec2.AddExisting(TestData.Tcp(22, "0.0.0.0/0")));
+        var held = await _bridge.Groups.TryAcquireLeaseAsync(TestData.Account, TestData.Region, Ec2.GroupId, "other", _bridge.Time.GetUtcNow(), TimeSpan.FromSeconds(60), default);
+        Assert.NotNull(held);
 
-        Assert.Equal(ProcessOutcome.Reverted, await Processor().ProcessAsync(change, 2, default));
+        await Assert.ThrowsAsync<GroupBusyException>(() => ProcessAsync(change));
+        Assert.Empty(Ec2.Writes);
 
-        var request = Assert.Single(_requests.All);
-        Assert.True(request.Revert!.Succeeded);
-        Assert.Contains(request.Revert.Notes, n => n.Contains("already is as the revert wants", StringComparison.Ordinal));
+        _bridge.Time.Advance(TimeSpan.FromSeconds(61)); // the other worker died: its lease lapses
+        Assert.Equal(ProcessOutcome.Reverted, await ProcessAsync(change));
     }
 
     [Fact]
-    public async Task ProcessAsync_RevokeOfAnIdThatIsGone_LeavesOtherRulesWithTheSameAccessAlone()
+    public async Task ProcessAsync_TwoEventsOnOneGroupAtOnce_EndAtTheApprovedState()
     {
-        // The event's own rule is gone already; a rule with the same access but another id belongs to another event.
-        var other = _ec2.AddExisting(TestData.Tcp(22, "0.0.0.0/0"));
-        var change = TestData.Change(ChangeKind.Add) with { Rules = [TestData.Tcp(22, "0.0.0.0/0", null, "sgr-gone")] };
+        _bridge.Reconcile.LeaseWait = TimeSpan.FromSeconds(5);
+        var approved = await OnboardWithAsync(TestData.Tcp(443, "10.0.0.0/8"));
+        var a = Add(Ec2.AddExisting(TestData.Tcp(22, "0.0.0.0/0")));
+        var b = Add(Ec2.AddExisting(TestData.Tcp(3389, "0.0.0.0/0")));
 
-        Assert.Equal(ProcessOutcome.Reverted, await Processor().ProcessAsync(change, 1, default));
-        Assert.Equal([other], _ec2.Rules);
+        var results = await Task.WhenAll(Task.Run(() => ProcessAsync(a)), Task.Run(() => ProcessAsync(b)));
+
+        Assert.Equal([approved], Ec2.Rules);
+        Assert.All(results, r => Assert.True(r is ProcessOutcome.Reverted or ProcessOutcome.Unmatched));
+        Assert.Equal(2, _bridge.Requests.All.Count);
     }
 
     [Fact]
-    public async Task ProcessAsync_ModifyOfARuleThatVanished_IsARevertFailure()
+    public async Task ProcessAsync_EgressEvent_WithPoliceEgress_RevokesTheOutboundRule()
     {
-        var gone = TestData.Tcp(22, "10.0.0.0/8", "admins", "sgr-vanished");
-        await _snapshots.SaveAsync(TestData.Snapshot(gone), default);
-        var change = TestData.Change(ChangeKind.Modify) with { Modifications = [new RuleModification("sgr-vanished", TestData.Tcp(22, "0.0.0.0/0"))] };
+        _bridge.Policy.PoliceEgress = true;
+        var egressOk = await OnboardWithAsync(TestData.Tcp(443, "0.0.0.0/0") with { Egress = true });
+        var opened = Ec2.AddExisting(TestData.Tcp(25, "0.0.0.0/0") with { Egress = true });
+        var change = Add(opened) with { Direction = RuleDirection.Egress, EventName = "AuthorizeSecurityGroupEgress" };
 
-        Assert.Equal(ProcessOutcome.RevertFailed, await Processor().ProcessAsync(change, 1, default));
+        Assert.Equal(ProcessOutcome.Reverted, await ProcessAsync(change));
 
-        var request = Assert.Single(_requests.All);
-        Assert.Equal((RequestStatus.RevertFailed, "InvalidSecurityGroupRuleId.NotFound"), (request.Status, request.Revert!.ErrorCode));
-    }
-
-    [Fact]
-    public async Task ProcessAsync_RevertsFirst_ThenDescribesOnce()
-    {
-        var change = UserOpensSsh();
-
-        await Processor().ProcessAsync(change, 1, default);
-
-        Assert.Equal(["ec2:RevokeSecurityGroupIngress", "describe"], _ec2.Calls);
-    }
-
-    [Fact]
-    public async Task ProcessAsync_FailedRevert_DoesNotTakeASnapshotOfTheUnapprovedState()
-    {
-        var gone = TestData.Tcp(22, "10.0.0.0/8", "admins", "sgr-vanished");
-        var change = TestData.Change(ChangeKind.Modify) with { Modifications = [new RuleModification("sgr-vanished", TestData.Tcp(22, "0.0.0.0/0"))] };
-        _ec2.AddExisting(TestData.Tcp(3389, "0.0.0.0/0"));
-        await _snapshots.SaveAsync(TestData.Snapshot(gone), default);
-
-        Assert.Equal(ProcessOutcome.RevertFailed, await Processor().ProcessAsync(change, 1, default));
-
-        var snapshot = await _snapshots.GetAsync(TestData.Account, TestData.Region, TestData.GroupId, default);
-        Assert.Equal([gone], snapshot!.Rules);
+        Assert.Equal([egressOk], Ec2.Rules);
+        Assert.IsType<RevokeEgressByIds>(Assert.Single(Ec2.Writes));
     }
 }

@@ -58,7 +58,7 @@ public sealed class StorageServiceCollectionExtensionsTests
         Assert.Equal(new Uri("https://sgbridgestore.table.core.windows.net/"), provider.GetRequiredService<TableServiceClient>().Uri);
         Assert.Equal(new Uri("https://sgbridgestore.queue.core.windows.net/"), provider.GetRequiredService<QueueServiceClient>().Uri);
         Assert.Same(provider.GetRequiredService<IRequestStore>(), provider.GetRequiredService<IRequestStore>());
-        Assert.IsType<TableSnapshotStore>(provider.GetRequiredService<ISnapshotStore>());
+        Assert.IsType<TableGroupStateStore>(provider.GetRequiredService<IGroupStateStore>());
         Assert.IsType<StorageQueueSender>(provider.GetRequiredService<IQueueSender>());
     }
 }
@@ -74,16 +74,17 @@ public sealed class StorageRegistrationIntegrationTests(AzuriteFixture azurite)
         var table = azurite.UniqueTableName("di");
         var queue = azurite.UniqueQueueName("di");
         using var provider = StorageServiceCollectionExtensionsTests.Build(
-            ("Storage:ConnectionString", azurite.ConnectionString), ("Storage:RequestsTable", table), ("Storage:SnapshotsTable", table + "s"));
+            ("Storage:ConnectionString", azurite.ConnectionString), ("Storage:RequestsTable", table), ("Storage:GroupsTable", table + "g"));
         provider.GetRequiredService<IStartupValidator>().Validate();
         var request = StorageSamples.PendingRequest("SG-DI000001");
 
         var (_, created) = await provider.GetRequiredService<IRequestStore>().AddOrGetAsync(request, ct);
-        await provider.GetRequiredService<ISnapshotStore>().SaveAsync(StorageSamples.Snapshot(), ct);
+        var group = ApprovedGroup.Create("111122223333", "eu-west-1", "sg-0123456789abcdef0", "web", "vpc-1", [], ApprovalOrigin.Baseline, DateTimeOffset.UnixEpoch);
+        await provider.GetRequiredService<IGroupStateStore>().AddOrGetAsync(group, ct);
         await provider.GetRequiredService<IQueueSender>().SendAsync(queue, request, ct);
 
         Assert.True(created);
-        Assert.NotNull(await provider.GetRequiredService<ISnapshotStore>().GetAsync("111122223333", "eu-west-1", "sg-0123456789abcdef0", ct));
+        Assert.NotNull(await provider.GetRequiredService<IGroupStateStore>().GetAsync("111122223333", "eu-west-1", "sg-0123456789abcdef0", ct));
         var message = (await azurite.CreateQueueServiceClient().GetQueueClient(queue).ReceiveMessageAsync(cancellationToken: ct)).Value;
         Assert.Equal(BridgeJson.Serialize(request), Encoding.UTF8.GetString(Convert.FromBase64String(message.Body.ToString())));
     }

@@ -67,7 +67,7 @@ resource storageQueueDataContributor 'Microsoft.Authorization/roleAssignments@20
   }
 }
 
-// Storage Table Data Contributor: approval requests and security group snapshots.
+// Storage Table Data Contributor: approval requests and each group's approved state.
 resource storageTableDataContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storageAccount.id, principalId, roles.storageTableDataContributor)
   scope: storageAccount
@@ -75,7 +75,7 @@ resource storageTableDataContributor 'Microsoft.Authorization/roleAssignments@20
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
     principalId: principalId
     principalType: principalType
-    description: 'SgBridge: SgBridgeRequests and SgBridgeSnapshots tables.'
+    description: 'SgBridge: SgBridgeRequests and SgBridgeGroups tables.'
   }
 }
 

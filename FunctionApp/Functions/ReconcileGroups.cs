@@ -1,0 +1,16 @@
+using Azure.Storage.Queues.Models;
+using Microsoft.Azure.Functions.Worker;
+using SgBridge.Shared.Reconcile;
+using SgBridge.Shared.Storage;
+
+namespace SgBridge.FunctionApp.Functions;
+
+/// <summary>Reconcile work: a sweep or onboarding of one account and region, or a settle check of one group.</summary>
+public sealed class ReconcileGroups(SweepService sweeps)
+{
+    [Function(nameof(ReconcileGroups))]
+    public Task RunAsync(
+        [QueueTrigger(QueueNames.Reconcile, Connection = "AzureWebJobsStorage")] QueueMessage message,
+        CancellationToken cancellationToken) =>
+        sweeps.HandleAsync(QueuePayload.Decode<ReconcileCommand>(message.MessageText), cancellationToken);
+}

@@ -1,0 +1,239 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SgBridge.Shared.Aws;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Options;
+using SgBridge.Shared.Processing;
+using SgBridge.Shared.Storage;
+
+namespace SgBridge.Shared.Reconcile;
+
+/// <summary>What a sweep of one account and region found.</summary>
+public sealed record SweepReport(string AccountId, string Region, int Groups, int GroupsWithDifferences, int Differences, IReadOnlyList<ChangeRequest> Requests);
+
+/// <summary>
+/// Drift: changes no event reported (CloudTrail → EventBridge is best effort). A timer enqueues one sweep per allowed
+/// account × region every <see cref="ReconcileOptions.Interval"/>; a sweep describes the region once and, for each group
+/// that differs from its approved state, enqueues a settle check after <see cref="ReconcileOptions.SettleDelay"/>. The
+/// settle check acts on the differences that are still there (reverting them, or only reporting them with
+/// <see cref="ReconcileMode.Report"/>) and opens a drift request for them, requester "unknown: found by the sweep".
+/// </summary>
+public sealed partial class SweepService(
+    GroupReconciler reconciler,
+    BaselineService baseline,
+    IGroupStateStore groups,
+    ISecurityGroupClientFactory aws,
+    RequestLifecycle lifecycle,
+    IQueueSender queue,
+    IOptions<ReconcileOptions> options,
+    IOptions<PolicyOptions> policy,
+    TimeProvider time,
+    ILogger<SweepService> logger)
+{
+    private readonly ReconcileOptions _options = options.Value;
+    private readonly PolicyOptions _policy = policy.Value;
+
+    /// <summary>The requester of a drift request.</summary>
+    public static Requester FoundBySweep(string accountId) =>
+        new(PrincipalType.Unknown, null, accountId, null, null, "unknown: found by the sweep", null, null, null, null);
+
+    /// <summary>
+    /// Called every minute by the timer: at each <see cref="ReconcileOptions.Interval"/> boundary, enqueues one sweep per
+    /// allowed account and region. Returns how many were enqueued.
+    /// </summary>
+    public async Task<int> TickAsync(CancellationToken cancellationToken)
+    {
+        var interval = _options.Interval;
+        var now = time.GetUtcNow();
+        if (interval <= TimeSpan.Zero || now.UtcTicks / interval.Ticks == (now - TimeSpan.FromMinutes(1)).UtcTicks / interval.Ticks)
+        {
+            return 0;
+        }
+        var accounts = Accounts();
+        var regions = _options.RegionList;
+        if (accounts.Count == 0 || regions.Count == 0)
+        {
+            LogSweepOff(logger);
+            return 0;
+        }
+        var sent = 0;
+        foreach (var account in accounts)
+        {
+            foreach (var region in regions)
+            {
+                await queue.SendAsync(QueueNames.Reconcile, new ReconcileCommand(account, region), cancellationToken);
+                sent++;
+            }
+        }
+        return sent;
+    }
+
+    /// <summary>Enqueues onboarding for each account × region (the function app's fan-out of `sgbridge baseline`).</summary>
+    public async Task<int> EnqueueBaselineAsync(IEnumerable<string> accounts, IEnumerable<string> regions, bool force, CancellationToken cancellationToken)
+    {
+        var sent = 0;
+        foreach (var account in accounts)
+        {
+            foreach (var region in regions)
+            {
+                await queue.SendAsync(QueueNames.Reconcile, new ReconcileCommand(account, region, Baseline: true, Force: force), cancellationToken);
+                sent++;
+            }
+        }
+        return sent;
+    }
+
+    /// <summary>The reconcile queue's handler.</summary>
+    public async Task HandleAsync(ReconcileCommand command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (!_policy.AllowedAccountSet.Contains(command.AccountId) && !_policy.AllowedAccountSet.Contains("*"))
+        {
+            LogRefused(logger, command.AccountId);
+            return;
+        }
+        if (command.Baseline)
+        {
+            await baseline.BaselineAsync(command.AccountId, command.Region, command.Force, cancellationToken);
+        }
+        else if (command.GroupId is null)
+        {
+            await SweepAsync(command.AccountId, command.Region, actNow: _options.SettleDelay <= TimeSpan.Zero, reportOnly: _options.Mode == ReconcileMode.Report, cancellationToken);
+        }
+        else
+        {
+            await SettleAsync(command.AccountId, command.Region, command.GroupId, command.Settle ?? [], _options.Mode == ReconcileMode.Report, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Sweeps one account and region. <paramref name="actNow"/>: act on every difference at once (the operator's command,
+    /// or a zero settle delay); otherwise each group with differences gets a settle check later.
+    /// </summary>
+    public async Task<SweepReport> SweepAsync(string accountId, string region, bool actNow, bool reportOnly, CancellationToken cancellationToken)
+    {
+        var client = await aws.CreateAsync(accountId, region, cancellationToken);
+        var live = await client.DescribeRegionAsync(cancellationToken);
+        var approved = new Dictionary<string, ApprovedGroup>(StringComparer.Ordinal);
+        await foreach (var g in groups.ListAsync(accountId, region, cancellationToken))
+        {
+            approved[g.GroupId] = g;
+        }
+        var requests = new List<ChangeRequest>();
+        int differing = 0, differences = 0;
+        foreach (var group in live)
+        {
+            var rules = _policy.PoliceEgress ? [.. group.IngressRules, .. group.EgressRules] : group.IngressRules;
+            IReadOnlyList<string> keys;
+            if (approved.TryGetValue(group.GroupId, out var state))
+            {
+                var difference = GroupDifference.Compute(_policy.PoliceEgress ? state.RuleSet : state.RuleSet.Where(r => !r.Egress).ToArray(), rules);
+                if (difference.IsEmpty)
+                {
+                    continue;
+                }
+                keys = difference.Items.Select(i => i.Key).ToArray();
+            }
+            else
+            {
+                keys = []; // first sight: the settle check adopts or enforces it
+            }
+            differing++;
+            differences += keys.Count;
+            if (actNow)
+            {
+                requests.AddRange(await SettleAsync(accountId, region, group.GroupId, keys, reportOnly, cancellationToken, everything: true));
+            }
+            else
+            {
+                await queue.SendAsync(QueueNames.Reconcile, new ReconcileCommand(accountId, region, group.GroupId, keys), _options.SettleDelay, cancellationToken);
+            }
+        }
+        LogSwept(logger, accountId, region, live.Count, differing, differences);
+        return new SweepReport(accountId, region, live.Count, differing, differences, requests);
+    }
+
+    /// <summary>Acts on the differences of one group that were seen before and are still there, and opens drift requests for them.</summary>
+    public async Task<IReadOnlyList<ChangeRequest>> SettleAsync(string accountId, string region, string groupId, IReadOnlyCollection<string> keys, bool reportOnly,
+        CancellationToken cancellationToken, bool everything = false)
+    {
+        var client = await aws.CreateAsync(accountId, region, cancellationToken);
+        ReconcileScope scope = everything ? new ReconcileScope.All() : new ReconcileScope.Settle(keys);
+        var report = await reconciler.ReconcileAsync(client, accountId, region, groupId, scope, reportOnly, cancellationToken);
+        if (!report.GroupExists || report.Acted.Count == 0)
+        {
+            return [];
+        }
+        var opened = new List<ChangeRequest>();
+        var now = time.GetUtcNow();
+        foreach (var (kind, items) in new[]
+        {
+            (ChangeKind.Add, report.Acted.Where(i => i.Kind == DifferenceKind.Unapproved).ToArray()),
+            (ChangeKind.Remove, report.Acted.Where(i => i.Kind == DifferenceKind.Missing).ToArray()),
+            (ChangeKind.Modify, report.Acted.Where(i => i.Kind == DifferenceKind.Changed).ToArray()),
+        })
+        {
+            if (items.Length == 0)
+            {
+                continue;
+            }
+            // Reported drift keeps one request while it lasts (the same differences give the same id); reverted drift
+            // that comes back is a new request each time.
+            var fingerprint = Hash(string.Join('\n', items.Select(i => i.Key).Order(StringComparer.Ordinal)) + (reportOnly ? "" : "@" + now.UtcTicks));
+            var change = new SecurityGroupChange
+            {
+                EventId = $"drift-{accountId}-{region}-{groupId}-{fingerprint}",
+                EventName = "Drift (found by the sweep)",
+                EventTime = now,
+                AccountId = accountId,
+                Region = region,
+                GroupId = groupId,
+                GroupName = report.GroupName,
+                Kind = kind,
+                Requester = FoundBySweep(accountId),
+            };
+            var request = ChangeRequest.Open(RequestId.For(change.EventId), change, now);
+            var found = ChangeProcessor.Found(kind, items);
+            request.Describe(groupId, report.GroupName, report.VpcId, found.Rules, [], found.Edits, false, now);
+            var outcome = report.FirstSight is null ? report.Outcome : report.Outcome with { Notes = [report.FirstSight, .. report.Outcome.Notes] };
+            if (reportOnly)
+            {
+                request.MarkReported(outcome, now);
+            }
+            else if (report.Succeeded)
+            {
+                request.MarkReverted(outcome, now);
+            }
+            else
+            {
+                request.MarkRevertFailed(outcome, now);
+            }
+            var (stored, created) = await lifecycle.OpenAsync(request, cancellationToken);
+            if (created)
+            {
+                LogDrift(logger, stored.Value.Id, accountId, region, groupId, items.Length, stored.Value.Status);
+                opened.Add(stored.Value);
+            }
+        }
+        return opened;
+    }
+
+    private IReadOnlyList<string> Accounts() =>
+        _policy.AllowedAccountSet.Where(a => a.Length == 12 && a.All(char.IsAsciiDigit)).Order(StringComparer.Ordinal).ToArray();
+
+    private static string Hash(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16].ToLowerInvariant();
+
+    [LoggerMessage(901, LogLevel.Information, "Swept {AccountId}/{Region}: {Groups} groups, {Differing} differ from their approved state ({Differences} differences)")]
+    private static partial void LogSwept(ILogger logger, string accountId, string region, int groups, int differing, int differences);
+
+    [LoggerMessage(902, LogLevel.Warning, "Drift request {RequestId} in {AccountId}/{Region} on {GroupId}: {Count} difference(s) no event explained; {Status}")]
+    private static partial void LogDrift(ILogger logger, string requestId, string accountId, string region, string groupId, int count, RequestStatus status);
+
+    [LoggerMessage(903, LogLevel.Warning, "The sweep is off: set Reconcile:Regions (and Policy:AllowedAccounts to account ids) so drift is found")]
+    private static partial void LogSweepOff(ILogger logger);
+
+    [LoggerMessage(904, LogLevel.Error, "Refused reconcile work for account {AccountId}: not in Policy:AllowedAccounts")]
+    private static partial void LogRefused(ILogger logger, string accountId);
+}

@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using SgBridge.Shared.Approvals;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Options;
+using SgBridge.Shared.Policy;
+using SgBridge.Shared.Processing;
+using SgBridge.Shared.Reconcile;
+using O = Microsoft.Extensions.Options.Options;
+
+namespace SgBridge.Tests.Fakes;
+
+/// <summary>
+/// The one set-up of the processing services over fakes (stores, queue, EC2, clock): tests change the options they care
+/// about and build what they test from it, instead of wiring constructors by hand.
+/// </summary>
+public sealed class Bridge
+{
+    public const string BridgeRole = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole";
+
+    public InMemoryRequestStore Requests { get; } = new();
+    public InMemoryGroupStateStore Groups { get; } = new();
+    public RecordingQueue Queue { get; } = new();
+    public RecordingNotifier Notifier { get; } = new();
+    public FakeSecurityGroupClient Ec2 { get; init; } = new();
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 24, 10, 0, 0, TimeSpan.Zero));
+    public PolicyOptions Policy { get; } = new() { AllowedAccounts = TestData.Account };
+    public ReconcileOptions Reconcile { get; } = new() { SettleDelay = TimeSpan.FromSeconds(60), LeaseWait = TimeSpan.Zero };
+    public ProcessingOptions Processing { get; } = new() { MaxDequeueCount = 5 };
+
+    public ChangePolicy ChangePolicy() => new(O.Create(Policy), O.Create(new AwsOptions { RoleArnPattern = BridgeRole, WebIdentityAudience = "api://x" }));
+
+    public RequestLifecycle Lifecycle() => new(Requests, Notifier);
+
+    public GroupReconciler Reconciler() => new(Groups, Queue, O.Create(Reconcile), O.Create(Policy), Time, NullLogger<GroupReconciler>.Instance);
+
+    public ChangeProcessor Processor() =>
+        new(ChangePolicy(), Lifecycle(), Reconciler(), Ec2, O.Create(Processing), Time, NullLogger<ChangeProcessor>.Instance);
+
+    public ApplyService Applier() =>
+        new(Requests, Lifecycle(), Reconciler(), Ec2, O.Create(Processing), Time, NullLogger<ApplyService>.Instance);
+
+    public BaselineService Baseline() => new(Groups, Ec2, O.Create(Policy), Time, NullLogger<BaselineService>.Instance);
+
+    public SweepService Sweeps() => new(Reconciler(), Baseline(), Groups, Ec2, Lifecycle(), Queue, O.Create(Reconcile), O.Create(Policy), Time, NullLogger<SweepService>.Instance);
+
+    /// <summary>Onboards the fake group as it stands now.</summary>
+    public Task<BaselineSummary> OnboardAsync() => Baseline().BaselineAsync(TestData.Account, TestData.Region, force: false, default);
+
+    public async Task<IReadOnlyList<SecurityGroupRule>> ApprovedAsync() =>
+        (await Groups.GetAsync(TestData.Account, TestData.Region, Ec2.GroupId, default))!.Value.RuleSet;
+
+    public ChangeRequest Request(SecurityGroupChange change) => Requests.All.Single(r => r.EventId == change.EventId);
+}
