@@ -111,6 +111,18 @@ param policyExemptServiceLinkedRoles bool = true
 param policyAccountAliases object = {}
 
 // ---------------------------------------------------------------------------------------------
+// Alerts (modules/alerts.bicep)
+// ---------------------------------------------------------------------------------------------
+
+@description('Required. E-mail address notified by every SgBridge alert (revert/apply failures, poison messages, intake 5xx, changes queue age).')
+@minLength(3)
+param alertEmailAddress string
+
+@secure()
+@description('Optional. HTTPS webhook also notified by every alert (common alert schema). Secure: such URLs usually carry a token.')
+param alertWebhookUri string = ''
+
+// ---------------------------------------------------------------------------------------------
 // Names
 // ---------------------------------------------------------------------------------------------
 
@@ -272,6 +284,20 @@ module functionApp 'modules/functionapp.bicep' = {
       Policy__ExemptServiceLinkedRoles: policyExemptServiceLinkedRoles ? 'true' : 'false'
       Policy__AccountAliases: join(map(items(policyAccountAliases), a => '${a.key}=${a.value}'), ', ')
     }
+  }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  scope: resourceGroup
+  params: {
+    actionGroupName: '${abbrs.insightsActionGroups}${resourceToken}'
+    alertEmailAddress: alertEmailAddress
+    alertWebhookUri: alertWebhookUri
+    applicationInsightsResourceId: monitoring.outputs.applicationInsightsResourceId
+    namePrefix: 'sgbridge-${environmentName}'
+    location: location
+    tags: allTags
   }
 }
 

@@ -7,6 +7,7 @@
 //   export SLACK_APPROVER_USER_IDS=U...,U...          # and/or SLACK_APPROVER_USER_GROUP_IDS=S...
 //   export POLICY_ALLOWED_ACCOUNTS=111122223333,444455556666
 //   export POLICY_ACCOUNT_ALIASES='{"111122223333":"prod"}'  # optional
+//   export ALERT_EMAIL_ADDRESS=secops@example.com               # ALERT_WEBHOOK_URI=https://... optional
 using './main.bicep'
 
 param environmentName = readEnvironmentVariable('AZURE_ENV_NAME', 'sgbridge-dev')
@@ -43,3 +44,7 @@ param policyAllowedAccounts = empty(allowedAccounts)
 param policyExemptPrincipalArns = []
 param policyExemptServiceLinkedRoles = true
 param policyAccountAliases = json(readEnvironmentVariable('POLICY_ACCOUNT_ALIASES', '{}'))
+
+// Alerts (modules/alerts.bicep)
+param alertEmailAddress = readEnvironmentVariable('ALERT_EMAIL_ADDRESS')
+param alertWebhookUri = readEnvironmentVariable('ALERT_WEBHOOK_URI', '')

@@ -65,6 +65,8 @@ public sealed class BicepTemplateTests(BicepTemplateFixture fixture) : IClassFix
         ["SLACK_APPROVER_USER_GROUP_IDS"] = "",
         ["POLICY_ALLOWED_ACCOUNTS"] = "123456789012,210987654321",
         ["POLICY_ACCOUNT_ALIASES"] = """{"123456789012":"prod"}""",
+        ["ALERT_EMAIL_ADDRESS"] = "secops@example.com",
+        ["ALERT_WEBHOOK_URI"] = null,
     };
 
     [Fact]
@@ -94,6 +96,7 @@ public sealed class BicepTemplateTests(BicepTemplateFixture fixture) : IClassFix
     [InlineData("POLICY_ALLOWED_ACCOUNTS")]
     [InlineData("SLACK_BOT_TOKEN")]
     [InlineData("SLACK_SIGNING_SECRET")]
+    [InlineData("ALERT_EMAIL_ADDRESS")]
     public async Task BuildParams_WithoutAnAccountOrWorkspaceValue_Fails(string unset)
     {
         var environment = DeploymentEnvironment();
@@ -216,7 +219,7 @@ public sealed class BicepTemplateTests(BicepTemplateFixture fixture) : IClassFix
             .Select(p => $"parameters('{p.Key}')")
             .ToList();
 
-        Assert.Equal(2, secureParameters.Count);
+        Assert.Equal(["parameters('alertWebhookUri')", "parameters('slackBotToken')", "parameters('slackSigningSecret')"], secureParameters.Order(StringComparer.Ordinal));
         var settingsJson = AppSettings().ToJsonString();
         Assert.All(secureParameters, p => Assert.DoesNotContain(p, settingsJson, StringComparison.Ordinal));
     }
