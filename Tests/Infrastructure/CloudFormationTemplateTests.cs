@@ -159,6 +159,9 @@ public sealed partial class CloudFormationTemplateTests
         Assert.All(statements.Append(egress), s => Assert.Null(s.Get("NotResource")));
         Assert.Equal(withoutEgress.Order(StringComparer.Ordinal), actions.Order(StringComparer.Ordinal));
         Assert.Equal(EgressWrites.Order(StringComparer.Ordinal), egress.Get("Action").Strings().Order(StringComparer.Ordinal));
+        Assert.Equal(
+            ["arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:security-group-rule/*", "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:security-group/*"],
+            egress.Get("Resource").AsList().Select(SubText).Order(StringComparer.Ordinal));
         Assert.Single(CloudFormationTemplate.Load(MemberRole).SingleResource("AWS::IAM::Role").Resource.Map("Properties").Get("Policies").AsList());
         Assert.Null(CloudFormationTemplate.Load(MemberRole).SingleResource("AWS::IAM::Role").Resource.Map("Properties").Get("ManagedPolicyArns"));
     }
