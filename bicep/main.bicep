@@ -26,13 +26,10 @@ param tags object = {}
 // Function App
 // ---------------------------------------------------------------------------------------------
 
-@description('Optional. .NET isolated worker version on Flex Consumption.')
-@allowed([
-  '8.0'
-  '9.0'
-  '10.0'
-])
-param functionAppRuntimeVersion string = '10.0'
+@description('Optional. Always-ready instances for the HTTP functions (Flex Consumption group `http`): the intake must answer EventBridge within 5 s and Slack within 3 s, which a cold start can miss. Each instance is billed while idle; 0 turns it off.')
+@minValue(0)
+@maxValue(10)
+param alwaysReadyHttpInstanceCount int = 1
 
 @description('Optional. Maximum number of Flex Consumption instances (40-1000).')
 @minValue(40)
@@ -89,8 +86,9 @@ param awsRoleArnPattern string = 'arn:aws:iam::{accountId}:role/SgBridgeExecutio
 ])
 param awsAuthMode string = 'WebIdentity'
 
-@description('Optional. Application ID URI of the Entra application the token is issued for (scripts/create-aws-federation-app.sh); the AWS OIDC provider\'s client ID and the trust policy\'s aud.')
-param awsWebIdentityAudience string = 'api://sgbridge-aws'
+@description('Optional. Application ID URI of the Entra application the token is issued for (scripts/create-aws-federation-app.sh); the AWS OIDC provider\'s client ID and the trust policy\'s aud. The default, api://<tenant-id>/sgbridge-aws, is a form tenants that require a unique tenant identifier in identifier URIs accept; it is also the default of the script and of pAudience in aws-bootstrap.')
+@minLength(1)
+param awsWebIdentityAudience string = 'api://${tenant().tenantId}/sgbridge-aws'
 
 @description('Optional. ExternalId the member roles require in AssumeRole mode. Leave empty in WebIdentity mode.')
 param awsExternalId string = ''
@@ -111,6 +109,18 @@ param policyExemptServiceLinkedRoles bool = true
 
 @description('Optional. Display aliases for accounts: { \'111111111111\': \'prod\' }.')
 param policyAccountAliases object = {}
+
+// ---------------------------------------------------------------------------------------------
+// Alerts (modules/alerts.bicep)
+// ---------------------------------------------------------------------------------------------
+
+@description('Required. E-mail address notified by every SgBridge alert (revert/apply failures, poison messages, intake 5xx, changes queue age).')
+@minLength(3)
+param alertEmailAddress string
+
+@secure()
+@description('Optional. HTTPS webhook also notified by every alert (common alert schema). Secure: such URLs usually carry a token.')
+param alertWebhookUri string = ''
 
 // ---------------------------------------------------------------------------------------------
 // Names
@@ -233,8 +243,8 @@ module functionApp 'modules/functionapp.bicep' = {
     serviceName: 'api'
     identityResourceId: identity.outputs.resourceId
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
-    runtimeVersion: functionAppRuntimeVersion
     maximumInstanceCount: maximumInstanceCount
+    alwaysReadyHttpInstanceCount: alwaysReadyHttpInstanceCount
     instanceMemoryMB: instanceMemoryMB
     appSettings: {
       // Functions host storage, identity-based (Flex Consumption has no connection-string default).
@@ -276,6 +286,20 @@ module functionApp 'modules/functionapp.bicep' = {
       Policy__ExemptServiceLinkedRoles: policyExemptServiceLinkedRoles ? 'true' : 'false'
       Policy__AccountAliases: join(map(items(policyAccountAliases), a => '${a.key}=${a.value}'), ', ')
     }
+  }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  scope: resourceGroup
+  params: {
+    actionGroupName: '${abbrs.insightsActionGroups}${resourceToken}'
+    alertEmailAddress: alertEmailAddress
+    alertWebhookUri: alertWebhookUri
+    applicationInsightsResourceId: monitoring.outputs.applicationInsightsResourceId
+    namePrefix: 'sgbridge-${environmentName}'
+    location: location
+    tags: allTags
   }
 }
 

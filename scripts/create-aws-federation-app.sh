@@ -6,7 +6,14 @@
 # this once per tenant with rights to register applications (Application Developer or higher):
 #
 #   scripts/create-aws-federation-app.sh [identifier-uri] [display-name]
-#   scripts/create-aws-federation-app.sh api://sgbridge-aws "SgBridge AWS federation"
+#   scripts/create-aws-federation-app.sh                      # api://<tenant-id>/sgbridge-aws
+#
+# The default identifier URI, api://<tenant-id>/sgbridge-aws, carries the tenant ID, a form Entra ID accepts in
+# tenants whose app management policy requires a unique tenant identifier in new identifier URIs
+# (uriAdditionWithoutUniqueTenantIdentifier); a bare api://sgbridge-aws is refused there. It is also the default of
+# the Bicep parameter awsWebIdentityAudience and of pAudience (empty) in aws-bootstrap, so with the defaults nothing
+# needs to be copied. (A tenant that allows only the api://<appId> forms, nonDefaultUriAddition, refuses this too:
+# create the app there by hand, give it api://<appId>, and pass that value to both parameters.)
 #
 # Outputs the appId and the audience. Use the audience for
 #   - the Bicep parameter awsWebIdentityAudience (app setting Aws__WebIdentityAudience), and
@@ -19,17 +26,17 @@
 # identity an app role (optional, not done here).
 set -euo pipefail
 
-identifier_uri="${1:-api://sgbridge-aws}"
+command -v az >/dev/null || { echo "the Azure CLI (az) is required" >&2; exit 1; }
+
+tenant_id="$(az account show --query tenantId -o tsv)"
+
+identifier_uri="${1:-api://${tenant_id}/sgbridge-aws}"
 display_name="${2:-SgBridge AWS federation}"
 
 case "$identifier_uri" in
   api://*) ;;
   *) echo "identifier URI must start with api:// (got '$identifier_uri')" >&2; exit 2 ;;
 esac
-
-command -v az >/dev/null || { echo "the Azure CLI (az) is required" >&2; exit 1; }
-
-tenant_id="$(az account show --query tenantId -o tsv)"
 
 app_id="$(az ad app list --filter "identifierUris/any(u:u eq '${identifier_uri}')" --query '[0].appId' -o tsv)"
 if [[ -z "$app_id" ]]; then

@@ -12,7 +12,7 @@ internal static class BicepCli
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
 
-    public static async Task<BicepResult> RunAsync(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment = null, CancellationToken cancellationToken = default)
+    public static async Task<BicepResult> RunAsync(IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?>? environment = null, CancellationToken cancellationToken = default)
     {
         var start = new ProcessStartInfo(RepoPaths.BicepExecutable())
         {
@@ -28,9 +28,17 @@ internal static class BicepCli
 
         // No telemetry or update checks from a test run.
         start.Environment["BICEP_TELEMETRY_ENABLED"] = "false";
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        // A null value removes the variable (the child otherwise inherits this process's environment).
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
         {
-            start.Environment[name] = value;
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
         }
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException("bicep did not start.");

@@ -54,15 +54,25 @@ public sealed class BicepTemplateTests(BicepTemplateFixture fixture) : IClassFix
         Assert.True(string.IsNullOrWhiteSpace(result.StandardError + result.StandardOutput), result.ToString());
     }
 
+    /// <summary>What main.bicepparam reads from the environment without a default (Slack approvers: one of two).</summary>
+    private static Dictionary<string, string?> DeploymentEnvironment() => new()
+    {
+        ["SLACK_BOT_TOKEN"] = "xoxb-test",
+        ["SLACK_SIGNING_SECRET"] = "test-signing-secret",
+        ["SLACK_APPROVERS_CHANNEL"] = "C0TESTAPPR",
+        ["SLACK_MONITORING_CHANNEL"] = "C0TESTMONI",
+        ["SLACK_APPROVER_USER_IDS"] = "U0TESTONE, U0TESTTWO",
+        ["SLACK_APPROVER_USER_GROUP_IDS"] = "",
+        ["POLICY_ALLOWED_ACCOUNTS"] = "123456789012,210987654321",
+        ["POLICY_ACCOUNT_ALIASES"] = """{"123456789012":"prod"}""",
+        ["ALERT_EMAIL_ADDRESS"] = "secops@example.com",
+        ["ALERT_WEBHOOK_URI"] = null,
+    };
+
     [Fact]
     public async Task BuildParams_ExampleParameterFile_SucceedsWithoutDiagnostics()
     {
-        // The example reads the Slack secrets from the environment and has no default for them.
-        var environment = new Dictionary<string, string>
-        {
-            ["SLACK_BOT_TOKEN"] = "xoxb-test",
-            ["SLACK_SIGNING_SECRET"] = "test-signing-secret",
-        };
+        var environment = DeploymentEnvironment();
 
         var build = await BicepCli.RunAsync(["build-params", "bicep/main.bicepparam", "--stdout"], environment);
         var lint = await BicepCli.RunAsync(["lint", "bicep/main.bicepparam"], environment);
@@ -70,18 +80,69 @@ public sealed class BicepTemplateTests(BicepTemplateFixture fixture) : IClassFix
         Assert.True(build.ExitCode == 0, build.ToString());
         Assert.True(string.IsNullOrWhiteSpace(build.StandardError), build.StandardError);
         Assert.True(lint.ExitCode == 0 && string.IsNullOrWhiteSpace(lint.StandardError + lint.StandardOutput), lint.ToString());
+
+        // The lists are split and trimmed; nothing comes from the file itself.
+        var parameters = JsonNode.Parse((string)JsonNode.Parse(build.StandardOutput)!["parametersJson"]!)!["parameters"]!;
+        Assert.Equal(["U0TESTONE", "U0TESTTWO"], StringArray(parameters["slackApproverUserIds"]!["value"]));
+        Assert.Empty(StringArray(parameters["slackApproverUserGroupIds"]!["value"]));
+        Assert.Equal(["123456789012", "210987654321"], StringArray(parameters["policyAllowedAccounts"]!["value"]));
+        Assert.Equal("prod", (string?)parameters["policyAccountAliases"]!["value"]!["123456789012"]);
+        Assert.Equal("C0TESTAPPR", (string?)parameters["slackApproversChannel"]!["value"]);
+    }
+
+    [Theory]
+    [InlineData("SLACK_APPROVERS_CHANNEL")]
+    [InlineData("SLACK_MONITORING_CHANNEL")]
+    [InlineData("POLICY_ALLOWED_ACCOUNTS")]
+    [InlineData("SLACK_BOT_TOKEN")]
+    [InlineData("SLACK_SIGNING_SECRET")]
+    [InlineData("ALERT_EMAIL_ADDRESS")]
+    public async Task BuildParams_WithoutAnAccountOrWorkspaceValue_Fails(string unset)
+    {
+        var environment = DeploymentEnvironment();
+        environment[unset] = null;
+
+        var build = await BicepCli.RunAsync(["build-params", "bicep/main.bicepparam", "--stdout"], environment);
+
+        Assert.NotEqual(0, build.ExitCode);
+        Assert.Contains(unset, build.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task BuildParams_WithoutSlackSecrets_Fails()
+    public async Task BuildParams_WithoutAnyApprover_FailsNamingBothVariables()
     {
-        var build = await BicepCli.RunAsync(["build-params", "bicep/main.bicepparam", "--stdout"], new Dictionary<string, string>
-        {
-            ["SLACK_BOT_TOKEN"] = "",
-            ["SLACK_SIGNING_SECRET"] = "",
-        });
+        var environment = DeploymentEnvironment();
+        environment["SLACK_APPROVER_USER_IDS"] = " , ";
+        environment["SLACK_APPROVER_USER_GROUP_IDS"] = "";
+
+        var build = await BicepCli.RunAsync(["build-params", "bicep/main.bicepparam", "--stdout"], environment);
 
         Assert.NotEqual(0, build.ExitCode);
+        Assert.Contains("SLACK_APPROVER_USER_IDS", build.StandardError, StringComparison.Ordinal);
+        Assert.Contains("SLACK_APPROVER_USER_GROUP_IDS", build.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BuildParams_GroupApproversOnly_Succeeds()
+    {
+        var environment = DeploymentEnvironment();
+        environment["SLACK_APPROVER_USER_IDS"] = "";
+        environment["SLACK_APPROVER_USER_GROUP_IDS"] = "S0TESTGRP";
+
+        var build = await BicepCli.RunAsync(["build-params", "bicep/main.bicepparam", "--stdout"], environment);
+
+        Assert.True(build.ExitCode == 0, build.ToString());
+    }
+
+    [Fact]
+    public void ParameterFile_Text_HoldsNoSlackIdOrAccountId()
+    {
+        // Example IDs in the file would deploy as they are; they belong in the environment.
+        var text = RepoPaths.ReadText("bicep", "main.bicepparam");
+        var code = string.Join('\n', text.Split('\n').Where(l => !l.TrimStart().StartsWith("//", StringComparison.Ordinal)));
+
+        Assert.DoesNotMatch(@"'[CGDUWS][A-Z0-9]{8,}'", code);
+        Assert.DoesNotMatch(@"\b[0-9]{12}\b", code);
     }
 
     [Theory]
@@ -158,7 +219,7 @@ public sealed class BicepTemplateTests(BicepTemplateFixture fixture) : IClassFix
             .Select(p => $"parameters('{p.Key}')")
             .ToList();
 
-        Assert.Equal(2, secureParameters.Count);
+        Assert.Equal(["parameters('alertWebhookUri')", "parameters('slackBotToken')", "parameters('slackSigningSecret')"], secureParameters.Order(StringComparer.Ordinal));
         var settingsJson = AppSettings().ToJsonString();
         Assert.All(secureParameters, p => Assert.DoesNotContain(p, settingsJson, StringComparison.Ordinal));
     }
@@ -179,7 +240,49 @@ public sealed class BicepTemplateTests(BicepTemplateFixture fixture) : IClassFix
         Assert.Equal("[parameters('runtimeName')]", (string?)properties["functionAppConfig"]!["runtime"]!["name"]);
         Assert.Equal(["dotnet-isolated"], template["parameters"]!["runtimeName"]!["allowedValues"]!.AsArray().Select(v => (string?)v));
         Assert.Equal("UserAssignedIdentity", (string?)properties["functionAppConfig"]!["deployment"]!["storage"]!["authentication"]!["type"]);
-        Assert.Equal("10.0", (string?)fixture.Template["parameters"]!["functionAppRuntimeVersion"]!["defaultValue"]);
+    }
+
+    [Fact]
+    public void FunctionApp_Runtime_IsDotNetTenOnlyTheFrameworkTheAppTargets()
+    {
+        var template = fixture.ModuleTemplate("functionApp");
+        var version = template["parameters"]!["runtimeVersion"]!;
+        var targetFramework = System.Xml.Linq.XDocument.Load(RepoPaths.Combine("Directory.Build.props"))
+            .Descendants("TargetFramework").Single().Value;
+
+        Assert.Equal("[parameters('runtimeVersion')]", (string?)Resource(template, "Microsoft.Web/sites")["properties"]!["functionAppConfig"]!["runtime"]!["version"]);
+        Assert.Equal(["10.0"], version["allowedValues"]!.AsArray().Select(v => (string?)v));
+        Assert.Equal("10.0", (string?)version["defaultValue"]);
+        Assert.Equal($"net{(string?)version["defaultValue"]}", targetFramework);
+        Assert.Null(fixture.Module("functionApp")["properties"]!["parameters"]!["runtimeVersion"]);
+        Assert.Null(fixture.Template["parameters"]!["functionAppRuntimeVersion"]);
+    }
+
+    [Fact]
+    public void FunctionApp_AlwaysReady_KeepsOneHttpInstanceWarmByDefault()
+    {
+        var template = fixture.ModuleTemplate("functionApp");
+        var scale = Resource(template, "Microsoft.Web/sites")["properties"]!["functionAppConfig"]!["scaleAndConcurrency"]!;
+        var alwaysReady = (string?)scale["alwaysReady"];
+
+        Assert.Equal(1, (int?)fixture.Template["parameters"]!["alwaysReadyHttpInstanceCount"]!["defaultValue"]);
+        Assert.Equal("[parameters('alwaysReadyHttpInstanceCount')]", (string?)fixture.Module("functionApp")["properties"]!["parameters"]!["alwaysReadyHttpInstanceCount"]!["value"]);
+        Assert.Equal(
+            "[if(greater(parameters('alwaysReadyHttpInstanceCount'), 0), createArray(createObject('name', 'http', 'instanceCount', parameters('alwaysReadyHttpInstanceCount'))), createArray())]",
+            alwaysReady);
+    }
+
+    [Fact]
+    public void AwsAudience_Default_IsTheTenantScopedUriEverywhere()
+    {
+        var bicepDefault = (string?)fixture.Template["parameters"]!["awsWebIdentityAudience"]!["defaultValue"];
+        var script = RepoPaths.ReadText("scripts", "create-aws-federation-app.sh");
+        var role = RepoPaths.ReadText("aws-bootstrap", "sgbridge-member-role.yaml");
+
+        Assert.Equal("[format('api://{0}/sgbridge-aws', tenant().tenantId)]", bicepDefault);
+        Assert.Contains("identifier_uri=\"${1:-api://${tenant_id}/sgbridge-aws}\"", script, StringComparison.Ordinal);
+        Assert.Contains("- !Sub api://${pEntraTenantId}/sgbridge-aws", role, StringComparison.Ordinal);
+        Assert.DoesNotContain("param awsWebIdentityAudience", RepoPaths.ReadText("bicep", "main.bicepparam"), StringComparison.Ordinal);
     }
 
     [Fact]

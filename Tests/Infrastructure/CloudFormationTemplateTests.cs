@@ -12,6 +12,12 @@ public sealed partial class CloudFormationTemplateTests
     private const string MemberRole = "aws-bootstrap/sgbridge-member-role.yaml";
     private const string MemberEvents = "aws-bootstrap/sgbridge-member-events.yaml";
     private const string Main = "aws-bootstrap/sgbridge-main.yaml";
+    private const string CentralBus = "aws-bootstrap/sgbridge-central-bus.yaml";
+
+    /// <summary>Egress changes: forwarded and revertible only when pPoliceEgress is 'true' (cPoliceEgress).</summary>
+    internal static readonly string[] EgressEvents = ["AuthorizeSecurityGroupEgress", "RevokeSecurityGroupEgress"];
+
+    internal static readonly string[] EgressWrites = ["ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress"];
 
     /// <summary>Resource types CloudFormation cannot tag (Events::Rule Tags only reach ECS targets).</summary>
     private static readonly HashSet<string> Untaggable = new(StringComparer.Ordinal)
@@ -19,22 +25,36 @@ public sealed partial class CloudFormationTemplateTests
         "AWS::Events::Rule", "AWS::Events::Connection", "AWS::Events::ApiDestination", "AWS::SQS::QueuePolicy",
     };
 
-    public static TheoryData<string> Templates() => new(MemberRole, MemberEvents, Main);
+    public static TheoryData<string> Templates() => new(MemberRole, MemberEvents, Main, CentralBus);
 
-    [Fact]
-    public void EventRule_PatternEventNames_EqualHandledEventsExactly()
+    /// <summary>The two templates with a security group rule: the member's forwarding rule and the central bus's rule.</summary>
+    public static TheoryData<string> RuleTemplates() => new(MemberEvents, CentralBus);
+
+    [Theory]
+    [MemberData(nameof(RuleTemplates))]
+    public void EventRule_PatternEventNames_EqualHandledEventsPlusEgressOnlyWhenPoliced(string file)
     {
-        var pattern = EventPattern();
-        var names = pattern.Map("detail").Get("eventName").Strings();
+        var template = CloudFormationTemplate.Load(file);
+        var choice = Assert.IsType<CfnFunction>(EventPattern(file).Map("detail").Get("eventName"));
+        var args = choice.Argument.AsList();
+        var withEgress = args[1].Strings();
+        var withoutEgress = args[2].Strings();
+        var ingress = HandledEvents.Names.Except(EgressEvents, StringComparer.Ordinal).Order(StringComparer.Ordinal);
 
-        Assert.Equal(names.Count, names.Distinct(StringComparer.Ordinal).Count());
-        Assert.Equal(HandledEvents.Names.Order(StringComparer.Ordinal), names.Order(StringComparer.Ordinal));
+        Assert.Equal("Fn::If", choice.Name);
+        Assert.Equal("cPoliceEgress", args[0]);
+        Assert.Equal("Fn::Equals[Ref(pPoliceEgress), true]", Render(template.Conditions.Get("cPoliceEgress")));
+        Assert.Equal("false", template.Parameters.Map("pPoliceEgress").Get("Default"));
+        Assert.Equal(withoutEgress.Count, withoutEgress.Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal(ingress, withoutEgress.Order(StringComparer.Ordinal));
+        Assert.Equal(ingress.Concat(EgressEvents).Order(StringComparer.Ordinal), withEgress.Order(StringComparer.Ordinal));
     }
 
-    [Fact]
-    public void EventRule_PatternSourceAndDetailType_MatchHandledEvents()
+    [Theory]
+    [MemberData(nameof(RuleTemplates))]
+    public void EventRule_PatternSourceAndDetailType_MatchHandledEvents(string file)
     {
-        var pattern = EventPattern();
+        var pattern = EventPattern(file);
 
         Assert.Equal([HandledEvents.EventBridgeSource], pattern.Get("source").Strings());
         Assert.Equal([HandledEvents.EventBridgeDetailType], pattern.Get("detail-type").Strings());
@@ -45,7 +65,7 @@ public sealed partial class CloudFormationTemplateTests
     [Fact]
     public void EventRule_Target_RetriesForADayThenDeadLetters()
     {
-        var template = CloudFormationTemplate.Load(MemberEvents);
+        var template = CloudFormationTemplate.Load(CentralBus);
         var target = Assert.Single(template.SingleResource("AWS::Events::Rule").Resource.Map("Properties").Get("Targets").AsList());
         var retry = target.Map("RetryPolicy");
 
@@ -58,7 +78,7 @@ public sealed partial class CloudFormationTemplateTests
     [Fact]
     public void DeadLetterQueue_Queue_IsEncryptedAndOnlyTheRuleMaySend()
     {
-        var template = CloudFormationTemplate.Load(MemberEvents);
+        var template = CloudFormationTemplate.Load(CentralBus);
         var queue = template.SingleResource("AWS::SQS::Queue").Resource.Map("Properties");
         var statements = template.SingleResource("AWS::SQS::QueuePolicy").Resource.Map("Properties").Map("PolicyDocument").Get("Statement").AsList();
         var allow = statements.Single(s => Equals(s.Get("Effect"), "Allow"));
@@ -71,7 +91,7 @@ public sealed partial class CloudFormationTemplateTests
     [Fact]
     public void DeadLetterAlarm_Metric_IsVisibleMessagesAboveZero()
     {
-        var alarm = CloudFormationTemplate.Load(MemberEvents).SingleResource("AWS::CloudWatch::Alarm").Resource.Map("Properties");
+        var alarm = CloudFormationTemplate.Load(CentralBus).SingleResource("AWS::CloudWatch::Alarm").Resource.Map("Properties");
 
         Assert.Equal("AWS/SQS", alarm.Get("Namespace"));
         Assert.Equal("ApproximateNumberOfMessagesVisible", alarm.Get("MetricName"));
@@ -82,7 +102,7 @@ public sealed partial class CloudFormationTemplateTests
     [Fact]
     public void Connection_ApiKeyName_IsFunctionKeyHeader()
     {
-        var template = CloudFormationTemplate.Load(MemberEvents);
+        var template = CloudFormationTemplate.Load(CentralBus);
         var connection = template.SingleResource("AWS::Events::Connection").Resource.Map("Properties");
         var apiKey = connection.Map("AuthParameters").Map("ApiKeyAuthParameters");
 
@@ -94,7 +114,7 @@ public sealed partial class CloudFormationTemplateTests
     [Fact]
     public void ApiDestination_Endpoint_PostsToTheIntakeRoute()
     {
-        var template = CloudFormationTemplate.Load(MemberEvents);
+        var template = CloudFormationTemplate.Load(CentralBus);
         var destination = template.SingleResource("AWS::Events::ApiDestination").Resource.Map("Properties");
         var endpointParameter = template.Parameters.Map(RefName(destination.Get("InvocationEndpoint")));
         var pattern = new Regex((string)endpointParameter.Get("AllowedPattern")!, RegexOptions.None, TimeSpan.FromSeconds(1));
@@ -130,12 +150,18 @@ public sealed partial class CloudFormationTemplateTests
     public void ExecutionRole_Policy_AllowsNothingElse()
     {
         var statements = RolePermissions();
+        var egress = Assert.Single(ConditionalRolePermissions());
         var actions = statements.SelectMany(s => s.Get("Action").Strings()).ToHashSet(StringComparer.Ordinal);
+        var withoutEgress = Ec2Actions.Reads.Concat(Ec2Actions.Writes).Except(EgressWrites, StringComparer.Ordinal);
 
-        Assert.All(statements, s => Assert.Equal("Allow", s.Get("Effect")));
-        Assert.All(statements, s => Assert.Null(s.Get("NotAction")));
-        Assert.All(statements, s => Assert.Null(s.Get("NotResource")));
-        Assert.Equal(Ec2Actions.Reads.Concat(Ec2Actions.Writes).Order(StringComparer.Ordinal), actions.Order(StringComparer.Ordinal));
+        Assert.All(statements.Append(egress), s => Assert.Equal("Allow", s.Get("Effect")));
+        Assert.All(statements.Append(egress), s => Assert.Null(s.Get("NotAction")));
+        Assert.All(statements.Append(egress), s => Assert.Null(s.Get("NotResource")));
+        Assert.Equal(withoutEgress.Order(StringComparer.Ordinal), actions.Order(StringComparer.Ordinal));
+        Assert.Equal(EgressWrites.Order(StringComparer.Ordinal), egress.Get("Action").Strings().Order(StringComparer.Ordinal));
+        Assert.Equal(
+            ["arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:security-group-rule/*", "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:security-group/*"],
+            egress.Get("Resource").AsList().Select(SubText).Order(StringComparer.Ordinal));
         Assert.Single(CloudFormationTemplate.Load(MemberRole).SingleResource("AWS::IAM::Role").Resource.Map("Properties").Get("Policies").AsList());
         Assert.Null(CloudFormationTemplate.Load(MemberRole).SingleResource("AWS::IAM::Role").Resource.Map("Properties").Get("ManagedPolicyArns"));
     }
@@ -149,7 +175,8 @@ public sealed partial class CloudFormationTemplateTests
 
         Assert.Equal("sts:AssumeRoleWithWebIdentity", statement.GetProperty("Action").GetString());
         Assert.Equal("${ProviderArn}", statement.GetProperty("Principal").GetProperty("Federated").GetString());
-        Assert.Equal("${pAudience}", equals.GetProperty("sts.windows.net/${pEntraTenantId}/:aud").GetString());
+        Assert.Equal("${Audience}", equals.GetProperty("sts.windows.net/${pEntraTenantId}/:aud").GetString());
+        Assert.Equal(AudienceOrTenantDefault, Render(SubVariables(TrustPolicyDocument()).Get("Audience")));
         Assert.Equal("${pManagedIdentityPrincipalId}", equals.GetProperty("sts.windows.net/${pEntraTenantId}/:sub").GetString());
 
         var assume = Assert.Single(assumeRole.Get("Statement").AsList());
@@ -176,7 +203,7 @@ public sealed partial class CloudFormationTemplateTests
 
         Assert.Equal("cCreateOidcProvider", provider.Get("Condition"));
         Assert.Equal("https://sts.windows.net/${pEntraTenantId}/", SubText(provider.Map("Properties").Get("Url")));
-        Assert.Equal([new CfnFunction("Ref", "pAudience")], provider.Map("Properties").Get("ClientIdList").AsList());
+        Assert.Equal([AudienceOrTenantDefault], provider.Map("Properties").Get("ClientIdList").AsList().Select(Render));
     }
 
     [Fact]
@@ -250,7 +277,10 @@ public sealed partial class CloudFormationTemplateTests
         {
             if (node is Dictionary<string, object?> map && map.Get("Statement") is List<object?> statements)
             {
-                sids.AddRange(statements.Select(s => s.Get("Sid") as string));
+                // A conditional statement (!If [condition, statement, AWS::NoValue]) counts by its statement.
+                sids.AddRange(statements
+                    .Select(s => s is CfnFunction { Name: "Fn::If" } f ? f.Argument.AsList()[1] : s)
+                    .Select(s => s.Get("Sid") as string));
             }
 
             if (node is string text && text.Contains("\"Statement\"", StringComparison.Ordinal))
@@ -310,14 +340,54 @@ public sealed partial class CloudFormationTemplateTests
         }
     }
 
-    private static Dictionary<string, object?> EventPattern() =>
-        CloudFormationTemplate.Load(MemberEvents).SingleResource("AWS::Events::Rule").Resource.Map("Properties").Map("EventPattern");
+    /// <summary>The audience the role trusts: pAudience, or api://&lt;tenant&gt;/sgbridge-aws when it is empty (the Bicep default).</summary>
+    private const string AudienceOrTenantDefault = "Fn::If[cHasAudience, Ref(pAudience), Fn::Sub(api://${pEntraTenantId}/sgbridge-aws)]";
 
-    private static List<object?> RolePermissions()
+    private static Dictionary<string, object?> EventPattern(string file) =>
+        CloudFormationTemplate.Load(file).SingleResource("AWS::Events::Rule").Resource.Map("Properties").Map("EventPattern");
+
+    /// <summary>The role's unconditional statements.</summary>
+    private static List<object?> RolePermissions() => RoleStatements().Where(s => s is Dictionary<string, object?>).ToList();
+
+    /// <summary>The statements present only when cPoliceEgress holds (!If [cPoliceEgress, statement, AWS::NoValue]).</summary>
+    private static List<object?> ConditionalRolePermissions() => RoleStatements().OfType<CfnFunction>().Select(f =>
+    {
+        var args = f.Argument.AsList();
+        Assert.Equal("Fn::If", f.Name);
+        Assert.Equal("cPoliceEgress", args[0]);
+        Assert.Equal(new CfnFunction("Ref", "AWS::NoValue"), args[2]);
+        return args[1];
+    }).ToList();
+
+    private static List<object?> RoleStatements()
     {
         var role = CloudFormationTemplate.Load(MemberRole).SingleResource("AWS::IAM::Role").Resource.Map("Properties");
         return role.Get("Policies").AsList().SelectMany(p => p.Map("PolicyDocument").Get("Statement").AsList()).ToList();
     }
+
+    private static CfnFunction TrustPolicyDocument()
+    {
+        var role = CloudFormationTemplate.Load(MemberRole).SingleResource("AWS::IAM::Role").Resource.Map("Properties");
+        return Assert.IsType<CfnFunction>(Assert.IsType<CfnFunction>(role.Get("AssumeRolePolicyDocument")).Argument.AsList()[1]);
+    }
+
+    /// <summary>The variable map of a list-form !Sub.</summary>
+    private static Dictionary<string, object?> SubVariables(CfnFunction sub)
+    {
+        Assert.Equal("Fn::Sub", sub.Name);
+        return Assert.IsType<Dictionary<string, object?>>(sub.Argument.AsList()[1]);
+    }
+
+    /// <summary>A node as compact text, to compare nested functions: Fn::If[c, Ref(x), Fn::Sub(text)].</summary>
+    internal static string Render(object? node) => node switch
+    {
+        CfnFunction { Argument: List<object?> list } f => $"{f.Name}[{string.Join(", ", list.Select(Render))}]",
+        CfnFunction f => $"{f.Name}({Render(f.Argument)})",
+        List<object?> list => $"[{string.Join(", ", list.Select(Render))}]",
+        Dictionary<string, object?> map => $"{{{string.Join(", ", map.Select(p => $"{p.Key}: {Render(p.Value)}"))}}}",
+        null => "null",
+        _ => node.ToString()!,
+    };
 
     /// <summary>The role's trust policy is !If [cWebIdentity, !Sub [json, vars], map].</summary>
     private static (JsonElement WebIdentity, Dictionary<string, object?> AssumeRole) TrustPolicies()

@@ -28,10 +28,8 @@ param deploymentContainerUrl string
 ])
 param runtimeName string = 'dotnet-isolated'
 
-@description('Optional. Worker runtime version. The schema types it as a free string; the service accepts the versions `az functionapp list-flexconsumption-runtimes --location <region> --runtime dotnet-isolated` lists.')
+@description('Optional. Worker runtime version: .NET 10 only, the framework the app is built for (net10.0). The schema types it as a free string; the service accepts the versions `az functionapp list-flexconsumption-runtimes --location <region> --runtime dotnet-isolated` lists.')
 @allowed([
-  '8.0'
-  '9.0'
   '10.0'
 ])
 param runtimeVersion string = '10.0'
@@ -48,6 +46,11 @@ param maximumInstanceCount int = 100
   4096
 ])
 param instanceMemoryMB int = 2048
+
+@description('Optional. Always-ready instances of the `http` group (every HTTP-triggered function); 0 for none.')
+@minValue(0)
+@maxValue(10)
+param alwaysReadyHttpInstanceCount int = 1
 
 @description('Required. App settings (name: value). Secrets must be Key Vault references, never values.')
 param appSettings object
@@ -112,6 +115,16 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        // Warm instances for the HTTP triggers (intake: 5 s EventBridge budget; Slack: 3 s). Queue and timer
+        // functions scale from zero as usual.
+        alwaysReady: alwaysReadyHttpInstanceCount > 0
+          ? [
+              {
+                name: 'http'
+                instanceCount: alwaysReadyHttpInstanceCount
+              }
+            ]
+          : []
       }
       runtime: {
         name: runtimeName
