@@ -186,10 +186,11 @@ public static partial class CloudTrailParser
             throw RejectedException.Invalid(recipientAccount is null ? "account" : record.Child("recipientAccountId"), $"'{accountId}' is not a 12-digit AWS account id");
         }
         var region = record.Str("awsRegion") ?? envelopeRegion ?? throw RejectedException.Missing(record.Child("awsRegion"), "the envelope has no 'region' either");
-        if (!RegionPattern().IsMatch(region))
+        if (!AwsRegions.IsKnown(region))
         {
-            // The region picks the EC2 endpoint the bridge calls: accept only the shape of a real AWS region name.
-            throw RejectedException.Invalid(record.Str("awsRegion") is null ? "region" : record.Child("awsRegion"), $"'{region}' is not an AWS region name");
+            // The region picks the EC2 endpoint the bridge calls: accept only the regions AWS has (AwsRegions.cs says how to update).
+            throw RejectedException.Invalid(record.Str("awsRegion") is null ? "region" : record.Child("awsRegion"),
+                $"'{AwsValues.Quote(region)}' is not a region of the aws, aws-us-gov or aws-cn partitions");
         }
 
         var requester = ParseRequester(record);
@@ -248,7 +249,7 @@ public static partial class CloudTrailParser
         {
             var id = item.Element.ValueKind == JsonValueKind.String ? item.Element.GetString() : item.IsObject ? item.Str("securityGroupRuleId") : null;
             if (string.IsNullOrWhiteSpace(id)) throw RejectedException.Invalid(item.Path, "expected a security group rule id");
-            ruleIds.Add(id.Trim());
+            ruleIds.Add(CheckRuleId(id.Trim(), item.IsObject ? item.Child("securityGroupRuleId") : item.Path));
         }
 
         var revoked = response is { } r ? ResponseRules(r, "revokedSecurityGroupRuleSet") : [];
@@ -281,7 +282,7 @@ public static partial class CloudTrailParser
     {
         // CloudTrail wraps this call's parameters and keeps the API's PascalCase; accept them unwrapped too.
         var request = parameters.GetObject("ModifySecurityGroupRulesRequest") ?? parameters;
-        var groupId = request.RequireStr("GroupId");
+        var groupId = GroupIdAt(request, "GroupId") ?? throw RejectedException.Missing(request.Child("GroupId"));
         var entries = request.Get("SecurityGroupRule") is { } list
             ? list.Element.ValueKind switch
             {
@@ -297,15 +298,16 @@ public static partial class CloudTrailParser
         foreach (var entry in entries)
         {
             if (!entry.IsObject) throw RejectedException.Invalid(entry.Path, $"expected an object, got {JsonField.Kind(entry.Element)}");
-            var ruleId = entry.RequireStr("SecurityGroupRuleId");
+            var ruleId = RuleIdAt(entry, "SecurityGroupRuleId") ?? throw RejectedException.Missing(entry.Child("SecurityGroupRuleId"));
             var content = entry.RequireObject("SecurityGroupRule", "the new content of the rule");
             var protocol = SecurityGroupRule.NormaliseProtocol(content.RequireStr("IpProtocol"));
-            var source = content.Str("CidrIpv4") is { } v4 ? RuleSource.Ipv4(v4)
-                : content.Str("CidrIpv6") is { } v6 ? RuleSource.Ipv6(v6)
-                : content.Str("PrefixListId") is { } pl ? RuleSource.PrefixList(pl)
-                : content.Str("ReferencedGroupId") is { } g ? RuleSource.Group(g)
+            var source = Ipv4At(content, "CidrIpv4") is { } v4 ? RuleSource.Ipv4(v4)
+                : Ipv6At(content, "CidrIpv6") is { } v6 ? RuleSource.Ipv6(v6)
+                : PrefixListAt(content, "PrefixListId") is { } pl ? RuleSource.PrefixList(pl)
+                : GroupIdAt(content, "ReferencedGroupId") is { } g ? RuleSource.Group(g)
                 : throw RejectedException.Missing(content.Child("CidrIpv4"), "the rule names no source (CidrIpv4, CidrIpv6, PrefixListId or ReferencedGroupId)");
-            var after = new SecurityGroupRule(protocol, content.Int("FromPort"), content.Int("ToPort"), source, content.Str("Description"), ruleId);
+            var (from, to) = PortsAt(content, protocol, "FromPort", "ToPort");
+            var after = new SecurityGroupRule(protocol, from, to, source, content.Str("Description"), ruleId);
             modifications.Add(new RuleModification(ruleId, after));
         }
         return change with { Kind = ChangeKind.Modify, GroupId = groupId, Modifications = modifications };
@@ -314,8 +316,8 @@ public static partial class CloudTrailParser
     /// <summary>The group: <c>groupId</c>, else the id EC2 reported in the response rules, and <c>groupName</c> (default VPC) when given.</summary>
     private static (string? GroupId, string? GroupName) Group(JsonField parameters, IReadOnlyList<ResponseRule> fromResponse)
     {
-        var groupId = parameters.Str("groupId") ?? fromResponse.Select(r => r.GroupId).FirstOrDefault(id => id is not null);
-        var groupName = parameters.Str("groupName");
+        var groupId = GroupIdAt(parameters, "groupId") ?? fromResponse.Select(r => r.GroupId).FirstOrDefault(id => id is not null);
+        var groupName = GroupNameAt(parameters, "groupName");
         if (groupId is null && groupName is null)
         {
             throw RejectedException.Missing(parameters.Child("groupId"), "there is no 'groupName' either");
@@ -348,9 +350,6 @@ public static partial class CloudTrailParser
         new(new ParseResult.Rejection(kind, message) { Field = field });
 
     private static ParseResult.Rejection NotJson(string message) => new(RejectionKind.NotJson, message);
-
-    [GeneratedRegex("^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")]
-    private static partial Regex RegionPattern();
 
     [GeneratedRegex("^[0-9]{12}$")]
     private static partial Regex AccountIdPattern();
