@@ -83,10 +83,10 @@ public static partial class AwsValues
         return null;
     }
 
-    /// <summary>A value for a message: at most 64 characters, control characters escaped (messages reach logs and HTTP answers).</summary>
-    public static string Quote(string value)
+    /// <summary>A value for a message: at most <paramref name="max"/> characters, control characters escaped (messages reach logs and HTTP answers).</summary>
+    public static string Quote(string value, int max = 64)
     {
-        var text = value.Length <= 64 ? value : value[..64] + "…";
+        var text = value.Length <= max ? value : value[..max] + "…";
         if (!text.Any(char.IsControl)) return text;
         var sb = new StringBuilder(text.Length + 8);
         foreach (var c in text)

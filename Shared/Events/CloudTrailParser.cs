@@ -33,19 +33,7 @@ public static partial class CloudTrailParser
     public static ParseResult Parse(string? json)
     {
         if (string.IsNullOrWhiteSpace(json)) return NotJson("The body is empty.");
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, DocumentOptions);
-        }
-        catch (JsonException e)
-        {
-            return NotJson($"The body is not valid JSON: {e.Message}");
-        }
-        using (document)
-        {
-            return Parse(document.RootElement);
-        }
+        return Parse(System.Text.Encoding.UTF8.GetBytes(json));
     }
 
     public static ParseResult Parse(ReadOnlySpan<byte> utf8Json)
@@ -56,6 +44,8 @@ public static partial class CloudTrailParser
         JsonDocument document;
         try
         {
+            // One cheap pass first: duplicated keys and undecodable strings, which the document would hide.
+            if (JsonStructure.Check(utf8Json, DocumentOptions.MaxDepth) is { } structural) return structural;
             var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = DocumentOptions.MaxDepth });
             document = JsonDocument.ParseValue(ref reader);
             try
@@ -74,11 +64,17 @@ public static partial class CloudTrailParser
         }
         using (document)
         {
-            return Parse(document.RootElement);
+            return ParseRoot(document.RootElement);
         }
     }
 
-    public static ParseResult Parse(JsonElement root)
+    /// <summary>Parses an element already read; its raw text goes through the same checks as a body (duplicated keys included).</summary>
+    public static ParseResult Parse(JsonElement root) =>
+        root.ValueKind == JsonValueKind.Object
+            ? Parse(System.Text.Encoding.UTF8.GetBytes(root.GetRawText()))
+            : ParseRoot(root);
+
+    private static ParseResult ParseRoot(JsonElement root)
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
