@@ -75,18 +75,19 @@ public static partial class CloudTrailParser
 
     /// <summary>
     /// Rules from <c>securityGroupRuleSet</c> (authorize) or <c>revokedSecurityGroupRuleSet</c> (revoke): one source each, with its rule id.
-    /// An egress rule here means the call touched outbound rules, which the bridge does not police.
+    /// A rule whose <c>isEgress</c> contradicts the call's direction is refused: the event would say two things.
     /// </summary>
-    private static List<ResponseRule> ResponseRules(JsonField response, string name)
+    private static List<ResponseRule> ResponseRules(JsonField response, string name, SecurityGroupChange change)
     {
         var rules = new List<ResponseRule>();
+        var egress = change.Direction == RuleDirection.Egress;
         foreach (var item in response.Items(name))
         {
             RequireObject(item);
-            if (item.Bool("isEgress") == true)
+            if (item.Bool("isEgress") is { } isEgress && isEgress != egress)
             {
                 throw new RejectedException(new ParseResult.Rejection(RejectionKind.Egress,
-                    $"Field '{item.Child("isEgress")}' is true: egress rules are out of scope.") { Field = item.Child("isEgress") });
+                    $"Field '{item.Child("isEgress")}' is {(isEgress ? "true" : "false")} but {change.EventName} changes {(egress ? "egress" : "ingress")} rules.") { Field = item.Child("isEgress") });
             }
             var source = Ipv4At(item, "cidrIpv4") is { } v4 ? RuleSource.Ipv4(v4)
                 : Ipv6At(item, "cidrIpv6") is { } v6 ? RuleSource.Ipv6(v6)

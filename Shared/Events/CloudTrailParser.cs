@@ -22,11 +22,14 @@ public static partial class CloudTrailParser
     public const string RevokeIngress = HandledEvents.RevokeIngress;
     public const string ModifyRules = HandledEvents.ModifyRules;
 
-    /// <summary>The event names the parser turns into changes; the EventBridge rule's pattern should list exactly these.</summary>
+    public const string AuthorizeEgress = HandledEvents.AuthorizeEgress;
+    public const string RevokeEgress = HandledEvents.RevokeEgress;
+
+    /// <summary>The ingress event names (always policed); the EventBridge rule's pattern lists these.</summary>
     public static IReadOnlyList<string> HandledEventNames => HandledEvents.Names;
 
-    /// <summary>Egress calls, rejected with <see cref="RejectionKind.Egress"/>.</summary>
-    public static IReadOnlyList<string> EgressEventNames { get; } = ["AuthorizeSecurityGroupEgress", "RevokeSecurityGroupEgress"];
+    /// <summary>Egress calls: parsed into changes with <see cref="RuleDirection.Egress"/>; the intake queues them only with Policy:PoliceEgress.</summary>
+    public static IReadOnlyList<string> EgressEventNames => HandledEvents.EgressNames;
 
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
 
@@ -137,14 +140,10 @@ public static partial class CloudTrailParser
         }
         var eventName = record.RequireStr("eventName");
         context.EventName = eventName;
-        if (EgressEventNames.Contains(eventName, StringComparer.Ordinal))
-        {
-            throw Reject(RejectionKind.Egress, record.Child("eventName"), $"Field '{record.Child("eventName")}' is '{eventName}': egress rules are out of scope.");
-        }
-        if (!HandledEventNames.Contains(eventName, StringComparer.Ordinal))
+        if (!HandledEvents.AllNames.Contains(eventName, StringComparer.Ordinal))
         {
             throw Reject(RejectionKind.UnhandledEventName, record.Child("eventName"),
-                $"Field '{record.Child("eventName")}' is '{eventName}'; handled: {string.Join(", ", HandledEventNames)}.");
+                $"Field '{record.Child("eventName")}' is '{AwsValues.Quote(eventName)}'; handled: {string.Join(", ", HandledEvents.AllNames)}.");
         }
 
         if (record.Str("errorCode") is { } errorCode)
@@ -201,12 +200,13 @@ public static partial class CloudTrailParser
             AccountId = accountId,
             Region = region,
             Kind = ChangeKind.Add,
+            Direction = EgressEventNames.Contains(eventName, StringComparer.Ordinal) ? RuleDirection.Egress : RuleDirection.Ingress,
             Requester = requester,
         };
         return eventName switch
         {
-            AuthorizeIngress => Authorize(change, parameters, responseElements),
-            RevokeIngress => Revoke(change, parameters, responseElements),
+            AuthorizeIngress or AuthorizeEgress => Authorize(change, parameters, responseElements),
+            RevokeIngress or RevokeEgress => Revoke(change, parameters, responseElements),
             _ => Modify(change, parameters),
         };
     }
@@ -214,7 +214,7 @@ public static partial class CloudTrailParser
     private static SecurityGroupChange Authorize(SecurityGroupChange change, JsonField parameters, JsonField? response)
     {
         var requested = RequestedRules(parameters);
-        var created = response is { } r ? ResponseRules(r, "securityGroupRuleSet") : [];
+        var created = response is { } r ? ResponseRules(r, "securityGroupRuleSet", change) : [];
 
         IReadOnlyList<SecurityGroupRule> rules;
         if (created.Count > 0)
@@ -248,7 +248,7 @@ public static partial class CloudTrailParser
             ruleIds.Add(CheckRuleId(id.Trim(), item.IsObject ? item.Child("securityGroupRuleId") : item.Path));
         }
 
-        var revoked = response is { } r ? ResponseRules(r, "revokedSecurityGroupRuleSet") : [];
+        var revoked = response is { } r ? ResponseRules(r, "revokedSecurityGroupRuleSet", change) : [];
         IReadOnlyList<SecurityGroupRule> rules;
         if (revoked.Count > 0)
         {

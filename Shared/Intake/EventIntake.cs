@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Events;
+using SgBridge.Shared.Options;
 using SgBridge.Shared.Policy;
 using SgBridge.Shared.Storage;
 
@@ -17,8 +19,10 @@ public sealed record IntakeResult(int StatusCode, string Title, string Detail, s
 /// 4xx only for input that is permanently bad (EventBridge does not retry it); 503 when the bridge cannot accept the
 /// event now (EventBridge retries 5xx for up to 24 hours). Every event ends queued or in an explicit, logged rejection.
 /// </summary>
-public sealed partial class EventIntake(ChangePolicy policy, IQueueSender queue, ILogger<EventIntake> logger)
+public sealed partial class EventIntake(ChangePolicy policy, IQueueSender queue, IOptions<PolicyOptions> policyOptions, ILogger<EventIntake> logger)
 {
+    private readonly bool _policeEgress = policyOptions.Value.PoliceEgress;
+
     /// <summary>EventBridge events are at most 256 KB.</summary>
     public const int MaxBodyBytes = 256 * 1024;
 
@@ -58,6 +62,13 @@ public sealed partial class EventIntake(ChangePolicy policy, IQueueSender queue,
         {
             LogForbiddenAccount(logger, change.AccountId, change.EventId);
             return new IntakeResult(403, "Account not allowed", $"Account {change.AccountId} is not in Policy:AllowedAccounts.", EventId: change.EventId);
+        }
+
+        if (change.Direction == RuleDirection.Egress && !_policeEgress)
+        {
+            // Outbound rules are policed only on request; acknowledge so EventBridge does not retry, and leave a trace.
+            LogEgressNotPoliced(logger, change.EventId, change.EventName, change.AccountId, change.Region, change.GroupLabel);
+            return new IntakeResult(202, "Not policed", $"{change.EventName} on {change.GroupLabel}: egress changes are not policed (Policy:PoliceEgress is false).", EventId: change.EventId);
         }
 
         var decision = policy.Evaluate(change);
@@ -111,6 +122,9 @@ public sealed partial class EventIntake(ChangePolicy policy, IQueueSender queue,
 
     [LoggerMessage(106, LogLevel.Error, "Could not queue event {EventId} from {AccountId}; answering 503 so EventBridge retries")]
     private static partial void LogQueueUnavailable(ILogger logger, Exception exception, string eventId, string accountId);
+
+    [LoggerMessage(108, LogLevel.Information, "Not policing event {EventId} ({EventName}) on {GroupId} in {AccountId}/{Region}: egress changes are not policed (Policy:PoliceEgress is false)")]
+    private static partial void LogEgressNotPoliced(ILogger logger, string eventId, string eventName, string accountId, string region, string groupId);
 
     [LoggerMessage(107, LogLevel.Error, "Rejected event {EventId} in {AccountId} on {GroupId}: too large to queue ({Detail}). Revert it by hand.")]
     private static partial void LogTooLargeToQueue(ILogger logger, string eventId, string accountId, string groupId, string detail);

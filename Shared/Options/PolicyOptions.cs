@@ -18,6 +18,12 @@ public sealed partial class PolicyOptions : IValidatableObject
     /// <summary>Optional. Service-linked roles (path /aws-service-role/) change groups for managed services; exempt by default.</summary>
     public bool ExemptServiceLinkedRoles { get; set; } = true;
 
+    /// <summary>
+    /// Optional. Police outbound (egress) rule changes too (Policy__PoliceEgress). False (default): egress events are
+    /// acknowledged "Not policed" and logged, never queued; the templates forward them only when told to.
+    /// </summary>
+    public bool PoliceEgress { get; set; }
+
     /// <summary>Optional. Display aliases for accounts: "111111111111=prod, 222222222222=staging".</summary>
     public string AccountAliases { get; set; } = "";
 
