@@ -147,6 +147,25 @@ public class StartupValidationTests
     }
 
     [Fact]
+    public void Start_WithEveryAccountAllowed_Starts()
+    {
+        var settings = Valid();
+        settings["Policy:AllowedAccounts"] = "*";
+        using var sp = Build(settings);
+        sp.GetRequiredService<IStartupValidator>().Validate();
+    }
+
+    [Fact]
+    public void Start_WithStarMixedWithIds_NamesTheSetting()
+    {
+        var settings = Valid();
+        settings["Policy:AllowedAccounts"] = "*,111111111111";
+        using var sp = Build(settings);
+        var ex = Assert.ThrowsAny<Exception>(() => sp.GetRequiredService<IStartupValidator>().Validate());
+        Assert.Contains("Policy:AllowedAccounts mixes '*'", ex.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Start_WithABadAccountId_NamesIt()
     {
         var settings = Valid();
