@@ -20,6 +20,7 @@ public static class DependencyInjection
         services.TryAddSingleton(TimeProvider.System);
         AddValidatedOptions<PolicyOptions>(services, PolicyOptions.SectionName);
         AddValidatedOptions<ProcessingOptions>(services, ProcessingOptions.SectionName);
+        AddValidatedOptions<IntakeOptions>(services, IntakeOptions.SectionName);
         services.AddSgBridgeStorage(configuration);
         services.AddSgBridgeAws(configuration);
         services.AddSgBridgeSlack(configuration);

@@ -25,7 +25,7 @@ public class ReceiveAwsEventTests
         var policy = O.Create(new PolicyOptions { AllowedAccounts = "111111111111" });
         return new(new EventIntake(
             new ChangePolicy(policy, O.Create(new AwsOptions { RoleArnPattern = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole", WebIdentityAudience = "api://x" })),
-            _queue, policy, NullLogger<EventIntake>.Instance));
+            _queue, policy, O.Create(new IntakeOptions()), TimeProvider.System, NullLogger<EventIntake>.Instance));
     }
 
     private static async Task<(int Status, string ContentType, string Body, string? RetryAfter)> RenderAsync(IActionResult result)

@@ -20,7 +20,7 @@ public class EventIntakeTests
         var policy = O.Create(new PolicyOptions { AllowedAccounts = accounts, PoliceEgress = policeEgress });
         return new EventIntake(
             new ChangePolicy(policy, O.Create(new AwsOptions { RoleArnPattern = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole", WebIdentityAudience = "api://x" })),
-            _queue, policy, NullLogger<EventIntake>.Instance);
+            _queue, policy, O.Create(new IntakeOptions()), TimeProvider.System, NullLogger<EventIntake>.Instance);
     }
 
     private static byte[] Sample(string name) => File.ReadAllBytes(RepoRoot.Sample(name));
