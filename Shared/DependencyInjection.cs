@@ -22,6 +22,7 @@ public static class DependencyInjection
         AddValidatedOptions<PolicyOptions>(services, PolicyOptions.SectionName);
         AddValidatedOptions<ProcessingOptions>(services, ProcessingOptions.SectionName);
         AddValidatedOptions<ReconcileOptions>(services, ReconcileOptions.SectionName);
+        AddValidatedOptions<IntakeOptions>(services, IntakeOptions.SectionName);
         services.AddSgBridgeStorage(configuration);
         services.AddSgBridgeAws(configuration);
         services.AddSgBridgeSlack(configuration);

@@ -22,6 +22,8 @@ public static class AwsServiceCollectionExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IAmazonSecurityTokenService>(sp => CreateStsClient(sp.GetRequiredService<IOptions<AwsOptions>>().Value));
+        // Built in every mode (the credential cache takes it), but only WebIdentity mode asks it for a token; the
+        // audience it needs is read then, so AssumeRole mode (no Aws:WebIdentityAudience) builds and runs without it.
         services.TryAddSingleton<IWebIdentityTokenSource>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<AwsOptions>>();

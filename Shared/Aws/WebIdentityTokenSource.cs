@@ -15,10 +15,14 @@ public interface IWebIdentityTokenSource
 /// <summary>
 /// An Entra ID access token of the Function's managed identity, issued for <see cref="AwsOptions.WebIdentityAudience"/>.
 /// AWS IAM trusts the tenant as an OIDC provider and pins the token's aud and sub in the role's trust policy.
+/// <para>
+/// The audience is read when the first token is asked for, not when the source is built: DI builds the source for the
+/// credential cache in every auth mode, and in AssumeRole mode (no audience configured) it is never asked for a token.
+/// </para>
 /// </summary>
 public sealed class EntraWebIdentityTokenSource(TokenCredential credential, IOptions<AwsOptions> options) : IWebIdentityTokenSource
 {
-    private readonly TokenRequestContext _context = new([ScopeFor(options.Value.WebIdentityAudience)]);
+    private readonly Lazy<TokenRequestContext> _context = new(() => new TokenRequestContext([ScopeFor(options.Value.WebIdentityAudience)]));
 
     /// <summary>ManagedIdentityCredential for a user-assigned identity when a client id is set, else DefaultAzureCredential.</summary>
     public static TokenCredential CreateCredential(AwsOptions options) =>
@@ -39,7 +43,7 @@ public sealed class EntraWebIdentityTokenSource(TokenCredential credential, IOpt
 
     public async Task<string> GetTokenAsync(CancellationToken cancellationToken)
     {
-        var token = await credential.GetTokenAsync(_context, cancellationToken).ConfigureAwait(false);
+        var token = await credential.GetTokenAsync(_context.Value, cancellationToken).ConfigureAwait(false);
         return token.Token;
     }
 }

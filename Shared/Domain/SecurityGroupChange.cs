@@ -27,13 +27,13 @@ public sealed record SecurityGroupChange
     public string? GroupId { get; init; }
     public string? GroupName { get; init; }
     public required ChangeKind Kind { get; init; }
+
+    /// <summary>Inbound or outbound rules. Changes queued before this property existed are ingress.</summary>
+    public RuleDirection Direction { get; init; } = RuleDirection.Ingress;
     public IReadOnlyList<SecurityGroupRule> Rules { get; init; } = [];
     public IReadOnlyList<string> RuleIds { get; init; } = [];
     public IReadOnlyList<RuleModification> Modifications { get; init; } = [];
     public required Requester Requester { get; init; }
-
-    /// <summary>Inbound (the default) or outbound rules (policed only with Policy:PoliceEgress).</summary>
-    public RuleDirection Direction { get; init; } = RuleDirection.Ingress;
 
     /// <summary>The group as people know it: id, else name.</summary>
     public string GroupLabel => GroupId ?? $"name:{GroupName}";

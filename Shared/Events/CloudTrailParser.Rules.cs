@@ -25,29 +25,28 @@ public static partial class CloudTrailParser
         {
             if (!permission.IsObject) throw RejectedException.Invalid(permission.Path, $"expected a permission object, got {JsonField.Kind(permission.Element)}");
             var protocol = SecurityGroupRule.NormaliseProtocol(permission.RequireStr("ipProtocol"));
-            var from = permission.Int("fromPort");
-            var to = permission.Int("toPort");
+            var (from, to) = PortsAt(permission, protocol, "fromPort", "toPort");
             var before = rules.Count;
 
             foreach (var range in permission.Items("ipRanges"))
             {
-                rules.Add(new SecurityGroupRule(protocol, from, to, RuleSource.Ipv4(Source(range, "cidrIp")), Description(range)));
+                rules.Add(new SecurityGroupRule(protocol, from, to, RuleSource.Ipv4(Source(range, "cidrIp", Ipv4At)), Description(range)));
             }
             foreach (var range in permission.Items("ipv6Ranges"))
             {
-                rules.Add(new SecurityGroupRule(protocol, from, to, RuleSource.Ipv6(Source(range, "cidrIpv6")), Description(range)));
+                rules.Add(new SecurityGroupRule(protocol, from, to, RuleSource.Ipv6(Source(range, "cidrIpv6", Ipv6At)), Description(range)));
             }
             foreach (var prefixList in permission.Items("prefixListIds"))
             {
-                rules.Add(new SecurityGroupRule(protocol, from, to, RuleSource.PrefixList(Source(prefixList, "prefixListId")), Description(prefixList)));
+                rules.Add(new SecurityGroupRule(protocol, from, to, RuleSource.PrefixList(Source(prefixList, "prefixListId", PrefixListAt)), Description(prefixList)));
             }
             foreach (var pair in permission.Items("groups"))
             {
                 RequireObject(pair);
                 // In a default VPC the source group may be named instead of identified.
-                var group = pair.Str("groupId") ?? pair.Str("groupName")
+                var group = GroupIdAt(pair, "groupId") ?? GroupNameAt(pair, "groupName")
                     ?? throw RejectedException.Missing(pair.Child("groupId"), "there is no 'groupName' either");
-                var source = new RuleSource(SourceKind.ReferencedGroup, group, pair.Str("userId"), pair.Str("vpcId"), pair.Str("vpcPeeringConnectionId"));
+                var source = new RuleSource(SourceKind.ReferencedGroup, group, UserIdAt(pair, "userId"), pair.Str("vpcId"), pair.Str("vpcPeeringConnectionId"));
                 rules.Add(new SecurityGroupRule(protocol, from, to, source, pair.Str("description")));
             }
 
@@ -62,58 +61,54 @@ public static partial class CloudTrailParser
     /// <summary>The pre-IpPermissions form: <c>ipProtocol</c>, <c>fromPort</c>, <c>toPort</c> and <c>cidrIp</c> or <c>sourceSecurityGroupName</c>/<c>sourceSecurityGroupOwnerId</c>.</summary>
     private static SecurityGroupRule? LegacyRule(JsonField parameters)
     {
-        var cidr = parameters.Str("cidrIp");
-        var sourceGroup = parameters.Str("sourceSecurityGroupName");
+        var cidr = Ipv4At(parameters, "cidrIp");
+        var sourceGroup = GroupNameAt(parameters, "sourceSecurityGroupName");
         if (cidr is null && sourceGroup is null) return null;
         var source = cidr is not null
             ? RuleSource.Ipv4(cidr)
-            : new RuleSource(SourceKind.ReferencedGroup, sourceGroup!, parameters.Str("sourceSecurityGroupOwnerId"));
+            : new RuleSource(SourceKind.ReferencedGroup, sourceGroup!, UserIdAt(parameters, "sourceSecurityGroupOwnerId"));
         // Without a protocol EC2 grants every protocol (-1), which NormaliseProtocol(null) yields.
-        return new SecurityGroupRule(
-            SecurityGroupRule.NormaliseProtocol(parameters.Str("ipProtocol")),
-            parameters.Int("fromPort"),
-            parameters.Int("toPort"),
-            source);
+        var protocol = SecurityGroupRule.NormaliseProtocol(parameters.Str("ipProtocol"));
+        var (from, to) = PortsAt(parameters, protocol, "fromPort", "toPort");
+        return new SecurityGroupRule(protocol, from, to, source);
     }
 
     /// <summary>
     /// Rules from <c>securityGroupRuleSet</c> (authorize) or <c>revokedSecurityGroupRuleSet</c> (revoke): one source each, with its rule id.
-    /// An egress rule here means the call touched outbound rules, which the bridge does not police.
+    /// A rule whose <c>isEgress</c> contradicts the call's direction is refused: the event would say two things.
     /// </summary>
-    private static List<ResponseRule> ResponseRules(JsonField response, string name)
+    private static List<ResponseRule> ResponseRules(JsonField response, string name, SecurityGroupChange change)
     {
         var rules = new List<ResponseRule>();
+        var egress = change.Direction == RuleDirection.Egress;
         foreach (var item in response.Items(name))
         {
             RequireObject(item);
-            if (item.Bool("isEgress") == true)
+            if (item.Bool("isEgress") is { } isEgress && isEgress != egress)
             {
                 throw new RejectedException(new ParseResult.Rejection(RejectionKind.Egress,
-                    $"Field '{item.Child("isEgress")}' is true: egress rules are out of scope.") { Field = item.Child("isEgress") });
+                    $"Field '{item.Child("isEgress")}' is {(isEgress ? "true" : "false")} but {change.EventName} changes {(egress ? "egress" : "ingress")} rules.") { Field = item.Child("isEgress") });
             }
-            var source = item.Str("cidrIpv4") is { } v4 ? RuleSource.Ipv4(v4)
-                : item.Str("cidrIpv6") is { } v6 ? RuleSource.Ipv6(v6)
-                : item.Str("prefixListId") is { } pl ? RuleSource.PrefixList(pl)
+            var source = Ipv4At(item, "cidrIpv4") is { } v4 ? RuleSource.Ipv4(v4)
+                : Ipv6At(item, "cidrIpv6") is { } v6 ? RuleSource.Ipv6(v6)
+                : PrefixListAt(item, "prefixListId") is { } pl ? RuleSource.PrefixList(pl)
                 : item.GetObject("referencedGroupInfo") is { } info
-                    ? new RuleSource(SourceKind.ReferencedGroup, info.RequireStr("groupId"), info.Str("userId"), info.Str("vpcId"), info.Str("vpcPeeringConnectionId"))
-                : item.Str("referencedGroupId") is { } g ? RuleSource.Group(g)
+                    ? new RuleSource(SourceKind.ReferencedGroup, GroupIdAt(info, "groupId") ?? throw RejectedException.Missing(info.Child("groupId")),
+                        UserIdAt(info, "userId"), info.Str("vpcId"), info.Str("vpcPeeringConnectionId"))
+                : GroupIdAt(item, "referencedGroupId") is { } g ? RuleSource.Group(g)
                 : throw RejectedException.Missing(item.Child("cidrIpv4"), "the rule names no source (cidrIpv4, cidrIpv6, prefixListId or referencedGroupInfo)");
-            var rule = new SecurityGroupRule(
-                SecurityGroupRule.NormaliseProtocol(item.RequireStr("ipProtocol")),
-                item.Int("fromPort"),
-                item.Int("toPort"),
-                source,
-                item.Str("description"),
-                item.Str("securityGroupRuleId"));
-            rules.Add(new ResponseRule(rule, item.Str("groupId")));
+            var protocol = SecurityGroupRule.NormaliseProtocol(item.RequireStr("ipProtocol"));
+            var (from, to) = PortsAt(item, protocol, "fromPort", "toPort");
+            var rule = new SecurityGroupRule(protocol, from, to, source, item.Str("description"), RuleIdAt(item, "securityGroupRuleId"));
+            rules.Add(new ResponseRule(rule, GroupIdAt(item, "groupId")));
         }
         return rules;
     }
 
-    private static string Source(JsonField item, string name)
+    private static string Source(JsonField item, string name, Func<JsonField, string, string?> read)
     {
         RequireObject(item);
-        return item.RequireStr(name);
+        return read(item, name) ?? throw RejectedException.Missing(item.Child(name));
     }
 
     private static string? Description(JsonField item) => item.Str("description");

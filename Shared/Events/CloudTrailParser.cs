@@ -22,30 +22,21 @@ public static partial class CloudTrailParser
     public const string RevokeIngress = HandledEvents.RevokeIngress;
     public const string ModifyRules = HandledEvents.ModifyRules;
 
-    /// <summary>The event names the parser turns into changes; the EventBridge rule's pattern should list exactly these.</summary>
+    public const string AuthorizeEgress = HandledEvents.AuthorizeEgress;
+    public const string RevokeEgress = HandledEvents.RevokeEgress;
+
+    /// <summary>The ingress event names (always policed); the EventBridge rule's pattern lists these.</summary>
     public static IReadOnlyList<string> HandledEventNames => HandledEvents.Names;
 
-    /// <summary>Egress calls, rejected with <see cref="RejectionKind.Egress"/>.</summary>
-    public static IReadOnlyList<string> EgressEventNames { get; } = ["AuthorizeSecurityGroupEgress", "RevokeSecurityGroupEgress"];
+    /// <summary>Egress calls: parsed into changes with <see cref="RuleDirection.Egress"/>; the intake queues them only with Policy:PoliceEgress.</summary>
+    public static IReadOnlyList<string> EgressEventNames => HandledEvents.EgressNames;
 
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
 
     public static ParseResult Parse(string? json)
     {
         if (string.IsNullOrWhiteSpace(json)) return NotJson("The body is empty.");
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, DocumentOptions);
-        }
-        catch (JsonException e)
-        {
-            return NotJson($"The body is not valid JSON: {e.Message}");
-        }
-        using (document)
-        {
-            return Parse(document.RootElement);
-        }
+        return Parse(System.Text.Encoding.UTF8.GetBytes(json));
     }
 
     public static ParseResult Parse(ReadOnlySpan<byte> utf8Json)
@@ -56,6 +47,8 @@ public static partial class CloudTrailParser
         JsonDocument document;
         try
         {
+            // One cheap pass first: duplicated keys and undecodable strings, which the document would hide.
+            if (JsonStructure.Check(utf8Json, DocumentOptions.MaxDepth) is { } structural) return structural;
             var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = DocumentOptions.MaxDepth });
             document = JsonDocument.ParseValue(ref reader);
             try
@@ -74,11 +67,17 @@ public static partial class CloudTrailParser
         }
         using (document)
         {
-            return Parse(document.RootElement);
+            return ParseRoot(document.RootElement);
         }
     }
 
-    public static ParseResult Parse(JsonElement root)
+    /// <summary>Parses an element already read; its raw text goes through the same checks as a body (duplicated keys included).</summary>
+    public static ParseResult Parse(JsonElement root) =>
+        root.ValueKind == JsonValueKind.Object
+            ? Parse(System.Text.Encoding.UTF8.GetBytes(root.GetRawText()))
+            : ParseRoot(root);
+
+    private static ParseResult ParseRoot(JsonElement root)
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -141,14 +140,10 @@ public static partial class CloudTrailParser
         }
         var eventName = record.RequireStr("eventName");
         context.EventName = eventName;
-        if (EgressEventNames.Contains(eventName, StringComparer.Ordinal))
-        {
-            throw Reject(RejectionKind.Egress, record.Child("eventName"), $"Field '{record.Child("eventName")}' is '{eventName}': egress rules are out of scope.");
-        }
-        if (!HandledEventNames.Contains(eventName, StringComparer.Ordinal))
+        if (!HandledEvents.AllNames.Contains(eventName, StringComparer.Ordinal))
         {
             throw Reject(RejectionKind.UnhandledEventName, record.Child("eventName"),
-                $"Field '{record.Child("eventName")}' is '{eventName}'; handled: {string.Join(", ", HandledEventNames)}.");
+                $"Field '{record.Child("eventName")}' is '{AwsValues.Quote(eventName)}'; handled: {string.Join(", ", HandledEvents.AllNames)}.");
         }
 
         if (record.Str("errorCode") is { } errorCode)
@@ -186,10 +181,11 @@ public static partial class CloudTrailParser
             throw RejectedException.Invalid(recipientAccount is null ? "account" : record.Child("recipientAccountId"), $"'{accountId}' is not a 12-digit AWS account id");
         }
         var region = record.Str("awsRegion") ?? envelopeRegion ?? throw RejectedException.Missing(record.Child("awsRegion"), "the envelope has no 'region' either");
-        if (!RegionPattern().IsMatch(region))
+        if (!AwsRegions.IsKnown(region))
         {
-            // The region picks the EC2 endpoint the bridge calls: accept only the shape of a real AWS region name.
-            throw RejectedException.Invalid(record.Str("awsRegion") is null ? "region" : record.Child("awsRegion"), $"'{region}' is not an AWS region name");
+            // The region picks the EC2 endpoint the bridge calls: accept only the regions AWS has (AwsRegions.cs says how to update).
+            throw RejectedException.Invalid(record.Str("awsRegion") is null ? "region" : record.Child("awsRegion"),
+                $"'{AwsValues.Quote(region)}' is not a region of the aws, aws-us-gov or aws-cn partitions");
         }
 
         var requester = ParseRequester(record);
@@ -204,12 +200,13 @@ public static partial class CloudTrailParser
             AccountId = accountId,
             Region = region,
             Kind = ChangeKind.Add,
+            Direction = EgressEventNames.Contains(eventName, StringComparer.Ordinal) ? RuleDirection.Egress : RuleDirection.Ingress,
             Requester = requester,
         };
         return eventName switch
         {
-            AuthorizeIngress => Authorize(change, parameters, responseElements),
-            RevokeIngress => Revoke(change, parameters, responseElements),
+            AuthorizeIngress or AuthorizeEgress => Authorize(change, parameters, responseElements),
+            RevokeIngress or RevokeEgress => Revoke(change, parameters, responseElements),
             _ => Modify(change, parameters),
         };
     }
@@ -217,7 +214,7 @@ public static partial class CloudTrailParser
     private static SecurityGroupChange Authorize(SecurityGroupChange change, JsonField parameters, JsonField? response)
     {
         var requested = RequestedRules(parameters);
-        var created = response is { } r ? ResponseRules(r, "securityGroupRuleSet") : [];
+        var created = response is { } r ? ResponseRules(r, "securityGroupRuleSet", change) : [];
 
         IReadOnlyList<SecurityGroupRule> rules;
         if (created.Count > 0)
@@ -248,10 +245,10 @@ public static partial class CloudTrailParser
         {
             var id = item.Element.ValueKind == JsonValueKind.String ? item.Element.GetString() : item.IsObject ? item.Str("securityGroupRuleId") : null;
             if (string.IsNullOrWhiteSpace(id)) throw RejectedException.Invalid(item.Path, "expected a security group rule id");
-            ruleIds.Add(id.Trim());
+            ruleIds.Add(CheckRuleId(id.Trim(), item.IsObject ? item.Child("securityGroupRuleId") : item.Path));
         }
 
-        var revoked = response is { } r ? ResponseRules(r, "revokedSecurityGroupRuleSet") : [];
+        var revoked = response is { } r ? ResponseRules(r, "revokedSecurityGroupRuleSet", change) : [];
         IReadOnlyList<SecurityGroupRule> rules;
         if (revoked.Count > 0)
         {
@@ -281,7 +278,7 @@ public static partial class CloudTrailParser
     {
         // CloudTrail wraps this call's parameters and keeps the API's PascalCase; accept them unwrapped too.
         var request = parameters.GetObject("ModifySecurityGroupRulesRequest") ?? parameters;
-        var groupId = request.RequireStr("GroupId");
+        var groupId = GroupIdAt(request, "GroupId") ?? throw RejectedException.Missing(request.Child("GroupId"));
         var entries = request.Get("SecurityGroupRule") is { } list
             ? list.Element.ValueKind switch
             {
@@ -297,15 +294,16 @@ public static partial class CloudTrailParser
         foreach (var entry in entries)
         {
             if (!entry.IsObject) throw RejectedException.Invalid(entry.Path, $"expected an object, got {JsonField.Kind(entry.Element)}");
-            var ruleId = entry.RequireStr("SecurityGroupRuleId");
+            var ruleId = RuleIdAt(entry, "SecurityGroupRuleId") ?? throw RejectedException.Missing(entry.Child("SecurityGroupRuleId"));
             var content = entry.RequireObject("SecurityGroupRule", "the new content of the rule");
             var protocol = SecurityGroupRule.NormaliseProtocol(content.RequireStr("IpProtocol"));
-            var source = content.Str("CidrIpv4") is { } v4 ? RuleSource.Ipv4(v4)
-                : content.Str("CidrIpv6") is { } v6 ? RuleSource.Ipv6(v6)
-                : content.Str("PrefixListId") is { } pl ? RuleSource.PrefixList(pl)
-                : content.Str("ReferencedGroupId") is { } g ? RuleSource.Group(g)
+            var source = Ipv4At(content, "CidrIpv4") is { } v4 ? RuleSource.Ipv4(v4)
+                : Ipv6At(content, "CidrIpv6") is { } v6 ? RuleSource.Ipv6(v6)
+                : PrefixListAt(content, "PrefixListId") is { } pl ? RuleSource.PrefixList(pl)
+                : GroupIdAt(content, "ReferencedGroupId") is { } g ? RuleSource.Group(g)
                 : throw RejectedException.Missing(content.Child("CidrIpv4"), "the rule names no source (CidrIpv4, CidrIpv6, PrefixListId or ReferencedGroupId)");
-            var after = new SecurityGroupRule(protocol, content.Int("FromPort"), content.Int("ToPort"), source, content.Str("Description"), ruleId);
+            var (from, to) = PortsAt(content, protocol, "FromPort", "ToPort");
+            var after = new SecurityGroupRule(protocol, from, to, source, content.Str("Description"), ruleId);
             modifications.Add(new RuleModification(ruleId, after));
         }
         return change with { Kind = ChangeKind.Modify, GroupId = groupId, Modifications = modifications };
@@ -314,8 +312,8 @@ public static partial class CloudTrailParser
     /// <summary>The group: <c>groupId</c>, else the id EC2 reported in the response rules, and <c>groupName</c> (default VPC) when given.</summary>
     private static (string? GroupId, string? GroupName) Group(JsonField parameters, IReadOnlyList<ResponseRule> fromResponse)
     {
-        var groupId = parameters.Str("groupId") ?? fromResponse.Select(r => r.GroupId).FirstOrDefault(id => id is not null);
-        var groupName = parameters.Str("groupName");
+        var groupId = GroupIdAt(parameters, "groupId") ?? fromResponse.Select(r => r.GroupId).FirstOrDefault(id => id is not null);
+        var groupName = GroupNameAt(parameters, "groupName");
         if (groupId is null && groupName is null)
         {
             throw RejectedException.Missing(parameters.Child("groupId"), "there is no 'groupName' either");
@@ -348,9 +346,6 @@ public static partial class CloudTrailParser
         new(new ParseResult.Rejection(kind, message) { Field = field });
 
     private static ParseResult.Rejection NotJson(string message) => new(RejectionKind.NotJson, message);
-
-    [GeneratedRegex("^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")]
-    private static partial Regex RegionPattern();
 
     [GeneratedRegex("^[0-9]{12}$")]
     private static partial Regex AccountIdPattern();

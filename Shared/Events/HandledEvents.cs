@@ -1,6 +1,10 @@
 namespace SgBridge.Shared.Events;
 
-/// <summary>The CloudTrail events the bridge polices. The EventBridge rule's pattern must list exactly these.</summary>
+/// <summary>
+/// The CloudTrail events the bridge understands. <see cref="Names"/> (ingress and rule edits) are always policed: the
+/// EventBridge rule's pattern must list exactly these. <see cref="EgressNames"/> are policed only when
+/// <c>Policy:PoliceEgress</c> is true: the templates forward them only when their egress parameter says so.
+/// </summary>
 public static class HandledEvents
 {
     public const string EventBridgeSource = "aws.ec2";
@@ -11,5 +15,15 @@ public static class HandledEvents
     public const string RevokeIngress = "RevokeSecurityGroupIngress";
     public const string ModifyRules = "ModifySecurityGroupRules";
 
+    public const string AuthorizeEgress = "AuthorizeSecurityGroupEgress";
+    public const string RevokeEgress = "RevokeSecurityGroupEgress";
+
+    /// <summary>Always forwarded and policed.</summary>
     public static IReadOnlyList<string> Names { get; } = [AuthorizeIngress, RevokeIngress, ModifyRules];
+
+    /// <summary>Outbound rule calls: parsed always, policed (queued) only with <c>Policy:PoliceEgress</c>.</summary>
+    public static IReadOnlyList<string> EgressNames { get; } = [AuthorizeEgress, RevokeEgress];
+
+    /// <summary>Every event name the parser turns into a change.</summary>
+    public static IReadOnlyList<string> AllNames { get; } = [.. Names, .. EgressNames];
 }

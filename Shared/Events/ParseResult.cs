@@ -33,7 +33,7 @@ public enum RejectionKind
     /// <summary>Envelope <c>account</c> differs from <c>detail.recipientAccountId</c>.</summary>
     AccountMismatch,
 
-    /// <summary>An egress (outbound) call or rule: the bridge polices ingress only.</summary>
+    /// <summary>A rule whose direction (<c>isEgress</c>) contradicts the call's (an ingress call reporting an egress rule, or the reverse).</summary>
     Egress,
 }
 
@@ -61,7 +61,7 @@ public abstract record ParseResult
         return rejection is not null;
     }
 
-    /// <summary>The record describes an ingress change the bridge understands.</summary>
+    /// <summary>The record describes a change the bridge understands (ingress, or egress: see <see cref="SecurityGroupChange.Direction"/>).</summary>
     public sealed record Success(SecurityGroupChange Change) : ParseResult;
 
     /// <summary>

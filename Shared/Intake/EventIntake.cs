@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Events;
+using SgBridge.Shared.Options;
 using SgBridge.Shared.Policy;
 using SgBridge.Shared.Storage;
 
@@ -17,8 +19,20 @@ public sealed record IntakeResult(int StatusCode, string Title, string Detail, s
 /// 4xx only for input that is permanently bad (EventBridge does not retry it); 503 when the bridge cannot accept the
 /// event now (EventBridge retries 5xx for up to 24 hours). Every event ends queued or in an explicit, logged rejection.
 /// </summary>
-public sealed partial class EventIntake(ChangePolicy policy, IQueueSender queue, ILogger<EventIntake> logger)
+public sealed partial class EventIntake(
+    ChangePolicy policy,
+    IQueueSender queue,
+    IOptions<PolicyOptions> policyOptions,
+    IOptions<IntakeOptions> intakeOptions,
+    TimeProvider timeProvider,
+    ILogger<EventIntake> logger)
 {
+    /// <summary>What a 503 asks EventBridge to wait before it retries.</summary>
+    public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(5);
+
+    private readonly bool _policeEgress = policyOptions.Value.PoliceEgress;
+    private readonly TimeSpan _enqueueTimeout = intakeOptions.Value.EnqueueTimeout;
+
     /// <summary>EventBridge events are at most 256 KB.</summary>
     public const int MaxBodyBytes = 256 * 1024;
 
@@ -60,6 +74,13 @@ public sealed partial class EventIntake(ChangePolicy policy, IQueueSender queue,
             return new IntakeResult(403, "Account not allowed", $"Account {change.AccountId} is not in Policy:AllowedAccounts.", EventId: change.EventId);
         }
 
+        if (change.Direction == RuleDirection.Egress && !_policeEgress)
+        {
+            // Outbound rules are policed only on request; acknowledge so EventBridge does not retry, and leave a trace.
+            LogEgressNotPoliced(logger, change.EventId, change.EventName, change.AccountId, change.Region, change.GroupLabel);
+            return new IntakeResult(202, "Not policed", $"{change.EventName} on {change.GroupLabel}: egress changes are not policed (Policy:PoliceEgress is false).", EventId: change.EventId);
+        }
+
         var decision = policy.Evaluate(change);
         if (decision.Verdict == Verdict.BridgeOwn)
         {
@@ -68,25 +89,43 @@ public sealed partial class EventIntake(ChangePolicy policy, IQueueSender queue,
             return new IntakeResult(202, "Ignored", $"The bridge's own change ({decision.Reason}).", EventId: change.EventId);
         }
 
+        // The enqueue has a budget of its own, retries included, so the answer beats EventBridge's 5 s whatever the queue
+        // client does: its token is cancelled at the deadline, and the wait stops then even if the client ignores the token.
+        using var deadline = new CancellationTokenSource(_enqueueTimeout, timeProvider);
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        Task? send = null;
         try
         {
-            await queue.SendAsync(QueueNames.Changes, change, cancellationToken);
+            send = queue.SendAsync(QueueNames.Changes, change, budget.Token);
+            await send.WaitAsync(budget.Token).ConfigureAwait(false);
         }
         catch (QueueMessageTooLargeException ex)
         {
             LogTooLargeToQueue(logger, change.EventId, change.AccountId, change.GroupLabel, ex.Message);
             return new IntakeResult(413, "Change too large", $"Event {change.EventId} changes {change.Rules.Count + change.RuleIds.Count + change.Modifications.Count} rules, more than one queue message holds. {ex.Message}", EventId: change.EventId);
         }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Our budget ran out (the host's own cancellation propagates). The send may still land: EventBridge's retry
+            // then delivers the event twice, which the request id (from the event id) makes harmless.
+            Observe(send);
+            LogQueueTimeout(logger, change.EventId, change.AccountId, _enqueueTimeout.TotalMilliseconds);
+            return new IntakeResult(503, "Queue unavailable", $"The bridge could not queue the event within {_enqueueTimeout.TotalSeconds:0.##} s; EventBridge will retry.", EventId: change.EventId, RetryAfter: RetryAfter);
+        }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogQueueUnavailable(logger, ex, change.EventId, change.AccountId);
-            return new IntakeResult(503, "Queue unavailable", "The bridge cannot queue the event right now; EventBridge will retry.", EventId: change.EventId, RetryAfter: TimeSpan.FromSeconds(5));
+            return new IntakeResult(503, "Queue unavailable", "The bridge cannot queue the event right now; EventBridge will retry.", EventId: change.EventId, RetryAfter: RetryAfter);
         }
 
         var requestId = RequestId.For(change.EventId);
         LogAccepted(logger, change.EventId, requestId, change.AccountId, change.Region, change.GroupLabel, change.EventName);
         return new IntakeResult(202, "Accepted", $"{change.EventName} on {change.GroupLabel} queued.", requestId, change.EventId);
     }
+
+    /// <summary>A send abandoned at the deadline may still fail later: observe it, so its exception is not left unobserved.</summary>
+    private static void Observe(Task? send) =>
+        send?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     private IntakeResult Reject(int status, string title, string detail)
     {
@@ -111,6 +150,12 @@ public sealed partial class EventIntake(ChangePolicy policy, IQueueSender queue,
 
     [LoggerMessage(106, LogLevel.Error, "Could not queue event {EventId} from {AccountId}; answering 503 so EventBridge retries")]
     private static partial void LogQueueUnavailable(ILogger logger, Exception exception, string eventId, string accountId);
+
+    [LoggerMessage(108, LogLevel.Information, "Not policing event {EventId} ({EventName}) on {GroupId} in {AccountId}/{Region}: egress changes are not policed (Policy:PoliceEgress is false)")]
+    private static partial void LogEgressNotPoliced(ILogger logger, string eventId, string eventName, string accountId, string region, string groupId);
+
+    [LoggerMessage(109, LogLevel.Error, "Could not queue event {EventId} from {AccountId} within {BudgetMs} ms; answering 503 so EventBridge retries")]
+    private static partial void LogQueueTimeout(ILogger logger, string eventId, string accountId, double budgetMs);
 
     [LoggerMessage(107, LogLevel.Error, "Rejected event {EventId} in {AccountId} on {GroupId}: too large to queue ({Detail}). Revert it by hand.")]
     private static partial void LogTooLargeToQueue(ILogger logger, string eventId, string accountId, string groupId, string detail);

@@ -8,8 +8,14 @@ public sealed partial class PolicyOptions : IValidatableObject
 {
     public const string SectionName = "Policy";
 
-    /// <summary>Required. AWS account ids (12 digits) whose events are accepted, comma separated.</summary>
-    [Required(ErrorMessage = "Policy:AllowedAccounts is required: list the AWS account ids (12 digits, comma separated) whose events the bridge accepts.")]
+    /// <summary>The <see cref="AllowedAccounts"/> value that admits every account.</summary>
+    public const string EveryAccount = "*";
+
+    /// <summary>
+    /// Required. AWS account ids (12 digits) whose events are accepted, comma separated; or <c>*</c> alone for every
+    /// account, when the organisation-gated central event bus is the allow-list (only member accounts can reach it).
+    /// </summary>
+    [Required(ErrorMessage = "Policy:AllowedAccounts is required: list the AWS account ids (12 digits, comma separated) whose events the bridge accepts, or '*' for every account.")]
     public string AllowedAccounts { get; set; } = "";
 
     /// <summary>Optional. IAM ARNs (of users or of the roles behind sessions) whose changes are recorded but not reverted; '*' is a wildcard.</summary>
@@ -18,13 +24,43 @@ public sealed partial class PolicyOptions : IValidatableObject
     /// <summary>Optional. Service-linked roles (path /aws-service-role/) change groups for managed services; exempt by default.</summary>
     public bool ExemptServiceLinkedRoles { get; set; } = true;
 
-    /// <summary>Optional. Police outbound rules too (egress events, and egress rules in the approved state and reconcile).</summary>
+    /// <summary>
+    /// Optional. Police outbound (egress) rules too (Policy__PoliceEgress). False (default): egress events are
+    /// acknowledged "Not policed" and logged, never queued. True: egress rules join the approved state and reconcile.
+    /// </summary>
     public bool PoliceEgress { get; set; }
 
     /// <summary>Optional. Display aliases for accounts: "111111111111=prod, 222222222222=staging".</summary>
     public string AccountAliases { get; set; } = "";
 
+    /// <summary>The listed account ids (holds "*" alone when every account is allowed: ask <see cref="AllowsAccount"/>).</summary>
     public IReadOnlySet<string> AllowedAccountSet => SettingList.Parse(AllowedAccounts).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>True when <see cref="AllowedAccounts"/> is <c>*</c>.</summary>
+    public bool AllowsEveryAccount => SettingList.Parse(AllowedAccounts) is [EveryAccount];
+
+    /// <summary>The parsed setting, kept while the setting is unchanged (one reference: safe to share across threads).</summary>
+    private sealed record ParsedAccounts(string Setting, IReadOnlySet<string> Accounts, bool Every);
+
+    private ParsedAccounts? _parsed;
+
+    /// <summary>
+    /// Whether events of <paramref name="accountId"/> are accepted: a 12-digit account id that is listed, or any
+    /// 12-digit account id when the setting is <c>*</c>. Anything else (blank, "*", not 12 digits) is never allowed.
+    /// </summary>
+    public bool AllowsAccount(string? accountId)
+    {
+        if (accountId is null || !AccountId().IsMatch(accountId)) return false;
+        var setting = AllowedAccounts;
+        var parsed = _parsed;
+        if (parsed is null || !ReferenceEquals(parsed.Setting, setting))
+        {
+            var accounts = SettingList.Parse(setting);
+            parsed = new ParsedAccounts(setting, accounts.ToHashSet(StringComparer.Ordinal), accounts is [EveryAccount]);
+            _parsed = parsed;
+        }
+        return parsed.Every || parsed.Accounts.Contains(accountId);
+    }
 
     public IReadOnlyList<string> ExemptPrincipalPatterns => SettingList.Parse(ExemptPrincipalArns);
 
@@ -39,9 +75,13 @@ public sealed partial class PolicyOptions : IValidatableObject
         var accounts = SettingList.Parse(AllowedAccounts);
         if (accounts.Count == 0)
         {
-            yield return new ValidationResult("Policy:AllowedAccounts must list at least one AWS account id.", [nameof(AllowedAccounts)]);
+            yield return new ValidationResult("Policy:AllowedAccounts must list at least one AWS account id, or be '*' for every account.", [nameof(AllowedAccounts)]);
         }
-        foreach (var a in accounts.Where(a => !AccountId().IsMatch(a)))
+        if (accounts.Count > 1 && accounts.Contains(EveryAccount, StringComparer.Ordinal))
+        {
+            yield return new ValidationResult("Policy:AllowedAccounts mixes '*' with account ids: write '*' alone (every account) or only account ids.", [nameof(AllowedAccounts)]);
+        }
+        foreach (var a in accounts.Where(a => a != EveryAccount && !AccountId().IsMatch(a)))
         {
             yield return new ValidationResult($"Policy:AllowedAccounts has '{a}', which is not a 12-digit AWS account id.", [nameof(AllowedAccounts)]);
         }
@@ -55,6 +95,6 @@ public sealed partial class PolicyOptions : IValidatableObject
         }
     }
 
-    [GeneratedRegex("^[0-9]{12}$")]
+    [GeneratedRegex(@"\A[0-9]{12}\z")]
     private static partial Regex AccountId();
 }

@@ -25,9 +25,8 @@ public sealed class ChangePolicy(IOptions<PolicyOptions> policy, IOptions<AwsOpt
     private readonly PolicyOptions _policy = policy.Value;
     private readonly AwsOptions _aws = aws.Value;
     private readonly IReadOnlyList<string> _exemptions = policy.Value.ExemptPrincipalPatterns;
-    private readonly IReadOnlySet<string> _accounts = policy.Value.AllowedAccountSet;
 
-    public bool IsAllowedAccount(string accountId) => _accounts.Contains(accountId);
+    public bool IsAllowedAccount(string accountId) => _policy.AllowsAccount(accountId);
 
     public PolicyDecision Evaluate(SecurityGroupChange change)
     {

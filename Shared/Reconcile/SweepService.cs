@@ -89,7 +89,7 @@ public sealed partial class SweepService(
     public async Task HandleAsync(ReconcileCommand command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
-        if (!_policy.AllowedAccountSet.Contains(command.AccountId) && !_policy.AllowedAccountSet.Contains("*"))
+        if (!_policy.AllowsAccount(command.AccountId))
         {
             LogRefused(logger, command.AccountId);
             return;

@@ -1,3 +1,6 @@
+using Amazon.EC2;
+using Amazon.EC2.Model;
+using Amazon.Runtime;
 using Amazon.SecurityToken;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,6 +10,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using SgBridge.Shared.Aws;
 using SgBridge.Shared.Options;
+using SgBridge.Tests.Integration;
 
 namespace SgBridge.Tests.Aws;
 
@@ -47,6 +51,33 @@ public sealed class AwsServiceCollectionExtensionsTests
         Assert.Equal("http://127.0.0.1:5999/", sts.Config.ServiceURL);
         Assert.Equal("eu-central-1", sts.Config.AuthenticationRegion);
         Assert.Same(TimeProvider.System, provider.GetRequiredService<TimeProvider>());
+    }
+
+    /// <summary>AssumeRole mode with only its documented settings: no Aws:WebIdentityAudience (the defect: the EC2 factory could not be built).</summary>
+    private static Dictionary<string, string?> AssumeRoleSettings() => new()
+    {
+        ["Aws:RoleArnPattern"] = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole",
+        ["Aws:AuthMode"] = "AssumeRole",
+        ["Aws:ExternalId"] = "ext-123",
+    };
+
+    [Fact]
+    public void AddSgBridgeAws_AssumeRoleWithoutAudience_BuildsTheCacheAndTheFactory()
+    {
+        using var provider = Build(AssumeRoleSettings());
+
+        Assert.Empty(provider.GetRequiredService<IOptions<AwsOptions>>().Value.WebIdentityAudience ?? "");
+        Assert.NotNull(provider.GetRequiredService<AssumedRoleCredentialCache>());
+        Assert.IsType<Ec2SecurityGroupClientFactory>(provider.GetRequiredService<ISecurityGroupClientFactory>());
+    }
+
+    [Fact]
+    public async Task EntraWebIdentityTokenSource_WithoutAudience_FailsOnlyWhenAskedForAToken()
+    {
+        var source = new EntraWebIdentityTokenSource(new Azure.Identity.DefaultAzureCredential(), Options.Create(new AwsOptions()));
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => source.GetTokenAsync(CancellationToken.None));
+        Assert.Contains("Aws:WebIdentityAudience is required", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -97,4 +128,74 @@ public sealed class AwsServiceCollectionExtensionsTests
     [InlineData("api://sgbridge-aws/.default", "api://sgbridge-aws/.default")]
     public void ScopeFor_AppendsDefault(string audience, string expected) =>
         Assert.Equal(expected, EntraWebIdentityTokenSource.ScopeFor(audience));
+}
+
+/// <summary>
+/// AssumeRole mode end to end through DI, against moto: only the documented settings, base credentials from the
+/// environment (dummy values; moto's STS accepts any), and the EC2 client factory describes a group.
+/// </summary>
+[Collection(MotoCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class AwsServiceCollectionExtensionsMotoTests(MotoFixture moto)
+{
+    private const string Region = "eu-west-1";
+
+    // Dummy base credentials: not key-shaped, so no secret scanner mistakes them for real ones.
+    private const string DummyAccessKeyId = "sgbridge-test-access-key-id";
+    private const string DummySecretKey = "sgbridge-test-secret-key";
+
+    [MotoFact]
+    public async Task AssumeRoleMode_WithOnlyTheDocumentedSettings_GetsCredentialsAndDescribesAGroup()
+    {
+        var account = Random.Shared.NextInt64(100_000_000_000, 999_999_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var saved = (Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID"), Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY"), Environment.GetEnvironmentVariable("AWS_SESSION_TOKEN"));
+        Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", DummyAccessKeyId);
+        Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", DummySecretKey);
+        Environment.SetEnvironmentVariable("AWS_SESSION_TOKEN", null);
+        try
+        {
+            var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Aws:RoleArnPattern"] = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole",
+                ["Aws:AuthMode"] = "AssumeRole",
+                ["Aws:ExternalId"] = "sgbridge-external-id",
+                ["Aws:StsEndpoint"] = moto.Url,
+                ["Aws:Ec2Endpoint"] = moto.Url,
+            }).Build();
+            var services = new ServiceCollection();
+            services.AddSingleton<IConfiguration>(configuration);
+            services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
+            services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
+            services.AddSgBridgeAws(configuration);
+            await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+            provider.GetRequiredService<IStartupValidator>().Validate();
+
+            // The STS client signs AssumeRole with the environment's base credentials; moto answers with the role's.
+            var cache = provider.GetRequiredService<AssumedRoleCredentialCache>();
+            var assumed = await cache.GetAsync(account, CancellationToken.None);
+            Assert.NotEqual(DummyAccessKeyId, assumed.Credentials.AccessKey);
+            Assert.False(string.IsNullOrEmpty(assumed.Credentials.Token));
+
+            // A group in the role's account (moto keys state by the assumed credentials' account).
+            using var raw = new AmazonEC2Client(
+                new SessionAWSCredentials(assumed.Credentials.AccessKey, assumed.Credentials.SecretKey, assumed.Credentials.Token),
+                Ec2SecurityGroupClientFactory.BuildConfig(provider.GetRequiredService<IOptions<AwsOptions>>().Value, Region));
+            var vpc = await raw.CreateVpcAsync(new CreateVpcRequest { CidrBlock = "10.0.0.0/16" });
+            var created = await raw.CreateSecurityGroupAsync(new CreateSecurityGroupRequest { GroupName = "assume-role", Description = "test", VpcId = vpc.Vpc.VpcId });
+
+            var client = await provider.GetRequiredService<ISecurityGroupClientFactory>().CreateAsync(account, Region, CancellationToken.None);
+            var group = await client.DescribeGroupAsync(created.GroupId, null, CancellationToken.None);
+
+            Assert.NotNull(group);
+            Assert.Equal(created.GroupId, group.GroupId);
+            Assert.Equal("assume-role", group.GroupName);
+            Assert.Equal(1, cache.StsCallCount(account));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", saved.Item1);
+            Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", saved.Item2);
+            Environment.SetEnvironmentVariable("AWS_SESSION_TOKEN", saved.Item3);
+        }
+    }
 }

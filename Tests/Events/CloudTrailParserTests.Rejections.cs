@@ -35,28 +35,26 @@ public sealed partial class CloudTrailParserTests
         ["unhandled event name"] = new(
             () => Mutate("authorize-ssh-from-internet.json", r => Detail(r)["eventName"] = "CreateSecurityGroup"),
             RejectionKind.UnhandledEventName, "detail.eventName",
-            "Field 'detail.eventName' is 'CreateSecurityGroup'; handled: AuthorizeSecurityGroupIngress, RevokeSecurityGroupIngress, ModifySecurityGroupRules."),
+            "Field 'detail.eventName' is 'CreateSecurityGroup'; handled: AuthorizeSecurityGroupIngress, RevokeSecurityGroupIngress, ModifySecurityGroupRules, AuthorizeSecurityGroupEgress, RevokeSecurityGroupEgress."),
         ["event name differs only in case"] = new(
             () => Mutate("authorize-ssh-from-internet.json", r => Detail(r)["eventName"] = "authorizesecuritygroupingress"),
             RejectionKind.UnhandledEventName, "detail.eventName",
-            "Field 'detail.eventName' is 'authorizesecuritygroupingress'; handled: AuthorizeSecurityGroupIngress, RevokeSecurityGroupIngress, ModifySecurityGroupRules."),
+            "Field 'detail.eventName' is 'authorizesecuritygroupingress'; handled: AuthorizeSecurityGroupIngress, RevokeSecurityGroupIngress, ModifySecurityGroupRules, AuthorizeSecurityGroupEgress, RevokeSecurityGroupEgress."),
         ["record without eventName"] = new(
             () => Mutate("authorize-ssh-from-internet.json", r => Detail(r).Remove("eventName")),
             RejectionKind.MissingField, "detail.eventName", "Field 'detail.eventName' is missing."),
-        ["authorize egress"] = new(
-            () => Mutate("authorize-ssh-from-internet.json", r => Detail(r)["eventName"] = "AuthorizeSecurityGroupEgress"),
-            RejectionKind.Egress, "detail.eventName", "Field 'detail.eventName' is 'AuthorizeSecurityGroupEgress': egress rules are out of scope."),
-        ["revoke egress in a bare record"] = new(
-            () => Mutate("bare-cloudtrail-record.json", r => r["eventName"] = "RevokeSecurityGroupEgress"),
-            RejectionKind.Egress, "eventName", "Field 'eventName' is 'RevokeSecurityGroupEgress': egress rules are out of scope."),
-        ["egress rule in the response"] = new(
+        ["egress rule in the response of an ingress call"] = new(
             () => Mutate("authorize-ssh-from-internet.json", r => Detail(r)["responseElements"]!["securityGroupRuleSet"]!["items"]![0]!["isEgress"] = true),
             RejectionKind.Egress, "detail.responseElements.securityGroupRuleSet.items[0].isEgress",
-            "Field 'detail.responseElements.securityGroupRuleSet.items[0].isEgress' is true: egress rules are out of scope."),
-        ["egress rule in the revoked set"] = new(
+            "Field 'detail.responseElements.securityGroupRuleSet.items[0].isEgress' is true but AuthorizeSecurityGroupIngress changes ingress rules."),
+        ["egress rule in the revoked set of an ingress call"] = new(
             () => Mutate("revoke-with-revoked-rule-set.json", r => Detail(r)["responseElements"]!["revokedSecurityGroupRuleSet"]!["items"]![2]!["isEgress"] = "true"),
             RejectionKind.Egress, "detail.responseElements.revokedSecurityGroupRuleSet.items[2].isEgress",
-            "Field 'detail.responseElements.revokedSecurityGroupRuleSet.items[2].isEgress' is true: egress rules are out of scope."),
+            "Field 'detail.responseElements.revokedSecurityGroupRuleSet.items[2].isEgress' is true but RevokeSecurityGroupIngress changes ingress rules."),
+        ["ingress rule in the response of an egress call"] = new(
+            () => Mutate("authorize-egress.json", r => Detail(r)["responseElements"]!["securityGroupRuleSet"]!["items"]![0]!["isEgress"] = false),
+            RejectionKind.Egress, "detail.responseElements.securityGroupRuleSet.items[0].isEgress",
+            "Field 'detail.responseElements.securityGroupRuleSet.items[0].isEgress' is false but AuthorizeSecurityGroupEgress changes egress rules."),
         ["failed call without message"] = new(
             () => Mutate("revoke-by-rule-ids.json", r => { Detail(r)["errorCode"] = "Client.UnauthorizedOperation"; Detail(r)["responseElements"] = null; }),
             RejectionKind.FailedCall, "detail.errorCode",

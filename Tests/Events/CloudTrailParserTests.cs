@@ -63,6 +63,8 @@ public sealed partial class CloudTrailParserTests
         "by-cloudformation.json",
         "by-root.json",
         "by-iam-user.json",
+        "authorize-egress.json",
+        "revoke-egress.json",
     ];
 
     public static TheoryData<string> Samples => new(SampleNames);
@@ -75,9 +77,56 @@ public sealed partial class CloudTrailParserTests
     }
 
     [Fact]
-    public void HandledEventNames_AreTheThreeIngressCalls()
+    public void HandledEventNames_AreTheThreeIngressCalls_AndTheEgressCallsAreListedApart()
     {
         Assert.Equal(["AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress", "ModifySecurityGroupRules"], CloudTrailParser.HandledEventNames);
+        Assert.Equal(["AuthorizeSecurityGroupEgress", "RevokeSecurityGroupEgress"], HandledEvents.EgressNames);
+        Assert.Equal(HandledEvents.Names.Concat(HandledEvents.EgressNames), HandledEvents.AllNames);
+    }
+
+    [Fact]
+    public void Parse_AuthorizeEgress_IsAnEgressAddWithTheRuleFromTheResponse()
+    {
+        var change = ParseSample("authorize-egress.json");
+
+        Assert.Equal(("AuthorizeSecurityGroupEgress", ChangeKind.Add, RuleDirection.Egress, Group), (change.EventName, change.Kind, change.Direction, change.GroupId));
+        Assert.Equal([new SecurityGroupRule("tcp", 443, 443, RuleSource.Ipv4("0.0.0.0/0"), "https out", "sgr-0a1b2c3d4e5f60091")], change.Rules);
+        Assert.Equal(Alice, change.Requester);
+    }
+
+    [Fact]
+    public void Parse_RevokeEgress_IsAnEgressRemoval()
+    {
+        var change = ParseSample("revoke-egress.json");
+
+        Assert.Equal(("RevokeSecurityGroupEgress", ChangeKind.Remove, RuleDirection.Egress), (change.EventName, change.Kind, change.Direction));
+        Assert.Equal([new SecurityGroupRule("-1", -1, -1, RuleSource.Ipv4("0.0.0.0/0"), null, "sgr-0a1b2c3d4e5f60092")], change.Rules);
+    }
+
+    [Fact]
+    public void Parse_EgressWithoutResponse_TakesTheRulesFromTheRequest()
+    {
+        var change = ParseOk(Mutate("revoke-egress.json", r => Detail(r)["responseElements"] = null));
+
+        Assert.Equal(RuleDirection.Egress, change.Direction);
+        Assert.Equal([new SecurityGroupRule("-1", null, null, RuleSource.Ipv4("0.0.0.0/0"))], change.Rules);
+    }
+
+    [Theory]
+    [InlineData("authorize-ssh-from-internet.json")]
+    [InlineData("revoke-by-permissions.json")]
+    [InlineData("modify-one-rule.json")]
+    public void Parse_IngressCalls_AreIngress(string sample) => Assert.Equal(RuleDirection.Ingress, ParseSample(sample).Direction);
+
+    [Fact]
+    public void Direction_OfAChangeQueuedBeforeItExisted_IsIngress()
+    {
+        var json = BridgeJson.Serialize(ParseSample("authorize-ssh-from-internet.json"));
+        var old = JsonNode.Parse(json)!.AsObject();
+        Assert.True(old.Remove("direction") || old.Remove("Direction"), json);
+
+        Assert.Equal(RuleDirection.Ingress, BridgeJson.Deserialize<SecurityGroupChange>(old.ToJsonString()).Direction);
+        Assert.Equal(RuleDirection.Egress, BridgeJson.Deserialize<SecurityGroupChange>(BridgeJson.Serialize(ParseSample("authorize-egress.json"))).Direction);
     }
 
     [Fact]

@@ -20,10 +20,13 @@ public class ReceiveAwsEventTests
 {
     private readonly RecordingQueue _queue = new();
 
-    private ReceiveAwsEvent Function() => new(new EventIntake(
-        new ChangePolicy(O.Create(new PolicyOptions { AllowedAccounts = "111111111111" }),
-            O.Create(new AwsOptions { RoleArnPattern = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole", WebIdentityAudience = "api://x" })),
-        _queue, NullLogger<EventIntake>.Instance));
+    private ReceiveAwsEvent Function()
+    {
+        var policy = O.Create(new PolicyOptions { AllowedAccounts = "111111111111" });
+        return new(new EventIntake(
+            new ChangePolicy(policy, O.Create(new AwsOptions { RoleArnPattern = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole", WebIdentityAudience = "api://x" })),
+            _queue, policy, O.Create(new IntakeOptions()), TimeProvider.System, NullLogger<EventIntake>.Instance));
+    }
 
     private static async Task<(int Status, string ContentType, string Body, string? RetryAfter)> RenderAsync(IActionResult result)
     {

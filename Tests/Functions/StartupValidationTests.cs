@@ -1,3 +1,5 @@
+using System.Reflection;
+using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -32,6 +34,96 @@ public class StartupValidationTests
         ["Slack:ApproverUserIds"] = "U1",
     };
 
+    /// <summary>Every function class of the app: each public type with a [Function] method (new functions are covered without a test change).</summary>
+    public static IReadOnlyList<Type> FunctionTypes { get; } = typeof(ReceiveAwsEvent).Assembly.GetTypes()
+        .Where(t => t is { IsClass: true, IsAbstract: false } && t.GetMethods().Any(m => m.GetCustomAttribute<FunctionAttribute>() is not null))
+        .OrderBy(t => t.Name, StringComparer.Ordinal)
+        .ToList();
+
+    /// <summary>The supported configurations: each AWS auth mode with each way to reach storage, with only the settings that mode documents.</summary>
+    public static TheoryData<string, string> SupportedConfigurations
+    {
+        get
+        {
+            var data = new TheoryData<string, string>();
+            foreach (var auth in (string[])["WebIdentity", "AssumeRole"])
+            {
+                foreach (var storage in (string[])["ConnectionString", "ManagedIdentity", "UserAssignedIdentity"])
+                {
+                    data.Add(auth, storage);
+                }
+            }
+            return data;
+        }
+    }
+
+    private static Dictionary<string, string?> Configuration(string auth, string storage)
+    {
+        var settings = Valid();
+        switch (auth)
+        {
+            case "WebIdentity":
+                settings["Aws:AuthMode"] = "WebIdentity";
+                break;
+            case "AssumeRole":
+                // The documented AssumeRole settings: no web identity audience at all.
+                settings["Aws:AuthMode"] = "AssumeRole";
+                settings["Aws:ExternalId"] = "sgbridge-external-id";
+                settings.Remove("Aws:WebIdentityAudience");
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(auth), auth, null);
+        }
+        switch (storage)
+        {
+            case "ConnectionString":
+                break;
+            case "ManagedIdentity":
+                settings.Remove("Storage:ConnectionString");
+                settings["Storage:AccountName"] = "sgbridgestorage";
+                break;
+            case "UserAssignedIdentity":
+                settings.Remove("Storage:ConnectionString");
+                settings["Storage:AccountName"] = "sgbridgestorage";
+                settings["Storage:ClientId"] = "00000000-0000-0000-0000-00000000c11d";
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(storage), storage, null);
+        }
+        return settings;
+    }
+
+    [Fact]
+    public void FunctionTypes_AreDiscoveredByReflection()
+    {
+        Assert.Contains(typeof(ReceiveAwsEvent), FunctionTypes);
+        Assert.Contains(typeof(RevertChange), FunctionTypes);
+        Assert.Contains(typeof(ApplyApproved), FunctionTypes);
+        Assert.True(FunctionTypes.Count >= 6, $"Only {FunctionTypes.Count} function classes found.");
+    }
+
+    [Theory]
+    [MemberData(nameof(SupportedConfigurations))]
+    public void Start_InEverySupportedConfiguration_ConstructsEveryFunction(string auth, string storage)
+    {
+        using var sp = Build(Configuration(auth, storage));
+        sp.GetRequiredService<IStartupValidator>().Validate();
+
+        var failures = new List<string>();
+        foreach (var function in FunctionTypes)
+        {
+            try
+            {
+                Assert.NotNull(ActivatorUtilities.CreateInstance(sp, function));
+            }
+            catch (Exception ex)
+            {
+                failures.Add($"{function.Name}: {ex.GetType().Name}: {ex.Message}");
+            }
+        }
+        Assert.True(failures.Count == 0, $"{auth} + {storage}:\n" + string.Join("\n", failures));
+    }
+
     [Fact]
     public void Start_WithNoSettings_FailsNamingEachMissingSetting()
     {
@@ -45,14 +137,32 @@ public class StartupValidationTests
     }
 
     [Fact]
-    public void Start_WithValidSettings_ResolvesEveryFunction()
+    public void Start_AssumeRoleWithoutExternalId_NamesIt()
     {
-        using var sp = Build(Valid());
+        var settings = Configuration("AssumeRole", "ConnectionString");
+        settings.Remove("Aws:ExternalId");
+        using var sp = Build(settings);
+        var ex = Assert.ThrowsAny<Exception>(() => sp.GetRequiredService<IStartupValidator>().Validate());
+        Assert.Contains("Aws:ExternalId", ex.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Start_WithEveryAccountAllowed_Starts()
+    {
+        var settings = Valid();
+        settings["Policy:AllowedAccounts"] = "*";
+        using var sp = Build(settings);
         sp.GetRequiredService<IStartupValidator>().Validate();
-        foreach (var function in new[] { typeof(ReceiveAwsEvent), typeof(RevertChange), typeof(ReceiveSlackInteraction), typeof(ApplyApproved), typeof(NotifySlack), typeof(ExpireStaleRequests) })
-        {
-            Assert.NotNull(ActivatorUtilities.CreateInstance(sp, function));
-        }
+    }
+
+    [Fact]
+    public void Start_WithStarMixedWithIds_NamesTheSetting()
+    {
+        var settings = Valid();
+        settings["Policy:AllowedAccounts"] = "*,111111111111";
+        using var sp = Build(settings);
+        var ex = Assert.ThrowsAny<Exception>(() => sp.GetRequiredService<IStartupValidator>().Validate());
+        Assert.Contains("Policy:AllowedAccounts mixes '*'", ex.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -15,16 +15,62 @@ public class EventIntakeTests
 {
     private readonly RecordingQueue _queue = new();
 
-    private EventIntake Intake(string accounts = "111111111111") => new(
-        new ChangePolicy(
-            O.Create(new PolicyOptions { AllowedAccounts = accounts }),
-            O.Create(new AwsOptions { RoleArnPattern = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole", WebIdentityAudience = "api://x" })),
-        _queue, NullLogger<EventIntake>.Instance);
+    private EventIntake Intake(string accounts = "111111111111", bool policeEgress = false)
+    {
+        var policy = O.Create(new PolicyOptions { AllowedAccounts = accounts, PoliceEgress = policeEgress });
+        return new EventIntake(
+            new ChangePolicy(policy, O.Create(new AwsOptions { RoleArnPattern = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole", WebIdentityAudience = "api://x" })),
+            _queue, policy, O.Create(new IntakeOptions()), TimeProvider.System, NullLogger<EventIntake>.Instance);
+    }
 
     private static byte[] Sample(string name) => File.ReadAllBytes(RepoRoot.Sample(name));
 
-    private Task<IntakeResult> AcceptAsync(byte[] body, string? contentType = "application/json; charset=utf-8", string accounts = "111111111111") =>
-        Intake(accounts).AcceptAsync(body, contentType, CancellationToken.None);
+    private Task<IntakeResult> AcceptAsync(byte[] body, string? contentType = "application/json; charset=utf-8", string accounts = "111111111111", bool policeEgress = false) =>
+        Intake(accounts, policeEgress).AcceptAsync(body, contentType, CancellationToken.None);
+
+    [Theory]
+    [InlineData("authorize-egress.json")]
+    [InlineData("revoke-egress.json")]
+    public async Task AcceptAsync_EgressWhenNotPoliced_IsAcknowledgedNotPolicedAndNotQueued(string sample)
+    {
+        var result = await AcceptAsync(Sample(sample));
+
+        Assert.Equal((202, "Not policed"), (result.StatusCode, result.Title));
+        Assert.Contains("Policy:PoliceEgress", result.Detail, StringComparison.Ordinal);
+        Assert.NotNull(result.EventId);
+        Assert.Empty(_queue.Sent);
+    }
+
+    [Theory]
+    [InlineData("authorize-egress.json", ChangeKind.Add)]
+    [InlineData("revoke-egress.json", ChangeKind.Remove)]
+    public async Task AcceptAsync_EgressWhenPoliced_IsQueuedAsAnEgressChange(string sample, ChangeKind kind)
+    {
+        var result = await AcceptAsync(Sample(sample), policeEgress: true);
+
+        Assert.Equal((202, "Accepted"), (result.StatusCode, result.Title));
+        var (queue, json) = Assert.Single(_queue.Sent);
+        Assert.Equal(QueueNames.Changes, queue);
+        var change = BridgeJson.Deserialize<SecurityGroupChange>(json);
+        Assert.Equal((RuleDirection.Egress, kind), (change.Direction, change.Kind));
+    }
+
+    [Fact]
+    public async Task AcceptAsync_EgressFromAnAccountNotAllowed_Is403()
+    {
+        var result = await AcceptAsync(Sample("authorize-egress.json"), accounts: "222222222222");
+
+        Assert.Equal(403, result.StatusCode);
+        Assert.Empty(_queue.Sent);
+    }
+
+    [Fact]
+    public async Task AcceptAsync_IngressWhenEgressIsNotPoliced_IsStillQueuedAsIngress()
+    {
+        await AcceptAsync(Sample("authorize-ssh-from-internet.json"));
+
+        Assert.Equal(RuleDirection.Ingress, BridgeJson.Deserialize<SecurityGroupChange>(Assert.Single(_queue.Sent).Json).Direction);
+    }
 
     [Fact]
     public async Task AcceptAsync_ValidEvent_QueuesTheParsedChangeAndAnswers202()

@@ -1,0 +1,117 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace SgBridge.Shared.Events;
+
+/// <summary>
+/// The shapes of the values EC2 writes into CloudTrail records: resource ids, account ids, CIDRs, ports, group names.
+/// Only what no successful EC2 call can carry is refused: a refused event is answered 400 and never policed, so a rule
+/// here that is stricter than EC2 would let a real change through unreverted.
+/// </summary>
+public static partial class AwsValues
+{
+    public const int MinPort = -1;
+    public const int MaxPort = 65535;
+    public const int MaxIcmpTypeOrCode = 255;
+
+    /// <summary>Characters Azure Table Storage refuses in keys; group names reach keys in the worker.</summary>
+    private const string TableKeyForbidden = "/\\#?";
+
+    public static bool IsGroupId(string? value) => value is not null && GroupId().IsMatch(value);
+
+    public static bool IsRuleId(string? value) => value is not null && RuleId().IsMatch(value);
+
+    public static bool IsPrefixListId(string? value) => value is not null && PrefixListId().IsMatch(value);
+
+    public static bool IsAccountId(string? value) => value is not null && AccountId().IsMatch(value);
+
+    /// <summary>
+    /// An IPv4 CIDR as EC2 takes it: four decimal octets, '/', a prefix length 0–32. Bits set beyond the prefix are
+    /// accepted (EC2 accepts them and masks them off), so <c>10.0.0.5/8</c> passes; shorthand (<c>10/8</c>) does not.
+    /// </summary>
+    public static bool IsIpv4Cidr(string? value)
+    {
+        if (value is null || !Ipv4Cidr().IsMatch(value)) return false;
+        var slash = value.IndexOf('/', StringComparison.Ordinal);
+        return IPAddress.TryParse(value.AsSpan(0, slash), out var address)
+            && address.AddressFamily == AddressFamily.InterNetwork
+            && value.AsSpan(0, slash).ToString().Split('.').All(o => int.Parse(o, CultureInfo.InvariantCulture) <= 255)
+            && int.Parse(value.AsSpan(slash + 1), CultureInfo.InvariantCulture) <= 32;
+    }
+
+    /// <summary>An IPv6 CIDR: an IPv6 address (no zone id), '/', a prefix length 0–128. Bits beyond the prefix are accepted, as for IPv4.</summary>
+    public static bool IsIpv6Cidr(string? value)
+    {
+        if (value is null || !Ipv6Cidr().IsMatch(value)) return false;
+        var slash = value.IndexOf('/', StringComparison.Ordinal);
+        return IPAddress.TryParse(value.AsSpan(0, slash), out var address)
+            && address.AddressFamily == AddressFamily.InterNetworkV6
+            && int.Parse(value.AsSpan(slash + 1), CultureInfo.InvariantCulture) <= 128;
+    }
+
+    /// <summary>Why a group name cannot be used, or null: control characters, or '/', '\', '#', '?' (refused in Table Storage keys).</summary>
+    public static string? GroupNameProblem(string name)
+    {
+        foreach (var c in name)
+        {
+            if (char.IsControl(c)) return "a group name holds no control characters";
+            if (TableKeyForbidden.Contains(c, StringComparison.Ordinal)) return $"a group name holds none of {string.Join(' ', TableKeyForbidden.ToCharArray())}";
+        }
+        return name.Length > 255 ? "a group name is at most 255 characters" : null;
+    }
+
+    /// <summary>True when EC2 reads the ports of this (normalised) protocol: TCP and UDP ports, ICMP type and code.</summary>
+    public static bool HasPorts(string protocol) => protocol is "tcp" or "udp" or "icmp" or "icmpv6";
+
+    /// <summary>
+    /// Why a protocol's port range cannot be, or null. Every port is −1..65535. TCP/UDP: from ≤ to. ICMP/ICMPv6: from and to are
+    /// the type and code, each −1..255, in no order. All traffic (−1) and other protocol numbers: EC2 ignores the ports
+    /// ("traffic on all ports is allowed, regardless of any ports you specify"), so their order is not checked.
+    /// Returns the offending field's name ("from" or "to") with the reason.
+    /// </summary>
+    public static (string Field, string Reason)? PortProblem(string protocol, int? from, int? to)
+    {
+        var icmp = protocol is "icmp" or "icmpv6";
+        var max = icmp ? MaxIcmpTypeOrCode : MaxPort;
+        var what = icmp ? $"an ICMP type or code is -1..{MaxIcmpTypeOrCode}" : $"a port is {MinPort}..{MaxPort}";
+        if (from is { } f && (f < MinPort || f > max)) return ("from", $"{f} is out of range: {what}");
+        if (to is { } t && (t < MinPort || t > max)) return ("to", $"{t} is out of range: {what}");
+        if (protocol is "tcp" or "udp" && from is { } a && to is { } b && a > b) return ("to", $"the range {a}-{b} ends before it starts");
+        return null;
+    }
+
+    /// <summary>A value for a message: at most <paramref name="max"/> characters, control characters escaped (messages reach logs and HTTP answers).</summary>
+    public static string Quote(string value, int max = 64)
+    {
+        var text = value.Length <= max ? value : value[..max] + "…";
+        if (!text.Any(char.IsControl)) return text;
+        var sb = new StringBuilder(text.Length + 8);
+        foreach (var c in text)
+        {
+            if (char.IsControl(c)) sb.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+            else sb.Append(c);
+        }
+        return sb.ToString();
+    }
+
+    [GeneratedRegex(@"\Asg-[0-9a-f]{8,17}\z")]
+    private static partial Regex GroupId();
+
+    [GeneratedRegex(@"\Asgr-[0-9a-f]{8,17}\z")]
+    private static partial Regex RuleId();
+
+    [GeneratedRegex(@"\Apl-[0-9a-f]{8,17}\z")]
+    private static partial Regex PrefixListId();
+
+    [GeneratedRegex(@"\A[0-9]{12}\z")]
+    private static partial Regex AccountId();
+
+    [GeneratedRegex(@"\A[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}\z")]
+    private static partial Regex Ipv4Cidr();
+
+    [GeneratedRegex(@"\A[0-9A-Fa-f:.]{2,45}/[0-9]{1,3}\z")]
+    private static partial Regex Ipv6Cidr();
+}

@@ -1,0 +1,59 @@
+namespace SgBridge.Shared.Events;
+
+/// <summary>Readers that also check a value's shape (<see cref="AwsValues"/>), naming the field at fault.</summary>
+public static partial class CloudTrailParser
+{
+    private static string? GroupIdAt(JsonField parent, string name) =>
+        Checked(parent, name, AwsValues.IsGroupId, "a security group id is sg- and 8 or 17 lower-case hex digits");
+
+    private static string? RuleIdAt(JsonField parent, string name) =>
+        Checked(parent, name, AwsValues.IsRuleId, "a security group rule id is sgr- and 8 or 17 lower-case hex digits");
+
+    private static string? PrefixListAt(JsonField parent, string name) =>
+        Checked(parent, name, AwsValues.IsPrefixListId, "a prefix list id is pl- and 8 or 17 lower-case hex digits");
+
+    private static string? UserIdAt(JsonField parent, string name) =>
+        Checked(parent, name, AwsValues.IsAccountId, "the owner of a referenced group is a 12-digit AWS account id");
+
+    private static string? Ipv4At(JsonField parent, string name) =>
+        Checked(parent, name, AwsValues.IsIpv4Cidr, "expected an IPv4 CIDR such as 203.0.113.0/24");
+
+    private static string? Ipv6At(JsonField parent, string name) =>
+        Checked(parent, name, AwsValues.IsIpv6Cidr, "expected an IPv6 CIDR such as 2001:db8::/32");
+
+    private static string? GroupNameAt(JsonField parent, string name)
+    {
+        var value = parent.Str(name);
+        if (value is not null && AwsValues.GroupNameProblem(value) is { } problem)
+        {
+            throw RejectedException.Invalid(parent.Child(name), $"'{AwsValues.Quote(value)}': {problem}");
+        }
+        return value;
+    }
+
+    /// <summary>A rule id read by the caller (e.g. an array element), checked at <paramref name="path"/>.</summary>
+    private static string CheckRuleId(string value, string path) =>
+        AwsValues.IsRuleId(value) ? value : throw RejectedException.Invalid(path, $"'{AwsValues.Quote(value)}' is not a security group rule id (sgr- and 8 or 17 lower-case hex digits)");
+
+    /// <summary>The <paramref name="fromName"/>/<paramref name="toName"/> ports of <paramref name="parent"/>, in range for <paramref name="protocol"/>.</summary>
+    private static (int? From, int? To) PortsAt(JsonField parent, string protocol, string fromName, string toName)
+    {
+        var from = parent.Int(fromName);
+        var to = parent.Int(toName);
+        if (AwsValues.PortProblem(protocol, from, to) is { } problem)
+        {
+            throw RejectedException.Invalid(parent.Child(problem.Field == "from" ? fromName : toName), problem.Reason);
+        }
+        return (from, to);
+    }
+
+    private static string? Checked(JsonField parent, string name, Func<string, bool> valid, string expected)
+    {
+        var value = parent.Str(name);
+        if (value is not null && !valid(value))
+        {
+            throw RejectedException.Invalid(parent.Child(name), $"'{AwsValues.Quote(value)}': {expected}");
+        }
+        return value;
+    }
+}

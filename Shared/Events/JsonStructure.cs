@@ -1,0 +1,99 @@
+using System.Text.Json;
+
+namespace SgBridge.Shared.Events;
+
+/// <summary>
+/// One forward pass over the raw JSON with <see cref="Utf8JsonReader"/>, before the document is parsed, for what
+/// <see cref="JsonDocument"/> lets through silently:
+/// <list type="bullet">
+/// <item>a key that appears twice in one object (a second <c>eventName</c> would change the meaning of the event, and
+/// which one a reader sees depends on the reader). Keys are compared ignoring case, as <see cref="JsonField"/> matches them;</item>
+/// <item>a string whose <c>\u</c> escapes are not valid UTF-16 (a lone surrogate), which cannot be read as text.</item>
+/// </list>
+/// Invalid JSON throws <see cref="JsonException"/>, as the document parser would.
+/// </summary>
+internal static class JsonStructure
+{
+    private sealed class Frame(string path, bool isArray)
+    {
+        public string Path { get; } = path;
+        public bool IsArray { get; } = isArray;
+        public int NextIndex { get; set; }
+        public string? LastKey { get; set; }
+        public HashSet<string>? Keys { get; set; }
+    }
+
+    public static ParseResult.Rejection? Check(ReadOnlySpan<byte> utf8Json, int maxDepth)
+    {
+        var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = maxDepth });
+        var frames = new List<Frame>();
+        while (reader.Read())
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.PropertyName:
+                {
+                    var frame = frames[^1];
+                    string key;
+                    try
+                    {
+                        key = reader.GetString()!;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        return Invalid(frame.Path.Length == 0 ? "(root)" : frame.Path, "one of its keys has \\u escapes that are not valid UTF-16 (a lone surrogate)");
+                    }
+                    frame.Keys ??= new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+                    if (!frame.Keys.Add(key))
+                    {
+                        return Invalid(Child(frame.Path, key), "the key appears more than once in its object (keys are compared ignoring case)");
+                    }
+                    frame.LastKey = key;
+                    break;
+                }
+                case JsonTokenType.StartObject:
+                case JsonTokenType.StartArray:
+                    frames.Add(new Frame(ValuePath(frames), reader.TokenType == JsonTokenType.StartArray));
+                    break;
+                case JsonTokenType.EndObject:
+                case JsonTokenType.EndArray:
+                    frames.RemoveAt(frames.Count - 1);
+                    break;
+                case JsonTokenType.String:
+                {
+                    var path = ValuePath(frames);
+                    if (reader.ValueIsEscaped)
+                    {
+                        try
+                        {
+                            _ = reader.GetString();
+                        }
+                        catch (InvalidOperationException)
+                        {
+                            return Invalid(path, "its \\u escapes are not valid UTF-16 (a lone surrogate)");
+                        }
+                    }
+                    break;
+                }
+                default:
+                    // Numbers, true, false, null: only the position in an array moves.
+                    if (frames.Count > 0 && frames[^1].IsArray) frames[^1].NextIndex++;
+                    break;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The path of the value the reader is on (and, in an array, moves to the next index).</summary>
+    private static string ValuePath(List<Frame> frames)
+    {
+        if (frames.Count == 0) return "";
+        var parent = frames[^1];
+        return parent.IsArray ? $"{parent.Path}[{parent.NextIndex++}]" : Child(parent.Path, parent.LastKey ?? "");
+    }
+
+    private static string Child(string path, string key) => path.Length == 0 ? key : $"{path}.{key}";
+
+    private static ParseResult.Rejection Invalid(string path, string reason) =>
+        new(RejectionKind.InvalidField, $"Field '{AwsValues.Quote(path, 256)}' is invalid: {reason}.") { Field = path };
+}
