@@ -10,6 +10,8 @@ public static class CliApp
     public static IReadOnlyList<ICliVerb> Verbs { get; } =
     [
         new PlanCommand(),
+        new RequestsCommand(),
+        new ExportCommand(),
     ];
 
     private const string Description = """

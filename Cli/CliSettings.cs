@@ -54,6 +54,7 @@ public sealed class CliSettings
         services.AddSingleton(_context.Time);
         services.AddLogging();
         services.AddSgBridge(configuration);
+        services.TryAddSingleton<RequestQuery>();
         _context.ConfigureServices?.Invoke(services);
         return new CliServices(configuration, services.BuildServiceProvider());
     }
