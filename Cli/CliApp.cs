@@ -12,6 +12,7 @@ public static class CliApp
         new PlanCommand(),
         new RequestsCommand(),
         new ExportCommand(),
+        new DoctorCommand(),
     ];
 
     private const string Description = """

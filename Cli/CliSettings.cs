@@ -55,6 +55,7 @@ public sealed class CliSettings
         services.AddLogging();
         services.AddSgBridge(configuration);
         services.TryAddSingleton<RequestQuery>();
+        services.AddHttpClient<SlackDiagnostics>(http => http.Timeout = TimeSpan.FromSeconds(20));
         _context.ConfigureServices?.Invoke(services);
         return new CliServices(configuration, services.BuildServiceProvider());
     }

@@ -148,9 +148,9 @@ public sealed class RequestsCommand : ICliVerb
         {
             return value.ToUpperInvariant();
         }
-        if (value.StartsWith("SG-", StringComparison.OrdinalIgnoreCase) || value.Length < 8 || value.Any(char.IsWhiteSpace))
+        if (!Guid.TryParse(value, out _))
         {
-            throw new CliUsageException($"'{text}' is not a request id (SG- and 4-20 of 0-9 A-Z without I, L, O, U) nor a CloudTrail event id.");
+            throw new CliUsageException($"'{text}' is not a request id (SG- and 4-20 of 0-9 A-Z without I, L, O, U) nor a CloudTrail event id (a UUID).");
         }
         return RequestId.For(value);
     }

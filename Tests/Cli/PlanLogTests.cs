@@ -179,16 +179,4 @@ public sealed class PlanLogTests : IDisposable
         Assert.Equal(1, exit);
         Assert.Contains("No such file", error, StringComparison.Ordinal);
     }
-
-    [Fact]
-    public void Help_EveryVerb_ShowsAnExample()
-    {
-        foreach (var verb in new[] { "plan" })
-        {
-            var (exit, output, _) = Run(verb, "--help");
-            Assert.Equal(0, exit);
-            Assert.Contains("Examples:", output, StringComparison.Ordinal);
-            Assert.Contains($"sgbridge {verb} ", output, StringComparison.Ordinal);
-        }
-    }
 }
