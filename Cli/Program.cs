@@ -1,1 +1,1 @@
-return SgBridge.Cli.CliApp.Run(args, Console.Out, Console.Error);
+return await SgBridge.Cli.CliApp.RunAsync(args, SgBridge.Cli.CliContext.FromProcess());

@@ -1,0 +1,94 @@
+using System.CommandLine;
+using System.Text.RegularExpressions;
+
+namespace SgBridge.Cli.Commands;
+
+/// <summary>
+/// <c>sgbridge doctor</c>: checks a deployment's settings and everything they point at, as the app would use them:
+/// the options validation, storage, STS into each allowed account, EC2 reads in each region, and Slack.
+/// </summary>
+public sealed partial class DoctorCommand : ICliVerb
+{
+    private const string Description = """
+        Checks a deployment with the app's own settings and services, and prints ✓ or ✗ per check with the fix:
+          settings  the app's options validation, each failure with the setting's name
+          storage   the requests and snapshots tables and the queues, reached with the configured auth
+          sts       the member role in each account of Policy:AllowedAccounts exists and trusts the bridge
+          ec2       DescribeSecurityGroups and DescribeSecurityGroupRules in each --region, in each account
+          slack     auth.test with the bot token, and the bot's membership of both channels
+        Reads only; changes nothing. A check that cannot run because an earlier one failed is shown as skipped (–).
+        Exit code: 0 every check passed, 2 a check failed (✗), 1 bad arguments.
+
+        Examples:
+          sgbridge doctor --settings FunctionApp/local.settings.json
+          sgbridge doctor --region eu-west-1 --region us-east-1
+        """;
+
+    public Command Create(CliContext context)
+    {
+        var regions = new Option<string[]>("--region")
+        {
+            Description = "AWS regions to check EC2 in (repeat or comma separate; default: Aws:StsRegion, else us-east-1).",
+            HelpName = "region",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var command = new VerbCommand("doctor", "Checks the settings, storage, AWS roles, EC2 access and Slack, with a fix for each failure.", Description) { regions };
+        var settings = CliSettings.AddTo(command, context);
+        VerbAction.Set(command, context, async (p, ct) =>
+        {
+            var requested = (p.GetValue(regions) ?? [])
+                .SelectMany(r => r.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                .Distinct(StringComparer.Ordinal)
+                .ToArray();
+            foreach (var region in requested.Where(r => !RegionName().IsMatch(r)))
+            {
+                throw new CliUsageException($"--region: '{region}' is not an AWS region name (e.g. eu-west-1).");
+            }
+            await using var services = settings.Load(p);
+            var checks = new DoctorChecks(services);
+            var results = await checks.RunAsync(requested, ct).ConfigureAwait(false);
+            Print(results, context.Out);
+            return results.Any(r => r.State == CheckState.Failed) ? ExitCodes.Failed : ExitCodes.Success;
+        });
+        return command;
+    }
+
+    internal static void Print(IReadOnlyList<CheckResult> results, TextWriter o)
+    {
+        foreach (var r in results)
+        {
+            var mark = r.State switch
+            {
+                CheckState.Passed => "✓",
+                CheckState.Failed => "✗",
+                CheckState.Warning => "!",
+                _ => "–",
+            };
+            o.WriteLine($"{mark} {r.Area} {r.Name}: {r.Detail}");
+            if (r.Fix is not null && r.State != CheckState.Passed)
+            {
+                o.WriteLine($"    fix: {r.Fix}");
+            }
+        }
+        var failed = results.Count(r => r.State == CheckState.Failed);
+        o.WriteLine();
+        o.WriteLine(failed == 0
+            ? $"All {results.Count(r => r.State == CheckState.Passed)} checks passed" +
+              (results.Any(r => r.State is CheckState.Skipped or CheckState.Warning) ? " (some skipped or with warnings: see above)." : ".")
+            : $"{failed} check(s) failed.");
+    }
+
+    [GeneratedRegex("^[a-z]{2}(-[a-z]+)+-[0-9]$")]
+    private static partial Regex RegionName();
+}
+
+public enum CheckState
+{
+    Passed,
+    Failed,
+    Warning,
+    Skipped,
+}
+
+/// <summary>One line of the doctor's report: area (settings, storage, sts, ec2, slack), what was checked, what was seen, the fix.</summary>
+public sealed record CheckResult(string Area, string Name, CheckState State, string Detail, string? Fix = null);

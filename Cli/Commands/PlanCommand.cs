@@ -1,0 +1,204 @@
+using System.CommandLine;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Events;
+using SgBridge.Shared.Options;
+using SgBridge.Shared.Policy;
+using SgBridge.Shared.Processing;
+using MsOptions = Microsoft.Extensions.Options.Options;
+
+namespace SgBridge.Cli.Commands;
+
+/// <summary>
+/// <c>sgbridge plan</c>: a dry run. Reads an event, a CloudTrail log file or an array of records and prints, for each
+/// security group change, what the bridge would do. Calls nothing and needs no settings.
+/// </summary>
+public sealed class PlanCommand : ICliVerb
+{
+    private const string Description = """
+        Reads an EventBridge event (or a bare CloudTrail record) and prints what the bridge would do: the change it
+        understood, who made it, whether it is policed or exempt and why, the exact EC2 calls that would revert it,
+        and the request that would be opened. Nothing is called: no AWS, Azure or Slack account is needed.
+        Also reads a CloudTrail log file as delivered to S3 ({"Records": [...]}, gzipped or not) or a JSON array of
+        records: one plan per security group change, every other record skipped with the reason.
+        Exit code: 0 planned (or skipped), 2 an event was rejected (intake would answer 400), 1 bad arguments.
+
+        Examples:
+          sgbridge plan samples/authorize-ssh-from-internet.json
+          sgbridge plan samples/modify-one-rule.json --snapshot last-approved-rules.json --json
+          sgbridge plan 111111111111_CloudTrail_eu-west-1_20261129T1200Z_abc.json.gz --allowed-accounts 111111111111
+        """;
+
+    public Command Create(CliContext context)
+    {
+        var file = new Argument<string>("event-file") { Description = "The event, CloudTrail log file (.json or .json.gz) or JSON array of records." };
+        var allowed = new Option<string?>("--allowed-accounts")
+        {
+            Description = "Policy:AllowedAccounts (default: each event's own account).",
+            HelpName = "ids",
+        };
+        var exempt = new Option<string?>("--exempt") { Description = "Policy:ExemptPrincipalArns, comma separated, '*' allowed.", HelpName = "arns" };
+        var noSlr = new Option<bool>("--no-service-linked-exemption") { Description = "Police service-linked roles too." };
+        var role = new Option<string>("--role-pattern")
+        {
+            Description = "Aws:RoleArnPattern.",
+            HelpName = "arn",
+            DefaultValueFactory = _ => "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole",
+        };
+        var snapshot = new Option<string?>("--snapshot")
+        {
+            Description = "The group's last approved rules (a JSON array of rules), for removes and modifies; applies to every record planned.",
+            HelpName = "file.json",
+        };
+        var json = new Option<bool>("--json") { Description = "Print the plan as JSON." };
+        var command = new VerbCommand("plan", "Dry run: what the bridge would do with an event or a CloudTrail log file. Calls nothing.", Description) { file, allowed, exempt, noSlr, role, snapshot, json };
+        VerbAction.Set(command, context, (p, _) => Task.FromResult(Run(
+            new PlanArgs(p.GetRequiredValue(file), p.GetValue(allowed), p.GetValue(exempt), !p.GetValue(noSlr), p.GetRequiredValue(role), p.GetValue(snapshot), p.GetValue(json)),
+            context)));
+        return command;
+    }
+
+    private sealed record PlanArgs(string EventFile, string? AllowedAccounts, string? Exempt, bool ExemptServiceLinkedRoles, string RolePattern, string? SnapshotFile, bool Json);
+
+    private static int Run(PlanArgs a, CliContext context)
+    {
+        var input = EventFile.Read(a.EventFile);
+        IReadOnlyList<SecurityGroupRule>? snapshotRules = null;
+        if (a.SnapshotFile is not null)
+        {
+            if (!File.Exists(a.SnapshotFile))
+            {
+                throw new CliUsageException($"--snapshot: no such file: {a.SnapshotFile}");
+            }
+            snapshotRules = BridgeJson.Deserialize<SecurityGroupRule[]>(File.ReadAllText(a.SnapshotFile));
+        }
+        return input.IsLog ? PlanLog(a, input.Items, snapshotRules, context) : PlanOne(a, input.Items[0], snapshotRules, context);
+    }
+
+    /// <summary>One event: the original behaviour and output.</summary>
+    private static int PlanOne(PlanArgs a, byte[] eventJson, IReadOnlyList<SecurityGroupRule>? snapshotRules, CliContext context)
+    {
+        var stdout = context.Out;
+        var parsed = CloudTrailParser.Parse(eventJson);
+        if (parsed.TryGetRejection(out var r))
+        {
+            var skipped = r.Kind == RejectionKind.FailedCall;
+            stdout.WriteLine(skipped
+                ? $"Skipped: {r.Message}\nIntake would answer 202 and do nothing: a failed call changed nothing."
+                : $"Rejected ({r.Kind}): {r.Message}\nIntake would answer 400.");
+            return skipped ? ExitCodes.Success : ExitCodes.Failed;
+        }
+        var result = Plan(a, Change(parsed), snapshotRules, context);
+        if (a.Json)
+        {
+            stdout.WriteLine(BridgeJson.Serialize(ToJson(result)));
+        }
+        else
+        {
+            PlanPrinter.Print(result, a.AllowedAccounts is null, stdout);
+        }
+        return ExitCodes.Success;
+    }
+
+    /// <summary>A log file or an array of records: one plan per security group change, the rest skipped with a reason.</summary>
+    private static int PlanLog(PlanArgs a, IReadOnlyList<byte[]> records, IReadOnlyList<SecurityGroupRule>? snapshotRules, CliContext context)
+    {
+        var o = context.Out;
+        var plans = new List<(int Record, DryRunResult Result)>();
+        var skipped = new List<(int Record, string Reason)>();
+        var rejected = new List<(int Record, RejectionKind Kind, string Message)>();
+        for (var i = 0; i < records.Count; i++)
+        {
+            var n = i + 1;
+            var parsed = CloudTrailParser.Parse(records[i]);
+            if (!parsed.TryGetRejection(out var r))
+            {
+                plans.Add((n, Plan(a, Change(parsed), snapshotRules, context)));
+            }
+            else if (SkipReason(records[i], r) is { } reason)
+            {
+                skipped.Add((n, reason));
+            }
+            else
+            {
+                rejected.Add((n, r.Kind, r.Message));
+            }
+        }
+
+        if (a.Json)
+        {
+            o.WriteLine(BridgeJson.Serialize(new
+            {
+                Records = records.Count,
+                Plans = plans.Select(p => new { p.Record, Plan = ToJson(p.Result) }),
+                Skipped = skipped.Select(s => new { s.Record, s.Reason }),
+                Rejected = rejected.Select(r => new { r.Record, r.Kind, r.Message }),
+            }));
+        }
+        else
+        {
+            o.WriteLine("SgBridge dry run: nothing is called.");
+            o.WriteLine($"{records.Count} records: {plans.Count} security group change(s) planned, {skipped.Count} skipped, {rejected.Count} rejected.");
+            var lines = plans.Select(p => (p.Record, Write: (Action)(() =>
+                {
+                    o.WriteLine();
+                    o.WriteLine($"=== Record {p.Record}: {p.Result.Change.EventName} {p.Result.Change.GroupLabel} ===");
+                    PlanPrinter.Print(p.Result, a.AllowedAccounts is null, o, banner: false);
+                })))
+                .Concat(skipped.Select(s => (s.Record, Write: (Action)(() => o.WriteLine($"skipped record {s.Record}: {s.Reason}")))))
+                .Concat(rejected.Select(r => (r.Record, Write: (Action)(() =>
+                    o.WriteLine($"rejected record {r.Record} ({r.Kind}): {r.Message} (intake would answer 400)")))))
+                .OrderBy(l => l.Record);
+            o.WriteLine();
+            foreach (var line in lines)
+            {
+                line.Write();
+            }
+        }
+        return rejected.Count == 0 ? ExitCodes.Success : ExitCodes.Failed;
+    }
+
+    /// <summary>Why a record that is not a policed change is skipped; null when it is a malformed security group record.</summary>
+    private static string? SkipReason(byte[] record, SgBridge.Shared.Events.ParseResult.Rejection rejection)
+    {
+        var (source, name) = EventFile.Describe(record);
+        return rejection.Kind switch
+        {
+            RejectionKind.WrongSource or RejectionKind.UnhandledEventName or RejectionKind.WrongDetailType =>
+                $"eventName {name ?? "(none)"}{(source is null || source == HandledEvents.CloudTrailEventSource ? "" : $" from {source}")} is not a security group change",
+            RejectionKind.Egress => $"{name ?? "the call"} is an egress change; the bridge polices ingress only",
+            RejectionKind.FailedCall => $"{name ?? "the call"} failed, so it changed nothing ({rejection.Message})",
+            _ => null,
+        };
+    }
+
+    private static SecurityGroupChange Change(SgBridge.Shared.Events.ParseResult parsed) =>
+        parsed.TryGetChange(out var change) ? change : throw new InvalidOperationException("A parse result is either a change or a rejection.");
+
+    private static DryRunResult Plan(PlanArgs a, SecurityGroupChange change, IReadOnlyList<SecurityGroupRule>? snapshotRules, CliContext context)
+    {
+        var now = context.Time.GetUtcNow();
+        var policyOptions = new PolicyOptions
+        {
+            AllowedAccounts = a.AllowedAccounts ?? change.AccountId,
+            ExemptPrincipalArns = a.Exempt ?? "",
+            ExemptServiceLinkedRoles = a.ExemptServiceLinkedRoles,
+        };
+        var awsOptions = new AwsOptions { RoleArnPattern = a.RolePattern, WebIdentityAudience = "api://sgbridge-aws" };
+        var policy = new ChangePolicy(MsOptions.Create(policyOptions), MsOptions.Create(awsOptions));
+        var snapshot = snapshotRules is null
+            ? null
+            : new GroupSnapshot(change.AccountId, change.Region, change.GroupId ?? "sg-unknown", change.GroupName, null, snapshotRules, now);
+        return DryRun.Plan(change, policy, awsOptions, snapshot, now);
+    }
+
+    private static object ToJson(DryRunResult result) => new
+    {
+        result.Change,
+        result.AccountAllowed,
+        result.Decision,
+        result.RoleArn,
+        Calls = result.Plan?.Writes.Select(w => w.Describe()),
+        result.Plan?.Notes,
+        result.Request,
+    };
+}
