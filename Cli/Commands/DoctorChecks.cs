@@ -126,7 +126,7 @@ internal sealed partial class DoctorChecks(CliServices services)
             ? $"managed identity on account {options.AccountName}" + (string.IsNullOrWhiteSpace(options.ClientId) ? "" : $" (client id {options.ClientId})")
             : "connection string";
         var tables = services.Get<TableServiceClient>();
-        foreach (var name in new[] { options.RequestsTable, options.SnapshotsTable })
+        foreach (var name in new[] { options.RequestsTable, options.GroupsTable })
         {
             await RunAsync("storage", $"table {name}", async ct =>
             {

@@ -33,7 +33,7 @@ public sealed class DoctorCommandTests : IClassFixture<MotoFixture>, IDisposable
         var e = _cli.Environment;
         e["Storage__ConnectionString"] = azurite.ConnectionString;
         e["Storage__RequestsTable"] = azurite.UniqueTableName("docreq");
-        e["Storage__SnapshotsTable"] = azurite.UniqueTableName("docsnap");
+        e["Storage__GroupsTable"] = azurite.UniqueTableName("docgrp");
         e["Policy__AllowedAccounts"] = "111111111111, 222222222222";
         e["Aws__RoleArnPattern"] = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole";
         e["Aws__WebIdentityAudience"] = "api://sgbridge-aws";
