@@ -13,6 +13,8 @@ public static class CliApp
         new RequestsCommand(),
         new ExportCommand(),
         new DoctorCommand(),
+        new BaselineCommand(),
+        new ReconcileCommand(),
     ];
 
     private const string Description = """
@@ -22,6 +24,8 @@ public static class CliApp
           sgbridge plan samples/authorize-ssh-from-internet.json
           sgbridge requests list --status Pending --since 7d --settings FunctionApp/local.settings.json
           sgbridge doctor --settings FunctionApp/local.settings.json
+          sgbridge baseline --settings FunctionApp/local.settings.json
+          sgbridge reconcile --report-only --settings FunctionApp/local.settings.json
         """;
 
     /// <summary>The root command with every verb, for the given context.</summary>
