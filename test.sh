@@ -6,10 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")"
 npm ci --no-audit --no-fund --loglevel=error
 # cfn-lint, pinned in requirements-dev.txt, for Tests/Infrastructure/CfnLintTests.cs. Installed only when that version
-# is not there already (so an image that has it needs no package index); without python3 those tests skip.
+# is not there already (so an image that has it needs no package index); without python3, or when the install is
+# refused (no index, an externally managed Python), those tests skip with a message, or fail if another version is there.
 if command -v python3 >/dev/null 2>&1; then
   if [ "$(python3 -c 'import importlib.metadata as m; print(m.version("cfn-lint"))' 2>/dev/null)" != "$(sed -n 's/^cfn-lint==//p' requirements-dev.txt)" ]; then
-    python3 -m pip install -q -r requirements-dev.txt
+    python3 -m pip install -q -r requirements-dev.txt || echo "could not install requirements-dev.txt: see the cfn-lint tests' message" >&2
   fi
 else
   echo "python3 not found: the cfn-lint tests will be skipped" >&2

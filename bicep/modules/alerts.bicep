@@ -50,7 +50,7 @@ param changesQueueMaxAgeMinutes int = 5
 
 // The app's own [LoggerMessage] texts for a change that is, or may still be, live and unapproved
 // (Shared/Processing/ChangeProcessor.cs, Shared/Approvals/ApplyService.cs, Shared/Intake/EventIntake.cs).
-// Tests/Infrastructure checks that each phrase is still in a [LoggerMessage] in Shared/.
+// Tests/Infrastructure checks that each phrase is still in a [LoggerMessage] in Shared/ (ignoring case, as `contains` does).
 var failureLogPhrases = [
   'REVERT FAILED' // a revert attempt failed; the change may still be live
   'giving up the revert' // last try: the message goes to -poison, the change may still be live
