@@ -73,6 +73,8 @@ public sealed class Pipeline : IAsyncDisposable
             ["Slack:ApproversChannel"] = "CAPPROVERS",
             ["Slack:MonitoringChannel"] = "CMONITORING",
             ["Slack:ApproverUserIds"] = Approver,
+            // One click per approval, as before: the bench measures throughput, not the two-approver rule.
+            ["Slack:UnresolvedRequester"] = "Allow",
             ["Slack:BaseUrl"] = ctx.SlackUrl,
         }.Concat(ctx.Options.SlackBatchWindow is { } window
             // Only when asked: an unset option must leave the app's own default in force.

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Processing;
 using SgBridge.Shared.Slack;
@@ -18,6 +19,10 @@ public enum DecisionOutcome
     /// <summary>Slack could not be asked in time who the clicker is (user group, requester e-mail): nothing changed.</summary>
     Unverified,
     SelfApproval,
+    /// <summary>The requester could not be matched to a Slack user and Slack:UnresolvedRequester=Block: approving in Slack is refused.</summary>
+    RequesterUnresolved,
+    /// <summary>The requester could not be matched to a Slack user: this approval is recorded, a second approver is needed.</summary>
+    AwaitingSecondApprover,
     AlreadyDecided,
     Approved,
     Denied,
@@ -49,9 +54,12 @@ public sealed partial class DecisionService(
     ISlackThreadStore threads,
     RequestLifecycle lifecycle,
     IQueueSender queue,
+    IOptions<SlackOptions> options,
     TimeProvider time,
     ILogger<DecisionService> logger)
 {
+    private readonly UnresolvedRequesterPolicy _unresolved = options.Value.UnresolvedRequester;
+
     /// <summary>How long the click's Slack look-ups may take, and the ephemeral reply: Slack gives the endpoint 3 seconds.</summary>
     internal static readonly TimeSpan LookupBudget = TimeSpan.FromSeconds(1.5);
 
@@ -76,7 +84,7 @@ public sealed partial class DecisionService(
         {
             return NotOnThisMessage(click, requestId);
         }
-        if (await AuthoriseAsync(click, stored.Value, approve, cancellationToken) is { } refused)
+        if (await AuthoriseAsync(click, stored.Value, approve, all: false, cancellationToken) is { } refused)
         {
             return refused;
         }
@@ -107,7 +115,7 @@ public sealed partial class DecisionService(
             return NotOnThisMessage(click, leadId);
         }
         // A batch shares one requester, so one check covers every change in it.
-        if (await AuthoriseAsync(click, lead.Value, approve, cancellationToken) is { } refused)
+        if (await AuthoriseAsync(click, lead.Value, approve, all: true, cancellationToken) is { } refused)
         {
             return refused;
         }
@@ -136,17 +144,22 @@ public sealed partial class DecisionService(
     /// <summary>
     /// Who may decide is checked against Slack (user groups, the requester's e-mail), cached; a cold look-up gets a budget
     /// that keeps the answer inside Slack's 3 seconds, and a look-up that fails decides nothing (fail closed).
-    /// Null: the clicker may go ahead.
+    /// An approval of a change whose requester cannot be matched to a Slack user follows
+    /// <see cref="SlackOptions.UnresolvedRequester"/>. Null: the clicker may go ahead.
     /// </summary>
-    private async Task<DecisionResult?> AuthoriseAsync(SlackInteraction click, ChangeRequest request, bool approve, CancellationToken cancellationToken)
+    private async Task<DecisionResult?> AuthoriseAsync(SlackInteraction click, ChangeRequest request, bool approve, bool all, CancellationToken cancellationToken)
     {
-        bool isApprover, isRequester;
+        bool isApprover;
+        RequesterIdentity? requester = null;
         try
         {
             using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             budget.CancelAfter(LookupBudget);
             isApprover = await approvers.IsApproverAsync(click.UserId, budget.Token);
-            isRequester = isApprover && approve && await approvers.FindSlackUserAsync(request.Requester, budget.Token) == click.UserId;
+            if (isApprover && approve)
+            {
+                requester = await approvers.ResolveRequesterAsync(request.Requester, budget.Token);
+            }
         }
         catch (Exception ex) when (ex is SlackApiException or SlackRateLimitedException or HttpRequestException
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
@@ -159,12 +172,40 @@ public sealed partial class DecisionService(
             LogNotApprover(logger, click.UserId, request.Id);
             return new DecisionResult(DecisionOutcome.NotAnApprover, click.UserId, Reply: DecisionReplies.NotAnApprover(request.Id));
         }
-        if (isRequester)
+        if (requester is null)
+        {
+            // A denial needs no requester check: anyone who may decide may keep a change reverted.
+            return null;
+        }
+        if (requester.SlackUserId == click.UserId)
         {
             LogSelfApproval(logger, click.UserId, request.Id);
             return new DecisionResult(DecisionOutcome.SelfApproval, click.UserId, Reply: DecisionReplies.SelfApproval(request.Id));
         }
-        return null;
+        return requester.IsResolved ? null : await UnresolvedRequesterAsync(click, request.Id, all, cancellationToken);
+    }
+
+    /// <summary>The requester is unknown to Slack, so the clicker may be them: apply <see cref="SlackOptions.UnresolvedRequester"/>.</summary>
+    private async Task<DecisionResult?> UnresolvedRequesterAsync(SlackInteraction click, string requestId, bool all, CancellationToken ct)
+    {
+        switch (_unresolved)
+        {
+            case UnresolvedRequesterPolicy.Allow:
+                return null;
+            case UnresolvedRequesterPolicy.Block:
+                LogUnresolvedBlocked(logger, click.UserId, requestId);
+                return new DecisionResult(DecisionOutcome.RequesterUnresolved, requestId, Reply: DecisionReplies.UnresolvedBlocked(requestId));
+        }
+        var votes = await threads.UpdateAsync(SlackRows.Votes(requestId, all), v =>
+            v?.ApproverIds.Contains(click.UserId) == true ? null : new ApprovalVotes([.. v?.ApproverIds ?? [], click.UserId]), ct);
+        var approvers = votes.Value!.ApproverIds;
+        if (approvers.Any(a => a != click.UserId))
+        {
+            return null;
+        }
+        LogAwaitingSecond(logger, click.UserId, requestId);
+        return new DecisionResult(DecisionOutcome.AwaitingSecondApprover, requestId,
+            Reply: votes.Written ? DecisionReplies.FirstOfTwoApprovals(requestId) : DecisionReplies.SameApproverAgain(requestId));
     }
 
     /// <summary>One conditional write: true when this click decided the request, false when it was already decided.</summary>
@@ -213,6 +254,12 @@ public sealed partial class DecisionService(
 
     [LoggerMessage(307, LogLevel.Warning, "Could not verify Slack user {SlackUserId} for request {ApprovalId}; nothing changed")]
     private static partial void LogUnverified(ILogger logger, Exception exception, string slackUserId, string approvalId);
+
+    [LoggerMessage(310, LogLevel.Warning, "Slack user {SlackUserId} approved {ApprovalId}, whose requester is unknown to Slack: refused (Slack:UnresolvedRequester=Block)")]
+    private static partial void LogUnresolvedBlocked(ILogger logger, string slackUserId, string approvalId);
+
+    [LoggerMessage(311, LogLevel.Information, "Slack user {SlackUserId} approved {ApprovalId}, whose requester is unknown to Slack: waiting for a second approver")]
+    private static partial void LogAwaitingSecond(ILogger logger, string slackUserId, string approvalId);
 
     [LoggerMessage(308, LogLevel.Warning, "Slack user {SlackUserId} clicked on {ApprovalId} from message {Channel}/{MessageTs}, which does not show it; nothing changed")]
     private static partial void LogNotOnThisMessage(ILogger logger, string slackUserId, string approvalId, string channel, string messageTs);

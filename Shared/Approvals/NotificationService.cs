@@ -180,7 +180,9 @@ public sealed partial class NotificationService(
                 return;
             }
             var alias = _aliases.GetValueOrDefault(batch[0].AccountId);
-            var requester = await MentionAsync(batch[0].Requester, ct);
+            var identity = await ResolveAsync(batch[0].Requester, ct);
+            var requester = identity?.SlackUserId;
+            UnresolvedRequesterPolicy? unresolved = identity is { IsResolved: false } ? _slack.UnresolvedRequester : null;
 
             // The two channels do not depend on each other: a failure in one is kept and thrown after the other was tried.
             ExceptionDispatchInfo? failure = null;
@@ -188,7 +190,7 @@ public sealed partial class NotificationService(
             {
                 try
                 {
-                    thread = await ShowAsync(thread, batch, approvers: true, ApprovalMessageBuilder.ForApprovers(batch, alias, requester), alias, ct);
+                    thread = await ShowAsync(thread, batch, approvers: true, ApprovalMessageBuilder.ForApprovers(batch, alias, requester, unresolved), alias, ct);
                 }
                 catch (Exception ex) when (ex is not SlackRateLimitedException and not OperationCanceledException)
                 {
@@ -303,12 +305,15 @@ public sealed partial class NotificationService(
         return recorded.Stored ?? thread;
     }
 
-    /// <summary>The requester's Slack user for a mention; a failed look-up (e.g. a missing scope) only loses the mention.</summary>
-    private async Task<string?> MentionAsync(Requester requester, CancellationToken ct)
+    /// <summary>
+    /// The requester's Slack user, for a mention and to tell approvers when it is unknown; a failed look-up (e.g. a
+    /// missing scope) only loses the mention (null: not known whether the requester can be resolved).
+    /// </summary>
+    private async Task<RequesterIdentity?> ResolveAsync(Requester requester, CancellationToken ct)
     {
         try
         {
-            return await directory.FindSlackUserAsync(requester, ct);
+            return await directory.ResolveRequesterAsync(requester, ct);
         }
         catch (SlackApiException ex)
         {

@@ -19,22 +19,23 @@ public static partial class ApprovalMessageBuilder
     internal const int MaxChangesShown = (SlackLimits.BlocksPerMessage - 6) / 2;
 
     /// <summary>The approvers' message: the request, its risk flags and, while it is pending, Approve / Deny.</summary>
-    public static SlackMessage ForApprovers(ChangeRequest r, string? accountAlias, string? requesterSlackUserId) =>
-        Single(r, accountAlias, requesterSlackUserId, withButtons: r.Status == RequestStatus.Pending);
+    public static SlackMessage ForApprovers(ChangeRequest r, string? accountAlias, string? requesterSlackUserId, UnresolvedRequesterPolicy? unresolved = null) =>
+        Single(r, accountAlias, requesterSlackUserId, withButtons: r.Status == RequestStatus.Pending, unresolved);
 
     /// <summary>The monitoring channel's message: the same request, never with buttons, always with its status.</summary>
     public static SlackMessage ForMonitoring(ChangeRequest r, string? accountAlias, string? requesterSlackUserId) =>
-        Single(r, accountAlias, requesterSlackUserId, withButtons: false);
+        Single(r, accountAlias, requesterSlackUserId, withButtons: false, unresolved: null);
 
     /// <summary>
     /// A batch's approvers' message: one block pair per change (its own Approve / Deny while pending) and
     /// Approve all / Deny all for what is still pending. A batch of one is the single-request message.
     /// </summary>
-    public static SlackMessage ForApprovers(IReadOnlyList<ChangeRequest> batch, string? accountAlias, string? requesterSlackUserId) =>
-        batch.Count == 1 ? ForApprovers(batch[0], accountAlias, requesterSlackUserId) : Batch(batch, accountAlias, requesterSlackUserId, withButtons: true);
+    /// <para><paramref name="unresolved"/>: the requester could not be matched to a Slack user; the message says what approving then needs.</para>
+    public static SlackMessage ForApprovers(IReadOnlyList<ChangeRequest> batch, string? accountAlias, string? requesterSlackUserId, UnresolvedRequesterPolicy? unresolved = null) =>
+        batch.Count == 1 ? ForApprovers(batch[0], accountAlias, requesterSlackUserId, unresolved) : Batch(batch, accountAlias, requesterSlackUserId, withButtons: true, unresolved);
 
     public static SlackMessage ForMonitoring(IReadOnlyList<ChangeRequest> batch, string? accountAlias, string? requesterSlackUserId) =>
-        batch.Count == 1 ? ForMonitoring(batch[0], accountAlias, requesterSlackUserId) : Batch(batch, accountAlias, requesterSlackUserId, withButtons: false);
+        batch.Count == 1 ? ForMonitoring(batch[0], accountAlias, requesterSlackUserId) : Batch(batch, accountAlias, requesterSlackUserId, withButtons: false, unresolved: null);
 
     /// <summary>
     /// The message sent when Slack refused the full one: ids, requester, group, account, counts and (for approvers)
@@ -101,7 +102,7 @@ public static partial class ApprovalMessageBuilder
     public static string Summary(ChangeRequest r) =>
         TopLevel($"{r.Id}: {RequesterPlain(r.Requester)} {Intent(r, plain: true)} ({r.AccountId}, {r.Region}) — {StatusWords(r.Status)}");
 
-    private static SlackMessage Single(ChangeRequest r, string? alias, string? slackUser, bool withButtons)
+    private static SlackMessage Single(ChangeRequest r, string? alias, string? slackUser, bool withButtons, UnresolvedRequesterPolicy? unresolved)
     {
         for (var rulesBudget = SlackLimits.SectionText; ; rulesBudget = rulesBudget * 2 / 3)
         {
@@ -126,6 +127,10 @@ public static partial class ApprovalMessageBuilder
             blocks.Add(Context(BridgeDidText(r)));
             if (withButtons)
             {
+                if (UnresolvedText(unresolved) is { } note)
+                {
+                    blocks.Add(Context(note));
+                }
                 blocks.Add(Buttons(r, compact: false));
             }
             else if (DecisionText(r) is { } decided)
@@ -139,7 +144,7 @@ public static partial class ApprovalMessageBuilder
         }
     }
 
-    private static SlackMessage Batch(IReadOnlyList<ChangeRequest> batch, string? alias, string? slackUser, bool withButtons)
+    private static SlackMessage Batch(IReadOnlyList<ChangeRequest> batch, string? alias, string? slackUser, bool withButtons, UnresolvedRequesterPolicy? unresolved)
     {
         var lead = batch[0];
         var pending = batch.Count(r => r.Status == RequestStatus.Pending);
@@ -181,6 +186,10 @@ public static partial class ApprovalMessageBuilder
             {
                 blocks.Add(AllButtons(lead.Id, pending));
             }
+            if (withButtons && pending > 0 && UnresolvedText(unresolved) is { } note)
+            {
+                blocks.Add(Context(note));
+            }
             blocks.Add(Context("Each change was reverted at once by the bridge; approving one puts exactly that change back."));
             if (TextLength(blocks) <= SlackLimits.TotalBlockText || perChange < 120)
             {
@@ -189,6 +198,15 @@ public static partial class ApprovalMessageBuilder
             }
         }
     }
+
+    /// <summary>What the approvers' message says when the requester could not be matched to a Slack user.</summary>
+    private static string? UnresolvedText(UnresolvedRequesterPolicy? policy) => policy switch
+    {
+        UnresolvedRequesterPolicy.RequireTwoApprovers => ":warning: The requester could not be matched to a Slack user, so self-approval cannot be ruled out: *two different approvers* have to approve.",
+        UnresolvedRequesterPolicy.Block => ":warning: The requester could not be matched to a Slack user, so approving here is *blocked*; denying works.",
+        UnresolvedRequesterPolicy.Allow => ":warning: The requester could not be matched to a Slack user: make sure you did not make this change yourself.",
+        _ => null,
+    };
 
     /// <summary>The action in words: "wants to open TCP 22 from the internet on *prod-db*".</summary>
     private static string Intent(ChangeRequest r, bool plain)

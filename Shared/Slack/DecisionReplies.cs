@@ -18,6 +18,15 @@ public static class DecisionReplies
     public static string SelfApproval(string requestId) =>
         $"You made this change, so you cannot approve {requestId} yourself: another approver has to.";
 
+    public static string UnresolvedBlocked(string requestId) =>
+        $"The requester of {requestId} cannot be matched to a Slack user, so approving it here is blocked (Slack:UnresolvedRequester=Block). Deny it, or add the requester to Slack:RequesterMap.";
+
+    public static string FirstOfTwoApprovals(string requestId) =>
+        $"Your approval of {requestId} is recorded. Its requester cannot be matched to a Slack user, so a second approver has to approve it too.";
+
+    public static string SameApproverAgain(string requestId) =>
+        $"You already approved {requestId}; its requester cannot be matched to a Slack user, so a different approver has to approve it too.";
+
     public static string AlreadyDecided(ChangeRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -56,12 +56,18 @@ public sealed record OpenBatch(string LeadId, DateTimeOffset OpenedAt);
 /// <summary>Which batch a request is shown in.</summary>
 public sealed record ThreadMembership(string LeadId);
 
+/// <summary>Approvals recorded while a second approver is needed (the requester could not be matched to a Slack user).</summary>
+public sealed record ApprovalVotes(IReadOnlyList<string> ApproverIds);
+
 /// <summary>The keys of the Slack state rows.</summary>
 public static class SlackRows
 {
     public static SlackRow<SlackThread> Thread(string leadId) => new(leadId, "thread");
 
     public static SlackRow<ThreadMembership> Member(string requestId) => new(requestId, "member");
+
+    /// <summary>Approvals of one request (<paramref name="all"/>: of "Approve all" on the batch it leads).</summary>
+    public static SlackRow<ApprovalVotes> Votes(string requestId, bool all) => new(requestId, all ? "votes-all" : "votes");
 
     /// <summary>Partition = a hash of the batch key (it holds ARNs with characters a key may not), row = "open".</summary>
     public static SlackRow<OpenBatch> Open(string batchKey) =>

@@ -25,7 +25,12 @@ public class BatchingTests
     };
     private readonly SlackRig _rig;
 
-    public BatchingTests() => _rig = new SlackRig(_options, _time);
+    public BatchingTests()
+    {
+        _rig = new SlackRig(_options, _time);
+        _rig.Slack.UsersByEmail["alice@example.com"] = "UALICE";
+        _rig.Slack.UsersByEmail["bob@example.com"] = "UBOB";
+    }
 
     private InMemoryRequestStore _requests => _rig.Requests;
     private RecordingQueue _queue => _rig.Queue;

@@ -25,7 +25,12 @@ public class DecisionServiceTests
     };
     private readonly SlackRig _rig;
 
-    public DecisionServiceTests() => _rig = new SlackRig(_options, new FakeTimeProvider(Now));
+    public DecisionServiceTests()
+    {
+        _rig = new SlackRig(_options, new FakeTimeProvider(Now));
+        // The default requester (an Identity Center session) is a known Slack user who is not an approver.
+        _rig.Slack.UsersByEmail["alice@example.com"] = "UALICE";
+    }
 
     private InMemoryRequestStore _requests => _rig.Requests;
     private RecordingQueue _queue => _rig.Queue;
@@ -293,5 +298,82 @@ public class DecisionServiceTests
     {
         var id = await PendingRequestAsync();
         Assert.Equal(expected, (await ClickAsync(actionId, id, "UAPPROVER1")).Outcome);
+    }
+
+    [Fact]
+    public void UnresolvedRequester_DefaultsToRequireTwoApprovers() =>
+        Assert.Equal(UnresolvedRequesterPolicy.RequireTwoApprovers, new SlackOptions().UnresolvedRequester);
+
+    [Fact]
+    public async Task UnresolvedRequester_Allow_OneApproverDecides()
+    {
+        _options.UnresolvedRequester = UnresolvedRequesterPolicy.Allow;
+        var id = await PendingRequestAsync(TestData.IamUser("no-email"));
+        Assert.Equal(DecisionOutcome.Approved, (await ClickAsync(ActionIds.Approve, id, "UAPPROVER1")).Outcome);
+    }
+
+    [Fact]
+    public async Task UnresolvedRequester_RequireTwoApprovers_TheSecondDifferentApproverDecides()
+    {
+        _options.ApproverUserIds = "UAPPROVER1,UAPPROVER2";
+        var id = await PendingRequestAsync(TestData.IamUser("no-email"));
+
+        Assert.Equal(DecisionOutcome.AwaitingSecondApprover, (await ClickAsync(ActionIds.Approve, id, "UAPPROVER1")).Outcome);
+        Assert.Equal(DecisionOutcome.AwaitingSecondApprover, (await ClickAsync(ActionIds.Approve, id, "UAPPROVER1")).Outcome);
+        Assert.Equal(RequestStatus.Pending, (await _requests.GetAsync(id, default))!.Value.Status);
+        Assert.Empty(_queue.On<ApplyCommand>(QueueNames.Applies));
+        Assert.Contains("second approver", _slack.Ephemerals.First().Text, StringComparison.Ordinal);
+        Assert.Contains("different approver", _slack.Ephemerals.Last().Text, StringComparison.Ordinal);
+
+        Assert.Equal(DecisionOutcome.Approved, (await ClickAsync(ActionIds.Approve, id, "UAPPROVER2")).Outcome);
+        var stored = (await _requests.GetAsync(id, default))!.Value;
+        Assert.Equal((RequestStatus.Approved, "UAPPROVER2"), (stored.Status, stored.DecidedBy));
+        Assert.Single(_queue.On<ApplyCommand>(QueueNames.Applies));
+    }
+
+    [Fact]
+    public async Task UnresolvedRequester_RequireTwoApprovers_ADenyStillTakesOneClick()
+    {
+        var id = await PendingRequestAsync(TestData.IamUser("no-email"));
+        Assert.Equal(DecisionOutcome.Denied, (await ClickAsync(ActionIds.Deny, id, "UAPPROVER1")).Outcome);
+    }
+
+    [Fact]
+    public async Task UnresolvedRequester_Block_RefusesTheApproval_ButNotADeny()
+    {
+        _options.UnresolvedRequester = UnresolvedRequesterPolicy.Block;
+        var id = await PendingRequestAsync(TestData.IamUser("no-email"));
+
+        Assert.Equal(DecisionOutcome.RequesterUnresolved, (await ClickAsync(ActionIds.Approve, id, "UAPPROVER1")).Outcome);
+        Assert.Equal(RequestStatus.Pending, (await _requests.GetAsync(id, default))!.Value.Status);
+        Assert.Contains("blocked", Assert.Single(_slack.Ephemerals).Text, StringComparison.Ordinal);
+        Assert.Equal(DecisionOutcome.Denied, (await ClickAsync(ActionIds.Deny, id, "UAPPROVER1")).Outcome);
+    }
+
+    [Fact]
+    public async Task UnresolvedRequester_EmailUnknownToSlack_CountsAsUnresolved()
+    {
+        _options.UnresolvedRequester = UnresolvedRequesterPolicy.Block;
+        var id = await PendingRequestAsync(TestData.SsoUser("contractor@elsewhere.example"));
+        Assert.Equal(DecisionOutcome.RequesterUnresolved, (await ClickAsync(ActionIds.Approve, id, "UAPPROVER1")).Outcome);
+    }
+
+    [Fact]
+    public async Task RequesterMap_ResolvesAPrincipalWithoutEmail_SoSelfApprovalIsCaught()
+    {
+        _options.RequesterMap = "arn:aws:iam::*:role/other=U0OTHER, arn:aws:iam::*:role/deploy-*=UAPPROVER1";
+        var id = await PendingRequestAsync(TestData.AssumedRole($"arn:aws:iam::{TestData.Account}:role/deploy-pipeline", "build-42"));
+
+        Assert.Equal(DecisionOutcome.SelfApproval, (await ClickAsync(ActionIds.Approve, id, "UAPPROVER1")).Outcome);
+        Assert.Equal(RequestStatus.Pending, (await _requests.GetAsync(id, default))!.Value.Status);
+    }
+
+    [Fact]
+    public async Task RequesterMap_ResolvedToSomeoneElse_OneApproverDecides()
+    {
+        _options.UnresolvedRequester = UnresolvedRequesterPolicy.Block;
+        _options.RequesterMap = "arn:aws:iam::111111111111:user/bob=U0BOB";
+        var id = await PendingRequestAsync(TestData.IamUser("bob"));
+        Assert.Equal(DecisionOutcome.Approved, (await ClickAsync(ActionIds.Approve, id, "UAPPROVER1")).Outcome);
     }
 }

@@ -135,4 +135,32 @@ public class NotificationServiceTests
 
         Assert.Equal(2, _slack.Posts.Count);
     }
+
+    [Theory]
+    [InlineData(UnresolvedRequesterPolicy.RequireTwoApprovers, "two different approvers")]
+    [InlineData(UnresolvedRequesterPolicy.Block, "blocked")]
+    [InlineData(UnresolvedRequesterPolicy.Allow, "did not make this change yourself")]
+    public async Task NotifyAsync_RequesterUnknownToSlack_TheApproversMessageSaysSo(UnresolvedRequesterPolicy policy, string expected)
+    {
+        _options.UnresolvedRequester = policy;
+        var r = await StoreAsync(x => x.MarkReverted(new CallOutcome("revoke", true), T));
+
+        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), default);
+
+        Assert.Contains(expected, _slack.Posts.Single(p => p.Channel == "CAPPROVERS").Blocks!.ToJsonString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("could not be matched", _slack.Posts.Single(p => p.Channel == "CMONITOR").Blocks!.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NotifyAsync_RequesterKnownToSlack_IsMentioned_AndNoWarning()
+    {
+        _slack.UsersByEmail["alice@example.com"] = "UALICE";
+        var r = await StoreAsync(x => x.MarkReverted(new CallOutcome("revoke", true), T));
+
+        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), default);
+
+        var approvers = _slack.Posts.Single(p => p.Channel == "CAPPROVERS").Blocks!.ToJsonString();
+        Assert.Contains("@UALICE", approvers, StringComparison.Ordinal);
+        Assert.DoesNotContain("could not be matched", approvers, StringComparison.Ordinal);
+    }
 }

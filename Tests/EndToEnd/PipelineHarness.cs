@@ -259,7 +259,7 @@ public sealed class PipelineHarness : IAsyncDisposable
         Slack.Given(Request.Create().WithPath("/api/chat.postEphemeral").UsingPost())
             .RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody("{\"ok\":true,\"message_ts\":\"1.2\"}"));
         Slack.Given(Request.Create().WithPath("/api/users.lookupByEmail").UsingPost())
-            .RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody("{\"ok\":false,\"error\":\"users_not_found\"}"));
+            .RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody("{\"ok\":true,\"user\":{\"id\":\"UREQUESTER\"}}"));
     }
 
     public async ValueTask DisposeAsync()

@@ -26,7 +26,7 @@ public sealed class SlackRig(SlackOptions options, FakeTimeProvider time, Policy
     public NotificationService Notifier() => new(Requests, Threads, Queue, Slack, Directory(), O.Create(options),
         O.Create(policy ?? new PolicyOptions { AllowedAccounts = TestData.Account }), time, NullLogger<NotificationService>.Instance);
 
-    public DecisionService Decisions() => new(Directory(), Requests, Threads, new RequestLifecycle(Requests, new QueueRequestNotifier(Queue)), Queue, time,
+    public DecisionService Decisions() => new(Directory(), Requests, Threads, new RequestLifecycle(Requests, new QueueRequestNotifier(Queue)), Queue, O.Create(options), time,
         NullLogger<DecisionService>.Instance);
 
     public SlackInteractionEndpoint Endpoint()
