@@ -12,6 +12,7 @@ using SgBridge.Shared.Aws;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Intake;
 using SgBridge.Shared.Processing;
+using SgBridge.Shared.Slack;
 using SgBridge.Shared.Storage;
 
 using SgBridge.Emulators;
@@ -59,6 +60,7 @@ public sealed class Pipeline : IAsyncDisposable
             ["Storage:ConnectionString"] = ctx.Azurite.ConnectionString,
             ["Storage:RequestsTable"] = requestsTable,
             ["Storage:GroupsTable"] = "Groups" + suffix,
+            ["Storage:SlackTable"] = "Slack" + suffix,
             ["Aws:RoleArnPattern"] = Workload.RoleArnPattern,
             ["Aws:AuthMode"] = "AssumeRole",
             ["Aws:ExternalId"] = Workload.ExternalId,
@@ -71,6 +73,8 @@ public sealed class Pipeline : IAsyncDisposable
             ["Slack:ApproversChannel"] = "CAPPROVERS",
             ["Slack:MonitoringChannel"] = "CMONITORING",
             ["Slack:ApproverUserIds"] = Approver,
+            // One click per approval, as before: the bench measures throughput, not the two-approver rule.
+            ["Slack:UnresolvedRequester"] = "Allow",
             ["Slack:BaseUrl"] = ctx.SlackUrl,
         }.Concat(ctx.Options.SlackBatchWindow is { } window
             // Only when asked: an unset option must leave the app's own default in force.
@@ -131,7 +135,15 @@ public sealed class Pipeline : IAsyncDisposable
 
     public EventIntake Intake => Services.GetRequiredService<EventIntake>();
 
-    public DecisionService Decisions => Services.GetRequiredService<DecisionService>();
+    public SlackInteractionEndpoint Decisions => Services.GetRequiredService<SlackInteractionEndpoint>();
+
+    /// <summary>The approvers' message that shows a request (a click is only honoured from there), if it was posted.</summary>
+    public async Task<SlackMessageRef?> ApproverMessageAsync(string requestId, CancellationToken ct)
+    {
+        var threads = Services.GetRequiredService<ISlackThreadStore>();
+        var member = await threads.GetAsync(SlackRows.Member(requestId), ct);
+        return member is null ? null : (await threads.GetAsync(SlackRows.Thread(member.Value.LeadId), ct))?.Value.ApproverMessage;
+    }
 
     public AssumedRoleCredentialCache Credentials => Services.GetRequiredService<AssumedRoleCredentialCache>();
 

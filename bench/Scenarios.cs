@@ -138,7 +138,7 @@ public static class Scenarios
         r.OverheadRatioSameCalls = r.PipelineSeconds / r.BaselineSameCalls.Seconds;
     }
 
-    /// <summary>Signed approve clicks through DecisionService for every request of a finished burst, then the applies.</summary>
+    /// <summary>Signed approve clicks through the Slack endpoint, each from the message that shows its request, for every request of a finished burst, then the applies.</summary>
     public static async Task<ScenarioResult> RunApprovalsAsync(BenchContext ctx, Pipeline pipeline, IReadOnlyList<EventSpec> events)
     {
         var name = $"approvals-{events.Count}";
@@ -158,7 +158,8 @@ public static class Scenarios
         var clickStart = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = ctx.Options.IntakeConcurrency }, async (id, ct) =>
         {
-            var body = ClickBody(ActionIds.Approve, id, Pipeline.Approver);
+            var message = await pipeline.ApproverMessageAsync(id, ct);
+            var body = ClickBody(ActionIds.Approve, id, Pipeline.Approver, message?.Channel ?? "CAPPROVERS", message?.Ts ?? "1001.000100");
             var ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             var s = Stopwatch.GetTimestamp();
             clickStart[id] = s;
@@ -303,13 +304,13 @@ public static class Scenarios
         "v0=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Pipeline.SigningSecret), Encoding.UTF8.GetBytes($"v0:{timestamp.ToString(CultureInfo.InvariantCulture)}:{body}")));
 
     /// <summary>A block_actions form body, as Tests/Fakes/SlackSigning.ClickBody builds it.</summary>
-    public static string ClickBody(string actionId, string requestId, string userId)
+    public static string ClickBody(string actionId, string requestId, string userId, string channel, string messageTs)
     {
         var payload = $$"""
             {"type":"block_actions","user":{"id":"{{userId}}","username":"approver","name":"approver","team_id":"T0001"},
              "api_app_id":"A0001","token":"legacy","trigger_id":"1.2.3","team":{"id":"T0001","domain":"acme"},
-             "container":{"type":"message","message_ts":"1001.000100","channel_id":"CAPPROVERS","is_ephemeral":false},
-             "channel":{"id":"CAPPROVERS","name":"sg-approvals"},"message":{"type":"message","ts":"1001.000100","text":"x"},
+             "container":{"type":"message","message_ts":"{{messageTs}}","channel_id":"{{channel}}","is_ephemeral":false},
+             "channel":{"id":"{{channel}}","name":"sg-approvals"},"message":{"type":"message","ts":"{{messageTs}}","text":"x"},
              "response_url":"https://hooks.slack.com/actions/T0001/1/abc",
              "actions":[{"action_id":"{{actionId}}","block_id":"sgbridge_decision","value":"{{requestId}}","type":"button","action_ts":"1700000000.1"}]}
             """;

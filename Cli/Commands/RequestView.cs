@@ -129,7 +129,6 @@ internal static class RequestView
         Apply = Outcome(r.Apply),
         CreatedAt = Time(r.CreatedAt),
         UpdatedAt = Time(r.UpdatedAt),
-        Slack = new { Approvers = r.ApproverMessage, Monitoring = r.MonitoringMessage, BatchLead = r.BatchLeadId },
     };
 
     private static object? Outcome(CallOutcome? o) => o is null ? null : new
@@ -202,10 +201,6 @@ internal static class RequestView
         o.WriteLine();
         Row(o, "Created", Time(r.CreatedAt));
         Row(o, "Updated", Time(r.UpdatedAt));
-        if (r.ApproverMessage is { } m)
-        {
-            Row(o, "Slack", $"approvers' message {m.Channel} {m.Ts}");
-        }
     }
 
     private static void PrintOutcome(TextWriter o, CallOutcome? outcome, string none)

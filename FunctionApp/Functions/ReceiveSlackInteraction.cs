@@ -1,13 +1,12 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
-using SgBridge.Shared.Approvals;
 using SgBridge.Shared.Slack;
 
 namespace SgBridge.FunctionApp.Functions;
 
 /// <summary>POST /api/slack/interactions: Slack button clicks. Anonymous for the host; Slack's request signature is the lock.</summary>
-public sealed class ReceiveSlackInteraction(DecisionService decisions)
+public sealed class ReceiveSlackInteraction(SlackInteractionEndpoint endpoint)
 {
     /// <summary>Slack interaction payloads are small; anything larger is not from Slack.</summary>
     private const int MaxBodyBytes = 64 * 1024;
@@ -22,7 +21,7 @@ public sealed class ReceiveSlackInteraction(DecisionService decisions)
         {
             return new StatusCodeResult(StatusCodes.Status413PayloadTooLarge);
         }
-        var result = await decisions.HandleAsync(
+        var result = await endpoint.HandleAsync(
             body,
             req.Headers[SlackRequestVerifier.TimestampHeader],
             req.Headers[SlackRequestVerifier.SignatureHeader],

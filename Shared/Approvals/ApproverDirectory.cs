@@ -1,8 +1,17 @@
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Slack;
 
 namespace SgBridge.Shared.Approvals;
+
+/// <summary>The Slack user behind an AWS requester, and how it was found; <see cref="SlackUserId"/> null: not found.</summary>
+public sealed record RequesterIdentity(string? SlackUserId, string How)
+{
+    public static RequesterIdentity Unresolved { get; } = new(null, "unresolved");
+
+    public bool IsResolved => SlackUserId is not null;
+}
 
 /// <summary>
 /// Who may decide, and which Slack user made a change. Approvers are configured user ids and user-group members;
@@ -16,6 +25,9 @@ public sealed class ApproverDirectory(ISlackClient slack, IOptions<SlackOptions>
     private readonly IReadOnlyList<string> _groups = options.Value.GetApproverUserGroupIds();
     private readonly SingleFlightCache<IReadOnlySet<string>> _groupCache = new(GroupTtl, time);
     private readonly SingleFlightCache<string?> _emailCache = new(EmailTtl, time);
+    private readonly IReadOnlyList<(Regex Pattern, string SlackUserId)> _requesterMap = options.Value.GetRequesterMap()
+        .Select(e => (new Regex("^" + Regex.Escape(e.Pattern).Replace(@"\*", ".*", StringComparison.Ordinal) + "$", RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50)), e.SlackUserId))
+        .ToArray();
 
     public async Task<bool> IsApproverAsync(string slackUserId, CancellationToken cancellationToken)
     {
@@ -33,11 +45,32 @@ public sealed class ApproverDirectory(ISlackClient slack, IOptions<SlackOptions>
         return false;
     }
 
-    /// <summary>The Slack user behind an AWS principal, matched by e-mail (SSO session names usually are one); null if none.</summary>
+    /// <summary>The Slack user behind an AWS principal (see <see cref="ResolveRequesterAsync"/>); null if none.</summary>
     public async Task<string?> FindSlackUserAsync(Requester requester, CancellationToken cancellationToken) =>
-        requester.Email is { } email
-            ? await _emailCache.GetAsync(email, ct => slack.LookupUserByEmailAsync(email, ct), cancellationToken)
-            : null;
+        (await ResolveRequesterAsync(requester, cancellationToken)).SlackUserId;
+
+    /// <summary>
+    /// Finds the Slack user behind an AWS requester: first the configured <see cref="SlackOptions.RequesterMap"/> (caller
+    /// ARN, then the role or user behind the session), then an e-mail the event carries (IAM Identity Center session
+    /// names are e-mails) looked up in Slack.
+    /// </summary>
+    public async Task<RequesterIdentity> ResolveRequesterAsync(Requester requester, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(requester);
+        foreach (var (pattern, user) in _requesterMap)
+        {
+            if ((requester.Arn is { } arn && pattern.IsMatch(arn)) || (requester.IssuerArn is { } issuer && pattern.IsMatch(issuer)))
+            {
+                return new RequesterIdentity(user, "Slack:RequesterMap");
+            }
+        }
+        if (requester.Email is { } email
+            && await _emailCache.GetAsync(email, ct => slack.LookupUserByEmailAsync(email, ct), cancellationToken) is { } byEmail)
+        {
+            return new RequesterIdentity(byEmail, "e-mail");
+        }
+        return RequesterIdentity.Unresolved;
+    }
 
     private Task<IReadOnlySet<string>> MembersAsync(string group, CancellationToken cancellationToken) =>
         _groupCache.GetAsync(group, async ct => (IReadOnlySet<string>)(await slack.GetUserGroupMembersAsync(group, ct)).ToHashSet(StringComparer.Ordinal), cancellationToken);

@@ -1,5 +1,5 @@
-using System.Globalization;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Processing;
 using SgBridge.Shared.Slack;
@@ -13,17 +13,26 @@ public enum DecisionOutcome
     BadRequest,
     Ignored,
     UnknownRequest,
+    /// <summary>The click came from a message that does not show that request (a forged or stale button): nothing changed.</summary>
+    NotOnThisMessage,
     NotAnApprover,
     /// <summary>Slack could not be asked in time who the clicker is (user group, requester e-mail): nothing changed.</summary>
     Unverified,
     SelfApproval,
+    /// <summary>The requester could not be matched to a Slack user and Slack:UnresolvedRequester=Block: approving in Slack is refused.</summary>
+    RequesterUnresolved,
+    /// <summary>The requester could not be matched to a Slack user: this approval is recorded, a second approver is needed.</summary>
+    AwaitingSecondApprover,
     AlreadyDecided,
     Approved,
     Denied,
 }
 
-/// <summary>What the Slack endpoint answers: 401 for a bad signature, 400 for a bad payload, else 200.</summary>
-public sealed record DecisionResult(DecisionOutcome Outcome, string Detail, int Decided = 0)
+/// <summary>
+/// What a click led to. The endpoint answers 401 for a bad signature, 400 for a bad payload, else 200, and sends
+/// <see cref="Reply"/> (if any) privately to the clicker.
+/// </summary>
+public sealed record DecisionResult(DecisionOutcome Outcome, string Detail, int Decided = 0, string? Reply = null)
 {
     public int StatusCode => Outcome switch
     {
@@ -34,128 +43,173 @@ public sealed record DecisionResult(DecisionOutcome Outcome, string Detail, int 
 }
 
 /// <summary>
-/// Handles one Slack button click within Slack's 3 seconds: verify the signature, check the approver, record the
-/// decision with a conditional write per request (of any number of concurrent clicks exactly one wins), enqueue the
-/// apply. "Approve all" / "Deny all" on a shared message decide each pending change of the batch the same way.
-/// No AWS work happens here.
+/// Decides on a click that the endpoint has verified and routed: checks the click belongs to the message that shows
+/// the request (<see cref="SlackThread"/>), that the clicker is an approver and not the requester approving their own
+/// change, then records the decision through <see cref="RequestLifecycle"/> with a conditional write per request (of
+/// any number of concurrent clicks exactly one wins) and enqueues the apply. No AWS work and no Slack posts happen here.
 /// </summary>
 public sealed partial class DecisionService(
-    SlackRequestVerifier verifier,
-    SlackInteractionParser parser,
     ApproverDirectory approvers,
     IRequestStore requests,
+    ISlackThreadStore threads,
     RequestLifecycle lifecycle,
     IQueueSender queue,
-    ISlackClient slack,
+    IOptions<SlackOptions> options,
     TimeProvider time,
     ILogger<DecisionService> logger)
 {
-    public async Task<DecisionResult> HandleAsync(ReadOnlyMemory<byte> body, string? timestamp, string? signature, CancellationToken cancellationToken)
+    private readonly UnresolvedRequesterPolicy _unresolved = options.Value.UnresolvedRequester;
+
+    /// <summary>How long the click's Slack look-ups may take, and the ephemeral reply: Slack gives the endpoint 3 seconds.</summary>
+    internal static readonly TimeSpan LookupBudget = TimeSpan.FromSeconds(1.5);
+
+    /// <summary>Approve or deny the one request the button carries.</summary>
+    public async Task<DecisionResult> DecideAsync(SlackInteraction click, bool approve, CancellationToken cancellationToken)
     {
-        var check = verifier.Verify(body.Span, timestamp, signature);
-        if (!check.IsValid)
-        {
-            LogUnauthenticated(logger, check.Status);
-            return new DecisionResult(DecisionOutcome.Unauthenticated, $"Slack signature check failed: {check.Status}.");
-        }
-        var parsed = parser.Parse(body.Span);
-        if (!parsed.Success)
-        {
-            LogBadPayload(logger, parsed.Error);
-            return new DecisionResult(DecisionOutcome.BadRequest, parsed.Error ?? "Unreadable interaction payload.");
-        }
-        var click = parsed.Interaction!;
-        var (approve, all) = click.ActionId switch
-        {
-            ActionIds.Approve => (true, false),
-            ActionIds.Deny => (false, false),
-            ActionIds.ApproveAll => (true, true),
-            ActionIds.DenyAll => (false, true),
-            _ => ((bool?)null, false),
-        };
-        if (approve is null)
-        {
-            return new DecisionResult(DecisionOutcome.Ignored, $"Action {click.ActionId} is not a decision.");
-        }
+        ArgumentNullException.ThrowIfNull(click);
         if (!RequestId.IsWellFormed(click.Value))
         {
-            LogBadPayload(logger, "button value is not a request id");
+            LogBadValue(logger);
             return new DecisionResult(DecisionOutcome.BadRequest, "The button does not carry a request id.");
         }
         var requestId = click.Value!;
-
         var stored = await requests.GetAsync(requestId, cancellationToken);
-        if (stored is null || (all && !stored.Value.IsBatchLead))
+        if (stored is null)
         {
-            await TellAsync(click, $"Request {requestId} does not exist.", cancellationToken);
-            return new DecisionResult(DecisionOutcome.UnknownRequest, requestId);
+            return new DecisionResult(DecisionOutcome.UnknownRequest, requestId, Reply: DecisionReplies.Unknown(requestId));
         }
-        // Who may decide is checked against Slack (user groups, the requester's e-mail), cached; a cold look-up gets a
-        // budget that keeps the answer inside Slack's 3 seconds, and a look-up that fails decides nothing (fail closed).
-        bool isApprover, isRequester;
+        var membership = await threads.GetAsync(SlackRows.Member(requestId), cancellationToken);
+        var thread = membership is null ? null : await threads.GetAsync(SlackRows.Thread(membership.Value.LeadId), cancellationToken);
+        if (thread?.Value.ShowsInApproverMessage(click.ChannelId, click.MessageTs, requestId) != true)
+        {
+            return NotOnThisMessage(click, requestId);
+        }
+        if (await AuthoriseAsync(click, stored.Value, approve, all: false, cancellationToken) is { } refused)
+        {
+            return refused;
+        }
+        var (won, current) = await DecideOneAsync(stored, approve, click, cancellationToken);
+        return won
+            ? new DecisionResult(approve ? DecisionOutcome.Approved : DecisionOutcome.Denied, requestId, 1)
+            : new DecisionResult(DecisionOutcome.AlreadyDecided, current.Status.ToString(), Reply: DecisionReplies.AlreadyDecided(current));
+    }
+
+    /// <summary>Approve all / Deny all on a shared message: every pending change of the batch the message shows.</summary>
+    public async Task<DecisionResult> DecideBatchAsync(SlackInteraction click, bool approve, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(click);
+        if (!RequestId.IsWellFormed(click.Value))
+        {
+            LogBadValue(logger);
+            return new DecisionResult(DecisionOutcome.BadRequest, "The button does not carry a request id.");
+        }
+        var leadId = click.Value!;
+        var thread = await threads.GetAsync(SlackRows.Thread(leadId), cancellationToken);
+        var lead = thread is null ? null : await requests.GetAsync(leadId, cancellationToken);
+        if (thread is null || lead is null || thread.Value.MemberIds.Count < 2)
+        {
+            return new DecisionResult(DecisionOutcome.UnknownRequest, leadId, Reply: DecisionReplies.Unknown(leadId));
+        }
+        if (!thread.Value.ShowsInApproverMessage(click.ChannelId, click.MessageTs, leadId))
+        {
+            return NotOnThisMessage(click, leadId);
+        }
+        // A batch shares one requester, so one check covers every change in it.
+        if (await AuthoriseAsync(click, lead.Value, approve, all: true, cancellationToken) is { } refused)
+        {
+            return refused;
+        }
+
+        // Each change is its own conditional write, so they are decided side by side: a batch still answers within
+        // Slack's 3 seconds (one after another it would take a read, a write and two sends each).
+        var results = await Task.WhenAll(thread.Value.MemberIds.Select(async memberId =>
+        {
+            var member = memberId == leadId ? lead : await requests.GetAsync(memberId, cancellationToken);
+            return member is null ? ((bool Won, ChangeRequest Current)?)null : await DecideOneAsync(member, approve, click, cancellationToken);
+        }));
+        var decided = results.Count(r => r is { Won: true });
+        var skipped = results.Where(r => r is { Won: false } && r.Value.Current.Status != RequestStatus.Exempt).Select(r => r!.Value.Current).ToList();
+        var reply = DecisionReplies.BatchDecided(approve, decided, skipped);
+        return decided == 0
+            ? new DecisionResult(DecisionOutcome.AlreadyDecided, string.Join(", ", skipped.Select(s => s.Id)), Reply: reply)
+            : new DecisionResult(approve ? DecisionOutcome.Approved : DecisionOutcome.Denied, leadId, decided, reply);
+    }
+
+    private DecisionResult NotOnThisMessage(SlackInteraction click, string requestId)
+    {
+        LogNotOnThisMessage(logger, click.UserId, requestId, click.ChannelId, click.MessageTs);
+        return new DecisionResult(DecisionOutcome.NotOnThisMessage, requestId, Reply: DecisionReplies.NotOnThisMessage(requestId));
+    }
+
+    /// <summary>
+    /// Who may decide is checked against Slack (user groups, the requester's e-mail), cached; a cold look-up gets a budget
+    /// that keeps the answer inside Slack's 3 seconds, and a look-up that fails decides nothing (fail closed).
+    /// An approval of a change whose requester cannot be matched to a Slack user follows
+    /// <see cref="SlackOptions.UnresolvedRequester"/>. Null: the clicker may go ahead.
+    /// </summary>
+    private async Task<DecisionResult?> AuthoriseAsync(SlackInteraction click, ChangeRequest request, bool approve, bool all, CancellationToken cancellationToken)
+    {
+        bool isApprover;
+        RequesterIdentity? requester = null;
         try
         {
             using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             budget.CancelAfter(LookupBudget);
             isApprover = await approvers.IsApproverAsync(click.UserId, budget.Token);
-            isRequester = isApprover && approve.Value
-                && await approvers.FindSlackUserAsync(stored.Value.Requester, budget.Token) == click.UserId;
+            if (isApprover && approve)
+            {
+                requester = await approvers.ResolveRequesterAsync(request.Requester, budget.Token);
+            }
         }
         catch (Exception ex) when (ex is SlackApiException or SlackRateLimitedException or HttpRequestException
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            LogUnverified(logger, ex, click.UserId, requestId);
-            await TellAsync(click, $"Slack did not confirm who you are in time, so {requestId} is unchanged. Please try again.", cancellationToken);
-            return new DecisionResult(DecisionOutcome.Unverified, click.UserId);
+            LogUnverified(logger, ex, click.UserId, request.Id);
+            return new DecisionResult(DecisionOutcome.Unverified, click.UserId, Reply: DecisionReplies.Unverified(request.Id));
         }
         if (!isApprover)
         {
-            LogNotApprover(logger, click.UserId, requestId);
-            await TellAsync(click, $"You are not an approver for {requestId}: nothing was changed.", cancellationToken);
-            return new DecisionResult(DecisionOutcome.NotAnApprover, click.UserId);
+            LogNotApprover(logger, click.UserId, request.Id);
+            return new DecisionResult(DecisionOutcome.NotAnApprover, click.UserId, Reply: DecisionReplies.NotAnApprover(request.Id));
         }
-        // A batch shares one requester, so one look-up covers every change in it.
-        if (isRequester)
+        if (requester is null)
         {
-            LogSelfApproval(logger, click.UserId, requestId);
-            await TellAsync(click, $"You made this change, so you cannot approve {requestId} yourself: another approver has to.", cancellationToken);
-            return new DecisionResult(DecisionOutcome.SelfApproval, click.UserId);
+            // A denial needs no requester check: anyone who may decide may keep a change reverted.
+            return null;
         }
+        if (requester.SlackUserId == click.UserId)
+        {
+            LogSelfApproval(logger, click.UserId, request.Id);
+            return new DecisionResult(DecisionOutcome.SelfApproval, click.UserId, Reply: DecisionReplies.SelfApproval(request.Id));
+        }
+        return requester.IsResolved ? null : await UnresolvedRequesterAsync(click, request.Id, all, cancellationToken);
+    }
 
-        if (!all)
+    /// <summary>The requester is unknown to Slack, so the clicker may be them: apply <see cref="SlackOptions.UnresolvedRequester"/>.</summary>
+    private async Task<DecisionResult?> UnresolvedRequesterAsync(SlackInteraction click, string requestId, bool all, CancellationToken ct)
+    {
+        switch (_unresolved)
         {
-            var (won, current) = await DecideAsync(stored, approve.Value, click, cancellationToken);
-            if (!won)
-            {
-                await TellAsync(click, AlreadyDecidedText(current), cancellationToken);
-                return new DecisionResult(DecisionOutcome.AlreadyDecided, current.Status.ToString());
-            }
-            return new DecisionResult(approve.Value ? DecisionOutcome.Approved : DecisionOutcome.Denied, requestId, 1);
+            case UnresolvedRequesterPolicy.Allow:
+                return null;
+            case UnresolvedRequesterPolicy.Block:
+                LogUnresolvedBlocked(logger, click.UserId, requestId);
+                return new DecisionResult(DecisionOutcome.RequesterUnresolved, requestId, Reply: DecisionReplies.UnresolvedBlocked(requestId));
         }
-
-        // Each change is its own conditional write, so they are decided side by side: a batch of 10-20 changes still
-        // answers within Slack's 3 seconds (one after another it would take a read, a write and two sends each).
-        var results = await Task.WhenAll(stored.Value.BatchMemberIds.Select(async memberId =>
+        var votes = await threads.UpdateAsync(SlackRows.Votes(requestId, all), v =>
+            v?.ApproverIds.Contains(click.UserId) == true ? null : new ApprovalVotes([.. v?.ApproverIds ?? [], click.UserId]), ct);
+        var approvers = votes.Value!.ApproverIds;
+        if (approvers.Any(a => a != click.UserId))
         {
-            var member = memberId == requestId ? stored : await requests.GetAsync(memberId, cancellationToken);
-            return member is null ? ((bool Won, ChangeRequest Current)?)null : await DecideAsync(member, approve.Value, click, cancellationToken);
-        }));
-        var decided = results.Count(r => r is { Won: true });
-        var skipped = results
-            .Where(r => r is { Won: false } && r.Value.Current.Status != RequestStatus.Exempt)
-            .Select(r => $"{r!.Value.Current.Id} ({r.Value.Current.Status.ToString().ToLowerInvariant()})")
-            .ToList();
-        var verb = approve.Value ? "Approved" : "Denied";
-        await TellAsync(click, skipped.Count == 0
-            ? $"{verb} {decided} change{(decided == 1 ? "" : "s")}."
-            : $"{verb} {decided}; already decided: {string.Join(", ", skipped)}.", cancellationToken);
-        return decided == 0
-            ? new DecisionResult(DecisionOutcome.AlreadyDecided, string.Join(", ", skipped))
-            : new DecisionResult(approve.Value ? DecisionOutcome.Approved : DecisionOutcome.Denied, requestId, decided);
+            return null;
+        }
+        LogAwaitingSecond(logger, click.UserId, requestId);
+        return new DecisionResult(DecisionOutcome.AwaitingSecondApprover, requestId,
+            Reply: votes.Written ? DecisionReplies.FirstOfTwoApprovals(requestId) : DecisionReplies.SameApproverAgain(requestId));
     }
 
     /// <summary>One conditional write: true when this click decided the request, false when it was already decided.</summary>
-    private async Task<(bool Won, ChangeRequest Current)> DecideAsync(Stored<ChangeRequest> stored, bool approve, SlackInteraction click, CancellationToken ct)
+    private async Task<(bool Won, ChangeRequest Current)> DecideOneAsync(Stored<ChangeRequest> stored, bool approve, SlackInteraction click, CancellationToken ct)
     {
         var update = await lifecycle.ChangeAsync(stored, request =>
         {
@@ -186,37 +240,8 @@ public sealed partial class DecisionService(
         return (true, decided);
     }
 
-    private static string AlreadyDecidedText(ChangeRequest request)
-    {
-        var by = request.DecidedBy is null ? "" : $" by <@{request.DecidedBy}>";
-        var at = request.DecidedAt is { } t ? " at " + t.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture) : "";
-        return $"{request.Id} is already {request.Status.ToString().ToLowerInvariant()}{by}{at}.";
-    }
-
-    /// <summary>How long the click's Slack look-ups may take, and the ephemeral reply: Slack gives the endpoint 3 seconds.</summary>
-    internal static readonly TimeSpan LookupBudget = TimeSpan.FromSeconds(1.5);
-
-    /// <summary>An ephemeral note to the clicker. A Slack hiccup here must not undo or fail the decision, nor hold the answer.</summary>
-    private async Task TellAsync(SlackInteraction click, string text, CancellationToken ct)
-    {
-        try
-        {
-            using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            budget.CancelAfter(LookupBudget);
-            await slack.PostEphemeralAsync(click.ChannelId, click.UserId, text, budget.Token);
-        }
-        catch (Exception ex) when (ex is SlackApiException or SlackRateLimitedException or HttpRequestException
-            || (ex is OperationCanceledException && !ct.IsCancellationRequested))
-        {
-            LogEphemeralFailed(logger, ex, click.UserId);
-        }
-    }
-
-    [LoggerMessage(301, LogLevel.Warning, "Slack interaction rejected: signature {Status}")]
-    private static partial void LogUnauthenticated(ILogger logger, SlackSignatureStatus status);
-
-    [LoggerMessage(302, LogLevel.Warning, "Slack interaction rejected: {Error}")]
-    private static partial void LogBadPayload(ILogger logger, string? error);
+    [LoggerMessage(302, LogLevel.Warning, "Slack interaction rejected: the button value is not a request id")]
+    private static partial void LogBadValue(ILogger logger);
 
     [LoggerMessage(303, LogLevel.Warning, "Slack user {SlackUserId} is not an approver; request {ApprovalId} unchanged")]
     private static partial void LogNotApprover(ILogger logger, string slackUserId, string approvalId);
@@ -230,6 +255,12 @@ public sealed partial class DecisionService(
     [LoggerMessage(307, LogLevel.Warning, "Could not verify Slack user {SlackUserId} for request {ApprovalId}; nothing changed")]
     private static partial void LogUnverified(ILogger logger, Exception exception, string slackUserId, string approvalId);
 
-    [LoggerMessage(306, LogLevel.Warning, "Could not send an ephemeral message to {SlackUserId}")]
-    private static partial void LogEphemeralFailed(ILogger logger, Exception exception, string slackUserId);
+    [LoggerMessage(310, LogLevel.Warning, "Slack user {SlackUserId} approved {ApprovalId}, whose requester is unknown to Slack: refused (Slack:UnresolvedRequester=Block)")]
+    private static partial void LogUnresolvedBlocked(ILogger logger, string slackUserId, string approvalId);
+
+    [LoggerMessage(311, LogLevel.Information, "Slack user {SlackUserId} approved {ApprovalId}, whose requester is unknown to Slack: waiting for a second approver")]
+    private static partial void LogAwaitingSecond(ILogger logger, string slackUserId, string approvalId);
+
+    [LoggerMessage(308, LogLevel.Warning, "Slack user {SlackUserId} clicked on {ApprovalId} from message {Channel}/{MessageTs}, which does not show it; nothing changed")]
+    private static partial void LogNotOnThisMessage(ILogger logger, string slackUserId, string approvalId, string channel, string messageTs);
 }

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SgBridge.Shared.Domain;
@@ -16,14 +17,20 @@ namespace SgBridge.Shared.Approvals;
 /// the plain single-request message). The first change of a batch is posted at once; later changes update the shared
 /// messages after <see cref="SlackOptions.BatchRenderDelay"/> and decisions after
 /// <see cref="SlackOptions.BatchDecisionRenderDelay"/>, gathered into one chat.update per channel, with one threaded
-/// reply listing the new outcomes. So a burst of a thousand changes becomes a few messages per group
-/// instead of two thousand posts against Slack's one message per second per channel.
+/// reply listing the new outcomes.
 /// </para>
-/// Messages are rendered from the stored requests, so notifications handled out of order still show the truth.
-/// A Slack failure escapes so the queue retries; a rate limit reschedules the notification for when Slack allows it.
+/// <para>
+/// Batch and message state lives in its own rows (<see cref="ISlackThreadStore"/>: a <see cref="SlackThread"/> per
+/// batch, an <see cref="OpenBatch"/> pointer per batch key, a <see cref="ThreadMembership"/> per request), written
+/// only here and only through <see cref="ConditionalUpdate"/>; request rows are never written by this service.
+/// </para>
+/// A refused message never hides a change: the approvers' and monitoring posts are independent, and a message Slack
+/// refuses is replaced by a compact one (and, failing that, a notice in the monitoring channel). Other Slack failures
+/// escape so the queue retries; a rate limit reschedules the notification for when Slack allows it.
 /// </summary>
 public sealed partial class NotificationService(
     IRequestStore requests,
+    ISlackThreadStore threads,
     IQueueSender queue,
     ISlackClient slack,
     ApproverDirectory directory,
@@ -40,6 +47,7 @@ public sealed partial class NotificationService(
 
     public async Task NotifyAsync(RequestNotification notification, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(notification);
         try
         {
             await HandleAsync(notification, cancellationToken);
@@ -54,110 +62,103 @@ public sealed partial class NotificationService(
 
     private async Task HandleAsync(RequestNotification notification, CancellationToken ct)
     {
+        if (notification.Render)
+        {
+            // A render already done by an earlier one, or rescheduled, has nothing left to do.
+            var scheduled = await threads.GetAsync(SlackRows.Thread(notification.RequestId), ct);
+            if (scheduled?.Value.RenderScheduledFor is { } due && due == notification.DueAt)
+            {
+                await RenderAsync(notification.RequestId, ct);
+            }
+            return;
+        }
         var stored = await requests.GetAsync(notification.RequestId, ct);
         if (stored is null)
         {
             LogMissing(logger, notification.RequestId);
             return;
         }
-        if (stored.Value.Status == RequestStatus.Reverting)
+        var request = stored.Value;
+        if (request.Status == RequestStatus.Reverting)
         {
             return;
         }
-        if (notification.Render)
-        {
-            // A render already done by an earlier one, or rescheduled sooner, has nothing left to do.
-            if (stored.Value.RenderScheduledFor is { } due && due == notification.DueAt)
-            {
-                await RenderAsync(stored.Value.Id, ct);
-            }
-            return;
-        }
-        if (stored.Value.BatchLeadId is null)
-        {
-            stored = await PlaceAsync(stored, ct);
-        }
-        var leadId = stored.Value.BatchLeadId!;
-        var lead = leadId == stored.Value.Id ? stored : await requests.GetAsync(leadId, ct) ?? throw new InvalidOperationException($"Batch lead {leadId} is missing.");
-        var delay = stored.Value.Status is RequestStatus.Pending or RequestStatus.Exempt ? _slack.BatchRenderDelay : _slack.BatchDecisionRenderDelay;
-        if (lead.Value.MonitoringMessage is null || lead.Value.BatchMemberIds.Count == 1 || delay <= TimeSpan.Zero)
+        var leadId = (await threads.GetAsync(SlackRows.Member(request.Id), ct))?.Value.LeadId ?? await PlaceAsync(request, ct);
+        var thread = (await threads.GetAsync(SlackRows.Thread(leadId), ct))?.Value
+            ?? throw new InvalidOperationException($"Batch {leadId} of request {request.Id} is missing.");
+        var delay = request.Status is RequestStatus.Pending or RequestStatus.Exempt or RequestStatus.Unmatched or RequestStatus.Reported
+            ? _slack.BatchRenderDelay
+            : _slack.BatchDecisionRenderDelay;
+        if (thread.MonitoringMessage is null || (NeedsApprovers(request.Status) && thread.ApproverMessage is null)
+            || thread.MemberIds.Count == 1 || delay <= TimeSpan.Zero)
         {
             // The first sight of a batch is posted at once; a batch of one has nothing to gather.
             await RenderAsync(leadId, ct);
         }
         else
         {
-            await ScheduleRenderAsync(lead, delay, ct);
+            await ScheduleRenderAsync(leadId, request.Status, delay, ct);
         }
     }
 
-    /// <summary>Puts a request into the open batch for its key, or starts a batch with it.</summary>
-    private async Task<Stored<ChangeRequest>> PlaceAsync(Stored<ChangeRequest> stored, CancellationToken ct)
+    /// <summary>Puts a request into the open batch for its key (a point read of the key's pointer), or starts a batch with it.</summary>
+    private async Task<string> PlaceAsync(ChangeRequest request, CancellationToken ct)
     {
-        var request = stored.Value;
+        var key = SlackRows.BatchKey(request);
         if (_slack.BatchWindow > TimeSpan.Zero && request.Status != RequestStatus.RevertFailed)
         {
-            var since = request.CreatedAt - _slack.BatchWindow;
-            for (var attempt = 0; attempt < 5; attempt++)
+            for (var attempt = 0; attempt < ConditionalUpdate.MaxAttempts; attempt++)
             {
-                var lead = await requests.FindBatchLeadAsync(request.BatchKey, since, ct);
-                if (lead is null || lead.Value.Id == request.Id || lead.Value.BatchMemberIds.Count >= _slack.BatchMaxSize)
+                var open = await threads.GetAsync(SlackRows.Open(key), ct);
+                if (open is { Value: var o } && o.LeadId != request.Id && o.OpenedAt >= request.CreatedAt - _slack.BatchWindow)
                 {
-                    break;
+                    var joined = await threads.UpdateAsync(SlackRows.Thread(o.LeadId), t =>
+                        t is null || t.MemberIds.Contains(request.Id) || t.MemberIds.Count >= _slack.BatchMaxSize ? null : t with { MemberIds = [.. t.MemberIds, request.Id] }, ct);
+                    if (joined.Value?.MemberIds.Contains(request.Id) == true)
+                    {
+                        return await RecordMembershipAsync(request.Id, o.LeadId, ct);
+                    }
                 }
-                lead.Value.AddBatchMember(request.Id, time.GetUtcNow());
+                await StartThreadAsync(request, key, ct);
                 try
                 {
-                    await requests.ReplaceAsync(lead.Value, lead.ETag, ct);
+                    // Claim the key for the new batch, unless someone else opened one since the read: then try to join theirs.
+                    await threads.WriteAsync(SlackRows.Open(key), new OpenBatch(request.Id, request.CreatedAt), open?.ETag, ct);
+                    break;
                 }
                 catch (ConcurrencyConflictException)
                 {
-                    continue;
                 }
-                var leadId = lead.Value.Id;
-                return await RecordAsync(stored, r =>
-                {
-                    if (r.BatchLeadId is null)
-                    {
-                        r.JoinBatch(leadId, time.GetUtcNow());
-                    }
-                }, ct);
             }
         }
-        return await RecordAsync(stored, r =>
-        {
-            if (r.BatchLeadId is null)
-            {
-                r.LeadBatch(time.GetUtcNow());
-            }
-        }, ct);
+        await StartThreadAsync(request, key, ct);
+        return await RecordMembershipAsync(request.Id, request.Id, ct);
     }
 
+    private Task StartThreadAsync(ChangeRequest request, string key, CancellationToken ct) =>
+        threads.UpdateAsync(SlackRows.Thread(request.Id), t => t is null ? SlackThread.Start(request.Id, key, request.CreatedAt) : null, ct);
+
+    private async Task<string> RecordMembershipAsync(string requestId, string leadId, CancellationToken ct) =>
+        (await threads.UpdateAsync(SlackRows.Member(requestId), m => m is null ? new ThreadMembership(leadId) : null, ct)).Value!.LeadId;
+
     /// <summary>Asks for one render of the batch after <paramref name="delay"/>, unless one is already due by then.</summary>
-    private async Task ScheduleRenderAsync(Stored<ChangeRequest> lead, TimeSpan delay, CancellationToken ct)
+    private async Task ScheduleRenderAsync(string leadId, RequestStatus status, TimeSpan delay, CancellationToken ct)
     {
-        for (var attempt = 0; attempt < 10; attempt++)
+        var at = default(DateTimeOffset);
+        var update = await threads.UpdateAsync(SlackRows.Thread(leadId), t =>
         {
             var now = time.GetUtcNow();
-            if (lead.Value.RenderScheduledFor is { } due && due > now && due <= now + delay)
+            if (t is null || (t.RenderScheduledFor is { } due && due > now && due <= now + delay))
             {
-                return;
+                return null;
             }
-            var at = now + delay;
-            lead.Value.ScheduleRender(at, now);
-            try
-            {
-                await requests.ReplaceAsync(lead.Value, lead.ETag, ct);
-            }
-            catch (ConcurrencyConflictException)
-            {
-                lead = await requests.GetAsync(lead.Value.Id, ct) ?? throw new InvalidOperationException($"Batch lead {lead.Value.Id} disappeared.");
-                continue;
-            }
-            await queue.SendAsync(QueueNames.Notifications, new RequestNotification(lead.Value.Id, lead.Value.Status, Render: true, DueAt: at), delay, ct);
-            return;
+            at = now + delay;
+            return t with { RenderScheduledFor = at };
+        }, ct);
+        if (update.Written)
+        {
+            await queue.SendAsync(QueueNames.Notifications, new RequestNotification(leadId, status, Render: true, DueAt: at), delay, ct);
         }
-        throw new ConcurrencyConflictException($"Could not schedule a render of batch {lead.Value.Id}.");
     }
 
     /// <summary>Posts or updates the batch's two messages and replies once with every outcome not yet told.</summary>
@@ -165,94 +166,154 @@ public sealed partial class NotificationService(
     {
         for (var attempt = 0; ; attempt++)
         {
-            var lead = await requests.GetAsync(leadId, ct) ?? throw new InvalidOperationException($"Batch lead {leadId} is missing.");
-            var members = new List<Stored<ChangeRequest>> { lead };
-            foreach (var id in lead.Value.BatchMemberIds.Where(id => id != leadId))
+            var thread = await threads.GetAsync(SlackRows.Thread(leadId), ct) ?? throw new InvalidOperationException($"Batch {leadId} is missing.");
+            var batch = new List<ChangeRequest>();
+            foreach (var id in thread.Value.MemberIds)
             {
                 if (await requests.GetAsync(id, ct) is { Value.Status: not RequestStatus.Reverting } m)
                 {
-                    members.Add(m);
+                    batch.Add(m.Value);
                 }
             }
-            var batch = members.Select(m => m.Value).ToList();
-            var alias = _aliases.GetValueOrDefault(lead.Value.AccountId);
-            var requester = await MentionAsync(lead.Value.Requester, ct);
+            if (batch.Count == 0)
+            {
+                return;
+            }
+            var alias = _aliases.GetValueOrDefault(batch[0].AccountId);
+            var identity = await ResolveAsync(batch[0].Requester, ct);
+            var requester = identity?.SlackUserId;
+            UnresolvedRequesterPolicy? unresolved = identity is { IsResolved: false } ? _slack.UnresolvedRequester : null;
 
-            var monitoring = ApprovalMessageBuilder.ForMonitoring(batch, alias, requester);
-            SlackMessageRef? newMonitoring = null, newApprover = null;
-            if (lead.Value.MonitoringMessage is { } mm)
-            {
-                await slack.UpdateMessageAsync(mm.Channel, mm.Ts, monitoring.Text, monitoring.Blocks, ct);
-            }
-            else
-            {
-                newMonitoring = await slack.PostMessageAsync(_slack.MonitoringChannel, monitoring.Text, monitoring.Blocks, null, ct);
-                // Remember the message at once, so a retry after a later failure updates it instead of posting again.
-                lead = await RecordAsync(lead, r => r.RecordSlackMessages(null, newMonitoring, time.GetUtcNow()), ct);
-            }
+            // The two channels do not depend on each other: a failure in one is kept and thrown after the other was tried.
+            ExceptionDispatchInfo? failure = null;
             if (batch.Any(r => NeedsApprovers(r.Status)))
             {
-                var approvers = ApprovalMessageBuilder.ForApprovers(batch, alias, requester);
-                if (lead.Value.ApproverMessage is { } am)
+                try
                 {
-                    await slack.UpdateMessageAsync(am.Channel, am.Ts, approvers.Text, approvers.Blocks, ct);
+                    thread = await ShowAsync(thread, batch, approvers: true, ApprovalMessageBuilder.ForApprovers(batch, alias, requester, unresolved), alias, ct);
                 }
-                else
+                catch (Exception ex) when (ex is not SlackRateLimitedException and not OperationCanceledException)
                 {
-                    newApprover = await slack.PostMessageAsync(_slack.ApproversChannel, approvers.Text, approvers.Blocks, null, ct);
-                    lead = await RecordAsync(lead, r => r.RecordSlackMessages(newApprover, null, time.GetUtcNow()), ct);
+                    failure = ExceptionDispatchInfo.Capture(ex);
                 }
             }
-
-            var untold = members
-                .SelectMany(m => ThreadedOutcomes.Where(s => Reached(m.Value, s) && !m.Value.NotifiedStatuses.Contains(s)).Select(s => (Member: m, Status: s)))
-                .ToList();
-            if (untold.Count > 0)
+            try
             {
-                var thread = lead.Value.MonitoringMessage!;
-                await slack.PostMessageAsync(thread.Channel, ApprovalMessageBuilder.OutcomeReply(untold.Select(u => (u.Member.Value, u.Status)).ToList()), null, thread.Ts, ct);
-                foreach (var group in untold.GroupBy(u => u.Member.Value.Id))
-                {
-                    var member = group.Key == leadId ? lead : group.First().Member;
-                    var told = await RecordAsync(member, r =>
-                    {
-                        foreach (var (_, status) in group)
-                        {
-                            r.MarkNotified(status, time.GetUtcNow());
-                        }
-                    }, ct);
-                    if (group.Key == leadId)
-                    {
-                        lead = told;
-                    }
-                }
+                thread = await ShowAsync(thread, batch, approvers: false, ApprovalMessageBuilder.ForMonitoring(batch, alias, requester), alias, ct);
+            }
+            catch (Exception ex) when (ex is not SlackRateLimitedException and not OperationCanceledException)
+            {
+                failure ??= ExceptionDispatchInfo.Capture(ex);
             }
 
-            if (lead.Value.RenderScheduledFor is null)
+            thread = await ReplyOutcomesAsync(thread, batch, ct);
+            failure?.Throw();
+
+            if (thread.Value.RenderScheduledFor is null)
             {
                 LogNotified(logger, leadId, batch.Count);
                 return;
             }
-            lead.Value.ScheduleRender(null, time.GetUtcNow());
             try
             {
-                await requests.ReplaceAsync(lead.Value, lead.ETag, ct);
+                await threads.WriteAsync(SlackRows.Thread(leadId), thread.Value with { RenderScheduledFor = null }, thread.ETag, ct);
                 LogNotified(logger, leadId, batch.Count);
                 return;
             }
             catch (ConcurrencyConflictException) when (attempt < 5)
             {
-                // A change joined or was decided while rendering: render again so it is not left out.
+                // A change joined or a render was scheduled while rendering: render again so it is not left out.
             }
         }
     }
 
-    /// <summary>The requester's Slack user for a mention; a failed look-up (e.g. a missing scope) only loses the mention.</summary>
-    private async Task<string?> MentionAsync(Requester requester, CancellationToken ct)
+    /// <summary>One threaded reply under the monitoring message with every outcome not yet told, then remembers them.</summary>
+    private async Task<Stored<SlackThread>> ReplyOutcomesAsync(Stored<SlackThread> thread, IReadOnlyList<ChangeRequest> batch, CancellationToken ct)
+    {
+        if (thread.Value.MonitoringMessage is not { } monitoring)
+        {
+            return thread;
+        }
+        var untold = batch
+            .SelectMany(m => ThreadedOutcomes.Where(s => Reached(m, s) && !thread.Value.NotifiedOf(m.Id).Contains(s)).Select(s => (Request: m, Status: s)))
+            .ToList();
+        if (untold.Count == 0)
+        {
+            return thread;
+        }
+        await slack.PostMessageAsync(monitoring.Channel, ApprovalMessageBuilder.OutcomeReply(untold), null, monitoring.Ts, ct);
+        var told = await threads.UpdateAsync(SlackRows.Thread(thread.Value.LeadId), t =>
+            t is null ? null : untold.GroupBy(u => u.Request.Id).Aggregate(t, (acc, g) => acc.WithNotified(g.Key, g.Select(u => u.Status))), ct);
+        return told.Stored ?? thread;
+    }
+
+    /// <summary>
+    /// Shows the batch in one channel. If Slack refuses the message (any error but a rate limit), a compact one takes
+    /// its place; if that is refused too, the monitoring channel is told (approvers) or the failure is logged.
+    /// </summary>
+    private async Task<Stored<SlackThread>> ShowAsync(Stored<SlackThread> thread, IReadOnlyList<ChangeRequest> batch, bool approvers, SlackMessage message, string? alias, CancellationToken ct)
+    {
+        var channel = approvers ? _slack.ApproversChannel : _slack.MonitoringChannel;
+        try
+        {
+            return await PostOrUpdateAsync(thread, approvers, channel, message, ct);
+        }
+        catch (SlackApiException refused)
+        {
+            LogRefused(logger, refused, thread.Value.LeadId, channel, refused.Error);
+            try
+            {
+                return await PostOrUpdateAsync(thread, approvers, channel, ApprovalMessageBuilder.Compact(batch, alias, withButtons: approvers, refused.Error), ct);
+            }
+            catch (SlackApiException again)
+            {
+                LogCompactRefused(logger, again, thread.Value.LeadId, channel, again.Error);
+                if (approvers)
+                {
+                    await TellMonitoringAsync(batch, again.Error, ct);
+                }
+                return thread;
+            }
+        }
+    }
+
+    private async Task TellMonitoringAsync(IReadOnlyList<ChangeRequest> batch, string error, CancellationToken ct)
     {
         try
         {
-            return await directory.FindSlackUserAsync(requester, ct);
+            await slack.PostMessageAsync(_slack.MonitoringChannel, ApprovalMessageBuilder.RefusedNotice(batch, error), null, null, ct);
+        }
+        catch (Exception ex) when (ex is SlackApiException or HttpRequestException)
+        {
+            LogNobodyTold(logger, ex, batch[0].Id, batch.Count);
+        }
+    }
+
+    private async Task<Stored<SlackThread>> PostOrUpdateAsync(Stored<SlackThread> thread, bool approvers, string channel, SlackMessage message, CancellationToken ct)
+    {
+        if ((approvers ? thread.Value.ApproverMessage : thread.Value.MonitoringMessage) is { } existing)
+        {
+            await slack.UpdateMessageAsync(existing.Channel, existing.Ts, message.Text, message.Blocks, ct);
+            return thread;
+        }
+        var posted = await slack.PostMessageAsync(channel, message.Text, message.Blocks, null, ct);
+        // Remember the message at once, so a retry after a later failure updates it instead of posting again.
+        var recorded = await threads.UpdateAsync(SlackRows.Thread(thread.Value.LeadId), t =>
+            t is null ? null
+            : approvers ? (t.ApproverMessage is null ? t with { ApproverMessage = posted } : null)
+            : (t.MonitoringMessage is null ? t with { MonitoringMessage = posted } : null), ct);
+        return recorded.Stored ?? thread;
+    }
+
+    /// <summary>
+    /// The requester's Slack user, for a mention and to tell approvers when it is unknown; a failed look-up (e.g. a
+    /// missing scope) only loses the mention (null: not known whether the requester can be resolved).
+    /// </summary>
+    private async Task<RequesterIdentity?> ResolveAsync(Requester requester, CancellationToken ct)
+    {
+        try
+        {
+            return await directory.ResolveRequesterAsync(requester, ct);
         }
         catch (SlackApiException ex)
         {
@@ -265,12 +326,9 @@ public sealed partial class NotificationService(
     private static bool Reached(ChangeRequest r, RequestStatus s) =>
         r.Status == s || (s == RequestStatus.Approved && r.Status is RequestStatus.Applied or RequestStatus.ApplyFailed);
 
-    /// <summary>Approvers see a request once it can be decided, and keep seeing its fate.</summary>
-    private static bool NeedsApprovers(RequestStatus status) => status is not (RequestStatus.Exempt or RequestStatus.RevertFailed or RequestStatus.Reverting);
-
-    /// <summary>Applies <paramref name="change"/> to the stored request and writes it, through the one update primitive.</summary>
-    private async Task<Stored<ChangeRequest>> RecordAsync(Stored<ChangeRequest> stored, Action<ChangeRequest> change, CancellationToken ct) =>
-        (await requests.UpdateAsync(stored, r => { change(r); return true; }, ct)).Stored;
+    /// <summary>Approvers see a request once it can be decided, and keep seeing its fate; monitoring-only states never reach them.</summary>
+    private static bool NeedsApprovers(RequestStatus status) =>
+        status is not (RequestStatus.Exempt or RequestStatus.RevertFailed or RequestStatus.Reverting or RequestStatus.Unmatched or RequestStatus.Reported);
 
     [LoggerMessage(401, LogLevel.Warning, "Notify: request {ApprovalId} not found")]
     private static partial void LogMissing(ILogger logger, string approvalId);
@@ -283,4 +341,13 @@ public sealed partial class NotificationService(
 
     [LoggerMessage(403, LogLevel.Warning, "Slack rate limit while notifying {ApprovalId}: trying again in {RetryAfter}")]
     private static partial void LogRateLimited(ILogger logger, string approvalId, TimeSpan retryAfter);
+
+    [LoggerMessage(405, LogLevel.Error, "Slack refused the message for batch {ApprovalId} in {Channel} ({Error}); sending a compact one")]
+    private static partial void LogRefused(ILogger logger, Exception exception, string approvalId, string channel, string error);
+
+    [LoggerMessage(406, LogLevel.Error, "Slack refused even the compact message for batch {ApprovalId} in {Channel} ({Error})")]
+    private static partial void LogCompactRefused(ILogger logger, Exception exception, string approvalId, string channel, string error);
+
+    [LoggerMessage(407, LogLevel.Critical, "No approver was told about batch {ApprovalId} ({Count} requests): Slack refused every message and the monitoring notice")]
+    private static partial void LogNobodyTold(ILogger logger, Exception exception, string approvalId, int count);
 }

@@ -84,35 +84,6 @@ public sealed class ChangeRequest
     [JsonInclude] public CallOutcome? Apply { get; private set; }
     [JsonInclude] public DateTimeOffset CreatedAt { get; private set; }
     [JsonInclude] public DateTimeOffset UpdatedAt { get; private set; }
-    [JsonInclude] public SlackMessageRef? ApproverMessage { get; private set; }
-    [JsonInclude] public SlackMessageRef? MonitoringMessage { get; private set; }
-
-    /// <summary>The batch this request is shown in: the lead request's id (the lead's own id on the lead).</summary>
-    [JsonInclude] public string? BatchLeadId { get; private set; }
-
-    /// <summary>On a batch lead: every request in the batch, the lead first.</summary>
-    [JsonInclude] public IReadOnlyList<string> BatchMemberIds { get; private set; } = [];
-
-    /// <summary>On a batch lead: when a debounced re-render of the batch's Slack messages is due.</summary>
-    [JsonInclude] public DateTimeOffset? RenderScheduledFor { get; private set; }
-
-    public bool IsBatchLead => BatchLeadId == Id;
-
-    /// <summary>
-    /// Requests with the same key may share one Slack message: same account, region, group and requester, and the same
-    /// kind of handling. A revert failure is an alert of its own and never shares.
-    /// </summary>
-    public string BatchKey => string.Join('|', AccountId, Region, GroupId ?? GroupName, Requester.Arn ?? Requester.PolicyArn,
-        Status switch
-        {
-            RequestStatus.Exempt => "exempt",
-            RequestStatus.RevertFailed => "alert:" + Id,
-            _ => "policed",
-        });
-
-    /// <summary>The statuses whose outcome has been posted to the monitoring thread (so a redelivery posts nothing twice).</summary>
-    [JsonInclude] public IReadOnlyList<RequestStatus> NotifiedStatuses { get; private set; } = [];
-
     public bool IsFinal => Status is RequestStatus.Exempt or RequestStatus.RevertFailed or RequestStatus.Denied
         or RequestStatus.Applied or RequestStatus.ApplyFailed or RequestStatus.Expired or RequestStatus.Unmatched or RequestStatus.Reported;
 
@@ -225,65 +196,6 @@ public sealed class ChangeRequest
         Require(RequestStatus.Approved, "mark failed");
         Apply = outcome;
         Move(RequestStatus.ApplyFailed, now);
-    }
-
-    /// <summary>Remembers the Slack messages posted for this request (allowed in any state).</summary>
-    public void RecordSlackMessages(SlackMessageRef? approverMessage, SlackMessageRef? monitoringMessage, DateTimeOffset now)
-    {
-        ApproverMessage = approverMessage ?? ApproverMessage;
-        MonitoringMessage = monitoringMessage ?? MonitoringMessage;
-        UpdatedAt = now;
-    }
-
-    /// <summary>This request starts a batch of its own (possibly of one).</summary>
-    public void LeadBatch(DateTimeOffset now)
-    {
-        if (BatchLeadId is not null)
-        {
-            throw new RequestStateException($"Request {Id} is already in batch {BatchLeadId}.");
-        }
-        BatchLeadId = Id;
-        BatchMemberIds = [Id];
-        UpdatedAt = now;
-    }
-
-    /// <summary>This request is shown in the batch led by <paramref name="leadId"/>.</summary>
-    public void JoinBatch(string leadId, DateTimeOffset now)
-    {
-        if (BatchLeadId is not null)
-        {
-            throw new RequestStateException($"Request {Id} is already in batch {BatchLeadId}.");
-        }
-        BatchLeadId = leadId;
-        UpdatedAt = now;
-    }
-
-    public void AddBatchMember(string requestId, DateTimeOffset now)
-    {
-        if (!IsBatchLead)
-        {
-            throw new RequestStateException($"Request {Id} does not lead a batch.");
-        }
-        if (!BatchMemberIds.Contains(requestId))
-        {
-            BatchMemberIds = [.. BatchMemberIds, requestId];
-            UpdatedAt = now;
-        }
-    }
-
-    public void ScheduleRender(DateTimeOffset? at, DateTimeOffset now)
-    {
-        RenderScheduledFor = at;
-        UpdatedAt = now;
-    }
-
-    public void MarkNotified(RequestStatus status, DateTimeOffset now)
-    {
-        if (!NotifiedStatuses.Contains(status))
-        {
-            NotifiedStatuses = [.. NotifiedStatuses, status];
-            UpdatedAt = now;
-        }
     }
 
     private void Decide(RequestStatus decision, string userId, string? userName, DateTimeOffset now)

@@ -25,6 +25,10 @@ public sealed class StorageOptions : IValidatableObject
     [Required, RegularExpression("^[A-Za-z][A-Za-z0-9]{2,62}$", ErrorMessage = "Storage:GroupsTable must be 3-63 letters and digits, starting with a letter.")]
     public string GroupsTable { get; set; } = "SgBridgeGroups";
 
+    /// <summary>Slack message and batch state (Storage__SlackTable), written only by the notification code.</summary>
+    [Required, RegularExpression("^[A-Za-z][A-Za-z0-9]{2,62}$", ErrorMessage = "Storage:SlackTable must be 3-63 letters and digits, starting with a letter.")]
+    public string SlackTable { get; set; } = "SgBridgeSlack";
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (string.IsNullOrWhiteSpace(ConnectionString) == string.IsNullOrWhiteSpace(AccountName))

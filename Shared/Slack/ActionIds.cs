@@ -1,6 +1,9 @@
 namespace SgBridge.Shared.Slack;
 
-/// <summary>Block Kit <c>action_id</c> values SgBridge puts on its approval buttons (the value is a request id).</summary>
+/// <summary>
+/// Block Kit <c>action_id</c> prefixes SgBridge puts on its buttons (the value is a request id). A button's action_id
+/// is the prefix, a colon and the request id, so ids are unique within a message; routing matches the prefix.
+/// </summary>
 public static class ActionIds
 {
     public const string Approve = "sgbridge_approve";
@@ -9,4 +12,14 @@ public static class ActionIds
     /// <summary>On a shared message: decide every pending change of the batch (the value is the batch lead's id).</summary>
     public const string ApproveAll = "sgbridge_approve_all";
     public const string DenyAll = "sgbridge_deny_all";
+
+    public const char Separator = ':';
+
+    /// <summary>The action_id of <paramref name="prefix"/>'s button for <paramref name="requestId"/>.</summary>
+    public static string For(string prefix, string requestId) => prefix + Separator + requestId;
+
+    /// <summary>True when <paramref name="actionId"/> is <paramref name="prefix"/> itself or <paramref name="prefix"/> followed by the separator.</summary>
+    public static bool Matches(string actionId, string prefix) =>
+        actionId.StartsWith(prefix, StringComparison.Ordinal)
+        && (actionId.Length == prefix.Length || actionId[prefix.Length] == Separator);
 }

@@ -63,7 +63,28 @@ public sealed class SlackOptions
     /// <summary>After a decision on a shared message, it is updated this soon (decisions are few and people wait for them).</summary>
     public TimeSpan BatchDecisionRenderDelay { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Who made a change, when the event carries no e-mail: AWS principal ARN patterns (<c>*</c> matches anything) and the
+    /// Slack user behind them, e.g. <c>arn:aws:iam::*:role/ops-alice*=U0ALICE, arn:aws:sts::*:assumed-role/Admin/bob=U0BOB</c>.
+    /// Matched against the caller's ARN and the role or user behind a session. App setting Slack__RequesterMap.
+    /// </summary>
+    public string? RequesterMap { get; set; }
+
+    /// <summary>What an approval needs when the requester cannot be matched to a Slack user (so self-approval cannot be ruled out).</summary>
+    public UnresolvedRequesterPolicy UnresolvedRequester { get; set; } = UnresolvedRequesterPolicy.RequireTwoApprovers;
+
     public IReadOnlyList<string> GetApproverUserIds() => SplitList(ApproverUserIds);
+
+    /// <summary>The <see cref="RequesterMap"/> entries as (pattern, Slack user id); entries without '=' are left out (the validator reports them).</summary>
+    public IReadOnlyList<(string Pattern, string SlackUserId)> GetRequesterMap() =>
+        SplitList(RequesterMap)
+            .Select(e => e.Split('=', 2, StringSplitOptions.TrimEntries))
+            .Where(p => p.Length == 2 && p[0].Length > 0 && p[1].Length > 0)
+            .Select(p => (p[0], p[1]))
+            .ToArray();
+
+    internal IEnumerable<string> MalformedRequesterMapEntries() =>
+        SplitList(RequesterMap).Where(e => e.Split('=', 2, StringSplitOptions.TrimEntries) is not [{ Length: > 0 }, { Length: > 0 } user] || !user.StartsWith('U') && !user.StartsWith('W'));
 
     public IReadOnlyList<string> GetApproverUserGroupIds() => SplitList(ApproverUserGroupIds);
 
@@ -73,4 +94,17 @@ public sealed class SlackOptions
             : value.Split(ListSeparators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Distinct(StringComparer.Ordinal)
                 .ToArray();
+}
+
+/// <summary>What approving a change needs when its requester cannot be matched to a Slack user.</summary>
+public enum UnresolvedRequesterPolicy
+{
+    /// <summary>One approver, as for any change (self-approval cannot be ruled out).</summary>
+    Allow,
+
+    /// <summary>Two different approvers must approve (the default): one of them is certainly not the requester.</summary>
+    RequireTwoApprovers,
+
+    /// <summary>Approving in Slack is refused; denying still works.</summary>
+    Block,
 }

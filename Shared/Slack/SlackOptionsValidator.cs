@@ -36,6 +36,11 @@ public sealed class SlackOptionsValidator : IValidateOptions<SlackOptions>
             failures.Add("Slack:MaxRetryDelay must not be negative.");
         }
 
+        foreach (var entry in options.MalformedRequesterMapEntries())
+        {
+            failures.Add($"Slack:RequesterMap entry '{entry}' must be <ARN pattern>=<Slack user id (U… or W…)>.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -29,6 +29,14 @@ public static class SlackServiceCollectionExtensions
         services.TryAddSingleton<SlackRequestVerifier>();
         services.TryAddSingleton<SlackInteractionParser>();
 
+        // The interactivity endpoint routes each click by action id to one handler (the handlers need DecisionService,
+        // which AddSgBridge registers).
+        services.TryAddSingleton<SlackInteractionEndpoint>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IBlockActionHandler, ApproveHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IBlockActionHandler, DenyHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IBlockActionHandler, ApproveAllHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IBlockActionHandler, DenyAllHandler>());
+
         services.AddHttpClient<ISlackClient, SlackClient>((provider, http) =>
         {
             var baseUrl = provider.GetRequiredService<IOptions<SlackOptions>>().Value.BaseUrl;

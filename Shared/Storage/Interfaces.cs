@@ -22,9 +22,6 @@ public interface IRequestStore
     Task<string> ReplaceAsync(ChangeRequest request, string etag, CancellationToken cancellationToken);
 
     IAsyncEnumerable<ChangeRequest> ListAsync(RequestStatus? status, CancellationToken cancellationToken);
-
-    /// <summary>The newest batch lead with this <see cref="ChangeRequest.BatchKey"/> created at or after <paramref name="since"/>, if any.</summary>
-    Task<Stored<ChangeRequest>?> FindBatchLeadAsync(string batchKey, DateTimeOffset since, CancellationToken cancellationToken);
 }
 
 /// <summary>Sends JSON messages to the bridge's queues (base64-encoded, as the Functions queue trigger expects).</summary>

@@ -29,6 +29,7 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<QueueServiceClient>(sp => sp.GetRequiredService<StorageClients>().Queues);
         services.TryAddSingleton<IRequestStore, TableRequestStore>();
         services.TryAddSingleton<IGroupStateStore, TableGroupStateStore>();
+        services.TryAddSingleton<ISlackThreadStore, TableSlackThreadStore>();
         services.TryAddSingleton<IQueueSender, StorageQueueSender>();
         return services;
     }

@@ -90,23 +90,6 @@ public sealed class TableRequestStore : IRequestStore
         }
     }
 
-    public async Task<Stored<ChangeRequest>?> FindBatchLeadAsync(string batchKey, DateTimeOffset since, CancellationToken cancellationToken)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(batchKey);
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
-        var filter = TableClient.CreateQueryFilter($"RowKey eq {RequestRowKey} and BatchKey eq {batchKey} and IsBatchLead eq {true} and CreatedAt ge {since}");
-        Stored<ChangeRequest>? newest = null;
-        await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
-        {
-            var candidate = ToStored(entity);
-            if (newest is null || candidate.Value.CreatedAt > newest.Value.CreatedAt)
-            {
-                newest = candidate;
-            }
-        }
-        return newest;
-    }
-
     internal static TableEntity ToEntity(ChangeRequest request)
     {
         var entity = new TableEntity(request.Id, RequestRowKey)
@@ -118,8 +101,6 @@ public sealed class TableRequestStore : IRequestStore
             ["EventId"] = request.EventId,
             ["CreatedAt"] = request.CreatedAt,
             ["UpdatedAt"] = request.UpdatedAt,
-            ["BatchKey"] = request.BatchKey,
-            ["IsBatchLead"] = request.IsBatchLead,
         };
         if (request.GroupId is not null)
         {

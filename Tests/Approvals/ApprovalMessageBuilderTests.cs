@@ -21,6 +21,14 @@ public class ApprovalMessageBuilderTests
     private static string AllText(JsonArray blocks) =>
         blocks.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
 
+    private static IEnumerable<string> MrkdwnTexts(JsonNode? node) => node switch
+    {
+        JsonObject o when (string?)o["type"] == "mrkdwn" => [(string)o["text"]!],
+        JsonObject o => o.SelectMany(p => MrkdwnTexts(p.Value)),
+        JsonArray a => a.SelectMany(MrkdwnTexts),
+        _ => [],
+    };
+
     private static JsonObject? Actions(JsonArray blocks) => blocks.OfType<JsonObject>().SingleOrDefault(b => (string?)b["type"] == "actions");
 
     [Fact]
@@ -29,16 +37,29 @@ public class ApprovalMessageBuilderTests
         var r = Pending(TestData.Tcp(22, "0.0.0.0/0", "temp debug"));
         var m = ApprovalMessageBuilder.ForApprovers(r, "prod", "UALICE");
         var json = AllText(m.Blocks);
-        foreach (var expected in new[] { r.Id, "<@UALICE>", "add inbound rules", TestData.GroupId, "web", "111111111111 (prod)", "eu-west-1", "vpc-0abc", "TCP 22 from 0.0.0.0/0 (temp debug)", "SSH (22) open to the internet (0.0.0.0/0)", "Already reverted", r.EventId })
+        foreach (var expected in new[] { r.Id, "<@UALICE>", "wants to open TCP 22 from the internet on *web*", TestData.GroupId, "prod (`111111111111`)", "eu-west-1", "vpc-0abc",
+            "TCP 22 from the internet (0.0.0.0/0) — temp debug", "SSH (22) open to the internet (0.0.0.0/0)", "Already reverted by the bridge: revoked 1 rule by id", r.EventId })
         {
             Assert.Contains(expected, json, StringComparison.Ordinal);
         }
+        var header = (string)m.Blocks[0]!["text"]!["text"]!;
+        Assert.Contains(r.Id, header, StringComparison.Ordinal);
+        Assert.Contains("prod (111111111111)", header, StringComparison.Ordinal);
+        Assert.Contains("web", header, StringComparison.Ordinal);
         var buttons = Actions(m.Blocks)!["elements"]!.AsArray();
-        Assert.Equal([ActionIds.Approve, ActionIds.Deny], buttons.Select(b => (string)b!["action_id"]!));
+        Assert.Equal([ActionIds.For(ActionIds.Approve, r.Id), ActionIds.For(ActionIds.Deny, r.Id)], buttons.Select(b => (string)b!["action_id"]!));
         Assert.All(buttons, b => Assert.Equal(r.Id, (string)b!["value"]!));
-        Assert.NotNull(buttons[1]!["confirm"]);
-        Assert.Null(buttons[0]!["confirm"]);
+        // SSH from the internet: approving asks twice; denying stays one click.
+        Assert.NotNull(buttons[0]!["confirm"]);
+        Assert.Null(buttons[1]!["confirm"]);
         Assert.StartsWith(r.Id, m.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ForApprovers_HarmlessChange_ApprovesInOneClick()
+    {
+        var buttons = Actions(ApprovalMessageBuilder.ForApprovers(Pending(TestData.Tcp(443, "10.0.0.0/8")), null, null).Blocks)!["elements"]!.AsArray();
+        Assert.All(buttons, b => Assert.Null(b!["confirm"]));
     }
 
     [Fact]
@@ -48,7 +69,7 @@ public class ApprovalMessageBuilderTests
         r.Deny("UBOB", "bob", T.AddMinutes(3));
         var m = ApprovalMessageBuilder.ForApprovers(r, null, null);
         Assert.Null(Actions(m.Blocks));
-        Assert.Contains("Denied by <@UBOB> at 2026-11-24 12:03:00 UTC", AllText(m.Blocks), StringComparison.Ordinal);
+        Assert.Contains("Denied by <@UBOB> <!date^1795521780^{date_short_pretty} {time}|2026-11-24 12:03 UTC>", AllText(m.Blocks), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -74,7 +95,7 @@ public class ApprovalMessageBuilderTests
         var r = ChangeRequest.Open("SG-TEST0001", change, T);
         r.Describe(TestData.GroupId, null, null, [], [], [new RuleEdit("sgr-1", TestData.Tcp(22, "10.0.0.0/8"), TestData.Tcp(22, "0.0.0.0/0"))], false, T);
         var json = AllText(ApprovalMessageBuilder.ForApprovers(r, null, null).Blocks);
-        Assert.Contains("TCP 22 from 10.0.0.0/8 → *TCP 22 from 0.0.0.0/0*", json, StringComparison.Ordinal);
+        Assert.Contains("TCP 22 from 10.0.0.0/8 → *TCP 22 from the internet (0.0.0.0/0)*", json, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -120,4 +141,94 @@ public class ApprovalMessageBuilderTests
     [Fact]
     public void RiskAssessor_PrivateHttps_HasNoFlags() =>
         Assert.Empty(RiskAssessor.Assess(Pending(TestData.Tcp(443, "10.0.0.0/8"))));
+
+    [Theory]
+    [InlineData("eu-west-1", "https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#SecurityGroup:groupId=sg-0123456789abcdef0")]
+    [InlineData("cn-north-1", "https://console.amazonaws.cn/ec2/home?region=cn-north-1#SecurityGroup:groupId=sg-0123456789abcdef0")]
+    [InlineData("us-gov-west-1", "https://console.amazonaws-us-gov.com/ec2/home?region=us-gov-west-1#SecurityGroup:groupId=sg-0123456789abcdef0")]
+    public void ConsoleLinks_SecurityGroup_UsesThePartitionsConsole(string region, string expected) =>
+        Assert.Equal(expected, ConsoleLinks.SecurityGroup(region, TestData.GroupId));
+
+    [Theory]
+    [InlineData("eu-west-1", "sg-0123456789abcdef0|<!channel>")]
+    [InlineData("eu-west-1>", "sg-0123456789abcdef0")]
+    [InlineData(null, "sg-0123456789abcdef0")]
+    public void ConsoleLinks_AnythingMalformed_MakesNoLink(string? region, string groupId) =>
+        Assert.Null(ConsoleLinks.SecurityGroup(region, groupId));
+
+    [Fact]
+    public void ForApprovers_LinksTheGroupAndTheCloudTrailEvent()
+    {
+        var r = Pending(TestData.Tcp(22, "0.0.0.0/0"));
+        var json = AllText(ApprovalMessageBuilder.ForApprovers(r, null, null).Blocks);
+        Assert.Contains($"<https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#SecurityGroup:groupId={TestData.GroupId}|{TestData.GroupId}>", json, StringComparison.Ordinal);
+        Assert.Contains($"<https://eu-west-1.console.aws.amazon.com/cloudtrail/home?region=eu-west-1#/events?EventId={r.EventId}|AuthorizeSecurityGroupIngress>", json, StringComparison.Ordinal);
+        Assert.Contains("<!date^1795514400^{date_short_pretty} {time}|2026-11-24 10:00 UTC>", json, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_ShowsCallSummaries_NotTheCallText()
+    {
+        var rules = Enumerable.Range(1, 60).Select(i => TestData.Tcp(1000 + i, "10.0.0.0/8", new string('d', 100), ruleId: $"sgr-{i:D17}")).ToArray();
+        var r = Pending(rules);
+        var call = $"ec2:RevokeSecurityGroupIngress GroupId={TestData.GroupId} SecurityGroupRuleIds=[{string.Join(", ", rules.Select(x => x.RuleId))}]";
+        var change = TestData.Change(ChangeKind.Add, eventId: "evt-60") with { Rules = rules };
+        var sixty = ChangeRequest.Open("SG-SIXTY000", change, T);
+        sixty.MarkReverted(new CallOutcome(call, true), T);
+        var json = AllText(ApprovalMessageBuilder.ForApprovers(sixty, null, null).Blocks);
+        Assert.Contains("revoked 60 rules by id", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("SecurityGroupRuleIds", json, StringComparison.Ordinal);
+        Assert.Contains("`sgbridge requests show SG-SIXTY000`", json, StringComparison.Ordinal);
+        Assert.Contains("revoked 60 rules by id", ApprovalMessageBuilder.OutcomeReply(sixty, RequestStatus.Pending), StringComparison.Ordinal);
+        Assert.NotNull(r);
+    }
+
+    [Theory]
+    [InlineData("ec2:AuthorizeSecurityGroupIngress GroupId=sg-1 IpPermissions=[TCP 22 from 0.0.0.0/0; TCP 23 from 0.0.0.0/0]", "authorized 2 rules")]
+    [InlineData("ec2:ModifySecurityGroupRules GroupId=sg-1 SecurityGroupRules=[sgr-1 -> TCP 22 from 10.0.0.0/8]", "modified 1 rule")]
+    [InlineData("ec2:RevokeSecurityGroupIngress GroupId=sg-1 SecurityGroupRuleIds=[sgr-1] + ec2:AuthorizeSecurityGroupIngress GroupId=sg-1 IpPermissions=[TCP 22 from 10.0.0.0/8]", "revoked 1 rule by id, then authorized 1 rule")]
+    [InlineData("none", "nothing to do")]
+    public void CallSummary_SaysWhatTheCallDid(string call, string expected) =>
+        Assert.Equal(expected, CallSummary.Of(new CallOutcome(call, true)));
+
+    [Fact]
+    public void StatusWords_EveryStatusHasReadableWords()
+    {
+        foreach (var status in Enum.GetValues<RequestStatus>())
+        {
+            var words = ApprovalMessageBuilder.StatusWords(status);
+            Assert.Contains(" ", words, StringComparison.Ordinal);
+            Assert.NotEqual(status.ToString().ToLowerInvariant(), words);
+        }
+    }
+
+    [Fact]
+    public void Build_DriftFoundByTheSweep_SaysTheRequesterIsUnknown()
+    {
+        var nobody = new Requester(PrincipalType.Unknown, null, null, null, null, null, null, null, null, null);
+        var r = ChangeRequest.Open("SG-SWEEP001", TestData.Change(ChangeKind.Add, requester: nobody) with { Rules = [TestData.Tcp(22, "0.0.0.0/0")] }, T);
+        var m = ApprovalMessageBuilder.ForMonitoring(r, null, null);
+        Assert.Contains("unknown (found by the sweep)", AllText(m.Blocks), StringComparison.Ordinal);
+        Assert.Contains("unknown (found by the sweep)", m.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_EscapesMrkdwnControlCharacters_AndTheTopLevelText()
+    {
+        var sneaky = new Requester(PrincipalType.IamUser, $"arn:aws:iam::{TestData.Account}:user/x", TestData.Account, "AIDA", "*bold*_it_~st~`code`<!channel>", null, null, null, null, null);
+        var change = TestData.Change(ChangeKind.Add, requester: sneaky) with { Rules = [TestData.Tcp(443, "10.0.0.0/8", "*x* _y_ ~z~ `w` <!here>")] };
+        var r = ChangeRequest.Open("SG-SNEAKY01", change, T);
+        r.Describe(TestData.GroupId, "*prod*_db_", null, change.Rules, [], [], false, T);
+        r.MarkReverted(new CallOutcome("revoke", true), T);
+        var m = ApprovalMessageBuilder.ForApprovers(r, null, null);
+        // Plain text (header, buttons) is shown as is; everything Slack parses as mrkdwn must be escaped.
+        var json = string.Join("\n", MrkdwnTexts(m.Blocks));
+        foreach (var raw in new[] { "*bold*", "_it_", "~st~", "`code`", "<!channel>", "*x*", "_y_", "<!here>", "*prod*" })
+        {
+            Assert.DoesNotContain(raw, json, StringComparison.Ordinal);
+            Assert.DoesNotContain(raw, m.Text, StringComparison.Ordinal);
+        }
+        Assert.Contains("∗bold∗ˍitˍ∼st∼ˋcodeˋ&lt;!channel&gt;", json, StringComparison.Ordinal);
+        Assert.Contains("&lt;!channel&gt;", m.Text, StringComparison.Ordinal);
+    }
 }

@@ -8,6 +8,7 @@ using SgBridge.Shared.Processing;
 using SgBridge.Shared.Slack;
 using SgBridge.Shared.Storage;
 using SgBridge.Tests.Fakes;
+using SgBridge.Tests.Slack;
 using O = Microsoft.Extensions.Options.Options;
 
 namespace SgBridge.Tests.Approvals;
@@ -16,21 +17,26 @@ namespace SgBridge.Tests.Approvals;
 public class BatchingTests
 {
     private static readonly DateTimeOffset T = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
-    private readonly InMemoryRequestStore _requests = new();
-    private readonly RecordingQueue _queue = new();
-    private readonly RecordingSlackClient _slack = new();
     private readonly FakeTimeProvider _time = new(T);
     private readonly SlackOptions _options = new()
     {
         BotToken = "xoxb-t", SigningSecret = SlackSigning.Secret, ApproversChannel = "CAPPROVERS", MonitoringChannel = "CMONITOR",
         ApproverUserIds = "UA,UB", BatchWindow = TimeSpan.FromMinutes(2), BatchMaxSize = 3, BatchRenderDelay = TimeSpan.FromSeconds(3),
     };
+    private readonly SlackRig _rig;
 
-    private NotificationService Notifier() => new(_requests, _queue, _slack, new ApproverDirectory(_slack, O.Create(_options), _time), O.Create(_options),
-        O.Create(new PolicyOptions { AllowedAccounts = TestData.Account }), _time, NullLogger<NotificationService>.Instance);
+    public BatchingTests()
+    {
+        _rig = new SlackRig(_options, _time);
+        _rig.Slack.UsersByEmail["alice@example.com"] = "UALICE";
+        _rig.Slack.UsersByEmail["bob@example.com"] = "UBOB";
+    }
 
-    private DecisionService Decisions() => new(new SlackRequestVerifier(O.Create(_options), _time), new SlackInteractionParser(),
-        new ApproverDirectory(_slack, O.Create(_options), _time), _requests, new RequestLifecycle(_requests, new QueueRequestNotifier(_queue)), _queue, _slack, _time, NullLogger<DecisionService>.Instance);
+    private InMemoryRequestStore _requests => _rig.Requests;
+    private RecordingQueue _queue => _rig.Queue;
+    private RecordingSlackClient _slack => _rig.Slack;
+
+    private NotificationService Notifier() => _rig.Notifier();
 
     private async Task<ChangeRequest> PendingAsync(int port, string groupId = TestData.GroupId, Requester? requester = null)
     {
@@ -53,12 +59,7 @@ public class BatchingTests
         }
     }
 
-    private async Task<DecisionResult> ClickAsync(string action, string value, string user = "UA")
-    {
-        var body = SlackSigning.ClickBody(action, value, user);
-        var ts = _time.GetUtcNow().ToUnixTimeSeconds();
-        return await Decisions().HandleAsync(System.Text.Encoding.UTF8.GetBytes(body), ts.ToString(System.Globalization.CultureInfo.InvariantCulture), SlackSigning.Sign(body, ts), default);
-    }
+    private Task<DecisionResult> ClickAsync(string action, string value, string user = "UA") => _rig.ClickAsync(action, value, user);
 
     [Fact]
     public async Task Burst_SameRequesterAndGroup_SharesOneMessagePerChannel_AndOneDebouncedUpdate()
@@ -87,9 +88,11 @@ public class BatchingTests
             Assert.Contains(id, approvers, StringComparison.Ordinal);
         }
         Assert.Contains(ActionIds.ApproveAll, approvers, StringComparison.Ordinal);
-        var lead = (await _requests.GetAsync(first.Id, default))!.Value;
-        Assert.Equal([first.Id, second.Id, third.Id], lead.BatchMemberIds);
-        Assert.Null(lead.RenderScheduledFor);
+        var thread = _rig.Threads.Thread(first.Id)!;
+        Assert.Equal([first.Id, second.Id, third.Id], thread.MemberIds);
+        Assert.Null(thread.RenderScheduledFor);
+        // The batch lives in its own rows: the requests were never written by the notifier.
+        Assert.Equal(3, _requests.Writes);
     }
 
     [Fact]
@@ -200,5 +203,44 @@ public class BatchingTests
         var again = Assert.Single(_queue.Delayed);
         Assert.Equal(TimeSpan.FromSeconds(42), again.Delay);
         Assert.Equal(a.Id, BridgeJson.Deserialize<RequestNotification>(again.Json).RequestId);
+    }
+
+    [Fact]
+    public async Task ConcurrentNotifications_PutEachRequestInExactlyOneBatch_WithinTheMaxSize()
+    {
+        var burst = new List<ChangeRequest>();
+        for (var i = 0; i < 9; i++)
+        {
+            burst.Add(await PendingAsync(2000 + i));
+        }
+
+        await Task.WhenAll(burst.Select(r => Task.Run(() => NotifyAsync(r))));
+
+        var leads = new Dictionary<string, int>();
+        foreach (var r in burst)
+        {
+            var lead = (await _rig.Threads.GetAsync(SlackRows.Member(r.Id), default))!.Value.LeadId;
+            var thread = _rig.Threads.Thread(lead)!;
+            Assert.Contains(r.Id, thread.MemberIds);
+            Assert.InRange(thread.MemberIds.Count, 1, _options.BatchMaxSize);
+            leads[lead] = thread.MemberIds.Count;
+        }
+        Assert.Equal(9, leads.Values.Sum());
+    }
+
+    [Fact]
+    public async Task ApproveAll_ReadsTheMembersFromTheBatchRow()
+    {
+        var a = await PendingAsync(22);
+        var b = await PendingAsync(23);
+        await NotifyAsync(a);
+        await NotifyAsync(b);
+        var c = await PendingAsync(24);
+
+        // c was never placed in the batch: "Approve all" on a's message decides a and b only.
+        var result = await ClickAsync(ActionIds.ApproveAll, a.Id);
+
+        Assert.Equal(2, result.Decided);
+        Assert.Equal(RequestStatus.Pending, (await _requests.GetAsync(c.Id, default))!.Value.Status);
     }
 }

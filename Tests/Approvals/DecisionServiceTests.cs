@@ -6,6 +6,7 @@ using SgBridge.Shared.Processing;
 using SgBridge.Shared.Slack;
 using SgBridge.Shared.Storage;
 using SgBridge.Tests.Fakes;
+using SgBridge.Tests.Slack;
 using O = Microsoft.Extensions.Options.Options;
 
 namespace SgBridge.Tests.Approvals;
@@ -13,10 +14,6 @@ namespace SgBridge.Tests.Approvals;
 public class DecisionServiceTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
-    private readonly FakeTimeProvider _time = new(Now);
-    private readonly InMemoryRequestStore _requests = new();
-    private readonly RecordingQueue _queue = new();
-    private readonly RecordingSlackClient _slack = new();
     private readonly SlackOptions _options = new()
     {
         BotToken = "xoxb-test",
@@ -26,28 +23,35 @@ public class DecisionServiceTests
         ApproverUserIds = "UAPPROVER1",
         ApproverUserGroupIds = "SSECURITY",
     };
+    private readonly SlackRig _rig;
 
-    private DecisionService Service() => new(
-        new SlackRequestVerifier(O.Create(_options), _time),
-        new SlackInteractionParser(),
-        new ApproverDirectory(_slack, O.Create(_options), _time),
-        _requests, new RequestLifecycle(_requests, new QueueRequestNotifier(_queue)), _queue, _slack, _time, NullLogger<DecisionService>.Instance);
-
-    private async Task<string> PendingRequestAsync(Requester? requester = null)
+    public DecisionServiceTests()
     {
-        var change = TestData.Change(ChangeKind.Add, requester: requester) with { Rules = [TestData.Tcp(22, "0.0.0.0/0")] };
+        _rig = new SlackRig(_options, new FakeTimeProvider(Now));
+        // The default requester (an Identity Center session) is a known Slack user who is not an approver.
+        _rig.Slack.UsersByEmail["alice@example.com"] = "UALICE";
+    }
+
+    private InMemoryRequestStore _requests => _rig.Requests;
+    private RecordingQueue _queue => _rig.Queue;
+    private RecordingSlackClient _slack => _rig.Slack;
+
+    /// <summary>A pending request, shown in its own approvers' message (CAPPROVERS, 1001.000100) as the notifier would show it.</summary>
+    private async Task<string> PendingRequestAsync(Requester? requester = null, bool shown = true)
+    {
+        var change = TestData.Change(ChangeKind.Add, eventId: Guid.NewGuid().ToString(), requester: requester) with { Rules = [TestData.Tcp(22, "0.0.0.0/0")] };
         var r = ChangeRequest.Open(RequestId.For(change.EventId), change, Now);
         r.MarkReverted(new CallOutcome("ec2:RevokeSecurityGroupIngress", true), Now);
         await _requests.AddOrGetAsync(r, default);
+        if (shown)
+        {
+            await _rig.Threads.ShowAsync("CAPPROVERS", $"{1000 + _requests.All.Count}.000100", r.Id);
+        }
         return r.Id;
     }
 
-    private Task<DecisionResult> ClickAsync(string action, string requestId, string user, long? timestamp = null, string? secret = null)
-    {
-        var body = SlackSigning.ClickBody(action, requestId, user);
-        var ts = timestamp ?? Now.ToUnixTimeSeconds();
-        return Service().HandleAsync(System.Text.Encoding.UTF8.GetBytes(body), ts.ToString(System.Globalization.CultureInfo.InvariantCulture), SlackSigning.Sign(body, ts, secret ?? SlackSigning.Secret), default);
-    }
+    private Task<DecisionResult> ClickAsync(string action, string requestId, string user, long? timestamp = null, string? secret = null) =>
+        _rig.ClickAsync(action, requestId, user, timestamp: timestamp, secret: secret);
 
     [Fact]
     public async Task HandleAsync_ApproverApproves_RecordsAndQueuesOneApply()
@@ -133,7 +137,7 @@ public class DecisionServiceTests
 
         Assert.Equal(DecisionOutcome.AlreadyDecided, second.Outcome);
         Assert.Equal(RequestStatus.Approved, (await _requests.GetAsync(id, default))!.Value.Status);
-        Assert.Contains("already approved by <@UAPPROVER1> at 2026-11-24 12:00:00 UTC", Assert.Single(_slack.Ephemerals).Text, StringComparison.Ordinal);
+        Assert.Contains("already approved, applying by <@UAPPROVER1> <!date^1795521600^{date_short_pretty} {time}|2026-11-24 12:00 UTC>", Assert.Single(_slack.Ephemerals).Text, StringComparison.Ordinal);
         Assert.Single(_queue.On<ApplyCommand>(QueueNames.Applies));
     }
 
@@ -177,7 +181,7 @@ public class DecisionServiceTests
         var ts = Now.ToUnixTimeSeconds();
         var signature = SlackSigning.Sign(body, ts);
         var tampered = body.Replace("SG-AAAAAAAA", id, StringComparison.Ordinal);
-        var result = await Service().HandleAsync(System.Text.Encoding.UTF8.GetBytes(tampered), ts.ToString(System.Globalization.CultureInfo.InvariantCulture), signature, default);
+        var result = await _rig.Endpoint().HandleAsync(System.Text.Encoding.UTF8.GetBytes(tampered), ts.ToString(System.Globalization.CultureInfo.InvariantCulture), signature, default);
         Assert.Equal(DecisionOutcome.Unauthenticated, result.Outcome);
         Assert.Equal(RequestStatus.Pending, (await _requests.GetAsync(id, default))!.Value.Status);
     }
@@ -193,6 +197,7 @@ public class DecisionServiceTests
     public async Task HandleAsync_UnknownRequest_SaysSo()
     {
         var result = await ClickAsync(ActionIds.Approve, "SG-ZZZZZZZZ", "UAPPROVER1");
+
         Assert.Equal(DecisionOutcome.UnknownRequest, result.Outcome);
         Assert.Contains("does not exist", Assert.Single(_slack.Ephemerals).Text, StringComparison.Ordinal);
     }
@@ -201,9 +206,9 @@ public class DecisionServiceTests
     public async Task HandleAsync_EnterpriseGridPayloadWithNullTeam_IsAccepted()
     {
         var id = await PendingRequestAsync();
-        var body = SlackSigning.ClickBody(ActionIds.Approve, id, "UAPPROVER1", team: null);
+        var body = SlackSigning.ClickBody(ActionIds.Approve, id, "UAPPROVER1", ts: _rig.Threads.Thread(id)!.ApproverMessage!.Ts, team: null);
         var ts = Now.ToUnixTimeSeconds();
-        var result = await Service().HandleAsync(System.Text.Encoding.UTF8.GetBytes(body), ts.ToString(System.Globalization.CultureInfo.InvariantCulture), SlackSigning.Sign(body, ts), default);
+        var result = await _rig.Endpoint().HandleAsync(System.Text.Encoding.UTF8.GetBytes(body), ts.ToString(System.Globalization.CultureInfo.InvariantCulture), SlackSigning.Sign(body, ts), default);
         Assert.Equal(DecisionOutcome.Approved, result.Outcome);
     }
 
@@ -230,5 +235,145 @@ public class DecisionServiceTests
 
         Assert.Equal(DecisionOutcome.Unverified, (await ClickAsync(ActionIds.Approve, id, "UAPPROVER1")).Outcome);
         Assert.Equal(RequestStatus.Pending, (await _requests.GetAsync(id, default))!.Value.Status);
+    }
+
+    [Fact]
+    public async Task HandleAsync_SignedClickCarryingAnotherRequestsId_DecidesNothing()
+    {
+        // The attack: a genuine, signed click on the buttons of request A's message, with the value edited to B's id
+        // (or a button copied into another message). The signature holds; the message does not show B.
+        var a = await PendingRequestAsync();
+        var b = await PendingRequestAsync();
+        var messageOfA = _rig.Threads.Thread(a)!.ApproverMessage!;
+
+        var result = await _rig.ClickAsync(ActionIds.Approve, b, "UAPPROVER1", messageOfA.Channel, messageOfA.Ts);
+
+        Assert.Equal((DecisionOutcome.NotOnThisMessage, 200), (result.Outcome, result.StatusCode));
+        Assert.Equal(RequestStatus.Pending, (await _requests.GetAsync(b, default))!.Value.Status);
+        Assert.Equal(RequestStatus.Pending, (await _requests.GetAsync(a, default))!.Value.Status);
+        Assert.Empty(_queue.Sent);
+        Assert.Contains("does not belong", Assert.Single(_slack.Ephemerals).Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HandleAsync_ClickFromAnotherChannel_DecidesNothing()
+    {
+        var id = await PendingRequestAsync();
+        var ts = _rig.Threads.Thread(id)!.ApproverMessage!.Ts;
+        Assert.Equal(DecisionOutcome.NotOnThisMessage, (await _rig.ClickAsync(ActionIds.Approve, id, "UAPPROVER1", "CMONITOR", ts)).Outcome);
+        Assert.Equal(RequestStatus.Pending, (await _requests.GetAsync(id, default))!.Value.Status);
+    }
+
+    [Fact]
+    public async Task HandleAsync_RequestNeverShownToApprovers_DecidesNothing()
+    {
+        var id = await PendingRequestAsync(shown: false);
+        Assert.Equal(DecisionOutcome.NotOnThisMessage, (await ClickAsync(ActionIds.Approve, id, "UAPPROVER1")).Outcome);
+        Assert.Equal(RequestStatus.Pending, (await _requests.GetAsync(id, default))!.Value.Status);
+    }
+
+    [Fact]
+    public async Task HandleAsync_ApproveAllFromAnotherBatchsMessage_DecidesNothing()
+    {
+        var a = await PendingRequestAsync(shown: false);
+        var b = await PendingRequestAsync(shown: false);
+        var c = await PendingRequestAsync(shown: false);
+        var d = await PendingRequestAsync(shown: false);
+        await _rig.Threads.ShowAsync("CAPPROVERS", "2001.000100", a, b);
+        await _rig.Threads.ShowAsync("CAPPROVERS", "2002.000100", c, d);
+
+        var result = await _rig.ClickAsync(ActionIds.ApproveAll, c, "UAPPROVER1", "CAPPROVERS", "2001.000100");
+
+        Assert.Equal(DecisionOutcome.NotOnThisMessage, result.Outcome);
+        Assert.All(new[] { a, b, c, d }, id => Assert.Equal(RequestStatus.Pending, _requests.All.Single(r => r.Id == id).Status));
+    }
+
+    [Theory]
+    [InlineData("sgbridge_approve:SG-0000000", DecisionOutcome.Approved)]
+    [InlineData("sgbridge_approve", DecisionOutcome.Approved)]
+    [InlineData("sgbridge_deny:SG-0000000", DecisionOutcome.Denied)]
+    [InlineData("sgbridge_approvex", DecisionOutcome.Ignored)]
+    [InlineData("someone_elses_button", DecisionOutcome.Ignored)]
+    public async Task HandleAsync_RoutesByActionIdPrefix(string actionId, DecisionOutcome expected)
+    {
+        var id = await PendingRequestAsync();
+        Assert.Equal(expected, (await ClickAsync(actionId, id, "UAPPROVER1")).Outcome);
+    }
+
+    [Fact]
+    public void UnresolvedRequester_DefaultsToRequireTwoApprovers() =>
+        Assert.Equal(UnresolvedRequesterPolicy.RequireTwoApprovers, new SlackOptions().UnresolvedRequester);
+
+    [Fact]
+    public async Task UnresolvedRequester_Allow_OneApproverDecides()
+    {
+        _options.UnresolvedRequester = UnresolvedRequesterPolicy.Allow;
+        var id = await PendingRequestAsync(TestData.IamUser("no-email"));
+        Assert.Equal(DecisionOutcome.Approved, (await ClickAsync(ActionIds.Approve, id, "UAPPROVER1")).Outcome);
+    }
+
+    [Fact]
+    public async Task UnresolvedRequester_RequireTwoApprovers_TheSecondDifferentApproverDecides()
+    {
+        _options.ApproverUserIds = "UAPPROVER1,UAPPROVER2";
+        var id = await PendingRequestAsync(TestData.IamUser("no-email"));
+
+        Assert.Equal(DecisionOutcome.AwaitingSecondApprover, (await ClickAsync(ActionIds.Approve, id, "UAPPROVER1")).Outcome);
+        Assert.Equal(DecisionOutcome.AwaitingSecondApprover, (await ClickAsync(ActionIds.Approve, id, "UAPPROVER1")).Outcome);
+        Assert.Equal(RequestStatus.Pending, (await _requests.GetAsync(id, default))!.Value.Status);
+        Assert.Empty(_queue.On<ApplyCommand>(QueueNames.Applies));
+        Assert.Contains("second approver", _slack.Ephemerals.First().Text, StringComparison.Ordinal);
+        Assert.Contains("different approver", _slack.Ephemerals.Last().Text, StringComparison.Ordinal);
+
+        Assert.Equal(DecisionOutcome.Approved, (await ClickAsync(ActionIds.Approve, id, "UAPPROVER2")).Outcome);
+        var stored = (await _requests.GetAsync(id, default))!.Value;
+        Assert.Equal((RequestStatus.Approved, "UAPPROVER2"), (stored.Status, stored.DecidedBy));
+        Assert.Single(_queue.On<ApplyCommand>(QueueNames.Applies));
+    }
+
+    [Fact]
+    public async Task UnresolvedRequester_RequireTwoApprovers_ADenyStillTakesOneClick()
+    {
+        var id = await PendingRequestAsync(TestData.IamUser("no-email"));
+        Assert.Equal(DecisionOutcome.Denied, (await ClickAsync(ActionIds.Deny, id, "UAPPROVER1")).Outcome);
+    }
+
+    [Fact]
+    public async Task UnresolvedRequester_Block_RefusesTheApproval_ButNotADeny()
+    {
+        _options.UnresolvedRequester = UnresolvedRequesterPolicy.Block;
+        var id = await PendingRequestAsync(TestData.IamUser("no-email"));
+
+        Assert.Equal(DecisionOutcome.RequesterUnresolved, (await ClickAsync(ActionIds.Approve, id, "UAPPROVER1")).Outcome);
+        Assert.Equal(RequestStatus.Pending, (await _requests.GetAsync(id, default))!.Value.Status);
+        Assert.Contains("blocked", Assert.Single(_slack.Ephemerals).Text, StringComparison.Ordinal);
+        Assert.Equal(DecisionOutcome.Denied, (await ClickAsync(ActionIds.Deny, id, "UAPPROVER1")).Outcome);
+    }
+
+    [Fact]
+    public async Task UnresolvedRequester_EmailUnknownToSlack_CountsAsUnresolved()
+    {
+        _options.UnresolvedRequester = UnresolvedRequesterPolicy.Block;
+        var id = await PendingRequestAsync(TestData.SsoUser("contractor@elsewhere.example"));
+        Assert.Equal(DecisionOutcome.RequesterUnresolved, (await ClickAsync(ActionIds.Approve, id, "UAPPROVER1")).Outcome);
+    }
+
+    [Fact]
+    public async Task RequesterMap_ResolvesAPrincipalWithoutEmail_SoSelfApprovalIsCaught()
+    {
+        _options.RequesterMap = "arn:aws:iam::*:role/other=U0OTHER, arn:aws:iam::*:role/deploy-*=UAPPROVER1";
+        var id = await PendingRequestAsync(TestData.AssumedRole($"arn:aws:iam::{TestData.Account}:role/deploy-pipeline", "build-42"));
+
+        Assert.Equal(DecisionOutcome.SelfApproval, (await ClickAsync(ActionIds.Approve, id, "UAPPROVER1")).Outcome);
+        Assert.Equal(RequestStatus.Pending, (await _requests.GetAsync(id, default))!.Value.Status);
+    }
+
+    [Fact]
+    public async Task RequesterMap_ResolvedToSomeoneElse_OneApproverDecides()
+    {
+        _options.UnresolvedRequester = UnresolvedRequesterPolicy.Block;
+        _options.RequesterMap = "arn:aws:iam::111111111111:user/bob=U0BOB";
+        var id = await PendingRequestAsync(TestData.IamUser("bob"));
+        Assert.Equal(DecisionOutcome.Approved, (await ClickAsync(ActionIds.Approve, id, "UAPPROVER1")).Outcome);
     }
 }

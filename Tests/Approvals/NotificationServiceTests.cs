@@ -6,6 +6,7 @@ using SgBridge.Shared.Options;
 using SgBridge.Shared.Processing;
 using SgBridge.Shared.Slack;
 using SgBridge.Tests.Fakes;
+using SgBridge.Tests.Slack;
 using O = Microsoft.Extensions.Options.Options;
 
 namespace SgBridge.Tests.Approvals;
@@ -13,15 +14,16 @@ namespace SgBridge.Tests.Approvals;
 public class NotificationServiceTests
 {
     private static readonly DateTimeOffset T = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
-    private readonly InMemoryRequestStore _requests = new();
-    private readonly RecordingSlackClient _slack = new();
-    private readonly FakeTimeProvider _time = new(T);
     private readonly SlackOptions _options = new() { BotToken = "xoxb-t", SigningSecret = "s", ApproversChannel = "CAPPROVERS", MonitoringChannel = "CMONITOR", ApproverUserIds = "UA" };
+    private readonly SlackRig _rig;
 
-    private readonly RecordingQueue _queue = new();
+    public NotificationServiceTests() =>
+        _rig = new SlackRig(_options, new FakeTimeProvider(T), new PolicyOptions { AllowedAccounts = TestData.Account, AccountAliases = $"{TestData.Account}=prod" });
 
-    private NotificationService Service() => new(_requests, _queue, _slack, new ApproverDirectory(_slack, O.Create(_options), _time), O.Create(_options),
-        O.Create(new PolicyOptions { AllowedAccounts = TestData.Account, AccountAliases = $"{TestData.Account}=prod" }), _time, NullLogger<NotificationService>.Instance);
+    private InMemoryRequestStore _requests => _rig.Requests;
+    private RecordingSlackClient _slack => _rig.Slack;
+
+    private NotificationService Service() => _rig.Notifier();
 
     private async Task<ChangeRequest> StoreAsync(Action<ChangeRequest> shape)
     {
@@ -46,11 +48,12 @@ public class NotificationServiceTests
 
         await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), default);
 
-        Assert.Equal(["CMONITOR", "CAPPROVERS"], _slack.Posts.Select(p => p.Channel));
+        Assert.Equal(["CAPPROVERS", "CMONITOR"], _slack.Posts.Select(p => p.Channel));
         Assert.All(_slack.Posts, p => Assert.Null(p.ThreadTs));
-        var stored = (await _requests.GetAsync(r.Id, default))!.Value;
-        Assert.Equal("CAPPROVERS", stored.ApproverMessage!.Channel);
-        Assert.Equal("CMONITOR", stored.MonitoringMessage!.Channel);
+        var thread = _rig.Threads.Thread(r.Id)!;
+        Assert.Equal("CAPPROVERS", thread.ApproverMessage!.Channel);
+        Assert.Equal("CMONITOR", thread.MonitoringMessage!.Channel);
+        Assert.Equal(1, _requests.Writes);
     }
 
     [Fact]
@@ -98,13 +101,28 @@ public class NotificationServiceTests
     public async Task NotifyAsync_SlackDown_Throws_AndTheRequestStaysIntact()
     {
         var r = await StoreAsync(x => x.MarkReverted(new CallOutcome("revoke", true), T));
-        _slack.FailPosts = new SlackApiException("chat.postMessage", "channel_not_found");
+        _slack.FailPosts = new HttpRequestException("Slack chat.postMessage failed with HTTP 503 after 4 attempts.");
 
-        await Assert.ThrowsAsync<SlackApiException>(() => Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), default));
+        await Assert.ThrowsAsync<HttpRequestException>(() => Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), default));
 
-        var stored = (await _requests.GetAsync(r.Id, default))!.Value;
-        Assert.Equal(RequestStatus.Pending, stored.Status);
-        Assert.Null(stored.MonitoringMessage);
+        Assert.Equal(RequestStatus.Pending, (await _requests.GetAsync(r.Id, default))!.Value.Status);
+        Assert.Null(_rig.Threads.Thread(r.Id)!.MonitoringMessage);
+    }
+
+    [Fact]
+    public async Task NotifyAsync_MonitoringChannelBroken_StillPostsForApprovers_ThenThrowsForARetry()
+    {
+        var r = await StoreAsync(x => x.MarkReverted(new CallOutcome("revoke", true), T));
+        var attempts = 0;
+        _slack.Refuse = (_, channel, _) => channel == "CMONITOR" && Interlocked.Increment(ref attempts) == 1 ? new HttpRequestException("monitoring down") : null;
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), default));
+        Assert.Equal(["CAPPROVERS"], _slack.Posts.Select(p => p.Channel));
+
+        // The retry updates the approvers' message (no second post) and posts the monitoring one.
+        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), default);
+        Assert.Equal(["CAPPROVERS", "CMONITOR"], _slack.Posts.Select(p => p.Channel));
+        Assert.Equal(["CAPPROVERS"], _slack.Updates.Select(u => u.Channel));
     }
 
     [Fact]
@@ -116,5 +134,33 @@ public class NotificationServiceTests
         await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), default);
 
         Assert.Equal(2, _slack.Posts.Count);
+    }
+
+    [Theory]
+    [InlineData(UnresolvedRequesterPolicy.RequireTwoApprovers, "two different approvers")]
+    [InlineData(UnresolvedRequesterPolicy.Block, "blocked")]
+    [InlineData(UnresolvedRequesterPolicy.Allow, "did not make this change yourself")]
+    public async Task NotifyAsync_RequesterUnknownToSlack_TheApproversMessageSaysSo(UnresolvedRequesterPolicy policy, string expected)
+    {
+        _options.UnresolvedRequester = policy;
+        var r = await StoreAsync(x => x.MarkReverted(new CallOutcome("revoke", true), T));
+
+        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), default);
+
+        Assert.Contains(expected, _slack.Posts.Single(p => p.Channel == "CAPPROVERS").Blocks!.ToJsonString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("could not be matched", _slack.Posts.Single(p => p.Channel == "CMONITOR").Blocks!.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NotifyAsync_RequesterKnownToSlack_IsMentioned_AndNoWarning()
+    {
+        _slack.UsersByEmail["alice@example.com"] = "UALICE";
+        var r = await StoreAsync(x => x.MarkReverted(new CallOutcome("revoke", true), T));
+
+        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), default);
+
+        var approvers = _slack.Posts.Single(p => p.Channel == "CAPPROVERS").Blocks!.ToJsonString();
+        Assert.Contains("@UALICE", approvers, StringComparison.Ordinal);
+        Assert.DoesNotContain("could not be matched", approvers, StringComparison.Ordinal);
     }
 }

@@ -55,6 +55,7 @@ public sealed class PipelineHarness : IAsyncDisposable
             ["Storage:ConnectionString"] = azurite.ConnectionString,
             ["Storage:RequestsTable"] = azurite.UniqueTableName("req"),
             ["Storage:GroupsTable"] = azurite.UniqueTableName("snap"),
+            ["Storage:SlackTable"] = azurite.UniqueTableName("slack"),
             ["Policy:AllowedAccounts"] = Account,
             ["Aws:RoleArnPattern"] = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole",
             ["Aws:AuthMode"] = "WebIdentity",
@@ -89,6 +90,15 @@ public sealed class PipelineHarness : IAsyncDisposable
     public IServiceProvider Services => _services;
 
     public IRequestStore Requests => _services.GetRequiredService<IRequestStore>();
+
+    public ISlackThreadStore Threads => _services.GetRequiredService<ISlackThreadStore>();
+
+    /// <summary>The approvers' message that shows a request (where its buttons are), from the Slack state table.</summary>
+    public async Task<Shared.Domain.SlackMessageRef?> ApproverMessageAsync(string requestId)
+    {
+        var member = await Threads.GetAsync(Shared.Slack.SlackRows.Member(requestId), CancellationToken.None);
+        return member is null ? null : (await Threads.GetAsync(Shared.Slack.SlackRows.Thread(member.Value.LeadId), CancellationToken.None))?.Value.ApproverMessage;
+    }
 
     /// <summary>Empties the bridge's queues so a test starts clean (the queue names are fixed).</summary>
     public async Task ResetQueuesAsync()
@@ -137,10 +147,11 @@ public sealed class PipelineHarness : IAsyncDisposable
         return (obj.StatusCode ?? 200, System.Text.Json.JsonSerializer.Serialize(obj.Value));
     }
 
-    /// <summary>A Slack button click, signed with the signing secret as Slack signs it.</summary>
+    /// <summary>A Slack button click on the approvers' message that shows the request, signed with the signing secret as Slack signs it.</summary>
     public async Task<int> ClickAsync(string actionId, string requestId, string user = Approver, string? secret = null)
     {
-        var body = SlackSigning.ClickBody(actionId, requestId, user, ApproversChannel);
+        var message = await ApproverMessageAsync(requestId);
+        var body = SlackSigning.ClickBody(actionId, requestId, user, message?.Channel ?? ApproversChannel, message?.Ts ?? "1001.000100");
         var ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var context = new DefaultHttpContext();
         var bytes = Encoding.UTF8.GetBytes(body);
@@ -252,7 +263,7 @@ public sealed class PipelineHarness : IAsyncDisposable
         Slack.Given(Request.Create().WithPath("/api/chat.postEphemeral").UsingPost())
             .RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody("{\"ok\":true,\"message_ts\":\"1.2\"}"));
         Slack.Given(Request.Create().WithPath("/api/users.lookupByEmail").UsingPost())
-            .RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody("{\"ok\":false,\"error\":\"users_not_found\"}"));
+            .RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody("{\"ok\":true,\"user\":{\"id\":\"UREQUESTER\"}}"));
     }
 
     public async ValueTask DisposeAsync()

@@ -72,10 +72,10 @@ public sealed class PipelineTests(AzuriteFixture azurite, MotoFixture moto) : IA
         Assert.Equal([sshRule], request.Rules.Select(r => r.RuleId));
         Assert.Contains(sshRule, request.Revert!.Call, StringComparison.Ordinal);
 
-        // Slack: the monitoring message and the approvers' message with both buttons.
+        // Slack: the approvers' message with both buttons (posted first: it is the one that matters) and the monitoring message.
         var posts = _h.SlackCalls("chat.postMessage");
-        Assert.Equal([MonitoringChannel, ApproversChannel], posts.Select(p => (string)p["channel"]!));
-        var approverBlocks = posts[1]["blocks"]!.ToJsonString();
+        Assert.Equal([ApproversChannel, MonitoringChannel], posts.Select(p => (string)p["channel"]!));
+        var approverBlocks = posts[0]["blocks"]!.ToJsonString();
         Assert.Contains(ActionIds.Approve, approverBlocks, StringComparison.Ordinal);
         Assert.Contains(ActionIds.Deny, approverBlocks, StringComparison.Ordinal);
         Assert.Contains(request.Id, approverBlocks, StringComparison.Ordinal);
@@ -254,7 +254,8 @@ public sealed class PipelineTests(AzuriteFixture azurite, MotoFixture moto) : IA
         // Three changes, one message per channel.
         Assert.Equal(2, _h.SlackCalls("chat.postMessage").Count - postsBefore);
         var lead = await RequestAsync(EventId(events[0]));
-        Assert.Equal(3, lead.BatchMemberIds.Count);
+        var thread = (await _h.Threads.GetAsync(SlackRows.Thread(lead.Id), CancellationToken.None))!.Value;
+        Assert.Equal(3, thread.MemberIds.Count);
 
         Assert.Equal(200, await _h.ClickAsync(ActionIds.ApproveAll, lead.Id));
         Assert.Equal(0, await _h.PumpAsync());

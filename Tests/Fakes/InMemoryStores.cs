@@ -54,13 +54,6 @@ public sealed class InMemoryRequestStore : IRequestStore
         }
     }
 
-    public Task<Stored<ChangeRequest>?> FindBatchLeadAsync(string batchKey, DateTimeOffset since, CancellationToken cancellationToken) =>
-        Task.FromResult(_rows.Values
-            .Select(r => new Stored<ChangeRequest>(BridgeJson.Deserialize<ChangeRequest>(r.Json), r.ETag))
-            .Where(s => s.Value.IsBatchLead && s.Value.BatchKey == batchKey && s.Value.CreatedAt >= since)
-            .OrderByDescending(s => s.Value.CreatedAt)
-            .FirstOrDefault());
-
     public IReadOnlyList<ChangeRequest> All => _rows.Values.Select(r => BridgeJson.Deserialize<ChangeRequest>(r.Json)).ToList();
 
     private string NextETag() => "W/\"" + Interlocked.Increment(ref _version) + "\"";

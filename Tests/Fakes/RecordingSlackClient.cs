@@ -17,6 +17,9 @@ public sealed class RecordingSlackClient : ISlackClient
     public Dictionary<string, string> UsersByEmail { get; } = new(StringComparer.OrdinalIgnoreCase);
     public int GroupLookups;
     public Exception? FailPosts { get; set; }
+
+    /// <summary>Refuses a post or update the way Slack does (e.g. <c>invalid_blocks</c>): (method, channel, blocks) → the error, or null to accept.</summary>
+    public Func<string, string, JsonArray?, Exception?>? Refuse { get; set; }
     public Exception? FailLookups { get; set; }
 
     public Task<SlackMessageRef> PostMessageAsync(string channel, string text, JsonArray? blocks, string? threadTs, CancellationToken cancellationToken)
@@ -25,12 +28,20 @@ public sealed class RecordingSlackClient : ISlackClient
         {
             throw FailPosts;
         }
+        if (Refuse?.Invoke("chat.postMessage", channel, blocks) is { } refused)
+        {
+            throw refused;
+        }
         Posts.Enqueue((channel, text, blocks, threadTs));
         return Task.FromResult(new SlackMessageRef(channel, $"{Interlocked.Increment(ref _ts)}.000100"));
     }
 
     public Task<SlackMessageRef> UpdateMessageAsync(string channel, string ts, string text, JsonArray? blocks, CancellationToken cancellationToken)
     {
+        if (Refuse?.Invoke("chat.update", channel, blocks) is { } refused)
+        {
+            throw refused;
+        }
         Updates.Enqueue((channel, ts, text, blocks));
         return Task.FromResult(new SlackMessageRef(channel, ts));
     }

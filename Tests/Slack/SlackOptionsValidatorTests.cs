@@ -138,4 +138,24 @@ public class SlackOptionsValidatorTests
         Assert.Equal(TimeSpan.FromMinutes(5), options.RequestTimestampTolerance);
         Assert.Equal(3, options.MaxRetries);
     }
+
+    [Theory]
+    [InlineData("arn:aws:iam::*:role/deploy-*")]
+    [InlineData("arn:aws:iam::*:role/deploy-*=alice")]
+    [InlineData("=U0ALICE")]
+    public void Validate_MalformedRequesterMapEntry_Fails(string entry)
+    {
+        var options = SlackTestOptions.Create(o => o.RequesterMap = "arn:aws:iam::*:user/bob=U0BOB, " + entry);
+        var result = _validator.Validate(null, options);
+        Assert.True(result.Failed);
+        Assert.Contains("Slack:RequesterMap", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_RequesterMap_ParsesPatternsAndUsers()
+    {
+        var options = SlackTestOptions.Create(o => o.RequesterMap = "arn:aws:iam::*:user/bob=U0BOB;\narn:aws:sts::*:assumed-role/Admin/*=W0ADMIN");
+        Assert.True(_validator.Validate(null, options).Succeeded);
+        Assert.Equal([("arn:aws:iam::*:user/bob", "U0BOB"), ("arn:aws:sts::*:assumed-role/Admin/*", "W0ADMIN")], options.GetRequesterMap());
+    }
 }

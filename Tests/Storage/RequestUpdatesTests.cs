@@ -29,8 +29,6 @@ public class RequestUpdatesTests
         }
 
         public IAsyncEnumerable<ChangeRequest> ListAsync(RequestStatus? status, CancellationToken ct) => inner.ListAsync(status, ct);
-
-        public Task<Stored<ChangeRequest>?> FindBatchLeadAsync(string batchKey, DateTimeOffset since, CancellationToken ct) => inner.FindBatchLeadAsync(batchKey, since, ct);
     }
 
     private static async Task<(InMemoryRequestStore, string)> PendingAsync()

@@ -60,11 +60,6 @@ internal static class StorageSamples
             previousContentUnknown: true,
             T0.AddSeconds(1));
         request.MarkReverted(new CallOutcome("ModifySecurityGroupRules", true, null, "reverted") { Notes = ["note 1", "note 2"] }, T0.AddSeconds(2));
-        request.RecordSlackMessages(new SlackMessageRef("C0APPROVERS", "1710408413.000100"), new SlackMessageRef("C0MONITOR", "1710408413.000200"), T0.AddSeconds(3));
-        request.MarkNotified(RequestStatus.Approved, T0.AddSeconds(4));
-        request.LeadBatch(T0.AddSeconds(4));
-        request.AddBatchMember("SG-MEMBER02", T0.AddSeconds(5));
-        request.ScheduleRender(T0.AddSeconds(8), T0.AddSeconds(5));
         request.Approve("U0ALICE", "Alice Approver", T0.AddMinutes(5));
         request.MarkApplied(new CallOutcome("ModifySecurityGroupRules", false, "Client.InvalidPermission.Duplicate", "already there") { Notes = ["retried"] }, T0.AddMinutes(6));
         return request;

@@ -52,8 +52,6 @@ public sealed class TableRequestStoreTests(AzuriteFixture azurite)
         Assert.Equal(request.Requester, read.Value.Requester);
         Assert.Equal(request.Revert!.Notes, read.Value.Revert!.Notes);
         Assert.Equal(request.Apply!.Notes, read.Value.Apply!.Notes);
-        Assert.Equal(request.ApproverMessage, read.Value.ApproverMessage);
-        Assert.Equal(request.MonitoringMessage, read.Value.MonitoringMessage);
         Assert.Equal(request.DecidedAt, read.Value.DecidedAt);
         Assert.Equal(request.CreatedAt.Offset, read.Value.CreatedAt.Offset);
     }

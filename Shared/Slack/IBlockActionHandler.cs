@@ -1,0 +1,42 @@
+using SgBridge.Shared.Approvals;
+
+namespace SgBridge.Shared.Slack;
+
+/// <summary>
+/// Handles one kind of button (SlackNet's <c>IBlockActionHandler</c> shape): the endpoint has verified and parsed the
+/// click and routes it here by <see cref="ActionId"/> (a prefix: <see cref="ActionIds.Matches"/>). Handlers never see HTTP.
+/// </summary>
+public interface IBlockActionHandler
+{
+    string ActionId { get; }
+
+    Task<DecisionResult> HandleAsync(SlackInteraction action, CancellationToken cancellationToken);
+}
+
+public sealed class ApproveHandler(DecisionService decisions) : IBlockActionHandler
+{
+    public string ActionId => ActionIds.Approve;
+
+    public Task<DecisionResult> HandleAsync(SlackInteraction action, CancellationToken cancellationToken) => decisions.DecideAsync(action, approve: true, cancellationToken);
+}
+
+public sealed class DenyHandler(DecisionService decisions) : IBlockActionHandler
+{
+    public string ActionId => ActionIds.Deny;
+
+    public Task<DecisionResult> HandleAsync(SlackInteraction action, CancellationToken cancellationToken) => decisions.DecideAsync(action, approve: false, cancellationToken);
+}
+
+public sealed class ApproveAllHandler(DecisionService decisions) : IBlockActionHandler
+{
+    public string ActionId => ActionIds.ApproveAll;
+
+    public Task<DecisionResult> HandleAsync(SlackInteraction action, CancellationToken cancellationToken) => decisions.DecideBatchAsync(action, approve: true, cancellationToken);
+}
+
+public sealed class DenyAllHandler(DecisionService decisions) : IBlockActionHandler
+{
+    public string ActionId => ActionIds.DenyAll;
+
+    public Task<DecisionResult> HandleAsync(SlackInteraction action, CancellationToken cancellationToken) => decisions.DecideBatchAsync(action, approve: false, cancellationToken);
+}

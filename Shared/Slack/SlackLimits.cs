@@ -1,0 +1,58 @@
+namespace SgBridge.Shared.Slack;
+
+/// <summary>
+/// Slack's payload limits, in one place. Sources: Block Kit reference (api.slack.com/reference/block-kit/blocks,
+/// …/block-elements, …/composition-objects) and chat.postMessage (api.slack.com/methods/chat.postMessage).
+/// Lengths are counted in UTF-16 code units, which is never fewer than Slack's characters, so staying under them here
+/// stays under them in Slack.
+/// </summary>
+public static class SlackLimits
+{
+    /// <summary>Blocks in one message (Block Kit: "up to 50 blocks in each message").</summary>
+    public const int BlocksPerMessage = 50;
+
+    /// <summary>A section block's <c>text</c> (Block Kit, section: max 3000 characters).</summary>
+    public const int SectionText = 3000;
+
+    /// <summary>A section block's <c>fields</c>: at most 10, each at most 2000 characters (Block Kit, section).</summary>
+    public const int Fields = 10;
+
+    public const int FieldText = 2000;
+
+    /// <summary>A header block's plain text (Block Kit, header: max 150 characters).</summary>
+    public const int HeaderText = 150;
+
+    /// <summary>Elements in a context block (Block Kit, context: max 10).</summary>
+    public const int ContextElements = 10;
+
+    /// <summary>A button's text (max 75) and value (max 2000) (Block Kit, button element).</summary>
+    public const int ButtonText = 75;
+
+    public const int ButtonValue = 2000;
+
+    /// <summary>action_id and block_id: max 255 characters, unique within the message (Block Kit).</summary>
+    public const int ActionId = 255;
+
+    public const int BlockId = 255;
+
+    /// <summary>Confirmation dialog: title 100, text 300, confirm/deny button text 30 (Block Kit, confirmation dialog object).</summary>
+    public const int ConfirmTitle = 100;
+
+    public const int ConfirmText = 300;
+
+    public const int ConfirmButton = 30;
+
+    /// <summary>
+    /// Top-level <c>text</c> of a message (chat.postMessage: "limited to 4,000 characters" is the documented guidance;
+    /// longer text is truncated and, past 40,000, refused with <c>msg_too_long</c>).
+    /// </summary>
+    public const int TopLevelText = 4000;
+
+    /// <summary>
+    /// All text in one message's blocks together. Slack documents no number, but refuses messages whose blocks add up
+    /// to roughly 12,000 characters with <c>msg_too_long</c>/<c>invalid_blocks</c> although each block is within its
+    /// own limit (reported by many integrations; an inference, not a documented figure). 10,000 keeps a margin of a
+    /// sixth under that while leaving room for a full batch: 20 changes × ~400 characters plus the header and fields.
+    /// </summary>
+    public const int TotalBlockText = 10_000;
+}

@@ -1,0 +1,88 @@
+using System.Security.Cryptography;
+using System.Text;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Storage;
+
+namespace SgBridge.Shared.Slack;
+
+/// <summary>
+/// One batch of requests shown in one approvers' message and one monitoring message (a batch of one is the plain
+/// single-request message). Keyed by the lead request's id; written only by the notification code, read by the
+/// Slack endpoint to tie a click to the message it came from.
+/// </summary>
+public sealed record SlackThread
+{
+    public required string LeadId { get; init; }
+
+    public required string BatchKey { get; init; }
+
+    public required DateTimeOffset OpenedAt { get; init; }
+
+    /// <summary>Every request in the batch, the lead first.</summary>
+    public IReadOnlyList<string> MemberIds { get; init; } = [];
+
+    public SlackMessageRef? ApproverMessage { get; init; }
+
+    public SlackMessageRef? MonitoringMessage { get; init; }
+
+    /// <summary>When a debounced re-render of the batch's messages is due (null: none).</summary>
+    public DateTimeOffset? RenderScheduledFor { get; init; }
+
+    /// <summary>Per member, the outcomes already posted to the monitoring thread (so a redelivery posts nothing twice).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<RequestStatus>> Notified { get; init; } = new Dictionary<string, IReadOnlyList<RequestStatus>>();
+
+    public static SlackThread Start(string leadId, string batchKey, DateTimeOffset now) =>
+        new() { LeadId = leadId, BatchKey = batchKey, OpenedAt = now, MemberIds = [leadId] };
+
+    /// <summary>True when the approvers' message at <paramref name="channel"/>/<paramref name="ts"/> is this batch's and shows <paramref name="requestId"/>.</summary>
+    public bool ShowsInApproverMessage(string channel, string ts, string requestId) =>
+        ApproverMessage is { } m && m.Channel == channel && m.Ts == ts && MemberIds.Contains(requestId);
+
+    public IReadOnlyList<RequestStatus> NotifiedOf(string requestId) => Notified.GetValueOrDefault(requestId) ?? [];
+
+    public SlackThread WithNotified(string requestId, IEnumerable<RequestStatus> statuses)
+    {
+        var notified = new Dictionary<string, IReadOnlyList<RequestStatus>>(Notified)
+        {
+            [requestId] = NotifiedOf(requestId).Union(statuses).ToArray(),
+        };
+        return this with { Notified = notified };
+    }
+}
+
+/// <summary>The batch currently open for a batch key (one row per key, so finding it is a point read).</summary>
+public sealed record OpenBatch(string LeadId, DateTimeOffset OpenedAt);
+
+/// <summary>Which batch a request is shown in.</summary>
+public sealed record ThreadMembership(string LeadId);
+
+/// <summary>Approvals recorded while a second approver is needed (the requester could not be matched to a Slack user).</summary>
+public sealed record ApprovalVotes(IReadOnlyList<string> ApproverIds);
+
+/// <summary>The keys of the Slack state rows.</summary>
+public static class SlackRows
+{
+    public static SlackRow<SlackThread> Thread(string leadId) => new(leadId, "thread");
+
+    public static SlackRow<ThreadMembership> Member(string requestId) => new(requestId, "member");
+
+    /// <summary>Approvals of one request (<paramref name="all"/>: of "Approve all" on the batch it leads).</summary>
+    public static SlackRow<ApprovalVotes> Votes(string requestId, bool all) => new(requestId, all ? "votes-all" : "votes");
+
+    /// <summary>Partition = a hash of the batch key (it holds ARNs with characters a key may not), row = "open".</summary>
+    public static SlackRow<OpenBatch> Open(string batchKey) =>
+        new("batch-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(batchKey)))[..40], "open");
+
+    /// <summary>
+    /// Requests with the same key may share one Slack message: same account, region, group and requester, and the same
+    /// kind of handling. A revert failure is an alert of its own and never shares.
+    /// </summary>
+    public static string BatchKey(ChangeRequest r) => string.Join('|', r.AccountId, r.Region, r.GroupId ?? r.GroupName, r.Requester.Arn ?? r.Requester.PolicyArn,
+        r.Status switch
+        {
+            RequestStatus.Exempt => "exempt",
+            RequestStatus.RevertFailed => "alert:" + r.Id,
+            RequestStatus.Unmatched or RequestStatus.Reported => "monitoring",
+            _ => "policed",
+        });
+}

@@ -1,0 +1,61 @@
+using System.Net;
+using Azure;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Options;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Options;
+
+namespace SgBridge.Shared.Storage;
+
+/// <summary>
+/// The Slack state table (<see cref="StorageOptions.SlackTable"/>): each row is one JSON document (see
+/// <see cref="TableJson"/>) under the partition and row key its <see cref="SlackRow{T}"/> names, with a <c>Kind</c>
+/// column for people browsing the table. Reads are point reads; writes are an insert or an ETag-conditional replace.
+/// </summary>
+public sealed class TableSlackThreadStore : ISlackThreadStore
+{
+    private readonly EnsuredTable _table;
+
+    public TableSlackThreadStore(TableServiceClient service, IOptions<StorageOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        ArgumentNullException.ThrowIfNull(options);
+        _table = new EnsuredTable(service, options.Value.SlackTable);
+    }
+
+    public async Task<Stored<T>?> GetAsync<T>(SlackRow<T> row, CancellationToken cancellationToken)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
+        var response = await table.GetEntityIfExistsAsync<TableEntity>(row.Partition, row.Row, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return response.HasValue
+            ? new Stored<T>(BridgeJson.Deserialize<T>(TableJson.Read(response.Value!)), response.Value!.ETag.ToString())
+            : null;
+    }
+
+    public async Task<string> WriteAsync<T>(SlackRow<T> row, T value, string? etag, CancellationToken cancellationToken)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        ArgumentNullException.ThrowIfNull(value);
+        if (etag == ETag.All.ToString())
+        {
+            throw new ArgumentException("A conditional write needs the ETag the row was read at, not the wildcard '*'.", nameof(etag));
+        }
+        var entity = new TableEntity(row.Partition, row.Row) { ["Kind"] = typeof(T).Name };
+        TableJson.Write(entity, BridgeJson.Serialize(value));
+        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var response = etag is null
+                ? await table.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false)
+                : await table.UpdateEntityAsync(entity, new ETag(etag), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            return response.Headers.ETag?.ToString() ?? throw new InvalidOperationException("Table Storage returned no ETag.");
+        }
+        catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
+        {
+            throw new ConcurrencyConflictException($"Slack state row {row.Partition}/{row.Row} was changed by another writer since it was read.", ex);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using SgBridge.Shared.Approvals;
+using SgBridge.Shared.Options;
+using SgBridge.Shared.Processing;
+using SgBridge.Shared.Slack;
+using SgBridge.Tests.Fakes;
+using O = Microsoft.Extensions.Options.Options;
+
+namespace SgBridge.Tests.Slack;
+
+/// <summary>The Slack side of the bridge on fakes: the notifier, the endpoint with its handlers, and signed clicks.</summary>
+public sealed class SlackRig(SlackOptions options, FakeTimeProvider time, PolicyOptions? policy = null)
+{
+    public InMemoryRequestStore Requests { get; } = new();
+    public InMemorySlackThreadStore Threads { get; } = new();
+    public RecordingQueue Queue { get; } = new();
+    public RecordingSlackClient Slack { get; } = new();
+    public SlackOptions Options => options;
+    public FakeTimeProvider Time => time;
+
+    private ApproverDirectory Directory() => new(Slack, O.Create(options), time);
+
+    public NotificationService Notifier() => new(Requests, Threads, Queue, Slack, Directory(), O.Create(options),
+        O.Create(policy ?? new PolicyOptions { AllowedAccounts = TestData.Account }), time, NullLogger<NotificationService>.Instance);
+
+    public DecisionService Decisions() => new(Directory(), Requests, Threads, new RequestLifecycle(Requests, new QueueRequestNotifier(Queue)), Queue, O.Create(options), time,
+        NullLogger<DecisionService>.Instance);
+
+    public SlackInteractionEndpoint Endpoint()
+    {
+        var decisions = Decisions();
+        return new SlackInteractionEndpoint(new SlackRequestVerifier(O.Create(options), time), new SlackInteractionParser(),
+            [new ApproveHandler(decisions), new DenyHandler(decisions), new ApproveAllHandler(decisions), new DenyAllHandler(decisions)],
+            Slack, NullLogger<SlackInteractionEndpoint>.Instance);
+    }
+
+    /// <summary>A signed click from the given message (default: the approvers' message that shows <paramref name="requestId"/>).</summary>
+    public async Task<DecisionResult> ClickAsync(string actionId, string requestId, string user, string? channel = null, string? ts = null, long? timestamp = null, string? secret = null)
+    {
+        if (channel is null || ts is null)
+        {
+            var member = await Threads.GetAsync(SlackRows.Member(requestId), default);
+            var message = member is null ? null : Threads.Thread(member.Value.LeadId)?.ApproverMessage;
+            channel ??= message?.Channel ?? options.ApproversChannel;
+            ts ??= message?.Ts ?? "1001.000100";
+        }
+        var body = SlackSigning.ClickBody(actionId, requestId, user, channel, ts);
+        var at = timestamp ?? time.GetUtcNow().ToUnixTimeSeconds();
+        return await Endpoint().HandleAsync(Encoding.UTF8.GetBytes(body), at.ToString(CultureInfo.InvariantCulture), SlackSigning.Sign(body, at, secret ?? SlackSigning.Secret), default);
+    }
+}

@@ -1,0 +1,86 @@
+using Microsoft.Extensions.Options;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Options;
+using SgBridge.Shared.Slack;
+using SgBridge.Shared.Storage;
+using SgBridge.Tests.Fakes;
+using SgBridge.Tests.Integration;
+
+namespace SgBridge.Tests.Slack;
+
+/// <summary>The Slack state table on Azurite: point reads, insert-if-absent, ETag-conditional replace, and the update primitive under contention.</summary>
+[Collection(AzuriteCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class TableSlackThreadStoreTests(AzuriteFixture azurite)
+{
+    private static readonly DateTimeOffset T = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
+    private readonly StorageOptions _options = new()
+    {
+        ConnectionString = azurite.ConnectionString,
+        RequestsTable = azurite.UniqueTableName("req"),
+        SlackTable = azurite.UniqueTableName("slack"),
+    };
+
+    private TableSlackThreadStore Store() => new(azurite.CreateTableServiceClient(), Microsoft.Extensions.Options.Options.Create(_options));
+
+    [Fact]
+    public async Task Write_ThenGet_RoundTripsTheThread()
+    {
+        var store = Store();
+        var thread = SlackThread.Start("SG-LEAD0001", "key", T) with
+        {
+            MemberIds = ["SG-LEAD0001", "SG-MEMB0002"],
+            ApproverMessage = new SlackMessageRef("CAPPROVERS", "1.1"),
+            MonitoringMessage = new SlackMessageRef("CMONITOR", "1.2"),
+            RenderScheduledFor = T.AddSeconds(3),
+        };
+        thread = thread.WithNotified("SG-MEMB0002", [RequestStatus.Approved]);
+
+        var etag = await store.WriteAsync(SlackRows.Thread(thread.LeadId), thread, null, default);
+        var read = await store.GetAsync(SlackRows.Thread(thread.LeadId), default);
+
+        Assert.Equal(etag, read!.ETag);
+        Assert.Equal(BridgeJson.Serialize(thread), BridgeJson.Serialize(read.Value));
+        Assert.Equal([RequestStatus.Approved], read.Value.NotifiedOf("SG-MEMB0002"));
+        Assert.Null(await store.GetAsync(SlackRows.Thread("SG-NONE0000"), default));
+    }
+
+    [Fact]
+    public async Task Write_InsertOverAnExistingRow_OrWithAStaleETag_Conflicts()
+    {
+        var store = Store();
+        var row = SlackRows.Open("acct|eu-west-1|sg-1|arn|policed");
+        var first = await store.WriteAsync(row, new OpenBatch("SG-AAAAAAAA", T), null, default);
+        await Assert.ThrowsAsync<ConcurrencyConflictException>(() => store.WriteAsync(row, new OpenBatch("SG-BBBBBBBB", T), null, default));
+        var second = await store.WriteAsync(row, new OpenBatch("SG-CCCCCCCC", T), first, default);
+        await Assert.ThrowsAsync<ConcurrencyConflictException>(() => store.WriteAsync(row, new OpenBatch("SG-DDDDDDDD", T), first, default));
+        Assert.Equal(("SG-CCCCCCCC", second), ((await store.GetAsync(row, default))!.Value.LeadId, (await store.GetAsync(row, default))!.ETag));
+    }
+
+    [Fact]
+    public async Task UpdateAsync_ConcurrentJoins_AllLandOnce()
+    {
+        var store = Store();
+        await store.WriteAsync(SlackRows.Thread("SG-LEAD0001"), SlackThread.Start("SG-LEAD0001", "key", T), null, default);
+
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(i => Task.Run(() =>
+            store.UpdateAsync(SlackRows.Thread("SG-LEAD0001"), t => t!.MemberIds.Contains($"SG-M{i:D7}") ? null : t with { MemberIds = [.. t.MemberIds, $"SG-M{i:D7}"] }, default))));
+
+        var members = (await store.GetAsync(SlackRows.Thread("SG-LEAD0001"), default))!.Value.MemberIds;
+        Assert.Equal(7, members.Count);
+        Assert.Equal(7, members.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task RequestRows_NoLongerCarryBatchColumns()
+    {
+        var requests = new TableRequestStore(azurite.CreateTableServiceClient(), Microsoft.Extensions.Options.Options.Create(_options));
+        var r = ChangeRequest.Open("SG-COLS0001", TestData.Change(ChangeKind.Add) with { Rules = [TestData.Tcp(22, "0.0.0.0/0")] }, T);
+        await requests.AddOrGetAsync(r, default);
+        var entity = (await azurite.CreateTableServiceClient().GetTableClient(_options.RequestsTable)
+            .GetEntityAsync<Azure.Data.Tables.TableEntity>(r.Id, TableRequestStore.RequestRowKey)).Value;
+        Assert.DoesNotContain("BatchKey", entity.Keys);
+        Assert.DoesNotContain("IsBatchLead", entity.Keys);
+        Assert.DoesNotContain("approverMessage", (string)entity["Json"], StringComparison.Ordinal);
+    }
+}
