@@ -10,6 +10,7 @@ using SgBridge.Shared.Processing;
 using SgBridge.Shared.Reconcile;
 using SgBridge.Shared.Slack;
 using SgBridge.Shared.Storage;
+using SgBridge.Shared.Telemetry;
 
 namespace SgBridge.Shared;
 
@@ -19,6 +20,7 @@ public static class DependencyInjection
     public static IServiceCollection AddSgBridge(this IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new BridgeTelemetry(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         AddValidatedOptions<PolicyOptions>(services, PolicyOptions.SectionName);
         AddValidatedOptions<ProcessingOptions>(services, ProcessingOptions.SectionName);
         AddValidatedOptions<ReconcileOptions>(services, ReconcileOptions.SectionName);

@@ -6,6 +6,7 @@ using SgBridge.Shared.Options;
 using SgBridge.Shared.Policy;
 using SgBridge.Shared.Reconcile;
 using SgBridge.Shared.Storage;
+using SgBridge.Shared.Telemetry;
 
 namespace SgBridge.Shared.Processing;
 
@@ -35,7 +36,8 @@ public sealed partial class ChangeProcessor(
     ISecurityGroupClientFactory aws,
     IOptions<ProcessingOptions> options,
     TimeProvider time,
-    ILogger<ChangeProcessor> logger)
+    ILogger<ChangeProcessor> logger,
+    BridgeTelemetry? telemetry = null)
 {
     private readonly int _maxDequeueCount = options.Value.MaxDequeueCount;
 
@@ -148,6 +150,7 @@ public sealed partial class ChangeProcessor(
         if (report.Succeeded)
         {
             LogReverted(logger, stored.Value.Id, change.AccountId, change.Region, groupId, report.Outcome.Call);
+            telemetry?.RevertLatency.Record((time.GetUtcNow() - change.EventTime).TotalSeconds);
             return ProcessOutcome.Reverted;
         }
         LogRevertFailed(logger, stored.Value.Id, change.AccountId, groupId, report.Outcome.ErrorCode, report.Outcome.Message);

@@ -1,5 +1,6 @@
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Storage;
+using SgBridge.Shared.Telemetry;
 
 namespace SgBridge.Shared.Processing;
 
@@ -7,7 +8,7 @@ namespace SgBridge.Shared.Processing;
 /// Changes stored requests through the one conditional-update primitive (<see cref="RequestUpdates"/>) and tells Slack
 /// — in this one place — whenever a request's status changed.
 /// </summary>
-public sealed class RequestLifecycle(IRequestStore requests, IRequestNotifier notifier)
+public sealed class RequestLifecycle(IRequestStore requests, IRequestNotifier notifier, BridgeTelemetry? telemetry = null)
 {
     /// <summary>Stores a new request, or returns the one already stored under its id (nothing is overwritten).</summary>
     public async Task<(Stored<ChangeRequest> Request, bool Created)> OpenAsync(ChangeRequest request, CancellationToken cancellationToken)
@@ -15,6 +16,7 @@ public sealed class RequestLifecycle(IRequestStore requests, IRequestNotifier no
         var (stored, created) = await requests.AddOrGetAsync(request, cancellationToken).ConfigureAwait(false);
         if (created && stored.Value.Status != RequestStatus.Reverting)
         {
+            Count(stored.Value.Status);
             await notifier.RequestChangedAsync(stored.Value, cancellationToken).ConfigureAwait(false);
         }
         return (stored, created);
@@ -36,10 +38,20 @@ public sealed class RequestLifecycle(IRequestStore requests, IRequestNotifier no
         return update;
     }
 
+    private void Count(RequestStatus status)
+    {
+        telemetry?.Requests.Add(1, new KeyValuePair<string, object?>("status", status.ToString()));
+        if (status is RequestStatus.RevertFailed or RequestStatus.ApplyFailed)
+        {
+            telemetry?.Failures.Add(1, new KeyValuePair<string, object?>("kind", status == RequestStatus.RevertFailed ? "revert" : "apply"));
+        }
+    }
+
     private async Task TellAsync(RequestUpdate? update, CancellationToken cancellationToken)
     {
         if (update is { StatusChanged: true })
         {
+            Count(update.Request.Status);
             await notifier.RequestChangedAsync(update.Request, cancellationToken).ConfigureAwait(false);
         }
     }

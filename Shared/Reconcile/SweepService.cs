@@ -7,6 +7,7 @@ using SgBridge.Shared.Domain;
 using SgBridge.Shared.Options;
 using SgBridge.Shared.Processing;
 using SgBridge.Shared.Storage;
+using SgBridge.Shared.Telemetry;
 
 namespace SgBridge.Shared.Reconcile;
 
@@ -30,7 +31,8 @@ public sealed partial class SweepService(
     IOptions<ReconcileOptions> options,
     IOptions<PolicyOptions> policy,
     TimeProvider time,
-    ILogger<SweepService> logger)
+    ILogger<SweepService> logger,
+    BridgeTelemetry? telemetry = null)
 {
     private readonly ReconcileOptions _options = options.Value;
     private readonly PolicyOptions _policy = policy.Value;
@@ -213,6 +215,7 @@ public sealed partial class SweepService(
             var (stored, created) = await lifecycle.OpenAsync(request, cancellationToken);
             if (created)
             {
+                telemetry?.Drift.Add(items.Length, new KeyValuePair<string, object?>("kind", kind.ToString()), new KeyValuePair<string, object?>("mode", reportOnly ? "report" : "enforce"));
                 LogDrift(logger, stored.Value.Id, accountId, region, groupId, items.Length, stored.Value.Status);
                 opened.Add(stored.Value);
             }

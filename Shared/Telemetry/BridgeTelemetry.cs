@@ -1,0 +1,46 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace SgBridge.Shared.Telemetry;
+
+/// <summary>
+/// The bridge's own traces and metrics: one <see cref="ActivitySource"/> and one <see cref="Meter"/>, both named
+/// <see cref="Name"/>, for OpenTelemetry (or any <see cref="MeterListener"/>) to collect. Counters carry their
+/// dimensions as tags; every failure path that ends a request visibly also counts here.
+/// </summary>
+public sealed class BridgeTelemetry : IDisposable
+{
+    public const string Name = "SgBridge";
+
+    public BridgeTelemetry(IMeterFactory? meterFactory = null)
+    {
+        Meter = meterFactory?.Create(Name) ?? new Meter(Name);
+        Events = Meter.CreateCounter<long>("sgbridge.events", description: "Events received by the intake, by outcome (accepted, refused reason, not policed).");
+        Reconciles = Meter.CreateCounter<long>("sgbridge.reconciles", description: "Group reconciles, by trigger and outcome.");
+        Requests = Meter.CreateCounter<long>("sgbridge.requests", description: "Request state changes, by status.");
+        Drift = Meter.CreateCounter<long>("sgbridge.drift", description: "Differences from the approved state no event explained.");
+        Failures = Meter.CreateCounter<long>("sgbridge.failures", description: "Failures by kind (revert, apply, storage, poison, sts).");
+        StsCalls = Meter.CreateCounter<long>("sgbridge.sts.calls", description: "STS AssumeRole* calls, by account.");
+        RevertLatency = Meter.CreateHistogram<double>("sgbridge.revert.latency", unit: "s", description: "CloudTrail event time to reverted.");
+    }
+
+    public static readonly ActivitySource Source = new(Name);
+
+    public Meter Meter { get; }
+
+    public Counter<long> Events { get; }
+
+    public Counter<long> Reconciles { get; }
+
+    public Counter<long> Requests { get; }
+
+    public Counter<long> Drift { get; }
+
+    public Counter<long> Failures { get; }
+
+    public Counter<long> StsCalls { get; }
+
+    public Histogram<double> RevertLatency { get; }
+
+    public void Dispose() => Meter.Dispose();
+}
