@@ -111,12 +111,12 @@ public static partial class CloudTrailParser
             var source = root.RequireStr("source", $"an EventBridge event must come from '{EnvelopeSource}'");
             if (source != EnvelopeSource)
             {
-                throw Reject(RejectionKind.WrongSource, "source", $"Field 'source' is '{source}'; expected '{EnvelopeSource}'.");
+                throw Reject(RejectionKind.WrongSource, "source", $"Field 'source' is '{AwsValues.Quote(source)}'; expected '{EnvelopeSource}'.");
             }
             var detailType = root.RequireStr("detail-type", $"expected '{DetailType}'");
             if (detailType != DetailType)
             {
-                throw Reject(RejectionKind.WrongDetailType, "detail-type", $"Field 'detail-type' is '{detailType}'; expected '{DetailType}'.");
+                throw Reject(RejectionKind.WrongDetailType, "detail-type", $"Field 'detail-type' is '{AwsValues.Quote(detailType)}'; expected '{DetailType}'.");
             }
             record = root.RequireObject("detail", "the EventBridge event carries no CloudTrail record");
             envelopeAccount = root.Str("account");
@@ -136,7 +136,7 @@ public static partial class CloudTrailParser
         var eventSource = record.RequireStr("eventSource", $"expected '{RecordSource}'");
         if (eventSource != RecordSource)
         {
-            throw Reject(RejectionKind.WrongSource, record.Child("eventSource"), $"Field '{record.Child("eventSource")}' is '{eventSource}'; expected '{RecordSource}'.");
+            throw Reject(RejectionKind.WrongSource, record.Child("eventSource"), $"Field '{record.Child("eventSource")}' is '{AwsValues.Quote(eventSource)}'; expected '{RecordSource}'.");
         }
         var eventName = record.RequireStr("eventName");
         context.EventName = eventName;
@@ -166,7 +166,7 @@ public static partial class CloudTrailParser
         var eventTimeText = record.RequireStr("eventTime");
         if (!DateTimeOffset.TryParse(eventTimeText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var eventTime))
         {
-            throw RejectedException.Invalid(record.Child("eventTime"), $"'{eventTimeText}' is not a timestamp");
+            throw RejectedException.Invalid(record.Child("eventTime"), $"'{AwsValues.Quote(eventTimeText)}' is not a timestamp");
         }
 
         var recipientAccount = record.Str("recipientAccountId");
@@ -178,7 +178,7 @@ public static partial class CloudTrailParser
         var accountId = recipientAccount ?? envelopeAccount ?? throw RejectedException.Missing(record.Child("recipientAccountId"), "the envelope has no 'account' either");
         if (!AccountIdPattern().IsMatch(accountId))
         {
-            throw RejectedException.Invalid(recipientAccount is null ? "account" : record.Child("recipientAccountId"), $"'{accountId}' is not a 12-digit AWS account id");
+            throw RejectedException.Invalid(recipientAccount is null ? "account" : record.Child("recipientAccountId"), $"'{AwsValues.Quote(accountId)}' is not a 12-digit AWS account id");
         }
         var region = record.Str("awsRegion") ?? envelopeRegion ?? throw RejectedException.Missing(record.Child("awsRegion"), "the envelope has no 'region' either");
         if (!AwsRegions.IsKnown(region))

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SgBridge.Shared.Domain;
@@ -110,7 +111,7 @@ public sealed partial class EventIntake(
             // then delivers the event twice, which the request id (from the event id) makes harmless.
             Observe(send);
             LogQueueTimeout(logger, change.EventId, change.AccountId, _enqueueTimeout.TotalMilliseconds);
-            return new IntakeResult(503, "Queue unavailable", $"The bridge could not queue the event within {_enqueueTimeout.TotalSeconds:0.##} s; EventBridge will retry.", EventId: change.EventId, RetryAfter: RetryAfter);
+            return new IntakeResult(503, "Queue unavailable", string.Create(CultureInfo.InvariantCulture, $"The bridge could not queue the event within {_enqueueTimeout.TotalSeconds:0.##} s; EventBridge will retry."), EventId: change.EventId, RetryAfter: RetryAfter);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

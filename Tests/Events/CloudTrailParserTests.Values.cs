@@ -127,6 +127,17 @@ public sealed partial class CloudTrailParserTests
     }
 
     [Theory]
+    [InlineData("source")]
+    [InlineData("detail-type")]
+    public void Parse_ControlCharactersInAnEchoedValue_AreEscapedInTheMessage(string field)
+    {
+        var rejection = ParseRejected(Mutate("authorize-ssh-from-internet.json", r => r[field] = "aws.ec2\r\nforged log line"));
+
+        Assert.DoesNotContain('\n', rejection.Message);
+        Assert.Contains("aws.ec2\\u000d\\u000aforged log line", rejection.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("10.0.0.5/8")] // host bits set: EC2 accepts and masks them
     [InlineData("0.0.0.0/0")]
     [InlineData("255.255.255.255/32")]
