@@ -57,6 +57,12 @@ public static partial class VerbAction
                 await error.WriteLineAsync(ex.Message).ConfigureAwait(false);
                 return ExitCodes.CannotRun;
             }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Not System.CommandLine's handler: it would exit 1, which means "bad arguments" here.
+                await error.WriteLineAsync($"sgbridge {command.Name} failed unexpectedly: {ex}").ConfigureAwait(false);
+                return ExitCodes.CannotRun;
+            }
         });
     }
 
