@@ -108,9 +108,7 @@ internal sealed partial class DoctorChecks(CliServices services)
         return section;
     }
 
-    /// <summary>DataAnnotations wraps the message: "DataAnnotation validation failed for 'X' members: 'Y' with the error: 'Z'." → Z.</summary>
-    private static string Clean(string failure) =>
-        AnnotationWrapper().Match(failure) is { Success: true } m ? m.Groups["message"].Value : failure;
+    private static string Clean(string failure) => VerbAction.CleanFailure(failure);
 
     // ---- storage --------------------------------------------------------------------------------------------------
 
@@ -292,11 +290,13 @@ internal sealed partial class DoctorChecks(CliServices services)
             }
             botUser = answer.Text("user");
             return (CheckState.Passed, $"the bot token is valid: bot @{botUser} ({answer.Text("user_id")}) in team {answer.Text("team")}.");
-        }, _ => "Slack__BotToken must be the app's Bot User OAuth Token (xoxb-…) from OAuth & Permissions, of an installed app (docs/slack.md).",
+        }, ex => ex is HttpRequestException or TimeoutException
+            ? "check Slack__BaseUrl (default https://slack.com/api/) and the network path to Slack."
+            : "Slack__BotToken must be the app's Bot User OAuth Token (xoxb-…) from OAuth & Permissions, of an installed app (docs/slack.md).",
             cancellationToken).ConfigureAwait(false);
         if (!authenticated)
         {
-            Add("slack", "channels", CheckState.Skipped, "skipped: the bot token does not work (see auth.test).");
+            Add("slack", "channels", CheckState.Skipped, "skipped: auth.test did not pass (see above).");
             return;
         }
         var invite = botUser is null ? "invite the app to it" : $"/invite @{botUser} in it";
@@ -329,7 +329,7 @@ internal sealed partial class DoctorChecks(CliServices services)
                     _ => $"{invite} (or the channel's settings → Integrations → Add apps).",
                 };
                 return result;
-            }, _ => fix, cancellationToken).ConfigureAwait(false);
+            }, ex => ex is HttpRequestException or TimeoutException ? "check the network path to Slack." : fix, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -361,9 +361,15 @@ internal sealed partial class DoctorChecks(CliServices services)
 
     private static string Describe(Exception ex) => ex switch
     {
+        RequestFailedException { Status: 0 } r => $"cannot reach it: {FirstLine(r.Message)}",
         RequestFailedException r => $"Azure Storage answered {r.Status} {r.ErrorCode}: {FirstLine(r.Message)}",
         AmazonServiceException a when a.StatusCode != 0 => $"AWS answered {(int)a.StatusCode} {a.ErrorCode}: {a.Message}",
         AmazonServiceException a => $"AWS call failed: {a.Message}",
+        // The Azure SDK's retry policy wraps each attempt's failure: say what failed and how often.
+        AggregateException { InnerExceptions.Count: > 0 } agg => agg.InnerExceptions.Select(e => FirstLine(e.Message)).Distinct().Count() == 1
+            ? $"{Describe(agg.InnerExceptions[0])} ({agg.InnerExceptions.Count} tries)"
+            : string.Join("; ", agg.InnerExceptions.Select(Describe).Distinct()),
+        HttpRequestException h => $"cannot reach it: {FirstLine(h.Message)}",
         _ => $"{ex.GetType().Name}: {FirstLine(ex.Message)}",
     };
 
@@ -378,7 +384,4 @@ internal sealed partial class DoctorChecks(CliServices services)
 
     [GeneratedRegex(@"members: '(?<member>[A-Za-z]+)")]
     private static partial Regex MemberInText();
-
-    [GeneratedRegex(@"^DataAnnotation validation failed for '[^']*' members: '[^']*' with the error: '(?<message>.*)'\.?$", RegexOptions.Singleline)]
-    private static partial Regex AnnotationWrapper();
 }

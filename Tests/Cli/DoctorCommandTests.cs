@@ -250,7 +250,7 @@ public sealed class DoctorCommandTests : IClassFixture<MotoFixture>, IDisposable
         Assert.Equal(2, exit);
         Assert.Contains("✗ slack auth.test: Slack answered invalid_auth.", output, StringComparison.Ordinal);
         Assert.Contains("fix: Slack__BotToken must be the app's Bot User OAuth Token (xoxb-…)", output, StringComparison.Ordinal);
-        Assert.Contains("– slack channels: skipped", output, StringComparison.Ordinal);
+        Assert.Contains("– slack channels: skipped: auth.test did not pass", output, StringComparison.Ordinal);
         Assert.Single(Lines(output, '✗'));
     }
 
@@ -282,6 +282,18 @@ public sealed class DoctorCommandTests : IClassFixture<MotoFixture>, IDisposable
         Assert.Contains("fix: Slack__ApproversChannel takes the channel id (C…", output, StringComparison.Ordinal);
         Assert.Contains("! slack MonitoringChannel C0MONITOR: cannot tell: conversations.info needs channels:read", output, StringComparison.Ordinal);
         Assert.Single(Lines(output, '✗'));
+    }
+
+    [MotoFact]
+    public async Task Doctor_SlackUnreachable_SaysSoWithTheNetworkFix()
+    {
+        _cli.Environment["Slack__BaseUrl"] = $"http://127.0.0.1:{SgBridge.Emulators.ChildProcess.FreePort()}/api/";
+
+        var (exit, output, _) = await _cli.RunAsync("doctor", "--region", "eu-west-1");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("✗ slack auth.test: cannot reach it:", output, StringComparison.Ordinal);
+        Assert.Contains("fix: check Slack__BaseUrl (default https://slack.com/api/) and the network path to Slack.", output, StringComparison.Ordinal);
     }
 
     [Theory]

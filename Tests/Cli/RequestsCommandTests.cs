@@ -291,6 +291,20 @@ public sealed class RequestsCommandTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task List_UnreadableRow_ExitsThreeWithTheReason_NotOneAsForBadArguments()
+    {
+        UseAzurite();
+        var table = azurite.CreateTableServiceClient().GetTableClient(_table);
+        await table.CreateIfNotExistsAsync(_ct);
+        await table.AddEntityAsync(new TableEntity("SG-BAD00001", TableRequestStore.RequestRowKey) { ["Status"] = "Pending" }, _ct);
+
+        var (exit, _, error) = await _cli.RunAsync("requests");
+
+        Assert.Equal(3, exit);
+        Assert.Contains("sgbridge requests failed unexpectedly: System.IO.InvalidDataException: Row SG-BAD00001/request holds neither Json nor JsonGzipParts.", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ServerFilter_PutsStatusAccountAndCreatedAtInTheTableQuery()
     {
         var filter = RequestQuery.ServerFilter(new RequestFilter
