@@ -470,10 +470,10 @@ public static partial class ApprovalMessageBuilder
         _ => "⏳",
     };
 
-    private static string Who(ChangeRequest r) => r.DecidedBy is null ? "?" : $"<@{SlackUserId(r.DecidedBy)}>";
+    private static string Who(ChangeRequest r) => r.DecidedBy is null ? "?" : Mention(r.DecidedBy);
 
-    /// <summary>A Slack user id as Slack sends it (U…/W…); anything else is not put inside a mention.</summary>
-    private static string SlackUserId(string id) => SlackUserIdPattern().IsMatch(id) ? id : "unknown";
+    /// <summary>A mention of a Slack user id as Slack sends them (U…/W…); anything else is shown escaped, never as a token.</summary>
+    public static string Mention(string userId) => SlackUserIdPattern().IsMatch(userId) ? $"<@{userId}>" : SlackText.Escape(userId);
 
     /// <summary>A time as Slack's date token (shown in the reader's time zone), with a UTC fallback.</summary>
     public static string When(DateTimeOffset? t) =>

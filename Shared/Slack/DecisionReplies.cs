@@ -30,9 +30,9 @@ public static class DecisionReplies
     public static string AlreadyDecided(ChangeRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var by = request.DecidedBy is null ? "" : $" by <@{request.DecidedBy}>";
-        var at = request.DecidedAt is { } t ? " " + ApprovalMessageBuilder.When(t) : "";
-        return SlackText.Truncate($"{request.Id} is already {ApprovalMessageBuilder.StatusWords(request.Status)}{by}{at}.", SlackLimits.TopLevelText);
+        var decided = request.DecidedBy is null ? "" : $" (decided by {ApprovalMessageBuilder.Mention(request.DecidedBy)}"
+            + (request.DecidedAt is { } t ? " " + ApprovalMessageBuilder.When(t) : "") + ")";
+        return SlackText.Truncate($"{request.Id} is already {ApprovalMessageBuilder.StatusWords(request.Status)}{decided}.", SlackLimits.TopLevelText);
     }
 
     public static string BatchDecided(bool approve, int decided, IReadOnlyList<ChangeRequest> skipped)

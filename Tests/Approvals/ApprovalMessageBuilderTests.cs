@@ -231,4 +231,12 @@ public class ApprovalMessageBuilderTests
         Assert.Contains("∗bold∗ˍitˍ∼st∼ˋcodeˋ&lt;!channel&gt;", json, StringComparison.Ordinal);
         Assert.Contains("&lt;!channel&gt;", m.Text, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("U0ALICE", "<@U0ALICE>")]
+    [InlineData("W0GRID01", "<@W0GRID01>")]
+    [InlineData("!channel", "!channel")]
+    [InlineData("U1>|<!here", "U1&gt;|&lt;!here")]
+    public void Mention_OnlyMakesATokenOfASlackUserId(string id, string expected) =>
+        Assert.Equal(expected, ApprovalMessageBuilder.Mention(id));
 }

@@ -137,7 +137,7 @@ public class DecisionServiceTests
 
         Assert.Equal(DecisionOutcome.AlreadyDecided, second.Outcome);
         Assert.Equal(RequestStatus.Approved, (await _requests.GetAsync(id, default))!.Value.Status);
-        Assert.Contains("already approved, applying by <@UAPPROVER1> <!date^1795521600^{date_short_pretty} {time}|2026-11-24 12:00 UTC>", Assert.Single(_slack.Ephemerals).Text, StringComparison.Ordinal);
+        Assert.Contains("is already approved, applying (decided by <@UAPPROVER1> <!date^1795521600^{date_short_pretty} {time}|2026-11-24 12:00 UTC>).", Assert.Single(_slack.Ephemerals).Text, StringComparison.Ordinal);
         Assert.Single(_queue.On<ApplyCommand>(QueueNames.Applies));
     }
 

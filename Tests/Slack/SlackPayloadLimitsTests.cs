@@ -205,4 +205,52 @@ public class SlackPayloadLimitsTests
         Assert.EndsWith($"…and {100 - shown} more (`sgbridge requests show SG-X`)", text, StringComparison.Ordinal);
         Assert.All(text.Split('\n').Where(l => l.StartsWith('•')), l => Assert.Contains(l, lines));
     }
+
+    /// <summary>The validator itself is not vacuous: each limit it checks, broken on purpose, is reported.</summary>
+    [Theory]
+    [InlineData("blocks")]
+    [InlineData("section")]
+    [InlineData("fields")]
+    [InlineData("header")]
+    [InlineData("context")]
+    [InlineData("button")]
+    [InlineData("value")]
+    [InlineData("duplicate-id")]
+    [InlineData("confirm")]
+    [InlineData("text")]
+    [InlineData("total")]
+    [InlineData("channel")]
+    [InlineData("entity")]
+    [InlineData("code")]
+    public void Validator_ReportsEachBrokenLimit(string broken)
+    {
+        static JsonObject Plain(string t) => new() { ["type"] = "plain_text", ["text"] = t };
+        static JsonObject Md(string t) => new() { ["type"] = "mrkdwn", ["text"] = t };
+        static JsonObject Section(string t) => new() { ["type"] = "section", ["text"] = Md(t) };
+        static JsonObject Button(string id, string text = "Approve", string value = "SG-X", JsonObject? confirm = null) =>
+            new() { ["type"] = "button", ["action_id"] = id, ["text"] = Plain(text), ["value"] = value, ["confirm"] = confirm };
+        var text = "fine";
+        var blocks = new JsonArray();
+        switch (broken)
+        {
+            case "blocks": for (var i = 0; i < 51; i++) { blocks.Add(Section("x")); } break;
+            case "section": blocks.Add(Section(new string('x', 3001))); break;
+            case "fields": blocks.Add(new JsonObject { ["type"] = "section", ["fields"] = new JsonArray(Enumerable.Range(0, 11).Select(_ => (JsonNode)Md("f")).ToArray()) }); break;
+            case "header": blocks.Add(new JsonObject { ["type"] = "header", ["text"] = Plain(new string('h', 151)) }); break;
+            case "context": blocks.Add(new JsonObject { ["type"] = "context", ["elements"] = new JsonArray(Enumerable.Range(0, 11).Select(_ => (JsonNode)Md("c")).ToArray()) }); break;
+            case "button": blocks.Add(new JsonObject { ["type"] = "actions", ["elements"] = new JsonArray(Button("a", new string('b', 76))) }); break;
+            case "value": blocks.Add(new JsonObject { ["type"] = "actions", ["elements"] = new JsonArray(Button("a", value: new string('v', 2001))) }); break;
+            case "duplicate-id": blocks.Add(new JsonObject { ["type"] = "actions", ["elements"] = new JsonArray(Button("a"), Button("a")) }); break;
+            case "confirm":
+                var dialog = new JsonObject { ["title"] = Plain("t"), ["text"] = Plain(new string('c', 301)), ["confirm"] = Plain("ok"), ["deny"] = Plain("no") };
+                blocks.Add(new JsonObject { ["type"] = "actions", ["elements"] = new JsonArray(Button("a", confirm: dialog)) });
+                break;
+            case "text": text = new string('t', 4001); break;
+            case "total": for (var i = 0; i < 4; i++) { blocks.Add(Section(new string('x', 2900))); } break;
+            case "channel": blocks.Add(Section("hello <!channel>")); break;
+            case "entity": blocks.Add(Section("cut here &am…")); break;
+            case "code": blocks.Add(Section("`unclosed…")); break;
+        }
+        Assert.NotEmpty(SlackPayloadValidator.Check(text, blocks));
+    }
 }

@@ -159,6 +159,26 @@ public sealed class SlackRefusalTests : IDisposable
     }
 
     [Fact]
+    public async Task RefusedUpdate_FallsBackToACompactUpdate_OfTheSameMessage()
+    {
+        var r = (await PendingBurstAsync(1, 60))[0];
+        await Notifier().NotifyAsync(new RequestNotification(r.Id, r.Status), default);
+        var message = _threads.Thread(r.Id)!.ApproverMessage!;
+        _stubTotalLimit = 1_500;
+
+        var s = (await _requests.GetAsync(r.Id, default))!;
+        s.Value.Deny("U0APPROVER", "a", T);
+        await _requests.ReplaceAsync(s.Value, s.ETag, default);
+        await Notifier().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Denied), default);
+
+        var updates = Calls().Where(c => c.Method == "chat.update" && (string)c.Body["channel"]! == _options.ApproversChannel).ToList();
+        Assert.Equal([false, true], updates.Select(c => c.Ok));
+        Assert.All(updates, u => Assert.Equal(message.Ts, (string)u.Body["ts"]!));
+        Assert.Contains("Compact view", updates[1].Body["blocks"]!.ToJsonString(), StringComparison.Ordinal);
+        Assert.Equal(message, _threads.Thread(r.Id)!.ApproverMessage);
+    }
+
+    [Fact]
     public async Task EvenTheCompactMessageRefused_TheMonitoringChannelSaysSo()
     {
         _refuseAllBlocks = true;
