@@ -153,6 +153,7 @@ var queueNames = [
 // Shared/Options/StorageOptions.cs defaults.
 var requestsTable = 'SgBridgeRequests'
 var groupsTable = 'SgBridgeGroups'
+var slackTable = 'SgBridgeSlack'
 
 resource resourceGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}'
@@ -193,6 +194,7 @@ module storage 'modules/storage.bicep' = {
     tableNames: [
       requestsTable
       groupsTable
+      slackTable
     ]
   }
 }
@@ -264,6 +266,7 @@ module functionApp 'modules/functionapp.bicep' = {
       Storage__ClientId: identity.outputs.clientId
       Storage__RequestsTable: requestsTable
       Storage__GroupsTable: groupsTable
+      Storage__SlackTable: slackTable
 
       // Slack (SlackOptions): secrets are Key Vault references resolved with keyVaultReferenceIdentity.
       Slack__BotToken: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.botTokenUri})'

@@ -26,6 +26,19 @@ public static class Events
         },
     };
 
+    /// <summary>A session of an IAM role (e.g. a deployment pipeline's).</summary>
+    public static JsonObject Role(string account, string roleArn, string session = "pipeline-run") => new()
+    {
+        ["type"] = "AssumedRole",
+        ["principalId"] = "AROAEXAMPLEROLE0001:" + session,
+        ["arn"] = $"arn:aws:sts::{account}:assumed-role/{roleArn[(roleArn.LastIndexOf('/') + 1)..]}/{session}",
+        ["accountId"] = account,
+        ["sessionContext"] = new JsonObject
+        {
+            ["sessionIssuer"] = new JsonObject { ["type"] = "Role", ["arn"] = roleArn, ["accountId"] = account },
+        },
+    };
+
     public static JsonObject Bridge(string account) => new()
     {
         ["type"] = "AssumedRole",

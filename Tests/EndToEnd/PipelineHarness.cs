@@ -45,7 +45,7 @@ public sealed class PipelineHarness : IAsyncDisposable
     public Task<SgBridge.Shared.Reconcile.BaselineSummary> OnboardAsync() =>
         _services.GetRequiredService<SgBridge.Shared.Reconcile.BaselineService>().BaselineAsync(Account, Region, force: false, CancellationToken.None);
 
-    public PipelineHarness(AzuriteFixture azurite, MotoFixture moto)
+    public PipelineHarness(AzuriteFixture azurite, MotoFixture moto, IReadOnlyDictionary<string, string?>? overrides = null)
     {
         Account = Random.Shared.NextInt64(100_000_000_000, 999_999_999_999).ToString(CultureInfo.InvariantCulture);
         Slack = WireMockServer.Start();
@@ -72,7 +72,16 @@ public sealed class PipelineHarness : IAsyncDisposable
             ["Slack:BatchRenderDelay"] = "00:00:00",
             ["Slack:BatchDecisionRenderDelay"] = "00:00:00",
             ["Processing:MaxDequeueCount"] = MaxDequeueCount.ToString(CultureInfo.InvariantCulture),
+            // Differences no event explains are settled at once, and the sweep covers the harness's region every minute.
+            ["Reconcile:SettleDelay"] = "00:00:00",
+            ["Reconcile:Regions"] = Region,
+            ["Reconcile:Interval"] = "00:01:00",
         };
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+        Settings = settings;
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
@@ -111,7 +120,28 @@ public sealed class PipelineHarness : IAsyncDisposable
         }
     }
 
-    private static readonly string[] QueueNamesToPump = [QueueNames.Changes, QueueNames.Applies, QueueNames.Notifications];
+    private static readonly string[] QueueNamesToPump = [QueueNames.Changes, QueueNames.Applies, QueueNames.Notifications, QueueNames.Reconcile];
+
+    /// <summary>The app settings the harness runs with (Section:Name).</summary>
+    public IReadOnlyDictionary<string, string?> Settings { get; }
+
+
+    /// <summary>Fires the sweep timer as the host would.</summary>
+    public Task SweepTimerAsync() =>
+        ActivatorUtilities.CreateInstance<SweepForDrift>(_services).RunAsync(null!, CancellationToken.None);
+
+    /// <summary>Hands the changes waiting on the queue to the revert function all at once, as concurrent host instances would.</summary>
+    public async Task<int> RevertConcurrentlyAsync()
+    {
+        var queue = _queues.GetQueueClient(QueueNames.Changes);
+        QueueMessage[] batch = (await queue.ReceiveMessagesAsync(32, TimeSpan.FromSeconds(60))).Value;
+        await Task.WhenAll(batch.Select(m => Task.Run(async () =>
+        {
+            await ActivatorUtilities.CreateInstance<RevertChange>(_services).RunAsync(m, CancellationToken.None);
+            await queue.DeleteMessageAsync(m.MessageId, m.PopReceipt);
+        })));
+        return batch.Length;
+    }
 
     /// <summary>An EC2 client acting as a person in the test account (same assumed credentials as the bridge, as moto keys state by account).</summary>
     public async Task<AmazonEC2Client> PersonEc2Async()
@@ -211,6 +241,7 @@ public sealed class PipelineHarness : IAsyncDisposable
         QueueNames.Changes => ActivatorUtilities.CreateInstance<RevertChange>(_services).RunAsync(message, CancellationToken.None),
         QueueNames.Applies => ActivatorUtilities.CreateInstance<ApplyApproved>(_services).RunAsync(message, CancellationToken.None),
         QueueNames.Notifications => ActivatorUtilities.CreateInstance<NotifySlack>(_services).RunAsync(message, CancellationToken.None),
+        QueueNames.Reconcile => ActivatorUtilities.CreateInstance<ReconcileGroups>(_services).RunAsync(message, CancellationToken.None),
         _ => throw new ArgumentOutOfRangeException(nameof(queue), queue, null),
     };
 

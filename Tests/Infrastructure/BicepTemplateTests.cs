@@ -19,7 +19,7 @@ public sealed class BicepTemplateTests(BicepTemplateFixture fixture) : IClassFix
     /// <summary>Settings the code needs in Azure beyond the options' [Required] properties (conditional or host-level).</summary>
     private static readonly string[] AzureSettings =
     [
-        "Storage__AccountName", "Storage__ClientId", "Storage__RequestsTable", "Storage__GroupsTable",
+        "Storage__AccountName", "Storage__ClientId", "Storage__RequestsTable", "Storage__GroupsTable", "Storage__SlackTable",
         "Aws__RoleArnPattern", "Aws__AuthMode", "Aws__WebIdentityAudience", "Aws__ManagedIdentityClientId", "Aws__ExternalId",
         "Policy__AllowedAccounts", "Policy__ExemptPrincipalArns", "Policy__ExemptServiceLinkedRoles", "Policy__AccountAliases",
         "AzureWebJobsStorage__accountName", "AzureWebJobsStorage__credential", "AzureWebJobsStorage__clientId",
@@ -312,7 +312,8 @@ public sealed class BicepTemplateTests(BicepTemplateFixture fixture) : IClassFix
             .ToList();
         var settings = AppSettings();
 
-        Assert.Equal([defaults.RequestsTable, defaults.GroupsTable], tables);
+        Assert.Equal([defaults.RequestsTable, defaults.GroupsTable, defaults.SlackTable], tables);
+        Assert.Equal(defaults.SlackTable, (string?)BicepTemplateFixture.ResolveVariable(fixture.Template, settings["Storage__SlackTable"]));
         Assert.Equal(defaults.RequestsTable, (string?)BicepTemplateFixture.ResolveVariable(fixture.Template, settings["Storage__RequestsTable"]));
         Assert.Equal(defaults.GroupsTable, (string?)BicepTemplateFixture.ResolveVariable(fixture.Template, settings["Storage__GroupsTable"]));
         Assert.Contains(Resources(fixture.ModuleTemplate("storage")), r => (string?)r["type"] == "Microsoft.Storage/storageAccounts/tableServices/tables");

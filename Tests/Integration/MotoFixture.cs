@@ -46,6 +46,18 @@ public sealed class MotoFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A theory that is skipped with an install hint when moto is not installed.</summary>
+public sealed class MotoTheoryAttribute : TheoryAttribute
+{
+    public MotoTheoryAttribute()
+    {
+        if (!MotoFixture.IsAvailable)
+        {
+            Skip = MotoFixture.NotFoundMessage;
+        }
+    }
+}
+
 [CollectionDefinition(Name)]
 public sealed class MotoCollection : ICollectionFixture<MotoFixture>
 {

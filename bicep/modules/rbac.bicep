@@ -75,7 +75,7 @@ resource storageTableDataContributor 'Microsoft.Authorization/roleAssignments@20
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
     principalId: principalId
     principalType: principalType
-    description: 'SgBridge: SgBridgeRequests and SgBridgeGroups tables.'
+    description: 'SgBridge: SgBridgeRequests, SgBridgeGroups and SgBridgeSlack tables.'
   }
 }
 
