@@ -16,15 +16,19 @@ public sealed class PlanCommand : ICliVerb
 {
     private const string Description = """
         Reads an EventBridge event (or a bare CloudTrail record) and prints what the bridge would do: the change it
-        understood, who made it, whether it is policed or exempt and why, the exact EC2 calls that would revert it,
-        and the request that would be opened. Nothing is called: no AWS, Azure or Slack account is needed.
+        understood, who made it, whether it is policed or exempt and why, the difference from the group's approved state
+        that the event explains and the exact EC2 calls that would undo it, and the request that would be opened.
+        Nothing is called: no AWS, Azure or Slack account is needed — the group is simulated as its approved rules
+        (--approved) with the event's claim applied. With --live the app's settings are used to read the stored approved
+        state and describe the real group (reads only).
         Also reads a CloudTrail log file as delivered to S3 ({"Records": [...]}, gzipped or not) or a JSON array of
         records: one plan per security group change, every other record skipped with the reason.
         Exit code: 0 planned (or skipped), 2 an event was rejected (intake would answer 400), 1 bad arguments.
 
         Examples:
           sgbridge plan samples/authorize-ssh-from-internet.json
-          sgbridge plan samples/modify-one-rule.json --snapshot last-approved-rules.json --json
+          sgbridge plan samples/modify-one-rule.json --approved approved-rules.json --json
+          sgbridge plan samples/authorize-ssh-from-internet.json --live --settings FunctionApp/local.settings.json
           sgbridge plan 111111111111_CloudTrail_eu-west-1_20261129T1200Z_abc.json.gz --allowed-accounts 111111111111
         """;
 
@@ -44,17 +48,60 @@ public sealed class PlanCommand : ICliVerb
             HelpName = "arn",
             DefaultValueFactory = _ => "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole",
         };
-        var snapshot = new Option<string?>("--snapshot")
+        var snapshot = new Option<string?>("--approved", "--snapshot")
         {
-            Description = "The group's last approved rules (a JSON array of rules), for removes and modifies; applies to every record planned.",
+            Description = "The group's approved rules (a JSON array of rules); without it the group is planned as not onboarded yet. Applies to every record planned.",
             HelpName = "file.json",
         };
         var json = new Option<bool>("--json") { Description = "Print the plan as JSON." };
-        var command = new VerbCommand("plan", "Dry run: what the bridge would do with an event or a CloudTrail log file. Calls nothing.", Description) { file, allowed, exempt, noSlr, role, snapshot, json };
-        VerbAction.Set(command, context, (p, _) => Task.FromResult(Run(
-            new PlanArgs(p.GetRequiredValue(file), p.GetValue(allowed), p.GetValue(exempt), !p.GetValue(noSlr), p.GetRequiredValue(role), p.GetValue(snapshot), p.GetValue(json)),
-            context)));
+        var live = new Option<bool>("--live")
+        {
+            Description = "Read the group's approved state and describe the group in AWS with the app's settings (--settings or Section__Name variables), and plan against what is really there. Reads only; one event at a time.",
+        };
+        var command = new VerbCommand("plan", "Dry run: what the bridge would do with an event or a CloudTrail log file. Calls nothing (reads only, with --live).", Description) { file, allowed, exempt, noSlr, role, snapshot, json, live };
+        var settings = CliSettings.AddTo(command, context);
+        VerbAction.Set(command, context, async (p, ct) =>
+        {
+            var args = new PlanArgs(p.GetRequiredValue(file), p.GetValue(allowed), p.GetValue(exempt), !p.GetValue(noSlr), p.GetRequiredValue(role), p.GetValue(snapshot), p.GetValue(json));
+            return p.GetValue(live) ? await LiveAsync(args, settings, p, context, ct).ConfigureAwait(false) : Run(args, context);
+        });
         return command;
+    }
+
+    /// <summary>--live: the stored approved state and the group as EC2 describes it now, through the app's own services. Writes nothing.</summary>
+    private static async Task<int> LiveAsync(PlanArgs a, CliSettings settings, System.CommandLine.ParseResult p, CliContext context, CancellationToken ct)
+    {
+        var input = EventFile.Read(a.EventFile);
+        if (input.IsLog)
+        {
+            throw new CliUsageException("--live plans one event at a time; give one event, not a log file.");
+        }
+        var parsed = CloudTrailParser.Parse(input.Items[0]);
+        if (parsed.TryGetRejection(out var r))
+        {
+            context.Out.WriteLine($"Rejected ({r.Kind}): {r.Message}");
+            return r.Kind == RejectionKind.FailedCall ? ExitCodes.Success : ExitCodes.Failed;
+        }
+        var change = Change(parsed);
+        await using var services = settings.Load(p);
+        var client = await services.Get<SgBridge.Shared.Aws.ISecurityGroupClientFactory>().CreateAsync(change.AccountId, change.Region, ct).ConfigureAwait(false);
+        var groupId = change.GroupId ?? (await client.DescribeGroupAsync(null, change.GroupName, ct).ConfigureAwait(false))?.GroupId
+            ?? throw new CliUsageException($"Group {change.GroupLabel} does not exist in {change.AccountId}/{change.Region}.");
+        var policeEgress = services.Get<Microsoft.Extensions.Options.IOptions<PolicyOptions>>().Value.PoliceEgress;
+        var state = await services.Get<SgBridge.Shared.Storage.IGroupStateStore>().GetAsync(change.AccountId, change.Region, groupId, ct).ConfigureAwait(false);
+        var liveRules = (await client.DescribeRulesAsync(groupId, ct).ConfigureAwait(false)).Where(x => policeEgress || !x.Egress).ToArray();
+        var approved = state?.Value.RuleSet.Where(x => policeEgress || !x.Egress).ToArray();
+        var result = DryRun.Plan(change.WithGroupId(groupId), services.Get<ChangePolicy>(),
+            services.Get<Microsoft.Extensions.Options.IOptions<AwsOptions>>().Value, approved, context.Time.GetUtcNow(), liveRules);
+        if (a.Json)
+        {
+            context.Out.WriteLine(BridgeJson.Serialize(ToJson(result)));
+        }
+        else
+        {
+            PlanPrinter.Print(result, accountsDefaulted: false, context.Out);
+        }
+        return ExitCodes.Success;
     }
 
     private sealed record PlanArgs(string EventFile, string? AllowedAccounts, string? Exempt, bool ExemptServiceLinkedRoles, string RolePattern, string? SnapshotFile, bool Json);
@@ -185,10 +232,7 @@ public sealed class PlanCommand : ICliVerb
         };
         var awsOptions = new AwsOptions { RoleArnPattern = a.RolePattern, WebIdentityAudience = "api://sgbridge-aws" };
         var policy = new ChangePolicy(MsOptions.Create(policyOptions), MsOptions.Create(awsOptions));
-        var snapshot = snapshotRules is null
-            ? null
-            : new GroupSnapshot(change.AccountId, change.Region, change.GroupId ?? "sg-unknown", change.GroupName, null, snapshotRules, now);
-        return DryRun.Plan(change, policy, awsOptions, snapshot, now);
+        return DryRun.Plan(change, policy, awsOptions, snapshotRules, now);
     }
 
     private static object ToJson(DryRunResult result) => new

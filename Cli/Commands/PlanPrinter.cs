@@ -57,7 +57,9 @@ internal static class PlanPrinter
         o.WriteLine();
         if (r.Plan is { } plan)
         {
-            o.WriteLine(plan.Writes.Count == 1 ? "Revert (one EC2 call)" : $"Revert ({plan.Writes.Count} EC2 calls)");
+            o.WriteLine(plan.Writes.Count == 0
+                ? "Reconcile (describe the group's rules once; nothing to undo)"
+                : $"Reconcile (describe the group's rules once, then {plan.Writes.Count} EC2 write{(plan.Writes.Count == 1 ? "" : "s")})");
             Row(o, "Credentials", $"{(r.AuthMode == AwsAuthMode.WebIdentity ? "sts:AssumeRoleWithWebIdentity" : "sts:AssumeRole")} {r.RoleArn}");
             var n = 1;
             foreach (var w in plan.Writes)
@@ -75,7 +77,9 @@ internal static class PlanPrinter
             var req = r.Request;
             o.WriteLine("Request that would be opened");
             Row(o, "Id", req.Id);
-            Row(o, "Status", req.Status == RequestStatus.Exempt ? "Exempt" : "Reverting, then Pending (waiting for an approver in Slack)");
+            Row(o, "Status", r.Decision.Verdict == Verdict.Exempt ? "Exempt (adopted as far as the group confirms it)"
+                : r.Plan is { Writes.Count: 0 } ? "Unmatched (the event did not match the group; the monitoring channel is told)"
+                : "Reverting, then Pending (waiting for an approver in Slack)");
             if (req.PreviousContentUnknown) Row(o, "Flag", "previous content unknown: the bridge failed closed");
         }
     }

@@ -188,13 +188,7 @@ public sealed class ReconcileTests(AzuriteFixture azurite, MotoFixture moto) : I
         var (group, _) = await OnboardedGroupAsync("drift-cli");
         await AddAsync(group, 9200, "0.0.0.0/0", "no event");
         var output = new StringWriter();
-        var context = new CliContext
-        {
-            Out = output,
-            Error = new StringWriter(),
-            Environment = _h.Settings.ToDictionary(kv => kv.Key.Replace(":", "__", StringComparison.Ordinal), kv => kv.Value),
-            ConfigureServices = s => s.AddSingleton<IWebIdentityTokenSource>(new TestToken()),
-        };
+        var context = CliContextFor(output);
 
         string[] args = ["reconcile", "--account", _h.Account, "--region", Region, .. reportOnly ? new[] { "--report-only" } : []];
         var exit = await CliApp.RunAsync(args, context);
@@ -272,6 +266,49 @@ public sealed class ReconcileTests(AzuriteFixture azurite, MotoFixture moto) : I
         Assert.Equal(0, await _h.PumpAsync());
         Assert.Equal([.. Approved, "8081 10.3.0.0/16 by the pipeline"], (await RulesAsync(group)).Order(StringComparer.Ordinal));
     }
+
+    [MotoFact]
+    public async Task PlanLive_ShowsTheRealDifferenceAndTheCalls_AndChangesNothing()
+    {
+        var (group, ssh) = await OnboardedGroupAsync("plan-live");
+        var added = await AddAsync(group, 3389, "0.0.0.0/0", "rdp");
+        var forged = Events.Authorize(_h.Account, Region, Events.Sso(_h.Account), group, 22, "10.0.0.0/8", "admins", ssh);
+        var real = Events.Authorize(_h.Account, Region, Events.Sso(_h.Account), group, 3389, "0.0.0.0/0", "rdp", added);
+
+        var (realExit, realOut) = await PlanLiveAsync(real);
+        var (forgedExit, forgedOut) = await PlanLiveAsync(forged);
+
+        Assert.Equal((0, 0), (realExit, forgedExit));
+        Assert.Contains($"SecurityGroupRuleIds=[{added}]", realOut, StringComparison.Ordinal);
+        Assert.Contains("Live: the group as EC2 describes it now", realOut, StringComparison.Ordinal);
+        Assert.Contains("nothing to undo", forgedOut, StringComparison.Ordinal);
+        Assert.Contains("Unmatched", forgedOut, StringComparison.Ordinal);
+        Assert.Contains("3389 0.0.0.0/0 rdp", await RulesAsync(group)); // a dry run changes nothing
+    }
+
+    private async Task<(int Exit, string Output)> PlanLiveAsync(System.Text.Json.Nodes.JsonObject evt)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"sgbridge-plan-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, evt.ToJsonString());
+        try
+        {
+            var output = new StringWriter();
+            var exit = await CliApp.RunAsync(["plan", file, "--live"], CliContextFor(output));
+            return (exit, output.ToString());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    private CliContext CliContextFor(StringWriter output) => new()
+    {
+        Out = output,
+        Error = new StringWriter(),
+        Environment = _h.Settings.ToDictionary(kv => kv.Key.Replace(":", "__", StringComparison.Ordinal), kv => kv.Value),
+        ConfigureServices = s => s.AddSingleton<IWebIdentityTokenSource>(new TestToken()),
+    };
 
     private async Task<List<ChangeRequest>> ListAsync()
     {

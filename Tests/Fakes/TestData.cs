@@ -43,7 +43,4 @@ public static class TestData
         Kind = kind,
         Requester = requester ?? SsoUser(),
     };
-
-    public static GroupSnapshot Snapshot(params SecurityGroupRule[] rules) =>
-        new(Account, Region, GroupId, "web", "vpc-0abc", rules, new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero));
 }

@@ -75,9 +75,6 @@ internal static class StorageSamples
         return request;
     }
 
-    public static GroupSnapshot Snapshot(string accountId = "111122223333", int ruleCount = 3, string? description = "ssh from office") =>
-        new(accountId, "eu-west-1", "sg-0123456789abcdef0", "web", "vpc-0abc", Rules(ruleCount, description), T0);
-
     /// <summary>The JSON-stored properties of <paramref name="request"/> that still have their default value.</summary>
     public static IReadOnlyList<string> UnsetProperties(ChangeRequest request) =>
         typeof(ChangeRequest).GetProperties(BindingFlags.Public | BindingFlags.Instance)
