@@ -110,6 +110,20 @@ param policyExemptServiceLinkedRoles bool = true
 @description('Optional. Display aliases for accounts: { \'111111111111\': \'prod\' }.')
 param policyAccountAliases object = {}
 
+@description('Optional. Police outbound rules too (egress events; egress rules in the approved state). Match pPoliceEgress in aws-bootstrap/.')
+param policyPoliceEgress bool = false
+
+@description('Optional. AWS regions the drift sweep covers (every allowed account × these regions), e.g. [ \'eu-west-1\' ]. Empty: no sweep.')
+param reconcileRegions string[] = []
+
+@description('Optional. What the sweep does with drift no event explains: Enforce (revert it) or Report (only report it).')
+@allowed([ 'Enforce', 'Report' ])
+param reconcileMode string = 'Enforce'
+
+@description('Optional. A group first seen after onboarding: Adopt (its rules become approved) or Enforce (it starts with no approved rules).')
+@allowed([ 'Adopt', 'Enforce' ])
+param reconcileUnknownGroups string = 'Adopt'
+
 // ---------------------------------------------------------------------------------------------
 // Alerts (modules/alerts.bicep)
 // ---------------------------------------------------------------------------------------------
@@ -288,6 +302,12 @@ module functionApp 'modules/functionapp.bicep' = {
       Policy__ExemptPrincipalArns: join(policyExemptPrincipalArns, ',')
       Policy__ExemptServiceLinkedRoles: policyExemptServiceLinkedRoles ? 'true' : 'false'
       Policy__AccountAliases: join(map(items(policyAccountAliases), a => '${a.key}=${a.value}'), ', ')
+      Policy__PoliceEgress: policyPoliceEgress ? 'true' : 'false'
+
+      // Reconcile (ReconcileOptions).
+      Reconcile__Regions: join(reconcileRegions, ',')
+      Reconcile__Mode: reconcileMode
+      Reconcile__UnknownGroups: reconcileUnknownGroups
     }
   }
 }

@@ -21,7 +21,8 @@ public sealed class BicepTemplateTests(BicepTemplateFixture fixture) : IClassFix
     [
         "Storage__AccountName", "Storage__ClientId", "Storage__RequestsTable", "Storage__GroupsTable", "Storage__SlackTable",
         "Aws__RoleArnPattern", "Aws__AuthMode", "Aws__WebIdentityAudience", "Aws__ManagedIdentityClientId", "Aws__ExternalId",
-        "Policy__AllowedAccounts", "Policy__ExemptPrincipalArns", "Policy__ExemptServiceLinkedRoles", "Policy__AccountAliases",
+        "Policy__AllowedAccounts", "Policy__ExemptPrincipalArns", "Policy__ExemptServiceLinkedRoles", "Policy__AccountAliases", "Policy__PoliceEgress",
+        "Reconcile__Regions", "Reconcile__Mode", "Reconcile__UnknownGroups",
         "AzureWebJobsStorage__accountName", "AzureWebJobsStorage__credential", "AzureWebJobsStorage__clientId",
         "APPLICATIONINSIGHTS_CONNECTION_STRING",
     ];
