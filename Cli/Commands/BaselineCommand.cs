@@ -18,19 +18,30 @@ public sealed class BaselineCommand : ICliVerb
           sgbridge baseline --settings FunctionApp/local.settings.json
           sgbridge baseline --account 111111111111 --region eu-west-1 --region us-east-1
           sgbridge baseline --account 111111111111 --region eu-west-1 --force
+          sgbridge baseline --enqueue --settings FunctionApp/local.settings.json      # the function app does it
         """;
 
     public Command Create(CliContext context)
     {
         var where = new AccountRegionArguments();
         var force = new Option<bool>("--force") { Description = "Overwrite approved states that exist already with what the groups hold now." };
-        var command = new VerbCommand("baseline", "Onboarding: records every group's current rules as approved.", Description) { force };
+        var enqueue = new Option<bool>("--enqueue")
+        {
+            Description = "Do not onboard here: queue one job per account × region on sgbridge-reconcile for the function app (its identity, its scale-out).",
+        };
+        var command = new VerbCommand("baseline", "Onboarding: records every group's current rules as approved.", Description) { force, enqueue };
         where.AddTo(command);
         var settings = CliSettings.AddTo(command, context);
         VerbAction.Set(command, context, async (p, ct) =>
         {
             await using var services = settings.Load(p);
             var (accounts, regions) = where.Resolve(p, services);
+            if (p.GetValue(enqueue))
+            {
+                var queued = await services.Get<SweepService>().EnqueueBaselineAsync(accounts, regions, p.GetValue(force), ct).ConfigureAwait(false);
+                await context.Out.WriteLineAsync($"Queued {queued} onboarding job(s) on sgbridge-reconcile ({accounts.Count} account(s) × {regions.Count} region(s)); the function app's logs and the groups table show the results.").ConfigureAwait(false);
+                return ExitCodes.Success;
+            }
             var baseline = services.Get<BaselineService>();
             int groups = 0, recorded = 0, rules = 0, risky = 0;
             foreach (var account in accounts)

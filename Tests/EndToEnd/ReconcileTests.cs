@@ -286,6 +286,33 @@ public sealed class ReconcileTests(AzuriteFixture azurite, MotoFixture moto) : I
         Assert.Contains("3389 0.0.0.0/0 rdp", await RulesAsync(group)); // a dry run changes nothing
     }
 
+    [MotoFact]
+    public async Task SgbridgeBaseline_RecordsEveryGroup_ListsRiskyRules_IsIdempotent_AndCanBeQueued()
+    {
+        var group = await CreateGroupAsync(_ec2, "onboard-" + Guid.NewGuid().ToString("N")[..6]);
+        await AddAsync(group, 22, "0.0.0.0/0", "ssh from anywhere");
+        await AddAsync(group, 443, "10.1.0.0/16", "https");
+        var store = _h.Services.GetRequiredService<IGroupStateStore>();
+
+        var first = new StringWriter();
+        Assert.Equal(0, await CliApp.RunAsync(["baseline", "--account", _h.Account, "--region", Region], CliContextFor(first)));
+        var second = new StringWriter();
+        Assert.Equal(0, await CliApp.RunAsync(["baseline", "--account", _h.Account, "--region", Region], CliContextFor(second)));
+
+        Assert.Contains($"! {group}", first.ToString(), StringComparison.Ordinal);
+        Assert.Contains("SSH (22) open to the internet", first.ToString(), StringComparison.Ordinal);
+        Assert.Contains(" 0 recorded", second.ToString(), StringComparison.Ordinal);
+        Assert.Equal(2, (await store.GetAsync(_h.Account, Region, group, CancellationToken.None))!.Value.Rules.Count);
+
+        // Queued for the function app: a group created since is onboarded by the ReconcileGroups function.
+        var later = await CreateGroupAsync(_ec2, "onboard-later-" + Guid.NewGuid().ToString("N")[..6]);
+        await AddAsync(later, 8080, "10.2.0.0/16", "app");
+        Assert.Equal(0, await CliApp.RunAsync(["baseline", "--enqueue", "--account", _h.Account, "--region", Region], CliContextFor(new StringWriter())));
+        Assert.Null(await store.GetAsync(_h.Account, Region, later, CancellationToken.None));
+        Assert.Equal(0, await _h.PumpAsync());
+        Assert.Single((await store.GetAsync(_h.Account, Region, later, CancellationToken.None))!.Value.Rules);
+    }
+
     private async Task<(int Exit, string Output)> PlanLiveAsync(System.Text.Json.Nodes.JsonObject evt)
     {
         var file = Path.Combine(Path.GetTempPath(), $"sgbridge-plan-{Guid.NewGuid():N}.json");
