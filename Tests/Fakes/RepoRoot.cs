@@ -17,5 +17,12 @@ public static class RepoRoot
 
     public static string Path => Root.Value;
 
+    /// <summary>
+    /// The function app's build output for the configuration and framework these tests were built with
+    /// (FunctionApp/ + the same bin/&lt;config&gt;/&lt;tfm&gt;/ path the test binaries have under Tests/).
+    /// </summary>
+    public static string FunctionAppOutput =>
+        System.IO.Path.Combine(Root.Value, "FunctionApp", System.IO.Path.GetRelativePath(System.IO.Path.Combine(Root.Value, "Tests"), AppContext.BaseDirectory));
+
     public static string Sample(string name) => System.IO.Path.Combine(Root.Value, "samples", name);
 }

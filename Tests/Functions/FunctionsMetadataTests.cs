@@ -13,8 +13,7 @@ public class FunctionsMetadataTests
 {
     private static readonly Lazy<JsonElement[]> Functions = new(() =>
     {
-        var config = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        var path = Path.Combine(RepoRoot.Path, "FunctionApp", "bin", config, "net10.0", "functions.metadata");
+        var path = Path.Combine(RepoRoot.FunctionAppOutput, "functions.metadata");
         Assert.True(File.Exists(path), $"{path} is missing: build FunctionApp first (dotnet test SgBridge.sln builds it).");
         return JsonDocument.Parse(File.ReadAllText(path)).RootElement.EnumerateArray().ToArray();
     });
@@ -60,6 +59,14 @@ public class FunctionsMetadataTests
     }
 
     [Fact]
+    public void Reconcile_WorkerListensOnItsQueue_AndTheSweepTimerTicksEveryMinute()
+    {
+        Assert.Equal(QueueNames.Reconcile, Trigger("ReconcileGroups").GetProperty("queueName").GetString());
+        var sweep = Trigger("SweepForDrift");
+        Assert.Equal(("timerTrigger", "0 * * * * *"), (sweep.GetProperty("type").GetString(), sweep.GetProperty("schedule").GetString()));
+    }
+
+    [Fact]
     public void EveryQueueTrigger_UsesAKnownQueue()
     {
         var known = typeof(QueueNames).GetFields().Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!).ToHashSet();
@@ -78,6 +85,6 @@ public class FunctionsMetadataTests
             .Where(f => f.GetProperty("bindings").EnumerateArray().Any(b => b.TryGetProperty("authLevel", out var a) && a.GetString() == "Anonymous"))
             .Select(f => f.GetProperty("name").GetString())
             .ToList();
-        Assert.All(anonymous, name => Assert.Equal("ReceiveSlackInteraction", name));
+        Assert.Equal(["ReceiveSlackInteraction"], anonymous);
     }
 }

@@ -26,7 +26,6 @@ public class HostJsonTests
     [Fact]
     public void HostJson_IsCopiedNextToTheFunctionApp()
     {
-        var config = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        Assert.True(File.Exists(Path.Combine(RepoRoot.Path, "FunctionApp", "bin", config, "net10.0", "host.json")));
+        Assert.True(File.Exists(Path.Combine(RepoRoot.FunctionAppOutput, "host.json")), RepoRoot.FunctionAppOutput);
     }
 }

@@ -1,0 +1,84 @@
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Reconcile;
+using SgBridge.Shared.Storage;
+using SgBridge.Tests.Fakes;
+
+namespace SgBridge.Tests.Reconcile;
+
+/// <summary>The sweep's timer, fan-out and settle checks over fakes.</summary>
+public class SweepServiceTests
+{
+    private readonly Bridge _bridge = new();
+
+    [Theory]
+    [InlineData("2026-11-24T10:15:00Z", 15, 2)]
+    [InlineData("2026-11-24T10:16:00Z", 15, 0)]
+    [InlineData("2026-11-24T10:00:00Z", 60, 2)]
+    [InlineData("2026-11-24T10:00:00Z", 0, 0)]
+    public async Task TickAsync_EnqueuesOneSweepPerAccountAndRegion_AtIntervalBoundariesOnly(string now, int minutes, int expected)
+    {
+        _bridge.Policy.AllowedAccounts = "111111111111,222222222222";
+        _bridge.Reconcile.Regions = "eu-west-1";
+        _bridge.Reconcile.Interval = TimeSpan.FromMinutes(minutes);
+        _bridge.Time.AdjustTime(DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Equal(expected, await _bridge.Sweeps().TickAsync(default));
+        Assert.Equal(expected, _bridge.Queue.On<ReconcileCommand>(QueueNames.Reconcile).Count);
+    }
+
+    [Fact]
+    public async Task TickAsync_WithNoRegions_SweepsNothing()
+    {
+        _bridge.Time.AdjustTime(new DateTimeOffset(2026, 11, 24, 10, 15, 0, TimeSpan.Zero));
+        Assert.Equal(0, await _bridge.Sweeps().TickAsync(default));
+    }
+
+    [Fact]
+    public async Task Sweep_DefersDifferencesToASettleCheck_WhichActsOnlyOnThoseStillThere()
+    {
+        _bridge.Ec2.AddExisting(TestData.Tcp(443, "10.0.0.0/8"));
+        await _bridge.OnboardAsync();
+        var drift = _bridge.Ec2.AddExisting(TestData.Tcp(22, "0.0.0.0/0"));
+
+        var report = await _bridge.Sweeps().SweepAsync(TestData.Account, TestData.Region, actNow: false, reportOnly: false, default);
+
+        Assert.Equal((1, 1), (report.GroupsWithDifferences, report.Differences));
+        Assert.Contains(drift, _bridge.Ec2.Rules); // not yet: its event may be on its way
+        var (_, json, delay) = Assert.Single(_bridge.Queue.Delayed);
+        Assert.Equal(TimeSpan.FromSeconds(60), delay);
+        var settle = BridgeJson.Deserialize<ReconcileCommand>(json);
+
+        // Meanwhile a new difference appears: the settle check leaves it for its own check.
+        var newer = _bridge.Ec2.AddExisting(TestData.Tcp(3389, "0.0.0.0/0"));
+        await _bridge.Sweeps().HandleAsync(settle, default);
+
+        Assert.DoesNotContain(drift, _bridge.Ec2.Rules);
+        Assert.Contains(newer, _bridge.Ec2.Rules);
+        var request = Assert.Single(_bridge.Requests.All);
+        Assert.Equal((RequestStatus.Pending, PrincipalType.Unknown, ChangeKind.Add), (request.Status, request.Requester.Type, request.Kind));
+    }
+
+    [Fact]
+    public async Task Settle_InReportMode_ChangesNothing_AndReportsTheSameDriftOnce()
+    {
+        _bridge.Reconcile.Mode = SgBridge.Shared.Options.ReconcileMode.Report;
+        _bridge.Ec2.AddExisting(TestData.Tcp(443, "10.0.0.0/8"));
+        await _bridge.OnboardAsync();
+        var drift = _bridge.Ec2.AddExisting(TestData.Tcp(22, "0.0.0.0/0"));
+
+        await _bridge.Sweeps().SweepAsync(TestData.Account, TestData.Region, actNow: true, reportOnly: true, default);
+        await _bridge.Sweeps().SweepAsync(TestData.Account, TestData.Region, actNow: true, reportOnly: true, default);
+
+        Assert.Contains(drift, _bridge.Ec2.Rules);
+        Assert.Empty(_bridge.Ec2.Writes);
+        Assert.Equal(RequestStatus.Reported, Assert.Single(_bridge.Requests.All).Status);
+    }
+
+    [Fact]
+    public async Task Handle_WorkForAnAccountNotAllowed_IsRefused()
+    {
+        await _bridge.Sweeps().HandleAsync(new ReconcileCommand("999999999999", TestData.Region), default);
+
+        Assert.Empty(_bridge.Ec2.Calls);
+    }
+}
