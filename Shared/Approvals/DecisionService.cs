@@ -243,24 +243,24 @@ public sealed partial class DecisionService(
     [LoggerMessage(302, LogLevel.Warning, "Slack interaction rejected: the button value is not a request id")]
     private static partial void LogBadValue(ILogger logger);
 
-    [LoggerMessage(303, LogLevel.Warning, "Slack user {SlackUserId} is not an approver; request {ApprovalId} unchanged")]
-    private static partial void LogNotApprover(ILogger logger, string slackUserId, string approvalId);
+    [LoggerMessage(303, LogLevel.Warning, "Slack user {SlackUserId} is not an approver; request {RequestId} unchanged")]
+    private static partial void LogNotApprover(ILogger logger, string slackUserId, string requestId);
 
-    [LoggerMessage(304, LogLevel.Warning, "Slack user {SlackUserId} tried to approve their own request {ApprovalId}")]
-    private static partial void LogSelfApproval(ILogger logger, string slackUserId, string approvalId);
+    [LoggerMessage(304, LogLevel.Warning, "Slack user {SlackUserId} tried to approve their own request {RequestId}")]
+    private static partial void LogSelfApproval(ILogger logger, string slackUserId, string requestId);
 
-    [LoggerMessage(305, LogLevel.Information, "Request {ApprovalId} {Status} by {SlackUserId} ({AccountId}, {GroupId})")]
-    private static partial void LogDecided(ILogger logger, string approvalId, RequestStatus status, string slackUserId, string accountId, string? groupId);
+    [LoggerMessage(305, LogLevel.Information, "Request {RequestId} {Status} by {SlackUserId} ({AccountId}, {GroupId})")]
+    private static partial void LogDecided(ILogger logger, string requestId, RequestStatus status, string slackUserId, string accountId, string? groupId);
 
-    [LoggerMessage(307, LogLevel.Warning, "Could not verify Slack user {SlackUserId} for request {ApprovalId}; nothing changed")]
-    private static partial void LogUnverified(ILogger logger, Exception exception, string slackUserId, string approvalId);
+    [LoggerMessage(307, LogLevel.Warning, "Could not verify Slack user {SlackUserId} for request {RequestId}; nothing changed")]
+    private static partial void LogUnverified(ILogger logger, Exception exception, string slackUserId, string requestId);
 
-    [LoggerMessage(310, LogLevel.Warning, "Slack user {SlackUserId} approved {ApprovalId}, whose requester is unknown to Slack: refused (Slack:UnresolvedRequester=Block)")]
-    private static partial void LogUnresolvedBlocked(ILogger logger, string slackUserId, string approvalId);
+    [LoggerMessage(310, LogLevel.Warning, "Slack user {SlackUserId} approved {RequestId}, whose requester is unknown to Slack: refused (Slack:UnresolvedRequester=Block)")]
+    private static partial void LogUnresolvedBlocked(ILogger logger, string slackUserId, string requestId);
 
-    [LoggerMessage(311, LogLevel.Information, "Slack user {SlackUserId} approved {ApprovalId}, whose requester is unknown to Slack: waiting for a second approver")]
-    private static partial void LogAwaitingSecond(ILogger logger, string slackUserId, string approvalId);
+    [LoggerMessage(311, LogLevel.Information, "Slack user {SlackUserId} approved {RequestId}, whose requester is unknown to Slack: waiting for a second approver")]
+    private static partial void LogAwaitingSecond(ILogger logger, string slackUserId, string requestId);
 
-    [LoggerMessage(308, LogLevel.Warning, "Slack user {SlackUserId} clicked on {ApprovalId} from message {Channel}/{MessageTs}, which does not show it; nothing changed")]
-    private static partial void LogNotOnThisMessage(ILogger logger, string slackUserId, string approvalId, string channel, string messageTs);
+    [LoggerMessage(308, LogLevel.Warning, "Slack user {SlackUserId} clicked on {RequestId} from message {Channel}/{MessageTs}, which does not show it; nothing changed")]
+    private static partial void LogNotOnThisMessage(ILogger logger, string slackUserId, string requestId, string channel, string messageTs);
 }

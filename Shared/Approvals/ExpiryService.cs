@@ -56,6 +56,6 @@ public sealed partial class ExpiryService(
         return expired;
     }
 
-    [LoggerMessage(501, LogLevel.Information, "Request {ApprovalId} expired undecided ({AccountId}, {GroupId}); the change stays reverted")]
-    private static partial void LogExpired(ILogger logger, string approvalId, string accountId, string? groupId);
+    [LoggerMessage(501, LogLevel.Information, "Request {RequestId} expired undecided ({AccountId}, {GroupId}); the change stays reverted")]
+    private static partial void LogExpired(ILogger logger, string requestId, string accountId, string? groupId);
 }

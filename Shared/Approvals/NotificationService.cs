@@ -330,24 +330,24 @@ public sealed partial class NotificationService(
     private static bool NeedsApprovers(RequestStatus status) =>
         status is not (RequestStatus.Exempt or RequestStatus.RevertFailed or RequestStatus.Reverting or RequestStatus.Unmatched or RequestStatus.Reported);
 
-    [LoggerMessage(401, LogLevel.Warning, "Notify: request {ApprovalId} not found")]
-    private static partial void LogMissing(ILogger logger, string approvalId);
+    [LoggerMessage(401, LogLevel.Warning, "Notify: request {RequestId} not found")]
+    private static partial void LogMissing(ILogger logger, string requestId);
 
-    [LoggerMessage(402, LogLevel.Information, "Slack is up to date with batch {ApprovalId} ({Count} requests)")]
-    private static partial void LogNotified(ILogger logger, string approvalId, int count);
+    [LoggerMessage(402, LogLevel.Information, "Slack is up to date with batch {RequestId} ({Count} requests)")]
+    private static partial void LogNotified(ILogger logger, string requestId, int count);
 
     [LoggerMessage(404, LogLevel.Warning, "Could not match the requester to a Slack user ({Error}); posting without a mention")]
     private static partial void LogLookupFailed(ILogger logger, string error);
 
-    [LoggerMessage(403, LogLevel.Warning, "Slack rate limit while notifying {ApprovalId}: trying again in {RetryAfter}")]
-    private static partial void LogRateLimited(ILogger logger, string approvalId, TimeSpan retryAfter);
+    [LoggerMessage(403, LogLevel.Warning, "Slack rate limit while notifying {RequestId}: trying again in {RetryAfter}")]
+    private static partial void LogRateLimited(ILogger logger, string requestId, TimeSpan retryAfter);
 
-    [LoggerMessage(405, LogLevel.Error, "Slack refused the message for batch {ApprovalId} in {Channel} ({Error}); sending a compact one")]
-    private static partial void LogRefused(ILogger logger, Exception exception, string approvalId, string channel, string error);
+    [LoggerMessage(405, LogLevel.Error, "Slack refused the message for batch {RequestId} in {Channel} ({Error}); sending a compact one")]
+    private static partial void LogRefused(ILogger logger, Exception exception, string requestId, string channel, string error);
 
-    [LoggerMessage(406, LogLevel.Error, "Slack refused even the compact message for batch {ApprovalId} in {Channel} ({Error})")]
-    private static partial void LogCompactRefused(ILogger logger, Exception exception, string approvalId, string channel, string error);
+    [LoggerMessage(406, LogLevel.Error, "Slack refused even the compact message for batch {RequestId} in {Channel} ({Error})")]
+    private static partial void LogCompactRefused(ILogger logger, Exception exception, string requestId, string channel, string error);
 
-    [LoggerMessage(407, LogLevel.Critical, "No approver was told about batch {ApprovalId} ({Count} requests): Slack refused every message and the monitoring notice")]
-    private static partial void LogNobodyTold(ILogger logger, Exception exception, string approvalId, int count);
+    [LoggerMessage(407, LogLevel.Critical, "No approver was told about batch {RequestId} ({Count} requests): Slack refused every message and the monitoring notice")]
+    private static partial void LogNobodyTold(ILogger logger, Exception exception, string requestId, int count);
 }
