@@ -21,10 +21,10 @@ public static class DependencyInjection
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new BridgeTelemetry(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
-        AddValidatedOptions<PolicyOptions>(services, PolicyOptions.SectionName);
-        AddValidatedOptions<ProcessingOptions>(services, ProcessingOptions.SectionName);
-        AddValidatedOptions<ReconcileOptions>(services, ReconcileOptions.SectionName);
-        AddValidatedOptions<IntakeOptions>(services, IntakeOptions.SectionName);
+        services.AddValidatedOptions<PolicyOptions>(configuration, PolicyOptions.SectionName);
+        services.AddValidatedOptions<ProcessingOptions>(configuration, ProcessingOptions.SectionName);
+        services.AddValidatedOptions<ReconcileOptions>(configuration, ReconcileOptions.SectionName);
+        services.AddValidatedOptions<IntakeOptions>(configuration, IntakeOptions.SectionName);
         services.AddSgBridgeStorage(configuration);
         services.AddSgBridgeAws(configuration);
         services.AddSgBridgeSlack(configuration);
@@ -43,14 +43,5 @@ public static class DependencyInjection
         services.AddSingleton<RequestLifecycle>();
         services.TryAddSingleton<IRequestNotifier, QueueRequestNotifier>();
         return services;
-    }
-
-    internal static void AddValidatedOptions<T>(IServiceCollection services, string section)
-        where T : class
-    {
-        services.AddOptions<T>()
-            .BindConfiguration(section)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
     }
 }

@@ -15,10 +15,7 @@ public static class AwsServiceCollectionExtensions
     public static IServiceCollection AddSgBridgeAws(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<AwsOptions>()
-            .BindConfiguration(AwsOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        services.AddValidatedOptions<AwsOptions>(configuration, AwsOptions.SectionName);
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IAmazonSecurityTokenService>(sp => CreateStsClient(sp.GetRequiredService<IOptions<AwsOptions>>().Value));

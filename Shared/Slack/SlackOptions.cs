@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using SgBridge.Shared.Options;
 
 namespace SgBridge.Shared.Slack;
 
@@ -9,7 +10,6 @@ public sealed class SlackOptions
     /// <summary>The default and the upper bound Slack documents for the request timestamp window.</summary>
     public static readonly TimeSpan MaxRequestTimestampTolerance = TimeSpan.FromMinutes(5);
 
-    private static readonly char[] ListSeparators = [',', ';', ' ', '\t', '\r', '\n'];
 
     [Required(ErrorMessage = "Slack:BotToken is required.")]
     public string BotToken { get; set; } = "";
@@ -88,12 +88,7 @@ public sealed class SlackOptions
 
     public IReadOnlyList<string> GetApproverUserGroupIds() => SplitList(ApproverUserGroupIds);
 
-    private static string[] SplitList(string? value) =>
-        string.IsNullOrWhiteSpace(value)
-            ? []
-            : value.Split(ListSeparators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Distinct(StringComparer.Ordinal)
-                .ToArray();
+    private static string[] SplitList(string? value) => SettingList.Parse(value).Distinct(StringComparer.Ordinal).ToArray();
 }
 
 /// <summary>What approving a change needs when its requester cannot be matched to a Slack user.</summary>

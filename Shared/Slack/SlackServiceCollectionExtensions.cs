@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using SgBridge.Shared.Options;
 
 namespace SgBridge.Shared.Slack;
 
@@ -20,10 +21,7 @@ public static class SlackServiceCollectionExtensions
         services.TryAddSingleton(configuration);
         services.TryAddSingleton(TimeProvider.System);
 
-        services.AddOptions<SlackOptions>()
-            .BindConfiguration(SlackOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        services.AddValidatedOptions<SlackOptions>(configuration, SlackOptions.SectionName);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SlackOptions>, SlackOptionsValidator>());
 
         services.TryAddSingleton<SlackRequestVerifier>();
