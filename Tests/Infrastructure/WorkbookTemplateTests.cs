@@ -45,6 +45,7 @@ public sealed partial class WorkbookTemplateTests(BicepTemplateFixture fixture) 
         Assert.Contains($"customDimensions['{TelemetryTags.EventId}']", trace, StringComparison.Ordinal);
         Assert.Contains("union isfuzzy=true requests, dependencies, exceptions, traces", trace, StringComparison.Ordinal);
         Assert.Contains("operation_Id in (operations)", trace, StringComparison.Ordinal);
+        Assert.Contains("message contains requestId", trace, StringComparison.Ordinal);
     }
 
     [Fact]
