@@ -326,6 +326,18 @@ module alerts 'modules/alerts.bicep' = {
   }
 }
 
+// Workbook: one request's end-to-end trace and the bridge's metrics (docs/operations-telemetry.md).
+module workbook 'modules/workbook.bicep' = {
+  name: 'workbook'
+  scope: resourceGroup
+  params: {
+    applicationInsightsResourceId: monitoring.outputs.applicationInsightsResourceId
+    displayName: 'SgBridge (${environmentName})'
+    location: location
+    tags: allTags
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Outputs (azd stores them in the environment; aws-bootstrap takes the last five as parameters)
 // ---------------------------------------------------------------------------------------------

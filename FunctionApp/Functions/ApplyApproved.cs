@@ -2,6 +2,7 @@ using Azure.Storage.Queues.Models;
 using Microsoft.Azure.Functions.Worker;
 using SgBridge.Shared.Approvals;
 using SgBridge.Shared.Storage;
+using SgBridge.Shared.Telemetry;
 
 namespace SgBridge.FunctionApp.Functions;
 
@@ -12,5 +13,6 @@ public sealed class ApplyApproved(ApplyService applier)
     public Task RunAsync(
         [QueueTrigger(QueueNames.Applies, Connection = "AzureWebJobsStorage")] QueueMessage message,
         CancellationToken cancellationToken) =>
-        applier.ApplyAsync(QueuePayload.Decode<ApplyCommand>(message.MessageText), message.DequeueCount, cancellationToken);
+        QueueTrace.RunAsync<ApplyCommand>(message, QueueNames.Applies, nameof(ApplyApproved),
+            (command, ct) => applier.ApplyAsync(command, message.DequeueCount, ct), cancellationToken);
 }

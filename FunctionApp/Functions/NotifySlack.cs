@@ -3,6 +3,7 @@ using Microsoft.Azure.Functions.Worker;
 using SgBridge.Shared.Approvals;
 using SgBridge.Shared.Processing;
 using SgBridge.Shared.Storage;
+using SgBridge.Shared.Telemetry;
 
 namespace SgBridge.FunctionApp.Functions;
 
@@ -13,5 +14,5 @@ public sealed class NotifySlack(NotificationService notifications)
     public Task RunAsync(
         [QueueTrigger(QueueNames.Notifications, Connection = "AzureWebJobsStorage")] QueueMessage message,
         CancellationToken cancellationToken) =>
-        notifications.NotifyAsync(QueuePayload.Decode<RequestNotification>(message.MessageText), cancellationToken);
+        QueueTrace.RunAsync<RequestNotification>(message, QueueNames.Notifications, nameof(NotifySlack), notifications.NotifyAsync, cancellationToken);
 }

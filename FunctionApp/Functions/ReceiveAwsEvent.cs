@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using SgBridge.Shared.Intake;
+using SgBridge.Shared.Telemetry;
 
 namespace SgBridge.FunctionApp.Functions;
 
@@ -14,7 +15,7 @@ public sealed class ReceiveAwsEvent(EventIntake intake)
         CancellationToken cancellationToken)
     {
         var body = await HttpBody.ReadAsync(req, EventIntake.MaxBodyBytes, cancellationToken);
-        var result = await intake.AcceptAsync(body, req.ContentType, cancellationToken);
+        var result = await IntakeTrace.AcceptAsync(intake, body, req.ContentType, cancellationToken);
         return HttpResults.From(result);
     }
 }

@@ -2,6 +2,7 @@ using Azure.Storage.Queues.Models;
 using Microsoft.Azure.Functions.Worker;
 using SgBridge.Shared.Reconcile;
 using SgBridge.Shared.Storage;
+using SgBridge.Shared.Telemetry;
 
 namespace SgBridge.FunctionApp.Functions;
 
@@ -12,5 +13,5 @@ public sealed class ReconcileGroups(SweepService sweeps)
     public Task RunAsync(
         [QueueTrigger(QueueNames.Reconcile, Connection = "AzureWebJobsStorage")] QueueMessage message,
         CancellationToken cancellationToken) =>
-        sweeps.HandleAsync(QueuePayload.Decode<ReconcileCommand>(message.MessageText), cancellationToken);
+        QueueTrace.RunAsync<ReconcileCommand>(message, QueueNames.Reconcile, nameof(ReconcileGroups), sweeps.HandleAsync, cancellationToken);
 }

@@ -3,6 +3,7 @@ using Microsoft.Azure.Functions.Worker;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Processing;
 using SgBridge.Shared.Storage;
+using SgBridge.Shared.Telemetry;
 
 namespace SgBridge.FunctionApp.Functions;
 
@@ -13,5 +14,6 @@ public sealed class RevertChange(ChangeProcessor processor)
     public Task RunAsync(
         [QueueTrigger(QueueNames.Changes, Connection = "AzureWebJobsStorage")] QueueMessage message,
         CancellationToken cancellationToken) =>
-        processor.ProcessAsync(QueuePayload.Decode<SecurityGroupChange>(message.MessageText), message.DequeueCount, cancellationToken);
+        QueueTrace.RunAsync<SecurityGroupChange>(message, QueueNames.Changes, nameof(RevertChange),
+            (change, ct) => processor.ProcessAsync(change, message.DequeueCount, ct), cancellationToken);
 }

@@ -5,6 +5,7 @@ using Amazon.SecurityToken.Model;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SgBridge.Shared.Options;
+using SgBridge.Shared.Telemetry;
 
 namespace SgBridge.Shared.Aws;
 
@@ -23,13 +24,18 @@ public sealed class AssumedRoleCredentialCache(
     IWebIdentityTokenSource tokenSource,
     IOptions<AwsOptions> options,
     TimeProvider timeProvider,
-    ILogger<AssumedRoleCredentialCache> logger)
+    ILogger<AssumedRoleCredentialCache> logger,
+    BridgeTelemetry? telemetry = null)
 {
     private readonly AwsOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, StsCounter> _stsCalls = new(StringComparer.Ordinal);
 
-    /// <summary>How many STS calls this cache has made for an account (for tests and the benchmark).</summary>
+    /// <summary>
+    /// How many STS calls this cache has made for an account. Kept only because bench/Scenarios.cs still reads it:
+    /// production and the tests count STS calls with the <c>sgbridge.sts.calls</c> metric. Remove it once the
+    /// benchmark observes the metric too.
+    /// </summary>
     public long StsCallCount(string accountId) =>
         _stsCalls.TryGetValue(accountId, out var counter) ? Interlocked.Read(ref counter.Value) : 0;
 
@@ -82,6 +88,7 @@ public sealed class AssumedRoleCredentialCache(
         var roleArn = _options.RoleArnFor(accountId);
         AwsLog.AssumingRole(logger, accountId, _options.AuthMode.ToString(), roleArn);
         Interlocked.Increment(ref _stsCalls.GetOrAdd(accountId, static _ => new StsCounter()).Value);
+        telemetry?.StsCalls.Add(1, new(TelemetryTags.Account, accountId), new(TelemetryTags.AuthMode, _options.AuthMode.ToString()));
         var duration = (int)_options.SessionDuration.TotalSeconds;
         try
         {
@@ -116,6 +123,7 @@ public sealed class AssumedRoleCredentialCache(
         catch (Exception ex)
         {
             AwsLog.AssumeRoleFailed(logger, accountId, ex);
+            telemetry?.Failures.Add(1, new KeyValuePair<string, object?>(TelemetryTags.Kind, "sts"));
             throw;
         }
     }

@@ -6,6 +6,7 @@ using SgBridge.Shared.Events;
 using SgBridge.Shared.Options;
 using SgBridge.Shared.Policy;
 using SgBridge.Shared.Storage;
+using SgBridge.Shared.Telemetry;
 
 namespace SgBridge.Shared.Intake;
 
@@ -26,7 +27,8 @@ public sealed partial class EventIntake(
     IOptions<PolicyOptions> policyOptions,
     IOptions<IntakeOptions> intakeOptions,
     TimeProvider timeProvider,
-    ILogger<EventIntake> logger)
+    ILogger<EventIntake> logger,
+    BridgeTelemetry? telemetry = null)
 {
     /// <summary>What a 503 asks EventBridge to wait before it retries.</summary>
     public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(5);
@@ -41,14 +43,17 @@ public sealed partial class EventIntake(
     {
         if (body.Length > MaxBodyBytes)
         {
+            Count("refused", "too_large", 413);
             return Reject(413, "Event too large", $"The body is {body.Length} bytes; an EventBridge event is at most {MaxBodyBytes} bytes.");
         }
         if (!string.IsNullOrEmpty(contentType) && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
         {
+            Count("refused", "media_type", 415);
             return Reject(415, "Unsupported media type", $"Expected application/json, got '{contentType}'.");
         }
         if (body.IsEmpty)
         {
+            Count("refused", "empty", 400);
             return Reject(400, "Empty body", "Expected one EventBridge event (JSON) in the request body.");
         }
 
@@ -59,9 +64,11 @@ public sealed partial class EventIntake(
             {
                 // The API call failed in AWS, so it changed nothing: acknowledge (no retry), record the skip.
                 LogSkippedFailedCall(logger, rejection.EventId, rejection.EventName, rejection.Message);
+                Count("skipped", "failed_call", 202);
                 return new IntakeResult(202, "Skipped", rejection.Message, EventId: rejection.EventId);
             }
             LogRejected(logger, rejection.Kind.ToString(), rejection.Message);
+            Count("refused", rejection.Kind.ToString(), 400);
             return new IntakeResult(400, "Invalid event", rejection.Message, EventId: rejection.EventId);
         }
 
@@ -72,6 +79,7 @@ public sealed partial class EventIntake(
         if (!policy.IsAllowedAccount(change.AccountId))
         {
             LogForbiddenAccount(logger, change.AccountId, change.EventId);
+            Count("refused", "account_not_allowed", 403);
             return new IntakeResult(403, "Account not allowed", $"Account {change.AccountId} is not in Policy:AllowedAccounts.", EventId: change.EventId);
         }
 
@@ -79,6 +87,7 @@ public sealed partial class EventIntake(
         {
             // Outbound rules are policed only on request; acknowledge so EventBridge does not retry, and leave a trace.
             LogEgressNotPoliced(logger, change.EventId, change.EventName, change.AccountId, change.Region, change.GroupLabel);
+            Count("skipped", "egress_not_policed", 202);
             return new IntakeResult(202, "Not policed", $"{change.EventName} on {change.GroupLabel}: egress changes are not policed (Policy:PoliceEgress is false).", EventId: change.EventId);
         }
 
@@ -87,6 +96,7 @@ public sealed partial class EventIntake(
         {
             // Loop prevention: the bridge's own reverts and applies come back through CloudTrail.
             LogIgnoredOwn(logger, change.EventId, change.AccountId, change.GroupLabel);
+            Count("skipped", "bridge_own", 202);
             return new IntakeResult(202, "Ignored", $"The bridge's own change ({decision.Reason}).", EventId: change.EventId);
         }
 
@@ -103,6 +113,7 @@ public sealed partial class EventIntake(
         catch (QueueMessageTooLargeException ex)
         {
             LogTooLargeToQueue(logger, change.EventId, change.AccountId, change.GroupLabel, ex.Message);
+            Count("refused", "too_large_to_queue", 413);
             return new IntakeResult(413, "Change too large", $"Event {change.EventId} changes {change.Rules.Count + change.RuleIds.Count + change.Modifications.Count} rules, more than one queue message holds. {ex.Message}", EventId: change.EventId);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -111,22 +122,36 @@ public sealed partial class EventIntake(
             // then delivers the event twice, which the request id (from the event id) makes harmless.
             Observe(send);
             LogQueueTimeout(logger, change.EventId, change.AccountId, _enqueueTimeout.TotalMilliseconds);
+            Count("unavailable", "queue_timeout", 503);
             return new IntakeResult(503, "Queue unavailable", string.Create(CultureInfo.InvariantCulture, $"The bridge could not queue the event within {_enqueueTimeout.TotalSeconds:0.##} s; EventBridge will retry."), EventId: change.EventId, RetryAfter: RetryAfter);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogQueueUnavailable(logger, ex, change.EventId, change.AccountId);
+            Count("unavailable", "queue_error", 503);
             return new IntakeResult(503, "Queue unavailable", "The bridge cannot queue the event right now; EventBridge will retry.", EventId: change.EventId, RetryAfter: RetryAfter);
         }
 
         var requestId = RequestId.For(change.EventId);
         LogAccepted(logger, change.EventId, requestId, change.AccountId, change.Region, change.GroupLabel, change.EventName);
+        Count("accepted", "queued", 202);
         return new IntakeResult(202, "Accepted", $"{change.EventName} on {change.GroupLabel} queued.", requestId, change.EventId);
     }
 
     /// <summary>A send abandoned at the deadline may still fail later: observe it, so its exception is not left unobserved.</summary>
     private static void Observe(Task? send) =>
         send?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+    /// <summary>One event received, by outcome (accepted, refused, skipped, unavailable), reason and HTTP status; an
+    /// event the queue could not take also counts as a storage failure.</summary>
+    private void Count(string outcome, string reason, int status)
+    {
+        telemetry?.Events.Add(1, new(TelemetryTags.Outcome, outcome), new(TelemetryTags.Reason, reason), new(TelemetryTags.Status, status));
+        if (outcome == "unavailable")
+        {
+            telemetry?.Failures.Add(1, new KeyValuePair<string, object?>(TelemetryTags.Kind, "storage"));
+        }
+    }
 
     private IntakeResult Reject(int status, string title, string detail)
     {

@@ -5,18 +5,34 @@ using SgBridge.Shared.Domain;
 
 namespace SgBridge.Shared.Storage;
 
+/// <summary>A decoded queue message: its body and the W3C trace context the sender was in, if it carried one.</summary>
+public sealed record QueueContent<T>(T Body, string? TraceParent, string? TraceState);
+
 /// <summary>
 /// The text of a queue message: <see cref="BridgeJson"/> JSON, or — when the JSON would not fit in one queue message
 /// (a call with hundreds of rules) — <c>gz:</c> followed by base64 of the gzipped JSON. Text either way, so it
 /// survives every decoding the Functions host applies; rule JSON compresses about tenfold.
+/// <para>
+/// A message sent inside a trace is an envelope, <c>{"traceparent":"00-…","tracestate":"…","body":{…}}</c>
+/// (compressed whole when too large), so the consumer continues the sender's trace. <see cref="Decode{T}"/> reads
+/// envelopes and the plain JSON and <c>gz:</c> messages written before envelopes existed alike.
+/// </para>
 /// </summary>
 public static class QueuePayload
 {
     private const string GzipPrefix = "gz:";
+    private const string TraceParentProperty = "traceparent";
+    private const string TraceStateProperty = "tracestate";
+    private const string BodyProperty = "body";
 
-    public static byte[] Encode<T>(T message, int maxBytes)
+    public static byte[] Encode<T>(T message, int maxBytes) => Encode(message, maxBytes, traceParent: null, traceState: null);
+
+    /// <summary>The message as JSON, in an envelope with <paramref name="traceParent"/> when one is given; compressed when larger than <paramref name="maxBytes"/>.</summary>
+    public static byte[] Encode<T>(T message, int maxBytes, string? traceParent, string? traceState)
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(message, BridgeJson.Options);
+        var json = string.IsNullOrEmpty(traceParent)
+            ? JsonSerializer.SerializeToUtf8Bytes(message, BridgeJson.Options)
+            : Envelope(message, traceParent, traceState);
         if (json.Length <= maxBytes)
         {
             return json;
@@ -29,13 +45,89 @@ public static class QueuePayload
         return Encoding.ASCII.GetBytes(GzipPrefix + Convert.ToBase64String(buffer.GetBuffer(), 0, (int)buffer.Length));
     }
 
-    public static T Decode<T>(string text)
+    public static T Decode<T>(string text) => Read<T>(text).Body;
+
+    /// <summary>The body and, for an envelope, the trace context of a message in any form <see cref="Encode{T}(T, int, string?, string?)"/> writes or wrote.</summary>
+    public static QueueContent<T> Read<T>(string text)
     {
+        ArgumentNullException.ThrowIfNull(text);
         if (!text.StartsWith(GzipPrefix, StringComparison.Ordinal))
         {
-            return BridgeJson.Deserialize<T>(text);
+            return IsEnvelope(text) ? FromEnvelope<T>(Encoding.UTF8.GetBytes(text)) : new(BridgeJson.Deserialize<T>(text), null, null);
         }
         using var gzip = new GZipStream(new MemoryStream(Convert.FromBase64String(text[GzipPrefix.Length..])), CompressionMode.Decompress);
-        return JsonSerializer.Deserialize<T>(gzip, BridgeJson.Options) ?? throw new JsonException($"Expected a {typeof(T).Name}, got null.");
+        using var json = new MemoryStream();
+        gzip.CopyTo(json);
+        var bytes = json.ToArray();
+        return IsEnvelope(bytes)
+            ? FromEnvelope<T>(bytes)
+            : new(JsonSerializer.Deserialize<T>(bytes, BridgeJson.Options) ?? throw new JsonException($"Expected a {typeof(T).Name}, got null."), null, null);
+    }
+
+    private static byte[] Envelope<T>(T message, string traceParent, string? traceState)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString(TraceParentProperty, traceParent);
+            if (!string.IsNullOrEmpty(traceState))
+            {
+                writer.WriteString(TraceStateProperty, traceState);
+            }
+            writer.WritePropertyName(BodyProperty);
+            JsonSerializer.Serialize(writer, message, BridgeJson.Options);
+            writer.WriteEndObject();
+        }
+        return buffer.ToArray();
+    }
+
+    private static bool IsEnvelope(string text) =>
+        text.StartsWith("{\"" + TraceParentProperty + "\":", StringComparison.Ordinal) && IsEnvelope(Encoding.UTF8.GetBytes(text));
+
+    /// <summary>
+    /// An envelope is an object with a string <c>traceparent</c>, a <c>body</c>, at most a string <c>tracestate</c>, and
+    /// nothing else; no message type of the bridge has such a shape, so plain messages are never mistaken for one.
+    /// </summary>
+    private static bool IsEnvelope(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return false;
+        }
+        bool traceParent = false, body = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals(TraceParentProperty) || reader.ValueTextEquals(TraceStateProperty))
+            {
+                traceParent |= reader.ValueTextEquals(TraceParentProperty);
+                if (!reader.Read() || reader.TokenType != JsonTokenType.String)
+                {
+                    return false;
+                }
+            }
+            else if (reader.ValueTextEquals(BodyProperty))
+            {
+                body = true;
+                reader.Read();
+                reader.Skip();
+            }
+            else
+            {
+                return false;
+            }
+        }
+        return traceParent && body;
+    }
+
+    private static QueueContent<T> FromEnvelope<T>(byte[] json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        var body = root.GetProperty(BodyProperty).Deserialize<T>(BridgeJson.Options)
+            ?? throw new JsonException($"Expected a {typeof(T).Name}, got null.");
+        var traceState = root.TryGetProperty(TraceStateProperty, out var state) ? state.GetString() : null;
+        return new(body, root.GetProperty(TraceParentProperty).GetString(), traceState);
     }
 }

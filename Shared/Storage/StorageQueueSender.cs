@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Azure.Storage.Queues;
 using SgBridge.Shared.Domain;
 
@@ -8,6 +9,8 @@ namespace SgBridge.Shared.Storage;
 /// Sends messages as <see cref="BridgeJson"/> JSON to Azure Queue Storage. The <see cref="QueueServiceClient"/> must be
 /// built with <c>QueueClientOptions.MessageEncoding = QueueMessageEncoding.Base64</c> (as <see cref="StorageClients"/> does):
 /// that is what the Functions queue trigger expects by default. Each queue is created on first use, once.
+/// A message sent inside a trace (<see cref="Activity.Current"/> with a W3C id) carries its <c>traceparent</c> and
+/// <c>tracestate</c> in a <see cref="QueuePayload"/> envelope, so the queue function continues the same trace.
 /// </summary>
 public sealed class StorageQueueSender(QueueServiceClient service) : IQueueSender
 {
@@ -26,7 +29,8 @@ public sealed class StorageQueueSender(QueueServiceClient service) : IQueueSende
     public async Task SendAsync<T>(string queueName, T message, TimeSpan visibilityDelay, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(queueName);
-        var payload = QueuePayload.Encode(message, MaxPayloadBytes);
+        var trace = Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current : null;
+        var payload = QueuePayload.Encode(message, MaxPayloadBytes, trace?.Id, trace?.TraceStateString);
         var encodedLength = EncodedLength(payload.Length);
         if (encodedLength > MaxEncodedMessageLength)
         {

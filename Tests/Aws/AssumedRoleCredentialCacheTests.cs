@@ -3,19 +3,35 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using SgBridge.Shared.Aws;
 using SgBridge.Shared.Options;
+using SgBridge.Shared.Telemetry;
+using SgBridge.Tests.Telemetry;
 using MsOptions = Microsoft.Extensions.Options.Options;
 
 namespace SgBridge.Tests.Aws;
 
-public sealed class AssumedRoleCredentialCacheTests
+public sealed class AssumedRoleCredentialCacheTests : IDisposable
 {
+    private readonly BridgeTelemetry _telemetry = new();
+    private readonly MetricRecorder _metrics;
+
+    public AssumedRoleCredentialCacheTests() => _metrics = new MetricRecorder(_telemetry.Meter);
+
+    public void Dispose()
+    {
+        _metrics.Dispose();
+        _telemetry.Dispose();
+    }
+
+    /// <summary>STS calls for an account, as the <c>sgbridge.sts.calls</c> metric counts them.</summary>
+    private long StsCalls(string accountId) => (long)_metrics.Sum("sgbridge.sts.calls", (TelemetryTags.Account, accountId));
+
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
     private readonly StaticTokenSource _tokens = new();
 
     private (AssumedRoleCredentialCache Cache, CountingStsClient Sts) Create(AwsOptions? options = null)
     {
         var sts = new CountingStsClient(_time);
-        var cache = new AssumedRoleCredentialCache(sts, _tokens, MsOptions.Create(options ?? TestAwsOptions.Create()), _time, NullLogger<AssumedRoleCredentialCache>.Instance);
+        var cache = new AssumedRoleCredentialCache(sts, _tokens, MsOptions.Create(options ?? TestAwsOptions.Create()), _time, NullLogger<AssumedRoleCredentialCache>.Instance, _telemetry);
         return (cache, sts);
     }
 
@@ -58,12 +74,12 @@ public sealed class AssumedRoleCredentialCacheTests
         _time.Advance(TimeSpan.FromMinutes(54) + TimeSpan.FromSeconds(59));
         var second = await cache.GetAsync("111111111111", CancellationToken.None);
         Assert.Same(first, second);
-        Assert.Equal(1, cache.StsCallCount("111111111111"));
+        Assert.Equal(1, StsCalls("111111111111"));
 
         _time.Advance(TimeSpan.FromSeconds(1)); // now = expiry - 5 min (the refresh margin)
         var third = await cache.GetAsync("111111111111", CancellationToken.None);
         Assert.NotSame(first, third);
-        Assert.Equal(2, cache.StsCallCount("111111111111"));
+        Assert.Equal(2, StsCalls("111111111111"));
         Assert.Equal(2, sts.Calls);
     }
 
@@ -81,7 +97,7 @@ public sealed class AssumedRoleCredentialCacheTests
         var results = await Task.WhenAll(callers);
 
         Assert.Equal(1, sts.Calls);
-        Assert.Equal(1, cache.StsCallCount("333333333333"));
+        Assert.Equal(1, StsCalls("333333333333"));
         Assert.All(results, r => Assert.Same(results[0], r));
     }
 
@@ -94,9 +110,9 @@ public sealed class AssumedRoleCredentialCacheTests
         await cache.GetAsync("222222222222", CancellationToken.None);
         await cache.GetAsync("111111111111", CancellationToken.None);
 
-        Assert.Equal(1, cache.StsCallCount("111111111111"));
-        Assert.Equal(1, cache.StsCallCount("222222222222"));
-        Assert.Equal(0, cache.StsCallCount("999999999999"));
+        Assert.Equal(1, StsCalls("111111111111"));
+        Assert.Equal(1, StsCalls("222222222222"));
+        Assert.Equal(0, StsCalls("999999999999"));
     }
 
     [Fact]

@@ -10,6 +10,8 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using SgBridge.Shared.Aws;
 using SgBridge.Shared.Options;
+using SgBridge.Shared.Telemetry;
+using SgBridge.Tests.Telemetry;
 using SgBridge.Tests.Integration;
 
 namespace SgBridge.Tests.Aws;
@@ -167,6 +169,9 @@ public sealed class AwsServiceCollectionExtensionsMotoTests(MotoFixture moto)
             services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
             services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
             services.AddSgBridgeAws(configuration);
+            using var telemetry = new BridgeTelemetry();
+            using var metrics = new MetricRecorder(telemetry.Meter);
+            services.AddSingleton(telemetry);
             await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
             provider.GetRequiredService<IStartupValidator>().Validate();
 
@@ -189,7 +194,7 @@ public sealed class AwsServiceCollectionExtensionsMotoTests(MotoFixture moto)
             Assert.NotNull(group);
             Assert.Equal(created.GroupId, group.GroupId);
             Assert.Equal("assume-role", group.GroupName);
-            Assert.Equal(1, cache.StsCallCount(account));
+            Assert.Equal(1, metrics.Sum("sgbridge.sts.calls", (TelemetryTags.Account, account)));
         }
         finally
         {

@@ -6,6 +6,8 @@ using Microsoft.Extensions.Time.Testing;
 using SgBridge.Shared.Aws;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Options;
+using SgBridge.Shared.Telemetry;
+using SgBridge.Tests.Telemetry;
 using SgBridge.Tests.Integration;
 using MsOptions = Microsoft.Extensions.Options.Options;
 using DomainRule = SgBridge.Shared.Domain.SecurityGroupRule;
@@ -25,15 +27,31 @@ public sealed class Ec2SecurityGroupClientMotoTests(MotoFixture moto) : IDisposa
     private AwsOptions? _options;
     private AssumedRoleCredentialCache? _cache;
     private Ec2SecurityGroupClientFactory? _factory;
+    private readonly BridgeTelemetry _telemetry = new();
+    private MetricRecorder? _metrics;
+
+    /// <summary>STS calls for the test's account, as the <c>sgbridge.sts.calls</c> metric counts them.</summary>
+    private long StsCalls => (long)_metrics!.Sum("sgbridge.sts.calls", (TelemetryTags.Account, _account));
 
     private AwsOptions Options => _options ??= TestAwsOptions.Create(moto.Url);
 
-    private AssumedRoleCredentialCache Cache => _cache ??= new AssumedRoleCredentialCache(
-        AwsServiceCollectionExtensions.CreateStsClient(Options), _tokens, MsOptions.Create(Options), _time, NullLogger<AssumedRoleCredentialCache>.Instance);
+    private AssumedRoleCredentialCache Cache => _cache ??= CreateCache();
+
+    private AssumedRoleCredentialCache CreateCache()
+    {
+        _metrics = new MetricRecorder(_telemetry.Meter);
+        return new AssumedRoleCredentialCache(
+            AwsServiceCollectionExtensions.CreateStsClient(Options), _tokens, MsOptions.Create(Options), _time, NullLogger<AssumedRoleCredentialCache>.Instance, _telemetry);
+    }
 
     private Ec2SecurityGroupClientFactory Factory => _factory ??= new Ec2SecurityGroupClientFactory(Cache, MsOptions.Create(Options), NullLoggerFactory.Instance);
 
-    public void Dispose() => _factory?.Dispose();
+    public void Dispose()
+    {
+        _factory?.Dispose();
+        _metrics?.Dispose();
+        _telemetry.Dispose();
+    }
 
     /// <summary>A raw EC2 client in the same account (same assumed credentials) and region, to set up VPCs and groups.</summary>
     private async Task<AmazonEC2Client> RawEc2Async()
@@ -63,7 +81,7 @@ public sealed class Ec2SecurityGroupClientMotoTests(MotoFixture moto) : IDisposa
         Assert.False(string.IsNullOrEmpty(first.Credentials.Token));
         Assert.True(first.Expiration > _time.GetUtcNow().AddMinutes(50));
         Assert.Same(first, second);
-        Assert.Equal(1, Cache.StsCallCount(_account));
+        Assert.Equal(1, StsCalls);
         Assert.Equal(1, _tokens.Calls);
     }
 
@@ -200,7 +218,7 @@ public sealed class Ec2SecurityGroupClientMotoTests(MotoFixture moto) : IDisposa
         Assert.NotNull(await second.DescribeGroupAsync(null, "default", CancellationToken.None));
 
         Assert.Same(first, second);
-        Assert.Equal(2, Cache.StsCallCount(_account));
+        Assert.Equal(2, StsCalls);
     }
 
     [MotoFact]
