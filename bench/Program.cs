@@ -218,6 +218,7 @@ public static class Program
         }
         var s = options.Scenario;
         var forged = options.ForgedEvery ?? 0;
+        var results = Path.Combine(root, "bench", "results");
         if (s is "all" or "coldstart")
         {
             run.ColdStart = await ColdStartAsync(ctx);
@@ -229,6 +230,7 @@ public static class Program
             for (var i = 0; i < options.Repeat; i++)
             {
                 run.Scenarios.Add((await Scenarios.RunEventsAsync(ctx, "single", 1)).Result);
+                await Report.WriteAsync(run, results, "partial");
             }
         }
         if (s is "all" or "burst100")
@@ -236,6 +238,7 @@ public static class Program
             for (var i = 0; i < options.Repeat; i++)
             {
                 run.Scenarios.Add((await Scenarios.RunEventsAsync(ctx, "burst-100", 100, forgedEvery: forged)).Result);
+                await Report.WriteAsync(run, results, "partial");
             }
         }
         if (s is "all" or "burst1000")
@@ -243,6 +246,7 @@ public static class Program
             for (var i = 0; i < options.Repeat; i++)
             {
                 run.Scenarios.Add((await Scenarios.RunEventsAsync(ctx, "burst-1000", 1000, forgedEvery: forged)).Result);
+                await Report.WriteAsync(run, results, "partial");
             }
         }
         if (s is "all" or "idle")
@@ -250,6 +254,7 @@ public static class Program
             for (var i = 0; i < options.Repeat; i++)
             {
                 run.Scenarios.Add((await Scenarios.RunEventsAsync(ctx, "idle", options.IdleEvents, spacing: options.IdleSpacing)).Result);
+                await Report.WriteAsync(run, results, "partial");
             }
         }
         if (s is "approvals")

@@ -380,8 +380,15 @@ public static class Scenarios
     private static async Task WaitAsync(Func<bool> done, QueuePump pump)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(DrainTimeout.TotalSeconds * Stopwatch.Frequency);
+        var nextReport = Stopwatch.GetTimestamp() + (30 * Stopwatch.Frequency);
         while (!done())
         {
+            if (Stopwatch.GetTimestamp() > nextReport)
+            {
+                // A stalled run says where it stands instead of waiting silently.
+                Console.Error.WriteLine($"  … waiting: handled {string.Join(",", pump.Handled.Select(kv => kv.Key + "=" + kv.Value))}; failed {string.Join(",", pump.Failed.Select(kv => kv.Key + "=" + kv.Value))}; in flight {pump.InFlight}; errors: {string.Join(" | ", pump.Errors.Reverse().Take(2))}");
+                nextReport = Stopwatch.GetTimestamp() + (30 * Stopwatch.Frequency);
+            }
             if (Stopwatch.GetTimestamp() > deadline)
             {
                 throw new TimeoutException($"The pipeline did not finish within {DrainTimeout}. Errors: {string.Join(" | ", pump.Errors.Take(5))}");
