@@ -178,7 +178,16 @@ public sealed class QueuePump : IAsyncDisposable
         try
         {
             await handler(message, ct);
-            await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None);
+            try
+            {
+                await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None);
+            }
+            catch (Azure.RequestFailedException ex) when (ex.Status == 404)
+            {
+                // The delete's first attempt timed out on the client but reached the queue; its retry finds nothing.
+                // The message is gone and was handled: count it so, as the host would (it logs and moves on).
+                Errors.Enqueue($"{queue.Name}: delete retried after a timeout found the message gone (handled)");
+            }
             Handled.AddOrUpdate(queue.Name, 1, static (_, n) => n + 1);
             Interlocked.CompareExchange(ref FirstHandledAt, Stopwatch.GetTimestamp(), 0);
         }
