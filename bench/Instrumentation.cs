@@ -41,9 +41,10 @@ public sealed class CallStats
 
 /// <summary>
 /// An Azure.Core pipeline policy (per retry, so every HTTP attempt counts) on the bench's Table and Queue clients.
-/// Names look like "table GET", "table POST", "queue PUT" …; operations on tables/queues are told apart by method.
+/// Names look like "revert|table insert", "notify|queue delete", "poll|queue receive": the path the pump or the intake
+/// set in <see cref="Timeline.Path"/> (an AsyncLocal, so it follows the call into the services), then the operation.
 /// </summary>
-public sealed class StorageCountingPolicy(string service, CallStats stats) : HttpPipelinePolicy
+public sealed class StorageCountingPolicy(string service, CallStats stats, Timeline timeline) : HttpPipelinePolicy
 {
     public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
     {
@@ -64,7 +65,8 @@ public sealed class StorageCountingPolicy(string service, CallStats stats) : Htt
         var path = message.Request.Uri.Path;
         var what = service == "queue"
             ? path.Contains("/messages", StringComparison.Ordinal)
-                ? message.Request.Method.Method switch { "POST" => "send", "GET" => "receive", "DELETE" => "delete", "PUT" => "update", var m => m }
+                ? (message.Request.Method.Method switch { "POST" => "send", "GET" => "receive", "DELETE" => "delete", "PUT" => "update", var m => m })
+                    + " " + path.Split('/', StringSplitOptions.RemoveEmptyEntries).SkipWhile(p => !p.StartsWith("sgbridge", StringComparison.Ordinal)).FirstOrDefault()
                 : "admin " + message.Request.Method.Method
             : message.Request.Method.Method switch
             {
@@ -75,7 +77,7 @@ public sealed class StorageCountingPolicy(string service, CallStats stats) : Htt
                 var m => m,
             };
         var status = message.HasResponse ? message.Response.Status : 0;
-        return $"{service} {what}{(status >= 400 ? $" ({status})" : "")}";
+        return $"{timeline.Path.Value ?? "other"}|{service} {what}{(status >= 400 ? $" ({status})" : "")}";
     }
 }
 
@@ -146,6 +148,9 @@ public sealed class Timeline
 {
     public AsyncLocal<string?> Current { get; } = new();
 
+    /// <summary>Which path a storage call belongs to: intake, revert (changes queue), notify (notifications queue), apply, poll (the pump's receives), setup.</summary>
+    public AsyncLocal<string?> Path { get; } = new();
+
     public ConcurrentDictionary<string, long> IntakeStart { get; } = new(StringComparer.Ordinal);
 
     public ConcurrentDictionary<string, long> IntakeAck { get; } = new(StringComparer.Ordinal);
@@ -157,6 +162,9 @@ public sealed class Timeline
     public ConcurrentDictionary<string, int> Writes { get; } = new(StringComparer.Ordinal);
 
     public ConcurrentDictionary<string, long> ProcessDone { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>ChangeProcessor outcomes (Reverted, Unmatched, …) by name.</summary>
+    public ConcurrentDictionary<string, int> Outcomes { get; } = new(StringComparer.Ordinal);
 
     public ConcurrentDictionary<string, long> ClickAck { get; } = new(StringComparer.Ordinal);
 
@@ -184,6 +192,16 @@ public sealed class ObservingClientFactory(ISecurityGroupClientFactory inner, Ti
             return result;
         }
 
+        public async Task<IReadOnlyList<SecurityGroupRule>> DescribeRulesAsync(string groupId, CancellationToken cancellationToken)
+        {
+            var start = Stopwatch.GetTimestamp();
+            var result = await inner.DescribeRulesAsync(groupId, cancellationToken).ConfigureAwait(false);
+            timeline.Ec2.Record("client.DescribeRulesAsync", Stopwatch.GetTimestamp() - start);
+            return result;
+        }
+
+        public Task<IReadOnlyList<GroupDescription>> DescribeRegionAsync(CancellationToken cancellationToken) => inner.DescribeRegionAsync(cancellationToken);
+
         public async Task<CallOutcome> ExecuteAsync(Ec2Write write, CancellationToken cancellationToken)
         {
             var start = Stopwatch.GetTimestamp();
@@ -196,4 +214,117 @@ public sealed class ObservingClientFactory(ISecurityGroupClientFactory inner, Ti
             return outcome;
         }
     }
+}
+
+/// <summary>
+/// Production log levels without a terminal: host.json's levels (Information by default, Microsoft and Azure.Core at
+/// Warning) applied as filters, and every enabled message formatted — the work a real logger does — then counted and
+/// dropped, so console I/O on a shared 2-core machine does not stand in for Application Insights.
+/// </summary>
+public sealed class FormattingNullLoggerProvider : Microsoft.Extensions.Logging.ILoggerProvider
+{
+    private long _lines;
+    private long _chars;
+
+    public long Lines => Interlocked.Read(ref _lines);
+
+    public long Chars => Interlocked.Read(ref _chars);
+
+    public void Reset()
+    {
+        Interlocked.Exchange(ref _lines, 0);
+        Interlocked.Exchange(ref _chars, 0);
+    }
+
+    public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => new Logger(this);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(FormattingNullLoggerProvider owner) : Microsoft.Extensions.Logging.ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var text = formatter(state, exception);
+            Interlocked.Increment(ref owner._lines);
+            Interlocked.Add(ref owner._chars, text.Length);
+        }
+    }
+}
+
+/// <summary>
+/// CPU seconds of this process and of its descendants (Azurite, moto, the stub process), from /proc, so the limiting
+/// component is measured: a difference of two snapshots over a scenario. Empty where /proc is absent.
+/// </summary>
+public static class ProcessCpu
+{
+    private static readonly double TicksPerSecond = 100.0; // USER_HZ on Linux
+
+    public static Dictionary<string, double> Snapshot()
+    {
+        var result = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (!Directory.Exists("/proc"))
+        {
+            return result;
+        }
+        var parents = new Dictionary<int, int>();
+        var cpu = new Dictionary<int, double>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                parents[pid] = int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
+                cpu[pid] = (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / TicksPerSecond;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+            {
+            }
+        }
+        var self = Environment.ProcessId;
+        result["bridge (bench process)"] = cpu.GetValueOrDefault(self);
+        foreach (var (pid, seconds) in cpu)
+        {
+            var p = pid;
+            var depth = 0;
+            while (p != self && parents.TryGetValue(p, out var parent) && parent > 1 && depth++ < 10)
+            {
+                p = parent;
+            }
+            if (p != self || pid == self)
+            {
+                continue;
+            }
+            string cmd;
+            try
+            {
+                cmd = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            var name = cmd.Contains("azurite", StringComparison.OrdinalIgnoreCase) ? "azurite"
+                : cmd.Contains("moto", StringComparison.OrdinalIgnoreCase) ? "moto"
+                : cmd.Contains("--serve-stubs", StringComparison.Ordinal) ? "stubs (EC2/STS/Slack)"
+                : "other children";
+            result[name] = result.GetValueOrDefault(name) + seconds;
+        }
+        return result;
+    }
+
+    public static Dictionary<string, double> Since(Dictionary<string, double> before) =>
+        Snapshot().ToDictionary(kv => kv.Key, kv => kv.Value - before.GetValueOrDefault(kv.Key), StringComparer.Ordinal);
+
+    public static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 }

@@ -12,6 +12,7 @@ using SgBridge.Shared.Aws;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Intake;
 using SgBridge.Shared.Processing;
+using SgBridge.Shared.Reconcile;
 using SgBridge.Shared.Slack;
 using SgBridge.Shared.Storage;
 
@@ -30,8 +31,9 @@ public sealed class Pipeline : IAsyncDisposable
     public const string SigningSecret = "bench-signing-secret-0123456789abcdef";
     public const string Approver = "UAPPROVER1";
 
-    private Pipeline(ServiceProvider services, string requestsTable, Timeline timeline, CallStats storage, CallStats slack)
+    private Pipeline(ServiceProvider services, string requestsTable, Timeline timeline, CallStats storage, CallStats slack, FormattingNullLoggerProvider logs)
     {
+        Logs = logs;
         Services = services;
         RequestsTable = requestsTable;
         Timeline = timeline;
@@ -40,6 +42,9 @@ public sealed class Pipeline : IAsyncDisposable
     }
 
     public ServiceProvider Services { get; }
+
+    /// <summary>The suffix of this pipeline's table names (the cold-start child reopens the same tables).</summary>
+    public string Suffix { get; private init; } = "";
 
     public string RequestsTable { get; }
 
@@ -51,13 +56,16 @@ public sealed class Pipeline : IAsyncDisposable
 
     public QueuePump? Pump { get; private set; }
 
-    public static Pipeline Build(BenchContext ctx, string scenario)
+    /// <summary>The log lines the bridge wrote at host.json's levels (formatted, then dropped).</summary>
+    public FormattingNullLoggerProvider Logs { get; }
+
+    public static Pipeline Build(BenchContext ctx, string scenario, string? tableSuffix = null)
     {
-        var suffix = scenario.Replace("-", "", StringComparison.Ordinal) + Guid.NewGuid().ToString("N")[..8];
+        var suffix = tableSuffix ?? scenario.Replace("-", "", StringComparison.Ordinal) + Guid.NewGuid().ToString("N")[..8];
         var requestsTable = "Requests" + suffix;
         var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["Storage:ConnectionString"] = ctx.Azurite.ConnectionString,
+            ["Storage:ConnectionString"] = ctx.StorageConnectionString,
             ["Storage:RequestsTable"] = requestsTable,
             ["Storage:GroupsTable"] = "Groups" + suffix,
             ["Storage:SlackTable"] = "Slack" + suffix,
@@ -85,15 +93,18 @@ public sealed class Pipeline : IAsyncDisposable
         var storage = new CallStats();
         var slack = new CallStats();
         var services = new ServiceCollection();
-        services.AddLogging(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        // host.json's levels: Information by default, Microsoft and Azure.Core at Warning.
+        var logs = new FormattingNullLoggerProvider();
+        services.AddLogging(b => b.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Information)
+            .AddFilter("Microsoft", LogLevel.Warning).AddFilter("Azure.Core", LogLevel.Warning));
 
         // Seams registered before AddSgBridge, which only TryAdds these.
         var tableOptions = new TableClientOptions();
-        tableOptions.AddPolicy(new StorageCountingPolicy("table", storage), Azure.Core.HttpPipelinePosition.PerRetry);
-        services.AddSingleton(new TableServiceClient(ctx.Azurite.ConnectionString, tableOptions));
+        tableOptions.AddPolicy(new StorageCountingPolicy("table", storage, timeline), Azure.Core.HttpPipelinePosition.PerRetry);
+        services.AddSingleton(new TableServiceClient(ctx.StorageConnectionString, tableOptions));
         var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
-        queueOptions.AddPolicy(new StorageCountingPolicy("queue", storage), Azure.Core.HttpPipelinePosition.PerRetry);
-        services.AddSingleton(new QueueServiceClient(ctx.Azurite.ConnectionString, queueOptions));
+        queueOptions.AddPolicy(new StorageCountingPolicy("queue", storage, timeline), Azure.Core.HttpPipelinePosition.PerRetry);
+        services.AddSingleton(new QueueServiceClient(ctx.StorageConnectionString, queueOptions));
         services.AddSingleton<IAmazonSecurityTokenService>(_ => Workload.StsClient(ctx.AwsUrl));
         services.AddSingleton<IWebIdentityTokenSource, NoWebIdentity>();
         services.AddSingleton<Ec2SecurityGroupClientFactory>();
@@ -101,34 +112,56 @@ public sealed class Pipeline : IAsyncDisposable
 
         services.AddSgBridge(config);
         services.ConfigureHttpClientDefaults(b => b.AddHttpMessageHandler(() => new SlackCountingHandler(slack)));
-        return new Pipeline(services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true }), requestsTable, timeline, storage, slack);
+        return new Pipeline(services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true }), requestsTable, timeline, storage, slack, logs) { Suffix = suffix };
     }
 
-    /// <summary>Starts the pump on the three queues, calling what RevertChange, ApplyApproved and NotifySlack call.</summary>
+    /// <summary>
+    /// Onboarding, as `sgbridge baseline` / a baseline command on the reconcile queue does it: BaselineService records
+    /// every group's current rules of each account (one region) as approved. Events then reconcile against that state.
+    /// </summary>
+    public async Task<int> OnboardAsync(IEnumerable<string> accounts, string region, CancellationToken ct)
+    {
+        Timeline.Path.Value = "onboard";
+        var baseline = Services.GetRequiredService<BaselineService>();
+        var recorded = 0;
+        foreach (var account in accounts)
+        {
+            recorded += (await baseline.BaselineAsync(account, region, force: false, ct)).Recorded;
+        }
+        Timeline.Path.Value = null;
+        return recorded;
+    }
+
+    /// <summary>
+    /// Starts the host-like pump on the changes and notifications queues (and applies, for the approvals scenario),
+    /// calling what RevertChange, NotifySlack and ApplyApproved call. The reconcile queue is not pumped: its settle checks
+    /// are scheduled Reconcile:SettleDelay (60 s) ahead, after a scenario ends; they are counted when enqueued.
+    /// </summary>
     public async Task StartPumpAsync(BenchContext ctx)
     {
         var processor = Services.GetRequiredService<ChangeProcessor>();
         var applier = Services.GetRequiredService<ApplyService>();
         var notifications = Services.GetRequiredService<NotificationService>();
         var t = Timeline;
-        Pump = new QueuePump(Services.GetRequiredService<QueueServiceClient>(), ctx.Host, ctx.Options.Batch, ctx.Options.Receivers, new()
+        Pump = new QueuePump(Services.GetRequiredService<QueueServiceClient>(), ctx.Host, t, new()
         {
-            [QueueNames.Changes] = async (message, ct) =>
+            [QueueNames.Changes] = ("revert", async (message, ct) =>
             {
                 var change = QueuePayload.Decode<SecurityGroupChange>(message.MessageText);
                 t.Dequeued.TryAdd(change.EventId, System.Diagnostics.Stopwatch.GetTimestamp());
                 t.Current.Value = change.EventId;
-                await processor.ProcessAsync(change, message.DequeueCount, ct);
+                var outcome = await processor.ProcessAsync(change, message.DequeueCount, ct);
+                t.Outcomes.AddOrUpdate(outcome.ToString(), 1, static (_, n) => n + 1);
                 t.ProcessDone[change.EventId] = System.Diagnostics.Stopwatch.GetTimestamp();
-            },
-            [QueueNames.Applies] = async (message, ct) =>
+            }),
+            [QueueNames.Applies] = ("apply", async (message, ct) =>
             {
                 var command = QueuePayload.Decode<ApplyCommand>(message.MessageText);
                 t.Current.Value = "apply:" + command.RequestId;
-                await applier.ApplyAsync(command, ct);
-            },
-            [QueueNames.Notifications] = (message, ct) =>
-                notifications.NotifyAsync(QueuePayload.Decode<RequestNotification>(message.MessageText), ct),
+                await applier.ApplyAsync(command, message.DequeueCount, ct);
+            }),
+            [QueueNames.Notifications] = ("notify", (message, ct) =>
+                notifications.NotifyAsync(QueuePayload.Decode<RequestNotification>(message.MessageText), ct)),
         });
         await Pump.StartAsync();
     }
@@ -158,6 +191,20 @@ public sealed class Pipeline : IAsyncDisposable
             counts[s] = counts.GetValueOrDefault(s) + 1;
         }
         return counts;
+    }
+
+    /// <summary>Every stored request's status, by request id (a query over the whole requests table).</summary>
+    public async Task<Dictionary<string, string>> StatusByRequestAsync()
+    {
+        Timeline.Path.Value = "check";
+        var table = Services.GetRequiredService<TableServiceClient>().GetTableClient(RequestsTable);
+        var statuses = new Dictionary<string, string>(StringComparer.Ordinal);
+        await foreach (var e in table.QueryAsync<TableEntity>(filter: $"RowKey eq '{TableRequestStore.RequestRowKey}'", select: ["PartitionKey", "Status"]))
+        {
+            statuses[e.PartitionKey] = e.GetString("Status") ?? "?";
+        }
+        Timeline.Path.Value = null;
+        return statuses;
     }
 
     public async ValueTask DisposeAsync()

@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Amazon.EC2.Model;
 using Amazon.Runtime.Internal;
+using Microsoft.Extensions.DependencyInjection;
+using SgBridge.Shared.Storage;
 
 using SgBridge.Emulators;
 
@@ -10,16 +12,53 @@ namespace SgBridge.Bench;
 
 public sealed class BenchOptions
 {
+    public const string Help = """
+        SgBridge pipeline bench: the real AddSgBridge composition on Azurite (Tables, Queues) and an EC2/STS emulator,
+        driven through the intake, a host-like queue pump that follows host.json, and a Slack stub.
+
+        Usage: dotnet run -c Release --project bench -- [options]
+
+          --scenario NAME        all (default) | single | burst100 | burst1000 | idle | coldstart | approvals | micro
+                                   all = coldstart, single, burst-100, burst-1000, idle; approvals = a burst, then a signed
+                                   approve click per request through the Slack endpoint and the applies; micro =
+                                   BenchmarkDotNet on the parser and the Slack message builder (other arguments go to BDN).
+          --smoke                CI correctness run: --events events (every --forged-every-th forged), one run, no speed
+                                   checked; fails (exit 1) unless every event ends in a stored request (Pending for a real
+                                   change, Unmatched for a forged one), every reverted rule is gone from its group, forged
+                                   events cause no EC2 write, each real one exactly one, one STS call per account at most,
+                                   and nothing fails or is poisoned.
+          --events N             smoke: number of events (default 50).
+          --forged-every N       every N-th event claims a rule that is not in the group (default 10 in the smoke, 0 else).
+          --repeat N             runs of each scenario (default 3); cells print min / median / max.
+          --ec2 auto|stub|moto   AWS side: moto_server 5.2.1 if found (auto) or required (moto); stub = the bench's own
+                                   stateful EC2/STS (groups and rules per account) in a child process.
+          --aws-delay-ms N       stub only: delay added to each EC2/STS answer (default 5 ms).
+          --intake-concurrency N concurrent intake calls, as EventBridge's parallel deliveries (default 32).
+          --max-polling-ms N     override host.json's queues.maxPollingInterval (to compare back-off floors).
+          --idle-events N        idle: events sent one at a time (default 6).
+          --idle-spacing-s S     idle: quiet time before each of them (default 5 s, > maxPollingInterval).
+          --approvals N          approvals: requests to approve (default 100).
+          --no-baseline          skip the "same calls bare" run after each burst.
+          --slack-batch-window-s S  Slack:BatchWindow for the bridge (unset: the app's default).
+          --help                 this text.
+
+        Every other queue setting (batchSize, newBatchThreshold, visibilityTimeout, maxDequeueCount, maxPollingInterval)
+        comes from the repository's host.json. Results: bench/results/latest.md and latest.json (smoke: smoke.md/json).
+        """;
+
     public string Scenario { get; set; } = "all";
     public string Ec2 { get; set; } = "auto";
     public int AwsDelayMs { get; set; } = 5;
-    public int Receivers { get; set; } = 2;
-    public int Batch { get; set; } = 32;
     public int IntakeConcurrency { get; set; } = 32;
     public int Approvals { get; set; } = 100;
     public int SmokeEvents { get; set; } = 50;
+    public int? ForgedEvery { get; set; }
+    public int Repeat { get; set; } = 3;
+    public int IdleEvents { get; set; } = 6;
+    public TimeSpan IdleSpacing { get; set; } = TimeSpan.FromSeconds(5);
     public bool Smoke { get; set; }
     public bool Baseline { get; set; } = true;
+    public bool ShowHelp { get; set; }
     public TimeSpan? MaxPollingInterval { get; set; }
 
     /// <summary>Slack:BatchWindow for the bridge under test; zero turns batching off (one message per change).</summary>
@@ -37,16 +76,19 @@ public sealed class BenchOptions
                 case "--scenario": o.Scenario = Next(); break;
                 case "--ec2": o.Ec2 = Next(); break;
                 case "--aws-delay-ms": o.AwsDelayMs = Int(); break;
-                case "--receivers": o.Receivers = Int(); break;
-                case "--batch": o.Batch = Int(); break;
                 case "--intake-concurrency": o.IntakeConcurrency = Int(); break;
                 case "--approvals": o.Approvals = Int(); break;
                 case "--smoke": o.Smoke = true; break;
                 case "--events": o.SmokeEvents = Int(); break;
+                case "--forged-every": o.ForgedEvery = Int(); break;
+                case "--repeat": o.Repeat = Math.Max(1, Int()); break;
+                case "--idle-events": o.IdleEvents = Int(); break;
+                case "--idle-spacing-s": o.IdleSpacing = TimeSpan.FromSeconds(Int()); break;
                 case "--no-baseline": o.Baseline = false; break;
                 case "--max-polling-ms": o.MaxPollingInterval = TimeSpan.FromMilliseconds(Int()); break;
                 case "--slack-batch-window-s": o.SlackBatchWindow = TimeSpan.FromSeconds(Int()); break;
-                default: throw new ArgumentException($"Unknown option {args[i]}. See docs/performance.md.");
+                case "--help" or "-h": o.ShowHelp = true; break;
+                default: throw new ArgumentException($"Unknown option {args[i]}. See --help.");
             }
         }
         return o;
@@ -61,12 +103,30 @@ public static class Program
         {
             return await StubServer.RunAsync(BenchOptions.Parse(args[1..]).AwsDelayMs);
         }
+        if (args.Length > 0 && args[0] == "--cold-start-child")
+        {
+            return await ColdStartChildAsync(args[1..]);
+        }
         var scenarioIndex = Array.IndexOf(args, "--scenario");
         if (scenarioIndex >= 0 && scenarioIndex + 1 < args.Length && args[scenarioIndex + 1] == "micro")
         {
             return Micro.Run(args.Where((_, i) => i != scenarioIndex && i != scenarioIndex + 1).ToArray());
         }
-        var options = BenchOptions.Parse(args);
+        BenchOptions options;
+        try
+        {
+            options = BenchOptions.Parse(args);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
+        {
+            Console.Error.WriteLine(ex.Message);
+            return 2;
+        }
+        if (options.ShowHelp)
+        {
+            Console.Out.WriteLine(BenchOptions.Help);
+            return 0;
+        }
         return await RunAsync(options, args);
     }
 
@@ -82,14 +142,16 @@ public static class Program
         throw new InvalidOperationException($"No SgBridge.sln above {AppContext.BaseDirectory}.");
     }
 
+    private static HostQueueSettings HostSettings(BenchOptions options)
+    {
+        var host = HostQueueSettings.Load(Path.Combine(RepoRoot(), "host.json"));
+        return options.MaxPollingInterval is { } poll ? host with { MaxPollingInterval = poll } : host;
+    }
+
     private static async Task<int> RunAsync(BenchOptions options, string[] args)
     {
         var root = RepoRoot();
-        var host = HostQueueSettings.Load(Path.Combine(root, "host.json"));
-        if (options.MaxPollingInterval is { } poll)
-        {
-            host = host with { MaxPollingInterval = poll };
-        }
+        var host = HostSettings(options);
         var motoCommand = options.Ec2 == "stub" ? null : Moto.FindCommand();
         if (options.Ec2 == "moto" && motoCommand is null)
         {
@@ -108,13 +170,13 @@ public static class Program
         await using var stubs = await stubsTask;
         await using var moto = await motoTask;
         var awsUrl = moto?.Url ?? stubs.AwsUrl;
-        var awsMode = useMoto ? "moto 5.2.1 (moto_server)" : $"stub EC2/STS (Kestrel, {options.AwsDelayMs} ms per call)";
-        var workload = new Workload(awsUrl, useMoto, accounts: 10, groupsPerAccount: 10);
+        var awsMode = useMoto ? "moto 5.2.1 (moto_server)" : $"stub EC2/STS (stateful, Kestrel, {options.AwsDelayMs} ms per call)";
+        var workload = new Workload(awsUrl, accounts: 10, groupsPerAccount: 10);
         await workload.CreateGroupsAsync();
         var ctx = new BenchContext
         {
             Options = options,
-            Azurite = azurite,
+            StorageConnectionString = azurite.ConnectionString,
             AwsUrl = awsUrl,
             SlackUrl = stubs.SlackUrl,
             AwsMode = awsMode,
@@ -131,19 +193,21 @@ public static class Program
             Aws = awsMode,
             Settings = new()
             {
-                ["receivers/queue"] = options.Receivers.ToString(CultureInfo.InvariantCulture),
-                ["batch"] = options.Batch.ToString(CultureInfo.InvariantCulture),
+                ["batchSize"] = host.BatchSize.ToString(CultureInfo.InvariantCulture),
                 ["newBatchThreshold"] = host.NewBatchThreshold.ToString(CultureInfo.InvariantCulture),
                 ["maxPollingInterval"] = host.MaxPollingInterval.ToString(),
+                ["visibilityTimeout"] = host.VisibilityTimeout.ToString(),
                 ["maxDequeueCount"] = host.MaxDequeueCount.ToString(CultureInfo.InvariantCulture),
+                ["listeners per queue"] = "1 (one instance)",
                 ["intake concurrency"] = options.IntakeConcurrency.ToString(CultureInfo.InvariantCulture),
                 ["accounts×groups"] = "10×10",
+                ["logging"] = "host.json levels (Information; Microsoft, Azure.Core Warning), formatted and dropped",
             },
         };
 
         if (options.Smoke)
         {
-            var (smoke, _, _) = await Scenarios.RunEventsAsync(ctx, "smoke", options.SmokeEvents);
+            var (smoke, _, _) = await Scenarios.RunEventsAsync(ctx, "smoke", options.SmokeEvents, forgedEvery: options.ForgedEvery ?? 10);
             run.Scenarios.Add(smoke);
             return await SmokeVerdictAsync(run, smoke, root);
         }
@@ -153,51 +217,156 @@ public static class Program
             run.MotoAloneMsPerCall = await MotoAloneAsync(workload);
         }
         var s = options.Scenario;
+        var forged = options.ForgedEvery ?? 0;
+        var results = Path.Combine(root, "bench", "results");
+        if (s is "all" or "coldstart")
+        {
+            run.ColdStart = await ColdStartAsync(ctx);
+        }
         if (s is "all" or "single")
         {
-            // A first event warms the JIT and the connection pools, as a running host would be; then the measured one.
+            // Events warm the JIT and the connection pools first, as a running host would be; then the measured one.
             await Scenarios.RunEventsAsync(ctx, "warmup", 20);
-            run.Scenarios.Add((await Scenarios.RunEventsAsync(ctx, "single", 1)).Result);
+            for (var i = 0; i < options.Repeat; i++)
+            {
+                run.Scenarios.Add((await Scenarios.RunEventsAsync(ctx, "single", 1)).Result);
+                await Report.WriteAsync(run, results, "partial");
+            }
         }
-        if (s is "all" or "burst100" or "approvals")
+        if (s is "all" or "burst100")
         {
-            var (burst, pipeline, events) = await Scenarios.RunEventsAsync(ctx, "burst-100", s == "approvals" ? options.Approvals : 100, keepPipeline: true);
-            run.Scenarios.Add(burst);
-            run.Scenarios.Add(await Scenarios.RunApprovalsAsync(ctx, pipeline, events.Take(options.Approvals).ToList()));
-            await pipeline.DisposeAsync();
-            await Scenarios.AddBaselinesAsync(ctx, burst);
+            for (var i = 0; i < options.Repeat; i++)
+            {
+                run.Scenarios.Add((await Scenarios.RunEventsAsync(ctx, "burst-100", 100, forgedEvery: forged)).Result);
+                await Report.WriteAsync(run, results, "partial");
+            }
         }
         if (s is "all" or "burst1000")
         {
-            run.Scenarios.Add((await Scenarios.RunEventsAsync(ctx, "burst-1000", 1000)).Result);
+            for (var i = 0; i < options.Repeat; i++)
+            {
+                run.Scenarios.Add((await Scenarios.RunEventsAsync(ctx, "burst-1000", 1000, forgedEvery: forged)).Result);
+                await Report.WriteAsync(run, results, "partial");
+            }
+        }
+        if (s is "all" or "idle")
+        {
+            for (var i = 0; i < options.Repeat; i++)
+            {
+                run.Scenarios.Add((await Scenarios.RunEventsAsync(ctx, "idle", options.IdleEvents, spacing: options.IdleSpacing)).Result);
+                await Report.WriteAsync(run, results, "partial");
+            }
+        }
+        if (s is "approvals")
+        {
+            var (burst, pipeline, events) = await Scenarios.RunEventsAsync(ctx, "burst-" + options.Approvals, options.Approvals, keepPipeline: true);
+            run.Scenarios.Add(burst);
+            run.Scenarios.Add(await Scenarios.RunApprovalsAsync(ctx, pipeline, events.Take(options.Approvals).ToList()));
+            await pipeline.DisposeAsync();
         }
         run.Targets = Report.Targets(run);
-        var markdown = Report.Markdown(run);
-        Console.Out.WriteLine(markdown);
+        Console.Out.WriteLine(Report.Markdown(run));
         await Report.WriteAsync(run, Path.Combine(root, "bench", "results"));
         Console.Error.WriteLine($"Wrote {Path.Combine(root, "bench", "results", "latest.md")} and latest.json");
         return 0;
     }
 
-    /// <summary>Correctness only: every event stored and reverted, exactly one EC2 write each, nothing failed or poisoned.</summary>
+    /// <summary>Correctness only (no speed checked); prints the same per-event counters as every scenario.</summary>
     private static async Task<int> SmokeVerdictAsync(RunReport run, ScenarioResult r, string root)
     {
         var problems = new List<string>();
         if (r.IntakeStatuses.GetValueOrDefault("202") != r.Events) problems.Add($"intake accepted {r.IntakeStatuses.GetValueOrDefault("202")}/{r.Events}");
         if (r.RowsStored != r.Events) problems.Add($"stored {r.RowsStored}/{r.Events} requests");
-        if (r.RowsByStatus.GetValueOrDefault("Pending") != r.Events) problems.Add($"statuses {string.Join(",", r.RowsByStatus.Select(kv => kv.Key + "=" + kv.Value))}, expected all Pending");
-        if (r.Ec2WritesPerEvent is not { Min: 1, Max: 1 }) problems.Add($"EC2 writes per event {r.Ec2WritesPerEvent.Min}–{r.Ec2WritesPerEvent.Max}, expected exactly 1");
+        if (r.WrongStatus > 0) problems.Add($"{r.WrongStatus} request(s) not Pending (real change) / Unmatched (forged): {string.Join(",", r.RowsByStatus.Select(kv => kv.Key + "=" + kv.Value))}");
+        if (r.RulesStillPresent > 0) problems.Add($"{r.RulesStillPresent} reverted rule(s) still in their group");
+        if (r.Events > r.Forged && r.Ec2WritesPerEvent is not { Min: 1, Max: 1 }) problems.Add($"EC2 writes per real event {r.Ec2WritesPerEvent.Min}–{r.Ec2WritesPerEvent.Max}, expected exactly 1");
+        if (r.ForgedWrites > 0) problems.Add($"{r.ForgedWrites} EC2 write(s) for forged events");
         if (r.Poisoned.Values.Sum() > 0 || r.Failed.Values.Sum() > 0) problems.Add($"failures {r.Failed.Values.Sum()}, poison {r.Poisoned.Values.Sum()}: {string.Join(" | ", r.ErrorSamples)}");
         if (r.StsPerAccount.Values.Any(n => n > 1)) problems.Add("more than one STS call for an account");
         run.Targets = Report.Targets(run);
         Console.Out.WriteLine(Report.Markdown(run));
-        await Report.WriteAsync(run, Path.Combine(root, "bench", "results"));
+        await Report.WriteAsync(run, Path.Combine(root, "bench", "results"), "smoke");
         if (problems.Count > 0)
         {
             Console.Error.WriteLine("SMOKE FAILED: " + string.Join("; ", problems));
             return 1;
         }
-        Console.Error.WriteLine($"SMOKE OK: {r.Events} events stored, 1 EC2 write each, no failures, no poison ({r.Aws}).");
+        Console.Error.WriteLine($"SMOKE OK: {r.Events} events ({r.Forged} forged) stored as Pending/Unmatched, reverted rules gone, 1 EC2 write per real event, none for forged, no failures, no poison ({r.Aws}).");
+        return 0;
+    }
+
+    /// <summary>
+    /// Process start → first message handled: a change waits on the queue of an onboarded bridge; a fresh process of
+    /// this executable builds the bridge (DI graph, options validation), starts the pump and handles it (STS, EC2,
+    /// tables, all cold). What it does not include: the Functions host's own start and the worker handshake.
+    /// </summary>
+    private static async Task<ColdStart> ColdStartAsync(BenchContext ctx)
+    {
+        Console.Error.WriteLine("[coldstart] onboarding, enqueueing one change, starting a fresh process…");
+        await using (var pipeline = Pipeline.Build(ctx, "cold"))
+        {
+            await pipeline.OnboardAsync(ctx.Workload.Accounts, Workload.Region, CancellationToken.None);
+            var events = await ctx.Workload.NewEventsAsync(1);
+            var result = await pipeline.Intake.AcceptAsync(Workload.EnvelopeFor(ctx.Template, events[0]), "application/json; charset=utf-8", CancellationToken.None);
+            if (result.StatusCode != 202)
+            {
+                throw new InvalidOperationException($"Cold start: intake answered {result.StatusCode}.");
+            }
+            var self = Environment.ProcessPath!;
+            var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+            {
+                start.ArgumentList.Add(typeof(Program).Assembly.Location);
+            }
+            foreach (var a in (string[])["--cold-start-child", ctx.StorageConnectionString, ctx.AwsUrl, ctx.SlackUrl, pipeline.Suffix])
+            {
+                start.ArgumentList.Add(a);
+            }
+            using var child = Process.Start(start)!;
+            var output = await child.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromMinutes(2));
+            var errors = await child.StandardError.ReadToEndAsync();
+            await child.WaitForExitAsync();
+            var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("COLD ", StringComparison.Ordinal))
+                ?? throw new InvalidOperationException($"Cold-start child failed ({child.ExitCode}): {output} {errors}");
+            var parts = line.Split(' ').Skip(1).Select(p => double.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+            Console.Error.WriteLine($"[coldstart] {line}");
+            return new ColdStart(parts[0], parts[1], parts[0] + parts[1],
+                "A fresh process of this executable (dotnet, Release, tiered JIT), emulators already running; the Functions host's own start is not included.");
+        }
+    }
+
+    private static async Task<int> ColdStartChildAsync(string[] args)
+    {
+        var started = Process.GetCurrentProcess().StartTime.ToUniversalTime();
+        var options = new BenchOptions();
+        var ctx = new BenchContext
+        {
+            Options = options,
+            StorageConnectionString = args[0],
+            AwsUrl = args[1],
+            SlackUrl = args[2],
+            AwsMode = "",
+            Workload = new Workload(args[1], accounts: 10, groupsPerAccount: 10),
+            Host = HostSettings(options),
+            Aws = new AwsCallCounter(),
+            Template = new JsonObject(),
+        };
+        await using var pipeline = Pipeline.Build(ctx, "cold", args[3]);
+        await pipeline.StartPumpAsync(ctx);
+        var ready = Stopwatch.GetTimestamp();
+        var readyMs = (DateTime.UtcNow - started).TotalMilliseconds;
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (Interlocked.Read(ref pipeline.Pump!.FirstHandledAt) == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(1);
+        }
+        if (pipeline.Pump.FirstHandledAt == 0)
+        {
+            Console.Error.WriteLine("No message handled within a minute: " + string.Join(" | ", pipeline.Pump.Errors.Take(3)));
+            return 1;
+        }
+        var handledMs = Stopwatch.GetElapsedTime(ready, pipeline.Pump.FirstHandledAt).TotalMilliseconds;
+        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"COLD {readyMs:F0} {handledMs:F0}"));
         return 0;
     }
 

@@ -24,33 +24,40 @@ public sealed record HostQueueSettings(int MaxDequeueCount, TimeSpan VisibilityT
 }
 
 /// <summary>
-/// A small stand-in for the Functions host's queue trigger, on the real Azurite queues: several receivers per queue,
-/// each receiving up to <c>batch</c> messages and running them concurrently, fetching the next batch once no more than
-/// <c>newBatchThreshold</c> are still running; polling backs off from 100 ms to maxPollingInterval while a queue is empty
-/// (as the host does). Success deletes the message; failure makes it visible again after visibilityTimeout, and a failure
-/// on try maxDequeueCount moves it to "&lt;queue&gt;-poison" — the host's retry and poison behaviour.
+/// The Functions host's queue trigger (Azure.WebJobs.Extensions.Storage.Queues' QueueListener), as host.json sets it, on
+/// the real Azurite queues: <b>one listener per queue</b> per instance; it receives <c>batchSize</c> messages and runs
+/// them concurrently, and receives the next batch once no more than <c>newBatchThreshold</c> are still running (so at most
+/// batchSize + newBatchThreshold run at once per queue). A receive that finds messages is followed at once by the next;
+/// an empty one backs off exponentially (randomised ±20 %) from 100 ms up to <c>maxPollingInterval</c>. Success deletes
+/// the message; a failure makes it visible again after <c>visibilityTimeout</c>, and a failure on try
+/// <c>maxDequeueCount</c> copies it to "&lt;queue&gt;-poison" and deletes it. Not modelled: the host's immediate poll when
+/// a function of the same app writes to the queue through an output binding (the bridge enqueues with its own
+/// QueueClient, so that shortcut would not apply), and visibility renewal (messages are received for 10 minutes, far
+/// longer than any handler here runs).
 /// </summary>
 public sealed class QueuePump : IAsyncDisposable
 {
-    /// <summary>How long a received message stays invisible while it runs (the host holds and renews it; 5 min is ample).</summary>
-    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
-    private static readonly TimeSpan MinPoll = TimeSpan.FromMilliseconds(100);
+    /// <summary>The host receives messages with a 10-minute visibility timeout and renews it while the function runs.</summary>
+    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(10);
+
+    /// <summary>The host's minimum polling interval (QueuePollingIntervals.Minimum).</summary>
+    public static readonly TimeSpan MinPoll = TimeSpan.FromMilliseconds(100);
 
     private readonly QueueServiceClient _service;
     private readonly HostQueueSettings _host;
-    private readonly int _batch;
-    private readonly int _receivers;
-    private readonly Dictionary<string, Func<QueueMessage, CancellationToken, Task>> _handlers;
+    private readonly Timeline _timeline;
+    private readonly Dictionary<string, (string Path, Func<QueueMessage, CancellationToken, Task> Handler)> _handlers;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _loops = [];
     private int _inFlight;
+    private int _peakInFlight;
 
-    public QueuePump(QueueServiceClient service, HostQueueSettings host, int batch, int receivers, Dictionary<string, Func<QueueMessage, CancellationToken, Task>> handlers)
+    public QueuePump(QueueServiceClient service, HostQueueSettings host, Timeline timeline,
+        Dictionary<string, (string Path, Func<QueueMessage, CancellationToken, Task> Handler)> handlers)
     {
         _service = service;
-        _host = host;
-        _batch = Math.Clamp(batch, 1, 32);
-        _receivers = receivers;
+        _host = host with { BatchSize = Math.Clamp(host.BatchSize, 1, 32) };
+        _timeline = timeline;
         _handlers = handlers;
     }
 
@@ -60,27 +67,36 @@ public sealed class QueuePump : IAsyncDisposable
 
     public ConcurrentDictionary<string, long> Poisoned { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Receives that found the queue empty (each one a billed storage transaction).</summary>
+    public ConcurrentDictionary<string, long> EmptyPolls { get; } = new(StringComparer.Ordinal);
+
     public ConcurrentQueue<string> Errors { get; } = new();
+
+    /// <summary>When the first message of any queue finished (successfully), Stopwatch ticks; 0 until then.</summary>
+    public long FirstHandledAt;
 
     public int InFlight => Volatile.Read(ref _inFlight);
 
+    /// <summary>The most messages running at once, over all queues.</summary>
+    public int PeakInFlight => Volatile.Read(ref _peakInFlight);
+
     public async Task StartAsync()
     {
-        foreach (var (name, handler) in _handlers)
+        _timeline.Path.Value = "setup";
+        foreach (var (name, (path, handler)) in _handlers)
         {
             var queue = _service.GetQueueClient(name);
             await queue.CreateIfNotExistsAsync();
             await _service.GetQueueClient(QueueNames.Poison(name)).CreateIfNotExistsAsync();
-            for (var i = 0; i < _receivers; i++)
-            {
-                _loops.Add(Task.Run(() => ReceiveLoopAsync(queue, handler, _stop.Token)));
-            }
+            _loops.Add(Task.Run(() => ListenAsync(queue, path, handler, _stop.Token)));
         }
+        _timeline.Path.Value = null;
     }
 
-    /// <summary>True when every queue is empty and nothing is running, seen twice in a row.</summary>
+    /// <summary>True when every pumped queue is empty (visible or not) and nothing is running, seen twice in a row.</summary>
     public async Task<bool> IsIdleAsync()
     {
+        _timeline.Path.Value = "check";
         for (var check = 0; check < 2; check++)
         {
             if (InFlight != 0)
@@ -100,9 +116,9 @@ public sealed class QueuePump : IAsyncDisposable
         return InFlight == 0;
     }
 
-    private async Task ReceiveLoopAsync(QueueClient queue, Func<QueueMessage, CancellationToken, Task> handler, CancellationToken ct)
+    private async Task ListenAsync(QueueClient queue, string path, Func<QueueMessage, CancellationToken, Task> handler, CancellationToken ct)
     {
-        var delay = MinPoll;
+        var delay = TimeSpan.Zero;
         var running = new List<Task>();
         while (!ct.IsCancellationRequested)
         {
@@ -115,7 +131,8 @@ public sealed class QueuePump : IAsyncDisposable
             QueueMessage[] messages;
             try
             {
-                messages = (await queue.ReceiveMessagesAsync(_batch, Lease, ct)).Value;
+                _timeline.Path.Value = "poll";
+                messages = (await queue.ReceiveMessagesAsync(_host.BatchSize, Lease, ct)).Value;
             }
             catch (OperationCanceledException)
             {
@@ -128,35 +145,51 @@ public sealed class QueuePump : IAsyncDisposable
             }
             if (messages.Length == 0)
             {
+                EmptyPolls.AddOrUpdate(queue.Name, 1, static (_, n) => n + 1);
+                // The host's randomised exponential back-off, from the minimum up to maxPollingInterval.
+                delay = delay == TimeSpan.Zero ? MinPoll : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _host.MaxPollingInterval.Ticks));
                 try
                 {
-                    // The host's randomised exponential backoff, capped at maxPollingInterval.
                     await Task.Delay(delay * (0.8 + (0.4 * Random.Shared.NextDouble())), ct);
                 }
                 catch (OperationCanceledException)
                 {
                     break;
                 }
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _host.MaxPollingInterval.Ticks));
                 continue;
             }
-            delay = MinPoll;
+            delay = TimeSpan.Zero;
             foreach (var message in messages)
             {
-                Interlocked.Increment(ref _inFlight);
-                running.Add(Task.Run(() => RunOneAsync(queue, handler, message, ct), CancellationToken.None));
+                var now = Interlocked.Increment(ref _inFlight);
+                int peak;
+                while (now > (peak = Volatile.Read(ref _peakInFlight)) && Interlocked.CompareExchange(ref _peakInFlight, now, peak) != peak)
+                {
+                }
+                running.Add(Task.Run(() => RunOneAsync(queue, path, handler, message, ct), CancellationToken.None));
             }
         }
         await Task.WhenAll(running);
     }
 
-    private async Task RunOneAsync(QueueClient queue, Func<QueueMessage, CancellationToken, Task> handler, QueueMessage message, CancellationToken ct)
+    private async Task RunOneAsync(QueueClient queue, string path, Func<QueueMessage, CancellationToken, Task> handler, QueueMessage message, CancellationToken ct)
     {
+        _timeline.Path.Value = path;
         try
         {
             await handler(message, ct);
-            await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None);
+            try
+            {
+                await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, CancellationToken.None);
+            }
+            catch (Azure.RequestFailedException ex) when (ex.Status == 404)
+            {
+                // The delete's first attempt timed out on the client but reached the queue; its retry finds nothing.
+                // The message is gone and was handled: count it so, as the host would (it logs and moves on).
+                Errors.Enqueue($"{queue.Name}: delete retried after a timeout found the message gone (handled)");
+            }
             Handled.AddOrUpdate(queue.Name, 1, static (_, n) => n + 1);
+            Interlocked.CompareExchange(ref FirstHandledAt, Stopwatch.GetTimestamp(), 0);
         }
         catch (Exception ex)
         {
@@ -198,6 +231,4 @@ public sealed class QueuePump : IAsyncDisposable
         }
         _stop.Dispose();
     }
-
-    public static long Elapsed(long from) => Stopwatch.GetTimestamp() - from;
 }

@@ -24,16 +24,21 @@ public sealed record MinMaxMean(double Min, double Max, double Mean);
 
 public sealed record CallSummary(long Count, double MeanMs);
 
-public sealed record BaselineResult(string Kind, double Seconds, double EventsPerSecond, Dictionary<string, CallSummary> AwsHttpCalls);
+public sealed record BaselineResult(string Kind, double Seconds, double EventsPerSecond, Dictionary<string, CallSummary> AwsHttpCalls,
+    Dictionary<string, CallSummary> StorageCalls, Dictionary<string, double> CpuSeconds);
 
 public sealed class ScenarioResult
 {
     public string Name { get; set; } = "";
     public int Events { get; set; }
+    public int Forged { get; set; }
     public string Aws { get; set; } = "";
+    public string LoadBefore { get; set; } = "";
+    public string LoadAfter { get; set; } = "";
     public Dictionary<string, int> IntakeStatuses { get; set; } = [];
     public Percentiles IntakeAckMs { get; set; } = Percentiles.Of([]);
     public Percentiles EventToRevertMs { get; set; } = Percentiles.Of([]);
+    public Percentiles EventToStoredMs { get; set; } = Percentiles.Of([]);
     public Percentiles QueueWaitMs { get; set; } = Percentiles.Of([]);
     public Percentiles DequeueToRevertMs { get; set; } = Percentiles.Of([]);
     public double IntakeSeconds { get; set; }
@@ -42,25 +47,30 @@ public sealed class ScenarioResult
     public double AllDoneSeconds { get; set; }
     public double EventsPerSecond { get; set; }
     public int RowsStored { get; set; }
-    /// <summary>moto only: the events' rules still in their groups after the run (0 = every revert really revoked).</summary>
+    /// <summary>Events whose request is not Pending (real change) or Unmatched (forged one).</summary>
+    public int WrongStatus { get; set; }
+    /// <summary>The events' rules still in their groups after the run (0 = every revert really revoked).</summary>
     public int RulesStillPresent { get; set; }
     public Dictionary<string, int> RowsByStatus { get; set; } = [];
+    public Dictionary<string, int> Outcomes { get; set; } = [];
     public Dictionary<string, long> StsPerAccount { get; set; } = [];
     public MinMaxMean Ec2WritesPerEvent { get; set; } = new(0, 0, 0);
-    public double TableOpsPerEvent { get; set; }
-    public double QueueOpsPerEvent { get; set; }
+    /// <summary>EC2 writes made for forged events (must be 0).</summary>
+    public int ForgedWrites { get; set; }
     public int SlackStubRequests { get; set; }
     public double SlackCallsPerRequest { get; set; }
-
-    /// <summary>chat.postMessage calls per request: the method Slack limits to about one a second per channel.</summary>
     public double SlackPostsPerRequest { get; set; }
     public long AllocatedBytesPerEvent { get; set; }
     public double PeakWorkingSetMb { get; set; }
+    public int PeakInFlight { get; set; }
     public int Gen0Collections { get; set; }
     public int Gen2Collections { get; set; }
-    public BaselineResult? Baseline { get; set; }
+    public Dictionary<string, double> CpuSeconds { get; set; } = [];
+    /// <summary>CPU of building the events (rules created in EC2, envelopes), before the timed window.</summary>
+    public double GeneratorCpuSeconds { get; set; }
+    public double LogLinesPerEvent { get; set; }
+    public Dictionary<string, long> EmptyPolls { get; set; } = [];
     public BaselineResult? BaselineSameCalls { get; set; }
-    public double? OverheadRatio { get; set; }
     public double? OverheadRatioSameCalls { get; set; }
     public Dictionary<string, CallSummary> AwsHttpCalls { get; set; } = [];
     public Dictionary<string, CallSummary> Ec2Client { get; set; } = [];
@@ -72,6 +82,25 @@ public sealed class ScenarioResult
 
     [JsonIgnore]
     public bool IsApprovals => Name.StartsWith("approvals", StringComparison.Ordinal);
+
+    /// <summary>Storage operations per event whose "path|service op queue" name matches.</summary>
+    public double StoragePerEvent(Func<string, string, bool> match) => PerEvent(StorageCalls, Events, match);
+
+    public static double PerEvent(Dictionary<string, CallSummary> calls, int events, Func<string, string, bool> match) =>
+        (double)calls.Where(kv => kv.Key.Split('|', 2) is [var path, var op] && match(path, op)).Sum(kv => kv.Value.Count) / Math.Max(1, events);
+
+    /// <summary>The revert path: the intake's enqueue, the changes queue's receives (found or empty) and everything done handling a change.</summary>
+    public static bool RevertPath(string path, string op) => path is "intake" or "revert" || (path == "poll" && op.EndsWith(" sgbridge-changes", StringComparison.Ordinal));
+
+    /// <summary>The notification path: the notifications queue's receives and everything NotifySlack does.</summary>
+    public static bool NotifyPath(string path, string op) => path == "notify" || (path == "poll" && op.EndsWith(" sgbridge-notifications", StringComparison.Ordinal));
+
+    /// <summary>Every storage operation of the event's life (not the bench's own setup and idle checks).</summary>
+    public static bool AnyEventPath(string path, string op) => path is not ("setup" or "check" or "onboard");
+
+    public double Ec2Describes => (double)AwsHttpCalls.Where(kv => kv.Key.StartsWith("Describe", StringComparison.Ordinal)).Sum(kv => kv.Value.Count) / Events;
+
+    public double Ec2Writes => (double)AwsHttpCalls.Where(kv => kv.Key is not ("AssumeRole" or "AssumeRoleWithWebIdentity") && !kv.Key.StartsWith("Describe", StringComparison.Ordinal)).Sum(kv => kv.Value.Count) / Events;
 }
 
 public sealed class RunReport
@@ -80,106 +109,168 @@ public sealed class RunReport
     public string Machine { get; set; } = $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}";
     public string Command { get; set; } = "";
     public string Aws { get; set; } = "";
+    public string LoadAtStart { get; set; } = ProcessCpu.LoadAverage();
     public Dictionary<string, string> Settings { get; set; } = [];
     public List<ScenarioResult> Scenarios { get; set; } = [];
     public List<Target> Targets { get; set; } = [];
     public double? MotoAloneMsPerCall { get; set; }
+    public ColdStart? ColdStart { get; set; }
 }
 
-public sealed record Target(string Name, string Goal, string Measured, bool Met);
+public sealed record ColdStart(double ProcessStartToReadyMs, double ReadyToFirstHandledMs, double ProcessStartToFirstHandledMs, string Note);
+
+public sealed record Target(string Name, string Goal, string Measured, bool Met, string Why = "");
 
 public static class Report
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var v = values.Where(x => !double.IsNaN(x)).OrderBy(x => x).ToArray();
+        return v.Length == 0 ? double.NaN : v.Length % 2 == 1 ? v[v.Length / 2] : (v[(v.Length / 2) - 1] + v[v.Length / 2]) / 2;
+    }
+
+    private static string F(double v, string f = "F1") => double.IsNaN(v) ? "–" : v.ToString(f, Inv);
+
+    /// <summary>"min / median / max" over the repeats (one value when there is one run or they agree).</summary>
+    public static string Mmm(IReadOnlyList<ScenarioResult> runs, Func<ScenarioResult, double> value, string f = "F1")
+    {
+        var v = runs.Select(value).Where(x => !double.IsNaN(x)).ToArray();
+        if (v.Length == 0)
+        {
+            return "–";
+        }
+        var (min, med, max) = (v.Min(), Median(v), v.Max());
+        return F(min, f) == F(max, f) ? F(med, f) : $"{F(min, f)} / {F(med, f)} / {F(max, f)}";
+    }
 
     public static List<Target> Targets(RunReport run)
     {
         var targets = new List<Target>();
-        var big = run.Scenarios.Where(s => !s.IsApprovals).OrderByDescending(s => s.Events).FirstOrDefault();
-        var events = run.Scenarios.Where(s => !s.IsApprovals).ToList();
-        if (big is null)
+        // Judged on bursts (and the smoke): in the single and idle runs the pump's empty polls dominate "per event".
+        var events = run.Scenarios.Where(s => s.Name.StartsWith("burst", StringComparison.Ordinal) || s.Name == "smoke").ToList();
+        if (events.Count == 0)
         {
             return targets;
         }
-        var intakeP99 = events.Max(s => s.IntakeAckMs.P99);
-        targets.Add(new("intake ack p99 (all event scenarios)", "≤ 50 ms", $"{intakeP99:F1} ms", intakeP99 <= 50));
-        targets.Add(new($"event→revert p99 at {big.Events}", "≤ 500 ms", $"{big.EventToRevertMs.P99:F0} ms", big.EventToRevertMs.P99 <= 500));
-        targets.Add(new($"sustained events/s at {big.Events}", "≥ 300/s", $"{big.EventsPerSecond:F0}/s", big.EventsPerSecond >= 300));
-        if (big.OverheadRatio is { } ratio)
-        {
-            targets.Add(new($"overhead ratio at {big.Events} (vs unavoidable calls)", "≤ 1.2", $"{ratio:F2}", ratio <= 1.2));
-        }
+        var total = events.Max(s => s.StoragePerEvent(ScenarioResult.AnyEventPath));
+        var totalAt = events.MaxBy(s => s.StoragePerEvent(ScenarioResult.AnyEventPath))!;
+        targets.Add(new("storage ops per event, all paths (worst scenario run)", "≤ 8", $"{total:F1} ({totalAt.Name})", total <= 8,
+            "see the per-path split: the request row (insert + replace), the lease (insert + delete), the approved-state read, three queue hops (send, receive share, delete) and the notification path's own reads and writes"));
+        var revert = events.Max(s => s.StoragePerEvent(ScenarioResult.RevertPath));
+        targets.Add(new("storage ops per event, revert path (worst run)", "≤ 4", $"{revert:F1}", revert <= 4,
+            "intake send + receive share + delete are 2+ queue ops; request insert/replace, lease insert/delete and the approved-state read are 5 table ops: 7 at best with today's design"));
+        var ec2 = events.Max(s => s.Ec2Describes + s.Ec2Writes);
+        targets.Add(new("EC2 calls per event (describe + write, worst run)", "≤ 2", $"{ec2:F2}", ec2 <= 2.0001,
+            "one DescribeSecurityGroupRules + one revoke per real event; a forged event costs the describe only"));
         var sts = run.Scenarios.SelectMany(s => s.StsPerAccount.Values).DefaultIfEmpty(0).Max();
-        targets.Add(new("STS calls per account (max over accounts and scenarios)", "≤ 1", sts.ToString(CultureInfo.InvariantCulture), sts <= 1));
-        var writesExact = events.All(s => s.Ec2WritesPerEvent is { Min: 1, Max: 1 });
-        targets.Add(new("EC2 writes per event (every event, every scenario)", "exactly 1",
-            string.Join(", ", events.Select(s => $"{s.Ec2WritesPerEvent.Min:F0}–{s.Ec2WritesPerEvent.Max:F0}")), writesExact));
-        var none = events.All(s => s.RowsStored == s.Events);
-        targets.Add(new("every event stored (rows = events)", "none lost", string.Join(", ", events.Select(s => $"{s.RowsStored}/{s.Events}")), none));
+        targets.Add(new("STS calls per account (max over accounts and runs)", "≤ 1", sts.ToString(Inv), sts <= 1));
+        var writesExact = events.All(s => s.Events == s.Forged || s.Ec2WritesPerEvent is { Min: 1, Max: 1 });
+        targets.Add(new("EC2 writes per real event (every event, every run)", "exactly 1",
+            string.Join(", ", events.Select(s => $"{s.Ec2WritesPerEvent.Min:F0}–{s.Ec2WritesPerEvent.Max:F0}").Distinct()), writesExact));
+        var correct = events.All(s => s.RowsStored == s.Events && s.WrongStatus == 0 && s.RulesStillPresent == 0 && s.ForgedWrites == 0 && s.Poisoned.Values.Sum() == 0);
+        targets.Add(new("every event a stored request (Pending/Unmatched), reverted rules gone, nothing poisoned", "all",
+            string.Join(", ", events.Select(s => $"{s.RowsStored}/{s.Events} wrong {s.WrongStatus} left {s.RulesStillPresent} poison {s.Poisoned.Values.Sum()}").Distinct()), correct));
         return targets;
     }
 
     public static string Markdown(RunReport run)
     {
         var sb = new StringBuilder();
-        var inv = CultureInfo.InvariantCulture;
-        sb.AppendLine(inv, $"# SgBridge pipeline bench — {run.Date}");
+        sb.AppendLine(Inv, $"# SgBridge pipeline bench — {run.Date}");
         sb.AppendLine();
-        sb.AppendLine(inv, $"Machine: {run.Machine}. AWS side: **{run.Aws}**. Command: `{run.Command}`");
-        sb.AppendLine(inv, $"Settings: {string.Join(", ", run.Settings.Select(kv => $"{kv.Key}={kv.Value}"))}");
+        sb.AppendLine(Inv, $"Machine: {run.Machine}; load average (1/5/15 min) at start {run.LoadAtStart}. AWS side: **{run.Aws}**. Command: `{run.Command}`");
+        sb.AppendLine(Inv, $"Settings: {string.Join(", ", run.Settings.Select(kv => $"{kv.Key}={kv.Value}"))}");
         if (run.MotoAloneMsPerCall is { } moto)
         {
-            sb.AppendLine(inv, $"moto alone: {moto:F1} ms per EC2 call (sequential DescribeSecurityGroups, SDK → moto).");
+            sb.AppendLine(Inv, $"moto alone: {moto:F1} ms per EC2 call (sequential DescribeSecurityGroups, SDK → moto).");
+        }
+        if (run.ColdStart is { } cold)
+        {
+            sb.AppendLine(Inv, $"Cold start: process start → bridge ready {cold.ProcessStartToReadyMs:F0} ms; ready → first message handled {cold.ReadyToFirstHandledMs:F0} ms; process start → first message handled **{cold.ProcessStartToFirstHandledMs:F0} ms**. {cold.Note}");
         }
         sb.AppendLine();
-        var cols = run.Scenarios;
-        sb.AppendLine("| metric | " + string.Join(" | ", cols.Select(c => c.Name)) + " |");
+        var cols = run.Scenarios.GroupBy(s => s.Name).Select(g => (Name: g.Key, Runs: (IReadOnlyList<ScenarioResult>)g.ToList())).ToList();
+        sb.AppendLine("Cells: min / median / max over the runs (one value when they agree).");
+        sb.AppendLine();
+        sb.AppendLine("| metric | " + string.Join(" | ", cols.Select(c => $"{c.Name} ×{c.Runs.Count}")) + " |");
         sb.AppendLine("|---|" + string.Concat(cols.Select(_ => "---:|")));
-        void Row(string name, Func<ScenarioResult, string> value) => sb.AppendLine("| " + name + " | " + string.Join(" | ", cols.Select(value)) + " |");
-        static string F(double v, string f = "F1") => double.IsNaN(v) ? "–" : v.ToString(f, CultureInfo.InvariantCulture);
-        Row("events (approvals: clicks)", c => c.Events.ToString(inv));
-        Row("intake / click ack p50 ms", c => F(c.IntakeAckMs.P50));
-        Row("intake / click ack p99 ms", c => F(c.IntakeAckMs.P99));
-        Row("event→revert (click→apply) p50 ms", c => F(c.EventToRevertMs.P50, "F0"));
-        Row("event→revert (click→apply) p99 ms", c => F(c.EventToRevertMs.P99, "F0"));
-        Row("· queue wait p50 / p99 ms", c => c.IsApprovals ? "–" : $"{F(c.QueueWaitMs.P50, "F0")} / {F(c.QueueWaitMs.P99, "F0")}");
-        Row("· dequeue→revert p50 / p99 ms", c => c.IsApprovals ? "–" : $"{F(c.DequeueToRevertMs.P50, "F0")} / {F(c.DequeueToRevertMs.P99, "F0")}");
-        Row("pipeline s (first intake → last revert stored)", c => F(c.PipelineSeconds, "F2"));
-        Row("sustained events/s", c => F(c.EventsPerSecond, "F0"));
-        Row("all done s (incl. Slack)", c => F(c.AllDoneSeconds, "F2"));
-        Row("rows stored / expected", c => $"{c.RowsStored}/{c.Events}");
-        Row("rules still in AWS after revert (moto)", c => c.IsApprovals ? "–" : c.RulesStillPresent.ToString(inv));
-        Row("STS calls per account (max)", c => c.StsPerAccount.Values.DefaultIfEmpty(0).Max().ToString(inv));
-        Row("EC2 writes per event (min–max)", c => $"{c.Ec2WritesPerEvent.Min:F0}–{c.Ec2WritesPerEvent.Max:F0}");
-        Row("EC2 HTTP calls per event (all actions)", c => F(c.AwsHttpCalls.Where(kv => !kv.Key.StartsWith("AssumeRole", StringComparison.Ordinal)).Sum(kv => kv.Value.Count) / (double)c.Events));
-        Row("Table ops per event", c => F(c.TableOpsPerEvent));
-        Row("Queue ops per event (incl. pump)", c => F(c.QueueOpsPerEvent));
-        Row("Slack calls per request", c => F(c.SlackCallsPerRequest, "F2"));
-        Row("· of which chat.postMessage", c => F(c.SlackPostsPerRequest, "F2"));
-        Row("overhead ratio (vs unavoidable calls)", c => c.OverheadRatio is { } r ? F(r, "F2") : "–");
-        Row("overhead ratio (vs same calls bare)", c => c.OverheadRatioSameCalls is { } r ? F(r, "F2") : "–");
-        Row("bare unavoidable calls s", c => c.Baseline is { } b ? F(b.Seconds, "F2") : "–");
-        Row("bare same calls s", c => c.BaselineSameCalls is { } b ? F(b.Seconds, "F2") : "–");
-        Row("allocated KB per event", c => F(c.AllocatedBytesPerEvent / 1024.0));
-        Row("peak working set MB", c => F(c.PeakWorkingSetMb, "F0"));
-        Row("failures / poison", c => $"{c.Failed.Values.Sum()} / {c.Poisoned.Values.Sum()}");
+        void Row(string name, Func<ScenarioResult, double> value, string f = "F1") => sb.AppendLine("| " + name + " | " + string.Join(" | ", cols.Select(c => Mmm(c.Runs, value, f))) + " |");
+        void Text(string name, Func<IReadOnlyList<ScenarioResult>, string> value) => sb.AppendLine("| " + name + " | " + string.Join(" | ", cols.Select(c => value(c.Runs))) + " |");
+        Row("events (approvals: clicks)", c => c.Events, "F0");
+        Row("· of which forged", c => c.Forged, "F0");
+        Text("load avg before → after", rs => string.Join("; ", rs.Select(r => $"{r.LoadBefore.Split(' ')[0]}→{r.LoadAfter.Split(' ')[0]}")));
+        Row("intake / click ack p50 ms", c => c.IntakeAckMs.P50);
+        Row("intake / click ack p99 ms", c => c.IntakeAckMs.P99);
+        Row("event→reverted p50 ms", c => c.EventToRevertMs.P50, "F0");
+        Row("event→reverted p99 ms", c => c.EventToRevertMs.P99, "F0");
+        Row("· queue wait p50 ms", c => c.QueueWaitMs.P50, "F0");
+        Row("· queue wait p99 ms", c => c.QueueWaitMs.P99, "F0");
+        Row("· dequeue→reverted p50 ms", c => c.DequeueToRevertMs.P50, "F0");
+        Row("event→request stored p99 ms", c => c.EventToStoredMs.P99, "F0");
+        Row("pipeline s (first intake → last request stored)", c => c.PipelineSeconds, "F2");
+        Row("sustained events/s", c => c.EventsPerSecond, "F0");
+        Row("all done s (incl. Slack)", c => c.AllDoneSeconds, "F2");
+        Row("peak messages in flight", c => c.PeakInFlight, "F0");
+        Text("requests stored / events", rs => string.Join("; ", rs.Select(r => $"{r.RowsStored}/{r.Events}").Distinct()));
+        Text("request statuses", rs => string.Join("; ", rs.Select(r => string.Join(",", r.RowsByStatus.OrderBy(k => k.Key).Select(kv => $"{kv.Key}={kv.Value}"))).Distinct()));
+        Row("wrong status (not Pending/Unmatched as expected)", c => c.WrongStatus, "F0");
+        Row("reverted rules still in the group", c => c.IsApprovals ? double.NaN : c.RulesStillPresent, "F0");
+        Row("**storage ops / event, all paths**", c => c.StoragePerEvent(ScenarioResult.AnyEventPath), "F2");
+        Row("· revert path: table", c => c.StoragePerEvent((p, o) => ScenarioResult.RevertPath(p, o) && o.StartsWith("table", StringComparison.Ordinal)), "F2");
+        Row("· revert path: queue (send, receives incl. empty, delete, settle checks)", c => c.StoragePerEvent((p, o) => ScenarioResult.RevertPath(p, o) && o.StartsWith("queue", StringComparison.Ordinal)), "F2");
+        Row("· · of which settle checks sent (sgbridge-reconcile)", c => c.StoragePerEvent((p, o) => o.EndsWith("send sgbridge-reconcile", StringComparison.Ordinal)), "F2");
+        Row("· · of which lease conflicts (409) and re-reads", c => c.StoragePerEvent((p, o) => p == "revert" && (o.Contains("(409)", StringComparison.Ordinal))), "F2");
+        Row("· notification path: table", c => c.StoragePerEvent((p, o) => ScenarioResult.NotifyPath(p, o) && o.StartsWith("table", StringComparison.Ordinal)), "F2");
+        Row("· notification path: queue", c => c.StoragePerEvent((p, o) => ScenarioResult.NotifyPath(p, o) && o.StartsWith("queue", StringComparison.Ordinal)), "F2");
+        Row("· other (applies, unattributed)", c => c.StoragePerEvent((p, o) => ScenarioResult.AnyEventPath(p, o) && !ScenarioResult.RevertPath(p, o) && !ScenarioResult.NotifyPath(p, o)), "F2");
+        Row("empty polls during the run (all queues)", c => c.EmptyPolls.Values.Sum(), "F0");
+        Row("empty polls per queue per minute (idle: the back-off floor's cost)", c => c.EmptyPolls.Count == 0 ? double.NaN : c.EmptyPolls.Values.Sum() / (double)c.EmptyPolls.Count / c.AllDoneSeconds * 60, "F1");
+        Row("**EC2 calls / event**: describe", c => c.Ec2Describes, "F2");
+        Row("**EC2 calls / event**: write", c => c.Ec2Writes, "F2");
+        Text("EC2 writes per real event (min–max); for forged", rs => string.Join("; ", rs.Select(r => $"{r.Ec2WritesPerEvent.Min:F0}–{r.Ec2WritesPerEvent.Max:F0}; {r.ForgedWrites}").Distinct()));
+        Text("STS calls per account (all accounts)", rs => string.Join("; ", rs.Select(r => string.Join(",", r.StsPerAccount.Values.Distinct().Order())).Distinct()));
+        Row("Slack calls per request", c => c.SlackCallsPerRequest, "F2");
+        Row("log lines per event (host.json levels)", c => c.LogLinesPerEvent, "F1");
+        Row("CPU s: bridge process (incl. intake caller)", c => c.CpuSeconds.GetValueOrDefault("bridge (bench process)"), "F2");
+        Row("CPU s: azurite", c => c.CpuSeconds.GetValueOrDefault("azurite"), "F2");
+        Row("CPU s: stubs (EC2/STS/Slack)", c => c.CpuSeconds.GetValueOrDefault("stubs (EC2/STS/Slack)"), "F2");
+        Row("CPU s: moto", c => c.CpuSeconds.TryGetValue("moto", out var m) ? m : double.NaN, "F2");
+        Row("CPU s: load generator (rules + envelopes, before the window)", c => c.GeneratorCpuSeconds, "F2");
+        Row("bare same calls s", c => c.BaselineSameCalls?.Seconds ?? double.NaN, "F2");
+        Row("bare: storage ops / event (revert path)", c => c.BaselineSameCalls is { } b ? ScenarioResult.PerEvent(b.StorageCalls, c.Events, ScenarioResult.RevertPath) : double.NaN, "F2");
+        Row("bare: EC2 calls / event", c => c.BaselineSameCalls is { } b ? (double)b.AwsHttpCalls.Where(kv => !kv.Key.StartsWith("AssumeRole", StringComparison.Ordinal)).Sum(kv => kv.Value.Count) / c.Events : double.NaN, "F2");
+        Row("bare: CPU s bench process", c => c.BaselineSameCalls?.CpuSeconds.GetValueOrDefault("bridge (bench process)") ?? double.NaN, "F2");
+        Row("bare: CPU s azurite", c => c.BaselineSameCalls?.CpuSeconds.GetValueOrDefault("azurite") ?? double.NaN, "F2");
+        Row("overhead ratio (pipeline s / bare same calls s)", c => c.OverheadRatioSameCalls ?? double.NaN, "F2");
+        Row("allocated KB per event", c => c.AllocatedBytesPerEvent / 1024.0);
+        Row("peak working set MB", c => c.PeakWorkingSetMb, "F0");
+        Text("failures / poison", rs => string.Join("; ", rs.Select(r => $"{r.Failed.Values.Sum()} / {r.Poisoned.Values.Sum()}").Distinct()));
         sb.AppendLine();
         sb.AppendLine("## Targets");
         sb.AppendLine();
-        sb.AppendLine("| target | goal | measured | |");
-        sb.AppendLine("|---|---|---|---|");
+        sb.AppendLine("| target | goal | measured | | why |");
+        sb.AppendLine("|---|---|---|---|---|");
         foreach (var t in run.Targets)
         {
-            sb.AppendLine(inv, $"| {t.Name} | {t.Goal} | {t.Measured} | {(t.Met ? "met" : "**missed**")} |");
+            sb.AppendLine(Inv, $"| {t.Name} | {t.Goal} | {t.Measured} | {(t.Met ? "met" : "**missed**")} | {(t.Met ? "" : t.Why)} |");
         }
         sb.AppendLine();
-        sb.AppendLine("## Where the time goes (mean latency per call, as the client saw it)");
-        foreach (var c in cols)
+        sb.AppendLine("## Calls, per event (last run of each scenario; mean latency as the client saw it)");
+        foreach (var (name, runs) in cols)
         {
+            var c = runs[^1];
             sb.AppendLine();
-            sb.AppendLine("**" + c.Name + "**: " + string.Join("; ",
+            sb.AppendLine("**" + name + "**: " + string.Join("; ",
                 c.AwsHttpCalls.Concat(c.StorageCalls).Concat(c.SlackCalls).Concat(c.Ec2Client)
-                    .Select(kv => $"{kv.Key} ×{kv.Value.Count} {kv.Value.MeanMs:F1} ms")));
+                    .Select(kv => $"{kv.Key} {(double)kv.Value.Count / c.Events:F2}/ev {kv.Value.MeanMs:F1} ms")));
+            if (c.BaselineSameCalls is { } b)
+            {
+                sb.AppendLine();
+                sb.AppendLine("bare same calls: " + string.Join("; ", b.AwsHttpCalls.Concat(b.StorageCalls).Select(kv => $"{kv.Key} {(double)kv.Value.Count / c.Events:F2}/ev {kv.Value.MeanMs:F1} ms")));
+            }
             if (c.ErrorSamples.Count > 0)
             {
                 sb.AppendLine();
@@ -189,10 +280,10 @@ public static class Report
         return sb.ToString();
     }
 
-    public static async Task WriteAsync(RunReport run, string directory)
+    public static async Task WriteAsync(RunReport run, string directory, string stem = "latest")
     {
         Directory.CreateDirectory(directory);
-        await File.WriteAllTextAsync(Path.Combine(directory, "latest.md"), Markdown(run));
-        await File.WriteAllTextAsync(Path.Combine(directory, "latest.json"), JsonSerializer.Serialize(run, Json));
+        await File.WriteAllTextAsync(Path.Combine(directory, stem + ".md"), Markdown(run));
+        await File.WriteAllTextAsync(Path.Combine(directory, stem + ".json"), JsonSerializer.Serialize(run, Json));
     }
 }

@@ -12,6 +12,7 @@ using Azure.Storage.Queues;
 using Microsoft.Extensions.DependencyInjection;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Events;
+using Azure.Storage.Queues.Models;
 using SgBridge.Shared.Slack;
 using SgBridge.Shared.Storage;
 
@@ -22,11 +23,12 @@ namespace SgBridge.Bench;
 public sealed class BenchContext
 {
     public required BenchOptions Options { get; init; }
-    public required Azurite Azurite { get; init; }
+    public required string StorageConnectionString { get; init; }
     public required string AwsUrl { get; init; }
     public required string SlackUrl { get; init; }
     public required string AwsMode { get; init; }
-    public required StubProcess Stubs { get; init; }
+    /// <summary>The stub process (null in the cold-start child, which only runs the bridge).</summary>
+    public StubProcess Stubs { get; init; } = null!;
     public required Workload Workload { get; init; }
     public required HostQueueSettings Host { get; init; }
     public required AwsCallCounter Aws { get; init; }
@@ -37,37 +39,72 @@ public static class Scenarios
 {
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromMinutes(10);
 
-    /// <summary>Intake → queue → revert → store → Slack for <paramref name="count"/> events; optionally then approvals.</summary>
-    public static async Task<(ScenarioResult Result, Pipeline Pipeline, IReadOnlyList<EventSpec> Events)> RunEventsAsync(BenchContext ctx, string name, int count, bool keepPipeline = false)
+    /// <summary>
+    /// Onboarding, then intake → queue → reconcile (lease, approved state, one describe, one write) → store → Slack for
+    /// <paramref name="count"/> events, on fresh tables; every <paramref name="forgedEvery"/>-th event is forged (it claims
+    /// a rule that is not in the group). <paramref name="spacing"/> &gt; 0 sends them one at a time, that far apart (idle latency).
+    /// </summary>
+    public static async Task<(ScenarioResult Result, Pipeline Pipeline, IReadOnlyList<EventSpec> Events)> RunEventsAsync(BenchContext ctx, string name, int count,
+        bool keepPipeline = false, int forgedEvery = 0, TimeSpan spacing = default)
     {
-        Console.Error.WriteLine($"[{name}] preparing {count} events ({ctx.AwsMode})…");
-        var events = await ctx.Workload.NewEventsAsync(count);
-        var bodies = events.Select(e => Workload.EnvelopeFor(ctx.Template, e)).ToArray();
+        Console.Error.WriteLine($"[{name}] onboarding, then {count} events ({ctx.AwsMode})…");
         var pipeline = Pipeline.Build(ctx, name);
+        // Onboard first (every group's current rules become its approved state), then add the events' rules.
+        await pipeline.OnboardAsync(ctx.Workload.Accounts, Workload.Region, CancellationToken.None);
+        var generatorCpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+        var events = await ctx.Workload.NewEventsAsync(count, forgedEvery);
+        var bodies = events.Select(e => Workload.EnvelopeFor(ctx.Template, e)).ToArray();
+        generatorCpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - generatorCpu;
         await pipeline.StartPumpAsync(ctx);
         // Warm the intake path's one-time work (queue creation) outside the measurement, as a running host would have.
+        pipeline.Timeline.Path.Value = "setup";
         await pipeline.Services.GetRequiredService<IQueueSender>().SendAsync("sgbridge-bench-warmup", new { warm = true }, CancellationToken.None);
+        pipeline.Timeline.Path.Value = null;
         await ctx.Stubs.ResetAsync();
         ctx.Aws.Stats.Reset();
         pipeline.Storage.Reset();
         pipeline.Slack.Reset();
+        pipeline.Logs.Reset();
+        pipeline.Timeline.Ec2.Reset();
+        foreach (var q in pipeline.Pump!.EmptyPolls.Keys)
+        {
+            pipeline.Pump.EmptyPolls[q] = 0;
+        }
 
         var t = pipeline.Timeline;
         var intake = pipeline.Intake;
         var statuses = new ConcurrentDictionary<int, int>();
         using var sampler = new WorkingSetSampler();
+        var loadBefore = ProcessCpu.LoadAverage();
+        var cpuBefore = ProcessCpu.Snapshot();
         var gen0 = GC.CollectionCount(0);
         var gen2 = GC.CollectionCount(2);
         var allocBefore = GC.GetTotalAllocatedBytes(precise: true);
         var start = Stopwatch.GetTimestamp();
-        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = ctx.Options.IntakeConcurrency }, async (i, ct) =>
+        async ValueTask SendAsync(int i, CancellationToken ct)
         {
             var e = events[i];
+            t.Path.Value = "intake";
             t.IntakeStart[e.EventId] = Stopwatch.GetTimestamp();
             var result = await intake.AcceptAsync(bodies[i], "application/json; charset=utf-8", ct);
             t.IntakeAck[e.EventId] = Stopwatch.GetTimestamp();
             statuses.AddOrUpdate(result.StatusCode, 1, (_, n) => n + 1);
-        });
+        }
+        if (spacing > TimeSpan.Zero)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                // Each event after a quiet period, so the pump has backed off to maxPollingInterval.
+                await Task.Delay(spacing);
+                await SendAsync(i, CancellationToken.None);
+                var id = events[i].EventId;
+                await WaitAsync(() => t.ProcessDone.ContainsKey(id) || pipeline.Pump.Poisoned.Values.Sum() > 0, pipeline.Pump);
+            }
+        }
+        else
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = ctx.Options.IntakeConcurrency }, SendAsync);
+        }
         var intakeDone = Stopwatch.GetTimestamp();
 
         await WaitAsync(() => pipeline.Pump!.Handled.GetValueOrDefault(QueueNames.Changes) + pipeline.Pump.Poisoned.GetValueOrDefault(QueueNames.Changes) >= statuses.GetValueOrDefault(202), pipeline.Pump!);
@@ -75,13 +112,17 @@ public static class Scenarios
         await WaitIdleAsync(pipeline.Pump!);
         var allDone = Stopwatch.GetTimestamp();
         var allocAfter = GC.GetTotalAllocatedBytes(precise: true);
+        var cpu = ProcessCpu.Since(cpuBefore);
+        var loadAfter = ProcessCpu.LoadAverage();
 
-        var r = new ScenarioResult { Name = name, Events = count, Aws = ctx.AwsMode };
+        var r = new ScenarioResult { Name = name, Events = count, Aws = ctx.AwsMode, LoadBefore = loadBefore, LoadAfter = loadAfter };
+        r.Forged = events.Count(e => e.Forged);
         r.IntakeStatuses = statuses.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Value);
         r.IntakeAckMs = Percentiles.Of(events.Select(e => Ms(t.IntakeStart[e.EventId], t.IntakeAck[e.EventId])));
         r.EventToRevertMs = Percentiles.Of(events.Where(e => t.WriteDone.ContainsKey(e.EventId)).Select(e => Ms(t.IntakeStart[e.EventId], t.WriteDone[e.EventId])));
         r.QueueWaitMs = Percentiles.Of(events.Where(e => t.Dequeued.ContainsKey(e.EventId)).Select(e => Ms(t.IntakeAck[e.EventId], t.Dequeued[e.EventId])));
         r.DequeueToRevertMs = Percentiles.Of(events.Where(e => t.WriteDone.ContainsKey(e.EventId)).Select(e => Ms(t.Dequeued[e.EventId], t.WriteDone[e.EventId])));
+        r.EventToStoredMs = Percentiles.Of(events.Where(e => t.ProcessDone.ContainsKey(e.EventId)).Select(e => Ms(t.IntakeStart[e.EventId], t.ProcessDone[e.EventId])));
         var lastProcess = events.Where(e => t.ProcessDone.ContainsKey(e.EventId)).Select(e => t.ProcessDone[e.EventId]).DefaultIfEmpty(revertsDone).Max();
         r.IntakeSeconds = Sec(start, intakeDone);
         r.PipelineSeconds = Sec(start, lastProcess);
@@ -89,52 +130,56 @@ public static class Scenarios
         r.EventsPerSecond = count / r.PipelineSeconds;
         r.IntakeEventsPerSecond = count / r.IntakeSeconds;
 
-        var rows = await pipeline.RowsByStatusAsync();
-        r.RowsByStatus = rows;
-        r.RowsStored = rows.Values.Sum();
+        var statusById = await pipeline.StatusByRequestAsync();
+        r.RowsByStatus = statusById.Values.GroupBy(v => v).ToDictionary(g => g.Key, g => g.Count());
+        r.RowsStored = statusById.Count;
+        r.WrongStatus = events.Count(e => statusById.GetValueOrDefault(RequestId.For(e.EventId)) != (e.Forged ? "Unmatched" : "Pending"));
+        r.Outcomes = new(t.Outcomes);
         r.StsPerAccount = ctx.Workload.Accounts.ToDictionary(a => a, a => pipeline.Credentials.StsCallCount(a));
-        var writes = events.Select(e => t.Writes.GetValueOrDefault(e.EventId)).ToArray();
+        var writes = events.Where(e => !e.Forged).Select(e => t.Writes.GetValueOrDefault(e.EventId)).DefaultIfEmpty(0).ToArray();
         r.Ec2WritesPerEvent = new MinMaxMean(writes.Min(), writes.Max(), writes.Average());
+        r.ForgedWrites = events.Where(e => e.Forged).Sum(e => t.Writes.GetValueOrDefault(e.EventId));
         r.AwsHttpCalls = ctx.Aws.Stats.Snapshot().ToDictionary(kv => kv.Key, kv => new CallSummary(kv.Value.Count, kv.Value.MeanMs));
         r.StorageCalls = pipeline.Storage.Snapshot().ToDictionary(kv => kv.Key, kv => new CallSummary(kv.Value.Count, kv.Value.MeanMs));
         r.SlackCalls = pipeline.Slack.Snapshot().ToDictionary(kv => kv.Key, kv => new CallSummary(kv.Value.Count, kv.Value.MeanMs));
         r.Ec2Client = t.Ec2.Snapshot().ToDictionary(kv => kv.Key, kv => new CallSummary(kv.Value.Count, kv.Value.MeanMs));
+        r.EmptyPolls = pipeline.Pump!.EmptyPolls.ToDictionary(kv => kv.Key, kv => kv.Value);
         var stub = await ctx.Stubs.CountsAsync();
         r.SlackStubRequests = stub.Slack.Values.Sum();
         // After the counts are taken: this check's own describes must not count as the pipeline's.
         r.RulesStillPresent = await ctx.Workload.RulesStillPresentAsync(events);
-        r.TableOpsPerEvent = (double)pipeline.Storage.Total(k => k.StartsWith("table", StringComparison.Ordinal) && !k.Contains("create", StringComparison.Ordinal)) / count;
-        r.QueueOpsPerEvent = (double)pipeline.Storage.Total(k => k.StartsWith("queue", StringComparison.Ordinal) && !k.Contains("admin", StringComparison.Ordinal)) / count;
         r.SlackCallsPerRequest = (double)r.SlackStubRequests / Math.Max(1, r.RowsStored);
         r.SlackPostsPerRequest = (double)stub.Slack.Where(kv => kv.Key.Contains("postMessage", StringComparison.Ordinal)).Sum(kv => kv.Value) / Math.Max(1, r.RowsStored);
         r.AllocatedBytesPerEvent = (allocAfter - allocBefore) / count;
         r.PeakWorkingSetMb = sampler.PeakMb;
+        r.PeakInFlight = pipeline.Pump.PeakInFlight;
         r.Gen0Collections = GC.CollectionCount(0) - gen0;
         r.Gen2Collections = GC.CollectionCount(2) - gen2;
-        r.Failed = pipeline.Pump!.Failed.ToDictionary(kv => kv.Key, kv => kv.Value);
+        r.CpuSeconds = cpu;
+        r.GeneratorCpuSeconds = generatorCpu.TotalSeconds;
+        r.LogLinesPerEvent = (double)pipeline.Logs.Lines / count;
+        r.Failed = pipeline.Pump.Failed.ToDictionary(kv => kv.Key, kv => kv.Value);
         r.Poisoned = pipeline.Pump.Poisoned.ToDictionary(kv => kv.Key, kv => kv.Value);
         r.ErrorSamples = pipeline.Pump.Errors.Take(5).ToList();
-        Console.Error.WriteLine($"[{name}] pipeline {r.PipelineSeconds:F2} s, {r.EventsPerSecond:F0} ev/s, rows {r.RowsStored}/{count}");
+        Console.Error.WriteLine($"[{name}] pipeline {r.PipelineSeconds:F2} s, {r.EventsPerSecond:F0} ev/s, rows {r.RowsStored}/{count}, load {loadAfter}");
 
         if (!keepPipeline)
         {
-            // With approvals to follow, the caller runs the baselines afterwards: they revoke rules in the same groups.
-            await AddBaselinesAsync(ctx, r);
+            // With approvals to follow, the caller runs the baseline afterwards: it revokes rules in the same groups.
+            await AddBaselineAsync(ctx, r);
             await pipeline.DisposeAsync();
         }
         return (r, pipeline, events);
     }
 
-    /// <summary>The bare-call runs for the same event count, side by side in the same process and emulators.</summary>
-    public static async Task AddBaselinesAsync(BenchContext ctx, ScenarioResult r)
+    /// <summary>The same calls bare, for the same event count, in the same process and emulators, on a fresh table and queue.</summary>
+    public static async Task AddBaselineAsync(BenchContext ctx, ScenarioResult r)
     {
-        if (!ctx.Options.Baseline || r.Events <= 1)
+        if (!ctx.Options.Baseline || r.Events <= 1 || r.Name.StartsWith("idle", StringComparison.Ordinal))
         {
             return;
         }
-        r.Baseline = await BaselineAsync(ctx, r.Events, full: false);
-        r.BaselineSameCalls = await BaselineAsync(ctx, r.Events, full: true);
-        r.OverheadRatio = r.PipelineSeconds / r.Baseline.Seconds;
+        r.BaselineSameCalls = await BaselineAsync(ctx, r.Events);
         r.OverheadRatioSameCalls = r.PipelineSeconds / r.BaselineSameCalls.Seconds;
     }
 
@@ -156,6 +201,7 @@ public static class Scenarios
         var allocBefore = GC.GetTotalAllocatedBytes(precise: true);
         var start = Stopwatch.GetTimestamp();
         var clickStart = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        var cpuBefore = ProcessCpu.Snapshot();
         await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = ctx.Options.IntakeConcurrency }, async (id, ct) =>
         {
             var message = await pipeline.ApproverMessageAsync(id, ct);
@@ -194,9 +240,8 @@ public static class Scenarios
         r.SlackCalls = pipeline.Slack.Snapshot().ToDictionary(kv => kv.Key, kv => new CallSummary(kv.Value.Count, kv.Value.MeanMs));
         var stub = await ctx.Stubs.CountsAsync();
         r.SlackStubRequests = stub.Slack.Values.Sum();
-        r.TableOpsPerEvent = (double)pipeline.Storage.Total(k => k.StartsWith("table", StringComparison.Ordinal)) / ids.Length;
-        r.QueueOpsPerEvent = (double)pipeline.Storage.Total(k => k.StartsWith("queue", StringComparison.Ordinal) && !k.Contains("admin", StringComparison.Ordinal)) / ids.Length;
         r.SlackCallsPerRequest = (double)r.SlackStubRequests / ids.Length;
+        r.CpuSeconds = ProcessCpu.Since(cpuBefore);
         r.SlackPostsPerRequest = (double)stub.Slack.Where(kv => kv.Key.Contains("postMessage", StringComparison.Ordinal)).Sum(kv => kv.Value) / ids.Length;
         r.AllocatedBytesPerEvent = (allocAfter - allocBefore) / ids.Length;
         r.PeakWorkingSetMb = sampler.PeakMb;
@@ -208,72 +253,142 @@ public static class Scenarios
     }
 
     /// <summary>
-    /// The same unavoidable calls issued bare with the SDKs, at the pump's concurrency: one STS AssumeRole per account;
-    /// per event the request row inserted, one EC2 revoke by rule id, the row replaced with its ETag. With
-    /// <paramref name="full"/>, every call the pipeline's revert path makes, in its order (intake enqueue, insert,
-    /// snapshot read, describe group + rules, revoke, replace, notification enqueue, describe group + rules, snapshot upsert).
+    /// The revert path's calls issued bare with the SDKs, in the pipeline's order and at the host's concurrency (one
+    /// receive loop on the queue, batchSize messages at a time, the next batch when no more than newBatchThreshold run):
+    /// intake enqueue (at the intake's concurrency); per message: request insert, lease insert, approved-state read,
+    /// DescribeSecurityGroupRules, revoke by rule id, lease delete, request replace with its ETag, notification enqueue,
+    /// message delete. The approved state and the groups' rules are real (onboarded beforehand, outside the timing).
+    /// No parsing, no domain objects, no DI, no logging. Its per-event call counts are printed next to the pipeline's.
     /// </summary>
-    public static async Task<BaselineResult> BaselineAsync(BenchContext ctx, int count, bool full)
+    public static async Task<BaselineResult> BaselineAsync(BenchContext ctx, int count)
     {
         var events = await ctx.Workload.NewEventsAsync(count);
         var parsed = events.Select(e => CloudTrailParser.Parse(Workload.EnvelopeFor(ctx.Template, e).AsSpan())).ToArray();
-        var rowsJson = parsed.Select((p, i) => p.TryGetChange(out var c) ? BridgeJson.Serialize(ChangeRequest.Open(RequestId.For(c.EventId), c, DateTimeOffset.UtcNow)) : "{}").ToArray();
-        var messages = parsed.Select(p => p.TryGetChange(out var c) ? BinaryData.FromString(Convert.ToBase64String(Encoding.UTF8.GetBytes(BridgeJson.Serialize(c)))) : BinaryData.FromString("")).ToArray();
-        var tables = new TableServiceClient(ctx.Azurite.ConnectionString);
+        var rowsJson = parsed.Select(p => p.TryGetChange(out var c) ? BridgeJson.Serialize(ChangeRequest.Open(RequestId.For(c.EventId), c, DateTimeOffset.UtcNow)) : "{}").ToArray();
+        var messages = parsed.Select(p => p.TryGetChange(out var c) ? BridgeJson.Serialize(c) : "").ToArray();
+        var stats = new CallStats();
+        var timeline = new Timeline();
+        var tableOptions = new TableClientOptions();
+        tableOptions.AddPolicy(new StorageCountingPolicy("table", stats, timeline), Azure.Core.HttpPipelinePosition.PerRetry);
+        var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        queueOptions.AddPolicy(new StorageCountingPolicy("queue", stats, timeline), Azure.Core.HttpPipelinePosition.PerRetry);
+        var tables = new TableServiceClient(ctx.StorageConnectionString, tableOptions);
         var suffix = Guid.NewGuid().ToString("N")[..8];
         var requests = tables.GetTableClient("BaseRequests" + suffix);
-        var snapshots = tables.GetTableClient("BaseSnapshots" + suffix);
+        var groups = tables.GetTableClient("BaseGroups" + suffix);
         await requests.CreateIfNotExistsAsync();
-        await snapshots.CreateIfNotExistsAsync();
-        var queue = new QueueServiceClient(ctx.Azurite.ConnectionString).GetQueueClient("sgbridge-bench-baseline-" + suffix);
-        await queue.CreateIfNotExistsAsync();
+        await groups.CreateIfNotExistsAsync();
+        var queues = new QueueServiceClient(ctx.StorageConnectionString, queueOptions);
+        var changes = queues.GetQueueClient("sgbridge-bare-changes-" + suffix);
+        var notifications = queues.GetQueueClient("sgbridge-bare-notifications-" + suffix);
+        await changes.CreateIfNotExistsAsync();
+        await notifications.CreateIfNotExistsAsync();
         using var sts = Workload.StsClient(ctx.AwsUrl);
-        ctx.Aws.Stats.Reset();
-
-        var start = Stopwatch.GetTimestamp();
-        var clients = (await Task.WhenAll(ctx.Workload.Accounts.Select(async a => (a, await Workload.Ec2ClientAsync(sts, ctx.AwsUrl, a)))))
-            .ToDictionary(x => x.a, x => (IAmazonEC2)x.Item2, StringComparer.Ordinal);
-        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = ctx.Options.Receivers * ctx.Options.Batch }, async (i, ct) =>
+        var clients = new Dictionary<string, IAmazonEC2>(StringComparer.Ordinal);
+        foreach (var account in events.Select(e => e.Account).Distinct())
         {
-            var e = events[i];
-            var ec2 = clients[e.Account];
-            var id = RequestId.For(e.EventId);
-            if (full)
-            {
-                await queue.SendMessageAsync(messages[i], cancellationToken: ct);
-            }
-            var added = await requests.AddEntityAsync(new TableEntity(id, "request") { ["Status"] = "Reverting", ["Json"] = rowsJson[i] }, ct);
-            if (full)
-            {
-                await snapshots.GetEntityIfExistsAsync<TableEntity>(e.Account, $"{Workload.Region}|{e.GroupId}", cancellationToken: ct);
-                await ec2.DescribeSecurityGroupsAsync(new DescribeSecurityGroupsRequest { GroupIds = [e.GroupId] }, ct);
-                await ec2.DescribeSecurityGroupRulesAsync(new DescribeSecurityGroupRulesRequest { Filters = [new Filter("group-id", [e.GroupId])] }, ct);
-            }
-            await ec2.RevokeSecurityGroupIngressAsync(new RevokeSecurityGroupIngressRequest { GroupId = e.GroupId, SecurityGroupRuleIds = [e.RuleId] }, ct);
-            await requests.UpdateEntityAsync(new TableEntity(id, "request") { ["Status"] = "Pending", ["Json"] = rowsJson[i] }, added.Headers.ETag!.Value, TableUpdateMode.Replace, ct);
-            if (full)
-            {
-                await queue.SendMessageAsync(messages[i], cancellationToken: ct);
-                await ec2.DescribeSecurityGroupsAsync(new DescribeSecurityGroupsRequest { GroupIds = [e.GroupId] }, ct);
-                var rules = await ec2.DescribeSecurityGroupRulesAsync(new DescribeSecurityGroupRulesRequest { Filters = [new Filter("group-id", [e.GroupId])] }, ct);
-                await snapshots.UpsertEntityAsync(new TableEntity(e.Account, $"{Workload.Region}|{e.GroupId}") { ["Json"] = rowsJson[i], ["RuleCount"] = rules.SecurityGroupRules?.Count ?? 0 }, TableUpdateMode.Replace, ct);
-            }
+            clients[account] = await Workload.Ec2ClientAsync(sts, ctx.AwsUrl, account);
+        }
+        // The approved state, one row per group, as onboarding leaves it (outside the timing).
+        foreach (var g in events.Select(e => (e.Account, e.GroupId)).Distinct())
+        {
+            await groups.UpsertEntityAsync(new TableEntity($"{g.Account}-{Workload.Region}", g.GroupId) { ["Kind"] = "approved", ["Json"] = "{\"rules\":[]}" });
+        }
+        var byId = events.Select((e, i) => (e, i)).ToDictionary(x => x.e.EventId, x => x.i, StringComparer.Ordinal);
+        ctx.Aws.Stats.Reset();
+        stats.Reset();
+
+        var cpuBefore = ProcessCpu.Snapshot();
+        var start = Stopwatch.GetTimestamp();
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = ctx.Options.IntakeConcurrency }, async (i, ct) =>
+        {
+            timeline.Path.Value = "intake";
+            await changes.SendMessageAsync(messages[i], ct);
         });
+        var done = 0;
+        var running = new List<Task>();
+        while (Volatile.Read(ref done) < count)
+        {
+            running.RemoveAll(x => x.IsCompleted);
+            if (running.Count > ctx.Host.NewBatchThreshold)
+            {
+                await Task.WhenAny(running);
+                continue;
+            }
+            timeline.Path.Value = "poll";
+            var batch = (await changes.ReceiveMessagesAsync(ctx.Host.BatchSize, TimeSpan.FromMinutes(10))).Value;
+            if (batch.Length == 0)
+            {
+                await Task.WhenAny(running.Append(Task.Delay(QueuePump.MinPoll)));
+                continue;
+            }
+            foreach (var m in batch)
+            {
+                running.Add(Task.Run(async () =>
+                {
+                    timeline.Path.Value = "revert";
+                    var change = QueuePayload.Decode<SecurityGroupChange>(m.MessageText);
+                    var i = byId[change.EventId];
+                    var e = events[i];
+                    var ec2 = clients[e.Account];
+                    var id = RequestId.For(e.EventId);
+                    var partition = $"{e.Account}-{Workload.Region}";
+                    var added = await requests.AddEntityAsync(new TableEntity(id, "request") { ["Status"] = "Reverting", ["Json"] = rowsJson[i] });
+                    // The lease as the pipeline takes it: insert; on 409 read it, wait 100 ms doubling to 1 s, try again.
+                    Azure.Response lease;
+                    var pause = TimeSpan.FromMilliseconds(100);
+                    while (true)
+                    {
+                        try
+                        {
+                            lease = await groups.AddEntityAsync(new TableEntity(partition, e.GroupId + "|lease") { ["Kind"] = "lease", ["Owner"] = id });
+                            break;
+                        }
+                        catch (RequestFailedException ex) when (ex.Status == 409)
+                        {
+                            await groups.GetEntityIfExistsAsync<TableEntity>(partition, e.GroupId + "|lease");
+                            await Task.Delay(pause);
+                            pause = TimeSpan.FromMilliseconds(Math.Min(pause.TotalMilliseconds * 2, 1000));
+                        }
+                    }
+                    await groups.GetEntityIfExistsAsync<TableEntity>(partition, e.GroupId);
+                    await ec2.DescribeSecurityGroupRulesAsync(new DescribeSecurityGroupRulesRequest { Filters = [new Filter("group-id", [e.GroupId])], MaxResults = 1000 });
+                    await ec2.RevokeSecurityGroupIngressAsync(new RevokeSecurityGroupIngressRequest { GroupId = e.GroupId, SecurityGroupRuleIds = [e.RuleId] });
+                    await groups.DeleteEntityAsync(partition, e.GroupId + "|lease", lease.Headers.ETag!.Value);
+                    await requests.UpdateEntityAsync(new TableEntity(id, "request") { ["Status"] = "Pending", ["Json"] = rowsJson[i] }, added.Headers.ETag!.Value, TableUpdateMode.Replace);
+                    await notifications.SendMessageAsync(BridgeJson.Serialize(new { RequestId = id, Status = "Pending" }));
+                    await changes.DeleteMessageAsync(m.MessageId, m.PopReceipt);
+                    Interlocked.Increment(ref done);
+                }));
+            }
+        }
+        await Task.WhenAll(running);
         var seconds = Sec(start, Stopwatch.GetTimestamp());
+        var cpu = ProcessCpu.Since(cpuBefore);
+        timeline.Path.Value = "setup";
         foreach (var c in clients.Values)
         {
             c.Dispose();
         }
-        await queue.DeleteAsync();
-        return new BaselineResult(full ? "same calls as the revert path" : "unavoidable calls", seconds, count / seconds,
-            ctx.Aws.Stats.Snapshot().ToDictionary(kv => kv.Key, kv => new CallSummary(kv.Value.Count, kv.Value.MeanMs)));
+        await changes.DeleteAsync();
+        await notifications.DeleteAsync();
+        return new BaselineResult("same calls bare (revert path)", seconds, count / seconds,
+            ctx.Aws.Stats.Snapshot().ToDictionary(kv => kv.Key, kv => new CallSummary(kv.Value.Count, kv.Value.MeanMs)),
+            stats.Snapshot().ToDictionary(kv => kv.Key, kv => new CallSummary(kv.Value.Count, kv.Value.MeanMs)), cpu);
     }
 
     private static async Task WaitAsync(Func<bool> done, QueuePump pump)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(DrainTimeout.TotalSeconds * Stopwatch.Frequency);
+        var nextReport = Stopwatch.GetTimestamp() + (30 * Stopwatch.Frequency);
         while (!done())
         {
+            if (Stopwatch.GetTimestamp() > nextReport)
+            {
+                // A stalled run says where it stands instead of waiting silently.
+                Console.Error.WriteLine($"  … waiting: handled {string.Join(",", pump.Handled.Select(kv => kv.Key + "=" + kv.Value))}; failed {string.Join(",", pump.Failed.Select(kv => kv.Key + "=" + kv.Value))}; in flight {pump.InFlight}; errors: {string.Join(" | ", pump.Errors.Reverse().Take(2))}");
+                nextReport = Stopwatch.GetTimestamp() + (30 * Stopwatch.Frequency);
+            }
             if (Stopwatch.GetTimestamp() > deadline)
             {
                 throw new TimeoutException($"The pipeline did not finish within {DrainTimeout}. Errors: {string.Join(" | ", pump.Errors.Take(5))}");

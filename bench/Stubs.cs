@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Security;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -55,7 +56,12 @@ public static class StubServer
                 await Task.Delay(awsDelayMs);
             }
             context.Response.ContentType = "text/xml";
-            await context.Response.WriteAsync(AwsXml.Answer(action, form));
+            var answer = AwsXml.Answer(action, form, AwsXml.AccountOf(context));
+            if (answer.StartsWith("<Response><Errors>", StringComparison.Ordinal))
+            {
+                context.Response.StatusCode = 400;
+            }
+            await context.Response.WriteAsync(answer);
         });
         app.MapGet("/__counts", () =>
         {
@@ -142,43 +148,151 @@ public sealed class StubProcess : IAsyncDisposable
     }
 }
 
-/// <summary>Just enough of the EC2 (ec2 query) and STS (aws query) XML answers for the bridge's calls.</summary>
+/// <summary>
+/// A small stateful EC2 (ec2 query protocol) and STS (aws query) for the bridge's calls: groups and their ingress rules
+/// per account, so that onboarding records real rules, an authorize creates a rule with an id, DescribeSecurityGroupRules
+/// lists it and a revoke by rule id removes it. The account is carried in the assumed-role access key id
+/// ("ASIA{account}STUB"), read back from the SigV4 Authorization header, so each account sees only its own groups.
+/// </summary>
 internal static class AwsXml
 {
     private const string Ec2Ns = "http://ec2.amazonaws.com/doc/2016-11-15/";
     private const string StsNs = "https://sts.amazonaws.com/doc/2011-06-15/";
 
-    public static string Answer(string action, IFormCollection form)
+    private sealed record Rule(string Id, string GroupId, string Protocol, int From, int To, string Cidr, string? Description);
+
+    private sealed class Group(string id, string name)
+    {
+        public string Id { get; } = id;
+        public string Name { get; } = name;
+        public Dictionary<string, Rule> Rules { get; } = new(StringComparer.Ordinal);
+    }
+
+    private static readonly ConcurrentDictionary<string, ConcurrentDictionary<string, Group>> Accounts = new(StringComparer.Ordinal);
+    private static long _ids;
+
+    private static ConcurrentDictionary<string, Group> Of(string account) => Accounts.GetOrAdd(account, _ => new(StringComparer.Ordinal));
+
+    private static string NextId(string prefix) => prefix + Interlocked.Increment(ref _ids).ToString("x17", CultureInfo.InvariantCulture);
+
+    public static string AccountOf(HttpContext context)
+    {
+        var auth = context.Request.Headers.Authorization.ToString();
+        var i = auth.IndexOf("Credential=ASIA", StringComparison.Ordinal);
+        return i >= 0 && auth.Length >= i + 27 ? auth.Substring(i + 15, 12) : "000000000000";
+    }
+
+    public static string Answer(string action, IFormCollection form, string account)
     {
         var requestId = Guid.NewGuid().ToString();
+        var groups = Of(account);
         switch (action)
         {
             case "AssumeRole":
             case "AssumeRoleWithWebIdentity":
                 var expiration = DateTime.UtcNow.AddHours(1).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
-                var arn = SecurityElement.Escape(form["RoleArn"].ToString());
+                var roleArn = form["RoleArn"].ToString();
+                var roleAccount = roleArn.Split(':') is { Length: > 4 } parts ? parts[4] : "000000000000";
+                var arn = SecurityElement.Escape(roleArn);
                 return $"""
-                    <{action}Response xmlns="{StsNs}"><{action}Result><Credentials><AccessKeyId>ASIASTUB{Random.Shared.Next(100000, 999999)}</AccessKeyId><SecretAccessKey>stub</SecretAccessKey><SessionToken>stub</SessionToken><Expiration>{expiration}</Expiration></Credentials><AssumedRoleUser><Arn>{arn}/sgbridge</Arn><AssumedRoleId>AROASTUB:sgbridge</AssumedRoleId></AssumedRoleUser></{action}Result><ResponseMetadata><RequestId>{requestId}</RequestId></ResponseMetadata></{action}Response>
+                    <{action}Response xmlns="{StsNs}"><{action}Result><Credentials><AccessKeyId>ASIA{roleAccount}STUB</AccessKeyId><SecretAccessKey>stub</SecretAccessKey><SessionToken>stub</SessionToken><Expiration>{expiration}</Expiration></Credentials><AssumedRoleUser><Arn>{arn}/sgbridge</Arn><AssumedRoleId>AROASTUB:sgbridge</AssumedRoleId></AssumedRoleUser></{action}Result><ResponseMetadata><RequestId>{requestId}</RequestId></ResponseMetadata></{action}Response>
                     """;
+            case "CreateSecurityGroup":
+                var created = new Group(NextId("sg-"), form["GroupName"].ToString());
+                groups[created.Id] = created;
+                return $"""<CreateSecurityGroupResponse xmlns="{Ec2Ns}"><requestId>{requestId}</requestId><return>true</return><groupId>{created.Id}</groupId></CreateSecurityGroupResponse>""";
             case "DescribeSecurityGroups":
-                var groupId = SecurityElement.Escape(form["GroupId.1"].ToString());
-                if (string.IsNullOrEmpty(groupId))
+                var wanted = form.Keys.Where(k => k.StartsWith("GroupId.", StringComparison.Ordinal)).Select(k => form[k].ToString()).ToArray();
+                var found = wanted.Length == 0 ? groups.Values.ToArray() : wanted.Select(id => groups.GetValueOrDefault(id)).OfType<Group>().ToArray();
+                if (wanted.Length > 0 && found.Length == 0)
                 {
-                    groupId = "sg-00000000000000000";
+                    return Error("InvalidGroup.NotFound", $"The security group '{SecurityElement.Escape(wanted[0])}' does not exist");
                 }
-                return $"""
-                    <DescribeSecurityGroupsResponse xmlns="{Ec2Ns}"><requestId>{requestId}</requestId><securityGroupInfo><item><ownerId>111111111111</ownerId><groupId>{groupId}</groupId><groupName>bench-{groupId}</groupName><groupDescription>bench</groupDescription><vpcId>vpc-0bench</vpcId><ipPermissions/><ipPermissionsEgress/></item></securityGroupInfo></DescribeSecurityGroupsResponse>
-                    """;
+                var items = new StringBuilder();
+                foreach (var g in found)
+                {
+                    items.Append(CultureInfo.InvariantCulture, $"<item><ownerId>{account}</ownerId><groupId>{g.Id}</groupId><groupName>{SecurityElement.Escape(g.Name)}</groupName><groupDescription>bench</groupDescription><vpcId>vpc-0bench</vpcId><ipPermissions>");
+                    lock (g)
+                    {
+                        foreach (var r in g.Rules.Values)
+                        {
+                            items.Append(CultureInfo.InvariantCulture, $"<item><ipProtocol>{r.Protocol}</ipProtocol><fromPort>{r.From}</fromPort><toPort>{r.To}</toPort><ipRanges><item><cidrIp>{r.Cidr}</cidrIp></item></ipRanges></item>");
+                        }
+                    }
+                    items.Append("</ipPermissions><ipPermissionsEgress/></item>");
+                }
+                return $"""<DescribeSecurityGroupsResponse xmlns="{Ec2Ns}"><requestId>{requestId}</requestId><securityGroupInfo>{items}</securityGroupInfo></DescribeSecurityGroupsResponse>""";
             case "DescribeSecurityGroupRules":
-                return $"""<DescribeSecurityGroupRulesResponse xmlns="{Ec2Ns}"><requestId>{requestId}</requestId><securityGroupRuleSet/></DescribeSecurityGroupRulesResponse>""";
-            case "RevokeSecurityGroupIngress":
-                return $"""<RevokeSecurityGroupIngressResponse xmlns="{Ec2Ns}"><requestId>{requestId}</requestId><return>true</return></RevokeSecurityGroupIngressResponse>""";
+                string? filterGroup = null;
+                foreach (var k in form.Keys.Where(k => k.StartsWith("Filter.", StringComparison.Ordinal) && k.EndsWith(".Name", StringComparison.Ordinal)))
+                {
+                    if (form[k] == "group-id")
+                    {
+                        filterGroup = form[k[..^".Name".Length] + ".Value.1"].ToString();
+                    }
+                }
+                var rules = new StringBuilder();
+                foreach (var g in filterGroup is null ? groups.Values : groups.TryGetValue(filterGroup, out var one) ? [one] : [])
+                {
+                    lock (g)
+                    {
+                        foreach (var r in g.Rules.Values)
+                        {
+                            rules.Append(RuleXml(r, account));
+                        }
+                    }
+                }
+                return $"""<DescribeSecurityGroupRulesResponse xmlns="{Ec2Ns}"><requestId>{requestId}</requestId><securityGroupRuleSet>{rules}</securityGroupRuleSet></DescribeSecurityGroupRulesResponse>""";
             case "AuthorizeSecurityGroupIngress":
-                return $"""<AuthorizeSecurityGroupIngressResponse xmlns="{Ec2Ns}"><requestId>{requestId}</requestId><return>true</return><securityGroupRuleSet/></AuthorizeSecurityGroupIngressResponse>""";
+            {
+                if (!groups.TryGetValue(form["GroupId"].ToString(), out var g))
+                {
+                    return Error("InvalidGroup.NotFound", "The security group does not exist");
+                }
+                var added = new StringBuilder();
+                for (var i = 1; form.ContainsKey($"IpPermissions.{i}.IpProtocol"); i++)
+                {
+                    var p = $"IpPermissions.{i}.";
+                    var rule = new Rule(NextId("sgr-"), g.Id, form[p + "IpProtocol"].ToString(), int.Parse(form[p + "FromPort"].ToString(), CultureInfo.InvariantCulture),
+                        int.Parse(form[p + "ToPort"].ToString(), CultureInfo.InvariantCulture), form[p + "IpRanges.1.CidrIp"].ToString(), form[p + "IpRanges.1.Description"].ToString());
+                    lock (g)
+                    {
+                        g.Rules[rule.Id] = rule;
+                    }
+                    added.Append(RuleXml(rule, account));
+                }
+                return $"""<AuthorizeSecurityGroupIngressResponse xmlns="{Ec2Ns}"><requestId>{requestId}</requestId><return>true</return><securityGroupRuleSet>{added}</securityGroupRuleSet></AuthorizeSecurityGroupIngressResponse>""";
+            }
+            case "RevokeSecurityGroupIngress":
+            {
+                if (!groups.TryGetValue(form["GroupId"].ToString(), out var g))
+                {
+                    return Error("InvalidGroup.NotFound", "The security group does not exist");
+                }
+                var revoked = new StringBuilder();
+                foreach (var k in form.Keys.Where(k => k.StartsWith("SecurityGroupRuleId.", StringComparison.Ordinal)))
+                {
+                    lock (g)
+                    {
+                        if (!g.Rules.Remove(form[k].ToString(), out var gone))
+                        {
+                            return Error("InvalidSecurityGroupRuleId.NotFound", $"The rule ID '{SecurityElement.Escape(form[k].ToString())}' does not exist");
+                        }
+                        revoked.Append(CultureInfo.InvariantCulture, $"<item><securityGroupRuleId>{gone.Id}</securityGroupRuleId><groupId>{gone.GroupId}</groupId><isEgress>false</isEgress><ipProtocol>{gone.Protocol}</ipProtocol><fromPort>{gone.From}</fromPort><toPort>{gone.To}</toPort><cidrIpv4>{gone.Cidr}</cidrIpv4></item>");
+                    }
+                }
+                return $"""<RevokeSecurityGroupIngressResponse xmlns="{Ec2Ns}"><requestId>{requestId}</requestId><return>true</return><revokedSecurityGroupRuleSet>{revoked}</revokedSecurityGroupRuleSet></RevokeSecurityGroupIngressResponse>""";
+            }
             case "ModifySecurityGroupRules":
                 return $"""<ModifySecurityGroupRulesResponse xmlns="{Ec2Ns}"><requestId>{requestId}</requestId><return>true</return></ModifySecurityGroupRulesResponse>""";
             default:
-                return $"""<Response><Errors><Error><Code>InvalidAction</Code><Message>stub does not know {SecurityElement.Escape(action)}</Message></Error></Errors><RequestID>{requestId}</RequestID></Response>""";
+                return Error("InvalidAction", $"stub does not know {SecurityElement.Escape(action)}");
         }
     }
+
+    private static string RuleXml(Rule r, string account) =>
+        $"<item><securityGroupRuleId>{r.Id}</securityGroupRuleId><groupId>{r.GroupId}</groupId><groupOwnerId>{account}</groupOwnerId><isEgress>false</isEgress><ipProtocol>{r.Protocol}</ipProtocol><fromPort>{r.From}</fromPort><toPort>{r.To}</toPort><cidrIpv4>{r.Cidr}</cidrIpv4>{(string.IsNullOrEmpty(r.Description) ? "" : $"<description>{SecurityElement.Escape(r.Description)}</description>")}</item>";
+
+    private static string Error(string code, string message) =>
+        $"""<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>{Guid.NewGuid()}</RequestID></Response>""";
 }

@@ -11,7 +11,7 @@ using SgBridge.Shared.Options;
 namespace SgBridge.Bench;
 
 /// <summary>One generated event: which account and group it changes, and the rule it added.</summary>
-public sealed record EventSpec(int Index, string EventId, string Account, string GroupId, int Port, string Cidr)
+public sealed record EventSpec(int Index, string EventId, string Account, string GroupId, int Port, string Cidr, bool Forged = false)
 {
     public string RuleId { get; set; } = "";
 }
@@ -20,9 +20,9 @@ public sealed record EventSpec(int Index, string EventId, string Account, string
 /// The accounts and groups the events spread over (10 accounts × 10 groups = 100 groups), and the AWS side they need:
 /// with moto the groups are created in each account (by assuming the role there, since moto keys an account by the
 /// assumed role's account id) and every event's rule really exists before the event is sent, so that the revert by
-/// rule id really removes it; with the stub, ids are synthetic.
+/// rule id really removes it. The stub EC2 keeps the same state (groups and rules per account), so both behave alike.
 /// </summary>
-public sealed class Workload(string awsUrl, bool moto, int accounts, int groupsPerAccount)
+public sealed class Workload(string awsUrl, int accounts, int groupsPerAccount)
 {
     public const string Region = "eu-west-1";
     public const string RoleArnPattern = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole";
@@ -61,29 +61,19 @@ public sealed class Workload(string awsUrl, bool moto, int accounts, int groupsP
         foreach (var account in Accounts)
         {
             var ids = new string[groupsPerAccount];
-            if (moto)
+            var ec2 = await Ec2ClientAsync(sts, awsUrl, account);
+            _ec2[account] = ec2;
+            for (var g = 0; g < groupsPerAccount; g++)
             {
-                var ec2 = await Ec2ClientAsync(sts, awsUrl, account);
-                _ec2[account] = ec2;
-                for (var g = 0; g < groupsPerAccount; g++)
-                {
-                    var created = await ec2.CreateSecurityGroupAsync(new CreateSecurityGroupRequest($"bench-{g}", "SgBridge bench group"));
-                    ids[g] = created.GroupId;
-                }
-            }
-            else
-            {
-                for (var g = 0; g < groupsPerAccount; g++)
-                {
-                    ids[g] = $"sg-{account[^4..]}{g:x13}";
-                }
+                var created = await ec2.CreateSecurityGroupAsync(new CreateSecurityGroupRequest($"bench-{g}", "SgBridge bench group"));
+                ids[g] = created.GroupId;
             }
             Groups[account] = ids;
         }
     }
 
     /// <summary>N events, round-robin over accounts, then over each account's groups; with moto, their rules are created.</summary>
-    public async Task<IReadOnlyList<EventSpec>> NewEventsAsync(int count)
+    public async Task<IReadOnlyList<EventSpec>> NewEventsAsync(int count, int forgedEvery = 0)
     {
         var events = new List<EventSpec>(count);
         for (var i = 0; i < count; i++)
@@ -92,19 +82,14 @@ public sealed class Workload(string awsUrl, bool moto, int accounts, int groupsP
             var group = Groups[account][(i / Accounts.Count) % groupsPerAccount];
             var n = Interlocked.Increment(ref _cidrCounter);
             var cidr = $"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}/32";
-            events.Add(new EventSpec(i, Guid.NewGuid().ToString(), account, group, 1024 + (n % 60000), cidr));
+            events.Add(new EventSpec(i, Guid.NewGuid().ToString(), account, group, 1024 + (n % 60000), cidr, forgedEvery > 0 && i % forgedEvery == forgedEvery - 1));
         }
-        if (moto)
+        // A forged (or stale) event claims a rule that is not in the group: the bridge must change nothing in AWS.
+        foreach (var e in events.Where(e => e.Forged))
         {
-            await CreateRulesAsync(events);
+            e.RuleId = "sgr-" + e.EventId.Replace("-", "", StringComparison.Ordinal)[..17];
         }
-        else
-        {
-            foreach (var e in events)
-            {
-                e.RuleId = "sgr-" + e.EventId.Replace("-", "", StringComparison.Ordinal)[..17];
-            }
-        }
+        await CreateRulesAsync(events.Where(e => !e.Forged).ToList());
         return events;
     }
 
@@ -159,12 +144,8 @@ public sealed class Workload(string awsUrl, bool moto, int accounts, int groupsP
     /// <summary>With moto: how many of the events' rules are still in their groups (0 when every revert really revoked).</summary>
     public async Task<int> RulesStillPresentAsync(IEnumerable<EventSpec> events)
     {
-        if (!moto)
-        {
-            return 0;
-        }
         var still = 0;
-        foreach (var g in events.GroupBy(e => (e.Account, e.GroupId)))
+        foreach (var g in events.Where(e => !e.Forged).GroupBy(e => (e.Account, e.GroupId)))
         {
             var ids = (await AllRulesAsync(_ec2[g.Key.Account], g.Key.GroupId)).Select(r => r.SecurityGroupRuleId).ToHashSet(StringComparer.Ordinal);
             still += g.Count(e => ids.Contains(e.RuleId));
