@@ -61,6 +61,13 @@ public sealed partial class GroupReconciler(
     ILogger<GroupReconciler> logger)
 {
     private readonly ReconcileOptions _options = options.Value;
+
+    /// <summary>
+    /// Settle checks this instance has queued and not yet seen due: a burst of events on one group finds the same
+    /// unexplained differences again and again, and one check per set of differences is enough. Another instance may
+    /// queue one more; a check that finds nothing does nothing.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string, string), (HashSet<string> Keys, DateTimeOffset Due)> _scheduled = new();
     private readonly bool _policeEgress = policy.Value.PoliceEgress;
 
     public async Task<ReconcileReport> ReconcileAsync(ISecurityGroupClient client, string accountId, string region, string groupId, ReconcileScope scope,
@@ -252,8 +259,19 @@ public sealed partial class GroupReconciler(
         {
             return;
         }
-        var command = new ReconcileCommand(accountId, region, groupId, deferred.Select(i => i.Key).ToArray());
+        var keys = deferred.Select(i => i.Key).ToHashSet(StringComparer.Ordinal);
+        var now = time.GetUtcNow();
+        if (_scheduled.TryGetValue((accountId, region, groupId), out var pending) && pending.Due > now && keys.IsSubsetOf(pending.Keys))
+        {
+            return; // a settle check for these differences is already on its way
+        }
+        var command = new ReconcileCommand(accountId, region, groupId, keys.Order(StringComparer.Ordinal).ToArray());
         await queue.SendAsync(QueueNames.Reconcile, command, _options.SettleDelay, ct);
+        _scheduled[(accountId, region, groupId)] = (keys, now + _options.SettleDelay);
+        foreach (var stale in _scheduled.Where(e => e.Value.Due <= now).Select(e => e.Key).ToArray())
+        {
+            _scheduled.TryRemove(stale, out _);
+        }
         LogDeferred(logger, accountId, region, groupId, deferred.Count, _options.SettleDelay);
     }
 

@@ -188,6 +188,27 @@ public class ChangeProcessorTests
     }
 
     [Fact]
+    public async Task ProcessAsync_ABurstOnOneGroup_QueuesOneSettleCheckForTheSameUnexplainedDifferences()
+    {
+        await OnboardWithAsync(TestData.Tcp(443, "10.0.0.0/8"));
+        var stray = Ec2.AddExisting(TestData.Tcp(3389, "0.0.0.0/0")); // no event for it arrives
+        var reconciler = _bridge.Reconciler();
+        var processor = new ChangeProcessor(_bridge.ChangePolicy(), _bridge.Lifecycle(), reconciler, Ec2,
+            Microsoft.Extensions.Options.Options.Create(_bridge.Processing), _bridge.Time, Microsoft.Extensions.Logging.Abstractions.NullLogger<ChangeProcessor>.Instance);
+
+        foreach (var port in new[] { 8001, 8002, 8003, 8004 })
+        {
+            await processor.ProcessAsync(Add(Ec2.AddExisting(TestData.Tcp(port, "10.8.0.0/16"))), 1, default);
+        }
+
+        var settle = BridgeJson.Deserialize<ReconcileCommand>(Assert.Single(_bridge.Queue.Delayed).Json);
+        Assert.Equal([$"unapproved:{stray.RuleId}"], settle.Settle);
+        _bridge.Time.Advance(TimeSpan.FromSeconds(61)); // once that check is due, a new one may be queued
+        await processor.ProcessAsync(Add(Ec2.AddExisting(TestData.Tcp(8005, "10.8.0.0/16"))), 1, default);
+        Assert.Equal(2, _bridge.Queue.Delayed.Count);
+    }
+
+    [Fact]
     public async Task ProcessAsync_ExemptPrincipal_IsAdoptedAsFarAsTheGroupConfirms()
     {
         _bridge.Policy.ExemptPrincipalArns = "arn:aws:iam::111111111111:role/pipeline";
