@@ -213,7 +213,7 @@ internal sealed partial class DoctorChecks(CliServices services)
 
     private static string? StsFix(Exception ex, AwsOptions aws, string account, string role) => ex switch
     {
-        AmazonSecurityTokenServiceException { ErrorCode: "AccessDenied" } =>
+        AmazonSecurityTokenServiceException { ErrorCode: "AccessDenied" } or SgBridge.Shared.Aws.RoleNotAssumableException =>
             $"the role {role} is missing in {account} or its trust policy does not admit the bridge: deploy aws-bootstrap/sgbridge-member-role.yaml there (StackSet) " +
             (aws.AuthMode == AwsAuthMode.WebIdentity
                 ? $"and check its aud condition is {aws.WebIdentityAudience} and its sub the managed identity's object id."
@@ -363,6 +363,7 @@ internal sealed partial class DoctorChecks(CliServices services)
     {
         RequestFailedException { Status: 0 } r => $"cannot reach it: {FirstLine(r.Message)}",
         RequestFailedException r => $"Azure Storage answered {r.Status} {r.ErrorCode}: {FirstLine(r.Message)}",
+        SgBridge.Shared.Aws.RoleNotAssumableException { InnerException: AmazonServiceException a } => $"AWS answered {(int)a.StatusCode} {a.ErrorCode}: {a.Message}",
         AmazonServiceException a when a.StatusCode != 0 => $"AWS answered {(int)a.StatusCode} {a.ErrorCode}: {a.Message}",
         AmazonServiceException a => $"AWS call failed: {a.Message}",
         // The Azure SDK's retry policy wraps each attempt's failure: say what failed and how often.

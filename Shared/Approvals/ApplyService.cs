@@ -59,6 +59,10 @@ public sealed partial class ApplyService(
                     : report.Outcome with { Message = $"{Ec2ErrorText.Explain(report.Outcome.ErrorCode)} ({report.Outcome.Message})" };
             return await RecordAsync(request.Id, outcome, cancellationToken);
         }
+        catch (RoleNotAssumableException ex)
+        {
+            return await RecordAsync(request.Id, new CallOutcome("sts:AssumeRole", false, "RoleNotDeployed", ex.Message), cancellationToken);
+        }
         catch (Exception ex) when (dequeueCount >= options.Value.MaxDequeueCount && ex is not OperationCanceledException)
         {
             LogGivingUp(logger, ex, request.Id, dequeueCount);

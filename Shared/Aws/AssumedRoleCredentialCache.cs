@@ -124,6 +124,11 @@ public sealed class AssumedRoleCredentialCache(
         {
             AwsLog.AssumeRoleFailed(logger, accountId, ex);
             telemetry?.Failures.Add(1, new KeyValuePair<string, object?>(TelemetryTags.Kind, "sts"));
+            if (ex is Amazon.SecurityToken.AmazonSecurityTokenServiceException { ErrorCode: "AccessDenied" } denied)
+            {
+                // Retrying will not deploy the role: say what is wrong, once.
+                throw new RoleNotAssumableException(accountId, roleArn, denied);
+            }
             throw;
         }
     }
@@ -167,4 +172,16 @@ internal sealed class CachedRoleAwsCredentials(AssumedRoleCredentialCache cache,
 
     public override async Task<ImmutableCredentials> GetCredentialsAsync() =>
         (await cache.GetAsync(accountId, CancellationToken.None).ConfigureAwait(false)).Credentials;
+}
+
+/// <summary>
+/// STS refused the bridge's role in an account (AccessDenied): the member role is not deployed there, or its trust
+/// policy does not admit the bridge. Permanent until someone deploys or fixes the role.
+/// </summary>
+public sealed class RoleNotAssumableException(string accountId, string roleArn, Exception inner)
+    : Exception($"Role {roleArn} cannot be assumed in account {accountId}: the member role is not deployed there, or its trust policy does not admit the bridge (STS: {inner.Message}).", inner)
+{
+    public string AccountId { get; } = accountId;
+
+    public string RoleArn { get; } = roleArn;
 }

@@ -68,6 +68,22 @@ public sealed partial class ChangeProcessor(
         {
             return await ReconcileAsync(change, stored, verdict, cancellationToken);
         }
+        catch (RoleNotAssumableException ex)
+        {
+            // Retrying will not deploy the member role: fail the request at once, visibly.
+            var failed = new CallOutcome("sts:AssumeRole", false, "RoleNotDeployed", ex.Message);
+            await lifecycle.ChangeAsync(stored, r =>
+            {
+                if (r.Status != RequestStatus.Reverting)
+                {
+                    return false;
+                }
+                r.MarkRevertFailed(failed, time.GetUtcNow());
+                return true;
+            }, cancellationToken);
+            LogRevertFailed(logger, stored.Value.Id, change.AccountId, change.GroupLabel, failed.ErrorCode, failed.Message);
+            return ProcessOutcome.RevertFailed;
+        }
         catch (Exception ex) when (dequeueCount >= _maxDequeueCount && ex is not OperationCanceledException)
         {
             await GiveUpAsync(stored.Value.Id, ex, dequeueCount, cancellationToken);

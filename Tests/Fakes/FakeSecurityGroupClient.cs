@@ -29,8 +29,11 @@ public sealed class FakeSecurityGroupClient : ISecurityGroupClient, ISecurityGro
     /// <summary>Runs during each write, e.g. to let another writer touch the request meanwhile.</summary>
     public Func<Task>? DuringWrite { get; set; }
 
+    /// <summary>Thrown by <see cref="CreateAsync"/>, as the credential cache throws when STS refuses the role.</summary>
+    public Exception? Deny { get; init; }
+
     public Task<ISecurityGroupClient> CreateAsync(string accountId, string region, CancellationToken cancellationToken) =>
-        Task.FromResult<ISecurityGroupClient>(this);
+        Deny is null ? Task.FromResult<ISecurityGroupClient>(this) : Task.FromException<ISecurityGroupClient>(Deny);
 
     public Task<GroupDescription?> DescribeGroupAsync(string? groupId, string? groupName, CancellationToken cancellationToken)
     {

@@ -328,6 +328,20 @@ public class ChangeProcessorTests
     }
 
     [Fact]
+    public async Task ProcessAsync_MemberRoleNotDeployed_FailsTheRequestAtOnceWithTheReason()
+    {
+        var change = Add(TestData.Tcp(22, "0.0.0.0/0", ruleId: "sgr-0000000000000000b"));
+        var bridge = new Bridge { Ec2 = new FakeSecurityGroupClient { Deny = new RoleNotAssumableException(TestData.Account, "arn:aws:iam::111111111111:role/SgBridgeExecutionRole", new InvalidOperationException("AccessDenied")) } };
+
+        Assert.Equal(ProcessOutcome.RevertFailed, await bridge.Processor().ProcessAsync(change, 1, default));
+
+        var request = bridge.Request(change);
+        Assert.Equal((RequestStatus.RevertFailed, "RoleNotDeployed"), (request.Status, request.Revert!.ErrorCode));
+        Assert.Contains("not deployed", request.Revert.Message, StringComparison.Ordinal);
+        Assert.Contains((request.Id, RequestStatus.RevertFailed), bridge.Notifier.Seen);
+    }
+
+    [Fact]
     public async Task ProcessAsync_GroupHeldByAnotherWorker_IsRetriedLater()
     {
         await OnboardWithAsync(TestData.Tcp(443, "10.0.0.0/8"));
