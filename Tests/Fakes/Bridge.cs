@@ -6,6 +6,7 @@ using SgBridge.Shared.Options;
 using SgBridge.Shared.Policy;
 using SgBridge.Shared.Processing;
 using SgBridge.Shared.Reconcile;
+using SgBridge.Shared.Telemetry;
 using O = Microsoft.Extensions.Options.Options;
 
 namespace SgBridge.Tests.Fakes;
@@ -28,6 +29,8 @@ public sealed class Bridge
     public ReconcileOptions Reconcile { get; } = new() { SettleDelay = TimeSpan.FromSeconds(60), LeaseWait = TimeSpan.Zero };
     public ProcessingOptions Processing { get; } = new() { MaxDequeueCount = 5 };
 
+    public BridgeTelemetry Telemetry { get; } = new();
+
     public ChangePolicy ChangePolicy() => new(O.Create(Policy), O.Create(new AwsOptions { RoleArnPattern = BridgeRole, WebIdentityAudience = "api://x" }));
 
     public RequestLifecycle Lifecycle() => new(Requests, Notifier);
@@ -35,7 +38,7 @@ public sealed class Bridge
     public GroupReconciler Reconciler() => new(Groups, Queue, O.Create(Reconcile), O.Create(Policy), Time, NullLogger<GroupReconciler>.Instance);
 
     public ChangeProcessor Processor() =>
-        new(ChangePolicy(), Lifecycle(), Reconciler(), Ec2, O.Create(Processing), Time, NullLogger<ChangeProcessor>.Instance);
+        new(ChangePolicy(), Lifecycle(), Reconciler(), Ec2, O.Create(Processing), Queue, Time, NullLogger<ChangeProcessor>.Instance, Telemetry);
 
     public ApplyService Applier() =>
         new(Requests, Lifecycle(), Reconciler(), Ec2, O.Create(Processing), Time, NullLogger<ApplyService>.Instance);
