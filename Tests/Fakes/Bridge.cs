@@ -6,6 +6,7 @@ using SgBridge.Shared.Options;
 using SgBridge.Shared.Policy;
 using SgBridge.Shared.Processing;
 using SgBridge.Shared.Reconcile;
+using SgBridge.Shared.Slack;
 using SgBridge.Shared.Telemetry;
 using O = Microsoft.Extensions.Options.Options;
 
@@ -30,10 +31,12 @@ public sealed class Bridge
     public ProcessingOptions Processing { get; } = new() { MaxDequeueCount = 5 };
 
     public BridgeTelemetry Telemetry { get; } = new();
+    public RecordingSlackClient Slack { get; } = new();
+    public SlackOptions SlackOptions { get; } = new() { BotToken = "xoxb-t", SigningSecret = "s", ApproversChannel = "CAPPROVERS", MonitoringChannel = "CMONITOR", ApproverUserIds = "UA" };
 
     public ChangePolicy ChangePolicy() => new(O.Create(Policy), O.Create(new AwsOptions { RoleArnPattern = BridgeRole, WebIdentityAudience = "api://x" }));
 
-    public RequestLifecycle Lifecycle() => new(Requests, Notifier);
+    public RequestLifecycle Lifecycle() => new(Requests, Notifier, Telemetry);
 
     public GroupReconciler Reconciler() => new(Groups, Queue, O.Create(Reconcile), O.Create(Policy), Time, NullLogger<GroupReconciler>.Instance);
 
@@ -42,6 +45,9 @@ public sealed class Bridge
 
     public ApplyService Applier() =>
         new(Requests, Lifecycle(), Reconciler(), Ec2, O.Create(Processing), Time, NullLogger<ApplyService>.Instance);
+
+    public PoisonService Poison() =>
+        new(Lifecycle(), Slack, O.Create(SlackOptions), O.Create(Processing), Time, NullLogger<PoisonService>.Instance, Telemetry);
 
     public BaselineService Baseline() => new(Groups, Ec2, O.Create(Policy), Time, NullLogger<BaselineService>.Instance);
 
