@@ -99,7 +99,7 @@ public sealed partial class ChangeProcessor(
 
         try
         {
-            return await ReconcileAsync(change, stored, verdict, cancellationToken);
+            return await ReconcileAsync(change, stored, verdict, dequeueCount, cancellationToken);
         }
         catch (Exception ex) when (dequeueCount >= _maxDequeueCount && ex is not OperationCanceledException)
         {
@@ -200,7 +200,7 @@ public sealed partial class ChangeProcessor(
         }
     }
 
-    private async Task<ProcessOutcome> ReconcileAsync(SecurityGroupChange change, Stored<ChangeRequest> stored, PolicyDecision verdict, CancellationToken ct)
+    private async Task<ProcessOutcome> ReconcileAsync(SecurityGroupChange change, Stored<ChangeRequest> stored, PolicyDecision verdict, long dequeueCount, CancellationToken ct)
     {
         var client = await aws.CreateAsync(change.AccountId, change.Region, ct);
         var groupId = change.GroupId;
@@ -254,8 +254,13 @@ public sealed partial class ChangeProcessor(
                 ChangeKind.Remove => "none of the rules it claims to remove is an approved rule missing from the group",
                 _ => "none of the rules it claims to edit differs from its approved content",
             };
+            // A retry of a message whose earlier try left the request open may itself have made the change before it
+            // failed (the EC2 answer lost, or the worker stopped before this write): say so rather than "nothing changed".
+            var retried = dequeueCount > 1
+                ? $" This is try {dequeueCount}: an earlier try may have undone it before failing (a lost EC2 response or a stop before this write); see the worker's log."
+                : "";
             return await UnmatchedAsync(stored, change, report,
-                $"The event did not match the group: {why}. Nothing was changed in AWS (a late, repeated or forged event, or a change already undone).", ct);
+                $"The event did not match the group: {why}. Nothing was changed in AWS by this try (a late, repeated or forged event, or a change already undone).{retried}", ct);
         }
 
         var found = Found(change.Kind, report.Acted);
