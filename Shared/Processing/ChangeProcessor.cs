@@ -48,10 +48,10 @@ public sealed partial class ChangeProcessor(
     GroupReconciler reconciler,
     ISecurityGroupClientFactory aws,
     IOptions<ProcessingOptions> options,
-    IQueueSender queue,
     TimeProvider time,
     ILogger<ChangeProcessor> logger,
-    BridgeTelemetry? telemetry = null)
+    BridgeTelemetry? telemetry = null,
+    IQueueSender? queue = null)
 {
     private readonly int _maxDequeueCount = options.Value.MaxDequeueCount;
 
@@ -172,7 +172,8 @@ public sealed partial class ChangeProcessor(
         };
         try
         {
-            await queue.SendAsync(QueueNames.Changes, forward, ct);
+            // Without a queue (a processor built without one) the outcome cannot be carried: as if the queue were down.
+            await (queue ?? throw new InvalidOperationException("No queue to carry the fallback's outcome.")).SendAsync(QueueNames.Changes, forward, ct);
         }
         catch (Exception sendError) when (sendError is not OperationCanceledException || !ct.IsCancellationRequested)
         {

@@ -41,7 +41,7 @@ public sealed class Bridge
     public GroupReconciler Reconciler() => new(Groups, Queue, O.Create(Reconcile), O.Create(Policy), Time, NullLogger<GroupReconciler>.Instance);
 
     public ChangeProcessor Processor() =>
-        new(ChangePolicy(), Lifecycle(), Reconciler(), Ec2, O.Create(Processing), Queue, Time, NullLogger<ChangeProcessor>.Instance, Telemetry);
+        new(ChangePolicy(), Lifecycle(), Reconciler(), Ec2, O.Create(Processing), Time, NullLogger<ChangeProcessor>.Instance, Telemetry, Queue);
 
     public ApplyService Applier() =>
         new(Requests, Lifecycle(), Reconciler(), Ec2, O.Create(Processing), Time, NullLogger<ApplyService>.Instance);
