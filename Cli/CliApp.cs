@@ -15,6 +15,7 @@ public static class CliApp
         new DoctorCommand(),
         new BaselineCommand(),
         new ReconcileCommand(),
+        new RedriveCommand(),
     ];
 
     private const string Description = """
@@ -26,6 +27,7 @@ public static class CliApp
           sgbridge doctor --settings FunctionApp/local.settings.json
           sgbridge baseline --settings FunctionApp/local.settings.json
           sgbridge reconcile --report-only --settings FunctionApp/local.settings.json
+          sgbridge redrive --dry-run --settings FunctionApp/local.settings.json
         """;
 
     /// <summary>The root command with every verb, for the given context.</summary>

@@ -35,8 +35,18 @@ public sealed record SecurityGroupChange
     public IReadOnlyList<RuleModification> Modifications { get; init; } = [];
     public required Requester Requester { get; init; }
 
+    /// <summary>
+    /// Set only on a change the worker re-queued after revoking its added rules by rule id while Table Storage was
+    /// unreachable: what that revoke did, so that the request — written once storage is back — says the change was
+    /// reverted, not that it found nothing to undo. Null on every change that comes from the intake.
+    /// </summary>
+    public FallbackRevoke? Fallback { get; init; }
+
     /// <summary>The group as people know it: id, else name.</summary>
     public string GroupLabel => GroupId ?? $"name:{GroupName}";
 
     public SecurityGroupChange WithGroupId(string groupId) => this with { GroupId = groupId };
 }
+
+/// <summary>The rules an add's storage-less fallback revoked by id, and what EC2 answered.</summary>
+public sealed record FallbackRevoke(IReadOnlyList<string> RuleIds, CallOutcome Outcome, DateTimeOffset At);

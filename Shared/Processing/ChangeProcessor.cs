@@ -7,6 +7,7 @@ using SgBridge.Shared.Policy;
 using SgBridge.Shared.Reconcile;
 using SgBridge.Shared.Storage;
 using SgBridge.Shared.Telemetry;
+using System.Runtime.ExceptionServices;
 
 namespace SgBridge.Shared.Processing;
 
@@ -20,6 +21,11 @@ public enum ProcessOutcome
     AlreadyProcessed,
     /// <summary>The account is not in Policy:AllowedAccounts: refused before any AWS call.</summary>
     Refused,
+    /// <summary>
+    /// Table Storage was unreachable: the add's rules were revoked by rule id anyway and the change re-queued with
+    /// <see cref="SecurityGroupChange.Fallback"/> set, so its request is written Reverted once storage is back.
+    /// </summary>
+    RevokedWithoutStorage,
 }
 
 /// <summary>
@@ -28,6 +34,13 @@ public enum ProcessOutcome
 /// is believed only as far as the group confirms it: a claim that matches nothing changes nothing in AWS and the
 /// request says so (Unmatched). Transient failures escape so the queue retries; on the last try the request is marked
 /// RevertFailed before the message goes to the poison queue.
+/// <para>
+/// Without Table Storage there is no request, no approved state and no lease, so nothing can be reconciled. Only the
+/// direction that removes access goes on regardless: an add's rules are revoked by the rule ids the event names (when
+/// the group still holds them with the content the event claims), logged Critical and counted; the change is re-queued
+/// carrying what was revoked, and its request is written when storage answers again. A remove or an edit would give
+/// access back: it waits for storage (the exception escapes and the queue retries). See <see cref="RevokeWithoutStorageAsync"/>.
+/// </para>
 /// </summary>
 public sealed partial class ChangeProcessor(
     ChangePolicy policy,
@@ -37,7 +50,8 @@ public sealed partial class ChangeProcessor(
     IOptions<ProcessingOptions> options,
     TimeProvider time,
     ILogger<ChangeProcessor> logger,
-    BridgeTelemetry? telemetry = null)
+    BridgeTelemetry? telemetry = null,
+    IQueueSender? queue = null)
 {
     private readonly int _maxDequeueCount = options.Value.MaxDequeueCount;
 
@@ -56,6 +70,25 @@ public sealed partial class ChangeProcessor(
             return ProcessOutcome.IgnoredBridgeOwn;
         }
 
+        try
+        {
+            return await ProcessStoredAsync(change, verdict, dequeueCount, cancellationToken);
+        }
+        catch (Exception ex) when (StorageFailure.IsUnavailable(ex))
+        {
+            telemetry?.Failures.Add(1, new KeyValuePair<string, object?>("kind", "storage"), new KeyValuePair<string, object?>("queue", QueueNames.Changes));
+            if (change.Kind != ChangeKind.Add || verdict.Verdict != Verdict.Police || change.Fallback is not null)
+            {
+                // Re-adding access (remove, edit) or adopting (exempt) needs the approved state: wait for storage.
+                LogStorageWait(logger, ex, change.EventId, change.AccountId, change.GroupLabel, change.Kind);
+                throw;
+            }
+            return await RevokeWithoutStorageAsync(change, ex, cancellationToken);
+        }
+    }
+
+    private async Task<ProcessOutcome> ProcessStoredAsync(SecurityGroupChange change, PolicyDecision verdict, long dequeueCount, CancellationToken cancellationToken)
+    {
         var (stored, _) = await OpenAsync(change, cancellationToken);
         if (stored.Value.Status != RequestStatus.Reverting)
         {
@@ -66,7 +99,7 @@ public sealed partial class ChangeProcessor(
 
         try
         {
-            return await ReconcileAsync(change, stored, verdict, cancellationToken);
+            return await ReconcileAsync(change, stored, verdict, dequeueCount, cancellationToken);
         }
         catch (RoleNotAssumableException ex)
         {
@@ -91,13 +124,92 @@ public sealed partial class ChangeProcessor(
         }
     }
 
-    private async Task<(Stored<ChangeRequest>, bool)> OpenAsync(SecurityGroupChange change, CancellationToken ct)
+    /// <summary>
+    /// The storage-less fallback for an add. No lease is taken (the lease lives in Table Storage), and none is needed for
+    /// this one call: the lease keeps two reconciles of a group from acting on each other's stale describe — one giving
+    /// access back while another takes it away. A revoke by rule id can only take away, and only the rule with that id:
+    /// EC2 never reuses a rule id, and giving the same access back (an approval, a re-authorise) creates a rule with a
+    /// new id, so a concurrent reconcile's work cannot be undone by it. Racing another revoke of the same id costs a
+    /// NotFound error, handled like any failure here: the storage error escapes and the queue retries.
+    /// <para>
+    /// Only ids whose live rule has the access the event claims are revoked (never trust the event: an id alone could
+    /// name an approved rule). Afterwards the change is re-queued with <see cref="SecurityGroupChange.Fallback"/>: the
+    /// reconcile that runs once storage is back finds nothing left to undo and, seeing the fallback, writes the request
+    /// Reverted (then Pending for approval as usual) instead of Unmatched. If the queue is down as well, the storage error
+    /// escapes and the message is retried; that later run finds the rules gone and records Unmatched, with the Critical
+    /// log entry and the storage counter as the record of what the fallback did.
+    /// </para>
+    /// </summary>
+    private async Task<ProcessOutcome> RevokeWithoutStorageAsync(SecurityGroupChange change, Exception storageError, CancellationToken ct)
+    {
+        var claimed = change.Rules.Where(r => r.RuleId is not null).ToArray();
+        var client = await aws.CreateAsync(change.AccountId, change.Region, ct);
+        var groupId = change.GroupId ?? (await client.DescribeGroupAsync(null, change.GroupName, ct))?.GroupId;
+        if (claimed.Length == 0 || groupId is null)
+        {
+            LogFallbackImpossible(logger, storageError, change.EventId, change.AccountId, change.GroupLabel);
+            throw Rethrow(storageError);
+        }
+        var live = await client.DescribeRulesAsync(groupId, ct);
+        var ids = live.Where(l => l.RuleId is not null && claimed.Any(c => c.RuleId == l.RuleId && c.SameAccessAs(l)))
+            .Select(l => (l.RuleId!, l.Egress)).ToArray();
+        if (ids.Length == 0)
+        {
+            // Nothing the event claims is still there: nothing to take away; the request waits for storage.
+            LogFallbackNothing(logger, storageError, change.EventId, change.AccountId, groupId);
+            throw Rethrow(storageError);
+        }
+        var outcomes = new List<CallOutcome>();
+        foreach (var write in new Ec2Write[]
+                 {
+                     new RevokeIngressByIds(groupId, ids.Where(i => !i.Egress).Select(i => i.Item1).ToArray()),
+                     new RevokeEgressByIds(groupId, ids.Where(i => i.Egress).Select(i => i.Item1).ToArray()),
+                 })
+        {
+            if (write is RevokeIngressByIds { RuleIds.Count: 0 } or RevokeEgressByIds { RuleIds.Count: 0 })
+            {
+                continue;
+            }
+            outcomes.Add(await client.ExecuteAsync(write, ct));
+        }
+        var outcome = CallOutcomes.Combine(outcomes, "Nothing to undo.");
+        var revoked = ids.Select(i => i.Item1).ToArray();
+        LogFallbackRevoked(logger, storageError, change.EventId, change.AccountId, groupId, string.Join(",", revoked), outcome.Succeeded, outcome.ErrorCode);
+        if (!outcome.Succeeded)
+        {
+            throw Rethrow(storageError);
+        }
+        var forward = change.WithGroupId(groupId) with
+        {
+            Fallback = new FallbackRevoke(revoked, outcome with
+            {
+                Notes = [.. outcome.Notes, $"Revoked by rule id while Table Storage was unreachable ({storageError.GetType().Name}); recorded once it answered again."],
+            }, time.GetUtcNow()),
+        };
+        try
+        {
+            // Without a queue (a processor built without one) the outcome cannot be carried: as if the queue were down.
+            await (queue ?? throw new InvalidOperationException("No queue to carry the fallback's outcome.")).SendAsync(QueueNames.Changes, forward, ct);
+        }
+        catch (Exception sendError) when (sendError is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            LogForwardFailed(logger, sendError, change.EventId);
+            throw Rethrow(storageError);
+        }
+        return ProcessOutcome.RevokedWithoutStorage;
+    }
+
+    private Task<(Stored<ChangeRequest>, bool)> OpenAsync(SecurityGroupChange change, CancellationToken ct) =>
+        OpenRequestAsync(lifecycle, change, time.GetUtcNow(), ct);
+
+    /// <summary>Opens (or finds) the request of a change: the id is the event's; the poison reader opens it the same way.</summary>
+    internal static async Task<(Stored<ChangeRequest>, bool)> OpenRequestAsync(RequestLifecycle lifecycle, SecurityGroupChange change, DateTimeOffset now, CancellationToken ct)
     {
         // The id is derived from the event id; on the rare clash with another event's id, take a longer one.
         for (var length = RequestId.DefaultLength; ; length += 4)
         {
             var id = RequestId.For(change.EventId, Math.Min(length, RequestId.MaxLength));
-            var (stored, created) = await lifecycle.OpenAsync(ChangeRequest.Open(id, change, time.GetUtcNow()), ct);
+            var (stored, created) = await lifecycle.OpenAsync(ChangeRequest.Open(id, change, now), ct);
             if (created || stored.Value.EventId == change.EventId || length >= RequestId.MaxLength)
             {
                 return (stored, created);
@@ -105,7 +217,7 @@ public sealed partial class ChangeProcessor(
         }
     }
 
-    private async Task<ProcessOutcome> ReconcileAsync(SecurityGroupChange change, Stored<ChangeRequest> stored, PolicyDecision verdict, CancellationToken ct)
+    private async Task<ProcessOutcome> ReconcileAsync(SecurityGroupChange change, Stored<ChangeRequest> stored, PolicyDecision verdict, long dequeueCount, CancellationToken ct)
     {
         var client = await aws.CreateAsync(change.AccountId, change.Region, ct);
         var groupId = change.GroupId;
@@ -137,6 +249,20 @@ public sealed partial class ChangeProcessor(
             LogExempt(logger, stored.Value.Id, change.AccountId, groupId, verdict.Reason);
             return ProcessOutcome.Exempt;
         }
+        if (report.Acted.Count == 0 && change.Fallback is { } fallback)
+        {
+            // Nothing left to undo because the storage-less fallback already revoked it: the change was reverted.
+            var rules = change.Rules.Where(r => r.RuleId is not null && fallback.RuleIds.Contains(r.RuleId)).ToArray();
+            await lifecycle.ChangeAsync(stored, r =>
+            {
+                r.Describe(groupId, report.GroupName, report.VpcId, rules, [], [], false, time.GetUtcNow());
+                r.MarkReverted(WithFirstSight(fallback.Outcome, report), time.GetUtcNow());
+                return true;
+            }, ct);
+            LogReverted(logger, stored.Value.Id, change.AccountId, change.Region, groupId, fallback.Outcome.Call);
+            telemetry?.RevertLatency.Record((fallback.At - change.EventTime).TotalSeconds);
+            return ProcessOutcome.Reverted;
+        }
         if (report.Acted.Count == 0)
         {
             var why = change.Kind switch
@@ -145,8 +271,13 @@ public sealed partial class ChangeProcessor(
                 ChangeKind.Remove => "none of the rules it claims to remove is an approved rule missing from the group",
                 _ => "none of the rules it claims to edit differs from its approved content",
             };
+            // A retry of a message whose earlier try left the request open may itself have made the change before it
+            // failed (the EC2 answer lost, or the worker stopped before this write): say so rather than "nothing changed".
+            var retried = dequeueCount > 1
+                ? $" This is try {dequeueCount}: an earlier try may have undone it before failing (a lost EC2 response or a stop before this write); see the worker's log."
+                : "";
             return await UnmatchedAsync(stored, change, report,
-                $"The event did not match the group: {why}. Nothing was changed in AWS (a late, repeated or forged event, or a change already undone).", ct);
+                $"The event did not match the group: {why}. Nothing was changed in AWS by this try (a late, repeated or forged event, or a change already undone).{retried}", ct);
         }
 
         var found = Found(change.Kind, report.Acted);
@@ -181,6 +312,13 @@ public sealed partial class ChangeProcessor(
         _ => ([], acted.Where(i => i.Kind is DifferenceKind.Changed or DifferenceKind.Unapproved)
             .Select(i => new RuleEdit(i.Live!.RuleId!, i.Approved is { } a ? a with { RuleId = i.Live.RuleId } : null, i.Live)).ToArray()),
     };
+
+    /// <summary>Throws <paramref name="error"/> again with its original stack, as the queue's retry should see it.</summary>
+    private static Exception Rethrow(Exception error)
+    {
+        ExceptionDispatchInfo.Throw(error);
+        return error;
+    }
 
     private static CallOutcome WithFirstSight(CallOutcome outcome, ReconcileReport report) =>
         report.FirstSight is null ? outcome : outcome with { Notes = [report.FirstSight, .. outcome.Notes] };
@@ -236,6 +374,21 @@ public sealed partial class ChangeProcessor(
 
     [LoggerMessage(7, LogLevel.Warning, "Request {RequestId} for event {EventId} in {AccountId} on {GroupId} did not match the group: {Message}")]
     private static partial void LogUnmatched(ILogger logger, string requestId, string eventId, string accountId, string groupId, string message);
+
+    [LoggerMessage(9, LogLevel.Warning, "Event {EventId} in {AccountId} on {GroupId}: Table Storage unreachable; a {Kind} waits for it (retried)")]
+    private static partial void LogStorageWait(ILogger logger, Exception exception, string eventId, string accountId, string groupId, ChangeKind kind);
+
+    [LoggerMessage(10, LogLevel.Critical, "Event {EventId} in {AccountId} on {GroupId}: Table Storage unreachable and the event names no rule id to revoke; nothing reverted until storage answers")]
+    private static partial void LogFallbackImpossible(ILogger logger, Exception exception, string eventId, string accountId, string groupId);
+
+    [LoggerMessage(11, LogLevel.Warning, "Event {EventId} in {AccountId} on {GroupId}: Table Storage unreachable; none of the claimed rules is in the group, nothing to revoke")]
+    private static partial void LogFallbackNothing(ILogger logger, Exception exception, string eventId, string accountId, string groupId);
+
+    [LoggerMessage(12, LogLevel.Critical, "Event {EventId} in {AccountId} on {GroupId}: Table Storage unreachable; revoked rule(s) {RuleIds} by id without the approved state (succeeded {Succeeded}, {ErrorCode})")]
+    private static partial void LogFallbackRevoked(ILogger logger, Exception exception, string eventId, string accountId, string groupId, string ruleIds, bool succeeded, string? errorCode);
+
+    [LoggerMessage(13, LogLevel.Critical, "Event {EventId}: revoked without storage, but could not re-queue the change to record it; retrying (the later run will find nothing to undo)")]
+    private static partial void LogForwardFailed(ILogger logger, Exception exception, string eventId);
 
     [LoggerMessage(8, LogLevel.Error, "Refused event {EventId}: account {AccountId} is not in Policy:AllowedAccounts (the message did not come through intake)")]
     private static partial void LogRefused(ILogger logger, string eventId, string accountId);

@@ -6,6 +6,8 @@ using SgBridge.Shared.Options;
 using SgBridge.Shared.Policy;
 using SgBridge.Shared.Processing;
 using SgBridge.Shared.Reconcile;
+using SgBridge.Shared.Slack;
+using SgBridge.Shared.Telemetry;
 using O = Microsoft.Extensions.Options.Options;
 
 namespace SgBridge.Tests.Fakes;
@@ -28,17 +30,24 @@ public sealed class Bridge
     public ReconcileOptions Reconcile { get; } = new() { SettleDelay = TimeSpan.FromSeconds(60), LeaseWait = TimeSpan.Zero };
     public ProcessingOptions Processing { get; } = new() { MaxDequeueCount = 5 };
 
+    public BridgeTelemetry Telemetry { get; } = new();
+    public RecordingSlackClient Slack { get; } = new();
+    public SlackOptions SlackOptions { get; } = new() { BotToken = "xoxb-t", SigningSecret = "s", ApproversChannel = "CAPPROVERS", MonitoringChannel = "CMONITOR", ApproverUserIds = "UA" };
+
     public ChangePolicy ChangePolicy() => new(O.Create(Policy), O.Create(new AwsOptions { RoleArnPattern = BridgeRole, WebIdentityAudience = "api://x" }));
 
-    public RequestLifecycle Lifecycle() => new(Requests, Notifier);
+    public RequestLifecycle Lifecycle() => new(Requests, Notifier, Telemetry);
 
     public GroupReconciler Reconciler() => new(Groups, Queue, O.Create(Reconcile), O.Create(Policy), Time, NullLogger<GroupReconciler>.Instance);
 
     public ChangeProcessor Processor() =>
-        new(ChangePolicy(), Lifecycle(), Reconciler(), Ec2, O.Create(Processing), Time, NullLogger<ChangeProcessor>.Instance);
+        new(ChangePolicy(), Lifecycle(), Reconciler(), Ec2, O.Create(Processing), Time, NullLogger<ChangeProcessor>.Instance, Telemetry, Queue);
 
     public ApplyService Applier() =>
         new(Requests, Lifecycle(), Reconciler(), Ec2, O.Create(Processing), Time, NullLogger<ApplyService>.Instance);
+
+    public PoisonService Poison() =>
+        new(Lifecycle(), Slack, O.Create(SlackOptions), O.Create(Processing), Time, NullLogger<PoisonService>.Instance, Telemetry);
 
     public BaselineService Baseline() => new(Groups, Ec2, O.Create(Policy), Time, NullLogger<BaselineService>.Instance);
 

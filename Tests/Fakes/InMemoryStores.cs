@@ -14,11 +14,18 @@ public sealed class InMemoryRequestStore : IRequestStore
 
     public int Writes;
 
-    public Task<Stored<ChangeRequest>?> GetAsync(string requestId, CancellationToken cancellationToken) =>
+    /// <summary>Set to make every call fail as an unreachable Table Storage would.</summary>
+    public Exception? Down { get; set; }
+
+    public Task<Stored<ChangeRequest>?> GetAsync(string requestId, CancellationToken cancellationToken) => Down is { } down ? Task.FromException<Stored<ChangeRequest>?>(down) :
         Task.FromResult(_rows.TryGetValue(requestId, out var row) ? new Stored<ChangeRequest>(BridgeJson.Deserialize<ChangeRequest>(row.Json), row.ETag) : null);
 
     public Task<(Stored<ChangeRequest> Request, bool Created)> AddOrGetAsync(ChangeRequest request, CancellationToken cancellationToken)
     {
+        if (Down is { } down)
+        {
+            return Task.FromException<(Stored<ChangeRequest>, bool)>(down);
+        }
         var etag = NextETag();
         var row = _rows.GetOrAdd(request.Id, _ => (BridgeJson.Serialize(request), etag));
         var created = row.ETag == etag;
@@ -31,6 +38,10 @@ public sealed class InMemoryRequestStore : IRequestStore
 
     public Task<string> ReplaceAsync(ChangeRequest request, string etag, CancellationToken cancellationToken)
     {
+        if (Down is { } down)
+        {
+            return Task.FromException<string>(down);
+        }
         var next = NextETag();
         var current = _rows[request.Id];
         if (current.ETag != etag || !_rows.TryUpdate(request.Id, (BridgeJson.Serialize(request), next), current))
@@ -69,9 +80,12 @@ public sealed class InMemoryGroupStateStore : IGroupStateStore
 
     public int LeaseContentions;
 
+    /// <summary>Set to make reads, writes and leases fail as an unreachable Table Storage would.</summary>
+    public Exception? Down { get; set; }
+
     private static string Key(string a, string r, string g) => $"{a}|{r}|{g}";
 
-    public Task<Stored<ApprovedGroup>?> GetAsync(string accountId, string region, string groupId, CancellationToken cancellationToken) =>
+    public Task<Stored<ApprovedGroup>?> GetAsync(string accountId, string region, string groupId, CancellationToken cancellationToken) => Down is { } down ? Task.FromException<Stored<ApprovedGroup>?>(down) :
         Task.FromResult(_rows.TryGetValue(Key(accountId, region, groupId), out var row) ? new Stored<ApprovedGroup>(BridgeJson.Deserialize<ApprovedGroup>(row.Json), row.ETag) : null);
 
     public Task<(Stored<ApprovedGroup> Group, bool Created)> AddOrGetAsync(ApprovedGroup group, CancellationToken cancellationToken)
@@ -112,6 +126,10 @@ public sealed class InMemoryGroupStateStore : IGroupStateStore
 
     public Task<GroupLease?> TryAcquireLeaseAsync(string accountId, string region, string groupId, string owner, DateTimeOffset now, TimeSpan duration, CancellationToken cancellationToken)
     {
+        if (Down is { } down)
+        {
+            return Task.FromException<GroupLease?>(down);
+        }
         lock (_leaseGate)
         {
             var key = Key(accountId, region, groupId);

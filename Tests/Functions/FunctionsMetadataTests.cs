@@ -50,6 +50,30 @@ public class FunctionsMetadataTests
         Assert.Equal(("Anonymous", Routes.SlackInteractions), (slack.GetProperty("authLevel").GetString(), slack.GetProperty("route").GetString()));
     }
 
+    [Theory]
+    [InlineData("ChangesPoison", QueueNames.Changes)]
+    [InlineData("AppliesPoison", QueueNames.Applies)]
+    [InlineData("NotificationsPoison", QueueNames.Notifications)]
+    [InlineData("ReconcilePoison", QueueNames.Reconcile)]
+    public void PoisonReaders_ListenOnEachQueuesPoisonQueue(string function, string queue)
+    {
+        var t = Trigger(function);
+        Assert.Equal("queueTrigger", t.GetProperty("type").GetString());
+        Assert.Equal(QueueNames.Poison(queue), t.GetProperty("queueName").GetString());
+        Assert.Equal("AzureWebJobsStorage", t.GetProperty("connection").GetString());
+    }
+
+    [Fact]
+    public void EveryQueue_HasAPoisonReader()
+    {
+        var triggered = Functions.Value.SelectMany(f => f.GetProperty("bindings").EnumerateArray())
+            .Where(b => b.GetProperty("type").GetString() == "queueTrigger")
+            .Select(b => b.GetProperty("queueName").GetString()!)
+            .ToHashSet();
+        var queues = typeof(QueueNames).GetFields().Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!);
+        Assert.All(queues, q => Assert.Contains(QueueNames.Poison(q), triggered));
+    }
+
     [Fact]
     public void Expiry_RunsOnATimer()
     {
@@ -69,7 +93,8 @@ public class FunctionsMetadataTests
     [Fact]
     public void EveryQueueTrigger_UsesAKnownQueue()
     {
-        var known = typeof(QueueNames).GetFields().Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!).ToHashSet();
+        var queues = typeof(QueueNames).GetFields().Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!).ToList();
+        var known = queues.Concat(queues.Select(QueueNames.Poison)).ToHashSet();
         var used = Functions.Value.SelectMany(f => f.GetProperty("bindings").EnumerateArray())
             .Where(b => b.GetProperty("type").GetString() == "queueTrigger")
             .Select(b => b.GetProperty("queueName").GetString()!)

@@ -1,0 +1,239 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SgBridge.Shared.Approvals;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Options;
+using SgBridge.Shared.Reconcile;
+using SgBridge.Shared.Slack;
+using SgBridge.Shared.Storage;
+using SgBridge.Shared.Telemetry;
+
+namespace SgBridge.Shared.Processing;
+
+/// <summary>The poison queues the host fills after maxDequeueCount failed tries; constants for the poison readers' triggers.</summary>
+public static class PoisonQueueNames
+{
+    public const string Changes = QueueNames.Changes + "-poison";
+
+    public const string Applies = QueueNames.Applies + "-poison";
+
+    public const string Notifications = QueueNames.Notifications + "-poison";
+
+    public const string Reconcile = QueueNames.Reconcile + "-poison";
+}
+
+/// <summary>What the poison reader did with one message.</summary>
+public enum PoisonOutcome
+{
+    /// <summary>The request now says it failed; Slack hears of it through the notifications queue.</summary>
+    Recorded,
+    /// <summary>The request had already ended (the worker's last try recorded it, or the work was done after all).</summary>
+    AlreadyRecorded,
+    /// <summary>No request to change: the monitoring channel was told directly.</summary>
+    Told,
+    /// <summary>The message could not be read: logged Critical (size only) and counted; monitoring told if Slack answers.</summary>
+    Malformed,
+    /// <summary>Storage still failed on the poison queue's last try: logged Critical, counted, monitoring told if Slack answers.</summary>
+    Unrecorded,
+}
+
+/// <summary>
+/// Reads the poison queues, so that a message the workers gave up on is seen: for a change or an apply, the request
+/// says it failed (RevertFailed / ApplyFailed, unless it already reached a final state) and the usual notification tells
+/// the monitoring channel; a change the worker never got to store is opened from the change as received and marked
+/// RevertFailed "never processed". A notification or reconcile message has no request of its own: the monitoring channel
+/// is told directly. Every message counts <c>sgbridge.failures{kind=poison, queue}</c>.
+/// <para>
+/// The poison queue's trigger has a maxDequeueCount too, and a message that exhausts it goes to a "-poison-poison" queue
+/// no one reads. So this handler throws only to retry a transient failure (storage down) while tries remain; an
+/// unreadable message, or the last try, never throws: it is logged Critical (the raw size, never the body), counted,
+/// and the monitoring channel is told when Slack answers.
+/// </para>
+/// </summary>
+public sealed partial class PoisonService(
+    RequestLifecycle lifecycle,
+    ISlackClient slack,
+    IOptions<SlackOptions> slackOptions,
+    IOptions<ProcessingOptions> processingOptions,
+    TimeProvider time,
+    ILogger<PoisonService> logger,
+    BridgeTelemetry? telemetry = null)
+{
+    private readonly string _monitoring = slackOptions.Value.MonitoringChannel;
+    private readonly int _maxDequeueCount = processingOptions.Value.MaxDequeueCount;
+
+    /// <param name="queue">The main queue the message was poisoned from (e.g. <see cref="QueueNames.Changes"/>).</param>
+    public async Task<PoisonOutcome> HandleAsync(string queue, string messageId, string? messageText, long dequeueCount, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(queue);
+        var size = messageText is null ? 0 : Encoding.UTF8.GetByteCount(messageText);
+        object message;
+        try
+        {
+            message = Decode(queue, messageText);
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or NotSupportedException or ArgumentException or InvalidDataException or InvalidOperationException)
+        {
+            LogMalformed(logger, ex.GetType().Name, queue, messageId, size);
+            Count("poison", queue);
+            await TellAsync(queue, $":rotating_light: SgBridge: an unreadable message ({size} bytes, id {messageId}) reached {QueueNames.Poison(queue)}. " +
+                "Nothing was recorded for it; see the Critical log entry.", cancellationToken);
+            return PoisonOutcome.Malformed;
+        }
+
+        try
+        {
+            var outcome = message switch
+            {
+                SecurityGroupChange change => await ChangeAsync(change, dequeueCount, cancellationToken),
+                ApplyCommand apply => await ApplyAsync(apply, dequeueCount, cancellationToken),
+                _ => null,
+            };
+            if (outcome is null)
+            {
+                LogTold(logger, queue, messageId, Describe(message));
+                await TellAsync(queue, $":rotating_light: SgBridge gave up on {Describe(message)} after {_maxDequeueCount} tries: the message is in " +
+                    $"{QueueNames.Poison(queue)} (id {messageId}). Fix the cause, then run `sgbridge redrive --queue {queue}`.", cancellationToken);
+                outcome = PoisonOutcome.Told;
+            }
+            Count("poison", queue);
+            return outcome.Value;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            if (dequeueCount < _maxDequeueCount)
+            {
+                // Storage (most likely) is still down: let the poison queue retry while it can.
+                LogRetrying(logger, ex, queue, messageId, dequeueCount);
+                throw;
+            }
+            LogUnrecorded(logger, ex, queue, messageId, Describe(message), dequeueCount);
+            Count("poison", queue);
+            if (StorageFailure.IsUnavailable(ex))
+            {
+                Count("storage", queue);
+            }
+            await TellAsync(queue, $":rotating_light: SgBridge gave up on {Describe(message)} and could not record it ({ex.GetType().Name}): " +
+                $"the message (id {messageId}) was dropped from {QueueNames.Poison(queue)}. Check the group by hand; the event is in the Critical log entry.", cancellationToken);
+            return PoisonOutcome.Unrecorded;
+        }
+    }
+
+    private static object Decode(string queue, string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            throw new FormatException("The message is empty.");
+        }
+        object message = queue switch
+        {
+            QueueNames.Changes => QueuePayload.Decode<SecurityGroupChange>(text),
+            QueueNames.Applies => QueuePayload.Decode<ApplyCommand>(text),
+            QueueNames.Notifications => QueuePayload.Decode<RequestNotification>(text),
+            QueueNames.Reconcile => QueuePayload.Decode<ReconcileCommand>(text),
+            _ => throw new ArgumentException($"Unknown queue {queue}.", nameof(queue)),
+        };
+        // Required members can still be null in hand-made JSON: refuse what the handlers below would trip on.
+        var valid = message switch
+        {
+            SecurityGroupChange c => !string.IsNullOrWhiteSpace(c.EventId) && !string.IsNullOrWhiteSpace(c.AccountId) && c.Requester is not null,
+            ApplyCommand a => RequestId.IsWellFormed(a.RequestId),
+            RequestNotification n => RequestId.IsWellFormed(n.RequestId),
+            ReconcileCommand r => !string.IsNullOrWhiteSpace(r.AccountId) && !string.IsNullOrWhiteSpace(r.Region),
+            _ => false,
+        };
+        return valid ? message : throw new FormatException($"The message is not a valid {message.GetType().Name}.");
+    }
+
+    private async Task<PoisonOutcome> ChangeAsync(SecurityGroupChange change, long dequeueCount, CancellationToken ct)
+    {
+        // The worker may never have stored the request (storage was down on every try): open it from the change as
+        // received — the same id the worker would have used — so the failure is on a request people can see.
+        var (stored, created) = await ChangeProcessor.OpenRequestAsync(lifecycle, change, time.GetUtcNow(), ct);
+        var why = created
+            ? $"Never processed: the change went to {PoisonQueueNames.Changes} after {_maxDequeueCount} tries without being stored or reverted."
+            : $"Gave up: the change went to {PoisonQueueNames.Changes} after {_maxDequeueCount} tries; the last error is in the worker's log.";
+        var update = await lifecycle.ChangeAsync(stored, r =>
+        {
+            if (r.Status != RequestStatus.Reverting)
+            {
+                return false;
+            }
+            r.MarkRevertFailed(new CallOutcome("none", false, "Poison", why), time.GetUtcNow());
+            return true;
+        }, ct);
+        LogChange(logger, update.Request.Id, change.EventId, change.AccountId, change.GroupLabel, update.Request.Status, dequeueCount);
+        return update.Written ? PoisonOutcome.Recorded : PoisonOutcome.AlreadyRecorded;
+    }
+
+    private async Task<PoisonOutcome?> ApplyAsync(ApplyCommand command, long dequeueCount, CancellationToken ct)
+    {
+        var update = await lifecycle.ChangeAsync(command.RequestId, r =>
+        {
+            if (r.Status != RequestStatus.Approved)
+            {
+                return false;
+            }
+            r.MarkApplyFailed(new CallOutcome("apply", false, "Poison",
+                $"Gave up: the apply went to {PoisonQueueNames.Applies} after {_maxDequeueCount} tries; the last error is in the worker's log."), time.GetUtcNow());
+            return true;
+        }, ct);
+        if (update is null)
+        {
+            return null; // no such request: tell monitoring directly
+        }
+        LogApply(logger, command.RequestId, update.Request.Status, dequeueCount);
+        return update.Written ? PoisonOutcome.Recorded : PoisonOutcome.AlreadyRecorded;
+    }
+
+    private static string Describe(object message) => message switch
+    {
+        SecurityGroupChange c => $"the change of event {SlackText.Escape(c.EventId)} on {SlackText.Escape(c.GroupLabel)} in {SlackText.Escape(c.AccountId)}/{SlackText.Escape(c.Region)}",
+        ApplyCommand a => $"the apply of request {a.RequestId}",
+        RequestNotification n => $"the Slack update of request {n.RequestId} ({n.Status})",
+        ReconcileCommand r => r.GroupId is null
+            ? $"the sweep of {SlackText.Escape(r.AccountId)}/{SlackText.Escape(r.Region)}"
+            : $"the reconcile of {SlackText.Escape(r.GroupId)} in {SlackText.Escape(r.AccountId)}/{SlackText.Escape(r.Region)}",
+        _ => "a message",
+    };
+
+    private async Task TellAsync(string queue, string text, CancellationToken ct)
+    {
+        try
+        {
+            await slack.PostMessageAsync(_monitoring, text, null, null, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // Slack itself may be what failed (notifications-poison): the log and the counter are what is left.
+            LogSlackFailed(logger, ex, queue);
+            Count("monitoring", queue);
+        }
+    }
+
+    private void Count(string kind, string queue) =>
+        telemetry?.Failures.Add(1, new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("queue", queue));
+
+    [LoggerMessage(901, LogLevel.Critical, "Poison: unreadable message {MessageId} ({Size} bytes) from {Queue}: {Error}. Nothing was recorded for it.")]
+    private static partial void LogMalformed(ILogger logger, string error, string queue, string messageId, int size);
+
+    [LoggerMessage(902, LogLevel.Error, "Poison: {Queue} message {MessageId} ({What}) has no request: monitoring told directly")]
+    private static partial void LogTold(ILogger logger, string queue, string messageId, string what);
+
+    [LoggerMessage(903, LogLevel.Warning, "Poison: handling {Queue} message {MessageId} failed on try {DequeueCount}; retrying")]
+    private static partial void LogRetrying(ILogger logger, Exception exception, string queue, string messageId, long dequeueCount);
+
+    [LoggerMessage(904, LogLevel.Critical, "Poison: {Queue} message {MessageId} ({What}) could not be recorded after {DequeueCount} tries; it is dropped. Check by hand.")]
+    private static partial void LogUnrecorded(ILogger logger, Exception exception, string queue, string messageId, string what, long dequeueCount);
+
+    [LoggerMessage(905, LogLevel.Error, "Poison: request {RequestId} for event {EventId} in {AccountId} on {GroupId} is {Status} (poisoned after {DequeueCount} tries on the poison queue)")]
+    private static partial void LogChange(ILogger logger, string requestId, string eventId, string accountId, string groupId, RequestStatus status, long dequeueCount);
+
+    [LoggerMessage(906, LogLevel.Error, "Poison: apply of request {RequestId} poisoned; the request is {Status} (try {DequeueCount} on the poison queue)")]
+    private static partial void LogApply(ILogger logger, string requestId, RequestStatus status, long dequeueCount);
+
+    [LoggerMessage(907, LogLevel.Critical, "Poison: could not tell the monitoring channel about a {Queue} poison message; only this log and the failure counter record it")]
+    private static partial void LogSlackFailed(ILogger logger, Exception exception, string queue);
+}

@@ -1,0 +1,153 @@
+using Azure;
+using SgBridge.Shared.Approvals;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Processing;
+using SgBridge.Shared.Reconcile;
+using SgBridge.Shared.Storage;
+using SgBridge.Tests.Faults;
+using SgBridge.Tests.Fakes;
+
+namespace SgBridge.Tests.Processing;
+
+/// <summary>The poison reader: a failure is recorded on its request or told to the monitoring channel, and it never throws for a bad message.</summary>
+public sealed class PoisonServiceTests : IDisposable
+{
+    private readonly Bridge _bridge = new();
+    private readonly FailureCounter _failures;
+
+    public PoisonServiceTests() => _failures = new FailureCounter(_bridge.Telemetry);
+
+    public void Dispose() => _failures.Dispose();
+
+    private Task<PoisonOutcome> HandleAsync(string queue, string? text, long dequeue = 1) =>
+        _bridge.Poison().HandleAsync(queue, "msg-1", text, dequeue, default);
+
+    private static SecurityGroupChange Change() =>
+        TestData.Change(ChangeKind.Add, Guid.NewGuid().ToString()) with { Rules = [TestData.Tcp(22, "0.0.0.0/0", ruleId: "sgr-0123456789abcdef0")] };
+
+    [Fact]
+    public async Task HandleAsync_ChangeNeverStored_OpensTheRequestAsRevertFailedNeverProcessed()
+    {
+        var change = Change();
+
+        Assert.Equal(PoisonOutcome.Recorded, await HandleAsync(QueueNames.Changes, BridgeJson.Serialize(change)));
+
+        var request = _bridge.Request(change);
+        Assert.Equal(RequestStatus.RevertFailed, request.Status);
+        Assert.Equal(RequestId.For(change.EventId), request.Id);
+        Assert.StartsWith("Never processed", request.Revert!.Message, StringComparison.Ordinal);
+        Assert.Contains((request.Id, RequestStatus.RevertFailed), _bridge.Notifier.Seen);
+        Assert.Equal(1, _failures.Count("poison", QueueNames.Changes));
+        Assert.Equal(1, _failures.Count("revert"));
+    }
+
+    [Fact]
+    public async Task HandleAsync_ChangeAlreadyRevertFailed_DoesNothingMore()
+    {
+        var change = Change();
+        await HandleAsync(QueueNames.Changes, BridgeJson.Serialize(change));
+        _bridge.Notifier.Seen.Clear();
+
+        Assert.Equal(PoisonOutcome.AlreadyRecorded, await HandleAsync(QueueNames.Changes, BridgeJson.Serialize(change)));
+
+        Assert.Empty(_bridge.Notifier.Seen);
+        Assert.Empty(_bridge.Slack.Posts);
+    }
+
+    [Fact]
+    public async Task HandleAsync_ChangeStuckReverting_IsMarkedGaveUp()
+    {
+        var change = Change();
+        await _bridge.Lifecycle().OpenAsync(ChangeRequest.Open(RequestId.For(change.EventId), change, _bridge.Time.GetUtcNow()), default);
+
+        Assert.Equal(PoisonOutcome.Recorded, await HandleAsync(QueueNames.Changes, BridgeJson.Serialize(change)));
+
+        Assert.StartsWith("Gave up", _bridge.Request(change).Revert!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HandleAsync_ApplyOfAnApprovedRequest_EndsApplyFailed()
+    {
+        var change = Change();
+        var (stored, _) = await _bridge.Lifecycle().OpenAsync(ChangeRequest.Open(RequestId.For(change.EventId), change, _bridge.Time.GetUtcNow()), default);
+        await _bridge.Lifecycle().ChangeAsync(stored, r => { r.MarkReverted(new CallOutcome("x", true), _bridge.Time.GetUtcNow()); r.Approve("UA", "ann", _bridge.Time.GetUtcNow()); return true; }, default);
+
+        Assert.Equal(PoisonOutcome.Recorded, await HandleAsync(QueueNames.Applies, BridgeJson.Serialize(new ApplyCommand(stored.Value.Id))));
+        Assert.Equal(PoisonOutcome.AlreadyRecorded, await HandleAsync(QueueNames.Applies, BridgeJson.Serialize(new ApplyCommand(stored.Value.Id))));
+
+        var request = _bridge.Request(change);
+        Assert.Equal(RequestStatus.ApplyFailed, request.Status);
+        Assert.Equal("Poison", request.Apply!.ErrorCode);
+        Assert.Single(_bridge.Notifier.Seen, s => s.Status == RequestStatus.ApplyFailed);
+        Assert.Equal(2, _failures.Count("poison", QueueNames.Applies));
+    }
+
+    [Fact]
+    public async Task HandleAsync_ApplyOfAMissingRequest_TellsMonitoringDirectly()
+    {
+        Assert.Equal(PoisonOutcome.Told, await HandleAsync(QueueNames.Applies, BridgeJson.Serialize(new ApplyCommand(RequestId.For("nope")))));
+
+        var post = Assert.Single(_bridge.Slack.Posts);
+        Assert.Equal("CMONITOR", post.Channel);
+        Assert.Contains(RequestId.For("nope"), post.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HandleAsync_NotificationAndReconcile_PostToMonitoringDirectly()
+    {
+        Assert.Equal(PoisonOutcome.Told, await HandleAsync(QueueNames.Notifications, BridgeJson.Serialize(new RequestNotification(RequestId.For("e"), RequestStatus.Pending))));
+        Assert.Equal(PoisonOutcome.Told, await HandleAsync(QueueNames.Reconcile, BridgeJson.Serialize(new ReconcileCommand(TestData.Account, TestData.Region, TestData.GroupId, []))));
+
+        Assert.Equal(2, _bridge.Slack.Posts.Count);
+        Assert.All(_bridge.Slack.Posts, p => Assert.Equal("CMONITOR", p.Channel));
+        Assert.Contains(_bridge.Slack.Posts, p => p.Text.Contains("sgbridge redrive --queue sgbridge-reconcile", StringComparison.Ordinal));
+        Assert.Equal(1, _failures.Count("poison", QueueNames.Notifications));
+        Assert.Equal(1, _failures.Count("poison", QueueNames.Reconcile));
+    }
+
+    [Fact]
+    public async Task HandleAsync_SlackDown_LogsAndCountsWithoutThrowing()
+    {
+        _bridge.Slack.FailPosts = new HttpRequestException("slack down");
+
+        Assert.Equal(PoisonOutcome.Told, await HandleAsync(QueueNames.Notifications, BridgeJson.Serialize(new RequestNotification(RequestId.For("e"), RequestStatus.Pending))));
+
+        Assert.Equal(1, _failures.Count("monitoring", QueueNames.Notifications));
+        Assert.Equal(1, _failures.Count("poison", QueueNames.Notifications));
+    }
+
+    [Theory]
+    [InlineData(QueueNames.Changes, "not json")]
+    [InlineData(QueueNames.Changes, "{}")]
+    [InlineData(QueueNames.Changes, "null")]
+    [InlineData(QueueNames.Applies, "{\"requestId\":\"../../etc\"}")]
+    [InlineData(QueueNames.Notifications, "[1,2]")]
+    [InlineData(QueueNames.Reconcile, "gz:!!!")]
+    [InlineData(QueueNames.Reconcile, "")]
+    [InlineData(QueueNames.Reconcile, null)]
+    public async Task HandleAsync_MalformedMessage_NeverThrows_NorEchoesTheBody(string queue, string? text)
+    {
+        Assert.Equal(PoisonOutcome.Malformed, await HandleAsync(queue, text));
+
+        var post = Assert.Single(_bridge.Slack.Posts);
+        Assert.DoesNotContain("etc", post.Text, StringComparison.Ordinal);
+        Assert.Empty(_bridge.Requests.All);
+        Assert.Equal(1, _failures.Count("poison", queue));
+    }
+
+    [Fact]
+    public async Task HandleAsync_StorageDown_RetriesWhileTriesRemain_ThenTellsAndDropsWithoutThrowing()
+    {
+        _bridge.Requests.Down = new RequestFailedException(0, "refused");
+        var text = BridgeJson.Serialize(Change());
+
+        await Assert.ThrowsAsync<RequestFailedException>(() => HandleAsync(QueueNames.Changes, text, dequeue: 1));
+        Assert.Equal(0, _failures.Count("poison"));
+
+        Assert.Equal(PoisonOutcome.Unrecorded, await HandleAsync(QueueNames.Changes, text, dequeue: _bridge.Processing.MaxDequeueCount));
+
+        Assert.Contains("could not record", Assert.Single(_bridge.Slack.Posts).Text, StringComparison.Ordinal);
+        Assert.Equal(1, _failures.Count("poison", QueueNames.Changes));
+        Assert.Equal(1, _failures.Count("storage", QueueNames.Changes));
+    }
+}
