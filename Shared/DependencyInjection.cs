@@ -35,6 +35,7 @@ public static class DependencyInjection
         services.AddSingleton<GroupReconciler>();
         services.AddSingleton<BaselineService>();
         services.AddSingleton<SweepService>();
+        services.AddSingleton<PoisonService>();
         services.AddSingleton<ApplyService>();
         services.AddSingleton<ApproverDirectory>();
         services.AddSingleton<DecisionService>();
