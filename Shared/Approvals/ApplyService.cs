@@ -66,7 +66,7 @@ public sealed partial class ApplyService(
         catch (Exception ex) when (dequeueCount >= options.Value.MaxDequeueCount && ex is not OperationCanceledException)
         {
             LogGivingUp(logger, ex, request.Id, dequeueCount);
-            var code = ex is Amazon.Runtime.AmazonServiceException a ? a.ErrorCode : ex.GetType().Name;
+            var code = Ec2ErrorText.CodeOf(ex);
             await RecordAsync(request.Id, new CallOutcome("apply", false, code, $"Gave up after {dequeueCount} tries: {ex.Message}"), cancellationToken);
             throw;
         }

@@ -121,7 +121,7 @@ public sealed class ChangeRequest
     }
 
     /// <summary>Fills in what the bridge learnt about the group before reverting (resolved id, VPC, previous content).</summary>
-    public void Describe(string groupId, string? groupName, string? vpcId, IReadOnlyList<SecurityGroupRule> rules,
+    public void RecordFound(string groupId, string? groupName, string? vpcId, IReadOnlyList<SecurityGroupRule> rules,
         IReadOnlyList<string> unresolvedRuleIds, IReadOnlyList<RuleEdit> edits, bool previousContentUnknown, DateTimeOffset now)
     {
         Require(RequestStatus.Reverting, "describe the group of");

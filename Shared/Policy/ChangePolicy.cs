@@ -14,7 +14,7 @@ public enum Verdict
     BridgeOwn,
 }
 
-public sealed record PolicyDecision(Verdict Verdict, string Reason);
+public sealed record PolicyVerdict(Verdict Verdict, string Reason);
 
 /// <summary>
 /// Decides who is policed, from the principal's ARN (never from its type): everyone is, except the bridge's own
@@ -28,13 +28,13 @@ public sealed class ChangePolicy(IOptions<PolicyOptions> policy, IOptions<AwsOpt
 
     public bool IsAllowedAccount(string accountId) => _policy.AllowsAccount(accountId);
 
-    public PolicyDecision Evaluate(SecurityGroupChange change)
+    public PolicyVerdict Evaluate(SecurityGroupChange change)
     {
         var requester = change.Requester;
         var bridgeRole = _aws.RoleArnFor(change.AccountId);
         if (requester.IssuerArn is { } issuer && ArnPattern.Matches(bridgeRole, issuer))
         {
-            return new PolicyDecision(Verdict.BridgeOwn, $"made by the bridge's own role {issuer}");
+            return new PolicyVerdict(Verdict.BridgeOwn, $"made by the bridge's own role {issuer}");
         }
 
         foreach (var pattern in _exemptions)
@@ -43,17 +43,17 @@ public sealed class ChangePolicy(IOptions<PolicyOptions> policy, IOptions<AwsOpt
             {
                 if (arn is not null && ArnPattern.Matches(pattern, arn))
                 {
-                    return new PolicyDecision(Verdict.Exempt, $"{arn} matches the exemption {pattern}");
+                    return new PolicyVerdict(Verdict.Exempt, $"{arn} matches the exemption {pattern}");
                 }
             }
         }
 
         if (_policy.ExemptServiceLinkedRoles && requester.IsServiceLinkedRole)
         {
-            return new PolicyDecision(Verdict.Exempt, $"{requester.PolicyArn} is a service-linked role (an AWS service managing its own groups)");
+            return new PolicyVerdict(Verdict.Exempt, $"{requester.PolicyArn} is a service-linked role (an AWS service managing its own groups)");
         }
 
-        return new PolicyDecision(Verdict.Police, $"{requester.DisplayName} ({requester.Type}) is not exempt");
+        return new PolicyVerdict(Verdict.Police, $"{requester.DisplayName} ({requester.Type}) is not exempt");
     }
 }
 

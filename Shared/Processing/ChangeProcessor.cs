@@ -87,7 +87,7 @@ public sealed partial class ChangeProcessor(
         }
     }
 
-    private async Task<ProcessOutcome> ProcessStoredAsync(SecurityGroupChange change, PolicyDecision verdict, long dequeueCount, CancellationToken cancellationToken)
+    private async Task<ProcessOutcome> ProcessStoredAsync(SecurityGroupChange change, PolicyVerdict verdict, long dequeueCount, CancellationToken cancellationToken)
     {
         var (stored, _) = await OpenAsync(change, cancellationToken);
         if (stored.Value.Status != RequestStatus.Reverting)
@@ -217,7 +217,7 @@ public sealed partial class ChangeProcessor(
         }
     }
 
-    private async Task<ProcessOutcome> ReconcileAsync(SecurityGroupChange change, Stored<ChangeRequest> stored, PolicyDecision verdict, long dequeueCount, CancellationToken ct)
+    private async Task<ProcessOutcome> ReconcileAsync(SecurityGroupChange change, Stored<ChangeRequest> stored, PolicyVerdict verdict, long dequeueCount, CancellationToken ct)
     {
         var client = await aws.CreateAsync(change.AccountId, change.Region, ct);
         var groupId = change.GroupId;
@@ -242,7 +242,7 @@ public sealed partial class ChangeProcessor(
         {
             await lifecycle.ChangeAsync(stored, r =>
             {
-                r.Describe(groupId, report.GroupName, report.VpcId, r.Rules, r.UnresolvedRuleIds, r.Edits, false, time.GetUtcNow());
+                r.RecordFound(groupId, report.GroupName, report.VpcId, r.Rules, r.UnresolvedRuleIds, r.Edits, false, time.GetUtcNow());
                 r.MarkExempt(verdict.Reason, WithFirstSight(report.Outcome, report), time.GetUtcNow());
                 return true;
             }, ct);
@@ -255,7 +255,7 @@ public sealed partial class ChangeProcessor(
             var rules = change.Rules.Where(r => r.RuleId is not null && fallback.RuleIds.Contains(r.RuleId)).ToArray();
             await lifecycle.ChangeAsync(stored, r =>
             {
-                r.Describe(groupId, report.GroupName, report.VpcId, rules, [], [], false, time.GetUtcNow());
+                r.RecordFound(groupId, report.GroupName, report.VpcId, rules, [], [], false, time.GetUtcNow());
                 r.MarkReverted(WithFirstSight(fallback.Outcome, report), time.GetUtcNow());
                 return true;
             }, ct);
@@ -283,7 +283,7 @@ public sealed partial class ChangeProcessor(
         var found = Found(change.Kind, report.Acted);
         await lifecycle.ChangeAsync(stored, r =>
         {
-            r.Describe(groupId, report.GroupName, report.VpcId, found.Rules, [], found.Edits, found.Edits.Any(e => e.Before is null), time.GetUtcNow());
+            r.RecordFound(groupId, report.GroupName, report.VpcId, found.Rules, [], found.Edits, found.Edits.Any(e => e.Before is null), time.GetUtcNow());
             if (report.Succeeded)
             {
                 r.MarkReverted(WithFirstSight(report.Outcome, report), time.GetUtcNow());
@@ -341,7 +341,7 @@ public sealed partial class ChangeProcessor(
     private async Task GiveUpAsync(string requestId, Exception ex, long dequeueCount, CancellationToken ct)
     {
         LogGivingUp(logger, ex, requestId, dequeueCount);
-        var code = ex is Amazon.Runtime.AmazonServiceException a ? a.ErrorCode : ex.GetType().Name;
+        var code = Ec2ErrorText.CodeOf(ex);
         var failed = new CallOutcome("reconcile", false, code, $"Gave up after {dequeueCount} tries: {ex.Message}");
         await lifecycle.ChangeAsync(requestId, r =>
         {

@@ -19,7 +19,7 @@ public sealed record RevertPlan(
 public sealed record DryRunResult(
     SecurityGroupChange Change,
     bool AccountAllowed,
-    PolicyDecision Decision,
+    PolicyVerdict Decision,
     string RoleArn,
     AwsAuthMode AuthMode,
     RevertPlan? Plan,
@@ -81,7 +81,7 @@ public static class DryRun
             plan = new RevertPlan(writes, found.Rules, [], found.Edits, found.Edits.Any(e => e.Before is null), notes);
             if (!exempt)
             {
-                request.Describe(groupId, change.GroupName, null, found.Rules, [], found.Edits, plan.PreviousContentUnknown, now);
+                request.RecordFound(groupId, change.GroupName, null, found.Rules, [], found.Edits, plan.PreviousContentUnknown, now);
             }
         }
         return new DryRunResult(change, policy.IsAllowedAccount(change.AccountId), decision, aws.RoleArnFor(change.AccountId), aws.AuthMode, plan, request);

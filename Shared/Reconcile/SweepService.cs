@@ -198,7 +198,7 @@ public sealed partial class SweepService(
             };
             var request = ChangeRequest.Open(RequestId.For(change.EventId), change, now);
             var found = ChangeProcessor.Found(kind, items);
-            request.Describe(groupId, report.GroupName, report.VpcId, found.Rules, [], found.Edits, false, now);
+            request.RecordFound(groupId, report.GroupName, report.VpcId, found.Rules, [], found.Edits, false, now);
             var outcome = report.FirstSight is null ? report.Outcome : report.Outcome with { Notes = [report.FirstSight, .. report.Outcome.Notes] };
             if (reportOnly)
             {

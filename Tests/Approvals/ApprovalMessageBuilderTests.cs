@@ -13,7 +13,7 @@ public class ApprovalMessageBuilderTests
     {
         var change = TestData.Change(ChangeKind.Add) with { Rules = rules };
         var r = ChangeRequest.Open(RequestId.For(change.EventId), change, T);
-        r.Describe(TestData.GroupId, "web", "vpc-0abc", rules, [], [], false, T);
+        r.RecordFound(TestData.GroupId, "web", "vpc-0abc", rules, [], [], false, T);
         r.MarkReverted(new CallOutcome("ec2:RevokeSecurityGroupIngress GroupId=sg-0123456789abcdef0 SecurityGroupRuleIds=[sgr-1]", true), T);
         return r;
     }
@@ -93,7 +93,7 @@ public class ApprovalMessageBuilderTests
     {
         var change = TestData.Change(ChangeKind.Modify) with { Modifications = [new RuleModification("sgr-1", TestData.Tcp(22, "0.0.0.0/0"))] };
         var r = ChangeRequest.Open("SG-TEST0001", change, T);
-        r.Describe(TestData.GroupId, null, null, [], [], [new RuleEdit("sgr-1", TestData.Tcp(22, "10.0.0.0/8"), TestData.Tcp(22, "0.0.0.0/0"))], false, T);
+        r.RecordFound(TestData.GroupId, null, null, [], [], [new RuleEdit("sgr-1", TestData.Tcp(22, "10.0.0.0/8"), TestData.Tcp(22, "0.0.0.0/0"))], false, T);
         var json = AllText(ApprovalMessageBuilder.ForApprovers(r, null, null).Blocks);
         Assert.Contains("TCP 22 from 10.0.0.0/8 → *TCP 22 from the internet (0.0.0.0/0)*", json, StringComparison.Ordinal);
     }
@@ -218,7 +218,7 @@ public class ApprovalMessageBuilderTests
         var sneaky = new Requester(PrincipalType.IamUser, $"arn:aws:iam::{TestData.Account}:user/x", TestData.Account, "AIDA", "*bold*_it_~st~`code`<!channel>", null, null, null, null, null);
         var change = TestData.Change(ChangeKind.Add, requester: sneaky) with { Rules = [TestData.Tcp(443, "10.0.0.0/8", "*x* _y_ ~z~ `w` <!here>")] };
         var r = ChangeRequest.Open("SG-SNEAKY01", change, T);
-        r.Describe(TestData.GroupId, "*prod*_db_", null, change.Rules, [], [], false, T);
+        r.RecordFound(TestData.GroupId, "*prod*_db_", null, change.Rules, [], [], false, T);
         r.MarkReverted(new CallOutcome("revoke", true), T);
         var m = ApprovalMessageBuilder.ForApprovers(r, null, null);
         // Plain text (header, buttons) is shown as is; everything Slack parses as mrkdwn must be escaped.

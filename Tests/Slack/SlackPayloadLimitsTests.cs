@@ -56,7 +56,7 @@ public class SlackPayloadLimitsTests
             return ChangeRequest.RecordExempt(id, change, longMessage, T);
         }
         var r = ChangeRequest.Open(id, change, T);
-        r.Describe(TestData.GroupId, change.GroupName, "vpc-0123456789abcdef0", change.Rules, change.RuleIds,
+        r.RecordFound(TestData.GroupId, change.GroupName, "vpc-0123456789abcdef0", change.Rules, change.RuleIds,
             change.Modifications.Select(m => new RuleEdit(m.RuleId, m.After with { Description = "before " + description }, m.After)).ToList(), previousContentUnknown: index % 2 == 0, T);
         if (status == RequestStatus.Reverting)
         {

@@ -50,7 +50,7 @@ internal static class StorageSamples
     public static ChangeRequest FullRequest(string id, int ruleCount = 2, string? description = "ssh from office")
     {
         var request = ChangeRequest.Open(id, Change("evt-" + id, ruleCount, description), T0);
-        request.Describe(
+        request.RecordFound(
             "sg-0123456789abcdef0",
             "web",
             "vpc-0abc",

@@ -234,7 +234,7 @@ public sealed class TableRequestStoreTests(AzuriteFixture azurite)
     {
         var store = CreateStore();
         var request = ChangeRequest.Open("SG-NOISE001", StorageSamples.Change("evt-noise"), StorageSamples.T0);
-        request.Describe("sg-1", "web", "vpc-1",
+        request.RecordFound("sg-1", "web", "vpc-1",
             StorageSamples.Rules(500).Select((r, i) => r with { Description = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(200)) }).ToArray(),
             [], [], previousContentUnknown: false, StorageSamples.T0);
 
