@@ -19,7 +19,7 @@ namespace SgBridge.Tests.Cli;
 [Trait("Category", "Integration")]
 public sealed class DoctorCommandTests : IClassFixture<MotoFixture>, IDisposable
 {
-    private const string Token = "xoxb-doctor-test";
+    private const string Token = "xoxb-test";
     private readonly AzuriteFixture _azurite;
     private readonly MotoFixture _moto;
     private readonly WireMockServer _slack = WireMockServer.Start();
