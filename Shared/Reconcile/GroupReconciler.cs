@@ -4,6 +4,7 @@ using SgBridge.Shared.Aws;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Options;
 using SgBridge.Shared.Storage;
+using SgBridge.Shared.Telemetry;
 
 namespace SgBridge.Shared.Reconcile;
 
@@ -58,7 +59,8 @@ public sealed partial class GroupReconciler(
     IOptions<ReconcileOptions> options,
     IOptions<PolicyOptions> policy,
     TimeProvider time,
-    ILogger<GroupReconciler> logger)
+    ILogger<GroupReconciler> logger,
+    BridgeTelemetry? telemetry = null)
 {
     private readonly ReconcileOptions _options = options.Value;
 
@@ -78,7 +80,11 @@ public sealed partial class GroupReconciler(
         var lease = await AcquireAsync(accountId, region, groupId, cancellationToken);
         try
         {
-            return await ReconcileHeldAsync(client, accountId, region, groupId, scope, reportOnly, cancellationToken);
+            var report = await ReconcileHeldAsync(client, accountId, region, groupId, scope, reportOnly, cancellationToken);
+            telemetry?.Reconciles.Add(1,
+                new KeyValuePair<string, object?>("trigger", scope.GetType().Name.ToLowerInvariant()),
+                new KeyValuePair<string, object?>(TelemetryTags.Outcome, !report.GroupExists ? "group_gone" : !report.Succeeded ? "failed" : report.Acted.Count == 0 ? "nothing_to_undo" : "acted"));
+            return report;
         }
         finally
         {

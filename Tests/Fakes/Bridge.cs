@@ -38,7 +38,7 @@ public sealed class Bridge
 
     public RequestLifecycle Lifecycle() => new(Requests, Notifier, Telemetry);
 
-    public GroupReconciler Reconciler() => new(Groups, Queue, O.Create(Reconcile), O.Create(Policy), Time, NullLogger<GroupReconciler>.Instance);
+    public GroupReconciler Reconciler() => new(Groups, Queue, O.Create(Reconcile), O.Create(Policy), Time, NullLogger<GroupReconciler>.Instance, Telemetry);
 
     public ChangeProcessor Processor() =>
         new(ChangePolicy(), Lifecycle(), Reconciler(), Ec2, O.Create(Processing), Time, NullLogger<ChangeProcessor>.Instance, Telemetry, Queue);

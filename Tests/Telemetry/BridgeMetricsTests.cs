@@ -37,6 +37,22 @@ public sealed class BridgeMetricsTests : IDisposable
     private static byte[] Sample(string name) => File.ReadAllBytes(RepoRoot.Sample(name));
 
     [Fact]
+    public async Task Reconcile_CountsEachReconcile_ByTriggerAndOutcome()
+    {
+        var bridge = new Bridge();
+        using var metrics = new MetricRecorder(bridge.Telemetry.Meter);
+        bridge.Ec2.AddExisting(TestData.Tcp(443, "10.0.0.0/8"));
+        await bridge.OnboardAsync();
+        var added = bridge.Ec2.AddExisting(TestData.Tcp(22, "0.0.0.0/0"));
+
+        await bridge.Processor().ProcessAsync(TestData.Change(ChangeKind.Add, "e-real") with { Rules = [added] }, 1, default);
+        await bridge.Processor().ProcessAsync(TestData.Change(ChangeKind.Add, "e-forged") with { Rules = [added] }, 1, default);
+
+        Assert.Equal(1, metrics.Sum("sgbridge.reconciles", ("trigger", "event"), (TelemetryTags.Outcome, "acted")));
+        Assert.Equal(1, metrics.Sum("sgbridge.reconciles", ("trigger", "event"), (TelemetryTags.Outcome, "nothing_to_undo")));
+    }
+
+    [Fact]
     public async Task Intake_AcceptedEvent_CountsOutcomeAccepted()
     {
         var result = await Intake().AcceptAsync(Sample("authorize-ssh-from-internet.json"), "application/json", default);
