@@ -212,7 +212,19 @@ public sealed partial class SweepService(
             {
                 request.MarkRevertFailed(outcome, now);
             }
-            var (stored, created) = await lifecycle.OpenAsync(request, cancellationToken);
+            Stored<ChangeRequest> stored;
+            bool created;
+            try
+            {
+                (stored, created) = await lifecycle.OpenAsync(request, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // AWS already changed; a retry of this check finds nothing left to record. Make the loss loud instead.
+                telemetry?.Failures.Add(1, new KeyValuePair<string, object?>(TelemetryTags.Kind, "drift_unrecorded"));
+                LogDriftUnrecorded(logger, ex, accountId, region, groupId, string.Join("; ", items.Select(i => i.Describe())), request.Status);
+                throw;
+            }
             if (created)
             {
                 telemetry?.Drift.Add(items.Length, new KeyValuePair<string, object?>("kind", kind.ToString()), new KeyValuePair<string, object?>("mode", reportOnly ? "report" : "enforce"));
@@ -233,6 +245,9 @@ public sealed partial class SweepService(
 
     [LoggerMessage(902, LogLevel.Warning, "Drift request {RequestId} in {AccountId}/{Region} on {GroupId}: {Count} difference(s) no event explained; {Status}")]
     private static partial void LogDrift(ILogger logger, string requestId, string accountId, string region, string groupId, int count, RequestStatus status);
+
+    [LoggerMessage(905, LogLevel.Critical, "Drift in {AccountId}/{Region} on {GroupId} was {Status} but its request could not be stored: {Differences}")]
+    private static partial void LogDriftUnrecorded(ILogger logger, Exception exception, string accountId, string region, string groupId, string differences, RequestStatus status);
 
     [LoggerMessage(903, LogLevel.Warning, "The sweep is off: set Reconcile:Regions (and Policy:AllowedAccounts to account ids) so drift is found")]
     private static partial void LogSweepOff(ILogger logger);

@@ -51,7 +51,7 @@ public sealed class Bridge
 
     public BaselineService Baseline() => new(Groups, Ec2, O.Create(Policy), Time, NullLogger<BaselineService>.Instance);
 
-    public SweepService Sweeps() => new(Reconciler(), Baseline(), Groups, Ec2, Lifecycle(), Queue, O.Create(Reconcile), O.Create(Policy), Time, NullLogger<SweepService>.Instance);
+    public SweepService Sweeps() => new(Reconciler(), Baseline(), Groups, Ec2, Lifecycle(), Queue, O.Create(Reconcile), O.Create(Policy), Time, NullLogger<SweepService>.Instance, Telemetry);
 
     /// <summary>Onboards the fake group as it stands now.</summary>
     public Task<BaselineSummary> OnboardAsync() => Baseline().BaselineAsync(TestData.Account, TestData.Region, force: false, default);

@@ -75,6 +75,21 @@ public class SweepServiceTests
     }
 
     [Fact]
+    public async Task Settle_WhenTheDriftRequestCannotBeStored_CountsTheLossAndFailsTheMessage()
+    {
+        using var metrics = new SgBridge.Tests.Telemetry.MetricRecorder(_bridge.Telemetry.Meter);
+        _bridge.Ec2.AddExisting(TestData.Tcp(443, "10.0.0.0/8"));
+        await _bridge.OnboardAsync();
+        _bridge.Ec2.AddExisting(TestData.Tcp(22, "0.0.0.0/0"));
+        _bridge.Requests.Down = new InvalidOperationException("table down");
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            _bridge.Sweeps().SweepAsync(TestData.Account, TestData.Region, actNow: true, reportOnly: false, default));
+
+        Assert.Equal(1, metrics.Sum("sgbridge.failures", (SgBridge.Shared.Telemetry.TelemetryTags.Kind, "drift_unrecorded")));
+    }
+
+    [Fact]
     public async Task Handle_WorkForAnAccountNotAllowed_IsRefused()
     {
         await _bridge.Sweeps().HandleAsync(new ReconcileCommand("999999999999", TestData.Region), default);
