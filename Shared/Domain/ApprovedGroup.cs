@@ -11,8 +11,11 @@ public enum ApprovalOrigin
     Adopted,
 }
 
-/// <summary>One approved rule: its content (with the rule id AWS gave it, when known) and what approved it.</summary>
-public sealed record ApprovedRule(SecurityGroupRule Rule, ApprovalOrigin Origin, string? RequestId, DateTimeOffset ApprovedAt);
+/// <summary>
+/// One approved rule: its content (with the rule id AWS gave it, when known), what approved it, and when the approval
+/// ends (<paramref name="ExpiresAt"/>; null: permanent). At expiry the rule leaves the approved state and reconcile revokes it.
+/// </summary>
+public sealed record ApprovedRule(SecurityGroupRule Rule, ApprovalOrigin Origin, string? RequestId, DateTimeOffset ApprovedAt, DateTimeOffset? ExpiresAt = null);
 
 /// <summary>
 /// The rules a group is allowed to hold. Only onboarding (baseline), approvals, exempt changes the live group confirms

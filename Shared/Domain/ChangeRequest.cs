@@ -26,6 +26,12 @@ public enum RequestStatus
     Reported,
 }
 
+/// <summary>
+/// The policy file's decision on a request: <paramref name="Outcome"/> is approve, deny or ask; <paramref name="Rule"/>
+/// names the rule that matched and <paramref name="Line"/> its line in <paramref name="Source"/> (null when no rule matched).
+/// </summary>
+public sealed record PolicyDecisionRecord(string Outcome, string? Rule, int? Line, string? Source, string Reason, TimeSpan? Duration = null);
+
 /// <summary>A rule edit with the content before (when known) and after.</summary>
 public sealed record RuleEdit(string RuleId, SecurityGroupRule? Before, SecurityGroupRule After);
 
@@ -81,6 +87,12 @@ public sealed class ChangeRequest
     [JsonInclude] public string? DecidedBy { get; private set; }
     [JsonInclude] public string? DecidedByName { get; private set; }
     [JsonInclude] public DateTimeOffset? DecidedAt { get; private set; }
+
+    /// <summary>How long an approval grants the access (null: permanent). Set by <see cref="Approve"/>.</summary>
+    [JsonInclude] public TimeSpan? ApprovedFor { get; private set; }
+
+    /// <summary>What the policy file decided for this request, and which of its rules decided (null: no policy rule matched, or none configured).</summary>
+    [JsonInclude] public PolicyDecisionRecord? PolicyDecision { get; private set; }
     [JsonInclude] public CallOutcome? Apply { get; private set; }
     [JsonInclude] public DateTimeOffset CreatedAt { get; private set; }
     [JsonInclude] public DateTimeOffset UpdatedAt { get; private set; }
@@ -174,7 +186,23 @@ public sealed class ChangeRequest
         Move(RequestStatus.Reported, now);
     }
 
-    public void Approve(string userId, string? userName, DateTimeOffset now) => Decide(RequestStatus.Approved, userId, userName, now);
+    /// <summary>Approves the request, for <paramref name="duration"/> (null: permanently).</summary>
+    public void Approve(string userId, string? userName, DateTimeOffset now, TimeSpan? duration = null)
+    {
+        if (duration is { } d && d <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(duration), d, "An approval lasts a positive time, or is permanent (null).");
+        }
+        Decide(RequestStatus.Approved, userId, userName, now);
+        ApprovedFor = duration;
+    }
+
+    /// <summary>Records the policy file's decision (the outcome and the rule that matched).</summary>
+    public void RecordPolicyDecision(PolicyDecisionRecord decision, DateTimeOffset now)
+    {
+        PolicyDecision = decision ?? throw new ArgumentNullException(nameof(decision));
+        UpdatedAt = now;
+    }
 
     public void Deny(string userId, string? userName, DateTimeOffset now) => Decide(RequestStatus.Denied, userId, userName, now);
 
