@@ -45,11 +45,11 @@ public sealed class ApprovalsOptions : IValidatableObject
     public int ExpiryBatchSize { get; set; } = 100;
 
     /// <summary>The parsed <see cref="Durations"/>; throws <see cref="FormatException"/> naming the setting when invalid.</summary>
-    public IReadOnlyList<ApprovalDuration> Choices => ParseDurations(Durations);
+    public IReadOnlyList<ApprovalDuration> GetChoices() => ParseDurations(Durations);
 
     /// <summary>The configured choice with this label (exactly as configured, case-insensitive), or null: not offered.</summary>
     public ApprovalDuration? Find(string? label) =>
-        label is null ? null : Choices.FirstOrDefault(c => string.Equals(c.Label, label, StringComparison.OrdinalIgnoreCase));
+        label is null ? null : GetChoices().FirstOrDefault(c => string.Equals(c.Label, label, StringComparison.OrdinalIgnoreCase));
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

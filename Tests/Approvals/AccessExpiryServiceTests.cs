@@ -222,4 +222,19 @@ public class AccessExpiryServiceTests
         Assert.False(InAws("ssh")); // never granted without a way to take it back
         Assert.Equal(RequestStatus.Approved, await StatusAsync(id));
     }
+
+    [Fact]
+    public async Task Tick_HandlesAtMostExpiryBatchSize_EarliestFirst_TheRestNextTick()
+    {
+        _b.Approvals.ExpiryBatchSize = 1;
+        var early = await ApprovedAsync(TimeSpan.FromHours(1), 22, "ssh");
+        var late = await ApprovedAsync(TimeSpan.FromHours(2), 3389, "rdp");
+        _b.Time.Advance(TimeSpan.FromHours(3));
+
+        Assert.Equal(1, (await _b.AccessExpiry().ExpireDueAsync(default)).Ended);
+        Assert.Equal((RequestStatus.AccessEnded, RequestStatus.Applied), (await StatusAsync(early.Id), await StatusAsync(late.Id)));
+
+        Assert.Equal(1, (await _b.AccessExpiry().ExpireDueAsync(default)).Ended);
+        Assert.False(InAws("rdp"));
+    }
 }

@@ -25,7 +25,7 @@ public class ApprovalsOptionsTests
     [Fact]
     public void Default_OffersOneHourToSevenDaysAndPermanent()
     {
-        var choices = Start(null).Choices;
+        var choices = Start(null).GetChoices();
 
         Assert.Equal(["1h", "8h", "24h", "7d", "permanent"], choices.Select(c => c.Label));
         Assert.Equal([TimeSpan.FromHours(1), TimeSpan.FromHours(8), TimeSpan.FromHours(24), TimeSpan.FromDays(7), (TimeSpan?)null], choices.Select(c => c.Length));
@@ -40,13 +40,13 @@ public class ApprovalsOptionsTests
     [InlineData("366d", 527040)]
     public void EachUnit_IsRead(string value, int minutes)
     {
-        Assert.Equal(TimeSpan.FromMinutes(minutes), Assert.Single(Start(value).Choices).Length);
+        Assert.Equal(TimeSpan.FromMinutes(minutes), Assert.Single(Start(value).GetChoices()).Length);
     }
 
     [Fact]
     public void OnlyPermanent_IsAllowed()
     {
-        Assert.True(Assert.Single(Start("permanent").Choices).IsPermanent);
+        Assert.True(Assert.Single(Start("permanent").GetChoices()).IsPermanent);
     }
 
     [Theory]
@@ -77,7 +77,7 @@ public class ApprovalsOptionsTests
         var fits = string.Join(',', Enumerable.Range(1, ApprovalsOptions.MaxDurations).Select(h => $"{h}h"));
         var tooMany = string.Join(',', Enumerable.Range(1, ApprovalsOptions.MaxDurations + 1).Select(h => $"{h}h"));
 
-        Assert.Equal(ApprovalsOptions.MaxDurations, Start(fits).Choices.Count);
+        Assert.Equal(ApprovalsOptions.MaxDurations, Start(fits).GetChoices().Count);
         var ex = Assert.Throws<OptionsValidationException>(() => Start(tooMany));
         Assert.Contains("at most 24", ex.Message, StringComparison.Ordinal);
     }

@@ -73,7 +73,9 @@ public sealed class TimeBoundAccessTests(AzuriteFixture azurite, MotoFixture mot
         Assert.Equal(RequestStatus.Pending, (await RequestAsync(id)).Status);
         Assert.DoesNotContain($"{port} 10.9.0.0/16", await PortsAsync(group));
 
-        var approverMessage = _h.SlackCalls("chat.postMessage").Last(p => (string?)p["channel"] == ApproversChannel && p.ToJsonString().Contains(id, StringComparison.Ordinal));
+        // The approvers' message shows it (posted, or updated when the change joined a batch on the same group).
+        var approverMessage = _h.SlackCalls("chat.postMessage").Concat(_h.SlackCalls("chat.update"))
+            .Last(p => (string?)p["channel"] == ApproversChannel && p.ToJsonString().Contains(id, StringComparison.Ordinal));
         Assert.Contains(ApprovalDurationActions.ActionId(ActionIds.ApproveFor, duration, id), approverMessage.ToJsonString(), StringComparison.Ordinal);
 
         Assert.Equal(200, await _h.ClickAsync(ApprovalDurationActions.ActionId(ActionIds.ApproveFor, duration, id), id));
