@@ -48,6 +48,11 @@ public static partial class ApprovalMessageBuilder
             }
             blocks.Add(block);
         }
+        var ended = batch.Where(r => r.Status == RequestStatus.AccessEnded).ToList();
+        if (ended.Count > 0 && blocks.Count < SlackLimits.BlocksPerMessage)
+        {
+            blocks.Add(Context(SlackText.Truncate(string.Join("\n", ended.Select(AccessEndedLine)), SlackLimits.SectionText)));
+        }
         var live = batch.Where(r => r.Status == RequestStatus.Applied && r.AccessUntil is not null).Take(MaxActionsElements).ToList();
         if (live.Count > 0 && blocks.Count + 2 <= SlackLimits.BlocksPerMessage)
         {
@@ -61,6 +66,11 @@ public static partial class ApprovalMessageBuilder
     public static string AccessLine(ChangeRequest r) => r.AccessUntil is { } until
         ? $":hourglass_flowing_sand: {r.Id}: access for {FormatDuration(r.ApprovedFor!.Value)}, until {When(until)}; then it is revoked."
         : $"{r.Id}: approved permanently.";
+
+    /// <summary>How an access ended, for the approvers' message: expired, or revoked early by whom.</summary>
+    public static string AccessEndedLine(ChangeRequest r) => r.AccessEndReason == AccessEndReason.Revoked
+        ? $":lock: {r.Id}: approved by {Who(r)} {When(r.DecidedAt)}; access revoked early by {(r.AccessEndedBy is { } by ? Mention(by) : "an approver")} {When(r.AccessEndedAt)}"
+        : $":hourglass: {r.Id}: approved by {Who(r)} {When(r.DecidedAt)} for {(r.ApprovedFor is { } d ? FormatDuration(d) : "?")}; access ended {When(r.AccessEndedAt)}";
 
     /// <summary>"1h", "90m", "7d": the shortest exact form.</summary>
     public static string FormatDuration(TimeSpan d) =>

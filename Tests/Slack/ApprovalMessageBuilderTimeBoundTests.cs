@@ -94,4 +94,22 @@ public class ApprovalMessageBuilderTimeBoundTests
     {
         Assert.Equal(text, ApprovalMessageBuilder.FormatDuration(TimeSpan.FromMinutes(minutes)));
     }
+
+    [Fact]
+    public void AccessEnded_ShowsHowItEnded_WithoutButtons()
+    {
+        var expired = Applied(1, TimeSpan.FromHours(1));
+        expired.EndAccess(AccessEndReason.Expired, null, Now.AddHours(1));
+        var revoked = Applied(2, TimeSpan.FromHours(8));
+        revoked.EndAccess(AccessEndReason.Revoked, "UAPPROVER2", Now.AddMinutes(5));
+
+        var e = ApprovalMessageBuilder.ForApprovers(expired, null, null).WithAccessChoices([expired], Defaults);
+        var r = ApprovalMessageBuilder.ForApprovers(revoked, null, null).WithAccessChoices([revoked], Defaults);
+
+        Assert.Empty(Buttons(e));
+        Assert.Contains("for 1h; access ended", e.Blocks.ToJsonString(), StringComparison.Ordinal);
+        Assert.Contains("access ended", e.Text, StringComparison.Ordinal);
+        var context = r.Blocks.OfType<JsonObject>().Last(b => (string?)b["type"] == "context").ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        Assert.Contains("revoked early by <@UAPPROVER2>", context, StringComparison.Ordinal);
+    }
 }
