@@ -148,10 +148,10 @@ public sealed partial class AccessExpiryService(
             return true;
         }, ct);
         var current = update?.Request ?? request;
-        if (current.Status != RequestStatus.AccessEnded)
+        if (current.Status != RequestStatus.AccessEnded || current.AccessEndReason != reason)
         {
-            // Denied, never applied, or otherwise not a live grant: nothing to tell.
-            LogDropped(logger, request.Id, $"the request is {current.Status}");
+            // Denied, never applied, or ended the other way already (an expiry row after an early revoke): nothing to tell.
+            LogDropped(logger, request.Id, $"the request is {current.Status} ({current.AccessEndReason})");
             return;
         }
         LogEnded(logger, request.Id, entry.AccountId, entry.GroupId, reason);

@@ -237,4 +237,52 @@ public class AccessExpiryServiceTests
         Assert.Equal(1, (await _b.AccessExpiry().ExpireDueAsync(default)).Ended);
         Assert.False(InAws("rdp"));
     }
+
+    [Fact]
+    public async Task RevokedEarly_ThenTheExpiryComesDue_RevokesOnce_AndTellsOnce()
+    {
+        var r = await ApprovedAsync(TimeSpan.FromHours(1));
+        await _b.Threads.ShowAsync("CAPPROVERS", "1001.000100", r.Id);
+        var click = new SlackInteraction
+        {
+            UserId = "UA", ChannelId = "CAPPROVERS", MessageTs = "1001.000100", ResponseUrl = "https://hooks.slack.com/x",
+            ActionId = ActionIds.For(ActionIds.RevokeAccess, r.Id), Value = r.Id,
+        };
+
+        Assert.Equal(DecisionOutcome.Denied, (await _b.AccessDecisions().RevokeAsync(click, default)).Outcome);
+        Assert.Equal(DecisionOutcome.AlreadyDecided, (await _b.AccessDecisions().RevokeAsync(click, default)).Outcome);
+        Assert.True(InAws("ssh"));
+        Assert.False(await ApprovedNowAsync("ssh"));
+        await _b.AccessExpiry().ExpireDueAsync(default);
+        Assert.False(InAws("ssh"));
+        _b.Time.Advance(TimeSpan.FromHours(2));
+        _b.Ec2.Writes.Clear();
+        await _b.AccessExpiry().ExpireDueAsync(default);
+
+        Assert.Empty(_b.Ec2.Writes);
+        Assert.Empty(_b.Expiries.All);
+        Assert.Single(_b.Slack.Posts, p => p.Channel == "CMONITOR" && p.Text.Contains("revoked early", StringComparison.Ordinal));
+        Assert.DoesNotContain(_b.Slack.Posts, p => p.Text.Contains($"Access of {r.Id} ended", StringComparison.Ordinal));
+        var ended = (await _b.Requests.GetAsync(r.Id, default))!.Value;
+        Assert.Equal((AccessEndReason.Revoked, "UA"), (ended.AccessEndReason!.Value, ended.AccessEndedBy));
+    }
+
+    [Fact]
+    public async Task Revoke_ByANonApprover_OrFromAnotherMessage_ChangesNothing()
+    {
+        var r = await ApprovedAsync(TimeSpan.FromHours(1));
+        await _b.Threads.ShowAsync("CAPPROVERS", "1001.000100", r.Id);
+        SlackInteraction Click(string user, string ts) => new()
+        {
+            UserId = user, ChannelId = "CAPPROVERS", MessageTs = ts, ResponseUrl = "https://hooks.slack.com/x",
+            ActionId = ActionIds.For(ActionIds.RevokeAccess, r.Id), Value = r.Id,
+        };
+
+        Assert.Equal(DecisionOutcome.NotAnApprover, (await _b.AccessDecisions().RevokeAsync(Click("UMALLORY", "1001.000100"), default)).Outcome);
+        Assert.Equal(DecisionOutcome.NotOnThisMessage, (await _b.AccessDecisions().RevokeAsync(Click("UA", "9999.000100"), default)).Outcome);
+
+        Assert.True(await ApprovedNowAsync("ssh"));
+        Assert.Equal(RequestStatus.Applied, await StatusAsync(r.Id));
+        Assert.Single(_b.Expiries.All); // only the expiry row: no revoke row was written
+    }
 }
