@@ -58,4 +58,31 @@ public sealed class TableSlackThreadStore : ISlackThreadStore
             throw new ConcurrencyConflictException($"Slack state row {row.Partition}/{row.Row} was changed by another writer since it was read.", ex);
         }
     }
+
+    public async Task<IReadOnlyList<string>> WriteTogetherAsync(IReadOnlyList<SlackRowWrite> writes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+        if (writes.Count == 0 || writes.Any(w => w.Partition != writes[0].Partition))
+        {
+            throw new ArgumentException("A transaction writes one or more rows of one partition.", nameof(writes));
+        }
+        var actions = writes.Select(w =>
+        {
+            var entity = new TableEntity(w.Partition, w.Row) { ["Kind"] = w.Kind };
+            TableJson.Write(entity, w.Json);
+            return w.ETag is null
+                ? new TableTransactionAction(TableTransactionActionType.Add, entity)
+                : new TableTransactionAction(TableTransactionActionType.UpdateReplace, entity, new ETag(w.ETag));
+        }).ToList();
+        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var response = await table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+            return response.Value.Select(r => r.Headers.ETag?.ToString() ?? throw new InvalidOperationException("Table Storage returned no ETag.")).ToArray();
+        }
+        catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
+        {
+            throw new ConcurrencyConflictException($"Slack state rows in {writes[0].Partition} were changed by another writer since they were read.", ex);
+        }
+    }
 }
