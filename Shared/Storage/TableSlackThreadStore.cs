@@ -27,8 +27,7 @@ public sealed class TableSlackThreadStore : ISlackThreadStore
         where T : class
     {
         ArgumentNullException.ThrowIfNull(row);
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
-        var response = await table.GetEntityIfExistsAsync<TableEntity>(row.Partition, row.Row, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var response = await _table.Client.GetEntityIfExistsAsync<TableEntity>(row.Partition, row.Row, cancellationToken: cancellationToken).ConfigureAwait(false);
         return response.HasValue
             ? new Stored<T>(BridgeJson.Deserialize<T>(TableJson.Read(response.Value!)), response.Value!.ETag.ToString())
             : null;
@@ -45,12 +44,11 @@ public sealed class TableSlackThreadStore : ISlackThreadStore
         }
         var entity = new TableEntity(row.Partition, row.Row) { ["Kind"] = typeof(T).Name };
         TableJson.Write(entity, BridgeJson.Serialize(value));
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var response = etag is null
-                ? await table.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false)
-                : await table.UpdateEntityAsync(entity, new ETag(etag), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+                ? await _table.RunAsync((t, ct) => t.AddEntityAsync(entity, ct), cancellationToken).ConfigureAwait(false)
+                : await _table.Client.UpdateEntityAsync(entity, new ETag(etag), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
             return response.Headers.ETag?.ToString() ?? throw new InvalidOperationException("Table Storage returned no ETag.");
         }
         catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
@@ -74,10 +72,9 @@ public sealed class TableSlackThreadStore : ISlackThreadStore
                 ? new TableTransactionAction(TableTransactionActionType.Add, entity)
                 : new TableTransactionAction(TableTransactionActionType.UpdateReplace, entity, new ETag(w.ETag));
         }).ToList();
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var response = await table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+            var response = await _table.RunAsync((t, ct) => t.SubmitTransactionAsync(actions, ct), cancellationToken).ConfigureAwait(false);
             return response.Value.Select(r => r.Headers.ETag?.ToString() ?? throw new InvalidOperationException("Table Storage returned no ETag.")).ToArray();
         }
         catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
