@@ -14,7 +14,7 @@ namespace SgBridge.Tests.EndToEnd;
 /// </summary>
 [Collection(PipelineCollection.Name)]
 [Trait("Category", "Integration")]
-public sealed class HotPathScanTests(AzuriteFixture azurite, MotoFixture moto) : IAsyncLifetime
+public sealed class HotPathScanTests(AzuriteFixture azurite, MotoFixture moto, Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private PipelineHarness _h = null!;
     private AmazonEC2Client _ec2 = null!;
@@ -86,4 +86,43 @@ public sealed class HotPathScanTests(AzuriteFixture azurite, MotoFixture moto) :
         Assert.Contains("Status eq 'Pending'", scan.Filter, StringComparison.Ordinal);
         Assert.Single(_h.TableRequests.Requests, r => r.IsPointRead);
     }
+
+    [MotoFact]
+    public async Task ColdInstance_WithItsTablesInPlace_HandlesItsFirstEventWithoutCreatingATable()
+    {
+        var group = await CreateGroupAsync(_ec2, "cold-" + Guid.NewGuid().ToString("N")[..6]);
+        await _h.OnboardAsync();
+        async Task<System.Text.Json.Nodes.JsonObject> AddAsync(int port)
+        {
+            var rule = (await _ec2.AuthorizeSecurityGroupIngressAsync(new AuthorizeSecurityGroupIngressRequest
+            {
+                GroupId = group,
+                IpPermissions = [new IpPermission { IpProtocol = "tcp", FromPort = port, ToPort = port, Ipv4Ranges = [new IpRange { CidrIp = "10.7.0.0/16" }] }],
+            })).SecurityGroupRules.Single().SecurityGroupRuleId;
+            return Events.Authorize(_h.Account, PipelineHarness.Region, Events.Sso(_h.Account), group, port, "10.7.0.0/16", $"svc {port}", rule);
+        }
+        Assert.Equal(202, (await _h.PostEventAsync(await AddAsync(7001))).Status);
+        Assert.Equal(0, await _h.PumpAsync());
+        var next = await AddAsync(7002);
+
+        // A new instance (fresh DI graph and clients) on the same tables: process start → first event handled and notified.
+        var same = new Dictionary<string, string?>
+        {
+            ["Storage:RequestsTable"] = _h.Settings["Storage:RequestsTable"],
+            ["Storage:GroupsTable"] = _h.Settings["Storage:GroupsTable"],
+            ["Storage:SlackTable"] = _h.Settings["Storage:SlackTable"],
+            ["Policy:AllowedAccounts"] = _h.Account,
+        };
+        await using var cold = new PipelineHarness(azurite, moto, same);
+        Assert.Equal(202, (await cold.PostEventAsync(next)).Status);
+        Assert.Equal(0, await cold.PumpAsync());
+
+        var calls = cold.TableRequests.Requests;
+        output.WriteLine($"cold instance, first event: {calls.Count} table calls: " + string.Join("; ", calls.GroupBy(c => c.Method + " " + (c.IsPointRead ? "point" : c.Resource.Split('(')[0])).Select(g => $"{g.Key} ×{g.Count()}")));
+        Assert.Equal(RequestStatus.Pending, (await cold.Requests.GetAsync(RequestId.For((string)next["detail"]!["eventID"]!), CancellationToken.None))!.Value.Status);
+        // One table creation is left: the groups table (GroupStateStore) still creates on first use. The requests and
+        // Slack tables no longer do (two calls per cold instance before).
+        Assert.Single(calls, c => c.Method == "POST" && c.Resource == "Tables");
+    }
+
 }
