@@ -30,8 +30,20 @@ internal sealed class EnsuredTable(TableServiceClient service, string tableName)
         }
         catch (RequestFailedException ex) when (IsTableNotFound(ex))
         {
-            await _unchecked.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-            _client = _unchecked;
+            // Writers that found the table missing at the same time create it once, not once each.
+            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (_client is null)
+                {
+                    await _unchecked.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+                    _client = _unchecked;
+                }
+            }
+            finally
+            {
+                _gate.Release();
+            }
             return await operation(_unchecked, cancellationToken).ConfigureAwait(false);
         }
     }

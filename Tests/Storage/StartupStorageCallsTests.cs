@@ -78,6 +78,21 @@ public sealed class StartupStorageCallsTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task MissingTable_ManyWritersAtOnce_CreateItOnce_AndEveryWriteLands()
+    {
+        var threads = new TableSlackThreadStore(Tables(), O.Create(_options));
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+            threads.WriteAsync(SlackRows.Member($"SG-MANY000{i}"), new ThreadMembership("SG-MANY0000"), null, default)));
+
+        Assert.Equal(1, CreateTableCalls);
+        for (var i = 0; i < 8; i++)
+        {
+            Assert.NotNull(await threads.GetAsync(SlackRows.Member($"SG-MANY000{i}"), default));
+        }
+    }
+
+    [Fact]
     public async Task QueueSender_SendsWithoutCreating_WhenTheQueueExists_AndCreatesAMissingOne()
     {
         var existing = azurite.UniqueQueueName("exists");
