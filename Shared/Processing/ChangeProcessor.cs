@@ -100,6 +100,12 @@ public sealed partial class ChangeProcessor(
     /// </summary>
     private async Task<ProcessOutcome> ProcessStoredAsync(SecurityGroupChange change, PolicyVerdict verdict, long dequeueCount, CancellationToken cancellationToken)
     {
+        if (change.InlineAttempted && await lifecycle.FindAsync(RequestId.For(change.EventId), cancellationToken) is { Value.Status: not RequestStatus.Reverting } done)
+        {
+            // The intake's copy of a change its inline run finished after the intake answered: one point read, no AWS call.
+            LogAlreadyProcessed(logger, done.Value.Id, change.EventId, done.Value.Status);
+            return ProcessOutcome.AlreadyProcessed;
+        }
         try
         {
             return await ReconcileAsync(change, verdict, dequeueCount, cancellationToken);
