@@ -71,7 +71,7 @@ public class ChangeProcessorTests
 
         Assert.Equal(ProcessOutcome.AlreadyProcessed, await ProcessAsync(change));
         // Write-once: the redelivery reconciles again (one describe, nothing left to undo) and its insert finds the row.
-        Assert.Equal(["describe"], Ec2.Calls);
+        Assert.Equal(["describe-rules"], Ec2.Calls);
         var request = Assert.Single(_bridge.Requests.All);
         Assert.Equal(RequestStatus.Pending, request.Status);
     }
