@@ -78,9 +78,8 @@ public sealed partial class AccessExpiryService(
         var stored = await requests.GetAsync(entry.RequestId, ct);
         if (stored is null)
         {
-            LogDropped(logger, entry.RequestId, "the request does not exist");
-            await index.RemoveAsync(entry, ct);
-            return EntryOutcome.Dropped;
+            // The request is gone (e.g. Storage:Retention purged it) but its access may not be: converge the group.
+            return await EndWithoutRequestAsync(entry, now, ct);
         }
         var request = stored.Value;
 
@@ -133,6 +132,31 @@ public sealed partial class AccessExpiryService(
         await EndRequestAsync(entry, request, now, ct);
         await index.RemoveAsync(entry, ct);
         return EntryOutcome.Ended;
+    }
+
+    /// <summary>
+    /// No request to say which rules: take every run-out rule out of the approved state and reconcile the whole group
+    /// (converge on the approved state; removing access is the safe direction), then drop the row.
+    /// </summary>
+    private async Task<EntryOutcome> EndWithoutRequestAsync(AccessExpiryEntry entry, DateTimeOffset now, CancellationToken ct)
+    {
+        if (entry.Kind == AccessEndKind.Expire)
+        {
+            var state = await groups.UpdateAsync(entry.AccountId, entry.Region, entry.GroupId, g => g.RemoveExpired(now).Count > 0, ct);
+            if (state is not null)
+            {
+                var client = await aws.CreateAsync(entry.AccountId, entry.Region, ct);
+                var report = await reconciler.ReconcileAsync(client, entry.AccountId, entry.Region, entry.GroupId, new ReconcileScope.All(), reportOnly: false, ct);
+                if (!report.Succeeded && report.GroupExists)
+                {
+                    await FailedAsync(entry, $"{report.Outcome.ErrorCode}: {report.Outcome.Message}", null, ct);
+                    return EntryOutcome.Failed;
+                }
+            }
+        }
+        LogDropped(logger, entry.RequestId, "the request does not exist; the group was reconciled to its approved state");
+        await index.RemoveAsync(entry, ct);
+        return EntryOutcome.Dropped;
     }
 
     private async Task EndRequestAsync(AccessExpiryEntry entry, ChangeRequest request, DateTimeOffset now, CancellationToken ct)

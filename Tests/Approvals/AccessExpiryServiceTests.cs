@@ -285,4 +285,22 @@ public class AccessExpiryServiceTests
         Assert.Equal(RequestStatus.Applied, await StatusAsync(r.Id));
         Assert.Single(_b.Expiries.All); // only the expiry row: no revoke row was written
     }
+
+    [Fact]
+    public async Task Tick_RequestPurgedBeforeItsExpiry_StillRevokesTheRunOutRule()
+    {
+        await ApprovedAsync(TimeSpan.FromDays(7));
+        // Storage:Retention shorter than the approval purged the request: the row names a request that is gone.
+        var row = Assert.Single(_b.Expiries.All);
+        await _b.Expiries.RemoveAsync(row, default);
+        await _b.Expiries.AddAsync(row with { RequestId = "SG-GONE0000" }, default);
+        _b.Time.Advance(TimeSpan.FromDays(7));
+
+        await _b.AccessExpiry().ExpireDueAsync(default);
+
+        Assert.False(InAws("ssh"));
+        Assert.True(InAws("https"));
+        Assert.False(await ApprovedNowAsync("ssh"));
+        Assert.Empty(_b.Expiries.All);
+    }
 }
