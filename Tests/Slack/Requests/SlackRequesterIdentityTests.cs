@@ -27,7 +27,7 @@ public class SlackRequesterIdentityTests
     {
         var rig = new SlackRig(new SlackOptions { BotToken = "t", SigningSecret = SlackSigning.Secret, ApproversChannel = "CAPPROVERS", MonitoringChannel = "CMON", ApproverUserIds = "U1,UA" },
             new FakeTimeProvider(DateTimeOffset.UtcNow));
-        var request = SlackRequestStorageTests.Sample("SG-SLACKID2");
+        var request = SlackRequestStorageTests.Sample(Shared.Domain.RequestId.For("slack-view:V1")); // a well-formed id: buttons carry only those
         await rig.Requests.AddOrGetAsync(request, default);
         await rig.Notifier().NotifyAsync(new Shared.Processing.RequestNotification(request.Id, request.Status), default);
 
