@@ -43,6 +43,7 @@ public static class DependencyInjection
         services.AddSingleton<DecisionService>();
         services.AddSingleton<NotificationService>();
         services.AddSingleton<ExpiryService>();
+        services.AddSgBridgeAccessExpiry(configuration);
         services.AddSingleton<RequestLifecycle>();
         services.TryAddSingleton<IRequestNotifier, QueueRequestNotifier>();
         return services;

@@ -306,6 +306,7 @@ public static partial class ApprovalMessageBuilder
         RequestStatus.Expired => "expired, stays reverted",
         RequestStatus.Unmatched => "no change in AWS (the event did not match the group)",
         RequestStatus.Reported => "drift reported, not reverted",
+        RequestStatus.AccessEnded => "approved for a time; access ended",
         _ => s.ToString().ToLowerInvariant(),
     };
 
