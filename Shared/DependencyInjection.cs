@@ -30,6 +30,7 @@ public static class DependencyInjection
         services.AddSgBridgeSlack(configuration);
 
         services.AddSingleton<ChangePolicy>();
+        services.AddSgBridgePolicyRules();
         services.AddSingleton<EventIntake>();
         services.AddSingleton<ChangeProcessor>();
         services.AddSingleton<GroupReconciler>();

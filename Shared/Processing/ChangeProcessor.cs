@@ -51,7 +51,8 @@ public sealed partial class ChangeProcessor(
     TimeProvider time,
     ILogger<ChangeProcessor> logger,
     BridgeTelemetry? telemetry = null,
-    IQueueSender? queue = null)
+    IQueueSender? queue = null,
+    PolicyGate? gate = null)
 {
     private readonly int _maxDequeueCount = options.Value.MaxDequeueCount;
 
@@ -94,6 +95,7 @@ public sealed partial class ChangeProcessor(
         {
             // A redelivered event or message: the request exists and its work is done. Nothing runs twice.
             LogAlreadyProcessed(logger, stored.Value.Id, change.EventId, stored.Value.Status);
+            await (gate?.ResumeAsync(stored.Value, cancellationToken) ?? Task.CompletedTask);
             return ProcessOutcome.AlreadyProcessed;
         }
 
@@ -253,12 +255,14 @@ public sealed partial class ChangeProcessor(
         {
             // Nothing left to undo because the storage-less fallback already revoked it: the change was reverted.
             var rules = change.Rules.Where(r => r.RuleId is not null && fallback.RuleIds.Contains(r.RuleId)).ToArray();
-            await lifecycle.ChangeAsync(stored, r =>
+            var decided = await lifecycle.ChangeAsync(stored, r =>
             {
                 r.RecordFound(groupId, report.GroupName, report.VpcId, rules, [], [], false, time.GetUtcNow());
                 r.MarkReverted(WithFirstSight(fallback.Outcome, report), time.GetUtcNow());
+                gate?.Decide(r, time.GetUtcNow());
                 return true;
             }, ct);
+            await (gate?.AfterAsync(decided, ct) ?? Task.CompletedTask);
             LogReverted(logger, stored.Value.Id, change.AccountId, change.Region, groupId, fallback.Outcome.Call);
             telemetry?.RevertLatency.Record((fallback.At - change.EventTime).TotalSeconds);
             return ProcessOutcome.Reverted;
@@ -281,12 +285,13 @@ public sealed partial class ChangeProcessor(
         }
 
         var found = Found(change.Kind, report.Acted);
-        await lifecycle.ChangeAsync(stored, r =>
+        var update = await lifecycle.ChangeAsync(stored, r =>
         {
             r.RecordFound(groupId, report.GroupName, report.VpcId, found.Rules, [], found.Edits, found.Edits.Any(e => e.Before is null), time.GetUtcNow());
             if (report.Succeeded)
             {
                 r.MarkReverted(WithFirstSight(report.Outcome, report), time.GetUtcNow());
+                gate?.Decide(r, time.GetUtcNow());
             }
             else
             {
@@ -294,6 +299,7 @@ public sealed partial class ChangeProcessor(
             }
             return true;
         }, ct);
+        await (gate?.AfterAsync(update, ct) ?? Task.CompletedTask);
         if (report.Succeeded)
         {
             LogReverted(logger, stored.Value.Id, change.AccountId, change.Region, groupId, report.Outcome.Call);
