@@ -21,7 +21,7 @@ public sealed record IpNetwork(AddressFamily Family, byte[] Network, int PrefixL
         }
         var slash = text.IndexOf('/', StringComparison.Ordinal);
         var addressText = slash < 0 ? text : text[..slash];
-        if (!IPAddress.TryParse(addressText, out var address) || address.ScopeId != 0 || addressText.Contains('%', StringComparison.Ordinal))
+        if (!IPAddress.TryParse(addressText, out var address) || addressText.Contains('%', StringComparison.Ordinal))
         {
             return null;
         }

@@ -198,7 +198,10 @@ public static partial class PolicyRuleParser
         var modes = map.Entries.Where(e => PortModes.Contains(e.Key, StringComparer.Ordinal)).ToArray();
         if (modes.Length != 1)
         {
-            c.Add(map, $"'ports' {where} needs exactly one of {string.Join(", ", PortModes)}");
+            if (map.Entries.All(e => PortModes.Contains(e.Key, StringComparer.Ordinal)))
+            {
+                c.Add(map, $"'ports' {where} needs exactly one of {string.Join(", ", PortModes)}");
+            }
             return null;
         }
         return new PortCondition(Enum.Parse<RangeMatch>(modes[0].Key, ignoreCase: true), PortList(modes[0].Value, where, c));
