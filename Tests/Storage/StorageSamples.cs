@@ -60,7 +60,8 @@ internal static class StorageSamples
             previousContentUnknown: true,
             T0.AddSeconds(1));
         request.MarkReverted(new CallOutcome("ModifySecurityGroupRules", true, null, "reverted") { Notes = ["note 1", "note 2"] }, T0.AddSeconds(2));
-        request.Approve("U0ALICE", "Alice Approver", T0.AddMinutes(5));
+        request.RecordPolicyDecision(new PolicyDecisionRecord("ask", "everything-else", 32, "policy.yaml", "no rule approves TCP 22", TimeSpan.FromHours(24)), T0.AddSeconds(2));
+        request.Approve("U0ALICE", "Alice Approver", T0.AddMinutes(5), TimeSpan.FromHours(8));
         request.MarkApplied(new CallOutcome("ModifySecurityGroupRules", false, "Client.InvalidPermission.Duplicate", "already there") { Notes = ["retried"] }, T0.AddMinutes(6));
         return request;
     }
