@@ -217,4 +217,19 @@ public sealed class PolicyGateTests : IDisposable
         Assert.Equal([id], Applies());
         Assert.Null(await gate.DecidePendingAsync("no-such-request", null, default));
     }
+
+    [Fact]
+    public async Task ApproveByPolicy_WhoseApplyAwsRefuses_EndsApplyFailed_Visibly()
+    {
+        await OnboardAsync();
+        var (change, _) = await RevertAsync(8080, "10.20.0.0/16");
+        Ec2.Throw = new AmazonEC2Exception("Rate exceeded") { ErrorCode = "RequestLimitExceeded" };
+        Ec2.ThrowTimes = 10;
+
+        await Assert.ThrowsAsync<AmazonEC2Exception>(() => _bridge.Applier().ApplyAsync(new ApplyCommand(Applies().Single()), _bridge.Processing.MaxDequeueCount, default));
+
+        var request = _bridge.Request(change);
+        Assert.Equal((RequestStatus.ApplyFailed, "policy:dev-private-non-admin"), (request.Status, request.DecidedBy));
+        Assert.Contains(_bridge.Notifier.Seen, s => s.Id == request.Id && s.Status == RequestStatus.ApplyFailed);
+    }
 }
