@@ -51,13 +51,17 @@ public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifec
     }
 
     /// <summary>After the write that ran <see cref="Decide"/>: an approval by policy is applied like a human one (the apply queue).</summary>
-    public async Task AfterAsync(RequestUpdate? update, CancellationToken cancellationToken)
+    public Task AfterAsync(RequestUpdate? update, CancellationToken cancellationToken) =>
+        update is { Written: true } ? AfterAsync(update.Request, cancellationToken) : Task.CompletedTask;
+
+    /// <summary>After the write (an insert or an update) that stored <paramref name="r"/> with <see cref="Decide"/>'s result.</summary>
+    public async Task AfterAsync(ChangeRequest r, CancellationToken cancellationToken)
     {
-        if (update is not { Written: true } || update.Request.PolicyDecision is not { } decision)
+        ArgumentNullException.ThrowIfNull(r);
+        if (r.PolicyDecision is not { } decision || r.Status is not (RequestStatus.Approved or RequestStatus.Denied or RequestStatus.Pending))
         {
             return;
         }
-        var r = update.Request;
         LogDecided(logger, r.Id, decision.Outcome, decision.Rule ?? "(none)", decision.Line ?? 0, r.AccountId, r.GroupId);
         if (r.Status == RequestStatus.Approved && DecidedByPolicy(r))
         {
