@@ -30,7 +30,7 @@ public sealed class TableRequestStoreTests(AzuriteFixture azurite)
     public void Sample_FillsEveryStoredProperty()
     {
         // A reverted change has no Slack origin (requests asked for in Slack: SlackRequestStorageTests).
-        Assert.Equal([nameof(ChangeRequest.ApprovedFor), nameof(ChangeRequest.ExemptReason), nameof(ChangeRequest.PolicyDecision), nameof(ChangeRequest.Slack)], StorageSamples.UnsetProperties(StorageSamples.FullRequest("SG-SAMPLE01")).Order());
+        Assert.Equal([nameof(ChangeRequest.ExemptReason), nameof(ChangeRequest.Slack)], StorageSamples.UnsetProperties(StorageSamples.FullRequest("SG-SAMPLE01")).Order());
         Assert.DoesNotContain(nameof(ChangeRequest.ExemptReason), StorageSamples.UnsetProperties(StorageSamples.ExemptRequest("SG-SAMPLE02")));
     }
 
