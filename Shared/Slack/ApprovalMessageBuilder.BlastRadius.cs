@@ -24,20 +24,21 @@ public static partial class ApprovalMessageBuilder
         var blocks = JsonNode.Parse(message.Blocks.ToJsonString())!.AsArray();
         var room = SlackLimits.TotalBlockText - TextLength(blocks);
         var text = BlastRadiusText(batch, radius, Math.Min(SlackLimits.SectionText, room));
-        if (text.Length == 0)
-        {
-            return message;
-        }
-        if (blocks.Count < SlackLimits.BlocksPerMessage)
+        if (text.Length > 0 && blocks.Count < SlackLimits.BlocksPerMessage)
         {
             var at = blocks.Select((b, i) => (b, i)).FirstOrDefault(x => x.b?["type"]?.GetValue<string>() == "actions").i;
             blocks.Insert(at > 0 ? at : blocks.Count, Section(text));
+            return message with { Blocks = blocks };
         }
-        else if (blocks[^1]?["type"]?.GetValue<string>() == "context" && blocks[^1]!["elements"]![0]!["text"] is JsonValue last)
+        // No block or no room for a section: one line in the last context block, if even that fits.
+        var line = BlastRadiusLine(batch, radius) + " · ";
+        if (blocks[^1]?["type"]?.GetValue<string>() == "context" && blocks[^1]!["elements"]![0]!["text"] is JsonValue last
+            && line.Length <= room && last.GetValue<string>().Length + line.Length <= SlackLimits.SectionText)
         {
-            blocks[^1]!["elements"]![0]!["text"] = SlackText.Truncate(BlastRadiusLine(batch, radius) + " · " + last.GetValue<string>(), SlackLimits.SectionText);
+            blocks[^1]!["elements"]![0]!["text"] = line + last.GetValue<string>();
+            return message with { Blocks = blocks };
         }
-        return message with { Blocks = blocks };
+        return message;
     }
 
     /// <summary>The section text within <paramref name="budget"/> characters ("" when not even one line fits).</summary>

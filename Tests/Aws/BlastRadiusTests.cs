@@ -272,6 +272,20 @@ public sealed class BlastRadiusTests
     }
 
     [Fact]
+    public void Message_AlreadyFiftyBlocks_CarriesTheBlastRadiusAsOneLineInItsLastContext()
+    {
+        var batch = Enumerable.Range(0, 25).Select(i => Request(TestData.Tcp(1000 + i, "0.0.0.0/0"))).ToList();
+        var plain = ApprovalMessageBuilder.ForApprovers(batch, null, null);
+        Assert.Equal(SlackLimits.BlocksPerMessage, plain.Blocks.Count);
+
+        var message = ApprovalMessageBuilder.WithBlastRadius(plain, batch, new BlastRadius("sg-1", [Eni("eni-1", instance: "i-pub", publicIp: "54.1.1.1")]));
+
+        Assert.Equal(SlackLimits.BlocksPerMessage, message.Blocks.Count);
+        Assert.StartsWith("Blast radius: 1 interfaces, 1 public · :rotating_light: internet exposure · ", Text(message.Blocks[^1]!), StringComparison.Ordinal);
+        Assert.Empty(SlackPayloadValidator.Check(message.Text, message.Blocks));
+    }
+
+    [Fact]
     public void Message_NoInterfaces_SaysNothingIsExposedToday()
     {
         var r = Request(TestData.Tcp(22, "0.0.0.0/0"));
