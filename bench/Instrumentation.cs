@@ -77,7 +77,12 @@ public sealed class StorageCountingPolicy(string service, CallStats stats, Timel
                 var m => m,
             };
         var status = message.HasResponse ? message.Response.Status : 0;
-        return $"{timeline.Path.Value ?? "other"}|{service} {what}{(status >= 400 ? $" ({status})" : "")}";
+        var pathName = timeline.Path.Value ?? "other";
+        if (pathName is "intake" or "revert" && what is not ("create-table" or "admin PUT" or "admin GET" or "admin DELETE") && timeline.Current.Value is { } eventId)
+        {
+            timeline.StorageByEvent.AddOrUpdate(eventId, 1, static (_, n) => n + 1);
+        }
+        return $"{pathName}|{service} {what}{(status >= 400 ? $" ({status})" : "")}";
     }
 }
 
@@ -159,6 +164,12 @@ public sealed class Timeline
 
     public ConcurrentDictionary<string, long> WriteDone { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Revert-path storage data operations (intake and revert paths, no queue/table creation) by event id.</summary>
+    public ConcurrentDictionary<string, int> StorageByEvent { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>EC2 calls through the bridge's client (describes and writes) by event id.</summary>
+    public ConcurrentDictionary<string, int> Ec2ByEvent { get; } = new(StringComparer.Ordinal);
+
     public ConcurrentDictionary<string, int> Writes { get; } = new(StringComparer.Ordinal);
 
     public ConcurrentDictionary<string, long> ProcessDone { get; } = new(StringComparer.Ordinal);
@@ -197,6 +208,7 @@ public sealed class ObservingClientFactory(ISecurityGroupClientFactory inner, Ti
             var start = Stopwatch.GetTimestamp();
             var result = await inner.DescribeRulesAsync(groupId, cancellationToken).ConfigureAwait(false);
             timeline.Ec2.Record("client.DescribeRulesAsync", Stopwatch.GetTimestamp() - start);
+            timeline.Ec2ByEvent.AddOrUpdate(timeline.Current.Value ?? "(unknown)", 1, static (_, n) => n + 1);
             return result;
         }
 
@@ -226,6 +238,7 @@ public sealed class ObservingClientFactory(ISecurityGroupClientFactory inner, Ti
             timeline.Ec2.Record("client.ExecuteAsync", done - start);
             var key = timeline.Current.Value ?? "(unknown)";
             timeline.Writes.AddOrUpdate(key, 1, static (_, n) => n + 1);
+            timeline.Ec2ByEvent.AddOrUpdate(key, 1, static (_, n) => n + 1);
             timeline.WriteDone.TryAdd(key, done);
             return outcome;
         }

@@ -15,6 +15,7 @@ using SgBridge.Shared.Processing;
 using SgBridge.Shared.Reconcile;
 using SgBridge.Shared.Slack;
 using SgBridge.Shared.Storage;
+using SgBridge.Shared.Telemetry;
 
 using SgBridge.Emulators;
 
@@ -84,7 +85,14 @@ public sealed class Pipeline : IAsyncDisposable
             // One click per approval, as before: the bench measures throughput, not the two-approver rule.
             ["Slack:UnresolvedRequester"] = "Allow",
             ["Slack:BaseUrl"] = ctx.SlackUrl,
-        }.Concat(ctx.Options.SlackBatchWindow is { } window
+            ["Intake:RevertInline"] = ctx.Inline ? "true" : "false",
+        }.Concat(ctx.Options.InlineBudgetMs is { } budget
+            ? [
+                new KeyValuePair<string, string?>("Intake:InlineBudget", TimeSpan.FromMilliseconds(budget).ToString("c", System.Globalization.CultureInfo.InvariantCulture)),
+                // The rest of the 4 s the intake may take goes to the enqueue (Intake:InlineBudget + EnqueueTimeout ≤ 4 s).
+                new KeyValuePair<string, string?>("Intake:EnqueueTimeout", TimeSpan.FromMilliseconds(Math.Max(100, 4000 - budget)).ToString("c", System.Globalization.CultureInfo.InvariantCulture)),
+              ]
+            : Array.Empty<KeyValuePair<string, string?>>()).Concat(ctx.Options.SlackBatchWindow is { } window
             // Only when asked: an unset option must leave the app's own default in force.
             ? [new KeyValuePair<string, string?>("Slack:BatchWindow", window.ToString("c", System.Globalization.CultureInfo.InvariantCulture))]
             : []).ToDictionary()).Build();
@@ -112,7 +120,9 @@ public sealed class Pipeline : IAsyncDisposable
 
         services.AddSgBridge(config);
         services.ConfigureHttpClientDefaults(b => b.AddHttpMessageHandler(() => new SlackCountingHandler(slack)));
-        return new Pipeline(services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true }), requestsTable, timeline, storage, slack, logs) { Suffix = suffix };
+        var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+        // Listening from the start, so onboarding's STS calls count too.
+        return new Pipeline(provider, requestsTable, timeline, storage, slack, logs) { Suffix = suffix, StsCalls = new StsCallListener(provider.GetRequiredService<BridgeTelemetry>()) };
     }
 
     /// <summary>
@@ -152,7 +162,7 @@ public sealed class Pipeline : IAsyncDisposable
                 t.Current.Value = change.EventId;
                 var outcome = await processor.ProcessAsync(change, message.DequeueCount, ct);
                 t.Outcomes.AddOrUpdate(outcome.ToString(), 1, static (_, n) => n + 1);
-                t.ProcessDone[change.EventId] = System.Diagnostics.Stopwatch.GetTimestamp();
+                t.ProcessDone.TryAdd(change.EventId, System.Diagnostics.Stopwatch.GetTimestamp());
             }),
             [QueueNames.Applies] = ("apply", async (message, ct) =>
             {
@@ -178,7 +188,8 @@ public sealed class Pipeline : IAsyncDisposable
         return member is null ? null : (await threads.GetAsync(SlackRows.Thread(member.Value.LeadId), ct))?.Value.ApproverMessage;
     }
 
-    public AssumedRoleCredentialCache Credentials => Services.GetRequiredService<AssumedRoleCredentialCache>();
+    /// <summary>STS calls per account, from the <c>sgbridge.sts.calls</c> metric the credential cache emits.</summary>
+    public StsCallListener StsCalls { get; private init; } = null!;
 
     /// <summary>Counts the stored requests by status (a query over the whole requests table).</summary>
     public async Task<Dictionary<string, int>> RowsByStatusAsync()
@@ -209,6 +220,7 @@ public sealed class Pipeline : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        StsCalls.Dispose();
         if (Pump is not null)
         {
             await Pump.DisposeAsync();
@@ -221,4 +233,40 @@ public sealed class Pipeline : IAsyncDisposable
         public Task<string> GetTokenAsync(CancellationToken cancellationToken) =>
             throw new InvalidOperationException("The bench uses AuthMode AssumeRole against the emulator.");
     }
+}
+
+/// <summary>
+/// Counts STS calls per account as production does: a <see cref="System.Diagnostics.Metrics.MeterListener"/> on the
+/// <c>sgbridge.sts.calls</c> counter of this pipeline's own <see cref="BridgeTelemetry"/> (tag <c>account</c>).
+/// </summary>
+public sealed class StsCallListener : IDisposable
+{
+    private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _calls = new(StringComparer.Ordinal);
+
+    public StsCallListener(BridgeTelemetry telemetry)
+    {
+        _listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, telemetry.Meter) && instrument.Name == "sgbridge.sts.calls")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == TelemetryTags.Account && tag.Value is string account)
+                {
+                    _calls.AddOrUpdate(account, value, (_, n) => n + value);
+                }
+            }
+        });
+        _listener.Start();
+    }
+
+    public long For(string accountId) => _calls.GetValueOrDefault(accountId);
+
+    public void Dispose() => _listener.Dispose();
 }

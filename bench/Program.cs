@@ -26,7 +26,20 @@ public sealed class BenchOptions
                                    checked; fails (exit 1) unless every event ends in a stored request (Pending for a real
                                    change, Unmatched for a forged one), every reverted rule is gone from its group, forged
                                    events cause no EC2 write, each real one exactly one, one STS call per account at most,
-                                   and nothing fails or is poisoned.
+                                   nothing fails or is poisoned, and, counted per event, every event reverted inline made
+                                   at most 4 storage data operations and 2 EC2 calls, every event that went through the
+                                   queue (queue mode, or an inline run past its budget) at most 7 and 2 (the changes
+                                   queue's receives are polls shared by a batch: printed apart, not judged). A 5xx answer is
+                                   delivered again after its Retry-After, as EventBridge does (here: up to 3 times).
+          --intake inline|queue|both
+                                 how the intake hands a change on (Intake:RevertInline): inline (default, the app's
+                                   default) reverts in the intake call within Intake:InlineBudget, the queue only as the
+                                   fallback; queue always enqueues and the host-like pump runs the revert; both runs every
+                                   scenario once per mode (names get -inline / -queue). The smoke uses the first mode.
+          --inline-budget-ms N   Intake:InlineBudget for the bridge, and Intake:EnqueueTimeout = 4000 − N ms (default: the
+                                   app's, 1500 + 2500 ms; the smoke: 3000 + 1000 ms, so that a loaded CI machine does not
+                                   push inline reverts past their budget into the fallback, whose extra hop the smoke's
+                                   per-event counts would then include).
           --events N             smoke: number of events (default 50).
           --forged-every N       every N-th event claims a rule that is not in the group (default 10 in the smoke, 0 else).
           --repeat N             runs of each scenario (default 3); cells print min / median / max.
@@ -61,6 +74,11 @@ public sealed class BenchOptions
     public bool ShowHelp { get; set; }
     public TimeSpan? MaxPollingInterval { get; set; }
 
+    /// <summary>The intake modes to run (true = revert inline): --intake inline | queue | both.</summary>
+    public IReadOnlyList<bool> IntakeModes { get; set; } = [true];
+
+    public int? InlineBudgetMs { get; set; }
+
     /// <summary>Slack:BatchWindow for the bridge under test; zero turns batching off (one message per change).</summary>
     public TimeSpan? SlackBatchWindow { get; set; }
 
@@ -87,6 +105,16 @@ public sealed class BenchOptions
                 case "--no-baseline": o.Baseline = false; break;
                 case "--max-polling-ms": o.MaxPollingInterval = TimeSpan.FromMilliseconds(Int()); break;
                 case "--slack-batch-window-s": o.SlackBatchWindow = TimeSpan.FromSeconds(Int()); break;
+                case "--intake":
+                    o.IntakeModes = Next() switch
+                    {
+                        "inline" => [true],
+                        "queue" => [false],
+                        "both" => [true, false],
+                        var other => throw new ArgumentException($"--intake: '{other}' is not inline, queue or both."),
+                    };
+                    break;
+                case "--inline-budget-ms": o.InlineBudgetMs = Int(); break;
                 case "--help" or "-h": o.ShowHelp = true; break;
                 default: throw new ArgumentException($"Unknown option {args[i]}. See --help.");
             }
@@ -209,11 +237,15 @@ public static class Program
             },
         };
 
+        run.Settings["intake"] = string.Join(" and ", options.IntakeModes.Select(Mode)) + (options.InlineBudgetMs is { } b ? $" (Intake:InlineBudget {b} ms)" : " (Intake:InlineBudget: the app's default)");
         if (options.Smoke)
         {
+            ctx.Inline = options.IntakeModes[0];
+            options.InlineBudgetMs ??= 3000;
+            run.Settings["intake"] = $"{Mode(ctx.Inline)} (Intake:InlineBudget {options.InlineBudgetMs} ms)";
             var (smoke, _, _) = await Scenarios.RunEventsAsync(ctx, "smoke", options.SmokeEvents, forgedEvery: options.ForgedEvery ?? 10);
             run.Scenarios.Add(smoke);
-            return await SmokeVerdictAsync(run, smoke, root);
+            return await SmokeVerdictAsync(run, smoke, root, ctx.Inline);
         }
 
         if (useMoto)
@@ -227,39 +259,10 @@ public static class Program
         {
             run.ColdStart = await ColdStartAsync(ctx);
         }
-        if (s is "all" or "single")
+        foreach (var inline in options.IntakeModes)
         {
-            // Events warm the JIT and the connection pools first, as a running host would be; then the measured one.
-            await Scenarios.RunEventsAsync(ctx, "warmup", 20);
-            for (var i = 0; i < options.Repeat; i++)
-            {
-                run.Scenarios.Add((await Scenarios.RunEventsAsync(ctx, "single", 1)).Result);
-                await Report.WriteAsync(run, results, "partial");
-            }
-        }
-        if (s is "all" or "burst100")
-        {
-            for (var i = 0; i < options.Repeat; i++)
-            {
-                run.Scenarios.Add((await Scenarios.RunEventsAsync(ctx, "burst-100", 100, forgedEvery: forged)).Result);
-                await Report.WriteAsync(run, results, "partial");
-            }
-        }
-        if (s is "all" or "burst1000")
-        {
-            for (var i = 0; i < options.Repeat; i++)
-            {
-                run.Scenarios.Add((await Scenarios.RunEventsAsync(ctx, "burst-1000", 1000, forgedEvery: forged)).Result);
-                await Report.WriteAsync(run, results, "partial");
-            }
-        }
-        if (s is "all" or "idle")
-        {
-            for (var i = 0; i < options.Repeat; i++)
-            {
-                run.Scenarios.Add((await Scenarios.RunEventsAsync(ctx, "idle", options.IdleEvents, spacing: options.IdleSpacing)).Result);
-                await Report.WriteAsync(run, results, "partial");
-            }
+            ctx.Inline = inline;
+            await RunModeAsync(ctx, run, results, forged, options.IntakeModes.Count > 1 ? "-" + Mode(inline) : "");
         }
         if (s is "approvals")
         {
@@ -275,10 +278,61 @@ public static class Program
         return 0;
     }
 
+    private static string Mode(bool inline) => inline ? "inline" : "queue";
+
+    private static async Task RunModeAsync(BenchContext ctx, RunReport run, string results, int forged, string suffix)
+    {
+        var s = ctx.Options.Scenario;
+        if (s is "all" or "single")
+        {
+            // Events warm the JIT and the connection pools first, as a running host would be; then the measured one.
+            await Scenarios.RunEventsAsync(ctx, "warmup" + suffix, 20);
+            for (var i = 0; i < ctx.Options.Repeat; i++)
+            {
+                run.Scenarios.Add((await Scenarios.RunEventsAsync(ctx, "single" + suffix, 1)).Result);
+                await Report.WriteAsync(run, results, "partial");
+            }
+        }
+        if (s is "all" or "burst100")
+        {
+            for (var i = 0; i < ctx.Options.Repeat; i++)
+            {
+                run.Scenarios.Add((await Scenarios.RunEventsAsync(ctx, "burst-100" + suffix, 100, forgedEvery: forged)).Result);
+                await Report.WriteAsync(run, results, "partial");
+            }
+        }
+        if (s is "all" or "burst1000")
+        {
+            for (var i = 0; i < ctx.Options.Repeat; i++)
+            {
+                run.Scenarios.Add((await Scenarios.RunEventsAsync(ctx, "burst-1000" + suffix, 1000, forgedEvery: forged)).Result);
+                await Report.WriteAsync(run, results, "partial");
+            }
+        }
+        if (s is "all" or "idle")
+        {
+            for (var i = 0; i < ctx.Options.Repeat; i++)
+            {
+                run.Scenarios.Add((await Scenarios.RunEventsAsync(ctx, "idle" + suffix, ctx.Options.IdleEvents, spacing: ctx.Options.IdleSpacing)).Result);
+                await Report.WriteAsync(run, results, "partial");
+            }
+        }
+    }
+
     /// <summary>Correctness only (no speed checked); prints the same per-event counters as every scenario.</summary>
-    private static async Task<int> SmokeVerdictAsync(RunReport run, ScenarioResult r, string root)
+    private static async Task<int> SmokeVerdictAsync(RunReport run, ScenarioResult r, string root, bool inline)
     {
         var problems = new List<string>();
+        // Counted per event (each operation is attributed to the event whose work issued it), so the limits are exact, no
+        // margin: an event reverted inline makes ≤ 4 storage data operations (approved-state read and re-read, request
+        // insert, notification send) and ≤ 2 EC2 calls. One that went through the queue (queue mode, or an inline run
+        // past its budget on a loaded machine) adds the queue's send and delete (and, for a fallback copy, the request
+        // read that finds it done): ≤ 7. The changes queue's receives are polls, shared by a batch, printed apart.
+        if (r.InlineDone > 0 && (r.InlineMaxStorage > 4 || r.InlineMaxEc2 > 2)) problems.Add($"an event reverted inline made {r.InlineMaxStorage} storage ops / {r.InlineMaxEc2} EC2 calls (limits 4 / 2)");
+        if (r.QueuedEvents > 0 && (r.QueuedMaxStorage > 7 || r.QueuedMaxEc2 > 2)) problems.Add($"an event through the queue made {r.QueuedMaxStorage} storage ops / {r.QueuedMaxEc2} EC2 calls (limits 7 / 2)");
+        if (inline && r.InlineDone == 0) problems.Add("no event was reverted inline");
+        var revertOps = r.StoragePerEvent(inline ? ScenarioResult.RevertWork : ScenarioResult.RevertData);
+        var ec2PerEvent = r.Ec2Describes + r.Ec2Writes;
         if (r.IntakeStatuses.GetValueOrDefault("202") != r.Events) problems.Add($"intake accepted {r.IntakeStatuses.GetValueOrDefault("202")}/{r.Events}");
         if (r.RowsStored != r.Events) problems.Add($"stored {r.RowsStored}/{r.Events} requests");
         if (r.WrongStatus > 0) problems.Add($"{r.WrongStatus} request(s) not Pending (real change) / Unmatched (forged): {string.Join(",", r.RowsByStatus.Select(kv => kv.Key + "=" + kv.Value))}");
@@ -295,7 +349,7 @@ public static class Program
             Console.Error.WriteLine("SMOKE FAILED: " + string.Join("; ", problems));
             return 1;
         }
-        Console.Error.WriteLine($"SMOKE OK: {r.Events} events ({r.Forged} forged) stored as Pending/Unmatched, reverted rules gone, 1 EC2 write per real event, none for forged, no failures, no poison ({r.Aws}).");
+        Console.Error.WriteLine($"SMOKE OK: {r.Events} events ({r.Forged} forged) stored as Pending/Unmatched, reverted rules gone, 1 EC2 write per real event, none for forged, no failures, no poison; revert path {revertOps:F2} storage ops and {ec2PerEvent:F2} EC2 calls per event on average; {r.InlineDone} event(s) reverted inline (max {r.InlineMaxStorage} storage ops, {r.InlineMaxEc2} EC2 calls each), {r.QueuedEvents} through the queue (max {r.QueuedMaxStorage} / {r.QueuedMaxEc2}); {r.Redelivered} 5xx delivered again ({Mode(inline)}, load {r.LoadAfter}, {r.Aws}).");
         return 0;
     }
 

@@ -33,6 +33,9 @@ public sealed class BenchContext
     public required HostQueueSettings Host { get; init; }
     public required AwsCallCounter Aws { get; init; }
     public required JsonNode Template { get; init; }
+
+    /// <summary>Intake:RevertInline for the pipelines built next (the bench's --intake mode).</summary>
+    public bool Inline { get; set; } = true;
 }
 
 public static class Scenarios
@@ -40,7 +43,8 @@ public static class Scenarios
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromMinutes(10);
 
     /// <summary>
-    /// Onboarding, then intake → queue → reconcile (lease, approved state, one describe, one write) → store → Slack for
+    /// Onboarding, then intake → (inline, or queue → pump) → reconcile (approved state, one describe, one write, the
+    /// approved-state re-read) → request stored once → Slack for
     /// <paramref name="count"/> events, on fresh tables; every <paramref name="forgedEvery"/>-th event is forged (it claims
     /// a rule that is not in the group). <paramref name="spacing"/> &gt; 0 sends them one at a time, that far apart (idle latency).
     /// </summary>
@@ -56,9 +60,10 @@ public static class Scenarios
         var bodies = events.Select(e => Workload.EnvelopeFor(ctx.Template, e)).ToArray();
         generatorCpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - generatorCpu;
         await pipeline.StartPumpAsync(ctx);
-        // Warm the intake path's one-time work (queue creation) outside the measurement, as a running host would have.
+        // Warm the intake path's one-time work (queue and table creation) outside the measurement, as a running host would have.
         pipeline.Timeline.Path.Value = "setup";
         await pipeline.Services.GetRequiredService<IQueueSender>().SendAsync("sgbridge-bench-warmup", new { warm = true }, CancellationToken.None);
+        await pipeline.Services.GetRequiredService<IRequestStore>().GetAsync("warmup", CancellationToken.None);
         pipeline.Timeline.Path.Value = null;
         await ctx.Stubs.ResetAsync();
         ctx.Aws.Stats.Reset();
@@ -74,6 +79,8 @@ public static class Scenarios
         var t = pipeline.Timeline;
         var intake = pipeline.Intake;
         var statuses = new ConcurrentDictionary<int, int>();
+        var inlineDone = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+        var redelivered = 0;
         using var sampler = new WorkingSetSampler();
         var loadBefore = ProcessCpu.LoadAverage();
         var cpuBefore = ProcessCpu.Snapshot();
@@ -85,9 +92,27 @@ public static class Scenarios
         {
             var e = events[i];
             t.Path.Value = "intake";
+            // Inline, the revert runs inside AcceptAsync: its EC2 write is keyed by the event, as the pump's is.
+            t.Current.Value = e.EventId;
             t.IntakeStart[e.EventId] = Stopwatch.GetTimestamp();
             var result = await intake.AcceptAsync(bodies[i], "application/json; charset=utf-8", ct);
+            for (var retry = 0; retry < 3 && result.StatusCode >= 500; retry++)
+            {
+                // EventBridge retries 5xx, honouring Retry-After: so does the bench (the answer it waits for is a 202).
+                Interlocked.Increment(ref redelivered);
+                await Task.Delay(result.RetryAfter ?? TimeSpan.FromSeconds(1), ct);
+                result = await intake.AcceptAsync(bodies[i], "application/json; charset=utf-8", ct);
+            }
             t.IntakeAck[e.EventId] = Stopwatch.GetTimestamp();
+            if (result.Outcome is not null)
+            {
+                inlineDone[e.EventId] = true;
+            }
+            if (result.Outcome is { } outcome)
+            {
+                t.Outcomes.AddOrUpdate(outcome.ToString(), 1, static (_, n) => n + 1);
+                t.ProcessDone.TryAdd(e.EventId, t.IntakeAck[e.EventId]);
+            }
             statuses.AddOrUpdate(result.StatusCode, 1, (_, n) => n + 1);
         }
         if (spacing > TimeSpan.Zero)
@@ -107,7 +132,9 @@ public static class Scenarios
         }
         var intakeDone = Stopwatch.GetTimestamp();
 
-        await WaitAsync(() => pipeline.Pump!.Handled.GetValueOrDefault(QueueNames.Changes) + pipeline.Pump.Poisoned.GetValueOrDefault(QueueNames.Changes) >= statuses.GetValueOrDefault(202), pipeline.Pump!);
+        // Every accepted event processed: inline in the intake, or by the pump (a queued copy of an inline run that ran
+        // past its budget is not waited for: it stays invisible for EventIntake.InlineFallbackDelay and then finds it done).
+        await WaitAsync(() => events.Count(e => t.ProcessDone.ContainsKey(e.EventId)) + pipeline.Pump!.Poisoned.GetValueOrDefault(QueueNames.Changes) >= statuses.GetValueOrDefault(202), pipeline.Pump!);
         var revertsDone = Stopwatch.GetTimestamp();
         await WaitIdleAsync(pipeline.Pump!);
         var allDone = Stopwatch.GetTimestamp();
@@ -115,13 +142,13 @@ public static class Scenarios
         var cpu = ProcessCpu.Since(cpuBefore);
         var loadAfter = ProcessCpu.LoadAverage();
 
-        var r = new ScenarioResult { Name = name, Events = count, Aws = ctx.AwsMode, LoadBefore = loadBefore, LoadAfter = loadAfter };
+        var r = new ScenarioResult { Name = name, Events = count, Aws = ctx.AwsMode, LoadBefore = loadBefore, LoadAfter = loadAfter, Intake = ctx.Inline ? "inline" : "queue" };
         r.Forged = events.Count(e => e.Forged);
         r.IntakeStatuses = statuses.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Value);
         r.IntakeAckMs = Percentiles.Of(events.Select(e => Ms(t.IntakeStart[e.EventId], t.IntakeAck[e.EventId])));
         r.EventToRevertMs = Percentiles.Of(events.Where(e => t.WriteDone.ContainsKey(e.EventId)).Select(e => Ms(t.IntakeStart[e.EventId], t.WriteDone[e.EventId])));
         r.QueueWaitMs = Percentiles.Of(events.Where(e => t.Dequeued.ContainsKey(e.EventId)).Select(e => Ms(t.IntakeAck[e.EventId], t.Dequeued[e.EventId])));
-        r.DequeueToRevertMs = Percentiles.Of(events.Where(e => t.WriteDone.ContainsKey(e.EventId)).Select(e => Ms(t.Dequeued[e.EventId], t.WriteDone[e.EventId])));
+        r.DequeueToRevertMs = Percentiles.Of(events.Where(e => t.WriteDone.ContainsKey(e.EventId) && t.Dequeued.ContainsKey(e.EventId)).Select(e => Ms(t.Dequeued[e.EventId], t.WriteDone[e.EventId])));
         r.EventToStoredMs = Percentiles.Of(events.Where(e => t.ProcessDone.ContainsKey(e.EventId)).Select(e => Ms(t.IntakeStart[e.EventId], t.ProcessDone[e.EventId])));
         var lastProcess = events.Where(e => t.ProcessDone.ContainsKey(e.EventId)).Select(e => t.ProcessDone[e.EventId]).DefaultIfEmpty(revertsDone).Max();
         r.IntakeSeconds = Sec(start, intakeDone);
@@ -135,7 +162,16 @@ public static class Scenarios
         r.RowsStored = statusById.Count;
         r.WrongStatus = events.Count(e => statusById.GetValueOrDefault(RequestId.For(e.EventId)) != (e.Forged ? "Unmatched" : "Pending"));
         r.Outcomes = new(t.Outcomes);
-        r.StsPerAccount = ctx.Workload.Accounts.ToDictionary(a => a, a => pipeline.Credentials.StsCallCount(a));
+        r.Redelivered = redelivered;
+        var inlineEvents = events.Where(e => inlineDone.ContainsKey(e.EventId)).ToList();
+        var queuedEvents = events.Where(e => !inlineDone.ContainsKey(e.EventId)).ToList();
+        r.InlineDone = inlineEvents.Count;
+        r.InlineMaxStorage = inlineEvents.Select(e => t.StorageByEvent.GetValueOrDefault(e.EventId)).DefaultIfEmpty(0).Max();
+        r.InlineMaxEc2 = inlineEvents.Select(e => t.Ec2ByEvent.GetValueOrDefault(e.EventId)).DefaultIfEmpty(0).Max();
+        r.QueuedEvents = queuedEvents.Count;
+        r.QueuedMaxStorage = queuedEvents.Select(e => t.StorageByEvent.GetValueOrDefault(e.EventId)).DefaultIfEmpty(0).Max();
+        r.QueuedMaxEc2 = queuedEvents.Select(e => t.Ec2ByEvent.GetValueOrDefault(e.EventId)).DefaultIfEmpty(0).Max();
+        r.StsPerAccount = ctx.Workload.Accounts.ToDictionary(a => a, a => pipeline.StsCalls.For(a));
         var writes = events.Where(e => !e.Forged).Select(e => t.Writes.GetValueOrDefault(e.EventId)).DefaultIfEmpty(0).ToArray();
         r.Ec2WritesPerEvent = new MinMaxMean(writes.Min(), writes.Max(), writes.Average());
         r.ForgedWrites = events.Where(e => e.Forged).Sum(e => t.Writes.GetValueOrDefault(e.EventId));
@@ -232,7 +268,7 @@ public static class Scenarios
         var rows = await pipeline.RowsByStatusAsync();
         r.RowsByStatus = rows;
         r.RowsStored = rows.GetValueOrDefault(nameof(RequestStatus.Applied));
-        r.StsPerAccount = ctx.Workload.Accounts.ToDictionary(a => a, a => pipeline.Credentials.StsCallCount(a));
+        r.StsPerAccount = ctx.Workload.Accounts.ToDictionary(a => a, a => pipeline.StsCalls.For(a));
         var writes = ids.Select(id => t.Writes.GetValueOrDefault("apply:" + id)).ToArray();
         r.Ec2WritesPerEvent = new MinMaxMean(writes.Min(), writes.Max(), writes.Average());
         r.AwsHttpCalls = ctx.Aws.Stats.Snapshot().ToDictionary(kv => kv.Key, kv => new CallSummary(kv.Value.Count, kv.Value.MeanMs));
@@ -253,12 +289,14 @@ public static class Scenarios
     }
 
     /// <summary>
-    /// The revert path's calls issued bare with the SDKs, in the pipeline's order and at the host's concurrency (one
-    /// receive loop on the queue, batchSize messages at a time, the next batch when no more than newBatchThreshold run):
-    /// intake enqueue (at the intake's concurrency); per message: request insert, lease insert, approved-state read,
-    /// DescribeSecurityGroupRules, revoke by rule id, lease delete, request replace with its ETag, notification enqueue,
-    /// message delete. The approved state and the groups' rules are real (onboarded beforehand, outside the timing).
-    /// No parsing, no domain objects, no DI, no logging. Its per-event call counts are printed next to the pipeline's.
+    /// The revert path's calls issued bare with the SDKs, in the pipeline's order and at the pipeline's concurrency.
+    /// Per event: approved-state read, DescribeSecurityGroupRules, revoke by rule id, approved-state re-read (the check
+    /// that no approval landed meanwhile), request insert with its outcome, notification enqueue. Inline (the intake
+    /// reverts): those six at the intake's concurrency. Queue: the intake's enqueue at the intake's concurrency, then one
+    /// receive loop as the host runs it (batchSize messages at a time, the next batch when no more than newBatchThreshold
+    /// run), the six calls and the message delete. The approved state and the groups' rules are real (onboarded
+    /// beforehand, outside the timing). No parsing, no domain objects, no DI, no logging. Its per-event call counts are
+    /// printed next to the pipeline's.
     /// </summary>
     public static async Task<BaselineResult> BaselineAsync(BenchContext ctx, int count)
     {
@@ -298,71 +336,73 @@ public static class Scenarios
         ctx.Aws.Stats.Reset();
         stats.Reset();
 
+        // The revert itself: what ChangeProcessor and GroupReconciler call for an add event, lease-free, written once.
+        async Task RevertAsync(int i)
+        {
+            var e = events[i];
+            var ec2 = clients[e.Account];
+            var id = RequestId.For(e.EventId);
+            var partition = $"{e.Account}-{Workload.Region}";
+            var read = await groups.GetEntityIfExistsAsync<TableEntity>(partition, e.GroupId);
+            await ec2.DescribeSecurityGroupRulesAsync(new DescribeSecurityGroupRulesRequest { Filters = [new Filter("group-id", [e.GroupId])], MaxResults = 1000 });
+            await ec2.RevokeSecurityGroupIngressAsync(new RevokeSecurityGroupIngressRequest { GroupId = e.GroupId, SecurityGroupRuleIds = [e.RuleId] });
+            var reread = await groups.GetEntityIfExistsAsync<TableEntity>(partition, e.GroupId);
+            if (reread.Value?.ETag != read.Value?.ETag)
+            {
+                throw new InvalidOperationException("The bare run's approved state moved: nothing else writes it.");
+            }
+            await requests.AddEntityAsync(new TableEntity(id, "request") { ["Status"] = "Pending", ["Json"] = rowsJson[i] });
+            await notifications.SendMessageAsync(BridgeJson.Serialize(new { RequestId = id, Status = "Pending" }));
+        }
+
         var cpuBefore = ProcessCpu.Snapshot();
         var start = Stopwatch.GetTimestamp();
-        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = ctx.Options.IntakeConcurrency }, async (i, ct) =>
+        if (ctx.Inline)
         {
-            timeline.Path.Value = "intake";
-            await changes.SendMessageAsync(messages[i], ct);
-        });
-        var done = 0;
-        var running = new List<Task>();
-        while (Volatile.Read(ref done) < count)
-        {
-            running.RemoveAll(x => x.IsCompleted);
-            if (running.Count > ctx.Host.NewBatchThreshold)
+            await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = ctx.Options.IntakeConcurrency }, async (i, ct) =>
             {
-                await Task.WhenAny(running);
-                continue;
-            }
-            timeline.Path.Value = "poll";
-            var batch = (await changes.ReceiveMessagesAsync(ctx.Host.BatchSize, TimeSpan.FromMinutes(10))).Value;
-            if (batch.Length == 0)
-            {
-                await Task.WhenAny(running.Append(Task.Delay(QueuePump.MinPoll)));
-                continue;
-            }
-            foreach (var m in batch)
-            {
-                running.Add(Task.Run(async () =>
-                {
-                    timeline.Path.Value = "revert";
-                    var change = QueuePayload.Decode<SecurityGroupChange>(m.MessageText);
-                    var i = byId[change.EventId];
-                    var e = events[i];
-                    var ec2 = clients[e.Account];
-                    var id = RequestId.For(e.EventId);
-                    var partition = $"{e.Account}-{Workload.Region}";
-                    var added = await requests.AddEntityAsync(new TableEntity(id, "request") { ["Status"] = "Reverting", ["Json"] = rowsJson[i] });
-                    // The lease as the pipeline takes it: insert; on 409 read it, wait 100 ms doubling to 1 s, try again.
-                    Azure.Response lease;
-                    var pause = TimeSpan.FromMilliseconds(100);
-                    while (true)
-                    {
-                        try
-                        {
-                            lease = await groups.AddEntityAsync(new TableEntity(partition, e.GroupId + "|lease") { ["Kind"] = "lease", ["Owner"] = id });
-                            break;
-                        }
-                        catch (RequestFailedException ex) when (ex.Status == 409)
-                        {
-                            await groups.GetEntityIfExistsAsync<TableEntity>(partition, e.GroupId + "|lease");
-                            await Task.Delay(pause);
-                            pause = TimeSpan.FromMilliseconds(Math.Min(pause.TotalMilliseconds * 2, 1000));
-                        }
-                    }
-                    await groups.GetEntityIfExistsAsync<TableEntity>(partition, e.GroupId);
-                    await ec2.DescribeSecurityGroupRulesAsync(new DescribeSecurityGroupRulesRequest { Filters = [new Filter("group-id", [e.GroupId])], MaxResults = 1000 });
-                    await ec2.RevokeSecurityGroupIngressAsync(new RevokeSecurityGroupIngressRequest { GroupId = e.GroupId, SecurityGroupRuleIds = [e.RuleId] });
-                    await groups.DeleteEntityAsync(partition, e.GroupId + "|lease", lease.Headers.ETag!.Value);
-                    await requests.UpdateEntityAsync(new TableEntity(id, "request") { ["Status"] = "Pending", ["Json"] = rowsJson[i] }, added.Headers.ETag!.Value, TableUpdateMode.Replace);
-                    await notifications.SendMessageAsync(BridgeJson.Serialize(new { RequestId = id, Status = "Pending" }));
-                    await changes.DeleteMessageAsync(m.MessageId, m.PopReceipt);
-                    Interlocked.Increment(ref done);
-                }));
-            }
+                timeline.Path.Value = "intake";
+                await RevertAsync(i);
+            });
         }
-        await Task.WhenAll(running);
+        else
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = ctx.Options.IntakeConcurrency }, async (i, ct) =>
+            {
+                timeline.Path.Value = "intake";
+                await changes.SendMessageAsync(messages[i], ct);
+            });
+            var done = 0;
+            var running = new List<Task>();
+            while (Volatile.Read(ref done) < count)
+            {
+                running.RemoveAll(x => x.IsCompleted);
+                if (running.Count > ctx.Host.NewBatchThreshold)
+                {
+                    await Task.WhenAny(running);
+                    continue;
+                }
+                timeline.Path.Value = "poll";
+                var batch = (await changes.ReceiveMessagesAsync(ctx.Host.BatchSize, TimeSpan.FromMinutes(10))).Value;
+                if (batch.Length == 0)
+                {
+                    await Task.WhenAny(running.Append(Task.Delay(QueuePump.MinPoll)));
+                    continue;
+                }
+                foreach (var m in batch)
+                {
+                    running.Add(Task.Run(async () =>
+                    {
+                        timeline.Path.Value = "revert";
+                        var change = QueuePayload.Decode<SecurityGroupChange>(m.MessageText);
+                        await RevertAsync(byId[change.EventId]);
+                        await changes.DeleteMessageAsync(m.MessageId, m.PopReceipt);
+                        Interlocked.Increment(ref done);
+                    }));
+                }
+            }
+            await Task.WhenAll(running);
+        }
         var seconds = Sec(start, Stopwatch.GetTimestamp());
         var cpu = ProcessCpu.Since(cpuBefore);
         timeline.Path.Value = "setup";
@@ -372,7 +412,7 @@ public static class Scenarios
         }
         await changes.DeleteAsync();
         await notifications.DeleteAsync();
-        return new BaselineResult("same calls bare (revert path)", seconds, count / seconds,
+        return new BaselineResult($"same calls bare (revert path, {(ctx.Inline ? "inline" : "queue")})", seconds, count / seconds,
             ctx.Aws.Stats.Snapshot().ToDictionary(kv => kv.Key, kv => new CallSummary(kv.Value.Count, kv.Value.MeanMs)),
             stats.Snapshot().ToDictionary(kv => kv.Key, kv => new CallSummary(kv.Value.Count, kv.Value.MeanMs)), cpu);
     }

@@ -22,7 +22,13 @@ namespace SgBridge.Shared.Approvals;
 /// <para>
 /// Batch and message state lives in its own rows (<see cref="ISlackThreadStore"/>: a <see cref="SlackThread"/> per
 /// batch, an <see cref="OpenBatch"/> pointer per batch key, a <see cref="ThreadMembership"/> per request), written
-/// only here and only through <see cref="ConditionalUpdate"/>; request rows are never written by this service.
+/// only here and only by conditional writes (ETag or insert-if-absent); request rows are never written by this service.
+/// </para>
+/// <para>
+/// Round trips (see docs/performance.md, "Notification path"): the notification carries the request as the worker
+/// stored it, so a first sight reads no request; a new batch is one transaction (thread + membership rows, one
+/// partition), one pointer claim and one write of the posted messages; a join is one conditional write of the batch
+/// (membership and debounce together) and one membership insert. Conflicts, not reads, find earlier placements.
 /// </para>
 /// A refused message never hides a change: the approvers' and monitoring posts are independent, and a message Slack
 /// refuses is replaced by a compact one (and, failing that, a notice in the monitoring channel). Other Slack failures
@@ -74,113 +80,224 @@ public sealed partial class NotificationService(
             var scheduled = await threads.GetAsync(SlackRows.Thread(notification.RequestId), ct);
             if (scheduled?.Value.RenderScheduledFor is { } due && due == notification.DueAt)
             {
-                await RenderAsync(notification.RequestId, ct);
+                await RenderAsync(scheduled, carried: null, ct);
             }
             return;
         }
-        var stored = await requests.GetAsync(notification.RequestId, ct);
-        if (stored is null)
+        // The worker carries the request as it stored it; a notification without it (too large, or older) reads it.
+        var request = notification.Request is { } carried && carried.Id == notification.RequestId
+            ? carried
+            : (await requests.GetAsync(notification.RequestId, ct))?.Value;
+        if (request is null)
         {
             LogMissing(logger, notification.RequestId);
             return;
         }
-        var request = stored.Value;
         if (request.Status == RequestStatus.Reverting)
         {
             return;
         }
-        var leadId = (await threads.GetAsync(SlackRows.Member(request.Id), ct))?.Value.LeadId ?? await PlaceAsync(request, ct);
-        var thread = (await threads.GetAsync(SlackRows.Thread(leadId), ct))?.Value
-            ?? throw new InvalidOperationException($"Batch {leadId} of request {request.Id} is missing.");
         var delay = request.Status is RequestStatus.Pending or RequestStatus.Exempt or RequestStatus.Unmatched or RequestStatus.Reported
             ? _slack.BatchRenderDelay
             : _slack.BatchDecisionRenderDelay;
-        if (thread.MonitoringMessage is null || (NeedsApprovers(request.Status) && thread.ApproverMessage is null)
-            || thread.MemberIds.Count == 1 || delay <= TimeSpan.Zero)
+        var placed = await FindOrPlaceAsync(request, delay, ct);
+        if (placed.ScheduledFor is { } at)
+        {
+            await queue.SendAsync(QueueNames.Notifications, new RequestNotification(placed.Thread.Value.LeadId, request.Status, Render: true, DueAt: at), delay, ct);
+        }
+        else if (RendersNow(placed.Thread.Value, request.Status, delay))
         {
             // The first sight of a batch is posted at once; a batch of one has nothing to gather.
-            await RenderAsync(leadId, ct);
+            await RenderAsync(placed.Thread, request, ct);
         }
         else
         {
-            await ScheduleRenderAsync(leadId, request.Status, delay, ct);
+            await ScheduleRenderAsync(placed.Thread, request.Status, delay, ct);
         }
     }
 
-    /// <summary>Puts a request into the open batch for its key (a point read of the key's pointer), or starts a batch with it.</summary>
-    private async Task<string> PlaceAsync(ChangeRequest request, CancellationToken ct)
+    /// <summary>
+    /// The batch that shows the request. A first notice goes straight to placement (which finds an earlier placement by
+    /// its conflicts); a later state reads the request's membership (a point read) and places it only if it has none.
+    /// </summary>
+    private async Task<Placement> FindOrPlaceAsync(ChangeRequest request, TimeSpan delay, CancellationToken ct)
+    {
+        if (!NotificationState.IsFirstNotice(request.Status) && await threads.GetAsync(SlackRows.Member(request.Id), ct) is { } member)
+        {
+            return new Placement(await ThreadAsync(member.Value.LeadId, request.Id, ct));
+        }
+        return await PlaceAsync(request, delay, ct);
+    }
+
+    /// <summary>
+    /// Puts a request into the open batch for its key (a point read of the key's pointer), or starts a batch with it:
+    /// its thread and membership rows in one transaction, then the key's pointer claimed with the ETag it was read at.
+    /// </summary>
+    private async Task<Placement> PlaceAsync(ChangeRequest request, TimeSpan delay, CancellationToken ct)
     {
         var key = SlackRows.BatchKey(request);
-        if (_slack.BatchWindow > TimeSpan.Zero && request.Status != RequestStatus.RevertFailed)
+        var batching = _slack.BatchWindow > TimeSpan.Zero && request.Status != RequestStatus.RevertFailed;
+        var open = batching ? await threads.GetAsync(SlackRows.Open(key), ct) : null;
+        if (Joinable(open, request) is { } lead && await JoinAsync(request, lead, delay, movingMember: null, ct) is { } joined)
         {
-            for (var attempt = 0; attempt < ConditionalUpdate.MaxAttempts; attempt++)
+            return joined;
+        }
+        var (started, memberETag, placedBefore) = await StartAsync(request, key, ct);
+        if (placedBefore is not null || !batching)
+        {
+            return placedBefore ?? started;
+        }
+        for (var attempt = 1; ; attempt++)
+        {
+            try
             {
-                var open = await threads.GetAsync(SlackRows.Open(key), ct);
-                if (open is { Value: var o } && o.LeadId != request.Id && o.OpenedAt >= request.CreatedAt - _slack.BatchWindow)
+                // Claim the key for the new batch, unless someone else opened one since the read.
+                await threads.WriteAsync(SlackRows.Open(key), new OpenBatch(request.Id, request.CreatedAt), open?.ETag, ct);
+                return started;
+            }
+            catch (ConcurrencyConflictException) when (attempt < ConditionalUpdate.MaxAttempts)
+            {
+                open = await threads.GetAsync(SlackRows.Open(key), ct);
+                if (open?.Value.LeadId == request.Id)
                 {
-                    var joined = await threads.UpdateAsync(SlackRows.Thread(o.LeadId), t =>
-                        t is null || t.MemberIds.Contains(request.Id) || t.MemberIds.Count >= _slack.BatchMaxSize ? null : t with { MemberIds = [.. t.MemberIds, request.Id] }, ct);
-                    if (joined.Value?.MemberIds.Contains(request.Id) == true)
-                    {
-                        return await RecordMembershipAsync(request.Id, o.LeadId, ct);
-                    }
+                    return started;
                 }
-                await StartThreadAsync(request, key, ct);
-                try
+                // Nothing was posted for our batch yet: join theirs instead (our thread row is left unused).
+                if (Joinable(open, request) is { } theirs && await JoinAsync(request, theirs, delay, memberETag, ct) is { } moved)
                 {
-                    // Claim the key for the new batch, unless someone else opened one since the read: then try to join theirs.
-                    await threads.WriteAsync(SlackRows.Open(key), new OpenBatch(request.Id, request.CreatedAt), open?.ETag, ct);
-                    break;
-                }
-                catch (ConcurrencyConflictException)
-                {
+                    return moved;
                 }
             }
         }
-        await StartThreadAsync(request, key, ct);
-        return await RecordMembershipAsync(request.Id, request.Id, ct);
     }
 
-    private Task StartThreadAsync(ChangeRequest request, string key, CancellationToken ct) =>
-        threads.UpdateAsync(SlackRows.Thread(request.Id), t => t is null ? SlackThread.Start(request.Id, key, request.CreatedAt) : null, ct);
+    private string? Joinable(Stored<OpenBatch>? open, ChangeRequest request) =>
+        open is { Value: var o } && o.LeadId != request.Id && o.OpenedAt >= request.CreatedAt - _slack.BatchWindow ? o.LeadId : null;
 
-    private async Task<string> RecordMembershipAsync(string requestId, string leadId, CancellationToken ct) =>
-        (await threads.UpdateAsync(SlackRows.Member(requestId), m => m is null ? new ThreadMembership(leadId) : null, ct)).Value!.LeadId;
-
-    /// <summary>Asks for one render of the batch after <paramref name="delay"/>, unless one is already due by then.</summary>
-    private async Task ScheduleRenderAsync(string leadId, RequestStatus status, TimeSpan delay, CancellationToken ct)
+    /// <summary>
+    /// Adds the request to batch <paramref name="leadId"/> and, when it will not be rendered at once, schedules the
+    /// batch's render in the same write; then records the membership (insert, or with <paramref name="movingMember"/>
+    /// replace our own). Null when the batch is full or gone. A request already shown in another batch stays there.
+    /// </summary>
+    private async Task<Placement?> JoinAsync(ChangeRequest request, string leadId, TimeSpan delay, string? movingMember, CancellationToken ct)
     {
-        var at = default(DateTimeOffset);
-        var update = await threads.UpdateAsync(SlackRows.Thread(leadId), t =>
+        DateTimeOffset? at = null;
+        var joined = await threads.UpdateAsync(SlackRows.Thread(leadId), t =>
         {
-            var now = time.GetUtcNow();
-            if (t is null || (t.RenderScheduledFor is { } due && due > now && due <= now + delay))
+            at = null;
+            if (t is null || t.MemberIds.Contains(request.Id) || t.MemberIds.Count >= _slack.BatchMaxSize)
             {
                 return null;
             }
-            at = now + delay;
-            return t with { RenderScheduledFor = at };
+            var next = t with { MemberIds = [.. t.MemberIds, request.Id] };
+            if (!RendersNow(next, request.Status, delay) && RenderDue(next, delay) is { } due)
+            {
+                at = due;
+                next = next with { RenderScheduledFor = due };
+            }
+            return next;
         }, ct);
-        if (update.Written)
+        if (joined.Stored is not { } thread || !thread.Value.MemberIds.Contains(request.Id))
         {
-            await queue.SendAsync(QueueNames.Notifications, new RequestNotification(leadId, status, Render: true, DueAt: at), delay, ct);
+            return null;
+        }
+        try
+        {
+            await threads.WriteAsync(SlackRows.Member(request.Id), new ThreadMembership(leadId), movingMember, ct);
+        }
+        catch (ConcurrencyConflictException)
+        {
+            // Placed before (a redelivery): keep that placement and take the request out of this batch again.
+            var member = await threads.GetAsync(SlackRows.Member(request.Id), ct)
+                ?? throw new InvalidOperationException($"Membership of request {request.Id} conflicted but is missing.");
+            if (member.Value.LeadId != leadId)
+            {
+                if (joined.Written)
+                {
+                    await threads.UpdateAsync(SlackRows.Thread(leadId), t =>
+                        t is null || !t.MemberIds.Contains(request.Id) ? null : t with { MemberIds = t.MemberIds.Where(id => id != request.Id).ToArray() }, ct);
+                }
+                return new Placement(await ThreadAsync(member.Value.LeadId, request.Id, ct));
+            }
+        }
+        return new Placement(thread, joined.Written ? at : null);
+    }
+
+    /// <summary>
+    /// Starts a batch led by the request: its thread and membership rows share the request's partition and are inserted
+    /// in one transaction. If they exist, the request was placed before: that placement is returned instead.
+    /// </summary>
+    private async Task<(Placement Started, string MemberETag, Placement? PlacedBefore)> StartAsync(ChangeRequest request, string key, CancellationToken ct)
+    {
+        var thread = SlackThread.Start(request.Id, key, request.CreatedAt);
+        try
+        {
+            var etags = await threads.WriteTogetherAsync(
+                [SlackRowWrite.Of(SlackRows.Thread(request.Id), thread, null), SlackRowWrite.Of(SlackRows.Member(request.Id), new ThreadMembership(request.Id), null)], ct);
+            return (new Placement(new Stored<SlackThread>(thread, etags[0])), etags[1], null);
+        }
+        catch (ConcurrencyConflictException)
+        {
+            var member = await threads.GetAsync(SlackRows.Member(request.Id), ct);
+            if (member is null)
+            {
+                // A thread row without its membership (written before both went in one transaction): complete it.
+                await threads.UpdateAsync(SlackRows.Member(request.Id), m => m is null ? new ThreadMembership(request.Id) : null, ct);
+            }
+            var placed = new Placement(await ThreadAsync(member?.Value.LeadId ?? request.Id, request.Id, ct));
+            return (placed, string.Empty, placed);
         }
     }
 
-    /// <summary>Posts or updates the batch's two messages and replies once with every outcome not yet told.</summary>
-    private async Task RenderAsync(string leadId, CancellationToken ct)
+    private async Task<Stored<SlackThread>> ThreadAsync(string leadId, string requestId, CancellationToken ct) =>
+        await threads.GetAsync(SlackRows.Thread(leadId), ct)
+        ?? throw new InvalidOperationException($"Batch {leadId} of request {requestId} is missing.");
+
+    /// <summary>Render at once: the first sight of a batch, a batch of one, or no debounce.</summary>
+    private bool RendersNow(SlackThread thread, RequestStatus status, TimeSpan delay) =>
+        thread.MonitoringMessage is null || (NeedsApprovers(status) && thread.ApproverMessage is null) || thread.MemberIds.Count == 1 || delay <= TimeSpan.Zero;
+
+    /// <summary>When to render the batch after <paramref name="delay"/>; null when a render is already due by then.</summary>
+    private DateTimeOffset? RenderDue(SlackThread thread, TimeSpan delay)
     {
+        var now = time.GetUtcNow();
+        return thread.RenderScheduledFor is { } due && due > now && due <= now + delay ? null : now + delay;
+    }
+
+    /// <summary>Asks for one render of the batch after <paramref name="delay"/>, unless one is already due by then.</summary>
+    private async Task ScheduleRenderAsync(Stored<SlackThread> thread, RequestStatus status, TimeSpan delay, CancellationToken ct)
+    {
+        var at = default(DateTimeOffset);
+        var (_, written) = await ConditionalUpdate.RunAsync(
+            thread,
+            t =>
+            {
+                if (RenderDue(t, delay) is not { } due)
+                {
+                    return false;
+                }
+                at = due;
+                return true;
+            },
+            (t, etag, c) => threads.WriteAsync(SlackRows.Thread(t.LeadId), t with { RenderScheduledFor = at }, etag, c),
+            c => threads.GetAsync(SlackRows.Thread(thread.Value.LeadId), c),
+            ct);
+        if (written)
+        {
+            await queue.SendAsync(QueueNames.Notifications, new RequestNotification(thread.Value.LeadId, status, Render: true, DueAt: at), delay, ct);
+        }
+    }
+
+    /// <summary>
+    /// Posts or updates the batch's two messages and replies once with every outcome not yet told, then records all of
+    /// it on the thread row in one conditional write (also when a channel failed, so a retry updates instead of posting).
+    /// </summary>
+    private async Task RenderAsync(Stored<SlackThread> thread, ChangeRequest? carried, CancellationToken ct)
+    {
+        var leadId = thread.Value.LeadId;
         for (var attempt = 0; ; attempt++)
         {
-            var thread = await threads.GetAsync(SlackRows.Thread(leadId), ct) ?? throw new InvalidOperationException($"Batch {leadId} is missing.");
-            var batch = new List<ChangeRequest>();
-            foreach (var id in thread.Value.MemberIds)
-            {
-                if (await requests.GetAsync(id, ct) is { Value.Status: not RequestStatus.Reverting } m)
-                {
-                    batch.Add(m.Value);
-                }
-            }
+            var batch = await MembersAsync(thread.Value, carried, ct);
             if (batch.Count == 0)
             {
                 return;
@@ -193,73 +310,123 @@ public sealed partial class NotificationService(
             var routed = await routing.PrepareAsync(leadId, batch, batch.Any(r => NeedsApprovers(r.Status)), alias, requester, unresolved, ct);
 
             // The two channels do not depend on each other: a failure in one is kept and thrown after the other was tried.
+            // A rate limit or a cancellation stops the render; whatever was posted before it is still recorded.
+            var done = new RenderOutcome();
             ExceptionDispatchInfo? failure = null;
             if (batch.Any(r => NeedsApprovers(r.Status)))
             {
                 try
                 {
-                    thread = await ShowAsync(thread, batch, routed.Route, approvers: true, routed.ApproverMessage!, alias, ct);
+                    done.ApproverMessage = await ShowAsync(thread, batch, routed.Route, approvers: true, routed.ApproverMessage!, alias, ct);
                 }
-                catch (Exception ex) when (ex is not SlackRateLimitedException and not OperationCanceledException)
+                catch (Exception ex)
                 {
                     failure = ExceptionDispatchInfo.Capture(ex);
                 }
             }
-            try
+            if (!Stops(failure))
             {
-                thread = await ShowAsync(thread, batch, routed.Route, approvers: false, ApprovalMessageBuilder.ForMonitoring(batch, alias, requester), alias, ct);
+                try
+                {
+                    done.MonitoringMessage = await ShowAsync(thread, batch, routed.Route, approvers: false, ApprovalMessageBuilder.ForMonitoring(batch, alias, requester), alias, ct);
+                }
+                catch (Exception ex)
+                {
+                    failure ??= ExceptionDispatchInfo.Capture(ex);
+                }
             }
-            catch (Exception ex) when (ex is not SlackRateLimitedException and not OperationCanceledException)
+            if (!Stops(failure))
             {
-                failure ??= ExceptionDispatchInfo.Capture(ex);
+                try
+                {
+                    await ReplyOutcomesAsync(thread.Value, done, batch, ct);
+                }
+                catch (Exception ex)
+                {
+                    failure ??= ExceptionDispatchInfo.Capture(ex);
+                }
             }
 
-            thread = await ReplyOutcomesAsync(thread, batch, ct);
+            var scheduled = thread.Value.RenderScheduledFor is not null;
+            var rendered = thread.Value.MemberIds;
+            var (saved, changed) = await RecordAsync(thread, done, ct);
             failure?.Throw();
-
-            if (thread.Value.RenderScheduledFor is null)
+            thread = saved;
+            if (!changed || attempt >= 5 || (!scheduled && saved.Value.MemberIds.SequenceEqual(rendered)))
             {
                 LogNotified(logger, leadId, batch.Count);
                 return;
             }
-            try
-            {
-                await threads.WriteAsync(SlackRows.Thread(leadId), thread.Value with { RenderScheduledFor = null }, thread.ETag, ct);
-                LogNotified(logger, leadId, batch.Count);
-                return;
-            }
-            catch (ConcurrencyConflictException) when (attempt < 5)
-            {
-                // A change joined or a render was scheduled while rendering: render again so it is not left out.
-            }
+            // A change joined or a render was scheduled while rendering: render again so it is not left out.
         }
     }
 
-    /// <summary>One threaded reply under the monitoring message with every outcome not yet told, then remembers them.</summary>
-    private async Task<Stored<SlackThread>> ReplyOutcomesAsync(Stored<SlackThread> thread, IReadOnlyList<ChangeRequest> batch, CancellationToken ct)
+    private static bool Stops(ExceptionDispatchInfo? failure) =>
+        failure?.SourceException is SlackRateLimitedException or OperationCanceledException;
+
+    /// <summary>The batch's requests as stored (the carried one when it is current), in batch order, without those still reverting.</summary>
+    private async Task<List<ChangeRequest>> MembersAsync(SlackThread thread, ChangeRequest? carried, CancellationToken ct)
     {
-        if (thread.Value.MonitoringMessage is not { } monitoring)
+        var batch = new List<ChangeRequest>();
+        foreach (var id in thread.MemberIds)
         {
-            return thread;
+            var member = carried is not null && carried.Id == id && NotificationState.IsCurrentFor(thread, carried)
+                ? carried
+                : (await requests.GetAsync(id, ct))?.Value;
+            if (member is { Status: not RequestStatus.Reverting })
+            {
+                batch.Add(member);
+            }
         }
-        var untold = batch
-            .SelectMany(m => ThreadedOutcomes.Where(s => Reached(m, s) && !thread.Value.NotifiedOf(m.Id).Contains(s)).Select(s => (Request: m, Status: s)))
-            .ToList();
-        if (untold.Count == 0)
-        {
-            return thread;
-        }
-        await slack.PostMessageAsync(monitoring.Channel, ApprovalMessageBuilder.OutcomeReply(untold), null, monitoring.Ts, ct);
-        var told = await threads.UpdateAsync(SlackRows.Thread(thread.Value.LeadId), t =>
-            t is null ? null : untold.GroupBy(u => u.Request.Id).Aggregate(t, (acc, g) => acc.WithNotified(g.Key, g.Select(u => u.Status))), ct);
-        return told.Stored ?? thread;
+        return batch;
     }
 
     /// <summary>
-    /// Shows the batch in one channel. If Slack refuses the message (any error but a rate limit), a compact one takes
-    /// its place; if that is refused too, the monitoring channel is told (approvers) or the failure is logged.
+    /// Writes what the render did with the ETag it rendered at, clearing the debounce schedule. Returns the row as
+    /// stored and whether someone changed it meanwhile (then it is re-read and only what was done is recorded).
     /// </summary>
-    private async Task<Stored<SlackThread>> ShowAsync(Stored<SlackThread> thread, IReadOnlyList<ChangeRequest> batch, ApprovalRoute route, bool approvers, SlackMessage message, string? alias, CancellationToken ct)
+    private async Task<(Stored<SlackThread> Thread, bool Changed)> RecordAsync(Stored<SlackThread> thread, RenderOutcome done, CancellationToken ct)
+    {
+        if (NotificationState.Record(thread.Value, done, clearSchedule: true) is not { } next)
+        {
+            return (thread, false);
+        }
+        try
+        {
+            var etag = await threads.WriteAsync(SlackRows.Thread(thread.Value.LeadId), next, thread.ETag, ct);
+            return (new Stored<SlackThread>(next, etag), false);
+        }
+        catch (ConcurrencyConflictException)
+        {
+            var update = await threads.UpdateAsync(SlackRows.Thread(thread.Value.LeadId), t => t is null ? null : NotificationState.Record(t, done, clearSchedule: false), ct);
+            return (update.Stored ?? thread, true);
+        }
+    }
+
+    /// <summary>One threaded reply under the monitoring message with every outcome not yet told (recorded in <paramref name="done"/>).</summary>
+    private async Task ReplyOutcomesAsync(SlackThread thread, RenderOutcome done, IReadOnlyList<ChangeRequest> batch, CancellationToken ct)
+    {
+        if ((thread.MonitoringMessage ?? done.MonitoringMessage) is not { } monitoring)
+        {
+            return;
+        }
+        var untold = batch
+            .SelectMany(m => ThreadedOutcomes.Where(s => Reached(m, s) && !thread.NotifiedOf(m.Id).Contains(s)).Select(s => (Request: m, Status: s)))
+            .ToList();
+        if (untold.Count == 0)
+        {
+            return;
+        }
+        await slack.PostMessageAsync(monitoring.Channel, ApprovalMessageBuilder.OutcomeReply(untold), null, monitoring.Ts, ct);
+        done.Told.AddRange(untold.GroupBy(u => u.Request.Id).Select(g => (g.Key, (IReadOnlyList<RequestStatus>)g.Select(u => u.Status).ToArray())));
+    }
+
+    /// <summary>
+    /// Shows the batch in one channel; returns the message if it was newly posted. If Slack refuses the message (any
+    /// error but a rate limit), a compact one takes its place; if that is refused too, the monitoring channel is told
+    /// (approvers) or the failure is logged.
+    /// </summary>
+    private async Task<SlackMessageRef?> ShowAsync(Stored<SlackThread> thread, IReadOnlyList<ChangeRequest> batch, ApprovalRoute route, bool approvers, SlackMessage message, string? alias, CancellationToken ct)
     {
         var channel = approvers ? route.ApproversChannel : route.MonitoringChannel;
         try
@@ -280,7 +447,7 @@ public sealed partial class NotificationService(
                 {
                     await TellMonitoringAsync(batch, route.MonitoringChannel, again.Error, ct);
                 }
-                return thread;
+                return null;
             }
         }
     }
@@ -297,20 +464,15 @@ public sealed partial class NotificationService(
         }
     }
 
-    private async Task<Stored<SlackThread>> PostOrUpdateAsync(Stored<SlackThread> thread, bool approvers, string channel, SlackMessage message, CancellationToken ct)
+    /// <summary>Updates the channel's message if the batch has one, else posts it and returns it (recorded by the caller).</summary>
+    private async Task<SlackMessageRef?> PostOrUpdateAsync(Stored<SlackThread> thread, bool approvers, string channel, SlackMessage message, CancellationToken ct)
     {
         if ((approvers ? thread.Value.ApproverMessage : thread.Value.MonitoringMessage) is { } existing)
         {
             await slack.UpdateMessageAsync(existing.Channel, existing.Ts, message.Text, message.Blocks, ct);
-            return thread;
+            return null;
         }
-        var posted = await slack.PostMessageAsync(channel, message.Text, message.Blocks, null, ct);
-        // Remember the message at once, so a retry after a later failure updates it instead of posting again.
-        var recorded = await threads.UpdateAsync(SlackRows.Thread(thread.Value.LeadId), t =>
-            t is null ? null
-            : approvers ? (t.ApproverMessage is null ? t with { ApproverMessage = posted } : null)
-            : (t.MonitoringMessage is null ? t with { MonitoringMessage = posted } : null), ct);
-        return recorded.Stored ?? thread;
+        return await slack.PostMessageAsync(channel, message.Text, message.Blocks, null, ct);
     }
 
     /// <summary>

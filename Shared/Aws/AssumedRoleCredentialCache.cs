@@ -29,15 +29,6 @@ public sealed class AssumedRoleCredentialCache(
 {
     private readonly AwsOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, StsCounter> _stsCalls = new(StringComparer.Ordinal);
-
-    /// <summary>
-    /// How many STS calls this cache has made for an account. Kept only because bench/Scenarios.cs still reads it:
-    /// production and the tests count STS calls with the <c>sgbridge.sts.calls</c> metric. Remove it once the
-    /// benchmark observes the metric too.
-    /// </summary>
-    public long StsCallCount(string accountId) =>
-        _stsCalls.TryGetValue(accountId, out var counter) ? Interlocked.Read(ref counter.Value) : 0;
 
     /// <summary>Valid credentials for the account's role, from the cache or from one shared STS call.</summary>
     public async Task<AssumedRoleCredentials> GetAsync(string accountId, CancellationToken cancellationToken)
@@ -87,7 +78,6 @@ public sealed class AssumedRoleCredentialCache(
     {
         var roleArn = _options.RoleArnFor(accountId);
         AwsLog.AssumingRole(logger, accountId, _options.AuthMode.ToString(), roleArn);
-        Interlocked.Increment(ref _stsCalls.GetOrAdd(accountId, static _ => new StsCounter()).Value);
         telemetry?.StsCalls.Add(1, new(TelemetryTags.Account, accountId), new(TelemetryTags.AuthMode, _options.AuthMode.ToString()));
         var duration = (int)_options.SessionDuration.TotalSeconds;
         try
@@ -156,11 +146,6 @@ public sealed class AssumedRoleCredentialCache(
         public AssumedRoleCredentials? Current;
         public DateTimeOffset RefreshAt;
         public Task<AssumedRoleCredentials>? InFlight;
-    }
-
-    private sealed class StsCounter
-    {
-        public long Value;
     }
 }
 

@@ -42,6 +42,12 @@ public sealed record SecurityGroupChange
     /// </summary>
     public FallbackRevoke? Fallback { get; init; }
 
+    /// <summary>
+    /// Set by the intake on the copy it queues when its inline revert ran past Intake:InlineBudget (the inline run goes
+    /// on): the worker first looks for the request that run normally stored meanwhile, and stops there if it finds it.
+    /// </summary>
+    public bool InlineAttempted { get; init; }
+
     /// <summary>The group as people know it: id, else name.</summary>
     public string GroupLabel => GroupId ?? $"name:{GroupName}";
 

@@ -5,6 +5,7 @@ using SgBridge.Shared.Domain;
 using SgBridge.Shared.Events;
 using SgBridge.Shared.Options;
 using SgBridge.Shared.Policy;
+using SgBridge.Shared.Processing;
 using SgBridge.Shared.Storage;
 using SgBridge.Shared.Telemetry;
 
@@ -14,12 +15,16 @@ namespace SgBridge.Shared.Intake;
 public sealed record IntakeResult(int StatusCode, string Title, string Detail, string? RequestId = null, string? EventId = null, TimeSpan? RetryAfter = null)
 {
     public bool IsProblem => StatusCode >= 400;
+
+    /// <summary>Set when the change was processed in the intake (Intake:RevertInline): what the processor did.</summary>
+    public ProcessOutcome? Outcome { get; init; }
 }
 
 /// <summary>
-/// The HTTP intake's whole job: validate one EventBridge event, enqueue it, answer within EventBridge's 5 seconds.
-/// 4xx only for input that is permanently bad (EventBridge does not retry it); 503 when the bridge cannot accept the
-/// event now (EventBridge retries 5xx for up to 24 hours). Every event ends queued or in an explicit, logged rejection.
+/// The HTTP intake's whole job: validate one EventBridge event, revert it inline within a budget (see
+/// <see cref="IntakeOptions.RevertInline"/>) or enqueue it, answer within EventBridge's 5 seconds. 4xx only for input
+/// that is permanently bad (EventBridge does not retry it); 503 when the bridge cannot accept the event now (EventBridge
+/// retries 5xx for up to 24 hours). Every event ends processed, queued or in an explicit, logged rejection.
 /// </summary>
 public sealed partial class EventIntake(
     ChangePolicy policy,
@@ -28,13 +33,16 @@ public sealed partial class EventIntake(
     IOptions<IntakeOptions> intakeOptions,
     TimeProvider timeProvider,
     ILogger<EventIntake> logger,
-    BridgeTelemetry? telemetry = null)
+    BridgeTelemetry? telemetry = null,
+    ChangeProcessor? processor = null)
 {
     /// <summary>What a 503 asks EventBridge to wait before it retries.</summary>
     public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(5);
 
     private readonly bool _policeEgress = policyOptions.Value.PoliceEgress;
     private readonly TimeSpan _enqueueTimeout = intakeOptions.Value.EnqueueTimeout;
+    private readonly bool _revertInline = intakeOptions.Value.RevertInline;
+    private readonly TimeSpan _inlineBudget = intakeOptions.Value.InlineBudget;
 
     /// <summary>EventBridge events are at most 256 KB.</summary>
     public const int MaxBodyBytes = 256 * 1024;
@@ -100,6 +108,12 @@ public sealed partial class EventIntake(
             return new IntakeResult(202, "Ignored", $"The bridge's own change ({decision.Reason}).", EventId: change.EventId);
         }
 
+        var (done, delay, why) = await TryRevertInlineAsync(change, cancellationToken).ConfigureAwait(false);
+        if (done is not null)
+        {
+            return done;
+        }
+
         // The enqueue has a budget of its own, retries included, so the answer beats EventBridge's 5 s whatever the queue
         // client does: its token is cancelled at the deadline, and the wait stops then even if the client ignores the token.
         using var deadline = new CancellationTokenSource(_enqueueTimeout, timeProvider);
@@ -107,7 +121,9 @@ public sealed partial class EventIntake(
         Task? send = null;
         try
         {
-            send = queue.SendAsync(QueueNames.Changes, change, budget.Token);
+            send = delay > TimeSpan.Zero
+                ? queue.SendAsync(QueueNames.Changes, change with { InlineAttempted = true }, delay, budget.Token)
+                : queue.SendAsync(QueueNames.Changes, change, budget.Token);
             await send.WaitAsync(budget.Token).ConfigureAwait(false);
         }
         catch (QueueMessageTooLargeException ex)
@@ -134,7 +150,7 @@ public sealed partial class EventIntake(
 
         var requestId = RequestId.For(change.EventId);
         LogAccepted(logger, change.EventId, requestId, change.AccountId, change.Region, change.GroupLabel, change.EventName);
-        Count("accepted", "queued", 202);
+        Count("accepted", why, 202);
         return new IntakeResult(202, "Accepted", $"{change.EventName} on {change.GroupLabel} queued.", requestId, change.EventId);
     }
 

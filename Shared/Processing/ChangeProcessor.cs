@@ -87,41 +87,81 @@ public sealed partial class ChangeProcessor(
         }
     }
 
+    /// <summary>
+    /// Reconcile first, then write the request once, with its outcome (insert if absent). A redelivered event or message
+    /// reconciles again — converging is idempotent: what was undone is not in the group any more, what was approved since
+    /// is not a difference — and its insert finds the row (AlreadyProcessed). Nothing runs twice in AWS.
+    /// <para>
+    /// A worker that dies between its EC2 write and the insert leaves no row; the retry finds nothing left to undo and
+    /// records Unmatched, saying which try it is, and counts <c>sgbridge.failures{kind=outcome_uncertain}</c> so that the
+    /// lost record is visible (the revoke itself, the safe direction, is not lost). An insert that fails because storage
+    /// is unreachable after a revoke carries the revoke forward instead (<see cref="SecurityGroupChange.Fallback"/>).
+    /// </para>
+    /// </summary>
     private async Task<ProcessOutcome> ProcessStoredAsync(SecurityGroupChange change, PolicyVerdict verdict, long dequeueCount, CancellationToken cancellationToken)
     {
-        var (stored, _) = await OpenAsync(change, cancellationToken);
-        if (stored.Value.Status != RequestStatus.Reverting)
+        if (change.InlineAttempted && await lifecycle.FindAsync(RequestId.For(change.EventId), cancellationToken) is { Value.Status: not RequestStatus.Reverting } done)
         {
-            // A redelivered event or message: the request exists and its work is done. Nothing runs twice.
-            LogAlreadyProcessed(logger, stored.Value.Id, change.EventId, stored.Value.Status);
+            // The intake's copy of a change its inline run finished after the intake answered: one point read, no AWS call.
+            LogAlreadyProcessed(logger, done.Value.Id, change.EventId, done.Value.Status);
             return ProcessOutcome.AlreadyProcessed;
         }
-
         try
         {
-            return await ReconcileAsync(change, stored, verdict, dequeueCount, cancellationToken);
+            return await ReconcileAsync(change, verdict, dequeueCount, cancellationToken);
         }
         catch (RoleNotAssumableException ex)
         {
             // Retrying will not deploy the member role: fail the request at once, visibly.
             var failed = new CallOutcome("sts:AssumeRole", false, "RoleNotDeployed", ex.Message);
-            await lifecycle.ChangeAsync(stored, r =>
+            var outcome = await RecordAsync(change, ProcessOutcome.RevertFailed, r => r.MarkRevertFailed(failed, time.GetUtcNow()), cancellationToken);
+            LogRevertFailed(logger, RequestId.For(change.EventId), change.AccountId, change.GroupLabel, failed.ErrorCode, failed.Message);
+            return outcome;
+        }
+        catch (Exception ex) when (dequeueCount >= _maxDequeueCount && ex is not OperationCanceledException && !StorageFailure.IsUnavailable(ex))
+        {
+            await GiveUpAsync(change, ex, dequeueCount, cancellationToken);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The one place a change's request is recorded: built with its outcome and inserted once (insert if absent). A row
+    /// already there means another run (a redelivery, the intake's inline run or its queued copy) recorded it first:
+    /// AlreadyProcessed. A row still Reverting (written by an earlier version or the poison reader) gets the outcome.
+    /// </summary>
+    private async Task<ProcessOutcome> RecordAsync(SecurityGroupChange change, ProcessOutcome outcome, Action<ChangeRequest> record, CancellationToken ct)
+    {
+        var (stored, created) = await OpenRequestAsync(lifecycle, change, time.GetUtcNow(), record, ct);
+        if (created)
+        {
+            return outcome;
+        }
+        if (stored.Value.Status == RequestStatus.Reverting)
+        {
+            var update = await lifecycle.ChangeAsync(stored, r =>
             {
                 if (r.Status != RequestStatus.Reverting)
                 {
                     return false;
                 }
-                r.MarkRevertFailed(failed, time.GetUtcNow());
+                record(r);
                 return true;
-            }, cancellationToken);
-            LogRevertFailed(logger, stored.Value.Id, change.AccountId, change.GroupLabel, failed.ErrorCode, failed.Message);
-            return ProcessOutcome.RevertFailed;
+            }, ct);
+            if (update.StatusChanged)
+            {
+                return outcome;
+            }
+            stored = update.Stored;
         }
-        catch (Exception ex) when (dequeueCount >= _maxDequeueCount && ex is not OperationCanceledException)
+        LogAlreadyProcessed(logger, stored.Value.Id, change.EventId, stored.Value.Status);
+        if (outcome == ProcessOutcome.Reverted && stored.Value.Status == RequestStatus.Unmatched)
         {
-            await GiveUpAsync(stored.Value.Id, ex, dequeueCount, cancellationToken);
-            throw;
+            // Another run of this event recorded "nothing to undo" between this run's revoke and its insert.
+            telemetry?.Failures.Add(1, new KeyValuePair<string, object?>("kind", "outcome_lost"));
+            LogOutcomeLost(logger, stored.Value.Id, change.EventId);
         }
+        return ProcessOutcome.AlreadyProcessed;
     }
 
     /// <summary>
@@ -179,6 +219,15 @@ public sealed partial class ChangeProcessor(
         {
             throw Rethrow(storageError);
         }
+        return await ForwardAsync(change, groupId, revoked, outcome, storageError, ct);
+    }
+
+    /// <summary>
+    /// Re-queues a change whose rules were revoked while its request could not be written, carrying what was revoked
+    /// (<see cref="SecurityGroupChange.Fallback"/>), so the later run records Reverted rather than Unmatched.
+    /// </summary>
+    private async Task<ProcessOutcome> ForwardAsync(SecurityGroupChange change, string groupId, IReadOnlyList<string> revoked, CallOutcome outcome, Exception storageError, CancellationToken ct)
+    {
         var forward = change.WithGroupId(groupId) with
         {
             Fallback = new FallbackRevoke(revoked, outcome with
@@ -199,17 +248,21 @@ public sealed partial class ChangeProcessor(
         return ProcessOutcome.RevokedWithoutStorage;
     }
 
-    private Task<(Stored<ChangeRequest>, bool)> OpenAsync(SecurityGroupChange change, CancellationToken ct) =>
-        OpenRequestAsync(lifecycle, change, time.GetUtcNow(), ct);
-
     /// <summary>Opens (or finds) the request of a change: the id is the event's; the poison reader opens it the same way.</summary>
-    internal static async Task<(Stored<ChangeRequest>, bool)> OpenRequestAsync(RequestLifecycle lifecycle, SecurityGroupChange change, DateTimeOffset now, CancellationToken ct)
+    internal static Task<(Stored<ChangeRequest>, bool)> OpenRequestAsync(RequestLifecycle lifecycle, SecurityGroupChange change, DateTimeOffset now, CancellationToken ct) =>
+        OpenRequestAsync(lifecycle, change, now, static _ => { }, ct);
+
+    /// <summary>As above, inserting the request with <paramref name="record"/> applied (its outcome) when it is new.</summary>
+    internal static async Task<(Stored<ChangeRequest>, bool)> OpenRequestAsync(RequestLifecycle lifecycle, SecurityGroupChange change, DateTimeOffset now,
+        Action<ChangeRequest> record, CancellationToken ct)
     {
         // The id is derived from the event id; on the rare clash with another event's id, take a longer one.
         for (var length = RequestId.DefaultLength; ; length += 4)
         {
             var id = RequestId.For(change.EventId, Math.Min(length, RequestId.MaxLength));
-            var (stored, created) = await lifecycle.OpenAsync(ChangeRequest.Open(id, change, now), ct);
+            var request = ChangeRequest.Open(id, change, now);
+            record(request);
+            var (stored, created) = await lifecycle.OpenAsync(request, ct);
             if (created || stored.Value.EventId == change.EventId || length >= RequestId.MaxLength)
             {
                 return (stored, created);
@@ -217,8 +270,9 @@ public sealed partial class ChangeProcessor(
         }
     }
 
-    private async Task<ProcessOutcome> ReconcileAsync(SecurityGroupChange change, Stored<ChangeRequest> stored, PolicyVerdict verdict, long dequeueCount, CancellationToken ct)
+    private async Task<ProcessOutcome> ReconcileAsync(SecurityGroupChange change, PolicyVerdict verdict, long dequeueCount, CancellationToken ct)
     {
+        var requestId = RequestId.For(change.EventId);
         var client = await aws.CreateAsync(change.AccountId, change.Region, ct);
         var groupId = change.GroupId;
         if (groupId is null)
@@ -227,7 +281,7 @@ public sealed partial class ChangeProcessor(
             groupId = (await client.DescribeGroupAsync(null, change.GroupName, ct))?.GroupId;
             if (groupId is null)
             {
-                return await UnmatchedAsync(stored, change, null, $"Security group {change.GroupLabel} no longer exists in {change.AccountId}/{change.Region}: nothing to undo.", ct);
+                return await UnmatchedAsync(change, null, $"Security group {change.GroupLabel} no longer exists in {change.AccountId}/{change.Region}: nothing to undo.", ct);
             }
         }
 
@@ -236,32 +290,30 @@ public sealed partial class ChangeProcessor(
             new ReconcileScope.Event(change.WithGroupId(groupId), exempt), reportOnly: false, ct);
         if (!report.GroupExists)
         {
-            return await UnmatchedAsync(stored, change, report, report.Outcome.Message!, ct);
+            return await UnmatchedAsync(change, report, report.Outcome.Message!, ct);
         }
         if (exempt)
         {
-            await lifecycle.ChangeAsync(stored, r =>
+            var exemptOutcome = await RecordAsync(change, ProcessOutcome.Exempt, r =>
             {
                 r.RecordFound(groupId, report.GroupName, report.VpcId, r.Rules, r.UnresolvedRuleIds, r.Edits, false, time.GetUtcNow());
                 r.MarkExempt(verdict.Reason, WithFirstSight(report.Outcome, report), time.GetUtcNow());
-                return true;
             }, ct);
-            LogExempt(logger, stored.Value.Id, change.AccountId, groupId, verdict.Reason);
-            return ProcessOutcome.Exempt;
+            LogExempt(logger, requestId, change.AccountId, groupId, verdict.Reason);
+            return exemptOutcome;
         }
         if (report.Acted.Count == 0 && change.Fallback is { } fallback)
         {
             // Nothing left to undo because the storage-less fallback already revoked it: the change was reverted.
             var rules = change.Rules.Where(r => r.RuleId is not null && fallback.RuleIds.Contains(r.RuleId)).ToArray();
-            await lifecycle.ChangeAsync(stored, r =>
+            var recorded = await RecordAsync(change, ProcessOutcome.Reverted, r =>
             {
                 r.RecordFound(groupId, report.GroupName, report.VpcId, rules, [], [], false, time.GetUtcNow());
                 r.MarkReverted(WithFirstSight(fallback.Outcome, report), time.GetUtcNow());
-                return true;
             }, ct);
-            LogReverted(logger, stored.Value.Id, change.AccountId, change.Region, groupId, fallback.Outcome.Call);
+            LogReverted(logger, requestId, change.AccountId, change.Region, groupId, fallback.Outcome.Call);
             telemetry?.RevertLatency.Record((fallback.At - change.EventTime).TotalSeconds);
-            return ProcessOutcome.Reverted;
+            return recorded;
         }
         if (report.Acted.Count == 0)
         {
@@ -274,34 +326,48 @@ public sealed partial class ChangeProcessor(
             // A retry of a message whose earlier try left the request open may itself have made the change before it
             // failed (the EC2 answer lost, or the worker stopped before this write): say so rather than "nothing changed".
             var retried = dequeueCount > 1
-                ? $" This is try {dequeueCount}: an earlier try may have undone it before failing (a lost EC2 response or a stop before this write); see the worker's log."
+                ? $" This is try {dequeueCount}: an earlier try may have undone it before failing (a lost EC2 response or a stop between its revoke and this record); see the worker's log."
                 : "";
-            return await UnmatchedAsync(stored, change, report,
+            if (dequeueCount > 1)
+            {
+                telemetry?.Failures.Add(1, new KeyValuePair<string, object?>("kind", "outcome_uncertain"));
+            }
+            return await UnmatchedAsync(change, report,
                 $"The event did not match the group: {why}. Nothing was changed in AWS by this try (a late, repeated or forged event, or a change already undone).{retried}", ct);
         }
 
         var found = Found(change.Kind, report.Acted);
-        await lifecycle.ChangeAsync(stored, r =>
+        ProcessOutcome outcome;
+        try
         {
-            r.RecordFound(groupId, report.GroupName, report.VpcId, found.Rules, [], found.Edits, found.Edits.Any(e => e.Before is null), time.GetUtcNow());
-            if (report.Succeeded)
+            outcome = await RecordAsync(change, report.Succeeded ? ProcessOutcome.Reverted : ProcessOutcome.RevertFailed, r =>
             {
-                r.MarkReverted(WithFirstSight(report.Outcome, report), time.GetUtcNow());
-            }
-            else
-            {
-                r.MarkRevertFailed(report.Outcome, time.GetUtcNow());
-            }
-            return true;
-        }, ct);
+                r.RecordFound(groupId, report.GroupName, report.VpcId, found.Rules, [], found.Edits, found.Edits.Any(e => e.Before is null), time.GetUtcNow());
+                if (report.Succeeded)
+                {
+                    r.MarkReverted(WithFirstSight(report.Outcome, report), time.GetUtcNow());
+                }
+                else
+                {
+                    r.MarkRevertFailed(report.Outcome, time.GetUtcNow());
+                }
+            }, ct);
+        }
+        catch (Exception storageError) when (StorageFailure.IsUnavailable(storageError) && report.Succeeded && change.Kind == ChangeKind.Add && change.Fallback is null)
+        {
+            // AWS was changed but the record cannot be written: carry the revoke forward, as the storage-less fallback does.
+            telemetry?.Failures.Add(1, new KeyValuePair<string, object?>("kind", "storage"), new KeyValuePair<string, object?>("queue", QueueNames.Changes));
+            var revoked = found.Rules.Where(r => r.RuleId is not null).Select(r => r.RuleId!).ToArray();
+            return await ForwardAsync(change, groupId, revoked, report.Outcome, storageError, ct);
+        }
         if (report.Succeeded)
         {
-            LogReverted(logger, stored.Value.Id, change.AccountId, change.Region, groupId, report.Outcome.Call);
+            LogReverted(logger, requestId, change.AccountId, change.Region, groupId, report.Outcome.Call);
             telemetry?.RevertLatency.Record((time.GetUtcNow() - change.EventTime).TotalSeconds);
-            return ProcessOutcome.Reverted;
+            return outcome;
         }
-        LogRevertFailed(logger, stored.Value.Id, change.AccountId, groupId, report.Outcome.ErrorCode, report.Outcome.Message);
-        return ProcessOutcome.RevertFailed;
+        LogRevertFailed(logger, requestId, change.AccountId, groupId, report.Outcome.ErrorCode, report.Outcome.Message);
+        return outcome;
     }
 
     /// <summary>What the request records: the differences actually found and undone, in the shape of the change's kind.</summary>
@@ -323,35 +389,23 @@ public sealed partial class ChangeProcessor(
     private static CallOutcome WithFirstSight(CallOutcome outcome, ReconcileReport report) =>
         report.FirstSight is null ? outcome : outcome with { Notes = [report.FirstSight, .. outcome.Notes] };
 
-    private async Task<ProcessOutcome> UnmatchedAsync(Stored<ChangeRequest> stored, SecurityGroupChange change, ReconcileReport? report, string message, CancellationToken ct)
+    private async Task<ProcessOutcome> UnmatchedAsync(SecurityGroupChange change, ReconcileReport? report, string message, CancellationToken ct)
     {
         var outcome = new CallOutcome("none", true, Message: message)
         {
             Notes = [.. report?.FirstSight is { } f ? [f] : Array.Empty<string>(), .. report?.Deferred.Select(d => "left for the settle check: " + d.Describe()) ?? []],
         };
-        await lifecycle.ChangeAsync(stored, r =>
-        {
-            r.MarkUnmatched(outcome, time.GetUtcNow());
-            return true;
-        }, ct);
-        LogUnmatched(logger, stored.Value.Id, change.EventId, change.AccountId, change.GroupLabel, message);
-        return ProcessOutcome.Unmatched;
+        var recorded = await RecordAsync(change, ProcessOutcome.Unmatched, r => r.MarkUnmatched(outcome, time.GetUtcNow()), ct);
+        LogUnmatched(logger, RequestId.For(change.EventId), change.EventId, change.AccountId, change.GroupLabel, message);
+        return recorded;
     }
 
-    private async Task GiveUpAsync(string requestId, Exception ex, long dequeueCount, CancellationToken ct)
+    private async Task GiveUpAsync(SecurityGroupChange change, Exception ex, long dequeueCount, CancellationToken ct)
     {
-        LogGivingUp(logger, ex, requestId, dequeueCount);
+        LogGivingUp(logger, ex, RequestId.For(change.EventId), dequeueCount);
         var code = Ec2ErrorText.CodeOf(ex);
         var failed = new CallOutcome("reconcile", false, code, $"Gave up after {dequeueCount} tries: {ex.Message}");
-        await lifecycle.ChangeAsync(requestId, r =>
-        {
-            if (r.Status != RequestStatus.Reverting)
-            {
-                return false;
-            }
-            r.MarkRevertFailed(failed, time.GetUtcNow());
-            return true;
-        }, ct);
+        await RecordAsync(change, ProcessOutcome.RevertFailed, r => r.MarkRevertFailed(failed, time.GetUtcNow()), ct);
     }
 
     [LoggerMessage(1, LogLevel.Information, "Ignored event {EventId} in {AccountId} on {GroupId}: {Reason}")]
@@ -389,6 +443,9 @@ public sealed partial class ChangeProcessor(
 
     [LoggerMessage(13, LogLevel.Critical, "Event {EventId}: revoked without storage, but could not re-queue the change to record it; retrying (the later run will find nothing to undo)")]
     private static partial void LogForwardFailed(ILogger logger, Exception exception, string eventId);
+
+    [LoggerMessage(14, LogLevel.Critical, "Request {RequestId} for event {EventId}: this run reverted the change but another run had already recorded it as Unmatched; the request's record is wrong (the revoke stands)")]
+    private static partial void LogOutcomeLost(ILogger logger, string requestId, string eventId);
 
     [LoggerMessage(8, LogLevel.Error, "Refused event {EventId}: account {AccountId} is not in Policy:AllowedAccounts (the message did not come through intake)")]
     private static partial void LogRefused(ILogger logger, string eventId, string accountId);

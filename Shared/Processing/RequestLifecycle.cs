@@ -22,6 +22,9 @@ public sealed class RequestLifecycle(IRequestStore requests, IRequestNotifier no
         return (stored, created);
     }
 
+    /// <summary>The stored request with that id, if any (a point read).</summary>
+    public Task<Stored<ChangeRequest>?> FindAsync(string requestId, CancellationToken cancellationToken) => requests.GetAsync(requestId, cancellationToken);
+
     /// <summary>Applies <paramref name="change"/> (false: nothing to write) and tells Slack if the status changed. Null: no such request.</summary>
     public async Task<RequestUpdate?> ChangeAsync(string requestId, Func<ChangeRequest, bool> change, CancellationToken cancellationToken)
     {

@@ -77,19 +77,27 @@ public sealed partial class GroupReconciler(
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(scope);
+        if (!reportOnly && scope is ReconcileScope.Event { Exempt: false } taking && await TryTakeAwayUnleasedAsync(client, accountId, region, groupId, taking, cancellationToken) is { } unleased)
+        {
+            return Counted(scope, unleased);
+        }
         var lease = await AcquireAsync(accountId, region, groupId, cancellationToken);
         try
         {
-            var report = await ReconcileHeldAsync(client, accountId, region, groupId, scope, reportOnly, cancellationToken);
-            telemetry?.Reconciles.Add(1,
-                new KeyValuePair<string, object?>("trigger", scope.GetType().Name.ToLowerInvariant()),
-                new KeyValuePair<string, object?>(TelemetryTags.Outcome, !report.GroupExists ? "group_gone" : !report.Succeeded ? "failed" : report.Acted.Count == 0 ? "nothing_to_undo" : "acted"));
-            return report;
+            return Counted(scope, await ReconcileHeldAsync(client, accountId, region, groupId, scope, reportOnly, cancellationToken));
         }
         finally
         {
             await groups.ReleaseLeaseAsync(lease, CancellationToken.None);
         }
+    }
+
+    private ReconcileReport Counted(ReconcileScope scope, ReconcileReport report)
+    {
+        telemetry?.Reconciles.Add(1,
+            new KeyValuePair<string, object?>("trigger", scope.GetType().Name.ToLowerInvariant()),
+            new KeyValuePair<string, object?>(TelemetryTags.Outcome, !report.GroupExists ? "group_gone" : !report.Succeeded ? "failed" : report.Acted.Count == 0 ? "nothing_to_undo" : "acted"));
+        return report;
     }
 
     private async Task<ReconcileReport> ReconcileHeldAsync(ISecurityGroupClient client, string accountId, string region, string groupId, ReconcileScope scope,
@@ -99,6 +107,15 @@ public sealed partial class GroupReconciler(
         var stored = await groups.GetAsync(accountId, region, groupId, ct);
         string? firstSight = null;
         IReadOnlyList<SecurityGroupRule> live;
+        var approvedFirst = false;
+        if (stored is not null && scope is ReconcileScope.Approval early)
+        {
+            // The approval is written before the describe: an event reconcile revoking without the lease re-reads the
+            // approved state after its revoke, so one of the two always sees the other (see TryTakeAwayUnleasedAsync).
+            var applied = await groups.UpdateAsync(accountId, region, groupId, g => g.ApplyRequest(early.Request, time.GetUtcNow()), ct);
+            stored = applied?.Stored ?? stored;
+            approvedFirst = true;
+        }
         if (stored is null)
         {
             var described = await client.DescribeGroupAsync(groupId, null, ct);
@@ -131,7 +148,7 @@ public sealed partial class GroupReconciler(
             }
         }
 
-        if (scope is ReconcileScope.Approval approval)
+        if (scope is ReconcileScope.Approval approval && !approvedFirst)
         {
             var applied = await groups.UpdateAsync(accountId, region, groupId, g => g.ApplyRequest(approval.Request, time.GetUtcNow()), ct);
             group = applied?.Stored.Value ?? group;

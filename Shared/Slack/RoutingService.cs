@@ -58,10 +58,17 @@ public sealed partial class RoutingService(
         return new RoutedBatch(route, radius is null ? message : ApprovalMessageBuilder.WithBlastRadius(message, batch, radius));
     }
 
-    /// <summary>The route recorded for the batch, else chosen now and recorded (first writer wins).</summary>
+    /// <summary>
+    /// The route recorded for the batch, else chosen now and recorded (first writer wins). Without tag routes the route
+    /// follows from the account alone, so nothing is read or written (the notification path keeps its storage budget).
+    /// </summary>
     public async Task<ApprovalRoute> RouteAsync(string leadId, ChangeRequest lead, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lead);
+        if (!router.NeedsTags)
+        {
+            return router.Select(lead.AccountId, null);
+        }
         if (await threads.GetAsync(RoutingRows.Route(leadId), cancellationToken) is { } recorded && router.ByName(recorded.Value.Match) is { } known)
         {
             return known;
@@ -80,6 +87,10 @@ public sealed partial class RoutingService(
     public async Task<ApprovalRoute> RouteForClickAsync(string leadId, ChangeRequest lead, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lead);
+        if (!router.NeedsTags)
+        {
+            return router.Select(lead.AccountId, null);
+        }
         var recorded = await threads.GetAsync(RoutingRows.Route(leadId), cancellationToken);
         return (recorded is null ? null : router.ByName(recorded.Value.Match)) ?? router.Select(lead.AccountId, null);
     }

@@ -20,4 +20,23 @@ public interface ISlackThreadStore
     /// </summary>
     Task<string> WriteAsync<T>(SlackRow<T> row, T value, string? etag, CancellationToken cancellationToken)
         where T : class;
+
+    /// <summary>
+    /// Writes rows of <b>one partition</b> in one transaction (one round trip): all or none, each inserted (ETag null)
+    /// or replaced only if it still has its ETag. Returns the new ETags in order; throws
+    /// <see cref="ConcurrencyConflictException"/> when any condition fails (then nothing was written).
+    /// </summary>
+    Task<IReadOnlyList<string>> WriteTogetherAsync(IReadOnlyList<SlackRowWrite> writes, CancellationToken cancellationToken);
+}
+
+/// <summary>One conditional write of <see cref="ISlackThreadStore.WriteTogetherAsync"/>: the row, its JSON and the ETag it must still have (null: insert).</summary>
+public sealed record SlackRowWrite(string Partition, string Row, string Kind, string Json, string? ETag)
+{
+    public static SlackRowWrite Of<T>(SlackRow<T> row, T value, string? etag)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        ArgumentNullException.ThrowIfNull(value);
+        return new(row.Partition, row.Row, typeof(T).Name, SgBridge.Shared.Domain.BridgeJson.Serialize(value), etag);
+    }
 }

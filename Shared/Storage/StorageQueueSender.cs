@@ -1,6 +1,7 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
+using Azure;
 using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 using SgBridge.Shared.Domain;
 
 namespace SgBridge.Shared.Storage;
@@ -8,7 +9,7 @@ namespace SgBridge.Shared.Storage;
 /// <summary>
 /// Sends messages as <see cref="BridgeJson"/> JSON to Azure Queue Storage. The <see cref="QueueServiceClient"/> must be
 /// built with <c>QueueClientOptions.MessageEncoding = QueueMessageEncoding.Base64</c> (as <see cref="StorageClients"/> does):
-/// that is what the Functions queue trigger expects by default. Each queue is created on first use, once.
+/// that is what the Functions queue trigger expects by default. A queue is created when a send finds it missing (404 QueueNotFound), never on every start.
 /// A message sent inside a trace (<see cref="Activity.Current"/> with a W3C id) carries its <c>traceparent</c> and
 /// <c>tracestate</c> in a <see cref="QueuePayload"/> envelope, so the queue function continues the same trace.
 /// </summary>
@@ -19,9 +20,6 @@ public sealed class StorageQueueSender(QueueServiceClient service) : IQueueSende
 
     /// <summary>The largest JSON payload that fits once base64-encoded: 4 × ⌈49,152 / 3⌉ = 65,536.</summary>
     public const int MaxPayloadBytes = MaxEncodedMessageLength / 4 * 3;
-
-    private readonly ConcurrentDictionary<string, QueueClient> _ready = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _gate = new(1, 1);
 
     public Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken) =>
         SendAsync(queueName, message, TimeSpan.Zero, cancellationToken);
@@ -37,40 +35,28 @@ public sealed class StorageQueueSender(QueueServiceClient service) : IQueueSende
             throw new QueueMessageTooLargeException(queueName, payload.Length, encodedLength);
         }
 
-        var queue = await GetQueueAsync(queueName, cancellationToken).ConfigureAwait(false);
-        await queue.SendMessageAsync(
+        var queue = service.GetQueueClient(queueName);
+        try
+        {
+            await SendAsync(queue, payload, visibilityDelay, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404 && ex.ErrorCode == QueueErrorCode.QueueNotFound.ToString())
+        {
+            // Created only when missing, so a start with the queues in place makes no queue-creation call.
+            await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await SendAsync(queue, payload, visibilityDelay, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static Task SendAsync(QueueClient queue, byte[] payload, TimeSpan visibilityDelay, CancellationToken cancellationToken) =>
+        queue.SendMessageAsync(
             BinaryData.FromBytes(payload),
             visibilityTimeout: visibilityDelay > TimeSpan.Zero ? visibilityDelay : null,
-            cancellationToken: cancellationToken).ConfigureAwait(false);
-    }
+            cancellationToken: cancellationToken);
 
     /// <summary>Length of the base64 text for <paramref name="payloadBytes"/> bytes (with padding).</summary>
     public static int EncodedLength(int payloadBytes) => (payloadBytes + 2) / 3 * 4;
 
-    private async ValueTask<QueueClient> GetQueueAsync(string queueName, CancellationToken cancellationToken)
-    {
-        if (_ready.TryGetValue(queueName, out var ready))
-        {
-            return ready;
-        }
-
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (!_ready.TryGetValue(queueName, out ready))
-            {
-                ready = service.GetQueueClient(queueName);
-                await ready.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-                _ready[queueName] = ready;
-            }
-
-            return ready;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
 }
 
 /// <summary>A message is larger than Azure Queue Storage accepts (64 KiB of base64 text, i.e. 48 KiB of JSON).</summary>

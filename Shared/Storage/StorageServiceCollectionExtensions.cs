@@ -12,7 +12,8 @@ public static class StorageServiceCollectionExtensions
 {
     /// <summary>
     /// Registers <see cref="StorageOptions"/> (section "Storage", validated on start), the Table and Queue service clients
-    /// and the request store, snapshot store and queue sender, all singletons. Tables and queues are created on first use.
+    /// and the request store, snapshot store, queue sender and retention purge, all singletons. Tables and queues are created
+    /// when an operation finds them missing.
     /// </summary>
     public static IServiceCollection AddSgBridgeStorage(this IServiceCollection services, IConfiguration configuration)
     {
@@ -28,6 +29,7 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton<IGroupStateStore, TableGroupStateStore>();
         services.TryAddSingleton<ISlackThreadStore, TableSlackThreadStore>();
         services.TryAddSingleton<IQueueSender, StorageQueueSender>();
+        services.TryAddSingleton<RequestRetention>();
         return services;
     }
 }

@@ -29,8 +29,7 @@ public sealed class TableRequestStore : IRequestStore
     public async Task<Stored<ChangeRequest>?> GetAsync(string requestId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(requestId);
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
-        var response = await table.GetEntityIfExistsAsync<TableEntity>(requestId, RequestRowKey, cancellationToken: cancellationToken)
+        var response = await _table.Client.GetEntityIfExistsAsync<TableEntity>(requestId, RequestRowKey, cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         return response.HasValue ? ToStored(response.Value!) : null;
     }
@@ -38,10 +37,9 @@ public sealed class TableRequestStore : IRequestStore
     public async Task<(Stored<ChangeRequest> Request, bool Created)> AddOrGetAsync(ChangeRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var response = await table.AddEntityAsync(ToEntity(request), cancellationToken).ConfigureAwait(false);
+            var response = await _table.RunAsync((t, ct) => t.AddEntityAsync(ToEntity(request), ct), cancellationToken).ConfigureAwait(false);
             return (new Stored<ChangeRequest>(request, ETagOf(response)), true);
         }
         catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.Conflict)
@@ -61,10 +59,9 @@ public sealed class TableRequestStore : IRequestStore
             throw new ArgumentException("An update needs the ETag the row was read at, not the wildcard '*'.", nameof(etag));
         }
 
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var response = await table.UpdateEntityAsync(ToEntity(request), new ETag(etag), TableUpdateMode.Replace, cancellationToken)
+            var response = await _table.Client.UpdateEntityAsync(ToEntity(request), new ETag(etag), TableUpdateMode.Replace, cancellationToken)
                 .ConfigureAwait(false);
             return ETagOf(response);
         }
@@ -80,13 +77,26 @@ public sealed class TableRequestStore : IRequestStore
 
     public async IAsyncEnumerable<ChangeRequest> ListAsync(RequestStatus? status, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
         var filter = status is { } s
             ? TableClient.CreateQueryFilter($"RowKey eq {RequestRowKey} and Status eq {s.ToString()}")
             : TableClient.CreateQueryFilter($"RowKey eq {RequestRowKey}");
-        await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        await using var rows = _table.Client.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken);
+        while (await MoveNextAsync(rows).ConfigureAwait(false))
         {
-            yield return BridgeJson.Deserialize<ChangeRequest>(TableJson.Read(entity));
+            yield return BridgeJson.Deserialize<ChangeRequest>(TableJson.Read(rows.Current));
+        }
+    }
+
+    /// <summary>The next row of a query; a table not created yet holds no rows.</summary>
+    internal static async Task<bool> MoveNextAsync(IAsyncEnumerator<TableEntity> rows)
+    {
+        try
+        {
+            return await rows.MoveNextAsync().ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (EnsuredTable.IsTableNotFound(ex))
+        {
+            return false;
         }
     }
 

@@ -27,8 +27,7 @@ public sealed class TableSlackThreadStore : ISlackThreadStore
         where T : class
     {
         ArgumentNullException.ThrowIfNull(row);
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
-        var response = await table.GetEntityIfExistsAsync<TableEntity>(row.Partition, row.Row, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var response = await _table.Client.GetEntityIfExistsAsync<TableEntity>(row.Partition, row.Row, cancellationToken: cancellationToken).ConfigureAwait(false);
         return response.HasValue
             ? new Stored<T>(BridgeJson.Deserialize<T>(TableJson.Read(response.Value!)), response.Value!.ETag.ToString())
             : null;
@@ -45,17 +44,42 @@ public sealed class TableSlackThreadStore : ISlackThreadStore
         }
         var entity = new TableEntity(row.Partition, row.Row) { ["Kind"] = typeof(T).Name };
         TableJson.Write(entity, BridgeJson.Serialize(value));
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var response = etag is null
-                ? await table.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false)
-                : await table.UpdateEntityAsync(entity, new ETag(etag), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+                ? await _table.RunAsync((t, ct) => t.AddEntityAsync(entity, ct), cancellationToken).ConfigureAwait(false)
+                : await _table.Client.UpdateEntityAsync(entity, new ETag(etag), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
             return response.Headers.ETag?.ToString() ?? throw new InvalidOperationException("Table Storage returned no ETag.");
         }
         catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
         {
             throw new ConcurrencyConflictException($"Slack state row {row.Partition}/{row.Row} was changed by another writer since it was read.", ex);
+        }
+    }
+
+    public async Task<IReadOnlyList<string>> WriteTogetherAsync(IReadOnlyList<SlackRowWrite> writes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+        if (writes.Count == 0 || writes.Any(w => w.Partition != writes[0].Partition))
+        {
+            throw new ArgumentException("A transaction writes one or more rows of one partition.", nameof(writes));
+        }
+        var actions = writes.Select(w =>
+        {
+            var entity = new TableEntity(w.Partition, w.Row) { ["Kind"] = w.Kind };
+            TableJson.Write(entity, w.Json);
+            return w.ETag is null
+                ? new TableTransactionAction(TableTransactionActionType.Add, entity)
+                : new TableTransactionAction(TableTransactionActionType.UpdateReplace, entity, new ETag(w.ETag));
+        }).ToList();
+        try
+        {
+            var response = await _table.RunAsync((t, ct) => t.SubmitTransactionAsync(actions, ct), cancellationToken).ConfigureAwait(false);
+            return response.Value.Select(r => r.Headers.ETag?.ToString() ?? throw new InvalidOperationException("Table Storage returned no ETag.")).ToArray();
+        }
+        catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
+        {
+            throw new ConcurrencyConflictException($"Slack state rows in {writes[0].Partition} were changed by another writer since they were read.", ex);
         }
     }
 }

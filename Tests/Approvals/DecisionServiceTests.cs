@@ -64,7 +64,9 @@ public class DecisionServiceTests
         var stored = (await _requests.GetAsync(id, default))!.Value;
         Assert.Equal((RequestStatus.Approved, "UAPPROVER1", Now), (stored.Status, stored.DecidedBy, stored.DecidedAt!.Value));
         Assert.Equal([new ApplyCommand(id)], _queue.On<ApplyCommand>(QueueNames.Applies));
-        Assert.Equal([new RequestNotification(id, RequestStatus.Approved)], _queue.On<RequestNotification>(QueueNames.Notifications));
+        // The notification carries the request as stored, so the notifier need not read it back.
+        Assert.Equal([(id, RequestStatus.Approved, RequestStatus.Approved, "UAPPROVER1")],
+            _queue.On<RequestNotification>(QueueNames.Notifications).Select(n => (n.RequestId, n.Status, n.Request?.Status, n.Request?.DecidedBy)));
     }
 
     [Fact]

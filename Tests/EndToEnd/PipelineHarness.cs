@@ -86,6 +86,10 @@ public sealed class PipelineHarness : IAsyncDisposable
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
+        // The bridge's own Table client, with every request recorded (see TableRequests).
+        var tableOptions = new Azure.Data.Tables.TableClientOptions();
+        tableOptions.AddPolicy(TableRequests, Azure.Core.HttpPipelinePosition.PerRetry);
+        services.AddSingleton(new Azure.Data.Tables.TableServiceClient(azurite.ConnectionString, tableOptions));
         services.AddSgBridge(configuration);
         services.AddSingleton<IWebIdentityTokenSource>(new FixedToken());
         _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
@@ -93,6 +97,9 @@ public sealed class PipelineHarness : IAsyncDisposable
     }
 
     public string Account { get; }
+
+    /// <summary>Every request the bridge sent to Table Storage (clear it to look at one stretch of work).</summary>
+    public TableRequestLog TableRequests { get; } = new();
 
     public WireMockServer Slack { get; }
 

@@ -30,7 +30,22 @@ public sealed class ReconcileTests(AzuriteFixture azurite, MotoFixture moto) : I
         {
             return;
         }
-        _h = new PipelineHarness(azurite, moto, new Dictionary<string, string?> { ["Policy:ExemptPrincipalArns"] = "arn:aws:iam::*:role/deploy-pipeline" });
+        await StartAsync(revertInline: true);
+    }
+
+    /// <summary>The bridge as deployed (Intake:RevertInline as given; the default reverts in the intake).</summary>
+    private async Task StartAsync(bool revertInline)
+    {
+        _ec2?.Dispose();
+        if (_h is not null)
+        {
+            await _h.DisposeAsync();
+        }
+        _h = new PipelineHarness(azurite, moto, new Dictionary<string, string?>
+        {
+            ["Policy:ExemptPrincipalArns"] = "arn:aws:iam::*:role/deploy-pipeline",
+            ["Intake:RevertInline"] = revertInline ? "true" : "false",
+        });
         await _h.ResetQueuesAsync();
         _ec2 = await _h.PersonEc2Async();
     }
@@ -153,6 +168,7 @@ public sealed class ReconcileTests(AzuriteFixture azurite, MotoFixture moto) : I
     [MotoFact]
     public async Task TwoEventsOnOneGroup_HandledConcurrently_EndAtTheApprovedState()
     {
+        await StartAsync(revertInline: false); // both queued, then two workers at once (no lease for revokes)
         var (group, _) = await OnboardedGroupAsync("concurrent");
         var a = await AddAsync(group, 3306, "0.0.0.0/0", "db");
         var b = await AddAsync(group, 6379, "0.0.0.0/0", "cache");
@@ -164,6 +180,25 @@ public sealed class ReconcileTests(AzuriteFixture azurite, MotoFixture moto) : I
         Assert.Equal(0, await _h.PumpAsync());
 
         Assert.Equal(Approved, await RulesAsync(group));
+    }
+
+    [MotoFact]
+    public async Task TwoEventsOnOneGroup_RevertedInlineConcurrently_OneDeliveredTwice_EndAtTheApprovedState()
+    {
+        var (group, _) = await OnboardedGroupAsync("concurrent-inline");
+        var a = await AddAsync(group, 3306, "0.0.0.0/0", "db");
+        var b = await AddAsync(group, 6379, "0.0.0.0/0", "cache");
+        var ea = Events.Authorize(_h.Account, Region, Events.Sso(_h.Account), group, 3306, "0.0.0.0/0", "db", a);
+        var eb = Events.Authorize(_h.Account, Region, Events.Sso(_h.Account), group, 6379, "0.0.0.0/0", "cache", b);
+
+        // Two intake calls at once on one group, and EventBridge delivering one of them twice (at least once).
+        var answers = await Task.WhenAll(_h.PostEventAsync(ea), _h.PostEventAsync(eb), _h.PostEventAsync(ea));
+
+        Assert.All(answers, r => Assert.Equal(202, r.Status));
+        Assert.Equal(0, await _h.PumpAsync());
+        Assert.Equal(Approved, await RulesAsync(group));
+        Assert.Equal(RequestStatus.Pending, (await RequestAsync(ea)).Status);
+        Assert.Equal(RequestStatus.Pending, (await RequestAsync(eb)).Status);
     }
 
     [MotoFact]
@@ -239,8 +274,12 @@ public sealed class ReconcileTests(AzuriteFixture azurite, MotoFixture moto) : I
 
         request = await RequestAsync(evt);
         Assert.Equal((RequestStatus.ApplyFailed, "InvalidGroup.NotFound"), (request.Status, request.Apply!.ErrorCode));
-        Assert.Contains(_h.SlackCalls("chat.postMessage"), p => p["channel"]?.ToString() == MonitoringChannel && p["thread_ts"] is not null
-            && p.ToJsonString().Contains(request.Id, StringComparison.Ordinal));
+        // Told in the request's monitoring thread (one reply per outcome, or one for both: it depends on the order the
+        // notifications are handled in, and a reply of one outcome does not repeat the id the thread is about).
+        var lead = (await _h.Threads.GetAsync(SgBridge.Shared.Slack.SlackRows.Member(request.Id), CancellationToken.None))!.Value.LeadId;
+        var monitoring = (await _h.Threads.GetAsync(SgBridge.Shared.Slack.SlackRows.Thread(lead), CancellationToken.None))!.Value.MonitoringMessage!;
+        Assert.Contains(_h.SlackCalls("chat.postMessage"), p => p["channel"]?.ToString() == MonitoringChannel && p["thread_ts"]?.ToString() == monitoring.Ts
+            && p.ToJsonString().Contains("Apply failed", StringComparison.Ordinal) && p.ToJsonString().Contains("InvalidGroup.NotFound", StringComparison.Ordinal));
     }
 
     [MotoFact]

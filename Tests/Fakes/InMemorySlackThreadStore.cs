@@ -13,25 +13,83 @@ public sealed class InMemorySlackThreadStore : ISlackThreadStore
 
     public int Writes;
 
-    public Task<Stored<T>?> GetAsync<T>(SlackRow<T> row, CancellationToken cancellationToken)
-        where T : class =>
-        Task.FromResult(_rows.TryGetValue((row.Partition, row.Row), out var r) ? new Stored<T>(BridgeJson.Deserialize<T>(r.Json), r.ETag) : null);
+    public int Transactions;
 
-    public Task<string> WriteAsync<T>(SlackRow<T> row, T value, string? etag, CancellationToken cancellationToken)
+    private readonly object _transaction = new();
+
+    public int Reads;
+
+    /// <summary>Runs once before the next single-row write of a row with this row key (to interleave another writer there).</summary>
+    public (string Row, Func<Task> Action)? BeforeWrite { get; set; }
+
+    public Task<Stored<T>?> GetAsync<T>(SlackRow<T> row, CancellationToken cancellationToken)
+        where T : class
+    {
+        Interlocked.Increment(ref Reads);
+        return Task.FromResult(_rows.TryGetValue((row.Partition, row.Row), out var r) ? new Stored<T>(BridgeJson.Deserialize<T>(r.Json), r.ETag) : null);
+    }
+
+    /// <summary>Single-row writes, transactions and reads so far.</summary>
+    public int Operations => Reads + Writes + Transactions;
+
+    public async Task<string> WriteAsync<T>(SlackRow<T> row, T value, string? etag, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (BeforeWrite is { } hook && hook.Row == row.Row)
+        {
+            BeforeWrite = null;
+            await hook.Action();
+        }
+        return Write(row, value, etag);
+    }
+
+    private string Write<T>(SlackRow<T> row, T value, string? etag)
         where T : class
     {
         var key = (row.Partition, row.Row);
         var next = "W/\"" + Interlocked.Increment(ref _version) + "\"";
         var json = BridgeJson.Serialize(value);
-        var ok = etag is null
-            ? _rows.TryAdd(key, (json, next))
-            : _rows.TryGetValue(key, out var current) && current.ETag == etag && _rows.TryUpdate(key, (json, next), current);
+        bool ok;
+        lock (_transaction)
+        {
+            ok = etag is null
+                ? _rows.TryAdd(key, (json, next))
+                : _rows.TryGetValue(key, out var current) && current.ETag == etag && _rows.TryUpdate(key, (json, next), current);
+        }
         if (!ok)
         {
             throw new ConcurrencyConflictException($"Row {row.Partition}/{row.Row} changed since it was read.");
         }
         Interlocked.Increment(ref Writes);
-        return Task.FromResult(next);
+        return next;
+    }
+
+    public Task<IReadOnlyList<string>> WriteTogetherAsync(IReadOnlyList<SlackRowWrite> writes, CancellationToken cancellationToken)
+    {
+        if (writes.Count == 0 || writes.Any(w => w.Partition != writes[0].Partition))
+        {
+            throw new ArgumentException("A transaction writes one or more rows of one partition.", nameof(writes));
+        }
+        lock (_transaction)
+        {
+            foreach (var w in writes)
+            {
+                var exists = _rows.TryGetValue((w.Partition, w.Row), out var current);
+                if (w.ETag is null ? exists : !exists || current.ETag != w.ETag)
+                {
+                    throw new ConcurrencyConflictException($"Row {w.Partition}/{w.Row} changed since it was read.");
+                }
+            }
+            var etags = new List<string>();
+            foreach (var w in writes)
+            {
+                var next = "W/\"" + Interlocked.Increment(ref _version) + "\"";
+                _rows[(w.Partition, w.Row)] = (w.Json, next);
+                etags.Add(next);
+            }
+            Interlocked.Increment(ref Transactions);
+            return Task.FromResult<IReadOnlyList<string>>(etags);
+        }
     }
 
     public SlackThread? Thread(string leadId) =>

@@ -17,8 +17,17 @@ public sealed class InMemoryRequestStore : IRequestStore
     /// <summary>Set to make every call fail as an unreachable Table Storage would.</summary>
     public Exception? Down { get; set; }
 
-    public Task<Stored<ChangeRequest>?> GetAsync(string requestId, CancellationToken cancellationToken) => Down is { } down ? Task.FromException<Stored<ChangeRequest>?>(down) :
-        Task.FromResult(_rows.TryGetValue(requestId, out var row) ? new Stored<ChangeRequest>(BridgeJson.Deserialize<ChangeRequest>(row.Json), row.ETag) : null);
+    public int Reads;
+
+    public Task<Stored<ChangeRequest>?> GetAsync(string requestId, CancellationToken cancellationToken)
+    {
+        if (Down is { } down)
+        {
+            return Task.FromException<Stored<ChangeRequest>?>(down);
+        }
+        Interlocked.Increment(ref Reads);
+        return Task.FromResult(_rows.TryGetValue(requestId, out var row) ? new Stored<ChangeRequest>(BridgeJson.Deserialize<ChangeRequest>(row.Json), row.ETag) : null);
+    }
 
     public Task<(Stored<ChangeRequest> Request, bool Created)> AddOrGetAsync(ChangeRequest request, CancellationToken cancellationToken)
     {

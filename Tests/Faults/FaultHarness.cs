@@ -420,12 +420,16 @@ public sealed class FaultHarness : IAsyncDisposable
         public int Armed;
     }
 
-    /// <summary>The real table store, except that an armed crash kills the next replace (the write after the EC2 call).</summary>
+    /// <summary>The real table store, except that an armed crash kills the next write after the EC2 call: a revert's insert
+    /// of its request with the outcome (write-once), an apply's replace.</summary>
     private sealed class CrashingRequestStore(IRequestStore inner, CrashSwitch crash) : IRequestStore
     {
         public Task<Stored<ChangeRequest>?> GetAsync(string requestId, CancellationToken cancellationToken) => inner.GetAsync(requestId, cancellationToken);
 
-        public Task<(Stored<ChangeRequest> Request, bool Created)> AddOrGetAsync(ChangeRequest request, CancellationToken cancellationToken) => inner.AddOrGetAsync(request, cancellationToken);
+        public Task<(Stored<ChangeRequest> Request, bool Created)> AddOrGetAsync(ChangeRequest request, CancellationToken cancellationToken) =>
+            request.Status != RequestStatus.Reverting && Interlocked.Exchange(ref crash.Armed, 0) == 1
+                ? throw new InvalidOperationException("Simulated crash: the worker died between the revoke and the request's insert.")
+                : inner.AddOrGetAsync(request, cancellationToken);
 
         public Task<string> ReplaceAsync(ChangeRequest request, string etag, CancellationToken cancellationToken) =>
             Interlocked.Exchange(ref crash.Armed, 0) == 1

@@ -83,6 +83,13 @@ public class FunctionsMetadataTests
     }
 
     [Fact]
+    public void Retention_PurgesOnADailyTimer()
+    {
+        var t = Trigger("PurgeOldRequests");
+        Assert.Equal(("timerTrigger", "0 30 3 * * *"), (t.GetProperty("type").GetString(), t.GetProperty("schedule").GetString()));
+    }
+
+    [Fact]
     public void Reconcile_WorkerListensOnItsQueue_AndTheSweepTimerTicksEveryMinute()
     {
         Assert.Equal(QueueNames.Reconcile, Trigger("ReconcileGroups").GetProperty("queueName").GetString());

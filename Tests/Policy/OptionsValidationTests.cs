@@ -50,6 +50,27 @@ public class OptionsValidationTests
     public void Aws_RoleArnFor_FillsTheAccount() =>
         Assert.Equal("arn:aws:iam::222222222222:role/R", new AwsOptions { RoleArnPattern = "arn:aws:iam::{accountId}:role/R" }.RoleArnFor("222222222222"));
 
+    [Theory]
+    [InlineData("400.00:00:00", true)]
+    [InlineData("1.00:00:00", true)]
+    [InlineData("3650.00:00:00", true)]
+    [InlineData("23:59:59", false)]
+    [InlineData("00:00:00", false)]
+    [InlineData("-1.00:00:00", false)]
+    public void StorageRetention_IsAtLeastADay_ZeroOrNegativeIsRefused(string retention, bool valid)
+    {
+        var errors = Errors(new StorageOptions { AccountName = "sgbridgestore", Retention = TimeSpan.Parse(retention, System.Globalization.CultureInfo.InvariantCulture) });
+        if (valid)
+        {
+            Assert.Empty(errors);
+        }
+        else
+        {
+            Assert.Contains(errors, e => e.Contains("Storage:Retention must be at least 1.00:00:00", StringComparison.Ordinal));
+        }
+        Assert.Equal(TimeSpan.FromDays(400), new StorageOptions().Retention);
+    }
+
     [Fact]
     public void Storage_NeedsExactlyOneConnection()
     {

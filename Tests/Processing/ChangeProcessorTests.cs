@@ -70,8 +70,10 @@ public class ChangeProcessorTests
         Ec2.Calls.Clear();
 
         Assert.Equal(ProcessOutcome.AlreadyProcessed, await ProcessAsync(change));
-        Assert.Empty(Ec2.Calls);
-        Assert.Single(_bridge.Requests.All);
+        // Write-once: the redelivery reconciles again (one describe, nothing left to undo) and its insert finds the row.
+        Assert.Equal(["describe-rules"], Ec2.Calls);
+        var request = Assert.Single(_bridge.Requests.All);
+        Assert.Equal(RequestStatus.Pending, request.Status);
     }
 
     [Fact]
@@ -319,7 +321,7 @@ public class ChangeProcessorTests
         Ec2.ThrowTimes = 10;
 
         await Assert.ThrowsAsync<AmazonEC2Exception>(() => ProcessAsync(change, dequeue: 1));
-        Assert.Equal(RequestStatus.Reverting, _bridge.Request(change).Status);
+        Assert.Empty(_bridge.Requests.All); // write-once: nothing is recorded until the outcome is known
         await Assert.ThrowsAsync<AmazonEC2Exception>(() => ProcessAsync(change, dequeue: 5));
 
         var request = _bridge.Request(change);
@@ -342,10 +344,23 @@ public class ChangeProcessorTests
     }
 
     [Fact]
-    public async Task ProcessAsync_GroupHeldByAnotherWorker_IsRetriedLater()
+    public async Task ProcessAsync_AddWhileAnotherWorkerHoldsTheGroup_IsRevokedWithoutTheLease()
     {
         await OnboardWithAsync(TestData.Tcp(443, "10.0.0.0/8"));
         var change = Add(Ec2.AddExisting(TestData.Tcp(22, "0.0.0.0/0")));
+        var held = await _bridge.Groups.TryAcquireLeaseAsync(TestData.Account, TestData.Region, Ec2.GroupId, "other", _bridge.Time.GetUtcNow(), TimeSpan.FromSeconds(60), default);
+        Assert.NotNull(held);
+
+        Assert.Equal(ProcessOutcome.Reverted, await ProcessAsync(change));
+        Assert.DoesNotContain(Ec2.Rules, r => r.FromPort == 22);
+    }
+
+    [Fact]
+    public async Task ProcessAsync_GroupHeldByAnotherWorker_IsRetriedLater()
+    {
+        var approved = await OnboardWithAsync(TestData.Tcp(443, "10.0.0.0/8"));
+        Ec2.Rules.Clear(); // someone removed the approved rule: undoing it gives access back, which needs the lease
+        var change = Remove(approved);
         var held = await _bridge.Groups.TryAcquireLeaseAsync(TestData.Account, TestData.Region, Ec2.GroupId, "other", _bridge.Time.GetUtcNow(), TimeSpan.FromSeconds(60), default);
         Assert.NotNull(held);
 

@@ -83,4 +83,36 @@ public sealed class TableSlackThreadStoreTests(AzuriteFixture azurite)
         Assert.DoesNotContain("IsBatchLead", entity.Keys);
         Assert.DoesNotContain("approverMessage", (string)entity["Json"], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task WriteTogether_InsertsRowsOfOnePartitionAtomically_AndAConflictWritesNothing()
+    {
+        var store = Store();
+        var thread = SlackThread.Start("SG-LEAD0009", "key", T);
+        var etags = await store.WriteTogetherAsync(
+            [SlackRowWrite.Of(SlackRows.Thread("SG-LEAD0009"), thread, null), SlackRowWrite.Of(SlackRows.Member("SG-LEAD0009"), new ThreadMembership("SG-LEAD0009"), null)], default);
+
+        Assert.Equal(etags[0], (await store.GetAsync(SlackRows.Thread("SG-LEAD0009"), default))!.ETag);
+        Assert.Equal(etags[1], (await store.GetAsync(SlackRows.Member("SG-LEAD0009"), default))!.ETag);
+
+        // A second start of the same batch (a redelivery) conflicts on the existing thread row, and the new votes row
+        // in the same transaction is not written either.
+        await Assert.ThrowsAsync<ConcurrencyConflictException>(() => store.WriteTogetherAsync(
+            [SlackRowWrite.Of(SlackRows.Votes("SG-LEAD0009", all: false), new ApprovalVotes(["UA"]), null), SlackRowWrite.Of(SlackRows.Thread("SG-LEAD0009"), thread, null)], default));
+        Assert.Null(await store.GetAsync(SlackRows.Votes("SG-LEAD0009", all: false), default));
+
+        // Replace with the ETag read: written; with a stale one: conflict, nothing written.
+        var moved = await store.WriteTogetherAsync([SlackRowWrite.Of(SlackRows.Member("SG-LEAD0009"), new ThreadMembership("SG-OTHER001"), etags[1])], default);
+        await Assert.ThrowsAsync<ConcurrencyConflictException>(() => store.WriteTogetherAsync(
+            [SlackRowWrite.Of(SlackRows.Member("SG-LEAD0009"), new ThreadMembership("SG-STALE001"), etags[1])], default));
+        Assert.Equal(("SG-OTHER001", moved[0]), ((await store.GetAsync(SlackRows.Member("SG-LEAD0009"), default))!.Value.LeadId, (await store.GetAsync(SlackRows.Member("SG-LEAD0009"), default))!.ETag));
+    }
+
+    [Fact]
+    public async Task WriteTogether_RowsOfTwoPartitions_AreRefusedNamingTheArgument()
+    {
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => Store().WriteTogetherAsync(
+            [SlackRowWrite.Of(SlackRows.Member("SG-A0000001"), new ThreadMembership("SG-A0000001"), null), SlackRowWrite.Of(SlackRows.Member("SG-B0000002"), new ThreadMembership("SG-A0000001"), null)], default));
+        Assert.Equal("writes", ex.ParamName);
+    }
 }

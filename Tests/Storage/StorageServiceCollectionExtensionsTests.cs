@@ -38,6 +38,31 @@ public sealed class StorageServiceCollectionExtensionsTests
         Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<StorageOptions>>().Value);
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("00:00:00")]
+    [InlineData("-1.00:00:00")]
+    [InlineData("12:00:00")]
+    public void Options_RetentionBelowADay_IsRefusedAtStartUp(string retention)
+    {
+        using var provider = Build(("Storage:AccountName", "sgbridgestore"), ("Storage:Retention", retention));
+
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains("Storage:Retention must be at least 1.00:00:00", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Options_Retention_DefaultsTo400Days_AndBindsAnAcceptedValue()
+    {
+        using var defaults = Build(("Storage:ConnectionString", "UseDevelopmentStorage=true"));
+        defaults.GetRequiredService<IStartupValidator>().Validate();
+        Assert.Equal(TimeSpan.FromDays(400), defaults.GetRequiredService<IOptions<StorageOptions>>().Value.Retention);
+        using var set = Build(("Storage:AccountName", "sgbridgestore"), ("Storage:Retention", "1.00:00:00"));
+        set.GetRequiredService<IStartupValidator>().Validate();
+        Assert.Equal(TimeSpan.FromDays(1), set.GetRequiredService<IOptions<StorageOptions>>().Value.Retention);
+    }
+
     [Fact]
     public void Options_BadTableName_FailsValidation()
     {

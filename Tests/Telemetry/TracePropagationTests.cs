@@ -25,7 +25,8 @@ public sealed class TracePropagationTests(AzuriteFixture azurite, MotoFixture mo
     [MotoFact]
     public async Task IntakeToRevertToSlack_IsOneTrace()
     {
-        await using var h = new PipelineHarness(azurite, moto);
+        // The queue path (Intake:RevertInline=false): the trace must cross the changes queue.
+        await using var h = new PipelineHarness(azurite, moto, new Dictionary<string, string?> { ["Intake:RevertInline"] = "false" });
         await h.ResetQueuesAsync();
         using var ec2 = await h.PersonEc2Async();
         var group = await PipelineHarness.CreateGroupAsync(ec2, "trace-" + Guid.NewGuid().ToString("N")[..6]);

@@ -1,0 +1,67 @@
+using Microsoft.Extensions.Logging;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Processing;
+
+namespace SgBridge.Shared.Intake;
+
+/// <summary>
+/// Revert in the intake, queue as the fallback. Run inline, the queue's send, receive and delete and the queue
+/// trigger's polling interval leave the event's path: event→reverted is the AWS calls plus three or four table and
+/// queue operations. The work is the queue worker's own (<see cref="ChangeProcessor"/>), so the request, the
+/// idempotency on the event id and the failure handling are the same; what changes is who waits:
+/// <list type="bullet">
+/// <item>done within <see cref="Options.IntakeOptions.InlineBudget"/> → 202 with the outcome; nothing is queued.</item>
+/// <item>still running at the budget → the change is queued, visible only after <see cref="InlineFallbackDelay"/>, and
+/// 202. The inline work is not cancelled (an EC2 write must not be abandoned half-way); it normally finishes first and
+/// the queued copy then finds nothing to undo and the request already stored (AlreadyProcessed). If the inline work
+/// dies, the copy does the work.</item>
+/// <item>a failure (throttling, storage, anything thrown) → the change is queued at once, and 202: the queue worker
+/// retries it and poisons it visibly as before.</item>
+/// <item>the queue cannot take it → 503, and EventBridge delivers the event again.</item>
+/// </list>
+/// A duplicate delivery runs again and converges (nothing left to undo; the request's insert finds the row).
+/// </summary>
+public sealed partial class EventIntake
+{
+    /// <summary>
+    /// How long a change queued because the inline revert ran past its budget stays invisible: long enough for the
+    /// inline work (a few AWS and table calls, each with its own timeouts) to finish first in every normal case.
+    /// </summary>
+    public static readonly TimeSpan InlineFallbackDelay = TimeSpan.FromSeconds(30);
+
+    /// <summary>Done: the answer. Otherwise queue the change, after <c>Delay</c>, counting the acceptance as <c>Reason</c>.</summary>
+    private async Task<(IntakeResult? Done, TimeSpan Delay, string Reason)> TryRevertInlineAsync(SecurityGroupChange change, CancellationToken cancellationToken)
+    {
+        if (!_revertInline || processor is null)
+        {
+            return (null, TimeSpan.Zero, "queued");
+        }
+        // Its own token: EventBridge's answer, or the HTTP request ending, must not cancel the work half-way.
+        var work = Task.Run(() => processor.ProcessAsync(change, dequeueCount: 1, CancellationToken.None), CancellationToken.None);
+        ProcessOutcome outcome;
+        try
+        {
+            outcome = await work.WaitAsync(_inlineBudget, timeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Observe(work);
+            LogInlineOverBudget(logger, change.EventId, change.AccountId, change.GroupLabel, _inlineBudget.TotalMilliseconds);
+            return (null, InlineFallbackDelay, "queued_after_budget");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogInlineFailed(logger, ex, change.EventId, change.AccountId, change.GroupLabel);
+            return (null, TimeSpan.Zero, "queued_after_failure");
+        }
+        var requestId = RequestId.For(change.EventId);
+        Count("accepted", "inline_" + outcome.ToString().ToLowerInvariant(), 202);
+        return (new IntakeResult(202, "Processed", $"{change.EventName} on {change.GroupLabel}: {outcome}.", requestId, change.EventId) { Outcome = outcome }, TimeSpan.Zero, "");
+    }
+
+    [LoggerMessage(110, LogLevel.Warning, "Event {EventId} in {AccountId} on {GroupId}: the inline revert ran past its {BudgetMs} ms budget; queued as the fallback (it keeps running)")]
+    private static partial void LogInlineOverBudget(ILogger logger, string eventId, string accountId, string groupId, double budgetMs);
+
+    [LoggerMessage(111, LogLevel.Warning, "Event {EventId} in {AccountId} on {GroupId}: the inline revert failed; queued for the worker to retry")]
+    private static partial void LogInlineFailed(ILogger logger, Exception exception, string eventId, string accountId, string groupId);
+}

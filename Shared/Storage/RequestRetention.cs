@@ -1,0 +1,138 @@
+using System.Runtime.CompilerServices;
+using Azure;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Options;
+using SgBridge.Shared.Slack;
+
+namespace SgBridge.Shared.Storage;
+
+/// <summary>
+/// Keeps the hot tables from growing with history: final requests unchanged for longer than
+/// <see cref="StorageOptions.Retention"/> are deleted with their Slack rows. Never a request that is not final.
+/// <para>
+/// Per request, every write is a point delete or a transaction within one partition, in an order that survives a
+/// crash between any two: the Slack rows of the request's partition (thread, membership, votes) in one transaction, the
+/// key's open-batch pointer if it still names this batch, then the request row with the ETag it was read at — so a crash
+/// leaves the request row, and the next run deletes the rest. A batch lead waits until every request its thread shows
+/// is due too (the thread is what their buttons are checked against). Finding the candidates is a query over the
+/// requests table by status and age: it runs on the timer, never on an event, click or notification.
+/// </para>
+/// </summary>
+public sealed partial class RequestRetention(TableServiceClient service, IOptions<StorageOptions> options, TimeProvider time, ILogger<RequestRetention> logger)
+{
+    private static readonly RequestStatus[] FinalStatuses =
+        [RequestStatus.Exempt, RequestStatus.RevertFailed, RequestStatus.Denied, RequestStatus.Applied, RequestStatus.ApplyFailed, RequestStatus.Expired, RequestStatus.Unmatched, RequestStatus.Reported];
+
+    private readonly EnsuredTable _requests = new(service, options.Value.RequestsTable);
+    private readonly EnsuredTable _slack = new(service, options.Value.SlackTable);
+    private readonly ISlackThreadStore _threads = new TableSlackThreadStore(service, options);
+
+    /// <summary>Deletes every final request last changed before now − retention; returns how many.</summary>
+    public async Task<int> PurgeAsync(CancellationToken cancellationToken)
+    {
+        var cutoff = time.GetUtcNow() - options.Value.Retention;
+        var due = new Dictionary<string, (ChangeRequest Request, string ETag)>(StringComparer.Ordinal);
+        await foreach (var (request, etag) in DueAsync(cutoff, cancellationToken))
+        {
+            due[request.Id] = (request, etag);
+        }
+        var purged = 0;
+        foreach (var (id, (request, etag)) in due)
+        {
+            if (await PurgeAsync(request, etag, cutoff, due, cancellationToken))
+            {
+                purged++;
+            }
+        }
+        if (purged > 0)
+        {
+            LogPurged(logger, purged, cutoff);
+        }
+        return purged;
+    }
+
+    /// <summary>The requests table's final rows last changed before <paramref name="cutoff"/> (filtered by the service and checked again here).</summary>
+    private async IAsyncEnumerable<(ChangeRequest Request, string ETag)> DueAsync(DateTimeOffset cutoff, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var statuses = string.Join(" or ", FinalStatuses.Select(s => TableClient.CreateQueryFilter($"Status eq {s.ToString()}")));
+        var filter = TableClient.CreateQueryFilter($"RowKey eq {TableRequestStore.RequestRowKey} and UpdatedAt lt {cutoff}") + $" and ({statuses})";
+        await using var rows = _requests.Client.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken);
+        while (await TableRequestStore.MoveNextAsync(rows).ConfigureAwait(false))
+        {
+            var request = BridgeJson.Deserialize<ChangeRequest>(TableJson.Read(rows.Current));
+            if (IsDue(request, cutoff))
+            {
+                yield return (request, rows.Current.ETag.ToString());
+            }
+        }
+    }
+
+    private static bool IsDue(ChangeRequest request, DateTimeOffset cutoff) => request.IsFinal && request.UpdatedAt < cutoff;
+
+    private async Task<bool> PurgeAsync(ChangeRequest request, string etag, DateTimeOffset cutoff, IReadOnlyDictionary<string, (ChangeRequest Request, string ETag)> due, CancellationToken ct)
+    {
+        var thread = await _threads.GetAsync(SlackRows.Thread(request.Id), ct);
+        if (thread is not null)
+        {
+            foreach (var member in thread.Value.MemberIds.Where(m => m != request.Id && !due.ContainsKey(m)))
+            {
+                // A member that is still stored and not due keeps the batch's thread (and so its lead) for now.
+                var stored = await _requests.Client.GetEntityIfExistsAsync<TableEntity>(member, TableRequestStore.RequestRowKey, cancellationToken: ct);
+                if (stored.HasValue && !IsDue(BridgeJson.Deserialize<ChangeRequest>(TableJson.Read(stored.Value!)), cutoff))
+                {
+                    LogLeadKept(logger, request.Id, member);
+                    return false;
+                }
+            }
+        }
+
+        // 1. The request's Slack rows, all in its own partition: one transaction.
+        var slackRows = new List<TableTransactionAction>();
+        await using (var rows = _slack.Client.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {request.Id}"), select: ["PartitionKey", "RowKey"], cancellationToken: ct).GetAsyncEnumerator(ct))
+        {
+            while (await TableRequestStore.MoveNextAsync(rows).ConfigureAwait(false))
+            {
+                slackRows.Add(new TableTransactionAction(TableTransactionActionType.Delete, rows.Current, ETag.All));
+            }
+        }
+        foreach (var chunk in slackRows.Chunk(100))
+        {
+            await _slack.Client.SubmitTransactionAsync(chunk, ct).ConfigureAwait(false);
+        }
+
+        // 2. The key's open-batch pointer, if it still names this batch (a later batch has replaced it otherwise).
+        if (thread is not null)
+        {
+            var open = SlackRows.Open(thread.Value.BatchKey);
+            if (await _threads.GetAsync(open, ct) is { } pointer && pointer.Value.LeadId == request.Id)
+            {
+                await DeleteAsync(_slack.Client, open.Partition, open.Row, pointer.ETag, ct);
+            }
+        }
+
+        // 3. The request itself, last, and only as it was read (final rows do not change; if one did, it waits).
+        return await DeleteAsync(_requests.Client, request.Id, TableRequestStore.RequestRowKey, etag, ct);
+    }
+
+    private static async Task<bool> DeleteAsync(TableClient table, string partition, string row, string etag, CancellationToken ct)
+    {
+        try
+        {
+            await table.DeleteEntityAsync(partition, row, new ETag(etag), ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 412)
+        {
+            return false;
+        }
+    }
+
+    [LoggerMessage(801, LogLevel.Information, "Retention: deleted {Count} final requests last changed before {Cutoff} (and their Slack rows)")]
+    private static partial void LogPurged(ILogger logger, int count, DateTimeOffset cutoff);
+
+    [LoggerMessage(802, LogLevel.Information, "Retention: keeping batch lead {RequestId} while request {MemberId} in its message is not due")]
+    private static partial void LogLeadKept(ILogger logger, string requestId, string memberId);
+}

@@ -1,0 +1,265 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Time.Testing;
+using SgBridge.Shared.Approvals;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Processing;
+using SgBridge.Shared.Slack;
+using SgBridge.Shared.Storage;
+using SgBridge.Tests.Fakes;
+using SgBridge.Tests.Slack;
+
+namespace SgBridge.Tests.Approvals;
+
+/// <summary>
+/// The notification path's storage round trips (counted on the fakes, which count every read, write and transaction)
+/// and the races the cheaper path must survive: two batches opened at once for one key, a stale carried request,
+/// a Slack answer lost after the message was posted.
+/// </summary>
+public class NotificationRoundTripTests
+{
+    private static readonly DateTimeOffset T = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
+    private readonly FakeTimeProvider _time = new(T);
+    private readonly SlackRig _rig;
+
+    public NotificationRoundTripTests()
+    {
+        _rig = new SlackRig(new SlackOptions
+        {
+            BotToken = "xoxb-t", SigningSecret = SlackSigning.Secret, ApproversChannel = "CAPPROVERS", MonitoringChannel = "CMONITOR",
+            ApproverUserIds = "UA,UB", BatchWindow = TimeSpan.FromMinutes(2), BatchMaxSize = 3, BatchRenderDelay = TimeSpan.FromSeconds(3),
+        }, _time);
+        _rig.Slack.UsersByEmail["alice@example.com"] = "UALICE";
+    }
+
+    private async Task<ChangeRequest> PendingAsync(int port)
+    {
+        var change = TestData.Change(ChangeKind.Add, eventId: Guid.NewGuid().ToString()) with { Rules = [TestData.Tcp(port, "0.0.0.0/0")] };
+        var r = ChangeRequest.Open(RequestId.For(change.EventId), change, _time.GetUtcNow());
+        r.MarkReverted(new CallOutcome("revoke", true), _time.GetUtcNow());
+        await _rig.Requests.AddOrGetAsync(r, default);
+        return r;
+    }
+
+    /// <summary>The notification the worker sends: the request as it stored it, carried.</summary>
+    private static RequestNotification Carrying(ChangeRequest r) => new(r.Id, r.Status, Request: r);
+
+    private Task NotifyAsync(RequestNotification n) => _rig.Notifier().NotifyAsync(n, default);
+
+    [Fact]
+    public async Task FirstSight_WithTheRequestCarried_IsFourStorageOperations_AndNoRequestRead()
+    {
+        var r = await PendingAsync(22);
+        var reads = _rig.Requests.Reads;
+
+        await NotifyAsync(Carrying(r));
+
+        // Pointer read (absent), thread + membership in one transaction, pointer claim, the posted messages recorded.
+        Assert.Equal((1, 2, 1), (_rig.Threads.Reads, _rig.Threads.Writes, _rig.Threads.Transactions));
+        Assert.Equal(reads, _rig.Requests.Reads);
+        var thread = _rig.Threads.Thread(r.Id)!;
+        Assert.Equal([r.Id], thread.MemberIds);
+        Assert.Equal(("CAPPROVERS", "CMONITOR"), (thread.ApproverMessage!.Channel, thread.MonitoringMessage!.Channel));
+        Assert.Equal(r.Id, (await _rig.Threads.GetAsync(SlackRows.Member(r.Id), default))!.Value.LeadId);
+        Assert.Equal(2, _rig.Slack.Posts.Count);
+    }
+
+    [Fact]
+    public async Task FirstSight_WithoutTheRequest_ReadsItOnce()
+    {
+        var r = await PendingAsync(22);
+        var reads = _rig.Requests.Reads;
+
+        await NotifyAsync(new RequestNotification(r.Id, r.Status));
+
+        Assert.Equal(reads + 1, _rig.Requests.Reads);
+        Assert.Equal(4, _rig.Threads.Operations);
+    }
+
+    [Fact]
+    public async Task Join_IsOneBatchWriteCarryingItsDebounce_AndOneMembershipInsert()
+    {
+        var first = await PendingAsync(22);
+        await NotifyAsync(Carrying(first));
+        var second = await PendingAsync(23);
+        var (reads, writes, transactions) = (_rig.Threads.Reads, _rig.Threads.Writes, _rig.Threads.Transactions);
+
+        await NotifyAsync(Carrying(second));
+
+        // Pointer read, batch read, batch write (member + render schedule), membership insert; no Slack call yet.
+        Assert.Equal((2, 2, 0), (_rig.Threads.Reads - reads, _rig.Threads.Writes - writes, _rig.Threads.Transactions - transactions));
+        var thread = _rig.Threads.Thread(first.Id)!;
+        Assert.Equal([first.Id, second.Id], thread.MemberIds);
+        var render = Assert.Single(_rig.Queue.Delayed);
+        Assert.Equal(thread.RenderScheduledFor, BridgeJson.Deserialize<RequestNotification>(render.Json).DueAt);
+        Assert.Equal(first.Id, (await _rig.Threads.GetAsync(SlackRows.Member(second.Id), default))!.Value.LeadId);
+        Assert.Equal(2, _rig.Slack.Posts.Count);
+    }
+
+    [Fact]
+    public async Task Redelivery_OfAFirstNotice_PlacesNothingTwice_AndUpdatesInsteadOfPosting()
+    {
+        var first = await PendingAsync(22);
+        var second = await PendingAsync(23);
+        await NotifyAsync(Carrying(first));
+        await NotifyAsync(Carrying(second));
+
+        await NotifyAsync(Carrying(first));
+        await NotifyAsync(Carrying(second));
+
+        Assert.Equal([first.Id, second.Id], _rig.Threads.Thread(first.Id)!.MemberIds);
+        Assert.Null(_rig.Threads.Thread(second.Id));
+        Assert.Equal(2, _rig.Slack.Posts.Count);
+    }
+
+    [Fact]
+    public async Task TwoBatchesOpenedAtOnceForOneKey_EndAsOne_WithTheLoserMovedIntoTheWinner()
+    {
+        var a = await PendingAsync(22);
+        var b = await PendingAsync(23);
+        // A reads the key's pointer (none), starts its batch, and just before it claims the pointer B does all of it.
+        _rig.Threads.BeforeWrite = ("open", () => NotifyAsync(Carrying(b)));
+
+        await NotifyAsync(Carrying(a));
+
+        var winner = _rig.Threads.Thread(b.Id)!;
+        Assert.Equal([b.Id, a.Id], winner.MemberIds);
+        Assert.Equal(b.Id, (await _rig.Threads.GetAsync(SlackRows.Member(a.Id), default))!.Value.LeadId);
+        Assert.Equal(b.Id, (await _rig.Threads.GetAsync(SlackRows.Open(SlackRows.BatchKey(a)), default))!.Value.LeadId);
+        // A's own batch was never shown: only B's two messages exist, and A is in them after the debounced render.
+        Assert.Null(_rig.Threads.Thread(a.Id)!.ApproverMessage);
+        Assert.Equal(2, _rig.Slack.Posts.Count);
+        _time.Advance(TimeSpan.FromSeconds(3));
+        while (_rig.Queue.Delayed.TryDequeue(out var render))
+        {
+            await NotifyAsync(BridgeJson.Deserialize<RequestNotification>(render.Json));
+        }
+        Assert.Contains(a.Id, _rig.Slack.Updates.Last(u => u.Channel == "CAPPROVERS").Blocks!.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConcurrentFirstSights_OnOneKey_PlaceEveryRequestInExactlyOneBatch()
+    {
+        for (var round = 0; round < 25; round++)
+        {
+            var rig = new SlackRig(_rig.Options, _time);
+            var requests = new List<ChangeRequest>();
+            for (var i = 0; i < 3; i++)
+            {
+                var change = TestData.Change(ChangeKind.Add, eventId: Guid.NewGuid().ToString()) with { Rules = [TestData.Tcp(100 + i, "0.0.0.0/0")] };
+                var r = ChangeRequest.Open(RequestId.For(change.EventId), change, _time.GetUtcNow());
+                r.MarkReverted(new CallOutcome("revoke", true), _time.GetUtcNow());
+                await rig.Requests.AddOrGetAsync(r, default);
+                requests.Add(r);
+            }
+
+            await Task.WhenAll(requests.Select(r => Task.Run(() => rig.Notifier().NotifyAsync(Carrying(r), default))));
+
+            foreach (var r in requests)
+            {
+                var lead = (await rig.Threads.GetAsync(SlackRows.Member(r.Id), default))!.Value.LeadId;
+                Assert.Contains(r.Id, rig.Threads.Thread(lead)!.MemberIds);
+                // No other batch that shows anything claims it too.
+                Assert.All(requests.Select(o => rig.Threads.Thread(o.Id)).Where(t => t is not null && t.LeadId != lead && t.ApproverMessage is not null),
+                    t => Assert.DoesNotContain(r.Id, t!.MemberIds));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task StaleCarriedRequest_AfterALaterOutcomeWasShown_IsReadFromTheStoreInstead()
+    {
+        var r = await PendingAsync(22);
+        var pending = Carrying(r);
+        await NotifyAsync(pending);
+        Assert.Equal(DecisionOutcome.Approved, (await _rig.ClickAsync(ActionIds.Approve, r.Id, "UA")).Outcome);
+        var approved = _rig.Queue.On<RequestNotification>(QueueNames.Notifications).Single(n => n.Status == RequestStatus.Approved);
+        Assert.Equal(RequestStatus.Approved, approved.Request!.Status);
+        await NotifyAsync(approved);
+        var shown = _rig.Slack.Updates.Last(u => u.Channel == "CAPPROVERS").Blocks!.ToJsonString();
+        var reads = _rig.Requests.Reads;
+
+        // The Pending notification arrives again, late: it must not put the buttons back.
+        await NotifyAsync(pending);
+
+        Assert.Equal(reads + 1, _rig.Requests.Reads);
+        Assert.Equal(shown, _rig.Slack.Updates.Last(u => u.Channel == "CAPPROVERS").Blocks!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task LostSlackAnswer_ThenRedelivery_PostsTheMonitoringMessageOnce_AndEndsWithBothMessagesRecorded()
+    {
+        var r = await PendingAsync(22);
+        var lossy = new LosesFirstApproversAnswer(_rig.Slack);
+        var notifier = new NotificationService(_rig.Requests, _rig.Threads, _rig.Queue, lossy,
+            new ApproverDirectory(lossy, Microsoft.Extensions.Options.Options.Create(_rig.Options), _time), _rig.Routing(_rig.Requests, _rig.Threads, lossy), Microsoft.Extensions.Options.Options.Create(_rig.Options),
+            Microsoft.Extensions.Options.Options.Create(new SgBridge.Shared.Options.PolicyOptions { AllowedAccounts = TestData.Account }), _time,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<NotificationService>.Instance);
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => notifier.NotifyAsync(Carrying(r), default));
+        var afterFailure = _rig.Threads.Thread(r.Id)!;
+        Assert.Null(afterFailure.ApproverMessage);
+        Assert.NotNull(afterFailure.MonitoringMessage);
+
+        await notifier.NotifyAsync(Carrying(r), default);
+
+        var thread = _rig.Threads.Thread(r.Id)!;
+        Assert.Single(_rig.Slack.Posts, p => p.Channel == "CMONITOR");
+        // The lost approvers' post cannot be known: it is posted again, and the new one is the batch's message.
+        Assert.Equal(2, _rig.Slack.Posts.Count(p => p.Channel == "CAPPROVERS"));
+        Assert.Equal(afterFailure.MonitoringMessage, thread.MonitoringMessage);
+        Assert.Equal("CAPPROVERS", thread.ApproverMessage!.Channel);
+        Assert.Single(_rig.Slack.Updates, u => u.Channel == "CMONITOR");
+        Assert.Equal([r.Id], thread.MemberIds);
+    }
+
+    [Fact]
+    public async Task Notifier_CarriesTheRequest_AndFallsBackToTheIdWhenItDoesNotFit()
+    {
+        var r = await PendingAsync(22);
+        var queue = new RefusesLargeMessages(_rig.Queue);
+
+        await new QueueRequestNotifier(queue).RequestChangedAsync(r, default);
+        queue.Refuse = true;
+        await new QueueRequestNotifier(queue).RequestChangedAsync(r, default);
+
+        var sent = _rig.Queue.On<RequestNotification>(QueueNames.Notifications);
+        Assert.Equal([(r.Id, RequestStatus.Pending, true), (r.Id, RequestStatus.Pending, false)], sent.Select(n => (n.RequestId, n.Status, n.Request is not null)));
+        Assert.Equal(BridgeJson.Serialize(r), BridgeJson.Serialize(sent[0].Request));
+    }
+
+    /// <summary>Slack that posts the first approvers' message but loses the answer (the connection drops after the post).</summary>
+    private sealed class LosesFirstApproversAnswer(RecordingSlackClient inner) : ISlackClient
+    {
+        private int _lost;
+
+        public async Task<SlackMessageRef> PostMessageAsync(string channel, string text, JsonArray? blocks, string? threadTs, CancellationToken cancellationToken)
+        {
+            var posted = await inner.PostMessageAsync(channel, text, blocks, threadTs, cancellationToken);
+            return channel == "CAPPROVERS" && Interlocked.Exchange(ref _lost, 1) == 0 ? throw new HttpRequestException("connection reset after the post") : posted;
+        }
+
+        public Task<SlackMessageRef> UpdateMessageAsync(string channel, string ts, string text, JsonArray? blocks, CancellationToken cancellationToken) =>
+            inner.UpdateMessageAsync(channel, ts, text, blocks, cancellationToken);
+
+        public Task PostEphemeralAsync(string channel, string user, string text, CancellationToken cancellationToken) =>
+            inner.PostEphemeralAsync(channel, user, text, cancellationToken);
+
+        public Task<IReadOnlyList<string>> GetUserGroupMembersAsync(string userGroupId, CancellationToken cancellationToken) =>
+            inner.GetUserGroupMembersAsync(userGroupId, cancellationToken);
+
+        public Task<string?> LookupUserByEmailAsync(string email, CancellationToken cancellationToken) =>
+            inner.LookupUserByEmailAsync(email, cancellationToken);
+    }
+
+    /// <summary>A queue that refuses (as too large) any notification carrying a request, when told to.</summary>
+    private sealed class RefusesLargeMessages(RecordingQueue inner) : IQueueSender
+    {
+        public bool Refuse { get; set; }
+
+        public Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken) =>
+            Refuse && message is RequestNotification { Request: not null } ? throw new QueueMessageTooLargeException(queueName, 70_000, 93_336) : inner.SendAsync(queueName, message, cancellationToken);
+
+        public Task SendAsync<T>(string queueName, T message, TimeSpan visibilityDelay, CancellationToken cancellationToken) =>
+            inner.SendAsync(queueName, message, visibilityDelay, cancellationToken);
+    }
+}

@@ -1,0 +1,152 @@
+using Azure;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Options;
+using SgBridge.Shared.Slack;
+using SgBridge.Shared.Storage;
+using SgBridge.Tests.Fakes;
+using SgBridge.Tests.Integration;
+using O = Microsoft.Extensions.Options.Options;
+
+namespace SgBridge.Tests.Storage;
+
+/// <summary>Storage:Retention on Azurite: old final requests leave with their Slack rows; new and non-final ones stay; a crash loses nothing.</summary>
+[Collection(AzuriteCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class RequestRetentionTests(AzuriteFixture azurite)
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 30, 3, 30, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Old = Now - TimeSpan.FromDays(401);
+    private readonly FakeTimeProvider _time = new(Now);
+    private readonly StorageOptions _options = new()
+    {
+        ConnectionString = azurite.ConnectionString,
+        RequestsTable = azurite.UniqueTableName("req"),
+        SlackTable = azurite.UniqueTableName("slack"),
+    };
+
+    private TableRequestStore Requests() => new(azurite.CreateTableServiceClient(), O.Create(_options));
+
+    private TableSlackThreadStore Threads() => new(azurite.CreateTableServiceClient(), O.Create(_options));
+
+    private RequestRetention Retention(TableServiceClient? service = null) =>
+        new(service ?? azurite.CreateTableServiceClient(), O.Create(_options), _time, NullLogger<RequestRetention>.Instance);
+
+    /// <summary>A request created and last changed at <paramref name="at"/>, moved to <paramref name="status"/>.</summary>
+    private async Task<ChangeRequest> StoredAsync(string id, RequestStatus status, DateTimeOffset at)
+    {
+        var r = ChangeRequest.Open(id, TestData.Change(ChangeKind.Add, eventId: "evt-" + id), at);
+        r.MarkReverted(new CallOutcome("revoke", true), at);
+        switch (status)
+        {
+            case RequestStatus.Denied: r.Deny("UA", null, at); break;
+            case RequestStatus.Expired: r.Expire(at); break;
+            case RequestStatus.Applied: r.Approve("UA", null, at); r.MarkApplied(new CallOutcome("authorize", true), at); break;
+        }
+        await Requests().AddOrGetAsync(r, default);
+        return r;
+    }
+
+    /// <summary>The Slack rows the notifier writes for a batch: thread, memberships, votes, and the key's pointer.</summary>
+    private async Task ShownAsync(params string[] ids)
+    {
+        var store = Threads();
+        var key = "acct|eu-west-1|sg-1|arn|policed|" + ids[0];
+        await store.WriteAsync(SlackRows.Thread(ids[0]), SlackThread.Start(ids[0], key, Old) with { MemberIds = ids, ApproverMessage = new SlackMessageRef("C", "1.1") }, null, default);
+        foreach (var id in ids)
+        {
+            await store.WriteAsync(SlackRows.Member(id), new ThreadMembership(ids[0]), null, default);
+            await store.WriteAsync(SlackRows.Votes(id, all: false), new ApprovalVotes(["UA"]), null, default);
+        }
+        await store.WriteAsync(SlackRows.Open(key), new OpenBatch(ids[0], Old), null, default);
+    }
+
+    private async Task<bool> GoneAsync(string id) =>
+        await Requests().GetAsync(id, default) is null
+        && await Threads().GetAsync(SlackRows.Member(id), default) is null
+        && await Threads().GetAsync(SlackRows.Thread(id), default) is null
+        && await Threads().GetAsync(SlackRows.Votes(id, all: false), default) is null;
+
+    [Fact]
+    public async Task Purge_DeletesOldFinalRequestsWithTheirSlackRows_AndKeepsNewAndNonFinalOnes()
+    {
+        var oldApplied = await StoredAsync("SG-RET00001", RequestStatus.Applied, Old);
+        var oldMember = await StoredAsync("SG-RET00002", RequestStatus.Expired, Old);
+        await ShownAsync(oldApplied.Id, oldMember.Id);
+        var newApplied = await StoredAsync("SG-RET00003", RequestStatus.Applied, Now - TimeSpan.FromDays(399));
+        await ShownAsync(newApplied.Id);
+        var oldPending = await StoredAsync("SG-RET00004", RequestStatus.Pending, Old);
+        await ShownAsync(oldPending.Id);
+        // An old decided lead whose batch still shows a pending request waits for it (its buttons are checked against the thread).
+        var oldLead = await StoredAsync("SG-RET00005", RequestStatus.Denied, Old);
+        var pendingMember = await StoredAsync("SG-RET00006", RequestStatus.Pending, Old);
+        await ShownAsync(oldLead.Id, pendingMember.Id);
+
+        Assert.Equal(2, await Retention().PurgeAsync(default));
+
+        Assert.True(await GoneAsync(oldApplied.Id));
+        Assert.True(await GoneAsync(oldMember.Id));
+        Assert.Null(await Threads().GetAsync(SlackRows.Open("acct|eu-west-1|sg-1|arn|policed|" + oldApplied.Id), default));
+        foreach (var kept in new[] { newApplied, oldPending, oldLead, pendingMember })
+        {
+            Assert.NotNull(await Requests().GetAsync(kept.Id, default));
+            Assert.NotNull(await Threads().GetAsync(SlackRows.Member(kept.Id), default));
+        }
+        Assert.NotNull(await Threads().GetAsync(SlackRows.Thread(oldLead.Id), default));
+        Assert.NotNull(await Threads().GetAsync(SlackRows.Open("acct|eu-west-1|sg-1|arn|policed|" + newApplied.Id), default));
+
+        // Nothing more is due: a second run deletes nothing.
+        Assert.Equal(0, await Retention().PurgeAsync(default));
+    }
+
+    [Fact]
+    public async Task Purge_ExactlyAtTheRetention_KeepsTheRequest_OneTickOlderGoes()
+    {
+        var atEdge = await StoredAsync("SG-RET00011", RequestStatus.Applied, Now - _options.Retention);
+        var past = await StoredAsync("SG-RET00012", RequestStatus.Applied, Now - _options.Retention - TimeSpan.FromSeconds(1));
+
+        Assert.Equal(1, await Retention().PurgeAsync(default));
+
+        Assert.NotNull(await Requests().GetAsync(atEdge.Id, default));
+        Assert.Null(await Requests().GetAsync(past.Id, default));
+    }
+
+    [Fact]
+    public async Task Purge_CrashBeforeTheRequestRowIsDeleted_LosesNothing_AndTheNextRunFinishes()
+    {
+        var old = await StoredAsync("SG-RET00021", RequestStatus.Denied, Old);
+        await ShownAsync(old.Id);
+        var options = new TableClientOptions();
+        options.AddPolicy(new FailRequestRowDelete(), HttpPipelinePosition.PerRetry);
+
+        await Assert.ThrowsAsync<RequestFailedException>(() => Retention(new TableServiceClient(azurite.ConnectionString, options)).PurgeAsync(default));
+
+        // The Slack rows went first; the request (what the next run starts from) is still there.
+        Assert.NotNull(await Requests().GetAsync(old.Id, default));
+        Assert.Null(await Threads().GetAsync(SlackRows.Member(old.Id), default));
+
+        Assert.Equal(1, await Retention().PurgeAsync(default));
+        Assert.True(await GoneAsync(old.Id));
+    }
+
+    [Fact]
+    public async Task Purge_OnTablesNotCreatedYet_DeletesNothing()
+    {
+        Assert.Equal(0, await Retention().PurgeAsync(default));
+    }
+
+    /// <summary>Table Storage failing the request row's delete (the process dies there).</summary>
+    private sealed class FailRequestRowDelete : HttpPipelinePolicy
+    {
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) => throw new NotSupportedException();
+
+        public override ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+            message.Request.Method == RequestMethod.Delete && message.Request.Uri.ToString().Contains("RowKey='request'", StringComparison.Ordinal)
+                ? throw new RequestFailedException(503, "injected: the process died before deleting the request row")
+                : ProcessNextAsync(message, pipeline);
+    }
+}
