@@ -17,7 +17,7 @@ namespace SgBridge.Shared.Reconcile;
 /// Two races remain, and both end correct:
 /// <list type="bullet">
 /// <item>Another worker revoking the same rule (a duplicate event, the intake's inline run and its queued copy): EC2
-/// answers <c>InvalidSecurityGroupRuleId.NotFound</c> for the whole call. The group is described again; ids already gone
+/// answers <c>InvalidSecurityGroupRuleId.NotFound</c> (moto: <c>InvalidPermission.NotFound</c>) for the whole call. The group is described again; ids already gone
 /// count as done, ids still there are revoked once more. A failure after that is a failure (RevertFailed).</item>
 /// <item>An approval of the same access landing between this reconcile's read of the approved state and its revoke:
 /// the approval writes the approved state <em>before</em> it describes the group (under its lease), and this path
@@ -109,7 +109,9 @@ public sealed partial class GroupReconciler
     private async Task<CallOutcome> RevokeOnceAsync(ISecurityGroupClient client, string groupId, Ec2Write write, CancellationToken ct)
     {
         var outcome = Checked(await client.ExecuteAsync(write, ct), write);
-        if (outcome.Succeeded || outcome.ErrorCode != "InvalidSecurityGroupRuleId.NotFound")
+        // EC2 names a gone rule id InvalidSecurityGroupRuleId.NotFound; moto 5.2.1 answers InvalidPermission.NotFound for
+        // the same call. Either way the describe below decides what is still there, so both are handled alike.
+        if (outcome.Succeeded || outcome.ErrorCode is not ("InvalidSecurityGroupRuleId.NotFound" or "InvalidPermission.NotFound"))
         {
             return outcome;
         }
