@@ -132,6 +132,13 @@ public sealed class Pipeline : IAsyncDisposable
     public async Task<int> OnboardAsync(IEnumerable<string> accounts, string region, CancellationToken ct)
     {
         Timeline.Path.Value = "onboard";
+        // The deployment creates the tables (bicep/main.bicep: tableNames), so the bench does too before the timed
+        // window: the bridge creates a table only when a write finds it missing, which a deployed app never sees.
+        var tables = Services.GetRequiredService<TableServiceClient>();
+        foreach (var table in new[] { RequestsTable, "Slack" + Suffix })
+        {
+            await tables.GetTableClient(table).CreateIfNotExistsAsync(ct);
+        }
         var baseline = Services.GetRequiredService<BaselineService>();
         var recorded = 0;
         foreach (var account in accounts)

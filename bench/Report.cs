@@ -132,7 +132,13 @@ public sealed class ScenarioResult
     /// <summary>Every storage operation of the event's life (not the bench's own setup and idle checks).</summary>
     public static bool AnyEventPath(string path, string op) => path is not ("setup" or "check" or "onboard");
 
-    public double Ec2Describes => (double)AwsHttpCalls.Where(kv => kv.Key.StartsWith("Describe", StringComparison.Ordinal)).Sum(kv => kv.Value.Count) / Events;
+    /// <summary>The approvers' message's blast radius (issue 13), read on the notification path and cached per group: not a revert's call.</summary>
+    public static bool BlastRadiusCall(string call) => call == "DescribeNetworkInterfaces";
+
+    /// <summary>The revert's describes (DescribeSecurityGroupRules, and DescribeSecurityGroups for a group named only by name).</summary>
+    public double Ec2Describes => (double)AwsHttpCalls.Where(kv => kv.Key.StartsWith("Describe", StringComparison.Ordinal) && !BlastRadiusCall(kv.Key)).Sum(kv => kv.Value.Count) / Events;
+
+    public double Ec2BlastRadius => (double)AwsHttpCalls.Where(kv => BlastRadiusCall(kv.Key)).Sum(kv => kv.Value.Count) / Events;
 
     public double Ec2Writes => (double)AwsHttpCalls.Where(kv => kv.Key is not ("AssumeRole" or "AssumeRoleWithWebIdentity") && !kv.Key.StartsWith("Describe", StringComparison.Ordinal)).Sum(kv => kv.Value.Count) / Events;
 }
@@ -198,7 +204,7 @@ public static class Report
             "inline: approved-state read + re-read, request insert, notification send = 4; with --intake queue add the queue's send, receive share and delete"));
         var ec2 = events.Max(s => s.Ec2Describes + s.Ec2Writes);
         targets.Add(new("EC2 calls per event (describe + write, worst run)", "≤ 2", $"{ec2:F2}", ec2 <= 2.0001,
-            "one DescribeSecurityGroupRules + one revoke per real event; a forged event costs the describe only"));
+            "one DescribeSecurityGroupRules + one revoke per real event; a forged event costs the describe only; the approvers' message's blast radius read is counted apart (its own row)"));
         var sts = run.Scenarios.SelectMany(s => s.StsPerAccount.Values).DefaultIfEmpty(0).Max();
         targets.Add(new("STS calls per account (max over accounts and runs)", "≤ 1", sts.ToString(Inv), sts <= 1));
         var writesExact = events.All(s => s.Events == s.Forged || s.Ec2WritesPerEvent is { Min: 1, Max: 1 });
@@ -270,6 +276,7 @@ public static class Report
         Row("empty polls per queue per minute (idle: the back-off floor's cost)", c => c.EmptyPolls.Count == 0 ? double.NaN : c.EmptyPolls.Values.Sum() / (double)c.EmptyPolls.Count / c.AllDoneSeconds * 60, "F1");
         Row("**EC2 calls / event**: describe", c => c.Ec2Describes, "F2");
         Row("**EC2 calls / event**: write", c => c.Ec2Writes, "F2");
+        Row("EC2 calls / event: approvers' message blast radius (DescribeNetworkInterfaces, cached per group)", c => c.Ec2BlastRadius, "F2");
         Text("EC2 writes per real event (min–max); for forged", rs => string.Join("; ", rs.Select(r => $"{r.Ec2WritesPerEvent.Min:F0}–{r.Ec2WritesPerEvent.Max:F0}; {r.ForgedWrites}").Distinct()));
         Text("STS calls per account (all accounts)", rs => string.Join("; ", rs.Select(r => string.Join(",", r.StsPerAccount.Values.Distinct().Order())).Distinct()));
         Row("Slack calls per request", c => c.SlackCallsPerRequest, "F2");

@@ -168,6 +168,8 @@ var queueNames = [
 var requestsTable = 'SgBridgeRequests'
 var groupsTable = 'SgBridgeGroups'
 var slackTable = 'SgBridgeSlack'
+// Time-bound approvals' expiry index (Approvals:ExpiryTable; the app's default name).
+var accessExpiryTable = 'AccessExpiries'
 
 resource resourceGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}'
@@ -209,6 +211,7 @@ module storage 'modules/storage.bicep' = {
       requestsTable
       groupsTable
       slackTable
+      accessExpiryTable
     ]
   }
 }
@@ -281,6 +284,7 @@ module functionApp 'modules/functionapp.bicep' = {
       Storage__RequestsTable: requestsTable
       Storage__GroupsTable: groupsTable
       Storage__SlackTable: slackTable
+      Approvals__ExpiryTable: accessExpiryTable
 
       // Slack (SlackOptions): secrets are Key Vault references resolved with keyVaultReferenceIdentity.
       Slack__BotToken: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.botTokenUri})'

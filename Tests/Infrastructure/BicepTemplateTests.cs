@@ -313,7 +313,9 @@ public sealed class BicepTemplateTests(BicepTemplateFixture fixture) : IClassFix
             .ToList();
         var settings = AppSettings();
 
-        Assert.Equal([defaults.RequestsTable, defaults.GroupsTable, defaults.SlackTable], tables);
+        var expiries = new SgBridge.Shared.Options.ApprovalsOptions().ExpiryTable;
+        Assert.Equal([defaults.RequestsTable, defaults.GroupsTable, defaults.SlackTable, expiries], tables);
+        Assert.Equal(expiries, (string?)BicepTemplateFixture.ResolveVariable(fixture.Template, settings["Approvals__ExpiryTable"]));
         Assert.Equal(defaults.SlackTable, (string?)BicepTemplateFixture.ResolveVariable(fixture.Template, settings["Storage__SlackTable"]));
         Assert.Equal(defaults.RequestsTable, (string?)BicepTemplateFixture.ResolveVariable(fixture.Template, settings["Storage__RequestsTable"]));
         Assert.Equal(defaults.GroupsTable, (string?)BicepTemplateFixture.ResolveVariable(fixture.Template, settings["Storage__GroupsTable"]));
