@@ -16,7 +16,7 @@ namespace SgBridge.Tests.Fakes;
 /// The one set-up of the processing services over fakes (stores, queue, EC2, clock): tests change the options they care
 /// about and build what they test from it, instead of wiring constructors by hand.
 /// </summary>
-public sealed class Bridge
+public sealed partial class Bridge
 {
     public const string BridgeRole = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole";
 
