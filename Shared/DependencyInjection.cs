@@ -32,6 +32,7 @@ public static class DependencyInjection
         services.AddSgBridgeSlackRequests(configuration);
 
         services.AddSingleton<ChangePolicy>();
+        services.AddSgBridgePolicyRules();
         services.AddSingleton<EventIntake>();
         services.AddSingleton<ChangeProcessor>();
         services.AddSingleton<GroupReconciler>();

@@ -79,7 +79,8 @@ public sealed class PipelineHarness : IAsyncDisposable
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {
-            settings[key] = value;
+            // "{account}" in an override stands for the harness's own (random) account id.
+            settings[key] = value?.Replace("{account}", Account, StringComparison.Ordinal);
         }
         Settings = settings;
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
