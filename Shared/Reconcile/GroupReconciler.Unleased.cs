@@ -20,15 +20,18 @@ namespace SgBridge.Shared.Reconcile;
 /// answers <c>InvalidSecurityGroupRuleId.NotFound</c> (moto: <c>InvalidPermission.NotFound</c>) for the whole call. The group is described again; ids already gone
 /// count as done, ids still there are revoked once more. A failure after that is a failure (RevertFailed).</item>
 /// <item>An approval of the same access landing between this reconcile's read of the approved state and its revoke:
-/// the approval writes the approved state <em>before</em> it describes the group (under its lease), and this path
-/// re-reads the approved state <em>after</em> its revoke (one point read). Either the approval's describe comes after
-/// the revoke — it sees the approved rule missing and authorises it again — or its write came before the re-read, which
-/// then shows a new ETag: the revoked access is handed to a settle check (queued at once, under the lease) that
-/// authorises whatever of it is now approved. Nothing is left revoked that is approved, and nothing approved is
-/// revoked for longer than one reconcile.</item>
+/// the approval writes the approved state <em>before</em> it describes the group, and queues a settle check for the
+/// access it approved one <see cref="Options.ReconcileOptions.SettleDelay"/> after its reconcile
+/// (GroupReconciler.ApprovalSettle.cs). Either the approval's describe comes after the revoke — it sees the approved
+/// rule missing and authorises it again — or the revoke lands before the settle check, which gives the access back.
+/// That holds while the revoke lands within the settle delay of this path's read; this path does not re-read the
+/// approved state (one storage operation fewer per event) unless it took longer than <see cref="UnleasedBudget"/>
+/// (half the settle delay) from its read to its last revoke's answer — then it re-reads, and a new ETag hands the
+/// revoked access to a settle check queued at once. Nothing unapproved is left; nothing approved stays revoked longer
+/// than the settle delay.</item>
 /// </list>
 /// Every approved-state write on this path (rule-id bookkeeping) stays ETag-conditional, and happens after the re-read
-/// so that it is not taken for someone else's write.
+/// (when there is one) so that it is not taken for someone else's write.
 /// </para>
 /// </summary>
 public sealed partial class GroupReconciler
@@ -41,6 +44,7 @@ public sealed partial class GroupReconciler
         {
             return null; // a remove or an edit is undone by giving access back
         }
+        var readAt = time.GetTimestamp();
         var stored = await groups.GetAsync(accountId, region, groupId, ct);
         if (stored is null)
         {
@@ -77,8 +81,9 @@ public sealed partial class GroupReconciler
         {
             return Gone(accountId, region, groupId, group);
         }
-        if (writes.Count > 0)
+        if (writes.Count > 0 && time.GetElapsedTime(readAt) > UnleasedBudget)
         {
+            // Slower than an approval's settle check can be relied on to wait for: look for yourself (one point read).
             var after = await groups.GetAsync(accountId, region, groupId, ct);
             if (after is null || after.ETag != stored.ETag)
             {

@@ -82,14 +82,20 @@ public sealed partial class GroupReconciler(
             return Counted(scope, unleased);
         }
         var lease = await AcquireAsync(accountId, region, groupId, cancellationToken);
+        ReconcileReport report;
         try
         {
-            return Counted(scope, await ReconcileHeldAsync(client, accountId, region, groupId, scope, reportOnly, cancellationToken));
+            report = Counted(scope, await ReconcileHeldAsync(client, accountId, region, groupId, scope, reportOnly, cancellationToken));
         }
         finally
         {
             await groups.ReleaseLeaseAsync(lease, CancellationToken.None);
         }
+        if (!reportOnly && scope is ReconcileScope.Approval approval && report is { GroupExists: true, Succeeded: true })
+        {
+            await SettleAfterApprovalAsync(accountId, region, groupId, approval.Request, cancellationToken);
+        }
+        return report;
     }
 
     private ReconcileReport Counted(ReconcileScope scope, ReconcileReport report)
@@ -110,8 +116,8 @@ public sealed partial class GroupReconciler(
         var approvedFirst = false;
         if (stored is not null && scope is ReconcileScope.Approval early)
         {
-            // The approval is written before the describe: an event reconcile revoking without the lease re-reads the
-            // approved state after its revoke, so one of the two always sees the other (see TryTakeAwayUnleasedAsync).
+            // The approval is written before the describe, and a settle check follows it (GroupReconciler.ApprovalSettle.cs):
+            // an event reconcile revoking without the lease that read the approved state before this write is undone by it.
             var applied = await groups.UpdateAsync(accountId, region, groupId, g => g.ApplyRequest(early.Request, time.GetUtcNow()), ct);
             stored = applied?.Stored ?? stored;
             approvedFirst = true;
