@@ -330,7 +330,10 @@ public static class Program
         // machine) adds the queue's send and delete (and, for a fallback copy, the request read that finds it done): ≤ 6.
         // The changes queue's receives are polls, shared by a batch, printed apart.
         if (r.InlineDone > 0 && (r.InlineMaxStorage > 3 || r.InlineMaxEc2 > 2)) problems.Add($"an event reverted inline made {r.InlineMaxStorage} storage ops / {r.InlineMaxEc2} EC2 calls (limits 3 / 2)");
-        if (r.QueuedEvents > 0 && (r.QueuedMaxStorage > 6 || r.QueuedMaxEc2 > 2)) problems.Add($"an event through the queue made {r.QueuedMaxStorage} storage ops / {r.QueuedMaxEc2} EC2 calls (limits 6 / 2)");
+        // Through the queue, an inline run past its budget may still be revoking when its copy runs: the loser of that race
+        // is told NotFound and describes again to see the rule gone (GroupReconciler.Unleased.cs): 3 EC2 calls, by design.
+        if (r.QueuedEvents > 0 && (r.QueuedMaxStorage > 6 || r.QueuedMaxEc2 > 3)) problems.Add($"an event through the queue made {r.QueuedMaxStorage} storage ops / {r.QueuedMaxEc2} EC2 calls (limits 6 / 3)");
+        if (r.Redelivered > 0 && r.RedeliveredMaxStorage > 12) problems.Add($"an event delivered again made {r.RedeliveredMaxStorage} storage ops over its deliveries (limit 12: two queued deliveries)");
         if (inline && r.InlineDone == 0) problems.Add("no event was reverted inline");
         var revertOps = r.StoragePerEvent(inline ? ScenarioResult.RevertWork : ScenarioResult.RevertData);
         var ec2PerEvent = r.Ec2Describes + r.Ec2Writes;
@@ -350,7 +353,7 @@ public static class Program
             Console.Error.WriteLine("SMOKE FAILED: " + string.Join("; ", problems));
             return 1;
         }
-        Console.Error.WriteLine($"SMOKE OK: {r.Events} events ({r.Forged} forged) stored as Pending/Unmatched, reverted rules gone, 1 EC2 write per real event, none for forged, no failures, no poison; revert path {revertOps:F2} storage ops and {ec2PerEvent:F2} EC2 calls per event on average; {r.InlineDone} event(s) reverted inline (max {r.InlineMaxStorage} storage ops, {r.InlineMaxEc2} EC2 calls each), {r.QueuedEvents} through the queue (max {r.QueuedMaxStorage} / {r.QueuedMaxEc2}); {r.Redelivered} 5xx delivered again ({Mode(inline)}, load {r.LoadAfter}, {r.Aws}).");
+        Console.Error.WriteLine($"SMOKE OK: {r.Events} events ({r.Forged} forged) stored as Pending/Unmatched, reverted rules gone, 1 EC2 write per real event, none for forged, no failures, no poison; revert path {revertOps:F2} storage ops and {ec2PerEvent:F2} EC2 calls per event on average; {r.InlineDone} event(s) reverted inline (max {r.InlineMaxStorage} storage ops, {r.InlineMaxEc2} EC2 calls each), {r.QueuedEvents} through the queue (max {r.QueuedMaxStorage} / {r.QueuedMaxEc2}); {r.Redelivered} 5xx delivered again (max {r.RedeliveredMaxStorage} storage ops over an event's deliveries) ({Mode(inline)}, load {r.LoadAfter}, {r.Aws}).");
         return 0;
     }
 

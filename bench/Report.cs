@@ -37,6 +37,9 @@ public sealed class ScenarioResult
 
     public int InlineMaxStorage { get; set; }
 
+    /// <summary>Storage operations of the costliest event delivered more than once (two intake calls): printed, judged loosely.</summary>
+    public int RedeliveredMaxStorage { get; set; }
+
     public int InlineMaxEc2 { get; set; }
 
     /// <summary>Events that went through the queue (fallback or queue mode), and the most storage ops / EC2 calls one of them made.</summary>
