@@ -9,6 +9,7 @@ using SgBridge.Shared.Policy;
 using SgBridge.Shared.Processing;
 using SgBridge.Shared.Reconcile;
 using SgBridge.Shared.Slack;
+using SgBridge.Shared.Slack.Requests;
 using SgBridge.Shared.Storage;
 using SgBridge.Shared.Telemetry;
 
@@ -28,6 +29,7 @@ public static class DependencyInjection
         services.AddSgBridgeStorage(configuration);
         services.AddSgBridgeAws(configuration);
         services.AddSgBridgeSlack(configuration);
+        services.AddSgBridgeSlackRequests(configuration);
 
         services.AddSingleton<ChangePolicy>();
         services.AddSingleton<EventIntake>();

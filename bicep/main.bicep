@@ -357,6 +357,9 @@ output INTAKE_URL string = 'https://${functionApp.outputs.defaultHostName}/api/a
 @description('The Slack app\'s Interactivity Request URL.')
 output SLACK_INTERACTIVITY_URL string = 'https://${functionApp.outputs.defaultHostName}/api/slack/interactions'
 
+@description('The Slack app\'s /sgbridge slash command Request URL.')
+output SLACK_COMMANDS_URL string = 'https://${functionApp.outputs.defaultHostName}/api/slack/commands'
+
 @description('Client ID of the managed identity (Aws__ManagedIdentityClientId).')
 output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 

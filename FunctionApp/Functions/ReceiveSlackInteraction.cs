@@ -5,7 +5,7 @@ using SgBridge.Shared.Slack;
 
 namespace SgBridge.FunctionApp.Functions;
 
-/// <summary>POST /api/slack/interactions: Slack button clicks. Anonymous for the host; Slack's request signature is the lock.</summary>
+/// <summary>POST /api/slack/interactions: Slack button clicks, the request shortcut and modal submissions. Anonymous for the host; Slack's request signature is the lock.</summary>
 public sealed class ReceiveSlackInteraction(SlackInteractionEndpoint endpoint)
 {
     /// <summary>Slack interaction payloads are small; anything larger is not from Slack.</summary>
@@ -26,6 +26,8 @@ public sealed class ReceiveSlackInteraction(SlackInteractionEndpoint endpoint)
             req.Headers[SlackRequestVerifier.TimestampHeader],
             req.Headers[SlackRequestVerifier.SignatureHeader],
             cancellationToken);
-        return result.StatusCode == StatusCodes.Status200OK ? new OkResult() : new StatusCodeResult(result.StatusCode);
+        return result.StatusCode != StatusCodes.Status200OK ? new StatusCodeResult(result.StatusCode)
+            : result.ResponseJson is { } json ? new ContentResult { Content = json, ContentType = "application/json", StatusCode = StatusCodes.Status200OK }
+            : new OkResult();
     }
 }

@@ -57,6 +57,11 @@ public sealed class ApproverDirectory(ISlackClient slack, IOptions<SlackOptions>
     public async Task<RequesterIdentity> ResolveRequesterAsync(Requester requester, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(requester);
+        if (requester.SlackUserId is { } asker)
+        {
+            // Requested in Slack: the requester is that Slack user, no look-up needed.
+            return new RequesterIdentity(asker, "Slack request");
+        }
         foreach (var (pattern, user) in _requesterMap)
         {
             if ((requester.Arn is { } arn && pattern.IsMatch(arn)) || (requester.IssuerArn is { } issuer && pattern.IsMatch(issuer)))

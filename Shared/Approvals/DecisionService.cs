@@ -40,6 +40,9 @@ public sealed record DecisionResult(DecisionOutcome Outcome, string Detail, int 
         DecisionOutcome.BadRequest => 400,
         _ => 200,
     };
+
+    /// <summary>A JSON body to answer Slack with (a modal's <c>response_action</c>); null: an empty 200.</summary>
+    public string? ResponseJson { get; init; }
 }
 
 /// <summary>

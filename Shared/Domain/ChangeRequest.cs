@@ -51,7 +51,7 @@ public sealed class RequestStateException(string message) : InvalidOperationExce
 /// <see cref="RequestStateException"/>. Reverting → Pending | RevertFailed; Pending → Approved | Denied | Expired;
 /// Approved → Applied | ApplyFailed. Exempt, RevertFailed, Denied, Applied, ApplyFailed, Expired, Unmatched and Reported are final.
 /// </summary>
-public sealed class ChangeRequest
+public sealed partial class ChangeRequest
 {
     [JsonConstructor]
     private ChangeRequest()

@@ -10,6 +10,8 @@ public enum PrincipalType
     AwsService,
     IdentityCenterUser,
     AwsAccount,
+    /// <summary>A Slack user who asked for a change through the bridge's Slack modal (no AWS identity).</summary>
+    SlackUser,
 }
 
 /// <summary>
@@ -28,6 +30,9 @@ public sealed record Requester(
     string? UserAgent,
     string? InvokedBy)
 {
+    /// <summary>The Slack user who asked for the change, when it was requested in Slack (<see cref="PrincipalType.SlackUser"/>).</summary>
+    public string? SlackUserId { get; init; }
+
     /// <summary>The IAM identity that policy decisions look at: the role behind a session, else the caller's ARN.</summary>
     public string? PolicyArn => IssuerArn ?? Arn;
 

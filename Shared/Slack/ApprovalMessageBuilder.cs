@@ -85,6 +85,7 @@ public static partial class ApprovalMessageBuilder
     /// <summary>The thread reply that records one outcome under the monitoring message.</summary>
     public static string OutcomeReply(ChangeRequest r, RequestStatus status) => SlackText.Truncate(status switch
     {
+        RequestStatus.Pending when r.Slack is not null => SlackRequestOpenedReply(r),
         RequestStatus.Pending => $":rewind: Reverted at once ({CallSummary.Of(r.Revert)}). Waiting for an approver.",
         RequestStatus.RevertFailed => $":rotating_light: *Revert failed*: {SlackText.Code(r.Revert?.ErrorCode)}. {SlackText.Escape(SlackText.Plain(r.Revert?.Message, 500))} The unapproved change may still be live: check the group now.",
         RequestStatus.Exempt => $":information_source: Exempt, not reverted: {SlackText.Escape(SlackText.Plain(r.ExemptReason, 300))}.",
@@ -275,6 +276,7 @@ public static partial class ApprovalMessageBuilder
         RequestStatus.RevertFailed => $":rotating_light: Revert FAILED ({SlackText.Code(SlackText.Plain(r.Revert?.ErrorCode, 80))}): the change may still be live.",
         RequestStatus.Unmatched => "Nothing changed in AWS: the event did not match the group. Monitoring only.",
         RequestStatus.Reported => "Found by the sweep in report mode: reported, not reverted. Monitoring only.",
+        _ when r.Slack is not null => SlackRequestDidText(r),
         _ when r.Revert is { } rev => $"Already reverted by the bridge: {CallSummary.Of(rev)}" + (r.PreviousContentUnknown ? " (failed closed: previous content unknown)" : ""),
         _ => "",
     };
@@ -326,6 +328,10 @@ public static partial class ApprovalMessageBuilder
 
     private static string EventField(ChangeRequest r)
     {
+        if (r.Slack is not null)
+        {
+            return SlackRequestEventField(r);
+        }
         var name = SlackText.Escape(SlackText.Plain(r.EventName, 60));
         var link = ConsoleLinks.CloudTrailEvent(r.Region, r.EventId) is { } url ? $"<{url}|{name}>" : name;
         return $"{link} {When(r.EventTime)}\nfrom {SlackText.Code(SlackText.Plain(r.Requester.SourceIp ?? "?", 60))}";

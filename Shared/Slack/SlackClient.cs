@@ -14,7 +14,7 @@ namespace SgBridge.Shared.Slack;
 /// (usergroups.users.list, users.lookupByEmail) send form fields, which every Slack method accepts.
 /// This class is the only retry layer: 429 honours Retry-After, 5xx backs off exponentially.
 /// </summary>
-public sealed class SlackClient : ISlackClient
+public sealed partial class SlackClient : ISlackClient
 {
     private const string JsonMediaType = "application/json";
 

@@ -13,7 +13,8 @@ public sealed partial class SlackInteractionEndpoint(
     SlackInteractionParser parser,
     IEnumerable<IBlockActionHandler> handlers,
     ISlackClient slack,
-    ILogger<SlackInteractionEndpoint> logger)
+    ILogger<SlackInteractionEndpoint> logger,
+    Requests.SlackRequestInteractions? requests = null)
 {
     /// <summary>How long the private reply may take: Slack gives the endpoint 3 seconds.</summary>
     internal static readonly TimeSpan ReplyBudget = TimeSpan.FromSeconds(1.5);
@@ -27,6 +28,11 @@ public sealed partial class SlackInteractionEndpoint(
         {
             LogUnauthenticated(logger, check.Status);
             return new DecisionResult(DecisionOutcome.Unauthenticated, $"Slack signature check failed: {check.Status}.");
+        }
+        if (requests is not null && await requests.TryHandleAsync(body, cancellationToken) is { } answer)
+        {
+            // A shortcut or a modal submission (requests from Slack): answered with its own body.
+            return new DecisionResult(answer.StatusCode == 400 ? DecisionOutcome.BadRequest : DecisionOutcome.Ignored, answer.Detail) { ResponseJson = answer.Body?.ToJsonString() };
         }
         var parsed = parser.Parse(body.Span);
         if (!parsed.Success)

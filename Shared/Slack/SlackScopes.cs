@@ -11,7 +11,16 @@ public static class SlackScopes
         ["usergroups.users.list"] = ["usergroups:read"],
         // Slack: users:read.email must be requested together with users:read.
         ["users.lookupByEmail"] = ["users:read", "users:read.email"],
+        // Slack: views.open needs no scope (the trigger id is the permission).
+        ["views.open"] = [],
     };
 
-    public static IReadOnlySet<string> All { get; } = ByMethod.Values.SelectMany(s => s).ToHashSet();
+    /// <summary>Scopes app features need rather than Web API methods: the /sgbridge slash command and the request shortcut.</summary>
+    public static IReadOnlyDictionary<string, string[]> ByFeature { get; } = new Dictionary<string, string[]>
+    {
+        ["slash_commands"] = ["commands"],
+        ["shortcuts"] = ["commands"],
+    };
+
+    public static IReadOnlySet<string> All { get; } = ByMethod.Values.Concat(ByFeature.Values).SelectMany(s => s).ToHashSet();
 }

@@ -26,7 +26,8 @@ public partial class SlackManifestTests
     public void Manifest_EveryClientMethodHasItsScopes()
     {
         // Every Web API method the client calls appears in SlackScopes.
-        var source = File.ReadAllText(Path.Combine(RepoRoot.Path, "Shared", "Slack", "SlackClient.cs"));
+        // SlackClient is partial: every SlackClient*.cs file.
+        var source = string.Concat(Directory.GetFiles(Path.Combine(RepoRoot.Path, "Shared", "Slack"), "SlackClient*.cs").Select(File.ReadAllText));
         var methods = MethodName().Matches(source).Select(m => m.Groups[1].Value).ToHashSet();
         Assert.NotEmpty(methods);
         Assert.Subset(SlackScopes.ByMethod.Keys.ToHashSet(), methods);
@@ -40,6 +41,27 @@ public partial class SlackManifestTests
         Assert.EndsWith("/api/" + Routes.SlackInteractions, ((YamlScalarNode)interactivity["request_url"]).Value, StringComparison.Ordinal);
     }
 
-    [GeneratedRegex("\"((?:chat|users|usergroups)\\.[A-Za-z.]+)\"")]
+    [Fact]
+    public void Manifest_SlashCommandPointsAtTheCommandRoute()
+    {
+        var command = (YamlMappingNode)((YamlSequenceNode)Manifest()["features"]["slash_commands"]).Single();
+        Assert.Equal("/sgbridge", ((YamlScalarNode)command["command"]).Value);
+        Assert.EndsWith("/api/" + Routes.SlackCommands, ((YamlScalarNode)command["url"]).Value, StringComparison.Ordinal);
+        Assert.Equal("false", ((YamlScalarNode)command["should_escape"]).Value);
+    }
+
+    [Fact]
+    public void Manifest_ShortcutIsGlobalWithTheModalsCallbackId()
+    {
+        var shortcut = (YamlMappingNode)((YamlSequenceNode)Manifest()["features"]["shortcuts"]).Single();
+        Assert.Equal("global", ((YamlScalarNode)shortcut["type"]).Value);
+        Assert.Equal(SgBridge.Shared.Slack.Requests.RequestBlocks.RequestCallback, ((YamlScalarNode)shortcut["callback_id"]).Value);
+    }
+
+    [Fact]
+    public void Manifest_CommandsFeaturesAskForTheCommandsScope() =>
+        Assert.All(SlackScopes.ByFeature, f => Assert.Equal(["commands"], f.Value));
+
+    [GeneratedRegex("\"((?:chat|users|usergroups|views|conversations)\\.[A-Za-z.]+)\"")]
     private static partial Regex MethodName();
 }

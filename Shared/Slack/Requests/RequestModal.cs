@@ -1,0 +1,154 @@
+using System.Text.Json.Nodes;
+using SgBridge.Shared.Domain;
+
+namespace SgBridge.Shared.Slack.Requests;
+
+/// <summary>Block and callback ids of the request and reason modals (the block id keys each field's error).</summary>
+public static class RequestBlocks
+{
+    public const string RequestCallback = "sgbridge_request";
+
+    public const string Account = "account";
+    public const string Region = "region";
+    public const string Group = "group";
+    public const string Direction = "direction";
+    public const string Protocol = "protocol";
+    public const string Ports = "ports";
+    public const string Source = "source";
+    public const string Description = "description";
+    public const string Duration = "duration";
+    public const string Reason = "reason";
+
+    /// <summary>The one action id of every input element (the block id tells them apart).</summary>
+    public const string Value = "value";
+
+    public static IReadOnlyList<string> Protocols { get; } = ["tcp", "udp", "icmp", "icmpv6", "all"];
+}
+
+/// <summary>
+/// The Block Kit views of requests from Slack: the request modal and its confirmation. Kept next to the request code rather than in ApprovalMessageBuilder (which builds the approvers' and
+/// monitoring messages) so that each file has one subject; the same limits apply (SlackLimits, SlackText).
+/// </summary>
+public static class RequestModal
+{
+    /// <summary>Slack: a static select holds at most 100 options.</summary>
+    public const int MaxOptions = 100;
+
+    /// <summary>The request modal. <paramref name="accounts"/> null: accounts are typed (every account is allowed).</summary>
+    public static JsonObject Request(IReadOnlyList<(string Id, string? Alias)>? accounts, IReadOnlyList<string>? regions, bool egress,
+        IReadOnlyList<(string Token, TimeSpan? Duration)> durations)
+    {
+        var blocks = new JsonArray
+        {
+            Section("Ask for a security group rule. Approvers decide in Slack; once approved, SgBridge adds the rule for you — no console rights needed."),
+            accounts is { Count: > 0 and <= MaxOptions }
+                ? Input(RequestBlocks.Account, "AWS account", Select("Choose an account", accounts.Select(a => (a.Alias is null ? a.Id : $"{a.Alias} ({a.Id})", a.Id))))
+                : Input(RequestBlocks.Account, "AWS account", Text("12-digit account id or alias")),
+            regions is { Count: > 0 and <= MaxOptions }
+                ? Input(RequestBlocks.Region, "Region", Select("Choose a region", regions.Select(r => (r, r))))
+                : Input(RequestBlocks.Region, "Region", Text("e.g. eu-west-1")),
+            Input(RequestBlocks.Group, "Security group", Text("sg-0123456789abcdef0 or the group's name"), hint: "A name is looked up in the default VPC; use the id for other VPCs."),
+        };
+        if (egress)
+        {
+            blocks.Add(Input(RequestBlocks.Direction, "Direction", Select("Inbound or outbound", [("Inbound (ingress)", "ingress"), ("Outbound (egress)", "egress")]), initial: ("Inbound (ingress)", "ingress")));
+        }
+        blocks.Add(Input(RequestBlocks.Protocol, "Protocol", Select("Protocol", RequestBlocks.Protocols.Select(p => (p == "all" ? "All traffic" : p.ToUpperInvariant(), p))), initial: ("TCP", "tcp")));
+        blocks.Add(Input(RequestBlocks.Ports, "Ports", Text("22 or 8000-8100 (ICMP: type or type:code)"), optional: true, hint: "Required for TCP and UDP; leave empty for all traffic."));
+        blocks.Add(Input(RequestBlocks.Source, egress ? "Source (inbound) or destination (outbound)" : "Source", Text("10.0.0.0/8, 2001:db8::/32, pl-0123abcd or sg-0123abcd")));
+        blocks.Add(Input(RequestBlocks.Description, "Rule description", Text("Shown on the rule in AWS", maxLength: 255), optional: true));
+        var durationOptions = durations.Select(d => (Label(d.Token, d.Duration), d.Token)).ToList();
+        blocks.Add(Input(RequestBlocks.Duration, "For how long", Select("Duration", durationOptions), initial: durationOptions.Count > 0 ? durationOptions[0] : null));
+        blocks.Add(Input(RequestBlocks.Reason, "Why do you need it?", Text("Ticket, purpose, who asked", multiline: true, maxLength: 1000)));
+        return View(RequestBlocks.RequestCallback, "SgBridge request", "Ask approvers", blocks, privateMetadata: null);
+    }
+
+    /// <summary>What the modal shows after a request is opened (response_action: update).</summary>
+    public static JsonObject Opened(ChangeRequest request, bool existing) => new()
+    {
+        ["type"] = "modal",
+        ["title"] = Plain("SgBridge request"),
+        ["close"] = Plain("Done"),
+        ["blocks"] = new JsonArray
+        {
+            Section($":inbox_tray: Request *{request.Id}* {(existing ? "was already opened" : "is open")}: {SlackText.Escape(SlackText.Plain(ApprovalMessageBuilder.RuleWords(request.Rules[0]), 300))} on "
+                + $"{SlackText.Code(request.GroupId)} ({SlackText.Code(request.AccountId)}, {SlackText.Escape(request.Region)}).\n"
+                + "The approvers have been asked; you will see the decision in the approvers' thread. Nothing changes in AWS until a request is approved."),
+        },
+    };
+
+    public static string Label(string token, TimeSpan? duration) => duration is null ? "Permanently" : token switch
+    {
+        _ when duration.Value.TotalDays >= 1 && duration.Value.TotalDays % 1 == 0 => $"{duration.Value.TotalDays:0} day(s)",
+        _ when duration.Value.TotalHours >= 1 && duration.Value.TotalHours % 1 == 0 => $"{duration.Value.TotalHours:0} hour(s)",
+        _ => $"{duration.Value.TotalMinutes:0} minute(s)",
+    };
+
+    private static JsonObject View(string callbackId, string title, string submit, JsonArray blocks, string? privateMetadata)
+    {
+        var view = new JsonObject
+        {
+            ["type"] = "modal",
+            ["callback_id"] = callbackId,
+            ["title"] = Plain(title),
+            ["submit"] = Plain(submit),
+            ["close"] = Plain("Cancel"),
+            ["blocks"] = blocks,
+        };
+        if (privateMetadata is not null)
+        {
+            view["private_metadata"] = privateMetadata;
+        }
+        return view;
+    }
+
+    private static JsonObject Section(string mrkdwn) => new()
+    {
+        ["type"] = "section",
+        ["text"] = new JsonObject { ["type"] = "mrkdwn", ["text"] = SlackText.Truncate(mrkdwn, SlackLimits.SectionText) },
+    };
+
+    private static JsonObject Input(string blockId, string label, JsonObject element, bool optional = false, string? hint = null, (string Text, string Value)? initial = null)
+    {
+        if (initial is { } i && element["type"]?.GetValue<string>() == "static_select")
+        {
+            element["initial_option"] = Option(i.Text, i.Value);
+        }
+        var input = new JsonObject
+        {
+            ["type"] = "input",
+            ["block_id"] = blockId,
+            ["label"] = Plain(label),
+            ["optional"] = optional,
+            ["element"] = element,
+        };
+        if (hint is not null)
+        {
+            input["hint"] = Plain(hint);
+        }
+        return input;
+    }
+
+    private static JsonObject Text(string placeholder, bool multiline = false, int? maxLength = null)
+    {
+        var element = new JsonObject { ["type"] = "plain_text_input", ["action_id"] = RequestBlocks.Value, ["placeholder"] = Plain(placeholder), ["multiline"] = multiline };
+        if (maxLength is { } max)
+        {
+            element["max_length"] = max;
+        }
+        return element;
+    }
+
+    private static JsonObject Select(string placeholder, IEnumerable<(string Text, string Value)> options) => new()
+    {
+        ["type"] = "static_select",
+        ["action_id"] = RequestBlocks.Value,
+        ["placeholder"] = Plain(placeholder),
+        ["options"] = new JsonArray(options.Take(MaxOptions).Select(o => (JsonNode)Option(o.Text, o.Value)).ToArray()),
+    };
+
+    private static JsonObject Option(string text, string value) => new() { ["text"] = Plain(text), ["value"] = value };
+
+    /// <summary>Slack: option text and titles are plain text (titles ≤ 24 characters, option text ≤ 75).</summary>
+    private static JsonObject Plain(string text) => new() { ["type"] = "plain_text", ["text"] = SlackText.Plain(text, 75), ["emoji"] = true };
+}

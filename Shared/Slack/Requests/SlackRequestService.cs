@@ -1,0 +1,190 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SgBridge.Shared.Aws;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Options;
+using SgBridge.Shared.Processing;
+
+namespace SgBridge.Shared.Slack.Requests;
+
+/// <summary>What to answer Slack: an HTTP status, a JSON body (null: an empty 200) and a detail for logs and tests.</summary>
+public sealed record SlackAnswer(int StatusCode, JsonObject? Body, string Detail)
+{
+    public static SlackAnswer Empty(string detail) => new(200, null, detail);
+}
+
+/// <summary>
+/// Requests from Slack: opens the request modal (views.open, within Slack's 3 seconds), checks a submission field by
+/// field and against AWS (the group exists), and opens a Pending request for it that goes to the approvers like any
+/// other. Nothing changes in AWS until an approver approves; then ApplyService writes the rule into the approved state
+/// and reconcile adds it.
+/// </summary>
+public sealed partial class SlackRequestService(
+    ISlackRequestsClient slack,
+    ISecurityGroupClientFactory aws,
+    RequestLifecycle lifecycle,
+    IOptions<PolicyOptions> policy,
+    IOptions<ReconcileOptions> reconcile,
+    IOptions<RequestDurationOptions> durations,
+    IOptions<SlackRequestOptions> options,
+    TimeProvider time,
+    ILogger<SlackRequestService> logger)
+{
+    /// <summary>How long views.open may take: the trigger id expires 3 seconds after the click.</summary>
+    internal static readonly TimeSpan ViewBudget = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a group look-up may carry on after the modal was answered (so a retry finds warm credentials).</summary>
+    internal static readonly TimeSpan BackgroundLookupLimit = TimeSpan.FromSeconds(20);
+
+    private readonly RequestFormValidator _validator = new(policy.Value, durations.Value);
+
+    /// <summary>Opens the request modal for the user behind <paramref name="triggerId"/>. Null: opened; else why not (shown to the user).</summary>
+    public async Task<string?> OpenModalAsync(string triggerId, string userId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(triggerId);
+        var p = policy.Value;
+        var accounts = p.AllowsEveryAccount
+            ? null
+            : p.AllowedAccountSet.Order(StringComparer.Ordinal).Select(a => (a, p.AccountAliasMap.GetValueOrDefault(a))).ToList();
+        var view = RequestModal.Request(accounts, reconcile.Value.RegionList, p.PoliceEgress, durations.Value.Choices);
+        try
+        {
+            using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            budget.CancelAfter(ViewBudget);
+            await slack.OpenViewAsync(triggerId, view, budget.Token);
+            LogModalOpened(logger, userId);
+            return null;
+        }
+        catch (Exception ex) when (ex is SlackApiException or SlackRateLimitedException or HttpRequestException
+            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            LogModalFailed(logger, ex, userId);
+            return ex is SlackApiException api
+                ? $"SgBridge could not open the request form (Slack said {api.Error}). Try again."
+                : "SgBridge could not open the request form in time. Try again.";
+        }
+    }
+
+    /// <summary>
+    /// A request modal was submitted: answers <c>response_action: errors</c> keyed by block id for anything wrong, else
+    /// opens (once per view) the request and answers with a confirmation view.
+    /// </summary>
+    public async Task<SlackAnswer> SubmitAsync(SlackViewSubmission submission, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(submission);
+        var check = _validator.Check(submission.Values);
+        if (!check.IsValid)
+        {
+            LogRefused(logger, submission.UserId, string.Join(",", check.Errors.Keys));
+            return Errors(check.Errors, "invalid: " + string.Join(",", check.Errors.Keys));
+        }
+        var form = check.Form!;
+        var (group, groupError) = await FindGroupAsync(form, cancellationToken);
+        if (group is null)
+        {
+            LogRefused(logger, submission.UserId, RequestBlocks.Group);
+            return Errors(new Dictionary<string, string> { [RequestBlocks.Group] = groupError! }, "group: " + groupError);
+        }
+
+        var requester = new Requester(PrincipalType.SlackUser, Arn: null, AccountId: null, PrincipalId: $"slack:{submission.TeamId}:{submission.UserId}",
+            UserName: submission.UserName ?? submission.UserId, SessionName: null, IssuerArn: null, SourceIp: null, UserAgent: "Slack /sgbridge", InvokedBy: null)
+        {
+            SlackUserId = submission.UserId,
+        };
+        var origin = new SlackOrigin(submission.UserId, submission.UserName, Email: null, submission.TeamId, submission.ViewId, form.Duration, form.Reason);
+        var eventId = ChangeRequest.SlackEventId(submission.ViewId);
+        for (var length = RequestId.DefaultLength; length <= RequestId.MaxLength; length += 4)
+        {
+            var request = ChangeRequest.OpenFromSlack(RequestId.For(eventId, length), form.AccountId, form.Region, group.GroupId, group.GroupName, group.VpcId,
+                form.Rule, requester, origin, time.GetUtcNow());
+            var (stored, created) = await HandToApprovalAsync(request, cancellationToken);
+            if (stored.Value.EventId != eventId)
+            {
+                continue; // another request holds this short id: take a longer one
+            }
+            if (created)
+            {
+                LogOpened(logger, stored.Value.Id, submission.UserId, form.AccountId, group.GroupId);
+            }
+            return new SlackAnswer(200, new JsonObject { ["response_action"] = "update", ["view"] = RequestModal.Opened(stored.Value, existing: !created) },
+                (created ? "opened " : "already open ") + stored.Value.Id);
+        }
+        throw new InvalidOperationException($"No free request id for {eventId}.");
+    }
+
+    /// <summary>
+    /// The one place a Slack request enters the approval flow: stored Pending (once per id), which tells the approvers.
+    /// The policy engine (branch policy) plugs in here: decide on the stored Pending request before or instead of asking.
+    /// </summary>
+    private Task<(Storage.Stored<ChangeRequest> Request, bool Created)> HandToApprovalAsync(ChangeRequest request, CancellationToken cancellationToken) =>
+        lifecycle.OpenAsync(request, cancellationToken);
+
+    /// <summary>Looks the group up in AWS within <see cref="SlackRequestOptions.GroupCheckTimeout"/>; null with the error to show when not found or not checked.</summary>
+    private async Task<(Aws.GroupDescription? Group, string? Error)> FindGroupAsync(RequestForm form, CancellationToken cancellationToken)
+    {
+        var label = form.GroupId ?? form.GroupName!;
+        // Not tied to the caller's token: when Slack's budget runs out, the look-up carries on (bounded) and warms the
+        // credential cache for the retry the modal asks for.
+        var lookup = Task.Run(async () =>
+        {
+            using var limit = new CancellationTokenSource(BackgroundLookupLimit);
+            var client = await aws.CreateAsync(form.AccountId, form.Region, limit.Token);
+            return await client.DescribeGroupAsync(form.GroupId, form.GroupName, limit.Token);
+        }, CancellationToken.None);
+        try
+        {
+            var group = await lookup.WaitAsync(options.Value.GroupCheckTimeout, time, cancellationToken);
+            return group is null
+                ? (null, $"There is no security group {SlackText.Plain(label, 80)} in {form.AccountId} ({form.Region})" + (form.GroupId is null ? " default VPC: give the group id for other VPCs." : "."))
+                : (group, null);
+        }
+        catch (TimeoutException)
+        {
+            _ = lookup.ContinueWith(t => LogLookupLate(logger, t.Exception, form.AccountId, form.Region), TaskContinuationOptions.OnlyOnFaulted);
+            LogLookupTimedOut(logger, form.AccountId, form.Region, options.Value.GroupCheckTimeout);
+            return (null, "AWS did not answer in time, so the group could not be checked. Submit again.");
+        }
+        catch (RoleNotAssumableException ex)
+        {
+            LogLookupFailed(logger, ex, form.AccountId, form.Region);
+            return (null, $"SgBridge cannot reach account {form.AccountId}: its role is not deployed there.");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogLookupFailed(logger, ex, form.AccountId, form.Region);
+            return (null, $"The group could not be checked in AWS ({SlackText.Plain(Ec2ErrorText.CodeOf(ex), 60)}). Submit again.");
+        }
+    }
+
+    private static SlackAnswer Errors(IReadOnlyDictionary<string, string> errors, string detail)
+    {
+        var body = new JsonObject();
+        foreach (var (block, message) in errors)
+        {
+            body[block] = SlackText.Plain(message, 300);
+        }
+        return new SlackAnswer(200, new JsonObject { ["response_action"] = "errors", ["errors"] = body }, detail);
+    }
+
+    [LoggerMessage(1301, LogLevel.Information, "Request modal opened for Slack user {SlackUserId}")]
+    private static partial void LogModalOpened(ILogger logger, string slackUserId);
+
+    [LoggerMessage(1302, LogLevel.Warning, "Could not open the request modal for Slack user {SlackUserId}")]
+    private static partial void LogModalFailed(ILogger logger, Exception exception, string slackUserId);
+
+    [LoggerMessage(1303, LogLevel.Information, "Request modal of Slack user {SlackUserId} refused: {Blocks}")]
+    private static partial void LogRefused(ILogger logger, string slackUserId, string blocks);
+
+    [LoggerMessage(1304, LogLevel.Information, "Request {RequestId} opened from Slack by {SlackUserId} ({AccountId}, {GroupId})")]
+    private static partial void LogOpened(ILogger logger, string requestId, string slackUserId, string accountId, string groupId);
+
+    [LoggerMessage(1305, LogLevel.Warning, "Group look-up in {AccountId} {Region} took longer than {Timeout}: the modal asks to submit again")]
+    private static partial void LogLookupTimedOut(ILogger logger, string accountId, string region, TimeSpan timeout);
+
+    [LoggerMessage(1306, LogLevel.Warning, "Group look-up in {AccountId} {Region} failed")]
+    private static partial void LogLookupFailed(ILogger logger, Exception exception, string accountId, string region);
+
+    [LoggerMessage(1307, LogLevel.Warning, "Late group look-up in {AccountId} {Region} failed")]
+    private static partial void LogLookupLate(ILogger logger, Exception? exception, string accountId, string region);
+}

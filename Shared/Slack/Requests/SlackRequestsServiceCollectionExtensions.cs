@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using SgBridge.Shared.Options;
+
+namespace SgBridge.Shared.Slack.Requests;
+
+public static class SlackRequestsServiceCollectionExtensions
+{
+    /// <summary>Requests from Slack: the /sgbridge command, the shortcut and the modal (after AddSgBridgeSlack).</summary>
+    public static IServiceCollection AddSgBridgeSlackRequests(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddValidatedOptions<SlackRequestOptions>(configuration, SlackRequestOptions.SectionName);
+        services.AddValidatedOptions<RequestDurationOptions>(configuration, RequestDurationOptions.SectionName);
+        // The typed Slack client implements the request methods too (same HttpClient, retries and error handling).
+        services.TryAddTransient<ISlackRequestsClient>(sp => (ISlackRequestsClient)sp.GetRequiredService<ISlackClient>());
+        services.TryAddSingleton<SlackRequestService>();
+        services.TryAddSingleton<SlackCommandEndpoint>();
+        services.TryAddSingleton<SlackRequestInteractions>();
+        return services;
+    }
+}

@@ -1,0 +1,188 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Amazon.EC2;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using SgBridge.FunctionApp.Functions;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Slack;
+using SgBridge.Shared.Slack.Requests;
+using SgBridge.Shared.Storage;
+using SgBridge.Tests.Fakes;
+using SgBridge.Tests.Integration;
+using SgBridge.Tests.Slack.Requests;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+using static SgBridge.Tests.EndToEnd.PipelineHarness;
+
+namespace SgBridge.Tests.EndToEnd;
+
+/// <summary>
+/// Requests from Slack on real parts: a signed /sgbridge command to the command function → views.open on the Slack stub
+/// with the command's trigger → a signed view_submission to the interactions function (the group checked in moto) →
+/// a Pending request in Azurite → the approvers' message → an approver's signed click → apply → the rule in moto and in
+/// the approved state.
+/// </summary>
+[Collection(PipelineCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class SlackRequestTests(AzuriteFixture azurite, MotoFixture moto, Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
+{
+    private const string Requester = "UAPPROVER2"; // an approver too: approving their own request must be refused
+    private PipelineHarness _h = null!;
+    private AmazonEC2Client _ec2 = null!;
+
+    public async Task InitializeAsync()
+    {
+        if (!MotoFixture.IsAvailable)
+        {
+            return;
+        }
+        _h = new PipelineHarness(azurite, moto);
+        _h.Slack.Given(Request.Create().WithPath("/api/views.open").UsingPost())
+            .RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody("{\"ok\":true,\"view\":{\"id\":\"VOPENED1\"}}"));
+        await _h.ResetQueuesAsync();
+        _ec2 = await _h.PersonEc2Async();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _ec2?.Dispose();
+        if (_h is not null)
+        {
+            await _h.DisposeAsync();
+        }
+    }
+
+    private static DefaultHttpContext Signed(string body, string? secret = null)
+    {
+        var context = new DefaultHttpContext();
+        var ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        context.Request.Method = "POST";
+        context.Request.ContentType = "application/x-www-form-urlencoded";
+        context.Request.Headers["X-Slack-Request-Timestamp"] = ts.ToString(CultureInfo.InvariantCulture);
+        context.Request.Headers["X-Slack-Signature"] = SlackSigning.Sign(body, ts, secret ?? SlackSigning.Secret);
+        context.Request.Body = new MemoryStream(Encoding.UTF8.GetBytes(body));
+        return context;
+    }
+
+    private async Task<(int Status, JsonObject? Body)> SubmitAsync(Dictionary<string, string?> form, string viewId)
+    {
+        var result = await ActivatorUtilities.CreateInstance<ReceiveSlackInteraction>(_h.Services)
+            .RunAsync(Signed(RequestPayloads.Submission(form, viewId, Requester)).Request, CancellationToken.None);
+        return result is ContentResult c ? (c.StatusCode ?? 200, JsonNode.Parse(c.Content!)!.AsObject()) : (((IStatusCodeActionResult)result).StatusCode ?? 200, null);
+    }
+
+    private Dictionary<string, string?> Form(string group, int port)
+    {
+        var form = RequestRig.ValidForm();
+        form[RequestBlocks.Account] = _h.Account;
+        form[RequestBlocks.Region] = Region;
+        form[RequestBlocks.Group] = group;
+        form[RequestBlocks.Ports] = port.ToString(CultureInfo.InvariantCulture);
+        return form;
+    }
+
+    [MotoFact]
+    public async Task SlashCommand_Modal_Submission_Approval_AppliesTheRuleInAwsAndTheApprovedState()
+    {
+        var group = await CreateGroupAsync(_ec2, "req-" + Guid.NewGuid().ToString("N")[..6]);
+        await _h.OnboardAsync();
+
+        // /sgbridge: the command function answers 200 at once and views.open got the command's trigger.
+        var commandClock = System.Diagnostics.Stopwatch.StartNew();
+        var command = await ActivatorUtilities.CreateInstance<ReceiveSlackCommand>(_h.Services)
+            .RunAsync(Signed(RequestPayloads.Command(trigger: "55.66.77abc", user: Requester)).Request, CancellationToken.None);
+        output.WriteLine($"/sgbridge answered (views.open on the stub included) in {commandClock.ElapsedMilliseconds} ms");
+        Assert.InRange(commandClock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(3));
+        Assert.IsType<OkResult>(command);
+        var opened = Assert.Single(_h.SlackCalls("views.open"));
+        Assert.Equal("55.66.77abc", (string?)opened["trigger_id"]);
+        Assert.Equal(RequestBlocks.RequestCallback, (string?)opened["view"]!["callback_id"]);
+
+        // The modal is submitted: the answer updates the modal with the request id; the request is Pending and nothing changed in AWS.
+        // The whole answer (signature, checks, the group looked up in moto, the request stored in Azurite) fits Slack's 3 seconds.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (status, body) = await SubmitAsync(Form(group, 8443), "VSUBMIT1");
+        output.WriteLine($"view_submission answered in {clock.ElapsedMilliseconds} ms (credentials cached by onboarding)");
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(3));
+        Assert.Equal(200, status);
+        Assert.Equal("update", (string?)body!["response_action"]);
+        var id = RequestId.For(ChangeRequest.SlackEventId("VSUBMIT1"));
+        var request = (await _h.Requests.GetAsync(id, CancellationToken.None))!.Value;
+        Assert.Equal((RequestStatus.Pending, Requester, group), (request.Status, request.Requester.SlackUserId, request.GroupId));
+        Assert.Empty(await IngressAsync(_ec2, group));
+
+        // The approvers are asked like for any change, with the requester's reason.
+        Assert.Equal(0, await _h.PumpAsync());
+        var post = _h.SlackCalls("chat.postMessage").First(p => (string?)p["channel"] == ApproversChannel);
+        Assert.Contains(ActionIds.Approve, post["blocks"]!.ToJsonString(), StringComparison.Ordinal);
+        Assert.Contains("CHG-1234", post["blocks"]!.ToJsonString(), StringComparison.Ordinal);
+
+        // The requester cannot approve their own request.
+        Assert.Equal(200, await _h.ClickAsync(ActionIds.Approve, id, user: Requester));
+        Assert.Equal(RequestStatus.Pending, (await _h.Requests.GetAsync(id, CancellationToken.None))!.Value.Status);
+        // But an approver can: applied, the rule is in AWS and in the approved state.
+        Assert.Equal(200, await _h.ClickAsync(ActionIds.Approve, id));
+        Assert.Equal(0, await _h.PumpAsync());
+        request = (await _h.Requests.GetAsync(id, CancellationToken.None))!.Value;
+        Assert.Equal((RequestStatus.Applied, Approver), (request.Status, request.DecidedBy));
+        var rule = Assert.Single(await IngressAsync(_ec2, group));
+        Assert.Equal(("tcp", 8443, 8443, "10.0.0.0/8", "build agents"), (rule.IpProtocol, rule.FromPort, rule.ToPort, rule.CidrIpv4, rule.Description));
+        var state = (await _h.Services.GetRequiredService<IGroupStateStore>().GetAsync(_h.Account, Region, group, CancellationToken.None))!.Value;
+        Assert.Contains(state.Rules, a => a.RequestId == id && a.Rule.SameAccessAs(TestData.Tcp(8443, "10.0.0.0/8")));
+
+        // The sweep finds nothing to undo: the rule is approved.
+        await _h.SweepTimerAsync();
+        Assert.Equal(0, await _h.PumpAsync());
+        Assert.Single(await IngressAsync(_ec2, group));
+    }
+
+    [MotoFact]
+    public async Task DuplicatedSubmission_OpensOneRequest()
+    {
+        var group = await CreateGroupAsync(_ec2, "dup-" + Guid.NewGuid().ToString("N")[..6]);
+        var form = Form(group, 9000);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var answers = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => SubmitAsync(form, "VDUP1")));
+        output.WriteLine($"3 identical concurrent view_submissions answered in {clock.ElapsedMilliseconds} ms");
+        Assert.All(answers, a => Assert.Equal("update", (string?)a.Body!["response_action"]));
+        Assert.Equal(0, await _h.PumpAsync());
+        var id = RequestId.For(ChangeRequest.SlackEventId("VDUP1"));
+        var mine = _h.SlackCalls("chat.postMessage").Where(p => (string?)p["channel"] == ApproversChannel && p["blocks"]!.ToJsonString().Contains(id, StringComparison.Ordinal));
+        Assert.Single(mine);
+        Assert.NotNull(await _h.Requests.GetAsync(id, CancellationToken.None));
+    }
+
+    [MotoFact]
+    public async Task Submission_ForANotAllowedAccount_IsRefusedInTheModal()
+    {
+        var group = await CreateGroupAsync(_ec2, "na-" + Guid.NewGuid().ToString("N")[..6]);
+        var form = Form(group, 22);
+        form[RequestBlocks.Account] = "999999999999";
+        var (status, body) = await SubmitAsync(form, "VNOTALLOWED");
+        Assert.Equal(200, status);
+        Assert.Equal("errors", (string?)body!["response_action"]);
+        Assert.Contains("999999999999 is not one this bridge polices", (string?)body["errors"]![RequestBlocks.Account], StringComparison.Ordinal);
+        Assert.Null(await _h.Requests.GetAsync(RequestId.For(ChangeRequest.SlackEventId("VNOTALLOWED")), CancellationToken.None));
+    }
+
+    [MotoFact]
+    public async Task Submission_ForAGroupMotoDoesNotKnow_IsRefusedInTheModal()
+    {
+        var (_, body) = await SubmitAsync(Form("sg-0123456789abcdef9", 22), "VNOGROUP");
+        Assert.Contains("no security group sg-0123456789abcdef9", (string?)body!["errors"]![RequestBlocks.Group], StringComparison.Ordinal);
+    }
+
+    [MotoFact]
+    public async Task ForgedSubmission_Is401_AndOpensNothing()
+    {
+        var group = await CreateGroupAsync(_ec2, "forged-" + Guid.NewGuid().ToString("N")[..6]);
+        var result = await ActivatorUtilities.CreateInstance<ReceiveSlackInteraction>(_h.Services)
+            .RunAsync(Signed(RequestPayloads.Submission(Form(group, 22), "VFORGED", Requester), secret: "forged-secret-0000").Request, CancellationToken.None);
+        Assert.Equal(401, ((IStatusCodeActionResult)result).StatusCode);
+        Assert.Null(await _h.Requests.GetAsync(RequestId.For(ChangeRequest.SlackEventId("VFORGED")), CancellationToken.None));
+    }
+}

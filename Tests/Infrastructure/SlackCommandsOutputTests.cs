@@ -1,0 +1,13 @@
+using SgBridge.FunctionApp;
+
+namespace SgBridge.Tests.Infrastructure;
+
+public sealed class SlackCommandsOutputTests(BicepTemplateFixture fixture) : IClassFixture<BicepTemplateFixture>
+{
+    [Fact]
+    public void Outputs_Main_ExposeTheSlashCommandUrl()
+    {
+        var outputs = fixture.Template["outputs"]!.AsObject();
+        Assert.Contains($"/api/{Routes.SlackCommands}", (string?)outputs["SLACK_COMMANDS_URL"]!["value"], StringComparison.Ordinal);
+    }
+}
