@@ -16,6 +16,7 @@ public static class CliApp
         new BaselineCommand(),
         new ReconcileCommand(),
         new RedriveCommand(),
+        new PolicyCommand(),
     ];
 
     private const string Description = """
@@ -28,6 +29,7 @@ public static class CliApp
           sgbridge baseline --settings FunctionApp/local.settings.json
           sgbridge reconcile --report-only --settings FunctionApp/local.settings.json
           sgbridge redrive --dry-run --settings FunctionApp/local.settings.json
+          sgbridge policy test samples/authorize-ssh-from-internet.json --rules samples/policy.yaml
         """;
 
     /// <summary>The root command with every verb, for the given context.</summary>

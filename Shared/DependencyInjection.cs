@@ -32,6 +32,7 @@ public static class DependencyInjection
         services.AddSgBridgeSlackRequests(configuration);
 
         services.AddSingleton<ChangePolicy>();
+        services.AddSgBridgePolicyRules();
         services.AddSingleton<EventIntake>();
         services.AddSingleton<ChangeProcessor>();
         services.AddSingleton<GroupReconciler>();
@@ -43,6 +44,7 @@ public static class DependencyInjection
         services.AddSingleton<DecisionService>();
         services.AddSingleton<NotificationService>();
         services.AddSingleton<ExpiryService>();
+        services.AddSgBridgeAccessExpiry(configuration);
         services.AddSingleton<RequestLifecycle>();
         services.TryAddSingleton<IRequestNotifier, QueueRequestNotifier>();
         return services;

@@ -58,11 +58,16 @@ public sealed class PlanCommand : ICliVerb
         {
             Description = "Read the group's approved state and describe the group in AWS with the app's settings (--settings or Section__Name variables), and plan against what is really there. Reads only; one event at a time.",
         };
-        var command = new VerbCommand("plan", "Dry run: what the bridge would do with an event or a CloudTrail log file. Calls nothing (reads only, with --live).", Description) { file, allowed, exempt, noSlr, role, snapshot, json, live };
+        var rules = new Option<string?>("--rules") { Description = "A policy file (Policy:RulesFile): also show which of its rules decides each change (with --live: default Policy__RulesFile).", HelpName = "policy.yaml" };
+        var aliases = new Option<string?>("--account-aliases") { Description = "Policy:AccountAliases for --rules (id=alias, comma separated).", HelpName = "aliases" };
+        var command = new VerbCommand("plan", "Dry run: what the bridge would do with an event or a CloudTrail log file. Calls nothing (reads only, with --live).", Description) { file, allowed, exempt, noSlr, role, snapshot, json, live, rules, aliases };
         var settings = CliSettings.AddTo(command, context);
         VerbAction.Set(command, context, async (p, ct) =>
         {
-            var args = new PlanArgs(p.GetRequiredValue(file), p.GetValue(allowed), p.GetValue(exempt), !p.GetValue(noSlr), p.GetRequiredValue(role), p.GetValue(snapshot), p.GetValue(json));
+            var args = new PlanArgs(p.GetRequiredValue(file), p.GetValue(allowed), p.GetValue(exempt), !p.GetValue(noSlr), p.GetRequiredValue(role), p.GetValue(snapshot), p.GetValue(json))
+            {
+                Policy = PlanPolicy.Load(p.GetValue(rules), p.GetValue(aliases)),
+            };
             return p.GetValue(live) ? await LiveAsync(args, settings, p, context, ct).ConfigureAwait(false) : Run(args, context);
         });
         return command;
@@ -100,11 +105,17 @@ public sealed class PlanCommand : ICliVerb
         else
         {
             PlanPrinter.Print(result, accountsDefaulted: false, context.Out);
+            var rules = services.Get<PolicyRules>();
+            PlanPolicy.Print(result, a.Policy ?? (rules.Configured ? (rules.Current, rules.AccountAliases) : null), context.Out);
         }
         return ExitCodes.Success;
     }
 
-    private sealed record PlanArgs(string EventFile, string? AllowedAccounts, string? Exempt, bool ExemptServiceLinkedRoles, string RolePattern, string? SnapshotFile, bool Json);
+    private sealed record PlanArgs(string EventFile, string? AllowedAccounts, string? Exempt, bool ExemptServiceLinkedRoles, string RolePattern, string? SnapshotFile, bool Json)
+    {
+        /// <summary>--rules: the policy file whose deciding rule is shown too.</summary>
+        public (PolicyRuleSet Rules, IReadOnlyDictionary<string, string> Aliases)? Policy { get; init; }
+    }
 
     private static int Run(PlanArgs a, CliContext context)
     {
@@ -142,6 +153,7 @@ public sealed class PlanCommand : ICliVerb
         else
         {
             PlanPrinter.Print(result, a.AllowedAccounts is null, stdout);
+            PlanPolicy.Print(result, a.Policy, stdout);
         }
         return ExitCodes.Success;
     }
@@ -190,6 +202,7 @@ public sealed class PlanCommand : ICliVerb
                     o.WriteLine();
                     o.WriteLine($"=== Record {p.Record}: {p.Result.Change.EventName} {p.Result.Change.GroupLabel} ===");
                     PlanPrinter.Print(p.Result, a.AllowedAccounts is null, o, banner: false);
+                    PlanPolicy.Print(p.Result, a.Policy, o);
                 })))
                 .Concat(skipped.Select(s => (s.Record, Write: (Action)(() => o.WriteLine($"skipped record {s.Record}: {s.Reason}")))))
                 .Concat(rejected.Select(r => (r.Record, Write: (Action)(() =>

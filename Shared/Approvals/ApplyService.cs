@@ -26,7 +26,9 @@ public sealed partial class ApplyService(
     ISecurityGroupClientFactory aws,
     IOptions<ProcessingOptions> options,
     TimeProvider time,
-    ILogger<ApplyService> logger)
+    ILogger<ApplyService> logger,
+    IAccessExpiryIndex? expiries = null,
+    AccessNotifier? access = null)
 {
     public async Task<RequestStatus?> ApplyAsync(ApplyCommand command, long dequeueCount, CancellationToken cancellationToken)
     {
@@ -45,6 +47,13 @@ public sealed partial class ApplyService(
         if (request.GroupId is null)
         {
             return await RecordAsync(request.Id, new CallOutcome("none", false, "InvalidGroup.NotFound", "The request names no group id."), cancellationToken);
+        }
+
+        if (request.AccessUntil is { } until && request.Kind != ChangeKind.Remove)
+        {
+            // The expiry row before the approved state holds the access: a crash in between leaves a row that finds nothing due.
+            var index = expiries ?? throw new InvalidOperationException($"Request {request.Id} is approved for a time, but no expiry index is configured.");
+            await index.AddAsync(new AccessExpiryEntry(until, request.Id, request.AccountId, request.Region, request.GroupId), cancellationToken);
         }
 
         try
@@ -95,6 +104,10 @@ public sealed partial class ApplyService(
             if (outcome.Succeeded)
             {
                 LogApplied(logger, u.Request.Id, u.Request.AccountId, u.Request.GroupId, outcome.Call);
+                if (u.Request.AccessUntil is not null && access is not null)
+                {
+                    await access.AccessGrantedAsync(u.Request, ct);
+                }
             }
             else
             {

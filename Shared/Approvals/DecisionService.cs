@@ -24,6 +24,10 @@ public enum DecisionOutcome
     /// <summary>The requester could not be matched to a Slack user: this approval is recorded, a second approver is needed.</summary>
     AwaitingSecondApprover,
     AlreadyDecided,
+    /// <summary>The click carries a duration Approvals:Durations does not offer (a forged or outdated button): nothing changed.</summary>
+    DurationNotOffered,
+    /// <summary>Only the requester may ask to extend their access: nothing changed.</summary>
+    NotTheRequester,
     Approved,
     Denied,
 }
@@ -66,8 +70,12 @@ public sealed partial class DecisionService(
     /// <summary>How long the click's Slack look-ups may take, and the ephemeral reply: Slack gives the endpoint 3 seconds.</summary>
     internal static readonly TimeSpan LookupBudget = TimeSpan.FromSeconds(1.5);
 
-    /// <summary>Approve or deny the one request the button carries.</summary>
-    public async Task<DecisionResult> DecideAsync(SlackInteraction click, bool approve, CancellationToken cancellationToken)
+    /// <summary>Approve (permanently) or deny the one request the button carries.</summary>
+    public Task<DecisionResult> DecideAsync(SlackInteraction click, bool approve, CancellationToken cancellationToken) =>
+        DecideAsync(click, approve, duration: null, cancellationToken);
+
+    /// <summary>Approve for <paramref name="duration"/> (null: permanently) or deny the one request the button carries.</summary>
+    public async Task<DecisionResult> DecideAsync(SlackInteraction click, bool approve, TimeSpan? duration, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(click);
         if (!RequestId.IsWellFormed(click.Value))
@@ -91,14 +99,18 @@ public sealed partial class DecisionService(
         {
             return refused;
         }
-        var (won, current) = await DecideOneAsync(stored, approve, click, cancellationToken);
+        var (won, current) = await DecideOneAsync(stored, approve, click, duration, cancellationToken);
         return won
             ? new DecisionResult(approve ? DecisionOutcome.Approved : DecisionOutcome.Denied, requestId, 1)
             : new DecisionResult(DecisionOutcome.AlreadyDecided, current.Status.ToString(), Reply: DecisionReplies.AlreadyDecided(current));
     }
 
-    /// <summary>Approve all / Deny all on a shared message: every pending change of the batch the message shows.</summary>
-    public async Task<DecisionResult> DecideBatchAsync(SlackInteraction click, bool approve, CancellationToken cancellationToken)
+    /// <summary>Approve all (permanently) / Deny all on a shared message: every pending change of the batch the message shows.</summary>
+    public Task<DecisionResult> DecideBatchAsync(SlackInteraction click, bool approve, CancellationToken cancellationToken) =>
+        DecideBatchAsync(click, approve, duration: null, cancellationToken);
+
+    /// <summary>Approve all for <paramref name="duration"/> (null: permanently) / Deny all: every pending change of the batch the message shows.</summary>
+    public async Task<DecisionResult> DecideBatchAsync(SlackInteraction click, bool approve, TimeSpan? duration, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(click);
         if (!RequestId.IsWellFormed(click.Value))
@@ -128,7 +140,7 @@ public sealed partial class DecisionService(
         var results = await Task.WhenAll(thread.Value.MemberIds.Select(async memberId =>
         {
             var member = memberId == leadId ? lead : await requests.GetAsync(memberId, cancellationToken);
-            return member is null ? ((bool Won, ChangeRequest Current)?)null : await DecideOneAsync(member, approve, click, cancellationToken);
+            return member is null ? ((bool Won, ChangeRequest Current)?)null : await DecideOneAsync(member, approve, click, duration, cancellationToken);
         }));
         var decided = results.Count(r => r is { Won: true });
         var skipped = results.Where(r => r is { Won: false } && r.Value.Current.Status != RequestStatus.Exempt).Select(r => r!.Value.Current).ToList();
@@ -212,7 +224,7 @@ public sealed partial class DecisionService(
     }
 
     /// <summary>One conditional write: true when this click decided the request, false when it was already decided.</summary>
-    private async Task<(bool Won, ChangeRequest Current)> DecideOneAsync(Stored<ChangeRequest> stored, bool approve, SlackInteraction click, CancellationToken ct)
+    private async Task<(bool Won, ChangeRequest Current)> DecideOneAsync(Stored<ChangeRequest> stored, bool approve, SlackInteraction click, TimeSpan? duration, CancellationToken ct)
     {
         var update = await lifecycle.ChangeAsync(stored, request =>
         {
@@ -222,7 +234,8 @@ public sealed partial class DecisionService(
             }
             if (approve)
             {
-                request.Approve(click.UserId, click.UserName, time.GetUtcNow());
+                // A removal takes access away: it has no duration (it is not undone at expiry).
+                request.Approve(click.UserId, click.UserName, time.GetUtcNow(), request.Kind == ChangeKind.Remove ? null : duration);
             }
             else
             {

@@ -43,7 +43,8 @@ public sealed partial class NotificationService(
     IOptions<SlackOptions> slackOptions,
     IOptions<PolicyOptions> policyOptions,
     TimeProvider time,
-    ILogger<NotificationService> logger)
+    ILogger<NotificationService> logger,
+    IOptions<ApprovalsOptions>? approvals = null)
 {
     private static readonly RequestStatus[] ThreadedOutcomes =
         [RequestStatus.RevertFailed, RequestStatus.Approved, RequestStatus.Denied, RequestStatus.Applied, RequestStatus.ApplyFailed, RequestStatus.Expired];
@@ -309,7 +310,7 @@ public sealed partial class NotificationService(
             {
                 try
                 {
-                    done.ApproverMessage = await ShowAsync(thread, batch, approvers: true, ApprovalMessageBuilder.ForApprovers(batch, alias, requester, unresolved), alias, ct);
+                    done.ApproverMessage = await ShowAsync(thread, batch, approvers: true, WithDurations(ApprovalMessageBuilder.ForApprovers(batch, alias, requester, unresolved), batch), alias, ct);
                 }
                 catch (Exception ex)
                 {
@@ -489,6 +490,10 @@ public sealed partial class NotificationService(
         r.Status == s || (s == RequestStatus.Approved && r.Status is RequestStatus.Applied or RequestStatus.ApplyFailed);
 
     /// <summary>Approvers see a request once it can be decided, and keep seeing its fate; monitoring-only states never reach them.</summary>
+    /// <summary>Time-bound approvals: one Approve button per configured duration, and Revoke on live access.</summary>
+    private SlackMessage WithDurations(SlackMessage message, IReadOnlyList<ChangeRequest> batch) =>
+        approvals is null ? message : message.WithAccessChoices(batch, approvals.Value.GetChoices());
+
     private static bool NeedsApprovers(RequestStatus status) =>
         status is not (RequestStatus.Exempt or RequestStatus.RevertFailed or RequestStatus.Reverting or RequestStatus.Unmatched or RequestStatus.Reported);
 

@@ -21,7 +21,7 @@ public sealed record ApprovedRule(SecurityGroupRule Rule, ApprovalOrigin Origin,
 /// The rules a group is allowed to hold. Only onboarding (baseline), approvals, exempt changes the live group confirms
 /// and expiries change it — never a describe taken to "remember" the group. Reconcile makes AWS match it.
 /// </summary>
-public sealed class ApprovedGroup
+public sealed partial class ApprovedGroup
 {
     [JsonConstructor]
     private ApprovedGroup()
@@ -67,7 +67,9 @@ public sealed class ApprovedGroup
     /// <summary>
     /// Writes an approved request's change: Add approves its rules, Remove withdraws them, Modify replaces the approved
     /// content of each edited rule (or approves the new content when the old one was never approved). False when the
-    /// request was written here already.
+    /// request was written here already. A time-bound approval gives its rules <see cref="ApprovedRule.ExpiresAt"/> =
+    /// decision time + duration (<see cref="ChangeRequest.AccessUntil"/>), so a late or redelivered apply never
+    /// lengthens the access; a rule already approved keeps the later of its expiry and the new one (null = permanent wins).
     /// </summary>
     public bool ApplyRequest(ChangeRequest request, DateTimeOffset now)
     {
@@ -77,12 +79,22 @@ public sealed class ApprovedGroup
             return false;
         }
         var rules = Rules.ToList();
+        var expires = request.AccessUntil;
         switch (request.Kind)
         {
             case ChangeKind.Add:
-                foreach (var rule in request.Rules.Where(r => !rules.Any(a => a.Rule.SameAccessAs(r))))
+                foreach (var rule in request.Rules)
                 {
-                    rules.Add(new ApprovedRule(rule with { RuleId = null }, ApprovalOrigin.Request, request.Id, now));
+                    var index = rules.FindIndex(a => a.Rule.SameAccessAs(rule));
+                    if (index < 0)
+                    {
+                        rules.Add(new ApprovedRule(rule with { RuleId = null }, ApprovalOrigin.Request, request.Id, now, expires));
+                    }
+                    else if (Later(rules[index].ExpiresAt, expires) != rules[index].ExpiresAt)
+                    {
+                        // Approving access that is already approved extends it, never shortens it (permanent stays permanent).
+                        rules[index] = rules[index] with { RequestId = request.Id, ExpiresAt = Later(rules[index].ExpiresAt, expires) };
+                    }
                 }
                 break;
             case ChangeKind.Remove:
@@ -92,7 +104,7 @@ public sealed class ApprovedGroup
                 foreach (var edit in request.Edits)
                 {
                     var index = rules.FindIndex(a => a.Rule.RuleId == edit.RuleId);
-                    var approved = new ApprovedRule(edit.After with { RuleId = index >= 0 ? edit.RuleId : null }, ApprovalOrigin.Request, request.Id, now);
+                    var approved = new ApprovedRule(edit.After with { RuleId = index >= 0 ? edit.RuleId : null }, ApprovalOrigin.Request, request.Id, now, expires);
                     if (index >= 0)
                     {
                         rules[index] = approved;

@@ -24,6 +24,8 @@ public enum RequestStatus
     Unmatched,
     /// <summary>A difference from the approved state found with Reconcile:Mode=Report: reported, not reverted.</summary>
     Reported,
+    /// <summary>A time-bound approval's access ended (expired, or revoked early): the rules left the approved state.</summary>
+    AccessEnded,
 }
 
 /// <summary>
@@ -97,7 +99,7 @@ public sealed partial class ChangeRequest
     [JsonInclude] public DateTimeOffset CreatedAt { get; private set; }
     [JsonInclude] public DateTimeOffset UpdatedAt { get; private set; }
     public bool IsFinal => Status is RequestStatus.Exempt or RequestStatus.RevertFailed or RequestStatus.Denied
-        or RequestStatus.Applied or RequestStatus.ApplyFailed or RequestStatus.Expired or RequestStatus.Unmatched or RequestStatus.Reported;
+        or RequestStatus.Applied or RequestStatus.ApplyFailed or RequestStatus.Expired or RequestStatus.Unmatched or RequestStatus.Reported or RequestStatus.AccessEnded;
 
     /// <summary>Opens a request for a change the bridge is about to revert.</summary>
     public static ChangeRequest Open(string id, SecurityGroupChange change, DateTimeOffset now) =>

@@ -33,6 +33,13 @@ public sealed partial class PolicyOptions : IValidatableObject
     /// <summary>Optional. Display aliases for accounts: "111111111111=prod, 222222222222=staging".</summary>
     public string AccountAliases { get; set; } = "";
 
+    /// <summary>
+    /// Optional. The policy file (Policy__RulesFile): ordered rules that approve, deny or ask for policed changes (see
+    /// docs/policy.md). A path deployed with the app, relative to the app's directory or absolute; .yaml/.yml or .json.
+    /// Empty (default): no policy, every policed change waits for an approver. Read and validated at start-up.
+    /// </summary>
+    public string RulesFile { get; set; } = "";
+
     /// <summary>The listed account ids (holds "*" alone when every account is allowed: ask <see cref="AllowsAccount"/>).</summary>
     public IReadOnlySet<string> AllowedAccountSet => SettingList.Parse(AllowedAccounts).ToHashSet(StringComparer.Ordinal);
 

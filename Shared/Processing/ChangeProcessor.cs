@@ -51,7 +51,8 @@ public sealed partial class ChangeProcessor(
     TimeProvider time,
     ILogger<ChangeProcessor> logger,
     BridgeTelemetry? telemetry = null,
-    IQueueSender? queue = null)
+    IQueueSender? queue = null,
+    PolicyGate? gate = null)
 {
     private readonly int _maxDequeueCount = options.Value.MaxDequeueCount;
 
@@ -104,6 +105,7 @@ public sealed partial class ChangeProcessor(
         {
             // The intake's copy of a change its inline run finished after the intake answered: one point read, no AWS call.
             LogAlreadyProcessed(logger, done.Value.Id, change.EventId, done.Value.Status);
+            await (gate?.ResumeAsync(done.Value, cancellationToken) ?? Task.CompletedTask);
             return ProcessOutcome.AlreadyProcessed;
         }
         try
@@ -130,11 +132,18 @@ public sealed partial class ChangeProcessor(
     /// already there means another run (a redelivery, the intake's inline run or its queued copy) recorded it first:
     /// AlreadyProcessed. A row still Reverting (written by an earlier version or the poison reader) gets the outcome.
     /// </summary>
-    private async Task<ProcessOutcome> RecordAsync(SecurityGroupChange change, ProcessOutcome outcome, Action<ChangeRequest> record, CancellationToken ct)
+    private async Task<ProcessOutcome> RecordAsync(SecurityGroupChange change, ProcessOutcome outcome, Action<ChangeRequest> recordOutcome, CancellationToken ct)
     {
+        // A request left Pending by the outcome is decided by the policy file in the same write (PolicyGate).
+        Action<ChangeRequest> record = gate is null ? recordOutcome : r =>
+        {
+            recordOutcome(r);
+            gate.Decide(r, time.GetUtcNow());
+        };
         var (stored, created) = await OpenRequestAsync(lifecycle, change, time.GetUtcNow(), record, ct);
         if (created)
         {
+            await (gate?.AfterAsync(stored.Value, ct) ?? Task.CompletedTask);
             return outcome;
         }
         if (stored.Value.Status == RequestStatus.Reverting)
@@ -150,11 +159,13 @@ public sealed partial class ChangeProcessor(
             }, ct);
             if (update.StatusChanged)
             {
+                await (gate?.AfterAsync(update.Request, ct) ?? Task.CompletedTask);
                 return outcome;
             }
             stored = update.Stored;
         }
         LogAlreadyProcessed(logger, stored.Value.Id, change.EventId, stored.Value.Status);
+        await (gate?.ResumeAsync(stored.Value, ct) ?? Task.CompletedTask);
         if (outcome == ProcessOutcome.Reverted && stored.Value.Status == RequestStatus.Unmatched)
         {
             // Another run of this event recorded "nothing to undo" between this run's revoke and its insert.

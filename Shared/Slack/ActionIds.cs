@@ -13,6 +13,16 @@ public static class ActionIds
     public const string ApproveAll = "sgbridge_approve_all";
     public const string DenyAll = "sgbridge_deny_all";
 
+    /// <summary>Approve for a configured duration: action_id "{prefix}:{duration label}:{request id}" (ApprovalDurationActions).</summary>
+    public const string ApproveFor = "sgbridge_approve_for";
+    public const string ApproveAllFor = "sgbridge_approve_all_for";
+
+    /// <summary>On an applied time-bound request: an approver takes the access back now (the value is the request id).</summary>
+    public const string RevokeAccess = "sgbridge_revoke_access";
+
+    /// <summary>In the requester's message about time-bound access: ask for more time (the value is the request id).</summary>
+    public const string ExtendAccess = "sgbridge_extend_access";
+
     public const char Separator = ':';
 
     /// <summary>The action_id of <paramref name="prefix"/>'s button for <paramref name="requestId"/>.</summary>

@@ -126,6 +126,10 @@ public static partial class ApprovalMessageBuilder
                 blocks.Add(Section(SlackText.Lines(":warning: *Risk*", flags.Select(f => "• " + SlackText.Escape(f)).ToList(), Math.Min(1500, rulesBudget))));
             }
             blocks.Add(Context(BridgeDidText(r)));
+            if (PolicyText(r) is { } policy)
+            {
+                blocks.Add(Context(policy));
+            }
             if (withButtons)
             {
                 if (UnresolvedText(unresolved) is { } note)
@@ -168,7 +172,7 @@ public static partial class ApprovalMessageBuilder
             {
                 var flags = RiskAssessor.Assess(r);
                 var head = $"{StatusEmoji(r.Status)} *{r.Id}* · {Intent(r, plain: false)} · _{StatusWords(r.Status)}_";
-                var lines = RuleLines(r).Concat(flags.Select(f => ":warning: " + SlackText.Escape(f))).ToList();
+                var lines = RuleLines(r).Concat(flags.Select(f => ":warning: " + SlackText.Escape(f))).Concat(PolicyText(r) is { } p ? [p] : []).ToList();
                 blocks.Add(Section(SlackText.Lines(SlackText.Truncate(head, perChange / 2), lines, perChange, $"`sgbridge requests show {r.Id}`")));
                 if (withButtons && r.Status == RequestStatus.Pending)
                 {
@@ -306,6 +310,7 @@ public static partial class ApprovalMessageBuilder
         RequestStatus.Expired => "expired, stays reverted",
         RequestStatus.Unmatched => "no change in AWS (the event did not match the group)",
         RequestStatus.Reported => "drift reported, not reverted",
+        RequestStatus.AccessEnded => "approved for a time; access ended",
         _ => s.ToString().ToLowerInvariant(),
     };
 

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Options;
 using SgBridge.Shared.Approvals;
+using SgBridge.Shared.Options;
 
 namespace SgBridge.Shared.Slack;
 
@@ -13,11 +15,13 @@ public interface IBlockActionHandler
     Task<DecisionResult> HandleAsync(SlackInteraction action, CancellationToken cancellationToken);
 }
 
-public sealed class ApproveHandler(DecisionService decisions) : IBlockActionHandler
+/// <summary>The plain Approve button approves permanently: refused when Approvals:Durations does not offer "permanent".</summary>
+public sealed class ApproveHandler(DecisionService decisions, IOptions<ApprovalsOptions>? approvals = null) : IBlockActionHandler
 {
     public string ActionId => ActionIds.Approve;
 
-    public Task<DecisionResult> HandleAsync(SlackInteraction action, CancellationToken cancellationToken) => decisions.DecideAsync(action, approve: true, cancellationToken);
+    public Task<DecisionResult> HandleAsync(SlackInteraction action, CancellationToken cancellationToken) =>
+        PermanentClick.Refused(approvals?.Value, action) is { } refused ? Task.FromResult(refused) : decisions.DecideAsync(action, approve: true, cancellationToken);
 }
 
 public sealed class DenyHandler(DecisionService decisions) : IBlockActionHandler
@@ -27,11 +31,12 @@ public sealed class DenyHandler(DecisionService decisions) : IBlockActionHandler
     public Task<DecisionResult> HandleAsync(SlackInteraction action, CancellationToken cancellationToken) => decisions.DecideAsync(action, approve: false, cancellationToken);
 }
 
-public sealed class ApproveAllHandler(DecisionService decisions) : IBlockActionHandler
+public sealed class ApproveAllHandler(DecisionService decisions, IOptions<ApprovalsOptions>? approvals = null) : IBlockActionHandler
 {
     public string ActionId => ActionIds.ApproveAll;
 
-    public Task<DecisionResult> HandleAsync(SlackInteraction action, CancellationToken cancellationToken) => decisions.DecideBatchAsync(action, approve: true, cancellationToken);
+    public Task<DecisionResult> HandleAsync(SlackInteraction action, CancellationToken cancellationToken) =>
+        PermanentClick.Refused(approvals?.Value, action) is { } refused ? Task.FromResult(refused) : decisions.DecideBatchAsync(action, approve: true, cancellationToken);
 }
 
 public sealed class DenyAllHandler(DecisionService decisions) : IBlockActionHandler

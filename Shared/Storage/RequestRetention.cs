@@ -24,7 +24,7 @@ namespace SgBridge.Shared.Storage;
 public sealed partial class RequestRetention(TableServiceClient service, IOptions<StorageOptions> options, TimeProvider time, ILogger<RequestRetention> logger)
 {
     private static readonly RequestStatus[] FinalStatuses =
-        [RequestStatus.Exempt, RequestStatus.RevertFailed, RequestStatus.Denied, RequestStatus.Applied, RequestStatus.ApplyFailed, RequestStatus.Expired, RequestStatus.Unmatched, RequestStatus.Reported];
+        [RequestStatus.Exempt, RequestStatus.RevertFailed, RequestStatus.Denied, RequestStatus.Applied, RequestStatus.ApplyFailed, RequestStatus.Expired, RequestStatus.Unmatched, RequestStatus.Reported, RequestStatus.AccessEnded];
 
     private readonly EnsuredTable _requests = new(service, options.Value.RequestsTable);
     private readonly EnsuredTable _slack = new(service, options.Value.SlackTable);
@@ -70,7 +70,12 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
         }
     }
 
-    private static bool IsDue(ChangeRequest request, DateTimeOffset cutoff) => request.IsFinal && request.UpdatedAt < cutoff;
+    /// <summary>
+    /// Final and unchanged since before the cutoff — and, for a time-bound approval, its access already over: an Applied
+    /// request whose access runs past now is kept, because its expiry tells the requester and the thread from it.
+    /// </summary>
+    private bool IsDue(ChangeRequest request, DateTimeOffset cutoff) =>
+        request.IsFinal && request.UpdatedAt < cutoff && !(request.Status == RequestStatus.Applied && request.AccessUntil > time.GetUtcNow());
 
     private async Task<bool> PurgeAsync(ChangeRequest request, string etag, DateTimeOffset cutoff, IReadOnlyDictionary<string, (ChangeRequest Request, string ETag)> due, CancellationToken ct)
     {

@@ -45,7 +45,7 @@ public sealed class PipelineHarness : IAsyncDisposable
     public Task<SgBridge.Shared.Reconcile.BaselineSummary> OnboardAsync() =>
         _services.GetRequiredService<SgBridge.Shared.Reconcile.BaselineService>().BaselineAsync(Account, Region, force: false, CancellationToken.None);
 
-    public PipelineHarness(AzuriteFixture azurite, MotoFixture moto, IReadOnlyDictionary<string, string?>? overrides = null)
+    public PipelineHarness(AzuriteFixture azurite, MotoFixture moto, IReadOnlyDictionary<string, string?>? overrides = null, TimeProvider? time = null)
     {
         Account = Random.Shared.NextInt64(100_000_000_000, 999_999_999_999).ToString(CultureInfo.InvariantCulture);
         Slack = WireMockServer.Start();
@@ -79,13 +79,18 @@ public sealed class PipelineHarness : IAsyncDisposable
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {
-            settings[key] = value;
+            // "{account}" in an override stands for the harness's own (random) account id.
+            settings[key] = value?.Replace("{account}", Account, StringComparison.Ordinal);
         }
         Settings = settings;
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
+        if (time is not null)
+        {
+            services.AddSingleton(time); // before AddSgBridge, whose TryAdd then keeps it
+        }
         // The bridge's own Table client, with every request recorded (see TableRequests).
         var tableOptions = new Azure.Data.Tables.TableClientOptions();
         tableOptions.AddPolicy(TableRequests, Azure.Core.HttpPipelinePosition.PerRetry);

@@ -16,7 +16,7 @@ namespace SgBridge.Tests.Fakes;
 /// The one set-up of the processing services over fakes (stores, queue, EC2, clock): tests change the options they care
 /// about and build what they test from it, instead of wiring constructors by hand.
 /// </summary>
-public sealed class Bridge
+public sealed partial class Bridge
 {
     public const string BridgeRole = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole";
 
@@ -41,7 +41,11 @@ public sealed class Bridge
     public GroupReconciler Reconciler() => new(Groups, Queue, O.Create(Reconcile), O.Create(Policy), Time, NullLogger<GroupReconciler>.Instance, Telemetry);
 
     public ChangeProcessor Processor() =>
-        new(ChangePolicy(), Lifecycle(), Reconciler(), Ec2, O.Create(Processing), Time, NullLogger<ChangeProcessor>.Instance, Telemetry, Queue);
+        new(ChangePolicy(), Lifecycle(), Reconciler(), Ec2, O.Create(Processing), Time, NullLogger<ChangeProcessor>.Instance, Telemetry, Queue, PolicyGate());
+
+    /// <summary>The policy file's gate (Policy.RulesFile; empty: no policy, every change asks).</summary>
+    public SgBridge.Shared.Policy.PolicyGate PolicyGate() =>
+        new(new SgBridge.Shared.Policy.PolicyRules(O.Create(Policy)), Lifecycle(), Queue, Time, NullLogger<SgBridge.Shared.Policy.PolicyGate>.Instance);
 
     public ApplyService Applier() =>
         new(Requests, Lifecycle(), Reconciler(), Ec2, O.Create(Processing), Time, NullLogger<ApplyService>.Instance);

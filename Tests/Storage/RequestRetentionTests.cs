@@ -37,7 +37,7 @@ public sealed class RequestRetentionTests(AzuriteFixture azurite)
         new(service ?? azurite.CreateTableServiceClient(), O.Create(_options), _time, NullLogger<RequestRetention>.Instance);
 
     /// <summary>A request created and last changed at <paramref name="at"/>, moved to <paramref name="status"/>.</summary>
-    private async Task<ChangeRequest> StoredAsync(string id, RequestStatus status, DateTimeOffset at)
+    private async Task<ChangeRequest> StoredAsync(string id, RequestStatus status, DateTimeOffset at, TimeSpan? approvedFor = null)
     {
         var r = ChangeRequest.Open(id, TestData.Change(ChangeKind.Add, eventId: "evt-" + id), at);
         r.MarkReverted(new CallOutcome("revoke", true), at);
@@ -45,7 +45,12 @@ public sealed class RequestRetentionTests(AzuriteFixture azurite)
         {
             case RequestStatus.Denied: r.Deny("UA", null, at); break;
             case RequestStatus.Expired: r.Expire(at); break;
-            case RequestStatus.Applied: r.Approve("UA", null, at); r.MarkApplied(new CallOutcome("authorize", true), at); break;
+            case RequestStatus.Applied: r.Approve("UA", null, at, approvedFor); r.MarkApplied(new CallOutcome("authorize", true), at); break;
+            case RequestStatus.AccessEnded:
+                r.Approve("UA", null, at, approvedFor);
+                r.MarkApplied(new CallOutcome("authorize", true), at);
+                r.EndAccess(AccessEndReason.Expired, null, at);
+                break;
         }
         await Requests().AddOrGetAsync(r, default);
         return r;
@@ -101,6 +106,21 @@ public sealed class RequestRetentionTests(AzuriteFixture azurite)
 
         // Nothing more is due: a second run deletes nothing.
         Assert.Equal(0, await Retention().PurgeAsync(default));
+    }
+
+    [Fact]
+    public async Task Purge_TimeBoundAccess_GoesOnceItHasEnded_NeverWhileItIsLive()
+    {
+        var ended = await StoredAsync("SG-RET00021", RequestStatus.AccessEnded, Old, TimeSpan.FromHours(1));
+        var longEnded = await StoredAsync("SG-RET00022", RequestStatus.Applied, Old, TimeSpan.FromDays(366)); // approved 401 days ago for 366: over 35 days ago
+        var stillLive = await StoredAsync("SG-RET00023", RequestStatus.Applied, Now - TimeSpan.FromDays(2), TimeSpan.FromDays(7));
+        _options.Retention = TimeSpan.FromDays(1);
+
+        await Retention().PurgeAsync(default);
+
+        Assert.True(await GoneAsync(ended.Id));
+        Assert.True(await GoneAsync(longEnded.Id));
+        Assert.NotNull(await Requests().GetAsync(stillLive.Id, default)); // final and older than the retention, but its access runs 5 more days
     }
 
     [Fact]

@@ -60,9 +60,24 @@ internal static class StorageSamples
             previousContentUnknown: true,
             T0.AddSeconds(1));
         request.MarkReverted(new CallOutcome("ModifySecurityGroupRules", true, null, "reverted") { Notes = ["note 1", "note 2"] }, T0.AddSeconds(2));
-        request.Approve("U0ALICE", "Alice Approver", T0.AddMinutes(5));
+        request.RecordPolicyDecision(new PolicyDecisionRecord("ask", "everything-else", 12, "policy.yaml", "no rule approves or denies", TimeSpan.FromHours(24)), T0.AddSeconds(3));
+        request.Approve("U0ALICE", "Alice Approver", T0.AddMinutes(5), TimeSpan.FromHours(8));
         request.MarkApplied(new CallOutcome("ModifySecurityGroupRules", false, "Client.InvalidPermission.Duplicate", "already there") { Notes = ["retried"] }, T0.AddMinutes(6));
         return request;
+    }
+
+    /// <summary>The properties only an extension whose access ended has (a full request never has them).</summary>
+    public static readonly string[] EndedExtensionOnly =
+        [nameof(ChangeRequest.AccessEndReason), nameof(ChangeRequest.AccessEndedAt), nameof(ChangeRequest.AccessEndedBy), nameof(ChangeRequest.ExtendsRequestId)];
+
+    /// <summary>An extension of <see cref="FullRequest"/>, approved, applied, then revoked early.</summary>
+    public static ChangeRequest EndedExtension(string id)
+    {
+        var extension = ChangeRequest.OpenExtension(id, FullRequest("SG-ORIGIN01"), T0.AddHours(1));
+        extension.Approve("U0BOB", "Bob", T0.AddHours(2), TimeSpan.FromDays(7));
+        extension.MarkApplied(new CallOutcome("none", true), T0.AddHours(2));
+        extension.EndAccess(AccessEndReason.Revoked, "U0ALICE", T0.AddHours(3));
+        return extension;
     }
 
     public static ChangeRequest ExemptRequest(string id) =>

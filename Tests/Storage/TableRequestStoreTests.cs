@@ -29,8 +29,10 @@ public sealed class TableRequestStoreTests(AzuriteFixture azurite)
     [Fact]
     public void Sample_FillsEveryStoredProperty()
     {
-        // A reverted change has no Slack origin (requests asked for in Slack: SlackRequestStorageTests).
-        Assert.Equal([nameof(ChangeRequest.ApprovedFor), nameof(ChangeRequest.ExemptReason), nameof(ChangeRequest.PolicyDecision), nameof(ChangeRequest.Slack)], StorageSamples.UnsetProperties(StorageSamples.FullRequest("SG-SAMPLE01")).Order());
+        // A reverted change has no Slack origin (requests asked for in Slack: SlackRequestStorageTests); only an ended extension has the access fields.
+        Assert.Equal(StorageSamples.EndedExtensionOnly.Append(nameof(ChangeRequest.ExemptReason)).Append(nameof(ChangeRequest.Slack)).Order(StringComparer.Ordinal),
+            StorageSamples.UnsetProperties(StorageSamples.FullRequest("SG-SAMPLE01")).Order(StringComparer.Ordinal));
+        Assert.Empty(StorageSamples.UnsetProperties(StorageSamples.EndedExtension("SG-SAMPLE03")).Intersect(StorageSamples.EndedExtensionOnly));
         Assert.DoesNotContain(nameof(ChangeRequest.ExemptReason), StorageSamples.UnsetProperties(StorageSamples.ExemptRequest("SG-SAMPLE02")));
     }
 

@@ -1,0 +1,156 @@
+using Microsoft.Extensions.Logging;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Processing;
+using SgBridge.Shared.Slack;
+using SgBridge.Shared.Storage;
+
+namespace SgBridge.Shared.Approvals;
+
+/// <summary>
+/// The two clicks on live time-bound access. <b>Revoke access</b> (approvers only, on the approvers' message that shows
+/// the request): an expiry-index row due now is written first, then the rules leave the approved state and the request
+/// becomes AccessEnded (Revoked); the next <c>ExpireAccess</c> tick revokes them in AWS and tells the monitoring thread
+/// and the requester. <b>Ask to extend</b> (the requester only): opens an extension request (same rules, linked to the
+/// original) that approvers decide like any other; its approval moves the expiry, a denial leaves it. Both answer well
+/// inside Slack's 3 seconds: Table writes and cached Slack look-ups, no AWS call.
+/// </summary>
+public sealed partial class AccessDecisionService(
+    ApproverDirectory approvers,
+    IRequestStore requests,
+    ISlackThreadStore threads,
+    IGroupStateStore groups,
+    IAccessExpiryIndex index,
+    RequestLifecycle lifecycle,
+    TimeProvider time,
+    ILogger<AccessDecisionService> logger)
+{
+    public async Task<DecisionResult> RevokeAsync(SlackInteraction click, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(click);
+        if (!RequestId.IsWellFormed(click.Value))
+        {
+            return new DecisionResult(DecisionOutcome.BadRequest, "The button does not carry a request id.");
+        }
+        var id = click.Value!;
+        var stored = await requests.GetAsync(id, cancellationToken);
+        if (stored is null)
+        {
+            return new DecisionResult(DecisionOutcome.UnknownRequest, id, Reply: DecisionReplies.Unknown(id));
+        }
+        var membership = await threads.GetAsync(SlackRows.Member(id), cancellationToken);
+        var thread = membership is null ? null : await threads.GetAsync(SlackRows.Thread(membership.Value.LeadId), cancellationToken);
+        if (thread?.Value.ShowsInApproverMessage(click.ChannelId, click.MessageTs, id) != true)
+        {
+            LogRefused(logger, click.UserId, id, "the message does not show it");
+            return new DecisionResult(DecisionOutcome.NotOnThisMessage, id, Reply: DecisionReplies.NotOnThisMessage(id));
+        }
+        var isApprover = false;
+        if (await CheckAsync(async ct => isApprover = await approvers.IsApproverAsync(click.UserId, ct), click, id, cancellationToken) is { } unverified)
+        {
+            return unverified;
+        }
+        if (!isApprover)
+        {
+            LogRefused(logger, click.UserId, id, "not an approver");
+            return new DecisionResult(DecisionOutcome.NotAnApprover, click.UserId, Reply: DecisionReplies.NotAnApprover(id));
+        }
+        var request = stored.Value;
+        if (!request.CanEndAccess || request.GroupId is null)
+        {
+            return new DecisionResult(DecisionOutcome.AlreadyDecided, request.Status.ToString(),
+                Reply: $"{id} is {ApprovalMessageBuilder.StatusWords(request.Status)}: there is no live access to revoke. Nothing changed.");
+        }
+
+        var now = time.GetUtcNow();
+        // The row first: a crash after it leaves work the next tick finishes (converge); the rules go from the approved state next.
+        await index.AddAsync(new AccessExpiryEntry(now, id, request.AccountId, request.Region, request.GroupId, AccessEndKind.Revoke, click.UserId), cancellationToken);
+        await groups.UpdateAsync(request.AccountId, request.Region, request.GroupId, g => g.RevokeAccessOf(request, now).Count > 0, cancellationToken);
+        var update = await lifecycle.ChangeAsync(stored, r =>
+        {
+            if (!r.CanEndAccess)
+            {
+                return false;
+            }
+            r.EndAccess(AccessEndReason.Revoked, click.UserId, now);
+            return true;
+        }, cancellationToken);
+        if (!update.Written)
+        {
+            return new DecisionResult(DecisionOutcome.AlreadyDecided, update.Request.Status.ToString(),
+                Reply: $"{id} is {ApprovalMessageBuilder.StatusWords(update.Request.Status)} already. Nothing changed.");
+        }
+        LogRevoked(logger, id, click.UserId, request.AccountId, request.GroupId);
+        return new DecisionResult(DecisionOutcome.Denied, id, 1,
+            $":lock: Access of {id} revoked: it left the approved state and is revoked in AWS within a minute.");
+    }
+
+    public async Task<DecisionResult> ExtendAsync(SlackInteraction click, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(click);
+        if (!RequestId.IsWellFormed(click.Value))
+        {
+            return new DecisionResult(DecisionOutcome.BadRequest, "The button does not carry a request id.");
+        }
+        var id = click.Value!;
+        var stored = await requests.GetAsync(id, cancellationToken);
+        if (stored is null)
+        {
+            return new DecisionResult(DecisionOutcome.UnknownRequest, id, Reply: DecisionReplies.Unknown(id));
+        }
+        var original = stored.Value;
+        RequesterIdentity? requester = null;
+        if (await CheckAsync(async ct => requester = await approvers.ResolveRequesterAsync(original.Requester, ct), click, id, cancellationToken) is { } unverified)
+        {
+            return unverified;
+        }
+        if (requester?.SlackUserId != click.UserId)
+        {
+            LogRefused(logger, click.UserId, id, "not the requester");
+            return new DecisionResult(DecisionOutcome.NotTheRequester, click.UserId,
+                Reply: $":no_entry: Only the requester of {id} can ask to extend its access. Nothing changed.");
+        }
+        if (original.Status != RequestStatus.Applied || original.AccessUntil is null)
+        {
+            return new DecisionResult(DecisionOutcome.AlreadyDecided, original.Status.ToString(),
+                Reply: $"{id} is {ApprovalMessageBuilder.StatusWords(original.Status)}: only live time-bound access can be extended. Nothing changed.");
+        }
+        // One extension per grant: a repeated (or duplicated) click finds the same request.
+        var extensionId = RequestId.For($"extend:{original.Id}:{original.AccessUntil.Value.UtcTicks}");
+        var (extension, created) = await lifecycle.OpenAsync(ChangeRequest.OpenExtension(extensionId, original, time.GetUtcNow()), cancellationToken);
+        if (!created)
+        {
+            return new DecisionResult(DecisionOutcome.AlreadyDecided, extensionId,
+                Reply: $"You asked already: extension {extensionId} is {ApprovalMessageBuilder.StatusWords(extension.Value.Status)}.");
+        }
+        LogExtensionAsked(logger, extensionId, id, click.UserId);
+        return new DecisionResult(DecisionOutcome.Ignored, extensionId, 0,
+            $":hourglass_flowing_sand: Asked the approvers to extend {id}: request {extensionId}. You will hear when they decide.");
+    }
+
+    /// <summary>Slack look-ups within the click's budget; a look-up that fails decides nothing (fail closed).</summary>
+    private async Task<DecisionResult?> CheckAsync(Func<CancellationToken, Task> lookup, SlackInteraction click, string id, CancellationToken ct)
+    {
+        try
+        {
+            using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            budget.CancelAfter(DecisionService.LookupBudget);
+            await lookup(budget.Token);
+            return null;
+        }
+        catch (Exception ex) when (ex is SlackApiException or SlackRateLimitedException or HttpRequestException
+            || (ex is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            LogRefused(logger, click.UserId, id, "Slack could not be asked who the clicker is");
+            return new DecisionResult(DecisionOutcome.Unverified, click.UserId, Reply: DecisionReplies.Unverified(id));
+        }
+    }
+
+    [LoggerMessage(1311, LogLevel.Information, "Access of request {RequestId} revoked by {SlackUserId} ({AccountId}, {GroupId})")]
+    private static partial void LogRevoked(ILogger logger, string requestId, string slackUserId, string accountId, string? groupId);
+
+    [LoggerMessage(1312, LogLevel.Information, "Extension {ExtensionId} of request {RequestId} asked by {SlackUserId}")]
+    private static partial void LogExtensionAsked(ILogger logger, string extensionId, string requestId, string slackUserId);
+
+    [LoggerMessage(1313, LogLevel.Warning, "Slack user {SlackUserId} clicked on the access of {RequestId}: refused, {Why}")]
+    private static partial void LogRefused(ILogger logger, string slackUserId, string requestId, string why);
+}

@@ -1,0 +1,217 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SgBridge.Shared.Aws;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Options;
+using SgBridge.Shared.Processing;
+using SgBridge.Shared.Reconcile;
+using SgBridge.Shared.Storage;
+using SgBridge.Shared.Telemetry;
+
+namespace SgBridge.Shared.Approvals;
+
+/// <summary>What one expiry tick did.</summary>
+public sealed record AccessExpirySummary(int Due, int Ended, int Rescheduled, int Failed);
+
+/// <summary>
+/// Ends time-bound access (the <c>ExpireAccess</c> timer, every minute). Reads only the due rows of the expiry index
+/// (<see cref="IAccessExpiryIndex"/>), and for each: takes the run-out rules out of the group's approved state (an
+/// ETag-conditional write), revokes them in AWS through <see cref="GroupReconciler"/> (under the group's lease, acting
+/// only on the live rules that carried this request's access), marks the request <see cref="RequestStatus.AccessEnded"/>,
+/// tells the monitoring thread and the requester, and only then deletes the row. A crash anywhere before the delete
+/// leaves the row, and the next tick finishes the job from the approved state (converge, don't replay); a tick that
+/// runs late (app down for hours) finds every overdue row in one query. Exact to the timer's interval.
+/// </summary>
+public sealed partial class AccessExpiryService(
+    IAccessExpiryIndex index,
+    IGroupStateStore groups,
+    IRequestStore requests,
+    RequestLifecycle lifecycle,
+    GroupReconciler reconciler,
+    ISecurityGroupClientFactory aws,
+    AccessNotifier notifier,
+    IOptions<ApprovalsOptions> options,
+    TimeProvider time,
+    ILogger<AccessExpiryService> logger,
+    BridgeTelemetry? telemetry = null)
+{
+    public async Task<AccessExpirySummary> ExpireDueAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var due = new List<AccessExpiryEntry>();
+        await foreach (var entry in index.ListDueAsync(now, options.Value.ExpiryBatchSize, cancellationToken))
+        {
+            due.Add(entry);
+        }
+        int ended = 0, rescheduled = 0, failed = 0;
+        foreach (var entry in due)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                switch (await EndAsync(entry, now, cancellationToken))
+                {
+                    case EntryOutcome.Ended: ended++; break;
+                    case EntryOutcome.Rescheduled: rescheduled++; break;
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // One group's failure must not hold up the others: the row stays, the next tick tries again.
+                failed++;
+                await FailedAsync(entry, ex.Message, ex, cancellationToken);
+            }
+        }
+        return new AccessExpirySummary(due.Count, ended, rescheduled, failed);
+    }
+
+    private enum EntryOutcome
+    {
+        Ended,
+        Rescheduled,
+        Dropped,
+        Failed,
+    }
+
+    private async Task<EntryOutcome> EndAsync(AccessExpiryEntry entry, DateTimeOffset now, CancellationToken ct)
+    {
+        var stored = await requests.GetAsync(entry.RequestId, ct);
+        if (stored is null)
+        {
+            // The request is gone (e.g. Storage:Retention purged it) but its access may not be: converge the group.
+            return await EndWithoutRequestAsync(entry, now, ct);
+        }
+        var request = stored.Value;
+
+        // 1. The approved state: run-out rules leave it (a revoke row's rules left it when the approver clicked; again is a no-op).
+        var state = await groups.UpdateAsync(entry.AccountId, entry.Region, entry.GroupId, g => entry.Kind == AccessEndKind.Revoke
+            ? g.RevokeAccessOf(request, now).Count > 0
+            : g.RemoveExpired(now).Count > 0, ct);
+        if (state is null)
+        {
+            // No approved state: the group was never onboarded or is gone. Nothing can hold the access.
+            await EndRequestAsync(entry, request, now, ct);
+            await index.RemoveAsync(entry, ct);
+            return EntryOutcome.Ended;
+        }
+        var group = state.Value.Stored.Value;
+
+        // 2. AWS follows: revoke the live rules that carried this request's access and are no longer approved.
+        var client = await aws.CreateAsync(entry.AccountId, entry.Region, ct);
+        var live = await client.DescribeRulesAsync(entry.GroupId, ct);
+        var granted = request.GrantedRules;
+        var keys = GroupDifference.Compute(group.RuleSet, live).Items
+            .Where(i => i.Kind == DifferenceKind.Unapproved && granted.Any(g => g.SameAccessAs(i.Live!)))
+            .Select(i => i.Key)
+            .ToArray();
+        if (keys.Length > 0)
+        {
+            var report = await reconciler.ReconcileAsync(client, entry.AccountId, entry.Region, entry.GroupId, new ReconcileScope.Settle(keys), reportOnly: false, ct);
+            if (!report.Succeeded && report.GroupExists)
+            {
+                await FailedAsync(entry, $"{report.Outcome.ErrorCode}: {report.Outcome.Message}", null, ct);
+                return EntryOutcome.Failed;
+            }
+        }
+
+        // 3. Still approved (extended, or approved again permanently)? Then this row was early: move it, or drop it.
+        var still = group.AccessOf(request);
+        if (entry.Kind == AccessEndKind.Expire && still.Count > 0)
+        {
+            var next = still.Select(r => r.ExpiresAt).Aggregate(ApprovedGroup.Later);
+            if (next is { } at)
+            {
+                await index.AddAsync(entry with { DueAt = at, Attempts = 0 }, ct);
+            }
+            await index.RemoveAsync(entry, ct);
+            LogRescheduled(logger, entry.RequestId, entry.GroupId, next);
+            return EntryOutcome.Rescheduled;
+        }
+
+        // 4. The request shows it, the monitoring thread and the requester are told, then the row goes.
+        await EndRequestAsync(entry, request, now, ct);
+        await index.RemoveAsync(entry, ct);
+        return EntryOutcome.Ended;
+    }
+
+    /// <summary>
+    /// No request to say which rules: take every run-out rule out of the approved state and reconcile the whole group
+    /// (converge on the approved state; removing access is the safe direction), then drop the row.
+    /// </summary>
+    private async Task<EntryOutcome> EndWithoutRequestAsync(AccessExpiryEntry entry, DateTimeOffset now, CancellationToken ct)
+    {
+        if (entry.Kind == AccessEndKind.Expire)
+        {
+            var state = await groups.UpdateAsync(entry.AccountId, entry.Region, entry.GroupId, g => g.RemoveExpired(now).Count > 0, ct);
+            if (state is not null)
+            {
+                var client = await aws.CreateAsync(entry.AccountId, entry.Region, ct);
+                var report = await reconciler.ReconcileAsync(client, entry.AccountId, entry.Region, entry.GroupId, new ReconcileScope.All(), reportOnly: false, ct);
+                if (!report.Succeeded && report.GroupExists)
+                {
+                    await FailedAsync(entry, $"{report.Outcome.ErrorCode}: {report.Outcome.Message}", null, ct);
+                    return EntryOutcome.Failed;
+                }
+            }
+        }
+        LogDropped(logger, entry.RequestId, "the request does not exist; the group was reconciled to its approved state");
+        await index.RemoveAsync(entry, ct);
+        return EntryOutcome.Dropped;
+    }
+
+    private async Task EndRequestAsync(AccessExpiryEntry entry, ChangeRequest request, DateTimeOffset now, CancellationToken ct)
+    {
+        var reason = entry.Kind == AccessEndKind.Revoke ? AccessEndReason.Revoked : AccessEndReason.Expired;
+        var update = await lifecycle.ChangeAsync(request.Id, r =>
+        {
+            if (!r.CanEndAccess)
+            {
+                return false;
+            }
+            r.EndAccess(reason, entry.RevokedBy, now);
+            return true;
+        }, ct);
+        var current = update?.Request ?? request;
+        if (current.Status != RequestStatus.AccessEnded || current.AccessEndReason != reason)
+        {
+            // Denied, never applied, or ended the other way already (an expiry row after an early revoke): nothing to tell.
+            LogDropped(logger, request.Id, $"the request is {current.Status} ({current.AccessEndReason})");
+            return;
+        }
+        LogEnded(logger, request.Id, entry.AccountId, entry.GroupId, reason);
+        telemetry?.Reconciles.Add(1, new KeyValuePair<string, object?>("trigger", "access_" + reason.ToString().ToLowerInvariant()),
+            new KeyValuePair<string, object?>(TelemetryTags.Outcome, "acted"));
+        // At least once: a crash after this and before the row's delete tells again on the next tick.
+        await notifier.AccessEndedAsync(current, ct);
+    }
+
+    private async Task FailedAsync(AccessExpiryEntry entry, string reason, Exception? ex, CancellationToken ct)
+    {
+        LogFailed(logger, ex, entry.RequestId, entry.AccountId, entry.GroupId, entry.Attempts + 1, reason);
+        telemetry?.Failures.Add(1, new KeyValuePair<string, object?>(TelemetryTags.Kind, "access_expiry"));
+        try
+        {
+            await index.AddAsync(entry with { Attempts = entry.Attempts + 1 }, ct);
+            if (entry.Attempts == 0)
+            {
+                await notifier.AccessEndFailedAsync(entry, reason, ct);
+            }
+        }
+        catch (Exception inner) when (inner is not OperationCanceledException)
+        {
+            LogFailed(logger, inner, entry.RequestId, entry.AccountId, entry.GroupId, entry.Attempts + 1, "could not record the failure");
+        }
+    }
+
+    [LoggerMessage(1301, LogLevel.Information, "Access of request {RequestId} ended in {AccountId} on {GroupId}: {Reason}")]
+    private static partial void LogEnded(ILogger logger, string requestId, string accountId, string groupId, AccessEndReason reason);
+
+    [LoggerMessage(1302, LogLevel.Information, "Access of request {RequestId} on {GroupId} is still approved (extended); next look at {Next}")]
+    private static partial void LogRescheduled(ILogger logger, string requestId, string groupId, DateTimeOffset? next);
+
+    [LoggerMessage(1303, LogLevel.Information, "Expiry row for request {RequestId} dropped: {Why}")]
+    private static partial void LogDropped(ILogger logger, string requestId, string why);
+
+    [LoggerMessage(1304, LogLevel.Error, "ACCESS NOT ENDED for request {RequestId} in {AccountId} on {GroupId} (attempt {Attempt}): {Reason}; retried next tick")]
+    private static partial void LogFailed(ILogger logger, Exception? exception, string requestId, string accountId, string groupId, int attempt, string reason);
+}

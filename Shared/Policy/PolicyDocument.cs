@@ -1,0 +1,172 @@
+using System.Text;
+using System.Text.Json;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace SgBridge.Shared.Policy;
+
+/// <summary>A node of a policy file, YAML or JSON alike, with the line it starts on (1-based).</summary>
+public abstract record PolicyNode(int Line);
+
+public sealed record PolicyScalar(int Line, string? Value) : PolicyNode(Line);
+
+public sealed record PolicyList(int Line, IReadOnlyList<PolicyNode> Items) : PolicyNode(Line);
+
+public sealed record PolicyMap(int Line, IReadOnlyList<(string Key, int KeyLine, PolicyNode Value)> Entries) : PolicyNode(Line);
+
+/// <summary>One thing wrong with a policy file: where (file and line) and what.</summary>
+public sealed record PolicyError(string Source, int Line, string Message)
+{
+    /// <summary>"policy.yaml line 12: …"; errors about the file as a whole (line 0) name only the file.</summary>
+    public override string ToString() => Line > 0 ? $"{Source} line {Line}: {Message}" : $"{Source}: {Message}";
+}
+
+/// <summary>The policy file could not be used; every error names the file and the line.</summary>
+public sealed class PolicyFileException(IReadOnlyList<PolicyError> errors)
+    : Exception(string.Join(Environment.NewLine, errors.Select(e => e.ToString())))
+{
+    public IReadOnlyList<PolicyError> Errors { get; } = errors;
+}
+
+/// <summary>
+/// Reads a policy file into <see cref="PolicyNode"/>s that remember their lines: YAML through YamlDotNet's
+/// representation model (its marks carry lines), JSON through <see cref="Utf8JsonReader"/> (lines counted from the
+/// token positions). The format follows the file's extension: .json is JSON, .yaml/.yml YAML.
+/// </summary>
+public static class PolicyDocument
+{
+    public static bool IsJson(string source) => source.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
+
+    public static PolicyNode Parse(string text, string source) => IsJson(source) ? ParseJson(text, source) : ParseYaml(text, source);
+
+    public static PolicyNode ParseYaml(string text, string source)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException ex)
+        {
+            throw new PolicyFileException([new PolicyError(source, (int)Math.Max(1, ex.Start.Line), "not valid YAML: " + Inner(ex).Message)]);
+        }
+        if (stream.Documents.Count == 0)
+        {
+            throw new PolicyFileException([new PolicyError(source, 1, "the file is empty: write 'rules:' with a list of rules")]);
+        }
+        if (stream.Documents.Count > 1)
+        {
+            throw new PolicyFileException([new PolicyError(source, (int)stream.Documents[1].RootNode.Start.Line, "the file holds several YAML documents; write one")]);
+        }
+        return FromYaml(stream.Documents[0].RootNode, source);
+    }
+
+    private static Exception Inner(YamlException ex) => ex.InnerException is YamlException inner ? inner : ex;
+
+    private static PolicyNode FromYaml(YamlNode node, string source)
+    {
+        var line = (int)node.Start.Line;
+        switch (node)
+        {
+            case YamlScalarNode s:
+                // An unquoted ~, null or empty value is YAML's null.
+                var isNull = s.Style == YamlDotNet.Core.ScalarStyle.Plain && (s.Value is null or "" or "~" or "null" or "Null" or "NULL");
+                return new PolicyScalar(line, isNull ? null : s.Value);
+            case YamlSequenceNode q:
+                return new PolicyList(line, q.Children.Select(c => FromYaml(c, source)).ToArray());
+            case YamlMappingNode m:
+                var entries = new List<(string, int, PolicyNode)>();
+                foreach (var (k, v) in m.Children)
+                {
+                    if (k is not YamlScalarNode key || key.Value is null)
+                    {
+                        throw new PolicyFileException([new PolicyError(source, (int)k.Start.Line, "a key must be a plain name")]);
+                    }
+                    if (entries.Any(e => e.Item1 == key.Value))
+                    {
+                        throw new PolicyFileException([new PolicyError(source, (int)k.Start.Line, $"the key '{key.Value}' appears twice")]);
+                    }
+                    entries.Add((key.Value, (int)k.Start.Line, FromYaml(v, source)));
+                }
+                return new PolicyMap(line, entries);
+            default:
+                throw new PolicyFileException([new PolicyError(source, line, "YAML aliases and tags are not supported in a policy file")]);
+        }
+    }
+
+    public static PolicyNode ParseJson(string text, string source)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = false, MaxDepth = 32 });
+        try
+        {
+            if (!reader.Read())
+            {
+                throw new PolicyFileException([new PolicyError(source, 1, "the file is empty: write {\"rules\": [...]}")]);
+            }
+            var root = ReadJson(ref reader, bytes, source);
+            if (reader.Read())
+            {
+                throw new PolicyFileException([new PolicyError(source, LineOf(bytes, reader.TokenStartIndex), "unexpected content after the end of the policy")]);
+            }
+            return root;
+        }
+        catch (JsonException ex)
+        {
+            // Utf8JsonReader's own errors carry a 0-based line number.
+            throw new PolicyFileException([new PolicyError(source, (int)(ex.LineNumber ?? 0) + 1, "not valid JSON: " + ex.Message)]);
+        }
+    }
+
+    private static PolicyNode ReadJson(ref Utf8JsonReader reader, byte[] bytes, string source)
+    {
+        var line = LineOf(bytes, reader.TokenStartIndex);
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.StartObject:
+                var entries = new List<(string, int, PolicyNode)>();
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+                {
+                    var key = reader.GetString()!;
+                    var keyLine = LineOf(bytes, reader.TokenStartIndex);
+                    if (entries.Any(e => e.Item1 == key))
+                    {
+                        throw new PolicyFileException([new PolicyError(source, keyLine, $"the key '{key}' appears twice")]);
+                    }
+                    reader.Read();
+                    entries.Add((key, keyLine, ReadJson(ref reader, bytes, source)));
+                }
+                return new PolicyMap(line, entries);
+            case JsonTokenType.StartArray:
+                var items = new List<PolicyNode>();
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    items.Add(ReadJson(ref reader, bytes, source));
+                }
+                return new PolicyList(line, items);
+            case JsonTokenType.String:
+                return new PolicyScalar(line, reader.GetString());
+            case JsonTokenType.Number:
+                return new PolicyScalar(line, Encoding.UTF8.GetString(reader.ValueSpan));
+            case JsonTokenType.True:
+                return new PolicyScalar(line, "true");
+            case JsonTokenType.False:
+                return new PolicyScalar(line, "false");
+            default:
+                return new PolicyScalar(line, null);
+        }
+    }
+
+    private static int LineOf(byte[] bytes, long index)
+    {
+        var line = 1;
+        for (var i = 0; i < index && i < bytes.Length; i++)
+        {
+            if (bytes[i] == (byte)'\n')
+            {
+                line++;
+            }
+        }
+        return line;
+    }
+}

@@ -1,0 +1,256 @@
+using System.Globalization;
+using SgBridge.Shared.Domain;
+
+namespace SgBridge.Shared.Policy;
+
+/// <summary>What the policy looks at for one request: where, who, what kind of change, which rules, and whether time-bound access was asked for.</summary>
+public sealed record PolicyInput(
+    string AccountId,
+    string Region,
+    string? GroupId,
+    string? GroupName,
+    string? VpcId,
+    Requester Requester,
+    ChangeKind Kind,
+    IReadOnlyList<SecurityGroupRule> Rules,
+    bool ContentUnknown,
+    TimeSpan? RequestedDuration = null)
+{
+    /// <summary>A stored request as the policy sees it: the rules it records are the ones the bridge found in AWS (for an edit, the new content).</summary>
+    public static PolicyInput From(ChangeRequest r, TimeSpan? requestedDuration = null) => new(
+        r.AccountId, r.Region, r.GroupId, r.GroupName, r.VpcId, r.Requester, r.Kind,
+        r.Kind == ChangeKind.Modify ? r.Edits.Select(e => e.After).ToArray() : r.Rules,
+        r.UnresolvedRuleIds.Count > 0 || (r.Kind == ChangeKind.Modify ? r.Edits.Count == 0 : r.Rules.Count == 0),
+        requestedDuration);
+}
+
+/// <summary>The rule that decided one security group rule of the request, and why (null rule: none matched, so ask).</summary>
+public sealed record RuleVerdict(SecurityGroupRule Rule, PolicyRule? Decider, IReadOnlyList<string> Skipped)
+{
+    public PolicyOutcome Outcome => Decider?.Outcome ?? PolicyOutcome.Ask;
+}
+
+/// <summary>The policy's answer for a whole request, with the verdict for each of its rules.</summary>
+public sealed record PolicyEvaluation(PolicyDecisionRecord Decision, PolicyRule? Decider, IReadOnlyList<RuleVerdict> PerRule);
+
+/// <summary>
+/// Evaluates a request against the policy file. Each security group rule of the request is matched on its own: the
+/// first policy rule whose conditions all hold decides it; none matching means ask. The request as a whole:
+/// <list type="bullet">
+/// <item>any rule denied → deny (the first denied rule's policy rule is recorded);</item>
+/// <item>else every rule approved → approve, for the shortest duration among the deciding rules (none: permanent),
+/// shortened to the duration the requester asked for when that is shorter;</item>
+/// <item>else → ask (the first rule not approved is recorded). A request whose content the bridge could not read (a
+/// removal by rule id of unknown content, no rules found) is always asked.</item>
+/// </list>
+/// </summary>
+public static class PolicyEngine
+{
+    public static PolicyEvaluation Evaluate(PolicyRuleSet policy, PolicyInput input, IReadOnlyDictionary<string, string> accountAliases)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.ContentUnknown)
+        {
+            return new PolicyEvaluation(
+                new PolicyDecisionRecord("ask", null, null, policy.Source, "The bridge could not read every rule of this change (content unknown): an approver decides."),
+                null, []);
+        }
+        var perRule = input.Rules.Select(r => Decide(policy, input, r, accountAliases)).ToArray();
+        var denied = perRule.FirstOrDefault(v => v.Outcome == PolicyOutcome.Deny);
+        if (denied is not null)
+        {
+            return Result(policy, "deny", denied.Decider, null, $"{Words(denied)}; a change with any denied rule is denied", perRule);
+        }
+        var notApproved = perRule.FirstOrDefault(v => v.Outcome != PolicyOutcome.Approve);
+        if (notApproved is not null)
+        {
+            return Result(policy, "ask", notApproved.Decider, null, perRule.Length == 1 ? Words(notApproved) : $"{Words(notApproved)}; not every rule is approved by the policy", perRule);
+        }
+        var durations = perRule.Select(v => v.Decider!.Duration).ToList();
+        TimeSpan? duration = durations.Any(d => d is not null) ? durations.Where(d => d is not null).Min() : null;
+        if (input.RequestedDuration is { } asked && (duration is null || asked < duration))
+        {
+            duration = asked;
+        }
+        var decider = perRule.MinBy(v => v.Decider!.Duration ?? TimeSpan.MaxValue)!.Decider;
+        var reason = string.Join("; ", perRule.Select(Words)) + (duration is { } d ? $"; approved for {Format(d)}" : "; approved permanently");
+        return Result(policy, "approve", decider, duration, reason, perRule);
+    }
+
+    private static PolicyEvaluation Result(PolicyRuleSet policy, string outcome, PolicyRule? decider, TimeSpan? duration, string reason, IReadOnlyList<RuleVerdict> perRule) =>
+        new(new PolicyDecisionRecord(outcome, decider?.Name, decider?.Line, policy.Source, reason, duration), decider, perRule);
+
+    private static string Words(RuleVerdict v) => v.Decider is { } d
+        ? $"{v.Rule.Describe()}: rule '{d.Name}' (line {d.Line.ToString(CultureInfo.InvariantCulture)}) says {d.Outcome.ToString().ToLowerInvariant()}"
+        : $"{v.Rule.Describe()}: no rule matches, so ask";
+
+    /// <summary>"24h", "7d", "90m".</summary>
+    public static string Format(TimeSpan d) =>
+        d.TotalDays >= 1 && d.TotalDays == Math.Floor(d.TotalDays) ? $"{d.TotalDays:0}d"
+        : d.TotalHours >= 1 && d.TotalHours == Math.Floor(d.TotalHours) ? $"{d.TotalHours:0}h"
+        : $"{d.TotalMinutes:0}m";
+
+    private static RuleVerdict Decide(PolicyRuleSet policy, PolicyInput input, SecurityGroupRule rule, IReadOnlyDictionary<string, string> aliases)
+    {
+        var skipped = new List<string>();
+        foreach (var candidate in policy.Rules)
+        {
+            var miss = Mismatch(candidate.When, input, rule, aliases);
+            if (miss is null)
+            {
+                return new RuleVerdict(rule, candidate, skipped);
+            }
+            skipped.Add($"'{candidate.Name}' (line {candidate.Line.ToString(CultureInfo.InvariantCulture)}): {miss}");
+        }
+        return new RuleVerdict(rule, null, skipped);
+    }
+
+    /// <summary>Null when every condition holds; else the first that does not, in words.</summary>
+    public static string? Mismatch(PolicyConditions w, PolicyInput input, SecurityGroupRule rule, IReadOnlyDictionary<string, string> aliases)
+    {
+        if (w.Accounts is { } accounts && !accounts.Any(a => a == input.AccountId || (aliases.TryGetValue(input.AccountId, out var alias) && alias == a)))
+        {
+            return $"account {input.AccountId}{(aliases.TryGetValue(input.AccountId, out var al) ? $" ({al})" : "")} is not {List(accounts)}";
+        }
+        if (w.Regions is { } regions && !regions.Contains(input.Region, StringComparer.Ordinal))
+        {
+            return $"region {input.Region} is not {List(regions)}";
+        }
+        if (w.GroupIds is { } ids && (input.GroupId is null || !ids.Contains(input.GroupId, StringComparer.OrdinalIgnoreCase)))
+        {
+            return $"group {input.GroupId ?? "?"} is not {List(ids)}";
+        }
+        if (w.GroupNames is { } names && (input.GroupName is null || !names.Any(n => ArnPattern.Matches(n, input.GroupName))))
+        {
+            return $"group name {input.GroupName ?? "?"} does not match {List(names)}";
+        }
+        if (w.Vpcs is { } vpcs && (input.VpcId is null || !vpcs.Contains(input.VpcId, StringComparer.OrdinalIgnoreCase)))
+        {
+            return $"VPC {input.VpcId ?? "?"} is not {List(vpcs)}";
+        }
+        if (w.Changes is { } changes && !changes.Contains(input.Kind))
+        {
+            return $"the change is a {input.Kind.ToString().ToLowerInvariant()}, not {List(changes.Select(k => k.ToString().ToLowerInvariant()))}";
+        }
+        if (w.Protocols is { } protocols && !protocols.Contains(rule.Protocol, StringComparer.Ordinal))
+        {
+            return $"protocol {rule.ProtocolText()} is not {List(protocols.Select(p => p == "-1" ? "all" : p))}";
+        }
+        if (w.Ports is { } ports && PortMismatch(ports, rule) is { } portMiss)
+        {
+            return portMiss;
+        }
+        if (w.Source is { } source && SourceMismatch(source, input, rule) is { } sourceMiss)
+        {
+            return sourceMiss;
+        }
+        if (w.Requesters is { } requesters
+            && !requesters.Any(p => new[] { input.Requester.IssuerArn, input.Requester.Arn }.Any(arn => arn is not null && ArnPattern.Matches(p, arn))))
+        {
+            return $"requester {input.Requester.PolicyArn ?? "?"} does not match {List(requesters)}";
+        }
+        if (w.TimeBound is { } timeBound && timeBound != (input.RequestedDuration is not null))
+        {
+            return timeBound ? "the change does not ask for time-bound access" : "the change asks for time-bound access";
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The ports a rule opens: all traffic is 0-65535; TCP and UDP their range (none given: 0-65535). ICMP and other
+    /// protocols have no ports, so a ports condition never holds for them.
+    /// </summary>
+    public static PortRange? PortsOf(SecurityGroupRule rule) => rule.Protocol switch
+    {
+        "-1" => new PortRange(0, 65535),
+        "tcp" or "udp" => new PortRange(rule.FromPort is null or < 0 ? 0 : rule.FromPort.Value, rule.ToPort is null or < 0 ? 65535 : rule.ToPort.Value),
+        _ => null,
+    };
+
+    private static string? PortMismatch(PortCondition c, SecurityGroupRule rule)
+    {
+        if (PortsOf(rule) is not { } ports)
+        {
+            return $"{rule.ProtocolText()} has no ports, and the rule has a ports condition";
+        }
+        var holds = c.Match switch
+        {
+            RangeMatch.Within => c.Ranges.Any(ports.IsWithin),
+            RangeMatch.Contains => c.Ranges.Any(r => r.IsWithin(ports)),
+            RangeMatch.Equals => c.Ranges.Any(r => r == ports),
+            RangeMatch.Overlaps => c.Ranges.Any(ports.Overlaps),
+            _ => !c.Ranges.Any(ports.Overlaps),
+        };
+        return holds ? null : $"ports {ports} are not {Mode(c.Match)} {List(c.Ranges.Select(r => r.ToString()))}";
+    }
+
+    private static string? SourceMismatch(SourceCondition c, PolicyInput input, SecurityGroupRule rule)
+    {
+        var s = rule.Source;
+        if (c.Kinds is { } kinds && !kinds.Contains(s.Kind))
+        {
+            return $"source {s} is a {Kind(s.Kind)}, not {List(kinds.Select(Kind))}";
+        }
+        if (c.Cidr is { } cidr)
+        {
+            var network = s.Kind is SourceKind.Ipv4Cidr or SourceKind.Ipv6Cidr ? IpNetwork.TryParse(s.Value) : null;
+            if (network is null)
+            {
+                return $"source {s} is not a CIDR";
+            }
+            var holds = cidr.Match switch
+            {
+                RangeMatch.Within => cidr.Networks.Any(network.IsWithin),
+                RangeMatch.Contains => cidr.Networks.Any(network.Contains),
+                _ => cidr.Networks.Any(network.SameAs),
+            };
+            if (!holds)
+            {
+                return $"source {s.Value} is not {Mode(cidr.Match)} {List(cidr.Networks.Select(n => n.ToString()))}";
+            }
+        }
+        if (c.PrefixLists is { } lists && !(s.Kind == SourceKind.PrefixList && lists.Any(l => l == "*" || string.Equals(l, s.Value, StringComparison.OrdinalIgnoreCase))))
+        {
+            return $"source {s} is not the prefix list {List(lists)}";
+        }
+        if (c.Groups is not null || c.SameAccountGroup)
+        {
+            if (s.Kind != SourceKind.ReferencedGroup)
+            {
+                return $"source {s} is not a security group";
+            }
+            var sameAccount = s.UserId is null || s.UserId == input.AccountId;
+            var listed = c.Groups?.Contains(s.Value, StringComparer.OrdinalIgnoreCase) == true;
+            // Only groups of the request's own account match: "same-account" any of them, listed ids just those.
+            if (!(sameAccount && (listed || c.SameAccountGroup)))
+            {
+                return sameAccount ? $"source group {s.Value} is not {List(c.Groups ?? [])}" : $"source group {s} is in another account ({s.UserId})";
+            }
+        }
+        return null;
+    }
+
+    private static string Mode(RangeMatch m) => m switch
+    {
+        RangeMatch.Within => "within",
+        RangeMatch.Contains => "containing",
+        RangeMatch.Equals => "equal to",
+        RangeMatch.Overlaps => "overlapping",
+        _ => "outside",
+    };
+
+    private static string Kind(SourceKind k) => k switch
+    {
+        SourceKind.Ipv4Cidr => "ipv4",
+        SourceKind.Ipv6Cidr => "ipv6",
+        SourceKind.PrefixList => "prefix-list",
+        _ => "group",
+    };
+
+    private static string List(IEnumerable<string> values)
+    {
+        var v = values.ToArray();
+        return v.Length == 1 ? v[0] : "[" + string.Join(", ", v) + "]";
+    }
+}

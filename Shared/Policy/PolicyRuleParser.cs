@@ -1,0 +1,372 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using SgBridge.Shared.Domain;
+
+namespace SgBridge.Shared.Policy;
+
+/// <summary>
+/// Turns a policy file (YAML or JSON, see docs/policy.md) into a <see cref="PolicyRuleSet"/>, refusing anything it does
+/// not understand: unknown keys, bad CIDRs, ports or durations, an unknown outcome, a duration on a rule that does not
+/// approve, an account that is neither an id nor a configured alias. Every error names the file and the line; all of
+/// them are reported at once.
+/// </summary>
+public static partial class PolicyRuleParser
+{
+    private static readonly string[] RuleKeys = ["name", "description", "when", "outcome", "duration"];
+    private static readonly string[] WhenKeys = ["account", "region", "groupId", "groupName", "vpc", "change", "protocol", "ports", "source", "requester", "timeBound"];
+    private static readonly string[] PortModes = ["within", "contains", "equals", "overlaps", "outside"];
+    private static readonly string[] CidrModes = ["within", "contains", "equals"];
+    private static readonly string[] SourceKeys = ["kind", "within", "contains", "equals", "prefixList", "group"];
+
+    /// <summary>The longest an approval by policy may last.</summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(365);
+
+    public static PolicyRuleSet Parse(string text, string source, IReadOnlyDictionary<string, string>? accountAliases = null)
+    {
+        var root = PolicyDocument.Parse(text, source);
+        var errors = new List<PolicyError>();
+        var rules = new List<PolicyRule>();
+        var context = new Context(source, errors, accountAliases ?? new Dictionary<string, string>());
+        if (root is not PolicyMap top)
+        {
+            throw new PolicyFileException([new PolicyError(source, root.Line, "the policy must be a mapping with one key, 'rules'")]);
+        }
+        context.UnknownKeys(top, ["rules"], "the policy");
+        var list = top.Entries.FirstOrDefault(e => e.Key == "rules");
+        if (list.Value is null)
+        {
+            errors.Add(new PolicyError(source, top.Line, "the policy has no 'rules' list"));
+        }
+        else if (list.Value is not PolicyList items)
+        {
+            errors.Add(new PolicyError(source, list.Value.Line, "'rules' must be a list of rules"));
+        }
+        else
+        {
+            foreach (var item in items.Items)
+            {
+                if (ParseRule(item, context) is { } rule)
+                {
+                    if (rules.FirstOrDefault(r => string.Equals(r.Name, rule.Name, StringComparison.OrdinalIgnoreCase)) is { } twin)
+                    {
+                        errors.Add(new PolicyError(source, rule.Line, $"rule name '{rule.Name}' is used twice (first on line {twin.Line}): names must be unique"));
+                    }
+                    rules.Add(rule);
+                }
+            }
+        }
+        if (errors.Count > 0)
+        {
+            throw new PolicyFileException(errors);
+        }
+        return new PolicyRuleSet(source, rules);
+    }
+
+    private sealed record Context(string Source, List<PolicyError> Errors, IReadOnlyDictionary<string, string> Aliases)
+    {
+        public void Add(PolicyNode at, string message) => Errors.Add(new PolicyError(Source, at.Line, message));
+
+        public void Add(int line, string message) => Errors.Add(new PolicyError(Source, line, message));
+
+        public void UnknownKeys(PolicyMap map, string[] known, string where, string? hint = null)
+        {
+            foreach (var (key, line, _) in map.Entries.Where(e => !known.Contains(e.Key, StringComparer.Ordinal)))
+            {
+                Add(line, $"unknown key '{key}' in {where} (known: {string.Join(", ", known)}){hint}");
+            }
+        }
+    }
+
+    private static PolicyNode? Get(PolicyMap map, string key) => map.Entries.FirstOrDefault(e => e.Key == key).Value;
+
+    private static PolicyRule? ParseRule(PolicyNode node, Context c)
+    {
+        if (node is not PolicyMap map)
+        {
+            c.Add(node, "a rule must be a mapping with name, when, outcome (and duration for approve)");
+            return null;
+        }
+        var name = Get(map, "name") is PolicyScalar { Value: { Length: > 0 } n } ? n.Trim() : null;
+        var label = name is null ? $"the rule on line {map.Line}" : $"rule '{name}'";
+        c.UnknownKeys(map, RuleKeys, label);
+        if (name is null)
+        {
+            c.Add(Get(map, "name") ?? map, "a rule needs a 'name' (text)");
+        }
+        else if (!RuleName().IsMatch(name))
+        {
+            c.Add(Get(map, "name")!, $"rule name '{name}' must be 1-64 letters, digits, '-', '_' or '.'");
+        }
+
+        PolicyOutcome? outcome = null;
+        switch (Get(map, "outcome"))
+        {
+            case null:
+                c.Add(map, $"{label} needs an 'outcome': approve, deny or ask");
+                break;
+            case PolicyScalar { Value: { } o } s when Enum.TryParse<PolicyOutcome>(o, ignoreCase: true, out var parsed) && !int.TryParse(o, out _):
+                outcome = parsed;
+                break;
+            case var other:
+                c.Add(other, $"{label} has outcome '{(other as PolicyScalar)?.Value}': write approve, deny or ask");
+                break;
+        }
+
+        TimeSpan? duration = null;
+        if (Get(map, "duration") is { } d)
+        {
+            if (outcome is PolicyOutcome.Deny or PolicyOutcome.Ask)
+            {
+                c.Add(d, $"{label} has a duration, but its outcome is {outcome.ToString()!.ToLowerInvariant()}: only approve takes a duration");
+            }
+            else if (d is not PolicyScalar { Value: { } text } || ParseDuration(text) is not { } span)
+            {
+                c.Add(d, $"{label} has duration '{(d as PolicyScalar)?.Value}': write a positive number with a unit, e.g. 30m, 8h, 7d (at most {MaxDuration.TotalDays:0}d)");
+            }
+            else
+            {
+                duration = span;
+            }
+        }
+
+        var when = new PolicyConditions();
+        switch (Get(map, "when"))
+        {
+            case null:
+                break;
+            case PolicyMap w:
+                when = ParseWhen(w, label, c);
+                break;
+            case PolicyScalar { Value: null }:
+                break;
+            case var other:
+                c.Add(other, $"'when' of {label} must be a mapping of conditions");
+                break;
+        }
+        return name is null || outcome is null ? null : new PolicyRule(name, map.Line, outcome.Value, duration, when);
+    }
+
+    private static PolicyConditions ParseWhen(PolicyMap w, string label, Context c)
+    {
+        foreach (var (key, line, _) in w.Entries.Where(e => e.Key is "groupTags" or "tags" or "groupTag"))
+        {
+            c.Add(line, $"'{key}' in {label}: conditions on group tags are not supported (the bridge's describe does not read tags); match on groupId, groupName or vpc");
+        }
+        c.UnknownKeys(new PolicyMap(w.Line, w.Entries.Where(e => e.Key is not ("groupTags" or "tags" or "groupTag")).ToArray()), WhenKeys, $"'when' of {label}");
+        var where = $"in {label}";
+        return new PolicyConditions
+        {
+            Accounts = Values(w, "account", where, c, (v, n) => AccountId().IsMatch(v) || c.Aliases.Values.Contains(v, StringComparer.Ordinal)
+                ? v
+                : Fail(c, n, $"account '{v}' {where} is neither a 12-digit account id nor an alias in Policy:AccountAliases")),
+            Regions = Values(w, "region", where, c, (v, n) => Region().IsMatch(v) ? v : Fail(c, n, $"region '{v}' {where} is not an AWS region name (e.g. eu-west-1)")),
+            GroupIds = Values(w, "groupId", where, c, (v, n) => GroupId().IsMatch(v) ? v : Fail(c, n, $"groupId '{v}' {where} is not a security group id (sg-…)")),
+            GroupNames = Values(w, "groupName", where, c, (v, _) => v),
+            Vpcs = Values(w, "vpc", where, c, (v, n) => VpcId().IsMatch(v) ? v : Fail(c, n, $"vpc '{v}' {where} is not a VPC id (vpc-…)")),
+            Changes = Values(w, "change", where, c, (v, n) => v.ToLowerInvariant() switch
+            {
+                "add" => ChangeKind.Add,
+                "remove" => ChangeKind.Remove,
+                "modify" => ChangeKind.Modify,
+                _ => Fail<ChangeKind>(c, n, $"change '{v}' {where}: write add, remove or modify"),
+            }),
+            Protocols = Values(w, "protocol", where, c, (v, n) => Protocol(v) ?? Fail(c, n, $"protocol '{v}' {where}: write tcp, udp, icmp, icmpv6, all or a protocol number 0-255")),
+            Ports = Get(w, "ports") is { } p ? ParsePorts(p, where, c) : null,
+            Source = Get(w, "source") is { } s ? ParseSource(s, where, c) : null,
+            Requesters = Values(w, "requester", where, c, (v, n) => v.StartsWith("arn:", StringComparison.Ordinal)
+                ? v
+                : Fail(c, n, $"requester '{v}' {where} is not an ARN pattern (arn:aws:iam::123456789012:role/Name; '*' and '?' allowed)")),
+            TimeBound = Get(w, "timeBound") switch
+            {
+                null => null,
+                PolicyScalar { Value: "true" or "True" } => true,
+                PolicyScalar { Value: "false" or "False" } => false,
+                var other => Fail<bool?>(c, other, $"timeBound {where} must be true or false"),
+            },
+        };
+    }
+
+    private static PortCondition? ParsePorts(PolicyNode node, string where, Context c)
+    {
+        // A bare list means "within".
+        if (node is PolicyList or PolicyScalar)
+        {
+            return new PortCondition(RangeMatch.Within, PortList(node, where, c));
+        }
+        var map = (PolicyMap)node;
+        c.UnknownKeys(map, PortModes, $"'ports' {where}");
+        var modes = map.Entries.Where(e => PortModes.Contains(e.Key, StringComparer.Ordinal)).ToArray();
+        if (modes.Length != 1)
+        {
+            if (map.Entries.All(e => PortModes.Contains(e.Key, StringComparer.Ordinal)))
+            {
+                c.Add(map, $"'ports' {where} needs exactly one of {string.Join(", ", PortModes)}");
+            }
+            return null;
+        }
+        return new PortCondition(Enum.Parse<RangeMatch>(modes[0].Key, ignoreCase: true), PortList(modes[0].Value, where, c));
+    }
+
+    private static IReadOnlyList<PortRange> PortList(PolicyNode node, string where, Context c) =>
+        Items(node, "ports", where, c).Select(n => Port(n, where, c)).OfType<PortRange>().ToArray();
+
+    private static PortRange? Port(PolicyScalar n, string where, Context c)
+    {
+        var text = n.Value ?? "";
+        var parts = text.Split('-', 2, StringSplitOptions.TrimEntries);
+        if (parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v <= 65535))
+        {
+            var from = int.Parse(parts[0], CultureInfo.InvariantCulture);
+            var to = int.Parse(parts[^1], CultureInfo.InvariantCulture);
+            if (from <= to)
+            {
+                return new PortRange(from, to);
+            }
+        }
+        c.Add(n, $"port '{text}' {where} is not a port (0-65535) or a range from-to with from <= to");
+        return null;
+    }
+
+    private static SourceCondition? ParseSource(PolicyNode node, string where, Context c)
+    {
+        if (node is not PolicyMap map)
+        {
+            c.Add(node, $"'source' {where} must be a mapping (kind, within, contains, equals, prefixList, group)");
+            return null;
+        }
+        c.UnknownKeys(map, SourceKeys, $"'source' {where}");
+        var kinds = Values(map, "kind", where, c, (v, n) => v.ToLowerInvariant() switch
+        {
+            "ipv4" or "cidr" => SourceKind.Ipv4Cidr,
+            "ipv6" => SourceKind.Ipv6Cidr,
+            "prefix-list" or "prefixlist" => SourceKind.PrefixList,
+            "group" => SourceKind.ReferencedGroup,
+            _ => Fail<SourceKind>(c, n, $"source kind '{v}' {where}: write ipv4, ipv6, prefix-list or group"),
+        });
+        var cidrModes = map.Entries.Where(e => CidrModes.Contains(e.Key, StringComparer.Ordinal)).ToArray();
+        CidrCondition? cidr = null;
+        if (cidrModes.Length > 1)
+        {
+            c.Add(cidrModes[1].KeyLine, $"'source' {where} has more than one of within, contains, equals: write one (or two rules)");
+        }
+        else if (cidrModes.Length == 1)
+        {
+            var networks = Items(cidrModes[0].Value, cidrModes[0].Key, where, c)
+                .Select(n => IpNetwork.TryParse(n.Value?.Trim()) ?? Fail<IpNetwork>(c, n, $"'{n.Value}' {where} is not a CIDR (e.g. 10.0.0.0/8 or 2001:db8::/32)"))
+                .OfType<IpNetwork>().ToArray();
+            cidr = new CidrCondition(Enum.Parse<RangeMatch>(cidrModes[0].Key, ignoreCase: true), networks);
+        }
+        var prefixLists = Values(map, "prefixList", where, c, (v, n) => v == "*" || PrefixListId().IsMatch(v) ? v : Fail(c, n, $"prefixList '{v}' {where} is not a prefix list id (pl-…) or '*'"));
+        var sameAccount = false;
+        var groups = Values(map, "group", where, c, (v, n) =>
+        {
+            if (v == "same-account")
+            {
+                sameAccount = true;
+                return v;
+            }
+            return GroupId().IsMatch(v) ? v : Fail(c, n, $"group '{v}' {where} is not a security group id (sg-…) or 'same-account'");
+        });
+        return new SourceCondition(kinds, cidr, prefixLists, groups?.Where(g => g != "same-account").ToArray() is { Length: > 0 } ids ? ids : null, sameAccount);
+    }
+
+    /// <summary>A condition's values: a single scalar or a list of scalars, each converted (null results were errors).</summary>
+    private static IReadOnlyList<T>? Values<T>(PolicyMap map, string key, string where, Context c, Func<string, PolicyScalar, T?> convert)
+    {
+        if (Get(map, key) is not { } node)
+        {
+            return null;
+        }
+        var items = Items(node, key, where, c);
+        var values = new List<T>();
+        foreach (var item in items)
+        {
+            if (string.IsNullOrWhiteSpace(item.Value))
+            {
+                c.Add(item, $"'{key}' {where} has an empty value");
+                continue;
+            }
+            if (convert(item.Value.Trim(), item) is { } v)
+            {
+                values.Add(v);
+            }
+        }
+        return values;
+    }
+
+    private static IReadOnlyList<PolicyScalar> Items(PolicyNode node, string key, string where, Context c)
+    {
+        var items = node switch
+        {
+            PolicyScalar s => [s],
+            PolicyList l => l.Items,
+            _ => [],
+        };
+        if (node is PolicyMap || items.Count == 0)
+        {
+            c.Add(node, $"'{key}' {where} must be a value or a non-empty list of values");
+        }
+        foreach (var bad in items.Where(i => i is not PolicyScalar))
+        {
+            c.Add(bad, $"'{key}' {where} must list plain values, not lists or mappings");
+        }
+        return items.OfType<PolicyScalar>().ToArray();
+    }
+
+    private static T? Fail<T>(Context c, PolicyNode at, string message)
+    {
+        c.Add(at, message);
+        return default;
+    }
+
+    private static string? Fail(Context c, PolicyNode at, string message) => Fail<string>(c, at, message);
+
+    private static string? Protocol(string v)
+    {
+        var p = SecurityGroupRule.NormaliseProtocol(v);
+        if (p is "tcp" or "udp" or "icmp" or "icmpv6" or "-1")
+        {
+            return p;
+        }
+        return int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n <= 255 ? p : null;
+    }
+
+    /// <summary>"30m", "8h", "7d", "2w": a positive whole number of minutes, hours, days or weeks, at most <see cref="MaxDuration"/>.</summary>
+    public static TimeSpan? ParseDuration(string text)
+    {
+        var m = Duration().Match(text.Trim());
+        if (!m.Success || !long.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n <= 0 || n > 1_000_000)
+        {
+            return null;
+        }
+        var span = m.Groups[2].Value switch
+        {
+            "m" => TimeSpan.FromMinutes(n),
+            "h" => TimeSpan.FromHours(n),
+            "d" => TimeSpan.FromDays(n),
+            _ => TimeSpan.FromDays(7 * n),
+        };
+        return span <= MaxDuration ? span : null;
+    }
+
+    [GeneratedRegex(@"\A[0-9]{12}\z")]
+    private static partial Regex AccountId();
+
+    [GeneratedRegex(@"\A[a-z]{2}(-[a-z]+)+-[0-9]\z")]
+    private static partial Regex Region();
+
+    [GeneratedRegex(@"\Asg-[0-9a-f]{8,17}\z")]
+    private static partial Regex GroupId();
+
+    [GeneratedRegex(@"\Avpc-[0-9a-f]{8,17}\z")]
+    private static partial Regex VpcId();
+
+    [GeneratedRegex(@"\Apl-[0-9a-f]{8,17}\z")]
+    private static partial Regex PrefixListId();
+
+    [GeneratedRegex(@"\A[A-Za-z0-9_.-]{1,64}\z")]
+    private static partial Regex RuleName();
+
+    [GeneratedRegex(@"\A([0-9]+)([mhdw])\z")]
+    private static partial Regex Duration();
+}
