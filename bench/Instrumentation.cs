@@ -214,6 +214,22 @@ public sealed class ObservingClientFactory(ISecurityGroupClientFactory inner, Ti
 
         public Task<IReadOnlyList<GroupDescription>> DescribeRegionAsync(CancellationToken cancellationToken) => inner.DescribeRegionAsync(cancellationToken);
 
+        public async Task<IReadOnlyList<NetworkInterfaceInfo>> DescribeNetworkInterfacesAsync(string groupId, CancellationToken cancellationToken)
+        {
+            var start = Stopwatch.GetTimestamp();
+            var result = await inner.DescribeNetworkInterfacesAsync(groupId, cancellationToken).ConfigureAwait(false);
+            timeline.Ec2.Record("client.DescribeNetworkInterfacesAsync", Stopwatch.GetTimestamp() - start);
+            return result;
+        }
+
+        public async Task<IReadOnlyDictionary<string, string>?> DescribeGroupTagsAsync(string groupId, CancellationToken cancellationToken)
+        {
+            var start = Stopwatch.GetTimestamp();
+            var result = await inner.DescribeGroupTagsAsync(groupId, cancellationToken).ConfigureAwait(false);
+            timeline.Ec2.Record("client.DescribeGroupTagsAsync", Stopwatch.GetTimestamp() - start);
+            return result;
+        }
+
         public async Task<CallOutcome> ExecuteAsync(Ec2Write write, CancellationToken cancellationToken)
         {
             var start = Stopwatch.GetTimestamp();

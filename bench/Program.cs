@@ -136,6 +136,10 @@ public static class Program
             return await ColdStartChildAsync(args[1..]);
         }
         var scenarioIndex = Array.IndexOf(args, "--scenario");
+        if (scenarioIndex >= 0 && scenarioIndex + 1 < args.Length && args[scenarioIndex + 1] == "approver-message")
+        {
+            return await ApproverMessageCost.RunAsync(args);
+        }
         if (scenarioIndex >= 0 && scenarioIndex + 1 < args.Length && args[scenarioIndex + 1] == "micro")
         {
             return Micro.Run(args.Where((_, i) => i != scenarioIndex && i != scenarioIndex + 1).ToArray());

@@ -17,7 +17,7 @@ public sealed record RequesterIdentity(string? SlackUserId, string How)
 /// Who may decide, and which Slack user made a change. Approvers are configured user ids and user-group members;
 /// group members and e-mail look-ups are cached briefly so a click is answered well within Slack's 3 seconds.
 /// </summary>
-public sealed class ApproverDirectory(ISlackClient slack, IOptions<SlackOptions> options, TimeProvider time)
+public sealed partial class ApproverDirectory(ISlackClient slack, IOptions<SlackOptions> options, TimeProvider time)
 {
     private static readonly TimeSpan GroupTtl = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan EmailTtl = TimeSpan.FromHours(1);

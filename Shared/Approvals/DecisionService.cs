@@ -57,6 +57,7 @@ public sealed record DecisionResult(DecisionOutcome Outcome, string Detail, int 
 /// </summary>
 public sealed partial class DecisionService(
     ApproverDirectory approvers,
+    RoutingService routing,
     IRequestStore requests,
     ISlackThreadStore threads,
     RequestLifecycle lifecycle,
@@ -95,11 +96,12 @@ public sealed partial class DecisionService(
         {
             return NotOnThisMessage(click, requestId);
         }
-        if (await AuthoriseAsync(click, stored.Value, approve, all: false, cancellationToken) is { } refused)
+        var (refused, breakGlass) = await AuthoriseAsync(click, membership!.Value.LeadId, stored.Value, approve, all: false, cancellationToken);
+        if (refused is not null)
         {
             return refused;
         }
-        var (won, current) = await DecideOneAsync(stored, approve, click, duration, cancellationToken);
+        var (won, current) = await DecideOneAsync(stored, approve, click, duration, cancellationToken, breakGlass);
         return won
             ? new DecisionResult(approve ? DecisionOutcome.Approved : DecisionOutcome.Denied, requestId, 1)
             : new DecisionResult(DecisionOutcome.AlreadyDecided, current.Status.ToString(), Reply: DecisionReplies.AlreadyDecided(current));
@@ -130,7 +132,8 @@ public sealed partial class DecisionService(
             return NotOnThisMessage(click, leadId);
         }
         // A batch shares one requester, so one check covers every change in it.
-        if (await AuthoriseAsync(click, lead.Value, approve, all: true, cancellationToken) is { } refused)
+        var (refused, breakGlass) = await AuthoriseAsync(click, leadId, lead.Value, approve, all: true, cancellationToken);
+        if (refused is not null)
         {
             return refused;
         }
@@ -140,7 +143,7 @@ public sealed partial class DecisionService(
         var results = await Task.WhenAll(thread.Value.MemberIds.Select(async memberId =>
         {
             var member = memberId == leadId ? lead : await requests.GetAsync(memberId, cancellationToken);
-            return member is null ? ((bool Won, ChangeRequest Current)?)null : await DecideOneAsync(member, approve, click, duration, cancellationToken);
+            return member is null ? ((bool Won, ChangeRequest Current)?)null : await DecideOneAsync(member, approve, click, duration, cancellationToken, breakGlass);
         }));
         var decided = results.Count(r => r is { Won: true });
         var skipped = results.Where(r => r is { Won: false } && r.Value.Current.Status != RequestStatus.Exempt).Select(r => r!.Value.Current).ToList();
@@ -162,15 +165,17 @@ public sealed partial class DecisionService(
     /// An approval of a change whose requester cannot be matched to a Slack user follows
     /// <see cref="SlackOptions.UnresolvedRequester"/>. Null: the clicker may go ahead.
     /// </summary>
-    private async Task<DecisionResult?> AuthoriseAsync(SlackInteraction click, ChangeRequest request, bool approve, bool all, CancellationToken cancellationToken)
+    private async Task<(DecisionResult? Refused, bool BreakGlass)> AuthoriseAsync(SlackInteraction click, string leadId, ChangeRequest request, bool approve, bool all, CancellationToken cancellationToken)
     {
         bool isApprover;
         RequesterIdentity? requester = null;
+        // The approvers of the route the message was sent on (the global ones unless the route includes them).
+        var route = await routing.RouteForClickAsync(leadId, request, cancellationToken);
         try
         {
             using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             budget.CancelAfter(LookupBudget);
-            isApprover = await approvers.IsApproverAsync(click.UserId, budget.Token);
+            isApprover = await approvers.IsApproverAsync(click.UserId, route, budget.Token);
             if (isApprover && approve)
             {
                 requester = await approvers.ResolveRequesterAsync(request.Requester, budget.Token);
@@ -180,24 +185,29 @@ public sealed partial class DecisionService(
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             LogUnverified(logger, ex, click.UserId, request.Id);
-            return new DecisionResult(DecisionOutcome.Unverified, click.UserId, Reply: DecisionReplies.Unverified(request.Id));
+            return (new DecisionResult(DecisionOutcome.Unverified, click.UserId, Reply: DecisionReplies.Unverified(request.Id)), false);
         }
         if (!isApprover)
         {
             LogNotApprover(logger, click.UserId, request.Id);
-            return new DecisionResult(DecisionOutcome.NotAnApprover, click.UserId, Reply: DecisionReplies.NotAnApprover(request.Id));
+            return (new DecisionResult(DecisionOutcome.NotAnApprover, click.UserId, Reply: DecisionReplies.NotAnApprover(request.Id)), false);
         }
         if (requester is null)
         {
             // A denial needs no requester check: anyone who may decide may keep a change reverted.
-            return null;
+            return (null, false);
         }
         if (requester.SlackUserId == click.UserId)
         {
+            if (approvers.IsBreakGlass(click.UserId))
+            {
+                // Break-glass: allowed, counted and announced loudly once the approval is recorded.
+                return (null, true);
+            }
             LogSelfApproval(logger, click.UserId, request.Id);
-            return new DecisionResult(DecisionOutcome.SelfApproval, click.UserId, Reply: DecisionReplies.SelfApproval(request.Id));
+            return (new DecisionResult(DecisionOutcome.SelfApproval, click.UserId, Reply: DecisionReplies.SelfApproval(request.Id)), false);
         }
-        return requester.IsResolved ? null : await UnresolvedRequesterAsync(click, request.Id, all, cancellationToken);
+        return (requester.IsResolved ? null : await UnresolvedRequesterAsync(click, request.Id, all, cancellationToken), false);
     }
 
     /// <summary>The requester is unknown to Slack, so the clicker may be them: apply <see cref="SlackOptions.UnresolvedRequester"/>.</summary>
@@ -224,7 +234,7 @@ public sealed partial class DecisionService(
     }
 
     /// <summary>One conditional write: true when this click decided the request, false when it was already decided.</summary>
-    private async Task<(bool Won, ChangeRequest Current)> DecideOneAsync(Stored<ChangeRequest> stored, bool approve, SlackInteraction click, TimeSpan? duration, CancellationToken ct)
+    private async Task<(bool Won, ChangeRequest Current)> DecideOneAsync(Stored<ChangeRequest> stored, bool approve, SlackInteraction click, TimeSpan? duration, CancellationToken ct, bool breakGlass = false)
     {
         var update = await lifecycle.ChangeAsync(stored, request =>
         {
@@ -252,6 +262,10 @@ public sealed partial class DecisionService(
         if (decided.Status == RequestStatus.Approved)
         {
             await queue.SendAsync(QueueNames.Applies, new ApplyCommand(decided.Id), ct);
+            if (breakGlass)
+            {
+                await BreakGlassAsync(decided, click.UserId, ct);
+            }
         }
         return (true, decided);
     }

@@ -40,6 +40,7 @@ public sealed partial class NotificationService(
     IQueueSender queue,
     ISlackClient slack,
     ApproverDirectory directory,
+    RoutingService routing,
     IOptions<SlackOptions> slackOptions,
     IOptions<PolicyOptions> policyOptions,
     TimeProvider time,
@@ -57,6 +58,11 @@ public sealed partial class NotificationService(
         ArgumentNullException.ThrowIfNull(notification);
         try
         {
+            if (notification.BreakGlassBy is not null)
+            {
+                await routing.TellBreakGlassAsync(notification, cancellationToken);
+                return;
+            }
             await HandleAsync(notification, cancellationToken);
         }
         catch (SlackRateLimitedException ex)
@@ -301,6 +307,8 @@ public sealed partial class NotificationService(
             var identity = await ResolveAsync(batch[0].Requester, ct);
             var requester = identity?.SlackUserId;
             UnresolvedRequesterPolicy? unresolved = identity is { IsResolved: false } ? _slack.UnresolvedRequester : null;
+            // The route (channels, recorded for the clicks) and the approvers' message with the group's blast radius.
+            var routed = await routing.PrepareAsync(leadId, batch, batch.Any(r => NeedsApprovers(r.Status)), alias, requester, unresolved, ct);
 
             // The two channels do not depend on each other: a failure in one is kept and thrown after the other was tried.
             // A rate limit or a cancellation stops the render; whatever was posted before it is still recorded.
@@ -310,7 +318,7 @@ public sealed partial class NotificationService(
             {
                 try
                 {
-                    done.ApproverMessage = await ShowAsync(thread, batch, approvers: true, WithDurations(ApprovalMessageBuilder.ForApprovers(batch, alias, requester, unresolved), batch), alias, ct);
+                    done.ApproverMessage = await ShowAsync(thread, batch, routed.Route, approvers: true, WithDurations(routed.ApproverMessage!, batch), alias, ct);
                 }
                 catch (Exception ex)
                 {
@@ -321,7 +329,7 @@ public sealed partial class NotificationService(
             {
                 try
                 {
-                    done.MonitoringMessage = await ShowAsync(thread, batch, approvers: false, ApprovalMessageBuilder.ForMonitoring(batch, alias, requester), alias, ct);
+                    done.MonitoringMessage = await ShowAsync(thread, batch, routed.Route, approvers: false, ApprovalMessageBuilder.ForMonitoring(batch, alias, requester), alias, ct);
                 }
                 catch (Exception ex)
                 {
@@ -419,9 +427,9 @@ public sealed partial class NotificationService(
     /// error but a rate limit), a compact one takes its place; if that is refused too, the monitoring channel is told
     /// (approvers) or the failure is logged.
     /// </summary>
-    private async Task<SlackMessageRef?> ShowAsync(Stored<SlackThread> thread, IReadOnlyList<ChangeRequest> batch, bool approvers, SlackMessage message, string? alias, CancellationToken ct)
+    private async Task<SlackMessageRef?> ShowAsync(Stored<SlackThread> thread, IReadOnlyList<ChangeRequest> batch, ApprovalRoute route, bool approvers, SlackMessage message, string? alias, CancellationToken ct)
     {
-        var channel = approvers ? _slack.ApproversChannel : _slack.MonitoringChannel;
+        var channel = approvers ? route.ApproversChannel : route.MonitoringChannel;
         try
         {
             return await PostOrUpdateAsync(thread, approvers, channel, message, ct);
@@ -438,18 +446,18 @@ public sealed partial class NotificationService(
                 LogCompactRefused(logger, again, thread.Value.LeadId, channel, again.Error);
                 if (approvers)
                 {
-                    await TellMonitoringAsync(batch, again.Error, ct);
+                    await TellMonitoringAsync(batch, route.MonitoringChannel, again.Error, ct);
                 }
                 return null;
             }
         }
     }
 
-    private async Task TellMonitoringAsync(IReadOnlyList<ChangeRequest> batch, string error, CancellationToken ct)
+    private async Task TellMonitoringAsync(IReadOnlyList<ChangeRequest> batch, string channel, string error, CancellationToken ct)
     {
         try
         {
-            await slack.PostMessageAsync(_slack.MonitoringChannel, ApprovalMessageBuilder.RefusedNotice(batch, error), null, null, ct);
+            await slack.PostMessageAsync(channel, ApprovalMessageBuilder.RefusedNotice(batch, error), null, null, ct);
         }
         catch (Exception ex) when (ex is SlackApiException or HttpRequestException)
         {

@@ -28,6 +28,8 @@ public static class AwsServiceCollectionExtensions
         });
         services.TryAddSingleton<AssumedRoleCredentialCache>();
         services.TryAddSingleton<ISecurityGroupClientFactory, Ec2SecurityGroupClientFactory>();
+        services.AddValidatedOptions<BlastRadiusOptions>(configuration, BlastRadiusOptions.SectionName);
+        services.TryAddSingleton<BlastRadiusReader>();
         return services;
     }
 

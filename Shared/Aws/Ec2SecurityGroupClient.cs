@@ -89,6 +89,42 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
         return rules;
     }
 
+    public async Task<IReadOnlyList<NetworkInterfaceInfo>> DescribeNetworkInterfacesAsync(string groupId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(groupId);
+        var interfaces = new List<NetworkInterfaceInfo>();
+        string? nextToken = null;
+        do
+        {
+            var page = await ec2.DescribeNetworkInterfacesAsync(new DescribeNetworkInterfacesRequest
+            {
+                Filters = [new Filter("group-id", [groupId])],
+                MaxResults = 1000,
+                NextToken = nextToken,
+            }, cancellationToken).ConfigureAwait(false);
+            interfaces.AddRange((page.NetworkInterfaces ?? []).Select(Ec2Mapping.ToInterface));
+            nextToken = page.NextToken;
+        }
+        while (!string.IsNullOrEmpty(nextToken));
+        return interfaces;
+    }
+
+    public async Task<IReadOnlyDictionary<string, string>?> DescribeGroupTagsAsync(string groupId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(groupId);
+        try
+        {
+            var response = await ec2.DescribeSecurityGroupsAsync(new DescribeSecurityGroupsRequest { GroupIds = [groupId] }, cancellationToken).ConfigureAwait(false);
+            return response.SecurityGroups?.FirstOrDefault() is { } group
+                ? (group.Tags ?? []).Where(t => t.Key is not null).GroupBy(t => t.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Value ?? "", StringComparer.Ordinal)
+                : null;
+        }
+        catch (AmazonEC2Exception ex) when (Ec2ErrorText.Normalise(ex.ErrorCode) == "InvalidGroup.NotFound")
+        {
+            return null;
+        }
+    }
+
     public async Task<CallOutcome> ExecuteAsync(Ec2Write write, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(write);
@@ -253,6 +289,16 @@ internal static class Ec2Mapping
             Egress = rule.IsEgress == true,
         };
     }
+
+    public static NetworkInterfaceInfo ToInterface(NetworkInterface n) =>
+        new(n.NetworkInterfaceId ?? "", n.InterfaceType?.Value, n.RequesterManaged == true, string.IsNullOrEmpty(n.Description) ? null : n.Description,
+            n.Attachment?.InstanceId is { Length: > 0 } instance ? instance : null,
+            n.Association?.PublicIp is { Length: > 0 } ip ? ip : null)
+        {
+            PublicIpOwner = n.Association?.IpOwnerId,
+            Ipv6Addresses = (n.Ipv6Addresses ?? []).Select(a => a.Ipv6Address).Where(a => !string.IsNullOrEmpty(a)).ToArray(),
+            RequesterId = string.IsNullOrEmpty(n.RequesterId) ? null : n.RequesterId,
+        };
 
     /// <summary>Rules with the same protocol and ports share one IpPermission, as the console sends them.</summary>
     public static List<IpPermission> ToIpPermissions(IEnumerable<DomainRule> rules) =>

@@ -31,6 +31,15 @@ public interface ISecurityGroupClient
     /// A revoke whose response lists permissions it did not find (default VPC) is a failed outcome too.
     /// </summary>
     Task<CallOutcome> ExecuteAsync(Ec2Write write, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The network interfaces the group is attached to (DescribeNetworkInterfaces, filter <c>group-id</c>, 1,000 per
+    /// page): what the group protects. Needs <c>ec2:DescribeNetworkInterfaces</c>; errors escape to the caller.
+    /// </summary>
+    Task<IReadOnlyList<NetworkInterfaceInfo>> DescribeNetworkInterfacesAsync(string groupId, CancellationToken cancellationToken);
+
+    /// <summary>The group's tags (one DescribeSecurityGroups call, no rules); null when the group does not exist.</summary>
+    Task<IReadOnlyDictionary<string, string>?> DescribeGroupTagsAsync(string groupId, CancellationToken cancellationToken);
 }
 
 /// <summary>Creates <see cref="ISecurityGroupClient"/>s for an account and region, assuming the bridge's role there.</summary>

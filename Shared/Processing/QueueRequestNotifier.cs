@@ -9,8 +9,9 @@ namespace SgBridge.Shared.Processing;
 /// scheduled for <paramref name="DueAt"/> (superseded when the batch's schedule says otherwise).
 /// <paramref name="Request"/> is the request as the bridge has just stored it (so the notifier need not read it back);
 /// absent when it would not fit in a queue message, and in messages written before it existed.
+/// <paramref name="BreakGlassBy"/>: not a render but the loud notice that this Slack user approved their own change (break-glass).
 /// </summary>
-public sealed record RequestNotification(string RequestId, RequestStatus Status, bool Render = false, DateTimeOffset? DueAt = null, ChangeRequest? Request = null);
+public sealed record RequestNotification(string RequestId, RequestStatus Status, bool Render = false, DateTimeOffset? DueAt = null, ChangeRequest? Request = null, string? BreakGlassBy = null);
 
 public sealed class QueueRequestNotifier(IQueueSender queue) : IRequestNotifier
 {

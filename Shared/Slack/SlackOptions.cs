@@ -3,7 +3,7 @@ using SgBridge.Shared.Options;
 
 namespace SgBridge.Shared.Slack;
 
-public sealed class SlackOptions
+public sealed partial class SlackOptions
 {
     public const string SectionName = "Slack";
 

@@ -191,7 +191,7 @@ public class NotificationRoundTripTests
         var r = await PendingAsync(22);
         var lossy = new LosesFirstApproversAnswer(_rig.Slack);
         var notifier = new NotificationService(_rig.Requests, _rig.Threads, _rig.Queue, lossy,
-            new ApproverDirectory(lossy, Microsoft.Extensions.Options.Options.Create(_rig.Options), _time), Microsoft.Extensions.Options.Options.Create(_rig.Options),
+            new ApproverDirectory(lossy, Microsoft.Extensions.Options.Options.Create(_rig.Options), _time), _rig.Routing(_rig.Requests, _rig.Threads, lossy), Microsoft.Extensions.Options.Options.Create(_rig.Options),
             Microsoft.Extensions.Options.Options.Create(new SgBridge.Shared.Options.PolicyOptions { AllowedAccounts = TestData.Account }), _time,
             Microsoft.Extensions.Logging.Abstractions.NullLogger<NotificationService>.Instance);
 

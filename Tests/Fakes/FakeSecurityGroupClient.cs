@@ -67,6 +67,44 @@ public sealed class FakeSecurityGroupClient : ISecurityGroupClient, ISecurityGro
         }
     }
 
+    /// <summary>The interfaces the group is attached to (DescribeNetworkInterfaces).</summary>
+    public List<NetworkInterfaceInfo> Interfaces { get; } = [];
+
+    /// <summary>The group's tags.</summary>
+    public Dictionary<string, string> Tags { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Thrown by the next DescribeNetworkInterfaces / tag read (e.g. the role lacks the permission).</summary>
+    public Exception? DescribeInterfacesThrows { get; set; }
+
+    /// <summary>Awaited before DescribeNetworkInterfaces answers (a slow or hung EC2).</summary>
+    public Func<CancellationToken, Task>? DescribeInterfacesDelay { get; set; }
+
+    public async Task<IReadOnlyList<NetworkInterfaceInfo>> DescribeNetworkInterfacesAsync(string groupId, CancellationToken cancellationToken)
+    {
+        Calls.Enqueue("describe-interfaces");
+        if (DescribeInterfacesDelay is { } delay)
+        {
+            await delay(cancellationToken);
+        }
+        if (DescribeInterfacesThrows is { } ex)
+        {
+            throw ex;
+        }
+        lock (_gate)
+        {
+            return GroupExists && groupId == GroupId ? Interfaces.ToArray() : [];
+        }
+    }
+
+    public Task<IReadOnlyDictionary<string, string>?> DescribeGroupTagsAsync(string groupId, CancellationToken cancellationToken)
+    {
+        Calls.Enqueue("describe-tags");
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyDictionary<string, string>?>(GroupExists && groupId == GroupId ? new Dictionary<string, string>(Tags) : null);
+        }
+    }
+
     public SecurityGroupRule AddExisting(SecurityGroupRule rule)
     {
         lock (_gate)

@@ -29,6 +29,10 @@ public sealed class UnleasedRevokeTests
 
         public Task<IReadOnlyList<GroupDescription>> DescribeRegionAsync(CancellationToken cancellationToken) => inner.DescribeRegionAsync(cancellationToken);
 
+        public Task<IReadOnlyList<NetworkInterfaceInfo>> DescribeNetworkInterfacesAsync(string groupId, CancellationToken cancellationToken) => inner.DescribeNetworkInterfacesAsync(groupId, cancellationToken);
+
+        public Task<IReadOnlyDictionary<string, string>?> DescribeGroupTagsAsync(string groupId, CancellationToken cancellationToken) => inner.DescribeGroupTagsAsync(groupId, cancellationToken);
+
         public async Task<CallOutcome> ExecuteAsync(Ec2Write write, CancellationToken cancellationToken)
         {
             var hook = BeforeWrite;
@@ -186,6 +190,10 @@ public sealed class UnleasedRevokeTests
         }
 
         public Task<IReadOnlyList<GroupDescription>> DescribeRegionAsync(CancellationToken cancellationToken) => inner.DescribeRegionAsync(cancellationToken);
+
+        public Task<IReadOnlyList<NetworkInterfaceInfo>> DescribeNetworkInterfacesAsync(string groupId, CancellationToken cancellationToken) => inner.DescribeNetworkInterfacesAsync(groupId, cancellationToken);
+
+        public Task<IReadOnlyDictionary<string, string>?> DescribeGroupTagsAsync(string groupId, CancellationToken cancellationToken) => inner.DescribeGroupTagsAsync(groupId, cancellationToken);
 
         public Task<CallOutcome> ExecuteAsync(Ec2Write write, CancellationToken cancellationToken) => inner.ExecuteAsync(write, cancellationToken);
     }

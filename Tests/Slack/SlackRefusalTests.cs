@@ -87,7 +87,8 @@ public sealed class SlackRefusalTests : IDisposable
     private NotificationService Notifier()
     {
         var client = new SlackClient(_http, O.Create(_options), _time, NullLogger<SlackClient>.Instance);
-        return new NotificationService(_requests, _threads, _queue, client, new ApproverDirectory(client, O.Create(_options), _time), O.Create(_options),
+        var routing = new SlackRig(_options, _time).Routing(_requests, _threads, client);
+        return new NotificationService(_requests, _threads, _queue, client, new ApproverDirectory(client, O.Create(_options), _time), routing, O.Create(_options),
             O.Create(new PolicyOptions { AllowedAccounts = TestData.Account }), _time, _log);
     }
 

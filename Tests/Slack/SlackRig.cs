@@ -3,9 +3,11 @@ using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using SgBridge.Shared.Approvals;
+using SgBridge.Shared.Aws;
 using SgBridge.Shared.Options;
 using SgBridge.Shared.Processing;
 using SgBridge.Shared.Slack;
+using SgBridge.Shared.Telemetry;
 using SgBridge.Tests.Fakes;
 using O = Microsoft.Extensions.Options.Options;
 
@@ -21,12 +23,32 @@ public sealed class SlackRig(SlackOptions options, FakeTimeProvider time, Policy
     public SlackOptions Options => options;
     public FakeTimeProvider Time => time;
 
+    public PolicyOptions Policy { get; } = policy ?? new PolicyOptions { AllowedAccounts = TestData.Account };
+
+    /// <summary>EC2 for the blast radius and group tags.</summary>
+    public FakeSecurityGroupClient Ec2 { get; } = new();
+
+    public BlastRadiusOptions BlastRadius { get; } = new();
+
+    public BridgeTelemetry Telemetry { get; } = new();
+
     private ApproverDirectory Directory() => new(Slack, O.Create(options), time);
 
-    public NotificationService Notifier() => new(Requests, Threads, Queue, Slack, Directory(), O.Create(options),
-        O.Create(policy ?? new PolicyOptions { AllowedAccounts = TestData.Account }), time, NullLogger<NotificationService>.Instance);
+    private BlastRadiusReader? _reader;
 
-    public DecisionService Decisions() => new(Directory(), Requests, Threads, new RequestLifecycle(Requests, new QueueRequestNotifier(Queue)), Queue, O.Create(options), time,
+    /// <summary>One reader (and cache) per rig, as the host keeps one.</summary>
+    public BlastRadiusReader Reader() => _reader ??= new(Ec2, O.Create(BlastRadius), time, NullLogger<BlastRadiusReader>.Instance);
+
+    public RoutingService Routing() => Routing(Requests, Threads, Slack);
+
+    public RoutingService Routing(SgBridge.Shared.Storage.IRequestStore requests, SgBridge.Shared.Storage.ISlackThreadStore threads, ISlackClient slack) =>
+        new(new ApprovalRouter(O.Create(options), O.Create(Policy)), threads, requests, Ec2, Reader(), slack, O.Create(BlastRadius), O.Create(Policy), Telemetry,
+            NullLogger<RoutingService>.Instance);
+
+    public NotificationService Notifier() => new(Requests, Threads, Queue, Slack, Directory(), Routing(), O.Create(options),
+        O.Create(Policy), time, NullLogger<NotificationService>.Instance);
+
+    public DecisionService Decisions() => new(Directory(), Routing(), Requests, Threads, new RequestLifecycle(Requests, new QueueRequestNotifier(Queue)), Queue, O.Create(options), time,
         NullLogger<DecisionService>.Instance);
 
     public SlackInteractionEndpoint Endpoint()

@@ -29,7 +29,8 @@ public sealed partial class SlackRequestService(
     IOptions<RequestDurationOptions> durations,
     IOptions<SlackRequestOptions> options,
     TimeProvider time,
-    ILogger<SlackRequestService> logger)
+    ILogger<SlackRequestService> logger,
+    Policy.PolicyGate? policyGate = null)
 {
     /// <summary>How long views.open may take: the trigger id expires 3 seconds after the click.</summary>
     internal static readonly TimeSpan ViewBudget = TimeSpan.FromSeconds(2);
@@ -114,11 +115,22 @@ public sealed partial class SlackRequestService(
     }
 
     /// <summary>
-    /// The one place a Slack request enters the approval flow: stored Pending (once per id), which tells the approvers.
-    /// The policy engine (branch policy) plugs in here: decide on the stored Pending request before or instead of asking.
+    /// The one place a Slack request enters the approval flow. The policy file decides first, in the object about to be
+    /// stored (with the duration the requester asked for), so the one insert carries the decision and Slack is told once:
+    /// approve → stored Approved and the apply queued; deny → stored Denied; ask (or no policy file) → stored Pending for
+    /// the approvers. A duplicated submission finds the stored request; if the policy approved it, its apply is queued
+    /// again (idempotent), in case the first submission's queueing was lost.
     /// </summary>
-    private Task<(Storage.Stored<ChangeRequest> Request, bool Created)> HandToApprovalAsync(ChangeRequest request, CancellationToken cancellationToken) =>
-        lifecycle.OpenAsync(request, cancellationToken);
+    private async Task<(Storage.Stored<ChangeRequest> Request, bool Created)> HandToApprovalAsync(ChangeRequest request, CancellationToken cancellationToken)
+    {
+        policyGate?.Decide(request, time.GetUtcNow(), request.Slack?.RequestedFor);
+        var (stored, created) = await lifecycle.OpenAsync(request, cancellationToken);
+        if (policyGate is not null && stored.Value.EventId == request.EventId)
+        {
+            await (created ? policyGate.AfterAsync(stored.Value, cancellationToken) : policyGate.ResumeAsync(stored.Value, cancellationToken));
+        }
+        return (stored, created);
+    }
 
     /// <summary>Looks the group up in AWS within <see cref="SlackRequestOptions.GroupCheckTimeout"/>; null with the error to show when not found or not checked.</summary>
     private async Task<(Aws.GroupDescription? Group, string? Error)> FindGroupAsync(RequestForm form, CancellationToken cancellationToken)

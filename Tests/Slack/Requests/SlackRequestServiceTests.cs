@@ -40,6 +40,46 @@ public class SlackRequestServiceTests
         Assert.All(answers, a => Assert.Equal("update", (string?)a.Body!["response_action"]));
     }
 
+    [Theory]
+    [InlineData("443", "10.0.0.0/8", "8h", RequestStatus.Approved, "dev-private-non-admin", 8.0)] // asked 8h, the rule allows 24h: the shorter wins
+    [InlineData("443", "10.0.0.0/8", "7d", RequestStatus.Approved, "dev-private-non-admin", 24.0)] // asked 7 days: the rule's 24h caps it
+    [InlineData("22", "0.0.0.0/0", "8h", RequestStatus.Denied, "deny-internet-admin-and-db", null)]
+    [InlineData("443", "0.0.0.0/0", "8h", RequestStatus.Pending, "everything-else", null)]
+    public async Task Submit_WithAPolicyFile_ThePolicyDecidesInTheOneInsert_AndAnApprovalIsQueuedForApply(
+        string ports, string source, string duration, RequestStatus expected, string rule, double? hours)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"policy-{Guid.NewGuid():N}.yaml");
+        File.Copy(RepoRoot.Sample("policy.yaml"), file);
+        try
+        {
+            _rig.Bridge.Policy.RulesFile = file;
+            _rig.Bridge.Policy.AccountAliases = TestData.Account + "=dev";
+            var form = RequestRig.ValidForm();
+            (form[RequestBlocks.Ports], form[RequestBlocks.Source], form[RequestBlocks.Duration]) = (ports, source, duration);
+
+            var service = _rig.Service();
+            await service.SubmitAsync(RequestRig.Submission(form, "VPOL-" + ports + source.Length + duration), default);
+
+            var request = Assert.Single(_rig.Bridge.Requests.All);
+            Assert.Equal(expected, request.Status);
+            Assert.Equal(rule, request.PolicyDecision!.Rule);
+            Assert.Equal(hours is { } h ? TimeSpan.FromHours(h) : null, request.ApprovedFor);
+            Assert.Equal([(request.Id, expected)], _rig.Bridge.Notifier.Seen); // Slack told once, with the outcome
+            var applies = _rig.Bridge.Queue.Sent.Count(m => m.Queue == SgBridge.Shared.Storage.QueueNames.Applies);
+            Assert.Equal(expected == RequestStatus.Approved ? 1 : 0, applies);
+            Assert.Empty(_rig.Bridge.Ec2.Writes); // the apply does the AWS work, not the submission
+
+            // The same submission again (Slack retried it): nothing decided twice; an approval's apply is queued again, idempotently.
+            await service.SubmitAsync(RequestRig.Submission(form, "VPOL-" + ports + source.Length + duration), default);
+            Assert.Single(_rig.Bridge.Notifier.Seen);
+            Assert.Equal(expected == RequestStatus.Approved ? 2 : 0, _rig.Bridge.Queue.Sent.Count(m => m.Queue == SgBridge.Shared.Storage.QueueNames.Applies));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     [Fact]
     public async Task Submit_TwoViews_AreTwoRequests()
     {

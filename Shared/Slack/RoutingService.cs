@@ -1,0 +1,166 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SgBridge.Shared.Aws;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Options;
+using SgBridge.Shared.Processing;
+using SgBridge.Shared.Storage;
+using SgBridge.Shared.Telemetry;
+
+namespace SgBridge.Shared.Slack;
+
+/// <summary>The channels a batch is shown in and, when approvers must see it, their message (with the blast radius).</summary>
+public sealed record RoutedBatch(ApprovalRoute Route, SlackMessage? ApproverMessage);
+
+/// <summary>A break-glass notice already posted (so a redelivered notification posts nothing twice).</summary>
+public sealed record BreakGlassTold(DateTimeOffset At);
+
+/// <summary>
+/// Routing and the blast radius for the notification path, and the route a click is checked against. The route of a
+/// batch is chosen once (<see cref="ApprovalRouter"/>; the group's tags are read only when a tag route exists) and
+/// recorded in its own row, so the approvers' message and every later click use the same one.
+/// </summary>
+public sealed partial class RoutingService(
+    ApprovalRouter router,
+    ISlackThreadStore threads,
+    IRequestStore requests,
+    ISecurityGroupClientFactory ec2,
+    BlastRadiusReader blastRadius,
+    ISlackClient slack,
+    IOptions<BlastRadiusOptions> blastOptions,
+    IOptions<PolicyOptions> policy,
+    BridgeTelemetry telemetry,
+    ILogger<RoutingService> logger)
+{
+    private readonly TimeSpan _tagBudget = blastOptions.Value.Budget;
+    private readonly IReadOnlyDictionary<string, string> _aliases = policy.Value.AccountAliasMap;
+    private readonly Counter<long> _breakGlass = telemetry.Meter.CreateCounter<long>("sgbridge.break_glass", description: "Approvals of their own change by break-glass users, by account.");
+
+    /// <summary>
+    /// The batch's route (recorded on first use) and, when <paramref name="approversNeeded"/>, the approvers' message
+    /// with the blast radius of the group (read within <see cref="BlastRadiusOptions.Budget"/>; unavailable: said so).
+    /// </summary>
+    public async Task<RoutedBatch> PrepareAsync(string leadId, IReadOnlyList<ChangeRequest> batch, bool approversNeeded, string? alias, string? requesterSlackUserId,
+        UnresolvedRequesterPolicy? unresolved, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var lead = batch[0];
+        var routeTask = RouteAsync(leadId, lead, cancellationToken);
+        var radiusTask = approversNeeded ? blastRadius.ReadAsync(lead.AccountId, lead.Region, lead.GroupId, cancellationToken) : Task.FromResult<BlastRadius?>(null);
+        var route = await routeTask;
+        var radius = await radiusTask;
+        if (!approversNeeded)
+        {
+            return new RoutedBatch(route, null);
+        }
+        var message = ApprovalMessageBuilder.ForApprovers(batch, alias, requesterSlackUserId, unresolved);
+        return new RoutedBatch(route, radius is null ? message : ApprovalMessageBuilder.WithBlastRadius(message, batch, radius));
+    }
+
+    /// <summary>
+    /// The route recorded for the batch, else chosen now and recorded (first writer wins). Without tag routes the route
+    /// follows from the account alone, so nothing is read or written (the notification path keeps its storage budget).
+    /// </summary>
+    public async Task<ApprovalRoute> RouteAsync(string leadId, ChangeRequest lead, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lead);
+        if (!router.NeedsTags)
+        {
+            return router.Select(lead.AccountId, null);
+        }
+        if (await threads.GetAsync(RoutingRows.Route(leadId), cancellationToken) is { } recorded && router.ByName(recorded.Value.Match) is { } known)
+        {
+            return known;
+        }
+        var tags = router.NeedsTags ? await TagsAsync(lead, cancellationToken) : null;
+        var route = router.Select(lead.AccountId, tags);
+        var stored = await threads.UpdateAsync(RoutingRows.Route(leadId), r => r is null || router.ByName(r.Match) is null ? new RouteChoice(route.Match) : null, cancellationToken);
+        return router.ByName(stored.Value!.Match) ?? route;
+    }
+
+    /// <summary>
+    /// The route a click on the batch led by <paramref name="leadId"/> is checked against: the recorded one; without a
+    /// record (a message sent before routing existed) or when its route was removed from the settings, the route by
+    /// account and alias.
+    /// </summary>
+    public async Task<ApprovalRoute> RouteForClickAsync(string leadId, ChangeRequest lead, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lead);
+        if (!router.NeedsTags)
+        {
+            return router.Select(lead.AccountId, null);
+        }
+        var recorded = await threads.GetAsync(RoutingRows.Route(leadId), cancellationToken);
+        return (recorded is null ? null : router.ByName(recorded.Value.Match)) ?? router.Select(lead.AccountId, null);
+    }
+
+    /// <summary>Counts a break-glass approval; the notice itself goes out from the notifications queue.</summary>
+    public void CountBreakGlass(ChangeRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        _breakGlass.Add(1, new KeyValuePair<string, object?>("account", request.AccountId));
+    }
+
+    /// <summary>
+    /// Tells the monitoring channel(s) — the route's and the global one — loudly that <see cref="RequestNotification.BreakGlassBy"/>
+    /// approved their own change. Posted once per request (a row records it); Slack failures escape so the queue retries.
+    /// </summary>
+    public async Task TellBreakGlassAsync(RequestNotification notification, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(notification);
+        if (await threads.GetAsync(BreakGlassRow(notification.RequestId), cancellationToken) is not null)
+        {
+            return;
+        }
+        var stored = await requests.GetAsync(notification.RequestId, cancellationToken);
+        if (stored is null)
+        {
+            LogBreakGlassMissing(logger, notification.RequestId);
+            return;
+        }
+        var request = stored.Value;
+        var leadId = (await threads.GetAsync(SlackRows.Member(request.Id), cancellationToken))?.Value.LeadId ?? request.Id;
+        var route = await RouteForClickAsync(leadId, request, cancellationToken);
+        var text = ApprovalMessageBuilder.BreakGlassNotice(request, notification.BreakGlassBy!, _aliases.GetValueOrDefault(request.AccountId));
+        foreach (var channel in new[] { route.MonitoringChannel, router.Default.MonitoringChannel }.Distinct(StringComparer.Ordinal))
+        {
+            await slack.PostMessageAsync(channel, text, null, null, cancellationToken);
+        }
+        await threads.UpdateAsync(BreakGlassRow(request.Id), t => t ?? new BreakGlassTold(request.DecidedAt ?? DateTimeOffset.MinValue), cancellationToken);
+        LogBreakGlassTold(logger, request.Id, notification.BreakGlassBy!, request.AccountId);
+    }
+
+    private static SlackRow<BreakGlassTold> BreakGlassRow(string requestId) => new(requestId, "breakglass");
+
+    private async Task<IReadOnlyDictionary<string, string>?> TagsAsync(ChangeRequest lead, CancellationToken cancellationToken)
+    {
+        if (lead.GroupId is null)
+        {
+            return null;
+        }
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(_tagBudget);
+        try
+        {
+            var client = await ec2.CreateAsync(lead.AccountId, lead.Region, budget.Token);
+            return await client.DescribeGroupTagsAsync(lead.GroupId, budget.Token);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Without the tags only account, alias and default routes can match: the message still goes out.
+            var reason = ex is OperationCanceledException ? $"no answer within {_tagBudget.TotalSeconds:0.##} s" : BlastRadiusReader.Reason(ex);
+            LogTagsUnavailable(logger, lead.GroupId, lead.AccountId, reason);
+            return null;
+        }
+    }
+
+    [LoggerMessage(1302, LogLevel.Warning, "Tags of {GroupId} in {AccountId} unavailable ({Reason}): routing by account, alias or default")]
+    private static partial void LogTagsUnavailable(ILogger logger, string groupId, string accountId, string reason);
+
+    [LoggerMessage(1303, LogLevel.Warning, "Break-glass approval of {RequestId} by {SlackUserId} announced in the monitoring channel ({AccountId})")]
+    private static partial void LogBreakGlassTold(ILogger logger, string requestId, string slackUserId, string accountId);
+
+    [LoggerMessage(1304, LogLevel.Warning, "Break-glass notice: request {RequestId} not found")]
+    private static partial void LogBreakGlassMissing(ILogger logger, string requestId);
+}
