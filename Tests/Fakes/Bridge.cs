@@ -47,8 +47,8 @@ public sealed partial class Bridge
     public SgBridge.Shared.Policy.PolicyGate PolicyGate() =>
         new(new SgBridge.Shared.Policy.PolicyRules(O.Create(Policy)), Lifecycle(), Queue, Time, NullLogger<SgBridge.Shared.Policy.PolicyGate>.Instance);
 
-    public ApplyService Applier() =>
-        new(Requests, Lifecycle(), Reconciler(), Ec2, O.Create(Processing), Time, NullLogger<ApplyService>.Instance);
+    /// <summary>The apply worker as deployed: with the expiry index and the access notifier (time-bound approvals).</summary>
+    public ApplyService Applier() => TimeBoundApplier();
 
     public PoisonService Poison() =>
         new(Lifecycle(), Slack, O.Create(SlackOptions), O.Create(Processing), Time, NullLogger<PoisonService>.Instance, Telemetry);

@@ -72,6 +72,9 @@ public sealed class PolicyGateTests : IDisposable
         Assert.Equal(RequestStatus.Applied, _bridge.Request(change).Status);
         Assert.Contains(Ec2.Rules, r => r.SameAccessAs(added));
         Assert.Contains(await _bridge.ApprovedAsync(), r => r.SameAccessAs(added));
+        // The policy's 24 hours are a time-bound approval: its expiry is indexed from the decision.
+        var expiry = Assert.Single(_bridge.Expiries.All);
+        Assert.Equal((request.Id, request.DecidedAt!.Value + TimeSpan.FromHours(24)), (expiry.RequestId, expiry.DueAt));
     }
 
     [Fact]
