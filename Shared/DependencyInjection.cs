@@ -45,6 +45,7 @@ public static class DependencyInjection
         services.AddSingleton<NotificationService>();
         services.AddSingleton<ExpiryService>();
         services.AddSgBridgeAccessExpiry(configuration);
+        services.AddSgBridgeRevertReason();
         services.AddSingleton<RequestLifecycle>();
         services.TryAddSingleton<IRequestNotifier, QueueRequestNotifier>();
         return services;

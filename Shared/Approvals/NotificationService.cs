@@ -45,7 +45,8 @@ public sealed partial class NotificationService(
     IOptions<PolicyOptions> policyOptions,
     TimeProvider time,
     ILogger<NotificationService> logger,
-    IOptions<ApprovalsOptions>? approvals = null)
+    IOptions<ApprovalsOptions>? approvals = null,
+    RevertReasonService? reasons = null)
 {
     private static readonly RequestStatus[] ThreadedOutcomes =
         [RequestStatus.RevertFailed, RequestStatus.Approved, RequestStatus.Denied, RequestStatus.Applied, RequestStatus.ApplyFailed, RequestStatus.Expired];
@@ -102,6 +103,10 @@ public sealed partial class NotificationService(
             ? _slack.BatchRenderDelay
             : _slack.BatchDecisionRenderDelay;
         var placed = await FindOrPlaceAsync(request, delay, ct);
+        if (reasons is not null && request.WantsReason)
+        {
+            await reasons.AskAsync(request, ct); // never throws for Slack: a failure to ask is logged and counted
+        }
         if (placed.ScheduledFor is { } at)
         {
             await queue.SendAsync(QueueNames.Notifications, new RequestNotification(placed.Thread.Value.LeadId, request.Status, Render: true, DueAt: at), delay, ct);

@@ -23,6 +23,9 @@ public static class ActionIds
     /// <summary>In the requester's message about time-bound access: ask for more time (the value is the request id).</summary>
     public const string ExtendAccess = "sgbridge_extend_access";
 
+    /// <summary>In the requester's DM after a revert: give the approvers a reason (the value is the request id).</summary>
+    public const string GiveReason = "sgbridge_give_reason";
+
     public const char Separator = ':';
 
     /// <summary>The action_id of <paramref name="prefix"/>'s button for <paramref name="requestId"/>.</summary>

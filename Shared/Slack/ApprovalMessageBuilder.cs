@@ -281,7 +281,7 @@ public static partial class ApprovalMessageBuilder
         RequestStatus.Unmatched => "Nothing changed in AWS: the event did not match the group. Monitoring only.",
         RequestStatus.Reported => "Found by the sweep in report mode: reported, not reverted. Monitoring only.",
         _ when r.Slack is not null => SlackRequestDidText(r),
-        _ when r.Revert is { } rev => $"Already reverted by the bridge: {CallSummary.Of(rev)}" + (r.PreviousContentUnknown ? " (failed closed: previous content unknown)" : ""),
+        _ when r.Revert is { } rev => $"Already reverted by the bridge: {CallSummary.Of(rev)}" + (r.PreviousContentUnknown ? " (failed closed: previous content unknown)" : "") + ReasonMessages.Line(r),
         _ => "",
     };
 

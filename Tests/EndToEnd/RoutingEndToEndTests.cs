@@ -84,7 +84,7 @@ public sealed class RoutingEndToEndTests(AzuriteFixture azurite, MotoFixture mot
         var request = (await _h.Requests.GetAsync(RequestId.For((string)evt["detail"]!["eventID"]!), CancellationToken.None))!.Value;
         Assert.Equal(RequestStatus.Pending, request.Status);
         Assert.DoesNotContain(await IngressAsync(_ec2, group), r => r.FromPort == 22);
-        var posts = _h.SlackCalls("chat.postMessage").Where(p => p["thread_ts"] is null).ToList();
+        var posts = _h.SlackCalls("chat.postMessage").Where(p => p["thread_ts"] is null && (string?)p["channel"] != "UREQUESTER").ToList();
         Assert.Equal([RoutedChannel, RoutedMonitoring], posts.Select(p => (string)p["channel"]!));
         var blocks = posts[0]["blocks"]!.ToJsonString();
         Assert.Contains("Blast radius:* 1 network interface, 1 with a public IP", blocks, StringComparison.Ordinal);

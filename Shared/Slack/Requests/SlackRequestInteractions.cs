@@ -8,7 +8,7 @@ namespace SgBridge.Shared.Slack.Requests;
 /// (the modal submitted). The interactions endpoint verifies the signature and hands the body here first; null means
 /// the payload is none of these (a button click, routed as before).
 /// </summary>
-public sealed partial class SlackRequestInteractions(SlackRequestService requests, ILogger<SlackRequestInteractions> logger)
+public sealed partial class SlackRequestInteractions(SlackRequestService requests, ILogger<SlackRequestInteractions> logger, Approvals.RevertReasonService? reasons = null)
 {
     public async Task<SlackAnswer?> TryHandleAsync(ReadOnlyMemory<byte> verifiedBody, CancellationToken cancellationToken)
     {
@@ -35,6 +35,10 @@ public sealed partial class SlackRequestInteractions(SlackRequestService request
                     if (submission.Value is not { } v)
                     {
                         return Bad(submission.Error!);
+                    }
+                    if (reasons is not null && v.CallbackId == Approvals.RevertReasonService.Callback)
+                    {
+                        return await reasons.SubmitAsync(v, cancellationToken);
                     }
                     return v.CallbackId == RequestBlocks.RequestCallback
                         ? await requests.SubmitAsync(v, cancellationToken)
