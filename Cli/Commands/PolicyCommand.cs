@@ -105,7 +105,7 @@ public sealed class PolicyCommand : ICliVerb
             var parsed = CloudTrailParser.Parse(input.Items[i]);
             if (parsed.TryGetChange(out var change))
             {
-                decided.Add((i + 1, change, PolicyEngine.Evaluate(policy, InputOf(change), aliases)));
+                decided.Add((i + 1, change, PolicyEngine.Evaluate(policy, InputOf(change) with { Tags = OfflineTags }, aliases)));
             }
             else if (parsed.TryGetRejection(out var r))
             {
@@ -131,7 +131,15 @@ public sealed class PolicyCommand : ICliVerb
                     d.Change.Region,
                     Group = d.Change.GroupLabel,
                     d.Evaluation.Decision,
-                    PerRule = d.Evaluation.PerRule.Select(v => new { Rule = v.Rule.Describe(), Outcome = v.Outcome.ToString().ToLowerInvariant(), DecidedBy = v.Decider?.Name, v.Decider?.Line, v.Skipped }),
+                    PerRule = d.Evaluation.PerRule.Select(v => new
+                    {
+                        Rule = v.Rule.Describe(),
+                        Outcome = v.Outcome.ToString().ToLowerInvariant(),
+                        DecidedBy = v.Decider?.Name,
+                        v.Decider?.Line,
+                        TagsUnknownAt = v.TagsNeededBy is { } t ? new { t.Name, t.Line } : null,
+                        v.Skipped,
+                    }),
                 }),
                 Skipped = other.Where(x => !x.Rejected).Select(x => new { x.Record, x.Reason }),
                 Rejected = other.Where(x => x.Rejected).Select(x => new { x.Record, x.Reason }),
@@ -161,6 +169,9 @@ public sealed class PolicyCommand : ICliVerb
         return other.Any(x => x.Rejected) || unexpected.Count > 0 ? ExitCodes.Failed : ExitCodes.Success;
     }
 
+    /// <summary>`policy test` calls nothing: a rule with a groupTags condition meets "tags unknown" and asks.</summary>
+    internal static GroupTags OfflineTags { get; } = GroupTags.Unknown("tags unknown: `sgbridge policy test` works offline and reads no tags");
+
     private static string Account(string id, IReadOnlyDictionary<string, string> aliases) => aliases.TryGetValue(id, out var alias) ? $"{id} {alias}" : id;
 
     /// <summary>The change as its event claims it (the worker decides on the rules it found in the group).</summary>
@@ -184,7 +195,9 @@ internal static class PolicyPrinter
         o.WriteLine($"  Why:      {d.Reason}");
         foreach (var v in e.PerRule)
         {
-            o.WriteLine($"  - {v.Rule.Describe()} -> {v.Outcome.ToString().ToLowerInvariant()}" + (v.Decider is { } r ? $" ('{r.Name}', line {r.Line})" : " (no rule matched)"));
+            o.WriteLine($"  - {v.Rule.Describe()} -> {v.Outcome.ToString().ToLowerInvariant()}" + (v.TagsNeededBy is { } needs
+                ? $" (tags unknown at '{needs.Name}', line {needs.Line}: its groupTags condition is not matched, so ask)"
+                : v.Decider is { } r ? $" ('{r.Name}', line {r.Line})" : " (no rule matched)"));
             foreach (var s in v.Skipped)
             {
                 o.WriteLine($"      skipped {s}");

@@ -64,6 +64,9 @@ public sealed record PolicyConditions
     public SourceCondition? Source { get; init; }
     public IReadOnlyList<string>? Requesters { get; init; }
     public bool? TimeBound { get; init; }
+
+    /// <summary>Conditions on the group's tags (all must hold); the only condition that needs an EC2 call, so checked last.</summary>
+    public IReadOnlyList<TagCondition>? GroupTags { get; init; }
 }
 
 /// <summary>One rule of the policy file, with the line it starts on.</summary>

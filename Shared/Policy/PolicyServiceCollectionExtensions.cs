@@ -12,6 +12,7 @@ public static class PolicyServiceCollectionExtensions
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PolicyOptions>, PolicyRulesValidator>());
         services.TryAddSingleton<PolicyRules>();
+        services.TryAddSingleton<PolicyTagReader>();
         services.TryAddSingleton<PolicyGate>();
         return services;
     }

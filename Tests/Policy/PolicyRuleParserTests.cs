@@ -26,7 +26,6 @@ public class PolicyRuleParserTests
 
     [Theory]
     [InlineData("prots: [22]", "unknown key 'prots'")]
-    [InlineData("groupTags: { env: dev }", "group tags are not supported")]
     [InlineData("account: [12345]", "account '12345'")]
     [InlineData("account: [staging]", "neither a 12-digit account id nor an alias")]
     [InlineData("region: [EU-West-1]", "region 'EU-West-1'")]
