@@ -122,7 +122,8 @@ public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifec
     /// </summary>
     public async Task<RequestUpdate?> DecidePendingAsync(string requestId, TimeSpan? requestedDuration, CancellationToken cancellationToken)
     {
-        var tags = await lifecycle.FindAsync(requestId, cancellationToken).ConfigureAwait(false) is { } found
+        // Without tag conditions nothing is read first: the decision is the one conditional write.
+        var tags = rules.Configured && rules.Current.UsesTags && await lifecycle.FindAsync(requestId, cancellationToken).ConfigureAwait(false) is { } found
             ? await TagsForAsync(found.Value, requestedDuration, cancellationToken).ConfigureAwait(false)
             : GroupTags.NotRead;
         var update = await lifecycle.ChangeAsync(requestId, r => Decide(r, time.GetUtcNow(), requestedDuration, tags) is not null, cancellationToken).ConfigureAwait(false);

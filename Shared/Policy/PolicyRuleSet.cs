@@ -76,4 +76,7 @@ public sealed record PolicyRule(string Name, int Line, PolicyOutcome Outcome, Ti
 public sealed record PolicyRuleSet(string Source, IReadOnlyList<PolicyRule> Rules)
 {
     public static PolicyRuleSet Empty { get; } = new("(none)", []);
+
+    /// <summary>True when some rule has a <c>groupTags</c> condition (the only condition that may need an EC2 call).</summary>
+    public bool UsesTags => Rules.Any(r => r.When.GroupTags is not null);
 }
