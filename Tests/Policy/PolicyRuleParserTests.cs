@@ -236,7 +236,7 @@ public class PolicyRuleParserTests
     [InlineData("   ", null)]
     [InlineData("missing-policy.yaml", "cannot be read")]
     [InlineData("policy.toml", "must end in .yaml, .yml or .json")]
-    [InlineData("https://account.blob.core.windows.net/policy/policy.yaml", "blob URLs are not supported")]
+    [InlineData("https://account.blob.core.windows.net/policy/policy.yaml", "neither Storage:ConnectionString nor Storage:AccountName is set")]
     public void StartUp_TheSettingsEdges(string setting, string? message)
     {
         var ex = StartUp(setting);
