@@ -19,8 +19,10 @@ public sealed class PolicyCommand : ICliVerb
         earlier rule skipped with the condition that did not hold. The policy is checked first; its errors are printed
         with their lines. The change is taken as the event claims it: the worker decides on what the group holds (the
         rules it found and reverted), and exempt principals are never decided by the policy (see `sgbridge plan`).
-        The policy file is --rules, else Policy__RulesFile (environment or --settings); the account aliases are
-        --account-aliases, else Policy__AccountAliases.
+        The policy file is --rules, else Policy__RulesFile (environment or --settings): a path, or a blob URL read
+        with Storage__ConnectionString or Storage__AccountName (+ Storage__ClientId) as the app reads it; the account
+        aliases are --account-aliases, else Policy__AccountAliases. Group tags are not read (offline): a rule with a
+        groupTags condition is "tags unknown" and asks.
         Exit code: 0 decided (and, with --expect, every change as expected); 2 the policy file is invalid, a record
         was rejected, or a change was not decided as --expect says; 1 bad arguments (no policy file, no such file).
 
@@ -36,7 +38,7 @@ public sealed class PolicyCommand : ICliVerb
         var policy = new VerbCommand("policy", "The policy file: `policy test` shows which rule decides each change of an event or log file.", TestDescription);
         var test = new VerbCommand("test", "Which rule of the policy file decides each change of an event or CloudTrail log file, and why.", TestDescription);
         var file = new Argument<string>("event-file") { Description = "The event, CloudTrail log file (.json or .json.gz) or JSON array of records." };
-        var rules = new Option<string?>("--rules") { Description = "The policy file (.yaml, .yml or .json); default: Policy__RulesFile.", HelpName = "file" };
+        var rules = new Option<string?>("--rules") { Description = "The policy file (.yaml, .yml or .json) or its blob URL; default: Policy__RulesFile.", HelpName = "file" };
         var aliases = new Option<string?>("--account-aliases") { Description = "Policy:AccountAliases (id=alias, comma separated); default: Policy__AccountAliases.", HelpName = "aliases" };
         var expect = new Option<string?>("--expect") { Description = "Exit 2 unless every change is decided so: approve, deny or ask.", HelpName = "outcome" };
         var json = new Option<bool>("--json") { Description = "Print the decisions as JSON." };
@@ -54,18 +56,24 @@ public sealed class PolicyCommand : ICliVerb
                 RulesFile = p.GetValue(rules) ?? configuration["Policy:RulesFile"] ?? "",
                 AccountAliases = p.GetValue(aliases) ?? configuration["Policy:AccountAliases"] ?? "",
             };
+            var storage = new StorageOptions
+            {
+                ConnectionString = configuration["Storage:ConnectionString"],
+                AccountName = configuration["Storage:AccountName"],
+                ClientId = configuration["Storage:ClientId"],
+            };
             var expected = p.GetValue(expect)?.Trim().ToLowerInvariant();
             if (expected is not (null or "approve" or "deny" or "ask"))
             {
                 throw new CliUsageException($"--expect: '{p.GetValue(expect)}' is not approve, deny or ask.");
             }
-            return Task.FromResult(Test(p.GetRequiredValue(file), options, expected, p.GetValue(json), context));
+            return Task.FromResult(Test(p.GetRequiredValue(file), options, storage, expected, p.GetValue(json), context));
         });
         policy.Subcommands.Add(test);
         return policy;
     }
 
-    private static int Test(string eventFile, PolicyOptions options, string? expected, bool json, CliContext context)
+    private static int Test(string eventFile, PolicyOptions options, StorageOptions storage, string? expected, bool json, CliContext context)
     {
         var o = context.Out;
         var input = EventFile.Read(eventFile);
@@ -85,7 +93,7 @@ public sealed class PolicyCommand : ICliVerb
         PolicyRuleSet policy;
         try
         {
-            policy = PolicyRules.Load(options);
+            policy = PolicyRules.Load(options, storage);
         }
         catch (PolicyFileException ex)
         {

@@ -241,3 +241,30 @@ public sealed class PolicyBlobTests(AzuriteFixture azurite)
             ValueTask.FromResult(GetToken(requestContext, cancellationToken));
     }
 }
+
+/// <summary>`sgbridge policy test --rules &lt;blob URL&gt;` reads the blob with the Storage__* settings, as the app does.</summary>
+[Collection(AzuriteCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class PolicyBlobCliTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task PolicyTest_BlobUrl_ReadWithTheStorageSettings()
+    {
+        var container = new BlobContainerClient(azurite.ConnectionString, "clipolicy" + Guid.NewGuid().ToString("N")[..8]);
+        await container.CreateIfNotExistsAsync();
+        var blob = container.GetBlobClient("policy.yaml");
+        await blob.UploadAsync(BinaryData.FromString("rules:\n  - name: no-ssh\n    when: { ports: [22] }\n    outcome: deny\n"));
+        var cli = new SgBridge.Tests.Cli.CliRunner();
+        cli.Environment["Storage__ConnectionString"] = azurite.ConnectionString;
+
+        var (exit, o, e) = await cli.RunAsync("policy", "test", RepoRoot.Sample("authorize-ssh-from-internet.json"), "--rules", blob.Uri.AbsoluteUri);
+
+        Assert.True(exit == SgBridge.Cli.ExitCodes.Success, o + e);
+        Assert.Contains($"Decision: DENY, by rule 'no-ssh' ({container.Name}/policy.yaml line 2)", o, StringComparison.Ordinal);
+
+        cli.Environment.Remove("Storage__ConnectionString");
+        var (without, o2, _) = await cli.RunAsync("policy", "test", RepoRoot.Sample("authorize-ssh-from-internet.json"), "--rules", blob.Uri.AbsoluteUri);
+        Assert.Equal(SgBridge.Cli.ExitCodes.Failed, without);
+        Assert.Contains("neither Storage:ConnectionString nor Storage:AccountName", o2, StringComparison.Ordinal);
+    }
+}

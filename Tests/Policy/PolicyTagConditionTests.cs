@@ -281,3 +281,27 @@ public class PolicyTagConditionTests
     [InlineData("", "x", false)]
     public void TagPattern_Glob(string pattern, string value, bool matches) => Assert.Equal(matches, TagPattern.Matches(pattern, value));
 }
+
+/// <summary>samples/policy-tags.yaml: valid, and it decides as its comments say.</summary>
+public class PolicyTagSampleTests
+{
+    private static readonly PolicyRuleSet Sample = PolicyRuleParser.Parse(File.ReadAllText(RepoRoot.Sample("policy-tags.yaml")), "policy-tags.yaml");
+
+    private static PolicyEvaluation Decide(string cidr, int port, GroupTags tags) =>
+        PolicyEngine.Evaluate(Sample, new PolicyInput(TestData.Account, TestData.Region, TestData.GroupId, "g", null, TestData.SsoUser(), ChangeKind.Add,
+            [new SecurityGroupRule("tcp", port, port, RuleSource.Ipv4(cidr))], ContentUnknown: false, Tags: tags), new Dictionary<string, string>());
+
+    private static GroupTags Tags(params string[] pairs) =>
+        GroupTags.Known(pairs.Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal));
+
+    [Fact]
+    public void Sample_DecidesAsCommented()
+    {
+        Assert.Equal(["deny-internet-admin-and-db", "prod-internet-asks", "dev-team-private", "everything-else"], Sample.Rules.Select(r => r.Name));
+        Assert.Equal(("deny", false), (Decide("0.0.0.0/0", 22, GroupTags.NotRead).Decision.Outcome, Decide("0.0.0.0/0", 22, GroupTags.NotRead).NeedsTags));
+        Assert.Equal(("ask", "prod-internet-asks"), (Decide("0.0.0.0/0", 443, Tags("env=prod")).Decision.Outcome, Decide("0.0.0.0/0", 443, Tags("env=prod")).Decision.Rule));
+        Assert.Equal(("approve", "dev-team-private"), (Decide("10.2.0.0/16", 8080, Tags("env=sandbox-7", "team=pay")).Decision.Outcome, Decide("10.2.0.0/16", 8080, Tags("env=sandbox-7", "team=pay")).Decision.Rule));
+        Assert.Equal("ask", Decide("10.2.0.0/16", 8080, Tags("env=dev")).Decision.Outcome); // no team tag
+        Assert.Equal("ask", Decide("10.2.0.0/16", 8080, GroupTags.Unknown("the group's tags could not be read: x")).Decision.Outcome);
+    }
+}
