@@ -143,6 +143,10 @@ public sealed class PolicyTagGateTests : IDisposable
             Assert.Contains("the group's tags could not be read: " + reason, request.PolicyDecision.Reason, StringComparison.Ordinal);
             Assert.Null(request.DecidedBy);
             Assert.Equal(1, failures());
+            // The approvers' message says why on its policy line.
+            var line = SgBridge.Shared.Slack.ApprovalMessageBuilder.PolicyText(request)!;
+            Assert.Contains("asks an approver", line, StringComparison.Ordinal);
+            Assert.Contains("tags could not be read", line, StringComparison.Ordinal);
         }
     }
 
