@@ -74,6 +74,9 @@ public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifec
             : await tagReader.ReadAsync(candidate.AccountId, candidate.Region, candidate.GroupId, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>True when a policy is configured and some rule has a <c>groupTags</c> condition (else <see cref="TagsForAsync"/> never reads).</summary>
+    public bool UsesTags => rules.Configured && rules.Current.UsesTags;
+
     private bool WouldDecide(ChangeRequest request) => rules.Configured && request.Status == RequestStatus.Pending && request.PolicyDecision is null;
 
     private PolicyEvaluation Evaluate(ChangeRequest request, TimeSpan? requestedDuration, GroupTags tags) =>

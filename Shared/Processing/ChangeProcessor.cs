@@ -137,7 +137,7 @@ public sealed partial class ChangeProcessor(
         // A request left Pending by the outcome is decided by the policy file in the same write (PolicyGate). The group's
         // tags, when a rule needs them, are read before that write (one DescribeSecurityGroups call; none otherwise).
         var tags = GroupTags.NotRead;
-        if (gate is not null)
+        if (gate is { UsesTags: true })
         {
             var candidate = ChangeRequest.Open(RequestId.For(change.EventId), change, time.GetUtcNow());
             recordOutcome(candidate);
