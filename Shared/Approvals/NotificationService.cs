@@ -103,9 +103,11 @@ public sealed partial class NotificationService(
             ? _slack.BatchRenderDelay
             : _slack.BatchDecisionRenderDelay;
         var placed = await FindOrPlaceAsync(request, delay, ct);
-        if (reasons is not null && request.WantsReason)
+        if (reasons is not null && placed.First && request.WantsReason)
         {
-            await reasons.AskAsync(request, ct); // never throws for Slack: a failure to ask is logged and counted
+            // Asked once: only the call whose membership insert placed the request asks (the insert is the claim, made
+            // before the DM: a crash between them loses the DM, a redelivery never doubles it). Never throws for Slack.
+            await reasons.AskAsync(request, ct);
         }
         if (placed.ScheduledFor is { } at)
         {
@@ -209,6 +211,7 @@ public sealed partial class NotificationService(
         }
         try
         {
+            // With movingMember, our own membership (inserted by StartAsync in this call) moves: still this call's first placement.
             await threads.WriteAsync(SlackRows.Member(request.Id), new ThreadMembership(leadId), movingMember, ct);
         }
         catch (ConcurrencyConflictException)
@@ -225,8 +228,9 @@ public sealed partial class NotificationService(
                 }
                 return new Placement(await ThreadAsync(member.Value.LeadId, request.Id, ct));
             }
+            return new Placement(thread, joined.Written ? at : null);
         }
-        return new Placement(thread, joined.Written ? at : null);
+        return new Placement(thread, joined.Written ? at : null, First: true);
     }
 
     /// <summary>
@@ -240,7 +244,7 @@ public sealed partial class NotificationService(
         {
             var etags = await threads.WriteTogetherAsync(
                 [SlackRowWrite.Of(SlackRows.Thread(request.Id), thread, null), SlackRowWrite.Of(SlackRows.Member(request.Id), new ThreadMembership(request.Id), null)], ct);
-            return (new Placement(new Stored<SlackThread>(thread, etags[0])), etags[1], null);
+            return (new Placement(new Stored<SlackThread>(thread, etags[0]), First: true), etags[1], null);
         }
         catch (ConcurrencyConflictException)
         {
