@@ -102,7 +102,7 @@ public class RevertReasonServiceTests
         // The process dies in the DM call: the membership row (the claim) is written, the DM is not sent.
         _rig.Slack.Refuse = (method, channel, _) => method == "chat.postMessage" && channel == "UALICE" ? new InvalidOperationException("process died") : null;
         await Assert.ThrowsAsync<InvalidOperationException>(() => Notifier().NotifyAsync(Carrying(r), default));
-        Assert.NotNull(await _rig.Threads.GetAsync(SlackRows.Member(r.Id), default));
+        Assert.NotNull(_rig.Threads.Membership(r.Id));
         _rig.Slack.Refuse = null;
 
         await Notifier().NotifyAsync(Carrying(r), default);

@@ -109,6 +109,32 @@ public sealed class TableSlackThreadStoreTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task WriteTogether_HomeBatchStart_AfterThePointerMoved_WritesNeitherThreadNorMembership()
+    {
+        var store = Store();
+        var a = ChangeRequest.Open("SG-HOMEA001", TestData.Change(ChangeKind.Add, eventId: "evt-home-a"), T);
+        var b = ChangeRequest.Open("SG-HOMEB001", TestData.Change(ChangeKind.Add, eventId: "evt-home-b"), T);
+        var home = SlackRows.HomeOf(a);
+        Assert.Equal(home, SlackRows.HomeOf(b));
+        IReadOnlyList<SlackRowWrite> Start(ChangeRequest r, string? pointerETag) =>
+        [
+            SlackRowWrite.Of(SlackRows.Open(r), new OpenBatch(r.Id, T), pointerETag),
+            SlackRowWrite.Of(SlackRows.Thread(home, r.Id), SlackThread.Start(r.Id, SlackRows.BatchKey(r), T) with { Home = home }, null),
+            SlackRowWrite.Of(SlackRows.Member(home, r.Id), new ThreadMembership(r.Id), null),
+        ];
+        var first = await store.WriteTogetherAsync(Start(a, null), default);
+        var replaced = await store.WriteTogetherAsync(Start(b, first[0]), default); // a later batch replaces the pointer with its ETag
+
+        // A third start still holding the first pointer ETag (or none: an insert) loses, and writes nothing.
+        var c = ChangeRequest.Open("SG-HOMEC001", TestData.Change(ChangeKind.Add, eventId: "evt-home-c"), T);
+        await Assert.ThrowsAsync<ConcurrencyConflictException>(() => store.WriteTogetherAsync(Start(c, first[0]), default));
+        await Assert.ThrowsAsync<ConcurrencyConflictException>(() => store.WriteTogetherAsync(Start(c, null), default));
+        Assert.Null(await store.GetAsync(SlackRows.Thread(home, c.Id), default));
+        Assert.Null(await store.GetAsync(SlackRows.Member(home, c.Id), default));
+        Assert.Equal((b.Id, replaced[0]), ((await store.GetAsync(SlackRows.Open(a), default))!.Value.LeadId, (await store.GetAsync(SlackRows.Open(a), default))!.ETag));
+    }
+
+    [Fact]
     public async Task WriteTogether_RowsOfTwoPartitions_AreRefusedNamingTheArgument()
     {
         var ex = await Assert.ThrowsAsync<ArgumentException>(() => Store().WriteTogetherAsync(
