@@ -112,6 +112,25 @@ public class RevertReasonServiceTests
     }
 
     [Fact]
+    public async Task Notify_JoiningABatch_CrashBeforeTheDm_RedeliveryDoesNotAsk_TheLeadWasAskedOnce()
+    {
+        _rig.Options.BatchWindow = TimeSpan.FromMinutes(2);
+        var lead = await RevertedAsync();
+        await Notifier().NotifyAsync(Carrying(lead), default);
+        var joiner = await RevertedAsync();
+        _rig.Slack.Refuse = (method, channel, _) => method == "chat.postMessage" && channel == "UALICE" ? new InvalidOperationException("process died") : null;
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Notifier().NotifyAsync(Carrying(joiner), default));
+        Assert.Equal(lead.Id, _rig.Threads.Membership(joiner.Id)!.LeadId); // joined (the claim) before the DM
+        _rig.Slack.Refuse = null;
+
+        await Notifier().NotifyAsync(Carrying(joiner), default);
+        await Notifier().NotifyAsync(Carrying(lead), default);
+
+        var dm = Assert.Single(Dms());
+        Assert.Contains(ActionIds.For(ActionIds.GiveReason, lead.Id), dm.Blocks!.ToJsonString());
+    }
+
+    [Fact]
     public async Task Notify_LaterStateFirst_ThenTheLatePendingNotice_AsksNobody()
     {
         var r = await RevertedAsync();
