@@ -208,7 +208,6 @@ public static class Scenarios
         r.ErrorSamples = pipeline.Pump.Errors.Take(5).ToList();
         r.RenderNotifications = Interlocked.Read(ref t.RenderNotifications);
         r.MonitoringPosts = (int)pipeline.Slack.Snapshot().Where(kv => kv.Key == "slack chat.postMessage monitoring").Sum(kv => kv.Value.Count);
-        r.MonitoringUpdates = (int)pipeline.Slack.Snapshot().Where(kv => kv.Key == "slack chat.update monitoring").Sum(kv => kv.Value.Count);
         Console.Error.WriteLine($"[{name}] pipeline {r.PipelineSeconds:F2} s, {r.EventsPerSecond:F0} ev/s, rows {r.RowsStored}/{count}, load {loadAfter}");
 
         if (!ctx.SlackOn)
