@@ -83,7 +83,8 @@ public sealed class BenchOptions
                                    the storage-ops targets are judged on "on" runs only. both: every scenario runs in both
                                    modes back to back (names get -slack-on / -slack-off; the first of each pair alternates
                                    per repeat) and the report prints event→reverted p99 on ÷ off per pair (min / median /
-                                   max over --repeat, with the loads) and judges it against ≤ 1.1 (worst pair).
+                                   max over --repeat, with the loads) and judges it against ≤ 1.1 (worst pair). The
+                                   smoke always runs with Slack on.
           --help                 this text.
 
         Every other queue setting (batchSize, newBatchThreshold, visibilityTimeout, maxDequeueCount, maxPollingInterval)
