@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using SgBridge.Shared.Approvals;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Slack;
+using SgBridge.Shared.Storage;
+using SgBridge.Tests.Fakes;
+using SgBridge.Tests.Faults;
+using SgBridge.Tests.Slack;
+
+namespace SgBridge.Tests.Approvals;
+
+/// <summary>
+/// An approver's click is recorded, then the apply cannot be queued (the queue throws, hangs, or took the message and
+/// the answer was lost): the click still answers in time, says so, counts it, and the apply is queued again by the
+/// same click repeated or by the catch-up timer. (An extension of time-bound access is approved by the same click.)
+/// </summary>
+public sealed class DecisionApplyEnqueueTests : IDisposable
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
+    private readonly SlackRig _rig;
+    private readonly FailureCounter _failures;
+
+    public DecisionApplyEnqueueTests()
+    {
+        _rig = new SlackRig(new SlackOptions
+        {
+            BotToken = "xoxb-test", SigningSecret = SlackSigning.Secret, ApproversChannel = "CAPPROVERS", MonitoringChannel = "CMONITOR", ApproverUserIds = "UAPPROVER1",
+        }, new FakeTimeProvider(Now));
+        _rig.Slack.UsersByEmail["alice@example.com"] = "UALICE";
+        _failures = new FailureCounter(_rig.Telemetry);
+    }
+
+    public void Dispose() => _failures.Dispose();
+
+    private int ApplyEnqueueFailures => _failures.Seen.Count(f => f.GetValueOrDefault("kind") == ApplyEnqueue.FailureKind);
+
+    private int AppliesQueued => _rig.Queue.On<ApplyCommand>(QueueNames.Applies).Count;
+
+    private async Task<string> PendingRequestAsync()
+    {
+        var change = TestData.Change(ChangeKind.Add, eventId: Guid.NewGuid().ToString()) with { Rules = [TestData.Tcp(22, "10.0.0.0/8")] };
+        var r = ChangeRequest.Open(RequestId.For(change.EventId), change, Now);
+        r.MarkReverted(new CallOutcome("ec2:RevokeSecurityGroupIngress", true), Now);
+        await _rig.Requests.AddOrGetAsync(r, default);
+        await _rig.Threads.ShowAsync("CAPPROVERS", "1001.000100", r.Id);
+        return r.Id;
+    }
+
+    private async Task<(string Id, DecisionResult Result)> ApproveWithFaultAsync(QueueFaultKind fault)
+    {
+        var id = await PendingRequestAsync();
+        _rig.Queue.Fault = new QueueFault(QueueNames.Applies, fault);
+        var clock = Stopwatch.StartNew();
+
+        var result = await _rig.ClickAsync(ActionIds.Approve, id, "UAPPROVER1");
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.5), $"the click was answered after {clock.Elapsed} (Slack waits 3 s)");
+        Assert.Equal((DecisionOutcome.Approved, 200), (result.Outcome, result.StatusCode));
+        Assert.Contains($"Approved {id}, but not yet applied", result.Reply, StringComparison.Ordinal);
+        Assert.Equal(RequestStatus.Approved, (await _rig.Requests.GetAsync(id, default))!.Value.Status);
+        Assert.Equal(1, ApplyEnqueueFailures);
+        Assert.Equal(1, _rig.Queue.Fault.Hits);
+        return (id, result);
+    }
+
+    [Theory]
+    [InlineData(QueueFaultKind.Throw, 0)]
+    [InlineData(QueueFaultKind.Hang, 0)]
+    [InlineData(QueueFaultKind.LoseAnswer, 1)]
+    public async Task Approve_ApplyNotQueued_IsCountedAndSaid_AndTheSameClickAgainQueuesIt(QueueFaultKind fault, int lost)
+    {
+        var (id, _) = await ApproveWithFaultAsync(fault);
+        Assert.Equal(lost, AppliesQueued);
+
+        var again = await _rig.ClickAsync(ActionIds.Approve, id, "UAPPROVER1"); // the replayed payload
+
+        Assert.Equal(DecisionOutcome.AlreadyDecided, again.Outcome);
+        Assert.Equal(lost + 1, AppliesQueued);
+        Assert.All(_rig.Queue.On<ApplyCommand>(QueueNames.Applies), c => Assert.Equal(id, c.RequestId));
+        Assert.Equal(1, ApplyEnqueueFailures);
+    }
+
+    [Fact]
+    public async Task Approve_ApplyNotQueued_TheCatchUpTimerQueuesIt_AndTheRealApplyAddsTheRuleOnce()
+    {
+        var bridge = new Bridge();
+        await bridge.OnboardAsync();
+        var (id, _) = await ApproveWithFaultAsync(QueueFaultKind.LoseAnswer);
+        var stored = (await _rig.Requests.GetAsync(id, default))!.Value;
+        await bridge.Requests.AddOrGetAsync(stored, default); // the same approved request, in the apply worker's store
+        var catchUp = new ApplyCatchUpService(bridge.Requests, bridge.Queue, bridge.Time, NullLogger<ApplyCatchUpService>.Instance, bridge.Telemetry);
+
+        bridge.Time.Advance(ApplyCatchUpService.StuckAfter + (Now - bridge.Time.GetUtcNow()));
+        Assert.Equal(1, await catchUp.RequeueStuckAsync(default));
+
+        // Both applies run (the one whose answer was lost, and the catch-up's): one change in AWS.
+        foreach (var command in _rig.Queue.On<ApplyCommand>(QueueNames.Applies).Concat(bridge.Queue.On<ApplyCommand>(QueueNames.Applies)))
+        {
+            await bridge.Applier().ApplyAsync(command, 1, default);
+        }
+        Assert.Equal(RequestStatus.Applied, (await bridge.Requests.GetAsync(id, default))!.Value.Status);
+        Assert.Single(bridge.Ec2.Writes);
+        Assert.Equal(0, await catchUp.RequeueStuckAsync(default));
+    }
+
+    [Fact]
+    public async Task Approve_QueueHealthy_QueuesOneApply_AndCountsNothing()
+    {
+        var id = await PendingRequestAsync();
+
+        var result = await _rig.ClickAsync(ActionIds.Approve, id, "UAPPROVER1");
+
+        Assert.Equal(DecisionOutcome.Approved, result.Outcome);
+        Assert.Null(result.Reply);
+        Assert.Equal(1, AppliesQueued);
+        Assert.Equal(0, ApplyEnqueueFailures);
+    }
+}
