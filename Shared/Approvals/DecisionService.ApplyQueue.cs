@@ -21,6 +21,6 @@ public sealed partial class DecisionService
         $":warning: Approved {string.Join(", ", requestIds)}, but not yet applied: SgBridge could not queue the change. "
         + $"SgBridge queues it again within {ApplyCatchUpService.WorstDelay.TotalMinutes:0} minutes (it is applied once); nothing else to do.";
 
-    [LoggerMessage(313, LogLevel.Error, "Request {RequestId} ({AccountId}, {GroupId}) is approved but its apply could not be queued; a repeated click or the catch-up timer queues it")]
+    [LoggerMessage(313, LogLevel.Error, "Request {RequestId} ({AccountId}, {GroupId}) is approved but its apply could not be queued; the catch-up timer queues it")]
     private static partial void LogApplyNotQueued(ILogger logger, Exception exception, string requestId, string accountId, string? groupId);
 }

@@ -239,7 +239,7 @@ public sealed partial class DecisionService(
     /// <summary>
     /// One conditional write: true when this click decided the request, false when it was already decided. An approval's
     /// apply is then queued (<see cref="ApplyEnqueue"/>); ApplyNotQueued: it could not be (counted, logged, told to the
-    /// clicker), and the request waits Approved for a repeated click or the catch-up timer.
+    /// clicker), and the request waits Approved for the catch-up timer.
     /// </summary>
     private async Task<(bool Won, ChangeRequest Current, bool ApplyNotQueued)> DecideOneAsync(Stored<ChangeRequest> stored, bool approve, SlackInteraction click, TimeSpan? duration, CancellationToken ct, bool breakGlass = false)
     {
@@ -263,11 +263,8 @@ public sealed partial class DecisionService(
         var decided = update.Request;
         if (!update.Written)
         {
-            if (approve && decided.Status == RequestStatus.Approved)
-            {
-                // Approved and not yet applied: the first click's apply may not have reached the queue. Again is harmless.
-                await QueueApplyAsync(decided, "approval_repeat", ct);
-            }
+            // A repeated click queues nothing: one click, one apply. An apply that never reached the queue is queued
+            // again by the catch-up timer (ApplyCatchUpService), not by whoever clicks next.
             return (false, decided, false);
         }
         LogDecided(logger, decided.Id, decided.Status, click.UserId, decided.AccountId, decided.GroupId);

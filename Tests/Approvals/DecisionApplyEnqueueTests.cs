@@ -13,8 +13,9 @@ namespace SgBridge.Tests.Approvals;
 
 /// <summary>
 /// An approver's click is recorded, then the apply cannot be queued (the queue throws, hangs, or took the message and
-/// the answer was lost): the click still answers in time, says so, counts it, and the apply is queued again by the
-/// same click repeated or by the catch-up timer. (An extension of time-bound access is approved by the same click.)
+/// the answer was lost): the click still answers in time, says so, counts it, and the catch-up timer queues the apply
+/// again; a repeated click decides nothing and queues nothing. (An extension of time-bound access is approved by the
+/// same click, so it heals the same way.)
 /// </summary>
 public sealed class DecisionApplyEnqueueTests : IDisposable
 {
@@ -69,14 +70,19 @@ public sealed class DecisionApplyEnqueueTests : IDisposable
     [InlineData(QueueFaultKind.Throw, 0)]
     [InlineData(QueueFaultKind.Hang, 0)]
     [InlineData(QueueFaultKind.LoseAnswer, 1)]
-    public async Task Approve_ApplyNotQueued_IsCountedAndSaid_AndTheSameClickAgainQueuesIt(QueueFaultKind fault, int lost)
+    public async Task Approve_ApplyNotQueued_IsCountedAndSaid_ARepeatedClickDecidesNothing_TheTimerQueuesIt(QueueFaultKind fault, int lost)
     {
         var (id, _) = await ApproveWithFaultAsync(fault);
         Assert.Equal(lost, AppliesQueued);
 
         var again = await _rig.ClickAsync(ActionIds.Approve, id, "UAPPROVER1"); // the replayed payload
-
         Assert.Equal(DecisionOutcome.AlreadyDecided, again.Outcome);
+        Assert.Equal(lost, AppliesQueued);
+
+        var catchUp = new ApplyCatchUpService(_rig.Requests, _rig.Queue, _rig.Time, NullLogger<ApplyCatchUpService>.Instance, _rig.Telemetry);
+        Assert.Equal(0, await catchUp.RequeueStuckAsync(default)); // not stuck yet
+        _rig.Time.Advance(ApplyCatchUpService.StuckAfter);
+        Assert.Equal(1, await catchUp.RequeueStuckAsync(default));
         Assert.Equal(lost + 1, AppliesQueued);
         Assert.All(_rig.Queue.On<ApplyCommand>(QueueNames.Applies), c => Assert.Equal(id, c.RequestId));
         Assert.Equal(1, ApplyEnqueueFailures);
