@@ -7,8 +7,8 @@ namespace SgBridge.Shared.Approvals;
 /// Queues the apply of an approved request: the one step between "stored Approved" and "applied" that no row records.
 /// A failure — the queue throws, hangs past <see cref="Budget"/>, or took the message but the answer was lost — is
 /// counted (<c>sgbridge.failures{kind=apply_enqueue}</c>) and handed back, never thrown: the request is stored Approved
-/// already, so the caller tells the person, and whatever comes next queues it again (the modal submitted again, the
-/// button clicked again, or the <see cref="ApplyCatchUpService"/> timer). Queueing twice is harmless:
+/// already, so the caller tells the person, and whatever comes next queues it again (the modal submitted again, or
+/// the <see cref="ApplyCatchUpService"/> timer). Queueing twice is harmless:
 /// <see cref="ApplyService"/> writes the request into the approved state once, and a second apply finds it Applied.
 /// </summary>
 public static class ApplyEnqueue
@@ -30,7 +30,11 @@ public static class ApplyEnqueue
     }
 
     /// <summary>Runs <paramref name="send"/> (something that queues an apply) within <see cref="Budget"/>. Null: done; else why not (counted).</summary>
-    public static async Task<Exception?> GuardAsync(Func<CancellationToken, Task> send, string path, BridgeTelemetry? telemetry, CancellationToken cancellationToken)
+    public static Task<Exception?> GuardAsync(Func<CancellationToken, Task> send, string path, BridgeTelemetry? telemetry, CancellationToken cancellationToken) =>
+        GuardAsync(send, FailureKind, path, telemetry, cancellationToken);
+
+    /// <summary>As <see cref="GuardAsync(Func{CancellationToken, Task}, string, BridgeTelemetry?, CancellationToken)"/>, counted under <paramref name="kind"/>.</summary>
+    public static async Task<Exception?> GuardAsync(Func<CancellationToken, Task> send, string kind, string path, BridgeTelemetry? telemetry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(send);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -43,7 +47,7 @@ public static class ApplyEnqueue
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            telemetry?.Failures.Add(1, new KeyValuePair<string, object?>(TelemetryTags.Kind, FailureKind), new KeyValuePair<string, object?>("path", path));
+            telemetry?.Failures.Add(1, new KeyValuePair<string, object?>(TelemetryTags.Kind, kind), new KeyValuePair<string, object?>("path", path));
             return ex is OperationCanceledException ? new TimeoutException($"Queueing the apply took longer than {Budget.TotalSeconds:0.#} s.", ex) : ex;
         }
     }

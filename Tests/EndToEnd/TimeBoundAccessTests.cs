@@ -160,6 +160,30 @@ public sealed class TimeBoundAccessTests(AzuriteFixture azurite, MotoFixture mot
     }
 
     [MotoFact]
+    public async Task EarlyRevoke_AwsFollowsOffTheReconcileQueue_WithoutTheTimer()
+    {
+        var (group, request) = await ApprovedForAsync("1h");
+
+        Assert.Equal(200, await _h.ClickAsync(ActionIds.For(ActionIds.RevokeAccess, request.Id), request.Id));
+        Assert.Contains("22 10.9.0.0/16", await PortsAsync(group)); // the click makes no AWS call
+        Assert.Equal(1, await _h.QueueLengthAsync(QueueNames.Reconcile));
+
+        Assert.Equal(0, await _h.PumpAsync()); // the reconcile queue drained; the clock not moved, the timer not run
+
+        Assert.Equal(["443 10.1.0.0/16"], await PortsAsync(group));
+        var revoked = await RequestAsync(request.Id);
+        Assert.Equal((RequestStatus.AccessEnded, AccessEndReason.Revoked), (revoked.Status, revoked.AccessEndReason));
+        var rows = await _h.Services.GetRequiredService<IAccessExpiryIndex>().ListAllAsync(CancellationToken.None).ToListAsync();
+        Assert.DoesNotContain(rows, e => e.Kind == AccessEndKind.Revoke);
+        Assert.Single(_h.SlackCalls("chat.postMessage"), p => (string?)p["channel"] == MonitoringChannel && ((string)p["text"]!).Contains($"Access of {request.Id} revoked early", StringComparison.Ordinal));
+
+        // The timer's next tick finds nothing left to do: no second notice.
+        await ExpireAccessTimerAsync();
+        Assert.Equal(0, await _h.PumpAsync());
+        Assert.Single(_h.SlackCalls("chat.postMessage"), p => (string?)p["channel"] == MonitoringChannel && ((string)p["text"]!).Contains($"Access of {request.Id} revoked early", StringComparison.Ordinal));
+    }
+
+    [MotoFact]
     public async Task Extend_Approved_MovesTheExpiry_TheRuleOutlivesTheFirstHour()
     {
         var (group, request) = await ApprovedForAsync("1h");

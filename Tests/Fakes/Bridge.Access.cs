@@ -26,5 +26,5 @@ public sealed partial class Bridge
         new(Expiries, Groups, Requests, Lifecycle(), Reconciler(), Ec2, AccessNotifier(), O.Create(Approvals), Time, NullLogger<AccessExpiryService>.Instance, Telemetry);
 
     public AccessDecisionService AccessDecisions() =>
-        new(Approvers(), Requests, Threads, Groups, Expiries, Lifecycle(), Time, NullLogger<AccessDecisionService>.Instance);
+        new(Approvers(), Requests, Threads, Groups, Expiries, Lifecycle(), Time, NullLogger<AccessDecisionService>.Instance, Queue, Telemetry);
 }
