@@ -26,7 +26,7 @@ public sealed partial class SlackRequestService(
     RequestLifecycle lifecycle,
     IOptions<PolicyOptions> policy,
     IOptions<ReconcileOptions> reconcile,
-    IOptions<RequestDurationOptions> durations,
+    IOptions<ApprovalsOptions> durations,
     IOptions<SlackRequestOptions> options,
     TimeProvider time,
     ILogger<SlackRequestService> logger,
@@ -49,7 +49,7 @@ public sealed partial class SlackRequestService(
         var accounts = p.AllowsEveryAccount
             ? null
             : p.AllowedAccountSet.Order(StringComparer.Ordinal).Select(a => (a, p.AccountAliasMap.GetValueOrDefault(a))).ToList();
-        var view = RequestModal.Request(accounts, reconcile.Value.RegionList, p.PoliceEgress, durations.Value.Choices);
+        var view = RequestModal.Request(accounts, reconcile.Value.RegionList, p.PoliceEgress, durations.Value.GetChoices().Select(c => (c.Label, c.Length)).ToList());
         try
         {
             using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

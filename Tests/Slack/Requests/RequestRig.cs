@@ -17,7 +17,7 @@ public sealed class RequestRig
     public Bridge Bridge { get; } = new();
     public RecordingViews Views { get; } = new();
     public SlackRequestOptions Options { get; } = new();
-    public RequestDurationOptions Durations { get; } = new();
+    public ApprovalsOptions Durations { get; } = new();
     public ReconcileOptions Reconcile { get; } = new();
 
     /// <summary>What the service looks groups up with (default: the bridge's fake EC2).</summary>
