@@ -31,6 +31,11 @@ param tags object = {}
 @maxValue(10)
 param alwaysReadyHttpInstanceCount int = 1
 
+@description('Optional. Concurrent HTTP invocations per Flex Consumption instance before another is added (docs/capacity.md).')
+@minValue(1)
+@maxValue(1000)
+param httpPerInstanceConcurrency int = 16
+
 @description('Optional. Maximum number of Flex Consumption instances (40-1000).')
 @minValue(40)
 @maxValue(1000)
@@ -264,6 +269,7 @@ module functionApp 'modules/functionapp.bicep' = {
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     maximumInstanceCount: maximumInstanceCount
     alwaysReadyHttpInstanceCount: alwaysReadyHttpInstanceCount
+    httpPerInstanceConcurrency: httpPerInstanceConcurrency
     instanceMemoryMB: instanceMemoryMB
     appSettings: {
       // Functions host storage, identity-based (Flex Consumption has no connection-string default).

@@ -180,6 +180,18 @@ public sealed partial class ChangeRequest
         Move(RequestStatus.Unmatched, now);
     }
 
+    /// <summary>
+    /// Two runs of one event at once: the other run found nothing to undo (this run's revoke came first) and recorded
+    /// Unmatched before this run could record its revert. The run that did change AWS holds the true outcome: the
+    /// request goes back to Reverting so it can be recorded (and approved). Only from Unmatched.
+    /// </summary>
+    public void ReopenForOutcome(DateTimeOffset now)
+    {
+        Require(RequestStatus.Unmatched, "reopen for this run's outcome");
+        Revert = null;
+        Move(RequestStatus.Reverting, now);
+    }
+
     /// <summary>A difference found with Reconcile:Mode=Report: reported, not reverted.</summary>
     public void MarkReported(CallOutcome outcome, DateTimeOffset now)
     {

@@ -164,14 +164,36 @@ public sealed partial class ChangeProcessor(
             }
             stored = update.Stored;
         }
+        if ((outcome is ProcessOutcome.Reverted or ProcessOutcome.RevertFailed) && stored.Value.Status == RequestStatus.Unmatched)
+        {
+            // Another run of this event found nothing to undo (this run's revoke came first) and recorded Unmatched
+            // before this run's insert. This run changed AWS, so its outcome is the true one: record it over the
+            // Unmatched (one conditional write), so the change is shown to approvers instead of lost.
+            var superseded = await lifecycle.ChangeAsync(stored, r =>
+            {
+                if (r.Status != RequestStatus.Unmatched)
+                {
+                    return false;
+                }
+                r.ReopenForOutcome(time.GetUtcNow());
+                record(r);
+                return true;
+            }, ct);
+            if (superseded.StatusChanged)
+            {
+                LogOutcomeSuperseded(logger, stored.Value.Id, change.EventId, superseded.Request.Status);
+                await (gate?.AfterAsync(superseded.Request, ct) ?? Task.CompletedTask);
+                return outcome;
+            }
+            stored = superseded.Stored;
+            if (stored.Value.Status == RequestStatus.Unmatched)
+            {
+                telemetry?.Failures.Add(1, new KeyValuePair<string, object?>("kind", "outcome_lost"));
+                LogOutcomeLost(logger, stored.Value.Id, change.EventId);
+            }
+        }
         LogAlreadyProcessed(logger, stored.Value.Id, change.EventId, stored.Value.Status);
         await (gate?.ResumeAsync(stored.Value, ct) ?? Task.CompletedTask);
-        if (outcome == ProcessOutcome.Reverted && stored.Value.Status == RequestStatus.Unmatched)
-        {
-            // Another run of this event recorded "nothing to undo" between this run's revoke and its insert.
-            telemetry?.Failures.Add(1, new KeyValuePair<string, object?>("kind", "outcome_lost"));
-            LogOutcomeLost(logger, stored.Value.Id, change.EventId);
-        }
         return ProcessOutcome.AlreadyProcessed;
     }
 
@@ -457,6 +479,9 @@ public sealed partial class ChangeProcessor(
 
     [LoggerMessage(14, LogLevel.Critical, "Request {RequestId} for event {EventId}: this run reverted the change but another run had already recorded it as Unmatched; the request's record is wrong (the revoke stands)")]
     private static partial void LogOutcomeLost(ILogger logger, string requestId, string eventId);
+
+    [LoggerMessage(15, LogLevel.Warning, "Request {RequestId} for event {EventId}: another run of the event had recorded it Unmatched before this run recorded its revert; now {Status}")]
+    private static partial void LogOutcomeSuperseded(ILogger logger, string requestId, string eventId, RequestStatus status);
 
     [LoggerMessage(8, LogLevel.Error, "Refused event {EventId}: account {AccountId} is not in Policy:AllowedAccounts (the message did not come through intake)")]
     private static partial void LogRefused(ILogger logger, string eventId, string accountId);

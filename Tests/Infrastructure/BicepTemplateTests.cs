@@ -274,6 +274,20 @@ public sealed class BicepTemplateTests(BicepTemplateFixture fixture) : IClassFix
     }
 
     [Fact]
+    public void FunctionApp_HttpConcurrency_IsSetExplicitlyTo16ByDefault()
+    {
+        var template = fixture.ModuleTemplate("functionApp");
+        var http = Resource(template, "Microsoft.Web/sites")["properties"]!["functionAppConfig"]!["scaleAndConcurrency"]!["triggers"]!["http"]!;
+        var parameter = fixture.Template["parameters"]!["httpPerInstanceConcurrency"]!;
+
+        Assert.Equal("[parameters('httpPerInstanceConcurrency')]", (string?)http["perInstanceConcurrency"]);
+        Assert.Equal(16, (int?)parameter["defaultValue"]);
+        Assert.Equal(1, (int?)parameter["minValue"]);
+        Assert.Equal(1000, (int?)parameter["maxValue"]);
+        Assert.Equal("[parameters('httpPerInstanceConcurrency')]", (string?)fixture.Module("functionApp")["properties"]!["parameters"]!["httpPerInstanceConcurrency"]!["value"]);
+    }
+
+    [Fact]
     public void AwsAudience_Default_IsTheTenantScopedUriEverywhere()
     {
         var bicepDefault = (string?)fixture.Template["parameters"]!["awsWebIdentityAudience"]!["defaultValue"];

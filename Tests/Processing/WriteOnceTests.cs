@@ -92,6 +92,42 @@ public sealed class WriteOnceTests : IDisposable
         Assert.All(outcomes, o => Assert.True(o is ProcessOutcome.Reverted or ProcessOutcome.AlreadyProcessed or ProcessOutcome.Unmatched, o.ToString()));
         Assert.Single(_bridge.Requests.All);
         Assert.DoesNotContain(Ec2.Rules, r => r.FromPort == 22);
+        // Whichever run recorded first, the request ends as the revert (waiting for approvers), never as "unmatched".
+        Assert.Equal(RequestStatus.Pending, _bridge.Request(change).Status);
+        Assert.Equal(0, _failures.Count("outcome_lost"));
+    }
+
+    [Fact]
+    public async Task ProcessAsync_AnotherRunRecordedUnmatchedBetweenThisRevokeAndItsInsert_ThisRunsRevertIsRecorded()
+    {
+        var change = await OnboardedAddAsync();
+        // The other run of the same event described after this run's revoke (nothing to undo) and inserted first.
+        var unmatched = ChangeRequest.Open(RequestId.For(change.EventId), change, _bridge.Time.GetUtcNow());
+        unmatched.MarkUnmatched(new CallOutcome("DescribeSecurityGroupRules", true, Message: "nothing to undo"), _bridge.Time.GetUtcNow());
+        await _bridge.Requests.AddOrGetAsync(unmatched, default);
+
+        Assert.Equal(ProcessOutcome.Reverted, await _bridge.Processor().ProcessAsync(change, 1, default));
+
+        var request = _bridge.Request(change);
+        Assert.Equal(RequestStatus.Pending, request.Status);
+        Assert.True(request.Revert!.Succeeded);
+        Assert.Equal(change.Rules[0].RuleId, Assert.Single(request.Rules).RuleId);
+        Assert.DoesNotContain(Ec2.Rules, r => r.FromPort == 22);
+        Assert.Contains((request.Id, RequestStatus.Pending), _bridge.Notifier.Seen);
+        Assert.Equal(0, _failures.Count("outcome_lost"));
+    }
+
+    [Fact]
+    public async Task ProcessAsync_UnmatchedRunAfterTheRevertWasRecorded_LeavesTheRevertStanding()
+    {
+        var change = await OnboardedAddAsync();
+        Assert.Equal(ProcessOutcome.Reverted, await _bridge.Processor().ProcessAsync(change, 1, default));
+
+        // A duplicate delivery that finds nothing to undo must not overwrite the recorded revert.
+        Assert.Equal(ProcessOutcome.AlreadyProcessed, await _bridge.Processor().ProcessAsync(change, 1, default));
+
+        Assert.Equal(RequestStatus.Pending, _bridge.Request(change).Status);
+        Assert.Single(Ec2.Writes);
     }
 
     [Fact]

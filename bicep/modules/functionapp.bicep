@@ -52,6 +52,11 @@ param instanceMemoryMB int = 2048
 @maxValue(10)
 param alwaysReadyHttpInstanceCount int = 1
 
+@description('Optional. Concurrent HTTP invocations per instance before Flex Consumption adds one (intake and Slack share it).')
+@minValue(1)
+@maxValue(1000)
+param httpPerInstanceConcurrency int = 16
+
 @description('Required. App settings (name: value). Secrets must be Key Vault references, never values.')
 param appSettings object
 
@@ -125,6 +130,13 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
               }
             ]
           : []
+        // Set, not left to the platform's memory-based default: each inline intake call holds its HTTP slot for the
+        // revert's AWS round trips (≈ 0.2 s), so this number sets the events/s one instance takes (docs/capacity.md).
+        triggers: {
+          http: {
+            perInstanceConcurrency: httpPerInstanceConcurrency
+          }
+        }
       }
       runtime: {
         name: runtimeName
