@@ -39,13 +39,16 @@ public sealed class DecisionApplyEnqueueTests : IDisposable
 
     private int AppliesQueued => _rig.Queue.On<ApplyCommand>(QueueNames.Applies).Count;
 
-    private async Task<string> PendingRequestAsync()
+    private async Task<string> PendingRequestAsync(bool shown = true)
     {
         var change = TestData.Change(ChangeKind.Add, eventId: Guid.NewGuid().ToString()) with { Rules = [TestData.Tcp(22, "10.0.0.0/8")] };
         var r = ChangeRequest.Open(RequestId.For(change.EventId), change, Now);
         r.MarkReverted(new CallOutcome("ec2:RevokeSecurityGroupIngress", true), Now);
         await _rig.Requests.AddOrGetAsync(r, default);
-        await _rig.Threads.ShowAsync("CAPPROVERS", "1001.000100", r.Id);
+        if (shown)
+        {
+            await _rig.Threads.ShowAsync("CAPPROVERS", "1001.000100", r.Id);
+        }
         return r.Id;
     }
 
@@ -109,6 +112,27 @@ public sealed class DecisionApplyEnqueueTests : IDisposable
         Assert.Equal(RequestStatus.Applied, (await bridge.Requests.GetAsync(id, default))!.Value.Status);
         Assert.Single(bridge.Ec2.Writes);
         Assert.Equal(0, await catchUp.RequeueStuckAsync(default));
+    }
+
+    [Fact]
+    public async Task ApproveAll_OneApplyNotQueued_TheOthersAre_TheReplyNamesTheOne_TheTimerQueuesIt()
+    {
+        var ids = new[] { await PendingRequestAsync(shown: false), await PendingRequestAsync(shown: false), await PendingRequestAsync(shown: false) };
+        await _rig.Threads.ShowAsync("CAPPROVERS", "2001.000100", ids);
+        _rig.Queue.Fault = new QueueFault(QueueNames.Applies, QueueFaultKind.Throw); // the first apply send of the batch fails
+
+        var result = await _rig.ClickAsync(ActionIds.ApproveAll, ids[0], "UAPPROVER1", "CAPPROVERS", "2001.000100");
+
+        Assert.Equal((DecisionOutcome.Approved, 3), (result.Outcome, result.Decided));
+        Assert.Equal(2, AppliesQueued);
+        var missing = Assert.Single(ids, id => !_rig.Queue.On<ApplyCommand>(QueueNames.Applies).Contains(new ApplyCommand(id)));
+        Assert.Contains($"Approved {missing}, but not yet applied", result.Reply, StringComparison.Ordinal);
+        Assert.Equal(1, ApplyEnqueueFailures);
+
+        _rig.Time.Advance(ApplyCatchUpService.StuckAfter);
+        var catchUp = new ApplyCatchUpService(_rig.Requests, _rig.Queue, _rig.Time, NullLogger<ApplyCatchUpService>.Instance, _rig.Telemetry);
+        Assert.Equal(3, await catchUp.RequeueStuckAsync(default)); // all three still Approved here (no worker ran): each queued, idempotently
+        Assert.Contains(new ApplyCommand(missing), _rig.Queue.On<ApplyCommand>(QueueNames.Applies));
     }
 
     [Fact]
