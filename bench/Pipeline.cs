@@ -191,8 +191,8 @@ public sealed class Pipeline : IAsyncDisposable
     public async Task<SlackMessageRef?> ApproverMessageAsync(string requestId, CancellationToken ct)
     {
         var threads = Services.GetRequiredService<ISlackThreadStore>();
-        var member = await threads.GetAsync(SlackRows.Member(requestId), ct);
-        return member is null ? null : (await threads.GetAsync(SlackRows.Thread(member.Value.LeadId), ct))?.Value.ApproverMessage;
+        var request = await Services.GetRequiredService<IRequestStore>().GetAsync(requestId, ct);
+        return request is null ? null : (await threads.FindBatchOfAsync(request.Value, ct))?.Thread?.Value.ApproverMessage;
     }
 
     /// <summary>STS calls per account, from the <c>sgbridge.sts.calls</c> metric the credential cache emits.</summary>

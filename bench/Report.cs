@@ -201,7 +201,7 @@ public static class Report
         var total = events.Max(s => s.StoragePerEvent(ScenarioResult.AnyEventPath));
         var totalAt = events.MaxBy(s => s.StoragePerEvent(ScenarioResult.AnyEventPath))!;
         targets.Add(new("storage ops per event, all paths (worst scenario run)", "≤ 8", $"{total:F1} ({totalAt.Name})", total <= 8,
-            "see the per-path split: the revert path (≤ 3 inline) and the notification path's own reads and writes (branch perf-notify)"));
+            "data ops: revert path 3 inline + notification path 4 (pointer read, one batch-start or join transaction, messages recorded, queue delete) = 7; the rest is the queues' polls (time-dependent) and fallbacks"));
         var revert = events.Max(s => s.StoragePerEvent(s.Intake == "inline" ? ScenarioResult.RevertWork : ScenarioResult.RevertData));
         targets.Add(new("storage data ops per event, revert path (worst run; inline: without the fallback queue's polls)", "≤ 3", $"{revert:F2}", revert <= 3,
             "inline: approved-state read, request insert, notification send = 3 (the re-read is gone: an approval queues a settle check instead); with --intake queue add the queue's send, receive share and delete"));

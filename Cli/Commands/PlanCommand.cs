@@ -106,7 +106,8 @@ public sealed class PlanCommand : ICliVerb
         {
             PlanPrinter.Print(result, accountsDefaulted: false, context.Out);
             var rules = services.Get<PolicyRules>();
-            PlanPolicy.Print(result, a.Policy ?? (rules.Configured ? (rules.Current, rules.AccountAliases) : null), context.Out);
+            await PlanPolicy.PrintLiveAsync(result, a.Policy ?? (rules.Configured ? (rules.Current, rules.AccountAliases) : null),
+                t => services.Get<PolicyTagReader>().ReadAsync(change.AccountId, change.Region, groupId, t), context.Out, ct).ConfigureAwait(false);
         }
         return ExitCodes.Success;
     }

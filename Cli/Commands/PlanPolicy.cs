@@ -7,6 +7,9 @@ namespace SgBridge.Cli.Commands;
 /// <summary>What `plan` adds when a policy file is given (--rules, or Policy__RulesFile with --live): the deciding rule.</summary>
 internal static class PlanPolicy
 {
+    /// <summary>Offline the plan reads no tags: a rule with a groupTags condition is "tags unknown", so it asks.</summary>
+    public static GroupTags Offline { get; } = GroupTags.Unknown("tags unknown: the plan works offline and reads no tags (with --live it reads them)");
+
     /// <summary>The policy of `plan --rules FILE [--account-aliases …]`; null without --rules. An invalid file is a usage error naming its lines.</summary>
     public static (PolicyRuleSet Rules, IReadOnlyDictionary<string, string> Aliases)? Load(string? rulesFile, string? aliases)
     {
@@ -25,7 +28,25 @@ internal static class PlanPolicy
         }
     }
 
-    public static void Print(DryRunResult r, (PolicyRuleSet Rules, IReadOnlyDictionary<string, string> Aliases)? policy, TextWriter o)
+    /// <summary>
+    /// --live: as <see cref="Print"/>, reading the group's tags through <paramref name="readTags"/> only when a rule with a
+    /// groupTags condition is reached (as the worker does).
+    /// </summary>
+    public static async Task PrintLiveAsync(DryRunResult r, (PolicyRuleSet Rules, IReadOnlyDictionary<string, string> Aliases)? policy,
+        Func<CancellationToken, Task<GroupTags>> readTags, TextWriter o, CancellationToken cancellationToken)
+    {
+        var tags = GroupTags.NotRead;
+        if (policy is { } p && PolicyEngine.Evaluate(p.Rules, PolicyInput.From(r.Request, null, GroupTags.NotRead), p.Aliases).NeedsTags)
+        {
+            tags = await readTags(cancellationToken).ConfigureAwait(false);
+            o.WriteLine(tags.Values is { } values
+                ? $"Group tags (read live for a groupTags rule): {(values.Count == 0 ? "none" : string.Join(", ", values.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"{v.Key}={v.Value}")))}"
+                : $"Group tags: {tags.UnknownReason}");
+        }
+        Print(r, policy, o, tags.IsNotRead ? null : tags);
+    }
+
+    public static void Print(DryRunResult r, (PolicyRuleSet Rules, IReadOnlyDictionary<string, string> Aliases)? policy, TextWriter o, GroupTags? tags = null)
     {
         if (policy is not { } p)
         {
@@ -42,7 +63,7 @@ internal static class PlanPolicy
         }
         else
         {
-            var evaluation = PolicyEngine.Evaluate(p.Rules, PolicyInput.From(r.Request), p.Aliases);
+            var evaluation = PolicyEngine.Evaluate(p.Rules, PolicyInput.From(r.Request, null, tags ?? Offline), p.Aliases);
             PolicyPrinter.Print(evaluation, o);
             o.WriteLine("  Then:     " + evaluation.Decision.Outcome switch
             {

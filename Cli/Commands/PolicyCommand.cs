@@ -19,8 +19,10 @@ public sealed class PolicyCommand : ICliVerb
         earlier rule skipped with the condition that did not hold. The policy is checked first; its errors are printed
         with their lines. The change is taken as the event claims it: the worker decides on what the group holds (the
         rules it found and reverted), and exempt principals are never decided by the policy (see `sgbridge plan`).
-        The policy file is --rules, else Policy__RulesFile (environment or --settings); the account aliases are
-        --account-aliases, else Policy__AccountAliases.
+        The policy file is --rules, else Policy__RulesFile (environment or --settings): a path, or a blob URL read
+        with Storage__ConnectionString or Storage__AccountName (+ Storage__ClientId) as the app reads it; the account
+        aliases are --account-aliases, else Policy__AccountAliases. Group tags are not read (offline): a rule with a
+        groupTags condition is "tags unknown" and asks.
         Exit code: 0 decided (and, with --expect, every change as expected); 2 the policy file is invalid, a record
         was rejected, or a change was not decided as --expect says; 1 bad arguments (no policy file, no such file).
 
@@ -36,7 +38,7 @@ public sealed class PolicyCommand : ICliVerb
         var policy = new VerbCommand("policy", "The policy file: `policy test` shows which rule decides each change of an event or log file.", TestDescription);
         var test = new VerbCommand("test", "Which rule of the policy file decides each change of an event or CloudTrail log file, and why.", TestDescription);
         var file = new Argument<string>("event-file") { Description = "The event, CloudTrail log file (.json or .json.gz) or JSON array of records." };
-        var rules = new Option<string?>("--rules") { Description = "The policy file (.yaml, .yml or .json); default: Policy__RulesFile.", HelpName = "file" };
+        var rules = new Option<string?>("--rules") { Description = "The policy file (.yaml, .yml or .json) or its blob URL; default: Policy__RulesFile.", HelpName = "file" };
         var aliases = new Option<string?>("--account-aliases") { Description = "Policy:AccountAliases (id=alias, comma separated); default: Policy__AccountAliases.", HelpName = "aliases" };
         var expect = new Option<string?>("--expect") { Description = "Exit 2 unless every change is decided so: approve, deny or ask.", HelpName = "outcome" };
         var json = new Option<bool>("--json") { Description = "Print the decisions as JSON." };
@@ -54,18 +56,24 @@ public sealed class PolicyCommand : ICliVerb
                 RulesFile = p.GetValue(rules) ?? configuration["Policy:RulesFile"] ?? "",
                 AccountAliases = p.GetValue(aliases) ?? configuration["Policy:AccountAliases"] ?? "",
             };
+            var storage = new StorageOptions
+            {
+                ConnectionString = configuration["Storage:ConnectionString"],
+                AccountName = configuration["Storage:AccountName"],
+                ClientId = configuration["Storage:ClientId"],
+            };
             var expected = p.GetValue(expect)?.Trim().ToLowerInvariant();
             if (expected is not (null or "approve" or "deny" or "ask"))
             {
                 throw new CliUsageException($"--expect: '{p.GetValue(expect)}' is not approve, deny or ask.");
             }
-            return Task.FromResult(Test(p.GetRequiredValue(file), options, expected, p.GetValue(json), context));
+            return Task.FromResult(Test(p.GetRequiredValue(file), options, storage, expected, p.GetValue(json), context));
         });
         policy.Subcommands.Add(test);
         return policy;
     }
 
-    private static int Test(string eventFile, PolicyOptions options, string? expected, bool json, CliContext context)
+    private static int Test(string eventFile, PolicyOptions options, StorageOptions storage, string? expected, bool json, CliContext context)
     {
         var o = context.Out;
         var input = EventFile.Read(eventFile);
@@ -85,7 +93,7 @@ public sealed class PolicyCommand : ICliVerb
         PolicyRuleSet policy;
         try
         {
-            policy = PolicyRules.Load(options);
+            policy = PolicyRules.Load(options, storage);
         }
         catch (PolicyFileException ex)
         {
@@ -105,7 +113,7 @@ public sealed class PolicyCommand : ICliVerb
             var parsed = CloudTrailParser.Parse(input.Items[i]);
             if (parsed.TryGetChange(out var change))
             {
-                decided.Add((i + 1, change, PolicyEngine.Evaluate(policy, InputOf(change), aliases)));
+                decided.Add((i + 1, change, PolicyEngine.Evaluate(policy, InputOf(change) with { Tags = OfflineTags }, aliases)));
             }
             else if (parsed.TryGetRejection(out var r))
             {
@@ -131,7 +139,15 @@ public sealed class PolicyCommand : ICliVerb
                     d.Change.Region,
                     Group = d.Change.GroupLabel,
                     d.Evaluation.Decision,
-                    PerRule = d.Evaluation.PerRule.Select(v => new { Rule = v.Rule.Describe(), Outcome = v.Outcome.ToString().ToLowerInvariant(), DecidedBy = v.Decider?.Name, v.Decider?.Line, v.Skipped }),
+                    PerRule = d.Evaluation.PerRule.Select(v => new
+                    {
+                        Rule = v.Rule.Describe(),
+                        Outcome = v.Outcome.ToString().ToLowerInvariant(),
+                        DecidedBy = v.Decider?.Name,
+                        v.Decider?.Line,
+                        TagsUnknownAt = v.TagsNeededBy is { } t ? new { t.Name, t.Line } : null,
+                        v.Skipped,
+                    }),
                 }),
                 Skipped = other.Where(x => !x.Rejected).Select(x => new { x.Record, x.Reason }),
                 Rejected = other.Where(x => x.Rejected).Select(x => new { x.Record, x.Reason }),
@@ -161,6 +177,9 @@ public sealed class PolicyCommand : ICliVerb
         return other.Any(x => x.Rejected) || unexpected.Count > 0 ? ExitCodes.Failed : ExitCodes.Success;
     }
 
+    /// <summary>`policy test` calls nothing: a rule with a groupTags condition meets "tags unknown" and asks.</summary>
+    internal static GroupTags OfflineTags { get; } = GroupTags.Unknown("tags unknown: `sgbridge policy test` works offline and reads no tags");
+
     private static string Account(string id, IReadOnlyDictionary<string, string> aliases) => aliases.TryGetValue(id, out var alias) ? $"{id} {alias}" : id;
 
     /// <summary>The change as its event claims it (the worker decides on the rules it found in the group).</summary>
@@ -184,7 +203,9 @@ internal static class PolicyPrinter
         o.WriteLine($"  Why:      {d.Reason}");
         foreach (var v in e.PerRule)
         {
-            o.WriteLine($"  - {v.Rule.Describe()} -> {v.Outcome.ToString().ToLowerInvariant()}" + (v.Decider is { } r ? $" ('{r.Name}', line {r.Line})" : " (no rule matched)"));
+            o.WriteLine($"  - {v.Rule.Describe()} -> {v.Outcome.ToString().ToLowerInvariant()}" + (v.TagsNeededBy is { } needs
+                ? $" (tags unknown at '{needs.Name}', line {needs.Line}: its groupTags condition is not matched, so ask)"
+                : v.Decider is { } r ? $" ('{r.Name}', line {r.Line})" : " (no rule matched)"));
             foreach (var s in v.Skipped)
             {
                 o.WriteLine($"      skipped {s}");

@@ -44,8 +44,7 @@ public sealed partial class AccessDecisionService(
         {
             return new DecisionResult(DecisionOutcome.UnknownRequest, id, Reply: DecisionReplies.Unknown(id));
         }
-        var membership = await threads.GetAsync(SlackRows.Member(id), cancellationToken);
-        var thread = membership is null ? null : await threads.GetAsync(SlackRows.Thread(membership.Value.LeadId), cancellationToken);
+        var thread = (await threads.FindBatchOfAsync(stored.Value, cancellationToken))?.Thread;
         if (thread?.Value.ShowsInApproverMessage(click.ChannelId, click.MessageTs, id) != true)
         {
             LogRefused(logger, click.UserId, id, "the message does not show it");

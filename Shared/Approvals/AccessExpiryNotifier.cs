@@ -20,6 +20,7 @@ public sealed partial class AccessNotifier(
     IOptions<SlackOptions> options,
     ILogger<AccessNotifier> logger,
     BridgeTelemetry? telemetry = null,
+    IRequestStore? requests = null,
     TimeProvider? time = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
@@ -43,7 +44,7 @@ public sealed partial class AccessNotifier(
         var text = ApprovalMessageBuilder.AccessEndedText(request);
         await SafelyAsync(request.Id, async ct =>
         {
-            var monitoring = await MonitoringThreadAsync(request.Id, ct);
+            var monitoring = await MonitoringThreadAsync(request, request.Id, ct);
             await slack.PostMessageAsync(monitoring?.Channel ?? options.Value.MonitoringChannel, text, null, monitoring?.Ts, ct);
         }, cancellationToken);
         await SafelyAsync(request.Id, async ct =>
@@ -91,13 +92,19 @@ public sealed partial class AccessNotifier(
         var text = ApprovalMessageBuilder.AccessEndFailedText(entry, reason);
         await SafelyAsync(entry.RequestId, async ct =>
         {
-            var monitoring = await MonitoringThreadAsync(entry.RequestId, ct);
+            var monitoring = await MonitoringThreadAsync(null, entry.RequestId, ct);
             await slack.PostMessageAsync(monitoring?.Channel ?? options.Value.MonitoringChannel, text, null, monitoring?.Ts, ct);
         }, cancellationToken);
     }
 
-    private async Task<SlackMessageRef?> MonitoringThreadAsync(string requestId, CancellationToken ct)
+    /// <summary>The monitoring message of the batch showing the request (its rows are found from the request; without it, the previous layout's).</summary>
+    private async Task<SlackMessageRef?> MonitoringThreadAsync(ChangeRequest? request, string requestId, CancellationToken ct)
     {
+        request ??= requests is null ? null : (await requests.GetAsync(requestId, ct))?.Value;
+        if (request is not null)
+        {
+            return (await threads.FindBatchOfAsync(request, ct))?.Thread?.Value.MonitoringMessage;
+        }
         var member = await threads.GetAsync(SlackRows.Member(requestId), ct);
         return member is null ? null : (await threads.GetAsync(SlackRows.Thread(member.Value.LeadId), ct))?.Value.MonitoringMessage;
     }

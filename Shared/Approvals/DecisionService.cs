@@ -92,13 +92,12 @@ public sealed partial class DecisionService(
         {
             return new DecisionResult(DecisionOutcome.UnknownRequest, requestId, Reply: DecisionReplies.Unknown(requestId));
         }
-        var membership = await threads.GetAsync(SlackRows.Member(requestId), cancellationToken);
-        var thread = membership is null ? null : await threads.GetAsync(SlackRows.Thread(membership.Value.LeadId), cancellationToken);
-        if (thread?.Value.ShowsInApproverMessage(click.ChannelId, click.MessageTs, requestId) != true)
+        var batch = await threads.FindBatchOfAsync(stored.Value, cancellationToken);
+        if (batch?.Thread?.Value.ShowsInApproverMessage(click.ChannelId, click.MessageTs, requestId) != true)
         {
             return NotOnThisMessage(click, requestId);
         }
-        var (refused, breakGlass) = await AuthoriseAsync(click, membership!.Value.LeadId, stored.Value, approve, all: false, cancellationToken);
+        var (refused, breakGlass) = await AuthoriseAsync(click, batch.Value.LeadId, stored.Value, approve, all: false, cancellationToken);
         if (refused is not null)
         {
             return refused;
@@ -123,8 +122,8 @@ public sealed partial class DecisionService(
             return new DecisionResult(DecisionOutcome.BadRequest, "The button does not carry a request id.");
         }
         var leadId = click.Value!;
-        var thread = await threads.GetAsync(SlackRows.Thread(leadId), cancellationToken);
-        var lead = thread is null ? null : await requests.GetAsync(leadId, cancellationToken);
+        var lead = await requests.GetAsync(leadId, cancellationToken);
+        var thread = lead is null ? null : await threads.FindLedBatchAsync(lead.Value, cancellationToken);
         if (thread is null || lead is null || thread.Value.MemberIds.Count < 2)
         {
             return new DecisionResult(DecisionOutcome.UnknownRequest, leadId, Reply: DecisionReplies.Unknown(leadId));

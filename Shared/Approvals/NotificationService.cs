@@ -21,14 +21,16 @@ namespace SgBridge.Shared.Approvals;
 /// </para>
 /// <para>
 /// Batch and message state lives in its own rows (<see cref="ISlackThreadStore"/>: a <see cref="SlackThread"/> per
-/// batch, an <see cref="OpenBatch"/> pointer per batch key, a <see cref="ThreadMembership"/> per request), written
-/// only here and only by conditional writes (ETag or insert-if-absent); request rows are never written by this service.
+/// batch, an <see cref="OpenBatch"/> pointer per batch key, a <see cref="ThreadMembership"/> per request), all in the
+/// home partition of the request's group and requester (<see cref="SlackRows.HomeOf"/>), written only here and only by
+/// conditional writes (ETag or insert-if-absent); request rows are never written by this service. Rows of the previous
+/// layout are read as a fallback (<see cref="SlackThreadLookup"/>), never written as new.
 /// </para>
 /// <para>
 /// Round trips (see docs/performance.md, "Notification path"): the notification carries the request as the worker
-/// stored it, so a first sight reads no request; a new batch is one transaction (thread + membership rows, one
-/// partition), one pointer claim and one write of the posted messages; a join is one conditional write of the batch
-/// (membership and debounce together) and one membership insert. Conflicts, not reads, find earlier placements.
+/// stored it, so a first sight reads no request; a new batch is the pointer read, one transaction (pointer + thread +
+/// membership) and one write of the posted messages; a join is the pointer read, the batch read and one transaction
+/// (batch replaced with its ETag + membership inserted). Conflicts, not reads, find earlier placements.
 /// </para>
 /// A refused message never hides a change: the approvers' and monitoring posts are independent, and a message Slack
 /// refuses is replaced by a compact one (and, failing that, a notice in the monitoring channel). Other Slack failures
@@ -78,8 +80,10 @@ public sealed partial class NotificationService(
     {
         if (notification.Render)
         {
-            // A render already done by an earlier one, or rescheduled, has nothing left to do.
-            var scheduled = await threads.GetAsync(SlackRows.Thread(notification.RequestId), ct);
+            // A render already done by an earlier one, or rescheduled, has nothing left to do. A render queued before the
+            // home partition carries none: its batch is where the previous layout put it.
+            var row = notification.Home is { } home ? SlackRows.Thread(home, notification.RequestId) : SlackRows.Thread(notification.RequestId);
+            var scheduled = await threads.GetAsync(row, ct);
             if (scheduled?.Value.RenderScheduledFor is { } due && due == notification.DueAt)
             {
                 await RenderAsync(scheduled, carried: null, ct);
@@ -103,13 +107,15 @@ public sealed partial class NotificationService(
             ? _slack.BatchRenderDelay
             : _slack.BatchDecisionRenderDelay;
         var placed = await FindOrPlaceAsync(request, delay, ct);
-        if (reasons is not null && request.WantsReason)
+        if (reasons is not null && placed.First && request.WantsReason)
         {
-            await reasons.AskAsync(request, ct); // never throws for Slack: a failure to ask is logged and counted
+            // Asked once: only the call whose membership insert placed the request asks (the insert is the claim, made
+            // before the DM: a crash between them loses the DM, a redelivery never doubles it). Never throws for Slack.
+            await reasons.AskAsync(request, ct);
         }
         if (placed.ScheduledFor is { } at)
         {
-            await queue.SendAsync(QueueNames.Notifications, new RequestNotification(placed.Thread.Value.LeadId, request.Status, Render: true, DueAt: at), delay, ct);
+            await queue.SendAsync(QueueNames.Notifications, RenderNotification(placed.Thread.Value, request.Status, at), delay, ct);
         }
         else if (RendersNow(placed.Thread.Value, request.Status, delay))
         {
@@ -124,55 +130,53 @@ public sealed partial class NotificationService(
 
     /// <summary>
     /// The batch that shows the request. A first notice goes straight to placement (which finds an earlier placement by
-    /// its conflicts); a later state reads the request's membership (a point read) and places it only if it has none.
+    /// its conflicts); a later state reads the request's membership (a point read, falling back to the previous layout)
+    /// and places it only if it has none.
     /// </summary>
     private async Task<Placement> FindOrPlaceAsync(ChangeRequest request, TimeSpan delay, CancellationToken ct)
     {
-        if (!NotificationState.IsFirstNotice(request.Status) && await threads.GetAsync(SlackRows.Member(request.Id), ct) is { } member)
+        if (!NotificationState.IsFirstNotice(request.Status) && await threads.FindMembershipAsync(request, ct) is { } member)
         {
-            return new Placement(await ThreadAsync(member.Value.LeadId, request.Id, ct));
+            return new Placement(await ThreadAsync(member.ThreadRow, request.Id, ct));
         }
         return await PlaceAsync(request, delay, ct);
     }
 
     /// <summary>
-    /// Puts a request into the open batch for its key (a point read of the key's pointer), or starts a batch with it:
-    /// its thread and membership rows in one transaction, then the key's pointer claimed with the ETag it was read at.
+    /// Puts a request into the open batch for its key (a point read of the key's pointer), or starts a batch with it.
+    /// Every row involved is in the request's home partition, so either is one transaction: a join replaces the batch with
+    /// the ETag it was read at and inserts the membership; a start writes the pointer (insert, or replace with the ETag it
+    /// was read at), the thread and the membership. A conflict is told apart with one point read of the membership:
+    /// present, the request was placed before (a redelivery) and keeps that placement; absent, another writer moved the
+    /// batch or the pointer first, and placement starts again from a fresh pointer read (bounded).
     /// </summary>
     private async Task<Placement> PlaceAsync(ChangeRequest request, TimeSpan delay, CancellationToken ct)
     {
-        var key = SlackRows.BatchKey(request);
+        var home = SlackRows.HomeOf(request);
+        var pointer = SlackRows.Open(request);
         var batching = _slack.BatchWindow > TimeSpan.Zero && request.Status != RequestStatus.RevertFailed;
-        var open = batching ? await threads.GetAsync(SlackRows.Open(key), ct) : null;
-        if (Joinable(open, request) is { } lead && await JoinAsync(request, lead, delay, movingMember: null, ct) is { } joined)
-        {
-            return joined;
-        }
-        var (started, memberETag, placedBefore) = await StartAsync(request, key, ct);
-        if (placedBefore is not null || !batching)
-        {
-            return placedBefore ?? started;
-        }
+        var open = batching ? await threads.GetAsync(pointer, ct) : null;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                // Claim the key for the new batch, unless someone else opened one since the read.
-                await threads.WriteAsync(SlackRows.Open(key), new OpenBatch(request.Id, request.CreatedAt), open?.ETag, ct);
-                return started;
+                if (Joinable(open, request) is { } lead && await JoinAsync(request, home, lead, delay, ct) is { } joined)
+                {
+                    return joined;
+                }
+                return await StartAsync(request, home, batching ? pointer : null, open, ct);
             }
-            catch (ConcurrencyConflictException) when (attempt < ConditionalUpdate.MaxAttempts)
+            catch (ConcurrencyConflictException)
             {
-                open = await threads.GetAsync(SlackRows.Open(key), ct);
-                if (open?.Value.LeadId == request.Id)
+                if (await threads.GetAsync(SlackRows.Member(home, request.Id), ct) is { } member)
                 {
-                    return started;
+                    return new Placement(await ThreadAsync(SlackRows.Thread(home, member.Value.LeadId), request.Id, ct));
                 }
-                // Nothing was posted for our batch yet: join theirs instead (our thread row is left unused).
-                if (Joinable(open, request) is { } theirs && await JoinAsync(request, theirs, delay, memberETag, ct) is { } moved)
+                if (attempt >= ConditionalUpdate.MaxAttempts)
                 {
-                    return moved;
+                    throw;
                 }
+                open = batching ? await threads.GetAsync(pointer, ct) : null;
             }
         }
     }
@@ -181,83 +185,66 @@ public sealed partial class NotificationService(
         open is { Value: var o } && o.LeadId != request.Id && o.OpenedAt >= request.CreatedAt - _slack.BatchWindow ? o.LeadId : null;
 
     /// <summary>
-    /// Adds the request to batch <paramref name="leadId"/> and, when it will not be rendered at once, schedules the
-    /// batch's render in the same write; then records the membership (insert, or with <paramref name="movingMember"/>
-    /// replace our own). Null when the batch is full or gone. A request already shown in another batch stays there.
+    /// Adds the request to batch <paramref name="leadId"/> in one transaction: the batch replaced with the ETag it was read
+    /// at (with its debounced render scheduled when it will not be rendered at once) and the membership inserted. Null
+    /// when the batch is full or gone; the batch itself when it shows the request already (a redelivery). Throws
+    /// <see cref="ConcurrencyConflictException"/> when another writer was first (nothing written).
     /// </summary>
-    private async Task<Placement?> JoinAsync(ChangeRequest request, string leadId, TimeSpan delay, string? movingMember, CancellationToken ct)
+    private async Task<Placement?> JoinAsync(ChangeRequest request, string home, string leadId, TimeSpan delay, CancellationToken ct)
     {
-        DateTimeOffset? at = null;
-        var joined = await threads.UpdateAsync(SlackRows.Thread(leadId), t =>
-        {
-            at = null;
-            if (t is null || t.MemberIds.Contains(request.Id) || t.MemberIds.Count >= _slack.BatchMaxSize)
-            {
-                return null;
-            }
-            var next = t with { MemberIds = [.. t.MemberIds, request.Id] };
-            if (!RendersNow(next, request.Status, delay) && RenderDue(next, delay) is { } due)
-            {
-                at = due;
-                next = next with { RenderScheduledFor = due };
-            }
-            return next;
-        }, ct);
-        if (joined.Stored is not { } thread || !thread.Value.MemberIds.Contains(request.Id))
+        var row = SlackRows.Thread(home, leadId);
+        if (await threads.GetAsync(row, ct) is not { } thread)
         {
             return null;
         }
-        try
+        if (thread.Value.MemberIds.Contains(request.Id))
         {
-            await threads.WriteAsync(SlackRows.Member(request.Id), new ThreadMembership(leadId), movingMember, ct);
+            return new Placement(thread); // batch and membership are written together: placed before
         }
-        catch (ConcurrencyConflictException)
+        if (thread.Value.MemberIds.Count >= _slack.BatchMaxSize)
         {
-            // Placed before (a redelivery): keep that placement and take the request out of this batch again.
-            var member = await threads.GetAsync(SlackRows.Member(request.Id), ct)
-                ?? throw new InvalidOperationException($"Membership of request {request.Id} conflicted but is missing.");
-            if (member.Value.LeadId != leadId)
-            {
-                if (joined.Written)
-                {
-                    await threads.UpdateAsync(SlackRows.Thread(leadId), t =>
-                        t is null || !t.MemberIds.Contains(request.Id) ? null : t with { MemberIds = t.MemberIds.Where(id => id != request.Id).ToArray() }, ct);
-                }
-                return new Placement(await ThreadAsync(member.Value.LeadId, request.Id, ct));
-            }
+            return null;
         }
-        return new Placement(thread, joined.Written ? at : null);
+        var next = thread.Value with { MemberIds = [.. thread.Value.MemberIds, request.Id] };
+        DateTimeOffset? at = null;
+        if (!RendersNow(next, request.Status, delay) && RenderDue(next, delay) is { } due)
+        {
+            at = due;
+            next = next with { RenderScheduledFor = due };
+        }
+        var etags = await threads.WriteTogetherAsync(
+            [SlackRowWrite.Of(row, next, thread.ETag), SlackRowWrite.Of(SlackRows.Member(home, request.Id), new ThreadMembership(leadId), null)], ct);
+        return new Placement(new Stored<SlackThread>(next, etags[0]), at, First: true);
     }
 
     /// <summary>
-    /// Starts a batch led by the request: its thread and membership rows share the request's partition and are inserted
-    /// in one transaction. If they exist, the request was placed before: that placement is returned instead.
+    /// Starts a batch led by the request: thread, membership and (when batching) the key's pointer in one transaction,
+    /// so a pointer never names a batch whose rows are missing. Throws <see cref="ConcurrencyConflictException"/> when
+    /// the request was placed before or the pointer moved since <paramref name="open"/> was read (nothing written).
     /// </summary>
-    private async Task<(Placement Started, string MemberETag, Placement? PlacedBefore)> StartAsync(ChangeRequest request, string key, CancellationToken ct)
+    private async Task<Placement> StartAsync(ChangeRequest request, string home, SlackRow<OpenBatch>? pointer, Stored<OpenBatch>? open, CancellationToken ct)
     {
-        var thread = SlackThread.Start(request.Id, key, request.CreatedAt);
-        try
+        var thread = SlackThread.Start(request.Id, SlackRows.BatchKey(request), request.CreatedAt) with { Home = home };
+        List<SlackRowWrite> writes =
+        [
+            SlackRowWrite.Of(SlackRows.Thread(home, request.Id), thread, null),
+            SlackRowWrite.Of(SlackRows.Member(home, request.Id), new ThreadMembership(request.Id), null),
+        ];
+        if (pointer is not null)
         {
-            var etags = await threads.WriteTogetherAsync(
-                [SlackRowWrite.Of(SlackRows.Thread(request.Id), thread, null), SlackRowWrite.Of(SlackRows.Member(request.Id), new ThreadMembership(request.Id), null)], ct);
-            return (new Placement(new Stored<SlackThread>(thread, etags[0])), etags[1], null);
+            writes.Add(SlackRowWrite.Of(pointer, new OpenBatch(request.Id, request.CreatedAt), open?.ETag));
         }
-        catch (ConcurrencyConflictException)
-        {
-            var member = await threads.GetAsync(SlackRows.Member(request.Id), ct);
-            if (member is null)
-            {
-                // A thread row without its membership (written before both went in one transaction): complete it.
-                await threads.UpdateAsync(SlackRows.Member(request.Id), m => m is null ? new ThreadMembership(request.Id) : null, ct);
-            }
-            var placed = new Placement(await ThreadAsync(member?.Value.LeadId ?? request.Id, request.Id, ct));
-            return (placed, string.Empty, placed);
-        }
+        var etags = await threads.WriteTogetherAsync(writes, ct);
+        return new Placement(new Stored<SlackThread>(thread, etags[0]), First: true);
     }
 
-    private async Task<Stored<SlackThread>> ThreadAsync(string leadId, string requestId, CancellationToken ct) =>
-        await threads.GetAsync(SlackRows.Thread(leadId), ct)
-        ?? throw new InvalidOperationException($"Batch {leadId} of request {requestId} is missing.");
+    private async Task<Stored<SlackThread>> ThreadAsync(SlackRow<SlackThread> row, string requestId, CancellationToken ct) =>
+        await threads.GetAsync(row, ct)
+        ?? throw new InvalidOperationException($"Batch {row.Partition}/{row.Row} of request {requestId} is missing.");
+
+    /// <summary>The debounced render of <paramref name="thread"/> due at <paramref name="at"/>; it carries the batch's home partition.</summary>
+    private static RequestNotification RenderNotification(SlackThread thread, RequestStatus status, DateTimeOffset at) =>
+        new(thread.LeadId, status, Render: true, DueAt: at, Home: thread.Home);
 
     /// <summary>Render at once: the first sight of a batch, a batch of one, or no debounce.</summary>
     private bool RendersNow(SlackThread thread, RequestStatus status, TimeSpan delay) =>
@@ -285,12 +272,12 @@ public sealed partial class NotificationService(
                 at = due;
                 return true;
             },
-            (t, etag, c) => threads.WriteAsync(SlackRows.Thread(t.LeadId), t with { RenderScheduledFor = at }, etag, c),
-            c => threads.GetAsync(SlackRows.Thread(thread.Value.LeadId), c),
+            (t, etag, c) => threads.WriteAsync(SlackRows.ThreadOf(t), t with { RenderScheduledFor = at }, etag, c),
+            c => threads.GetAsync(SlackRows.ThreadOf(thread.Value), c),
             ct);
         if (written)
         {
-            await queue.SendAsync(QueueNames.Notifications, new RequestNotification(thread.Value.LeadId, status, Render: true, DueAt: at), delay, ct);
+            await queue.SendAsync(QueueNames.Notifications, RenderNotification(thread.Value, status, at), delay, ct);
         }
     }
 
@@ -399,12 +386,12 @@ public sealed partial class NotificationService(
         }
         try
         {
-            var etag = await threads.WriteAsync(SlackRows.Thread(thread.Value.LeadId), next, thread.ETag, ct);
+            var etag = await threads.WriteAsync(SlackRows.ThreadOf(thread.Value), next, thread.ETag, ct);
             return (new Stored<SlackThread>(next, etag), false);
         }
         catch (ConcurrencyConflictException)
         {
-            var update = await threads.UpdateAsync(SlackRows.Thread(thread.Value.LeadId), t => t is null ? null : NotificationState.Record(t, done, clearSchedule: false), ct);
+            var update = await threads.UpdateAsync(SlackRows.ThreadOf(thread.Value), t => t is null ? null : NotificationState.Record(t, done, clearSchedule: false), ct);
             return (update.Stored ?? thread, true);
         }
     }

@@ -88,5 +88,10 @@ internal sealed class RenderOutcome
     public List<(string RequestId, IReadOnlyList<RequestStatus> Statuses)> Told { get; } = [];
 }
 
-/// <summary>The batch a request is shown in, and the debounced render its placement scheduled (null: none).</summary>
-internal sealed record Placement(Stored<SlackThread> Thread, DateTimeOffset? ScheduledFor = null);
+/// <summary>
+/// The batch a request is shown in, the debounced render its placement scheduled (null: none), and whether <b>this call</b>
+/// created the request's membership row (<paramref name="First"/>: its first placement). The membership row is inserted
+/// exactly once per request (an insert-if-absent, alone or in the batch-start transaction), so <paramref name="First"/>
+/// is true for one call per request whatever the redeliveries: the claim for things done once per request (the reason DM).
+/// </summary>
+internal sealed record Placement(Stored<SlackThread> Thread, DateTimeOffset? ScheduledFor = null, bool First = false);

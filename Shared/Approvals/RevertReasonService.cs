@@ -10,8 +10,9 @@ using SgBridge.Shared.Telemetry;
 namespace SgBridge.Shared.Approvals;
 
 /// <summary>
-/// After a revert, asks the requester why (a DM with "Give a reason", once per request: <see cref="ChangeRequest.ReasonAskedAt"/>
-/// is written before the DM); the requester's click opens a small modal; the submission stores the reason on the Pending
+/// After a revert, asks the requester why (a DM with "Give a reason", once per request: the notification path calls
+/// <see cref="AskAsync"/> only from the call whose membership insert placed the request, see <see cref="NotificationService"/>);
+/// the requester's click opens a small modal; the submission stores the reason on the Pending
 /// request (a conditional write) and re-renders the approvers' message, which shows it. Only the requester may give it.
 /// A failure to resolve the requester or to DM never holds anything up: it is logged and counted
 /// (<c>sgbridge.failures{kind=reason_ask}</c>).
@@ -28,7 +29,13 @@ public sealed partial class RevertReasonService(
 {
     public const string Callback = "sgbridge_reason";
 
-    /// <summary>Asks the requester of a reverted, Pending request for a reason — at most once. Never throws for Slack or a missing user.</summary>
+    /// <summary>
+    /// Asks the requester of a reverted, Pending request for a reason. Writes nothing: "at most once" is the caller's claim
+    /// (<see cref="NotificationService"/> asks only when its own insert of the request's membership row placed the request;
+    /// that insert happens before this DM, so a crash between the two loses the DM and a redelivery, which finds the
+    /// membership, never sends it twice). A request whose row says it was asked already (<see cref="ChangeRequest.ReasonAskedAt"/>,
+    /// written by earlier versions) is not asked again. Never throws for Slack or a missing user.
+    /// </summary>
     public async Task AskAsync(ChangeRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -43,16 +50,11 @@ public sealed partial class RevertReasonService(
                 LogNoUser(logger, request.Id);
                 return;
             }
-            var claimed = await requests.UpdateAsync(request.Id, r => r.MarkReasonAsked(time.GetUtcNow()), cancellationToken);
-            if (claimed is not { Written: true })
-            {
-                return; // asked already (a redelivery), or the request moved on
-            }
             var (text, blocks) = ReasonMessages.Ask(request);
             await slack.PostMessageAsync(user, text, blocks, null, cancellationToken);
             LogAsked(logger, request.Id, user);
         }
-        catch (Exception ex) when (ex is SlackApiException or SlackRateLimitedException or HttpRequestException or ConcurrencyConflictException
+        catch (Exception ex) when (ex is SlackApiException or SlackRateLimitedException or HttpRequestException
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             LogAskFailed(logger, ex, request.Id);

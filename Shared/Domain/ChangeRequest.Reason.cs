@@ -10,7 +10,11 @@ public sealed partial class ChangeRequest
     /// <summary>The longest reason kept (characters); the modal's max_length says the same.</summary>
     public const int MaxReasonLength = 1000;
 
-    /// <summary>When the requester was asked (a DM) for a reason; set once, before the DM, so a redelivery never asks twice.</summary>
+    /// <summary>
+    /// When the requester was asked (a DM) for a reason, on rows written before 2026-11-30; read so those are not asked
+    /// again. The bridge no longer writes it: the request's Slack membership insert is the "ask once" claim
+    /// (<c>NotificationService</c>), which saves a read and a write of the request per reverted event.
+    /// </summary>
     [JsonInclude] public DateTimeOffset? ReasonAskedAt { get; private set; }
 
     /// <summary>The requester's reason for a reverted change (null: none given).</summary>
@@ -19,7 +23,7 @@ public sealed partial class ChangeRequest
     /// <summary>A reverted change waiting for approvers whose requester may be asked why: not a Slack request (which has its reason), not asked yet.</summary>
     public bool WantsReason => Status == RequestStatus.Pending && Slack is null && Revert is { Succeeded: true } && ReasonAskedAt is null;
 
-    /// <summary>Records that the requester is being asked. False: asked already, or nothing to ask about.</summary>
+    /// <summary>Records that the requester was asked (the field of earlier rows; not called by the bridge). False: asked already, or nothing to ask about.</summary>
     public bool MarkReasonAsked(DateTimeOffset now)
     {
         if (!WantsReason)

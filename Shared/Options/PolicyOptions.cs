@@ -35,8 +35,10 @@ public sealed partial class PolicyOptions : IValidatableObject
 
     /// <summary>
     /// Optional. The policy file (Policy__RulesFile): ordered rules that approve, deny or ask for policed changes (see
-    /// docs/policy.md). A path deployed with the app, relative to the app's directory or absolute; .yaml/.yml or .json.
-    /// Empty (default): no policy, every policed change waits for an approver. Read and validated at start-up.
+    /// docs/policy.md). A path deployed with the app, relative to the app's directory or absolute; or an https:// blob URL
+    /// read with the bridge's storage credential (Storage:ConnectionString's account, or the managed identity); .yaml/.yml
+    /// or .json. Empty (default): no policy, every policed change waits for an approver. Read and validated at start-up
+    /// (restart to change it).
     /// </summary>
     public string RulesFile { get; set; } = "";
 

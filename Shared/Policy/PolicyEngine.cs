@@ -14,24 +14,41 @@ public sealed record PolicyInput(
     ChangeKind Kind,
     IReadOnlyList<SecurityGroupRule> Rules,
     bool ContentUnknown,
-    TimeSpan? RequestedDuration = null)
+    TimeSpan? RequestedDuration = null,
+    GroupTags? Tags = null)
 {
+    /// <summary>The group's tags as far as known (<see cref="GroupTags.NotRead"/> when not given).</summary>
+    public GroupTags GroupTags => Tags ?? GroupTags.NotRead;
+
     /// <summary>A stored request as the policy sees it: the rules it records are the ones the bridge found in AWS (for an edit, the new content).</summary>
-    public static PolicyInput From(ChangeRequest r, TimeSpan? requestedDuration = null) => new(
+    public static PolicyInput From(ChangeRequest r, TimeSpan? requestedDuration = null, GroupTags? tags = null) => new(
         r.AccountId, r.Region, r.GroupId, r.GroupName, r.VpcId, r.Requester, r.Kind,
         r.Kind == ChangeKind.Modify ? r.Edits.Select(e => e.After).ToArray() : r.Rules,
         r.UnresolvedRuleIds.Count > 0 || (r.Kind == ChangeKind.Modify ? r.Edits.Count == 0 : r.Rules.Count == 0),
-        requestedDuration);
+        requestedDuration,
+        tags);
 }
 
-/// <summary>The rule that decided one security group rule of the request, and why (null rule: none matched, so ask).</summary>
+/// <summary>
+/// The rule that decided one security group rule of the request, and why (null rule: none matched, so ask).
+/// <see cref="TagsNeededBy"/>: the evaluation stopped at this policy rule because every other condition of it holds
+/// and it has a <c>groupTags</c> condition, but the tags are not known: the rule is asked (whatever that rule's outcome).
+/// </summary>
 public sealed record RuleVerdict(SecurityGroupRule Rule, PolicyRule? Decider, IReadOnlyList<string> Skipped)
 {
-    public PolicyOutcome Outcome => Decider?.Outcome ?? PolicyOutcome.Ask;
+    public PolicyRule? TagsNeededBy { get; init; }
+
+    public PolicyOutcome Outcome => TagsNeededBy is not null ? PolicyOutcome.Ask : Decider?.Outcome ?? PolicyOutcome.Ask;
 }
 
-/// <summary>The policy's answer for a whole request, with the verdict for each of its rules.</summary>
-public sealed record PolicyEvaluation(PolicyDecisionRecord Decision, PolicyRule? Decider, IReadOnlyList<RuleVerdict> PerRule);
+/// <summary>
+/// The policy's answer for a whole request, with the verdict for each of its rules. <see cref="NeedsTags"/>: the answer
+/// depends on the group's tags, which were not read (<see cref="GroupTags.NotRead"/>): read them and evaluate again.
+/// </summary>
+public sealed record PolicyEvaluation(PolicyDecisionRecord Decision, PolicyRule? Decider, IReadOnlyList<RuleVerdict> PerRule)
+{
+    public bool NeedsTags { get; init; }
+}
 
 /// <summary>
 /// Evaluates a request against the policy file. Each security group rule of the request is matched on its own: the
@@ -43,6 +60,13 @@ public sealed record PolicyEvaluation(PolicyDecisionRecord Decision, PolicyRule?
 /// <item>else → ask (the first rule not approved is recorded). A request whose content the bridge could not read (a
 /// removal by rule id of unknown content, no rules found) is always asked.</item>
 /// </list>
+/// <para>
+/// Group tags: a <c>groupTags</c> condition is checked last, only when every other condition of its rule holds. When
+/// the tags are not known (not read yet, or unreadable: <see cref="GroupTags.Unknown"/>) the evaluation of that
+/// security group rule stops at that policy rule and asks — it never approves on unknown facts, never denies on
+/// them (a person decides, and sees why), and never passes on to a later rule that might approve what this one would
+/// have denied. A rule denied for sure elsewhere in the request still denies it (no tags needed for that).
+/// </para>
 /// </summary>
 public static class PolicyEngine
 {
@@ -61,6 +85,15 @@ public static class PolicyEngine
         if (denied is not null)
         {
             return Result(policy, "deny", denied.Decider, null, $"{Words(denied)}; a change with any denied rule is denied", perRule);
+        }
+        var undecided = perRule.FirstOrDefault(v => v.TagsNeededBy is not null);
+        if (undecided is not null)
+        {
+            var why = input.GroupTags.IsNotRead ? "the group's tags are needed and were not read" : input.GroupTags.Why;
+            return Result(policy, "ask", undecided.TagsNeededBy, null, $"{Words(undecided)}; {why}: an approver decides", perRule) with
+            {
+                NeedsTags = input.GroupTags.IsNotRead,
+            };
         }
         var notApproved = perRule.FirstOrDefault(v => v.Outcome != PolicyOutcome.Approve);
         if (notApproved is not null)
@@ -81,7 +114,9 @@ public static class PolicyEngine
     private static PolicyEvaluation Result(PolicyRuleSet policy, string outcome, PolicyRule? decider, TimeSpan? duration, string reason, IReadOnlyList<RuleVerdict> perRule) =>
         new(new PolicyDecisionRecord(outcome, decider?.Name, decider?.Line, policy.Source, reason, duration), decider, perRule);
 
-    private static string Words(RuleVerdict v) => v.Decider is { } d
+    private static string Words(RuleVerdict v) => v.TagsNeededBy is { } t
+        ? $"{v.Rule.Describe()}: rule '{t.Name}' (line {t.Line.ToString(CultureInfo.InvariantCulture)}) would say {t.Outcome.ToString().ToLowerInvariant()} if the group's tags match {List(t.When.GroupTags!.Select(c => c.ToString()))}, but they are not known"
+        : v.Decider is { } d
         ? $"{v.Rule.Describe()}: rule '{d.Name}' (line {d.Line.ToString(CultureInfo.InvariantCulture)}) says {d.Outcome.ToString().ToLowerInvariant()}"
         : $"{v.Rule.Describe()}: no rule matches, so ask";
 
@@ -97,6 +132,11 @@ public static class PolicyEngine
         foreach (var candidate in policy.Rules)
         {
             var miss = Mismatch(candidate.When, input, rule, aliases);
+            if (miss is null && candidate.When.GroupTags is not null && !input.GroupTags.IsKnown)
+            {
+                // Every other condition holds; whether this rule is the first match depends on tags nobody knows.
+                return new RuleVerdict(rule, null, skipped) { TagsNeededBy = candidate };
+            }
             if (miss is null)
             {
                 return new RuleVerdict(rule, candidate, skipped);
@@ -106,7 +146,10 @@ public static class PolicyEngine
         return new RuleVerdict(rule, null, skipped);
     }
 
-    /// <summary>Null when every condition holds; else the first that does not, in words.</summary>
+    /// <summary>
+    /// Null when every condition holds; else the first that does not, in words. A <c>groupTags</c> condition is checked
+    /// last and only against known tags: with unknown tags it is left out here (the caller decides what that means).
+    /// </summary>
     public static string? Mismatch(PolicyConditions w, PolicyInput input, SecurityGroupRule rule, IReadOnlyDictionary<string, string> aliases)
     {
         if (w.Accounts is { } accounts && !accounts.Any(a => a == input.AccountId || (aliases.TryGetValue(input.AccountId, out var alias) && alias == a)))
@@ -153,6 +196,12 @@ public static class PolicyEngine
         if (w.TimeBound is { } timeBound && timeBound != (input.RequestedDuration is not null))
         {
             return timeBound ? "the change does not ask for time-bound access" : "the change asks for time-bound access";
+        }
+        if (w.GroupTags is { } tagConditions && input.GroupTags.Values is { } tags && tagConditions.FirstOrDefault(t => !t.Holds(tags)) is { } failed)
+        {
+            return tags.TryGetValue(failed.Key, out var value)
+                ? $"tag {failed.Key}={value} does not match {List(failed.Values)}"
+                : $"the group has no tag {failed.Key}";
         }
         return null;
     }

@@ -15,7 +15,13 @@ namespace SgBridge.Shared.Policy;
 /// human approval does; <c>deny</c> denies (the change was reverted: nothing in AWS changes); <c>ask</c> leaves it
 /// Pending with the deciding rule recorded for the approvers' message. Exempt and bridge-own changes never get here.
 /// </summary>
-public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifecycle, IQueueSender queue, TimeProvider time, ILogger<PolicyGate> logger)
+/// <para>
+/// Group tags: <see cref="Decide"/> runs inside a storage write and cannot call EC2, so a caller first asks
+/// <see cref="TagsForAsync"/> with the request as it will be written: it reads the tags (one DescribeSecurityGroups
+/// call) only when the evaluation reaches a rule with a <c>groupTags</c> condition, and hands them to <see cref="Decide"/>.
+/// </para>
+public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifecycle, IQueueSender queue, TimeProvider time, ILogger<PolicyGate> logger,
+    PolicyTagReader? tagReader = null)
 {
     /// <summary>What <see cref="ChangeRequest.DecidedBy"/> starts with when the policy decided.</summary>
     public const string DeciderPrefix = "policy:";
@@ -26,14 +32,14 @@ public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifec
     /// Decides <paramref name="request"/> by policy when it is Pending and no policy decided it yet; call it inside the
     /// write that made it Pending (it changes only the object). Null: no policy file, or nothing to decide.
     /// </summary>
-    public PolicyEvaluation? Decide(ChangeRequest request, DateTimeOffset now, TimeSpan? requestedDuration = null)
+    public PolicyEvaluation? Decide(ChangeRequest request, DateTimeOffset now, TimeSpan? requestedDuration = null, GroupTags? tags = null)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!rules.Configured || request.Status != RequestStatus.Pending || request.PolicyDecision is not null)
+        if (!WouldDecide(request))
         {
             return null;
         }
-        var evaluation = PolicyEngine.Evaluate(rules.Current, PolicyInput.From(request, requestedDuration is { } d && d > TimeSpan.Zero ? d : null), rules.AccountAliases);
+        var evaluation = Evaluate(request, requestedDuration, tags ?? GroupTags.NotRead);
         var decision = evaluation.Decision;
         request.RecordPolicyDecision(decision, now);
         var by = DeciderPrefix + decision.Rule;
@@ -49,6 +55,32 @@ public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifec
         }
         return evaluation;
     }
+
+    /// <summary>
+    /// The group's tags <see cref="Decide"/> will need for <paramref name="candidate"/> (the request as it is about to be
+    /// written): read once when the evaluation reaches a rule with a <c>groupTags</c> condition (<see cref="PolicyEvaluation.NeedsTags"/>);
+    /// otherwise <see cref="GroupTags.NotRead"/> and no EC2 call. Never throws for EC2's sake: unreadable tags come back
+    /// as <see cref="GroupTags.Unknown"/> with the reason.
+    /// </summary>
+    public async Task<GroupTags> TagsForAsync(ChangeRequest candidate, TimeSpan? requestedDuration, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        if (!WouldDecide(candidate) || !Evaluate(candidate, requestedDuration, GroupTags.NotRead).NeedsTags)
+        {
+            return GroupTags.NotRead;
+        }
+        return tagReader is null
+            ? GroupTags.Unknown($"{PolicyTagReader.CouldNotRead}: no tag reader is configured")
+            : await tagReader.ReadAsync(candidate.AccountId, candidate.Region, candidate.GroupId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>True when a policy is configured and some rule has a <c>groupTags</c> condition (else <see cref="TagsForAsync"/> never reads).</summary>
+    public bool UsesTags => rules.Configured && rules.Current.UsesTags;
+
+    private bool WouldDecide(ChangeRequest request) => rules.Configured && request.Status == RequestStatus.Pending && request.PolicyDecision is null;
+
+    private PolicyEvaluation Evaluate(ChangeRequest request, TimeSpan? requestedDuration, GroupTags tags) =>
+        PolicyEngine.Evaluate(rules.Current, PolicyInput.From(request, requestedDuration is { } d && d > TimeSpan.Zero ? d : null, tags), rules.AccountAliases);
 
     /// <summary>After the write that ran <see cref="Decide"/>: an approval by policy is applied like a human one (the apply queue).</summary>
     public Task AfterAsync(RequestUpdate? update, CancellationToken cancellationToken) =>
@@ -93,7 +125,11 @@ public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifec
     /// </summary>
     public async Task<RequestUpdate?> DecidePendingAsync(string requestId, TimeSpan? requestedDuration, CancellationToken cancellationToken)
     {
-        var update = await lifecycle.ChangeAsync(requestId, r => Decide(r, time.GetUtcNow(), requestedDuration) is not null, cancellationToken).ConfigureAwait(false);
+        // Without tag conditions nothing is read first: the decision is the one conditional write.
+        var tags = rules.Configured && rules.Current.UsesTags && await lifecycle.FindAsync(requestId, cancellationToken).ConfigureAwait(false) is { } found
+            ? await TagsForAsync(found.Value, requestedDuration, cancellationToken).ConfigureAwait(false)
+            : GroupTags.NotRead;
+        var update = await lifecycle.ChangeAsync(requestId, r => Decide(r, time.GetUtcNow(), requestedDuration, tags) is not null, cancellationToken).ConfigureAwait(false);
         await AfterAsync(update, cancellationToken).ConfigureAwait(false);
         return update;
     }

@@ -13,7 +13,7 @@ namespace SgBridge.Shared.Policy;
 public static partial class PolicyRuleParser
 {
     private static readonly string[] RuleKeys = ["name", "description", "when", "outcome", "duration"];
-    private static readonly string[] WhenKeys = ["account", "region", "groupId", "groupName", "vpc", "change", "protocol", "ports", "source", "requester", "timeBound"];
+    private static readonly string[] WhenKeys = ["account", "region", "groupId", "groupName", "vpc", "change", "protocol", "ports", "source", "requester", "timeBound", "groupTags"];
     private static readonly string[] PortModes = ["within", "contains", "equals", "overlaps", "outside"];
     private static readonly string[] CidrModes = ["within", "contains", "equals"];
     private static readonly string[] SourceKeys = ["kind", "within", "contains", "equals", "prefixList", "group"];
@@ -148,11 +148,11 @@ public static partial class PolicyRuleParser
 
     private static PolicyConditions ParseWhen(PolicyMap w, string label, Context c)
     {
-        foreach (var (key, line, _) in w.Entries.Where(e => e.Key is "groupTags" or "tags" or "groupTag"))
+        foreach (var (key, line, _) in w.Entries.Where(e => e.Key is "tags" or "groupTag"))
         {
-            c.Add(line, $"'{key}' in {label}: conditions on group tags are not supported (the bridge's describe does not read tags); match on groupId, groupName or vpc");
+            c.Add(line, $"'{key}' in {label}: write 'groupTags' (a mapping of tag key to value, e.g. groupTags: {{ env: dev }})");
         }
-        c.UnknownKeys(new PolicyMap(w.Line, w.Entries.Where(e => e.Key is not ("groupTags" or "tags" or "groupTag")).ToArray()), WhenKeys, $"'when' of {label}");
+        c.UnknownKeys(new PolicyMap(w.Line, w.Entries.Where(e => e.Key is not ("tags" or "groupTag")).ToArray()), WhenKeys, $"'when' of {label}");
         var where = $"in {label}";
         return new PolicyConditions
         {
@@ -183,7 +183,63 @@ public static partial class PolicyRuleParser
                 PolicyScalar { Value: "false" or "False" } => false,
                 var other => Fail<bool?>(c, other, $"timeBound {where} must be true or false"),
             },
+            GroupTags = Get(w, "groupTags") is { } t ? ParseTags(t, where, c) : null,
         };
+    }
+
+    /// <summary>The longest tag key and value AWS allows.</summary>
+    private const int MaxTagKey = 128, MaxTagValue = 256;
+
+    /// <summary>
+    /// <c>groupTags: { env: dev, team: "pay*", owner: "*", tier: [web, api] }</c>: each key must be present with a value
+    /// equal to (or, with '*' and '?', matching) one of the listed values; <c>"*"</c> alone: the key is present.
+    /// </summary>
+    private static IReadOnlyList<TagCondition>? ParseTags(PolicyNode node, string where, Context c)
+    {
+        if (node is not PolicyMap { Entries.Count: > 0 } map)
+        {
+            c.Add(node, $"'groupTags' {where} must be a mapping of tag key to value, e.g. groupTags: {{ env: dev, team: \"pay*\", owner: \"*\" }}");
+            return null;
+        }
+        var conditions = new List<TagCondition>();
+        foreach (var (key, line, value) in map.Entries)
+        {
+            if (key.Trim().Length == 0 || key.Length > MaxTagKey)
+            {
+                c.Add(line, $"tag key '{key}' in 'groupTags' {where} must be 1-{MaxTagKey} characters");
+                continue;
+            }
+            IReadOnlyList<PolicyNode> items = value is PolicyList l ? l.Items : [value];
+            if (items.Count == 0)
+            {
+                c.Add(value, $"tag '{key}' in 'groupTags' {where} has an empty list: write a value, a list of values, or \"*\" for any value");
+                continue;
+            }
+            var values = new List<string>();
+            foreach (var item in items)
+            {
+                switch (item)
+                {
+                    case PolicyScalar { Value: null }:
+                        c.Add(item, $"tag '{key}' in 'groupTags' {where} has no value: write the value, a glob such as \"pay*\", or \"*\" (quoted) for any value");
+                        break;
+                    case PolicyScalar { Value: { Length: > MaxTagValue } v }:
+                        c.Add(item, $"tag '{key}' in 'groupTags' {where} has a value of {v.Length} characters: AWS tag values have at most {MaxTagValue}");
+                        break;
+                    case PolicyScalar { Value: { } v }:
+                        values.Add(v);
+                        break;
+                    default:
+                        c.Add(item, $"tag '{key}' in 'groupTags' {where} must be a value or a list of values, not a mapping or nested list");
+                        break;
+                }
+            }
+            if (values.Count == items.Count)
+            {
+                conditions.Add(new TagCondition(key, values));
+            }
+        }
+        return conditions;
     }
 
     private static PortCondition? ParsePorts(PolicyNode node, string where, Context c)

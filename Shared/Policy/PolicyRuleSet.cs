@@ -64,6 +64,9 @@ public sealed record PolicyConditions
     public SourceCondition? Source { get; init; }
     public IReadOnlyList<string>? Requesters { get; init; }
     public bool? TimeBound { get; init; }
+
+    /// <summary>Conditions on the group's tags (all must hold); the only condition that needs an EC2 call, so checked last.</summary>
+    public IReadOnlyList<TagCondition>? GroupTags { get; init; }
 }
 
 /// <summary>One rule of the policy file, with the line it starts on.</summary>
@@ -73,4 +76,7 @@ public sealed record PolicyRule(string Name, int Line, PolicyOutcome Outcome, Ti
 public sealed record PolicyRuleSet(string Source, IReadOnlyList<PolicyRule> Rules)
 {
     public static PolicyRuleSet Empty { get; } = new("(none)", []);
+
+    /// <summary>True when some rule has a <c>groupTags</c> condition (the only condition that may need an EC2 call).</summary>
+    public bool UsesTags => Rules.Any(r => r.When.GroupTags is not null);
 }

@@ -4,13 +4,14 @@ using SgBridge.Shared.Options;
 namespace SgBridge.Shared.Policy;
 
 /// <summary>
-/// The policy file named by <see cref="PolicyOptions.RulesFile"/>, read once (the file is deployed with the app: a
-/// new policy is a new deployment or a restart). Start-up validation (<see cref="PolicyRulesValidator"/>) reads it
-/// first, so a bad file stops the app before any event is handled.
+/// The policy named by <see cref="PolicyOptions.RulesFile"/>: a file deployed with the app, or a blob
+/// (<see cref="PolicyBlob"/>), read once — a new policy is a new deployment or a restart. Start-up validation
+/// (<see cref="PolicyRulesValidator"/>) reads it first and leaves it in <see cref="PolicyRulesCache"/>, so a bad or
+/// unreadable policy stops the app before any event is handled and a blob is downloaded once.
 /// </summary>
-public sealed class PolicyRules(IOptions<PolicyOptions> options)
+public sealed class PolicyRules(IOptions<PolicyOptions> options, IOptions<StorageOptions>? storage = null, PolicyRulesCache? cache = null)
 {
-    private readonly Lazy<PolicyRuleSet> _rules = new(() => Load(options.Value));
+    private readonly Lazy<PolicyRuleSet> _rules = new(() => (cache ?? new PolicyRulesCache()).GetOrLoad(options.Value, () => storage?.Value));
 
     /// <summary>True when a policy file is configured.</summary>
     public bool Configured => !string.IsNullOrWhiteSpace(options.Value.RulesFile);
@@ -19,8 +20,11 @@ public sealed class PolicyRules(IOptions<PolicyOptions> options)
 
     public IReadOnlyDictionary<string, string> AccountAliases { get; } = options.Value.AccountAliasMap;
 
-    /// <summary>Reads and parses the configured file; <see cref="PolicyRuleSet.Empty"/> when none is configured.</summary>
-    public static PolicyRuleSet Load(PolicyOptions options)
+    /// <summary>
+    /// Reads and parses the configured file or blob; <see cref="PolicyRuleSet.Empty"/> when none is configured. A blob
+    /// URL needs <paramref name="storage"/> (the bridge's storage settings) to be read with.
+    /// </summary>
+    public static PolicyRuleSet Load(PolicyOptions options, StorageOptions? storage = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var setting = options.RulesFile?.Trim() ?? "";
@@ -28,11 +32,11 @@ public sealed class PolicyRules(IOptions<PolicyOptions> options)
         {
             return PolicyRuleSet.Empty;
         }
-        var name = Path.GetFileName(setting);
-        if (setting.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || setting.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        if (PolicyBlob.IsUrl(setting))
         {
-            throw new PolicyFileException([new PolicyError(setting, 0, "Policy:RulesFile is a URL; blob URLs are not supported: deploy the file with the app and give its path")]);
+            return PolicyBlob.Load(setting, options, storage ?? new StorageOptions());
         }
+        var name = Path.GetFileName(setting);
         var extension = Path.GetExtension(setting).ToLowerInvariant();
         if (extension is not (".yaml" or ".yml" or ".json"))
         {
@@ -52,15 +56,42 @@ public sealed class PolicyRules(IOptions<PolicyOptions> options)
     }
 }
 
-/// <summary>Start-up validation of the policy file: each error names the file and the line.</summary>
-public sealed class PolicyRulesValidator : IValidateOptions<PolicyOptions>
+/// <summary>
+/// The policy as start-up validation loaded it (one per app), so the running app uses exactly what was validated and a
+/// blob is read once. Keyed by the settings it was loaded with; only a successful load is kept.
+/// </summary>
+public sealed class PolicyRulesCache
+{
+    private readonly object _gate = new();
+    private (string Setting, string Aliases, PolicyRuleSet Rules)? _loaded;
+
+    public PolicyRuleSet GetOrLoad(PolicyOptions options, Func<StorageOptions?> storage)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(storage);
+        var key = (options.RulesFile?.Trim() ?? "", options.AccountAliases ?? "");
+        lock (_gate)
+        {
+            if (_loaded is { } l && l.Setting == key.Item1 && l.Aliases == key.Item2)
+            {
+                return l.Rules;
+            }
+            var rules = PolicyRules.Load(options, PolicyBlob.IsUrl(key.Item1) ? storage() : null);
+            _loaded = (key.Item1, key.Item2, rules);
+            return rules;
+        }
+    }
+}
+
+/// <summary>Start-up validation of the policy file or blob: each error names the file (or blob) and the line.</summary>
+public sealed class PolicyRulesValidator(PolicyRulesCache? cache = null, IOptions<StorageOptions>? storage = null) : IValidateOptions<PolicyOptions>
 {
     public ValidateOptionsResult Validate(string? name, PolicyOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         try
         {
-            PolicyRules.Load(options);
+            (cache ?? new PolicyRulesCache()).GetOrLoad(options, () => storage?.Value);
             return ValidateOptionsResult.Success;
         }
         catch (PolicyFileException ex)

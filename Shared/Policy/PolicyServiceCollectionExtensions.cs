@@ -7,11 +7,13 @@ namespace SgBridge.Shared.Policy;
 
 public static class PolicyServiceCollectionExtensions
 {
-    /// <summary>The policy file (Policy:RulesFile), validated at start-up with the rest of <see cref="PolicyOptions"/>, and the gate that applies it.</summary>
+    /// <summary>The policy file or blob (Policy:RulesFile), validated at start-up with the rest of <see cref="PolicyOptions"/>, and the gate that applies it.</summary>
     public static IServiceCollection AddSgBridgePolicyRules(this IServiceCollection services)
     {
+        services.TryAddSingleton<PolicyRulesCache>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PolicyOptions>, PolicyRulesValidator>());
         services.TryAddSingleton<PolicyRules>();
+        services.TryAddSingleton<PolicyTagReader>();
         services.TryAddSingleton<PolicyGate>();
         return services;
     }

@@ -134,11 +134,19 @@ public sealed partial class ChangeProcessor(
     /// </summary>
     private async Task<ProcessOutcome> RecordAsync(SecurityGroupChange change, ProcessOutcome outcome, Action<ChangeRequest> recordOutcome, CancellationToken ct)
     {
-        // A request left Pending by the outcome is decided by the policy file in the same write (PolicyGate).
+        // A request left Pending by the outcome is decided by the policy file in the same write (PolicyGate). The group's
+        // tags, when a rule needs them, are read before that write (one DescribeSecurityGroups call; none otherwise).
+        var tags = GroupTags.NotRead;
+        if (gate is { UsesTags: true })
+        {
+            var candidate = ChangeRequest.Open(RequestId.For(change.EventId), change, time.GetUtcNow());
+            recordOutcome(candidate);
+            tags = await gate.TagsForAsync(candidate, null, ct);
+        }
         Action<ChangeRequest> record = gate is null ? recordOutcome : r =>
         {
             recordOutcome(r);
-            gate.Decide(r, time.GetUtcNow());
+            gate.Decide(r, time.GetUtcNow(), null, tags);
         };
         var (stored, created) = await OpenRequestAsync(lifecycle, change, time.GetUtcNow(), record, ct);
         if (created)

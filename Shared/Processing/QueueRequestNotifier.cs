@@ -10,8 +10,10 @@ namespace SgBridge.Shared.Processing;
 /// <paramref name="Request"/> is the request as the bridge has just stored it (so the notifier need not read it back);
 /// absent when it would not fit in a queue message, and in messages written before it existed.
 /// <paramref name="BreakGlassBy"/>: not a render but the loud notice that this Slack user approved their own change (break-glass).
+/// <paramref name="Home"/>: with <paramref name="Render"/>, the home partition of the batch's rows; null in render
+/// notifications queued before the home partition (their batch is read where the previous layout put it).
 /// </summary>
-public sealed record RequestNotification(string RequestId, RequestStatus Status, bool Render = false, DateTimeOffset? DueAt = null, ChangeRequest? Request = null, string? BreakGlassBy = null);
+public sealed record RequestNotification(string RequestId, RequestStatus Status, bool Render = false, DateTimeOffset? DueAt = null, ChangeRequest? Request = null, string? BreakGlassBy = null, string? Home = null);
 
 public sealed class QueueRequestNotifier(IQueueSender queue) : IRequestNotifier
 {

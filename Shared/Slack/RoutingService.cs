@@ -120,7 +120,7 @@ public sealed partial class RoutingService(
             return;
         }
         var request = stored.Value;
-        var leadId = (await threads.GetAsync(SlackRows.Member(request.Id), cancellationToken))?.Value.LeadId ?? request.Id;
+        var leadId = (await threads.FindMembershipAsync(request, cancellationToken))?.Membership.Value.LeadId ?? request.Id;
         var route = await RouteForClickAsync(leadId, request, cancellationToken);
         var text = ApprovalMessageBuilder.BreakGlassNotice(request, notification.BreakGlassBy!, _aliases.GetValueOrDefault(request.AccountId));
         foreach (var channel in new[] { route.MonitoringChannel, router.Default.MonitoringChannel }.Distinct(StringComparer.Ordinal))

@@ -28,6 +28,12 @@ public sealed record SlackThread
     /// <summary>When a debounced re-render of the batch's messages is due (null: none).</summary>
     public DateTimeOffset? RenderScheduledFor { get; init; }
 
+    /// <summary>
+    /// The home partition the batch's rows live in (<see cref="SlackRows.HomeOf"/>); null for a batch written by the
+    /// previous layout, whose thread row is <c>&lt;lead id&gt;/thread</c>. Where to write the row back: <see cref="SlackRows.ThreadOf"/>.
+    /// </summary>
+    public string? Home { get; init; }
+
     /// <summary>Per member, the outcomes already posted to the monitoring thread (so a redelivery posts nothing twice).</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<RequestStatus>> Notified { get; init; } = new Dictionary<string, IReadOnlyList<RequestStatus>>();
 
@@ -59,30 +65,66 @@ public sealed record ThreadMembership(string LeadId);
 /// <summary>Approvals recorded while a second approver is needed (the requester could not be matched to a Slack user).</summary>
 public sealed record ApprovalVotes(IReadOnlyList<string> ApproverIds);
 
-/// <summary>The keys of the Slack state rows.</summary>
+/// <summary>
+/// The keys of the Slack state rows. Batch rows live in the <b>home partition</b> of a group and requester
+/// (<see cref="HomeOf"/>): the key's pointers (<c>open-&lt;kind&gt;</c>), the threads (<c>thread-&lt;lead id&gt;</c>) and the
+/// memberships (<c>member-&lt;request id&gt;</c>), so a new batch is one entity-group transaction (docs/notification-partition-design.md).
+/// The previous layout (thread and membership in the request's own partition, the pointer in a partition per batch key)
+/// is only read, as a fallback for rows written before the change (<see cref="SlackThreadLookup"/>), and deleted by retention.
+/// </summary>
 public static class SlackRows
 {
+    /// <summary>Previous layout: the thread row of batch <paramref name="leadId"/> (read as a fallback only).</summary>
     public static SlackRow<SlackThread> Thread(string leadId) => new(leadId, "thread");
 
+    /// <summary>Previous layout: the membership row of a request (read as a fallback only).</summary>
     public static SlackRow<ThreadMembership> Member(string requestId) => new(requestId, "member");
+
+    /// <summary>
+    /// The home partition of a request: a hash of its account, region, group and requester (the batch key without its
+    /// kind). The kind is fixed at a request's first notice and later states keep the rest, so it never changes.
+    /// </summary>
+    public static string HomeOf(ChangeRequest r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        return "home-" + Hash(string.Join('|', r.AccountId, r.Region, r.GroupId ?? r.GroupName, r.Requester.Arn ?? r.Requester.PolicyArn));
+    }
+
+    /// <summary>The thread row of batch <paramref name="leadId"/> in home partition <paramref name="home"/>.</summary>
+    public static SlackRow<SlackThread> Thread(string home, string leadId) => new(home, "thread-" + leadId);
+
+    /// <summary>The membership row of a request in its home partition <paramref name="home"/>.</summary>
+    public static SlackRow<ThreadMembership> Member(string home, string requestId) => new(home, "member-" + requestId);
+
+    /// <summary>Where <paramref name="thread"/> is stored: its home partition, or the previous layout's row.</summary>
+    public static SlackRow<SlackThread> ThreadOf(SlackThread thread)
+    {
+        ArgumentNullException.ThrowIfNull(thread);
+        return thread.Home is { } home ? Thread(home, thread.LeadId) : Thread(thread.LeadId);
+    }
+
+    /// <summary>The open-batch pointer of the request's batch key, in its home partition (row = <c>open-</c> + the key's kind).</summary>
+    public static SlackRow<OpenBatch> Open(ChangeRequest r) => new(HomeOf(r), "open-" + Kind(r));
+
+    private static string Hash(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)))[..40];
 
     /// <summary>Approvals of one request (<paramref name="all"/>: of "Approve all" on the batch it leads).</summary>
     public static SlackRow<ApprovalVotes> Votes(string requestId, bool all) => new(requestId, all ? "votes-all" : "votes");
 
-    /// <summary>Partition = a hash of the batch key (it holds ARNs with characters a key may not), row = "open".</summary>
-    public static SlackRow<OpenBatch> Open(string batchKey) =>
-        new("batch-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(batchKey)))[..40], "open");
+    /// <summary>Previous layout: partition = a hash of the batch key (it holds ARNs with characters a key may not), row = "open".</summary>
+    public static SlackRow<OpenBatch> Open(string batchKey) => new("batch-" + Hash(batchKey), "open");
 
     /// <summary>
     /// Requests with the same key may share one Slack message: same account, region, group and requester, and the same
     /// kind of handling. A revert failure is an alert of its own and never shares.
     /// </summary>
-    public static string BatchKey(ChangeRequest r) => string.Join('|', r.AccountId, r.Region, r.GroupId ?? r.GroupName, r.Requester.Arn ?? r.Requester.PolicyArn,
-        r.Status switch
-        {
-            RequestStatus.Exempt => "exempt",
-            RequestStatus.RevertFailed => "alert:" + r.Id,
-            RequestStatus.Unmatched or RequestStatus.Reported => "monitoring",
-            _ => "policed",
-        });
+    public static string BatchKey(ChangeRequest r) => string.Join('|', r.AccountId, r.Region, r.GroupId ?? r.GroupName, r.Requester.Arn ?? r.Requester.PolicyArn, Kind(r));
+
+    private static string Kind(ChangeRequest r) => r.Status switch
+    {
+        RequestStatus.Exempt => "exempt",
+        RequestStatus.RevertFailed => "alert:" + r.Id,
+        RequestStatus.Unmatched or RequestStatus.Reported => "monitoring",
+        _ => "policed",
+    };
 }

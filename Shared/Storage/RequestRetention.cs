@@ -14,8 +14,9 @@ namespace SgBridge.Shared.Storage;
 /// <see cref="StorageOptions.Retention"/> are deleted with their Slack rows. Never a request that is not final.
 /// <para>
 /// Per request, every write is a point delete or a transaction within one partition, in an order that survives a
-/// crash between any two: the Slack rows of the request's partition (thread, membership, votes) in one transaction, the
-/// key's open-batch pointer if it still names this batch, then the request row with the ETag it was read at — so a crash
+/// crash between any two: the Slack rows of the request's partition (votes; thread and membership of the previous
+/// layout) in one transaction, its membership and thread in the home partition of its group and requester (point
+/// deletes), the key's open-batch pointer if it still names this batch, then the request row with the ETag it was read at — so a crash
 /// leaves the request row, and the next run deletes the rest. A batch lead waits until every request its thread shows
 /// is due too (the thread is what their buttons are checked against). Finding the candidates is a query over the
 /// requests table by status and age: it runs on the timer, never on an event, click or notification.
@@ -79,7 +80,7 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
 
     private async Task<bool> PurgeAsync(ChangeRequest request, string etag, DateTimeOffset cutoff, IReadOnlyDictionary<string, (ChangeRequest Request, string ETag)> due, CancellationToken ct)
     {
-        var thread = await _threads.GetAsync(SlackRows.Thread(request.Id), ct);
+        var thread = await _threads.FindLedBatchAsync(request, ct);
         if (thread is not null)
         {
             foreach (var member in thread.Value.MemberIds.Where(m => m != request.Id && !due.ContainsKey(m)))
@@ -107,11 +108,17 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
         {
             await _slack.Client.SubmitTransactionAsync(chunk, ct).ConfigureAwait(false);
         }
+        // ... and its rows in the home partition of its group and requester (point deletes; absent rows are fine).
+        var home = SlackRows.HomeOf(request);
+        foreach (var row in new[] { SlackRows.Member(home, request.Id).Row, SlackRows.Thread(home, request.Id).Row })
+        {
+            await _slack.Client.DeleteEntityAsync(home, row, ETag.All, ct).ConfigureAwait(false);
+        }
 
         // 2. The key's open-batch pointer, if it still names this batch (a later batch has replaced it otherwise).
         if (thread is not null)
         {
-            var open = SlackRows.Open(thread.Value.BatchKey);
+            var open = thread.Value.Home is null ? SlackRows.Open(thread.Value.BatchKey) : SlackRows.Open(request);
             if (await _threads.GetAsync(open, ct) is { } pointer && pointer.Value.LeadId == request.Id)
             {
                 await DeleteAsync(_slack.Client, open.Partition, open.Row, pointer.ETag, ct);

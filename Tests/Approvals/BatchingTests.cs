@@ -219,7 +219,7 @@ public class BatchingTests
         var leads = new Dictionary<string, int>();
         foreach (var r in burst)
         {
-            var lead = (await _rig.Threads.GetAsync(SlackRows.Member(r.Id), default))!.Value.LeadId;
+            var lead = _rig.Threads.Membership(r.Id)!.LeadId;
             var thread = _rig.Threads.Thread(lead)!;
             Assert.Contains(r.Id, thread.MemberIds);
             Assert.InRange(thread.MemberIds.Count, 1, _options.BatchMaxSize);

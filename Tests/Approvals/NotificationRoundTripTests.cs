@@ -46,20 +46,22 @@ public class NotificationRoundTripTests
     private Task NotifyAsync(RequestNotification n) => _rig.Notifier().NotifyAsync(n, default);
 
     [Fact]
-    public async Task FirstSight_WithTheRequestCarried_IsFourStorageOperations_AndNoRequestRead()
+    public async Task FirstSight_WithTheRequestCarried_IsThreeStorageOperations_InTheHomePartition_AndNoRequestRead()
     {
         var r = await PendingAsync(22);
         var reads = _rig.Requests.Reads;
 
         await NotifyAsync(Carrying(r));
 
-        // Pointer read (absent), thread + membership in one transaction, pointer claim, the posted messages recorded.
-        Assert.Equal((1, 2, 1), (_rig.Threads.Reads, _rig.Threads.Writes, _rig.Threads.Transactions));
+        // Pointer read (absent), pointer + thread + membership in one transaction, the posted messages recorded.
+        Assert.Equal((1, 1, 1), (_rig.Threads.Reads, _rig.Threads.Writes, _rig.Threads.Transactions));
         Assert.Equal(reads, _rig.Requests.Reads);
+        var home = SlackRows.HomeOf(r);
+        Assert.Equal([(home, "member-" + r.Id), (home, "open-policed"), (home, "thread-" + r.Id)], _rig.Threads.Keys.Order());
         var thread = _rig.Threads.Thread(r.Id)!;
         Assert.Equal([r.Id], thread.MemberIds);
         Assert.Equal(("CAPPROVERS", "CMONITOR"), (thread.ApproverMessage!.Channel, thread.MonitoringMessage!.Channel));
-        Assert.Equal(r.Id, (await _rig.Threads.GetAsync(SlackRows.Member(r.Id), default))!.Value.LeadId);
+        Assert.Equal(r.Id, _rig.Threads.Membership(r.Id)!.LeadId);
         Assert.Equal(2, _rig.Slack.Posts.Count);
     }
 
@@ -72,11 +74,11 @@ public class NotificationRoundTripTests
         await NotifyAsync(new RequestNotification(r.Id, r.Status));
 
         Assert.Equal(reads + 1, _rig.Requests.Reads);
-        Assert.Equal(4, _rig.Threads.Operations);
+        Assert.Equal(3, _rig.Threads.Operations);
     }
 
     [Fact]
-    public async Task Join_IsOneBatchWriteCarryingItsDebounce_AndOneMembershipInsert()
+    public async Task Join_IsPointerAndBatchReads_AndOneTransaction_OfTheBatchWithItsDebounce_AndTheMembership()
     {
         var first = await PendingAsync(22);
         await NotifyAsync(Carrying(first));
@@ -85,13 +87,14 @@ public class NotificationRoundTripTests
 
         await NotifyAsync(Carrying(second));
 
-        // Pointer read, batch read, batch write (member + render schedule), membership insert; no Slack call yet.
-        Assert.Equal((2, 2, 0), (_rig.Threads.Reads - reads, _rig.Threads.Writes - writes, _rig.Threads.Transactions - transactions));
+        // Pointer read, batch read, one transaction (batch with member + render schedule, membership insert); no Slack call yet.
+        Assert.Equal((2, 0, 1), (_rig.Threads.Reads - reads, _rig.Threads.Writes - writes, _rig.Threads.Transactions - transactions));
         var thread = _rig.Threads.Thread(first.Id)!;
         Assert.Equal([first.Id, second.Id], thread.MemberIds);
-        var render = Assert.Single(_rig.Queue.Delayed);
-        Assert.Equal(thread.RenderScheduledFor, BridgeJson.Deserialize<RequestNotification>(render.Json).DueAt);
-        Assert.Equal(first.Id, (await _rig.Threads.GetAsync(SlackRows.Member(second.Id), default))!.Value.LeadId);
+        var render = BridgeJson.Deserialize<RequestNotification>(Assert.Single(_rig.Queue.Delayed).Json);
+        // The render notification carries the batch's partition, so the render is a point read of the thread.
+        Assert.Equal((thread.RenderScheduledFor, SlackRows.HomeOf(first)), (render.DueAt, render.Home));
+        Assert.Equal(first.Id, _rig.Threads.Membership(second.Id)!.LeadId);
         Assert.Equal(2, _rig.Slack.Posts.Count);
     }
 
@@ -116,17 +119,18 @@ public class NotificationRoundTripTests
     {
         var a = await PendingAsync(22);
         var b = await PendingAsync(23);
-        // A reads the key's pointer (none), starts its batch, and just before it claims the pointer B does all of it.
-        _rig.Threads.BeforeWrite = ("open", () => NotifyAsync(Carrying(b)));
+        // A reads the key's pointer (none), and just before its batch-start transaction (which claims the pointer) B does all of it.
+        _rig.Threads.BeforeTransaction = () => NotifyAsync(Carrying(b));
 
         await NotifyAsync(Carrying(a));
 
         var winner = _rig.Threads.Thread(b.Id)!;
         Assert.Equal([b.Id, a.Id], winner.MemberIds);
-        Assert.Equal(b.Id, (await _rig.Threads.GetAsync(SlackRows.Member(a.Id), default))!.Value.LeadId);
-        Assert.Equal(b.Id, (await _rig.Threads.GetAsync(SlackRows.Open(SlackRows.BatchKey(a)), default))!.Value.LeadId);
-        // A's own batch was never shown: only B's two messages exist, and A is in them after the debounced render.
-        Assert.Null(_rig.Threads.Thread(a.Id)!.ApproverMessage);
+        Assert.Equal(b.Id, _rig.Threads.Membership(a.Id)!.LeadId);
+        Assert.Equal(b.Id, (await _rig.Threads.GetAsync(SlackRows.Open(a), default))!.Value.LeadId);
+        // A's own batch was never written (its transaction failed whole): only B's two messages exist, and A is in them
+        // after the debounced render.
+        Assert.Null(_rig.Threads.Thread(a.Id));
         Assert.Equal(2, _rig.Slack.Posts.Count);
         _time.Advance(TimeSpan.FromSeconds(3));
         while (_rig.Queue.Delayed.TryDequeue(out var render))
@@ -156,7 +160,7 @@ public class NotificationRoundTripTests
 
             foreach (var r in requests)
             {
-                var lead = (await rig.Threads.GetAsync(SlackRows.Member(r.Id), default))!.Value.LeadId;
+                var lead = rig.Threads.Membership(r.Id)!.LeadId;
                 Assert.Contains(r.Id, rig.Threads.Thread(lead)!.MemberIds);
                 // No other batch that shows anything claims it too.
                 Assert.All(requests.Select(o => rig.Threads.Thread(o.Id)).Where(t => t is not null && t.LeadId != lead && t.ApproverMessage is not null),

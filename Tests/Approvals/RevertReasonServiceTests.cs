@@ -61,18 +61,99 @@ public class RevertReasonServiceTests
     private static SlackViewSubmission Submit(string id, string? reason, string user = "UALICE", string viewId = "VREASON1") =>
         new(viewId, RevertReasonService.Callback, id, user, "alice", "T1", null, new Dictionary<string, string?> { [RequestBlocks.Reason] = reason });
 
+    /// <summary>The notifier with the reason DM wired in, as the host builds it.</summary>
+    private NotificationService Notifier() => new(_rig.Requests, _rig.Threads, _rig.Queue, _rig.Slack, new ApproverDirectory(_rig.Slack, O.Create(_rig.Options), _rig.Time),
+        _rig.Routing(), O.Create(_rig.Options), O.Create(_rig.Policy), _rig.Time, NullLogger<NotificationService>.Instance, reasons: Service());
+
+    private static RequestNotification Carrying(ChangeRequest r) => new(r.Id, r.Status, Request: r);
+
+    private IEnumerable<(string Channel, string Text, JsonArray? Blocks, string? ThreadTs)> Dms() => _rig.Slack.Posts.Where(p => p.Channel == "UALICE");
+
     [Fact]
-    public async Task Ask_DmsTheRequesterOnce_WithAGiveReasonButton_EvenWhenRedelivered()
+    public async Task Notify_DeliveredTwice_DmsTheRequesterOnce_WithAGiveReasonButton_AndWritesNoRequest()
+    {
+        var r = await RevertedAsync();
+        var (reads, writes) = (_rig.Requests.Reads, _rig.Requests.Writes);
+
+        await Notifier().NotifyAsync(Carrying(r), default);
+        await Notifier().NotifyAsync(Carrying(r), default); // a redelivered notification carries the same request
+
+        var dm = Assert.Single(Dms());
+        Assert.Contains(ActionIds.For(ActionIds.GiveReason, r.Id), dm.Blocks!.ToJsonString());
+        // The claim is the membership insert: the request row is neither read nor written for the DM.
+        Assert.Equal((reads, writes), (_rig.Requests.Reads, _rig.Requests.Writes));
+        Assert.Null((await StoredAsync(r.Id)).ReasonAskedAt);
+    }
+
+    [Fact]
+    public async Task Notify_TwoDeliveriesAtOnce_DmOnce()
     {
         var r = await RevertedAsync();
 
-        await Service().AskAsync(r, default);
-        await Service().AskAsync(r, default); // a redelivered notification carries the same (stale) request
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => Notifier().NotifyAsync(Carrying(r), default))));
 
-        var dm = Assert.Single(_rig.Slack.Posts);
-        Assert.Equal("UALICE", dm.Channel);
-        Assert.Contains(ActionIds.For(ActionIds.GiveReason, r.Id), dm.Blocks!.ToJsonString());
-        Assert.NotNull((await StoredAsync(r.Id)).ReasonAskedAt);
+        Assert.Single(Dms());
+    }
+
+    [Fact]
+    public async Task Notify_CrashAfterTheMembershipInsert_BeforeTheDm_RedeliveryDoesNotAsk_ButShowsTheRequest()
+    {
+        var r = await RevertedAsync();
+        // The process dies in the DM call: the membership row (the claim) is written, the DM is not sent.
+        _rig.Slack.Refuse = (method, channel, _) => method == "chat.postMessage" && channel == "UALICE" ? new InvalidOperationException("process died") : null;
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Notifier().NotifyAsync(Carrying(r), default));
+        Assert.NotNull(_rig.Threads.Membership(r.Id));
+        _rig.Slack.Refuse = null;
+
+        await Notifier().NotifyAsync(Carrying(r), default);
+
+        Assert.Empty(Dms()); // at most once: lost, never doubled
+        Assert.Single(_rig.Slack.Posts, p => p.Channel == "CAPPROVERS");
+    }
+
+    [Fact]
+    public async Task Notify_JoiningABatch_CrashBeforeTheDm_RedeliveryDoesNotAsk_TheLeadWasAskedOnce()
+    {
+        _rig.Options.BatchWindow = TimeSpan.FromMinutes(2);
+        var lead = await RevertedAsync();
+        await Notifier().NotifyAsync(Carrying(lead), default);
+        var joiner = await RevertedAsync();
+        _rig.Slack.Refuse = (method, channel, _) => method == "chat.postMessage" && channel == "UALICE" ? new InvalidOperationException("process died") : null;
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Notifier().NotifyAsync(Carrying(joiner), default));
+        Assert.Equal(lead.Id, _rig.Threads.Membership(joiner.Id)!.LeadId); // joined (the claim) before the DM
+        _rig.Slack.Refuse = null;
+
+        await Notifier().NotifyAsync(Carrying(joiner), default);
+        await Notifier().NotifyAsync(Carrying(lead), default);
+
+        var dm = Assert.Single(Dms());
+        Assert.Contains(ActionIds.For(ActionIds.GiveReason, lead.Id), dm.Blocks!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Notify_LaterStateFirst_ThenTheLatePendingNotice_AsksNobody()
+    {
+        var r = await RevertedAsync();
+        var pending = Carrying(r);
+        await _rig.Requests.UpdateAsync(r.Id, x => { x.Deny("UAPPROVER1", "approver", Now); return true; }, default);
+        var denied = await StoredAsync(r.Id);
+
+        await Notifier().NotifyAsync(Carrying(denied), default); // first placement, but in a later state: nothing to ask
+        await Notifier().NotifyAsync(pending, default);           // the Pending notice arrives late: placed already
+
+        Assert.Empty(Dms());
+    }
+
+    [Fact]
+    public async Task Notify_RowAskedByAnEarlierVersion_IsNotAskedAgain()
+    {
+        var r = await RevertedAsync();
+        await _rig.Requests.UpdateAsync(r.Id, x => x.MarkReasonAsked(Now), default); // ReasonAskedAt as earlier versions wrote it
+
+        await Notifier().NotifyAsync(Carrying(await StoredAsync(r.Id)), default);
+
+        Assert.Empty(Dms());
+        Assert.Single(_rig.Slack.Posts, p => p.Channel == "CAPPROVERS");
     }
 
     [Fact]

@@ -62,7 +62,11 @@ public sealed class HotPathScanTests(AzuriteFixture azurite, MotoFixture moto, X
         }
         Assert.Equal(0, await _h.PumpAsync());
         var lead = (await _h.Requests.GetAsync(RequestId.For((string)events[0]["detail"]!["eventID"]!), CancellationToken.None))!.Value;
-        Assert.Equal(2, (await _h.Threads.GetAsync(SlackRows.Thread(lead.Id), CancellationToken.None))!.Value.MemberIds.Count);
+        var batch = (await _h.Threads.GetAsync(SlackRows.Thread(SlackRows.HomeOf(lead), lead.Id), CancellationToken.None))!.Value;
+        Assert.Equal((2, SlackRows.HomeOf(lead)), (batch.MemberIds.Count, batch.Home)); // the rows are in the home partition
+        // One click on a member (request, membership, thread: point reads in the home partition), then "Approve all".
+        var member = RequestId.For((string)events[1]["detail"]!["eventID"]!);
+        Assert.Equal(200, await _h.ClickAsync(ActionIds.Approve, member));
         Assert.Equal(200, await _h.ClickAsync(ActionIds.ApproveAll, lead.Id));
         Assert.Equal(0, await _h.PumpAsync());
         Assert.Equal(RequestStatus.Applied, (await _h.Requests.GetAsync(lead.Id, CancellationToken.None))!.Value.Status);

@@ -117,8 +117,8 @@ public sealed class PipelineHarness : IAsyncDisposable
     /// <summary>The approvers' message that shows a request (where its buttons are), from the Slack state table.</summary>
     public async Task<Shared.Domain.SlackMessageRef?> ApproverMessageAsync(string requestId)
     {
-        var member = await Threads.GetAsync(Shared.Slack.SlackRows.Member(requestId), CancellationToken.None);
-        return member is null ? null : (await Threads.GetAsync(Shared.Slack.SlackRows.Thread(member.Value.LeadId), CancellationToken.None))?.Value.ApproverMessage;
+        var request = await Requests.GetAsync(requestId, CancellationToken.None);
+        return request is null ? null : (await Shared.Slack.SlackThreadLookup.FindBatchOfAsync(Threads, request.Value, CancellationToken.None))?.Thread?.Value.ApproverMessage;
     }
 
     /// <summary>Empties the bridge's queues so a test starts clean (the queue names are fixed).</summary>

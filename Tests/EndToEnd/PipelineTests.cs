@@ -254,7 +254,7 @@ public sealed class PipelineTests(AzuriteFixture azurite, MotoFixture moto) : IA
         // Three changes, one message per channel.
         Assert.Equal(2, _h.SlackCalls("chat.postMessage").Count(p => (string?)p["channel"] != "UREQUESTER") - postsBefore);
         var lead = await RequestAsync(EventId(events[0]));
-        var thread = (await _h.Threads.GetAsync(SlackRows.Thread(lead.Id), CancellationToken.None))!.Value;
+        var thread = (await _h.Threads.GetAsync(SlackRows.Thread(SlackRows.HomeOf(lead), lead.Id), CancellationToken.None))!.Value;
         Assert.Equal(3, thread.MemberIds.Count);
 
         Assert.Equal(200, await _h.ClickAsync(ActionIds.ApproveAll, lead.Id));

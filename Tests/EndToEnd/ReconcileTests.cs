@@ -310,8 +310,7 @@ public sealed class ReconcileTests(AzuriteFixture azurite, MotoFixture moto) : I
         Assert.Equal((RequestStatus.ApplyFailed, "InvalidGroup.NotFound"), (request.Status, request.Apply!.ErrorCode));
         // Told in the request's monitoring thread (one reply per outcome, or one for both: it depends on the order the
         // notifications are handled in, and a reply of one outcome does not repeat the id the thread is about).
-        var lead = (await _h.Threads.GetAsync(SgBridge.Shared.Slack.SlackRows.Member(request.Id), CancellationToken.None))!.Value.LeadId;
-        var monitoring = (await _h.Threads.GetAsync(SgBridge.Shared.Slack.SlackRows.Thread(lead), CancellationToken.None))!.Value.MonitoringMessage!;
+        var monitoring = (await SgBridge.Shared.Slack.SlackThreadLookup.FindBatchOfAsync(_h.Threads, request, CancellationToken.None))!.Value.Thread!.Value.MonitoringMessage!;
         Assert.Contains(_h.SlackCalls("chat.postMessage"), p => p["channel"]?.ToString() == MonitoringChannel && p["thread_ts"]?.ToString() == monitoring.Ts
             && p.ToJsonString().Contains("Apply failed", StringComparison.Ordinal) && p.ToJsonString().Contains("InvalidGroup.NotFound", StringComparison.Ordinal));
     }

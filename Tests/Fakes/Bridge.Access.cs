@@ -17,7 +17,7 @@ public sealed partial class Bridge
 
     public ApproverDirectory Approvers() => new(Slack, O.Create(SlackOptions), Time);
 
-    public AccessNotifier AccessNotifier() => new(Slack, Threads, Approvers(), O.Create(SlackOptions), NullLogger<AccessNotifier>.Instance, Telemetry, Time);
+    public AccessNotifier AccessNotifier() => new(Slack, Threads, Approvers(), O.Create(SlackOptions), NullLogger<AccessNotifier>.Instance, Telemetry, Requests, Time);
 
     public ApplyService TimeBoundApplier() =>
         new(Requests, Lifecycle(), Reconciler(), Ec2, O.Create(Processing), Time, NullLogger<ApplyService>.Instance, Expiries, AccessNotifier());

@@ -45,7 +45,13 @@ public sealed partial class Bridge
 
     /// <summary>The policy file's gate (Policy.RulesFile; empty: no policy, every change asks).</summary>
     public SgBridge.Shared.Policy.PolicyGate PolicyGate() =>
-        new(new SgBridge.Shared.Policy.PolicyRules(O.Create(Policy)), Lifecycle(), Queue, Time, NullLogger<SgBridge.Shared.Policy.PolicyGate>.Instance);
+        new(new SgBridge.Shared.Policy.PolicyRules(O.Create(Policy)), Lifecycle(), Queue, Time, NullLogger<SgBridge.Shared.Policy.PolicyGate>.Instance, TagReader());
+
+    /// <summary>The budget of the policy's tag read (BlastRadius:Budget in the app).</summary>
+    public SgBridge.Shared.Aws.BlastRadiusOptions TagRead { get; } = new();
+
+    /// <summary>Reads the fake group's tags for a policy rule with a groupTags condition.</summary>
+    public PolicyTagReader TagReader() => new(Ec2, O.Create(TagRead), NullLogger<PolicyTagReader>.Instance, Telemetry);
 
     /// <summary>The apply worker as deployed: with the expiry index and the access notifier (time-bound approvals).</summary>
     public ApplyService Applier() => TimeBoundApplier();

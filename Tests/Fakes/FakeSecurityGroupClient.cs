@@ -96,12 +96,26 @@ public sealed class FakeSecurityGroupClient : ISecurityGroupClient, ISecurityGro
         }
     }
 
-    public Task<IReadOnlyDictionary<string, string>?> DescribeGroupTagsAsync(string groupId, CancellationToken cancellationToken)
+    /// <summary>Thrown by every DescribeSecurityGroups tag read (throttling, access denied).</summary>
+    public Exception? DescribeTagsThrows { get; set; }
+
+    /// <summary>Awaited before a tag read answers (a slow or hung EC2).</summary>
+    public Func<CancellationToken, Task>? DescribeTagsDelay { get; set; }
+
+    public async Task<IReadOnlyDictionary<string, string>?> DescribeGroupTagsAsync(string groupId, CancellationToken cancellationToken)
     {
         Calls.Enqueue("describe-tags");
+        if (DescribeTagsDelay is { } delay)
+        {
+            await delay(cancellationToken);
+        }
+        if (DescribeTagsThrows is { } ex)
+        {
+            throw ex;
+        }
         lock (_gate)
         {
-            return Task.FromResult<IReadOnlyDictionary<string, string>?>(GroupExists && groupId == GroupId ? new Dictionary<string, string>(Tags) : null);
+            return GroupExists && groupId == GroupId ? new Dictionary<string, string>(Tags) : null;
         }
     }
 

@@ -64,12 +64,25 @@ public sealed class InMemorySlackThreadStore : ISlackThreadStore
         return next;
     }
 
-    public Task<IReadOnlyList<string>> WriteTogetherAsync(IReadOnlyList<SlackRowWrite> writes, CancellationToken cancellationToken)
+    /// <summary>Runs once before the next transaction (to interleave another writer between a read and the transaction).</summary>
+    public Func<Task>? BeforeTransaction { get; set; }
+
+    public async Task<IReadOnlyList<string>> WriteTogetherAsync(IReadOnlyList<SlackRowWrite> writes, CancellationToken cancellationToken)
     {
         if (writes.Count == 0 || writes.Any(w => w.Partition != writes[0].Partition))
         {
             throw new ArgumentException("A transaction writes one or more rows of one partition.", nameof(writes));
         }
+        if (BeforeTransaction is { } hook)
+        {
+            BeforeTransaction = null;
+            await hook();
+        }
+        return Transact(writes);
+    }
+
+    private IReadOnlyList<string> Transact(IReadOnlyList<SlackRowWrite> writes)
+    {
         lock (_transaction)
         {
             foreach (var w in writes)
@@ -88,14 +101,35 @@ public sealed class InMemorySlackThreadStore : ISlackThreadStore
                 etags.Add(next);
             }
             Interlocked.Increment(ref Transactions);
-            return Task.FromResult<IReadOnlyList<string>>(etags);
+            return etags;
         }
     }
 
-    public SlackThread? Thread(string leadId) =>
-        _rows.TryGetValue((leadId, "thread"), out var r) ? BridgeJson.Deserialize<SlackThread>(r.Json) : null;
+    /// <summary>The thread of batch <paramref name="leadId"/>, in whichever layout it was written (home partition or the previous one).</summary>
+    public SlackThread? Thread(string leadId) => Find<SlackThread>("thread-" + leadId, (leadId, "thread"));
 
-    /// <summary>Shows <paramref name="requestIds"/> (the first leads) in an approvers' message, as the notifier would have.</summary>
+    /// <summary>The membership of a request, in whichever layout it was written.</summary>
+    public ThreadMembership? Membership(string requestId) => Find<ThreadMembership>("member-" + requestId, (requestId, "member"));
+
+    /// <summary>Every row key with its partition (to check which layout and partition rows went to).</summary>
+    public IReadOnlyList<(string Partition, string Row)> Keys => _rows.Keys.ToList();
+
+    private T? Find<T>(string homeRow, (string, string) previous)
+        where T : class
+    {
+        var home = _rows.Where(r => r.Key.Item2 == homeRow).Select(r => r.Value.Json).ToList();
+        if (home.Count > 1)
+        {
+            throw new InvalidOperationException($"Row {homeRow} is in {home.Count} partitions.");
+        }
+        return home.Count == 1 ? BridgeJson.Deserialize<T>(home[0])
+            : _rows.TryGetValue(previous, out var r) ? BridgeJson.Deserialize<T>(r.Json) : null;
+    }
+
+    /// <summary>
+    /// Shows <paramref name="requestIds"/> (the first leads) in an approvers' message as the <b>previous layout</b> wrote
+    /// it (thread and memberships in each request's own partition): rows a deploy finds in flight.
+    /// </summary>
     public async Task ShowAsync(string channel, string ts, params string[] requestIds)
     {
         var thread = SlackThread.Start(requestIds[0], "test", DateTimeOffset.UnixEpoch) with { MemberIds = requestIds, ApproverMessage = new SlackMessageRef(channel, ts) };
@@ -103,6 +137,22 @@ public sealed class InMemorySlackThreadStore : ISlackThreadStore
         foreach (var id in requestIds)
         {
             await WriteAsync(SlackRows.Member(id), new ThreadMembership(requestIds[0]), null, default);
+        }
+    }
+
+    /// <summary>Shows <paramref name="requests"/> (the first leads) in an approvers' message in their home partition, as the notifier writes it.</summary>
+    public async Task ShowAtHomeAsync(string channel, string ts, params ChangeRequest[] requests)
+    {
+        var home = SlackRows.HomeOf(requests[0]);
+        var lead = requests[0].Id;
+        var thread = SlackThread.Start(lead, SlackRows.BatchKey(requests[0]), DateTimeOffset.UnixEpoch) with
+        {
+            Home = home, MemberIds = requests.Select(r => r.Id).ToArray(), ApproverMessage = new SlackMessageRef(channel, ts),
+        };
+        await WriteAsync(SlackRows.Thread(home, lead), thread, null, default);
+        foreach (var r in requests)
+        {
+            await WriteAsync(SlackRows.Member(home, r.Id), new ThreadMembership(lead), null, default);
         }
     }
 }

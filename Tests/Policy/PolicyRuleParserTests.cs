@@ -26,7 +26,6 @@ public class PolicyRuleParserTests
 
     [Theory]
     [InlineData("prots: [22]", "unknown key 'prots'")]
-    [InlineData("groupTags: { env: dev }", "group tags are not supported")]
     [InlineData("account: [12345]", "account '12345'")]
     [InlineData("account: [staging]", "neither a 12-digit account id nor an alias")]
     [InlineData("region: [EU-West-1]", "region 'EU-West-1'")]
@@ -237,7 +236,7 @@ public class PolicyRuleParserTests
     [InlineData("   ", null)]
     [InlineData("missing-policy.yaml", "cannot be read")]
     [InlineData("policy.toml", "must end in .yaml, .yml or .json")]
-    [InlineData("https://account.blob.core.windows.net/policy/policy.yaml", "blob URLs are not supported")]
+    [InlineData("https://account.blob.core.windows.net/policy/policy.yaml", "neither Storage:ConnectionString nor Storage:AccountName is set")]
     public void StartUp_TheSettingsEdges(string setting, string? message)
     {
         var ex = StartUp(setting);

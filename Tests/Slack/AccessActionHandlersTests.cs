@@ -49,8 +49,8 @@ public class AccessActionHandlersTests
 
     private async Task<DecisionResult> ClickAsync(string actionId, string requestId, string user = "UAPPROVER1")
     {
-        var member = await _rig.Threads.GetAsync(SlackRows.Member(requestId), default);
-        var message = member is null ? null : _rig.Threads.Thread(member.Value.LeadId)?.ApproverMessage;
+        var member = _rig.Threads.Membership(requestId);
+        var message = member is null ? null : _rig.Threads.Thread(member.LeadId)?.ApproverMessage;
         var body = SlackSigning.ClickBody(actionId, requestId, user, message?.Channel ?? "CAPPROVERS", message?.Ts ?? "1001.000100");
         var at = Now.ToUnixTimeSeconds();
         var decisions = _rig.Decisions();

@@ -64,8 +64,8 @@ public sealed class SlackRig(SlackOptions options, FakeTimeProvider time, Policy
     {
         if (channel is null || ts is null)
         {
-            var member = await Threads.GetAsync(SlackRows.Member(requestId), default);
-            var message = member is null ? null : Threads.Thread(member.Value.LeadId)?.ApproverMessage;
+            var member = Threads.Membership(requestId);
+            var message = member is null ? null : Threads.Thread(member.LeadId)?.ApproverMessage;
             channel ??= message?.Channel ?? options.ApproversChannel;
             ts ??= message?.Ts ?? "1001.000100";
         }

@@ -109,6 +109,60 @@ public sealed class TableSlackThreadStoreTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task WriteTogether_HomeBatchStart_AfterThePointerMoved_WritesNeitherThreadNorMembership()
+    {
+        var store = Store();
+        var a = ChangeRequest.Open("SG-HOMEA001", TestData.Change(ChangeKind.Add, eventId: "evt-home-a"), T);
+        var b = ChangeRequest.Open("SG-HOMEB001", TestData.Change(ChangeKind.Add, eventId: "evt-home-b"), T);
+        var home = SlackRows.HomeOf(a);
+        Assert.Equal(home, SlackRows.HomeOf(b));
+        IReadOnlyList<SlackRowWrite> Start(ChangeRequest r, string? pointerETag) =>
+        [
+            SlackRowWrite.Of(SlackRows.Open(r), new OpenBatch(r.Id, T), pointerETag),
+            SlackRowWrite.Of(SlackRows.Thread(home, r.Id), SlackThread.Start(r.Id, SlackRows.BatchKey(r), T) with { Home = home }, null),
+            SlackRowWrite.Of(SlackRows.Member(home, r.Id), new ThreadMembership(r.Id), null),
+        ];
+        var first = await store.WriteTogetherAsync(Start(a, null), default);
+        var replaced = await store.WriteTogetherAsync(Start(b, first[0]), default); // a later batch replaces the pointer with its ETag
+
+        // A third start still holding the first pointer ETag (or none: an insert) loses, and writes nothing.
+        var c = ChangeRequest.Open("SG-HOMEC001", TestData.Change(ChangeKind.Add, eventId: "evt-home-c"), T);
+        await Assert.ThrowsAsync<ConcurrencyConflictException>(() => store.WriteTogetherAsync(Start(c, first[0]), default));
+        await Assert.ThrowsAsync<ConcurrencyConflictException>(() => store.WriteTogetherAsync(Start(c, null), default));
+        Assert.Null(await store.GetAsync(SlackRows.Thread(home, c.Id), default));
+        Assert.Null(await store.GetAsync(SlackRows.Member(home, c.Id), default));
+        Assert.Equal((b.Id, replaced[0]), ((await store.GetAsync(SlackRows.Open(a), default))!.Value.LeadId, (await store.GetAsync(SlackRows.Open(a), default))!.ETag));
+    }
+
+    [Fact]
+    public async Task Lookup_FindsRowsOfThePreviousLayout_AndPrefersTheHomePartitionOnceItHasThem()
+    {
+        var store = Store();
+        var lead = ChangeRequest.Open("SG-OLDL0001", TestData.Change(ChangeKind.Add, eventId: "evt-old-l"), T);
+        var member = ChangeRequest.Open("SG-OLDM0001", TestData.Change(ChangeKind.Add, eventId: "evt-old-m"), T);
+        // As the previous layout wrote them: thread and memberships in each request's own partition.
+        await store.WriteAsync(SlackRows.Thread(lead.Id), SlackThread.Start(lead.Id, "key", T) with { MemberIds = [lead.Id, member.Id], ApproverMessage = new SlackMessageRef("C", "1.1") }, null, default);
+        await store.WriteAsync(SlackRows.Member(lead.Id), new ThreadMembership(lead.Id), null, default);
+        await store.WriteAsync(SlackRows.Member(member.Id), new ThreadMembership(lead.Id), null, default);
+
+        var old = (await store.FindBatchOfAsync(member, default))!.Value;
+        Assert.Equal((lead.Id, "1.1", (string?)null), (old.LeadId, old.Thread!.Value.ApproverMessage!.Ts, old.Thread.Value.Home));
+        Assert.Equal(lead.Id, (await store.FindLedBatchAsync(lead, default))!.Value.LeadId);
+        Assert.Null(await store.FindBatchOfAsync(ChangeRequest.Open("SG-NONE0001", TestData.Change(ChangeKind.Add, eventId: "evt-none"), T), default));
+
+        // A home batch for the lead (written by the new layout) is found first.
+        var home = SlackRows.HomeOf(lead);
+        await store.WriteTogetherAsync(
+            [
+                SlackRowWrite.Of(SlackRows.Thread(home, lead.Id), SlackThread.Start(lead.Id, SlackRows.BatchKey(lead), T) with { Home = home, ApproverMessage = new SlackMessageRef("C", "2.2") }, null),
+                SlackRowWrite.Of(SlackRows.Member(home, lead.Id), new ThreadMembership(lead.Id), null),
+            ], default);
+        Assert.Equal("2.2", (await store.FindBatchOfAsync(lead, default))!.Value.Thread!.Value.ApproverMessage!.Ts);
+        Assert.Equal(home, (await store.FindLedBatchAsync(lead, default))!.Value.Home);
+        Assert.Equal("1.1", (await store.FindBatchOfAsync(member, default))!.Value.Thread!.Value.ApproverMessage!.Ts);
+    }
+
+    [Fact]
     public async Task WriteTogether_RowsOfTwoPartitions_AreRefusedNamingTheArgument()
     {
         var ex = await Assert.ThrowsAsync<ArgumentException>(() => Store().WriteTogetherAsync(

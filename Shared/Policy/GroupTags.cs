@@ -1,0 +1,89 @@
+namespace SgBridge.Shared.Policy;
+
+/// <summary>
+/// What the policy knows of a group's tags: not read yet (the evaluation has not needed them), read, or unknown with
+/// the reason (EC2 failed, throttled or did not answer in time; the CLI works offline). A rule with a
+/// <c>groupTags</c> condition decides only on read tags; on unknown ones the evaluation stops at that rule and asks
+/// (see <see cref="PolicyEngine"/>).
+/// </summary>
+public sealed record GroupTags
+{
+    private GroupTags(IReadOnlyDictionary<string, string>? values, string? unknownReason)
+    {
+        Values = values;
+        UnknownReason = unknownReason;
+    }
+
+    /// <summary>Not read: nothing has needed them yet. An evaluation that reaches a tag condition says so (<see cref="PolicyEvaluation.NeedsTags"/>).</summary>
+    public static GroupTags NotRead { get; } = new(null, null);
+
+    /// <summary>The tags as EC2 described them (keys and values are case-sensitive, as in AWS).</summary>
+    public static GroupTags Known(IReadOnlyDictionary<string, string> values) => new(values ?? throw new ArgumentNullException(nameof(values)), null);
+
+    /// <summary>The tags could not be learnt; <paramref name="reason"/> is shown on the request and in Slack.</summary>
+    public static GroupTags Unknown(string reason) => new(null, string.IsNullOrWhiteSpace(reason) ? "tags unknown" : reason);
+
+    /// <summary>The tags, when read.</summary>
+    public IReadOnlyDictionary<string, string>? Values { get; }
+
+    /// <summary>Why the tags are unknown (null when read or not read yet).</summary>
+    public string? UnknownReason { get; }
+
+    public bool IsKnown => Values is not null;
+
+    public bool IsNotRead => Values is null && UnknownReason is null;
+
+    /// <summary>In words, for a reason: the unknown reason, or "the group's tags were not read".</summary>
+    internal string Why => UnknownReason ?? "the group's tags were not read";
+}
+
+/// <summary>
+/// One tag condition: the group has the tag <see cref="Key"/> (exact, case-sensitive) with a value matching one of
+/// <see cref="Values"/> (exact, or a glob with <c>*</c> and <c>?</c>; <c>"*"</c> alone means "the key is present, any
+/// value, even empty").
+/// </summary>
+public sealed record TagCondition(string Key, IReadOnlyList<string> Values)
+{
+    public bool Holds(IReadOnlyDictionary<string, string> tags) =>
+        tags.TryGetValue(Key, out var value) && Values.Any(p => TagPattern.Matches(p, value));
+
+    public override string ToString() => Values.Count == 1 ? $"{Key}={Values[0]}" : $"{Key}=[{string.Join(", ", Values)}]";
+}
+
+/// <summary>Case-sensitive glob matching for tag values: '*' any run of characters (also none), '?' one character.</summary>
+public static class TagPattern
+{
+    public static bool Matches(string pattern, string value)
+    {
+        ArgumentNullException.ThrowIfNull(pattern);
+        ArgumentNullException.ThrowIfNull(value);
+        int pi = 0, si = 0, star = -1, mark = 0;
+        while (si < value.Length)
+        {
+            if (pi < pattern.Length && (pattern[pi] == '?' || pattern[pi] == value[si]))
+            {
+                pi++;
+                si++;
+            }
+            else if (pi < pattern.Length && pattern[pi] == '*')
+            {
+                star = pi++;
+                mark = si;
+            }
+            else if (star >= 0)
+            {
+                pi = star + 1;
+                si = ++mark;
+            }
+            else
+            {
+                return false;
+            }
+        }
+        while (pi < pattern.Length && pattern[pi] == '*')
+        {
+            pi++;
+        }
+        return pi == pattern.Length;
+    }
+}
