@@ -9,8 +9,10 @@ namespace SgBridge.Shared.Approvals;
 /// <summary>
 /// The two clicks on live time-bound access. <b>Revoke access</b> (approvers only, on the approvers' message that shows
 /// the request): an expiry-index row due now is written first, then the rules leave the approved state and the request
-/// becomes AccessEnded (Revoked); the next <c>ExpireAccess</c> tick revokes them in AWS and tells the monitoring thread
-/// and the requester. <b>Ask to extend</b> (the requester only): opens an extension request (same rules, linked to the
+/// becomes AccessEnded (Revoked); then that row's work is queued on the reconcile queue, so AWS follows within seconds
+/// (<see cref="AccessExpiryService.EndNowAsync"/>: revoke, tell the monitoring thread and the requester, drop the row).
+/// If the queueing fails (counted: <c>sgbridge.failures{kind=revoke_enqueue}</c>) the next <c>ExpireAccess</c> tick
+/// finds the row and does the same within a minute. <b>Ask to extend</b> (the requester only): opens an extension request (same rules, linked to the
 /// original) that approvers decide like any other; its approval moves the expiry, a denial leaves it. Both answer well
 /// inside Slack's 3 seconds: Table writes and cached Slack look-ups, no AWS call.
 /// </summary>
@@ -22,8 +24,13 @@ public sealed partial class AccessDecisionService(
     IAccessExpiryIndex index,
     RequestLifecycle lifecycle,
     TimeProvider time,
-    ILogger<AccessDecisionService> logger)
+    ILogger<AccessDecisionService> logger,
+    IQueueSender? queue = null,
+    Telemetry.BridgeTelemetry? telemetry = null)
 {
+    /// <summary>The <c>kind</c> tag of <c>sgbridge.failures</c> when an early revoke could not be queued (the timer catches up).</summary>
+    public const string RevokeEnqueueFailureKind = "revoke_enqueue";
+
     public async Task<DecisionResult> RevokeAsync(SlackInteraction click, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(click);
@@ -62,7 +69,8 @@ public sealed partial class AccessDecisionService(
 
         var now = time.GetUtcNow();
         // The row first: a crash after it leaves work the next tick finishes (converge); the rules go from the approved state next.
-        await index.AddAsync(new AccessExpiryEntry(now, id, request.AccountId, request.Region, request.GroupId, AccessEndKind.Revoke, click.UserId), cancellationToken);
+        var entry = new AccessExpiryEntry(now, id, request.AccountId, request.Region, request.GroupId, AccessEndKind.Revoke, click.UserId);
+        await index.AddAsync(entry, cancellationToken);
         await groups.UpdateAsync(request.AccountId, request.Region, request.GroupId, g => g.RevokeAccessOf(request, now).Count > 0, cancellationToken);
         var update = await lifecycle.ChangeAsync(stored, r =>
         {
@@ -79,8 +87,9 @@ public sealed partial class AccessDecisionService(
                 Reply: $"{id} is {ApprovalMessageBuilder.StatusWords(update.Request.Status)} already. Nothing changed.");
         }
         LogRevoked(logger, id, click.UserId, request.AccountId, request.GroupId);
+        var queued = await QueueRevokeAsync(entry, cancellationToken);
         return new DecisionResult(DecisionOutcome.Denied, id, 1,
-            $":lock: Access of {id} revoked: it left the approved state and is revoked in AWS within a minute.");
+            $":lock: Access of {id} revoked: it left the approved state and is revoked in AWS " + (queued ? "within seconds." : "within a minute."));
     }
 
     public async Task<DecisionResult> ExtendAsync(SlackInteraction click, CancellationToken cancellationToken)
@@ -126,6 +135,25 @@ public sealed partial class AccessDecisionService(
             $":hourglass_flowing_sand: Asked the approvers to extend {id}: request {extensionId}. You will hear when they decide.");
     }
 
+    /// <summary>
+    /// Queues the revoke's work for the reconcile queue (AWS follows within seconds). False: not queued — counted and
+    /// logged; the row written first stays, and the next <c>ExpireAccess</c> tick does the work.
+    /// </summary>
+    private async Task<bool> QueueRevokeAsync(AccessExpiryEntry entry, CancellationToken ct)
+    {
+        if (queue is null)
+        {
+            return false;
+        }
+        var command = new Reconcile.ReconcileCommand(entry.AccountId, entry.Region, entry.GroupId, EndAccess: entry);
+        if (await ApplyEnqueue.GuardAsync(c => queue.SendAsync(QueueNames.Reconcile, command, c), RevokeEnqueueFailureKind, "revoke", telemetry, ct) is not { } failure)
+        {
+            return true;
+        }
+        LogRevokeNotQueued(logger, failure, entry.RequestId, entry.AccountId, entry.GroupId);
+        return false;
+    }
+
     /// <summary>Slack look-ups within the click's budget; a look-up that fails decides nothing (fail closed).</summary>
     private async Task<DecisionResult?> CheckAsync(Func<CancellationToken, Task> lookup, SlackInteraction click, string id, CancellationToken ct)
     {
@@ -146,6 +174,9 @@ public sealed partial class AccessDecisionService(
 
     [LoggerMessage(1311, LogLevel.Information, "Access of request {RequestId} revoked by {SlackUserId} ({AccountId}, {GroupId})")]
     private static partial void LogRevoked(ILogger logger, string requestId, string slackUserId, string accountId, string? groupId);
+
+    [LoggerMessage(1314, LogLevel.Warning, "Revoke of request {RequestId} ({AccountId}, {GroupId}) could not be queued: the next ExpireAccess tick revokes it in AWS")]
+    private static partial void LogRevokeNotQueued(ILogger logger, Exception exception, string requestId, string accountId, string groupId);
 
     [LoggerMessage(1312, LogLevel.Information, "Extension {ExtensionId} of request {RequestId} asked by {SlackUserId}")]
     private static partial void LogExtensionAsked(ILogger logger, string extensionId, string requestId, string slackUserId);

@@ -41,6 +41,9 @@ public interface IAccessExpiryIndex
     IAsyncEnumerable<AccessExpiryEntry> ListAllAsync(CancellationToken cancellationToken);
 
     Task RemoveAsync(AccessExpiryEntry entry, CancellationToken cancellationToken);
+
+    /// <summary>The stored row for this entry (with its current <see cref="AccessExpiryEntry.Attempts"/>), or null: none (done already).</summary>
+    Task<AccessExpiryEntry?> FindAsync(AccessExpiryEntry entry, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -115,6 +118,14 @@ public sealed class TableAccessExpiryIndex : IAccessExpiryIndex
         {
             // Removed already (a redelivered tick): nothing to do.
         }
+    }
+
+    public async Task<AccessExpiryEntry?> FindAsync(AccessExpiryEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(Partition, RowKey(entry), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return row.HasValue ? ToEntry(row.Value!) : null;
     }
 
     /// <summary>Everything but <see cref="AccessExpiryEntry.Attempts"/>: a retried entry is the same row.</summary>

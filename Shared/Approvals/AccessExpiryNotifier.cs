@@ -20,8 +20,11 @@ public sealed partial class AccessNotifier(
     IOptions<SlackOptions> options,
     ILogger<AccessNotifier> logger,
     BridgeTelemetry? telemetry = null,
-    IRequestStore? requests = null)
+    IRequestStore? requests = null,
+    TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     public async Task AccessGrantedAsync(ChangeRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -52,6 +55,36 @@ public sealed partial class AccessNotifier(
             }
         }, cancellationToken);
     }
+
+    /// <summary>
+    /// Tells that access ended (<see cref="AccessEndedAsync"/>) once per request however many runners finish the same
+    /// end (the expiry tick and the queued early revoke at once, a redelivered message, a tick after a crash): a
+    /// conditional write in the Slack state table claims the notice before the posts and records it after them. True:
+    /// told now or before. False: another runner holds a fresh claim (younger than <see cref="NoticeClaimTimeout"/>),
+    /// so the caller keeps its work item and tries again later: if that runner died before posting, a later try takes
+    /// the stale claim over and tells. So the notice is <b>at least once</b>: it repeats only after a crash between
+    /// the posts and the write that records them (Slack's chat.postMessage has no idempotency key, so nothing can make
+    /// that window exactly-once), and it is never lost — an access change nobody hears about is the worse failure.
+    /// </summary>
+    public async Task<bool> AccessEndedOnceAsync(ChangeRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var now = _time.GetUtcNow();
+        var row = NoticeRow(request.Id);
+        var claim = await threads.UpdateAsync(row, t => t is null || (!t.Told && now - t.ClaimedAt >= NoticeClaimTimeout) ? new AccessEndNotice(now, Told: false) : null, cancellationToken);
+        if (!claim.Written)
+        {
+            return claim.Stored?.Value.Told == true;
+        }
+        await AccessEndedAsync(request, cancellationToken);
+        await threads.UpdateAsync(row, t => t is { Told: false } ? t with { Told = true } : null, cancellationToken);
+        return true;
+    }
+
+    /// <summary>How long a claim on an access-ended notice holds before another runner may take it over (the claimer died).</summary>
+    public static readonly TimeSpan NoticeClaimTimeout = TimeSpan.FromMinutes(2);
+
+    internal static SlackRow<AccessEndNotice> NoticeRow(string requestId) => new(requestId, "accessended");
 
     public async Task AccessEndFailedAsync(AccessExpiryEntry entry, string reason, CancellationToken cancellationToken)
     {
@@ -93,3 +126,6 @@ public sealed partial class AccessNotifier(
     [LoggerMessage(1321, LogLevel.Warning, "Could not tell Slack about the access of request {RequestId}")]
     private static partial void LogNoticeFailed(ILogger logger, Exception exception, string requestId);
 }
+
+/// <summary>The access-ended notice of one request: claimed at <paramref name="ClaimedAt"/>; <paramref name="Told"/> once posted.</summary>
+public sealed record AccessEndNotice(DateTimeOffset ClaimedAt, bool Told);

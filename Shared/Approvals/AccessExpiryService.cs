@@ -71,6 +71,9 @@ public sealed partial class AccessExpiryService(
         Rescheduled,
         Dropped,
         Failed,
+
+        /// <summary>Done in AWS, but another runner is telling people right now: the row stays for a later look.</summary>
+        Busy,
     }
 
     private async Task<EntryOutcome> EndAsync(AccessExpiryEntry entry, DateTimeOffset now, CancellationToken ct)
@@ -90,7 +93,10 @@ public sealed partial class AccessExpiryService(
         if (state is null)
         {
             // No approved state: the group was never onboarded or is gone. Nothing can hold the access.
-            await EndRequestAsync(entry, request, now, ct);
+            if (!await EndRequestAsync(entry, request, now, ct))
+            {
+                return EntryOutcome.Busy;
+            }
             await index.RemoveAsync(entry, ct);
             return EntryOutcome.Ended;
         }
@@ -128,8 +134,11 @@ public sealed partial class AccessExpiryService(
             return EntryOutcome.Rescheduled;
         }
 
-        // 4. The request shows it, the monitoring thread and the requester are told, then the row goes.
-        await EndRequestAsync(entry, request, now, ct);
+        // 4. The request shows it, the monitoring thread and the requester are told (once), then the row goes.
+        if (!await EndRequestAsync(entry, request, now, ct))
+        {
+            return EntryOutcome.Busy;
+        }
         await index.RemoveAsync(entry, ct);
         return EntryOutcome.Ended;
     }
@@ -159,7 +168,8 @@ public sealed partial class AccessExpiryService(
         return EntryOutcome.Dropped;
     }
 
-    private async Task EndRequestAsync(AccessExpiryEntry entry, ChangeRequest request, DateTimeOffset now, CancellationToken ct)
+    /// <summary>Marks the request AccessEnded and tells people once. False: another runner is telling them right now (keep the row).</summary>
+    private async Task<bool> EndRequestAsync(AccessExpiryEntry entry, ChangeRequest request, DateTimeOffset now, CancellationToken ct)
     {
         var reason = entry.Kind == AccessEndKind.Revoke ? AccessEndReason.Revoked : AccessEndReason.Expired;
         var update = await lifecycle.ChangeAsync(request.Id, r =>
@@ -176,13 +186,13 @@ public sealed partial class AccessExpiryService(
         {
             // Denied, never applied, or ended the other way already (an expiry row after an early revoke): nothing to tell.
             LogDropped(logger, request.Id, $"the request is {current.Status} ({current.AccessEndReason})");
-            return;
+            return true;
         }
         LogEnded(logger, request.Id, entry.AccountId, entry.GroupId, reason);
         telemetry?.Reconciles.Add(1, new KeyValuePair<string, object?>("trigger", "access_" + reason.ToString().ToLowerInvariant()),
             new KeyValuePair<string, object?>(TelemetryTags.Outcome, "acted"));
-        // At least once: a crash after this and before the row's delete tells again on the next tick.
-        await notifier.AccessEndedAsync(current, ct);
+        // Once per request (a claim row), at least once across crashes: see AccessNotifier.AccessEndedOnceAsync.
+        return await notifier.AccessEndedOnceAsync(current, ct);
     }
 
     private async Task FailedAsync(AccessExpiryEntry entry, string reason, Exception? ex, CancellationToken ct)

@@ -4,6 +4,7 @@ using SgBridge.Shared.Domain;
 using SgBridge.Shared.Processing;
 using SgBridge.Shared.Slack;
 using SgBridge.Shared.Storage;
+using SgBridge.Shared.Telemetry;
 
 namespace SgBridge.Shared.Approvals;
 
@@ -64,7 +65,8 @@ public sealed partial class DecisionService(
     IQueueSender queue,
     IOptions<SlackOptions> options,
     TimeProvider time,
-    ILogger<DecisionService> logger)
+    ILogger<DecisionService> logger,
+    BridgeTelemetry? telemetry = null)
 {
     private readonly UnresolvedRequesterPolicy _unresolved = options.Value.UnresolvedRequester;
 
@@ -100,9 +102,9 @@ public sealed partial class DecisionService(
         {
             return refused;
         }
-        var (won, current) = await DecideOneAsync(stored, approve, click, duration, cancellationToken, breakGlass);
+        var (won, current, applyNotQueued) = await DecideOneAsync(stored, approve, click, duration, cancellationToken, breakGlass);
         return won
-            ? new DecisionResult(approve ? DecisionOutcome.Approved : DecisionOutcome.Denied, requestId, 1)
+            ? new DecisionResult(approve ? DecisionOutcome.Approved : DecisionOutcome.Denied, requestId, 1, applyNotQueued ? ApprovedNotApplied([requestId]) : null)
             : new DecisionResult(DecisionOutcome.AlreadyDecided, current.Status.ToString(), Reply: DecisionReplies.AlreadyDecided(current));
     }
 
@@ -142,11 +144,12 @@ public sealed partial class DecisionService(
         var results = await Task.WhenAll(thread.Value.MemberIds.Select(async memberId =>
         {
             var member = memberId == leadId ? lead : await requests.GetAsync(memberId, cancellationToken);
-            return member is null ? ((bool Won, ChangeRequest Current)?)null : await DecideOneAsync(member, approve, click, duration, cancellationToken, breakGlass);
+            return member is null ? ((bool Won, ChangeRequest Current, bool ApplyNotQueued)?)null : await DecideOneAsync(member, approve, click, duration, cancellationToken, breakGlass);
         }));
         var decided = results.Count(r => r is { Won: true });
         var skipped = results.Where(r => r is { Won: false } && r.Value.Current.Status != RequestStatus.Exempt).Select(r => r!.Value.Current).ToList();
-        var reply = DecisionReplies.BatchDecided(approve, decided, skipped);
+        var notQueued = results.Where(r => r is { ApplyNotQueued: true }).Select(r => r!.Value.Current.Id).ToList();
+        var reply = DecisionReplies.BatchDecided(approve, decided, skipped) + (notQueued.Count > 0 ? "\n" + ApprovedNotApplied(notQueued) : "");
         return decided == 0
             ? new DecisionResult(DecisionOutcome.AlreadyDecided, string.Join(", ", skipped.Select(s => s.Id)), Reply: reply)
             : new DecisionResult(approve ? DecisionOutcome.Approved : DecisionOutcome.Denied, leadId, decided, reply);
@@ -232,8 +235,12 @@ public sealed partial class DecisionService(
             Reply: votes.Written ? DecisionReplies.FirstOfTwoApprovals(requestId) : DecisionReplies.SameApproverAgain(requestId));
     }
 
-    /// <summary>One conditional write: true when this click decided the request, false when it was already decided.</summary>
-    private async Task<(bool Won, ChangeRequest Current)> DecideOneAsync(Stored<ChangeRequest> stored, bool approve, SlackInteraction click, TimeSpan? duration, CancellationToken ct, bool breakGlass = false)
+    /// <summary>
+    /// One conditional write: true when this click decided the request, false when it was already decided. An approval's
+    /// apply is then queued (<see cref="ApplyEnqueue"/>); ApplyNotQueued: it could not be (counted, logged, told to the
+    /// clicker), and the request waits Approved for the catch-up timer.
+    /// </summary>
+    private async Task<(bool Won, ChangeRequest Current, bool ApplyNotQueued)> DecideOneAsync(Stored<ChangeRequest> stored, bool approve, SlackInteraction click, TimeSpan? duration, CancellationToken ct, bool breakGlass = false)
     {
         var update = await lifecycle.ChangeAsync(stored, request =>
         {
@@ -255,18 +262,21 @@ public sealed partial class DecisionService(
         var decided = update.Request;
         if (!update.Written)
         {
-            return (false, decided);
+            // A repeated click queues nothing: one click, one apply. An apply that never reached the queue is queued
+            // again by the catch-up timer (ApplyCatchUpService), not by whoever clicks next.
+            return (false, decided, false);
         }
         LogDecided(logger, decided.Id, decided.Status, click.UserId, decided.AccountId, decided.GroupId);
+        var notQueued = false;
         if (decided.Status == RequestStatus.Approved)
         {
-            await queue.SendAsync(QueueNames.Applies, new ApplyCommand(decided.Id), ct);
+            notQueued = !await QueueApplyAsync(decided, "approval", ct);
             if (breakGlass)
             {
                 await BreakGlassAsync(decided, click.UserId, ct);
             }
         }
-        return (true, decided);
+        return (true, decided, notQueued);
     }
 
     [LoggerMessage(302, LogLevel.Warning, "Slack interaction rejected: the button value is not a request id")]

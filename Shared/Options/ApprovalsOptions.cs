@@ -15,7 +15,8 @@ public sealed record ApprovalDuration(string Label, TimeSpan? Length)
 }
 
 /// <summary>
-/// Time-bound approvals (section "Approvals"). <see cref="Durations"/> lists the choices the approver message offers,
+/// Time-bound approvals (section "Approvals"). <see cref="Durations"/> lists the choices the approver message offers
+/// and the /sgbridge modal's "For how long" lists (one setting, parsed here only: <see cref="ParseDurations"/>),
 /// shortest first, <c>permanent</c> last when offered; the expiry timer and its index table live here too.
 /// </summary>
 public sealed class ApprovalsOptions : IValidatableObject
@@ -32,7 +33,10 @@ public sealed class ApprovalsOptions : IValidatableObject
     /// <summary>The longest time-bound approval: beyond a year, approve permanently.</summary>
     public static readonly TimeSpan MaxLength = TimeSpan.FromDays(366);
 
-    /// <summary>Comma-separated: a whole number with a unit m (minutes), h (hours), d (days) or w (weeks), or "permanent".</summary>
+    /// <summary>
+    /// Comma-separated: a whole number with a unit m (minutes), h (hours), d (days) or w (weeks), or "permanent"; case
+    /// and spaces do not matter. Empty (or unset): <see cref="DefaultDurations"/>.
+    /// </summary>
     public string Durations { get; set; } = DefaultDurations;
 
     /// <summary>The table holding one row per pending expiry, keyed by due time (the expiry timer's index).</summary>
@@ -68,12 +72,16 @@ public sealed class ApprovalsOptions : IValidatableObject
         }
     }
 
+    /// <summary>
+    /// The one parser of Approvals:Durations (the approvers' buttons and the /sgbridge modal both read it); throws
+    /// <see cref="FormatException"/> naming the setting and the bad entry. Empty: the default.
+    /// </summary>
     public static IReadOnlyList<ApprovalDuration> ParseDurations(string? value)
     {
         var items = SettingList.Parse(value);
         if (items.Count == 0)
         {
-            throw new FormatException($"Approvals:Durations is empty: list at least one duration, e.g. \"{DefaultDurations}\".");
+            items = SettingList.Parse(DefaultDurations);
         }
         if (items.Count > MaxDurations)
         {

@@ -32,7 +32,8 @@ public sealed partial class SweepService(
     IOptions<PolicyOptions> policy,
     TimeProvider time,
     ILogger<SweepService> logger,
-    BridgeTelemetry? telemetry = null)
+    BridgeTelemetry? telemetry = null,
+    Approvals.AccessExpiryService? accessExpiry = null)
 {
     private readonly ReconcileOptions _options = options.Value;
     private readonly PolicyOptions _policy = policy.Value;
@@ -96,7 +97,11 @@ public sealed partial class SweepService(
             LogRefused(logger, command.AccountId);
             return;
         }
-        if (command.Baseline)
+        if (command.EndAccess is { } end && accessExpiry is not null)
+        {
+            await accessExpiry.EndNowAsync(end, cancellationToken);
+        }
+        else if (command.Baseline)
         {
             await baseline.BaselineAsync(command.AccountId, command.Region, command.Force, cancellationToken);
         }

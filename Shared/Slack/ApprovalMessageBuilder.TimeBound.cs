@@ -150,7 +150,7 @@ public static partial class ApprovalMessageBuilder
             ["style"] = "danger",
             ["value"] = r.Id,
             ["text"] = PlainText(compact ? $"Revoke access {r.Id}" : "Revoke access now", SlackLimits.ButtonText),
-            ["confirm"] = Confirm($"Revoke {r.Id} now?", "The rule leaves the approved state and is revoked in AWS within a minute.", "Revoke", "danger"),
+            ["confirm"] = Confirm($"Revoke {r.Id} now?", "The rule leaves the approved state and is revoked in AWS within seconds.", "Revoke", "danger"),
         }).ToArray()),
     };
 }

@@ -50,8 +50,24 @@ public class ApprovalsOptionsTests
     }
 
     [Theory]
-    [InlineData("", "empty")]
-    [InlineData(" , ", "empty")]
+    [InlineData("")]
+    [InlineData(" , ")]
+    [InlineData("  ")]
+    public void Empty_IsTheDefault(string value)
+    {
+        Assert.Equal(["1h", "8h", "24h", "7d", "permanent"], Start(value).GetChoices().Select(c => c.Label));
+    }
+
+    [Fact]
+    public void WhitespaceAndCase_DoNotMatter_LabelsAreLowerCase()
+    {
+        var choices = Start(" 1H ,\t8h ;  PERMANENT ").GetChoices();
+
+        Assert.Equal(["1h", "8h", "permanent"], choices.Select(c => c.Label));
+        Assert.Equal([TimeSpan.FromHours(1), TimeSpan.FromHours(8), (TimeSpan?)null], choices.Select(c => c.Length));
+    }
+
+    [Theory]
     [InlineData("1x", "unit 'x'")]
     [InlineData("h", "not a duration")]
     [InlineData("1.5h", "not a duration")]
@@ -61,6 +77,10 @@ public class ApprovalsOptionsTests
     [InlineData("8h,1h", "increasing order")]
     [InlineData("24h,1d", "duplicates")]
     [InlineData("1h,1h", "duplicates")]
+    [InlineData("60m,1h", "duplicates")]
+    [InlineData("1H,1h", "duplicates")]
+    [InlineData("0m", "zero")]
+    [InlineData("53w", "longer than 366 days")]
     [InlineData("permanent,1h", "must come last")]
     [InlineData("1h,permanent,permanent", "must come last")]
     public void Invalid_FailsAtStartNamingTheSetting(string value, string why)
@@ -69,6 +89,23 @@ public class ApprovalsOptionsTests
 
         Assert.Contains("Approvals:Durations", ex.Message, StringComparison.Ordinal);
         Assert.Contains(why, ex.Message, StringComparison.Ordinal);
+        // The bad entry is named: the last item given is the one at fault in each case above.
+        Assert.Contains($"\"{value.Split(',')[^1].Trim()}\"", ex.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void TheBridgeRegistersOneParserAndOneValidation_ForTheApproversAndTheModal()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Approvals:Durations"] = "1h,1x" }).Build();
+        var services = new ServiceCollection();
+        SgBridge.Shared.Approvals.AccessExpiryServiceCollectionExtensions.AddSgBridgeAccessExpiry(services, configuration);
+        SgBridge.Shared.Slack.Requests.SlackRequestsServiceCollectionExtensions.AddSgBridgeSlackRequests(services, configuration);
+        using var provider = services.BuildServiceProvider();
+
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<ApprovalsOptions>>().Value);
+
+        // One failure, not one per consumer: the setting, the bad entry and what to write instead.
+        Assert.Contains("Approvals:Durations: \"1x\" has the unit 'x'; use m, h, d or w", Assert.Single(ex.Failures), StringComparison.Ordinal);
     }
 
     [Fact]

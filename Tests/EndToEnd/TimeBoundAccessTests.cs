@@ -19,7 +19,7 @@ namespace SgBridge.Tests.EndToEnd;
 /// </summary>
 [Collection(PipelineCollection.Name)]
 [Trait("Category", "Integration")]
-public sealed class TimeBoundAccessTests(AzuriteFixture azurite, MotoFixture moto) : IAsyncLifetime
+public sealed class TimeBoundAccessTests(AzuriteFixture azurite, MotoFixture moto, Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
     private PipelineHarness _h = null!;
@@ -156,6 +156,35 @@ public sealed class TimeBoundAccessTests(AzuriteFixture azurite, MotoFixture mot
         Assert.Equal(0, await _h.PumpAsync());
 
         Assert.Equal(["443 10.1.0.0/16"], await PortsAsync(group));
+        Assert.Single(_h.SlackCalls("chat.postMessage"), p => (string?)p["channel"] == MonitoringChannel && ((string)p["text"]!).Contains($"Access of {request.Id} revoked early", StringComparison.Ordinal));
+    }
+
+    [MotoFact]
+    public async Task EarlyRevoke_AwsFollowsOffTheReconcileQueue_WithoutTheTimer()
+    {
+        var (group, request) = await ApprovedForAsync("1h");
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(200, await _h.ClickAsync(ActionIds.For(ActionIds.RevokeAccess, request.Id), request.Id));
+        var clicked = clock.Elapsed;
+        Assert.Contains("22 10.9.0.0/16", await PortsAsync(group)); // the click makes no AWS call
+        Assert.Equal(1, await _h.QueueLengthAsync(QueueNames.Reconcile));
+
+        Assert.Equal(0, await _h.PumpAsync()); // the reconcile queue drained; the clock not moved, the timer not run
+
+        Assert.Equal(["443 10.1.0.0/16"], await PortsAsync(group));
+        // Click answered, then gone from AWS (in the host add up to maxPollingInterval, 2 s, for the queue pickup).
+        output.WriteLine($"early revoke: click answered in {clicked.TotalMilliseconds:0} ms, rule gone from moto {clock.Elapsed.TotalMilliseconds:0} ms after the click");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"the revoke took {clock.Elapsed}");
+        var revoked = await RequestAsync(request.Id);
+        Assert.Equal((RequestStatus.AccessEnded, AccessEndReason.Revoked), (revoked.Status, revoked.AccessEndReason));
+        var rows = await _h.Services.GetRequiredService<IAccessExpiryIndex>().ListAllAsync(CancellationToken.None).ToListAsync();
+        Assert.DoesNotContain(rows, e => e.Kind == AccessEndKind.Revoke);
+        Assert.Single(_h.SlackCalls("chat.postMessage"), p => (string?)p["channel"] == MonitoringChannel && ((string)p["text"]!).Contains($"Access of {request.Id} revoked early", StringComparison.Ordinal));
+
+        // The timer's next tick finds nothing left to do: no second notice.
+        await ExpireAccessTimerAsync();
+        Assert.Equal(0, await _h.PumpAsync());
         Assert.Single(_h.SlackCalls("chat.postMessage"), p => (string?)p["channel"] == MonitoringChannel && ((string)p["text"]!).Contains($"Access of {request.Id} revoked early", StringComparison.Ordinal));
     }
 

@@ -41,6 +41,9 @@ public sealed class InMemoryAccessExpiryIndex : IAccessExpiryIndex
         }
     }
 
+    public Task<AccessExpiryEntry?> FindAsync(AccessExpiryEntry entry, CancellationToken cancellationToken) =>
+        Task.FromResult(_rows.TryGetValue(TableAccessExpiryIndex.RowKey(entry), out var row) ? row : null);
+
     public Task RemoveAsync(AccessExpiryEntry entry, CancellationToken cancellationToken)
     {
         _rows.TryRemove(TableAccessExpiryIndex.RowKey(entry), out _);

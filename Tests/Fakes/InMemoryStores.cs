@@ -178,14 +178,21 @@ public sealed class RecordingQueue : IQueueSender
 
     public ConcurrentQueue<(string Queue, string Json, TimeSpan Delay)> Delayed { get; } = new();
 
-    public Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken)
+    /// <summary>A fault on one queue (see <see cref="QueueFault"/>): the send throws, hangs, or goes in and the answer is lost.</summary>
+    public QueueFault? Fault { get; set; }
+
+    public async Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken)
     {
         if (FailWith is not null)
         {
             throw FailWith;
         }
+        if (Fault is not null)
+        {
+            await Fault.BeforeAsync(queueName, cancellationToken);
+        }
         Sent.Enqueue((queueName, BridgeJson.Serialize(message)));
-        return Task.CompletedTask;
+        Fault?.After(queueName);
     }
 
     public Task SendAsync<T>(string queueName, T message, TimeSpan visibilityDelay, CancellationToken cancellationToken)

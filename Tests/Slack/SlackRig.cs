@@ -49,7 +49,7 @@ public sealed class SlackRig(SlackOptions options, FakeTimeProvider time, Policy
         O.Create(Policy), time, NullLogger<NotificationService>.Instance);
 
     public DecisionService Decisions() => new(Directory(), Routing(), Requests, Threads, new RequestLifecycle(Requests, new QueueRequestNotifier(Queue)), Queue, O.Create(options), time,
-        NullLogger<DecisionService>.Instance);
+        NullLogger<DecisionService>.Instance, Telemetry);
 
     public SlackInteractionEndpoint Endpoint()
     {

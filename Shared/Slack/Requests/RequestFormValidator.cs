@@ -21,7 +21,7 @@ public sealed record FormCheck(RequestForm? Form, IReadOnlyDictionary<string, st
 /// Checks every field of a request modal submission, as Slack sent it (a forged or replayed submission carries any
 /// value, whatever the modal offered): each error names the field and says what is expected. Needs no network.
 /// </summary>
-public sealed partial class RequestFormValidator(PolicyOptions policy, RequestDurationOptions durations)
+public sealed partial class RequestFormValidator(PolicyOptions policy, ApprovalsOptions durations)
 {
     public const int MaxReasonLength = 1000;
     public const int MaxDescriptionLength = 255;
@@ -81,14 +81,14 @@ public sealed partial class RequestFormValidator(PolicyOptions policy, RequestDu
 
         TimeSpan? duration = null;
         var durationToken = Get(RequestBlocks.Duration);
-        var choice = durations.Choices.FirstOrDefault(c => c.Token == durationToken);
-        if (durationToken is null || choice.Token is null)
+        var choice = durations.Find(durationToken);
+        if (choice is null)
         {
-            errors[RequestBlocks.Duration] = $"Choose one of: {string.Join(", ", durations.Choices.Select(c => c.Token))}.";
+            errors[RequestBlocks.Duration] = $"Choose one of: {string.Join(", ", durations.GetChoices().Select(c => c.Label))}.";
         }
         else
         {
-            duration = choice.Duration;
+            duration = choice.Length;
         }
 
         var reason = Get(RequestBlocks.Reason);

@@ -26,11 +26,12 @@ public sealed partial class SlackRequestService(
     RequestLifecycle lifecycle,
     IOptions<PolicyOptions> policy,
     IOptions<ReconcileOptions> reconcile,
-    IOptions<RequestDurationOptions> durations,
+    IOptions<ApprovalsOptions> durations,
     IOptions<SlackRequestOptions> options,
     TimeProvider time,
     ILogger<SlackRequestService> logger,
-    Policy.PolicyGate? policyGate = null)
+    Policy.PolicyGate? policyGate = null,
+    Telemetry.BridgeTelemetry? telemetry = null)
 {
     /// <summary>How long views.open may take: the trigger id expires 3 seconds after the click.</summary>
     internal static readonly TimeSpan ViewBudget = TimeSpan.FromSeconds(2);
@@ -48,7 +49,7 @@ public sealed partial class SlackRequestService(
         var accounts = p.AllowsEveryAccount
             ? null
             : p.AllowedAccountSet.Order(StringComparer.Ordinal).Select(a => (a, p.AccountAliasMap.GetValueOrDefault(a))).ToList();
-        var view = RequestModal.Request(accounts, reconcile.Value.RegionList, p.PoliceEgress, durations.Value.Choices);
+        var view = RequestModal.Request(accounts, reconcile.Value.RegionList, p.PoliceEgress, durations.Value.GetChoices().Select(c => (c.Label, c.Length)).ToList());
         try
         {
             using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -99,7 +100,7 @@ public sealed partial class SlackRequestService(
         {
             var request = ChangeRequest.OpenFromSlack(RequestId.For(eventId, length), form.AccountId, form.Region, group.GroupId, group.GroupName, group.VpcId,
                 form.Rule, requester, origin, time.GetUtcNow());
-            var (stored, created) = await HandToApprovalAsync(request, cancellationToken);
+            var (stored, created, applyNotQueued) = await HandToApprovalAsync(request, cancellationToken);
             if (stored.Value.EventId != eventId)
             {
                 continue; // another request holds this short id: take a longer one
@@ -107,6 +108,13 @@ public sealed partial class SlackRequestService(
             if (created)
             {
                 LogOpened(logger, stored.Value.Id, submission.UserId, form.AccountId, group.GroupId);
+            }
+            if (applyNotQueued is not null)
+            {
+                // Visibly failed, and self-healing: the modal stays open to be submitted again (which queues the apply
+                // again), and the catch-up timer queues it if nobody does.
+                LogApplyNotQueued(logger, applyNotQueued, stored.Value.Id, stored.Value.AccountId, stored.Value.GroupId);
+                return Errors(new Dictionary<string, string> { [RequestBlocks.Reason] = ApprovedNotApplied(stored.Value) }, "apply not queued " + stored.Value.Id);
             }
             return new SlackAnswer(200, new JsonObject { ["response_action"] = "update", ["view"] = RequestModal.Opened(stored.Value, existing: !created) },
                 (created ? "opened " : "already open ") + stored.Value.Id);
@@ -119,18 +127,27 @@ public sealed partial class SlackRequestService(
     /// stored (with the duration the requester asked for), so the one insert carries the decision and Slack is told once:
     /// approve → stored Approved and the apply queued; deny → stored Denied; ask (or no policy file) → stored Pending for
     /// the approvers. A duplicated submission finds the stored request; if the policy approved it, its apply is queued
-    /// again (idempotent), in case the first submission's queueing was lost.
+    /// again (idempotent), in case the first submission's queueing was lost. The queueing gets
+    /// <see cref="Approvals.ApplyEnqueue.Budget"/>; when it fails (throws, hangs, or the answer is lost) the third item
+    /// says why, counted as <c>sgbridge.failures{kind=apply_enqueue}</c>, and the request stays Approved for the
+    /// resubmission or the catch-up timer (<see cref="Approvals.ApplyCatchUpService"/>) to queue again.
     /// </summary>
-    private async Task<(Storage.Stored<ChangeRequest> Request, bool Created)> HandToApprovalAsync(ChangeRequest request, CancellationToken cancellationToken)
+    private async Task<(Storage.Stored<ChangeRequest> Request, bool Created, Exception? ApplyNotQueued)> HandToApprovalAsync(ChangeRequest request, CancellationToken cancellationToken)
     {
         policyGate?.Decide(request, time.GetUtcNow(), request.Slack?.RequestedFor);
         var (stored, created) = await lifecycle.OpenAsync(request, cancellationToken);
-        if (policyGate is not null && stored.Value.EventId == request.EventId)
+        Exception? notQueued = null;
+        if (policyGate is { } gate && stored.Value.EventId == request.EventId)
         {
-            await (created ? policyGate.AfterAsync(stored.Value, cancellationToken) : policyGate.ResumeAsync(stored.Value, cancellationToken));
+            notQueued = await Approvals.ApplyEnqueue.GuardAsync(
+                ct => created ? gate.AfterAsync(stored.Value, ct) : gate.ResumeAsync(stored.Value, ct), "slack_request", telemetry, cancellationToken);
         }
-        return (stored, created);
+        return (stored, created, notQueued);
     }
+
+    /// <summary>The modal's answer when the policy approved the request but its apply could not be queued.</summary>
+    internal static string ApprovedNotApplied(ChangeRequest request) =>
+        $"Approved by policy as request {request.Id}, but not yet applied: SgBridge could not queue the change. Submit again to retry (it is applied once); otherwise SgBridge retries within {Approvals.ApplyCatchUpService.WorstDelay.TotalMinutes:0} minutes.";
 
     /// <summary>Looks the group up in AWS within <see cref="SlackRequestOptions.GroupCheckTimeout"/>; null with the error to show when not found or not checked.</summary>
     private async Task<(Aws.GroupDescription? Group, string? Error)> FindGroupAsync(RequestForm form, CancellationToken cancellationToken)
@@ -196,6 +213,9 @@ public sealed partial class SlackRequestService(
 
     [LoggerMessage(1306, LogLevel.Warning, "Group look-up in {AccountId} {Region} failed")]
     private static partial void LogLookupFailed(ILogger logger, Exception exception, string accountId, string region);
+
+    [LoggerMessage(1308, LogLevel.Error, "Request {RequestId} ({AccountId}, {GroupId}) is approved by policy but its apply could not be queued: the modal asks to submit again; the catch-up timer queues it otherwise")]
+    private static partial void LogApplyNotQueued(ILogger logger, Exception exception, string requestId, string accountId, string? groupId);
 
     [LoggerMessage(1307, LogLevel.Warning, "Late group look-up in {AccountId} {Region} failed")]
     private static partial void LogLookupLate(ILogger logger, Exception? exception, string accountId, string region);

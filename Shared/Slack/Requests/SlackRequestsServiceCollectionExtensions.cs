@@ -7,11 +7,13 @@ namespace SgBridge.Shared.Slack.Requests;
 
 public static class SlackRequestsServiceCollectionExtensions
 {
-    /// <summary>Requests from Slack: the /sgbridge command, the shortcut and the modal (after AddSgBridgeSlack).</summary>
+    /// <summary>
+    /// Requests from Slack: the /sgbridge command, the shortcut and the modal (after AddSgBridgeSlack). The durations
+    /// offered are <see cref="ApprovalsOptions"/>' (registered and validated once, by AddSgBridgeAccessExpiry).
+    /// </summary>
     public static IServiceCollection AddSgBridgeSlackRequests(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<SlackRequestOptions>(configuration, SlackRequestOptions.SectionName);
-        services.AddValidatedOptions<RequestDurationOptions>(configuration, RequestDurationOptions.SectionName);
         // The typed Slack client implements the request methods too (same HttpClient, retries and error handling).
         services.TryAddTransient<ISlackRequestsClient>(sp => (ISlackRequestsClient)sp.GetRequiredService<ISlackClient>());
         services.TryAddSingleton<SlackRequestService>();

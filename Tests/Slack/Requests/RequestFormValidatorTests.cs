@@ -9,11 +9,11 @@ public class RequestFormValidatorTests
 {
     private static readonly PolicyOptions Policy = new() { AllowedAccounts = TestData.Account + ",222222222222", AccountAliases = "111111111111=prod" };
 
-    private static FormCheck Check(Action<Dictionary<string, string?>> change, PolicyOptions? policy = null, RequestDurationOptions? durations = null)
+    private static FormCheck Check(Action<Dictionary<string, string?>> change, PolicyOptions? policy = null, ApprovalsOptions? durations = null)
     {
         var form = RequestRig.ValidForm();
         change(form);
-        return new RequestFormValidator(policy ?? Policy, durations ?? new RequestDurationOptions()).Check(form);
+        return new RequestFormValidator(policy ?? Policy, durations ?? new ApprovalsOptions()).Check(form);
     }
 
     [Fact]
@@ -83,7 +83,7 @@ public class RequestFormValidatorTests
     [Fact]
     public void Check_EveryFieldWrong_GivesOneErrorPerBlock()
     {
-        var check = new RequestFormValidator(Policy, new RequestDurationOptions()).Check(new Dictionary<string, string?>());
+        var check = new RequestFormValidator(Policy, new ApprovalsOptions()).Check(new Dictionary<string, string?>());
         Assert.Equal(new[] { RequestBlocks.Account, RequestBlocks.Region, RequestBlocks.Group, RequestBlocks.Protocol, RequestBlocks.Source, RequestBlocks.Duration, RequestBlocks.Reason }.Order(),
             check.Errors.Keys.Order());
     }
@@ -147,7 +147,7 @@ public class RequestFormValidatorTests
     [Fact]
     public void Check_Duration_ComesFromTheConfiguredChoices()
     {
-        var durations = new RequestDurationOptions { Durations = "30m,permanent" };
+        var durations = new ApprovalsOptions { Durations = "30m,permanent" };
         Assert.Equal(TimeSpan.FromMinutes(30), Check(f => f[RequestBlocks.Duration] = "30m", durations: durations).Form!.Duration);
         Assert.Null(Check(f => f[RequestBlocks.Duration] = "permanent", durations: durations).Form!.Duration);
         Assert.Equal("Choose one of: 30m, permanent.", Check(f => f[RequestBlocks.Duration] = "8h", durations: durations).Errors[RequestBlocks.Duration]);

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using SgBridge.Shared.Options;
 using SgBridge.Shared.Slack.Requests;
 
 namespace SgBridge.Tests.Slack.Requests;
@@ -32,42 +33,29 @@ public class RequestOptionsTests
     public void GroupCheckTimeout_DefaultsToTwoSeconds() => Assert.Equal(TimeSpan.FromSeconds(2), new SlackRequestOptions().GroupCheckTimeout);
 
     [Theory]
-    [InlineData("1h,8h,24h,7d,permanent", null)]
-    [InlineData("1m", null)]
-    [InlineData("366d", null)]
-    [InlineData("367d", "'367d'")]
-    [InlineData("0h", "'0h'")]
-    [InlineData("1w", "'1w'")]
-    [InlineData("forever", "'forever'")]
-    [InlineData("", "at least one duration")]
-    [InlineData("24h,1d", "same duration twice")]
-    [InlineData("PERMANENT", null)]
-    public void Durations_EdgeValues(string setting, string? error)
+    [InlineData(null, new[] { "1h", "8h", "24h", "7d", "permanent" })]
+    [InlineData("", new[] { "1h", "8h", "24h", "7d", "permanent" })]
+    [InlineData(" 30M , 2h,PERMANENT ", new[] { "30m", "2h", "permanent" })]
+    [InlineData("permanent", new[] { "permanent" })]
+    [InlineData("2w", new[] { "2w" })]
+    public void Durations_TheModalOffersExactlyWhatTheApproversAreOffered(string? setting, string[] labels)
     {
-        var errors = Validate(new RequestDurationOptions { Durations = setting });
-        if (error is null)
-        {
-            Assert.Empty(errors);
-        }
-        else
-        {
-            Assert.Contains(errors, e => e.ErrorMessage!.Contains(error, StringComparison.Ordinal) && e.ErrorMessage.StartsWith("Approvals:Durations", StringComparison.Ordinal));
-        }
-    }
+        var approvals = new ApprovalsOptions { Durations = setting! };
+        var rig = new RequestRig();
+        rig.Durations.Durations = setting!;
 
-    [Fact]
-    public void Durations_MoreThan25Choices_AreRefused()
-    {
-        var setting = string.Join(',', Enumerable.Range(1, 26).Select(i => $"{i}h"));
-        Assert.Contains(Validate(new RequestDurationOptions { Durations = setting }), e => e.ErrorMessage!.Contains("more than 25", StringComparison.Ordinal));
-        Assert.Empty(Validate(new RequestDurationOptions { Durations = string.Join(',', Enumerable.Range(1, 25).Select(i => $"{i}h")) }));
-    }
-
-    [Fact]
-    public void Durations_Choices_KeepTheOrderAndMeanWhatTheySay()
-    {
-        var choices = new RequestDurationOptions().Choices;
-        Assert.Equal(["1h", "8h", "24h", "7d", "permanent"], choices.Select(c => c.Token));
-        Assert.Equal([TimeSpan.FromHours(1), TimeSpan.FromHours(8), TimeSpan.FromHours(24), TimeSpan.FromDays(7), (TimeSpan?)null], choices.Select(c => c.Duration));
+        // The modal's choices, the form check and the approvers' buttons all come from ApprovalsOptions.ParseDurations.
+        Assert.Equal(labels, approvals.GetChoices().Select(c => c.Label));
+        foreach (var label in labels)
+        {
+            var form = RequestRig.ValidForm();
+            form[RequestBlocks.Duration] = label;
+            var check = new RequestFormValidator(rig.Bridge.Policy, rig.Durations).Check(form);
+            Assert.True(check.IsValid, label);
+            Assert.Equal(approvals.Find(label)!.Length, check.Form!.Duration);
+        }
+        var notOffered = RequestRig.ValidForm();
+        notOffered[RequestBlocks.Duration] = labels.Contains("8h") ? "9h" : "8h";
+        Assert.Contains("Choose one of: " + string.Join(", ", labels), new RequestFormValidator(rig.Bridge.Policy, rig.Durations).Check(notOffered).Errors[RequestBlocks.Duration], StringComparison.Ordinal);
     }
 }

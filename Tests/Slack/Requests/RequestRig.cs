@@ -17,7 +17,7 @@ public sealed class RequestRig
     public Bridge Bridge { get; } = new();
     public RecordingViews Views { get; } = new();
     public SlackRequestOptions Options { get; } = new();
-    public RequestDurationOptions Durations { get; } = new();
+    public ApprovalsOptions Durations { get; } = new();
     public ReconcileOptions Reconcile { get; } = new();
 
     /// <summary>What the service looks groups up with (default: the bridge's fake EC2).</summary>
@@ -26,7 +26,7 @@ public sealed class RequestRig
     public SlackOptions SlackOptions => Bridge.SlackOptions;
 
     public SlackRequestService Service() => new(Views, Aws ?? Bridge.Ec2, Bridge.Lifecycle(), O.Create(Bridge.Policy), O.Create(Reconcile), O.Create(Durations),
-        O.Create(Options), Bridge.Time, NullLogger<SlackRequestService>.Instance, Bridge.PolicyGate());
+        O.Create(Options), Bridge.Time, NullLogger<SlackRequestService>.Instance, Bridge.PolicyGate(), Bridge.Telemetry);
 
     public SlackRequestVerifier Verifier() => new(O.Create(SlackOptions), Bridge.Time);
 
