@@ -188,18 +188,18 @@ public sealed partial class RevertReasonService(
     private static SlackAnswer Error(string message, string detail) =>
         new(200, new JsonObject { ["response_action"] = "errors", ["errors"] = new JsonObject { [RequestBlocks.Reason] = SlackText.Plain(message, 300) } }, detail);
 
-    [LoggerMessage(1331, LogLevel.Information, "Requester of {RequestId} not found in Slack: no reason asked")]
+    [LoggerMessage(5031, LogLevel.Information, "Requester of {RequestId} not found in Slack: no reason asked")]
     private static partial void LogNoUser(ILogger logger, string requestId);
 
-    [LoggerMessage(1332, LogLevel.Information, "Asked Slack user {SlackUserId} for the reason of {RequestId}")]
+    [LoggerMessage(5032, LogLevel.Information, "Asked Slack user {SlackUserId} for the reason of {RequestId}")]
     private static partial void LogAsked(ILogger logger, string requestId, string slackUserId);
 
-    [LoggerMessage(1333, LogLevel.Warning, "Could not ask the requester of {RequestId} for a reason")]
+    [LoggerMessage(5033, LogLevel.Warning, "Could not ask the requester of {RequestId} for a reason")]
     private static partial void LogAskFailed(ILogger logger, Exception exception, string requestId);
 
-    [LoggerMessage(1334, LogLevel.Warning, "Slack user {SlackUserId} is not the requester of {RequestId}: reason refused")]
+    [LoggerMessage(5034, LogLevel.Warning, "Slack user {SlackUserId} is not the requester of {RequestId}: reason refused")]
     private static partial void LogRefused(ILogger logger, string slackUserId, string requestId);
 
-    [LoggerMessage(1335, LogLevel.Information, "Reason for {RequestId} given by {SlackUserId} (revision {Revision})")]
+    [LoggerMessage(5035, LogLevel.Information, "Reason for {RequestId} given by {SlackUserId} (revision {Revision})")]
     private static partial void LogReason(ILogger logger, string requestId, string slackUserId, int revision);
 }

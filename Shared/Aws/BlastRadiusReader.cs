@@ -84,6 +84,6 @@ public sealed partial class BlastRadiusReader
         _ => ex.GetType().Name,
     };
 
-    [LoggerMessage(1301, LogLevel.Warning, "Blast radius of {GroupId} in {AccountId} unavailable: {Reason}")]
+    [LoggerMessage(5101, LogLevel.Warning, "Blast radius of {GroupId} in {AccountId} unavailable: {Reason}")]
     private static partial void LogUnavailable(ILogger logger, string groupId, string accountId, string reason);
 }

@@ -134,9 +134,9 @@ public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifec
         return update;
     }
 
-    [LoggerMessage(1301, LogLevel.Information, "Request {RequestId}: the policy says {Outcome} by rule {Rule} (line {Line}) in {AccountId} on {GroupId}")]
+    [LoggerMessage(5201, LogLevel.Information, "Request {RequestId}: the policy says {Outcome} by rule {Rule} (line {Line}) in {AccountId} on {GroupId}")]
     private static partial void LogDecided(ILogger logger, string requestId, string outcome, string rule, int line, string accountId, string? groupId);
 
-    [LoggerMessage(1302, LogLevel.Warning, "Request {RequestId} was approved by policy on an earlier try: queueing its apply again (idempotent)")]
+    [LoggerMessage(5202, LogLevel.Warning, "Request {RequestId} was approved by policy on an earlier try: queueing its apply again (idempotent)")]
     private static partial void LogResumed(ILogger logger, string requestId);
 }

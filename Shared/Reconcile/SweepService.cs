@@ -245,18 +245,18 @@ public sealed partial class SweepService(
 
     private static string Hash(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16].ToLowerInvariant();
 
-    [LoggerMessage(901, LogLevel.Information, "Swept {AccountId}/{Region}: {Groups} groups, {Differing} differ from their approved state ({Differences} differences)")]
+    [LoggerMessage(5301, LogLevel.Information, "Swept {AccountId}/{Region}: {Groups} groups, {Differing} differ from their approved state ({Differences} differences)")]
     private static partial void LogSwept(ILogger logger, string accountId, string region, int groups, int differing, int differences);
 
-    [LoggerMessage(902, LogLevel.Warning, "Drift request {RequestId} in {AccountId}/{Region} on {GroupId}: {Count} difference(s) no event explained; {Status}")]
+    [LoggerMessage(5302, LogLevel.Warning, "Drift request {RequestId} in {AccountId}/{Region} on {GroupId}: {Count} difference(s) no event explained; {Status}")]
     private static partial void LogDrift(ILogger logger, string requestId, string accountId, string region, string groupId, int count, RequestStatus status);
 
-    [LoggerMessage(905, LogLevel.Critical, "Drift in {AccountId}/{Region} on {GroupId} was {Status} but its request could not be stored: {Differences}")]
+    [LoggerMessage(5305, LogLevel.Critical, "Drift in {AccountId}/{Region} on {GroupId} was {Status} but its request could not be stored: {Differences}")]
     private static partial void LogDriftUnrecorded(ILogger logger, Exception exception, string accountId, string region, string groupId, string differences, RequestStatus status);
 
-    [LoggerMessage(903, LogLevel.Warning, "The sweep is off: set Reconcile:Regions (and Policy:AllowedAccounts to account ids) so drift is found")]
+    [LoggerMessage(5303, LogLevel.Warning, "The sweep is off: set Reconcile:Regions (and Policy:AllowedAccounts to account ids) so drift is found")]
     private static partial void LogSweepOff(ILogger logger);
 
-    [LoggerMessage(904, LogLevel.Error, "Refused reconcile work for account {AccountId}: not in Policy:AllowedAccounts")]
+    [LoggerMessage(5304, LogLevel.Error, "Refused reconcile work for account {AccountId}: not in Policy:AllowedAccounts")]
     private static partial void LogRefused(ILogger logger, string accountId);
 }

@@ -155,12 +155,12 @@ public sealed partial class RoutingService(
         }
     }
 
-    [LoggerMessage(1302, LogLevel.Warning, "Tags of {GroupId} in {AccountId} unavailable ({Reason}): routing by account, alias or default")]
+    [LoggerMessage(5702, LogLevel.Warning, "Tags of {GroupId} in {AccountId} unavailable ({Reason}): routing by account, alias or default")]
     private static partial void LogTagsUnavailable(ILogger logger, string groupId, string accountId, string reason);
 
-    [LoggerMessage(1303, LogLevel.Warning, "Break-glass approval of {RequestId} by {SlackUserId} announced in the monitoring channel ({AccountId})")]
+    [LoggerMessage(5703, LogLevel.Warning, "Break-glass approval of {RequestId} by {SlackUserId} announced in the monitoring channel ({AccountId})")]
     private static partial void LogBreakGlassTold(ILogger logger, string requestId, string slackUserId, string accountId);
 
-    [LoggerMessage(1304, LogLevel.Warning, "Break-glass notice: request {RequestId} not found")]
+    [LoggerMessage(5704, LogLevel.Warning, "Break-glass notice: request {RequestId} not found")]
     private static partial void LogBreakGlassMissing(ILogger logger, string requestId);
 }

@@ -142,7 +142,7 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
         }
     }
 
-    [LoggerMessage(801, LogLevel.Information, "Retention: deleted {Count} final requests last changed before {Cutoff} (and their Slack rows)")]
+    [LoggerMessage(5801, LogLevel.Information, "Retention: deleted {Count} final requests last changed before {Cutoff} (and their Slack rows)")]
     private static partial void LogPurged(ILogger logger, int count, DateTimeOffset cutoff);
 
     [LoggerMessage(802, LogLevel.Information, "Retention: keeping batch lead {RequestId} while request {MemberId} in its message is not due")]

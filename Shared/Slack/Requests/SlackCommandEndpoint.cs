@@ -45,9 +45,9 @@ public sealed partial class SlackCommandEndpoint(
     private static SlackAnswer Ephemeral(string text, string detail) =>
         new(200, new JsonObject { ["response_type"] = "ephemeral", ["text"] = text }, detail);
 
-    [LoggerMessage(1310, LogLevel.Warning, "Slack command rejected: signature {Status}")]
+    [LoggerMessage(5410, LogLevel.Warning, "Slack command rejected: signature {Status}")]
     private static partial void LogUnauthenticated(ILogger logger, SlackSignatureStatus status);
 
-    [LoggerMessage(1311, LogLevel.Warning, "Slack command rejected: {Error}")]
+    [LoggerMessage(5411, LogLevel.Warning, "Slack command rejected: {Error}")]
     private static partial void LogBadCommand(ILogger logger, string? error);
 }

@@ -55,6 +55,6 @@ public sealed partial class SlackRequestInteractions(SlackRequestService request
         return new SlackAnswer(400, null, error);
     }
 
-    [LoggerMessage(1312, LogLevel.Warning, "Slack interaction rejected: {Error}")]
+    [LoggerMessage(5512, LogLevel.Warning, "Slack interaction rejected: {Error}")]
     private static partial void LogBadPayload(ILogger logger, string error);
 }

@@ -196,27 +196,27 @@ public sealed partial class SlackRequestService(
         return new SlackAnswer(200, new JsonObject { ["response_action"] = "errors", ["errors"] = body }, detail);
     }
 
-    [LoggerMessage(1301, LogLevel.Information, "Request modal opened for Slack user {SlackUserId}")]
+    [LoggerMessage(5601, LogLevel.Information, "Request modal opened for Slack user {SlackUserId}")]
     private static partial void LogModalOpened(ILogger logger, string slackUserId);
 
-    [LoggerMessage(1302, LogLevel.Warning, "Could not open the request modal for Slack user {SlackUserId}")]
+    [LoggerMessage(5602, LogLevel.Warning, "Could not open the request modal for Slack user {SlackUserId}")]
     private static partial void LogModalFailed(ILogger logger, Exception exception, string slackUserId);
 
-    [LoggerMessage(1303, LogLevel.Information, "Request modal of Slack user {SlackUserId} refused: {Blocks}")]
+    [LoggerMessage(5603, LogLevel.Information, "Request modal of Slack user {SlackUserId} refused: {Blocks}")]
     private static partial void LogRefused(ILogger logger, string slackUserId, string blocks);
 
-    [LoggerMessage(1304, LogLevel.Information, "Request {RequestId} opened from Slack by {SlackUserId} ({AccountId}, {GroupId})")]
+    [LoggerMessage(5604, LogLevel.Information, "Request {RequestId} opened from Slack by {SlackUserId} ({AccountId}, {GroupId})")]
     private static partial void LogOpened(ILogger logger, string requestId, string slackUserId, string accountId, string groupId);
 
-    [LoggerMessage(1305, LogLevel.Warning, "Group look-up in {AccountId} {Region} took longer than {Timeout}: the modal asks to submit again")]
+    [LoggerMessage(5605, LogLevel.Warning, "Group look-up in {AccountId} {Region} took longer than {Timeout}: the modal asks to submit again")]
     private static partial void LogLookupTimedOut(ILogger logger, string accountId, string region, TimeSpan timeout);
 
-    [LoggerMessage(1306, LogLevel.Warning, "Group look-up in {AccountId} {Region} failed")]
+    [LoggerMessage(5606, LogLevel.Warning, "Group look-up in {AccountId} {Region} failed")]
     private static partial void LogLookupFailed(ILogger logger, Exception exception, string accountId, string region);
 
-    [LoggerMessage(1308, LogLevel.Error, "Request {RequestId} ({AccountId}, {GroupId}) is approved by policy but its apply could not be queued: the modal asks to submit again; the catch-up timer queues it otherwise")]
+    [LoggerMessage(5608, LogLevel.Error, "Request {RequestId} ({AccountId}, {GroupId}) is approved by policy but its apply could not be queued: the modal asks to submit again; the catch-up timer queues it otherwise")]
     private static partial void LogApplyNotQueued(ILogger logger, Exception exception, string requestId, string accountId, string? groupId);
 
-    [LoggerMessage(1307, LogLevel.Warning, "Late group look-up in {AccountId} {Region} failed")]
+    [LoggerMessage(5607, LogLevel.Warning, "Late group look-up in {AccountId} {Region} failed")]
     private static partial void LogLookupLate(ILogger logger, Exception? exception, string accountId, string region);
 }
