@@ -38,6 +38,9 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
         return new GroupDescription(group.GroupId, group.GroupName, group.VpcId, rules.Where(r => !r.Egress).ToArray())
         {
             EgressRules = rules.Where(r => r.Egress).ToArray(),
+            // The answer carries the tags: no extra call (a policy's groupTags condition may use them).
+            Tags = (group.Tags ?? []).Where(t => t.Key is not null).GroupBy(t => t.Key, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.First().Value ?? "", StringComparer.Ordinal),
         };
     }
 

@@ -7,6 +7,9 @@ public sealed record GroupDescription(string GroupId, string? GroupName, string?
 {
     /// <summary>The outbound rules (filled by <see cref="ISecurityGroupClient.DescribeRegionAsync"/> and <see cref="ISecurityGroupClient.DescribeGroupAsync"/>).</summary>
     public IReadOnlyList<SecurityGroupRule> EgressRules { get; init; } = [];
+
+    /// <summary>The group's tags as the same DescribeSecurityGroups answer carried them (null: not described with tags).</summary>
+    public IReadOnlyDictionary<string, string>? Tags { get; init; }
 }
 
 /// <summary>EC2 security group calls in one account and region, with assumed-role credentials.</summary>

@@ -60,37 +60,5 @@ public sealed class ChangePolicy(IOptions<PolicyOptions> policy, IOptions<AwsOpt
 /// <summary>Case-insensitive ARN matching with '*' (any run of characters) and '?' (one character).</summary>
 public static class ArnPattern
 {
-    public static bool Matches(string pattern, string arn) => Match(pattern.AsSpan(), arn.AsSpan());
-
-    private static bool Match(ReadOnlySpan<char> p, ReadOnlySpan<char> s)
-    {
-        int pi = 0, si = 0, star = -1, mark = 0;
-        while (si < s.Length)
-        {
-            if (pi < p.Length && (p[pi] == '?' || char.ToLowerInvariant(p[pi]) == char.ToLowerInvariant(s[si])))
-            {
-                pi++;
-                si++;
-            }
-            else if (pi < p.Length && p[pi] == '*')
-            {
-                star = pi++;
-                mark = si;
-            }
-            else if (star >= 0)
-            {
-                pi = star + 1;
-                si = ++mark;
-            }
-            else
-            {
-                return false;
-            }
-        }
-        while (pi < p.Length && p[pi] == '*')
-        {
-            pi++;
-        }
-        return pi == p.Length;
-    }
+    public static bool Matches(string pattern, string arn) => Glob.Matches(pattern, arn, ignoreCase: true);
 }

@@ -53,14 +53,20 @@ public sealed record TagCondition(string Key, IReadOnlyList<string> Values)
 /// <summary>Case-sensitive glob matching for tag values: '*' any run of characters (also none), '?' one character.</summary>
 public static class TagPattern
 {
-    public static bool Matches(string pattern, string value)
+    public static bool Matches(string pattern, string value) => Glob.Matches(pattern, value, ignoreCase: false);
+}
+
+/// <summary>The one glob matcher of the policy (ARNs, names, tags): '*' any run of characters (also none), '?' one character.</summary>
+public static class Glob
+{
+    public static bool Matches(string pattern, string value, bool ignoreCase)
     {
         ArgumentNullException.ThrowIfNull(pattern);
         ArgumentNullException.ThrowIfNull(value);
         int pi = 0, si = 0, star = -1, mark = 0;
         while (si < value.Length)
         {
-            if (pi < pattern.Length && (pattern[pi] == '?' || pattern[pi] == value[si]))
+            if (pi < pattern.Length && (pattern[pi] == '?' || Same(pattern[pi], value[si], ignoreCase)))
             {
                 pi++;
                 si++;
@@ -86,4 +92,6 @@ public static class TagPattern
         }
         return pi == pattern.Length;
     }
+
+    private static bool Same(char a, char b, bool ignoreCase) => a == b || (ignoreCase && char.ToLowerInvariant(a) == char.ToLowerInvariant(b));
 }

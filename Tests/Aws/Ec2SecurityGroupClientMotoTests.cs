@@ -112,6 +112,23 @@ public sealed class Ec2SecurityGroupClientMotoTests(MotoFixture moto) : IDisposa
     }
 
     [MotoFact]
+    public async Task DescribeGroup_CarriesTheGroupsTags_FromTheSameAnswer()
+    {
+        using var ec2 = await RawEc2Async();
+        var tagged = await CreateGroupAsync(ec2, "tagged");
+        var bare = await CreateGroupAsync(ec2, "bare");
+        await ec2.CreateTagsAsync(new Amazon.EC2.Model.CreateTagsRequest { Resources = [tagged], Tags = [new("env", "dev"), new("team", "payments")] });
+        var client = await Factory.CreateAsync(_account, Region, CancellationToken.None);
+
+        var group = await client.DescribeGroupAsync(tagged, null, CancellationToken.None);
+        var none = await client.DescribeGroupAsync(bare, null, CancellationToken.None);
+
+        Assert.Equal(new Dictionary<string, string> { ["env"] = "dev", ["team"] = "payments" }, group!.Tags);
+        Assert.NotNull(none!.Tags);
+        Assert.Empty(none.Tags!);
+    }
+
+    [MotoFact]
     public async Task RevokeByIds_RemovesTheRule()
     {
         using var ec2 = await RawEc2Async();

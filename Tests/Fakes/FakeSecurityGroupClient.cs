@@ -42,7 +42,11 @@ public sealed class FakeSecurityGroupClient : ISecurityGroupClient, ISecurityGro
         {
             var found = GroupExists && (groupId == GroupId || (groupId is null && groupName == GroupName));
             return Task.FromResult(found
-                ? new GroupDescription(GroupId, GroupName, "vpc-0abc", Rules.Where(r => !r.Egress).ToArray()) { EgressRules = Rules.Where(r => r.Egress).ToArray() }
+                ? new GroupDescription(GroupId, GroupName, "vpc-0abc", Rules.Where(r => !r.Egress).ToArray())
+                {
+                    EgressRules = Rules.Where(r => r.Egress).ToArray(),
+                    Tags = new Dictionary<string, string>(Tags, StringComparer.Ordinal),
+                }
                 : null);
         }
     }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SgBridge.Shared.Aws;
 using SgBridge.Shared.Domain;
+using SgBridge.Shared.Policy;
 using SgBridge.Shared.Options;
 using SgBridge.Shared.Processing;
 
@@ -100,7 +101,7 @@ public sealed partial class SlackRequestService(
         {
             var request = ChangeRequest.OpenFromSlack(RequestId.For(eventId, length), form.AccountId, form.Region, group.GroupId, group.GroupName, group.VpcId,
                 form.Rule, requester, origin, time.GetUtcNow());
-            var (stored, created, applyNotQueued) = await HandToApprovalAsync(request, cancellationToken);
+            var (stored, created, applyNotQueued) = await HandToApprovalAsync(request, group.Tags, cancellationToken);
             if (stored.Value.EventId != eventId)
             {
                 continue; // another request holds this short id: take a longer one
@@ -132,9 +133,11 @@ public sealed partial class SlackRequestService(
     /// says why, counted as <c>sgbridge.failures{kind=apply_enqueue}</c>, and the request stays Approved for the
     /// resubmission or the catch-up timer (<see cref="Approvals.ApplyCatchUpService"/>) to queue again.
     /// </summary>
-    private async Task<(Storage.Stored<ChangeRequest> Request, bool Created, Exception? ApplyNotQueued)> HandToApprovalAsync(ChangeRequest request, CancellationToken cancellationToken)
+    private async Task<(Storage.Stored<ChangeRequest> Request, bool Created, Exception? ApplyNotQueued)> HandToApprovalAsync(
+        ChangeRequest request, IReadOnlyDictionary<string, string>? groupTags, CancellationToken cancellationToken)
     {
-        policyGate?.Decide(request, time.GetUtcNow(), request.Slack?.RequestedFor);
+        // The group's tags come with the modal's group look-up (the same DescribeSecurityGroups answer): no extra call.
+        policyGate?.Decide(request, time.GetUtcNow(), request.Slack?.RequestedFor, groupTags is null ? GroupTags.NotRead : GroupTags.Known(groupTags));
         var (stored, created) = await lifecycle.OpenAsync(request, cancellationToken);
         Exception? notQueued = null;
         if (policyGate is { } gate && stored.Value.EventId == request.EventId)

@@ -80,6 +80,36 @@ public class SlackRequestServiceTests
         }
     }
 
+    [Theory]
+    [InlineData("dev", RequestStatus.Approved, "tagged-dev")]
+    [InlineData("prod", RequestStatus.Pending, "everything-else")]
+    [InlineData(null, RequestStatus.Pending, "everything-else")]
+    public async Task Submit_WithATagRule_DecidesOnTheTagsOfTheGroupLookUp_WithoutAnotherEc2Call(string? env, RequestStatus expected, string rule)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"policy-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(file, "rules:\n  - name: tagged-dev\n    when:\n      groupTags: { env: dev }\n    outcome: approve\n    duration: 8h\n  - name: everything-else\n    outcome: ask\n");
+        try
+        {
+            _rig.Bridge.Policy.RulesFile = file;
+            if (env is not null)
+            {
+                _rig.Bridge.Ec2.Tags["env"] = env;
+            }
+
+            await _rig.Service().SubmitAsync(RequestRig.Submission(RequestRig.ValidForm(), "VTAG-" + env), default);
+
+            var request = Assert.Single(_rig.Bridge.Requests.All);
+            Assert.Equal(expected, request.Status);
+            Assert.Equal(rule, request.PolicyDecision!.Rule);
+            Assert.DoesNotContain("tags", request.PolicyDecision.Reason ?? "", StringComparison.OrdinalIgnoreCase); // known, not "could not be read"
+            Assert.DoesNotContain("describe-tags", _rig.Bridge.Ec2.Calls); // the look-up's answer carried them
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     [Fact]
     public async Task Submit_TwoViews_AreTwoRequests()
     {
