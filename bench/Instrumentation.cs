@@ -78,11 +78,41 @@ public sealed class StorageCountingPolicy(string service, CallStats stats, Timel
             };
         var status = message.HasResponse ? message.Response.Status : 0;
         var pathName = timeline.Path.Value ?? "other";
+        if (service == "table" && pathName == "notify")
+        {
+            // The notification path by operation (which table, which row kind; [render] = a debounced render's
+            // notification), so a figure per event can be broken down (docs/performance.md, burst-1000).
+            what += " " + TableTarget(path, message.Request.Uri.Query) + (timeline.Render.Value ? " [render]" : "");
+        }
         if (pathName is "intake" or "revert" && what is not ("create-table" or "admin PUT" or "admin GET" or "admin DELETE") && timeline.Current.Value is { } eventId)
         {
             timeline.StorageByEvent.AddOrUpdate(eventId, 1, static (_, n) => n + 1);
         }
         return $"{pathName}|{service} {what}{(status >= 400 ? $" ({status})" : "")}";
+    }
+
+    /// <summary>"Requests request", "Slack pointer|thread|member", "transaction", "… query": what a table call touched.</summary>
+    public static string TableTarget(string path, string query)
+    {
+        path = Uri.UnescapeDataString(path);
+        if (path.EndsWith("/$batch", StringComparison.Ordinal))
+        {
+            return "transaction";
+        }
+        var segment = path.Split('/', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
+        var table = segment.StartsWith("Requests", StringComparison.Ordinal) ? "Requests"
+            : segment.StartsWith("Slack", StringComparison.Ordinal) ? "Slack"
+            : segment.StartsWith("Groups", StringComparison.Ordinal) ? "Groups" : "other";
+        var rowKey = segment.IndexOf("RowKey='", StringComparison.Ordinal) is var k and >= 0 ? segment[(k + 8)..] : null;
+        if (rowKey is null)
+        {
+            return table + (Uri.UnescapeDataString(query).Contains("$filter", StringComparison.Ordinal) ? " query" : "");
+        }
+        var row = table != "Slack" ? "row"
+            : rowKey.StartsWith("open-", StringComparison.Ordinal) ? "pointer"
+            : rowKey.StartsWith("thread", StringComparison.Ordinal) ? "thread"
+            : rowKey.StartsWith("member", StringComparison.Ordinal) ? "member" : "row";
+        return table + " " + row;
     }
 }
 
@@ -133,6 +163,14 @@ public sealed class SlackCountingHandler(CallStats stats) : DelegatingHandler
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        // The channel of a post or an update (each render shows the batch once per channel), read from the JSON body.
+        string? channel = null;
+        if (request.Content is { } content && request.RequestUri!.Segments[^1] is "chat.postMessage" or "chat.update")
+        {
+            var body = await content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            channel = body.Contains("\"CMONITORING\"", StringComparison.Ordinal) ? "monitoring"
+                : body.Contains("\"CAPPROVERS\"", StringComparison.Ordinal) ? "approvers" : "other";
+        }
         var start = Stopwatch.GetTimestamp();
         try
         {
@@ -140,7 +178,7 @@ public sealed class SlackCountingHandler(CallStats stats) : DelegatingHandler
         }
         finally
         {
-            stats.Record("slack " + request.RequestUri!.Segments[^1], Stopwatch.GetTimestamp() - start);
+            stats.Record("slack " + request.RequestUri!.Segments[^1] + (channel is null ? "" : " " + channel), Stopwatch.GetTimestamp() - start);
         }
     }
 }
@@ -155,6 +193,12 @@ public sealed class Timeline
 
     /// <summary>Which path a storage call belongs to: intake, revert (changes queue), notify (notifications queue), apply, poll (the pump's receives), setup.</summary>
     public AsyncLocal<string?> Path { get; } = new();
+
+    /// <summary>True while the notification being handled is a debounced render (<c>RequestNotification.Render</c>).</summary>
+    public AsyncLocal<bool> Render { get; } = new();
+
+    /// <summary>Render notifications handled by the pump (each renders unless a later one superseded it).</summary>
+    public long RenderNotifications;
 
     public ConcurrentDictionary<string, long> IntakeStart { get; } = new(StringComparer.Ordinal);
 

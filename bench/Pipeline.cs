@@ -160,7 +160,7 @@ public sealed class Pipeline : IAsyncDisposable
         var applier = Services.GetRequiredService<ApplyService>();
         var notifications = Services.GetRequiredService<NotificationService>();
         var t = Timeline;
-        Pump = new QueuePump(Services.GetRequiredService<QueueServiceClient>(), ctx.Host, t, new()
+        var handlers = new Dictionary<string, (string Path, Func<QueueMessage, CancellationToken, Task> Handler)>
         {
             [QueueNames.Changes] = ("revert", async (message, ct) =>
             {
@@ -177,9 +177,23 @@ public sealed class Pipeline : IAsyncDisposable
                 t.Current.Value = "apply:" + command.RequestId;
                 await applier.ApplyAsync(command, message.DequeueCount, ct);
             }),
-            [QueueNames.Notifications] = ("notify", (message, ct) =>
-                notifications.NotifyAsync(QueuePayload.Decode<RequestNotification>(message.MessageText), ct)),
-        });
+        };
+        if (ctx.SlackOn)
+        {
+            handlers[QueueNames.Notifications] = ("notify", (message, ct) =>
+            {
+                var notification = QueuePayload.Decode<RequestNotification>(message.MessageText);
+                if (notification.Render)
+                {
+                    t.Render.Value = true;
+                    Interlocked.Increment(ref t.RenderNotifications);
+                }
+                return notifications.NotifyAsync(notification, ct);
+            });
+        }
+        // --slack off: the notifications queue is not pumped, so no Slack call and no notification storage work competes
+        // with the reverts; the revert path still sends each notification (that send is part of the revert).
+        Pump = new QueuePump(Services.GetRequiredService<QueueServiceClient>(), ctx.Host, t, handlers);
         await Pump.StartAsync();
     }
 

@@ -57,6 +57,20 @@ public sealed class ScenarioResult
     public int Events { get; set; }
     public int Forged { get; set; }
     public string Aws { get; set; } = "";
+    /// <summary>"on": the notifications queue was pumped (Slack messages sent); "off": it was not (--slack off).</summary>
+    public string Slack { get; set; } = "on";
+    /// <summary>Debounced render notifications handled (Slack:BatchRenderDelay after a join).</summary>
+    public long RenderNotifications { get; set; }
+    /// <summary>Monitoring messages posted: one per batch shown (every render shows the monitoring message).</summary>
+    public int MonitoringPosts { get; set; }
+    /// <summary>
+    /// Renders per batch: a render ends in one conditional write of the batch's thread row outside a transaction (joins
+    /// write it inside one), so renders = successful <c>replace Slack thread</c> calls; batches = monitoring messages
+    /// posted (the Slack stub answers every post with the same channel, so updates cannot be told apart by channel).
+    /// </summary>
+    [JsonIgnore]
+    public double RendersPerBatch => MonitoringPosts == 0 ? double.NaN
+        : (double)StorageCalls.Where(kv => kv.Key.StartsWith("notify|table replace Slack thread", StringComparison.Ordinal) && !kv.Key.Contains(" (", StringComparison.Ordinal)).Sum(kv => kv.Value.Count) / MonitoringPosts;
     public string LoadBefore { get; set; } = "";
     public string LoadAfter { get; set; } = "";
     public Dictionary<string, int> IntakeStatuses { get; set; } = [];
@@ -193,7 +207,16 @@ public static class Report
     {
         var targets = new List<Target>();
         // Judged on bursts (and the smoke): in the single and idle runs the pump's empty polls dominate "per event".
-        var events = run.Scenarios.Where(s => s.Name.StartsWith("burst", StringComparison.Ordinal) || s.Name == "smoke").ToList();
+        var ratio = SlackRatios(run).Where(r => r.Ratios.Count > 0).ToList();
+        if (ratio.Count > 0)
+        {
+            var worst = ratio.SelectMany(r => r.Ratios.Select(x => (r.Scenario, x))).MaxBy(p => p.x);
+            targets.Add(new("event→reverted p99, Slack on ÷ off (worst pair of runs)", "≤ 1.1",
+                string.Join("; ", ratio.Select(r => $"{r.Scenario} {F(r.Ratios.Min(), "F2")} / {F(Median(r.Ratios), "F2")} / {F(r.Ratios.Max(), "F2")}")) + $" (worst {F(worst.x, "F2")}, {worst.Scenario})",
+                worst.x <= 1.1, "the revert's p99 grew with the notification path running beside it (same storage, same cores)"));
+        }
+        // The storage targets count the whole pipeline: only runs with the notification path on.
+        var events = run.Scenarios.Where(s => (s.Name.StartsWith("burst", StringComparison.Ordinal) || s.Name == "smoke") && s.Slack == "on").ToList();
         if (events.Count == 0)
         {
             return targets;
@@ -217,6 +240,23 @@ public static class Report
         targets.Add(new("every event a stored request (Pending/Unmatched), reverted rules gone, nothing poisoned", "all",
             string.Join(", ", events.Select(s => $"{s.RowsStored}/{s.Events} wrong {s.WrongStatus} left {s.RulesStillPresent} poison {s.Poisoned.Values.Sum()}").Distinct()), correct));
         return targets;
+    }
+
+    /// <summary>Slack on and off runs of one scenario paired in run order (--slack both): the p99 ratio of each pair, with the loads.</summary>
+    public static List<(string Scenario, List<double> Ratios, List<string> Loads)> SlackRatios(RunReport run)
+    {
+        const string On = "-slack-on", Off = "-slack-off";
+        var result = new List<(string, List<double>, List<string>)>();
+        foreach (var name in run.Scenarios.Select(s => s.Name).Where(n => n.EndsWith(On, StringComparison.Ordinal)).Distinct())
+        {
+            var scenario = name[..^On.Length];
+            var ons = run.Scenarios.Where(s => s.Name == name).ToList();
+            var offs = run.Scenarios.Where(s => s.Name == scenario + Off).ToList();
+            var pairs = ons.Zip(offs).Where(p => p.First.EventToRevertMs.Count > 0 && p.Second.EventToRevertMs.Count > 0 && p.Second.EventToRevertMs.P99 > 0).ToList();
+            result.Add((scenario, pairs.Select(p => p.First.EventToRevertMs.P99 / p.Second.EventToRevertMs.P99).ToList(),
+                pairs.Select(p => $"{p.First.LoadBefore.Split(' ')[0]}→{p.First.LoadAfter.Split(' ')[0]} / {p.Second.LoadBefore.Split(' ')[0]}→{p.Second.LoadAfter.Split(' ')[0]}").ToList()));
+        }
+        return result;
     }
 
     public static string Markdown(RunReport run)
@@ -243,6 +283,7 @@ public static class Report
         void Row(string name, Func<ScenarioResult, double> value, string f = "F1") => sb.AppendLine("| " + name + " | " + string.Join(" | ", cols.Select(c => Mmm(c.Runs, value, f))) + " |");
         void Text(string name, Func<IReadOnlyList<ScenarioResult>, string> value) => sb.AppendLine("| " + name + " | " + string.Join(" | ", cols.Select(c => value(c.Runs))) + " |");
         Text("intake", rs => rs[0].Intake);
+        Text("Slack (notifications queue pumped)", rs => rs[0].Slack);
         Row("events (approvals: clicks)", c => c.Events, "F0");
         Row("· of which forged", c => c.Forged, "F0");
         Text("load avg before → after", rs => string.Join("; ", rs.Select(r => $"{r.LoadBefore.Split(' ')[0]}→{r.LoadAfter.Split(' ')[0]}")));
@@ -274,6 +315,17 @@ public static class Report
         Row("· · of which lease conflicts (409) and re-reads", c => c.StoragePerEvent((p, o) => p == "revert" && (o.Contains("(409)", StringComparison.Ordinal))), "F2");
         Row("· notification path: table", c => c.StoragePerEvent((p, o) => ScenarioResult.NotifyPath(p, o) && o.StartsWith("table", StringComparison.Ordinal)), "F2");
         Row("· notification path: queue", c => c.StoragePerEvent((p, o) => ScenarioResult.NotifyPath(p, o) && o.StartsWith("queue", StringComparison.Ordinal)), "F2");
+        Row("· · notification path: pointer reads (Slack open-…)", c => c.StoragePerEvent((p, o) => p == "notify" && o.StartsWith("table get Slack pointer", StringComparison.Ordinal)), "F2");
+        Row("· · notification path: transactions (batch start or join)", c => c.StoragePerEvent((p, o) => p == "notify" && o.Contains(" transaction", StringComparison.Ordinal) && o.StartsWith("table insert", StringComparison.Ordinal)), "F2");
+        Row("· · notification path: batch (thread) reads, not in renders", c => c.StoragePerEvent((p, o) => p == "notify" && o.StartsWith("table get Slack thread", StringComparison.Ordinal) && !o.Contains("[render]", StringComparison.Ordinal)), "F2");
+        Row("· · notification path: render notifications' thread reads", c => c.StoragePerEvent((p, o) => p == "notify" && o.StartsWith("table get Slack thread", StringComparison.Ordinal) && o.Contains("[render]", StringComparison.Ordinal)), "F2");
+        Row("· · notification path: request reads (renders' members and others)", c => c.StoragePerEvent((p, o) => p == "notify" && o.StartsWith("table get Requests", StringComparison.Ordinal)), "F2");
+        Row("· · · of which in render notifications", c => c.StoragePerEvent((p, o) => p == "notify" && o.StartsWith("table get Requests", StringComparison.Ordinal) && o.Contains("[render]", StringComparison.Ordinal)), "F2");
+        Row("· · notification path: record writes (replace/upsert)", c => c.StoragePerEvent((p, o) => p == "notify" && (o.StartsWith("table replace", StringComparison.Ordinal) || o.StartsWith("table upsert", StringComparison.Ordinal))), "F2");
+        Row("· · notification path: queue sends (render notifications scheduled)", c => c.StoragePerEvent((p, o) => p == "notify" && o.StartsWith("queue send", StringComparison.Ordinal)), "F2");
+        Row("batches shown (monitoring messages posted)", c => c.MonitoringPosts, "F0");
+        Row("renders per batch (thread-row render writes ÷ batches)", c => c.RendersPerBatch, "F2");
+        Row("render notifications handled per batch", c => c.MonitoringPosts == 0 ? double.NaN : (double)c.RenderNotifications / c.MonitoringPosts, "F2");
         Row("· other (applies, unattributed)", c => c.StoragePerEvent((p, o) => ScenarioResult.AnyEventPath(p, o) && !ScenarioResult.RevertPath(p, o) && !ScenarioResult.NotifyPath(p, o)), "F2");
         Row("empty polls during the run (all queues)", c => c.EmptyPolls.Values.Sum(), "F0");
         Row("empty polls per queue per minute (idle: the back-off floor's cost)", c => c.EmptyPolls.Count == 0 ? double.NaN : c.EmptyPolls.Values.Sum() / (double)c.EmptyPolls.Count / c.AllDoneSeconds * 60, "F1");
@@ -298,6 +350,23 @@ public static class Report
         Row("allocated KB per event", c => c.AllocatedBytesPerEvent / 1024.0);
         Row("peak working set MB", c => c.PeakWorkingSetMb, "F0");
         Text("failures / poison", rs => string.Join("; ", rs.Select(r => $"{r.Failed.Values.Sum()} / {r.Poisoned.Values.Sum()}").Distinct()));
+        var ratios = SlackRatios(run);
+        if (ratios.Count > 0)
+        {
+            sb.AppendLine();
+            sb.AppendLine("## event→reverted p99, Slack on ÷ off (--slack both: each pair run back to back)");
+            sb.AppendLine();
+            sb.AppendLine("| scenario | pairs | ratio min / median / max | each pair (on ms ÷ off ms) | load 1 min (on before→after / off before→after) |");
+            sb.AppendLine("|---|---:|---|---|---|");
+            foreach (var (scenario, list, loads) in ratios)
+            {
+                var ons = run.Scenarios.Where(s => s.Name == scenario + "-slack-on").ToList();
+                var offs = run.Scenarios.Where(s => s.Name == scenario + "-slack-off").ToList();
+                var each = string.Join("; ", ons.Zip(offs).Select(p => $"{F(p.First.EventToRevertMs.P99, "F0")} ÷ {F(p.Second.EventToRevertMs.P99, "F0")}"));
+                var mmm = list.Count == 0 ? "–" : $"{F(list.Min(), "F2")} / {F(Median(list), "F2")} / {F(list.Max(), "F2")}";
+                sb.AppendLine(Inv, $"| {scenario} | {list.Count} | {mmm} | {each} | {string.Join("; ", loads)} |");
+            }
+        }
         sb.AppendLine();
         sb.AppendLine("## Targets");
         sb.AppendLine();

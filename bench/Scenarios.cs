@@ -36,6 +36,9 @@ public sealed class BenchContext
 
     /// <summary>Intake:RevertInline for the pipelines built next (the bench's --intake mode).</summary>
     public bool Inline { get; set; } = true;
+
+    /// <summary>Whether the pipelines built next pump the notifications queue (the bench's --slack mode).</summary>
+    public bool SlackOn { get; set; } = true;
 }
 
 public static class Scenarios
@@ -71,6 +74,7 @@ public static class Scenarios
         pipeline.Slack.Reset();
         pipeline.Logs.Reset();
         pipeline.Timeline.Ec2.Reset();
+        Interlocked.Exchange(ref pipeline.Timeline.RenderNotifications, 0);
         foreach (var q in pipeline.Pump!.EmptyPolls.Keys)
         {
             pipeline.Pump.EmptyPolls[q] = 0;
@@ -144,7 +148,7 @@ public static class Scenarios
         var cpu = ProcessCpu.Since(cpuBefore);
         var loadAfter = ProcessCpu.LoadAverage();
 
-        var r = new ScenarioResult { Name = name, Events = count, Aws = ctx.AwsMode, LoadBefore = loadBefore, LoadAfter = loadAfter, Intake = ctx.Inline ? "inline" : "queue" };
+        var r = new ScenarioResult { Name = name, Events = count, Aws = ctx.AwsMode, LoadBefore = loadBefore, LoadAfter = loadAfter, Intake = ctx.Inline ? "inline" : "queue", Slack = ctx.SlackOn ? "on" : "off" };
         r.Forged = events.Count(e => e.Forged);
         r.IntakeStatuses = statuses.ToDictionary(kv => kv.Key.ToString(CultureInfo.InvariantCulture), kv => kv.Value);
         r.IntakeAckMs = Percentiles.Of(events.Select(e => Ms(t.IntakeStart[e.EventId], t.IntakeAck[e.EventId])));
@@ -202,8 +206,18 @@ public static class Scenarios
         r.Failed = pipeline.Pump.Failed.ToDictionary(kv => kv.Key, kv => kv.Value);
         r.Poisoned = pipeline.Pump.Poisoned.ToDictionary(kv => kv.Key, kv => kv.Value);
         r.ErrorSamples = pipeline.Pump.Errors.Take(5).ToList();
+        r.RenderNotifications = Interlocked.Read(ref t.RenderNotifications);
+        r.MonitoringPosts = (int)pipeline.Slack.Snapshot().Where(kv => kv.Key == "slack chat.postMessage monitoring").Sum(kv => kv.Value.Count);
         Console.Error.WriteLine($"[{name}] pipeline {r.PipelineSeconds:F2} s, {r.EventsPerSecond:F0} ev/s, rows {r.RowsStored}/{count}, load {loadAfter}");
 
+        if (!ctx.SlackOn)
+        {
+            // --slack off left its notifications on the queue (queue names are the app's, shared by every scenario):
+            // clear them, or the next run with Slack on would handle them as its own (counted, and competing).
+            pipeline.Timeline.Path.Value = "check";
+            await pipeline.Services.GetRequiredService<QueueServiceClient>().GetQueueClient(QueueNames.Notifications).ClearMessagesAsync();
+            pipeline.Timeline.Path.Value = null;
+        }
         if (!keepPipeline)
         {
             // With approvals to follow, the caller runs the baseline afterwards: it revokes rules in the same groups.
