@@ -40,10 +40,14 @@ public sealed class BenchOptions
 
         Usage: dotnet run -c Release --project bench -- [options]
 
-          --scenario NAME        all (default) | single | burst100 | burst1000 | idle | coldstart | approvals | micro
+          --scenario NAME        all (default) | single | burst100 | burst1000 | idle | coldstart | approvals | micro |
+                                   approver-message
                                    all = coldstart, single, burst-100, burst-1000, idle; approvals = a burst, then a signed
                                    approve click per request through the Slack endpoint and the applies; micro =
-                                   BenchmarkDotNet on the parser and the Slack message builder (other arguments go to BDN).
+                                   BenchmarkDotNet on the parser and the Slack message builder (other arguments go to BDN);
+                                   approver-message = EC2 calls and time per approvers' message without / with the blast
+                                   radius (cache miss, cache hit), on moto only (--messages N, default 200; --instances N
+                                   behind the group, default 20).
           --smoke                CI correctness run: --events events (every --forged-every-th forged), one run, no speed
                                    checked; fails (exit 1) unless every event ends in a stored request (Pending for a real
                                    change, Unmatched for a forged one), every reverted rule is gone from its group, forged
