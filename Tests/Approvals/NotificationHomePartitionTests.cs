@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Time.Testing;
 using SgBridge.Shared.Approvals;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Processing;
@@ -16,38 +15,18 @@ namespace SgBridge.Tests.Approvals;
 /// deploy with batches in flight): a later state, a click, "Approve all" and a render notification without a
 /// partition still find them.
 /// </summary>
-public class NotificationHomePartitionTests
+public class NotificationHomePartitionTests : NotificationRig
 {
     private static readonly DateTimeOffset T = new(2026, 11, 30, 4, 0, 0, TimeSpan.Zero);
-    private readonly FakeTimeProvider _time = new(T);
-    private readonly SlackRig _rig;
 
     public NotificationHomePartitionTests()
+        : base(T)
     {
-        _rig = new SlackRig(new SlackOptions
-        {
-            BotToken = "xoxb-t", SigningSecret = SlackSigning.Secret, ApproversChannel = "CAPPROVERS", MonitoringChannel = "CMONITOR",
-            ApproverUserIds = "UA,UB", BatchWindow = TimeSpan.FromMinutes(2), BatchMaxSize = 3, BatchRenderDelay = TimeSpan.FromSeconds(3),
-        }, _time);
-        _rig.Slack.UsersByEmail["alice@example.com"] = "UALICE";
     }
 
-    private async Task<ChangeRequest> PendingAsync(int port)
-    {
-        var change = TestData.Change(ChangeKind.Add, eventId: Guid.NewGuid().ToString()) with { Rules = [TestData.Tcp(port, "0.0.0.0/0")] };
-        var r = ChangeRequest.Open(RequestId.For(change.EventId), change, _time.GetUtcNow());
-        r.MarkReverted(new CallOutcome("revoke", true), _time.GetUtcNow());
-        await _rig.Requests.AddOrGetAsync(r, default);
-        return r;
-    }
+    private async Task<ChangeRequest> StoredAsync(string id) => (await Rig.Requests.GetAsync(id, default))!.Value;
 
-    private static RequestNotification Carrying(ChangeRequest r) => new(r.Id, r.Status, Request: r);
-
-    private Task NotifyAsync(RequestNotification n) => _rig.Notifier().NotifyAsync(n, default);
-
-    private async Task<ChangeRequest> StoredAsync(string id) => (await _rig.Requests.GetAsync(id, default))!.Value;
-
-    private IEnumerable<(string Partition, string Row)> HomeRows => _rig.Threads.Keys.Where(k => k.Partition.StartsWith("home-", StringComparison.Ordinal));
+    private IEnumerable<(string Partition, string Row)> HomeRows => Rig.Threads.Keys.Where(k => k.Partition.StartsWith("home-", StringComparison.Ordinal));
 
     [Fact]
     public void HomeOf_IsTheSameForEveryKindAndState_OfOneGroupAndRequester_AndDiffersForAnotherGroup()
@@ -74,16 +53,16 @@ public class NotificationHomePartitionTests
         var second = await PendingAsync(23);
         var third = await PendingAsync(24);
         // Second has read the pointer and the batch; just before its transaction, third joins (the batch's ETag moves).
-        _rig.Threads.BeforeTransaction = () => NotifyAsync(Carrying(third));
+        Rig.Threads.BeforeTransaction = () => NotifyAsync(Carrying(third));
 
         await NotifyAsync(Carrying(second));
 
-        Assert.Equal([first.Id, third.Id, second.Id], _rig.Threads.Thread(first.Id)!.MemberIds);
-        Assert.Equal((first.Id, first.Id), (_rig.Threads.Membership(second.Id)!.LeadId, _rig.Threads.Membership(third.Id)!.LeadId));
+        Assert.Equal([first.Id, third.Id, second.Id], Rig.Threads.Thread(first.Id)!.MemberIds);
+        Assert.Equal((first.Id, first.Id), (Rig.Threads.Membership(second.Id)!.LeadId, Rig.Threads.Membership(third.Id)!.LeadId));
         var home = SlackRows.HomeOf(first);
         Assert.Equal(
             new[] { (home, "member-" + first.Id), (home, "member-" + second.Id), (home, "member-" + third.Id), (home, "open-policed"), (home, "thread-" + first.Id) }.Order(),
-            _rig.Threads.Keys.Order());
+            Rig.Threads.Keys.Order());
     }
 
     [Fact]
@@ -96,26 +75,26 @@ public class NotificationHomePartitionTests
             await NotifyAsync(Carrying(requests[^1]));
         }
 
-        Assert.Equal(requests.Take(3).Select(r => r.Id), _rig.Threads.Thread(requests[0].Id)!.MemberIds);
-        Assert.Equal([requests[3].Id], _rig.Threads.Thread(requests[3].Id)!.MemberIds);
-        Assert.Equal(requests[3].Id, (await _rig.Threads.GetAsync(SlackRows.Open(requests[3]), default))!.Value.LeadId);
-        Assert.Equal(4, _rig.Slack.Posts.Count); // two messages per batch
+        Assert.Equal(requests.Take(3).Select(r => r.Id), Rig.Threads.Thread(requests[0].Id)!.MemberIds);
+        Assert.Equal([requests[3].Id], Rig.Threads.Thread(requests[3].Id)!.MemberIds);
+        Assert.Equal(requests[3].Id, (await Rig.Threads.GetAsync(SlackRows.Open(requests[3]), default))!.Value.LeadId);
+        Assert.Equal(4, Rig.Slack.Posts.Count); // two messages per batch
     }
 
     [Fact]
     public async Task CrashAfterTheBatchStartTransaction_BeforeThePost_RedeliveryPostsOnce_AndPlacesNothingTwice()
     {
         var r = await PendingAsync(22);
-        _rig.Slack.FailPosts = new InvalidOperationException("process died before posting");
+        Rig.Slack.FailPosts = new InvalidOperationException("process died before posting");
         await Assert.ThrowsAsync<InvalidOperationException>(() => NotifyAsync(Carrying(r)));
-        Assert.Equal([r.Id], _rig.Threads.Thread(r.Id)!.MemberIds);
-        _rig.Slack.FailPosts = null;
-        var transactions = _rig.Threads.Transactions;
+        Assert.Equal([r.Id], Rig.Threads.Thread(r.Id)!.MemberIds);
+        Rig.Slack.FailPosts = null;
+        var transactions = Rig.Threads.Transactions;
 
         await NotifyAsync(Carrying(r));
 
-        Assert.Equal(transactions, _rig.Threads.Transactions); // the conflict's membership read found the placement
-        Assert.Equal(2, _rig.Slack.Posts.Count);
+        Assert.Equal(transactions, Rig.Threads.Transactions); // the conflict's membership read found the placement
+        Assert.Equal(2, Rig.Slack.Posts.Count);
         Assert.Equal(3, HomeRows.Count());
     }
 
@@ -124,13 +103,13 @@ public class NotificationHomePartitionTests
     {
         var a = await PendingAsync(22);
         var b = await PendingAsync(23);
-        await _rig.Threads.ShowAtHomeAsync("CAPPROVERS", "1.1", a, b);
-        var reads = _rig.Threads.Reads;
+        await Rig.Threads.ShowAtHomeAsync("CAPPROVERS", "1.1", a, b);
+        var reads = Rig.Threads.Reads;
 
-        Assert.Equal(DecisionOutcome.Approved, (await _rig.ClickAsync(ActionIds.Approve, a.Id, "UA")).Outcome);
-        Assert.Equal(2, _rig.Threads.Reads - reads); // membership and thread in the home partition, no previous-layout read
+        Assert.Equal(DecisionOutcome.Approved, (await Rig.ClickAsync(ActionIds.Approve, a.Id, "UA")).Outcome);
+        Assert.Equal(2, Rig.Threads.Reads - reads); // membership and thread in the home partition, no previous-layout read
 
-        Assert.Equal(DecisionOutcome.Approved, (await _rig.ClickAsync(ActionIds.ApproveAll, a.Id, "UA")).Outcome);
+        Assert.Equal(DecisionOutcome.Approved, (await Rig.ClickAsync(ActionIds.ApproveAll, a.Id, "UA")).Outcome);
         Assert.Equal(RequestStatus.Approved, (await StoredAsync(b.Id)).Status);
     }
 
@@ -140,30 +119,30 @@ public class NotificationHomePartitionTests
         var a = await PendingAsync(22);
         var b = await PendingAsync(23);
         var c = await PendingAsync(24);
-        await _rig.Threads.ShowAsync("CAPPROVERS", "2.1", a.Id, b.Id); // written by the previous layout
-        await _rig.Threads.ShowAsync("CAPPROVERS", "2.2", c.Id);
+        await Rig.Threads.ShowAsync("CAPPROVERS", "2.1", a.Id, b.Id); // written by the previous layout
+        await Rig.Threads.ShowAsync("CAPPROVERS", "2.2", c.Id);
 
-        Assert.Equal(DecisionOutcome.Approved, (await _rig.ClickAsync(ActionIds.Approve, c.Id, "UA")).Outcome);
-        Assert.Equal(DecisionOutcome.Approved, (await _rig.ClickAsync(ActionIds.ApproveAll, a.Id, "UA")).Outcome);
+        Assert.Equal(DecisionOutcome.Approved, (await Rig.ClickAsync(ActionIds.Approve, c.Id, "UA")).Outcome);
+        Assert.Equal(DecisionOutcome.Approved, (await Rig.ClickAsync(ActionIds.ApproveAll, a.Id, "UA")).Outcome);
         Assert.Equal([RequestStatus.Approved, RequestStatus.Approved], new[] { (await StoredAsync(a.Id)).Status, (await StoredAsync(b.Id)).Status });
         // A click from another message is still refused on old rows.
         var d = await PendingAsync(25);
-        await _rig.Threads.ShowAsync("CAPPROVERS", "2.3", d.Id);
-        Assert.Equal(DecisionOutcome.NotOnThisMessage, (await _rig.ClickAsync(ActionIds.Approve, d.Id, "UA", channel: "CAPPROVERS", ts: "2.1")).Outcome);
+        await Rig.Threads.ShowAsync("CAPPROVERS", "2.3", d.Id);
+        Assert.Equal(DecisionOutcome.NotOnThisMessage, (await Rig.ClickAsync(ActionIds.Approve, d.Id, "UA", channel: "CAPPROVERS", ts: "2.1")).Outcome);
     }
 
     [Fact]
     public async Task PreviousLayout_ALaterState_UpdatesTheOldBatchInPlace_AndWritesNoHomeRow()
     {
         var a = await PendingAsync(22);
-        await _rig.Threads.ShowAsync("CAPPROVERS", "3.1", a.Id);
-        Assert.Equal(DecisionOutcome.Approved, (await _rig.ClickAsync(ActionIds.Approve, a.Id, "UA")).Outcome);
+        await Rig.Threads.ShowAsync("CAPPROVERS", "3.1", a.Id);
+        Assert.Equal(DecisionOutcome.Approved, (await Rig.ClickAsync(ActionIds.Approve, a.Id, "UA")).Outcome);
 
         await NotifyAsync(Carrying(await StoredAsync(a.Id)));
 
-        Assert.Contains(_rig.Slack.Updates, u => u.Channel == "CAPPROVERS" && u.Ts == "3.1");
-        Assert.DoesNotContain(_rig.Slack.Posts, p => p.Channel == "CAPPROVERS");
-        Assert.NotNull((await _rig.Threads.GetAsync(SlackRows.Thread(a.Id), default))!.Value.MonitoringMessage); // recorded on the old row
+        Assert.Contains(Rig.Slack.Updates, u => u.Channel == "CAPPROVERS" && u.Ts == "3.1");
+        Assert.DoesNotContain(Rig.Slack.Posts, p => p.Channel == "CAPPROVERS");
+        Assert.NotNull((await Rig.Threads.GetAsync(SlackRows.Thread(a.Id), default))!.Value.MonitoringMessage); // recorded on the old row
         Assert.Empty(HomeRows);
     }
 
@@ -172,10 +151,10 @@ public class NotificationHomePartitionTests
     {
         var a = await PendingAsync(22);
         var b = await PendingAsync(23);
-        await _rig.Threads.ShowAsync("CAPPROVERS", "4.1", a.Id, b.Id);
+        await Rig.Threads.ShowAsync("CAPPROVERS", "4.1", a.Id, b.Id);
         var due = T.AddSeconds(3);
-        var old = (await _rig.Threads.GetAsync(SlackRows.Thread(a.Id), default))!;
-        await _rig.Threads.WriteAsync(SlackRows.Thread(a.Id), old.Value with { RenderScheduledFor = due }, old.ETag, default);
+        var old = (await Rig.Threads.GetAsync(SlackRows.Thread(a.Id), default))!;
+        await Rig.Threads.WriteAsync(SlackRows.Thread(a.Id), old.Value with { RenderScheduledFor = due }, old.ETag, default);
         // The message as the previous version queued it: no partition in it.
         var json = System.Text.Json.Nodes.JsonNode.Parse(BridgeJson.Serialize(new RequestNotification(a.Id, RequestStatus.Pending, Render: true, DueAt: due)))!.AsObject();
         json.Remove("Home");
@@ -185,10 +164,10 @@ public class NotificationHomePartitionTests
 
         await NotifyAsync(queued);
 
-        var update = Assert.Single(_rig.Slack.Updates, u => u.Channel == "CAPPROVERS");
+        var update = Assert.Single(Rig.Slack.Updates, u => u.Channel == "CAPPROVERS");
         Assert.Equal("4.1", update.Ts);
         Assert.Contains(b.Id, update.Blocks!.ToJsonString(), StringComparison.Ordinal);
-        Assert.Null(_rig.Threads.Thread(a.Id)!.RenderScheduledFor);
+        Assert.Null(Rig.Threads.Thread(a.Id)!.RenderScheduledFor);
         Assert.Empty(HomeRows);
     }
 
@@ -196,14 +175,14 @@ public class NotificationHomePartitionTests
     public async Task PreviousLayout_AnOldPointer_IsNotJoined_ANewChangeStartsAHomeBatch()
     {
         var a = await PendingAsync(22);
-        await _rig.Threads.ShowAsync("CAPPROVERS", "5.1", a.Id);
-        await _rig.Threads.WriteAsync(SlackRows.Open(SlackRows.BatchKey(a)), new OpenBatch(a.Id, a.CreatedAt), null, default);
+        await Rig.Threads.ShowAsync("CAPPROVERS", "5.1", a.Id);
+        await Rig.Threads.WriteAsync(SlackRows.Open(SlackRows.BatchKey(a)), new OpenBatch(a.Id, a.CreatedAt), null, default);
         var b = await PendingAsync(23);
 
         await NotifyAsync(Carrying(b));
 
-        Assert.Equal([a.Id], _rig.Threads.Thread(a.Id)!.MemberIds);
-        Assert.Equal([b.Id], _rig.Threads.Thread(b.Id)!.MemberIds);
-        Assert.Equal(SlackRows.HomeOf(b), _rig.Threads.Thread(b.Id)!.Home);
+        Assert.Equal([a.Id], Rig.Threads.Thread(a.Id)!.MemberIds);
+        Assert.Equal([b.Id], Rig.Threads.Thread(b.Id)!.MemberIds);
+        Assert.Equal(SlackRows.HomeOf(b), Rig.Threads.Thread(b.Id)!.Home);
     }
 }

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Time.Testing;
 using SgBridge.Shared.Approvals;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Processing;
@@ -15,66 +14,45 @@ namespace SgBridge.Tests.Approvals;
 /// and the races the cheaper path must survive: two batches opened at once for one key, a stale carried request,
 /// a Slack answer lost after the message was posted.
 /// </summary>
-public class NotificationRoundTripTests
+public class NotificationRoundTripTests : NotificationRig
 {
     private static readonly DateTimeOffset T = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
-    private readonly FakeTimeProvider _time = new(T);
-    private readonly SlackRig _rig;
 
     public NotificationRoundTripTests()
+        : base(T)
     {
-        _rig = new SlackRig(new SlackOptions
-        {
-            BotToken = "xoxb-t", SigningSecret = SlackSigning.Secret, ApproversChannel = "CAPPROVERS", MonitoringChannel = "CMONITOR",
-            ApproverUserIds = "UA,UB", BatchWindow = TimeSpan.FromMinutes(2), BatchMaxSize = 3, BatchRenderDelay = TimeSpan.FromSeconds(3),
-        }, _time);
-        _rig.Slack.UsersByEmail["alice@example.com"] = "UALICE";
     }
-
-    private async Task<ChangeRequest> PendingAsync(int port)
-    {
-        var change = TestData.Change(ChangeKind.Add, eventId: Guid.NewGuid().ToString()) with { Rules = [TestData.Tcp(port, "0.0.0.0/0")] };
-        var r = ChangeRequest.Open(RequestId.For(change.EventId), change, _time.GetUtcNow());
-        r.MarkReverted(new CallOutcome("revoke", true), _time.GetUtcNow());
-        await _rig.Requests.AddOrGetAsync(r, default);
-        return r;
-    }
-
-    /// <summary>The notification the worker sends: the request as it stored it, carried.</summary>
-    private static RequestNotification Carrying(ChangeRequest r) => new(r.Id, r.Status, Request: r);
-
-    private Task NotifyAsync(RequestNotification n) => _rig.Notifier().NotifyAsync(n, default);
 
     [Fact]
     public async Task FirstSight_WithTheRequestCarried_IsThreeStorageOperations_InTheHomePartition_AndNoRequestRead()
     {
         var r = await PendingAsync(22);
-        var reads = _rig.Requests.Reads;
+        var reads = Rig.Requests.Reads;
 
         await NotifyAsync(Carrying(r));
 
         // Pointer read (absent), pointer + thread + membership in one transaction, the posted messages recorded.
-        Assert.Equal((1, 1, 1), (_rig.Threads.Reads, _rig.Threads.Writes, _rig.Threads.Transactions));
-        Assert.Equal(reads, _rig.Requests.Reads);
+        Assert.Equal((1, 1, 1), (Rig.Threads.Reads, Rig.Threads.Writes, Rig.Threads.Transactions));
+        Assert.Equal(reads, Rig.Requests.Reads);
         var home = SlackRows.HomeOf(r);
-        Assert.Equal([(home, "member-" + r.Id), (home, "open-policed"), (home, "thread-" + r.Id)], _rig.Threads.Keys.Order());
-        var thread = _rig.Threads.Thread(r.Id)!;
+        Assert.Equal([(home, "member-" + r.Id), (home, "open-policed"), (home, "thread-" + r.Id)], Rig.Threads.Keys.Order());
+        var thread = Rig.Threads.Thread(r.Id)!;
         Assert.Equal([r.Id], thread.MemberIds);
         Assert.Equal(("CAPPROVERS", "CMONITOR"), (thread.ApproverMessage!.Channel, thread.MonitoringMessage!.Channel));
-        Assert.Equal(r.Id, _rig.Threads.Membership(r.Id)!.LeadId);
-        Assert.Equal(2, _rig.Slack.Posts.Count);
+        Assert.Equal(r.Id, Rig.Threads.Membership(r.Id)!.LeadId);
+        Assert.Equal(2, Rig.Slack.Posts.Count);
     }
 
     [Fact]
     public async Task FirstSight_WithoutTheRequest_ReadsItOnce()
     {
         var r = await PendingAsync(22);
-        var reads = _rig.Requests.Reads;
+        var reads = Rig.Requests.Reads;
 
         await NotifyAsync(new RequestNotification(r.Id, r.Status));
 
-        Assert.Equal(reads + 1, _rig.Requests.Reads);
-        Assert.Equal(3, _rig.Threads.Operations);
+        Assert.Equal(reads + 1, Rig.Requests.Reads);
+        Assert.Equal(3, Rig.Threads.Operations);
     }
 
     [Fact]
@@ -83,19 +61,19 @@ public class NotificationRoundTripTests
         var first = await PendingAsync(22);
         await NotifyAsync(Carrying(first));
         var second = await PendingAsync(23);
-        var (reads, writes, transactions) = (_rig.Threads.Reads, _rig.Threads.Writes, _rig.Threads.Transactions);
+        var (reads, writes, transactions) = (Rig.Threads.Reads, Rig.Threads.Writes, Rig.Threads.Transactions);
 
         await NotifyAsync(Carrying(second));
 
         // Pointer read, batch read, one transaction (batch with member + render schedule, membership insert); no Slack call yet.
-        Assert.Equal((2, 0, 1), (_rig.Threads.Reads - reads, _rig.Threads.Writes - writes, _rig.Threads.Transactions - transactions));
-        var thread = _rig.Threads.Thread(first.Id)!;
+        Assert.Equal((2, 0, 1), (Rig.Threads.Reads - reads, Rig.Threads.Writes - writes, Rig.Threads.Transactions - transactions));
+        var thread = Rig.Threads.Thread(first.Id)!;
         Assert.Equal([first.Id, second.Id], thread.MemberIds);
-        var render = BridgeJson.Deserialize<RequestNotification>(Assert.Single(_rig.Queue.Delayed).Json);
+        var render = BridgeJson.Deserialize<RequestNotification>(Assert.Single(Rig.Queue.Delayed).Json);
         // The render notification carries the batch's partition, so the render is a point read of the thread.
         Assert.Equal((thread.RenderScheduledFor, SlackRows.HomeOf(first)), (render.DueAt, render.Home));
-        Assert.Equal(first.Id, _rig.Threads.Membership(second.Id)!.LeadId);
-        Assert.Equal(2, _rig.Slack.Posts.Count);
+        Assert.Equal(first.Id, Rig.Threads.Membership(second.Id)!.LeadId);
+        Assert.Equal(2, Rig.Slack.Posts.Count);
     }
 
     [Fact]
@@ -109,9 +87,9 @@ public class NotificationRoundTripTests
         await NotifyAsync(Carrying(first));
         await NotifyAsync(Carrying(second));
 
-        Assert.Equal([first.Id, second.Id], _rig.Threads.Thread(first.Id)!.MemberIds);
-        Assert.Null(_rig.Threads.Thread(second.Id));
-        Assert.Equal(2, _rig.Slack.Posts.Count);
+        Assert.Equal([first.Id, second.Id], Rig.Threads.Thread(first.Id)!.MemberIds);
+        Assert.Null(Rig.Threads.Thread(second.Id));
+        Assert.Equal(2, Rig.Slack.Posts.Count);
     }
 
     [Fact]
@@ -120,24 +98,24 @@ public class NotificationRoundTripTests
         var a = await PendingAsync(22);
         var b = await PendingAsync(23);
         // A reads the key's pointer (none), and just before its batch-start transaction (which claims the pointer) B does all of it.
-        _rig.Threads.BeforeTransaction = () => NotifyAsync(Carrying(b));
+        Rig.Threads.BeforeTransaction = () => NotifyAsync(Carrying(b));
 
         await NotifyAsync(Carrying(a));
 
-        var winner = _rig.Threads.Thread(b.Id)!;
+        var winner = Rig.Threads.Thread(b.Id)!;
         Assert.Equal([b.Id, a.Id], winner.MemberIds);
-        Assert.Equal(b.Id, _rig.Threads.Membership(a.Id)!.LeadId);
-        Assert.Equal(b.Id, (await _rig.Threads.GetAsync(SlackRows.Open(a), default))!.Value.LeadId);
+        Assert.Equal(b.Id, Rig.Threads.Membership(a.Id)!.LeadId);
+        Assert.Equal(b.Id, (await Rig.Threads.GetAsync(SlackRows.Open(a), default))!.Value.LeadId);
         // A's own batch was never written (its transaction failed whole): only B's two messages exist, and A is in them
         // after the debounced render.
-        Assert.Null(_rig.Threads.Thread(a.Id));
-        Assert.Equal(2, _rig.Slack.Posts.Count);
-        _time.Advance(TimeSpan.FromSeconds(3));
-        while (_rig.Queue.Delayed.TryDequeue(out var render))
+        Assert.Null(Rig.Threads.Thread(a.Id));
+        Assert.Equal(2, Rig.Slack.Posts.Count);
+        Time.Advance(TimeSpan.FromSeconds(3));
+        while (Rig.Queue.Delayed.TryDequeue(out var render))
         {
             await NotifyAsync(BridgeJson.Deserialize<RequestNotification>(render.Json));
         }
-        Assert.Contains(a.Id, _rig.Slack.Updates.Last(u => u.Channel == "CAPPROVERS").Blocks!.ToJsonString(), StringComparison.Ordinal);
+        Assert.Contains(a.Id, Rig.Slack.Updates.Last(u => u.Channel == "CAPPROVERS").Blocks!.ToJsonString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -145,13 +123,13 @@ public class NotificationRoundTripTests
     {
         for (var round = 0; round < 25; round++)
         {
-            var rig = new SlackRig(_rig.Options, _time);
+            var rig = new SlackRig(Rig.Options, Time);
             var requests = new List<ChangeRequest>();
             for (var i = 0; i < 3; i++)
             {
                 var change = TestData.Change(ChangeKind.Add, eventId: Guid.NewGuid().ToString()) with { Rules = [TestData.Tcp(100 + i, "0.0.0.0/0")] };
-                var r = ChangeRequest.Open(RequestId.For(change.EventId), change, _time.GetUtcNow());
-                r.MarkReverted(new CallOutcome("revoke", true), _time.GetUtcNow());
+                var r = ChangeRequest.Open(RequestId.For(change.EventId), change, Time.GetUtcNow());
+                r.MarkReverted(new CallOutcome("revoke", true), Time.GetUtcNow());
                 await rig.Requests.AddOrGetAsync(r, default);
                 requests.Add(r);
             }
@@ -175,44 +153,44 @@ public class NotificationRoundTripTests
         var r = await PendingAsync(22);
         var pending = Carrying(r);
         await NotifyAsync(pending);
-        Assert.Equal(DecisionOutcome.Approved, (await _rig.ClickAsync(ActionIds.Approve, r.Id, "UA")).Outcome);
-        var approved = _rig.Queue.On<RequestNotification>(QueueNames.Notifications).Single(n => n.Status == RequestStatus.Approved);
+        Assert.Equal(DecisionOutcome.Approved, (await Rig.ClickAsync(ActionIds.Approve, r.Id, "UA")).Outcome);
+        var approved = Rig.Queue.On<RequestNotification>(QueueNames.Notifications).Single(n => n.Status == RequestStatus.Approved);
         Assert.Equal(RequestStatus.Approved, approved.Request!.Status);
         await NotifyAsync(approved);
-        var shown = _rig.Slack.Updates.Last(u => u.Channel == "CAPPROVERS").Blocks!.ToJsonString();
-        var reads = _rig.Requests.Reads;
+        var shown = Rig.Slack.Updates.Last(u => u.Channel == "CAPPROVERS").Blocks!.ToJsonString();
+        var reads = Rig.Requests.Reads;
 
         // The Pending notification arrives again, late: it must not put the buttons back.
         await NotifyAsync(pending);
 
-        Assert.Equal(reads + 1, _rig.Requests.Reads);
-        Assert.Equal(shown, _rig.Slack.Updates.Last(u => u.Channel == "CAPPROVERS").Blocks!.ToJsonString());
+        Assert.Equal(reads + 1, Rig.Requests.Reads);
+        Assert.Equal(shown, Rig.Slack.Updates.Last(u => u.Channel == "CAPPROVERS").Blocks!.ToJsonString());
     }
 
     [Fact]
     public async Task LostSlackAnswer_ThenRedelivery_PostsTheMonitoringMessageOnce_AndEndsWithBothMessagesRecorded()
     {
         var r = await PendingAsync(22);
-        var lossy = new LosesFirstApproversAnswer(_rig.Slack);
-        var notifier = new NotificationService(_rig.Requests, _rig.Threads, _rig.Queue, lossy,
-            new ApproverDirectory(lossy, Microsoft.Extensions.Options.Options.Create(_rig.Options), _time), _rig.Routing(_rig.Requests, _rig.Threads, lossy), Microsoft.Extensions.Options.Options.Create(_rig.Options),
-            Microsoft.Extensions.Options.Options.Create(new SgBridge.Shared.Options.PolicyOptions { AllowedAccounts = TestData.Account }), _time,
+        var lossy = new LosesFirstApproversAnswer(Rig.Slack);
+        var notifier = new NotificationService(Rig.Requests, Rig.Threads, Rig.Queue, lossy,
+            new ApproverDirectory(lossy, Microsoft.Extensions.Options.Options.Create(Rig.Options), Time), Rig.Routing(Rig.Requests, Rig.Threads, lossy), Microsoft.Extensions.Options.Options.Create(Rig.Options),
+            Microsoft.Extensions.Options.Options.Create(new SgBridge.Shared.Options.PolicyOptions { AllowedAccounts = TestData.Account }), Time,
             Microsoft.Extensions.Logging.Abstractions.NullLogger<NotificationService>.Instance);
 
         await Assert.ThrowsAsync<HttpRequestException>(() => notifier.NotifyAsync(Carrying(r), default));
-        var afterFailure = _rig.Threads.Thread(r.Id)!;
+        var afterFailure = Rig.Threads.Thread(r.Id)!;
         Assert.Null(afterFailure.ApproverMessage);
         Assert.NotNull(afterFailure.MonitoringMessage);
 
         await notifier.NotifyAsync(Carrying(r), default);
 
-        var thread = _rig.Threads.Thread(r.Id)!;
-        Assert.Single(_rig.Slack.Posts, p => p.Channel == "CMONITOR");
+        var thread = Rig.Threads.Thread(r.Id)!;
+        Assert.Single(Rig.Slack.Posts, p => p.Channel == "CMONITOR");
         // The lost approvers' post cannot be known: it is posted again, and the new one is the batch's message.
-        Assert.Equal(2, _rig.Slack.Posts.Count(p => p.Channel == "CAPPROVERS"));
+        Assert.Equal(2, Rig.Slack.Posts.Count(p => p.Channel == "CAPPROVERS"));
         Assert.Equal(afterFailure.MonitoringMessage, thread.MonitoringMessage);
         Assert.Equal("CAPPROVERS", thread.ApproverMessage!.Channel);
-        Assert.Single(_rig.Slack.Updates, u => u.Channel == "CMONITOR");
+        Assert.Single(Rig.Slack.Updates, u => u.Channel == "CMONITOR");
         Assert.Equal([r.Id], thread.MemberIds);
     }
 
@@ -220,13 +198,13 @@ public class NotificationRoundTripTests
     public async Task Notifier_CarriesTheRequest_AndFallsBackToTheIdWhenItDoesNotFit()
     {
         var r = await PendingAsync(22);
-        var queue = new RefusesLargeMessages(_rig.Queue);
+        var queue = new RefusesLargeMessages(Rig.Queue);
 
         await new QueueRequestNotifier(queue).RequestChangedAsync(r, default);
         queue.Refuse = true;
         await new QueueRequestNotifier(queue).RequestChangedAsync(r, default);
 
-        var sent = _rig.Queue.On<RequestNotification>(QueueNames.Notifications);
+        var sent = Rig.Queue.On<RequestNotification>(QueueNames.Notifications);
         Assert.Equal([(r.Id, RequestStatus.Pending, true), (r.Id, RequestStatus.Pending, false)], sent.Select(n => (n.RequestId, n.Status, n.Request is not null)));
         Assert.Equal(BridgeJson.Serialize(r), BridgeJson.Serialize(sent[0].Request));
     }
