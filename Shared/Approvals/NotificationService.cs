@@ -30,7 +30,10 @@ namespace SgBridge.Shared.Approvals;
 /// Round trips (see docs/performance.md, "Notification path"): the notification carries the request as the worker
 /// stored it, so a first sight reads no request; a new batch is the pointer read, one transaction (pointer + thread +
 /// membership) and one write of the posted messages; a join is the pointer read, the batch read and one transaction
-/// (batch replaced with its ETag + membership inserted). Conflicts, not reads, find earlier placements.
+/// (batch replaced with its ETag + membership inserted). Conflicts, not reads, find earlier placements. The membership
+/// row keeps the request as placed (a snapshot) and the thread row each member's latest handled version, so a debounced
+/// render reads the batch's memberships with one query of the home partition and reads only the requests that changed
+/// since (docs/performance.md, "Placement snapshots").
 /// </para>
 /// A refused message never hides a change: the approvers' and monitoring posts are independent, and a message Slack
 /// refuses is replaced by a compact one (and, failing that, a notice in the monitoring channel). Other Slack failures

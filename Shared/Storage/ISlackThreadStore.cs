@@ -8,7 +8,8 @@ public sealed record SlackRow<T>(string Partition, string Row)
 
 /// <summary>
 /// Slack message and batch state (<see cref="SgBridge.Shared.Options.StorageOptions.SlackTable"/>), written only by the notification code and
-/// read by the Slack endpoint; request rows never carry it. Every access is a point read or a conditional write:
+/// read by the Slack endpoint; request rows never carry it. Every access is a point read, a conditional write or (the
+/// debounced render's <see cref="MembersOfAsync"/>) a query of one partition:
 /// change rows through <see cref="ConditionalUpdate.UpdateAsync{T}(ISlackThreadStore, SlackRow{T}, Func{T, T}, CancellationToken)"/>.
 /// </summary>
 public interface ISlackThreadStore
