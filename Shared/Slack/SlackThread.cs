@@ -37,6 +37,17 @@ public sealed record SlackThread
     /// <summary>Per member, the outcomes already posted to the monitoring thread (so a redelivery posts nothing twice).</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<RequestStatus>> Notified { get; init; } = new Dictionary<string, IReadOnlyList<RequestStatus>>();
 
+    /// <summary>
+    /// Per member, the <see cref="ChangeRequest.UpdatedAt"/> of the latest request state the notification path has handled
+    /// for it (<see cref="WithVersion"/>). A render trusts a member's <see cref="ThreadMembership.Snapshot"/> only when its
+    /// <c>UpdatedAt</c> equals this; <see cref="Untrusted"/> means "always read the request". Missing (rows of the
+    /// previous layout): read.
+    /// </summary>
+    public IReadOnlyDictionary<string, DateTimeOffset> Versions { get; init; } = new Dictionary<string, DateTimeOffset>();
+
+    /// <summary>The version recorded for a member whose states arrived out of order: no snapshot matches it, so the request is read.</summary>
+    public static readonly DateTimeOffset Untrusted = DateTimeOffset.MaxValue;
+
     public static SlackThread Start(string leadId, string batchKey, DateTimeOffset now) =>
         new() { LeadId = leadId, BatchKey = batchKey, OpenedAt = now, MemberIds = [leadId] };
 
@@ -45,6 +56,25 @@ public sealed record SlackThread
         ApproverMessage is { } m && m.Channel == channel && m.Ts == ts && MemberIds.Contains(requestId);
 
     public IReadOnlyList<RequestStatus> NotifiedOf(string requestId) => Notified.GetValueOrDefault(requestId) ?? [];
+
+    /// <summary>
+    /// This thread with the notification path having handled <paramref name="requestId"/> as of <paramref name="updatedAt"/>:
+    /// none recorded or a later one → recorded; the same → unchanged (this instance); an earlier one (a redelivered or
+    /// reordered notification: which state is latest is then not known here) → <see cref="Untrusted"/>, so renders read
+    /// the request. <paramref name="trusted"/> false (the state was not rendered as current) → <see cref="Untrusted"/> too.
+    /// </summary>
+    public SlackThread WithVersion(string requestId, DateTimeOffset updatedAt, bool trusted = true)
+    {
+        var next = !trusted ? Untrusted
+            : Versions.TryGetValue(requestId, out var known) ? (updatedAt == known ? known : updatedAt > known ? updatedAt : Untrusted)
+            : updatedAt;
+        if (Versions.TryGetValue(requestId, out var current) && current == next)
+        {
+            return this;
+        }
+        var versions = new Dictionary<string, DateTimeOffset>(Versions) { [requestId] = next };
+        return this with { Versions = versions };
+    }
 
     public SlackThread WithNotified(string requestId, IEnumerable<RequestStatus> statuses)
     {
@@ -59,8 +89,13 @@ public sealed record SlackThread
 /// <summary>The batch currently open for a batch key (one row per key, so finding it is a point read).</summary>
 public sealed record OpenBatch(string LeadId, DateTimeOffset OpenedAt);
 
-/// <summary>Which batch a request is shown in.</summary>
-public sealed record ThreadMembership(string LeadId);
+/// <summary>
+/// Which batch a request is shown in, and (<paramref name="Snapshot"/>) the request as the notification that placed it
+/// carried it, written in the same transaction as the membership (no extra operation). A render uses the snapshot in place
+/// of a request read only while the thread's <see cref="SlackThread.Versions"/> entry for it equals its
+/// <see cref="ChangeRequest.UpdatedAt"/>; rows without one (the previous layout, or a request placed without it) are read.
+/// </summary>
+public sealed record ThreadMembership(string LeadId, ChangeRequest? Snapshot = null);
 
 /// <summary>Approvals recorded while a second approver is needed (the requester could not be matched to a Slack user).</summary>
 public sealed record ApprovalVotes(IReadOnlyList<string> ApproverIds);

@@ -29,8 +29,34 @@ public sealed class InMemorySlackThreadStore : ISlackThreadStore
         return Task.FromResult(_rows.TryGetValue((row.Partition, row.Row), out var r) ? new Stored<T>(BridgeJson.Deserialize<T>(r.Json), r.ETag) : null);
     }
 
-    /// <summary>Single-row writes, transactions and reads so far.</summary>
-    public int Operations => Reads + Writes + Transactions;
+    /// <summary>Single-row writes, transactions, reads and queries so far.</summary>
+    public int Operations => Reads + Writes + Transactions + Queries;
+
+    /// <summary>Membership queries (<see cref="MembersOfAsync"/>) so far: each is one query of one partition.</summary>
+    public int Queries;
+
+    /// <summary>Runs once before the next membership query (to interleave another writer between the thread read and the query).</summary>
+    public Func<Task>? BeforeQuery { get; set; }
+
+    public async Task<IReadOnlyList<ThreadMembership>> MembersOfAsync(string home, string leadId, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(home);
+        ArgumentException.ThrowIfNullOrWhiteSpace(leadId);
+        if (BeforeQuery is { } hook)
+        {
+            BeforeQuery = null;
+            await hook();
+        }
+        Interlocked.Increment(ref Queries);
+        lock (_transaction)
+        {
+            return _rows.Where(r => r.Key.Item1 == home && r.Key.Item2.StartsWith("member-", StringComparison.Ordinal))
+                .OrderBy(r => r.Key.Item2, StringComparer.Ordinal)
+                .Select(r => BridgeJson.Deserialize<ThreadMembership>(r.Value.Json))
+                .Where(m => m.LeadId == leadId)
+                .ToList();
+        }
+    }
 
     public async Task<string> WriteAsync<T>(SlackRow<T> row, T value, string? etag, CancellationToken cancellationToken)
         where T : class
