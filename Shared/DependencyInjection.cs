@@ -34,6 +34,7 @@ public static class DependencyInjection
 
         services.AddSingleton<ChangePolicy>();
         services.AddSgBridgePolicyRules();
+        services.AddSingleton<Heartbeat>();
         services.AddSingleton<EventIntake>();
         services.AddSingleton<ChangeProcessor>();
         services.AddSingleton<GroupReconciler>();
