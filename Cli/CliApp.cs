@@ -15,6 +15,8 @@ public static class CliApp
         new DoctorCommand(),
         new BaselineCommand(),
         new ReconcileCommand(),
+        new AccountsCommand(),
+        new OffboardCommand(),
         new RedriveCommand(),
         new PolicyCommand(),
     ];

@@ -108,8 +108,8 @@ public sealed partial class Heartbeat
     /// <summary>The last heartbeat the intake recorded; null: none yet.</summary>
     public async Task<HeartbeatBeat?> LastAsync(CancellationToken cancellationToken)
     {
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
-        var row = await table.GetEntityIfExistsAsync<TableEntity>(Partition, Row, cancellationToken: cancellationToken).ConfigureAwait(false);
+        // A point read: no table is created for it (the operator's read-only role could not).
+        var row = await _table.Client.GetEntityIfExistsAsync<TableEntity>(Partition, Row, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (!row.HasValue)
         {
             return null;

@@ -85,9 +85,22 @@ public sealed class BaselineResults : IBaselineResultStore
 
     public async Task<IReadOnlyList<BaselineResult>> ListAsync(CancellationToken cancellationToken)
     {
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
+        // Reads never create the table (the operator's Storage Table Data Reader could not).
         var list = new List<BaselineResult>();
-        await foreach (var e in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Partition}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+        try
+        {
+            await ReadAsync(list, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Azure.RequestFailedException ex) when (EnsuredTable.IsTableNotFound(ex))
+        {
+            return [];
+        }
+        return list;
+    }
+
+    private async Task ReadAsync(List<BaselineResult> list, CancellationToken cancellationToken)
+    {
+        await foreach (var e in _table.Client.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Partition}"), cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             list.Add(new BaselineResult(
                 e.GetString("AccountId") ?? "",
@@ -101,7 +114,6 @@ public sealed class BaselineResults : IBaselineResultStore
                 (e.GetString("RiskyRules") ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries),
                 e.GetString("Skipped")));
         }
-        return list;
     }
 
     private static string Truncate(string s, int max) =>

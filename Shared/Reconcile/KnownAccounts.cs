@@ -88,11 +88,18 @@ public sealed class TableKnownAccountStore : IKnownAccountStore
 
     public async Task<IReadOnlyList<KnownAccount>> ListAsync(CancellationToken cancellationToken)
     {
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
+        // Reads never create the table: the operator's role (Storage Table Data Reader) could not, and none is needed.
         var list = new List<KnownAccount>();
-        await foreach (var e in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Partition}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+        try
         {
-            list.Add(ToAccount(e));
+            await foreach (var e in _table.Client.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Partition}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                list.Add(ToAccount(e));
+            }
+        }
+        catch (RequestFailedException ex) when (EnsuredTable.IsTableNotFound(ex))
+        {
+            return [];
         }
         return list;
     }
@@ -173,8 +180,8 @@ public sealed class TableKnownAccountStore : IKnownAccountStore
 
     private async Task<TableEntity?> GetRowAsync(string accountId, CancellationToken cancellationToken)
     {
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
-        var response = await table.GetEntityIfExistsAsync<TableEntity>(Partition, accountId, cancellationToken: cancellationToken).ConfigureAwait(false);
+        // A point read of a missing table finds nothing (no table is created for a read).
+        var response = await _table.Client.GetEntityIfExistsAsync<TableEntity>(Partition, accountId, cancellationToken: cancellationToken).ConfigureAwait(false);
         return response.HasValue ? response.Value : null;
     }
 

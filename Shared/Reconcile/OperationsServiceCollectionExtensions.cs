@@ -20,6 +20,7 @@ public static class OperationsServiceCollectionExtensions
         services.AddSingleton<SweepScheduler>();
         services.AddSingleton<ReconcileWorker>();
         services.AddSingleton<OperatorJobs>();
+        services.AddSingleton<Offboarding>();
         return services;
     }
 }
