@@ -376,6 +376,9 @@ output AZURE_RESOURCE_GROUP string = resourceGroup.name
 @description('The Function App name.')
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 
+@description('The storage account name: Storage__AccountName of the operator\'s CLI settings (sgbridge baseline --enqueue, sgbridge accounts).')
+output AZURE_STORAGE_ACCOUNT_NAME string = storageAccountName
+
 @description('The Key Vault name.')
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 
