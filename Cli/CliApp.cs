@@ -17,6 +17,7 @@ public static class CliApp
         new ReconcileCommand(),
         new RedriveCommand(),
         new PolicyCommand(),
+        new DemoCommand(),
     ];
 
     private const string Description = """
