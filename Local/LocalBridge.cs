@@ -104,7 +104,7 @@ public sealed class LocalBridge : IAsyncDisposable
             var storage = options.StorageConnectionString;
             if (string.IsNullOrWhiteSpace(storage))
             {
-                azurite = await Azurite.StartAsync(RepoRoot.Find(options.RepoRoot)).ConfigureAwait(false);
+                azurite = await Azurite.StartAsync(LocalRepoRoot.Find(options.RepoRoot)).ConfigureAwait(false);
                 storage = azurite.ConnectionString;
             }
             if (options.Aws == LocalAwsMode.Moto)

@@ -1,7 +1,7 @@
 namespace SgBridge.Local;
 
 /// <summary>The repository the local host runs from: where node_modules/azurite is (package.json pins it).</summary>
-internal static class RepoRoot
+internal static class LocalRepoRoot
 {
     public static string Find(string? given)
     {
