@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using SgBridge.FunctionApp;
 using SgBridge.Local;
 using SgBridge.Local.Demo;
 
@@ -107,6 +108,8 @@ public sealed class DemoCommand : ICliVerb
 
             Open the approvers' page: {bridge.BaseUrl}   (ready {sinceStart.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s after `demo` started)
             Watch the revert, then click Approve (or Deny) as an approver. Ctrl+C stops the bridge and the emulators.
+            Your own events: POST {bridge.AwsEventsUrl} with {Routes.FunctionKeyHeader}: {bridge.FunctionKey}
+            (AWS: {bridge.AwsEndpoint}, account {DemoStory.Account}, {LocalBridge.Region}).
 
             """).ConfigureAwait(false);
         try

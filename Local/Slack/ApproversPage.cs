@@ -60,6 +60,8 @@ internal static class ApproversPage
             {
                 ["id"] = c,
                 ["name"] = c == approvers ? "sg-approvals" : c == monitoring ? "sg-monitoring" : c.ToLowerInvariant(),
+                // A post to a user id is Slack's direct message from the app to that user.
+                ["dm"] = c.StartsWith('U') || c.StartsWith('D'),
             })]),
             ["users"] = new JsonArray([.. users]),
             ["messages"] = new JsonArray([.. messages.Select(m => (JsonNode)new JsonObject

@@ -113,7 +113,10 @@ public sealed class SlackWorkspace(TimeProvider time, SlackPayloadCheck check, I
                 var problems = check(text, blocks);
                 if (problems.Count > 0)
                 {
-                    var error = problems.Any(p => p.StartsWith("top-level text", StringComparison.Ordinal) && p.Contains('>', StringComparison.Ordinal)) ? "msg_too_long" : "invalid_blocks";
+                    // Slack's own codes where it has one (no_text, msg_too_long); everything else it refuses as invalid_blocks.
+                    var error = string.IsNullOrEmpty(text) && (blocks is null || blocks.Count == 0) ? "no_text"
+                        : problems.All(p => p.StartsWith("top-level text has ", StringComparison.Ordinal)) ? "msg_too_long"
+                        : "invalid_blocks";
                     return Refuse(method, channel, error, problems);
                 }
                 lock (_lock)

@@ -46,10 +46,28 @@ function splitOnce(s, sep) {
 
 const inlinePattern = /<([^<>\n]+)>|`([^`\n]+)`|\*([^*\n]+)\*|(?<![A-Za-z0-9])_([^_\n]+)_(?![A-Za-z0-9])|~([^~\n]+)~/g;
 
-function inline(text, into) {
+// Emoji shortcodes the bridge uses, as symbols most fonts have (an unknown one stays as written, as in Slack's fallback).
+const emoji = {
+  warning: '⚠', white_check_mark: '✔', heavy_check_mark: '✔', x: '✖', no_entry: '⛔', no_entry_sign: '⊘', dart: '◎',
+  rotating_light: '⚠', hourglass: '⌛', hourglass_flowing_sand: '⌛', lock: '🔒', unlock: '🔓', shield: '🛡', clock1: '◷',
+  information_source: 'ℹ', arrow_right: '→', recycle: '♻', memo: '✎', bust_in_silhouette: '👤', mag: '🔍',
+};
+
+function text(s, into) {
   let last = 0;
-  for (const m of text.matchAll(inlinePattern)) {
-    if (m.index > last) into.appendChild(document.createTextNode(decode(text.slice(last, m.index))));
+  for (const m of s.matchAll(/:([a-z0-9_+-]+):/g)) {
+    if (!(m[1] in emoji)) continue;
+    if (m.index > last) into.appendChild(document.createTextNode(decode(s.slice(last, m.index))));
+    into.appendChild(el('span', 'emoji', emoji[m[1]])).title = m[0];
+    last = m.index + m[0].length;
+  }
+  if (last < s.length) into.appendChild(document.createTextNode(decode(s.slice(last))));
+}
+
+function inline(source, into) {
+  let last = 0;
+  for (const m of source.matchAll(inlinePattern)) {
+    if (m.index > last) text(source.slice(last, m.index), into);
     if (m[1] !== undefined) into.appendChild(token(m[1]));
     else if (m[2] !== undefined) into.appendChild(el('code', null, decode(m[2])));
     else {
@@ -60,7 +78,7 @@ function inline(text, into) {
     }
     last = m.index + m[0].length;
   }
-  if (last < text.length) into.appendChild(document.createTextNode(decode(text.slice(last))));
+  if (last < source.length) text(source.slice(last), into);
 }
 
 function mrkdwn(text, verbatim) {
@@ -257,7 +275,7 @@ function renderChannels() {
   const nav = $('channels');
   nav.replaceChildren();
   for (const c of state.channels) {
-    const b = el('button', c.id === current ? 'active' : null, '# ' + c.name);
+    const b = el('button', c.id === current ? 'active' : null, (c.dm ? '@ ' : '# ') + c.name + (c.dm ? ' (direct message)' : ''));
     b.dataset.channel = c.id;
     const n = state.messages.filter((m) => m.channel === c.id && !m.threadTs).length;
     if (n) b.appendChild(el('span', 'count', String(n)));
@@ -301,7 +319,7 @@ function render(force) {
   if (!current) current = state.channels[0].id;
   renderChannels();
   const channel = state.channels.find((c) => c.id === current);
-  $('channel-title').textContent = '# ' + (channel ? channel.name : current);
+  $('channel-title').textContent = (channel && channel.dm ? '@ ' : '# ') + (channel ? channel.name : current);
   const refusals = $('refusals');
   refusals.replaceChildren();
   for (const r of state.refusals.filter((x) => x.channel === current || !x.channel)) {

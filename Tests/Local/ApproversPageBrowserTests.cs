@@ -76,6 +76,7 @@ public sealed class ApproversPageBrowserTests(LocalBridgeFixture fixture)
         if (Environment.GetEnvironmentVariable("SGBRIDGE_SCREENSHOT") is { Length: > 0 } path)
         {
             Thread.Sleep(1500); // the update's highlight fades
+            ((IJavaScriptExecutor)driver).ExecuteScript("document.getElementById('channel').scrollTop = 0;");
             ((ITakesScreenshot)driver).GetScreenshot().SaveAsFile(path);
         }
     }
