@@ -209,7 +209,7 @@ public sealed class LocalBridge : IAsyncDisposable
         var bridge = new LocalBridge(app, baseUrl, functionKey, options.SigningSecret, functions, host, slack, aws, azurite, moto, storage);
         try
         {
-            bridge.StartTriggers(options, storage, time);
+            await bridge.StartTriggersAsync(options, storage, time, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -309,7 +309,7 @@ public sealed class LocalBridge : IAsyncDisposable
             && CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(given), System.Text.Encoding.UTF8.GetBytes(functionKey));
     }
 
-    private void StartTriggers(LocalBridgeOptions options, string storage, TimeProvider time)
+    private async Task StartTriggersAsync(LocalBridgeOptions options, string storage, TimeProvider time, CancellationToken cancellationToken)
     {
         var logger = Services.GetRequiredService<ILoggerFactory>().CreateLogger("SgBridge.Local.Triggers");
         var counters = Services.GetRequiredService<LocalCounters>();
@@ -318,6 +318,7 @@ public sealed class LocalBridge : IAsyncDisposable
             foreach (var function in Functions.Where(f => f.Kind == TriggerKind.Queue))
             {
                 var listener = new QueueListener(storage, function, Host, Services, logger, counters);
+                await listener.CreateQueuesAsync(cancellationToken).ConfigureAwait(false);
                 _listeners.Add(listener);
                 _loops.Add(Task.Run(() => listener.RunAsync(_stop.Token)));
             }

@@ -53,10 +53,15 @@ internal sealed class QueueListener
     public async Task<bool> IsEmptyAsync(CancellationToken cancellationToken) =>
         InFlight == 0 && (await _queue.GetPropertiesAsync(cancellationToken).ConfigureAwait(false)).Value.ApproximateMessagesCount == 0;
 
+    /// <summary>The queue and its poison queue exist once the host has started (as the host creates them at listener start).</summary>
+    public async Task CreateQueuesAsync(CancellationToken cancellationToken)
+    {
+        await _queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        await _poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task RunAsync(CancellationToken stop)
     {
-        await _queue.CreateIfNotExistsAsync(cancellationToken: stop).ConfigureAwait(false);
-        await _poison.CreateIfNotExistsAsync(cancellationToken: stop).ConfigureAwait(false);
         var delay = TimeSpan.Zero;
         var running = new List<Task>();
         while (!stop.IsCancellationRequested)
