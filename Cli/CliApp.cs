@@ -19,6 +19,7 @@ public static class CliApp
         new OffboardCommand(),
         new RedriveCommand(),
         new PolicyCommand(),
+        new DemoCommand(),
     ];
 
     private const string Description = """
