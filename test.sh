@@ -15,5 +15,9 @@ if command -v python3 >/dev/null 2>&1; then
 else
   echo "python3 not found: the cfn-lint tests will be skipped" >&2
 fi
-dotnet test SgBridge.sln "$@"
+# The operator CLI as a .NET tool package (README: dotnet tool install --global --add-source artifacts sgbridge);
+# Tests/Cli/ToolPackageTests.cs installs this very package into a temporary tool path.
+rm -f artifacts/sgbridge.*.nupkg
+dotnet pack Cli -o artifacts --nologo
+SGBRIDGE_TOOL_PACKAGES="$PWD/artifacts" dotnet test SgBridge.sln "$@"
 dotnet run --project bench -- --smoke --ec2 stub

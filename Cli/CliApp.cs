@@ -19,6 +19,10 @@ public static class CliApp
         new PolicyCommand(),
     ];
 
+    /// <summary>The names of the registered verbs, as <c>--help</c> lists them.</summary>
+    public static IReadOnlyList<string> VerbNames =>
+        CreateRootCommand(new CliContext { Out = TextWriter.Null, Error = TextWriter.Null }).Subcommands.Select(c => c.Name).ToArray();
+
     private const string Description = """
         SgBridge operator tool: dry-run events, browse and export change requests, check a deployment.
 
