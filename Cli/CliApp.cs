@@ -40,6 +40,7 @@ public static class CliApp
     public static Command CreateRootCommand(CliContext context)
     {
         var root = new RootCommand(Description);
+        root.Options.Add(VerbAction.Verbose);
         DetailedHelpAction.Install(root);
         foreach (var verb in Verbs)
         {

@@ -26,7 +26,7 @@ public sealed class CliAppTests
 
     [Fact]
     public void Commands_AreTheRegisteredVerbsAndTheirSubcommands() =>
-        Assert.Equal(["plan", "requests", "requests list", "requests show", "export", "doctor", "baseline", "reconcile", "redrive", "policy", "policy test"], CommandNames());
+        Assert.Equal(["plan", "requests", "requests list", "requests show", "export", "doctor", "baseline", "reconcile", "redrive", "policy", "policy test", "policy validate"], CommandNames());
 
     [Theory]
     [MemberData(nameof(Commands))]
