@@ -62,12 +62,22 @@ public static class CliStorage
     /// </summary>
     public static async Task RequireTableAsync(TableServiceClient tables, string table, string setting, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(tables);
-        await foreach (var _ in tables.QueryAsync(t => t.Name == table, maxPerPage: 1, cancellationToken: cancellationToken).ConfigureAwait(false))
+        if (await TableExistsAsync(tables, table, cancellationToken).ConfigureAwait(false))
         {
             return;
         }
         throw CliFailureException.Storage($"the table '{table}' ({setting}) does not exist in the storage account.",
             $"check {setting} against the deployment (the function app creates its tables when it starts); `sgbridge doctor` lists what it reaches.");
+    }
+
+    /// <summary>Whether the table exists: a query of the table list, which creates nothing.</summary>
+    public static async Task<bool> TableExistsAsync(TableServiceClient tables, string table, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        await foreach (var _ in tables.QueryAsync(t => t.Name == table, maxPerPage: 1, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            return true;
+        }
+        return false;
     }
 }

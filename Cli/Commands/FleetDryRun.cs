@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using SgBridge.Shared.Aws;
 using SgBridge.Shared.Domain;
@@ -80,9 +81,13 @@ internal static class FleetDryRun
         var client = await services.Get<ISecurityGroupClientFactory>().CreateAsync(account, region, ct).ConfigureAwait(false);
         var live = await client.DescribeRegionAsync(ct).ConfigureAwait(false);
         var approved = new Dictionary<string, ApprovedGroup>(StringComparer.Ordinal);
-        await foreach (var g in services.Get<IGroupStateStore>().ListAsync(account, region, ct).ConfigureAwait(false))
+        // The store creates a missing table on first use: a dry run reads it only when it exists (none: nothing approved yet).
+        if (await CliStorage.TableExistsAsync(services.Get<TableServiceClient>(), services.Get<IOptions<StorageOptions>>().Value.GroupsTable, ct).ConfigureAwait(false))
         {
-            approved[g.GroupId] = g;
+            await foreach (var g in services.Get<IGroupStateStore>().ListAsync(account, region, ct).ConfigureAwait(false))
+            {
+                approved[g.GroupId] = g;
+            }
         }
         return (live, approved);
     }
