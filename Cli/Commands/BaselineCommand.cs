@@ -48,6 +48,8 @@ public sealed class BaselineCommand : ICliVerb
             }
             await using var services = settings.Load(p);
             var (accounts, regions) = where.Resolve(p, services);
+            // Settings every pair needs fail once, before the fleet (a connection string that is not one: exit 3).
+            _ = services.Get<Azure.Data.Tables.TableServiceClient>();
             if (p.GetValue(enqueue))
             {
                 var queued = await services.Get<SweepService>().EnqueueBaselineAsync(accounts, regions, p.GetValue(force), ct).ConfigureAwait(false);

@@ -45,6 +45,8 @@ public sealed class ReconcileCommand : ICliVerb
             }
             await using var services = settings.Load(p);
             var (accounts, regions) = where.Resolve(p, services);
+            // Settings every pair needs fail once, before the fleet (a connection string that is not one: exit 3).
+            _ = services.Get<Azure.Data.Tables.TableServiceClient>();
             var results = await where.Runner(p, context).RunAsync(accounts, regions, (account, region, token) => p.GetValue(dryRun)
                 ? FleetDryRun.ReconcileAsync(services, account, region, token)
                 : SweepAsync(services, account, region, p.GetValue(reportOnly), token), ct).ConfigureAwait(false);
