@@ -34,8 +34,8 @@ public static class CliApp
           sgbridge baseline --settings FunctionApp/local.settings.json
           sgbridge reconcile --dry-run --settings FunctionApp/local.settings.json
           sgbridge redrive --dry-run --settings FunctionApp/local.settings.json
-          sgbridge policy validate --rules samples/policy.yaml
-          sgbridge policy test samples/authorize-ssh-from-internet.json --rules samples/policy.yaml
+          sgbridge policy validate --rules samples/policy.yaml --account-aliases 111111111111=dev
+          sgbridge policy test samples/authorize-ssh-from-internet.json --rules samples/policy.yaml --account-aliases 111111111111=dev
         """;
 
     /// <summary>The root command with every verb, for the given context.</summary>

@@ -27,9 +27,9 @@ public sealed class PolicyCommand : ICliVerb
         was rejected, or a change was not decided as --expect says; 1 bad arguments (no policy file, no such file).
 
         Examples:
-          sgbridge policy test samples/authorize-ssh-from-internet.json --rules samples/policy.yaml
+          sgbridge policy test samples/authorize-ssh-from-internet.json --rules samples/policy.yaml --account-aliases 111111111111=dev
           sgbridge policy test 111111111111_CloudTrail_eu-west-1_20261129T1200Z_abc.json.gz --rules policy.yaml --account-aliases 111111111111=dev
-          sgbridge policy test event.json --rules policy.yaml --expect deny
+          sgbridge policy test event.json --rules policy.yaml --account-aliases 111111111111=dev --expect deny
           sgbridge policy test event.json --settings FunctionApp/local.settings.json --json
         """;
 
@@ -41,7 +41,7 @@ public sealed class PolicyCommand : ICliVerb
         3 the blob could not be read.
 
         Examples:
-          sgbridge policy validate --rules samples/policy.yaml
+          sgbridge policy validate --rules samples/policy.yaml --account-aliases 111111111111=dev
           sgbridge policy validate --settings FunctionApp/local.settings.json --json
         """;
 
@@ -75,13 +75,15 @@ public sealed class PolicyCommand : ICliVerb
 
         var validate = new VerbCommand("validate", "Checks the policy file as the app does at start: its rules, or each error with its line.", ValidateDescription);
         var validateRules = RulesOption();
+        var validateAliases = new Option<string?>("--account-aliases") { Description = "Policy:AccountAliases (id=alias, comma separated) the file's account names refer to; default: Policy__AccountAliases.", HelpName = "aliases" };
         var validateJson = new Option<bool>("--json") { Description = "Print the result as one sgbridge/v1 JSON document." };
         validate.Options.Add(validateRules);
+        validate.Options.Add(validateAliases);
         validate.Options.Add(validateJson);
         var validateSettings = CliSettings.AddTo(validate, context);
         VerbAction.Set(validate, context, (p, _) =>
         {
-            var (options, storage) = Options(p, validateRules, null, validateSettings, context);
+            var (options, storage) = Options(p, validateRules, validateAliases, validateSettings, context);
             var (set, exit) = Load(options, storage, p.GetValue(validateJson), "policy validate", context);
             if (set is not null)
             {
@@ -98,14 +100,14 @@ public sealed class PolicyCommand : ICliVerb
     private static Option<string?> RulesOption() =>
         new("--rules") { Description = "The policy file (.yaml, .yml or .json) or its blob URL; default: Policy__RulesFile.", HelpName = "file" };
 
-    private static (PolicyOptions Options, StorageOptions Storage) Options(System.CommandLine.ParseResult p, Option<string?> rules, Option<string?>? aliases, CliSettings settings, CliContext context)
+    private static (PolicyOptions Options, StorageOptions Storage) Options(System.CommandLine.ParseResult p, Option<string?> rules, Option<string?> aliases, CliSettings settings, CliContext context)
     {
         var configuration = CliSettings.BuildConfiguration(context.Environment, p.GetValue(settings.FileOption));
         var given = p.GetValue(rules);
         var options = new PolicyOptions
         {
             RulesFile = given ?? configuration["Policy:RulesFile"] ?? "",
-            AccountAliases = (aliases is null ? null : p.GetValue(aliases)) ?? configuration["Policy:AccountAliases"] ?? "",
+            AccountAliases = p.GetValue(aliases) ?? configuration["Policy:AccountAliases"] ?? "",
         };
         var storage = new StorageOptions
         {
