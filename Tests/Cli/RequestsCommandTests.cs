@@ -329,4 +329,30 @@ public sealed class RequestsCommandTests(AzuriteFixture azurite)
             "RowKey eq 'request' and (Status eq 'Pending' or Status eq 'RevertFailed') and AccountId eq '111111111111' and CreatedAt ge datetime'2026-11-01T00:00:00Z'",
             filter);
     }
+
+    [Fact]
+    public async Task Show_AndList_IncludeThePolicyDecisionTheApproverAndTheEndOfTimeBoundAccess()
+    {
+        UseAzurite();
+        var now = CliRunner.Now;
+        var request = ChangeRequest.Open("SG-TXME0001", Sample("authorize-ssh-from-internet.json", "evt-time"), now.AddHours(-3));
+        request.MarkReverted(new CallOutcome("ec2:RevokeSecurityGroupIngress GroupId=sg-0123456789abcdef0", true), now.AddHours(-3).AddSeconds(2));
+        request.RecordPolicyDecision(new PolicyDecisionRecord("ask", "admin-ports", 12, "policy.yaml", "SSH from the internet is asked"), now.AddHours(-3).AddSeconds(3));
+        request.Approve("U0BOB", "Bob Approver", now.AddHours(-2), TimeSpan.FromHours(8));
+        Assert.True((await Store().AddOrGetAsync(request, _ct)).Created);
+
+        var (exit, output, error) = await _cli.RunAsync("requests", "show", "SG-TXME0001");
+        Assert.True(exit == 0, error);
+        Assert.Contains("Bob Approver (U0BOB)", output, StringComparison.Ordinal);
+        Assert.Contains("Until      2026-11-29T18:00:00Z (time-bound: the rule is removed then)", output, StringComparison.Ordinal);
+        Assert.Contains("Policy     ask, by rule 'admin-ports' (policy.yaml line 12): SSH from the internet is asked", output, StringComparison.Ordinal);
+
+        var (listExit, list, _) = await _cli.RunAsync("requests", "list", "--json");
+        Assert.Equal(0, listExit);
+        var record = Assert.Single(JsonDocument.Parse(list).RootElement.GetProperty("requests").EnumerateArray());
+        Assert.Equal("ask", record.GetProperty("policyDecision").GetString());
+        Assert.Equal("rule 'admin-ports' (policy.yaml line 12)", record.GetProperty("policyRule").GetString());
+        Assert.Equal("2026-11-29T18:00:00Z", record.GetProperty("accessUntil").GetString());
+        Assert.Equal("U0BOB", record.GetProperty("decidedBy").GetString());
+    }
 }
