@@ -73,7 +73,7 @@ public sealed partial class DocCommandTests : IClassFixture<MotoFixture>, IDispo
 
     private static IResponseBuilder Json(string body) => Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody(body);
 
-    public static TheoryData<string> DocumentedCommands() => new(Commands());
+    public static TheoryData<string> DocumentedCommands() => new(Commands().Distinct(StringComparer.Ordinal));
 
     /// <summary>The `sgbridge` lines of the bash blocks of docs/cli.md and README.md, comments and redirections removed.</summary>
     internal static IEnumerable<string> Commands()
