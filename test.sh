@@ -26,6 +26,10 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     echo "chromium/chromedriver not found and cannot be installed here: the browser test will be skipped" >&2
   fi
 fi
-dotnet test SgBridge.sln "$@"
+# The operator CLI as a .NET tool package (README: dotnet tool install --global --add-source artifacts sgbridge);
+# Tests/Cli/ToolPackageTests.cs installs this very package into a temporary tool path.
+rm -f artifacts/sgbridge.*.nupkg
+dotnet pack Cli -o artifacts --nologo
+SGBRIDGE_TOOL_PACKAGES="$PWD/artifacts" dotnet test SgBridge.sln "$@"
 dotnet run --project bench -- --smoke --ec2 stub
 dotnet run --project Cli -- demo --script

@@ -22,23 +22,30 @@ public static class CliApp
         new DemoCommand(),
     ];
 
+    /// <summary>The names of the registered verbs, as <c>--help</c> lists them.</summary>
+    public static IReadOnlyList<string> VerbNames =>
+        CreateRootCommand(new CliContext { Out = TextWriter.Null, Error = TextWriter.Null }).Subcommands.Select(c => c.Name).ToArray();
+
     private const string Description = """
-        SgBridge operator tool: dry-run events, browse and export change requests, check a deployment.
+        SgBridge operator tool: dry-run events, browse and export change requests, onboard and sweep accounts, check a deployment.
+        Errors are one line with the fix (--verbose: the exception); exit codes and the --json schema (sgbridge/v1): docs/cli.md.
 
         Examples:
           sgbridge plan samples/authorize-ssh-from-internet.json
           sgbridge requests list --status Pending --since 7d --settings FunctionApp/local.settings.json
           sgbridge doctor --settings FunctionApp/local.settings.json
           sgbridge baseline --settings FunctionApp/local.settings.json
-          sgbridge reconcile --report-only --settings FunctionApp/local.settings.json
+          sgbridge reconcile --dry-run --settings FunctionApp/local.settings.json
           sgbridge redrive --dry-run --settings FunctionApp/local.settings.json
-          sgbridge policy test samples/authorize-ssh-from-internet.json --rules samples/policy.yaml
+          sgbridge policy validate --rules samples/policy.yaml --account-aliases 111111111111=dev
+          sgbridge policy test samples/authorize-ssh-from-internet.json --rules samples/policy.yaml --account-aliases 111111111111=dev
         """;
 
     /// <summary>The root command with every verb, for the given context.</summary>
     public static Command CreateRootCommand(CliContext context)
     {
         var root = new RootCommand(Description);
+        root.Options.Add(VerbAction.Verbose);
         DetailedHelpAction.Install(root);
         foreach (var verb in Verbs)
         {

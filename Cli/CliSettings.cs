@@ -3,7 +3,11 @@ using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Azure.Data.Tables;
+using Azure.Storage.Queues;
+using Microsoft.Extensions.Options;
 using SgBridge.Shared;
+using SgBridge.Shared.Options;
 using SgBridge.Shared.Storage;
 
 namespace SgBridge.Cli;
@@ -32,6 +36,15 @@ public sealed class CliSettings
 
     public Option<string?> FileOption { get; }
 
+    /// <summary>How long a Slack Web API call may take from the CLI.</summary>
+    public static readonly TimeSpan SlackTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The CLI's own bounds, over whatever the settings say: AWS calls are retried once (a person is waiting).</summary>
+    public static IReadOnlyDictionary<string, string?> Bounds { get; } = new Dictionary<string, string?>(StringComparer.Ordinal)
+    {
+        ["Aws:MaxErrorRetry"] = "1",
+    };
+
     /// <summary>Adds <c>--settings</c> to <paramref name="command"/>; the verb calls <see cref="Load"/> in its action.</summary>
     public static CliSettings AddTo(Command command, CliContext context)
     {
@@ -48,14 +61,21 @@ public sealed class CliSettings
     public CliServices Load(ParseResult parseResult)
     {
         ArgumentNullException.ThrowIfNull(parseResult);
-        var configuration = BuildConfiguration(_context.Environment, parseResult.GetValue(FileOption));
+        var configuration = new ConfigurationBuilder()
+            .AddConfiguration(BuildConfiguration(_context.Environment, parseResult.GetValue(FileOption)))
+            .AddInMemoryCollection(Bounds)
+            .Build();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
         services.AddSingleton(_context.Time);
         services.AddLogging();
         services.AddSgBridge(configuration);
         services.TryAddSingleton<RequestQuery>();
-        services.AddHttpClient<SlackDiagnostics>(http => http.Timeout = TimeSpan.FromSeconds(20));
+        // Bounded storage clients (CliStorage): a person is waiting, and a bad connection string is a settings error.
+        services.AddSingleton(sp => new Lazy<(TableServiceClient Tables, QueueServiceClient Queues)>(() => CliStorage.Create(sp.GetRequiredService<IOptions<StorageOptions>>().Value)));
+        services.Replace(ServiceDescriptor.Singleton(sp => sp.GetRequiredService<Lazy<(TableServiceClient Tables, QueueServiceClient Queues)>>().Value.Tables));
+        services.Replace(ServiceDescriptor.Singleton(sp => sp.GetRequiredService<Lazy<(TableServiceClient Tables, QueueServiceClient Queues)>>().Value.Queues));
+        services.AddHttpClient<SlackDiagnostics>(http => http.Timeout = SlackTimeout);
         _context.ConfigureServices?.Invoke(services);
         return new CliServices(configuration, services.BuildServiceProvider());
     }

@@ -2,7 +2,8 @@ namespace SgBridge.Cli;
 
 /// <summary>
 /// The exit codes of every verb (docs/cli.md lists them). Scripts can tell "you called it wrong" (1) from
-/// "it ran and the answer is bad" (2) from "it could not run" (3).
+/// "it ran and the answer is bad" (2) from "it could not run" (3)
+/// from "it ran over the fleet, and some accounts or regions failed" (4).
 /// </summary>
 public static class ExitCodes
 {
@@ -17,4 +18,7 @@ public static class ExitCodes
 
     /// <summary>It could not do its job: the settings it needs are invalid, storage is unreachable, the output cannot be written.</summary>
     public const int CannotRun = 3;
+
+    /// <summary>A fleet run (baseline, reconcile) finished, but one account × region or more failed: the summary table says which and why.</summary>
+    public const int PartlyFailed = 4;
 }

@@ -1,17 +1,22 @@
 using System.CommandLine;
-using Azure;
-using Azure.Identity;
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.Options;
 
 namespace SgBridge.Cli;
 
 /// <summary>
-/// Sets a verb's action and maps the failures every verb can meet to one message and one exit code
-/// (<see cref="ExitCodes"/>), so a verb's own code handles only its own outcomes.
+/// Sets a verb's action and maps every failure it can meet (<see cref="CliErrors"/>) to ONE line on stderr naming what
+/// failed and the fix, with the documented exit code (<see cref="ExitCodes"/>); with <c>--json</c> the same error is
+/// also printed on stdout in the <c>sgbridge/v1</c> schema (<see cref="CliJson"/>); <c>--verbose</c> adds the exception.
 /// </summary>
 public static partial class VerbAction
 {
+    /// <summary>The root's recursive <c>--verbose</c>: failures also print the exception with its stack.</summary>
+    public static Option<bool> Verbose { get; } = new("--verbose")
+    {
+        Description = "On a failure, also print the exception (with its stack trace) after the one-line error.",
+        Recursive = true,
+    };
+
     public static void Set(Command command, CliContext context, Func<ParseResult, CancellationToken, Task<int>> action)
     {
         ArgumentNullException.ThrowIfNull(command);
@@ -19,51 +24,44 @@ public static partial class VerbAction
         ArgumentNullException.ThrowIfNull(action);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            var error = context.Error;
             try
             {
                 return await action(parseResult, cancellationToken).ConfigureAwait(false);
             }
-            catch (CliUsageException ex)
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                await error.WriteLineAsync(ex.Message).ConfigureAwait(false);
-                await error.WriteLineAsync($"See: sgbridge {command.Name} --help").ConfigureAwait(false);
-                return ExitCodes.Usage;
-            }
-            catch (OptionsValidationException ex)
-            {
-                await error.WriteLineAsync("The settings are not valid:").ConfigureAwait(false);
-                foreach (var failure in ex.Failures)
-                {
-                    await error.WriteLineAsync("  " + CleanFailure(failure)).ConfigureAwait(false);
-                }
-                await error.WriteLineAsync("Give them as environment variables (Section__Name) or with --settings local.settings.json; " +
-                                           "`sgbridge doctor` checks every setting.").ConfigureAwait(false);
+                await context.Error.WriteLineAsync($"sgbridge {CliJson.VerbPath(parseResult)}: cancelled.").ConfigureAwait(false);
                 return ExitCodes.CannotRun;
             }
-            catch (RequestFailedException ex)
+            catch (Exception ex)
             {
-                await error.WriteLineAsync($"Azure Storage answered {ex.Status} {ex.ErrorCode}: {FirstLine(ex.Message)}").ConfigureAwait(false);
-                await error.WriteLineAsync("`sgbridge doctor` checks storage access.").ConfigureAwait(false);
-                return ExitCodes.CannotRun;
-            }
-            catch (AuthenticationFailedException ex)
-            {
-                await error.WriteLineAsync($"No Azure credential: {FirstLine(ex.Message)}").ConfigureAwait(false);
-                return ExitCodes.CannotRun;
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or HttpRequestException)
-            {
-                await error.WriteLineAsync(ex.Message).ConfigureAwait(false);
-                return ExitCodes.CannotRun;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // Not System.CommandLine's handler: it would exit 1, which means "bad arguments" here.
-                await error.WriteLineAsync($"sgbridge {command.Name} failed unexpectedly: {ex}").ConfigureAwait(false);
-                return ExitCodes.CannotRun;
+                // Not System.CommandLine's handler: it would print the stack and exit 1, which means "bad arguments" here.
+                return await ReportAsync(parseResult, context, ex).ConfigureAwait(false);
             }
         });
+    }
+
+    /// <summary>Prints the one-line error (and, with --json, the error document; with --verbose, the exception); returns its exit code.</summary>
+    public static async Task<int> ReportAsync(ParseResult parseResult, CliContext context, Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(parseResult);
+        ArgumentNullException.ThrowIfNull(context);
+        var error = CliErrors.Map(exception);
+        var verb = CliJson.VerbPath(parseResult);
+        await context.Error.WriteLineAsync(error.Line(verb)).ConfigureAwait(false);
+        if (error.Kind == "usage")
+        {
+            await context.Error.WriteLineAsync($"See: sgbridge {verb} --help").ConfigureAwait(false);
+        }
+        if (CliJson.Requested(parseResult))
+        {
+            await context.Out.WriteLineAsync(CliJson.Error(verb, error)).ConfigureAwait(false);
+        }
+        if (parseResult.GetValue(Verbose))
+        {
+            await context.Error.WriteLineAsync(exception.ToString()).ConfigureAwait(false);
+        }
+        return error.Exit;
     }
 
     /// <summary>DataAnnotations wraps the message: "DataAnnotation validation failed for 'X' members: 'Y' with the error: 'Z'." → Z.</summary>
@@ -72,10 +70,4 @@ public static partial class VerbAction
 
     [GeneratedRegex(@"^DataAnnotation validation failed for '[^']*' members: '[^']*' with the error: '(?<message>.*)'\.?$", RegexOptions.Singleline)]
     private static partial Regex AnnotationWrapper();
-
-    private static string FirstLine(string text)
-    {
-        var i = text.IndexOfAny(['\r', '\n']);
-        return i < 0 ? text : text[..i];
-    }
 }

@@ -1,52 +1,171 @@
 using System.CommandLine;
+using System.Globalization;
 using Microsoft.Extensions.Options;
+using AwsRegions = SgBridge.Shared.Events.AwsRegions;
 using SgBridge.Shared.Options;
 
 namespace SgBridge.Cli.Commands;
 
-/// <summary>The --account and --region options of the verbs that walk accounts and regions, defaulting to the app's settings.</summary>
+/// <summary>
+/// The options of the verbs that walk a fleet (baseline, reconcile): which accounts and regions, how many at once, and
+/// how long one account × region may take. Accounts default to Policy:AllowedAccounts, regions to Reconcile:Regions.
+/// </summary>
 internal sealed class AccountRegionArguments
 {
     public Option<string[]> Accounts { get; } = new("--account")
     {
-        Description = "An AWS account id (repeatable). Default: every id in Policy:AllowedAccounts.",
+        Description = "An AWS account id (repeatable, or comma separated). Default: every id in Policy:AllowedAccounts.",
         HelpName = "id",
         AllowMultipleArgumentsPerToken = false,
     };
 
+    public Option<string?> AccountsFile { get; } = new("--accounts-file")
+    {
+        Description = "A file of account ids, one per line ('#' starts a comment), added to --account.",
+        HelpName = "file",
+    };
+
     public Option<string[]> Regions { get; } = new("--region")
     {
-        Description = "An AWS region (repeatable). Default: Reconcile:Regions.",
+        Description = "An AWS region (repeatable, or comma separated). Default: Reconcile:Regions.",
         HelpName = "name",
         AllowMultipleArgumentsPerToken = false,
+    };
+
+    public Option<int> Parallel { get; } = new("--parallel")
+    {
+        Description = $"How many account × region pairs run at once (1–{FleetRunner.MaxParallel}). Each pair is its own EC2 rate bucket (account and region), so this bounds the calls per bucket to one describe at a time.",
+        DefaultValueFactory = _ => FleetRunner.DefaultParallel,
+        HelpName = "n",
+    };
+
+    public Option<int> Timeout { get; } = new("--timeout")
+    {
+        Description = "Seconds one account × region may take before it is counted as failed (the others go on).",
+        DefaultValueFactory = _ => (int)FleetRunner.DefaultTimeout.TotalSeconds,
+        HelpName = "seconds",
     };
 
     public void AddTo(Command command)
     {
         command.Options.Add(Accounts);
+        command.Options.Add(AccountsFile);
         command.Options.Add(Regions);
+        command.Options.Add(Parallel);
+        command.Options.Add(Timeout);
     }
 
+    /// <summary>The command line's accounts and regions, checked before anything is read: a bad id, a bad region or a bad file is a usage error.</summary>
+    public (IReadOnlyList<string> Accounts, IReadOnlyList<string> Regions) Given(ParseResult parse)
+    {
+        var accounts = Split(parse.GetValue(Accounts)).ToList();
+        if (parse.GetValue(AccountsFile) is { } file)
+        {
+            accounts.AddRange(ReadAccountsFile(file));
+        }
+        foreach (var account in accounts)
+        {
+            _ = FilterArguments.Account(account) ?? throw new CliUsageException("--account: empty.");
+        }
+        var regions = Split(parse.GetValue(Regions)).ToArray();
+        foreach (var region in regions)
+        {
+            RequireRegion(region);
+        }
+        var parallel = parse.GetValue(Parallel);
+        if (parallel is < 1 or > FleetRunner.MaxParallel)
+        {
+            throw new CliUsageException($"--parallel: {parallel.ToString(CultureInfo.InvariantCulture)} is not between 1 and {FleetRunner.MaxParallel}.");
+        }
+        if (parse.GetValue(Timeout) < 1)
+        {
+            throw new CliUsageException("--timeout: give a number of seconds, at least 1.");
+        }
+        return (accounts.Distinct(StringComparer.Ordinal).ToArray(), regions.Distinct(StringComparer.Ordinal).ToArray());
+    }
+
+    /// <summary>What <see cref="Given"/> left out, from the settings; every account must be allowed.</summary>
     public (IReadOnlyList<string> Accounts, IReadOnlyList<string> Regions) Resolve(ParseResult parse, CliServices services)
     {
+        var (given, givenRegions) = Given(parse);
         var policy = services.Get<IOptions<PolicyOptions>>().Value;
         var reconcile = services.Get<IOptions<ReconcileOptions>>().Value;
-        IReadOnlyList<string> accounts = parse.GetValue(Accounts) is { Length: > 0 } a
-            ? a
+        IReadOnlyList<string> accounts = given.Count > 0
+            ? given
             : policy.AllowedAccountSet.Where(x => x.Length == 12 && x.All(char.IsAsciiDigit)).Order(StringComparer.Ordinal).ToArray();
-        IReadOnlyList<string> regions = parse.GetValue(Regions) is { Length: > 0 } r ? r : reconcile.RegionList.ToArray();
+        IReadOnlyList<string> regions = givenRegions.Count > 0 ? givenRegions : reconcile.RegionList.ToArray();
         foreach (var account in accounts.Where(x => !policy.AllowsAccount(x)))
         {
             throw new CliUsageException($"Account {account} is not in Policy:AllowedAccounts.");
         }
         if (accounts.Count == 0)
         {
-            throw new CliUsageException("No account: pass --account, or list account ids in Policy:AllowedAccounts.");
+            throw new CliUsageException("No account: pass --account or --accounts-file, or list account ids in Policy:AllowedAccounts.");
+        }
+        foreach (var region in regions)
+        {
+            RequireRegion(region, "Reconcile:Regions");
         }
         if (regions.Count == 0)
         {
             throw new CliUsageException("No region: pass --region, or set Reconcile:Regions.");
         }
         return (accounts, regions);
+    }
+
+    public FleetRunner Runner(ParseResult parse, CliContext context) =>
+        new(context, parse.GetValue(Parallel), TimeSpan.FromSeconds(parse.GetValue(Timeout)));
+
+    /// <summary>A usage error for a region AWS does not have, with the nearest real one.</summary>
+    public static void RequireRegion(string region, string option = "--region")
+    {
+        if (AwsRegions.IsKnown(region))
+        {
+            return;
+        }
+        var nearest = AwsRegions.All.MinBy(r => Distance(r, region.ToLowerInvariant()));
+        throw new CliUsageException($"{option}: '{region}' is not an AWS region" + (nearest is not null && Distance(nearest, region.ToLowerInvariant()) <= 3 ? $" (did you mean {nearest}?)." : " (e.g. eu-west-1)."));
+    }
+
+    private static IEnumerable<string> Split(string[]? values) =>
+        (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    private static IEnumerable<string> ReadAccountsFile(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new CliUsageException($"--accounts-file: no such file: {path}");
+        }
+        var n = 0;
+        foreach (var raw in File.ReadLines(path))
+        {
+            n++;
+            var line = (raw.IndexOf('#', StringComparison.Ordinal) is var hash and >= 0 ? raw[..hash] : raw).Trim();
+            if (line.Length == 0)
+            {
+                continue;
+            }
+            foreach (var id in line.Split([',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries))
+            {
+                yield return id.Length == 12 && id.All(char.IsAsciiDigit)
+                    ? id
+                    : throw new CliUsageException($"--accounts-file: {path} line {n}: '{id}' is not a 12-digit AWS account id.");
+            }
+        }
+    }
+
+    private static int Distance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (var i = 1; i <= a.Length; i++)
+        {
+            for (var j = 1; j <= b.Length; j++)
+            {
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+        }
+        return d[a.Length, b.Length];
     }
 }

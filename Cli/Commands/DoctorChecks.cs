@@ -19,7 +19,7 @@ using SgBridge.Shared.Storage;
 namespace SgBridge.Cli.Commands;
 
 /// <summary>The checks behind <c>sgbridge doctor</c>, run with the app's own services, in order; each reads only.</summary>
-internal sealed partial class DoctorChecks(CliServices services)
+internal sealed partial class DoctorChecks(CliServices services, Action<CheckResult>? onResult = null)
 {
     private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(30);
 
@@ -46,8 +46,13 @@ internal sealed partial class DoctorChecks(CliServices services)
         return _results;
     }
 
-    private void Add(string area, string name, CheckState state, string detail, string? fix = null) =>
-        _results.Add(new CheckResult(area, name, state, detail, fix));
+    /// <summary>Records a check's result and hands it to <c>onResult</c> at once (doctor streams each check as it finishes).</summary>
+    private void Add(string area, string name, CheckState state, string detail, string? fix = null)
+    {
+        var result = new CheckResult(area, name, state, detail, fix);
+        _results.Add(result);
+        onResult?.Invoke(result);
+    }
 
     // ---- settings -------------------------------------------------------------------------------------------------
 
@@ -123,7 +128,18 @@ internal sealed partial class DoctorChecks(CliServices services)
         var auth = string.IsNullOrWhiteSpace(options.ConnectionString)
             ? $"managed identity on account {options.AccountName}" + (string.IsNullOrWhiteSpace(options.ClientId) ? "" : $" (client id {options.ClientId})")
             : "connection string";
-        var tables = services.Get<TableServiceClient>();
+        TableServiceClient tables;
+        QueueServiceClient queues;
+        try
+        {
+            tables = services.Get<TableServiceClient>();
+            queues = services.Get<QueueServiceClient>();
+        }
+        catch (CliFailureException ex)
+        {
+            Add("storage", "access", CheckState.Failed, ex.Error.Message, ex.Error.Fix);
+            return;
+        }
         foreach (var name in new[] { options.RequestsTable, options.GroupsTable })
         {
             await RunAsync("storage", $"table {name}", async ct =>
@@ -145,7 +161,6 @@ internal sealed partial class DoctorChecks(CliServices services)
                 return (CheckState.Passed, $"exists and can be read with the {auth}.");
             }, StorageFix(options), cancellationToken).ConfigureAwait(false);
         }
-        var queues = services.Get<QueueServiceClient>();
         foreach (var name in new[] { QueueNames.Changes, QueueNames.Applies, QueueNames.Notifications })
         {
             await RunAsync("storage", $"queue {name}", async ct =>

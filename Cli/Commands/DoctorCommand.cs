@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.RegularExpressions;
 
 namespace SgBridge.Cli.Commands;
 
@@ -7,7 +6,7 @@ namespace SgBridge.Cli.Commands;
 /// <c>sgbridge doctor</c>: checks a deployment's settings and everything they point at, as the app would use them:
 /// the options validation, storage, STS into each allowed account, EC2 reads in each region, and Slack.
 /// </summary>
-public sealed partial class DoctorCommand : ICliVerb
+public sealed class DoctorCommand : ICliVerb
 {
     private const string Description = """
         Checks a deployment with the app's own settings and services, and prints ✓ or ✗ per check with the fix:
@@ -34,21 +33,36 @@ public sealed partial class DoctorCommand : ICliVerb
         };
         var command = new VerbCommand("doctor", "Checks the settings, storage, AWS roles, EC2 access and Slack, with a fix for each failure.", Description) { regions };
         var settings = CliSettings.AddTo(command, context);
+        var json = new Option<bool>("--json") { Description = "Print the checks as one sgbridge/v1 JSON document (at the end) instead of streaming lines." };
+        command.Options.Add(json);
         VerbAction.Set(command, context, async (p, ct) =>
         {
             var requested = (p.GetValue(regions) ?? [])
                 .SelectMany(r => r.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 .Distinct(StringComparer.Ordinal)
                 .ToArray();
-            foreach (var region in requested.Where(r => !RegionName().IsMatch(r)))
+            foreach (var region in requested)
             {
-                throw new CliUsageException($"--region: '{region}' is not an AWS region name (e.g. eu-west-1).");
+                AccountRegionArguments.RequireRegion(region);
             }
+            var asJson = p.GetValue(json);
             await using var services = settings.Load(p);
-            var checks = new DoctorChecks(services);
+            // Each check is printed the moment it finishes: a slow one shows where the time goes.
+            var checks = new DoctorChecks(services, asJson ? null : r => { PrintOne(r, context.Out); context.Out.Flush(); });
             var results = await checks.RunAsync(requested, ct).ConfigureAwait(false);
-            Print(results, context.Out);
-            return results.Any(r => r.State == CheckState.Failed) ? ExitCodes.Failed : ExitCodes.Success;
+            var exit = results.Any(r => r.State == CheckState.Failed) ? ExitCodes.Failed : ExitCodes.Success;
+            if (asJson)
+            {
+                context.Out.WriteLine(CliJson.Document("doctor", exit, new
+                {
+                    Checks = results.Select(r => new { r.Area, r.Name, State = r.State.ToString().ToLowerInvariant(), r.Detail, r.Fix }),
+                }));
+            }
+            else
+            {
+                PrintSummary(results, context.Out);
+            }
+            return exit;
         });
         return command;
     }
@@ -57,19 +71,29 @@ public sealed partial class DoctorCommand : ICliVerb
     {
         foreach (var r in results)
         {
-            var mark = r.State switch
-            {
-                CheckState.Passed => "✓",
-                CheckState.Failed => "✗",
-                CheckState.Warning => "!",
-                _ => "–",
-            };
-            o.WriteLine($"{mark} {r.Area} {r.Name}: {r.Detail}");
-            if (r.Fix is not null && r.State != CheckState.Passed)
-            {
-                o.WriteLine($"    fix: {r.Fix}");
-            }
+            PrintOne(r, o);
         }
+        PrintSummary(results, o);
+    }
+
+    private static void PrintOne(CheckResult r, TextWriter o)
+    {
+        var mark = r.State switch
+        {
+            CheckState.Passed => "✓",
+            CheckState.Failed => "✗",
+            CheckState.Warning => "!",
+            _ => "–",
+        };
+        o.WriteLine($"{mark} {r.Area} {r.Name}: {r.Detail}");
+        if (r.Fix is not null && r.State != CheckState.Passed)
+        {
+            o.WriteLine($"    fix: {r.Fix}");
+        }
+    }
+
+    private static void PrintSummary(IReadOnlyList<CheckResult> results, TextWriter o)
+    {
         var failed = results.Count(r => r.State == CheckState.Failed);
         o.WriteLine();
         o.WriteLine(failed == 0
@@ -78,8 +102,6 @@ public sealed partial class DoctorCommand : ICliVerb
             : $"{failed} check(s) failed.");
     }
 
-    [GeneratedRegex("^[a-z]{2}(-[a-z]+)+-[0-9]$")]
-    private static partial Regex RegionName();
 }
 
 public enum CheckState

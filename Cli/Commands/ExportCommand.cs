@@ -1,7 +1,10 @@
 using System.CommandLine;
-using System.Text;
 using System.Text.Json;
+using System.Text;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Options;
 using SgBridge.Shared.Domain;
+using SgBridge.Shared.Options;
 using SgBridge.Shared.Storage;
 
 namespace SgBridge.Cli.Commands;
@@ -37,6 +40,7 @@ public sealed class ExportCommand : ICliVerb
             var filter = new RequestFilter { CreatedSince = FilterArguments.Since(p.GetRequiredValue(since), context.Time.GetUtcNow()) };
             var path = p.GetValue(output);
             await using var services = settings.Load(p);
+            await CliStorage.RequireTableAsync(services.Get<TableServiceClient>(), services.Get<IOptions<StorageOptions>>().Value.RequestsTable, "Storage__RequestsTable", ct).ConfigureAwait(false);
             var requests = (await services.Get<RequestQuery>().ListAsync(filter, ct).ConfigureAwait(false))
                 .OrderBy(r => r.CreatedAt).ThenBy(r => r.Id, StringComparer.Ordinal).ToArray();
             var text = p.GetRequiredValue(format) == "csv" ? Csv(requests) : JsonLines(requests);

@@ -27,21 +27,33 @@ public sealed class PolicyCommand : ICliVerb
         was rejected, or a change was not decided as --expect says; 1 bad arguments (no policy file, no such file).
 
         Examples:
-          sgbridge policy test samples/authorize-ssh-from-internet.json --rules samples/policy.yaml
+          sgbridge policy test samples/authorize-ssh-from-internet.json --rules samples/policy.yaml --account-aliases 111111111111=dev
           sgbridge policy test 111111111111_CloudTrail_eu-west-1_20261129T1200Z_abc.json.gz --rules policy.yaml --account-aliases 111111111111=dev
-          sgbridge policy test event.json --rules policy.yaml --expect deny
+          sgbridge policy test event.json --rules policy.yaml --account-aliases 111111111111=dev --expect deny
           sgbridge policy test event.json --settings FunctionApp/local.settings.json --json
+        """;
+
+    private const string ValidateDescription = """
+        Checks a policy file as the app does at start (and when it reloads it): prints the number of rules, or each error
+        with its line. Needs no event. The file is --rules, else Policy__RulesFile (environment or --settings): a path, or
+        a blob URL read with the app's storage settings.
+        Exit code: 0 valid, 2 invalid (the app would not start with it), 1 bad arguments (no policy file, no such file),
+        3 the blob could not be read.
+
+        Examples:
+          sgbridge policy validate --rules samples/policy.yaml --account-aliases 111111111111=dev
+          sgbridge policy validate --settings FunctionApp/local.settings.json --json
         """;
 
     public Command Create(CliContext context)
     {
-        var policy = new VerbCommand("policy", "The policy file: `policy test` shows which rule decides each change of an event or log file.", TestDescription);
+        var policy = new VerbCommand("policy", "The policy file: `policy validate` checks it, `policy test` shows which rule decides each change of an event or log file.", TestDescription);
         var test = new VerbCommand("test", "Which rule of the policy file decides each change of an event or CloudTrail log file, and why.", TestDescription);
         var file = new Argument<string>("event-file") { Description = "The event, CloudTrail log file (.json or .json.gz) or JSON array of records." };
-        var rules = new Option<string?>("--rules") { Description = "The policy file (.yaml, .yml or .json) or its blob URL; default: Policy__RulesFile.", HelpName = "file" };
+        var rules = RulesOption();
         var aliases = new Option<string?>("--account-aliases") { Description = "Policy:AccountAliases (id=alias, comma separated); default: Policy__AccountAliases.", HelpName = "aliases" };
         var expect = new Option<string?>("--expect") { Description = "Exit 2 unless every change is decided so: approve, deny or ask.", HelpName = "outcome" };
-        var json = new Option<bool>("--json") { Description = "Print the decisions as JSON." };
+        var json = new Option<bool>("--json") { Description = "Print the decisions as one sgbridge/v1 JSON document." };
         test.Arguments.Add(file);
         test.Options.Add(rules);
         test.Options.Add(aliases);
@@ -50,33 +62,59 @@ public sealed class PolicyCommand : ICliVerb
         var settings = CliSettings.AddTo(test, context);
         VerbAction.Set(test, context, (p, _) =>
         {
-            var configuration = CliSettings.BuildConfiguration(context.Environment, p.GetValue(settings.FileOption));
-            var options = new PolicyOptions
-            {
-                RulesFile = p.GetValue(rules) ?? configuration["Policy:RulesFile"] ?? "",
-                AccountAliases = p.GetValue(aliases) ?? configuration["Policy:AccountAliases"] ?? "",
-            };
-            var storage = new StorageOptions
-            {
-                ConnectionString = configuration["Storage:ConnectionString"],
-                AccountName = configuration["Storage:AccountName"],
-                ClientId = configuration["Storage:ClientId"],
-            };
+            var input = EventFile.Read(p.GetRequiredValue(file));
+            var (options, storage) = Options(p, rules, aliases, settings, context);
             var expected = p.GetValue(expect)?.Trim().ToLowerInvariant();
             if (expected is not (null or "approve" or "deny" or "ask"))
             {
                 throw new CliUsageException($"--expect: '{p.GetValue(expect)}' is not approve, deny or ask.");
             }
-            return Task.FromResult(Test(p.GetRequiredValue(file), options, storage, expected, p.GetValue(json), context));
+            return Task.FromResult(Test(input, options, storage, expected, p.GetValue(json), context));
         });
         policy.Subcommands.Add(test);
+
+        var validate = new VerbCommand("validate", "Checks the policy file as the app does at start: its rules, or each error with its line.", ValidateDescription);
+        var validateRules = RulesOption();
+        var validateAliases = new Option<string?>("--account-aliases") { Description = "Policy:AccountAliases (id=alias, comma separated) the file's account names refer to; default: Policy__AccountAliases.", HelpName = "aliases" };
+        var validateJson = new Option<bool>("--json") { Description = "Print the result as one sgbridge/v1 JSON document." };
+        validate.Options.Add(validateRules);
+        validate.Options.Add(validateAliases);
+        validate.Options.Add(validateJson);
+        var validateSettings = CliSettings.AddTo(validate, context);
+        VerbAction.Set(validate, context, (p, _) =>
+        {
+            var (options, storage) = Options(p, validateRules, validateAliases, validateSettings, context);
+            var (set, exit) = Load(options, storage, p.GetValue(validateJson), "policy validate", context);
+            if (set is not null)
+            {
+                context.Out.WriteLine(p.GetValue(validateJson)
+                    ? CliJson.Document("policy validate", ExitCodes.Success, new { Policy = set.Source, Rules = set.Rules.Count, Valid = true })
+                    : $"Policy {set.Source}: {set.Rules.Count} rule(s), valid.");
+            }
+            return Task.FromResult(exit);
+        });
+        policy.Subcommands.Add(validate);
         return policy;
     }
 
-    private static int Test(string eventFile, PolicyOptions options, StorageOptions storage, string? expected, bool json, CliContext context)
+    private static Option<string?> RulesOption() =>
+        new("--rules") { Description = "The policy file (.yaml, .yml or .json) or its blob URL; default: Policy__RulesFile.", HelpName = "file" };
+
+    private static (PolicyOptions Options, StorageOptions Storage) Options(System.CommandLine.ParseResult p, Option<string?> rules, Option<string?> aliases, CliSettings settings, CliContext context)
     {
-        var o = context.Out;
-        var input = EventFile.Read(eventFile);
+        var configuration = CliSettings.BuildConfiguration(context.Environment, p.GetValue(settings.FileOption));
+        var given = p.GetValue(rules);
+        var options = new PolicyOptions
+        {
+            RulesFile = given ?? configuration["Policy:RulesFile"] ?? "",
+            AccountAliases = p.GetValue(aliases) ?? configuration["Policy:AccountAliases"] ?? "",
+        };
+        var storage = new StorageOptions
+        {
+            ConnectionString = configuration["Storage:ConnectionString"],
+            AccountName = configuration["Storage:AccountName"],
+            ClientId = configuration["Storage:ClientId"],
+        };
         if (string.IsNullOrWhiteSpace(options.RulesFile))
         {
             throw new CliUsageException("No policy file: give --rules FILE or set Policy__RulesFile.");
@@ -88,21 +126,50 @@ public sealed class PolicyCommand : ICliVerb
         }
         if (!options.RulesFile.Contains("://", StringComparison.Ordinal) && !File.Exists(options.RulesFile))
         {
-            throw new CliUsageException($"--rules: no such file: {options.RulesFile}");
+            // Name where the path came from: the flag when it was given, else the setting.
+            throw new CliUsageException($"{(given is null ? "Policy__RulesFile" : "--rules")}: no such file: {options.RulesFile}");
         }
-        PolicyRuleSet policy;
+        return (options, storage);
+    }
+
+    /// <summary>The policy, or (printed as text or in the JSON error document) its errors and exit 2.</summary>
+    private static (PolicyRuleSet? Policy, int Exit) Load(PolicyOptions options, StorageOptions storage, bool json, string verb, CliContext context)
+    {
         try
         {
-            policy = PolicyRules.Load(options, storage);
+            return (PolicyRules.Load(options, storage), ExitCodes.Success);
         }
         catch (PolicyFileException ex)
         {
-            o.WriteLine($"The policy file is not valid ({ex.Errors.Count} error(s)); the app would not start with it:");
-            foreach (var error in ex.Errors)
+            if (json)
             {
-                o.WriteLine("  " + error);
+                context.Out.WriteLine(CliJson.Document(verb, ExitCodes.Failed, new
+                {
+                    Policy = options.RulesFile,
+                    Valid = false,
+                    Errors = ex.Errors.Select(e => e.ToString()),
+                    Error = new { Kind = "policy", Message = $"the policy file is not valid ({ex.Errors.Count} error(s)); the app would not start with it.", Fix = "fix the lines named in errors." },
+                }));
             }
-            return ExitCodes.Failed;
+            else
+            {
+                context.Out.WriteLine($"The policy file is not valid ({ex.Errors.Count} error(s)); the app would not start with it:");
+                foreach (var error in ex.Errors)
+                {
+                    context.Out.WriteLine("  " + error);
+                }
+            }
+            return (null, ExitCodes.Failed);
+        }
+    }
+
+    private static int Test(EventFile input, PolicyOptions options, StorageOptions storage, string? expected, bool json, CliContext context)
+    {
+        var o = context.Out;
+        var (policy, exit) = Load(options, storage, json, "policy test", context);
+        if (policy is null)
+        {
+            return exit;
         }
 
         var aliases = options.AccountAliasMap;
@@ -124,9 +191,10 @@ public sealed class PolicyCommand : ICliVerb
         }
         var unexpected = expected is null ? [] : decided.Where(d => d.Evaluation.Decision.Outcome != expected).ToList();
 
+        var result = other.Any(x => x.Rejected) || unexpected.Count > 0 ? ExitCodes.Failed : ExitCodes.Success;
         if (json)
         {
-            o.WriteLine(BridgeJson.Serialize(new
+            o.WriteLine(CliJson.Document("policy test", result, new
             {
                 Policy = policy.Source,
                 Rules = policy.Rules.Count,
@@ -174,7 +242,7 @@ public sealed class PolicyCommand : ICliVerb
                 o.WriteLine($"{(rejected ? "rejected" : "skipped")} record {record}: {reason}");
             }
         }
-        return other.Any(x => x.Rejected) || unexpected.Count > 0 ? ExitCodes.Failed : ExitCodes.Success;
+        return result;
     }
 
     /// <summary>`policy test` calls nothing: a rule with a groupTags condition meets "tags unknown" and asks.</summary>

@@ -49,7 +49,14 @@ internal static class RequestView
         ("applyNotes", r => Notes(r.Apply)),
         ("createdAt", r => Time(r.CreatedAt)),
         ("updatedAt", r => Time(r.UpdatedAt)),
+        ("policyDecision", r => r.PolicyDecision?.Outcome),
+        ("policyRule", r => PolicyRule(r.PolicyDecision)),
+        ("accessUntil", r => Time(r.AccessUntil)),
     ];
+
+    /// <summary>"rule 'name' (policy.yaml line 12)", or "no rule matched".</summary>
+    public static string? PolicyRule(PolicyDecisionRecord? d) =>
+        d is null ? null : d.Rule is null ? "no rule matched" : $"rule '{d.Rule}' ({d.Source} line {d.Line})";
 
     /// <summary>The audit record as an ordered name → value map (for JSON).</summary>
     public static Dictionary<string, string?> Record(ChangeRequest r)
@@ -125,7 +132,9 @@ internal static class RequestView
             By = r.DecidedBy,
             ByName = r.DecidedByName,
             At = Time(r.DecidedAt),
+            AccessUntil = Time(r.AccessUntil),
         },
+        Policy = r.PolicyDecision is not { } p ? null : new { p.Outcome, p.Rule, p.Line, p.Source, p.Reason, Duration = p.Duration?.ToString() },
         Apply = Outcome(r.Apply),
         CreatedAt = Time(r.CreatedAt),
         UpdatedAt = Time(r.UpdatedAt),
@@ -183,6 +192,10 @@ internal static class RequestView
             Row(o, "Verdict", r.Status is RequestStatus.Denied ? "denied" : "approved");
             Row(o, "By", r.DecidedByName is null ? r.DecidedBy ?? "-" : $"{r.DecidedByName} ({r.DecidedBy})");
             Row(o, "At", Time(r.DecidedAt));
+            if (r.AccessUntil is { } until)
+            {
+                Row(o, "Until", $"{Time(until)} (time-bound: the rule is removed then)");
+            }
         }
         else
         {
@@ -194,6 +207,10 @@ internal static class RequestView
                 RequestStatus.RevertFailed => "none: the revert failed, the change may still be live",
                 _ => "none yet",
             });
+        }
+        if (r.PolicyDecision is { } policy)
+        {
+            Row(o, "Policy", $"{policy.Outcome}, by {PolicyRule(policy)}: {policy.Reason}");
         }
         o.WriteLine();
         o.WriteLine("Apply");

@@ -1,9 +1,10 @@
 using System.CommandLine;
 using System.Text.Json;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Options;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Options;
 using SgBridge.Shared.Storage;
-using Microsoft.Extensions.Options;
 
 namespace SgBridge.Cli.Commands;
 
@@ -22,7 +23,7 @@ public sealed class RequestsCommand : ICliVerb
         Examples:
           sgbridge requests --status Pending --since 7d --settings FunctionApp/local.settings.json
           sgbridge requests list --account 111111111111 --requester alice@example.com --json
-          Storage__AccountName=stsgbridgeprod sgbridge requests list --status RevertFailed,Failed --since 2026-11-01
+          Storage__AccountName=stsgbridgeprod sgbridge requests list --status RevertFailed,ApplyFailed --since 2026-11-01
         """;
 
     private const string ShowDescription = """
@@ -47,7 +48,7 @@ public sealed class RequestsCommand : ICliVerb
 
         var show = new VerbCommand("show", "Prints the whole history of one request.", ShowDescription);
         var id = new Argument<string>("id") { Description = "SG-XXXXXXXX, or the CloudTrail event id." };
-        var json = new Option<bool>("--json") { Description = "Print the history as JSON." };
+        var json = new Option<bool>("--json") { Description = "Print the history as one sgbridge/v1 JSON document (its \"request\" field)." };
         show.Arguments.Add(id);
         show.Options.Add(json);
         var showSettings = CliSettings.AddTo(show, context);
@@ -55,16 +56,21 @@ public sealed class RequestsCommand : ICliVerb
         {
             var requestId = ToRequestId(p.GetRequiredValue(id));
             await using var services = showSettings.Load(p);
+            var table = services.Get<IOptions<StorageOptions>>().Value.RequestsTable;
+            await CliStorage.RequireTableAsync(services.Get<TableServiceClient>(), table, "Storage__RequestsTable", ct).ConfigureAwait(false);
             var stored = await services.Get<IRequestStore>().GetAsync(requestId, ct).ConfigureAwait(false);
             if (stored is null)
             {
-                var table = services.Get<IOptions<StorageOptions>>().Value.RequestsTable;
-                await context.Error.WriteLineAsync($"No request {requestId} in table {table}.").ConfigureAwait(false);
+                await context.Error.WriteLineAsync($"sgbridge requests show: no request {requestId} in table {table}. Fix: check the id (`sgbridge requests list` lists them).").ConfigureAwait(false);
+                if (p.GetValue(json))
+                {
+                    await context.Out.WriteLineAsync(CliJson.Error("requests show", new CliError("not-found", $"no request {requestId} in table {table}.", "check the id (`sgbridge requests list` lists them).", ExitCodes.Failed))).ConfigureAwait(false);
+                }
                 return ExitCodes.Failed;
             }
             if (p.GetValue(json))
             {
-                await context.Out.WriteLineAsync(JsonSerializer.Serialize(RequestView.Detail(stored.Value), RequestView.Json)).ConfigureAwait(false);
+                await context.Out.WriteLineAsync(CliJson.Document("requests show", ExitCodes.Success, new { Request = RequestView.Detail(stored.Value) }, RequestView.Json)).ConfigureAwait(false);
             }
             else
             {
@@ -82,7 +88,7 @@ public sealed class RequestsCommand : ICliVerb
         var account = new Option<string?>("--account") { Description = "Only this AWS account (12 digits).", HelpName = "id" };
         var requester = new Option<string?>("--requester") { Description = "Only requesters whose ARN, role, user or session name contains this text.", HelpName = "text" };
         var since = new Option<string?>("--since") { Description = "Only requests created since: 30m, 12h, 7d, 2w, or a date (2026-11-01, UTC).", HelpName = "7d|date" };
-        var json = new Option<bool>("--json") { Description = "Print a JSON array of audit records (the fields of `sgbridge export`)." };
+        var json = new Option<bool>("--json") { Description = "Print one sgbridge/v1 JSON document whose \"requests\" field is the array of audit records (the fields of `sgbridge export`)." };
         command.Options.Add(status);
         command.Options.Add(account);
         command.Options.Add(requester);
@@ -99,10 +105,11 @@ public sealed class RequestsCommand : ICliVerb
                 CreatedSince = p.GetValue(since) is { } s ? FilterArguments.Since(s, context.Time.GetUtcNow()) : null,
             };
             await using var services = settings.Load(p);
+            await CliStorage.RequireTableAsync(services.Get<TableServiceClient>(), services.Get<IOptions<StorageOptions>>().Value.RequestsTable, "Storage__RequestsTable", ct).ConfigureAwait(false);
             var found = await services.Get<RequestQuery>().ListAsync(filter, ct).ConfigureAwait(false);
             if (p.GetValue(json))
             {
-                await context.Out.WriteLineAsync(JsonSerializer.Serialize(found.Select(RequestView.Record), RequestView.Json)).ConfigureAwait(false);
+                await context.Out.WriteLineAsync(CliJson.Document(CliJson.VerbPath(p), ExitCodes.Success, new { Requests = found.Select(RequestView.Record) }, RequestView.Json)).ConfigureAwait(false);
             }
             else
             {

@@ -66,51 +66,37 @@ public sealed partial class EventIntake(
             return Reject(400, "Empty body", "Expected one EventBridge event (JSON) in the request body.");
         }
 
-        var parsed = CloudTrailParser.Parse(body.Span);
-        if (parsed.TryGetRejection(out var rejection))
+        // The pre-AWS decision is IntakeDecision's, shared with `sgbridge plan`; here it is logged, counted and answered.
+        var decision = IntakeDecision.Decide(body.Span, policy, _policeEgress);
+        var change = decision.Change;
+        switch (decision.Verdict)
         {
-            if (heartbeat is not null && Heartbeat.IsHeartbeat(body.Span, out var beatId, out var sentAt, out var beatAccount, out var rule))
-            {
+            case IntakeVerdict.Rejected when heartbeat is not null && Heartbeat.IsHeartbeat(body.Span, out var beatId, out var sentAt, out var beatAccount, out var rule):
+                // Not a change: the central bus's heartbeat through the real delivery path (recorded, no request).
                 return await heartbeat.RecordAsync(beatId, sentAt, beatAccount, rule, cancellationToken).ConfigureAwait(false);
-            }
-            if (rejection.Kind == RejectionKind.FailedCall)
-            {
+            case IntakeVerdict.FailedCall:
                 // The API call failed in AWS, so it changed nothing: acknowledge (no retry), record the skip.
-                LogSkippedFailedCall(logger, rejection.EventId, rejection.EventName, rejection.Message);
-                Count("skipped", "failed_call", 202);
-                return new IntakeResult(202, "Skipped", rejection.Message, EventId: rejection.EventId);
-            }
-            LogRejected(logger, rejection.Kind.ToString(), rejection.Message);
-            Count("refused", rejection.Kind.ToString(), 400);
-            return new IntakeResult(400, "Invalid event", rejection.Message, EventId: rejection.EventId);
+                LogSkippedFailedCall(logger, decision.EventId, decision.Rejection?.EventName, decision.Detail);
+                break;
+            case IntakeVerdict.Rejected:
+                LogRejected(logger, decision.Reason!, decision.Detail);
+                break;
+            case IntakeVerdict.AccountNotAllowed:
+                LogForbiddenAccount(logger, change!.AccountId, change.EventId);
+                break;
+            case IntakeVerdict.EgressNotPoliced:
+                // Outbound rules are policed only on request; acknowledge so EventBridge does not retry, and leave a trace.
+                LogEgressNotPoliced(logger, change!.EventId, change.EventName, change.AccountId, change.Region, change.GroupLabel);
+                break;
+            case IntakeVerdict.BridgeOwn:
+                // Loop prevention: the bridge's own reverts and applies come back through CloudTrail.
+                LogIgnoredOwn(logger, change!.EventId, change.AccountId, change.GroupLabel);
+                break;
         }
-
-        if (!parsed.TryGetChange(out var change))
+        if (!decision.Proceeds || change is null)
         {
-            throw new InvalidOperationException("A parse result is either a change or a rejection.");
-        }
-        if (!policy.IsAllowedAccount(change.AccountId))
-        {
-            LogForbiddenAccount(logger, change.AccountId, change.EventId);
-            Count("refused", "account_not_allowed", 403);
-            return new IntakeResult(403, "Account not allowed", $"Account {change.AccountId} is not in Policy:AllowedAccounts.", EventId: change.EventId);
-        }
-
-        if (change.Direction == RuleDirection.Egress && !_policeEgress)
-        {
-            // Outbound rules are policed only on request; acknowledge so EventBridge does not retry, and leave a trace.
-            LogEgressNotPoliced(logger, change.EventId, change.EventName, change.AccountId, change.Region, change.GroupLabel);
-            Count("skipped", "egress_not_policed", 202);
-            return new IntakeResult(202, "Not policed", $"{change.EventName} on {change.GroupLabel}: egress changes are not policed (Policy:PoliceEgress is false).", EventId: change.EventId);
-        }
-
-        var decision = policy.Evaluate(change);
-        if (decision.Verdict == Verdict.BridgeOwn)
-        {
-            // Loop prevention: the bridge's own reverts and applies come back through CloudTrail.
-            LogIgnoredOwn(logger, change.EventId, change.AccountId, change.GroupLabel);
-            Count("skipped", "bridge_own", 202);
-            return new IntakeResult(202, "Ignored", $"The bridge's own change ({decision.Reason}).", EventId: change.EventId);
+            Count(decision.StatusCode >= 400 ? "refused" : "skipped", decision.Reason!, decision.StatusCode);
+            return new IntakeResult(decision.StatusCode, decision.Title, decision.Detail, EventId: decision.EventId);
         }
 
         var (done, delay, why) = await TryRevertInlineAsync(change, cancellationToken).ConfigureAwait(false);

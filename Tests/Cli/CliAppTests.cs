@@ -26,7 +26,7 @@ public sealed class CliAppTests
 
     [Fact]
     public void Commands_AreTheRegisteredVerbsAndTheirSubcommands() =>
-        Assert.Equal(["plan", "requests", "requests list", "requests show", "export", "doctor", "baseline", "reconcile", "accounts", "offboard", "redrive", "policy", "policy test", "demo"], CommandNames());
+        Assert.Equal(["plan", "requests", "requests list", "requests show", "export", "doctor", "baseline", "reconcile", "accounts", "offboard", "redrive", "policy", "policy test", "policy validate", "demo"], CommandNames());
 
     [Theory]
     [MemberData(nameof(Commands))]

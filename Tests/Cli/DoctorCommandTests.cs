@@ -303,7 +303,7 @@ public sealed class DoctorCommandTests : IClassFixture<MotoFixture>, IDisposable
     {
         var (exit, _, error) = await _cli.RunAsync("doctor", option, value);
         Assert.Equal(1, exit);
-        Assert.Contains($"--region: '{value}' is not an AWS region name", error, StringComparison.Ordinal);
+        Assert.StartsWith($"sgbridge doctor: --region: '{value}' is not an AWS region", error, StringComparison.Ordinal);
     }
 
     private sealed class ThrowingTokenSource : IWebIdentityTokenSource

@@ -51,10 +51,57 @@ public class PlanCommandTests
     }
 
     [Fact]
-    public void Plan_AccountOutsideTheAllowlist_SaysIntakeWouldRefuse()
+    public void Plan_AccountOutsideTheAllowlist_SaysIntakeWouldRefuse_AndPlansNothing()
     {
-        var (_, output, _) = Run("plan", RepoRoot.Sample("authorize-ssh-from-internet.json"), "--allowed-accounts", "222222222222");
-        Assert.Contains("NOT in the allowlist", output, StringComparison.Ordinal);
+        var (exit, output, _) = Run("plan", RepoRoot.Sample("authorize-ssh-from-internet.json"), "--allowed-accounts", "222222222222");
+        Assert.Equal(ExitCodes.Failed, exit);
+        Assert.Contains("Intake would answer 403", output, StringComparison.Ordinal);
+        Assert.Contains("Account 111111111111 is not in Policy:AllowedAccounts.", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("ec2:", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Request that would be opened", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Plan_EgressChange_IsNotPolicedAsTheIntakeAnswers_UnlessPoliceEgress()
+    {
+        var (exit, output, _) = Run("plan", RepoRoot.Sample("authorize-egress.json"));
+        Assert.Equal(0, exit);
+        Assert.Contains("Intake would answer 202 and do nothing", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("ec2:", output, StringComparison.Ordinal);
+
+        var (policedExit, policed, _) = Run("plan", RepoRoot.Sample("authorize-egress.json"), "--police-egress");
+        Assert.Equal(0, policedExit);
+        Assert.Contains("ec2:RevokeSecurityGroupEgress", policed, StringComparison.Ordinal);
+        Assert.Contains("Intake would answer 202 Accepted", policed, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("not json at all", "is not JSON")]
+    [InlineData("{\"protocol\":\"tcp\"}", "holds a JSON object, not an array of rules")]
+    [InlineData("[1]", "rule 1 is not a rule object")]
+    [InlineData("[null]", "rule 1 is not a rule object")]
+    [InlineData("[{}]", "rule 1 has no \"protocol\"")]
+    [InlineData("[{\"protocol\":\"tcp\",\"fromPort\":22,\"toPort\":22}]", "rule 1 has no \"source\"")]
+    [InlineData("[{\"protocol\":\"tcp\",\"fromPort\":\"x\"}]", "rule 1:")]
+    public void Plan_MalformedApprovedFile_ExitsOneWithOneLineNamingTheFile(string content, string expected)
+    {
+        var file = Path.GetTempFileName();
+        File.WriteAllText(file, content);
+        try
+        {
+            var (exit, output, error) = Run("plan", RepoRoot.Sample("modify-one-rule.json"), "--approved", file);
+            Assert.Equal(ExitCodes.Usage, exit);
+            Assert.Equal("", output);
+            var first = error.Split('\n')[0];
+            Assert.StartsWith($"sgbridge plan: --approved: {file}", first, StringComparison.Ordinal);
+            Assert.Contains(expected, first, StringComparison.Ordinal);
+            Assert.Contains("Fix:", first, StringComparison.Ordinal);
+            Assert.DoesNotContain(error.Split('\n'), CliErrors.LooksLikeStackFrame);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]

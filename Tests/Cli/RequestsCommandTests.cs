@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
+using SgBridge.Cli;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Events;
 using SgBridge.Shared.Options;
@@ -114,14 +115,16 @@ public sealed class RequestsCommandTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task List_TableNotCreatedYet_ListsNothing_AndDoesNotCreateIt()
+    public async Task List_TableDoesNotExist_IsAnErrorNamingTheSetting_AndDoesNotCreateIt()
     {
+        // A misspelled Storage__RequestsTable must not read as "No requests match" (it did, exit 0).
         UseAzurite();
 
         var (exit, output, error) = await _cli.RunAsync("requests");
 
-        Assert.True(exit == 0, error);
-        Assert.Contains("No requests match.", output, StringComparison.Ordinal);
+        Assert.Equal(ExitCodes.CannotRun, exit);
+        Assert.Equal("", output);
+        Assert.StartsWith($"sgbridge requests: the table '{_table}' (Storage__RequestsTable) does not exist in the storage account. Fix: check Storage__RequestsTable", error, StringComparison.Ordinal);
         var tables = new List<string>();
         await foreach (var t in azurite.CreateTableServiceClient().QueryAsync(t => t.Name == _table, cancellationToken: _ct))
         {
@@ -139,7 +142,11 @@ public sealed class RequestsCommandTests(AzuriteFixture azurite)
         var (exit, output, _) = await _cli.RunAsync("requests", "--status", "Applied", "--json");
 
         Assert.Equal(0, exit);
-        var record = Assert.Single(JsonDocument.Parse(output).RootElement.EnumerateArray());
+        var doc = JsonDocument.Parse(output).RootElement;
+        Assert.Equal("sgbridge/v1", doc.GetProperty("schema").GetString());
+        Assert.Equal("requests", doc.GetProperty("verb").GetString());
+        Assert.True(doc.GetProperty("ok").GetBoolean());
+        var record = Assert.Single(doc.GetProperty("requests").EnumerateArray());
         Assert.Equal("SG-APPD0001", record.GetProperty("id").GetString());
         Assert.Equal("evt-applied", record.GetProperty("eventId").GetString());
         Assert.Equal("arn:aws:iam::111111111111:user/deploy-user", record.GetProperty("requesterArn").GetString());
@@ -254,7 +261,10 @@ public sealed class RequestsCommandTests(AzuriteFixture azurite)
         var (exit, output, _) = await _cli.RunAsync("requests", "show", "SG-APPD0001", "--json");
 
         Assert.Equal(0, exit);
-        var doc = JsonDocument.Parse(output).RootElement;
+        var envelope = JsonDocument.Parse(output).RootElement;
+        Assert.Equal("sgbridge/v1", envelope.GetProperty("schema").GetString());
+        Assert.Equal("requests show", envelope.GetProperty("verb").GetString());
+        var doc = envelope.GetProperty("request");
         Assert.Equal("Applied", doc.GetProperty("status").GetString());
         Assert.Equal("evt-applied", doc.GetProperty("event").GetProperty("id").GetString());
         Assert.Equal("2025-03-14T11:40:00Z", doc.GetProperty("event").GetProperty("time").GetString());
@@ -287,7 +297,7 @@ public sealed class RequestsCommandTests(AzuriteFixture azurite)
         await SeedAsync();
         var (exit, _, error) = await _cli.RunAsync("requests", "show", "SG-NNNN0000");
         Assert.Equal(2, exit);
-        Assert.Contains($"No request SG-NNNN0000 in table {_table}.", error, StringComparison.Ordinal);
+        Assert.StartsWith($"sgbridge requests show: no request SG-NNNN0000 in table {_table}.", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -301,7 +311,8 @@ public sealed class RequestsCommandTests(AzuriteFixture azurite)
         var (exit, _, error) = await _cli.RunAsync("requests");
 
         Assert.Equal(3, exit);
-        Assert.Contains("sgbridge requests failed unexpectedly: System.IO.InvalidDataException: Row SG-BAD00001/request holds neither Json nor JsonGzipParts.", error, StringComparison.Ordinal);
+        Assert.StartsWith("sgbridge requests: a stored row cannot be read: Row SG-BAD00001/request holds neither Json nor JsonGzipParts. Fix: ", error, StringComparison.Ordinal);
+        Assert.DoesNotContain(error.Split('\n'), CliErrors.LooksLikeStackFrame);
     }
 
     [Fact]
@@ -317,5 +328,31 @@ public sealed class RequestsCommandTests(AzuriteFixture azurite)
         Assert.Equal(
             "RowKey eq 'request' and (Status eq 'Pending' or Status eq 'RevertFailed') and AccountId eq '111111111111' and CreatedAt ge datetime'2026-11-01T00:00:00Z'",
             filter);
+    }
+
+    [Fact]
+    public async Task Show_AndList_IncludeThePolicyDecisionTheApproverAndTheEndOfTimeBoundAccess()
+    {
+        UseAzurite();
+        var now = CliRunner.Now;
+        var request = ChangeRequest.Open("SG-TXME0001", Sample("authorize-ssh-from-internet.json", "evt-time"), now.AddHours(-3));
+        request.MarkReverted(new CallOutcome("ec2:RevokeSecurityGroupIngress GroupId=sg-0123456789abcdef0", true), now.AddHours(-3).AddSeconds(2));
+        request.RecordPolicyDecision(new PolicyDecisionRecord("ask", "admin-ports", 12, "policy.yaml", "SSH from the internet is asked"), now.AddHours(-3).AddSeconds(3));
+        request.Approve("U0BOB", "Bob Approver", now.AddHours(-2), TimeSpan.FromHours(8));
+        Assert.True((await Store().AddOrGetAsync(request, _ct)).Created);
+
+        var (exit, output, error) = await _cli.RunAsync("requests", "show", "SG-TXME0001");
+        Assert.True(exit == 0, error);
+        Assert.Contains("Bob Approver (U0BOB)", output, StringComparison.Ordinal);
+        Assert.Contains("Until      2026-11-29T18:00:00Z (time-bound: the rule is removed then)", output, StringComparison.Ordinal);
+        Assert.Contains("Policy     ask, by rule 'admin-ports' (policy.yaml line 12): SSH from the internet is asked", output, StringComparison.Ordinal);
+
+        var (listExit, list, _) = await _cli.RunAsync("requests", "list", "--json");
+        Assert.Equal(0, listExit);
+        var record = Assert.Single(JsonDocument.Parse(list).RootElement.GetProperty("requests").EnumerateArray());
+        Assert.Equal("ask", record.GetProperty("policyDecision").GetString());
+        Assert.Equal("rule 'admin-ports' (policy.yaml line 12)", record.GetProperty("policyRule").GetString());
+        Assert.Equal("2026-11-29T18:00:00Z", record.GetProperty("accessUntil").GetString());
+        Assert.Equal("U0BOB", record.GetProperty("decidedBy").GetString());
     }
 }
