@@ -146,7 +146,7 @@ internal sealed partial class DoctorChecks(CliServices services)
             }, StorageFix(options), cancellationToken).ConfigureAwait(false);
         }
         var queues = services.Get<QueueServiceClient>();
-        foreach (var name in new[] { QueueNames.Changes, QueueNames.Applies, QueueNames.Notifications })
+        foreach (var name in new[] { QueueNames.Changes, QueueNames.Effects })
         {
             await RunAsync("storage", $"queue {name}", async ct =>
             {
