@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command (README quick start and CI): installs the emulators the tests start, runs every test, then
 # the benchmark's smoke run (the real pipeline on Azurite and a stub EC2/STS: every event stored, one EC2 write each,
-# nothing poisoned; it checks no speed).
+# nothing poisoned; it checks no speed), then `sgbridge demo --script` (the whole loop on the local host: exit 0 only
+# when every step happened).
 set -euo pipefail
 cd "$(dirname "$0")"
 npm ci --no-audit --no-fund --loglevel=error
@@ -15,5 +16,16 @@ if command -v python3 >/dev/null 2>&1; then
 else
   echo "python3 not found: the cfn-lint tests will be skipped" >&2
 fi
+# Debian's chromium + chromedriver, for the approvers' page browser test (Tests/Local/ApproversPageBrowserTests.cs).
+# Installed when missing and apt-get is there (CI runs as root); otherwise that test skips with a message.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+      || echo "could not install chromium: the browser test will be skipped" >&2
+  else
+    echo "chromium/chromedriver not found and cannot be installed here: the browser test will be skipped" >&2
+  fi
+fi
 dotnet test SgBridge.sln "$@"
 dotnet run --project bench -- --smoke --ec2 stub
+dotnet run --project Cli -- demo --script

@@ -15,8 +15,11 @@ public static class CliApp
         new DoctorCommand(),
         new BaselineCommand(),
         new ReconcileCommand(),
+        new AccountsCommand(),
+        new OffboardCommand(),
         new RedriveCommand(),
         new PolicyCommand(),
+        new DemoCommand(),
     ];
 
     private const string Description = """

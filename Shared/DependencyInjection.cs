@@ -26,6 +26,7 @@ public static class DependencyInjection
         services.AddValidatedOptions<ProcessingOptions>(configuration, ProcessingOptions.SectionName);
         services.AddValidatedOptions<ReconcileOptions>(configuration, ReconcileOptions.SectionName);
         services.AddValidatedOptions<IntakeOptions>(configuration, IntakeOptions.SectionName);
+        services.AddSgBridgeOperations(); // before storage: its approved-state store is the watched one
         services.AddSgBridgeStorage(configuration);
         services.AddSgBridgeAws(configuration);
         services.AddSgBridgeSlack(configuration);
@@ -33,6 +34,7 @@ public static class DependencyInjection
 
         services.AddSingleton<ChangePolicy>();
         services.AddSgBridgePolicyRules();
+        services.AddSingleton<Heartbeat>();
         services.AddSingleton<EventIntake>();
         services.AddSingleton<ChangeProcessor>();
         services.AddSingleton<GroupReconciler>();

@@ -102,7 +102,7 @@ param awsExternalId string = ''
 // Policy (section "Policy")
 // ---------------------------------------------------------------------------------------------
 
-@description('Required. AWS account IDs (12 digits) whose events the bridge accepts.')
+@description('Required. AWS account IDs (12 digits) whose events the bridge accepts, or [ \'*\' ] for every account the organisation-gated central bus lets through (main.bicepparam checks the format).')
 @minLength(1)
 param policyAllowedAccounts string[]
 
@@ -118,8 +118,9 @@ param policyAccountAliases object = {}
 @description('Optional. Police outbound rules too (egress events; egress rules in the approved state). Match pPoliceEgress in aws-bootstrap/.')
 param policyPoliceEgress bool = false
 
-@description('Optional. AWS regions the drift sweep covers (every allowed account × these regions), e.g. [ \'eu-west-1\' ]. Empty: no sweep.')
-param reconcileRegions string[] = []
+@description('Required. AWS regions the drift sweep covers (every allowed, or with \'*\' every known, account × these regions), e.g. [ \'eu-west-1\' ]: the same list as pEventRegions of the member StackSet (main.bicepparam reads both from SGBRIDGE_REGIONS).')
+@minLength(1)
+param reconcileRegions string[]
 
 @description('Optional. What the sweep does with drift no event explains: Enforce (revert it) or Report (only report it).')
 @allowed([ 'Enforce', 'Report' ])
@@ -128,6 +129,21 @@ param reconcileMode string = 'Enforce'
 @description('Optional. A group first seen after onboarding: Adopt (its rules become approved) or Enforce (it starts with no approved rules).')
 @allowed([ 'Adopt', 'Enforce' ])
 param reconcileUnknownGroups string = 'Adopt'
+
+// ---------------------------------------------------------------------------------------------
+// Operator (docs/deploy.md, step 7)
+// ---------------------------------------------------------------------------------------------
+
+@description('Optional. Object ID of the person or group who onboards accounts (`sgbridge baseline --enqueue`, `sgbridge reconcile --enqueue --report-only`): granted Storage Queue Data Message Sender and Storage Table Data Reader on the bridge\'s storage account, nothing in AWS. Empty: none.')
+param operatorPrincipalId string = ''
+
+@description('Optional. Type of operatorPrincipalId.')
+@allowed([
+  'User'
+  'Group'
+  'ServicePrincipal'
+])
+param operatorPrincipalType string = 'User'
 
 // ---------------------------------------------------------------------------------------------
 // Alerts (modules/alerts.bicep)
@@ -241,6 +257,8 @@ module rbac 'modules/rbac.bicep' = {
     storageAccountName: storageAccountName
     keyVaultName: keyVaultName
     applicationInsightsName: applicationInsightsName
+    operatorPrincipalId: operatorPrincipalId
+    operatorPrincipalType: operatorPrincipalType
   }
   // The names above are compile-time values, so the dependencies are stated explicitly.
   dependsOn: [
@@ -355,6 +373,9 @@ output AZURE_RESOURCE_GROUP string = resourceGroup.name
 
 @description('The Function App name.')
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+
+@description('The storage account name: Storage__AccountName of the operator\'s CLI settings (sgbridge baseline --enqueue, sgbridge accounts).')
+output AZURE_STORAGE_ACCOUNT_NAME string = storageAccountName
 
 @description('The Key Vault name.')
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name

@@ -5,7 +5,9 @@
 //   export SLACK_BOT_TOKEN=xoxb-... SLACK_SIGNING_SECRET=...
 //   export SLACK_APPROVERS_CHANNEL=C... SLACK_MONITORING_CHANNEL=C...
 //   export SLACK_APPROVER_USER_IDS=U...,U...          # and/or SLACK_APPROVER_USER_GROUP_IDS=S...
-//   export POLICY_ALLOWED_ACCOUNTS=111122223333,444455556666
+//   export POLICY_ALLOWED_ACCOUNTS=111122223333,444455556666   # or '*': every account the organisation's bus admits
+//   export SGBRIDGE_REGIONS=us-east-1,eu-west-1                # the regions you protect: the sweep's, and pEventRegions of the StackSet
+//   export SGBRIDGE_OPERATOR_PRINCIPAL_ID=<object id>           # optional: who may queue onboarding and read results
 //   export POLICY_ACCOUNT_ALIASES='{"111122223333":"prod"}'  # optional
 //   export ALERT_EMAIL_ADDRESS=secops@example.com               # ALERT_WEBHOOK_URI=https://... optional
 using './main.bicep'
@@ -36,14 +38,35 @@ param slackApproverUserGroupIds = approverUserGroupIds
 param awsRoleArnPattern = 'arn:aws:iam::{accountId}:role/SgBridgeExecutionRole'
 param awsAuthMode = 'WebIdentity'
 
-// Policy
+// Policy. An account ID is 12 digits: checked here, so a typo fails `build-params` (every deployment) instead of
+// stopping the app at start-up. '*' alone: every account the organisation-gated central bus lets through.
 var allowedAccounts = map(filter(split(readEnvironmentVariable('POLICY_ALLOWED_ACCOUNTS'), ','), id => !empty(trim(id))), id => trim(id))
+var digitsLeft = map(allowedAccounts, id => replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(id, '0', ''), '1', ''), '2', ''), '3', ''), '4', ''), '5', ''), '6', ''), '7', ''), '8', ''), '9', ''))
+var badAccounts = filter(range(0, length(allowedAccounts)), i => allowedAccounts[i] != '*' && (length(allowedAccounts[i]) != 12 || !empty(digitsLeft[i])))
 param policyAllowedAccounts = empty(allowedAccounts)
-  ? fail('Set POLICY_ALLOWED_ACCOUNTS: the AWS account IDs whose events the bridge accepts, comma separated.')
-  : allowedAccounts
+  ? fail('Set POLICY_ALLOWED_ACCOUNTS: the AWS account IDs whose events the bridge accepts, comma separated (or * for every account of the organisation).')
+  : !empty(badAccounts)
+      ? fail('POLICY_ALLOWED_ACCOUNTS has \'${allowedAccounts[badAccounts[0]]}\', which is not a 12-digit AWS account ID (or * alone).')
+      : length(allowedAccounts) > 1 && contains(allowedAccounts, '*')
+          ? fail('POLICY_ALLOWED_ACCOUNTS mixes * with account IDs: write * alone (every account) or only account IDs.')
+          : allowedAccounts
 param policyExemptPrincipalArns = []
 param policyExemptServiceLinkedRoles = true
 param policyAccountAliases = json(readEnvironmentVariable('POLICY_ACCOUNT_ALIASES', '{}'))
+
+// Reconcile: the regions the drift sweep covers, one list for the whole deployment (the same value goes to
+// pEventRegions of aws-bootstrap/sgbridge-main.yaml, docs/deploy.md). Required: without it the sweep is off.
+var regions = map(filter(split(readEnvironmentVariable('SGBRIDGE_REGIONS', ''), ','), r => !empty(trim(r))), r => trim(r))
+var badRegions = filter(regions, r => r != toLower(r) || length(split(r, '-')) < 3 || !contains('0123456789', last(r)))
+param reconcileRegions = empty(regions)
+  ? fail('Set SGBRIDGE_REGIONS: the AWS regions you protect, comma separated (e.g. us-east-1,eu-west-1). The drift sweep covers them, and the member StackSet deploys the event rule to them (pEventRegions).')
+  : !empty(badRegions)
+      ? fail('SGBRIDGE_REGIONS has \'${badRegions[0]}\', which is not an AWS region name (e.g. eu-west-1).')
+      : regions
+
+// Onboarding from a workstation without AWS rights: this principal may queue jobs for the app and read their results.
+param operatorPrincipalId = readEnvironmentVariable('SGBRIDGE_OPERATOR_PRINCIPAL_ID', '')
+param operatorPrincipalType = readEnvironmentVariable('SGBRIDGE_OPERATOR_PRINCIPAL_TYPE', 'User')
 
 // Alerts (modules/alerts.bicep)
 param alertEmailAddress = readEnvironmentVariable('ALERT_EMAIL_ADDRESS')

@@ -18,7 +18,7 @@ public sealed class BaselineCommand : ICliVerb
           sgbridge baseline --settings FunctionApp/local.settings.json
           sgbridge baseline --account 111111111111 --region eu-west-1 --region us-east-1
           sgbridge baseline --account 111111111111 --region eu-west-1 --force
-          sgbridge baseline --enqueue --settings FunctionApp/local.settings.json      # the function app does it
+          sgbridge baseline --enqueue --account 111111111111 --region eu-west-1       # the function app does it (operator rights only)
         """;
 
     public Command Create(CliContext context)
@@ -38,8 +38,8 @@ public sealed class BaselineCommand : ICliVerb
             var (accounts, regions) = where.Resolve(p, services);
             if (p.GetValue(enqueue))
             {
-                var queued = await services.Get<SweepService>().EnqueueBaselineAsync(accounts, regions, p.GetValue(force), ct).ConfigureAwait(false);
-                await context.Out.WriteLineAsync($"Queued {queued} onboarding job(s) on sgbridge-reconcile ({accounts.Count} account(s) × {regions.Count} region(s)); the function app's logs and the groups table show the results.").ConfigureAwait(false);
+                var queued = await services.Get<OperatorJobs>().EnqueueBaselineAsync(accounts, regions, p.GetValue(force), ct).ConfigureAwait(false);
+                await context.Out.WriteLineAsync($"Queued {queued} onboarding job(s) on sgbridge-reconcile ({accounts.Count} account(s) × {regions.Count} region(s)); the results go to the monitoring channel, and `sgbridge accounts` shows them.").ConfigureAwait(false);
                 return ExitCodes.Success;
             }
             var baseline = services.Get<BaselineService>();

@@ -16,19 +16,30 @@ public sealed class ReconcileCommand : ICliVerb
         Examples:
           sgbridge reconcile --report-only --settings FunctionApp/local.settings.json
           sgbridge reconcile --account 111111111111 --region eu-west-1
+          sgbridge reconcile --enqueue --report-only --account 111111111111 --region eu-west-1   # the function app does it
         """;
 
     public Command Create(CliContext context)
     {
         var where = new AccountRegionArguments();
         var reportOnly = new Option<bool>("--report-only") { Description = "Report differences; change nothing in AWS." };
-        var command = new VerbCommand("reconcile", "Sweeps accounts and regions now: reverts (or reports) drift from the approved state.", Description) { reportOnly };
+        var enqueue = new Option<bool>("--enqueue")
+        {
+            Description = "Do not sweep here: queue one job per account × region on sgbridge-reconcile for the function app (its identity); results are requests (sgbridge requests) and monitoring messages.",
+        };
+        var command = new VerbCommand("reconcile", "Sweeps accounts and regions now: reverts (or reports) drift from the approved state.", Description) { reportOnly, enqueue };
         where.AddTo(command);
         var settings = CliSettings.AddTo(command, context);
         VerbAction.Set(command, context, async (p, ct) =>
         {
             await using var services = settings.Load(p);
             var (accounts, regions) = where.Resolve(p, services);
+            if (p.GetValue(enqueue))
+            {
+                var queued = await services.Get<OperatorJobs>().EnqueueReconcileAsync(accounts, regions, p.GetValue(reportOnly), ct).ConfigureAwait(false);
+                await context.Out.WriteLineAsync($"Queued {queued} {(p.GetValue(reportOnly) ? "report-only " : "")}sweep job(s) on sgbridge-reconcile; differences become requests (sgbridge requests) and monitoring messages.").ConfigureAwait(false);
+                return ExitCodes.Success;
+            }
             var sweeps = services.Get<SweepService>();
             var found = 0;
             foreach (var account in accounts)

@@ -34,7 +34,8 @@ public sealed partial class EventIntake(
     TimeProvider timeProvider,
     ILogger<EventIntake> logger,
     BridgeTelemetry? telemetry = null,
-    ChangeProcessor? processor = null)
+    ChangeProcessor? processor = null,
+    Heartbeat? heartbeat = null)
 {
     /// <summary>What a 503 asks EventBridge to wait before it retries.</summary>
     public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(5);
@@ -68,6 +69,10 @@ public sealed partial class EventIntake(
         var parsed = CloudTrailParser.Parse(body.Span);
         if (parsed.TryGetRejection(out var rejection))
         {
+            if (heartbeat is not null && Heartbeat.IsHeartbeat(body.Span, out var beatId, out var sentAt, out var beatAccount, out var rule))
+            {
+                return await heartbeat.RecordAsync(beatId, sentAt, beatAccount, rule, cancellationToken).ConfigureAwait(false);
+            }
             if (rejection.Kind == RejectionKind.FailedCall)
             {
                 // The API call failed in AWS, so it changed nothing: acknowledge (no retry), record the skip.

@@ -15,8 +15,8 @@ namespace SgBridge.Shared.Reconcile;
 public sealed record SweepReport(string AccountId, string Region, int Groups, int GroupsWithDifferences, int Differences, IReadOnlyList<ChangeRequest> Requests);
 
 /// <summary>
-/// Drift: changes no event reported (CloudTrail → EventBridge is best effort). A timer enqueues one sweep per allowed
-/// account × region every <see cref="ReconcileOptions.Interval"/>; a sweep describes the region once and, for each group
+/// Drift: changes no event reported (CloudTrail → EventBridge is best effort). A timer (<see cref="SweepScheduler"/>)
+/// enqueues one sweep per account × region every <see cref="ReconcileOptions.Interval"/>; a sweep describes the region once and, for each group
 /// that differs from its approved state, enqueues a settle check after <see cref="ReconcileOptions.SettleDelay"/>. The
 /// settle check acts on the differences that are still there (reverting them, or only reporting them with
 /// <see cref="ReconcileMode.Report"/>) and opens a drift request for them, requester "unknown: found by the sweep".
@@ -41,37 +41,6 @@ public sealed partial class SweepService(
     /// <summary>The requester of a drift request.</summary>
     public static Requester FoundBySweep(string accountId) =>
         new(PrincipalType.Unknown, null, accountId, null, null, "unknown: found by the sweep", null, null, null, null);
-
-    /// <summary>
-    /// Called every minute by the timer: at each <see cref="ReconcileOptions.Interval"/> boundary, enqueues one sweep per
-    /// allowed account and region. Returns how many were enqueued.
-    /// </summary>
-    public async Task<int> TickAsync(CancellationToken cancellationToken)
-    {
-        var interval = _options.Interval;
-        var now = time.GetUtcNow();
-        if (interval <= TimeSpan.Zero || now.UtcTicks / interval.Ticks == (now - TimeSpan.FromMinutes(1)).UtcTicks / interval.Ticks)
-        {
-            return 0;
-        }
-        var accounts = Accounts();
-        var regions = _options.RegionList;
-        if (accounts.Count == 0 || regions.Count == 0)
-        {
-            LogSweepOff(logger);
-            return 0;
-        }
-        var sent = 0;
-        foreach (var account in accounts)
-        {
-            foreach (var region in regions)
-            {
-                await queue.SendAsync(QueueNames.Reconcile, new ReconcileCommand(account, region), cancellationToken);
-                sent++;
-            }
-        }
-        return sent;
-    }
 
     /// <summary>Enqueues onboarding for each account × region (the function app's fan-out of `sgbridge baseline`).</summary>
     public async Task<int> EnqueueBaselineAsync(IEnumerable<string> accounts, IEnumerable<string> regions, bool force, CancellationToken cancellationToken)
@@ -104,6 +73,10 @@ public sealed partial class SweepService(
         else if (command.Baseline)
         {
             await baseline.BaselineAsync(command.AccountId, command.Region, command.Force, cancellationToken);
+        }
+        else if (command.GroupId is null && command.ReportOnly)
+        {
+            await SweepAsync(command.AccountId, command.Region, actNow: true, reportOnly: true, cancellationToken);
         }
         else if (command.GroupId is null)
         {
@@ -240,9 +213,6 @@ public sealed partial class SweepService(
         return opened;
     }
 
-    private IReadOnlyList<string> Accounts() =>
-        _policy.AllowedAccountSet.Where(a => a.Length == 12 && a.All(char.IsAsciiDigit)).Order(StringComparer.Ordinal).ToArray();
-
     private static string Hash(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16].ToLowerInvariant();
 
     [LoggerMessage(5301, LogLevel.Information, "Swept {AccountId}/{Region}: {Groups} groups, {Differing} differ from their approved state ({Differences} differences)")]
@@ -253,9 +223,6 @@ public sealed partial class SweepService(
 
     [LoggerMessage(5305, LogLevel.Critical, "Drift in {AccountId}/{Region} on {GroupId} was {Status} but its request could not be stored: {Differences}")]
     private static partial void LogDriftUnrecorded(ILogger logger, Exception exception, string accountId, string region, string groupId, string differences, RequestStatus status);
-
-    [LoggerMessage(5303, LogLevel.Warning, "The sweep is off: set Reconcile:Regions (and Policy:AllowedAccounts to account ids) so drift is found")]
-    private static partial void LogSweepOff(ILogger logger);
 
     [LoggerMessage(5304, LogLevel.Error, "Refused reconcile work for account {AccountId}: not in Policy:AllowedAccounts")]
     private static partial void LogRefused(ILogger logger, string accountId);

@@ -21,6 +21,7 @@ public sealed class BridgeTelemetry : IDisposable
         Drift = Meter.CreateCounter<long>("sgbridge.drift", description: "Differences from the approved state no event explained.");
         Failures = Meter.CreateCounter<long>("sgbridge.failures", description: "Failures by kind (revert, apply, storage, poison, sts).");
         StsCalls = Meter.CreateCounter<long>("sgbridge.sts.calls", description: "STS AssumeRole* calls, by account.");
+        Heartbeats = Meter.CreateCounter<long>("sgbridge.heartbeats", description: "Heartbeat events received through the EventBridge delivery path (the silence alert reads it).");
         RevertLatency = Meter.CreateHistogram<double>("sgbridge.revert.latency", unit: "s", description: "CloudTrail event time to reverted.");
     }
 
@@ -39,6 +40,8 @@ public sealed class BridgeTelemetry : IDisposable
     public Counter<long> Failures { get; }
 
     public Counter<long> StsCalls { get; }
+
+    public Counter<long> Heartbeats { get; }
 
     public Histogram<double> RevertLatency { get; }
 

@@ -26,7 +26,7 @@ public sealed class CliAppTests
 
     [Fact]
     public void Commands_AreTheRegisteredVerbsAndTheirSubcommands() =>
-        Assert.Equal(["plan", "requests", "requests list", "requests show", "export", "doctor", "baseline", "reconcile", "redrive", "policy", "policy test"], CommandNames());
+        Assert.Equal(["plan", "requests", "requests list", "requests show", "export", "doctor", "baseline", "reconcile", "accounts", "offboard", "redrive", "policy", "policy test", "demo"], CommandNames());
 
     [Theory]
     [MemberData(nameof(Commands))]

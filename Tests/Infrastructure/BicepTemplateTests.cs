@@ -66,6 +66,9 @@ public sealed class BicepTemplateTests(BicepTemplateFixture fixture) : IClassFix
         ["SLACK_APPROVER_USER_GROUP_IDS"] = "",
         ["POLICY_ALLOWED_ACCOUNTS"] = "123456789012,210987654321",
         ["POLICY_ACCOUNT_ALIASES"] = """{"123456789012":"prod"}""",
+        ["SGBRIDGE_REGIONS"] = "us-east-1, eu-west-1",
+        ["SGBRIDGE_OPERATOR_PRINCIPAL_ID"] = null,
+        ["SGBRIDGE_OPERATOR_PRINCIPAL_TYPE"] = null,
         ["ALERT_EMAIL_ADDRESS"] = "secops@example.com",
         ["ALERT_WEBHOOK_URI"] = null,
     };
@@ -98,6 +101,7 @@ public sealed class BicepTemplateTests(BicepTemplateFixture fixture) : IClassFix
     [InlineData("SLACK_BOT_TOKEN")]
     [InlineData("SLACK_SIGNING_SECRET")]
     [InlineData("ALERT_EMAIL_ADDRESS")]
+    [InlineData("SGBRIDGE_REGIONS")]
     public async Task BuildParams_WithoutAnAccountOrWorkspaceValue_Fails(string unset)
     {
         var environment = DeploymentEnvironment();
@@ -366,20 +370,23 @@ public sealed class BicepTemplateTests(BicepTemplateFixture fixture) : IClassFix
         var assignments = Resources(fixture.ModuleTemplate("rbac"))
             .Where(r => (string?)r["type"] == "Microsoft.Authorization/roleAssignments")
             .ToList();
+        var app = assignments.Where(a => a["condition"] is null).ToList();
+        var operatorRoles = assignments.Where(a => a["condition"] is not null).ToList();
 
-        Assert.Equal(5, assignments.Count);
+        Assert.Equal((5, 2), (app.Count, operatorRoles.Count));
         Assert.All(assignments, a =>
         {
             var name = (string)a["name"]!;
+            var principal = a["condition"] is null ? "principalId" : "operatorPrincipalId";
             Assert.StartsWith("[guid(", name, StringComparison.Ordinal);
-            Assert.Contains("parameters('principalId')", name, StringComparison.Ordinal);
+            Assert.Contains($"parameters('{principal}')", name, StringComparison.Ordinal);
             Assert.Contains("variables('roles')", name, StringComparison.Ordinal);
-            Assert.Equal("[parameters('principalId')]", (string?)a["properties"]!["principalId"]);
+            Assert.Equal($"[parameters('{principal}')]", (string?)a["properties"]!["principalId"]);
         });
     }
 
     [Fact]
-    public void RoleAssignments_Roles_AreTheFiveTheAppNeeds()
+    public void RoleAssignments_Roles_AreTheFiveTheAppNeeds_AndTheOperatorsTwo()
     {
         var roles = fixture.ModuleTemplate("rbac")["variables"]!["roles"]!.AsObject()
             .Select(r => (string)r.Value!)
@@ -391,9 +398,11 @@ public sealed class BicepTemplateTests(BicepTemplateFixture fixture) : IClassFix
                 "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3", // Storage Table Data Contributor
                 "3913510d-42f4-4e42-8a64-420c390055eb", // Monitoring Metrics Publisher
                 "4633458b-17de-408a-b874-0445c86b69e6", // Key Vault Secrets User
+                "76199698-9eea-4c19-bc75-cec21354c6b6", // Storage Table Data Reader (operator)
                 "974c5e8b-45b9-4653-ba55-5f855dd0fb88", // Storage Queue Data Contributor
                 "b7e6dc6d-f1e8-4753-8033-0f276bb0955b", // Storage Blob Data Owner
-            },
+                "c6a89b2d-59bc-44d0-9896-0f6e12d7b80a", // Storage Queue Data Message Sender (operator)
+            }.Order(StringComparer.Ordinal),
             roles);
     }
 

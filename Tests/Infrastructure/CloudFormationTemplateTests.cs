@@ -63,14 +63,16 @@ public sealed partial class CloudFormationTemplateTests
     }
 
     [Fact]
-    public void EventRule_Target_RetriesForADayThenDeadLetters()
+    public void EventRule_Target_RetriesForAnHourThenDeadLetters()
     {
+        // An hour, not EventBridge's day: the sweep (every 15 minutes) is the backstop for what is older, and a wrong
+        // key or a stopped app reaches the dead-letter alarm within the hour.
         var template = CloudFormationTemplate.Load(CentralBus);
-        var target = Assert.Single(template.SingleResource("AWS::Events::Rule").Resource.Map("Properties").Get("Targets").AsList());
+        var target = Assert.Single(template.Resources.Map("rSecurityGroupChangeRule").Map("Properties").Get("Targets").AsList());
         var retry = target.Map("RetryPolicy");
 
         Assert.Equal(new CfnFunction("Fn::GetAtt", "rIntakeApiDestination.Arn"), target.Get("Arn"));
-        Assert.Equal("86400", template.Parameters.Map(RefName(retry.Get("MaximumEventAgeInSeconds"))).Get("Default"));
+        Assert.Equal("3600", template.Parameters.Map(RefName(retry.Get("MaximumEventAgeInSeconds"))).Get("Default"));
         Assert.Equal("185", template.Parameters.Map(RefName(retry.Get("MaximumRetryAttempts"))).Get("Default"));
         Assert.Equal(new CfnFunction("Fn::GetAtt", "rDeadLetterQueue.Arn"), target.Map("DeadLetterConfig").Get("Arn"));
     }
@@ -85,13 +87,15 @@ public sealed partial class CloudFormationTemplateTests
 
         Assert.Equal("true", queue.Get("SqsManagedSseEnabled"));
         Assert.Equal("events.amazonaws.com", allow.Map("Principal").Get("Service"));
-        Assert.Equal(new CfnFunction("Fn::GetAtt", "rSecurityGroupChangeRule.Arn"), allow.Map("Condition").Map("ArnEquals").Get("aws:SourceArn"));
+        Assert.Equal([new CfnFunction("Fn::GetAtt", "rSecurityGroupChangeRule.Arn"), new CfnFunction("Fn::GetAtt", "rHeartbeatRule.Arn")],
+            allow.Map("Condition").Map("ArnEquals").Get("aws:SourceArn").AsList());
+        Assert.Equal(("Retain", "Retain"), (template.Resources.Map("rDeadLetterQueue").Get("DeletionPolicy"), template.Resources.Map("rDeadLetterQueue").Get("UpdateReplacePolicy")));
     }
 
     [Fact]
     public void DeadLetterAlarm_Metric_IsVisibleMessagesAboveZero()
     {
-        var alarm = CloudFormationTemplate.Load(CentralBus).SingleResource("AWS::CloudWatch::Alarm").Resource.Map("Properties");
+        var alarm = CloudFormationTemplate.Load(CentralBus).Resources.Map("rDeadLetterAlarm").Map("Properties");
 
         Assert.Equal("AWS/SQS", alarm.Get("Namespace"));
         Assert.Equal("ApproximateNumberOfMessagesVisible", alarm.Get("MetricName"));
@@ -216,7 +220,7 @@ public sealed partial class CloudFormationTemplateTests
         Assert.All(stackSets, p =>
         {
             Assert.Equal("SERVICE_MANAGED", p.Get("PermissionModel"));
-            Assert.Equal("SELF", p.Get("CallAs"));
+            Assert.Equal(new CfnFunction("Ref", "pCallAs"), p.Get("CallAs"));
             Assert.Equal("true", p.Map("AutoDeployment").Get("Enabled"));
             Assert.Equal("false", p.Map("AutoDeployment").Get("RetainStacksOnAccountRemoval"));
             Assert.Equal("true", p.Map("ManagedExecution").Get("Active"));
@@ -224,6 +228,62 @@ public sealed partial class CloudFormationTemplateTests
             Assert.NotNull(Assert.Single(p.Get("StackInstancesGroup").AsList()).Map("DeploymentTargets").Get("OrganizationalUnitIds"));
         });
         Assert.Equal(2, template.ResourcesOfType("AWS::CloudFormation::Stack").Count());
+    }
+
+    [Fact]
+    public void StackSets_CallAs_IsAParameter_AndTheManagementStacksOnlyDeployWithSelf()
+    {
+        // A delegated administrator runs this stack in its own account: nested stacks there would duplicate what the
+        // StackSets deploy to it, and the management account would still have nothing.
+        var template = CloudFormationTemplate.Load(Main);
+        var callAs = template.Parameters.Map("pCallAs");
+        var condition = template.Conditions.Get("cDeployToManagementAccount") as CfnFunction;
+
+        Assert.Equal(["SELF", "DELEGATED_ADMIN"], callAs.Get("AllowedValues").Strings());
+        Assert.Equal("SELF", callAs.Get("Default"));
+        Assert.NotNull(condition);
+        Assert.Equal("Fn::And", condition.Name);
+        Assert.Contains(condition.Argument.AsList().OfType<CfnFunction>(), f => f.Name == "Fn::Equals"
+            && f.Argument.AsList() is [CfnFunction { Name: "Ref", Argument: "pCallAs" }, "SELF"]);
+        Assert.All(template.ResourcesOfType("AWS::CloudFormation::Stack"), s => Assert.Equal("cDeployToManagementAccount", s.Resource.Get("Condition")));
+    }
+
+    [Fact]
+    public void Heartbeat_ScheduledRuleOnTheDefaultBus_TargetsTheSameApiDestination()
+    {
+        var template = CloudFormationTemplate.Load(CentralBus);
+        var heartbeat = template.Resources.Map("rHeartbeatRule").Map("Properties");
+        var central = template.Resources.Map("rSecurityGroupChangeRule").Map("Properties");
+        var target = Assert.Single(heartbeat.Get("Targets").AsList());
+        var centralTarget = Assert.Single(central.Get("Targets").AsList());
+
+        Assert.Null(heartbeat.Get("EventBusName")); // scheduled rules exist only on the default bus
+        Assert.Equal("rate(${pHeartbeatMinutes} minutes)", SubText(heartbeat.Get("ScheduleExpression")));
+        Assert.Equal(centralTarget.Get("Arn"), target.Get("Arn"));
+        Assert.Equal(centralTarget.Get("RoleArn"), target.Get("RoleArn"));
+        Assert.Equal("5", template.Parameters.Map("pHeartbeatMinutes").Get("Default"));
+        Assert.Equal(SgBridge.Shared.Intake.Heartbeat.Source, "aws.events");
+    }
+
+    [Fact]
+    public void DeliveryAlarm_WatchesAttemptsThatDidNotSucceed_OnTheCentralRule()
+    {
+        var template = CloudFormationTemplate.Load(CentralBus);
+        var alarm = template.Resources.Map("rDeliveryAlarm").Map("Properties");
+        var metrics = alarm.Get("Metrics").AsList();
+        var names = metrics.Where(m => m.Get("MetricStat") is not null).Select(m => m.Map("MetricStat").Map("Metric")).ToList();
+
+        Assert.Equal(["InvocationAttempts", "SuccessfulInvocationAttempts"], names.Select(m => m.Get("MetricName")));
+        Assert.All(names, m =>
+        {
+            Assert.Equal("AWS/Events", m.Get("Namespace"));
+            var dimensions = m.Get("Dimensions").AsList().ToDictionary(d => (string)d.Get("Name")!, d => d.Get("Value"));
+            Assert.Equal(new CfnFunction("Ref", "rSecurityGroupChangeRule"), dimensions["RuleName"]);
+            Assert.Equal(new CfnFunction("Ref", "rCentralEventBus"), dimensions["EventBusName"]);
+        });
+        Assert.Equal("FILL(attempts, 0) - FILL(successes, 0)", metrics.Single(m => m.Get("Expression") is not null).Get("Expression"));
+        Assert.Contains("dead-letter", (string)template.Resources.Map("rDeadLetterAlarm").Map("Properties").Get("AlarmDescription")!, StringComparison.Ordinal);
+        Assert.Contains("sgbridge reconcile --enqueue", (string)template.Resources.Map("rDeadLetterAlarm").Map("Properties").Get("AlarmDescription")!, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -344,7 +404,7 @@ public sealed partial class CloudFormationTemplateTests
     private const string AudienceOrTenantDefault = "Fn::If[cHasAudience, Ref(pAudience), Fn::Sub(api://${pEntraTenantId}/sgbridge-aws)]";
 
     private static Dictionary<string, object?> EventPattern(string file) =>
-        CloudFormationTemplate.Load(file).SingleResource("AWS::Events::Rule").Resource.Map("Properties").Map("EventPattern");
+        CloudFormationTemplate.Load(file).ResourcesOfType("AWS::Events::Rule").Single(r => r.Resource.Map("Properties").Get("EventPattern") is not null).Resource.Map("Properties").Map("EventPattern");
 
     /// <summary>The role's unconditional statements.</summary>
     private static List<object?> RolePermissions() => RoleStatements().Where(s => s is Dictionary<string, object?>).ToList();

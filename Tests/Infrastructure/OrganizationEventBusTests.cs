@@ -37,7 +37,7 @@ public sealed class OrganizationEventBusTests
         Assert.Equal(expected, template.ResourcesOfType("AWS::Events::Connection").Count());
         Assert.Equal(expected, template.ResourcesOfType("AWS::Events::ApiDestination").Count());
         Assert.Equal(expected, template.ResourcesOfType("AWS::SQS::Queue").Count());
-        Assert.Equal(expected, template.ResourcesOfType("AWS::CloudWatch::Alarm").Count());
+        Assert.Equal(3 * expected, template.ResourcesOfType("AWS::CloudWatch::Alarm").Count()); // dead letters, delivery, heartbeat
         Assert.Equal(file == CentralBus ? ["pFunctionKey"] : [], noEcho);
         Assert.Equal(file == CentralBus, template.Text.Contains(Routes.FunctionKeyHeader, StringComparison.Ordinal));
     }
@@ -101,7 +101,7 @@ public sealed class OrganizationEventBusTests
     public void CentralRule_IsOnTheCentralBusAndTargetsTheApiDestination()
     {
         var template = CloudFormationTemplate.Load(CentralBus);
-        var rule = template.SingleResource("AWS::Events::Rule").Resource.Map("Properties");
+        var rule = template.Resources.Map("rSecurityGroupChangeRule").Map("Properties");
         var target = Assert.Single(rule.Get("Targets").AsList());
 
         Assert.Equal(new CfnFunction("Ref", template.SingleResource("AWS::Events::EventBus").Name), rule.Get("EventBusName"));
@@ -112,15 +112,18 @@ public sealed class OrganizationEventBusTests
     }
 
     [Fact]
-    public void DeadLetterAlarm_Actions_AreTheRequiredSnsTopicParameter()
+    public void Alarms_Actions_AreTheRequiredSnsTopicParameter()
     {
         var template = CloudFormationTemplate.Load(CentralBus);
-        var alarm = template.SingleResource("AWS::CloudWatch::Alarm").Resource.Map("Properties");
+        var alarm = template.Resources.Map("rDeadLetterAlarm").Map("Properties");
         var topic = template.Parameters.Map("pAlarmTopicArn");
         var topicPattern = new Regex((string)topic.Get("AllowedPattern")!, RegexOptions.None, TimeSpan.FromSeconds(1));
 
-        Assert.Equal([new CfnFunction("Ref", "pAlarmTopicArn")], alarm.Get("AlarmActions").AsList());
-        Assert.Equal([new CfnFunction("Ref", "pAlarmTopicArn")], alarm.Get("OKActions").AsList());
+        Assert.All(template.ResourcesOfType("AWS::CloudWatch::Alarm").Select(a => a.Resource.Map("Properties")), a =>
+        {
+            Assert.Equal([new CfnFunction("Ref", "pAlarmTopicArn")], a.Get("AlarmActions").AsList());
+            Assert.Equal([new CfnFunction("Ref", "pAlarmTopicArn")], a.Get("OKActions").AsList());
+        });
         Assert.Equal(template.SingleResource("AWS::SQS::Queue").Name, GetAttResource(Assert.Single(alarm.Get("Dimensions").AsList()).Get("Value"), "QueueName"));
         Assert.Null(topic.Get("Default"));
         Assert.DoesNotMatch(topicPattern, "");

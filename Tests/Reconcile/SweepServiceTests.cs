@@ -2,6 +2,8 @@ using SgBridge.Shared.Domain;
 using SgBridge.Shared.Reconcile;
 using SgBridge.Shared.Storage;
 using SgBridge.Tests.Fakes;
+using Microsoft.Extensions.Logging.Abstractions;
+using O = Microsoft.Extensions.Options.Options;
 
 namespace SgBridge.Tests.Reconcile;
 
@@ -9,6 +11,11 @@ namespace SgBridge.Tests.Reconcile;
 public class SweepServiceTests
 {
     private readonly Bridge _bridge = new();
+
+    private readonly InMemoryKnownAccounts _known = new();
+
+    private SweepScheduler Scheduler() =>
+        new(_known, _bridge.Queue, O.Create(_bridge.Reconcile), O.Create(_bridge.Policy), _bridge.Time, NullLogger<SweepScheduler>.Instance);
 
     [Theory]
     [InlineData("2026-11-24T10:15:00Z", 15, 2)]
@@ -22,7 +29,7 @@ public class SweepServiceTests
         _bridge.Reconcile.Interval = TimeSpan.FromMinutes(minutes);
         _bridge.Time.AdjustTime(DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture));
 
-        Assert.Equal(expected, await _bridge.Sweeps().TickAsync(default));
+        Assert.Equal(expected, await Scheduler().TickAsync(default));
         Assert.Equal(expected, _bridge.Queue.On<ReconcileCommand>(QueueNames.Reconcile).Count);
     }
 
@@ -30,7 +37,44 @@ public class SweepServiceTests
     public async Task TickAsync_WithNoRegions_SweepsNothing()
     {
         _bridge.Time.AdjustTime(new DateTimeOffset(2026, 11, 24, 10, 15, 0, TimeSpan.Zero));
-        Assert.Equal(0, await _bridge.Sweeps().TickAsync(default));
+        Assert.Equal(0, await Scheduler().TickAsync(default));
+    }
+
+    [Fact]
+    public async Task TickAsync_WithEveryAccountAllowed_SweepsEveryKnownAccount_InEveryRegion()
+    {
+        _bridge.Policy.AllowedAccounts = "*";
+        _bridge.Reconcile.Regions = "eu-west-1,us-east-1";
+        _bridge.Time.AdjustTime(new DateTimeOffset(2026, 11, 24, 10, 15, 0, TimeSpan.Zero));
+        await _known.NoteAsync("111111111111", "baseline", _bridge.Time.GetUtcNow(), default);
+        await _known.NoteAsync("222222222222", "first sight", _bridge.Time.GetUtcNow(), default);
+
+        Assert.Equal(4, await Scheduler().TickAsync(default));
+
+        var swept = _bridge.Queue.On<ReconcileCommand>(QueueNames.Reconcile).Select(c => $"{c.AccountId} {c.Region}").Order(StringComparer.Ordinal);
+        Assert.Equal(["111111111111 eu-west-1", "111111111111 us-east-1", "222222222222 eu-west-1", "222222222222 us-east-1"], swept);
+    }
+
+    [Fact]
+    public async Task TickAsync_WithEveryAccountAllowed_AndNoKnownAccount_SweepsNothing()
+    {
+        _bridge.Policy.AllowedAccounts = "*";
+        _bridge.Reconcile.Regions = "eu-west-1";
+        _bridge.Time.AdjustTime(new DateTimeOffset(2026, 11, 24, 10, 15, 0, TimeSpan.Zero));
+
+        Assert.Equal(0, await Scheduler().TickAsync(default));
+    }
+
+    [Fact]
+    public async Task TickAsync_WithAList_IgnoresKnownAccountsOutsideIt()
+    {
+        _bridge.Policy.AllowedAccounts = "111111111111";
+        _bridge.Reconcile.Regions = "eu-west-1";
+        _bridge.Time.AdjustTime(new DateTimeOffset(2026, 11, 24, 10, 15, 0, TimeSpan.Zero));
+        await _known.NoteAsync("333333333333", "first sight", _bridge.Time.GetUtcNow(), default);
+
+        Assert.Equal(1, await Scheduler().TickAsync(default));
+        Assert.Equal("111111111111", Assert.Single(_bridge.Queue.On<ReconcileCommand>(QueueNames.Reconcile)).AccountId);
     }
 
     [Fact]

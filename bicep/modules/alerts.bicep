@@ -1,5 +1,5 @@
 metadata name = 'SgBridge alerts'
-metadata description = 'An action group (e-mail, optional webhook) and log alerts on the Function App\'s Application Insights: revert and apply failures, poison messages, the intake\'s 5xx rate and the age of the changes queue. Every alert notifies the action group.'
+metadata description = 'An action group (e-mail, optional webhook) and log alerts on the Function App\'s Application Insights: revert and apply failures (log lines and the exact sgbridge.failures metric by kind), poison messages, the intake\'s 5xx rate, the age of the changes queue and the heartbeat\'s silence. Every alert notifies the action group.'
 
 @description('Required. Name of the action group.')
 @minLength(1)
@@ -44,9 +44,17 @@ param intake5xxMinimumCount int = 3
 @maxValue(60)
 param changesQueueMaxAgeMinutes int = 5
 
-// Log alerts see what Application Insights keeps. The worker's logs reach it through the Functions host, and
-// host.json samples traces above 20 items/s (Request and Exception are excluded from sampling): the intake 5xx alert
-// reads requests and is exact; under a burst, a failure or poison line could be sampled out (see docs/deploy.md).
+@description('Optional. Minutes between heartbeats: pHeartbeatMinutes of aws-bootstrap/sgbridge-central-bus.yaml. The heartbeat alert fires when none arrived for two intervals.')
+@allowed([
+  5
+  15
+  30
+])
+param heartbeatIntervalMinutes int = 5
+
+// Log alerts see what Application Insights keeps. The worker's logs reach it through the Functions host; host.json
+// keeps requests, exceptions and traces out of sampling (only dependencies are sampled above 20 items/s), so no
+// failure, poison or queue-age line is sampled out. The metric alerts read customMetrics, which is never sampled.
 
 // The app's own [LoggerMessage] texts for a change that is, or may still be, live and unapproved
 // (Shared/Processing/ChangeProcessor.cs, Shared/Approvals/ApplyService.cs, Shared/Intake/EventIntake.cs).
@@ -63,6 +71,15 @@ var acceptedLogPhrase = 'Accepted event '
 
 // The Functions host's line when a message has failed maxDequeueCount times and moves to <queue>-poison.
 var poisonLogPhrase = 'Message has reached MaxDequeueCount'
+
+// The bridge's own metrics (Shared/Telemetry/BridgeTelemetry.cs), exported by OpenTelemetry to customMetrics: not sampled.
+var heartbeatMetric = 'sgbridge.heartbeats'
+var failuresMetric = 'sgbridge.failures'
+// Failure kinds the metric alert leaves out: a failed STS call is a symptom, counted again as the failure it causes
+// (a revert, a skipped account), and a missing role would otherwise alert on every sweep.
+var failureKindsNotAlerted = [
+  'sts'
+]
 
 var intakeFunctionName = 'ReceiveAwsEvent'
 var changesFunctionName = 'RevertChange'
@@ -256,6 +273,98 @@ resource changesQueueAgeAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01
   }
 }
 
+// Silence is not health: the heartbeat rule in the central account sends an event through the intake's API destination
+// every heartbeatIntervalMinutes; the intake counts it (sgbridge.heartbeats). None for two intervals: a wrong or
+// rotated function key, an app that does not start, a deleted rule or connection. Exported metrics are not sampled.
+resource heartbeatAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: '${namePrefix}-heartbeat-missing'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'SgBridge: no heartbeat'
+    description: 'No heartbeat reached the intake for ${heartbeatIntervalMinutes * 2} minutes: security group events are not being delivered either. Check the function key (scripts/intake-function-key.sh list vs the central stack), that the app runs, and the heartbeat rule and API destination in the central account.'
+    severity: 1
+    enabled: true
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT${heartbeatIntervalMinutes * 2}M'
+    scopes: [
+      applicationInsightsResourceId
+    ]
+    criteria: {
+      allOf: [
+        {
+          query: 'customMetrics | where name == "${heartbeatMetric}"'
+          timeAggregation: 'Count'
+          operator: 'LessThan'
+          threshold: 1
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: {
+      actionGroups: [
+        actionGroup.id
+      ]
+    }
+  }
+}
+
+// The exact signal: every failure the code counts (sgbridge.failures, by kind), unsampled, one alert per kind.
+resource failureMetricAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: '${namePrefix}-failures-by-kind'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'SgBridge: failures (by kind)'
+    description: 'The bridge counted failures (sgbridge.failures): revert, apply, storage, drift_unrecorded, access_expiry, account_skipped, … The kind names the path; docs/operations-telemetry.md lists them. Unlike the log-line alert, this count is not sampled.'
+    severity: 1
+    enabled: true
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT5M'
+    scopes: [
+      applicationInsightsResourceId
+    ]
+    criteria: {
+      allOf: [
+        {
+          query: 'customMetrics | where name == "${failuresMetric}" | extend kind = tostring(customDimensions["kind"]) | where kind !in (${join(map(failureKindsNotAlerted, k => '"${k}"'), ', ')}) | summarize failures = sum(valueSum) by kind'
+          timeAggregation: 'Total'
+          metricMeasureColumn: 'failures'
+          dimensions: [
+            {
+              name: 'kind'
+              operator: 'Include'
+              values: [
+                '*'
+              ]
+            }
+          ]
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    // A failure that repeats (e.g. access that cannot be ended) notifies once an hour, not every 5 minutes.
+    autoMitigate: false
+    muteActionsDuration: 'PT1H'
+    actions: {
+      actionGroups: [
+        actionGroup.id
+      ]
+    }
+  }
+}
+
 @description('The resource ID of the action group.')
 output actionGroupResourceId string = actionGroup.id
 
@@ -265,4 +374,6 @@ output alertRuleResourceIds string[] = [
   poisonAlert.id
   intake5xxAlert.id
   changesQueueAgeAlert.id
+  heartbeatAlert.id
+  failureMetricAlert.id
 ]

@@ -21,8 +21,22 @@ param keyVaultName string
 @description('Required. Name of the Application Insights component.')
 param applicationInsightsName string
 
+@description('Optional. Object ID of the operator who queues onboarding and reconcile jobs and reads their results (docs/deploy.md step 7). Empty: no operator roles.')
+param operatorPrincipalId string = ''
+
+@description('Optional. Type of the operator principal.')
+@allowed([
+  'User'
+  'Group'
+  'ServicePrincipal'
+])
+param operatorPrincipalType string = 'User'
+
 // Built-in role definition IDs (the same in every tenant).
 var roles = {
+  storageQueueDataMessageSender: 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a'
+  storageTableDataReader: '76199698-9eea-4c19-bc75-cec21354c6b6'
+
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
@@ -100,6 +114,31 @@ resource monitoringMetricsPublisher 'Microsoft.Authorization/roleAssignments@202
     principalId: principalId
     principalType: principalType
     description: 'SgBridge: Application Insights ingestion with Entra ID.'
+  }
+}
+
+// The operator (optional): Storage Queue Data Message Sender to put jobs on sgbridge-reconcile (the app's worker does
+// the AWS work with its own identity), Storage Table Data Reader to read their results (`sgbridge accounts`). No
+// delete, no table write, no AWS role: onboarding needs nothing else from a workstation.
+resource operatorQueueSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(operatorPrincipalId)) {
+  name: guid(storageAccount.id, operatorPrincipalId, roles.storageQueueDataMessageSender)
+  scope: storageAccount
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataMessageSender)
+    principalId: operatorPrincipalId
+    principalType: operatorPrincipalType
+    description: 'SgBridge operator: queue onboarding and reconcile jobs (sgbridge baseline/reconcile --enqueue).'
+  }
+}
+
+resource operatorTableReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(operatorPrincipalId)) {
+  name: guid(storageAccount.id, operatorPrincipalId, roles.storageTableDataReader)
+  scope: storageAccount
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataReader)
+    principalId: operatorPrincipalId
+    principalType: operatorPrincipalType
+    description: 'SgBridge operator: read onboarding results, known accounts and requests (sgbridge accounts, requests).'
   }
 }
 

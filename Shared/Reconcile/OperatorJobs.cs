@@ -1,0 +1,39 @@
+using SgBridge.Shared.Storage;
+
+namespace SgBridge.Shared.Reconcile;
+
+/// <summary>
+/// What an operator asks the function app to do, by queue message only (<c>sgbridge baseline --enqueue</c>,
+/// <c>sgbridge reconcile --enqueue [--report-only]</c>): the app's worker does the AWS work with its own identity, so
+/// the operator needs no AWS role, only the right to send messages to the queue (Storage Queue Data Message Sender)
+/// and to read the results (Storage Table Data Reader), which <c>operatorPrincipalId</c> in bicep/main.bicep grants.
+/// </summary>
+public sealed class OperatorJobs(IQueueSender queue)
+{
+    /// <summary>Onboarding of each account × region. Returns how many jobs were queued.</summary>
+    public Task<int> EnqueueBaselineAsync(IEnumerable<string> accounts, IEnumerable<string> regions, bool force, CancellationToken cancellationToken) =>
+        SendAsync(accounts, regions, (a, r) => new ReconcileCommand(a, r, Baseline: true, Force: force), cancellationToken);
+
+    /// <summary>
+    /// A sweep of each account × region. <paramref name="reportOnly"/>: every difference is reported now (Reported
+    /// requests and monitoring messages), nothing in AWS changes; otherwise it is the timer's sweep, started early.
+    /// </summary>
+    public Task<int> EnqueueReconcileAsync(IEnumerable<string> accounts, IEnumerable<string> regions, bool reportOnly, CancellationToken cancellationToken) =>
+        SendAsync(accounts, regions, (a, r) => new ReconcileCommand(a, r, ReportOnly: reportOnly), cancellationToken);
+
+    private async Task<int> SendAsync(IEnumerable<string> accounts, IEnumerable<string> regions, Func<string, string, ReconcileCommand> job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(accounts);
+        var regionList = regions.ToArray();
+        var sent = 0;
+        foreach (var account in accounts)
+        {
+            foreach (var region in regionList)
+            {
+                await queue.SendAsync(QueueNames.Reconcile, job(account, region), cancellationToken).ConfigureAwait(false);
+                sent++;
+            }
+        }
+        return sent;
+    }
+}

@@ -1,0 +1,67 @@
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Storage;
+
+namespace SgBridge.Shared.Reconcile;
+
+/// <summary>
+/// The approved-state store as the bridge uses it: when an account's first approved state is written (onboarding, first
+/// sight of a group an event or the sweep revealed, an approval), the account becomes known, so that with
+/// Policy:AllowedAccounts=* the sweep covers it; and a group adopted at first sight with a rule open to the internet
+/// tells monitoring (no group is adopted silently). Every other call goes straight to the table store.
+/// </summary>
+public sealed class WatchedGroupStateStore(IGroupStateStore inner, IKnownAccountStore accounts, OperationsNotices notices, TimeProvider time) : IGroupStateStore
+{
+    public Task<Stored<ApprovedGroup>?> GetAsync(string accountId, string region, string groupId, CancellationToken cancellationToken) =>
+        inner.GetAsync(accountId, region, groupId, cancellationToken);
+
+    public async Task<(Stored<ApprovedGroup> Group, bool Created)> AddOrGetAsync(ApprovedGroup group, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        var result = await inner.AddOrGetAsync(group, cancellationToken).ConfigureAwait(false);
+        if (result.Created)
+        {
+            await accounts.NoteAsync(group.AccountId, Source(group), time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            if (group.Rules.Count > 0 && group.Rules.All(r => r.Origin == ApprovalOrigin.Adopted))
+            {
+                var risky = group.RuleSet.Select(r => (Rule: r, Risk: RiskAssessor.WorldOpenRisk(r)))
+                    .Where(x => x.Risk is not null)
+                    .Select(x => (x.Rule, x.Risk!))
+                    .ToArray();
+                if (risky.Length > 0)
+                {
+                    await notices.RiskyAdoptionAsync(group, risky, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        return result;
+    }
+
+    public Task<string> ReplaceAsync(ApprovedGroup group, string etag, CancellationToken cancellationToken) =>
+        inner.ReplaceAsync(group, etag, cancellationToken);
+
+    public async Task UpsertAsync(ApprovedGroup group, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        await inner.UpsertAsync(group, cancellationToken).ConfigureAwait(false);
+        await accounts.NoteAsync(group.AccountId, Source(group), time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+    }
+
+    public IAsyncEnumerable<ApprovedGroup> ListAsync(string accountId, string region, CancellationToken cancellationToken) =>
+        inner.ListAsync(accountId, region, cancellationToken);
+
+    public Task<GroupLease?> TryAcquireLeaseAsync(string accountId, string region, string groupId, string owner, DateTimeOffset now, TimeSpan duration, CancellationToken cancellationToken) =>
+        inner.TryAcquireLeaseAsync(accountId, region, groupId, owner, now, duration, cancellationToken);
+
+    public Task ReleaseLeaseAsync(GroupLease lease, CancellationToken cancellationToken) =>
+        inner.ReleaseLeaseAsync(lease, cancellationToken);
+
+    private static string Source(ApprovedGroup group) =>
+        group.Rules.FirstOrDefault()?.Origin switch
+        {
+            ApprovalOrigin.Baseline => "baseline",
+            ApprovalOrigin.Adopted => "first sight",
+            ApprovalOrigin.Request => "approval",
+            ApprovalOrigin.Exempt => "exempt change",
+            _ => "approved state",
+        };
+}
