@@ -49,7 +49,7 @@ public static class DependencyInjection
         services.AddSgBridgeAccessExpiry(configuration);
         services.AddSgBridgeRevertReason();
         services.AddSingleton<RequestLifecycle>();
-        services.TryAddSingleton<IRequestNotifier, QueueRequestNotifier>();
+        services.AddSgBridgeEffects();
         return services;
     }
 }

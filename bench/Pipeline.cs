@@ -157,8 +157,7 @@ public sealed class Pipeline : IAsyncDisposable
     public async Task StartPumpAsync(BenchContext ctx)
     {
         var processor = Services.GetRequiredService<ChangeProcessor>();
-        var applier = Services.GetRequiredService<ApplyService>();
-        var notifications = Services.GetRequiredService<NotificationService>();
+        var effects = Services.GetRequiredService<EffectsWorker>();
         var t = Timeline;
         var handlers = new Dictionary<string, (string Path, Func<QueueMessage, CancellationToken, Task> Handler)>
         {
@@ -171,24 +170,19 @@ public sealed class Pipeline : IAsyncDisposable
                 t.Outcomes.AddOrUpdate(outcome.ToString(), 1, static (_, n) => n + 1);
                 t.ProcessDone.TryAdd(change.EventId, System.Diagnostics.Stopwatch.GetTimestamp());
             }),
-            [QueueNames.Applies] = ("apply", async (message, ct) =>
-            {
-                var command = QueuePayload.Decode<ApplyCommand>(message.MessageText);
-                t.Current.Value = "apply:" + command.RequestId;
-                await applier.ApplyAsync(command, message.DequeueCount, ct);
-            }),
         };
         if (ctx.SlackOn)
         {
-            handlers[QueueNames.Notifications] = ("notify", (message, ct) =>
+            handlers[QueueNames.Effects] = ("notify", (message, ct) =>
             {
-                var notification = QueuePayload.Decode<RequestNotification>(message.MessageText);
-                if (notification.Render)
+                // The effects queue (NudgeEffects): request effects (Slack, and an approval's apply) and batch renders.
+                var effect = QueuePayload.Decode<EffectsMessage>(message.MessageText);
+                if (effect is RenderBatch)
                 {
                     t.Render.Value = true;
                     Interlocked.Increment(ref t.RenderNotifications);
                 }
-                return notifications.NotifyAsync(notification, ct);
+                return effects.HandleAsync(effect, message.DequeueCount, ct);
             });
         }
         // --slack off: the notifications queue is not pumped, so no Slack call and no notification storage work competes
@@ -217,7 +211,7 @@ public sealed class Pipeline : IAsyncDisposable
     {
         var table = Services.GetRequiredService<TableServiceClient>().GetTableClient(RequestsTable);
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        await foreach (var e in table.QueryAsync<TableEntity>(filter: $"RowKey eq '{TableRequestStore.RequestRowKey}'", select: ["Status"]))
+        await foreach (var e in table.QueryAsync<TableEntity>(filter: TableRequestStore.RequestRowsFilter, select: ["Status"]))
         {
             var s = e.GetString("Status") ?? "?";
             counts[s] = counts.GetValueOrDefault(s) + 1;
@@ -231,9 +225,9 @@ public sealed class Pipeline : IAsyncDisposable
         Timeline.Path.Value = "check";
         var table = Services.GetRequiredService<TableServiceClient>().GetTableClient(RequestsTable);
         var statuses = new Dictionary<string, string>(StringComparer.Ordinal);
-        await foreach (var e in table.QueryAsync<TableEntity>(filter: $"RowKey eq '{TableRequestStore.RequestRowKey}'", select: ["PartitionKey", "Status"]))
+        await foreach (var e in table.QueryAsync<TableEntity>(filter: TableRequestStore.RequestRowsFilter, select: ["RowKey", "Status"]))
         {
-            statuses[e.PartitionKey] = e.GetString("Status") ?? "?";
+            statuses[e.RowKey] = e.GetString("Status") ?? "?";
         }
         Timeline.Path.Value = null;
         return statuses;

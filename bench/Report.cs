@@ -144,7 +144,7 @@ public sealed class ScenarioResult
     public static bool RevertData(string path, string op) => RevertPath(path, op) && !IsAdmin(op);
 
     /// <summary>The notification path: the notifications queue's receives and everything NotifySlack does.</summary>
-    public static bool NotifyPath(string path, string op) => path == "notify" || (path == "poll" && op.EndsWith(" sgbridge-notifications", StringComparison.Ordinal));
+    public static bool NotifyPath(string path, string op) => path == "notify" || (path == "poll" && op.EndsWith(" sgbridge-effects", StringComparison.Ordinal));
 
     /// <summary>Every storage operation of the event's life (not the bench's own setup and idle checks).</summary>
     public static bool AnyEventPath(string path, string op) => path is not ("setup" or "check" or "onboard");

@@ -215,7 +215,7 @@ public static class Scenarios
             // --slack off left its notifications on the queue (queue names are the app's, shared by every scenario):
             // clear them, or the next run with Slack on would handle them as its own (counted, and competing).
             pipeline.Timeline.Path.Value = "check";
-            await pipeline.Services.GetRequiredService<QueueServiceClient>().GetQueueClient(QueueNames.Notifications).ClearMessagesAsync();
+            await pipeline.Services.GetRequiredService<QueueServiceClient>().GetQueueClient(QueueNames.Effects).ClearMessagesAsync();
             pipeline.Timeline.Path.Value = null;
         }
         if (!keepPipeline)
@@ -271,7 +271,8 @@ public static class Scenarios
             outcomes.AddOrUpdate(result.Outcome.ToString(), 1, (_, n) => n + 1);
         });
         var approved = outcomes.GetValueOrDefault("Approved");
-        await WaitAsync(() => pipeline.Pump!.Handled.GetValueOrDefault(QueueNames.Applies) + pipeline.Pump.Poisoned.GetValueOrDefault(QueueNames.Applies) >= approved, pipeline.Pump!);
+        // Applies are effects of the approvals, performed from the effects queue: done when no approved request is left Approved.
+        await WaitAsync(() => pipeline.RowsByStatusAsync().GetAwaiter().GetResult().GetValueOrDefault("Approved") == 0, pipeline.Pump!);
         var appliesDone = Stopwatch.GetTimestamp();
         await WaitIdleAsync(pipeline.Pump!);
         var allDone = Stopwatch.GetTimestamp();

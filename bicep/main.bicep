@@ -177,10 +177,8 @@ var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(r
 var queueNames = [
   'sgbridge-changes'
   'sgbridge-changes-poison'
-  'sgbridge-applies'
-  'sgbridge-applies-poison'
-  'sgbridge-notifications'
-  'sgbridge-notifications-poison'
+  'sgbridge-effects'
+  'sgbridge-effects-poison'
   'sgbridge-reconcile'
   'sgbridge-reconcile-poison'
 ]

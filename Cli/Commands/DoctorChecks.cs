@@ -161,7 +161,7 @@ internal sealed partial class DoctorChecks(CliServices services, Action<CheckRes
                 return (CheckState.Passed, $"exists and can be read with the {auth}.");
             }, StorageFix(options), cancellationToken).ConfigureAwait(false);
         }
-        foreach (var name in new[] { QueueNames.Changes, QueueNames.Applies, QueueNames.Notifications })
+        foreach (var name in new[] { QueueNames.Changes, QueueNames.Effects })
         {
             await RunAsync("storage", $"queue {name}", async ct =>
             {

@@ -25,7 +25,7 @@ public sealed class RedriveCommand : ICliVerb
         """;
 
     /// <summary>The queues with a poison queue the host fills.</summary>
-    public static IReadOnlyList<string> Queues { get; } = [QueueNames.Changes, QueueNames.Applies, QueueNames.Notifications, QueueNames.Reconcile];
+    public static IReadOnlyList<string> Queues { get; } = [QueueNames.Changes, QueueNames.Effects, QueueNames.Reconcile];
 
     private const int ShownIds = 10;
 

@@ -24,13 +24,8 @@ public sealed partial class AccessDecisionService(
     IAccessExpiryIndex index,
     RequestLifecycle lifecycle,
     TimeProvider time,
-    ILogger<AccessDecisionService> logger,
-    IQueueSender? queue = null,
-    Telemetry.BridgeTelemetry? telemetry = null)
+    ILogger<AccessDecisionService> logger)
 {
-    /// <summary>The <c>kind</c> tag of <c>sgbridge.failures</c> when an early revoke could not be queued (the timer catches up).</summary>
-    public const string RevokeEnqueueFailureKind = "revoke_enqueue";
-
     public async Task<DecisionResult> RevokeAsync(SlackInteraction click, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(click);
@@ -87,9 +82,8 @@ public sealed partial class AccessDecisionService(
                 Reply: $"{id} is {ApprovalMessageBuilder.StatusWords(update.Request.Status)} already. Nothing changed.");
         }
         LogRevoked(logger, id, click.UserId, request.AccountId, request.GroupId);
-        var queued = await QueueRevokeAsync(entry, cancellationToken);
         return new DecisionResult(DecisionOutcome.Denied, id, 1,
-            $":lock: Access of {id} revoked: it left the approved state and is revoked in AWS " + (queued ? "within seconds." : "within a minute."));
+            $":lock: Access of {id} revoked: it left the approved state and is revoked in AWS within a minute at most.");
     }
 
     public async Task<DecisionResult> ExtendAsync(SlackInteraction click, CancellationToken cancellationToken)
@@ -135,25 +129,6 @@ public sealed partial class AccessDecisionService(
             $":hourglass_flowing_sand: Asked the approvers to extend {id}: request {extensionId}. You will hear when they decide.");
     }
 
-    /// <summary>
-    /// Queues the revoke's work for the reconcile queue (AWS follows within seconds). False: not queued — counted and
-    /// logged; the row written first stays, and the next <c>ExpireAccess</c> tick does the work.
-    /// </summary>
-    private async Task<bool> QueueRevokeAsync(AccessExpiryEntry entry, CancellationToken ct)
-    {
-        if (queue is null)
-        {
-            return false;
-        }
-        var command = new Reconcile.ReconcileCommand(entry.AccountId, entry.Region, entry.GroupId, EndAccess: entry);
-        if (await ApplyEnqueue.GuardAsync(c => queue.SendAsync(QueueNames.Reconcile, command, c), RevokeEnqueueFailureKind, "revoke", telemetry, ct) is not { } failure)
-        {
-            return true;
-        }
-        LogRevokeNotQueued(logger, failure, entry.RequestId, entry.AccountId, entry.GroupId);
-        return false;
-    }
-
     /// <summary>Slack look-ups within the click's budget; a look-up that fails decides nothing (fail closed).</summary>
     private async Task<DecisionResult?> CheckAsync(Func<CancellationToken, Task> lookup, SlackInteraction click, string id, CancellationToken ct)
     {
@@ -174,9 +149,6 @@ public sealed partial class AccessDecisionService(
 
     [LoggerMessage(1311, LogLevel.Information, "Access of request {RequestId} revoked by {SlackUserId} ({AccountId}, {GroupId})")]
     private static partial void LogRevoked(ILogger logger, string requestId, string slackUserId, string accountId, string? groupId);
-
-    [LoggerMessage(1314, LogLevel.Warning, "Revoke of request {RequestId} ({AccountId}, {GroupId}) could not be queued: the next ExpireAccess tick revokes it in AWS")]
-    private static partial void LogRevokeNotQueued(ILogger logger, Exception exception, string requestId, string accountId, string groupId);
 
     [LoggerMessage(1312, LogLevel.Information, "Extension {ExtensionId} of request {RequestId} asked by {SlackUserId}")]
     private static partial void LogExtensionAsked(ILogger logger, string extensionId, string requestId, string slackUserId);

@@ -17,8 +17,8 @@ public sealed record AccessExpirySummary(int Due, int Ended, int Rescheduled, in
 /// Ends time-bound access (the <c>ExpireAccess</c> timer, every minute). Reads only the due rows of the expiry index
 /// (<see cref="IAccessExpiryIndex"/>), and for each: takes the run-out rules out of the group's approved state (an
 /// ETag-conditional write), revokes them in AWS through <see cref="GroupReconciler"/> (under the group's lease, acting
-/// only on the live rules that carried this request's access), marks the request <see cref="RequestStatus.AccessEnded"/>,
-/// tells the monitoring thread and the requester, and only then deletes the row. A crash anywhere before the delete
+/// only on the live rules that carried this request's access), marks the request <see cref="RequestStatus.AccessEnded"/>
+/// (a transition that raises the notices to the monitoring thread and the requester as effects), and only then deletes the row. A crash anywhere before the delete
 /// leaves the row, and the next tick finishes the job from the approved state (converge, don't replay); a tick that
 /// runs late (app down for hours) finds every overdue row in one query. Exact to the timer's interval.
 /// </summary>
@@ -33,7 +33,7 @@ public sealed partial class AccessExpiryService(
     IOptions<ApprovalsOptions> options,
     TimeProvider time,
     ILogger<AccessExpiryService> logger,
-    BridgeTelemetry? telemetry = null)
+    BridgeTelemetry telemetry)
 {
     public async Task<AccessExpirySummary> ExpireDueAsync(CancellationToken cancellationToken)
     {
@@ -71,9 +71,6 @@ public sealed partial class AccessExpiryService(
         Rescheduled,
         Dropped,
         Failed,
-
-        /// <summary>Done in AWS, but another runner is telling people right now: the row stays for a later look.</summary>
-        Busy,
     }
 
     private async Task<EntryOutcome> EndAsync(AccessExpiryEntry entry, DateTimeOffset now, CancellationToken ct)
@@ -93,10 +90,7 @@ public sealed partial class AccessExpiryService(
         if (state is null)
         {
             // No approved state: the group was never onboarded or is gone. Nothing can hold the access.
-            if (!await EndRequestAsync(entry, request, now, ct))
-            {
-                return EntryOutcome.Busy;
-            }
+            await EndRequestAsync(entry, request, now, ct);
             await index.RemoveAsync(entry, ct);
             return EntryOutcome.Ended;
         }
@@ -134,11 +128,8 @@ public sealed partial class AccessExpiryService(
             return EntryOutcome.Rescheduled;
         }
 
-        // 4. The request shows it, the monitoring thread and the requester are told (once), then the row goes.
-        if (!await EndRequestAsync(entry, request, now, ct))
-        {
-            return EntryOutcome.Busy;
-        }
+        // 4. The request shows it (its transition raises the notices as effects), then the row goes.
+        await EndRequestAsync(entry, request, now, ct);
         await index.RemoveAsync(entry, ct);
         return EntryOutcome.Ended;
     }
@@ -168,8 +159,11 @@ public sealed partial class AccessExpiryService(
         return EntryOutcome.Dropped;
     }
 
-    /// <summary>Marks the request AccessEnded and tells people once. False: another runner is telling them right now (keep the row).</summary>
-    private async Task<bool> EndRequestAsync(AccessExpiryEntry entry, ChangeRequest request, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// Marks the request AccessEnded: one conditional write whose transition raises the notices (monitoring thread,
+    /// requester) as effects on the row, performed and cleared by the effects worker — told once, never lost.
+    /// </summary>
+    private async Task EndRequestAsync(AccessExpiryEntry entry, ChangeRequest request, DateTimeOffset now, CancellationToken ct)
     {
         var reason = entry.Kind == AccessEndKind.Revoke ? AccessEndReason.Revoked : AccessEndReason.Expired;
         var update = await lifecycle.ChangeAsync(request.Id, r =>
@@ -181,24 +175,21 @@ public sealed partial class AccessExpiryService(
             r.EndAccess(reason, entry.RevokedBy, now);
             return true;
         }, ct);
-        var current = update?.Request ?? request;
-        if (current.Status != RequestStatus.AccessEnded || current.AccessEndReason != reason)
+        if (update is not { Written: true })
         {
-            // Denied, never applied, or ended the other way already (an expiry row after an early revoke): nothing to tell.
-            LogDropped(logger, request.Id, $"the request is {current.Status} ({current.AccessEndReason})");
-            return true;
+            // Denied, never applied, or ended already (an early revoke, or another run): nothing more to record.
+            LogDropped(logger, request.Id, $"the request is {(update?.Request ?? request).Status} ({(update?.Request ?? request).AccessEndReason})");
+            return;
         }
         LogEnded(logger, request.Id, entry.AccountId, entry.GroupId, reason);
-        telemetry?.Reconciles.Add(1, new KeyValuePair<string, object?>("trigger", "access_" + reason.ToString().ToLowerInvariant()),
+        telemetry.Reconciles.Add(1, new KeyValuePair<string, object?>("trigger", "access_" + reason.ToString().ToLowerInvariant()),
             new KeyValuePair<string, object?>(TelemetryTags.Outcome, "acted"));
-        // Once per request (a claim row), at least once across crashes: see AccessNotifier.AccessEndedOnceAsync.
-        return await notifier.AccessEndedOnceAsync(current, ct);
     }
 
     private async Task FailedAsync(AccessExpiryEntry entry, string reason, Exception? ex, CancellationToken ct)
     {
         LogFailed(logger, ex, entry.RequestId, entry.AccountId, entry.GroupId, entry.Attempts + 1, reason);
-        telemetry?.Failures.Add(1, new KeyValuePair<string, object?>(TelemetryTags.Kind, "access_expiry"));
+        telemetry.Failures.Add(1, new KeyValuePair<string, object?>(TelemetryTags.Kind, "access_expiry"));
         try
         {
             await index.AddAsync(entry with { Attempts = entry.Attempts + 1 }, ct);

@@ -10,8 +10,7 @@ public static class AccessExpiryServiceCollectionExtensions
 {
     /// <summary>
     /// Time-bound approvals: <see cref="ApprovalsOptions"/> (section "Approvals", validated at start-up), the expiry
-    /// index, the expiry service, the access notices and the duration / revoke / extend buttons; and the catch-up for
-    /// an approval whose apply never reached the queue (<see cref="ApplyCatchUpService"/>).
+    /// index, the expiry service, the access notices and the duration / revoke / extend buttons.
     /// </summary>
     public static IServiceCollection AddSgBridgeAccessExpiry(this IServiceCollection services, IConfiguration configuration)
     {
@@ -20,7 +19,6 @@ public static class AccessExpiryServiceCollectionExtensions
         services.AddSingleton<AccessNotifier>();
         services.AddSingleton<AccessExpiryService>();
         services.AddSingleton<AccessDecisionService>();
-        services.AddSingleton<ApplyCatchUpService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IBlockActionHandler, ApproveForHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IBlockActionHandler, ApproveAllForHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IBlockActionHandler, RevokeAccessHandler>());

@@ -9,15 +9,14 @@ using SgBridge.Shared.Storage;
 
 namespace SgBridge.Shared.Approvals;
 
-/// <summary>A queued instruction to carry out an approved request.</summary>
-public sealed record ApplyCommand(string RequestId);
-
 /// <summary>
 /// Carries out an approved request through the approved state: the request's change is written into the group's
 /// approved state (once: the state remembers which requests it holds), then the group is reconciled, which makes AWS
 /// follow. So an apply is idempotent by construction: a redelivered apply finds nothing to do and the request ends
-/// Applied. A permanent AWS error ends it ApplyFailed at once; a transient one is retried by the queue and, on the last
-/// try, ends it ApplyFailed too — with the AWS code and a readable reason, and the monitoring channel is told.
+/// Applied. It runs as the <see cref="EffectKind.Apply"/> effect an approval raises (<see cref="ApplyPerformer"/>). A
+/// permanent AWS error ends it ApplyFailed at once; a transient one is retried by the effects queue and, on the last
+/// try, ends it ApplyFailed too — with the AWS code and a readable reason, and the monitoring channel is told. A try
+/// that cannot reach Table Storage leaves the effect pending: the effects catch-up re-drives it once storage answers.
 /// </summary>
 public sealed partial class ApplyService(
     IRequestStore requests,
@@ -27,18 +26,23 @@ public sealed partial class ApplyService(
     IOptions<ProcessingOptions> options,
     TimeProvider time,
     ILogger<ApplyService> logger,
-    IAccessExpiryIndex? expiries = null,
-    AccessNotifier? access = null)
+    IAccessExpiryIndex expiries)
 {
-    public async Task<RequestStatus?> ApplyAsync(ApplyCommand command, long dequeueCount, CancellationToken cancellationToken)
+    /// <summary>Applies a stored request by id (tests and tools; the effects worker passes the row it read).</summary>
+    public async Task<RequestStatus?> ApplyAsync(string requestId, long dequeueCount, CancellationToken cancellationToken)
     {
-        var stored = await requests.GetAsync(command.RequestId, cancellationToken);
+        var stored = await requests.GetAsync(requestId, cancellationToken);
         if (stored is null)
         {
-            LogMissing(logger, command.RequestId);
+            LogMissing(logger, requestId);
             return null;
         }
-        var request = stored.Value;
+        return await ApplyAsync(stored.Value, dequeueCount, cancellationToken);
+    }
+
+    public async Task<RequestStatus?> ApplyAsync(ChangeRequest request, long dequeueCount, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
         if (request.Status != RequestStatus.Approved)
         {
             LogNotApproved(logger, request.Id, request.Status);
@@ -52,8 +56,7 @@ public sealed partial class ApplyService(
         if (request.AccessUntil is { } until && request.Kind != ChangeKind.Remove)
         {
             // The expiry row before the approved state holds the access: a crash in between leaves a row that finds nothing due.
-            var index = expiries ?? throw new InvalidOperationException($"Request {request.Id} is approved for a time, but no expiry index is configured.");
-            await index.AddAsync(new AccessExpiryEntry(until, request.Id, request.AccountId, request.Region, request.GroupId), cancellationToken);
+            await expiries.AddAsync(new AccessExpiryEntry(until, request.Id, request.AccountId, request.Region, request.GroupId), cancellationToken);
         }
 
         try
@@ -104,10 +107,6 @@ public sealed partial class ApplyService(
             if (outcome.Succeeded)
             {
                 LogApplied(logger, u.Request.Id, u.Request.AccountId, u.Request.GroupId, outcome.Call);
-                if (u.Request.AccessUntil is not null && access is not null)
-                {
-                    await access.AccessGrantedAsync(u.Request, ct);
-                }
             }
             else
             {

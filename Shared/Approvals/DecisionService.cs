@@ -54,7 +54,10 @@ public sealed record DecisionResult(DecisionOutcome Outcome, string Detail, int 
 /// Decides on a click that the endpoint has verified and routed: checks the click belongs to the message that shows
 /// the request (<see cref="SlackThread"/>), that the clicker is an approver and not the requester approving their own
 /// change, then records the decision through <see cref="RequestLifecycle"/> with a conditional write per request (of
-/// any number of concurrent clicks exactly one wins) and enqueues the apply. No AWS work and no Slack posts happen here.
+/// any number of concurrent clicks exactly one wins). An approval's transition records its apply, the render of its
+/// messages and (break-glass) the loud notice as effects on the row, in that same write: the click writes the request
+/// row and sends one best-effort, bounded nudge (<see cref="RequestLifecycle"/>), so its answer is true whatever the
+/// queue does. No AWS work, no queueing of its own and no Slack posts happen here.
 /// </summary>
 public sealed partial class DecisionService(
     ApproverDirectory approvers,
@@ -62,11 +65,9 @@ public sealed partial class DecisionService(
     IRequestStore requests,
     ISlackThreadStore threads,
     RequestLifecycle lifecycle,
-    IQueueSender queue,
     IOptions<SlackOptions> options,
     TimeProvider time,
-    ILogger<DecisionService> logger,
-    BridgeTelemetry? telemetry = null)
+    ILogger<DecisionService> logger)
 {
     private readonly UnresolvedRequesterPolicy _unresolved = options.Value.UnresolvedRequester;
 
@@ -102,9 +103,9 @@ public sealed partial class DecisionService(
         {
             return refused;
         }
-        var (won, current, applyNotQueued) = await DecideOneAsync(stored, approve, click, duration, cancellationToken, breakGlass);
+        var (won, current) = await DecideOneAsync(stored, approve, click, duration, cancellationToken, breakGlass);
         return won
-            ? new DecisionResult(approve ? DecisionOutcome.Approved : DecisionOutcome.Denied, requestId, 1, applyNotQueued ? ApprovedNotApplied([requestId]) : null)
+            ? new DecisionResult(approve ? DecisionOutcome.Approved : DecisionOutcome.Denied, requestId, 1)
             : new DecisionResult(DecisionOutcome.AlreadyDecided, current.Status.ToString(), Reply: DecisionReplies.AlreadyDecided(current));
     }
 
@@ -144,12 +145,11 @@ public sealed partial class DecisionService(
         var results = await Task.WhenAll(thread.Value.MemberIds.Select(async memberId =>
         {
             var member = memberId == leadId ? lead : await requests.GetAsync(memberId, cancellationToken);
-            return member is null ? ((bool Won, ChangeRequest Current, bool ApplyNotQueued)?)null : await DecideOneAsync(member, approve, click, duration, cancellationToken, breakGlass);
+            return member is null ? ((bool Won, ChangeRequest Current)?)null : await DecideOneAsync(member, approve, click, duration, cancellationToken, breakGlass);
         }));
         var decided = results.Count(r => r is { Won: true });
         var skipped = results.Where(r => r is { Won: false } && r.Value.Current.Status != RequestStatus.Exempt).Select(r => r!.Value.Current).ToList();
-        var notQueued = results.Where(r => r is { ApplyNotQueued: true }).Select(r => r!.Value.Current.Id).ToList();
-        var reply = DecisionReplies.BatchDecided(approve, decided, skipped) + (notQueued.Count > 0 ? "\n" + ApprovedNotApplied(notQueued) : "");
+        var reply = DecisionReplies.BatchDecided(approve, decided, skipped);
         return decided == 0
             ? new DecisionResult(DecisionOutcome.AlreadyDecided, string.Join(", ", skipped.Select(s => s.Id)), Reply: reply)
             : new DecisionResult(approve ? DecisionOutcome.Approved : DecisionOutcome.Denied, leadId, decided, reply);
@@ -236,11 +236,10 @@ public sealed partial class DecisionService(
     }
 
     /// <summary>
-    /// One conditional write: true when this click decided the request, false when it was already decided. An approval's
-    /// apply is then queued (<see cref="ApplyEnqueue"/>); ApplyNotQueued: it could not be (counted, logged, told to the
-    /// clicker), and the request waits Approved for the catch-up timer.
+    /// One conditional write: true when this click decided the request, false when it was already decided. An
+    /// approval's apply (and, break-glass, its notice) are effects raised by the same write; a repeated click records nothing.
     /// </summary>
-    private async Task<(bool Won, ChangeRequest Current, bool ApplyNotQueued)> DecideOneAsync(Stored<ChangeRequest> stored, bool approve, SlackInteraction click, TimeSpan? duration, CancellationToken ct, bool breakGlass = false)
+    private async Task<(bool Won, ChangeRequest Current)> DecideOneAsync(Stored<ChangeRequest> stored, bool approve, SlackInteraction click, TimeSpan? duration, CancellationToken ct, bool breakGlass = false)
     {
         var update = await lifecycle.ChangeAsync(stored, request =>
         {
@@ -251,7 +250,7 @@ public sealed partial class DecisionService(
             if (approve)
             {
                 // A removal takes access away: it has no duration (it is not undone at expiry).
-                request.Approve(click.UserId, click.UserName, time.GetUtcNow(), request.Kind == ChangeKind.Remove ? null : duration);
+                request.Approve(click.UserId, click.UserName, time.GetUtcNow(), request.Kind == ChangeKind.Remove ? null : duration, breakGlass);
             }
             else
             {
@@ -262,22 +261,20 @@ public sealed partial class DecisionService(
         var decided = update.Request;
         if (!update.Written)
         {
-            // A repeated click queues nothing: one click, one apply. An apply that never reached the queue is queued
-            // again by the catch-up timer (ApplyCatchUpService), not by whoever clicks next.
-            return (false, decided, false);
+            // One click, one apply: the effect was recorded by the click that won (its nudge lost: the catch-up performs it).
+            return (false, decided);
         }
         LogDecided(logger, decided.Id, decided.Status, click.UserId, decided.AccountId, decided.GroupId);
-        var notQueued = false;
-        if (decided.Status == RequestStatus.Approved)
+        if (breakGlass && decided.Status == RequestStatus.Approved)
         {
-            notQueued = !await QueueApplyAsync(decided, "approval", ct);
-            if (breakGlass)
-            {
-                await BreakGlassAsync(decided, click.UserId, ct);
-            }
+            routing.CountBreakGlass(decided);
+            LogBreakGlass(logger, click.UserId, decided.Id, decided.AccountId, decided.GroupId);
         }
-        return (true, decided, notQueued);
+        return (true, decided);
     }
+
+    [LoggerMessage(312, LogLevel.Warning, "BREAK-GLASS: Slack user {SlackUserId} approved their own request {RequestId} ({AccountId}, {GroupId})")]
+    private static partial void LogBreakGlass(ILogger logger, string slackUserId, string requestId, string accountId, string? groupId);
 
     [LoggerMessage(302, LogLevel.Warning, "Slack interaction rejected: the button value is not a request id")]
     private static partial void LogBadValue(ILogger logger);

@@ -50,8 +50,7 @@ public sealed partial class NotificationService(
     IOptions<PolicyOptions> policyOptions,
     TimeProvider time,
     ILogger<NotificationService> logger,
-    IOptions<ApprovalsOptions>? approvals = null,
-    RevertReasonService? reasons = null)
+    IOptions<ApprovalsOptions>? approvals = null)
 {
     private static readonly RequestStatus[] ThreadedOutcomes =
         [RequestStatus.RevertFailed, RequestStatus.Approved, RequestStatus.Denied, RequestStatus.Applied, RequestStatus.ApplyFailed, RequestStatus.Expired];
@@ -59,49 +58,14 @@ public sealed partial class NotificationService(
     private readonly SlackOptions _slack = slackOptions.Value;
     private readonly IReadOnlyDictionary<string, string> _aliases = policyOptions.Value.AccountAliasMap;
 
-    public async Task NotifyAsync(RequestNotification notification, CancellationToken cancellationToken)
+    /// <summary>
+    /// The <see cref="EffectKind.Render"/> effect: shows <paramref name="request"/> (as the effects worker just read it)
+    /// in its batch's messages — placing it in a batch first if it has none — at once, or in the batch's debounced render.
+    /// Slack failures escape (the effect stays pending); a rate limit escapes as <see cref="SlackRateLimitedException"/>.
+    /// </summary>
+    public async Task ShowAsync(ChangeRequest request, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(notification);
-        try
-        {
-            if (notification.BreakGlassBy is not null)
-            {
-                await routing.TellBreakGlassAsync(notification, cancellationToken);
-                return;
-            }
-            await HandleAsync(notification, cancellationToken);
-        }
-        catch (SlackRateLimitedException ex)
-        {
-            // Slack asked us to wait longer than the client waits inline: come back then, without spending a retry.
-            LogRateLimited(logger, notification.RequestId, ex.RetryAfter);
-            await queue.SendAsync(QueueNames.Notifications, notification, ex.RetryAfter, cancellationToken);
-        }
-    }
-
-    private async Task HandleAsync(RequestNotification notification, CancellationToken ct)
-    {
-        if (notification.Render)
-        {
-            // A render already done by an earlier one, or rescheduled, has nothing left to do. A render queued before the
-            // home partition carries none: its batch is where the previous layout put it.
-            var row = notification.Home is { } home ? SlackRows.Thread(home, notification.RequestId) : SlackRows.Thread(notification.RequestId);
-            var scheduled = await threads.GetAsync(row, ct);
-            if (scheduled?.Value.RenderScheduledFor is { } due && due == notification.DueAt)
-            {
-                await RenderAsync(scheduled, carried: null, ct);
-            }
-            return;
-        }
-        // The worker carries the request as it stored it; a notification without it (too large, or older) reads it.
-        var request = notification.Request is { } carried && carried.Id == notification.RequestId
-            ? carried
-            : (await requests.GetAsync(notification.RequestId, ct))?.Value;
-        if (request is null)
-        {
-            LogMissing(logger, notification.RequestId);
-            return;
-        }
+        ArgumentNullException.ThrowIfNull(request);
         if (request.Status == RequestStatus.Reverting)
         {
             return;
@@ -110,15 +74,9 @@ public sealed partial class NotificationService(
             ? _slack.BatchRenderDelay
             : _slack.BatchDecisionRenderDelay;
         var placed = await FindOrPlaceAsync(request, delay, ct);
-        if (reasons is not null && placed.First && request.WantsReason)
-        {
-            // Asked once: only the call whose membership insert placed the request asks (the insert is the claim, made
-            // before the DM: a crash between them loses the DM, a redelivery never doubles it). Never throws for Slack.
-            await reasons.AskAsync(request, ct);
-        }
         if (placed.ScheduledFor is { } at)
         {
-            await queue.SendAsync(QueueNames.Notifications, RenderNotification(placed.Thread.Value, request.Status, at), delay, ct);
+            await EffectsMessage.SendAsync(queue, RenderMessage(placed.Thread.Value, at), delay, ct);
         }
         else if (RendersNow(placed.Thread.Value, request.Status, delay))
         {
@@ -128,6 +86,28 @@ public sealed partial class NotificationService(
         else
         {
             await ScheduleRenderAsync(placed.Thread, request, delay, ct);
+        }
+    }
+
+    /// <summary>
+    /// A batch's debounced render (<see cref="RenderBatch"/>): done when the batch's schedule still names this one (a
+    /// render done by an earlier one, or rescheduled, has nothing left to do). A rate limit brings it back when Slack allows.
+    /// </summary>
+    public async Task RenderBatchAsync(RenderBatch message, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        try
+        {
+            var scheduled = await threads.GetAsync(SlackRows.Thread(message.Home, message.LeadId), ct);
+            if (scheduled?.Value.RenderScheduledFor is { } due && due == message.DueAt)
+            {
+                await RenderAsync(scheduled, carried: null, ct);
+            }
+        }
+        catch (SlackRateLimitedException ex)
+        {
+            LogRateLimited(logger, message.LeadId, ex.RetryAfter);
+            await EffectsMessage.SendAsync(queue, message, ex.RetryAfter, ct);
         }
     }
 
@@ -245,9 +225,9 @@ public sealed partial class NotificationService(
         await threads.GetAsync(row, ct)
         ?? throw new InvalidOperationException($"Batch {row.Partition}/{row.Row} of request {requestId} is missing.");
 
-    /// <summary>The debounced render of <paramref name="thread"/> due at <paramref name="at"/>; it carries the batch's home partition.</summary>
-    private static RequestNotification RenderNotification(SlackThread thread, RequestStatus status, DateTimeOffset at) =>
-        new(thread.LeadId, status, Render: true, DueAt: at, Home: thread.Home);
+    /// <summary>The debounced render of <paramref name="thread"/> due at <paramref name="at"/>.</summary>
+    private static RenderBatch RenderMessage(SlackThread thread, DateTimeOffset at) =>
+        new(thread.Home ?? throw new InvalidOperationException($"Batch {thread.LeadId} has no home partition."), thread.LeadId, at);
 
     /// <summary>Render at once: the first sight of a batch, a batch of one, or no debounce.</summary>
     private bool RendersNow(SlackThread thread, RequestStatus status, TimeSpan delay) =>
@@ -288,7 +268,7 @@ public sealed partial class NotificationService(
             ct);
         if (written && at is { } scheduled)
         {
-            await queue.SendAsync(QueueNames.Notifications, RenderNotification(thread.Value, request.Status, scheduled), delay, ct);
+            await EffectsMessage.SendAsync(queue, RenderMessage(thread.Value, scheduled), delay, ct);
         }
     }
 
@@ -526,9 +506,6 @@ public sealed partial class NotificationService(
 
     private static bool NeedsApprovers(RequestStatus status) =>
         status is not (RequestStatus.Exempt or RequestStatus.RevertFailed or RequestStatus.Reverting or RequestStatus.Unmatched or RequestStatus.Reported);
-
-    [LoggerMessage(401, LogLevel.Warning, "Notify: request {RequestId} not found")]
-    private static partial void LogMissing(ILogger logger, string requestId);
 
     [LoggerMessage(402, LogLevel.Information, "Slack is up to date with batch {RequestId} ({Count} requests)")]
     private static partial void LogNotified(ILogger logger, string requestId, int count);

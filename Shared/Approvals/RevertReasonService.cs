@@ -10,31 +10,27 @@ using SgBridge.Shared.Telemetry;
 namespace SgBridge.Shared.Approvals;
 
 /// <summary>
-/// After a revert, asks the requester why (a DM with "Give a reason", once per request: the notification path calls
-/// <see cref="AskAsync"/> only from the call whose membership insert placed the request, see <see cref="NotificationService"/>);
-/// the requester's click opens a small modal; the submission stores the reason on the Pending
-/// request (a conditional write) and re-renders the approvers' message, which shows it. Only the requester may give it.
-/// A failure to resolve the requester or to DM never holds anything up: it is logged and counted
-/// (<c>sgbridge.failures{kind=reason_ask}</c>).
+/// After a revert, asks the requester why: a DM with "Give a reason", the <see cref="EffectKind.AskReason"/> effect the
+/// revert's transition raises (performed and cleared once by the effects worker: asked once, and a Slack failure only
+/// delays it). The requester's click opens a small modal; the submission stores the reason on the Pending request (a
+/// transition that raises the re-render of the approvers' message, which shows it). Only the requester may give it.
 /// </summary>
 public sealed partial class RevertReasonService(
     ISlackClient slack,
     ISlackRequestsClient views,
     ApproverDirectory approvers,
     IRequestStore requests,
-    IRequestNotifier notifier,
+    RequestLifecycle lifecycle,
     TimeProvider time,
     ILogger<RevertReasonService> logger,
-    BridgeTelemetry? telemetry = null)
+    BridgeTelemetry telemetry)
 {
     public const string Callback = "sgbridge_reason";
 
     /// <summary>
-    /// Asks the requester of a reverted, Pending request for a reason. Writes nothing: "at most once" is the caller's claim
-    /// (<see cref="NotificationService"/> asks only when its own insert of the request's membership row placed the request;
-    /// that insert happens before this DM, so a crash between the two loses the DM and a redelivery, which finds the
-    /// membership, never sends it twice). A request whose row says it was asked already (<see cref="ChangeRequest.ReasonAskedAt"/>,
-    /// written by earlier versions) is not asked again. Never throws for Slack or a missing user.
+    /// The <see cref="EffectKind.AskReason"/> effect: asks the requester of a reverted, Pending request for a reason
+    /// (nothing when it no longer wants one, e.g. decided meanwhile, or the requester has no Slack user). Slack failures
+    /// escape: the effect stays pending and is retried.
     /// </summary>
     public async Task AskAsync(ChangeRequest request, CancellationToken cancellationToken)
     {
@@ -43,23 +39,14 @@ public sealed partial class RevertReasonService(
         {
             return;
         }
-        try
+        if (await approvers.FindSlackUserAsync(request.Requester, cancellationToken) is not { } user)
         {
-            if (await approvers.FindSlackUserAsync(request.Requester, cancellationToken) is not { } user)
-            {
-                LogNoUser(logger, request.Id);
-                return;
-            }
-            var (text, blocks) = ReasonMessages.Ask(request);
-            await slack.PostMessageAsync(user, text, blocks, null, cancellationToken);
-            LogAsked(logger, request.Id, user);
+            LogNoUser(logger, request.Id);
+            return;
         }
-        catch (Exception ex) when (ex is SlackApiException or SlackRateLimitedException or HttpRequestException
-            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            LogAskFailed(logger, ex, request.Id);
-            telemetry?.Failures.Add(1, new KeyValuePair<string, object?>(TelemetryTags.Kind, "reason_ask"));
-        }
+        var (text, blocks) = ReasonMessages.Ask(request);
+        await slack.PostMessageAsync(user, text, blocks, null, cancellationToken);
+        LogAsked(logger, request.Id, user);
     }
 
     /// <summary>"Give a reason" clicked: only the requester, only while Pending; opens the modal within Slack's 3 seconds.</summary>
@@ -91,7 +78,7 @@ public sealed partial class RevertReasonService(
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             LogAskFailed(logger, ex, id);
-            telemetry?.Failures.Add(1, new KeyValuePair<string, object?>(TelemetryTags.Kind, "reason_ask"));
+            telemetry.Failures.Add(1, new KeyValuePair<string, object?>(TelemetryTags.Kind, "reason_ask"));
             return new DecisionResult(DecisionOutcome.Ignored, "reason modal not opened " + id,
                 Reply: "SgBridge could not open the reason form in time. Click again.");
         }
@@ -121,7 +108,7 @@ public sealed partial class RevertReasonService(
             return Error(refusal.Value.Words, refusal.Value.Detail);
         }
         var previous = (string?)null;
-        var update = await requests.UpdateAsync(id!, r =>
+        var update = await lifecycle.ChangeAsync(id!, r =>
         {
             if (r.Status != RequestStatus.Pending)
             {
@@ -145,7 +132,6 @@ public sealed partial class RevertReasonService(
         }
         if (update.Written)
         {
-            await notifier.RequestChangedAsync(update.Request, cancellationToken);
             LogReason(logger, id!, submission.UserId, update.Request.RequesterReason!.Revision);
         }
         var replaced = update.Written && previous is not null;

@@ -48,6 +48,12 @@ public sealed partial class ChangeRequest
         AccessEndedAt = now;
         AccessEndedBy = byUserId;
         Move(RequestStatus.AccessEnded, now);
+        Raise(EffectKind.AccessEndedNotice, now);
+        Raise(EffectKind.AccessEndedDm, now);
+        if (reason == Domain.AccessEndReason.Revoked)
+        {
+            Raise(EffectKind.EndAccessNow, now);
+        }
     }
 
     /// <summary>
@@ -62,7 +68,7 @@ public sealed partial class ChangeRequest
         {
             throw new RequestStateException($"Cannot extend request {original.Id}: only applied time-bound access can be extended (it is {original.Status}).");
         }
-        return new ChangeRequest
+        var extension = new ChangeRequest
         {
             Id = id,
             EventId = "extend:" + original.Id,
@@ -81,5 +87,7 @@ public sealed partial class ChangeRequest
             CreatedAt = now,
             UpdatedAt = now,
         };
+        extension.RaiseFor(RequestStatus.Pending, now);
+        return extension;
     }
 }

@@ -36,7 +36,7 @@ public sealed partial class ChangeRequest
         {
             throw new ArgumentOutOfRangeException(nameof(origin), d, "A requested duration is positive, or null (permanent).");
         }
-        return new ChangeRequest
+        var request = new ChangeRequest
         {
             Id = id,
             EventId = SlackEventId(origin.ViewId),
@@ -55,6 +55,8 @@ public sealed partial class ChangeRequest
             CreatedAt = now,
             UpdatedAt = now,
         };
+        request.RaiseFor(RequestStatus.Pending, now);
+        return request;
     }
 
     /// <summary>The EventName of requests asked for in Slack.</summary>

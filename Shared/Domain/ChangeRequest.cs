@@ -112,7 +112,7 @@ public sealed partial class ChangeRequest
     private static ChangeRequest Create(string id, SecurityGroupChange change, RequestStatus status, string? exemptReason, DateTimeOffset now)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(id);
-        return new ChangeRequest
+        var request = new ChangeRequest
         {
             Id = id,
             EventId = change.EventId,
@@ -132,6 +132,8 @@ public sealed partial class ChangeRequest
             CreatedAt = now,
             UpdatedAt = now,
         };
+        request.RaiseFor(status, now);
+        return request;
     }
 
     /// <summary>Fills in what the bridge learnt about the group before reverting (resolved id, VPC, previous content).</summary>
@@ -154,6 +156,10 @@ public sealed partial class ChangeRequest
         Require(RequestStatus.Reverting, "mark reverted");
         Revert = outcome;
         Move(RequestStatus.Pending, now);
+        if (WantsReason)
+        {
+            Raise(EffectKind.AskReason, now);
+        }
     }
 
     public void MarkRevertFailed(CallOutcome outcome, DateTimeOffset now)
@@ -200,8 +206,11 @@ public sealed partial class ChangeRequest
         Move(RequestStatus.Reported, now);
     }
 
-    /// <summary>Approves the request, for <paramref name="duration"/> (null: permanently).</summary>
-    public void Approve(string userId, string? userName, DateTimeOffset now, TimeSpan? duration = null)
+    /// <summary>
+    /// Approves the request, for <paramref name="duration"/> (null: permanently): raises its apply and the render of its
+    /// messages; <paramref name="breakGlass"/> (a break-glass user approved their own change) raises the loud notice too.
+    /// </summary>
+    public void Approve(string userId, string? userName, DateTimeOffset now, TimeSpan? duration = null, bool breakGlass = false)
     {
         if (duration is { } d && d <= TimeSpan.Zero)
         {
@@ -209,6 +218,11 @@ public sealed partial class ChangeRequest
         }
         Decide(RequestStatus.Approved, userId, userName, now);
         ApprovedFor = duration;
+        Raise(EffectKind.Apply, now);
+        if (breakGlass)
+        {
+            Raise(EffectKind.BreakGlassNotice, now, userId);
+        }
     }
 
     /// <summary>Records the policy file's decision (the outcome and the rule that matched).</summary>
@@ -231,6 +245,10 @@ public sealed partial class ChangeRequest
         Require(RequestStatus.Approved, "mark applied");
         Apply = outcome;
         Move(RequestStatus.Applied, now);
+        if (AccessUntil is not null && Kind != ChangeKind.Remove)
+        {
+            Raise(EffectKind.AccessGranted, now);
+        }
     }
 
     public void MarkApplyFailed(CallOutcome outcome, DateTimeOffset now)
@@ -258,9 +276,11 @@ public sealed partial class ChangeRequest
         }
     }
 
+    /// <summary>Moves to <paramref name="to"/> and raises what entering it calls for (at least a render of its messages).</summary>
     private void Move(RequestStatus to, DateTimeOffset now)
     {
         Status = to;
         UpdatedAt = now;
+        RaiseFor(to, now);
     }
 }

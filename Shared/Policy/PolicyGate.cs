@@ -11,7 +11,7 @@ namespace SgBridge.Shared.Policy;
 /// Lets the policy file decide a request that would wait for an approver. <see cref="Decide"/> runs inside the write
 /// that leaves the request Pending (the revert's), so the decision and the revert are one row write: Slack is told
 /// once, with the outcome, and a redelivered event finds the request already decided. <c>approve</c> approves as
-/// <c>policy:&lt;rule&gt;</c> (with the rule's duration) and <see cref="AfterAsync"/> queues the apply exactly as a
+/// <c>policy:&lt;rule&gt;</c> (with the rule's duration), which records the apply as an effect on the row exactly as a
 /// human approval does; <c>deny</c> denies (the change was reverted: nothing in AWS changes); <c>ask</c> leaves it
 /// Pending with the deciding rule recorded for the approvers' message. Exempt and bridge-own changes never get here.
 /// </summary>
@@ -20,7 +20,7 @@ namespace SgBridge.Shared.Policy;
 /// <see cref="TagsForAsync"/> with the request as it will be written: it reads the tags (one DescribeSecurityGroups
 /// call) only when the evaluation reaches a rule with a <c>groupTags</c> condition, and hands them to <see cref="Decide"/>.
 /// </para>
-public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifecycle, IQueueSender queue, TimeProvider time, ILogger<PolicyGate> logger,
+public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifecycle, TimeProvider time, ILogger<PolicyGate> logger,
     PolicyTagReader? tagReader = null)
 {
     /// <summary>What <see cref="ChangeRequest.DecidedBy"/> starts with when the policy decided.</summary>
@@ -82,43 +82,24 @@ public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifec
     private PolicyEvaluation Evaluate(ChangeRequest request, TimeSpan? requestedDuration, GroupTags tags) =>
         PolicyEngine.Evaluate(rules.Current, PolicyInput.From(request, requestedDuration is { } d && d > TimeSpan.Zero ? d : null, tags), rules.AccountAliases);
 
-    /// <summary>After the write that ran <see cref="Decide"/>: an approval by policy is applied like a human one (the apply queue).</summary>
+    /// <summary>After the write that ran <see cref="Decide"/>: logs the decision (an approval's apply is an effect of that write).</summary>
     public Task AfterAsync(RequestUpdate? update, CancellationToken cancellationToken) =>
         update is { Written: true } ? AfterAsync(update.Request, cancellationToken) : Task.CompletedTask;
 
     /// <summary>After the write (an insert or an update) that stored <paramref name="r"/> with <see cref="Decide"/>'s result.</summary>
-    public async Task AfterAsync(ChangeRequest r, CancellationToken cancellationToken)
+    public Task AfterAsync(ChangeRequest r, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(r);
-        if (r.PolicyDecision is not { } decision || r.Status is not (RequestStatus.Approved or RequestStatus.Denied or RequestStatus.Pending))
+        if (r.PolicyDecision is { } decision && r.Status is RequestStatus.Approved or RequestStatus.Denied or RequestStatus.Pending)
         {
-            return;
+            LogDecided(logger, r.Id, decision.Outcome, decision.Rule ?? "(none)", decision.Line ?? 0, r.AccountId, r.GroupId);
         }
-        LogDecided(logger, r.Id, decision.Outcome, decision.Rule ?? "(none)", decision.Line ?? 0, r.AccountId, r.GroupId);
-        if (r.Status == RequestStatus.Approved && DecidedByPolicy(r))
-        {
-            await queue.SendAsync(QueueNames.Applies, new ApplyCommand(r.Id), cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>
-    /// A redelivered message whose request the policy already approved: the apply may have been lost between the
-    /// decision's write and its queueing (a crash, the queue down), so queue it again. The apply is idempotent: a second
-    /// one finds the request Applied and does nothing.
-    /// </summary>
-    public async Task ResumeAsync(ChangeRequest request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        if (request.Status == RequestStatus.Approved && DecidedByPolicy(request))
-        {
-            LogResumed(logger, request.Id);
-            await queue.SendAsync(QueueNames.Applies, new ApplyCommand(request.Id), cancellationToken).ConfigureAwait(false);
-        }
+        return Task.CompletedTask;
     }
 
     /// <summary>
     /// Decides a stored Pending request by policy (e.g. one opened from Slack, with the duration the requester asked
-    /// for): one conditional write, then the apply is queued when it was approved. Null: no such request. A request
+    /// for): one conditional write, whose approval records the apply as an effect. Null: no such request. A request
     /// already decided (by policy or a person) is left as it is (<see cref="RequestUpdate.Written"/> false).
     /// Note: an <c>ask</c> does not change the status, so Slack is not told by this call; call it before the request
     /// is first shown.
@@ -136,7 +117,4 @@ public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifec
 
     [LoggerMessage(5201, LogLevel.Information, "Request {RequestId}: the policy says {Outcome} by rule {Rule} (line {Line}) in {AccountId} on {GroupId}")]
     private static partial void LogDecided(ILogger logger, string requestId, string outcome, string rule, int line, string accountId, string? groupId);
-
-    [LoggerMessage(5202, LogLevel.Warning, "Request {RequestId} was approved by policy on an earlier try: queueing its apply again (idempotent)")]
-    private static partial void LogResumed(ILogger logger, string requestId);
 }

@@ -105,7 +105,6 @@ public sealed partial class ChangeProcessor(
         {
             // The intake's copy of a change its inline run finished after the intake answered: one point read, no AWS call.
             LogAlreadyProcessed(logger, done.Value.Id, change.EventId, done.Value.Status);
-            await (gate?.ResumeAsync(done.Value, cancellationToken) ?? Task.CompletedTask);
             return ProcessOutcome.AlreadyProcessed;
         }
         try
@@ -201,7 +200,6 @@ public sealed partial class ChangeProcessor(
             }
         }
         LogAlreadyProcessed(logger, stored.Value.Id, change.EventId, stored.Value.Status);
-        await (gate?.ResumeAsync(stored.Value, ct) ?? Task.CompletedTask);
         return ProcessOutcome.AlreadyProcessed;
     }
 

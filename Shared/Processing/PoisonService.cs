@@ -17,9 +17,7 @@ public static class PoisonQueueNames
 {
     public const string Changes = QueueNames.Changes + "-poison";
 
-    public const string Applies = QueueNames.Applies + "-poison";
-
-    public const string Notifications = QueueNames.Notifications + "-poison";
+    public const string Effects = QueueNames.Effects + "-poison";
 
     public const string Reconcile = QueueNames.Reconcile + "-poison";
 }
@@ -27,7 +25,7 @@ public static class PoisonQueueNames
 /// <summary>What the poison reader did with one message.</summary>
 public enum PoisonOutcome
 {
-    /// <summary>The request now says it failed; Slack hears of it through the notifications queue.</summary>
+    /// <summary>The request now says it failed; Slack hears of it through the request's render effect.</summary>
     Recorded,
     /// <summary>The request had already ended (the worker's last try recorded it, or the work was done after all).</summary>
     AlreadyRecorded,
@@ -40,11 +38,12 @@ public enum PoisonOutcome
 }
 
 /// <summary>
-/// Reads the poison queues, so that a message the workers gave up on is seen: for a change or an apply, the request
-/// says it failed (RevertFailed / ApplyFailed, unless it already reached a final state) and the usual notification tells
-/// the monitoring channel; a change the worker never got to store is opened from the change as received and marked
-/// RevertFailed "never processed". A notification or reconcile message has no request of its own: the monitoring channel
-/// is told directly. Every message counts <c>sgbridge.failures{kind=poison, queue}</c>.
+/// Reads the poison queues, so that a message the workers gave up on is seen: for a change, the request says it failed
+/// (RevertFailed, unless it already reached a final state) and its render tells the monitoring channel; a change the
+/// worker never got to store is opened from the change as received and marked RevertFailed "never processed". An
+/// effects message changes no request — its effects stay pending on the row and the effects catch-up retries them (an
+/// apply whose AWS calls kept failing was recorded ApplyFailed by its last try) — and a reconcile message has no
+/// request of its own: for both the monitoring channel is told directly. Every message counts <c>sgbridge.failures{kind=poison, queue}</c>.
 /// <para>
 /// The poison queue's trigger has a maxDequeueCount too, and a message that exhausts it goes to a "-poison-poison" queue
 /// no one reads. So this handler throws only to retry a transient failure (storage down) while tries remain; an
@@ -59,7 +58,7 @@ public sealed partial class PoisonService(
     IOptions<ProcessingOptions> processingOptions,
     TimeProvider time,
     ILogger<PoisonService> logger,
-    BridgeTelemetry? telemetry = null)
+    BridgeTelemetry telemetry)
 {
     private readonly string _monitoring = slackOptions.Value.MonitoringChannel;
     private readonly int _maxDequeueCount = processingOptions.Value.MaxDequeueCount;
@@ -87,8 +86,7 @@ public sealed partial class PoisonService(
         {
             var outcome = message switch
             {
-                SecurityGroupChange change => await ChangeAsync(change, dequeueCount, cancellationToken),
-                ApplyCommand apply => await ApplyAsync(apply, dequeueCount, cancellationToken),
+                SecurityGroupChange change => (PoisonOutcome?)await ChangeAsync(change, dequeueCount, cancellationToken),
                 _ => null,
             };
             if (outcome is null)
@@ -130,8 +128,7 @@ public sealed partial class PoisonService(
         object message = queue switch
         {
             QueueNames.Changes => QueuePayload.Decode<SecurityGroupChange>(text),
-            QueueNames.Applies => QueuePayload.Decode<ApplyCommand>(text),
-            QueueNames.Notifications => QueuePayload.Decode<RequestNotification>(text),
+            QueueNames.Effects => QueuePayload.Decode<EffectsMessage>(text),
             QueueNames.Reconcile => QueuePayload.Decode<ReconcileCommand>(text),
             _ => throw new ArgumentException($"Unknown queue {queue}.", nameof(queue)),
         };
@@ -139,8 +136,9 @@ public sealed partial class PoisonService(
         var valid = message switch
         {
             SecurityGroupChange c => !string.IsNullOrWhiteSpace(c.EventId) && !string.IsNullOrWhiteSpace(c.AccountId) && c.Requester is not null,
-            ApplyCommand a => RequestId.IsWellFormed(a.RequestId),
-            RequestNotification n => RequestId.IsWellFormed(n.RequestId),
+            NudgeEffects p => RequestId.IsWellFormed(p.RequestId),
+            RedriveEffects c => RequestId.IsWellFormed(c.RequestId),
+            RenderBatch r => RequestId.IsWellFormed(r.LeadId) && !string.IsNullOrWhiteSpace(r.Home),
             ReconcileCommand r => !string.IsNullOrWhiteSpace(r.AccountId) && !string.IsNullOrWhiteSpace(r.Region),
             _ => false,
         };
@@ -168,31 +166,12 @@ public sealed partial class PoisonService(
         return update.Written ? PoisonOutcome.Recorded : PoisonOutcome.AlreadyRecorded;
     }
 
-    private async Task<PoisonOutcome?> ApplyAsync(ApplyCommand command, long dequeueCount, CancellationToken ct)
-    {
-        var update = await lifecycle.ChangeAsync(command.RequestId, r =>
-        {
-            if (r.Status != RequestStatus.Approved)
-            {
-                return false;
-            }
-            r.MarkApplyFailed(new CallOutcome("apply", false, "Poison",
-                $"Gave up: the apply went to {PoisonQueueNames.Applies} after {_maxDequeueCount} tries; the last error is in the worker's log."), time.GetUtcNow());
-            return true;
-        }, ct);
-        if (update is null)
-        {
-            return null; // no such request: tell monitoring directly
-        }
-        LogApply(logger, command.RequestId, update.Request.Status, dequeueCount);
-        return update.Written ? PoisonOutcome.Recorded : PoisonOutcome.AlreadyRecorded;
-    }
-
     private static string Describe(object message) => message switch
     {
         SecurityGroupChange c => $"the change of event {SlackText.Escape(c.EventId)} on {SlackText.Escape(c.GroupLabel)} in {SlackText.Escape(c.AccountId)}/{SlackText.Escape(c.Region)}",
-        ApplyCommand a => $"the apply of request {a.RequestId}",
-        RequestNotification n => $"the Slack update of request {n.RequestId} ({n.Status})",
+        NudgeEffects p => $"the effects of request {p.RequestId} (they stay pending on it: the effects catch-up retries them)",
+        RedriveEffects c => $"the overdue effects of request {c.RequestId} (they stay pending on it: the effects catch-up retries them)",
+        RenderBatch r => $"the debounced Slack update of the batch led by {r.LeadId}",
         ReconcileCommand r => r.GroupId is null
             ? $"the sweep of {SlackText.Escape(r.AccountId)}/{SlackText.Escape(r.Region)}"
             : $"the reconcile of {SlackText.Escape(r.GroupId)} in {SlackText.Escape(r.AccountId)}/{SlackText.Escape(r.Region)}",
@@ -207,14 +186,14 @@ public sealed partial class PoisonService(
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            // Slack itself may be what failed (notifications-poison): the log and the counter are what is left.
+            // Slack itself may be what failed (effects-poison): the log and the counter are what is left.
             LogSlackFailed(logger, ex, queue);
             Count("monitoring", queue);
         }
     }
 
     private void Count(string kind, string queue) =>
-        telemetry?.Failures.Add(1, new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("queue", queue));
+        telemetry.Failures.Add(1, new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("queue", queue));
 
     [LoggerMessage(901, LogLevel.Critical, "Poison: unreadable message {MessageId} ({Size} bytes) from {Queue}: {Error}. Nothing was recorded for it.")]
     private static partial void LogMalformed(ILogger logger, string error, string queue, string messageId, int size);
@@ -230,9 +209,6 @@ public sealed partial class PoisonService(
 
     [LoggerMessage(905, LogLevel.Error, "Poison: request {RequestId} for event {EventId} in {AccountId} on {GroupId} is {Status} (poisoned after {DequeueCount} tries on the poison queue)")]
     private static partial void LogChange(ILogger logger, string requestId, string eventId, string accountId, string groupId, RequestStatus status, long dequeueCount);
-
-    [LoggerMessage(906, LogLevel.Error, "Poison: apply of request {RequestId} poisoned; the request is {Status} (try {DequeueCount} on the poison queue)")]
-    private static partial void LogApply(ILogger logger, string requestId, RequestStatus status, long dequeueCount);
 
     [LoggerMessage(907, LogLevel.Critical, "Poison: could not tell the monitoring channel about a {Queue} poison message; only this log and the failure counter record it")]
     private static partial void LogSlackFailed(ILogger logger, Exception exception, string queue);

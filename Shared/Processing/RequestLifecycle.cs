@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Storage;
 using SgBridge.Shared.Telemetry;
@@ -5,19 +6,34 @@ using SgBridge.Shared.Telemetry;
 namespace SgBridge.Shared.Processing;
 
 /// <summary>
-/// Changes stored requests through the one conditional-update primitive (<see cref="RequestUpdates"/>) and tells Slack
-/// — in this one place — whenever a request's status changed.
+/// The only writer of request rows. A transition records its follow-up work on the row (<see cref="ChangeRequest.Effects"/>)
+/// in the same conditional write (<see cref="RequestUpdates"/>); after the write this class sends one nudge
+/// (<see cref="NudgeEffects"/>) naming the effects that write raised. The nudge is best effort and bounded
+/// (<see cref="NudgeBudget"/>): a nudge that fails or hangs is counted and logged, never thrown — the effects are
+/// durable on the row, and the effects catch-up (<see cref="EffectsCatchUp"/>) re-drives them.
 /// </summary>
-public sealed class RequestLifecycle(IRequestStore requests, IRequestNotifier notifier, BridgeTelemetry? telemetry = null)
+public sealed partial class RequestLifecycle(IRequestStore requests, IQueueSender queue, BridgeTelemetry telemetry, ILogger<RequestLifecycle> logger)
 {
+    /// <summary>How long a nudge may take: callers answer people (Slack's 3 s) and EventBridge (5 s).</summary>
+    public static readonly TimeSpan NudgeBudget = TimeSpan.FromSeconds(1);
+
+    /// <summary>The <c>kind</c> tag of <c>sgbridge.failures</c> for a nudge that could not be sent (the catch-up performs its effects).</summary>
+    public const string NudgeFailureKind = "effects_nudge";
+
     /// <summary>Stores a new request, or returns the one already stored under its id (nothing is overwritten).</summary>
     public async Task<(Stored<ChangeRequest> Request, bool Created)> OpenAsync(ChangeRequest request, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        var raised = request.RaisedEffects.ToArray();
         var (stored, created) = await requests.AddOrGetAsync(request, cancellationToken).ConfigureAwait(false);
-        if (created && stored.Value.Status != RequestStatus.Reverting)
+        if (created)
         {
-            Count(stored.Value.Status);
-            await notifier.RequestChangedAsync(stored.Value, cancellationToken).ConfigureAwait(false);
+            stored.Value.AcceptWritten();
+            if (stored.Value.Status != RequestStatus.Reverting)
+            {
+                Count(stored.Value.Status);
+            }
+            await NudgeAsync(stored.Value.Id, raised, cancellationToken).ConfigureAwait(false);
         }
         return (stored, created);
     }
@@ -25,11 +41,11 @@ public sealed class RequestLifecycle(IRequestStore requests, IRequestNotifier no
     /// <summary>The stored request with that id, if any (a point read).</summary>
     public Task<Stored<ChangeRequest>?> FindAsync(string requestId, CancellationToken cancellationToken) => requests.GetAsync(requestId, cancellationToken);
 
-    /// <summary>Applies <paramref name="change"/> (false: nothing to write) and tells Slack if the status changed. Null: no such request.</summary>
+    /// <summary>Applies <paramref name="change"/> (false: nothing to write) and nudges the effects it raised. Null: no such request.</summary>
     public async Task<RequestUpdate?> ChangeAsync(string requestId, Func<ChangeRequest, bool> change, CancellationToken cancellationToken)
     {
         var update = await requests.UpdateAsync(requestId, change, cancellationToken).ConfigureAwait(false);
-        await TellAsync(update, cancellationToken).ConfigureAwait(false);
+        await AfterAsync(update, cancellationToken).ConfigureAwait(false);
         return update;
     }
 
@@ -37,25 +53,52 @@ public sealed class RequestLifecycle(IRequestStore requests, IRequestNotifier no
     public async Task<RequestUpdate> ChangeAsync(Stored<ChangeRequest> stored, Func<ChangeRequest, bool> change, CancellationToken cancellationToken)
     {
         var update = await requests.UpdateAsync(stored, change, cancellationToken).ConfigureAwait(false);
-        await TellAsync(update, cancellationToken).ConfigureAwait(false);
+        await AfterAsync(update, cancellationToken).ConfigureAwait(false);
         return update;
+    }
+
+    private async Task AfterAsync(RequestUpdate? update, CancellationToken cancellationToken)
+    {
+        if (update is not { Written: true })
+        {
+            return;
+        }
+        if (update.StatusChanged)
+        {
+            Count(update.Request.Status);
+        }
+        await NudgeAsync(update.Request.Id, update.RaisedEffects, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task NudgeAsync(string requestId, IReadOnlyList<long> effectIds, CancellationToken cancellationToken)
+    {
+        if (effectIds.Count == 0)
+        {
+            return;
+        }
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(NudgeBudget);
+        try
+        {
+            // WaitAsync too: a sender that ignores its token must not hold the caller past the budget.
+            await EffectsMessage.SendAsync(queue, new NudgeEffects(requestId, effectIds), TimeSpan.Zero, limit.Token).WaitAsync(limit.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            telemetry.Failures.Add(1, new KeyValuePair<string, object?>(TelemetryTags.Kind, NudgeFailureKind));
+            LogNudgeFailed(logger, ex, requestId, effectIds.Count);
+        }
     }
 
     private void Count(RequestStatus status)
     {
-        telemetry?.Requests.Add(1, new KeyValuePair<string, object?>("status", status.ToString()));
+        telemetry.Requests.Add(1, new KeyValuePair<string, object?>("status", status.ToString()));
         if (status is RequestStatus.RevertFailed or RequestStatus.ApplyFailed)
         {
-            telemetry?.Failures.Add(1, new KeyValuePair<string, object?>("kind", status == RequestStatus.RevertFailed ? "revert" : "apply"));
+            telemetry.Failures.Add(1, new KeyValuePair<string, object?>("kind", status == RequestStatus.RevertFailed ? "revert" : "apply"));
         }
     }
 
-    private async Task TellAsync(RequestUpdate? update, CancellationToken cancellationToken)
-    {
-        if (update is { StatusChanged: true })
-        {
-            Count(update.Request.Status);
-            await notifier.RequestChangedAsync(update.Request, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    [LoggerMessage(1401, LogLevel.Warning, "Request {RequestId}: the nudge for {Count} effect(s) could not be sent; the effects catch-up performs them")]
+    private static partial void LogNudgeFailed(ILogger logger, Exception exception, string requestId, int count);
 }

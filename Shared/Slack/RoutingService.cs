@@ -13,9 +13,6 @@ namespace SgBridge.Shared.Slack;
 /// <summary>The channels a batch is shown in and, when approvers must see it, their message (with the blast radius).</summary>
 public sealed record RoutedBatch(ApprovalRoute Route, SlackMessage? ApproverMessage);
 
-/// <summary>A break-glass notice already posted (so a redelivered notification posts nothing twice).</summary>
-public sealed record BreakGlassTold(DateTimeOffset At);
-
 /// <summary>
 /// Routing and the blast radius for the notification path, and the route a click is checked against. The route of a
 /// batch is chosen once (<see cref="ApprovalRouter"/>; the group's tags are read only when a tag route exists) and
@@ -24,7 +21,6 @@ public sealed record BreakGlassTold(DateTimeOffset At);
 public sealed partial class RoutingService(
     ApprovalRouter router,
     ISlackThreadStore threads,
-    IRequestStore requests,
     ISecurityGroupClientFactory ec2,
     BlastRadiusReader blastRadius,
     ISlackClient slack,
@@ -103,35 +99,22 @@ public sealed partial class RoutingService(
     }
 
     /// <summary>
-    /// Tells the monitoring channel(s) — the route's and the global one — loudly that <see cref="RequestNotification.BreakGlassBy"/>
-    /// approved their own change. Posted once per request (a row records it); Slack failures escape so the queue retries.
+    /// The <see cref="EffectKind.BreakGlassNotice"/> effect: tells the monitoring channel(s) — the route's and the
+    /// global one — loudly that <paramref name="by"/> approved their own change. Slack failures escape, so the effect
+    /// stays pending and is retried; clearing it after the posts is what makes it told once.
     /// </summary>
-    public async Task TellBreakGlassAsync(RequestNotification notification, CancellationToken cancellationToken)
+    public async Task TellBreakGlassAsync(ChangeRequest request, string by, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(notification);
-        if (await threads.GetAsync(BreakGlassRow(notification.RequestId), cancellationToken) is not null)
-        {
-            return;
-        }
-        var stored = await requests.GetAsync(notification.RequestId, cancellationToken);
-        if (stored is null)
-        {
-            LogBreakGlassMissing(logger, notification.RequestId);
-            return;
-        }
-        var request = stored.Value;
+        ArgumentNullException.ThrowIfNull(request);
         var leadId = (await threads.FindMembershipAsync(request, cancellationToken))?.Membership.Value.LeadId ?? request.Id;
         var route = await RouteForClickAsync(leadId, request, cancellationToken);
-        var text = ApprovalMessageBuilder.BreakGlassNotice(request, notification.BreakGlassBy!, _aliases.GetValueOrDefault(request.AccountId));
+        var text = ApprovalMessageBuilder.BreakGlassNotice(request, by, _aliases.GetValueOrDefault(request.AccountId));
         foreach (var channel in new[] { route.MonitoringChannel, router.Default.MonitoringChannel }.Distinct(StringComparer.Ordinal))
         {
             await slack.PostMessageAsync(channel, text, null, null, cancellationToken);
         }
-        await threads.UpdateAsync(BreakGlassRow(request.Id), t => t ?? new BreakGlassTold(request.DecidedAt ?? DateTimeOffset.MinValue), cancellationToken);
-        LogBreakGlassTold(logger, request.Id, notification.BreakGlassBy!, request.AccountId);
+        LogBreakGlassTold(logger, request.Id, by, request.AccountId);
     }
-
-    private static SlackRow<BreakGlassTold> BreakGlassRow(string requestId) => new(requestId, "breakglass");
 
     private async Task<IReadOnlyDictionary<string, string>?> TagsAsync(ChangeRequest lead, CancellationToken cancellationToken)
     {
@@ -160,7 +143,4 @@ public sealed partial class RoutingService(
 
     [LoggerMessage(5703, LogLevel.Warning, "Break-glass approval of {RequestId} by {SlackUserId} announced in the monitoring channel ({AccountId})")]
     private static partial void LogBreakGlassTold(ILogger logger, string requestId, string slackUserId, string accountId);
-
-    [LoggerMessage(5704, LogLevel.Warning, "Break-glass notice: request {RequestId} not found")]
-    private static partial void LogBreakGlassMissing(ILogger logger, string requestId);
 }

@@ -24,6 +24,25 @@ public interface IRequestStore
     IAsyncEnumerable<ChangeRequest> ListAsync(RequestStatus? status, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// The effects index of the request store: which requests have effects pending, and since when. The store keeps it
+/// with each request row in the same write (<see cref="TableRequestStore"/>), so it never disagrees with the requests.
+/// </summary>
+public interface IEffectsIndex
+{
+    /// <summary>
+    /// Requests whose effects have been pending since <paramref name="dueBy"/> or earlier (or whose re-drive was postponed
+    /// to then): never a read of the requests themselves. At most <paramref name="max"/>.
+    /// </summary>
+    IAsyncEnumerable<EffectsDue> ListEffectsDueAsync(DateTimeOffset dueBy, int max, CancellationToken cancellationToken);
+
+    /// <summary>Moves an index entry's due time to <paramref name="until"/> (the catch-up re-drove it), if the entry is unchanged since listed. False: it changed.</summary>
+    Task<bool> PostponeEffectsAsync(EffectsDue entry, DateTimeOffset until, CancellationToken cancellationToken);
+}
+
+/// <summary>An entry of the effects index: request <paramref name="RequestId"/> has had effects pending since <paramref name="DueSince"/>.</summary>
+public sealed record EffectsDue(string RequestId, DateTimeOffset DueSince, string ETag);
+
 /// <summary>Sends JSON messages to the bridge's queues (base64-encoded, as the Functions queue trigger expects).</summary>
 public interface IQueueSender
 {

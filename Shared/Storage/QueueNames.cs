@@ -6,11 +6,11 @@ public static class QueueNames
     /// <summary>Validated security group changes, waiting to be reverted and opened as requests.</summary>
     public const string Changes = "sgbridge-changes";
 
-    /// <summary>Approved requests waiting to be applied in AWS.</summary>
-    public const string Applies = "sgbridge-applies";
-
-    /// <summary>Slack notifications to send or update (kept off the HTTP path).</summary>
-    public const string Notifications = "sgbridge-notifications";
+    /// <summary>
+    /// What follows a request's transitions (kept off the HTTP path): nudges to perform a request's pending effects —
+    /// apply, Slack messages, notices — and debounced batch renders (Processing/Messages.cs).
+    /// </summary>
+    public const string Effects = "sgbridge-effects";
 
     /// <summary>Reconcile work: sweeps and onboarding per account and region, settle checks per group.</summary>
     public const string Reconcile = "sgbridge-reconcile";

@@ -61,7 +61,7 @@ public sealed class RequestQuery(TableServiceClient service, IOptions<StorageOpt
     public static string ServerFilter(RequestFilter filter)
     {
         ArgumentNullException.ThrowIfNull(filter);
-        var parts = new List<string> { TableClient.CreateQueryFilter($"RowKey eq {TableRequestStore.RequestRowKey}") };
+        var parts = new List<string> { TableRequestStore.RequestRowsFilter };
         if (filter.Statuses.Count > 0)
         {
             var statuses = filter.Statuses.Distinct().Select(s => TableClient.CreateQueryFilter($"Status eq {s.ToString()}"));

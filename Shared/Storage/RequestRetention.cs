@@ -59,7 +59,7 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
     private async IAsyncEnumerable<(ChangeRequest Request, string ETag)> DueAsync(DateTimeOffset cutoff, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var statuses = string.Join(" or ", FinalStatuses.Select(s => TableClient.CreateQueryFilter($"Status eq {s.ToString()}")));
-        var filter = TableClient.CreateQueryFilter($"RowKey eq {TableRequestStore.RequestRowKey} and UpdatedAt lt {cutoff}") + $" and ({statuses})";
+        var filter = TableRequestStore.RequestRowsFilter + " and " + TableClient.CreateQueryFilter($"UpdatedAt lt {cutoff}") + $" and ({statuses})";
         await using var rows = _requests.Client.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken);
         while (await TableRequestStore.MoveNextAsync(rows).ConfigureAwait(false))
         {
@@ -86,7 +86,7 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
             foreach (var member in thread.Value.MemberIds.Where(m => m != request.Id && !due.ContainsKey(m)))
             {
                 // A member that is still stored and not due keeps the batch's thread (and so its lead) for now.
-                var stored = await _requests.Client.GetEntityIfExistsAsync<TableEntity>(member, TableRequestStore.RequestRowKey, cancellationToken: ct);
+                var stored = await _requests.Client.GetEntityIfExistsAsync<TableEntity>(TableRequestStore.PartitionOf(member), member, cancellationToken: ct);
                 if (stored.HasValue && !IsDue(BridgeJson.Deserialize<ChangeRequest>(TableJson.Read(stored.Value!)), cutoff))
                 {
                     LogLeadKept(logger, request.Id, member);
@@ -125,8 +125,23 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
             }
         }
 
-        // 3. The request itself, last, and only as it was read (final rows do not change; if one did, it waits).
-        return await DeleteAsync(_requests.Client, request.Id, TableRequestStore.RequestRowKey, etag, ct);
+        // 3. An effect still pending after the retention kept failing that long: it is given up (logged), and its
+        //    effects index row goes first (a crash after it leaves the request row, which the next run deletes).
+        if (request.Effects.Count > 0)
+        {
+            LogEffectsDropped(logger, request.Id, string.Join(",", request.Effects.Select(e => e.Kind)));
+            try
+            {
+                await _requests.Client.DeleteEntityAsync(TableRequestStore.PartitionOf(request.Id), TableRequestStore.EffectsRowOf(request.Id), ETag.All, ct).ConfigureAwait(false);
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404)
+            {
+                // No index row (deleted by an earlier run): nothing to do.
+            }
+        }
+
+        // 4. The request itself, last, and only as it was read (final rows do not change; if one did, it waits).
+        return await DeleteAsync(_requests.Client, TableRequestStore.PartitionOf(request.Id), request.Id, etag, ct);
     }
 
     private static async Task<bool> DeleteAsync(TableClient table, string partition, string row, string etag, CancellationToken ct)
@@ -144,6 +159,9 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
 
     [LoggerMessage(5801, LogLevel.Information, "Retention: deleted {Count} final requests last changed before {Cutoff} (and their Slack rows)")]
     private static partial void LogPurged(ILogger logger, int count, DateTimeOffset cutoff);
+
+    [LoggerMessage(803, LogLevel.Warning, "Retention: request {RequestId} is deleted with effects still pending ({Effects}): they kept failing for longer than the retention")]
+    private static partial void LogEffectsDropped(ILogger logger, string requestId, string effects);
 
     [LoggerMessage(802, LogLevel.Information, "Retention: keeping batch lead {RequestId} while request {MemberId} in its message is not due")]
     private static partial void LogLeadKept(ILogger logger, string requestId, string memberId);

@@ -36,7 +36,10 @@ public static class RequestUpdates
         // The status the change was applied to: a re-read copy may already hold another writer's transition.
         var (result, written) = await ConditionalUpdate.RunAsync(stored, r => { before = r.Status; return change(r); }, store.ReplaceAsync, ct => store.GetAsync(id, ct), cancellationToken)
             .ConfigureAwait(false);
-        return new RequestUpdate(result, written, before);
+        // The effects this write raised (the lifecycle's nudge names them); the copy then counts as stored as it is.
+        var raised = written ? result.Value.RaisedEffects.ToArray() : [];
+        result.Value.AcceptWritten();
+        return new RequestUpdate(result, written, before) { RaisedEffects = raised };
     }
 }
 
@@ -46,4 +49,7 @@ public sealed record RequestUpdate(Stored<ChangeRequest> Stored, bool Written, R
     public ChangeRequest Request => Stored.Value;
 
     public bool StatusChanged => Written && Request.Status != StatusBefore;
+
+    /// <summary>The ids of the effects the write raised (empty when nothing was written).</summary>
+    public IReadOnlyList<long> RaisedEffects { get; init; } = [];
 }

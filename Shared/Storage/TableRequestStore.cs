@@ -9,16 +9,49 @@ using SgBridge.Shared.Options;
 namespace SgBridge.Shared.Storage;
 
 /// <summary>
-/// Change requests in the table <see cref="StorageOptions.RequestsTable"/>: PartitionKey = request id,
-/// RowKey = <see cref="RequestRowKey"/> (one request per partition, so point reads and ETag updates need no scan).
-/// The whole request is stored as JSON (see <see cref="TableJson"/>); Status, AccountId, Region, GroupId, EventId,
-/// Kind, CreatedAt and UpdatedAt are copied into columns for queries and for people browsing the table.
+/// Change requests in the table <see cref="StorageOptions.RequestsTable"/>: PartitionKey = one of
+/// <see cref="Partitions"/> buckets (<see cref="PartitionOf"/>, from the id), RowKey = the request id, so a point read
+/// or an ETag update names its row directly. The whole request is stored as JSON (see <see cref="TableJson"/>); Type,
+/// Status, AccountId, Region, GroupId, EventId, Kind, CreatedAt and UpdatedAt are copied into columns for queries and
+/// for people browsing the table.
+/// <para>
+/// The <b>effects index</b>: while a request has pending effects (<see cref="ChangeRequest.Effects"/>) its partition also
+/// holds the row <c>due|&lt;id&gt;</c> (Type = effects, DueAt = <see cref="ChangeRequest.EffectsDueSince"/>), written or
+/// deleted in the <b>same transaction</b> as the request row (an entity-group transaction: one round trip), so the
+/// index never disagrees with the request. The effects catch-up reads one range of each bucket (<see cref="ListEffectsDueAsync"/>),
+/// never the requests themselves.
+/// </para>
 /// </summary>
-public sealed class TableRequestStore : IRequestStore
+public sealed class TableRequestStore : IRequestStore, IEffectsIndex
 {
-    public const string RequestRowKey = "request";
+    /// <summary>How many partitions the requests spread over (each ≈ 2,000 entities/s; the catch-up reads one range per partition).</summary>
+    public const int Partitions = 8;
+
+    /// <summary>The Type column of a request row.</summary>
+    public const string RequestType = "request";
+
+    /// <summary>The Type column of an effects index row.</summary>
+    public const string EffectsType = "effects";
+
+    /// <summary>The server filter that selects request rows (not index rows).</summary>
+    public const string RequestRowsFilter = "Type eq 'request'";
+
+    private const string DuePrefix = "due|";
 
     private readonly EnsuredTable _table;
+
+    /// <summary>The partition of request <paramref name="requestId"/>: a bucket from its first character after "SG-" (uniform: the id is a hash).</summary>
+    public static string PartitionOf(string requestId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(requestId);
+        var c = requestId.Length > 3 ? requestId[3] : requestId[0];
+        return "requests-" + (c % Partitions).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static string DueRow(string requestId) => DuePrefix + requestId;
+
+    /// <summary>The row key of request <paramref name="requestId"/>'s effects index row (in its partition).</summary>
+    public static string EffectsRowOf(string requestId) => DueRow(requestId);
 
     public TableRequestStore(TableServiceClient service, IOptions<StorageOptions> options)
     {
@@ -29,7 +62,7 @@ public sealed class TableRequestStore : IRequestStore
     public async Task<Stored<ChangeRequest>?> GetAsync(string requestId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(requestId);
-        var response = await _table.Client.GetEntityIfExistsAsync<TableEntity>(requestId, RequestRowKey, cancellationToken: cancellationToken)
+        var response = await _table.Client.GetEntityIfExistsAsync<TableEntity>(PartitionOf(requestId), requestId, cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         return response.HasValue ? ToStored(response.Value!) : null;
     }
@@ -39,8 +72,8 @@ public sealed class TableRequestStore : IRequestStore
         ArgumentNullException.ThrowIfNull(request);
         try
         {
-            var response = await _table.RunAsync((t, ct) => t.AddEntityAsync(ToEntity(request), ct), cancellationToken).ConfigureAwait(false);
-            return (new Stored<ChangeRequest>(request, ETagOf(response)), true);
+            var etag = await WriteAsync(request, TableTransactionActionType.Add, null, cancellationToken).ConfigureAwait(false);
+            return (new Stored<ChangeRequest>(request, etag), true);
         }
         catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.Conflict)
         {
@@ -61,9 +94,7 @@ public sealed class TableRequestStore : IRequestStore
 
         try
         {
-            var response = await _table.Client.UpdateEntityAsync(ToEntity(request), new ETag(etag), TableUpdateMode.Replace, cancellationToken)
-                .ConfigureAwait(false);
-            return ETagOf(response);
+            return await WriteAsync(request, TableTransactionActionType.UpdateReplace, new ETag(etag), cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.PreconditionFailed)
         {
@@ -75,11 +106,75 @@ public sealed class TableRequestStore : IRequestStore
         }
     }
 
+    /// <summary>
+    /// The request row alone (one call), or with its index row in one transaction when the write changes the index
+    /// (<see cref="ChangeRequest.IndexChange"/>). Returns the request row's new ETag.
+    /// </summary>
+    private async Task<string> WriteAsync(ChangeRequest request, TableTransactionActionType action, ETag? etag, CancellationToken ct)
+    {
+        var entity = ToEntity(request);
+        var index = request.IndexChange switch
+        {
+            EffectsIndexChange.Write => new TableTransactionAction(TableTransactionActionType.UpsertReplace, IndexEntity(request)),
+            EffectsIndexChange.Delete => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(entity.PartitionKey, DueRow(request.Id)), ETag.All),
+            _ => null,
+        };
+        if (index is null)
+        {
+            var single = action == TableTransactionActionType.Add
+                ? await _table.RunAsync((t, c) => t.AddEntityAsync(entity, c), ct).ConfigureAwait(false)
+                : await _table.Client.UpdateEntityAsync(entity, etag!.Value, TableUpdateMode.Replace, ct).ConfigureAwait(false);
+            return ETagOf(single);
+        }
+        TableTransactionAction[] actions = [etag is { } e ? new TableTransactionAction(action, entity, e) : new TableTransactionAction(action, entity), index];
+        // A failed condition fails the whole transaction with the request row's status (409 exists, 412 changed, 404 gone).
+        var response = await _table.RunAsync((t, c) => t.SubmitTransactionAsync(actions, c), ct).ConfigureAwait(false);
+        return ETagOf(response.Value[0]);
+    }
+
+    private static TableEntity IndexEntity(ChangeRequest request) => new(PartitionOf(request.Id), DueRow(request.Id))
+    {
+        ["Type"] = EffectsType,
+        ["RequestId"] = request.Id,
+        ["DueAt"] = request.EffectsDueSince ?? throw new InvalidOperationException($"Request {request.Id} has no pending effects to index."),
+    };
+
+    public async IAsyncEnumerable<EffectsDue> ListEffectsDueAsync(DateTimeOffset dueBy, int max, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var found = 0;
+        for (var p = 0; p < Partitions && found < max; p++)
+        {
+            var partition = "requests-" + p.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {DuePrefix} and RowKey lt {"due}"} and DueAt le {dueBy}");
+            await using var rows = _table.Client.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken);
+            while (found < max && await MoveNextAsync(rows).ConfigureAwait(false))
+            {
+                found++;
+                yield return new EffectsDue(rows.Current.GetString("RequestId"), rows.Current.GetDateTimeOffset("DueAt") ?? dueBy, rows.Current.ETag.ToString());
+            }
+        }
+    }
+
+    public async Task<bool> PostponeEffectsAsync(EffectsDue entry, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var row = new TableEntity(PartitionOf(entry.RequestId), DueRow(entry.RequestId)) { ["DueAt"] = until };
+        try
+        {
+            await _table.Client.UpdateEntityAsync(row, new ETag(entry.ETag), TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
+        {
+            return false; // the request was written meanwhile (its effects cleared or re-indexed): nothing to postpone
+        }
+    }
+
     public async IAsyncEnumerable<ChangeRequest> ListAsync(RequestStatus? status, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var filter = status is { } s
-            ? TableClient.CreateQueryFilter($"RowKey eq {RequestRowKey} and Status eq {s.ToString()}")
-            : TableClient.CreateQueryFilter($"RowKey eq {RequestRowKey}");
+            ? RequestRowsFilter + " and " + TableClient.CreateQueryFilter($"Status eq {s.ToString()}")
+            : RequestRowsFilter;
         await using var rows = _table.Client.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken);
         while (await MoveNextAsync(rows).ConfigureAwait(false))
         {
@@ -102,8 +197,9 @@ public sealed class TableRequestStore : IRequestStore
 
     internal static TableEntity ToEntity(ChangeRequest request)
     {
-        var entity = new TableEntity(request.Id, RequestRowKey)
+        var entity = new TableEntity(PartitionOf(request.Id), request.Id)
         {
+            ["Type"] = RequestType,
             ["Status"] = request.Status.ToString(),
             ["Kind"] = request.Kind.ToString(),
             ["AccountId"] = request.AccountId,

@@ -43,8 +43,9 @@ public static class TelemetryTags
             new(Region, change.Region),
             new(GroupId, change.GroupLabel),
         ],
-        ApplyCommand apply => [new(RequestId, apply.RequestId)],
-        RequestNotification notification => [new(RequestId, notification.RequestId)],
+        NudgeEffects perform => [new(RequestId, perform.RequestId)],
+        RedriveEffects catchUp => [new(RequestId, catchUp.RequestId)],
+        RenderBatch render => [new(RequestId, render.LeadId)],
         ReconcileCommand reconcile => reconcile.GroupId is null
             ? [new(AccountId, reconcile.AccountId), new(Region, reconcile.Region)]
             : [new(AccountId, reconcile.AccountId), new(Region, reconcile.Region), new(GroupId, reconcile.GroupId)],

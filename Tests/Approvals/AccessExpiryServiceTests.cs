@@ -32,8 +32,17 @@ public class AccessExpiryServiceTests
         await _b.Processor().ProcessAsync(change, 1, default);
         var id = _b.Request(change).Id;
         await _b.Lifecycle().ChangeAsync(id, r => { r.Approve("UA", "ann", _b.Time.GetUtcNow(), duration); return true; }, default);
-        Assert.Equal(RequestStatus.Applied, await _b.TimeBoundApplier().ApplyAsync(new ApplyCommand(id), 1, default));
+        Assert.Equal(RequestStatus.Applied, await _b.TimeBoundApplier().ApplyAsync(id, 1, default));
+        await _b.DrainEffectsAsync(); // the transitions' effects: messages, the access-granted DM
         return (await _b.Requests.GetAsync(id, default))!.Value;
+    }
+
+    /// <summary>One expiry tick, then the effects its transitions raised (the notices), as the effects worker performs them.</summary>
+    private async Task<AccessExpirySummary> TickAsync()
+    {
+        var summary = await _b.AccessExpiry().ExpireDueAsync(default);
+        await _b.DrainEffectsAsync();
+        return summary;
     }
 
     private bool InAws(string description) => _b.Ec2.Rules.Any(r => r.Description == description);
@@ -70,11 +79,11 @@ public class AccessExpiryServiceTests
         var r = await ApprovedAsync(TimeSpan.FromHours(1));
         _b.Time.Advance(TimeSpan.FromMinutes(59));
 
-        Assert.Equal(0, (await _b.AccessExpiry().ExpireDueAsync(default)).Due);
+        Assert.Equal(0, (await TickAsync()).Due);
         Assert.True(InAws("ssh"));
 
         _b.Time.Advance(TimeSpan.FromMinutes(1));
-        var summary = await _b.AccessExpiry().ExpireDueAsync(default);
+        var summary = await TickAsync();
 
         Assert.Equal(new AccessExpirySummary(1, 1, 0, 0), summary);
         Assert.False(InAws("ssh"));
@@ -95,7 +104,7 @@ public class AccessExpiryServiceTests
         var c = await ApprovedAsync(TimeSpan.FromDays(7), 5432, "pg");
         _b.Time.Advance(TimeSpan.FromHours(9)); // the app was down
 
-        var summary = await _b.AccessExpiry().ExpireDueAsync(default);
+        var summary = await TickAsync();
 
         Assert.Equal((2, 2), (summary.Due, summary.Ended));
         Assert.False(InAws("ssh"));
@@ -114,7 +123,7 @@ public class AccessExpiryServiceTests
         await _b.Groups.UpdateAsync(TestData.Account, TestData.Region, TestData.GroupId, g => g.RemoveExpired(_b.Time.GetUtcNow()).Count > 0, default);
         Assert.True(InAws("ssh"));
 
-        await _b.AccessExpiry().ExpireDueAsync(default);
+        await TickAsync();
 
         Assert.False(InAws("ssh"));
         Assert.Equal(RequestStatus.AccessEnded, await StatusAsync(r.Id));
@@ -127,11 +136,11 @@ public class AccessExpiryServiceTests
         var r = await ApprovedAsync(TimeSpan.FromHours(1));
         _b.Time.Advance(TimeSpan.FromHours(1));
         var row = Assert.Single(_b.Expiries.All);
-        await _b.AccessExpiry().ExpireDueAsync(default);
+        await TickAsync();
         await _b.Expiries.AddAsync(row, default); // as if the delete never happened
         _b.Ec2.Writes.Clear();
 
-        var again = await _b.AccessExpiry().ExpireDueAsync(default);
+        var again = await TickAsync();
 
         Assert.Equal(1, again.Ended);
         Assert.Empty(_b.Ec2.Writes);
@@ -152,8 +161,8 @@ public class AccessExpiryServiceTests
         listener.SetMeasurementEventCallback<long>((_, v, tags, _) => { foreach (var t in tags) { if (t.Value as string == "access_expiry") { failures += v; } } });
         listener.Start();
 
-        Assert.Equal(1, (await _b.AccessExpiry().ExpireDueAsync(default)).Failed);
-        Assert.Equal(1, (await _b.AccessExpiry().ExpireDueAsync(default)).Failed);
+        Assert.Equal(1, (await TickAsync()).Failed);
+        Assert.Equal(1, (await TickAsync()).Failed);
 
         Assert.True(InAws("ssh"));
         Assert.False(await ApprovedNowAsync("ssh")); // out of the approved state: any reconcile now removes it too
@@ -162,7 +171,7 @@ public class AccessExpiryServiceTests
         Assert.Single(_b.Slack.Posts, p => p.Channel == "CMONITOR" && p.Text.Contains("Could not end", StringComparison.Ordinal));
         Assert.Equal(RequestStatus.Applied, await StatusAsync(r.Id));
 
-        Assert.Equal(1, (await _b.AccessExpiry().ExpireDueAsync(default)).Ended);
+        Assert.Equal(1, (await TickAsync()).Ended);
         Assert.False(InAws("ssh"));
         Assert.Equal(RequestStatus.AccessEnded, await StatusAsync(r.Id));
     }
@@ -174,7 +183,7 @@ public class AccessExpiryServiceTests
         _b.Time.Advance(TimeSpan.FromHours(1));
         _b.Slack.FailPosts = new SlackApiException("chat.postMessage", "fatal_error");
 
-        Assert.Equal(1, (await _b.AccessExpiry().ExpireDueAsync(default)).Ended);
+        Assert.Equal(1, (await TickAsync()).Ended);
 
         Assert.False(InAws("ssh"));
         Assert.Equal(RequestStatus.AccessEnded, await StatusAsync(r.Id));
@@ -194,14 +203,14 @@ public class AccessExpiryServiceTests
         }, default);
         _b.Time.Advance(TimeSpan.FromHours(1));
 
-        var summary = await _b.AccessExpiry().ExpireDueAsync(default);
+        var summary = await TickAsync();
 
         Assert.Equal(1, summary.Rescheduled);
         Assert.True(InAws("ssh"));
         Assert.Equal(RequestStatus.Applied, await StatusAsync(r.Id));
         Assert.Equal(_b.Time.GetUtcNow().AddHours(7), Assert.Single(_b.Expiries.All).DueAt);
         _b.Time.Advance(TimeSpan.FromHours(7));
-        await _b.AccessExpiry().ExpireDueAsync(default);
+        await TickAsync();
         Assert.False(InAws("ssh"));
     }
 
@@ -217,7 +226,7 @@ public class AccessExpiryServiceTests
         await _b.Lifecycle().ChangeAsync(id, r => { r.Approve("UA", "ann", _b.Time.GetUtcNow(), TimeSpan.FromHours(1)); return true; }, default);
         _b.Expiries.FailWrites = new Azure.RequestFailedException(503, "storage down");
 
-        await Assert.ThrowsAsync<Azure.RequestFailedException>(() => _b.TimeBoundApplier().ApplyAsync(new ApplyCommand(id), 1, default));
+        await Assert.ThrowsAsync<Azure.RequestFailedException>(() => _b.TimeBoundApplier().ApplyAsync(id, 1, default));
 
         Assert.False(InAws("ssh")); // never granted without a way to take it back
         Assert.Equal(RequestStatus.Approved, await StatusAsync(id));
@@ -231,10 +240,10 @@ public class AccessExpiryServiceTests
         var late = await ApprovedAsync(TimeSpan.FromHours(2), 3389, "rdp");
         _b.Time.Advance(TimeSpan.FromHours(3));
 
-        Assert.Equal(1, (await _b.AccessExpiry().ExpireDueAsync(default)).Ended);
+        Assert.Equal(1, (await TickAsync()).Ended);
         Assert.Equal((RequestStatus.AccessEnded, RequestStatus.Applied), (await StatusAsync(early.Id), await StatusAsync(late.Id)));
 
-        Assert.Equal(1, (await _b.AccessExpiry().ExpireDueAsync(default)).Ended);
+        Assert.Equal(1, (await TickAsync()).Ended);
         Assert.False(InAws("rdp"));
     }
 
@@ -253,11 +262,11 @@ public class AccessExpiryServiceTests
         Assert.Equal(DecisionOutcome.AlreadyDecided, (await _b.AccessDecisions().RevokeAsync(click, default)).Outcome);
         Assert.True(InAws("ssh"));
         Assert.False(await ApprovedNowAsync("ssh"));
-        await _b.AccessExpiry().ExpireDueAsync(default);
+        await TickAsync();
         Assert.False(InAws("ssh"));
         _b.Time.Advance(TimeSpan.FromHours(2));
         _b.Ec2.Writes.Clear();
-        await _b.AccessExpiry().ExpireDueAsync(default);
+        await TickAsync();
 
         Assert.Empty(_b.Ec2.Writes);
         Assert.Empty(_b.Expiries.All);
@@ -296,7 +305,7 @@ public class AccessExpiryServiceTests
         await _b.Expiries.AddAsync(row with { RequestId = "SG-GONE0000" }, default);
         _b.Time.Advance(TimeSpan.FromDays(7));
 
-        await _b.AccessExpiry().ExpireDueAsync(default);
+        await TickAsync();
 
         Assert.False(InAws("ssh"));
         Assert.True(InAws("https"));

@@ -27,7 +27,7 @@ public class ApplyServiceTests
         return await ApproveAsync(TestData.Change(ChangeKind.Add, Guid.NewGuid().ToString()) with { Rules = [added] });
     }
 
-    private Task<RequestStatus?> ApplyAsync(string id, long dequeue = 1) => _bridge.Applier().ApplyAsync(new ApplyCommand(id), dequeue, default);
+    private Task<RequestStatus?> ApplyAsync(string id, long dequeue = 1) => _bridge.Applier().ApplyAsync(id, dequeue, default);
 
     [Fact]
     public async Task ApplyAsync_Approved_PutsTheRuleIntoTheApprovedStateAndAws()

@@ -47,7 +47,7 @@ public class BatchingTests
         return r;
     }
 
-    private Task NotifyAsync(ChangeRequest r) => Notifier().NotifyAsync(new RequestNotification(r.Id, r.Status), default);
+    private Task NotifyAsync(ChangeRequest r) => Notifier().NotifyAsync(new RequestNotification(r.Id, r.Status), _rig.Requests);
 
     /// <summary>Runs the debounced renders the notifier scheduled, as the queue would after their delay.</summary>
     private async Task RunScheduledRendersAsync()
@@ -55,7 +55,7 @@ public class BatchingTests
         _time.Advance(_options.BatchRenderDelay);
         while (_queue.Delayed.TryDequeue(out var delayed))
         {
-            await Notifier().NotifyAsync(BridgeJson.Deserialize<RequestNotification>(delayed.Json), default);
+            await Notifier().DeliverAsync(delayed.Json);
         }
     }
 
@@ -76,7 +76,7 @@ public class BatchingTests
         // Joining changes post nothing new; one render is scheduled for both, after the debounce delay.
         Assert.Equal(2, _slack.Posts.Count);
         var render = Assert.Single(_queue.Delayed);
-        Assert.Equal((QueueNames.Notifications, TimeSpan.FromSeconds(3)), (render.Queue, render.Delay));
+        Assert.Equal((QueueNames.Effects, TimeSpan.FromSeconds(3)), (render.Queue, render.Delay));
 
         await RunScheduledRendersAsync();
 
@@ -141,7 +141,7 @@ public class BatchingTests
         Assert.Equal((DecisionOutcome.Approved, 2), (result.Outcome, result.Decided));
         Assert.Equal([RequestStatus.Approved, RequestStatus.Denied, RequestStatus.Approved],
             await Task.WhenAll(new[] { a, b, c }.Select(async r => (await _requests.GetAsync(r.Id, default))!.Value.Status)));
-        Assert.Equal(new[] { a.Id, c.Id }.Order(), _queue.On<ApplyCommand>(QueueNames.Applies).Select(x => x.RequestId).Order());
+        Assert.Equal(new[] { a.Id, c.Id }.Order(), _requests.AppliesRecorded.Order());
         Assert.Contains($"already decided: {b.Id} (denied)", _slack.Ephemerals.Last().Text, StringComparison.Ordinal);
     }
 
@@ -156,8 +156,8 @@ public class BatchingTests
         var results = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => Task.Run(() => ClickAsync(i % 2 == 0 ? ActionIds.ApproveAll : ActionIds.Approve, i % 2 == 0 ? a.Id : b.Id))));
 
         Assert.Equal(2, results.Sum(r => r.Decided));
-        Assert.Equal(2, _queue.On<ApplyCommand>(QueueNames.Applies).Count);
-        Assert.Equal(2, _queue.On<ApplyCommand>(QueueNames.Applies).Select(x => x.RequestId).Distinct().Count());
+        Assert.Equal(2, _requests.AppliesRecorded.Count);
+        Assert.Equal(2, _requests.AppliesRecorded.Distinct().Count());
     }
 
     [Fact]
@@ -179,9 +179,9 @@ public class BatchingTests
         _slack.Posts.Clear();
 
         await ClickAsync(ActionIds.ApproveAll, a.Id);
-        foreach (var n in _queue.On<RequestNotification>(QueueNames.Notifications))
+        foreach (var n in _queue.On<EffectsMessage>(QueueNames.Effects).OfType<NudgeEffects>())
         {
-            await Notifier().NotifyAsync(n, default);
+            await Notifier().NotifyAsync(new RequestNotification(n.RequestId, RequestStatus.Approved), _rig.Requests);
         }
         await RunScheduledRendersAsync();
 
@@ -198,11 +198,14 @@ public class BatchingTests
         var a = await PendingAsync(22);
         _slack.FailPosts = new SlackRateLimitedException("chat.postMessage", TimeSpan.FromSeconds(42));
 
-        await NotifyAsync(a);
+        // The render effect, as the effects worker performs it: a rate limit brings its nudge back when Slack allows.
+        await _rig.PerformAsync(a.Id, EffectKind.Render);
 
         var again = Assert.Single(_queue.Delayed);
         Assert.Equal(TimeSpan.FromSeconds(42), again.Delay);
-        Assert.Equal(a.Id, BridgeJson.Deserialize<RequestNotification>(again.Json).RequestId);
+        var nudge = Assert.IsType<NudgeEffects>(BridgeJson.Deserialize<EffectsMessage>(again.Json));
+        Assert.Equal(a.Id, nudge.RequestId);
+        Assert.Contains((await _requests.GetAsync(a.Id, default))!.Value.Effects, e => e.Kind == EffectKind.Render && nudge.EffectIds.Contains(e.Id));
     }
 
     [Fact]

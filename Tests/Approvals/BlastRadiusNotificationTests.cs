@@ -33,7 +33,7 @@ public sealed class BlastRadiusNotificationTests
         _rig.Ec2.DescribeInterfacesThrows = new AmazonEC2Exception("You are not authorized to perform this operation.") { ErrorCode = "UnauthorizedOperation", StatusCode = System.Net.HttpStatusCode.Forbidden };
         var id = await PendingAsync();
 
-        await _rig.Notifier().NotifyAsync(new RequestNotification(id, RequestStatus.Pending), default);
+        await _rig.Notifier().NotifyAsync(new RequestNotification(id, RequestStatus.Pending), _rig.Requests);
 
         Assert.Equal(["C0APPROVERS", "C0MONITOR"], _rig.Slack.Posts.Select(p => p.Channel));
         Assert.Contains("may not call ec2:DescribeNetworkInterfaces (UnauthorizedOperation)", ApproverBlocks(), StringComparison.Ordinal);
@@ -48,7 +48,7 @@ public sealed class BlastRadiusNotificationTests
         var id = await PendingAsync();
         var clock = Stopwatch.StartNew();
 
-        await _rig.Notifier().NotifyAsync(new RequestNotification(id, RequestStatus.Pending), default);
+        await _rig.Notifier().NotifyAsync(new RequestNotification(id, RequestStatus.Pending), _rig.Requests);
 
         Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(2));
         Assert.Contains("Blast radius unavailable:* no answer from EC2 within 0.2 s", ApproverBlocks(), StringComparison.Ordinal);
@@ -60,7 +60,7 @@ public sealed class BlastRadiusNotificationTests
         _rig.Ec2.DescribeInterfacesThrows = new AmazonEC2Exception("Request limit exceeded.") { ErrorCode = "RequestLimitExceeded", StatusCode = System.Net.HttpStatusCode.ServiceUnavailable };
         var id = await PendingAsync();
 
-        await _rig.Notifier().NotifyAsync(new RequestNotification(id, RequestStatus.Pending), default);
+        await _rig.Notifier().NotifyAsync(new RequestNotification(id, RequestStatus.Pending), _rig.Requests);
 
         Assert.Contains("EC2 throttled the read (RequestLimitExceeded)", ApproverBlocks(), StringComparison.Ordinal);
     }
@@ -71,7 +71,7 @@ public sealed class BlastRadiusNotificationTests
         _rig.Ec2.Interfaces.Add(new NetworkInterfaceInfo("eni-1", "interface", false, null, "i-1", "54.1.1.1"));
         var id = await PendingAsync();
 
-        await _rig.Notifier().NotifyAsync(new RequestNotification(id, RequestStatus.Pending), default);
+        await _rig.Notifier().NotifyAsync(new RequestNotification(id, RequestStatus.Pending), _rig.Requests);
 
         Assert.Contains("Internet exposure", ApproverBlocks(), StringComparison.Ordinal);
         Assert.DoesNotContain("Blast radius", _rig.Slack.Posts.Single(p => p.Channel == "C0MONITOR").Blocks!.ToJsonString(), StringComparison.Ordinal);

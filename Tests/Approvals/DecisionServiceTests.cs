@@ -63,10 +63,13 @@ public class DecisionServiceTests
         Assert.Equal((DecisionOutcome.Approved, 200), (result.Outcome, result.StatusCode));
         var stored = (await _requests.GetAsync(id, default))!.Value;
         Assert.Equal((RequestStatus.Approved, "UAPPROVER1", Now), (stored.Status, stored.DecidedBy, stored.DecidedAt!.Value));
-        Assert.Equal([new ApplyCommand(id)], _queue.On<ApplyCommand>(QueueNames.Applies));
-        // The notification carries the request as stored, so the notifier need not read it back.
-        Assert.Equal([(id, RequestStatus.Approved, RequestStatus.Approved, "UAPPROVER1")],
-            _queue.On<RequestNotification>(QueueNames.Notifications).Select(n => (n.RequestId, n.Status, n.Request?.Status, n.Request?.DecidedBy)));
+        // The apply and the render are effects on the row, written by the decision's one write; one nudge names them.
+        Assert.Equal([id], _requests.AppliesRecorded);
+        var effects = stored.Effects.Where(e => e.Kind is EffectKind.Apply or EffectKind.Render).Select(e => e.Id).ToArray();
+        Assert.Equal(2, effects.Length);
+        var nudge = Assert.IsType<NudgeEffects>(Assert.Single(_queue.On<EffectsMessage>(QueueNames.Effects)));
+        Assert.Equal(id, nudge.RequestId);
+        Assert.Equal(effects.Order(), nudge.EffectIds.Order());
     }
 
     [Fact]
@@ -77,7 +80,7 @@ public class DecisionServiceTests
         Assert.Equal(DecisionOutcome.Denied, (await ClickAsync(ActionIds.Deny, id, "UAPPROVER1")).Outcome);
 
         Assert.Equal(RequestStatus.Denied, (await _requests.GetAsync(id, default))!.Value.Status);
-        Assert.Empty(_queue.On<ApplyCommand>(QueueNames.Applies));
+        Assert.Empty(_requests.AppliesRecorded);
     }
 
     [Fact]
@@ -140,7 +143,7 @@ public class DecisionServiceTests
         Assert.Equal(DecisionOutcome.AlreadyDecided, second.Outcome);
         Assert.Equal(RequestStatus.Approved, (await _requests.GetAsync(id, default))!.Value.Status);
         Assert.Contains("is already approved, applying (decided by <@UAPPROVER1> <!date^1795521600^{date_short_pretty} {time}|2026-11-24 12:00 UTC>).", Assert.Single(_slack.Ephemerals).Text, StringComparison.Ordinal);
-        Assert.Single(_queue.On<ApplyCommand>(QueueNames.Applies));
+        Assert.Single(_requests.AppliesRecorded);
     }
 
     [Fact]
@@ -153,7 +156,7 @@ public class DecisionServiceTests
 
         Assert.Single(results, r => r.Outcome is DecisionOutcome.Approved or DecisionOutcome.Denied);
         Assert.Equal(49, results.Count(r => r.Outcome == DecisionOutcome.AlreadyDecided));
-        Assert.True(_queue.On<ApplyCommand>(QueueNames.Applies).Count <= 1);
+        Assert.True(_requests.AppliesRecorded.Count <= 1);
     }
 
     [Fact]
@@ -323,14 +326,14 @@ public class DecisionServiceTests
         Assert.Equal(DecisionOutcome.AwaitingSecondApprover, (await ClickAsync(ActionIds.Approve, id, "UAPPROVER1")).Outcome);
         Assert.Equal(DecisionOutcome.AwaitingSecondApprover, (await ClickAsync(ActionIds.Approve, id, "UAPPROVER1")).Outcome);
         Assert.Equal(RequestStatus.Pending, (await _requests.GetAsync(id, default))!.Value.Status);
-        Assert.Empty(_queue.On<ApplyCommand>(QueueNames.Applies));
+        Assert.Empty(_requests.AppliesRecorded);
         Assert.Contains("second approver", _slack.Ephemerals.First().Text, StringComparison.Ordinal);
         Assert.Contains("different approver", _slack.Ephemerals.Last().Text, StringComparison.Ordinal);
 
         Assert.Equal(DecisionOutcome.Approved, (await ClickAsync(ActionIds.Approve, id, "UAPPROVER2")).Outcome);
         var stored = (await _requests.GetAsync(id, default))!.Value;
         Assert.Equal((RequestStatus.Approved, "UAPPROVER2"), (stored.Status, stored.DecidedBy));
-        Assert.Single(_queue.On<ApplyCommand>(QueueNames.Applies));
+        Assert.Single(_requests.AppliesRecorded);
     }
 
     [Fact]

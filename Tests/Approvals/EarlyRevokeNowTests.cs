@@ -12,9 +12,10 @@ using O = Microsoft.Extensions.Options.Options;
 namespace SgBridge.Tests.Approvals;
 
 /// <summary>
-/// An approver's early revoke is carried out off the reconcile queue at once (not at the next expiry tick): the click
-/// queues the revoke row's work; the reconcile worker revokes in AWS, tells once and drops the row. A queue that fails
-/// is counted and the tick catches up; a duplicated, late or forged message does nothing.
+/// An approver's early revoke is carried out at once (not at the next expiry tick): the click's transition raises the
+/// EndAccessNow effect (and the notices) on the row; the effects worker revokes in AWS, tells once and drops the row.
+/// A nudge that fails leaves the effect pending and the tick catches up; a duplicated nudge, or a forged end-of-access
+/// for a row not due, does nothing.
 /// </summary>
 public sealed class EarlyRevokeNowTests : IDisposable
 {
@@ -29,9 +30,6 @@ public sealed class EarlyRevokeNowTests : IDisposable
 
     public void Dispose() => _failures.Dispose();
 
-    private SweepService Worker() => new(_b.Reconciler(), _b.Baseline(), _b.Groups, _b.Ec2, _b.Lifecycle(), _b.Queue, O.Create(_b.Reconcile), O.Create(_b.Policy), _b.Time,
-        NullLogger<SweepService>.Instance, _b.Telemetry, _b.AccessExpiry());
-
     private bool InAws(string description) => _b.Ec2.Rules.Any(r => r.Description == description);
 
     private int RevokedEarlyNotices(string id) => _b.Slack.Posts.Count(p => p.Channel == "CMONITOR" && p.Text.Contains($"Access of {id} revoked early", StringComparison.Ordinal));
@@ -45,7 +43,7 @@ public sealed class EarlyRevokeNowTests : IDisposable
         await _b.Processor().ProcessAsync(change, 1, default);
         var id = _b.Request(change).Id;
         await _b.Lifecycle().ChangeAsync(id, r => { r.Approve("UA", "ann", _b.Time.GetUtcNow(), TimeSpan.FromHours(8)); return true; }, default);
-        Assert.Equal(RequestStatus.Applied, await _b.TimeBoundApplier().ApplyAsync(new ApplyCommand(id), 1, default));
+        Assert.Equal(RequestStatus.Applied, await _b.TimeBoundApplier().ApplyAsync(id, 1, default));
         Assert.True(InAws("ssh"));
         await _b.Threads.ShowAsync("CAPPROVERS", "1001.000100", id);
         _b.Queue.Sent.Clear();
@@ -58,22 +56,20 @@ public sealed class EarlyRevokeNowTests : IDisposable
         ActionId = ActionIds.For(ActionIds.RevokeAccess, id), Value = id,
     };
 
-    private IReadOnlyList<ReconcileCommand> Queued() => _b.Queue.On<ReconcileCommand>(QueueNames.Reconcile);
-
     [Fact]
-    public async Task Revoke_QueuesTheRowsWork_TheReconcileWorkerRevokesInAwsAtOnce_AndTellsOnce()
+    public async Task Revoke_RecordsTheEndInAwsAsAnEffect_TheWorkerRevokesAtOnce_AndTellsOnce()
     {
         var r = await LiveAccessAsync();
 
         var result = await _b.AccessDecisions().RevokeAsync(Click(r.Id), default);
 
-        Assert.Contains("revoked in AWS within seconds", result.Reply, StringComparison.Ordinal);
-        var command = Assert.Single(Queued());
-        Assert.Equal((TestData.Account, TestData.Region, TestData.GroupId, r.Id, AccessEndKind.Revoke),
-            (command.AccountId, command.Region, command.GroupId, command.EndAccess!.RequestId, command.EndAccess.Kind));
+        Assert.Contains("revoked in AWS within a minute at most", result.Reply, StringComparison.Ordinal);
+        // The click's one write raised the end in AWS and the notices (and the render of the new state).
+        Assert.Equal([EffectKind.Render, EffectKind.AccessEndedNotice, EffectKind.AccessEndedDm, EffectKind.EndAccessNow],
+            _b.Requests.Raised.Where(x => x.Id == r.Id && x.Status == RequestStatus.AccessEnded).Select(x => x.Kind));
         Assert.True(InAws("ssh")); // the click itself makes no AWS call
 
-        await Worker().HandleAsync(command, default); // no clock advance, no tick
+        await _b.DrainEffectsAsync(); // no clock advance, no tick
 
         Assert.False(InAws("ssh"));
         Assert.True(InAws("https"));
@@ -81,64 +77,51 @@ public sealed class EarlyRevokeNowTests : IDisposable
         Assert.DoesNotContain(_b.Expiries.All, e => e.Kind == AccessEndKind.Revoke);
         Assert.Equal(1, RevokedEarlyNotices(r.Id));
 
-        // The message delivered again, and the tick after it: nothing more in AWS, nobody told twice.
-        _b.Ec2.Writes.Clear();
-        await Worker().HandleAsync(command, default);
+        // Every nudge delivered again, and the tick after it: nothing more in AWS, nobody told twice.
+        var sent = _b.Queue.Sent.Where(s => s.Queue == QueueNames.Effects).ToList();
+        foreach (var m in sent)
+        {
+            await _b.Effects().HandleAsync(BridgeJson.Deserialize<SgBridge.Shared.Processing.EffectsMessage>(m.Json), 2, default);
+        }
         await _b.AccessExpiry().ExpireDueAsync(default);
-        Assert.Empty(_b.Ec2.Writes);
+        Assert.False(InAws("ssh"));
         Assert.Equal(1, RevokedEarlyNotices(r.Id));
     }
 
     [Theory]
     [InlineData(QueueFaultKind.Throw)]
     [InlineData(QueueFaultKind.Hang)]
-    public async Task Revoke_QueueFails_IsCounted_AndTheTickCatchesUp(QueueFaultKind fault)
+    public async Task Revoke_NudgeFails_IsCounted_AndTheTickCatchesUp(QueueFaultKind fault)
     {
         var r = await LiveAccessAsync();
-        _b.Queue.Fault = new QueueFault(QueueNames.Reconcile, fault);
+        _b.Queue.Fault = new QueueFault(QueueNames.Effects, fault);
         var clock = Stopwatch.StartNew();
 
         var result = await _b.AccessDecisions().RevokeAsync(Click(r.Id), default);
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.5), $"the click was answered after {clock.Elapsed}");
         Assert.Equal(DecisionOutcome.Denied, result.Outcome);
-        Assert.Contains("revoked in AWS within a minute", result.Reply, StringComparison.Ordinal);
-        Assert.Equal(1, _failures.Seen.Count(f => f.GetValueOrDefault("kind") == AccessDecisionService.RevokeEnqueueFailureKind));
-        Assert.Empty(Queued());
+        Assert.Equal(1, _failures.Seen.Count(f => f.GetValueOrDefault("kind") == SgBridge.Shared.Processing.RequestLifecycle.NudgeFailureKind));
         Assert.True(InAws("ssh"));
+        _b.Queue.Fault = null;
 
         await _b.AccessExpiry().ExpireDueAsync(default);
         Assert.False(InAws("ssh"));
+        // The notices are effects on the row: the catch-up re-drives them (here, as its nudge would).
+        _b.Time.Advance(SgBridge.Shared.Processing.EffectsCatchUp.StuckAfter);
+        Assert.Equal(1, await _b.CatchUp().RunAsync(default));
+        await _b.DrainEffectsAsync();
         Assert.Equal(1, RevokedEarlyNotices(r.Id));
     }
 
     [Fact]
-    public async Task Revoke_QueueLosesTheAnswer_TheMessageStillRunsOnce()
-    {
-        var r = await LiveAccessAsync();
-        _b.Queue.Fault = new QueueFault(QueueNames.Reconcile, QueueFaultKind.LoseAnswer);
-
-        var result = await _b.AccessDecisions().RevokeAsync(Click(r.Id), default);
-
-        Assert.Contains("within a minute", result.Reply, StringComparison.Ordinal); // the click could not know it went in
-        var command = Assert.Single(Queued());
-        await Worker().HandleAsync(command, default);
-        await _b.AccessExpiry().ExpireDueAsync(default);
-        Assert.False(InAws("ssh"));
-        Assert.Equal(1, RevokedEarlyNotices(r.Id));
-    }
-
-    [Fact]
-    public async Task EndAccessMessage_ForAnExpiryNotYetDue_OrWithNoRow_DoesNothing()
+    public async Task EndAccessNow_ForAnExpiryNotYetDue_OrWithNoRow_DoesNothing()
     {
         var r = await LiveAccessAsync();
         var expiry = Assert.Single(_b.Expiries.All); // the 8h expiry row
-        var forged = new ReconcileCommand(TestData.Account, TestData.Region, TestData.GroupId, EndAccess: expiry);
-        var unknown = new ReconcileCommand(TestData.Account, TestData.Region, TestData.GroupId,
-            EndAccess: new AccessExpiryEntry(_b.Time.GetUtcNow(), r.Id, TestData.Account, TestData.Region, TestData.GroupId, AccessEndKind.Revoke, "UMALLORY"));
 
-        await Worker().HandleAsync(forged, default);
-        await Worker().HandleAsync(unknown, default);
+        Assert.False(await _b.AccessExpiry().EndNowAsync(expiry, default));
+        Assert.False(await _b.AccessExpiry().EndNowAsync(new AccessExpiryEntry(_b.Time.GetUtcNow(), r.Id, TestData.Account, TestData.Region, TestData.GroupId, AccessEndKind.Revoke, "UMALLORY"), default));
 
         Assert.True(InAws("ssh"));
         Assert.Equal(RequestStatus.Applied, (await _b.Requests.GetAsync(r.Id, default))!.Value.Status);
@@ -146,14 +129,14 @@ public sealed class EarlyRevokeNowTests : IDisposable
     }
 
     [Fact]
-    public async Task EndAccessMessage_AwsFails_RecordsTheFailureOnTheRow_AndTheTickFinishes()
+    public async Task EndAccessNow_AwsFails_RecordsTheFailureOnTheRow_AndTheTickFinishes()
     {
         var r = await LiveAccessAsync();
         await _b.AccessDecisions().RevokeAsync(Click(r.Id), default);
         _b.Ec2.Throw = new Amazon.EC2.AmazonEC2Exception("Rate exceeded") { ErrorCode = "RequestLimitExceeded" };
         _b.Ec2.ThrowTimes = 1;
 
-        await Worker().HandleAsync(Assert.Single(Queued()), default);
+        await _b.DrainEffectsAsync();
 
         Assert.True(InAws("ssh"));
         Assert.Equal(1, Assert.Single(_b.Expiries.All, e => e.Kind == AccessEndKind.Revoke).Attempts);

@@ -12,11 +12,10 @@ namespace SgBridge.Tests.Approvals;
 public class ExpiryServiceTests
 {
     private readonly InMemoryRequestStore _requests = new();
-    private readonly RecordingNotifier _notifier = new();
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero));
 
     private ExpiryService Service(TimeSpan expiry) =>
-        new(_requests, new RequestLifecycle(_requests, _notifier), O.Create(new ProcessingOptions { PendingExpiry = expiry }), _time, NullLogger<ExpiryService>.Instance);
+        new(_requests, new RequestLifecycle(_requests, new RecordingQueue(), new SgBridge.Shared.Telemetry.BridgeTelemetry(), NullLogger<RequestLifecycle>.Instance), O.Create(new ProcessingOptions { PendingExpiry = expiry }), _time, NullLogger<ExpiryService>.Instance);
 
     private async Task<ChangeRequest> PendingAsync()
     {
@@ -39,7 +38,7 @@ public class ExpiryServiceTests
 
         Assert.Equal(RequestStatus.Expired, (await _requests.GetAsync(old.Id, default))!.Value.Status);
         Assert.Equal(RequestStatus.Pending, (await _requests.GetAsync(recent.Id, default))!.Value.Status);
-        Assert.Equal([(old.Id, RequestStatus.Expired)], _notifier.Seen);
+        Assert.Equal([(old.Id, RequestStatus.Expired)], _requests.Rendered.Where(r => r.Status == RequestStatus.Expired));
     }
 
     [Fact]

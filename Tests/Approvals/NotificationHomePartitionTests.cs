@@ -147,31 +147,6 @@ public class NotificationHomePartitionTests : NotificationRig
     }
 
     [Fact]
-    public async Task PreviousLayout_ARenderNotificationWithoutAPartition_RendersTheOldBatch()
-    {
-        var a = await PendingAsync(22);
-        var b = await PendingAsync(23);
-        await Rig.Threads.ShowAsync("CAPPROVERS", "4.1", a.Id, b.Id);
-        var due = T.AddSeconds(3);
-        var old = (await Rig.Threads.GetAsync(SlackRows.Thread(a.Id), default))!;
-        await Rig.Threads.WriteAsync(SlackRows.Thread(a.Id), old.Value with { RenderScheduledFor = due }, old.ETag, default);
-        // The message as the previous version queued it: no partition in it.
-        var json = System.Text.Json.Nodes.JsonNode.Parse(BridgeJson.Serialize(new RequestNotification(a.Id, RequestStatus.Pending, Render: true, DueAt: due)))!.AsObject();
-        json.Remove("Home");
-        json.Remove("home");
-        var queued = BridgeJson.Deserialize<RequestNotification>(json.ToJsonString());
-        Assert.Null(queued.Home);
-
-        await NotifyAsync(queued);
-
-        var update = Assert.Single(Rig.Slack.Updates, u => u.Channel == "CAPPROVERS");
-        Assert.Equal("4.1", update.Ts);
-        Assert.Contains(b.Id, update.Blocks!.ToJsonString(), StringComparison.Ordinal);
-        Assert.Null(Rig.Threads.Thread(a.Id)!.RenderScheduledFor);
-        Assert.Empty(HomeRows);
-    }
-
-    [Fact]
     public async Task PreviousLayout_AnOldPointer_IsNotJoined_ANewChangeStartsAHomeBatch()
     {
         var a = await PendingAsync(22);

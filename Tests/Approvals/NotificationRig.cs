@@ -42,5 +42,5 @@ public abstract class NotificationRig
     /// <summary>The notification the worker sends: the request as it stored it, carried.</summary>
     protected static RequestNotification Carrying(ChangeRequest r) => new(r.Id, r.Status, Request: r);
 
-    protected Task NotifyAsync(RequestNotification n) => Rig.Notifier().NotifyAsync(n, default);
+    protected Task NotifyAsync(RequestNotification n) => Rig.NotifyAsync(n);
 }

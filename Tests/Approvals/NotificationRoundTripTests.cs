@@ -134,7 +134,7 @@ public class NotificationRoundTripTests : NotificationRig
                 requests.Add(r);
             }
 
-            await Task.WhenAll(requests.Select(r => Task.Run(() => rig.Notifier().NotifyAsync(Carrying(r), default))));
+            await Task.WhenAll(requests.Select(r => Task.Run(() => rig.Notifier().NotifyAsync(Carrying(r), Rig.Requests))));
 
             foreach (var r in requests)
             {
@@ -154,7 +154,7 @@ public class NotificationRoundTripTests : NotificationRig
         var pending = Carrying(r);
         await NotifyAsync(pending);
         Assert.Equal(DecisionOutcome.Approved, (await Rig.ClickAsync(ActionIds.Approve, r.Id, "UA")).Outcome);
-        var approved = Rig.Queue.On<RequestNotification>(QueueNames.Notifications).Single(n => n.Status == RequestStatus.Approved);
+        var approved = Carrying((await Rig.Requests.GetAsync(r.Id, default))!.Value);
         Assert.Equal(RequestStatus.Approved, approved.Request!.Status);
         await NotifyAsync(approved);
         var shown = Rig.Slack.Updates.Last(u => u.Channel == "CAPPROVERS").Blocks!.ToJsonString();
@@ -177,12 +177,12 @@ public class NotificationRoundTripTests : NotificationRig
             Microsoft.Extensions.Options.Options.Create(new SgBridge.Shared.Options.PolicyOptions { AllowedAccounts = TestData.Account }), Time,
             Microsoft.Extensions.Logging.Abstractions.NullLogger<NotificationService>.Instance);
 
-        await Assert.ThrowsAsync<HttpRequestException>(() => notifier.NotifyAsync(Carrying(r), default));
+        await Assert.ThrowsAsync<HttpRequestException>(() => notifier.NotifyAsync(Carrying(r), Rig.Requests));
         var afterFailure = Rig.Threads.Thread(r.Id)!;
         Assert.Null(afterFailure.ApproverMessage);
         Assert.NotNull(afterFailure.MonitoringMessage);
 
-        await notifier.NotifyAsync(Carrying(r), default);
+        await notifier.NotifyAsync(Carrying(r), Rig.Requests);
 
         var thread = Rig.Threads.Thread(r.Id)!;
         Assert.Single(Rig.Slack.Posts, p => p.Channel == "CMONITOR");
@@ -192,21 +192,6 @@ public class NotificationRoundTripTests : NotificationRig
         Assert.Equal("CAPPROVERS", thread.ApproverMessage!.Channel);
         Assert.Single(Rig.Slack.Updates, u => u.Channel == "CMONITOR");
         Assert.Equal([r.Id], thread.MemberIds);
-    }
-
-    [Fact]
-    public async Task Notifier_CarriesTheRequest_AndFallsBackToTheIdWhenItDoesNotFit()
-    {
-        var r = await PendingAsync(22);
-        var queue = new RefusesLargeMessages(Rig.Queue);
-
-        await new QueueRequestNotifier(queue).RequestChangedAsync(r, default);
-        queue.Refuse = true;
-        await new QueueRequestNotifier(queue).RequestChangedAsync(r, default);
-
-        var sent = Rig.Queue.On<RequestNotification>(QueueNames.Notifications);
-        Assert.Equal([(r.Id, RequestStatus.Pending, true), (r.Id, RequestStatus.Pending, false)], sent.Select(n => (n.RequestId, n.Status, n.Request is not null)));
-        Assert.Equal(BridgeJson.Serialize(r), BridgeJson.Serialize(sent[0].Request));
     }
 
     /// <summary>Slack that posts the first approvers' message but loses the answer (the connection drops after the post).</summary>

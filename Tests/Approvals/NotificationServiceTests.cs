@@ -46,7 +46,7 @@ public class NotificationServiceTests
     {
         var r = await StoreAsync(x => x.MarkReverted(new CallOutcome("revoke", true), T));
 
-        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), default);
+        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), _rig.Requests);
 
         Assert.Equal(["CAPPROVERS", "CMONITOR"], _slack.Posts.Select(p => p.Channel));
         Assert.All(_slack.Posts, p => Assert.Null(p.ThreadTs));
@@ -60,8 +60,8 @@ public class NotificationServiceTests
     public async Task NotifyAsync_Redelivered_UpdatesInsteadOfPostingAgain()
     {
         var r = await StoreAsync(x => x.MarkReverted(new CallOutcome("revoke", true), T));
-        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), default);
-        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), default);
+        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), _rig.Requests);
+        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), _rig.Requests);
         Assert.Equal(2, _slack.Posts.Count);
         Assert.Equal(2, _slack.Updates.Count);
     }
@@ -70,12 +70,12 @@ public class NotificationServiceTests
     public async Task NotifyAsync_Approved_UpdatesBothAndRepliesInTheMonitoringThreadOnce()
     {
         var r = await StoreAsync(x => x.MarkReverted(new CallOutcome("revoke", true), T));
-        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), default);
+        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), _rig.Requests);
         var monitoringTs = _slack.Posts.First().Channel == "CMONITOR" ? _slack.Posts.First() : default;
         await UpdateAsync(r.Id, x => x.Approve("UA", "a", T));
 
-        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Approved), default);
-        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Approved), default);
+        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Approved), _rig.Requests);
+        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Approved), _rig.Requests);
 
         var replies = _slack.Posts.Where(p => p.ThreadTs is not null).ToList();
         var reply = Assert.Single(replies);
@@ -92,7 +92,7 @@ public class NotificationServiceTests
         var r = ChangeRequest.RecordExempt("SG-EXEMPT01", change, "pipeline role", T);
         await _requests.AddOrGetAsync(r, default);
 
-        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Exempt), default);
+        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Exempt), _rig.Requests);
 
         Assert.Equal(["CMONITOR"], _slack.Posts.Select(p => p.Channel));
     }
@@ -103,7 +103,7 @@ public class NotificationServiceTests
         var r = await StoreAsync(x => x.MarkReverted(new CallOutcome("revoke", true), T));
         _slack.FailPosts = new HttpRequestException("Slack chat.postMessage failed with HTTP 503 after 4 attempts.");
 
-        await Assert.ThrowsAsync<HttpRequestException>(() => Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), default));
+        await Assert.ThrowsAsync<HttpRequestException>(() => Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), _rig.Requests));
 
         Assert.Equal(RequestStatus.Pending, (await _requests.GetAsync(r.Id, default))!.Value.Status);
         Assert.Null(_rig.Threads.Thread(r.Id)!.MonitoringMessage);
@@ -116,11 +116,11 @@ public class NotificationServiceTests
         var attempts = 0;
         _slack.Refuse = (_, channel, _) => channel == "CMONITOR" && Interlocked.Increment(ref attempts) == 1 ? new HttpRequestException("monitoring down") : null;
 
-        await Assert.ThrowsAsync<HttpRequestException>(() => Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), default));
+        await Assert.ThrowsAsync<HttpRequestException>(() => Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), _rig.Requests));
         Assert.Equal(["CAPPROVERS"], _slack.Posts.Select(p => p.Channel));
 
         // The retry updates the approvers' message (no second post) and posts the monitoring one.
-        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), default);
+        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), _rig.Requests);
         Assert.Equal(["CAPPROVERS", "CMONITOR"], _slack.Posts.Select(p => p.Channel));
         Assert.Equal(["CAPPROVERS"], _slack.Updates.Select(u => u.Channel));
     }
@@ -131,7 +131,7 @@ public class NotificationServiceTests
         var r = await StoreAsync(x => x.MarkReverted(new CallOutcome("revoke", true), T));
         _slack.FailLookups = new SlackApiException("users.lookupByEmail", "missing_scope");
 
-        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), default);
+        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), _rig.Requests);
 
         Assert.Equal(2, _slack.Posts.Count);
     }
@@ -145,7 +145,7 @@ public class NotificationServiceTests
         _options.UnresolvedRequester = policy;
         var r = await StoreAsync(x => x.MarkReverted(new CallOutcome("revoke", true), T));
 
-        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), default);
+        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), _rig.Requests);
 
         Assert.Contains(expected, _slack.Posts.Single(p => p.Channel == "CAPPROVERS").Blocks!.ToJsonString(), StringComparison.Ordinal);
         Assert.DoesNotContain("could not be matched", _slack.Posts.Single(p => p.Channel == "CMONITOR").Blocks!.ToJsonString(), StringComparison.Ordinal);
@@ -157,7 +157,7 @@ public class NotificationServiceTests
         _slack.UsersByEmail["alice@example.com"] = "UALICE";
         var r = await StoreAsync(x => x.MarkReverted(new CallOutcome("revoke", true), T));
 
-        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), default);
+        await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), _rig.Requests);
 
         var approvers = _slack.Posts.Single(p => p.Channel == "CAPPROVERS").Blocks!.ToJsonString();
         Assert.Contains("@UALICE", approvers, StringComparison.Ordinal);

@@ -39,7 +39,7 @@ public class RevertReasonServiceTests
     }
 
     private RevertReasonService Service() => new(_rig.Slack, _views, new ApproverDirectory(_rig.Slack, O.Create(_rig.Options), _rig.Time), _rig.Requests,
-        new QueueRequestNotifier(_rig.Queue), _rig.Time, NullLogger<RevertReasonService>.Instance, _rig.Telemetry);
+        _rig.Lifecycle(), _rig.Time, NullLogger<RevertReasonService>.Instance, _rig.Telemetry);
 
     private async Task<ChangeRequest> RevertedAsync()
     {
@@ -61,99 +61,56 @@ public class RevertReasonServiceTests
     private static SlackViewSubmission Submit(string id, string? reason, string user = "UALICE", string viewId = "VREASON1") =>
         new(viewId, RevertReasonService.Callback, id, user, "alice", "T1", null, new Dictionary<string, string?> { [RequestBlocks.Reason] = reason });
 
-    /// <summary>The notifier with the reason DM wired in, as the host builds it.</summary>
-    private NotificationService Notifier() => new(_rig.Requests, _rig.Threads, _rig.Queue, _rig.Slack, new ApproverDirectory(_rig.Slack, O.Create(_rig.Options), _rig.Time),
-        _rig.Routing(), O.Create(_rig.Options), O.Create(_rig.Policy), _rig.Time, NullLogger<NotificationService>.Instance, reasons: Service());
-
-    private static RequestNotification Carrying(ChangeRequest r) => new(r.Id, r.Status, Request: r);
-
     private IEnumerable<(string Channel, string Text, JsonArray? Blocks, string? ThreadTs)> Dms() => _rig.Slack.Posts.Where(p => p.Channel == "UALICE");
 
+    /// <summary>The nudge the revert's write sends for its reason DM (the AskReason effect).</summary>
+    private async Task<NudgeEffects> AskNudgeAsync(string id) =>
+        new(id, (await StoredAsync(id)).Effects.Where(e => e.Kind == EffectKind.AskReason).Select(e => e.Id).ToArray());
+
+    private Task PerformAsync(NudgeEffects nudge) => _rig.Effects(new AskReasonPerformer(Service())).PerformAsync(nudge, 1, default);
+
     [Fact]
-    public async Task Notify_DeliveredTwice_DmsTheRequesterOnce_WithAGiveReasonButton_AndWritesNoRequest()
+    public async Task AskReason_NudgeDeliveredTwice_DmsTheRequesterOnce_WithAGiveReasonButton()
     {
         var r = await RevertedAsync();
-        var (reads, writes) = (_rig.Requests.Reads, _rig.Requests.Writes);
+        var nudge = await AskNudgeAsync(r.Id);
+        Assert.Single(nudge.EffectIds); // the revert's transition raised it, in the same write
 
-        await Notifier().NotifyAsync(Carrying(r), default);
-        await Notifier().NotifyAsync(Carrying(r), default); // a redelivered notification carries the same request
+        await PerformAsync(nudge);
+        await PerformAsync(nudge); // a redelivered nudge: the effect was cleared, nothing to do
 
         var dm = Assert.Single(Dms());
         Assert.Contains(ActionIds.For(ActionIds.GiveReason, r.Id), dm.Blocks!.ToJsonString());
-        // The claim is the membership insert: the request row is neither read nor written for the DM.
-        Assert.Equal((reads, writes), (_rig.Requests.Reads, _rig.Requests.Writes));
-        Assert.Null((await StoredAsync(r.Id)).ReasonAskedAt);
+        Assert.DoesNotContain((await StoredAsync(r.Id)).Effects, e => e.Kind == EffectKind.AskReason);
     }
 
     [Fact]
-    public async Task Notify_TwoDeliveriesAtOnce_DmOnce()
+    public async Task AskReason_SlackDown_StaysPending_ThenAsksOnce_WhenSlackIsBack()
     {
         var r = await RevertedAsync();
+        var nudge = await AskNudgeAsync(r.Id);
+        _rig.Slack.FailPosts = new SlackApiException("chat.postMessage", "service_unavailable");
 
-        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => Notifier().NotifyAsync(Carrying(r), default))));
+        await Assert.ThrowsAsync<SlackApiException>(() => PerformAsync(nudge));
+        Assert.Contains((await StoredAsync(r.Id)).Effects, e => e.Kind == EffectKind.AskReason); // delayed, not lost
+        _rig.Slack.FailPosts = null;
+        await PerformAsync(nudge);
+        await PerformAsync(nudge);
 
         Assert.Single(Dms());
     }
 
     [Fact]
-    public async Task Notify_CrashAfterTheMembershipInsert_BeforeTheDm_RedeliveryDoesNotAsk_ButShowsTheRequest()
+    public async Task AskReason_DecidedBeforeTheDm_AsksNobody_AndIsCleared()
     {
         var r = await RevertedAsync();
-        // The process dies in the DM call: the membership row (the claim) is written, the DM is not sent.
-        _rig.Slack.Refuse = (method, channel, _) => method == "chat.postMessage" && channel == "UALICE" ? new InvalidOperationException("process died") : null;
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Notifier().NotifyAsync(Carrying(r), default));
-        Assert.NotNull(_rig.Threads.Membership(r.Id));
-        _rig.Slack.Refuse = null;
+        var nudge = await AskNudgeAsync(r.Id);
+        await _rig.Lifecycle().ChangeAsync(r.Id, x => { x.Deny("UAPPROVER1", "approver", Now); return true; }, default);
 
-        await Notifier().NotifyAsync(Carrying(r), default);
-
-        Assert.Empty(Dms()); // at most once: lost, never doubled
-        Assert.Single(_rig.Slack.Posts, p => p.Channel == "CAPPROVERS");
-    }
-
-    [Fact]
-    public async Task Notify_JoiningABatch_CrashBeforeTheDm_RedeliveryDoesNotAsk_TheLeadWasAskedOnce()
-    {
-        _rig.Options.BatchWindow = TimeSpan.FromMinutes(2);
-        var lead = await RevertedAsync();
-        await Notifier().NotifyAsync(Carrying(lead), default);
-        var joiner = await RevertedAsync();
-        _rig.Slack.Refuse = (method, channel, _) => method == "chat.postMessage" && channel == "UALICE" ? new InvalidOperationException("process died") : null;
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Notifier().NotifyAsync(Carrying(joiner), default));
-        Assert.Equal(lead.Id, _rig.Threads.Membership(joiner.Id)!.LeadId); // joined (the claim) before the DM
-        _rig.Slack.Refuse = null;
-
-        await Notifier().NotifyAsync(Carrying(joiner), default);
-        await Notifier().NotifyAsync(Carrying(lead), default);
-
-        var dm = Assert.Single(Dms());
-        Assert.Contains(ActionIds.For(ActionIds.GiveReason, lead.Id), dm.Blocks!.ToJsonString());
-    }
-
-    [Fact]
-    public async Task Notify_LaterStateFirst_ThenTheLatePendingNotice_AsksNobody()
-    {
-        var r = await RevertedAsync();
-        var pending = Carrying(r);
-        await _rig.Requests.UpdateAsync(r.Id, x => { x.Deny("UAPPROVER1", "approver", Now); return true; }, default);
-        var denied = await StoredAsync(r.Id);
-
-        await Notifier().NotifyAsync(Carrying(denied), default); // first placement, but in a later state: nothing to ask
-        await Notifier().NotifyAsync(pending, default);           // the Pending notice arrives late: placed already
+        await PerformAsync(nudge);
 
         Assert.Empty(Dms());
-    }
-
-    [Fact]
-    public async Task Notify_RowAskedByAnEarlierVersion_IsNotAskedAgain()
-    {
-        var r = await RevertedAsync();
-        await _rig.Requests.UpdateAsync(r.Id, x => x.MarkReasonAsked(Now), default); // ReasonAskedAt as earlier versions wrote it
-
-        await Notifier().NotifyAsync(Carrying(await StoredAsync(r.Id)), default);
-
-        Assert.Empty(Dms());
-        Assert.Single(_rig.Slack.Posts, p => p.Channel == "CAPPROVERS");
+        Assert.DoesNotContain((await StoredAsync(r.Id)).Effects, e => e.Kind == EffectKind.AskReason);
     }
 
     [Fact]
@@ -166,22 +123,6 @@ public class RevertReasonServiceTests
 
         Assert.Empty(_rig.Slack.Posts);
         Assert.Equal(RequestStatus.Pending, (await StoredAsync(r.Id)).Status);
-    }
-
-    [Fact]
-    public async Task Ask_SlackFails_DoesNotThrow_AndIsCounted()
-    {
-        var r = await RevertedAsync();
-        _rig.Slack.FailPosts = new SlackApiException("chat.postMessage", "channel_not_found");
-        var failures = 0L;
-        using var listener = new System.Diagnostics.Metrics.MeterListener();
-        listener.InstrumentPublished = (i, l) => { if (i.Name == "sgbridge.failures") { l.EnableMeasurementEvents(i); } };
-        listener.SetMeasurementEventCallback<long>((_, v, tags, _) => { foreach (var t in tags) { if (t.Value as string == "reason_ask") { failures += v; } } });
-        listener.Start();
-
-        await Service().AskAsync(r, default);
-
-        Assert.Equal(1, failures);
     }
 
     [Fact]
@@ -253,7 +194,7 @@ public class RevertReasonServiceTests
         Assert.Equal("update", (string?)answer.Body!["response_action"]);
         var stored = await StoredAsync(r.Id);
         Assert.Equal(("deploying <b>&hotfix", "UALICE", 1), (stored.RequesterReason!.Text, stored.RequesterReason.SlackUserId, stored.RequesterReason.Revision));
-        Assert.Single(_rig.Queue.On<RequestNotification>(QueueNames.Notifications));
+        Assert.Contains(stored.Effects, e => e.Kind == EffectKind.Render); // the reason's write raised the re-render
         var line = ReasonMessages.Line(stored);
         Assert.Contains("deploying &lt;b&gt;&amp;hotfix", line);
         Assert.DoesNotContain("<b>", line);
@@ -283,7 +224,7 @@ public class RevertReasonServiceTests
 
         Assert.StartsWith("unchanged", again.Detail);
         Assert.Equal(1, (await StoredAsync(r.Id)).RequesterReason!.Revision);
-        Assert.Single(_rig.Queue.On<RequestNotification>(QueueNames.Notifications));
+        Assert.Single(_rig.Queue.On<EffectsMessage>(QueueNames.Effects)); // one write, one nudge
     }
 
     [Theory]
@@ -342,7 +283,7 @@ public class RevertReasonServiceTests
 
         Assert.Equal("errors", (string?)answer.Body!["response_action"]);
         Assert.Null((await StoredAsync(r.Id)).RequesterReason);
-        Assert.Empty(_rig.Queue.On<RequestNotification>(QueueNames.Notifications));
+        Assert.Empty(_rig.Queue.On<EffectsMessage>(QueueNames.Effects));
     }
 
     [Fact]

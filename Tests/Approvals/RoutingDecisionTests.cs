@@ -59,7 +59,7 @@ public sealed class RoutingDecisionTests : IDisposable
         var r = ChangeRequest.Open(RequestId.For(change.EventId), change, Now);
         r.MarkReverted(new CallOutcome("ec2:RevokeSecurityGroupIngress", true), Now);
         await _rig.Requests.AddOrGetAsync(r, default);
-        await _rig.Notifier().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), default);
+        await _rig.Notifier().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), _rig.Requests);
         return r.Id;
     }
 
@@ -122,7 +122,7 @@ public sealed class RoutingDecisionTests : IDisposable
 
         Assert.Equal((DecisionOutcome.NotAnApprover, DecisionOutcome.NotAnApprover), (approve.Outcome, deny.Outcome));
         Assert.Equal(RequestStatus.Pending, await StatusAsync(id));
-        Assert.Empty(_rig.Queue.On<ApplyCommand>(QueueNames.Applies));
+        Assert.Empty(_rig.Requests.AppliesRecorded);
     }
 
     [Fact]
@@ -157,21 +157,24 @@ public sealed class RoutingDecisionTests : IDisposable
         var result = await _rig.ClickAsync(ActionIds.Approve, id, "UALICE");
 
         Assert.Equal(DecisionOutcome.Approved, result.Outcome);
-        Assert.Equal("UALICE", (await _rig.Requests.GetAsync(id, default))!.Value.DecidedBy);
-        Assert.Equal([new ApplyCommand(id)], _rig.Queue.On<ApplyCommand>(QueueNames.Applies));
+        var approved = (await _rig.Requests.GetAsync(id, default))!.Value;
+        Assert.Equal("UALICE", approved.DecidedBy);
+        Assert.Equal([id], _rig.Requests.AppliesRecorded);
         Assert.Equal(1, _metrics.Sum("sgbridge.break_glass", ("account", TestData.Account)));
-        var notice = Assert.Single(_rig.Queue.On<RequestNotification>(QueueNames.Notifications), n => n.BreakGlassBy is not null);
-        Assert.Equal(("UALICE", id), (notice.BreakGlassBy, notice.RequestId));
+        // The notice is an effect of the approval's own write, naming who approved.
+        Assert.Equal("UALICE", Assert.Single(approved.Effects, e => e.Kind == EffectKind.BreakGlassNotice).By);
 
         var before = _rig.Slack.Posts.Count;
-        await _rig.Notifier().NotifyAsync(notice, default);
-        await _rig.Notifier().NotifyAsync(notice, default);
+        var nudge = new NudgeEffects(id, approved.Effects.Where(e => e.Kind == EffectKind.BreakGlassNotice).Select(e => e.Id).ToArray());
+        await _rig.Effects().PerformAsync(nudge, 1, default);
+        await _rig.Effects().PerformAsync(nudge, 1, default); // the same nudge delivered again
 
         var loud = Assert.Single(_rig.Slack.Posts.Skip(before));
         Assert.Equal("CMONITOR", loud.Channel);
         Assert.Contains("BREAK-GLASS", loud.Text, StringComparison.Ordinal);
         Assert.Contains("<@UALICE> approved *their own* change", loud.Text, StringComparison.Ordinal);
         Assert.Contains(id, loud.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain((await _rig.Requests.GetAsync(id, default))!.Value.Effects, e => e.Kind == EffectKind.BreakGlassNotice);
     }
 
     [Fact]
@@ -179,25 +182,26 @@ public sealed class RoutingDecisionTests : IDisposable
     {
         _rig.Ec2.Tags["env"] = "prod";
         var id = await PendingAsync();
-        var notice = new RequestNotification(id, RequestStatus.Approved, BreakGlassBy: "UALICE");
         var before = _rig.Slack.Posts.Count;
 
-        await _rig.Notifier().NotifyAsync(notice, default);
+        await _rig.Routing().TellBreakGlassAsync((await _rig.Requests.GetAsync(id, default))!.Value, "UALICE", default);
 
         Assert.Equal(["CPRODMON", "CMONITOR"], _rig.Slack.Posts.Skip(before).Select(p => p.Channel));
     }
 
     [Fact]
-    public async Task Click_BreakGlassNotice_SlackFails_EscapesForRetry_ThenPostsOnce()
+    public async Task Click_BreakGlassNotice_SlackFails_StaysPendingForRetry_ThenPostsOnce()
     {
         var id = await PendingAsync();
-        var notice = new RequestNotification(id, RequestStatus.Approved, BreakGlassBy: "UALICE");
+        Assert.Equal(DecisionOutcome.Approved, (await _rig.ClickAsync(ActionIds.Approve, id, "UALICE")).Outcome);
         _rig.Slack.FailPosts = new SlackApiException("chat.postMessage", "channel_not_found");
 
-        await Assert.ThrowsAsync<SlackApiException>(() => _rig.Notifier().NotifyAsync(notice, default));
+        await Assert.ThrowsAsync<SlackApiException>(() => _rig.PerformAsync(id, EffectKind.BreakGlassNotice));
+        Assert.Contains((await _rig.Requests.GetAsync(id, default))!.Value.Effects, e => e.Kind == EffectKind.BreakGlassNotice);
         _rig.Slack.FailPosts = null;
         var before = _rig.Slack.Posts.Count;
-        await _rig.Notifier().NotifyAsync(notice, default);
+        await _rig.PerformAsync(id, EffectKind.BreakGlassNotice);
+        await _rig.PerformAsync(id, EffectKind.BreakGlassNotice);
 
         Assert.Single(_rig.Slack.Posts.Skip(before));
     }
@@ -234,6 +238,7 @@ public sealed class RoutingDecisionTests : IDisposable
 
         Assert.Equal((DecisionOutcome.Approved, DecisionOutcome.AlreadyDecided), (first.Outcome, second.Outcome));
         Assert.Equal(1, _metrics.Sum("sgbridge.break_glass"));
-        Assert.Single(_rig.Queue.On<RequestNotification>(QueueNames.Notifications), n => n.BreakGlassBy is not null);
+        Assert.Single((await _rig.Requests.GetAsync(id, default))!.Value.Effects, e => e.Kind == EffectKind.BreakGlassNotice);
+        Assert.Single(_rig.Queue.On<EffectsMessage>(QueueNames.Effects)); // the losing click writes and nudges nothing
     }
 }

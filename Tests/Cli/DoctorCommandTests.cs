@@ -97,7 +97,7 @@ public sealed class DoctorCommandTests : IClassFixture<MotoFixture>, IDisposable
         {
             "✓ settings Policy: valid", "✓ settings Processing: valid", "✓ settings Storage: valid", "✓ settings Aws: valid", "✓ settings Slack: valid",
             $"✓ storage table {_cli.Environment["Storage__RequestsTable"]}: reachable with the connection string; not created yet",
-            "✓ storage queue sgbridge-changes:", "✓ storage queue sgbridge-applies:", "✓ storage queue sgbridge-notifications:",
+            "✓ storage queue sgbridge-changes:", "✓ storage queue sgbridge-effects:",
             "✓ sts account 111111111111: assumed arn:aws:iam::111111111111:role/SgBridgeExecutionRole (sts:AssumeRoleWithWebIdentity)",
             "✓ sts account 222222222222: assumed arn:aws:iam::222222222222:role/SgBridgeExecutionRole",
             "✓ ec2 111111111111 eu-west-1: DescribeSecurityGroups and DescribeSecurityGroupRules answered",
@@ -105,7 +105,7 @@ public sealed class DoctorCommandTests : IClassFixture<MotoFixture>, IDisposable
             "✓ slack auth.test: the bot token is valid: bot @sgbridge (U0BOT) in team Acme.",
             "✓ slack ApproversChannel C0APPROVERS: #sg-approvals: the bot is a member.",
             "✓ slack MonitoringChannel C0MONITOR: #sg-monitoring: the bot is a member.",
-            "All 19 checks passed.",
+            "All 18 checks passed.",
         })
         {
             Assert.True(output.Contains(expected, StringComparison.Ordinal), $"missing: {expected}\n{output}");
@@ -170,7 +170,7 @@ public sealed class DoctorCommandTests : IClassFixture<MotoFixture>, IDisposable
 
         Assert.Equal(2, exit);
         var failed = Lines(output, '✗');
-        Assert.Equal(5, failed.Length);
+        Assert.Equal(4, failed.Length); // 2 tables, 2 queues (changes, effects)
         Assert.All(failed, l => Assert.Contains("Azure Storage answered 403", l, StringComparison.Ordinal));
         Assert.Contains($"✗ storage table {_cli.Environment["Storage__RequestsTable"]}: Azure Storage answered 403", output, StringComparison.Ordinal);
         Assert.Contains("✗ storage queue sgbridge-changes: Azure Storage answered 403", output, StringComparison.Ordinal);

@@ -306,12 +306,12 @@ public sealed class RequestsCommandTests(AzuriteFixture azurite)
         UseAzurite();
         var table = azurite.CreateTableServiceClient().GetTableClient(_table);
         await table.CreateIfNotExistsAsync(_ct);
-        await table.AddEntityAsync(new TableEntity("SG-BAD00001", TableRequestStore.RequestRowKey) { ["Status"] = "Pending" }, _ct);
+        await table.AddEntityAsync(new TableEntity(TableRequestStore.PartitionOf("SG-BAD00001"), "SG-BAD00001") { ["Type"] = TableRequestStore.RequestType, ["Status"] = "Pending" }, _ct);
 
         var (exit, _, error) = await _cli.RunAsync("requests");
 
         Assert.Equal(3, exit);
-        Assert.StartsWith("sgbridge requests: a stored row cannot be read: Row SG-BAD00001/request holds neither Json nor JsonGzipParts. Fix: ", error, StringComparison.Ordinal);
+        Assert.StartsWith("sgbridge requests: a stored row cannot be read: Row requests-2/SG-BAD00001 holds neither Json nor JsonGzipParts. Fix: ", error, StringComparison.Ordinal);
         Assert.DoesNotContain(error.Split('\n'), CliErrors.LooksLikeStackFrame);
     }
 
@@ -326,7 +326,7 @@ public sealed class RequestsCommandTests(AzuriteFixture azurite)
             Requester = "alice",
         });
         Assert.Equal(
-            "RowKey eq 'request' and (Status eq 'Pending' or Status eq 'RevertFailed') and AccountId eq '111111111111' and CreatedAt ge datetime'2026-11-01T00:00:00Z'",
+            "Type eq 'request' and (Status eq 'Pending' or Status eq 'RevertFailed') and AccountId eq '111111111111' and CreatedAt ge datetime'2026-11-01T00:00:00Z'",
             filter);
     }
 

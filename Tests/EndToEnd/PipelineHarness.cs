@@ -132,7 +132,7 @@ public sealed class PipelineHarness : IAsyncDisposable
         }
     }
 
-    private static readonly string[] QueueNamesToPump = [QueueNames.Changes, QueueNames.Applies, QueueNames.Notifications, QueueNames.Reconcile];
+    private static readonly string[] QueueNamesToPump = [QueueNames.Changes, QueueNames.Effects, QueueNames.Reconcile];
 
     /// <summary>The app settings the harness runs with (Section:Name).</summary>
     public IReadOnlyDictionary<string, string?> Settings { get; }
@@ -251,8 +251,7 @@ public sealed class PipelineHarness : IAsyncDisposable
     private Task DispatchAsync(string queue, QueueMessage message) => queue switch
     {
         QueueNames.Changes => ActivatorUtilities.CreateInstance<RevertChange>(_services).RunAsync(message, CancellationToken.None),
-        QueueNames.Applies => ActivatorUtilities.CreateInstance<ApplyApproved>(_services).RunAsync(message, CancellationToken.None),
-        QueueNames.Notifications => ActivatorUtilities.CreateInstance<NotifySlack>(_services).RunAsync(message, CancellationToken.None),
+        QueueNames.Effects => ActivatorUtilities.CreateInstance<PerformEffects>(_services).RunAsync(message, CancellationToken.None),
         QueueNames.Reconcile => ActivatorUtilities.CreateInstance<ReconcileGroups>(_services).RunAsync(message, CancellationToken.None),
         _ => throw new ArgumentOutOfRangeException(nameof(queue), queue, null),
     };

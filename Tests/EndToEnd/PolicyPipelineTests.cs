@@ -108,7 +108,7 @@ public sealed class PolicyPipelineTests(AzuriteFixture azurite, MotoFixture moto
         Assert.Equal("deny", request.PolicyDecision!.Outcome);
         Assert.False(await InAwsAsync(22, "0.0.0.0/0"));
         Assert.False(await ApprovedAsync(22, "0.0.0.0/0"));
-        Assert.Equal(0, await _h.QueueLengthAsync(QueueNames.Applies));
+        Assert.Null(request.Apply); // never applied: a denial raises no apply
         Assert.Contains(Posts(MonitoringChannel), p => p.Contains(request.Id, StringComparison.Ordinal) && p.Contains("deny-internet-admin-and-db", StringComparison.Ordinal));
     }
 

@@ -254,7 +254,9 @@ public sealed class ReconcileTests(AzuriteFixture azurite, MotoFixture moto) : I
         Assert.Equal(RequestStatus.Applied, (await RequestAsync(evt)).Status);
 
         // The same apply delivered again: nothing to do, the rule is there once, the request stays Applied.
-        await _h.Services.GetRequiredService<IQueueSender>().SendAsync(QueueNames.Applies, new SgBridge.Shared.Approvals.ApplyCommand(request.Id), CancellationToken.None);
+        var applied = await RequestAsync(evt);
+        await SgBridge.Shared.Processing.EffectsMessage.SendAsync(_h.Services.GetRequiredService<IQueueSender>(),
+            new SgBridge.Shared.Processing.NudgeEffects(request.Id, Enumerable.Range(1, (int)applied.LastEffectId).Select(i => (long)i).ToArray()), TimeSpan.Zero, CancellationToken.None);
         Assert.Equal(0, await _h.PumpAsync());
         Assert.Equal([.. Approved, "8443 10.2.0.0/16 api"], (await RulesAsync(group)).Order(StringComparer.Ordinal));
         Assert.Equal(RequestStatus.Applied, (await RequestAsync(evt)).Status);

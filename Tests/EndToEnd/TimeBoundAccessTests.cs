@@ -160,7 +160,7 @@ public sealed class TimeBoundAccessTests(AzuriteFixture azurite, MotoFixture mot
     }
 
     [MotoFact]
-    public async Task EarlyRevoke_AwsFollowsOffTheReconcileQueue_WithoutTheTimer()
+    public async Task EarlyRevoke_AwsFollowsOffTheEffectsQueue_WithoutTheTimer()
     {
         var (group, request) = await ApprovedForAsync("1h");
 
@@ -168,9 +168,9 @@ public sealed class TimeBoundAccessTests(AzuriteFixture azurite, MotoFixture mot
         Assert.Equal(200, await _h.ClickAsync(ActionIds.For(ActionIds.RevokeAccess, request.Id), request.Id));
         var clicked = clock.Elapsed;
         Assert.Contains("22 10.9.0.0/16", await PortsAsync(group)); // the click makes no AWS call
-        Assert.Equal(1, await _h.QueueLengthAsync(QueueNames.Reconcile));
+        Assert.Equal(1, await _h.QueueLengthAsync(QueueNames.Effects)); // the click's one nudge: EndAccessNow and the notices
 
-        Assert.Equal(0, await _h.PumpAsync()); // the reconcile queue drained; the clock not moved, the timer not run
+        Assert.Equal(0, await _h.PumpAsync()); // the effects queue drained; the clock not moved, the timer not run
 
         Assert.Equal(["443 10.1.0.0/16"], await PortsAsync(group));
         // Click answered, then gone from AWS (in the host add up to maxPollingInterval, 2 s, for the queue pickup).

@@ -17,14 +17,14 @@ public sealed partial class Bridge
 
     public ApproverDirectory Approvers() => new(Slack, O.Create(SlackOptions), Time);
 
-    public AccessNotifier AccessNotifier() => new(Slack, Threads, Approvers(), O.Create(SlackOptions), NullLogger<AccessNotifier>.Instance, Telemetry, Requests, Time);
+    public AccessNotifier AccessNotifier() => new(Slack, Threads, Approvers(), Requests, O.Create(SlackOptions), NullLogger<AccessNotifier>.Instance, Telemetry);
 
     public ApplyService TimeBoundApplier() =>
-        new(Requests, Lifecycle(), Reconciler(), Ec2, O.Create(Processing), Time, NullLogger<ApplyService>.Instance, Expiries, AccessNotifier());
+        new(Requests, Lifecycle(), Reconciler(), Ec2, O.Create(Processing), Time, NullLogger<ApplyService>.Instance, Expiries);
 
     public AccessExpiryService AccessExpiry() =>
         new(Expiries, Groups, Requests, Lifecycle(), Reconciler(), Ec2, AccessNotifier(), O.Create(Approvals), Time, NullLogger<AccessExpiryService>.Instance, Telemetry);
 
     public AccessDecisionService AccessDecisions() =>
-        new(Approvers(), Requests, Threads, Groups, Expiries, Lifecycle(), Time, NullLogger<AccessDecisionService>.Instance, Queue, Telemetry);
+        new(Approvers(), Requests, Threads, Groups, Expiries, Lifecycle(), Time, NullLogger<AccessDecisionService>.Instance);
 }

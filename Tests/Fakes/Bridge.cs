@@ -23,7 +23,8 @@ public sealed partial class Bridge
     public InMemoryRequestStore Requests { get; } = new();
     public InMemoryGroupStateStore Groups { get; } = new();
     public RecordingQueue Queue { get; } = new();
-    public RecordingNotifier Notifier { get; } = new();
+    /// <summary>What Slack will be shown: the writes that raised a request's render.</summary>
+    public RecordingNotifier Notifier => new(Requests);
     public FakeSecurityGroupClient Ec2 { get; init; } = new();
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 24, 10, 0, 0, TimeSpan.Zero));
     public PolicyOptions Policy { get; } = new() { AllowedAccounts = TestData.Account };
@@ -36,7 +37,7 @@ public sealed partial class Bridge
 
     public ChangePolicy ChangePolicy() => new(O.Create(Policy), O.Create(new AwsOptions { RoleArnPattern = BridgeRole, WebIdentityAudience = "api://x" }));
 
-    public RequestLifecycle Lifecycle() => new(Requests, Notifier, Telemetry);
+    public RequestLifecycle Lifecycle() => new(Requests, Queue, Telemetry, NullLogger<RequestLifecycle>.Instance);
 
     public GroupReconciler Reconciler() => new(Groups, Queue, O.Create(Reconcile), O.Create(Policy), Time, NullLogger<GroupReconciler>.Instance, Telemetry);
 
@@ -45,7 +46,7 @@ public sealed partial class Bridge
 
     /// <summary>The policy file's gate (Policy.RulesFile; empty: no policy, every change asks).</summary>
     public SgBridge.Shared.Policy.PolicyGate PolicyGate() =>
-        new(new SgBridge.Shared.Policy.PolicyRules(O.Create(Policy)), Lifecycle(), Queue, Time, NullLogger<SgBridge.Shared.Policy.PolicyGate>.Instance, TagReader());
+        new(new SgBridge.Shared.Policy.PolicyRules(O.Create(Policy)), Lifecycle(), Time, NullLogger<SgBridge.Shared.Policy.PolicyGate>.Instance, TagReader());
 
     /// <summary>The budget of the policy's tag read (BlastRadius:Budget in the app).</summary>
     public SgBridge.Shared.Aws.BlastRadiusOptions TagRead { get; } = new();

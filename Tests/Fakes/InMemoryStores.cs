@@ -7,8 +7,11 @@ using SgBridge.Shared.Storage;
 namespace SgBridge.Tests.Fakes;
 
 /// <summary>An in-memory request store with real ETag semantics (serialised copies, version check on update).</summary>
-public sealed class InMemoryRequestStore : IRequestStore
+public sealed class InMemoryRequestStore : IRequestStore, IEffectsIndex
 {
+    /// <summary>The effects index as the table store keeps it: request id → (due, version), changed with the request row.</summary>
+    private readonly ConcurrentDictionary<string, (DateTimeOffset Due, string ETag)> _due = new();
+
     private readonly ConcurrentDictionary<string, (string Json, string ETag)> _rows = new();
     private int _version;
 
@@ -41,6 +44,7 @@ public sealed class InMemoryRequestStore : IRequestStore
         if (created)
         {
             Interlocked.Increment(ref Writes);
+            Index(request, etag);
         }
         return Task.FromResult((new Stored<ChangeRequest>(BridgeJson.Deserialize<ChangeRequest>(row.Json), row.ETag), created));
     }
@@ -58,7 +62,65 @@ public sealed class InMemoryRequestStore : IRequestStore
             throw new ConcurrencyConflictException($"Request {request.Id} changed since it was read.");
         }
         Interlocked.Increment(ref Writes);
+        Index(request, next);
         return Task.FromResult(next);
+    }
+
+    /// <summary>Each write that raised a render of the request (so Slack will be shown it), with the status written.</summary>
+    public ConcurrentQueue<(string Id, RequestStatus Status)> Rendered { get; } = new();
+
+    /// <summary>Every effect a write raised, in order: the request, the kind, the status written.</summary>
+    public ConcurrentQueue<(string Id, EffectKind Kind, RequestStatus Status)> Raised { get; } = new();
+
+    /// <summary>The requests whose apply an approval recorded (one entry per recorded apply: what the apply queue used to hold).</summary>
+    public IReadOnlyList<string> AppliesRecorded => Raised.Where(r => r.Kind == EffectKind.Apply).Select(r => r.Id).ToList();
+
+    private void Index(ChangeRequest request, string etag)
+    {
+        foreach (var e in request.Effects.Where(e => request.RaisedEffects.Contains(e.Id)))
+        {
+            Raised.Enqueue((request.Id, e.Kind, request.Status));
+        }
+        if (request.Effects.Any(e => e.Kind == EffectKind.Render && request.RaisedEffects.Contains(e.Id)))
+        {
+            Rendered.Enqueue((request.Id, request.Status));
+        }
+        switch (request.IndexChange)
+        {
+            case EffectsIndexChange.Write:
+                _due[request.Id] = (request.EffectsDueSince!.Value, etag);
+                break;
+            case EffectsIndexChange.Delete:
+                _due.TryRemove(request.Id, out _);
+                break;
+        }
+    }
+
+    /// <summary>The effects index: request ids with effects pending.</summary>
+    public IReadOnlyCollection<string> Indexed => _due.Keys.ToArray();
+
+    public async IAsyncEnumerable<EffectsDue> ListEffectsDueAsync(DateTimeOffset dueBy, int max, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (Down is { } down)
+        {
+            throw down;
+        }
+        await Task.Yield();
+        foreach (var (id, (due, etag)) in _due.Where(d => d.Value.Due <= dueBy).OrderBy(d => d.Value.Due).Take(max))
+        {
+            yield return new EffectsDue(id, due, etag);
+        }
+    }
+
+    public Task<bool> PostponeEffectsAsync(EffectsDue entry, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        if (Down is { } down)
+        {
+            return Task.FromException<bool>(down);
+        }
+        var next = NextETag();
+        return Task.FromResult(_due.TryGetValue(entry.RequestId, out var current) && current.ETag == entry.ETag
+            && _due.TryUpdate(entry.RequestId, (until, next), current));
     }
 
     public async IAsyncEnumerable<ChangeRequest> ListAsync(RequestStatus? status, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -212,13 +274,8 @@ public sealed class RecordingQueue : IQueueSender
     public IReadOnlyList<T> On<T>(string queue) => Sent.Where(s => s.Queue == queue).Select(s => BridgeJson.Deserialize<T>(s.Json)).ToList();
 }
 
-public sealed class RecordingNotifier : IRequestNotifier
+/// <summary>What Slack will be shown: each write of a request that raised its render effect (id, status written).</summary>
+public sealed class RecordingNotifier(InMemoryRequestStore requests)
 {
-    public ConcurrentQueue<(string Id, RequestStatus Status)> Seen { get; } = new();
-
-    public Task RequestChangedAsync(ChangeRequest request, CancellationToken cancellationToken)
-    {
-        Seen.Enqueue((request.Id, request.Status));
-        return Task.CompletedTask;
-    }
+    public System.Collections.Concurrent.ConcurrentQueue<(string Id, RequestStatus Status)> Seen => requests.Rendered;
 }

@@ -60,7 +60,7 @@ public sealed class FaultHarness : IAsyncDisposable
     public const string MonitoringChannel = "CMONITOR";
     public const int MaxDequeueCount = 3;
 
-    private static readonly string[] Pumped = [QueueNames.Changes, QueueNames.Applies, QueueNames.Notifications, QueueNames.Reconcile];
+    private static readonly string[] Pumped = [QueueNames.Changes, QueueNames.Effects, QueueNames.Reconcile];
 
     private readonly AzuriteFixture _azurite;
     private readonly MotoFixture _moto;
@@ -296,11 +296,10 @@ public sealed class FaultHarness : IAsyncDisposable
     public async Task<ChangeRequest?> RequestAsync(string eventId) =>
         (await _services.GetRequiredService<IRequestStore>().GetAsync(RequestId.For(eventId), CancellationToken.None))?.Value;
 
-    /// <summary>An approver's decision, stored as the Slack handler stores it, and the apply it queues.</summary>
+    /// <summary>An approver's decision, stored as the Slack handler stores it (its apply an effect on the row, nudged by the lifecycle).</summary>
     public async Task ApproveAsync(string requestId)
     {
         await _services.GetRequiredService<RequestLifecycle>().ChangeAsync(requestId, r => { r.Approve("UAPPROVER1", "ann", DateTimeOffset.UtcNow); return true; }, CancellationToken.None);
-        await SendAsync(QueueNames.Applies, new ApplyCommand(requestId));
     }
 
     // ---------- the host ----------
@@ -367,12 +366,10 @@ public sealed class FaultHarness : IAsyncDisposable
     private Task DispatchAsync(string queue, QueueMessage message) => queue switch
     {
         QueueNames.Changes => ActivatorUtilities.CreateInstance<RevertChange>(_services).RunAsync(message, CancellationToken.None),
-        QueueNames.Applies => ActivatorUtilities.CreateInstance<ApplyApproved>(_services).RunAsync(message, CancellationToken.None),
-        QueueNames.Notifications => ActivatorUtilities.CreateInstance<NotifySlack>(_services).RunAsync(message, CancellationToken.None),
+        QueueNames.Effects => ActivatorUtilities.CreateInstance<PerformEffects>(_services).RunAsync(message, CancellationToken.None),
         QueueNames.Reconcile => ActivatorUtilities.CreateInstance<ReconcileGroups>(_services).RunAsync(message, CancellationToken.None),
         PoisonQueueNames.Changes => ActivatorUtilities.CreateInstance<ChangesPoison>(_services).RunAsync(message, CancellationToken.None),
-        PoisonQueueNames.Applies => ActivatorUtilities.CreateInstance<AppliesPoison>(_services).RunAsync(message, CancellationToken.None),
-        PoisonQueueNames.Notifications => ActivatorUtilities.CreateInstance<NotificationsPoison>(_services).RunAsync(message, CancellationToken.None),
+        PoisonQueueNames.Effects => ActivatorUtilities.CreateInstance<EffectsPoison>(_services).RunAsync(message, CancellationToken.None),
         PoisonQueueNames.Reconcile => ActivatorUtilities.CreateInstance<ReconcilePoison>(_services).RunAsync(message, CancellationToken.None),
         _ => throw new ArgumentOutOfRangeException(nameof(queue), queue, null),
     };

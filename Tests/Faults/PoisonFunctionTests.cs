@@ -36,8 +36,8 @@ public class PoisonFunctionTests
     {
         var poison = _bridge.Poison();
         await new ChangesPoison(poison).RunAsync(Message("{\"eventId\":"), default);
-        await new AppliesPoison(poison).RunAsync(Message("\u0000\u0001"), default);
-        await new NotificationsPoison(poison).RunAsync(Message("{}"), default);
+        await new EffectsPoison(poison).RunAsync(Message("\u0000\u0001"), default);
+        await new EffectsPoison(poison).RunAsync(Message("{}"), default);
         await new ReconcilePoison(poison).RunAsync(Message("gz:AAAA"), default);
 
         Assert.Equal(4, _bridge.Slack.Posts.Count);
@@ -45,9 +45,9 @@ public class PoisonFunctionTests
     }
 
     [Fact]
-    public async Task AppliesPoison_MissingRequest_TellsMonitoring()
+    public async Task EffectsPoison_MissingRequest_TellsMonitoring()
     {
-        await new AppliesPoison(_bridge.Poison()).RunAsync(Message(BridgeJson.Serialize(new ApplyCommand(RequestId.For("x")))), default);
+        await new EffectsPoison(_bridge.Poison()).RunAsync(Message(BridgeJson.Serialize<SgBridge.Shared.Processing.EffectsMessage>(new SgBridge.Shared.Processing.NudgeEffects(RequestId.For("x"), [1]))), default);
 
         Assert.Equal("CMONITOR", Assert.Single(_bridge.Slack.Posts).Channel);
     }

@@ -44,17 +44,17 @@ public sealed class RedriveCommandTests(AzuriteFixture azurite)
     [Fact]
     public async Task Redrive_DryRun_CountsAndListsIds_MovesNothing()
     {
-        var (main, poison) = await FreshAsync(QueueNames.Applies);
+        var (main, poison) = await FreshAsync(QueueNames.Effects);
         var sent = new List<string>();
         for (var i = 0; i < 3; i++)
         {
             sent.Add((await poison.SendMessageAsync($"{{\"requestId\":\"SG-000000{i}\"}}", _ct)).Value.MessageId);
         }
 
-        var (exit, output, _) = await _cli.RunAsync("redrive", "--queue", QueueNames.Applies, "--dry-run");
+        var (exit, output, _) = await _cli.RunAsync("redrive", "--queue", QueueNames.Effects, "--dry-run");
 
         Assert.Equal(0, exit);
-        Assert.Contains("sgbridge-applies-poison: 3 message(s)", output, StringComparison.Ordinal);
+        Assert.Contains("sgbridge-effects-poison: 3 message(s)", output, StringComparison.Ordinal);
         Assert.All(sent, id => Assert.Contains(id, output, StringComparison.Ordinal));
         Assert.Equal(3, (await poison.GetPropertiesAsync(_ct)).Value.ApproximateMessagesCount);
         Assert.Equal(0, (await main.GetPropertiesAsync(_ct)).Value.ApproximateMessagesCount);

@@ -44,16 +44,14 @@ public class FunctionsMetadataTests
     [Fact]
     public void ApprovalAndSlackWorkers_ListenOnTheirQueues()
     {
-        Assert.Equal(QueueNames.Applies, Trigger("ApplyApproved").GetProperty("queueName").GetString());
-        Assert.Equal(QueueNames.Notifications, Trigger("NotifySlack").GetProperty("queueName").GetString());
+        Assert.Equal(QueueNames.Effects, Trigger("PerformEffects").GetProperty("queueName").GetString());
         var slack = Trigger("ReceiveSlackInteraction");
         Assert.Equal(("Anonymous", Routes.SlackInteractions), (slack.GetProperty("authLevel").GetString(), slack.GetProperty("route").GetString()));
     }
 
     [Theory]
     [InlineData("ChangesPoison", QueueNames.Changes)]
-    [InlineData("AppliesPoison", QueueNames.Applies)]
-    [InlineData("NotificationsPoison", QueueNames.Notifications)]
+    [InlineData("EffectsPoison", QueueNames.Effects)]
     [InlineData("ReconcilePoison", QueueNames.Reconcile)]
     public void PoisonReaders_ListenOnEachQueuesPoisonQueue(string function, string queue)
     {

@@ -98,7 +98,7 @@ public class StartupValidationTests
     {
         Assert.Contains(typeof(ReceiveAwsEvent), FunctionTypes);
         Assert.Contains(typeof(RevertChange), FunctionTypes);
-        Assert.Contains(typeof(ApplyApproved), FunctionTypes);
+        Assert.Contains(typeof(PerformEffects), FunctionTypes);
         Assert.True(FunctionTypes.Count >= 6, $"Only {FunctionTypes.Count} function classes found.");
     }
 

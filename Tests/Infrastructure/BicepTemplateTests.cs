@@ -316,7 +316,7 @@ public sealed class BicepTemplateTests(BicepTemplateFixture fixture) : IClassFix
         var storage = fixture.Module("storage");
         var actual = StringArray(BicepTemplateFixture.ResolveVariable(fixture.Template, storage["properties"]!["parameters"]!["queueNames"]!["value"]));
 
-        Assert.Equal(4, queues.Count);
+        Assert.Equal(3, queues.Count);
         Assert.Equal(expected.Order(StringComparer.Ordinal), actual.Order(StringComparer.Ordinal));
         Assert.Contains(Resources(fixture.ModuleTemplate("storage")), r => (string?)r["type"] == "Microsoft.Storage/storageAccounts/queueServices/queues");
     }

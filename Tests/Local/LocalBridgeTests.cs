@@ -33,8 +33,8 @@ public sealed class LocalBridgeTests(LocalBridgeFixture fixture)
         var intake = Bridge.Functions.Single(f => f.Name == "ReceiveAwsEvent");
         Assert.Equal((TriggerKind.Http, Routes.AwsEvents, AuthorizationLevel.Function), (intake.Kind, intake.Route, intake.AuthLevel));
         Assert.Equal(["POST"], intake.HttpMethods);
-        Assert.Equal("sgbridge-applies", Bridge.Functions.Single(f => f.Name == "ApplyApproved").QueueName);
-        Assert.Equal("sgbridge-applies-poison", Bridge.Functions.Single(f => f.Name == "AppliesPoison").QueueName);
+        Assert.Equal("sgbridge-effects", Bridge.Functions.Single(f => f.Name == "PerformEffects").QueueName);
+        Assert.Equal("sgbridge-effects-poison", Bridge.Functions.Single(f => f.Name == "EffectsPoison").QueueName);
         Assert.Equal("0 */15 * * * *", Bridge.Functions.Single(f => f.Name == "ExpireStaleRequests").Schedule);
     }
 

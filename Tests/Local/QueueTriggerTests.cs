@@ -32,14 +32,14 @@ public sealed class QueueTriggerTests : IAsyncLifetime
     [Fact]
     public async Task FailingMessage_IsTriedMaxDequeueCountTimes_ThenPoisoned_AndMonitoringIsTold()
     {
-        await Bridge.Queue(QueueNames.Applies).SendMessageAsync("{\"this is\": \"not an apply command\"}");
+        await Bridge.Queue(QueueNames.Effects).SendMessageAsync("{\"this is\": \"not an apply command\"}");
 
-        await WaitUntilAsync(() => Bridge.Counters.HandledBy("AppliesPoison") == 1);
+        await WaitUntilAsync(() => Bridge.Counters.HandledBy("EffectsPoison") == 1);
 
-        Assert.Equal(Quick.MaxDequeueCount, Bridge.Counters.FailedIn("ApplyApproved"));
-        Assert.Equal(1, Bridge.Counters.PoisonedFrom("ApplyApproved"));
-        Assert.Equal(0, Bridge.Counters.HandledBy("ApplyApproved"));
-        await WaitUntilAsync(() => Bridge.Slack.Messages.Any(m => m.Channel == LocalBridge.MonitoringChannel && m.Text.Contains("sgbridge-applies-poison", StringComparison.Ordinal)));
+        Assert.Equal(Quick.MaxDequeueCount, Bridge.Counters.FailedIn("PerformEffects"));
+        Assert.Equal(1, Bridge.Counters.PoisonedFrom("PerformEffects"));
+        Assert.Equal(0, Bridge.Counters.HandledBy("PerformEffects"));
+        await WaitUntilAsync(() => Bridge.Slack.Messages.Any(m => m.Channel == LocalBridge.MonitoringChannel && m.Text.Contains("sgbridge-effects-poison", StringComparison.Ordinal)));
     }
 
     /// <summary>
@@ -65,7 +65,7 @@ public sealed class QueueTriggerTests : IAsyncLifetime
     [Fact]
     public async Task TimerFunction_RunsOnDemand_AsItsTriggerWould()
     {
-        await Bridge.RunAsync("RequeueApplies");
+        await Bridge.RunAsync("CatchUpEffects");
         await Bridge.RunAsync("SweepForDrift");
 
         await Assert.ThrowsAsync<ArgumentException>(() => Bridge.RunAsync("ReceiveAwsEvent"));

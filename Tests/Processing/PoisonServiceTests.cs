@@ -66,42 +66,35 @@ public sealed class PoisonServiceTests : IDisposable
     }
 
     [Fact]
-    public async Task HandleAsync_ApplyOfAnApprovedRequest_EndsApplyFailed()
+    public async Task HandleAsync_EffectsOfAnApprovedRequest_LeaveTheApplyPendingForTheCatchUp()
     {
         var change = Change();
         var (stored, _) = await _bridge.Lifecycle().OpenAsync(ChangeRequest.Open(RequestId.For(change.EventId), change, _bridge.Time.GetUtcNow()), default);
         await _bridge.Lifecycle().ChangeAsync(stored, r => { r.MarkReverted(new CallOutcome("x", true), _bridge.Time.GetUtcNow()); r.Approve("UA", "ann", _bridge.Time.GetUtcNow()); return true; }, default);
+        var apply = _bridge.Request(change).Effects.Single(e => e.Kind == EffectKind.Apply);
 
-        Assert.Equal(PoisonOutcome.Recorded, await HandleAsync(QueueNames.Applies, BridgeJson.Serialize(new ApplyCommand(stored.Value.Id))));
-        Assert.Equal(PoisonOutcome.AlreadyRecorded, await HandleAsync(QueueNames.Applies, BridgeJson.Serialize(new ApplyCommand(stored.Value.Id))));
+        Assert.Equal(PoisonOutcome.Told, await HandleAsync(QueueNames.Effects, Effects(new NudgeEffects(stored.Value.Id, [apply.Id]))));
 
+        // Not recorded ApplyFailed: the apply stays pending on the row, and the catch-up re-drives it (e.g. storage came back).
         var request = _bridge.Request(change);
-        Assert.Equal(RequestStatus.ApplyFailed, request.Status);
-        Assert.Equal("Poison", request.Apply!.ErrorCode);
-        Assert.Single(_bridge.Notifier.Seen, s => s.Status == RequestStatus.ApplyFailed);
-        Assert.Equal(2, _failures.Count("poison", QueueNames.Applies));
+        Assert.Equal(RequestStatus.Approved, request.Status);
+        Assert.Contains(request.Effects, e => e.Id == apply.Id);
+        Assert.Contains(stored.Value.Id, Assert.Single(_bridge.Slack.Posts).Text, StringComparison.Ordinal);
+        Assert.Equal(1, _failures.Count("poison", QueueNames.Effects));
     }
 
-    [Fact]
-    public async Task HandleAsync_ApplyOfAMissingRequest_TellsMonitoringDirectly()
-    {
-        Assert.Equal(PoisonOutcome.Told, await HandleAsync(QueueNames.Applies, BridgeJson.Serialize(new ApplyCommand(RequestId.For("nope")))));
-
-        var post = Assert.Single(_bridge.Slack.Posts);
-        Assert.Equal("CMONITOR", post.Channel);
-        Assert.Contains(RequestId.For("nope"), post.Text, StringComparison.Ordinal);
-    }
+    private static string Effects(EffectsMessage message) => BridgeJson.Serialize(message);
 
     [Fact]
     public async Task HandleAsync_NotificationAndReconcile_PostToMonitoringDirectly()
     {
-        Assert.Equal(PoisonOutcome.Told, await HandleAsync(QueueNames.Notifications, BridgeJson.Serialize(new RequestNotification(RequestId.For("e"), RequestStatus.Pending))));
+        Assert.Equal(PoisonOutcome.Told, await HandleAsync(QueueNames.Effects, Effects(new NudgeEffects(RequestId.For("e"), [1]))));
         Assert.Equal(PoisonOutcome.Told, await HandleAsync(QueueNames.Reconcile, BridgeJson.Serialize(new ReconcileCommand(TestData.Account, TestData.Region, TestData.GroupId, []))));
 
         Assert.Equal(2, _bridge.Slack.Posts.Count);
         Assert.All(_bridge.Slack.Posts, p => Assert.Equal("CMONITOR", p.Channel));
         Assert.Contains(_bridge.Slack.Posts, p => p.Text.Contains("sgbridge redrive --queue sgbridge-reconcile", StringComparison.Ordinal));
-        Assert.Equal(1, _failures.Count("poison", QueueNames.Notifications));
+        Assert.Equal(1, _failures.Count("poison", QueueNames.Effects));
         Assert.Equal(1, _failures.Count("poison", QueueNames.Reconcile));
     }
 
@@ -110,18 +103,19 @@ public sealed class PoisonServiceTests : IDisposable
     {
         _bridge.Slack.FailPosts = new HttpRequestException("slack down");
 
-        Assert.Equal(PoisonOutcome.Told, await HandleAsync(QueueNames.Notifications, BridgeJson.Serialize(new RequestNotification(RequestId.For("e"), RequestStatus.Pending))));
+        Assert.Equal(PoisonOutcome.Told, await HandleAsync(QueueNames.Effects, Effects(new NudgeEffects(RequestId.For("e"), [1]))));
 
-        Assert.Equal(1, _failures.Count("monitoring", QueueNames.Notifications));
-        Assert.Equal(1, _failures.Count("poison", QueueNames.Notifications));
+        Assert.Equal(1, _failures.Count("monitoring", QueueNames.Effects));
+        Assert.Equal(1, _failures.Count("poison", QueueNames.Effects));
     }
 
     [Theory]
     [InlineData(QueueNames.Changes, "not json")]
     [InlineData(QueueNames.Changes, "{}")]
     [InlineData(QueueNames.Changes, "null")]
-    [InlineData(QueueNames.Applies, "{\"requestId\":\"../../etc\"}")]
-    [InlineData(QueueNames.Notifications, "[1,2]")]
+    [InlineData(QueueNames.Effects, "{\"$kind\":\"perform\",\"requestId\":\"../../etc\",\"effectIds\":[]}")]
+    [InlineData(QueueNames.Effects, "{\"requestId\":\"SG-AAAAAAAA\"}")]
+    [InlineData(QueueNames.Effects, "[1,2]")]
     [InlineData(QueueNames.Reconcile, "gz:!!!")]
     [InlineData(QueueNames.Reconcile, "")]
     [InlineData(QueueNames.Reconcile, null)]

@@ -76,7 +76,7 @@ public class AccessActionHandlersTests
         Assert.Equal(DecisionOutcome.Approved, result.Outcome);
         var r = await RequestAsync(id);
         Assert.Equal((RequestStatus.Approved, TimeSpan.FromHours(hours)), (r.Status, r.ApprovedFor!.Value));
-        Assert.Single(_rig.Queue.On<ApplyCommand>(QueueNames.Applies));
+        Assert.Single(_rig.Requests.AppliesRecorded);
     }
 
     [Fact]
@@ -102,7 +102,7 @@ public class AccessActionHandlersTests
 
         Assert.Equal((DecisionOutcome.DurationNotOffered, 200), (result.Outcome, result.StatusCode));
         Assert.Equal(RequestStatus.Pending, (await RequestAsync(id)).Status);
-        Assert.Empty(_rig.Queue.On<ApplyCommand>(QueueNames.Applies));
+        Assert.Empty(_rig.Requests.AppliesRecorded);
         Assert.Contains(_rig.Slack.Ephemerals, e => e.User == "UAPPROVER1" && e.Text.Contains("not offered", StringComparison.Ordinal));
     }
 
@@ -141,7 +141,7 @@ public class AccessActionHandlersTests
 
         Assert.Equal(DecisionOutcome.AlreadyDecided, second.Outcome);
         Assert.Equal(TimeSpan.FromHours(1), (await RequestAsync(id)).ApprovedFor);
-        Assert.Single(_rig.Queue.On<ApplyCommand>(QueueNames.Applies));
+        Assert.Single(_rig.Requests.AppliesRecorded);
     }
 
     [Fact]

@@ -117,7 +117,7 @@ public sealed class SlackRefusalTests : IDisposable
         var burst = await PendingBurstAsync(_options.BatchMaxSize, 60);
         foreach (var r in burst)
         {
-            await Notifier().NotifyAsync(new RequestNotification(r.Id, r.Status), default);
+            await Notifier().NotifyAsync(new RequestNotification(r.Id, r.Status), _requests);
         }
         // A decision on each re-renders the shared message too.
         foreach (var r in burst.Take(3))
@@ -125,7 +125,7 @@ public sealed class SlackRefusalTests : IDisposable
             var s = (await _requests.GetAsync(r.Id, default))!;
             s.Value.Deny("U0APPROVER", "a", T);
             await _requests.ReplaceAsync(s.Value, s.ETag, default);
-            await Notifier().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Denied), default);
+            await Notifier().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Denied), _requests);
         }
 
         var calls = Calls();
@@ -144,7 +144,7 @@ public sealed class SlackRefusalTests : IDisposable
         _stubTotalLimit = 1_500;
         var r = (await PendingBurstAsync(1, 60))[0];
 
-        await Notifier().NotifyAsync(new RequestNotification(r.Id, r.Status), default);
+        await Notifier().NotifyAsync(new RequestNotification(r.Id, r.Status), _requests);
 
         var approverPosts = Calls().Where(c => (string)c.Body["channel"]! == _options.ApproversChannel).ToList();
         Assert.Equal([false, true], approverPosts.Select(c => c.Ok));
@@ -163,14 +163,14 @@ public sealed class SlackRefusalTests : IDisposable
     public async Task RefusedUpdate_FallsBackToACompactUpdate_OfTheSameMessage()
     {
         var r = (await PendingBurstAsync(1, 60))[0];
-        await Notifier().NotifyAsync(new RequestNotification(r.Id, r.Status), default);
+        await Notifier().NotifyAsync(new RequestNotification(r.Id, r.Status), _requests);
         var message = _threads.Thread(r.Id)!.ApproverMessage!;
         _stubTotalLimit = 1_500;
 
         var s = (await _requests.GetAsync(r.Id, default))!;
         s.Value.Deny("U0APPROVER", "a", T);
         await _requests.ReplaceAsync(s.Value, s.ETag, default);
-        await Notifier().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Denied), default);
+        await Notifier().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Denied), _requests);
 
         var updates = Calls().Where(c => c.Method == "chat.update" && (string)c.Body["channel"]! == _options.ApproversChannel).ToList();
         Assert.Equal([false, true], updates.Select(c => c.Ok));
@@ -185,7 +185,7 @@ public sealed class SlackRefusalTests : IDisposable
         _refuseAllBlocks = true;
         var r = (await PendingBurstAsync(1, 1))[0];
 
-        await Notifier().NotifyAsync(new RequestNotification(r.Id, r.Status), default);
+        await Notifier().NotifyAsync(new RequestNotification(r.Id, r.Status), _requests);
 
         var notice = Assert.Single(Calls(), c => c.Ok && (string)c.Body["channel"]! == _options.MonitoringChannel && c.Body["blocks"] is null);
         Assert.Contains(r.Id, (string)notice.Body["text"]!, StringComparison.Ordinal);
@@ -199,7 +199,7 @@ public sealed class SlackRefusalTests : IDisposable
         _brokenChannels.Add(_options.MonitoringChannel);
         var r = (await PendingBurstAsync(1, 1))[0];
 
-        await Notifier().NotifyAsync(new RequestNotification(r.Id, r.Status), default);
+        await Notifier().NotifyAsync(new RequestNotification(r.Id, r.Status), _requests);
 
         Assert.Contains(_log.Entries, e => e.Level == LogLevel.Critical && e.Message.Contains(r.Id, StringComparison.Ordinal));
     }
@@ -210,7 +210,7 @@ public sealed class SlackRefusalTests : IDisposable
         _brokenChannels.Add(_options.MonitoringChannel);
         var r = (await PendingBurstAsync(1, 1))[0];
 
-        await Notifier().NotifyAsync(new RequestNotification(r.Id, r.Status), default);
+        await Notifier().NotifyAsync(new RequestNotification(r.Id, r.Status), _requests);
 
         Assert.Contains(Calls(), c => c.Ok && (string)c.Body["channel"]! == _options.ApproversChannel && c.Body["blocks"]!.ToJsonString().Contains(ActionIds.Approve, StringComparison.Ordinal));
     }

@@ -42,14 +42,30 @@ public sealed class SlackRig(SlackOptions options, FakeTimeProvider time, Policy
     public RoutingService Routing() => Routing(Requests, Threads, Slack);
 
     public RoutingService Routing(SgBridge.Shared.Storage.IRequestStore requests, SgBridge.Shared.Storage.ISlackThreadStore threads, ISlackClient slack) =>
-        new(new ApprovalRouter(O.Create(options), O.Create(Policy)), threads, requests, Ec2, Reader(), slack, O.Create(BlastRadius), O.Create(Policy), Telemetry,
+        new(new ApprovalRouter(O.Create(options), O.Create(Policy)), threads, Ec2, Reader(), slack, O.Create(BlastRadius), O.Create(Policy), Telemetry,
             NullLogger<RoutingService>.Instance);
 
     public NotificationService Notifier() => new(Requests, Threads, Queue, Slack, Directory(), Routing(), O.Create(options),
         O.Create(Policy), time, NullLogger<NotificationService>.Instance);
 
-    public DecisionService Decisions() => new(Directory(), Routing(), Requests, Threads, new RequestLifecycle(Requests, new QueueRequestNotifier(Queue)), Queue, O.Create(options), time,
-        NullLogger<DecisionService>.Instance, Telemetry);
+    /// <summary>Shows a request (the Render effect) or does a debounced render, as the effects worker would.</summary>
+    public Task NotifyAsync(RequestNotification n) => Notifier().NotifyAsync(n, Requests);
+
+    /// <summary>The effects worker over this rig: renders and break-glass notices (and any <paramref name="extra"/> performers).</summary>
+    public EffectsWorker Effects(params IEffectPerformer[] extra) =>
+        new(Lifecycle(), [new RenderPerformer(Notifier()), new BreakGlassPerformer(Routing()), .. extra], Notifier(), Queue, NullLogger<EffectsWorker>.Instance);
+
+    /// <summary>Performs the pending effects of <paramref name="kind"/> on the request, as a nudge naming them would.</summary>
+    public async Task PerformAsync(string requestId, SgBridge.Shared.Domain.EffectKind kind, params IEffectPerformer[] extra)
+    {
+        var request = (await Requests.GetAsync(requestId, default))!.Value;
+        await Effects(extra).PerformAsync(new NudgeEffects(requestId, request.Effects.Where(e => e.Kind == kind).Select(e => e.Id).ToArray()), 1, default);
+    }
+
+    public RequestLifecycle Lifecycle() => new(Requests, Queue, Telemetry, NullLogger<RequestLifecycle>.Instance);
+
+    public DecisionService Decisions() => new(Directory(), Routing(), Requests, Threads, Lifecycle(), O.Create(options), time,
+        NullLogger<DecisionService>.Instance);
 
     public SlackInteractionEndpoint Endpoint()
     {

@@ -78,7 +78,7 @@ public sealed class TableSlackThreadStoreTests(AzuriteFixture azurite)
         var r = ChangeRequest.Open("SG-COLS0001", TestData.Change(ChangeKind.Add) with { Rules = [TestData.Tcp(22, "0.0.0.0/0")] }, T);
         await requests.AddOrGetAsync(r, default);
         var entity = (await azurite.CreateTableServiceClient().GetTableClient(_options.RequestsTable)
-            .GetEntityAsync<Azure.Data.Tables.TableEntity>(r.Id, TableRequestStore.RequestRowKey)).Value;
+            .GetEntityAsync<Azure.Data.Tables.TableEntity>(TableRequestStore.PartitionOf(r.Id), r.Id)).Value;
         Assert.DoesNotContain("BatchKey", entity.Keys);
         Assert.DoesNotContain("IsBatchLead", entity.Keys);
         Assert.DoesNotContain("approverMessage", (string)entity["Json"], StringComparison.Ordinal);

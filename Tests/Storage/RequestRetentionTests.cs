@@ -165,7 +165,8 @@ public sealed class RequestRetentionTests(AzuriteFixture azurite)
         public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) => throw new NotSupportedException();
 
         public override ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
-            message.Request.Method == RequestMethod.Delete && message.Request.Uri.ToString().Contains("RowKey='request'", StringComparison.Ordinal)
+            message.Request.Method == RequestMethod.Delete && message.Request.Uri.ToString().Contains("PartitionKey='requests-", StringComparison.Ordinal)
+                && message.Request.Uri.ToString().Contains("RowKey='SG-", StringComparison.Ordinal)
                 ? throw new RequestFailedException(503, "injected: the process died before deleting the request row")
                 : ProcessNextAsync(message, pipeline);
     }

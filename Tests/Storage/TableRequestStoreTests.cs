@@ -24,7 +24,7 @@ public sealed class TableRequestStoreTests(AzuriteFixture azurite)
 
     private async Task<TableEntity> ReadRawAsync(string id) =>
         (await azurite.CreateTableServiceClient().GetTableClient(_tableName)
-            .GetEntityAsync<TableEntity>(id, TableRequestStore.RequestRowKey, cancellationToken: Ct)).Value;
+            .GetEntityAsync<TableEntity>(TableRequestStore.PartitionOf(id), id, cancellationToken: Ct)).Value;
 
     [Fact]
     public void Sample_FillsEveryStoredProperty()
@@ -201,7 +201,7 @@ public sealed class TableRequestStoreTests(AzuriteFixture azurite)
         var store = CreateStore();
         await store.AddOrGetAsync(StorageSamples.PendingRequest("SG-OTHER001"), Ct);
         var (stored, _) = await store.AddOrGetAsync(StorageSamples.PendingRequest("SG-GONE0001"), Ct);
-        await azurite.CreateTableServiceClient().GetTableClient(_tableName).DeleteEntityAsync("SG-GONE0001", TableRequestStore.RequestRowKey, cancellationToken: Ct);
+        await azurite.CreateTableServiceClient().GetTableClient(_tableName).DeleteEntityAsync(TableRequestStore.PartitionOf("SG-GONE0001"), "SG-GONE0001", cancellationToken: Ct);
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => store.ReplaceAsync(stored.Value, stored.ETag, Ct));
     }

@@ -136,6 +136,6 @@ public sealed class BridgeMetricsTests : IDisposable
 
     /// <summary>The processor as Bridge builds it, with the telemetry under test.</summary>
     private ChangeProcessor Processor(Bridge bridge) =>
-        new(bridge.ChangePolicy(), new RequestLifecycle(bridge.Requests, bridge.Notifier, _telemetry), bridge.Reconciler(), bridge.Ec2,
+        new(bridge.ChangePolicy(), new RequestLifecycle(bridge.Requests, bridge.Queue, _telemetry, NullLogger<RequestLifecycle>.Instance), bridge.Reconciler(), bridge.Ec2,
             O.Create(bridge.Processing), bridge.Time, NullLogger<ChangeProcessor>.Instance, _telemetry);
 }

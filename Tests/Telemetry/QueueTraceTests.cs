@@ -16,30 +16,32 @@ public sealed class QueueTraceTests
 {
     private const string TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
+    private static readonly DateTimeOffset At = new(2026, 12, 7, 2, 0, 0, TimeSpan.Zero);
+
     private static string Text(byte[] payload) => Encoding.ASCII.GetString(payload);
 
     [Fact]
     public void Encode_WithTraceParent_WritesAnEnvelopeThatReadsBack()
     {
-        var text = Encoding.UTF8.GetString(QueuePayload.Encode(new ApplyCommand("SG-1"), 1000, TraceParent, "vendor=x"));
+        var text = Encoding.UTF8.GetString(QueuePayload.Encode(new RedriveEffects("SG-1", At), 1000, TraceParent, "vendor=x"));
 
         Assert.StartsWith("{\"traceparent\":\"" + TraceParent + "\",\"tracestate\":\"vendor=x\",\"body\":{", text, StringComparison.Ordinal);
-        var content = QueuePayload.Read<ApplyCommand>(text);
-        Assert.Equal(new ApplyCommand("SG-1"), content.Body);
+        var content = QueuePayload.Read<RedriveEffects>(text);
+        Assert.Equal(new RedriveEffects("SG-1", At), content.Body);
         Assert.Equal((TraceParent, "vendor=x"), (content.TraceParent, content.TraceState));
-        Assert.Equal(new ApplyCommand("SG-1"), QueuePayload.Decode<ApplyCommand>(text));
+        Assert.Equal(new RedriveEffects("SG-1", At), QueuePayload.Decode<RedriveEffects>(text));
     }
 
     [Fact]
     public void Encode_WithoutTraceParent_WritesPlainJsonAsBefore() =>
-        Assert.Equal(BridgeJson.Serialize(new ApplyCommand("SG-1")), Text(QueuePayload.Encode(new ApplyCommand("SG-1"), 1000, null, null)));
+        Assert.Equal(BridgeJson.Serialize(new RedriveEffects("SG-1", At)), Text(QueuePayload.Encode(new RedriveEffects("SG-1", At), 1000, null, null)));
 
     [Fact]
     public void Read_PlainJsonFromBeforeEnvelopes_HasNoTraceContext()
     {
-        var content = QueuePayload.Read<RequestNotification>(BridgeJson.Serialize(new RequestNotification("SG-2", RequestStatus.Pending)));
+        var content = QueuePayload.Read<EffectsMessage>(BridgeJson.Serialize<EffectsMessage>(new RenderBatch("home-1", "SG-2", At)));
 
-        Assert.Equal(("SG-2", RequestStatus.Pending), (content.Body.RequestId, content.Body.Status));
+        Assert.Equal(new RenderBatch("home-1", "SG-2", At), content.Body);
         Assert.Null(content.TraceParent);
     }
 
@@ -47,7 +49,7 @@ public sealed class QueueTraceTests
     public void Read_CompressedMessageFromBeforeEnvelopes_StillDecodes()
     {
         // Exactly what the sender wrote before envelopes: gz: + base64(gzip(json)).
-        var json = Encoding.UTF8.GetBytes(BridgeJson.Serialize(new ApplyCommand("SG-3")));
+        var json = Encoding.UTF8.GetBytes(BridgeJson.Serialize(new RedriveEffects("SG-3", At)));
         using var buffer = new MemoryStream();
         using (var gzip = new GZipStream(buffer, CompressionLevel.SmallestSize, leaveOpen: true))
         {
@@ -55,9 +57,9 @@ public sealed class QueueTraceTests
         }
         var text = "gz:" + Convert.ToBase64String(buffer.ToArray());
 
-        var content = QueuePayload.Read<ApplyCommand>(text);
+        var content = QueuePayload.Read<RedriveEffects>(text);
 
-        Assert.Equal(new ApplyCommand("SG-3"), content.Body);
+        Assert.Equal(new RedriveEffects("SG-3", At), content.Body);
         Assert.Null(content.TraceParent);
     }
 
@@ -92,22 +94,22 @@ public sealed class QueueTraceTests
     {
         using var collected = new ActivityCollector();
         using var invocation = new Activity("host invocation").Start();
-        var text = Text(QueuePayload.Encode(new ApplyCommand("SG-4"), 1000, TraceParent, null));
-        ApplyCommand? handled = null;
+        var text = Text(QueuePayload.Encode(new RedriveEffects("SG-4", At), 1000, TraceParent, null));
+        RedriveEffects? handled = null;
 
-        await QueueTrace.RunAsync<ApplyCommand>(Message(text, dequeueCount: 2), QueueNames.Applies, "ApplyApproved", (c, _) =>
+        await QueueTrace.RunAsync<RedriveEffects>(Message(text, dequeueCount: 2), QueueNames.Effects, "PerformEffects", (c, _) =>
         {
             handled = c;
             return Task.CompletedTask;
         }, default);
 
-        Assert.Equal(new ApplyCommand("SG-4"), handled);
+        Assert.Equal(new RedriveEffects("SG-4", At), handled);
         var span = Assert.Single(collected.Stopped, a => a.TraceId.ToHexString() == "0af7651916cd43dd8448eb211c80319c");
-        Assert.Equal(("ApplyApproved", ActivityKind.Consumer), (span.OperationName, span.Kind));
+        Assert.Equal(("PerformEffects", ActivityKind.Consumer), (span.OperationName, span.Kind));
         Assert.Equal("b7ad6b7169203331", span.ParentSpanId.ToHexString());
         Assert.Equal(invocation.Context, Assert.Single(span.Links).Context);
         Assert.Equal("SG-4", span.GetTagItem(TelemetryTags.RequestId));
-        Assert.Equal(QueueNames.Applies, span.GetTagItem(TelemetryTags.MessagingDestination));
+        Assert.Equal(QueueNames.Effects, span.GetTagItem(TelemetryTags.MessagingDestination));
         Assert.Equal(2L, span.GetTagItem(TelemetryTags.DequeueCount));
     }
 
@@ -117,7 +119,7 @@ public sealed class QueueTraceTests
         using var collected = new ActivityCollector();
         using var invocation = new Activity("host invocation").Start();
 
-        await QueueTrace.RunAsync<ApplyCommand>(Message(BridgeJson.Serialize(new ApplyCommand("SG-5"))), QueueNames.Applies, "ApplyApproved", (_, _) => Task.CompletedTask, default);
+        await QueueTrace.RunAsync<RedriveEffects>(Message(BridgeJson.Serialize(new RedriveEffects("SG-5", At))), QueueNames.Effects, "PerformEffects", (_, _) => Task.CompletedTask, default);
 
         var span = Assert.Single(collected.Stopped, a => a.TraceId == invocation.TraceId);
         Assert.Equal(invocation.SpanId, span.ParentSpanId);
@@ -128,12 +130,12 @@ public sealed class QueueTraceTests
     {
         using var collected = new ActivityCollector();
         using var root = new Activity("root").Start();
-        var text = Text(QueuePayload.Encode(new ApplyCommand("SG-6"), 1000, root.Id, null));
+        var text = Text(QueuePayload.Encode(new RedriveEffects("SG-6", At), 1000, root.Id, null));
 
-        await Assert.ThrowsAsync<TimeoutException>(() => QueueTrace.RunAsync<ApplyCommand>(Message(text), QueueNames.Applies, "ApplyApproved",
+        await Assert.ThrowsAsync<TimeoutException>(() => QueueTrace.RunAsync<RedriveEffects>(Message(text), QueueNames.Effects, "PerformEffects",
             (_, _) => throw new TimeoutException("EC2 slow"), default));
 
-        var span = Assert.Single(collected.Stopped, a => a.TraceId == root.TraceId && a.OperationName == "ApplyApproved");
+        var span = Assert.Single(collected.Stopped, a => a.TraceId == root.TraceId && a.OperationName == "PerformEffects");
         Assert.Equal(ActivityStatusCode.Error, span.Status);
         Assert.Contains(span.Events, e => e.Name == "exception");
     }

@@ -15,7 +15,7 @@ namespace SgBridge.Tests.Telemetry;
 /// <summary>
 /// One trace per request across the queue, on real parts: the intake function queues the change through the real
 /// StorageQueueSender into Azurite, the message is received from Azurite and handed to the RevertChange function class
-/// (which reverts in moto through the real AWS SDK), and its notification to NotifySlack (real Slack client, stub
+/// (which reverts in moto through the real AWS SDK), and its notification to PerformEffects (real Slack client, stub
 /// server). The intake's span, the revert's, Slack's and the HTTP calls to EC2 and Slack all carry one trace id.
 /// </summary>
 [Collection(PipelineCollection.Name)]
@@ -61,15 +61,15 @@ public sealed class TracePropagationTests(AzuriteFixture azurite, MotoFixture mo
         var notified = 0;
         for (var round = 0; round < 5; round++)
         {
-            var batch = (await queues.GetQueueClient(QueueNames.Notifications).ReceiveMessagesAsync(32)).Value;
+            var batch = (await queues.GetQueueClient(QueueNames.Effects).ReceiveMessagesAsync(32)).Value;
             if (batch.Length == 0)
             {
                 break;
             }
             foreach (var message in batch)
             {
-                await ActivatorUtilities.CreateInstance<NotifySlack>(h.Services).RunAsync(message, CancellationToken.None);
-                await queues.GetQueueClient(QueueNames.Notifications).DeleteMessageAsync(message.MessageId, message.PopReceipt);
+                await ActivatorUtilities.CreateInstance<PerformEffects>(h.Services).RunAsync(message, CancellationToken.None);
+                await queues.GetQueueClient(QueueNames.Effects).DeleteMessageAsync(message.MessageId, message.PopReceipt);
                 notified++;
             }
         }
@@ -81,7 +81,7 @@ public sealed class TracePropagationTests(AzuriteFixture azurite, MotoFixture mo
         Assert.Equal(intake.SpanId, revert.ParentSpanId);
         Assert.Equal(ActivityKind.Consumer, revert.Kind);
         Assert.Equal(intake.GetTagItem(TelemetryTags.RequestId), revert.GetTagItem(TelemetryTags.RequestId));
-        var slack = trace.Where(a => a.OperationName == nameof(NotifySlack)).ToList();
+        var slack = trace.Where(a => a.OperationName == nameof(PerformEffects)).ToList();
         Assert.Equal(notified, slack.Count);
         Assert.All(slack, s => Assert.Equal(intake.GetTagItem(TelemetryTags.RequestId), s.GetTagItem(TelemetryTags.RequestId)));
 

@@ -31,8 +31,7 @@ public sealed partial class SlackRequestService(
     IOptions<SlackRequestOptions> options,
     TimeProvider time,
     ILogger<SlackRequestService> logger,
-    Policy.PolicyGate? policyGate = null,
-    Telemetry.BridgeTelemetry? telemetry = null)
+    Policy.PolicyGate policyGate)
 {
     /// <summary>How long views.open may take: the trigger id expires 3 seconds after the click.</summary>
     internal static readonly TimeSpan ViewBudget = TimeSpan.FromSeconds(2);
@@ -101,7 +100,7 @@ public sealed partial class SlackRequestService(
         {
             var request = ChangeRequest.OpenFromSlack(RequestId.For(eventId, length), form.AccountId, form.Region, group.GroupId, group.GroupName, group.VpcId,
                 form.Rule, requester, origin, time.GetUtcNow());
-            var (stored, created, applyNotQueued) = await HandToApprovalAsync(request, group.Tags, cancellationToken);
+            var (stored, created) = await HandToApprovalAsync(request, group.Tags, cancellationToken);
             if (stored.Value.EventId != eventId)
             {
                 continue; // another request holds this short id: take a longer one
@@ -109,13 +108,6 @@ public sealed partial class SlackRequestService(
             if (created)
             {
                 LogOpened(logger, stored.Value.Id, submission.UserId, form.AccountId, group.GroupId);
-            }
-            if (applyNotQueued is not null)
-            {
-                // Visibly failed, and self-healing: the modal stays open to be submitted again (which queues the apply
-                // again), and the catch-up timer queues it if nobody does.
-                LogApplyNotQueued(logger, applyNotQueued, stored.Value.Id, stored.Value.AccountId, stored.Value.GroupId);
-                return Errors(new Dictionary<string, string> { [RequestBlocks.Reason] = ApprovedNotApplied(stored.Value) }, "apply not queued " + stored.Value.Id);
             }
             return new SlackAnswer(200, new JsonObject { ["response_action"] = "update", ["view"] = RequestModal.Opened(stored.Value, existing: !created) },
                 (created ? "opened " : "already open ") + stored.Value.Id);
@@ -125,32 +117,24 @@ public sealed partial class SlackRequestService(
 
     /// <summary>
     /// The one place a Slack request enters the approval flow. The policy file decides first, in the object about to be
-    /// stored (with the duration the requester asked for), so the one insert carries the decision and Slack is told once:
-    /// approve → stored Approved and the apply queued; deny → stored Denied; ask (or no policy file) → stored Pending for
-    /// the approvers. A duplicated submission finds the stored request; if the policy approved it, its apply is queued
-    /// again (idempotent), in case the first submission's queueing was lost. The queueing gets
-    /// <see cref="Approvals.ApplyEnqueue.Budget"/>; when it fails (throws, hangs, or the answer is lost) the third item
-    /// says why, counted as <c>sgbridge.failures{kind=apply_enqueue}</c>, and the request stays Approved for the
-    /// resubmission or the catch-up timer (<see cref="Approvals.ApplyCatchUpService"/>) to queue again.
+    /// stored (with the duration the requester asked for), so the one insert carries the decision and its effects:
+    /// approve → stored Approved with its apply recorded on the row; deny → stored Denied; ask (or no policy file) →
+    /// stored Pending for the approvers. The lifecycle's nudge after the insert is best effort: the effects are durable,
+    /// so the modal's answer is true whatever the queue does. A duplicated submission finds the stored request (whatever it
+    /// still has pending, its nudge lost, the effects catch-up performs).
     /// </summary>
-    private async Task<(Storage.Stored<ChangeRequest> Request, bool Created, Exception? ApplyNotQueued)> HandToApprovalAsync(
+    private async Task<(Storage.Stored<ChangeRequest> Request, bool Created)> HandToApprovalAsync(
         ChangeRequest request, IReadOnlyDictionary<string, string>? groupTags, CancellationToken cancellationToken)
     {
         // The group's tags come with the modal's group look-up (the same DescribeSecurityGroups answer): no extra call.
-        policyGate?.Decide(request, time.GetUtcNow(), request.Slack?.RequestedFor, groupTags is null ? GroupTags.NotRead : GroupTags.Known(groupTags));
+        policyGate.Decide(request, time.GetUtcNow(), request.Slack?.RequestedFor, groupTags is null ? GroupTags.NotRead : GroupTags.Known(groupTags));
         var (stored, created) = await lifecycle.OpenAsync(request, cancellationToken);
-        Exception? notQueued = null;
-        if (policyGate is { } gate && stored.Value.EventId == request.EventId)
+        if (created)
         {
-            notQueued = await Approvals.ApplyEnqueue.GuardAsync(
-                ct => created ? gate.AfterAsync(stored.Value, ct) : gate.ResumeAsync(stored.Value, ct), "slack_request", telemetry, cancellationToken);
+            await policyGate.AfterAsync(stored.Value, cancellationToken);
         }
-        return (stored, created, notQueued);
+        return (stored, created);
     }
-
-    /// <summary>The modal's answer when the policy approved the request but its apply could not be queued.</summary>
-    internal static string ApprovedNotApplied(ChangeRequest request) =>
-        $"Approved by policy as request {request.Id}, but not yet applied: SgBridge could not queue the change. Submit again to retry (it is applied once); otherwise SgBridge retries within {Approvals.ApplyCatchUpService.WorstDelay.TotalMinutes:0} minutes.";
 
     /// <summary>Looks the group up in AWS within <see cref="SlackRequestOptions.GroupCheckTimeout"/>; null with the error to show when not found or not checked.</summary>
     private async Task<(Aws.GroupDescription? Group, string? Error)> FindGroupAsync(RequestForm form, CancellationToken cancellationToken)
@@ -216,9 +200,6 @@ public sealed partial class SlackRequestService(
 
     [LoggerMessage(5606, LogLevel.Warning, "Group look-up in {AccountId} {Region} failed")]
     private static partial void LogLookupFailed(ILogger logger, Exception exception, string accountId, string region);
-
-    [LoggerMessage(5608, LogLevel.Error, "Request {RequestId} ({AccountId}, {GroupId}) is approved by policy but its apply could not be queued: the modal asks to submit again; the catch-up timer queues it otherwise")]
-    private static partial void LogApplyNotQueued(ILogger logger, Exception exception, string requestId, string accountId, string? groupId);
 
     [LoggerMessage(5607, LogLevel.Warning, "Late group look-up in {AccountId} {Region} failed")]
     private static partial void LogLookupLate(ILogger logger, Exception? exception, string accountId, string region);

@@ -26,7 +26,7 @@ public sealed class RequestRig
     public SlackOptions SlackOptions => Bridge.SlackOptions;
 
     public SlackRequestService Service() => new(Views, Aws ?? Bridge.Ec2, Bridge.Lifecycle(), O.Create(Bridge.Policy), O.Create(Reconcile), O.Create(Durations),
-        O.Create(Options), Bridge.Time, NullLogger<SlackRequestService>.Instance, Bridge.PolicyGate(), Bridge.Telemetry);
+        O.Create(Options), Bridge.Time, NullLogger<SlackRequestService>.Instance, Bridge.PolicyGate());
 
     public SlackRequestVerifier Verifier() => new(O.Create(SlackOptions), Bridge.Time);
 

@@ -65,14 +65,15 @@ public class SlackRequestServiceTests
             Assert.Equal(rule, request.PolicyDecision!.Rule);
             Assert.Equal(hours is { } h ? TimeSpan.FromHours(h) : null, request.ApprovedFor);
             Assert.Equal([(request.Id, expected)], _rig.Bridge.Notifier.Seen); // Slack told once, with the outcome
-            var applies = _rig.Bridge.Queue.Sent.Count(m => m.Queue == SgBridge.Shared.Storage.QueueNames.Applies);
-            Assert.Equal(expected == RequestStatus.Approved ? 1 : 0, applies);
+            // An approval's apply is an effect on the row, written by the same insert (and nudged once).
+            Assert.Equal(expected == RequestStatus.Approved ? 1 : 0, request.Effects.Count(e => e.Kind == EffectKind.Apply));
+            Assert.Single(_rig.Bridge.Queue.Sent, m => m.Queue == SgBridge.Shared.Storage.QueueNames.Effects);
             Assert.Empty(_rig.Bridge.Ec2.Writes); // the apply does the AWS work, not the submission
 
-            // The same submission again (Slack retried it): nothing decided twice; an approval's apply is queued again, idempotently.
+            // The same submission again (Slack retried it): nothing decided twice, nothing written or nudged again.
             await service.SubmitAsync(RequestRig.Submission(form, "VPOL-" + ports + source.Length + duration), default);
             Assert.Single(_rig.Bridge.Notifier.Seen);
-            Assert.Equal(expected == RequestStatus.Approved ? 2 : 0, _rig.Bridge.Queue.Sent.Count(m => m.Queue == SgBridge.Shared.Storage.QueueNames.Applies));
+            Assert.Single(_rig.Bridge.Queue.Sent, m => m.Queue == SgBridge.Shared.Storage.QueueNames.Effects);
         }
         finally
         {

@@ -29,7 +29,7 @@ public class SlackRequesterIdentityTests
             new FakeTimeProvider(DateTimeOffset.UtcNow));
         var request = SlackRequestStorageTests.Sample(Shared.Domain.RequestId.For("slack-view:V1")); // a well-formed id: buttons carry only those
         await rig.Requests.AddOrGetAsync(request, default);
-        await rig.Notifier().NotifyAsync(new Shared.Processing.RequestNotification(request.Id, request.Status), default);
+        await rig.NotifyAsync(new RequestNotification(request.Id, request.Status));
 
         var own = await rig.ClickAsync(ActionIds.Approve, request.Id, "U1");
         Assert.Equal(DecisionOutcome.SelfApproval, own.Outcome);

@@ -1,0 +1,137 @@
+using System.Runtime.ExceptionServices;
+using Microsoft.Extensions.Logging;
+using SgBridge.Shared.Approvals;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Slack;
+using SgBridge.Shared.Storage;
+
+namespace SgBridge.Shared.Processing;
+
+/// <summary>Performs one kind of effect for a request. Register one per <see cref="EffectKind"/> (DI: <c>IEffectPerformer</c>).</summary>
+public interface IEffectPerformer
+{
+    EffectKind Kind { get; }
+
+    /// <summary>
+    /// Does the effect for <paramref name="request"/> (the row as read just before). Idempotent as far as the outside
+    /// world allows: it is performed again only if the worker dies before clearing it. Throws to leave it pending (the
+    /// queue retries the nudge, then the catch-up re-drives it). <paramref name="dequeueCount"/>: this nudge's try.
+    /// </summary>
+    Task PerformAsync(ChangeRequest request, PendingEffect effect, long dequeueCount, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The one effects worker (the <c>PerformEffects</c> function, on <see cref="QueueNames.Effects"/>): reads the request,
+/// performs each pending effect the message names and clears the ones done with one conditional write through
+/// <see cref="RequestLifecycle"/>. Clearing is "told once": an effect performed and cleared is never performed again;
+/// one that failed stays pending (each effect is tried on its own, then the first failure escapes, so the queue retries;
+/// after the last try the catch-up re-drives it). A Slack rate limit brings the nudge back when Slack allows, without
+/// spending a try. The apply is performed last, because it writes the request itself (a new state raising its own
+/// effects and nudge), and is never held up by a Slack failure.
+/// </summary>
+public sealed partial class EffectsWorker(
+    RequestLifecycle lifecycle,
+    IEnumerable<IEffectPerformer> performers,
+    NotificationService notifications,
+    IQueueSender queue,
+    ILogger<EffectsWorker> logger)
+{
+    private readonly Dictionary<EffectKind, IEffectPerformer> _performers = performers.ToDictionary(p => p.Kind);
+
+    /// <summary>Routes a message of the effects queue to its handler (one per message type).</summary>
+    public Task HandleAsync(EffectsMessage message, long dequeueCount, CancellationToken cancellationToken) => message switch
+    {
+        NudgeEffects p => PerformAsync(p, dequeueCount, cancellationToken),
+        RedriveEffects c => CatchUpAsync(c, dequeueCount, cancellationToken),
+        RenderBatch r => notifications.RenderBatchAsync(r, cancellationToken),
+        _ => throw new ArgumentException($"Unknown effects message {message?.GetType().Name}.", nameof(message)),
+    };
+
+    /// <summary>Performs the effects a transition's nudge names (those still pending).</summary>
+    public Task PerformAsync(NudgeEffects message, long dequeueCount, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var ids = message.EffectIds.ToHashSet();
+        return RunAsync(message.RequestId, e => ids.Contains(e.Id), dequeueCount, cancellationToken);
+    }
+
+    /// <summary>Performs every effect of the request raised at or before the catch-up's cut-off.</summary>
+    public Task CatchUpAsync(RedriveEffects message, long dequeueCount, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return RunAsync(message.RequestId, e => e.At <= message.DueBy, dequeueCount, cancellationToken);
+    }
+
+    private async Task RunAsync(string requestId, Func<PendingEffect, bool> selected, long dequeueCount, CancellationToken ct)
+    {
+        var stored = await lifecycle.FindAsync(requestId, ct);
+        if (stored is null)
+        {
+            LogMissing(logger, requestId);
+            return;
+        }
+        var request = stored.Value;
+        var due = request.Effects.Where(selected).OrderBy(e => e.Kind == EffectKind.Apply ? 1 : 0).ThenBy(e => e.Id).ToList();
+        if (due.Count == 0)
+        {
+            return; // done already (a duplicated or late nudge), or superseded by a later render
+        }
+        // Each effect on its own: a Slack outage must not hold up the apply (nor one notice another). What was done is
+        // cleared in one write; the first failure then escapes so the queue retries the rest.
+        var done = new List<long>();
+        ExceptionDispatchInfo? failure = null;
+        SlackRateLimitedException? limited = null;
+        foreach (var effect in due)
+        {
+            try
+            {
+                if (!_performers.TryGetValue(effect.Kind, out var performer))
+                {
+                    throw new InvalidOperationException($"No performer is registered for effect {effect.Kind}.");
+                }
+                await performer.PerformAsync(request, effect, dequeueCount, ct);
+                done.Add(effect.Id);
+                LogPerformed(logger, requestId, effect.Kind, effect.Id);
+            }
+            catch (SlackRateLimitedException ex)
+            {
+                limited ??= ex;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                LogFailed(logger, ex, requestId, effect.Kind, effect.Id);
+                failure ??= ExceptionDispatchInfo.Capture(ex);
+            }
+        }
+        await ClearAsync(stored, done, ct);
+        if (failure is null && limited is not null)
+        {
+            // Slack asked us to wait longer than the client waits inline: come back then, without spending a try.
+            var left = due.Select(e => e.Id).Except(done).ToArray();
+            LogRateLimited(logger, requestId, limited.RetryAfter);
+            await EffectsMessage.SendAsync(queue, new NudgeEffects(requestId, left), limited.RetryAfter, ct);
+            return;
+        }
+        failure?.Throw();
+    }
+
+    private async Task ClearAsync(Stored<ChangeRequest> stored, IReadOnlyCollection<long> done, CancellationToken ct)
+    {
+        if (done.Count > 0)
+        {
+            await lifecycle.ChangeAsync(stored, r => r.ClearEffects(done), ct);
+        }
+    }
+
+    [LoggerMessage(1411, LogLevel.Warning, "Effects: request {RequestId} not found")]
+    private static partial void LogMissing(ILogger logger, string requestId);
+
+    [LoggerMessage(1412, LogLevel.Debug, "Effects: request {RequestId}: {Kind} ({EffectId}) done")]
+    private static partial void LogPerformed(ILogger logger, string requestId, EffectKind kind, long effectId);
+
+    [LoggerMessage(1413, LogLevel.Warning, "Effects: Slack rate limit on request {RequestId}: trying again in {RetryAfter}")]
+    private static partial void LogRateLimited(ILogger logger, string requestId, TimeSpan retryAfter);
+
+    [LoggerMessage(1414, LogLevel.Warning, "Effects: request {RequestId}: {Kind} ({EffectId}) failed; it stays pending")]
+    private static partial void LogFailed(ILogger logger, Exception exception, string requestId, EffectKind kind, long effectId);
+}

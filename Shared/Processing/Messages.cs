@@ -1,0 +1,42 @@
+using System.Text.Json.Serialization;
+using SgBridge.Shared.Storage;
+
+namespace SgBridge.Shared.Processing;
+
+// The effects queue's messages (QueueNames.Effects): one record per kind, each with one handler
+// (EffectsWorker.HandleAsync routes by type). The changes queue carries SecurityGroupChange (Domain) and the reconcile
+// queue ReconcileCommand (Reconcile).
+
+/// <summary>A message on the effects queue: <see cref="NudgeEffects"/>, <see cref="RedriveEffects"/> or <see cref="RenderBatch"/> (JSON names the kind).</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "$kind")]
+[JsonDerivedType(typeof(NudgeEffects), "perform")]
+[JsonDerivedType(typeof(RedriveEffects), "catch-up")]
+[JsonDerivedType(typeof(RenderBatch), "render")]
+public abstract record EffectsMessage
+{
+    /// <summary>Sends <paramref name="message"/> to the effects queue (as the base type, so its kind is written).</summary>
+    public static Task SendAsync(IQueueSender queue, EffectsMessage message, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        return queue.SendAsync(QueueNames.Effects, message, delay, cancellationToken);
+    }
+}
+
+/// <summary>
+/// The nudge a transition sends after its write: perform effects <paramref name="EffectIds"/> of request
+/// <paramref name="RequestId"/> (those still pending). Losing it only delays the effects: they are on the row, and the
+/// catch-up re-drives them.
+/// </summary>
+public sealed record NudgeEffects(string RequestId, IReadOnlyList<long> EffectIds) : EffectsMessage;
+
+/// <summary>
+/// The catch-up's nudge: perform every effect of <paramref name="RequestId"/> raised at or before <paramref name="DueBy"/>
+/// (its own nudge was lost, or its tries ran out).
+/// </summary>
+public sealed record RedriveEffects(string RequestId, DateTimeOffset DueBy) : EffectsMessage;
+
+/// <summary>
+/// A debounced render of the batch led by <paramref name="LeadId"/> in home partition <paramref name="Home"/>, due at
+/// <paramref name="DueAt"/> (superseded when the batch's schedule says otherwise).
+/// </summary>
+public sealed record RenderBatch(string Home, string LeadId, DateTimeOffset DueAt) : EffectsMessage;
