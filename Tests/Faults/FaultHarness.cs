@@ -249,6 +249,43 @@ public sealed class FaultHarness : IAsyncDisposable
             }).WithFault(WireMock.ResponseBuilders.FaultType.MALFORMED_RESPONSE_CHUNK));
     }
 
+    /// <summary>
+    /// The first call of <paramref name="action"/> reaches moto and takes effect; the bridge is answered 500
+    /// InternalError, so the SDK sends the call again (Aws:MaxErrorRetry=1) and moto answers the retry with
+    /// InvalidPermission.Duplicate (authorize) or a not-found error (revoke): a lost response seen through a retry.
+    /// </summary>
+    public void LoseResponseThenRetry(string action)
+    {
+        Aws.Given(Action(action)).AtPriority(1).InScenario("lose-retry-" + action).WillSetStateTo("lost")
+            .RespondWith(Response.Create().WithCallback(req =>
+            {
+                Forward(req);
+                return new WireMock.ResponseMessage
+                {
+                    StatusCode = 500,
+                    Headers = new Dictionary<string, WireMock.Types.WireMockList<string>> { ["Content-Type"] = new("text/xml;charset=UTF-8") },
+                    BodyData = new WireMock.Util.BodyData { BodyAsString = ErrorXml("InternalError", "injected: the call took effect, the answer is lost"), DetectedBodyType = WireMock.Types.BodyType.String },
+                };
+            }));
+    }
+
+    private void Forward(WireMock.IRequestMessage req)
+    {
+        using var forward = new HttpRequestMessage(HttpMethod.Post, _moto.Url + req.Path)
+        {
+            Content = new StringContent(req.Body!, System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"),
+        };
+        foreach (var (name, values) in req.Headers!)
+        {
+            if (name.StartsWith("Authorization", StringComparison.OrdinalIgnoreCase) || name.StartsWith("X-Amz", StringComparison.OrdinalIgnoreCase))
+            {
+                forward.Headers.TryAddWithoutValidation(name, values.ToArray());
+            }
+        }
+        using var client = new HttpClient();
+        client.Send(forward).Dispose();
+    }
+
     // ---------- the account ----------
 
     /// <summary>An EC2 client acting as a person, with credentials from moto's STS directly (never through the faults).</summary>
