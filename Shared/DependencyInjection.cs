@@ -34,6 +34,7 @@ public static class DependencyInjection
         services.AddSingleton<ChangePolicy>();
         services.AddSgBridgePolicyRules();
         services.AddSingleton<EventIntake>();
+        services.AddSingleton<SgBridge.Shared.Aws.UnrecordedRevokes>();
         services.AddSingleton<ChangeProcessor>();
         services.AddSingleton<GroupReconciler>();
         services.AddSingleton<BaselineService>();

@@ -51,7 +51,7 @@ public enum TableFault
 /// The bridge's real DI graph (AddSgBridge) with the function classes called as the host calls them, on Azurite queues;
 /// between the bridge and EC2/STS sits a WireMock server that proxies every call to moto unless a test installs a
 /// fault for an action (<see cref="Fail"/>, <see cref="FailTimes"/>, <see cref="LoseResponse"/>); Slack is a stub.
-/// Table Storage is Azurite, or (<see cref="TableFault"/>) unreachable, with a low network timeout so a hang is short.
+/// Table Storage is Azurite, or (<see cref="TableFault"/>) unreachable, with the app's own bounded timeouts.
 /// <see cref="PumpAsync"/> is the host: retry, then the poison queue, whose messages go to the poison readers.
 /// </summary>
 public sealed class FaultHarness : IAsyncDisposable
@@ -153,16 +153,16 @@ public sealed class FaultHarness : IAsyncDisposable
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
         if (fault != TableFault.None)
         {
-            // The table client the stores use, pointed where storage does not answer, with a short network timeout
-            // (the test's setting: in production the SDK default applies) so a hang ends in seconds.
+            // The table client the stores use, pointed where storage does not answer, built as the app builds it
+            // (StorageClients' bounded per-try timeout and retries; the default group-read deadline), with a 1 s try
+            // and one retry so that the many calls a pumped outage makes stay short.
             var port = fault == TableFault.Refused ? ClosedPort() : ((IPEndPoint)_deadTables.LocalEndpoint).Port;
-            var options = new TableClientOptions();
-            options.Retry.NetworkTimeout = TimeSpan.FromSeconds(1);
-            options.Retry.MaxRetries = 1;
-            options.Retry.Delay = TimeSpan.FromMilliseconds(50);
-            services.AddSingleton(new TableServiceClient(
-                $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;",
-                options));
+            services.AddSingleton(new StorageClients(new SgBridge.Shared.Options.StorageOptions
+            {
+                ConnectionString = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;",
+                TableNetworkTimeout = TimeSpan.FromSeconds(1),
+                MaxRetries = 1,
+            }).Tables);
         }
         services.AddSingleton<IRequestStore>(sp => new CrashingRequestStore(
             new TableRequestStore(sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<SgBridge.Shared.Options.StorageOptions>>()), Crash));

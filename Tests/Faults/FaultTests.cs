@@ -328,9 +328,14 @@ public sealed class FaultTests(AzuriteFixture azurite, MotoFixture moto, ITestOu
         _failures = new FailureCounter(_h.Telemetry);
         await _h.SendAsync(QueueNames.Changes, change);
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         await _h.PumpAsync(rounds: 1); // one try while storage is down
+        clock.Stop();
 
         Assert.Equal([443], await IngressPortsAsync(_ec2, group));
+        // The first storage call of the revert (the approved state's read) has its own deadline (Storage:GroupReadTimeout,
+        // 1.5 s): the revoke does not wait out the SDK's default timeouts (100 s per try; 406 s open before the fix).
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"The revoke took {clock.Elapsed.TotalSeconds:0.0} s.");
         Assert.True(_failures.Count("storage") >= 1);
         Assert.Equal(1, await _h.LengthAsync(QueueNames.Changes)); // the change, re-queued with what was revoked
 
