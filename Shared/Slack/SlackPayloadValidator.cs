@@ -1,8 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using SgBridge.Shared.Slack;
 
-namespace SgBridge.Tests.Slack;
+namespace SgBridge.Shared.Slack;
 
 /// <summary>
 /// Checks a Slack payload (top-level text and blocks) against every limit in <see cref="SlackLimits"/> and against
