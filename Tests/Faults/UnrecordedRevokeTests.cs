@@ -85,11 +85,12 @@ public sealed class UnrecordedRevokeTests
         Assert.Equal(RequestStatus.Unmatched, Assert.Single(_bridge.Requests.All).Status);
 
         // The instance that revoked re-sends the carried change once the queue answers.
-        _bridge.Time.Advance(TimeSpan.FromSeconds(2));
+        // (The clock moves on in the loop: the background re-send may start its wait after any one advance.)
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (_bridge.Queue.On<SecurityGroupChange>(QueueNames.Changes).Count == 0)
         {
             Assert.True(DateTime.UtcNow < deadline, "The held revoke was never re-sent.");
+            _bridge.Time.Advance(TimeSpan.FromSeconds(1));
             await Task.Delay(20);
         }
         var carried = Assert.Single(_bridge.Queue.On<SecurityGroupChange>(QueueNames.Changes));
