@@ -36,6 +36,7 @@ public static class DependencyInjection
         services.AddSgBridgePolicyRules();
         services.AddSingleton<Heartbeat>();
         services.AddSingleton<EventIntake>();
+        services.AddSingleton<SgBridge.Shared.Aws.UnrecordedRevokes>();
         services.AddSingleton<ChangeProcessor>();
         services.AddSingleton<GroupReconciler>();
         services.AddSingleton<BaselineService>();

@@ -157,6 +157,13 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
         catch (AmazonEC2Exception ex) when (Ec2ErrorText.IsPermanent(ex.ErrorCode, (int)ex.StatusCode))
         {
             var code = Ec2ErrorText.Normalise(ex.ErrorCode);
+            if (AlreadyDoneCodes.Contains(code) && await AlreadyInEffectAsync(write, cancellationToken).ConfigureAwait(false) is { } done)
+            {
+                // The effect is what the group shows: a lost response's retry (the SDK's or the queue's) is answered
+                // "duplicate" or "not found" for a call that took effect. The live group, not the error, decides.
+                AwsLog.WriteSucceeded(logger, write.Action, write.GroupId);
+                return new CallOutcome(call, true) { Notes = [$"{done} ({code} on this call; the live group confirms the effect)"] };
+            }
             AwsLog.WriteFailed(logger, write.Action, write.GroupId, code);
             return new CallOutcome(call, false, code, $"{Ec2ErrorText.Explain(code)} AWS: {ex.Message}");
         }
@@ -165,6 +172,44 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
             AwsLog.WriteTransient(logger, write.Action, write.GroupId, ex.ErrorCode ?? "", (int)ex.StatusCode);
             throw;
         }
+    }
+
+    /// <summary>Errors a call that already took effect is answered with when it is sent again.</summary>
+    private static readonly HashSet<string> AlreadyDoneCodes = new(StringComparer.Ordinal)
+    {
+        "InvalidPermission.Duplicate", "InvalidPermission.NotFound", "InvalidSecurityGroupRuleId.NotFound",
+    };
+
+    /// <summary>
+    /// After a duplicate/not-found answer: describe the group once and say whether the write's whole effect is in place
+    /// (every rule an authorize adds is there; no rule a revoke removes is). Null when it is not (the error stands), or
+    /// for a modify (its effect is a content change the error does not speak for).
+    /// </summary>
+    private async Task<string?> AlreadyInEffectAsync(Ec2Write write, CancellationToken cancellationToken)
+    {
+        if (write is ModifyRules)
+        {
+            return null;
+        }
+        IReadOnlyList<DomainRule> live;
+        try
+        {
+            live = await DescribeRulesAsync(write.GroupId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AmazonEC2Exception)
+        {
+            return null; // cannot check: the original error stands
+        }
+        bool Present(DomainRule wanted, bool egress) => live.Any(l => l.SameAccessAs(wanted with { Egress = egress }));
+        return write switch
+        {
+            AuthorizeIngress a when a.Rules.All(r => Present(r, false)) => "already in place",
+            AuthorizeEgress a when a.Rules.All(r => Present(r, true)) => "already in place",
+            RevokeIngressByIds r when !live.Any(l => l.RuleId is not null && r.RuleIds.Contains(l.RuleId)) => "already gone",
+            RevokeEgressByIds r when !live.Any(l => l.RuleId is not null && r.RuleIds.Contains(l.RuleId)) => "already gone",
+            RevokeIngressByRules r when !r.Rules.Any(x => Present(x, false)) => "already gone",
+            _ => null,
+        };
     }
 
     private async Task<CallOutcome> AuthorizeAsync(AuthorizeIngress write, string call, CancellationToken cancellationToken)

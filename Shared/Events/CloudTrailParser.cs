@@ -163,6 +163,14 @@ public static partial class CloudTrailParser
         }
 
         var eventId = record.RequireStr("eventID");
+        if (eventId.Length > MaxEventIdLength || !EventIdPattern().IsMatch(eventId))
+        {
+            // CloudTrail's event ids are UUIDs (36 characters). The id becomes the request's id and table key: a bounded,
+            // plain one, or the event is refused here (a 40,000-character id could never be stored).
+            throw RejectedException.Invalid(record.Child("eventID"), eventId.Length > MaxEventIdLength
+                ? $"is {eventId.Length} characters long; at most {MaxEventIdLength} are accepted (CloudTrail's event ids are UUIDs)"
+                : $"'{AwsValues.Quote(eventId)}' is not an event id (letters, digits, '-', '_', '.', ':' only; CloudTrail's are UUIDs)");
+        }
         var eventTimeText = record.RequireStr("eventTime");
         if (!DateTimeOffset.TryParse(eventTimeText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var eventTime))
         {
@@ -349,4 +357,10 @@ public static partial class CloudTrailParser
 
     [GeneratedRegex("^[0-9]{12}$")]
     private static partial Regex AccountIdPattern();
+
+    /// <summary>The longest event id accepted (CloudTrail's are 36-character UUIDs).</summary>
+    public const int MaxEventIdLength = 128;
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+    private static partial Regex EventIdPattern();
 }

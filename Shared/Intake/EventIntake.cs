@@ -99,15 +99,18 @@ public sealed partial class EventIntake(
             return new IntakeResult(decision.StatusCode, decision.Title, decision.Detail, EventId: decision.EventId);
         }
 
+        var started = timeProvider.GetTimestamp();
         var (done, delay, why) = await TryRevertInlineAsync(change, cancellationToken).ConfigureAwait(false);
         if (done is not null)
         {
             return done;
         }
 
-        // The enqueue has a budget of its own, retries included, so the answer beats EventBridge's 5 s whatever the queue
-        // client does: its token is cancelled at the deadline, and the wait stops then even if the client ignores the token.
-        using var deadline = new CancellationTokenSource(_enqueueTimeout, timeProvider);
+        // One deadline for the attempt (inline budget + enqueue timeout): the enqueue gets whatever the inline run left,
+        // retries included, so the answer beats EventBridge's 5 s whatever the queue client does. Its token is cancelled
+        // at the deadline, and the wait stops then even if the client ignores the token.
+        var sendBudget = SendBudget(timeProvider.GetElapsedTime(started));
+        using var deadline = new CancellationTokenSource(sendBudget, timeProvider);
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         Task? send = null;
         try
@@ -123,14 +126,19 @@ public sealed partial class EventIntake(
             Count("refused", "too_large_to_queue", 413);
             return new IntakeResult(413, "Change too large", $"Event {change.EventId} changes {change.Rules.Count + change.RuleIds.Count + change.Modifications.Count} rules, more than one queue message holds. {ex.Message}", EventId: change.EventId);
         }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && send is { IsCompletedSuccessfully: true })
+        {
+            // The send landed as the deadline fired (its answer and our timer raced): it is queued, so the answer is 202.
+        }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            // Our budget ran out (the host's own cancellation propagates). The send may still land: EventBridge's retry
-            // then delivers the event twice, which the request id (from the event id) makes harmless.
+            // Our budget ran out (the host's own cancellation propagates) with the send's outcome unknown: no answer came,
+            // so the bridge cannot say it is queued. 503 is the safe answer: if the send lands after all, EventBridge's
+            // retry delivers the event twice, which the request id (from the event id) makes harmless.
             Observe(send);
-            LogQueueTimeout(logger, change.EventId, change.AccountId, _enqueueTimeout.TotalMilliseconds);
+            LogQueueTimeout(logger, change.EventId, change.AccountId, sendBudget.TotalMilliseconds);
             Count("unavailable", "queue_timeout", 503);
-            return new IntakeResult(503, "Queue unavailable", string.Create(CultureInfo.InvariantCulture, $"The bridge could not queue the event within {_enqueueTimeout.TotalSeconds:0.##} s; EventBridge will retry."), EventId: change.EventId, RetryAfter: RetryAfter);
+            return new IntakeResult(503, "Queue unavailable", string.Create(CultureInfo.InvariantCulture, $"The bridge could not queue the event within {sendBudget.TotalSeconds:0.##} s; EventBridge will retry."), EventId: change.EventId, RetryAfter: RetryAfter);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -143,6 +151,17 @@ public sealed partial class EventIntake(
         LogAccepted(logger, change.EventId, requestId, change.AccountId, change.Region, change.GroupLabel, change.EventName);
         Count("accepted", why, 202);
         return new IntakeResult(202, "Accepted", $"{change.EventName} on {change.GroupLabel} queued.", requestId, change.EventId);
+    }
+
+    /// <summary>The least time a send is given, however long the inline run was held up (a starved thread pool).</summary>
+    private static readonly TimeSpan MinSendBudget = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>What is left of the attempt's deadline for the enqueue, <paramref name="spent"/> after the inline run began.</summary>
+    private TimeSpan SendBudget(TimeSpan spent)
+    {
+        var attempt = (_revertInline && processor is not null ? _inlineBudget : TimeSpan.Zero) + _enqueueTimeout;
+        var left = attempt - spent;
+        return left > MinSendBudget ? left : MinSendBudget;
     }
 
     /// <summary>A send abandoned at the deadline may still fail later: observe it, so its exception is not left unobserved.</summary>

@@ -11,12 +11,13 @@ public sealed class IntakeOptions : IValidatableObject
     public const string SectionName = "Intake";
 
     /// <summary>
-    /// Optional. The whole time one event may spend being queued, the queue client's own retries included; past it the
-    /// intake answers 503 with Retry-After and EventBridge tries again. EventBridge waits 5 s for an answer, so at most 4 s.
-    /// (Azure.Core's default policy alone retries 3 times with backoff and waits up to 100 s per try.)
+    /// Optional, default 2 s. The whole time one event may spend being queued, the queue client's own retries included
+    /// (each try is bounded by Storage:QueueNetworkTimeout); past it the intake answers 503 with Retry-After and
+    /// EventBridge tries again. EventBridge waits 5 s for an answer, so at most 4 s. The deadline is one for the whole
+    /// attempt: an inline revert that gave up early leaves its unused budget to the enqueue.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:00:04", ErrorMessage = "Intake:EnqueueTimeout must be between 0.1 and 4 seconds (EventBridge waits 5 seconds for an answer).")]
-    public TimeSpan EnqueueTimeout { get; set; } = TimeSpan.FromSeconds(2.5);
+    public TimeSpan EnqueueTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// Optional, default true. Revert in the intake: the HTTP call runs the same <c>ChangeProcessor</c> the queue worker
@@ -27,11 +28,12 @@ public sealed class IntakeOptions : IValidatableObject
     public bool RevertInline { get; set; } = true;
 
     /// <summary>
-    /// Optional, default 1.5 s. How long the intake waits for the inline revert before it queues the change instead.
-    /// With <see cref="EnqueueTimeout"/> it must fit in <see cref="MaxAnswer"/> (4 s of EventBridge's 5).
+    /// Optional, default 1 s. How long the intake waits for the inline revert before it queues the change instead.
+    /// With <see cref="EnqueueTimeout"/> it must fit in <see cref="MaxAnswer"/> (4 s of EventBridge's 5); the defaults
+    /// (1 s + 2 s) bound one attempt at 3 s. The enqueue gets whatever of the inline budget the inline run left unused.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:00:03.500", ErrorMessage = "Intake:InlineBudget must be between 0.1 and 3.5 seconds.")]
-    public TimeSpan InlineBudget { get; set; } = TimeSpan.FromSeconds(1.5);
+    public TimeSpan InlineBudget { get; set; } = TimeSpan.FromSeconds(1);
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

@@ -50,6 +50,13 @@ public static class PolicyDocument
         {
             throw new PolicyFileException([new PolicyError(source, (int)Math.Max(1, ex.Start.Line), "not valid YAML: " + Inner(ex).Message)]);
         }
+        catch (InvalidOperationException ex)
+        {
+            // YamlDotNet's parser throws this bare (no position) for an unclosed flow sequence or mapping ("[a, b" at the
+            // end of the file): name the line of the bracket left open instead of a stack trace.
+            throw new PolicyFileException([new PolicyError(source, UnclosedFlowLine(text),
+                "not valid YAML: a '[' or '{' is never closed (" + ex.Message + ")")]);
+        }
         if (stream.Documents.Count == 0)
         {
             throw new PolicyFileException([new PolicyError(source, 1, "the file is empty: write 'rules:' with a list of rules")]);
@@ -62,6 +69,30 @@ public static class PolicyDocument
     }
 
     private static Exception Inner(YamlException ex) => ex.InnerException is YamlException inner ? inner : ex;
+
+    /// <summary>The 1-based line of the first '[' or '{' (outside quotes and comments) never closed; the last line if none is found.</summary>
+    internal static int UnclosedFlowLine(string text)
+    {
+        var open = new Stack<int>();
+        var lines = text.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            char? quote = null;
+            foreach (var c in lines[i])
+            {
+                if (quote is not null)
+                {
+                    if (c == quote) quote = null;
+                    continue;
+                }
+                if (c is '"' or '\'') quote = c;
+                else if (c == '#') break;
+                else if (c is '[' or '{') open.Push(i + 1);
+                else if (c is ']' or '}' && open.Count > 0) open.Pop();
+            }
+        }
+        return open.Count > 0 ? open.Last() : Math.Max(1, lines.Length);
+    }
 
     private static PolicyNode FromYaml(YamlNode node, string source)
     {

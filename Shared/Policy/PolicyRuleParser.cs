@@ -159,7 +159,7 @@ public static partial class PolicyRuleParser
             Accounts = Values(w, "account", where, c, (v, n) => AccountId().IsMatch(v) || c.Aliases.Values.Contains(v, StringComparer.Ordinal)
                 ? v
                 : Fail(c, n, $"account '{v}' {where} is neither a 12-digit account id nor an alias in Policy:AccountAliases")),
-            Regions = Values(w, "region", where, c, (v, n) => Region().IsMatch(v) ? v : Fail(c, n, $"region '{v}' {where} is not an AWS region name (e.g. eu-west-1)")),
+            Regions = Values(w, "region", where, c, (v, n) => Region().IsMatch(v) && SgBridge.Shared.Events.AwsRegions.IsKnown(v) ? v : Fail(c, n, $"region '{v}' {where} is not an AWS region name (e.g. eu-west-1)")),
             GroupIds = Values(w, "groupId", where, c, (v, n) => GroupId().IsMatch(v) ? v : Fail(c, n, $"groupId '{v}' {where} is not a security group id (sg-…)")),
             GroupNames = Values(w, "groupName", where, c, (v, _) => v),
             Vpcs = Values(w, "vpc", where, c, (v, n) => VpcId().IsMatch(v) ? v : Fail(c, n, $"vpc '{v}' {where} is not a VPC id (vpc-…)")),

@@ -52,12 +52,15 @@ public sealed partial class ChangeProcessor(
     ILogger<ChangeProcessor> logger,
     BridgeTelemetry? telemetry = null,
     IQueueSender? queue = null,
-    PolicyGate? gate = null)
+    PolicyGate? gate = null,
+    UnrecordedRevokes? unrecorded = null)
 {
     private readonly int _maxDequeueCount = options.Value.MaxDequeueCount;
 
     public async Task<ProcessOutcome> ProcessAsync(SecurityGroupChange change, long dequeueCount, CancellationToken cancellationToken)
     {
+        // A revoke this process made without storage for this event, not yet recorded: the evidence rides along (UnrecordedRevokes).
+        change = unrecorded?.Attach(change) ?? change;
         // The queue is not trusted either: a message placed on it directly for another account never reaches STS.
         if (!policy.IsAllowedAccount(change.AccountId))
         {
@@ -282,6 +285,7 @@ public sealed partial class ChangeProcessor(
         catch (Exception sendError) when (sendError is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             LogForwardFailed(logger, sendError, change.EventId);
+            unrecorded?.Hold(forward, (c, token) => queue!.SendAsync(QueueNames.Changes, c, token));
             throw Rethrow(storageError);
         }
         return ProcessOutcome.RevokedWithoutStorage;

@@ -65,19 +65,37 @@ public sealed class TableGroupStateStore : IGroupStateStore
     private const string Lease = "lease";
 
     private readonly EnsuredTable _table;
+    private readonly TimeSpan _readTimeout;
 
     public TableGroupStateStore(TableServiceClient service, IOptions<StorageOptions> options)
     {
         ArgumentNullException.ThrowIfNull(service);
         _table = new EnsuredTable(service, options.Value.GroupsTable);
+        _readTimeout = options.Value.GroupReadTimeout;
     }
 
+    /// <summary>
+    /// Bounded by <see cref="StorageOptions.GroupReadTimeout"/>, retries included: the first storage call of every revert.
+    /// Past it the read fails as an outage (<see cref="RequestFailedException"/> 408), so the revert takes its
+    /// storage-less path (revoke an add by rule id) instead of waiting for the table.
+    /// </summary>
     public async Task<Stored<ApprovedGroup>?> GetAsync(string accountId, string region, string groupId, CancellationToken cancellationToken)
     {
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
-        var response = await table.GetEntityIfExistsAsync<TableEntity>(Partition(accountId, region), Row(groupId), cancellationToken: cancellationToken)
-            .ConfigureAwait(false);
-        return response.HasValue ? ToStored(response.Value!) : null;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_readTimeout);
+        try
+        {
+            var table = await _table.GetAsync(deadline.Token).ConfigureAwait(false);
+            var response = await table.GetEntityIfExistsAsync<TableEntity>(Partition(accountId, region), Row(groupId), cancellationToken: deadline.Token)
+                .ConfigureAwait(false);
+            return response.HasValue ? ToStored(response.Value!) : null;
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new RequestFailedException((int)HttpStatusCode.RequestTimeout,
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Table Storage did not answer the read of {groupId}'s approved state within {_readTimeout.TotalSeconds:0.###} s (Storage:GroupReadTimeout)."),
+                "OperationTimedOut", ex);
+        }
     }
 
     public async Task<(Stored<ApprovedGroup> Group, bool Created)> AddOrGetAsync(ApprovedGroup group, CancellationToken cancellationToken)

@@ -90,6 +90,27 @@ public sealed class AwsWireMockTests : IDisposable
     }
 
     [Fact]
+    public async Task Authorize_Duplicate_RuleNotInTheLiveGroup_StaysAFailedOutcome()
+    {
+        // EC2 says "duplicate" but the describe shows no such rule (a rule with other content, a stale answer): the
+        // error stands. Only the live group can turn an error into "done".
+        _server.Given(Request.Create().UsingPost().WithBody(new WireMock.Matchers.RegexMatcher("Action=AuthorizeSecurityGroupIngress")))
+            .RespondWith(Response.Create().WithStatusCode(400).WithHeader("Content-Type", "text/xml;charset=UTF-8")
+                .WithBody("<Response><Errors><Error><Code>InvalidPermission.Duplicate</Code><Message>the specified rule already exists</Message></Error></Errors><RequestID>req-d</RequestID></Response>"));
+        _server.Given(Request.Create().UsingPost().WithBody(new WireMock.Matchers.RegexMatcher("Action=DescribeSecurityGroupRules")))
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/xml;charset=UTF-8")
+                .WithBody($"<DescribeSecurityGroupRulesResponse xmlns=\"{Ec2Ns}\"><requestId>req-e</requestId><securityGroupRuleSet/></DescribeSecurityGroupRulesResponse>"));
+        var client = Client(out var ec2);
+        using var _ = ec2;
+
+        var outcome = await client.ExecuteAsync(new AuthorizeIngress(GroupId, [new DomainRule("tcp", 22, 22, RuleSource.Ipv4("10.0.0.0/8"), null)]), CancellationToken.None);
+
+        Assert.False(outcome.Succeeded);
+        Assert.Equal("InvalidPermission.Duplicate", outcome.ErrorCode);
+        Assert.Contains(_server.LogEntries, e => e.RequestMessage.Body!.Contains("Action=DescribeSecurityGroupRules", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task RevokeByRules_ReturnFalse_IsAFailedOutcome()
     {
         Answer(200, $"<RevokeSecurityGroupIngressResponse xmlns=\"{Ec2Ns}\"><requestId>r</requestId><return>false</return></RevokeSecurityGroupIngressResponse>");

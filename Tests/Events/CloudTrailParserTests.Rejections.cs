@@ -40,6 +40,14 @@ public sealed partial class CloudTrailParserTests
             () => Mutate("authorize-ssh-from-internet.json", r => Detail(r)["eventName"] = "authorizesecuritygroupingress"),
             RejectionKind.UnhandledEventName, "detail.eventName",
             "Field 'detail.eventName' is 'authorizesecuritygroupingress'; handled: AuthorizeSecurityGroupIngress, RevokeSecurityGroupIngress, ModifySecurityGroupRules, AuthorizeSecurityGroupEgress, RevokeSecurityGroupEgress."),
+        ["event id of 40,000 characters"] = new(
+            () => Mutate("authorize-ssh-from-internet.json", r => Detail(r)["eventID"] = new string('a', 40_000)),
+            RejectionKind.InvalidField, "detail.eventID",
+            "Field 'detail.eventID' is invalid: is 40000 characters long; at most 128 are accepted (CloudTrail's event ids are UUIDs)."),
+        ["event id with a table-key character"] = new(
+            () => Mutate("authorize-ssh-from-internet.json", r => Detail(r)["eventID"] = "abc/def"),
+            RejectionKind.InvalidField, "detail.eventID",
+            "Field 'detail.eventID' is invalid: 'abc/def' is not an event id (letters, digits, '-', '_', '.', ':' only; CloudTrail's are UUIDs)."),
         ["record without eventName"] = new(
             () => Mutate("authorize-ssh-from-internet.json", r => Detail(r).Remove("eventName")),
             RejectionKind.MissingField, "detail.eventName", "Field 'detail.eventName' is missing."),

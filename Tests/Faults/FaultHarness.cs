@@ -51,7 +51,7 @@ public enum TableFault
 /// The bridge's real DI graph (AddSgBridge) with the function classes called as the host calls them, on Azurite queues;
 /// between the bridge and EC2/STS sits a WireMock server that proxies every call to moto unless a test installs a
 /// fault for an action (<see cref="Fail"/>, <see cref="FailTimes"/>, <see cref="LoseResponse"/>); Slack is a stub.
-/// Table Storage is Azurite, or (<see cref="TableFault"/>) unreachable, with a low network timeout so a hang is short.
+/// Table Storage is Azurite, or (<see cref="TableFault"/>) unreachable, with the app's own bounded timeouts.
 /// <see cref="PumpAsync"/> is the host: retry, then the poison queue, whose messages go to the poison readers.
 /// </summary>
 public sealed class FaultHarness : IAsyncDisposable
@@ -153,16 +153,16 @@ public sealed class FaultHarness : IAsyncDisposable
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
         if (fault != TableFault.None)
         {
-            // The table client the stores use, pointed where storage does not answer, with a short network timeout
-            // (the test's setting: in production the SDK default applies) so a hang ends in seconds.
+            // The table client the stores use, pointed where storage does not answer, built as the app builds it
+            // (StorageClients' bounded per-try timeout and retries; the default group-read deadline), with a 1 s try
+            // and one retry so that the many calls a pumped outage makes stay short.
             var port = fault == TableFault.Refused ? ClosedPort() : ((IPEndPoint)_deadTables.LocalEndpoint).Port;
-            var options = new TableClientOptions();
-            options.Retry.NetworkTimeout = TimeSpan.FromSeconds(1);
-            options.Retry.MaxRetries = 1;
-            options.Retry.Delay = TimeSpan.FromMilliseconds(50);
-            services.AddSingleton(new TableServiceClient(
-                $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;",
-                options));
+            services.AddSingleton(new StorageClients(new SgBridge.Shared.Options.StorageOptions
+            {
+                ConnectionString = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;",
+                TableNetworkTimeout = TimeSpan.FromSeconds(1),
+                MaxRetries = 1,
+            }).Tables);
         }
         services.AddSingleton<IRequestStore>(sp => new CrashingRequestStore(
             new TableRequestStore(sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<SgBridge.Shared.Options.StorageOptions>>()), Crash));
@@ -247,6 +247,43 @@ public sealed class FaultHarness : IAsyncDisposable
                 client.Send(forward).Dispose();
                 return new WireMock.ResponseMessage { StatusCode = 200 };
             }).WithFault(WireMock.ResponseBuilders.FaultType.MALFORMED_RESPONSE_CHUNK));
+    }
+
+    /// <summary>
+    /// The first call of <paramref name="action"/> reaches moto and takes effect; the bridge is answered 500
+    /// InternalError, so the SDK sends the call again (Aws:MaxErrorRetry=1) and moto answers the retry with
+    /// InvalidPermission.Duplicate (authorize) or a not-found error (revoke): a lost response seen through a retry.
+    /// </summary>
+    public void LoseResponseThenRetry(string action)
+    {
+        Aws.Given(Action(action)).AtPriority(1).InScenario("lose-retry-" + action).WillSetStateTo("lost")
+            .RespondWith(Response.Create().WithCallback(req =>
+            {
+                Forward(req);
+                return new WireMock.ResponseMessage
+                {
+                    StatusCode = 500,
+                    Headers = new Dictionary<string, WireMock.Types.WireMockList<string>> { ["Content-Type"] = new("text/xml;charset=UTF-8") },
+                    BodyData = new WireMock.Util.BodyData { BodyAsString = ErrorXml("InternalError", "injected: the call took effect, the answer is lost"), DetectedBodyType = WireMock.Types.BodyType.String },
+                };
+            }));
+    }
+
+    private void Forward(WireMock.IRequestMessage req)
+    {
+        using var forward = new HttpRequestMessage(HttpMethod.Post, _moto.Url + req.Path)
+        {
+            Content = new StringContent(req.Body!, System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"),
+        };
+        foreach (var (name, values) in req.Headers!)
+        {
+            if (name.StartsWith("Authorization", StringComparison.OrdinalIgnoreCase) || name.StartsWith("X-Amz", StringComparison.OrdinalIgnoreCase))
+            {
+                forward.Headers.TryAddWithoutValidation(name, values.ToArray());
+            }
+        }
+        using var client = new HttpClient();
+        client.Send(forward).Dispose();
     }
 
     // ---------- the account ----------

@@ -1,6 +1,7 @@
 using Amazon.EC2;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Storage;
+using SgBridge.Tests.Fakes;
 using SgBridge.Tests.Integration;
 using Xunit.Abstractions;
 using static SgBridge.Tests.Faults.FaultHarness;
@@ -186,6 +187,61 @@ public sealed class FaultTests(AzuriteFixture azurite, MotoFixture moto, ITestOu
         Assert.Equal(RequestStatus.Applied, r!.Status); // the retry finds the approved rule in place: nothing left to apply
     }
 
+    [MotoFact]
+    public async Task Apply_ResponseLostAndTheSdkRetryAnsweredDuplicate_EndsAppliedWithNote()
+    {
+        var (group, request) = await ApprovedSshAsync();
+        _h.LoseResponseThenRetry("AuthorizeSecurityGroupIngress");
+
+        var pump = await _h.PumpAsync();
+
+        var r = await _h.RequestAsync(request.EventId);
+        Report("apply/lost-response-duplicate", await IngressPortsAsync(_ec2, group), r, pump);
+        Assert.Equal([22, 443], await IngressPortsAsync(_ec2, group));
+        Assert.Equal(2, _h.AwsCalls("AuthorizeSecurityGroupIngress")); // the call and the SDK's retry, answered Duplicate
+        Assert.Equal(RequestStatus.Applied, r!.Status);
+        Assert.Contains(r.Apply!.Notes, n => n.Contains("already in place", StringComparison.Ordinal) && n.Contains("InvalidPermission.Duplicate", StringComparison.Ordinal));
+        Assert.Equal(new PumpResult(0, 0), pump);
+    }
+
+    [MotoFact]
+    public async Task RevertOfARemove_ResponseLostAndTheSdkRetryAnsweredDuplicate_EndsRevertedWithNote()
+    {
+        var group = await CreateGroupAsync(_ec2);
+        var https = await AddAsync(_ec2, group, 443, "10.0.0.0/8", "https");
+        await _h.OnboardAsync();
+        await _ec2.RevokeSecurityGroupIngressAsync(new Amazon.EC2.Model.RevokeSecurityGroupIngressRequest { GroupId = group, SecurityGroupRuleIds = [https.RuleId!] });
+        var removal = TestData.Change(ChangeKind.Remove, Guid.NewGuid().ToString()) with { AccountId = _h.Account, Region = Region, GroupId = group, Rules = [https] };
+        _h.LoseResponseThenRetry("AuthorizeSecurityGroupIngress");
+
+        var pump = await RevertAsync(removal);
+
+        var r = await _h.RequestAsync(removal.EventId);
+        Report("revert-remove/lost-response-duplicate", await IngressPortsAsync(_ec2, group), r, pump);
+        Assert.Equal([443], await IngressPortsAsync(_ec2, group));
+        Assert.Equal(2, _h.AwsCalls("AuthorizeSecurityGroupIngress"));
+        Assert.NotEqual(RequestStatus.RevertFailed, r!.Status);
+        Assert.Equal(RequestStatus.Pending, r.Status); // reverted, waiting for approvers
+        Assert.Contains(r.Revert!.Notes, n => n.Contains("already in place", StringComparison.Ordinal));
+        Assert.Equal(new PumpResult(0, 0), pump);
+    }
+
+    [MotoFact]
+    public async Task Revert_ResponseLostAndTheSdkRetryAnsweredNotFound_EndsRevertedWithNote()
+    {
+        var (group, change) = await PersonAddsSshAsync();
+        _h.LoseResponseThenRetry("RevokeSecurityGroupIngress");
+
+        var pump = await RevertAsync(change);
+
+        var r = await _h.RequestAsync(change.EventId);
+        Report("revert/lost-response-notfound", await IngressPortsAsync(_ec2, group), r, pump);
+        Assert.Equal([443], await IngressPortsAsync(_ec2, group));
+        Assert.Equal(RequestStatus.Pending, r!.Status); // Reverted, then waiting for approvers: never RevertFailed or Unmatched
+        Assert.Contains(r.Revert!.Notes, n => n.Contains("already gone", StringComparison.Ordinal));
+        Assert.Equal(new PumpResult(0, 0), pump);
+    }
+
     // ---------- STS refuses ----------
 
     [MotoFact]
@@ -272,9 +328,14 @@ public sealed class FaultTests(AzuriteFixture azurite, MotoFixture moto, ITestOu
         _failures = new FailureCounter(_h.Telemetry);
         await _h.SendAsync(QueueNames.Changes, change);
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         await _h.PumpAsync(rounds: 1); // one try while storage is down
+        clock.Stop();
 
         Assert.Equal([443], await IngressPortsAsync(_ec2, group));
+        // The first storage call of the revert (the approved state's read) has its own deadline (Storage:GroupReadTimeout,
+        // 1.5 s): the revoke does not wait out the SDK's default timeouts (100 s per try; 406 s open before the fix).
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"The revoke took {clock.Elapsed.TotalSeconds:0.0} s.");
         Assert.True(_failures.Count("storage") >= 1);
         Assert.Equal(1, await _h.LengthAsync(QueueNames.Changes)); // the change, re-queued with what was revoked
 

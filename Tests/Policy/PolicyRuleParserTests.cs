@@ -24,11 +24,21 @@ public class PolicyRuleParserTests
             outcome: {outcome}
         """;
 
+    [Fact]
+    public void UnclosedFlowSequence_RefusedWithFileAndLine_NotABareException()
+    {
+        var error = Error("rules:\n  - name: r\n    when:\n      ports: [22, 3389\n    outcome: deny\n");
+
+        Assert.Equal(("policy.yaml", 4), (error.Source, error.Line));
+        Assert.Contains("never closed", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("prots: [22]", "unknown key 'prots'")]
     [InlineData("account: [12345]", "account '12345'")]
     [InlineData("account: [staging]", "neither a 12-digit account id nor an alias")]
     [InlineData("region: [EU-West-1]", "region 'EU-West-1'")]
+    [InlineData("region: [eu-west-9]", "region 'eu-west-9'")]
     [InlineData("groupId: [sg-zz]", "groupId 'sg-zz'")]
     [InlineData("vpc: [vpc-1]", "vpc 'vpc-1'")]
     [InlineData("change: [delete]", "change 'delete'")]
