@@ -441,7 +441,8 @@ public sealed partial class NotificationService(
             LogRefused(logger, refused, thread.Value.LeadId, channel, refused.Error);
             try
             {
-                return await PostOrUpdateAsync(thread, approvers, channel, ApprovalMessageBuilder.Compact(batch, alias, withButtons: approvers, refused.Error), ct);
+                var compact = ApprovalMessageBuilder.Compact(batch, alias, withButtons: approvers, refused.Error);
+                return await PostOrUpdateAsync(thread, approvers, channel, approvers ? WithDurations(compact, batch) : compact, ct);
             }
             catch (SlackApiException again)
             {

@@ -26,6 +26,9 @@ public sealed partial class ChangeRequest
     /// <summary>An extension request: the id of the request whose access it extends.</summary>
     [JsonInclude] public string? ExtendsRequestId { get; private set; }
 
+    /// <summary>An extension request: when the access it extends ends (as it stood when the extension was asked), shown to approvers.</summary>
+    [JsonInclude] public DateTimeOffset? ExtendsAccessUntil { get; private set; }
+
     /// <summary>Access can end for an approved (applying, applied or failed-to-apply) change that granted access.</summary>
     public bool CanEndAccess => Status is RequestStatus.Approved or RequestStatus.Applied or RequestStatus.ApplyFailed && Kind != ChangeKind.Remove;
 
@@ -84,6 +87,7 @@ public sealed partial class ChangeRequest
             Requester = original.Requester,
             Rules = original.GrantedRules,
             ExtendsRequestId = original.Id,
+            ExtendsAccessUntil = original.AccessUntil,
             CreatedAt = now,
             UpdatedAt = now,
         };

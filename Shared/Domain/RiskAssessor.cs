@@ -46,10 +46,12 @@ public static class RiskAssessor
         foreach (var rule in granted)
         {
             var internet = IsInternet(rule.Source);
+            // An outbound rule's source is its destination: its flags say "outbound … to", never "from" or "open to".
             var where = internet ? $"the internet ({rule.Source.Value})" : rule.Source.ToString();
+            var (way, open, outbound) = rule.Egress ? ("to", "outbound to", "outbound ") : ("from", "open to", "");
             if (rule.IsAllTraffic)
             {
-                flags.Add($"All traffic from {where}");
+                flags.Add($"{(rule.Egress ? "Outbound all" : "All")} traffic {way} {where}");
                 continue;
             }
             if (rule.Protocol is "tcp" or "udp" && rule.FromPort is { } from && rule.ToPort is { } to)
@@ -58,21 +60,21 @@ public static class RiskAssessor
                 {
                     if (internet)
                     {
-                        flags.Add($"{name} ({port}) open to {where}");
+                        flags.Add($"{name} ({port}) {open} {where}");
                     }
                 }
                 if (to - from >= 1000)
                 {
-                    flags.Add($"Wide port range {from}-{to} from {where}");
+                    flags.Add($"Wide {outbound}port range {from}-{to} {way} {where}");
                 }
                 else if (internet && !Sensitive.Any(p => p.Port >= from && p.Port <= to) && from != 80 && from != 443)
                 {
-                    flags.Add($"{rule.ProtocolText()} {rule.PortText()} open to {where}");
+                    flags.Add($"{rule.ProtocolText()} {rule.PortText()} {open} {where}");
                 }
             }
             else if (internet)
             {
-                flags.Add($"{rule.ProtocolText()} open to {where}");
+                flags.Add($"{rule.ProtocolText()} {open} {where}");
             }
         }
         if (request.PreviousContentUnknown)

@@ -17,7 +17,7 @@ public sealed class ApproveForHandler(DecisionService decisions, IOptions<Approv
     public Task<DecisionResult> HandleAsync(SlackInteraction action, CancellationToken cancellationToken) =>
         DurationClick.Read(action, ActionId, approvals.Value) is { } refused
             ? Task.FromResult(refused.Result!)
-            : decisions.DecideAsync(action, approve: true, DurationClick.Length(action, ActionId, approvals.Value), cancellationToken);
+            : decisions.DecideAsync(DurationClick.ForRequest(action, ActionId), approve: true, DurationClick.Length(action, ActionId, approvals.Value), cancellationToken);
 }
 
 /// <summary>Approve all for a duration, on a batch message.</summary>
@@ -28,7 +28,7 @@ public sealed class ApproveAllForHandler(DecisionService decisions, IOptions<App
     public Task<DecisionResult> HandleAsync(SlackInteraction action, CancellationToken cancellationToken) =>
         DurationClick.Read(action, ActionId, approvals.Value) is { } refused
             ? Task.FromResult(refused.Result!)
-            : decisions.DecideBatchAsync(action, approve: true, DurationClick.Length(action, ActionId, approvals.Value), cancellationToken);
+            : decisions.DecideBatchAsync(DurationClick.ForRequest(action, ActionId), approve: true, DurationClick.Length(action, ActionId, approvals.Value), cancellationToken);
 }
 
 /// <summary>Revoke access now: an approver takes an applied approval's access back.</summary>
@@ -54,8 +54,7 @@ internal static class DurationClick
 
     public static Refusal? Read(SlackInteraction action, string prefix, ApprovalsOptions options)
     {
-        if (!ApprovalDurationActions.TryParse(action.ActionId, prefix, out var label, out var requestId)
-            || !RequestId.IsWellFormed(requestId) || requestId != action.Value)
+        if (!ApprovalDurationActions.TryRead(action, prefix, out var label, out var requestId) || !RequestId.IsWellFormed(requestId))
         {
             return new Refusal(new DecisionResult(DecisionOutcome.BadRequest, "The button's action_id does not name a duration and the request it carries."));
         }
@@ -69,9 +68,13 @@ internal static class DurationClick
 
     public static TimeSpan? Length(SlackInteraction action, string prefix, ApprovalsOptions options)
     {
-        ApprovalDurationActions.TryParse(action.ActionId, prefix, out var label, out _);
+        ApprovalDurationActions.TryRead(action, prefix, out var label, out _);
         return options.Find(label)!.Length;
     }
+
+    /// <summary>The click as the decision reads it: its value is the request it decides (a select carries none of its own).</summary>
+    public static SlackInteraction ForRequest(SlackInteraction action, string prefix) =>
+        ApprovalDurationActions.TryRead(action, prefix, out _, out var requestId) ? action with { Value = requestId } : action;
 }
 
 /// <summary>A plain Approve (permanent) click when Approvals:Durations does not offer "permanent": refused.</summary>

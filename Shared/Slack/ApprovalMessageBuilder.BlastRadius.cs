@@ -10,35 +10,44 @@ public static partial class ApprovalMessageBuilder
     internal const int MaxResourcesShown = 12;
 
     /// <summary>
-    /// The approvers' message with a "Blast radius" section before its buttons: how many network interfaces the group
-    /// is attached to, what they belong to (instances with public IPs, load balancers, databases, other services) and,
-    /// in front, a flag for every rule that would open an internet-reachable resource to the internet. When the read
-    /// failed: "Blast radius unavailable: reason". The message stays within <see cref="SlackLimits"/>: the section
-    /// shrinks to fit the block text total, and a message already at 50 blocks carries it in its last context block.
+    /// The approvers' message with a "Blast radius" section: how many network interfaces the group is attached to, what
+    /// they belong to (instances with public IPs, load balancers, databases, other services) and, in front, a flag for
+    /// every rule that would open an internet-reachable resource to the internet. When the read failed: "Blast radius
+    /// unavailable: reason". A single request shows it just before its choices; a batch after its header, before the
+    /// first change. The message is rendered again, whole, and fitted (<see cref="SlackLimits"/>) with the section in it.
     /// </summary>
     public static SlackMessage WithBlastRadius(SlackMessage message, IReadOnlyList<ChangeRequest> batch, BlastRadius radius)
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(radius);
-        var blocks = JsonNode.Parse(message.Blocks.ToJsonString())!.AsArray();
-        var room = SlackLimits.TotalBlockText - TextLength(blocks);
-        var text = BlastRadiusText(batch, radius, Math.Min(SlackLimits.SectionText, room));
+        return message.View is { } view ? Render(view with { Radius = radius }) : message;
+    }
+
+    /// <summary>
+    /// Adds the blast radius (when the view has one) at <paramref name="before"/> (null: before the first actions block),
+    /// within the room the other blocks leave; with no block or room left, as one line in the last context block.
+    /// </summary>
+    private static void AddBlastRadius(JsonArray blocks, RequestView v, int? before)
+    {
+        if (v.Radius is not { } radius || !v.Approvers)
+        {
+            return;
+        }
+        var room = SlackLimits.TotalBlockText - TextLength(blocks) - 10;
+        var text = BlastRadiusText(v.Batch, radius, Math.Min(SlackLimits.SectionText, room));
         if (text.Length > 0 && blocks.Count < SlackLimits.BlocksPerMessage)
         {
-            var at = blocks.Select((b, i) => (b, i)).FirstOrDefault(x => x.b?["type"]?.GetValue<string>() == "actions").i;
-            blocks.Insert(at > 0 ? at : blocks.Count, Section(text));
-            return message with { Blocks = blocks };
+            var at = before ?? blocks.Select((b, i) => (b, i)).FirstOrDefault(x => x.b?["type"]?.GetValue<string>() == "actions", (null, blocks.Count)).i;
+            blocks.Insert(at, Section(text));
+            return;
         }
-        // No block or no room for a section: one line in the last context block, if even that fits.
-        var line = BlastRadiusLine(batch, radius) + " · ";
+        var line = BlastRadiusLine(v.Batch, radius) + " · ";
         if (blocks[^1]?["type"]?.GetValue<string>() == "context" && blocks[^1]!["elements"]![0]!["text"] is JsonValue last
             && line.Length <= room && last.GetValue<string>().Length + line.Length <= SlackLimits.SectionText)
         {
             blocks[^1]!["elements"]![0]!["text"] = line + last.GetValue<string>();
-            return message with { Blocks = blocks };
         }
-        return message;
     }
 
     /// <summary>The section text within <paramref name="budget"/> characters ("" when not even one line fits).</summary>
@@ -86,15 +95,15 @@ public static partial class ApprovalMessageBuilder
     internal static string BlastRadiusLine(IReadOnlyList<ChangeRequest> batch, BlastRadius radius) =>
         !radius.IsAvailable
             ? $"Blast radius unavailable: {SlackText.Escape(SlackText.Plain(radius.Unavailable, 120))}"
-            : $"Blast radius: {radius.Interfaces.Count} interfaces, {radius.Resources.Count(r => r.PublicIpv4)} public"
+            : $"Blast radius: {radius.Interfaces.Count} interface{(radius.Interfaces.Count == 1 ? "" : "s")}, {radius.Resources.Count(r => r.PublicIpv4)} public"
               + (batch.Any(r => radius.Exposure(r).Count > 0) ? " · :rotating_light: internet exposure" : "");
 
     /// <summary>The loud monitoring message for a break-glass approval: someone approved their own change.</summary>
     public static string BreakGlassNotice(ChangeRequest r, string approverSlackUserId, string? accountAlias)
     {
         ArgumentNullException.ThrowIfNull(r);
-        return TopLevel($":rotating_light::rotating_light: *BREAK-GLASS* {Mention(approverSlackUserId)} approved *their own* change {SlackText.Code(r.Id)}: "
-            + $"{SlackText.Escape(Intent(r, plain: true))} in {SlackText.Escape(AccountPlain(r, accountAlias))}, {SlackText.Escape(SlackText.Plain(r.Region, 40))}. "
+        return TopLevel($":rotating_light::rotating_light: *BREAK-GLASS* {Mention(approverSlackUserId)} approved *their own* change {SlackText.Code(r.Id)}"
+            + $"{GrantWords(r)}: {(r.Kind == ChangeKind.Remove ? "the removal of " : "")}{AccessPhrase(r)} in {SlackText.Code(AccountPlain(r, accountAlias))}, {SlackText.Code(SlackText.Plain(r.Region, 40))}. "
             + "No second person approved it. Review it now: `sgbridge requests show " + r.Id + "`", escape: false);
     }
 

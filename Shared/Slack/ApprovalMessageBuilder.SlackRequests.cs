@@ -8,7 +8,7 @@ public static partial class ApprovalMessageBuilder
 {
     private static string SlackRequestDidText(ChangeRequest r) =>
         $":inbox_tray: Asked for in Slack by {Mention(r.Slack!.UserId)} {SlackRequestDuration(r.Slack)}: nothing changes in AWS until it is approved.\n"
-        + $"*Reason:* {SlackText.Escape(SlackText.Plain(r.Slack.Reason, 1000))}";
+        + $"*Reason:* {SlackText.Quote(r.Slack.Reason, ChangeRequest.MaxReasonLength)}";
 
     private static string SlackRequestOpenedReply(ChangeRequest r) =>
         $":inbox_tray: Asked for in Slack by {Mention(r.Slack!.UserId)} {SlackRequestDuration(r.Slack)}. Waiting for an approver.";

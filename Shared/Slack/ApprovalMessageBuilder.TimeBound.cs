@@ -6,71 +6,206 @@ using SgBridge.Shared.Options;
 namespace SgBridge.Shared.Slack;
 
 /// <summary>
-/// Time-bound approvals in the approver message: each Approve button becomes one button per configured duration
-/// (<see cref="ApprovalsOptions.Durations"/>), and an applied time-bound approval shows until when, with a
-/// "Revoke access" button. Applied to the built message, so the rest of the builder stays as it is.
+/// Time-bound approvals in the approver message: each pending change that grants access gets one duration choice (a
+/// <c>static_select</c> of <see cref="ApprovalsOptions.Durations"/>, one confirmation when it is risky) beside Deny; a
+/// removal gets a plain Approve (it takes access away, so no duration applies); applied time-bound access shows until
+/// when, with a "Revoke access" button.
 /// </summary>
 public static partial class ApprovalMessageBuilder
 {
     /// <summary>Block Kit: an actions block holds at most 25 elements.</summary>
     private const int MaxActionsElements = 25;
 
-    /// <summary>The approvers' message with the configured duration choices and, for applied time-bound access, Revoke buttons.</summary>
+    /// <summary>Block Kit: a static_select holds at most 100 options.</summary>
+    private const int MaxSelectOptions = 100;
+
+    /// <summary>The approvers' message (or its compact form) with the configured duration choices and, for applied time-bound access, Revoke buttons.</summary>
     public static SlackMessage WithAccessChoices(this SlackMessage message, IReadOnlyList<ChangeRequest> batch, IReadOnlyList<ApprovalDuration> durations)
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(durations);
-        var blocks = new JsonArray();
-        foreach (var block in message.Blocks.ToList())
-        {
-            message.Blocks.Remove(block);
-            if (block is JsonObject { } actions && (string?)actions["type"] == "actions" && actions["elements"] is JsonArray elements)
-            {
-                var replaced = new JsonArray();
-                foreach (var element in elements.ToList())
-                {
-                    elements.Remove(element);
-                    var id = (string?)element?["action_id"] ?? "";
-                    if (ActionIds.Matches(id, ActionIds.Approve) || ActionIds.Matches(id, ActionIds.ApproveAll))
-                    {
-                        foreach (var choice in DurationButtons(element!.AsObject(), id, durations))
-                        {
-                            replaced.Add(choice);
-                        }
-                    }
-                    else
-                    {
-                        replaced.Add(element);
-                    }
-                }
-                actions["elements"] = replaced;
-            }
-            blocks.Add(block);
-        }
-        var ended = batch.Where(r => r.Status == RequestStatus.AccessEnded).ToList();
-        if (ended.Count > 0 && blocks.Count < SlackLimits.BlocksPerMessage)
-        {
-            blocks.Add(Context(SlackText.Truncate(string.Join("\n", ended.Select(AccessEndedLine)), SlackLimits.SectionText)));
-        }
-        var live = batch.Where(r => r.Status == RequestStatus.Applied && r.AccessUntil is not null).Take(MaxActionsElements).ToList();
-        if (live.Count > 0 && blocks.Count + 2 <= SlackLimits.BlocksPerMessage)
-        {
-            blocks.Add(Context(SlackText.Truncate(string.Join("\n", live.Select(AccessLine)), SlackLimits.SectionText)));
-            blocks.Add(RevokeButtons(live, compact: batch.Count > 1));
-        }
-        return message with { Blocks = blocks };
+        return message.View is { } view ? Render(view with { Durations = durations }) : message;
     }
 
-    /// <summary>"⏳ access until …" for an approval that lasts a time; null for a permanent one.</summary>
-    public static string AccessLine(ChangeRequest r) => r.AccessUntil is { } until
-        ? $":hourglass_flowing_sand: {r.Id}: access for {FormatDuration(r.ApprovedFor!.Value)}, until {When(until)}; then it is revoked."
-        : $"{r.Id}: approved permanently.";
+    /// <summary>
+    /// One change's choices: a duration select (or, with one duration offered, one Approve button naming it) and Deny.
+    /// A removal never offers a duration. Without <paramref name="durations"/>: Approve (permanent) and Deny.
+    /// </summary>
+    private static JsonObject Controls(ChangeRequest r, IReadOnlyList<ApprovalDuration>? durations, bool compact, bool shortConfirm)
+    {
+        var approve = ApproveElement(r.Id, ActionIds.Approve, ActionIds.ApproveFor, r.Kind == ChangeKind.Remove, durations,
+            compact ? $"Approve {r.Id}" : "Approve", compact ? $"Approve {r.Id} for…" : "Approve for…");
+        if (IsRisky(r))
+        {
+            approve["confirm"] = RiskConfirm(r, ChosenWords(approve), shortConfirm);
+        }
+        return new JsonObject
+        {
+            ["type"] = "actions",
+            ["block_id"] = "sgbridge_decision:" + r.Id,
+            ["elements"] = new JsonArray
+            {
+                approve,
+                new JsonObject
+                {
+                    ["type"] = "button",
+                    ["action_id"] = ActionIds.For(ActionIds.Deny, r.Id),
+                    ["style"] = "danger",
+                    ["value"] = r.Id,
+                    ["text"] = PlainText(compact ? $"Deny {r.Id}" : "Deny", SlackLimits.ButtonText),
+                },
+            },
+        };
+    }
+
+    /// <summary>
+    /// The approve element: a button when no duration applies (a removal; no durations given) or only one is offered,
+    /// else a static_select whose options carry the duration and the request (<see cref="ApprovalDurationActions"/>).
+    /// </summary>
+    private static JsonObject ApproveElement(string id, string plainPrefix, string forPrefix, bool noDuration, IReadOnlyList<ApprovalDuration>? durations, string buttonText, string placeholder)
+    {
+        if (durations is null || durations.Count == 0 || (noDuration && durations.Any(d => d.IsPermanent)))
+        {
+            return Button(ActionIds.For(plainPrefix, id), id, buttonText, "primary");
+        }
+        if (noDuration)
+        {
+            // "permanent" is not offered, but a removal takes access away: any offered label decides it, and the decision records no duration.
+            return Button(ApprovalDurationActions.ActionId(forPrefix, durations[0].Label, id), id, buttonText, "primary");
+        }
+        if (durations.Count == 1)
+        {
+            var only = durations[0];
+            return Button(ApprovalDurationActions.ActionId(forPrefix, only.Label, id), id, $"{buttonText} {only.Words}", "primary");
+        }
+        return new JsonObject
+        {
+            ["type"] = "static_select",
+            ["action_id"] = ApprovalDurationActions.SelectActionId(forPrefix, id),
+            ["placeholder"] = PlainText(placeholder, SlackLimits.ButtonText),
+            ["options"] = new JsonArray(durations.Take(MaxSelectOptions).Select(d => (JsonNode)new JsonObject
+            {
+                ["text"] = PlainText(d.IsPermanent ? "permanently" : "for " + d.Label, SlackLimits.ButtonText),
+                ["value"] = ApprovalDurationActions.ActionId(forPrefix, d.Label, id),
+            }).ToArray()),
+        };
+    }
+
+    private static JsonObject Button(string actionId, string value, string text, string? style)
+    {
+        var button = new JsonObject
+        {
+            ["type"] = "button",
+            ["action_id"] = actionId,
+            ["value"] = value,
+            ["text"] = PlainText(text, SlackLimits.ButtonText),
+        };
+        if (style is not null)
+        {
+            button["style"] = style;
+        }
+        return button;
+    }
+
+    /// <summary>What the approve element grants, for its confirmation: "for 8h", "permanently", or the duration picked in a select.</summary>
+    private static string ChosenWords(JsonObject approve) =>
+        (string?)approve["type"] == "static_select" ? "for the duration you picked"
+        : ApprovalDurationActions.TryParse((string?)approve["action_id"] ?? "", ActionIds.ApproveFor, out var label, out _)
+            ? label == ApprovalDuration.PermanentLabel ? "permanently" : "for " + label
+            : "permanently";
+
+    /// <summary>The one confirmation of a risky change: what is approved, for how long (first, so it is never cut), then the flags.</summary>
+    private static JsonObject RiskConfirm(ChangeRequest r, string chosen, bool shortText)
+    {
+        var flags = Flags(r);
+        var riskiest = Riskiest(r) ?? flags[0];
+        var text = shortText
+            ? $"Approve {r.Id} {chosen}? It opens risky access: {riskiest}{(flags.Count > 1 ? $" (+{flags.Count - 1} more)" : "")}."
+            : $"Approve {r.Id} {chosen}? It opens risky access: {string.Join("; ", flags)}.";
+        return Confirm($"Approve risky {r.Id}?", text, "Approve", "primary");
+    }
+
+    /// <summary>Approve all (a duration select, or a button when none applies) and Deny all, for a batch's pending changes.</summary>
+    private static JsonObject AllControls(string leadId, IReadOnlyList<ChangeRequest> pending, IReadOnlyList<ApprovalDuration>? durations)
+    {
+        var removals = pending.All(r => r.Kind == ChangeKind.Remove);
+        var approve = ApproveElement(leadId, ActionIds.ApproveAll, ActionIds.ApproveAllFor, removals, durations,
+            $"Approve all {pending.Count} pending", $"Approve all {pending.Count} pending for…");
+        var risky = pending.Count(IsRisky);
+        var granting = pending.Count(r => r.Kind != ChangeKind.Remove);
+        var chosen = ChosenWords(approve);
+        approve["confirm"] = Confirm($"Approve all {pending.Count} pending changes?",
+            (removals ? "Each removal is applied in AWS exactly as requested."
+                : $"{granting} change(s) are approved {chosen}" + (granting < pending.Count ? $"; {pending.Count - granting} removal(s) take effect for good" : "") + ". Each is applied exactly as requested.")
+            + (risky > 0 ? $" {risky} of them open risky access." : ""),
+            "Approve all", "primary");
+        return new JsonObject
+        {
+            ["type"] = "actions",
+            ["block_id"] = "sgbridge_batch_decision:" + leadId,
+            ["elements"] = new JsonArray
+            {
+                approve,
+                new JsonObject
+                {
+                    ["type"] = "button",
+                    ["action_id"] = ActionIds.For(ActionIds.DenyAll, leadId),
+                    ["style"] = "danger",
+                    ["value"] = leadId,
+                    ["text"] = PlainText($"Deny all {pending.Count} pending", SlackLimits.ButtonText),
+                    ["confirm"] = Confirm($"Deny all {pending.Count} pending changes?", "They stay reverted.", "Deny all", "danger"),
+                },
+            },
+        };
+    }
+
+    /// <summary>Under Approve all, when its duration does not apply to every change: which ones it does not bind.</summary>
+    private static string? AllNote(IReadOnlyList<ChangeRequest> pending, IReadOnlyList<ApprovalDuration>? durations)
+    {
+        var removals = pending.Count(r => r.Kind == ChangeKind.Remove);
+        return durations is { Count: > 0 } && removals > 0 && removals < pending.Count
+            ? $"Approve all: the duration applies to the {pending.Count - removals} change(s) that open access; the {removals} removal(s) take access away for good."
+            : null;
+    }
+
+    /// <summary>For approvers: how time-bound access ended, and live time-bound access with its Revoke buttons.</summary>
+    private static void AddAccess(JsonArray blocks, RequestView v, bool compact)
+    {
+        if (!v.Approvers)
+        {
+            return;
+        }
+        var ended = v.Batch.Count > 1 ? v.Batch.Where(r => r.Status == RequestStatus.AccessEnded).ToList() : [];
+        if (ended.Count > 0 && blocks.Count < SlackLimits.BlocksPerMessage - 1)
+        {
+            blocks.Add(Context(SlackText.Lines(null, ended.Select(AccessEndedLine).ToList(), SlackLimits.SectionText)));
+        }
+        var live = v.Batch.Where(r => r.Status == RequestStatus.Applied && r.AccessUntil is not null).Take(MaxActionsElements).ToList();
+        if (live.Count > 0)
+        {
+            blocks.Add(Context(SlackText.Lines(null, live.Select(AccessLine).ToList(), SlackLimits.SectionText)));
+            blocks.Add(RevokeButtons(live, compact: compact || v.Batch.Count > 1));
+        }
+    }
+
+    /// <summary>"⏳ access until …" for an approval that lasts a time; "approved permanently" for one that does not.</summary>
+    public static string AccessLine(ChangeRequest r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        return r.AccessUntil is { } until
+            ? $":hourglass_flowing_sand: {r.Id}: access for {FormatDuration(r.ApprovedFor!.Value)}, until {When(until)}; then it is revoked."
+            : $"{r.Id}: approved permanently.";
+    }
 
     /// <summary>How an access ended, for the approvers' message: expired, or revoked early by whom.</summary>
-    public static string AccessEndedLine(ChangeRequest r) => r.AccessEndReason == AccessEndReason.Revoked
-        ? $":lock: {r.Id}: approved by {Who(r)} {When(r.DecidedAt)}; access revoked early by {(r.AccessEndedBy is { } by ? Mention(by) : "an approver")} {When(r.AccessEndedAt)}"
-        : $":hourglass: {r.Id}: approved by {Who(r)} {When(r.DecidedAt)} for {(r.ApprovedFor is { } d ? FormatDuration(d) : "?")}; access ended {When(r.AccessEndedAt)}";
+    public static string AccessEndedLine(ChangeRequest r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        return r.AccessEndReason == AccessEndReason.Revoked
+            ? $":lock: {r.Id}: approved by {Who(r)} {When(r.DecidedAt)}{GrantWords(r)}; access revoked early by {(r.AccessEndedBy is { } by ? Mention(by) : "an approver")} {When(r.AccessEndedAt)}."
+            : $":hourglass: {r.Id}: approved by {Who(r)} {When(r.DecidedAt)} for {(r.ApprovedFor is { } d ? FormatDuration(d) : "?")}; access ended {When(r.AccessEndedAt)}.";
+    }
 
     /// <summary>"1h", "90m", "7d": the shortest exact form.</summary>
     public static string FormatDuration(TimeSpan d) =>
@@ -78,25 +213,35 @@ public static partial class ApprovalMessageBuilder
         : d.TotalHours >= 1 && d.Ticks % TimeSpan.TicksPerHour == 0 ? $"{d.TotalHours:0}h"
         : $"{Math.Ceiling(d.TotalMinutes):0}m";
 
-    /// <summary>The thread reply and the requester's message when access ended.</summary>
-    public static string AccessEndedText(ChangeRequest r) => SlackText.Truncate(r.AccessEndReason switch
+    /// <summary>The thread reply and the requester's message when access ended (past tense: what was granted, and that it is gone).</summary>
+    public static string AccessEndedText(ChangeRequest r)
     {
-        AccessEndReason.Revoked => $":lock: Access of {r.Id} revoked early by {(r.AccessEndedBy is { } by ? Mention(by) : "an approver")} {When(r.AccessEndedAt)}: "
-            + $"{Intent(r, plain: false)} is removed from the approved state and revoked in AWS.",
-        _ => $":hourglass: Access of {r.Id} ended {When(r.AccessEndedAt)} (approved for {(r.ApprovedFor is { } d ? FormatDuration(d) : "?")}): "
-            + $"{Intent(r, plain: false)} is removed from the approved state and revoked in AWS.",
-    }, SlackLimits.TopLevelText);
+        ArgumentNullException.ThrowIfNull(r);
+        return SlackText.Truncate(r.AccessEndReason switch
+        {
+            AccessEndReason.Revoked => $":lock: Access of {r.Id} revoked early by {(r.AccessEndedBy is { } by ? Mention(by) : "an approver")} {When(r.AccessEndedAt)}: "
+                + $"{AccessPhrase(r)} has left the approved state and is being revoked in AWS.",
+            _ => $":hourglass: Access of {r.Id} ended {When(r.AccessEndedAt)} (approved for {(r.ApprovedFor is { } d ? FormatDuration(d) : "?")}): "
+                + $"{AccessPhrase(r)} has left the approved state and is being revoked in AWS.",
+        }, SlackLimits.TopLevelText);
+    }
 
     /// <summary>The monitoring channel's alert when a tick could not end access (it is retried every tick).</summary>
-    public static string AccessEndFailedText(AccessExpiryEntry entry, string reason) => SlackText.Truncate(
-        $":rotating_light: Could not end the access of {SlackText.Escape(entry.RequestId)} on {SlackText.Code(SlackText.Plain(entry.GroupId, 60))} "
-        + $"({SlackText.Code(entry.AccountId)}, {SlackText.Escape(SlackText.Plain(entry.Region, 40))}): {SlackText.Escape(SlackText.Plain(reason, 400))}. "
-        + "The rule is out of the approved state; the bridge retries every minute until AWS follows.", SlackLimits.TopLevelText);
+    public static string AccessEndFailedText(AccessExpiryEntry entry, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return SlackText.Truncate(
+            $":rotating_light: Could not end the access of {SlackText.Code(entry.RequestId)} on {SlackText.Code(SlackText.Plain(entry.GroupId, 60))} "
+            + $"({SlackText.Code(entry.AccountId)}, {SlackText.Code(SlackText.Plain(entry.Region, 40))}): {SlackText.Quote(reason, 400)}. "
+            + "The rule is out of the approved state; the bridge retries every minute until AWS follows.", SlackLimits.TopLevelText);
+    }
 
     /// <summary>The requester's message when a time-bound approval is applied: until when, with Extend.</summary>
     public static SlackMessage AccessGranted(ChangeRequest r)
     {
-        var text = $":white_check_mark: Your change {r.Id} was approved {(r.AccessUntil is null ? "permanently" : $"for {FormatDuration(r.ApprovedFor!.Value)}")}: {Intent(r, plain: false)}.";
+        ArgumentNullException.ThrowIfNull(r);
+        var what = r.Kind == ChangeKind.Remove ? "the removal of " + AccessPhrase(r) : AccessPhrase(r);
+        var text = $":white_check_mark: Your change {r.Id} was approved{GrantWords(r)}: {what}.";
         var blocks = new JsonArray { Section(text), Context(AccessLine(r)) };
         if (r.AccessUntil is not null)
         {
@@ -104,53 +249,51 @@ public static partial class ApprovalMessageBuilder
             {
                 ["type"] = "actions",
                 ["block_id"] = "sgbridge_extend:" + r.Id,
-                ["elements"] = new JsonArray
-                {
-                    new JsonObject
-                    {
-                        ["type"] = "button",
-                        ["action_id"] = ActionIds.For(ActionIds.ExtendAccess, r.Id),
-                        ["value"] = r.Id,
-                        ["text"] = PlainText("Ask to extend", SlackLimits.ButtonText),
-                    },
-                },
+                ["elements"] = new JsonArray { Button(ActionIds.For(ActionIds.ExtendAccess, r.Id), r.Id, "Ask to extend", null) },
             });
         }
         return new SlackMessage(TopLevel(text, escape: false), blocks);
     }
 
-    private static IEnumerable<JsonObject> DurationButtons(JsonObject approve, string actionId, IReadOnlyList<ApprovalDuration> durations)
+    /// <summary>
+    /// The requester's DM when their request is decided (approved — with its duration and end —, denied, expired): the
+    /// effect of the decision that tells a Slack requester. Null for a status that is not a decision.
+    /// </summary>
+    public static SlackMessage? DecisionDm(ChangeRequest r)
     {
-        var all = ActionIds.Matches(actionId, ActionIds.ApproveAll);
-        var prefix = all ? ActionIds.ApproveAllFor : ActionIds.ApproveFor;
-        var id = actionId[(actionId.IndexOf(ActionIds.Separator, StringComparison.Ordinal) + 1)..];
-        var text = (string?)approve["text"]?["text"] ?? "Approve";
-        foreach (var d in durations)
+        ArgumentNullException.ThrowIfNull(r);
+        var what = $"{(r.Kind == ChangeKind.Remove ? "the removal of " : "")}{AccessPhrase(r)}";
+        var text = r.Status switch
         {
-            var button = approve.DeepClone().AsObject();
-            button["action_id"] = ApprovalDurationActions.ActionId(prefix, d.Label, id);
-            button["text"] = PlainText($"{text} {d.Words}", SlackLimits.ButtonText);
-            button["style"] = d.IsPermanent ? null : "primary";
-            if (button["style"] is null)
-            {
-                button.Remove("style");
-            }
-            yield return button;
-        }
+            RequestStatus.Approved or RequestStatus.Applied => $":white_check_mark: Your request {r.Id} was approved by {Who(r)} {When(r.DecidedAt)}{GrantWords(r)}: {what}. "
+                + (r.Status == RequestStatus.Applied ? "It is applied in AWS." : "The bridge is applying it in AWS."),
+            RequestStatus.ApplyFailed => $":x: Your request {r.Id} was approved by {Who(r)} {When(r.DecidedAt)}{GrantWords(r)}, but applying it in AWS failed "
+                + $"({SlackText.Code(SlackText.Plain(r.Apply?.ErrorCode, 80))}): {what}. The approvers see the error.",
+            RequestStatus.Denied => $":no_entry: Your request {r.Id} was denied by {Who(r)} {When(r.DecidedAt)}: {what}. Nothing changes in AWS.",
+            RequestStatus.Expired => $":hourglass: Your request {r.Id} expired without a decision: {what}. Nothing changes in AWS; ask again if you still need it.",
+            _ => null,
+        };
+        return text is null ? null : new SlackMessage(TopLevel(text, escape: false), new JsonArray { Section(text) });
     }
+
+    /// <summary>"Extension of SG-… (its access ends …)": what an extension request extends.</summary>
+    private static string ExtensionWords(ChangeRequest r) =>
+        $"Asks to extend the access of {SlackText.Code(r.ExtendsRequestId)}"
+        + (r.ExtendsAccessUntil is { } until ? $", which ends {When(until)}" : "");
+
+    private static string ExtensionDidText(ChangeRequest r) =>
+        $":hourglass_flowing_sand: {ExtensionWords(r)}. Nothing was reverted: the original access stays live until then; "
+        + "approving grants the same rules again for the duration you pick, from the moment you approve.";
 
     private static JsonObject RevokeButtons(IReadOnlyList<ChangeRequest> live, bool compact) => new()
     {
         ["type"] = "actions",
         ["block_id"] = "sgbridge_access:" + live[0].Id,
-        ["elements"] = new JsonArray(live.Select(r => (JsonNode)new JsonObject
+        ["elements"] = new JsonArray(live.Select(r =>
         {
-            ["type"] = "button",
-            ["action_id"] = ActionIds.For(ActionIds.RevokeAccess, r.Id),
-            ["style"] = "danger",
-            ["value"] = r.Id,
-            ["text"] = PlainText(compact ? $"Revoke access {r.Id}" : "Revoke access now", SlackLimits.ButtonText),
-            ["confirm"] = Confirm($"Revoke {r.Id} now?", "The rule leaves the approved state and is revoked in AWS within seconds.", "Revoke", "danger"),
+            var button = Button(ActionIds.For(ActionIds.RevokeAccess, r.Id), r.Id, compact ? $"Revoke access {r.Id}" : "Revoke access now", "danger");
+            button["confirm"] = Confirm($"Revoke {r.Id} now?", "The rule leaves the approved state and is revoked in AWS within seconds.", "Revoke", "danger");
+            return (JsonNode)button;
         }).ToArray()),
     };
 }

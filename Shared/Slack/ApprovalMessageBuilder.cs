@@ -1,79 +1,86 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using SgBridge.Shared.Aws;
 using SgBridge.Shared.Domain;
+using SgBridge.Shared.Options;
 
 namespace SgBridge.Shared.Slack;
 
 /// <summary>A Slack message: fallback text (notifications, screen readers) and Block Kit blocks.</summary>
-public sealed record SlackMessage(string Text, JsonArray Blocks);
+public sealed record SlackMessage(string Text, JsonArray Blocks)
+{
+    /// <summary>What a request message was built from: every addition (blast radius, duration choices) renders it again, whole, within the limits.</summary>
+    internal RequestView? View { get; init; }
+}
+
+/// <summary>
+/// The inputs of a request message. <see cref="Durations"/> null: the plain Approve (permanent); <see cref="Refusal"/>
+/// not null: the compact form, after Slack refused the full one (empty: the full one could not be fitted).
+/// </summary>
+internal sealed record RequestView(IReadOnlyList<ChangeRequest> Batch, string? Alias, string? SlackUser, UnresolvedRequesterPolicy? Unresolved, bool Approvers)
+{
+    public BlastRadius? Radius { get; init; }
+
+    public IReadOnlyList<ApprovalDuration>? Durations { get; init; }
+
+    public string? Refusal { get; init; }
+}
 
 /// <summary>
 /// The only place Block Kit JSON is built. Everything that comes from AWS or a caller goes through
-/// <see cref="SlackText"/> (escaped, fitted), every block within <see cref="SlackLimits"/>: a message is shrunk until all
-/// of its block text fits <see cref="SlackLimits.TotalBlockText"/>, so Slack never refuses it for its size.
+/// <see cref="SlackText"/> (escaped, fitted; free text quoted on one line; identifiers in code spans), every block within
+/// <see cref="SlackLimits"/>. A request message is rendered whole from its inputs each time something is added, and
+/// fitted on the final payload: rule lists shrink, then fewer changes are shown, then the compact form (which keeps the
+/// duration choice and Deny) takes its place, so Slack never refuses it for its size.
 /// </summary>
 public static partial class ApprovalMessageBuilder
 {
-    /// <summary>Per-change blocks (a section and its buttons or outcome) a batch message shows; the rest are counted.</summary>
-    internal const int MaxChangesShown = (SlackLimits.BlocksPerMessage - 6) / 2;
+    /// <summary>The most changes a batch message shows one by one (each takes a section and its controls); the rest are counted.</summary>
+    internal const int MaxChangesShown = (SlackLimits.BlocksPerMessage - 10) / 2;
 
     /// <summary>The approvers' message: the request, its risk flags and, while it is pending, Approve / Deny.</summary>
     public static SlackMessage ForApprovers(ChangeRequest r, string? accountAlias, string? requesterSlackUserId, UnresolvedRequesterPolicy? unresolved = null) =>
-        Single(r, accountAlias, requesterSlackUserId, withButtons: r.Status == RequestStatus.Pending, unresolved);
+        Render(new RequestView([r], accountAlias, requesterSlackUserId, unresolved, Approvers: true));
 
     /// <summary>The monitoring channel's message: the same request, never with buttons, always with its status.</summary>
     public static SlackMessage ForMonitoring(ChangeRequest r, string? accountAlias, string? requesterSlackUserId) =>
-        Single(r, accountAlias, requesterSlackUserId, withButtons: false, unresolved: null);
+        Render(new RequestView([r], accountAlias, requesterSlackUserId, null, Approvers: false));
 
     /// <summary>
-    /// A batch's approvers' message: one block pair per change (its own Approve / Deny while pending) and
+    /// A batch's approvers' message: one block pair per change (its own choice and Deny while pending) and
     /// Approve all / Deny all for what is still pending. A batch of one is the single-request message.
     /// </summary>
     /// <para><paramref name="unresolved"/>: the requester could not be matched to a Slack user; the message says what approving then needs.</para>
     public static SlackMessage ForApprovers(IReadOnlyList<ChangeRequest> batch, string? accountAlias, string? requesterSlackUserId, UnresolvedRequesterPolicy? unresolved = null) =>
-        batch.Count == 1 ? ForApprovers(batch[0], accountAlias, requesterSlackUserId, unresolved) : Batch(batch, accountAlias, requesterSlackUserId, withButtons: true, unresolved);
+        Render(new RequestView(batch, accountAlias, requesterSlackUserId, unresolved, Approvers: true));
 
     public static SlackMessage ForMonitoring(IReadOnlyList<ChangeRequest> batch, string? accountAlias, string? requesterSlackUserId) =>
-        batch.Count == 1 ? ForMonitoring(batch[0], accountAlias, requesterSlackUserId) : Batch(batch, accountAlias, requesterSlackUserId, withButtons: false, unresolved: null);
+        Render(new RequestView(batch, accountAlias, requesterSlackUserId, null, Approvers: false));
 
     /// <summary>
-    /// The message sent when Slack refused the full one: ids, requester, group, account, counts and (for approvers)
-    /// the buttons; nothing free-form beyond short, escaped names, so it fits whatever the requests hold.
+    /// The message sent when Slack refused the full one: ids, requester, group, account, statuses and (for approvers)
+    /// the same choices — each pending change's duration choice and Deny, Approve all / Deny all, Revoke on live access
+    /// (add them with <see cref="WithAccessChoices"/>); nothing free-form, so it fits whatever the requests hold.
     /// </summary>
-    public static SlackMessage Compact(IReadOnlyList<ChangeRequest> batch, string? accountAlias, bool withButtons, string refusal)
-    {
-        var lead = batch[0];
-        var pending = batch.Where(r => r.Status == RequestStatus.Pending).ToList();
-        var blocks = new JsonArray
-        {
-            Header($"{(pending.Count > 0 ? "🛡️" : "ℹ️")} {(batch.Count == 1 ? lead.Id : $"{batch.Count} changes")} · {AccountPlain(lead, accountAlias)} · {GroupPlain(lead)}"),
-            Section(SlackText.Truncate(
-                $"*{RequesterWords(lead.Requester, null)}* · {SlackText.Code(lead.GroupId ?? lead.GroupName)} · {SlackText.Code(lead.AccountId)} · {SlackText.Escape(lead.Region)}\n"
-                + string.Join("\n", batch.Take(MaxChangesShown).Select(r => $"{StatusEmoji(r.Status)} *{r.Id}* {KindVerb(r.Kind)} {RuleCount(r)} · _{StatusWords(r.Status)}_"))
-                + (batch.Count > MaxChangesShown ? $"\n{SlackText.Ellipsis}and {batch.Count - MaxChangesShown} more" : ""),
-                SlackLimits.SectionText)),
-        };
-        if (withButtons)
-        {
-            foreach (var r in pending.Take(MaxChangesShown))
-            {
-                blocks.Add(Buttons(r, compact: true));
-            }
-            if (pending.Count > 1)
-            {
-                blocks.Add(AllButtons(lead.Id, pending.Count));
-            }
-        }
-        blocks.Add(Context($"Compact view: Slack refused the full message ({SlackText.Escape(SlackText.Plain(refusal, 60))}). Details: `sgbridge requests show {lead.Id}`"));
-        return new SlackMessage(TopLevel($"{batch.Count} change(s) by {lead.Requester.DisplayName} on {lead.GroupId ?? lead.GroupName} ({lead.AccountId}, {lead.Region}): {pending.Count} pending"), blocks);
-    }
+    public static SlackMessage Compact(IReadOnlyList<ChangeRequest> batch, string? accountAlias, bool withButtons, string refusal) =>
+        Render(new RequestView(batch, accountAlias, null, null, withButtons) { Refusal = refusal ?? "" });
 
-    /// <summary>Said in the monitoring channel when even the compact approvers' message was refused.</summary>
-    public static string RefusedNotice(IReadOnlyList<ChangeRequest> batch, string error) =>
-        TopLevel($":rotating_light: Slack refused the approvers' message for {string.Join(", ", batch.Take(40).Select(r => r.Id))}"
-            + (batch.Count > 40 ? $" and {batch.Count - 40} more" : "")
-            + $" ({SlackText.Escape(error)}). The changes are reverted and waiting: decide them with `sgbridge requests show {batch[0].Id}`.", escape: false);
+    /// <summary>
+    /// Said in the monitoring channel when even the compact approvers' message was refused: the changes stay reverted,
+    /// and how to decide them without that message.
+    /// </summary>
+    public static string RefusedNotice(IReadOnlyList<ChangeRequest> batch, string error)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var pending = batch.Where(r => r.Status == RequestStatus.Pending).Select(r => r.Id).ToList();
+        var ids = pending.Count > 0 ? pending : batch.Select(r => r.Id).ToList();
+        return TopLevel($":rotating_light: Slack refused the approvers' message for {string.Join(", ", ids.Take(40))}"
+            + (ids.Count > 40 ? $" and {ids.Count - 40} more" : "")
+            + $" ({SlackText.Escape(SlackText.Plain(error, 80))}). The changes are reverted and waiting. An approver decides each with "
+            + $"`sgbridge requests approve {ids[0]} --for DURATION --reason \"…\"` (without `--for`: permanently) or `sgbridge requests deny {ids[0]} --reason \"…\"`; "
+            + $"`sgbridge requests show {ids[0]}` shows it in full.", escape: false);
+    }
 
     /// <summary>One thread reply for several outcomes (a batch decided at once), one line each, within the top-level text limit.</summary>
     public static string OutcomeReply(IReadOnlyList<(ChangeRequest Request, RequestStatus Status)> outcomes) =>
@@ -86,41 +93,70 @@ public static partial class ApprovalMessageBuilder
     public static string OutcomeReply(ChangeRequest r, RequestStatus status) => SlackText.Truncate(status switch
     {
         RequestStatus.Pending when r.Slack is not null => SlackRequestOpenedReply(r),
+        RequestStatus.Pending when r.ExtendsRequestId is not null => $":hourglass_flowing_sand: {ExtensionWords(r)}. Waiting for an approver.",
         RequestStatus.Pending => $":rewind: Reverted at once ({CallSummary.Of(r.Revert)}). Waiting for an approver.",
-        RequestStatus.RevertFailed => $":rotating_light: *Revert failed*: {SlackText.Code(r.Revert?.ErrorCode)}. {SlackText.Escape(SlackText.Plain(r.Revert?.Message, 500))} The unapproved change may still be live: check the group now.",
-        RequestStatus.Exempt => $":information_source: Exempt, not reverted: {SlackText.Escape(SlackText.Plain(r.ExemptReason, 300))}.",
-        RequestStatus.Approved => $":white_check_mark: Approved by {Who(r)} {When(r.DecidedAt)}. Applying in AWS…",
+        RequestStatus.RevertFailed => $":rotating_light: *Revert failed*: {SlackText.Code(SlackText.Plain(r.Revert?.ErrorCode, 80))}. {SlackText.Quote(r.Revert?.Message, 500)} The unapproved change may still be live: check the group now.",
+        RequestStatus.Exempt => $":information_source: Exempt, not reverted: {SlackText.Quote(r.ExemptReason, 300)}.",
+        RequestStatus.Approved => $":white_check_mark: Approved by {Who(r)} {When(r.DecidedAt)}{GrantWords(r)}. Applying in AWS…",
         RequestStatus.Denied => $":no_entry: Denied by {Who(r)} {When(r.DecidedAt)}. The change stays reverted.",
-        RequestStatus.Applied => $":large_green_circle: Applied in AWS ({CallSummary.Of(r.Apply)}).",
-        RequestStatus.ApplyFailed => $":x: *Apply failed*: {SlackText.Code(r.Apply?.ErrorCode)}. {SlackText.Escape(SlackText.Plain(r.Apply?.Message, 500))}",
+        RequestStatus.Applied => $":large_green_circle: Applied in AWS ({CallSummary.Of(r.Apply)}){GrantWords(r)}.",
+        RequestStatus.ApplyFailed => $":x: *Apply failed*: {SlackText.Code(SlackText.Plain(r.Apply?.ErrorCode, 80))}. {SlackText.Quote(r.Apply?.Message, 500)}",
         RequestStatus.Expired => ":hourglass: Expired without a decision. The change stays reverted.",
         RequestStatus.Unmatched => ":grey_question: The event did not match the group: nothing changed in AWS.",
         RequestStatus.Reported => ":mag: Reported by the sweep (report mode): not reverted.",
+        RequestStatus.AccessEnded => AccessEndedText(r),
         _ => $"Status: {StatusWords(r.Status)}",
     }, SlackLimits.TopLevelText);
 
-    /// <summary>One line about a request, for the top-level text (notifications): plain, escaped, short.</summary>
+    /// <summary>One line about a request, for the top-level text (notifications): plain, escaped, short, risk first.</summary>
     public static string Summary(ChangeRequest r) =>
-        TopLevel($"{r.Id}: {RequesterPlain(r.Requester)} {Intent(r, plain: true)} ({r.AccountId}, {r.Region}) — {StatusWords(r.Status)}");
+        TopLevel($"{(IsRisky(r) && r.Status == RequestStatus.Pending ? "RISKY: " : "")}{r.Id}: {RequesterPlain(r.Requester)} {Intent(r, plain: true)} ({r.AccountId}, {r.Region}) — {StatusWords(r.Status)}");
 
-    private static SlackMessage Single(ChangeRequest r, string? alias, string? slackUser, bool withButtons, UnresolvedRequesterPolicy? unresolved)
+    /// <summary>Renders a request message from its inputs, fitted on the final payload (blocks and total text).</summary>
+    internal static SlackMessage Render(RequestView v)
     {
-        for (var rulesBudget = SlackLimits.SectionText; ; rulesBudget = rulesBudget * 2 / 3)
+        ArgumentNullException.ThrowIfNull(v);
+        ArgumentOutOfRangeException.ThrowIfZero(v.Batch.Count);
+        if (v.Refusal is null)
+        {
+            var full = v.Batch.Count == 1 ? Single(v) : Batch(v);
+            if (full is not null)
+            {
+                return full with { View = v };
+            }
+        }
+        return Compacted(v with { Refusal = v.Refusal ?? "" }) with { View = v };
+    }
+
+    private static bool Fits(JsonArray blocks) =>
+        blocks.Count <= SlackLimits.BlocksPerMessage && TextLength(blocks) <= SlackLimits.TotalBlockText;
+
+    /// <summary>The single-request message, or null when not even its smallest form fits.</summary>
+    private static SlackMessage? Single(RequestView v)
+    {
+        var r = v.Batch[0];
+        var controls = v.Approvers && r.Status == RequestStatus.Pending;
+        // Computed once: the fitting below only cuts them.
+        var flags = Flags(r);
+        var ruleLines = RuleLines(r);
+        var intro = SlackText.Truncate($"{RequesterWords(r.Requester, v.SlackUser)} {Intent(r, plain: false)}.\n*Status:* {StatusLine(r)}", SlackLimits.SectionText);
+        var fullControls = controls ? Controls(r, v.Durations, compact: false, shortConfirm: false) : null;
+        var shortControls = controls ? Controls(r, v.Durations, compact: false, shortConfirm: true) : null;
+        for (var rulesBudget = SlackLimits.SectionText; rulesBudget >= 150; rulesBudget = rulesBudget / 2)
         {
             var blocks = new JsonArray
             {
-                Header($"{StatusEmojiPlain(r.Status)} {r.Id} · {AccountPlain(r, alias)} · {GroupPlain(r)}"),
-                Section(SlackText.Truncate($"{RequesterWords(r.Requester, slackUser)} {Intent(r, plain: false)}.\n*Status:* {StatusWords(r.Status)}", SlackLimits.SectionText)),
+                Header(HeaderText(r, $"{r.Id} · {AccountPlain(r, v.Alias)} · {GroupPlain(r)}")),
+                Section(intro),
                 Fields(
-                    ("Requester", RequesterField(r.Requester, slackUser)),
+                    ("Requester", RequesterField(r.Requester, v.SlackUser)),
                     ("Security group", GroupField(r)),
-                    ("Account", alias is null ? SlackText.Code(r.AccountId) : $"{SlackText.Escape(SlackText.Plain(alias, 100))} ({SlackText.Code(r.AccountId)})"),
-                    ("Region", SlackText.Escape(SlackText.Plain(r.Region, 40))),
+                    ("Account", AccountField(r, v.Alias)),
+                    ("Region", SlackText.Code(SlackText.Plain(r.Region, 40))),
                     ("VPC", r.VpcId is null ? "-" : SlackText.Code(SlackText.Plain(r.VpcId, 60))),
                     ("Event", EventField(r))),
-                Section(RulesText(r, rulesBudget)),
+                Section(RulesText(r, ruleLines, rulesBudget)),
             };
-            var flags = RiskAssessor.Assess(r);
             if (flags.Count > 0)
             {
                 blocks.Add(Section(SlackText.Lines(":warning: *Risk*", flags.Select(f => "• " + SlackText.Escape(f)).ToList(), Math.Min(1500, rulesBudget))));
@@ -130,76 +166,158 @@ public static partial class ApprovalMessageBuilder
             {
                 blocks.Add(Context(policy));
             }
-            if (withButtons)
+            if (controls)
             {
-                if (UnresolvedText(unresolved) is { } note)
+                if (UnresolvedText(v.Unresolved) is { } note)
                 {
                     blocks.Add(Context(note));
                 }
-                blocks.Add(Buttons(r, compact: false));
+                blocks.Add((rulesBudget < 1000 ? shortControls : fullControls)!.DeepClone());
             }
             else if (DecisionText(r) is { } decided)
             {
                 blocks.Add(Context(decided));
             }
-            if (TextLength(blocks) <= SlackLimits.TotalBlockText || rulesBudget < 200)
+            AddAccess(blocks, v, compact: false);
+            AddBlastRadius(blocks, v, before: null);
+            if (Fits(blocks))
             {
                 return new SlackMessage(Summary(r), blocks);
             }
         }
+        return null;
     }
 
-    private static SlackMessage Batch(IReadOnlyList<ChangeRequest> batch, string? alias, string? slackUser, bool withButtons, UnresolvedRequesterPolicy? unresolved)
+    /// <summary>The batch message, or null when not even one change with the shortest rule lists fits.</summary>
+    private static SlackMessage? Batch(RequestView v)
     {
+        var batch = v.Batch;
         var lead = batch[0];
-        var pending = batch.Count(r => r.Status == RequestStatus.Pending);
-        var shown = batch.Take(MaxChangesShown).ToList();
-        for (var perChange = Math.Min(SlackLimits.SectionText, (SlackLimits.TotalBlockText - 2500) / shown.Count); ; perChange = perChange * 3 / 4)
+        var pending = batch.Where(r => r.Status == RequestStatus.Pending).ToList();
+        var risky = pending.Count(IsRisky);
+        var shownCount = Math.Min(batch.Count, MaxChangesShown);
+        var perChange = Math.Min(SlackLimits.SectionText, (SlackLimits.TotalBlockText - 2500) / shownCount);
+        // Each change's words and choices, computed once: the fitting below only cuts them.
+        var rows = batch.Take(shownCount).Select(r => (Request: r, Riskiest: r.Status == RequestStatus.Pending ? Riskiest(r) : null)).Select(x => (
+            Request: x.Request,
+            Head: $"{StatusEmoji(x.Request)} *{x.Request.Id}* · {Intent(x.Request, plain: false, withGroup: false)} · _{StatusLine(x.Request)}_",
+            Lines: RuleLines(x.Request).Concat(Flags(x.Request).Where(f => f != x.Riskiest).Select(f => ":warning: " + SlackText.Escape(f))).Concat(PolicyText(x.Request) is { } p ? [p] : []).ToList(),
+            Full: v.Approvers && x.Request.Status == RequestStatus.Pending ? Controls(x.Request, v.Durations, compact: true, shortConfirm: false) : Context(DecisionText(x.Request) is { } d ? d : BridgeDidText(x.Request)),
+            Short: v.Approvers && x.Request.Status == RequestStatus.Pending ? Controls(x.Request, v.Durations, compact: true, shortConfirm: true) : null)).ToList();
+        var allControls = v.Approvers && pending.Count > 1 ? AllControls(lead.Id, pending, v.Durations) : null;
+        var riskiest = risky > 0 ? Riskiest(pending.First(IsRisky)) : null;
+        while (shownCount >= 1)
         {
+            var shown = batch.Take(shownCount).ToList();
             var blocks = new JsonArray
             {
-                Header($"{(pending > 0 ? "🛡️" : "✅")} {batch.Count} changes · {AccountPlain(lead, alias)} · {GroupPlain(lead)}"),
-                Section(SlackText.Truncate($"{RequesterWords(lead.Requester, slackUser)} made {batch.Count} changes to {GroupWords(lead)}: "
-                    + (pending > 0 ? $"*{pending} waiting for approval*" : "all decided") + ".", SlackLimits.SectionText)),
+                Header($"{(risky > 0 ? "🚨" : pending.Count > 0 ? "🛡️" : "✅")} {batch.Count} changes{(risky > 0 ? $" ({risky} risky)" : "")} · {AccountPlain(lead, v.Alias)} · {GroupPlain(lead)}"),
+                Section(SlackText.Truncate($"{RequesterWords(lead.Requester, v.SlackUser)} made {batch.Count} changes to this group: "
+                    + (pending.Count > 0 ? $"*{pending.Count} waiting for approval*" : "all decided")
+                    + (riskiest is { } worst ? $". :warning: Riskiest: {SlackText.Escape(worst)}" : "") + ".", SlackLimits.SectionText)),
                 Fields(
-                    ("Requester", RequesterField(lead.Requester, slackUser)),
+                    ("Requester", RequesterField(lead.Requester, v.SlackUser)),
                     ("Security group", GroupField(lead)),
-                    ("Account", alias is null ? SlackText.Code(lead.AccountId) : $"{SlackText.Escape(SlackText.Plain(alias, 100))} ({SlackText.Code(lead.AccountId)})"),
-                    ("Region", SlackText.Escape(SlackText.Plain(lead.Region, 40))),
+                    ("Account", AccountField(lead, v.Alias)),
+                    ("Region", SlackText.Code(SlackText.Plain(lead.Region, 40))),
                     ("Batch", SlackText.Code(lead.Id))),
             };
-            foreach (var r in shown)
+            var radiusAt = blocks.Count;
+            foreach (var row in rows.Take(shownCount))
             {
-                var flags = RiskAssessor.Assess(r);
-                var head = $"{StatusEmoji(r.Status)} *{r.Id}* · {Intent(r, plain: false)} · _{StatusWords(r.Status)}_";
-                var lines = RuleLines(r).Concat(flags.Select(f => ":warning: " + SlackText.Escape(f))).Concat(PolicyText(r) is { } p ? [p] : []).ToList();
-                blocks.Add(Section(SlackText.Lines(SlackText.Truncate(head, perChange / 2), lines, perChange, $"`sgbridge requests show {r.Id}`")));
-                if (withButtons && r.Status == RequestStatus.Pending)
-                {
-                    blocks.Add(Buttons(r, compact: true));
-                }
-                else
-                {
-                    blocks.Add(Context(DecisionText(r) is { } d ? d : BridgeDidText(r)));
-                }
+                var max = Math.Min(perChange + 150, SlackLimits.SectionText);
+                blocks.Add(Section(SlackText.Lines(SlackText.Truncate(row.Head, max - 70), row.Lines, max, $"`sgbridge requests show {row.Request.Id}`")));
+                blocks.Add((perChange < 600 && row.Short is not null ? row.Short : row.Full).DeepClone());
             }
             if (batch.Count > shown.Count)
             {
-                blocks.Add(Section($"{SlackText.Ellipsis}and {batch.Count - shown.Count} more changes: `sgbridge requests show {lead.Id}`"));
+                var rest = batch.Skip(shown.Count).ToList();
+                blocks.Add(Section(SlackText.Truncate($"{SlackText.Ellipsis}and {rest.Count} more changes"
+                    + (rest.Any(r => r.Status == RequestStatus.Pending) ? $" ({rest.Count(r => r.Status == RequestStatus.Pending)} pending: decide them with the batch's choices below)" : "")
+                    + $": {string.Join(", ", rest.Take(30).Select(r => r.Id))} · `sgbridge requests show {lead.Id}`", SlackLimits.SectionText)));
             }
-            if (withButtons && pending > 1)
+            if (allControls is not null)
             {
-                blocks.Add(AllButtons(lead.Id, pending));
+                blocks.Add(allControls.DeepClone());
+                if (AllNote(pending, v.Durations) is { } note)
+                {
+                    blocks.Add(Context(note));
+                }
             }
-            if (withButtons && pending > 0 && UnresolvedText(unresolved) is { } note)
+            if (v.Approvers && pending.Count > 0 && UnresolvedText(v.Unresolved) is { } unresolved)
             {
-                blocks.Add(Context(note));
+                blocks.Add(Context(unresolved));
             }
-            blocks.Add(Context("Each change was reverted at once by the bridge; approving one puts exactly that change back."));
-            if (TextLength(blocks) <= SlackLimits.TotalBlockText || perChange < 120)
+            AddAccess(blocks, v, compact: true);
+            blocks.Add(Context(pending.Any(r => r.Slack is not null || r.ExtendsRequestId is not null)
+                ? "Changes asked for in Slack or extensions change nothing in AWS until approved; every other change was reverted at once."
+                : "Each change was reverted at once by the bridge; approving one puts exactly that change back."));
+            AddBlastRadius(blocks, v, before: radiusAt);
+            if (Fits(blocks))
             {
-                var summary = $"{batch.Count} changes by {RequesterPlain(lead.Requester)} on {lead.GroupName ?? lead.GroupId} ({lead.AccountId}, {lead.Region}): {pending} pending";
+                var summary = $"{(risky > 0 ? $"RISKY ({risky}): " : "")}{batch.Count} changes by {RequesterPlain(lead.Requester)} on {lead.GroupName ?? lead.GroupId} ({lead.AccountId}, {lead.Region}): {pending.Count} pending";
                 return new SlackMessage(TopLevel(summary), blocks);
+            }
+            if (blocks.Count > SlackLimits.BlocksPerMessage)
+            {
+                shownCount -= Math.Max(1, (blocks.Count - SlackLimits.BlocksPerMessage + 1) / 2);
+            }
+            else if (perChange > 100)
+            {
+                perChange = Math.Max(100, perChange / 2);
+            }
+            else
+            {
+                shownCount = shownCount * 3 / 4;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The compact form: ids and statuses, the same choices for as many pending changes as fit, Approve all / Deny all.</summary>
+    private static SlackMessage Compacted(RequestView v)
+    {
+        var batch = v.Batch;
+        var lead = batch[0];
+        var pending = batch.Where(r => r.Status == RequestStatus.Pending).ToList();
+        var risky = pending.Count(IsRisky);
+        var controls = v.Approvers ? pending.Take(MaxChangesShown).Select(r => Controls(r, v.Durations, compact: true, shortConfirm: true)).ToList() : [];
+        var allControls = v.Approvers && pending.Count > 1 ? AllControls(lead.Id, pending, v.Durations) : null;
+        var list = string.Join("\n", batch.Take(MaxChangesShown).Select(r =>
+            $"{StatusEmoji(r)} *{r.Id}* {KindVerb(r)} {RuleCount(r)}{(IsRisky(r) ? " :warning: risky" : "")} · _{StatusLine(r)}_"));
+        for (var withControls = Math.Min(pending.Count, MaxChangesShown); ; withControls = withControls * 2 / 3)
+        {
+            var blocks = new JsonArray
+            {
+                Header($"{(risky > 0 ? "🚨" : pending.Count > 0 ? "🛡️" : "ℹ️")} {(batch.Count == 1 ? lead.Id : $"{batch.Count} changes")} · {AccountPlain(lead, v.Alias)} · {GroupPlain(lead)}"),
+                Section(SlackText.Truncate(
+                    $"{RequesterWords(lead.Requester, null)} · {SlackText.Code(lead.GroupId ?? lead.GroupName)} · {SlackText.Code(lead.AccountId)} · {SlackText.Code(lead.Region)}\n"
+                    + list
+                    + (batch.Count > MaxChangesShown ? $"\n{SlackText.Ellipsis}and {batch.Count - MaxChangesShown} more" : ""),
+                    SlackLimits.SectionText)),
+            };
+            if (v.Approvers)
+            {
+                foreach (var c in controls.Take(withControls))
+                {
+                    blocks.Add(c.DeepClone());
+                }
+                if (allControls is not null)
+                {
+                    blocks.Add(allControls.DeepClone());
+                }
+                if (pending.Count > withControls && pending.Count > 1)
+                {
+                    blocks.Add(Context($"{pending.Count - withControls} pending change(s) have no choice of their own here: decide them with Approve all / Deny all, or one by one with `sgbridge requests approve|deny ID`."));
+                }
+            }
+            AddAccess(blocks, v, compact: true);
+            blocks.Add(Context(v.Refusal is { Length: > 0 } refusal
+                ? $"Compact view: Slack refused the full message ({SlackText.Escape(SlackText.Plain(refusal, 60))}). Details: `sgbridge requests show {lead.Id}`"
+                : $"Compact view: the full message is too large for Slack. Details: `sgbridge requests show {lead.Id}`"));
+            if (Fits(blocks) || withControls == 0)
+            {
+                return new SlackMessage(TopLevel($"{(risky > 0 ? "RISKY: " : "")}{batch.Count} change(s) by {RequesterPlain(lead.Requester)} on {lead.GroupId ?? lead.GroupName} ({lead.AccountId}, {lead.Region}): {pending.Count} pending"), blocks);
             }
         }
     }
@@ -213,31 +331,59 @@ public static partial class ApprovalMessageBuilder
         _ => null,
     };
 
-    /// <summary>The action in words: "wants to open TCP 22 from the internet on *prod-db*".</summary>
-    private static string Intent(ChangeRequest r, bool plain)
+    /// <summary>
+    /// The action in words, risk first: "wants to open 2 inbound rules on *prod-db* — :warning: SSH (22) open to the
+    /// internet (0.0.0.0/0)". Outbound rules read as outbound; an extension names the request it extends.
+    /// </summary>
+    private static string Intent(ChangeRequest r, bool plain, bool withGroup = true)
     {
-        var verb = r.Status is RequestStatus.Exempt or RequestStatus.Unmatched or RequestStatus.Reported ? "" : "wants to ";
+        var done = r.Status is RequestStatus.Exempt or RequestStatus.Unmatched or RequestStatus.Reported;
         var what = r.Kind switch
         {
-            ChangeKind.Add => $"{verb}{(verb.Length == 0 ? "opened" : "open")} {Access(r.Rules.Select(x => x).ToList(), r.Rules.Count)}",
-            ChangeKind.Remove => $"{verb}{(verb.Length == 0 ? "removed" : "remove")} {Access(r.Rules.ToList(), r.Rules.Count + r.UnresolvedRuleIds.Count)}",
-            _ => $"{verb}{(verb.Length == 0 ? "changed" : "change")} {(r.Edits.Count == 1 ? "a rule to " + RuleWords(r.Edits[0].After) : $"{r.Edits.Count} rules")}",
+            ChangeKind.Add => $"{(done ? "opened" : "wants to open")} {Access(r.Rules, r.Rules.Count)}",
+            ChangeKind.Remove => $"{(done ? "removed" : "wants to remove")} {Access(r.Rules, r.Rules.Count + r.UnresolvedRuleIds.Count)}",
+            _ => $"{(done ? "changed" : "wants to change")} {(r.Edits.Count == 1 ? "a rule to " + RuleWords(r.Edits[0].After) : $"{r.Edits.Count} rules")}",
         };
         if (r.Status == RequestStatus.Reported)
         {
             what = "differs from the approved state: " + what[(what.IndexOf(' ', StringComparison.Ordinal) + 1)..];
         }
-        var group = plain ? (r.GroupName ?? r.GroupId ?? "?") : GroupWords(r);
-        return plain ? SlackText.Plain($"{what} on {group}", 300) : $"{SlackText.Escape(SlackText.Plain(what, 300))} on {group}";
+        if (r.ExtendsRequestId is not null && r.Status == RequestStatus.Pending)
+        {
+            what = $"wants more time for {Access(r.Rules, r.Rules.Count)} (extends {r.ExtendsRequestId})";
+        }
+        var risk = r.Status == RequestStatus.Pending && Riskiest(r) is { } worst ? worst : null;
+        var group = !withGroup ? "" : " on " + (plain ? (r.GroupName ?? r.GroupId ?? "?") : GroupWords(r));
+        return plain
+            ? SlackText.Plain($"{what}{group}{(risk is null ? "" : " — risky: " + risk)}", 400)
+            : $"{SlackText.Escape(SlackText.Plain(what, 300))}{group}{(risk is null ? "" : " — :warning: *" + SlackText.Escape(SlackText.Plain(risk, 200)) + "*")}";
     }
 
-    private static string Access(IReadOnlyList<SecurityGroupRule> rules, int count) =>
-        count == 1 && rules.Count == 1 ? RuleWords(rules[0]) : $"{count} inbound rules";
+    /// <summary>The access a request is about, as a noun phrase ("TCP 22 from the internet on *prod-db*"), for past-tense notices.</summary>
+    private static string AccessPhrase(ChangeRequest r)
+    {
+        var rules = r.Kind == ChangeKind.Modify ? r.Edits.Select(e => e.After).ToList() : r.Rules;
+        var count = r.Kind == ChangeKind.Modify ? r.Edits.Count : r.Rules.Count + r.UnresolvedRuleIds.Count;
+        return $"{SlackText.Escape(SlackText.Plain(Access(rules, count), 300))} on {GroupWords(r)}";
+    }
 
-    /// <summary>"TCP 22 from the internet", "all traffic from sg-0abc (group)", "UDP 53 from prefix list pl-0abc".</summary>
+    private static string Access(IReadOnlyList<SecurityGroupRule> rules, int count)
+    {
+        if (count == 1 && rules.Count == 1)
+        {
+            return RuleWords(rules[0]);
+        }
+        var outbound = rules.Count(x => x.Egress);
+        return outbound == 0 ? $"{count} inbound rules"
+            : outbound == count ? $"{count} outbound rules"
+            : $"{count} rules ({count - outbound} inbound, {outbound} outbound)";
+    }
+
+    /// <summary>"TCP 22 from the internet", "outbound all traffic to the internet", "UDP 53 from prefix list pl-0abc".</summary>
     internal static string RuleWords(SecurityGroupRule rule)
     {
-        var from = rule.Source.Kind switch
+        ArgumentNullException.ThrowIfNull(rule);
+        var peer = rule.Source.Kind switch
         {
             SourceKind.Ipv4Cidr when RiskAssessor.IsInternet(rule.Source) => "the internet",
             SourceKind.Ipv6Cidr when RiskAssessor.IsInternet(rule.Source) => "the internet (IPv6)",
@@ -245,18 +391,20 @@ public static partial class ApprovalMessageBuilder
             SourceKind.ReferencedGroup => "group " + rule.Source,
             _ => rule.Source.Value,
         };
-        return rule.IsAllTraffic ? $"all traffic from {from}" : $"{rule.ProtocolText()} {rule.PortText()} from {from}";
+        var way = rule.Egress ? "to" : "from";
+        var what = rule.IsAllTraffic ? "all traffic" : $"{rule.ProtocolText()} {rule.PortText()}";
+        return $"{(rule.Egress ? "outbound " : "")}{what} {way} {peer}";
     }
 
-    private static string RulesText(ChangeRequest r, int budget)
+    private static string RulesText(ChangeRequest r, List<string> lines, int budget)
     {
+        var outbound = (r.Kind == ChangeKind.Modify ? r.Edits.Select(e => e.After) : r.Rules).Any(x => x.Egress);
         var title = r.Kind switch
         {
             ChangeKind.Modify => "*Rule edits* (before → after)",
-            ChangeKind.Add => "*Rules to add*",
+            ChangeKind.Add => outbound ? "*Rules to add* (inbound and outbound as marked)" : "*Rules to add*",
             _ => "*Rules to remove*",
         };
-        var lines = RuleLines(r);
         return lines.Count == 0 ? title + "\n_none_" : SlackText.Lines(title, lines, budget, $"see them all: `sgbridge requests show {r.Id}`");
     }
 
@@ -268,33 +416,47 @@ public static partial class ApprovalMessageBuilder
         _ => r.Rules.Select(x => "• " + RuleText(x)).Concat(r.UnresolvedRuleIds.Select(id => $"• {SlackText.Code(id)} (_content unknown_)")).ToList(),
     };
 
-    /// <summary>A rule as a line: its access, then its description (free text, escaped and capped).</summary>
+    /// <summary>A rule as a line: its access, then its description (free text, quoted on one line and capped).</summary>
     private static string RuleText(SecurityGroupRule rule) =>
         SlackText.Escape(RuleWords(rule) is var w && RiskAssessor.IsInternet(rule.Source) ? $"{w} ({rule.Source.Value})" : w)
-        + (string.IsNullOrEmpty(rule.Description) ? "" : " — " + SlackText.Escape(SlackText.Plain(rule.Description, 255)));
+        + (string.IsNullOrEmpty(rule.Description) ? "" : " — " + SlackText.Quote(rule.Description, 255));
 
     private static string BridgeDidText(ChangeRequest r) => r.Status switch
     {
-        RequestStatus.Exempt => $"Not reverted: {SlackText.Escape(SlackText.Plain(r.ExemptReason, 300))}",
+        RequestStatus.Exempt => $"Not reverted: {SlackText.Quote(r.ExemptReason, 300)}",
         RequestStatus.Reverting => "Reverting…",
         RequestStatus.RevertFailed => $":rotating_light: Revert FAILED ({SlackText.Code(SlackText.Plain(r.Revert?.ErrorCode, 80))}): the change may still be live.",
         RequestStatus.Unmatched => "Nothing changed in AWS: the event did not match the group. Monitoring only.",
         RequestStatus.Reported => "Found by the sweep in report mode: reported, not reverted. Monitoring only.",
         _ when r.Slack is not null => SlackRequestDidText(r),
+        _ when r.ExtendsRequestId is not null => ExtensionDidText(r),
         _ when r.Revert is { } rev => $"Already reverted by the bridge: {CallSummary.Of(rev)}" + (r.PreviousContentUnknown ? " (failed closed: previous content unknown)" : "") + ReasonMessages.Line(r),
-        _ => "",
+        _ => "Nothing was reverted.",
     };
 
     private static string? DecisionText(ChangeRequest r) => r.Status switch
     {
-        RequestStatus.Approved => $":white_check_mark: Approved by {Who(r)} {When(r.DecidedAt)}; applying…",
+        RequestStatus.Approved => $":white_check_mark: Approved by {Who(r)} {When(r.DecidedAt)}{GrantWords(r)}; applying…",
         RequestStatus.Denied => $":no_entry: Denied by {Who(r)} {When(r.DecidedAt)}",
-        RequestStatus.Applied => $":white_check_mark: Approved by {Who(r)} {When(r.DecidedAt)} · applied ({CallSummary.Of(r.Apply)})",
-        RequestStatus.ApplyFailed => $":x: Approved by {Who(r)} {When(r.DecidedAt)} · apply failed: {SlackText.Code(SlackText.Plain(r.Apply?.ErrorCode, 80))} {SlackText.Escape(SlackText.Plain(r.Apply?.Message, 400))}",
+        RequestStatus.Applied => $":white_check_mark: Approved by {Who(r)} {When(r.DecidedAt)}{GrantWords(r)} · applied ({CallSummary.Of(r.Apply)})",
+        RequestStatus.ApplyFailed => $":x: Approved by {Who(r)} {When(r.DecidedAt)}{GrantWords(r)} · apply failed: {SlackText.Code(SlackText.Plain(r.Apply?.ErrorCode, 80))} {SlackText.Quote(r.Apply?.Message, 400)}",
         RequestStatus.Expired => ":hourglass: Expired without a decision",
         RequestStatus.Pending => "Waiting for an approver",
+        RequestStatus.AccessEnded => AccessEndedLine(r),
         _ => null,
     };
+
+    /// <summary>" for 8h, until …" for a time-bound approval, " permanently" for a permanent grant, "" for a removal (it takes access away).</summary>
+    private static string GrantWords(ChangeRequest r) =>
+        r.ApprovedFor is { } d && r.AccessUntil is { } until ? $" for {FormatDuration(d)}, until {When(until)}"
+        : r.Kind == ChangeKind.Remove || r.DecidedAt is null ? ""
+        : " permanently";
+
+    /// <summary>The status line: the words and, for a time-bound approval, its duration and end.</summary>
+    private static string StatusLine(ChangeRequest r) =>
+        r.Status is RequestStatus.Approved or RequestStatus.Applied && r.AccessUntil is { } until
+            ? $"{StatusWords(r.Status)}, for {FormatDuration(r.ApprovedFor!.Value)} until {When(until)}"
+            : StatusWords(r.Status);
 
     /// <summary>Readable words for every status.</summary>
     public static string StatusWords(RequestStatus s) => s switch
@@ -314,8 +476,9 @@ public static partial class ApprovalMessageBuilder
         _ => s.ToString().ToLowerInvariant(),
     };
 
+    /// <summary>The requester: a mention when known, else the AWS name as code (pasteable, exactly as AWS wrote it).</summary>
     private static string RequesterWords(Requester q, string? slackUser) =>
-        slackUser is not null ? $"<@{slackUser}> ({SlackText.Escape(RequesterPlain(q))})" : $"*{SlackText.Escape(RequesterPlain(q))}*";
+        slackUser is not null ? $"<@{slackUser}> ({SlackText.Code(RequesterPlain(q))})" : SlackText.Code(RequesterPlain(q));
 
     private static string RequesterPlain(Requester q) =>
         q.Type == PrincipalType.Unknown && q.Arn is null ? "unknown (found by the sweep)" : SlackText.Plain(q.DisplayName, 120);
@@ -323,19 +486,26 @@ public static partial class ApprovalMessageBuilder
     private static string RequesterField(Requester q, string? slackUser) =>
         $"{RequesterWords(q, slackUser)}\n{SlackText.Code(SlackText.Plain(q.Arn ?? q.PrincipalId ?? "?", 300))}";
 
-    private static string GroupWords(ChangeRequest r) => $"*{SlackText.Escape(SlackText.Plain(r.GroupName ?? r.GroupId ?? "?", 255))}*";
+    private static string GroupWords(ChangeRequest r) => SlackText.Code(SlackText.Plain(r.GroupName ?? r.GroupId ?? "?", 255));
 
     private static string GroupField(ChangeRequest r)
     {
         var id = r.GroupId is null ? "-" : ConsoleLinks.SecurityGroup(r.Region, r.GroupId) is { } url ? $"<{url}|{SlackText.Escape(r.GroupId)}>" : SlackText.Code(SlackText.Plain(r.GroupId, 60));
-        return r.GroupName is null ? id : $"{id}\n{SlackText.Escape(SlackText.Plain(r.GroupName, 255))}";
+        return r.GroupName is null ? id : $"{id}\n{SlackText.Code(SlackText.Plain(r.GroupName, 255))}";
     }
+
+    private static string AccountField(ChangeRequest r, string? alias) =>
+        alias is null ? SlackText.Code(r.AccountId) : $"{SlackText.Code(SlackText.Plain(alias, 100))} ({SlackText.Code(r.AccountId)})";
 
     private static string EventField(ChangeRequest r)
     {
         if (r.Slack is not null)
         {
             return SlackRequestEventField(r);
+        }
+        if (r.ExtendsRequestId is not null)
+        {
+            return $"Extension asked {When(r.EventTime)}";
         }
         var name = SlackText.Escape(SlackText.Plain(r.EventName, 60));
         var link = ConsoleLinks.CloudTrailEvent(r.Region, r.EventId) is { } url ? $"<{url}|{name}>" : name;
@@ -346,8 +516,13 @@ public static partial class ApprovalMessageBuilder
 
     private static string GroupPlain(ChangeRequest r) => SlackText.Plain(r.GroupName ?? r.GroupId ?? "?", 60);
 
-    private static string KindVerb(ChangeKind kind) => kind switch
+    /// <summary>The header, risk first: a risky pending change gets its own icon and word.</summary>
+    private static string HeaderText(ChangeRequest r, string rest) =>
+        r.Status == RequestStatus.Pending && IsRisky(r) ? $"🚨 Risky · {rest}" : $"{StatusEmojiPlain(r.Status)} {rest}";
+
+    private static string KindVerb(ChangeRequest r) => r.Kind switch
     {
+        _ when r.ExtendsRequestId is not null => "extends",
         ChangeKind.Add => "adds",
         ChangeKind.Remove => "removes",
         _ => "modifies",
@@ -356,78 +531,27 @@ public static partial class ApprovalMessageBuilder
     private static string RuleCount(ChangeRequest r)
     {
         var n = r.Kind == ChangeKind.Modify ? r.Edits.Count : r.Rules.Count + r.UnresolvedRuleIds.Count;
-        return $"{n} rule{(n == 1 ? "" : "s")}";
+        var outbound = (r.Kind == ChangeKind.Modify ? r.Edits.Select(e => e.After) : r.Rules).Count(x => x.Egress);
+        return $"{n} {(outbound == n && n > 0 ? "outbound " : outbound == 0 ? "" : "")}rule{(n == 1 ? "" : "s")}";
     }
 
-    private static JsonObject Buttons(ChangeRequest r, bool compact)
-    {
-        var approve = new JsonObject
-        {
-            ["type"] = "button",
-            ["action_id"] = ActionIds.For(ActionIds.Approve, r.Id),
-            ["style"] = "primary",
-            ["value"] = r.Id,
-            ["text"] = PlainText(compact ? $"Approve {r.Id}" : "Approve", SlackLimits.ButtonText),
-        };
-        // Approving something that opens risky access asks twice; denying never does (it keeps the change reverted).
-        var flags = r.Kind == ChangeKind.Remove ? [] : RiskAssessor.Assess(r);
-        if (flags.Count > 0)
-        {
-            approve["confirm"] = Confirm($"Approve {r.Id}?", $"This opens risky access: {string.Join("; ", flags)}.", "Approve", "primary");
-        }
-        return new JsonObject
-        {
-            ["type"] = "actions",
-            ["block_id"] = "sgbridge_decision:" + r.Id,
-            ["elements"] = new JsonArray
-            {
-                approve,
-                new JsonObject
-                {
-                    ["type"] = "button",
-                    ["action_id"] = ActionIds.For(ActionIds.Deny, r.Id),
-                    ["style"] = "danger",
-                    ["value"] = r.Id,
-                    ["text"] = PlainText(compact ? $"Deny {r.Id}" : "Deny", SlackLimits.ButtonText),
-                },
-            },
-        };
-    }
+    /// <summary>The risk flags of the access a request would grant (none for a removal: it takes access away).</summary>
+    private static IReadOnlyList<string> Flags(ChangeRequest r) => r.Kind == ChangeKind.Remove ? [] : RiskAssessor.Assess(r);
+
+    private static bool IsRisky(ChangeRequest r) => Flags(r).Count > 0;
+
+    /// <summary>The riskiest flag: all traffic, then an admin or database port open to the internet, then the rest.</summary>
+    private static string? Riskiest(ChangeRequest r) => Flags(r)
+        .Select((f, i) => (Flag: f, Rank: f.StartsWith("All traffic", StringComparison.Ordinal) ? 0 : f.Contains("open to the internet", StringComparison.Ordinal) ? 1 : f.StartsWith("Wide", StringComparison.Ordinal) ? 2 : 3, Index: i))
+        .OrderBy(x => x.Rank).ThenBy(x => x.Index).Select(x => x.Flag).FirstOrDefault();
 
     /// <summary>Whether approving <paramref name="r"/> asks for confirmation (it opens risky access).</summary>
-    public static bool ApproveNeedsConfirmation(ChangeRequest r) => r.Kind != ChangeKind.Remove && RiskAssessor.Assess(r).Count > 0;
-
-    private static JsonObject AllButtons(string leadId, int pending) => new()
-    {
-        ["type"] = "actions",
-        ["block_id"] = "sgbridge_batch_decision:" + leadId,
-        ["elements"] = new JsonArray
-        {
-            new JsonObject
-            {
-                ["type"] = "button",
-                ["action_id"] = ActionIds.For(ActionIds.ApproveAll, leadId),
-                ["style"] = "primary",
-                ["value"] = leadId,
-                ["text"] = PlainText($"Approve all {pending} pending", SlackLimits.ButtonText),
-                ["confirm"] = Confirm($"Approve all {pending} pending changes?", "Each one is applied in AWS exactly as requested.", "Approve all", "primary"),
-            },
-            new JsonObject
-            {
-                ["type"] = "button",
-                ["action_id"] = ActionIds.For(ActionIds.DenyAll, leadId),
-                ["style"] = "danger",
-                ["value"] = leadId,
-                ["text"] = PlainText($"Deny all {pending} pending", SlackLimits.ButtonText),
-                ["confirm"] = Confirm($"Deny all {pending} pending changes?", "They stay reverted.", "Deny all", "danger"),
-            },
-        },
-    };
+    public static bool ApproveNeedsConfirmation(ChangeRequest r) => IsRisky(r);
 
     private static JsonObject Confirm(string title, string text, string confirm, string style) => new()
     {
         ["title"] = PlainText(title, SlackLimits.ConfirmTitle),
-        ["text"] = PlainText(text, 200),
+        ["text"] = PlainText(text, SlackLimits.ConfirmText),
         ["confirm"] = PlainText(confirm, SlackLimits.ConfirmButton),
         ["deny"] = PlainText("Cancel", SlackLimits.ConfirmButton),
         ["style"] = style,
@@ -440,7 +564,7 @@ public static partial class ApprovalMessageBuilder
     private static JsonObject Context(string mrkdwn) => new()
     {
         ["type"] = "context",
-        ["elements"] = new JsonArray { Mrkdwn(mrkdwn.Length == 0 ? " " : SlackText.Truncate(mrkdwn, SlackLimits.SectionText)) },
+        ["elements"] = new JsonArray { Mrkdwn(SlackText.Truncate(mrkdwn.Length == 0 ? "-" : mrkdwn, SlackLimits.SectionText)) },
     };
 
     private static JsonObject Fields(params (string Label, string Value)[] fields)
@@ -455,10 +579,12 @@ public static partial class ApprovalMessageBuilder
 
     private static JsonObject PlainText(string text, int max) => new() { ["type"] = "plain_text", ["text"] = SlackText.Plain(text, max), ["emoji"] = true };
 
-    private static JsonObject Mrkdwn(string text) => new() { ["type"] = "mrkdwn", ["text"] = text };
+    /// <summary>mrkdwn that shows data: <c>verbatim</c>, so Slack does not turn bare URLs or #names in it into links.</summary>
+    private static JsonObject Mrkdwn(string text) => new() { ["type"] = "mrkdwn", ["text"] = text, ["verbatim"] = true };
 
-    private static string StatusEmoji(RequestStatus s) => s switch
+    private static string StatusEmoji(ChangeRequest r) => r.Status switch
     {
+        RequestStatus.Pending when IsRisky(r) => ":rotating_light:",
         RequestStatus.Pending => ":shield:",
         RequestStatus.Approved or RequestStatus.Applied => ":white_check_mark:",
         RequestStatus.Denied => ":no_entry:",
@@ -466,6 +592,7 @@ public static partial class ApprovalMessageBuilder
         RequestStatus.Exempt => ":information_source:",
         RequestStatus.Unmatched => ":grey_question:",
         RequestStatus.Reported => ":mag:",
+        RequestStatus.AccessEnded => ":lock:",
         _ => ":hourglass:",
     };
 
@@ -478,6 +605,7 @@ public static partial class ApprovalMessageBuilder
         RequestStatus.Exempt => "ℹ️",
         RequestStatus.Unmatched => "❔",
         RequestStatus.Reported => "🔍",
+        RequestStatus.AccessEnded => "🔒",
         _ => "⏳",
     };
 
@@ -497,12 +625,7 @@ public static partial class ApprovalMessageBuilder
         escape ? SlackText.Truncate(SlackText.Escape(text), SlackLimits.TopLevelText) : SlackText.Truncate(text, SlackLimits.TopLevelText);
 
     /// <summary>All text in the blocks, as <see cref="SlackLimits.TotalBlockText"/> counts it.</summary>
-    internal static int TextLength(JsonNode? node) => node switch
-    {
-        JsonObject o => o.Sum(p => p.Key == "text" && p.Value is JsonValue v && v.TryGetValue<string>(out var s) ? s.Length : TextLength(p.Value)),
-        JsonArray a => a.Sum(TextLength),
-        _ => 0,
-    };
+    internal static int TextLength(JsonNode? node) => SlackPayloadValidator.ApprovalMessageBuilderTotal(node);
 
     [GeneratedRegex("^[UW][A-Z0-9]{1,30}$")]
     private static partial Regex SlackUserIdPattern();

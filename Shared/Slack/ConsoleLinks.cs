@@ -5,6 +5,8 @@ namespace SgBridge.Shared.Slack;
 /// <summary>
 /// Links into the AWS console for a group and a CloudTrail event, by partition: the China regions (<c>cn-</c>) use
 /// console.amazonaws.cn, GovCloud (<c>us-gov-</c>) console.amazonaws-us-gov.com, the rest {region}.console.aws.amazon.com.
+/// The ISO partitions (<c>us-iso-</c>, <c>us-isob-</c>, <c>eu-isoe-</c>, <c>us-isof-</c>) have consoles only reachable
+/// from their own networks, under hosts the bridge cannot know: no link (the id is shown as code instead).
 /// Only well-formed regions and ids make a link, so nothing from an event can break out of the URL.
 /// </summary>
 public static partial class ConsoleLinks
@@ -22,12 +24,16 @@ public static partial class ConsoleLinks
 
     private static string? Host(string? region) =>
         region is null || !RegionPattern().IsMatch(region) ? null
+        : IsoRegionPattern().IsMatch(region) ? null
         : region.StartsWith("cn-", StringComparison.Ordinal) ? "console.amazonaws.cn"
         : region.StartsWith("us-gov-", StringComparison.Ordinal) ? "console.amazonaws-us-gov.com"
         : $"{region}.console.aws.amazon.com";
 
     [GeneratedRegex("^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")]
     private static partial Regex RegionPattern();
+
+    [GeneratedRegex("^[a-z]{2}-iso[a-z]?-")]
+    private static partial Regex IsoRegionPattern();
 
     [GeneratedRegex("^sg-[0-9a-f]{8,17}$")]
     private static partial Regex GroupIdPattern();

@@ -10,11 +10,11 @@ public static class ReasonMessages
 {
     public static (string Text, JsonArray Blocks) Ask(ChangeRequest r)
     {
-        var text = $":leftwards_arrow_with_hook: SgBridge reverted your change to {SlackText.Escape(SlackText.Plain(r.GroupName ?? r.GroupId ?? "?", 255))} "
-            + $"in {SlackText.Escape(r.AccountId)} ({SlackText.Escape(r.Region)}): request {r.Id} waits for approvers. Tell them why you need it.";
+        var text = $":leftwards_arrow_with_hook: SgBridge reverted your change to {SlackText.Code(SlackText.Plain(r.GroupName ?? r.GroupId ?? "?", 255))} "
+            + $"in {SlackText.Code(r.AccountId)} ({SlackText.Code(r.Region)}): request {r.Id} waits for approvers. Tell them why you need it.";
         var blocks = new JsonArray
         {
-            new JsonObject { ["type"] = "section", ["text"] = new JsonObject { ["type"] = "mrkdwn", ["text"] = text } },
+            new JsonObject { ["type"] = "section", ["text"] = new JsonObject { ["type"] = "mrkdwn", ["text"] = text, ["verbatim"] = true } },
             new JsonObject
             {
                 ["type"] = "actions",
@@ -79,7 +79,7 @@ public static class ReasonMessages
 
     /// <summary>The approvers' line for a reverted change's reason (the same rendering as a Slack request's reason); empty when none.</summary>
     public static string Line(ChangeRequest r) => r.RequesterReason is { } reason
-        ? $"\n*Reason* (from <@{reason.SlackUserId}>{(reason.Revision > 1 ? ", updated" : "")}): {SlackText.Escape(SlackText.Plain(reason.Text, ChangeRequest.MaxReasonLength))}"
+        ? $"\n*Reason* (from {ApprovalMessageBuilder.Mention(reason.SlackUserId)}{(reason.Revision > 1 ? ", updated" : "")}): {SlackText.Quote(reason.Text, ChangeRequest.MaxReasonLength)}"
         : "";
 }
 

@@ -25,6 +25,9 @@ public sealed record SlackInteraction
 
     public string? Value { get; init; }
 
+    /// <summary>A select menu's pick (<c>selected_option.value</c>); null for a button.</summary>
+    public string? SelectedValue { get; init; }
+
     public string? ActionTs { get; init; }
 
     public string? TriggerId { get; init; }

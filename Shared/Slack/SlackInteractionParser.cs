@@ -136,6 +136,7 @@ public sealed class SlackInteractionParser
             ActionId = actionId,
             BlockId = GetString(action, "block_id"),
             Value = GetString(action, "value"),
+            SelectedValue = GetString(GetObject(action, "selected_option"), "value"),
             ActionTs = GetString(action, "action_ts"),
             TriggerId = GetString(root, "trigger_id"),
         });

@@ -55,4 +55,36 @@ public static class SlackLimits
     /// sixth under that while leaving room for a full batch: 20 changes × ~400 characters plus the header and fields.
     /// </summary>
     public const int TotalBlockText = 10_000;
+
+    /// <summary>Blocks in a modal or Home tab view (Block Kit, views: "up to 100 blocks").</summary>
+    public const int BlocksPerView = 100;
+
+    /// <summary>Elements in an actions block (Block Kit, actions: max 25).</summary>
+    public const int ActionsElements = 25;
+
+    /// <summary>A static_select: at most 100 options; an overflow: 2 to 5 (Block Kit, select menus and overflow menu).</summary>
+    public const int SelectOptions = 100;
+
+    public const int OverflowOptionsMin = 2;
+
+    public const int OverflowOptionsMax = 5;
+
+    /// <summary>An option object: text max 75 characters, value max 150 (Block Kit, option object).</summary>
+    public const int OptionText = 75;
+
+    public const int OptionValue = 150;
+
+    /// <summary>A select's placeholder (plain_text, max 150).</summary>
+    public const int Placeholder = 150;
+
+    /// <summary>A modal's title, submit and close texts (max 24 each) (Block Kit, view object).</summary>
+    public const int ViewTitle = 24;
+
+    /// <summary>A view's private_metadata (max 3000) and callback_id (max 255) (Block Kit, view object).</summary>
+    public const int PrivateMetadata = 3000;
+
+    public const int CallbackId = 255;
+
+    /// <summary>An input block's label (plain_text, max 2000) and hint (max 2000) (Block Kit, input block).</summary>
+    public const int InputLabel = 2000;
 }

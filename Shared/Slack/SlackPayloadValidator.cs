@@ -4,13 +4,15 @@ using System.Text.RegularExpressions;
 namespace SgBridge.Shared.Slack;
 
 /// <summary>
-/// Checks a Slack payload (top-level text and blocks) against every limit in <see cref="SlackLimits"/> and against
-/// the escaping rules: no broadcast mention, no broken entity, no unbalanced code span. One validator for every kind
-/// of payload the bridge sends; the WireMock Slack stub refuses what it flags.
+/// Checks a Slack payload against every limit in <see cref="SlackLimits"/> and against the escaping rules: no broadcast
+/// mention, no broken entity, no unbalanced code span, no token the bridge does not make. One validator for every kind
+/// of payload the bridge sends or publishes — messages, updates, replies, ephemerals and DMs (<see cref="Check"/>),
+/// modals and Home tab views (<see cref="CheckView"/>); the WireMock Slack stub refuses what it flags, the bridge can
+/// check a payload before sending it, and the local approvers' page can show why Slack would refuse one.
 /// </summary>
 public static partial class SlackPayloadValidator
 {
-    /// <summary>Every violation found; empty when Slack would take the payload.</summary>
+    /// <summary>Every violation found in a message (top-level text and blocks); empty when Slack would take it.</summary>
     public static IReadOnlyList<string> Check(string? text, JsonArray? blocks, int totalBlockText = SlackLimits.TotalBlockText)
     {
         var errors = new List<string>();
@@ -27,9 +29,55 @@ public static partial class SlackPayloadValidator
         {
             return errors;
         }
-        if (blocks.Count > SlackLimits.BlocksPerMessage)
+        Blocks(errors, blocks, SlackLimits.BlocksPerMessage, inputs: false);
+        var total = ApprovalMessageBuilderTotal(blocks);
+        if (total > totalBlockText)
         {
-            errors.Add($"{blocks.Count} blocks > {SlackLimits.BlocksPerMessage}");
+            errors.Add($"block text totals {total} > {totalBlockText}");
+        }
+        return errors;
+    }
+
+    /// <summary>Every violation found in a view (a modal, or a Home tab published with views.publish).</summary>
+    public static IReadOnlyList<string> CheckView(JsonObject? view)
+    {
+        var errors = new List<string>();
+        if (view is null)
+        {
+            return ["the view is missing"];
+        }
+        var type = (string?)view["type"];
+        if (type is not ("modal" or "home"))
+        {
+            errors.Add($"view type {type} is neither modal nor home");
+        }
+        if (type == "modal")
+        {
+            PlainText(errors, "modal title", view["title"], SlackLimits.ViewTitle);
+            foreach (var key in new[] { "submit", "close" })
+            {
+                if (view[key] is { } button)
+                {
+                    PlainText(errors, "modal " + key, button, SlackLimits.ViewTitle);
+                }
+            }
+        }
+        Limit(errors, "private_metadata", (string?)view["private_metadata"] ?? "", SlackLimits.PrivateMetadata);
+        Limit(errors, "callback_id", (string?)view["callback_id"] ?? "", SlackLimits.CallbackId);
+        if (view["blocks"] is not JsonArray blocks)
+        {
+            errors.Add("the view has no blocks");
+            return errors;
+        }
+        Blocks(errors, blocks, SlackLimits.BlocksPerView, inputs: true);
+        return errors;
+    }
+
+    private static void Blocks(List<string> errors, JsonArray blocks, int maxBlocks, bool inputs)
+    {
+        if (blocks.Count > maxBlocks)
+        {
+            errors.Add($"{blocks.Count} blocks > {maxBlocks}");
         }
         var blockIds = new HashSet<string>(StringComparer.Ordinal);
         var actionIds = new HashSet<string>(StringComparer.Ordinal);
@@ -48,6 +96,8 @@ public static partial class SlackPayloadValidator
             {
                 case "header":
                     PlainText(errors, "header", block["text"], SlackLimits.HeaderText);
+                    break;
+                case "divider":
                     break;
                 case "section":
                     if (block["text"] is { } st)
@@ -69,6 +119,10 @@ public static partial class SlackPayloadValidator
                     {
                         errors.Add("section without text or fields");
                     }
+                    if (block["accessory"] is JsonObject accessory)
+                    {
+                        Element(errors, accessory, actionIds);
+                    }
                     break;
                 case "context":
                     var elements = block["elements"]!.AsArray();
@@ -82,23 +136,29 @@ public static partial class SlackPayloadValidator
                     }
                     break;
                 case "actions":
-                    foreach (var button in block["elements"]!.AsArray().OfType<JsonObject>())
+                    var actions = block["elements"]!.AsArray();
+                    if (actions.Count is 0 or > SlackLimits.ActionsElements)
                     {
-                        PlainText(errors, "button text", button["text"], SlackLimits.ButtonText);
-                        Limit(errors, "button value", (string?)button["value"] ?? "", SlackLimits.ButtonValue);
-                        var actionId = (string?)button["action_id"] ?? "";
-                        Limit(errors, "action_id", actionId, SlackLimits.ActionId);
-                        if (!actionIds.Add(actionId))
-                        {
-                            errors.Add($"action_id {actionId} is not unique");
-                        }
-                        if (button["confirm"] is JsonObject confirm)
-                        {
-                            PlainText(errors, "confirm title", confirm["title"], SlackLimits.ConfirmTitle);
-                            PlainText(errors, "confirm text", confirm["text"], SlackLimits.ConfirmText);
-                            PlainText(errors, "confirm button", confirm["confirm"], SlackLimits.ConfirmButton);
-                            PlainText(errors, "confirm deny", confirm["deny"], SlackLimits.ConfirmButton);
-                        }
+                        errors.Add($"actions with {actions.Count} elements");
+                    }
+                    foreach (var element in actions.OfType<JsonObject>())
+                    {
+                        Element(errors, element, actionIds);
+                    }
+                    break;
+                case "input" when inputs:
+                    PlainText(errors, "input label", block["label"], SlackLimits.InputLabel);
+                    if (block["hint"] is { } hint)
+                    {
+                        PlainText(errors, "input hint", hint, SlackLimits.InputLabel);
+                    }
+                    if (block["element"] is JsonObject input)
+                    {
+                        Element(errors, input, actionIds);
+                    }
+                    else
+                    {
+                        errors.Add("input without an element");
                     }
                     break;
                 default:
@@ -106,12 +166,61 @@ public static partial class SlackPayloadValidator
                     break;
             }
         }
-        var total = ApprovalMessageBuilderTotal(blocks);
-        if (total > totalBlockText)
+    }
+
+    /// <summary>An interactive element: a button, a select or an overflow menu, a text input; its confirmation if any.</summary>
+    private static void Element(List<string> errors, JsonObject element, HashSet<string> actionIds)
+    {
+        var type = (string?)element["type"];
+        var actionId = (string?)element["action_id"] ?? "";
+        Limit(errors, "action_id", actionId, SlackLimits.ActionId);
+        if (actionId.Length > 0 && !actionIds.Add(actionId))
         {
-            errors.Add($"block text totals {total} > {totalBlockText}");
+            errors.Add($"action_id {actionId} is not unique");
         }
-        return errors;
+        switch (type)
+        {
+            case "button":
+                PlainText(errors, "button text", element["text"], SlackLimits.ButtonText);
+                Limit(errors, "button value", (string?)element["value"] ?? "", SlackLimits.ButtonValue);
+                break;
+            case "static_select":
+            case "overflow":
+                if (type == "static_select")
+                {
+                    PlainText(errors, "select placeholder", element["placeholder"], SlackLimits.Placeholder);
+                }
+                var options = element["options"] as JsonArray ?? [];
+                var (min, max) = type == "overflow" ? (SlackLimits.OverflowOptionsMin, SlackLimits.OverflowOptionsMax) : (1, SlackLimits.SelectOptions);
+                if (options.Count < min || options.Count > max)
+                {
+                    errors.Add($"{type} with {options.Count} options (allowed {min}–{max})");
+                }
+                var values = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var option in options.OfType<JsonObject>())
+                {
+                    PlainText(errors, "option text", option["text"], SlackLimits.OptionText);
+                    var value = (string?)option["value"] ?? "";
+                    Limit(errors, "option value", value, SlackLimits.OptionValue);
+                    if (value.Length == 0 || !values.Add(value))
+                    {
+                        errors.Add($"option value '{value}' is empty or not unique");
+                    }
+                }
+                break;
+            case "plain_text_input":
+                break;
+            default:
+                errors.Add($"unexpected element type {type}");
+                break;
+        }
+        if (element["confirm"] is JsonObject confirm)
+        {
+            PlainText(errors, "confirm title", confirm["title"], SlackLimits.ConfirmTitle);
+            PlainText(errors, "confirm text", confirm["text"], SlackLimits.ConfirmText);
+            PlainText(errors, "confirm button", confirm["confirm"], SlackLimits.ConfirmButton);
+            PlainText(errors, "confirm deny", confirm["deny"], SlackLimits.ConfirmButton);
+        }
     }
 
     /// <summary>All text in blocks: every string under a "text" key.</summary>

@@ -21,33 +21,106 @@ public static class SlackText
         {
             return "";
         }
-        var sb = new StringBuilder(s.Length + 8);
+        return Escape(s, markers: true);
+    }
+
+    /// <summary>
+    /// An identifier in a code span, exactly as it is (underscores, asterisks and tildes stay pasteable): mrkdwn markers
+    /// mean nothing there; entities, backticks, line breaks and invisible characters still would, so they are made safe.
+    /// </summary>
+    public static string Code(string? s) =>
+        s is null ? "-" : "`" + Escape(OneLine(s), markers: false).Replace("`", "ˋ", StringComparison.Ordinal) + "`";
+
+    /// <summary>
+    /// Free text (a reason, a rule description, an AWS message) as one quoted line: escaped, line breaks and other
+    /// control characters collapsed to " ⏎ ", cut to <paramref name="max"/> source characters, between “ and ”. It
+    /// cannot start a line of its own, so it cannot imitate the bridge's status lines or quotes.
+    /// </summary>
+    public static string Quote(string? s, int max) => "“" + Escape(Plain(OneLine(s ?? ""), max)) + "”";
+
+    /// <summary>Line breaks, tabs and other control characters collapsed to " ⏎ " (runs of them to one).</summary>
+    public static string OneLine(string s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        var sb = new StringBuilder(s.Length);
+        var broke = false;
         foreach (var c in s)
         {
-            sb.Append(c switch
+            if (char.IsControl(c) || c is '\u2028' or '\u2029')
             {
-                '&' => "&amp;",
-                '<' => "&lt;",
-                '>' => "&gt;",
-                '*' => "∗",
-                '_' => "ˍ",
-                '~' => "∼",
-                '`' => "ˋ",
-                _ => c.ToString(),
-            });
+                if (!broke)
+                {
+                    sb.Append(c is '\t' ? " " : " ⏎ ");
+                }
+                broke = c is not '\t';
+                continue;
+            }
+            broke = false;
+            sb.Append(c);
         }
         return sb.ToString();
     }
 
-    /// <summary>An identifier in a code span: mrkdwn markers mean nothing there, entities and backticks still do.</summary>
-    public static string Code(string? s) =>
-        s is null ? "-" : "`" + s.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal)
-            .Replace(">", "&gt;", StringComparison.Ordinal).Replace("`", "ˋ", StringComparison.Ordinal) + "`";
+    /// <summary>
+    /// Bidirectional controls (U+202A–U+202E, U+2066–U+2069, U+200E/U+200F) and zero-width characters (U+200B–U+200D,
+    /// U+2060, U+FEFF): they can reorder or hide what an approver reads, so the bridge shows them as a visible tag.
+    /// </summary>
+    public static bool IsInvisible(char c) =>
+        c is (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069') or '\u200E' or '\u200F'
+            or (>= '\u200B' and <= '\u200D') or '\u2060' or '\uFEFF';
 
-    /// <summary>Plain text (headers, buttons, dialogs) within <paramref name="max"/>: Slack renders it as is.</summary>
+    private static string Visible(char c) => $"[U+{(int)c:X4}]";
+
+    private static string Escape(string s, bool markers)
+    {
+        var clean = true;
+        foreach (var c in s)
+        {
+            if (c is '&' or '<' or '>' || (markers && c is '*' or '_' or '~' or '`') || IsInvisible(c))
+            {
+                clean = false;
+                break;
+            }
+        }
+        if (clean)
+        {
+            return s;
+        }
+        var sb = new StringBuilder(s.Length + 16);
+        foreach (var c in s)
+        {
+            switch (c)
+            {
+                case '&': sb.Append("&amp;"); break;
+                case '<': sb.Append("&lt;"); break;
+                case '>': sb.Append("&gt;"); break;
+                case '*' when markers: sb.Append('∗'); break;
+                case '_' when markers: sb.Append('ˍ'); break;
+                case '~' when markers: sb.Append('∼'); break;
+                case '`' when markers: sb.Append('ˋ'); break;
+                default:
+                    if (IsInvisible(c))
+                    {
+                        sb.Append(Visible(c));
+                    }
+                    else
+                    {
+                        sb.Append(c);
+                    }
+                    break;
+            }
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>Plain text (headers, buttons, dialogs) within <paramref name="max"/>: Slack renders it as is; invisible characters are shown as tags.</summary>
     public static string Plain(string? s, int max)
     {
         s ??= "";
+        if (s.Any(IsInvisible))
+        {
+            s = string.Concat(s.Select(c => IsInvisible(c) ? Visible(c) : c.ToString()));
+        }
         if (s.Length <= max)
         {
             return s;

@@ -37,8 +37,8 @@ public class ApprovalMessageBuilderTests
         var r = Pending(TestData.Tcp(22, "0.0.0.0/0", "temp debug"));
         var m = ApprovalMessageBuilder.ForApprovers(r, "prod", "UALICE");
         var json = AllText(m.Blocks);
-        foreach (var expected in new[] { r.Id, "<@UALICE>", "wants to open TCP 22 from the internet on *web*", TestData.GroupId, "prod (`111111111111`)", "eu-west-1", "vpc-0abc",
-            "TCP 22 from the internet (0.0.0.0/0) — temp debug", "SSH (22) open to the internet (0.0.0.0/0)", "Already reverted by the bridge: revoked 1 rule by id", r.EventId })
+        foreach (var expected in new[] { r.Id, "<@UALICE>", "wants to open TCP 22 from the internet on `web` — :warning: *SSH (22) open to the internet (0.0.0.0/0)*", TestData.GroupId, "`prod` (`111111111111`)", "eu-west-1", "vpc-0abc",
+            "TCP 22 from the internet (0.0.0.0/0) — “temp debug”", "SSH (22) open to the internet (0.0.0.0/0)", "Already reverted by the bridge: revoked 1 rule by id", r.EventId })
         {
             Assert.Contains(expected, json, StringComparison.Ordinal);
         }
@@ -52,7 +52,8 @@ public class ApprovalMessageBuilderTests
         // SSH from the internet: approving asks twice; denying stays one click.
         Assert.NotNull(buttons[0]!["confirm"]);
         Assert.Null(buttons[1]!["confirm"]);
-        Assert.StartsWith(r.Id, m.Text, StringComparison.Ordinal);
+        // Risk first: the notification text says it before anything else.
+        Assert.StartsWith("RISKY: " + r.Id, m.Text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -221,14 +222,21 @@ public class ApprovalMessageBuilderTests
         r.RecordFound(TestData.GroupId, "*prod*_db_", null, change.Rules, [], [], false, T);
         r.MarkReverted(new CallOutcome("revoke", true), T);
         var m = ApprovalMessageBuilder.ForApprovers(r, null, null);
-        // Plain text (header, buttons) is shown as is; everything Slack parses as mrkdwn must be escaped.
+        // Plain text (header, buttons) is shown as is; everything Slack parses as mrkdwn must be escaped. Identifiers (the
+        // user name, the group name) are code spans, where markers mean nothing and the name stays pasteable; free text
+        // (the description) gets look-alikes.
         var json = string.Join("\n", MrkdwnTexts(m.Blocks));
+        var outsideCode = System.Text.RegularExpressions.Regex.Replace(json, "`[^`]*`", "");
         foreach (var raw in new[] { "*bold*", "_it_", "~st~", "`code`", "<!channel>", "*x*", "_y_", "<!here>", "*prod*" })
         {
-            Assert.DoesNotContain(raw, json, StringComparison.Ordinal);
+            Assert.DoesNotContain(raw, outsideCode, StringComparison.Ordinal);
             Assert.DoesNotContain(raw, m.Text, StringComparison.Ordinal);
         }
-        Assert.Contains("∗bold∗ˍitˍ∼st∼ˋcodeˋ&lt;!channel&gt;", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("<!channel", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("<!here", json, StringComparison.Ordinal);
+        Assert.Contains("`*bold*_it_~st~ˋcodeˋ&lt;!channel&gt;`", json, StringComparison.Ordinal);
+        Assert.Contains("`*prod*_db_`", json, StringComparison.Ordinal);
+        Assert.Contains("“∗x∗ ˍyˍ ∼z∼ ˋwˋ &lt;!here&gt;”", json, StringComparison.Ordinal);
         Assert.Contains("&lt;!channel&gt;", m.Text, StringComparison.Ordinal);
     }
 

@@ -30,44 +30,103 @@ public class ApprovalMessageBuilderTimeBoundTests
     private static List<JsonObject> Buttons(SlackMessage m) =>
         m.Blocks.OfType<JsonObject>().Where(b => (string?)b["type"] == "actions").SelectMany(b => b["elements"]!.AsArray().OfType<JsonObject>()).ToList();
 
+    private static List<JsonObject> Elements(SlackMessage m) =>
+        m.Blocks.OfType<JsonObject>().Where(b => (string?)b["type"] == "actions").SelectMany(b => b["elements"]!.AsArray().OfType<JsonObject>()).ToList();
+
+    private static ChangeRequest Risky(string eventId, ChangeKind kind = ChangeKind.Add)
+    {
+        var change = TestData.Change(kind, eventId: eventId) with { Rules = [TestData.Tcp(22, "0.0.0.0/0")] };
+        var r = ChangeRequest.Open(RequestId.For(change.EventId), change, Now);
+        r.MarkReverted(new CallOutcome("x", true), Now);
+        return r;
+    }
+
     [Fact]
-    public void Single_PendingRequest_GetsOneApproveButtonPerDuration_AndDeny()
+    public void Single_PendingRequest_GetsOneDurationSelect_AndDeny()
     {
         var r = Pending(1);
         var m = ApprovalMessageBuilder.ForApprovers(r, null, null).WithAccessChoices([r], Defaults);
 
-        var ids = Buttons(m).Select(b => (string)b["action_id"]!).ToList();
-        Assert.Equal(Defaults.Select(d => ApprovalDurationActions.ActionId(ActionIds.ApproveFor, d.Label, r.Id)).Append(ActionIds.For(ActionIds.Deny, r.Id)), ids);
-        Assert.All(Buttons(m), b => Assert.Equal(r.Id, (string)b["value"]!));
-        Assert.Equal(["Approve 1h", "Approve 8h", "Approve 24h", "Approve 7d", "Approve permanently", "Deny"], Buttons(m).Select(b => (string)b["text"]!["text"]!));
-        Assert.True(ids.Distinct().Count() == ids.Count);
+        var elements = Elements(m);
+        Assert.Equal(2, elements.Count);
+        var select = elements[0];
+        Assert.Equal(("static_select", ApprovalDurationActions.SelectActionId(ActionIds.ApproveFor, r.Id)), ((string)select["type"]!, (string)select["action_id"]!));
+        var options = select["options"]!.AsArray().OfType<JsonObject>().ToList();
+        Assert.Equal(Defaults.Select(d => ApprovalDurationActions.ActionId(ActionIds.ApproveFor, d.Label, r.Id)), options.Select(o => (string)o["value"]!));
+        Assert.Equal(["for 1h", "for 8h", "for 24h", "for 7d", "permanently"], options.Select(o => (string)o["text"]!["text"]!));
+        Assert.Equal((ActionIds.For(ActionIds.Deny, r.Id), r.Id), ((string)elements[1]["action_id"]!, (string)elements[1]["value"]!));
+        Assert.Null(select["confirm"]);
     }
 
     [Fact]
-    public void RiskyApproval_KeepsItsConfirmationOnEveryDuration()
+    public void RiskyApproval_HasOneConfirmation_OnTheSelect_NamingTheChosenDuration()
     {
-        var change = TestData.Change(ChangeKind.Add, eventId: "risky") with { Rules = [TestData.Tcp(22, "0.0.0.0/0")] };
-        var r = ChangeRequest.Open(RequestId.For(change.EventId), change, Now);
-        r.MarkReverted(new CallOutcome("x", true), Now);
+        var r = Risky("risky");
 
         var m = ApprovalMessageBuilder.ForApprovers(r, null, null).WithAccessChoices([r], Defaults);
 
-        Assert.All(Buttons(m).Where(b => ((string)b["action_id"]!).StartsWith(ActionIds.ApproveFor, StringComparison.Ordinal)), b => Assert.NotNull(b["confirm"]));
+        var confirms = m.Blocks.ToJsonString().Split("\"confirm\":{\"title\"").Length - 1;
+        Assert.Equal(1, confirms);
+        var text = (string)Elements(m)[0]["confirm"]!["text"]!["text"]!;
+        Assert.StartsWith($"Approve {r.Id} for the duration you picked? It opens risky access: SSH (22) open to the internet (0.0.0.0/0)", text, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Batch_GetsApproveAllPerDuration_AndFitsSlackLimits()
+    public void OneDurationOffered_IsOneButtonNamingIt_AndItsConfirmationNamesIt()
+    {
+        var r = Risky("risky-8h");
+
+        var m = ApprovalMessageBuilder.ForApprovers(r, null, null).WithAccessChoices([r], ApprovalsOptions.ParseDurations("8h"));
+
+        var approve = Elements(m)[0];
+        Assert.Equal(("button", ApprovalDurationActions.ActionId(ActionIds.ApproveFor, "8h", r.Id), "Approve 8h"), ((string)approve["type"]!, (string)approve["action_id"]!, (string)approve["text"]!["text"]!));
+        Assert.StartsWith($"Approve {r.Id} for 8h? It opens risky access", (string)approve["confirm"]!["text"]!["text"]!, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(ApprovalsOptions.DefaultDurations, "sgbridge_approve")]
+    [InlineData("1h,8h", "sgbridge_approve_for:1h")]
+    public void Removal_OffersNoDuration(string setting, string prefix)
+    {
+        var change = TestData.Change(ChangeKind.Remove, eventId: "removal") with { Rules = [TestData.Tcp(22, "10.0.0.0/8")] };
+        var r = ChangeRequest.Open(RequestId.For(change.EventId), change, Now);
+        r.MarkReverted(new CallOutcome("x", true), Now);
+
+        var m = ApprovalMessageBuilder.ForApprovers(r, null, null).WithAccessChoices([r], ApprovalsOptions.ParseDurations(setting));
+
+        var approve = Elements(m)[0];
+        Assert.Equal(("button", prefix + ":" + r.Id, "Approve"), ((string)approve["type"]!, (string)approve["action_id"]!, (string)approve["text"]!["text"]!));
+        Assert.DoesNotContain("static_select", m.Blocks.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Batch_WithRemovals_ApproveAllSaysTheDurationDoesNotBindThem()
+    {
+        var removal = TestData.Change(ChangeKind.Remove, eventId: "removal-b") with { Rules = [TestData.Tcp(80, "10.0.0.0/8")] };
+        var r = ChangeRequest.Open(RequestId.For(removal.EventId), removal, Now);
+        r.MarkReverted(new CallOutcome("x", true), Now);
+        var batch = new List<ChangeRequest> { Pending(1), r, Pending(2) };
+
+        var m = ApprovalMessageBuilder.ForApprovers(batch, null, null).WithAccessChoices(batch, Defaults);
+
+        var all = Elements(m).Single(e => ((string)e["action_id"]!).StartsWith(ActionIds.ApproveAllFor, StringComparison.Ordinal));
+        Assert.Equal("static_select", (string)all["type"]!);
+        Assert.Equal("2 change(s) are approved for the duration you picked; 1 removal(s) take effect for good. Each is applied exactly as requested.", (string)all["confirm"]!["text"]!["text"]!);
+        Assert.Contains("the 1 removal(s) take access away for good", m.Blocks.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }), StringComparison.Ordinal);
+        Assert.Equal("button", (string)Elements(m).Single(e => (string)e["action_id"]! == ActionIds.For(ActionIds.Approve, r.Id))["type"]!);
+    }
+
+    [Fact]
+    public void Batch_GetsApproveAllSelect_AndFitsSlackLimits()
     {
         var batch = Enumerable.Range(1, 30).Select(Pending).ToList();
 
         var m = ApprovalMessageBuilder.ForApprovers(batch, null, null).WithAccessChoices(batch, Defaults);
 
-        Assert.Contains(Buttons(m), b => (string)b["action_id"]! == ApprovalDurationActions.ActionId(ActionIds.ApproveAllFor, "8h", batch[0].Id));
-        Assert.DoesNotContain(Buttons(m), b => ActionIds.Matches((string)b["action_id"]!, ActionIds.Approve) || ActionIds.Matches((string)b["action_id"]!, ActionIds.ApproveAll));
-        Assert.True(m.Blocks.Count <= SlackLimits.BlocksPerMessage);
-        Assert.All(m.Blocks.OfType<JsonObject>().Where(b => (string?)b["type"] == "actions"), b => Assert.True(b["elements"]!.AsArray().Count <= 25));
-        Assert.All(Buttons(m), b => Assert.True(((string)b["action_id"]!).Length <= SlackLimits.ActionId));
-        Assert.All(Buttons(m), b => Assert.True(((string)b["text"]!["text"]!).Length <= SlackLimits.ButtonText));
+        var all = Elements(m).Single(e => (string)e["action_id"]! == ApprovalDurationActions.SelectActionId(ActionIds.ApproveAllFor, batch[0].Id));
+        Assert.Contains(all["options"]!.AsArray(), o => (string)o!["value"]! == ApprovalDurationActions.ActionId(ActionIds.ApproveAllFor, "8h", batch[0].Id));
+        Assert.DoesNotContain(Elements(m), b => ActionIds.Matches((string)b["action_id"]!, ActionIds.Approve) || ActionIds.Matches((string)b["action_id"]!, ActionIds.ApproveAll));
+        Assert.Empty(SlackPayloadValidator.Check(m.Text, m.Blocks));
     }
 
     [Fact]

@@ -84,12 +84,13 @@ public sealed class SlackRefusalTests : IDisposable
         _server.Dispose();
     }
 
-    private NotificationService Notifier()
+    private NotificationService Notifier(string? durations = null)
     {
         var client = new SlackClient(_http, O.Create(_options), _time, NullLogger<SlackClient>.Instance);
         var routing = new SlackRig(_options, _time).Routing(_requests, _threads, client);
         return new NotificationService(_requests, _threads, _queue, client, new ApproverDirectory(client, O.Create(_options), _time), routing, O.Create(_options),
-            O.Create(new PolicyOptions { AllowedAccounts = TestData.Account }), _time, _log);
+            O.Create(new PolicyOptions { AllowedAccounts = TestData.Account }), _time, _log,
+            durations is null ? null : O.Create(new ApprovalsOptions { Durations = durations }));
     }
 
     private List<(string Method, JsonObject Body, bool Ok)> Calls() =>
@@ -180,6 +181,45 @@ public sealed class SlackRefusalTests : IDisposable
     }
 
     [Fact]
+    public async Task RefusedApproversMessage_CompactOneKeepsTheDurationChoiceAndDeny()
+    {
+        _stubTotalLimit = 1_500;
+        var r = (await PendingBurstAsync(1, 60))[0];
+
+        await Notifier("1h,8h").NotifyAsync(new RequestNotification(r.Id, r.Status), default);
+
+        var compact = Calls().Where(c => (string)c.Body["channel"]! == _options.ApproversChannel).Last();
+        Assert.True(compact.Ok);
+        var elements = compact.Body["blocks"]!.AsArray().OfType<JsonObject>().Where(b => (string?)b["type"] == "actions").SelectMany(b => b["elements"]!.AsArray().OfType<JsonObject>()).ToList();
+        var select = Assert.Single(elements, e => (string?)e["type"] == "static_select");
+        Assert.Equal(ApprovalDurationActions.SelectActionId(ActionIds.ApproveFor, r.Id), (string)select["action_id"]!);
+        Assert.Equal(["for 1h", "for 8h"], select["options"]!.AsArray().Select(o => (string)o!["text"]!["text"]!));
+        Assert.Contains(elements, e => (string)e["action_id"]! == ActionIds.For(ActionIds.Deny, r.Id));
+        // "permanent" is not offered here, so a permanent Approve would only be refused on click.
+        Assert.DoesNotContain(elements, e => (string)e["action_id"]! == ActionIds.For(ActionIds.Approve, r.Id));
+    }
+
+    [Fact]
+    public async Task RefusedUpdate_OfLiveTimeBoundAccess_CompactUpdateKeepsRevoke()
+    {
+        var r = (await PendingBurstAsync(1, 60))[0];
+        await Notifier(ApprovalsOptions.DefaultDurations).NotifyAsync(new RequestNotification(r.Id, r.Status), default);
+        _stubTotalLimit = 1_500;
+
+        var s = (await _requests.GetAsync(r.Id, default))!;
+        s.Value.Approve("U0APPROVER", "a", T, TimeSpan.FromHours(8));
+        s.Value.MarkApplied(new CallOutcome("ec2:AuthorizeSecurityGroupIngress", true), T);
+        await _requests.ReplaceAsync(s.Value, s.ETag, default);
+        await Notifier(ApprovalsOptions.DefaultDurations).NotifyAsync(new RequestNotification(r.Id, RequestStatus.Applied), default);
+
+        var update = Calls().Last(c => c.Method == "chat.update" && (string)c.Body["channel"]! == _options.ApproversChannel);
+        Assert.True(update.Ok);
+        var json = update.Body["blocks"]!.ToJsonString();
+        Assert.Contains("Compact view", json, StringComparison.Ordinal);
+        Assert.Contains(ActionIds.For(ActionIds.RevokeAccess, r.Id), json, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task EvenTheCompactMessageRefused_TheMonitoringChannelSaysSo()
     {
         _refuseAllBlocks = true;
@@ -190,6 +230,9 @@ public sealed class SlackRefusalTests : IDisposable
         var notice = Assert.Single(Calls(), c => c.Ok && (string)c.Body["channel"]! == _options.MonitoringChannel && c.Body["blocks"] is null);
         Assert.Contains(r.Id, (string)notice.Body["text"]!, StringComparison.Ordinal);
         Assert.Contains("refused", (string)notice.Body["text"]!, StringComparison.Ordinal);
+        // The notice says how to decide without the message: the CLI verbs that decide.
+        Assert.Contains($"`sgbridge requests approve {r.Id} --for DURATION --reason \"…\"`", (string)notice.Body["text"]!, StringComparison.Ordinal);
+        Assert.Contains($"`sgbridge requests deny {r.Id} --reason \"…\"`", (string)notice.Body["text"]!, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -69,7 +69,7 @@ internal static class StorageSamples
 
     /// <summary>The properties only an extension whose access ended has (a full request never has them).</summary>
     public static readonly string[] EndedExtensionOnly =
-        [nameof(ChangeRequest.AccessEndReason), nameof(ChangeRequest.AccessEndedAt), nameof(ChangeRequest.AccessEndedBy), nameof(ChangeRequest.ExtendsRequestId)];
+        [nameof(ChangeRequest.AccessEndReason), nameof(ChangeRequest.AccessEndedAt), nameof(ChangeRequest.AccessEndedBy), nameof(ChangeRequest.ExtendsRequestId), nameof(ChangeRequest.ExtendsAccessUntil)];
 
     /// <summary>An extension of <see cref="FullRequest"/>, approved, applied, then revoked early.</summary>
     public static ChangeRequest EndedExtension(string id)

@@ -73,7 +73,7 @@ public static class RequestModal
         {
             Section($":inbox_tray: Request *{request.Id}* {(existing ? "was already opened" : "is open")}: {SlackText.Escape(SlackText.Plain(ApprovalMessageBuilder.RuleWords(request.Rules[0]), 300))} on "
                 + $"{SlackText.Code(request.GroupId)} ({SlackText.Code(request.AccountId)}, {SlackText.Escape(request.Region)}).\n"
-                + "The approvers have been asked; you will see the decision in the approvers' thread. Nothing changes in AWS until a request is approved."),
+                + "The approvers have been asked; the bridge sends you their decision in a direct message. Nothing changes in AWS until a request is approved."),
         },
     };
 

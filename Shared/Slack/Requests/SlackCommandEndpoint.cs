@@ -37,7 +37,7 @@ public sealed partial class SlackCommandEndpoint(
             case "help":
                 return Ephemeral(Usage, "help");
             default:
-                return Ephemeral($"Unknown option '{SlackText.Plain(command.Text.Trim(), 40)}'. {Usage}", "unknown option");
+                return Ephemeral($"Unknown option {SlackText.Quote(command.Text.Trim(), 40)}. {Usage}", "unknown option");
         }
     }
 

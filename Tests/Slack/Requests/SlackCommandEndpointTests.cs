@@ -89,8 +89,18 @@ public class SlackCommandEndpointTests
         Assert.Equal("ephemeral", (string?)help.Body!["response_type"]);
         Assert.Equal(SlackCommandEndpoint.Usage, (string?)help.Body["text"]);
         var unknown = await _rig.CommandAsync(RequestPayloads.Command("delete everything"));
-        Assert.StartsWith("Unknown option 'delete everything'", (string?)unknown.Body!["text"], StringComparison.Ordinal);
+        Assert.StartsWith("Unknown option “delete everything”", (string?)unknown.Body!["text"], StringComparison.Ordinal);
         Assert.Empty(_rig.Views.Opened);
+    }
+
+    [Fact]
+    public async Task Handle_UnknownText_IsEchoedEscaped_NeverAsALiveMention()
+    {
+        var unknown = await _rig.CommandAsync(RequestPayloads.Command("<!channel> <@U0BOSS> *x*\nsecond line"));
+
+        var text = (string)unknown.Body!["text"]!;
+        Assert.StartsWith("Unknown option “&lt;!channel&gt; &lt;@U0BOSS&gt; ∗x∗ ⏎ second line”", text, StringComparison.Ordinal);
+        Assert.Empty(SlackPayloadValidator.Check(text, null));
     }
 
     [Fact]

@@ -14,7 +14,7 @@ public class SlackRequestMessageTests
         var message = ApprovalMessageBuilder.ForApprovers(request, "prod", "U1");
         var json = string.Join("\n", Texts(message.Blocks)); // the texts as Slack shows them (ToJsonString escapes < and >)
         Assert.Contains("Asked for in Slack by <@U1> for 8 hour(s)", json, StringComparison.Ordinal);
-        Assert.Contains("*Reason:* CHG-1", json, StringComparison.Ordinal);
+        Assert.Contains("*Reason:* “CHG-1", json, StringComparison.Ordinal);
         Assert.Contains("Slack request", json, StringComparison.Ordinal);
         Assert.DoesNotContain("reverted", json, StringComparison.OrdinalIgnoreCase);
         Assert.Contains(ActionIds.Approve, json, StringComparison.Ordinal);
