@@ -186,7 +186,7 @@ public sealed class SlackRefusalTests : IDisposable
         _stubTotalLimit = 1_500;
         var r = (await PendingBurstAsync(1, 60))[0];
 
-        await Notifier("1h,8h").NotifyAsync(new RequestNotification(r.Id, r.Status), default);
+        await Notifier("1h,8h").NotifyAsync(new RequestNotification(r.Id, r.Status), _requests);
 
         var compact = Calls().Where(c => (string)c.Body["channel"]! == _options.ApproversChannel).Last();
         Assert.True(compact.Ok);
@@ -203,14 +203,14 @@ public sealed class SlackRefusalTests : IDisposable
     public async Task RefusedUpdate_OfLiveTimeBoundAccess_CompactUpdateKeepsRevoke()
     {
         var r = (await PendingBurstAsync(1, 60))[0];
-        await Notifier(ApprovalsOptions.DefaultDurations).NotifyAsync(new RequestNotification(r.Id, r.Status), default);
+        await Notifier(ApprovalsOptions.DefaultDurations).NotifyAsync(new RequestNotification(r.Id, r.Status), _requests);
         _stubTotalLimit = 1_500;
 
         var s = (await _requests.GetAsync(r.Id, default))!;
         s.Value.Approve("U0APPROVER", "a", T, TimeSpan.FromHours(8));
         s.Value.MarkApplied(new CallOutcome("ec2:AuthorizeSecurityGroupIngress", true), T);
         await _requests.ReplaceAsync(s.Value, s.ETag, default);
-        await Notifier(ApprovalsOptions.DefaultDurations).NotifyAsync(new RequestNotification(r.Id, RequestStatus.Applied), default);
+        await Notifier(ApprovalsOptions.DefaultDurations).NotifyAsync(new RequestNotification(r.Id, RequestStatus.Applied), _requests);
 
         var update = Calls().Last(c => c.Method == "chat.update" && (string)c.Body["channel"]! == _options.ApproversChannel);
         Assert.True(update.Ok);
