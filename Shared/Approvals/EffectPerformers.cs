@@ -71,3 +71,21 @@ public sealed class EndAccessNowPerformer(AccessExpiryService expiry) : IEffectP
         await expiry.EndNowAsync(new AccessExpiryEntry(at, request.Id, request.AccountId, request.Region, request.GroupId, AccessEndKind.Revoke, request.AccessEndedBy), cancellationToken);
     }
 }
+
+/// <summary>
+/// <see cref="EffectKind.DecisionDm"/>: the requester of a request asked for in Slack is told its decision in a DM
+/// (<see cref="ApprovalMessageBuilder.DecisionDm"/>). A Slack failure escapes: the effect stays pending and is retried.
+/// </summary>
+public sealed class DecisionDmPerformer(ISlackClient slack) : IEffectPerformer
+{
+    public EffectKind Kind => EffectKind.DecisionDm;
+
+    public async Task PerformAsync(ChangeRequest request, PendingEffect effect, long dequeueCount, CancellationToken cancellationToken)
+    {
+        if (request.Slack is not { } origin || ApprovalMessageBuilder.DecisionDm(request) is not { } dm)
+        {
+            return;
+        }
+        await slack.PostMessageAsync(origin.UserId, dm.Text, dm.Blocks, null, cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -24,6 +24,7 @@ public static class EffectsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IEffectPerformer, AskReasonPerformer>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IEffectPerformer, BreakGlassPerformer>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IEffectPerformer, EndAccessNowPerformer>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IEffectPerformer, DecisionDmPerformer>());
         foreach (var kind in new[] { EffectKind.AccessGranted, EffectKind.AccessEndedNotice, EffectKind.AccessEndedDm })
         {
             services.AddSingleton<IEffectPerformer>(sp => new AccessNoticePerformer(sp.GetRequiredService<AccessNotifier>(), kind));

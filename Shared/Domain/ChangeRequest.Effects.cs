@@ -26,6 +26,8 @@ public enum EffectKind
     AccessEndedDm,
     /// <summary>An approver revoked access early: end it in AWS now (the expiry tick does it otherwise within a minute).</summary>
     EndAccessNow,
+    /// <summary>DM the requester of a request asked for in Slack (the /sgbridge form) its decision: approved, denied or expired.</summary>
+    DecisionDm,
 }
 
 /// <summary>One pending effect: its number on the request, its kind, when it was raised and (break-glass) by whom.</summary>

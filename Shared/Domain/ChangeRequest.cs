@@ -238,6 +238,16 @@ public sealed partial class ChangeRequest
     {
         Require(RequestStatus.Pending, "expire");
         Move(RequestStatus.Expired, now);
+        RaiseDecisionDm(now);
+    }
+
+    /// <summary>A request asked for in Slack promises its requester the decision in a DM: an effect of the decision.</summary>
+    private void RaiseDecisionDm(DateTimeOffset now)
+    {
+        if (Slack is not null)
+        {
+            Raise(EffectKind.DecisionDm, now);
+        }
     }
 
     public void MarkApplied(CallOutcome outcome, DateTimeOffset now)
@@ -266,6 +276,7 @@ public sealed partial class ChangeRequest
         DecidedByName = userName;
         DecidedAt = now;
         Move(decision, now);
+        RaiseDecisionDm(now);
     }
 
     private void Require(RequestStatus expected, string action)

@@ -35,6 +35,7 @@ public sealed partial class Bridge
             new AccessNoticePerformer(AccessNotifier(), EffectKind.AccessGranted),
             new AccessNoticePerformer(AccessNotifier(), EffectKind.AccessEndedNotice),
             new AccessNoticePerformer(AccessNotifier(), EffectKind.AccessEndedDm),
+            new DecisionDmPerformer(Slack),
         ], Notifications(), Queue, NullLogger<EffectsWorker>.Instance);
 
     public EffectsCatchUp CatchUp() => new(Requests, Queue, Time, Telemetry, NullLogger<EffectsCatchUp>.Instance);

@@ -110,6 +110,51 @@ public sealed class EffectsTests : IDisposable
         Assert.Equal(1, Dms($"Access of {timed} ended"));
     }
 
+    [Theory]
+    [InlineData(RequestStatus.Approved)]
+    [InlineData(RequestStatus.Denied)]
+    [InlineData(RequestStatus.Expired)]
+    public async Task SlackRequest_ItsDecisionReachesTheRequesterInADm_DelayedByASlackOutage_NeverLost(RequestStatus decision)
+    {
+        var now = _b.Time.GetUtcNow();
+        var request = ChangeRequest.OpenFromSlack("SG-SLACKDM1", TestData.Account, TestData.Region, TestData.GroupId, "web", "vpc-0abc",
+            TestData.Tcp(8443, "10.0.0.0/8", "agents"),
+            new Requester(PrincipalType.SlackUser, null, null, "slack:T1:USLACKREQ", "bob", null, null, null, "Slack /sgbridge", null) { SlackUserId = "USLACKREQ" },
+            new SlackOrigin("USLACKREQ", "bob", null, "T1", "V1", null, "CHG-7"), now);
+        await _b.Lifecycle().OpenAsync(request, default);
+        await _b.DrainEffectsAsync();
+        _b.Slack.FailPosts = new HttpRequestException("Slack is down");
+
+        await _b.Lifecycle().ChangeAsync(request.Id, r =>
+        {
+            if (decision == RequestStatus.Approved) { r.Approve("UA", "ann", _b.Time.GetUtcNow()); }
+            else if (decision == RequestStatus.Denied) { r.Deny("UA", "ann", _b.Time.GetUtcNow()); }
+            else { r.Expire(_b.Time.GetUtcNow()); }
+            return true;
+        }, default);
+        await _b.DrainEffectsAsync();
+        int DmsToRequester() => _b.Slack.Posts.Count(p => p.Channel == "USLACKREQ" && p.Text.Contains(request.Id, StringComparison.Ordinal));
+        Assert.Equal(0, DmsToRequester());
+        Assert.Contains((await RequestAsync(request.Id)).Effects, e => e.Kind == EffectKind.DecisionDm);
+
+        _b.Slack.FailPosts = null;
+        await CatchUpAsync();
+        await CatchUpAsync();
+
+        Assert.Equal(1, DmsToRequester());
+        var word = decision switch { RequestStatus.Approved => "approved", RequestStatus.Denied => "denied", _ => "expired" };
+        Assert.Contains(_b.Slack.Posts, p => p.Channel == "USLACKREQ" && p.Text.Contains(word, StringComparison.Ordinal));
+        Assert.DoesNotContain((await RequestAsync(request.Id)).Effects, e => e.Kind == EffectKind.DecisionDm);
+    }
+
+    [Fact]
+    public async Task ChangeFromAws_ItsDecisionRaisesNoDecisionDm()
+    {
+        var id = await RevertedAsync(25);
+        await ApproveAsync(id);
+        Assert.DoesNotContain((await RequestAsync(id)).Effects, e => e.Kind == EffectKind.DecisionDm);
+    }
+
     [Fact]
     public async Task TheEffect_IsWrittenWithTheTransition_SoACrashBeforeTheNudge_IsCaughtUp()
     {
