@@ -114,14 +114,13 @@ public sealed class DemoStory(LocalBridge bridge, TextWriter output)
     public async Task DecideAsync(bool approve, CancellationToken cancellationToken)
     {
         var message = ApproverMessage() ?? throw new InvalidOperationException("The approvers' message is not there.");
-        // Approve: the plain button, or the first of the time-bound ones ("Approve 1h") when durations are offered.
-        var (block, button) = (approve ? FindButton(message, ActionIds.Approve) ?? FindButton(message, ActionIds.ApproveFor) : FindButton(message, ActionIds.Deny))
-            ?? throw new InvalidOperationException($"The approvers' message has no {(approve ? "Approve" : "Deny")} button for {RequestId}.");
+        // Approve: the plain button, or the duration select (its first duration) when durations are offered.
+        var click = (approve ? ClickFor(message, ActionIds.Approve, LocalBridge.Approvers[0]) ?? ClickFor(message, ActionIds.ApproveFor, LocalBridge.Approvers[0])
+                : ClickFor(message, ActionIds.Deny, LocalBridge.Approvers[0]))
+            ?? throw new InvalidOperationException($"The approvers' message has no {(approve ? "Approve" : "Deny")} choice for {RequestId}.");
         _messageVersionAtClick = message.Version;
-        var answer = await bridge.Clicks.SendAsync(
-            new PageClick(message.Channel, message.Ts, (string)button["action_id"]!, (string?)block["block_id"], (string?)button["value"], LocalBridge.Approvers[0]),
-            cancellationToken).ConfigureAwait(false);
-        Record((approve ? "approval" : "denial") + " click accepted", answer.Status == 200, $"{LocalBridge.Approvers[0]} clicked {(string?)button["text"]?["text"]} → HTTP {answer.Status}");
+        var answer = await bridge.Clicks.SendAsync(click, cancellationToken).ConfigureAwait(false);
+        Record((approve ? "approval" : "denial") + " click accepted", answer.Status == 200, $"{LocalBridge.Approvers[0]} chose {click.SelectedText ?? click.Value} → HTTP {answer.Status}");
     }
 
     /// <summary>After the decision: AWS follows (or stays reverted), the request ends, the message is updated.</summary>
@@ -148,6 +147,10 @@ public sealed class DemoStory(LocalBridge bridge, TextWriter output)
     private static bool Mentions(LocalSlackMessage m, string? requestId) =>
         requestId is not null && (m.Blocks?.ToJsonString().Contains(requestId, StringComparison.Ordinal) ?? false);
 
+    /// <summary>
+    /// The element of the approvers' message that decides the request with <paramref name="prefix"/>: a button whose
+    /// value is the request id, or a select (a duration choice) whose action_id names the request.
+    /// </summary>
     public (JsonObject Block, JsonObject Button)? FindButton(LocalSlackMessage message, string prefix)
     {
         foreach (var block in message.Blocks?.OfType<JsonObject>() ?? [])
@@ -159,13 +162,35 @@ public sealed class DemoStory(LocalBridge bridge, TextWriter output)
             }
             foreach (var e in elements)
             {
-                if ((string?)e["type"] == "button" && e["action_id"] is JsonValue id && ActionIds.Matches((string)id!, prefix) && (string?)e["value"] == RequestId)
+                if (e["action_id"] is not JsonValue id || !ActionIds.Matches((string)id!, prefix))
+                {
+                    continue;
+                }
+                if ((string?)e["type"] == "button" && (string?)e["value"] == RequestId
+                    || (string?)e["type"] == "static_select" && RequestId is not null && (string)id! == ApprovalDurationActions.SelectActionId(prefix, RequestId))
                 {
                     return (block, e);
                 }
             }
         }
         return null;
+    }
+
+    /// <summary>The click Slack would send for <paramref name="user"/> on that element (a select: its first option picked).</summary>
+    public PageClick? ClickFor(LocalSlackMessage message, string prefix, string user)
+    {
+        if (FindButton(message, prefix) is not var (block, element))
+        {
+            return null;
+        }
+        var actionId = (string)element["action_id"]!;
+        var blockId = (string?)block["block_id"];
+        if ((string?)element["type"] == "static_select")
+        {
+            var option = element["options"]!.AsArray().OfType<JsonObject>().First();
+            return new PageClick(message.Channel, message.Ts, actionId, blockId, null, user, (string)option["value"]!, (string?)option["text"]?["text"]);
+        }
+        return new PageClick(message.Channel, message.Ts, actionId, blockId, (string?)element["value"], user);
     }
 
     public async Task<RequestStatus?> StatusAsync(CancellationToken cancellationToken) =>

@@ -55,7 +55,8 @@ public sealed class ApproversPageBrowserTests(LocalBridgeFixture fixture)
 
         Until(driver, d =>
         {
-            d.FindElement(By.CssSelector($"{row} button[data-action-id='{approve}']")).Click();
+            // The duration select: picking its first duration is the click (its confirm comes next).
+            d.FindElement(By.CssSelector($"{row} select[data-action-id='{approve}'] option:nth-child(2)")).Click();
             return true;
         });
         var dialog = Until(driver, d => d.FindElement(By.Id("confirm")) is { Displayed: true } e ? e : null);
@@ -68,7 +69,7 @@ public sealed class ApproversPageBrowserTests(LocalBridgeFixture fixture)
         var updated = Until(driver, d =>
         {
             var e = d.FindElement(By.CssSelector(row));
-            return e.FindElements(By.CssSelector($"button[data-action-id='{approve}']")).Count == 0 && !e.Text.Contains("waiting for approval", StringComparison.Ordinal) ? e.Text : null;
+            return e.FindElements(By.CssSelector($"[data-action-id='{approve}']")).Count == 0 && !e.Text.Contains("waiting for approval", StringComparison.Ordinal) ? e.Text : null;
         });
         Assert.Contains("edited", updated, StringComparison.Ordinal);
         Until(driver, d => d.FindElements(By.CssSelector("#aws tr.risky")).Count > 0);

@@ -26,10 +26,13 @@ public sealed partial class DemoCommandTests
         var message = state["messages"]!.AsArray().Last(m => (string?)m!["channel"] == "CAPPROVERS")!;
         var actions = message["blocks"]!.AsArray().Single(b => (string?)b!["type"] == "actions")!;
         var approve = actions["elements"]!.AsArray().First(e => ((string)e!["action_id"]!).StartsWith("sgbridge_approve", StringComparison.Ordinal))!;
+        // A duration select sends the option picked (its first duration here); a plain button its value.
+        var option = (string?)approve["type"] == "static_select" ? approve["options"]!.AsArray()[0] : null;
         using var click = await http.PostAsJsonAsync(new Uri(page, "page/click"), new
         {
             channel = (string?)message["channel"], ts = (string?)message["ts"], actionId = (string?)approve["action_id"],
             blockId = (string?)actions["block_id"], value = (string?)approve["value"], user = "UAPPROVER1",
+            selectedValue = (string?)option?["value"], selectedText = (string?)option?["text"]?["text"],
         });
         Assert.Equal(200, (int?)JsonNode.Parse(await click.Content.ReadAsStringAsync())!["status"]);
 

@@ -113,9 +113,9 @@ public sealed class LocalBridgeTests(LocalBridgeFixture fixture)
         await story.MakeRiskyChangeAsync(CancellationToken.None);
         await story.WaitForRevertAsync(CancellationToken.None);
         var message = story.ApproverMessage()!;
-        var (block, button) = story.FindButton(message, ActionIds.ApproveFor)!.Value;
+        var click = story.ClickFor(message, ActionIds.ApproveFor, "UREQUESTER")!;
 
-        var answer = await Bridge.Clicks.SendAsync(new PageClick(message.Channel, message.Ts, (string)button["action_id"]!, (string?)block["block_id"], (string?)button["value"], "UREQUESTER"), CancellationToken.None);
+        var answer = await Bridge.Clicks.SendAsync(click, CancellationToken.None);
         await Task.Delay(TimeSpan.FromSeconds(3));
 
         Assert.Equal(200, answer.Status);
