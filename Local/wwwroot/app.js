@@ -97,8 +97,9 @@ function mrkdwn(text, verbatim) {
         out.appendChild(target);
         line = line.replace(/^&gt;\s?/, '');
       }
-      if (verbatim) target.appendChild(document.createTextNode(decode(line)));
-      else inline(line, target);
+      // verbatim (as in Slack) only turns off the auto-linking of bare URLs, channel names and mentions, which this
+      // page never does; explicit markup (<@U…>, <url|text>, *bold*, `code`, <!date…>) renders either way.
+      inline(line, target);
       if (j < lines.length - 1 && target === out) out.appendChild(el('br'));
     });
   });
