@@ -58,7 +58,7 @@ public sealed class BenchOptions
                                    delivered again after a 5xx at most {{SmokeLimits.RedeliveredStorage}} storage operations over its deliveries (the changes
                                    queue's receives are polls shared by a batch: printed apart, not judged). A 5xx answer is
                                    delivered again after its Retry-After, as EventBridge does (here: up to 3 times). The
-                                   whole pipeline's storage ops per event (target ≤ 8) is reported met/missed, not judged.
+                                   whole pipeline's storage ops per event (target ≤ 10) is reported met/missed, not judged.
           --intake inline|queue|both
                                  how the intake hands a change on (Intake:RevertInline): inline (default, the app's
                                    default) reverts in the intake call within Intake:InlineBudget, the queue only as the
