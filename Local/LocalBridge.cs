@@ -234,7 +234,8 @@ public sealed class LocalBridge : IAsyncDisposable
             ["Aws:RoleArnPattern"] = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole",
             ["Aws:AuthMode"] = "WebIdentity",
             ["Aws:WebIdentityAudience"] = "api://sgbridge-local",
-            ["Slack:BotToken"] = "xoxb-local-bot-token",
+            // A per-run token in Slack's bot-token shape (the local Slack checks the shape, as Slack checks the token).
+            ["Slack:BotToken"] = "xoxb-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)),
             ["Slack:SigningSecret"] = options.SigningSecret,
             ["Slack:ApproversChannel"] = ApproversChannel,
             ["Slack:MonitoringChannel"] = MonitoringChannel,
