@@ -158,15 +158,3 @@ internal sealed class CachedRoleAwsCredentials(AssumedRoleCredentialCache cache,
     public override async Task<ImmutableCredentials> GetCredentialsAsync() =>
         (await cache.GetAsync(accountId, CancellationToken.None).ConfigureAwait(false)).Credentials;
 }
-
-/// <summary>
-/// STS refused the bridge's role in an account (AccessDenied): the member role is not deployed there, or its trust
-/// policy does not admit the bridge. Permanent until someone deploys or fixes the role.
-/// </summary>
-public sealed class RoleNotAssumableException(string accountId, string roleArn, Exception inner)
-    : Exception($"Role {roleArn} cannot be assumed in account {accountId}: the member role is not deployed there, or its trust policy does not admit the bridge (STS: {inner.Message}).", inner)
-{
-    public string AccountId { get; } = accountId;
-
-    public string RoleArn { get; } = roleArn;
-}

@@ -198,7 +198,7 @@ public sealed class AlertsTemplateTests(BicepTemplateFixture fixture) : IClassFi
 
     /// <summary>The message templates of every [LoggerMessage] in Shared.</summary>
     private static List<string> LoggerMessages() =>
-        typeof(EventIntake).Assembly.GetTypes()
+        SgBridge.Tests.Architecture.SharedAssemblies.Types()
             .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
             .Select(m => m.GetCustomAttribute<LoggerMessageAttribute>()?.Message)
             .OfType<string>()

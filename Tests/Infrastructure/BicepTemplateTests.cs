@@ -438,7 +438,7 @@ public sealed class BicepTemplateTests(BicepTemplateFixture fixture) : IClassFix
     /// <summary>Section__Property for each [Required] property of an options class whose default leaves it empty.</summary>
     private static IEnumerable<string> RequiredOptionSettings()
     {
-        var optionTypes = typeof(PolicyOptions).Assembly.GetTypes()
+        var optionTypes = SgBridge.Tests.Architecture.SharedAssemblies.Types()
             .Where(t => t is { IsClass: true, IsAbstract: false } && t.Name.EndsWith("Options", StringComparison.Ordinal))
             .Select(t => (Type: t, Section: t.GetField("SectionName", BindingFlags.Public | BindingFlags.Static)?.GetRawConstantValue() as string))
             .Where(t => t.Section is not null);

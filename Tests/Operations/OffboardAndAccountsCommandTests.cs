@@ -124,7 +124,7 @@ public sealed class OffboardAndAccountsCommandTests(AzuriteFixture azurite)
         Assert.Contains("Last heartbeat: never", output, StringComparison.Ordinal);
 
         await new TableKnownAccountStore(service, Storage()).ClearSkipAsync(Leaving, default);
-        var heartbeat = new Heartbeat(service, Storage(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<Heartbeat>.Instance, new SgBridge.Shared.Telemetry.BridgeTelemetry());
+        var heartbeat = new Heartbeat(new TableHeartbeatStore(service, Storage()), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<Heartbeat>.Instance, new SgBridge.Shared.Telemetry.BridgeTelemetry());
         await heartbeat.RecordAsync("beat-1", CliRunner.Now.AddMinutes(-3), "333333333333", "arn:aws:events:eu-west-1:333333333333:rule/sgbridge-heartbeat", default);
 
         var (healthy, after, _) = await _cli.RunAsync("accounts");

@@ -98,11 +98,11 @@ public sealed class KnownAccountStoreTests(AzuriteFixture azurite)
     public async Task BaselineResults_KeepEveryRiskyCount_AndTheLastRunPerAccountAndRegion()
     {
         var results = new BaselineResults(azurite.CreateTableServiceClient(), _options);
-        var lines = Enumerable.Range(0, BaselineResults.MaxRiskyLines).Select(i => $"sg-{i}: tcp 22 from 0.0.0.0/0 — ssh open to the internet").ToArray();
+        var lines = Enumerable.Range(0, BaselineResult.MaxRiskyLines).Select(i => $"sg-{i}: tcp 22 from 0.0.0.0/0 — ssh open to the internet").ToArray();
         await results.RecordAsync(new BaselineResult("111111111111", "eu-west-1", Monday, 5, 5, 0, 9, 250, lines, null), default);
         await results.RecordAsync(BaselineResult.SkippedFor("222222222222", "eu-west-1", "role not deployed", Monday), default);
         var first = (await results.ListAsync(default)).Single(r => r.AccountId == "111111111111");
-        Assert.Equal((250, BaselineResults.MaxRiskyLines), (first.RiskyCount, first.RiskyRules.Count));
+        Assert.Equal((250, BaselineResult.MaxRiskyLines), (first.RiskyCount, first.RiskyRules.Count));
         await results.RecordAsync(new BaselineResult("111111111111", "eu-west-1", Monday.AddHours(1), 5, 0, 5, 0, 0, [], null), default);
 
         var stored = (await results.ListAsync(default)).OrderBy(r => r.AccountId, StringComparer.Ordinal).ToArray();

@@ -27,7 +27,7 @@ public partial class SlackManifestTests
     {
         // Every Web API method the client calls appears in SlackScopes.
         // SlackClient is partial: every SlackClient*.cs file.
-        var source = string.Concat(Directory.GetFiles(Path.Combine(RepoRoot.Path, "Shared", "Slack"), "SlackClient*.cs").Select(File.ReadAllText));
+        var source = string.Concat(Directory.GetFiles(Path.Combine(RepoRoot.Path, "Shared", "SlackApi"), "SlackClient*.cs").Select(File.ReadAllText));
         var methods = MethodName().Matches(source).Select(m => m.Groups[1].Value).ToHashSet();
         Assert.NotEmpty(methods);
         Assert.Subset(SlackScopes.ByMethod.Keys.ToHashSet(), methods);

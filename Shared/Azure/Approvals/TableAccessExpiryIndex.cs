@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Net;
+using System.Runtime.CompilerServices;
+using Azure;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Options;
+using SgBridge.Shared.Options;
+using SgBridge.Shared.Storage;
+
+namespace SgBridge.Shared.Approvals;
+
+/// <summary>
+/// <see cref="IAccessExpiryIndex"/> in the table <see cref="ApprovalsOptions.ExpiryTable"/>: one partition ("due"),
+/// RowKey "{due UTC ticks, 19 digits}|{requestId}|{account}|{region}|{group}", so "what is due" is one single-partition
+/// range query (<c>RowKey lt "{now ticks + 1}"</c>) that returns only due rows: one billed transaction per tick when
+/// nothing is due, whatever the number of groups. Rows are written at approval rate (people), far below a partition's limit.
+/// </summary>
+public sealed class TableAccessExpiryIndex : IAccessExpiryIndex
+{
+    private const string Partition = "due";
+    private readonly EnsuredTable _table;
+
+    public TableAccessExpiryIndex(TableServiceClient service, IOptions<ApprovalsOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        _table = new EnsuredTable(service, options.Value.ExpiryTable);
+    }
+
+    public async Task AddAsync(AccessExpiryEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
+        var row = new TableEntity(Partition, RowKey(entry))
+        {
+            ["DueAt"] = entry.DueAt,
+            ["RequestId"] = entry.RequestId,
+            ["AccountId"] = entry.AccountId,
+            ["Region"] = entry.Region,
+            ["GroupId"] = entry.GroupId,
+            ["Kind"] = entry.Kind.ToString(),
+            ["RevokedBy"] = entry.RevokedBy,
+            ["Attempts"] = entry.Attempts,
+        };
+        await table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async IAsyncEnumerable<AccessExpiryEntry> ListDueAsync(DateTimeOffset now, int max, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
+        var upTo = Ticks(now.AddTicks(1));
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey lt {upTo}");
+        var count = 0;
+        await foreach (var e in table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(max, 1000), cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if (count++ >= max)
+            {
+                yield break;
+            }
+            yield return ToEntry(e);
+        }
+    }
+
+    public async IAsyncEnumerable<AccessExpiryEntry> ListAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
+        await foreach (var e in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Partition}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            yield return ToEntry(e);
+        }
+    }
+
+    public async Task RemoveAsync(AccessExpiryEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await table.DeleteEntityAsync(Partition, RowKey(entry), ETag.All, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.NotFound)
+        {
+            // Removed already (a redelivered tick): nothing to do.
+        }
+    }
+
+    public async Task<AccessExpiryEntry?> FindAsync(AccessExpiryEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
+        var row = await table.GetEntityIfExistsAsync<TableEntity>(Partition, RowKey(entry), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return row.HasValue ? ToEntry(row.Value!) : null;
+    }
+
+    /// <summary>Everything but <see cref="AccessExpiryEntry.Attempts"/>: a retried entry is the same row.</summary>
+    internal static string RowKey(AccessExpiryEntry e) => string.Join('|', Ticks(e.DueAt), e.RequestId, e.AccountId, e.Region, e.GroupId, e.Kind);
+
+    private static string Ticks(DateTimeOffset t) => t.UtcTicks.ToString("D19", CultureInfo.InvariantCulture);
+
+    /// <summary>The due time is read back from the row key (exact to the tick; a DateTime column may be stored coarser).</summary>
+    private static AccessExpiryEntry ToEntry(TableEntity e) => new(
+        new DateTimeOffset(long.Parse(e.RowKey.AsSpan(0, 19), NumberStyles.None, CultureInfo.InvariantCulture), TimeSpan.Zero),
+        e.GetString("RequestId"), e.GetString("AccountId"), e.GetString("Region"), e.GetString("GroupId"),
+        Enum.TryParse<AccessEndKind>(e.GetString("Kind"), out var kind) ? kind : AccessEndKind.Expire, e.GetString("RevokedBy"), e.GetInt32("Attempts") ?? 0);
+}

@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Text;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Options;
+using SgBridge.Shared.Options;
+using SgBridge.Shared.Storage;
+
+namespace SgBridge.Shared.Reconcile;
+
+/// <summary><see cref="IBaselineResultStore"/> in the groups table, partition <see cref="Partition"/>, RowKey "{account}|{region}".</summary>
+public sealed class BaselineResults : IBaselineResultStore
+{
+    public const string Partition = "~baseline";
+
+    /// <summary>Risky rules kept per row (a Table property holds 32K characters; the count is always exact).</summary>
+    private readonly EnsuredTable _table;
+
+    public BaselineResults(TableServiceClient service, IOptions<StorageOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        _table = new EnsuredTable(service, options.Value.GroupsTable);
+    }
+
+    public async Task RecordAsync(BaselineResult result, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var risky = Truncate(string.Join('\n', result.RiskyRules), 30_000);
+        var entity = new TableEntity(Partition, $"{result.AccountId}|{result.Region}")
+        {
+            ["AccountId"] = result.AccountId,
+            ["Region"] = result.Region,
+            ["At"] = result.At,
+            ["Groups"] = result.Groups,
+            ["Recorded"] = result.Recorded,
+            ["LeftAlone"] = result.LeftAlone,
+            ["Rules"] = result.Rules,
+            ["RiskyCount"] = result.RiskyCount,
+            ["RiskyRules"] = risky,
+            ["Skipped"] = result.Skipped,
+        };
+        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
+        await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<BaselineResult>> ListAsync(CancellationToken cancellationToken)
+    {
+        // Reads never create the table (the operator's Storage Table Data Reader could not).
+        var list = new List<BaselineResult>();
+        try
+        {
+            await ReadAsync(list, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Azure.RequestFailedException ex) when (EnsuredTable.IsTableNotFound(ex))
+        {
+            return [];
+        }
+        return list;
+    }
+
+    private async Task ReadAsync(List<BaselineResult> list, CancellationToken cancellationToken)
+    {
+        await foreach (var e in _table.Client.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Partition}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(new BaselineResult(
+                e.GetString("AccountId") ?? "",
+                e.GetString("Region") ?? "",
+                e.GetDateTimeOffset("At") ?? DateTimeOffset.MinValue,
+                e.GetInt32("Groups") ?? 0,
+                e.GetInt32("Recorded") ?? 0,
+                e.GetInt32("LeftAlone") ?? 0,
+                e.GetInt32("Rules") ?? 0,
+                e.GetInt32("RiskyCount") ?? 0,
+                (e.GetString("RiskyRules") ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries),
+                e.GetString("Skipped")));
+        }
+    }
+
+    private static string Truncate(string s, int max) =>
+        s.Length <= max ? s : string.Concat(s.AsSpan(0, max), "\n…");
+}

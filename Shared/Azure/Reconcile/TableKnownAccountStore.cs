@@ -1,0 +1,164 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using Azure;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Options;
+using SgBridge.Shared.Options;
+using SgBridge.Shared.Storage;
+
+namespace SgBridge.Shared.Reconcile;
+
+/// <summary>
+/// <see cref="IKnownAccountStore"/> in the groups table (<see cref="StorageOptions.GroupsTable"/>), partition
+/// <see cref="Partition"/>, RowKey the account id. Approved states live in partitions "{account}-{region}" (digits
+/// first), so the two never meet. A process remembers which accounts it noted for an hour, so an approved-state write
+/// costs no extra table call in the common case.
+/// </summary>
+public sealed class TableKnownAccountStore : IKnownAccountStore
+{
+    public const string Partition = "~accounts";
+    private static readonly TimeSpan NotedFor = TimeSpan.FromHours(1);
+
+    private readonly EnsuredTable _table;
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _noted = new(StringComparer.Ordinal);
+
+    public TableKnownAccountStore(TableServiceClient service, IOptions<StorageOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        _table = new EnsuredTable(service, options.Value.GroupsTable);
+    }
+
+    public async Task NoteAsync(string accountId, string source, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(accountId);
+        if (_noted.TryGetValue(accountId, out var at) && now - at < NotedFor)
+        {
+            return;
+        }
+        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await table.AddEntityAsync(new TableEntity(Partition, accountId) { ["FirstSeen"] = now, ["Source"] = source }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.Conflict)
+        {
+            // Known already.
+        }
+        _noted[accountId] = now;
+    }
+
+    public async Task<IReadOnlyList<KnownAccount>> ListAsync(CancellationToken cancellationToken)
+    {
+        // Reads never create the table: the operator's role (Storage Table Data Reader) could not, and none is needed.
+        var list = new List<KnownAccount>();
+        try
+        {
+            await foreach (var e in _table.Client.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Partition}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                list.Add(ToAccount(e));
+            }
+        }
+        catch (RequestFailedException ex) when (EnsuredTable.IsTableNotFound(ex))
+        {
+            return [];
+        }
+        return list;
+    }
+
+    public async Task<KnownAccount?> GetAsync(string accountId, CancellationToken cancellationToken)
+    {
+        var row = await GetRowAsync(accountId, cancellationToken).ConfigureAwait(false);
+        return row is null ? null : ToAccount(row);
+    }
+
+    public async Task<bool> RecordSkipAsync(string accountId, string region, string reason, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(accountId);
+        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        for (var attempt = 0; ; attempt++)
+        {
+            var row = await GetRowAsync(accountId, cancellationToken).ConfigureAwait(false);
+            var skip = row is null ? null : ToAccount(row).Skip;
+            var warnedToday = skip?.WarnedOn == today;
+            var regions = (skip?.Regions ?? []).Append(region).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+            if (warnedToday && skip!.Regions.Contains(region, StringComparer.Ordinal) && skip.Reason == reason && now - skip.LastSeen < TimeSpan.FromHours(1))
+            {
+                return false; // warned today, and recorded within the hour: nothing new to write
+            }
+            var entity = row ?? new TableEntity(Partition, accountId) { ["FirstSeen"] = now, ["Source"] = "skipped" };
+            entity["SkipReason"] = reason;
+            entity["SkippedSince"] = skip?.Since ?? now;
+            entity["SkippedLast"] = now;
+            entity["SkippedRegions"] = string.Join(',', regions);
+            entity["WarnedOn"] = today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            try
+            {
+                if (row is null)
+                {
+                    await table.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await table.UpdateEntityAsync(entity, row.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+                }
+                return !warnedToday;
+            }
+            catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed && attempt < 3)
+            {
+                // Another region's sweep of the same account wrote first: read again.
+            }
+        }
+    }
+
+    public async Task ClearSkipAsync(string accountId, CancellationToken cancellationToken)
+    {
+        var row = await GetRowAsync(accountId, cancellationToken).ConfigureAwait(false);
+        if (row is null || !row.ContainsKey("SkipReason"))
+        {
+            return;
+        }
+        var cleared = new TableEntity(Partition, accountId) { ["FirstSeen"] = row.GetDateTimeOffset("FirstSeen"), ["Source"] = row.GetString("Source") };
+        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await table.UpdateEntityAsync(cleared, row.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
+        {
+            // A skip recorded meanwhile (another region) or the account was offboarded: the newer write stands.
+        }
+    }
+
+    public async Task<bool> ForgetAsync(string accountId, CancellationToken cancellationToken)
+    {
+        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
+        _noted.TryRemove(accountId, out _);
+        // The Tables client answers a delete of a missing entity with its 404 response instead of throwing.
+        var response = await table.DeleteEntityAsync(Partition, accountId, ETag.All, cancellationToken).ConfigureAwait(false);
+        return response.Status != (int)HttpStatusCode.NotFound;
+    }
+
+    private async Task<TableEntity?> GetRowAsync(string accountId, CancellationToken cancellationToken)
+    {
+        // A point read of a missing table finds nothing (no table is created for a read).
+        var response = await _table.Client.GetEntityIfExistsAsync<TableEntity>(Partition, accountId, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return response.HasValue ? response.Value : null;
+    }
+
+    private static KnownAccount ToAccount(TableEntity e)
+    {
+        AccountSkip? skip = null;
+        if (e.GetString("SkipReason") is { } reason)
+        {
+            skip = new AccountSkip(
+                reason,
+                e.GetDateTimeOffset("SkippedSince") ?? DateTimeOffset.MinValue,
+                e.GetDateTimeOffset("SkippedLast") ?? DateTimeOffset.MinValue,
+                SettingList.Parse(e.GetString("SkippedRegions") ?? ""),
+                DateOnly.TryParseExact(e.GetString("WarnedOn"), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) ? d : DateOnly.MinValue);
+        }
+        return new KnownAccount(e.RowKey, e.GetDateTimeOffset("FirstSeen") ?? DateTimeOffset.MinValue, e.GetString("Source") ?? "", skip);
+    }
+}

@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using Azure;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using SgBridge.Shared.Domain;
+
+namespace SgBridge.Shared.Storage;
+
+/// <summary>
+/// Sends messages as <see cref="BridgeJson"/> JSON to Azure Queue Storage. The <see cref="QueueServiceClient"/> must be
+/// built with <c>QueueClientOptions.MessageEncoding = QueueMessageEncoding.Base64</c> (as <see cref="StorageClients"/> does):
+/// that is what the Functions queue trigger expects by default. A queue is created when a send finds it missing (404 QueueNotFound), never on every start.
+/// A message sent inside a trace (<see cref="Activity.Current"/> with a W3C id) carries its <c>traceparent</c> and
+/// <c>tracestate</c> in a <see cref="QueuePayload"/> envelope, so the queue function continues the same trace.
+/// </summary>
+public sealed class StorageQueueSender(QueueServiceClient service) : IQueueSender
+{
+    /// <summary>The service limit on a message's text: 64 KiB (Azurite: 65,536 UTF-8 bytes; base64 is ASCII).</summary>
+    public const int MaxEncodedMessageLength = QueueMessageTooLargeException.MaxEncodedMessageLength;
+
+    /// <summary>The largest JSON payload that fits once base64-encoded: 4 × ⌈49,152 / 3⌉ = 65,536.</summary>
+    public const int MaxPayloadBytes = MaxEncodedMessageLength / 4 * 3;
+
+    public Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken) =>
+        SendAsync(queueName, message, TimeSpan.Zero, cancellationToken);
+
+    public async Task SendAsync<T>(string queueName, T message, TimeSpan visibilityDelay, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(queueName);
+        var trace = Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current : null;
+        var payload = QueuePayload.Encode(message, MaxPayloadBytes, trace?.Id, trace?.TraceStateString);
+        var encodedLength = EncodedLength(payload.Length);
+        if (encodedLength > MaxEncodedMessageLength)
+        {
+            throw new QueueMessageTooLargeException(queueName, payload.Length, encodedLength);
+        }
+
+        var queue = service.GetQueueClient(queueName);
+        try
+        {
+            await SendAsync(queue, payload, visibilityDelay, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404 && ex.ErrorCode == QueueErrorCode.QueueNotFound.ToString())
+        {
+            // Created only when missing, so a start with the queues in place makes no queue-creation call.
+            await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await SendAsync(queue, payload, visibilityDelay, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static Task SendAsync(QueueClient queue, byte[] payload, TimeSpan visibilityDelay, CancellationToken cancellationToken) =>
+        queue.SendMessageAsync(
+            BinaryData.FromBytes(payload),
+            visibilityTimeout: visibilityDelay > TimeSpan.Zero ? visibilityDelay : null,
+            cancellationToken: cancellationToken);
+
+    /// <summary>Length of the base64 text for <paramref name="payloadBytes"/> bytes (with padding).</summary>
+    public static int EncodedLength(int payloadBytes) => (payloadBytes + 2) / 3 * 4;
+
+}

@@ -1,0 +1,187 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using Azure;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Options;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Options;
+
+namespace SgBridge.Shared.Storage;
+
+/// <summary>
+/// <see cref="IGroupStateStore"/> in the table <see cref="StorageOptions.GroupsTable"/>: PartitionKey "{account}-{region}",
+/// RowKey the group id for the approved state (JSON via <see cref="TableJson"/>, RuleCount and UpdatedAt as columns) and
+/// "{groupId}|lease" for the lease (Owner, ExpiresAt).
+/// </summary>
+public sealed class TableGroupStateStore : IGroupStateStore
+{
+    private const string KindColumn = "Kind";
+    private const string Approved = "approved";
+    private const string Lease = "lease";
+
+    private readonly EnsuredTable _table;
+    private readonly TimeSpan _readTimeout;
+
+    public TableGroupStateStore(TableServiceClient service, IOptions<StorageOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        _table = new EnsuredTable(service, options.Value.GroupsTable);
+        _readTimeout = options.Value.GroupReadTimeout;
+    }
+
+    /// <summary>
+    /// Bounded by <see cref="StorageOptions.GroupReadTimeout"/>, retries included: the first storage call of every revert.
+    /// Past it the read fails as an outage (<see cref="RequestFailedException"/> 408), so the revert takes its
+    /// storage-less path (revoke an add by rule id) instead of waiting for the table.
+    /// </summary>
+    public async Task<Stored<ApprovedGroup>?> GetAsync(string accountId, string region, string groupId, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_readTimeout);
+        try
+        {
+            var table = await _table.GetAsync(deadline.Token).ConfigureAwait(false);
+            var response = await table.GetEntityIfExistsAsync<TableEntity>(Partition(accountId, region), Row(groupId), cancellationToken: deadline.Token)
+                .ConfigureAwait(false);
+            return response.HasValue ? ToStored(response.Value!) : null;
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new RequestFailedException((int)HttpStatusCode.RequestTimeout,
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Table Storage did not answer the read of {groupId}'s approved state within {_readTimeout.TotalSeconds:0.###} s (Storage:GroupReadTimeout)."),
+                "OperationTimedOut", ex);
+        }
+    }
+
+    public async Task<(Stored<ApprovedGroup> Group, bool Created)> AddOrGetAsync(ApprovedGroup group, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var response = await table.AddEntityAsync(ToEntity(group), cancellationToken).ConfigureAwait(false);
+            return (new Stored<ApprovedGroup>(group, response.Headers.ETag!.Value.ToString()), true);
+        }
+        catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.Conflict)
+        {
+            var existing = await GetAsync(group.AccountId, group.Region, group.GroupId, cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"The approved state of {group.GroupId} existed but was gone when read back.", ex);
+            return (existing, false);
+        }
+    }
+
+    public async Task<string> ReplaceAsync(ApprovedGroup group, string etag, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var response = await table.UpdateEntityAsync(ToEntity(group), new ETag(etag), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            return response.Headers.ETag!.Value.ToString();
+        }
+        catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
+        {
+            throw new ConcurrencyConflictException($"The approved state of {group.GroupId} was changed by another writer since it was read.", ex);
+        }
+    }
+
+    public async Task UpsertAsync(ApprovedGroup group, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
+        await table.UpsertEntityAsync(ToEntity(group), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async IAsyncEnumerable<ApprovedGroup> ListAsync(string accountId, string region, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition(accountId, region)} and Kind eq {Approved}");
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            yield return BridgeJson.Deserialize<ApprovedGroup>(TableJson.Read(entity));
+        }
+    }
+
+    public async Task<GroupLease?> TryAcquireLeaseAsync(string accountId, string region, string groupId, string owner, DateTimeOffset now, TimeSpan duration,
+        CancellationToken cancellationToken)
+    {
+        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
+        var partition = Partition(accountId, region);
+        var row = Row(groupId) + "|" + Lease;
+        var expires = now + duration;
+        var entity = new TableEntity(partition, row) { [KindColumn] = Lease, ["Owner"] = owner, ["ExpiresAt"] = expires };
+        try
+        {
+            // The common case: nobody holds the lease, and the row does not exist. One write.
+            var added = await table.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
+            return new GroupLease(accountId, region, groupId, owner, expires, added.Headers.ETag!.Value.ToString());
+        }
+        catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.Conflict)
+        {
+        }
+        var current = await table.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (!current.HasValue)
+        {
+            return null; // released between the two calls: the caller tries again
+        }
+        var held = current.Value!;
+        if (held.GetString("Owner") != owner && held.GetDateTimeOffset("ExpiresAt") is { } until && until > now)
+        {
+            return null;
+        }
+        try
+        {
+            var taken = await table.UpdateEntityAsync(entity, held.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            return new GroupLease(accountId, region, groupId, owner, expires, taken.Headers.ETag!.Value.ToString());
+        }
+        catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    public async Task ReleaseLeaseAsync(GroupLease lease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await table.DeleteEntityAsync(Partition(lease.AccountId, lease.Region), Row(lease.GroupId) + "|" + Lease, new ETag(lease.ETag), cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
+        {
+            // Lapsed and taken by another worker, or already gone: not ours to release.
+        }
+    }
+
+    internal static string Partition(string accountId, string region) => $"{Key(accountId)}-{Key(region)}";
+
+    private static string Row(string groupId) => Key(groupId);
+
+    private static TableEntity ToEntity(ApprovedGroup group)
+    {
+        var entity = new TableEntity(Partition(group.AccountId, group.Region), Row(group.GroupId))
+        {
+            [KindColumn] = Approved,
+            ["RuleCount"] = group.Rules.Count,
+            ["UpdatedAt"] = group.UpdatedAt,
+        };
+        TableJson.Write(entity, BridgeJson.Serialize(group));
+        return entity;
+    }
+
+    private static Stored<ApprovedGroup> ToStored(TableEntity entity) =>
+        new(BridgeJson.Deserialize<ApprovedGroup>(TableJson.Read(entity)), entity.ETag.ToString());
+
+    /// <summary>Table keys may not contain '/', '\', '#', '?', '|' (our separator) or control characters.</summary>
+    private static string Key(string value)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(value);
+        if (value.AsSpan().IndexOfAny("/\\#?|") >= 0 || value.Any(char.IsControl))
+        {
+            throw new ArgumentException($"'{value}' cannot be part of a table key.", nameof(value));
+        }
+        return value;
+    }
+}

@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using Azure.Storage.Queues.Models;
+using SgBridge.Shared.Storage;
+
+namespace SgBridge.Shared.Telemetry;
+
+/// <summary>
+/// Continues a request's trace in a queue function: the message's <see cref="QueuePayload"/> envelope names the
+/// sender's span, and the function's activity becomes its child (a <see cref="ActivityKind.Consumer"/> span named
+/// after the function), so intake → revert → Slack is one trace. The invocation the Functions host started (the
+/// current activity, when there is one) is kept as a link. A message without trace context (sent before envelopes
+/// existed, or outside any trace) starts the activity under the current one, as before.
+/// </summary>
+public static class QueueTrace
+{
+    /// <summary>Decodes the message and starts the function's activity; the caller disposes the activity (null when nothing listens).</summary>
+    public static (T Payload, Activity? Activity) Start<T>(QueueMessage message, string queueName, string operation)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var content = QueuePayload.Read<T>(message.MessageText);
+        var tags = new ActivityTagsCollection
+        {
+            [TelemetryTags.MessagingOperation] = "process",
+            [TelemetryTags.MessagingDestination] = queueName,
+            [TelemetryTags.MessagingMessageId] = message.MessageId,
+            [TelemetryTags.DequeueCount] = message.DequeueCount,
+        };
+        foreach (var tag in TelemetryTags.For(content.Body))
+        {
+            tags[tag.Key] = tag.Value;
+        }
+
+        var activity = ActivityContext.TryParse(content.TraceParent, content.TraceState, isRemote: true, out var parent)
+            ? BridgeTelemetry.Source.StartActivity(operation, ActivityKind.Consumer, parent, tags, Activity.Current is { } invocation ? [new ActivityLink(invocation.Context)] : null)
+            : BridgeTelemetry.Source.StartActivity(operation, ActivityKind.Consumer, parentContext: default, tags);
+        return (content.Body, activity);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="handler"/> on the decoded message inside the function's activity. An exception is recorded
+    /// on the activity (status Error) and rethrown, so the host still retries and then poisons the message.
+    /// </summary>
+    public static async Task RunAsync<T>(QueueMessage message, string queueName, string operation, Func<T, CancellationToken, Task> handler, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        var (payload, activity) = Start<T>(message, queueName, operation);
+        using (activity)
+        {
+            try
+            {
+                await handler(payload, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Failed(activity, ex);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Marks an activity failed with the exception as an event (OpenTelemetry's exception convention).</summary>
+    internal static void Failed(Activity? activity, Exception exception) => SpanFailure.Mark(activity, exception);
+}

@@ -1,0 +1,191 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Processing;
+using SgBridge.Shared.Slack;
+using SgBridge.Shared.Slack.Requests;
+using SgBridge.Shared.Storage;
+using SgBridge.Shared.Telemetry;
+
+namespace SgBridge.Shared.Approvals;
+
+/// <summary>
+/// After a revert, asks the requester why: a DM with "Give a reason", the <see cref="EffectKind.AskReason"/> effect the
+/// revert's transition raises (performed and cleared once by the effects worker: asked once, and a Slack failure only
+/// delays it). The requester's click opens a small modal; the submission stores the reason on the Pending request (a
+/// transition that raises the re-render of the approvers' message, which shows it). Only the requester may give it.
+/// </summary>
+public sealed partial class RevertReasonService(
+    ISlackClient slack,
+    ISlackRequestsClient views,
+    ApproverDirectory approvers,
+    IRequestStore requests,
+    RequestLifecycle lifecycle,
+    TimeProvider time,
+    ILogger<RevertReasonService> logger,
+    BridgeTelemetry telemetry)
+{
+    public const string Callback = ActionIds.ReasonCallback;
+
+    /// <summary>
+    /// The <see cref="EffectKind.AskReason"/> effect: asks the requester of a reverted, Pending request for a reason
+    /// (nothing when it no longer wants one, e.g. decided meanwhile, or the requester has no Slack user). Slack failures
+    /// escape: the effect stays pending and is retried.
+    /// </summary>
+    public async Task AskAsync(ChangeRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!request.WantsReason)
+        {
+            return;
+        }
+        if (await approvers.FindSlackUserAsync(request.Requester, cancellationToken) is not { } user)
+        {
+            LogNoUser(logger, request.Id);
+            return;
+        }
+        var (text, blocks) = ReasonMessages.Ask(request);
+        await slack.PostMessageAsync(user, text, blocks, null, cancellationToken);
+        LogAsked(logger, request.Id, user);
+    }
+
+    /// <summary>"Give a reason" clicked: only the requester, only while Pending; opens the modal within Slack's 3 seconds.</summary>
+    public async Task<DecisionResult> OpenAsync(SlackInteraction click, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(click);
+        if (!RequestId.IsWellFormed(click.Value) || click.ActionId != ActionIds.For(ActionIds.GiveReason, click.Value!))
+        {
+            return new DecisionResult(DecisionOutcome.BadRequest, "The button does not carry a request id.");
+        }
+        if (string.IsNullOrEmpty(click.TriggerId))
+        {
+            return new DecisionResult(DecisionOutcome.BadRequest, "The click has no trigger_id.");
+        }
+        var id = click.Value!;
+        var (request, refusal) = await CheckAsync(id, click.UserId, cancellationToken);
+        if (refusal is not null)
+        {
+            return new DecisionResult(refusal.Value.Outcome, refusal.Value.Detail, Reply: refusal.Value.Words);
+        }
+        try
+        {
+            using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            budget.CancelAfter(SlackRequestService.ViewBudget);
+            await views.OpenViewAsync(click.TriggerId!, ReasonMessages.Modal(request!), budget.Token);
+            return new DecisionResult(DecisionOutcome.Ignored, "reason modal opened " + id);
+        }
+        catch (Exception ex) when (ex is SlackApiException or SlackRateLimitedException or HttpRequestException
+            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            LogAskFailed(logger, ex, id);
+            telemetry.Failures.Add(1, new KeyValuePair<string, object?>(TelemetryTags.Kind, "reason_ask"));
+            return new DecisionResult(DecisionOutcome.Ignored, "reason modal not opened " + id,
+                Reply: "SgBridge could not open the reason form in time. Click again.");
+        }
+    }
+
+    /// <summary>The reason modal submitted: errors keyed by the reason block, else the reason stored and the approvers' message re-rendered.</summary>
+    public async Task<SlackAnswer> SubmitAsync(SlackViewSubmission submission, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(submission);
+        var id = submission.PrivateMetadata;
+        if (!RequestId.IsWellFormed(id))
+        {
+            return new SlackAnswer(400, null, "private_metadata: not a request id");
+        }
+        var text = submission.Values.GetValueOrDefault(RequestBlocks.Reason)?.Trim();
+        if (string.IsNullOrEmpty(text))
+        {
+            return Error("Give a reason (it is empty).", "reason: empty");
+        }
+        if (text.Length > ChangeRequest.MaxReasonLength)
+        {
+            return Error($"At most {ChangeRequest.MaxReasonLength} characters (it has {text.Length}).", "reason: too long");
+        }
+        var (_, refusal) = await CheckAsync(id!, submission.UserId, cancellationToken);
+        if (refusal is not null)
+        {
+            return Error(refusal.Value.Words, refusal.Value.Detail);
+        }
+        var previous = (string?)null;
+        var update = await lifecycle.ChangeAsync(id!, r =>
+        {
+            if (r.Status != RequestStatus.Pending)
+            {
+                return false;
+            }
+            previous = r.RequesterReason?.Text;
+            if (previous == text)
+            {
+                return false; // a duplicated submission: nothing new
+            }
+            r.RecordReason(text, submission.UserId, time.GetUtcNow());
+            return true;
+        }, cancellationToken);
+        if (update is null)
+        {
+            return Error($"There is no request {id}.", "unknown " + id);
+        }
+        if (update.Request.Status != RequestStatus.Pending)
+        {
+            return Error($"{id} is {ApprovalMessageBuilder.StatusWords(update.Request.Status)}: a reason is taken only while it waits for approvers.", "not pending " + id);
+        }
+        if (update.Written)
+        {
+            LogReason(logger, id!, submission.UserId, update.Request.RequesterReason!.Revision);
+        }
+        var replaced = update.Written && previous is not null;
+        return new SlackAnswer(200, new JsonObject { ["response_action"] = "update", ["view"] = ReasonMessages.Thanks(id!, replaced) },
+            update.Written ? (replaced ? "replaced " : "recorded ") + id : "unchanged " + id);
+    }
+
+    private async Task<(ChangeRequest? Request, (DecisionOutcome Outcome, string Detail, string Words)? Refusal)> CheckAsync(string id, string userId, CancellationToken ct)
+    {
+        var stored = await requests.GetAsync(id, ct);
+        if (stored is null)
+        {
+            return (null, (DecisionOutcome.UnknownRequest, id, DecisionReplies.Unknown(id)));
+        }
+        var request = stored.Value;
+        string? requester;
+        try
+        {
+            requester = await approvers.FindSlackUserAsync(request.Requester, ct);
+        }
+        catch (Exception ex) when (ex is SlackApiException or SlackRateLimitedException or HttpRequestException
+            || (ex is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            LogAskFailed(logger, ex, id);
+            return (null, (DecisionOutcome.Unverified, id, "SgBridge could not check who you are in time. Try again."));
+        }
+        if (requester is null || requester != userId)
+        {
+            LogRefused(logger, userId, id);
+            return (null, (DecisionOutcome.NotTheRequester, userId, $"Only the requester of {id} can give its reason. Nothing changed."));
+        }
+        if (request.Status != RequestStatus.Pending)
+        {
+            return (null, (DecisionOutcome.AlreadyDecided, request.Status.ToString(),
+                $"{id} is {ApprovalMessageBuilder.StatusWords(request.Status)}: a reason is taken only while it waits for approvers. Nothing changed."));
+        }
+        return (request, null);
+    }
+
+    private static SlackAnswer Error(string message, string detail) =>
+        new(200, new JsonObject { ["response_action"] = "errors", ["errors"] = new JsonObject { [RequestBlocks.Reason] = SlackText.Plain(message, 300) } }, detail);
+
+    [LoggerMessage(5031, LogLevel.Information, "Requester of {RequestId} not found in Slack: no reason asked")]
+    private static partial void LogNoUser(ILogger logger, string requestId);
+
+    [LoggerMessage(5032, LogLevel.Information, "Asked Slack user {SlackUserId} for the reason of {RequestId}")]
+    private static partial void LogAsked(ILogger logger, string requestId, string slackUserId);
+
+    [LoggerMessage(5033, LogLevel.Warning, "Could not ask the requester of {RequestId} for a reason")]
+    private static partial void LogAskFailed(ILogger logger, Exception exception, string requestId);
+
+    [LoggerMessage(5034, LogLevel.Warning, "Slack user {SlackUserId} is not the requester of {RequestId}: reason refused")]
+    private static partial void LogRefused(ILogger logger, string slackUserId, string requestId);
+
+    [LoggerMessage(5035, LogLevel.Information, "Reason for {RequestId} given by {SlackUserId} (revision {Revision})")]
+    private static partial void LogReason(ILogger logger, string requestId, string slackUserId, int revision);
+}
