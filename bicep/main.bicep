@@ -172,7 +172,7 @@ var applicationInsightsName = '${abbrs.insightsComponents}${resourceToken}'
 // Flex Consumption deploys from this container (one per app).
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 
-// Shared/Storage/QueueNames.cs: each queue and the -poison queue the host moves a message to after maxDequeueCount
+// Shared/Core/Storage/QueueNames.cs: each queue and the -poison queue the host moves a message to after maxDequeueCount
 // (listed literally so a review, and the infrastructure tests, see every name).
 var queueNames = [
   'sgbridge-changes'
@@ -183,7 +183,7 @@ var queueNames = [
   'sgbridge-reconcile-poison'
 ]
 
-// Shared/Options/StorageOptions.cs defaults.
+// Shared/Core/Options/StorageOptions.cs defaults.
 var requestsTable = 'SgBridgeRequests'
 var groupsTable = 'SgBridgeGroups'
 var slackTable = 'SgBridgeSlack'

@@ -24,7 +24,7 @@ public sealed class PlanCommand : ICliVerb
         state and describe the real group (reads only).
         Also reads a CloudTrail log file as delivered to S3 ({"Records": [...]}, gzipped or not) or a JSON array of
         records: one plan per security group change, every other record skipped with the reason.
-        The intake's own decision comes first (the same code, Shared/Intake/IntakeDecision.cs): a malformed event (400), an
+        The intake's own decision comes first (the same code, Shared/Features/Intake/IntakeDecision.cs): a malformed event (400), an
         account outside --allowed-accounts (403), an egress change without --police-egress (202 "Not policed"), a failed
         call (202 "Skipped") and the bridge's own change (202 "Ignored") are reported as the intake answers them, and
         nothing is planned for them.

@@ -57,7 +57,7 @@ param heartbeatIntervalMinutes int = 5
 // failure, poison or queue-age line is sampled out. The metric alerts read customMetrics, which is never sampled.
 
 // The app's own [LoggerMessage] texts for a change that is, or may still be, live and unapproved
-// (Shared/Processing/ChangeProcessor.cs, Shared/Approvals/ApplyService.cs, Shared/Intake/EventIntake.cs).
+// (Shared/Features/Processing/ChangeProcessor.cs, Shared/Features/Approvals/ApplyService.cs, Shared/Features/Intake/EventIntake.cs).
 // Tests/Infrastructure checks that each phrase is still in a [LoggerMessage] in Shared/ (ignoring case, as `contains` does).
 var failureLogPhrases = [
   'REVERT FAILED' // a revert attempt failed; the change may still be live
@@ -66,13 +66,13 @@ var failureLogPhrases = [
   'Revert it by hand' // the intake could not queue an oversized change: nothing reverts it
 ]
 
-// The intake's line for an event it queued (Shared/Intake/EventIntake.cs, "Accepted event {EventId} as request ...").
+// The intake's line for an event it queued (Shared/Features/Intake/EventIntake.cs, "Accepted event {EventId} as request ...").
 var acceptedLogPhrase = 'Accepted event '
 
 // The Functions host's line when a message has failed maxDequeueCount times and moves to <queue>-poison.
 var poisonLogPhrase = 'Message has reached MaxDequeueCount'
 
-// The bridge's own metrics (Shared/Telemetry/BridgeTelemetry.cs), exported by OpenTelemetry to customMetrics: not sampled.
+// The bridge's own metrics (Shared/Core/Telemetry/BridgeTelemetry.cs), exported by OpenTelemetry to customMetrics: not sampled.
 var heartbeatMetric = 'sgbridge.heartbeats'
 var failuresMetric = 'sgbridge.failures'
 // Failure kinds the metric alert leaves out: a failed STS call is a symptom, counted again as the failure it causes
