@@ -60,7 +60,7 @@ public sealed partial class GroupReconciler(
     IOptions<PolicyOptions> policy,
     TimeProvider time,
     ILogger<GroupReconciler> logger,
-    BridgeTelemetry? telemetry = null)
+    BridgeTelemetry telemetry)
 {
     private readonly ReconcileOptions _options = options.Value;
 
@@ -90,7 +90,7 @@ public sealed partial class GroupReconciler(
 
     private ReconcileReport Counted(ReconcileScope scope, ReconcileReport report)
     {
-        telemetry?.Reconciles.Add(1,
+        telemetry.Reconciles.Add(1,
             new KeyValuePair<string, object?>("trigger", scope.GetType().Name.ToLowerInvariant()),
             new KeyValuePair<string, object?>(TelemetryTags.Outcome, !report.GroupExists ? "group_gone" : !report.Succeeded ? "failed" : report.Acted.Count == 0 ? "nothing_to_undo" : "acted"));
         return report;
