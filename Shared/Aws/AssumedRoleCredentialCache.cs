@@ -1,9 +1,9 @@
-using System.Collections.Concurrent;
 using Amazon.Runtime;
 using Amazon.SecurityToken;
 using Amazon.SecurityToken.Model;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using SgBridge.Shared.Approvals;
 using SgBridge.Shared.Options;
 using SgBridge.Shared.Telemetry;
 
@@ -25,60 +25,35 @@ public sealed class AssumedRoleCredentialCache(
     IOptions<AwsOptions> options,
     TimeProvider timeProvider,
     ILogger<AssumedRoleCredentialCache> logger,
-    BridgeTelemetry? telemetry = null)
+    BridgeTelemetry telemetry)
 {
     private readonly AwsOptions _options = options.Value;
-    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly SingleFlightCache<string, AssumedRoleCredentials> _cache =
+        new(c => RefreshTimeFor(c, timeProvider.GetUtcNow(), options.Value.RefreshMargin), timeProvider, StringComparer.Ordinal);
 
     /// <summary>Valid credentials for the account's role, from the cache or from one shared STS call.</summary>
-    public async Task<AssumedRoleCredentials> GetAsync(string accountId, CancellationToken cancellationToken)
+    public Task<AssumedRoleCredentials> GetAsync(string accountId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(accountId);
-        var entry = _entries.GetOrAdd(accountId, static _ => new Entry());
-        Task<AssumedRoleCredentials> pending;
-        lock (entry)
-        {
-            if (entry.Current is { } current && timeProvider.GetUtcNow() < entry.RefreshAt)
-            {
-                return current;
-            }
-            if (entry.InFlight is null || entry.InFlight.IsCompleted)
-            {
-                // Not tied to this caller's token: other callers share the call.
-                entry.InFlight = RefreshAsync(accountId, entry);
-            }
-            pending = entry.InFlight;
-        }
-        return await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return _cache.GetAsync(accountId, _ => AssumeAsync(accountId), cancellationToken);
     }
 
-    private DateTimeOffset RefreshTimeFor(AssumedRoleCredentials credentials)
+    private static DateTimeOffset RefreshTimeFor(AssumedRoleCredentials credentials, DateTimeOffset now, TimeSpan refreshMargin)
     {
-        var remaining = credentials.Expiration - timeProvider.GetUtcNow();
+        var remaining = credentials.Expiration - now;
         if (remaining <= TimeSpan.Zero)
         {
             return DateTimeOffset.MinValue;
         }
-        var margin = remaining > 2 * _options.RefreshMargin ? _options.RefreshMargin : remaining / 2;
+        var margin = remaining > 2 * refreshMargin ? refreshMargin : remaining / 2;
         return credentials.Expiration - margin;
-    }
-
-    private async Task<AssumedRoleCredentials> RefreshAsync(string accountId, Entry entry)
-    {
-        var fresh = await AssumeAsync(accountId).ConfigureAwait(false);
-        lock (entry)
-        {
-            entry.Current = fresh;
-            entry.RefreshAt = RefreshTimeFor(fresh);
-        }
-        return fresh;
     }
 
     private async Task<AssumedRoleCredentials> AssumeAsync(string accountId)
     {
         var roleArn = _options.RoleArnFor(accountId);
         AwsLog.AssumingRole(logger, accountId, _options.AuthMode.ToString(), roleArn);
-        telemetry?.StsCalls.Add(1, new(TelemetryTags.Account, accountId), new(TelemetryTags.AuthMode, _options.AuthMode.ToString()));
+        telemetry.StsCalls.Add(1, new(TelemetryTags.Account, accountId), new(TelemetryTags.AuthMode, _options.AuthMode.ToString()));
         var duration = (int)_options.SessionDuration.TotalSeconds;
         try
         {
@@ -113,7 +88,7 @@ public sealed class AssumedRoleCredentialCache(
         catch (Exception ex)
         {
             AwsLog.AssumeRoleFailed(logger, accountId, ex);
-            telemetry?.Failures.Add(1, new KeyValuePair<string, object?>(TelemetryTags.Kind, "sts"));
+            telemetry.Failures.Add(1, new KeyValuePair<string, object?>(TelemetryTags.Kind, "sts"));
             if (ex is Amazon.SecurityToken.AmazonSecurityTokenServiceException { ErrorCode: "AccessDenied" } denied)
             {
                 // Retrying will not deploy the role: say what is wrong, once.
@@ -139,13 +114,6 @@ public sealed class AssumedRoleCredentialCache(
         return new AssumedRoleCredentials(
             new ImmutableCredentials(credentials.AccessKeyId, credentials.SecretAccessKey, credentials.SessionToken),
             new DateTimeOffset(utc));
-    }
-
-    private sealed class Entry
-    {
-        public AssumedRoleCredentials? Current;
-        public DateTimeOffset RefreshAt;
-        public Task<AssumedRoleCredentials>? InFlight;
     }
 }
 

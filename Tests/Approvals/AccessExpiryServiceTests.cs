@@ -251,7 +251,7 @@ public class AccessExpiryServiceTests
     public async Task RevokedEarly_ThenTheExpiryComesDue_RevokesOnce_AndTellsOnce()
     {
         var r = await ApprovedAsync(TimeSpan.FromHours(1));
-        await _b.Threads.ShowAsync("CAPPROVERS", "1001.000100", r.Id);
+        await _b.Threads.ShowAtHomeAsync("CAPPROVERS", "1001.000100", r);
         var click = new SlackInteraction
         {
             UserId = "UA", ChannelId = "CAPPROVERS", MessageTs = "1001.000100", ResponseUrl = "https://hooks.slack.com/x",
@@ -280,7 +280,7 @@ public class AccessExpiryServiceTests
     public async Task Revoke_ByANonApprover_OrFromAnotherMessage_ChangesNothing()
     {
         var r = await ApprovedAsync(TimeSpan.FromHours(1));
-        await _b.Threads.ShowAsync("CAPPROVERS", "1001.000100", r.Id);
+        await _b.Threads.ShowAtHomeAsync("CAPPROVERS", "1001.000100", r);
         SlackInteraction Click(string user, string ts) => new()
         {
             UserId = user, ChannelId = "CAPPROVERS", MessageTs = ts, ResponseUrl = "https://hooks.slack.com/x",

@@ -45,7 +45,7 @@ public class DecisionServiceTests
         await _requests.AddOrGetAsync(r, default);
         if (shown)
         {
-            await _rig.Threads.ShowAsync("CAPPROVERS", $"{1000 + _requests.All.Count}.000100", r.Id);
+            await _rig.Threads.ShowAtHomeAsync("CAPPROVERS", $"{1000 + _requests.All.Count}.000100", r);
         }
         return r.Id;
     }
@@ -284,8 +284,8 @@ public class DecisionServiceTests
         var b = await PendingRequestAsync(shown: false);
         var c = await PendingRequestAsync(shown: false);
         var d = await PendingRequestAsync(shown: false);
-        await _rig.Threads.ShowAsync("CAPPROVERS", "2001.000100", a, b);
-        await _rig.Threads.ShowAsync("CAPPROVERS", "2002.000100", c, d);
+        await _rig.Threads.ShowAsync("CAPPROVERS", "2001.000100", _requests, a, b);
+        await _rig.Threads.ShowAsync("CAPPROVERS", "2002.000100", _requests, c, d);
 
         var result = await _rig.ClickAsync(ActionIds.ApproveAll, c, "UAPPROVER1", "CAPPROVERS", "2001.000100");
 

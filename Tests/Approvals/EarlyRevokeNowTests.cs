@@ -45,7 +45,7 @@ public sealed class EarlyRevokeNowTests : IDisposable
         await _b.Lifecycle().ChangeAsync(id, r => { r.Approve("UA", "ann", _b.Time.GetUtcNow(), TimeSpan.FromHours(8)); return true; }, default);
         Assert.Equal(RequestStatus.Applied, await _b.TimeBoundApplier().ApplyAsync(id, 1, default));
         Assert.True(InAws("ssh"));
-        await _b.Threads.ShowAsync("CAPPROVERS", "1001.000100", id);
+        await _b.Threads.ShowAsync("CAPPROVERS", "1001.000100", _b.Requests, id);
         _b.Queue.Sent.Clear();
         return (await _b.Requests.GetAsync(id, default))!.Value;
     }

@@ -10,7 +10,7 @@ public class SingleFlightCacheTests
     [Fact]
     public async Task GetAsync_FiftyConcurrentCallers_ShareOneLookup()
     {
-        var cache = new SingleFlightCache<string?>(TimeSpan.FromMinutes(5), _time);
+        var cache = new SingleFlightCache<string, string?>(TimeSpan.FromMinutes(5), _time, StringComparer.Ordinal);
         var gate = new TaskCompletionSource();
         var calls = 0;
         async Task<string?> Lookup(CancellationToken ct)
@@ -30,7 +30,7 @@ public class SingleFlightCacheTests
     [Fact]
     public async Task GetAsync_AfterTheTtl_LooksUpAgain()
     {
-        var cache = new SingleFlightCache<int>(TimeSpan.FromMinutes(5), _time);
+        var cache = new SingleFlightCache<string, int>(TimeSpan.FromMinutes(5), _time, StringComparer.Ordinal);
         var calls = 0;
         Task<int> Lookup(CancellationToken ct) => Task.FromResult(Interlocked.Increment(ref calls));
 
@@ -44,7 +44,7 @@ public class SingleFlightCacheTests
     [Fact]
     public async Task GetAsync_AFailure_IsNotCached()
     {
-        var cache = new SingleFlightCache<int>(TimeSpan.FromMinutes(5), _time);
+        var cache = new SingleFlightCache<string, int>(TimeSpan.FromMinutes(5), _time, StringComparer.Ordinal);
         var calls = 0;
         Task<int> Lookup(CancellationToken ct) => ++calls == 1 ? Task.FromException<int>(new HttpRequestException("down")) : Task.FromResult(7);
 
@@ -55,7 +55,7 @@ public class SingleFlightCacheTests
     [Fact]
     public async Task GetAsync_ACallerThatStopsWaiting_DoesNotCancelTheSharedLookup()
     {
-        var cache = new SingleFlightCache<int>(TimeSpan.FromMinutes(5), _time);
+        var cache = new SingleFlightCache<string, int>(TimeSpan.FromMinutes(5), _time, StringComparer.Ordinal);
         var gate = new TaskCompletionSource<int>();
         using var cts = new CancellationTokenSource();
         var impatient = cache.GetAsync("k", _ => gate.Task, cts.Token);
@@ -64,5 +64,23 @@ public class SingleFlightCacheTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => impatient);
         gate.SetResult(3);
         Assert.Equal(3, await patient);
+    }
+
+    [Fact]
+    public async Task GetAsync_PerValueExpiry_KeepsEachValueUntilItsOwnExpiry()
+    {
+        var cache = new SingleFlightCache<string, DateTimeOffset>(until => until, _time, StringComparer.Ordinal);
+        var calls = 0;
+        Task<DateTimeOffset> Lookup(CancellationToken ct) => Task.FromResult(_time.GetUtcNow() + TimeSpan.FromMinutes(++calls));
+
+        var first = await cache.GetAsync("k", Lookup, default); // valid for 1 minute
+        _time.Advance(TimeSpan.FromSeconds(59));
+        Assert.Equal(first, await cache.GetAsync("k", Lookup, default));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var second = await cache.GetAsync("k", Lookup, default); // expired: looked up again, now valid for 2 minutes
+        Assert.NotEqual(first, second);
+        _time.Advance(TimeSpan.FromSeconds(119));
+        Assert.Equal(second, await cache.GetAsync("k", Lookup, default));
+        Assert.Equal(2, calls);
     }
 }

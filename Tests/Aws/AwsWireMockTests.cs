@@ -240,7 +240,7 @@ public sealed class AwsWireMockTests : IDisposable
             </AssumeRoleWithWebIdentityResponse>
             """);
         using var sts = AwsServiceCollectionExtensions.CreateStsClient(_options);
-        var cache = new AssumedRoleCredentialCache(sts, new StaticTokenSource("eyJ-entra-token"), MsOptions.Create(_options), TimeProvider.System, NullLogger<AssumedRoleCredentialCache>.Instance);
+        var cache = new AssumedRoleCredentialCache(sts, new StaticTokenSource("eyJ-entra-token"), MsOptions.Create(_options), TimeProvider.System, NullLogger<AssumedRoleCredentialCache>.Instance, new SgBridge.Shared.Telemetry.BridgeTelemetry());
 
         var credentials = await cache.GetAsync("111111111111", CancellationToken.None);
 

@@ -84,7 +84,7 @@ public sealed class HotPathScanTests(AzuriteFixture azurite, MotoFixture moto, X
         var query = new RequestQuery(_h.Services.GetService(typeof(Azure.Data.Tables.TableServiceClient)) as Azure.Data.Tables.TableServiceClient ?? throw new InvalidOperationException(),
             Microsoft.Extensions.Options.Options.Create(new SgBridge.Shared.Options.StorageOptions { ConnectionString = azurite.ConnectionString, RequestsTable = _h.Settings["Storage:RequestsTable"]! }));
         await query.ListAsync(new RequestFilter { Statuses = [RequestStatus.Pending] }, CancellationToken.None);
-        await _h.Threads.GetAsync(SlackRows.Member("SG-NONE0000"), CancellationToken.None);
+        await _h.Threads.GetAsync(SlackRows.Member("home-none", "SG-NONE0000"), CancellationToken.None);
 
         var scan = Assert.Single(_h.TableRequests.Requests, r => r.IsScan);
         Assert.Contains("Status eq 'Pending'", scan.Filter, StringComparison.Ordinal);

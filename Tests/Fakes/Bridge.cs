@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using SgBridge.Shared.Approvals;
+using SgBridge.Shared.Aws;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Options;
 using SgBridge.Shared.Policy;
@@ -42,7 +43,8 @@ public sealed partial class Bridge
     public GroupReconciler Reconciler() => new(Groups, Queue, O.Create(Reconcile), O.Create(Policy), Time, NullLogger<GroupReconciler>.Instance, Telemetry);
 
     public ChangeProcessor Processor() =>
-        new(ChangePolicy(), Lifecycle(), Reconciler(), Ec2, O.Create(Processing), Time, NullLogger<ChangeProcessor>.Instance, Telemetry, Queue, PolicyGate());
+        new(ChangePolicy(), Lifecycle(), Reconciler(), Ec2, O.Create(Processing), Time, NullLogger<ChangeProcessor>.Instance, Telemetry, Queue, PolicyGate(),
+            new UnrecordedRevokes(Time, NullLogger<UnrecordedRevokes>.Instance));
 
     /// <summary>The policy file's gate (Policy.RulesFile; empty: no policy, every change asks).</summary>
     public SgBridge.Shared.Policy.PolicyGate PolicyGate() =>

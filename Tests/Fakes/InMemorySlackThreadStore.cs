@@ -29,34 +29,8 @@ public sealed class InMemorySlackThreadStore : ISlackThreadStore
         return Task.FromResult(_rows.TryGetValue((row.Partition, row.Row), out var r) ? new Stored<T>(BridgeJson.Deserialize<T>(r.Json), r.ETag) : null);
     }
 
-    /// <summary>Single-row writes, transactions, reads and queries so far.</summary>
-    public int Operations => Reads + Writes + Transactions + Queries;
-
-    /// <summary>Membership queries (<see cref="MembersOfAsync"/>) so far: each is one query of one partition.</summary>
-    public int Queries;
-
-    /// <summary>Runs once before the next membership query (to interleave another writer between the thread read and the query).</summary>
-    public Func<Task>? BeforeQuery { get; set; }
-
-    public async Task<IReadOnlyList<ThreadMembership>> MembersOfAsync(string home, string leadId, CancellationToken cancellationToken)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(home);
-        ArgumentException.ThrowIfNullOrWhiteSpace(leadId);
-        if (BeforeQuery is { } hook)
-        {
-            BeforeQuery = null;
-            await hook();
-        }
-        Interlocked.Increment(ref Queries);
-        lock (_transaction)
-        {
-            return _rows.Where(r => r.Key.Item1 == home && r.Key.Item2.StartsWith("member-", StringComparison.Ordinal))
-                .OrderBy(r => r.Key.Item2, StringComparer.Ordinal)
-                .Select(r => BridgeJson.Deserialize<ThreadMembership>(r.Value.Json))
-                .Where(m => m.LeadId == leadId)
-                .ToList();
-        }
-    }
+    /// <summary>Single-row writes, transactions and reads so far.</summary>
+    public int Operations => Reads + Writes + Transactions;
 
     public async Task<string> WriteAsync<T>(SlackRow<T> row, T value, string? etag, CancellationToken cancellationToken)
         where T : class
@@ -131,16 +105,16 @@ public sealed class InMemorySlackThreadStore : ISlackThreadStore
         }
     }
 
-    /// <summary>The thread of batch <paramref name="leadId"/>, in whichever layout it was written (home partition or the previous one).</summary>
-    public SlackThread? Thread(string leadId) => Find<SlackThread>("thread-" + leadId, (leadId, "thread"));
+    /// <summary>The thread of batch <paramref name="leadId"/>, in its home partition.</summary>
+    public SlackThread? Thread(string leadId) => Find<SlackThread>("thread-" + leadId);
 
-    /// <summary>The membership of a request, in whichever layout it was written.</summary>
-    public ThreadMembership? Membership(string requestId) => Find<ThreadMembership>("member-" + requestId, (requestId, "member"));
+    /// <summary>The membership of a request, in its home partition.</summary>
+    public ThreadMembership? Membership(string requestId) => Find<ThreadMembership>("member-" + requestId);
 
     /// <summary>Every row key with its partition (to check which layout and partition rows went to).</summary>
     public IReadOnlyList<(string Partition, string Row)> Keys => _rows.Keys.ToList();
 
-    private T? Find<T>(string homeRow, (string, string) previous)
+    private T? Find<T>(string homeRow)
         where T : class
     {
         var home = _rows.Where(r => r.Key.Item2 == homeRow).Select(r => r.Value.Json).ToList();
@@ -148,22 +122,18 @@ public sealed class InMemorySlackThreadStore : ISlackThreadStore
         {
             throw new InvalidOperationException($"Row {homeRow} is in {home.Count} partitions.");
         }
-        return home.Count == 1 ? BridgeJson.Deserialize<T>(home[0])
-            : _rows.TryGetValue(previous, out var r) ? BridgeJson.Deserialize<T>(r.Json) : null;
+        return home.Count == 1 ? BridgeJson.Deserialize<T>(home[0]) : null;
     }
 
-    /// <summary>
-    /// Shows <paramref name="requestIds"/> (the first leads) in an approvers' message as the <b>previous layout</b> wrote
-    /// it (thread and memberships in each request's own partition): rows a deploy finds in flight.
-    /// </summary>
-    public async Task ShowAsync(string channel, string ts, params string[] requestIds)
+    /// <summary>Shows the stored requests <paramref name="requestIds"/> (the first leads) in an approvers' message, as the notifier writes it.</summary>
+    public async Task ShowAsync(string channel, string ts, IRequestStore requests, params string[] requestIds)
     {
-        var thread = SlackThread.Start(requestIds[0], "test", DateTimeOffset.UnixEpoch) with { MemberIds = requestIds, ApproverMessage = new SlackMessageRef(channel, ts) };
-        await WriteAsync(SlackRows.Thread(requestIds[0]), thread, null, default);
+        var shown = new List<ChangeRequest>();
         foreach (var id in requestIds)
         {
-            await WriteAsync(SlackRows.Member(id), new ThreadMembership(requestIds[0]), null, default);
+            shown.Add((await requests.GetAsync(id, default))!.Value);
         }
+        await ShowAtHomeAsync(channel, ts, [.. shown]);
     }
 
     /// <summary>Shows <paramref name="requests"/> (the first leads) in an approvers' message in their home partition, as the notifier writes it.</summary>
@@ -171,14 +141,20 @@ public sealed class InMemorySlackThreadStore : ISlackThreadStore
     {
         var home = SlackRows.HomeOf(requests[0]);
         var lead = requests[0].Id;
-        var thread = SlackThread.Start(lead, SlackRows.BatchKey(requests[0]), DateTimeOffset.UnixEpoch) with
+        var thread = SlackThread.Start(home, lead, SlackRows.BatchKey(requests[0]), DateTimeOffset.UnixEpoch) with
         {
-            Home = home, MemberIds = requests.Select(r => r.Id).ToArray(), ApproverMessage = new SlackMessageRef(channel, ts),
+            MemberIds = requests.Select(r => r.Id).ToArray(), ApproverMessage = new SlackMessageRef(channel, ts),
         };
-        await WriteAsync(SlackRows.Thread(home, lead), thread, null, default);
+        await PutAsync(SlackRows.Thread(home, lead), thread);
         foreach (var r in requests)
         {
-            await WriteAsync(SlackRows.Member(home, r.Id), new ThreadMembership(lead), null, default);
+            await PutAsync(SlackRows.Member(home, r.Id), new ThreadMembership(lead));
         }
+    }
+
+    private async Task PutAsync<T>(SlackRow<T> row, T value)
+        where T : class
+    {
+        await WriteAsync(row, value, (await GetAsync(row, default))?.ETag, default);
     }
 }

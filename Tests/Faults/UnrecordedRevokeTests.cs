@@ -26,7 +26,7 @@ public sealed class UnrecordedRevokeTests
     private FakeSecurityGroupClient Ec2 => _bridge.Ec2;
 
     /// <summary>A processor as the app builds it (one per process), holding <paramref name="unrecorded"/>.</summary>
-    private ChangeProcessor Processor(UnrecordedRevokes? unrecorded) =>
+    private ChangeProcessor Processor(UnrecordedRevokes unrecorded) =>
         new(_bridge.ChangePolicy(), _bridge.Lifecycle(), _bridge.Reconciler(), Ec2, O.Create(_bridge.Processing), _bridge.Time,
             NullLogger<ChangeProcessor>.Instance, _bridge.Telemetry, _bridge.Queue, _bridge.PolicyGate(), unrecorded);
 

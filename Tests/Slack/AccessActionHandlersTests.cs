@@ -43,7 +43,7 @@ public class AccessActionHandlersTests
         var r = ChangeRequest.Open(RequestId.For(change.EventId), change, Now);
         r.MarkReverted(new CallOutcome("ec2:RevokeSecurityGroupIngress", true), Now);
         await _rig.Requests.AddOrGetAsync(r, default);
-        await _rig.Threads.ShowAsync("CAPPROVERS", $"{1000 + _rig.Requests.All.Count}.000100", r.Id);
+        await _rig.Threads.ShowAtHomeAsync("CAPPROVERS", $"{1000 + _rig.Requests.All.Count}.000100", r);
         return r.Id;
     }
 

@@ -13,8 +13,8 @@ public class ConditionalUpdateTests
     public async Task ApplyAsync_AbsentRow_Inserts_AndNullChangeWritesNothing()
     {
         var store = new InMemorySlackThreadStore();
-        var created = await store.UpdateAsync(SlackRows.Member("SG-AAAAAAAA"), m => m ?? new ThreadMembership("SG-LEAD0001"), default);
-        var unchanged = await store.UpdateAsync(SlackRows.Member("SG-AAAAAAAA"), m => m is null ? new ThreadMembership("SG-OTHER001") : null, default);
+        var created = await store.UpdateAsync(SlackRows.Member("home-t", "SG-AAAAAAAA"), m => m ?? new ThreadMembership("SG-LEAD0001"), default);
+        var unchanged = await store.UpdateAsync(SlackRows.Member("home-t", "SG-AAAAAAAA"), m => m is null ? new ThreadMembership("SG-OTHER001") : null, default);
         Assert.True(created.Written);
         Assert.False(unchanged.Written);
         Assert.Equal("SG-LEAD0001", unchanged.Value!.LeadId);
@@ -25,8 +25,8 @@ public class ConditionalUpdateTests
     public async Task ApplyAsync_LosesARace_ReReadsAndReApplies()
     {
         var store = new InMemorySlackThreadStore();
-        var row = SlackRows.Thread("SG-LEAD0001");
-        await store.WriteAsync(row, SlackThread.Start("SG-LEAD0001", "k", T), null, default);
+        var row = SlackRows.Thread("home-t", "SG-LEAD0001");
+        await store.WriteAsync(row, SlackThread.Start("home-t", "SG-LEAD0001", "k", T), null, default);
         var calls = 0;
         var result = await ConditionalUpdate.ApplyAsync(
             ct => store.GetAsync(row, ct),

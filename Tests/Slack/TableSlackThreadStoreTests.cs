@@ -27,7 +27,7 @@ public sealed class TableSlackThreadStoreTests(AzuriteFixture azurite)
     public async Task Write_ThenGet_RoundTripsTheThread()
     {
         var store = Store();
-        var thread = SlackThread.Start("SG-LEAD0001", "key", T) with
+        var thread = SlackThread.Start("home-t", "SG-LEAD0001", "key", T) with
         {
             MemberIds = ["SG-LEAD0001", "SG-MEMB0002"],
             ApproverMessage = new SlackMessageRef("CAPPROVERS", "1.1"),
@@ -36,20 +36,20 @@ public sealed class TableSlackThreadStoreTests(AzuriteFixture azurite)
         };
         thread = thread.WithNotified("SG-MEMB0002", [RequestStatus.Approved]);
 
-        var etag = await store.WriteAsync(SlackRows.Thread(thread.LeadId), thread, null, default);
-        var read = await store.GetAsync(SlackRows.Thread(thread.LeadId), default);
+        var etag = await store.WriteAsync(SlackRows.Thread("home-t", thread.LeadId), thread, null, default);
+        var read = await store.GetAsync(SlackRows.Thread("home-t", thread.LeadId), default);
 
         Assert.Equal(etag, read!.ETag);
         Assert.Equal(BridgeJson.Serialize(thread), BridgeJson.Serialize(read.Value));
         Assert.Equal([RequestStatus.Approved], read.Value.NotifiedOf("SG-MEMB0002"));
-        Assert.Null(await store.GetAsync(SlackRows.Thread("SG-NONE0000"), default));
+        Assert.Null(await store.GetAsync(SlackRows.Thread("home-t", "SG-NONE0000"), default));
     }
 
     [Fact]
     public async Task Write_InsertOverAnExistingRow_OrWithAStaleETag_Conflicts()
     {
         var store = Store();
-        var row = SlackRows.Open("acct|eu-west-1|sg-1|arn|policed");
+        var row = new SlackRow<OpenBatch>("home-t", "open-policed");
         var first = await store.WriteAsync(row, new OpenBatch("SG-AAAAAAAA", T), null, default);
         await Assert.ThrowsAsync<ConcurrencyConflictException>(() => store.WriteAsync(row, new OpenBatch("SG-BBBBBBBB", T), null, default));
         var second = await store.WriteAsync(row, new OpenBatch("SG-CCCCCCCC", T), first, default);
@@ -61,12 +61,12 @@ public sealed class TableSlackThreadStoreTests(AzuriteFixture azurite)
     public async Task UpdateAsync_ConcurrentJoins_AllLandOnce()
     {
         var store = Store();
-        await store.WriteAsync(SlackRows.Thread("SG-LEAD0001"), SlackThread.Start("SG-LEAD0001", "key", T), null, default);
+        await store.WriteAsync(SlackRows.Thread("home-t", "SG-LEAD0001"), SlackThread.Start("home-t", "SG-LEAD0001", "key", T), null, default);
 
         await Task.WhenAll(Enumerable.Range(0, 6).Select(i => Task.Run(() =>
-            store.UpdateAsync(SlackRows.Thread("SG-LEAD0001"), t => t!.MemberIds.Contains($"SG-M{i:D7}") ? null : t with { MemberIds = [.. t.MemberIds, $"SG-M{i:D7}"] }, default))));
+            store.UpdateAsync(SlackRows.Thread("home-t", "SG-LEAD0001"), t => t!.MemberIds.Contains($"SG-M{i:D7}") ? null : t with { MemberIds = [.. t.MemberIds, $"SG-M{i:D7}"] }, default))));
 
-        var members = (await store.GetAsync(SlackRows.Thread("SG-LEAD0001"), default))!.Value.MemberIds;
+        var members = (await store.GetAsync(SlackRows.Thread("home-t", "SG-LEAD0001"), default))!.Value.MemberIds;
         Assert.Equal(7, members.Count);
         Assert.Equal(7, members.Distinct().Count());
     }
@@ -88,24 +88,24 @@ public sealed class TableSlackThreadStoreTests(AzuriteFixture azurite)
     public async Task WriteTogether_InsertsRowsOfOnePartitionAtomically_AndAConflictWritesNothing()
     {
         var store = Store();
-        var thread = SlackThread.Start("SG-LEAD0009", "key", T);
+        var thread = SlackThread.Start("home-t", "SG-LEAD0009", "key", T);
         var etags = await store.WriteTogetherAsync(
-            [SlackRowWrite.Of(SlackRows.Thread("SG-LEAD0009"), thread, null), SlackRowWrite.Of(SlackRows.Member("SG-LEAD0009"), new ThreadMembership("SG-LEAD0009"), null)], default);
+            [SlackRowWrite.Of(SlackRows.Thread("home-t", "SG-LEAD0009"), thread, null), SlackRowWrite.Of(SlackRows.Member("home-t", "SG-LEAD0009"), new ThreadMembership("SG-LEAD0009"), null)], default);
 
-        Assert.Equal(etags[0], (await store.GetAsync(SlackRows.Thread("SG-LEAD0009"), default))!.ETag);
-        Assert.Equal(etags[1], (await store.GetAsync(SlackRows.Member("SG-LEAD0009"), default))!.ETag);
+        Assert.Equal(etags[0], (await store.GetAsync(SlackRows.Thread("home-t", "SG-LEAD0009"), default))!.ETag);
+        Assert.Equal(etags[1], (await store.GetAsync(SlackRows.Member("home-t", "SG-LEAD0009"), default))!.ETag);
 
         // A second start of the same batch (a redelivery) conflicts on the existing thread row, and the new votes row
         // in the same transaction is not written either.
         await Assert.ThrowsAsync<ConcurrencyConflictException>(() => store.WriteTogetherAsync(
-            [SlackRowWrite.Of(SlackRows.Votes("SG-LEAD0009", all: false), new ApprovalVotes(["UA"]), null), SlackRowWrite.Of(SlackRows.Thread("SG-LEAD0009"), thread, null)], default));
-        Assert.Null(await store.GetAsync(SlackRows.Votes("SG-LEAD0009", all: false), default));
+            [SlackRowWrite.Of(new SlackRow<ApprovalVotes>("home-t", "votes-x"), new ApprovalVotes(["UA"]), null), SlackRowWrite.Of(SlackRows.Thread("home-t", "SG-LEAD0009"), thread, null)], default));
+        Assert.Null(await store.GetAsync(new SlackRow<ApprovalVotes>("home-t", "votes-x"), default));
 
         // Replace with the ETag read: written; with a stale one: conflict, nothing written.
-        var moved = await store.WriteTogetherAsync([SlackRowWrite.Of(SlackRows.Member("SG-LEAD0009"), new ThreadMembership("SG-OTHER001"), etags[1])], default);
+        var moved = await store.WriteTogetherAsync([SlackRowWrite.Of(SlackRows.Member("home-t", "SG-LEAD0009"), new ThreadMembership("SG-OTHER001"), etags[1])], default);
         await Assert.ThrowsAsync<ConcurrencyConflictException>(() => store.WriteTogetherAsync(
-            [SlackRowWrite.Of(SlackRows.Member("SG-LEAD0009"), new ThreadMembership("SG-STALE001"), etags[1])], default));
-        Assert.Equal(("SG-OTHER001", moved[0]), ((await store.GetAsync(SlackRows.Member("SG-LEAD0009"), default))!.Value.LeadId, (await store.GetAsync(SlackRows.Member("SG-LEAD0009"), default))!.ETag));
+            [SlackRowWrite.Of(SlackRows.Member("home-t", "SG-LEAD0009"), new ThreadMembership("SG-STALE001"), etags[1])], default));
+        Assert.Equal(("SG-OTHER001", moved[0]), ((await store.GetAsync(SlackRows.Member("home-t", "SG-LEAD0009"), default))!.Value.LeadId, (await store.GetAsync(SlackRows.Member("home-t", "SG-LEAD0009"), default))!.ETag));
     }
 
     [Fact]
@@ -119,7 +119,7 @@ public sealed class TableSlackThreadStoreTests(AzuriteFixture azurite)
         IReadOnlyList<SlackRowWrite> Start(ChangeRequest r, string? pointerETag) =>
         [
             SlackRowWrite.Of(SlackRows.Open(r), new OpenBatch(r.Id, T), pointerETag),
-            SlackRowWrite.Of(SlackRows.Thread(home, r.Id), SlackThread.Start(r.Id, SlackRows.BatchKey(r), T) with { Home = home }, null),
+            SlackRowWrite.Of(SlackRows.Thread(home, r.Id), SlackThread.Start(home, r.Id, SlackRows.BatchKey(r), T), null),
             SlackRowWrite.Of(SlackRows.Member(home, r.Id), new ThreadMembership(r.Id), null),
         ];
         var first = await store.WriteTogetherAsync(Start(a, null), default);
@@ -135,38 +135,10 @@ public sealed class TableSlackThreadStoreTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task Lookup_FindsRowsOfThePreviousLayout_AndPrefersTheHomePartitionOnceItHasThem()
-    {
-        var store = Store();
-        var lead = ChangeRequest.Open("SG-OLDL0001", TestData.Change(ChangeKind.Add, eventId: "evt-old-l"), T);
-        var member = ChangeRequest.Open("SG-OLDM0001", TestData.Change(ChangeKind.Add, eventId: "evt-old-m"), T);
-        // As the previous layout wrote them: thread and memberships in each request's own partition.
-        await store.WriteAsync(SlackRows.Thread(lead.Id), SlackThread.Start(lead.Id, "key", T) with { MemberIds = [lead.Id, member.Id], ApproverMessage = new SlackMessageRef("C", "1.1") }, null, default);
-        await store.WriteAsync(SlackRows.Member(lead.Id), new ThreadMembership(lead.Id), null, default);
-        await store.WriteAsync(SlackRows.Member(member.Id), new ThreadMembership(lead.Id), null, default);
-
-        var old = (await store.FindBatchOfAsync(member, default))!.Value;
-        Assert.Equal((lead.Id, "1.1", (string?)null), (old.LeadId, old.Thread!.Value.ApproverMessage!.Ts, old.Thread.Value.Home));
-        Assert.Equal(lead.Id, (await store.FindLedBatchAsync(lead, default))!.Value.LeadId);
-        Assert.Null(await store.FindBatchOfAsync(ChangeRequest.Open("SG-NONE0001", TestData.Change(ChangeKind.Add, eventId: "evt-none"), T), default));
-
-        // A home batch for the lead (written by the new layout) is found first.
-        var home = SlackRows.HomeOf(lead);
-        await store.WriteTogetherAsync(
-            [
-                SlackRowWrite.Of(SlackRows.Thread(home, lead.Id), SlackThread.Start(lead.Id, SlackRows.BatchKey(lead), T) with { Home = home, ApproverMessage = new SlackMessageRef("C", "2.2") }, null),
-                SlackRowWrite.Of(SlackRows.Member(home, lead.Id), new ThreadMembership(lead.Id), null),
-            ], default);
-        Assert.Equal("2.2", (await store.FindBatchOfAsync(lead, default))!.Value.Thread!.Value.ApproverMessage!.Ts);
-        Assert.Equal(home, (await store.FindLedBatchAsync(lead, default))!.Value.Home);
-        Assert.Equal("1.1", (await store.FindBatchOfAsync(member, default))!.Value.Thread!.Value.ApproverMessage!.Ts);
-    }
-
-    [Fact]
     public async Task WriteTogether_RowsOfTwoPartitions_AreRefusedNamingTheArgument()
     {
         var ex = await Assert.ThrowsAsync<ArgumentException>(() => Store().WriteTogetherAsync(
-            [SlackRowWrite.Of(SlackRows.Member("SG-A0000001"), new ThreadMembership("SG-A0000001"), null), SlackRowWrite.Of(SlackRows.Member("SG-B0000002"), new ThreadMembership("SG-A0000001"), null)], default));
+            [SlackRowWrite.Of(SlackRows.Member("home-a", "SG-A0000001"), new ThreadMembership("SG-A0000001"), null), SlackRowWrite.Of(SlackRows.Member("home-b", "SG-B0000002"), new ThreadMembership("SG-A0000001"), null)], default));
         Assert.Equal("writes", ex.ParamName);
     }
 }

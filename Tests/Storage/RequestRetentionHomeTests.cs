@@ -49,7 +49,7 @@ public sealed class RequestRetentionHomeTests(AzuriteFixture azurite)
     {
         var home = SlackRows.HomeOf(batch[0]);
         var open = await Threads().GetAsync(SlackRows.Open(batch[0]), default);
-        var thread = SlackThread.Start(batch[0].Id, SlackRows.BatchKey(batch[0]), batch[0].CreatedAt) with { Home = home, MemberIds = batch.Select(r => r.Id).ToArray() };
+        var thread = SlackThread.Start(home, batch[0].Id, SlackRows.BatchKey(batch[0]), batch[0].CreatedAt) with { MemberIds = batch.Select(r => r.Id).ToArray() };
         await Threads().WriteTogetherAsync(
             [
                 SlackRowWrite.Of(SlackRows.Open(batch[0]), new OpenBatch(batch[0].Id, batch[0].CreatedAt), open?.ETag),

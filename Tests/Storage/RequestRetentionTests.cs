@@ -37,9 +37,9 @@ public sealed class RequestRetentionTests(AzuriteFixture azurite)
         new(service ?? azurite.CreateTableServiceClient(), O.Create(_options), _time, NullLogger<RequestRetention>.Instance);
 
     /// <summary>A request created and last changed at <paramref name="at"/>, moved to <paramref name="status"/>.</summary>
-    private async Task<ChangeRequest> StoredAsync(string id, RequestStatus status, DateTimeOffset at, TimeSpan? approvedFor = null)
+    private async Task<ChangeRequest> StoredAsync(string id, RequestStatus status, DateTimeOffset at, TimeSpan? approvedFor = null, string group = "sg-1")
     {
-        var r = ChangeRequest.Open(id, TestData.Change(ChangeKind.Add, eventId: "evt-" + id), at);
+        var r = ChangeRequest.Open(id, TestData.Change(ChangeKind.Add, eventId: "evt-" + id) with { GroupId = group }, at);
         r.MarkReverted(new CallOutcome("revoke", true), at);
         switch (status)
         {
@@ -57,52 +57,53 @@ public sealed class RequestRetentionTests(AzuriteFixture azurite)
     }
 
     /// <summary>The Slack rows the notifier writes for a batch: thread, memberships, votes, and the key's pointer.</summary>
-    private async Task ShownAsync(params string[] ids)
+    private async Task ShownAsync(params ChangeRequest[] batch)
     {
         var store = Threads();
-        var key = "acct|eu-west-1|sg-1|arn|policed|" + ids[0];
-        await store.WriteAsync(SlackRows.Thread(ids[0]), SlackThread.Start(ids[0], key, Old) with { MemberIds = ids, ApproverMessage = new SlackMessageRef("C", "1.1") }, null, default);
-        foreach (var id in ids)
+        var home = SlackRows.HomeOf(batch[0]);
+        var lead = batch[0].Id;
+        await store.WriteAsync(SlackRows.Thread(home, lead), SlackThread.Start(home, lead, SlackRows.BatchKey(batch[0]), Old) with { MemberIds = batch.Select(r => r.Id).ToArray(), ApproverMessage = new SlackMessageRef("C", "1.1") }, null, default);
+        foreach (var r in batch)
         {
-            await store.WriteAsync(SlackRows.Member(id), new ThreadMembership(ids[0]), null, default);
-            await store.WriteAsync(SlackRows.Votes(id, all: false), new ApprovalVotes(["UA"]), null, default);
+            await store.WriteAsync(SlackRows.Member(home, r.Id), new ThreadMembership(lead), null, default);
+            await store.WriteAsync(SlackRows.Votes(r.Id, all: false), new ApprovalVotes(["UA"]), null, default);
         }
-        await store.WriteAsync(SlackRows.Open(key), new OpenBatch(ids[0], Old), null, default);
+        await store.WriteAsync(SlackRows.Open(batch[0]), new OpenBatch(lead, Old), null, default);
     }
 
-    private async Task<bool> GoneAsync(string id) =>
-        await Requests().GetAsync(id, default) is null
-        && await Threads().GetAsync(SlackRows.Member(id), default) is null
-        && await Threads().GetAsync(SlackRows.Thread(id), default) is null
-        && await Threads().GetAsync(SlackRows.Votes(id, all: false), default) is null;
+    private async Task<bool> GoneAsync(ChangeRequest r) =>
+        await Requests().GetAsync(r.Id, default) is null
+        && await Threads().GetAsync(SlackRows.Member(SlackRows.HomeOf(r), r.Id), default) is null
+        && await Threads().GetAsync(SlackRows.Thread(SlackRows.HomeOf(r), r.Id), default) is null
+        && await Threads().GetAsync(SlackRows.Votes(r.Id, all: false), default) is null;
 
     [Fact]
     public async Task Purge_DeletesOldFinalRequestsWithTheirSlackRows_AndKeepsNewAndNonFinalOnes()
     {
-        var oldApplied = await StoredAsync("SG-RET00001", RequestStatus.Applied, Old);
-        var oldMember = await StoredAsync("SG-RET00002", RequestStatus.Expired, Old);
-        await ShownAsync(oldApplied.Id, oldMember.Id);
-        var newApplied = await StoredAsync("SG-RET00003", RequestStatus.Applied, Now - TimeSpan.FromDays(399));
-        await ShownAsync(newApplied.Id);
-        var oldPending = await StoredAsync("SG-RET00004", RequestStatus.Pending, Old);
-        await ShownAsync(oldPending.Id);
+        var oldApplied = await StoredAsync("SG-RET00001", RequestStatus.Applied, Old, group: "sg-1");
+        var oldMember = await StoredAsync("SG-RET00002", RequestStatus.Expired, Old, group: "sg-1");
+        await ShownAsync(oldApplied, oldMember);
+        var newApplied = await StoredAsync("SG-RET00003", RequestStatus.Applied, Now - TimeSpan.FromDays(399), group: "sg-3");
+        await ShownAsync(newApplied);
+        var oldPending = await StoredAsync("SG-RET00004", RequestStatus.Pending, Old, group: "sg-4");
+        await ShownAsync(oldPending);
         // An old decided lead whose batch still shows a pending request waits for it (its buttons are checked against the thread).
-        var oldLead = await StoredAsync("SG-RET00005", RequestStatus.Denied, Old);
-        var pendingMember = await StoredAsync("SG-RET00006", RequestStatus.Pending, Old);
-        await ShownAsync(oldLead.Id, pendingMember.Id);
+        var oldLead = await StoredAsync("SG-RET00005", RequestStatus.Denied, Old, group: "sg-5");
+        var pendingMember = await StoredAsync("SG-RET00006", RequestStatus.Pending, Old, group: "sg-5");
+        await ShownAsync(oldLead, pendingMember);
 
         Assert.Equal(2, await Retention().PurgeAsync(default));
 
-        Assert.True(await GoneAsync(oldApplied.Id));
-        Assert.True(await GoneAsync(oldMember.Id));
-        Assert.Null(await Threads().GetAsync(SlackRows.Open("acct|eu-west-1|sg-1|arn|policed|" + oldApplied.Id), default));
+        Assert.True(await GoneAsync(oldApplied));
+        Assert.True(await GoneAsync(oldMember));
+        Assert.Null(await Threads().GetAsync(SlackRows.Open(oldApplied), default));
         foreach (var kept in new[] { newApplied, oldPending, oldLead, pendingMember })
         {
             Assert.NotNull(await Requests().GetAsync(kept.Id, default));
-            Assert.NotNull(await Threads().GetAsync(SlackRows.Member(kept.Id), default));
+            Assert.NotNull(await Threads().GetAsync(SlackRows.Member(SlackRows.HomeOf(kept), kept.Id), default));
         }
-        Assert.NotNull(await Threads().GetAsync(SlackRows.Thread(oldLead.Id), default));
-        Assert.NotNull(await Threads().GetAsync(SlackRows.Open("acct|eu-west-1|sg-1|arn|policed|" + newApplied.Id), default));
+        Assert.NotNull(await Threads().GetAsync(SlackRows.Thread(SlackRows.HomeOf(oldLead), oldLead.Id), default));
+        Assert.NotNull(await Threads().GetAsync(SlackRows.Open(newApplied), default));
 
         // Nothing more is due: a second run deletes nothing.
         Assert.Equal(0, await Retention().PurgeAsync(default));
@@ -118,8 +119,8 @@ public sealed class RequestRetentionTests(AzuriteFixture azurite)
 
         await Retention().PurgeAsync(default);
 
-        Assert.True(await GoneAsync(ended.Id));
-        Assert.True(await GoneAsync(longEnded.Id));
+        Assert.True(await GoneAsync(ended));
+        Assert.True(await GoneAsync(longEnded));
         Assert.NotNull(await Requests().GetAsync(stillLive.Id, default)); // final and older than the retention, but its access runs 5 more days
     }
 
@@ -139,7 +140,7 @@ public sealed class RequestRetentionTests(AzuriteFixture azurite)
     public async Task Purge_CrashBeforeTheRequestRowIsDeleted_LosesNothing_AndTheNextRunFinishes()
     {
         var old = await StoredAsync("SG-RET00021", RequestStatus.Denied, Old);
-        await ShownAsync(old.Id);
+        await ShownAsync(old);
         var options = new TableClientOptions();
         options.AddPolicy(new FailRequestRowDelete(), HttpPipelinePosition.PerRetry);
 
@@ -147,10 +148,10 @@ public sealed class RequestRetentionTests(AzuriteFixture azurite)
 
         // The Slack rows went first; the request (what the next run starts from) is still there.
         Assert.NotNull(await Requests().GetAsync(old.Id, default));
-        Assert.Null(await Threads().GetAsync(SlackRows.Member(old.Id), default));
+        Assert.Null(await Threads().GetAsync(SlackRows.Member(SlackRows.HomeOf(old), old.Id), default));
 
         Assert.Equal(1, await Retention().PurgeAsync(default));
-        Assert.True(await GoneAsync(old.Id));
+        Assert.True(await GoneAsync(old));
     }
 
     [Fact]

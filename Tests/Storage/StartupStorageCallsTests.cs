@@ -45,23 +45,23 @@ public sealed class StartupStorageCallsTests(AzuriteFixture azurite)
 
         Assert.Null(await requests.GetAsync("SG-NONE0001", default));
         Assert.Empty(await requests.ListAsync(RequestStatus.Pending, default).ToListAsync());
-        Assert.Null(await threads.GetAsync(SlackRows.Member("SG-NONE0001"), default));
+        Assert.Null(await threads.GetAsync(SlackRows.Member("home-t", "SG-NONE0001"), default));
         Assert.Equal(0, CreateTableCalls);
 
         var request = StorageSamples.FullRequest("SG-START001");
         Assert.True((await requests.AddOrGetAsync(request, default)).Created);
-        await threads.WriteTogetherAsync([SlackRowWrite.Of(SlackRows.Thread("SG-START001"), SlackThread.Start("SG-START001", "k", T), null)], default);
+        await threads.WriteTogetherAsync([SlackRowWrite.Of(SlackRows.Thread("home-t", "SG-START001"), SlackThread.Start("home-t", "SG-START001", "k", T), null)], default);
 
         Assert.Equal(2, CreateTableCalls);
         Assert.Equal("SG-START001", (await requests.GetAsync("SG-START001", default))!.Value.Id);
-        Assert.NotNull(await threads.GetAsync(SlackRows.Thread("SG-START001"), default));
+        Assert.NotNull(await threads.GetAsync(SlackRows.Thread("home-t", "SG-START001"), default));
     }
 
     [Fact]
     public async Task ExistingTables_ANewInstance_MakesNoCreationCall()
     {
         await new TableRequestStore(Tables(), O.Create(_options)).AddOrGetAsync(StorageSamples.FullRequest("SG-START002"), default);
-        await new TableSlackThreadStore(Tables(), O.Create(_options)).WriteAsync(SlackRows.Member("SG-START002"), new ThreadMembership("SG-START002"), null, default);
+        await new TableSlackThreadStore(Tables(), O.Create(_options)).WriteAsync(SlackRows.Member("home-t", "SG-START002"), new ThreadMembership("SG-START002"), null, default);
         _log.Clear();
 
         // A new instance (a cold start): reads, inserts, replaces and a transaction, and not one table creation.
@@ -70,8 +70,8 @@ public sealed class StartupStorageCallsTests(AzuriteFixture azurite)
         var stored = (await requests.GetAsync("SG-START002", default))!;
         await requests.ReplaceAsync(stored.Value, stored.ETag, default);
         await requests.AddOrGetAsync(StorageSamples.FullRequest("SG-START003"), default);
-        await threads.WriteTogetherAsync([SlackRowWrite.Of(SlackRows.Thread("SG-START003"), SlackThread.Start("SG-START003", "k", T), null)], default);
-        await threads.GetAsync(SlackRows.Member("SG-START002"), default);
+        await threads.WriteTogetherAsync([SlackRowWrite.Of(SlackRows.Thread("home-t", "SG-START003"), SlackThread.Start("home-t", "SG-START003", "k", T), null)], default);
+        await threads.GetAsync(SlackRows.Member("home-t", "SG-START002"), default);
 
         Assert.Equal(0, CreateTableCalls);
         Assert.Equal(5, _log.Requests.Count);
@@ -83,12 +83,12 @@ public sealed class StartupStorageCallsTests(AzuriteFixture azurite)
         var threads = new TableSlackThreadStore(Tables(), O.Create(_options));
 
         await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
-            threads.WriteAsync(SlackRows.Member($"SG-MANY000{i}"), new ThreadMembership("SG-MANY0000"), null, default)));
+            threads.WriteAsync(SlackRows.Member("home-t", $"SG-MANY000{i}"), new ThreadMembership("SG-MANY0000"), null, default)));
 
         Assert.Equal(1, CreateTableCalls);
         for (var i = 0; i < 8; i++)
         {
-            Assert.NotNull(await threads.GetAsync(SlackRows.Member($"SG-MANY000{i}"), default));
+            Assert.NotNull(await threads.GetAsync(SlackRows.Member("home-t", $"SG-MANY000{i}"), default));
         }
     }
 

@@ -137,5 +137,6 @@ public sealed class BridgeMetricsTests : IDisposable
     /// <summary>The processor as Bridge builds it, with the telemetry under test.</summary>
     private ChangeProcessor Processor(Bridge bridge) =>
         new(bridge.ChangePolicy(), new RequestLifecycle(bridge.Requests, bridge.Queue, _telemetry, NullLogger<RequestLifecycle>.Instance), bridge.Reconciler(), bridge.Ec2,
-            O.Create(bridge.Processing), bridge.Time, NullLogger<ChangeProcessor>.Instance, _telemetry);
+            O.Create(bridge.Processing), bridge.Time, NullLogger<ChangeProcessor>.Instance, _telemetry, bridge.Queue, bridge.PolicyGate(),
+            new SgBridge.Shared.Aws.UnrecordedRevokes(bridge.Time, NullLogger<SgBridge.Shared.Aws.UnrecordedRevokes>.Instance));
 }

@@ -118,7 +118,7 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
         // 2. The key's open-batch pointer, if it still names this batch (a later batch has replaced it otherwise).
         if (thread is not null)
         {
-            var open = thread.Value.Home is null ? SlackRows.Open(thread.Value.BatchKey) : SlackRows.Open(request);
+            var open = SlackRows.Open(request);
             if (await _threads.GetAsync(open, ct) is { } pointer && pointer.Value.LeadId == request.Id)
             {
                 await DeleteAsync(_slack.Client, open.Partition, open.Row, pointer.ETag, ct);

@@ -15,9 +15,6 @@ namespace SgBridge.Shared.Storage;
 /// </summary>
 public sealed class TableSlackThreadStore : ISlackThreadStore
 {
-    /// <summary>The column membership rows carry their batch in, for <see cref="MembersOfAsync"/>.</summary>
-    internal const string LeadIdColumn = "LeadId";
-
     private readonly EnsuredTable _table;
 
     public TableSlackThreadStore(TableServiceClient service, IOptions<StorageOptions> options)
@@ -47,10 +44,6 @@ public sealed class TableSlackThreadStore : ISlackThreadStore
             throw new ArgumentException("A conditional write needs the ETag the row was read at, not the wildcard '*'.", nameof(etag));
         }
         var entity = new TableEntity(row.Partition, row.Row) { ["Kind"] = typeof(T).Name };
-        if (value is ThreadMembership membership)
-        {
-            entity[LeadIdColumn] = membership.LeadId;
-        }
         TableJson.Write(entity, BridgeJson.Serialize(value));
         try
         {
@@ -75,10 +68,6 @@ public sealed class TableSlackThreadStore : ISlackThreadStore
         var actions = writes.Select(w =>
         {
             var entity = new TableEntity(w.Partition, w.Row) { ["Kind"] = w.Kind };
-            if (w.LeadId is { } lead)
-            {
-                entity[LeadIdColumn] = lead;
-            }
             TableJson.Write(entity, w.Json);
             return w.ETag is null
                 ? new TableTransactionAction(TableTransactionActionType.Add, entity)
@@ -93,19 +82,5 @@ public sealed class TableSlackThreadStore : ISlackThreadStore
         {
             throw new ConcurrencyConflictException($"Slack state rows in {writes[0].Partition} were changed by another writer since they were read.", ex);
         }
-    }
-
-    public async Task<IReadOnlyList<ThreadMembership>> MembersOfAsync(string home, string leadId, CancellationToken cancellationToken)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(home);
-        ArgumentException.ThrowIfNullOrWhiteSpace(leadId);
-        // "member." is the first key after every "member-…" ('.' follows '-'): the range of one partition's memberships.
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {home} and RowKey ge {"member-"} and RowKey lt {"member."} and LeadId eq {leadId}");
-        var members = new List<ThreadMembership>();
-        await foreach (var entity in _table.Client.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
-        {
-            members.Add(BridgeJson.Deserialize<ThreadMembership>(TableJson.Read(entity)));
-        }
-        return members;
     }
 }

@@ -3,33 +3,56 @@ using System.Collections.Concurrent;
 namespace SgBridge.Shared.Approvals;
 
 /// <summary>
-/// Caches look-ups for a while and shares one in-flight look-up among concurrent callers, so a burst asks Slack once
-/// per key, not once per change. A failed look-up is not cached.
+/// The bridge's one cache: keeps each value until the expiry it gives that value, and shares one in-flight look-up
+/// among concurrent callers, so a burst asks once per key. A failed look-up is not cached; a caller may stop waiting
+/// (its token) while the shared look-up runs to completion for the others.
 /// </summary>
-public sealed class SingleFlightCache<TValue>(TimeSpan ttl, TimeProvider time)
+public sealed class SingleFlightCache<TKey, TValue>
+    where TKey : notnull
 {
-    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<TKey, Entry> _entries;
+    private readonly Func<TValue, DateTimeOffset> _expiresAt;
+    private readonly TimeProvider _time;
 
-    public async Task<TValue> GetAsync(string key, Func<CancellationToken, Task<TValue>> lookup, CancellationToken cancellationToken)
+    /// <summary>Every value is kept for <paramref name="ttl"/> after it arrived.</summary>
+    public SingleFlightCache(TimeSpan ttl, TimeProvider time, IEqualityComparer<TKey> comparer)
+        : this(_ => time.GetUtcNow() + ttl, time, comparer)
     {
-        var now = time.GetUtcNow();
-        var entry = _entries.AddOrUpdate(
-            key,
-            _ => new Entry(new Lazy<Task<TValue>>(() => lookup(CancellationToken.None)), now + ttl),
-            (_, existing) => existing.Until > now && !existing.Lookup.Value.IsFaulted && !existing.Lookup.Value.IsCanceled
-                ? existing
-                : new Entry(new Lazy<Task<TValue>>(() => lookup(CancellationToken.None)), now + ttl));
+    }
+
+    /// <summary>Each value is kept until <paramref name="expiresAt"/> says, asked when it arrives.</summary>
+    public SingleFlightCache(Func<TValue, DateTimeOffset> expiresAt, TimeProvider time, IEqualityComparer<TKey> comparer)
+    {
+        _expiresAt = expiresAt;
+        _time = time;
+        _entries = new ConcurrentDictionary<TKey, Entry>(comparer);
+    }
+
+    public async Task<TValue> GetAsync(TKey key, Func<CancellationToken, Task<TValue>> lookup, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var entry = _entries.AddOrUpdate(key, _ => Start(lookup), (_, existing) => existing.Usable(now) ? existing : Start(lookup));
         try
         {
-            // The shared look-up runs to completion for everyone; this caller may stop waiting for it.
-            return await entry.Lookup.Value.WaitAsync(cancellationToken);
+            return (await entry.Lookup.Value.WaitAsync(cancellationToken).ConfigureAwait(false)).Value;
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
-            _entries.TryRemove(new KeyValuePair<string, Entry>(key, entry));
+            _entries.TryRemove(new KeyValuePair<TKey, Entry>(key, entry));
             throw;
         }
     }
 
-    private sealed record Entry(Lazy<Task<TValue>> Lookup, DateTimeOffset Until);
+    private Entry Start(Func<CancellationToken, Task<TValue>> lookup) => new(new Lazy<Task<(TValue, DateTimeOffset)>>(async () =>
+    {
+        var value = await lookup(CancellationToken.None).ConfigureAwait(false);
+        return (value, _expiresAt(value));
+    }));
+
+    private sealed record Entry(Lazy<Task<(TValue Value, DateTimeOffset Until)>> Lookup)
+    {
+        /// <summary>Still in flight, or arrived and not expired.</summary>
+        public bool Usable(DateTimeOffset now) =>
+            !Lookup.Value.IsCompleted || (Lookup.Value.IsCompletedSuccessfully && Lookup.Value.Result.Until > now);
+    }
 }

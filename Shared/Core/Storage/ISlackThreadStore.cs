@@ -8,8 +8,7 @@ public sealed record SlackRow<T>(string Partition, string Row)
 
 /// <summary>
 /// Slack message and batch state (<see cref="SgBridge.Shared.Options.StorageOptions.SlackTable"/>), written only by the notification code and
-/// read by the Slack endpoint; request rows never carry it. Every access is a point read, a conditional write or (the
-/// debounced render's <see cref="MembersOfAsync"/>) a query of one partition:
+/// read by the Slack endpoint; request rows never carry it. Every access is a point read or a conditional write:
 /// change rows through <see cref="ConditionalUpdate.UpdateAsync{T}(ISlackThreadStore, SlackRow{T}, Func{T, T}, CancellationToken)"/>.
 /// </summary>
 public interface ISlackThreadStore
@@ -30,23 +29,16 @@ public interface ISlackThreadStore
     /// <see cref="ConcurrencyConflictException"/> when any condition fails (then nothing was written).
     /// </summary>
     Task<IReadOnlyList<string>> WriteTogetherAsync(IReadOnlyList<SlackRowWrite> writes, CancellationToken cancellationToken);
-
-    /// <summary>
-    /// The membership rows of batch <paramref name="leadId"/> in home partition <paramref name="home"/>: <b>one query of one
-    /// partition</b> (PartitionKey = home, RowKey in the <c>member-</c> range, LeadId column = lead), never a scan. Rows
-    /// written before the LeadId column existed are not returned (their requests are read instead).
-    /// </summary>
-    Task<IReadOnlyList<ThreadMembership>> MembersOfAsync(string home, string leadId, CancellationToken cancellationToken);
 }
 
 /// <summary>One conditional write of <see cref="ISlackThreadStore.WriteTogetherAsync"/>: the row, its JSON and the ETag it must still have (null: insert).</summary>
-public sealed record SlackRowWrite(string Partition, string Row, string Kind, string Json, string? ETag, string? LeadId = null)
+public sealed record SlackRowWrite(string Partition, string Row, string Kind, string Json, string? ETag)
 {
     public static SlackRowWrite Of<T>(SlackRow<T> row, T value, string? etag)
         where T : class
     {
         ArgumentNullException.ThrowIfNull(row);
         ArgumentNullException.ThrowIfNull(value);
-        return new(row.Partition, row.Row, typeof(T).Name, SgBridge.Shared.Domain.BridgeJson.Serialize(value), etag, (value as ThreadMembership)?.LeadId);
+        return new(row.Partition, row.Row, typeof(T).Name, SgBridge.Shared.Domain.BridgeJson.Serialize(value), etag);
     }
 }

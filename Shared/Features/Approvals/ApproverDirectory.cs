@@ -23,8 +23,8 @@ public sealed partial class ApproverDirectory(ISlackClient slack, IOptions<Slack
     private static readonly TimeSpan EmailTtl = TimeSpan.FromHours(1);
     private readonly IReadOnlySet<string> _users = options.Value.GetApproverUserIds().ToHashSet(StringComparer.Ordinal);
     private readonly IReadOnlyList<string> _groups = options.Value.GetApproverUserGroupIds();
-    private readonly SingleFlightCache<IReadOnlySet<string>> _groupCache = new(GroupTtl, time);
-    private readonly SingleFlightCache<string?> _emailCache = new(EmailTtl, time);
+    private readonly SingleFlightCache<string, IReadOnlySet<string>> _groupCache = new(GroupTtl, time, StringComparer.Ordinal);
+    private readonly SingleFlightCache<string, string?> _emailCache = new(EmailTtl, time, StringComparer.OrdinalIgnoreCase);
     private readonly IReadOnlyList<(Regex Pattern, string SlackUserId)> _requesterMap = options.Value.GetRequesterMap()
         .Select(e => (new Regex("^" + Regex.Escape(e.Pattern).Replace(@"\*", ".*", StringComparison.Ordinal) + "$", RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50)), e.SlackUserId))
         .ToArray();

@@ -23,17 +23,13 @@ namespace SgBridge.Shared.Approvals;
 /// Batch and message state lives in its own rows (<see cref="ISlackThreadStore"/>: a <see cref="SlackThread"/> per
 /// batch, an <see cref="OpenBatch"/> pointer per batch key, a <see cref="ThreadMembership"/> per request), all in the
 /// home partition of the request's group and requester (<see cref="SlackRows.HomeOf"/>), written only here and only by
-/// conditional writes (ETag or insert-if-absent); request rows are never written by this service. Rows of the previous
-/// layout are read as a fallback (<see cref="SlackThreadLookup"/>), never written as new.
+/// conditional writes (ETag or insert-if-absent); request rows are never written by this service.
 /// </para>
 /// <para>
 /// Round trips (see docs/performance.md, "Notification path"): the notification carries the request as the worker
 /// stored it, so a first sight reads no request; a new batch is the pointer read, one transaction (pointer + thread +
 /// membership) and one write of the posted messages; a join is the pointer read, the batch read and one transaction
-/// (batch replaced with its ETag + membership inserted). Conflicts, not reads, find earlier placements. The membership
-/// row keeps the request as placed (a snapshot) and the thread row each member's latest handled version, so a debounced
-/// render reads the batch's memberships with one query of the home partition and reads only the requests that changed
-/// since (docs/performance.md, "Placement snapshots").
+/// (batch replaced with its ETag + membership inserted). Conflicts, not reads, find earlier placements.
 /// </para>
 /// A refused message never hides a change: the approvers' and monitoring posts are independent, and a message Slack
 /// refuses is replaced by a compact one (and, failing that, a notice in the monitoring channel). Other Slack failures
@@ -85,7 +81,7 @@ public sealed partial class NotificationService(
         }
         else
         {
-            await ScheduleRenderAsync(placed.Thread, request, delay, ct);
+            await ScheduleRenderAsync(placed.Thread, delay, ct);
         }
     }
 
@@ -188,7 +184,7 @@ public sealed partial class NotificationService(
         {
             return null;
         }
-        var next = (thread.Value with { MemberIds = [.. thread.Value.MemberIds, request.Id] }).WithVersion(request.Id, request.UpdatedAt);
+        var next = thread.Value with { MemberIds = [.. thread.Value.MemberIds, request.Id] };
         DateTimeOffset? at = null;
         if (!RendersNow(next, request.Status, delay) && RenderDue(next, delay) is { } due)
         {
@@ -196,7 +192,7 @@ public sealed partial class NotificationService(
             next = next with { RenderScheduledFor = due };
         }
         var etags = await threads.WriteTogetherAsync(
-            [SlackRowWrite.Of(row, next, thread.ETag), SlackRowWrite.Of(SlackRows.Member(home, request.Id), new ThreadMembership(leadId, NotificationState.SnapshotOf(request)), null)], ct);
+            [SlackRowWrite.Of(row, next, thread.ETag), SlackRowWrite.Of(SlackRows.Member(home, request.Id), new ThreadMembership(leadId), null)], ct);
         return new Placement(new Stored<SlackThread>(next, etags[0]), at, First: true);
     }
 
@@ -207,11 +203,11 @@ public sealed partial class NotificationService(
     /// </summary>
     private async Task<Placement> StartAsync(ChangeRequest request, string home, SlackRow<OpenBatch>? pointer, Stored<OpenBatch>? open, CancellationToken ct)
     {
-        var thread = (SlackThread.Start(request.Id, SlackRows.BatchKey(request), request.CreatedAt) with { Home = home }).WithVersion(request.Id, request.UpdatedAt);
+        var thread = SlackThread.Start(home, request.Id, SlackRows.BatchKey(request), request.CreatedAt);
         List<SlackRowWrite> writes =
         [
             SlackRowWrite.Of(SlackRows.Thread(home, request.Id), thread, null),
-            SlackRowWrite.Of(SlackRows.Member(home, request.Id), new ThreadMembership(request.Id, NotificationState.SnapshotOf(request)), null),
+            SlackRowWrite.Of(SlackRows.Member(home, request.Id), new ThreadMembership(request.Id), null),
         ];
         if (pointer is not null)
         {
@@ -227,7 +223,7 @@ public sealed partial class NotificationService(
 
     /// <summary>The debounced render of <paramref name="thread"/> due at <paramref name="at"/>.</summary>
     private static RenderBatch RenderMessage(SlackThread thread, DateTimeOffset at) =>
-        new(thread.Home ?? throw new InvalidOperationException($"Batch {thread.LeadId} has no home partition."), thread.LeadId, at);
+        new(thread.Home, thread.LeadId, at);
 
     /// <summary>Render at once: the first sight of a batch, a batch of one, or no debounce.</summary>
     private bool RendersNow(SlackThread thread, RequestStatus status, TimeSpan delay) =>
@@ -240,30 +236,14 @@ public sealed partial class NotificationService(
         return thread.RenderScheduledFor is { } due && due > now && due <= now + delay ? null : now + delay;
     }
 
-    /// <summary>
-    /// Asks for one render of the batch after <paramref name="delay"/>, unless one is already due by then, and records the
-    /// request's state as the member's version (<see cref="SlackThread.Versions"/>) in the same conditional write. When a
-    /// render is already due and the version is new (a decision, a reason), the write still happens — the only write this
-    /// costs, on the later-state path only — so the due render does not trust the member's placement snapshot.
-    /// </summary>
-    private async Task ScheduleRenderAsync(Stored<SlackThread> thread, ChangeRequest request, TimeSpan delay, CancellationToken ct)
+    /// <summary>Asks for one render of the batch after <paramref name="delay"/>, unless one is already due by then.</summary>
+    private async Task ScheduleRenderAsync(Stored<SlackThread> thread, TimeSpan delay, CancellationToken ct)
     {
         DateTimeOffset? at = null;
-        SlackThread? next = null;
         var (_, written) = await ConditionalUpdate.RunAsync(
             thread,
-            t =>
-            {
-                at = RenderDue(t, delay);
-                var versioned = t.WithVersion(request.Id, request.UpdatedAt);
-                if (at is null && ReferenceEquals(versioned, t))
-                {
-                    return false;
-                }
-                next = at is { } due ? versioned with { RenderScheduledFor = due } : versioned;
-                return true;
-            },
-            (t, etag, c) => threads.WriteAsync(SlackRows.ThreadOf(t), next!, etag, c),
+            t => (at = RenderDue(t, delay)) is not null,
+            (t, etag, c) => threads.WriteAsync(SlackRows.ThreadOf(t), t with { RenderScheduledFor = at }, etag, c),
             c => threads.GetAsync(SlackRows.ThreadOf(thread.Value), c),
             ct);
         if (written && at is { } scheduled)
@@ -281,7 +261,7 @@ public sealed partial class NotificationService(
         var leadId = thread.Value.LeadId;
         for (var attempt = 0; ; attempt++)
         {
-            var (batch, usedCarried) = await MembersAsync(thread.Value, carried, ct);
+            var batch = await MembersAsync(thread.Value, carried, ct);
             if (batch.Count == 0)
             {
                 return;
@@ -295,8 +275,7 @@ public sealed partial class NotificationService(
 
             // The two channels do not depend on each other: a failure in one is kept and thrown after the other was tried.
             // A rate limit or a cancellation stops the render; whatever was posted before it is still recorded.
-            // The carried state becomes the member's version (rendered as current), or the member is marked to be read.
-            var done = new RenderOutcome { Version = carried is null ? null : (carried.Id, carried.UpdatedAt, usedCarried) };
+            var done = new RenderOutcome();
             ExceptionDispatchInfo? failure = null;
             if (batch.Any(r => NeedsApprovers(r.Status)))
             {
@@ -350,38 +329,22 @@ public sealed partial class NotificationService(
         failure?.SourceException is SlackRateLimitedException or OperationCanceledException;
 
     /// <summary>
-    /// The batch's requests in batch order, without those still reverting: the carried one when it is current; a member's
-    /// placement snapshot when the thread's version for it is the snapshot's (one query of the batch's membership rows in
-    /// the home partition, made only when two or more members could use one); any other member read from the store.
-    /// <c>UsedCarried</c>: the carried request was rendered as current.
+    /// The batch's requests in batch order, without those still reverting: the carried one when it is current, any other
+    /// member read from the store.
     /// </summary>
-    private async Task<(List<ChangeRequest> Batch, bool UsedCarried)> MembersAsync(SlackThread thread, ChangeRequest? carried, CancellationToken ct)
+    private async Task<List<ChangeRequest>> MembersAsync(SlackThread thread, ChangeRequest? carried, CancellationToken ct)
     {
         var useCarried = carried is not null && thread.MemberIds.Contains(carried.Id) && NotificationState.IsCurrentFor(thread, carried);
-        var snapshots = new Dictionary<string, ChangeRequest>();
-        var versioned = thread.MemberIds.Count(id => !(useCarried && id == carried!.Id) && thread.Versions.TryGetValue(id, out var v) && v != SlackThread.Untrusted);
-        if (thread.Home is { } home && versioned >= 2)
-        {
-            foreach (var m in await threads.MembersOfAsync(home, thread.LeadId, ct))
-            {
-                if (m.Snapshot is { } s && NotificationState.Trusts(thread, s))
-                {
-                    snapshots[s.Id] = s;
-                }
-            }
-        }
         var batch = new List<ChangeRequest>();
         foreach (var id in thread.MemberIds)
         {
-            var member = useCarried && carried!.Id == id ? carried
-                : snapshots.TryGetValue(id, out var snapshot) ? snapshot
-                : (await requests.GetAsync(id, ct))?.Value;
+            var member = useCarried && carried!.Id == id ? carried : (await requests.GetAsync(id, ct))?.Value;
             if (member is { Status: not RequestStatus.Reverting })
             {
                 batch.Add(member);
             }
         }
-        return (batch, useCarried);
+        return batch;
     }
 
     /// <summary>

@@ -33,31 +33,6 @@ internal static class NotificationState
         return told.Count == 0 || Stage(carried.Status) >= told.Max(Stage);
     }
 
-    /// <summary>Placement snapshots above this many characters of JSON are not kept (the membership row stays one inline column); such members are read.</summary>
-    public const int MaxSnapshotChars = 30_000; // TableJson.MaxInlineChars: the JSON a row keeps inline
-
-    /// <summary>The request as a placement snapshot for its membership row, or null when it is too large to keep.</summary>
-    public static ChangeRequest? SnapshotOf(ChangeRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return BridgeJson.Serialize(request).Length <= MaxSnapshotChars ? request : null;
-    }
-
-    /// <summary>
-    /// True when <paramref name="snapshot"/> (a member's placement snapshot) may stand in for reading the request: it is
-    /// a member of <paramref name="thread"/> and the latest state the notification path handled for it is this one
-    /// (<see cref="SlackThread.Versions"/> equals its <see cref="ChangeRequest.UpdatedAt"/>). No version: false.
-    /// </summary>
-    public static bool Trusts(SlackThread thread, ChangeRequest snapshot)
-    {
-        ArgumentNullException.ThrowIfNull(thread);
-        ArgumentNullException.ThrowIfNull(snapshot);
-        return thread.MemberIds.Contains(snapshot.Id)
-            && thread.Versions.TryGetValue(snapshot.Id, out var version)
-            && version != SlackThread.Untrusted
-            && version == snapshot.UpdatedAt;
-    }
-
     /// <summary>A request's states in the order it can pass through them: first state, decision (or revert failure), application.</summary>
     public static int Stage(RequestStatus status) => status switch
     {
@@ -95,10 +70,6 @@ internal static class NotificationState
                 next = next.WithNotified(id, statuses);
             }
         }
-        if (done.Version is { } v)
-        {
-            next = next.WithVersion(v.RequestId, v.UpdatedAt, v.Trusted);
-        }
         if (clearSchedule && next.RenderScheduledFor is not null)
         {
             next = next with { RenderScheduledFor = null };
@@ -115,9 +86,6 @@ internal sealed class RenderOutcome
     public SlackMessageRef? MonitoringMessage { get; set; }
 
     public List<(string RequestId, IReadOnlyList<RequestStatus> Statuses)> Told { get; } = [];
-
-    /// <summary>The carried request's state to record as its member's version (<c>Trusted</c> false: it was not current; mark the member to be read).</summary>
-    public (string RequestId, DateTimeOffset UpdatedAt, bool Trusted)? Version { get; init; }
 }
 
 /// <summary>

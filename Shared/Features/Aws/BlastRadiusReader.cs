@@ -21,7 +21,7 @@ public sealed partial class BlastRadiusReader
     private readonly ISecurityGroupClientFactory _factory;
     private readonly BlastRadiusOptions _options;
     private readonly ILogger<BlastRadiusReader> _logger;
-    private readonly SingleFlightCache<BlastRadius> _cache;
+    private readonly SingleFlightCache<string, BlastRadius> _cache;
 
     public BlastRadiusReader(ISecurityGroupClientFactory factory, IOptions<BlastRadiusOptions> options, TimeProvider time, ILogger<BlastRadiusReader> logger)
     {
@@ -29,7 +29,7 @@ public sealed partial class BlastRadiusReader
         _factory = factory;
         _options = options.Value;
         _logger = logger;
-        _cache = new SingleFlightCache<BlastRadius>(_options.CacheTtl, time);
+        _cache = new SingleFlightCache<string, BlastRadius>(_options.CacheTtl, time, StringComparer.Ordinal);
     }
 
     /// <summary>The blast radius of <paramref name="groupId"/>, or why it is unavailable; null when the feature is off.</summary>

@@ -21,7 +21,7 @@ namespace SgBridge.Shared.Policy;
 /// call) only when the evaluation reaches a rule with a <c>groupTags</c> condition, and hands them to <see cref="Decide"/>.
 /// </para>
 public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifecycle, TimeProvider time, ILogger<PolicyGate> logger,
-    PolicyTagReader? tagReader = null)
+    PolicyTagReader tagReader)
 {
     /// <summary>What <see cref="ChangeRequest.DecidedBy"/> starts with when the policy decided.</summary>
     public const string DeciderPrefix = "policy:";
@@ -69,9 +69,7 @@ public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifec
         {
             return GroupTags.NotRead;
         }
-        return tagReader is null
-            ? GroupTags.Unknown($"{PolicyTagReader.CouldNotRead}: no tag reader is configured")
-            : await tagReader.ReadAsync(candidate.AccountId, candidate.Region, candidate.GroupId, cancellationToken).ConfigureAwait(false);
+        return await tagReader.ReadAsync(candidate.AccountId, candidate.Region, candidate.GroupId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>True when a policy is configured and some rule has a <c>groupTags</c> condition (else <see cref="TagsForAsync"/> never reads).</summary>

@@ -20,7 +20,7 @@ public sealed partial class PolicyTagReader(
     ISecurityGroupClientFactory ec2,
     IOptions<BlastRadiusOptions> options,
     ILogger<PolicyTagReader> logger,
-    BridgeTelemetry? telemetry = null)
+    BridgeTelemetry telemetry)
 {
     /// <summary>What every unknown-tags reason starts with (shown in Slack and on the request).</summary>
     public const string CouldNotRead = "the group's tags could not be read";
@@ -56,7 +56,7 @@ public sealed partial class PolicyTagReader(
     private GroupTags Unknown(string accountId, string groupId, string reason)
     {
         LogUnknown(logger, groupId, accountId, reason);
-        telemetry?.Failures.Add(1, new KeyValuePair<string, object?>("kind", "policy_tags"));
+        telemetry.Failures.Add(1, new KeyValuePair<string, object?>("kind", "policy_tags"));
         return GroupTags.Unknown($"{CouldNotRead}: {reason}");
     }
 

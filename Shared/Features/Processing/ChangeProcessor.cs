@@ -50,17 +50,17 @@ public sealed partial class ChangeProcessor(
     IOptions<ProcessingOptions> options,
     TimeProvider time,
     ILogger<ChangeProcessor> logger,
-    BridgeTelemetry? telemetry = null,
-    IQueueSender? queue = null,
-    PolicyGate? gate = null,
-    UnrecordedRevokes? unrecorded = null)
+    BridgeTelemetry telemetry,
+    IQueueSender queue,
+    PolicyGate gate,
+    UnrecordedRevokes unrecorded)
 {
     private readonly int _maxDequeueCount = options.Value.MaxDequeueCount;
 
     public async Task<ProcessOutcome> ProcessAsync(SecurityGroupChange change, long dequeueCount, CancellationToken cancellationToken)
     {
         // A revoke this process made without storage for this event, not yet recorded: the evidence rides along (UnrecordedRevokes).
-        change = unrecorded?.Attach(change) ?? change;
+        change = unrecorded.Attach(change);
         // The queue is not trusted either: a message placed on it directly for another account never reaches STS.
         if (!policy.IsAllowedAccount(change.AccountId))
         {
@@ -80,7 +80,7 @@ public sealed partial class ChangeProcessor(
         }
         catch (Exception ex) when (StorageFailure.IsUnavailable(ex))
         {
-            telemetry?.Failures.Add(1, new KeyValuePair<string, object?>("kind", "storage"), new KeyValuePair<string, object?>("queue", QueueNames.Changes));
+            telemetry.Failures.Add(1, new KeyValuePair<string, object?>("kind", "storage"), new KeyValuePair<string, object?>("queue", QueueNames.Changes));
             if (change.Kind != ChangeKind.Add || verdict.Verdict != Verdict.Police || change.Fallback is not null)
             {
                 // Re-adding access (remove, edit) or adopting (exempt) needs the approved state: wait for storage.
@@ -139,13 +139,13 @@ public sealed partial class ChangeProcessor(
         // A request left Pending by the outcome is decided by the policy file in the same write (PolicyGate). The group's
         // tags, when a rule needs them, are read before that write (one DescribeSecurityGroups call; none otherwise).
         var tags = GroupTags.NotRead;
-        if (gate is { UsesTags: true })
+        if (gate.UsesTags)
         {
             var candidate = ChangeRequest.Open(RequestId.For(change.EventId), change, time.GetUtcNow());
             recordOutcome(candidate);
             tags = await gate.TagsForAsync(candidate, null, ct);
         }
-        Action<ChangeRequest> record = gate is null ? recordOutcome : r =>
+        Action<ChangeRequest> record = r =>
         {
             recordOutcome(r);
             gate.Decide(r, time.GetUtcNow(), null, tags);
@@ -153,7 +153,7 @@ public sealed partial class ChangeProcessor(
         var (stored, created) = await OpenRequestAsync(lifecycle, change, time.GetUtcNow(), record, ct);
         if (created)
         {
-            await (gate?.AfterAsync(stored.Value, ct) ?? Task.CompletedTask);
+            await gate.AfterAsync(stored.Value, ct);
             return outcome;
         }
         if (stored.Value.Status == RequestStatus.Reverting)
@@ -169,7 +169,7 @@ public sealed partial class ChangeProcessor(
             }, ct);
             if (update.StatusChanged)
             {
-                await (gate?.AfterAsync(update.Request, ct) ?? Task.CompletedTask);
+                await gate.AfterAsync(update.Request, ct);
                 return outcome;
             }
             stored = update.Stored;
@@ -192,13 +192,13 @@ public sealed partial class ChangeProcessor(
             if (superseded.StatusChanged)
             {
                 LogOutcomeSuperseded(logger, stored.Value.Id, change.EventId, superseded.Request.Status);
-                await (gate?.AfterAsync(superseded.Request, ct) ?? Task.CompletedTask);
+                await gate.AfterAsync(superseded.Request, ct);
                 return outcome;
             }
             stored = superseded.Stored;
             if (stored.Value.Status == RequestStatus.Unmatched)
             {
-                telemetry?.Failures.Add(1, new KeyValuePair<string, object?>("kind", "outcome_lost"));
+                telemetry.Failures.Add(1, new KeyValuePair<string, object?>("kind", "outcome_lost"));
                 LogOutcomeLost(logger, stored.Value.Id, change.EventId);
             }
         }
@@ -280,12 +280,12 @@ public sealed partial class ChangeProcessor(
         try
         {
             // Without a queue (a processor built without one) the outcome cannot be carried: as if the queue were down.
-            await (queue ?? throw new InvalidOperationException("No queue to carry the fallback's outcome.")).SendAsync(QueueNames.Changes, forward, ct);
+            await queue.SendAsync(QueueNames.Changes, forward, ct);
         }
         catch (Exception sendError) when (sendError is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             LogForwardFailed(logger, sendError, change.EventId);
-            unrecorded?.Hold(forward, (c, token) => queue!.SendAsync(QueueNames.Changes, c, token));
+            unrecorded.Hold(forward, (c, token) => queue.SendAsync(QueueNames.Changes, c, token));
             throw Rethrow(storageError);
         }
         return ProcessOutcome.RevokedWithoutStorage;
@@ -355,7 +355,7 @@ public sealed partial class ChangeProcessor(
                 r.MarkReverted(WithFirstSight(fallback.Outcome, report), time.GetUtcNow());
             }, ct);
             LogReverted(logger, requestId, change.AccountId, change.Region, groupId, fallback.Outcome.Call);
-            telemetry?.RevertLatency.Record((fallback.At - change.EventTime).TotalSeconds);
+            telemetry.RevertLatency.Record((fallback.At - change.EventTime).TotalSeconds);
             return recorded;
         }
         if (report.Acted.Count == 0)
@@ -373,7 +373,7 @@ public sealed partial class ChangeProcessor(
                 : "";
             if (dequeueCount > 1)
             {
-                telemetry?.Failures.Add(1, new KeyValuePair<string, object?>("kind", "outcome_uncertain"));
+                telemetry.Failures.Add(1, new KeyValuePair<string, object?>("kind", "outcome_uncertain"));
             }
             return await UnmatchedAsync(change, report,
                 $"The event did not match the group: {why}. Nothing was changed in AWS by this try (a late, repeated or forged event, or a change already undone).{retried}", ct);
@@ -399,14 +399,14 @@ public sealed partial class ChangeProcessor(
         catch (Exception storageError) when (StorageFailure.IsUnavailable(storageError) && report.Succeeded && change.Kind == ChangeKind.Add && change.Fallback is null)
         {
             // AWS was changed but the record cannot be written: carry the revoke forward, as the storage-less fallback does.
-            telemetry?.Failures.Add(1, new KeyValuePair<string, object?>("kind", "storage"), new KeyValuePair<string, object?>("queue", QueueNames.Changes));
+            telemetry.Failures.Add(1, new KeyValuePair<string, object?>("kind", "storage"), new KeyValuePair<string, object?>("queue", QueueNames.Changes));
             var revoked = found.Rules.Where(r => r.RuleId is not null).Select(r => r.RuleId!).ToArray();
             return await ForwardAsync(change, groupId, revoked, report.Outcome, storageError, ct);
         }
         if (report.Succeeded)
         {
             LogReverted(logger, requestId, change.AccountId, change.Region, groupId, report.Outcome.Call);
-            telemetry?.RevertLatency.Record((time.GetUtcNow() - change.EventTime).TotalSeconds);
+            telemetry.RevertLatency.Record((time.GetUtcNow() - change.EventTime).TotalSeconds);
             return outcome;
         }
         LogRevertFailed(logger, requestId, change.AccountId, groupId, report.Outcome.ErrorCode, report.Outcome.Message);

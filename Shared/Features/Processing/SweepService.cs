@@ -32,7 +32,7 @@ public sealed partial class SweepService(
     IOptions<PolicyOptions> policy,
     TimeProvider time,
     ILogger<SweepService> logger,
-    BridgeTelemetry? telemetry = null,
+    BridgeTelemetry telemetry,
     Approvals.AccessExpiryService? accessExpiry = null)
 {
     private readonly ReconcileOptions _options = options.Value;
@@ -199,13 +199,13 @@ public sealed partial class SweepService(
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 // AWS already changed; a retry of this check finds nothing left to record. Make the loss loud instead.
-                telemetry?.Failures.Add(1, new KeyValuePair<string, object?>(TelemetryTags.Kind, "drift_unrecorded"));
+                telemetry.Failures.Add(1, new KeyValuePair<string, object?>(TelemetryTags.Kind, "drift_unrecorded"));
                 LogDriftUnrecorded(logger, ex, accountId, region, groupId, string.Join("; ", items.Select(i => i.Describe())), request.Status);
                 throw;
             }
             if (created)
             {
-                telemetry?.Drift.Add(items.Length, new KeyValuePair<string, object?>("kind", kind.ToString()), new KeyValuePair<string, object?>("mode", reportOnly ? "report" : "enforce"));
+                telemetry.Drift.Add(items.Length, new KeyValuePair<string, object?>("kind", kind.ToString()), new KeyValuePair<string, object?>("mode", reportOnly ? "report" : "enforce"));
                 LogDrift(logger, stored.Value.Id, accountId, region, groupId, items.Length, stored.Value.Status);
                 opened.Add(stored.Value);
             }

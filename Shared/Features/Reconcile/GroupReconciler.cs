@@ -60,7 +60,7 @@ public sealed partial class GroupReconciler(
     IOptions<PolicyOptions> policy,
     TimeProvider time,
     ILogger<GroupReconciler> logger,
-    BridgeTelemetry? telemetry = null)
+    BridgeTelemetry telemetry)
 {
     private readonly ReconcileOptions _options = options.Value;
 
@@ -77,30 +77,20 @@ public sealed partial class GroupReconciler(
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(scope);
-        if (!reportOnly && scope is ReconcileScope.Event { Exempt: false } taking && await TryTakeAwayUnleasedAsync(client, accountId, region, groupId, taking, cancellationToken) is { } unleased)
-        {
-            return Counted(scope, unleased);
-        }
         var lease = await AcquireAsync(accountId, region, groupId, cancellationToken);
-        ReconcileReport report;
         try
         {
-            report = Counted(scope, await ReconcileHeldAsync(client, accountId, region, groupId, scope, reportOnly, cancellationToken));
+            return Counted(scope, await ReconcileHeldAsync(client, accountId, region, groupId, scope, reportOnly, cancellationToken));
         }
         finally
         {
             await groups.ReleaseLeaseAsync(lease, CancellationToken.None);
         }
-        if (!reportOnly && scope is ReconcileScope.Approval approval && report is { GroupExists: true, Succeeded: true })
-        {
-            await SettleAfterApprovalAsync(accountId, region, groupId, approval.Request, cancellationToken);
-        }
-        return report;
     }
 
     private ReconcileReport Counted(ReconcileScope scope, ReconcileReport report)
     {
-        telemetry?.Reconciles.Add(1,
+        telemetry.Reconciles.Add(1,
             new KeyValuePair<string, object?>("trigger", scope.GetType().Name.ToLowerInvariant()),
             new KeyValuePair<string, object?>(TelemetryTags.Outcome, !report.GroupExists ? "group_gone" : !report.Succeeded ? "failed" : report.Acted.Count == 0 ? "nothing_to_undo" : "acted"));
         return report;
@@ -113,15 +103,6 @@ public sealed partial class GroupReconciler(
         var stored = await groups.GetAsync(accountId, region, groupId, ct);
         string? firstSight = null;
         IReadOnlyList<SecurityGroupRule> live;
-        var approvedFirst = false;
-        if (stored is not null && scope is ReconcileScope.Approval early)
-        {
-            // The approval is written before the describe, and a settle check follows it (GroupReconciler.ApprovalSettle.cs):
-            // an event reconcile revoking without the lease that read the approved state before this write is undone by it.
-            var applied = await groups.UpdateAsync(accountId, region, groupId, g => g.ApplyRequest(early.Request, time.GetUtcNow()), ct);
-            stored = applied?.Stored ?? stored;
-            approvedFirst = true;
-        }
         if (stored is null)
         {
             var described = await client.DescribeGroupAsync(groupId, null, ct);
@@ -154,7 +135,7 @@ public sealed partial class GroupReconciler(
             }
         }
 
-        if (scope is ReconcileScope.Approval approval && !approvedFirst)
+        if (scope is ReconcileScope.Approval approval)
         {
             var applied = await groups.UpdateAsync(accountId, region, groupId, g => g.ApplyRequest(approval.Request, time.GetUtcNow()), ct);
             group = applied?.Stored.Value ?? group;
