@@ -33,7 +33,7 @@ public sealed class AccessCommand : ICliVerb
 
     public Command Create(CliContext context)
     {
-        var access = new Command("access", "Time-bound access live now (`access list`): until when, for whom, and whether its expiry is scheduled.");
+        var access = new VerbCommand("access", "Time-bound access live now (`access list`): until when, for whom, and whether its expiry is scheduled.", ListDetails);
         var account = new Option<string?>("--account") { Description = "Only this AWS account (12 digits).", HelpName = "id" };
         var json = new Option<bool>("--json") { Description = "Print one sgbridge/v1 JSON document (\"access\")." };
         var list = new VerbCommand("list", "Lists the time-bound access live now, soonest end first.", ListDetails) { account, json };

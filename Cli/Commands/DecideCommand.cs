@@ -53,7 +53,7 @@ internal static class DecideCommand
             ? new VerbCommand("approve", "Approves a Pending request without Slack (same checks and write as a click).", ApproveDetails)
             : new VerbCommand("deny", "Denies a Pending request without Slack (same checks and write as a click).", DenyDetails);
         var id = new Argument<string>("id") { Description = "SG-XXXXXXXX, or the CloudTrail event id." };
-        var reason = new Option<string>("--reason") { Description = $"Why (required; at most {ChangeRequest.MaxReasonLength} characters): recorded on the request and shown in Slack.", Required = true, HelpName = "text" };
+        var reason = new Option<string>("--reason") { Description = $"Why (required; at most {ChangeRequest.MaxReasonLength} characters): recorded on the request and shown in Slack.", HelpName = "text" };
         var asName = new Option<string?>("--as") { Description = "The approver's name to record, instead of your Entra ID / OS user (both are still recorded as who ran it).", HelpName = "name" };
         var json = new Option<bool>("--json") { Description = "Print one sgbridge/v1 JSON document (\"decision\" and \"request\")." };
         Option<string?>? duration = null;
@@ -161,7 +161,11 @@ internal static class DecideCommand
 
     private static string Reason(string? text)
     {
-        var trimmed = text?.Trim() ?? "";
+        if (text is null)
+        {
+            throw new CliUsageException("--reason is required: say why (it is recorded on the request and shown in Slack).");
+        }
+        var trimmed = text.Trim();
         if (trimmed.Length == 0)
         {
             throw new CliUsageException("--reason: give a reason (it is empty); it is recorded on the request and shown in Slack.");

@@ -38,7 +38,7 @@ public sealed class GroupsCommand : ICliVerb
 
     public Command Create(CliContext context)
     {
-        var groups = new Command("groups", "One group's approved state beside its live rules (`groups show`), and their difference (`groups diff`).");
+        var groups = new VerbCommand("groups", "One group's approved state beside its live rules (`groups show`), and their difference (`groups diff`).", ShowDetails + "\n\n" + DiffDetails);
         groups.Subcommands.Add(Create(context, "show", "Prints a group's approved state and its live rules, each marked.", ShowDetails, diff: false));
         groups.Subcommands.Add(Create(context, "diff", "Prints how a group's live rules differ from its approved state (exit 2 when they do).", DiffDetails, diff: true));
         return groups;

@@ -7,6 +7,7 @@ using Amazon.SecurityToken.Model;
 using Microsoft.Extensions.DependencyInjection;
 using SgBridge.Cli;
 using SgBridge.Shared.Approvals;
+using SgBridge.Shared.Aws;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Options;
 using SgBridge.Shared.Reconcile;
@@ -59,6 +60,13 @@ public sealed class AuditCommandTests : IClassFixture<MotoFixture>
         e["Aws__StsEndpoint"] = moto.Url;
         e["Aws__Ec2Endpoint"] = moto.Url;
         e["Reconcile__Regions"] = "eu-west-1";
+        // A sweep's services need the Slack settings; nothing here calls Slack (a refused port would fail the verb).
+        e["Slack__BotToken"] = "xoxb-test";
+        e["Slack__SigningSecret"] = "signing-secret";
+        e["Slack__ApproversChannel"] = "C0APPROVERS";
+        e["Slack__MonitoringChannel"] = "C0MONITOR";
+        e["Slack__ApproverUserIds"] = "U0ALICE";
+        e["Slack__BaseUrl"] = $"http://127.0.0.1:{SgBridge.Emulators.ChildProcess.FreePort()}/api/";
     }
 
     private StorageOptions Storage => new() { ConnectionString = _azurite.ConnectionString, RequestsTable = _requests, GroupsTable = _groups, SlackTable = _slack };
@@ -87,21 +95,21 @@ public sealed class AuditCommandTests : IClassFixture<MotoFixture>
     [Fact]
     public async Task RequestsShowAndExport_GiveTheSlackPermalinks_BuiltFromTheStoredChannelAndTs()
     {
-        var shown = Pending("SG-AUDLNK01", CliRunner.Now.AddHours(-2));
-        var never = Pending("SG-AUDLNK02", CliRunner.Now.AddHours(-1));
+        var shown = Pending("SG-ADTNK001", CliRunner.Now.AddHours(-2));
+        var never = Pending("SG-ADTNK002", CliRunner.Now.AddHours(-1));
         await Requests().AddOrGetAsync(shown, _ct);
         await Requests().AddOrGetAsync(never, _ct);
         await ShowInSlackAsync(shown, "1764417600.000100", "1764417601.000200");
         _cli.Environment["Cli__SlackWorkspaceUrl"] = "https://acme.slack.com/";
 
-        var (exit, output, error) = await _cli.RunAsync("requests", "show", "SG-AUDLNK01", "--json");
+        var (exit, output, error) = await _cli.RunAsync("requests", "show", "SG-ADTNK001", "--json");
         Assert.True(exit == 0, error);
         var slack = JsonDocument.Parse(output).RootElement.GetProperty("request").GetProperty("slack");
         Assert.Equal("https://acme.slack.com/archives/C0APPROVERS/p1764417600000100", slack.GetProperty("approversPermalink").GetString());
         Assert.Equal("https://acme.slack.com/archives/C0MONITOR/p1764417601000200", slack.GetProperty("monitoringPermalink").GetString());
         Assert.Equal("C0APPROVERS/1764417600.000100", slack.GetProperty("approversMessage").GetString());
 
-        var (_, text, _) = await _cli.RunAsync("requests", "show", "SG-AUDLNK01");
+        var (_, text, _) = await _cli.RunAsync("requests", "show", "SG-ADTNK001");
         Assert.Contains("  Approvers  https://acme.slack.com/archives/C0APPROVERS/p1764417600000100", text, StringComparison.Ordinal);
 
         var (exportExit, csv, exportError) = await _cli.RunAsync("export", "--since", "1d", "--format", "csv");
@@ -109,7 +117,7 @@ public sealed class AuditCommandTests : IClassFixture<MotoFixture>
         var lines = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.EndsWith(",decisionReason,slackMessage,slackPermalink,slackMonitoringPermalink", lines[0], StringComparison.Ordinal);
         Assert.EndsWith(",C0APPROVERS/1764417600.000100,https://acme.slack.com/archives/C0APPROVERS/p1764417600000100,https://acme.slack.com/archives/C0MONITOR/p1764417601000200", lines[1], StringComparison.Ordinal);
-        Assert.StartsWith("SG-AUDLNK02,", lines[2], StringComparison.Ordinal);
+        Assert.StartsWith("SG-ADTNK002,", lines[2], StringComparison.Ordinal);
         Assert.EndsWith(",,,,", lines[2], StringComparison.Ordinal); // never posted: no links
 
         // Without a workspace URL: the channel and ts, no permalink (no Slack call is made to find one).
@@ -123,10 +131,10 @@ public sealed class AuditCommandTests : IClassFixture<MotoFixture>
     [Fact]
     public async Task AccessList_ShowsLiveTimeBoundAccess_AndFlagsAGrantTheTimerWillNotEnd()
     {
-        var scheduled = Pending("SG-AUDACC01", CliRunner.Now.AddHours(-3));
+        var scheduled = Pending("SG-ADTACC01", CliRunner.Now.AddHours(-3));
         scheduled.Approve("U0BOB", "Bob", CliRunner.Now.AddHours(-2), TimeSpan.FromHours(8));
         scheduled.MarkApplied(new CallOutcome("ec2:AuthorizeSecurityGroupIngress", true), CliRunner.Now.AddHours(-2));
-        var permanent = Pending("SG-AUDACC02", CliRunner.Now.AddHours(-3));
+        var permanent = Pending("SG-ADTACC02", CliRunner.Now.AddHours(-3));
         permanent.Approve("U0BOB", "Bob", CliRunner.Now.AddHours(-2));
         permanent.MarkApplied(new CallOutcome("ec2:AuthorizeSecurityGroupIngress", true), CliRunner.Now.AddHours(-2));
         foreach (var r in new[] { scheduled, permanent })
@@ -138,14 +146,14 @@ public sealed class AuditCommandTests : IClassFixture<MotoFixture>
 
         var (exit, output, error) = await _cli.RunAsync("access", "list");
         Assert.True(exit == 0, error + output);
-        Assert.Contains("SG-AUDACC01  2026-11-29T18:00:00Z  6h0m", output, StringComparison.Ordinal);
+        Assert.Contains("SG-ADTACC01  2026-11-29T18:00:00Z  6h0m", output, StringComparison.Ordinal);
         Assert.Contains("U0BOB", output, StringComparison.Ordinal);
         Assert.Contains("scheduled", output, StringComparison.Ordinal);
-        Assert.DoesNotContain("SG-AUDACC02", output, StringComparison.Ordinal); // permanent: not time-bound
+        Assert.DoesNotContain("SG-ADTACC02", output, StringComparison.Ordinal); // permanent: not time-bound
         Assert.Contains("1 grant(s) live.", output, StringComparison.Ordinal);
 
         // A grant with no expiry row: the timer would never end it.
-        var orphan = Pending("SG-AUDACC03", CliRunner.Now.AddHours(-1));
+        var orphan = Pending("SG-ADTACC03", CliRunner.Now.AddHours(-1));
         orphan.Approve("U0BOB", "Bob", CliRunner.Now.AddMinutes(-30), TimeSpan.FromHours(1));
         orphan.MarkApplied(new CallOutcome("ec2:AuthorizeSecurityGroupIngress", true), CliRunner.Now.AddMinutes(-30));
         await Requests().AddOrGetAsync(orphan, _ct);
@@ -153,7 +161,7 @@ public sealed class AuditCommandTests : IClassFixture<MotoFixture>
         var (flagged, json, _) = await _cli.RunAsync("access", "list", "--json");
         Assert.Equal(ExitCodes.Failed, flagged);
         var access = JsonDocument.Parse(json).RootElement.GetProperty("access").EnumerateArray().ToArray();
-        Assert.Equal(["SG-AUDACC03", "SG-AUDACC01"], access.Select(a => a.GetProperty("id").GetString()));
+        Assert.Equal(["SG-ADTACC03", "SG-ADTACC01"], access.Select(a => a.GetProperty("id").GetString()));
         Assert.False(access[0].GetProperty("expiryScheduled").GetBoolean());
         Assert.Equal(1800, access[0].GetProperty("secondsLeft").GetInt64());
         Assert.True(access[1].GetProperty("expiryScheduled").GetBoolean());

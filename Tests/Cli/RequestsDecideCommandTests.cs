@@ -65,12 +65,12 @@ public sealed class RequestsDecideCommandTests
     [Fact]
     public async Task Approve_ForAnOfferedDuration_RecordsTheDecisionItsReasonAndEffects_InOneWrite()
     {
-        await PendingAsync("SG-CLIAPP01");
+        await PendingAsync("SG-DECAPP01");
 
-        var (exit, output, error) = await _cli.RunAsync("requests", "approve", "SG-CLIAPP01", "--for", "8h", "--reason", "INC-4711: vendor VPN", "--as", "carol@example.com");
+        var (exit, output, error) = await _cli.RunAsync("requests", "approve", "SG-DECAPP01", "--for", "8h", "--reason", "INC-4711: vendor VPN", "--as", "carol@example.com");
 
         Assert.True(exit == 0, error);
-        var stored = await StoredAsync("SG-CLIAPP01");
+        var stored = await StoredAsync("SG-DECAPP01");
         Assert.Equal(RequestStatus.Approved, stored.Status);
         Assert.Equal("cli:carol@example.com", stored.DecidedBy);
         Assert.Equal("carol@example.com (--as; run by OS user operator@jumphost, sgbridge CLI)", stored.DecidedByName);
@@ -89,40 +89,40 @@ public sealed class RequestsDecideCommandTests
         var reply = ApprovalMessageBuilder.OutcomeReply(stored, RequestStatus.Approved);
         Assert.Contains("Approved by cli:carol@example.com", reply, StringComparison.Ordinal);
         Assert.Contains("Reason: “INC-4711: vendor VPN”", reply, StringComparison.Ordinal);
-        Assert.Contains("Approved SG-CLIAPP01 for 8h (access until 2026-11-29T20:00:00Z) by carol@example.com", output, StringComparison.Ordinal);
+        Assert.Contains("Approved SG-DECAPP01 for 8h (access until 2026-11-29T20:00:00Z) by carol@example.com", output, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Deny_RecordsTheDenialAndReason_NoApply()
     {
-        await PendingAsync("SG-CLIDNY01");
+        await PendingAsync("SG-DECDNY01");
 
-        var (exit, output, error) = await _cli.RunAsync("requests", "deny", "SG-CLIDNY01", "--reason", "no ticket");
+        var (exit, output, error) = await _cli.RunAsync("requests", "deny", "SG-DECDNY01", "--reason", "no ticket");
 
         Assert.True(exit == 0, error);
-        var stored = await StoredAsync("SG-CLIDNY01");
+        var stored = await StoredAsync("SG-DECDNY01");
         Assert.Equal((RequestStatus.Denied, "cli:operator@jumphost", "no ticket"), (stored.Status, stored.DecidedBy, stored.DecisionReason));
         Assert.Equal("operator@jumphost (OS user, sgbridge CLI)", stored.DecidedByName);
         Assert.DoesNotContain(stored.Effects, e => e.Kind == EffectKind.Apply);
-        Assert.Contains("Denied SG-CLIDNY01 by operator@jumphost", output, StringComparison.Ordinal);
+        Assert.Contains("Denied SG-DECDNY01 by operator@jumphost", output, StringComparison.Ordinal);
         Assert.Contains("Reason: “no ticket”", ApprovalMessageBuilder.OutcomeReply(stored, RequestStatus.Denied), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Approve_NotPending_RefusesClearly_AndChangesNothing()
     {
-        await PendingAsync("SG-CLINP001");
-        Assert.Equal(0, (await _cli.RunAsync("requests", "deny", "SG-CLINP001", "--reason", "first", "--as", "bob")).Exit);
-        var before = await StoredAsync("SG-CLINP001");
+        await PendingAsync("SG-DECNP001");
+        Assert.Equal(0, (await _cli.RunAsync("requests", "deny", "SG-DECNP001", "--reason", "first", "--as", "bob")).Exit);
+        var before = await StoredAsync("SG-DECNP001");
         _queue.Sent.Clear();
 
-        var (exit, output, error) = await _cli.RunAsync("requests", "approve", "SG-CLINP001", "--for", "1h", "--reason", "second", "--json");
+        var (exit, output, error) = await _cli.RunAsync("requests", "approve", "SG-DECNP001", "--for", "1h", "--reason", "second", "--json");
 
         Assert.Equal(ExitCodes.Failed, exit);
-        Assert.StartsWith("sgbridge requests approve: SG-CLINP001 is Denied, not Pending: nothing changed. It was decided by bob (--as; run by OS user operator@jumphost, sgbridge CLI) at 2026-11-29T12:00:00Z.", error, StringComparison.Ordinal);
+        Assert.StartsWith("sgbridge requests approve: SG-DECNP001 is Denied, not Pending: nothing changed. It was decided by bob (--as; run by OS user operator@jumphost, sgbridge CLI) at 2026-11-29T12:00:00Z.", error, StringComparison.Ordinal);
         var doc = JsonDocument.Parse(output).RootElement;
         Assert.Equal(("not-pending", 2), (doc.GetProperty("error").GetProperty("kind").GetString(), doc.GetProperty("exit").GetInt32()));
-        var after = await StoredAsync("SG-CLINP001");
+        var after = await StoredAsync("SG-DECNP001");
         Assert.Equal((before.Status, before.DecidedBy, before.DecisionReason, before.UpdatedAt), (after.Status, after.DecidedBy, after.DecisionReason, after.UpdatedAt));
         Assert.Empty(_queue.Sent);
     }
@@ -130,10 +130,10 @@ public sealed class RequestsDecideCommandTests
     [Fact]
     public async Task Approve_NoSuchRequest_IsExitTwoNamingTheTable()
     {
-        await PendingAsync("SG-CLIXX001");
-        var (exit, _, error) = await _cli.RunAsync("requests", "approve", "SG-NOSUCH01", "--reason", "x");
+        await PendingAsync("SG-DECXX001");
+        var (exit, _, error) = await _cli.RunAsync("requests", "approve", "SG-NXSCH001", "--reason", "x");
         Assert.Equal(ExitCodes.Failed, exit);
-        Assert.Contains($"no request SG-NOSUCH01 in table {_table}", error, StringComparison.Ordinal);
+        Assert.Contains($"no request SG-NXSCH001 in table {_table}", error, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -141,44 +141,44 @@ public sealed class RequestsDecideCommandTests
     [InlineData("--as", "ALICE")] // its local part, any case
     public async Task Approve_ByTheRequester_IsRefused(string option, string name)
     {
-        await PendingAsync("SG-CLISELF1");
+        await PendingAsync("SG-DECSEF01");
 
-        var (exit, _, error) = await _cli.RunAsync("requests", "approve", "SG-CLISELF1", "--reason", "mine", option, name);
+        var (exit, _, error) = await _cli.RunAsync("requests", "approve", "SG-DECSEF01", "--reason", "mine", option, name);
 
         Assert.Equal(ExitCodes.Failed, exit);
-        Assert.Contains("is the requester of SG-CLISELF1 (alice@example.com via", error, StringComparison.Ordinal);
+        Assert.Contains("is the requester of SG-DECSEF01 (alice@example.com via", error, StringComparison.Ordinal);
         Assert.Contains("nobody approves their own change. Fix: ask another approver; break-glass operators are listed in Cli__BreakGlassOperators.", error, StringComparison.Ordinal);
-        Assert.Equal(RequestStatus.Pending, (await StoredAsync("SG-CLISELF1")).Status);
+        Assert.Equal(RequestStatus.Pending, (await StoredAsync("SG-DECSEF01")).Status);
         Assert.Empty(_queue.Sent);
     }
 
     [Fact]
     public async Task Approve_ByTheRequesterAsOsUser_IsRefusedToo()
     {
-        await PendingAsync("SG-CLISELF2");
+        await PendingAsync("SG-DECSEF02");
         var cli = new CliRunner { OsUser = "alice@laptop-7", ConfigureServices = _cli.ConfigureServices };
         foreach (var (k, v) in _cli.Environment)
         {
             cli.Environment[k] = v;
         }
 
-        var (exit, _, error) = await cli.RunAsync("requests", "approve", "SG-CLISELF2", "--reason", "mine");
+        var (exit, _, error) = await cli.RunAsync("requests", "approve", "SG-DECSEF02", "--reason", "mine");
 
         Assert.Equal(ExitCodes.Failed, exit);
-        Assert.Contains("alice@laptop-7 is the requester of SG-CLISELF2", error, StringComparison.Ordinal);
-        Assert.Equal(RequestStatus.Pending, (await StoredAsync("SG-CLISELF2")).Status);
+        Assert.Contains("alice@laptop-7 is the requester of SG-DECSEF02", error, StringComparison.Ordinal);
+        Assert.Equal(RequestStatus.Pending, (await StoredAsync("SG-DECSEF02")).Status);
     }
 
     [Fact]
     public async Task Approve_ByTheRequesterOnTheBreakGlassList_IsAllowedAndAnnouncedLoudly()
     {
-        await PendingAsync("SG-CLIBRK01");
+        await PendingAsync("SG-DECBRK01");
         _cli.Environment["Cli__BreakGlassOperators"] = "oncall, alice@example.com";
 
-        var (exit, output, error) = await _cli.RunAsync("requests", "approve", "SG-CLIBRK01", "--reason", "outage, nobody else awake", "--as", "alice@example.com", "--json");
+        var (exit, output, error) = await _cli.RunAsync("requests", "approve", "SG-DECBRK01", "--reason", "outage, nobody else awake", "--as", "alice@example.com", "--json");
 
         Assert.True(exit == 0, error);
-        var stored = await StoredAsync("SG-CLIBRK01");
+        var stored = await StoredAsync("SG-DECBRK01");
         Assert.Equal(RequestStatus.Approved, stored.Status);
         var notice = Assert.Single(stored.Effects, e => e.Kind == EffectKind.BreakGlassNotice);
         Assert.Equal("cli:alice@example.com", notice.By);
@@ -188,7 +188,7 @@ public sealed class RequestsDecideCommandTests
     [Fact]
     public async Task Approve_DecidedAsTheEntraUser_WhenTheCliReachesStorageWithEntra()
     {
-        await PendingAsync("SG-CLIENT01");
+        await PendingAsync("SG-DECENT01");
         var cli = new CliRunner
         {
             OsUser = "operator@jumphost",
@@ -203,10 +203,10 @@ public sealed class RequestsDecideCommandTests
             cli.Environment[k] = v;
         }
 
-        var (exit, _, error) = await cli.RunAsync("requests", "deny", "SG-CLIENT01", "--reason", "not now");
+        var (exit, _, error) = await cli.RunAsync("requests", "deny", "SG-DECENT01", "--reason", "not now");
 
         Assert.True(exit == 0, error);
-        var stored = await StoredAsync("SG-CLIENT01");
+        var stored = await StoredAsync("SG-DECENT01");
         Assert.Equal(("cli:dave@example.com", "dave@example.com (Entra ID; OS user operator@jumphost, sgbridge CLI)"), (stored.DecidedBy, stored.DecidedByName));
     }
 
@@ -215,52 +215,52 @@ public sealed class RequestsDecideCommandTests
     [InlineData(new string[0], "approving permanently is not offered (Approvals:Durations is 1h,8h): give --for with one of them.")]
     public async Task Approve_ADurationNotOffered_IsRefused(string[] duration, string message)
     {
-        await PendingAsync("SG-CLIDUR01");
+        await PendingAsync("SG-DECDRN01");
         _cli.Environment["Approvals__Durations"] = "1h,8h";
 
-        var (exit, _, error) = await _cli.RunAsync(["requests", "approve", "SG-CLIDUR01", "--reason", "r", "--as", "carol", .. duration]);
+        var (exit, _, error) = await _cli.RunAsync(["requests", "approve", "SG-DECDRN01", "--reason", "r", "--as", "carol", .. duration]);
 
         Assert.Equal(ExitCodes.Usage, exit);
         Assert.Contains(message, error, StringComparison.Ordinal);
-        Assert.Equal(RequestStatus.Pending, (await StoredAsync("SG-CLIDUR01")).Status);
+        Assert.Equal(RequestStatus.Pending, (await StoredAsync("SG-DECDRN01")).Status);
     }
 
     [Fact]
     public async Task Approve_ARemoval_TakesNoDuration()
     {
-        await PendingAsync("SG-CLIREM01", remove: true);
+        await PendingAsync("SG-DECREM01", remove: true);
 
-        var (refused, _, error) = await _cli.RunAsync("requests", "approve", "SG-CLIREM01", "--for", "8h", "--reason", "r", "--as", "carol");
+        var (refused, _, error) = await _cli.RunAsync("requests", "approve", "SG-DECREM01", "--for", "8h", "--reason", "r", "--as", "carol");
         Assert.Equal(ExitCodes.Usage, refused);
         Assert.Contains("removes access, so it has no duration", error, StringComparison.Ordinal);
 
         _cli.Environment["Approvals__Durations"] = "1h,8h"; // "permanent" not offered: a removal is still approved (as its plain Approve button)
-        var (exit, _, error2) = await _cli.RunAsync("requests", "approve", "SG-CLIREM01", "--reason", "r", "--as", "carol");
+        var (exit, _, error2) = await _cli.RunAsync("requests", "approve", "SG-DECREM01", "--reason", "r", "--as", "carol");
         Assert.True(exit == 0, error2);
-        var stored = await StoredAsync("SG-CLIREM01");
+        var stored = await StoredAsync("SG-DECREM01");
         Assert.Equal((RequestStatus.Approved, (TimeSpan?)null), (stored.Status, stored.ApprovedFor));
     }
 
     [Theory]
-    [InlineData(new[] { "requests", "approve", "SG-CLIARG01" }, "--reason")] // the reason is required
-    [InlineData(new[] { "requests", "approve", "SG-CLIARG01", "--reason", "  " }, "--reason: give a reason")]
-    [InlineData(new[] { "requests", "deny", "SG-CLIARG01", "--reason", "r", "--for", "8h" }, "--for")] // deny takes no duration
+    [InlineData(new[] { "requests", "approve", "SG-DECARG01" }, "--reason is required")]
+    [InlineData(new[] { "requests", "approve", "SG-DECARG01", "--reason", "  " }, "--reason: give a reason")]
+    [InlineData(new[] { "requests", "deny", "SG-DECARG01", "--reason", "r", "--for", "8h" }, "--for")] // deny takes no duration
     [InlineData(new[] { "requests", "approve", "not-an-id", "--reason", "r" }, "is not a request id")]
     public async Task Decide_BadArguments_AreUsageErrors(string[] args, string named)
     {
-        await PendingAsync("SG-CLIARG01");
+        await PendingAsync("SG-DECARG01");
         var (exit, _, error) = await _cli.RunAsync(args);
         Assert.Equal(ExitCodes.Usage, exit);
         Assert.Contains(named, error, StringComparison.Ordinal);
-        Assert.Equal(RequestStatus.Pending, (await StoredAsync("SG-CLIARG01")).Status);
+        Assert.Equal(RequestStatus.Pending, (await StoredAsync("SG-DECARG01")).Status);
     }
 
     [Fact]
     public async Task Approve_Json_IsTheSgbridgeV1DocumentWithDecisionAndRequest()
     {
-        await PendingAsync("SG-CLIJSN01");
+        await PendingAsync("SG-DECJSN01");
 
-        var (exit, output, error) = await _cli.RunAsync("requests", "approve", "SG-CLIJSN01", "--for", "24h", "--reason", "CHG-1", "--as", "carol", "--json");
+        var (exit, output, error) = await _cli.RunAsync("requests", "approve", "SG-DECJSN01", "--for", "24h", "--reason", "CHG-1", "--as", "carol", "--json");
 
         Assert.True(exit == 0, error);
         var doc = JsonDocument.Parse(output).RootElement;
@@ -271,7 +271,7 @@ public sealed class RequestsDecideCommandTests
         Assert.Equal("CHG-1", decision.GetProperty("reason").GetString());
         Assert.Equal("24h", decision.GetProperty("for").GetString());
         Assert.Equal("2026-11-30T12:00:00Z", decision.GetProperty("accessUntil").GetString());
-        Assert.Equal("SG-CLIJSN01", doc.GetProperty("request").GetProperty("id").GetString());
+        Assert.Equal("SG-DECJSN01", doc.GetProperty("request").GetProperty("id").GetString());
         Assert.Equal("CHG-1", doc.GetProperty("request").GetProperty("decision").GetProperty("reason").GetString());
     }
 
@@ -282,11 +282,11 @@ public sealed class RequestsDecideCommandTests
     [Fact]
     public async Task SlackRefusedNotice_NamesTheCommandsThatDecide()
     {
-        var request = await PendingAsync("SG-CLIFALL1");
+        var request = await PendingAsync("SG-DECFA001");
         var notice = ApprovalMessageBuilder.RefusedNotice([request], "invalid_blocks");
         var commands = System.Text.RegularExpressions.Regex.Matches(notice, "`(sgbridge [^`]+)`").Select(m => m.Groups[1].Value).ToArray();
         Assert.Equal(
-            ["sgbridge requests approve SG-CLIFALL1 --for DURATION --reason \"…\"", "sgbridge requests deny SG-CLIFALL1 --reason \"…\"", "sgbridge requests show SG-CLIFALL1"],
+            ["sgbridge requests approve SG-DECFA001 --for DURATION --reason \"…\"", "sgbridge requests deny SG-DECFA001 --reason \"…\"", "sgbridge requests show SG-DECFA001"],
             commands);
         foreach (var command in commands)
         {
@@ -298,7 +298,7 @@ public sealed class RequestsDecideCommandTests
         var (exit, _, error) = await _cli.RunAsync([.. approve, "--as", "carol"]);
 
         Assert.True(exit == 0, error);
-        Assert.Equal((RequestStatus.Approved, "Slack-down"), ((await StoredAsync("SG-CLIFALL1")).Status, (await StoredAsync("SG-CLIFALL1")).DecisionReason));
+        Assert.Equal((RequestStatus.Approved, "Slack-down"), ((await StoredAsync("SG-DECFA001")).Status, (await StoredAsync("SG-DECFA001")).DecisionReason));
     }
 
     /// <summary>
@@ -320,7 +320,7 @@ public sealed class RequestsDecideCommandTests
         var winners = new List<string>();
         for (var i = 0; i < 6; i++)
         {
-            var id = $"SG-CLIRACE{i}";
+            var id = $"SG-DECRACE{i}";
             var request = await PendingAsync(id);
             await ShowAsync(threads, request, "CAPPROVERS", $"100{i}.000100");
             var click = new SlackInteraction
@@ -344,7 +344,7 @@ public sealed class RequestsDecideCommandTests
             else
             {
                 Assert.Equal(DecisionOutcome.AlreadyDecided, clicked.Outcome);
-                Assert.Contains("already", clicked.Reply, StringComparison.OrdinalIgnoreCase);
+                Assert.Contains("already", clicked.Reply!, StringComparison.OrdinalIgnoreCase);
                 Assert.True(exit == 0, error);
                 Assert.Equal((RequestStatus.Approved, "cli:carol"), (stored.Status, stored.DecidedBy));
                 winners.Add("cli");
