@@ -252,6 +252,21 @@ public sealed class CliFailureModeTests(AzuriteFixture azurite)
         AssertOneLineError(error, $"{args[0]} {args[1]}", "Azure Storage refused access (403");
     }
 
+    /// <summary>The policy file came from the settings: a missing one is named as the setting, not as a --rules flag never given.</summary>
+    [Fact]
+    public async Task PolicyFileFromTheSettings_Missing_NamesTheSetting()
+    {
+        Settings(UnreachableStorage());
+        var missing = Path.Combine(Path.GetTempPath(), $"sgbridge-{Guid.NewGuid():N}", "policy.yaml");
+        _cli.Environment["Policy__RulesFile"] = missing;
+
+        var (exit, _, error) = await RunAsync(InstantBound, "policy", "test", RepoRoot.Sample("authorize-ssh-from-internet.json"));
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.StartsWith($"sgbridge policy test: Policy__RulesFile: no such file: {missing}", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("--rules:", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task BogusRegionInTheSettings_IsNamedAsTheSetting()
     {

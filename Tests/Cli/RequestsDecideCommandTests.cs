@@ -84,7 +84,8 @@ public sealed class RequestsDecideCommandTests
         var (queue, json) = Assert.Single(_queue.Sent);
         Assert.Equal(QueueNames.Effects, queue);
         var nudge = Assert.IsType<NudgeEffects>(BridgeJson.Deserialize<EffectsMessage>(json));
-        Assert.Equal(stored.Effects.Select(e => e.Id).Order(), nudge.EffectIds.Order());
+        // It names what this write raised: the apply and the render (an effect pending from before, e.g. the revert's ask for a reason, is not renamed).
+        Assert.Equal(stored.Effects.Where(e => e.Kind is EffectKind.Apply or EffectKind.Render).Select(e => e.Id).Order(), nudge.EffectIds.Order());
         // What the monitoring thread is told (the Render effect) names the decider and the reason.
         var reply = ApprovalMessageBuilder.OutcomeReply(stored, RequestStatus.Approved);
         Assert.Contains("Approved by cli:carol@example.com", reply, StringComparison.Ordinal);
@@ -182,6 +183,8 @@ public sealed class RequestsDecideCommandTests
         Assert.Equal(RequestStatus.Approved, stored.Status);
         var notice = Assert.Single(stored.Effects, e => e.Kind == EffectKind.BreakGlassNotice);
         Assert.Equal("cli:alice@example.com", notice.By);
+        // What the monitoring channel(s) are told (the BreakGlassNotice effect): the CLI decider, never a Slack mention token.
+        Assert.Contains("*BREAK-GLASS* cli:alice@example.com approved *their own* change", ApprovalMessageBuilder.BreakGlassNotice(stored, notice.By!, null), StringComparison.Ordinal);
         Assert.True(JsonDocument.Parse(output).RootElement.GetProperty("decision").GetProperty("breakGlass").GetBoolean());
     }
 
