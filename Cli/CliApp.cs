@@ -12,6 +12,8 @@ public static class CliApp
         new PlanCommand(),
         new RequestsCommand(),
         new ExportCommand(),
+        new AccessCommand(),
+        new GroupsCommand(),
         new DoctorCommand(),
         new BaselineCommand(),
         new ReconcileCommand(),
@@ -20,6 +22,7 @@ public static class CliApp
         new RedriveCommand(),
         new PolicyCommand(),
         new DemoCommand(),
+        new CompletionCommand(),
     ];
 
     /// <summary>The names of the registered verbs, as <c>--help</c> lists them.</summary>

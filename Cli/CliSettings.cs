@@ -76,6 +76,10 @@ public sealed class CliSettings
         services.Replace(ServiceDescriptor.Singleton(sp => sp.GetRequiredService<Lazy<(TableServiceClient Tables, QueueServiceClient Queues)>>().Value.Tables));
         services.Replace(ServiceDescriptor.Singleton(sp => sp.GetRequiredService<Lazy<(TableServiceClient Tables, QueueServiceClient Queues)>>().Value.Queues));
         services.AddHttpClient<SlackDiagnostics>(http => http.Timeout = SlackTimeout);
+        services.AddOptions<CliOptions>().BindConfiguration(CliOptions.SectionName);
+        services.AddSingleton<Commands.SlackLinkReader>();
+        // Who decides (requests approve|deny): the Entra user of the credential the CLI reaches storage with, if any.
+        services.AddSingleton(sp => new EntraOperator(CliStorage.Credential(sp.GetRequiredService<IOptions<StorageOptions>>().Value)));
         _context.ConfigureServices?.Invoke(services);
         return new CliServices(configuration, services.BuildServiceProvider());
     }

@@ -45,16 +45,27 @@ public static class CliStorage
         }
         if (!string.IsNullOrWhiteSpace(options.AccountName))
         {
-            // A person runs the CLI: their `az login` (or the VM's identity); a user-assigned identity when Storage__ClientId says so.
-            TokenCredential credential = new DefaultAzureCredential(new DefaultAzureCredentialOptions
-            {
-                ManagedIdentityClientId = string.IsNullOrWhiteSpace(options.ClientId) ? null : options.ClientId,
-            });
+            var credential = Credential(options)!;
             return (new TableServiceClient(Shared.Storage.StorageClients.TableEndpoint(options.AccountName), credential, tableOptions),
                 new QueueServiceClient(Shared.Storage.StorageClients.QueueEndpoint(options.AccountName), credential, queueOptions));
         }
         throw CliFailureException.Settings("no storage account: Storage__ConnectionString and Storage__AccountName are both empty.",
             "set one of them (environment variable, or --settings local.settings.json Values).");
+    }
+
+    /// <summary>
+    /// The Entra credential the CLI reaches storage with (<c>Storage__AccountName</c>): a person's `az login` (or the VM's
+    /// identity; a user-assigned identity when <c>Storage__ClientId</c> says so). Null with a connection string.
+    /// </summary>
+    public static TokenCredential? Credential(StorageOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return !string.IsNullOrWhiteSpace(options.ConnectionString) || string.IsNullOrWhiteSpace(options.AccountName)
+            ? null
+            : new DefaultAzureCredential(new DefaultAzureCredentialOptions
+            {
+                ManagedIdentityClientId = string.IsNullOrWhiteSpace(options.ClientId) ? null : options.ClientId,
+            });
     }
 
     /// <summary>

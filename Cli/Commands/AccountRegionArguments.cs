@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using AwsRegions = SgBridge.Shared.Events.AwsRegions;
 using SgBridge.Shared.Options;
+using SgBridge.Shared.Reconcile;
 
 namespace SgBridge.Cli.Commands;
 
@@ -14,7 +15,7 @@ internal sealed class AccountRegionArguments
 {
     public Option<string[]> Accounts { get; } = new("--account")
     {
-        Description = "An AWS account id (repeatable, or comma separated). Default: every id in Policy:AllowedAccounts.",
+        Description = "An AWS account id (repeatable, or comma separated), or * for every account the bridge knows (`sgbridge accounts`). Default: every id in Policy:AllowedAccounts (with Policy:AllowedAccounts=*, every known account).",
         HelpName = "id",
         AllowMultipleArgumentsPerToken = false,
     };
@@ -56,13 +57,14 @@ internal sealed class AccountRegionArguments
     }
 
     /// <summary>The command line's accounts and regions, checked before anything is read: a bad id, a bad region or a bad file is a usage error.</summary>
-    public (IReadOnlyList<string> Accounts, IReadOnlyList<string> Regions) Given(ParseResult parse)
+    public (IReadOnlyList<string> Accounts, IReadOnlyList<string> Regions, bool EveryKnown) Given(ParseResult parse)
     {
         var accounts = Split(parse.GetValue(Accounts)).ToList();
         if (parse.GetValue(AccountsFile) is { } file)
         {
             accounts.AddRange(ReadAccountsFile(file));
         }
+        var everyKnown = accounts.RemoveAll(a => a == PolicyOptions.EveryAccount) > 0;
         foreach (var account in accounts)
         {
             _ = FilterArguments.Account(account) ?? throw new CliUsageException("--account: empty.");
@@ -81,18 +83,31 @@ internal sealed class AccountRegionArguments
         {
             throw new CliUsageException("--timeout: give a number of seconds, at least 1.");
         }
-        return (accounts.Distinct(StringComparer.Ordinal).ToArray(), regions.Distinct(StringComparer.Ordinal).ToArray());
+        return (accounts.Distinct(StringComparer.Ordinal).ToArray(), regions.Distinct(StringComparer.Ordinal).ToArray(), everyKnown);
     }
 
     /// <summary>What <see cref="Given"/> left out, from the settings; every account must be allowed.</summary>
-    public (IReadOnlyList<string> Accounts, IReadOnlyList<string> Regions) Resolve(ParseResult parse, CliServices services)
+    /// <summary>
+    /// <c>*</c> (given, or Policy:AllowedAccounts=* with no account given) stands for every account the bridge knows: the
+    /// known-accounts partition (<c>~accounts</c>) of the groups table, which events, onboarding and the sweep fill.
+    /// </summary>
+    public async Task<(IReadOnlyList<string> Accounts, IReadOnlyList<string> Regions)> ResolveAsync(ParseResult parse, CliServices services, CancellationToken cancellationToken)
     {
-        var (given, givenRegions) = Given(parse);
+        var (given, givenRegions, everyKnown) = Given(parse);
         var policy = services.Get<IOptions<PolicyOptions>>().Value;
         var reconcile = services.Get<IOptions<ReconcileOptions>>().Value;
-        IReadOnlyList<string> accounts = given.Count > 0
-            ? given
-            : policy.AllowedAccountSet.Where(x => x.Length == 12 && x.All(char.IsAsciiDigit)).Order(StringComparer.Ordinal).ToArray();
+        var listed = policy.AllowedAccountSet.Where(x => x.Length == 12 && x.All(char.IsAsciiDigit)).Order(StringComparer.Ordinal).ToArray();
+        IReadOnlyList<string> accounts = given.Count > 0 || everyKnown ? given : listed;
+        if (everyKnown || (given.Count == 0 && policy.AllowedAccountSet.Contains(PolicyOptions.EveryAccount)))
+        {
+            var known = (await services.Get<IKnownAccountStore>().ListAsync(cancellationToken).ConfigureAwait(false))
+                .Select(a => a.AccountId).Where(policy.AllowsAccount).Order(StringComparer.Ordinal);
+            accounts = accounts.Concat(known).Distinct(StringComparer.Ordinal).ToArray();
+            if (accounts.Count == 0)
+            {
+                throw new CliUsageException("*: the bridge knows no account yet (it learns them from events, onboarding and sweeps; `sgbridge accounts` lists them). Pass --account or --accounts-file.");
+            }
+        }
         IReadOnlyList<string> regions = givenRegions.Count > 0 ? givenRegions : reconcile.RegionList.ToArray();
         foreach (var account in accounts.Where(x => !policy.AllowsAccount(x)))
         {
@@ -114,7 +129,7 @@ internal sealed class AccountRegionArguments
     }
 
     public FleetRunner Runner(ParseResult parse, CliContext context) =>
-        new(context, parse.GetValue(Parallel), TimeSpan.FromSeconds(parse.GetValue(Timeout)));
+        new(context, parse.GetValue(Parallel), TimeSpan.FromSeconds(parse.GetValue(Timeout))) { ShowProgress = context.IsTerminal && !CliJson.Requested(parse) };
 
     /// <summary>A usage error for a region AWS does not have, with the nearest real one.</summary>
     public static void RequireRegion(string region, string option = "--region")

@@ -19,11 +19,13 @@ public sealed class AccountsCommand : ICliVerb
         Examples:
           sgbridge accounts
           sgbridge accounts --settings FunctionApp/local.settings.json
+          sgbridge accounts --json
         """;
 
     public Command Create(CliContext context)
     {
-        var command = new VerbCommand("accounts", "Known accounts, skipped accounts, onboarding results and the last heartbeat.", Description);
+        var json = new Option<bool>("--json") { Description = "Print one sgbridge/v1 JSON document (\"accounts\", \"onboarding\", \"heartbeat\")." };
+        var command = new VerbCommand("accounts", "Known accounts, skipped accounts, onboarding results and the last heartbeat.", Description) { json };
         var settings = CliSettings.AddTo(command, context);
         VerbAction.Set(command, context, async (p, ct) =>
         {
@@ -34,6 +36,23 @@ public sealed class AccountsCommand : ICliVerb
                 .OrderBy(r => r.AccountId, StringComparer.Ordinal).ThenBy(r => r.Region, StringComparer.Ordinal).ToList();
             var beat = await services.Get<Heartbeat>().LastAsync(ct).ConfigureAwait(false);
             var o = context.Out;
+            var exit = known.Any(a => a.Skip is not null) || beat is null ? ExitCodes.Failed : ExitCodes.Success;
+            if (p.GetValue(json))
+            {
+                await o.WriteLineAsync(CliJson.Document(CliJson.VerbPath(p), exit, new
+                {
+                    Accounts = known.Select(a => new
+                    {
+                        Account = a.AccountId,
+                        FirstSeen = RequestView.Time(a.FirstSeen),
+                        a.Source,
+                        Skipped = a.Skip is null ? null : new { a.Skip.Reason, a.Skip.Regions, Since = RequestView.Time(a.Skip.Since), LastSeen = RequestView.Time(a.Skip.LastSeen) },
+                    }),
+                    Onboarding = results.Select(r => new { Account = r.AccountId, r.Region, At = RequestView.Time(r.At), r.Groups, r.Recorded, r.LeftAlone, r.Rules, r.RiskyCount, r.RiskyRules, r.Skipped }),
+                    Heartbeat = beat is null ? null : new { ReceivedAt = RequestView.Time(beat.ReceivedAt), SentAt = RequestView.Time(beat.SentAt), beat.Account, beat.Rule },
+                }, RequestView.Json)).ConfigureAwait(false);
+                return exit;
+            }
 
             await o.WriteLineAsync($"Known accounts: {known.Count}").ConfigureAwait(false);
             foreach (var a in known)
@@ -59,7 +78,7 @@ public sealed class AccountsCommand : ICliVerb
             await o.WriteLineAsync(beat is null
                 ? "Last heartbeat: never (deploy aws-bootstrap/sgbridge-central-bus.yaml; check the function key)"
                 : $"Last heartbeat: {Time(beat.ReceivedAt)} ({Math.Round((now - beat.ReceivedAt).TotalMinutes)} min ago; delivered {Math.Round(beat.Delay.TotalSeconds)} s after it was sent)").ConfigureAwait(false);
-            return known.Any(a => a.Skip is not null) || beat is null ? ExitCodes.Failed : ExitCodes.Success;
+            return exit;
         });
         return command;
     }

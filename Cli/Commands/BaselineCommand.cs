@@ -47,7 +47,7 @@ public sealed class BaselineCommand : ICliVerb
                 throw new CliUsageException("--dry-run and --enqueue exclude each other.");
             }
             await using var services = settings.Load(p);
-            var (accounts, regions) = where.Resolve(p, services);
+            var (accounts, regions) = await where.ResolveAsync(p, services, ct).ConfigureAwait(false);
             // Settings every pair needs fail once, before the fleet (a connection string that is not one: exit 3).
             _ = services.Get<Azure.Data.Tables.TableServiceClient>();
             if (p.GetValue(enqueue))

@@ -43,7 +43,13 @@ public sealed class ExportCommand : ICliVerb
             await CliStorage.RequireTableAsync(services.Get<TableServiceClient>(), services.Get<IOptions<StorageOptions>>().Value.RequestsTable, "Storage__RequestsTable", ct).ConfigureAwait(false);
             var requests = (await services.Get<RequestQuery>().ListAsync(filter, ct).ConfigureAwait(false))
                 .OrderBy(r => r.CreatedAt).ThenBy(r => r.Id, StringComparer.Ordinal).ToArray();
-            var text = p.GetRequiredValue(format) == "csv" ? Csv(requests) : JsonLines(requests);
+            var slack = services.Get<SlackLinkReader>();
+            var rows = new List<(ChangeRequest, SlackLinks)>(requests.Length);
+            foreach (var r in requests)
+            {
+                rows.Add((r, await slack.ReadAsync(r, ct).ConfigureAwait(false)));
+            }
+            var text = p.GetRequiredValue(format) == "csv" ? Csv(rows) : JsonLines(rows);
             if (path is null)
             {
                 await context.Out.WriteAsync(text).ConfigureAwait(false);
@@ -63,22 +69,22 @@ public sealed class ExportCommand : ICliVerb
         return command;
     }
 
-    internal static string Csv(IEnumerable<ChangeRequest> requests)
+    internal static string Csv(IEnumerable<(ChangeRequest Request, SlackLinks Slack)> rows)
     {
-        var sb = new StringBuilder(CsvWriter.Record(RequestView.Columns.Select(c => c.Name)));
-        foreach (var r in requests)
+        var sb = new StringBuilder(CsvWriter.Record(RequestView.ColumnNames));
+        foreach (var (r, slack) in rows)
         {
-            sb.Append(CsvWriter.Record(RequestView.Columns.Select(c => c.Value(r))));
+            sb.Append(CsvWriter.Record(RequestView.Values(r, slack)));
         }
         return sb.ToString();
     }
 
-    internal static string JsonLines(IEnumerable<ChangeRequest> requests)
+    internal static string JsonLines(IEnumerable<(ChangeRequest Request, SlackLinks Slack)> rows)
     {
         var sb = new StringBuilder();
-        foreach (var r in requests)
+        foreach (var (r, slack) in rows)
         {
-            sb.Append(JsonSerializer.Serialize(RequestView.Record(r), RequestView.JsonLine)).Append('\n');
+            sb.Append(JsonSerializer.Serialize(RequestView.Record(r, slack), RequestView.JsonLine)).Append('\n');
         }
         return sb.ToString();
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Spectre.Console;
 
 namespace SgBridge.Cli.Commands;
 
@@ -33,11 +34,46 @@ public sealed class FleetRunner(CliContext context, int parallel, TimeSpan timeo
 
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(2);
 
+    /// <summary>Draw a Spectre.Console progress bar (a terminal, no --json) instead of one stderr line per pair.</summary>
+    public bool ShowProgress { get; init; }
+
     public async Task<IReadOnlyList<FleetResult>> RunAsync(IReadOnlyList<string> accounts, IReadOnlyList<string> regions,
         Func<string, string, CancellationToken, Task<FleetOutcome>> work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
         var pairs = accounts.SelectMany(a => regions.Select(r => (Account: a, Region: r))).ToArray();
+        if (!ShowProgress)
+        {
+            return await RunAsync(pairs, work, (done, result) =>
+            {
+                context.Error.WriteLine(ProgressLine(done, pairs.Length, result));
+                context.Error.Flush();
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        var console = context.Terminal ?? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        IReadOnlyList<FleetResult> results = [];
+        await console.Progress().AutoClear(false).HideCompleted(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async progress =>
+            {
+                var bar = progress.AddTask(Markup.Escape($"{pairs.Length} account × region pair(s)"), maxValue: Math.Max(1, pairs.Length));
+                var failed = 0;
+                results = await RunAsync(pairs, work, (done, result) =>
+                {
+                    failed += result.Outcome.State == FleetState.Failed ? 1 : 0;
+                    bar.Increment(1);
+                    bar.Description = Markup.Escape($"{done}/{pairs.Length} done, {failed} failed; last {result.Account} {result.Region}: {Label(result.Outcome.State)}");
+                }, cancellationToken).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        return results;
+    }
+
+    private static string ProgressLine(int done, int total, FleetResult result) =>
+        $"[{done}/{total}] {result.Account} {result.Region}: {Label(result.Outcome.State)} ({result.Took.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s)";
+
+    private async Task<IReadOnlyList<FleetResult>> RunAsync((string Account, string Region)[] pairs,
+        Func<string, string, CancellationToken, Task<FleetOutcome>> work, Action<int, FleetResult> finished, CancellationToken cancellationToken)
+    {
         var results = new FleetResult?[pairs.Length];
         var done = 0;
         var gate = new object();
@@ -69,8 +105,7 @@ public sealed class FleetRunner(CliContext context, int parallel, TimeSpan timeo
                 lock (gate)
                 {
                     done++;
-                    context.Error.WriteLine($"[{done}/{pairs.Length}] {account} {region}: {Label(result.Outcome.State)} ({result.Took.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s)");
-                    context.Error.Flush();
+                    finished(done, result);
                 }
             }).ConfigureAwait(false);
         return results.Select(r => r!).ToArray();

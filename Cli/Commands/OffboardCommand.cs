@@ -24,7 +24,8 @@ public sealed class OffboardCommand : ICliVerb
     {
         var account = new Option<string>("--account") { Description = "The AWS account id to offboard (12 digits).", Required = true, HelpName = "id" };
         var yes = new Option<bool>("--yes") { Description = "Remove for real (default: a dry run that lists what would go)." };
-        var command = new VerbCommand("offboard", "Forgets an account: approved states, expiries, onboarding results, known-account row.", Description) { account, yes };
+        var json = new Option<bool>("--json") { Description = "Print one sgbridge/v1 JSON document (what was, or would be, removed)." };
+        var command = new VerbCommand("offboard", "Forgets an account: approved states, expiries, onboarding results, known-account row.", Description) { account, yes, json };
         var settings = CliSettings.AddTo(command, context);
         VerbAction.Set(command, context, async (p, ct) =>
         {
@@ -36,6 +37,21 @@ public sealed class OffboardCommand : ICliVerb
             await using var services = settings.Load(p);
             var dryRun = !p.GetValue(yes);
             var r = await services.Get<Offboarding>().RunAsync(id, dryRun, ct).ConfigureAwait(false);
+            if (p.GetValue(json))
+            {
+                await context.Out.WriteLineAsync(CliJson.Document(CliJson.VerbPath(p), ExitCodes.Success, new
+                {
+                    DryRun = dryRun,
+                    Account = r.AccountId,
+                    r.ApprovedStates,
+                    LeaseRows = r.OtherGroupRows,
+                    r.Expiries,
+                    r.BaselineResults,
+                    r.WasKnown,
+                    StillListed = r.Listed,
+                })).ConfigureAwait(false);
+                return ExitCodes.Success;
+            }
             var verb = dryRun ? "Would remove" : "Removed";
             await context.Out.WriteLineAsync($"{verb} for {r.AccountId}: {r.ApprovedStates} approved state(s) (+{r.OtherGroupRows} lease row(s)), {r.Expiries} pending access expiry(ies), {r.BaselineResults} onboarding result(s); known account: {(r.WasKnown ? "yes" : "no")}.").ConfigureAwait(false);
             if (r.Listed)

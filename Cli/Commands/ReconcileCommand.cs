@@ -49,7 +49,7 @@ public sealed class ReconcileCommand : ICliVerb
                 throw new CliUsageException("--dry-run and --report-only exclude each other (--dry-run writes nothing; --report-only records requests).");
             }
             await using var services = settings.Load(p);
-            var (accounts, regions) = where.Resolve(p, services);
+            var (accounts, regions) = await where.ResolveAsync(p, services, ct).ConfigureAwait(false);
             if (p.GetValue(enqueue))
             {
                 if (p.GetValue(dryRun))

@@ -52,19 +52,35 @@ internal static class RequestView
         ("policyDecision", r => r.PolicyDecision?.Outcome),
         ("policyRule", r => PolicyRule(r.PolicyDecision)),
         ("accessUntil", r => Time(r.AccessUntil)),
+        ("decisionReason", r => r.DecisionReason),
     ];
 
     /// <summary>"rule 'name' (policy.yaml line 12)", or "no rule matched".</summary>
     public static string? PolicyRule(PolicyDecisionRecord? d) =>
         d is null ? null : d.Rule is null ? "no rule matched" : $"rule '{d.Rule}' ({d.Source} line {d.Line})";
 
+    /// <summary>The audit record's Slack columns, after <see cref="Columns"/>: where the request is shown in Slack.</summary>
+    public static IReadOnlyList<(string Name, Func<SlackLinks, string?> Value)> SlackColumns { get; } =
+    [
+        ("slackMessage", l => SlackLinks.Text(l.Approvers)),
+        ("slackPermalink", l => l.ApproversPermalink),
+        ("slackMonitoringPermalink", l => l.MonitoringPermalink),
+    ];
+
+    /// <summary>Every column name of the audit record, in order (the CSV header).</summary>
+    public static IEnumerable<string> ColumnNames => Columns.Select(c => c.Name).Concat(SlackColumns.Select(c => c.Name));
+
+    /// <summary>The audit record's values, in the order of <see cref="ColumnNames"/>.</summary>
+    public static IEnumerable<string?> Values(ChangeRequest r, SlackLinks links) =>
+        Columns.Select(c => c.Value(r)).Concat(SlackColumns.Select(c => c.Value(links)));
+
     /// <summary>The audit record as an ordered name → value map (for JSON).</summary>
-    public static Dictionary<string, string?> Record(ChangeRequest r)
+    public static Dictionary<string, string?> Record(ChangeRequest r, SlackLinks links)
     {
         var record = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (var (name, value) in Columns)
+        foreach (var (name, value) in ColumnNames.Zip(Values(r, links)))
         {
-            record[name] = value(r);
+            record[name] = value;
         }
         return record;
     }
@@ -89,7 +105,7 @@ internal static class RequestView
     public static string? Notes(CallOutcome? o) => o is null || o.Notes.Count == 0 ? null : string.Join("; ", o.Notes);
 
     /// <summary>The whole history of one request, for <c>requests show --json</c>.</summary>
-    public static object Detail(ChangeRequest r) => new
+    public static object Detail(ChangeRequest r, SlackLinks? links = null) => new
     {
         r.Id,
         Status = r.Status.ToString(),
@@ -132,10 +148,18 @@ internal static class RequestView
             By = r.DecidedBy,
             ByName = r.DecidedByName,
             At = Time(r.DecidedAt),
+            Reason = r.DecisionReason,
             AccessUntil = Time(r.AccessUntil),
         },
         Policy = r.PolicyDecision is not { } p ? null : new { p.Outcome, p.Rule, p.Line, p.Source, p.Reason, Duration = p.Duration?.ToString() },
         Apply = Outcome(r.Apply),
+        Slack = links is null || links == SlackLinks.None ? null : new
+        {
+            ApproversMessage = SlackLinks.Text(links.Approvers),
+            ApproversPermalink = links.ApproversPermalink,
+            MonitoringMessage = SlackLinks.Text(links.Monitoring),
+            MonitoringPermalink = links.MonitoringPermalink,
+        },
         CreatedAt = Time(r.CreatedAt),
         UpdatedAt = Time(r.UpdatedAt),
     };
@@ -150,7 +174,7 @@ internal static class RequestView
     };
 
     /// <summary>The whole history of one request as text.</summary>
-    public static void PrintDetail(ChangeRequest r, TextWriter o)
+    public static void PrintDetail(ChangeRequest r, TextWriter o, SlackLinks? links = null)
     {
         o.WriteLine($"Request {r.Id}: {r.Status} ({r.Kind.ToString().ToLowerInvariant()})");
         o.WriteLine();
@@ -192,6 +216,10 @@ internal static class RequestView
             Row(o, "Verdict", r.Status is RequestStatus.Denied ? "denied" : "approved");
             Row(o, "By", r.DecidedByName is null ? r.DecidedBy ?? "-" : $"{r.DecidedByName} ({r.DecidedBy})");
             Row(o, "At", Time(r.DecidedAt));
+            if (r.DecisionReason is { } reason)
+            {
+                Row(o, "Reason", reason);
+            }
             if (r.AccessUntil is { } until)
             {
                 Row(o, "Until", $"{Time(until)} (time-bound: the rule is removed then)");
@@ -216,6 +244,13 @@ internal static class RequestView
         o.WriteLine("Apply");
         PrintOutcome(o, r.Apply, r.Status == RequestStatus.Approved ? "under way" : "none");
         o.WriteLine();
+        if (links is not null && links != SlackLinks.None)
+        {
+            o.WriteLine("Slack");
+            Row(o, "Approvers", links.ApproversPermalink ?? SlackLinks.Text(links.Approvers) ?? "-");
+            Row(o, "Monitoring", links.MonitoringPermalink ?? SlackLinks.Text(links.Monitoring) ?? "-");
+            o.WriteLine();
+        }
         Row(o, "Created", Time(r.CreatedAt));
         Row(o, "Updated", Time(r.UpdatedAt));
     }

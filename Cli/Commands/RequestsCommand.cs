@@ -39,7 +39,7 @@ public sealed class RequestsCommand : ICliVerb
 
     public Command Create(CliContext context)
     {
-        var requests = new VerbCommand("requests", "Lists change requests (filters: status, account, requester, since); `requests show ID` prints one.", ListDescription);
+        var requests = new VerbCommand("requests", "Lists change requests (filters: status, account, requester, since); `requests show ID` prints one; `requests approve|deny ID` decides one without Slack.", ListDescription);
         ConfigureList(requests, context);
 
         var list = new VerbCommand("list", "Lists change requests, newest first (the default of `requests`).", ListDescription);
@@ -68,17 +68,20 @@ public sealed class RequestsCommand : ICliVerb
                 }
                 return ExitCodes.Failed;
             }
+            var links = await services.Get<SlackLinkReader>().ReadAsync(stored.Value, ct).ConfigureAwait(false);
             if (p.GetValue(json))
             {
-                await context.Out.WriteLineAsync(CliJson.Document("requests show", ExitCodes.Success, new { Request = RequestView.Detail(stored.Value) }, RequestView.Json)).ConfigureAwait(false);
+                await context.Out.WriteLineAsync(CliJson.Document("requests show", ExitCodes.Success, new { Request = RequestView.Detail(stored.Value, links) }, RequestView.Json)).ConfigureAwait(false);
             }
             else
             {
-                RequestView.PrintDetail(stored.Value, context.Out);
+                RequestView.PrintDetail(stored.Value, context.Out, links);
             }
             return ExitCodes.Success;
         });
         requests.Subcommands.Add(show);
+        requests.Subcommands.Add(DecideCommand.Approve(context));
+        requests.Subcommands.Add(DecideCommand.Deny(context));
         return requests;
     }
 
@@ -109,7 +112,13 @@ public sealed class RequestsCommand : ICliVerb
             var found = await services.Get<RequestQuery>().ListAsync(filter, ct).ConfigureAwait(false);
             if (p.GetValue(json))
             {
-                await context.Out.WriteLineAsync(CliJson.Document(CliJson.VerbPath(p), ExitCodes.Success, new { Requests = found.Select(RequestView.Record) }, RequestView.Json)).ConfigureAwait(false);
+                var slack = services.Get<SlackLinkReader>();
+                var records = new List<Dictionary<string, string?>>(found.Count);
+                foreach (var r in found)
+                {
+                    records.Add(RequestView.Record(r, await slack.ReadAsync(r, ct).ConfigureAwait(false)));
+                }
+                await context.Out.WriteLineAsync(CliJson.Document(CliJson.VerbPath(p), ExitCodes.Success, new { Requests = records }, RequestView.Json)).ConfigureAwait(false);
             }
             else
             {

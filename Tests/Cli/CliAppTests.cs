@@ -26,7 +26,8 @@ public sealed class CliAppTests
 
     [Fact]
     public void Commands_AreTheRegisteredVerbsAndTheirSubcommands() =>
-        Assert.Equal(["plan", "requests", "requests list", "requests show", "export", "doctor", "baseline", "reconcile", "accounts", "offboard", "redrive", "policy", "policy test", "policy validate", "demo"], CommandNames());
+        Assert.Equal(["plan", "requests", "requests list", "requests show", "requests approve", "requests deny", "export", "access", "access list", "groups", "groups show", "groups diff",
+            "doctor", "baseline", "reconcile", "accounts", "offboard", "redrive", "policy", "policy test", "policy validate", "demo", "completion"], CommandNames());
 
     [Theory]
     [MemberData(nameof(Commands))]

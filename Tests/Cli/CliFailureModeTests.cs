@@ -77,6 +77,11 @@ public sealed class CliFailureModeTests(AzuriteFixture azurite)
         { ["export", "--since", "7d"], ExitCodes.CannotRun },
         { ["redrive", "--dry-run"], ExitCodes.CannotRun },
         { ["redrive"], ExitCodes.CannotRun },
+        { ["requests", "approve", "SG-ABCDEF12", "--for", "8h", "--reason", "r"], ExitCodes.CannotRun },
+        { ["requests", "deny", "SG-ABCDEF12", "--reason", "r"], ExitCodes.CannotRun },
+        { ["access", "list"], ExitCodes.CannotRun },
+        { ["groups", "show", "--account", "111111111111", "--region", "eu-west-1", "--group", "sg-0123456789abcdef0"], ExitCodes.CannotRun },
+        { ["groups", "diff", "--account", "111111111111", "--region", "eu-west-1", "--group", "sg-0123456789abcdef0"], ExitCodes.CannotRun },
     };
 
     [Theory]
@@ -140,6 +145,9 @@ public sealed class CliFailureModeTests(AzuriteFixture azurite)
         { ["redrive", "--dry-run"], ExitCodes.CannotRun },
         { ["baseline", "--dry-run", "--account", "111111111111", "--region", "eu-west-1"], ExitCodes.CannotRun },
         { ["reconcile", "--account", "111111111111", "--region", "eu-west-1"], ExitCodes.CannotRun },
+        { ["requests", "approve", "SG-ABCDEF12", "--reason", "r"], ExitCodes.CannotRun },
+        { ["access", "list"], ExitCodes.CannotRun },
+        { ["groups", "diff", "--account", "111111111111", "--region", "eu-west-1", "--group", "sg-0123456789abcdef0"], ExitCodes.CannotRun },
     };
 
     [Theory]
@@ -202,6 +210,64 @@ public sealed class CliFailureModeTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task BogusRegionOrGroup_GroupsVerbs_AreUsageErrors_BeforeAnythingRuns()
+    {
+        Settings(UnreachableStorage());
+
+        var (exit, output, error) = await RunAsync(InstantBound, "groups", "show", "--account", "111111111111", "--region", "eu-wst-1", "--group", "sg-0123456789abcdef0");
+        Assert.True(exit == ExitCodes.Usage, output + error);
+        Assert.StartsWith("sgbridge groups show: --region: 'eu-wst-1' is not an AWS region (did you mean eu-west-1?).", error, StringComparison.Ordinal);
+        Assert.Contains("See: sgbridge groups show --help", error, StringComparison.Ordinal);
+
+        var (badGroup, _, groupError) = await RunAsync(InstantBound, "groups", "diff", "--account", "111111111111", "--region", "eu-west-1", "--group", "web-servers");
+        Assert.Equal(ExitCodes.Usage, badGroup);
+        Assert.StartsWith("sgbridge groups diff: --group: 'web-servers' is not a security group id (sg-…).", groupError, StringComparison.Ordinal);
+    }
+
+    /// <summary>AWS unreachable (a refused STS endpoint), storage fine: `groups show` is one line with the endpoint fix, within the bound.</summary>
+    [Fact]
+    public async Task UnreachableAws_GroupsShow_IsOneLineNamingAws()
+    {
+        Settings(azurite.ConnectionString);
+
+        var (exit, output, error) = await RunAsync(StorageBound, "groups", "show", "--account", "111111111111", "--region", "eu-west-1", "--group", "sg-0123456789abcdef0");
+
+        Assert.True(exit == ExitCodes.CannotRun, output + error);
+        Assert.Equal("", output);
+        AssertOneLineError(error, "groups show", "cannot reach");
+    }
+
+    /// <summary>Azurite with a key that is not the account's: storage refuses (403), one line naming the key or the roles.</summary>
+    [Theory]
+    [InlineData("requests", "approve", "SG-ABCDEF12", "--reason", "r")]
+    [InlineData("access", "list")]
+    public async Task WrongStorageKey_NewVerbs_AreOneLineNamingTheRefusal(params string[] args)
+    {
+        var wrongKey = Convert.ToBase64String(new byte[64]);
+        Settings(System.Text.RegularExpressions.Regex.Replace(azurite.ConnectionString, "AccountKey=[^;]+", "AccountKey=" + wrongKey));
+
+        var (exit, output, error) = await RunAsync(StorageBound, args);
+
+        Assert.True(exit == ExitCodes.CannotRun, output + error);
+        AssertOneLineError(error, $"{args[0]} {args[1]}", "Azure Storage refused access (403");
+    }
+
+    /// <summary>The policy file came from the settings: a missing one is named as the setting, not as a --rules flag never given.</summary>
+    [Fact]
+    public async Task PolicyFileFromTheSettings_Missing_NamesTheSetting()
+    {
+        Settings(UnreachableStorage());
+        var missing = Path.Combine(Path.GetTempPath(), $"sgbridge-{Guid.NewGuid():N}", "policy.yaml");
+        _cli.Environment["Policy__RulesFile"] = missing;
+
+        var (exit, _, error) = await RunAsync(InstantBound, "policy", "test", RepoRoot.Sample("authorize-ssh-from-internet.json"));
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.StartsWith($"sgbridge policy test: Policy__RulesFile: no such file: {missing}", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("--rules:", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task BogusRegionInTheSettings_IsNamedAsTheSetting()
     {
         Settings(UnreachableStorage());
@@ -217,6 +283,8 @@ public sealed class CliFailureModeTests(AzuriteFixture azurite)
     {
         { "accounts.txt", ["baseline", "--accounts-file", "{file}", "--region", "eu-west-1"], ExitCodes.Usage, "--accounts-file: {file} line 2: '12345' is not a 12-digit AWS account id." },
         { "settings.json", ["requests", "list", "--settings", "{file}"], ExitCodes.Usage, "--settings: {file} is not valid JSON" },
+        { "settings.json", ["requests", "approve", "SG-ABCDEF12", "--reason", "r", "--settings", "{file}"], ExitCodes.Usage, "--settings: {file} is not valid JSON" },
+        { "settings.json", ["access", "list", "--settings", "{file}"], ExitCodes.Usage, "--settings: {file} is not valid JSON" },
         { "approved.json", ["plan", "{sample}", "--approved", "{file}"], ExitCodes.Usage, "--approved: {file} is not JSON" },
         { "policy.yaml", ["policy", "validate", "--rules", "{file}"], ExitCodes.Failed, "" },
         { "event.json", ["plan", "{file}"], ExitCodes.Failed, "" },

@@ -15,11 +15,19 @@ internal sealed class CliRunner
 
     public Action<IServiceCollection>? ConfigureServices { get; set; }
 
+    /// <summary>Stdout is a terminal: fleet runs draw their progress bar on <see cref="Terminal"/>.</summary>
+    public bool IsTerminal { get; init; }
+
+    public Spectre.Console.IAnsiConsole? Terminal { get; init; }
+
+    /// <summary>The OS user the CLI records with a decision (user@host).</summary>
+    public string OsUser { get; init; } = "tester@testhost";
+
     public async Task<(int Exit, string Out, string Err)> RunAsync(params string[] args)
     {
         var o = new StringWriter();
         var e = new StringWriter();
-        var context = new CliContext { Out = o, Error = e, Environment = Environment, Time = Time, ConfigureServices = ConfigureServices };
+        var context = new CliContext { Out = o, Error = e, Environment = Environment, Time = Time, ConfigureServices = ConfigureServices, OsUser = OsUser, IsTerminal = IsTerminal, Terminal = Terminal };
         var exit = await CliApp.RunAsync(args, context);
         return (exit, o.ToString(), e.ToString());
     }

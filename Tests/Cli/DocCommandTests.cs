@@ -44,7 +44,9 @@ public sealed partial class DocCommandTests : IClassFixture<MotoFixture>, IDispo
     {
         ["sgbridge policy test 111111111111_CloudTrail_eu-west-1_20261129T1200Z_abc.json.gz --rules policy.yaml --expect ask"] = ExitCodes.Failed, // a change there is not decided "ask": exit 2, as --expect is for
         ["sgbridge accounts --settings FunctionApp/local.settings.json"] = ExitCodes.Failed, // a fresh deployment: no heartbeat received yet
+        ["sgbridge accounts --json"] = ExitCodes.Failed, // the same, as JSON
         ["sgbridge policy test event.json --rules policy.yaml --account-aliases 111111111111=dev --expect deny"] = ExitCodes.Failed, // the sample is not denied: exit 2
+        ["sgbridge groups diff --account 111111111111 --region eu-west-1 --group sg-0123456789abcdef0 --json"] = ExitCodes.Failed, // the approved rule is missing in moto: a difference, exit 2
     };
 
     private readonly AzuriteFixture _azurite;
@@ -107,7 +109,8 @@ public sealed partial class DocCommandTests : IClassFixture<MotoFixture>, IDispo
     [MemberData(nameof(DocumentedCommands))]
     public async Task DocumentedCommand_RunsAsTheDocSays(string line)
     {
-        var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        // A word the shell would unquote ('*') is given as the shell gives it.
+        var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(w => w.Length > 1 && w[0] == '\'' && w[^1] == '\'' ? w[1..^1] : w).ToArray();
         var assignments = words.TakeWhile(w => w.Contains('=', StringComparison.Ordinal) && !w.StartsWith('-')).ToArray();
         var args = words.Skip(assignments.Length + 1).ToArray();
         if (NotRunHere.ContainsKey(line))
@@ -220,7 +223,17 @@ public sealed partial class DocCommandTests : IClassFixture<MotoFixture>, IDispo
         // The requests the docs show by id.
         var store = new TableRequestStore(_azurite.CreateTableServiceClient(), Options.Create(new StorageOptions { ConnectionString = _azurite.ConnectionString, RequestsTable = requests }));
         Assert.True(CloudTrailParser.Parse(File.ReadAllBytes(RepoRoot.Sample("authorize-ssh-from-internet.json"))).TryGetChange(out var change));
-        await store.AddOrGetAsync(ChangeRequest.Open("SG-7KQ2M9XD", change with { EventId = "evt-doc-1" }, CliRunner.Now.AddDays(-1)), CancellationToken.None);
+        // SG-7KQ2M9XD is reverted and waiting, so the documented approve and deny decide it.
+        var pending = ChangeRequest.Open("SG-7KQ2M9XD", change with { EventId = "evt-doc-1" }, CliRunner.Now.AddDays(-1));
+        pending.MarkReverted(new CallOutcome("ec2:RevokeSecurityGroupIngress GroupId=sg-0123456789abcdef0", true), CliRunner.Now.AddDays(-1));
+        await store.AddOrGetAsync(pending, CancellationToken.None);
         await store.AddOrGetAsync(ChangeRequest.Open(RequestId.For("5d2d2f34-6c1e-4d2b-9a8f-1b2c3d4e0001"), change, CliRunner.Now.AddDays(-2)), CancellationToken.None);
+
+        // The group the docs show (`groups show|diff`): an approved state of one rule; moto has no such group, so the
+        // rule is "approved but missing" there (diff: exit 2). An account the bridge knows (`--account '*'`).
+        var groupsOptions = Options.Create(new StorageOptions { ConnectionString = _azurite.ConnectionString, GroupsTable = groups });
+        await new TableGroupStateStore(_azurite.CreateTableServiceClient(), groupsOptions).AddOrGetAsync(ApprovedGroup.Create("111111111111", "eu-west-1", "sg-0123456789abcdef0", "web", null,
+            [change.Rules[0] with { Source = new RuleSource(SourceKind.Ipv4Cidr, "10.0.0.0/8") }], ApprovalOrigin.Baseline, CliRunner.Now.AddDays(-30)), CancellationToken.None);
+        await new SgBridge.Shared.Reconcile.TableKnownAccountStore(_azurite.CreateTableServiceClient(), groupsOptions).NoteAsync("111111111111", "doc", CliRunner.Now, CancellationToken.None);
     }
 }

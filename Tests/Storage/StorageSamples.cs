@@ -62,7 +62,7 @@ internal static class StorageSamples
         request.MarkReverted(new CallOutcome("ModifySecurityGroupRules", true, null, "reverted") { Notes = ["note 1", "note 2"] }, T0.AddSeconds(2));
         request.RecordPolicyDecision(new PolicyDecisionRecord("ask", "everything-else", 12, "policy.yaml", "no rule approves or denies", TimeSpan.FromHours(24)), T0.AddSeconds(3));
         request.RecordReason("hotfix for the on-call", "U0BOB", T0.AddMinutes(1));
-        request.Approve("U0ALICE", "Alice Approver", T0.AddMinutes(5), TimeSpan.FromHours(8));
+        request.Approve("U0ALICE", "Alice Approver", T0.AddMinutes(5), TimeSpan.FromHours(8), reason: "CHG-1234 approved in CAB");
         request.MarkApplied(new CallOutcome("ModifySecurityGroupRules", false, "Client.InvalidPermission.Duplicate", "already there") { Notes = ["retried"] }, T0.AddMinutes(6));
         return request;
     }

@@ -90,6 +90,9 @@ public sealed partial class ChangeRequest
     [JsonInclude] public string? DecidedByName { get; private set; }
     [JsonInclude] public DateTimeOffset? DecidedAt { get; private set; }
 
+    /// <summary>Why the decider decided, when they said (the CLI's <c>--reason</c>; a Slack click gives none).</summary>
+    [JsonInclude] public string? DecisionReason { get; private set; }
+
     /// <summary>How long an approval grants the access (null: permanent). Set by <see cref="Approve"/>.</summary>
     [JsonInclude] public TimeSpan? ApprovedFor { get; private set; }
 
@@ -210,13 +213,13 @@ public sealed partial class ChangeRequest
     /// Approves the request, for <paramref name="duration"/> (null: permanently): raises its apply and the render of its
     /// messages; <paramref name="breakGlass"/> (a break-glass user approved their own change) raises the loud notice too.
     /// </summary>
-    public void Approve(string userId, string? userName, DateTimeOffset now, TimeSpan? duration = null, bool breakGlass = false)
+    public void Approve(string userId, string? userName, DateTimeOffset now, TimeSpan? duration = null, bool breakGlass = false, string? reason = null)
     {
         if (duration is { } d && d <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(duration), d, "An approval lasts a positive time, or is permanent (null).");
         }
-        Decide(RequestStatus.Approved, userId, userName, now);
+        Decide(RequestStatus.Approved, userId, userName, now, reason);
         ApprovedFor = duration;
         Raise(EffectKind.Apply, now);
         if (breakGlass)
@@ -232,7 +235,7 @@ public sealed partial class ChangeRequest
         UpdatedAt = now;
     }
 
-    public void Deny(string userId, string? userName, DateTimeOffset now) => Decide(RequestStatus.Denied, userId, userName, now);
+    public void Deny(string userId, string? userName, DateTimeOffset now, string? reason = null) => Decide(RequestStatus.Denied, userId, userName, now, reason);
 
     public void Expire(DateTimeOffset now)
     {
@@ -268,13 +271,19 @@ public sealed partial class ChangeRequest
         Move(RequestStatus.ApplyFailed, now);
     }
 
-    private void Decide(RequestStatus decision, string userId, string? userName, DateTimeOffset now)
+    private void Decide(RequestStatus decision, string userId, string? userName, DateTimeOffset now, string? reason)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(userId);
+        var said = reason?.Trim();
+        if (said?.Length > MaxReasonLength)
+        {
+            throw new ArgumentException($"reason: at most {MaxReasonLength} characters (it has {said.Length}).", nameof(reason));
+        }
         Require(RequestStatus.Pending, decision == RequestStatus.Approved ? "approve" : "deny");
         DecidedBy = userId;
         DecidedByName = userName;
         DecidedAt = now;
+        DecisionReason = string.IsNullOrEmpty(said) ? null : said;
         Move(decision, now);
         RaiseDecisionDm(now);
     }

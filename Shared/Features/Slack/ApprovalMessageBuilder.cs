@@ -97,8 +97,8 @@ public static partial class ApprovalMessageBuilder
         RequestStatus.Pending => $":rewind: Reverted at once ({CallSummary.Of(r.Revert)}). Waiting for an approver.",
         RequestStatus.RevertFailed => $":rotating_light: *Revert failed*: {SlackText.Code(SlackText.Plain(r.Revert?.ErrorCode, 80))}. {SlackText.Quote(r.Revert?.Message, 500)} The unapproved change may still be live: check the group now.",
         RequestStatus.Exempt => $":information_source: Exempt, not reverted: {SlackText.Quote(r.ExemptReason, 300)}.",
-        RequestStatus.Approved => $":white_check_mark: Approved by {Who(r)} {When(r.DecidedAt)}{GrantWords(r)}. Applying in AWS…",
-        RequestStatus.Denied => $":no_entry: Denied by {Who(r)} {When(r.DecidedAt)}. The change stays reverted.",
+        RequestStatus.Approved => $":white_check_mark: Approved by {Who(r)} {When(r.DecidedAt)}{GrantWords(r)}. Applying in AWS…{ReasonWords(r)}",
+        RequestStatus.Denied => $":no_entry: Denied by {Who(r)} {When(r.DecidedAt)}. The change stays reverted.{ReasonWords(r)}",
         RequestStatus.Applied => $":large_green_circle: Applied in AWS ({CallSummary.Of(r.Apply)}){GrantWords(r)}.",
         RequestStatus.ApplyFailed => $":x: *Apply failed*: {SlackText.Code(SlackText.Plain(r.Apply?.ErrorCode, 80))}. {SlackText.Quote(r.Apply?.Message, 500)}",
         RequestStatus.Expired => ":hourglass: Expired without a decision. The change stays reverted.",
@@ -608,6 +608,9 @@ public static partial class ApprovalMessageBuilder
         RequestStatus.AccessEnded => "🔒",
         _ => "⏳",
     };
+
+    /// <summary>" Reason: “…”" when the decider gave one (the CLI's --reason), else nothing.</summary>
+    private static string ReasonWords(ChangeRequest r) => r.DecisionReason is { } reason ? $" Reason: {SlackText.Quote(reason, 300)}" : "";
 
     private static string Who(ChangeRequest r) => r.DecidedBy is null ? "?" : Mention(r.DecidedBy);
 
