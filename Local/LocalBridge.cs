@@ -41,10 +41,12 @@ public sealed class LocalBridge : IAsyncDisposable
     private readonly Azurite? _azurite;
     private readonly Moto? _moto;
     private bool _disposed;
+    private bool _pumping;
 
     private LocalBridge(WebApplication app, Uri baseUrl, string functionKey, string signingSecret, IReadOnlyList<FunctionDescriptor> functions,
-        HostSettings host, SlackWorkspace slack, AwsEmulator? aws, Azurite? azurite, Moto? moto, string storage)
+        HostSettings host, SlackWorkspace slack, AwsEmulator? aws, Azurite? azurite, Moto? moto, string storage, IReadOnlyDictionary<string, string?> settings)
     {
+        Settings = settings;
         _app = app;
         BaseUrl = baseUrl;
         FunctionKey = functionKey;
@@ -87,6 +89,9 @@ public sealed class LocalBridge : IAsyncDisposable
     public string? AwsEndpoint => Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Shared.Options.AwsOptions>>().Value.Ec2Endpoint;
 
     public string StorageConnectionString { get; }
+
+    /// <summary>The app settings the bridge runs with (<c>Section:Name</c>): the local defaults with the given ones over them.</summary>
+    public IReadOnlyDictionary<string, string?> Settings { get; }
 
     public LocalCounters Counters => Services.GetRequiredService<LocalCounters>();
 
@@ -206,7 +211,7 @@ public sealed class LocalBridge : IAsyncDisposable
             await app.DisposeAsync().ConfigureAwait(false);
             throw;
         }
-        var bridge = new LocalBridge(app, baseUrl, functionKey, options.SigningSecret, functions, host, slack, aws, azurite, moto, storage);
+        var bridge = new LocalBridge(app, baseUrl, functionKey, options.SigningSecret, functions, host, slack, aws, azurite, moto, storage, settings);
         try
         {
             await bridge.StartTriggersAsync(options, storage, time, cancellationToken).ConfigureAwait(false);
@@ -225,6 +230,9 @@ public sealed class LocalBridge : IAsyncDisposable
         {
             LocalAwsMode.Emulator => new Uri(baseUrl, "aws/").ToString(),
             LocalAwsMode.Moto => moto!.Url,
+            LocalAwsMode.Endpoint => string.IsNullOrWhiteSpace(options.AwsEndpoint)
+                ? throw new InvalidOperationException("LocalAwsMode.Endpoint needs LocalBridgeOptions.AwsEndpoint.")
+                : options.AwsEndpoint,
             _ => null,
         };
         var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
@@ -314,13 +322,14 @@ public sealed class LocalBridge : IAsyncDisposable
     {
         var logger = Services.GetRequiredService<ILoggerFactory>().CreateLogger("SgBridge.Local.Triggers");
         var counters = Services.GetRequiredService<LocalCounters>();
-        if (options.QueueTriggers)
+        _pumping = options.QueueTriggers;
+        foreach (var function in Functions.Where(f => f.Kind == TriggerKind.Queue))
         {
-            foreach (var function in Functions.Where(f => f.Kind == TriggerKind.Queue))
+            var listener = new QueueListener(storage, function, Host, Services, logger, counters);
+            await listener.CreateQueuesAsync(cancellationToken).ConfigureAwait(false);
+            _listeners.Add(listener);
+            if (options.QueueTriggers)
             {
-                var listener = new QueueListener(storage, function, Host, Services, logger, counters);
-                await listener.CreateQueuesAsync(cancellationToken).ConfigureAwait(false);
-                _listeners.Add(listener);
                 _loops.Add(Task.Run(() => listener.RunAsync(_stop.Token)));
             }
         }
@@ -363,6 +372,51 @@ public sealed class LocalBridge : IAsyncDisposable
             default:
                 throw new ArgumentException($"{functionName} is an HTTP function: call {BaseUrl}{Host.RoutePrefix}/{function.Route}.", nameof(functionName));
         }
+    }
+
+    /// <summary>
+    /// The queue triggers of a host started with <see cref="LocalBridgeOptions.QueueTriggers"/> off, run until no
+    /// queue in <paramref name="queues"/> (default: every triggered queue, poison queues last) yields a message: each
+    /// round receives one batch per queue, in the order given, and handles it exactly as the running listener does
+    /// (batch run concurrently; success deletes; failure releases the message for host.json's visibilityTimeout;
+    /// the last try moves it to "&lt;queue&gt;-poison"), for at most <paramref name="maxRounds"/> rounds. A test sees
+    /// every step finish before it looks.
+    /// </summary>
+    public async Task<DrainResult> DrainAsync(IReadOnlyList<string>? queues = null, int maxRounds = 500, CancellationToken cancellationToken = default)
+    {
+        if (_pumping)
+        {
+            throw new InvalidOperationException("The queue triggers are running on their own (LocalBridgeOptions.QueueTriggers): there is nothing to drain by hand.");
+        }
+        var listeners = queues is null
+            ? _listeners.OrderBy(l => l.QueueName.EndsWith("-poison", StringComparison.Ordinal)).ToList()
+            : queues.Select(q => _listeners.SingleOrDefault(l => l.QueueName == q) ?? throw new ArgumentException($"No queue trigger reads {q}.", nameof(queues))).ToList();
+        int handled = 0, failed = 0, poisoned = 0, lost = 0;
+        for (var round = 0; round < maxRounds; round++)
+        {
+            var received = 0;
+            foreach (var listener in listeners)
+            {
+                var outcomes = await listener.RunBatchAsync(cancellationToken).ConfigureAwait(false);
+                received += outcomes.Count;
+                handled += outcomes.Count(o => o == QueueListener.Outcome.Handled);
+                failed += outcomes.Count(o => o == QueueListener.Outcome.Failed);
+                var moved = outcomes.Count(o => o == QueueListener.Outcome.Poisoned);
+                if (listener.QueueName.EndsWith("-poison", StringComparison.Ordinal))
+                {
+                    lost += moved;
+                }
+                else
+                {
+                    poisoned += moved;
+                }
+            }
+            if (received == 0)
+            {
+                return new DrainResult(handled, failed, poisoned, lost, Drained: true);
+            }
+        }
+        return new DrainResult(handled, failed, poisoned, lost, Drained: false);
     }
 
     /// <summary>True when every pumped queue is empty and no message is being handled, seen twice 150 ms apart.</summary>
@@ -413,6 +467,11 @@ public sealed class LocalBridge : IAsyncDisposable
             await _azurite.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>What <see cref="DrainAsync"/> did: tries that succeeded, tries that failed (and were released), messages moved to
+    /// a poison queue, poison messages whose reader failed too (moved on to "-poison-poison", which nothing reads), and
+    /// whether the queues were empty at the end (false: <c>maxRounds</c> ran out first).</summary>
+    public sealed record DrainResult(int Handled, int Failed, int Poisoned, int Lost, bool Drained);
 
     private sealed class LocalWebIdentityToken : IWebIdentityTokenSource
     {

@@ -10,6 +10,11 @@ public enum LocalAwsMode
     Emulator,
     /// <summary>moto_server on a free loopback port, started and stopped by the host (<c>pip install 'moto[server]==5.2.1'</c>).</summary>
     Moto,
+    /// <summary>
+    /// An EC2/STS endpoint that is already running and accepts any web-identity token (<see cref="LocalBridgeOptions.AwsEndpoint"/>:
+    /// a moto the tests share, or a fault-injecting proxy in front of it): nothing is started.
+    /// </summary>
+    Endpoint,
     /// <summary>Whatever the <c>Aws:*</c> settings say (real AWS, or an emulator you run): nothing is started or assumed.</summary>
     Settings,
 }
@@ -25,6 +30,9 @@ public sealed class LocalBridgeOptions
 
     public LocalAwsMode Aws { get; set; } = LocalAwsMode.Emulator;
 
+    /// <summary>The endpoint for <see cref="LocalAwsMode.Endpoint"/> (e.g. http://127.0.0.1:5000).</summary>
+    public string? AwsEndpoint { get; set; }
+
     /// <summary>Loopback port for the host (HTTP functions, the approvers' page, the local Slack and AWS). 0: a free one.</summary>
     public int Port { get; set; }
 
@@ -37,7 +45,10 @@ public sealed class LocalBridgeOptions
     /// <summary>App settings (<c>Section:Name</c> or <c>Section__Name</c>) over the local defaults; the same names as in Azure.</summary>
     public IDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Queue triggers pumped (off: messages wait on the queues, e.g. for a test that hands them over itself).</summary>
+    /// <summary>
+    /// Queue triggers pumped on their own (off: messages wait on the queues until <see cref="LocalBridge.DrainAsync"/>
+    /// runs the same triggers to quiescence, or a test hands them over itself).
+    /// </summary>
     public bool QueueTriggers { get; set; } = true;
 
     /// <summary>Timer triggers on their schedules.</summary>

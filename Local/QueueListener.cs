@@ -111,7 +111,29 @@ internal sealed class QueueListener
         await Task.WhenAll(running).ConfigureAwait(false);
     }
 
-    private async Task RunOneAsync(QueueMessage message, CancellationToken stop)
+    /// <summary>
+    /// One receive of <see cref="RunAsync"/>'s loop, run to the end: up to <c>batchSize</c> messages, handled
+    /// concurrently, each exactly as the loop handles it (delete, release for <c>visibilityTimeout</c>, or poison).
+    /// </summary>
+    public async Task<IReadOnlyList<Outcome>> RunBatchAsync(CancellationToken cancellationToken)
+    {
+        var messages = (await _queue.ReceiveMessagesAsync(_host.BatchSize, Lease, cancellationToken).ConfigureAwait(false)).Value;
+        return await Task.WhenAll(messages.Select(message =>
+        {
+            Interlocked.Increment(ref _inFlight);
+            return Task.Run(() => RunOneAsync(message, cancellationToken), CancellationToken.None);
+        })).ConfigureAwait(false);
+    }
+
+    /// <summary>What became of one message: handled (deleted), failed (to be tried again), or moved to the poison queue.</summary>
+    public enum Outcome
+    {
+        Handled,
+        Failed,
+        Poisoned,
+    }
+
+    private async Task<Outcome> RunOneAsync(QueueMessage message, CancellationToken stop)
     {
         try
         {
@@ -127,6 +149,7 @@ internal sealed class QueueListener
                 // A delete retried after a client timeout finds the message gone: it was handled.
             }
             _counters.Handled(_function.Name);
+            return Outcome.Handled;
         }
         catch (Exception ex)
         {
@@ -137,6 +160,7 @@ internal sealed class QueueListener
                 if (message.DequeueCount >= _host.MaxDequeueCount)
                 {
                     await MoveToPoisonAsync(message.MessageId, message.PopReceipt, RawBody(message)).ConfigureAwait(false);
+                    return Outcome.Poisoned;
                 }
                 else
                 {
@@ -148,6 +172,7 @@ internal sealed class QueueListener
             {
                 LocalLog.ReleaseFailed(_logger, _queue.Name, release.Message);
             }
+            return Outcome.Failed;
         }
         finally
         {

@@ -38,7 +38,7 @@ public sealed class BreakGlassEndToEndTests(AzuriteFixture azurite, MotoFixture 
 
     private async Task<PipelineHarness> StartAsync(string breakGlassUsers)
     {
-        _h = new PipelineHarness(azurite, moto, new Dictionary<string, string?>
+        _h = await PipelineHarness.StartAsync(azurite, moto, new Dictionary<string, string?>
         {
             ["Slack:ApproverUserIds"] = $"{Approver},{Requester}",
             ["Slack:BreakGlassUserIds"] = breakGlassUsers,

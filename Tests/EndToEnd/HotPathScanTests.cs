@@ -25,7 +25,7 @@ public sealed class HotPathScanTests(AzuriteFixture azurite, MotoFixture moto, X
         {
             return;
         }
-        _h = new PipelineHarness(azurite, moto);
+        _h = await PipelineHarness.StartAsync(azurite, moto);
         await _h.ResetQueuesAsync();
         _ec2 = await _h.PersonEc2Async();
     }
@@ -117,7 +117,7 @@ public sealed class HotPathScanTests(AzuriteFixture azurite, MotoFixture moto, X
             ["Storage:SlackTable"] = _h.Settings["Storage:SlackTable"],
             ["Policy:AllowedAccounts"] = _h.Account,
         };
-        await using var cold = new PipelineHarness(azurite, moto, same);
+        await using var cold = await PipelineHarness.StartAsync(azurite, moto, same);
         Assert.Equal(202, (await cold.PostEventAsync(next)).Status);
         Assert.Equal(0, await cold.PumpAsync());
 

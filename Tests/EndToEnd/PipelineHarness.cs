@@ -6,13 +6,11 @@ using Amazon.EC2.Model;
 using Amazon.Runtime;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using SgBridge.FunctionApp;
 using SgBridge.FunctionApp.Functions;
-using SgBridge.Shared;
+using SgBridge.Local;
 using SgBridge.Shared.Aws;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Storage;
@@ -25,10 +23,12 @@ using WireMock.Server;
 namespace SgBridge.Tests.EndToEnd;
 
 /// <summary>
-/// The bridge as it runs in Azure, minus the Functions host: the real DI graph (AddSgBridge), the function classes
-/// called as the host would call them, real Azurite queues and tables, the real AWS SDK against moto, and the real
-/// Slack client against a local stub Slack. The only seam is the Entra ID token (moto accepts any token).
-/// <see cref="PumpAsync"/> stands in for the host's queue triggers, with its retry-then-poison behaviour.
+/// The end-to-end tests' view of the one local host (<see cref="LocalBridge"/>): the bridge composed by AddSgBridge
+/// behind Kestrel on the app's routes, with real Azurite queues and tables (this collection's), the real AWS SDK
+/// against moto (the collection's, <see cref="LocalAwsMode.Endpoint"/>), and the real Slack client against a WireMock
+/// Slack. Events and clicks are HTTP requests to the host's routes; <see cref="PumpAsync"/> is the host's own queue
+/// triggers run to quiescence (<see cref="LocalBridge.DrainAsync"/>: host.json's retry-then-poison, released
+/// messages visible again at once); timers are run by the host's function catalogue. Nothing here composes the bridge.
 /// </summary>
 public sealed class PipelineHarness : IAsyncDisposable
 {
@@ -38,32 +38,28 @@ public sealed class PipelineHarness : IAsyncDisposable
     public const string Approver = "UAPPROVER1";
     private const int MaxDequeueCount = 5;
 
-    private readonly ServiceProvider _services;
+    private static readonly string[] QueueNamesToPump = [QueueNames.Changes, QueueNames.Effects, QueueNames.Reconcile];
+
     private readonly QueueServiceClient _queues;
+    private readonly HttpClient _http;
+    private LocalBridge _bridge = null!;
 
     /// <summary>Onboarding (`sgbridge baseline`): the account's groups in the region, as they stand, become their approved state.</summary>
     public Task<SgBridge.Shared.Reconcile.BaselineSummary> OnboardAsync() =>
-        _services.GetRequiredService<SgBridge.Shared.Reconcile.BaselineService>().BaselineAsync(Account, Region, force: false, CancellationToken.None);
+        Services.GetRequiredService<SgBridge.Shared.Reconcile.BaselineService>().BaselineAsync(Account, Region, force: false, CancellationToken.None);
 
-    public PipelineHarness(AzuriteFixture azurite, MotoFixture moto, IReadOnlyDictionary<string, string?>? overrides = null, TimeProvider? time = null)
+    private PipelineHarness(AzuriteFixture azurite, IReadOnlyDictionary<string, string?>? overrides)
     {
         Account = Random.Shared.NextInt64(100_000_000_000, 999_999_999_999).ToString(CultureInfo.InvariantCulture);
         Slack = WireMockServer.Start();
         StubSlack();
         var settings = new Dictionary<string, string?>
         {
-            ["Storage:ConnectionString"] = azurite.ConnectionString,
             ["Storage:RequestsTable"] = azurite.UniqueTableName("req"),
             ["Storage:GroupsTable"] = azurite.UniqueTableName("snap"),
             ["Storage:SlackTable"] = azurite.UniqueTableName("slack"),
             ["Policy:AllowedAccounts"] = Account,
-            ["Aws:RoleArnPattern"] = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole",
-            ["Aws:AuthMode"] = "WebIdentity",
             ["Aws:WebIdentityAudience"] = "api://sgbridge-aws",
-            ["Aws:StsEndpoint"] = moto.Url,
-            ["Aws:Ec2Endpoint"] = moto.Url,
-            ["Aws:MaxErrorRetry"] = "1",
-            ["Slack:BotToken"] = "xoxb-e2e-test",
             ["Slack:SigningSecret"] = SlackSigning.Secret,
             ["Slack:ApproversChannel"] = ApproversChannel,
             ["Slack:MonitoringChannel"] = MonitoringChannel,
@@ -71,7 +67,6 @@ public sealed class PipelineHarness : IAsyncDisposable
             ["Slack:BaseUrl"] = Slack.Url + "/api/",
             ["Slack:BatchRenderDelay"] = "00:00:00",
             ["Slack:BatchDecisionRenderDelay"] = "00:00:00",
-            ["Processing:MaxDequeueCount"] = MaxDequeueCount.ToString(CultureInfo.InvariantCulture),
             // Differences no event explains are settled at once, and the sweep covers the harness's region every minute.
             ["Reconcile:SettleDelay"] = "00:00:00",
             ["Reconcile:Regions"] = Region,
@@ -82,24 +77,62 @@ public sealed class PipelineHarness : IAsyncDisposable
             // "{account}" in an override stands for the harness's own (random) account id.
             settings[key] = value?.Replace("{account}", Account, StringComparison.Ordinal);
         }
-        Settings = settings;
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(configuration);
-        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
-        if (time is not null)
-        {
-            services.AddSingleton(time); // before AddSgBridge, whose TryAdd then keeps it
-        }
-        // The bridge's own Table client, with every request recorded (see TableRequests).
-        var tableOptions = new Azure.Data.Tables.TableClientOptions();
-        tableOptions.AddPolicy(TableRequests, Azure.Core.HttpPipelinePosition.PerRetry);
-        services.AddSingleton(new Azure.Data.Tables.TableServiceClient(azurite.ConnectionString, tableOptions));
-        services.AddSgBridge(configuration);
-        services.AddSingleton<IWebIdentityTokenSource>(new FixedToken());
-        _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        _settings = settings;
         _queues = new QueueServiceClient(azurite.ConnectionString, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        // EventBridge and Slack send no traceparent: the host's request starts the trace.
+        _http = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = System.Diagnostics.DistributedContextPropagator.CreateNoOutputPropagator() });
     }
+
+    /// <summary>Starts the local host for one test: this collection's Azurite and moto, a WireMock Slack, <paramref name="time"/> as the bridge's clock.</summary>
+    public static async Task<PipelineHarness> StartAsync(AzuriteFixture azurite, MotoFixture moto, IReadOnlyDictionary<string, string?>? overrides = null, TimeProvider? time = null)
+    {
+        var harness = new PipelineHarness(azurite, overrides);
+        try
+        {
+            var options = new LocalBridgeOptions
+            {
+                StorageConnectionString = azurite.ConnectionString,
+                Aws = LocalAwsMode.Endpoint,
+                AwsEndpoint = moto.Url,
+                SigningSecret = SlackSigning.Secret,
+                QueueTriggers = false,
+                TimerTriggers = false,
+                // host.json, except that a failed try is visible again at once (the drain retries without waiting), and
+                // one message at a time (batchSize 1): these tests assert one order of events. With host.json's batch
+                // of 16 run concurrently, a burst's renders race and Burst_OnOneGroup_SharesOneMessage sees two
+                // messages per channel (see the compose report); the fault tests run with the concurrent batch.
+                Host = HostSettings.Embedded() with { VisibilityTimeout = TimeSpan.Zero, MaxDequeueCount = MaxDequeueCount, BatchSize = 1, NewBatchThreshold = 0 },
+                ConfigureLogging = _ => { },
+                ConfigureServices = services =>
+                {
+                    if (time is not null)
+                    {
+                        services.Replace(ServiceDescriptor.Singleton(time));
+                    }
+                    // The bridge's own Table client, with every request recorded (see TableRequests).
+                    var tableOptions = new Azure.Data.Tables.TableClientOptions();
+                    tableOptions.AddPolicy(harness.TableRequests, Azure.Core.HttpPipelinePosition.PerRetry);
+                    services.Replace(ServiceDescriptor.Singleton(new Azure.Data.Tables.TableServiceClient(azurite.ConnectionString, tableOptions)));
+                },
+            };
+            foreach (var (key, value) in harness._settings)
+            {
+                options.Settings[key] = value;
+            }
+            harness._bridge = await LocalBridge.StartAsync(options);
+            return harness;
+        }
+        catch
+        {
+            harness.Slack.Stop();
+            harness.Slack.Dispose();
+            harness._http.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The one local host the test runs on.</summary>
+    public LocalBridge Bridge => _bridge;
 
     public string Account { get; }
 
@@ -108,11 +141,11 @@ public sealed class PipelineHarness : IAsyncDisposable
 
     public WireMockServer Slack { get; }
 
-    public IServiceProvider Services => _services;
+    public IServiceProvider Services => _bridge.Services;
 
-    public IRequestStore Requests => _services.GetRequiredService<IRequestStore>();
+    public IRequestStore Requests => Services.GetRequiredService<IRequestStore>();
 
-    public ISlackThreadStore Threads => _services.GetRequiredService<ISlackThreadStore>();
+    public ISlackThreadStore Threads => Services.GetRequiredService<ISlackThreadStore>();
 
     /// <summary>The approvers' message that shows a request (where its buttons are), from the Slack state table.</summary>
     public async Task<Shared.Domain.SlackMessageRef?> ApproverMessageAsync(string requestId)
@@ -132,15 +165,14 @@ public sealed class PipelineHarness : IAsyncDisposable
         }
     }
 
-    private static readonly string[] QueueNamesToPump = [QueueNames.Changes, QueueNames.Effects, QueueNames.Reconcile];
+    /// <summary>The app settings the host runs with (Section:Name): the harness's over the local host's defaults.</summary>
+    public IReadOnlyDictionary<string, string?> Settings => _bridge?.Settings ?? _settings;
 
-    /// <summary>The app settings the harness runs with (Section:Name).</summary>
-    public IReadOnlyDictionary<string, string?> Settings { get; }
+    private readonly Dictionary<string, string?> _settings;
 
 
     /// <summary>Fires the sweep timer as the host would.</summary>
-    public Task SweepTimerAsync() =>
-        ActivatorUtilities.CreateInstance<SweepForDrift>(_services).RunAsync(null!, CancellationToken.None);
+    public Task SweepTimerAsync() => _bridge.RunAsync(nameof(SweepForDrift));
 
     /// <summary>Hands the changes waiting on the queue to the revert function all at once, as concurrent host instances would.</summary>
     public async Task<int> RevertConcurrentlyAsync()
@@ -149,7 +181,7 @@ public sealed class PipelineHarness : IAsyncDisposable
         QueueMessage[] batch = (await queue.ReceiveMessagesAsync(32, TimeSpan.FromSeconds(60))).Value;
         await Task.WhenAll(batch.Select(m => Task.Run(async () =>
         {
-            await ActivatorUtilities.CreateInstance<RevertChange>(_services).RunAsync(m, CancellationToken.None);
+            await _bridge.RunAsync(nameof(RevertChange), m.MessageText);
             await queue.DeleteMessageAsync(m.MessageId, m.PopReceipt);
         })));
         return batch.Length;
@@ -158,9 +190,9 @@ public sealed class PipelineHarness : IAsyncDisposable
     /// <summary>An EC2 client acting as a person in the test account (same assumed credentials as the bridge, as moto keys state by account).</summary>
     public async Task<AmazonEC2Client> PersonEc2Async()
     {
-        var cache = _services.GetRequiredService<AssumedRoleCredentialCache>();
+        var cache = Services.GetRequiredService<AssumedRoleCredentialCache>();
         var c = (await cache.GetAsync(Account, CancellationToken.None)).Credentials;
-        var options = _services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Shared.Options.AwsOptions>>().Value;
+        var options = Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Shared.Options.AwsOptions>>().Value;
         return new AmazonEC2Client(new SessionAWSCredentials(c.AccessKey, c.SecretKey, c.Token), Ec2SecurityGroupClientFactory.BuildConfig(options, Region));
     }
 
@@ -174,19 +206,17 @@ public sealed class PipelineHarness : IAsyncDisposable
         (await ec2.DescribeSecurityGroupRulesAsync(new DescribeSecurityGroupRulesRequest { Filters = [new Filter("group-id", [groupId])] }))
             .SecurityGroupRules.Where(r => r.IsEgress != true).ToList();
 
-    /// <summary>POSTs an event to the intake function as EventBridge would; returns the HTTP status.</summary>
+    /// <summary>POSTs an event to the host's intake route as EventBridge's API destination would; returns the HTTP status and body.</summary>
     public async Task<(int Status, string Body)> PostEventAsync(JsonNode evt)
     {
-        var context = new DefaultHttpContext();
-        var bytes = Encoding.UTF8.GetBytes(evt.ToJsonString());
-        context.Request.Method = "POST";
-        context.Request.ContentType = "application/json; charset=utf-8";
-        context.Request.Headers.UserAgent = "Amazon/EventBridge/ApiDestinations";
-        context.Request.Body = new MemoryStream(bytes);
-        context.Request.ContentLength = bytes.Length;
-        var result = await ActivatorUtilities.CreateInstance<ReceiveAwsEvent>(_services).RunAsync(context.Request, CancellationToken.None);
-        var obj = Assert.IsAssignableFrom<ObjectResult>(result);
-        return (obj.StatusCode ?? 200, System.Text.Json.JsonSerializer.Serialize(obj.Value));
+        using var request = new HttpRequestMessage(HttpMethod.Post, _bridge.AwsEventsUrl)
+        {
+            Content = new StringContent(evt.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        request.Headers.TryAddWithoutValidation("User-Agent", "Amazon/EventBridge/ApiDestinations");
+        request.Headers.Add(Routes.FunctionKeyHeader, _bridge.FunctionKey);
+        using var response = await _http.SendAsync(request);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
     /// <summary>A Slack button click on the approvers' message that shows the request, signed with the signing secret as Slack signs it.</summary>
@@ -194,67 +224,40 @@ public sealed class PipelineHarness : IAsyncDisposable
     {
         var message = await ApproverMessageAsync(requestId);
         var body = SlackSigning.ClickBody(actionId, requestId, user, message?.Channel ?? ApproversChannel, message?.Ts ?? "1001.000100");
-        var ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var context = new DefaultHttpContext();
-        var bytes = Encoding.UTF8.GetBytes(body);
-        context.Request.Method = "POST";
-        context.Request.ContentType = "application/x-www-form-urlencoded";
-        context.Request.Headers["X-Slack-Request-Timestamp"] = ts.ToString(CultureInfo.InvariantCulture);
-        context.Request.Headers["X-Slack-Signature"] = SlackSigning.Sign(body, ts, secret ?? SlackSigning.Secret);
-        context.Request.Body = new MemoryStream(bytes);
-        var result = await ActivatorUtilities.CreateInstance<ReceiveSlackInteraction>(_services).RunAsync(context.Request, CancellationToken.None);
-        return Assert.IsAssignableFrom<Microsoft.AspNetCore.Mvc.Infrastructure.IStatusCodeActionResult>(result).StatusCode ?? 200;
+        return (await PostSlackAsync(Routes.SlackInteractions, body, secret: secret)).Status;
+    }
+
+    /// <summary>POSTs a form body to a Slack route of the host, signed as Slack signs it (at <paramref name="at"/>, default now).</summary>
+    public async Task<(int Status, string Body)> PostSlackAsync(string route, string body, long? at = null, string? secret = null)
+    {
+        var ts = at ?? DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_bridge.BaseUrl, $"{_bridge.Host.RoutePrefix}/{route}"))
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/x-www-form-urlencoded"),
+        };
+        request.Headers.Add("X-Slack-Request-Timestamp", ts.ToString(CultureInfo.InvariantCulture));
+        request.Headers.Add("X-Slack-Signature", SlackSigning.Sign(body, ts, secret ?? SlackSigning.Secret));
+        using var response = await _http.SendAsync(request);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>A Slack POST's answer as the tests read it: the status, and the JSON body when there is one.</summary>
+    public async Task<(int Status, JsonObject? Body)> PostSlackJsonAsync(string route, string body, string? secret = null)
+    {
+        var (status, text) = await PostSlackAsync(route, body, secret: secret);
+        return (status, string.IsNullOrWhiteSpace(text) ? null : JsonNode.Parse(text)!.AsObject());
     }
 
     /// <summary>
-    /// Runs the queue functions until every queue is empty, like the host: a failure leaves the message to be
-    /// tried again; after <see cref="MaxDequeueCount"/> tries it goes to the poison queue. Returns the messages poisoned.
+    /// The host's queue triggers on the changes, effects and reconcile queues, run until every one is empty: a failure
+    /// leaves the message to be tried again; after host.json's maxDequeueCount tries it goes to the poison queue
+    /// (whose readers are not run here). Returns the messages poisoned.
     /// </summary>
     public async Task<int> PumpAsync()
     {
-        var poisoned = 0;
-        for (var round = 0; round < 100; round++)
-        {
-            var handled = 0;
-            foreach (var name in QueueNamesToPump)
-            {
-                var queue = _queues.GetQueueClient(name);
-                QueueMessage[] batch = (await queue.ReceiveMessagesAsync(16, TimeSpan.FromSeconds(30))).Value;
-                foreach (var message in batch)
-                {
-                    handled++;
-                    try
-                    {
-                        await DispatchAsync(name, message);
-                        await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
-                    }
-                    catch (Exception) when (message.DequeueCount >= MaxDequeueCount)
-                    {
-                        await _queues.GetQueueClient(QueueNames.Poison(name)).SendMessageAsync(message.MessageText);
-                        await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
-                        poisoned++;
-                    }
-                    catch (Exception)
-                    {
-                        await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: TimeSpan.Zero);
-                    }
-                }
-            }
-            if (handled == 0)
-            {
-                return poisoned;
-            }
-        }
-        throw new InvalidOperationException("The queues did not drain in 100 rounds.");
+        var drained = await _bridge.DrainAsync(QueueNamesToPump, maxRounds: 2000);
+        return drained.Drained ? drained.Poisoned : throw new InvalidOperationException("The queues did not drain in 2000 rounds.");
     }
-
-    private Task DispatchAsync(string queue, QueueMessage message) => queue switch
-    {
-        QueueNames.Changes => ActivatorUtilities.CreateInstance<RevertChange>(_services).RunAsync(message, CancellationToken.None),
-        QueueNames.Effects => ActivatorUtilities.CreateInstance<PerformEffects>(_services).RunAsync(message, CancellationToken.None),
-        QueueNames.Reconcile => ActivatorUtilities.CreateInstance<ReconcileGroups>(_services).RunAsync(message, CancellationToken.None),
-        _ => throw new ArgumentOutOfRangeException(nameof(queue), queue, null),
-    };
 
     public async Task<int> QueueLengthAsync(string name) =>
         (await _queues.GetQueueClient(name).GetPropertiesAsync()).Value.ApproximateMessagesCount;
@@ -310,13 +313,9 @@ public sealed class PipelineHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _bridge.DisposeAsync();
+        _http.Dispose();
         Slack.Stop();
         Slack.Dispose();
-        await _services.DisposeAsync();
-    }
-
-    private sealed class FixedToken : IWebIdentityTokenSource
-    {
-        public Task<string> GetTokenAsync(CancellationToken cancellationToken) => Task.FromResult("entra-id-token-for-moto");
     }
 }

@@ -25,7 +25,7 @@ public sealed class PipelineTests(AzuriteFixture azurite, MotoFixture moto) : IA
         {
             return;
         }
-        _h = new PipelineHarness(azurite, moto);
+        _h = await PipelineHarness.StartAsync(azurite, moto);
         await _h.ResetQueuesAsync();
         _ec2 = await _h.PersonEc2Async();
     }

@@ -28,7 +28,7 @@ public sealed class PolicyPipelineTests(AzuriteFixture azurite, MotoFixture moto
         {
             return;
         }
-        _h = new PipelineHarness(azurite, moto, new Dictionary<string, string?>
+        _h = await PipelineHarness.StartAsync(azurite, moto, new Dictionary<string, string?>
         {
             ["Policy:RulesFile"] = RepoRoot.Sample("policy.yaml"),
             ["Policy:AccountAliases"] = "{account}=dev",

@@ -43,7 +43,7 @@ public sealed class PolicyTagPipelineTests(AzuriteFixture azurite, MotoFixture m
             return;
         }
         await File.WriteAllTextAsync(_file, TagPolicy);
-        _h = new PipelineHarness(azurite, moto, new Dictionary<string, string?> { ["Policy:RulesFile"] = _file });
+        _h = await PipelineHarness.StartAsync(azurite, moto, new Dictionary<string, string?> { ["Policy:RulesFile"] = _file });
         await _h.ResetQueuesAsync();
         _ec2 = await _h.PersonEc2Async();
         var suffix = Guid.NewGuid().ToString("N")[..6];

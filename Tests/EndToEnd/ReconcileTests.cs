@@ -41,7 +41,7 @@ public sealed class ReconcileTests(AzuriteFixture azurite, MotoFixture moto) : I
         {
             await _h.DisposeAsync();
         }
-        _h = new PipelineHarness(azurite, moto, new Dictionary<string, string?>
+        _h = await PipelineHarness.StartAsync(azurite, moto, new Dictionary<string, string?>
         {
             ["Policy:ExemptPrincipalArns"] = "arn:aws:iam::*:role/deploy-pipeline",
             ["Intake:RevertInline"] = revertInline ? "true" : "false",

@@ -40,7 +40,7 @@ public sealed class RevertReasonTests(AzuriteFixture azurite, MotoFixture moto) 
         {
             return;
         }
-        _h = new PipelineHarness(azurite, moto);
+        _h = await PipelineHarness.StartAsync(azurite, moto);
         _h.Slack.Given(Request.Create().WithPath("/api/views.open").UsingPost())
             .RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody("{\"ok\":true,\"view\":{\"id\":\"VREASON1\"}}"));
         await _h.ResetQueuesAsync();
@@ -61,15 +61,7 @@ public sealed class RevertReasonTests(AzuriteFixture azurite, MotoFixture moto) 
         var payload = RequestPayloads.SubmissionPayload(new Dictionary<string, string?> { [RequestBlocks.Reason] = reason }, "VREASON1", user, RevertReasonService.Callback);
         payload["view"]!["private_metadata"] = requestId;
         var body = RequestPayloads.Form(payload);
-        var context = new DefaultHttpContext();
-        var ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        context.Request.Method = "POST";
-        context.Request.ContentType = "application/x-www-form-urlencoded";
-        context.Request.Headers["X-Slack-Request-Timestamp"] = ts.ToString(CultureInfo.InvariantCulture);
-        context.Request.Headers["X-Slack-Signature"] = SlackSigning.Sign(body, ts, SlackSigning.Secret);
-        context.Request.Body = new MemoryStream(Encoding.UTF8.GetBytes(body));
-        var result = await ActivatorUtilities.CreateInstance<ReceiveSlackInteraction>(_h.Services).RunAsync(context.Request, CancellationToken.None);
-        return result is ContentResult c ? (c.StatusCode ?? 200, JsonNode.Parse(c.Content!)!.AsObject()) : (200, null);
+        return await _h.PostSlackJsonAsync(SgBridge.FunctionApp.Routes.SlackInteractions, body);
     }
 
     [MotoFact]

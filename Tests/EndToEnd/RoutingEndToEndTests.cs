@@ -28,7 +28,7 @@ public sealed class RoutingEndToEndTests(AzuriteFixture azurite, MotoFixture mot
         {
             return;
         }
-        _h = new PipelineHarness(azurite, moto, new Dictionary<string, string?>
+        _h = await PipelineHarness.StartAsync(azurite, moto, new Dictionary<string, string?>
         {
             ["Slack:Routes:0:Match"] = "tag:team=payments",
             ["Slack:Routes:0:ApproversChannel"] = RoutedChannel,

@@ -40,7 +40,7 @@ public sealed class SlackRequestTests(AzuriteFixture azurite, MotoFixture moto, 
         {
             return;
         }
-        _h = new PipelineHarness(azurite, moto);
+        _h = await PipelineHarness.StartAsync(azurite, moto);
         _h.Slack.Given(Request.Create().WithPath("/api/views.open").UsingPost())
             .RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody("{\"ok\":true,\"view\":{\"id\":\"VOPENED1\"}}"));
         await _h.ResetQueuesAsync();
@@ -56,24 +56,8 @@ public sealed class SlackRequestTests(AzuriteFixture azurite, MotoFixture moto, 
         }
     }
 
-    private static DefaultHttpContext Signed(string body, string? secret = null)
-    {
-        var context = new DefaultHttpContext();
-        var ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        context.Request.Method = "POST";
-        context.Request.ContentType = "application/x-www-form-urlencoded";
-        context.Request.Headers["X-Slack-Request-Timestamp"] = ts.ToString(CultureInfo.InvariantCulture);
-        context.Request.Headers["X-Slack-Signature"] = SlackSigning.Sign(body, ts, secret ?? SlackSigning.Secret);
-        context.Request.Body = new MemoryStream(Encoding.UTF8.GetBytes(body));
-        return context;
-    }
-
-    private async Task<(int Status, JsonObject? Body)> SubmitAsync(Dictionary<string, string?> form, string viewId)
-    {
-        var result = await ActivatorUtilities.CreateInstance<ReceiveSlackInteraction>(_h.Services)
-            .RunAsync(Signed(RequestPayloads.Submission(form, viewId, Requester)).Request, CancellationToken.None);
-        return result is ContentResult c ? (c.StatusCode ?? 200, JsonNode.Parse(c.Content!)!.AsObject()) : (((IStatusCodeActionResult)result).StatusCode ?? 200, null);
-    }
+    private Task<(int Status, JsonObject? Body)> SubmitAsync(Dictionary<string, string?> form, string viewId) =>
+        _h.PostSlackJsonAsync(SgBridge.FunctionApp.Routes.SlackInteractions, RequestPayloads.Submission(form, viewId, Requester));
 
     private Dictionary<string, string?> Form(string group, int port)
     {
@@ -93,11 +77,10 @@ public sealed class SlackRequestTests(AzuriteFixture azurite, MotoFixture moto, 
 
         // /sgbridge: the command function answers 200 at once and views.open got the command's trigger.
         var commandClock = System.Diagnostics.Stopwatch.StartNew();
-        var command = await ActivatorUtilities.CreateInstance<ReceiveSlackCommand>(_h.Services)
-            .RunAsync(Signed(RequestPayloads.Command(trigger: "55.66.77abc", user: Requester)).Request, CancellationToken.None);
+        var command = await _h.PostSlackAsync(SgBridge.FunctionApp.Routes.SlackCommands, RequestPayloads.Command(trigger: "55.66.77abc", user: Requester));
         output.WriteLine($"/sgbridge answered (views.open on the stub included) in {commandClock.ElapsedMilliseconds} ms");
         Assert.InRange(commandClock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(3));
-        Assert.IsType<OkResult>(command);
+        Assert.Equal((200, ""), command);
         var opened = Assert.Single(_h.SlackCalls("views.open"));
         Assert.Equal("55.66.77abc", (string?)opened["trigger_id"]);
         Assert.Equal(RequestBlocks.RequestCallback, (string?)opened["view"]!["callback_id"]);
@@ -180,9 +163,8 @@ public sealed class SlackRequestTests(AzuriteFixture azurite, MotoFixture moto, 
     public async Task ForgedSubmission_Is401_AndOpensNothing()
     {
         var group = await CreateGroupAsync(_ec2, "forged-" + Guid.NewGuid().ToString("N")[..6]);
-        var result = await ActivatorUtilities.CreateInstance<ReceiveSlackInteraction>(_h.Services)
-            .RunAsync(Signed(RequestPayloads.Submission(Form(group, 22), "VFORGED", Requester), secret: "forged-secret-0000").Request, CancellationToken.None);
-        Assert.Equal(401, ((IStatusCodeActionResult)result).StatusCode);
+        var (status, _) = await _h.PostSlackAsync(SgBridge.FunctionApp.Routes.SlackInteractions, RequestPayloads.Submission(Form(group, 22), "VFORGED", Requester), secret: "forged-secret-0000");
+        Assert.Equal(401, status);
         Assert.Null(await _h.Requests.GetAsync(RequestId.For(ChangeRequest.SlackEventId("VFORGED")), CancellationToken.None));
     }
 }

@@ -31,7 +31,7 @@ public sealed class TimeBoundAccessTests(AzuriteFixture azurite, MotoFixture mot
         {
             return;
         }
-        _h = new PipelineHarness(azurite, moto, new Dictionary<string, string?> { ["Approvals:ExpiryTable"] = azurite.UniqueTableName("exp") }, _time);
+        _h = await PipelineHarness.StartAsync(azurite, moto, new Dictionary<string, string?> { ["Approvals:ExpiryTable"] = azurite.UniqueTableName("exp") }, _time);
         await _h.ResetQueuesAsync();
         _ec2 = await _h.PersonEc2Async();
     }
@@ -45,8 +45,7 @@ public sealed class TimeBoundAccessTests(AzuriteFixture azurite, MotoFixture mot
         }
     }
 
-    private Task ExpireAccessTimerAsync() =>
-        ActivatorUtilities.CreateInstance<ExpireAccess>(_h.Services).RunAsync(null!, CancellationToken.None);
+    private Task ExpireAccessTimerAsync() => _h.Bridge.RunAsync(nameof(ExpireAccess));
 
     private async Task<ChangeRequest> RequestAsync(string id) => (await _h.Requests.GetAsync(id, CancellationToken.None))!.Value;
 

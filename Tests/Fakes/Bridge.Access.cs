@@ -1,12 +1,9 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using SgBridge.Shared.Approvals;
 using SgBridge.Shared.Options;
-using SgBridge.Shared.Slack;
-using O = Microsoft.Extensions.Options.Options;
 
 namespace SgBridge.Tests.Fakes;
 
-/// <summary>Time-bound approvals over the same fakes: the expiry index, the expiry service, the access clicks.</summary>
+/// <summary>Time-bound approvals from the same graph: the expiry index, the expiry service, the access clicks.</summary>
 public sealed partial class Bridge
 {
     public InMemoryAccessExpiryIndex Expiries { get; } = new();
@@ -15,16 +12,13 @@ public sealed partial class Bridge
 
     public ApprovalsOptions Approvals { get; } = new();
 
-    public ApproverDirectory Approvers() => new(Slack, O.Create(SlackOptions), Time);
+    public ApproverDirectory Approvers() => Get<ApproverDirectory>();
 
-    public AccessNotifier AccessNotifier() => new(Slack, Threads, Approvers(), Requests, O.Create(SlackOptions), NullLogger<AccessNotifier>.Instance, Telemetry);
+    public AccessNotifier AccessNotifier() => Get<AccessNotifier>();
 
-    public ApplyService TimeBoundApplier() =>
-        new(Requests, Lifecycle(), Reconciler(), Ec2, O.Create(Processing), Time, NullLogger<ApplyService>.Instance, Expiries);
+    public ApplyService TimeBoundApplier() => Get<ApplyService>();
 
-    public AccessExpiryService AccessExpiry() =>
-        new(Expiries, Groups, Requests, Lifecycle(), Reconciler(), Ec2, AccessNotifier(), O.Create(Approvals), Time, NullLogger<AccessExpiryService>.Instance, Telemetry);
+    public AccessExpiryService AccessExpiry() => Get<AccessExpiryService>();
 
-    public AccessDecisionService AccessDecisions() =>
-        new(Approvers(), Requests, Threads, Groups, Expiries, Lifecycle(), Time, NullLogger<AccessDecisionService>.Instance);
+    public AccessDecisionService AccessDecisions() => Get<AccessDecisionService>();
 }

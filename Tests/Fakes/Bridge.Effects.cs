@@ -1,44 +1,27 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using SgBridge.Shared.Approvals;
 using SgBridge.Shared.Aws;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Processing;
 using SgBridge.Shared.Slack;
 using SgBridge.Shared.Storage;
-using SgBridge.Tests.Slack.Requests;
-using O = Microsoft.Extensions.Options.Options;
 
 namespace SgBridge.Tests.Fakes;
 
-/// <summary>The effects side over the same fakes: the worker with every performer, its catch-up, and a host-like drain of the effects queue.</summary>
+/// <summary>The effects side from the same graph: the worker with every performer, its catch-up, and a host-like drain of the effects queue.</summary>
 public sealed partial class Bridge
 {
     public BlastRadiusOptions BlastRadius { get; } = new();
 
-    public RoutingService Routing() => new(new ApprovalRouter(O.Create(SlackOptions), O.Create(Policy)), Threads, Ec2,
-        new BlastRadiusReader(Ec2, O.Create(BlastRadius), Time, NullLogger<BlastRadiusReader>.Instance), Slack, O.Create(BlastRadius), O.Create(Policy), Telemetry,
-        NullLogger<RoutingService>.Instance);
+    public RoutingService Routing() => Get<RoutingService>();
 
-    public NotificationService Notifications() => new(Requests, Threads, Queue, Slack, Approvers(), Routing(), O.Create(SlackOptions), O.Create(Policy), Time,
-        NullLogger<NotificationService>.Instance, O.Create(Approvals));
+    public NotificationService Notifications() => Get<NotificationService>();
 
-    public RevertReasonService Reasons() => new(Slack, new RecordingViews(), Approvers(), Requests, Lifecycle(), Time, NullLogger<RevertReasonService>.Instance, Telemetry);
+    public RevertReasonService Reasons() => Get<RevertReasonService>();
 
     /// <summary>The effects worker as the host builds it: one performer per effect kind.</summary>
-    public EffectsWorker Effects() => new(Lifecycle(),
-        [
-            new RenderPerformer(Notifications()),
-            new ApplyPerformer(TimeBoundApplier()),
-            new AskReasonPerformer(Reasons()),
-            new BreakGlassPerformer(Routing()),
-            new EndAccessNowPerformer(AccessExpiry()),
-            new AccessNoticePerformer(AccessNotifier(), EffectKind.AccessGranted),
-            new AccessNoticePerformer(AccessNotifier(), EffectKind.AccessEndedNotice),
-            new AccessNoticePerformer(AccessNotifier(), EffectKind.AccessEndedDm),
-            new DecisionDmPerformer(Slack),
-        ], Notifications(), Queue, NullLogger<EffectsWorker>.Instance);
+    public EffectsWorker Effects() => Get<EffectsWorker>();
 
-    public EffectsCatchUp CatchUp() => new(Requests, Queue, Time, Telemetry, NullLogger<EffectsCatchUp>.Instance);
+    public EffectsCatchUp CatchUp() => Get<EffectsCatchUp>();
 
     private int _effectsHandled;
 

@@ -1,5 +1,9 @@
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using SgBridge.Shared;
 using SgBridge.Shared.Approvals;
 using SgBridge.Shared.Aws;
 using SgBridge.Shared.Domain;
@@ -8,14 +12,20 @@ using SgBridge.Shared.Policy;
 using SgBridge.Shared.Processing;
 using SgBridge.Shared.Reconcile;
 using SgBridge.Shared.Slack;
+using SgBridge.Shared.Slack.Requests;
+using SgBridge.Shared.Storage;
 using SgBridge.Shared.Telemetry;
+using SgBridge.Tests.Reconcile;
+using SgBridge.Tests.Slack.Requests;
 using O = Microsoft.Extensions.Options.Options;
 
 namespace SgBridge.Tests.Fakes;
 
 /// <summary>
-/// The one set-up of the processing services over fakes (stores, queue, EC2, clock): tests change the options they care
-/// about and build what they test from it, instead of wiring constructors by hand.
+/// The tests' one in-memory composition: the bridge's own graph (<c>AddSgBridge</c>, as the app registers it) with
+/// the I/O seams swapped for fakes (stores, queue, EC2, Slack, views, clock, telemetry) and the options below in
+/// place of the bound ones. Tests change the options they care about, then take what they test from the graph
+/// (<see cref="Get{T}"/>); each call composes afresh, so an option set before it is always seen.
 /// </summary>
 public sealed partial class Bridge
 {
@@ -27,44 +37,98 @@ public sealed partial class Bridge
     /// <summary>What Slack will be shown: the writes that raised a request's render.</summary>
     public RecordingNotifier Notifier => new(Requests);
     public FakeSecurityGroupClient Ec2 { get; init; } = new();
-    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 24, 10, 0, 0, TimeSpan.Zero));
-    public PolicyOptions Policy { get; } = new() { AllowedAccounts = TestData.Account };
+    public FakeTimeProvider Time { get; init; } = new(new DateTimeOffset(2026, 11, 24, 10, 0, 0, TimeSpan.Zero));
+    public PolicyOptions Policy { get; init; } = new() { AllowedAccounts = TestData.Account };
     public ReconcileOptions Reconcile { get; } = new() { SettleDelay = TimeSpan.FromSeconds(60), LeaseWait = TimeSpan.Zero };
     public ProcessingOptions Processing { get; } = new() { MaxDequeueCount = 5 };
 
     public BridgeTelemetry Telemetry { get; } = new();
     public RecordingSlackClient Slack { get; } = new();
-    public SlackOptions SlackOptions { get; } = new() { BotToken = "xoxb-t", SigningSecret = "s", ApproversChannel = "CAPPROVERS", MonitoringChannel = "CMONITOR", ApproverUserIds = "UA" };
+    public SlackOptions SlackOptions { get; init; } = new() { BotToken = "xoxb-t", SigningSecret = "s", ApproversChannel = "CAPPROVERS", MonitoringChannel = "CMONITOR", ApproverUserIds = "UA" };
+    public AwsOptions Aws { get; } = new() { RoleArnPattern = BridgeRole, WebIdentityAudience = "api://x" };
 
-    public ChangePolicy ChangePolicy() => new(O.Create(Policy), O.Create(new AwsOptions { RoleArnPattern = BridgeRole, WebIdentityAudience = "api://x" }));
+    /// <summary>Slack's views.open (the reason and request modals).</summary>
+    public RecordingViews Views { get; } = new();
 
-    public RequestLifecycle Lifecycle() => new(Requests, Queue, Telemetry, NullLogger<RequestLifecycle>.Instance);
+    /// <summary>Requests from Slack (the /sgbridge command and its modal).</summary>
+    public SlackRequestOptions SlackRequests { get; } = new();
 
-    public GroupReconciler Reconciler() => new(Groups, Queue, O.Create(Reconcile), O.Create(Policy), Time, NullLogger<GroupReconciler>.Instance, Telemetry);
+    public InMemoryKnownAccounts KnownAccounts { get; } = new();
 
-    public ChangeProcessor Processor() =>
-        new(ChangePolicy(), Lifecycle(), Reconciler(), Ec2, O.Create(Processing), Time, NullLogger<ChangeProcessor>.Instance, Telemetry, Queue, PolicyGate(),
-            new UnrecordedRevokes(Time, NullLogger<UnrecordedRevokes>.Instance));
+    /// <summary>More replacements over the graph, after the fakes (e.g. a store that fails, or a service a test pins).</summary>
+    public List<Action<IServiceCollection>> Replacements { get; } = [];
+
+    /// <summary>The composed graph: AddSgBridge with this bridge's fakes and options swapped in.</summary>
+    public IServiceProvider Services(Action<IServiceCollection>? also = null)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            // Nothing reaches storage (every store is a fake); the settings only make the bound options valid.
+            ["Storage:ConnectionString"] = "UseDevelopmentStorage=true",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddLogging();
+        services.AddSgBridge(configuration);
+        services.Replace(ServiceDescriptor.Singleton<TimeProvider>(Time));
+        services.Replace(ServiceDescriptor.Singleton(Telemetry));
+        UseOptions(services, Policy);
+        UseOptions(services, Reconcile);
+        UseOptions(services, Processing);
+        UseOptions(services, SlackOptions);
+        UseOptions(services, Aws);
+        UseOptions(services, Approvals);
+        UseOptions(services, BlastRadius);
+        UseOptions(services, SlackRequests);
+        services.Replace(ServiceDescriptor.Singleton<IRequestStore>(Requests));
+        services.Replace(ServiceDescriptor.Singleton<IEffectsIndex>(Requests));
+        services.Replace(ServiceDescriptor.Singleton<IGroupStateStore>(Groups));
+        services.Replace(ServiceDescriptor.Singleton<ISlackThreadStore>(Threads));
+        services.Replace(ServiceDescriptor.Singleton<IAccessExpiryIndex>(Expiries));
+        services.Replace(ServiceDescriptor.Singleton<IKnownAccountStore>(KnownAccounts));
+        services.Replace(ServiceDescriptor.Singleton<IQueueSender>(Queue));
+        services.Replace(ServiceDescriptor.Singleton<ISecurityGroupClientFactory>(Ec2));
+        services.Replace(ServiceDescriptor.Singleton<ISlackClient>(Slack));
+        services.Replace(ServiceDescriptor.Singleton<ISlackRequestsClient>(Views));
+        foreach (var replace in Replacements)
+        {
+            replace(services);
+        }
+        also?.Invoke(services);
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
+    }
+
+    /// <summary>One service of the composed graph.</summary>
+    public T Get<T>() where T : notnull => Services().GetRequiredService<T>();
+
+    private static void UseOptions<T>(IServiceCollection services, T value) where T : class =>
+        services.Replace(ServiceDescriptor.Singleton<IOptions<T>>(O.Create(value)));
+
+    public ChangePolicy ChangePolicy() => Get<ChangePolicy>();
+
+    public RequestLifecycle Lifecycle() => Get<RequestLifecycle>();
+
+    public GroupReconciler Reconciler() => Get<GroupReconciler>();
+
+    public ChangeProcessor Processor() => Get<ChangeProcessor>();
 
     /// <summary>The policy file's gate (Policy.RulesFile; empty: no policy, every change asks).</summary>
-    public SgBridge.Shared.Policy.PolicyGate PolicyGate() =>
-        new(new SgBridge.Shared.Policy.PolicyRules(O.Create(Policy)), Lifecycle(), Time, NullLogger<SgBridge.Shared.Policy.PolicyGate>.Instance, TagReader());
+    public PolicyGate PolicyGate() => Get<PolicyGate>();
 
-    /// <summary>The budget of the policy's tag read (BlastRadius:Budget in the app).</summary>
-    public SgBridge.Shared.Aws.BlastRadiusOptions TagRead { get; } = new();
+    /// <summary>The budget of the policy's tag read and the blast radius (BlastRadius:Budget in the app).</summary>
+    public BlastRadiusOptions TagRead => BlastRadius;
 
     /// <summary>Reads the fake group's tags for a policy rule with a groupTags condition.</summary>
-    public PolicyTagReader TagReader() => new(Ec2, O.Create(TagRead), NullLogger<PolicyTagReader>.Instance, Telemetry);
+    public PolicyTagReader TagReader() => Get<PolicyTagReader>();
 
     /// <summary>The apply worker as deployed: with the expiry index and the access notifier (time-bound approvals).</summary>
     public ApplyService Applier() => TimeBoundApplier();
 
-    public PoisonService Poison() =>
-        new(Lifecycle(), Slack, O.Create(SlackOptions), O.Create(Processing), Time, NullLogger<PoisonService>.Instance, Telemetry);
+    public PoisonService Poison() => Get<PoisonService>();
 
-    public BaselineService Baseline() => new(Groups, Ec2, O.Create(Policy), Time, NullLogger<BaselineService>.Instance);
+    public BaselineService Baseline() => Get<BaselineService>();
 
-    public SweepService Sweeps() => new(Reconciler(), Baseline(), Groups, Ec2, Lifecycle(), Queue, O.Create(Reconcile), O.Create(Policy), Time, NullLogger<SweepService>.Instance, Telemetry);
+    public SweepService Sweeps() => Get<SweepService>();
 
     /// <summary>Onboards the fake group as it stands now.</summary>
     public Task<BaselineSummary> OnboardAsync() => Baseline().BaselineAsync(TestData.Account, TestData.Region, force: false, default);

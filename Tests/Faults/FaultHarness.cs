@@ -10,11 +10,9 @@ using Amazon.SecurityToken.Model;
 using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using SgBridge.FunctionApp.Functions;
-using SgBridge.Shared;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using SgBridge.Local;
 using SgBridge.Shared.Approvals;
 using SgBridge.Shared.Aws;
 using SgBridge.Shared.Domain;
@@ -48,11 +46,13 @@ public enum TableFault
 }
 
 /// <summary>
-/// The bridge's real DI graph (AddSgBridge) with the function classes called as the host calls them, on Azurite queues;
-/// between the bridge and EC2/STS sits a WireMock server that proxies every call to moto unless a test installs a
-/// fault for an action (<see cref="Fail"/>, <see cref="FailTimes"/>, <see cref="LoseResponse"/>); Slack is a stub.
-/// Table Storage is Azurite, or (<see cref="TableFault"/>) unreachable, with the app's own bounded timeouts.
-/// <see cref="PumpAsync"/> is the host: retry, then the poison queue, whose messages go to the poison readers.
+/// The fault tests' view of the one local host (<see cref="LocalBridge"/>, composed by AddSgBridge) on Azurite queues;
+/// between the bridge and EC2/STS sits a WireMock server (<see cref="LocalAwsMode.Endpoint"/>) that proxies every call
+/// to moto unless a test installs a fault for an action (<see cref="Fail"/>, <see cref="FailTimes"/>,
+/// <see cref="LoseResponse"/>); Slack is a WireMock stub. Table Storage is Azurite, or (<see cref="TableFault"/>)
+/// unreachable, with the app's own bounded timeouts; the request store can be made to crash between the EC2 call and
+/// its write (<see cref="Crash"/>). Both are service replacements over AddSgBridge's graph, nothing re-composed.
+/// <see cref="PumpAsync"/> is the host's own queue triggers (poison readers included) run to quiescence.
 /// </summary>
 public sealed class FaultHarness : IAsyncDisposable
 {
@@ -70,9 +70,9 @@ public sealed class FaultHarness : IAsyncDisposable
     private readonly QueueServiceClient _queues;
     private readonly TcpListener _deadTables;
     private readonly List<Socket> _held = [];
-    private ServiceProvider _services;
+    private LocalBridge _bridge = null!;
 
-    public FaultHarness(AzuriteFixture azurite, MotoFixture moto)
+    private FaultHarness(AzuriteFixture azurite, MotoFixture moto)
     {
         _azurite = azurite;
         _moto = moto;
@@ -96,7 +96,22 @@ public sealed class FaultHarness : IAsyncDisposable
         _deadTables = new TcpListener(IPAddress.Loopback, 0);
         _deadTables.Start();
         _ = AcceptForeverAsync();
-        _services = Build(TableFault.None);
+    }
+
+    /// <summary>Starts the local host for one fault test (Table Storage on Azurite, no fault armed).</summary>
+    public static async Task<FaultHarness> StartAsync(AzuriteFixture azurite, MotoFixture moto)
+    {
+        var harness = new FaultHarness(azurite, moto);
+        try
+        {
+            harness._bridge = await harness.StartBridgeAsync(TableFault.None);
+            return harness;
+        }
+        catch
+        {
+            await harness.DisposeAsync();
+            throw;
+        }
     }
 
     private int _ts;
@@ -107,69 +122,65 @@ public sealed class FaultHarness : IAsyncDisposable
 
     public WireMockServer Slack { get; }
 
-    public IServiceProvider Services => _services;
+    public IServiceProvider Services => _bridge.Services;
 
     /// <summary>Arm to make the next request write fail as if the worker died between the EC2 call and the table write.</summary>
     public CrashSwitch Crash { get; } = new();
 
-    public BridgeTelemetry Telemetry => _services.GetRequiredService<BridgeTelemetry>();
+    public BridgeTelemetry Telemetry => Services.GetRequiredService<BridgeTelemetry>();
 
-    /// <summary>Rebuilds the bridge with Table Storage as <paramref name="fault"/> says (queues stay on Azurite).</summary>
+    /// <summary>Restarts the local host with Table Storage as <paramref name="fault"/> says (queues stay on Azurite).</summary>
     public async Task StorageAsync(TableFault fault)
     {
-        await _services.DisposeAsync();
-        _services = Build(fault);
+        await _bridge.DisposeAsync();
+        _bridge = await StartBridgeAsync(fault);
     }
 
-    private ServiceProvider Build(TableFault fault)
+    private Task<LocalBridge> StartBridgeAsync(TableFault fault)
     {
-        var settings = new Dictionary<string, string?>
+        var options = new LocalBridgeOptions
         {
-            ["Storage:ConnectionString"] = _azurite.ConnectionString,
-            ["Storage:RequestsTable"] = _requestsTable,
-            ["Storage:GroupsTable"] = _groupsTable,
-            ["Storage:SlackTable"] = _slackTable,
-            ["Policy:AllowedAccounts"] = Account,
-            ["Aws:RoleArnPattern"] = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole",
-            ["Aws:AuthMode"] = "WebIdentity",
-            ["Aws:WebIdentityAudience"] = "api://sgbridge-aws",
-            ["Aws:StsEndpoint"] = Aws.Url,
-            ["Aws:Ec2Endpoint"] = Aws.Url,
-            ["Aws:MaxErrorRetry"] = "1",
-            ["Slack:BotToken"] = "xoxb-faults",
-            ["Slack:SigningSecret"] = SlackSigning.Secret,
-            ["Slack:ApproversChannel"] = "CAPPROVERS",
-            ["Slack:MonitoringChannel"] = MonitoringChannel,
-            ["Slack:ApproverUserIds"] = "UAPPROVER1",
-            ["Slack:BaseUrl"] = Slack.Url + "/api/",
-            ["Slack:BatchRenderDelay"] = "00:00:00",
-            ["Slack:BatchDecisionRenderDelay"] = "00:00:00",
-            ["Processing:MaxDequeueCount"] = MaxDequeueCount.ToString(CultureInfo.InvariantCulture),
-            ["Reconcile:LeaseWait"] = "00:00:00",
-        };
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(configuration);
-        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
-        if (fault != TableFault.None)
-        {
-            // The table client the stores use, pointed where storage does not answer, built as the app builds it
-            // (StorageClients' bounded per-try timeout and retries; the default group-read deadline), with a 1 s try
-            // and one retry so that the many calls a pumped outage makes stay short.
-            var port = fault == TableFault.Refused ? ClosedPort() : ((IPEndPoint)_deadTables.LocalEndpoint).Port;
-            services.AddSingleton(new StorageClients(new SgBridge.Shared.Options.StorageOptions
+            StorageConnectionString = _azurite.ConnectionString,
+            Aws = LocalAwsMode.Endpoint,
+            AwsEndpoint = Aws.Url,
+            SigningSecret = SlackSigning.Secret,
+            QueueTriggers = false,
+            TimerTriggers = false,
+            // host.json, except three tries, and a failed try visible again at once (the drain retries without waiting).
+            Host = HostSettings.Embedded() with { VisibilityTimeout = TimeSpan.Zero, MaxDequeueCount = MaxDequeueCount },
+            ConfigureLogging = _ => { },
+            ConfigureServices = services =>
             {
-                ConnectionString = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;",
-                TableNetworkTimeout = TimeSpan.FromSeconds(1),
-                MaxRetries = 1,
-            }).Tables);
-        }
-        services.AddSingleton<IRequestStore>(sp => new CrashingRequestStore(
-            new TableRequestStore(sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<SgBridge.Shared.Options.StorageOptions>>()), Crash));
-        services.AddSgBridge(configuration);
-        services.AddSingleton<IWebIdentityTokenSource>(new FixedToken());
-        services.AddSingleton<PoisonService>(); // not yet registered by AddSgBridge (see the report)
-        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+                if (fault != TableFault.None)
+                {
+                    // The table client the stores use, pointed where storage does not answer, built as the app builds it
+                    // (StorageClients' bounded per-try timeout and retries; the default group-read deadline), with a 1 s try
+                    // and one retry so that the many calls a pumped outage makes stay short.
+                    var port = fault == TableFault.Refused ? ClosedPort() : ((IPEndPoint)_deadTables.LocalEndpoint).Port;
+                    services.Replace(ServiceDescriptor.Singleton(new StorageClients(new SgBridge.Shared.Options.StorageOptions
+                    {
+                        ConnectionString = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:{port}/devstoreaccount1;",
+                        TableNetworkTimeout = TimeSpan.FromSeconds(1),
+                        MaxRetries = 1,
+                    }).Tables));
+                }
+                // The bridge's own request store, wrapped so that an armed crash kills its next write.
+                services.Decorate<IRequestStore>(inner => new CrashingRequestStore(inner, Crash));
+            },
+        };
+        options.Settings["Storage:RequestsTable"] = _requestsTable;
+        options.Settings["Storage:GroupsTable"] = _groupsTable;
+        options.Settings["Storage:SlackTable"] = _slackTable;
+        options.Settings["Policy:AllowedAccounts"] = Account;
+        options.Settings["Aws:WebIdentityAudience"] = "api://sgbridge-aws";
+        options.Settings["Slack:ApproversChannel"] = "CAPPROVERS";
+        options.Settings["Slack:MonitoringChannel"] = MonitoringChannel;
+        options.Settings["Slack:ApproverUserIds"] = "UAPPROVER1";
+        options.Settings["Slack:BaseUrl"] = Slack.Url + "/api/";
+        options.Settings["Slack:BatchRenderDelay"] = "00:00:00";
+        options.Settings["Slack:BatchDecisionRenderDelay"] = "00:00:00";
+        options.Settings["Reconcile:LeaseWait"] = "00:00:00";
+        return LocalBridge.StartAsync(options);
     }
 
     private static int ClosedPort()
@@ -322,21 +333,21 @@ public sealed class FaultHarness : IAsyncDisposable
         (await ec2.DescribeSecurityGroupRulesAsync(new DescribeSecurityGroupRulesRequest { Filters = [new Filter("group-id", [groupId])] }))
             .SecurityGroupRules.Where(r => r.IsEgress != true).Select(r => r.FromPort.GetValueOrDefault()).Order().ToList();
 
-    public Task OnboardAsync() => _services.GetRequiredService<BaselineService>().BaselineAsync(Account, Region, force: false, CancellationToken.None);
+    public Task OnboardAsync() => Services.GetRequiredService<BaselineService>().BaselineAsync(Account, Region, force: false, CancellationToken.None);
 
     /// <summary>A person's add as the intake would queue it.</summary>
     public SecurityGroupChange Added(string groupId, SgBridge.Shared.Domain.SecurityGroupRule rule) =>
         TestData.Change(ChangeKind.Add, Guid.NewGuid().ToString()) with { AccountId = Account, Region = Region, GroupId = groupId, Rules = [rule] };
 
-    public Task SendAsync<T>(string queue, T message) => _services.GetRequiredService<IQueueSender>().SendAsync(queue, message, CancellationToken.None);
+    public Task SendAsync<T>(string queue, T message) => Services.GetRequiredService<IQueueSender>().SendAsync(queue, message, CancellationToken.None);
 
     public async Task<ChangeRequest?> RequestAsync(string eventId) =>
-        (await _services.GetRequiredService<IRequestStore>().GetAsync(RequestId.For(eventId), CancellationToken.None))?.Value;
+        (await Services.GetRequiredService<IRequestStore>().GetAsync(RequestId.For(eventId), CancellationToken.None))?.Value;
 
     /// <summary>An approver's decision, stored as the Slack handler stores it (its apply an effect on the row, nudged by the lifecycle).</summary>
     public async Task ApproveAsync(string requestId)
     {
-        await _services.GetRequiredService<RequestLifecycle>().ChangeAsync(requestId, r => { r.Approve("UAPPROVER1", "ann", DateTimeOffset.UtcNow); return true; }, CancellationToken.None);
+        await Services.GetRequiredService<RequestLifecycle>().ChangeAsync(requestId, r => { r.Approve("UAPPROVER1", "ann", DateTimeOffset.UtcNow); return true; }, CancellationToken.None);
     }
 
     // ---------- the host ----------
@@ -354,62 +365,17 @@ public sealed class FaultHarness : IAsyncDisposable
     /// <summary>What the pump did: messages poisoned, and poison messages the readers could not complete either.</summary>
     public sealed record PumpResult(int Poisoned, int Lost);
 
-    /// <summary>Runs the queue functions until every queue (poison queues included) is empty, with the host's retry-then-poison.</summary>
+    /// <summary>
+    /// The host's queue triggers, poison readers included, run until every queue is empty (or <paramref name="rounds"/>
+    /// receives per queue): host.json's retry-then-poison; a poison reader that fails its last try moves the message to
+    /// "-poison-poison", read by no one (Lost).
+    /// </summary>
     public async Task<PumpResult> PumpAsync(int rounds = 200, bool reconcile = false)
     {
-        int poisoned = 0, lost = 0;
         var queues = Pumped.Where(q => reconcile || q != QueueNames.Reconcile).ToArray();
-        for (var round = 0; round < rounds; round++)
-        {
-            var handled = 0;
-            foreach (var name in queues.Concat(queues.Select(QueueNames.Poison)))
-            {
-                var queue = _queues.GetQueueClient(name);
-                foreach (var message in (await queue.ReceiveMessagesAsync(16, TimeSpan.FromSeconds(30))).Value)
-                {
-                    handled++;
-                    try
-                    {
-                        await DispatchAsync(name, message);
-                        await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
-                    }
-                    catch (Exception) when (message.DequeueCount >= MaxDequeueCount)
-                    {
-                        if (name.EndsWith("-poison", StringComparison.Ordinal))
-                        {
-                            lost++; // would go to <queue>-poison-poison, read by no one
-                        }
-                        else
-                        {
-                            await _queues.GetQueueClient(QueueNames.Poison(name)).SendMessageAsync(message.Body);
-                            poisoned++;
-                        }
-                        await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
-                    }
-                    catch (Exception)
-                    {
-                        await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: TimeSpan.Zero);
-                    }
-                }
-            }
-            if (handled == 0)
-            {
-                return new PumpResult(poisoned, lost);
-            }
-        }
-        return rounds < 200 ? new PumpResult(poisoned, lost) : throw new InvalidOperationException("The queues did not drain in 200 rounds.");
+        var drained = await _bridge.DrainAsync(queues.Concat(queues.Select(QueueNames.Poison)).ToArray(), rounds);
+        return drained.Drained || rounds < 200 ? new PumpResult(drained.Poisoned, drained.Lost) : throw new InvalidOperationException("The queues did not drain in 200 rounds.");
     }
-
-    private Task DispatchAsync(string queue, QueueMessage message) => queue switch
-    {
-        QueueNames.Changes => ActivatorUtilities.CreateInstance<RevertChange>(_services).RunAsync(message, CancellationToken.None),
-        QueueNames.Effects => ActivatorUtilities.CreateInstance<PerformEffects>(_services).RunAsync(message, CancellationToken.None),
-        QueueNames.Reconcile => ActivatorUtilities.CreateInstance<ReconcileGroups>(_services).RunAsync(message, CancellationToken.None),
-        PoisonQueueNames.Changes => ActivatorUtilities.CreateInstance<ChangesPoison>(_services).RunAsync(message, CancellationToken.None),
-        PoisonQueueNames.Effects => ActivatorUtilities.CreateInstance<EffectsPoison>(_services).RunAsync(message, CancellationToken.None),
-        PoisonQueueNames.Reconcile => ActivatorUtilities.CreateInstance<ReconcilePoison>(_services).RunAsync(message, CancellationToken.None),
-        _ => throw new ArgumentOutOfRangeException(nameof(queue), queue, null),
-    };
 
     public async Task<int> LengthAsync(string queue) => (await _queues.GetQueueClient(queue).GetPropertiesAsync()).Value.ApproximateMessagesCount;
 
@@ -446,7 +412,10 @@ public sealed class FaultHarness : IAsyncDisposable
                 s.Dispose();
             }
         }
-        await _services.DisposeAsync();
+        if (_bridge is not null)
+        {
+            await _bridge.DisposeAsync();
+        }
     }
 
     public sealed class CrashSwitch
@@ -473,10 +442,6 @@ public sealed class FaultHarness : IAsyncDisposable
         public IAsyncEnumerable<ChangeRequest> ListAsync(RequestStatus? status, CancellationToken cancellationToken) => inner.ListAsync(status, cancellationToken);
     }
 
-    private sealed class FixedToken : IWebIdentityTokenSource
-    {
-        public Task<string> GetTokenAsync(CancellationToken cancellationToken) => Task.FromResult("entra-id-token-for-moto");
-    }
 }
 
 /// <summary>A theory that needs moto: skipped with the same clear message as <see cref="MotoFactAttribute"/> when moto is absent.</summary>

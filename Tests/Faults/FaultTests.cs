@@ -27,7 +27,7 @@ public sealed class FaultTests(AzuriteFixture azurite, MotoFixture moto, ITestOu
         {
             return;
         }
-        _h = new FaultHarness(azurite, moto);
+        _h = await FaultHarness.StartAsync(azurite, moto);
         await _h.ResetQueuesAsync();
         _ec2 = await _h.PersonEc2Async();
         _failures = new FailureCounter(_h.Telemetry);

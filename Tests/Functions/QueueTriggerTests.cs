@@ -1,5 +1,5 @@
 using Azure.Storage.Queues.Models;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using SgBridge.FunctionApp.Functions;
 using SgBridge.Shared.Domain;
@@ -27,10 +27,10 @@ public class QueueTriggerTests
         var change = TestData.Change(ChangeKind.Add) with { Rules = existing };
         var text = System.Text.Encoding.ASCII.GetString(QueuePayload.Encode(change, StorageQueueSender.MaxPayloadBytes));
         var bridge = new Bridge { Ec2 = ec2 };
-        var processor = bridge.Processor();
         requests = bridge.Requests;
 
-        await new RevertChange(processor).RunAsync(QueuesModelFactory.QueueMessage("id", "pop", text, 1), default);
+        // The function class as the host builds it: from the composed graph.
+        await ActivatorUtilities.CreateInstance<RevertChange>(bridge.Services()).RunAsync(QueuesModelFactory.QueueMessage("id", "pop", text, 1), default);
 
         Assert.Equal(rules > 100, text.StartsWith("gz:", StringComparison.Ordinal));
         Assert.Empty(ec2.Rules);

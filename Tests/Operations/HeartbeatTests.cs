@@ -18,7 +18,7 @@ public sealed class HeartbeatTests(AzuriteFixture azurite, MotoFixture moto) : I
 
     public async Task InitializeAsync()
     {
-        _h = new PipelineHarness(azurite, moto);
+        _h = await PipelineHarness.StartAsync(azurite, moto);
         await _h.ResetQueuesAsync();
     }
 

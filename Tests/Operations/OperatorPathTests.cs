@@ -26,7 +26,7 @@ public sealed class OperatorPathTests(AzuriteFixture azurite, MotoFixture moto) 
 
     public async Task InitializeAsync()
     {
-        _h = new PipelineHarness(azurite, moto);
+        _h = await PipelineHarness.StartAsync(azurite, moto);
         await _h.ResetQueuesAsync();
     }
 

@@ -56,7 +56,7 @@ public sealed class OrganisationSweepTests(AzuriteFixture azurite, MotoFixture m
             _sts.Given(Request.Create().UsingAnyMethod()).AtPriority(10).RespondWith(Response.Create().WithProxy(moto.Url));
             overrides["Aws:StsEndpoint"] = _sts.Url;
         }
-        _h = new PipelineHarness(azurite, moto, overrides);
+        _h = await PipelineHarness.StartAsync(azurite, moto, overrides);
         await _h.ResetQueuesAsync();
     }
 

@@ -3,7 +3,6 @@ using System.Text.Json;
 using Amazon.EC2.Model;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
-using Microsoft.Extensions.DependencyInjection;
 using SgBridge.FunctionApp.Functions;
 using SgBridge.Shared.Storage;
 using SgBridge.Shared.Telemetry;
@@ -13,10 +12,11 @@ using SgBridge.Tests.Integration;
 namespace SgBridge.Tests.Telemetry;
 
 /// <summary>
-/// One trace per request across the queue, on real parts: the intake function queues the change through the real
-/// StorageQueueSender into Azurite, the message is received from Azurite and handed to the RevertChange function class
-/// (which reverts in moto through the real AWS SDK), and its notification to PerformEffects (real Slack client, stub
-/// server). The intake's span, the revert's, Slack's and the HTTP calls to EC2 and Slack all carry one trace id.
+/// One trace per request across the queue, on the local host: EventBridge's POST (no traceparent) reaches the intake
+/// route, which queues the change through the real StorageQueueSender into Azurite; the message is received from
+/// Azurite and handed to the host's RevertChange trigger (which reverts in moto through the real AWS SDK), and its
+/// effects are run by the host's PerformEffects trigger (real Slack client, stub server). The inbound request's span,
+/// the intake's, the revert's, Slack's and the HTTP calls to EC2 and Slack all carry one trace id.
 /// </summary>
 [Collection(PipelineCollection.Name)]
 [Trait("Category", "Integration")]
@@ -26,7 +26,7 @@ public sealed class TracePropagationTests(AzuriteFixture azurite, MotoFixture mo
     public async Task IntakeToRevertToSlack_IsOneTrace()
     {
         // The queue path (Intake:RevertInline=false): the trace must cross the changes queue.
-        await using var h = new PipelineHarness(azurite, moto, new Dictionary<string, string?> { ["Intake:RevertInline"] = "false" });
+        await using var h = await PipelineHarness.StartAsync(azurite, moto, new Dictionary<string, string?> { ["Intake:RevertInline"] = "false" });
         await h.ResetQueuesAsync();
         using var ec2 = await h.PersonEc2Async();
         var group = await PipelineHarness.CreateGroupAsync(ec2, "trace-" + Guid.NewGuid().ToString("N")[..6]);
@@ -52,27 +52,13 @@ public sealed class TracePropagationTests(AzuriteFixture azurite, MotoFixture mo
             Assert.Equal(intake.Id, stored.RootElement.GetProperty("traceparent").GetString());
         }
 
-        // Revert worker: the function class, as the host calls it.
-        await ActivatorUtilities.CreateInstance<RevertChange>(h.Services).RunAsync(change, CancellationToken.None);
+        // Revert worker: the host's trigger, given the message as stored.
+        await h.Bridge.RunAsync(nameof(RevertChange), change.MessageText);
         await queues.GetQueueClient(QueueNames.Changes).DeleteMessageAsync(change.MessageId, change.PopReceipt);
         Assert.DoesNotContain(await PipelineHarness.IngressAsync(ec2, group), r => r.FromPort == 22);
 
-        // Slack: every notification the revert queued.
-        var notified = 0;
-        for (var round = 0; round < 5; round++)
-        {
-            var batch = (await queues.GetQueueClient(QueueNames.Effects).ReceiveMessagesAsync(32)).Value;
-            if (batch.Length == 0)
-            {
-                break;
-            }
-            foreach (var message in batch)
-            {
-                await ActivatorUtilities.CreateInstance<PerformEffects>(h.Services).RunAsync(message, CancellationToken.None);
-                await queues.GetQueueClient(QueueNames.Effects).DeleteMessageAsync(message.MessageId, message.PopReceipt);
-                notified++;
-            }
-        }
+        // Slack: every effect the revert queued, run by the host's trigger.
+        var notified = (await h.Bridge.DrainAsync([QueueNames.Effects])).Handled;
         Assert.True(notified > 0, "The revert queued no notification.");
         Assert.NotEmpty(h.SlackCalls("chat.postMessage"));
 
@@ -92,8 +78,10 @@ public sealed class TracePropagationTests(AzuriteFixture azurite, MotoFixture mo
         Assert.Contains(http, a => Equals(a.GetTagItem("server.port"), motoPort) && a.ParentSpanId == revert.SpanId);
         Assert.Contains(http, a => Equals(a.GetTagItem("server.port"), slackPort) && slack.Any(s => s.SpanId == a.ParentSpanId));
 
-        // Nothing else in the trace but these spans: the intake started it.
-        Assert.Equal(default, intake.ParentSpanId);
+        // Nothing else in the trace but these spans: the inbound request (the host's span, as in Azure) started it.
+        var root = intake.Parent is { } server ? server : intake;
+        Assert.Equal(default, root.ParentSpanId);
+        Assert.Equal(intake.TraceId, root.TraceId);
     }
 
     private static async Task<QueueMessage> ReceiveOneAsync(QueueServiceClient queues, string name)

@@ -1,38 +1,39 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using SgBridge.Shared.Aws;
 using SgBridge.Shared.Options;
 using SgBridge.Shared.Slack;
 using SgBridge.Shared.Slack.Requests;
 using SgBridge.Tests.Fakes;
-using O = Microsoft.Extensions.Options.Options;
 
 namespace SgBridge.Tests.Slack.Requests;
 
-/// <summary>Requests from Slack on fakes: the service over the <see cref="Bridge"/> stores and clock, a recording views.open, and signed bodies.</summary>
+/// <summary>Requests from Slack on the <see cref="Bridge"/> composition: its stores, clock and views.open, and signed bodies.</summary>
 public sealed class RequestRig
 {
     public Bridge Bridge { get; } = new();
-    public RecordingViews Views { get; } = new();
-    public SlackRequestOptions Options { get; } = new();
-    public ApprovalsOptions Durations { get; } = new();
-    public ReconcileOptions Reconcile { get; } = new();
+    public RecordingViews Views => Bridge.Views;
+    public SlackRequestOptions Options => Bridge.SlackRequests;
+    public ApprovalsOptions Durations => Bridge.Approvals;
+    public ReconcileOptions Reconcile => Bridge.Reconcile;
 
     /// <summary>What the service looks groups up with (default: the bridge's fake EC2).</summary>
     public ISecurityGroupClientFactory? Aws { get; set; }
 
     public SlackOptions SlackOptions => Bridge.SlackOptions;
 
-    public SlackRequestService Service() => new(Views, Aws ?? Bridge.Ec2, Bridge.Lifecycle(), O.Create(Bridge.Policy), O.Create(Reconcile), O.Create(Durations),
-        O.Create(Options), Bridge.Time, NullLogger<SlackRequestService>.Instance, Bridge.PolicyGate());
+    private T Get<T>() where T : notnull => Bridge.Services(Aws is { } aws ? s => s.Replace(ServiceDescriptor.Singleton(aws)) : null).GetRequiredService<T>();
 
-    public SlackRequestVerifier Verifier() => new(O.Create(SlackOptions), Bridge.Time);
+    public SlackRequestService Service() => Get<SlackRequestService>();
 
-    public SlackCommandEndpoint Commands() => new(Verifier(), Service(), NullLogger<SlackCommandEndpoint>.Instance);
+    public SlackRequestVerifier Verifier() => Get<SlackRequestVerifier>();
 
-    public SlackRequestInteractions Interactions() => new(Service(), NullLogger<SlackRequestInteractions>.Instance);
+    public SlackCommandEndpoint Commands() => Get<SlackCommandEndpoint>();
+
+    public SlackRequestInteractions Interactions() => Get<SlackRequestInteractions>();
 
     public long Now => Bridge.Time.GetUtcNow().ToUnixTimeSeconds();
 
