@@ -26,6 +26,7 @@ public static class AwsServiceCollectionExtensions
             var options = sp.GetRequiredService<IOptions<AwsOptions>>();
             return new EntraWebIdentityTokenSource(EntraWebIdentityTokenSource.CreateCredential(options.Value), options);
         });
+        services.TryAddSingleton<SgBridge.Shared.Telemetry.BridgeTelemetry>();
         services.TryAddSingleton<AssumedRoleCredentialCache>();
         services.TryAddSingleton<ISecurityGroupClientFactory, Ec2SecurityGroupClientFactory>();
         services.AddValidatedOptions<BlastRadiusOptions>(configuration, BlastRadiusOptions.SectionName);
