@@ -84,7 +84,7 @@ public sealed class AuditCommandTests : IClassFixture<MotoFixture>
     {
         var threads = new TableSlackThreadStore(_azurite.CreateTableServiceClient(), O.Create(Storage));
         var home = SlackRows.HomeOf(r);
-        var thread = SlackThread.Start(r.Id, SlackRows.BatchKey(r), CliRunner.Now) with
+        var thread = SlackThread.Start(home, r.Id, SlackRows.BatchKey(r), CliRunner.Now) with
         {
             Home = home, ApproverMessage = new SlackMessageRef("C0APPROVERS", approversTs), MonitoringMessage = new SlackMessageRef("C0MONITOR", monitoringTs),
         };

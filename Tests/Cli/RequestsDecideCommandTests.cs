@@ -359,7 +359,7 @@ public sealed class RequestsDecideCommandTests
     private static async Task ShowAsync(TableSlackThreadStore threads, ChangeRequest r, string channel, string ts)
     {
         var home = SlackRows.HomeOf(r);
-        var thread = SlackThread.Start(r.Id, SlackRows.BatchKey(r), CliRunner.Now) with { Home = home, ApproverMessage = new SlackMessageRef(channel, ts), MonitoringMessage = new SlackMessageRef("CMONITOR", ts) };
+        var thread = SlackThread.Start(home, r.Id, SlackRows.BatchKey(r), CliRunner.Now) with { Home = home, ApproverMessage = new SlackMessageRef(channel, ts), MonitoringMessage = new SlackMessageRef("CMONITOR", ts) };
         await threads.WriteAsync(SlackRows.Thread(home, r.Id), thread, null, CancellationToken.None);
         await threads.WriteAsync(SlackRows.Member(home, r.Id), new ThreadMembership(r.Id), null, CancellationToken.None);
     }
