@@ -22,7 +22,8 @@ public sealed partial class Bridge
     public NotificationService Notifications() => new(Requests, Threads, Queue, Slack, Approvers(), Routing(), O.Create(SlackOptions), O.Create(Policy), Time,
         NullLogger<NotificationService>.Instance, O.Create(Approvals));
 
-    public RevertReasonService Reasons() => new(Slack, new RecordingViews(), Approvers(), Requests, Lifecycle(), Time, NullLogger<RevertReasonService>.Instance, Telemetry);
+    public RevertReasonService Reasons() => new(Slack, new RecordingViews(), Approvers(), Requests, Lifecycle(), Time, NullLogger<RevertReasonService>.Instance, Telemetry,
+        new ModalSeal(O.Create(SlackOptions), Time));
 
     /// <summary>The effects worker as the host builds it: one performer per effect kind.</summary>
     public EffectsWorker Effects() => new(Lifecycle(),
