@@ -58,7 +58,7 @@ public sealed partial class Bridge
     public ApplyService Applier() => TimeBoundApplier();
 
     public PoisonService Poison() =>
-        new(Lifecycle(), Slack, O.Create(SlackOptions), O.Create(Processing), Time, NullLogger<PoisonService>.Instance, Telemetry);
+        new(Lifecycle(), Slack, O.Create(SlackOptions), O.Create(Processing), Time, NullLogger<PoisonService>.Instance, Telemetry, Queue);
 
     public BaselineService Baseline() => new(Groups, Ec2, O.Create(Policy), Time, NullLogger<BaselineService>.Instance);
 

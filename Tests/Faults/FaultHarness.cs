@@ -60,6 +60,9 @@ public sealed class FaultHarness : IAsyncDisposable
     public const string MonitoringChannel = "CMONITOR";
     public const int MaxDequeueCount = 3;
 
+    /// <summary>Processing:PoisonRedriveDelay here (5 minutes by default): a re-driven change is visible again after it.</summary>
+    public static readonly TimeSpan PoisonRedriveDelay = TimeSpan.FromSeconds(5);
+
     private static readonly string[] Pumped = [QueueNames.Changes, QueueNames.Effects, QueueNames.Reconcile];
 
     private readonly AzuriteFixture _azurite;
@@ -121,7 +124,21 @@ public sealed class FaultHarness : IAsyncDisposable
         _services = Build(fault);
     }
 
-    private ServiceProvider Build(TableFault fault)
+    /// <summary>
+    /// Rebuilds the bridge with Table Storage and the queues as told (<see cref="TableFault"/> applies to either: a closed
+    /// port, or a listener that never answers). <paramref name="appTimeouts"/>: the app's own default per-try timeouts and
+    /// retries (Storage:TableNetworkTimeout 3 s, QueueNetworkTimeout 1.5 s, MaxRetries 2) rather than the harness's short ones.
+    /// </summary>
+    public async Task StorageAsync(TableFault tables, TableFault queues, bool appTimeouts)
+    {
+        await _services.DisposeAsync();
+        _services = Build(tables, queues, appTimeouts);
+    }
+
+    private string FaultEndpoint(TableFault fault) =>
+        $"http://127.0.0.1:{(fault == TableFault.Refused ? ClosedPort() : ((IPEndPoint)_deadTables.LocalEndpoint).Port)}/devstoreaccount1";
+
+    private ServiceProvider Build(TableFault fault, TableFault queueFault = TableFault.None, bool appTimeouts = false)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -145,13 +162,28 @@ public sealed class FaultHarness : IAsyncDisposable
             ["Slack:BatchRenderDelay"] = "00:00:00",
             ["Slack:BatchDecisionRenderDelay"] = "00:00:00",
             ["Processing:MaxDequeueCount"] = MaxDequeueCount.ToString(CultureInfo.InvariantCulture),
+            ["Processing:PoisonRedriveDelay"] = PoisonRedriveDelay.ToString(),
             ["Reconcile:LeaseWait"] = "00:00:00",
         };
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
-        if (fault != TableFault.None)
+        if (queueFault != TableFault.None)
+        {
+            services.AddSingleton(new StorageClients(new SgBridge.Shared.Options.StorageOptions
+            {
+                ConnectionString = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteKey};QueueEndpoint={FaultEndpoint(queueFault)};",
+            }).Queues);
+        }
+        if (fault != TableFault.None && appTimeouts)
+        {
+            services.AddSingleton(new StorageClients(new SgBridge.Shared.Options.StorageOptions
+            {
+                ConnectionString = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteKey};TableEndpoint={FaultEndpoint(fault)};",
+            }).Tables);
+        }
+        else if (fault != TableFault.None)
         {
             // The table client the stores use, pointed where storage does not answer, built as the app builds it
             // (StorageClients' bounded per-try timeout and retries; the default group-read deadline), with a 1 s try
@@ -171,6 +203,8 @@ public sealed class FaultHarness : IAsyncDisposable
         services.AddSingleton<PoisonService>(); // not yet registered by AddSgBridge (see the report)
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
     }
+
+    private const string AzuriteKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     private static int ClosedPort()
     {
