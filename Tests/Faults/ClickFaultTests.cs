@@ -101,7 +101,10 @@ public sealed class ClickFaultTests(AzuriteFixture azurite, MotoFixture moto, IT
             .Select(e => (string?)JsonNode.Parse(e.RequestMessage.Body!)!["text"] ?? "").ToList();
 
     /// <summary>The effects catch-up as its timer runs it, at a time when the approval's effects are overdue.</summary>
-    private Task<int> CatchUpAsync() => new EffectsCatchUp(_h.Services.GetRequiredService<IEffectsIndex>(), _h.Services.GetRequiredService<IQueueSender>(),
+    private Task<int> CatchUpAsync() => new EffectsCatchUp(
+        // The table store itself (the harness wraps the registered store to inject crashes, and the wrapper keeps no index).
+        new TableRequestStore(_h.Services.GetRequiredService<Azure.Data.Tables.TableServiceClient>(), _h.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<SgBridge.Shared.Options.StorageOptions>>()),
+        _h.Services.GetRequiredService<IQueueSender>(),
         new FakeTimeProvider(DateTimeOffset.UtcNow + EffectsCatchUp.StuckAfter + TimeSpan.FromSeconds(1)), _h.Telemetry, NullLogger<EffectsCatchUp>.Instance)
         .RunAsync(CancellationToken.None);
 
