@@ -138,15 +138,16 @@ public sealed class PoisonServiceTests : IDisposable
 
         Assert.Equal(PoisonOutcome.Redriven, await HandleAsync(QueueNames.Changes, BridgeJson.Serialize(change), dequeue: _bridge.Processing.MaxDequeueCount));
 
-        var (queue, json) = Assert.Single(_bridge.Queue.Sent);
-        Assert.Equal((QueueNames.Changes, change.EventId, 1), (queue, BridgeJson.Deserialize<SecurityGroupChange>(json).EventId, BridgeJson.Deserialize<SecurityGroupChange>(json).PoisonRedrives));
+        var (queue, json, delay) = Assert.Single(_bridge.Queue.Delayed);
+        Assert.Equal((QueueNames.Changes, change.EventId, 1, TimeSpan.FromMinutes(5)),
+            (queue, BridgeJson.Deserialize<SecurityGroupChange>(json).EventId, BridgeJson.Deserialize<SecurityGroupChange>(json).PoisonRedrives, delay));
         Assert.Contains("re-driven every 5 min", Assert.Single(_bridge.Slack.Posts).Text, StringComparison.Ordinal);
         Assert.Equal(1, _failures.Count("storage", QueueNames.Changes));
 
         // The second time round it is re-driven again, without telling again.
         Assert.Equal(PoisonOutcome.Redriven, await HandleAsync(QueueNames.Changes, json, dequeue: _bridge.Processing.MaxDequeueCount));
         Assert.Single(_bridge.Slack.Posts);
-        Assert.Equal(2, BridgeJson.Deserialize<SecurityGroupChange>(_bridge.Queue.Sent.Last().Json).PoisonRedrives);
+        Assert.Equal(2, BridgeJson.Deserialize<SecurityGroupChange>(_bridge.Queue.Delayed.Last().Json).PoisonRedrives);
     }
 
     /// <summary>Storage still down on the last try and the event older than Processing:PoisonRedriveWindow: told and dropped, as before.</summary>
