@@ -137,7 +137,12 @@ public sealed class PolicyCommand : ICliVerb
     {
         try
         {
-            return (PolicyRules.Load(options, storage), ExitCodes.Success);
+            var set = PolicyRules.Load(options, storage);
+            foreach (var warning in set.Warnings)
+            {
+                context.Error.WriteLine("warning: " + warning); // stderr: the JSON documents on stdout stay whole
+            }
+            return (set, ExitCodes.Success);
         }
         catch (PolicyFileException ex)
         {

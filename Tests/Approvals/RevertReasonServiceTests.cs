@@ -39,7 +39,7 @@ public class RevertReasonServiceTests
     }
 
     private RevertReasonService Service() => new(_rig.Slack, _views, new ApproverDirectory(_rig.Slack, O.Create(_rig.Options), _rig.Time), _rig.Requests,
-        _rig.Lifecycle(), _rig.Time, NullLogger<RevertReasonService>.Instance, _rig.Telemetry);
+        _rig.Lifecycle(), _rig.Time, NullLogger<RevertReasonService>.Instance, _rig.Telemetry, new ModalSeal(O.Create(_rig.Options), _rig.Time));
 
     private async Task<ChangeRequest> RevertedAsync()
     {
@@ -145,7 +145,11 @@ public class RevertReasonServiceTests
 
         Assert.Null(result.Reply);
         var (trigger, view) = Assert.Single(_views.Opened);
-        Assert.Equal(("1.2.3", RevertReasonService.Callback, r.Id), (trigger, (string?)view["callback_id"], (string?)view["private_metadata"]));
+        Assert.Equal(("1.2.3", RevertReasonService.Callback), (trigger, (string?)view["callback_id"]));
+        // The request id travels sealed for the requester who clicked: only their submission of this modal opens it again.
+        var seal = new ModalSeal(O.Create(_rig.Options), _rig.Time);
+        Assert.Equal(r.Id, seal.Open((string?)view["private_metadata"], RevertReasonService.Callback, "UALICE").Data);
+        Assert.False(seal.Open((string?)view["private_metadata"], RevertReasonService.Callback, "UMALLORY").IsValid);
     }
 
     [Fact]

@@ -56,10 +56,9 @@ public sealed class RevertReasonTests(AzuriteFixture azurite, MotoFixture moto) 
         }
     }
 
-    private async Task<(int Status, JsonObject? Body)> SubmitAsync(string requestId, string reason, string user)
+    private async Task<(int Status, JsonObject? Body)> SubmitAsync(string metadata, string reason, string user)
     {
-        var payload = RequestPayloads.SubmissionPayload(new Dictionary<string, string?> { [RequestBlocks.Reason] = reason }, "VREASON1", user, RevertReasonService.Callback);
-        payload["view"]!["private_metadata"] = requestId;
+        var payload = RequestPayloads.SubmissionPayload(new Dictionary<string, string?> { [RequestBlocks.Reason] = reason }, "VREASON1", user, RevertReasonService.Callback, metadata);
         var body = RequestPayloads.Form(payload);
         return await _h.PostSlackJsonAsync(SgBridge.FunctionApp.Routes.SlackInteractions, body);
     }
@@ -95,12 +94,17 @@ public sealed class RevertReasonTests(AzuriteFixture azurite, MotoFixture moto) 
         Assert.Empty(_h.SlackCalls("views.open"));
         Assert.Equal(200, await _h.ClickAsync(ActionIds.For(ActionIds.GiveReason, id), id, user: RequesterUser));
         var opened = Assert.Single(_h.SlackCalls("views.open"));
-        Assert.Equal((RevertReasonService.Callback, id), ((string?)opened["view"]!["callback_id"], (string?)opened["view"]!["private_metadata"]));
+        Assert.Equal(RevertReasonService.Callback, (string?)opened["view"]!["callback_id"]);
+        var metadata = (string)opened["view"]!["private_metadata"]!; // sealed for the requester, carrying the request id
 
-        // A forged submission by another user is refused; the requester's is stored and shown to approvers.
-        var (_, forged) = await SubmitAsync(id, "let me in", Approver);
+        // A forged submission by another user is refused (the view was not opened for them), and so is the bare request id
+        // as metadata; the requester's is stored and shown to approvers.
+        var (_, forged) = await SubmitAsync(metadata, "let me in", Approver);
         Assert.Equal("errors", (string?)forged!["response_action"]);
-        var (status, answer) = await SubmitAsync(id, "hotfix for <prod> & on-call", RequesterUser);
+        var (_, bare) = await SubmitAsync(id, "let me in", RequesterUser);
+        Assert.Equal("errors", (string?)bare!["response_action"]);
+        Assert.Null((await _h.Requests.GetAsync(id, default))!.Value.RequesterReason);
+        var (status, answer) = await SubmitAsync(metadata, "hotfix for <prod> & on-call", RequesterUser);
         Assert.Equal(200, status);
         Assert.Equal("update", (string?)answer!["response_action"]);
         var stored = (await _h.Requests.GetAsync(id, default))!.Value;

@@ -56,8 +56,11 @@ public sealed class SlackRequestTests(AzuriteFixture azurite, MotoFixture moto, 
         }
     }
 
-    private Task<(int Status, JsonObject? Body)> SubmitAsync(Dictionary<string, string?> form, string viewId) =>
-        _h.PostSlackJsonAsync(SgBridge.FunctionApp.Routes.SlackInteractions, RequestPayloads.Submission(form, viewId, Requester));
+    /// <summary>The private_metadata of a request modal the bridge opened for <paramref name="user"/> (what views.open carried).</summary>
+    private string Opened(string user = Requester) => _h.Services.GetRequiredService<ModalSeal>().Seal(RequestBlocks.RequestCallback, user, data: null);
+
+    private Task<(int Status, JsonObject? Body)> SubmitAsync(Dictionary<string, string?> form, string viewId, string? metadata = null, string user = Requester) =>
+        _h.PostSlackJsonAsync(SgBridge.FunctionApp.Routes.SlackInteractions, RequestPayloads.Submission(form, viewId, user, metadata ?? Opened(user)));
 
     private Dictionary<string, string?> Form(string group, int port)
     {
@@ -88,7 +91,7 @@ public sealed class SlackRequestTests(AzuriteFixture azurite, MotoFixture moto, 
         // The modal is submitted: the answer updates the modal with the request id; the request is Pending and nothing changed in AWS.
         // The whole answer (signature, checks, the group looked up in moto, the request stored in Azurite) fits Slack's 3 seconds.
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var (status, body) = await SubmitAsync(Form(group, 8443), "VSUBMIT1");
+        var (status, body) = await SubmitAsync(Form(group, 8443), "VSUBMIT1", (string)opened["view"]!["private_metadata"]!);
         output.WriteLine($"view_submission answered in {clock.ElapsedMilliseconds} ms (credentials cached by onboarding)");
         Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(3));
         Assert.Equal(200, status);
@@ -166,5 +169,82 @@ public sealed class SlackRequestTests(AzuriteFixture azurite, MotoFixture moto, 
         var (status, _) = await _h.PostSlackAsync(SgBridge.FunctionApp.Routes.SlackInteractions, RequestPayloads.Submission(Form(group, 22), "VFORGED", Requester), secret: "forged-secret-0000");
         Assert.Equal(401, status);
         Assert.Null(await _h.Requests.GetAsync(RequestId.For(ChangeRequest.SlackEventId("VFORGED")), CancellationToken.None));
+    }
+
+    /// <summary>
+    /// Attacks on the modal: every submission below carries a valid Slack signature, so only the seal on the view's
+    /// private_metadata stands between it and a request. Each is refused with Slack's error response
+    /// (response_action: errors), nothing is stored, no approver is asked.
+    /// </summary>
+    [MotoTheory]
+    [InlineData("never-opened")]
+    [InlineData("another-user")]
+    [InlineData("expired")]
+    [InlineData("tampered")]
+    [InlineData("other-modal")]
+    [InlineData("other-key")]
+    public async Task SignedSubmission_OfAViewNotOpenedForThatUser_IsRefused_AndOpensNothing(string attack)
+    {
+        var group = await CreateGroupAsync(_ec2, "atk-" + Guid.NewGuid().ToString("N")[..6]);
+        var seal = _h.Services.GetRequiredService<ModalSeal>();
+        var slackOptions = _h.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<SlackOptions>>();
+        var metadata = attack switch
+        {
+            "never-opened" => "",
+            "another-user" => Opened("UAPPROVER1"), // a view the bridge opened for someone else, submitted as the requester
+            "expired" => new ModalSeal(slackOptions, new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow - TimeSpan.FromHours(13)))
+                .Seal(RequestBlocks.RequestCallback, Requester, data: null),
+            "tampered" => Tamper(Opened("UAPPROVER1"), Requester),
+            "other-modal" => seal.Seal(Shared.Approvals.RevertReasonService.Callback, Requester, "SG-ABCDEFGH"),
+            "other-key" => new ModalSeal(Microsoft.Extensions.Options.Options.Create(new SlackOptions { SigningSecret = "another-apps-secret" }), TimeProvider.System)
+                .Seal(RequestBlocks.RequestCallback, Requester, data: null),
+            _ => throw new ArgumentOutOfRangeException(nameof(attack)),
+        };
+        var viewId = "VATK-" + attack;
+
+        var (status, body) = await SubmitAsync(Form(group, 22), viewId, metadata);
+
+        Assert.Equal(200, status);
+        Assert.Equal("errors", (string?)body!["response_action"]);
+        Assert.Contains("did not open this form for you", (string?)body["errors"]![RequestBlocks.Reason], StringComparison.Ordinal);
+        Assert.Null(await _h.Requests.GetAsync(RequestId.For(ChangeRequest.SlackEventId(viewId)), CancellationToken.None));
+        Assert.Equal(0, await _h.PumpAsync());
+        Assert.DoesNotContain(_h.SlackCalls("chat.postMessage"), p => (string?)p["channel"] == ApproversChannel);
+        Assert.Empty(_h.SlackCalls("views.open"));
+    }
+
+    /// <summary>A seal whose payload names <paramref name="user"/> instead, the MAC left as it was (what an attacker without the key can do).</summary>
+    private static string Tamper(string sealedText, string user)
+    {
+        var parts = sealedText.Split('.');
+        var payload = JsonNode.Parse(System.Buffers.Text.Base64Url.DecodeFromChars(parts[1]))!.AsObject();
+        payload["u"] = user;
+        return parts[0] + "." + System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(payload.ToJsonString())) + "." + parts[2];
+    }
+
+    /// <summary>With Slack:ModalSigningKey set, a seal made from the signing secret alone (what a leaked signing secret allows) is refused; the bridge's own is taken.</summary>
+    [MotoFact]
+    public async Task ModalSigningKey_Set_ASealFromTheSigningSecretAlone_IsRefused()
+    {
+        var modalKey = string.Concat(Enumerable.Repeat("k3y-", 10));
+        await using var keyed = new PipelineHarness(azurite, moto, new Dictionary<string, string?> { ["Slack:ModalSigningKey"] = modalKey });
+        using var ec2 = await keyed.PersonEc2Async();
+        var group = await CreateGroupAsync(ec2, "key-" + Guid.NewGuid().ToString("N")[..6]);
+        var form = Form(group, 22);
+        form[RequestBlocks.Account] = keyed.Account;
+        var fromSecret = new ModalSeal(Microsoft.Extensions.Options.Options.Create(new SlackOptions { SigningSecret = SlackSigning.Secret }), TimeProvider.System)
+            .Seal(RequestBlocks.RequestCallback, Requester, data: null);
+        var own = keyed.Services.GetRequiredService<ModalSeal>().Seal(RequestBlocks.RequestCallback, Requester, data: null);
+
+        async Task<JsonObject> SubmitToAsync(string metadata, string viewId)
+        {
+            var (_, body) = await keyed.PostSlackJsonAsync(SgBridge.FunctionApp.Routes.SlackInteractions, RequestPayloads.Submission(form, viewId, Requester, metadata));
+            return body!;
+        }
+
+        Assert.Equal("errors", (string?)(await SubmitToAsync(fromSecret, "VKEY1"))["response_action"]);
+        Assert.Null(await keyed.Requests.GetAsync(RequestId.For(ChangeRequest.SlackEventId("VKEY1")), CancellationToken.None));
+        Assert.Equal("update", (string?)(await SubmitToAsync(own, "VKEY2"))["response_action"]);
+        Assert.NotNull(await keyed.Requests.GetAsync(RequestId.For(ChangeRequest.SlackEventId("VKEY2")), CancellationToken.None));
     }
 }

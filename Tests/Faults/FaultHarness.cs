@@ -60,6 +60,9 @@ public sealed class FaultHarness : IAsyncDisposable
     public const string MonitoringChannel = "CMONITOR";
     public const int MaxDequeueCount = 3;
 
+    /// <summary>Processing:PoisonRedriveDelay here (5 minutes by default): a re-driven change is visible again after it.</summary>
+    public static readonly TimeSpan PoisonRedriveDelay = TimeSpan.FromSeconds(5);
+
     private static readonly string[] Pumped = [QueueNames.Changes, QueueNames.Effects, QueueNames.Reconcile];
 
     private readonly AzuriteFixture _azurite;
@@ -136,7 +139,24 @@ public sealed class FaultHarness : IAsyncDisposable
         _bridge = await StartBridgeAsync(fault);
     }
 
-    private Task<LocalBridge> StartBridgeAsync(TableFault fault)
+    /// <summary>
+    /// Restarts the local host with Table Storage and the queues as told (<see cref="TableFault"/> applies to either: a closed
+    /// port, or a listener that never answers). <paramref name="appTimeouts"/>: the app's own default per-try timeouts and
+    /// retries (Storage:TableNetworkTimeout 3 s, QueueNetworkTimeout 1.5 s, MaxRetries 2) rather than the harness's short ones.
+    /// The host's own queue listeners keep reading Azurite: the fault is between the app and storage.
+    /// </summary>
+    public async Task StorageAsync(TableFault tables, TableFault queues, bool appTimeouts)
+    {
+        await _bridge.DisposeAsync();
+        _bridge = await StartBridgeAsync(tables, queues, appTimeouts);
+    }
+
+    private string FaultEndpoint(TableFault fault) =>
+        $"http://127.0.0.1:{(fault == TableFault.Refused ? ClosedPort() : ((IPEndPoint)_deadTables.LocalEndpoint).Port)}/devstoreaccount1";
+
+    private const string AzuriteKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    private Task<LocalBridge> StartBridgeAsync(TableFault fault, TableFault queueFault = TableFault.None, bool appTimeouts = false)
     {
         var options = new LocalBridgeOptions
         {
@@ -151,7 +171,21 @@ public sealed class FaultHarness : IAsyncDisposable
             ConfigureLogging = _ => { },
             ConfigureServices = services =>
             {
-                if (fault != TableFault.None)
+                if (queueFault != TableFault.None)
+                {
+                    services.Replace(ServiceDescriptor.Singleton(new StorageClients(new SgBridge.Shared.Options.StorageOptions
+                    {
+                        ConnectionString = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteKey};QueueEndpoint={FaultEndpoint(queueFault)};",
+                    }).Queues));
+                }
+                if (fault != TableFault.None && appTimeouts)
+                {
+                    services.Replace(ServiceDescriptor.Singleton(new StorageClients(new SgBridge.Shared.Options.StorageOptions
+                    {
+                        ConnectionString = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteKey};TableEndpoint={FaultEndpoint(fault)};",
+                    }).Tables));
+                }
+                else if (fault != TableFault.None)
                 {
                     // The table client the stores use, pointed where storage does not answer, built as the app builds it
                     // (StorageClients' bounded per-try timeout and retries; the default group-read deadline), with a 1 s try
@@ -180,6 +214,7 @@ public sealed class FaultHarness : IAsyncDisposable
         options.Settings["Slack:BatchRenderDelay"] = "00:00:00";
         options.Settings["Slack:BatchDecisionRenderDelay"] = "00:00:00";
         options.Settings["Reconcile:LeaseWait"] = "00:00:00";
+        options.Settings["Processing:PoisonRedriveDelay"] = PoisonRedriveDelay.ToString();
         return LocalBridge.StartAsync(options);
     }
 

@@ -374,6 +374,52 @@ public sealed class FaultTests(AzuriteFixture azurite, MotoFixture moto, ITestOu
         Assert.Equal(1, _failures.Count("poison", QueueNames.Effects));
     }
 
+    /// <summary>
+    /// Was: Table Storage refusing in the worker for longer than every try (the worker's and the poison reader's) left the
+    /// rule revoked but no request at all, and the poison reader dropped the change: it could never be approved. Now the
+    /// reader's last try puts the change back on the changes queue (Processing:PoisonRedriveDelay; within
+    /// Processing:PoisonRedriveWindow of the event), the monitoring channel is told once, and when storage answers the
+    /// change is recorded Reverted (Pending) with its fallback note and the approvers are asked.
+    /// </summary>
+    [MotoFact]
+    public async Task Revert_StorageDownLongerThanEveryTry_IsReDrivenFromPoison_AndRecordedRevertedOnceStorageIsBack()
+    {
+        var (group, added) = await PersonAddsSshAsync();
+        var change = added with { EventTime = DateTimeOffset.UtcNow }; // within Processing:PoisonRedriveWindow
+        await _h.StorageAsync(TableFault.Refused);
+        _failures.Dispose();
+        _failures = new FailureCounter(_h.Telemetry);
+        await _h.SendAsync(QueueNames.Changes, change);
+
+        // Every try of the worker and of the poison reader meets storage refusing; the pump stops when only the
+        // delayed re-drive is left (invisible for PoisonRedriveDelay).
+        var down = await _h.PumpAsync();
+        Assert.Equal([443], await IngressPortsAsync(_ec2, group)); // revoked at once (fallback by rule id)
+        Assert.Equal(new PumpResult(1, 0), down); // poisoned once, nothing lost
+        Assert.Equal(1, _failures.Count("poison", QueueNames.Changes));
+        AssertMonitoringSays("re-driven every");
+        var toldBefore = _h.Monitoring().Count;
+
+        // Still down for another round: re-driven again, monitoring not told again.
+        await Task.Delay(PoisonRedriveDelay + TimeSpan.FromSeconds(1));
+        Assert.Equal(new PumpResult(1, 0), await _h.PumpAsync());
+        Assert.Equal(toldBefore, _h.Monitoring().Count);
+
+        await _h.StorageAsync(TableFault.None);
+        Slack.ResetLogEntries();
+        await Task.Delay(PoisonRedriveDelay + TimeSpan.FromSeconds(1));
+        var back = await _h.PumpAsync();
+
+        var r = await _h.RequestAsync(change.EventId);
+        Report("revert/storage-down-past-every-try", await IngressPortsAsync(_ec2, group), r, back);
+        Assert.Equal(new PumpResult(0, 0), back);
+        Assert.Equal(RequestStatus.Pending, r!.Status); // reverted, waiting for approvers: the truth
+        Assert.Contains(r.Revert!.Notes, n => n.Contains("Table Storage was unreachable", StringComparison.Ordinal));
+        Assert.Contains(Slack.LogEntries, e => e.RequestMessage.Path == "/api/chat.postMessage"
+            && e.RequestMessage.Body!.Contains("CAPPROVERS", StringComparison.Ordinal) && e.RequestMessage.Body.Contains(r.Id, StringComparison.Ordinal));
+        Assert.Equal([443], await IngressPortsAsync(_ec2, group));
+    }
+
     private static string PoisonQueueNamesOf(string queue) => QueueNames.Poison(queue);
 }
 

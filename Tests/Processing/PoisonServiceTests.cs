@@ -129,11 +129,33 @@ public sealed class PoisonServiceTests : IDisposable
         Assert.Equal(1, _failures.Count("poison", queue));
     }
 
+    /// <summary>Storage still down on the last try, the event within Processing:PoisonRedriveWindow: put back on the changes queue, delayed, told once.</summary>
+    [Fact]
+    public async Task HandleAsync_StorageDownOnTheLastTry_RecentChange_IsReDrivenToTheChangesQueue_TellingOnce()
+    {
+        _bridge.Requests.Down = new RequestFailedException(0, "refused");
+        var change = Change() with { EventTime = _bridge.Time.GetUtcNow() - TimeSpan.FromMinutes(10) };
+
+        Assert.Equal(PoisonOutcome.Redriven, await HandleAsync(QueueNames.Changes, BridgeJson.Serialize(change), dequeue: _bridge.Processing.MaxDequeueCount));
+
+        var (queue, json, delay) = Assert.Single(_bridge.Queue.Delayed);
+        Assert.Equal((QueueNames.Changes, change.EventId, 1, TimeSpan.FromMinutes(5)),
+            (queue, BridgeJson.Deserialize<SecurityGroupChange>(json).EventId, BridgeJson.Deserialize<SecurityGroupChange>(json).PoisonRedrives, delay));
+        Assert.Contains("re-driven every 5 min", Assert.Single(_bridge.Slack.Posts).Text, StringComparison.Ordinal);
+        Assert.Equal(1, _failures.Count("storage", QueueNames.Changes));
+
+        // The second time round it is re-driven again, without telling again.
+        Assert.Equal(PoisonOutcome.Redriven, await HandleAsync(QueueNames.Changes, json, dequeue: _bridge.Processing.MaxDequeueCount));
+        Assert.Single(_bridge.Slack.Posts);
+        Assert.Equal(2, BridgeJson.Deserialize<SecurityGroupChange>(_bridge.Queue.Delayed.Last().Json).PoisonRedrives);
+    }
+
+    /// <summary>Storage still down on the last try and the event older than Processing:PoisonRedriveWindow: told and dropped, as before.</summary>
     [Fact]
     public async Task HandleAsync_StorageDown_RetriesWhileTriesRemain_ThenTellsAndDropsWithoutThrowing()
     {
         _bridge.Requests.Down = new RequestFailedException(0, "refused");
-        var text = BridgeJson.Serialize(Change());
+        var text = BridgeJson.Serialize(Change() with { EventTime = _bridge.Time.GetUtcNow() - TimeSpan.FromDays(2) });
 
         await Assert.ThrowsAsync<RequestFailedException>(() => HandleAsync(QueueNames.Changes, text, dequeue: 1));
         Assert.Equal(0, _failures.Count("poison"));

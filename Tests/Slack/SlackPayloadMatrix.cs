@@ -32,6 +32,11 @@ public static class SlackPayloadMatrix
 
     public static readonly int[] BatchSizes = [1, 2, 10, 20, 25];
 
+    /// <summary>A reason modal's private_metadata as the bridge seals it (a Slack user id of the longest usual shape).</summary>
+    private static string ModalSealOf(string requestId) =>
+        new ModalSeal(Microsoft.Extensions.Options.Options.Create(new SlackOptions { SigningSecret = "matrix-signing-secret" }), new Microsoft.Extensions.Time.Testing.FakeTimeProvider(T))
+            .Seal(Shared.Approvals.RevertReasonService.Callback, "W0123456789ABCDEF", requestId);
+
     public static readonly int[] RuleCounts = [1, 60, 400];
 
     private static readonly RequestStatus[] Statuses =
@@ -138,7 +143,7 @@ public static class SlackPayloadMatrix
                         {
                             var (askText, askBlocks) = ReasonMessages.Ask(r);
                             yield return new RenderedPayload("DM", label, askText, askBlocks);
-                            yield return new RenderedPayload("modal", label, "modal", null, ReasonMessages.Modal(r));
+                            yield return new RenderedPayload("modal", label, "modal", null, ReasonMessages.Modal(r, ModalSealOf(r.Id)));
                             yield return new RenderedPayload("monitoring notice", label, ApprovalMessageBuilder.BreakGlassNotice(r, "U0BREAKGLASS", alias), null);
                         }
                     }

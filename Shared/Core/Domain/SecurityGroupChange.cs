@@ -48,6 +48,13 @@ public sealed record SecurityGroupChange
     /// </summary>
     public bool InlineAttempted { get; init; }
 
+    /// <summary>
+    /// How many times the changes-poison reader put this change back on the changes queue because Table Storage was
+    /// still unreachable on its last try (Processing:PoisonRedriveDelay, within Processing:PoisonRedriveWindow of the
+    /// event): zero on every change from the intake. Only the first re-drive tells the monitoring channel.
+    /// </summary>
+    public int PoisonRedrives { get; init; }
+
     /// <summary>The group as people know it: id, else name.</summary>
     public string GroupLabel => GroupId ?? $"name:{GroupName}";
 

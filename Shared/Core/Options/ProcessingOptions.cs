@@ -12,6 +12,21 @@ public sealed class ProcessingOptions
     [Range(1, 100)]
     public int MaxDequeueCount { get; set; } = 5;
 
+    /// <summary>
+    /// A change whose poison reader still finds Table Storage unreachable on its last try is put back on the changes
+    /// queue, visible after this delay, instead of being dropped: once storage answers it is recorded with its true
+    /// outcome (Reverted, approvers asked). Between 1 second and 1 hour.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Processing:PoisonRedriveDelay must be between 1 second and 1 hour.")]
+    public TimeSpan PoisonRedriveDelay { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long after its event a change is still re-driven from the poison queue while storage is unreachable; past
+    /// it the reader gives up as before (Critical log, monitoring told, message dropped). Between 1 hour and 6 days.
+    /// </summary>
+    [Range(typeof(TimeSpan), "01:00:00", "6.00:00:00", ErrorMessage = "Processing:PoisonRedriveWindow must be between 1 hour and 6 days.")]
+    public TimeSpan PoisonRedriveWindow { get; set; } = TimeSpan.FromDays(1);
+
     /// <summary>A request nobody decided within this time expires (it stays reverted). Zero: requests never expire.</summary>
     public TimeSpan PendingExpiry { get; set; } = TimeSpan.FromDays(7);
 }

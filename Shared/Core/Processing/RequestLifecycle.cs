@@ -83,8 +83,10 @@ public sealed partial class RequestLifecycle(IRequestStore requests, IQueueSende
             // WaitAsync too: a sender that ignores its token must not hold the caller past the budget.
             await EffectsMessage.SendAsync(queue, new NudgeEffects(requestId, effectIds), TimeSpan.Zero, limit.Token).WaitAsync(limit.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex)
         {
+            // Never thrown, not even when the caller's own deadline ends it: the write is done and its effects are
+            // durable, so a caller that answers a person (a click) must be able to say so.
             telemetry.Failures.Add(1, new KeyValuePair<string, object?>(TelemetryTags.Kind, NudgeFailureKind));
             LogNudgeFailed(logger, ex, requestId, effectIds.Count);
         }

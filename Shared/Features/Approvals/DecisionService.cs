@@ -51,6 +51,26 @@ public sealed record DecisionResult(DecisionOutcome Outcome, string Detail, int 
 }
 
 /// <summary>
+/// A decision's conditional write failed or was cut short by the click's deadline after it was sent: it may or may not
+/// have been recorded. The endpoint answers "not confirmed" (never "nothing changed").
+/// </summary>
+public sealed class DecisionUnconfirmedException(string requestId, Exception inner)
+    : Exception($"The decision on {requestId} was sent to storage but not confirmed.", inner)
+{
+    public string RequestId { get; } = requestId;
+}
+
+/// <summary>
+/// A click failed (storage down or slow, or the click's deadline) before anything was written for it: nothing was
+/// recorded. The endpoint answers so; the approver clicks again.
+/// </summary>
+public sealed class DecisionNotRecordedException(string requestId, Exception inner)
+    : Exception($"Nothing was recorded for the click on {requestId}.", inner)
+{
+    public string RequestId { get; } = requestId;
+}
+
+/// <summary>
 /// Decides on a click that the endpoint has verified and routed: checks the click belongs to the message that shows
 /// the request (<see cref="SlackThread"/>), that the clicker is an approver and not the requester approving their own
 /// change, then records the decision through <see cref="RequestLifecycle"/> with a conditional write per request (of
@@ -88,6 +108,19 @@ public sealed partial class DecisionService(
             return new DecisionResult(DecisionOutcome.BadRequest, "The button does not carry a request id.");
         }
         var requestId = click.Value!;
+        try
+        {
+            return await DecideCheckedAsync(click, requestId, approve, duration, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not (DecisionUnconfirmedException or RequestStateException))
+        {
+            throw new DecisionNotRecordedException(requestId, ex);
+        }
+    }
+
+    /// <summary>The single decision: reads and checks (nothing written), then the one conditional write (<see cref="DecideOneAsync"/>).</summary>
+    private async Task<DecisionResult> DecideCheckedAsync(SlackInteraction click, string requestId, bool approve, TimeSpan? duration, CancellationToken cancellationToken)
+    {
         var stored = await requests.GetAsync(requestId, cancellationToken);
         if (stored is null)
         {
@@ -123,6 +156,18 @@ public sealed partial class DecisionService(
             return new DecisionResult(DecisionOutcome.BadRequest, "The button does not carry a request id.");
         }
         var leadId = click.Value!;
+        try
+        {
+            return await DecideBatchCheckedAsync(click, leadId, approve, duration, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not (DecisionUnconfirmedException or RequestStateException))
+        {
+            throw new DecisionNotRecordedException(leadId, ex);
+        }
+    }
+
+    private async Task<DecisionResult> DecideBatchCheckedAsync(SlackInteraction click, string leadId, bool approve, TimeSpan? duration, CancellationToken cancellationToken)
+    {
         var lead = await requests.GetAsync(leadId, cancellationToken);
         var thread = lead is null ? null : await threads.FindLedBatchAsync(lead.Value, cancellationToken);
         if (thread is null || lead is null || thread.Value.MemberIds.Count < 2)
@@ -142,11 +187,20 @@ public sealed partial class DecisionService(
 
         // Each change is its own conditional write, so they are decided side by side: a batch still answers within
         // Slack's 3 seconds (one after another it would take a read, a write and two sends each).
-        var results = await Task.WhenAll(thread.Value.MemberIds.Select(async memberId =>
+        (bool Won, ChangeRequest Current)?[] results;
+        try
         {
-            var member = memberId == leadId ? lead : await requests.GetAsync(memberId, cancellationToken);
-            return member is null ? ((bool Won, ChangeRequest Current)?)null : await DecideOneAsync(member, approve, click, duration, cancellationToken, breakGlass);
-        }));
+            results = await Task.WhenAll(thread.Value.MemberIds.Select(async memberId =>
+            {
+                var member = memberId == leadId ? lead : await requests.GetAsync(memberId, cancellationToken);
+                return member is null ? ((bool Won, ChangeRequest Current)?)null : await DecideOneAsync(member, approve, click, duration, cancellationToken, breakGlass);
+            }));
+        }
+        catch (Exception ex) when (ex is not (DecisionUnconfirmedException or RequestStateException))
+        {
+            // Another member's write may have gone through while this one failed: not confirmed, never "nothing changed".
+            throw new DecisionUnconfirmedException(leadId, ex);
+        }
         var decided = results.Count(r => r is { Won: true });
         var skipped = results.Where(r => r is { Won: false } && r.Value.Current.Status != RequestStatus.Exempt).Select(r => r!.Value.Current).ToList();
         var reply = DecisionReplies.BatchDecided(approve, decided, skipped);
@@ -223,8 +277,16 @@ public sealed partial class DecisionService(
                 LogUnresolvedBlocked(logger, click.UserId, requestId);
                 return new DecisionResult(DecisionOutcome.RequesterUnresolved, requestId, Reply: DecisionReplies.UnresolvedBlocked(requestId));
         }
-        var votes = await threads.UpdateAsync(SlackRows.Votes(requestId, all), v =>
-            v?.ApproverIds.Contains(click.UserId) == true ? null : new ApprovalVotes([.. v?.ApproverIds ?? [], click.UserId]), ct);
+        ConditionalResult<ApprovalVotes> votes;
+        try
+        {
+            votes = await threads.UpdateAsync(SlackRows.Votes(requestId, all), v =>
+                v?.ApproverIds.Contains(click.UserId) == true ? null : new ApprovalVotes([.. v?.ApproverIds ?? [], click.UserId]), ct);
+        }
+        catch (Exception ex) when (ex is not RequestStateException)
+        {
+            throw new DecisionUnconfirmedException(requestId, ex); // the first of two approvals may have been recorded
+        }
         var approvers = votes.Value!.ApproverIds;
         if (approvers.Any(a => a != click.UserId))
         {
@@ -241,23 +303,33 @@ public sealed partial class DecisionService(
     /// </summary>
     private async Task<(bool Won, ChangeRequest Current)> DecideOneAsync(Stored<ChangeRequest> stored, bool approve, SlackInteraction click, TimeSpan? duration, CancellationToken ct, bool breakGlass = false)
     {
-        var update = await lifecycle.ChangeAsync(stored, request =>
+        RequestUpdate update;
+        try
         {
-            if (request.Status != RequestStatus.Pending)
+            update = await lifecycle.ChangeAsync(stored, request =>
             {
-                return false;
-            }
-            if (approve)
-            {
-                // A removal takes access away: it has no duration (it is not undone at expiry).
-                request.Approve(click.UserId, click.UserName, time.GetUtcNow(), request.Kind == ChangeKind.Remove ? null : duration, breakGlass);
-            }
-            else
-            {
-                request.Deny(click.UserId, click.UserName, time.GetUtcNow());
-            }
-            return true;
-        }, ct);
+                if (request.Status != RequestStatus.Pending)
+                {
+                    return false;
+                }
+                if (approve)
+                {
+                    // A removal takes access away: it has no duration (it is not undone at expiry).
+                    request.Approve(click.UserId, click.UserName, time.GetUtcNow(), request.Kind == ChangeKind.Remove ? null : duration, breakGlass);
+                }
+                else
+                {
+                    request.Deny(click.UserId, click.UserName, time.GetUtcNow());
+                }
+                return true;
+            }, CancellationToken.None); // once sent, the write runs to its own bounded end (storage timeouts): a click's deadline must not leave it unknown for longer
+        }
+        catch (Exception ex) when (ex is not RequestStateException)
+        {
+            // The conditional write was sent (or was being retried) when storage failed or the click's deadline ended
+            // it: whether it landed is unknown, and the answer must say so rather than "nothing changed".
+            throw new DecisionUnconfirmedException(stored.Value.Id, ex);
+        }
         var decided = update.Request;
         if (!update.Written)
         {

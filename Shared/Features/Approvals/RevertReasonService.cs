@@ -23,7 +23,8 @@ public sealed partial class RevertReasonService(
     RequestLifecycle lifecycle,
     TimeProvider time,
     ILogger<RevertReasonService> logger,
-    BridgeTelemetry telemetry)
+    BridgeTelemetry telemetry,
+    ModalSeal seal)
 {
     public const string Callback = ActionIds.ReasonCallback;
 
@@ -71,7 +72,7 @@ public sealed partial class RevertReasonService(
         {
             using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             budget.CancelAfter(SlackRequestService.ViewBudget);
-            await views.OpenViewAsync(click.TriggerId!, ReasonMessages.Modal(request!), budget.Token);
+            await views.OpenViewAsync(click.TriggerId!, ReasonMessages.Modal(request!, seal.Seal(Callback, click.UserId, id)), budget.Token);
             return new DecisionResult(DecisionOutcome.Ignored, "reason modal opened " + id);
         }
         catch (Exception ex) when (ex is SlackApiException or SlackRateLimitedException or HttpRequestException
@@ -84,7 +85,10 @@ public sealed partial class RevertReasonService(
         }
     }
 
-    /// <summary>The reason modal submitted: errors keyed by the reason block, else the reason stored and the approvers' message re-rendered.</summary>
+    /// <summary>
+    /// The reason modal submitted (its private_metadata already unsealed by <see cref="SlackRequestInteractions"/>: the
+    /// request id): errors keyed by the reason block, else the reason stored and the approvers' message re-rendered.
+    /// </summary>
     public async Task<SlackAnswer> SubmitAsync(SlackViewSubmission submission, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(submission);

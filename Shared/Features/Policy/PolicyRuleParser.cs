@@ -12,7 +12,7 @@ namespace SgBridge.Shared.Policy;
 /// </summary>
 public static partial class PolicyRuleParser
 {
-    private static readonly string[] RuleKeys = ["name", "description", "when", "outcome", "duration"];
+    private static readonly string[] RuleKeys = ["name", "description", "when", "outcome", "duration", "acknowledge"];
     private static readonly string[] WhenKeys = ["account", "region", "groupId", "groupName", "vpc", "change", "protocol", "ports", "source", "requester", "timeBound", "groupTags"];
     private static readonly string[] PortModes = ["within", "contains", "equals", "overlaps", "outside"];
     private static readonly string[] CidrModes = ["within", "contains", "equals"];
@@ -143,7 +143,28 @@ public static partial class PolicyRuleParser
                 c.Add(other, $"'when' of {label} must be a mapping of conditions");
                 break;
         }
-        return name is null || outcome is null ? null : new PolicyRule(name, map.Line, outcome.Value, duration, when);
+        string? acknowledge = null;
+        switch (Get(map, "acknowledge"))
+        {
+            case null:
+                break;
+            case PolicyScalar { Value: { } a } when a.Trim().Length > 0 && outcome == PolicyOutcome.Approve:
+                acknowledge = a.Trim();
+                break;
+            case PolicyScalar { Value: { } a } when a.Trim().Length > 0:
+                c.Add(Get(map, "acknowledge")!, $"{label} has 'acknowledge', but its outcome is not approve: only a dangerous approval needs one");
+                break;
+            case var other:
+                c.Add(other, $"'acknowledge' of {label} must be a text saying why the risk is accepted");
+                break;
+        }
+        if (name is null || outcome is null)
+        {
+            return null;
+        }
+        // A dangerous approval (PolicyRisk) is reported as a warning (PolicyRuleSet.Warnings), acknowledged or not:
+        // refusing the unacknowledged ones at load is not done yet (issue 24, item 8).
+        return new PolicyRule(name, map.Line, outcome.Value, duration, when) { Acknowledge = acknowledge };
     }
 
     private static PolicyConditions ParseWhen(PolicyMap w, string label, Context c)

@@ -70,12 +70,29 @@ public sealed record PolicyConditions
 }
 
 /// <summary>One rule of the policy file, with the line it starts on.</summary>
-public sealed record PolicyRule(string Name, int Line, PolicyOutcome Outcome, TimeSpan? Duration, PolicyConditions When);
+public sealed record PolicyRule(string Name, int Line, PolicyOutcome Outcome, TimeSpan? Duration, PolicyConditions When)
+{
+    /// <summary>
+    /// The rule's <c>acknowledge</c> text: why an approval <see cref="PolicyRisk"/> calls dangerous (a world-open
+    /// administrative port, or no conditions) is accepted. Without it such a rule is refused at load.
+    /// </summary>
+    public string? Acknowledge { get; init; }
+}
 
 /// <summary>The policy file: its rules in order (the first that matches decides) and where it came from.</summary>
 public sealed record PolicyRuleSet(string Source, IReadOnlyList<PolicyRule> Rules)
 {
     public static PolicyRuleSet Empty { get; } = new("(none)", []);
+
+    /// <summary>
+    /// One line per dangerous approval (<see cref="PolicyRisk"/>): what it lets through, and its acknowledgement or
+    /// that it has none. Printed by <c>sgbridge policy validate</c> and <c>policy test</c> (on stderr).
+    /// </summary>
+    public IReadOnlyList<string> Warnings => Rules
+        .Where(r => PolicyRisk.Of(r) is not null)
+        .Select(r => $"{Source}:{r.Line}: rule '{r.Name}' {PolicyRisk.Of(r)} "
+            + (r.Acknowledge is null ? "(not acknowledged: add 'acknowledge: <why>' to the rule, or narrow it)" : $"(acknowledged: {r.Acknowledge})"))
+        .ToList();
 
     /// <summary>True when some rule has a <c>groupTags</c> condition (the only condition that may need an EC2 call).</summary>
     public bool UsesTags => Rules.Any(r => r.When.GroupTags is not null);

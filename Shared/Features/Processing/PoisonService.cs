@@ -35,6 +35,8 @@ public enum PoisonOutcome
     Malformed,
     /// <summary>Storage still failed on the poison queue's last try: logged Critical, counted, monitoring told if Slack answers.</summary>
     Unrecorded,
+    /// <summary>A change met Table Storage unreachable on the last try: put back on the changes queue (delayed) to be recorded once storage answers.</summary>
+    Redriven,
 }
 
 /// <summary>
@@ -58,10 +60,13 @@ public sealed partial class PoisonService(
     IOptions<ProcessingOptions> processingOptions,
     TimeProvider time,
     ILogger<PoisonService> logger,
-    BridgeTelemetry telemetry)
+    BridgeTelemetry telemetry,
+    IQueueSender queue)
 {
     private readonly string _monitoring = slackOptions.Value.MonitoringChannel;
     private readonly int _maxDequeueCount = processingOptions.Value.MaxDequeueCount;
+    private readonly TimeSpan _redriveDelay = processingOptions.Value.PoisonRedriveDelay;
+    private readonly TimeSpan _redriveWindow = processingOptions.Value.PoisonRedriveWindow;
 
     /// <param name="queue">The main queue the message was poisoned from (e.g. <see cref="QueueNames.Changes"/>).</param>
     public async Task<PoisonOutcome> HandleAsync(string queue, string messageId, string? messageText, long dequeueCount, CancellationToken cancellationToken)
@@ -107,6 +112,12 @@ public sealed partial class PoisonService(
                 LogRetrying(logger, ex, queue, messageId, dequeueCount);
                 throw;
             }
+            if (message is SecurityGroupChange change && StorageFailure.IsUnavailable(ex) && await RedriveAsync(change, ex, messageId, cancellationToken))
+            {
+                Count("poison", queue);
+                Count("storage", queue);
+                return PoisonOutcome.Redriven;
+            }
             LogUnrecorded(logger, ex, queue, messageId, Describe(message), dequeueCount);
             Count("poison", queue);
             if (StorageFailure.IsUnavailable(ex))
@@ -117,6 +128,41 @@ public sealed partial class PoisonService(
                 $"the message (id {messageId}) was dropped from {QueueNames.Poison(queue)}. Check the group by hand; the event is in the Critical log entry.", cancellationToken);
             return PoisonOutcome.Unrecorded;
         }
+    }
+
+    /// <summary>
+    /// Table Storage is still unreachable on the last try: rather than drop the change (its rule may already be revoked,
+    /// its request never written), put it back on the changes queue after <see cref="ProcessingOptions.PoisonRedriveDelay"/>,
+    /// while the event is younger than <see cref="ProcessingOptions.PoisonRedriveWindow"/>. Once storage answers, the
+    /// worker records it with its true outcome (a change carrying its fallback revoke: Reverted, approvers asked).
+    /// False: not re-driven (too old, or the queue refused too): the caller gives up as before.
+    /// </summary>
+    private async Task<bool> RedriveAsync(SecurityGroupChange change, Exception storageError, string messageId, CancellationToken ct)
+    {
+        var age = time.GetUtcNow() - change.EventTime;
+        if (age > _redriveWindow)
+        {
+            return false;
+        }
+        try
+        {
+            await queue.SendAsync(QueueNames.Changes, change with { PoisonRedrives = change.PoisonRedrives + 1 }, _redriveDelay, ct);
+        }
+        catch (Exception sendError) when (sendError is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            LogRedriveFailed(logger, sendError, change.EventId, messageId);
+            return false;
+        }
+        LogRedriven(logger, storageError, change.EventId, change.AccountId, change.GroupLabel, change.PoisonRedrives + 1, _redriveDelay);
+        if (change.PoisonRedrives == 0)
+        {
+            var state = change.Fallback is { Outcome.Succeeded: true }
+                ? "Its added rule was revoked by rule id; the request is written (Reverted, approvers asked) once storage answers."
+                : "It is not recorded yet; it is processed once storage answers.";
+            await TellAsync(QueueNames.Changes, $":warning: SgBridge: Table Storage is unreachable, so {Describe(change)} could not be recorded after every try. " +
+                $"{state} It is re-driven every {_redriveDelay.TotalMinutes:0.#} min until {ApprovalMessageBuilder.When(change.EventTime + _redriveWindow)}.", ct);
+        }
+        return true;
     }
 
     private static object Decode(string queue, string? text)
@@ -209,6 +255,12 @@ public sealed partial class PoisonService(
 
     [LoggerMessage(905, LogLevel.Error, "Poison: request {RequestId} for event {EventId} in {AccountId} on {GroupId} is {Status} (poisoned after {DequeueCount} tries on the poison queue)")]
     private static partial void LogChange(ILogger logger, string requestId, string eventId, string accountId, string groupId, RequestStatus status, long dequeueCount);
+
+    [LoggerMessage(908, LogLevel.Critical, "Poison: Table Storage still unreachable for event {EventId} in {AccountId} on {GroupId}: re-driven to the changes queue (re-drive {Redrives}, visible in {Delay})")]
+    private static partial void LogRedriven(ILogger logger, Exception exception, string eventId, string accountId, string groupId, int redrives, TimeSpan delay);
+
+    [LoggerMessage(909, LogLevel.Critical, "Poison: could not re-drive event {EventId} (message {MessageId}) to the changes queue")]
+    private static partial void LogRedriveFailed(ILogger logger, Exception exception, string eventId, string messageId);
 
     [LoggerMessage(907, LogLevel.Critical, "Poison: could not tell the monitoring channel about a {Queue} poison message; only this log and the failure counter record it")]
     private static partial void LogSlackFailed(ILogger logger, Exception exception, string queue);

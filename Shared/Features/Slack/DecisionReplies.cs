@@ -13,6 +13,15 @@ public static class DecisionReplies
     public static string Unverified(string requestId) =>
         $"Slack did not confirm who you are in time, so {requestId} is unchanged. Please try again.";
 
+    /// <summary>The click could not be completed before any decision was written (storage or Slack down or slow): nothing was recorded.</summary>
+    public static string NotRecorded(string? requestId) =>
+        $"SgBridge could not check your click on {requestId ?? "this request"} in time (its storage or Slack did not answer), so nothing was recorded and nothing changed. Please click again in a minute.";
+
+    /// <summary>The decision's write was sent but its answer did not come in time: it may or may not have been recorded.</summary>
+    public static string NotConfirmed(string? requestId) =>
+        $"SgBridge could not confirm in time that your decision on {requestId ?? "this request"} was recorded (storage was slow). If it was, this message shows it within two minutes and "
+        + "it is carried out; if the message still shows the buttons, click again.";
+
     public static string NotAnApprover(string requestId) => $"You are not an approver for {requestId}: nothing was changed.";
 
     public static string SelfApproval(string requestId) =>

@@ -32,11 +32,12 @@ public static class ReasonMessages
         return (text, blocks);
     }
 
-    public static JsonObject Modal(ChangeRequest r) => new()
+    /// <summary>The reason modal; <paramref name="sealedMetadata"/> carries the request id, sealed for the requester (<see cref="ModalSeal"/>).</summary>
+    public static JsonObject Modal(ChangeRequest r, string sealedMetadata) => new()
     {
         ["type"] = "modal",
         ["callback_id"] = ActionIds.ReasonCallback,
-        ["private_metadata"] = r.Id,
+        ["private_metadata"] = sealedMetadata,
         ["title"] = new JsonObject { ["type"] = "plain_text", ["text"] = "Reason" },
         ["submit"] = new JsonObject { ["type"] = "plain_text", ["text"] = "Send" },
         ["close"] = new JsonObject { ["type"] = "plain_text", ["text"] = "Cancel" },

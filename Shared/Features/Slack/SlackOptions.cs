@@ -17,6 +17,16 @@ public sealed partial class SlackOptions
     [Required(ErrorMessage = "Slack:SigningSecret is required.")]
     public string SigningSecret { get; set; } = "";
 
+    /// <summary>
+    /// Optional. The key that seals the private_metadata of the modals the bridge opens (<see cref="ModalSeal"/>), at least
+    /// 32 characters; a Key Vault reference like the signing secret. Unset: a key derived from <see cref="SigningSecret"/>.
+    /// A key of its own means a leaked signing secret alone cannot forge a modal submission.
+    /// </summary>
+    public string? ModalSigningKey { get; set; }
+
+    /// <summary>How long a modal the bridge opened may be submitted (the seal's expiry). Default 12 hours.</summary>
+    public TimeSpan ModalLifetime { get; set; } = TimeSpan.FromHours(12);
+
     [Required(ErrorMessage = "Slack:ApproversChannel is required.")]
     public string ApproversChannel { get; set; } = "";
 

@@ -36,6 +36,16 @@ public sealed class SlackOptionsValidator : IValidateOptions<SlackOptions>
             failures.Add("Slack:MaxRetryDelay must not be negative.");
         }
 
+        if (options.ModalSigningKey is { } modalKey && modalKey.Length < 32)
+        {
+            failures.Add("Slack:ModalSigningKey must have at least 32 characters when set.");
+        }
+
+        if (options.ModalLifetime <= TimeSpan.Zero || options.ModalLifetime > TimeSpan.FromDays(7))
+        {
+            failures.Add("Slack:ModalLifetime must be greater than zero and at most 7 days.");
+        }
+
         foreach (var entry in options.MalformedRequesterMapEntries())
         {
             failures.Add($"Slack:RequesterMap entry '{entry}' must be <ARN pattern>=<Slack user id (U… or W…)>.");

@@ -19,6 +19,20 @@ public sealed partial class SlackInteractionEndpoint(
     /// <summary>How long the private reply may take: Slack gives the endpoint 3 seconds.</summary>
     internal static readonly TimeSpan ReplyBudget = TimeSpan.FromSeconds(1.5);
 
+    /// <summary>
+    /// A click's deadline, storage and Slack look-ups included (whatever the SDK's own timeouts): the handler's token is
+    /// cancelled then, so reads and checks stop and nothing is written. A decision's write, once sent, is not cut short
+    /// (it runs to its own bounded end: Storage:TableNetworkTimeout × tries); the answer waits for it only until
+    /// <see cref="HandlerBudget"/> + <see cref="CancelGrace"/> and then says it is not confirmed.
+    /// </summary>
+    internal static readonly TimeSpan HandlerBudget = TimeSpan.FromSeconds(1.8);
+
+    /// <summary>How long a cancelled handler gets to end before the answer stops waiting for it.</summary>
+    internal static readonly TimeSpan CancelGrace = TimeSpan.FromSeconds(0.3);
+
+    /// <summary>The whole answer, the private reply included: inside Slack's 3 seconds with room for the host.</summary>
+    internal static readonly TimeSpan AnswerBudget = TimeSpan.FromSeconds(2.6);
+
     private readonly IReadOnlyList<IBlockActionHandler> _handlers = handlers.ToList();
 
     public async Task<DecisionResult> HandleAsync(ReadOnlyMemory<byte> body, string? timestamp, string? signature, CancellationToken cancellationToken)
@@ -46,20 +60,61 @@ public sealed partial class SlackInteractionEndpoint(
         {
             return new DecisionResult(DecisionOutcome.Ignored, "The action is not one of SgBridge's buttons.");
         }
-        var result = await handler.HandleAsync(click, cancellationToken);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var result = await HandleWithinBudgetAsync(handler, click, cancellationToken);
         if (result.Reply is { } reply)
         {
-            await TellAsync(click, reply, cancellationToken);
+            var left = AnswerBudget - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            await TellAsync(click, reply, left < ReplyBudget ? left : ReplyBudget, cancellationToken);
         }
         return result;
     }
 
-    private async Task TellAsync(SlackInteraction click, string text, CancellationToken ct)
+    /// <summary>
+    /// Waits for the handler at most <see cref="HandlerBudget"/>. When storage fails or is too slow the click is answered
+    /// truthfully: "not recorded" when the handler failed before writing anything (<see cref="DecisionNotRecordedException"/>),
+    /// else "not confirmed" (a write was sent, or the handler is still running: whether it lands is unknown).
+    /// </summary>
+    private async Task<DecisionResult> HandleWithinBudgetAsync(IBlockActionHandler handler, SlackInteraction click, CancellationToken cancellationToken)
     {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(HandlerBudget);
+        var work = handler.HandleAsync(click, deadline.Token);
+        try
+        {
+            return await work.WaitAsync(HandlerBudget + CancelGrace, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            _ = work.ContinueWith(t => LogClickLateFailure(logger, t.Exception!, click.UserId, click.Value ?? "?"), CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            LogClickLate(logger, click.UserId, click.Value ?? "?", HandlerBudget);
+            return new DecisionResult(DecisionOutcome.Unverified, "not confirmed in time: " + click.Value, Reply: DecisionReplies.NotConfirmed(click.Value));
+        }
+        catch (DecisionNotRecordedException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogClickNotRecorded(logger, ex.InnerException ?? ex, click.UserId, ex.RequestId);
+            return new DecisionResult(DecisionOutcome.Unverified, "not recorded: " + ex.RequestId, Reply: DecisionReplies.NotRecorded(ex.RequestId));
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not (ArgumentException or Domain.RequestStateException))
+        {
+            var id = (ex as DecisionUnconfirmedException)?.RequestId ?? click.Value;
+            LogClickNotConfirmed(logger, ex, click.UserId, id ?? "?");
+            return new DecisionResult(DecisionOutcome.Unverified, "not confirmed: " + id, Reply: DecisionReplies.NotConfirmed(id));
+        }
+    }
+
+    private async Task TellAsync(SlackInteraction click, string text, TimeSpan limit, CancellationToken ct)
+    {
+        if (limit <= TimeSpan.Zero)
+        {
+            LogReplyOutOfTime(logger, click.UserId);
+            return;
+        }
         try
         {
             using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            budget.CancelAfter(ReplyBudget);
+            budget.CancelAfter(limit);
             await slack.PostEphemeralAsync(click.ChannelId, click.UserId, text, budget.Token);
         }
         catch (Exception ex) when (ex is SlackApiException or SlackRateLimitedException or HttpRequestException
@@ -74,6 +129,21 @@ public sealed partial class SlackInteractionEndpoint(
 
     [LoggerMessage(309, LogLevel.Warning, "Slack interaction rejected: {Error}")]
     private static partial void LogBadPayload(ILogger logger, string? error);
+
+    [LoggerMessage(313, LogLevel.Error, "Click of Slack user {SlackUserId} on {RequestId} not recorded: storage failed or was too slow before anything was written")]
+    private static partial void LogClickNotRecorded(ILogger logger, Exception exception, string slackUserId, string requestId);
+
+    [LoggerMessage(314, LogLevel.Error, "Click of Slack user {SlackUserId} on {RequestId} not confirmed: storage failed or was too slow after the decision was sent")]
+    private static partial void LogClickNotConfirmed(ILogger logger, Exception exception, string slackUserId, string requestId);
+
+    [LoggerMessage(316, LogLevel.Error, "Click of Slack user {SlackUserId} on {RequestId} not confirmed within {Budget}: answered, the handler carries on")]
+    private static partial void LogClickLate(ILogger logger, string slackUserId, string requestId, TimeSpan budget);
+
+    [LoggerMessage(317, LogLevel.Error, "Click of Slack user {SlackUserId} on {RequestId} failed after its answer")]
+    private static partial void LogClickLateFailure(ILogger logger, Exception exception, string slackUserId, string requestId);
+
+    [LoggerMessage(315, LogLevel.Warning, "No time left to reply privately to {SlackUserId} within Slack's 3 seconds")]
+    private static partial void LogReplyOutOfTime(ILogger logger, string slackUserId);
 
     [LoggerMessage(306, LogLevel.Warning, "Could not send an ephemeral message to {SlackUserId}")]
     private static partial void LogEphemeralFailed(ILogger logger, Exception exception, string slackUserId);

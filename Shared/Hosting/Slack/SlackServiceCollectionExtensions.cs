@@ -28,6 +28,7 @@ public static class SlackServiceCollectionExtensions
         services.TryAddSingleton<RoutingService>();
 
         services.TryAddSingleton<SlackRequestVerifier>();
+        services.TryAddSingleton<ModalSeal>();
         services.TryAddSingleton<SlackInteractionParser>();
 
         // The interactivity endpoint routes each click by action id to one handler (the handlers need DecisionService,

@@ -35,6 +35,9 @@ public sealed class RequestRig
 
     public SlackRequestInteractions Interactions() => Get<SlackRequestInteractions>();
 
+    /// <summary>The bridge's modal seal (the rig's signing secret and clock).</summary>
+    public ModalSeal Seal() => Get<ModalSeal>();
+
     public long Now => Bridge.Time.GetUtcNow().ToUnixTimeSeconds();
 
     public string Sign(string body, long? at = null, string? secret = null) => SlackSigning.Sign(body, at ?? Now, secret ?? SlackOptions.SigningSecret);
@@ -110,7 +113,9 @@ public static class RequestPayloads
             ["user"] = new JsonObject { ["id"] = user, ["username"] = user.ToLowerInvariant(), ["team_id"] = "T0001" },
         });
 
-    public static JsonObject SubmissionPayload(IReadOnlyDictionary<string, string?> values, string viewId = "V0001", string user = "UREQ1", string callbackId = RequestBlocks.RequestCallback)
+    /// <summary>A view_submission; <paramref name="metadata"/> is the view's private_metadata (what the bridge sealed when it opened the view).</summary>
+    public static JsonObject SubmissionPayload(IReadOnlyDictionary<string, string?> values, string viewId = "V0001", string user = "UREQ1", string callbackId = RequestBlocks.RequestCallback,
+        string metadata = "")
     {
         var state = new JsonObject();
         foreach (var (block, value) in values)
@@ -129,15 +134,15 @@ public static class RequestPayloads
             ["api_app_id"] = "A0001", ["token"] = "legacy", ["trigger_id"] = "4.5.6",
             ["view"] = new JsonObject
             {
-                ["id"] = viewId, ["team_id"] = "T0001", ["type"] = "modal", ["callback_id"] = callbackId, ["private_metadata"] = "",
+                ["id"] = viewId, ["team_id"] = "T0001", ["type"] = "modal", ["callback_id"] = callbackId, ["private_metadata"] = metadata,
                 ["hash"] = "1700000000.abc", ["state"] = new JsonObject { ["values"] = state },
             },
             ["response_urls"] = new JsonArray(),
         };
     }
 
-    public static string Submission(IReadOnlyDictionary<string, string?> values, string viewId = "V0001", string user = "UREQ1") =>
-        Form(SubmissionPayload(values, viewId, user));
+    public static string Submission(IReadOnlyDictionary<string, string?> values, string viewId = "V0001", string user = "UREQ1", string metadata = "") =>
+        Form(SubmissionPayload(values, viewId, user, metadata: metadata));
 
     public static string Form(JsonNode payload) => "payload=" + Uri.EscapeDataString(payload.ToJsonString());
 }

@@ -212,7 +212,8 @@ public class SlackRequestServiceTests
         Assert.Equal("7.7.7", Assert.Single(_rig.Views.Opened).TriggerId);
         Assert.Equal("not SgBridge's shortcut", (await interactions.TryHandleAsync(System.Text.Encoding.UTF8.GetBytes(RequestPayloads.Shortcut("other_app")), default))!.Detail);
         Assert.Single(_rig.Views.Opened);
-        var submitted = await interactions.TryHandleAsync(System.Text.Encoding.UTF8.GetBytes(RequestPayloads.Submission(RequestRig.ValidForm())), default);
+        var opened = (string)_rig.Views.Opened.Single().View["private_metadata"]!; // the view the shortcut opened, sealed for UREQ1
+        var submitted = await interactions.TryHandleAsync(System.Text.Encoding.UTF8.GetBytes(RequestPayloads.Submission(RequestRig.ValidForm(), metadata: opened)), default);
         Assert.StartsWith("opened", submitted!.Detail, StringComparison.Ordinal);
         Assert.Null(await interactions.TryHandleAsync(System.Text.Encoding.UTF8.GetBytes(SlackSigning.ClickBody("sgbridge_approve", "SG-ABCDEFGH", "UA")), default));
     }

@@ -35,8 +35,9 @@ public static class RequestModal
     public const int MaxOptions = 100;
 
     /// <summary>The request modal. <paramref name="accounts"/> null: accounts are typed (every account is allowed).</summary>
+    /// <paramref name="sealedMetadata"/> is the view's private_metadata, sealed for the user it is opened for (<see cref="ModalSeal"/>).
     public static JsonObject Request(IReadOnlyList<(string Id, string? Alias)>? accounts, IReadOnlyList<string>? regions, bool egress,
-        IReadOnlyList<(string Token, TimeSpan? Duration)> durations)
+        IReadOnlyList<(string Token, TimeSpan? Duration)> durations, string sealedMetadata)
     {
         var blocks = new JsonArray
         {
@@ -60,7 +61,7 @@ public static class RequestModal
         var durationOptions = durations.Select(d => (Label(d.Token, d.Duration), d.Token)).ToList();
         blocks.Add(Input(RequestBlocks.Duration, "For how long", Select("Duration", durationOptions), initial: durationOptions.Count > 0 ? durationOptions[0] : null));
         blocks.Add(Input(RequestBlocks.Reason, "Why do you need it?", Text("Ticket, purpose, who asked", multiline: true, maxLength: 1000)));
-        return View(RequestBlocks.RequestCallback, "SgBridge request", "Ask approvers", blocks, privateMetadata: null);
+        return View(RequestBlocks.RequestCallback, "SgBridge request", "Ask approvers", blocks, sealedMetadata);
     }
 
     /// <summary>What the modal shows after a request is opened (response_action: update).</summary>
@@ -84,23 +85,16 @@ public static class RequestModal
         _ => $"{duration.Value.TotalMinutes:0} minute(s)",
     };
 
-    private static JsonObject View(string callbackId, string title, string submit, JsonArray blocks, string? privateMetadata)
+    private static JsonObject View(string callbackId, string title, string submit, JsonArray blocks, string privateMetadata) => new()
     {
-        var view = new JsonObject
-        {
-            ["type"] = "modal",
-            ["callback_id"] = callbackId,
-            ["title"] = Plain(title),
-            ["submit"] = Plain(submit),
-            ["close"] = Plain("Cancel"),
-            ["blocks"] = blocks,
-        };
-        if (privateMetadata is not null)
-        {
-            view["private_metadata"] = privateMetadata;
-        }
-        return view;
-    }
+        ["type"] = "modal",
+        ["callback_id"] = callbackId,
+        ["private_metadata"] = privateMetadata,
+        ["title"] = Plain(title),
+        ["submit"] = Plain(submit),
+        ["close"] = Plain("Cancel"),
+        ["blocks"] = blocks,
+    };
 
     private static JsonObject Section(string mrkdwn) => new()
     {

@@ -6,9 +6,12 @@ namespace SgBridge.Shared.Slack.Requests;
 /// <summary>
 /// The interactions URL's share of requests from Slack: <c>shortcut</c> (open the modal) and <c>view_submission</c>
 /// (the modal submitted). The interactions endpoint verifies the signature and hands the body here first; null means
-/// the payload is none of these (a button click, routed as before).
+/// the payload is none of these (a button click, routed as before). A submission of one of SgBridge's modals is taken
+/// only when its private_metadata carries the bridge's seal for that user and that modal, unexpired (<see cref="ModalSeal"/>):
+/// anything else is refused with Slack's error response before a handler sees it, so nothing is opened or recorded.
 /// </summary>
-public sealed partial class SlackRequestInteractions(SlackRequestService requests, ILogger<SlackRequestInteractions> logger, Approvals.RevertReasonService? reasons = null)
+public sealed partial class SlackRequestInteractions(SlackRequestService requests, ModalSeal seal, ILogger<SlackRequestInteractions> logger,
+    Approvals.RevertReasonService? reasons = null)
 {
     public async Task<SlackAnswer?> TryHandleAsync(ReadOnlyMemory<byte> verifiedBody, CancellationToken cancellationToken)
     {
@@ -36,17 +39,39 @@ public sealed partial class SlackRequestInteractions(SlackRequestService request
                     {
                         return Bad(submission.Error!);
                     }
-                    if (reasons is not null && v.CallbackId == Approvals.RevertReasonService.Callback)
+                    var isReason = reasons is not null && v.CallbackId == Approvals.RevertReasonService.Callback;
+                    if (!isReason && v.CallbackId != RequestBlocks.RequestCallback)
                     {
-                        return await reasons.SubmitAsync(v, cancellationToken);
+                        return SlackAnswer.Empty("not SgBridge's modal");
                     }
-                    return v.CallbackId == RequestBlocks.RequestCallback
-                        ? await requests.SubmitAsync(v, cancellationToken)
-                        : SlackAnswer.Empty("not SgBridge's modal");
+                    var check = seal.Open(v.PrivateMetadata, v.CallbackId, v.UserId);
+                    if (!check.IsValid)
+                    {
+                        return Unbound(v, check.Refusal!);
+                    }
+                    var bound = v with { PrivateMetadata = check.Data };
+                    return isReason ? await reasons!.SubmitAsync(bound, cancellationToken) : await requests.SubmitAsync(bound, cancellationToken);
                 default:
                     return null;
             }
         }
+    }
+
+    /// <summary>
+    /// Slack's error response for a view submission (<c>response_action: errors</c>, keyed by a block both modals have):
+    /// the person sees why in the modal; nothing is opened or stored.
+    /// </summary>
+    private SlackAnswer Unbound(SlackViewSubmission v, string why)
+    {
+        LogUnbound(logger, v.UserId, v.CallbackId, why);
+        return new SlackAnswer(200, new System.Text.Json.Nodes.JsonObject
+        {
+            ["response_action"] = "errors",
+            ["errors"] = new System.Text.Json.Nodes.JsonObject
+            {
+                [RequestBlocks.Reason] = "SgBridge did not open this form for you, or it has expired. Close it and open a new one.",
+            },
+        }, "refused: " + why);
     }
 
     private SlackAnswer Bad(string error)
@@ -54,6 +79,9 @@ public sealed partial class SlackRequestInteractions(SlackRequestService request
         LogBadPayload(logger, error);
         return new SlackAnswer(400, null, error);
     }
+
+    [LoggerMessage(5513, LogLevel.Warning, "Modal submission of Slack user {SlackUserId} ({CallbackId}) refused: {Why}")]
+    private static partial void LogUnbound(ILogger logger, string slackUserId, string callbackId, string why);
 
     [LoggerMessage(5512, LogLevel.Warning, "Slack interaction rejected: {Error}")]
     private static partial void LogBadPayload(ILogger logger, string error);

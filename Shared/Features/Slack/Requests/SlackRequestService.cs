@@ -31,7 +31,8 @@ public sealed partial class SlackRequestService(
     IOptions<SlackRequestOptions> options,
     TimeProvider time,
     ILogger<SlackRequestService> logger,
-    Policy.PolicyGate policyGate)
+    Policy.PolicyGate policyGate,
+    ModalSeal seal)
 {
     /// <summary>How long views.open may take: the trigger id expires 3 seconds after the click.</summary>
     internal static readonly TimeSpan ViewBudget = TimeSpan.FromSeconds(2);
@@ -49,7 +50,8 @@ public sealed partial class SlackRequestService(
         var accounts = p.AllowsEveryAccount
             ? null
             : p.AllowedAccountSet.Order(StringComparer.Ordinal).Select(a => (a, p.AccountAliasMap.GetValueOrDefault(a))).ToList();
-        var view = RequestModal.Request(accounts, reconcile.Value.RegionList, p.PoliceEgress, durations.Value.GetChoices().Select(c => (c.Label, c.Length)).ToList());
+        var view = RequestModal.Request(accounts, reconcile.Value.RegionList, p.PoliceEgress, durations.Value.GetChoices().Select(c => (c.Label, c.Length)).ToList(),
+            seal.Seal(RequestBlocks.RequestCallback, userId, data: null));
         try
         {
             using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
