@@ -164,8 +164,10 @@ public sealed class FaultHarness : IAsyncDisposable
                 MaxRetries = 1,
             }).Tables);
         }
-        services.AddSingleton<IRequestStore>(sp => new CrashingRequestStore(
-            new TableRequestStore(sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<SgBridge.Shared.Options.StorageOptions>>()), Crash));
+        services.AddSingleton(sp => new TableRequestStore(sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<SgBridge.Shared.Options.StorageOptions>>()));
+        services.AddSingleton<IRequestStore>(sp => new CrashingRequestStore(sp.GetRequiredService<TableRequestStore>(), Crash));
+        services.AddSingleton<IEffectsIndex>(sp => sp.GetRequiredService<TableRequestStore>());
+        services.AddSingleton<IPendingRequestsIndex>(sp => sp.GetRequiredService<TableRequestStore>());
         services.AddSgBridge(configuration);
         services.AddSingleton<IWebIdentityTokenSource>(new FixedToken());
         services.AddSingleton<PoisonService>(); // not yet registered by AddSgBridge (see the report)
@@ -469,8 +471,6 @@ public sealed class FaultHarness : IAsyncDisposable
             Interlocked.Exchange(ref crash.Armed, 0) == 1
                 ? throw new InvalidOperationException("Simulated crash: the worker died before the table write.")
                 : inner.ReplaceAsync(request, etag, cancellationToken);
-
-        public IAsyncEnumerable<ChangeRequest> ListAsync(RequestStatus? status, CancellationToken cancellationToken) => inner.ListAsync(status, cancellationToken);
     }
 
     private sealed class FixedToken : IWebIdentityTokenSource
