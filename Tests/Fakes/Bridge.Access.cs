@@ -22,8 +22,15 @@ public sealed partial class Bridge
     public ApplyService TimeBoundApplier() =>
         new(Requests, Lifecycle(), Reconciler(), Ec2, O.Create(Processing), Time, NullLogger<ApplyService>.Instance, Expiries);
 
+    /// <summary>The accounts the bridge knows and their skip state (a missing member role).</summary>
+    public SgBridge.Tests.Reconcile.InMemoryKnownAccounts KnownAccounts { get; } = new();
+
+    public SgBridge.Shared.Reconcile.AccountSkips AccountSkips() =>
+        new(KnownAccounts, new SgBridge.Shared.Reconcile.OperationsNotices(Slack, O.Create(SlackOptions), NullLogger<SgBridge.Shared.Reconcile.OperationsNotices>.Instance),
+            O.Create(Reconcile), Telemetry, NullLogger<SgBridge.Shared.Reconcile.AccountSkips>.Instance);
+
     public AccessExpiryService AccessExpiry() =>
-        new(Expiries, Groups, Requests, Lifecycle(), Reconciler(), Ec2, AccessNotifier(), O.Create(Approvals), Time, NullLogger<AccessExpiryService>.Instance, Telemetry);
+        new(Expiries, Groups, Requests, Lifecycle(), Reconciler(), Ec2, AccessNotifier(), AccountSkips(), O.Create(Approvals), Time, NullLogger<AccessExpiryService>.Instance, Telemetry);
 
     public AccessDecisionService AccessDecisions() =>
         new(Approvers(), Requests, Threads, Groups, Expiries, Lifecycle(), Time, NullLogger<AccessDecisionService>.Instance);
