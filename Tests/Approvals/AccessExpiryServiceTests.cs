@@ -177,6 +177,50 @@ public class AccessExpiryServiceTests
     }
 
     [Fact]
+    public async Task Tick_MemberRoleMissing_IsASkippedAccount_TriedAtTheSweepInterval_NotEveryMinute_ThenEndsWhenTheRoleIsBack()
+    {
+        var r = await ApprovedAsync(TimeSpan.FromHours(1));
+        _b.Time.Advance(TimeSpan.FromHours(1));
+        _b.Ec2.Deny = new SgBridge.Shared.Aws.RoleNotAssumableException(TestData.Account, "arn:aws:iam::111111111111:role/SgBridgeExecutionRole", new InvalidOperationException("AccessDenied"));
+        var failures = new List<string>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (i, l) => { if (i.Name == "sgbridge.failures") { l.EnableMeasurementEvents(i); } };
+        listener.SetMeasurementEventCallback<long>((_, v, tags, _) => { foreach (var t in tags) { if (t.Key == "kind") { failures.Add((string)t.Value!); } } });
+        listener.Start();
+
+        var first = await TickAsync();
+        Assert.Equal((1, 0, 0), (first.Skipped, first.Failed, first.Ended));
+        // The account's state says so, the row waits for the sweep's interval, monitoring is told once.
+        var known = (await _b.KnownAccounts.GetAsync(TestData.Account, default))!;
+        Assert.Equal(SgBridge.Shared.Reconcile.AccountSkips.RoleNotDeployed, known.Skip!.Reason);
+        var row = Assert.Single(_b.Expiries.All);
+        Assert.Equal(_b.Time.GetUtcNow() + _b.Reconcile.Interval, row.DueAt);
+
+        // Ticks every minute until then do nothing with it: no retry, no failure, no new message.
+        for (var i = 0; i < 14; i++)
+        {
+            _b.Time.Advance(TimeSpan.FromMinutes(1));
+            Assert.Equal(0, (await TickAsync()).Due);
+        }
+        // At the interval it tries again, still skipped: a day's one warning already given, the thread told once.
+        _b.Time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(1, (await TickAsync()).Skipped);
+        Assert.Equal(["account_skipped"], failures);
+        Assert.Single(_b.Slack.Posts, p => p.Channel == "CMONITOR" && p.Text.Contains("skipped", StringComparison.Ordinal) && p.Text.Contains(TestData.Account, StringComparison.Ordinal));
+        Assert.Single(_b.Slack.Posts, p => p.Channel == "CMONITOR" && p.Text.Contains("Could not end", StringComparison.Ordinal));
+        Assert.Equal(RequestStatus.Applied, await StatusAsync(r.Id));
+        Assert.True(InAws("ssh"));
+
+        // The role is back: the next try ends the access.
+        _b.Ec2.Deny = null;
+        _b.Time.Advance(_b.Reconcile.Interval);
+        Assert.Equal(1, (await TickAsync()).Ended);
+        Assert.False(InAws("ssh"));
+        Assert.Equal(RequestStatus.AccessEnded, await StatusAsync(r.Id));
+        Assert.Empty(_b.Expiries.All);
+    }
+
+    [Fact]
     public async Task Tick_SlackDown_StillRevokes_AndCountsTheLostNotice()
     {
         var r = await ApprovedAsync(TimeSpan.FromHours(1));

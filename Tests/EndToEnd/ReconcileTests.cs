@@ -380,15 +380,9 @@ public sealed class ReconcileTests(AzuriteFixture azurite, MotoFixture moto) : I
         ConfigureServices = s => s.AddSingleton<IWebIdentityTokenSource>(new TestToken()),
     };
 
-    private async Task<List<ChangeRequest>> ListAsync()
-    {
-        var all = new List<ChangeRequest>();
-        await foreach (var r in _h.Requests.ListAsync(null, CancellationToken.None))
-        {
-            all.Add(r);
-        }
-        return all;
-    }
+    /// <summary>Every request stored (the operator's listing: a scan, fine in a test).</summary>
+    private async Task<List<ChangeRequest>> ListAsync() =>
+        (await ActivatorUtilities.CreateInstance<RequestQuery>(_h.Services).ListAsync(new RequestFilter(), CancellationToken.None)).ToList();
 
     private sealed class TestToken : IWebIdentityTokenSource
     {

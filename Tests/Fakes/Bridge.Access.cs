@@ -20,5 +20,7 @@ public sealed partial class Bridge
 
     public AccessExpiryService AccessExpiry() => Get<AccessExpiryService>();
 
+    public SgBridge.Shared.Reconcile.AccountSkips AccountSkips() => Get<SgBridge.Shared.Reconcile.AccountSkips>();
+
     public AccessDecisionService AccessDecisions() => Get<AccessDecisionService>();
 }

@@ -30,7 +30,7 @@ public sealed class FakeSecurityGroupClient : ISecurityGroupClient, ISecurityGro
     public Func<Task>? DuringWrite { get; set; }
 
     /// <summary>Thrown by <see cref="CreateAsync"/>, as the credential cache throws when STS refuses the role.</summary>
-    public Exception? Deny { get; init; }
+    public Exception? Deny { get; set; }
 
     public Task<ISecurityGroupClient> CreateAsync(string accountId, string region, CancellationToken cancellationToken) =>
         Deny is null ? Task.FromResult<ISecurityGroupClient>(this) : Task.FromException<ISecurityGroupClient>(Deny);

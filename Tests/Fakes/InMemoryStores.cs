@@ -7,7 +7,7 @@ using SgBridge.Shared.Storage;
 namespace SgBridge.Tests.Fakes;
 
 /// <summary>An in-memory request store with real ETag semantics (serialised copies, version check on update).</summary>
-public sealed class InMemoryRequestStore : IRequestStore, IEffectsIndex
+public sealed class InMemoryRequestStore : IRequestStore, IEffectsIndex, IPendingRequestsIndex
 {
     /// <summary>The effects index as the table store keeps it: request id → (due, version), changed with the request row.</summary>
     private readonly ConcurrentDictionary<string, (DateTimeOffset Due, string ETag)> _due = new();
@@ -123,16 +123,17 @@ public sealed class InMemoryRequestStore : IRequestStore, IEffectsIndex
             && _due.TryUpdate(entry.RequestId, (until, next), current));
     }
 
-    public async IAsyncEnumerable<ChangeRequest> ListAsync(RequestStatus? status, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>The pending index as the table store keeps it: derived from the stored rows' state.</summary>
+    public async IAsyncEnumerable<string> ListPendingCreatedByAsync(DateTimeOffset createdBy, int max, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await Task.Yield();
-        foreach (var row in _rows.Values)
+        if (Down is { } down)
         {
-            var r = BridgeJson.Deserialize<ChangeRequest>(row.Json);
-            if (status is null || r.Status == status)
-            {
-                yield return r;
-            }
+            throw down;
+        }
+        await Task.Yield();
+        foreach (var r in All.Where(r => r.IndexEntries.PendingSince <= createdBy).OrderBy(r => r.CreatedAt).Take(max))
+        {
+            yield return r.Id;
         }
     }
 

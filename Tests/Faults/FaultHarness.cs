@@ -473,8 +473,6 @@ public sealed class FaultHarness : IAsyncDisposable
             Interlocked.Exchange(ref crash.Armed, 0) == 1
                 ? throw new InvalidOperationException("Simulated crash: the worker died before the table write.")
                 : inner.ReplaceAsync(request, etag, cancellationToken);
-
-        public IAsyncEnumerable<ChangeRequest> ListAsync(RequestStatus? status, CancellationToken cancellationToken) => inner.ListAsync(status, cancellationToken);
     }
 
 }

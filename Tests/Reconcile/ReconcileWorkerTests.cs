@@ -16,9 +16,13 @@ public class ReconcileWorkerTests
     private readonly InMemoryKnownAccounts _known = new();
     private readonly InMemoryBaselineResults _results = new();
 
-    private ReconcileWorker Worker(Bridge b) => new(b.Sweeps(), b.Baseline(), _known, _results,
-        new OperationsNotices(b.Slack, O.Create(b.SlackOptions), NullLogger<OperationsNotices>.Instance),
-        O.Create(b.Policy), b.Time, NullLogger<ReconcileWorker>.Instance, b.Telemetry);
+    private ReconcileWorker Worker(Bridge b)
+    {
+        var notices = new OperationsNotices(b.Slack, O.Create(b.SlackOptions), NullLogger<OperationsNotices>.Instance);
+        return new(b.Sweeps(), b.Baseline(), _known, _results, notices,
+            new AccountSkips(_known, notices, O.Create(b.Reconcile), b.Telemetry, NullLogger<AccountSkips>.Instance),
+            O.Create(b.Policy), b.Time);
+    }
 
     [Fact]
     public async Task Handle_SweepOfAnAccountWithoutItsRole_RecordsASkip_WarnsOnce_AndDoesNotThrow()

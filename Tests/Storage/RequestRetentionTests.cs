@@ -160,15 +160,31 @@ public sealed class RequestRetentionTests(AzuriteFixture azurite)
         Assert.Equal(0, await Retention().PurgeAsync(default));
     }
 
-    /// <summary>Table Storage failing the request row's delete (the process dies there).</summary>
+    /// <summary>Table Storage failing the request row's delete (the process dies there): the transaction that deletes it with its index rows.</summary>
     private sealed class FailRequestRowDelete : HttpPipelinePolicy
     {
         public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) => throw new NotSupportedException();
 
         public override ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
-            message.Request.Method == RequestMethod.Delete && message.Request.Uri.ToString().Contains("PartitionKey='requests-", StringComparison.Ordinal)
-                && message.Request.Uri.ToString().Contains("RowKey='SG-", StringComparison.Ordinal)
+            DeletesARequestRow(message)
                 ? throw new RequestFailedException(503, "injected: the process died before deleting the request row")
                 : ProcessNextAsync(message, pipeline);
+
+        private static bool DeletesARequestRow(HttpMessage message)
+        {
+            var uri = message.Request.Uri.ToString();
+            if (message.Request.Method == RequestMethod.Delete)
+            {
+                return uri.Contains("PartitionKey='requests-", StringComparison.Ordinal) && uri.Contains("RowKey='SG-", StringComparison.Ordinal);
+            }
+            if (message.Request.Method != RequestMethod.Post || !uri.Contains("$batch", StringComparison.Ordinal) || message.Request.Content is null)
+            {
+                return false;
+            }
+            using var body = new MemoryStream();
+            message.Request.Content.WriteTo(body, default);
+            var text = System.Text.Encoding.UTF8.GetString(body.ToArray());
+            return text.Contains("DELETE ", StringComparison.Ordinal) && text.Contains("PartitionKey='requests-", StringComparison.Ordinal) && text.Contains("RowKey='SG-", StringComparison.Ordinal);
+        }
     }
 }

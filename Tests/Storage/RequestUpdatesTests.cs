@@ -28,7 +28,6 @@ public class RequestUpdatesTests
             return await inner.ReplaceAsync(request, etag, ct);
         }
 
-        public IAsyncEnumerable<ChangeRequest> ListAsync(RequestStatus? status, CancellationToken ct) => inner.ListAsync(status, ct);
     }
 
     private static async Task<(InMemoryRequestStore, string)> PendingAsync()

@@ -249,22 +249,69 @@ public sealed class TableRequestStoreTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task List_ByStatus_ReturnsOnlyThatStatus()
+    public async Task PendingIndex_ListsOnlyRequestsPendingSinceTheCutoff()
     {
         var store = CreateStore();
         await store.AddOrGetAsync(StorageSamples.PendingRequest("SG-LIST0001"), Ct);
         await store.AddOrGetAsync(StorageSamples.PendingRequest("SG-LIST0002"), Ct);
         await store.AddOrGetAsync(StorageSamples.ExemptRequest("SG-LIST0003"), Ct);
-        await store.AddOrGetAsync(StorageSamples.FullRequest("SG-LIST0004", ruleCount: 500), Ct);
+        await store.AddOrGetAsync(StorageSamples.FullRequest("SG-LIST0004", ruleCount: 5), Ct);
 
-        var pending = await store.ListAsync(RequestStatus.Pending, Ct).Select(r => r.Id).OrderBy(id => id).ToListAsync(Ct);
-        var applied = await store.ListAsync(RequestStatus.Applied, Ct).Select(r => r.Id).ToListAsync(Ct);
-        var expired = await store.ListAsync(RequestStatus.Expired, Ct).ToListAsync(Ct);
-        var all = await store.ListAsync(null, Ct).Select(r => r.Id).OrderBy(id => id).ToListAsync(Ct);
+        var pending = await store.ListPendingCreatedByAsync(StorageSamples.T0, 100, Ct).OrderBy(id => id).ToListAsync(Ct);
+        var before = await store.ListPendingCreatedByAsync(StorageSamples.T0.AddTicks(-1), 100, Ct).ToListAsync(Ct);
+        var capped = await store.ListPendingCreatedByAsync(StorageSamples.T0, 1, Ct).ToListAsync(Ct);
 
         Assert.Equal(["SG-LIST0001", "SG-LIST0002"], pending);
-        Assert.Equal(["SG-LIST0004"], applied);
-        Assert.Empty(expired);
-        Assert.Equal(["SG-LIST0001", "SG-LIST0002", "SG-LIST0003", "SG-LIST0004"], all);
+        Assert.Empty(before); // created at T0: not pending since before it
+        Assert.Single(capped);
+    }
+
+    [Fact]
+    public async Task Indexes_FollowTheRequestThroughItsTransitions_InItsOwnPartition()
+    {
+        var store = CreateStore();
+        await store.AddOrGetAsync(StorageSamples.PendingRequest("SG-IDX00001"), Ct);
+        Assert.Equal(["due|SG-IDX00001", TableRequestStore.TimedRow(TableRequestStore.PendingPrefix, StorageSamples.T0, "SG-IDX00001")], await IndexRowsAsync("SG-IDX00001"));
+
+        // Pending → Expired: the pending entry goes and a final entry (at the expiry) comes, with the request, in one write.
+        var update = (await store.UpdateAsync("SG-IDX00001", r => { r.Expire(StorageSamples.T0.AddDays(3)); return true; }, Ct))!;
+        Assert.True(update.Written);
+        Assert.Equal(["due|SG-IDX00001", TableRequestStore.TimedRow(TableRequestStore.FinalPrefix, StorageSamples.T0.AddDays(3), "SG-IDX00001")], await IndexRowsAsync("SG-IDX00001"));
+        Assert.Empty(await store.ListPendingCreatedByAsync(StorageSamples.T0.AddYears(1), 100, Ct).ToListAsync(Ct));
+
+        // The effects done: the effects entry goes; the final entry stays.
+        var effects = update.Request.Effects.Select(e => e.Id).ToArray();
+        await store.UpdateAsync(update.Stored, r => r.ClearEffects(effects), Ct);
+        Assert.Equal([TableRequestStore.TimedRow(TableRequestStore.FinalPrefix, StorageSamples.T0.AddDays(3), "SG-IDX00001")], await IndexRowsAsync("SG-IDX00001"));
+    }
+
+    [Fact]
+    public async Task FinalIndex_MovesWhenAFinalRequestChangesAgain()
+    {
+        var store = CreateStore();
+        var full = StorageSamples.FullRequest("SG-IDX00002"); // Applied with 8 h of access, at T0 + 6 min
+        await store.AddOrGetAsync(full, Ct);
+        Assert.Contains(TableRequestStore.TimedRow(TableRequestStore.FinalPrefix, StorageSamples.T0.AddMinutes(6), full.Id), await IndexRowsAsync(full.Id));
+
+        await store.UpdateAsync(full.Id, r => { r.EndAccess(AccessEndReason.Expired, null, StorageSamples.T0.AddHours(9)); return true; }, Ct);
+
+        var rows = await IndexRowsAsync(full.Id);
+        Assert.Contains(TableRequestStore.TimedRow(TableRequestStore.FinalPrefix, StorageSamples.T0.AddHours(9), full.Id), rows);
+        Assert.DoesNotContain(TableRequestStore.TimedRow(TableRequestStore.FinalPrefix, StorageSamples.T0.AddMinutes(6), full.Id), rows);
+    }
+
+    /// <summary>The index rows of request <paramref name="id"/> (every row of its partition whose key names it, but the request row).</summary>
+    private async Task<List<string>> IndexRowsAsync(string id)
+    {
+        var table = azurite.CreateTableServiceClient().GetTableClient(_tableName);
+        var rows = new List<string>();
+        await foreach (var e in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {TableRequestStore.PartitionOf(id)}"), cancellationToken: Ct))
+        {
+            if (e.RowKey != id && e.RowKey.EndsWith("|" + id, StringComparison.Ordinal))
+            {
+                rows.Add(e.RowKey);
+            }
+        }
+        return rows.Order(StringComparer.Ordinal).ToList();
     }
 }

@@ -16,17 +16,16 @@ namespace SgBridge.Shared.Storage;
 /// Per request, every write is a point delete or a transaction within one partition, in an order that survives a
 /// crash between any two: the Slack rows of the request's partition (votes; thread and membership of the previous
 /// layout) in one transaction, its membership and thread in the home partition of its group and requester (point
-/// deletes), the key's open-batch pointer if it still names this batch, then the request row with the ETag it was read at — so a crash
+/// deletes), the key's open-batch pointer if it still names this batch, then the request row with the ETag it was read at
+/// and its index rows in one transaction — so a crash
 /// leaves the request row, and the next run deletes the rest. A batch lead waits until every request its thread shows
-/// is due too (the thread is what their buttons are checked against). Finding the candidates is a query over the
-/// requests table by status and age: it runs on the timer, never on an event, click or notification.
+/// is due too (the thread is what their buttons are checked against). Finding the candidates reads the final index
+/// (one RowKey range per requests partition, only entries older than the cutoff) and point-reads each request: the
+/// run's cost grows with what is due, not with the history kept.
 /// </para>
 /// </summary>
 public sealed partial class RequestRetention(TableServiceClient service, IOptions<StorageOptions> options, TimeProvider time, ILogger<RequestRetention> logger)
 {
-    private static readonly RequestStatus[] FinalStatuses =
-        [RequestStatus.Exempt, RequestStatus.RevertFailed, RequestStatus.Denied, RequestStatus.Applied, RequestStatus.ApplyFailed, RequestStatus.Expired, RequestStatus.Unmatched, RequestStatus.Reported, RequestStatus.AccessEnded];
-
     private readonly EnsuredTable _requests = new(service, options.Value.RequestsTable);
     private readonly EnsuredTable _slack = new(service, options.Value.SlackTable);
     private readonly ISlackThreadStore _threads = new TableSlackThreadStore(service, options);
@@ -55,21 +54,30 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
         return purged;
     }
 
-    /// <summary>The requests table's final rows last changed before <paramref name="cutoff"/> (filtered by the service and checked again here).</summary>
+    /// <summary>
+    /// The final requests last changed before <paramref name="cutoff"/>: one RowKey range of the final index per requests
+    /// partition (<see cref="TableRequestStore.FinalPrefix"/>, only the entries older than the cutoff), then a point read
+    /// of each request (checked again here). Never a query of the request rows.
+    /// </summary>
     private async IAsyncEnumerable<(ChangeRequest Request, string ETag)> DueAsync(DateTimeOffset cutoff, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var statuses = string.Join(" or ", FinalStatuses.Select(s => TableClient.CreateQueryFilter($"Status eq {s.ToString()}")));
-        var filter = TableRequestStore.RequestRowsFilter + " and " + TableClient.CreateQueryFilter($"UpdatedAt lt {cutoff}") + $" and ({statuses})";
-        await using var rows = _requests.Client.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken);
-        while (await TableRequestStore.MoveNextAsync(rows).ConfigureAwait(false))
+        await foreach (var entry in TableRequestStore.ListTimedAsync(_requests.Client, TableRequestStore.FinalPrefix, cutoff, MaxPerRun, cancellationToken).ConfigureAwait(false))
         {
-            var request = BridgeJson.Deserialize<ChangeRequest>(TableJson.Read(rows.Current));
+            var stored = await _requests.Client.GetEntityIfExistsAsync<TableEntity>(TableRequestStore.PartitionOf(entry.RequestId), entry.RequestId, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (!stored.HasValue)
+            {
+                continue;
+            }
+            var request = BridgeJson.Deserialize<ChangeRequest>(TableJson.Read(stored.Value!));
             if (IsDue(request, cutoff))
             {
-                yield return (request, rows.Current.ETag.ToString());
+                yield return (request, stored.Value!.ETag.ToString());
             }
         }
     }
+
+    /// <summary>At most this many requests are read per run (a daily run; the next takes the rest).</summary>
+    public const int MaxPerRun = 50_000;
 
     /// <summary>
     /// Final and unchanged since before the cutoff — and, for a time-bound approval, its access already over: an Applied
@@ -125,23 +133,32 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
             }
         }
 
-        // 3. An effect still pending after the retention kept failing that long: it is given up (logged), and its
-        //    effects index row goes first (a crash after it leaves the request row, which the next run deletes).
+        // 3. The request with its index rows, last, in one transaction, and only as it was read (final rows do not
+        //    change; if one did, it waits). An effect still pending after the retention kept failing that long: it is
+        //    given up (logged) with its effects index row.
         if (request.Effects.Count > 0)
         {
             LogEffectsDropped(logger, request.Id, string.Join(",", request.Effects.Select(e => e.Kind)));
-            try
-            {
-                await _requests.Client.DeleteEntityAsync(TableRequestStore.PartitionOf(request.Id), TableRequestStore.EffectsRowOf(request.Id), ETag.All, ct).ConfigureAwait(false);
-            }
-            catch (RequestFailedException ex) when (ex.Status == 404)
-            {
-                // No index row (deleted by an earlier run): nothing to do.
-            }
         }
-
-        // 4. The request itself, last, and only as it was read (final rows do not change; if one did, it waits).
-        return await DeleteAsync(_requests.Client, TableRequestStore.PartitionOf(request.Id), request.Id, etag, ct);
+        var partition = TableRequestStore.PartitionOf(request.Id);
+        var deletes = new List<TableTransactionAction> { new(TableTransactionActionType.Delete, new TableEntity(partition, request.Id), new ETag(etag)) };
+        if (request.IndexAsStored.EffectsDueSince is not null)
+        {
+            deletes.Add(new(TableTransactionActionType.Delete, new TableEntity(partition, TableRequestStore.EffectsRowOf(request.Id)), ETag.All));
+        }
+        if (request.IndexAsStored.FinalSince is { } since)
+        {
+            deletes.Add(new(TableTransactionActionType.Delete, new TableEntity(partition, TableRequestStore.TimedRow(TableRequestStore.FinalPrefix, since, request.Id)), ETag.All));
+        }
+        try
+        {
+            await _requests.Client.SubmitTransactionAsync(deletes, ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            return false; // changed since read (it waits for the next run), or deleted by another run
+        }
     }
 
     private static async Task<bool> DeleteAsync(TableClient table, string partition, string row, string etag, CancellationToken ct)

@@ -21,8 +21,15 @@ namespace SgBridge.Shared.Storage;
 /// index never disagrees with the request. The effects catch-up reads one range of each bucket (<see cref="ListEffectsDueAsync"/>),
 /// never the requests themselves.
 /// </para>
+/// <para>
+/// The same way, two <b>timed indexes</b> let the other timers read one RowKey range of each bucket instead of the
+/// requests: <c>pending|&lt;created at&gt;|&lt;id&gt;</c> while the request is Pending (the stale-request expiry,
+/// <see cref="ListPendingCreatedByAsync"/>) and <c>final|&lt;last changed at&gt;|&lt;id&gt;</c> while it is final
+/// (retention, <see cref="RequestRetention"/>). Each is written, moved or deleted in the transaction that writes the
+/// request (<see cref="IndexActions"/>), so a row is in an index exactly while its state says so.
+/// </para>
 /// </summary>
-public sealed class TableRequestStore : IRequestStore, IEffectsIndex
+public sealed class TableRequestStore : IRequestStore, IEffectsIndex, IPendingRequestsIndex
 {
     /// <summary>How many partitions the requests spread over (each ≈ 2,000 entities/s; the catch-up reads one range per partition).</summary>
     public const int Partitions = 8;
@@ -36,7 +43,19 @@ public sealed class TableRequestStore : IRequestStore, IEffectsIndex
     /// <summary>The server filter that selects request rows (not index rows).</summary>
     public const string RequestRowsFilter = "Type eq 'request'";
 
+    /// <summary>The Type column of a pending index row.</summary>
+    public const string PendingType = "pending";
+
+    /// <summary>The Type column of a final index row.</summary>
+    public const string FinalType = "final";
+
     private const string DuePrefix = "due|";
+
+    /// <summary>Row keys of the pending index: <c>pending|&lt;created at&gt;|&lt;id&gt;</c>, while the request is Pending.</summary>
+    public const string PendingPrefix = "pending|";
+
+    /// <summary>Row keys of the final index: <c>final|&lt;last changed at&gt;|&lt;id&gt;</c>, while the request is final.</summary>
+    public const string FinalPrefix = "final|";
 
     private readonly EnsuredTable _table;
 
@@ -107,37 +126,109 @@ public sealed class TableRequestStore : IRequestStore, IEffectsIndex
     }
 
     /// <summary>
-    /// The request row alone (one call), or with its index row in one transaction when the write changes the index
-    /// (<see cref="ChangeRequest.IndexChange"/>). Returns the request row's new ETag.
+    /// The request row alone (one call), or with its index rows in one transaction when the write changes them
+    /// (<see cref="ChangeRequest.IndexAsStored"/> → <see cref="ChangeRequest.IndexEntries"/>). Returns the request row's new ETag.
     /// </summary>
     private async Task<string> WriteAsync(ChangeRequest request, TableTransactionActionType action, ETag? etag, CancellationToken ct)
     {
         var entity = ToEntity(request);
-        var index = request.IndexChange switch
-        {
-            EffectsIndexChange.Write => new TableTransactionAction(TableTransactionActionType.UpsertReplace, IndexEntity(request)),
-            EffectsIndexChange.Delete => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(entity.PartitionKey, DueRow(request.Id)), ETag.All),
-            _ => null,
-        };
-        if (index is null)
+        var index = IndexActions(request);
+        if (index.Count == 0)
         {
             var single = action == TableTransactionActionType.Add
                 ? await _table.RunAsync((t, c) => t.AddEntityAsync(entity, c), ct).ConfigureAwait(false)
                 : await _table.Client.UpdateEntityAsync(entity, etag!.Value, TableUpdateMode.Replace, ct).ConfigureAwait(false);
             return ETagOf(single);
         }
-        TableTransactionAction[] actions = [etag is { } e ? new TableTransactionAction(action, entity, e) : new TableTransactionAction(action, entity), index];
+        TableTransactionAction[] actions = [etag is { } e ? new TableTransactionAction(action, entity, e) : new TableTransactionAction(action, entity), .. index];
         // A failed condition fails the whole transaction with the request row's status (409 exists, 412 changed, 404 gone).
         var response = await _table.RunAsync((t, c) => t.SubmitTransactionAsync(actions, c), ct).ConfigureAwait(false);
         return ETagOf(response.Value[0]);
     }
 
-    private static TableEntity IndexEntity(ChangeRequest request) => new(PartitionOf(request.Id), DueRow(request.Id))
+    /// <summary>
+    /// The index rows a write of <paramref name="request"/> adds, moves or deletes: the difference between the entries
+    /// stored with the copy it was read as and the ones its state now calls for. The effects row keeps its key (its due
+    /// time is a column the catch-up postpones); a pending or final row's key holds its time, so a new time is a new row.
+    /// </summary>
+    internal static List<TableTransactionAction> IndexActions(ChangeRequest request)
     {
-        ["Type"] = EffectsType,
-        ["RequestId"] = request.Id,
-        ["DueAt"] = request.EffectsDueSince ?? throw new InvalidOperationException($"Request {request.Id} has no pending effects to index."),
+        var (was, now) = (request.IndexAsStored, request.IndexEntries);
+        var actions = new List<TableTransactionAction>();
+        var partition = PartitionOf(request.Id);
+        switch (request.IndexChange)
+        {
+            case EffectsIndexChange.Write:
+                actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, IndexEntity(partition, DueRow(request.Id), EffectsType, request.Id, now.EffectsDueSince!.Value)));
+                break;
+            case EffectsIndexChange.Delete:
+                actions.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(partition, DueRow(request.Id)), ETag.All));
+                break;
+        }
+        Move(PendingPrefix, PendingType, was.PendingSince, now.PendingSince);
+        Move(FinalPrefix, FinalType, was.FinalSince, now.FinalSince);
+        return actions;
+
+        void Move(string prefix, string type, DateTimeOffset? before, DateTimeOffset? after)
+        {
+            if (before == after)
+            {
+                return;
+            }
+            if (before is { } b)
+            {
+                actions.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(partition, TimedRow(prefix, b, request.Id)), ETag.All));
+            }
+            if (after is { } a)
+            {
+                actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, IndexEntity(partition, TimedRow(prefix, a, request.Id), type, request.Id, a)));
+            }
+        }
+    }
+
+    private static TableEntity IndexEntity(string partition, string row, string type, string requestId, DateTimeOffset at) => new(partition, row)
+    {
+        ["Type"] = type,
+        ["RequestId"] = requestId,
+        ["DueAt"] = at,
     };
+
+    /// <summary>The row key of an entry of a timed index: prefix, the UTC time (fixed width, so keys sort by time), the id.</summary>
+    internal static string TimedRow(string prefix, DateTimeOffset at, string requestId) => prefix + Sortable(at) + "|" + requestId;
+
+    private static string Sortable(DateTimeOffset at) =>
+        at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The ids of the requests with an entry in a timed index at or before <paramref name="until"/>, oldest first within
+    /// each partition: one RowKey range of each requests partition (<c>PartitionKey eq … and RowKey ge prefix and RowKey
+    /// lt prefix+time</c>), never the request rows.
+    /// </summary>
+    internal static async IAsyncEnumerable<TimedEntry> ListTimedAsync(TableClient table, string prefix, DateTimeOffset until, int max, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var found = 0;
+        var end = prefix + Sortable(until.AddTicks(1));
+        for (var p = 0; p < Partitions && found < max; p++)
+        {
+            var partition = "requests-" + p.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {prefix} and RowKey lt {end}");
+            await using var rows = table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey", "RequestId", "DueAt"], cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken);
+            while (found < max && await MoveNextAsync(rows).ConfigureAwait(false))
+            {
+                found++;
+                yield return new TimedEntry(rows.Current.GetString("RequestId"), rows.Current.GetDateTimeOffset("DueAt") ?? until, rows.Current.RowKey);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<string> ListPendingCreatedByAsync(DateTimeOffset createdBy, int max, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var entry in ListTimedAsync(_table.Client, PendingPrefix, createdBy, max, cancellationToken).ConfigureAwait(false))
+        {
+            yield return entry.RequestId;
+        }
+    }
 
     public async IAsyncEnumerable<EffectsDue> ListEffectsDueAsync(DateTimeOffset dueBy, int max, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -167,18 +258,6 @@ public sealed class TableRequestStore : IRequestStore, IEffectsIndex
         catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
         {
             return false; // the request was written meanwhile (its effects cleared or re-indexed): nothing to postpone
-        }
-    }
-
-    public async IAsyncEnumerable<ChangeRequest> ListAsync(RequestStatus? status, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var filter = status is { } s
-            ? RequestRowsFilter + " and " + TableClient.CreateQueryFilter($"Status eq {s.ToString()}")
-            : RequestRowsFilter;
-        await using var rows = _table.Client.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken);
-        while (await MoveNextAsync(rows).ConfigureAwait(false))
-        {
-            yield return BridgeJson.Deserialize<ChangeRequest>(TableJson.Read(rows.Current));
         }
     }
 
@@ -223,3 +302,6 @@ public sealed class TableRequestStore : IRequestStore, IEffectsIndex
     private static string ETagOf(Response response) =>
         response.Headers.ETag?.ToString() ?? throw new InvalidOperationException("Table Storage returned no ETag.");
 }
+
+/// <summary>An entry of a timed index: the request, the entry's time, and its row key (in the request's partition).</summary>
+internal sealed record TimedEntry(string RequestId, DateTimeOffset At, string RowKey);

@@ -54,7 +54,7 @@ public sealed partial class ChangeRequest : IJsonOnDeserialized
     /// <summary>When the oldest pending effect was raised (null: none pending): the due time of the row's index entry.</summary>
     [JsonInclude] public DateTimeOffset? EffectsDueSince { get; private set; }
 
-    private DateTimeOffset? _dueSinceAsStored;
+    private RequestIndexEntries _indexAsStored = RequestIndexEntries.None;
     private List<long> _raised = [];
 
     /// <summary>
@@ -62,7 +62,7 @@ public sealed partial class ChangeRequest : IJsonOnDeserialized
     /// first pending effect writes it, the last one cleared deletes it (not stored; the store acts on it).
     /// </summary>
     [JsonIgnore]
-    public EffectsIndexChange IndexChange => (_dueSinceAsStored, EffectsDueSince) switch
+    public EffectsIndexChange IndexChange => (_indexAsStored.EffectsDueSince, EffectsDueSince) switch
     {
         (null, null) => EffectsIndexChange.None,
         (_, null) => EffectsIndexChange.Delete,
@@ -73,13 +73,13 @@ public sealed partial class ChangeRequest : IJsonOnDeserialized
     /// <summary>The effects raised since this copy was read or written (not stored): what the write's nudge names.</summary>
     [JsonIgnore] public IReadOnlyList<long> RaisedEffects => _raised;
 
-    void IJsonOnDeserialized.OnDeserialized() => _dueSinceAsStored = EffectsDueSince;
+    void IJsonOnDeserialized.OnDeserialized() => _indexAsStored = IndexEntries;
 
-    /// <summary>Marks this copy as stored as it is (after its write): nothing raised since, the index row as it now is.</summary>
+    /// <summary>Marks this copy as stored as it is (after its write): nothing raised since, the index rows as they now are.</summary>
     public void AcceptWritten()
     {
         _raised = [];
-        _dueSinceAsStored = EffectsDueSince;
+        _indexAsStored = IndexEntries;
     }
 
     /// <summary>True when effect <paramref name="id"/> is still pending.</summary>

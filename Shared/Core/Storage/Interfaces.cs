@@ -20,8 +20,16 @@ public interface IRequestStore
     /// <see cref="RequestUpdates.UpdateAsync(IRequestStore, string, Func{ChangeRequest, bool}, CancellationToken)"/> to change a request.
     /// Throws <see cref="ConcurrencyConflictException"/> when someone else wrote first.</summary>
     Task<string> ReplaceAsync(ChangeRequest request, string etag, CancellationToken cancellationToken);
+}
 
-    IAsyncEnumerable<ChangeRequest> ListAsync(RequestStatus? status, CancellationToken cancellationToken);
+/// <summary>
+/// The pending index of the request store: which requests are Pending, by creation time. The store keeps it with each
+/// request row in the same write (<see cref="TableRequestStore"/>), so the stale-request expiry never reads the requests.
+/// </summary>
+public interface IPendingRequestsIndex
+{
+    /// <summary>The ids of requests Pending and created at or before <paramref name="createdBy"/>, at most <paramref name="max"/>.</summary>
+    IAsyncEnumerable<string> ListPendingCreatedByAsync(DateTimeOffset createdBy, int max, CancellationToken cancellationToken);
 }
 
 /// <summary>

@@ -11,7 +11,11 @@ using SgBridge.Shared.Telemetry;
 namespace SgBridge.Shared.Approvals;
 
 /// <summary>What one expiry tick did.</summary>
-public sealed record AccessExpirySummary(int Due, int Ended, int Rescheduled, int Failed);
+public sealed record AccessExpirySummary(int Due, int Ended, int Rescheduled, int Failed)
+{
+    /// <summary>Entries whose account's member role cannot be assumed: recorded as a skipped account, tried again after <see cref="AccountSkips.RetryAfter"/>.</summary>
+    public int Skipped { get; init; }
+}
 
 /// <summary>
 /// Ends time-bound access (the <c>ExpireAccess</c> timer, every minute). Reads only the due rows of the expiry index
@@ -30,6 +34,7 @@ public sealed partial class AccessExpiryService(
     GroupReconciler reconciler,
     ISecurityGroupClientFactory aws,
     AccessNotifier notifier,
+    AccountSkips skips,
     IOptions<ApprovalsOptions> options,
     TimeProvider time,
     ILogger<AccessExpiryService> logger,
@@ -43,7 +48,7 @@ public sealed partial class AccessExpiryService(
         {
             due.Add(entry);
         }
-        int ended = 0, rescheduled = 0, failed = 0;
+        int ended = 0, rescheduled = 0, failed = 0, skipped = 0;
         foreach (var entry in due)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -55,6 +60,13 @@ public sealed partial class AccessExpiryService(
                     case EntryOutcome.Rescheduled: rescheduled++; break;
                 }
             }
+            catch (Exception ex) when (AccountSkips.RoleMissing(ex) is { } missing)
+            {
+                // The member role is missing there: a skipped account (its state, a daily warning), not a failure every
+                // minute. The row moves to the sweep's next interval; the first time, the request's thread is told.
+                skipped++;
+                await SkippedAsync(entry, missing, now, cancellationToken);
+            }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 // One group's failure must not hold up the others: the row stays, the next tick tries again.
@@ -62,7 +74,7 @@ public sealed partial class AccessExpiryService(
                 await FailedAsync(entry, ex.Message, ex, cancellationToken);
             }
         }
-        return new AccessExpirySummary(due.Count, ended, rescheduled, failed);
+        return new AccessExpirySummary(due.Count, ended, rescheduled, failed) { Skipped = skipped };
     }
 
     private enum EntryOutcome
@@ -186,6 +198,26 @@ public sealed partial class AccessExpiryService(
             new KeyValuePair<string, object?>(TelemetryTags.Outcome, "acted"));
     }
 
+    private async Task SkippedAsync(AccessExpiryEntry entry, RoleNotAssumableException missing, DateTimeOffset now, CancellationToken ct)
+    {
+        LogSkipped(logger, entry.RequestId, entry.AccountId, entry.GroupId, now + skips.RetryAfter);
+        try
+        {
+            await skips.RecordAsync(entry.AccountId, entry.Region, missing, now, ct);
+            // A later due time is a new row: write it before the old one goes, so a crash in between leaves one to finish.
+            await index.AddAsync(entry with { DueAt = now + skips.RetryAfter, Attempts = entry.Attempts + 1 }, ct);
+            await index.RemoveAsync(entry, ct);
+            if (entry.Attempts == 0)
+            {
+                await notifier.AccessEndFailedAsync(entry, $"{AccountSkips.RoleNotDeployed}: {missing.RoleArn} cannot be assumed; tried again every {skips.RetryAfter:g} until the role is back", ct);
+            }
+        }
+        catch (Exception inner) when (inner is not OperationCanceledException)
+        {
+            LogFailed(logger, inner, entry.RequestId, entry.AccountId, entry.GroupId, entry.Attempts + 1, "could not record the skipped account");
+        }
+    }
+
     private async Task FailedAsync(AccessExpiryEntry entry, string reason, Exception? ex, CancellationToken ct)
     {
         LogFailed(logger, ex, entry.RequestId, entry.AccountId, entry.GroupId, entry.Attempts + 1, reason);
@@ -212,6 +244,9 @@ public sealed partial class AccessExpiryService(
 
     [LoggerMessage(1303, LogLevel.Information, "Expiry row for request {RequestId} dropped: {Why}")]
     private static partial void LogDropped(ILogger logger, string requestId, string why);
+
+    [LoggerMessage(1306, LogLevel.Warning, "Access of request {RequestId} in {AccountId} on {GroupId} not ended yet: the member role cannot be assumed there (skipped account); next try at {Next}")]
+    private static partial void LogSkipped(ILogger logger, string requestId, string accountId, string groupId, DateTimeOffset next);
 
     [LoggerMessage(1304, LogLevel.Error, "ACCESS NOT ENDED for request {RequestId} in {AccountId} on {GroupId} (attempt {Attempt}): {Reason}; retried next tick")]
     private static partial void LogFailed(ILogger logger, Exception? exception, string requestId, string accountId, string groupId, int attempt, string reason);

@@ -10,14 +10,19 @@ namespace SgBridge.Shared.Approvals;
 /// <summary>
 /// Closes requests nobody decided within <see cref="ProcessingOptions.PendingExpiry"/>: they become Expired (the change
 /// stays reverted) and Slack is told. A decision racing the expiry wins or loses on the ETag like any other writer.
+/// A tick reads the pending index (<see cref="IPendingRequestsIndex"/>: one RowKey range per requests partition, only
+/// the requests pending since before the cutoff), never the requests table: its cost does not grow with history.
 /// </summary>
 public sealed partial class ExpiryService(
-    IRequestStore requests,
+    IPendingRequestsIndex pending,
     RequestLifecycle lifecycle,
     IOptions<ProcessingOptions> options,
     TimeProvider time,
     ILogger<ExpiryService> logger)
 {
+    /// <summary>At most this many requests expire per tick (the next tick, 15 minutes later, takes the rest).</summary>
+    public const int MaxPerTick = 1000;
+
     public async Task<int> ExpireStaleAsync(CancellationToken cancellationToken)
     {
         var expiry = options.Value.PendingExpiry;
@@ -27,12 +32,9 @@ public sealed partial class ExpiryService(
         }
         var cutoff = time.GetUtcNow() - expiry;
         var stale = new List<string>();
-        await foreach (var r in requests.ListAsync(RequestStatus.Pending, cancellationToken))
+        await foreach (var id in pending.ListPendingCreatedByAsync(cutoff, MaxPerTick, cancellationToken))
         {
-            if (r.CreatedAt <= cutoff)
-            {
-                stale.Add(r.Id);
-            }
+            stale.Add(id);
         }
         var expired = 0;
         foreach (var id in stale)
@@ -40,7 +42,7 @@ public sealed partial class ExpiryService(
             // A decision racing the expiry wins or loses on the ETag; a request no longer pending is not ours to expire.
             var update = await lifecycle.ChangeAsync(id, r =>
             {
-                if (r.Status != RequestStatus.Pending)
+                if (r.Status != RequestStatus.Pending || r.CreatedAt > cutoff)
                 {
                     return false;
                 }

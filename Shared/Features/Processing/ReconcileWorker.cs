@@ -1,8 +1,6 @@
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SgBridge.Shared.Aws;
 using SgBridge.Shared.Options;
-using SgBridge.Shared.Telemetry;
 
 namespace SgBridge.Shared.Reconcile;
 
@@ -14,19 +12,18 @@ namespace SgBridge.Shared.Reconcile;
 /// recorded on the account (<see cref="IKnownAccountStore"/>), warned about once a day, and the message completes —
 /// retrying cannot deploy a role, so it never becomes a poison message. The next sweep that gets in clears the state.
 /// </summary>
-public sealed partial class ReconcileWorker(
+public sealed class ReconcileWorker(
     SweepService sweeps,
     BaselineService baseline,
     IKnownAccountStore accounts,
     IBaselineResultStore results,
     OperationsNotices notices,
+    AccountSkips skips,
     IOptions<PolicyOptions> policy,
-    TimeProvider time,
-    ILogger<ReconcileWorker> logger,
-    BridgeTelemetry telemetry)
+    TimeProvider time)
 {
     /// <summary>The skip reason people see (CLI, monitoring, logs).</summary>
-    public const string RoleNotDeployed = "role not deployed";
+    public const string RoleNotDeployed = AccountSkips.RoleNotDeployed;
 
     private readonly PolicyOptions _policy = policy.Value;
 
@@ -62,32 +59,13 @@ public sealed partial class ReconcileWorker(
     private async Task SkippedAsync(ReconcileCommand command, RoleNotAssumableException missing, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var warn = await accounts.RecordSkipAsync(command.AccountId, command.Region, RoleNotDeployed, now, cancellationToken).ConfigureAwait(false);
-        LogSkipped(logger, command.AccountId, command.Region, missing.RoleArn);
+        await skips.RecordAsync(command.AccountId, command.Region, missing, now, cancellationToken).ConfigureAwait(false);
         if (command.Baseline)
         {
             await results.RecordAsync(BaselineResult.SkippedFor(command.AccountId, command.Region, RoleNotDeployed, now), cancellationToken).ConfigureAwait(false);
         }
-        if (warn)
-        {
-            telemetry.Failures.Add(1, new KeyValuePair<string, object?>(TelemetryTags.Kind, "account_skipped"));
-            await notices.AccountSkippedAsync(command.AccountId, command.Region, $"{RoleNotDeployed}: {missing.RoleArn} cannot be assumed", cancellationToken).ConfigureAwait(false);
-        }
     }
 
-    /// <summary>The role refusal, also when the AWS SDK wrapped it (it is raised while the SDK fetches credentials).</summary>
-    public static RoleNotAssumableException? RoleMissing(Exception? ex)
-    {
-        for (var e = ex; e is not null; e = e.InnerException)
-        {
-            if (e is RoleNotAssumableException r)
-            {
-                return r;
-            }
-        }
-        return ex is AggregateException a ? a.InnerExceptions.Select(RoleMissing).FirstOrDefault(r => r is not null) : null;
-    }
-
-    [LoggerMessage(5355, LogLevel.Information, "Skipped {AccountId}/{Region}: role {RoleArn} cannot be assumed (role not deployed); the account's state says so")]
-    private static partial void LogSkipped(ILogger logger, string accountId, string region, string roleArn);
+    /// <summary>The role refusal, also when the AWS SDK wrapped it (<see cref="AccountSkips.RoleMissing"/>).</summary>
+    public static RoleNotAssumableException? RoleMissing(Exception? ex) => AccountSkips.RoleMissing(ex);
 }

@@ -17,6 +17,8 @@ public static class EffectsServiceCollectionExtensions
         // The index lives with the request rows: it is the request store's (whichever is registered).
         services.TryAddSingleton(sp => sp.GetRequiredService<IRequestStore>() as IEffectsIndex
             ?? throw new InvalidOperationException("The registered request store keeps no effects index."));
+        services.TryAddSingleton(sp => sp.GetRequiredService<IRequestStore>() as IPendingRequestsIndex
+            ?? throw new InvalidOperationException("The registered request store keeps no pending index."));
         services.TryAddSingleton<EffectsWorker>();
         services.TryAddSingleton<EffectsCatchUp>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IEffectPerformer, RenderPerformer>());

@@ -15,6 +15,7 @@ public static class OperationsServiceCollectionExtensions
         services.AddSingleton<IKnownAccountStore, TableKnownAccountStore>();
         services.AddSingleton<IBaselineResultStore, BaselineResults>();
         services.AddSingleton<OperationsNotices>();
+        services.AddSingleton<AccountSkips>();
         services.AddSingleton<TableGroupStateStore>();
         services.AddSingleton<IGroupStateStore>(sp => ActivatorUtilities.CreateInstance<WatchedGroupStateStore>(sp, sp.GetRequiredService<TableGroupStateStore>()));
         services.AddSingleton<SweepScheduler>();
