@@ -22,6 +22,10 @@ public sealed partial class Bridge
     public NotificationService Notifications() => new(Requests, Threads, Queue, Slack, Approvers(), Routing(), O.Create(SlackOptions), O.Create(Policy), Time,
         NullLogger<NotificationService>.Instance, O.Create(Approvals));
 
+    /// <summary>The Home tab over the same fakes (its viewer list in <see cref="Threads"/>, its tabs in <see cref="Slack"/>).</summary>
+    public HomeTabService Home() => new(Requests, Threads, Approvers(), new ApprovalRouter(O.Create(SlackOptions), O.Create(Policy)), Routing(), Slack,
+        O.Create(Approvals), O.Create(Policy), Time, NullLogger<HomeTabService>.Instance);
+
     public RevertReasonService Reasons() => new(Slack, new RecordingViews(), Approvers(), Requests, Lifecycle(), Time, NullLogger<RevertReasonService>.Instance, Telemetry);
 
     /// <summary>The effects worker as the host builds it: one performer per effect kind.</summary>
@@ -36,7 +40,8 @@ public sealed partial class Bridge
             new AccessNoticePerformer(AccessNotifier(), EffectKind.AccessEndedNotice),
             new AccessNoticePerformer(AccessNotifier(), EffectKind.AccessEndedDm),
             new DecisionDmPerformer(Slack),
-        ], Notifications(), Queue, NullLogger<EffectsWorker>.Instance);
+            new RefreshHomePerformer(Home()),
+        ], Notifications(), Home(), Queue, NullLogger<EffectsWorker>.Instance);
 
     public EffectsCatchUp CatchUp() => new(Requests, Queue, Time, Telemetry, NullLogger<EffectsCatchUp>.Instance);
 
