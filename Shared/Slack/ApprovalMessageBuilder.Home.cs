@@ -29,23 +29,63 @@ public static partial class ApprovalMessageBuilder
     private const int HomeMineShare = 30;
 
     /// <summary>The text of one waiting request on the Home tab (its head, rules and flags): the full message has the rest.</summary>
-    private const int HomeRequestText = 900;
+    private const int HomeRequestText = 600;
 
     /// <summary>
     /// The Home tab (<c>views.publish</c>, type "home"): the requests waiting for the user, newest first, each with the
     /// same choices as the approvers' message (its duration select or Approve, and Deny; one confirmation when risky);
     /// then the user's own requests, live time-bound access with "Ask to extend" and "Revoke access now". Within Slack's
-    /// 100 blocks per view: what does not fit is counted in an "and N more" line.
+    /// 100 blocks per view (and, conservatively, the 10,000 characters of a message): what does not fit is counted in an
+    /// "and N more" line.
     /// </summary>
     public static JsonObject Home(HomeContent content)
     {
         ArgumentNullException.ThrowIfNull(content);
         var available = SlackLimits.BlocksPerView - HomeFixedBlocks;
-        var mine = content.Mine.Select(r => (Request: r, Blocks: HomeMine(r, content))).ToList();
-        var mineNeed = mine.Sum(m => m.Blocks.Count);
+        // Each request's blocks, built once: the fitting below only chooses how many are shown.
+        var waiting = content.Waiting.Select(r => (JsonNode)Section(HomeWaitingText(r, content.Aliases.GetValueOrDefault(r.AccountId)))).Zip(
+            content.Waiting.Select(r => (JsonNode)Controls(r, content.Durations, compact: true, shortConfirm: false))).ToList();
+        var mine = content.Mine.Select(r => HomeMine(r, content)).ToList();
+        var mineNeed = mine.Sum(m => m.Count);
         var waitingShown = Math.Min(content.Waiting.Count, (available - Math.Min(mineNeed, HomeMineShare)) / 2);
-        var mineBudget = available - waitingShown * 2;
+        var mineShown = FitMine(mine, available - waitingShown * 2);
+        while (true)
+        {
+            var blocks = HomeBlocks(content, waiting, waitingShown, mine, mineShown);
+            // Slack documents no total for a view; the bridge keeps it within the message budget (10,000 characters), cutting
+            // waiting requests first, then the user's own.
+            if (TextLength(blocks) <= SlackLimits.TotalBlockText || (waitingShown == 0 && mineShown == 0))
+            {
+                return new JsonObject { ["type"] = "home", ["callback_id"] = HomeCallback, ["blocks"] = blocks };
+            }
+            if (waitingShown > 0)
+            {
+                waitingShown = waitingShown * 3 / 4;
+            }
+            else
+            {
+                mineShown = mineShown * 3 / 4;
+            }
+        }
+    }
 
+    private static int FitMine(List<List<JsonObject>> mine, int budget)
+    {
+        var shown = 0;
+        foreach (var blocks in mine)
+        {
+            if (blocks.Count > budget)
+            {
+                break;
+            }
+            budget -= blocks.Count;
+            shown++;
+        }
+        return shown;
+    }
+
+    private static JsonArray HomeBlocks(HomeContent content, List<(JsonNode Text, JsonNode Controls)> waiting, int waitingShown, List<List<JsonObject>> mine, int mineShown)
+    {
         var blocks = new JsonArray
         {
             Header("🛡️ SgBridge · security group changes"),
@@ -58,10 +98,10 @@ public static partial class ApprovalMessageBuilder
             {
                 blocks.Add(Context("Nothing waits for your decision."));
             }
-            foreach (var r in content.Waiting.Take(waitingShown))
+            foreach (var (text, controls) in waiting.Take(waitingShown))
             {
-                blocks.Add(Section(HomeWaitingText(r, content.Aliases.GetValueOrDefault(r.AccountId))));
-                blocks.Add(Controls(r, content.Durations, compact: true, shortConfirm: false));
+                blocks.Add(text.DeepClone());
+                blocks.Add(controls.DeepClone());
             }
             if (content.Waiting.Count > waitingShown)
             {
@@ -74,19 +114,9 @@ public static partial class ApprovalMessageBuilder
         {
             blocks.Add(Context("You have no request waiting and no live time-bound access."));
         }
-        var mineShown = 0;
-        foreach (var (_, requestBlocks) in mine)
+        foreach (var block in mine.Take(mineShown).SelectMany(m => m))
         {
-            if (requestBlocks.Count > mineBudget)
-            {
-                break;
-            }
-            mineBudget -= requestBlocks.Count;
-            mineShown++;
-            foreach (var block in requestBlocks)
-            {
-                blocks.Add(block);
-            }
+            blocks.Add(block.DeepClone());
         }
         if (content.Mine.Count > mineShown)
         {
@@ -94,12 +124,7 @@ public static partial class ApprovalMessageBuilder
         }
         blocks.Add(Context("Every change was reverted at once (or, asked for in Slack, changes nothing) until an approver approves it. "
             + "Full details: `sgbridge requests show ID`."));
-        return new JsonObject
-        {
-            ["type"] = "home",
-            ["callback_id"] = HomeCallback,
-            ["blocks"] = blocks,
-        };
+        return blocks;
     }
 
     /// <summary>A waiting request on the Home tab: risk first, who, where, when, then its rules and flags (cut with a pointer to the rest).</summary>

@@ -30,7 +30,7 @@ public static class ReasonMessages
                 },
             },
         };
-        return (text, blocks);
+        return (SlackText.Fallback(text, SlackLimits.TopLevelText), blocks);
     }
 
     public static JsonObject Modal(ChangeRequest r) => new()

@@ -50,7 +50,7 @@ public class HomeTabTests
     }
 
     private static string HomeOpened(string user = "UALICE", string tab = "home") =>
-        $$"""{"token":"legacy","team_id":"T0001","api_app_id":"A0001","type":"event_callback","event_id":"Ev01","event_time":1700000000,"event":{"type":"app_home_opened","user":"{{user}}","channel":"D0001","tab":"{{tab}}","event_ts":"1700000000.000100"}}""";
+        $$$"""{"token":"legacy","team_id":"T0001","api_app_id":"A0001","type":"event_callback","event_id":"Ev01","event_time":1700000000,"event":{"type":"app_home_opened","user":"{{{user}}}","channel":"D0001","tab":"{{{tab}}}","event_ts":"1700000000.000100"}}""";
 
     [Fact]
     public async Task Events_UrlVerification_AnswersTheChallenge()
@@ -197,7 +197,7 @@ public class HomeTabTests
     }
 
     [Fact]
-    public async Task Home_ManyRequests_StaysWithin100Blocks_AndCountsTheRest()
+    public void Home_ManyRequests_StaysWithin100Blocks_AndCountsTheRest()
     {
         var waiting = Enumerable.Range(0, 200).Select(i => SlackPayloadMatrix.Request(i, ChangeKind.Add, 60, RequestStatus.Pending)).ToList();
         var mine = Enumerable.Range(300, 80).Select(i => SlackPayloadMatrix.Request(i, ChangeKind.Add, 60, RequestStatus.Pending)).ToList();
@@ -207,7 +207,8 @@ public class HomeTabTests
 
         Assert.Empty(SlackPayloadValidator.CheckView(view));
         var blocks = (JsonArray)view["blocks"]!;
-        Assert.InRange(blocks.Count, 90, SlackLimits.BlocksPerView);
+        Assert.InRange(blocks.Count, 5, SlackLimits.BlocksPerView);
+        Assert.InRange(SlackPayloadValidator.ApprovalMessageBuilderTotal(blocks), 1, SlackLimits.TotalBlockText);
         var json = view.ToJsonString();
         Assert.Matches("and 1[0-9]{2} more waiting", json);
         Assert.Matches("and [0-9]+ more yours", json);
