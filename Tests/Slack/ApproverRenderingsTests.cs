@@ -39,7 +39,7 @@ public class ApproverRenderingsTests(ITestOutputHelper output)
             }
             foreach (var element in (block["elements"] as JsonArray ?? []).OfType<JsonObject>())
             {
-                var label = (string?)element["text"]?["text"] ?? (string?)element["placeholder"]?["text"] ?? (string?)element["text"];
+                var label = element["text"] is JsonObject t ? (string?)t["text"] : (string?)element["placeholder"]?["text"] ?? (string?)element["text"];
                 var options = element["options"] is JsonArray o ? " {" + string.Join(" | ", o.Select(x => (string?)x!["text"]!["text"])) + "}" : "";
                 var confirm = element["confirm"] is JsonObject c ? $" (confirm: {(string?)c["text"]!["text"]})" : "";
                 lines.Add($"  [{(string?)element["type"]}] {label}{options}{confirm}");

@@ -210,7 +210,7 @@ public class HomeTabTests
         Assert.InRange(blocks.Count, 5, SlackLimits.BlocksPerView);
         Assert.InRange(SlackPayloadValidator.ApprovalMessageBuilderTotal(blocks), 1, SlackLimits.TotalBlockText);
         var json = view.ToJsonString();
-        Assert.Matches("and 1[0-9]{2} more waiting", json);
+        Assert.Matches("and [0-9]+ more waiting", json);
         Assert.Matches("and [0-9]+ more yours", json);
     }
 
