@@ -389,6 +389,9 @@ output SLACK_INTERACTIVITY_URL string = 'https://${functionApp.outputs.defaultHo
 @description('The Slack app\'s /sgbridge slash command Request URL.')
 output SLACK_COMMANDS_URL string = 'https://${functionApp.outputs.defaultHostName}/api/slack/commands'
 
+@description('The Slack app\'s Event Subscriptions Request URL (app_home_opened: the Home tab).')
+output SLACK_EVENTS_URL string = 'https://${functionApp.outputs.defaultHostName}/api/slack/events'
+
 @description('Client ID of the managed identity (Aws__ManagedIdentityClientId).')
 output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using SgBridge.Shared.Slack;
 
 namespace SgBridge.Local.Slack;
 
@@ -27,6 +28,7 @@ public sealed class SlackWorkspace(TimeProvider time, SlackPayloadCheck check, I
     private readonly List<LocalSlackMessage> _messages = [];
     private readonly List<SlackRefusal> _refusals = [];
     private readonly List<LocalSlackView> _views = [];
+    private readonly Dictionary<string, LocalSlackView> _homes = new(StringComparer.Ordinal);
     private long _ts = 1_700_000_000_000_000;
     private long _version;
 
@@ -57,6 +59,18 @@ public sealed class SlackWorkspace(TimeProvider time, SlackPayloadCheck check, I
             lock (_lock)
             {
                 return [.. _refusals];
+            }
+        }
+    }
+
+    /// <summary>Each user's Home tab as last published (views.publish), by user id.</summary>
+    public IReadOnlyDictionary<string, LocalSlackView> HomeTabs
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return new Dictionary<string, LocalSlackView>(_homes);
             }
         }
     }
@@ -186,6 +200,26 @@ public sealed class SlackWorkspace(TimeProvider time, SlackPayloadCheck check, I
                     _views.Add(opened);
                     Changed();
                     return new JsonObject { ["ok"] = true, ["view"] = new JsonObject { ["id"] = opened.Id } };
+                }
+            }
+            case "views.publish":
+            {
+                var user = (string?)body["user_id"];
+                if (body["view"] is not JsonObject home || string.IsNullOrEmpty(user))
+                {
+                    return Refuse(method, "", "invalid_arguments", ["views.publish needs user_id and view"]);
+                }
+                var problems = SlackPayloadValidator.CheckView(home);
+                if (problems.Count > 0 || (string?)home["type"] != "home")
+                {
+                    return Refuse(method, user, "invalid_arguments", [.. problems, .. (string?)home["type"] == "home" ? Array.Empty<string>() : ["the view is not of type home"]]);
+                }
+                lock (_lock)
+                {
+                    var viewId = _homes.TryGetValue(user, out var old) ? old.Id : "VH" + (_homes.Count + 1).ToString("D8", CultureInfo.InvariantCulture);
+                    _homes[user] = new LocalSlackView(viewId, (JsonObject)home.DeepClone(), time.GetUtcNow());
+                    Changed();
+                    return new JsonObject { ["ok"] = true, ["view"] = new JsonObject { ["id"] = viewId } };
                 }
             }
             default:

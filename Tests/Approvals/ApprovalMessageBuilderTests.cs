@@ -230,8 +230,12 @@ public class ApprovalMessageBuilderTests
         foreach (var raw in new[] { "*bold*", "_it_", "~st~", "`code`", "<!channel>", "*x*", "_y_", "<!here>", "*prod*" })
         {
             Assert.DoesNotContain(raw, outsideCode, StringComparison.Ordinal);
-            Assert.DoesNotContain(raw, m.Text, StringComparison.Ordinal);
         }
+        // The top-level (notification) text is plain: escaped so it cannot mention or link, no code span (a backtick shows
+        // as ˋ), and identifiers exactly as AWS wrote them, without look-alikes (issue 23).
+        Assert.DoesNotContain('<', m.Text);
+        Assert.DoesNotMatch("`[^`]+`", m.Text);
+        Assert.Contains("*bold*_it_~st~ˋcodeˋ&lt;!channel&gt;", m.Text, StringComparison.Ordinal);
         Assert.DoesNotContain("<!channel", json, StringComparison.Ordinal);
         Assert.DoesNotContain("<!here", json, StringComparison.Ordinal);
         Assert.Contains("`*bold*_it_~st~ˋcodeˋ&lt;!channel&gt;`", json, StringComparison.Ordinal);

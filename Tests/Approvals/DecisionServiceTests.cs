@@ -63,10 +63,10 @@ public class DecisionServiceTests
         Assert.Equal((DecisionOutcome.Approved, 200), (result.Outcome, result.StatusCode));
         var stored = (await _requests.GetAsync(id, default))!.Value;
         Assert.Equal((RequestStatus.Approved, "UAPPROVER1", Now), (stored.Status, stored.DecidedBy, stored.DecidedAt!.Value));
-        // The apply and the render are effects on the row, written by the decision's one write; one nudge names them.
+        // The apply, the render and the Home tabs' refresh are effects on the row, written by the decision's one write; one nudge names them.
         Assert.Equal([id], _requests.AppliesRecorded);
-        var effects = stored.Effects.Where(e => e.Kind is EffectKind.Apply or EffectKind.Render).Select(e => e.Id).ToArray();
-        Assert.Equal(2, effects.Length);
+        var effects = stored.Effects.Where(e => e.Kind is EffectKind.Apply or EffectKind.Render or EffectKind.RefreshHome).Select(e => e.Id).ToArray();
+        Assert.Equal(3, effects.Length);
         var nudge = Assert.IsType<NudgeEffects>(Assert.Single(_queue.On<EffectsMessage>(QueueNames.Effects)));
         Assert.Equal(id, nudge.RequestId);
         Assert.Equal(effects.Order(), nudge.EffectIds.Order());

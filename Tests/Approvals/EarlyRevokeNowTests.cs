@@ -64,8 +64,8 @@ public sealed class EarlyRevokeNowTests : IDisposable
         var result = await _b.AccessDecisions().RevokeAsync(Click(r.Id), default);
 
         Assert.Contains("revoked in AWS within a minute at most", result.Reply, StringComparison.Ordinal);
-        // The click's one write raised the end in AWS and the notices (and the render of the new state).
-        Assert.Equal([EffectKind.Render, EffectKind.AccessEndedNotice, EffectKind.AccessEndedDm, EffectKind.EndAccessNow],
+        // The click's one write raised the end in AWS and the notices (and the render of the new state, the Home tabs' refresh).
+        Assert.Equal([EffectKind.Render, EffectKind.RefreshHome, EffectKind.AccessEndedNotice, EffectKind.AccessEndedDm, EffectKind.EndAccessNow],
             _b.Requests.Raised.Where(x => x.Id == r.Id && x.Status == RequestStatus.AccessEnded).Select(x => x.Kind));
         Assert.True(InAws("ssh")); // the click itself makes no AWS call
 

@@ -16,6 +16,9 @@ public sealed partial class Bridge
 
     public NotificationService Notifications() => Get<NotificationService>();
 
+    /// <summary>The Home tab over the same fakes (its viewer list in <see cref="Threads"/>, its tabs in <see cref="Slack"/>).</summary>
+    public HomeTabService Home() => Get<HomeTabService>();
+
     public RevertReasonService Reasons() => Get<RevertReasonService>();
 
     /// <summary>The effects worker as the host builds it: one performer per effect kind.</summary>

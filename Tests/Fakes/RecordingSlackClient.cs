@@ -6,13 +6,16 @@ using SgBridge.Shared.Slack;
 namespace SgBridge.Tests.Fakes;
 
 /// <summary>Records Slack calls; answers like Slack (channel + ts) without a network.</summary>
-public sealed class RecordingSlackClient : ISlackClient
+public sealed class RecordingSlackClient : ISlackClient, ISlackHomeClient
 {
     private int _ts = 1000;
 
     public ConcurrentQueue<(string Channel, string Text, JsonArray? Blocks, string? ThreadTs)> Posts { get; } = new();
     public ConcurrentQueue<(string Channel, string Ts, string Text, JsonArray? Blocks)> Updates { get; } = new();
     public ConcurrentQueue<(string Channel, string User, string Text)> Ephemerals { get; } = new();
+
+    /// <summary>Home tabs published (views.publish), in order.</summary>
+    public ConcurrentQueue<(string User, JsonObject View)> HomeViews { get; } = new();
     public Dictionary<string, string[]> Groups { get; } = new();
     public Dictionary<string, string> UsersByEmail { get; } = new(StringComparer.OrdinalIgnoreCase);
     public int GroupLookups;
@@ -44,6 +47,16 @@ public sealed class RecordingSlackClient : ISlackClient
         }
         Updates.Enqueue((channel, ts, text, blocks));
         return Task.FromResult(new SlackMessageRef(channel, ts));
+    }
+
+    public Task PublishHomeAsync(string userId, JsonObject view, CancellationToken cancellationToken)
+    {
+        if (Refuse?.Invoke("views.publish", userId, view["blocks"] as JsonArray) is { } refused)
+        {
+            throw refused;
+        }
+        HomeViews.Enqueue((userId, (JsonObject)view.DeepClone()));
+        return Task.CompletedTask;
     }
 
     public Task PostEphemeralAsync(string channel, string user, string text, CancellationToken cancellationToken)

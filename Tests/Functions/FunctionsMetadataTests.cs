@@ -47,6 +47,8 @@ public class FunctionsMetadataTests
         Assert.Equal(QueueNames.Effects, Trigger("PerformEffects").GetProperty("queueName").GetString());
         var slack = Trigger("ReceiveSlackInteraction");
         Assert.Equal(("Anonymous", Routes.SlackInteractions), (slack.GetProperty("authLevel").GetString(), slack.GetProperty("route").GetString()));
+        var events = Trigger("ReceiveSlackEvent");
+        Assert.Equal(("Anonymous", Routes.SlackEvents), (events.GetProperty("authLevel").GetString(), events.GetProperty("route").GetString()));
     }
 
     [Theory]
@@ -115,7 +117,7 @@ public class FunctionsMetadataTests
             .Where(f => f.GetProperty("bindings").EnumerateArray().Any(b => b.TryGetProperty("authLevel", out var a) && a.GetString() == "Anonymous"))
             .Select(f => f.GetProperty("name").GetString())
             .ToList();
-        // The Slack endpoints (interactions, the /sgbridge command): Slack's request signature is their lock.
-        Assert.Equal(["ReceiveSlackCommand", "ReceiveSlackInteraction"], anonymous.Order());
+        // The Slack endpoints (interactions, the /sgbridge command, the Events API): Slack's request signature is their lock.
+        Assert.Equal(["ReceiveSlackCommand", "ReceiveSlackEvent", "ReceiveSlackInteraction"], anonymous.Order());
     }
 }

@@ -130,8 +130,11 @@ public class ApprovalWordingTests
         var yes = ApprovalMessageBuilder.DecisionDm(approved)!;
         var no = ApprovalMessageBuilder.DecisionDm(denied)!;
 
-        Assert.StartsWith($":white_check_mark: Your request {approved.Id} was approved by <@U0APPROVER> {ApprovalMessageBuilder.When(T)} for 8h, until {ApprovalMessageBuilder.When(T.AddHours(8))}: TCP 8080 from 10.0.0.0/8 on `prod_db`.", yes.Text, StringComparison.Ordinal);
-        Assert.Equal($":no_entry: Your request {denied.Id} was denied by <@U0APPROVER> {ApprovalMessageBuilder.When(T)}: TCP 22 from the internet on `prod_db`. Nothing changes in AWS.", no.Text);
+        // The blocks say it in mrkdwn; the notification text says the same in plain words (no tokens, no code spans).
+        Assert.StartsWith($":white_check_mark: Your request {approved.Id} was approved by <@U0APPROVER> {ApprovalMessageBuilder.When(T)} for 8h, until {ApprovalMessageBuilder.When(T.AddHours(8))}: TCP 8080 from 10.0.0.0/8 on `prod_db`.", (string)yes.Blocks[0]!["text"]!["text"]!, StringComparison.Ordinal);
+        Assert.StartsWith($":white_check_mark: Your request {approved.Id} was approved by @U0APPROVER 2026-", yes.Text, StringComparison.Ordinal);
+        Assert.Equal($":no_entry: Your request {denied.Id} was denied by <@U0APPROVER> {ApprovalMessageBuilder.When(T)}: TCP 22 from the internet on `prod_db`. Nothing changes in AWS.", (string)no.Blocks[0]!["text"]!["text"]!);
+        Assert.EndsWith(": TCP 22 from the internet on prod_db. Nothing changes in AWS.", no.Text, StringComparison.Ordinal);
         Assert.Null(ApprovalMessageBuilder.DecisionDm(Pending(ChangeKind.Add, TestData.Tcp(1, "10.0.0.0/8"))));
         Assert.Empty(SlackPayloadValidator.Check(yes.Text, yes.Blocks));
     }

@@ -118,6 +118,14 @@ public static class SlackPayloadMatrix
                         }
                         var compact = ApprovalMessageBuilder.Compact(batch, alias, withButtons: true, "msg_too_long").WithAccessChoices(batch, durations);
                         yield return new RenderedPayload("compact fallback (approvers)", $"{label} [{setting}]", compact.Text, compact.Blocks);
+                        // The Home tab: the batch waiting for an approver (its pending changes), and as the requester's own requests.
+                        var aliases = new Dictionary<string, string> { [batch[0].AccountId] = alias };
+                        var waiting = batch.Where(r => r.Status == RequestStatus.Pending).ToList();
+                        var own = batch.Where(r => r.Status is RequestStatus.Pending or RequestStatus.Approved or RequestStatus.Applied or RequestStatus.ApplyFailed).ToList();
+                        yield return new RenderedPayload("Home tab", $"{label} [{setting}] approver", "home", null,
+                            ApprovalMessageBuilder.Home(new HomeContent("U0APPROVER", true, waiting, own, durations, aliases, T)));
+                        yield return new RenderedPayload("Home tab", $"{label} [{setting}] requester", "home", null,
+                            ApprovalMessageBuilder.Home(new HomeContent("U0REQUESTER", false, [], own, durations, aliases, T)));
                     }
                     var monitoring = ApprovalMessageBuilder.ForMonitoring(batch, alias, "U0REQUESTER");
                     yield return new RenderedPayload(size == 1 ? "monitoring (single)" : "monitoring (batch)", label, monitoring.Text, monitoring.Blocks);
@@ -151,6 +159,10 @@ public static class SlackPayloadMatrix
             }
         }
         yield return new RenderedPayload("modal", "thanks", "modal", null, ReasonMessages.Thanks("SG-ZZZZZZZZ", replaced: true));
+        foreach (var view in HomeExtremes())
+        {
+            yield return view;
+        }
         foreach (var text in new[]
         {
             DecisionReplies.Unknown("SG-ZZZZZZZZ"), DecisionReplies.NotOnThisMessage("SG-ZZZZZZZZ"), DecisionReplies.Unverified("SG-ZZZZZZZZ"),
@@ -159,6 +171,35 @@ public static class SlackPayloadMatrix
         })
         {
             yield return new RenderedPayload("ephemeral", "fixed", text, null);
+        }
+    }
+
+    /// <summary>
+    /// Home tabs at their extremes: nothing at all (an approver, a requester), far more waiting than fit, far more of the
+    /// user's own than fit, both at once, every state of the user's own requests (live access with Extend/Revoke), every
+    /// duration setting.
+    /// </summary>
+    public static IEnumerable<RenderedPayload> HomeExtremes()
+    {
+        var kinds = new[] { ChangeKind.Add, ChangeKind.Remove, ChangeKind.Modify };
+        var liveOrNot = new[] { RequestStatus.Pending, RequestStatus.Approved, RequestStatus.Applied, RequestStatus.ApplyFailed };
+        foreach (var setting in DurationSettings)
+        {
+            var durations = ApprovalsOptions.ParseDurations(setting);
+            foreach (var (waitingCount, mineCount) in new[] { (0, 0), (1, 0), (0, 1), (500, 0), (0, 500), (200, 200), (44, 30), (10, 100) })
+            {
+                foreach (var rules in new[] { 1, 400 })
+                {
+                    var waiting = Enumerable.Range(0, waitingCount).Select(i => Request(i, kinds[i % 3], rules, RequestStatus.Pending)).ToList();
+                    var mine = Enumerable.Range(1000, mineCount).Select(i => i % 4 == 2 ? AppliedFor(i, ChangeKind.Add, rules, TimeSpan.FromHours(8))
+                        : Request(i, kinds[i % 3], rules, liveOrNot[i % 4])).ToList();
+                    foreach (var approver in new[] { true, false })
+                    {
+                        var view = ApprovalMessageBuilder.Home(new HomeContent("U0VIEWER", approver, approver ? waiting : [], mine, durations, new Dictionary<string, string>(), T));
+                        yield return new RenderedPayload("Home tab", $"{(approver ? waitingCount : 0)} waiting, {mineCount} own, {rules} rules [{setting}]", "home", null, view);
+                    }
+                }
+            }
         }
     }
 }

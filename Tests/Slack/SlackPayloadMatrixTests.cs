@@ -42,5 +42,27 @@ public class SlackPayloadMatrixTests(ITestOutputHelper output)
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
-}
 
+    /// <summary>
+    /// Home tabs at their extremes stay within Slack's 100 blocks per view and the view limits, and when requests are
+    /// cut the tab says how many more there are.
+    /// </summary>
+    [Fact]
+    public void HomeTab_EveryState_Within100Blocks_AndCountsWhatIsCut()
+    {
+        foreach (var p in SlackPayloadMatrix.HomeExtremes())
+        {
+            Assert.True(SlackPayloadValidator.CheckView(p.View).Count == 0, $"{p.Label}: {string.Join("; ", SlackPayloadValidator.CheckView(p.View))}");
+            Assert.InRange(p.BlockCount, 3, SlackLimits.BlocksPerView);
+            var json = p.View!.ToJsonString();
+            if (p.Label.StartsWith("500 waiting", StringComparison.Ordinal) || p.Label.StartsWith("200 waiting", StringComparison.Ordinal))
+            {
+                Assert.Contains("more waiting", json, StringComparison.Ordinal);
+            }
+            if (p.Label.Contains(", 500 own", StringComparison.Ordinal) || p.Label.Contains(", 200 own", StringComparison.Ordinal))
+            {
+                Assert.Contains("more yours", json, StringComparison.Ordinal);
+            }
+        }
+    }
+}

@@ -53,7 +53,11 @@ public sealed class SlackRig(SlackOptions options, FakeTimeProvider time, Policy
 
     /// <summary>The effects worker over this rig: renders and break-glass notices (and any <paramref name="extra"/> performers).</summary>
     public EffectsWorker Effects(params IEffectPerformer[] extra) =>
-        new(Lifecycle(), [new RenderPerformer(Notifier()), new BreakGlassPerformer(Routing()), .. extra], Notifier(), Queue, NullLogger<EffectsWorker>.Instance);
+        new(Lifecycle(), [new RenderPerformer(Notifier()), new BreakGlassPerformer(Routing()), new RefreshHomePerformer(Home()), .. extra], Notifier(), Home(), Queue, NullLogger<EffectsWorker>.Instance);
+
+    /// <summary>The Home tab over this rig (its viewers in <see cref="Threads"/>, its tabs in <see cref="Slack"/>).</summary>
+    public HomeTabService Home() => new(Requests, Threads, Directory(), new ApprovalRouter(O.Create(options), O.Create(Policy)), Routing(), Slack,
+        O.Create(new SgBridge.Shared.Options.ApprovalsOptions()), O.Create(Policy), time, NullLogger<HomeTabService>.Instance);
 
     /// <summary>Performs the pending effects of <paramref name="kind"/> on the request, as a nudge naming them would.</summary>
     public async Task PerformAsync(string requestId, SgBridge.Shared.Domain.EffectKind kind, params IEffectPerformer[] extra)

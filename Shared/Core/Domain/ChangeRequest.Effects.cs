@@ -28,6 +28,11 @@ public enum EffectKind
     EndAccessNow,
     /// <summary>DM the requester of a request asked for in Slack (the /sgbridge form) its decision: approved, denied or expired.</summary>
     DecisionDm,
+    /// <summary>
+    /// Publish again the Slack Home tabs that show the request: its approvers' (while it waits, and once it leaves the
+    /// queue) and its requester's (their requests and live time-bound access). Only tabs opened recently are published.
+    /// </summary>
+    RefreshHome,
 }
 
 /// <summary>One pending effect: its number on the request, its kind, when it was raised and (break-glass) by whom.</summary>
@@ -103,12 +108,12 @@ public sealed partial class ChangeRequest : IJsonOnDeserialized
     }
 
     /// <summary>
-    /// Records an effect of the transition being made. A new <see cref="EffectKind.Render"/> supersedes a pending one
-    /// (one render shows the latest state).
+    /// Records an effect of the transition being made. A new <see cref="EffectKind.Render"/> or
+    /// <see cref="EffectKind.RefreshHome"/> supersedes a pending one of its kind (one render shows the latest state).
     /// </summary>
     private void Raise(EffectKind kind, DateTimeOffset now, string? by = null)
     {
-        var effects = kind == EffectKind.Render ? Effects.Where(e => e.Kind != EffectKind.Render).ToList() : Effects.ToList();
+        var effects = kind is EffectKind.Render or EffectKind.RefreshHome ? Effects.Where(e => e.Kind != kind).ToList() : Effects.ToList();
         LastEffectId++;
         effects.Add(new PendingEffect(LastEffectId, kind, now, by));
         Effects = effects;
@@ -116,12 +121,23 @@ public sealed partial class ChangeRequest : IJsonOnDeserialized
         _raised.Add(LastEffectId);
     }
 
-    /// <summary>The effects of a request entering <paramref name="status"/>: every state but Reverting is shown in Slack.</summary>
+    /// <summary>
+    /// The effects of a request entering <paramref name="status"/>: every state but Reverting is shown in Slack; the
+    /// states a Home tab lists (waiting, decided, live or ended access) refresh the Home tabs that show the request.
+    /// </summary>
     private void RaiseFor(RequestStatus status, DateTimeOffset now)
     {
         if (status != RequestStatus.Reverting)
         {
             Raise(EffectKind.Render, now);
         }
+        if (ShownOnHome(status))
+        {
+            Raise(EffectKind.RefreshHome, now);
+        }
     }
+
+    /// <summary>The states that put a request on a Home tab, or take it off one (every other state never was on one).</summary>
+    private static bool ShownOnHome(RequestStatus status) => status is RequestStatus.Pending or RequestStatus.Approved or RequestStatus.Denied
+        or RequestStatus.Expired or RequestStatus.Applied or RequestStatus.ApplyFailed or RequestStatus.AccessEnded;
 }

@@ -7,11 +7,12 @@ namespace SgBridge.Shared.Processing;
 // (EffectsWorker.HandleAsync routes by type). The changes queue carries SecurityGroupChange (Domain) and the reconcile
 // queue ReconcileCommand (Reconcile).
 
-/// <summary>A message on the effects queue: <see cref="NudgeEffects"/>, <see cref="RedriveEffects"/> or <see cref="RenderBatch"/> (JSON names the kind).</summary>
+/// <summary>A message on the effects queue: <see cref="NudgeEffects"/>, <see cref="RedriveEffects"/>, <see cref="RenderBatch"/> or <see cref="PublishHome"/> (JSON names the kind).</summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "$kind")]
 [JsonDerivedType(typeof(NudgeEffects), "perform")]
 [JsonDerivedType(typeof(RedriveEffects), "catch-up")]
 [JsonDerivedType(typeof(RenderBatch), "render")]
+[JsonDerivedType(typeof(PublishHome), "home")]
 public abstract record EffectsMessage
 {
     /// <summary>Sends <paramref name="message"/> to the effects queue (as the base type, so its kind is written).</summary>
@@ -40,3 +41,9 @@ public sealed record RedriveEffects(string RequestId, DateTimeOffset DueBy) : Ef
 /// <paramref name="DueAt"/> (superseded when the batch's schedule says otherwise).
 /// </summary>
 public sealed record RenderBatch(string Home, string LeadId, DateTimeOffset DueAt) : EffectsMessage;
+
+/// <summary>
+/// <paramref name="SlackUserId"/> opened the app's Home tab (Slack's <c>app_home_opened</c>, queued by the events
+/// endpoint): publish it. A duplicate (Slack retried the event) publishes the same tab again, which is harmless.
+/// </summary>
+public sealed record PublishHome(string SlackUserId) : EffectsMessage;

@@ -39,18 +39,24 @@ public sealed partial class AccessDecisionService(
         {
             return new DecisionResult(DecisionOutcome.UnknownRequest, id, Reply: DecisionReplies.Unknown(id));
         }
-        var thread = (await threads.FindBatchOfAsync(stored.Value, cancellationToken))?.Thread;
-        if (thread?.Value.ShowsInApproverMessage(click.ChannelId, click.MessageTs, id) != true)
+        var thread = click.FromHome ? null : (await threads.FindBatchOfAsync(stored.Value, cancellationToken))?.Thread;
+        if (!click.FromHome && thread?.Value.ShowsInApproverMessage(click.ChannelId, click.MessageTs, id) != true)
         {
             LogRefused(logger, click.UserId, id, "the message does not show it");
             return new DecisionResult(DecisionOutcome.NotOnThisMessage, id, Reply: DecisionReplies.NotOnThisMessage(id));
         }
         var isApprover = false;
-        if (await CheckAsync(async ct => isApprover = await approvers.IsApproverAsync(click.UserId, ct), click, id, cancellationToken) is { } unverified)
+        var isRequester = false;
+        if (await CheckAsync(async ct =>
+            {
+                isApprover = await approvers.IsApproverAsync(click.UserId, ct);
+                // From the Home tab the requester may give up their own live access too (it only takes access away).
+                isRequester = !isApprover && click.FromHome && (await approvers.ResolveRequesterAsync(stored.Value.Requester, ct)).SlackUserId == click.UserId;
+            }, click, id, cancellationToken) is { } unverified)
         {
             return unverified;
         }
-        if (!isApprover)
+        if (!isApprover && !isRequester)
         {
             LogRefused(logger, click.UserId, id, "not an approver");
             return new DecisionResult(DecisionOutcome.NotAnApprover, click.UserId, Reply: DecisionReplies.NotAnApprover(id));

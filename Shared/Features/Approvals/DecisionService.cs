@@ -127,11 +127,13 @@ public sealed partial class DecisionService(
             return new DecisionResult(DecisionOutcome.UnknownRequest, requestId, Reply: DecisionReplies.Unknown(requestId));
         }
         var batch = await threads.FindBatchOfAsync(stored.Value, cancellationToken);
-        if (batch?.Thread?.Value.ShowsInApproverMessage(click.ChannelId, click.MessageTs, requestId) != true)
+        // A Home tab shows every request waiting for the clicker (the approver check below is that same test); a message
+        // shows the requests of its batch.
+        if (!click.FromHome && batch?.Thread?.Value.ShowsInApproverMessage(click.ChannelId, click.MessageTs, requestId) != true)
         {
             return NotOnThisMessage(click, requestId);
         }
-        var (refused, breakGlass) = await AuthoriseAsync(click, batch.Value.LeadId, stored.Value, approve, all: false, cancellationToken);
+        var (refused, breakGlass) = await AuthoriseAsync(click, batch?.LeadId ?? requestId, stored.Value, approve, all: false, cancellationToken);
         if (refused is not null)
         {
             return refused;
@@ -156,6 +158,11 @@ public sealed partial class DecisionService(
             return new DecisionResult(DecisionOutcome.BadRequest, "The button does not carry a request id.");
         }
         var leadId = click.Value!;
+        if (click.FromHome)
+        {
+            // The Home tab offers each request's own choices, never a batch's.
+            return NotOnThisMessage(click, leadId);
+        }
         try
         {
             return await DecideBatchCheckedAsync(click, leadId, approve, duration, cancellationToken);

@@ -47,9 +47,16 @@ public sealed record BlastRadius(string GroupId, IReadOnlyList<NetworkInterfaceI
         .OrderBy(r => r.Kind).ThenBy(r => r.Name, StringComparer.Ordinal)
         .ToArray();
 
-    /// <summary>Resources reachable from the internet over IPv4 (a public IP) or IPv6 (a global address).</summary>
-    public IReadOnlyList<ProtectedResource> InternetReachable(bool ipv6) =>
-        Resources.Where(r => ipv6 ? r.HasIpv6 : r.PublicIpv4).ToArray();
+    private IReadOnlyList<ProtectedResource>? _reachableIpv4;
+    private IReadOnlyList<ProtectedResource>? _reachableIpv6;
+
+    /// <summary>
+    /// Resources reachable from the internet over IPv4 (a public IP) or IPv6 (a global address). Computed once per
+    /// family: <see cref="Exposure"/> asks for every rule, and a group can hold hundreds of rules and thousands of interfaces.
+    /// </summary>
+    public IReadOnlyList<ProtectedResource> InternetReachable(bool ipv6) => ipv6
+        ? _reachableIpv6 ??= Resources.Where(r => r.HasIpv6).ToArray()
+        : _reachableIpv4 ??= Resources.Where(r => r.PublicIpv4).ToArray();
 
     /// <summary>
     /// The exposure flag: rules the request would grant that are open to the internet (<c>0.0.0.0/0</c>, <c>::/0</c>,

@@ -89,3 +89,12 @@ public sealed class DecisionDmPerformer(ISlackClient slack) : IEffectPerformer
         await slack.PostMessageAsync(origin.UserId, dm.Text, dm.Blocks, null, cancellationToken).ConfigureAwait(false);
     }
 }
+
+/// <summary><see cref="EffectKind.RefreshHome"/>: the Home tabs that show the request are published again (<see cref="HomeTabService.RefreshAsync"/>).</summary>
+public sealed class RefreshHomePerformer(HomeTabService home) : IEffectPerformer
+{
+    public EffectKind Kind => EffectKind.RefreshHome;
+
+    public Task PerformAsync(ChangeRequest request, PendingEffect effect, long dequeueCount, CancellationToken cancellationToken) =>
+        home.RefreshAsync(request, cancellationToken);
+}

@@ -33,6 +33,7 @@ public sealed partial class EffectsWorker(
     RequestLifecycle lifecycle,
     IEnumerable<IEffectPerformer> performers,
     NotificationService notifications,
+    HomeTabService home,
     IQueueSender queue,
     ILogger<EffectsWorker> logger)
 {
@@ -44,6 +45,7 @@ public sealed partial class EffectsWorker(
         NudgeEffects p => PerformAsync(p, dequeueCount, cancellationToken),
         RedriveEffects c => CatchUpAsync(c, dequeueCount, cancellationToken),
         RenderBatch r => notifications.RenderBatchAsync(r, cancellationToken),
+        PublishHome h => home.OpenedAsync(h, cancellationToken),
         _ => throw new ArgumentException($"Unknown effects message {message?.GetType().Name}.", nameof(message)),
     };
 

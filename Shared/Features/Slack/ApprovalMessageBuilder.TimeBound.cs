@@ -252,7 +252,7 @@ public static partial class ApprovalMessageBuilder
                 ["elements"] = new JsonArray { Button(ActionIds.For(ActionIds.ExtendAccess, r.Id), r.Id, "Ask to extend", null) },
             });
         }
-        return new SlackMessage(TopLevel(text, escape: false), blocks);
+        return new SlackMessage(SlackText.Fallback(text, SlackLimits.TopLevelText), blocks);
     }
 
     /// <summary>
@@ -273,7 +273,7 @@ public static partial class ApprovalMessageBuilder
             RequestStatus.Expired => $":hourglass: Your request {r.Id} expired without a decision: {what}. Nothing changes in AWS; ask again if you still need it.",
             _ => null,
         };
-        return text is null ? null : new SlackMessage(TopLevel(text, escape: false), new JsonArray { Section(text) });
+        return text is null ? null : new SlackMessage(SlackText.Fallback(text, SlackLimits.TopLevelText), new JsonArray { Section(text) });
     }
 
     /// <summary>"Extension of SG-… (its access ends …)": what an extension request extends.</summary>

@@ -623,9 +623,13 @@ public static partial class ApprovalMessageBuilder
             ? $"<!date^{v.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}^{{date_short_pretty}} {{time}}|{v.ToUniversalTime().ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture)}>"
             : "?";
 
-    /// <summary>Top-level text: Slack parses it for mentions too, so it is escaped (unless already mrkdwn) and capped.</summary>
+    /// <summary>
+    /// Top-level text. From plain words (<paramref name="escape"/>): the notification text of a message with blocks —
+    /// escaped, one line, no code spans, no look-alikes (<see cref="SlackText.Notification"/>). Otherwise the bridge's own
+    /// mrkdwn of a text-only message (a thread reply, a notice), only capped.
+    /// </summary>
     private static string TopLevel(string text, bool escape = true) =>
-        escape ? SlackText.Truncate(SlackText.Escape(text), SlackLimits.TopLevelText) : SlackText.Truncate(text, SlackLimits.TopLevelText);
+        escape ? SlackText.Notification(text, SlackLimits.TopLevelText) : SlackText.Truncate(text, SlackLimits.TopLevelText);
 
     /// <summary>All text in the blocks, as <see cref="SlackLimits.TotalBlockText"/> counts it.</summary>
     internal static int TextLength(JsonNode? node) => SlackPayloadValidator.ApprovalMessageBuilderTotal(node);

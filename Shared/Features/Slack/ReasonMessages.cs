@@ -29,7 +29,7 @@ public static class ReasonMessages
                 },
             },
         };
-        return (text, blocks);
+        return (SlackText.Fallback(text, SlackLimits.TopLevelText), blocks);
     }
 
     /// <summary>The reason modal; <paramref name="sealedMetadata"/> carries the request id, sealed for the requester (<see cref="ModalSeal"/>).</summary>

@@ -1,6 +1,10 @@
 namespace SgBridge.Shared.Slack;
 
-/// <summary>A <c>block_actions</c> interaction on a message, reduced to what SgBridge uses (the first action only).</summary>
+/// <summary>
+/// A <c>block_actions</c> interaction on a message or in the app's Home tab, reduced to what SgBridge uses (the first
+/// action only). A Home tab click (<see cref="HomeViewId"/> set) has no channel, message or response_url: its
+/// <see cref="ChannelId"/> and <see cref="MessageTs"/> are empty and its reply goes to the clicker as a DM.
+/// </summary>
 public sealed record SlackInteraction
 {
     public required string UserId { get; init; }
@@ -31,4 +35,10 @@ public sealed record SlackInteraction
     public string? ActionTs { get; init; }
 
     public string? TriggerId { get; init; }
+
+    /// <summary>The Home tab view the click came from (<c>container.type</c> "view", view type "home"); null for a message click.</summary>
+    public string? HomeViewId { get; init; }
+
+    /// <summary>True when the click came from the clicker's Home tab, not from a message.</summary>
+    public bool FromHome => HomeViewId is not null;
 }

@@ -90,21 +90,30 @@ public sealed class SlackInteractionParser
             return SlackInteractionParseResult.Fail("The payload has no user.id.");
         }
 
+        // A click in the app's Home tab: its container is the view (no channel, message or response_url).
+        var homeViewId = HomeViewOf(root, out var viewError);
+        if (viewError is not null)
+        {
+            return SlackInteractionParseResult.Fail(viewError);
+        }
+
         var channelId = GetString(GetObject(root, "channel"), "id")
-                        ?? GetString(GetObject(root, "container"), "channel_id");
+                        ?? GetString(GetObject(root, "container"), "channel_id")
+                        ?? (homeViewId is null ? null : "");
         if (channelId is null)
         {
-            return SlackInteractionParseResult.Fail("The payload has no channel.id; only message actions are supported.");
+            return SlackInteractionParseResult.Fail("The payload has no channel.id; only message and Home tab actions are supported.");
         }
 
         var messageTs = GetString(GetObject(root, "message"), "ts")
-                        ?? GetString(GetObject(root, "container"), "message_ts");
+                        ?? GetString(GetObject(root, "container"), "message_ts")
+                        ?? (homeViewId is null ? null : "");
         if (messageTs is null)
         {
-            return SlackInteractionParseResult.Fail("The payload has no message.ts; only message actions are supported.");
+            return SlackInteractionParseResult.Fail("The payload has no message.ts; only message and Home tab actions are supported.");
         }
 
-        var responseUrl = GetString(root, "response_url");
+        var responseUrl = GetString(root, "response_url") ?? (homeViewId is null ? null : "");
         if (responseUrl is null)
         {
             return SlackInteractionParseResult.Fail("The payload has no response_url.");
@@ -139,7 +148,34 @@ public sealed class SlackInteractionParser
             SelectedValue = GetString(GetObject(action, "selected_option"), "value"),
             ActionTs = GetString(action, "action_ts"),
             TriggerId = GetString(root, "trigger_id"),
+            HomeViewId = homeViewId,
         });
+    }
+
+    /// <summary>
+    /// The Home tab view a click came from: <c>container.type</c> "view" with the view of type "home". Null for a message
+    /// click; an error for a click in any other view (a modal's buttons are not decisions).
+    /// </summary>
+    private static string? HomeViewOf(JsonElement root, out string? error)
+    {
+        error = null;
+        var container = GetObject(root, "container");
+        if (GetString(container, "type") != "view")
+        {
+            return null;
+        }
+        var view = GetObject(root, "view");
+        if (GetString(view, "type") != "home")
+        {
+            error = "The action comes from a view that is not the Home tab; only message and Home tab actions are supported.";
+            return null;
+        }
+        var id = GetString(view, "id") ?? GetString(container, "view_id");
+        if (id is null)
+        {
+            error = "The Home tab action has no view.id.";
+        }
+        return id;
     }
 
     private static JsonElement? GetObject(JsonElement parent, string name) =>

@@ -13,6 +13,8 @@ public static class SlackScopes
         ["users.lookupByEmail"] = ["users:read", "users:read.email"],
         // Slack: views.open needs no scope (the trigger id is the permission).
         ["views.open"] = [],
+        // Slack: views.publish needs no scope (the Home tab is the app's own surface; app_home_opened needs none either).
+        ["views.publish"] = [],
     };
 
     /// <summary>Scopes app features need rather than Web API methods: the /sgbridge slash command and the request shortcut.</summary>

@@ -113,6 +113,30 @@ public static class SlackText
         return sb.ToString();
     }
 
+    /// <summary>
+    /// The top-level <c>text</c> of a message with blocks (its notification and fallback) from plain words: escaped
+    /// (<c>&amp; &lt; &gt;</c> as entities, so nothing in it can mention or link; invisible characters as tags), on one
+    /// line, with no code spans (a backtick, which no AWS identifier holds, is shown as ˋ) and no other look-alike
+    /// substitution (identifiers such as <c>AWSReservedSSO_Admin_…</c> stay exactly as AWS wrote them), cut to <paramref name="max"/>.
+    /// </summary>
+    public static string Notification(string? s, int max) =>
+        Truncate(Escape(OneLine(s ?? ""), markers: false).Replace("`", "ˋ", StringComparison.Ordinal), max);
+
+    /// <summary>
+    /// The top-level <c>text</c> of a message with blocks from the bridge's own mrkdwn (already escaped): Slack tokens
+    /// become their words (a date its fallback, a link its label, a mention "@U…", which pings nobody), code spans lose
+    /// their backticks, and nothing that could mention or link is left.
+    /// </summary>
+    public static string Fallback(string mrkdwn, int max)
+    {
+        ArgumentNullException.ThrowIfNull(mrkdwn);
+        var text = System.Text.RegularExpressions.Regex.Replace(mrkdwn, @"<([^<>|]*)\|([^<>]*)>", "$2", System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromSeconds(1));
+        text = System.Text.RegularExpressions.Regex.Replace(text, "<@([A-Z0-9]+)>", "@$1", System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromSeconds(1));
+        text = System.Text.RegularExpressions.Regex.Replace(text, "`([^`]*)`", "$1", System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromSeconds(1));
+        text = text.Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
+        return Truncate(OneLine(text), max);
+    }
+
     /// <summary>Plain text (headers, buttons, dialogs) within <paramref name="max"/>: Slack renders it as is; invisible characters are shown as tags.</summary>
     public static string Plain(string? s, int max)
     {

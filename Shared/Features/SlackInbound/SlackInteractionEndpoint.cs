@@ -115,7 +115,15 @@ public sealed partial class SlackInteractionEndpoint(
         {
             using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
             budget.CancelAfter(limit);
-            await slack.PostEphemeralAsync(click.ChannelId, click.UserId, text, budget.Token);
+            if (click.FromHome)
+            {
+                // A Home tab click has no channel to answer in: the reply reaches the clicker as a DM from the app.
+                await slack.PostMessageAsync(click.UserId, text, null, null, budget.Token);
+            }
+            else
+            {
+                await slack.PostEphemeralAsync(click.ChannelId, click.UserId, text, budget.Token);
+            }
         }
         catch (Exception ex) when (ex is SlackApiException or SlackRateLimitedException or HttpRequestException
             || (ex is OperationCanceledException && !ct.IsCancellationRequested))

@@ -34,6 +34,7 @@ public static class SlackServiceCollectionExtensions
         // The interactivity endpoint routes each click by action id to one handler (the handlers need DecisionService,
         // which AddSgBridge registers).
         services.TryAddSingleton<SlackInteractionEndpoint>();
+        services.TryAddSingleton<SlackEventsEndpoint>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IBlockActionHandler, ApproveHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IBlockActionHandler, DenyHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IBlockActionHandler, ApproveAllHandler>());
