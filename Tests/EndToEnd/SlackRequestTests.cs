@@ -227,7 +227,7 @@ public sealed class SlackRequestTests(AzuriteFixture azurite, MotoFixture moto, 
     public async Task ModalSigningKey_Set_ASealFromTheSigningSecretAlone_IsRefused()
     {
         var modalKey = string.Concat(Enumerable.Repeat("k3y-", 10));
-        await using var keyed = new PipelineHarness(azurite, moto, new Dictionary<string, string?> { ["Slack:ModalSigningKey"] = modalKey });
+        await using var keyed = await PipelineHarness.StartAsync(azurite, moto, new Dictionary<string, string?> { ["Slack:ModalSigningKey"] = modalKey });
         using var ec2 = await keyed.PersonEc2Async();
         var group = await CreateGroupAsync(ec2, "key-" + Guid.NewGuid().ToString("N")[..6]);
         var form = Form(group, 22);

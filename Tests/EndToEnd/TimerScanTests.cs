@@ -32,7 +32,7 @@ public sealed class TimerScanTests(AzuriteFixture azurite, MotoFixture moto) : I
         {
             return;
         }
-        _h = new PipelineHarness(azurite, moto, new Dictionary<string, string?>
+        _h = await PipelineHarness.StartAsync(azurite, moto, new Dictionary<string, string?>
         {
             ["Approvals:ExpiryTable"] = azurite.UniqueTableName("exp"),
             ["Policy:AllowedAccounts"] = "*",

@@ -44,7 +44,7 @@ public sealed class ClickFaultTests(AzuriteFixture azurite, MotoFixture moto, IT
         {
             return;
         }
-        _h = new FaultHarness(azurite, moto);
+        _h = await FaultHarness.StartAsync(azurite, moto);
         // The ephemeral replies are recorded.
         _h.Slack.Given(Request.Create().WithPath("/api/chat.postEphemeral").UsingPost())
             .RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody("{\"ok\":true,\"message_ts\":\"1.1\"}"));

@@ -5,6 +5,7 @@ using SgBridge.Shared.Domain;
 using SgBridge.Shared.Intake;
 using SgBridge.Shared.Options;
 using SgBridge.Shared.Processing;
+using SgBridge.Shared.Reconcile;
 using SgBridge.Shared.Storage;
 using SgBridge.Tests.Fakes;
 using O = Microsoft.Extensions.Options.Options;

@@ -138,7 +138,7 @@ public class HomeTabTests
         var r = ChangeRequest.Open(RequestId.For(change.EventId), change, at ?? Now);
         r.MarkReverted(new CallOutcome("ec2:RevokeSecurityGroupIngress", true), at ?? Now);
         await _rig.Requests.AddOrGetAsync(r, default);
-        await _rig.Threads.ShowAsync("CAPPROVERS", $"{1000 + _rig.Requests.All.Count}.000100", r.Id);
+        await _rig.Threads.ShowAsync("CAPPROVERS", $"{1000 + _rig.Requests.All.Count}.000100", _rig.Requests, r.Id);
         return r;
     }
 

@@ -17,6 +17,9 @@ namespace SgBridge.Tests.Slack;
 public sealed class SlackRig(SlackOptions options, FakeTimeProvider time, PolicyOptions? policy = null)
 {
     public InMemoryRequestStore Requests { get; } = new();
+
+    /// <summary>The access-expiry index (the Home tab lists live time-bound access from it).</summary>
+    public InMemoryAccessExpiryIndex Expiries { get; } = new();
     public InMemorySlackThreadStore Threads { get; } = new();
     public RecordingQueue Queue { get; } = new();
     public RecordingSlackClient Slack { get; } = new();
@@ -56,7 +59,7 @@ public sealed class SlackRig(SlackOptions options, FakeTimeProvider time, Policy
         new(Lifecycle(), [new RenderPerformer(Notifier()), new BreakGlassPerformer(Routing()), new RefreshHomePerformer(Home()), .. extra], Notifier(), Home(), Queue, NullLogger<EffectsWorker>.Instance);
 
     /// <summary>The Home tab over this rig (its viewers in <see cref="Threads"/>, its tabs in <see cref="Slack"/>).</summary>
-    public HomeTabService Home() => new(Requests, Threads, Directory(), new ApprovalRouter(O.Create(options), O.Create(Policy)), Routing(), Slack,
+    public HomeTabService Home() => new(Requests, Requests, Expiries, Threads, Directory(), new ApprovalRouter(O.Create(options), O.Create(Policy)), Routing(), Slack,
         O.Create(new SgBridge.Shared.Options.ApprovalsOptions()), O.Create(Policy), time, NullLogger<HomeTabService>.Instance);
 
     /// <summary>Performs the pending effects of <paramref name="kind"/> on the request, as a nudge naming them would.</summary>

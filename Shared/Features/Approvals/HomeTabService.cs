@@ -20,12 +20,15 @@ public sealed record HomeViewers(IReadOnlyList<HomeViewer> Users);
 /// effect of a request's transition): the tabs of the viewers the request concerns — its requester and the approvers of
 /// its route — are published again. A tab shows what <see cref="ApprovalMessageBuilder.Home"/> lays out: the requests
 /// waiting for the user (pending, on a route they approve, not their own), newest first, with the same choices as the
-/// approvers' message, and the user's own open requests and live time-bound access. Reads are queries by status
-/// (pending, approved, applied, apply failed); the viewer list is cached for <see cref="ViewersCacheTtl"/>, so a
-/// transition costs no storage read when nobody watches.
+/// approvers' message, and the user's own pending requests and live time-bound access. Reads are two index ranges (the
+/// pending index and the access-expiry index, never a table scan) and a point read per request found; the viewer list is
+/// cached for <see cref="ViewersCacheTtl"/>, so a transition costs no storage read when nobody watches. Approved (being
+/// applied) and failed requests are not listed: their outcome reaches the requester by DM and monitoring.
 /// </summary>
 public sealed partial class HomeTabService(
     IRequestStore requests,
+    IPendingRequestsIndex pending,
+    IAccessExpiryIndex expiries,
     ISlackThreadStore threads,
     ApproverDirectory approvers,
     ApprovalRouter router,
@@ -51,10 +54,10 @@ public sealed partial class HomeTabService(
     /// <summary>How often an opening rewrites the viewer's time (an opening within it publishes without a write).</summary>
     private static readonly TimeSpan ViewerRefreshWrite = TimeSpan.FromHours(12);
 
-    private readonly SingleFlightCache<IReadOnlyList<HomeViewer>> _viewers = new(ViewersCacheTtl, time);
+    private readonly SingleFlightCache<string, IReadOnlyList<HomeViewer>> _viewers = new(ViewersCacheTtl, time, StringComparer.Ordinal);
 
-    /// <summary>Statuses a user's own request is listed in (Applied only while its time-bound access lasts).</summary>
-    private static readonly RequestStatus[] OwnStatuses = [RequestStatus.Pending, RequestStatus.Approved, RequestStatus.Applied, RequestStatus.ApplyFailed];
+    /// <summary>The most requests one snapshot reads (far more than a tab of 100 blocks shows; the rest are counted as "more").</summary>
+    public const int MaxSnapshot = 300;
 
     /// <summary>The user opened the Home tab: remember them and publish their tab.</summary>
     public async Task OpenedAsync(PublishHome message, CancellationToken cancellationToken)
@@ -134,20 +137,38 @@ public sealed partial class HomeTabService(
         return new HomeContent(userId, isApprover, Newest(waiting), Newest(mine), approvals.Value.GetChoices(), policy.Value.AccountAliasMap, now);
     }
 
-    /// <summary>The open requests a tab can show: one query per status listed, read once for every tab published together.</summary>
+    /// <summary>
+    /// The open requests a tab can show, read once for every tab published together: the pending index and the live
+    /// time-bound grants of the access-expiry index, each request read by its id (the row is the truth, the index a hint).
+    /// </summary>
     public async Task<HomeSnapshot> SnapshotAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var found = new List<ChangeRequest>();
-        foreach (var status in OwnStatuses)
+        var ids = new List<string>();
+        await foreach (var id in pending.ListPendingCreatedByAsync(now, MaxSnapshot, cancellationToken))
         {
-            await foreach (var r in requests.ListAsync(status, cancellationToken))
+            ids.Add(id);
+        }
+        await foreach (var entry in expiries.ListAllAsync(cancellationToken))
+        {
+            if (ids.Count >= 2 * MaxSnapshot)
             {
-                // Applied access is listed only while a time-bound grant lasts (a permanent one is done).
-                if (r.Status != RequestStatus.Applied || r.AccessUntil > now)
-                {
-                    found.Add(r);
-                }
+                break;
+            }
+            ids.Add(entry.RequestId);
+        }
+        var found = new List<ChangeRequest>();
+        foreach (var id in ids.Distinct(StringComparer.Ordinal))
+        {
+            if (await requests.GetAsync(id, cancellationToken) is not { } stored)
+            {
+                continue;
+            }
+            var r = stored.Value;
+            // Applied access is listed only while a time-bound grant lasts (a permanent one is done).
+            if (r.Status == RequestStatus.Pending || (r.Status == RequestStatus.Applied && r.AccessUntil > now))
+            {
+                found.Add(r);
             }
         }
         return new HomeSnapshot(found);
