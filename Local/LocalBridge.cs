@@ -318,7 +318,7 @@ public sealed class LocalBridge : IAsyncDisposable
         {
             foreach (var function in Functions.Where(f => f.Kind == TriggerKind.Queue))
             {
-                var listener = new QueueListener(storage, function, Host, Services, logger, counters);
+                var listener = new QueueListener(storage, function, Host, Services, logger, counters, options.ConfigureStorageClients);
                 await listener.CreateQueuesAsync(cancellationToken).ConfigureAwait(false);
                 _listeners.Add(listener);
                 _loops.Add(Task.Run(() => listener.RunAsync(_stop.Token)));
