@@ -324,15 +324,22 @@ public sealed class FormattingNullLoggerProvider : Microsoft.Extensions.Logging.
 
     public long Lines => Interlocked.Read(ref _lines);
 
-    public void Reset() => Interlocked.Exchange(ref _lines, 0);
+    /// <summary>Lines by category and event id (what the profile of the logging cost names).</summary>
+    public ConcurrentDictionary<string, long> ByMessage { get; } = new(StringComparer.Ordinal);
 
-    public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => new Logger(this);
+    public void Reset()
+    {
+        Interlocked.Exchange(ref _lines, 0);
+        ByMessage.Clear();
+    }
+
+    public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
     public void Dispose()
     {
     }
 
-    private sealed class Logger(FormattingNullLoggerProvider owner) : Microsoft.Extensions.Logging.ILogger
+    private sealed class Logger(FormattingNullLoggerProvider owner, string category) : Microsoft.Extensions.Logging.ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
@@ -342,6 +349,7 @@ public sealed class FormattingNullLoggerProvider : Microsoft.Extensions.Logging.
         {
             _ = formatter(state, exception);
             Interlocked.Increment(ref owner._lines);
+            owner.ByMessage.AddOrUpdate($"{logLevel} {category}[{eventId.Id}] {eventId.Name}", 1, static (_, n) => n + 1);
         }
     }
 }

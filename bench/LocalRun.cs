@@ -103,6 +103,7 @@ public sealed class RunResult
     public Dictionary<string, long> ProxyOps { get; set; } = [];
     public Dictionary<string, long> Ec2Calls { get; set; } = [];
     public Dictionary<string, long> SdkCalls { get; set; } = [];
+    public Dictionary<string, long> LogLines { get; set; } = [];
     public Dictionary<string, int> RowsByStatus { get; set; } = [];
 }
 
@@ -286,6 +287,7 @@ public static class LocalRun
         var ec2 = emulator.CallCounts().ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
         var sdk = env.Aws.Calls.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
         var logLines = logs.Lines;
+        var logMessages = logs.ByMessage.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
 
         var r = new RunResult { Name = name, Events = count, Forged = events.Count(e => e.Forged), Noise = o.Noise, LoadBefore = loadBefore, LoadAfter = loadAfter };
         r.WorkSeconds = Stopwatch.GetElapsedTime(start, lastRecord).TotalSeconds;
@@ -342,6 +344,7 @@ public static class LocalRun
         r.CpuMsPerEvent = Math.Max(0, cpu.TotalMilliseconds - (idleCpuPerSecond * r.AllDoneSeconds)) / count;
         r.AllocatedKbPerEvent = alloc / 1024.0 / count;
         r.LogLinesPerEvent = (double)logLines / count;
+        r.LogLines = logMessages;
         r.Failed = counters.FailedIn(Paths.Intake) + counters.FailedIn(Paths.Revert) + counters.FailedIn(Paths.Effects) + counters.FailedIn(Paths.Settle) - failedBefore;
         r.Poisoned = counters.PoisonedFrom(Paths.Revert) + counters.PoisonedFrom(Paths.Effects) + counters.PoisonedFrom(Paths.Settle) - poisonedBefore;
 

@@ -112,6 +112,8 @@ public sealed class BenchReport
                 sb.AppendLine($"| {a} | | {b} |");
             }
             sb.AppendLine();
+            sb.AppendLine("Log lines of the last run, by level, category and event id: " + string.Join(", ", last.LogLines.OrderByDescending(kv => kv.Value).Select(kv => kv.Key + " " + kv.Value)));
+            sb.AppendLine();
             sb.AppendLine("EC2/STS calls at the emulator (last run): " + string.Join(", ", last.Ec2Calls.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + " " + kv.Value)));
         }
         return sb.ToString();
