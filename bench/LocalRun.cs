@@ -46,6 +46,7 @@ public sealed class RunResult
     public int Events { get; set; }
     public int Forged { get; set; }
     public int Noise { get; set; }
+    public bool Drained { get; set; } = true;
     public string LoadBefore { get; set; } = "";
     public string LoadAfter { get; set; } = "";
 
@@ -263,6 +264,7 @@ public static class LocalRun
 
         // The work is done when every event's request is recorded; the fallback copies and settle checks are then waited
         // out (they are counted as the pipeline's work, but they are not the time the events took).
+        // From the end of the sends: a loaded machine may take long, and a run that does not drain is reported as such.
         var deadline = Stopwatch.GetTimestamp() + (long)(DrainTimeout.TotalSeconds * Stopwatch.Frequency);
         var expected = events.Count(e => answers[e.EventId].Any(a => a.Status == 202));
         while (events.Count(e => own.RecordedAt.ContainsKey(e.EventId)) < expected && Stopwatch.GetTimestamp() < deadline)
@@ -271,11 +273,14 @@ public static class LocalRun
         }
         var lastRecord = own.RecordedAt.Values.DefaultIfEmpty(Stopwatch.GetTimestamp()).Max();
         // Then every message sent handled (from the counts in memory: no storage call of the bench's own while CPU is measured).
-        await WaitHandledAsync(own, bridge.Counters, deadline);
+        var drained = await WaitHandledAsync(own, bridge.Counters, deadline);
         var allDone = Stopwatch.GetTimestamp();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var alloc = GC.GetTotalAllocatedBytes(precise: false) - allocBefore;
-        await WaitIdleAsync(bridge);
+        if (drained)
+        {
+            await WaitIdleAsync(bridge);
+        }
         var loadAfter = LoadAverage();
         // The idle host's own CPU (its listeners polling at their back-off), measured after the work (and after the
         // warm-up's background recompilation), is subtracted: the bench's waits are not the pipeline's work.
@@ -289,7 +294,7 @@ public static class LocalRun
         var logLines = logs.Lines;
         var logMessages = logs.ByMessage.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
 
-        var r = new RunResult { Name = name, Events = count, Forged = events.Count(e => e.Forged), Noise = o.Noise, LoadBefore = loadBefore, LoadAfter = loadAfter };
+        var r = new RunResult { Drained = drained, Name = name, Events = count, Forged = events.Count(e => e.Forged), Noise = o.Noise, LoadBefore = loadBefore, LoadAfter = loadAfter };
         r.WorkSeconds = Stopwatch.GetElapsedTime(start, lastRecord).TotalSeconds;
         r.AllDoneSeconds = Stopwatch.GetElapsedTime(start, allDone).TotalSeconds;
         r.EventsPerSecond = own.RecordedAt.Count / r.WorkSeconds;
@@ -423,7 +428,7 @@ public static class LocalRun
         [(QueueNames.Changes, Paths.Revert), (QueueNames.Effects, Paths.Effects), (QueueNames.Reconcile, Paths.Settle)];
 
     /// <summary>Until every message the window's work sent has been handled (or poisoned), as the bench's and the host's counters say.</summary>
-    private static async Task WaitHandledAsync(OwnCounts own, LocalCounters counters, long deadline)
+    private static async Task<bool> WaitHandledAsync(OwnCounts own, LocalCounters counters, long deadline)
     {
         while (Stopwatch.GetTimestamp() < deadline)
         {
@@ -431,11 +436,12 @@ public static class LocalRun
                 > counters.HandledBy(h.Function) + counters.PoisonedFrom(h.Function) - own.HandledAtReset[h.Queue]);
             if (!pending)
             {
-                return;
+                return true;
             }
             await Task.Delay(100);
         }
-        throw new TimeoutException("The pipeline's messages were not all handled in time.");
+        Console.Error.WriteLine($"  not drained within {DrainTimeout}: the figures cover what was done by then.");
+        return false;
     }
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];

@@ -279,6 +279,7 @@ public static class Smoke
         if (r.WrongStatus > 0) problems.Add($"{r.WrongStatus} request(s) not Pending (real change) / Unmatched (forged): {string.Join(",", r.RowsByStatus.Select(kv => kv.Key + "=" + kv.Value))}");
         if (r.RulesStillPresent > 0) problems.Add($"{r.RulesStillPresent} reverted rule(s) still in their group");
         if (r.Revokes != real) problems.Add($"{r.Revokes} revokes for {real} real events (expected one each, none for a forged one)");
+        if (!r.Drained) problems.Add("the pipeline's messages were not all handled within 10 minutes");
         if (r.Failed > 0 || r.Poisoned > 0) problems.Add($"{r.Failed} function failure(s), {r.Poisoned} poisoned message(s)");
         if (r.StsCalls > 10) problems.Add($"{r.StsCalls} STS calls for 10 accounts");
         if (r.False503 > 0) problems.Add($"{r.False503} false 503(s): the enqueue landed");

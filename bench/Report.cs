@@ -51,7 +51,8 @@ public sealed class BenchReport
         ("KB allocated / event", r => r.AllocatedKbPerEvent, "F0", "", null),
         ("· bare", r => r.BareAllocatedKbPerEvent, "F0", "", null),
         ("log lines / event (host.json levels)", r => r.LogLinesPerEvent, "F1", "", null),
-        ("failures / poisoned", r => r.Failed + r.Poisoned, "F0", "0", v => v == 0),
+        ("failures / poisoned (function invocations)", r => r.Failed + r.Poisoned, "F0", "0", v => v == 0),
+        ("drained within the bench's 10 min (1 = yes)", r => r.Drained ? 1 : 0, "F0", "1", v => v == 1),
         ("requests stored with the wrong status / rules left", r => r.WrongStatus + r.RulesStillPresent, "F0", "0", v => v == 0),
     ];
 
