@@ -147,6 +147,8 @@ public sealed class FunctionDescriptor
     /// <summary>Runs the function once; what it throws escapes (the caller decides: retry, poison, 500).</summary>
     public async Task<IActionResult?> InvokeAsync(IServiceProvider services, HttpRequest? request, QueueMessage? message, TimerInfo? timer, CancellationToken cancellationToken)
     {
+        // Set synchronously here, so what the observer puts in an AsyncLocal flows into the function's awaits.
+        using var observed = services.GetService<IFunctionInvocationObserver>()?.Begin(this, request, message);
         await using var scope = services.CreateAsyncScope();
         var instance = _method.IsStatic ? null : ActivatorUtilities.CreateInstance(scope.ServiceProvider, FunctionType);
         try
@@ -227,4 +229,15 @@ public sealed class FunctionDescriptor
         TriggerKind.Queue => $"{Name}: queue {QueueName}",
         _ => $"{Name}: timer {Schedule}{(RunOnStartup ? " (and at start-up)" : "")}",
     };
+}
+
+/// <summary>
+/// Told when the local host starts a function (HTTP, queue or timer), before its first await: what it sets in an
+/// <see cref="AsyncLocal{T}"/> flows into the function's calls (the bench attributes storage and AWS calls to the
+/// function and event this way). Register it in <see cref="LocalBridgeOptions.ConfigureServices"/>; none by default.
+/// </summary>
+public interface IFunctionInvocationObserver
+{
+    /// <summary>Returns what is disposed when the invocation ends (or null).</summary>
+    IDisposable? Begin(FunctionDescriptor function, HttpRequest? request, QueueMessage? message);
 }

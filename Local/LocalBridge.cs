@@ -325,7 +325,7 @@ public sealed class LocalBridge : IAsyncDisposable
         _pumping = options.QueueTriggers;
         foreach (var function in Functions.Where(f => f.Kind == TriggerKind.Queue))
         {
-            var listener = new QueueListener(storage, function, Host, Services, logger, counters);
+            var listener = new QueueListener(storage, function, Host, Services, logger, counters, options.ConfigureStorageClients);
             await listener.CreateQueuesAsync(cancellationToken).ConfigureAwait(false);
             _listeners.Add(listener);
             if (options.QueueTriggers)

@@ -65,6 +65,13 @@ public sealed class LocalBridgeOptions
     /// <summary>Runs after <c>AddSgBridge</c> and the local seams: a test replaces a clock or an I/O seam here.</summary>
     public Action<IServiceCollection>? ConfigureServices { get; set; }
 
+    /// <summary>
+    /// Applied to the options of the storage clients the host's own triggers use (the queue listeners' receives, deletes
+    /// and poison moves), e.g. to add a counting pipeline policy. The bridge's own clients come from <c>AddSgBridge</c>:
+    /// replace them in <see cref="ConfigureServices"/>. Blank: the SDK's defaults.
+    /// </summary>
+    public Action<Azure.Core.ClientOptions>? ConfigureStorageClients { get; set; }
+
     /// <summary>Whether Slack would take a message (Slack's limits and escaping). Blank: the bridge's payload validator.</summary>
     public Slack.SlackPayloadCheck? SlackPayloadCheck { get; set; }
 }

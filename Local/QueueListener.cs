@@ -30,7 +30,8 @@ internal sealed class QueueListener
     private readonly LocalCounters _counters;
     private int _inFlight;
 
-    public QueueListener(string connectionString, FunctionDescriptor function, HostSettings host, IServiceProvider services, ILogger logger, LocalCounters counters)
+    public QueueListener(string connectionString, FunctionDescriptor function, HostSettings host, IServiceProvider services, ILogger logger, LocalCounters counters,
+        Action<Azure.Core.ClientOptions>? configureClients = null)
     {
         _function = function;
         _host = host;
@@ -39,9 +40,12 @@ internal sealed class QueueListener
         _counters = counters;
         var options = new QueueClientOptions { MessageEncoding = host.Base64Messages ? QueueMessageEncoding.Base64 : QueueMessageEncoding.None };
         options.MessageDecodingFailed += OnDecodingFailedAsync;
+        configureClients?.Invoke(options);
         _queue = new QueueClient(connectionString, function.QueueName, options);
         // The poison queue gets the message as it was (already encoded); no second encoding.
-        _poison = new QueueClient(connectionString, PoisonName(function.QueueName!), new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None });
+        var poisonOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.None };
+        configureClients?.Invoke(poisonOptions);
+        _poison = new QueueClient(connectionString, PoisonName(function.QueueName!), poisonOptions);
     }
 
     public static string PoisonName(string queue) => queue + "-poison";

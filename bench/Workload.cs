@@ -63,9 +63,11 @@ public sealed class Workload(string awsUrl, int accounts, int groupsPerAccount)
             var ids = new string[groupsPerAccount];
             var ec2 = await Ec2ClientAsync(sts, awsUrl, account);
             _ec2[account] = ec2;
+            // A VPC of its own (EC2's default VPC is not modelled by the local emulator; moto has one, but the calls are the same).
+            var vpc = (await ec2.CreateVpcAsync(new CreateVpcRequest { CidrBlock = "10.0.0.0/16" })).Vpc.VpcId;
             for (var g = 0; g < groupsPerAccount; g++)
             {
-                var created = await ec2.CreateSecurityGroupAsync(new CreateSecurityGroupRequest($"bench-{g}", "SgBridge bench group"));
+                var created = await ec2.CreateSecurityGroupAsync(new CreateSecurityGroupRequest($"bench-{g}", "SgBridge bench group") { VpcId = vpc });
                 ids[g] = created.GroupId;
             }
             Groups[account] = ids;

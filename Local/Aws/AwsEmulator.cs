@@ -22,6 +22,7 @@ public sealed class AwsEmulator
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Account> _accounts = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _calls = new(StringComparer.Ordinal);
     private long _ids;
 
     public AwsEmulator(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
@@ -94,9 +95,15 @@ public sealed class AwsEmulator
     /// <summary>The access key id STS hands out for an account (the account travels in it).</summary>
     public static string AccessKeyFor(string account) => "ASIA" + account + "LOCAL";
 
+    /// <summary>The calls answered so far, by action (what the emulator itself saw: the bench's independent count of EC2/STS calls).</summary>
+    public IReadOnlyDictionary<string, long> CallCounts() => new Dictionary<string, long>(_calls, StringComparer.Ordinal);
+
+    public void ResetCallCounts() => _calls.Clear();
+
     public (int Status, string Xml) Answer(IReadOnlyDictionary<string, string> form, string account)
     {
         var action = form.GetValueOrDefault("Action") ?? "";
+        _calls.AddOrUpdate(action, 1, static (_, n) => n + 1);
         try
         {
             XElement body;

@@ -1,4 +1,5 @@
 using Azure.Storage.Queues;
+using Microsoft.Extensions.DependencyInjection;
 using SgBridge.Local;
 using SgBridge.Shared.Storage;
 using SgBridge.Tests.Fakes;
@@ -24,8 +25,55 @@ public sealed class QueueTriggerTests : IAsyncLifetime
 
     private LocalBridge Bridge => _bridge!;
 
+    private readonly RecordingObserver _observer = new();
+    private readonly ListenerCalls _listenerCalls = new();
+
     public async Task InitializeAsync() =>
-        _bridge = await LocalBridge.StartAsync(new LocalBridgeOptions { RepoRoot = RepoRoot.Path, Host = Quick, TimerTriggers = false, ConfigureLogging = _ => { } });
+        _bridge = await LocalBridge.StartAsync(new LocalBridgeOptions
+        {
+            RepoRoot = RepoRoot.Path,
+            Host = Quick,
+            TimerTriggers = false,
+            ConfigureLogging = _ => { },
+            ConfigureServices = s => s.AddSingleton<IFunctionInvocationObserver>(_observer),
+            ConfigureStorageClients = o => o.AddPolicy(_listenerCalls, Azure.Core.HttpPipelinePosition.PerCall),
+        });
+
+    /// <summary>
+    /// The bench's two seams: the observer is told of each invocation with its trigger's input, before the function
+    /// runs (so what it sets in an AsyncLocal flows into the function), and the listeners' own storage calls go through
+    /// the client options the host was given.
+    /// </summary>
+    [Fact]
+    public async Task Observer_IsToldOfEachQueueInvocation_AndListenersUseTheConfiguredClientOptions()
+    {
+        await Bridge.Queue(QueueNames.Effects).SendMessageAsync("{\"not\": \"an effects message\"}");
+
+        await WaitUntilAsync(() => Bridge.Counters.PoisonedFrom("PerformEffects") == 1);
+
+        var seen = _observer.Seen.Where(s => s.Function == "PerformEffects").ToList();
+        Assert.Equal(Quick.MaxDequeueCount, seen.Count);
+        Assert.All(seen, s => Assert.Contains("not", s.Message, StringComparison.Ordinal));
+        Assert.True(_listenerCalls.Paths.Any(p => p.EndsWith("/" + QueueNames.Effects + "/messages", StringComparison.Ordinal)), "the listener's receives went through the configured client options");
+    }
+
+    private sealed class RecordingObserver : IFunctionInvocationObserver
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<(string Function, string? Message)> Seen { get; } = new();
+
+        public IDisposable? Begin(FunctionDescriptor function, Microsoft.AspNetCore.Http.HttpRequest? request, Azure.Storage.Queues.Models.QueueMessage? message)
+        {
+            Seen.Enqueue((function.Name, message?.Body.ToString()));
+            return null;
+        }
+    }
+
+    private sealed class ListenerCalls : Azure.Core.Pipeline.HttpPipelineSynchronousPolicy
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Paths { get; } = new();
+
+        public override void OnSendingRequest(Azure.Core.HttpMessage message) => Paths.Enqueue(message.Request.Uri.Path);
+    }
 
     public async Task DisposeAsync() => await Bridge.DisposeAsync();
 
