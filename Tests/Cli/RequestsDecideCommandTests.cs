@@ -84,8 +84,9 @@ public sealed class RequestsDecideCommandTests
         var (queue, json) = Assert.Single(_queue.Sent);
         Assert.Equal(QueueNames.Effects, queue);
         var nudge = Assert.IsType<NudgeEffects>(BridgeJson.Deserialize<EffectsMessage>(json));
-        // It names what this write raised: the apply and the render (an effect pending from before, e.g. the revert's ask for a reason, is not renamed).
-        Assert.Equal(stored.Effects.Where(e => e.Kind is EffectKind.Apply or EffectKind.Render).Select(e => e.Id).Order(), nudge.EffectIds.Order());
+        // It names what this write raised: the apply, the render and the Home tab's refresh (an effect pending from before,
+        // e.g. the revert's ask for a reason, is not renamed).
+        Assert.Equal(stored.Effects.Where(e => e.Kind is EffectKind.Apply or EffectKind.Render or EffectKind.RefreshHome).Select(e => e.Id).Order(), nudge.EffectIds.Order());
         // What the monitoring thread is told (the Render effect) names the decider and the reason.
         var reply = ApprovalMessageBuilder.OutcomeReply(stored, RequestStatus.Approved);
         Assert.Contains("Approved by cli:carol@example.com", reply, StringComparison.Ordinal);

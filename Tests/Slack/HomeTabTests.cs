@@ -149,6 +149,8 @@ public class HomeTabTests
         stored.Value.Approve("UAPPROVER1", "approver", Now, TimeSpan.FromHours(8));
         stored.Value.MarkApplied(new CallOutcome("ec2:AuthorizeSecurityGroupIngress", true), Now);
         await _rig.Requests.ReplaceAsync(stored.Value, stored.ETag, default);
+        // As the apply does: the grant's end in the access-expiry index (what the Home tab lists live access from).
+        await _rig.Expiries.AddAsync(new AccessExpiryEntry(stored.Value.AccessUntil!.Value, r.Id, r.AccountId, r.Region, r.GroupId!), default);
         return stored.Value;
     }
 

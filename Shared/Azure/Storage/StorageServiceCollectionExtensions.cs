@@ -25,7 +25,12 @@ public static class StorageServiceCollectionExtensions
         services.TryAddSingleton(sp => new StorageClients(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.TryAddSingleton<TableServiceClient>(sp => sp.GetRequiredService<StorageClients>().Tables);
         services.TryAddSingleton<QueueServiceClient>(sp => sp.GetRequiredService<StorageClients>().Queues);
-        services.TryAddSingleton<IRequestStore, TableRequestStore>();
+        // One table store behind the requests and their index rows (written in the same transaction as each row), so the
+        // indexes read the table even where the request store is decorated.
+        services.TryAddSingleton<TableRequestStore>();
+        services.TryAddSingleton<IRequestStore>(sp => sp.GetRequiredService<TableRequestStore>());
+        services.TryAddSingleton<IEffectsIndex>(sp => sp.GetRequiredService<TableRequestStore>());
+        services.TryAddSingleton<IPendingRequestsIndex>(sp => sp.GetRequiredService<TableRequestStore>());
         services.TryAddSingleton<IGroupStateStore, TableGroupStateStore>();
         services.TryAddSingleton<ISlackThreadStore, TableSlackThreadStore>();
         services.TryAddSingleton<IQueueSender, StorageQueueSender>();
