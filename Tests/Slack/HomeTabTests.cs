@@ -19,6 +19,7 @@ namespace SgBridge.Tests.Slack;
 /// an approver and a requester see, decisions made from it through the real interactions endpoint, and its refresh as
 /// an effect of a request's transition.
 /// </summary>
+[Collection(SlackPayloadMatrix.Collection)]
 public class HomeTabTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);

@@ -10,6 +10,7 @@ namespace SgBridge.Tests.Slack;
 /// the blocks' hygiene: escaped, one line, no Slack token (mention, link, date), no code span, and no look-alike
 /// substitution — identifiers read exactly as AWS wrote them.
 /// </summary>
+[Collection(SlackPayloadMatrix.Collection)]
 public partial class NotificationTextTests
 {
     private static readonly DateTimeOffset T = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);

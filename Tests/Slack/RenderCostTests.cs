@@ -7,6 +7,7 @@ using Xunit.Abstractions;
 namespace SgBridge.Tests.Slack;
 
 /// <summary>What rendering the approvers' message of 400-rule batches costs (printed), and that each such message is valid.</summary>
+[Collection(SlackPayloadMatrix.Collection)]
 public class RenderCostTests(ITestOutputHelper output)
 {
     [Fact]

@@ -4,6 +4,7 @@ using Xunit.Abstractions;
 namespace SgBridge.Tests.Slack;
 
 /// <summary>The payload validator over the full input matrix (<see cref="SlackPayloadMatrix"/>), every payload kind.</summary>
+[Collection(SlackPayloadMatrix.Collection)]
 public class SlackPayloadMatrixTests(ITestOutputHelper output)
 {
     /// <summary>
