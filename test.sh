@@ -31,6 +31,7 @@ fi
 # Tests/Cli/ToolPackageTests.cs installs this very package into a temporary tool path.
 rm -f artifacts/sgbridge.*.nupkg
 dotnet pack Cli -o artifacts --nologo
-SGBRIDGE_TOOL_PACKAGES="$PWD/artifacts" dotnet test SgBridge.sln "$@"
+# A test that hangs is stopped after 10 minutes and named in the output (the run then fails), instead of holding CI.
+SGBRIDGE_TOOL_PACKAGES="$PWD/artifacts" dotnet test SgBridge.sln --blame-hang-timeout 10m --blame-hang-dump-type none "$@"
 dotnet run --project bench -- --smoke --ec2 stub
 dotnet run --project Cli -- demo --script

@@ -63,8 +63,4 @@ public static class CliApp
         var parseResult = CreateRootCommand(context).Parse(args);
         return parseResult.InvokeAsync(new InvocationConfiguration { Output = context.Out, Error = context.Error }, cancellationToken);
     }
-
-    /// <summary>Runs with no environment variables (tests of verbs that read no settings, such as <c>plan</c>).</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
-        RunAsync(args, new CliContext { Out = stdout, Error = stderr }).GetAwaiter().GetResult();
 }

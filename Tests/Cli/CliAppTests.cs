@@ -34,7 +34,7 @@ public sealed class CliAppTests
     public void Help_EveryCommand_ShowsAnExampleOfItself(string command)
     {
         var o = new StringWriter();
-        var exit = CliApp.Run([.. command.Split(' '), "--help"], o, new StringWriter());
+        var exit = CliRun.Sync([.. command.Split(' '), "--help"], o, new StringWriter());
 
         Assert.Equal(0, exit);
         var help = o.ToString();
@@ -47,7 +47,7 @@ public sealed class CliAppTests
     public void Help_Root_ListsEveryVerbWithItsSummary()
     {
         var o = new StringWriter();
-        Assert.Equal(0, CliApp.Run(["--help"], o, new StringWriter()));
+        Assert.Equal(0, CliRun.Sync(["--help"], o, new StringWriter()));
         foreach (var verb in CliApp.Verbs)
         {
             var command = verb.Create(new CliContext { Out = TextWriter.Null, Error = TextWriter.Null });
@@ -60,7 +60,7 @@ public sealed class CliAppTests
     public void UnknownOption_OnEveryCommand_ExitsOne(string command)
     {
         var e = new StringWriter();
-        var exit = CliApp.Run([.. command.Split(' '), "--no-such-option"], new StringWriter(), e);
+        var exit = CliRun.Sync([.. command.Split(' '), "--no-such-option"], new StringWriter(), e);
         Assert.Equal(ExitCodes.Usage, exit);
         Assert.Contains("--no-such-option", e.ToString(), StringComparison.Ordinal);
     }

@@ -61,7 +61,7 @@ public sealed class IntakeDecisionAgreementTests
                     .. setting.Exempt.Length > 0 ? ["--exempt", setting.Exempt] : Array.Empty<string>()];
                 var o = new StringWriter();
                 var e = new StringWriter();
-                var exit = CliApp.Run(args, o, e);
+                var exit = await CliApp.RunAsync(args, new CliContext { Out = o, Error = e });
                 var doc = JsonDocument.Parse(o.ToString()).RootElement;
                 Assert.Equal("sgbridge/v1", doc.GetProperty("schema").GetString());
                 var said = doc.GetProperty("intake");

@@ -11,7 +11,7 @@ public class PlanCommandTests
     {
         var o = new StringWriter();
         var e = new StringWriter();
-        var exit = CliApp.Run(args, o, e);
+        var exit = CliRun.Sync(args, o, e);
         return (exit, o.ToString(), e.ToString());
     }
 

@@ -18,7 +18,7 @@ public sealed class PlanLogTests : IDisposable
     {
         var o = new StringWriter();
         var e = new StringWriter();
-        var exit = CliApp.Run(args, o, e);
+        var exit = CliRun.Sync(args, o, e);
         return (exit, o.ToString(), e.ToString());
     }
 

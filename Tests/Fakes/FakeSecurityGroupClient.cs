@@ -133,7 +133,7 @@ public sealed class FakeSecurityGroupClient : ISecurityGroupClient, ISecurityGro
         }
     }
 
-    public Task<CallOutcome> ExecuteAsync(Ec2Write write, CancellationToken cancellationToken)
+    public async Task<CallOutcome> ExecuteAsync(Ec2Write write, CancellationToken cancellationToken)
     {
         if (Throw is not null && ThrowTimes-- > 0)
         {
@@ -143,13 +143,18 @@ public sealed class FakeSecurityGroupClient : ISecurityGroupClient, ISecurityGro
         Calls.Enqueue(write.Action);
         if (DuringWrite is { } during)
         {
-            during().GetAwaiter().GetResult();
+            await during();
         }
+        return Apply(write);
+    }
+
+    private CallOutcome Apply(Ec2Write write)
+    {
         lock (_gate)
         {
             if (!GroupExists)
             {
-                return Task.FromResult(new CallOutcome(write.Describe(), false, "InvalidGroup.NotFound", "gone"));
+                return new CallOutcome(write.Describe(), false, "InvalidGroup.NotFound", "gone");
             }
             switch (write)
             {
@@ -165,7 +170,7 @@ public sealed class FakeSecurityGroupClient : ISecurityGroupClient, ISecurityGro
                 case AuthorizeIngress a:
                     if (a.Rules.Any(n => Rules.Any(r => r.SameAccessAs(n))))
                     {
-                        return Task.FromResult(new CallOutcome(write.Describe(), false, "InvalidPermission.Duplicate", "duplicate"));
+                        return new CallOutcome(write.Describe(), false, "InvalidPermission.Duplicate", "duplicate");
                     }
                     foreach (var n in a.Rules)
                     {
@@ -175,14 +180,14 @@ public sealed class FakeSecurityGroupClient : ISecurityGroupClient, ISecurityGro
                 case RevokeIngressByIds ids:
                     if (ids.RuleIds.Any(id => Rules.All(r => r.RuleId != id)))
                     {
-                        return Task.FromResult(new CallOutcome(write.Describe(), false, "InvalidSecurityGroupRuleId.NotFound", "not found"));
+                        return new CallOutcome(write.Describe(), false, "InvalidSecurityGroupRuleId.NotFound", "not found");
                     }
                     Rules.RemoveAll(r => ids.RuleIds.Contains(r.RuleId!));
                     break;
                 case RevokeIngressByRules byRules:
                     if (byRules.Rules.Any(w => Rules.All(r => !r.SameAccessAs(w))))
                     {
-                        return Task.FromResult(new CallOutcome(write.Describe(), false, "InvalidPermission.NotFound", "not found"));
+                        return new CallOutcome(write.Describe(), false, "InvalidPermission.NotFound", "not found");
                     }
                     Rules.RemoveAll(r => byRules.Rules.Any(w => w.SameAccessAs(r)));
                     break;
@@ -192,13 +197,13 @@ public sealed class FakeSecurityGroupClient : ISecurityGroupClient, ISecurityGro
                         var i = Rules.FindIndex(r => r.RuleId == mod.RuleId);
                         if (i < 0)
                         {
-                            return Task.FromResult(new CallOutcome(write.Describe(), false, "InvalidSecurityGroupRuleId.NotFound", "not found"));
+                            return new CallOutcome(write.Describe(), false, "InvalidSecurityGroupRuleId.NotFound", "not found");
                         }
                         Rules[i] = mod.After with { RuleId = mod.RuleId };
                     }
                     break;
             }
         }
-        return Task.FromResult(new CallOutcome(write.Describe(), true));
+        return new CallOutcome(write.Describe(), true);
     }
 }

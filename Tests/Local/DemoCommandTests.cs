@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using SgBridge.Cli;
+using SgBridge.Tests.Cli;
 using SgBridge.Tests.Integration;
 
 namespace SgBridge.Tests.Local;
@@ -73,7 +74,7 @@ public sealed partial class DemoCommandTests
     {
         var error = new StringWriter();
 
-        var exit = CliApp.Run(["demo", "--deny"], new StringWriter(), error);
+        var exit = CliRun.Sync(["demo", "--deny"], new StringWriter(), error);
 
         Assert.Equal(ExitCodes.Usage, exit);
         Assert.Contains("--deny goes with --script", error.ToString(), StringComparison.Ordinal);
