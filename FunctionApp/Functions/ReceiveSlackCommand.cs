@@ -2,12 +2,11 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using SgBridge.Shared.Slack;
-using SgBridge.Shared.Slack.Requests;
 
 namespace SgBridge.FunctionApp.Functions;
 
 /// <summary>POST /api/slack/commands: the /sgbridge slash command. Anonymous for the host; Slack's request signature is the lock.</summary>
-public sealed class ReceiveSlackCommand(SlackCommandEndpoint endpoint)
+public sealed class ReceiveSlackCommand(SlackEndpoint endpoint)
 {
     /// <summary>Slash command bodies are a few hundred bytes; anything larger is not from Slack.</summary>
     private const int MaxBodyBytes = 16 * 1024;
@@ -22,9 +21,6 @@ public sealed class ReceiveSlackCommand(SlackCommandEndpoint endpoint)
         {
             return new StatusCodeResult(StatusCodes.Status413PayloadTooLarge);
         }
-        var answer = await endpoint.HandleAsync(body, req.Headers[SlackRequestVerifier.TimestampHeader], req.Headers[SlackRequestVerifier.SignatureHeader], cancellationToken);
-        return answer.StatusCode != StatusCodes.Status200OK ? new StatusCodeResult(answer.StatusCode)
-            : answer.Body is { } json ? new ContentResult { Content = json.ToJsonString(), ContentType = "application/json", StatusCode = StatusCodes.Status200OK }
-            : new OkResult();
+        return SlackHttp.From(await endpoint.HandleCommandAsync(body, req.Headers[SlackRequestVerifier.TimestampHeader], req.Headers[SlackRequestVerifier.SignatureHeader], cancellationToken));
     }
 }

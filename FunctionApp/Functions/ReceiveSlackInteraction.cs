@@ -6,7 +6,7 @@ using SgBridge.Shared.Slack;
 namespace SgBridge.FunctionApp.Functions;
 
 /// <summary>POST /api/slack/interactions: Slack button clicks, the request shortcut and modal submissions. Anonymous for the host; Slack's request signature is the lock.</summary>
-public sealed class ReceiveSlackInteraction(SlackInteractionEndpoint endpoint)
+public sealed class ReceiveSlackInteraction(SlackEndpoint endpoint)
 {
     /// <summary>Slack interaction payloads are small; anything larger is not from Slack.</summary>
     private const int MaxBodyBytes = 64 * 1024;
@@ -21,13 +21,6 @@ public sealed class ReceiveSlackInteraction(SlackInteractionEndpoint endpoint)
         {
             return new StatusCodeResult(StatusCodes.Status413PayloadTooLarge);
         }
-        var result = await endpoint.HandleAsync(
-            body,
-            req.Headers[SlackRequestVerifier.TimestampHeader],
-            req.Headers[SlackRequestVerifier.SignatureHeader],
-            cancellationToken);
-        return result.StatusCode != StatusCodes.Status200OK ? new StatusCodeResult(result.StatusCode)
-            : result.ResponseJson is { } json ? new ContentResult { Content = json, ContentType = "application/json", StatusCode = StatusCodes.Status200OK }
-            : new OkResult();
+        return SlackHttp.From(await endpoint.HandleInteractionAsync(body, req.Headers[SlackRequestVerifier.TimestampHeader], req.Headers[SlackRequestVerifier.SignatureHeader], cancellationToken));
     }
 }

@@ -302,8 +302,8 @@ public class AccessExpiryServiceTests
             ActionId = ActionIds.For(ActionIds.RevokeAccess, r.Id), Value = r.Id,
         };
 
-        Assert.Equal(DecisionOutcome.Denied, (await _b.AccessDecisions().RevokeAsync(click, default)).Outcome);
-        Assert.Equal(DecisionOutcome.AlreadyDecided, (await _b.AccessDecisions().RevokeAsync(click, default)).Outcome);
+        Assert.Equal(DecisionOutcome.Denied, (await _b.ClickAsync(click)).Outcome);
+        Assert.Equal(DecisionOutcome.AlreadyDecided, (await _b.ClickAsync(click)).Outcome);
         Assert.True(InAws("ssh"));
         Assert.False(await ApprovedNowAsync("ssh"));
         await TickAsync();
@@ -331,8 +331,8 @@ public class AccessExpiryServiceTests
             ActionId = ActionIds.For(ActionIds.RevokeAccess, r.Id), Value = r.Id,
         };
 
-        Assert.Equal(DecisionOutcome.NotAnApprover, (await _b.AccessDecisions().RevokeAsync(Click("UMALLORY", "1001.000100"), default)).Outcome);
-        Assert.Equal(DecisionOutcome.NotOnThisMessage, (await _b.AccessDecisions().RevokeAsync(Click("UA", "9999.000100"), default)).Outcome);
+        Assert.Equal(DecisionOutcome.NotAnApprover, (await _b.ClickAsync(Click("UMALLORY", "1001.000100"))).Outcome);
+        Assert.Equal(DecisionOutcome.NotOnThisMessage, (await _b.ClickAsync(Click("UA", "9999.000100"))).Outcome);
 
         Assert.True(await ApprovedNowAsync("ssh"));
         Assert.Equal(RequestStatus.Applied, await StatusAsync(r.Id));

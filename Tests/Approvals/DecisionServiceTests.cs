@@ -186,7 +186,7 @@ public class DecisionServiceTests
         var ts = Now.ToUnixTimeSeconds();
         var signature = SlackSigning.Sign(body, ts);
         var tampered = body.Replace("SG-AAAAAAAA", id, StringComparison.Ordinal);
-        var result = await _rig.Endpoint().HandleAsync(System.Text.Encoding.UTF8.GetBytes(tampered), ts.ToString(System.Globalization.CultureInfo.InvariantCulture), signature, default);
+        var result = await _rig.Endpoint().HandleInteractionAsync(System.Text.Encoding.UTF8.GetBytes(tampered), ts.ToString(System.Globalization.CultureInfo.InvariantCulture), signature, default);
         Assert.Equal(DecisionOutcome.Unauthenticated, result.Outcome);
         Assert.Equal(RequestStatus.Pending, (await _requests.GetAsync(id, default))!.Value.Status);
     }
@@ -213,7 +213,7 @@ public class DecisionServiceTests
         var id = await PendingRequestAsync();
         var body = SlackSigning.ClickBody(ActionIds.Approve, id, "UAPPROVER1", ts: _rig.Threads.Thread(id)!.ApproverMessage!.Ts, team: null);
         var ts = Now.ToUnixTimeSeconds();
-        var result = await _rig.Endpoint().HandleAsync(System.Text.Encoding.UTF8.GetBytes(body), ts.ToString(System.Globalization.CultureInfo.InvariantCulture), SlackSigning.Sign(body, ts), default);
+        var result = await _rig.Endpoint().HandleInteractionAsync(System.Text.Encoding.UTF8.GetBytes(body), ts.ToString(System.Globalization.CultureInfo.InvariantCulture), SlackSigning.Sign(body, ts), default);
         Assert.Equal(DecisionOutcome.Approved, result.Outcome);
     }
 

@@ -61,7 +61,7 @@ public sealed class EarlyRevokeNowTests : IDisposable
     {
         var r = await LiveAccessAsync();
 
-        var result = await _b.AccessDecisions().RevokeAsync(Click(r.Id), default);
+        var result = await _b.ClickAsync(Click(r.Id));
 
         Assert.Contains("revoked in AWS within a minute at most", result.Reply, StringComparison.Ordinal);
         // The click's one write raised the end in AWS and the notices (and the render of the new state, the Home tabs' refresh).
@@ -97,7 +97,7 @@ public sealed class EarlyRevokeNowTests : IDisposable
         _b.Queue.Fault = new QueueFault(QueueNames.Effects, fault);
         var clock = Stopwatch.StartNew();
 
-        var result = await _b.AccessDecisions().RevokeAsync(Click(r.Id), default);
+        var result = await _b.ClickAsync(Click(r.Id));
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.5), $"the click was answered after {clock.Elapsed}");
         Assert.Equal(DecisionOutcome.Denied, result.Outcome);
@@ -132,7 +132,7 @@ public sealed class EarlyRevokeNowTests : IDisposable
     public async Task EndAccessNow_AwsFails_RecordsTheFailureOnTheRow_AndTheTickFinishes()
     {
         var r = await LiveAccessAsync();
-        await _b.AccessDecisions().RevokeAsync(Click(r.Id), default);
+        await _b.ClickAsync(Click(r.Id));
         _b.Ec2.Throw = new Amazon.EC2.AmazonEC2Exception("Rate exceeded") { ErrorCode = "RequestLimitExceeded" };
         _b.Ec2.ThrowTimes = 1;
 

@@ -172,10 +172,7 @@ public class NotificationRoundTripTests : NotificationRig
     {
         var r = await PendingAsync(22);
         var lossy = new LosesFirstApproversAnswer(Rig.Slack);
-        var notifier = new NotificationService(Rig.Requests, Rig.Threads, Rig.Queue, lossy,
-            new ApproverDirectory(lossy, Microsoft.Extensions.Options.Options.Create(Rig.Options), Time), Rig.Routing(Rig.Requests, Rig.Threads, lossy), Microsoft.Extensions.Options.Options.Create(Rig.Options),
-            Microsoft.Extensions.Options.Options.Create(new SgBridge.Shared.Options.PolicyOptions { AllowedAccounts = TestData.Account }), Time,
-            Microsoft.Extensions.Logging.Abstractions.NullLogger<NotificationService>.Instance);
+        var notifier = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<NotificationService>(Rig.Over(Rig.Requests, Rig.Threads, lossy));
 
         await Assert.ThrowsAsync<HttpRequestException>(() => notifier.NotifyAsync(Carrying(r), Rig.Requests));
         var afterFailure = Rig.Threads.Thread(r.Id)!;

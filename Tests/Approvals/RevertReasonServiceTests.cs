@@ -23,7 +23,6 @@ public class RevertReasonServiceTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
     private readonly SlackRig _rig;
-    private readonly RecordingViews _views = new();
 
     public RevertReasonServiceTests()
     {
@@ -38,8 +37,7 @@ public class RevertReasonServiceTests
         _rig.Slack.UsersByEmail["alice@example.com"] = "UALICE";
     }
 
-    private RevertReasonService Service() => new(_rig.Slack, _views, new ApproverDirectory(_rig.Slack, O.Create(_rig.Options), _rig.Time), _rig.Requests,
-        _rig.Lifecycle(), _rig.Time, NullLogger<RevertReasonService>.Instance, _rig.Telemetry, new ModalSeal(O.Create(_rig.Options), _rig.Time));
+    private RevertReasonService Service() => _rig.Bridge.Reasons();
 
     private async Task<ChangeRequest> RevertedAsync()
     {
@@ -67,7 +65,7 @@ public class RevertReasonServiceTests
     private async Task<NudgeEffects> AskNudgeAsync(string id) =>
         new(id, (await StoredAsync(id)).Effects.Where(e => e.Kind == EffectKind.AskReason).Select(e => e.Id).ToArray());
 
-    private Task PerformAsync(NudgeEffects nudge) => _rig.Effects(new AskReasonPerformer(Service())).PerformAsync(nudge, 1, default);
+    private Task PerformAsync(NudgeEffects nudge) => _rig.Effects().PerformAsync(nudge, 1, default);
 
     [Fact]
     public async Task AskReason_NudgeDeliveredTwice_DmsTheRequesterOnce_WithAGiveReasonButton()
@@ -141,10 +139,10 @@ public class RevertReasonServiceTests
     {
         var r = await RevertedAsync();
 
-        var result = await Service().OpenAsync(Click(r.Id), default);
+        var result = await _rig.ClickAsync(Click(r.Id));
 
         Assert.Null(result.Reply);
-        var (trigger, view) = Assert.Single(_views.Opened);
+        var (trigger, view) = Assert.Single(_rig.Views.Opened);
         Assert.Equal(("1.2.3", RevertReasonService.Callback), (trigger, (string?)view["callback_id"]));
         // The request id travels sealed for the requester who clicked: only their submission of this modal opens it again.
         var seal = new ModalSeal(O.Create(_rig.Options), _rig.Time);
@@ -157,10 +155,10 @@ public class RevertReasonServiceTests
     {
         var r = await RevertedAsync();
 
-        var result = await Service().OpenAsync(Click(r.Id, user: "UMALLORY"), default);
+        var result = await _rig.ClickAsync(Click(r.Id, user: "UMALLORY"));
 
         Assert.Equal(DecisionOutcome.NotTheRequester, result.Outcome);
-        Assert.Empty(_views.Opened);
+        Assert.Empty(_rig.Views.Opened);
     }
 
     [Fact]
@@ -169,20 +167,20 @@ public class RevertReasonServiceTests
         var r = await RevertedAsync();
         var other = await RevertedAsync();
 
-        var result = await Service().OpenAsync(Click(r.Id, actionId: ActionIds.For(ActionIds.GiveReason, other.Id)), default);
+        var result = await _rig.ClickAsync(Click(r.Id, actionId: ActionIds.For(ActionIds.GiveReason, other.Id)));
 
         Assert.Equal(DecisionOutcome.BadRequest, result.Outcome);
-        Assert.Empty(_views.Opened);
+        Assert.Empty(_rig.Views.Opened);
     }
 
     [Fact]
     public async Task Open_SlackTooSlow_AnswersWithinBudget_WithAReply()
     {
         var r = await RevertedAsync();
-        _views.Hang = true;
+        _rig.Views.Hang = true;
         var watch = System.Diagnostics.Stopwatch.StartNew();
 
-        var result = await Service().OpenAsync(Click(r.Id), default);
+        var result = await _rig.ClickAsync(Click(r.Id));
 
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), watch.Elapsed.ToString());
         Assert.Contains("could not open", result.Reply);

@@ -318,9 +318,13 @@ public sealed class RequestsDecideCommandTests
         rig.Slack.UsersByEmail["alice@example.com"] = "UALICE";
         var requests = Store();
         var threads = new TableSlackThreadStore(_azurite.CreateTableServiceClient(), O.Create(new StorageOptions { ConnectionString = _azurite.ConnectionString, SlackTable = _slackTable }));
-        var lifecycle = new RequestLifecycle(requests, _queue, new BridgeTelemetry(), NullLogger<RequestLifecycle>.Instance);
-        var decisions = new DecisionService(new ApproverDirectory(rig.Slack, O.Create(options), rig.Time), rig.Routing(requests, threads, rig.Slack), requests, threads, lifecycle,
-            O.Create(options), rig.Time, NullLogger<DecisionService>.Instance);
+        // The bridge's Slack endpoint over the same Azurite tables and queue the CLI uses.
+        var endpoint = rig.Bridge.Services(s =>
+        {
+            s.Replace(ServiceDescriptor.Singleton<IRequestStore>(requests));
+            s.Replace(ServiceDescriptor.Singleton<ISlackThreadStore>(threads));
+            s.Replace(ServiceDescriptor.Singleton<IQueueSender>(_queue));
+        }).GetRequiredService<SlackEndpoint>();
         var winners = new List<string>();
         for (var i = 0; i < 6; i++)
         {
@@ -333,7 +337,10 @@ public sealed class RequestsDecideCommandTests
                 ResponseUrl = "https://hooks.slack.invalid/r", ActionId = ActionIds.For(ActionIds.Deny, id), Value = id,
             };
 
-            var clickTask = Task.Run(() => decisions.DecideAsync(click, approve: false, _ct));
+            var body = SlackSigning.Body(click);
+            var at = rig.Time.GetUtcNow().ToUnixTimeSeconds();
+            var clickTask = Task.Run(() => endpoint.HandleInteractionAsync(System.Text.Encoding.UTF8.GetBytes(body), at.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                SlackSigning.Sign(body, at), _ct));
             var cliTask = Task.Run(() => _cli.RunAsync("requests", "approve", id, "--for", "1h", "--reason", "race", "--as", "carol"));
             var (clicked, (exit, _, error)) = (await clickTask, await cliTask);
 

@@ -82,6 +82,7 @@ public sealed partial class Bridge
         UseOptions(services, SlackRequests);
         services.Replace(ServiceDescriptor.Singleton<IRequestStore>(Requests));
         services.Replace(ServiceDescriptor.Singleton<IEffectsIndex>(Requests));
+        services.Replace(ServiceDescriptor.Singleton<IPendingRequestsIndex>(Requests));
         services.Replace(ServiceDescriptor.Singleton<IGroupStateStore>(Groups));
         services.Replace(ServiceDescriptor.Singleton<ISlackThreadStore>(Threads));
         services.Replace(ServiceDescriptor.Singleton<IAccessExpiryIndex>(Expiries));

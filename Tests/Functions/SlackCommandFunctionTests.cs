@@ -1,3 +1,4 @@
+using SgBridge.Shared.Slack;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -42,11 +43,11 @@ public class SlackCommandFunctionTests
     public async Task Run_MapsTheAnswers()
     {
         var rig = new RequestRig();
-        var function = new ReceiveSlackCommand(rig.Commands());
+        var function = new ReceiveSlackCommand(rig.Endpoint());
         Assert.IsType<OkResult>(await function.RunAsync(Post(rig, RequestPayloads.Command()), default));
         var help = Assert.IsType<ContentResult>(await function.RunAsync(Post(rig, RequestPayloads.Command("help")), default));
         Assert.Equal(("application/json", 200), (help.ContentType, help.StatusCode));
-        Assert.Equal(SlackCommandEndpoint.Usage, (string?)System.Text.Json.Nodes.JsonNode.Parse(help.Content!)!["text"]);
+        Assert.Equal(RequestCommandHandler.Usage, (string?)System.Text.Json.Nodes.JsonNode.Parse(help.Content!)!["text"]);
         Assert.Equal(401, Assert.IsType<StatusCodeResult>(await function.RunAsync(Post(rig, RequestPayloads.Command(), secret: "wrong-secret"), default)).StatusCode);
         Assert.Equal(400, Assert.IsType<StatusCodeResult>(await function.RunAsync(Post(rig, RequestPayloads.Command(omit: "user_id")), default)).StatusCode);
         Assert.Equal(413, Assert.IsType<StatusCodeResult>(await function.RunAsync(Post(rig, RequestPayloads.Command(), contentLength: 20_000), default)).StatusCode);

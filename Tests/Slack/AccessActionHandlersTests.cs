@@ -29,7 +29,6 @@ public class AccessActionHandlersTests
         ApproverUserIds = "UAPPROVER1",
     };
     private readonly SlackRig _rig;
-    private ApprovalsOptions _approvals = new();
 
     public AccessActionHandlersTests()
     {
@@ -52,14 +51,7 @@ public class AccessActionHandlersTests
         var member = _rig.Threads.Membership(requestId);
         var message = member is null ? null : _rig.Threads.Thread(member.LeadId)?.ApproverMessage;
         var body = SlackSigning.ClickBody(actionId, requestId, user, message?.Channel ?? "CAPPROVERS", message?.Ts ?? "1001.000100");
-        var at = Now.ToUnixTimeSeconds();
-        var decisions = _rig.Decisions();
-        var approvals = O.Create(_approvals);
-        var endpoint = new SlackInteractionEndpoint(new SlackRequestVerifier(O.Create(_options), _rig.Time), new SlackInteractionParser(),
-            [new ApproveHandler(decisions, approvals), new DenyHandler(decisions), new ApproveAllHandler(decisions, approvals), new ApproveForHandler(decisions, approvals),
-             new ApproveAllForHandler(decisions, approvals)],
-            _rig.Slack, NullLogger<SlackInteractionEndpoint>.Instance);
-        return await endpoint.HandleAsync(Encoding.UTF8.GetBytes(body), at.ToString(CultureInfo.InvariantCulture), SlackSigning.Sign(body, at), default);
+        return await _rig.PostAsync(body, Now.ToUnixTimeSeconds());
     }
 
     private async Task<ChangeRequest> RequestAsync(string id) => (await _rig.Requests.GetAsync(id, default))!.Value;
@@ -95,7 +87,7 @@ public class AccessActionHandlersTests
     [InlineData("permanent ")]
     public async Task ApproveFor_ADurationNotOffered_IsRefused_NothingChanges(string label)
     {
-        _approvals = new ApprovalsOptions { Durations = "1h,8h" };
+        _rig.Bridge.Approvals.Durations = "1h,8h";
         var id = await PendingAsync();
 
         var result = await ClickAsync(ApprovalDurationActions.ActionId(ActionIds.ApproveFor, label, id), id);
@@ -166,7 +158,7 @@ public class AccessActionHandlersTests
     [Fact]
     public async Task PlainApprove_WhenPermanentIsNotOffered_IsRefused()
     {
-        _approvals = new ApprovalsOptions { Durations = "1h,8h" };
+        _rig.Bridge.Approvals.Durations = "1h,8h";
         var id = await PendingAsync();
 
         Assert.Equal(DecisionOutcome.DurationNotOffered, (await ClickAsync(ActionIds.For(ActionIds.Approve, id), id)).Outcome);

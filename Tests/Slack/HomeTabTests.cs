@@ -237,25 +237,19 @@ public class HomeTabTests
     private async Task<DecisionResult> HomeClickAsync(string actionId, string value, string user, string? selected = null)
     {
         var body = HomeClickBody(actionId, value, user, selected);
-        var at = Now.ToUnixTimeSeconds();
-        var decisions = _rig.Decisions();
-        var approvals = O.Create(new ApprovalsOptions());
-        var endpoint = new SlackInteractionEndpoint(new SlackRequestVerifier(O.Create(_options), _rig.Time), new SlackInteractionParser(),
-            [new ApproveHandler(decisions, approvals), new DenyHandler(decisions), new ApproveAllHandler(decisions, approvals), new ApproveForHandler(decisions, approvals)],
-            _rig.Slack, NullLogger<SlackInteractionEndpoint>.Instance);
-        return await endpoint.HandleAsync(Encoding.UTF8.GetBytes(body), at.ToString(CultureInfo.InvariantCulture), SlackSigning.Sign(body, at), default);
+        return await _rig.PostAsync(body, Now.ToUnixTimeSeconds());
     }
 
     [Fact]
     public void Parser_HomeTabClick_IsAccepted_AModalClickIsNot()
     {
-        var home = new SlackInteractionParser().Parse(HomeClickBody(ActionIds.For(ActionIds.Deny, "SG-X"), "SG-X", "UAPPROVER1"));
-        Assert.True(home.Success, home.Error);
-        Assert.True(home.Interaction.FromHome);
-        Assert.Equal("VHOME0001", home.Interaction.HomeViewId);
+        var home = SlackInboundParser.ParseInteraction(HomeClickBody(ActionIds.For(ActionIds.Deny, "SG-X"), "SG-X", "UAPPROVER1"));
+        var click = Assert.IsType<SlackInteraction>(home.Value);
+        Assert.True(click.FromHome);
+        Assert.Equal("VHOME0001", click.HomeViewId);
 
-        var modal = new SlackInteractionParser().Parse(HomeClickBody("x", "SG-X", "U1").Replace("%22home%22", "%22modal%22", StringComparison.Ordinal));
-        Assert.False(modal.Success);
+        var modal = SlackInboundParser.ParseInteraction(HomeClickBody("x", "SG-X", "U1").Replace("%22home%22", "%22modal%22", StringComparison.Ordinal));
+        Assert.Null(modal.Value);
         Assert.Contains("not the Home tab", modal.Error, StringComparison.Ordinal);
     }
 

@@ -1,3 +1,6 @@
+using SgBridge.Shared.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.DependencyInjection;
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
@@ -87,10 +90,18 @@ public sealed class SlackRefusalTests : IDisposable
     private NotificationService Notifier(string? durations = null)
     {
         var client = new SlackClient(_http, O.Create(_options), _time, NullLogger<SlackClient>.Instance);
-        var routing = new SlackRig(_options, _time).Routing(_requests, _threads, client);
-        return new NotificationService(_requests, _threads, _queue, client, new ApproverDirectory(client, O.Create(_options), _time), routing, O.Create(_options),
-            O.Create(new PolicyOptions { AllowedAccounts = TestData.Account }), _time, _log,
-            durations is null ? null : O.Create(new ApprovalsOptions { Durations = durations }));
+        // The bridge's graph over this test's stores and queue, with the real Slack client against the stub and the recording log.
+        var rig = new SlackRig(_options, _time);
+        // Without durations given, only the plain (permanent) Approve is offered.
+        rig.Bridge.Approvals.Durations = durations ?? "permanent";
+        return rig.Bridge.Services(s =>
+        {
+            s.Replace(ServiceDescriptor.Singleton<IRequestStore>(_requests));
+            s.Replace(ServiceDescriptor.Singleton<ISlackThreadStore>(_threads));
+            s.Replace(ServiceDescriptor.Singleton<IQueueSender>(_queue));
+            s.Replace(ServiceDescriptor.Singleton<ISlackClient>(client));
+            s.Replace(ServiceDescriptor.Singleton<ILogger<NotificationService>>(_log));
+        }).GetRequiredService<NotificationService>();
     }
 
     private List<(string Method, JsonObject Body, bool Ok)> Calls() =>
@@ -151,7 +162,7 @@ public sealed class SlackRefusalTests : IDisposable
         Assert.Equal([false, true], approverPosts.Select(c => c.Ok));
         var compact = approverPosts[1].Body;
         var json = compact["blocks"]!.ToJsonString();
-        foreach (var expected in new[] { r.Id, ActionIds.For(ActionIds.Approve, r.Id), ActionIds.For(ActionIds.Deny, r.Id), TestData.GroupId, TestData.Account, "60 rules" })
+        foreach (var expected in new[] { r.Id, ApprovalDurationActions.ActionId(ActionIds.ApproveFor, "permanent", r.Id), ActionIds.For(ActionIds.Deny, r.Id), TestData.GroupId, TestData.Account, "60 rules" })
         {
             Assert.Contains(expected, json, StringComparison.Ordinal);
         }

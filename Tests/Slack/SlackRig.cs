@@ -1,5 +1,8 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using SgBridge.Shared.Approvals;
@@ -7,80 +10,88 @@ using SgBridge.Shared.Aws;
 using SgBridge.Shared.Options;
 using SgBridge.Shared.Processing;
 using SgBridge.Shared.Slack;
+using SgBridge.Shared.Storage;
 using SgBridge.Shared.Telemetry;
 using SgBridge.Tests.Fakes;
 using O = Microsoft.Extensions.Options.Options;
 
 namespace SgBridge.Tests.Slack;
 
-/// <summary>The Slack side of the bridge on fakes: the notifier, the endpoint with its handlers, and signed clicks.</summary>
-public sealed class SlackRig(SlackOptions options, FakeTimeProvider time, PolicyOptions? policy = null)
+/// <summary>
+/// The Slack side of the <see cref="Bridge"/> composition (AddSgBridge with fakes), with these Slack options and clock:
+/// the notifier, the effects worker, the Home tab, the one inbound endpoint, and signed clicks. Not a composition of its
+/// own: every service comes from the bridge's graph.
+/// </summary>
+public sealed class SlackRig
 {
-    public InMemoryRequestStore Requests { get; } = new();
+    private readonly BlastRadiusReader _reader;
+
+    public SlackRig(SlackOptions options, FakeTimeProvider time, PolicyOptions? policy = null)
+    {
+        Bridge = new Bridge { SlackOptions = options, Time = time, Policy = policy ?? new PolicyOptions { AllowedAccounts = TestData.Account } };
+        // One reader (and cache) per rig, as the host keeps one singleton.
+        _reader = new(Bridge.Ec2, O.Create(Bridge.BlastRadius), time, NullLogger<BlastRadiusReader>.Instance);
+        Bridge.Replacements.Add(s => s.Replace(ServiceDescriptor.Singleton(_reader)));
+    }
+
+    public Bridge Bridge { get; }
+    public InMemoryRequestStore Requests => Bridge.Requests;
 
     /// <summary>The access-expiry index (the Home tab lists live time-bound access from it).</summary>
-    public InMemoryAccessExpiryIndex Expiries { get; } = new();
-    public InMemorySlackThreadStore Threads { get; } = new();
-    public RecordingQueue Queue { get; } = new();
-    public RecordingSlackClient Slack { get; } = new();
-    public SlackOptions Options => options;
-    public FakeTimeProvider Time => time;
-
-    public PolicyOptions Policy { get; } = policy ?? new PolicyOptions { AllowedAccounts = TestData.Account };
+    public InMemoryAccessExpiryIndex Expiries => Bridge.Expiries;
+    public InMemorySlackThreadStore Threads => Bridge.Threads;
+    public RecordingQueue Queue => Bridge.Queue;
+    public RecordingSlackClient Slack => Bridge.Slack;
+    public SlackOptions Options => Bridge.SlackOptions;
+    public FakeTimeProvider Time => Bridge.Time;
+    public PolicyOptions Policy => Bridge.Policy;
 
     /// <summary>EC2 for the blast radius and group tags.</summary>
-    public FakeSecurityGroupClient Ec2 { get; } = new();
+    public FakeSecurityGroupClient Ec2 => Bridge.Ec2;
+    public BlastRadiusOptions BlastRadius => Bridge.BlastRadius;
+    public BridgeTelemetry Telemetry => Bridge.Telemetry;
 
-    public BlastRadiusOptions BlastRadius { get; } = new();
+    /// <summary>Slack's views.open (the reason and request modals).</summary>
+    public SgBridge.Tests.Slack.Requests.RecordingViews Views => Bridge.Views;
 
-    public BridgeTelemetry Telemetry { get; } = new();
+    public BlastRadiusReader Reader() => _reader;
 
-    private ApproverDirectory Directory() => new(Slack, O.Create(options), time);
+    public RoutingService Routing() => Bridge.Routing();
 
-    private BlastRadiusReader? _reader;
+    /// <summary>The routing service of the same graph over other stores or another Slack client (a lossy one, a WireMock one).</summary>
+    public RoutingService Routing(IRequestStore requests, ISlackThreadStore threads, ISlackClient slack) =>
+        Over(requests, threads, slack).GetRequiredService<RoutingService>();
 
-    /// <summary>One reader (and cache) per rig, as the host keeps one.</summary>
-    public BlastRadiusReader Reader() => _reader ??= new(Ec2, O.Create(BlastRadius), time, NullLogger<BlastRadiusReader>.Instance);
+    /// <summary>The graph with other stores or another Slack client in place of the rig's fakes.</summary>
+    public IServiceProvider Over(IRequestStore requests, ISlackThreadStore threads, ISlackClient slack) => Bridge.Services(s =>
+    {
+        s.Replace(ServiceDescriptor.Singleton(requests));
+        s.Replace(ServiceDescriptor.Singleton(threads));
+        s.Replace(ServiceDescriptor.Singleton(slack));
+    });
 
-    public RoutingService Routing() => Routing(Requests, Threads, Slack);
-
-    public RoutingService Routing(SgBridge.Shared.Storage.IRequestStore requests, SgBridge.Shared.Storage.ISlackThreadStore threads, ISlackClient slack) =>
-        new(new ApprovalRouter(O.Create(options), O.Create(Policy)), threads, Ec2, Reader(), slack, O.Create(BlastRadius), O.Create(Policy), Telemetry,
-            NullLogger<RoutingService>.Instance);
-
-    public NotificationService Notifier() => new(Requests, Threads, Queue, Slack, Directory(), Routing(), O.Create(options),
-        O.Create(Policy), time, NullLogger<NotificationService>.Instance);
+    public NotificationService Notifier() => Bridge.Notifications();
 
     /// <summary>Shows a request (the Render effect) or does a debounced render, as the effects worker would.</summary>
     public Task NotifyAsync(RequestNotification n) => Notifier().NotifyAsync(n, Requests);
 
-    /// <summary>The effects worker over this rig: renders and break-glass notices (and any <paramref name="extra"/> performers).</summary>
-    public EffectsWorker Effects(params IEffectPerformer[] extra) =>
-        new(Lifecycle(), [new RenderPerformer(Notifier()), new BreakGlassPerformer(Routing()), new RefreshHomePerformer(Home()), .. extra], Notifier(), Home(), Queue, NullLogger<EffectsWorker>.Instance);
+    /// <summary>The effects worker of the graph: one performer per effect kind.</summary>
+    public EffectsWorker Effects() => Bridge.Effects();
 
-    /// <summary>The Home tab over this rig (its viewers in <see cref="Threads"/>, its tabs in <see cref="Slack"/>).</summary>
-    public HomeTabService Home() => new(Requests, Requests, Expiries, Threads, Directory(), new ApprovalRouter(O.Create(options), O.Create(Policy)), Routing(), Slack,
-        O.Create(new SgBridge.Shared.Options.ApprovalsOptions()), O.Create(Policy), time, NullLogger<HomeTabService>.Instance);
+    /// <summary>The Home tab (its viewers in <see cref="Threads"/>, its tabs in <see cref="Slack"/>).</summary>
+    public HomeTabService Home() => Bridge.Home();
 
     /// <summary>Performs the pending effects of <paramref name="kind"/> on the request, as a nudge naming them would.</summary>
-    public async Task PerformAsync(string requestId, SgBridge.Shared.Domain.EffectKind kind, params IEffectPerformer[] extra)
+    public async Task PerformAsync(string requestId, SgBridge.Shared.Domain.EffectKind kind)
     {
         var request = (await Requests.GetAsync(requestId, default))!.Value;
-        await Effects(extra).PerformAsync(new NudgeEffects(requestId, request.Effects.Where(e => e.Kind == kind).Select(e => e.Id).ToArray()), 1, default);
+        await Effects().PerformAsync(new NudgeEffects(requestId, request.Effects.Where(e => e.Kind == kind).Select(e => e.Id).ToArray()), 1, default);
     }
 
-    public RequestLifecycle Lifecycle() => new(Requests, Queue, Telemetry, NullLogger<RequestLifecycle>.Instance);
+    public RequestLifecycle Lifecycle() => Bridge.Lifecycle();
 
-    public DecisionService Decisions() => new(Directory(), Routing(), Requests, Threads, Lifecycle(), O.Create(options), time,
-        NullLogger<DecisionService>.Instance);
-
-    public SlackInteractionEndpoint Endpoint()
-    {
-        var decisions = Decisions();
-        return new SlackInteractionEndpoint(new SlackRequestVerifier(O.Create(options), time), new SlackInteractionParser(),
-            [new ApproveHandler(decisions), new DenyHandler(decisions), new ApproveAllHandler(decisions), new DenyAllHandler(decisions)],
-            Slack, NullLogger<SlackInteractionEndpoint>.Instance);
-    }
+    /// <summary>The one Slack inbound endpoint (both triggers' pipeline).</summary>
+    public SlackEndpoint Endpoint() => Bridge.Get<SlackEndpoint>();
 
     /// <summary>A signed click from the given message (default: the approvers' message that shows <paramref name="requestId"/>).</summary>
     public async Task<DecisionResult> ClickAsync(string actionId, string requestId, string user, string? channel = null, string? ts = null, long? timestamp = null, string? secret = null)
@@ -89,11 +100,19 @@ public sealed class SlackRig(SlackOptions options, FakeTimeProvider time, Policy
         {
             var member = Threads.Membership(requestId);
             var message = member is null ? null : Threads.Thread(member.LeadId)?.ApproverMessage;
-            channel ??= message?.Channel ?? options.ApproversChannel;
+            channel ??= message?.Channel ?? Options.ApproversChannel;
             ts ??= message?.Ts ?? "1001.000100";
         }
-        var body = SlackSigning.ClickBody(actionId, requestId, user, channel, ts);
-        var at = timestamp ?? time.GetUtcNow().ToUnixTimeSeconds();
-        return await Endpoint().HandleAsync(Encoding.UTF8.GetBytes(body), at.ToString(CultureInfo.InvariantCulture), SlackSigning.Sign(body, at, secret ?? SlackSigning.Secret), default);
+        return await PostAsync(SlackSigning.ClickBody(actionId, requestId, user, channel, ts), timestamp, secret);
+    }
+
+    /// <summary>Any click as Slack sends it (message, DM or Home tab), signed, through the endpoint.</summary>
+    public Task<DecisionResult> ClickAsync(SlackInteraction click) => PostAsync(SlackSigning.Body(click));
+
+    /// <summary>A signed interactions body through the endpoint.</summary>
+    public Task<DecisionResult> PostAsync(string body, long? timestamp = null, string? secret = null)
+    {
+        var at = timestamp ?? Time.GetUtcNow().ToUnixTimeSeconds();
+        return Endpoint().HandleInteractionAsync(Encoding.UTF8.GetBytes(body), at.ToString(CultureInfo.InvariantCulture), SlackSigning.Sign(body, at, secret ?? SlackSigning.Secret), default);
     }
 }

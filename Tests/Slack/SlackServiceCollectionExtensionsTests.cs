@@ -31,7 +31,7 @@ public class SlackServiceCollectionExtensionsTests
         using var provider = services.BuildServiceProvider(validateScopes: true);
 
         Assert.NotNull(provider.GetRequiredService<SlackRequestVerifier>());
-        Assert.NotNull(provider.GetRequiredService<SlackInteractionParser>());
+        Assert.NotNull(provider.GetRequiredService<ModalSeal>());
         Assert.IsType<SlackClient>(provider.GetRequiredService<ISlackClient>());
         Assert.Equal(["S1"], provider.GetRequiredService<IOptions<SlackOptions>>().Value.GetApproverUserGroupIds());
     }

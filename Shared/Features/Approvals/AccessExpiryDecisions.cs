@@ -17,50 +17,25 @@ namespace SgBridge.Shared.Approvals;
 /// inside Slack's 3 seconds: Table writes and cached Slack look-ups, no AWS call.
 /// </summary>
 public sealed partial class AccessDecisionService(
-    ApproverDirectory approvers,
-    IRequestStore requests,
-    ISlackThreadStore threads,
     IGroupStateStore groups,
     IAccessExpiryIndex index,
     RequestLifecycle lifecycle,
     TimeProvider time,
     ILogger<AccessDecisionService> logger)
 {
-    public async Task<DecisionResult> RevokeAsync(SlackInteraction click, CancellationToken cancellationToken)
+    /// <summary>Revoke access now: an approver (or, from their Home tab, the requester) on a click the endpoint has read.</summary>
+    public async Task<DecisionResult> RevokeAsync(ClickContext context, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(click);
-        if (!RequestId.IsWellFormed(click.Value))
-        {
-            return new DecisionResult(DecisionOutcome.BadRequest, "The button does not carry a request id.");
-        }
-        var id = click.Value!;
-        var stored = await requests.GetAsync(id, cancellationToken);
-        if (stored is null)
-        {
-            return new DecisionResult(DecisionOutcome.UnknownRequest, id, Reply: DecisionReplies.Unknown(id));
-        }
-        var thread = click.FromHome ? null : (await threads.FindBatchOfAsync(stored.Value, cancellationToken))?.Thread;
-        if (!click.FromHome && thread?.Value.ShowsInApproverMessage(click.ChannelId, click.MessageTs, id) != true)
-        {
-            LogRefused(logger, click.UserId, id, "the message does not show it");
-            return new DecisionResult(DecisionOutcome.NotOnThisMessage, id, Reply: DecisionReplies.NotOnThisMessage(id));
-        }
-        var isApprover = false;
-        var isRequester = false;
-        if (await CheckAsync(async ct =>
-            {
-                isApprover = await approvers.IsApproverAsync(click.UserId, ct);
-                // From the Home tab the requester may give up their own live access too (it only takes access away).
-                isRequester = !isApprover && click.FromHome && (await approvers.ResolveRequesterAsync(stored.Value.Requester, ct)).SlackUserId == click.UserId;
-            }, click, id, cancellationToken) is { } unverified)
-        {
-            return unverified;
-        }
-        if (!isApprover && !isRequester)
+        ArgumentNullException.ThrowIfNull(context);
+        var click = context.Click;
+        var id = context.RequestId;
+        // From the Home tab the requester may give up their own live access too (it only takes access away).
+        if (!await context.IsApproverAsync() && !(click.FromHome && await context.ClickerIsRequesterAsync()))
         {
             LogRefused(logger, click.UserId, id, "not an approver");
             return new DecisionResult(DecisionOutcome.NotAnApprover, click.UserId, Reply: DecisionReplies.NotAnApprover(id));
         }
+        var stored = context.Request;
         var request = stored.Value;
         if (!request.CanEndAccess || request.GroupId is null)
         {
@@ -92,26 +67,14 @@ public sealed partial class AccessDecisionService(
             $":lock: Access of {id} revoked: it left the approved state and is revoked in AWS within a minute at most.");
     }
 
-    public async Task<DecisionResult> ExtendAsync(SlackInteraction click, CancellationToken cancellationToken)
+    /// <summary>Ask to extend: only the requester, only live time-bound access; one extension request per grant.</summary>
+    public async Task<DecisionResult> ExtendAsync(ClickContext context, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(click);
-        if (!RequestId.IsWellFormed(click.Value))
-        {
-            return new DecisionResult(DecisionOutcome.BadRequest, "The button does not carry a request id.");
-        }
-        var id = click.Value!;
-        var stored = await requests.GetAsync(id, cancellationToken);
-        if (stored is null)
-        {
-            return new DecisionResult(DecisionOutcome.UnknownRequest, id, Reply: DecisionReplies.Unknown(id));
-        }
-        var original = stored.Value;
-        RequesterIdentity? requester = null;
-        if (await CheckAsync(async ct => requester = await approvers.ResolveRequesterAsync(original.Requester, ct), click, id, cancellationToken) is { } unverified)
-        {
-            return unverified;
-        }
-        if (requester?.SlackUserId != click.UserId)
+        ArgumentNullException.ThrowIfNull(context);
+        var click = context.Click;
+        var id = context.RequestId;
+        var original = context.Request.Value;
+        if (!await context.ClickerIsRequesterAsync())
         {
             LogRefused(logger, click.UserId, id, "not the requester");
             return new DecisionResult(DecisionOutcome.NotTheRequester, click.UserId,
@@ -133,24 +96,6 @@ public sealed partial class AccessDecisionService(
         LogExtensionAsked(logger, extensionId, id, click.UserId);
         return new DecisionResult(DecisionOutcome.Ignored, extensionId, 0,
             $":hourglass_flowing_sand: Asked the approvers to extend {id}: request {extensionId}. You will hear when they decide.");
-    }
-
-    /// <summary>Slack look-ups within the click's budget; a look-up that fails decides nothing (fail closed).</summary>
-    private async Task<DecisionResult?> CheckAsync(Func<CancellationToken, Task> lookup, SlackInteraction click, string id, CancellationToken ct)
-    {
-        try
-        {
-            using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            budget.CancelAfter(DecisionService.LookupBudget);
-            await lookup(budget.Token);
-            return null;
-        }
-        catch (Exception ex) when (ex is SlackApiException or SlackRateLimitedException or HttpRequestException
-            || (ex is OperationCanceledException && !ct.IsCancellationRequested))
-        {
-            LogRefused(logger, click.UserId, id, "Slack could not be asked who the clicker is");
-            return new DecisionResult(DecisionOutcome.Unverified, click.UserId, Reply: DecisionReplies.Unverified(id));
-        }
     }
 
     [LoggerMessage(1311, LogLevel.Information, "Access of request {RequestId} revoked by {SlackUserId} ({AccountId}, {GroupId})")]

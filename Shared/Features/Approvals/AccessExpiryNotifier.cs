@@ -62,8 +62,7 @@ public sealed partial class AccessNotifier(
             var monitoring = await MonitoringThreadAsync(null, entry.RequestId, cancellationToken);
             await slack.PostMessageAsync(monitoring?.Channel ?? options.Value.MonitoringChannel, text, null, monitoring?.Ts, cancellationToken);
         }
-        catch (Exception ex) when (ex is SlackApiException or SlackRateLimitedException or HttpRequestException
-            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception ex) when (SlackFailure.Is(ex, cancellationToken))
         {
             // The failure itself is logged Error by the expiry service and the row stays for the next tick.
             LogNoticeFailed(logger, ex, entry.RequestId);

@@ -50,34 +50,26 @@ public sealed partial class RevertReasonService(
         LogAsked(logger, request.Id, user);
     }
 
-    /// <summary>"Give a reason" clicked: only the requester, only while Pending; opens the modal within Slack's 3 seconds.</summary>
-    public async Task<DecisionResult> OpenAsync(SlackInteraction click, CancellationToken cancellationToken)
+    /// <summary>"Give a reason" clicked (the handler checked the action_id and trigger_id): only the requester, only while Pending; opens the modal within Slack's 3 seconds.</summary>
+    public async Task<DecisionResult> OpenAsync(ClickContext context, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(click);
-        if (!RequestId.IsWellFormed(click.Value) || click.ActionId != ActionIds.For(ActionIds.GiveReason, click.Value!))
+        ArgumentNullException.ThrowIfNull(context);
+        var click = context.Click;
+        var id = context.RequestId;
+        if (Refusal(context.Request.Value, click.UserId, (await context.RequesterAsync()).SlackUserId) is { } refusal)
         {
-            return new DecisionResult(DecisionOutcome.BadRequest, "The button does not carry a request id.");
-        }
-        if (string.IsNullOrEmpty(click.TriggerId))
-        {
-            return new DecisionResult(DecisionOutcome.BadRequest, "The click has no trigger_id.");
-        }
-        var id = click.Value!;
-        var (request, refusal) = await CheckAsync(id, click.UserId, cancellationToken);
-        if (refusal is not null)
-        {
-            return new DecisionResult(refusal.Value.Outcome, refusal.Value.Detail, Reply: refusal.Value.Words);
+            return new DecisionResult(refusal.Outcome, refusal.Detail, Reply: refusal.Words);
         }
         try
         {
             using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             budget.CancelAfter(SlackRequestService.ViewBudget);
-            await views.OpenViewAsync(click.TriggerId!, ReasonMessages.Modal(request!, seal.Seal(Callback, click.UserId, id)), budget.Token);
+            await views.OpenViewAsync(click.TriggerId!, ReasonMessages.Modal(context.Request.Value, seal.Seal(Callback, click.UserId, id)), budget.Token);
             return new DecisionResult(DecisionOutcome.Ignored, "reason modal opened " + id);
         }
-        catch (Exception ex) when (ex is SlackApiException or SlackRateLimitedException or HttpRequestException
-            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception ex) when (SlackFailure.Is(ex, CancellationToken.None))
         {
+            // Nothing was written: whichever budget ran out (views.open's or the click's), the requester clicks again.
             LogAskFailed(logger, ex, id);
             telemetry.Failures.Add(1, new KeyValuePair<string, object?>(TelemetryTags.Kind, "reason_ask"));
             return new DecisionResult(DecisionOutcome.Ignored, "reason modal not opened " + id,
@@ -86,16 +78,15 @@ public sealed partial class RevertReasonService(
     }
 
     /// <summary>
-    /// The reason modal submitted (its private_metadata already unsealed by <see cref="SlackRequestInteractions"/>: the
-    /// request id): errors keyed by the reason block, else the reason stored and the approvers' message re-rendered.
+    /// The reason modal submitted (its private_metadata already unsealed by the Slack endpoint: the request id): errors keyed by the reason block, else the reason stored and the approvers' message re-rendered.
     /// </summary>
-    public async Task<SlackAnswer> SubmitAsync(SlackViewSubmission submission, CancellationToken cancellationToken)
+    public async Task<DecisionResult> SubmitAsync(SlackViewSubmission submission, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(submission);
         var id = submission.PrivateMetadata;
         if (!RequestId.IsWellFormed(id))
         {
-            return new SlackAnswer(400, null, "private_metadata: not a request id");
+            return DecisionResult.Bad("private_metadata: not a request id");
         }
         var text = submission.Values.GetValueOrDefault(RequestBlocks.Reason)?.Trim();
         if (string.IsNullOrEmpty(text))
@@ -106,10 +97,24 @@ public sealed partial class RevertReasonService(
         {
             return Error($"At most {ChangeRequest.MaxReasonLength} characters (it has {text.Length}).", "reason: too long");
         }
-        var (_, refusal) = await CheckAsync(id!, submission.UserId, cancellationToken);
-        if (refusal is not null)
+        var stored = await requests.GetAsync(id!, cancellationToken);
+        if (stored is null)
         {
-            return Error(refusal.Value.Words, refusal.Value.Detail);
+            return Error(DecisionReplies.Unknown(id!), "unknown " + id);
+        }
+        string? requester;
+        try
+        {
+            requester = await approvers.FindSlackUserAsync(stored.Value.Requester, cancellationToken);
+        }
+        catch (Exception ex) when (SlackFailure.Is(ex, cancellationToken))
+        {
+            LogAskFailed(logger, ex, id!);
+            return Error("SgBridge could not check who you are in time. Try again.", id!);
+        }
+        if (Refusal(stored.Value, submission.UserId, requester) is { } refusal)
+        {
+            return Error(refusal.Words, refusal.Detail);
         }
         var previous = (string?)null;
         var update = await lifecycle.ChangeAsync(id!, r =>
@@ -139,44 +144,28 @@ public sealed partial class RevertReasonService(
             LogReason(logger, id!, submission.UserId, update.Request.RequesterReason!.Revision);
         }
         var replaced = update.Written && previous is not null;
-        return new SlackAnswer(200, new JsonObject { ["response_action"] = "update", ["view"] = ReasonMessages.Thanks(id!, replaced) },
-            update.Written ? (replaced ? "replaced " : "recorded ") + id : "unchanged " + id);
+        return DecisionResult.Answer(update.Written ? (replaced ? "replaced " : "recorded ") + id : "unchanged " + id,
+            new JsonObject { ["response_action"] = "update", ["view"] = ReasonMessages.Thanks(id!, replaced) });
     }
 
-    private async Task<(ChangeRequest? Request, (DecisionOutcome Outcome, string Detail, string Words)? Refusal)> CheckAsync(string id, string userId, CancellationToken ct)
+    /// <summary>Why <paramref name="userId"/> may not give the reason of <paramref name="request"/> now (null: they may).</summary>
+    private (DecisionOutcome Outcome, string Detail, string Words)? Refusal(ChangeRequest request, string userId, string? requester)
     {
-        var stored = await requests.GetAsync(id, ct);
-        if (stored is null)
-        {
-            return (null, (DecisionOutcome.UnknownRequest, id, DecisionReplies.Unknown(id)));
-        }
-        var request = stored.Value;
-        string? requester;
-        try
-        {
-            requester = await approvers.FindSlackUserAsync(request.Requester, ct);
-        }
-        catch (Exception ex) when (ex is SlackApiException or SlackRateLimitedException or HttpRequestException
-            || (ex is OperationCanceledException && !ct.IsCancellationRequested))
-        {
-            LogAskFailed(logger, ex, id);
-            return (null, (DecisionOutcome.Unverified, id, "SgBridge could not check who you are in time. Try again."));
-        }
         if (requester is null || requester != userId)
         {
-            LogRefused(logger, userId, id);
-            return (null, (DecisionOutcome.NotTheRequester, userId, $"Only the requester of {id} can give its reason. Nothing changed."));
+            LogRefused(logger, userId, request.Id);
+            return (DecisionOutcome.NotTheRequester, userId, $"Only the requester of {request.Id} can give its reason. Nothing changed.");
         }
         if (request.Status != RequestStatus.Pending)
         {
-            return (null, (DecisionOutcome.AlreadyDecided, request.Status.ToString(),
-                $"{id} is {ApprovalMessageBuilder.StatusWords(request.Status)}: a reason is taken only while it waits for approvers. Nothing changed."));
+            return (DecisionOutcome.AlreadyDecided, request.Status.ToString(),
+                $"{request.Id} is {ApprovalMessageBuilder.StatusWords(request.Status)}: a reason is taken only while it waits for approvers. Nothing changed.");
         }
-        return (request, null);
+        return null;
     }
 
-    private static SlackAnswer Error(string message, string detail) =>
-        new(200, new JsonObject { ["response_action"] = "errors", ["errors"] = new JsonObject { [RequestBlocks.Reason] = SlackText.Plain(message, 300) } }, detail);
+    private static DecisionResult Error(string message, string detail) =>
+        DecisionResult.Answer(detail, new JsonObject { ["response_action"] = "errors", ["errors"] = new JsonObject { [RequestBlocks.Reason] = SlackText.Plain(message, 300) } });
 
     [LoggerMessage(5031, LogLevel.Information, "Requester of {RequestId} not found in Slack: no reason asked")]
     private static partial void LogNoUser(ILogger logger, string requestId);

@@ -1,11 +1,18 @@
 namespace SgBridge.Shared.Slack;
 
 /// <summary>
+/// What Slack sends SgBridge, parsed once (<c>SlackInboundParser</c>): a click (<see cref="SlackInteraction"/>), a
+/// shortcut, a modal submission or a slash command (<see cref="Requests.SlackShortcut"/>,
+/// <see cref="Requests.SlackViewSubmission"/>, <see cref="Requests.SlackCommand"/>).
+/// </summary>
+public abstract record SlackInbound;
+
+/// <summary>
 /// A <c>block_actions</c> interaction on a message or in the app's Home tab, reduced to what SgBridge uses (the first
 /// action only). A Home tab click (<see cref="HomeViewId"/> set) has no channel, message or response_url: its
 /// <see cref="ChannelId"/> and <see cref="MessageTs"/> are empty and its reply goes to the clicker as a DM.
 /// </summary>
-public sealed record SlackInteraction
+public sealed record SlackInteraction : SlackInbound
 {
     public required string UserId { get; init; }
 

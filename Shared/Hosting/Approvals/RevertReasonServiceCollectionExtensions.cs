@@ -11,6 +11,7 @@ public static class RevertReasonServiceCollectionExtensions
     {
         services.TryAddSingleton<RevertReasonService>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IBlockActionHandler, GiveReasonHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IViewSubmissionHandler, ReasonSubmissionHandler>());
         return services;
     }
 }

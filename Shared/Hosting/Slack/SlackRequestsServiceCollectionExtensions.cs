@@ -17,8 +17,9 @@ public static class SlackRequestsServiceCollectionExtensions
         // The typed Slack client implements the request methods too (same HttpClient, retries and error handling).
         services.TryAddTransient<ISlackRequestsClient>(sp => (ISlackRequestsClient)sp.GetRequiredService<ISlackClient>());
         services.TryAddSingleton<SlackRequestService>();
-        services.TryAddSingleton<SlackCommandEndpoint>();
-        services.TryAddSingleton<SlackRequestInteractions>();
+        services.TryAddSingleton<ISlashCommandHandler, RequestCommandHandler>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IShortcutHandler, RequestShortcutHandler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IViewSubmissionHandler, RequestSubmissionHandler>());
         return services;
     }
 }

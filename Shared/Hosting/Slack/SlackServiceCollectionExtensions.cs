@@ -9,7 +9,7 @@ namespace SgBridge.Shared.Slack;
 public static class SlackServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers Slack options (validated at start), the request verifier, the interaction parser and the
+    /// Registers Slack options (validated at start), the request verifier, the inbound endpoint and the
     /// typed <see cref="ISlackClient"/>. The client does its own retries; add no resilience handler on top.
     /// </summary>
     public static IServiceCollection AddSgBridgeSlack(this IServiceCollection services, IConfiguration configuration)
@@ -29,11 +29,12 @@ public static class SlackServiceCollectionExtensions
 
         services.TryAddSingleton<SlackRequestVerifier>();
         services.TryAddSingleton<ModalSeal>();
-        services.TryAddSingleton<SlackInteractionParser>();
 
-        // The interactivity endpoint routes each click by action id to one handler (the handlers need DecisionService,
-        // which AddSgBridge registers).
-        services.TryAddSingleton<SlackInteractionEndpoint>();
+        // The one inbound pipeline behind both Slack triggers: one registry of handlers, the click context read before
+        // any handler (the handlers need DecisionService, which AddSgBridge registers).
+        services.TryAddSingleton<SlackEndpoint>();
+        services.TryAddSingleton<SlackHandlers>();
+        services.TryAddSingleton<SgBridge.Shared.Approvals.ClickContexts>();
         services.TryAddSingleton<SlackEventsEndpoint>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IBlockActionHandler, ApproveHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IBlockActionHandler, DenyHandler>());

@@ -31,9 +31,12 @@ public sealed class RequestRig
 
     public SlackRequestVerifier Verifier() => Get<SlackRequestVerifier>();
 
-    public SlackCommandEndpoint Commands() => Get<SlackCommandEndpoint>();
+    /// <summary>The one Slack inbound endpoint (the command and interactions triggers' pipeline).</summary>
+    public SlackEndpoint Endpoint() => Get<SlackEndpoint>();
 
-    public SlackRequestInteractions Interactions() => Get<SlackRequestInteractions>();
+    /// <summary>An interactions body (shortcut, submission, click), signed now.</summary>
+    public Task<DecisionResult> InteractionAsync(string body) =>
+        Endpoint().HandleInteractionAsync(System.Text.Encoding.UTF8.GetBytes(body), Now.ToString(CultureInfo.InvariantCulture), Sign(body), default);
 
     /// <summary>The bridge's modal seal (the rig's signing secret and clock).</summary>
     public ModalSeal Seal() => Get<ModalSeal>();
@@ -42,8 +45,8 @@ public sealed class RequestRig
 
     public string Sign(string body, long? at = null, string? secret = null) => SlackSigning.Sign(body, at ?? Now, secret ?? SlackOptions.SigningSecret);
 
-    public Task<SlackAnswer> CommandAsync(string body, long? at = null, string? secret = null) =>
-        Commands().HandleAsync(System.Text.Encoding.UTF8.GetBytes(body), (at ?? Now).ToString(CultureInfo.InvariantCulture), Sign(body, at, secret), default);
+    public Task<DecisionResult> CommandAsync(string body, long? at = null, string? secret = null) =>
+        Endpoint().HandleCommandAsync(System.Text.Encoding.UTF8.GetBytes(body), (at ?? Now).ToString(CultureInfo.InvariantCulture), Sign(body, at, secret), default);
 
     /// <summary>A valid form: TCP 443 from 10.0.0.0/8 on the fake group, for 8 hours.</summary>
     public static Dictionary<string, string?> ValidForm() => new()

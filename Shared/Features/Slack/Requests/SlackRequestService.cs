@@ -9,12 +9,6 @@ using SgBridge.Shared.Processing;
 
 namespace SgBridge.Shared.Slack.Requests;
 
-/// <summary>What to answer Slack: an HTTP status, a JSON body (null: an empty 200) and a detail for logs and tests.</summary>
-public sealed record SlackAnswer(int StatusCode, JsonObject? Body, string Detail)
-{
-    public static SlackAnswer Empty(string detail) => new(200, null, detail);
-}
-
 /// <summary>
 /// Requests from Slack: opens the request modal (views.open, within Slack's 3 seconds), checks a submission field by
 /// field and against AWS (the group exists), and opens a Pending request for it that goes to the approvers like any
@@ -60,8 +54,7 @@ public sealed partial class SlackRequestService(
             LogModalOpened(logger, userId);
             return null;
         }
-        catch (Exception ex) when (ex is SlackApiException or SlackRateLimitedException or HttpRequestException
-            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception ex) when (SlackFailure.Is(ex, cancellationToken))
         {
             LogModalFailed(logger, ex, userId);
             return ex is SlackApiException api
@@ -74,7 +67,7 @@ public sealed partial class SlackRequestService(
     /// A request modal was submitted: answers <c>response_action: errors</c> keyed by block id for anything wrong, else
     /// opens (once per view) the request and answers with a confirmation view.
     /// </summary>
-    public async Task<SlackAnswer> SubmitAsync(SlackViewSubmission submission, CancellationToken cancellationToken)
+    public async Task<DecisionResult> SubmitAsync(SlackViewSubmission submission, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(submission);
         var check = _validator.Check(submission.Values);
@@ -111,8 +104,8 @@ public sealed partial class SlackRequestService(
             {
                 LogOpened(logger, stored.Value.Id, submission.UserId, form.AccountId, group.GroupId);
             }
-            return new SlackAnswer(200, new JsonObject { ["response_action"] = "update", ["view"] = RequestModal.Opened(stored.Value, existing: !created) },
-                (created ? "opened " : "already open ") + stored.Value.Id);
+            return DecisionResult.Answer((created ? "opened " : "already open ") + stored.Value.Id,
+                new JsonObject { ["response_action"] = "update", ["view"] = RequestModal.Opened(stored.Value, existing: !created) });
         }
         throw new InvalidOperationException($"No free request id for {eventId}.");
     }
@@ -175,14 +168,14 @@ public sealed partial class SlackRequestService(
         }
     }
 
-    private static SlackAnswer Errors(IReadOnlyDictionary<string, string> errors, string detail)
+    private static DecisionResult Errors(IReadOnlyDictionary<string, string> errors, string detail)
     {
         var body = new JsonObject();
         foreach (var (block, message) in errors)
         {
             body[block] = SlackText.Plain(message, 300);
         }
-        return new SlackAnswer(200, new JsonObject { ["response_action"] = "errors", ["errors"] = body }, detail);
+        return DecisionResult.Answer(detail, new JsonObject { ["response_action"] = "errors", ["errors"] = body });
     }
 
     [LoggerMessage(5601, LogLevel.Information, "Request modal opened for Slack user {SlackUserId}")]

@@ -4,7 +4,7 @@ using SgBridge.Shared.Slack;
 
 namespace SgBridge.Tests.Slack;
 
-public class SlackInteractionParserTests
+public class SlackInboundParserClickTests
 {
     // Shaped after Slack's block_actions payload reference (message container, one button action).
     private const string BlockActionsPayload = """
@@ -50,14 +50,28 @@ public class SlackInteractionParserTests
         }
         """;
 
-    private readonly SlackInteractionParser _parser = new();
+    private static Parsed Parse(string? body) => new(SlackInboundParser.ParseInteraction(body));
+
+    private static Parsed Parse(byte[] body) => new(SlackInboundParser.ParseInteraction(body));
+
+    /// <summary>The one parser's answer for a click: the interaction, or the error.</summary>
+    private sealed record Parsed(SgBridge.Shared.Slack.Requests.SlackParse<SlackInbound> Result)
+    {
+        [System.Diagnostics.CodeAnalysis.MemberNotNullWhen(true, nameof(Interaction))]
+        [System.Diagnostics.CodeAnalysis.MemberNotNullWhen(false, nameof(Error))]
+        public bool Success => Interaction is not null;
+
+        public SlackInteraction? Interaction => Result.Value as SlackInteraction;
+
+        public string? Error => Result.Error;
+    }
 
     private static string Form(string payload) => "payload=" + WebUtility.UrlEncode(payload);
 
     [Fact]
     public void Parse_BlockActionsPayload_ReturnsTypedInteraction()
     {
-        var result = _parser.Parse(Encoding.UTF8.GetBytes(Form(BlockActionsPayload)));
+        var result = Parse(Encoding.UTF8.GetBytes(Form(BlockActionsPayload)));
 
         Assert.True(result.Success, result.Error);
         Assert.Equal(new SlackInteraction
@@ -82,7 +96,7 @@ public class SlackInteractionParserTests
     {
         var body = "payload=" + Uri.EscapeDataString(BlockActionsPayload);
 
-        var result = _parser.Parse(body);
+        var result = Parse(body);
 
         Assert.True(result.Success, result.Error);
         Assert.Equal("apr-0001", result.Interaction.Value);
@@ -91,7 +105,7 @@ public class SlackInteractionParserTests
     [Fact]
     public void Parse_EnterpriseGridOrgInstallWithNullTeam_ReturnsNullTeamIdAndEnterpriseId()
     {
-        var result = _parser.Parse(Form(EnterpriseOrgPayload));
+        var result = Parse(Form(EnterpriseOrgPayload));
 
         Assert.True(result.Success, result.Error);
         Assert.Null(result.Interaction.TeamId);
@@ -103,7 +117,7 @@ public class SlackInteractionParserTests
     [Fact]
     public void Parse_OtherFormFieldsAround_FindsPayload()
     {
-        var result = _parser.Parse("foo=bar&" + Form(BlockActionsPayload) + "&baz=1");
+        var result = Parse("foo=bar&" + Form(BlockActionsPayload) + "&baz=1");
 
         Assert.True(result.Success, result.Error);
     }
@@ -116,7 +130,7 @@ public class SlackInteractionParserTests
     [InlineData("payload")]
     public void Parse_MissingPayload_ReturnsFailure(string body)
     {
-        var result = _parser.Parse(body);
+        var result = Parse(body);
 
         Assert.False(result.Success);
         Assert.NotNull(result.Error);
@@ -126,7 +140,7 @@ public class SlackInteractionParserTests
     [Fact]
     public void Parse_NullBody_ReturnsFailure()
     {
-        Assert.False(_parser.Parse((string?)null).Success);
+        Assert.False(Parse((string?)null).Success);
     }
 
     [Theory]
@@ -135,7 +149,7 @@ public class SlackInteractionParserTests
     [InlineData("{'type':'block_actions'}")]
     public void Parse_NonJsonPayload_ReturnsFailureNamingJson(string payload)
     {
-        var result = _parser.Parse(Form(payload));
+        var result = Parse(Form(payload));
 
         Assert.False(result.Success);
         Assert.Contains("not valid JSON", result.Error);
@@ -147,21 +161,21 @@ public class SlackInteractionParserTests
     [InlineData("42")]
     public void Parse_PayloadNotAnObject_ReturnsFailure(string payload)
     {
-        var result = _parser.Parse(Form(payload));
+        var result = Parse(Form(payload));
 
         Assert.False(result.Success);
         Assert.Contains("not a JSON object", result.Error);
     }
 
     [Theory]
-    [InlineData("view_submission")]
+    [InlineData("view_closed")]
     [InlineData("interactive_message")]
-    [InlineData("shortcut")]
+    [InlineData("message_action")]
     public void Parse_WrongType_ReturnsFailureNamingType(string type)
     {
         var payload = BlockActionsPayload.Replace("\"block_actions\"", $"\"{type}\"", StringComparison.Ordinal);
 
-        var result = _parser.Parse(Form(payload));
+        var result = Parse(Form(payload));
 
         Assert.False(result.Success);
         Assert.Contains(type, result.Error);
@@ -171,7 +185,7 @@ public class SlackInteractionParserTests
     [Fact]
     public void Parse_NoType_ReturnsFailure()
     {
-        var result = _parser.Parse(Form("""{"user":{"id":"U1"}}"""));
+        var result = Parse(Form("""{"user":{"id":"U1"}}"""));
 
         Assert.False(result.Success);
         Assert.Contains("no type", result.Error);
@@ -186,7 +200,7 @@ public class SlackInteractionParserTests
     {
         var payload = BlockActionsPayload.Replace(find, replace, StringComparison.Ordinal);
 
-        var result = _parser.Parse(Form(payload));
+        var result = Parse(Form(payload));
 
         Assert.False(result.Success);
         Assert.Contains(expectedError, result.Error);
@@ -195,7 +209,7 @@ public class SlackInteractionParserTests
     [Fact]
     public void Parse_NoChannelOrContainer_ReturnsFailure()
     {
-        var result = _parser.Parse(Form("""
+        var result = Parse(Form("""
             {"type":"block_actions","user":{"id":"U1"},"response_url":"https://x","actions":[{"action_id":"a"}]}
             """));
 
@@ -206,7 +220,7 @@ public class SlackInteractionParserTests
     [Fact]
     public void Parse_TwoPayloadFields_ReturnsFailure()
     {
-        var result = _parser.Parse(Form(BlockActionsPayload) + "&" + Form(EnterpriseOrgPayload));
+        var result = Parse(Form(BlockActionsPayload) + "&" + Form(EnterpriseOrgPayload));
 
         Assert.False(result.Success);
         Assert.Contains("more than one payload", result.Error);
@@ -215,7 +229,7 @@ public class SlackInteractionParserTests
     [Fact]
     public void Parse_InvalidUtf8Bytes_ReturnsFailure()
     {
-        var result = _parser.Parse(new byte[] { 0x70, 0x61, 0xFF, 0xFE });
+        var result = Parse(new byte[] { 0x70, 0x61, 0xFF, 0xFE });
 
         Assert.False(result.Success);
         Assert.Contains("UTF-8", result.Error);

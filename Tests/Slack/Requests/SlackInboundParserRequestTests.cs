@@ -1,16 +1,17 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SgBridge.Shared.Slack;
 using SgBridge.Shared.Slack.Requests;
 
 namespace SgBridge.Tests.Slack.Requests;
 
-public class SlackRequestPayloadParserTests
+public class SlackInboundParserRequestTests
 {
     [Fact]
     public void ParseCommand_ReadsTheFieldsSlackSends()
     {
-        var parsed = SlackRequestPayloadParser.ParseCommand(Encoding.UTF8.GetBytes(RequestPayloads.Command("help", trigger: "9.8.7")));
+        var parsed = SlackInboundParser.ParseCommand(Encoding.UTF8.GetBytes(RequestPayloads.Command("help", trigger: "9.8.7")));
         var c = Assert.IsType<SlackCommand>(parsed.Value);
         Assert.Equal(("/sgbridge", "help", "UREQ1", "ureq1", "T0001", "9.8.7", "C2147483705"), (c.Command, c.Text, c.UserId, c.UserName, c.TeamId, c.TriggerId, c.ChannelId));
         Assert.StartsWith("https://hooks.slack.com/commands/", c.ResponseUrl, StringComparison.Ordinal);
@@ -24,7 +25,7 @@ public class SlackRequestPayloadParserTests
     [InlineData("response_url")]
     public void ParseCommand_NamesTheMissingField(string field)
     {
-        var parsed = SlackRequestPayloadParser.ParseCommand(Encoding.UTF8.GetBytes(RequestPayloads.Command(omit: field)));
+        var parsed = SlackInboundParser.ParseCommand(Encoding.UTF8.GetBytes(RequestPayloads.Command(omit: field)));
         Assert.Null(parsed.Value);
         Assert.Equal($"The slash command has no {field}.", parsed.Error);
     }
@@ -32,23 +33,19 @@ public class SlackRequestPayloadParserTests
     [Fact]
     public void ParseCommand_RefusesADuplicatedField_AndACommandWithoutSlash_AndBadUtf8()
     {
-        Assert.Contains("user_id more than once", SlackRequestPayloadParser.ParseCommand(Encoding.UTF8.GetBytes(RequestPayloads.Command() + "&user_id=UOTHER")).Error, StringComparison.Ordinal);
-        Assert.Contains("does not start with '/'", SlackRequestPayloadParser.ParseCommand(Encoding.UTF8.GetBytes(RequestPayloads.Command().Replace("%2Fsgbridge", "sgbridge", StringComparison.Ordinal))).Error, StringComparison.Ordinal);
-        Assert.Equal("The body is not valid UTF-8.", SlackRequestPayloadParser.ParseCommand(new byte[] { 0x63, 0xFF, 0xFE }).Error);
+        Assert.Contains("user_id more than once", SlackInboundParser.ParseCommand(Encoding.UTF8.GetBytes(RequestPayloads.Command() + "&user_id=UOTHER")).Error, StringComparison.Ordinal);
+        Assert.Contains("does not start with '/'", SlackInboundParser.ParseCommand(Encoding.UTF8.GetBytes(RequestPayloads.Command().Replace("%2Fsgbridge", "sgbridge", StringComparison.Ordinal))).Error, StringComparison.Ordinal);
+        Assert.Equal("The body is not valid UTF-8.", SlackInboundParser.ParseCommand(new byte[] { 0x63, 0xFF, 0xFE }).Error);
     }
 
     [Fact]
-    public void PayloadType_ReadsShortcutAndSubmission_AndIsNullForGarbage()
+    public void ParseInteraction_ReadsShortcutAndSubmission_AndNamesWhatIsWrongWithGarbage()
     {
-        Assert.Equal("shortcut", SlackRequestPayloadParser.PayloadType(Encoding.UTF8.GetBytes(RequestPayloads.Shortcut()), out var d1));
-        d1!.Dispose();
-        Assert.Equal("view_submission", SlackRequestPayloadParser.PayloadType(Encoding.UTF8.GetBytes(RequestPayloads.Submission(RequestRig.ValidForm())), out var d2));
-        d2!.Dispose();
-        Assert.Null(SlackRequestPayloadParser.PayloadType("payload=%7Bnot-json"u8, out var d3));
-        Assert.Null(d3);
-        Assert.Null(SlackRequestPayloadParser.PayloadType("payload=1&payload=2"u8, out _));
-        Assert.Null(SlackRequestPayloadParser.PayloadType("payload=%5B%5D"u8, out var d4));
-        Assert.Null(d4);
+        Assert.IsType<SlackShortcut>(SlackInboundParser.ParseInteraction(Encoding.UTF8.GetBytes(RequestPayloads.Shortcut())).Value);
+        Assert.IsType<SlackViewSubmission>(SlackInboundParser.ParseInteraction(Encoding.UTF8.GetBytes(RequestPayloads.Submission(RequestRig.ValidForm()))).Value);
+        Assert.Equal("The payload field is not valid JSON.", SlackInboundParser.ParseInteraction("payload=%7Bnot-json"u8).Error);
+        Assert.Equal("The body has more than one payload field.", SlackInboundParser.ParseInteraction("payload=1&payload=2"u8).Error);
+        Assert.Equal("The payload is not a JSON object.", SlackInboundParser.ParseInteraction("payload=%5B%5D"u8).Error);
     }
 
     [Theory]
@@ -59,13 +56,13 @@ public class SlackRequestPayloadParserTests
     {
         var payload = Payload(RequestPayloads.Shortcut());
         payload.Remove(field);
-        Assert.Equal(error, SlackRequestPayloadParser.ParseShortcut(Root(payload)).Error);
+        Assert.Equal(error, SlackInboundParser.ParseInteraction(RequestPayloads.Form(payload)).Error);
     }
 
     [Fact]
     public void ParseViewSubmission_ReadsTextInputsAndSelects()
     {
-        var parsed = SlackRequestPayloadParser.ParseViewSubmission(Root(RequestPayloads.SubmissionPayload(RequestRig.ValidForm(), viewId: "V9")));
+        var parsed = SlackInboundParser.ParseInteraction(RequestPayloads.Form(RequestPayloads.SubmissionPayload(RequestRig.ValidForm(), viewId: "V9")));
         var s = Assert.IsType<SlackViewSubmission>(parsed.Value);
         Assert.Equal(("V9", RequestBlocks.RequestCallback, "UREQ1", "T0001"), (s.ViewId, s.CallbackId, s.UserId, s.TeamId));
         Assert.Equal("8h", s.Values[RequestBlocks.Duration]);      // a select's selected_option.value
@@ -77,8 +74,8 @@ public class SlackRequestPayloadParserTests
     {
         var form = RequestRig.ValidForm();
         form[RequestBlocks.Duration] = null;
-        var parsed = SlackRequestPayloadParser.ParseViewSubmission(Root(RequestPayloads.SubmissionPayload(form)));
-        Assert.Null(parsed.Value!.Values[RequestBlocks.Duration]);
+        var parsed = SlackInboundParser.ParseInteraction(RequestPayloads.Form(RequestPayloads.SubmissionPayload(form)));
+        Assert.Null(Assert.IsType<SlackViewSubmission>(parsed.Value).Values[RequestBlocks.Duration]);
     }
 
     [Theory]
@@ -92,10 +89,8 @@ public class SlackRequestPayloadParserTests
         var payload = RequestPayloads.SubmissionPayload(RequestRig.ValidForm());
         var parts = path.Split('.');
         (parts.Length == 1 ? payload : payload[parts[0]]!.AsObject()).Remove(parts[^1]);
-        Assert.Equal(error, SlackRequestPayloadParser.ParseViewSubmission(Root(payload)).Error);
+        Assert.Equal(error, SlackInboundParser.ParseInteraction(RequestPayloads.Form(payload)).Error);
     }
 
     private static JsonObject Payload(string form) => JsonNode.Parse(Uri.UnescapeDataString(form["payload=".Length..]))!.AsObject();
-
-    private static JsonElement Root(JsonObject payload) => JsonDocument.Parse(payload.ToJsonString()).RootElement;
 }

@@ -4,7 +4,7 @@ using SgBridge.Shared.Slack.Requests;
 
 namespace SgBridge.Tests.Slack.Requests;
 
-public class SlackCommandEndpointTests
+public class SlackEndpointCommandTests
 {
     private readonly RequestRig _rig = new();
 
@@ -70,7 +70,7 @@ public class SlackCommandEndpointTests
     public async Task Handle_MissingSignatureHeader_Is401()
     {
         var body = RequestPayloads.Command();
-        var answer = await _rig.Commands().HandleAsync(Encoding.UTF8.GetBytes(body), _rig.Now.ToString(System.Globalization.CultureInfo.InvariantCulture), null, default);
+        var answer = await _rig.Endpoint().HandleCommandAsync(Encoding.UTF8.GetBytes(body), _rig.Now.ToString(System.Globalization.CultureInfo.InvariantCulture), null, default);
         Assert.Equal(401, answer.StatusCode);
     }
 
@@ -87,7 +87,7 @@ public class SlackCommandEndpointTests
     {
         var help = await _rig.CommandAsync(RequestPayloads.Command("help"));
         Assert.Equal("ephemeral", (string?)help.Body!["response_type"]);
-        Assert.Equal(SlackCommandEndpoint.Usage, (string?)help.Body["text"]);
+        Assert.Equal(RequestCommandHandler.Usage, (string?)help.Body["text"]);
         var unknown = await _rig.CommandAsync(RequestPayloads.Command("delete everything"));
         Assert.StartsWith("Unknown option “delete everything”", (string?)unknown.Body!["text"], StringComparison.Ordinal);
         Assert.Empty(_rig.Views.Opened);

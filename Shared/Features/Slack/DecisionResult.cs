@@ -1,0 +1,53 @@
+using System.Text.Json.Nodes;
+
+namespace SgBridge.Shared.Slack;
+
+public enum DecisionOutcome
+{
+    Unauthenticated,
+    BadRequest,
+    Ignored,
+    UnknownRequest,
+    /// <summary>The click came from a message that does not show that request (a forged or stale button): nothing changed.</summary>
+    NotOnThisMessage,
+    NotAnApprover,
+    /// <summary>Slack could not be asked in time who the clicker is (user group, requester e-mail): nothing changed.</summary>
+    Unverified,
+    SelfApproval,
+    /// <summary>The requester could not be matched to a Slack user and Slack:UnresolvedRequester=Block: approving in Slack is refused.</summary>
+    RequesterUnresolved,
+    /// <summary>The requester could not be matched to a Slack user: this approval is recorded, a second approver is needed.</summary>
+    AwaitingSecondApprover,
+    AlreadyDecided,
+    /// <summary>The click carries a duration Approvals:Durations does not offer (a forged or outdated button): nothing changed.</summary>
+    DurationNotOffered,
+    /// <summary>Only the requester may ask to extend their access: nothing changed.</summary>
+    NotTheRequester,
+    Approved,
+    Denied,
+}
+
+/// <summary>
+/// What any request from Slack led to (a click, a shortcut, a modal submission, a slash command): the one result both
+/// Slack triggers map to HTTP the same way — 401 for a bad signature, 400 for a bad payload, else 200 with
+/// <see cref="Body"/> as JSON (a modal's <c>response_action</c>, a command's ephemeral text) or empty. A click's
+/// <see cref="Reply"/> (if any) goes privately to the clicker.
+/// </summary>
+public sealed record DecisionResult(DecisionOutcome Outcome, string Detail, int Decided = 0, string? Reply = null)
+{
+    public int StatusCode => Outcome switch
+    {
+        DecisionOutcome.Unauthenticated => 401,
+        DecisionOutcome.BadRequest => 400,
+        _ => 200,
+    };
+
+    /// <summary>A JSON body to answer Slack with (a modal's <c>response_action</c>, a command's text); null: an empty 200.</summary>
+    public JsonObject? Body { get; init; }
+
+    /// <summary>A 200 with a JSON body (or none): what shortcuts, submissions and commands answer.</summary>
+    public static DecisionResult Answer(string detail, JsonObject? body = null) => new(DecisionOutcome.Ignored, detail) { Body = body };
+
+    /// <summary>A 400 naming what is wrong with the payload.</summary>
+    public static DecisionResult Bad(string error) => new(DecisionOutcome.BadRequest, error);
+}

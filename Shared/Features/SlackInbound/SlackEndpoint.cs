@@ -1,0 +1,254 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using SgBridge.Shared.Approvals;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Slack.Requests;
+
+namespace SgBridge.Shared.Slack;
+
+/// <summary>
+/// The one Slack inbound pipeline, without HTTP, behind both Slack triggers (interactions and the slash command):
+/// verify the signature over the raw body (and the replay window), parse once (<see cref="SlackInboundParser"/>), find
+/// the handler (<see cref="SlackHandlers"/>), and answer with one <see cref="DecisionResult"/> the triggers map to HTTP
+/// the same way. A click gets its <see cref="ClickContext"/> read before its handler runs, the whole within Slack's 3
+/// seconds, and the handler's private reply is sent to the clicker (a Slack hiccup there never undoes or delays the
+/// decision). A modal submission reaches its handler only with the bridge's seal for that user and that modal,
+/// unexpired (<see cref="ModalSeal"/>).
+/// </summary>
+public sealed partial class SlackEndpoint(
+    SlackRequestVerifier verifier,
+    SlackHandlers handlers,
+    ClickContexts contexts,
+    ModalSeal seal,
+    ISlackClient slack,
+    ILogger<SlackEndpoint> logger)
+{
+    /// <summary>How long the private reply may take: Slack gives the endpoint 3 seconds.</summary>
+    internal static readonly TimeSpan ReplyBudget = TimeSpan.FromSeconds(1.5);
+
+    /// <summary>
+    /// A click's deadline, its context (storage and Slack look-ups) included, whatever the SDK's own timeouts: the
+    /// handler's token is cancelled then, so reads and checks stop and nothing is written. A decision's write, once sent,
+    /// is not cut short (it runs to its own bounded end: Storage:TableNetworkTimeout × tries); the answer waits for it
+    /// only until <see cref="HandlerBudget"/> + <see cref="CancelGrace"/> and then says it is not confirmed.
+    /// </summary>
+    internal static readonly TimeSpan HandlerBudget = TimeSpan.FromSeconds(1.8);
+
+    /// <summary>How long a cancelled handler gets to end before the answer stops waiting for it.</summary>
+    internal static readonly TimeSpan CancelGrace = TimeSpan.FromSeconds(0.3);
+
+    /// <summary>The whole answer, the private reply included: inside Slack's 3 seconds with room for the host.</summary>
+    internal static readonly TimeSpan AnswerBudget = TimeSpan.FromSeconds(2.6);
+
+    /// <summary>POST /api/slack/interactions: a click, a shortcut or a modal submission.</summary>
+    public async Task<DecisionResult> HandleInteractionAsync(ReadOnlyMemory<byte> body, string? timestamp, string? signature, CancellationToken cancellationToken)
+    {
+        if (Unauthenticated(body, timestamp, signature) is { } refused)
+        {
+            return refused;
+        }
+        var parsed = SlackInboundParser.ParseInteraction(body.Span);
+        return parsed.Value switch
+        {
+            SlackInteraction click => await ClickAsync(click, cancellationToken),
+            SlackShortcut shortcut => handlers.Shortcut(shortcut.CallbackId) is { } handler
+                ? await handler.HandleAsync(shortcut, cancellationToken)
+                : DecisionResult.Answer("not SgBridge's shortcut"),
+            SlackViewSubmission submission => await SubmissionAsync(submission, cancellationToken),
+            _ => Bad(parsed.Error!),
+        };
+    }
+
+    /// <summary>POST /api/slack/commands: the slash command.</summary>
+    public async Task<DecisionResult> HandleCommandAsync(ReadOnlyMemory<byte> body, string? timestamp, string? signature, CancellationToken cancellationToken)
+    {
+        if (Unauthenticated(body, timestamp, signature) is { } refused)
+        {
+            return refused;
+        }
+        var parsed = SlackInboundParser.ParseCommand(body.Span);
+        return parsed.Value is { } command ? await handlers.Command.HandleAsync(command, cancellationToken) : Bad(parsed.Error!);
+    }
+
+    private DecisionResult? Unauthenticated(ReadOnlyMemory<byte> body, string? timestamp, string? signature)
+    {
+        var check = verifier.Verify(body.Span, timestamp, signature);
+        if (check.IsValid)
+        {
+            return null;
+        }
+        LogUnauthenticated(logger, check.Status);
+        return new DecisionResult(DecisionOutcome.Unauthenticated, $"Slack signature check failed: {check.Status}.");
+    }
+
+    private DecisionResult Bad(string error)
+    {
+        LogBadPayload(logger, error);
+        return DecisionResult.Bad(error);
+    }
+
+    private async Task<DecisionResult> SubmissionAsync(SlackViewSubmission submission, CancellationToken cancellationToken)
+    {
+        if (handlers.Submission(submission.CallbackId) is not { } handler)
+        {
+            return DecisionResult.Answer("not SgBridge's modal");
+        }
+        var check = seal.Open(submission.PrivateMetadata, submission.CallbackId, submission.UserId);
+        if (!check.IsValid)
+        {
+            // Slack's error response for a view submission, keyed by a block both modals have: the person sees why in
+            // the modal; nothing is opened or stored.
+            LogUnbound(logger, submission.UserId, submission.CallbackId, check.Refusal!);
+            return DecisionResult.Answer("refused: " + check.Refusal, new JsonObject
+            {
+                ["response_action"] = "errors",
+                ["errors"] = new JsonObject
+                {
+                    [RequestBlocks.Reason] = "SgBridge did not open this form for you, or it has expired. Close it and open a new one.",
+                },
+            });
+        }
+        return await handler.HandleAsync(submission with { PrivateMetadata = check.Data }, cancellationToken);
+    }
+
+    private async Task<DecisionResult> ClickAsync(SlackInteraction click, CancellationToken cancellationToken)
+    {
+        if (handlers.Click(click.ActionId) is not { } handler)
+        {
+            return DecisionResult.Answer("The action is not one of SgBridge's buttons.");
+        }
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var target = handler.Target(click);
+        var result = target.Refused ?? await HandleWithinBudgetAsync(handler, click, target.RequestId, cancellationToken);
+        if (result.Reply is { } reply)
+        {
+            var left = AnswerBudget - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            await TellAsync(click, reply, left < ReplyBudget ? left : ReplyBudget, cancellationToken);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Reads the click's context and runs the handler, waiting at most <see cref="HandlerBudget"/>. When storage or Slack
+    /// fail or are too slow the click is answered truthfully: "could not verify" when Slack could not be asked who the
+    /// clicker is, "not recorded" when it failed before anything was written (<see cref="DecisionNotRecordedException"/>),
+    /// else "not confirmed" (a write was sent, or the handler is still running: whether it lands is unknown).
+    /// </summary>
+    private async Task<DecisionResult> HandleWithinBudgetAsync(IBlockActionHandler handler, SlackInteraction click, string? requestId, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(HandlerBudget);
+        var work = RunAsync(handler, click, requestId, deadline.Token);
+        try
+        {
+            return await work.WaitAsync(HandlerBudget + CancelGrace, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            _ = work.ContinueWith(t => LogClickLateFailure(logger, t.Exception!, click.UserId, requestId ?? "?"), CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            LogClickLate(logger, click.UserId, requestId ?? "?", HandlerBudget);
+            return new DecisionResult(DecisionOutcome.Unverified, "not confirmed in time: " + requestId, Reply: DecisionReplies.NotConfirmed(requestId));
+        }
+        catch (ClickUnverifiedException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogUnverified(logger, ex.InnerException ?? ex, click.UserId, ex.RequestId);
+            return new DecisionResult(DecisionOutcome.Unverified, click.UserId, Reply: DecisionReplies.Unverified(ex.RequestId));
+        }
+        catch (DecisionNotRecordedException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogClickNotRecorded(logger, ex.InnerException ?? ex, click.UserId, ex.RequestId);
+            return new DecisionResult(DecisionOutcome.Unverified, "not recorded: " + ex.RequestId, Reply: DecisionReplies.NotRecorded(ex.RequestId));
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not (ArgumentException or RequestStateException))
+        {
+            var id = (ex as DecisionUnconfirmedException)?.RequestId ?? requestId;
+            LogClickNotConfirmed(logger, ex, click.UserId, id ?? "?");
+            return new DecisionResult(DecisionOutcome.Unverified, "not confirmed: " + id, Reply: DecisionReplies.NotConfirmed(id));
+        }
+    }
+
+    private async Task<DecisionResult> RunAsync(IBlockActionHandler handler, SlackInteraction click, string? requestId, CancellationToken deadline)
+    {
+        ClickContext? context;
+        DecisionResult? refused;
+        try
+        {
+            (context, refused) = await contexts.BuildAsync(click, requestId, handler.Scope, deadline);
+        }
+        catch (Exception ex) when (ex is not RequestStateException)
+        {
+            // Only reads so far: nothing was written for the click.
+            throw new DecisionNotRecordedException(requestId ?? "?", ex);
+        }
+        if (refused is not null)
+        {
+            LogRefused(logger, click.UserId, requestId ?? "?", refused.Outcome, click.ChannelId, click.MessageTs);
+            return refused;
+        }
+        using (context)
+        {
+            return await handler.HandleAsync(context!, deadline);
+        }
+    }
+
+    private async Task TellAsync(SlackInteraction click, string text, TimeSpan limit, CancellationToken ct)
+    {
+        if (limit <= TimeSpan.Zero)
+        {
+            LogReplyOutOfTime(logger, click.UserId);
+            return;
+        }
+        try
+        {
+            using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            budget.CancelAfter(limit);
+            if (click.FromHome)
+            {
+                // A Home tab click has no channel to answer in: the reply reaches the clicker as a DM from the app.
+                await slack.PostMessageAsync(click.UserId, text, null, null, budget.Token);
+            }
+            else
+            {
+                await slack.PostEphemeralAsync(click.ChannelId, click.UserId, text, budget.Token);
+            }
+        }
+        catch (Exception ex) when (SlackFailure.Is(ex, ct))
+        {
+            LogEphemeralFailed(logger, ex, click.UserId);
+        }
+    }
+
+    [LoggerMessage(301, LogLevel.Warning, "Slack request rejected: signature {Status}")]
+    private static partial void LogUnauthenticated(ILogger logger, SlackSignatureStatus status);
+
+    [LoggerMessage(309, LogLevel.Warning, "Slack request rejected: {Error}")]
+    private static partial void LogBadPayload(ILogger logger, string? error);
+
+    [LoggerMessage(307, LogLevel.Warning, "Could not verify Slack user {SlackUserId} for request {RequestId}; nothing changed")]
+    private static partial void LogUnverified(ILogger logger, Exception exception, string slackUserId, string requestId);
+
+    [LoggerMessage(308, LogLevel.Warning, "Click of Slack user {SlackUserId} on {RequestId} from message {Channel}/{MessageTs} refused before its handler: {Outcome}")]
+    private static partial void LogRefused(ILogger logger, string slackUserId, string requestId, DecisionOutcome outcome, string channel, string messageTs);
+
+    [LoggerMessage(5513, LogLevel.Warning, "Modal submission of Slack user {SlackUserId} ({CallbackId}) refused: {Why}")]
+    private static partial void LogUnbound(ILogger logger, string slackUserId, string callbackId, string why);
+
+    [LoggerMessage(313, LogLevel.Error, "Click of Slack user {SlackUserId} on {RequestId} not recorded: storage failed or was too slow before anything was written")]
+    private static partial void LogClickNotRecorded(ILogger logger, Exception exception, string slackUserId, string requestId);
+
+    [LoggerMessage(314, LogLevel.Error, "Click of Slack user {SlackUserId} on {RequestId} not confirmed: storage failed or was too slow after the decision was sent")]
+    private static partial void LogClickNotConfirmed(ILogger logger, Exception exception, string slackUserId, string requestId);
+
+    [LoggerMessage(316, LogLevel.Error, "Click of Slack user {SlackUserId} on {RequestId} not confirmed within {Budget}: answered, the handler carries on")]
+    private static partial void LogClickLate(ILogger logger, string slackUserId, string requestId, TimeSpan budget);
+
+    [LoggerMessage(317, LogLevel.Error, "Click of Slack user {SlackUserId} on {RequestId} failed after its answer")]
+    private static partial void LogClickLateFailure(ILogger logger, Exception exception, string slackUserId, string requestId);
+
+    [LoggerMessage(315, LogLevel.Warning, "No time left to reply privately to {SlackUserId} within Slack's 3 seconds")]
+    private static partial void LogReplyOutOfTime(ILogger logger, string slackUserId);
+
+    [LoggerMessage(306, LogLevel.Warning, "Could not send an ephemeral message to {SlackUserId}")]
+    private static partial void LogEphemeralFailed(ILogger logger, Exception exception, string slackUserId);
+}

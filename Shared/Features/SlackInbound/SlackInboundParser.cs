@@ -1,0 +1,288 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using SgBridge.Shared.Slack.Requests;
+
+namespace SgBridge.Shared.Slack;
+
+/// <summary>
+/// The one parser of what Slack sends (<c>application/x-www-form-urlencoded</c>): the interactions URL's single
+/// <c>payload</c> field — <c>block_actions</c> (a click on a message or the Home tab), <c>shortcut</c> and
+/// <c>view_submission</c> — and the slash command's form fields. Each body is decoded and its JSON read once. Anything a
+/// real Slack request always carries is required, and the error names the missing field (it never quotes the payload,
+/// so it is safe to log). Never throws on bad input; verify the signature over the raw bytes first.
+/// </summary>
+public static class SlackInboundParser
+{
+    public const string BlockActionsType = "block_actions";
+    public const string ShortcutType = "shortcut";
+    public const string ViewSubmissionType = "view_submission";
+
+    /// <summary>A body of the interactions URL: a click, a shortcut or a modal submission.</summary>
+    public static SlackParse<SlackInbound> ParseInteraction(ReadOnlySpan<byte> body) =>
+        TryDecode(body, out var text) ? ParseInteraction(text) : SlackParse<SlackInbound>.Fail("The body is not valid UTF-8.");
+
+    public static SlackParse<SlackInbound> ParseInteraction(string? body)
+    {
+        if (string.IsNullOrWhiteSpace(body))
+        {
+            return SlackParse<SlackInbound>.Fail("The body is empty.");
+        }
+        string? payload = null;
+        foreach (var (name, value) in Fields(body))
+        {
+            if (name != "payload")
+            {
+                continue;
+            }
+            if (payload is not null)
+            {
+                return SlackParse<SlackInbound>.Fail("The body has more than one payload field.");
+            }
+            payload = value;
+        }
+        if (string.IsNullOrWhiteSpace(payload))
+        {
+            return SlackParse<SlackInbound>.Fail("The body has no payload field.");
+        }
+        try
+        {
+            using var document = JsonDocument.Parse(payload);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return SlackParse<SlackInbound>.Fail("The payload is not a JSON object.");
+            }
+            return GetString(root, "type") switch
+            {
+                BlockActionsType => Widen(ParseBlockActions(root)),
+                ShortcutType => Widen(ParseShortcut(root)),
+                ViewSubmissionType => Widen(ParseViewSubmission(root)),
+                null => SlackParse<SlackInbound>.Fail("The payload has no type."),
+                var other => SlackParse<SlackInbound>.Fail($"The payload type '{Truncate(other)}' is not block_actions, shortcut or view_submission."),
+            };
+        }
+        catch (JsonException)
+        {
+            return SlackParse<SlackInbound>.Fail("The payload field is not valid JSON.");
+        }
+    }
+
+    /// <summary>A body of the slash command URL.</summary>
+    public static SlackParse<SlackCommand> ParseCommand(ReadOnlySpan<byte> body)
+    {
+        if (!TryDecode(body, out var text))
+        {
+            return SlackParse<SlackCommand>.Fail("The body is not valid UTF-8.");
+        }
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in Fields(text))
+        {
+            if (!fields.TryAdd(name, value))
+            {
+                return SlackParse<SlackCommand>.Fail($"The body has the field {Truncate(name)} more than once.");
+            }
+        }
+        foreach (var required in new[] { "command", "user_id", "team_id", "trigger_id", "response_url" })
+        {
+            if (!fields.TryGetValue(required, out var v) || string.IsNullOrWhiteSpace(v))
+            {
+                return SlackParse<SlackCommand>.Fail($"The slash command has no {required}.");
+            }
+        }
+        if (!fields["command"].StartsWith('/'))
+        {
+            return SlackParse<SlackCommand>.Fail("The slash command's command does not start with '/'.");
+        }
+        return SlackParse<SlackCommand>.Ok(new SlackCommand(fields["command"], fields.GetValueOrDefault("text") ?? "", fields["user_id"],
+            Blank(fields.GetValueOrDefault("user_name")), fields["team_id"], fields["trigger_id"], fields["response_url"], Blank(fields.GetValueOrDefault("channel_id"))));
+    }
+
+    private static SlackParse<SlackInteraction> ParseBlockActions(JsonElement root)
+    {
+        var user = GetObject(root, "user");
+        var userId = GetString(user, "id");
+        if (userId is null)
+        {
+            return SlackParse<SlackInteraction>.Fail("The payload has no user.id.");
+        }
+
+        // A click in the app's Home tab: its container is the view (no channel, message or response_url).
+        var homeViewId = HomeViewOf(root, out var viewError);
+        if (viewError is not null)
+        {
+            return SlackParse<SlackInteraction>.Fail(viewError);
+        }
+        var channelId = GetString(GetObject(root, "channel"), "id")
+                        ?? GetString(GetObject(root, "container"), "channel_id")
+                        ?? (homeViewId is null ? null : "");
+        if (channelId is null)
+        {
+            return SlackParse<SlackInteraction>.Fail("The payload has no channel.id; only message and Home tab actions are supported.");
+        }
+        var messageTs = GetString(GetObject(root, "message"), "ts")
+                        ?? GetString(GetObject(root, "container"), "message_ts")
+                        ?? (homeViewId is null ? null : "");
+        if (messageTs is null)
+        {
+            return SlackParse<SlackInteraction>.Fail("The payload has no message.ts; only message and Home tab actions are supported.");
+        }
+        var responseUrl = GetString(root, "response_url") ?? (homeViewId is null ? null : "");
+        if (responseUrl is null)
+        {
+            return SlackParse<SlackInteraction>.Fail("The payload has no response_url.");
+        }
+        if (!root.TryGetProperty("actions", out var actions) || actions.ValueKind != JsonValueKind.Array || actions.GetArrayLength() == 0)
+        {
+            return SlackParse<SlackInteraction>.Fail("The payload has no actions.");
+        }
+        var action = actions[0];
+        if (GetString(action, "action_id") is not { } actionId)
+        {
+            return SlackParse<SlackInteraction>.Fail("The first action has no action_id.");
+        }
+        return SlackParse<SlackInteraction>.Ok(new SlackInteraction
+        {
+            UserId = userId,
+            UserName = GetString(user, "username") ?? GetString(user, "name"),
+            TeamId = GetString(GetObject(root, "team"), "id"),
+            EnterpriseId = GetString(GetObject(root, "enterprise"), "id"),
+            ChannelId = channelId,
+            MessageTs = messageTs,
+            ResponseUrl = responseUrl,
+            ActionId = actionId,
+            BlockId = GetString(action, "block_id"),
+            Value = GetString(action, "value"),
+            SelectedValue = GetString(GetObject(action, "selected_option"), "value"),
+            ActionTs = GetString(action, "action_ts"),
+            TriggerId = GetString(root, "trigger_id"),
+            HomeViewId = homeViewId,
+        });
+    }
+
+    /// <summary>
+    /// The Home tab view a click came from: <c>container.type</c> "view" with the view of type "home". Null for a message
+    /// click; an error for a click in any other view (a modal's buttons are not decisions).
+    /// </summary>
+    private static string? HomeViewOf(JsonElement root, out string? error)
+    {
+        error = null;
+        var container = GetObject(root, "container");
+        if (GetString(container, "type") != "view")
+        {
+            return null;
+        }
+        var view = GetObject(root, "view");
+        if (GetString(view, "type") != "home")
+        {
+            error = "The action comes from a view that is not the Home tab; only message and Home tab actions are supported.";
+            return null;
+        }
+        var id = GetString(view, "id") ?? GetString(container, "view_id");
+        if (id is null)
+        {
+            error = "The Home tab action has no view.id.";
+        }
+        return id;
+    }
+
+    private static SlackParse<SlackShortcut> ParseShortcut(JsonElement root)
+    {
+        var user = GetObject(root, "user");
+        if (GetString(root, "callback_id") is not { } callback)
+        {
+            return SlackParse<SlackShortcut>.Fail("The shortcut has no callback_id.");
+        }
+        if (GetString(root, "trigger_id") is not { } trigger)
+        {
+            return SlackParse<SlackShortcut>.Fail("The shortcut has no trigger_id.");
+        }
+        if (GetString(user, "id") is not { } userId)
+        {
+            return SlackParse<SlackShortcut>.Fail("The shortcut has no user.id.");
+        }
+        return SlackParse<SlackShortcut>.Ok(new SlackShortcut(callback, trigger, userId, GetString(user, "username") ?? GetString(user, "name"),
+            GetString(GetObject(root, "team"), "id") ?? GetString(user, "team_id")));
+    }
+
+    private static SlackParse<SlackViewSubmission> ParseViewSubmission(JsonElement root)
+    {
+        var user = GetObject(root, "user");
+        if (GetString(user, "id") is not { } userId)
+        {
+            return SlackParse<SlackViewSubmission>.Fail("The view_submission has no user.id.");
+        }
+        var view = GetObject(root, "view");
+        if (view is null)
+        {
+            return SlackParse<SlackViewSubmission>.Fail("The view_submission has no view.");
+        }
+        if (GetString(view, "id") is not { } viewId)
+        {
+            return SlackParse<SlackViewSubmission>.Fail("The view_submission has no view.id.");
+        }
+        if (GetString(view, "callback_id") is not { } callback)
+        {
+            return SlackParse<SlackViewSubmission>.Fail("The view_submission has no view.callback_id.");
+        }
+        if (GetObject(GetObject(view, "state"), "values") is not { } values)
+        {
+            return SlackParse<SlackViewSubmission>.Fail("The view_submission has no view.state.values.");
+        }
+        var read = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var block in values.EnumerateObject())
+        {
+            if (block.Value.ValueKind != JsonValueKind.Object)
+            {
+                return SlackParse<SlackViewSubmission>.Fail($"view.state.values.{Truncate(block.Name)} is not an object.");
+            }
+            // One input element per block: its value (text input) or its selected option's value (select).
+            foreach (var element in block.Value.EnumerateObject())
+            {
+                read[block.Name] = GetString(element.Value, "value") ?? GetString(GetObject(element.Value, "selected_option"), "value");
+                break;
+            }
+        }
+        return SlackParse<SlackViewSubmission>.Ok(new SlackViewSubmission(viewId, callback, GetString(view, "private_metadata"), userId,
+            GetString(user, "username") ?? GetString(user, "name"), GetString(GetObject(root, "team"), "id") ?? GetString(user, "team_id"),
+            GetString(root, "trigger_id"), read));
+    }
+
+    private static SlackParse<SlackInbound> Widen<T>(SlackParse<T> parsed) where T : SlackInbound =>
+        parsed.Value is { } value ? SlackParse<SlackInbound>.Ok(value) : SlackParse<SlackInbound>.Fail(parsed.Error!);
+
+    /// <summary>The form's fields in order, names and values URL-decoded.</summary>
+    private static IEnumerable<(string Name, string Value)> Fields(string form)
+    {
+        foreach (var pair in form.Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var separator = pair.IndexOf('=');
+            yield return (WebUtility.UrlDecode(separator < 0 ? pair : pair[..separator]), separator < 0 ? "" : WebUtility.UrlDecode(pair[(separator + 1)..]));
+        }
+    }
+
+    private static bool TryDecode(ReadOnlySpan<byte> body, out string text)
+    {
+        try
+        {
+            text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(body);
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            text = "";
+            return false;
+        }
+    }
+
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+    private static JsonElement? GetObject(JsonElement? parent, string name) =>
+        parent is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Object ? value : null;
+
+    private static string? GetString(JsonElement? parent, string name) =>
+        parent is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+        && value.GetString() is { Length: > 0 } s ? s : null;
+
+    private static string Truncate(string value) => value.Length <= 40 ? value : value[..40] + "…";
+}
