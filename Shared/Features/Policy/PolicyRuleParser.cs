@@ -162,9 +162,14 @@ public static partial class PolicyRuleParser
         {
             return null;
         }
-        // A dangerous approval (PolicyRisk) is reported as a warning (PolicyRuleSet.Warnings), acknowledged or not:
-        // refusing the unacknowledged ones at load is not done yet (issue 24, item 8).
-        return new PolicyRule(name, map.Line, outcome.Value, duration, when) { Acknowledge = acknowledge };
+        // A dangerous approval (PolicyRisk) is refused unless it says why the risk is accepted; an acknowledged one is
+        // still reported as a warning (PolicyRuleSet.Warnings) by `policy validate` and `policy test`.
+        var rule = new PolicyRule(name, map.Line, outcome.Value, duration, when) { Acknowledge = acknowledge };
+        if (acknowledge is null && PolicyRisk.Of(rule) is { } risk)
+        {
+            c.Add(map, $"{label} {risk}: refused. Narrow it, or add 'acknowledge: <why the risk is accepted>' to the rule");
+        }
+        return rule;
     }
 
     private static PolicyConditions ParseWhen(PolicyMap w, string label, Context c)
