@@ -15,6 +15,10 @@ internal static class HttpResults
             {
                 problem.Extensions["eventId"] = result.EventId;
             }
+            if (result.Field is not null)
+            {
+                problem.Extensions["field"] = result.Field;
+            }
             var response = new ObjectResult(problem) { StatusCode = result.StatusCode, ContentTypes = { "application/problem+json" } };
             return result.RetryAfter is { } retry ? new RetryAfterResult(response, retry) : response;
         }

@@ -95,6 +95,30 @@ public sealed class PolicyCommandTests : IDisposable
         Assert.Contains("bad.yaml line 5: rule 'a' has a duration", o, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("validate")]
+    [InlineData("test")]
+    public async Task ValidateOrTest_AnUnacknowledgedDangerousApproval_IsRefusedNamingFileLineAndRule_AndAcknowledgedItWarns(string verb)
+    {
+        const string Risky = "rules:\n  - name: ok\n    when: { ports: [443] }\n    outcome: approve\n  - name: ssh-anywhere\n    when: { ports: [22] }\n    outcome: approve\n";
+        var bad = Write("risky.yaml", Risky);
+        string[] args = verb == "test" ? ["policy", "test", Ssh, "--rules", bad] : ["policy", "validate", "--rules", bad];
+
+        var (exit, o, e) = await _cli.RunAsync(args);
+
+        Assert.Equal(ExitCodes.Failed, exit);
+        Assert.Contains("risky.yaml line 5: rule 'ssh-anywhere' approves opening SSH (22) to the whole internet (0.0.0.0/0, ::/0) without a person looking: refused.", o, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", o + e, StringComparison.Ordinal);
+
+        Write("risky.yaml", Risky + "    acknowledge: the bastion; MFA on the host (SEC-42)\n");
+        var (acknowledgedExit, _, warnings) = await _cli.RunAsync(args);
+
+        Assert.Equal(ExitCodes.Success, acknowledgedExit);
+        Assert.Contains("warning: ", warnings, StringComparison.Ordinal);
+        Assert.Contains("risky.yaml:5: rule 'ssh-anywhere' approves opening SSH (22)", warnings, StringComparison.Ordinal);
+        Assert.Contains("(acknowledged: the bastion; MFA on the host (SEC-42))", warnings, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Test_ALogFile_DecidesEachChange_AndSkipsTheRest()
     {

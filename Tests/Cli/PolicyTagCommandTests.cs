@@ -18,16 +18,19 @@ public sealed class PolicyTagCommandTests : IDisposable
     private string Policy(string outcome)
     {
         var path = Path.Combine(_dir, $"tags-{outcome}.yaml");
+        // SSH from anywhere is a dangerous approval: these rules carry the acknowledgement a real policy would need.
+        var acknowledge = outcome == "approve" ? "\n    acknowledge: dev groups take SSH" : "";
         File.WriteAllText(path, $"""
             rules:
               - name: tagged
                 when:
                   ports: [22]
                   groupTags: {"{"} env: dev {"}"}
-                outcome: {outcome}
+                outcome: {outcome}{acknowledge}
               - name: ssh
                 when: {"{"} ports: [22] {"}"}
                 outcome: approve
+                acknowledge: SSH from anywhere, to test a tag rule before it
             """);
         return path;
     }

@@ -43,11 +43,11 @@ public sealed partial class CloudTrailParserTests
         ["event id of 40,000 characters"] = new(
             () => Mutate("authorize-ssh-from-internet.json", r => Detail(r)["eventID"] = new string('a', 40_000)),
             RejectionKind.InvalidField, "detail.eventID",
-            "Field 'detail.eventID' is invalid: is 40000 characters long; at most 128 are accepted (CloudTrail's event ids are UUIDs)."),
+            $"Field 'detail.eventID' is invalid: '{new string('a', 64)}…' is not an event id (CloudTrail's event ids are GUIDs, e.g. 5d2d2f34-6c1e-4d2b-9a8f-1b2c3d4e0002)."),
         ["event id with a table-key character"] = new(
             () => Mutate("authorize-ssh-from-internet.json", r => Detail(r)["eventID"] = "abc/def"),
             RejectionKind.InvalidField, "detail.eventID",
-            "Field 'detail.eventID' is invalid: 'abc/def' is not an event id (letters, digits, '-', '_', '.', ':' only; CloudTrail's are UUIDs)."),
+            "Field 'detail.eventID' is invalid: 'abc/def' is not an event id (CloudTrail's event ids are GUIDs, e.g. 5d2d2f34-6c1e-4d2b-9a8f-1b2c3d4e0002)."),
         ["record without eventName"] = new(
             () => Mutate("authorize-ssh-from-internet.json", r => Detail(r).Remove("eventName")),
             RejectionKind.MissingField, "detail.eventName", "Field 'detail.eventName' is missing."),
@@ -91,7 +91,7 @@ public sealed partial class CloudTrailParserTests
             RejectionKind.MissingField, "detail.eventTime", "Field 'detail.eventTime' is missing."),
         ["eventTime is not a time"] = new(
             () => Mutate("authorize-ssh-from-internet.json", r => Detail(r)["eventTime"] = "yesterday"),
-            RejectionKind.InvalidField, "detail.eventTime", "Field 'detail.eventTime' is invalid: 'yesterday' is not a timestamp."),
+            RejectionKind.InvalidField, "detail.eventTime", "Field 'detail.eventTime' is invalid: 'yesterday' is not a timestamp (ISO 8601, e.g. 2025-03-14T10:02:11Z)."),
         ["no account anywhere"] = new(
             () => Mutate("authorize-ssh-from-internet.json", r => { Detail(r).Remove("recipientAccountId"); r.Remove("account"); }),
             RejectionKind.MissingField, "detail.recipientAccountId", "Field 'detail.recipientAccountId' is missing; the envelope has no 'account' either."),
@@ -246,15 +246,17 @@ public sealed partial class CloudTrailParserTests
         {
             Assert.True(result.TryGetRejection(out var rejection));
             Assert.Equal(RejectionKind.NotJson, rejection.Kind);
-            Assert.Null(rejection.Field);
             Assert.StartsWith("The body is", rejection.Message, StringComparison.Ordinal);
+            // Every rejection names its field: the whole body, or the path where the JSON breaks.
+            Assert.NotNull(rejection.Field);
+            Assert.Contains($"'{rejection.Field}'", rejection.Message, StringComparison.Ordinal);
         }
     }
 
     [Fact]
     public void Parse_NullString_IsRejectedAsEmpty()
     {
-        Assert.Equal(new ParseResult.Rejection(RejectionKind.NotJson, "The body is empty."), CloudTrailParser.Parse((string?)null));
+        Assert.Equal(new ParseResult.Rejection(RejectionKind.NotJson, "The body is empty: '(body)' holds no event.") { Field = "(body)" }, CloudTrailParser.Parse((string?)null));
     }
 
     [Fact]
@@ -262,7 +264,7 @@ public sealed partial class CloudTrailParserTests
     {
         byte[] bytes = [.. "{\"source\":\""u8, 0xC3, 0x28, .. "\"}"u8];
 
-        Assert.Equal(new ParseResult.Rejection(RejectionKind.NotJson, "The body is not valid UTF-8."), CloudTrailParser.Parse(bytes));
+        Assert.Equal(new ParseResult.Rejection(RejectionKind.NotJson, "The body is not valid UTF-8 at 'source' (byte 11).") { Field = "source" }, CloudTrailParser.Parse(bytes));
     }
 
     [Theory]
@@ -276,7 +278,8 @@ public sealed partial class CloudTrailParserTests
         var rejection = ParseRejected(json);
 
         Assert.Equal(RejectionKind.NotAnObject, rejection.Kind);
-        Assert.Equal($"Expected a JSON object (an EventBridge event or a CloudTrail record), got {what}.", rejection.Message);
+        Assert.Equal($"Field '(root)' is invalid: expected a JSON object (an EventBridge event or a CloudTrail record), got {what}.", rejection.Message);
+        Assert.Equal("(root)", rejection.Field);
     }
 
     [Fact]

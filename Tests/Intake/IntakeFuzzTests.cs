@@ -12,6 +12,7 @@ using SgBridge.Shared.Intake;
 using SgBridge.Shared.Options;
 using SgBridge.Shared.Policy;
 using SgBridge.Tests.Fakes;
+using SgBridge.Tests.Oracle;
 using Xunit.Abstractions;
 using O = Microsoft.Extensions.Options.Options;
 
@@ -21,11 +22,14 @@ namespace SgBridge.Tests.Intake;
 /// Mutation fuzzing of the intake from the valid samples (deterministic seed): whatever arrives, no exception escapes
 /// AcceptAsync, no 5xx but 503, every answer comes within the time budget, and every change that is queued passes an
 /// independent re-validation (ids, ports, CIDRs, region, group names), so nothing malformed reaches the worker.
+/// Two oracles stand apart from the intake's parser: <see cref="EventOracle"/> judges each raw body from the AWS
+/// documentation (the test fails when it calls a body invalid and the intake answers 202), and <see cref="Problems"/>
+/// re-validates each queued change. Every 400 must name its field (a JSON path), in the answer's field and detail.
 /// </summary>
 public sealed partial class IntakeFuzzTests(ITestOutputHelper output)
 {
     private const int Seed = 20261129;
-    private const int Inputs = 4000;
+    private const int Inputs = 8000;
 
     /// <summary>Per answer: the intake's enqueue budget (the queue here is in memory, so parsing must fit well inside it).</summary>
     private static readonly TimeSpan AnswerBudget = new IntakeOptions().EnqueueTimeout;
@@ -47,6 +51,8 @@ public sealed partial class IntakeFuzzTests(ITestOutputHelper output)
         var failures = new List<string>();
         var slowest = TimeSpan.Zero;
         var total = Stopwatch.StartNew();
+        var oracleVerdicts = new SortedDictionary<OracleVerdict, int>();
+        var stricterThanOracle = new List<string>();
 
         for (var i = 0; i < Inputs; i++)
         {
@@ -76,15 +82,36 @@ public sealed partial class IntakeFuzzTests(ITestOutputHelper output)
                 failures.AddRange(Problems(change).Select(p => $"#{i} [{applied}] queued {change.EventName}: {p}"));
             }
             if (queue.Sent.Count > sentBefore && result.StatusCode != 202) failures.Add($"#{i} [{applied}] queued but answered {result.StatusCode}");
+
+            // Every 400 names the field at fault: a path in the answer's field, quoted in its detail.
+            if (result.StatusCode == 400 && (string.IsNullOrEmpty(result.Field) || !result.Detail.Contains($"'{result.Field}'", StringComparison.Ordinal)))
+            {
+                failures.Add($"#{i} [{applied}] 400 names no field (field '{result.Field}'): {result.Detail}");
+            }
+
+            // The independent oracle: what it calls invalid is never accepted.
+            var (verdict, why) = EventOracle.Judge(body);
+            oracleVerdicts[verdict] = oracleVerdicts.GetValueOrDefault(verdict) + 1;
+            if (verdict == OracleVerdict.Invalid && result.StatusCode == 202)
+            {
+                failures.Add($"#{i} [{applied}] the oracle refuses it ({why}) but the intake answered 202: {result.Detail}");
+                output.WriteLine($"#{i} body: {Encoding.UTF8.GetString(body)}");
+            }
+            if (verdict == OracleVerdict.Valid && result.StatusCode == 400) stricterThanOracle.Add($"#{i} [{applied}] {result.Detail}");
         }
         total.Stop();
 
         output.WriteLine($"{Inputs} inputs (seed {Seed}) in {total.Elapsed.TotalSeconds:0.00} s; slowest answer {slowest.TotalMilliseconds:0.0} ms; " +
-                         $"answers: {string.Join(", ", statuses.Select(s => $"{s.Key}×{s.Value}"))}; queued {queue.Sent.Count}");
+                         $"answers: {string.Join(", ", statuses.Select(s => $"{s.Key}×{s.Value}"))}; queued {queue.Sent.Count}; " +
+                         $"oracle: {string.Join(", ", oracleVerdicts.Select(s => $"{s.Key}×{s.Value}"))}; refused by the intake although the oracle accepts: {stricterThanOracle.Count}");
+        foreach (var s in stricterThanOracle.Take(10)) output.WriteLine("stricter: " + s);
         Assert.True(failures.Count == 0, $"{failures.Count} failures, first ones:\n" + string.Join("\n", failures.Take(20)));
         // The fuzzer must reach both sides, or it proves nothing: some mutants are queued (and re-validated), most refused.
         Assert.True(queue.Sent.Count > Inputs / 20, $"Only {queue.Sent.Count} of {Inputs} mutants were queued.");
         Assert.True(statuses.GetValueOrDefault(400) > Inputs / 4, "Too few mutants were refused.");
+        Assert.True(oracleVerdicts.GetValueOrDefault(OracleVerdict.Valid) > Inputs / 20, "The oracle called too few mutants valid.");
+        Assert.True(oracleVerdicts.GetValueOrDefault(OracleVerdict.Invalid) > Inputs / 4, "The oracle called too few mutants invalid.");
+        Assert.True(total.Elapsed < TimeSpan.FromSeconds(30), $"The fuzz run took {total.Elapsed.TotalSeconds:0.0} s.");
     }
 
     [Fact]

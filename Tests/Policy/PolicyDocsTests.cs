@@ -3,7 +3,7 @@ using SgBridge.Tests.Infrastructure;
 
 namespace SgBridge.Tests.Policy;
 
-/// <summary>The policy file shown in docs/slack.md is a valid policy that says what the doc says (it cannot drift from the parser).</summary>
+/// <summary>The policy files shown in docs/slack.md and docs/policy.md are valid policies that say what the docs say (they cannot drift from the parser).</summary>
 public sealed class PolicyDocsTests
 {
     private static readonly Dictionary<string, string> Aliases = new() { ["111111111111"] = "dev" };
@@ -39,5 +39,55 @@ public sealed class PolicyDocsTests
         {
             Assert.Contains($"rule {rule.Name} (policy.yaml line {rule.Line})", doc, StringComparison.Ordinal);
         }
+    }
+
+    /// <summary>The ```yaml blocks of docs/policy.md, in order.</summary>
+    private static List<string> PolicyDocBlocks()
+    {
+        var doc = RepoPaths.ReadText("docs", "policy.md");
+        var blocks = new List<string>();
+        for (var at = doc.IndexOf("```yaml", StringComparison.Ordinal); at >= 0; at = doc.IndexOf("```yaml", at, StringComparison.Ordinal))
+        {
+            var start = at + "```yaml".Length;
+            var end = doc.IndexOf("```", start, StringComparison.Ordinal);
+            blocks.Add(doc[start..end].Trim('\n'));
+            at = end + 3;
+        }
+        return blocks;
+    }
+
+    [Fact]
+    public void PolicyDoc_Reference_IsAValidPolicy()
+    {
+        var set = PolicyRuleParser.Parse(PolicyDocBlocks()[0], "policy.md", Aliases);
+
+        var rule = Assert.Single(set.Rules);
+        Assert.Equal("dev-private-non-admin", rule.Name);
+        Assert.Empty(set.Warnings); // narrow: private sources, admin ports outside
+    }
+
+    [Fact]
+    public void PolicyDoc_AcknowledgedBastion_LoadsWithAWarningQuotingIt()
+    {
+        var block = PolicyDocBlocks().Single(b => b.Contains("acknowledge:", StringComparison.Ordinal) && b.Contains("bastion-ssh", StringComparison.Ordinal));
+
+        var set = PolicyRuleParser.Parse("rules:\n" + block, "policy.yaml");
+
+        var warning = Assert.Single(set.Warnings);
+        Assert.StartsWith("policy.yaml:2: rule 'bastion-ssh' approves opening SSH (22) to the whole internet (0.0.0.0/0, ::/0)", warning, StringComparison.Ordinal);
+        Assert.Contains("(acknowledged: The bastion takes SSH from anywhere; MFA and fail2ban on the host (SEC-42).)", warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PolicyDoc_BastionWithoutItsAcknowledgement_IsRefusedAsTheDocSays()
+    {
+        var block = PolicyDocBlocks().Single(b => b.Contains("acknowledge:", StringComparison.Ordinal) && b.Contains("bastion-ssh", StringComparison.Ordinal));
+        var unacknowledged = string.Join('\n', block.Split('\n').Where(l => !l.TrimStart().StartsWith("acknowledge:", StringComparison.Ordinal)));
+
+        var error = Assert.Single(Assert.Throws<PolicyFileException>(() => PolicyRuleParser.Parse("rules:\n" + unacknowledged, "policy.yaml")).Errors);
+
+        // The doc quotes this error (file, line, rule, what it lets through, the fix).
+        Assert.Equal("policy.yaml line 2: rule 'bastion-ssh' approves opening SSH (22) to the whole internet (0.0.0.0/0, ::/0) without a person looking: refused. Narrow it, or add 'acknowledge: <why the risk is accepted>' to the rule", error.ToString());
+        Assert.Contains(error.ToString().Replace("policy.yaml line 2:", "policy.yaml line 12:", StringComparison.Ordinal), RepoPaths.ReadText("docs", "policy.md").ReplaceLineEndings(" ").Replace("  ", " ", StringComparison.Ordinal), StringComparison.Ordinal);
     }
 }

@@ -11,13 +11,15 @@ public class PolicyEngineTests
 
     private static PolicyRuleSet Policy(string yaml) => PolicyRuleParser.Parse(yaml, "policy.yaml", Aliases);
 
-    /// <summary>A one-rule policy that approves when <paramref name="when"/> holds (YAML under "when:").</summary>
+    /// <summary>A one-rule policy that approves when <paramref name="when"/> holds (YAML under "when:"). Acknowledged:
+    /// these tests are about matching, and one condition alone is often broad enough to need it (PolicyRiskTests).</summary>
     private static PolicyRuleSet When(string when) => Policy($"""
         rules:
           - name: r
             when:
         {Indent(when, 6)}
             outcome: approve
+            acknowledge: a test of matching
         """);
 
     private static string Indent(string text, int n) => string.Join("\n", text.Split('\n').Select(l => new string(' ', n) + l));
@@ -196,6 +198,7 @@ public class PolicyEngineTests
               - name: second
                 when: { ports: [0-65535] }
                 outcome: approve
+                acknowledge: every port, to test the order of rules
               - name: udp-only
                 when: { protocol: udp }
                 outcome: deny
@@ -268,7 +271,7 @@ public class PolicyEngineTests
     [Fact]
     public void ContentUnknown_AlwaysAsks()
     {
-        var anything = Policy("rules:\n  - name: all\n    outcome: approve");
+        var anything = Policy("rules:\n  - name: all\n    outcome: approve\n    acknowledge: everything, knowingly");
         Assert.Equal("ask", Outcome(anything, Input(Tcp(443, 443, "10.0.0.0/8")) with { ContentUnknown = true }));
         Assert.Equal("approve", Outcome(anything, Input(Tcp(443, 443, "10.0.0.0/8"))));
     }

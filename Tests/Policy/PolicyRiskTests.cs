@@ -3,9 +3,9 @@ using SgBridge.Shared.Policy;
 namespace SgBridge.Tests.Policy;
 
 /// <summary>
-/// A policy rule that approves a world-open administrative port, or approves with no conditions, is reported as a
-/// warning naming the file, line and what it lets through, with its 'acknowledge' text or the lack of one. Narrow rules
-/// give none. (Refusing unacknowledged ones at load is not done yet.)
+/// A policy rule that approves a world-open administrative port, or approves with no conditions, is refused at load
+/// naming the file, line, rule and what it lets through, unless it carries 'acknowledge'; an acknowledged one loads with
+/// a warning quoting it. Narrow rules give neither.
 /// </summary>
 public class PolicyRiskTests
 {
@@ -20,13 +20,19 @@ public class PolicyRiskTests
     [InlineData("when: { source: { equals: [\"::/0\"] }, ports: [22] }", "::/0")]
     [InlineData("when: { groupTags: { env: dev } }", "SSH (22)")]
     [InlineData("", "approves every change (it has no conditions)")]
-    public void Approve_ThatLetsTheWorldOntoAnAdminPort_OrAnything_IsWarned_NamingFileLineAndRisk(string when, string risk)
+    public void Approve_ThatLetsTheWorldOntoAnAdminPort_OrAnything_IsRefusedUnacknowledged_NamingFileLineAndRisk(string when, string risk)
     {
-        var warning = Assert.Single(Parse($"rules:\n  - name: risky\n    {when}\n    outcome: approve\n").Warnings);
+        var error = Assert.Single(Assert.Throws<PolicyFileException>(() => Parse($"rules:\n  - name: risky\n    {when}\n    outcome: approve\n")).Errors);
 
+        Assert.StartsWith("policy.yaml line 2: rule 'risky' ", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains(risk, error.Message, StringComparison.Ordinal);
+        Assert.Contains("refused. Narrow it, or add 'acknowledge: <why the risk is accepted>'", error.Message, StringComparison.Ordinal);
+
+        // Acknowledged, the same rule loads, and the warning says what it lets through and quotes why.
+        var warning = Assert.Single(Parse($"rules:\n  - name: risky\n    {when}\n    outcome: approve\n    acknowledge: accepted (SEC-1)\n").Warnings);
         Assert.StartsWith("policy.yaml:2: rule 'risky' ", warning, StringComparison.Ordinal);
         Assert.Contains(risk, warning, StringComparison.Ordinal);
-        Assert.Contains("not acknowledged", warning, StringComparison.Ordinal);
+        Assert.Contains("(acknowledged: accepted (SEC-1))", warning, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -66,7 +72,7 @@ public class PolicyRiskTests
     [Fact]
     public void Acknowledge_Empty_IsRefused()
     {
-        var errors = Assert.Throws<PolicyFileException>(() => Parse("rules:\n  - name: r\n    outcome: approve\n    acknowledge: \"\"\n")).Errors;
+        var errors = Assert.Throws<PolicyFileException>(() => Parse("rules:\n  - name: r\n    when: { ports: [443] }\n    outcome: approve\n    acknowledge: \"\"\n")).Errors;
 
         Assert.Contains(errors, e => e.Message.Contains("must be a text saying why", StringComparison.Ordinal));
     }

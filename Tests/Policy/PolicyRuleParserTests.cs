@@ -15,14 +15,16 @@ public class PolicyRuleParserTests
     private static PolicyError Error(string text, string source = "policy.yaml") =>
         Assert.Single(Assert.Throws<PolicyFileException>(() => PolicyRuleParser.Parse(text, source, Aliases)).Errors);
 
-    /// <summary>A one-rule YAML policy; the line that varies is line 4.</summary>
+    /// <summary>A one-rule YAML policy; the line that varies is line 4. An approve carries an acknowledgement: these tests
+    /// are about conditions, and a one-condition approve is often broad enough to need one (PolicyRiskTests).</summary>
     private static string Rule(string line, string outcome = "approve") => $"""
         rules:
           - name: r
             when:
               {line}
             outcome: {outcome}
-        """;
+
+        """ + (outcome == "approve" ? "    acknowledge: a test of conditions\n" : "");
 
     [Fact]
     public void UnclosedFlowSequence_RefusedWithFileAndLine_NotABareException()
@@ -111,7 +113,7 @@ public class PolicyRuleParserTests
     [InlineData("2w", 20160)]
     [InlineData("365d", 525600)]
     public void Duration_Units(string duration, int minutes) =>
-        Assert.Equal(TimeSpan.FromMinutes(minutes), PolicyRuleParser.Parse($"rules:\n  - name: r\n    outcome: approve\n    duration: {duration}\n", "p.yaml").Rules[0].Duration);
+        Assert.Equal(TimeSpan.FromMinutes(minutes), PolicyRuleParser.Parse($"rules:\n  - name: r\n    outcome: approve\n    duration: {duration}\n    acknowledge: a test of durations\n", "p.yaml").Rules[0].Duration);
 
     [Fact]
     public void RuleLevelMistakes_EachNamed()

@@ -53,4 +53,29 @@ public class PolicyStartupTests
         var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<PolicyOptions>>().Value);
         Assert.Contains("Policy:RulesFile: policy.yaml line 21: account 'dev'", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void AddSgBridge_AnUnacknowledgedDangerousApproval_RefusesToStart_NamingFileLineAndRule()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"risky-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(file, "rules:\n  - name: ssh-anywhere\n    when: { ports: [22] }\n    outcome: approve\n");
+        try
+        {
+            using var provider = Build(file, "111111111111=dev");
+
+            var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<PolicyOptions>>().Value);
+            Assert.Contains($"{Path.GetFileName(file)} line 2: rule 'ssh-anywhere' approves opening SSH (22) to the whole internet", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("acknowledge", ex.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", ex.Message, StringComparison.Ordinal); // no stack trace in what the operator reads
+
+            // The same rule with its acknowledgement starts.
+            File.WriteAllText(file, "rules:\n  - name: ssh-anywhere\n    when: { ports: [22] }\n    outcome: approve\n    acknowledge: the bastion; MFA on the host\n");
+            using var acknowledged = Build(file, "111111111111=dev");
+            Assert.Single(acknowledged.GetRequiredService<PolicyRules>().Current.Rules);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }

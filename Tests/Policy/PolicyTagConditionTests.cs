@@ -57,7 +57,7 @@ public class PolicyTagConditionTests
             {"rules": [
               {"name": "r",
                "when": {"groupTags": {"env": ["dev", "test"], "aws:cloudformation:stack-name": "pay-*"}},
-               "outcome": "approve"}
+               "outcome": "approve", "acknowledge": "dev and test stacks take anything"}
             ]}
             """;
         var tags = Assert.Single(Policy(json, "policy.json").Rules).When.GroupTags!;
@@ -163,6 +163,7 @@ public class PolicyTagConditionTests
                 when: { groupTags: { env: dev } }
                 outcome: approve
                 duration: 8h
+                acknowledge: dev groups take anything
               - name: rest
                 outcome: ask
             """);
@@ -207,6 +208,7 @@ public class PolicyTagConditionTests
               - name: tagged
                 when: { ports: [22], groupTags: { env: dev } }
                 outcome: approve
+                acknowledge: dev groups take SSH
               - name: https
                 when: { ports: [443] }
                 outcome: approve
@@ -215,7 +217,7 @@ public class PolicyTagConditionTests
         Assert.False(e.NeedsTags);
         Assert.Equal(("approve", "https"), (e.Decision.Outcome, e.Decision.Rule));
         // A rule decided before the tag rule needs no tags either.
-        var before = Policy("rules:\n  - name: all\n    outcome: ask\n  - name: tagged\n    when: { groupTags: { env: dev } }\n    outcome: approve\n");
+        var before = Policy("rules:\n  - name: all\n    outcome: ask\n  - name: tagged\n    when: { groupTags: { env: dev } }\n    outcome: approve\n    acknowledge: dev groups take anything\n");
         Assert.False(Evaluate(before, Input(GroupTags.NotRead)).NeedsTags);
     }
 
@@ -255,6 +257,7 @@ public class PolicyTagConditionTests
               - name: dev
                 when: { groupTags: { env: dev } }
                 outcome: approve
+                acknowledge: dev groups take anything
             """);
         var e = Evaluate(policy, Input(GroupTags.NotRead, Https(), new SecurityGroupRule("tcp", 22, 22, RuleSource.Ipv4("10.0.0.0/8"))));
         Assert.False(e.NeedsTags);

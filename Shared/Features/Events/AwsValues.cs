@@ -63,6 +63,28 @@ public static partial class AwsValues
         return name.Length > 255 ? "a group name is at most 255 characters" : null;
     }
 
+    /// <summary>A protocol as EC2 takes it: tcp, udp, icmp, icmpv6 (any case), a protocol number 0–255 written plainly, or -1 (all).</summary>
+    public static bool IsProtocol(string? value) =>
+        value is not null && (value.ToLowerInvariant() is "tcp" or "udp" or "icmp" or "icmpv6" || ProtocolNumber().IsMatch(value)
+            && int.Parse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture) <= 255);
+
+    /// <summary>The characters EC2 allows in a rule description besides ASCII letters and digits.</summary>
+    public const string DescriptionPunctuation = " ._-:/()#,@[]+=&;{}!$*";
+
+    /// <summary>Why a rule description cannot come from EC2, or null: more than 255 characters, or a character EC2 refuses.</summary>
+    public static string? DescriptionProblem(string value)
+    {
+        if (value.Length > 255) return "a rule description is at most 255 characters";
+        foreach (var c in value)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && !DescriptionPunctuation.Contains(c, StringComparison.Ordinal))
+            {
+                return $"a rule description holds only a-z, A-Z, 0-9 and {DescriptionPunctuation.Trim()} and spaces";
+            }
+        }
+        return null;
+    }
+
     /// <summary>True when EC2 reads the ports of this (normalised) protocol: TCP and UDP ports, ICMP type and code.</summary>
     public static bool HasPorts(string protocol) => protocol is "tcp" or "udp" or "icmp" or "icmpv6";
 
@@ -108,6 +130,9 @@ public static partial class AwsValues
 
     [GeneratedRegex(@"\A[0-9]{12}\z")]
     private static partial Regex AccountId();
+
+    [GeneratedRegex(@"\A(?:-1|0|[1-9][0-9]{0,2})\z")]
+    private static partial Regex ProtocolNumber();
 
     [GeneratedRegex(@"\A[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}\z")]
     private static partial Regex Ipv4Cidr();

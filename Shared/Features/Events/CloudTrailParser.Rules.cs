@@ -24,7 +24,7 @@ public static partial class CloudTrailParser
         foreach (var permission in parent.Items(name))
         {
             if (!permission.IsObject) throw RejectedException.Invalid(permission.Path, $"expected a permission object, got {JsonField.Kind(permission.Element)}");
-            var protocol = SecurityGroupRule.NormaliseProtocol(permission.RequireStr("ipProtocol"));
+            var protocol = ProtocolAt(permission, "ipProtocol");
             var (from, to) = PortsAt(permission, protocol, "fromPort", "toPort");
             var before = rules.Count;
 
@@ -47,7 +47,7 @@ public static partial class CloudTrailParser
                 var group = GroupIdAt(pair, "groupId") ?? GroupNameAt(pair, "groupName")
                     ?? throw RejectedException.Missing(pair.Child("groupId"), "there is no 'groupName' either");
                 var source = new RuleSource(SourceKind.ReferencedGroup, group, UserIdAt(pair, "userId"), pair.Str("vpcId"), pair.Str("vpcPeeringConnectionId"));
-                rules.Add(new SecurityGroupRule(protocol, from, to, source, pair.Str("description")));
+                rules.Add(new SecurityGroupRule(protocol, from, to, source, Description(pair)));
             }
 
             if (rules.Count == before)
@@ -68,7 +68,7 @@ public static partial class CloudTrailParser
             ? RuleSource.Ipv4(cidr)
             : new RuleSource(SourceKind.ReferencedGroup, sourceGroup!, UserIdAt(parameters, "sourceSecurityGroupOwnerId"));
         // Without a protocol EC2 grants every protocol (-1), which NormaliseProtocol(null) yields.
-        var protocol = SecurityGroupRule.NormaliseProtocol(parameters.Str("ipProtocol"));
+        var protocol = parameters.Str("ipProtocol") is null ? SecurityGroupRule.NormaliseProtocol(null) : ProtocolAt(parameters, "ipProtocol");
         var (from, to) = PortsAt(parameters, protocol, "fromPort", "toPort");
         return new SecurityGroupRule(protocol, from, to, source);
     }
@@ -97,9 +97,9 @@ public static partial class CloudTrailParser
                         UserIdAt(info, "userId"), info.Str("vpcId"), info.Str("vpcPeeringConnectionId"))
                 : GroupIdAt(item, "referencedGroupId") is { } g ? RuleSource.Group(g)
                 : throw RejectedException.Missing(item.Child("cidrIpv4"), "the rule names no source (cidrIpv4, cidrIpv6, prefixListId or referencedGroupInfo)");
-            var protocol = SecurityGroupRule.NormaliseProtocol(item.RequireStr("ipProtocol"));
+            var protocol = ProtocolAt(item, "ipProtocol");
             var (from, to) = PortsAt(item, protocol, "fromPort", "toPort");
-            var rule = new SecurityGroupRule(protocol, from, to, source, item.Str("description"), RuleIdAt(item, "securityGroupRuleId"));
+            var rule = new SecurityGroupRule(protocol, from, to, source, Description(item), RuleIdAt(item, "securityGroupRuleId"));
             rules.Add(new ResponseRule(rule, GroupIdAt(item, "groupId")));
         }
         return rules;
@@ -111,7 +111,7 @@ public static partial class CloudTrailParser
         return read(item, name) ?? throw RejectedException.Missing(item.Child(name));
     }
 
-    private static string? Description(JsonField item) => item.Str("description");
+    private static string? Description(JsonField item) => DescriptionAt(item, "description");
 
     private static void RequireObject(JsonField item)
     {

@@ -33,17 +33,28 @@ public static partial class CloudTrailParser
 
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
 
+    /// <summary>The field a rejection names when the fault is the whole body (empty, or not text).</summary>
+    public const string BodyField = "(body)";
+
+    /// <summary>The field a rejection names when the fault is the top-level value.</summary>
+    public const string RootField = "(root)";
+
     public static ParseResult Parse(string? json)
     {
-        if (string.IsNullOrWhiteSpace(json)) return NotJson("The body is empty.");
+        if (string.IsNullOrWhiteSpace(json)) return Empty();
         return Parse(System.Text.Encoding.UTF8.GetBytes(json));
     }
 
     public static ParseResult Parse(ReadOnlySpan<byte> utf8Json)
     {
         if (utf8Json.StartsWith("\uFEFF"u8)) utf8Json = utf8Json[3..];
-        if (utf8Json.IsEmpty) return NotJson("The body is empty.");
-        if (!Utf8.IsValid(utf8Json)) return NotJson("The body is not valid UTF-8.");
+        if (utf8Json.IsEmpty || utf8Json.Trim(" \t\r\n"u8).IsEmpty) return Empty();
+        if (!Utf8.IsValid(utf8Json))
+        {
+            var at = FirstInvalidUtf8(utf8Json);
+            var where = JsonStructure.LocationAt(utf8Json[..at], DocumentOptions.MaxDepth);
+            return NotJson(where, $"The body is not valid UTF-8 at '{AwsValues.Quote(where, 256)}' (byte {at}).");
+        }
         JsonDocument document;
         try
         {
@@ -63,7 +74,8 @@ public static partial class CloudTrailParser
         }
         catch (JsonException e)
         {
-            return NotJson($"The body is not valid JSON: {e.Message}");
+            var where = e.Data["location"] as string ?? RootField;
+            return NotJson(where, $"The body is not valid JSON at '{AwsValues.Quote(where, 256)}': {e.Message}");
         }
         using (document)
         {
@@ -81,7 +93,7 @@ public static partial class CloudTrailParser
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
-            return new ParseResult.Rejection(RejectionKind.NotAnObject, $"Expected a JSON object (an EventBridge event or a CloudTrail record), got {JsonField.Kind(root)}.");
+            return new ParseResult.Rejection(RejectionKind.NotAnObject, $"Field '{RootField}' is invalid: expected a JSON object (an EventBridge event or a CloudTrail record), got {JsonField.Kind(root)}.") { Field = RootField };
         }
         var context = new Context();
         try
@@ -119,8 +131,7 @@ public static partial class CloudTrailParser
                 throw Reject(RejectionKind.WrongDetailType, "detail-type", $"Field 'detail-type' is '{AwsValues.Quote(detailType)}'; expected '{DetailType}'.");
             }
             record = root.RequireObject("detail", "the EventBridge event carries no CloudTrail record");
-            envelopeAccount = root.Str("account");
-            envelopeRegion = root.Str("region");
+            (envelopeAccount, envelopeRegion) = Envelope(root);
         }
         else if (root.Has("eventSource") || root.Has("eventName"))
         {
@@ -163,18 +174,17 @@ public static partial class CloudTrailParser
         }
 
         var eventId = record.RequireStr("eventID");
-        if (eventId.Length > MaxEventIdLength || !EventIdPattern().IsMatch(eventId))
+        if (!EventIdPattern().IsMatch(eventId))
         {
-            // CloudTrail's event ids are UUIDs (36 characters). The id becomes the request's id and table key: a bounded,
+            // CloudTrail's event ids are GUIDs (36 characters). The id becomes the request's id and table key: a bounded,
             // plain one, or the event is refused here (a 40,000-character id could never be stored).
-            throw RejectedException.Invalid(record.Child("eventID"), eventId.Length > MaxEventIdLength
-                ? $"is {eventId.Length} characters long; at most {MaxEventIdLength} are accepted (CloudTrail's event ids are UUIDs)"
-                : $"'{AwsValues.Quote(eventId)}' is not an event id (letters, digits, '-', '_', '.', ':' only; CloudTrail's are UUIDs)");
+            throw RejectedException.Invalid(record.Child("eventID"), $"'{AwsValues.Quote(eventId)}' is not an event id (CloudTrail's event ids are GUIDs, e.g. 5d2d2f34-6c1e-4d2b-9a8f-1b2c3d4e0002)");
         }
         var eventTimeText = record.RequireStr("eventTime");
-        if (!DateTimeOffset.TryParse(eventTimeText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var eventTime))
+        if (!IsTimestamp(eventTimeText)
+            || !DateTimeOffset.TryParse(eventTimeText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var eventTime))
         {
-            throw RejectedException.Invalid(record.Child("eventTime"), $"'{AwsValues.Quote(eventTimeText)}' is not a timestamp");
+            throw RejectedException.Invalid(record.Child("eventTime"), $"'{AwsValues.Quote(eventTimeText)}' is not a timestamp (ISO 8601, e.g. 2025-03-14T10:02:11Z)");
         }
 
         var recipientAccount = record.Str("recipientAccountId");
@@ -218,6 +228,42 @@ public static partial class CloudTrailParser
             _ => Modify(change, parameters),
         };
     }
+
+    /// <summary>
+    /// The envelope's own fields, checked when present (EventBridge always sends them; a bare CloudTrail record has none):
+    /// <c>version</c> and <c>id</c> strings, <c>time</c> a timestamp, <c>resources</c> an array, <c>account</c> a 12-digit
+    /// account id and <c>region</c> a region of the three partitions. Returns the account and region.
+    /// </summary>
+    private static (string? Account, string? Region) Envelope(JsonField root)
+    {
+        _ = root.Str("version");
+        _ = root.Str("id");
+        if (root.Str("time") is { } time && !IsTimestamp(time))
+        {
+            throw RejectedException.Invalid("time", $"'{AwsValues.Quote(time)}' is not a timestamp (ISO 8601, e.g. 2025-03-14T10:02:11Z)");
+        }
+        if (root.Get("resources") is { } resources && resources.Element.ValueKind != JsonValueKind.Array)
+        {
+            throw RejectedException.Invalid("resources", $"expected an array, got {JsonField.Kind(resources.Element)}");
+        }
+        var account = root.Str("account");
+        if (account is not null && !AccountIdPattern().IsMatch(account))
+        {
+            throw RejectedException.Invalid("account", $"'{AwsValues.Quote(account)}' is not a 12-digit AWS account id");
+        }
+        var region = root.Str("region");
+        if (region is not null && !AwsRegions.IsKnown(region))
+        {
+            throw RejectedException.Invalid("region", $"'{AwsValues.Quote(region)}' is not a region of the aws, aws-us-gov or aws-cn partitions");
+        }
+        return (account, region);
+    }
+
+    /// <summary>CloudTrail's and EventBridge's timestamps: ISO 8601, e.g. <c>2025-03-14T10:02:11Z</c> (fractions of a second and an offset allowed).</summary>
+    private static bool IsTimestamp(string text) =>
+        DateTimeOffset.TryParseExact(text, TimestampFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out _);
+
+    private static readonly string[] TimestampFormats = ["yyyy-MM-ddTHH:mm:ssK", "yyyy-MM-ddTHH:mm:ss.FFFFFFFK"];
 
     private static SecurityGroupChange Authorize(SecurityGroupChange change, JsonField parameters, JsonField? response)
     {
@@ -304,14 +350,14 @@ public static partial class CloudTrailParser
             if (!entry.IsObject) throw RejectedException.Invalid(entry.Path, $"expected an object, got {JsonField.Kind(entry.Element)}");
             var ruleId = RuleIdAt(entry, "SecurityGroupRuleId") ?? throw RejectedException.Missing(entry.Child("SecurityGroupRuleId"));
             var content = entry.RequireObject("SecurityGroupRule", "the new content of the rule");
-            var protocol = SecurityGroupRule.NormaliseProtocol(content.RequireStr("IpProtocol"));
+            var protocol = ProtocolAt(content, "IpProtocol");
             var source = Ipv4At(content, "CidrIpv4") is { } v4 ? RuleSource.Ipv4(v4)
                 : Ipv6At(content, "CidrIpv6") is { } v6 ? RuleSource.Ipv6(v6)
                 : PrefixListAt(content, "PrefixListId") is { } pl ? RuleSource.PrefixList(pl)
                 : GroupIdAt(content, "ReferencedGroupId") is { } g ? RuleSource.Group(g)
                 : throw RejectedException.Missing(content.Child("CidrIpv4"), "the rule names no source (CidrIpv4, CidrIpv6, PrefixListId or ReferencedGroupId)");
             var (from, to) = PortsAt(content, protocol, "FromPort", "ToPort");
-            var after = new SecurityGroupRule(protocol, from, to, source, content.Str("Description"), ruleId);
+            var after = new SecurityGroupRule(protocol, from, to, source, DescriptionAt(content, "Description"), ruleId);
             modifications.Add(new RuleModification(ruleId, after));
         }
         return change with { Kind = ChangeKind.Modify, GroupId = groupId, Modifications = modifications };
@@ -338,6 +384,11 @@ public static partial class CloudTrailParser
         }
         foreach (var property in response.Element.EnumerateObject())
         {
+            if (property.Name.EndsWith("Response", StringComparison.OrdinalIgnoreCase) && property.Value.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null))
+            {
+                // e.g. ModifySecurityGroupRulesResponse: EC2's answer is an object; anything else is not a record EC2 wrote.
+                throw RejectedException.Invalid(response.Child(property.Name), $"expected an object, got {JsonField.Kind(property.Value)}");
+            }
             if (property.Value.ValueKind == JsonValueKind.Object && property.Name.EndsWith("Response", StringComparison.OrdinalIgnoreCase))
             {
                 var inner = new JsonField(property.Value, response.Child(property.Name));
@@ -353,14 +404,26 @@ public static partial class CloudTrailParser
     private static RejectedException Reject(RejectionKind kind, string field, string message) =>
         new(new ParseResult.Rejection(kind, message) { Field = field });
 
-    private static ParseResult.Rejection NotJson(string message) => new(RejectionKind.NotJson, message);
+    private static ParseResult.Rejection NotJson(string field, string message) => new(RejectionKind.NotJson, message) { Field = field };
+
+    private static ParseResult.Rejection Empty() => NotJson(BodyField, $"The body is empty: '{BodyField}' holds no event.");
+
+    /// <summary>The offset of the first byte that does not start a valid UTF-8 sequence.</summary>
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
+    {
+        var at = 0;
+        while (at < bytes.Length)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(bytes[at..], out _, out var consumed) != System.Buffers.OperationStatus.Done) return at;
+            at += consumed;
+        }
+        return at;
+    }
 
     [GeneratedRegex("^[0-9]{12}$")]
     private static partial Regex AccountIdPattern();
 
-    /// <summary>The longest event id accepted (CloudTrail's are 36-character UUIDs).</summary>
-    public const int MaxEventIdLength = 128;
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+    /// <summary>CloudTrail's event ids: GUIDs ("a GUID generated by CloudTrail to uniquely identify each event"), 36 characters.</summary>
+    [GeneratedRegex(@"\A[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\z")]
     private static partial Regex EventIdPattern();
 }

@@ -107,6 +107,14 @@ internal readonly record struct JsonField(JsonElement Element, string Path)
         if (Get(name) is not { } field) return [];
         if (field.Element.ValueKind == JsonValueKind.Array) return field.Elements();
         if (!field.IsObject) throw RejectedException.Invalid(field.Path, $"expected a collection, got {Kind(field.Element)}");
+        foreach (var property in field.Element.EnumerateObject())
+        {
+            // Only {} or {"items":[…]}: an object with other keys would hide its elements (a source silently dropped).
+            if (!string.Equals(property.Name, "items", StringComparison.OrdinalIgnoreCase))
+            {
+                throw RejectedException.Invalid(field.Child(property.Name), "a collection holds only 'items'");
+            }
+        }
         if (field.Get("items") is not { } items) return [];
         if (items.Element.ValueKind != JsonValueKind.Array) throw RejectedException.Invalid(items.Path, $"expected an array, got {Kind(items.Element)}");
         return items.Elements();

@@ -23,10 +23,53 @@ internal static class JsonStructure
         public HashSet<string>? Keys { get; set; }
     }
 
-    public static ParseResult.Rejection? Check(ReadOnlySpan<byte> utf8Json, int maxDepth)
+    public static ParseResult.Rejection? Check(ReadOnlySpan<byte> utf8Json, int maxDepth) => Walk(utf8Json, true, maxDepth, out _);
+
+    /// <summary>
+    /// Where a reader stands after <paramref name="utf8Json"/> (a prefix of the body, up to a fault): the path of the
+    /// value being read, or <c>(root)</c>. Names the field at fault when the body is not JSON or not UTF-8 there.
+    /// </summary>
+    public static string LocationAt(ReadOnlySpan<byte> utf8Json, int maxDepth)
     {
-        var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = maxDepth });
+        try
+        {
+            _ = Walk(utf8Json, false, maxDepth, out var location);
+            return location;
+        }
+        catch (JsonException e) when (e.Data["location"] is string location)
+        {
+            return location;
+        }
+    }
+
+    /// <summary>The path a reader is in, given its open containers: the value after the last key, or the next array element.</summary>
+    private static string Location(List<Frame> frames)
+    {
+        if (frames.Count == 0) return "(root)";
+        var top = frames[^1];
+        return top.IsArray ? $"{top.Path}[{top.NextIndex}]" : top.LastKey is null ? (top.Path.Length == 0 ? "(root)" : top.Path) : Child(top.Path, top.LastKey);
+    }
+
+    private static ParseResult.Rejection? Walk(ReadOnlySpan<byte> utf8Json, bool isFinalBlock, int maxDepth, out string location)
+    {
+        var reader = new Utf8JsonReader(utf8Json, isFinalBlock, new JsonReaderState(new JsonReaderOptions { MaxDepth = maxDepth }));
         var frames = new List<Frame>();
+        try
+        {
+            var rejection = Read(ref reader, frames);
+            location = Location(frames);
+            return rejection;
+        }
+        catch (JsonException e)
+        {
+            // The body is not JSON from here on: say where, as the path of the value being read.
+            e.Data["location"] = Location(frames);
+            throw;
+        }
+    }
+
+    private static ParseResult.Rejection? Read(ref Utf8JsonReader reader, List<Frame> frames)
+    {
         while (reader.Read())
         {
             switch (reader.TokenType)

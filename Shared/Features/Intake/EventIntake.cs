@@ -16,6 +16,9 @@ public sealed record IntakeResult(int StatusCode, string Title, string Detail, s
 {
     public bool IsProblem => StatusCode >= 400;
 
+    /// <summary>For a 400: the field at fault, a JSON path such as <c>detail.eventID</c> (or <c>(body)</c>/<c>(root)</c> for the whole body), quoted in <see cref="Detail"/>.</summary>
+    public string? Field { get; init; }
+
     /// <summary>Set when the change was processed in the intake (Intake:RevertInline): what the processor did.</summary>
     public ProcessOutcome? Outcome { get; init; }
 }
@@ -63,7 +66,7 @@ public sealed partial class EventIntake(
         if (body.IsEmpty)
         {
             Count("refused", "empty", 400);
-            return Reject(400, "Empty body", "Expected one EventBridge event (JSON) in the request body.");
+            return Reject(400, "Empty body", $"Field '{CloudTrailParser.BodyField}' is empty: expected one EventBridge event (JSON) in the request body.") with { Field = CloudTrailParser.BodyField };
         }
 
         // The pre-AWS decision is IntakeDecision's, shared with `sgbridge plan`; here it is logged, counted and answered.
@@ -96,7 +99,7 @@ public sealed partial class EventIntake(
         if (!decision.Proceeds || change is null)
         {
             Count(decision.StatusCode >= 400 ? "refused" : "skipped", decision.Reason!, decision.StatusCode);
-            return new IntakeResult(decision.StatusCode, decision.Title, decision.Detail, EventId: decision.EventId);
+            return new IntakeResult(decision.StatusCode, decision.Title, decision.Detail, EventId: decision.EventId) { Field = decision.StatusCode == 400 ? decision.Rejection?.Field : null };
         }
 
         var started = timeProvider.GetTimestamp();

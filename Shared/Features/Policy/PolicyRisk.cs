@@ -6,8 +6,8 @@ namespace SgBridge.Shared.Policy;
 /// What an <c>approve</c> rule could let through without a person looking: a world-open administrative port (SSH, RDP,
 /// remote management, common databases) from 0.0.0.0/0 or ::/0, or anything at all (a rule with no conditions). Judged
 /// from the rule's conditions alone, conservatively: a condition that could match such a change counts as matching it.
-/// Such a rule is reported as a warning (<see cref="PolicyRuleSet.Warnings"/>), with its <c>acknowledge: &lt;why&gt;</c>
-/// or the lack of one. (Refusing an unacknowledged one at load is the next step; not done yet.)
+/// Such a rule is refused at load (a <see cref="PolicyFileException"/> naming the file, line and rule) unless it carries
+/// <c>acknowledge: &lt;why&gt;</c>; an acknowledged one is reported as a warning (<see cref="PolicyRuleSet.Warnings"/>).
 /// </summary>
 public static class PolicyRisk
 {

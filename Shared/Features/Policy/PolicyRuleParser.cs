@@ -88,6 +88,7 @@ public static partial class PolicyRuleParser
         }
         var name = Get(map, "name") is PolicyScalar { Value: { Length: > 0 } n } ? n.Trim() : null;
         var label = name is null ? $"the rule on line {map.Line}" : $"rule '{name}'";
+        var errorsBefore = c.Errors.Count;
         c.UnknownKeys(map, RuleKeys, label);
         if (name is null)
         {
@@ -162,9 +163,15 @@ public static partial class PolicyRuleParser
         {
             return null;
         }
-        // A dangerous approval (PolicyRisk) is reported as a warning (PolicyRuleSet.Warnings), acknowledged or not:
-        // refusing the unacknowledged ones at load is not done yet (issue 24, item 8).
-        return new PolicyRule(name, map.Line, outcome.Value, duration, when) { Acknowledge = acknowledge };
+        // A dangerous approval (PolicyRisk) is refused unless it says why the risk is accepted; an acknowledged one is
+        // still reported as a warning (PolicyRuleSet.Warnings) by `policy validate` and `policy test`.
+        var rule = new PolicyRule(name, map.Line, outcome.Value, duration, when) { Acknowledge = acknowledge };
+        // Judged only on a rule that parsed whole (a condition in error would make the judgement about a rule not written).
+        if (acknowledge is null && c.Errors.Count == errorsBefore && PolicyRisk.Of(rule) is { } risk)
+        {
+            c.Add(map, $"{label} {risk}: refused. Narrow it, or add 'acknowledge: <why the risk is accepted>' to the rule");
+        }
+        return rule;
     }
 
     private static PolicyConditions ParseWhen(PolicyMap w, string label, Context c)

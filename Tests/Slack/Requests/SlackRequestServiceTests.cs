@@ -89,7 +89,7 @@ public class SlackRequestServiceTests
     public async Task Submit_WithATagRule_DecidesOnTheTagsOfTheGroupLookUp_WithoutAnotherEc2Call(string? env, RequestStatus expected, string rule)
     {
         var file = Path.Combine(Path.GetTempPath(), $"policy-{Guid.NewGuid():N}.yaml");
-        File.WriteAllText(file, "rules:\n  - name: tagged-dev\n    when:\n      groupTags: { env: dev }\n    outcome: approve\n    duration: 8h\n  - name: everything-else\n    outcome: ask\n");
+        File.WriteAllText(file, "rules:\n  - name: tagged-dev\n    when:\n      groupTags: { env: dev }\n    outcome: approve\n    duration: 8h\n    acknowledge: dev groups take anything\n  - name: everything-else\n    outcome: ask\n");
         try
         {
             _rig.Bridge.Policy.RulesFile = file;
