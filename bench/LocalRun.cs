@@ -133,7 +133,9 @@ public static class LocalRun
             // Timers run on schedules of minutes (sweep, catch-up, expiry, purge): not part of an event's work.
             TimerTriggers = false,
             MinimumLogLevel = LogLevel.Information,
-            ConfigureLogging = b => b.AddProvider(logs).AddFilter("Microsoft", LogLevel.Warning).AddFilter("Azure.Core", LogLevel.Warning),
+            // host.json's logLevel categories (Microsoft, Azure.Core, System.Net.Http.HttpClient at Warning).
+            ConfigureLogging = b => b.AddProvider(logs).AddFilter("Microsoft", LogLevel.Warning).AddFilter("Azure.Core", LogLevel.Warning)
+                .AddFilter("System.Net.Http.HttpClient", LogLevel.Warning),
             ConfigureStorageClients = c => c.AddPolicy(new StorageCountingPolicy(c is QueueClientOptions ? "queue" : "table", own), HttpPipelinePosition.PerRetry),
             ConfigureServices = s =>
             {

@@ -13,7 +13,7 @@ internal static partial class AwsLog
     [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Obtaining AWS credentials for account {AccountId} failed")]
     public static partial void AssumeRoleFailed(ILogger logger, string accountId, Exception exception);
 
-    [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "EC2 {Action} on {GroupId} succeeded")]
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Debug, Message = "EC2 {Action} on {GroupId} succeeded")]
     public static partial void WriteSucceeded(ILogger logger, string action, string groupId);
 
     [LoggerMessage(EventId = 3011, Level = LogLevel.Warning, Message = "EC2 {Action} on {GroupId} failed with {ErrorCode}")]

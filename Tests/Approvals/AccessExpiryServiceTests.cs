@@ -31,6 +31,8 @@ public class AccessExpiryServiceTests
         var change = TestData.Change(ChangeKind.Add, Guid.NewGuid().ToString()) with { Rules = [added] };
         await _b.Processor().ProcessAsync(change, 1, default);
         var id = _b.Request(change).Id;
+        // The revert's effects run before an approver can click (the click is on the message they post).
+        await _b.DrainEffectsAsync();
         await _b.Lifecycle().ChangeAsync(id, r => { r.Approve("UA", "ann", _b.Time.GetUtcNow(), duration); return true; }, default);
         Assert.Equal(RequestStatus.Applied, await _b.TimeBoundApplier().ApplyAsync(id, 1, default));
         await _b.DrainEffectsAsync(); // the transitions' effects: messages, the access-granted DM
@@ -44,6 +46,9 @@ public class AccessExpiryServiceTests
         await _b.DrainEffectsAsync();
         return summary;
     }
+
+    /// <summary>A DM to the requester about access (granted, ended), not the revert's "give a reason" DM.</summary>
+    private static bool AccessDm((string Channel, string Text, System.Text.Json.Nodes.JsonArray? Blocks, string? ThreadTs) p) => p.Channel == "UREQ" && !p.Text.Contains("reverted your change", StringComparison.Ordinal);
 
     private bool InAws(string description) => _b.Ec2.Rules.Any(r => r.Description == description);
 
@@ -60,7 +65,7 @@ public class AccessExpiryServiceTests
         var group = (await _b.Groups.GetAsync(TestData.Account, TestData.Region, TestData.GroupId, default))!.Value;
         Assert.Equal(_b.Time.GetUtcNow().AddHours(1), group.Rules.Single(x => x.Rule.Description == "ssh").ExpiresAt);
         Assert.Equal((r.Id, _b.Time.GetUtcNow().AddHours(1)), (Assert.Single(_b.Expiries.All).RequestId, _b.Expiries.All[0].DueAt));
-        var dm = Assert.Single(_b.Slack.Posts, p => p.Channel == "UREQ");
+        var dm = Assert.Single(_b.Slack.Posts, AccessDm);
         Assert.Contains(ActionIds.For(ActionIds.ExtendAccess, r.Id), dm.Blocks!.ToJsonString(), StringComparison.Ordinal);
     }
 
@@ -70,7 +75,7 @@ public class AccessExpiryServiceTests
         await ApprovedAsync(null);
 
         Assert.Empty(_b.Expiries.All);
-        Assert.DoesNotContain(_b.Slack.Posts, p => p.Channel == "UREQ");
+        Assert.DoesNotContain(_b.Slack.Posts, AccessDm);
     }
 
     [Fact]
@@ -93,7 +98,7 @@ public class AccessExpiryServiceTests
         Assert.Equal((RequestStatus.AccessEnded, AccessEndReason.Expired), (ended.Status, ended.AccessEndReason));
         Assert.Empty(_b.Expiries.All);
         Assert.Contains(_b.Slack.Posts, p => p.Channel == "CMONITOR" && p.Text.Contains(r.Id, StringComparison.Ordinal) && p.Text.Contains("ended", StringComparison.Ordinal));
-        Assert.Equal(2, _b.Slack.Posts.Count(p => p.Channel == "UREQ")); // granted, then ended
+        Assert.Equal(2, _b.Slack.Posts.Count(AccessDm)); // granted, then ended
     }
 
     [Fact]
@@ -267,6 +272,8 @@ public class AccessExpiryServiceTests
         var change = TestData.Change(ChangeKind.Add, Guid.NewGuid().ToString()) with { Rules = [added] };
         await _b.Processor().ProcessAsync(change, 1, default);
         var id = _b.Request(change).Id;
+        // The revert's effects run before an approver can click (the click is on the message they post).
+        await _b.DrainEffectsAsync();
         await _b.Lifecycle().ChangeAsync(id, r => { r.Approve("UA", "ann", _b.Time.GetUtcNow(), TimeSpan.FromHours(1)); return true; }, default);
         _b.Expiries.FailWrites = new SgBridge.Shared.Storage.StorageUnavailableException("storage down", null);
 

@@ -510,7 +510,7 @@ public sealed partial class NotificationService(
     private static bool NeedsApprovers(RequestStatus status) =>
         status is not (RequestStatus.Exempt or RequestStatus.RevertFailed or RequestStatus.Reverting or RequestStatus.Unmatched or RequestStatus.Reported);
 
-    [LoggerMessage(402, LogLevel.Information, "Slack is up to date with batch {RequestId} ({Count} requests)")]
+    [LoggerMessage(402, LogLevel.Debug, "Slack is up to date with batch {RequestId} ({Count} requests)")]
     private static partial void LogNotified(ILogger logger, string requestId, int count);
 
     [LoggerMessage(404, LogLevel.Warning, "Could not match the requester to a Slack user ({Error}); posting without a mention")]

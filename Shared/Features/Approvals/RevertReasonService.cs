@@ -170,7 +170,7 @@ public sealed partial class RevertReasonService(
     [LoggerMessage(5031, LogLevel.Information, "Requester of {RequestId} not found in Slack: no reason asked")]
     private static partial void LogNoUser(ILogger logger, string requestId);
 
-    [LoggerMessage(5032, LogLevel.Information, "Asked Slack user {SlackUserId} for the reason of {RequestId}")]
+    [LoggerMessage(5032, LogLevel.Debug, "Asked Slack user {SlackUserId} for the reason of {RequestId}")]
     private static partial void LogAsked(ILogger logger, string requestId, string slackUserId);
 
     [LoggerMessage(5033, LogLevel.Warning, "Could not ask the requester of {RequestId} for a reason")]

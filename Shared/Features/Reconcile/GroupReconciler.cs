@@ -316,7 +316,7 @@ public sealed partial class GroupReconciler(
 
     private static string RequestIdFor(SecurityGroupChange change) => RequestId.For(change.EventId);
 
-    [LoggerMessage(701, LogLevel.Information, "Reconciled {AccountId}/{Region} {GroupId}: acted on {Acted} difference(s), deferred {Deferred}, succeeded {Succeeded}")]
+    [LoggerMessage(701, LogLevel.Debug, "Reconciled {AccountId}/{Region} {GroupId}: acted on {Acted} difference(s), deferred {Deferred}, succeeded {Succeeded}")]
     private static partial void LogReconciled(ILogger logger, string accountId, string region, string groupId, int acted, int deferred, bool succeeded);
 
     [LoggerMessage(702, LogLevel.Information, "{AccountId}/{Region} {GroupId}: {Deferred} difference(s) no event explains yet; settle check in {Delay}")]
