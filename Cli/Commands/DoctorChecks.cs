@@ -19,7 +19,7 @@ using SgBridge.Shared.Storage;
 namespace SgBridge.Cli.Commands;
 
 /// <summary>The checks behind <c>sgbridge doctor</c>, run with the app's own services, in order; each reads only.</summary>
-internal sealed partial class DoctorChecks(CliServices services, Action<CheckResult>? onResult = null)
+internal sealed partial class DoctorChecks(CliServices services, Action<CheckResult>? onResult = null, DoctorDelivery? delivery = null, TimeProvider? time = null)
 {
     private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(30);
 
@@ -43,6 +43,8 @@ internal sealed partial class DoctorChecks(CliServices services, Action<CheckRes
         var accounts = await CheckStsAsync(cancellationToken).ConfigureAwait(false);
         await CheckEc2Async(accounts, regions, cancellationToken).ConfigureAwait(false);
         await CheckSlackAsync(cancellationToken).ConfigureAwait(false);
+        await CheckSlashCommandAsync(cancellationToken).ConfigureAwait(false);
+        await CheckHeartbeatAsync(cancellationToken).ConfigureAwait(false);
         return _results;
     }
 
