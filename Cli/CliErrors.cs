@@ -76,6 +76,8 @@ public static class CliErrors
                     "deploy aws-bootstrap/sgbridge-member-role.yaml in that account (StackSet) and check its trust policy admits the bridge.", ExitCodes.CannotRun);
             case AmazonServiceException s:
                 return Aws(s);
+            case AwsServiceException { InnerException: AmazonServiceException s }:
+                return Aws(s);
             case AmazonClientException c:
                 return new CliError("aws", $"AWS call failed: {FirstLine(c.Message)}",
                     "check the AWS credentials the CLI runs with (Aws__AuthMode; AWS_PROFILE or `aws configure` for AssumeRole) and Aws__StsEndpoint / Aws__Ec2Endpoint.", ExitCodes.CannotRun);

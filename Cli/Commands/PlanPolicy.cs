@@ -20,7 +20,7 @@ internal static class PlanPolicy
         var options = new PolicyOptions { RulesFile = Path.GetFullPath(rulesFile), AccountAliases = aliases ?? "" };
         try
         {
-            return (PolicyRules.Load(options), options.AccountAliasMap);
+            return (PolicyRules.Load(options, new PolicyBlob(Microsoft.Extensions.Options.Options.Create(new StorageOptions()))), options.AccountAliasMap);
         }
         catch (PolicyFileException ex)
         {

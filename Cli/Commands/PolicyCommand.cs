@@ -137,7 +137,7 @@ public sealed class PolicyCommand : ICliVerb
     {
         try
         {
-            var set = PolicyRules.Load(options, storage);
+            var set = PolicyRules.Load(options, new PolicyBlob(Microsoft.Extensions.Options.Options.Create(storage)));
             foreach (var warning in set.Warnings)
             {
                 context.Error.WriteLine("warning: " + warning); // stderr: the JSON documents on stdout stay whole

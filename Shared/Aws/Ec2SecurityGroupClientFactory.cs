@@ -25,14 +25,14 @@ public sealed class Ec2SecurityGroupClientFactory(
         ArgumentException.ThrowIfNullOrWhiteSpace(accountId);
         ArgumentException.ThrowIfNullOrWhiteSpace(region);
         // Assume the role now, so a broken trust policy fails here rather than inside the first EC2 call.
-        await credentials.GetAsync(accountId, cancellationToken).ConfigureAwait(false);
+        await AwsErrorBoundary.Translate(() => credentials.GetAsync(accountId, cancellationToken)).ConfigureAwait(false);
         return _clients.GetOrAdd((accountId, region), key => new Lazy<Entry>(() => CreateEntry(key.Account, key.Region))).Value.Client;
     }
 
     private Entry CreateEntry(string accountId, string region)
     {
         var ec2 = new AmazonEC2Client(new CachedRoleAwsCredentials(credentials, accountId), BuildConfig(options.Value, region));
-        return new Entry(ec2, new Ec2SecurityGroupClient(ec2, loggerFactory.CreateLogger<Ec2SecurityGroupClient>()));
+        return new Entry(ec2, new AwsErrorBoundary(new Ec2SecurityGroupClient(ec2, loggerFactory.CreateLogger<Ec2SecurityGroupClient>())));
     }
 
     /// <summary>The EC2 client configuration for a region: standard retries, and the endpoint override when set.</summary>
@@ -68,5 +68,5 @@ public sealed class Ec2SecurityGroupClientFactory(
         _clients.Clear();
     }
 
-    private sealed record Entry(AmazonEC2Client Ec2, Ec2SecurityGroupClient Client);
+    private sealed record Entry(AmazonEC2Client Ec2, ISecurityGroupClient Client);
 }

@@ -1,4 +1,4 @@
-using Amazon.EC2;
+using SgBridge.Shared.Aws;
 using SgBridge.Shared.Approvals;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Slack;
@@ -153,7 +153,7 @@ public class AccessExpiryServiceTests
     {
         var r = await ApprovedAsync(TimeSpan.FromHours(1));
         _b.Time.Advance(TimeSpan.FromHours(1));
-        _b.Ec2.Throw = new AmazonEC2Exception("Rate exceeded") { ErrorCode = "RequestLimitExceeded" };
+        _b.Ec2.Throw = new AwsServiceException("EC2", "RequestLimitExceeded", 0, "Rate exceeded", null);
         _b.Ec2.ThrowTimes = 2;
         var failures = 0L;
         using var listener = new System.Diagnostics.Metrics.MeterListener();
@@ -268,9 +268,9 @@ public class AccessExpiryServiceTests
         await _b.Processor().ProcessAsync(change, 1, default);
         var id = _b.Request(change).Id;
         await _b.Lifecycle().ChangeAsync(id, r => { r.Approve("UA", "ann", _b.Time.GetUtcNow(), TimeSpan.FromHours(1)); return true; }, default);
-        _b.Expiries.FailWrites = new Azure.RequestFailedException(503, "storage down");
+        _b.Expiries.FailWrites = new SgBridge.Shared.Storage.StorageUnavailableException("storage down", null);
 
-        await Assert.ThrowsAsync<Azure.RequestFailedException>(() => _b.TimeBoundApplier().ApplyAsync(id, 1, default));
+        await Assert.ThrowsAsync<SgBridge.Shared.Storage.StorageUnavailableException>(() => _b.TimeBoundApplier().ApplyAsync(id, 1, default));
 
         Assert.False(InAws("ssh")); // never granted without a way to take it back
         Assert.Equal(RequestStatus.Approved, await StatusAsync(id));

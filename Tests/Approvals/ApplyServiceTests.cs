@@ -1,4 +1,3 @@
-using Amazon.EC2;
 using SgBridge.Shared.Approvals;
 using SgBridge.Shared.Aws;
 using SgBridge.Shared.Domain;
@@ -61,9 +60,9 @@ public class ApplyServiceTests
     {
         var r = await ApprovedAddAsync();
         // First try: the approved state is written, then AWS fails transiently and the worker dies.
-        _bridge.Ec2.Throw = new AmazonEC2Exception("boom") { ErrorCode = "InternalError", StatusCode = System.Net.HttpStatusCode.InternalServerError };
+        _bridge.Ec2.Throw = new AwsServiceException("EC2", "InternalError", 500, "boom", null);
         _bridge.Ec2.ThrowTimes = 1;
-        await Assert.ThrowsAsync<AmazonEC2Exception>(() => ApplyAsync(r.Id));
+        await Assert.ThrowsAsync<AwsServiceException>(() => ApplyAsync(r.Id));
         Assert.Contains(await _bridge.ApprovedAsync(), x => x.Description == "ssh");
 
         Assert.Equal(RequestStatus.Applied, await ApplyAsync(r.Id, dequeue: 2));
@@ -74,13 +73,13 @@ public class ApplyServiceTests
     public async Task ApplyAsync_FailingFiveTimes_EndsApplyFailedAndTellsMonitoring()
     {
         var r = await ApprovedAddAsync();
-        _bridge.Ec2.Throw = new AmazonEC2Exception("Rate exceeded") { ErrorCode = "RequestLimitExceeded" };
+        _bridge.Ec2.Throw = new AwsServiceException("EC2", "RequestLimitExceeded", 0, "Rate exceeded", null);
         _bridge.Ec2.ThrowTimes = 100;
         for (var attempt = 1; attempt < 5; attempt++)
         {
-            await Assert.ThrowsAsync<AmazonEC2Exception>(() => ApplyAsync(r.Id, attempt));
+            await Assert.ThrowsAsync<AwsServiceException>(() => ApplyAsync(r.Id, attempt));
         }
-        await Assert.ThrowsAsync<AmazonEC2Exception>(() => ApplyAsync(r.Id, 5));
+        await Assert.ThrowsAsync<AwsServiceException>(() => ApplyAsync(r.Id, 5));
 
         var stored = (await _bridge.Requests.GetAsync(r.Id, default))!.Value;
         Assert.Equal((RequestStatus.ApplyFailed, "RequestLimitExceeded"), (stored.Status, stored.Apply!.ErrorCode));

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Amazon.EC2;
 using Microsoft.Extensions.Time.Testing;
 using SgBridge.Shared.Aws;
 using SgBridge.Shared.Domain;
@@ -30,7 +29,7 @@ public sealed class BlastRadiusNotificationTests
     [Fact]
     public async Task Notify_RoleLacksDescribeNetworkInterfaces_MessageSentWithTheReason()
     {
-        _rig.Ec2.DescribeInterfacesThrows = new AmazonEC2Exception("You are not authorized to perform this operation.") { ErrorCode = "UnauthorizedOperation", StatusCode = System.Net.HttpStatusCode.Forbidden };
+        _rig.Ec2.DescribeInterfacesThrows = new AwsServiceException("EC2", "UnauthorizedOperation", 403, "You are not authorized to perform this operation.", null);
         var id = await PendingAsync();
 
         await _rig.Notifier().NotifyAsync(new RequestNotification(id, RequestStatus.Pending), _rig.Requests);
@@ -57,7 +56,7 @@ public sealed class BlastRadiusNotificationTests
     [Fact]
     public async Task Notify_Throttled_MessageSentSayingSo()
     {
-        _rig.Ec2.DescribeInterfacesThrows = new AmazonEC2Exception("Request limit exceeded.") { ErrorCode = "RequestLimitExceeded", StatusCode = System.Net.HttpStatusCode.ServiceUnavailable };
+        _rig.Ec2.DescribeInterfacesThrows = new AwsServiceException("EC2", "RequestLimitExceeded", 503, "Request limit exceeded.", null);
         var id = await PendingAsync();
 
         await _rig.Notifier().NotifyAsync(new RequestNotification(id, RequestStatus.Pending), _rig.Requests);

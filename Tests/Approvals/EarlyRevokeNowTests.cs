@@ -1,3 +1,4 @@
+using SgBridge.Shared.Aws;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using SgBridge.Shared.Approvals;
@@ -133,7 +134,7 @@ public sealed class EarlyRevokeNowTests : IDisposable
     {
         var r = await LiveAccessAsync();
         await _b.AccessDecisions().RevokeAsync(Click(r.Id), default);
-        _b.Ec2.Throw = new Amazon.EC2.AmazonEC2Exception("Rate exceeded") { ErrorCode = "RequestLimitExceeded" };
+        _b.Ec2.Throw = new AwsServiceException("EC2", "RequestLimitExceeded", 0, "Rate exceeded", null);
         _b.Ec2.ThrowTimes = 1;
 
         await _b.DrainEffectsAsync();

@@ -28,20 +28,6 @@ public sealed class LayerTests
         ["Hosting"] = new HashSet<string> { "Core", "Features", "Azure", "Aws", "SlackApi" },
     };
 
-    /// <summary>
-    /// Feature files that still name an SDK type (to classify an SDK exception, or to read the policy blob). The list
-    /// may only shrink: a file on it that no longer names an SDK fails <see cref="SdkNamespaces_AppearOnlyInAdapterProjects"/>
-    /// until it is taken off.
-    /// </summary>
-    public static readonly IReadOnlySet<string> NotYetPorted = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "Features/Aws/BlastRadiusReader.cs",
-        "Features/Aws/Ec2ErrorText.cs",
-        "Features/Policy/PolicyBlob.cs",
-        "Features/Policy/PolicyTagReader.cs",
-        "Features/Processing/StorageFailure.cs",
-    };
-
     [Fact]
     public void ProjectReferences_HaveNoCycle()
     {
@@ -85,9 +71,7 @@ public sealed class LayerTests
             .Where(f => f.Sdk.Count > 0)
             .ToDictionary(f => f.File, f => f.Sdk);
 
-        Assert.All(mentions, m => Assert.True(NotYetPorted.Contains(m.Key), $"{m.Key} names {string.Join(", ", m.Value)} outside an adapter project"));
-        Assert.All(NotYetPorted, f => Assert.True(mentions.ContainsKey(f), $"{f} no longer names an SDK: take it off {nameof(NotYetPorted)}"));
-        Assert.DoesNotContain(mentions.Keys, f => f.StartsWith("Core/", StringComparison.Ordinal));
+        Assert.True(mentions.Count == 0, string.Join("; ", mentions.Select(m => $"{m.Key} names {string.Join(", ", m.Value)} outside an adapter project")));
     }
 
     [Fact]

@@ -61,6 +61,34 @@ public sealed class AwsWireMockTests : IDisposable
     }
 
     [Fact]
+    public async Task ErrorBoundary_Throttled_ThrowsTheCoresExceptionWithCodeAndStatus()
+    {
+        Answer(503, "<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>req-1</RequestID></Response>");
+        var client = new AwsErrorBoundary(Client(out var ec2));
+        using var _ = ec2;
+
+        var ex = await Assert.ThrowsAsync<AwsServiceException>(() =>
+            client.ExecuteAsync(new RevokeIngressByIds(GroupId, ["sgr-0123456789abcdef0"]), CancellationToken.None));
+
+        Assert.Equal(("EC2", "RequestLimitExceeded", 503), (ex.Service, ex.ErrorCode, ex.StatusCode));
+        Assert.Equal("RequestLimitExceeded", Ec2ErrorText.CodeOf(ex));
+        Assert.IsType<AmazonEC2Exception>(ex.InnerException);
+    }
+
+    [Fact]
+    public async Task ErrorBoundary_PermanentError_IsStillAFailedOutcome()
+    {
+        Answer(400, "<Response><Errors><Error><Code>InvalidGroup.NotFound</Code><Message>The security group does not exist.</Message></Error></Errors><RequestID>req-1</RequestID></Response>");
+        var client = new AwsErrorBoundary(Client(out var ec2));
+        using var _ = ec2;
+
+        var outcome = await client.ExecuteAsync(new RevokeIngressByIds(GroupId, ["sgr-0123456789abcdef0"]), CancellationToken.None);
+
+        Assert.False(outcome.Succeeded);
+        Assert.Equal("InvalidGroup.NotFound", outcome.ErrorCode);
+    }
+
+    [Fact]
     public async Task RevokeByRules_UnknownIpPermissions_IsAFailedOutcome()
     {
         Answer(200, $"""

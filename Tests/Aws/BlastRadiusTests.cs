@@ -179,7 +179,7 @@ public sealed class BlastRadiusTests
     [Fact]
     public async Task Read_StsRefusesTheRole_IsUnavailable()
     {
-        var ec2 = new FakeSecurityGroupClient { Deny = new Amazon.SecurityToken.Model.InvalidIdentityTokenException("bad token") { ErrorCode = "InvalidIdentityToken" } };
+        var ec2 = new FakeSecurityGroupClient { Deny = new AwsServiceException("STS", "InvalidIdentityToken", 400, "bad token", null) };
 
         var radius = await Reader(ec2, new FakeTimeProvider(Now)).ReadAsync(TestData.Account, TestData.Region, ec2.GroupId, default);
 

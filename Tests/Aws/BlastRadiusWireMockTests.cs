@@ -38,7 +38,7 @@ public sealed class BlastRadiusWireMockTests : IDisposable
         _server.Stop();
     }
 
-    private Ec2SecurityGroupClient Client() => new(_ec2, NullLogger<Ec2SecurityGroupClient>.Instance);
+    private AwsErrorBoundary Client() => new(new Ec2SecurityGroupClient(_ec2, NullLogger<Ec2SecurityGroupClient>.Instance));
 
     private BlastRadiusReader Reader(TimeSpan budget) =>
         new(new SingleClientFactory(Client()), MsOptions.Create(new BlastRadiusOptions { Budget = budget, CacheTtl = TimeSpan.Zero }),

@@ -32,7 +32,7 @@ public sealed class QueueFault(string queue, QueueFaultKind kind, int times = 1)
         {
             await Task.Delay(Timeout.Infinite, cancellationToken);
         }
-        throw new Azure.RequestFailedException(503, "The queue service is unavailable (injected fault).");
+        throw new SgBridge.Shared.Storage.StorageUnavailableException("The queue service is unavailable (injected fault).", null);
     }
 
     public void After(string queueName)

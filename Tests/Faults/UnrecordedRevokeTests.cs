@@ -1,4 +1,3 @@
-using Azure;
 using Microsoft.Extensions.Logging.Abstractions;
 using SgBridge.Shared.Aws;
 using SgBridge.Shared.Domain;
@@ -16,7 +15,7 @@ namespace SgBridge.Tests.Faults;
 /// </summary>
 public sealed class UnrecordedRevokeTests
 {
-    private static readonly RequestFailedException Refused = new(0, "Connection refused (127.0.0.1:10001)");
+    private static readonly SgBridge.Shared.Storage.StorageUnavailableException Refused = new("Connection refused (127.0.0.1:10001)", null);
 
     private readonly Bridge _bridge = new();
     private readonly UnrecordedRevokes _unrecorded;
@@ -44,7 +43,7 @@ public sealed class UnrecordedRevokeTests
         _bridge.Groups.Down = Refused;
         _bridge.Queue.FailWith = Refused;
 
-        await Assert.ThrowsAsync<RequestFailedException>(() => Processor(_unrecorded).ProcessAsync(change, 1, default));
+        await Assert.ThrowsAsync<SgBridge.Shared.Storage.StorageUnavailableException>(() => Processor(_unrecorded).ProcessAsync(change, 1, default));
 
         Assert.DoesNotContain(Ec2.Rules, r => r.FromPort == 22); // revoked although nothing could be stored
         Assert.Equal(1, _unrecorded.Count);

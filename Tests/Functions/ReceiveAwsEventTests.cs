@@ -72,7 +72,7 @@ public class ReceiveAwsEventTests
     [Fact]
     public async Task RunAsync_QueueDown_Answers503WithRetryAfter()
     {
-        _queue.FailWith = new Azure.RequestFailedException(503, "unavailable");
+        _queue.FailWith = new SgBridge.Shared.Storage.StorageUnavailableException("unavailable", null);
         var (status, _, _, retryAfter) = await RenderAsync(await Function().RunAsync(Request(File.ReadAllBytes(RepoRoot.Sample("authorize-ssh-from-internet.json"))), default));
         Assert.Equal((503, "5"), (status, retryAfter));
     }

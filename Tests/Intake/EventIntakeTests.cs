@@ -1,5 +1,4 @@
 using System.Text;
-using Azure;
 using Microsoft.Extensions.Logging.Abstractions;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Intake;
@@ -166,7 +165,7 @@ public class EventIntakeTests
     [Fact]
     public async Task AcceptAsync_QueueUnreachable_Is503SoEventBridgeRetries()
     {
-        _queue.FailWith = new RequestFailedException(500, "queue down");
+        _queue.FailWith = new StorageUnavailableException("queue down", null);
         var result = await AcceptAsync(Sample("authorize-ssh-from-internet.json"));
         Assert.Equal(503, result.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(5), result.RetryAfter);

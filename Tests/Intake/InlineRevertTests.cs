@@ -1,5 +1,4 @@
-using Amazon.EC2;
-using Azure;
+using SgBridge.Shared.Aws;
 using Microsoft.Extensions.Logging.Abstractions;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Intake;
@@ -93,7 +92,7 @@ public sealed class InlineRevertTests
     public async Task AcceptAsync_InlineFailsTransiently_QueuesAtOnceAndTheWorkerFinishesIt()
     {
         var approved = await OnboardedAsync();
-        Ec2.Throw = new AmazonEC2Exception("Rate exceeded") { ErrorCode = "RequestLimitExceeded" };
+        Ec2.Throw = new AwsServiceException("EC2", "RequestLimitExceeded", 0, "Rate exceeded", null);
         Ec2.ThrowTimes = 1;
 
         var result = await Intake().AcceptAsync(Event(), "application/json", default);
@@ -112,9 +111,9 @@ public sealed class InlineRevertTests
     public async Task AcceptAsync_InlineFailsAndTheQueueIsDown_Is503SoEventBridgeRetries()
     {
         await OnboardedAsync();
-        Ec2.Throw = new AmazonEC2Exception("Rate exceeded") { ErrorCode = "RequestLimitExceeded" };
+        Ec2.Throw = new AwsServiceException("EC2", "RequestLimitExceeded", 0, "Rate exceeded", null);
         Ec2.ThrowTimes = 1;
-        _bridge.Queue.FailWith = new RequestFailedException(503, "queue down");
+        _bridge.Queue.FailWith = new StorageUnavailableException("queue down", null);
 
         var result = await Intake().AcceptAsync(Event(), "application/json", default);
 

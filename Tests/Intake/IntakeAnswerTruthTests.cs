@@ -1,4 +1,4 @@
-using Amazon.EC2;
+using SgBridge.Shared.Aws;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Storage.Queues;
@@ -60,7 +60,7 @@ public sealed class IntakeAnswerTruthTests(AzuriteFixture azurite)
         _bridge.Ec2.AddExisting(TestData.Tcp(443, "10.0.0.0/8", "https"));
         await _bridge.OnboardAsync();
         _bridge.Ec2.Rules.Add(TestData.Tcp(22, "0.0.0.0/0", "temporary ssh", "sgr-0a1b2c3d4e5f60001"));
-        _bridge.Ec2.Throw = new AmazonEC2Exception("Rate exceeded") { ErrorCode = "RequestLimitExceeded" };
+        _bridge.Ec2.Throw = new AwsServiceException("EC2", "RequestLimitExceeded", 0, "Rate exceeded", null);
         _bridge.Ec2.ThrowTimes = 100;
     }
 

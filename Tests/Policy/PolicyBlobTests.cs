@@ -49,6 +49,8 @@ public sealed class PolicyBlobTests(AzuriteFixture azurite)
         return blob.Uri.AbsoluteUri;
     }
 
+    private static PolicyBlob Blobs(StorageOptions storage) => new(Microsoft.Extensions.Options.Options.Create(storage));
+
     private static PolicyError Refused(Func<PolicyRuleSet> load) => Assert.Single(Assert.Throws<PolicyFileException>(load).Errors);
 
     [Fact]
@@ -56,7 +58,7 @@ public sealed class PolicyBlobTests(AzuriteFixture azurite)
     {
         var url = await UploadAsync("policy.yaml", Good);
 
-        var rules = PolicyRules.Load(Options(url), Storage);
+        var rules = PolicyRules.Load(Options(url), Blobs(Storage));
 
         Assert.Equal($"{_container}/policy.yaml", rules.Source);
         Assert.Equal(["no-ssh", "rest"], rules.Rules.Select(r => r.Name));
@@ -66,7 +68,7 @@ public sealed class PolicyBlobTests(AzuriteFixture azurite)
     public async Task ConnectionString_JsonInAFolder_IsRead()
     {
         var url = await UploadAsync("prod/policy.json", """{"rules": [{"name": "rest", "outcome": "ask"}]}""");
-        var rules = PolicyRules.Load(Options(url), Storage);
+        var rules = PolicyRules.Load(Options(url), Blobs(Storage));
         Assert.Equal(($"{_container}/prod/policy.json", 1), (rules.Source, rules.Rules.Count));
     }
 
@@ -74,7 +76,7 @@ public sealed class PolicyBlobTests(AzuriteFixture azurite)
     public async Task BadBlob_ErrorNamesTheBlobAndTheLine()
     {
         var url = await UploadAsync("policy.yaml", "rules:\n  - name: r\n    when: { ports: [70000] }\n    outcome: approve\n");
-        var error = Refused(() => PolicyRules.Load(Options(url), Storage));
+        var error = Refused(() => PolicyRules.Load(Options(url), Blobs(Storage)));
         Assert.Equal($"{_container}/policy.yaml line 3: port '70000' in rule 'r' is not a port (0-65535) or a range from-to with from <= to", error.ToString());
     }
 
@@ -83,13 +85,13 @@ public sealed class PolicyBlobTests(AzuriteFixture azurite)
     {
         var url = await UploadAsync("policy.yaml", Good);
         var missing = url.Replace("policy.yaml", "other.yaml", StringComparison.Ordinal);
-        var error = Refused(() => PolicyRules.Load(Options(missing), Storage));
+        var error = Refused(() => PolicyRules.Load(Options(missing), Blobs(Storage)));
         Assert.Equal(missing, error.Source);
         Assert.Contains("the blob cannot be read: it does not exist", error.Message, StringComparison.Ordinal);
         Assert.Contains("BlobNotFound", error.Message, StringComparison.Ordinal);
 
         var noContainer = url.Replace(_container, _container + "x", StringComparison.Ordinal);
-        Assert.Contains("ContainerNotFound", Refused(() => PolicyRules.Load(Options(noContainer), Storage)).Message, StringComparison.Ordinal);
+        Assert.Contains("ContainerNotFound", Refused(() => PolicyRules.Load(Options(noContainer), Blobs(Storage))).Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -97,10 +99,10 @@ public sealed class PolicyBlobTests(AzuriteFixture azurite)
     {
         var url = await UploadAsync("policy.yaml", Good);
         var other = url.Replace("/devstoreaccount1/", "/otheraccount/", StringComparison.Ordinal);
-        var error = Refused(() => PolicyRules.Load(Options(other), Storage));
+        var error = Refused(() => PolicyRules.Load(Options(other), Blobs(Storage)));
         Assert.Contains("not in the storage account of Storage:ConnectionString", error.Message, StringComparison.Ordinal);
         Assert.Contains("https://x.blob.core.windows.net/c/p.yaml",
-            Refused(() => PolicyRules.Load(Options("https://x.blob.core.windows.net/c/p.yaml"), Storage)).Source, StringComparison.Ordinal);
+            Refused(() => PolicyRules.Load(Options("https://x.blob.core.windows.net/c/p.yaml"), Blobs(Storage))).Source, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -114,7 +116,7 @@ public sealed class PolicyBlobTests(AzuriteFixture azurite)
         var url = $"http://127.0.0.1:{port}/devstoreaccount1/policy/policy.yaml";
         var clock = Stopwatch.StartNew();
 
-        var error = Refused(() => PolicyRules.Load(Options(url), storage));
+        var error = Refused(() => PolicyRules.Load(Options(url), Blobs(storage)));
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), clock.Elapsed.ToString());
         Assert.Equal(url, error.Source);
@@ -130,13 +132,13 @@ public sealed class PolicyBlobTests(AzuriteFixture azurite)
     public void BadUrls_Refused(string url, string message)
     {
         var managed = new StorageOptions { AccountName = "acct" };
-        Assert.Contains(message, Refused(() => PolicyRules.Load(Options(url), managed)).Message, StringComparison.Ordinal);
+        Assert.Contains(message, Refused(() => PolicyRules.Load(Options(url), Blobs(managed))).Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void NoStorageSettings_Refused() =>
         Assert.Contains("neither Storage:ConnectionString nor Storage:AccountName",
-            Refused(() => PolicyRules.Load(Options("https://acct.blob.core.windows.net/p/policy.yaml"), new StorageOptions())).Message, StringComparison.Ordinal);
+            Refused(() => PolicyRules.Load(Options("https://acct.blob.core.windows.net/p/policy.yaml"), Blobs(new StorageOptions()))).Message, StringComparison.Ordinal);
 
     [Fact]
     public void ManagedIdentity_TheIdentitysTokenIsAskedForStorage_AndAFailureNamesTheBlob()
@@ -145,7 +147,7 @@ public sealed class PolicyBlobTests(AzuriteFixture azurite)
         var storage = new StorageOptions { AccountName = "acct", ClientId = "00000000-0000-0000-0000-000000000001" };
         var url = $"https://127.0.0.1:{FreePort()}/acct/policy/policy.yaml";
 
-        var error = Refused(() => PolicyBlob.Load(url, Options(url), storage, credential));
+        var error = Refused(() => PolicyBlob.Load(url, Options(url), storage, credential, default));
 
         Assert.Equal(["https://storage.azure.com/.default"], credential.Scopes.Distinct());
         Assert.Equal(url, error.Source);
@@ -197,7 +199,7 @@ public sealed class PolicyBlobTests(AzuriteFixture azurite)
 
         var rules = provider.GetRequiredService<PolicyRules>().Current;
         Assert.Equal(["no-ssh", "rest"], rules.Rules.Select(r => r.Name));
-        Assert.Same(rules, provider.GetRequiredService<PolicyRulesCache>().GetOrLoad(provider.GetRequiredService<IOptions<PolicyOptions>>().Value, () => null));
+        Assert.Same(rules, provider.GetRequiredService<PolicyRulesCache>().GetOrLoad(provider.GetRequiredService<IOptions<PolicyOptions>>().Value, provider.GetRequiredService<IPolicyBlobReader>()));
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-using Amazon.EC2;
+using SgBridge.Shared.Aws;
 using SgBridge.Shared.Approvals;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Processing;
@@ -195,10 +195,10 @@ public sealed class PolicyGateTests : IDisposable
         await OnboardAsync();
         var added = Ec2.AddExisting(TestData.Tcp(8080, "10.20.0.0/16"));
         var change = TestData.Change(ChangeKind.Add, Guid.NewGuid().ToString()) with { Rules = [added] };
-        Ec2.Throw = new AmazonEC2Exception("Rate exceeded") { ErrorCode = "RequestLimitExceeded" };
+        Ec2.Throw = new AwsServiceException("EC2", "RequestLimitExceeded", 0, "Rate exceeded", null);
         Ec2.ThrowTimes = 10;
 
-        await Assert.ThrowsAsync<AmazonEC2Exception>(() => _bridge.Processor().ProcessAsync(change, 5, default));
+        await Assert.ThrowsAsync<AwsServiceException>(() => _bridge.Processor().ProcessAsync(change, 5, default));
 
         var request = _bridge.Request(change);
         Assert.Equal((RequestStatus.RevertFailed, (PolicyDecisionRecord?)null), (request.Status, request.PolicyDecision));
@@ -231,10 +231,10 @@ public sealed class PolicyGateTests : IDisposable
     {
         await OnboardAsync();
         var (change, _) = await RevertAsync(8080, "10.20.0.0/16");
-        Ec2.Throw = new AmazonEC2Exception("Rate exceeded") { ErrorCode = "RequestLimitExceeded" };
+        Ec2.Throw = new AwsServiceException("EC2", "RequestLimitExceeded", 0, "Rate exceeded", null);
         Ec2.ThrowTimes = 10;
 
-        await Assert.ThrowsAsync<AmazonEC2Exception>(() => _bridge.Applier().ApplyAsync(Applies().Single(), _bridge.Processing.MaxDequeueCount, default));
+        await Assert.ThrowsAsync<AwsServiceException>(() => _bridge.Applier().ApplyAsync(Applies().Single(), _bridge.Processing.MaxDequeueCount, default));
 
         var request = _bridge.Request(change);
         Assert.Equal((RequestStatus.ApplyFailed, "policy:dev-private-non-admin"), (request.Status, request.DecidedBy));

@@ -1,7 +1,7 @@
+using SgBridge.Shared.Aws;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
-using Amazon.EC2;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Policy;
 using SgBridge.Shared.Processing;
@@ -120,9 +120,9 @@ public sealed class PolicyTagGateTests : IDisposable
 
     public static TheoryData<Exception, string> Failures() => new()
     {
-        { new AmazonEC2Exception("Rate exceeded") { ErrorCode = "RequestLimitExceeded", StatusCode = HttpStatusCode.ServiceUnavailable }, "EC2 throttled the read (RequestLimitExceeded)" },
-        { new AmazonEC2Exception("denied") { ErrorCode = "UnauthorizedOperation", StatusCode = HttpStatusCode.Forbidden }, "the bridge's role may not call ec2:DescribeSecurityGroups (UnauthorizedOperation)" },
-        { new AmazonEC2Exception("boom") { ErrorCode = "InternalError", StatusCode = HttpStatusCode.InternalServerError }, "EC2 error InternalError" },
+        { new AwsServiceException("EC2", "RequestLimitExceeded", 503, "Rate exceeded", null), "EC2 throttled the read (RequestLimitExceeded)" },
+        { new AwsServiceException("EC2", "UnauthorizedOperation", 403, "denied", null), "the bridge's role may not call ec2:DescribeSecurityGroups (UnauthorizedOperation)" },
+        { new AwsServiceException("EC2", "InternalError", 500, "boom", null), "EC2 error InternalError" },
         { new HttpRequestException("connection refused"), "EC2 could not be reached" },
     };
 
@@ -154,7 +154,7 @@ public sealed class PolicyTagGateTests : IDisposable
     public async Task TagReadFails_DenyRule_NeitherDeniesNorLetsALaterRuleApprove()
     {
         // 0.0.0.0/0 on 443: 'prod-internet' would deny on a prod group; 'any-https' would approve. Unknown tags: ask.
-        Ec2.DescribeTagsThrows = new AmazonEC2Exception("Rate exceeded") { ErrorCode = "RequestLimitExceeded" };
+        Ec2.DescribeTagsThrows = new AwsServiceException("EC2", "RequestLimitExceeded", 0, "Rate exceeded", null);
         var request = await RevertAsync(443, "0.0.0.0/0");
 
         Assert.Equal(RequestStatus.Pending, request.Status);

@@ -38,7 +38,7 @@ public sealed class PolicyTagReaderWireMockTests : IDisposable
     }
 
     private PolicyTagReader Reader(TimeSpan budget) =>
-        new(new OneClient(new Ec2SecurityGroupClient(_ec2, NullLogger<Ec2SecurityGroupClient>.Instance)),
+        new(new OneClient(new AwsErrorBoundary(new Ec2SecurityGroupClient(_ec2, NullLogger<Ec2SecurityGroupClient>.Instance))),
             MsOptions.Create(new BlastRadiusOptions { Budget = budget }), NullLogger<PolicyTagReader>.Instance, new SgBridge.Shared.Telemetry.BridgeTelemetry());
 
     private void Answer(int status, string xml, TimeSpan? delay = null)

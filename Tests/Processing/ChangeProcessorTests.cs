@@ -1,4 +1,3 @@
-using Amazon.EC2;
 using SgBridge.Shared.Aws;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Options;
@@ -318,12 +317,12 @@ public class ChangeProcessorTests
     {
         await OnboardWithAsync(TestData.Tcp(443, "10.0.0.0/8"));
         var change = Add(Ec2.AddExisting(TestData.Tcp(22, "0.0.0.0/0")));
-        Ec2.Throw = new AmazonEC2Exception("Rate exceeded") { ErrorCode = "RequestLimitExceeded" };
+        Ec2.Throw = new AwsServiceException("EC2", "RequestLimitExceeded", 0, "Rate exceeded", null);
         Ec2.ThrowTimes = 10;
 
-        await Assert.ThrowsAsync<AmazonEC2Exception>(() => ProcessAsync(change, dequeue: 1));
+        await Assert.ThrowsAsync<AwsServiceException>(() => ProcessAsync(change, dequeue: 1));
         Assert.Empty(_bridge.Requests.All); // write-once: nothing is recorded until the outcome is known
-        await Assert.ThrowsAsync<AmazonEC2Exception>(() => ProcessAsync(change, dequeue: 5));
+        await Assert.ThrowsAsync<AwsServiceException>(() => ProcessAsync(change, dequeue: 5));
 
         var request = _bridge.Request(change);
         Assert.Equal((RequestStatus.RevertFailed, "RequestLimitExceeded"), (request.Status, request.Revert!.ErrorCode));

@@ -207,7 +207,7 @@ public sealed class EffectsTests : IDisposable
         var id = await RevertedAsync(22);
         await _b.DrainEffectsAsync();
         await ApproveAsync(id);
-        _b.Requests.Down = new Azure.RequestFailedException(503, "storage refused");
+        _b.Requests.Down = new SgBridge.Shared.Storage.StorageUnavailableException("storage refused", null);
 
         var (_, failed) = await _b.DrainEffectsAsync(); // every try fails (the nudge would end in the poison queue)
         Assert.Equal(1, failed);

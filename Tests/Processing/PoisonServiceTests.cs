@@ -1,4 +1,3 @@
-using Azure;
 using SgBridge.Shared.Approvals;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Processing;
@@ -133,7 +132,7 @@ public sealed class PoisonServiceTests : IDisposable
     [Fact]
     public async Task HandleAsync_StorageDownOnTheLastTry_RecentChange_IsReDrivenToTheChangesQueue_TellingOnce()
     {
-        _bridge.Requests.Down = new RequestFailedException(0, "refused");
+        _bridge.Requests.Down = new SgBridge.Shared.Storage.StorageUnavailableException("refused", null);
         var change = Change() with { EventTime = _bridge.Time.GetUtcNow() - TimeSpan.FromMinutes(10) };
 
         Assert.Equal(PoisonOutcome.Redriven, await HandleAsync(QueueNames.Changes, BridgeJson.Serialize(change), dequeue: _bridge.Processing.MaxDequeueCount));
@@ -154,10 +153,10 @@ public sealed class PoisonServiceTests : IDisposable
     [Fact]
     public async Task HandleAsync_StorageDown_RetriesWhileTriesRemain_ThenTellsAndDropsWithoutThrowing()
     {
-        _bridge.Requests.Down = new RequestFailedException(0, "refused");
+        _bridge.Requests.Down = new SgBridge.Shared.Storage.StorageUnavailableException("refused", null);
         var text = BridgeJson.Serialize(Change() with { EventTime = _bridge.Time.GetUtcNow() - TimeSpan.FromDays(2) });
 
-        await Assert.ThrowsAsync<RequestFailedException>(() => HandleAsync(QueueNames.Changes, text, dequeue: 1));
+        await Assert.ThrowsAsync<SgBridge.Shared.Storage.StorageUnavailableException>(() => HandleAsync(QueueNames.Changes, text, dequeue: 1));
         Assert.Equal(0, _failures.Count("poison"));
 
         Assert.Equal(PoisonOutcome.Unrecorded, await HandleAsync(QueueNames.Changes, text, dequeue: _bridge.Processing.MaxDequeueCount));

@@ -1,4 +1,3 @@
-using Azure;
 using SgBridge.Shared.Aws;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Processing;
@@ -11,7 +10,7 @@ namespace SgBridge.Tests.Processing;
 /// <summary>Table Storage down in the worker: an add is still revoked by rule id and recorded later; anything else waits.</summary>
 public sealed class StorageFallbackTests : IDisposable
 {
-    private static readonly RequestFailedException Refused = new(0, "Connection refused (127.0.0.1:10002)");
+    private static readonly StorageUnavailableException Refused = new("Connection refused (127.0.0.1:10002)", null);
 
     private readonly Bridge _bridge = new();
     private readonly FailureCounter _failures;
@@ -84,9 +83,9 @@ public sealed class StorageFallbackTests : IDisposable
     {
         var change = await OnboardedAddAsync();
         StorageDown();
-        _bridge.Queue.FailWith = new RequestFailedException(503, "queue down");
+        _bridge.Queue.FailWith = new StorageUnavailableException("queue down", null);
 
-        await Assert.ThrowsAsync<RequestFailedException>(() => _bridge.Processor().ProcessAsync(change, 1, default));
+        await Assert.ThrowsAsync<StorageUnavailableException>(() => _bridge.Processor().ProcessAsync(change, 1, default));
 
         Assert.DoesNotContain(Ec2.Rules, r => r.FromPort == 22); // access removed all the same
         StorageUp();
@@ -103,7 +102,7 @@ public sealed class StorageFallbackTests : IDisposable
         var forged = TestData.Change(ChangeKind.Add, Guid.NewGuid().ToString()) with { Rules = [TestData.Tcp(22, "0.0.0.0/0", ruleId: approved.RuleId)] };
         StorageDown();
 
-        await Assert.ThrowsAsync<RequestFailedException>(() => _bridge.Processor().ProcessAsync(forged, 1, default));
+        await Assert.ThrowsAsync<StorageUnavailableException>(() => _bridge.Processor().ProcessAsync(forged, 1, default));
 
         Assert.Contains(approved, Ec2.Rules);
         Assert.Empty(Ec2.Writes);
@@ -124,7 +123,7 @@ public sealed class StorageFallbackTests : IDisposable
         };
         StorageDown();
 
-        await Assert.ThrowsAsync<RequestFailedException>(() => _bridge.Processor().ProcessAsync(change, 1, default));
+        await Assert.ThrowsAsync<StorageUnavailableException>(() => _bridge.Processor().ProcessAsync(change, 1, default));
 
         Assert.Empty(Ec2.Writes);
         Assert.Empty(_bridge.Queue.Sent);
@@ -135,7 +134,7 @@ public sealed class StorageFallbackTests : IDisposable
     public async Task ProcessAsync_StorageTimeoutAfterRetries_IsTreatedAsStorageDown()
     {
         var change = await OnboardedAddAsync();
-        StorageDown(new AggregateException("Retry failed after 4 tries.", new TaskCanceledException("timed out", new TimeoutException())));
+        StorageDown(new StorageUnavailableException("Retry failed after 4 tries.", new AggregateException(new TaskCanceledException("timed out", new TimeoutException()))));
 
         Assert.Equal(ProcessOutcome.RevokedWithoutStorage, await _bridge.Processor().ProcessAsync(change, 1, default));
     }
@@ -152,14 +151,4 @@ public sealed class StorageFallbackTests : IDisposable
         Assert.Empty(_bridge.Queue.On<SecurityGroupChange>(QueueNames.Changes));
         Assert.Equal(0, _failures.Count("storage"));
     }
-
-    [Theory]
-    [InlineData(0, true)]
-    [InlineData(503, true)]
-    [InlineData(500, true)]
-    [InlineData(404, false)]
-    [InlineData(409, false)]
-    [InlineData(412, false)]
-    public void IsUnavailable_ByStatus(int status, bool expected) =>
-        Assert.Equal(expected, StorageFailure.IsUnavailable(new RequestFailedException(status, "x")));
 }

@@ -45,7 +45,7 @@ public sealed class WriteOnceTests : IDisposable
     public async Task ProcessAsync_InsertFailsAfterTheRevoke_CarriesTheOutcomeForwardAndTheLaterRunRecordsReverted()
     {
         var change = await OnboardedAddAsync();
-        _bridge.Requests.Down = new RequestFailedException(503, "Server busy");
+        _bridge.Requests.Down = new SgBridge.Shared.Storage.StorageUnavailableException("Server busy", null);
 
         Assert.Equal(ProcessOutcome.RevokedWithoutStorage, await _bridge.Processor().ProcessAsync(change, 1, default));
 

@@ -8,6 +8,7 @@ using SgBridge.Shared.Processing;
 using SgBridge.Shared.Telemetry;
 using SgBridge.Tests.Fakes;
 using O = Microsoft.Extensions.Options.Options;
+using SgBridge.Shared.Storage;
 
 namespace SgBridge.Tests.Telemetry;
 
@@ -94,7 +95,7 @@ public sealed class BridgeMetricsTests : IDisposable
     [Fact]
     public async Task Intake_QueueUnreachable_CountsUnavailableAndAStorageFailure()
     {
-        _queue.FailWith = new Azure.RequestFailedException(503, "storage down");
+        _queue.FailWith = new StorageUnavailableException("storage down", null);
 
         var result = await Intake().AcceptAsync(Sample("authorize-ssh-from-internet.json"), "application/json", default);
 

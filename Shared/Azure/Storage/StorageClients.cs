@@ -11,7 +11,8 @@ namespace SgBridge.Shared.Storage;
 /// or the account name with a managed identity (<c>ManagedIdentityCredential</c> for <see cref="StorageOptions.ClientId"/>,
 /// else <c>DefaultAzureCredential</c>). Queue messages are base64-encoded, as the Functions queue trigger expects.
 /// Both have bounded retries (<see cref="StorageOptions.TableNetworkTimeout"/>, <see cref="StorageOptions.QueueNetworkTimeout"/>,
-/// <see cref="StorageOptions.MaxRetries"/>) instead of Azure.Core's 100 s per try.
+/// <see cref="StorageOptions.MaxRetries"/>) instead of Azure.Core's 100 s per try, and report an outage as
+/// <see cref="StorageUnavailableException"/> (<see cref="StorageOutagePolicy"/>).
 /// <para>
 /// The Queue client sends the newest storage API version its SDK knows, which Azurite may not accept yet:
 /// run Azurite with <c>--skipApiVersionCheck</c> (the test fixture and the README do). The version is deliberately
@@ -23,9 +24,9 @@ public sealed class StorageClients
     public StorageClients(StorageOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var queueOptions = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        var queueOptions = StorageOutagePolicy.Apply(new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
         Bound(queueOptions.Retry, options.QueueNetworkTimeout, options.MaxRetries);
-        var tableOptions = new TableClientOptions();
+        var tableOptions = StorageOutagePolicy.Apply(new TableClientOptions());
         Bound(tableOptions.Retry, options.TableNetworkTimeout, options.MaxRetries);
         if (!string.IsNullOrWhiteSpace(options.ConnectionString))
         {

@@ -1,5 +1,3 @@
-using Amazon.EC2;
-using Amazon.Runtime;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SgBridge.Shared.Approvals;
@@ -73,12 +71,12 @@ public sealed partial class BlastRadiusReader
     /// <summary>Why the read failed, in words an approver can act on (no secrets: AWS error codes and short messages only).</summary>
     internal static string Reason(Exception ex) => ex switch
     {
-        AmazonEC2Exception e when Ec2ErrorText.Normalise(e.ErrorCode) is "UnauthorizedOperation" or "AccessDenied" or "AccessDeniedException" =>
+        AwsServiceException { Service: "EC2" } e when Ec2ErrorText.Normalise(e.ErrorCode) is "UnauthorizedOperation" or "AccessDenied" or "AccessDeniedException" =>
             $"the bridge's role may not call ec2:DescribeNetworkInterfaces ({Ec2ErrorText.Normalise(e.ErrorCode)}): update the member role stack",
-        AmazonEC2Exception e when Ec2ErrorText.Normalise(e.ErrorCode) is "RequestLimitExceeded" or "Throttling" =>
+        AwsServiceException { Service: "EC2" } e when Ec2ErrorText.Normalise(e.ErrorCode) is "RequestLimitExceeded" or "Throttling" =>
             $"EC2 throttled the read ({Ec2ErrorText.Normalise(e.ErrorCode)})",
-        AmazonEC2Exception e => $"EC2 error {(Ec2ErrorText.Normalise(e.ErrorCode) is { Length: > 0 } code ? code : "HTTP " + (int)e.StatusCode)}",
-        AmazonServiceException e => $"AWS error {e.ErrorCode ?? e.GetType().Name}",
+        AwsServiceException { Service: "EC2" } e => $"EC2 error {(Ec2ErrorText.Normalise(e.ErrorCode) is { Length: > 0 } code ? code : "HTTP " + e.StatusCode)}",
+        AwsServiceException e => $"AWS error {(e.ErrorCode is { Length: > 0 } code ? code : e.Service)}",
         OperationCanceledException => $"no answer from EC2 within {HardLimit.TotalSeconds:0} s",
         HttpRequestException => "EC2 could not be reached",
         _ => ex.GetType().Name,

@@ -5,13 +5,13 @@ namespace SgBridge.Shared.Policy;
 
 /// <summary>
 /// The policy named by <see cref="PolicyOptions.RulesFile"/>: a file deployed with the app, or a blob
-/// (<see cref="PolicyBlob"/>), read once — a new policy is a new deployment or a restart. Start-up validation
+/// (<see cref="IPolicyBlobReader"/>), read once — a new policy is a new deployment or a restart. Start-up validation
 /// (<see cref="PolicyRulesValidator"/>) reads it first and leaves it in <see cref="PolicyRulesCache"/>, so a bad or
 /// unreadable policy stops the app before any event is handled and a blob is downloaded once.
 /// </summary>
-public sealed class PolicyRules(IOptions<PolicyOptions> options, IOptions<StorageOptions>? storage = null, PolicyRulesCache? cache = null)
+public sealed class PolicyRules(IOptions<PolicyOptions> options, PolicyRulesCache cache, IPolicyBlobReader blobs)
 {
-    private readonly Lazy<PolicyRuleSet> _rules = new(() => (cache ?? new PolicyRulesCache()).GetOrLoad(options.Value, () => storage?.Value));
+    private readonly Lazy<PolicyRuleSet> _rules = new(() => cache.GetOrLoad(options.Value, blobs));
 
     /// <summary>True when a policy file is configured.</summary>
     public bool Configured => !string.IsNullOrWhiteSpace(options.Value.RulesFile);
@@ -22,19 +22,21 @@ public sealed class PolicyRules(IOptions<PolicyOptions> options, IOptions<Storag
 
     /// <summary>
     /// Reads and parses the configured file or blob; <see cref="PolicyRuleSet.Empty"/> when none is configured. A blob
-    /// URL needs <paramref name="storage"/> (the bridge's storage settings) to be read with.
+    /// URL is read with <paramref name="blobs"/> (the bridge's storage credential).
     /// </summary>
-    public static PolicyRuleSet Load(PolicyOptions options, StorageOptions? storage = null)
+    public static PolicyRuleSet Load(PolicyOptions options, IPolicyBlobReader blobs)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(blobs);
         var setting = options.RulesFile?.Trim() ?? "";
         if (setting.Length == 0)
         {
             return PolicyRuleSet.Empty;
         }
-        if (PolicyBlob.IsUrl(setting))
+        if (IsUrl(setting))
         {
-            return PolicyBlob.Load(setting, options, storage ?? new StorageOptions());
+            var (blobText, source) = blobs.Read(setting, CancellationToken.None);
+            return PolicyRuleParser.Parse(blobText, source, options.AccountAliasMap);
         }
         var name = Path.GetFileName(setting);
         var extension = Path.GetExtension(setting).ToLowerInvariant();
@@ -54,6 +56,13 @@ public sealed class PolicyRules(IOptions<PolicyOptions> options, IOptions<Storag
         }
         return PolicyRuleParser.Parse(text, name, options.AccountAliasMap);
     }
+
+    /// <summary>True when the setting names a blob (an http(s) URL) rather than a file.</summary>
+    public static bool IsUrl(string setting)
+    {
+        ArgumentNullException.ThrowIfNull(setting);
+        return setting.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || setting.StartsWith("http://", StringComparison.OrdinalIgnoreCase);
+    }
 }
 
 /// <summary>
@@ -65,10 +74,10 @@ public sealed class PolicyRulesCache
     private readonly object _gate = new();
     private (string Setting, string Aliases, PolicyRuleSet Rules)? _loaded;
 
-    public PolicyRuleSet GetOrLoad(PolicyOptions options, Func<StorageOptions?> storage)
+    public PolicyRuleSet GetOrLoad(PolicyOptions options, IPolicyBlobReader blobs)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(blobs);
         var key = (options.RulesFile?.Trim() ?? "", options.AccountAliases ?? "");
         lock (_gate)
         {
@@ -76,7 +85,7 @@ public sealed class PolicyRulesCache
             {
                 return l.Rules;
             }
-            var rules = PolicyRules.Load(options, PolicyBlob.IsUrl(key.Item1) ? storage() : null);
+            var rules = PolicyRules.Load(options, blobs);
             _loaded = (key.Item1, key.Item2, rules);
             return rules;
         }
@@ -84,14 +93,14 @@ public sealed class PolicyRulesCache
 }
 
 /// <summary>Start-up validation of the policy file or blob: each error names the file (or blob) and the line.</summary>
-public sealed class PolicyRulesValidator(PolicyRulesCache? cache = null, IOptions<StorageOptions>? storage = null) : IValidateOptions<PolicyOptions>
+public sealed class PolicyRulesValidator(PolicyRulesCache cache, IPolicyBlobReader blobs) : IValidateOptions<PolicyOptions>
 {
     public ValidateOptionsResult Validate(string? name, PolicyOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         try
         {
-            (cache ?? new PolicyRulesCache()).GetOrLoad(options, () => storage?.Value);
+            cache.GetOrLoad(options, blobs);
             return ValidateOptionsResult.Success;
         }
         catch (PolicyFileException ex)

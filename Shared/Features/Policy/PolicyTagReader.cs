@@ -1,5 +1,3 @@
-using Amazon.EC2;
-using Amazon.Runtime;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SgBridge.Shared.Aws;
@@ -64,12 +62,12 @@ public sealed partial class PolicyTagReader(
     internal static string Reason(Exception ex, TimeSpan budget) => ex switch
     {
         OperationCanceledException or TimeoutException => $"no answer from EC2 within {budget.TotalSeconds:0.##} s",
-        AmazonEC2Exception e when Ec2ErrorText.Normalise(e.ErrorCode) is "RequestLimitExceeded" or "Throttling" =>
+        AwsServiceException { Service: "EC2" } e when Ec2ErrorText.Normalise(e.ErrorCode) is "RequestLimitExceeded" or "Throttling" =>
             $"EC2 throttled the read ({Ec2ErrorText.Normalise(e.ErrorCode)})",
-        AmazonEC2Exception e when Ec2ErrorText.Normalise(e.ErrorCode) is "UnauthorizedOperation" or "AccessDenied" =>
+        AwsServiceException { Service: "EC2" } e when Ec2ErrorText.Normalise(e.ErrorCode) is "UnauthorizedOperation" or "AccessDenied" =>
             $"the bridge's role may not call ec2:DescribeSecurityGroups ({Ec2ErrorText.Normalise(e.ErrorCode)})",
-        AmazonEC2Exception e => $"EC2 error {(Ec2ErrorText.Normalise(e.ErrorCode) is { Length: > 0 } code ? code : "HTTP " + (int)e.StatusCode)}",
-        AmazonServiceException e => $"AWS error {e.ErrorCode ?? e.GetType().Name}",
+        AwsServiceException { Service: "EC2" } e => $"EC2 error {(Ec2ErrorText.Normalise(e.ErrorCode) is { Length: > 0 } code ? code : "HTTP " + e.StatusCode)}",
+        AwsServiceException e => $"AWS error {(e.ErrorCode is { Length: > 0 } code ? code : e.Service)}",
         HttpRequestException => "EC2 could not be reached",
         _ => ex.GetType().Name,
     };

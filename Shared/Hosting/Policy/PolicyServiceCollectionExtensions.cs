@@ -11,6 +11,7 @@ public static class PolicyServiceCollectionExtensions
     public static IServiceCollection AddSgBridgePolicyRules(this IServiceCollection services)
     {
         services.TryAddSingleton<PolicyRulesCache>();
+        services.TryAddSingleton<IPolicyBlobReader, PolicyBlob>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PolicyOptions>, PolicyRulesValidator>());
         services.TryAddSingleton<PolicyRules>();
         services.TryAddSingleton<PolicyTagReader>();

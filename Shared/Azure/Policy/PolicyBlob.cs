@@ -2,6 +2,7 @@ using Azure;
 using Azure.Core;
 using Azure.Identity;
 using Azure.Storage.Blobs;
+using Microsoft.Extensions.Options;
 using SgBridge.Shared.Options;
 
 namespace SgBridge.Shared.Policy;
@@ -16,22 +17,29 @@ namespace SgBridge.Shared.Policy;
 /// </list>
 /// <c>http://</c> is accepted only on a loopback host (Azurite). The extension of the blob's name says how to read it,
 /// as for a file. Every failure is a <see cref="PolicyFileException"/> that names the blob: the app does not start
-/// without the policy it was given.
+/// without the policy it was given. The storage settings are read only when a blob is (a policy file on disk needs none).
 /// </summary>
-public static class PolicyBlob
+public sealed class PolicyBlob(IOptions<StorageOptions> storage) : IPolicyBlobReader
 {
     /// <summary>Tries and time per try: a blob that does not answer stops the start-up within about half a minute.</summary>
     internal const int MaxRetries = 2;
 
     internal static readonly TimeSpan NetworkTimeout = TimeSpan.FromSeconds(10);
 
-    public static bool IsUrl(string setting) =>
-        setting.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || setting.StartsWith("http://", StringComparison.OrdinalIgnoreCase);
+    public (string Text, string Source) Read(string url, CancellationToken cancellationToken) =>
+        Read(url, storage.Value, null, cancellationToken);
 
     /// <summary>Reads and parses the policy blob named by <paramref name="setting"/>.</summary>
-    public static PolicyRuleSet Load(string setting, PolicyOptions options, StorageOptions storage, TokenCredential? credential = null, CancellationToken cancellationToken = default)
+    public static PolicyRuleSet Load(string setting, PolicyOptions options, StorageOptions storage, TokenCredential? credential, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var (text, source) = Read(setting, storage, credential, cancellationToken);
+        return PolicyRuleParser.Parse(text, source, options.AccountAliasMap);
+    }
+
+    /// <summary>The text of the policy blob named by <paramref name="setting"/>, and the name errors cite.</summary>
+    public static (string Text, string Source) Read(string setting, StorageOptions storage, TokenCredential? credential, CancellationToken cancellationToken)
+    {
         var (client, source) = CreateClient(setting, storage, credential);
         string text;
         try
@@ -58,7 +66,7 @@ public static class PolicyBlob
         {
             throw Fail(Display(client.Uri), $"the blob cannot be read: the storage account could not be reached ({ex.GetType().Name})");
         }
-        return PolicyRuleParser.Parse(text, source, options.AccountAliasMap);
+        return (text, source);
     }
 
     /// <summary>

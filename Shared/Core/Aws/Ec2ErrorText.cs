@@ -5,9 +5,9 @@ namespace SgBridge.Shared.Aws;
 /// <summary>Plain-language reasons for EC2 error codes, for outcomes and Slack messages.</summary>
 public static class Ec2ErrorText
 {
-    /// <summary>The AWS error code of a failure (the exception's type name when AWS did not answer), so nothing outside Aws/ needs the SDK's types.</summary>
+    /// <summary>The AWS error code of a failure (the exception's type name when AWS did not answer).</summary>
     public static string CodeOf(Exception exception) =>
-        exception is Amazon.Runtime.AmazonServiceException { ErrorCode: { Length: > 0 } code } ? code : exception.GetType().Name;
+        exception is AwsServiceException { ErrorCode: { Length: > 0 } code } ? code : exception.GetType().Name;
 
     /// <summary>Codes a retry cannot fix when EC2 answers with them (4xx), apart from the transient ones below.</summary>
     private static readonly FrozenDictionary<string, string> Reasons = new Dictionary<string, string>(StringComparer.Ordinal)
