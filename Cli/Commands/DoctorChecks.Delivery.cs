@@ -32,9 +32,9 @@ internal sealed partial class DoctorChecks
     /// <summary>The last heartbeat the intake recorded (<see cref="Heartbeat"/>), and whether it is younger than two intervals.</summary>
     private async Task CheckHeartbeatAsync(CancellationToken cancellationToken)
     {
-        if (_invalidSections.Contains(StorageOptions.SectionName))
+        if (_invalidSections.Contains(StorageOptions.SectionName) || _storageUnusable)
         {
-            Add("heartbeat", "last", CheckState.Skipped, "skipped: the Storage settings are not valid (see above).");
+            Add("heartbeat", "last", CheckState.Skipped, "skipped: storage cannot be used with these settings (see above).");
             return;
         }
         var interval = TimeSpan.FromMinutes((delivery ?? new DoctorDelivery()).HeartbeatMinutes);

@@ -36,6 +36,9 @@ internal sealed partial class DoctorChecks(CliServices services, Action<CheckRes
     private readonly List<CheckResult> _results = [];
     private readonly HashSet<string> _invalidSections = new(StringComparer.Ordinal);
 
+    /// <summary>No storage client could be built from the settings (see "storage access"): checks that read storage are skipped.</summary>
+    private bool _storageUnusable;
+
     public async Task<IReadOnlyList<CheckResult>> RunAsync(IReadOnlyList<string> regions, CancellationToken cancellationToken)
     {
         CheckSettings();
@@ -139,6 +142,7 @@ internal sealed partial class DoctorChecks(CliServices services, Action<CheckRes
         }
         catch (CliFailureException ex)
         {
+            _storageUnusable = true;
             Add("storage", "access", CheckState.Failed, ex.Error.Message, ex.Error.Fix);
             return;
         }
