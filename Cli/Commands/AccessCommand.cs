@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using SgBridge.Shared.Approvals;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Options;
+using SgBridge.Shared.Reconcile;
 using SgBridge.Shared.Storage;
 
 namespace SgBridge.Cli.Commands;
@@ -23,8 +24,11 @@ public sealed class AccessCommand : ICliVerb
         Lists the time-bound access live now: every approved grant with an end (Approved, Applied or ApplyFailed with
         an access end), soonest end first: request, account, region, group, until, time left, the rules, who approved,
         the requester, and whether the expiry timer has it scheduled (its index row in Approvals__ExpiryTable).
-        A grant past its end by more than 5 minutes, or with no scheduled expiry, is flagged.
-        Exit code: 0 listed (also none), 2 a grant is overdue or has no scheduled expiry, 1 bad arguments, 3 settings or storage.
+        A grant past its end by more than 5 minutes, or with no scheduled expiry, is flagged. Access revoked early that
+        AWS has not followed yet is listed first ("Revoked, not yet ended in AWS"), with "skipped: role not deployed"
+        while the account's member role cannot be assumed.
+        Exit code: 0 listed (also none), 2 a grant is overdue or has no scheduled expiry, or a revoke was tried and is not
+        ended yet, 1 bad arguments, 3 settings or storage.
 
         Examples:
           sgbridge access list --settings FunctionApp/local.settings.json
@@ -55,20 +59,41 @@ public sealed class AccessCommand : ICliVerb
                 .OrderBy(r => r.AccessUntil).ThenBy(r => r.Id, StringComparer.Ordinal)
                 .ToList();
             var scheduled = new HashSet<string>(StringComparer.Ordinal);
+            var revokes = new List<AccessExpiryEntry>();
             if (await CliStorage.TableExistsAsync(tables, services.Get<IOptions<ApprovalsOptions>>().Value.ExpiryTable, ct).ConfigureAwait(false))
             {
                 await foreach (var entry in services.Get<IAccessExpiryIndex>().ListAllAsync(ct).ConfigureAwait(false))
                 {
                     scheduled.Add(entry.RequestId);
+                    if (entry.Kind == AccessEndKind.Revoke && (accountId is null || entry.AccountId == accountId))
+                    {
+                        revokes.Add(entry);
+                    }
                 }
             }
+            // Revoked early but not yet ended in AWS (the request says AccessEnded; its index row is still there): with the
+            // account's skip state when its member role cannot be assumed. Tried before: flagged.
+            var skipped = revokes.Count == 0 ? new Dictionary<string, string>(StringComparer.Ordinal)
+                : (await services.Get<IKnownAccountStore>().ListAsync(ct).ConfigureAwait(false))
+                    .Where(a => a.Skip is not null).ToDictionary(a => a.AccountId, a => a.Skip!.Reason, StringComparer.Ordinal);
+            var pending = revokes.OrderBy(e => e.DueAt).Select(e => new
+            {
+                e.RequestId,
+                Account = e.AccountId,
+                e.Region,
+                Group = e.GroupId,
+                RevokedBy = e.RevokedBy,
+                NextTry = RequestView.Time(e.DueAt),
+                e.Attempts,
+                State = skipped.TryGetValue(e.AccountId, out var reason) ? "skipped: " + reason : e.Attempts > 0 ? "not ended: retried" : "pending",
+            }).ToList();
             var rows = grants.Select(r => new
             {
                 Request = r,
                 Scheduled = scheduled.Contains(r.Id),
                 Overdue = r.AccessUntil!.Value + Grace < now,
             }).ToList();
-            var exit = rows.Any(x => x.Overdue || !x.Scheduled) ? ExitCodes.Failed : ExitCodes.Success;
+            var exit = rows.Any(x => x.Overdue || !x.Scheduled) || pending.Any(x => x.Attempts > 0) ? ExitCodes.Failed : ExitCodes.Success;
             if (p.GetValue(json))
             {
                 await context.Out.WriteLineAsync(CliJson.Document(CliJson.VerbPath(p), exit, new
@@ -89,10 +114,15 @@ public sealed class AccessCommand : ICliVerb
                         ExpiryScheduled = x.Scheduled,
                         x.Overdue,
                     }),
+                    RevokesNotEnded = pending,
                 }, RequestView.Json)).ConfigureAwait(false);
                 return exit;
             }
             var o = context.Out;
+            foreach (var r in pending)
+            {
+                await o.WriteLineAsync($"Revoked, not yet ended in AWS: {r.RequestId} {r.Account} {r.Region} {r.Group} ({r.State}; next try {r.NextTry})").ConfigureAwait(false);
+            }
             if (rows.Count == 0)
             {
                 await o.WriteLineAsync("No time-bound access is live.").ConfigureAwait(false);

@@ -19,7 +19,7 @@ using SgBridge.Shared.Storage;
 namespace SgBridge.Cli.Commands;
 
 /// <summary>The checks behind <c>sgbridge doctor</c>, run with the app's own services, in order; each reads only.</summary>
-internal sealed partial class DoctorChecks(CliServices services, Action<CheckResult>? onResult = null)
+internal sealed partial class DoctorChecks(CliServices services, Action<CheckResult>? onResult = null, DoctorDelivery? delivery = null, TimeProvider? time = null)
 {
     private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(30);
 
@@ -36,6 +36,9 @@ internal sealed partial class DoctorChecks(CliServices services, Action<CheckRes
     private readonly List<CheckResult> _results = [];
     private readonly HashSet<string> _invalidSections = new(StringComparer.Ordinal);
 
+    /// <summary>No storage client could be built from the settings (see "storage access"): checks that read storage are skipped.</summary>
+    private bool _storageUnusable;
+
     public async Task<IReadOnlyList<CheckResult>> RunAsync(IReadOnlyList<string> regions, CancellationToken cancellationToken)
     {
         CheckSettings();
@@ -43,6 +46,8 @@ internal sealed partial class DoctorChecks(CliServices services, Action<CheckRes
         var accounts = await CheckStsAsync(cancellationToken).ConfigureAwait(false);
         await CheckEc2Async(accounts, regions, cancellationToken).ConfigureAwait(false);
         await CheckSlackAsync(cancellationToken).ConfigureAwait(false);
+        await CheckSlashCommandAsync(cancellationToken).ConfigureAwait(false);
+        await CheckHeartbeatAsync(cancellationToken).ConfigureAwait(false);
         return _results;
     }
 
@@ -137,6 +142,7 @@ internal sealed partial class DoctorChecks(CliServices services, Action<CheckRes
         }
         catch (CliFailureException ex)
         {
+            _storageUnusable = true;
             Add("storage", "access", CheckState.Failed, ex.Error.Message, ex.Error.Fix);
             return;
         }

@@ -14,13 +14,18 @@ public sealed class DoctorCommand : ICliVerb
           storage   the requests and snapshots tables and the queues, reached with the configured auth
           sts       the member role in each account of Policy:AllowedAccounts exists and trusts the bridge
           ec2       DescribeSecurityGroups and DescribeSecurityGroupRules in each --region, in each account
-          slack     auth.test with the bot token, and the bot's membership of both channels
-        Reads only; changes nothing. A check that cannot run because an earlier one failed is shown as skipped (–).
+          slack     auth.test with the bot token, the bot's membership of both channels, and the /sgbridge URL:
+                    with --slack-manifest, what Slack sends the command to equals the deployment's SLACK_COMMANDS_URL;
+                    without, the deployment's URL has the right form and its endpoint answers (Slack's side: a warning)
+          heartbeat the last heartbeat the intake recorded, failed when none ever arrived or it is older than two
+                    heartbeat intervals (--heartbeat-minutes, pHeartbeatMinutes of the central bus stack)
+        Reads only; changes nothing (the slash-command probe is one unsigned POST, which the app refuses with 401). A check that cannot run because an earlier one failed is shown as skipped (–).
         Exit code: 0 every check passed, 2 a check failed (✗), 1 bad arguments.
 
         Examples:
           sgbridge doctor --settings FunctionApp/local.settings.json
           sgbridge doctor --region eu-west-1 --region us-east-1
+          sgbridge doctor --commands-url "$SLACK_COMMANDS_URL" --slack-manifest manifest.json
         """;
 
     public Command Create(CliContext context)
@@ -32,6 +37,25 @@ public sealed class DoctorCommand : ICliVerb
             AllowMultipleArgumentsPerToken = false,
         };
         var command = new VerbCommand("doctor", "Checks the settings, storage, AWS roles, EC2 access and Slack, with a fix for each failure.", Description) { regions };
+        var heartbeatMinutes = new Option<int>("--heartbeat-minutes")
+        {
+            Description = "Minutes between heartbeats (pHeartbeatMinutes of the central bus stack; default 5). Older than two intervals fails.",
+            HelpName = "minutes",
+            DefaultValueFactory = _ => DoctorDelivery.DefaultHeartbeatMinutes,
+        };
+        var commandsUrl = new Option<string?>("--commands-url")
+        {
+            Description = "The deployment's SLACK_COMMANDS_URL (default: the SLACK_COMMANDS_URL setting, e.g. from `azd env get-values`).",
+            HelpName = "url",
+        };
+        var manifest = new Option<string?>("--slack-manifest")
+        {
+            Description = "The Slack app's manifest as Slack holds it (App Manifest → JSON): checks the /sgbridge Request URL.",
+            HelpName = "file",
+        };
+        command.Options.Add(heartbeatMinutes);
+        command.Options.Add(commandsUrl);
+        command.Options.Add(manifest);
         var settings = CliSettings.AddTo(command, context);
         var json = new Option<bool>("--json") { Description = "Print the checks as one sgbridge/v1 JSON document (at the end) instead of streaming lines." };
         command.Options.Add(json);
@@ -45,10 +69,21 @@ public sealed class DoctorCommand : ICliVerb
             {
                 AccountRegionArguments.RequireRegion(region);
             }
+            var minutes = p.GetValue(heartbeatMinutes);
+            if (minutes is < 1 or > 1440)
+            {
+                throw new CliUsageException($"--heartbeat-minutes: {minutes} is not between 1 and 1440 (pHeartbeatMinutes of the central bus stack).");
+            }
+            var manifestPath = p.GetValue(manifest);
+            if (manifestPath is not null && !File.Exists(manifestPath))
+            {
+                throw new CliUsageException($"--slack-manifest: no such file: {manifestPath}");
+            }
+            var delivery = new DoctorDelivery(minutes, p.GetValue(commandsUrl), manifestPath);
             var asJson = p.GetValue(json);
             await using var services = settings.Load(p);
             // Each check is printed the moment it finishes: a slow one shows where the time goes.
-            var checks = new DoctorChecks(services, asJson ? null : r => { PrintOne(r, context.Out); context.Out.Flush(); });
+            var checks = new DoctorChecks(services, asJson ? null : r => { PrintOne(r, context.Out); context.Out.Flush(); }, delivery, context.Time);
             var results = await checks.RunAsync(requested, ct).ConfigureAwait(false);
             var exit = results.Any(r => r.State == CheckState.Failed) ? ExitCodes.Failed : ExitCodes.Success;
             if (asJson)

@@ -45,6 +45,8 @@ public sealed partial class DocCommandTests : IClassFixture<MotoFixture>, IDispo
         ["sgbridge policy test 111111111111_CloudTrail_eu-west-1_20261129T1200Z_abc.json.gz --rules policy.yaml --expect ask"] = ExitCodes.Failed, // a change there is not decided "ask": exit 2, as --expect is for
         ["sgbridge accounts --settings FunctionApp/local.settings.json"] = ExitCodes.Failed, // a fresh deployment: no heartbeat received yet
         ["sgbridge accounts --json"] = ExitCodes.Failed, // the same, as JSON
+        ["sgbridge doctor --settings FunctionApp/local.settings.json"] = ExitCodes.Failed, // every other check passes; no heartbeat has reached this fresh deployment (✗ heartbeat)
+        ["sgbridge doctor --region eu-west-1 --region us-east-1"] = ExitCodes.Failed, // the same
         ["sgbridge policy test event.json --rules policy.yaml --account-aliases 111111111111=dev --expect deny"] = ExitCodes.Failed, // the sample is not denied: exit 2
         ["sgbridge groups diff --account 111111111111 --region eu-west-1 --group sg-0123456789abcdef0 --json"] = ExitCodes.Failed, // the approved rule is missing in moto: a difference, exit 2
     };

@@ -1,5 +1,8 @@
 using Azure.Identity;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using SgBridge.Shared.Intake;
+using SgBridge.Shared.Options;
 using SgBridge.Shared.Aws;
 using SgBridge.Tests.Aws;
 using SgBridge.Tests.Integration;
@@ -17,7 +20,7 @@ namespace SgBridge.Tests.Cli;
 /// </summary>
 [Collection(AzuriteCollection.Name)]
 [Trait("Category", "Integration")]
-public sealed class DoctorCommandTests : IClassFixture<MotoFixture>, IDisposable
+public sealed class DoctorCommandTests : IClassFixture<MotoFixture>, IAsyncLifetime
 {
     private const string Token = "xoxb-test";
     private readonly AzuriteFixture _azurite;
@@ -51,10 +54,30 @@ public sealed class DoctorCommandTests : IClassFixture<MotoFixture>, IDisposable
             Member("C0APPROVERS", "sg-approvals", true), Member("C0MONITOR", "sg-monitoring", true));
     }
 
-    public void Dispose()
+    /// <summary>A healthy deployment has a heartbeat from two minutes ago (the intake's own store writes it).</summary>
+    public Task InitializeAsync() => BeatAsync(CliRunner.Now - TimeSpan.FromMinutes(2));
+
+    public Task DisposeAsync()
     {
         _slack.Stop();
         _aws.Stop();
+        return Task.CompletedTask;
+    }
+
+    private const string CommandsUrl = "https://func-sgbridge-prod.azurewebsites.net/api/slack/commands";
+
+    /// <summary>Records a heartbeat as the intake does (TableHeartbeatStore), received at <paramref name="at"/>.</summary>
+    private Task BeatAsync(DateTimeOffset at) =>
+        new TableHeartbeatStore(_azurite.CreateTableServiceClient(), Options.Create(new StorageOptions { GroupsTable = _cli.Environment["Storage__GroupsTable"]! }))
+            .WriteAsync(new HeartbeatBeat("beat-1", at - TimeSpan.FromSeconds(3), "333333333333", "arn:aws:events:eu-west-1:333333333333:rule/sgbridge-heartbeat", at), CancellationToken.None);
+
+    /// <summary>A Slack app manifest as Slack exports it (JSON), with the slash command's URL.</summary>
+    private static string Manifest(string? url)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"sgbridge-manifest-{Guid.NewGuid():N}.json");
+        var commands = url is null ? "[]" : "[{\"command\":\"/sgbridge\",\"url\":\"" + url + "\",\"description\":\"SgBridge\"}]";
+        File.WriteAllText(path, "{\"display_information\":{\"name\":\"SgBridge\"},\"features\":{\"slash_commands\":" + commands + "}}");
+        return path;
     }
 
     private static string Member(string id, string name, bool member) =>
@@ -88,7 +111,7 @@ public sealed class DoctorCommandTests : IClassFixture<MotoFixture>, IDisposable
     [MotoFact]
     public async Task Doctor_HealthyDeployment_PassesEveryCheck()
     {
-        var (exit, output, error) = await _cli.RunAsync("doctor", "--region", "eu-west-1,us-east-1");
+        var (exit, output, error) = await _cli.RunAsync("doctor", "--region", "eu-west-1,us-east-1", "--commands-url", CommandsUrl, "--slack-manifest", Manifest(CommandsUrl));
 
         Assert.True(exit == 0, output + error);
         Assert.Empty(Lines(output, '✗'));
@@ -105,7 +128,9 @@ public sealed class DoctorCommandTests : IClassFixture<MotoFixture>, IDisposable
             "✓ slack auth.test: the bot token is valid: bot @sgbridge (U0BOT) in team Acme.",
             "✓ slack ApproversChannel C0APPROVERS: #sg-approvals: the bot is a member.",
             "✓ slack MonitoringChannel C0MONITOR: #sg-monitoring: the bot is a member.",
-            "All 18 checks passed.",
+            $"✓ slack /sgbridge URL: Slack sends /sgbridge to {CommandsUrl}, the deployment's SLACK_COMMANDS_URL",
+              "✓ heartbeat last: received 2026-11-29T11:58:00Z", "(2 min ago, from arn:aws:events:eu-west-1:333333333333:rule/sgbridge-heartbeat, delivered 3 s after it was sent).",
+            "All 20 checks passed.",
         })
         {
             Assert.True(output.Contains(expected, StringComparison.Ordinal), $"missing: {expected}\n{output}");
@@ -145,7 +170,7 @@ public sealed class DoctorCommandTests : IClassFixture<MotoFixture>, IDisposable
         Assert.Contains("– ec2 read: skipped", output, StringComparison.Ordinal);
         // Slack's token still works and is still checked.
         Assert.Contains("✓ slack auth.test:", output, StringComparison.Ordinal);
-        Assert.Contains("3 check(s) failed.", output, StringComparison.Ordinal);
+        Assert.Contains("3 check(s) failed.", output, StringComparison.Ordinal); // the heartbeat is fresh
     }
 
     [Fact]
@@ -170,7 +195,7 @@ public sealed class DoctorCommandTests : IClassFixture<MotoFixture>, IDisposable
 
         Assert.Equal(2, exit);
         var failed = Lines(output, '✗');
-        Assert.Equal(4, failed.Length); // 2 tables, 2 queues (changes, effects)
+        Assert.Equal(5, failed.Length); // 2 tables, 2 queues (changes, effects), the heartbeat's row
         Assert.All(failed, l => Assert.Contains("Azure Storage answered 403", l, StringComparison.Ordinal));
         Assert.Contains($"✗ storage table {_cli.Environment["Storage__RequestsTable"]}: Azure Storage answered 403", output, StringComparison.Ordinal);
         Assert.Contains("✗ storage queue sgbridge-changes: Azure Storage answered 403", output, StringComparison.Ordinal);
@@ -304,6 +329,139 @@ public sealed class DoctorCommandTests : IClassFixture<MotoFixture>, IDisposable
         var (exit, _, error) = await _cli.RunAsync("doctor", option, value);
         Assert.Equal(1, exit);
         Assert.StartsWith($"sgbridge doctor: --region: '{value}' is not an AWS region", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Doctor_NoHeartbeatEver_FailsWithTheStepThatSendsIt()
+    {
+        _cli.Environment["Storage__GroupsTable"] = _azurite.UniqueTableName("docnobeat");
+
+        var (exit, output, error) = await _cli.RunAsync("doctor");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("✗ heartbeat last: never received: no heartbeat has reached the intake", output, StringComparison.Ordinal);
+        Assert.Contains("    fix: deploy aws-bootstrap/sgbridge-central-bus.yaml with the intake's function key (docs/deploy.md step 5)", output, StringComparison.Ordinal);
+        Assert.Empty(error);
+    }
+
+    [Theory]
+    [InlineData(5, 11, true)]   // two intervals are 10 minutes: 11 is stale
+    [InlineData(5, 9, false)]
+    [InlineData(15, 25, false)] // the central stack's pHeartbeatMinutes=15: 25 minutes is within two intervals
+    public async Task Doctor_Heartbeat_FailsWhenOlderThanTwoIntervals(int interval, int ageMinutes, bool stale)
+    {
+        await BeatAsync(CliRunner.Now - TimeSpan.FromMinutes(ageMinutes));
+
+        var (_, output, _) = await _cli.RunAsync("doctor", "--heartbeat-minutes", interval.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        var line = Assert.Single(Lines(output, stale ? '✗' : '✓'), l => l.Contains("heartbeat last:", StringComparison.Ordinal));
+        Assert.Contains($"({ageMinutes} min ago", line, StringComparison.Ordinal);
+        Assert.Equal(stale, line.Contains($"older than two heartbeat intervals ({2 * interval} min), the delivery path is broken.", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("0", "sgbridge doctor: --heartbeat-minutes: 0 is not between 1 and 1440 (pHeartbeatMinutes of the central bus stack).")]
+    [InlineData("abc", "abc")]
+    public async Task Doctor_BadHeartbeatMinutes_ExitsOne_WithoutAStackTrace(string value, string message)
+    {
+        var (exit, output, error) = await _cli.RunAsync("doctor", "--heartbeat-minutes", value);
+
+        Assert.Equal(1, exit);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output + error, StringComparison.Ordinal);
+        Assert.DoesNotContain("✓ settings", output, StringComparison.Ordinal); // nothing was checked
+    }
+
+    [Fact]
+    public async Task Doctor_MissingManifestFile_ExitsOne_OneLine()
+    {
+        var (exit, output, error) = await _cli.RunAsync("doctor", "--slack-manifest", "no-such-manifest.json");
+
+        Assert.Equal(1, exit);
+        Assert.Empty(output);
+        Assert.Equal(["sgbridge doctor: --slack-manifest: no such file: no-such-manifest.json", "See: sgbridge doctor --help"], error.Trim().Split('\n').Select(l => l.TrimEnd('\r')));
+    }
+
+    [Fact]
+    public async Task Doctor_ManifestThatIsNotJson_ExitsOne_OneLine()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"sgbridge-manifest-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(path, "display_information:\n  name: SgBridge\n");
+
+        var (exit, _, error) = await _cli.RunAsync("doctor", "--commands-url", CommandsUrl, "--slack-manifest", path);
+
+        Assert.Equal(1, exit);
+        Assert.StartsWith($"sgbridge doctor: --slack-manifest: {path} cannot be read as the Slack app manifest (JSON, from App Manifest → JSON):", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Doctor_SlackSendsTheCommandElsewhere_FailsWithBothUrlsAndTheStep()
+    {
+        var (exit, output, _) = await _cli.RunAsync("doctor", "--commands-url", CommandsUrl, "--slack-manifest", Manifest("https://REPLACE-WITH-FUNCTION-APP.azurewebsites.net/api/slack/commands"));
+
+        Assert.Equal(2, exit);
+        Assert.Contains($"✗ slack /sgbridge URL: Slack sends /sgbridge to https://REPLACE-WITH-FUNCTION-APP.azurewebsites.net/api/slack/commands; the deployment answers at {CommandsUrl}.", output, StringComparison.Ordinal);
+        Assert.Contains($"    fix: in the Slack app: Slash Commands → /sgbridge → Request URL = {CommandsUrl}, then save (docs/deploy.md step 4).", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Doctor_ManifestWithoutTheCommand_Fails()
+    {
+        var (exit, output, _) = await _cli.RunAsync("doctor", "--commands-url", CommandsUrl, "--slack-manifest", Manifest(null));
+
+        Assert.Equal(2, exit);
+        Assert.Contains("✗ slack /sgbridge URL: the Slack app's manifest (", output, StringComparison.Ordinal);
+        Assert.Contains("has no /sgbridge command (features.slash_commands).", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Doctor_CommandsUrlFromTheDeploymentsOutput_WrongPath_Fails()
+    {
+        _cli.Environment["SLACK_COMMANDS_URL"] = "https://func-sgbridge-prod.azurewebsites.net/api/slack/interactions";
+
+        var (exit, output, _) = await _cli.RunAsync("doctor");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("✗ slack /sgbridge URL: the deployment's slash-command URL https://func-sgbridge-prod.azurewebsites.net/api/slack/interactions is not https://<app>/api/slack/commands.", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Doctor_CommandsUrlUnknown_IsSkippedWithWhereToFindIt()
+    {
+        var (_, output, _) = await _cli.RunAsync("doctor");
+
+        Assert.Contains("– slack /sgbridge URL: skipped: the deployment's slash-command URL is not known.", output, StringComparison.Ordinal);
+        Assert.Contains("fix: pass --commands-url <SLACK_COMMANDS_URL>", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(401, '!')]
+    [InlineData(404, '✗')]
+    public async Task Doctor_WithoutManifest_ProbesTheDeploymentsEndpoint_AndSaysSlacksSideWasNotChecked(int status, char mark)
+    {
+        // The deployment's endpoint: the bridge answers an unsigned slash command with 401; anything else is not the bridge.
+        _aws.Given(Request.Create().WithPath("/api/slack/commands").UsingPost()).RespondWith(Response.Create().WithStatusCode(status));
+
+        var (exit, output, _) = await _cli.RunAsync("doctor", "--commands-url", _aws.Url + "/api/slack/commands");
+
+        var line = Assert.Single(Lines(output, mark), l => l.Contains("slack /sgbridge URL:", StringComparison.Ordinal));
+        if (status == 401)
+        {
+            Assert.Contains($"the deployment answers at {_aws.Url}/api/slack/commands (401 to an unsigned request: it checks Slack's signature); what Slack sends /sgbridge to was not checked", line, StringComparison.Ordinal);
+            Assert.Contains("fix: to check what Slack holds, export the app's manifest", output, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Contains("answered 404 to an unsigned request, not 401", line, StringComparison.Ordinal);
+            Assert.Equal(2, exit);
+        }
+    }
+
+    [Fact]
+    public void CommandsPath_IsTheAppsRoute()
+    {
+        Assert.Equal("/api/" + SgBridge.FunctionApp.Routes.SlackCommands, SgBridge.Cli.Commands.DoctorDelivery.CommandsPath);
     }
 
     private sealed class ThrowingTokenSource : IWebIdentityTokenSource

@@ -23,6 +23,9 @@ public sealed partial class CloudFormationTemplateTests
     private static readonly HashSet<string> Untaggable = new(StringComparer.Ordinal)
     {
         "AWS::Events::Rule", "AWS::Events::Connection", "AWS::Events::ApiDestination", "AWS::SQS::QueuePolicy",
+        // A custom resource is a call to the template's own Lambda, not an AWS resource: there is nothing to tag (the
+        // provider it creates is tagged sgbridge:created-by by the handler).
+        "Custom::EntraOidcProvider",
     };
 
     public static TheoryData<string> Templates() => new(MemberRole, MemberEvents, Main, CentralBus);

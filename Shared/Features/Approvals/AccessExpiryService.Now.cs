@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using SgBridge.Shared.Reconcile;
 
 namespace SgBridge.Shared.Approvals;
 
@@ -9,7 +10,8 @@ public sealed partial class AccessExpiryService
     /// seconds instead of at the next tick). The index row is the authority: only a row still stored and due is acted
     /// on, so a message for work the tick finished already (or a forged one for access not yet due) does nothing. The
     /// work is the tick's own (<see cref="EndAsync"/>), and a failure is recorded on the row the same way: the next tick
-    /// tries again. Returns what happened: true when the row was found and finished.
+    /// tries again. A member role that cannot be assumed is a skipped account, as in the tick: never an exception
+    /// that would retry the message into a poison queue. Returns what happened: true when the row was found and finished.
     /// </summary>
     public async Task<bool> EndNowAsync(AccessExpiryEntry entry, CancellationToken cancellationToken)
     {
@@ -24,6 +26,13 @@ public sealed partial class AccessExpiryService
         try
         {
             return await EndAsync(row, now, cancellationToken) is EntryOutcome.Ended or EntryOutcome.Rescheduled or EntryOutcome.Dropped;
+        }
+        catch (Exception ex) when (AccountSkips.RoleMissing(ex) is { } missing)
+        {
+            // The member role is missing there: the same skipped account as the tick and the sweep (its state, one warning
+            // a day, the request's thread told once), the row moved to the sweep's interval — not a failure, not a retry.
+            await SkippedAsync(row, missing, now, cancellationToken);
+            return false;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
