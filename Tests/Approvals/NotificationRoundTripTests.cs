@@ -175,7 +175,8 @@ public class NotificationRoundTripTests : NotificationRig
         var notifier = new NotificationService(Rig.Requests, Rig.Threads, Rig.Queue, lossy,
             new ApproverDirectory(lossy, Microsoft.Extensions.Options.Options.Create(Rig.Options), Time), Rig.Routing(Rig.Requests, Rig.Threads, lossy), Microsoft.Extensions.Options.Options.Create(Rig.Options),
             Microsoft.Extensions.Options.Options.Create(new SgBridge.Shared.Options.PolicyOptions { AllowedAccounts = TestData.Account }), Time,
-            Microsoft.Extensions.Logging.Abstractions.NullLogger<NotificationService>.Instance);
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<NotificationService>.Instance,
+            Microsoft.Extensions.Options.Options.Create(new SgBridge.Shared.Options.ApprovalsOptions()));
 
         await Assert.ThrowsAsync<HttpRequestException>(() => notifier.NotifyAsync(Carrying(r), Rig.Requests));
         var afterFailure = Rig.Threads.Thread(r.Id)!;

@@ -90,7 +90,7 @@ public sealed class SlackRefusalTests : IDisposable
         var routing = new SlackRig(_options, _time).Routing(_requests, _threads, client);
         return new NotificationService(_requests, _threads, _queue, client, new ApproverDirectory(client, O.Create(_options), _time), routing, O.Create(_options),
             O.Create(new PolicyOptions { AllowedAccounts = TestData.Account }), _time, _log,
-            durations is null ? null : O.Create(new ApprovalsOptions { Durations = durations }));
+            O.Create(new ApprovalsOptions { Durations = durations ?? ApprovalsOptions.DefaultDurations }));
     }
 
     private List<(string Method, JsonObject Body, bool Ok)> Calls() =>

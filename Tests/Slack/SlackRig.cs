@@ -49,7 +49,7 @@ public sealed class SlackRig(SlackOptions options, FakeTimeProvider time, Policy
             NullLogger<RoutingService>.Instance);
 
     public NotificationService Notifier() => new(Requests, Threads, Queue, Slack, Directory(), Routing(), O.Create(options),
-        O.Create(Policy), time, NullLogger<NotificationService>.Instance);
+        O.Create(Policy), time, NullLogger<NotificationService>.Instance, O.Create(new SgBridge.Shared.Options.ApprovalsOptions()));
 
     /// <summary>Shows a request (the Render effect) or does a debounced render, as the effects worker would.</summary>
     public Task NotifyAsync(RequestNotification n) => Notifier().NotifyAsync(n, Requests);
