@@ -156,7 +156,10 @@ public sealed class Workload(string awsUrl, int accounts, int groupsPerAccount)
     }
 
     /// <summary>The EventBridge envelope bytes for an event, from samples/authorize-ssh-from-internet.json with new ids.</summary>
-    public static byte[] EnvelopeFor(JsonNode template, EventSpec e)
+    /// <param name="session">Another session name for the requester (the sample's is alice@example.com): the warm-up's events
+    /// come from their own requester, so they never share a Slack batch with the measured events (whose renders would
+    /// otherwise gather the warm-up's requests too).</param>
+    public static byte[] EnvelopeFor(JsonNode template, EventSpec e, string? session = null)
     {
         var root = template.DeepClone();
         var now = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
@@ -168,6 +171,11 @@ public sealed class Workload(string awsUrl, int accounts, int groupsPerAccount)
         var ui = d["userIdentity"]!;
         ui["accountId"] = e.Account;
         ui["arn"] = ui["arn"]!.GetValue<string>().Replace("111111111111", e.Account, StringComparison.Ordinal);
+        if (session is not null)
+        {
+            ui["arn"] = ui["arn"]!.GetValue<string>().Replace("alice@example.com", session, StringComparison.Ordinal);
+            ui["principalId"] = ui["principalId"]!.GetValue<string>().Replace("alice@example.com", session, StringComparison.Ordinal);
+        }
         var issuer = ui["sessionContext"]!["sessionIssuer"]!;
         issuer["accountId"] = e.Account;
         issuer["arn"] = issuer["arn"]!.GetValue<string>().Replace("111111111111", e.Account, StringComparison.Ordinal);

@@ -157,6 +157,12 @@ param alertEmailAddress string
 @description('Optional. HTTPS webhook also notified by every alert (common alert schema). Secure: such URLs usually carry a token.')
 param alertWebhookUri string = ''
 
+@description('Optional. Private network: storage and Key Vault refuse public network access and are reached through private endpoints in a new virtual network, which the Flex Consumption app integrates with (as the official Flex Consumption quickstart\'s VNET_ENABLED). Off by default. On, the operator\'s CLI reads storage only from inside that network (or through a peered one).')
+param privateNetworking bool = false
+
+@description('Optional. Address space of the private network (privateNetworking); its first two /24s are the app\'s subnet and the private endpoints\' subnet.')
+param privateNetworkAddressPrefix string = '10.20.0.0/16'
+
 // ---------------------------------------------------------------------------------------------
 // Names
 // ---------------------------------------------------------------------------------------------
@@ -225,6 +231,7 @@ module storage 'modules/storage.bicep' = {
     location: location
     tags: allTags
     deploymentContainerName: deploymentContainerName
+    publicNetworkAccess: !privateNetworking
     queueNames: queueNames
     tableNames: [
       requestsTable
@@ -244,6 +251,20 @@ module keyVault 'modules/keyvault.bicep' = {
     tags: allTags
     slackBotToken: slackBotToken
     slackSigningSecret: slackSigningSecret
+    publicNetworkAccess: !privateNetworking
+  }
+}
+
+module network 'modules/network.bicep' = if (privateNetworking) {
+  name: 'network'
+  scope: resourceGroup
+  params: {
+    namePrefix: '${abbrs.networkVirtualNetworks}${resourceToken}'
+    location: location
+    tags: allTags
+    addressPrefix: privateNetworkAddressPrefix
+    storageAccountId: storage.outputs.resourceId
+    keyVaultId: keyVault.outputs.resourceId
   }
 }
 
@@ -272,6 +293,7 @@ module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
   scope: resourceGroup
   // The roles must exist before the host starts: it reads storage and resolves the Key Vault references at startup.
+  // With privateNetworking, the app's subnet (network!.outputs) also orders it after the private endpoints.
   dependsOn: [
     rbac
   ]
@@ -287,6 +309,7 @@ module functionApp 'modules/functionapp.bicep' = {
     alwaysReadyHttpInstanceCount: alwaysReadyHttpInstanceCount
     httpPerInstanceConcurrency: httpPerInstanceConcurrency
     instanceMemoryMB: instanceMemoryMB
+    virtualNetworkSubnetId: privateNetworking ? network!.outputs.appSubnetId : ''
     appSettings: {
       // Functions host storage, identity-based (Flex Consumption has no connection-string default).
       AzureWebJobsStorage__accountName: storage.outputs.name

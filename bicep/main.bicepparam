@@ -10,6 +10,7 @@
 //   export SGBRIDGE_OPERATOR_PRINCIPAL_ID=<object id>           # optional: who may queue onboarding and read results
 //   export POLICY_ACCOUNT_ALIASES='{"111122223333":"prod"}'  # optional
 //   export ALERT_EMAIL_ADDRESS=secops@example.com               # ALERT_WEBHOOK_URI=https://... optional
+//   export SGBRIDGE_PRIVATE_NETWORK=true                        # optional: storage and Key Vault on private endpoints only
 using './main.bicep'
 
 param environmentName = readEnvironmentVariable('AZURE_ENV_NAME', 'sgbridge-dev')
@@ -67,6 +68,9 @@ param reconcileRegions = empty(regions)
 // Onboarding from a workstation without AWS rights: this principal may queue jobs for the app and read their results.
 param operatorPrincipalId = readEnvironmentVariable('SGBRIDGE_OPERATOR_PRINCIPAL_ID', '')
 param operatorPrincipalType = readEnvironmentVariable('SGBRIDGE_OPERATOR_PRINCIPAL_TYPE', 'User')
+
+// Private network (optional, default off): storage and Key Vault behind private endpoints, the app VNet-integrated.
+param privateNetworking = bool(readEnvironmentVariable('SGBRIDGE_PRIVATE_NETWORK', 'false'))
 
 // Alerts (modules/alerts.bicep)
 param alertEmailAddress = readEnvironmentVariable('ALERT_EMAIL_ADDRESS')

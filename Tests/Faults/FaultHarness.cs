@@ -98,7 +98,7 @@ public sealed class FaultHarness : IAsyncDisposable
         // Accepts connections and never answers: "storage hanging".
         _deadTables = new TcpListener(IPAddress.Loopback, 0);
         _deadTables.Start();
-        _ = AcceptForeverAsync();
+        _ = Task.Run(AcceptForeverAsync);
     }
 
     /// <summary>Starts the local host for one fault test (Table Storage on Azurite, no fault armed).</summary>

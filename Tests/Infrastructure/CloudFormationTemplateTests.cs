@@ -166,8 +166,8 @@ public sealed partial class CloudFormationTemplateTests
         Assert.Equal(
             ["arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:security-group-rule/*", "arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:security-group/*"],
             egress.Get("Resource").AsList().Select(SubText).Order(StringComparer.Ordinal));
-        Assert.Single(CloudFormationTemplate.Load(MemberRole).SingleResource("AWS::IAM::Role").Resource.Map("Properties").Get("Policies").AsList());
-        Assert.Null(CloudFormationTemplate.Load(MemberRole).SingleResource("AWS::IAM::Role").Resource.Map("Properties").Get("ManagedPolicyArns"));
+        Assert.Single(CloudFormationTemplate.Load(MemberRole).Resources.Map("rExecutionRole").Map("Properties").Get("Policies").AsList());
+        Assert.Null(CloudFormationTemplate.Load(MemberRole).Resources.Map("rExecutionRole").Map("Properties").Get("ManagedPolicyArns"));
     }
 
     [Fact]
@@ -192,7 +192,7 @@ public sealed partial class CloudFormationTemplateTests
     public void ExecutionRole_Name_DefaultsToTheRoleArnPatternExample()
     {
         var template = CloudFormationTemplate.Load(MemberRole);
-        var role = template.SingleResource("AWS::IAM::Role").Resource.Map("Properties");
+        var role = template.Resources.Map("rExecutionRole").Map("Properties");
         var defaultName = (string?)template.Parameters.Map(RefName(role.Get("RoleName"))).Get("Default");
         var bicep = RepoPaths.ReadText("bicep", "main.bicep");
 
@@ -421,13 +421,13 @@ public sealed partial class CloudFormationTemplateTests
 
     private static List<object?> RoleStatements()
     {
-        var role = CloudFormationTemplate.Load(MemberRole).SingleResource("AWS::IAM::Role").Resource.Map("Properties");
+        var role = CloudFormationTemplate.Load(MemberRole).Resources.Map("rExecutionRole").Map("Properties");
         return role.Get("Policies").AsList().SelectMany(p => p.Map("PolicyDocument").Get("Statement").AsList()).ToList();
     }
 
     private static CfnFunction TrustPolicyDocument()
     {
-        var role = CloudFormationTemplate.Load(MemberRole).SingleResource("AWS::IAM::Role").Resource.Map("Properties");
+        var role = CloudFormationTemplate.Load(MemberRole).Resources.Map("rExecutionRole").Map("Properties");
         return Assert.IsType<CfnFunction>(Assert.IsType<CfnFunction>(role.Get("AssumeRolePolicyDocument")).Argument.AsList()[1]);
     }
 
@@ -452,7 +452,7 @@ public sealed partial class CloudFormationTemplateTests
     /// <summary>The role's trust policy is !If [cWebIdentity, !Sub [json, vars], map].</summary>
     private static (JsonElement WebIdentity, Dictionary<string, object?> AssumeRole) TrustPolicies()
     {
-        var role = CloudFormationTemplate.Load(MemberRole).SingleResource("AWS::IAM::Role").Resource.Map("Properties");
+        var role = CloudFormationTemplate.Load(MemberRole).Resources.Map("rExecutionRole").Map("Properties");
         var branches = Assert.IsType<CfnFunction>(role.Get("AssumeRolePolicyDocument"));
         Assert.Equal("Fn::If", branches.Name);
         var args = branches.Argument.AsList();

@@ -57,6 +57,9 @@ param alwaysReadyHttpInstanceCount int = 1
 @maxValue(1000)
 param httpPerInstanceConcurrency int = 16
 
+@description('Optional. Resource ID of a subnet delegated to Microsoft.App/environments: VNet integration (main.bicep privateNetworking). Empty: none.')
+param virtualNetworkSubnetId string = ''
+
 @description('Required. App settings (name: value). Secrets must be Key Vault references, never values.')
 param appSettings object
 
@@ -92,6 +95,9 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
     clientAffinityEnabled: false
     // Key Vault references (@Microsoft.KeyVault(SecretUri=...)) are resolved with the user-assigned identity.
     keyVaultReferenceIdentity: identityResourceId
+    // Private network (optional): outbound traffic goes through the integrated subnet, where the private endpoints
+    // of storage and Key Vault resolve (modules/network.bicep).
+    virtualNetworkSubnetId: !empty(virtualNetworkSubnetId) ? virtualNetworkSubnetId : null
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'

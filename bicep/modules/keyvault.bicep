@@ -25,6 +25,9 @@ param slackBotToken string
 @secure()
 param slackSigningSecret string
 
+@description('Optional. false: the vault refuses public network access (main.bicep privateNetworking: the app resolves its Key Vault references through a private endpoint, modules/network.bicep).')
+param publicNetworkAccess bool = true
+
 resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
   name: name
   location: location
@@ -44,10 +47,10 @@ resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
     enabledForDeployment: false
     enabledForDiskEncryption: false
     enabledForTemplateDeployment: false
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess ? 'Enabled' : 'Disabled'
     networkAcls: {
       bypass: 'AzureServices'
-      defaultAction: 'Allow'
+      defaultAction: publicNetworkAccess ? 'Allow' : 'Deny'
     }
   }
 

@@ -32,6 +32,9 @@ param tableNames string[]
 ])
 param skuName string = 'Standard_LRS'
 
+@description('Optional. false: the account refuses public network access (main.bicep privateNetworking: the app reaches it through private endpoints, modules/network.bicep).')
+param publicNetworkAccess bool = true
+
 resource storageAccount 'Microsoft.Storage/storageAccounts@2025-01-01' = {
   name: name
   location: location
@@ -49,10 +52,10 @@ resource storageAccount 'Microsoft.Storage/storageAccounts@2025-01-01' = {
     allowCrossTenantReplication: false
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess ? 'Enabled' : 'Disabled'
     networkAcls: {
       bypass: 'AzureServices'
-      defaultAction: 'Allow'
+      defaultAction: publicNetworkAccess ? 'Allow' : 'Deny'
     }
     encryption: {
       keySource: 'Microsoft.Storage'

@@ -80,7 +80,10 @@ public sealed class TableSlackThreadStore : ISlackThreadStore
         }
         catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
         {
-            throw new ConcurrencyConflictException($"Slack state rows in {writes[0].Partition} were changed by another writer since they were read.", ex);
+            throw new ConcurrencyConflictException($"Slack state rows in {writes[0].Partition} were changed by another writer since they were read.", ex)
+            {
+                FailedWrite = ex is TableTransactionFailedException failed ? failed.FailedTransactionActionIndex : null,
+            };
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using SgBridge.Shared.Domain;
 using SgBridge.Shared.Storage;
 
 namespace SgBridge.Shared.Processing;
@@ -27,8 +28,14 @@ public abstract record EffectsMessage
 /// The nudge a transition sends after its write: perform effects <paramref name="EffectIds"/> of request
 /// <paramref name="RequestId"/> (those still pending). Losing it only delays the effects: they are on the row, and the
 /// catch-up re-drives them.
+/// <para>
+/// The nudge of a request's first write (<see cref="RequestLifecycle.OpenAsync"/>) also carries the request as
+/// written and the ETag the write returned (<paramref name="Written"/>), so the effects worker's first try starts from it
+/// without reading the row back: the row's own ETag still guards the clear (a row written meanwhile is re-read then),
+/// and a retry (dequeue count above 1) always reads the row.
+/// </para>
 /// </summary>
-public sealed record NudgeEffects(string RequestId, IReadOnlyList<long> EffectIds) : EffectsMessage;
+public sealed record NudgeEffects(string RequestId, IReadOnlyList<long> EffectIds, Stored<ChangeRequest>? Written = null) : EffectsMessage;
 
 /// <summary>
 /// The catch-up's nudge: perform every effect of <paramref name="RequestId"/> raised at or before <paramref name="DueBy"/>

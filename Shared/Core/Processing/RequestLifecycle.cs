@@ -33,7 +33,7 @@ public sealed partial class RequestLifecycle(IRequestStore requests, IQueueSende
             {
                 Count(stored.Value.Status);
             }
-            await NudgeAsync(stored.Value.Id, raised, cancellationToken).ConfigureAwait(false);
+            await NudgeAsync(stored.Value.Id, raised, stored, cancellationToken).ConfigureAwait(false);
         }
         return (stored, created);
     }
@@ -67,10 +67,14 @@ public sealed partial class RequestLifecycle(IRequestStore requests, IQueueSende
         {
             Count(update.Request.Status);
         }
-        await NudgeAsync(update.Request.Id, update.RaisedEffects, cancellationToken).ConfigureAwait(false);
+        await NudgeAsync(update.Request.Id, update.RaisedEffects, written: null, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task NudgeAsync(string requestId, IReadOnlyList<long> effectIds, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends the nudge; <paramref name="written"/> (a request's first write) rides along so the worker need not read it
+    /// back. A request too large for one queue message is sent without it.
+    /// </summary>
+    private async Task NudgeAsync(string requestId, IReadOnlyList<long> effectIds, Stored<ChangeRequest>? written, CancellationToken cancellationToken)
     {
         if (effectIds.Count == 0)
         {
@@ -81,7 +85,14 @@ public sealed partial class RequestLifecycle(IRequestStore requests, IQueueSende
         try
         {
             // WaitAsync too: a sender that ignores its token must not hold the caller past the budget.
-            await EffectsMessage.SendAsync(queue, new NudgeEffects(requestId, effectIds), TimeSpan.Zero, limit.Token).WaitAsync(limit.Token).ConfigureAwait(false);
+            try
+            {
+                await EffectsMessage.SendAsync(queue, new NudgeEffects(requestId, effectIds, written), TimeSpan.Zero, limit.Token).WaitAsync(limit.Token).ConfigureAwait(false);
+            }
+            catch (QueueMessageTooLargeException) when (written is not null)
+            {
+                await EffectsMessage.SendAsync(queue, new NudgeEffects(requestId, effectIds), TimeSpan.Zero, limit.Token).WaitAsync(limit.Token).ConfigureAwait(false);
+            }
         }
         catch (Exception ex)
         {

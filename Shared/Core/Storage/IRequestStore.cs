@@ -6,7 +6,11 @@ namespace SgBridge.Shared.Storage;
 public sealed record Stored<T>(T Value, string ETag);
 
 /// <summary>Another writer changed the row since it was read (HTTP 412 on the ETag condition).</summary>
-public sealed class ConcurrencyConflictException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class ConcurrencyConflictException(string message, Exception? inner = null) : Exception(message, inner)
+{
+    /// <summary>In a transaction of several writes: the index of the write whose condition failed, when the store knows it.</summary>
+    public int? FailedWrite { get; init; }
+}
 
 /// <summary>Change requests in Azure Table Storage, one row per request id.</summary>
 public interface IRequestStore

@@ -26,10 +26,12 @@ namespace SgBridge.Shared.Approvals;
 /// conditional writes (ETag or insert-if-absent); request rows are never written by this service.
 /// </para>
 /// <para>
-/// Round trips (see docs/performance.md, "Notification path"): the notification carries the request as the worker
-/// stored it, so a first sight reads no request; a new batch is the pointer read, one transaction (pointer + thread +
-/// membership) and one write of the posted messages; a join is the pointer read, the batch read and one transaction
-/// (batch replaced with its ETag + membership inserted). Conflicts, not reads, find earlier placements.
+/// Round trips (see docs/performance.md): the first nudge carries the request as stored, so a first sight reads no
+/// request; a new batch is one transaction (pointer inserted, or replaced with the ETag this instance last saw it at,
+/// + thread + membership) and one write of the posted messages; a join is one transaction (batch replaced with its
+/// ETag + membership inserted) after the pointer and batch reads, which this instance's hints of the rows it last wrote
+/// or read (<see cref="SlackRowHints"/>) save. Conflicts, not reads, find earlier placements and stale hints: a start
+/// refused on its pointer reads the pointer and joins.
 /// </para>
 /// A refused message never hides a change: the approvers' and monitoring posts are independent, and a message Slack
 /// refuses is replaced by a compact one (and, failing that, a notice in the monitoring channel). Other Slack failures
@@ -52,6 +54,7 @@ public sealed partial class NotificationService(
         [RequestStatus.RevertFailed, RequestStatus.Approved, RequestStatus.Denied, RequestStatus.Applied, RequestStatus.ApplyFailed, RequestStatus.Expired];
 
     private readonly SlackOptions _slack = slackOptions.Value;
+    private readonly SlackRowHints _hints = new();
     private readonly IReadOnlyDictionary<string, string> _aliases = policyOptions.Value.AccountAliasMap;
 
     /// <summary>
@@ -94,7 +97,7 @@ public sealed partial class NotificationService(
         ArgumentNullException.ThrowIfNull(message);
         try
         {
-            var scheduled = await threads.GetAsync(SlackRows.Thread(message.Home, message.LeadId), ct);
+            var scheduled = await ReadAsync(SlackRows.Thread(message.Home, message.LeadId), ct);
             if (scheduled?.Value.RenderScheduledFor is { } due && due == message.DueAt)
             {
                 await RenderAsync(scheduled, carried: null, ct);
@@ -122,7 +125,8 @@ public sealed partial class NotificationService(
     }
 
     /// <summary>
-    /// Puts a request into the open batch for its key (a point read of the key's pointer), or starts a batch with it.
+    /// Puts a request into the open batch for its key (the key's pointer as this instance last saw it; with none, the
+    /// start's insert of the pointer finds out), or starts a batch with it.
     /// Every row involved is in the request's home partition, so either is one transaction: a join replaces the batch with
     /// the ETag it was read at and inserts the membership; a start writes the pointer (insert, or replace with the ETag it
     /// was read at), the thread and the membership. A conflict is told apart with one point read of the membership:
@@ -134,20 +138,27 @@ public sealed partial class NotificationService(
         var home = SlackRows.HomeOf(request);
         var pointer = SlackRows.Open(request);
         var batching = _slack.BatchWindow > TimeSpan.Zero && request.Status != RequestStatus.RevertFailed;
-        var open = batching ? await threads.GetAsync(pointer, ct) : null;
+        // No read first: without a hint the start's transaction inserts the pointer, and its refusal (a pointer exists)
+        // is what sends placement to read it and join.
+        var open = batching ? _hints.Get(pointer) : null;
         for (var attempt = 1; ; attempt++)
         {
+            var starting = false;
             try
             {
                 if (Joinable(open, request) is { } lead && await JoinAsync(request, home, lead, delay, ct) is { } joined)
                 {
                     return joined;
                 }
+                starting = true;
                 return await StartAsync(request, home, batching ? pointer : null, open, ct);
             }
-            catch (ConcurrencyConflictException)
+            catch (ConcurrencyConflictException conflict)
             {
-                if (await threads.GetAsync(SlackRows.Member(home, request.Id), ct) is { } member)
+                _hints.Forget(home);
+                // A start refused on its pointer alone (the last write) wrote neither thread nor membership: not placed before.
+                var pointerOnly = starting && conflict.FailedWrite == StartPointerWrite;
+                if (!pointerOnly && await threads.GetAsync(SlackRows.Member(home, request.Id), ct) is { } member)
                 {
                     return new Placement(await ThreadAsync(SlackRows.Thread(home, member.Value.LeadId), request.Id, ct));
                 }
@@ -155,9 +166,21 @@ public sealed partial class NotificationService(
                 {
                     throw;
                 }
-                open = batching ? await threads.GetAsync(pointer, ct) : null;
+                open = batching ? await ReadAsync(pointer, ct) : null;
             }
         }
+    }
+
+    /// <summary>The index of the pointer's write in a start's transaction (thread, membership, pointer).</summary>
+    private const int StartPointerWrite = 2;
+
+    /// <summary>A point read of a batch row, kept as this instance's hint for the next write to it.</summary>
+    private async Task<Stored<T>?> ReadAsync<T>(SlackRow<T> row, CancellationToken ct)
+        where T : class
+    {
+        var stored = await threads.GetAsync(row, ct);
+        _hints.Set(row, stored);
+        return stored;
     }
 
     private string? Joinable(Stored<OpenBatch>? open, ChangeRequest request) =>
@@ -172,7 +195,8 @@ public sealed partial class NotificationService(
     private async Task<Placement?> JoinAsync(ChangeRequest request, string home, string leadId, TimeSpan delay, CancellationToken ct)
     {
         var row = SlackRows.Thread(home, leadId);
-        if (await threads.GetAsync(row, ct) is not { } thread)
+        // The hint saves the read: the transaction below is conditional on the ETag it names either way.
+        if ((_hints.Get(row) ?? await ReadAsync(row, ct)) is not { } thread)
         {
             return null;
         }
@@ -193,7 +217,9 @@ public sealed partial class NotificationService(
         }
         var etags = await threads.WriteTogetherAsync(
             [SlackRowWrite.Of(row, next, thread.ETag), SlackRowWrite.Of(SlackRows.Member(home, request.Id), new ThreadMembership(leadId), null)], ct);
-        return new Placement(new Stored<SlackThread>(next, etags[0]), at, First: true);
+        var joined = new Stored<SlackThread>(next, etags[0]);
+        _hints.Set(row, joined);
+        return new Placement(joined, at, First: true);
     }
 
     /// <summary>
@@ -214,11 +240,17 @@ public sealed partial class NotificationService(
             writes.Add(SlackRowWrite.Of(pointer, new OpenBatch(request.Id, request.CreatedAt), open?.ETag));
         }
         var etags = await threads.WriteTogetherAsync(writes, ct);
-        return new Placement(new Stored<SlackThread>(thread, etags[0]), First: true);
+        var started = new Stored<SlackThread>(thread, etags[0]);
+        _hints.Set(SlackRows.Thread(home, request.Id), started);
+        if (pointer is not null)
+        {
+            _hints.Set(pointer, new Stored<OpenBatch>(new OpenBatch(request.Id, request.CreatedAt), etags[StartPointerWrite]));
+        }
+        return new Placement(started, First: true);
     }
 
     private async Task<Stored<SlackThread>> ThreadAsync(SlackRow<SlackThread> row, string requestId, CancellationToken ct) =>
-        await threads.GetAsync(row, ct)
+        await ReadAsync(row, ct)
         ?? throw new InvalidOperationException($"Batch {row.Partition}/{row.Row} of request {requestId} is missing.");
 
     /// <summary>The debounced render of <paramref name="thread"/> due at <paramref name="at"/>.</summary>
@@ -240,12 +272,16 @@ public sealed partial class NotificationService(
     private async Task ScheduleRenderAsync(Stored<SlackThread> thread, TimeSpan delay, CancellationToken ct)
     {
         DateTimeOffset? at = null;
-        var (_, written) = await ConditionalUpdate.RunAsync(
+        var (stored, written) = await ConditionalUpdate.RunAsync(
             thread,
             t => (at = RenderDue(t, delay)) is not null,
             (t, etag, c) => threads.WriteAsync(SlackRows.ThreadOf(t), t with { RenderScheduledFor = at }, etag, c),
-            c => threads.GetAsync(SlackRows.ThreadOf(thread.Value), c),
+            c => ReadAsync(SlackRows.ThreadOf(thread.Value), c),
             ct);
+        if (written)
+        {
+            _hints.Set(SlackRows.ThreadOf(stored.Value), stored with { Value = stored.Value with { RenderScheduledFor = at } });
+        }
         if (written && at is { } scheduled)
         {
             await EffectsMessage.SendAsync(queue, RenderMessage(thread.Value, scheduled), delay, ct);
@@ -360,11 +396,14 @@ public sealed partial class NotificationService(
         try
         {
             var etag = await threads.WriteAsync(SlackRows.ThreadOf(thread.Value), next, thread.ETag, ct);
-            return (new Stored<SlackThread>(next, etag), false);
+            var saved = new Stored<SlackThread>(next, etag);
+            _hints.Set(SlackRows.ThreadOf(next), saved);
+            return (saved, false);
         }
         catch (ConcurrencyConflictException)
         {
             var update = await threads.UpdateAsync(SlackRows.ThreadOf(thread.Value), t => t is null ? null : NotificationState.Record(t, done, clearSchedule: false), ct);
+            _hints.Set(SlackRows.ThreadOf(thread.Value), update.Stored);
             return (update.Stored ?? thread, true);
         }
     }

@@ -54,19 +54,21 @@ public sealed partial class EffectsWorker(
     {
         ArgumentNullException.ThrowIfNull(message);
         var ids = message.EffectIds.ToHashSet();
-        return RunAsync(message.RequestId, e => ids.Contains(e.Id), dequeueCount, cancellationToken);
+        // The first try of a first write's nudge starts from the request it carries (no read); a retry reads the row.
+        var carried = dequeueCount <= 1 && message.Written is { Value.Id: var id } written && id == message.RequestId ? written : null;
+        return RunAsync(message.RequestId, e => ids.Contains(e.Id), dequeueCount, carried, cancellationToken);
     }
 
     /// <summary>Performs every effect of the request raised at or before the catch-up's cut-off.</summary>
     public Task CatchUpAsync(RedriveEffects message, long dequeueCount, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        return RunAsync(message.RequestId, e => e.At <= message.DueBy, dequeueCount, cancellationToken);
+        return RunAsync(message.RequestId, e => e.At <= message.DueBy, dequeueCount, carried: null, cancellationToken);
     }
 
-    private async Task RunAsync(string requestId, Func<PendingEffect, bool> selected, long dequeueCount, CancellationToken ct)
+    private async Task RunAsync(string requestId, Func<PendingEffect, bool> selected, long dequeueCount, Stored<ChangeRequest>? carried, CancellationToken ct)
     {
-        var stored = await lifecycle.FindAsync(requestId, ct);
+        var stored = carried ?? await lifecycle.FindAsync(requestId, ct);
         if (stored is null)
         {
             LogMissing(logger, requestId);
