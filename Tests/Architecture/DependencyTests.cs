@@ -10,19 +10,34 @@ namespace SgBridge.Tests.Architecture;
 /// </summary>
 public sealed class DependencyTests
 {
+    /// <summary>
+    /// The Slack inbound pipeline being rewritten as one pipeline (issue 19, "one Slack inbound pipeline"): its classes
+    /// keep their optional dependencies until that lands. The list may only shrink: a type on it that has none any more
+    /// fails the test until it is taken off.
+    /// </summary>
+    private static readonly IReadOnlySet<string> SlackInboundRewrite = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "SgBridge.Shared.Slack.ApproveHandler",
+        "SgBridge.Shared.Slack.ApproveAllHandler",
+        "SgBridge.Shared.Slack.SlackInteractionEndpoint",
+        "SgBridge.Shared.Slack.Requests.SlackRequestInteractions",
+    };
+
     [Fact]
     public void SharedServices_HaveNoOptionalConstructorDependency()
     {
-        var optional = SharedAssemblies.Types()
+        var found = SharedAssemblies.Types()
             .Where(t => t.IsClass && !IsRecord(t) && !typeof(Exception).IsAssignableFrom(t) && !IsCompilerGenerated(t))
             .SelectMany(t => t.GetConstructors(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance)
                 .SelectMany(c => c.GetParameters())
                 .Where(IsOptionalDependency)
-                .Select(p => $"{t.FullName}({p.ParameterType.Name} {p.Name} = null)"))
+                .Select(p => (Type: t.FullName!, Parameter: $"{p.ParameterType.Name} {p.Name} = null")))
             .Distinct()
             .ToList();
+        var optional = found.Where(f => !SlackInboundRewrite.Contains(f.Type)).Select(f => $"{f.Type}({f.Parameter})").ToList();
 
         Assert.True(optional.Count == 0, "Optional constructor dependencies: " + string.Join("; ", optional));
+        Assert.All(SlackInboundRewrite, t => Assert.True(found.Any(f => f.Type == t), $"{t} has no optional dependency any more: take it off {nameof(SlackInboundRewrite)}"));
     }
 
     [Fact]
