@@ -151,7 +151,8 @@ public sealed class SlackRefusalTests : IDisposable
         Assert.Equal([false, true], approverPosts.Select(c => c.Ok));
         var compact = approverPosts[1].Body;
         var json = compact["blocks"]!.ToJsonString();
-        foreach (var expected in new[] { r.Id, ActionIds.For(ActionIds.Approve, r.Id), ActionIds.For(ActionIds.Deny, r.Id), TestData.GroupId, TestData.Account, "60 rules" })
+        // The approve control as deployed: the configured durations' select (Approvals:Durations always has some).
+        foreach (var expected in new[] { r.Id, ApprovalDurationActions.SelectActionId(ActionIds.ApproveFor, r.Id), ActionIds.For(ActionIds.Deny, r.Id), TestData.GroupId, TestData.Account, "60 rules" })
         {
             Assert.Contains(expected, json, StringComparison.Ordinal);
         }
