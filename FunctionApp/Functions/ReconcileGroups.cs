@@ -13,5 +13,5 @@ public sealed class ReconcileGroups(ReconcileWorker worker)
     public Task RunAsync(
         [QueueTrigger(QueueNames.Reconcile, Connection = "AzureWebJobsStorage")] QueueMessage message,
         CancellationToken cancellationToken) =>
-        QueueTrace.RunAsync<ReconcileCommand>(message, QueueNames.Reconcile, nameof(ReconcileGroups), worker.HandleAsync, cancellationToken);
+        QueueTrace.RunAsync<ReconcileMessage>(message, QueueNames.Reconcile, nameof(ReconcileGroups), worker.HandleAsync, cancellationToken);
 }

@@ -21,7 +21,7 @@ public static class DependencyInjection
     public static IServiceCollection AddSgBridge(this IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(sp => new BridgeTelemetry(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.TryAddSingleton(sp => sp.GetService<System.Diagnostics.Metrics.IMeterFactory>() is { } meters ? new BridgeTelemetry(meters) : new BridgeTelemetry());
         services.AddValidatedOptions<PolicyOptions>(configuration, PolicyOptions.SectionName);
         services.AddValidatedOptions<ProcessingOptions>(configuration, ProcessingOptions.SectionName);
         services.AddValidatedOptions<ReconcileOptions>(configuration, ReconcileOptions.SectionName);

@@ -52,9 +52,7 @@ public sealed class IntakeDecisionAgreementTests
             {
                 var queue = new RecordingQueue();
                 var policy = O.Create(new PolicyOptions { AllowedAccounts = setting.AllowedAccounts, PoliceEgress = setting.PoliceEgress, ExemptPrincipalArns = setting.Exempt });
-                var intake = new EventIntake(
-                    new ChangePolicy(policy, O.Create(new AwsOptions { RoleArnPattern = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole", WebIdentityAudience = "api://x" })),
-                    queue, policy, O.Create(new IntakeOptions()), TimeProvider.System, NullLogger<EventIntake>.Instance);
+                var intake = new Bridge().EnqueueOnlyIntake(new ChangePolicy(policy, O.Create(new AwsOptions { RoleArnPattern = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole", WebIdentityAudience = "api://x" })), queue, policy, new IntakeOptions(), TimeProvider.System);
                 var answer = await intake.AcceptAsync(System.Text.Encoding.UTF8.GetBytes(json), "application/json", CancellationToken.None);
 
                 string[] args = ["plan", file, "--json", "--allowed-accounts", setting.AllowedAccounts, .. setting.PoliceEgress ? ["--police-egress"] : Array.Empty<string>(),

@@ -42,7 +42,7 @@ public sealed partial class Bridge
     public ReconcileOptions Reconcile { get; } = new() { SettleDelay = TimeSpan.FromSeconds(60), LeaseWait = TimeSpan.Zero };
     public ProcessingOptions Processing { get; } = new() { MaxDequeueCount = 5 };
 
-    public BridgeTelemetry Telemetry { get; } = new();
+    public BridgeTelemetry Telemetry { get; init; } = new();
     public RecordingSlackClient Slack { get; } = new();
     public SlackOptions SlackOptions { get; init; } = new() { BotToken = "xoxb-t", SigningSecret = "s", ApproversChannel = "CAPPROVERS", MonitoringChannel = "CMONITOR", ApproverUserIds = "UA" };
     public AwsOptions Aws { get; } = new() { RoleArnPattern = BridgeRole, WebIdentityAudience = "api://x" };
@@ -112,6 +112,18 @@ public sealed partial class Bridge
     public GroupReconciler Reconciler() => Get<GroupReconciler>();
 
     public ChangeProcessor Processor() => Get<ChangeProcessor>();
+
+    /// <summary>
+    /// An intake that only enqueues (Intake:RevertInline off) to <paramref name="queue"/>, with this bridge's processor,
+    /// heartbeat and telemetry: for tests of the answer and the queue, not of the inline revert.
+    /// </summary>
+    public Shared.Intake.EventIntake EnqueueOnlyIntake(ChangePolicy changePolicy, IQueueSender queue, IOptions<PolicyOptions> policy, IntakeOptions options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.RevertInline = false;
+        return new Shared.Intake.EventIntake(changePolicy, queue, policy, O.Create(options), time,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<Shared.Intake.EventIntake>.Instance, Telemetry, Processor(), Get<Shared.Intake.Heartbeat>());
+    }
 
     /// <summary>The policy file's gate (Policy.RulesFile; empty: no policy, every change asks).</summary>
     public PolicyGate PolicyGate() => Get<PolicyGate>();

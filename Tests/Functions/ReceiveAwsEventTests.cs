@@ -23,9 +23,7 @@ public class ReceiveAwsEventTests
     private ReceiveAwsEvent Function()
     {
         var policy = O.Create(new PolicyOptions { AllowedAccounts = "111111111111" });
-        return new(new EventIntake(
-            new ChangePolicy(policy, O.Create(new AwsOptions { RoleArnPattern = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole", WebIdentityAudience = "api://x" })),
-            _queue, policy, O.Create(new IntakeOptions()), TimeProvider.System, NullLogger<EventIntake>.Instance));
+        return new(new Bridge().EnqueueOnlyIntake(new ChangePolicy(policy, O.Create(new AwsOptions { RoleArnPattern = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole", WebIdentityAudience = "api://x" })), _queue, policy, new IntakeOptions(), TimeProvider.System));
     }
 
     private static async Task<(int Status, string ContentType, string Body, string? RetryAfter)> RenderAsync(IActionResult result)

@@ -85,8 +85,7 @@ public class AllowedAccountsTests
     {
         var queue = new RecordingQueue();
         var policy = O.Create(new PolicyOptions { AllowedAccounts = "*" });
-        var intake = new EventIntake(new ChangePolicy(policy, O.Create(new AwsOptions { RoleArnPattern = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole" })),
-            queue, policy, O.Create(new IntakeOptions()), TimeProvider.System, NullLogger<EventIntake>.Instance);
+        var intake = new Bridge().EnqueueOnlyIntake(new ChangePolicy(policy, O.Create(new AwsOptions { RoleArnPattern = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole" })), queue, policy, new IntakeOptions(), TimeProvider.System);
         var root = JsonNode.Parse(File.ReadAllText(RepoRoot.Sample("authorize-ssh-from-internet.json")))!.AsObject();
         root["account"] = "987654321098";
         root["detail"]!["recipientAccountId"] = "987654321098";

@@ -32,9 +32,7 @@ public sealed class EnqueueTimeoutTests : IDisposable
     private static EventIntake Intake(IQueueSender queue, TimeProvider time, TimeSpan? budget = null)
     {
         var policy = O.Create(new PolicyOptions { AllowedAccounts = "111111111111" });
-        return new EventIntake(
-            new ChangePolicy(policy, O.Create(new AwsOptions { RoleArnPattern = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole", WebIdentityAudience = "api://x" })),
-            queue, policy, O.Create(new IntakeOptions { EnqueueTimeout = budget ?? new IntakeOptions().EnqueueTimeout }), time, NullLogger<EventIntake>.Instance);
+        return new Bridge().EnqueueOnlyIntake(new ChangePolicy(policy, O.Create(new AwsOptions { RoleArnPattern = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole", WebIdentityAudience = "api://x" })), queue, policy, new IntakeOptions { EnqueueTimeout = budget ?? new IntakeOptions().EnqueueTimeout }, time);
     }
 
     private static byte[] Event() => File.ReadAllBytes(RepoRoot.Sample("authorize-ssh-from-internet.json"));

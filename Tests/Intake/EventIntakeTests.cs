@@ -17,9 +17,7 @@ public class EventIntakeTests
     private EventIntake Intake(string accounts = "111111111111", bool policeEgress = false)
     {
         var policy = O.Create(new PolicyOptions { AllowedAccounts = accounts, PoliceEgress = policeEgress });
-        return new EventIntake(
-            new ChangePolicy(policy, O.Create(new AwsOptions { RoleArnPattern = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole", WebIdentityAudience = "api://x" })),
-            _queue, policy, O.Create(new IntakeOptions()), TimeProvider.System, NullLogger<EventIntake>.Instance);
+        return new Bridge().EnqueueOnlyIntake(new ChangePolicy(policy, O.Create(new AwsOptions { RoleArnPattern = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole", WebIdentityAudience = "api://x" })), _queue, policy, new IntakeOptions(), TimeProvider.System);
     }
 
     private static byte[] Sample(string name) => File.ReadAllBytes(RepoRoot.Sample(name));

@@ -27,9 +27,8 @@ public sealed class InlineRevertTests
 
     private static byte[] Event() => File.ReadAllBytes(RepoRoot.Sample("authorize-ssh-from-internet.json"));
 
-    private EventIntake Intake(bool withProcessor = true) => new(
-        _bridge.ChangePolicy(), _bridge.Queue, O.Create(_bridge.Policy), O.Create(_options), _bridge.Time, NullLogger<EventIntake>.Instance,
-        _bridge.Telemetry, withProcessor ? _bridge.Processor() : null);
+    private EventIntake Intake() => new(
+        _bridge.ChangePolicy(), _bridge.Queue, O.Create(_bridge.Policy), O.Create(_options), _bridge.Time, NullLogger<EventIntake>.Instance, _bridge.Telemetry, _bridge.Processor(), _bridge.Get<Heartbeat>());
 
     /// <summary>The sample's group, onboarded with an approved rule, then the sample's rule added (unapproved).</summary>
     private async Task<SecurityGroupRule> OnboardedAsync()

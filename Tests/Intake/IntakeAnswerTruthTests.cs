@@ -74,7 +74,7 @@ public sealed class IntakeAnswerTruthTests(AzuriteFixture azurite)
         service.GetQueueClient(name).CreateIfNotExists();
         var queue = new OwnQueue(new StorageQueueSender(service), name);
         var intake = new EventIntake(_bridge.ChangePolicy(), queue, O.Create(_bridge.Policy), O.Create(options), TimeProvider.System,
-            NullLogger<EventIntake>.Instance, _bridge.Telemetry, _bridge.Processor());
+            NullLogger<EventIntake>.Instance, _bridge.Telemetry, _bridge.Processor(), _bridge.Get<Heartbeat>());
         return (intake, azurite.CreateQueueServiceClient().GetQueueClient(name));
     }
 

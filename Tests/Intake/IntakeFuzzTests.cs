@@ -44,9 +44,7 @@ public sealed partial class IntakeFuzzTests(ITestOutputHelper output)
         var samples = SampleNames.Select(n => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "samples", n))).ToArray();
         var queue = new RecordingQueue();
         var policy = O.Create(new PolicyOptions { AllowedAccounts = "*", PoliceEgress = true });
-        var intake = new EventIntake(
-            new ChangePolicy(policy, O.Create(new AwsOptions { RoleArnPattern = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole", WebIdentityAudience = "api://x" })),
-            queue, policy, O.Create(new IntakeOptions()), TimeProvider.System, NullLogger<EventIntake>.Instance);
+        var intake = new Bridge().EnqueueOnlyIntake(new ChangePolicy(policy, O.Create(new AwsOptions { RoleArnPattern = "arn:aws:iam::{accountId}:role/SgBridgeExecutionRole", WebIdentityAudience = "api://x" })), queue, policy, new IntakeOptions(), TimeProvider.System);
         var statuses = new SortedDictionary<int, int>();
         var failures = new List<string>();
         var slowest = TimeSpan.Zero;

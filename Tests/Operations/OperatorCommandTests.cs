@@ -17,16 +17,16 @@ public sealed class OperatorCommandTests(AzuriteFixture azurite)
 {
     private readonly CliRunner _cli = new();
 
-    private async Task<List<ReconcileCommand>> DrainAsync()
+    private async Task<List<ReconcileMessage>> DrainAsync()
     {
         var queue = new QueueClient(azurite.ConnectionString, QueueNames.Reconcile, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
         await queue.CreateIfNotExistsAsync();
-        var jobs = new List<ReconcileCommand>();
+        var jobs = new List<ReconcileMessage>();
         while ((await queue.ReceiveMessagesAsync(32)).Value is { Length: > 0 } batch)
         {
             foreach (var m in batch)
             {
-                jobs.Add(QueuePayload.Decode<ReconcileCommand>(m.Body.ToString()));
+                jobs.Add(QueuePayload.Decode<ReconcileMessage>(m.Body.ToString()));
                 await queue.DeleteMessageAsync(m.MessageId, m.PopReceipt);
             }
         }
@@ -48,7 +48,7 @@ public sealed class OperatorCommandTests(AzuriteFixture azurite)
         Assert.Contains("Queued 4 onboarding job(s)", baselineOut, StringComparison.Ordinal);
         Assert.Contains("Queued 1 report-only sweep job(s)", reconcileOut, StringComparison.Ordinal);
         var jobs = await DrainAsync();
-        Assert.Equal(4, jobs.Count(j => j.Baseline));
-        Assert.Equal(("111122223333", "us-east-1"), jobs.Where(j => j.ReportOnly).Select(j => (j.AccountId, j.Region)).Single());
+        Assert.Equal(4, jobs.Count(j => j is BaselineRegion { Force: false }));
+        Assert.Equal(("111122223333", "us-east-1"), jobs.Where(j => j is SweepRegion { ReportOnly: true }).Select(j => (j.AccountId, j.Region)).Single());
     }
 }

@@ -30,7 +30,7 @@ public class ChangeProcessorTests
     {
         while (_bridge.Queue.Delayed.TryDequeue(out var item))
         {
-            await _bridge.Sweeps().HandleAsync(BridgeJson.Deserialize<ReconcileCommand>(item.Json), default);
+            await _bridge.Sweeps().HandleAsync(Assert.IsType<SettleGroup>(BridgeJson.Deserialize<ReconcileMessage>(item.Json)), default);
         }
     }
 
@@ -184,8 +184,8 @@ public class ChangeProcessorTests
         Assert.DoesNotContain(claimed, Ec2.Rules);
         var (queue, json, delay) = Assert.Single(_bridge.Queue.Delayed);
         Assert.Equal((QueueNames.Reconcile, TimeSpan.FromSeconds(60)), (queue, delay));
-        var settle = BridgeJson.Deserialize<ReconcileCommand>(json);
-        Assert.Equal([$"unapproved:{other.RuleId}"], settle.Settle);
+        var settle = Assert.IsType<SettleGroup>(BridgeJson.Deserialize<ReconcileMessage>(json));
+        Assert.Equal([$"unapproved:{other.RuleId}"], settle.Differences);
     }
 
     [Fact]
@@ -203,8 +203,8 @@ public class ChangeProcessorTests
             await processor.ProcessAsync(Add(Ec2.AddExisting(TestData.Tcp(port, "10.8.0.0/16"))), 1, default);
         }
 
-        var settle = BridgeJson.Deserialize<ReconcileCommand>(Assert.Single(_bridge.Queue.Delayed).Json);
-        Assert.Equal([$"unapproved:{stray.RuleId}"], settle.Settle);
+        var settle = Assert.IsType<SettleGroup>(BridgeJson.Deserialize<ReconcileMessage>(Assert.Single(_bridge.Queue.Delayed).Json));
+        Assert.Equal([$"unapproved:{stray.RuleId}"], settle.Differences);
         _bridge.Time.Advance(TimeSpan.FromSeconds(61)); // once that check is due, a new one may be queued
         await processor.ProcessAsync(Add(Ec2.AddExisting(TestData.Tcp(8005, "10.8.0.0/16"))), 1, default);
         Assert.Equal(2, _bridge.Queue.Delayed.Count);

@@ -88,7 +88,7 @@ public sealed class PoisonServiceTests : IDisposable
     public async Task HandleAsync_NotificationAndReconcile_PostToMonitoringDirectly()
     {
         Assert.Equal(PoisonOutcome.Told, await HandleAsync(QueueNames.Effects, Effects(new NudgeEffects(RequestId.For("e"), [1]))));
-        Assert.Equal(PoisonOutcome.Told, await HandleAsync(QueueNames.Reconcile, BridgeJson.Serialize(new ReconcileCommand(TestData.Account, TestData.Region, TestData.GroupId, []))));
+        Assert.Equal(PoisonOutcome.Told, await HandleAsync(QueueNames.Reconcile, BridgeJson.Serialize<ReconcileMessage>(new SettleGroup(TestData.Account, TestData.Region, TestData.GroupId, []))));
 
         Assert.Equal(2, _bridge.Slack.Posts.Count);
         Assert.All(_bridge.Slack.Posts, p => Assert.Equal("CMONITOR", p.Channel));

@@ -31,10 +31,10 @@ public class ReconcileWorkerTests
         using var metrics = new SgBridge.Tests.Telemetry.MetricRecorder(b.Telemetry.Meter);
         var worker = Worker(b);
 
-        await worker.HandleAsync(new ReconcileCommand(TestData.Account, "eu-west-1"), default);
-        await worker.HandleAsync(new ReconcileCommand(TestData.Account, "us-east-1"), default);
+        await worker.HandleAsync(new SweepRegion(TestData.Account, "eu-west-1", ReportOnly: false), default);
+        await worker.HandleAsync(new SweepRegion(TestData.Account, "us-east-1", ReportOnly: false), default);
         b.Time.Advance(TimeSpan.FromMinutes(15));
-        await worker.HandleAsync(new ReconcileCommand(TestData.Account, "eu-west-1"), default);
+        await worker.HandleAsync(new SweepRegion(TestData.Account, "eu-west-1", ReportOnly: false), default);
 
         var skip = (await _known.GetAsync(TestData.Account, default))!.Skip;
         Assert.NotNull(skip);
@@ -53,9 +53,9 @@ public class ReconcileWorkerTests
         var b = new Bridge { Ec2 = new FakeSecurityGroupClient { Deny = Missing } };
         var worker = Worker(b);
 
-        await worker.HandleAsync(new ReconcileCommand(TestData.Account, "eu-west-1"), default);
+        await worker.HandleAsync(new SweepRegion(TestData.Account, "eu-west-1", ReportOnly: false), default);
         b.Time.Advance(TimeSpan.FromDays(1));
-        await worker.HandleAsync(new ReconcileCommand(TestData.Account, "eu-west-1"), default);
+        await worker.HandleAsync(new SweepRegion(TestData.Account, "eu-west-1", ReportOnly: false), default);
 
         Assert.Equal(2, b.Slack.Posts.Count);
     }
@@ -65,7 +65,7 @@ public class ReconcileWorkerTests
     {
         var b = new Bridge { Ec2 = new FakeSecurityGroupClient { Deny = Missing } };
 
-        await Worker(b).HandleAsync(new ReconcileCommand(TestData.Account, "eu-west-1", "sg-1", ["k"]), default);
+        await Worker(b).HandleAsync(new SettleGroup(TestData.Account, "eu-west-1", "sg-1", ["k"]), default);
 
         Assert.NotNull((await _known.GetAsync(TestData.Account, default))!.Skip);
     }
@@ -75,7 +75,7 @@ public class ReconcileWorkerTests
     {
         var b = new Bridge { Ec2 = new FakeSecurityGroupClient { Deny = Missing } };
 
-        await Worker(b).HandleAsync(new ReconcileCommand(TestData.Account, "eu-west-1", Baseline: true), default);
+        await Worker(b).HandleAsync(new BaselineRegion(TestData.Account, "eu-west-1", Force: false), default);
 
         var result = Assert.Single(await _results.ListAsync(default));
         Assert.Equal(ReconcileWorker.RoleNotDeployed, result.Skipped);
@@ -89,7 +89,7 @@ public class ReconcileWorkerTests
         b.Ec2.AddExisting(TestData.Tcp(443, "10.0.0.0/8"));
         b.Ec2.AddExisting(TestData.Tcp(22, "0.0.0.0/0"));
 
-        await Worker(b).HandleAsync(new ReconcileCommand(TestData.Account, TestData.Region, Baseline: true), default);
+        await Worker(b).HandleAsync(new BaselineRegion(TestData.Account, TestData.Region, Force: false), default);
 
         var result = Assert.Single(await _results.ListAsync(default));
         Assert.Equal((1, 1, 2, 1, null), (result.Groups, result.Recorded, result.Rules, result.RiskyCount, result.Skipped));
@@ -104,10 +104,10 @@ public class ReconcileWorkerTests
     public async Task Handle_SweepThatGetsInAgain_ClearsTheSkip()
     {
         var denied = new Bridge { Ec2 = new FakeSecurityGroupClient { Deny = Missing } };
-        await Worker(denied).HandleAsync(new ReconcileCommand(TestData.Account, TestData.Region), default);
+        await Worker(denied).HandleAsync(new SweepRegion(TestData.Account, TestData.Region, ReportOnly: false), default);
 
         var b = new Bridge();
-        await Worker(b).HandleAsync(new ReconcileCommand(TestData.Account, TestData.Region), default);
+        await Worker(b).HandleAsync(new SweepRegion(TestData.Account, TestData.Region, ReportOnly: false), default);
 
         Assert.Null((await _known.GetAsync(TestData.Account, default))!.Skip);
     }
@@ -117,7 +117,7 @@ public class ReconcileWorkerTests
     {
         var b = new Bridge { Ec2 = new FakeSecurityGroupClient { Deny = new TimeoutException("EC2 slow") } };
 
-        await Assert.ThrowsAsync<TimeoutException>(() => Worker(b).HandleAsync(new ReconcileCommand(TestData.Account, TestData.Region), default));
+        await Assert.ThrowsAsync<TimeoutException>(() => Worker(b).HandleAsync(new SweepRegion(TestData.Account, TestData.Region, ReportOnly: false), default));
         Assert.Null(await _known.GetAsync(TestData.Account, default));
     }
 
@@ -129,7 +129,7 @@ public class ReconcileWorkerTests
         await b.OnboardAsync();
         var drift = b.Ec2.AddExisting(TestData.Tcp(22, "0.0.0.0/0"));
 
-        await Worker(b).HandleAsync(new ReconcileCommand(TestData.Account, TestData.Region, ReportOnly: true), default);
+        await Worker(b).HandleAsync(new SweepRegion(TestData.Account, TestData.Region, ReportOnly: true), default);
 
         Assert.Contains(drift, b.Ec2.Rules);
         Assert.Empty(b.Ec2.Writes);

@@ -30,7 +30,7 @@ public class SweepServiceTests
         _bridge.Time.AdjustTime(DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture));
 
         Assert.Equal(expected, await Scheduler().TickAsync(default));
-        Assert.Equal(expected, _bridge.Queue.On<ReconcileCommand>(QueueNames.Reconcile).Count);
+        Assert.Equal(expected, _bridge.Queue.On<ReconcileMessage>(QueueNames.Reconcile).Count);
     }
 
     [Fact]
@@ -51,7 +51,7 @@ public class SweepServiceTests
 
         Assert.Equal(4, await Scheduler().TickAsync(default));
 
-        var swept = _bridge.Queue.On<ReconcileCommand>(QueueNames.Reconcile).Select(c => $"{c.AccountId} {c.Region}").Order(StringComparer.Ordinal);
+        var swept = _bridge.Queue.On<ReconcileMessage>(QueueNames.Reconcile).Select(c => $"{c.AccountId} {c.Region}").Order(StringComparer.Ordinal);
         Assert.Equal(["111111111111 eu-west-1", "111111111111 us-east-1", "222222222222 eu-west-1", "222222222222 us-east-1"], swept);
     }
 
@@ -74,7 +74,7 @@ public class SweepServiceTests
         await _known.NoteAsync("333333333333", "first sight", _bridge.Time.GetUtcNow(), default);
 
         Assert.Equal(1, await Scheduler().TickAsync(default));
-        Assert.Equal("111111111111", Assert.Single(_bridge.Queue.On<ReconcileCommand>(QueueNames.Reconcile)).AccountId);
+        Assert.Equal("111111111111", Assert.Single(_bridge.Queue.On<ReconcileMessage>(QueueNames.Reconcile)).AccountId);
     }
 
     [Fact]
@@ -90,7 +90,7 @@ public class SweepServiceTests
         Assert.Contains(drift, _bridge.Ec2.Rules); // not yet: its event may be on its way
         var (_, json, delay) = Assert.Single(_bridge.Queue.Delayed);
         Assert.Equal(TimeSpan.FromSeconds(60), delay);
-        var settle = BridgeJson.Deserialize<ReconcileCommand>(json);
+        var settle = Assert.IsType<SettleGroup>(BridgeJson.Deserialize<ReconcileMessage>(json));
 
         // Meanwhile a new difference appears: the settle check leaves it for its own check.
         var newer = _bridge.Ec2.AddExisting(TestData.Tcp(3389, "0.0.0.0/0"));
@@ -136,7 +136,7 @@ public class SweepServiceTests
     [Fact]
     public async Task Handle_WorkForAnAccountNotAllowed_IsRefused()
     {
-        await _bridge.Sweeps().HandleAsync(new ReconcileCommand("999999999999", TestData.Region), default);
+        await _bridge.Sweeps().HandleAsync(new SweepRegion("999999999999", TestData.Region, ReportOnly: false), default);
 
         Assert.Empty(_bridge.Ec2.Calls);
     }

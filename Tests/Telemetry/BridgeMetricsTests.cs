@@ -30,9 +30,7 @@ public sealed class BridgeMetricsTests : IDisposable
     private EventIntake Intake(string accounts = TestData.Account)
     {
         var policy = O.Create(new PolicyOptions { AllowedAccounts = accounts });
-        return new EventIntake(
-            new ChangePolicy(policy, O.Create(new AwsOptions { RoleArnPattern = Bridge.BridgeRole, WebIdentityAudience = "api://x" })),
-            _queue, policy, O.Create(new IntakeOptions()), TimeProvider.System, NullLogger<EventIntake>.Instance, _telemetry);
+        return new Bridge { Telemetry = _telemetry }.EnqueueOnlyIntake(new ChangePolicy(policy, O.Create(new AwsOptions { RoleArnPattern = Bridge.BridgeRole, WebIdentityAudience = "api://x" })), _queue, policy, new IntakeOptions(), TimeProvider.System);
     }
 
     private static byte[] Sample(string name) => File.ReadAllBytes(RepoRoot.Sample(name));

@@ -71,7 +71,7 @@ public sealed class TelemetryRegistrationTests
         var services = new ServiceCollection();
         services.AddMetrics();
         services.AddSgBridgeTelemetry(Configuration()).WithMetrics(m => m.AddInMemoryExporter(exported));
-        services.AddSingleton(sp => new BridgeTelemetry(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.AddSingleton(sp => sp.GetService<System.Diagnostics.Metrics.IMeterFactory>() is { } meters ? new BridgeTelemetry(meters) : new BridgeTelemetry());
         using var provider = services.BuildServiceProvider();
         var meters = provider.GetRequiredService<MeterProvider>();
         var telemetry = provider.GetRequiredService<BridgeTelemetry>();

@@ -87,9 +87,6 @@ public sealed partial class ChangeRequest : IJsonOnDeserialized
         _indexAsStored = IndexEntries;
     }
 
-    /// <summary>True when effect <paramref name="id"/> is still pending.</summary>
-    public bool HasEffect(long id) => Effects.Any(e => e.Id == id);
-
     /// <summary>
     /// Clears the effects done (<paramref name="ids"/>); those no longer pending (cleared or superseded already) are
     /// skipped. False: nothing to clear.

@@ -12,9 +12,21 @@ public sealed class BridgeTelemetry : IDisposable
 {
     public const string Name = "SgBridge";
 
-    public BridgeTelemetry(IMeterFactory? meterFactory = null)
+    /// <summary>The meter from the host's <paramref name="meterFactory"/> (AddSgBridge passes the host's).</summary>
+    public BridgeTelemetry(IMeterFactory meterFactory)
+        : this(CreateMeter(meterFactory))
     {
-        Meter = meterFactory?.Create(Name) ?? new Meter(Name);
+    }
+
+    /// <summary>A meter of its own, for a process without a meter factory (the CLI, the tests).</summary>
+    public BridgeTelemetry()
+        : this(new Meter(Name))
+    {
+    }
+
+    private BridgeTelemetry(Meter meter)
+    {
+        Meter = meter;
         Events = Meter.CreateCounter<long>("sgbridge.events", description: "Events received by the intake, by outcome (accepted, refused reason, not policed).");
         Reconciles = Meter.CreateCounter<long>("sgbridge.reconciles", description: "Group reconciles, by trigger and outcome.");
         Requests = Meter.CreateCounter<long>("sgbridge.requests", description: "Request state changes, by status.");
@@ -23,6 +35,12 @@ public sealed class BridgeTelemetry : IDisposable
         StsCalls = Meter.CreateCounter<long>("sgbridge.sts.calls", description: "STS AssumeRole* calls, by account.");
         Heartbeats = Meter.CreateCounter<long>("sgbridge.heartbeats", description: "Heartbeat events received through the EventBridge delivery path (the silence alert reads it).");
         RevertLatency = Meter.CreateHistogram<double>("sgbridge.revert.latency", unit: "s", description: "CloudTrail event time to reverted.");
+    }
+
+    private static Meter CreateMeter(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        return meterFactory.Create(Name);
     }
 
     public static readonly ActivitySource Source = new(Name);

@@ -46,9 +46,8 @@ public static class TelemetryTags
         NudgeEffects perform => [new(RequestId, perform.RequestId)],
         RedriveEffects catchUp => [new(RequestId, catchUp.RequestId)],
         RenderBatch render => [new(RequestId, render.LeadId)],
-        ReconcileCommand reconcile => reconcile.GroupId is null
-            ? [new(AccountId, reconcile.AccountId), new(Region, reconcile.Region)]
-            : [new(AccountId, reconcile.AccountId), new(Region, reconcile.Region), new(GroupId, reconcile.GroupId)],
+        SettleGroup settle => [new(AccountId, settle.AccountId), new(Region, settle.Region), new(GroupId, settle.GroupId)],
+        ReconcileMessage reconcile => [new(AccountId, reconcile.AccountId), new(Region, reconcile.Region)],
         _ => [],
     };
 }

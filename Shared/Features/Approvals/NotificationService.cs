@@ -48,7 +48,7 @@ public sealed partial class NotificationService(
     IOptions<PolicyOptions> policyOptions,
     TimeProvider time,
     ILogger<NotificationService> logger,
-    IOptions<ApprovalsOptions>? approvals = null)
+    IOptions<ApprovalsOptions> approvals)
 {
     private static readonly RequestStatus[] ThreadedOutcomes =
         [RequestStatus.RevertFailed, RequestStatus.Approved, RequestStatus.Denied, RequestStatus.Applied, RequestStatus.ApplyFailed, RequestStatus.Expired];
@@ -505,7 +505,7 @@ public sealed partial class NotificationService(
     /// <summary>Approvers see a request once it can be decided, and keep seeing its fate; monitoring-only states never reach them.</summary>
     /// <summary>Time-bound approvals: one Approve button per configured duration, and Revoke on live access.</summary>
     private SlackMessage WithDurations(SlackMessage message, IReadOnlyList<ChangeRequest> batch) =>
-        approvals is null ? message : message.WithAccessChoices(batch, approvals.Value.GetChoices());
+        message.WithAccessChoices(batch, approvals.Value.GetChoices());
 
     private static bool NeedsApprovers(RequestStatus status) =>
         status is not (RequestStatus.Exempt or RequestStatus.RevertFailed or RequestStatus.Reverting or RequestStatus.Unmatched or RequestStatus.Reported);

@@ -32,7 +32,7 @@ public sealed partial class EventIntake
     /// <summary>Done: the answer. Otherwise queue the change, after <c>Delay</c>, counting the acceptance as <c>Reason</c>.</summary>
     private async Task<(IntakeResult? Done, TimeSpan Delay, string Reason)> TryRevertInlineAsync(SecurityGroupChange change, CancellationToken cancellationToken)
     {
-        if (!_revertInline || processor is null)
+        if (!_revertInline)
         {
             return (null, TimeSpan.Zero, "queued");
         }

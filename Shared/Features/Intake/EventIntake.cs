@@ -36,9 +36,9 @@ public sealed partial class EventIntake(
     IOptions<IntakeOptions> intakeOptions,
     TimeProvider timeProvider,
     ILogger<EventIntake> logger,
-    BridgeTelemetry? telemetry = null,
-    ChangeProcessor? processor = null,
-    Heartbeat? heartbeat = null)
+    BridgeTelemetry telemetry,
+    ChangeProcessor processor,
+    Heartbeat heartbeat)
 {
     /// <summary>What a 503 asks EventBridge to wait before it retries.</summary>
     public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(5);
@@ -74,7 +74,7 @@ public sealed partial class EventIntake(
         var change = decision.Change;
         switch (decision.Verdict)
         {
-            case IntakeVerdict.Rejected when heartbeat is not null && Heartbeat.IsHeartbeat(body.Span, out var beatId, out var sentAt, out var beatAccount, out var rule):
+            case IntakeVerdict.Rejected when Heartbeat.IsHeartbeat(body.Span, out var beatId, out var sentAt, out var beatAccount, out var rule):
                 // Not a change: the central bus's heartbeat through the real delivery path (recorded, no request).
                 return await heartbeat.RecordAsync(beatId, sentAt, beatAccount, rule, cancellationToken).ConfigureAwait(false);
             case IntakeVerdict.FailedCall:
@@ -162,7 +162,7 @@ public sealed partial class EventIntake(
     /// <summary>What is left of the attempt's deadline for the enqueue, <paramref name="spent"/> after the inline run began.</summary>
     private TimeSpan SendBudget(TimeSpan spent)
     {
-        var attempt = (_revertInline && processor is not null ? _inlineBudget : TimeSpan.Zero) + _enqueueTimeout;
+        var attempt = (_revertInline ? _inlineBudget : TimeSpan.Zero) + _enqueueTimeout;
         var left = attempt - spent;
         return left > MinSendBudget ? left : MinSendBudget;
     }
@@ -175,10 +175,10 @@ public sealed partial class EventIntake(
     /// event the queue could not take also counts as a storage failure.</summary>
     private void Count(string outcome, string reason, int status)
     {
-        telemetry?.Events.Add(1, new(TelemetryTags.Outcome, outcome), new(TelemetryTags.Reason, reason), new(TelemetryTags.Status, status));
+        telemetry.Events.Add(1, new(TelemetryTags.Outcome, outcome), new(TelemetryTags.Reason, reason), new(TelemetryTags.Status, status));
         if (outcome == "unavailable")
         {
-            telemetry?.Failures.Add(1, new KeyValuePair<string, object?>(TelemetryTags.Kind, "storage"));
+            telemetry.Failures.Add(1, new KeyValuePair<string, object?>(TelemetryTags.Kind, "storage"));
         }
     }
 

@@ -10,8 +10,6 @@ namespace SgBridge.Shared.Policy;
 /// </summary>
 public sealed record IpNetwork(AddressFamily Family, byte[] Network, int PrefixLength)
 {
-    public bool IsIpv6 => Family == AddressFamily.InterNetworkV6;
-
     /// <summary>Parses "10.0.0.0/8", "2001:db8::/32"; a bare address is a /32 (IPv4) or /128 (IPv6). Null when it is not one.</summary>
     public static IpNetwork? TryParse(string? text)
     {

@@ -26,8 +26,6 @@ public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifec
     /// <summary>What <see cref="ChangeRequest.DecidedBy"/> starts with when the policy decided.</summary>
     public const string DeciderPrefix = "policy:";
 
-    public static bool DecidedByPolicy(ChangeRequest r) => r.DecidedBy?.StartsWith(DeciderPrefix, StringComparison.Ordinal) == true;
-
     /// <summary>
     /// Decides <paramref name="request"/> by policy when it is Pending and no policy decided it yet; call it inside the
     /// write that made it Pending (it changes only the object). Null: no policy file, or nothing to decide.

@@ -175,7 +175,7 @@ public sealed partial class PoisonService(
         {
             QueueNames.Changes => QueuePayload.Decode<SecurityGroupChange>(text),
             QueueNames.Effects => QueuePayload.Decode<EffectsMessage>(text),
-            QueueNames.Reconcile => QueuePayload.Decode<ReconcileCommand>(text),
+            QueueNames.Reconcile => QueuePayload.Decode<ReconcileMessage>(text),
             _ => throw new ArgumentException($"Unknown queue {queue}.", nameof(queue)),
         };
         // Required members can still be null in hand-made JSON: refuse what the handlers below would trip on.
@@ -185,7 +185,7 @@ public sealed partial class PoisonService(
             NudgeEffects p => RequestId.IsWellFormed(p.RequestId),
             RedriveEffects c => RequestId.IsWellFormed(c.RequestId),
             RenderBatch r => RequestId.IsWellFormed(r.LeadId) && !string.IsNullOrWhiteSpace(r.Home),
-            ReconcileCommand r => !string.IsNullOrWhiteSpace(r.AccountId) && !string.IsNullOrWhiteSpace(r.Region),
+            ReconcileMessage r => !string.IsNullOrWhiteSpace(r.AccountId) && !string.IsNullOrWhiteSpace(r.Region) && (r is not SettleGroup g || !string.IsNullOrWhiteSpace(g.GroupId)),
             _ => false,
         };
         return valid ? message : throw new FormatException($"The message is not a valid {message.GetType().Name}.");
@@ -218,9 +218,8 @@ public sealed partial class PoisonService(
         NudgeEffects p => $"the effects of request {p.RequestId} (they stay pending on it: the effects catch-up retries them)",
         RedriveEffects c => $"the overdue effects of request {c.RequestId} (they stay pending on it: the effects catch-up retries them)",
         RenderBatch r => $"the debounced Slack update of the batch led by {r.LeadId}",
-        ReconcileCommand r => r.GroupId is null
-            ? $"the sweep of {SlackText.Escape(r.AccountId)}/{SlackText.Escape(r.Region)}"
-            : $"the reconcile of {SlackText.Escape(r.GroupId)} in {SlackText.Escape(r.AccountId)}/{SlackText.Escape(r.Region)}",
+        SettleGroup r => $"the reconcile of {SlackText.Escape(r.GroupId)} in {SlackText.Escape(r.AccountId)}/{SlackText.Escape(r.Region)}",
+        ReconcileMessage r => $"the sweep of {SlackText.Escape(r.AccountId)}/{SlackText.Escape(r.Region)}",
         _ => "a message",
     };
 

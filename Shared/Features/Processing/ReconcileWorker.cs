@@ -27,42 +27,52 @@ public sealed class ReconcileWorker(
 
     private readonly PolicyOptions _policy = policy.Value;
 
-    public async Task HandleAsync(ReconcileCommand command, CancellationToken cancellationToken)
+    /// <summary>The reconcile queue's handler: routes each kind to its one handler.</summary>
+    public async Task HandleAsync(ReconcileMessage message, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(message);
         try
         {
-            if (command.Baseline && command.GroupId is null && _policy.AllowsAccount(command.AccountId))
+            await (message switch
             {
-                await accounts.NoteAsync(command.AccountId, "baseline", time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-                var summary = await baseline.BaselineAsync(command.AccountId, command.Region, command.Force, cancellationToken).ConfigureAwait(false);
-                var result = BaselineResult.From(summary, time.GetUtcNow());
-                await results.RecordAsync(result, cancellationToken).ConfigureAwait(false);
-                await notices.BaselineAsync(result, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await sweeps.HandleAsync(command, cancellationToken).ConfigureAwait(false);
-            }
+                BaselineRegion onboard => HandleAsync(onboard, cancellationToken),
+                SweepRegion sweep => sweeps.HandleAsync(sweep, cancellationToken),
+                SettleGroup settle => sweeps.HandleAsync(settle, cancellationToken),
+                _ => throw new ArgumentException($"Unknown reconcile message {message.GetType().Name}.", nameof(message)),
+            }).ConfigureAwait(false);
         }
         catch (Exception ex) when (RoleMissing(ex) is { } missing)
         {
-            await SkippedAsync(command, missing, cancellationToken).ConfigureAwait(false);
+            await SkippedAsync(message, missing, cancellationToken).ConfigureAwait(false);
             return;
         }
-        if (command.GroupId is null && command.EndAccess is null && _policy.AllowsAccount(command.AccountId))
+        if (message is not SettleGroup && _policy.AllowsAccount(message.AccountId))
         {
-            await accounts.ClearSkipAsync(command.AccountId, cancellationToken).ConfigureAwait(false);
+            await accounts.ClearSkipAsync(message.AccountId, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private async Task SkippedAsync(ReconcileCommand command, RoleNotAssumableException missing, CancellationToken cancellationToken)
+    /// <summary>Onboarding: its outcome is stored and posted to monitoring.</summary>
+    private async Task HandleAsync(BaselineRegion onboard, CancellationToken cancellationToken)
+    {
+        if (!sweeps.Allows(onboard.AccountId))
+        {
+            return;
+        }
+        await accounts.NoteAsync(onboard.AccountId, "baseline", time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        var summary = await baseline.BaselineAsync(onboard.AccountId, onboard.Region, onboard.Force, cancellationToken).ConfigureAwait(false);
+        var result = BaselineResult.From(summary, time.GetUtcNow());
+        await results.RecordAsync(result, cancellationToken).ConfigureAwait(false);
+        await notices.BaselineAsync(result, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task SkippedAsync(ReconcileMessage message, RoleNotAssumableException missing, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        await skips.RecordAsync(command.AccountId, command.Region, missing, now, cancellationToken).ConfigureAwait(false);
-        if (command.Baseline)
+        await skips.RecordAsync(message.AccountId, message.Region, missing, now, cancellationToken).ConfigureAwait(false);
+        if (message is BaselineRegion)
         {
-            await results.RecordAsync(BaselineResult.SkippedFor(command.AccountId, command.Region, RoleNotDeployed, now), cancellationToken).ConfigureAwait(false);
+            await results.RecordAsync(BaselineResult.SkippedFor(message.AccountId, message.Region, RoleNotDeployed, now), cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -23,7 +23,6 @@ public sealed record SweepReport(string AccountId, string Region, int Groups, in
 /// </summary>
 public sealed partial class SweepService(
     GroupReconciler reconciler,
-    BaselineService baseline,
     IGroupStateStore groups,
     ISecurityGroupClientFactory aws,
     RequestLifecycle lifecycle,
@@ -32,8 +31,7 @@ public sealed partial class SweepService(
     IOptions<PolicyOptions> policy,
     TimeProvider time,
     ILogger<SweepService> logger,
-    BridgeTelemetry telemetry,
-    Approvals.AccessExpiryService? accessExpiry = null)
+    BridgeTelemetry telemetry)
 {
     private readonly ReconcileOptions _options = options.Value;
     private readonly PolicyOptions _policy = policy.Value;
@@ -42,49 +40,37 @@ public sealed partial class SweepService(
     public static Requester FoundBySweep(string accountId) =>
         new(PrincipalType.Unknown, null, accountId, null, null, "unknown: found by the sweep", null, null, null, null);
 
-    /// <summary>Enqueues onboarding for each account × region (the function app's fan-out of `sgbridge baseline`).</summary>
-    public async Task<int> EnqueueBaselineAsync(IEnumerable<string> accounts, IEnumerable<string> regions, bool force, CancellationToken cancellationToken)
+    /// <summary>True when the policy's allow list has <paramref name="accountId"/>; a refusal is logged.</summary>
+    public bool Allows(string accountId)
     {
-        var sent = 0;
-        foreach (var account in accounts)
+        if (_policy.AllowsAccount(accountId))
         {
-            foreach (var region in regions)
-            {
-                await queue.SendAsync(QueueNames.Reconcile, new ReconcileCommand(account, region, Baseline: true, Force: force), cancellationToken);
-                sent++;
-            }
+            return true;
         }
-        return sent;
+        LogRefused(logger, accountId);
+        return false;
     }
 
-    /// <summary>The reconcile queue's handler.</summary>
-    public async Task HandleAsync(ReconcileCommand command, CancellationToken cancellationToken)
+    /// <summary>The handler of <see cref="SweepRegion"/>: the operator's report-only sweep acts on every difference at once.</summary>
+    public async Task HandleAsync(SweepRegion sweep, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(command);
-        if (!_policy.AllowsAccount(command.AccountId))
+        ArgumentNullException.ThrowIfNull(sweep);
+        if (!Allows(sweep.AccountId))
         {
-            LogRefused(logger, command.AccountId);
             return;
         }
-        if (command.EndAccess is { } end && accessExpiry is not null)
+        await (sweep.ReportOnly
+            ? SweepAsync(sweep.AccountId, sweep.Region, actNow: true, reportOnly: true, cancellationToken)
+            : SweepAsync(sweep.AccountId, sweep.Region, actNow: _options.SettleDelay <= TimeSpan.Zero, reportOnly: _options.Mode == ReconcileMode.Report, cancellationToken));
+    }
+
+    /// <summary>The handler of <see cref="SettleGroup"/>.</summary>
+    public async Task HandleAsync(SettleGroup settle, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settle);
+        if (Allows(settle.AccountId))
         {
-            await accessExpiry.EndNowAsync(end, cancellationToken);
-        }
-        else if (command.Baseline)
-        {
-            await baseline.BaselineAsync(command.AccountId, command.Region, command.Force, cancellationToken);
-        }
-        else if (command.GroupId is null && command.ReportOnly)
-        {
-            await SweepAsync(command.AccountId, command.Region, actNow: true, reportOnly: true, cancellationToken);
-        }
-        else if (command.GroupId is null)
-        {
-            await SweepAsync(command.AccountId, command.Region, actNow: _options.SettleDelay <= TimeSpan.Zero, reportOnly: _options.Mode == ReconcileMode.Report, cancellationToken);
-        }
-        else
-        {
-            await SettleAsync(command.AccountId, command.Region, command.GroupId, command.Settle ?? [], _options.Mode == ReconcileMode.Report, cancellationToken);
+            await SettleAsync(settle.AccountId, settle.Region, settle.GroupId, settle.Differences ?? [], _options.Mode == ReconcileMode.Report, cancellationToken);
         }
     }
 
@@ -128,7 +114,7 @@ public sealed partial class SweepService(
             }
             else
             {
-                await queue.SendAsync(QueueNames.Reconcile, new ReconcileCommand(accountId, region, group.GroupId, keys), _options.SettleDelay, cancellationToken);
+                await ReconcileMessage.SendAsync(queue, new SettleGroup(accountId, region, group.GroupId, keys), _options.SettleDelay, cancellationToken);
             }
         }
         LogSwept(logger, accountId, region, live.Count, differing, differences);

@@ -227,7 +227,7 @@ public sealed partial class GroupReconciler(
         {
             outcomes.Add(await client.ExecuteAsync(write, ct));
         }
-        await queue.SendAsync(QueueNames.Reconcile, new ReconcileCommand(accountId, region, described.GroupId, []), _options.SettleDelay, ct);
+        await ReconcileMessage.SendAsync(queue, new SettleGroup(accountId, region, described.GroupId, []), _options.SettleDelay, ct);
         var note = $"First sight of {described.GroupId} ({described.GroupName}): the claimed change is undone now; the group's other rules are " +
             (_options.UnknownGroups == UnknownGroupPolicy.Adopt ? "adopted as approved" : "enforced (Reconcile:UnknownGroups=Enforce)") +
             $" at the settle check in {_options.SettleDelay}.";
@@ -275,8 +275,7 @@ public sealed partial class GroupReconciler(
         {
             return; // a settle check for these differences is already on its way
         }
-        var command = new ReconcileCommand(accountId, region, groupId, keys.Order(StringComparer.Ordinal).ToArray());
-        await queue.SendAsync(QueueNames.Reconcile, command, _options.SettleDelay, ct);
+        await ReconcileMessage.SendAsync(queue, new SettleGroup(accountId, region, groupId, keys.Order(StringComparer.Ordinal).ToArray()), _options.SettleDelay, ct);
         _scheduled[(accountId, region, groupId)] = (keys, now + _options.SettleDelay);
         foreach (var stale in _scheduled.Where(e => e.Value.Due <= now).Select(e => e.Key).ToArray())
         {

@@ -12,16 +12,16 @@ public sealed class OperatorJobs(IQueueSender queue)
 {
     /// <summary>Onboarding of each account × region. Returns how many jobs were queued.</summary>
     public Task<int> EnqueueBaselineAsync(IEnumerable<string> accounts, IEnumerable<string> regions, bool force, CancellationToken cancellationToken) =>
-        SendAsync(accounts, regions, (a, r) => new ReconcileCommand(a, r, Baseline: true, Force: force), cancellationToken);
+        SendAsync(accounts, regions, (a, r) => new BaselineRegion(a, r, force), cancellationToken);
 
     /// <summary>
     /// A sweep of each account × region. <paramref name="reportOnly"/>: every difference is reported now (Reported
     /// requests and monitoring messages), nothing in AWS changes; otherwise it is the timer's sweep, started early.
     /// </summary>
     public Task<int> EnqueueReconcileAsync(IEnumerable<string> accounts, IEnumerable<string> regions, bool reportOnly, CancellationToken cancellationToken) =>
-        SendAsync(accounts, regions, (a, r) => new ReconcileCommand(a, r, ReportOnly: reportOnly), cancellationToken);
+        SendAsync(accounts, regions, (a, r) => new SweepRegion(a, r, reportOnly), cancellationToken);
 
-    private async Task<int> SendAsync(IEnumerable<string> accounts, IEnumerable<string> regions, Func<string, string, ReconcileCommand> job, CancellationToken cancellationToken)
+    private async Task<int> SendAsync(IEnumerable<string> accounts, IEnumerable<string> regions, Func<string, string, ReconcileMessage> job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(accounts);
         var regionList = regions.ToArray();
@@ -30,7 +30,7 @@ public sealed class OperatorJobs(IQueueSender queue)
         {
             foreach (var region in regionList)
             {
-                await queue.SendAsync(QueueNames.Reconcile, job(account, region), cancellationToken).ConfigureAwait(false);
+                await ReconcileMessage.SendAsync(queue, job(account, region), cancellationToken).ConfigureAwait(false);
                 sent++;
             }
         }

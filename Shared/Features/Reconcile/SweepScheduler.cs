@@ -48,7 +48,7 @@ public sealed partial class SweepScheduler(
         {
             foreach (var region in regions)
             {
-                await queue.SendAsync(QueueNames.Reconcile, new ReconcileCommand(account, region), cancellationToken).ConfigureAwait(false);
+                await ReconcileMessage.SendAsync(queue, new SweepRegion(account, region, ReportOnly: false), cancellationToken).ConfigureAwait(false);
                 sent++;
             }
         }

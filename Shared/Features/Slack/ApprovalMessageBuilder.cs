@@ -545,9 +545,6 @@ public static partial class ApprovalMessageBuilder
         .Select((f, i) => (Flag: f, Rank: f.StartsWith("All traffic", StringComparison.Ordinal) ? 0 : f.Contains("open to the internet", StringComparison.Ordinal) ? 1 : f.StartsWith("Wide", StringComparison.Ordinal) ? 2 : 3, Index: i))
         .OrderBy(x => x.Rank).ThenBy(x => x.Index).Select(x => x.Flag).FirstOrDefault();
 
-    /// <summary>Whether approving <paramref name="r"/> asks for confirmation (it opens risky access).</summary>
-    public static bool ApproveNeedsConfirmation(ChangeRequest r) => IsRisky(r);
-
     private static JsonObject Confirm(string title, string text, string confirm, string style) => new()
     {
         ["title"] = PlainText(title, SlackLimits.ConfirmTitle),

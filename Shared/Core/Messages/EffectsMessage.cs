@@ -6,7 +6,7 @@ namespace SgBridge.Shared.Processing;
 
 // The effects queue's messages (QueueNames.Effects): one record per kind, each with one handler
 // (EffectsWorker.HandleAsync routes by type). The changes queue carries SecurityGroupChange (Domain) and the reconcile
-// queue ReconcileCommand (Reconcile).
+// queue a ReconcileMessage (ReconcileMessage.cs).
 
 /// <summary>A message on the effects queue: <see cref="NudgeEffects"/>, <see cref="RedriveEffects"/>, <see cref="RenderBatch"/> or <see cref="PublishHome"/> (JSON names the kind).</summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "$kind")]
