@@ -65,11 +65,14 @@ public class BatchingTests
     public async Task Burst_SameRequesterAndGroup_SharesOneMessagePerChannel_AndOneDebouncedUpdate()
     {
         var first = await PendingAsync(22);
+        var stored = new Dictionary<string, string>(StringComparer.Ordinal) { [first.Id] = (await _requests.GetAsync(first.Id, default))!.ETag };
         await NotifyAsync(first);
         Assert.Equal(2, _slack.Posts.Count);
 
         var second = await PendingAsync(3389);
         var third = await PendingAsync(5432);
+        stored[second.Id] = (await _requests.GetAsync(second.Id, default))!.ETag;
+        stored[third.Id] = (await _requests.GetAsync(third.Id, default))!.ETag;
         await NotifyAsync(second);
         await NotifyAsync(third);
 
@@ -92,7 +95,10 @@ public class BatchingTests
         Assert.Equal([first.Id, second.Id, third.Id], thread.MemberIds);
         Assert.Null(thread.RenderScheduledFor);
         // The batch lives in its own rows: the requests were never written by the notifier.
-        Assert.Equal(3, _requests.Writes);
+        foreach (var (id, etag) in stored)
+        {
+            Assert.Equal(etag, (await _requests.GetAsync(id, default))!.ETag);
+        }
     }
 
     [Fact]

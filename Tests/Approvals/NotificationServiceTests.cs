@@ -45,6 +45,7 @@ public class NotificationServiceTests
     public async Task NotifyAsync_Pending_PostsToBothChannelsAndRemembersTheMessages()
     {
         var r = await StoreAsync(x => x.MarkReverted(new CallOutcome("revoke", true), T));
+        var stored = (await _requests.GetAsync(r.Id, default))!.ETag;
 
         await Service().NotifyAsync(new RequestNotification(r.Id, RequestStatus.Pending), _rig.Requests);
 
@@ -53,7 +54,8 @@ public class NotificationServiceTests
         var thread = _rig.Threads.Thread(r.Id)!;
         Assert.Equal("CAPPROVERS", thread.ApproverMessage!.Channel);
         Assert.Equal("CMONITOR", thread.MonitoringMessage!.Channel);
-        Assert.Equal(1, _requests.Writes);
+        // What was posted lives in the thread rows: the request row is as stored.
+        Assert.Equal(stored, (await _requests.GetAsync(r.Id, default))!.ETag);
     }
 
     [Fact]
