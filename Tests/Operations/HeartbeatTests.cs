@@ -81,4 +81,18 @@ public sealed class HeartbeatTests(AzuriteFixture azurite, MotoFixture moto) : I
     {
         Assert.Equal(expected, Heartbeat.IsHeartbeat(System.Text.Encoding.UTF8.GetBytes(json), out _, out _, out _, out _));
     }
+
+    [Theory]
+    [InlineData("source")]
+    [InlineData("detail-type")]
+    [InlineData("id")]
+    public void IsHeartbeat_AStringThatIsNotUtf8_IsNotAHeartbeat_AndDoesNotThrow(string field)
+    {
+        // A lone continuation byte inside the string: JSON-valid bytes, not UTF-8 (the fuzz harness found it threw).
+        var json = System.Text.Encoding.UTF8.GetBytes("{\"source\":\"aws.events\",\"detail-type\":\"Scheduled Event\",\"id\":\"a\"}");
+        var at = Array.IndexOf(json, (byte)'"', System.Text.Encoding.UTF8.GetString(json).IndexOf($"\"{field}\":\"", StringComparison.Ordinal) + field.Length + 4);
+        var body = json[..at].Concat(new byte[] { 0x80 }).Concat(json[at..]).ToArray();
+
+        Assert.False(Heartbeat.IsHeartbeat(body, out _, out _, out _, out _));
+    }
 }

@@ -65,8 +65,8 @@ public sealed partial class Heartbeat
             using var doc = JsonDocument.ParseValue(ref reader);
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object
-                || !root.TryGetProperty("source", out var source) || source.ValueKind != JsonValueKind.String || source.GetString() != Source
-                || !root.TryGetProperty("detail-type", out var type) || type.ValueKind != JsonValueKind.String || type.GetString() != DetailType)
+                || !root.TryGetProperty("source", out var source) || source.ValueKind != JsonValueKind.String || !source.ValueEquals(Source)
+                || !root.TryGetProperty("detail-type", out var type) || type.ValueKind != JsonValueKind.String || !type.ValueEquals(DetailType))
             {
                 return false;
             }
@@ -77,8 +77,10 @@ public sealed partial class Heartbeat
                 && resources[0].ValueKind == JsonValueKind.String ? resources[0].GetString()! : "";
             return true;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // Not JSON, or a string that is not valid UTF-8 (GetString cannot transcode it): not a heartbeat; the
+            // CloudTrail parser answers it 400 with the field.
             return false;
         }
     }
