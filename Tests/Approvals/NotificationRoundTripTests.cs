@@ -130,7 +130,8 @@ public class NotificationRoundTripTests : NotificationRig
                 requests.Add(r);
             }
 
-            await Task.WhenAll(requests.Select(r => Task.Run(() => rig.Notifier().NotifyAsync(Carrying(r), Rig.Requests))));
+            // A delivery that finds the batch's first post claimed by another escapes and is delivered again (as the queue does).
+            await Task.WhenAll(requests.Select(r => Task.Run(() => UntilNotPostingElsewhereAsync(() => rig.Notifier().NotifyAsync(Carrying(r), Rig.Requests)))));
 
             foreach (var r in requests)
             {
@@ -139,6 +140,22 @@ public class NotificationRoundTripTests : NotificationRig
                 // No other batch that shows anything claims it too.
                 Assert.All(requests.Select(o => rig.Threads.Thread(o.Id)).Where(t => t is not null && t.LeadId != lead && t.ApproverMessage is not null),
                     t => Assert.DoesNotContain(r.Id, t!.MemberIds));
+            }
+        }
+    }
+
+    private static async Task UntilNotPostingElsewhereAsync(Func<Task> deliver)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await deliver();
+                return;
+            }
+            catch (SlackPostInProgressException) when (attempt < 1000)
+            {
+                await Task.Delay(1);
             }
         }
     }

@@ -97,11 +97,10 @@ public sealed class PipelineHarness : IAsyncDisposable
                 SigningSecret = SlackSigning.Secret,
                 QueueTriggers = false,
                 TimerTriggers = false,
-                // host.json, except that a failed try is visible again at once (the drain retries without waiting), and
-                // one message at a time (batchSize 1): these tests assert one order of events. With host.json's batch
-                // of 16 run concurrently, a burst's renders race and Burst_OnOneGroup_SharesOneMessage sees two
-                // messages per channel (see the compose report); the fault tests run with the concurrent batch.
-                Host = HostSettings.Embedded() with { VisibilityTimeout = TimeSpan.Zero, MaxDequeueCount = MaxDequeueCount, BatchSize = 1, NewBatchThreshold = 0 },
+                // host.json (a batch of 16 handled concurrently), except that a failed try is visible again at once (the
+                // drain retries without waiting). Concurrent deliveries of one request's effects post once: the render
+                // claims a batch's first post on its thread row before calling Slack.
+                Host = HostSettings.Embedded() with { VisibilityTimeout = TimeSpan.Zero, MaxDequeueCount = MaxDequeueCount, NewBatchThreshold = 0 },
                 ConfigureLogging = _ => { },
                 ConfigureServices = services =>
                 {

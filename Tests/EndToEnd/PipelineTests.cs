@@ -253,8 +253,12 @@ public sealed class PipelineTests(AzuriteFixture azurite, MotoFixture moto) : IA
 
         // Three changes, one message per channel.
         Assert.Equal(2, _h.SlackCalls("chat.postMessage").Count(p => (string?)p["channel"] != "UREQUESTER") - postsBefore);
-        var lead = await RequestAsync(EventId(events[0]));
-        var thread = (await _h.Threads.GetAsync(SlackRows.Thread(SlackRows.HomeOf(lead), lead.Id), CancellationToken.None))!.Value;
+        // With the host's concurrent batch, any of the three may have started the batch: find it by a membership.
+        var first = await RequestAsync(EventId(events[0]));
+        var home = SlackRows.HomeOf(first);
+        var leadId = (await _h.Threads.GetAsync(SlackRows.Member(home, first.Id), CancellationToken.None))!.Value.LeadId;
+        var lead = await _h.Requests.GetAsync(leadId, CancellationToken.None) is { } stored ? stored.Value : throw new InvalidOperationException("lead missing");
+        var thread = (await _h.Threads.GetAsync(SlackRows.Thread(home, leadId), CancellationToken.None))!.Value;
         Assert.Equal(3, thread.MemberIds.Count);
 
         Assert.Equal(200, await _h.ClickAsync(ActionIds.ApproveAll, lead.Id));

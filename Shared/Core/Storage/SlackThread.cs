@@ -34,6 +34,12 @@ public sealed record SlackThread
     /// <summary>Per member, the outcomes already posted to the monitoring thread (so a redelivery posts nothing twice).</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<RequestStatus>> Notified { get; init; } = new Dictionary<string, IReadOnlyList<RequestStatus>>();
 
+    /// <summary>
+    /// The render that is posting the batch's first message(s) now (claimed by a conditional write before the Slack
+    /// call, released when it records what it posted): another performer that finds a live claim does not post.
+    /// </summary>
+    public SlackPostClaim? Posting { get; init; }
+
     public static SlackThread Start(string home, string leadId, string batchKey, DateTimeOffset now) =>
         new() { Home = home, LeadId = leadId, BatchKey = batchKey, OpenedAt = now, MemberIds = [leadId] };
 
@@ -52,6 +58,9 @@ public sealed record SlackThread
         return this with { Notified = notified };
     }
 }
+
+/// <summary>A render's claim to post a batch's first message(s): its token and when the claim lapses (a crashed poster).</summary>
+public sealed record SlackPostClaim(string By, DateTimeOffset Until);
 
 /// <summary>The batch currently open for a batch key (one row per key, so finding it is a point read).</summary>
 public sealed record OpenBatch(string LeadId, DateTimeOffset OpenedAt);

@@ -309,6 +309,14 @@ public sealed partial class NotificationService(
             // The route (channels, recorded for the clicks) and the approvers' message with the group's blast radius.
             var routed = await routing.PrepareAsync(leadId, batch, batch.Any(r => NeedsApprovers(r.Status)), alias, requester, unresolved, ct);
 
+            // A first post is claimed on the thread row (a conditional write) before Slack is called, so two deliveries
+            // of the same effect never both post: the one that finds a live claim escapes and later updates instead.
+            string? claim = null;
+            if ((batch.Any(r => NeedsApprovers(r.Status)) && thread.Value.ApproverMessage is null) || thread.Value.MonitoringMessage is null)
+            {
+                (thread, claim) = await ClaimAsync(thread, ct);
+            }
+
             // The two channels do not depend on each other: a failure in one is kept and thrown after the other was tried.
             // A rate limit or a cancellation stops the render; whatever was posted before it is still recorded.
             var done = new RenderOutcome();
@@ -349,7 +357,7 @@ public sealed partial class NotificationService(
 
             var scheduled = thread.Value.RenderScheduledFor is not null;
             var rendered = thread.Value.MemberIds;
-            var (saved, changed) = await RecordAsync(thread, done, ct);
+            var (saved, changed) = await RecordAsync(thread, done, claim, ct);
             failure?.Throw();
             thread = saved;
             if (!changed || attempt >= 5 || (!scheduled && saved.Value.MemberIds.SequenceEqual(rendered)))
@@ -387,9 +395,10 @@ public sealed partial class NotificationService(
     /// Writes what the render did with the ETag it rendered at, clearing the debounce schedule. Returns the row as
     /// stored and whether someone changed it meanwhile (then it is re-read and only what was done is recorded).
     /// </summary>
-    private async Task<(Stored<SlackThread> Thread, bool Changed)> RecordAsync(Stored<SlackThread> thread, RenderOutcome done, CancellationToken ct)
+    private async Task<(Stored<SlackThread> Thread, bool Changed)> RecordAsync(Stored<SlackThread> thread, RenderOutcome done, string? claim, CancellationToken ct)
     {
-        if (NotificationState.Record(thread.Value, done, clearSchedule: true) is not { } next)
+        var next = Release(NotificationState.Record(thread.Value, done, clearSchedule: true) ?? thread.Value, claim);
+        if (ReferenceEquals(next, thread.Value))
         {
             return (thread, false);
         }
@@ -402,11 +411,54 @@ public sealed partial class NotificationService(
         }
         catch (ConcurrencyConflictException)
         {
-            var update = await threads.UpdateAsync(SlackRows.ThreadOf(thread.Value), t => t is null ? null : NotificationState.Record(t, done, clearSchedule: false), ct);
+            var update = await threads.UpdateAsync(SlackRows.ThreadOf(thread.Value), t => t is null ? null : Changed(t, Release(NotificationState.Record(t, done, clearSchedule: false) ?? t, claim)), ct);
             _hints.Set(SlackRows.ThreadOf(thread.Value), update.Stored);
             return (update.Stored ?? thread, true);
         }
     }
+
+    /// <summary>How long a claim to post a batch's first message holds when its render dies before recording (Slack calls time out well before).</summary>
+    internal static readonly TimeSpan PostClaimLease = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Claims the thread for posting its first message(s): the thread written with this render's claim at the ETag it was
+    /// read at. A live claim of another render throws <see cref="SlackPostInProgressException"/> (the effect stays pending;
+    /// its retry finds the posted message and updates it); a lapsed one (a render that died) is taken over.
+    /// </summary>
+    private async Task<(Stored<SlackThread> Thread, string? Claim)> ClaimAsync(Stored<SlackThread> thread, CancellationToken ct)
+    {
+        var token = Guid.NewGuid().ToString("N");
+        for (var attempt = 1; ; attempt++)
+        {
+            var now = time.GetUtcNow();
+            if (thread.Value.ApproverMessage is not null && thread.Value.MonitoringMessage is not null)
+            {
+                return (thread, null); // both posted meanwhile: only updates are left
+            }
+            if (thread.Value.Posting is { } other && other.Until > now)
+            {
+                throw new SlackPostInProgressException($"Batch {thread.Value.LeadId}: another render is posting its message until {other.Until:O}.");
+            }
+            var claimed = thread.Value with { Posting = new SlackPostClaim(token, now + PostClaimLease) };
+            try
+            {
+                var etag = await threads.WriteAsync(SlackRows.ThreadOf(claimed), claimed, thread.ETag, ct);
+                var stored = new Stored<SlackThread>(claimed, etag);
+                _hints.Set(SlackRows.ThreadOf(claimed), stored);
+                return (stored, token);
+            }
+            catch (ConcurrencyConflictException) when (attempt < ConditionalUpdate.MaxAttempts)
+            {
+                thread = await ThreadAsync(SlackRows.ThreadOf(thread.Value), thread.Value.LeadId, ct);
+            }
+        }
+    }
+
+    /// <summary>The thread without this render's claim (unchanged when it holds none).</summary>
+    private static SlackThread Release(SlackThread thread, string? claim) =>
+        claim is not null && thread.Posting?.By == claim ? thread with { Posting = null } : thread;
+
+    private static SlackThread? Changed(SlackThread before, SlackThread after) => ReferenceEquals(before, after) ? null : after;
 
     /// <summary>One threaded reply under the monitoring message with every outcome not yet told (recorded in <paramref name="done"/>).</summary>
     private async Task ReplyOutcomesAsync(SlackThread thread, RenderOutcome done, IReadOnlyList<ChangeRequest> batch, CancellationToken ct)
