@@ -87,19 +87,21 @@ public sealed partial class CloudTrailParserTests
             $"{Req}.ipPermissions.items[0].ipv6Ranges.items[0].cidrIpv6", "'10.0.0.0/8': expected an IPv6 CIDR such as 2001:db8::/32"),
         ["region AWS does not have"] = (() => Mutate("authorize-ssh-from-internet.json", r => Detail(r)["awsRegion"] = "us-east-9"),
             "detail.awsRegion", "'us-east-9' is not a region of the aws, aws-us-gov or aws-cn partitions"),
-        ["group name with a slash"] = (() => Mutate("authorize-default-vpc-group-name.json", r => Parameters(r)["groupName"] = "web/app"),
-            $"{Req}.groupName", "'web/app': a group name holds none of / \\ # ?"),
+        ["group name with a backslash"] = (() => Mutate("authorize-default-vpc-group-name.json", r => Parameters(r)["groupName"] = "web\\app"),
+            $"{Req}.groupName", "'web\\app': a group name holds only a-z, A-Z, 0-9 and ._-:/()#,@[]+=&;{}!$* and spaces"),
+        ["group name with a non-ASCII letter"] = (() => Mutate("authorize-default-vpc-group-name.json", r => Parameters(r)["groupName"] = "caf\u00e9"),
+            $"{Req}.groupName", "'caf\u00e9': a group name holds only a-z, A-Z, 0-9 and ._-:/()#,@[]+=&;{}!$* and spaces"),
         ["group name with a control character"] = (() => Mutate("authorize-default-vpc-group-name.json", r => Parameters(r)["groupName"] = "web\u0000app"),
             $"{Req}.groupName", "'web\\u0000app': a group name holds no control characters"),
-        ["referenced group name with a hash"] = (() => Mutate("authorize-ssh-from-internet.json", r =>
+        ["referenced group name with a backslash"] = (() => Mutate("authorize-ssh-from-internet.json", r =>
             {
                 Detail(r)["responseElements"] = null;
                 Permission(r)["ipRanges"] = new JsonObject();
-                Permission(r)["groups"] = JsonNode.Parse("""{"items":[{"groupName":"bastion#1"}]}""");
+                Permission(r)["groups"] = JsonNode.Parse("""{"items":[{"groupName":"bastion\\1"}]}""");
             }),
-            $"{Req}.ipPermissions.items[0].groups.items[0].groupName", "'bastion#1': a group name holds none of / \\ # ?"),
+            $"{Req}.ipPermissions.items[0].groups.items[0].groupName", "'bastion\\1': a group name holds only a-z, A-Z, 0-9 and ._-:/()#,@[]+=&;{}!$* and spaces"),
         ["legacy source group name with a question mark"] = (() => Mutate("authorize-legacy-flat.json", r => { Parameters(r).Remove("cidrIp"); Parameters(r)["sourceSecurityGroupName"] = "web?"; }),
-            $"{Req}.sourceSecurityGroupName", "'web?': a group name holds none of / \\ # ?"),
+            $"{Req}.sourceSecurityGroupName", "'web?': a group name holds only a-z, A-Z, 0-9 and ._-:/()#,@[]+=&;{}!$* and spaces"),
     };
 
     public static TheoryData<string> InvalidValueCaseNames => new(InvalidValueCases.Keys);
@@ -190,6 +192,9 @@ public sealed partial class CloudTrailParserTests
     [InlineData("default")]
     [InlineData("launch-wizard-1")]
     [InlineData("My Group (prod) [web] @team: ok!")]
+    [InlineData("web#1")]
+    [InlineData("team/app")]
+    [InlineData("a/b#c {x}=$*&;+,")]
     public void Parse_DefaultVpcGroupNames_StillPass(string name)
     {
         var change = ParseOk(Mutate("revoke-default-vpc-unknown-permissions.json", r => Parameters(r)["groupName"] = name));

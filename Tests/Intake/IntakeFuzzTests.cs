@@ -123,7 +123,7 @@ public sealed partial class IntakeFuzzTests(ITestOutputHelper output)
         SecurityGroupChange[] bad =
         [
             change with { GroupId = "sg-XYZ" },
-            change with { GroupId = null, GroupName = "a/b" },
+            change with { GroupId = null, GroupName = "a?b" },
             change with { Region = "us-east-9" },
             change with { AccountId = "12345" },
             change with { Rules = [rule with { FromPort = 70000 }] },
@@ -196,7 +196,9 @@ public sealed partial class IntakeFuzzTests(ITestOutputHelper output)
             && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var prefix) && prefix <= maxPrefix;
     }
 
-    private static bool BadName(string name) => name.Length == 0 || name.Any(c => char.IsControl(c) || c is '/' or '\\' or '#' or '?');
+    // EC2 (VPC) group names: a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$*, at most 255 characters.
+    private static bool BadName(string name) =>
+        name.Length is 0 or > 255 || name.Any(c => !char.IsAsciiLetterOrDigit(c) && !" ._-:/()#,@[]+=&;{}!$*".Contains(c, StringComparison.Ordinal));
 
     // --- the mutator ------------------------------------------------------------------------------------
 

@@ -17,9 +17,6 @@ public static partial class AwsValues
     public const int MaxPort = 65535;
     public const int MaxIcmpTypeOrCode = 255;
 
-    /// <summary>Characters Azure Table Storage refuses in keys; group names reach keys in the worker.</summary>
-    private const string TableKeyForbidden = "/\\#?";
-
     public static bool IsGroupId(string? value) => value is not null && GroupId().IsMatch(value);
 
     public static bool IsRuleId(string? value) => value is not null && RuleId().IsMatch(value);
@@ -52,15 +49,23 @@ public static partial class AwsValues
             && int.Parse(value.AsSpan(slash + 1), CultureInfo.InvariantCulture) <= 128;
     }
 
-    /// <summary>Why a group name cannot be used, or null: control characters, or '/', '\', '#', '?' (refused in Table Storage keys).</summary>
+    /// <summary>
+    /// Why a group name cannot come from EC2, or null: more than 255 characters, or a character outside EC2's set for VPC
+    /// groups (a-z, A-Z, 0-9, spaces and <see cref="DescriptionPunctuation"/>, so '/' and '#' pass; '\', '?' and control
+    /// characters do not). No storage key is built from a group name (keys use the sg- id), so storage limits none.
+    /// </summary>
     public static string? GroupNameProblem(string name)
     {
+        if (name.Length > 255) return "a group name is at most 255 characters";
         foreach (var c in name)
         {
             if (char.IsControl(c)) return "a group name holds no control characters";
-            if (TableKeyForbidden.Contains(c, StringComparison.Ordinal)) return $"a group name holds none of {string.Join(' ', TableKeyForbidden.ToCharArray())}";
+            if (!char.IsAsciiLetterOrDigit(c) && !DescriptionPunctuation.Contains(c, StringComparison.Ordinal))
+            {
+                return $"a group name holds only a-z, A-Z, 0-9 and {DescriptionPunctuation.Trim()} and spaces";
+            }
         }
-        return name.Length > 255 ? "a group name is at most 255 characters" : null;
+        return null;
     }
 
     /// <summary>A protocol as EC2 takes it: tcp, udp, icmp, icmpv6 (any case), a protocol number 0–255 written plainly, or -1 (all).</summary>
