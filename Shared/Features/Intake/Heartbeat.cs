@@ -59,8 +59,6 @@ public sealed partial class Heartbeat
     {
         eventId = account = rule = "";
         sentAt = default;
-        // Not UTF-8 (the reader checks string bytes only when read): not a heartbeat; the parser answers 400 naming where.
-        if (!System.Text.Unicode.Utf8.IsValid(body)) return false;
         try
         {
             var reader = new Utf8JsonReader(body);
