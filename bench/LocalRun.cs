@@ -74,6 +74,8 @@ public sealed class RunResult
     public double IntakeMaxMs { get; set; }
     public double RevertOpsPerEvent { get; set; }
     public int RevertOpsMaxOneEvent { get; set; }
+    public double RevertOpsInlinePerEvent { get; set; }
+    public int RevertOpsInlineMax { get; set; }
     public double WholeOpsPerEvent { get; set; }
     public double WholeOpsPerEventIndependent { get; set; }
     public long OwnDataOps { get; set; }
@@ -336,6 +338,10 @@ public static class LocalRun
         r.EmptyReceivesPerMinute = ownOps.Where(kv => StorageOp.IsEmptyReceive(kv.Key.Split('|', 2)[^1])).Sum(kv => kv.Value) / (r.AllDoneSeconds / 60);
         r.RevertOpsPerEvent = (double)ownOps.Where(kv => Data(kv.Key) && OwnCounts.IsRevertPath(PathOf(kv.Key))).Sum(kv => kv.Value) / count;
         r.RevertOpsMaxOneEvent = own.RevertOpsByEvent.Values.DefaultIfEmpty(0).Max();
+        // The events answered once, reverted inline (no fallback copy, no retry): their count does not depend on timing.
+        var inline = events.Where(e => answers[e.EventId].ToArray() is [{ Processed: true }]).Select(e => own.RevertOpsByEvent.GetValueOrDefault(e.EventId)).ToList();
+        r.RevertOpsInlinePerEvent = inline.Count == 0 ? double.NaN : inline.Average();
+        r.RevertOpsInlineMax = inline.DefaultIfEmpty(0).Max();
         r.WholeOpsPerEvent = (double)r.OwnDataOps / count;
         r.WholeOpsPerEventIndependent = (double)r.IndependentDataOps / count;
         r.PollsPerEvent = (double)ownOps.Where(kv => PathOf(kv.Key) == Paths.Poll && Data(kv.Key)).Sum(kv => kv.Value) / count;
