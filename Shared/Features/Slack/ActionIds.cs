@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace SgBridge.Shared.Slack;
 
 /// <summary>
@@ -38,4 +40,14 @@ public static class ActionIds
     public static bool Matches(string actionId, string prefix) =>
         actionId.StartsWith(prefix, StringComparison.Ordinal)
         && (actionId.Length == prefix.Length || actionId[prefix.Length] == Separator);
+}
+
+/// <summary>Slack's id shapes the bridge accepts from outside (settings, event payloads) before it uses them.</summary>
+public static partial class SlackIds
+{
+    /// <summary>A Slack user id as Slack sends them (U… or W…).</summary>
+    public static bool IsUserId(string? id) => id is not null && UserId().IsMatch(id);
+
+    [GeneratedRegex("^[UW][A-Z0-9]{1,30}$")]
+    private static partial Regex UserId();
 }

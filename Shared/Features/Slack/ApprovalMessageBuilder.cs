@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using SgBridge.Shared.Aws;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Options;
+using SgBridge.Shared.Slack.Requests;
 
 namespace SgBridge.Shared.Slack;
 
@@ -14,10 +14,7 @@ public sealed record SlackMessage(string Text, JsonArray Blocks)
     internal RequestView? View { get; init; }
 }
 
-/// <summary>
-/// The inputs of a request message. <see cref="Durations"/> null: the plain Approve (permanent); <see cref="Refusal"/>
-/// not null: the compact form, after Slack refused the full one (empty: the full one could not be fitted).
-/// </summary>
+/// <summary>A request message's inputs. Durations null: the plain Approve; Refusal set: the compact form (empty: too large).</summary>
 internal sealed record RequestView(IReadOnlyList<ChangeRequest> Batch, string? Alias, string? SlackUser, UnresolvedRequesterPolicy? Unresolved, bool Approvers)
 {
     public BlastRadius? Radius { get; init; }
@@ -28,11 +25,9 @@ internal sealed record RequestView(IReadOnlyList<ChangeRequest> Batch, string? A
 }
 
 /// <summary>
-/// The only place Block Kit JSON is built. Everything that comes from AWS or a caller goes through
-/// <see cref="SlackText"/> (escaped, fitted; free text quoted on one line; identifiers in code spans), every block within
-/// <see cref="SlackLimits"/>. A request message is rendered whole from its inputs each time something is added, and
-/// fitted on the final payload: rule lists shrink, then fewer changes are shown, then the compact form (which keeps the
-/// duration choice and Deny) takes its place, so Slack never refuses it for its size.
+/// The only place Block Kit JSON is built: all outside text goes through <see cref="SlackText"/>, every block within
+/// <see cref="SlackLimits"/>. A request message is fitted on the final payload (rule lists shrink, then fewer changes are
+/// shown, then the compact form), so Slack never refuses it for its size.
 /// </summary>
 public static partial class ApprovalMessageBuilder
 {
@@ -47,29 +42,18 @@ public static partial class ApprovalMessageBuilder
     public static SlackMessage ForMonitoring(ChangeRequest r, string? accountAlias, string? requesterSlackUserId) =>
         Render(new RequestView([r], accountAlias, requesterSlackUserId, null, Approvers: false));
 
-    /// <summary>
-    /// A batch's approvers' message: one block pair per change (its own choice and Deny while pending) and
-    /// Approve all / Deny all for what is still pending. A batch of one is the single-request message.
-    /// </summary>
-    /// <para><paramref name="unresolved"/>: the requester could not be matched to a Slack user; the message says what approving then needs.</para>
+    /// <summary>A batch's approvers' message: each change with its own choices, and Approve all / Deny all while some are pending.</summary>
     public static SlackMessage ForApprovers(IReadOnlyList<ChangeRequest> batch, string? accountAlias, string? requesterSlackUserId, UnresolvedRequesterPolicy? unresolved = null) =>
         Render(new RequestView(batch, accountAlias, requesterSlackUserId, unresolved, Approvers: true));
 
     public static SlackMessage ForMonitoring(IReadOnlyList<ChangeRequest> batch, string? accountAlias, string? requesterSlackUserId) =>
         Render(new RequestView(batch, accountAlias, requesterSlackUserId, null, Approvers: false));
 
-    /// <summary>
-    /// The message sent when Slack refused the full one: ids, requester, group, account, statuses and (for approvers)
-    /// the same choices — each pending change's duration choice and Deny, Approve all / Deny all, Revoke on live access
-    /// (add them with <see cref="WithAccessChoices"/>); nothing free-form, so it fits whatever the requests hold.
-    /// </summary>
+    /// <summary>The message sent when Slack refused the full one: ids, statuses and the same choices; nothing free-form.</summary>
     public static SlackMessage Compact(IReadOnlyList<ChangeRequest> batch, string? accountAlias, bool withButtons, string refusal) =>
         Render(new RequestView(batch, accountAlias, null, null, withButtons) { Refusal = refusal ?? "" });
 
-    /// <summary>
-    /// Said in the monitoring channel when even the compact approvers' message was refused: the changes stay reverted,
-    /// and how to decide them without that message.
-    /// </summary>
+    /// <summary>Said in monitoring when even the compact approvers' message was refused: how to decide the changes without it.</summary>
     public static string RefusedNotice(IReadOnlyList<ChangeRequest> batch, string error)
     {
         ArgumentNullException.ThrowIfNull(batch);
@@ -136,7 +120,6 @@ public static partial class ApprovalMessageBuilder
     {
         var r = v.Batch[0];
         var controls = v.Approvers && r.Status == RequestStatus.Pending;
-        // Computed once: the fitting below only cuts them.
         var flags = Flags(r);
         var ruleLines = RuleLines(r);
         var intro = SlackText.Truncate($"{RequesterWords(r.Requester, v.SlackUser)} {Intent(r, plain: false)}.\n*Status:* {StatusLine(r)}", SlackLimits.SectionText);
@@ -197,7 +180,6 @@ public static partial class ApprovalMessageBuilder
         var risky = pending.Count(IsRisky);
         var shownCount = Math.Min(batch.Count, MaxChangesShown);
         var perChange = Math.Min(SlackLimits.SectionText, (SlackLimits.TotalBlockText - 2500) / shownCount);
-        // Each change's words and choices, computed once: the fitting below only cuts them.
         var rows = batch.Take(shownCount).Select(r => (Request: r, Riskiest: r.Status == RequestStatus.Pending ? Riskiest(r) : null)).Select(x => (
             Request: x.Request,
             Head: $"{StatusEmoji(x.Request)} *{x.Request.Id}* · {Intent(x.Request, plain: false, withGroup: false)} · _{StatusLine(x.Request)}_",
@@ -331,10 +313,7 @@ public static partial class ApprovalMessageBuilder
         _ => null,
     };
 
-    /// <summary>
-    /// The action in words, risk first: "wants to open 2 inbound rules on *prod-db* — :warning: SSH (22) open to the
-    /// internet (0.0.0.0/0)". Outbound rules read as outbound; an extension names the request it extends.
-    /// </summary>
+    /// <summary>The action in words, risk first: "wants to open 2 inbound rules on *prod-db* — :warning: SSH (22) open to …".</summary>
     private static string Intent(ChangeRequest r, bool plain, bool withGroup = true)
     {
         var done = r.Status is RequestStatus.Exempt or RequestStatus.Unmatched or RequestStatus.Reported;
@@ -421,6 +400,16 @@ public static partial class ApprovalMessageBuilder
         SlackText.Escape(RuleWords(rule) is var w && RiskAssessor.IsInternet(rule.Source) ? $"{w} ({rule.Source.Value})" : w)
         + (string.IsNullOrEmpty(rule.Description) ? "" : " — " + SlackText.Quote(rule.Description, 255));
 
+    private static string SlackRequestDidText(ChangeRequest r) =>
+        $":inbox_tray: Asked for in Slack by {Mention(r.Slack!.UserId)} {SlackRequestDuration(r.Slack)}: nothing changes in AWS until it is approved.\n"
+        + $"*Reason:* {SlackText.Quote(r.Slack.Reason, ChangeRequest.MaxReasonLength)}";
+
+    private static string SlackRequestOpenedReply(ChangeRequest r) =>
+        $":inbox_tray: Asked for in Slack by {Mention(r.Slack!.UserId)} {SlackRequestDuration(r.Slack)}. Waiting for an approver.";
+
+    private static string SlackRequestDuration(SlackOrigin origin) =>
+        origin.RequestedFor is { } d ? $"for {RequestModal.Label("", d)}" : "permanently";
+
     private static string BridgeDidText(ChangeRequest r) => r.Status switch
     {
         RequestStatus.Exempt => $"Not reverted: {SlackText.Quote(r.ExemptReason, 300)}",
@@ -458,7 +447,6 @@ public static partial class ApprovalMessageBuilder
             ? $"{StatusWords(r.Status)}, for {FormatDuration(r.ApprovedFor!.Value)} until {When(until)}"
             : StatusWords(r.Status);
 
-    /// <summary>Readable words for every status.</summary>
     public static string StatusWords(RequestStatus s) => s switch
     {
         RequestStatus.Reverting => "being reverted",
@@ -501,7 +489,7 @@ public static partial class ApprovalMessageBuilder
     {
         if (r.Slack is not null)
         {
-            return SlackRequestEventField(r);
+            return $"Slack request {When(r.EventTime)}";
         }
         if (r.ExtendsRequestId is not null)
         {
@@ -545,7 +533,7 @@ public static partial class ApprovalMessageBuilder
         .Select((f, i) => (Flag: f, Rank: f.StartsWith("All traffic", StringComparison.Ordinal) ? 0 : f.Contains("open to the internet", StringComparison.Ordinal) ? 1 : f.StartsWith("Wide", StringComparison.Ordinal) ? 2 : 3, Index: i))
         .OrderBy(x => x.Rank).ThenBy(x => x.Index).Select(x => x.Flag).FirstOrDefault();
 
-    private static JsonObject Confirm(string title, string text, string confirm, string style) => new()
+    internal static JsonObject Confirm(string title, string text, string confirm, string style) => new()
     {
         ["title"] = PlainText(title, SlackLimits.ConfirmTitle),
         ["text"] = PlainText(text, SlackLimits.ConfirmText),
@@ -554,11 +542,11 @@ public static partial class ApprovalMessageBuilder
         ["style"] = style,
     };
 
-    private static JsonObject Header(string text) => new() { ["type"] = "header", ["text"] = PlainText(text, SlackLimits.HeaderText) };
+    internal static JsonObject Header(string text) => new() { ["type"] = "header", ["text"] = PlainText(text, SlackLimits.HeaderText) };
 
-    private static JsonObject Section(string mrkdwn) => new() { ["type"] = "section", ["text"] = Mrkdwn(SlackText.Truncate(mrkdwn, SlackLimits.SectionText)) };
+    internal static JsonObject Section(string mrkdwn) => new() { ["type"] = "section", ["text"] = Mrkdwn(SlackText.Truncate(mrkdwn, SlackLimits.SectionText)) };
 
-    private static JsonObject Context(string mrkdwn) => new()
+    internal static JsonObject Context(string mrkdwn) => new()
     {
         ["type"] = "context",
         ["elements"] = new JsonArray { Mrkdwn(SlackText.Truncate(mrkdwn.Length == 0 ? "-" : mrkdwn, SlackLimits.SectionText)) },
@@ -574,7 +562,33 @@ public static partial class ApprovalMessageBuilder
         return new JsonObject { ["type"] = "section", ["fields"] = array };
     }
 
-    private static JsonObject PlainText(string text, int max) => new() { ["type"] = "plain_text", ["text"] = SlackText.Plain(text, max), ["emoji"] = true };
+    internal static JsonObject PlainText(string text, int max) => new() { ["type"] = "plain_text", ["text"] = SlackText.Plain(text, max), ["emoji"] = true };
+
+    internal static JsonObject Button(string actionId, string value, string text, string? style)
+    {
+        var button = new JsonObject
+        {
+            ["type"] = "button",
+            ["action_id"] = actionId,
+            ["value"] = value,
+            ["text"] = PlainText(text, SlackLimits.ButtonText),
+        };
+        if (style is not null)
+        {
+            button["style"] = style;
+        }
+        return button;
+    }
+
+    internal static JsonObject Actions(string? blockId, params JsonNode[] elements)
+    {
+        var block = new JsonObject { ["type"] = "actions", ["elements"] = new JsonArray(elements) };
+        if (blockId is not null)
+        {
+            block["block_id"] = blockId;
+        }
+        return block;
+    }
 
     /// <summary>mrkdwn that shows data: <c>verbatim</c>, so Slack does not turn bare URLs or #names in it into links.</summary>
     private static JsonObject Mrkdwn(string text) => new() { ["type"] = "mrkdwn", ["text"] = text, ["verbatim"] = true };
@@ -612,7 +626,7 @@ public static partial class ApprovalMessageBuilder
     private static string Who(ChangeRequest r) => r.DecidedBy is null ? "?" : Mention(r.DecidedBy);
 
     /// <summary>A mention of a Slack user id as Slack sends them (U…/W…); anything else is shown escaped, never as a token.</summary>
-    public static string Mention(string userId) => SlackUserIdPattern().IsMatch(userId) ? $"<@{userId}>" : SlackText.Escape(userId);
+    public static string Mention(string userId) => SlackIds.IsUserId(userId) ? $"<@{userId}>" : SlackText.Escape(userId);
 
     /// <summary>A time as Slack's date token (shown in the reader's time zone), with a UTC fallback.</summary>
     public static string When(DateTimeOffset? t) =>
@@ -620,17 +634,10 @@ public static partial class ApprovalMessageBuilder
             ? $"<!date^{v.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}^{{date_short_pretty}} {{time}}|{v.ToUniversalTime().ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture)}>"
             : "?";
 
-    /// <summary>
-    /// Top-level text. From plain words (<paramref name="escape"/>): the notification text of a message with blocks —
-    /// escaped, one line, no code spans, no look-alikes (<see cref="SlackText.Notification"/>). Otherwise the bridge's own
-    /// mrkdwn of a text-only message (a thread reply, a notice), only capped.
-    /// </summary>
+    /// <summary>Top-level text: plain words escaped (<see cref="SlackText.Notification"/>), or the bridge's own mrkdwn, capped.</summary>
     private static string TopLevel(string text, bool escape = true) =>
         escape ? SlackText.Notification(text, SlackLimits.TopLevelText) : SlackText.Truncate(text, SlackLimits.TopLevelText);
 
     /// <summary>All text in the blocks, as <see cref="SlackLimits.TotalBlockText"/> counts it.</summary>
     internal static int TextLength(JsonNode? node) => SlackPayloadValidator.ApprovalMessageBuilderTotal(node);
-
-    [GeneratedRegex("^[UW][A-Z0-9]{1,30}$")]
-    private static partial Regex SlackUserIdPattern();
 }

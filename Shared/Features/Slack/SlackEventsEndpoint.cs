@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using SgBridge.Shared.Processing;
 using SgBridge.Shared.Storage;
@@ -69,7 +68,7 @@ public sealed partial class SlackEventsEndpoint(
             // The Messages tab opening, or an event the manifest does not subscribe to: acknowledged, nothing to do.
             return new SlackEventsAnswer(200, "Not an event SgBridge handles.");
         }
-        if (Text(e, "user") is not { } user || !SlackUserId().IsMatch(user))
+        if (Text(e, "user") is not { } user || !SlackIds.IsUserId(user))
         {
             LogBadPayload(logger, "app_home_opened without a user id");
             return new SlackEventsAnswer(400, "The app_home_opened event has no user id.");
@@ -91,9 +90,6 @@ public sealed partial class SlackEventsEndpoint(
 
     private static string? Text(JsonElement parent, string name) =>
         parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } s ? s : null;
-
-    [GeneratedRegex("^[UW][A-Z0-9]{1,30}$")]
-    private static partial Regex SlackUserId();
 
     [LoggerMessage(1501, LogLevel.Warning, "Slack event rejected: signature {Status}")]
     private static partial void LogUnauthenticated(ILogger logger, SlackSignatureStatus status);
