@@ -2,10 +2,7 @@ using System.Text.RegularExpressions;
 
 namespace SgBridge.Shared.Slack;
 
-/// <summary>
-/// Block Kit <c>action_id</c> prefixes SgBridge puts on its buttons (the value is a request id). A button's action_id
-/// is the prefix, a colon and the request id, so ids are unique within a message; routing matches the prefix.
-/// </summary>
+/// <summary>Block Kit <c>action_id</c> prefixes: "prefix:request id", so ids are unique within a message; routing matches the prefix.</summary>
 public static class ActionIds
 {
     public const string Approve = "sgbridge_approve";

@@ -4,11 +4,7 @@ using SgBridge.Shared.Options;
 
 namespace SgBridge.Shared.Slack;
 
-/// <summary>
-/// Where a change's approvers' message goes and who may decide it. <see cref="Match"/> names the route
-/// (<c>default</c> for the global settings); it is recorded with the batch so a click is checked against the route the
-/// message was sent on.
-/// </summary>
+/// <summary>Where a change's approvers' message goes and who may decide it; <see cref="Match"/> names it (recorded with the batch).</summary>
 public sealed record ApprovalRoute(
     string Match,
     string ApproversChannel,
@@ -30,11 +26,7 @@ public static class RoutingRows
     public static Storage.SlackRow<RouteChoice> Route(string leadId) => new(leadId, "route");
 }
 
-/// <summary>
-/// Chooses an <see cref="ApprovalRoute"/> from <see cref="SlackOptions.Routes"/>: a route on a tag of the group first,
-/// then one on the account id, then one on the account's alias (<see cref="PolicyOptions.AccountAliases"/>), else the
-/// global settings. Within a kind the first listed route wins.
-/// </summary>
+/// <summary>Chooses a route: on a group tag first, then the account id, then its alias, else the global settings; within a kind the first listed.</summary>
 public sealed class ApprovalRouter
 {
     private readonly ApprovalRoute _default;

@@ -11,12 +11,9 @@ namespace SgBridge.Shared.Slack;
 public sealed record SlackEventsAnswer(int StatusCode, string Detail, string? Json = null);
 
 /// <summary>
-/// The Slack Events API endpoint, without HTTP: verifies the request signature (as for interactivity) over the raw
-/// body, answers Slack's <c>url_verification</c> challenge, and queues <c>app_home_opened</c> (Home tab) as
-/// <see cref="PublishHome"/> on the effects queue, where the tab is built and published. Every other event is
-/// acknowledged and ignored. Slack retries an event it got no 200 for within 3 seconds (header
-/// <c>X-Slack-Retry-Num</c>): a retry is handled like the first delivery, since publishing a tab again is harmless;
-/// a queue that cannot take the message answers 503, so Slack tries again.
+/// The Slack Events API endpoint: verifies the signature, answers <c>url_verification</c>, and queues
+/// <c>app_home_opened</c> as <see cref="PublishHome"/>; other events are acknowledged. A retry (no 200 within 3 s) is
+/// handled like the first delivery, since publishing a tab again is harmless; a queue failure answers 503 so Slack retries.
 /// </summary>
 public sealed partial class SlackEventsEndpoint(
     SlackRequestVerifier verifier,
@@ -65,7 +62,6 @@ public sealed partial class SlackEventsEndpoint(
         var e = root.TryGetProperty("event", out var inner) && inner.ValueKind == JsonValueKind.Object ? inner : default;
         if (e.ValueKind != JsonValueKind.Object || Text(e, "type") != "app_home_opened" || Text(e, "tab") != "home")
         {
-            // The Messages tab opening, or an event the manifest does not subscribe to: acknowledged, nothing to do.
             return new SlackEventsAnswer(200, "Not an event SgBridge handles.");
         }
         if (Text(e, "user") is not { } user || !SlackIds.IsUserId(user))

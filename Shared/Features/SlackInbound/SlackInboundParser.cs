@@ -6,18 +6,12 @@ using SgBridge.Shared.Slack.Requests;
 namespace SgBridge.Shared.Slack;
 
 /// <summary>
-/// The one parser of what Slack sends (<c>application/x-www-form-urlencoded</c>): the interactions URL's single
-/// <c>payload</c> field — <c>block_actions</c> (a click on a message or the Home tab), <c>shortcut</c> and
-/// <c>view_submission</c> — and the slash command's form fields. Each body is decoded and its JSON read once. Anything a
-/// real Slack request always carries is required, and the error names the missing field (it never quotes the payload,
-/// so it is safe to log). Never throws on bad input; verify the signature over the raw bytes first.
+/// The one parser of what Slack sends: the interactions URL's <c>payload</c> field (<c>block_actions</c>, <c>shortcut</c>,
+/// <c>view_submission</c>) and the slash command's form fields. What a real Slack request always carries is required; the
+/// error names the missing field and never quotes the payload (safe to log). Never throws; verify the signature first.
 /// </summary>
 public static class SlackInboundParser
 {
-    public const string BlockActionsType = "block_actions";
-    public const string ShortcutType = "shortcut";
-    public const string ViewSubmissionType = "view_submission";
-
     /// <summary>A body of the interactions URL: a click, a shortcut or a modal submission.</summary>
     public static SlackParse<SlackInbound> ParseInteraction(ReadOnlySpan<byte> body) =>
         TryDecode(body, out var text) ? ParseInteraction(text) : SlackParse<SlackInbound>.Fail("The body is not valid UTF-8.");
@@ -55,9 +49,9 @@ public static class SlackInboundParser
             }
             return GetString(root, "type") switch
             {
-                BlockActionsType => Widen(ParseBlockActions(root)),
-                ShortcutType => Widen(ParseShortcut(root)),
-                ViewSubmissionType => Widen(ParseViewSubmission(root)),
+                "block_actions" => Widen(ParseBlockActions(root)),
+                "shortcut" => Widen(ParseShortcut(root)),
+                "view_submission" => Widen(ParseViewSubmission(root)),
                 null => SlackParse<SlackInbound>.Fail("The payload has no type."),
                 var other => SlackParse<SlackInbound>.Fail($"The payload type '{Truncate(other)}' is not block_actions, shortcut or view_submission."),
             };
@@ -160,10 +154,7 @@ public static class SlackInboundParser
         });
     }
 
-    /// <summary>
-    /// The Home tab view a click came from: <c>container.type</c> "view" with the view of type "home". Null for a message
-    /// click; an error for a click in any other view (a modal's buttons are not decisions).
-    /// </summary>
+    /// <summary>The Home tab view a click came from; null for a message click; an error for any other view (a modal's buttons decide nothing).</summary>
     private static string? HomeViewOf(JsonElement root, out string? error)
     {
         error = null;
