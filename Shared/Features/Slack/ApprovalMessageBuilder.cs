@@ -341,9 +341,7 @@ public static partial class ApprovalMessageBuilder
     /// <summary>The access a request is about, as a noun phrase ("TCP 22 from the internet on *prod-db*"), for past-tense notices.</summary>
     private static string AccessPhrase(ChangeRequest r)
     {
-        var rules = r.Kind == ChangeKind.Modify ? r.Edits.Select(e => e.After).ToList() : r.Rules;
-        var count = r.Kind == ChangeKind.Modify ? r.Edits.Count : r.Rules.Count + r.UnresolvedRuleIds.Count;
-        return $"{SlackText.Escape(SlackText.Plain(Access(rules, count), 300))} on {GroupWords(r)}";
+        return $"{SlackText.Escape(SlackText.Plain(Access(Granted(r), RuleTotal(r)), 300))} on {GroupWords(r)}";
     }
 
     private static string Access(IReadOnlyList<SecurityGroupRule> rules, int count)
@@ -377,7 +375,7 @@ public static partial class ApprovalMessageBuilder
 
     private static string RulesText(ChangeRequest r, List<string> lines, int budget)
     {
-        var outbound = (r.Kind == ChangeKind.Modify ? r.Edits.Select(e => e.After) : r.Rules).Any(x => x.Egress);
+        var outbound = Granted(r).Any(x => x.Egress);
         var title = r.Kind switch
         {
             ChangeKind.Modify => "*Rule edits* (before → after)",
@@ -506,7 +504,7 @@ public static partial class ApprovalMessageBuilder
 
     /// <summary>The header, risk first: a risky pending change gets its own icon and word.</summary>
     private static string HeaderText(ChangeRequest r, string rest) =>
-        r.Status == RequestStatus.Pending && IsRisky(r) ? $"🚨 Risky · {rest}" : $"{StatusEmojiPlain(r.Status)} {rest}";
+        r.Status == RequestStatus.Pending && IsRisky(r) ? $"🚨 Risky · {rest}" : $"{Emoji(r.Status).Plain} {rest}";
 
     private static string KindVerb(ChangeRequest r) => r.Kind switch
     {
@@ -518,10 +516,16 @@ public static partial class ApprovalMessageBuilder
 
     private static string RuleCount(ChangeRequest r)
     {
-        var n = r.Kind == ChangeKind.Modify ? r.Edits.Count : r.Rules.Count + r.UnresolvedRuleIds.Count;
-        var outbound = (r.Kind == ChangeKind.Modify ? r.Edits.Select(e => e.After) : r.Rules).Count(x => x.Egress);
-        return $"{n} {(outbound == n && n > 0 ? "outbound " : outbound == 0 ? "" : "")}rule{(n == 1 ? "" : "s")}";
+        var n = RuleTotal(r);
+        var outbound = Granted(r).Count(x => x.Egress);
+        return $"{n} {(outbound == n && n > 0 ? "outbound " : "")}rule{(n == 1 ? "" : "s")}";
     }
+
+    /// <summary>The rules a request is about: the rules added or removed, or each edit's result.</summary>
+    private static IReadOnlyList<SecurityGroupRule> Granted(ChangeRequest r) =>
+        r.Kind == ChangeKind.Modify ? r.Edits.Select(e => e.After).ToList() : r.Rules;
+
+    private static int RuleTotal(ChangeRequest r) => r.Kind == ChangeKind.Modify ? r.Edits.Count : r.Rules.Count + r.UnresolvedRuleIds.Count;
 
     /// <summary>The risk flags of the access a request would grant (none for a removal: it takes access away).</summary>
     private static IReadOnlyList<string> Flags(ChangeRequest r) => r.Kind == ChangeKind.Remove ? [] : RiskAssessor.Assess(r);
@@ -593,32 +597,22 @@ public static partial class ApprovalMessageBuilder
     /// <summary>mrkdwn that shows data: <c>verbatim</c>, so Slack does not turn bare URLs or #names in it into links.</summary>
     private static JsonObject Mrkdwn(string text) => new() { ["type"] = "mrkdwn", ["text"] = text, ["verbatim"] = true };
 
-    private static string StatusEmoji(ChangeRequest r) => r.Status switch
+    /// <summary>A status's icon as mrkdwn (blocks) and as the character itself (plain-text headers).</summary>
+    private static (string Mrkdwn, string Plain) Emoji(RequestStatus s) => s switch
     {
-        RequestStatus.Pending when IsRisky(r) => ":rotating_light:",
-        RequestStatus.Pending => ":shield:",
-        RequestStatus.Approved or RequestStatus.Applied => ":white_check_mark:",
-        RequestStatus.Denied => ":no_entry:",
-        RequestStatus.ApplyFailed or RequestStatus.RevertFailed => ":x:",
-        RequestStatus.Exempt => ":information_source:",
-        RequestStatus.Unmatched => ":grey_question:",
-        RequestStatus.Reported => ":mag:",
-        RequestStatus.AccessEnded => ":lock:",
-        _ => ":hourglass:",
+        RequestStatus.Pending => (":shield:", "🛡️"),
+        RequestStatus.Approved or RequestStatus.Applied => (":white_check_mark:", "✅"),
+        RequestStatus.Denied => (":no_entry:", "⛔"),
+        RequestStatus.ApplyFailed or RequestStatus.RevertFailed => (":x:", "❌"),
+        RequestStatus.Exempt => (":information_source:", "ℹ️"),
+        RequestStatus.Unmatched => (":grey_question:", "❔"),
+        RequestStatus.Reported => (":mag:", "🔍"),
+        RequestStatus.AccessEnded => (":lock:", "🔒"),
+        _ => (":hourglass:", "⏳"),
     };
 
-    private static string StatusEmojiPlain(RequestStatus s) => s switch
-    {
-        RequestStatus.Pending => "🛡️",
-        RequestStatus.Approved or RequestStatus.Applied => "✅",
-        RequestStatus.Denied => "⛔",
-        RequestStatus.ApplyFailed or RequestStatus.RevertFailed => "❌",
-        RequestStatus.Exempt => "ℹ️",
-        RequestStatus.Unmatched => "❔",
-        RequestStatus.Reported => "🔍",
-        RequestStatus.AccessEnded => "🔒",
-        _ => "⏳",
-    };
+    private static string StatusEmoji(ChangeRequest r) =>
+        r.Status == RequestStatus.Pending && IsRisky(r) ? ":rotating_light:" : Emoji(r.Status).Mrkdwn;
 
     /// <summary>" Reason: “…”" when the decider gave one (the CLI's --reason), else nothing.</summary>
     private static string ReasonWords(ChangeRequest r) => r.DecisionReason is { } reason ? $" Reason: {SlackText.Quote(reason, 300)}" : "";

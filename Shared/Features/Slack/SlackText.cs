@@ -57,16 +57,7 @@ public static class SlackText
 
     private static string Escape(string s, bool markers)
     {
-        var clean = true;
-        foreach (var c in s)
-        {
-            if (c is '&' or '<' or '>' || (markers && c is '*' or '_' or '~' or '`') || IsInvisible(c))
-            {
-                clean = false;
-                break;
-            }
-        }
-        if (clean)
+        if (!s.Any(c => c is '&' or '<' or '>' || (markers && c is '*' or '_' or '~' or '`') || IsInvisible(c)))
         {
             return s;
         }
@@ -82,16 +73,8 @@ public static class SlackText
                 case '_' when markers: sb.Append('ˍ'); break;
                 case '~' when markers: sb.Append('∼'); break;
                 case '`' when markers: sb.Append('ˋ'); break;
-                default:
-                    if (IsInvisible(c))
-                    {
-                        sb.Append(Visible(c));
-                    }
-                    else
-                    {
-                        sb.Append(c);
-                    }
-                    break;
+                case var v when IsInvisible(v): sb.Append(Visible(v)); break;
+                default: sb.Append(c); break;
             }
         }
         return sb.ToString();
