@@ -10,11 +10,8 @@ using SgBridge.Shared.Slack.Requests;
 
 namespace SgBridge.Shared.Slack;
 
-/// <summary>
-/// A typed HttpClient over the Slack Web API. Write methods send JSON; the read methods send form fields, which every
-/// Slack method accepts. This class is the only retry layer: 429 honours Retry-After, 5xx backs off exponentially.
-/// </summary>
-public sealed class SlackClient(HttpClient http, IOptions<SlackOptions> options, TimeProvider time, ILogger<SlackClient> logger)
+/// <summary>The Slack Web API client and its only retry layer: 429 honours Retry-After, 5xx backs off exponentially.</summary>
+public sealed partial class SlackClient(HttpClient http, IOptions<SlackOptions> options, TimeProvider time, ILogger<SlackClient> logger)
     : ISlackClient, ISlackHomeClient, ISlackRequestsClient
 {
     private readonly SlackOptions _options = options.Value;
@@ -137,11 +134,11 @@ public sealed class SlackClient(HttpClient http, IOptions<SlackOptions> options,
                 var retryAfter = GetRetryAfter(response) ?? _options.RetryBaseDelay;
                 if (attempt >= _options.MaxRetries || retryAfter > _options.MaxRetryDelay)
                 {
-                    Log.SlackRateLimitedGivingUp(logger, method, attempt + 1, retryAfter);
+                    LogRateLimitedGivingUp(logger, method, attempt + 1, retryAfter);
                     throw new SlackRateLimitedException(method, retryAfter);
                 }
 
-                Log.SlackRateLimited(logger, method, retryAfter, attempt + 1);
+                LogRateLimited(logger, method, retryAfter, attempt + 1);
                 await Task.Delay(retryAfter, time, cancellationToken);
                 continue;
             }
@@ -157,7 +154,7 @@ public sealed class SlackClient(HttpClient http, IOptions<SlackOptions> options,
                 }
 
                 var backoff = _options.RetryBaseDelay * Math.Pow(2, attempt);
-                Log.SlackServerError(logger, method, (int)response.StatusCode, backoff, attempt + 1);
+                LogServerError(logger, method, (int)response.StatusCode, backoff, attempt + 1);
                 await Task.Delay(backoff, time, cancellationToken);
                 continue;
             }
@@ -230,4 +227,13 @@ public sealed class SlackClient(HttpClient http, IOptions<SlackOptions> options,
 
         throw new InvalidOperationException($"Slack {method} answered ok without channel and ts.");
     }
+
+    [LoggerMessage(4101, LogLevel.Warning, "Slack {SlackMethod} rate limited; retrying in {RetryAfter} (attempt {Attempt})")]
+    private static partial void LogRateLimited(ILogger logger, string slackMethod, TimeSpan retryAfter, int attempt);
+
+    [LoggerMessage(4102, LogLevel.Warning, "Slack {SlackMethod} still rate limited after {Attempts} attempts; Retry-After {RetryAfter}")]
+    private static partial void LogRateLimitedGivingUp(ILogger logger, string slackMethod, int attempts, TimeSpan retryAfter);
+
+    [LoggerMessage(4103, LogLevel.Warning, "Slack {SlackMethod} answered HTTP {StatusCode}; retrying in {Backoff} (attempt {Attempt})")]
+    private static partial void LogServerError(ILogger logger, string slackMethod, int statusCode, TimeSpan backoff, int attempt);
 }

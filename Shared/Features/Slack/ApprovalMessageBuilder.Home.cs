@@ -27,10 +27,7 @@ public static partial class ApprovalMessageBuilder
     /// <summary>The text of one waiting request on the Home tab (its head, rules and flags): the full message has the rest.</summary>
     private const int HomeRequestText = 600;
 
-    /// <summary>
-    /// The Home tab: the requests waiting for the user, with the approvers' message's choices, then the user's own, live
-    /// access with Extend and Revoke. Within 100 blocks per view; what does not fit is counted in an "and N more" line.
-    /// </summary>
+    /// <summary>The Home tab: requests waiting for the user (with their choices), then the user's own; the rest is counted.</summary>
     public static JsonObject Home(HomeContent content)
     {
         ArgumentNullException.ThrowIfNull(content);
@@ -44,8 +41,7 @@ public static partial class ApprovalMessageBuilder
         while (true)
         {
             var blocks = HomeBlocks(content, waiting, waitingShown, mine, mineShown);
-            // Slack documents no total for a view; the bridge keeps it within the message budget (10,000 characters), cutting
-            // waiting requests first, then the user's own.
+            // Slack documents no total for a view: kept within the message budget, cutting waiting requests first.
             if (TextLength(blocks) <= SlackLimits.TotalBlockText || (waitingShown == 0 && mineShown == 0))
             {
                 return new JsonObject { ["type"] = "home", ["callback_id"] = HomeCallback, ["blocks"] = blocks };

@@ -5,10 +5,7 @@ using SgBridge.Shared.Options;
 
 namespace SgBridge.Shared.Slack;
 
-/// <summary>
-/// Time-bound approvals: a pending change that grants access gets a duration choice beside Deny; a removal a plain
-/// Approve (it takes access away); applied time-bound access shows until when, with "Revoke access".
-/// </summary>
+/// <summary>Time-bound approvals: duration choices, access lines, Revoke and Extend, and the notices when access ends.</summary>
 public static partial class ApprovalMessageBuilder
 {
     /// <summary>The approvers' message (or its compact form) with the configured duration choices and, for applied time-bound access, Revoke buttons.</summary>
@@ -157,13 +154,11 @@ public static partial class ApprovalMessageBuilder
     public static string AccessEndedText(ChangeRequest r)
     {
         ArgumentNullException.ThrowIfNull(r);
-        return SlackText.Truncate(r.AccessEndReason switch
-        {
-            AccessEndReason.Revoked => $":lock: Access of {r.Id} revoked early by {(r.AccessEndedBy is { } by ? Mention(by) : "an approver")} {When(r.AccessEndedAt)}: "
-                + $"{AccessPhrase(r)} has left the approved state and is being revoked in AWS.",
-            _ => $":hourglass: Access of {r.Id} ended {When(r.AccessEndedAt)} (approved for {(r.ApprovedFor is { } d ? FormatDuration(d) : "?")}): "
-                + $"{AccessPhrase(r)} has left the approved state and is being revoked in AWS.",
-        }, SlackLimits.TopLevelText);
+        var how = r.AccessEndReason == AccessEndReason.Revoked
+            ? $":lock: Access of {r.Id} revoked early by {(r.AccessEndedBy is { } by ? Mention(by) : "an approver")} {When(r.AccessEndedAt)}"
+            : $":hourglass: Access of {r.Id} ended {When(r.AccessEndedAt)} (approved for {(r.ApprovedFor is { } d ? FormatDuration(d) : "?")})";
+        return SlackText.Truncate($"{how}: {AccessPhrase(r)} has left the approved state and is being revoked in AWS.",
+            SlackLimits.TopLevelText);
     }
 
     /// <summary>The monitoring channel's alert when a tick could not end access (it is retried every tick).</summary>

@@ -25,9 +25,8 @@ internal sealed record RequestView(IReadOnlyList<ChangeRequest> Batch, string? A
 }
 
 /// <summary>
-/// The only place Block Kit JSON is built: all outside text goes through <see cref="SlackText"/>, every block within
-/// <see cref="SlackLimits"/>. A request message is fitted on the final payload (rule lists shrink, then fewer changes are
-/// shown, then the compact form), so Slack never refuses it for its size.
+/// The only place Block Kit JSON is built: outside text goes through <see cref="SlackText"/>, blocks stay within
+/// <see cref="SlackLimits"/>, and a request message is fitted on its final payload, so Slack never refuses it for its size.
 /// </summary>
 public static partial class ApprovalMessageBuilder
 {

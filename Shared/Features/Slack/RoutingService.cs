@@ -13,10 +13,7 @@ namespace SgBridge.Shared.Slack;
 /// <summary>The channels a batch is shown in and, when approvers must see it, their message (with the blast radius).</summary>
 public sealed record RoutedBatch(ApprovalRoute Route, SlackMessage? ApproverMessage);
 
-/// <summary>
-/// Routing and the blast radius for the notification path. A batch's route is chosen once (tags are read only when a tag
-/// route exists) and recorded in its own row, so the approvers' message and every later click use the same one.
-/// </summary>
+/// <summary>Routing and the blast radius: a batch's route is chosen once and recorded; its message and every click use it.</summary>
 public sealed partial class RoutingService(
     ApprovalRouter router,
     ISlackThreadStore threads,
@@ -86,10 +83,7 @@ public sealed partial class RoutingService(
         _breakGlass.Add(1, new KeyValuePair<string, object?>("account", request.AccountId));
     }
 
-    /// <summary>
-    /// The <see cref="EffectKind.BreakGlassNotice"/> effect, in the route's and the global monitoring channel. Slack
-    /// failures escape, so the effect stays pending and is retried.
-    /// </summary>
+    /// <summary>The <see cref="EffectKind.BreakGlassNotice"/> effect; a Slack failure escapes, so the effect stays pending.</summary>
     public async Task TellBreakGlassAsync(ChangeRequest request, string by, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);

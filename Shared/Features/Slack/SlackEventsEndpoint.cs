@@ -11,9 +11,8 @@ namespace SgBridge.Shared.Slack;
 public sealed record SlackEventsAnswer(int StatusCode, string Detail, string? Json = null);
 
 /// <summary>
-/// The Slack Events API endpoint: verifies the signature, answers <c>url_verification</c>, and queues
-/// <c>app_home_opened</c> as <see cref="PublishHome"/>; other events are acknowledged. A retry (no 200 within 3 s) is
-/// handled like the first delivery, since publishing a tab again is harmless; a queue failure answers 503 so Slack retries.
+/// The Slack Events API endpoint: answers <c>url_verification</c> and queues <c>app_home_opened</c> as <see cref="PublishHome"/>.
+/// A retry is handled like the first delivery (publishing a tab again is harmless); a queue failure answers 503 so Slack retries.
 /// </summary>
 public sealed partial class SlackEventsEndpoint(
     SlackRequestVerifier verifier,

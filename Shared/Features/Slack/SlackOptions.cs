@@ -16,10 +16,7 @@ public sealed class SlackOptions
     [Required(ErrorMessage = "Slack:SigningSecret is required.")]
     public string SigningSecret { get; set; } = "";
 
-    /// <summary>
-    /// Optional. The key that seals modals' private_metadata (<see cref="ModalSeal"/>), at least 32 characters; unset: derived
-    /// from <see cref="SigningSecret"/>. A key of its own means a leaked signing secret alone cannot forge a submission.
-    /// </summary>
+    /// <summary>Optional. The modal seal's key, ≥ 32 characters (unset: derived from the signing secret, so that alone could forge one).</summary>
     public string? ModalSigningKey { get; set; }
 
     /// <summary>How long a modal the bridge opened may be submitted (the seal's expiry). Default 12 hours.</summary>
@@ -52,10 +49,7 @@ public sealed class SlackOptions
     /// <summary>A 429 asking to wait longer than this fails at once, so the queue retries later instead of blocking.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>
-    /// Changes by the same requester on the same group within this window share their messages (a burst stays readable
-    /// and within Slack's ~1 message/second/channel). Zero: one message each.
-    /// </summary>
+    /// <summary>Changes by one requester on one group within this window share a message (Slack allows ~1/s/channel); 0: none.</summary>
     public TimeSpan BatchWindow { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>At most this many changes share a message (Slack allows 50 blocks; each change takes two).</summary>

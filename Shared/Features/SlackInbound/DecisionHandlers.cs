@@ -5,9 +5,8 @@ using SgBridge.Shared.Options;
 namespace SgBridge.Shared.Slack;
 
 /// <summary>
-/// The decision buttons: approve or deny one request or a batch, permanently or for a duration the action_id names
-/// (<see cref="ApprovalDurationActions"/>). A duration <see cref="ApprovalsOptions.Durations"/> does not offer (a forged or
-/// outdated button), or a plain Approve when "permanent" is not offered, decides nothing.
+/// Approve or deny a request or a batch, permanently or for the duration the action_id names. A duration not offered
+/// (a forged or outdated button), or a plain Approve when "permanent" is not offered, decides nothing.
 /// </summary>
 public abstract class DecisionHandler(DecisionService decisions, ApprovalsOptions approvals, string actionId, bool approve, bool batch, bool forDuration)
     : IBlockActionHandler

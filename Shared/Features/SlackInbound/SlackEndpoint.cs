@@ -7,9 +7,8 @@ using SgBridge.Shared.Slack.Requests;
 namespace SgBridge.Shared.Slack;
 
 /// <summary>
-/// The one Slack inbound pipeline behind both Slack triggers: verify the signature, parse once, find the handler, answer
-/// with one <see cref="DecisionResult"/>. A click's <see cref="ClickContext"/> is read before its handler, all within
-/// Slack's 3 seconds; a modal submission reaches its handler only with the bridge's seal (<see cref="ModalSeal"/>).
+/// The one inbound pipeline behind both Slack triggers: verify, parse once, read a click's <see cref="ClickContext"/>, run
+/// the handler within Slack's 3 seconds; a modal submission reaches its handler only with its seal (<see cref="ModalSeal"/>).
 /// </summary>
 public sealed partial class SlackEndpoint(
     SlackRequestVerifier verifier,

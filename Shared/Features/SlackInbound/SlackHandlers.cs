@@ -20,7 +20,6 @@ public interface IBlockActionHandler
 /// <summary>The request a click names, or the refusal that ends it before anything is read.</summary>
 public sealed record ClickTarget(string? RequestId, DecisionResult? Refused);
 
-/// <summary>Handles a global shortcut with its <see cref="CallbackId"/>.</summary>
 public interface IShortcutHandler
 {
     string CallbackId { get; }

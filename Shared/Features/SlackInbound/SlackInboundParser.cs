@@ -6,9 +6,8 @@ using SgBridge.Shared.Slack.Requests;
 namespace SgBridge.Shared.Slack;
 
 /// <summary>
-/// The one parser of what Slack sends: the interactions URL's <c>payload</c> field (<c>block_actions</c>, <c>shortcut</c>,
-/// <c>view_submission</c>) and the slash command's form fields. What a real Slack request always carries is required; the
-/// error names the missing field and never quotes the payload (safe to log). Never throws; verify the signature first.
+/// The one parser of what Slack sends (interactions and slash commands). What Slack always sends is required; an error
+/// names the missing field and never quotes the payload (safe to log). Never throws; verify the signature first.
 /// </summary>
 public static class SlackInboundParser
 {

@@ -9,10 +9,7 @@ using SgBridge.Shared.Processing;
 
 namespace SgBridge.Shared.Slack.Requests;
 
-/// <summary>
-/// Requests from Slack: opens the request modal, checks a submission field by field and against AWS, and opens a request
-/// that goes to the approvers like any other. Nothing changes in AWS until an approver approves.
-/// </summary>
+/// <summary>Requests from Slack: the modal, its checks (fields, then AWS), and a request for the approvers like any other.</summary>
 public sealed partial class SlackRequestService(
     ISlackRequestsClient slack,
     ISecurityGroupClientFactory aws,
