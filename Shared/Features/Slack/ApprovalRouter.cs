@@ -29,7 +29,6 @@ public static class RoutingRows
 /// <summary>Chooses a route: on a group tag first, then the account id, then its alias, else the global settings; within a kind the first listed.</summary>
 public sealed class ApprovalRouter
 {
-    private readonly ApprovalRoute _default;
     private readonly IReadOnlyList<(RouteSelector Selector, ApprovalRoute Route)> _routes;
     private readonly IReadOnlyDictionary<string, string> _aliases;
 
@@ -39,7 +38,7 @@ public sealed class ApprovalRouter
         ArgumentNullException.ThrowIfNull(policy);
         var o = slack.Value;
         _aliases = policy.Value.AccountAliasMap;
-        _default = new ApprovalRoute(ApprovalRoute.DefaultName, o.ApproversChannel, o.MonitoringChannel, o.GetApproverUserIds(), o.GetApproverUserGroupIds());
+        Default = new ApprovalRoute(ApprovalRoute.DefaultName, o.ApproversChannel, o.MonitoringChannel, o.GetApproverUserIds(), o.GetApproverUserGroupIds());
         _routes = o.Routes.Select(r => (RouteSelector.Parse(r.Match) ?? throw new OptionsValidationException(SlackOptions.SectionName, typeof(SlackOptions), [$"Slack:Routes Match '{r.Match}' is not valid."]),
                 new ApprovalRoute(
                     r.Match.Trim(),
@@ -51,7 +50,7 @@ public sealed class ApprovalRouter
         NeedsTags = _routes.Any(r => r.Selector.Kind == SelectorKind.Tag);
     }
 
-    public ApprovalRoute Default => _default;
+    public ApprovalRoute Default { get; }
 
     /// <summary>True when some route matches on a group tag, so the group's tags must be read to choose.</summary>
     public bool NeedsTags { get; }
@@ -71,12 +70,12 @@ public sealed class ApprovalRouter
                 }
             }
         }
-        return _default;
+        return Default;
     }
 
     /// <summary>The route recorded under <paramref name="match"/>; null when the configuration no longer has it.</summary>
     public ApprovalRoute? ByName(string match) =>
-        match == ApprovalRoute.DefaultName ? _default : _routes.FirstOrDefault(r => r.Route.Match == match).Route;
+        match == ApprovalRoute.DefaultName ? Default : _routes.FirstOrDefault(r => r.Route.Match == match).Route;
 }
 
 internal enum SelectorKind
