@@ -128,7 +128,16 @@ public sealed class IntakeStorageFaultTests(AzuriteFixture azurite, MotoFixture 
         Assert.Equal(RequestStatus.Pending, request.Status);
         Assert.Contains(request.Revert!.Notes, n => n.Contains("Table Storage was unreachable", StringComparison.Ordinal));
         Assert.Equal([443], await IngressPortsAsync(_ec2, group));
-        Assert.Contains(_h.ApproverPosts(), p => p.Contains(request.Id, StringComparison.Ordinal)); // the approvers are asked
+        // The approvers are asked: the Pending state's render effect posts to them. When it ran while the Unmatched
+        // record's render (the batch's start, posting to monitoring) still held the first post's claim, its nudge comes
+        // back after NotificationService.PostClaimRetry (10 s), as the queue delivers a delayed message.
+        var asked = Stopwatch.StartNew();
+        while (!_h.ApproverPosts().Exists(p => p.Contains(request.Id, StringComparison.Ordinal)) && asked.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(250);
+            await _h.PumpAsync();
+        }
+        Assert.Contains(_h.ApproverPosts(), p => p.Contains(request.Id, StringComparison.Ordinal));
     }
 
     /// <summary>
