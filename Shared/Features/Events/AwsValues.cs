@@ -90,9 +90,6 @@ public static partial class AwsValues
         return null;
     }
 
-    /// <summary>True when EC2 reads the ports of this (normalised) protocol: TCP and UDP ports, ICMP type and code.</summary>
-    public static bool HasPorts(string protocol) => protocol is "tcp" or "udp" or "icmp" or "icmpv6";
-
     /// <summary>
     /// Why a protocol's port range cannot be, or null. Every port is −1..65535. TCP/UDP: from ≤ to. ICMP/ICMPv6: from and to are
     /// the type and code, each −1..255, in no order. All traffic (−1) and other protocol numbers: EC2 ignores the ports

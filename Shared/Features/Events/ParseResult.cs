@@ -18,7 +18,7 @@ public enum RejectionKind
     /// <summary>Envelope <c>detail-type</c> is not <c>AWS API Call via CloudTrail</c>.</summary>
     WrongDetailType,
 
-    /// <summary>An EC2 call other than <see cref="CloudTrailParser.HandledEventNames"/>.</summary>
+    /// <summary>An EC2 call other than <see cref="HandledEvents.AllNames"/>.</summary>
     UnhandledEventName,
 
     /// <summary>The call failed (<c>errorCode</c>) or reported that it changed nothing.</summary>
