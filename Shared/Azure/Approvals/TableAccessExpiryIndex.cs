@@ -29,7 +29,6 @@ public sealed class TableAccessExpiryIndex : IAccessExpiryIndex
     public async Task AddAsync(AccessExpiryEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
         var row = new TableEntity(Partition, RowKey(entry))
         {
             ["DueAt"] = entry.DueAt,
@@ -41,16 +40,15 @@ public sealed class TableAccessExpiryIndex : IAccessExpiryIndex
             ["RevokedBy"] = entry.RevokedBy,
             ["Attempts"] = entry.Attempts,
         };
-        await table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        await _table.RunAsync((t, c) => t.UpsertEntityAsync(row, TableUpdateMode.Replace, c), cancellationToken).ConfigureAwait(false);
     }
 
     public async IAsyncEnumerable<AccessExpiryEntry> ListDueAsync(DateTimeOffset now, int max, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
         var upTo = Ticks(now.AddTicks(1));
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey lt {upTo}");
         var count = 0;
-        await foreach (var e in table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(max, 1000), cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var e in _table.QueryAsync(filter, maxPerPage: Math.Min(max, 1000), cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             if (count++ >= max)
             {
@@ -62,8 +60,7 @@ public sealed class TableAccessExpiryIndex : IAccessExpiryIndex
 
     public async IAsyncEnumerable<AccessExpiryEntry> ListAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
-        await foreach (var e in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Partition}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var e in _table.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {Partition}"), cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             yield return ToEntry(e);
         }
@@ -72,10 +69,9 @@ public sealed class TableAccessExpiryIndex : IAccessExpiryIndex
     public async Task RemoveAsync(AccessExpiryEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await table.DeleteEntityAsync(Partition, RowKey(entry), ETag.All, cancellationToken).ConfigureAwait(false);
+            await _table.Client.DeleteEntityAsync(Partition, RowKey(entry), ETag.All, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.NotFound)
         {
@@ -86,8 +82,7 @@ public sealed class TableAccessExpiryIndex : IAccessExpiryIndex
     public async Task<AccessExpiryEntry?> FindAsync(AccessExpiryEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
-        var row = await table.GetEntityIfExistsAsync<TableEntity>(Partition, RowKey(entry), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var row = await _table.Client.GetEntityIfExistsAsync<TableEntity>(Partition, RowKey(entry), cancellationToken: cancellationToken).ConfigureAwait(false);
         return row.HasValue ? ToEntry(row.Value!) : null;
     }
 

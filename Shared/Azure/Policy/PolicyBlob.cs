@@ -8,16 +8,11 @@ using SgBridge.Shared.Options;
 namespace SgBridge.Shared.Policy;
 
 /// <summary>
-/// A policy file kept in a blob: <c>Policy__RulesFile=https://&lt;account&gt;.blob.core.windows.net/&lt;container&gt;/policy.yaml</c>,
-/// read once at start-up with the bridge's own storage credential (<see cref="StorageOptions"/>), never a SAS:
-/// <list type="bullet">
-/// <item><c>Storage__ConnectionString</c>: the blob must be in that account (the URL starts with its blob endpoint);</item>
-/// <item><c>Storage__AccountName</c>: the managed identity (<c>ManagedIdentityCredential</c> for <c>Storage__ClientId</c>,
-/// else <c>DefaultAzureCredential</c>), which needs read access to the blob (Storage Blob Data Reader or more).</item>
-/// </list>
-/// <c>http://</c> is accepted only on a loopback host (Azurite). The extension of the blob's name says how to read it,
-/// as for a file. Every failure is a <see cref="PolicyFileException"/> that names the blob: the app does not start
-/// without the policy it was given. The storage settings are read only when a blob is (a policy file on disk needs none).
+/// A policy file in a blob (<c>Policy__RulesFile=https://&lt;account&gt;.blob.core.windows.net/&lt;container&gt;/policy.yaml</c>),
+/// read once at start-up with the bridge's own storage credential, never a SAS: with <c>Storage__ConnectionString</c>
+/// the blob must be in that account; with <c>Storage__AccountName</c> the managed identity needs Storage Blob Data Reader.
+/// <c>http://</c> only on a loopback host (Azurite). Every failure is a <see cref="PolicyFileException"/> naming the
+/// blob: the app does not start without the policy it was given.
 /// </summary>
 public sealed class PolicyBlob(IOptions<StorageOptions> storage) : IPolicyBlobReader
 {

@@ -27,12 +27,11 @@ public sealed class Offboarding(
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(accountId);
         var table = new EnsuredTable(tables, storage.Value.GroupsTable);
-        var groups = await table.GetAsync(cancellationToken).ConfigureAwait(false);
 
         // Partitions "{account}-{region}": every one of them sorts between "{account}-" and "{account}." ('.' follows '-').
         var filter = TableClient.CreateQueryFilter($"PartitionKey ge {accountId + "-"} and PartitionKey lt {accountId + "."}");
         int approved = 0, other = 0;
-        await foreach (var row in groups.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey", "Kind"], cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var row in table.QueryAsync(filter, ["PartitionKey", "RowKey", "Kind"], cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             if (row.GetString("Kind") == "approved")
             {
@@ -44,18 +43,18 @@ public sealed class Offboarding(
             }
             if (!dryRun)
             {
-                await groups.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
+                await table.Client.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
             }
         }
 
         var results = 0;
         var resultFilter = TableClient.CreateQueryFilter($"PartitionKey eq {BaselineResults.Partition} and RowKey ge {accountId + "|"} and RowKey lt {accountId + "}"}");
-        await foreach (var row in groups.QueryAsync<TableEntity>(resultFilter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var row in table.QueryAsync(resultFilter, ["PartitionKey", "RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             results++;
             if (!dryRun)
             {
-                await groups.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
+                await table.Client.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
             }
         }
 

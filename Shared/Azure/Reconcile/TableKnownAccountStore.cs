@@ -36,10 +36,10 @@ public sealed class TableKnownAccountStore : IKnownAccountStore
         {
             return;
         }
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await table.AddEntityAsync(new TableEntity(Partition, accountId) { ["FirstSeen"] = now, ["Source"] = source }, cancellationToken).ConfigureAwait(false);
+            var entity = new TableEntity(Partition, accountId) { ["FirstSeen"] = now, ["Source"] = source };
+            await _table.RunAsync((t, c) => t.AddEntityAsync(entity, c), cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.Conflict)
         {
@@ -52,16 +52,9 @@ public sealed class TableKnownAccountStore : IKnownAccountStore
     {
         // Reads never create the table: the operator's role (Storage Table Data Reader) could not, and none is needed.
         var list = new List<KnownAccount>();
-        try
+        await foreach (var e in _table.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {Partition}"), cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            await foreach (var e in _table.Client.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Partition}"), cancellationToken: cancellationToken).ConfigureAwait(false))
-            {
-                list.Add(ToAccount(e));
-            }
-        }
-        catch (RequestFailedException ex) when (EnsuredTable.IsTableNotFound(ex))
-        {
-            return [];
+            list.Add(ToAccount(e));
         }
         return list;
     }
@@ -75,7 +68,6 @@ public sealed class TableKnownAccountStore : IKnownAccountStore
     public async Task<bool> RecordSkipAsync(string accountId, string region, string reason, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(accountId);
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
         var today = DateOnly.FromDateTime(now.UtcDateTime);
         for (var attempt = 0; ; attempt++)
         {
@@ -97,11 +89,11 @@ public sealed class TableKnownAccountStore : IKnownAccountStore
             {
                 if (row is null)
                 {
-                    await table.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
+                    await _table.RunAsync((t, c) => t.AddEntityAsync(entity, c), cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
-                    await table.UpdateEntityAsync(entity, row.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+                    await _table.Client.UpdateEntityAsync(entity, row.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
                 }
                 return !warnedToday;
             }
@@ -120,10 +112,9 @@ public sealed class TableKnownAccountStore : IKnownAccountStore
             return;
         }
         var cleared = new TableEntity(Partition, accountId) { ["FirstSeen"] = row.GetDateTimeOffset("FirstSeen"), ["Source"] = row.GetString("Source") };
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await table.UpdateEntityAsync(cleared, row.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            await _table.Client.UpdateEntityAsync(cleared, row.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
         {
@@ -133,10 +124,9 @@ public sealed class TableKnownAccountStore : IKnownAccountStore
 
     public async Task<bool> ForgetAsync(string accountId, CancellationToken cancellationToken)
     {
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
         _noted.TryRemove(accountId, out _);
         // The Tables client answers a delete of a missing entity with its 404 response instead of throwing.
-        var response = await table.DeleteEntityAsync(Partition, accountId, ETag.All, cancellationToken).ConfigureAwait(false);
+        var response = await _table.RunAsync((t, c) => t.DeleteEntityAsync(Partition, accountId, ETag.All, c), cancellationToken).ConfigureAwait(false);
         return response.Status != (int)HttpStatusCode.NotFound;
     }
 

@@ -1,9 +1,6 @@
 namespace SgBridge.Shared.Slack;
 
-/// <summary>
-/// Another render is posting the batch's first message right now (its claim on the thread is live): this delivery
-/// posts nothing and escapes, so its effect stays pending and is tried again (then it updates what the other posted).
-/// </summary>
+/// <summary>Another render is posting the batch's first message now: this delivery posts nothing and escapes, so its effect is tried again.</summary>
 public sealed class SlackPostInProgressException : Exception
 {
     public SlackPostInProgressException()

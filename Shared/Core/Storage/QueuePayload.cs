@@ -80,10 +80,7 @@ public static class QueuePayload
         return buffer.ToArray();
     }
 
-    /// <summary>
-    /// An envelope is an object with a string <c>traceparent</c>, a <c>body</c>, at most a string <c>tracestate</c>, and
-    /// nothing else; no message type of the bridge has such a shape, so plain messages are never mistaken for one.
-    /// </summary>
+    /// <summary>An object with a string <c>traceparent</c>, a <c>body</c>, at most a string <c>tracestate</c> and nothing else (no message has that shape).</summary>
     private static bool IsEnvelope(ReadOnlySpan<byte> json)
     {
         var reader = new Utf8JsonReader(json);

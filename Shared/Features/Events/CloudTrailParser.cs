@@ -8,9 +8,8 @@ using static SgBridge.Shared.Events.HandledEvents;
 namespace SgBridge.Shared.Events;
 
 /// <summary>
-/// Turns one CloudTrail record of a security group ingress call — bare, or wrapped in the EventBridge envelope
-/// (<c>version</c>, <c>id</c>, <c>detail-type</c>, <c>source</c>, <c>account</c>, <c>time</c>, <c>region</c>, <c>resources</c>, <c>detail</c>) —
-/// into a <see cref="SecurityGroupChange"/>. Pure: no I/O, no clock. Never throws on bad input: every problem is a
+/// Turns one CloudTrail record of a security group call, bare or in its EventBridge envelope, into a
+/// <see cref="SecurityGroupChange"/>. Pure: no I/O, no clock. Never throws on bad input: every problem is a
 /// <see cref="ParseResult.Rejection"/> whose message names the field at fault.
 /// </summary>
 public static partial class CloudTrailParser
@@ -213,11 +212,7 @@ public static partial class CloudTrailParser
         };
     }
 
-    /// <summary>
-    /// The envelope's own fields, checked when present (EventBridge always sends them; a bare CloudTrail record has none):
-    /// <c>version</c> and <c>id</c> strings, <c>time</c> a timestamp, <c>resources</c> an array, <c>account</c> a 12-digit
-    /// account id and <c>region</c> a region of the three partitions. Returns the account and region.
-    /// </summary>
+    /// <summary>The envelope's own fields, checked when present (a bare CloudTrail record has none); returns its account and region.</summary>
     private static (string? Account, string? Region) Envelope(JsonField root)
     {
         _ = root.Str("version");
