@@ -174,9 +174,8 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
     };
 
     /// <summary>
-    /// After a duplicate/not-found answer: describe the group once and say whether the write's whole effect is in place
-    /// (every rule an authorize adds is there; no rule a revoke removes is). Null when it is not (the error stands), or
-    /// for a modify (its effect is a content change the error does not speak for).
+    /// After a duplicate/not-found answer, whether the live group shows the write's whole effect in place (null: the error
+    /// stands; always for a modify, whose content change the error does not speak for).
     /// </summary>
     private async Task<string?> AlreadyInEffectAsync(Ec2Write write, CancellationToken cancellationToken)
     {

@@ -10,10 +10,9 @@ using SgBridge.Shared.Storage;
 namespace SgBridge.Shared.Approvals;
 
 /// <summary>
-/// <see cref="IAccessExpiryIndex"/> in the table <see cref="ApprovalsOptions.ExpiryTable"/>: one partition ("due"),
-/// RowKey "{due UTC ticks, 19 digits}|{requestId}|{account}|{region}|{group}", so "what is due" is one single-partition
-/// range query (<c>RowKey lt "{now ticks + 1}"</c>) that returns only due rows: one billed transaction per tick when
-/// nothing is due, whatever the number of groups. Rows are written at approval rate (people), far below a partition's limit.
+/// <see cref="IAccessExpiryIndex"/> in <see cref="ApprovalsOptions.ExpiryTable"/>: one partition, RowKey
+/// "{due UTC ticks, 19 digits}|{request}|{account}|{region}|{group}", so "what is due" is one range query that returns
+/// only due rows (one billed transaction per idle tick, whatever the number of groups).
 /// </summary>
 public sealed class TableAccessExpiryIndex : IAccessExpiryIndex
 {

@@ -64,10 +64,7 @@ public sealed class PolicyBlob(IOptions<StorageOptions> storage) : IPolicyBlobRe
         return (text, source);
     }
 
-    /// <summary>
-    /// The blob client for <paramref name="setting"/> with the bridge's storage credential (or <paramref name="credential"/>,
-    /// in managed-identity mode, when given), and the name errors and requests cite (<c>container/path/policy.yaml</c>).
-    /// </summary>
+    /// <summary>The blob client for <paramref name="setting"/> with the bridge's storage credential, and the name errors cite (<c>container/path</c>).</summary>
     public static (BlobClient Client, string Source) CreateClient(string setting, StorageOptions storage, TokenCredential? credential = null)
     {
         ArgumentNullException.ThrowIfNull(setting);

@@ -11,10 +11,8 @@ namespace SgBridge.Shared.Reconcile;
 public sealed record OffboardReport(string AccountId, int ApprovedStates, int OtherGroupRows, int Expiries, int BaselineResults, bool WasKnown, bool Listed);
 
 /// <summary>
-/// Offboarding (<c>sgbridge offboard</c>): the bridge forgets an account — its approved states and group leases (one
-/// partition per region: a PartitionKey range query), its pending access expiries (whose revokes can no longer run),
-/// its onboarding results and its known-account row (so a sweep with <c>*</c> no longer covers it). The allow-list
-/// is the deployment's (POLICY_ALLOWED_ACCOUNTS): <see cref="OffboardReport.Listed"/> says whether it still names the account.
+/// <c>sgbridge offboard</c>: forgets an account's approved states and leases, pending access expiries, onboarding
+/// results and known-account row. The allow-list is the deployment's: <see cref="OffboardReport.Listed"/> says whether it still names the account.
 /// </summary>
 public sealed class Offboarding(
     TableServiceClient tables,

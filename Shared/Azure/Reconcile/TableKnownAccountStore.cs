@@ -10,10 +10,9 @@ using SgBridge.Shared.Storage;
 namespace SgBridge.Shared.Reconcile;
 
 /// <summary>
-/// <see cref="IKnownAccountStore"/> in the groups table (<see cref="StorageOptions.GroupsTable"/>), partition
-/// <see cref="Partition"/>, RowKey the account id. Approved states live in partitions "{account}-{region}" (digits
-/// first), so the two never meet. A process remembers which accounts it noted for an hour, so an approved-state write
-/// costs no extra table call in the common case.
+/// <see cref="IKnownAccountStore"/> in the groups table, partition <see cref="Partition"/> (approved states' partitions
+/// start with digits, so the two never meet). Accounts noted within the hour are remembered, so an approved-state
+/// write usually costs no extra call.
 /// </summary>
 public sealed class TableKnownAccountStore : IKnownAccountStore
 {

@@ -23,11 +23,7 @@ public sealed record RequestFilter
     public string? Requester { get; init; }
 }
 
-/// <summary>
-/// Read-only queries over the requests table written by <see cref="TableRequestStore"/> (for the operator CLI). It
-/// filters on the columns the store copies out of the request (RowKey, Status, AccountId, CreatedAt) on the server and
-/// never creates the table: a table that does not exist yet holds no requests.
-/// </summary>
+/// <summary>Read-only queries over the requests table for the operator CLI, filtered on the server; a missing table holds no requests.</summary>
 public sealed class RequestQuery(TableServiceClient service, IOptions<StorageOptions> options)
 {
     private readonly EnsuredTable _table = new(service, options.Value.RequestsTable);

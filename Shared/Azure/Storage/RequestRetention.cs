@@ -70,10 +70,7 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
     /// <summary>At most this many requests are read per run (a daily run; the next takes the rest).</summary>
     public const int MaxPerRun = 50_000;
 
-    /// <summary>
-    /// Final and unchanged since before the cutoff — and, for a time-bound approval, its access already over: an Applied
-    /// request whose access runs past now is kept, because its expiry tells the requester and the thread from it.
-    /// </summary>
+    /// <summary>Final and unchanged since the cutoff; an Applied request whose access runs past now is kept (its expiry still tells people).</summary>
     private bool IsDue(ChangeRequest request, DateTimeOffset cutoff) =>
         request.IsFinal && request.UpdatedAt < cutoff && !(request.Status == RequestStatus.Applied && request.AccessUntil > time.GetUtcNow());
 
@@ -131,7 +128,7 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
         var deletes = new List<TableTransactionAction> { new(TableTransactionActionType.Delete, new TableEntity(partition, request.Id), new ETag(etag)) };
         if (request.IndexAsStored.EffectsDueSince is not null)
         {
-            deletes.Add(new(TableTransactionActionType.Delete, new TableEntity(partition, TableRequestStore.EffectsRowOf(request.Id)), ETag.All));
+            deletes.Add(new(TableTransactionActionType.Delete, new TableEntity(partition, TableRequestStore.DueRow(request.Id)), ETag.All));
         }
         if (request.IndexAsStored.FinalSince is { } since)
         {

@@ -9,9 +9,8 @@ using SgBridge.Shared.Options;
 namespace SgBridge.Shared.Storage;
 
 /// <summary>
-/// <see cref="IGroupStateStore"/> in the table <see cref="StorageOptions.GroupsTable"/>: PartitionKey "{account}-{region}",
-/// RowKey the group id for the approved state (JSON via <see cref="TableJson"/>, RuleCount and UpdatedAt as columns) and
-/// "{groupId}|lease" for the lease (Owner, ExpiresAt).
+/// <see cref="IGroupStateStore"/> in <see cref="StorageOptions.GroupsTable"/>: PartitionKey "{account}-{region}", RowKey
+/// the group id for the approved state and "{groupId}|lease" for the lease.
 /// </summary>
 public sealed class TableGroupStateStore : IGroupStateStore
 {
@@ -30,9 +29,8 @@ public sealed class TableGroupStateStore : IGroupStateStore
     }
 
     /// <summary>
-    /// Bounded by <see cref="StorageOptions.GroupReadTimeout"/>, retries included: the first storage call of every revert.
-    /// Past it the read fails as an outage (<see cref="RequestFailedException"/> 408), so the revert takes its
-    /// storage-less path (revoke an add by rule id) instead of waiting for the table.
+    /// Bounded by <see cref="StorageOptions.GroupReadTimeout"/>, retries included: past it the read fails as an outage
+    /// (408), so the revert takes its storage-less path instead of waiting for the table.
     /// </summary>
     public async Task<Stored<ApprovedGroup>?> GetAsync(string accountId, string region, string groupId, CancellationToken cancellationToken)
     {

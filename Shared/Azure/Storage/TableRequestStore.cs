@@ -55,10 +55,8 @@ public sealed class TableRequestStore : IRequestStore, IEffectsIndex, IPendingRe
         return "requests-" + (c % Partitions).ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private static string DueRow(string requestId) => DuePrefix + requestId;
-
     /// <summary>The row key of request <paramref name="requestId"/>'s effects index row (in its partition).</summary>
-    public static string EffectsRowOf(string requestId) => DueRow(requestId);
+    internal static string DueRow(string requestId) => DuePrefix + requestId;
 
     public TableRequestStore(TableServiceClient service, IOptions<StorageOptions> options)
     {

@@ -59,8 +59,6 @@ public sealed partial class ApprovedGroup
         };
     }
 
-    public bool HasApplied(string requestId) => AppliedRequests.Contains(requestId);
-
     /// <summary>
     /// Writes an approved request's change (Add approves, Remove withdraws, Modify replaces the edited content); false
     /// when written already. Expiry is decision time + duration, so a late or redelivered apply never lengthens access;
@@ -69,7 +67,7 @@ public sealed partial class ApprovedGroup
     public bool ApplyRequest(ChangeRequest request, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (HasApplied(request.Id))
+        if (AppliedRequests.Contains(request.Id))
         {
             return false;
         }
@@ -134,8 +132,8 @@ public sealed partial class ApprovedGroup
     }
 
     /// <summary>
-    /// Takes back rules adopted at first sight at or after <paramref name="eventTime"/> that <paramref name="claimed"/>
-    /// says a policed change made: first sight caught that change half-way (a burst on a new group). Removing is the safe direction.
+    /// Takes back rules adopted at first sight at or after <paramref name="eventTime"/> that a policed change made (first
+    /// sight caught it half-way in a burst); removing is the safe direction.
     /// </summary>
     public bool WithdrawAdoptedSince(DateTimeOffset eventTime, Func<SecurityGroupRule, bool> claimed, DateTimeOffset now)
     {
@@ -170,11 +168,5 @@ public sealed partial class ApprovedGroup
             UpdatedAt = now;
         }
         return changed;
-    }
-
-    public void Describe(string? groupName, string? vpcId)
-    {
-        GroupName = groupName ?? GroupName;
-        VpcId = vpcId ?? VpcId;
     }
 }

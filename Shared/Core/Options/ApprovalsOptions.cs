@@ -53,18 +53,14 @@ public sealed class ApprovalsOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        string? error = null;
         try
         {
             _ = ParseDurations(Durations);
+            return [];
         }
         catch (FormatException ex)
         {
-            error = ex.Message;
-        }
-        if (error is not null)
-        {
-            yield return new ValidationResult(error, [nameof(Durations)]);
+            return [new ValidationResult(ex.Message, [nameof(Durations)])];
         }
     }
 

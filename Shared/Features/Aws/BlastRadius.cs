@@ -28,10 +28,8 @@ public sealed record ProtectedResource(ProtectedKind Kind, string Name, string? 
 }
 
 /// <summary>
-/// What a security group protects, read from its network interfaces, or why that could not be read
-/// (<see cref="Unavailable"/>). Classification follows DescribeNetworkInterfaces: <c>InterfaceType</c> first, then the
-/// attached instance, then the description AWS services give their interfaces (<c>ELB app/name/…</c>,
-/// <c>RDSNetworkInterface</c>, <c>AWS Lambda VPC ENI-…</c>, <c>arn:aws:ecs:…</c>, …).
+/// What a security group protects, from its network interfaces, or why that could not be read (<see cref="Unavailable"/>).
+/// Classified by <c>InterfaceType</c>, then the attached instance, then the description AWS services give interfaces.
 /// </summary>
 public sealed record BlastRadius(string GroupId, IReadOnlyList<NetworkInterfaceInfo> Interfaces, string? Unavailable = null)
 {
@@ -50,18 +48,14 @@ public sealed record BlastRadius(string GroupId, IReadOnlyList<NetworkInterfaceI
     private IReadOnlyList<ProtectedResource>? _reachableIpv4;
     private IReadOnlyList<ProtectedResource>? _reachableIpv6;
 
-    /// <summary>
-    /// Resources reachable from the internet over IPv4 (a public IP) or IPv6 (a global address). Computed once per
-    /// family: <see cref="Exposure"/> asks for every rule, and a group can hold hundreds of rules and thousands of interfaces.
-    /// </summary>
+    /// <summary>Resources reachable from the internet over IPv4 (public IP) or IPv6 (global address), computed once per family.</summary>
     public IReadOnlyList<ProtectedResource> InternetReachable(bool ipv6) => ipv6
         ? _reachableIpv6 ??= Resources.Where(r => r.HasIpv6).ToArray()
         : _reachableIpv4 ??= Resources.Where(r => r.PublicIpv4).ToArray();
 
     /// <summary>
-    /// The exposure flag: rules the request would grant that are open to the internet (<c>0.0.0.0/0</c>, <c>::/0</c>,
-    /// or a public IPv4 range of /8 or wider, a public IPv6 range of /16 or wider), on a group whose interfaces are
-    /// reachable from the internet. Empty when nothing would be exposed or the blast radius is unavailable.
+    /// Rules the request would grant that are open to the internet (world, or a public range of /8 (IPv4) or /16 (IPv6) or
+    /// wider) on a group with internet-reachable interfaces; empty when nothing is exposed or the radius is unavailable.
     /// </summary>
     public IReadOnlyList<(SecurityGroupRule Rule, IReadOnlyList<ProtectedResource> Exposed)> Exposure(ChangeRequest request)
     {

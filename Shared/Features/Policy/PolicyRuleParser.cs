@@ -6,10 +6,8 @@ using SgBridge.Shared.Events;
 namespace SgBridge.Shared.Policy;
 
 /// <summary>
-/// Turns a policy file (YAML or JSON, see docs/policy.md) into a <see cref="PolicyRuleSet"/>, refusing anything it does
-/// not understand: unknown keys, bad CIDRs, ports or durations, an unknown outcome, a duration on a rule that does not
-/// approve, an account that is neither an id nor a configured alias. Every error names the file and the line; all of
-/// them are reported at once.
+/// Turns a policy file (YAML or JSON, docs/policy.md) into a <see cref="PolicyRuleSet"/>, refusing anything it does not
+/// understand. Every error names the file and the line; all of them are reported at once.
 /// </summary>
 public static partial class PolicyRuleParser
 {

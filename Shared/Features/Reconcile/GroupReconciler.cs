@@ -208,9 +208,8 @@ public sealed partial class GroupReconciler(
     };
 
     /// <summary>
-    /// An event on a group with no approved state yet: undo what the event claims (failing closed for an edit, whose old
-    /// content is unknown) and leave the adoption of the rest to a settle check, once the other events of a burst on a
-    /// new group have had time to arrive — otherwise the first of them would adopt the others' changes.
+    /// An event on a group with no approved state yet: undo what it claims (failing closed for an edit) and leave the
+    /// adoption of the rest to a settle check, so the first event of a burst does not adopt the others' changes.
     /// </summary>
     private async Task<ReconcileReport> FirstSightOfEventAsync(ISecurityGroupClient client, string accountId, string region, GroupDescription described,
         IReadOnlyList<SecurityGroupRule> live, ReconcileScope.Event scope, bool reportOnly, CancellationToken ct)
