@@ -34,7 +34,8 @@ public static class AwsServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>The regional STS client: anonymous for WebIdentity (no AWS credentials needed), the SDK's default chain for AssumeRole.</summary>
+    /// <summary>The regional STS client: anonymous for WebIdentity (no AWS credentials needed), the SDK's default chain for
+    /// AssumeRole.</summary>
     public static AmazonSecurityTokenServiceClient CreateStsClient(AwsOptions options)
     {
         var config = new AmazonSecurityTokenServiceConfig

@@ -54,7 +54,8 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
     {
         var groups = await PagedAsync<SecurityGroup>(async next =>
         {
-            var page = await ec2.DescribeSecurityGroupsAsync(new() { MaxResults = 1000, NextToken = next }, cancellationToken).ConfigureAwait(false);
+            var page = await ec2.DescribeSecurityGroupsAsync(new() { MaxResults = 1000, NextToken = next }, cancellationToken)
+                .ConfigureAwait(false);
             return (page.SecurityGroups ?? [], page.NextToken);
         }).ConfigureAwait(false);
         var byGroup = (await DescribeRulesPagedAsync(null, cancellationToken).ConfigureAwait(false))
@@ -67,11 +68,12 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
         }).ToArray();
     }
 
-    private Task<List<(string GroupId, DomainRule Rule)>> DescribeRulesPagedAsync(List<Filter>? filters, CancellationToken cancellationToken) =>
+    private Task<List<(string GroupId, DomainRule Rule)>> DescribeRulesPagedAsync(List<Filter>? filters,
+        CancellationToken cancellationToken) =>
         PagedAsync(async next =>
         {
-            var page = await ec2.DescribeSecurityGroupRulesAsync(new() { Filters = filters, MaxResults = 1000, NextToken = next }, cancellationToken)
-                .ConfigureAwait(false);
+            var request = new DescribeSecurityGroupRulesRequest { Filters = filters, MaxResults = 1000, NextToken = next };
+            var page = await ec2.DescribeSecurityGroupRulesAsync(request, cancellationToken).ConfigureAwait(false);
             return ((page.SecurityGroupRules ?? []).Select(r => (r.GroupId, Ec2Mapping.ToDomain(r))), page.NextToken);
         });
 
@@ -80,8 +82,8 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
         ArgumentException.ThrowIfNullOrWhiteSpace(groupId);
         return await PagedAsync(async next =>
         {
-            var page = await ec2.DescribeNetworkInterfacesAsync(new() { Filters = [new Filter("group-id", [groupId])], MaxResults = 1000, NextToken = next },
-                cancellationToken).ConfigureAwait(false);
+            var request = new DescribeNetworkInterfacesRequest { Filters = [new("group-id", [groupId])], MaxResults = 1000, NextToken = next };
+            var page = await ec2.DescribeNetworkInterfacesAsync(request, cancellationToken).ConfigureAwait(false);
             return ((page.NetworkInterfaces ?? []).Select(Ec2Mapping.ToInterface), page.NextToken);
         }).ConfigureAwait(false);
     }
@@ -128,10 +130,11 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
             var outcome = write switch
             {
                 AuthorizeIngress a => await AuthorizeAsync(a, call, cancellationToken).ConfigureAwait(false),
-                RevokeIngressByIds r => await RevokeIngressAsync(new() { GroupId = r.GroupId, SecurityGroupRuleIds = [.. r.RuleIds] }, call, cancellationToken)
+                RevokeIngressByIds r => await RevokeIngressAsync(
+                    new() { GroupId = r.GroupId, SecurityGroupRuleIds = [.. r.RuleIds] }, call, cancellationToken).ConfigureAwait(false),
+                RevokeIngressByRules r => await RevokeIngressAsync(
+                    new() { GroupId = r.GroupId, IpPermissions = Ec2Mapping.ToIpPermissions(r.Rules) }, call, cancellationToken)
                     .ConfigureAwait(false),
-                RevokeIngressByRules r => await RevokeIngressAsync(new() { GroupId = r.GroupId, IpPermissions = Ec2Mapping.ToIpPermissions(r.Rules) }, call,
-                    cancellationToken).ConfigureAwait(false),
                 ModifyRules m => await ModifyAsync(m, call, cancellationToken).ConfigureAwait(false),
                 AuthorizeEgress a => await AuthorizeEgressAsync(a, call, cancellationToken).ConfigureAwait(false),
                 RevokeEgressByIds r => await RevokeEgressByIdsAsync(r, call, cancellationToken).ConfigureAwait(false),
@@ -251,7 +254,8 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
     }
 
     /// <summary>Default VPC: a revoke that matches nothing is not an error, so the response decides.</summary>
-    private async Task<CallOutcome> RevokeIngressAsync(RevokeSecurityGroupIngressRequest request, string call, CancellationToken cancellationToken)
+    private async Task<CallOutcome> RevokeIngressAsync(RevokeSecurityGroupIngressRequest request, string call,
+        CancellationToken cancellationToken)
     {
         var response = await ec2.RevokeSecurityGroupIngressAsync(request, cancellationToken).ConfigureAwait(false);
         var revoked = (response.RevokedSecurityGroupRules ?? [])

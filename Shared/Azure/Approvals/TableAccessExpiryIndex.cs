@@ -47,7 +47,8 @@ public sealed class TableAccessExpiryIndex : IAccessExpiryIndex
         var upTo = Ticks(now.AddTicks(1));
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey lt {upTo}");
         var count = 0;
-        await foreach (var e in _table.QueryAsync(filter, maxPerPage: Math.Min(max, 1000), cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var e in _table.QueryAsync(filter, maxPerPage: Math.Min(max, 1000), cancellationToken: cancellationToken)
+            .ConfigureAwait(false))
         {
             if (count++ >= max)
             {
@@ -59,7 +60,8 @@ public sealed class TableAccessExpiryIndex : IAccessExpiryIndex
 
     public async IAsyncEnumerable<AccessExpiryEntry> ListAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var e in _table.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {Partition}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition}");
+        await foreach (var e in _table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             yield return ToEntry(e);
         }
@@ -81,7 +83,8 @@ public sealed class TableAccessExpiryIndex : IAccessExpiryIndex
     public async Task<AccessExpiryEntry?> FindAsync(AccessExpiryEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        var row = await _table.Client.GetEntityIfExistsAsync<TableEntity>(Partition, RowKey(entry), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var row = await _table.Client.GetEntityIfExistsAsync<TableEntity>(Partition, RowKey(entry), cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
         return row.HasValue ? ToEntry(row.Value!) : null;
     }
 

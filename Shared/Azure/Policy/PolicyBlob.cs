@@ -4,6 +4,7 @@ using Azure.Identity;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Options;
 using SgBridge.Shared.Options;
+using SgBridge.Shared.Storage;
 
 namespace SgBridge.Shared.Policy;
 
@@ -64,7 +65,8 @@ public sealed class PolicyBlob(IOptions<StorageOptions> storage) : IPolicyBlobRe
         return (text, source);
     }
 
-    /// <summary>The blob client for <paramref name="setting"/> with the bridge's storage credential, and the name errors cite (<c>container/path</c>).</summary>
+    /// <summary>The blob client for <paramref name="setting"/> with the bridge's storage credential, and the name errors cite
+    /// (<c>container/path</c>).</summary>
     public static (BlobClient Client, string Source) CreateClient(string setting, StorageOptions storage, TokenCredential? credential = null)
     {
         ArgumentNullException.ThrowIfNull(setting);
@@ -112,7 +114,7 @@ public sealed class PolicyBlob(IOptions<StorageOptions> storage) : IPolicyBlobRe
         }
         else if (!string.IsNullOrWhiteSpace(storage.AccountName))
         {
-            client = new BlobClient(uri, credential ?? Credential(storage), options);
+            client = new BlobClient(uri, credential ?? StorageClients.Credential(storage), options);
         }
         else
         {
@@ -128,15 +130,6 @@ public sealed class PolicyBlob(IOptions<StorageOptions> storage) : IPolicyBlobRe
             throw Fail(source, "the policy blob's name must end in .yaml, .yml or .json (the extension says how to read it)");
         }
         return (client, source);
-    }
-
-    /// <summary>The managed identity, as <c>StorageClients</c> builds it for tables and queues.</summary>
-    public static TokenCredential Credential(StorageOptions storage)
-    {
-        ArgumentNullException.ThrowIfNull(storage);
-        return string.IsNullOrWhiteSpace(storage.ClientId)
-            ? new DefaultAzureCredential()
-            : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(storage.ClientId));
     }
 
     private static string Display(Uri uri) => uri.GetLeftPart(UriPartial.Path);

@@ -45,7 +45,8 @@ public sealed class BaselineResults : IBaselineResultStore
     {
         // Reads never create the table (the operator's Storage Table Data Reader could not).
         var list = new List<BaselineResult>();
-        await foreach (var e in _table.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {Partition}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition}");
+        await foreach (var e in _table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             list.Add(new BaselineResult(
                 e.GetString("AccountId") ?? "",

@@ -12,7 +12,8 @@ public sealed record OffboardReport(string AccountId, int ApprovedStates, int Ot
 
 /// <summary>
 /// <c>sgbridge offboard</c>: forgets an account's approved states and leases, pending access expiries, onboarding
-/// results and known-account row. The allow-list is the deployment's: <see cref="OffboardReport.Listed"/> says whether it still names the account.
+/// results and known-account row. The allow-list is the deployment's: <see cref="OffboardReport.Listed"/> says whether it still names the
+/// account.
 /// </summary>
 public sealed class Offboarding(
     TableServiceClient tables,
@@ -29,7 +30,8 @@ public sealed class Offboarding(
         // Partitions "{account}-{region}": every one of them sorts between "{account}-" and "{account}." ('.' follows '-').
         var filter = TableClient.CreateQueryFilter($"PartitionKey ge {accountId + "-"} and PartitionKey lt {accountId + "."}");
         int approved = 0, other = 0;
-        await foreach (var row in table.QueryAsync(filter, ["PartitionKey", "RowKey", "Kind"], cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var row in table.QueryAsync(filter, ["PartitionKey", "RowKey", "Kind"], cancellationToken: cancellationToken)
+            .ConfigureAwait(false))
         {
             if (row.GetString("Kind") == "approved")
             {
@@ -47,7 +49,8 @@ public sealed class Offboarding(
 
         var results = 0;
         var resultFilter = TableClient.CreateQueryFilter($"PartitionKey eq {BaselineResults.Partition} and RowKey ge {accountId + "|"} and RowKey lt {accountId + "}"}");
-        await foreach (var row in table.QueryAsync(resultFilter, ["PartitionKey", "RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var row in table.QueryAsync(resultFilter, ["PartitionKey", "RowKey"], cancellationToken: cancellationToken)
+            .ConfigureAwait(false))
         {
             results++;
             if (!dryRun)

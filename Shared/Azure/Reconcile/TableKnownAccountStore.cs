@@ -51,7 +51,8 @@ public sealed class TableKnownAccountStore : IKnownAccountStore
     {
         // Reads never create the table: the operator's role (Storage Table Data Reader) could not, and none is needed.
         var list = new List<KnownAccount>();
-        await foreach (var e in _table.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {Partition}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition}");
+        await foreach (var e in _table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             list.Add(ToAccount(e));
         }
@@ -125,7 +126,8 @@ public sealed class TableKnownAccountStore : IKnownAccountStore
     {
         _noted.TryRemove(accountId, out _);
         // The Tables client answers a delete of a missing entity with its 404 response instead of throwing.
-        var response = await _table.RunAsync((t, c) => t.DeleteEntityAsync(Partition, accountId, ETag.All, c), cancellationToken).ConfigureAwait(false);
+        var response = await _table.RunAsync((t, c) => t.DeleteEntityAsync(Partition, accountId, ETag.All, c), cancellationToken)
+            .ConfigureAwait(false);
         return response.Status != (int)HttpStatusCode.NotFound;
     }
 

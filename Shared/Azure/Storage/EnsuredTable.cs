@@ -52,7 +52,8 @@ internal sealed class EnsuredTable(TableServiceClient service, string tableName)
     public async IAsyncEnumerable<TableEntity> QueryAsync(string filter, IEnumerable<string>? select = null, int? maxPerPage = null,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await using var rows = _unchecked.QueryAsync<TableEntity>(filter, maxPerPage, select, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        await using var rows = _unchecked.QueryAsync<TableEntity>(filter, maxPerPage, select, cancellationToken)
+            .GetAsyncEnumerator(cancellationToken);
         while (true)
         {
             try

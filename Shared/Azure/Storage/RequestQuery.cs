@@ -23,7 +23,8 @@ public sealed record RequestFilter
     public string? Requester { get; init; }
 }
 
-/// <summary>Read-only queries over the requests table for the operator CLI, filtered on the server; a missing table holds no requests.</summary>
+/// <summary>Read-only queries over the requests table for the operator CLI, filtered on the server; a missing table holds no
+/// requests.</summary>
 public sealed class RequestQuery(TableServiceClient service, IOptions<StorageOptions> options)
 {
     private readonly EnsuredTable _table = new(service, options.Value.RequestsTable);

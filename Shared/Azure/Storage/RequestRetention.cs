@@ -52,7 +52,8 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
     /// </summary>
     private async IAsyncEnumerable<(ChangeRequest Request, string ETag)> DueAsync(DateTimeOffset cutoff, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var entry in TableRequestStore.ListTimedAsync(_requests, TableRequestStore.FinalPrefix, cutoff, MaxPerRun, cancellationToken).ConfigureAwait(false))
+        var entries = TableRequestStore.ListTimedAsync(_requests, TableRequestStore.FinalPrefix, cutoff, MaxPerRun, cancellationToken);
+        await foreach (var entry in entries.ConfigureAwait(false))
         {
             var stored = await _requests.Client.GetEntityIfExistsAsync<TableEntity>(TableRequestStore.PartitionOf(entry.RequestId), entry.RequestId, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (!stored.HasValue)
@@ -70,7 +71,8 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
     /// <summary>At most this many requests are read per run (a daily run; the next takes the rest).</summary>
     public const int MaxPerRun = 50_000;
 
-    /// <summary>Final and unchanged since the cutoff; an Applied request whose access runs past now is kept (its expiry still tells people).</summary>
+    /// <summary>Final and unchanged since the cutoff; an Applied request whose access runs past now is kept (its expiry still tells
+    /// people).</summary>
     private bool IsDue(ChangeRequest request, DateTimeOffset cutoff) =>
         request.IsFinal && request.UpdatedAt < cutoff && !(request.Status == RequestStatus.Applied && request.AccessUntil > time.GetUtcNow());
 
@@ -93,7 +95,8 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
 
         // 1. The request's Slack rows, all in its own partition: one transaction.
         var slackRows = new List<TableTransactionAction>();
-        await foreach (var row in _slack.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {request.Id}"), ["PartitionKey", "RowKey"], cancellationToken: ct).ConfigureAwait(false))
+        var ownRows = TableClient.CreateQueryFilter($"PartitionKey eq {request.Id}");
+        await foreach (var row in _slack.QueryAsync(ownRows, ["PartitionKey", "RowKey"], cancellationToken: ct).ConfigureAwait(false))
         {
             slackRows.Add(new TableTransactionAction(TableTransactionActionType.Delete, row, ETag.All));
         }

@@ -28,9 +28,7 @@ public sealed class StorageClients
         }
         else if (!string.IsNullOrWhiteSpace(options.AccountName))
         {
-            TokenCredential credential = string.IsNullOrWhiteSpace(options.ClientId)
-                ? new DefaultAzureCredential()
-                : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(options.ClientId));
+            var credential = Credential(options);
             Tables = new TableServiceClient(TableEndpoint(options.AccountName), credential, tableOptions);
             Queues = new QueueServiceClient(QueueEndpoint(options.AccountName), credential, queueOptions);
         }
@@ -38,6 +36,16 @@ public sealed class StorageClients
         {
             throw new InvalidOperationException("Set Storage:ConnectionString or Storage:AccountName.");
         }
+    }
+
+    /// <summary>The storage managed identity (tables, queues and the policy blob): Storage:ClientId's user-assigned one, else the default
+    /// chain.</summary>
+    public static TokenCredential Credential(StorageOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return string.IsNullOrWhiteSpace(options.ClientId)
+            ? new DefaultAzureCredential()
+            : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(options.ClientId));
     }
 
     /// <summary>

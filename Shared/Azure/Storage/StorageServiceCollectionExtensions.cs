@@ -10,7 +10,8 @@ namespace SgBridge.Shared.Storage;
 
 public static class StorageServiceCollectionExtensions
 {
-    /// <summary>Registers <see cref="StorageOptions"/> (validated on start), the storage clients, stores, queue sender and retention purge.</summary>
+    /// <summary>Registers <see cref="StorageOptions"/> (validated on start), the storage clients, stores, queue sender and retention
+    /// purge.</summary>
     public static IServiceCollection AddSgBridgeStorage(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);

@@ -38,7 +38,8 @@ public sealed class TableGroupStateStore : IGroupStateStore
         deadline.CancelAfter(_readTimeout);
         try
         {
-            var response = await _table.Client.GetEntityIfExistsAsync<TableEntity>(Partition(accountId, region), Row(groupId), cancellationToken: deadline.Token)
+            var response = await _table.Client
+                .GetEntityIfExistsAsync<TableEntity>(Partition(accountId, region), Row(groupId), cancellationToken: deadline.Token)
                 .ConfigureAwait(false);
             return response.HasValue ? ToStored(response.Value!) : null;
         }
@@ -71,7 +72,8 @@ public sealed class TableGroupStateStore : IGroupStateStore
         ArgumentNullException.ThrowIfNull(group);
         try
         {
-            var response = await _table.Client.UpdateEntityAsync(ToEntity(group), new ETag(etag), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            var response = await _table.Client.UpdateEntityAsync(ToEntity(group), new ETag(etag), TableUpdateMode.Replace, cancellationToken)
+                .ConfigureAwait(false);
             return response.Headers.ETag!.Value.ToString();
         }
         catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
@@ -83,7 +85,8 @@ public sealed class TableGroupStateStore : IGroupStateStore
     public async Task UpsertAsync(ApprovedGroup group, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(group);
-        await _table.RunAsync((t, c) => t.UpsertEntityAsync(ToEntity(group), TableUpdateMode.Replace, c), cancellationToken).ConfigureAwait(false);
+        await _table.RunAsync((t, c) => t.UpsertEntityAsync(ToEntity(group), TableUpdateMode.Replace, c), cancellationToken)
+            .ConfigureAwait(false);
     }
 
     public async IAsyncEnumerable<ApprovedGroup> ListAsync(string accountId, string region, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -138,7 +141,8 @@ public sealed class TableGroupStateStore : IGroupStateStore
         ArgumentNullException.ThrowIfNull(lease);
         try
         {
-            await _table.Client.DeleteEntityAsync(Partition(lease.AccountId, lease.Region), Row(lease.GroupId) + "|" + Lease, new ETag(lease.ETag), cancellationToken)
+            var row = Row(lease.GroupId) + "|" + Lease;
+            await _table.Client.DeleteEntityAsync(Partition(lease.AccountId, lease.Region), row, new ETag(lease.ETag), cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)

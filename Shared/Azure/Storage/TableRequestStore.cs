@@ -111,7 +111,8 @@ public sealed class TableRequestStore : IRequestStore, IEffectsIndex, IPendingRe
         }
     }
 
-    /// <summary>The request row alone (one call), or with the index rows it changes in one transaction. Returns the row's new ETag.</summary>
+    /// <summary>The request row alone (one call), or with the index rows it changes in one transaction. Returns the row's new
+    /// ETag.</summary>
     private async Task<string> WriteAsync(ChangeRequest request, TableTransactionActionType action, ETag? etag, CancellationToken ct)
     {
         var entity = ToEntity(request);
@@ -182,8 +183,10 @@ public sealed class TableRequestStore : IRequestStore, IEffectsIndex, IPendingRe
     private static string Sortable(DateTimeOffset at) =>
         at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>The requests with a timed-index entry at or before <paramref name="until"/>: one RowKey range per partition, oldest first in each.</summary>
-    internal static async IAsyncEnumerable<TimedEntry> ListTimedAsync(EnsuredTable table, string prefix, DateTimeOffset until, int max, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>The requests with a timed-index entry at or before <paramref name="until"/>: one RowKey range per partition, oldest first
+    /// in each.</summary>
+    internal static async IAsyncEnumerable<TimedEntry> ListTimedAsync(EnsuredTable table, string prefix, DateTimeOffset until, int max,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var found = 0;
         var end = prefix + Sortable(until.AddTicks(1));
@@ -191,7 +194,8 @@ public sealed class TableRequestStore : IRequestStore, IEffectsIndex, IPendingRe
         {
             var partition = "requests-" + p.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {prefix} and RowKey lt {end}");
-            await foreach (var row in table.QueryAsync(filter, ["PartitionKey", "RowKey", "RequestId", "DueAt"], cancellationToken: cancellationToken).ConfigureAwait(false))
+            var columns = (string[])["PartitionKey", "RowKey", "RequestId", "DueAt"];
+            await foreach (var row in table.QueryAsync(filter, columns, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 yield return new TimedEntry(row.GetString("RequestId"), row.GetDateTimeOffset("DueAt") ?? until, row.RowKey);
                 if (++found == max)

@@ -8,7 +8,8 @@ using SgBridge.Shared.Slack;
 
 namespace SgBridge.Shared.Storage;
 
-/// <summary>The Slack state table: one JSON document per row under the keys its <see cref="SlackRow{T}"/> names; point reads and conditional writes.</summary>
+/// <summary>The Slack state table: one JSON document per row under the keys its <see cref="SlackRow{T}"/> names; point reads and
+/// conditional writes.</summary>
 public sealed class TableSlackThreadStore : ISlackThreadStore
 {
     private readonly EnsuredTable _table;

@@ -57,7 +57,8 @@ public static class TelemetryServiceCollectionExtensions
         return builder;
     }
 
-    /// <summary>The credential an authentication string asks for: <c>Authorization=AAD;ClientId=&lt;id&gt;</c>, <c>Authorization=AAD</c> (system-assigned), or none.</summary>
+    /// <summary>The credential an authentication string asks for: <c>Authorization=AAD;ClientId=&lt;id&gt;</c>, <c>Authorization=AAD</c>
+    /// (system-assigned), or none.</summary>
     public static TokenCredential? CredentialFor(string? authenticationString)
     {
         if (string.IsNullOrWhiteSpace(authenticationString))

@@ -14,7 +14,8 @@ public enum AccessEndKind
     Revoke,
 }
 
-/// <summary>One pending end of access to <paramref name="RequestId"/> at <paramref name="DueAt"/>; <paramref name="Attempts"/> counts ticks that failed.</summary>
+/// <summary>One pending end of access to <paramref name="RequestId"/> at <paramref name="DueAt"/>; <paramref name="Attempts"/> counts
+/// ticks that failed.</summary>
 public sealed record AccessExpiryEntry(DateTimeOffset DueAt, string RequestId, string AccountId, string Region, string GroupId,
     AccessEndKind Kind = AccessEndKind.Expire, string? RevokedBy = null, int Attempts = 0);
 

@@ -21,7 +21,8 @@ public sealed partial class ApprovedGroup
         return due;
     }
 
-    /// <summary>Takes back the rules with <paramref name="request"/>'s content that a request approved (not baseline, exempt or first-sight ones).</summary>
+    /// <summary>Takes back the rules with <paramref name="request"/>'s content that a request approved (not baseline, exempt or
+    /// first-sight ones).</summary>
     public IReadOnlyList<ApprovedRule> RevokeAccessOf(ChangeRequest request, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -59,7 +59,8 @@ public sealed partial class ChangeRequest
         }
     }
 
-    /// <summary>A request to extend <paramref name="original"/>'s access: same rules, group and requester, Pending at once (nothing to revert).</summary>
+    /// <summary>A request to extend <paramref name="original"/>'s access: same rules, group and requester, Pending at once (nothing to
+    /// revert).</summary>
     public static ChangeRequest OpenExtension(string id, ChangeRequest original, DateTimeOffset now)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(id);

@@ -57,7 +57,8 @@ public sealed partial class ChangeRequest : IJsonOnDeserialized
     private RequestIndexEntries _indexAsStored = RequestIndexEntries.None;
     private List<long> _raised = [];
 
-    /// <summary>What writing this copy does to the "effects due" index row: a first pending effect writes it, the last cleared deletes it.</summary>
+    /// <summary>What writing this copy does to the "effects due" index row: a first pending effect writes it, the last cleared deletes
+    /// it.</summary>
     [JsonIgnore]
     public EffectsIndexChange IndexChange => (_indexAsStored.EffectsDueSince, EffectsDueSince) switch
     {
@@ -104,7 +105,8 @@ public sealed partial class ChangeRequest : IJsonOnDeserialized
         _raised.Add(LastEffectId);
     }
 
-    /// <summary>The effects of entering <paramref name="status"/>: every state but Reverting is rendered; the states a Home tab lists refresh it.</summary>
+    /// <summary>The effects of entering <paramref name="status"/>: every state but Reverting is rendered; the states a Home tab lists
+    /// refresh it.</summary>
     private void RaiseFor(RequestStatus status, DateTimeOffset now)
     {
         if (status != RequestStatus.Reverting)

@@ -21,7 +21,8 @@ public sealed partial class ChangeRequest
         Status == RequestStatus.Pending ? CreatedAt : null,
         IsFinal ? UpdatedAt : null);
 
-    /// <summary>The index entries stored with the copy this one was read (or last written) as; <see cref="RequestIndexEntries.None"/> if never stored.</summary>
+    /// <summary>The index entries stored with the copy this one was read (or last written) as; <see cref="RequestIndexEntries.None"/> if
+    /// never stored.</summary>
     [JsonIgnore]
     public RequestIndexEntries IndexAsStored => _indexAsStored;
 }

@@ -2,7 +2,8 @@ using System.Text.Json.Serialization;
 
 namespace SgBridge.Shared.Domain;
 
-/// <summary>Where a request asked for in Slack came from: the user, the modal submission, the duration asked for (null: permanent) and why.</summary>
+/// <summary>Where a request asked for in Slack came from: the user, the modal submission, the duration asked for (null: permanent) and
+/// why.</summary>
 public sealed record SlackOrigin(string UserId, string? UserName, string? Email, string? TeamId, string ViewId, TimeSpan? RequestedFor, string Reason);
 
 public sealed partial class ChangeRequest

@@ -79,7 +79,7 @@ public sealed partial class ChangeRequest
     /// <summary>Modify: each edit with before (when known) and after.</summary>
     [JsonInclude] public IReadOnlyList<RuleEdit> Edits { get; private set; } = [];
 
-    /// <summary>The bridge could not tell what the group held before the change (no snapshot): it failed closed.</summary>
+    /// <summary>The bridge could not tell what the group held before the change: it failed closed.</summary>
     [JsonInclude] public bool PreviousContentUnknown { get; private set; }
     [JsonInclude] public string? ExemptReason { get; private set; }
     [JsonInclude] public CallOutcome? Revert { get; private set; }
@@ -160,7 +160,8 @@ public sealed partial class ChangeRequest
         }
     }
 
-    public void MarkRevertFailed(CallOutcome outcome, DateTimeOffset now) => RecordRevert(RequestStatus.RevertFailed, "mark revert failed", outcome, now);
+    public void MarkRevertFailed(CallOutcome outcome, DateTimeOffset now) =>
+        RecordRevert(RequestStatus.RevertFailed, "mark revert failed", outcome, now);
 
     /// <summary>An exempt principal's change: recorded, adopted into the approved state as far as the group confirms it, never reverted.</summary>
     public void MarkExempt(string reason, CallOutcome outcome, DateTimeOffset now)
@@ -170,7 +171,8 @@ public sealed partial class ChangeRequest
     }
 
     /// <summary>The event's claim did not match the group: nothing was undone (a stale, duplicated or forged event).</summary>
-    public void MarkUnmatched(CallOutcome outcome, DateTimeOffset now) => RecordRevert(RequestStatus.Unmatched, "mark unmatched", outcome, now);
+    public void MarkUnmatched(CallOutcome outcome, DateTimeOffset now) =>
+        RecordRevert(RequestStatus.Unmatched, "mark unmatched", outcome, now);
 
     /// <summary>
     /// Two runs of one event at once: the other found nothing to undo and recorded Unmatched first. The run that changed
@@ -194,7 +196,8 @@ public sealed partial class ChangeRequest
         Move(to, now);
     }
 
-    /// <summary>Approves for <paramref name="duration"/> (null: permanently), raising apply and render; <paramref name="breakGlass"/> adds the loud notice.</summary>
+    /// <summary>Approves for <paramref name="duration"/> (null: permanently), raising apply and render; <paramref name="breakGlass"/>
+    /// adds the loud notice.</summary>
     public void Approve(string userId, string? userName, DateTimeOffset now, TimeSpan? duration = null, bool breakGlass = false, string? reason = null)
     {
         if (duration is { } d && d <= TimeSpan.Zero)
@@ -244,7 +247,8 @@ public sealed partial class ChangeRequest
         }
     }
 
-    public void MarkApplyFailed(CallOutcome outcome, DateTimeOffset now) => RecordApply(RequestStatus.ApplyFailed, "mark failed", outcome, now);
+    public void MarkApplyFailed(CallOutcome outcome, DateTimeOffset now) =>
+        RecordApply(RequestStatus.ApplyFailed, "mark failed", outcome, now);
 
     private void RecordApply(RequestStatus to, string action, CallOutcome outcome, DateTimeOffset now)
     {

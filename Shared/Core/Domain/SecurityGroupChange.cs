@@ -26,7 +26,7 @@ public sealed record SecurityGroupChange
     public string? GroupName { get; init; }
     public required ChangeKind Kind { get; init; }
 
-    /// <summary>Inbound or outbound rules. Changes queued before this property existed are ingress.</summary>
+    /// <summary>Inbound or outbound rules.</summary>
     public RuleDirection Direction { get; init; } = RuleDirection.Ingress;
     public IReadOnlyList<SecurityGroupRule> Rules { get; init; } = [];
     public IReadOnlyList<string> RuleIds { get; init; } = [];
@@ -39,7 +39,8 @@ public sealed record SecurityGroupChange
     /// </summary>
     public FallbackRevoke? Fallback { get; init; }
 
-    /// <summary>Set by the intake on the copy it queues when its inline revert ran past its budget: the worker first looks for that run's request.</summary>
+    /// <summary>Set by the intake on the copy it queues when its inline revert ran past its budget: the worker first looks for that run's
+    /// request.</summary>
     public bool InlineAttempted { get; init; }
 
     /// <summary>

@@ -28,11 +28,14 @@ public abstract record EffectsMessage
 /// </summary>
 public sealed record NudgeEffects(string RequestId, IReadOnlyList<long> EffectIds, Stored<ChangeRequest>? Written = null) : EffectsMessage;
 
-/// <summary>The catch-up's nudge: perform every effect of <paramref name="RequestId"/> raised at or before <paramref name="DueBy"/>.</summary>
+/// <summary>The catch-up's nudge: perform every effect of <paramref name="RequestId"/> raised at or before <paramref
+/// name="DueBy"/>.</summary>
 public sealed record RedriveEffects(string RequestId, DateTimeOffset DueBy) : EffectsMessage;
 
-/// <summary>A debounced render of the batch led by <paramref name="LeadId"/>, due at <paramref name="DueAt"/> (superseded when the batch's schedule differs).</summary>
+/// <summary>A debounced render of the batch led by <paramref name="LeadId"/>, due at <paramref name="DueAt"/> (superseded when the
+/// batch's schedule differs).</summary>
 public sealed record RenderBatch(string Home, string LeadId, DateTimeOffset DueAt) : EffectsMessage;
 
-/// <summary>A user opened the app's Home tab (Slack's <c>app_home_opened</c>): publish it; a duplicate publishes the same tab again.</summary>
+/// <summary>A user opened the app's Home tab (Slack's <c>app_home_opened</c>): publish it; a duplicate publishes the same tab
+/// again.</summary>
 public sealed record PublishHome(string SlackUserId) : EffectsMessage;

@@ -3,7 +3,8 @@ using SgBridge.Shared.Storage;
 
 namespace SgBridge.Shared.Reconcile;
 
-/// <summary>A message on the reconcile queue, one record per kind with one handler; send it as the base type so the kind is written.</summary>
+/// <summary>A message on the reconcile queue, one record per kind with one handler; send it as the base type so the kind is
+/// written.</summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "$kind")]
 [JsonDerivedType(typeof(SweepRegion), "sweep")]
 [JsonDerivedType(typeof(BaselineRegion), "baseline")]

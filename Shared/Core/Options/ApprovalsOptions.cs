@@ -32,7 +32,8 @@ public sealed class ApprovalsOptions : IValidatableObject
     /// <summary>The longest time-bound approval: beyond a year, approve permanently.</summary>
     public static readonly TimeSpan MaxLength = TimeSpan.FromDays(366);
 
-    /// <summary>Comma-separated: a whole number with a unit m, h, d or w, or "permanent" (case and spaces ignored); empty: the default.</summary>
+    /// <summary>Comma-separated: a whole number with a unit m, h, d or w, or "permanent" (case and spaces ignored); empty: the
+    /// default.</summary>
     public string Durations { get; set; } = DefaultDurations;
 
     /// <summary>The table holding one row per pending expiry, keyed by due time (the expiry timer's index).</summary>

@@ -11,7 +11,8 @@ public sealed partial class PolicyOptions : IValidatableObject
     /// <summary>The <see cref="AllowedAccounts"/> value that admits every account.</summary>
     public const string EveryAccount = "*";
 
-    /// <summary>Required. AWS account ids whose events are accepted, or <c>*</c> alone when the organisation-gated event bus is the allow-list.</summary>
+    /// <summary>Required. AWS account ids whose events are accepted, or <c>*</c> alone when the organisation-gated event bus is the
+    /// allow-list.</summary>
     [Required(ErrorMessage = "Policy:AllowedAccounts is required: list the AWS account ids (12 digits, comma separated) whose events the bridge accepts, or '*' for every account.")]
     public string AllowedAccounts { get; set; } = "";
 
@@ -21,7 +22,8 @@ public sealed partial class PolicyOptions : IValidatableObject
     /// <summary>Optional. Service-linked roles (path /aws-service-role/) change groups for managed services; exempt by default.</summary>
     public bool ExemptServiceLinkedRoles { get; set; } = true;
 
-    /// <summary>Optional. Police egress rules too; false (default): egress events are acknowledged "Not policed" and never queued.</summary>
+    /// <summary>Optional. Police egress rules too; false (default): egress events are acknowledged "Not policed" and never
+    /// queued.</summary>
     public bool PoliceEgress { get; set; }
 
     /// <summary>Optional. Display aliases for accounts: "111111111111=prod, 222222222222=staging".</summary>
@@ -45,7 +47,8 @@ public sealed partial class PolicyOptions : IValidatableObject
 
     private ParsedAccounts? _parsed;
 
-    /// <summary>Whether events of <paramref name="accountId"/> are accepted: a listed 12-digit id, or any 12-digit id with <c>*</c>.</summary>
+    /// <summary>Whether events of <paramref name="accountId"/> are accepted: a listed 12-digit id, or any 12-digit id with
+    /// <c>*</c>.</summary>
     public bool AllowsAccount(string? accountId)
     {
         if (accountId is null || !AccountId().IsMatch(accountId)) return false;

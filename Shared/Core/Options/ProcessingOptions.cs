@@ -21,7 +21,7 @@ public sealed class ProcessingOptions
 
     /// <summary>
     /// How long after its event a change is still re-driven from the poison queue while storage is unreachable; past
-    /// it the reader gives up as before (Critical log, monitoring told, message dropped). Between 1 hour and 6 days.
+    /// it the reader gives up (Critical log, monitoring told, message dropped). Between 1 hour and 6 days.
     /// </summary>
     [Range(typeof(TimeSpan), "01:00:00", "6.00:00:00", ErrorMessage = "Processing:PoisonRedriveWindow must be between 1 hour and 6 days.")]
     public TimeSpan PoisonRedriveWindow { get; set; } = TimeSpan.FromDays(1);

@@ -2,7 +2,8 @@ using System.ComponentModel.DataAnnotations;
 
 namespace SgBridge.Shared.Options;
 
-/// <summary>Where requests, approved states and queues live: a connection string (Azurite), or the account name with the managed identity.</summary>
+/// <summary>Where requests, approved states and queues live: a connection string (Azurite), or the account name with the managed
+/// identity.</summary>
 public sealed class StorageOptions : IValidatableObject
 {
     public const string SectionName = "Storage";

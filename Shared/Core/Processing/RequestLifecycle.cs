@@ -68,7 +68,8 @@ public sealed partial class RequestLifecycle(IRequestStore requests, IQueueSende
         await NudgeAsync(update.Request.Id, update.RaisedEffects, written: null, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Sends the nudge, carrying a first write's row so the worker need not read it back (unless too large for one message).</summary>
+    /// <summary>Sends the nudge, carrying a first write's row so the worker need not read it back (unless too large for one
+    /// message).</summary>
     private async Task NudgeAsync(string requestId, IReadOnlyList<long> effectIds, Stored<ChangeRequest>? written, CancellationToken cancellationToken)
     {
         if (effectIds.Count == 0)

@@ -1,6 +1,7 @@
 namespace SgBridge.Shared.Slack;
 
-/// <summary>Another render is posting the batch's first message now: this delivery posts nothing and escapes, so its effect is tried again.</summary>
+/// <summary>Another render is posting the batch's first message now: this delivery posts nothing and escapes, so its effect is tried
+/// again.</summary>
 public sealed class SlackPostInProgressException : Exception
 {
     public SlackPostInProgressException()

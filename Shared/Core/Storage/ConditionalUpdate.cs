@@ -1,6 +1,7 @@
 namespace SgBridge.Shared.Storage;
 
-/// <summary>The one optimistic-concurrency loop: apply a change to the domain object, write with the ETag, re-read and re-apply on conflict.</summary>
+/// <summary>The one optimistic-concurrency loop: apply a change to the domain object, write with the ETag, re-read and re-apply on
+/// conflict.</summary>
 public static class ConditionalUpdate
 {
     /// <summary>How many times a change is applied before a run of lost races gives up.</summary>

@@ -36,7 +36,8 @@ public interface IPendingRequestsIndex
 /// <summary>Which requests have effects pending, and since when; kept with each request row in the same write.</summary>
 public interface IEffectsIndex
 {
-    /// <summary>Requests with effects pending since <paramref name="dueBy"/> or earlier (or postponed to then), at most <paramref name="max"/>.</summary>
+    /// <summary>Requests with effects pending since <paramref name="dueBy"/> or earlier (or postponed to then), at most <paramref
+    /// name="max"/>.</summary>
     IAsyncEnumerable<EffectsDue> ListEffectsDueAsync(DateTimeOffset dueBy, int max, CancellationToken cancellationToken);
 
     /// <summary>Moves an index entry's due time to <paramref name="until"/> (the catch-up re-drove it), if the entry is unchanged since listed. False: it changed.</summary>

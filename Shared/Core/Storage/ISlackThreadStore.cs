@@ -15,7 +15,8 @@ public interface ISlackThreadStore
     Task<Stored<T>?> GetAsync<T>(SlackRow<T> row, CancellationToken cancellationToken)
         where T : class;
 
-    /// <summary>Writes the row: an insert when <paramref name="etag"/> is null, else only if it still has that ETag. Returns the new ETag.</summary>
+    /// <summary>Writes the row: an insert when <paramref name="etag"/> is null, else only if it still has that ETag. Returns the new
+    /// ETag.</summary>
     Task<string> WriteAsync<T>(SlackRow<T> row, T value, string? etag, CancellationToken cancellationToken)
         where T : class;
 

@@ -21,7 +21,8 @@ public static class QueuePayload
     private const string TraceStateProperty = "tracestate";
     private const string BodyProperty = "body";
 
-    /// <summary>The message as JSON, in an envelope when <paramref name="traceParent"/> is given; compressed when larger than <paramref name="maxBytes"/>.</summary>
+    /// <summary>The message as JSON, in an envelope when <paramref name="traceParent"/> is given; compressed when larger than <paramref
+    /// name="maxBytes"/>.</summary>
     public static byte[] Encode<T>(T message, int maxBytes, string? traceParent = null, string? traceState = null)
     {
         var json = string.IsNullOrEmpty(traceParent)
@@ -48,7 +49,8 @@ public static class QueuePayload
         byte[] json;
         if (text.StartsWith(GzipPrefix, StringComparison.Ordinal))
         {
-            using var gzip = new GZipStream(new MemoryStream(Convert.FromBase64String(text[GzipPrefix.Length..])), CompressionMode.Decompress);
+            using var compressed = new MemoryStream(Convert.FromBase64String(text[GzipPrefix.Length..]));
+            using var gzip = new GZipStream(compressed, CompressionMode.Decompress);
             using var buffer = new MemoryStream();
             gzip.CopyTo(buffer);
             json = buffer.ToArray();
@@ -57,9 +59,13 @@ public static class QueuePayload
         {
             json = Encoding.UTF8.GetBytes(text);
         }
-        return IsEnvelope(json)
-            ? FromEnvelope<T>(json)
-            : new(JsonSerializer.Deserialize<T>(json, BridgeJson.Options) ?? throw new JsonException($"Expected a {typeof(T).Name}, got null."), null, null);
+        if (IsEnvelope(json))
+        {
+            return FromEnvelope<T>(json);
+        }
+        var body = JsonSerializer.Deserialize<T>(json, BridgeJson.Options)
+            ?? throw new JsonException($"Expected a {typeof(T).Name}, got null.");
+        return new(body, null, null);
     }
 
     private static byte[] Envelope<T>(T message, string traceParent, string? traceState)
@@ -80,7 +86,8 @@ public static class QueuePayload
         return buffer.ToArray();
     }
 
-    /// <summary>An object with a string <c>traceparent</c>, a <c>body</c>, at most a string <c>tracestate</c> and nothing else (no message has that shape).</summary>
+    /// <summary>An object with a string <c>traceparent</c>, a <c>body</c>, at most a string <c>tracestate</c> and nothing else (no
+    /// message has that shape).</summary>
     private static bool IsEnvelope(ReadOnlySpan<byte> json)
     {
         var reader = new Utf8JsonReader(json);

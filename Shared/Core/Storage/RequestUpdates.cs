@@ -2,7 +2,8 @@ using SgBridge.Shared.Domain;
 
 namespace SgBridge.Shared.Storage;
 
-/// <summary>The one way a stored request changes: callers pass the change, never their own retry loop (<see cref="ConditionalUpdate"/>).</summary>
+/// <summary>The one way a stored request changes: callers pass the change, never their own retry loop (<see
+/// cref="ConditionalUpdate"/>).</summary>
 public static class RequestUpdates
 {
     /// <summary>How many times a change is applied before a run of lost races gives up.</summary>

@@ -33,7 +33,8 @@ public sealed record SlackThread
     /// <summary>Per member, the outcomes already posted to the monitoring thread (so a redelivery posts nothing twice).</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<RequestStatus>> Notified { get; init; } = new Dictionary<string, IReadOnlyList<RequestStatus>>();
 
-    /// <summary>The render posting the batch's first message(s) now (a conditional-write claim): another performer that finds it live does not post.</summary>
+    /// <summary>The render posting the batch's first message(s) now (a conditional-write claim): another performer that finds it live
+    /// does not post.</summary>
     public SlackPostClaim? Posting { get; init; }
 
     public static SlackThread Start(string home, string leadId, string batchKey, DateTimeOffset now) =>
@@ -73,7 +74,8 @@ public sealed record ApprovalVotes(IReadOnlyList<string> ApproverIds);
 /// </summary>
 public static class SlackRows
 {
-    /// <summary>The home partition: a hash of account, region, group and requester, none of which a request's later states change.</summary>
+    /// <summary>The home partition: a hash of account, region, group and requester, none of which a request's later states
+    /// change.</summary>
     public static string HomeOf(ChangeRequest r)
     {
         ArgumentNullException.ThrowIfNull(r);

@@ -3,7 +3,8 @@ using System.Diagnostics.Metrics;
 
 namespace SgBridge.Shared.Telemetry;
 
-/// <summary>The bridge's own <see cref="ActivitySource"/> and <see cref="Meter"/>, both named <see cref="Name"/>; every visible failure path counts here.</summary>
+/// <summary>The bridge's own <see cref="ActivitySource"/> and <see cref="Meter"/>, both named <see cref="Name"/>; every visible failure
+/// path counts here.</summary>
 public sealed class BridgeTelemetry : IDisposable
 {
     public const string Name = "SgBridge";

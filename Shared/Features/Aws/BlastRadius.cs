@@ -120,51 +120,24 @@ public sealed record BlastRadius(string GroupId, IReadOnlyList<NetworkInterfaceI
 
     private static (ProtectedKind, string) ByDescription(NetworkInterfaceInfo n, string description)
     {
-        if (LoadBalancerName(description) is { } lb)
+        bool Starts(string prefix) => description.StartsWith(prefix, StringComparison.Ordinal);
+        return description switch
         {
-            return (ProtectedKind.LoadBalancer, lb);
-        }
-        if (description.StartsWith("RDSNetworkInterface", StringComparison.Ordinal))
-        {
-            return (ProtectedKind.Database, "RDS (" + n.Id + ")");
-        }
-        if (description.StartsWith("ElastiCache", StringComparison.Ordinal))
-        {
-            return (ProtectedKind.Cache, description);
-        }
-        if (description.StartsWith("AWS Lambda VPC ENI", StringComparison.Ordinal))
-        {
-            return (ProtectedKind.Lambda, description);
-        }
-        if (description.StartsWith("arn:aws", StringComparison.Ordinal) && description.Contains(":ecs:", StringComparison.Ordinal))
-        {
-            return (ProtectedKind.Container, "ECS task (" + n.Id + ")");
-        }
-        if (description.StartsWith("Amazon EKS", StringComparison.Ordinal))
-        {
-            return (ProtectedKind.Container, description);
-        }
-        if (description.StartsWith("Interface for NAT Gateway", StringComparison.Ordinal))
-        {
-            return (ProtectedKind.NatGateway, Trailing(description, "nat-") ?? n.Id);
-        }
-        if (description.StartsWith("VPC Endpoint Interface", StringComparison.Ordinal))
-        {
-            return (ProtectedKind.VpcEndpoint, Trailing(description, "vpce-") ?? n.Id);
-        }
-        if (description.StartsWith("EFS mount target", StringComparison.Ordinal))
-        {
-            return (ProtectedKind.FileSystem, Trailing(description, "fs-") ?? n.Id);
-        }
-        if (n.InstanceId is { } instance && !n.RequesterManaged)
-        {
-            return (ProtectedKind.Instance, instance);
-        }
-        if (n.RequesterManaged || description.Length > 0)
-        {
-            return (ProtectedKind.OtherService, description.Length > 0 ? description : $"{n.RequesterId ?? "AWS service"} ({n.Id})");
-        }
-        return (ProtectedKind.Unattached, n.Id);
+            _ when LoadBalancerName(description) is { } lb => (ProtectedKind.LoadBalancer, lb),
+            _ when Starts("RDSNetworkInterface") => (ProtectedKind.Database, "RDS (" + n.Id + ")"),
+            _ when Starts("ElastiCache") => (ProtectedKind.Cache, description),
+            _ when Starts("AWS Lambda VPC ENI") => (ProtectedKind.Lambda, description),
+            _ when Starts("arn:aws") && description.Contains(":ecs:", StringComparison.Ordinal) =>
+                (ProtectedKind.Container, "ECS task (" + n.Id + ")"),
+            _ when Starts("Amazon EKS") => (ProtectedKind.Container, description),
+            _ when Starts("Interface for NAT Gateway") => (ProtectedKind.NatGateway, Trailing(description, "nat-") ?? n.Id),
+            _ when Starts("VPC Endpoint Interface") => (ProtectedKind.VpcEndpoint, Trailing(description, "vpce-") ?? n.Id),
+            _ when Starts("EFS mount target") => (ProtectedKind.FileSystem, Trailing(description, "fs-") ?? n.Id),
+            _ when n.InstanceId is { } instance && !n.RequesterManaged => (ProtectedKind.Instance, instance),
+            _ when n.RequesterManaged || description.Length > 0 =>
+                (ProtectedKind.OtherService, description.Length > 0 ? description : $"{n.RequesterId ?? "AWS service"} ({n.Id})"),
+            _ => (ProtectedKind.Unattached, n.Id),
+        };
     }
 
     /// <summary>"ELB app/my-alb/50dc6c495c0c9188" → "app/my-alb", "ELB my-classic" → "my-classic".</summary>

@@ -22,7 +22,8 @@ public sealed partial class UnrecordedRevokes(TimeProvider time, ILogger<Unrecor
 
     public int Count => _held.Count;
 
-    /// <summary>Holds <paramref name="carried"/> and re-sends it in the background (1 s to 1 min backoff) until it lands or <see cref="HoldFor"/> passes.</summary>
+    /// <summary>Holds <paramref name="carried"/> and re-sends it in the background (1 s to 1 min backoff) until it lands or <see
+    /// cref="HoldFor"/> passes.</summary>
     public void Hold(SecurityGroupChange carried, Func<SecurityGroupChange, CancellationToken, Task> send)
     {
         ArgumentNullException.ThrowIfNull(carried);

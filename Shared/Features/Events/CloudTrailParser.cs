@@ -212,7 +212,8 @@ public static partial class CloudTrailParser
         };
     }
 
-    /// <summary>The envelope's own fields, checked when present (a bare CloudTrail record has none); returns its account and region.</summary>
+    /// <summary>The envelope's own fields, checked when present (a bare CloudTrail record has none); returns its account and
+    /// region.</summary>
     private static (string? Account, string? Region) Envelope(JsonField root)
     {
         _ = root.Str("version");
@@ -360,7 +361,10 @@ public static partial class CloudTrailParser
         if (False(response) is { } top) return top;
         foreach (var property in response.Element.EnumerateObject())
         {
-            if (!property.Name.EndsWith("Response", StringComparison.OrdinalIgnoreCase) || property.Value.ValueKind == JsonValueKind.Null) continue;
+            if (!property.Name.EndsWith("Response", StringComparison.OrdinalIgnoreCase) || property.Value.ValueKind == JsonValueKind.Null)
+            {
+                continue;
+            }
             // e.g. ModifySecurityGroupRulesResponse: EC2's answer is an object; anything else is not a record EC2 wrote.
             if (property.Value.ValueKind != JsonValueKind.Object)
             {

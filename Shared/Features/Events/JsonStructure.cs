@@ -20,7 +20,8 @@ internal static class JsonStructure
 
     public static ParseResult.Rejection? Check(ReadOnlySpan<byte> utf8Json, int maxDepth) => Walk(utf8Json, true, maxDepth, out _);
 
-    /// <summary>The path of the value a reader is on after <paramref name="utf8Json"/> (a prefix up to a fault), or <c>(root)</c>.</summary>
+    /// <summary>The path of the value a reader is on after <paramref name="utf8Json"/> (a prefix up to a fault), or
+    /// <c>(root)</c>.</summary>
     public static string LocationAt(ReadOnlySpan<byte> utf8Json, int maxDepth)
     {
         try

@@ -37,7 +37,8 @@ public enum RejectionKind
     Egress,
 }
 
-/// <summary>The outcome of <see cref="CloudTrailParser"/>: <see cref="Success"/> with the change, or a <see cref="Rejection"/> naming the field at fault.</summary>
+/// <summary>The outcome of <see cref="CloudTrailParser"/>: <see cref="Success"/> with the change, or a <see cref="Rejection"/> naming the
+/// field at fault.</summary>
 public abstract record ParseResult
 {
     private ParseResult()

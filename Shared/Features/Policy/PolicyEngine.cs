@@ -40,7 +40,8 @@ public sealed record RuleVerdict(SecurityGroupRule Rule, PolicyRule? Decider, IR
     public PolicyOutcome Outcome => TagsNeededBy is not null ? PolicyOutcome.Ask : Decider?.Outcome ?? PolicyOutcome.Ask;
 }
 
-/// <summary>The policy's answer for a request with each rule's verdict. <see cref="NeedsTags"/>: read the group's tags and evaluate again.</summary>
+/// <summary>The policy's answer for a request with each rule's verdict. <see cref="NeedsTags"/>: read the group's tags and evaluate
+/// again.</summary>
 public sealed record PolicyEvaluation(PolicyDecisionRecord Decision, PolicyRule? Decider, IReadOnlyList<RuleVerdict> PerRule)
 {
     public bool NeedsTags { get; init; }

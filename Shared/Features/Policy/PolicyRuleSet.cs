@@ -78,7 +78,8 @@ public sealed record PolicyRuleSet(string Source, IReadOnlyList<PolicyRule> Rule
 {
     public static PolicyRuleSet Empty { get; } = new("(none)", []);
 
-    /// <summary>One line per dangerous approval, with its acknowledgement; printed by <c>policy validate</c> and <c>policy test</c>.</summary>
+    /// <summary>One line per dangerous approval, with its acknowledgement; printed by <c>policy validate</c> and <c>policy
+    /// test</c>.</summary>
     public IReadOnlyList<string> Warnings => Rules
         .Where(r => PolicyRisk.Of(r) is not null)
         .Select(r => $"{Source}:{r.Line}: rule '{r.Name}' {PolicyRisk.Of(r)} "

@@ -18,7 +18,8 @@ public sealed class PolicyRules(IOptions<PolicyOptions> options, PolicyRulesCach
 
     public IReadOnlyDictionary<string, string> AccountAliases { get; } = options.Value.AccountAliasMap;
 
-    /// <summary>Reads and parses the configured file or blob (with the bridge's storage credential); empty when none is configured.</summary>
+    /// <summary>Reads and parses the configured file or blob (with the bridge's storage credential); empty when none is
+    /// configured.</summary>
     public static PolicyRuleSet Load(PolicyOptions options, IPolicyBlobReader blobs)
     {
         ArgumentNullException.ThrowIfNull(options);

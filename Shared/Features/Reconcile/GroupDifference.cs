@@ -86,7 +86,8 @@ public sealed record GroupDifference(IReadOnlyList<DifferenceItem> Items, IReadO
         return new GroupDifference(items, ids);
     }
 
-    /// <summary>The EC2 writes that undo <paramref name="items"/>: revokes first (the safe direction), then modifies, then authorisations.</summary>
+    /// <summary>The EC2 writes that undo <paramref name="items"/>: revokes first (the safe direction), then modifies, then
+    /// authorisations.</summary>
     public static IReadOnlyList<Ec2Write> Writes(string groupId, IEnumerable<DifferenceItem> items)
     {
         var list = items.ToList();

@@ -7,10 +7,12 @@ using SgBridge.Shared.Storage;
 
 namespace SgBridge.Shared.Reconcile;
 
-/// <summary>Why the sweep could not work in an account (its role cannot be assumed); <paramref name="WarnedOn"/>: the UTC day of the last warning.</summary>
+/// <summary>Why the sweep could not work in an account (its role cannot be assumed); <paramref name="WarnedOn"/>: the UTC day of the last
+/// warning.</summary>
 public sealed record AccountSkip(string Reason, DateTimeOffset Since, DateTimeOffset LastSeen, IReadOnlyList<string> Regions, DateOnly WarnedOn);
 
-/// <summary>An account the bridge knows (an approved state there, or an operator named it); <paramref name="Skip"/> while its role cannot be assumed.</summary>
+/// <summary>An account the bridge knows (an approved state there, or an operator named it); <paramref name="Skip"/> while its role cannot
+/// be assumed.</summary>
 public sealed record KnownAccount(string AccountId, DateTimeOffset FirstSeen, string Source, AccountSkip? Skip);
 
 /// <summary>The accounts the sweep covers when Policy:AllowedAccounts is <c>*</c>, with their skip state; one small partition.</summary>
