@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The one test command (README quick start and CI): installs the emulators the tests start, runs every test, then
 # the benchmark's smoke run (the bridge on the local host, Azurite behind a counting proxy, the Local/Aws EC2/STS
-# emulator: every event stored, one EC2 write each, nothing poisoned, no false 503, the revert path ≤ 5 and the whole
-# pipeline under its regression ceiling of 10.5 storage ops per event (target 10, printed as met or not), the bench's count equal to the proxy's; it checks no speed), then `sgbridge demo --script` (the whole loop on the local host: exit 0 only
+# emulator: every event stored, one EC2 write each, nothing poisoned, no false 503, the revert path ≤ 5 storage ops per
+# event reverted inline and the whole pipeline ≤ 10, the bench's count equal to the proxy's; it checks no speed), then `sgbridge demo --script` (the whole loop on the local host: exit 0 only
 # when every step happened).
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -16,13 +16,6 @@ public static class Budgets
     /// <summary>Whole pipeline (every queue's receives, effects, settle checks): storage data ops per event.</summary>
     public const double WholePipeline = 10;
 
-    /// <summary>
-    /// What the smoke enforces for the whole pipeline until <see cref="WholePipeline"/> is met again: a regression ceiling.
-    /// The first post of a batch now claims the thread row before Slack is called (one write per batch: two deliveries of
-    /// one render cannot both post), which took the smoke from 9.08 to 10.08; the target of 10 is printed as not met.
-    /// </summary>
-    public const double WholePipelineCeiling = 10.5;
-
     /// <summary>Inline reverts that ran past their budget and were queued as a fallback, percent of events (issue 24).</summary>
     public const double FallbackPercent = 5;
 
@@ -42,8 +35,8 @@ public sealed partial class BenchOptions
           --smoke                CI run: --events events (every 10th forged), one run; fails (exit 1) unless every event is
                                    stored (Pending, Unmatched for a forged one), every reverted rule is gone, one revoke per
                                    real event and none for a forged one, nothing failed or poisoned, at most one STS call per
-                                   account, no false 503, the revert path ≤ {{Budgets.RevertPath}} and the whole pipeline ≤ {{Budgets.WholePipeline}} storage ops per
-                                   event, and the bench's storage count agrees with the proxy's (within 2 %).
+                                   account, no false 503, the revert path ≤ {{Budgets.RevertPath}} storage ops per event reverted inline (fallback copies
+                                   are a matter of load: reported, not judged) and the whole pipeline ≤ {{Budgets.WholePipeline}} per event, and the bench's storage count agrees with the proxy's (within 2 %).
           --scenario NAME        burst100 | burst1000 | all (both) — default all; also approver-message and micro (see docs/performance.md).
           --events N             smoke: events (default 50).
           --forged-every N       every N-th event claims a rule that is not in the group (smoke: 10; bursts: 0).
@@ -251,7 +244,7 @@ public static class Program
                     return 1;
                 }
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"SMOKE OK: {r.Events} events ({r.Forged} forged) stored, reverted rules gone, one revoke per real event, no failures, no false 503; revert path {r.RevertOpsPerEvent:F2} (budget {Budgets.RevertPath}) and whole pipeline {r.WholeOpsPerEvent:F2} storage ops per event (independent {r.WholeOpsPerEventIndependent:F2}; ceiling {Budgets.WholePipelineCeiling}, target {Budgets.WholePipeline} {(r.WholeOpsPerEvent <= Budgets.WholePipeline ? "met" : "NOT met")}), {r.DescribesPerEvent:F2} describes per event, {r.SettleChecksRun} settle check(s) run (load {r.LoadAfter})."));
+                    $"SMOKE OK: {r.Events} events ({r.Forged} forged) stored, reverted rules gone, one revoke per real event, no failures, no false 503; revert path {r.RevertOpsInlinePerEvent:F2} per event reverted inline (budget {Budgets.RevertPath}; {r.RevertOpsPerEvent:F2} with {r.Fallbacks} fallback copies) and whole pipeline {r.WholeOpsPerEvent:F2} storage ops per event (independent {r.WholeOpsPerEventIndependent:F2}; budget {Budgets.WholePipeline}), {r.DescribesPerEvent:F2} describes per event, {r.SettleChecksRun} settle check(s) run (load {r.LoadAfter})."));
                 return 0;
             }
             var forged = options.ForgedEvery ?? 0;
@@ -290,8 +283,10 @@ public static class Smoke
         if (r.Failed > 0 || r.Poisoned > 0) problems.Add($"{r.Failed} function failure(s), {r.Poisoned} poisoned message(s)");
         if (r.StsCalls > 10) problems.Add($"{r.StsCalls} STS calls for 10 accounts");
         if (r.False503 > 0) problems.Add($"{r.False503} false 503(s): the enqueue landed");
-        if (r.RevertOpsPerEvent > Budgets.RevertPath) problems.Add(string.Create(CultureInfo.InvariantCulture, $"revert path {r.RevertOpsPerEvent:F2} storage ops per event (budget {Budgets.RevertPath})"));
-        if (r.WholeOpsPerEvent > Budgets.WholePipelineCeiling) problems.Add(string.Create(CultureInfo.InvariantCulture, $"whole pipeline {r.WholeOpsPerEvent:F2} storage ops per event (regression ceiling {Budgets.WholePipelineCeiling}; target {Budgets.WholePipeline})"));
+        // The revert path is judged on the events reverted inline and answered once: a fallback copy (an inline revert
+        // that ran past its budget on a loaded machine) adds its queue round trips, a matter of timing the bursts report.
+        if (!(r.RevertOpsInlinePerEvent <= Budgets.RevertPath) || r.RevertOpsInlineMax > Budgets.RevertPath) problems.Add(string.Create(CultureInfo.InvariantCulture, $"revert path {r.RevertOpsInlinePerEvent:F2} storage ops per event reverted inline, max {r.RevertOpsInlineMax} (budget {Budgets.RevertPath})"));
+        if (r.WholeOpsPerEvent > Budgets.WholePipeline) problems.Add(string.Create(CultureInfo.InvariantCulture, $"whole pipeline {r.WholeOpsPerEvent:F2} storage ops per event (budget {Budgets.WholePipeline})"));
         if (Math.Abs(r.OwnDataOps - r.IndependentDataOps) > Math.Max(2, 0.02 * r.IndependentDataOps)) problems.Add($"the bench counted {r.OwnDataOps} storage data ops, the proxy {r.IndependentDataOps}");
         return problems;
     }

@@ -35,6 +35,8 @@ public sealed class BenchReport
         ("· fallback copies handled (of events done inline)", r => r.FallbackCopiesHandled, "F0", "", null),
         ("**storage ops / event, revert path** (intake + RevertChange)", r => r.RevertOpsPerEvent, "F2", "≤ 5", v => v <= Budgets.RevertPath),
         ("· max of one event", r => r.RevertOpsMaxOneEvent, "F0", "", null),
+        ("· per event reverted inline, answered once (no fallback copy: independent of timing)", r => r.RevertOpsInlinePerEvent, "F2", "≤ 5", v => v <= Budgets.RevertPath),
+        ("· max of one such event", r => r.RevertOpsInlineMax, "F0", "", null),
         ("**storage ops / event, whole pipeline** (bench)", r => r.WholeOpsPerEvent, "F2", "≤ 10", v => v <= Budgets.WholePipeline),
         ("storage ops / event, whole pipeline (independent: proxy)", r => r.WholeOpsPerEventIndependent, "F2", "", null),
         ("· of which queue receives that found messages", r => r.PollsPerEvent, "F2", "", null),

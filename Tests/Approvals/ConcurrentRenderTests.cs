@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using SgBridge.Shared.Approvals;
 using SgBridge.Shared.Domain;
+using SgBridge.Shared.Processing;
 using SgBridge.Shared.Slack;
 using SgBridge.Shared.Storage;
 using SgBridge.Tests.Fakes;
@@ -78,6 +79,35 @@ public class ConcurrentRenderTests : NotificationRig
         Assert.Equal("CAPPROVERS", thread.ApproverMessage!.Channel);
         Assert.Equal("CMONITOR", thread.MonitoringMessage!.Channel);
         Assert.Null(thread.Posting);
+    }
+
+    [Fact]
+    public async Task RenderEffect_RefusedByAnotherRendersLiveClaim_ComesBackLater_WithoutFailingOrPosting()
+    {
+        var r = await PendingAsync(22);
+        await NotifyAsync(Carrying(r));
+        var row = SlackRows.Thread(SlackRows.HomeOf(r), r.Id);
+        var stored = (await Rig.Threads.GetAsync(row, default))!;
+        var until = Time.GetUtcNow() + TimeSpan.FromMinutes(2);
+        await Rig.Threads.WriteAsync(row, stored.Value with { ApproverMessage = null, MonitoringMessage = null, Posting = new SlackPostClaim("other", until) }, stored.ETag, default);
+        var posts = Rig.Slack.Posts.Count;
+
+        // The effects worker performs the render: another render holds the first post, so this one neither posts nor
+        // fails (no try spent, nothing counted as a failure); its nudge comes back after the claim's retry delay.
+        await Rig.PerformAsync(r.Id, EffectKind.Render);
+
+        Assert.Equal(posts, Rig.Slack.Posts.Count);
+        var again = Assert.Single(Rig.Queue.Delayed, d => d.Queue == QueueNames.Effects);
+        Assert.Equal(TimeSpan.FromSeconds(10), again.Delay);
+        var nudge = Assert.IsType<NudgeEffects>(BridgeJson.Deserialize<EffectsMessage>(again.Json));
+        var pending = (await Rig.Requests.GetAsync(r.Id, default))!.Value.Effects;
+        Assert.Contains(pending, e => e.Kind == EffectKind.Render && nudge.EffectIds.Contains(e.Id));
+
+        // Once the other render's claim has lapsed (it died), the nudge that came back posts the messages.
+        Time.Advance(TimeSpan.FromMinutes(2) + TimeSpan.FromSeconds(1));
+        await Rig.PerformAsync(r.Id, EffectKind.Render);
+        Assert.Equal(posts + 2, Rig.Slack.Posts.Count);
+        Assert.DoesNotContain((await Rig.Requests.GetAsync(r.Id, default))!.Value.Effects, e => e.Kind == EffectKind.Render);
     }
 
     private NotificationService Instance(ISlackClient slack) =>

@@ -1,21 +1,7 @@
 namespace SgBridge.Shared.Slack;
 
-/// <summary>Another render is posting the batch's first message now: this delivery posts nothing and escapes, so its effect is tried
-/// again.</summary>
-public sealed class SlackPostInProgressException : Exception
-{
-    public SlackPostInProgressException()
-        : this("Another render is posting this batch's message.")
-    {
-    }
-
-    public SlackPostInProgressException(string message)
-        : base(message)
-    {
-    }
-
-    public SlackPostInProgressException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-    }
-}
+/// <summary>
+/// Another render holds the claim to post the batch's first message: this delivery posts nothing and comes back after
+/// <see cref="SlackTryLaterException.RetryAfter"/> (then it updates what the other posted, or takes over a lapsed claim).
+/// </summary>
+public sealed class SlackPostInProgressException(string message, TimeSpan retryAfter) : SlackTryLaterException(message, retryAfter);

@@ -79,8 +79,8 @@ public sealed partial class NotificationService(
         }
         else if (RendersNow(placed.Thread.Value, request.Status, delay))
         {
-            // The first sight of a batch is posted at once; a batch of one has nothing to gather.
-            await RenderAsync(placed.Thread, request, ct);
+            // The first sight of a batch is posted at once (a start holds the claim to post it); a batch of one has nothing to gather.
+            await RenderAsync(placed.Thread, request, ct, placed.Claim);
         }
         else
         {
@@ -103,9 +103,9 @@ public sealed partial class NotificationService(
                 await RenderAsync(scheduled, carried: null, ct);
             }
         }
-        catch (SlackRateLimitedException ex)
+        catch (SlackTryLaterException ex)
         {
-            LogRateLimited(logger, message.LeadId, ex.RetryAfter);
+            LogTryLater(logger, message.LeadId, ex.Message, ex.RetryAfter);
             await EffectsMessage.SendAsync(queue, message, ex.RetryAfter, ct);
         }
     }
@@ -224,12 +224,15 @@ public sealed partial class NotificationService(
 
     /// <summary>
     /// Starts a batch led by the request: thread, membership and (when batching) the key's pointer in one transaction,
-    /// so a pointer never names a batch whose rows are missing. Throws <see cref="ConcurrencyConflictException"/> when
+    /// so a pointer never names a batch whose rows are missing. The thread is written holding this render's claim to
+    /// post the first messages (<see cref="ClaimAsync"/> without a write of its own). Throws <see cref="ConcurrencyConflictException"/> when
     /// the request was placed before or the pointer moved since <paramref name="open"/> was read (nothing written).
     /// </summary>
     private async Task<Placement> StartAsync(ChangeRequest request, string home, SlackRow<OpenBatch>? pointer, Stored<OpenBatch>? open, CancellationToken ct)
     {
-        var thread = SlackThread.Start(home, request.Id, SlackRows.BatchKey(request), request.CreatedAt);
+        var claim = Guid.NewGuid().ToString("N");
+        var thread = SlackThread.Start(home, request.Id, SlackRows.BatchKey(request), request.CreatedAt)
+            with { Posting = new SlackPostClaim(claim, time.GetUtcNow() + PostClaimLease) };
         List<SlackRowWrite> writes =
         [
             SlackRowWrite.Of(SlackRows.Thread(home, request.Id), thread, null),
@@ -246,7 +249,7 @@ public sealed partial class NotificationService(
         {
             _hints.Set(pointer, new Stored<OpenBatch>(new OpenBatch(request.Id, request.CreatedAt), etags[StartPointerWrite]));
         }
-        return new Placement(started, First: true);
+        return new Placement(started, First: true, Claim: claim);
     }
 
     private async Task<Stored<SlackThread>> ThreadAsync(SlackRow<SlackThread> row, string requestId, CancellationToken ct) =>
@@ -292,7 +295,7 @@ public sealed partial class NotificationService(
     /// Posts or updates the batch's two messages and replies once with every outcome not yet told, then records all of
     /// it on the thread row in one conditional write (also when a channel failed, so a retry updates instead of posting).
     /// </summary>
-    private async Task RenderAsync(Stored<SlackThread> thread, ChangeRequest? carried, CancellationToken ct)
+    private async Task RenderAsync(Stored<SlackThread> thread, ChangeRequest? carried, CancellationToken ct, string? startClaim = null)
     {
         var leadId = thread.Value.LeadId;
         for (var attempt = 0; ; attempt++)
@@ -309,10 +312,12 @@ public sealed partial class NotificationService(
             // The route (channels, recorded for the clicks) and the approvers' message with the group's blast radius.
             var routed = await routing.PrepareAsync(leadId, batch, batch.Any(r => NeedsApprovers(r.Status)), alias, requester, unresolved, ct);
 
-            // A first post is claimed on the thread row (a conditional write) before Slack is called, so two deliveries
-            // of the same effect never both post: the one that finds a live claim escapes and later updates instead.
-            string? claim = null;
-            if ((batch.Any(r => NeedsApprovers(r.Status)) && thread.Value.ApproverMessage is null) || thread.Value.MonitoringMessage is null)
+            // A first post is claimed on the thread row (a conditional write; a start wrote it with the batch) before Slack
+            // is called, so two deliveries of the same effect never both post: the one that finds a live claim comes back
+            // later and updates instead.
+            var claim = attempt == 0 && thread.Value.Posting?.By == startClaim ? startClaim : null;
+            var firstPost = (batch.Any(r => NeedsApprovers(r.Status)) && thread.Value.ApproverMessage is null) || thread.Value.MonitoringMessage is null;
+            if (claim is null && firstPost)
             {
                 (thread, claim) = await ClaimAsync(thread, ct);
             }
@@ -420,6 +425,11 @@ public sealed partial class NotificationService(
     /// <summary>How long a claim to post a batch's first message holds when its render dies before recording (Slack calls time out well before).</summary>
     internal static readonly TimeSpan PostClaimLease = TimeSpan.FromMinutes(2);
 
+    /// <summary>How soon a render refused by another's live claim comes back (a live render has recorded its post by then).</summary>
+    internal static readonly TimeSpan PostClaimRetry = TimeSpan.FromSeconds(10);
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
     /// <summary>
     /// Claims the thread for posting its first message(s): the thread written with this render's claim at the ETag it was
     /// read at. A live claim of another render throws <see cref="SlackPostInProgressException"/> (the effect stays pending;
@@ -437,7 +447,9 @@ public sealed partial class NotificationService(
             }
             if (thread.Value.Posting is { } other && other.Until > now)
             {
-                throw new SlackPostInProgressException($"Batch {thread.Value.LeadId}: another render is posting its message until {other.Until:O}.");
+                throw new SlackPostInProgressException(
+                    $"Batch {thread.Value.LeadId}: another render is posting its message until {other.Until:O}.",
+                    Min(other.Until - now, PostClaimRetry));
             }
             var claimed = thread.Value with { Posting = new SlackPostClaim(token, now + PostClaimLease) };
             try
@@ -568,8 +580,8 @@ public sealed partial class NotificationService(
     [LoggerMessage(404, LogLevel.Warning, "Could not match the requester to a Slack user ({Error}); posting without a mention")]
     private static partial void LogLookupFailed(ILogger logger, string error);
 
-    [LoggerMessage(403, LogLevel.Warning, "Slack rate limit while notifying {RequestId}: trying again in {RetryAfter}")]
-    private static partial void LogRateLimited(ILogger logger, string requestId, TimeSpan retryAfter);
+    [LoggerMessage(403, LogLevel.Warning, "Batch {RequestId}: {Reason}; trying again in {RetryAfter}")]
+    private static partial void LogTryLater(ILogger logger, string requestId, string reason, TimeSpan retryAfter);
 
     [LoggerMessage(405, LogLevel.Error, "Slack refused the message for batch {RequestId} in {Channel} ({Error}); sending a compact one")]
     private static partial void LogRefused(ILogger logger, Exception exception, string requestId, string channel, string error);

@@ -93,5 +93,6 @@ internal sealed class RenderOutcome
 /// created the request's membership row (<paramref name="First"/>: its first placement). The membership row is inserted
 /// exactly once per request (an insert-if-absent, alone or in the batch-start transaction), so <paramref name="First"/>
 /// is true for one call per request whatever the redeliveries: the claim for things done once per request (the reason DM).
+/// A batch started by this call is written holding the claim to post its first messages (<paramref name="Claim"/>).
 /// </summary>
-internal sealed record Placement(Stored<SlackThread> Thread, DateTimeOffset? ScheduledFor = null, bool First = false);
+internal sealed record Placement(Stored<SlackThread> Thread, DateTimeOffset? ScheduledFor = null, bool First = false, string? Claim = null);

@@ -25,9 +25,9 @@ public interface IEffectPerformer
 /// performs each pending effect the message names and clears the ones done with one conditional write through
 /// <see cref="RequestLifecycle"/>. Clearing is "told once": an effect performed and cleared is never performed again;
 /// one that failed stays pending (each effect is tried on its own, then the first failure escapes, so the queue retries;
-/// after the last try the catch-up re-drives it). A Slack rate limit brings the nudge back when Slack allows, without
-/// spending a try. The apply is performed last, because it writes the request itself (a new state raising its own
-/// effects and nudge), and is never held up by a Slack failure.
+/// after the last try the catch-up re-drives it). A Slack rate limit, or another render's live claim on a first post,
+/// brings the nudge back later without spending a try. The apply is performed last, because it writes the request
+/// itself (a new state raising its own effects and nudge), and is never held up by a Slack failure.
 /// </summary>
 public sealed partial class EffectsWorker(
     RequestLifecycle lifecycle,
@@ -84,7 +84,7 @@ public sealed partial class EffectsWorker(
         // cleared in one write; the first failure then escapes so the queue retries the rest.
         var done = new List<long>();
         ExceptionDispatchInfo? failure = null;
-        SlackRateLimitedException? limited = null;
+        SlackTryLaterException? limited = null;
         foreach (var effect in due)
         {
             try
@@ -97,7 +97,7 @@ public sealed partial class EffectsWorker(
                 done.Add(effect.Id);
                 LogPerformed(logger, requestId, effect.Kind, effect.Id);
             }
-            catch (SlackRateLimitedException ex)
+            catch (SlackTryLaterException ex)
             {
                 limited ??= ex;
             }
@@ -110,9 +110,10 @@ public sealed partial class EffectsWorker(
         await ClearAsync(stored, done, ct);
         if (failure is null && limited is not null)
         {
-            // Slack asked us to wait longer than the client waits inline: come back then, without spending a try.
+            // Slack asked us to wait longer than the client waits inline, or another render holds the first post's claim:
+            // come back then, without spending a try or counting a failure.
             var left = due.Select(e => e.Id).Except(done).ToArray();
-            LogRateLimited(logger, requestId, limited.RetryAfter);
+            LogTryLater(logger, requestId, limited.Message, limited.RetryAfter);
             await EffectsMessage.SendAsync(queue, new NudgeEffects(requestId, left), limited.RetryAfter, ct);
             return;
         }
@@ -133,8 +134,8 @@ public sealed partial class EffectsWorker(
     [LoggerMessage(1412, LogLevel.Debug, "Effects: request {RequestId}: {Kind} ({EffectId}) done")]
     private static partial void LogPerformed(ILogger logger, string requestId, EffectKind kind, long effectId);
 
-    [LoggerMessage(1413, LogLevel.Warning, "Effects: Slack rate limit on request {RequestId}: trying again in {RetryAfter}")]
-    private static partial void LogRateLimited(ILogger logger, string requestId, TimeSpan retryAfter);
+    [LoggerMessage(1413, LogLevel.Warning, "Effects: request {RequestId}: {Reason}; trying again in {RetryAfter}")]
+    private static partial void LogTryLater(ILogger logger, string requestId, string reason, TimeSpan retryAfter);
 
     [LoggerMessage(1414, LogLevel.Warning, "Effects: request {RequestId}: {Kind} ({EffectId}) failed; it stays pending")]
     private static partial void LogFailed(ILogger logger, Exception exception, string requestId, EffectKind kind, long effectId);
