@@ -69,38 +69,48 @@ public sealed class TableKnownAccountStore : IKnownAccountStore
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(accountId);
         var today = DateOnly.FromDateTime(now.UtcDateTime);
-        for (var attempt = 0; ; attempt++)
+        var firstToday = false;
+        var result = await ConditionalUpdate.ApplyAsync<TableEntity>(
+            async ct => await GetRowAsync(accountId, ct).ConfigureAwait(false) is { } row
+                ? new Stored<TableEntity>(row, row.ETag.ToString())
+                : null,
+            WriteRowAsync,
+            row =>
+            {
+                var skip = row is null ? null : ToAccount(row).Skip;
+                firstToday = skip?.WarnedOn != today;
+                var regions = (skip?.Regions ?? []).Append(region).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+                if (!firstToday && skip!.Regions.Contains(region, StringComparer.Ordinal) && skip.Reason == reason
+                    && now - skip.LastSeen < TimeSpan.FromHours(1))
+                {
+                    return null; // warned today, and recorded within the hour: nothing new to write
+                }
+                var entity = row ?? new TableEntity(Partition, accountId) { ["FirstSeen"] = now, ["Source"] = "skipped" };
+                entity["SkipReason"] = reason;
+                entity["SkippedSince"] = skip?.Since ?? now;
+                entity["SkippedLast"] = now;
+                entity["SkippedRegions"] = string.Join(',', regions);
+                entity["WarnedOn"] = today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+                return entity;
+            },
+            cancellationToken).ConfigureAwait(false);
+        return result.Written && firstToday;
+    }
+
+    /// <summary>Inserts the row (no ETag) or replaces it if unchanged; another region's sweep writing first is a conflict.</summary>
+    private async Task<string> WriteRowAsync(TableEntity entity, string? etag, CancellationToken cancellationToken)
+    {
+        try
         {
-            var row = await GetRowAsync(accountId, cancellationToken).ConfigureAwait(false);
-            var skip = row is null ? null : ToAccount(row).Skip;
-            var warnedToday = skip?.WarnedOn == today;
-            var regions = (skip?.Regions ?? []).Append(region).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-            if (warnedToday && skip!.Regions.Contains(region, StringComparer.Ordinal) && skip.Reason == reason && now - skip.LastSeen < TimeSpan.FromHours(1))
-            {
-                return false; // warned today, and recorded within the hour: nothing new to write
-            }
-            var entity = row ?? new TableEntity(Partition, accountId) { ["FirstSeen"] = now, ["Source"] = "skipped" };
-            entity["SkipReason"] = reason;
-            entity["SkippedSince"] = skip?.Since ?? now;
-            entity["SkippedLast"] = now;
-            entity["SkippedRegions"] = string.Join(',', regions);
-            entity["WarnedOn"] = today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-            try
-            {
-                if (row is null)
-                {
-                    await _table.RunAsync((t, c) => t.AddEntityAsync(entity, c), cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await _table.Client.UpdateEntityAsync(entity, row.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-                }
-                return !warnedToday;
-            }
-            catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed && attempt < 3)
-            {
-                // Another region's sweep of the same account wrote first: read again.
-            }
+            var response = etag is null
+                ? await _table.RunAsync((t, c) => t.AddEntityAsync(entity, c), cancellationToken).ConfigureAwait(false)
+                : await _table.Client.UpdateEntityAsync(entity, new ETag(etag), TableUpdateMode.Replace, cancellationToken)
+                    .ConfigureAwait(false);
+            return response.Headers.ETag?.ToString() ?? "";
+        }
+        catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed)
+        {
+            throw new ConcurrencyConflictException($"Account {entity.RowKey}'s row was written by another sweep.", ex);
         }
     }
 
