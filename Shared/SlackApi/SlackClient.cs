@@ -1,4 +1,3 @@
-using SgBridge.Shared.Domain;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -6,30 +5,16 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using SgBridge.Shared.Domain;
+using SgBridge.Shared.Slack.Requests;
 
 namespace SgBridge.Shared.Slack;
 
-/// <summary>
-/// A typed HttpClient over the Slack Web API. Write methods send JSON; the read methods
-/// (usergroups.users.list, users.lookupByEmail) send form fields, which every Slack method accepts.
-/// This class is the only retry layer: 429 honours Retry-After, 5xx backs off exponentially.
-/// </summary>
-public sealed partial class SlackClient : ISlackClient
+/// <summary>The Slack Web API client and its only retry layer: 429 honours Retry-After, 5xx backs off exponentially.</summary>
+public sealed partial class SlackClient(HttpClient http, IOptions<SlackOptions> options, TimeProvider time, ILogger<SlackClient> logger)
+    : ISlackClient, ISlackHomeClient, ISlackRequestsClient
 {
-    private const string JsonMediaType = "application/json";
-
-    private readonly HttpClient _http;
-    private readonly SlackOptions _options;
-    private readonly TimeProvider _time;
-    private readonly ILogger<SlackClient> _logger;
-
-    public SlackClient(HttpClient http, IOptions<SlackOptions> options, TimeProvider time, ILogger<SlackClient> logger)
-    {
-        _http = http;
-        _options = options.Value;
-        _time = time;
-        _logger = logger;
-    }
+    private readonly SlackOptions _options = options.Value;
 
     public async Task<SlackMessageRef> PostMessageAsync(
         string channel, string text, JsonArray? blocks, string? threadTs, CancellationToken cancellationToken)
@@ -105,11 +90,30 @@ public sealed partial class SlackClient : ISlackClient
         }
     }
 
+    public async Task PublishHomeAsync(string userId, JsonObject view, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(userId);
+        ArgumentNullException.ThrowIfNull(view);
+        using var response = await SendJsonAsync("views.publish", new JsonObject { ["user_id"] = userId, ["view"] = view.DeepClone() }, cancellationToken);
+    }
+
+    public async Task<string> OpenViewAsync(string triggerId, JsonObject view, CancellationToken cancellationToken)
+    {
+        const string method = "views.open";
+        using var response = await SendJsonAsync(method, new JsonObject { ["trigger_id"] = triggerId, ["view"] = view.DeepClone() }, cancellationToken);
+        if (response.RootElement.TryGetProperty("view", out var opened) && opened.ValueKind == JsonValueKind.Object
+            && opened.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String)
+        {
+            return id.GetString()!;
+        }
+        throw new InvalidOperationException($"Slack {method} answered ok without view.id.");
+    }
+
     private Task<JsonDocument> SendJsonAsync(string method, JsonObject body, CancellationToken cancellationToken)
     {
         // Serialised once: each attempt needs a fresh HttpContent, and the JsonObject must not be reused across requests.
         var json = body.ToJsonString();
-        return SendAsync(method, () => new StringContent(json, Encoding.UTF8, JsonMediaType), cancellationToken);
+        return SendAsync(method, () => new StringContent(json, Encoding.UTF8, "application/json"), cancellationToken);
     }
 
     private Task<JsonDocument> SendFormAsync(
@@ -123,19 +127,19 @@ public sealed partial class SlackClient : ISlackClient
             using var request = new HttpRequestMessage(HttpMethod.Post, method) { Content = createContent() };
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _options.BotToken);
 
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
 
             if (response.StatusCode == HttpStatusCode.TooManyRequests)
             {
                 var retryAfter = GetRetryAfter(response) ?? _options.RetryBaseDelay;
                 if (attempt >= _options.MaxRetries || retryAfter > _options.MaxRetryDelay)
                 {
-                    Log.SlackRateLimitedGivingUp(_logger, method, attempt + 1, retryAfter);
+                    LogRateLimitedGivingUp(logger, method, attempt + 1, retryAfter);
                     throw new SlackRateLimitedException(method, retryAfter);
                 }
 
-                Log.SlackRateLimited(_logger, method, retryAfter, attempt + 1);
-                await Task.Delay(retryAfter, _time, cancellationToken);
+                LogRateLimited(logger, method, retryAfter, attempt + 1);
+                await Task.Delay(retryAfter, time, cancellationToken);
                 continue;
             }
 
@@ -150,8 +154,8 @@ public sealed partial class SlackClient : ISlackClient
                 }
 
                 var backoff = _options.RetryBaseDelay * Math.Pow(2, attempt);
-                Log.SlackServerError(_logger, method, (int)response.StatusCode, backoff, attempt + 1);
-                await Task.Delay(backoff, _time, cancellationToken);
+                LogServerError(logger, method, (int)response.StatusCode, backoff, attempt + 1);
+                await Task.Delay(backoff, time, cancellationToken);
                 continue;
             }
 
@@ -206,7 +210,7 @@ public sealed partial class SlackClient : ISlackClient
 
         if (header?.Date is { } date)
         {
-            var wait = date - _time.GetUtcNow();
+            var wait = date - time.GetUtcNow();
             return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
         }
 
@@ -223,4 +227,13 @@ public sealed partial class SlackClient : ISlackClient
 
         throw new InvalidOperationException($"Slack {method} answered ok without channel and ts.");
     }
+
+    [LoggerMessage(4101, LogLevel.Warning, "Slack {SlackMethod} rate limited; retrying in {RetryAfter} (attempt {Attempt})")]
+    private static partial void LogRateLimited(ILogger logger, string slackMethod, TimeSpan retryAfter, int attempt);
+
+    [LoggerMessage(4102, LogLevel.Warning, "Slack {SlackMethod} still rate limited after {Attempts} attempts; Retry-After {RetryAfter}")]
+    private static partial void LogRateLimitedGivingUp(ILogger logger, string slackMethod, int attempts, TimeSpan retryAfter);
+
+    [LoggerMessage(4103, LogLevel.Warning, "Slack {SlackMethod} answered HTTP {StatusCode}; retrying in {Backoff} (attempt {Attempt})")]
+    private static partial void LogServerError(ILogger logger, string slackMethod, int statusCode, TimeSpan backoff, int attempt);
 }

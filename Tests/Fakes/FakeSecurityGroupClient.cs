@@ -51,12 +51,30 @@ public sealed class FakeSecurityGroupClient : ISecurityGroupClient, ISecurityGro
         }
     }
 
-    public Task<IReadOnlyList<SecurityGroupRule>> DescribeRulesAsync(string groupId, CancellationToken cancellationToken)
+    /// <summary>Runs once, at the start of the next <see cref="DescribeRulesAsync"/> (then cleared): another writer's turn at that exact point.</summary>
+    public Func<Task>? BeforeNextDescribeRules
+    {
+        get => _beforeDescribeRules;
+        set => _beforeDescribeRules = value;
+    }
+
+    public async Task<IReadOnlyList<SecurityGroupRule>> DescribeRulesAsync(string groupId, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _beforeDescribeRules, null) is { } hook)
+        {
+            await hook();
+        }
+        return DescribeRulesNow(groupId);
+    }
+
+    private Func<Task>? _beforeDescribeRules;
+
+    private IReadOnlyList<SecurityGroupRule> DescribeRulesNow(string groupId)
     {
         Calls.Enqueue("describe-rules");
         lock (_gate)
         {
-            return Task.FromResult<IReadOnlyList<SecurityGroupRule>>(GroupExists && groupId == GroupId ? Rules.ToArray() : []);
+            return GroupExists && groupId == GroupId ? Rules.ToArray() : [];
         }
     }
 

@@ -151,12 +151,48 @@ public sealed class FaultHarness : IAsyncDisposable
         _bridge = await StartBridgeAsync(tables, queues, appTimeouts);
     }
 
+    /// <summary>
+    /// Restarts the local host with Table Storage and the queues reached through <paramref name="tables"/> and
+    /// <paramref name="queues"/> (proxies the test switches while the host runs), with the app's own default per-try
+    /// timeouts and retries. The host's own queue listeners keep reading Azurite directly.
+    /// </summary>
+    public async Task StorageAsync(StorageSwitch tables, StorageSwitch queues)
+    {
+        await _bridge.DisposeAsync();
+        _bridge = await StartBridgeAsync(TableFault.None, configure: services => services.Replace(ServiceDescriptor.Singleton(new StorageClients(new SgBridge.Shared.Options.StorageOptions
+        {
+            ConnectionString = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteKey};TableEndpoint={tables.Endpoint};QueueEndpoint={queues.Endpoint};",
+        }))));
+    }
+
+    /// <summary>A switchable proxy in front of Azurite's table service (<paramref name="hanging"/>: start hanging).</summary>
+    public StorageSwitch TableSwitch(bool hanging) => new(_azurite.TableEndpoint, hanging);
+
+    /// <summary>A switchable proxy in front of Azurite's queue service.</summary>
+    public StorageSwitch QueueSwitch(bool hanging) => new(_azurite.QueueEndpoint, hanging);
+
+    /// <summary>POSTs an event to the host's intake route as EventBridge's API destination does; the status, the body and how long the answer took.</summary>
+    public async Task<(int Status, string Body, TimeSpan Took)> PostEventAsync(JsonNode evt)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, _bridge.AwsEventsUrl)
+        {
+            Content = new StringContent(evt.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.TryAddWithoutValidation("User-Agent", "Amazon/EventBridge/ApiDestinations");
+        request.Headers.Add(SgBridge.FunctionApp.Routes.FunctionKeyHeader, _bridge.FunctionKey);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var response = await http.SendAsync(request);
+        var took = clock.Elapsed;
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(), took);
+    }
+
     private string FaultEndpoint(TableFault fault) =>
         $"http://127.0.0.1:{(fault == TableFault.Refused ? ClosedPort() : ((IPEndPoint)_deadTables.LocalEndpoint).Port)}/devstoreaccount1";
 
     private const string AzuriteKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-    private Task<LocalBridge> StartBridgeAsync(TableFault fault, TableFault queueFault = TableFault.None, bool appTimeouts = false)
+    private Task<LocalBridge> StartBridgeAsync(TableFault fault, TableFault queueFault = TableFault.None, bool appTimeouts = false, Action<IServiceCollection>? configure = null)
     {
         var options = new LocalBridgeOptions
         {
@@ -198,6 +234,7 @@ public sealed class FaultHarness : IAsyncDisposable
                         MaxRetries = 1,
                     }).Tables));
                 }
+                configure?.Invoke(services);
                 // The bridge's own request store, wrapped so that an armed crash kills its next write.
                 services.Decorate<IRequestStore>(inner => new CrashingRequestStore(inner, Crash));
             },
@@ -421,6 +458,14 @@ public sealed class FaultHarness : IAsyncDisposable
             .Select(e => JsonNode.Parse(e.RequestMessage.Body!)!.AsObject())
             .Where(b => (string?)b["channel"] == MonitoringChannel)
             .Select(b => b.ToJsonString())
+            .ToList();
+
+    /// <summary>The bodies of what was posted to the approvers' channel.</summary>
+    public List<string> ApproverPosts() =>
+        Slack.LogEntries
+            .Where(e => e.RequestMessage.Path == "/api/chat.postMessage")
+            .Select(e => e.RequestMessage.Body!)
+            .Where(b => (string?)JsonNode.Parse(b)!["channel"] == "CAPPROVERS")
             .ToList();
 
     public int AwsCalls(string action) =>

@@ -102,7 +102,7 @@ public sealed class RoutingTests
     [Fact]
     public void Validate_GoodRoutes_Succeeds()
     {
-        var result = new RoutingOptionsValidator().Validate(null, Options(
+        var result = new SlackOptionsValidator().Validate(null, Options(
             Route($"account:{Prod}", "CPROD"), Route("alias:dev", "GPRIVATE", users: "W0ENTERPRISE"), Route("tag:env=prod", "CTAG", users: "", includeGlobal: true)));
 
         Assert.True(result.Succeeded, result.FailureMessage);
@@ -118,7 +118,7 @@ public sealed class RoutingTests
     [InlineData("region:eu-west-1", "Slack:Routes:0:Match 'region:eu-west-1'")]
     public void Validate_BadMatch_FailsNamingTheSetting(string match, string expected)
     {
-        var result = new RoutingOptionsValidator().Validate(null, Options(Route(match, "CPROD")));
+        var result = new SlackOptionsValidator().Validate(null, Options(Route(match, "CPROD")));
 
         Assert.False(result.Succeeded);
         Assert.Contains(expected, result.FailureMessage, StringComparison.Ordinal);
@@ -127,10 +127,10 @@ public sealed class RoutingTests
     [Fact]
     public void Validate_EdgeLengths_TagKey128AndValue256Accepted_LongerRefused()
     {
-        var ok = new RoutingOptionsValidator().Validate(null, Options(Route($"tag:{new string('k', 128)}={new string('v', 256)}", "CTAG")));
-        var longKey = new RoutingOptionsValidator().Validate(null, Options(Route($"tag:{new string('k', 129)}=v", "CTAG")));
-        var longValue = new RoutingOptionsValidator().Validate(null, Options(Route($"tag:k={new string('v', 257)}", "CTAG")));
-        var emptyValue = new RoutingOptionsValidator().Validate(null, Options(Route("tag:k=", "CTAG")));
+        var ok = new SlackOptionsValidator().Validate(null, Options(Route($"tag:{new string('k', 128)}={new string('v', 256)}", "CTAG")));
+        var longKey = new SlackOptionsValidator().Validate(null, Options(Route($"tag:{new string('k', 129)}=v", "CTAG")));
+        var longValue = new SlackOptionsValidator().Validate(null, Options(Route($"tag:k={new string('v', 257)}", "CTAG")));
+        var emptyValue = new SlackOptionsValidator().Validate(null, Options(Route("tag:k=", "CTAG")));
 
         Assert.True(ok.Succeeded, ok.FailureMessage);
         Assert.False(longKey.Succeeded);
@@ -141,7 +141,7 @@ public sealed class RoutingTests
     [Fact]
     public void Validate_EveryFieldChecked_EachErrorNamesItsField()
     {
-        var result = new RoutingOptionsValidator().Validate(null, SlackTestOptions.Create(o =>
+        var result = new SlackOptionsValidator().Validate(null, SlackTestOptions.Create(o =>
         {
             o.Routes =
             [

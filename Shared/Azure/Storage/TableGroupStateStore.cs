@@ -9,8 +9,9 @@ using SgBridge.Shared.Options;
 namespace SgBridge.Shared.Storage;
 
 /// <summary>
-/// <see cref="IGroupStateStore"/> in <see cref="StorageOptions.GroupsTable"/>: PartitionKey "{account}-{region}", RowKey
-/// the group id for the approved state and "{groupId}|lease" for the lease.
+/// <see cref="IGroupStateStore"/> in the table <see cref="StorageOptions.GroupsTable"/>: PartitionKey "{account}-{region}",
+/// RowKey the group id for the approved state (JSON via <see cref="TableJson"/>, RuleCount and UpdatedAt as columns) and
+/// "{groupId}|lease" for the lease (Owner, ExpiresAt).
 /// </summary>
 public sealed class TableGroupStateStore : IGroupStateStore
 {
@@ -29,25 +30,37 @@ public sealed class TableGroupStateStore : IGroupStateStore
     }
 
     /// <summary>
-    /// Bounded by <see cref="StorageOptions.GroupReadTimeout"/>, retries included: past it the read fails as an outage
-    /// (408), so the revert takes its storage-less path instead of waiting for the table.
+    /// Bounded by <see cref="StorageOptions.GroupReadTimeout"/>, retries included: with the lease (<see cref="TryAcquireLeaseAsync"/>),
+    /// the storage calls a revert makes before its AWS calls. Past it the read fails as an outage
+    /// (<see cref="StorageUnavailableException"/>), so the revert takes its storage-less path (revoke an add by rule id)
+    /// instead of waiting for the table.
     /// </summary>
-    public async Task<Stored<ApprovedGroup>?> GetAsync(string accountId, string region, string groupId, CancellationToken cancellationToken)
+    public Task<Stored<ApprovedGroup>?> GetAsync(string accountId, string region, string groupId, CancellationToken cancellationToken) =>
+        WithinReadTimeoutAsync($"the read of {groupId}'s approved state", async ct =>
+        {
+            var response = await _table.Client.GetEntityIfExistsAsync<TableEntity>(Partition(accountId, region), Row(groupId), cancellationToken: ct)
+                .ConfigureAwait(false);
+            return response.HasValue ? ToStored(response.Value!) : null;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Runs a call that precedes a revert's AWS calls under <see cref="StorageOptions.GroupReadTimeout"/>; past it, the
+    /// call is cancelled and reported as an outage, whatever the client's own per-try timeouts and retries would allow.
+    /// </summary>
+    private async Task<T> WithinReadTimeoutAsync<T>(string what, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_readTimeout);
         try
         {
-            var response = await _table.Client
-                .GetEntityIfExistsAsync<TableEntity>(Partition(accountId, region), Row(groupId), cancellationToken: deadline.Token)
-                .ConfigureAwait(false);
-            return response.HasValue ? ToStored(response.Value!) : null;
+            return await call(deadline.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested && ex is not StorageUnavailableException)
         {
-            throw new RequestFailedException((int)HttpStatusCode.RequestTimeout,
-                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Table Storage did not answer the read of {groupId}'s approved state within {_readTimeout.TotalSeconds:0.###} s (Storage:GroupReadTimeout)."),
-                "OperationTimedOut", ex);
+            // Cancelled at the deadline: an OperationCanceledException, or (when a try had already failed) the client's
+            // AggregateException of its tries.
+            throw new StorageUnavailableException(
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Table Storage did not answer {what} within {_readTimeout.TotalSeconds:0.###} s (Storage:GroupReadTimeout)."), ex);
         }
     }
 
@@ -98,7 +111,16 @@ public sealed class TableGroupStateStore : IGroupStateStore
         }
     }
 
-    public async Task<GroupLease?> TryAcquireLeaseAsync(string accountId, string region, string groupId, string owner, DateTimeOffset now, TimeSpan duration,
+    /// <summary>
+    /// Bounded like <see cref="GetAsync"/> (the first storage call of every reconcile, so of every revert): a table that
+    /// hangs fails it as an outage within <see cref="StorageOptions.GroupReadTimeout"/>. A lease written after all but
+    /// answered too late lapses after its duration.
+    /// </summary>
+    public Task<GroupLease?> TryAcquireLeaseAsync(string accountId, string region, string groupId, string owner, DateTimeOffset now, TimeSpan duration,
+        CancellationToken cancellationToken) =>
+        WithinReadTimeoutAsync($"the lease of {groupId}", ct => AcquireLeaseAsync(accountId, region, groupId, owner, now, duration, ct), cancellationToken);
+
+    private async Task<GroupLease?> AcquireLeaseAsync(string accountId, string region, string groupId, string owner, DateTimeOffset now, TimeSpan duration,
         CancellationToken cancellationToken)
     {
         var table = _table.Client;
@@ -141,8 +163,7 @@ public sealed class TableGroupStateStore : IGroupStateStore
         ArgumentNullException.ThrowIfNull(lease);
         try
         {
-            var row = Row(lease.GroupId) + "|" + Lease;
-            await _table.Client.DeleteEntityAsync(Partition(lease.AccountId, lease.Region), row, new ETag(lease.ETag), cancellationToken)
+            await _table.Client.DeleteEntityAsync(Partition(lease.AccountId, lease.Region), Row(lease.GroupId) + "|" + Lease, new ETag(lease.ETag), cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)

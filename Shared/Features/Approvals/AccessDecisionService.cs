@@ -86,7 +86,7 @@ public sealed partial class AccessDecisionService(
                 Reply: $"{id} is {ApprovalMessageBuilder.StatusWords(original.Status)}: only live time-bound access can be extended. Nothing changed.");
         }
         // One extension per grant: a repeated (or duplicated) click finds the same request.
-        var extensionId = RequestId.For($"extend:{original.Id}:{original.AccessUntil.Value.UtcTicks}");
+        var extensionId = ExtensionIdOf(original)!;
         var (extension, created) = await lifecycle.OpenAsync(ChangeRequest.OpenExtension(extensionId, original, time.GetUtcNow()), cancellationToken);
         if (!created)
         {
@@ -96,6 +96,13 @@ public sealed partial class AccessDecisionService(
         LogExtensionAsked(logger, extensionId, id, click.UserId);
         return new DecisionResult(DecisionOutcome.Ignored, extensionId, 0,
             $":hourglass_flowing_sand: Asked the approvers to extend {id}: request {extensionId}. You will hear when they decide.");
+    }
+
+    /// <summary>The id of the one extension request of <paramref name="original"/>'s grant (null: not time-bound access).</summary>
+    public static string? ExtensionIdOf(ChangeRequest original)
+    {
+        ArgumentNullException.ThrowIfNull(original);
+        return original.AccessUntil is { } until ? RequestId.For($"extend:{original.Id}:{until.UtcTicks}") : null;
     }
 
     [LoggerMessage(1311, LogLevel.Information, "Access of request {RequestId} revoked by {SlackUserId} ({AccountId}, {GroupId})")]

@@ -95,6 +95,17 @@ public sealed partial class AccessExpiryService(
         }
         var request = stored.Value;
 
+        // 0. An extension of this grant approved (decided before this tick read it) but not applied yet holds the access
+        //    on: the row waits a tick for its apply, which moves the expiry in the approved state (then step 3 moves the
+        //    row to it). Without this, the tick would take the rule out of the approved state and the apply put it back.
+        if (entry.Kind == AccessEndKind.Expire && await PendingExtensionAsync(request, now, ct) is { } extension)
+        {
+            await index.AddAsync(entry with { DueAt = now + ExtensionApplyWait, Attempts = 0 }, ct);
+            await index.RemoveAsync(entry, ct);
+            LogExtensionPending(logger, entry.RequestId, extension, now + ExtensionApplyWait);
+            return EntryOutcome.Rescheduled;
+        }
+
         // 1. The approved state: run-out rules leave it (a revoke row's rules left it when the approver clicked; again is a no-op).
         var state = await groups.UpdateAsync(entry.AccountId, entry.Region, entry.GroupId, g => entry.Kind == AccessEndKind.Revoke
             ? g.RevokeAccessOf(request, now).Count > 0
@@ -126,8 +137,11 @@ public sealed partial class AccessExpiryService(
             }
         }
 
-        // 3. Still approved (extended, or approved again permanently)? Then this row was early: move it, or drop it.
-        var still = group.AccessOf(request);
+        // 3. Still approved (extended, or approved again permanently)? Then this row was early: move it, or drop it. Read
+        //    again, not taken from step 1: an extension's apply may have written the approved state since (its conditional
+        //    write followed ours), and the access it holds on must not be told as ended.
+        var current = await groups.GetAsync(entry.AccountId, entry.Region, entry.GroupId, ct);
+        var still = current?.Value.AccessOf(request) ?? [];
         if (entry.Kind == AccessEndKind.Expire && still.Count > 0)
         {
             var next = still.Select(r => r.ExpiresAt).Aggregate(ApprovedGroup.Later);
@@ -144,6 +158,22 @@ public sealed partial class AccessExpiryService(
         await EndRequestAsync(entry, request, now, ct);
         await index.RemoveAsync(entry, ct);
         return EntryOutcome.Ended;
+    }
+
+    /// <summary>How long an expiry waits for the apply of an approved extension of its grant before it looks again (one tick).</summary>
+    public static readonly TimeSpan ExtensionApplyWait = TimeSpan.FromMinutes(1);
+
+    /// <summary>The id of this grant's extension request when it is approved and its apply has not written the approved state yet.</summary>
+    private async Task<string?> PendingExtensionAsync(ChangeRequest request, DateTimeOffset now, CancellationToken ct)
+    {
+        if (AccessDecisionService.ExtensionIdOf(request) is not { } id
+            || await requests.GetAsync(id, ct) is not { Value: { Status: RequestStatus.Approved, AccessUntil: var until } extension }
+            || extension.ExtendsRequestId != request.Id
+            || (until is { } end && end <= now))
+        {
+            return null;
+        }
+        return id;
     }
 
     /// <summary>
@@ -241,6 +271,9 @@ public sealed partial class AccessExpiryService(
 
     [LoggerMessage(1302, LogLevel.Information, "Access of request {RequestId} on {GroupId} is still approved (extended); next look at {Next}")]
     private static partial void LogRescheduled(ILogger logger, string requestId, string groupId, DateTimeOffset? next);
+
+    [LoggerMessage(1307, LogLevel.Information, "Access of request {RequestId} not ended: its extension {ExtensionId} is approved and not applied yet; next look at {Next}")]
+    private static partial void LogExtensionPending(ILogger logger, string requestId, string extensionId, DateTimeOffset next);
 
     [LoggerMessage(1303, LogLevel.Information, "Expiry row for request {RequestId} dropped: {Why}")]
     private static partial void LogDropped(ILogger logger, string requestId, string why);

@@ -1,9 +1,8 @@
+using System.Text.RegularExpressions;
+
 namespace SgBridge.Shared.Slack;
 
-/// <summary>
-/// Block Kit <c>action_id</c> prefixes SgBridge puts on its buttons (the value is a request id). A button's action_id
-/// is the prefix, a colon and the request id, so ids are unique within a message; routing matches the prefix.
-/// </summary>
+/// <summary>Block Kit <c>action_id</c> prefixes: "prefix:request id", so ids are unique within a message; routing matches the prefix.</summary>
 public static class ActionIds
 {
     public const string Approve = "sgbridge_approve";
@@ -38,4 +37,14 @@ public static class ActionIds
     public static bool Matches(string actionId, string prefix) =>
         actionId.StartsWith(prefix, StringComparison.Ordinal)
         && (actionId.Length == prefix.Length || actionId[prefix.Length] == Separator);
+}
+
+/// <summary>Slack's id shapes the bridge accepts from outside (settings, event payloads) before it uses them.</summary>
+public static partial class SlackIds
+{
+    /// <summary>A Slack user id as Slack sends them (U… or W…).</summary>
+    public static bool IsUserId(string? id) => id is not null && UserId().IsMatch(id);
+
+    [GeneratedRegex("^[UW][A-Z0-9]{1,30}$")]
+    private static partial Regex UserId();
 }

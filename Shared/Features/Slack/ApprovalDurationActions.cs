@@ -1,21 +1,14 @@
 namespace SgBridge.Shared.Slack;
 
 /// <summary>
-/// A duration choice names the duration and the request: "{prefix}:{duration label}:{request id}", under Slack's 150
-/// characters for an option value and 255 for an action_id. It travels in one of two shapes:
-/// <list type="bullet">
-/// <item>a select (<c>static_select</c>) with action_id "{prefix}:{request id}" whose options carry the choice as their
-/// value: Slack sends the picked one as <c>selected_option.value</c> (<see cref="SlackInteraction.SelectedValue"/>);</item>
-/// <item>a button (one duration offered, or a removal) whose action_id is the choice and whose value is the request id.</item>
-/// </list>
-/// Either way the request the element belongs to and the request the choice names must agree.
+/// A duration choice "{prefix}:{duration label}:{request id}" travels as a select option's value (the select's action_id
+/// is "{prefix}:{request id}") or as a button's action_id (its value the request id); either way both request ids must agree.
 /// </summary>
 public static class ApprovalDurationActions
 {
     public static string ActionId(string prefix, string label, string requestId) =>
         string.Join(ActionIds.Separator, prefix, label, requestId);
 
-    /// <summary>The action_id of a duration select for <paramref name="requestId"/>: "{prefix}:{request id}".</summary>
     public static string SelectActionId(string prefix, string requestId) => ActionIds.For(prefix, requestId);
 
     /// <summary>Reads the label and request id of a choice "{prefix}:{label}:{id}"; false for anything not of that shape.</summary>
@@ -38,17 +31,13 @@ public static class ApprovalDurationActions
         return true;
     }
 
-    /// <summary>
-    /// Reads a duration click in either shape: the label picked and the request it decides. False when the shape is
-    /// wrong or the element's request and the choice's request differ (a forged or mismatched payload).
-    /// </summary>
+    /// <summary>Reads a duration click in either shape; false when the shape is wrong or the two request ids differ (forged).</summary>
     public static bool TryRead(SlackInteraction click, string prefix, out string label, out string requestId)
     {
         ArgumentNullException.ThrowIfNull(click);
         label = requestId = "";
         if (click.SelectedValue is { } picked)
         {
-            // A select: its action_id names the request, the option names the duration and the request again.
             var elementId = click.ActionId.Length > prefix.Length + 1 && ActionIds.Matches(click.ActionId, prefix) ? click.ActionId[(prefix.Length + 1)..] : "";
             return elementId.Length > 0 && !elementId.Contains(ActionIds.Separator, StringComparison.Ordinal)
                 && TryParse(picked, prefix, out label, out requestId) && requestId == elementId;

@@ -10,11 +10,8 @@ public static partial class ApprovalMessageBuilder
     internal const int MaxResourcesShown = 12;
 
     /// <summary>
-    /// The approvers' message with a "Blast radius" section: how many network interfaces the group is attached to, what
-    /// they belong to (instances with public IPs, load balancers, databases, other services) and, in front, a flag for
-    /// every rule that would open an internet-reachable resource to the internet. When the read failed: "Blast radius
-    /// unavailable: reason". A single request shows it just before its choices; a batch after its header, before the
-    /// first change. The message is rendered again, whole, and fitted (<see cref="SlackLimits"/>) with the section in it.
+    /// The approvers' message with a "Blast radius" section: the group's network interfaces, what they belong to and, in
+    /// front, every rule that would open an internet-reachable resource to the internet; or why it is unavailable.
     /// </summary>
     public static SlackMessage WithBlastRadius(SlackMessage message, IReadOnlyList<ChangeRequest> batch, BlastRadius radius)
     {
@@ -24,10 +21,7 @@ public static partial class ApprovalMessageBuilder
         return message.View is { } view ? Render(view with { Radius = radius }) : message;
     }
 
-    /// <summary>
-    /// Adds the blast radius (when the view has one) at <paramref name="before"/> (null: before the first actions block),
-    /// within the room the other blocks leave; with no block or room left, as one line in the last context block.
-    /// </summary>
+    /// <summary>Adds the section at <paramref name="before"/> (null: before the first actions), else a line in the last context.</summary>
     private static void AddBlastRadius(JsonArray blocks, RequestView v, int? before)
     {
         if (v.Radius is not { } radius || !v.Approvers)

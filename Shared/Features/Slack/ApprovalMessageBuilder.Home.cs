@@ -4,10 +4,7 @@ using SgBridge.Shared.Options;
 
 namespace SgBridge.Shared.Slack;
 
-/// <summary>
-/// What one user's Home tab shows: the requests waiting for them as an approver (<paramref name="Waiting"/>) and their
-/// own requests (<paramref name="Mine"/>: waiting, being applied, failed, live time-bound access). Both newest first.
-/// </summary>
+/// <summary>What one user's Home tab shows: the requests waiting for them as an approver and their own; both newest first.</summary>
 public sealed record HomeContent(
     string UserId,
     bool IsApprover,
@@ -19,7 +16,6 @@ public sealed record HomeContent(
 
 public static partial class ApprovalMessageBuilder
 {
-    /// <summary>The Home view's callback id.</summary>
     public const string HomeCallback = "sgbridge_home";
 
     /// <summary>The blocks a Home view always keeps for its headers, "and N more" lines and footer (of Slack's 100).</summary>
@@ -31,18 +27,11 @@ public static partial class ApprovalMessageBuilder
     /// <summary>The text of one waiting request on the Home tab (its head, rules and flags): the full message has the rest.</summary>
     private const int HomeRequestText = 600;
 
-    /// <summary>
-    /// The Home tab (<c>views.publish</c>, type "home"): the requests waiting for the user, newest first, each with the
-    /// same choices as the approvers' message (its duration select or Approve, and Deny; one confirmation when risky);
-    /// then the user's own requests, live time-bound access with "Ask to extend" and "Revoke access now". Within Slack's
-    /// 100 blocks per view (and, conservatively, the 10,000 characters of a message): what does not fit is counted in an
-    /// "and N more" line.
-    /// </summary>
+    /// <summary>The Home tab: requests waiting for the user (with their choices), then the user's own; the rest is counted.</summary>
     public static JsonObject Home(HomeContent content)
     {
         ArgumentNullException.ThrowIfNull(content);
         var available = SlackLimits.BlocksPerView - HomeFixedBlocks;
-        // Each request's blocks, built once: the fitting below only chooses how many are shown.
         var waiting = content.Waiting.Select(r => (JsonNode)Section(HomeWaitingText(r, content.Aliases.GetValueOrDefault(r.AccountId)))).Zip(
             content.Waiting.Select(r => (JsonNode)Controls(r, content.Durations, compact: true, shortConfirm: false))).ToList();
         var mine = content.Mine.Select(r => HomeMine(r, content)).ToList();
@@ -52,8 +41,7 @@ public static partial class ApprovalMessageBuilder
         while (true)
         {
             var blocks = HomeBlocks(content, waiting, waitingShown, mine, mineShown);
-            // Slack documents no total for a view; the bridge keeps it within the message budget (10,000 characters), cutting
-            // waiting requests first, then the user's own.
+            // Slack documents no total for a view: kept within the message budget, cutting waiting requests first.
             if (TextLength(blocks) <= SlackLimits.TotalBlockText || (waitingShown == 0 && mineShown == 0))
             {
                 return new JsonObject { ["type"] = "home", ["callback_id"] = HomeCallback, ["blocks"] = blocks };
@@ -148,18 +136,9 @@ public static partial class ApprovalMessageBuilder
         var blocks = new List<JsonObject> { Section(SlackText.Truncate(line, HomeRequestText)) };
         if (r.Status == RequestStatus.Applied && r.AccessUntil is { } until && until > content.Now && r.CanEndAccess)
         {
-            var revoke = Button(ActionIds.For(ActionIds.RevokeAccess, r.Id), r.Id, $"Revoke access {r.Id}", "danger");
-            revoke["confirm"] = Confirm($"Give up {r.Id} now?", "The rule leaves the approved state and is revoked in AWS within seconds.", "Revoke", "danger");
-            blocks.Add(new JsonObject
-            {
-                ["type"] = "actions",
-                ["block_id"] = "sgbridge_home_access:" + r.Id,
-                ["elements"] = new JsonArray
-                {
-                    Button(ActionIds.For(ActionIds.ExtendAccess, r.Id), r.Id, $"Ask to extend {r.Id}", "primary"),
-                    revoke,
-                },
-            });
+            blocks.Add(Actions("sgbridge_home_access:" + r.Id,
+                Button(ActionIds.For(ActionIds.ExtendAccess, r.Id), r.Id, $"Ask to extend {r.Id}", "primary"),
+                RevokeButton(r, $"Revoke access {r.Id}", $"Give up {r.Id} now?")));
         }
         return blocks;
     }

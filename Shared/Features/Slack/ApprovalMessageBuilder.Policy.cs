@@ -8,10 +8,7 @@ public static partial class ApprovalMessageBuilder
     /// <summary>Longest policy reason shown; the whole of it is on the request (`sgbridge requests show`).</summary>
     internal const int PolicyReasonShown = 600;
 
-    /// <summary>
-    /// The policy file's decision, as a context line: ":scroll: Policy: approve by rule `dev-private` (policy.yaml line 12)
-    /// for 24h — why". Null when no policy decided the request.
-    /// </summary>
+    /// <summary>The policy file's decision as a context line ("Policy approved for 24h: rule `dev-private` …"); null when none.</summary>
     internal static string? PolicyText(ChangeRequest r)
     {
         if (r.PolicyDecision is not { } d)

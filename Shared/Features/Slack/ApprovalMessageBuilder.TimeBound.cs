@@ -5,20 +5,9 @@ using SgBridge.Shared.Options;
 
 namespace SgBridge.Shared.Slack;
 
-/// <summary>
-/// Time-bound approvals in the approver message: each pending change that grants access gets one duration choice (a
-/// <c>static_select</c> of <see cref="ApprovalsOptions.Durations"/>, one confirmation when it is risky) beside Deny; a
-/// removal gets a plain Approve (it takes access away, so no duration applies); applied time-bound access shows until
-/// when, with a "Revoke access" button.
-/// </summary>
+/// <summary>Time-bound approvals: duration choices, access lines, Revoke and Extend, and the notices when access ends.</summary>
 public static partial class ApprovalMessageBuilder
 {
-    /// <summary>Block Kit: an actions block holds at most 25 elements.</summary>
-    private const int MaxActionsElements = 25;
-
-    /// <summary>Block Kit: a static_select holds at most 100 options.</summary>
-    private const int MaxSelectOptions = 100;
-
     /// <summary>The approvers' message (or its compact form) with the configured duration choices and, for applied time-bound access, Revoke buttons.</summary>
     public static SlackMessage WithAccessChoices(this SlackMessage message, IReadOnlyList<ChangeRequest> batch, IReadOnlyList<ApprovalDuration> durations)
     {
@@ -28,10 +17,7 @@ public static partial class ApprovalMessageBuilder
         return message.View is { } view ? Render(view with { Durations = durations }) : message;
     }
 
-    /// <summary>
-    /// One change's choices: a duration select (or, with one duration offered, one Approve button naming it) and Deny.
-    /// A removal never offers a duration. Without <paramref name="durations"/>: Approve (permanent) and Deny.
-    /// </summary>
+    /// <summary>One change's choices: a duration select (or one Approve button) and Deny. Without durations: Approve (permanent).</summary>
     private static JsonObject Controls(ChangeRequest r, IReadOnlyList<ApprovalDuration>? durations, bool compact, bool shortConfirm)
     {
         var approve = ApproveElement(r.Id, ActionIds.Approve, ActionIds.ApproveFor, r.Kind == ChangeKind.Remove, durations,
@@ -40,29 +26,11 @@ public static partial class ApprovalMessageBuilder
         {
             approve["confirm"] = RiskConfirm(r, ChosenWords(approve), shortConfirm);
         }
-        return new JsonObject
-        {
-            ["type"] = "actions",
-            ["block_id"] = "sgbridge_decision:" + r.Id,
-            ["elements"] = new JsonArray
-            {
-                approve,
-                new JsonObject
-                {
-                    ["type"] = "button",
-                    ["action_id"] = ActionIds.For(ActionIds.Deny, r.Id),
-                    ["style"] = "danger",
-                    ["value"] = r.Id,
-                    ["text"] = PlainText(compact ? $"Deny {r.Id}" : "Deny", SlackLimits.ButtonText),
-                },
-            },
-        };
+        var deny = Button(ActionIds.For(ActionIds.Deny, r.Id), r.Id, compact ? $"Deny {r.Id}" : "Deny", "danger");
+        return Actions("sgbridge_decision:" + r.Id, approve, deny);
     }
 
-    /// <summary>
-    /// The approve element: a button when no duration applies (a removal; no durations given) or only one is offered,
-    /// else a static_select whose options carry the duration and the request (<see cref="ApprovalDurationActions"/>).
-    /// </summary>
+    /// <summary>A button when no duration applies or one is offered, else a static_select (<see cref="ApprovalDurationActions"/>).</summary>
     private static JsonObject ApproveElement(string id, string plainPrefix, string forPrefix, bool noDuration, IReadOnlyList<ApprovalDuration>? durations, string buttonText, string placeholder)
     {
         if (durations is null || durations.Count == 0 || (noDuration && durations.Any(d => d.IsPermanent)))
@@ -84,28 +52,12 @@ public static partial class ApprovalMessageBuilder
             ["type"] = "static_select",
             ["action_id"] = ApprovalDurationActions.SelectActionId(forPrefix, id),
             ["placeholder"] = PlainText(placeholder, SlackLimits.ButtonText),
-            ["options"] = new JsonArray(durations.Take(MaxSelectOptions).Select(d => (JsonNode)new JsonObject
+            ["options"] = new JsonArray(durations.Take(SlackLimits.SelectOptions).Select(d => (JsonNode)new JsonObject
             {
                 ["text"] = PlainText(d.IsPermanent ? "permanently" : "for " + d.Label, SlackLimits.ButtonText),
                 ["value"] = ApprovalDurationActions.ActionId(forPrefix, d.Label, id),
             }).ToArray()),
         };
-    }
-
-    private static JsonObject Button(string actionId, string value, string text, string? style)
-    {
-        var button = new JsonObject
-        {
-            ["type"] = "button",
-            ["action_id"] = actionId,
-            ["value"] = value,
-            ["text"] = PlainText(text, SlackLimits.ButtonText),
-        };
-        if (style is not null)
-        {
-            button["style"] = style;
-        }
-        return button;
     }
 
     /// <summary>What the approve element grants, for its confirmation: "for 8h", "permanently", or the duration picked in a select.</summary>
@@ -140,24 +92,9 @@ public static partial class ApprovalMessageBuilder
                 : $"{granting} change(s) are approved {chosen}" + (granting < pending.Count ? $"; {pending.Count - granting} removal(s) take effect for good" : "") + ". Each is applied exactly as requested.")
             + (risky > 0 ? $" {risky} of them open risky access." : ""),
             "Approve all", "primary");
-        return new JsonObject
-        {
-            ["type"] = "actions",
-            ["block_id"] = "sgbridge_batch_decision:" + leadId,
-            ["elements"] = new JsonArray
-            {
-                approve,
-                new JsonObject
-                {
-                    ["type"] = "button",
-                    ["action_id"] = ActionIds.For(ActionIds.DenyAll, leadId),
-                    ["style"] = "danger",
-                    ["value"] = leadId,
-                    ["text"] = PlainText($"Deny all {pending.Count} pending", SlackLimits.ButtonText),
-                    ["confirm"] = Confirm($"Deny all {pending.Count} pending changes?", "They stay reverted.", "Deny all", "danger"),
-                },
-            },
-        };
+        var deny = Button(ActionIds.For(ActionIds.DenyAll, leadId), leadId, $"Deny all {pending.Count} pending", "danger");
+        deny["confirm"] = Confirm($"Deny all {pending.Count} pending changes?", "They stay reverted.", "Deny all", "danger");
+        return Actions("sgbridge_batch_decision:" + leadId, approve, deny);
     }
 
     /// <summary>Under Approve all, when its duration does not apply to every change: which ones it does not bind.</summary>
@@ -181,7 +118,7 @@ public static partial class ApprovalMessageBuilder
         {
             blocks.Add(Context(SlackText.Lines(null, ended.Select(AccessEndedLine).ToList(), SlackLimits.SectionText)));
         }
-        var live = v.Batch.Where(r => r.Status == RequestStatus.Applied && r.AccessUntil is not null).Take(MaxActionsElements).ToList();
+        var live = v.Batch.Where(r => r.Status == RequestStatus.Applied && r.AccessUntil is not null).Take(SlackLimits.ActionsElements).ToList();
         if (live.Count > 0)
         {
             blocks.Add(Context(SlackText.Lines(null, live.Select(AccessLine).ToList(), SlackLimits.SectionText)));
@@ -217,13 +154,11 @@ public static partial class ApprovalMessageBuilder
     public static string AccessEndedText(ChangeRequest r)
     {
         ArgumentNullException.ThrowIfNull(r);
-        return SlackText.Truncate(r.AccessEndReason switch
-        {
-            AccessEndReason.Revoked => $":lock: Access of {r.Id} revoked early by {(r.AccessEndedBy is { } by ? Mention(by) : "an approver")} {When(r.AccessEndedAt)}: "
-                + $"{AccessPhrase(r)} has left the approved state and is being revoked in AWS.",
-            _ => $":hourglass: Access of {r.Id} ended {When(r.AccessEndedAt)} (approved for {(r.ApprovedFor is { } d ? FormatDuration(d) : "?")}): "
-                + $"{AccessPhrase(r)} has left the approved state and is being revoked in AWS.",
-        }, SlackLimits.TopLevelText);
+        var how = r.AccessEndReason == AccessEndReason.Revoked
+            ? $":lock: Access of {r.Id} revoked early by {(r.AccessEndedBy is { } by ? Mention(by) : "an approver")} {When(r.AccessEndedAt)}"
+            : $":hourglass: Access of {r.Id} ended {When(r.AccessEndedAt)} (approved for {(r.ApprovedFor is { } d ? FormatDuration(d) : "?")})";
+        return SlackText.Truncate($"{how}: {AccessPhrase(r)} has left the approved state and is being revoked in AWS.",
+            SlackLimits.TopLevelText);
     }
 
     /// <summary>The monitoring channel's alert when a tick could not end access (it is retried every tick).</summary>
@@ -245,20 +180,12 @@ public static partial class ApprovalMessageBuilder
         var blocks = new JsonArray { Section(text), Context(AccessLine(r)) };
         if (r.AccessUntil is not null)
         {
-            blocks.Add(new JsonObject
-            {
-                ["type"] = "actions",
-                ["block_id"] = "sgbridge_extend:" + r.Id,
-                ["elements"] = new JsonArray { Button(ActionIds.For(ActionIds.ExtendAccess, r.Id), r.Id, "Ask to extend", null) },
-            });
+            blocks.Add(Actions("sgbridge_extend:" + r.Id, Button(ActionIds.For(ActionIds.ExtendAccess, r.Id), r.Id, "Ask to extend", null)));
         }
         return new SlackMessage(SlackText.Fallback(text, SlackLimits.TopLevelText), blocks);
     }
 
-    /// <summary>
-    /// The requester's DM when their request is decided (approved — with its duration and end —, denied, expired): the
-    /// effect of the decision that tells a Slack requester. Null for a status that is not a decision.
-    /// </summary>
+    /// <summary>The requester's DM when their request is decided (approved, denied, expired); null for any other status.</summary>
     public static SlackMessage? DecisionDm(ChangeRequest r)
     {
         ArgumentNullException.ThrowIfNull(r);
@@ -285,15 +212,15 @@ public static partial class ApprovalMessageBuilder
         $":hourglass_flowing_sand: {ExtensionWords(r)}. Nothing was reverted: the original access stays live until then; "
         + "approving grants the same rules again for the duration you pick, from the moment you approve.";
 
-    private static JsonObject RevokeButtons(IReadOnlyList<ChangeRequest> live, bool compact) => new()
+    private static JsonObject RevokeButtons(IReadOnlyList<ChangeRequest> live, bool compact) =>
+        Actions("sgbridge_access:" + live[0].Id,
+            live.Select(r => (JsonNode)RevokeButton(r, compact ? $"Revoke access {r.Id}" : "Revoke access now", $"Revoke {r.Id} now?"))
+                .ToArray());
+
+    private static JsonObject RevokeButton(ChangeRequest r, string text, string title)
     {
-        ["type"] = "actions",
-        ["block_id"] = "sgbridge_access:" + live[0].Id,
-        ["elements"] = new JsonArray(live.Select(r =>
-        {
-            var button = Button(ActionIds.For(ActionIds.RevokeAccess, r.Id), r.Id, compact ? $"Revoke access {r.Id}" : "Revoke access now", "danger");
-            button["confirm"] = Confirm($"Revoke {r.Id} now?", "The rule leaves the approved state and is revoked in AWS within seconds.", "Revoke", "danger");
-            return (JsonNode)button;
-        }).ToArray()),
-    };
+        var button = Button(ActionIds.For(ActionIds.RevokeAccess, r.Id), r.Id, text, "danger");
+        button["confirm"] = Confirm(title, "The rule leaves the approved state and is revoked in AWS within seconds.", "Revoke", "danger");
+        return button;
+    }
 }

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using SgBridge.Shared.Aws;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Options;
+using SgBridge.Shared.Slack.Requests;
 
 namespace SgBridge.Shared.Slack;
 
@@ -14,10 +14,7 @@ public sealed record SlackMessage(string Text, JsonArray Blocks)
     internal RequestView? View { get; init; }
 }
 
-/// <summary>
-/// The inputs of a request message. <see cref="Durations"/> null: the plain Approve (permanent); <see cref="Refusal"/>
-/// not null: the compact form, after Slack refused the full one (empty: the full one could not be fitted).
-/// </summary>
+/// <summary>A request message's inputs. Durations null: the plain Approve; Refusal set: the compact form (empty: too large).</summary>
 internal sealed record RequestView(IReadOnlyList<ChangeRequest> Batch, string? Alias, string? SlackUser, UnresolvedRequesterPolicy? Unresolved, bool Approvers)
 {
     public BlastRadius? Radius { get; init; }
@@ -28,11 +25,8 @@ internal sealed record RequestView(IReadOnlyList<ChangeRequest> Batch, string? A
 }
 
 /// <summary>
-/// The only place Block Kit JSON is built. Everything that comes from AWS or a caller goes through
-/// <see cref="SlackText"/> (escaped, fitted; free text quoted on one line; identifiers in code spans), every block within
-/// <see cref="SlackLimits"/>. A request message is rendered whole from its inputs each time something is added, and
-/// fitted on the final payload: rule lists shrink, then fewer changes are shown, then the compact form (which keeps the
-/// duration choice and Deny) takes its place, so Slack never refuses it for its size.
+/// The only place Block Kit JSON is built: outside text goes through <see cref="SlackText"/>, blocks stay within
+/// <see cref="SlackLimits"/>, and a request message is fitted on its final payload, so Slack never refuses it for its size.
 /// </summary>
 public static partial class ApprovalMessageBuilder
 {
@@ -47,29 +41,18 @@ public static partial class ApprovalMessageBuilder
     public static SlackMessage ForMonitoring(ChangeRequest r, string? accountAlias, string? requesterSlackUserId) =>
         Render(new RequestView([r], accountAlias, requesterSlackUserId, null, Approvers: false));
 
-    /// <summary>
-    /// A batch's approvers' message: one block pair per change (its own choice and Deny while pending) and
-    /// Approve all / Deny all for what is still pending. A batch of one is the single-request message.
-    /// </summary>
-    /// <para><paramref name="unresolved"/>: the requester could not be matched to a Slack user; the message says what approving then needs.</para>
+    /// <summary>A batch's approvers' message: each change with its own choices, and Approve all / Deny all while some are pending.</summary>
     public static SlackMessage ForApprovers(IReadOnlyList<ChangeRequest> batch, string? accountAlias, string? requesterSlackUserId, UnresolvedRequesterPolicy? unresolved = null) =>
         Render(new RequestView(batch, accountAlias, requesterSlackUserId, unresolved, Approvers: true));
 
     public static SlackMessage ForMonitoring(IReadOnlyList<ChangeRequest> batch, string? accountAlias, string? requesterSlackUserId) =>
         Render(new RequestView(batch, accountAlias, requesterSlackUserId, null, Approvers: false));
 
-    /// <summary>
-    /// The message sent when Slack refused the full one: ids, requester, group, account, statuses and (for approvers)
-    /// the same choices — each pending change's duration choice and Deny, Approve all / Deny all, Revoke on live access
-    /// (add them with <see cref="WithAccessChoices"/>); nothing free-form, so it fits whatever the requests hold.
-    /// </summary>
+    /// <summary>The message sent when Slack refused the full one: ids, statuses and the same choices; nothing free-form.</summary>
     public static SlackMessage Compact(IReadOnlyList<ChangeRequest> batch, string? accountAlias, bool withButtons, string refusal) =>
         Render(new RequestView(batch, accountAlias, null, null, withButtons) { Refusal = refusal ?? "" });
 
-    /// <summary>
-    /// Said in the monitoring channel when even the compact approvers' message was refused: the changes stay reverted,
-    /// and how to decide them without that message.
-    /// </summary>
+    /// <summary>Said in monitoring when even the compact approvers' message was refused: how to decide the changes without it.</summary>
     public static string RefusedNotice(IReadOnlyList<ChangeRequest> batch, string error)
     {
         ArgumentNullException.ThrowIfNull(batch);
@@ -136,7 +119,6 @@ public static partial class ApprovalMessageBuilder
     {
         var r = v.Batch[0];
         var controls = v.Approvers && r.Status == RequestStatus.Pending;
-        // Computed once: the fitting below only cuts them.
         var flags = Flags(r);
         var ruleLines = RuleLines(r);
         var intro = SlackText.Truncate($"{RequesterWords(r.Requester, v.SlackUser)} {Intent(r, plain: false)}.\n*Status:* {StatusLine(r)}", SlackLimits.SectionText);
@@ -197,7 +179,6 @@ public static partial class ApprovalMessageBuilder
         var risky = pending.Count(IsRisky);
         var shownCount = Math.Min(batch.Count, MaxChangesShown);
         var perChange = Math.Min(SlackLimits.SectionText, (SlackLimits.TotalBlockText - 2500) / shownCount);
-        // Each change's words and choices, computed once: the fitting below only cuts them.
         var rows = batch.Take(shownCount).Select(r => (Request: r, Riskiest: r.Status == RequestStatus.Pending ? Riskiest(r) : null)).Select(x => (
             Request: x.Request,
             Head: $"{StatusEmoji(x.Request)} *{x.Request.Id}* · {Intent(x.Request, plain: false, withGroup: false)} · _{StatusLine(x.Request)}_",
@@ -331,10 +312,7 @@ public static partial class ApprovalMessageBuilder
         _ => null,
     };
 
-    /// <summary>
-    /// The action in words, risk first: "wants to open 2 inbound rules on *prod-db* — :warning: SSH (22) open to the
-    /// internet (0.0.0.0/0)". Outbound rules read as outbound; an extension names the request it extends.
-    /// </summary>
+    /// <summary>The action in words, risk first: "wants to open 2 inbound rules on *prod-db* — :warning: SSH (22) open to …".</summary>
     private static string Intent(ChangeRequest r, bool plain, bool withGroup = true)
     {
         var done = r.Status is RequestStatus.Exempt or RequestStatus.Unmatched or RequestStatus.Reported;
@@ -362,9 +340,7 @@ public static partial class ApprovalMessageBuilder
     /// <summary>The access a request is about, as a noun phrase ("TCP 22 from the internet on *prod-db*"), for past-tense notices.</summary>
     private static string AccessPhrase(ChangeRequest r)
     {
-        var rules = r.Kind == ChangeKind.Modify ? r.Edits.Select(e => e.After).ToList() : r.Rules;
-        var count = r.Kind == ChangeKind.Modify ? r.Edits.Count : r.Rules.Count + r.UnresolvedRuleIds.Count;
-        return $"{SlackText.Escape(SlackText.Plain(Access(rules, count), 300))} on {GroupWords(r)}";
+        return $"{SlackText.Escape(SlackText.Plain(Access(Granted(r), RuleTotal(r)), 300))} on {GroupWords(r)}";
     }
 
     private static string Access(IReadOnlyList<SecurityGroupRule> rules, int count)
@@ -398,7 +374,7 @@ public static partial class ApprovalMessageBuilder
 
     private static string RulesText(ChangeRequest r, List<string> lines, int budget)
     {
-        var outbound = (r.Kind == ChangeKind.Modify ? r.Edits.Select(e => e.After) : r.Rules).Any(x => x.Egress);
+        var outbound = Granted(r).Any(x => x.Egress);
         var title = r.Kind switch
         {
             ChangeKind.Modify => "*Rule edits* (before → after)",
@@ -420,6 +396,16 @@ public static partial class ApprovalMessageBuilder
     private static string RuleText(SecurityGroupRule rule) =>
         SlackText.Escape(RuleWords(rule) is var w && RiskAssessor.IsInternet(rule.Source) ? $"{w} ({rule.Source.Value})" : w)
         + (string.IsNullOrEmpty(rule.Description) ? "" : " — " + SlackText.Quote(rule.Description, 255));
+
+    private static string SlackRequestDidText(ChangeRequest r) =>
+        $":inbox_tray: Asked for in Slack by {Mention(r.Slack!.UserId)} {SlackRequestDuration(r.Slack)}: nothing changes in AWS until it is approved.\n"
+        + $"*Reason:* {SlackText.Quote(r.Slack.Reason, ChangeRequest.MaxReasonLength)}";
+
+    private static string SlackRequestOpenedReply(ChangeRequest r) =>
+        $":inbox_tray: Asked for in Slack by {Mention(r.Slack!.UserId)} {SlackRequestDuration(r.Slack)}. Waiting for an approver.";
+
+    private static string SlackRequestDuration(SlackOrigin origin) =>
+        origin.RequestedFor is { } d ? $"for {RequestModal.Label("", d)}" : "permanently";
 
     private static string BridgeDidText(ChangeRequest r) => r.Status switch
     {
@@ -458,7 +444,6 @@ public static partial class ApprovalMessageBuilder
             ? $"{StatusWords(r.Status)}, for {FormatDuration(r.ApprovedFor!.Value)} until {When(until)}"
             : StatusWords(r.Status);
 
-    /// <summary>Readable words for every status.</summary>
     public static string StatusWords(RequestStatus s) => s switch
     {
         RequestStatus.Reverting => "being reverted",
@@ -501,7 +486,7 @@ public static partial class ApprovalMessageBuilder
     {
         if (r.Slack is not null)
         {
-            return SlackRequestEventField(r);
+            return $"Slack request {When(r.EventTime)}";
         }
         if (r.ExtendsRequestId is not null)
         {
@@ -518,7 +503,7 @@ public static partial class ApprovalMessageBuilder
 
     /// <summary>The header, risk first: a risky pending change gets its own icon and word.</summary>
     private static string HeaderText(ChangeRequest r, string rest) =>
-        r.Status == RequestStatus.Pending && IsRisky(r) ? $"🚨 Risky · {rest}" : $"{StatusEmojiPlain(r.Status)} {rest}";
+        r.Status == RequestStatus.Pending && IsRisky(r) ? $"🚨 Risky · {rest}" : $"{Emoji(r.Status).Plain} {rest}";
 
     private static string KindVerb(ChangeRequest r) => r.Kind switch
     {
@@ -530,10 +515,16 @@ public static partial class ApprovalMessageBuilder
 
     private static string RuleCount(ChangeRequest r)
     {
-        var n = r.Kind == ChangeKind.Modify ? r.Edits.Count : r.Rules.Count + r.UnresolvedRuleIds.Count;
-        var outbound = (r.Kind == ChangeKind.Modify ? r.Edits.Select(e => e.After) : r.Rules).Count(x => x.Egress);
-        return $"{n} {(outbound == n && n > 0 ? "outbound " : outbound == 0 ? "" : "")}rule{(n == 1 ? "" : "s")}";
+        var n = RuleTotal(r);
+        var outbound = Granted(r).Count(x => x.Egress);
+        return $"{n} {(outbound == n && n > 0 ? "outbound " : "")}rule{(n == 1 ? "" : "s")}";
     }
+
+    /// <summary>The rules a request is about: the rules added or removed, or each edit's result.</summary>
+    private static IReadOnlyList<SecurityGroupRule> Granted(ChangeRequest r) =>
+        r.Kind == ChangeKind.Modify ? r.Edits.Select(e => e.After).ToList() : r.Rules;
+
+    private static int RuleTotal(ChangeRequest r) => r.Kind == ChangeKind.Modify ? r.Edits.Count : r.Rules.Count + r.UnresolvedRuleIds.Count;
 
     /// <summary>The risk flags of the access a request would grant (none for a removal: it takes access away).</summary>
     private static IReadOnlyList<string> Flags(ChangeRequest r) => r.Kind == ChangeKind.Remove ? [] : RiskAssessor.Assess(r);
@@ -545,7 +536,7 @@ public static partial class ApprovalMessageBuilder
         .Select((f, i) => (Flag: f, Rank: f.StartsWith("All traffic", StringComparison.Ordinal) ? 0 : f.Contains("open to the internet", StringComparison.Ordinal) ? 1 : f.StartsWith("Wide", StringComparison.Ordinal) ? 2 : 3, Index: i))
         .OrderBy(x => x.Rank).ThenBy(x => x.Index).Select(x => x.Flag).FirstOrDefault();
 
-    private static JsonObject Confirm(string title, string text, string confirm, string style) => new()
+    internal static JsonObject Confirm(string title, string text, string confirm, string style) => new()
     {
         ["title"] = PlainText(title, SlackLimits.ConfirmTitle),
         ["text"] = PlainText(text, SlackLimits.ConfirmText),
@@ -554,11 +545,11 @@ public static partial class ApprovalMessageBuilder
         ["style"] = style,
     };
 
-    private static JsonObject Header(string text) => new() { ["type"] = "header", ["text"] = PlainText(text, SlackLimits.HeaderText) };
+    internal static JsonObject Header(string text) => new() { ["type"] = "header", ["text"] = PlainText(text, SlackLimits.HeaderText) };
 
-    private static JsonObject Section(string mrkdwn) => new() { ["type"] = "section", ["text"] = Mrkdwn(SlackText.Truncate(mrkdwn, SlackLimits.SectionText)) };
+    internal static JsonObject Section(string mrkdwn) => new() { ["type"] = "section", ["text"] = Mrkdwn(SlackText.Truncate(mrkdwn, SlackLimits.SectionText)) };
 
-    private static JsonObject Context(string mrkdwn) => new()
+    internal static JsonObject Context(string mrkdwn) => new()
     {
         ["type"] = "context",
         ["elements"] = new JsonArray { Mrkdwn(SlackText.Truncate(mrkdwn.Length == 0 ? "-" : mrkdwn, SlackLimits.SectionText)) },
@@ -574,37 +565,53 @@ public static partial class ApprovalMessageBuilder
         return new JsonObject { ["type"] = "section", ["fields"] = array };
     }
 
-    private static JsonObject PlainText(string text, int max) => new() { ["type"] = "plain_text", ["text"] = SlackText.Plain(text, max), ["emoji"] = true };
+    internal static JsonObject PlainText(string text, int max) => new() { ["type"] = "plain_text", ["text"] = SlackText.Plain(text, max), ["emoji"] = true };
+
+    internal static JsonObject Button(string actionId, string value, string text, string? style)
+    {
+        var button = new JsonObject
+        {
+            ["type"] = "button",
+            ["action_id"] = actionId,
+            ["value"] = value,
+            ["text"] = PlainText(text, SlackLimits.ButtonText),
+        };
+        if (style is not null)
+        {
+            button["style"] = style;
+        }
+        return button;
+    }
+
+    internal static JsonObject Actions(string? blockId, params JsonNode[] elements)
+    {
+        var block = new JsonObject { ["type"] = "actions", ["elements"] = new JsonArray(elements) };
+        if (blockId is not null)
+        {
+            block["block_id"] = blockId;
+        }
+        return block;
+    }
 
     /// <summary>mrkdwn that shows data: <c>verbatim</c>, so Slack does not turn bare URLs or #names in it into links.</summary>
     private static JsonObject Mrkdwn(string text) => new() { ["type"] = "mrkdwn", ["text"] = text, ["verbatim"] = true };
 
-    private static string StatusEmoji(ChangeRequest r) => r.Status switch
+    /// <summary>A status's icon as mrkdwn (blocks) and as the character itself (plain-text headers).</summary>
+    private static (string Mrkdwn, string Plain) Emoji(RequestStatus s) => s switch
     {
-        RequestStatus.Pending when IsRisky(r) => ":rotating_light:",
-        RequestStatus.Pending => ":shield:",
-        RequestStatus.Approved or RequestStatus.Applied => ":white_check_mark:",
-        RequestStatus.Denied => ":no_entry:",
-        RequestStatus.ApplyFailed or RequestStatus.RevertFailed => ":x:",
-        RequestStatus.Exempt => ":information_source:",
-        RequestStatus.Unmatched => ":grey_question:",
-        RequestStatus.Reported => ":mag:",
-        RequestStatus.AccessEnded => ":lock:",
-        _ => ":hourglass:",
+        RequestStatus.Pending => (":shield:", "🛡️"),
+        RequestStatus.Approved or RequestStatus.Applied => (":white_check_mark:", "✅"),
+        RequestStatus.Denied => (":no_entry:", "⛔"),
+        RequestStatus.ApplyFailed or RequestStatus.RevertFailed => (":x:", "❌"),
+        RequestStatus.Exempt => (":information_source:", "ℹ️"),
+        RequestStatus.Unmatched => (":grey_question:", "❔"),
+        RequestStatus.Reported => (":mag:", "🔍"),
+        RequestStatus.AccessEnded => (":lock:", "🔒"),
+        _ => (":hourglass:", "⏳"),
     };
 
-    private static string StatusEmojiPlain(RequestStatus s) => s switch
-    {
-        RequestStatus.Pending => "🛡️",
-        RequestStatus.Approved or RequestStatus.Applied => "✅",
-        RequestStatus.Denied => "⛔",
-        RequestStatus.ApplyFailed or RequestStatus.RevertFailed => "❌",
-        RequestStatus.Exempt => "ℹ️",
-        RequestStatus.Unmatched => "❔",
-        RequestStatus.Reported => "🔍",
-        RequestStatus.AccessEnded => "🔒",
-        _ => "⏳",
-    };
+    private static string StatusEmoji(ChangeRequest r) =>
+        r.Status == RequestStatus.Pending && IsRisky(r) ? ":rotating_light:" : Emoji(r.Status).Mrkdwn;
 
     /// <summary>" Reason: “…”" when the decider gave one (the CLI's --reason), else nothing.</summary>
     private static string ReasonWords(ChangeRequest r) => r.DecisionReason is { } reason ? $" Reason: {SlackText.Quote(reason, 300)}" : "";
@@ -612,7 +619,7 @@ public static partial class ApprovalMessageBuilder
     private static string Who(ChangeRequest r) => r.DecidedBy is null ? "?" : Mention(r.DecidedBy);
 
     /// <summary>A mention of a Slack user id as Slack sends them (U…/W…); anything else is shown escaped, never as a token.</summary>
-    public static string Mention(string userId) => SlackUserIdPattern().IsMatch(userId) ? $"<@{userId}>" : SlackText.Escape(userId);
+    public static string Mention(string userId) => SlackIds.IsUserId(userId) ? $"<@{userId}>" : SlackText.Escape(userId);
 
     /// <summary>A time as Slack's date token (shown in the reader's time zone), with a UTC fallback.</summary>
     public static string When(DateTimeOffset? t) =>
@@ -620,17 +627,10 @@ public static partial class ApprovalMessageBuilder
             ? $"<!date^{v.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}^{{date_short_pretty}} {{time}}|{v.ToUniversalTime().ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture)}>"
             : "?";
 
-    /// <summary>
-    /// Top-level text. From plain words (<paramref name="escape"/>): the notification text of a message with blocks —
-    /// escaped, one line, no code spans, no look-alikes (<see cref="SlackText.Notification"/>). Otherwise the bridge's own
-    /// mrkdwn of a text-only message (a thread reply, a notice), only capped.
-    /// </summary>
+    /// <summary>Top-level text: plain words escaped (<see cref="SlackText.Notification"/>), or the bridge's own mrkdwn, capped.</summary>
     private static string TopLevel(string text, bool escape = true) =>
         escape ? SlackText.Notification(text, SlackLimits.TopLevelText) : SlackText.Truncate(text, SlackLimits.TopLevelText);
 
     /// <summary>All text in the blocks, as <see cref="SlackLimits.TotalBlockText"/> counts it.</summary>
     internal static int TextLength(JsonNode? node) => SlackPayloadValidator.ApprovalMessageBuilderTotal(node);
-
-    [GeneratedRegex("^[UW][A-Z0-9]{1,30}$")]
-    private static partial Regex SlackUserIdPattern();
 }

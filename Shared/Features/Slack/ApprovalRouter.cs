@@ -4,11 +4,7 @@ using SgBridge.Shared.Options;
 
 namespace SgBridge.Shared.Slack;
 
-/// <summary>
-/// Where a change's approvers' message goes and who may decide it. <see cref="Match"/> names the route
-/// (<c>default</c> for the global settings); it is recorded with the batch so a click is checked against the route the
-/// message was sent on.
-/// </summary>
+/// <summary>Where a change's approvers' message goes and who may decide it; <see cref="Match"/> names it (recorded with the batch).</summary>
 public sealed record ApprovalRoute(
     string Match,
     string ApproversChannel,
@@ -30,14 +26,9 @@ public static class RoutingRows
     public static Storage.SlackRow<RouteChoice> Route(string leadId) => new(leadId, "route");
 }
 
-/// <summary>
-/// Chooses an <see cref="ApprovalRoute"/> from <see cref="SlackOptions.Routes"/>: a route on a tag of the group first,
-/// then one on the account id, then one on the account's alias (<see cref="PolicyOptions.AccountAliases"/>), else the
-/// global settings. Within a kind the first listed route wins.
-/// </summary>
+/// <summary>Chooses a route: on a group tag first, then the account id, then its alias, else the global settings; within a kind the first listed.</summary>
 public sealed class ApprovalRouter
 {
-    private readonly ApprovalRoute _default;
     private readonly IReadOnlyList<(RouteSelector Selector, ApprovalRoute Route)> _routes;
     private readonly IReadOnlyDictionary<string, string> _aliases;
 
@@ -47,7 +38,7 @@ public sealed class ApprovalRouter
         ArgumentNullException.ThrowIfNull(policy);
         var o = slack.Value;
         _aliases = policy.Value.AccountAliasMap;
-        _default = new ApprovalRoute(ApprovalRoute.DefaultName, o.ApproversChannel, o.MonitoringChannel, o.GetApproverUserIds(), o.GetApproverUserGroupIds());
+        Default = new ApprovalRoute(ApprovalRoute.DefaultName, o.ApproversChannel, o.MonitoringChannel, o.GetApproverUserIds(), o.GetApproverUserGroupIds());
         _routes = o.Routes.Select(r => (RouteSelector.Parse(r.Match) ?? throw new OptionsValidationException(SlackOptions.SectionName, typeof(SlackOptions), [$"Slack:Routes Match '{r.Match}' is not valid."]),
                 new ApprovalRoute(
                     r.Match.Trim(),
@@ -59,7 +50,7 @@ public sealed class ApprovalRouter
         NeedsTags = _routes.Any(r => r.Selector.Kind == SelectorKind.Tag);
     }
 
-    public ApprovalRoute Default => _default;
+    public ApprovalRoute Default { get; }
 
     /// <summary>True when some route matches on a group tag, so the group's tags must be read to choose.</summary>
     public bool NeedsTags { get; }
@@ -79,12 +70,12 @@ public sealed class ApprovalRouter
                 }
             }
         }
-        return _default;
+        return Default;
     }
 
     /// <summary>The route recorded under <paramref name="match"/>; null when the configuration no longer has it.</summary>
     public ApprovalRoute? ByName(string match) =>
-        match == ApprovalRoute.DefaultName ? _default : _routes.FirstOrDefault(r => r.Route.Match == match).Route;
+        match == ApprovalRoute.DefaultName ? Default : _routes.FirstOrDefault(r => r.Route.Match == match).Route;
 }
 
 internal enum SelectorKind

@@ -2,10 +2,7 @@ using SgBridge.Shared.Domain;
 
 namespace SgBridge.Shared.Slack;
 
-/// <summary>
-/// What an EC2 call did, in a few words ("revoked 60 rules by id"), for Slack. The full call text
-/// (<see cref="CallOutcome.Call"/>, which lists every rule) stays on the request: `sgbridge requests show` has it.
-/// </summary>
+/// <summary>What an EC2 call did, in a few words ("revoked 60 rules by id"); the full call stays on the request.</summary>
 public static class CallSummary
 {
     public static string Of(CallOutcome? outcome)
@@ -29,7 +26,6 @@ public static class CallSummary
             "ec2:AuthorizeSecurityGroupIngress" => "authorized",
             "ec2:RevokeSecurityGroupIngress" => "revoked",
             "ec2:ModifySecurityGroupRules" => "modified",
-            "none" => null,
             _ => null,
         };
         if (verb is null)

@@ -3,11 +3,8 @@ using System.Text.RegularExpressions;
 namespace SgBridge.Shared.Slack;
 
 /// <summary>
-/// Links into the AWS console for a group and a CloudTrail event, by partition: the China regions (<c>cn-</c>) use
-/// console.amazonaws.cn, GovCloud (<c>us-gov-</c>) console.amazonaws-us-gov.com, the rest {region}.console.aws.amazon.com.
-/// The ISO partitions (<c>us-iso-</c>, <c>us-isob-</c>, <c>eu-isoe-</c>, <c>us-isof-</c>) have consoles only reachable
-/// from their own networks, under hosts the bridge cannot know: no link (the id is shown as code instead).
-/// Only well-formed regions and ids make a link, so nothing from an event can break out of the URL.
+/// Links into the AWS console by partition (China, GovCloud, the rest); none for the ISO partitions, whose consoles are
+/// only reachable from their own networks. Only well-formed regions and ids make a link, so nothing can break out of the URL.
 /// </summary>
 public static partial class ConsoleLinks
 {
@@ -16,7 +13,6 @@ public static partial class ConsoleLinks
             ? $"https://{host}/ec2/home?region={region}#SecurityGroup:groupId={groupId}"
             : null;
 
-    /// <summary>CloudTrail event history, looked up by event id.</summary>
     public static string? CloudTrailEvent(string? region, string? eventId) =>
         Host(region) is { } host && eventId is not null && EventIdPattern().IsMatch(eventId)
             ? $"https://{host}/cloudtrail/home?region={region}#/events?EventId={eventId}"

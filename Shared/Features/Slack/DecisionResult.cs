@@ -28,10 +28,8 @@ public enum DecisionOutcome
 }
 
 /// <summary>
-/// What any request from Slack led to (a click, a shortcut, a modal submission, a slash command): the one result both
-/// Slack triggers map to HTTP the same way — 401 for a bad signature, 400 for a bad payload, else 200 with
-/// <see cref="Body"/> as JSON (a modal's <c>response_action</c>, a command's ephemeral text) or empty. A click's
-/// <see cref="Reply"/> (if any) goes privately to the clicker.
+/// What any request from Slack led to; both triggers map it the same way: 401 bad signature, 400 bad payload, else 200
+/// with <see cref="Body"/> (or empty). A click's <see cref="Reply"/> goes privately to the clicker.
 /// </summary>
 public sealed record DecisionResult(DecisionOutcome Outcome, string Detail, int Decided = 0, string? Reply = null)
 {
@@ -42,12 +40,9 @@ public sealed record DecisionResult(DecisionOutcome Outcome, string Detail, int 
         _ => 200,
     };
 
-    /// <summary>A JSON body to answer Slack with (a modal's <c>response_action</c>, a command's text); null: an empty 200.</summary>
     public JsonObject? Body { get; init; }
 
-    /// <summary>A 200 with a JSON body (or none): what shortcuts, submissions and commands answer.</summary>
     public static DecisionResult Answer(string detail, JsonObject? body = null) => new(DecisionOutcome.Ignored, detail) { Body = body };
 
-    /// <summary>A 400 naming what is wrong with the payload.</summary>
     public static DecisionResult Bad(string error) => new(DecisionOutcome.BadRequest, error);
 }

@@ -7,13 +7,9 @@ using Microsoft.Extensions.Options;
 namespace SgBridge.Shared.Slack;
 
 /// <summary>
-/// Binds a modal's submission to a view the bridge opened for that user. The view's <c>private_metadata</c> (which Slack
-/// returns with <c>view_submission</c>, up to 3,000 characters) is sealed: <c>v1.&lt;payload&gt;.&lt;mac&gt;</c>, the payload
-/// carrying the user the view was opened for, its callback id, an expiry and the modal's own data (e.g. a request id),
-/// the MAC an HMAC-SHA256 over the payload with <see cref="SlackOptions.ModalSigningKey"/> (or, when unset, a key derived
-/// from the signing secret). A submission whose metadata is missing, tampered, expired, for another user or for another
-/// modal is refused before any handler sees it: the Slack signature proves Slack sent the request, the seal proves the
-/// bridge opened that view for that person.
+/// Binds a modal's submission to a view the bridge opened for that user: <c>private_metadata</c> is sealed as
+/// <c>v1.&lt;payload&gt;.&lt;mac&gt;</c> (user, callback id, expiry, data; HMAC-SHA256). The Slack signature proves Slack
+/// sent the request; the seal proves the bridge opened that view for that person.
 /// </summary>
 public sealed class ModalSeal(IOptions<SlackOptions> options, TimeProvider time)
 {
@@ -39,10 +35,7 @@ public sealed class ModalSeal(IOptions<SlackOptions> options, TimeProvider time)
         return sealedText;
     }
 
-    /// <summary>
-    /// The data sealed in <paramref name="metadata"/> when it was sealed by this bridge for <paramref name="userId"/> and
-    /// <paramref name="callbackId"/> and has not expired; else why not (safe to log: it never quotes the metadata).
-    /// </summary>
+    /// <summary>The sealed data when this bridge sealed it for that user and modal and it has not expired; else why not (safe to log).</summary>
     public ModalSealCheck Open(string? metadata, string callbackId, string userId)
     {
         if (string.IsNullOrEmpty(metadata))

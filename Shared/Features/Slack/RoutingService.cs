@@ -13,11 +13,7 @@ namespace SgBridge.Shared.Slack;
 /// <summary>The channels a batch is shown in and, when approvers must see it, their message (with the blast radius).</summary>
 public sealed record RoutedBatch(ApprovalRoute Route, SlackMessage? ApproverMessage);
 
-/// <summary>
-/// Routing and the blast radius for the notification path, and the route a click is checked against. The route of a
-/// batch is chosen once (<see cref="ApprovalRouter"/>; the group's tags are read only when a tag route exists) and
-/// recorded in its own row, so the approvers' message and every later click use the same one.
-/// </summary>
+/// <summary>Routing and the blast radius: a batch's route is chosen once and recorded; its message and every click use it.</summary>
 public sealed partial class RoutingService(
     ApprovalRouter router,
     ISlackThreadStore threads,
@@ -33,10 +29,7 @@ public sealed partial class RoutingService(
     private readonly IReadOnlyDictionary<string, string> _aliases = policy.Value.AccountAliasMap;
     private readonly Counter<long> _breakGlass = telemetry.Meter.CreateCounter<long>("sgbridge.break_glass", description: "Approvals of their own change by break-glass users, by account.");
 
-    /// <summary>
-    /// The batch's route (recorded on first use) and, when <paramref name="approversNeeded"/>, the approvers' message
-    /// with the blast radius of the group (read within <see cref="BlastRadiusOptions.Budget"/>; unavailable: said so).
-    /// </summary>
+    /// <summary>The batch's route and, when <paramref name="approversNeeded"/>, the approvers' message with the group's blast radius.</summary>
     public async Task<RoutedBatch> PrepareAsync(string leadId, IReadOnlyList<ChangeRequest> batch, bool approversNeeded, string? alias, string? requesterSlackUserId,
         UnresolvedRequesterPolicy? unresolved, CancellationToken cancellationToken)
     {
@@ -54,11 +47,8 @@ public sealed partial class RoutingService(
         return new RoutedBatch(route, radius is null ? message : ApprovalMessageBuilder.WithBlastRadius(message, batch, radius));
     }
 
-    /// <summary>
-    /// The route recorded for the batch, else chosen now and recorded (first writer wins). Without tag routes the route
-    /// follows from the account alone, so nothing is read or written (the notification path keeps its storage budget).
-    /// </summary>
-    public async Task<ApprovalRoute> RouteAsync(string leadId, ChangeRequest lead, CancellationToken cancellationToken)
+    /// <summary>The route recorded for the batch, else chosen now and recorded (first writer wins); without tag routes, nothing is stored.</summary>
+    private async Task<ApprovalRoute> RouteAsync(string leadId, ChangeRequest lead, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lead);
         if (!router.NeedsTags)
@@ -69,17 +59,12 @@ public sealed partial class RoutingService(
         {
             return known;
         }
-        var tags = router.NeedsTags ? await TagsAsync(lead, cancellationToken) : null;
-        var route = router.Select(lead.AccountId, tags);
+        var route = router.Select(lead.AccountId, await TagsAsync(lead, cancellationToken));
         var stored = await threads.UpdateAsync(RoutingRows.Route(leadId), r => r is null || router.ByName(r.Match) is null ? new RouteChoice(route.Match) : null, cancellationToken);
         return router.ByName(stored.Value!.Match) ?? route;
     }
 
-    /// <summary>
-    /// The route a click on the batch led by <paramref name="leadId"/> is checked against: the recorded one; without a
-    /// record (a message sent before routing existed) or when its route was removed from the settings, the route by
-    /// account and alias.
-    /// </summary>
+    /// <summary>The route a click is checked against: the recorded one; without a record, or when it left the settings, by account and alias.</summary>
     public async Task<ApprovalRoute> RouteForClickAsync(string leadId, ChangeRequest lead, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lead);
@@ -98,11 +83,7 @@ public sealed partial class RoutingService(
         _breakGlass.Add(1, new KeyValuePair<string, object?>("account", request.AccountId));
     }
 
-    /// <summary>
-    /// The <see cref="EffectKind.BreakGlassNotice"/> effect: tells the monitoring channel(s) — the route's and the
-    /// global one — loudly that <paramref name="by"/> approved their own change. Slack failures escape, so the effect
-    /// stays pending and is retried; clearing it after the posts is what makes it told once.
-    /// </summary>
+    /// <summary>The <see cref="EffectKind.BreakGlassNotice"/> effect; a Slack failure escapes, so the effect stays pending.</summary>
     public async Task TellBreakGlassAsync(ChangeRequest request, string by, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);

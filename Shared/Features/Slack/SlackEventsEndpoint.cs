@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using SgBridge.Shared.Processing;
 using SgBridge.Shared.Storage;
@@ -12,12 +11,8 @@ namespace SgBridge.Shared.Slack;
 public sealed record SlackEventsAnswer(int StatusCode, string Detail, string? Json = null);
 
 /// <summary>
-/// The Slack Events API endpoint, without HTTP: verifies the request signature (as for interactivity) over the raw
-/// body, answers Slack's <c>url_verification</c> challenge, and queues <c>app_home_opened</c> (Home tab) as
-/// <see cref="PublishHome"/> on the effects queue, where the tab is built and published. Every other event is
-/// acknowledged and ignored. Slack retries an event it got no 200 for within 3 seconds (header
-/// <c>X-Slack-Retry-Num</c>): a retry is handled like the first delivery, since publishing a tab again is harmless;
-/// a queue that cannot take the message answers 503, so Slack tries again.
+/// The Slack Events API endpoint: answers <c>url_verification</c> and queues <c>app_home_opened</c> as <see cref="PublishHome"/>.
+/// A retry is handled like the first delivery (publishing a tab again is harmless); a queue failure answers 503 so Slack retries.
 /// </summary>
 public sealed partial class SlackEventsEndpoint(
     SlackRequestVerifier verifier,
@@ -66,10 +61,9 @@ public sealed partial class SlackEventsEndpoint(
         var e = root.TryGetProperty("event", out var inner) && inner.ValueKind == JsonValueKind.Object ? inner : default;
         if (e.ValueKind != JsonValueKind.Object || Text(e, "type") != "app_home_opened" || Text(e, "tab") != "home")
         {
-            // The Messages tab opening, or an event the manifest does not subscribe to: acknowledged, nothing to do.
             return new SlackEventsAnswer(200, "Not an event SgBridge handles.");
         }
-        if (Text(e, "user") is not { } user || !SlackUserId().IsMatch(user))
+        if (Text(e, "user") is not { } user || !SlackIds.IsUserId(user))
         {
             LogBadPayload(logger, "app_home_opened without a user id");
             return new SlackEventsAnswer(400, "The app_home_opened event has no user id.");
@@ -91,9 +85,6 @@ public sealed partial class SlackEventsEndpoint(
 
     private static string? Text(JsonElement parent, string name) =>
         parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } s ? s : null;
-
-    [GeneratedRegex("^[UW][A-Z0-9]{1,30}$")]
-    private static partial Regex SlackUserId();
 
     [LoggerMessage(1501, LogLevel.Warning, "Slack event rejected: signature {Status}")]
     private static partial void LogUnauthenticated(ILogger logger, SlackSignatureStatus status);

@@ -1,9 +1,6 @@
 namespace SgBridge.Shared.Slack;
 
-/// <summary>
-/// The one test for "Slack failed or was too slow" (an API error, rate limit, network failure, or a budget that ran
-/// out while the caller's own token did not): callers that may carry on without Slack catch exactly this.
-/// </summary>
+/// <summary>The one test for "Slack failed or was too slow" (not the caller's own cancellation): callers that carry on without Slack catch this.</summary>
 public static class SlackFailure
 {
     public static bool Is(Exception exception, CancellationToken callerToken) =>

@@ -1,16 +1,11 @@
 namespace SgBridge.Shared.Slack;
 
-/// <summary>
-/// What Slack sends SgBridge, parsed once (<c>SlackInboundParser</c>): a click (<see cref="SlackInteraction"/>), a
-/// shortcut, a modal submission or a slash command (<see cref="Requests.SlackShortcut"/>,
-/// <see cref="Requests.SlackViewSubmission"/>, <see cref="Requests.SlackCommand"/>).
-/// </summary>
+/// <summary>What Slack sends SgBridge, parsed once: a click, a shortcut, a modal submission or a slash command.</summary>
 public abstract record SlackInbound;
 
 /// <summary>
-/// A <c>block_actions</c> interaction on a message or in the app's Home tab, reduced to what SgBridge uses (the first
-/// action only). A Home tab click (<see cref="HomeViewId"/> set) has no channel, message or response_url: its
-/// <see cref="ChannelId"/> and <see cref="MessageTs"/> are empty and its reply goes to the clicker as a DM.
+/// A <c>block_actions</c> click on a message or the Home tab (its first action). A Home tab click has no channel, message
+/// or response_url (empty), and its reply goes to the clicker as a DM.
 /// </summary>
 public sealed record SlackInteraction : SlackInbound
 {
@@ -46,6 +41,5 @@ public sealed record SlackInteraction : SlackInbound
     /// <summary>The Home tab view the click came from (<c>container.type</c> "view", view type "home"); null for a message click.</summary>
     public string? HomeViewId { get; init; }
 
-    /// <summary>True when the click came from the clicker's Home tab, not from a message.</summary>
     public bool FromHome => HomeViewId is not null;
 }

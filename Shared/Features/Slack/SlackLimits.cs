@@ -1,10 +1,8 @@
 namespace SgBridge.Shared.Slack;
 
 /// <summary>
-/// Slack's payload limits, in one place. Sources: Block Kit reference (api.slack.com/reference/block-kit/blocks,
-/// …/block-elements, …/composition-objects) and chat.postMessage (api.slack.com/methods/chat.postMessage).
-/// Lengths are counted in UTF-16 code units, which is never fewer than Slack's characters, so staying under them here
-/// stays under them in Slack.
+/// Slack's payload limits (Block Kit reference and chat.postMessage). Lengths are counted in UTF-16 code units, never
+/// fewer than Slack's characters, so staying under them here stays under them in Slack.
 /// </summary>
 public static class SlackLimits
 {
@@ -42,17 +40,12 @@ public static class SlackLimits
 
     public const int ConfirmButton = 30;
 
-    /// <summary>
-    /// Top-level <c>text</c> of a message (chat.postMessage: "limited to 4,000 characters" is the documented guidance;
-    /// longer text is truncated and, past 40,000, refused with <c>msg_too_long</c>).
-    /// </summary>
+    /// <summary>Top-level <c>text</c> (chat.postMessage: 4,000 documented; longer is truncated, past 40,000 refused).</summary>
     public const int TopLevelText = 4000;
 
     /// <summary>
-    /// All text in one message's blocks together. Slack documents no number, but refuses messages whose blocks add up
-    /// to roughly 12,000 characters with <c>msg_too_long</c>/<c>invalid_blocks</c> although each block is within its
-    /// own limit (reported by many integrations; an inference, not a documented figure). 10,000 keeps a margin of a
-    /// sixth under that while leaving room for a full batch: 20 changes × ~400 characters plus the header and fields.
+    /// All text in one message's blocks. Undocumented: Slack refuses messages near 12,000 characters (msg_too_long,
+    /// invalid_blocks) as integrations report; 10,000 keeps a margin and still fits a full batch of 20 changes.
     /// </summary>
     public const int TotalBlockText = 10_000;
 

@@ -3,13 +3,12 @@ using SgBridge.Shared.Options;
 
 namespace SgBridge.Shared.Slack;
 
-public sealed partial class SlackOptions
+public sealed class SlackOptions
 {
     public const string SectionName = "Slack";
 
     /// <summary>The default and the upper bound Slack documents for the request timestamp window.</summary>
     public static readonly TimeSpan MaxRequestTimestampTolerance = TimeSpan.FromMinutes(5);
-
 
     [Required(ErrorMessage = "Slack:BotToken is required.")]
     public string BotToken { get; set; } = "";
@@ -17,11 +16,7 @@ public sealed partial class SlackOptions
     [Required(ErrorMessage = "Slack:SigningSecret is required.")]
     public string SigningSecret { get; set; } = "";
 
-    /// <summary>
-    /// Optional. The key that seals the private_metadata of the modals the bridge opens (<see cref="ModalSeal"/>), at least
-    /// 32 characters; a Key Vault reference like the signing secret. Unset: a key derived from <see cref="SigningSecret"/>.
-    /// A key of its own means a leaked signing secret alone cannot forge a modal submission.
-    /// </summary>
+    /// <summary>Optional. The modal seal's key, ≥ 32 characters (unset: derived from the signing secret, so that alone could forge one).</summary>
     public string? ModalSigningKey { get; set; }
 
     /// <summary>How long a modal the bridge opened may be submitted (the seal's expiry). Default 12 hours.</summary>
@@ -54,29 +49,22 @@ public sealed partial class SlackOptions
     /// <summary>A 429 asking to wait longer than this fails at once, so the queue retries later instead of blocking.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>
-    /// Changes by the same requester on the same group within this window share one approvers' message and one
-    /// monitoring message (a burst stays readable and within Slack's ~1 message/second/channel). Zero: one message each.
-    /// </summary>
+    /// <summary>Changes by one requester on one group within this window share a message (Slack allows ~1/s/channel); 0: none.</summary>
     public TimeSpan BatchWindow { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>At most this many changes share a message (Slack allows 50 blocks; each change takes two).</summary>
-    [System.ComponentModel.DataAnnotations.Range(1, 20)]
+    [Range(1, 20)]
     public int BatchMaxSize { get; set; } = 10;
 
-    /// <summary>
-    /// Changes joining a shared message are gathered for this long, then shown with one chat.update per channel
-    /// (chat.update is rate limited too, at about 50 a minute).
-    /// </summary>
+    /// <summary>Changes joining a shared message are gathered this long, then shown with one chat.update (rate limited, ~50 a minute).</summary>
     public TimeSpan BatchRenderDelay { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>After a decision on a shared message, it is updated this soon (decisions are few and people wait for them).</summary>
     public TimeSpan BatchDecisionRenderDelay { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// Who made a change, when the event carries no e-mail: AWS principal ARN patterns (<c>*</c> matches anything) and the
-    /// Slack user behind them, e.g. <c>arn:aws:iam::*:role/ops-alice*=U0ALICE, arn:aws:sts::*:assumed-role/Admin/bob=U0BOB</c>.
-    /// Matched against the caller's ARN and the role or user behind a session. App setting Slack__RequesterMap.
+    /// Who made a change when the event carries no e-mail: ARN patterns (<c>*</c> matches anything) and the Slack user
+    /// behind them, e.g. <c>arn:aws:iam::*:role/ops-alice*=U0ALICE</c>; matched against the caller and the role behind a session.
     /// </summary>
     public string? RequesterMap { get; set; }
 
@@ -98,6 +86,20 @@ public sealed partial class SlackOptions
 
     public IReadOnlyList<string> GetApproverUserGroupIds() => SplitList(ApproverUserGroupIds);
 
+    /// <summary>
+    /// Approval routes, tried before the global approvers (<c>Slack__Routes__0__Match=account:111111111111</c>, …): a tag
+    /// route wins over an account route, an account route over an alias route; within a kind the first listed wins.
+    /// </summary>
+    public List<SlackRoute> Routes { get; set; } = [];
+
+    /// <summary>
+    /// Slack user ids who may approve their own change (break-glass). They must still be approvers of the change's route;
+    /// each such approval is announced loudly in the monitoring channel and counted (<c>sgbridge.break_glass</c>).
+    /// </summary>
+    public string? BreakGlassUserIds { get; set; }
+
+    public IReadOnlyList<string> GetBreakGlassUserIds() => SplitList(BreakGlassUserIds);
+
     private static string[] SplitList(string? value) => SettingList.Parse(value).Distinct(StringComparer.Ordinal).ToArray();
 }
 
@@ -112,4 +114,26 @@ public enum UnresolvedRequesterPolicy
 
     /// <summary>Approving in Slack is refused; denying still works.</summary>
     Block,
+}
+
+/// <summary>One approval route: which changes it takes, where their approvers' message goes and who may decide them.</summary>
+public sealed class SlackRoute
+{
+    /// <summary><c>account:&lt;12 digits&gt;</c>, <c>alias:&lt;Policy:AccountAliases name&gt;</c> or <c>tag:&lt;key&gt;=&lt;value&gt;</c> (a tag of the security group).</summary>
+    public string Match { get; set; } = "";
+
+    /// <summary>The channel (C…/G…) the approvers' message is posted in.</summary>
+    public string ApproversChannel { get; set; } = "";
+
+    /// <summary>Slack user ids (U…/W…) who may decide this route's changes, separated by commas.</summary>
+    public string? ApproverUserIds { get; set; }
+
+    /// <summary>Slack user group ids (S…) whose members may decide this route's changes.</summary>
+    public string? ApproverUserGroupIds { get; set; }
+
+    /// <summary>Optional. The monitoring channel for this route (default: the global <see cref="SlackOptions.MonitoringChannel"/>).</summary>
+    public string? MonitoringChannel { get; set; }
+
+    /// <summary>Optional. Whether the global approvers may decide this route's changes too (default false: only the route's approvers).</summary>
+    public bool IncludeGlobalApprovers { get; set; }
 }

@@ -1,12 +1,15 @@
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
+using SgBridge.Shared.Options;
 
 namespace SgBridge.Shared.Slack;
 
-/// <summary>Cross-field rules that data annotations cannot express. Runs alongside ValidateDataAnnotations.</summary>
-public sealed class SlackOptionsValidator : IValidateOptions<SlackOptions>
+/// <summary>Cross-field rules that data annotations cannot express, routes and break-glass included; every error names the setting.</summary>
+public sealed partial class SlackOptionsValidator : IValidateOptions<SlackOptions>
 {
     public ValidateOptionsResult Validate(string? name, SlackOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
 
         if (options.GetApproverUserIds().Count == 0 && options.GetApproverUserGroupIds().Count == 0)
@@ -51,6 +54,49 @@ public sealed class SlackOptionsValidator : IValidateOptions<SlackOptions>
             failures.Add($"Slack:RequesterMap entry '{entry}' must be <ARN pattern>=<Slack user id (U… or W…)>.");
         }
 
+        Routes(options, failures);
+        failures.AddRange(SettingList.Parse(options.BreakGlassUserIds).Where(u => !SlackIds.IsUserId(u))
+            .Select(u => $"Slack:BreakGlassUserIds has '{u}': Slack user ids start with U or W."));
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    private static void Routes(SlackOptions options, List<string> failures)
+    {
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < options.Routes.Count; i++)
+        {
+            var route = options.Routes[i];
+            var at = $"Slack:Routes:{i}";
+            if (RouteSelector.Parse(route.Match) is null)
+            {
+                failures.Add($"{at}:Match '{route.Match}' must be account:<12-digit id>, alias:<name> or tag:<key>=<value>.");
+            }
+            else if (!seen.Add(route.Match.Trim()))
+            {
+                failures.Add($"{at}:Match '{route.Match}' is listed twice.");
+            }
+            if (!ChannelId().IsMatch(route.ApproversChannel ?? ""))
+            {
+                failures.Add($"{at}:ApproversChannel '{route.ApproversChannel}' must be a Slack channel id (C…, G…).");
+            }
+            if (!string.IsNullOrWhiteSpace(route.MonitoringChannel) && !ChannelId().IsMatch(route.MonitoringChannel))
+            {
+                failures.Add($"{at}:MonitoringChannel '{route.MonitoringChannel}' must be a Slack channel id (C…, G…).");
+            }
+            var users = SettingList.Parse(route.ApproverUserIds);
+            var groups = SettingList.Parse(route.ApproverUserGroupIds);
+            failures.AddRange(users.Where(u => !SlackIds.IsUserId(u)).Select(u => $"{at}:ApproverUserIds has '{u}': Slack user ids start with U or W."));
+            failures.AddRange(groups.Where(g => !GroupId().IsMatch(g)).Select(g => $"{at}:ApproverUserGroupIds has '{g}': Slack user group ids start with S."));
+            if (users.Count == 0 && groups.Count == 0 && !route.IncludeGlobalApprovers)
+            {
+                failures.Add($"{at} has no approvers: set ApproverUserIds, ApproverUserGroupIds or IncludeGlobalApprovers=true.");
+            }
+        }
+    }
+
+    [GeneratedRegex("^[CG][A-Z0-9]{2,30}$")]
+    private static partial Regex ChannelId();
+
+    [GeneratedRegex("^S[A-Z0-9]{1,30}$")]
+    private static partial Regex GroupId();
 }

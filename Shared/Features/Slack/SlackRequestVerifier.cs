@@ -10,22 +10,13 @@ namespace SgBridge.Shared.Slack;
 /// with the timestamp no further than the configured tolerance (at most 5 minutes) from now, either way.
 /// Never throws on bad input.
 /// </summary>
-public sealed class SlackRequestVerifier
+public sealed class SlackRequestVerifier(IOptions<SlackOptions> options, TimeProvider time)
 {
     public const string SignatureHeader = "X-Slack-Signature";
     public const string TimestampHeader = "X-Slack-Request-Timestamp";
 
     private const string VersionPrefix = "v0=";
     private const int SignatureHexLength = HMACSHA256.HashSizeInBytes * 2;
-
-    private readonly IOptions<SlackOptions> _options;
-    private readonly TimeProvider _time;
-
-    public SlackRequestVerifier(IOptions<SlackOptions> options, TimeProvider time)
-    {
-        _options = options;
-        _time = time;
-    }
 
     public SlackSignatureResult Verify(ReadOnlySpan<byte> rawBody, string? timestampHeader, string? signatureHeader)
     {
@@ -50,17 +41,16 @@ public sealed class SlackRequestVerifier
             return new(SlackSignatureStatus.MalformedSignature);
         }
 
-        var options = _options.Value;
-        var tolerance = (long)Math.Min(options.RequestTimestampTolerance.TotalSeconds,
-            SlackOptions.MaxRequestTimestampTolerance.TotalSeconds);
-        var now = _time.GetUtcNow().ToUnixTimeSeconds();
+        var o = options.Value;
+        var tolerance = (long)Math.Min(o.RequestTimestampTolerance.TotalSeconds, SlackOptions.MaxRequestTimestampTolerance.TotalSeconds);
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
         if (timestamp < now - tolerance || timestamp > now + tolerance)
         {
             return new(SlackSignatureStatus.StaleTimestamp);
         }
 
         Span<byte> actual = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        ComputeSignature(options.SigningSecret, timestampHeader, rawBody, actual);
+        ComputeSignature(o.SigningSecret, timestampHeader, rawBody, actual);
 
         return CryptographicOperations.FixedTimeEquals(actual, expected)
             ? new(SlackSignatureStatus.Valid)

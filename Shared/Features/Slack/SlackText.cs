@@ -1,40 +1,27 @@
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace SgBridge.Shared.Slack;
 
 /// <summary>
-/// The one text budget helper: every piece of user- or call-derived text that goes to Slack is escaped and fitted here.
-/// Escaping turns Slack's control characters (<c>&amp; &lt; &gt;</c>) into entities, so free text can never ping
-/// (<c>&lt;!channel&gt;</c>) or link, and replaces the mrkdwn markers (<c>* _ ~ `</c>) with look-alikes
-/// (∗ ˍ ∼ ˋ), because mrkdwn has no escape character. Fitting cuts on a line boundary and says how many lines were
-/// left out; a single line that is too long is cut where no entity (<c>&amp;amp;</c>), link/mention (<c>&lt;…&gt;</c>)
-/// or code span is split.
+/// Every piece of outside text that goes to Slack is escaped and fitted here. <c>&amp; &lt; &gt;</c> become entities, so
+/// free text can never ping or link; mrkdwn markers (<c>* _ ~ `</c>) become look-alikes (∗ ˍ ∼ ˋ), as mrkdwn has no
+/// escape character. Cuts never split an entity, a <c>&lt;…&gt;</c> token or a code span.
 /// </summary>
 public static class SlackText
 {
     public const string Ellipsis = "…";
 
     /// <summary>Escapes free text for mrkdwn (and for the top-level text, which Slack parses for mentions too).</summary>
-    public static string Escape(string? s)
-    {
-        if (string.IsNullOrEmpty(s))
-        {
-            return "";
-        }
-        return Escape(s, markers: true);
-    }
+    public static string Escape(string? s) => string.IsNullOrEmpty(s) ? "" : Escape(s, markers: true);
 
-    /// <summary>
-    /// An identifier in a code span, exactly as it is (underscores, asterisks and tildes stay pasteable): mrkdwn markers
-    /// mean nothing there; entities, backticks, line breaks and invisible characters still would, so they are made safe.
-    /// </summary>
+    /// <summary>An identifier in a code span, pasteable as is (markers mean nothing there); entities, backticks, breaks and invisibles made safe.</summary>
     public static string Code(string? s) =>
         s is null ? "-" : "`" + Escape(OneLine(s), markers: false).Replace("`", "ˋ", StringComparison.Ordinal) + "`";
 
     /// <summary>
-    /// Free text (a reason, a rule description, an AWS message) as one quoted line: escaped, line breaks and other
-    /// control characters collapsed to " ⏎ ", cut to <paramref name="max"/> source characters, between “ and ”. It
-    /// cannot start a line of its own, so it cannot imitate the bridge's status lines or quotes.
+    /// Free text as one quoted line: escaped, line breaks collapsed to " ⏎ ", cut to <paramref name="max"/>, between “ and ”.
+    /// It cannot start a line of its own, so it cannot imitate the bridge's status lines or quotes.
     /// </summary>
     public static string Quote(string? s, int max) => "“" + Escape(Plain(OneLine(s ?? ""), max)) + "”";
 
@@ -61,10 +48,7 @@ public static class SlackText
         return sb.ToString();
     }
 
-    /// <summary>
-    /// Bidirectional controls (U+202A–U+202E, U+2066–U+2069, U+200E/U+200F) and zero-width characters (U+200B–U+200D,
-    /// U+2060, U+FEFF): they can reorder or hide what an approver reads, so the bridge shows them as a visible tag.
-    /// </summary>
+    /// <summary>Bidirectional controls and zero-width characters: they can reorder or hide what an approver reads, so they are shown as tags.</summary>
     public static bool IsInvisible(char c) =>
         c is (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069') or '\u200E' or '\u200F'
             or (>= '\u200B' and <= '\u200D') or '\u2060' or '\uFEFF';
@@ -73,16 +57,7 @@ public static class SlackText
 
     private static string Escape(string s, bool markers)
     {
-        var clean = true;
-        foreach (var c in s)
-        {
-            if (c is '&' or '<' or '>' || (markers && c is '*' or '_' or '~' or '`') || IsInvisible(c))
-            {
-                clean = false;
-                break;
-            }
-        }
-        if (clean)
+        if (!s.Any(c => c is '&' or '<' or '>' || (markers && c is '*' or '_' or '~' or '`') || IsInvisible(c)))
         {
             return s;
         }
@@ -98,41 +73,30 @@ public static class SlackText
                 case '_' when markers: sb.Append('ˍ'); break;
                 case '~' when markers: sb.Append('∼'); break;
                 case '`' when markers: sb.Append('ˋ'); break;
-                default:
-                    if (IsInvisible(c))
-                    {
-                        sb.Append(Visible(c));
-                    }
-                    else
-                    {
-                        sb.Append(c);
-                    }
-                    break;
+                case var v when IsInvisible(v): sb.Append(Visible(v)); break;
+                default: sb.Append(c); break;
             }
         }
         return sb.ToString();
     }
 
     /// <summary>
-    /// The top-level <c>text</c> of a message with blocks (its notification and fallback) from plain words: escaped
-    /// (<c>&amp; &lt; &gt;</c> as entities, so nothing in it can mention or link; invisible characters as tags), on one
-    /// line, with no code spans (a backtick, which no AWS identifier holds, is shown as ˋ) and no other look-alike
-    /// substitution (identifiers such as <c>AWSReservedSSO_Admin_…</c> stay exactly as AWS wrote them), cut to <paramref name="max"/>.
+    /// The top-level <c>text</c> of a message with blocks, from plain words: escaped, one line, no code spans, and no other
+    /// look-alikes (identifiers such as <c>AWSReservedSSO_Admin_…</c> stay exactly as AWS wrote them).
     /// </summary>
     public static string Notification(string? s, int max) =>
         Truncate(Escape(OneLine(s ?? ""), markers: false).Replace("`", "ˋ", StringComparison.Ordinal), max);
 
     /// <summary>
-    /// The top-level <c>text</c> of a message with blocks from the bridge's own mrkdwn (already escaped): Slack tokens
-    /// become their words (a date its fallback, a link its label, a mention "@U…", which pings nobody), code spans lose
-    /// their backticks, and nothing that could mention or link is left.
+    /// The top-level <c>text</c> from the bridge's own mrkdwn: tokens become their words (a mention "@U…", which pings
+    /// nobody), code spans lose their backticks, and nothing that could mention or link is left.
     /// </summary>
     public static string Fallback(string mrkdwn, int max)
     {
         ArgumentNullException.ThrowIfNull(mrkdwn);
-        var text = System.Text.RegularExpressions.Regex.Replace(mrkdwn, @"<([^<>|]*)\|([^<>]*)>", "$2", System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromSeconds(1));
-        text = System.Text.RegularExpressions.Regex.Replace(text, "<@([A-Z0-9]+)>", "@$1", System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromSeconds(1));
-        text = System.Text.RegularExpressions.Regex.Replace(text, "`([^`]*)`", "$1", System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromSeconds(1));
+        var text = Regex.Replace(mrkdwn, @"<([^<>|]*)\|([^<>]*)>", "$2", RegexOptions.None, TimeSpan.FromSeconds(1));
+        text = Regex.Replace(text, "<@([A-Z0-9]+)>", "@$1", RegexOptions.None, TimeSpan.FromSeconds(1));
+        text = Regex.Replace(text, "`([^`]*)`", "$1", RegexOptions.None, TimeSpan.FromSeconds(1));
         text = text.Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
         return Truncate(OneLine(text), max);
     }
@@ -157,10 +121,7 @@ public static class SlackText
         return s[..Math.Max(cut, 0)] + Ellipsis;
     }
 
-    /// <summary>
-    /// Cuts mrkdwn to at most <paramref name="max"/> characters, ending in "…", never inside an entity, a
-    /// <c>&lt;…&gt;</c> token or a code span (the cut moves back before it).
-    /// </summary>
+    /// <summary>Cuts mrkdwn to <paramref name="max"/> characters ending in "…", never inside an entity, a token or a code span.</summary>
     public static string Truncate(string? s, int max)
     {
         s ??= "";
@@ -192,10 +153,7 @@ public static class SlackText
         return s[..safe].TrimEnd() + Ellipsis;
     }
 
-    /// <summary>
-    /// Joins <paramref name="lines"/> under <paramref name="title"/> within <paramref name="max"/> characters, cutting on a
-    /// line boundary; when lines are left out, the last line is "…and K more" plus <paramref name="seeRest"/>.
-    /// </summary>
+    /// <summary>Joins <paramref name="lines"/> under <paramref name="title"/> within <paramref name="max"/>; what is cut is counted ("…and K more").</summary>
     public static string Lines(string? title, IReadOnlyList<string> lines, int max, string? seeRest = null)
     {
         var sb = new StringBuilder();

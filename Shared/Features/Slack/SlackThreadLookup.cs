@@ -18,7 +18,7 @@ public static class SlackThreadLookup
             : null;
     }
 
-    /// <summary>The lead id and thread of the batch that shows the request (null: none; Thread null: the membership names a missing batch).</summary>
+    /// <summary>The lead id and thread of the batch that shows the request (null: none; Thread null: the batch is missing).</summary>
     public static async Task<(string LeadId, Stored<SlackThread>? Thread)?> FindBatchOfAsync(this ISlackThreadStore threads, ChangeRequest request, CancellationToken cancellationToken)
     {
         if (await threads.FindMembershipAsync(request, cancellationToken) is not { } found)

@@ -3,10 +3,7 @@ using SgBridge.Shared.Slack.Requests;
 
 namespace SgBridge.Shared.Slack;
 
-/// <summary>
-/// The <c>/sgbridge</c> slash command: <c>/sgbridge</c> or <c>/sgbridge request</c> opens the request modal,
-/// <c>/sgbridge help</c> shows the usage; the answer is an ephemeral text when there is something to tell the user.
-/// </summary>
+/// <summary>The <c>/sgbridge</c> slash command: opens the request modal, or shows the usage.</summary>
 public sealed class RequestCommandHandler(SlackRequestService requests) : ISlashCommandHandler
 {
     public const string Usage = "`/sgbridge` (or `/sgbridge request`) opens a form to ask for a security group rule; approvers decide in Slack and SgBridge adds it once approved. `/sgbridge help` shows this.";
@@ -26,7 +23,6 @@ public sealed class RequestCommandHandler(SlackRequestService requests) : ISlash
         }
     }
 
-    /// <summary>A slash command's immediate answer: shown only to the user who typed it.</summary>
     private static DecisionResult Ephemeral(string text, string detail) =>
         DecisionResult.Answer(detail, new JsonObject { ["response_type"] = "ephemeral", ["text"] = text });
 }

@@ -7,13 +7,8 @@ using SgBridge.Shared.Slack.Requests;
 namespace SgBridge.Shared.Slack;
 
 /// <summary>
-/// The one Slack inbound pipeline, without HTTP, behind both Slack triggers (interactions and the slash command):
-/// verify the signature over the raw body (and the replay window), parse once (<see cref="SlackInboundParser"/>), find
-/// the handler (<see cref="SlackHandlers"/>), and answer with one <see cref="DecisionResult"/> the triggers map to HTTP
-/// the same way. A click gets its <see cref="ClickContext"/> read before its handler runs, the whole within Slack's 3
-/// seconds, and the handler's private reply is sent to the clicker (a Slack hiccup there never undoes or delays the
-/// decision). A modal submission reaches its handler only with the bridge's seal for that user and that modal,
-/// unexpired (<see cref="ModalSeal"/>).
+/// The one inbound pipeline behind both Slack triggers: verify, parse once, read a click's <see cref="ClickContext"/>, run
+/// the handler within Slack's 3 seconds; a modal submission reaches its handler only with its seal (<see cref="ModalSeal"/>).
 /// </summary>
 public sealed partial class SlackEndpoint(
     SlackRequestVerifier verifier,
@@ -27,10 +22,8 @@ public sealed partial class SlackEndpoint(
     internal static readonly TimeSpan ReplyBudget = TimeSpan.FromSeconds(1.5);
 
     /// <summary>
-    /// A click's deadline, its context (storage and Slack look-ups) included, whatever the SDK's own timeouts: the
-    /// handler's token is cancelled then, so reads and checks stop and nothing is written. A decision's write, once sent,
-    /// is not cut short (it runs to its own bounded end: Storage:TableNetworkTimeout × tries); the answer waits for it
-    /// only until <see cref="HandlerBudget"/> + <see cref="CancelGrace"/> and then says it is not confirmed.
+    /// A click's deadline, its context included: the handler's token is cancelled then, so nothing more is written. A
+    /// write already sent runs to its own bounded end; the answer waits only <see cref="CancelGrace"/> more, then says "not confirmed".
     /// </summary>
     internal static readonly TimeSpan HandlerBudget = TimeSpan.FromSeconds(1.8);
 
@@ -96,8 +89,7 @@ public sealed partial class SlackEndpoint(
         var check = seal.Open(submission.PrivateMetadata, submission.CallbackId, submission.UserId);
         if (!check.IsValid)
         {
-            // Slack's error response for a view submission, keyed by a block both modals have: the person sees why in
-            // the modal; nothing is opened or stored.
+            // Keyed by a block both modals have, so the person sees why in the modal.
             LogUnbound(logger, submission.UserId, submission.CallbackId, check.Refusal!);
             return DecisionResult.Answer("refused: " + check.Refusal, new JsonObject
             {
@@ -129,10 +121,8 @@ public sealed partial class SlackEndpoint(
     }
 
     /// <summary>
-    /// Reads the click's context and runs the handler, waiting at most <see cref="HandlerBudget"/>. When storage or Slack
-    /// fail or are too slow the click is answered truthfully: "could not verify" when Slack could not be asked who the
-    /// clicker is, "not recorded" when it failed before anything was written (<see cref="DecisionNotRecordedException"/>),
-    /// else "not confirmed" (a write was sent, or the handler is still running: whether it lands is unknown).
+    /// Reads the click's context and runs the handler within <see cref="HandlerBudget"/>. A failure is answered truthfully:
+    /// "could not verify" (Slack could not say who clicked), "not recorded" (nothing written yet), else "not confirmed".
     /// </summary>
     private async Task<DecisionResult> HandleWithinBudgetAsync(IBlockActionHandler handler, SlackInteraction click, string? requestId, CancellationToken cancellationToken)
     {

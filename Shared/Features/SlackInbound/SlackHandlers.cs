@@ -3,11 +3,7 @@ using SgBridge.Shared.Slack.Requests;
 
 namespace SgBridge.Shared.Slack;
 
-/// <summary>
-/// Handles one kind of button (SlackNet's <c>IBlockActionHandler</c> shape), found by <see cref="ActionId"/> (a prefix:
-/// <see cref="ActionIds.Matches"/>). The endpoint has verified and parsed the click and read what <see cref="Scope"/>
-/// asks for (<see cref="ClickContext"/>) before the handler runs. Handlers never see HTTP.
-/// </summary>
+/// <summary>Handles one kind of button, found by its <see cref="ActionId"/> prefix; the endpoint has read its <see cref="ClickContext"/> first.</summary>
 public interface IBlockActionHandler
 {
     string ActionId { get; }
@@ -15,10 +11,7 @@ public interface IBlockActionHandler
     /// <summary>What the endpoint reads for the click before the handler runs.</summary>
     ClickScope Scope { get; }
 
-    /// <summary>
-    /// The request the click names (default: the button's value), or why the click is refused before anything is read
-    /// (a malformed action_id, a duration that is not offered).
-    /// </summary>
+    /// <summary>The request the click names (default: the button's value), or why it is refused before anything is read.</summary>
     ClickTarget Target(SlackInteraction click) => new(click.Value, null);
 
     Task<DecisionResult> HandleAsync(ClickContext context, CancellationToken cancellationToken);
@@ -27,7 +20,6 @@ public interface IBlockActionHandler
 /// <summary>The request a click names, or the refusal that ends it before anything is read.</summary>
 public sealed record ClickTarget(string? RequestId, DecisionResult? Refused);
 
-/// <summary>Handles a global shortcut with its <see cref="CallbackId"/>.</summary>
 public interface IShortcutHandler
 {
     string CallbackId { get; }
@@ -35,10 +27,7 @@ public interface IShortcutHandler
     Task<DecisionResult> HandleAsync(SlackShortcut shortcut, CancellationToken cancellationToken);
 }
 
-/// <summary>
-/// Handles the submission of one of SgBridge's modals (<see cref="CallbackId"/>). The endpoint has opened the modal's
-/// seal (<see cref="ModalSeal"/>): the submission's private_metadata is the data the bridge sealed into it.
-/// </summary>
+/// <summary>Handles one of SgBridge's modals; the endpoint has opened its seal: private_metadata is the data sealed into it.</summary>
 public interface IViewSubmissionHandler
 {
     string CallbackId { get; }

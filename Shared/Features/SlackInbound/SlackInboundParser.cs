@@ -6,27 +6,20 @@ using SgBridge.Shared.Slack.Requests;
 namespace SgBridge.Shared.Slack;
 
 /// <summary>
-/// The one parser of what Slack sends (<c>application/x-www-form-urlencoded</c>): the interactions URL's single
-/// <c>payload</c> field — <c>block_actions</c> (a click on a message or the Home tab), <c>shortcut</c> and
-/// <c>view_submission</c> — and the slash command's form fields. Each body is decoded and its JSON read once. Anything a
-/// real Slack request always carries is required, and the error names the missing field (it never quotes the payload,
-/// so it is safe to log). Never throws on bad input; verify the signature over the raw bytes first.
+/// The one parser of what Slack sends (interactions and slash commands). What Slack always sends is required; an error
+/// names the missing field and never quotes the payload (safe to log). Never throws; verify the signature first.
 /// </summary>
 public static class SlackInboundParser
 {
-    public const string BlockActionsType = "block_actions";
-    public const string ShortcutType = "shortcut";
-    public const string ViewSubmissionType = "view_submission";
-
     /// <summary>A body of the interactions URL: a click, a shortcut or a modal submission.</summary>
     public static SlackParse<SlackInbound> ParseInteraction(ReadOnlySpan<byte> body) =>
-        TryDecode(body, out var text) ? ParseInteraction(text) : SlackParse<SlackInbound>.Fail("The body is not valid UTF-8.");
+        TryDecode(body, out var text) ? ParseInteraction(text) : Fail("The body is not valid UTF-8.");
 
     public static SlackParse<SlackInbound> ParseInteraction(string? body)
     {
         if (string.IsNullOrWhiteSpace(body))
         {
-            return SlackParse<SlackInbound>.Fail("The body is empty.");
+            return Fail("The body is empty.");
         }
         string? payload = null;
         foreach (var (name, value) in Fields(body))
@@ -37,13 +30,13 @@ public static class SlackInboundParser
             }
             if (payload is not null)
             {
-                return SlackParse<SlackInbound>.Fail("The body has more than one payload field.");
+                return Fail("The body has more than one payload field.");
             }
             payload = value;
         }
         if (string.IsNullOrWhiteSpace(payload))
         {
-            return SlackParse<SlackInbound>.Fail("The body has no payload field.");
+            return Fail("The body has no payload field.");
         }
         try
         {
@@ -51,20 +44,20 @@ public static class SlackInboundParser
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
-                return SlackParse<SlackInbound>.Fail("The payload is not a JSON object.");
+                return Fail("The payload is not a JSON object.");
             }
             return GetString(root, "type") switch
             {
-                BlockActionsType => Widen(ParseBlockActions(root)),
-                ShortcutType => Widen(ParseShortcut(root)),
-                ViewSubmissionType => Widen(ParseViewSubmission(root)),
-                null => SlackParse<SlackInbound>.Fail("The payload has no type."),
-                var other => SlackParse<SlackInbound>.Fail($"The payload type '{Truncate(other)}' is not block_actions, shortcut or view_submission."),
+                "block_actions" => ParseBlockActions(root),
+                "shortcut" => ParseShortcut(root),
+                "view_submission" => ParseViewSubmission(root),
+                null => Fail("The payload has no type."),
+                var other => Fail($"The payload type '{Truncate(other)}' is not block_actions, shortcut or view_submission."),
             };
         }
         catch (JsonException)
         {
-            return SlackParse<SlackInbound>.Fail("The payload field is not valid JSON.");
+            return Fail("The payload field is not valid JSON.");
         }
     }
 
@@ -98,53 +91,53 @@ public static class SlackInboundParser
             Blank(fields.GetValueOrDefault("user_name")), fields["team_id"], fields["trigger_id"], fields["response_url"], Blank(fields.GetValueOrDefault("channel_id"))));
     }
 
-    private static SlackParse<SlackInteraction> ParseBlockActions(JsonElement root)
+    private static SlackParse<SlackInbound> ParseBlockActions(JsonElement root)
     {
         var user = GetObject(root, "user");
         var userId = GetString(user, "id");
         if (userId is null)
         {
-            return SlackParse<SlackInteraction>.Fail("The payload has no user.id.");
+            return Fail("The payload has no user.id.");
         }
 
         // A click in the app's Home tab: its container is the view (no channel, message or response_url).
         var homeViewId = HomeViewOf(root, out var viewError);
         if (viewError is not null)
         {
-            return SlackParse<SlackInteraction>.Fail(viewError);
+            return Fail(viewError);
         }
         var channelId = GetString(GetObject(root, "channel"), "id")
                         ?? GetString(GetObject(root, "container"), "channel_id")
                         ?? (homeViewId is null ? null : "");
         if (channelId is null)
         {
-            return SlackParse<SlackInteraction>.Fail("The payload has no channel.id; only message and Home tab actions are supported.");
+            return Fail("The payload has no channel.id; only message and Home tab actions are supported.");
         }
         var messageTs = GetString(GetObject(root, "message"), "ts")
                         ?? GetString(GetObject(root, "container"), "message_ts")
                         ?? (homeViewId is null ? null : "");
         if (messageTs is null)
         {
-            return SlackParse<SlackInteraction>.Fail("The payload has no message.ts; only message and Home tab actions are supported.");
+            return Fail("The payload has no message.ts; only message and Home tab actions are supported.");
         }
         var responseUrl = GetString(root, "response_url") ?? (homeViewId is null ? null : "");
         if (responseUrl is null)
         {
-            return SlackParse<SlackInteraction>.Fail("The payload has no response_url.");
+            return Fail("The payload has no response_url.");
         }
         if (!root.TryGetProperty("actions", out var actions) || actions.ValueKind != JsonValueKind.Array || actions.GetArrayLength() == 0)
         {
-            return SlackParse<SlackInteraction>.Fail("The payload has no actions.");
+            return Fail("The payload has no actions.");
         }
         var action = actions[0];
         if (GetString(action, "action_id") is not { } actionId)
         {
-            return SlackParse<SlackInteraction>.Fail("The first action has no action_id.");
+            return Fail("The first action has no action_id.");
         }
-        return SlackParse<SlackInteraction>.Ok(new SlackInteraction
+        return SlackParse<SlackInbound>.Ok(new SlackInteraction
         {
             UserId = userId,
-            UserName = GetString(user, "username") ?? GetString(user, "name"),
+            UserName = UserName(user),
             TeamId = GetString(GetObject(root, "team"), "id"),
             EnterpriseId = GetString(GetObject(root, "enterprise"), "id"),
             ChannelId = channelId,
@@ -160,10 +153,7 @@ public static class SlackInboundParser
         });
     }
 
-    /// <summary>
-    /// The Home tab view a click came from: <c>container.type</c> "view" with the view of type "home". Null for a message
-    /// click; an error for a click in any other view (a modal's buttons are not decisions).
-    /// </summary>
+    /// <summary>The Home tab view a click came from; null for a message click; an error for any other view (a modal's buttons decide nothing).</summary>
     private static string? HomeViewOf(JsonElement root, out string? error)
     {
         error = null;
@@ -186,55 +176,32 @@ public static class SlackInboundParser
         return id;
     }
 
-    private static SlackParse<SlackShortcut> ParseShortcut(JsonElement root)
+    private static SlackParse<SlackInbound> ParseShortcut(JsonElement root)
     {
         var user = GetObject(root, "user");
-        if (GetString(root, "callback_id") is not { } callback)
-        {
-            return SlackParse<SlackShortcut>.Fail("The shortcut has no callback_id.");
-        }
-        if (GetString(root, "trigger_id") is not { } trigger)
-        {
-            return SlackParse<SlackShortcut>.Fail("The shortcut has no trigger_id.");
-        }
-        if (GetString(user, "id") is not { } userId)
-        {
-            return SlackParse<SlackShortcut>.Fail("The shortcut has no user.id.");
-        }
-        return SlackParse<SlackShortcut>.Ok(new SlackShortcut(callback, trigger, userId, GetString(user, "username") ?? GetString(user, "name"),
-            GetString(GetObject(root, "team"), "id") ?? GetString(user, "team_id")));
+        var (callback, trigger, userId) = (GetString(root, "callback_id"), GetString(root, "trigger_id"), GetString(user, "id"));
+        return Missing("shortcut", ("callback_id", callback), ("trigger_id", trigger), ("user.id", userId)) is { } error
+            ? Fail(error)
+            : SlackParse<SlackInbound>.Ok(new SlackShortcut(callback!, trigger!, userId!, UserName(user), TeamId(root, user)));
     }
 
-    private static SlackParse<SlackViewSubmission> ParseViewSubmission(JsonElement root)
+    private static SlackParse<SlackInbound> ParseViewSubmission(JsonElement root)
     {
         var user = GetObject(root, "user");
-        if (GetString(user, "id") is not { } userId)
-        {
-            return SlackParse<SlackViewSubmission>.Fail("The view_submission has no user.id.");
-        }
         var view = GetObject(root, "view");
-        if (view is null)
+        var (userId, viewId, callback) = (GetString(user, "id"), GetString(view, "id"), GetString(view, "callback_id"));
+        var values = GetObject(GetObject(view, "state"), "values");
+        if (Missing("view_submission", ("user.id", userId), ("view", view), ("view.id", viewId), ("view.callback_id", callback),
+            ("view.state.values", values)) is { } error)
         {
-            return SlackParse<SlackViewSubmission>.Fail("The view_submission has no view.");
-        }
-        if (GetString(view, "id") is not { } viewId)
-        {
-            return SlackParse<SlackViewSubmission>.Fail("The view_submission has no view.id.");
-        }
-        if (GetString(view, "callback_id") is not { } callback)
-        {
-            return SlackParse<SlackViewSubmission>.Fail("The view_submission has no view.callback_id.");
-        }
-        if (GetObject(GetObject(view, "state"), "values") is not { } values)
-        {
-            return SlackParse<SlackViewSubmission>.Fail("The view_submission has no view.state.values.");
+            return Fail(error);
         }
         var read = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (var block in values.EnumerateObject())
+        foreach (var block in values!.Value.EnumerateObject())
         {
             if (block.Value.ValueKind != JsonValueKind.Object)
             {
-                return SlackParse<SlackViewSubmission>.Fail($"view.state.values.{Truncate(block.Name)} is not an object.");
+                return Fail($"view.state.values.{Truncate(block.Name)} is not an object.");
             }
             // One input element per block: its value (text input) or its selected option's value (select).
             foreach (var element in block.Value.EnumerateObject())
@@ -243,13 +210,20 @@ public static class SlackInboundParser
                 break;
             }
         }
-        return SlackParse<SlackViewSubmission>.Ok(new SlackViewSubmission(viewId, callback, GetString(view, "private_metadata"), userId,
-            GetString(user, "username") ?? GetString(user, "name"), GetString(GetObject(root, "team"), "id") ?? GetString(user, "team_id"),
-            GetString(root, "trigger_id"), read));
+        return SlackParse<SlackInbound>.Ok(new SlackViewSubmission(viewId!, callback!, GetString(view, "private_metadata"), userId!,
+            UserName(user), TeamId(root, user), GetString(root, "trigger_id"), read));
     }
 
-    private static SlackParse<SlackInbound> Widen<T>(SlackParse<T> parsed) where T : SlackInbound =>
-        parsed.Value is { } value ? SlackParse<SlackInbound>.Ok(value) : SlackParse<SlackInbound>.Fail(parsed.Error!);
+    private static SlackParse<SlackInbound> Fail(string error) => SlackParse<SlackInbound>.Fail(error);
+
+    /// <summary>"The {what} has no {name}." for the first required field that is missing; null when none is.</summary>
+    private static string? Missing(string what, params (string Name, object? Value)[] fields) =>
+        fields.FirstOrDefault(f => f.Value is null).Name is { } name ? $"The {what} has no {name}." : null;
+
+    private static string? UserName(JsonElement? user) => GetString(user, "username") ?? GetString(user, "name");
+
+    private static string? TeamId(JsonElement root, JsonElement? user) =>
+        GetString(GetObject(root, "team"), "id") ?? GetString(user, "team_id");
 
     /// <summary>The form's fields in order, names and values URL-decoded.</summary>
     private static IEnumerable<(string Name, string Value)> Fields(string form)

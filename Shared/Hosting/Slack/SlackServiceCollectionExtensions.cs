@@ -23,7 +23,6 @@ public static class SlackServiceCollectionExtensions
 
         services.AddValidatedOptions<SlackOptions>(configuration, SlackOptions.SectionName);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SlackOptions>, SlackOptionsValidator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SlackOptions>, RoutingOptionsValidator>());
         services.TryAddSingleton<ApprovalRouter>();
         services.TryAddSingleton<RoutingService>();
 

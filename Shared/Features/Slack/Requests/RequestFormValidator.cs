@@ -17,10 +17,7 @@ public sealed record FormCheck(RequestForm? Form, IReadOnlyDictionary<string, st
     public bool IsValid => Form is not null && Errors.Count == 0;
 }
 
-/// <summary>
-/// Checks every field of a request modal submission, as Slack sent it (a forged or replayed submission carries any
-/// value, whatever the modal offered): each error names the field and says what is expected. Needs no network.
-/// </summary>
+/// <summary>Checks every field of a request modal submission (a forged one carries any value); each error names the field and what is expected.</summary>
 public sealed partial class RequestFormValidator(PolicyOptions policy, ApprovalsOptions durations)
 {
     public const int MaxReasonLength = 1000;

@@ -25,27 +25,20 @@ public static class RequestBlocks
     public static IReadOnlyList<string> Protocols { get; } = ["tcp", "udp", "icmp", "icmpv6", "all"];
 }
 
-/// <summary>
-/// The Block Kit views of requests from Slack: the request modal and its confirmation. Kept next to the request code rather than in ApprovalMessageBuilder (which builds the approvers' and
-/// monitoring messages) so that each file has one subject; the same limits apply (SlackLimits, SlackText).
-/// </summary>
+/// <summary>The Block Kit views of requests from Slack: the request modal and its confirmation.</summary>
 public static class RequestModal
 {
-    /// <summary>Slack: a static select holds at most 100 options.</summary>
-    public const int MaxOptions = 100;
-
     /// <summary>The request modal. <paramref name="accounts"/> null: accounts are typed (every account is allowed).</summary>
-    /// <paramref name="sealedMetadata"/> is the view's private_metadata, sealed for the user it is opened for (<see cref="ModalSeal"/>).
     public static JsonObject Request(IReadOnlyList<(string Id, string? Alias)>? accounts, IReadOnlyList<string>? regions, bool egress,
         IReadOnlyList<(string Token, TimeSpan? Duration)> durations, string sealedMetadata)
     {
         var blocks = new JsonArray
         {
-            Section("Ask for a security group rule. Approvers decide in Slack; once approved, SgBridge adds the rule for you — no console rights needed."),
-            accounts is { Count: > 0 and <= MaxOptions }
+            ApprovalMessageBuilder.Section("Ask for a security group rule. Approvers decide in Slack; once approved, SgBridge adds the rule for you — no console rights needed."),
+            accounts is { Count: > 0 and <= SlackLimits.SelectOptions }
                 ? Input(RequestBlocks.Account, "AWS account", Select("Choose an account", accounts.Select(a => (a.Alias is null ? a.Id : $"{a.Alias} ({a.Id})", a.Id))))
                 : Input(RequestBlocks.Account, "AWS account", Text("12-digit account id or alias")),
-            regions is { Count: > 0 and <= MaxOptions }
+            regions is { Count: > 0 and <= SlackLimits.SelectOptions }
                 ? Input(RequestBlocks.Region, "Region", Select("Choose a region", regions.Select(r => (r, r))))
                 : Input(RequestBlocks.Region, "Region", Text("e.g. eu-west-1")),
             Input(RequestBlocks.Group, "Security group", Text("sg-0123456789abcdef0 or the group's name"), hint: "A name is looked up in the default VPC; use the id for other VPCs."),
@@ -61,22 +54,16 @@ public static class RequestModal
         var durationOptions = durations.Select(d => (Label(d.Token, d.Duration), d.Token)).ToList();
         blocks.Add(Input(RequestBlocks.Duration, "For how long", Select("Duration", durationOptions), initial: durationOptions.Count > 0 ? durationOptions[0] : null));
         blocks.Add(Input(RequestBlocks.Reason, "Why do you need it?", Text("Ticket, purpose, who asked", multiline: true, maxLength: 1000)));
-        return View(RequestBlocks.RequestCallback, "SgBridge request", "Ask approvers", blocks, sealedMetadata);
+        return Modal("SgBridge request", blocks, (RequestBlocks.RequestCallback, "Ask approvers", sealedMetadata));
     }
 
     /// <summary>What the modal shows after a request is opened (response_action: update).</summary>
-    public static JsonObject Opened(ChangeRequest request, bool existing) => new()
-    {
-        ["type"] = "modal",
-        ["title"] = Plain("SgBridge request"),
-        ["close"] = Plain("Done"),
-        ["blocks"] = new JsonArray
-        {
-            Section($":inbox_tray: Request *{request.Id}* {(existing ? "was already opened" : "is open")}: {SlackText.Escape(SlackText.Plain(ApprovalMessageBuilder.RuleWords(request.Rules[0]), 300))} on "
-                + $"{SlackText.Code(request.GroupId)} ({SlackText.Code(request.AccountId)}, {SlackText.Escape(request.Region)}).\n"
-                + "The approvers have been asked; the bridge sends you their decision in a direct message. Nothing changes in AWS until a request is approved."),
-        },
-    };
+    public static JsonObject Opened(ChangeRequest request, bool existing) => Modal("SgBridge request",
+    [
+        ApprovalMessageBuilder.Section($":inbox_tray: Request *{request.Id}* {(existing ? "was already opened" : "is open")}: {SlackText.Escape(SlackText.Plain(ApprovalMessageBuilder.RuleWords(request.Rules[0]), 300))} on "
+            + $"{SlackText.Code(request.GroupId)} ({SlackText.Code(request.AccountId)}, {SlackText.Escape(request.Region)}).\n"
+            + "The approvers have been asked; the bridge sends you their decision in a direct message. Nothing changes in AWS until a request is approved."),
+    ]);
 
     public static string Label(string token, TimeSpan? duration) => duration is null ? "Permanently" : token switch
     {
@@ -85,24 +72,20 @@ public static class RequestModal
         _ => $"{duration.Value.TotalMinutes:0} minute(s)",
     };
 
-    private static JsonObject View(string callbackId, string title, string submit, JsonArray blocks, string privateMetadata) => new()
+    /// <summary>A modal; with <paramref name="form"/>, a form submitted under its callback id with its sealed private_metadata (<see cref="ModalSeal"/>).</summary>
+    internal static JsonObject Modal(string title, JsonArray blocks, (string CallbackId, string Submit, string SealedMetadata)? form = null)
     {
-        ["type"] = "modal",
-        ["callback_id"] = callbackId,
-        ["private_metadata"] = privateMetadata,
-        ["title"] = Plain(title),
-        ["submit"] = Plain(submit),
-        ["close"] = Plain("Cancel"),
-        ["blocks"] = blocks,
-    };
+        var view = new JsonObject { ["type"] = "modal", ["title"] = Plain(title), ["close"] = Plain(form is null ? "Done" : "Cancel"), ["blocks"] = blocks };
+        if (form is { } f)
+        {
+            view["callback_id"] = f.CallbackId;
+            view["private_metadata"] = f.SealedMetadata;
+            view["submit"] = Plain(f.Submit);
+        }
+        return view;
+    }
 
-    private static JsonObject Section(string mrkdwn) => new()
-    {
-        ["type"] = "section",
-        ["text"] = new JsonObject { ["type"] = "mrkdwn", ["text"] = SlackText.Truncate(mrkdwn, SlackLimits.SectionText) },
-    };
-
-    private static JsonObject Input(string blockId, string label, JsonObject element, bool optional = false, string? hint = null, (string Text, string Value)? initial = null)
+    internal static JsonObject Input(string blockId, string label, JsonObject element, bool optional = false, string? hint = null, (string Text, string Value)? initial = null)
     {
         if (initial is { } i && element["type"]?.GetValue<string>() == "static_select")
         {
@@ -123,9 +106,13 @@ public static class RequestModal
         return input;
     }
 
-    private static JsonObject Text(string placeholder, bool multiline = false, int? maxLength = null)
+    internal static JsonObject Text(string? placeholder, bool multiline = false, int? maxLength = null)
     {
-        var element = new JsonObject { ["type"] = "plain_text_input", ["action_id"] = RequestBlocks.Value, ["placeholder"] = Plain(placeholder), ["multiline"] = multiline };
+        var element = new JsonObject { ["type"] = "plain_text_input", ["action_id"] = RequestBlocks.Value, ["multiline"] = multiline };
+        if (placeholder is not null)
+        {
+            element["placeholder"] = Plain(placeholder);
+        }
         if (maxLength is { } max)
         {
             element["max_length"] = max;
@@ -138,11 +125,11 @@ public static class RequestModal
         ["type"] = "static_select",
         ["action_id"] = RequestBlocks.Value,
         ["placeholder"] = Plain(placeholder),
-        ["options"] = new JsonArray(options.Take(MaxOptions).Select(o => (JsonNode)Option(o.Text, o.Value)).ToArray()),
+        ["options"] = new JsonArray(options.Take(SlackLimits.SelectOptions).Select(o => (JsonNode)Option(o.Text, o.Value)).ToArray()),
     };
 
     private static JsonObject Option(string text, string value) => new() { ["text"] = Plain(text), ["value"] = value };
 
-    /// <summary>Slack: option text and titles are plain text (titles ≤ 24 characters, option text ≤ 75).</summary>
-    private static JsonObject Plain(string text) => new() { ["type"] = "plain_text", ["text"] = SlackText.Plain(text, 75), ["emoji"] = true };
+    /// <summary>Titles, labels, hints, placeholders and options: plain text within the shortest of their limits that applies (75).</summary>
+    private static JsonObject Plain(string text) => ApprovalMessageBuilder.PlainText(text, SlackLimits.OptionText);
 }

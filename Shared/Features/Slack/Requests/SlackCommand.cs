@@ -6,10 +6,7 @@ public sealed record SlackCommand(string Command, string Text, string UserId, st
 /// <summary>A global shortcut (<c>type: shortcut</c>) on the interactions URL.</summary>
 public sealed record SlackShortcut(string CallbackId, string TriggerId, string UserId, string? UserName, string? TeamId) : SlackInbound;
 
-/// <summary>
-/// A modal submission (<c>type: view_submission</c>): the view's id, callback id and private metadata, who submitted it,
-/// and each input's value by block id (a text input's value or a select's selected option value; null when empty).
-/// </summary>
+/// <summary>A modal submission (<c>view_submission</c>): the view, who submitted it, and each input's value by block id (null when empty).</summary>
 public sealed record SlackViewSubmission(string ViewId, string CallbackId, string? PrivateMetadata, string UserId, string? UserName, string? TeamId,
     string? TriggerId, IReadOnlyDictionary<string, string?> Values) : SlackInbound;
 

@@ -8,10 +8,8 @@ public sealed class SlackRequestOptions
     public const string SectionName = "SlackRequests";
 
     /// <summary>
-    /// Optional. How long a modal submission waits for AWS to confirm the group exists (assume role + DescribeSecurityGroups).
-    /// Slack waits 3 seconds for the answer, so at most 2.5 s. When AWS is slower the modal shows an error asking to
-    /// submit again (the look-up carries on, so the retry usually finds the credentials cached); no request is opened
-    /// for a group nobody checked.
+    /// Optional. How long a submission waits for AWS to confirm the group exists; Slack waits 3 s, so at most 2.5 s. When AWS
+    /// is slower the modal asks to submit again (the look-up carries on and warms the credentials for the retry).
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.200", "00:00:02.500", ErrorMessage = "SlackRequests:GroupCheckTimeout must be between 0.2 and 2.5 seconds (Slack waits 3 seconds for a modal's answer).")]
     public TimeSpan GroupCheckTimeout { get; set; } = TimeSpan.FromSeconds(2);

@@ -9,12 +9,7 @@ using SgBridge.Shared.Processing;
 
 namespace SgBridge.Shared.Slack.Requests;
 
-/// <summary>
-/// Requests from Slack: opens the request modal (views.open, within Slack's 3 seconds), checks a submission field by
-/// field and against AWS (the group exists), and opens a Pending request for it that goes to the approvers like any
-/// other. Nothing changes in AWS until an approver approves; then ApplyService writes the rule into the approved state
-/// and reconcile adds it.
-/// </summary>
+/// <summary>Requests from Slack: the modal, its checks (fields, then AWS), and a request for the approvers like any other.</summary>
 public sealed partial class SlackRequestService(
     ISlackRequestsClient slack,
     ISecurityGroupClientFactory aws,
@@ -63,10 +58,7 @@ public sealed partial class SlackRequestService(
         }
     }
 
-    /// <summary>
-    /// A request modal was submitted: answers <c>response_action: errors</c> keyed by block id for anything wrong, else
-    /// opens (once per view) the request and answers with a confirmation view.
-    /// </summary>
+    /// <summary>A submission: <c>response_action: errors</c> by block id for anything wrong, else the request opened (once per view).</summary>
     public async Task<DecisionResult> SubmitAsync(SlackViewSubmission submission, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(submission);
@@ -111,12 +103,8 @@ public sealed partial class SlackRequestService(
     }
 
     /// <summary>
-    /// The one place a Slack request enters the approval flow. The policy file decides first, in the object about to be
-    /// stored (with the duration the requester asked for), so the one insert carries the decision and its effects:
-    /// approve → stored Approved with its apply recorded on the row; deny → stored Denied; ask (or no policy file) →
-    /// stored Pending for the approvers. The lifecycle's nudge after the insert is best effort: the effects are durable,
-    /// so the modal's answer is true whatever the queue does. A duplicated submission finds the stored request (whatever it
-    /// still has pending, its nudge lost, the effects catch-up performs).
+    /// The one place a Slack request enters the approval flow. The policy file decides first, on the object about to be
+    /// stored, so the one insert carries the decision and its effects; a duplicated submission finds the stored request.
     /// </summary>
     private async Task<(Storage.Stored<ChangeRequest> Request, bool Created)> HandToApprovalAsync(
         ChangeRequest request, IReadOnlyDictionary<string, string>? groupTags, CancellationToken cancellationToken)
@@ -135,8 +123,7 @@ public sealed partial class SlackRequestService(
     private async Task<(Aws.GroupDescription? Group, string? Error)> FindGroupAsync(RequestForm form, CancellationToken cancellationToken)
     {
         var label = form.GroupId ?? form.GroupName!;
-        // Not tied to the caller's token: when Slack's budget runs out, the look-up carries on (bounded) and warms the
-        // credential cache for the retry the modal asks for.
+        // Not tied to the caller's token: past Slack's budget the look-up carries on (bounded) and warms credentials for the retry.
         var lookup = Task.Run(async () =>
         {
             using var limit = new CancellationTokenSource(BackgroundLookupLimit);
