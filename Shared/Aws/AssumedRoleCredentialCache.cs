@@ -13,11 +13,9 @@ namespace SgBridge.Shared.Aws;
 public sealed record AssumedRoleCredentials(ImmutableCredentials Credentials, DateTimeOffset Expiration);
 
 /// <summary>
-/// Assumes the bridge's role in each account through STS (AssumeRoleWithWebIdentity or AssumeRole with ExternalId)
-/// and caches the credentials until <c>Expiration - RefreshMargin</c> (or, when credentials arrive with less than
-/// twice the margin left, e.g. under clock skew, until half their remaining lifetime, so STS is not called on every
-/// request). Concurrent callers for one account share a
-/// single in-flight STS call; a failed call is not cached, so the next caller tries again.
+/// Assumes the bridge's role in each account through STS and caches the credentials until <c>Expiration -
+/// RefreshMargin</c> (or half their remaining lifetime when less than twice the margin is left, e.g. under clock skew,
+/// so STS is not called on every request). Concurrent callers share one STS call; a failure is not cached.
 /// </summary>
 public sealed class AssumedRoleCredentialCache(
     IAmazonSecurityTokenService sts,

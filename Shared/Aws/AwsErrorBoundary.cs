@@ -4,9 +4,8 @@ using SgBridge.Shared.Domain;
 namespace SgBridge.Shared.Aws;
 
 /// <summary>
-/// The AWS adapter's error boundary: the <see cref="ISecurityGroupClient"/> the factory hands out, which turns every
-/// <see cref="AmazonServiceException"/> (EC2's, or STS's when credentials are renewed mid-call) into the core's
-/// <see cref="AwsServiceException"/>, so features classify AWS answers without naming the SDK.
+/// The AWS adapter's error boundary: turns every <see cref="AmazonServiceException"/> (EC2's, or STS's when credentials
+/// are renewed mid-call) into the core's <see cref="AwsServiceException"/>, so features never name the SDK.
 /// </summary>
 public sealed class AwsErrorBoundary(ISecurityGroupClient inner) : ISecurityGroupClient
 {

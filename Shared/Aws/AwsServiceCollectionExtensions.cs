@@ -34,10 +34,8 @@ public static class AwsServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>
-    /// The STS client: regional (or the configured endpoint). WebIdentity needs no AWS credentials, so the client is
-    /// anonymous; AssumeRole uses the base credentials of the SDK's default chain.
-    /// </summary>
+    /// <summary>The regional STS client: anonymous for WebIdentity (no AWS credentials needed), the SDK's default chain for
+    /// AssumeRole.</summary>
     public static AmazonSecurityTokenServiceClient CreateStsClient(AwsOptions options)
     {
         var config = new AmazonSecurityTokenServiceConfig

@@ -39,8 +39,7 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
         {
             EgressRules = rules.Where(r => r.Egress).ToArray(),
             // The answer carries the tags: no extra call (a policy's groupTags condition may use them).
-            Tags = (group.Tags ?? []).Where(t => t.Key is not null).GroupBy(t => t.Key, StringComparer.Ordinal)
-                .ToDictionary(g => g.Key, g => g.First().Value ?? "", StringComparer.Ordinal),
+            Tags = TagsOf(group),
         };
     }
 
@@ -53,16 +52,12 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
 
     public async Task<IReadOnlyList<GroupDescription>> DescribeRegionAsync(CancellationToken cancellationToken)
     {
-        var groups = new List<SecurityGroup>();
-        string? nextToken = null;
-        do
+        var groups = await PagedAsync<SecurityGroup>(async next =>
         {
-            var page = await ec2.DescribeSecurityGroupsAsync(new DescribeSecurityGroupsRequest { MaxResults = 1000, NextToken = nextToken }, cancellationToken)
+            var page = await ec2.DescribeSecurityGroupsAsync(new() { MaxResults = 1000, NextToken = next }, cancellationToken)
                 .ConfigureAwait(false);
-            groups.AddRange(page.SecurityGroups ?? []);
-            nextToken = page.NextToken;
-        }
-        while (!string.IsNullOrEmpty(nextToken));
+            return (page.SecurityGroups ?? [], page.NextToken);
+        }).ConfigureAwait(false);
         var byGroup = (await DescribeRulesPagedAsync(null, cancellationToken).ConfigureAwait(false))
             .GroupBy(r => r.GroupId, r => r.Rule)
             .ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
@@ -73,44 +68,44 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
         }).ToArray();
     }
 
-    private async Task<List<(string GroupId, DomainRule Rule)>> DescribeRulesPagedAsync(List<Filter>? filters, CancellationToken cancellationToken)
-    {
-        var rules = new List<(string, DomainRule)>();
-        string? nextToken = null;
-        do
+    private Task<List<(string GroupId, DomainRule Rule)>> DescribeRulesPagedAsync(List<Filter>? filters,
+        CancellationToken cancellationToken) =>
+        PagedAsync(async next =>
         {
-            var page = await ec2.DescribeSecurityGroupRulesAsync(new DescribeSecurityGroupRulesRequest
-            {
-                Filters = filters,
-                MaxResults = 1000,
-                NextToken = nextToken,
-            }, cancellationToken).ConfigureAwait(false);
-            rules.AddRange((page.SecurityGroupRules ?? []).Select(r => (r.GroupId, Ec2Mapping.ToDomain(r))));
-            nextToken = page.NextToken;
-        }
-        while (!string.IsNullOrEmpty(nextToken));
-        return rules;
-    }
+            var request = new DescribeSecurityGroupRulesRequest { Filters = filters, MaxResults = 1000, NextToken = next };
+            var page = await ec2.DescribeSecurityGroupRulesAsync(request, cancellationToken).ConfigureAwait(false);
+            return ((page.SecurityGroupRules ?? []).Select(r => (r.GroupId, Ec2Mapping.ToDomain(r))), page.NextToken);
+        });
 
     public async Task<IReadOnlyList<NetworkInterfaceInfo>> DescribeNetworkInterfacesAsync(string groupId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(groupId);
-        var interfaces = new List<NetworkInterfaceInfo>();
-        string? nextToken = null;
+        return await PagedAsync(async next =>
+        {
+            var request = new DescribeNetworkInterfacesRequest { Filters = [new("group-id", [groupId])], MaxResults = 1000, NextToken = next };
+            var page = await ec2.DescribeNetworkInterfacesAsync(request, cancellationToken).ConfigureAwait(false);
+            return ((page.NetworkInterfaces ?? []).Select(Ec2Mapping.ToInterface), page.NextToken);
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>Every page of a paginated describe, following NextToken until EC2 returns none.</summary>
+    private static async Task<List<T>> PagedAsync<T>(Func<string?, Task<(IEnumerable<T> Items, string? Next)>> page)
+    {
+        var items = new List<T>();
+        string? next = null;
         do
         {
-            var page = await ec2.DescribeNetworkInterfacesAsync(new DescribeNetworkInterfacesRequest
-            {
-                Filters = [new Filter("group-id", [groupId])],
-                MaxResults = 1000,
-                NextToken = nextToken,
-            }, cancellationToken).ConfigureAwait(false);
-            interfaces.AddRange((page.NetworkInterfaces ?? []).Select(Ec2Mapping.ToInterface));
-            nextToken = page.NextToken;
+            var (found, token) = await page(next).ConfigureAwait(false);
+            items.AddRange(found);
+            next = token;
         }
-        while (!string.IsNullOrEmpty(nextToken));
-        return interfaces;
+        while (!string.IsNullOrEmpty(next));
+        return items;
     }
+
+    private static Dictionary<string, string> TagsOf(SecurityGroup group) =>
+        (group.Tags ?? []).Where(t => t.Key is not null).GroupBy(t => t.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.First().Value ?? "", StringComparer.Ordinal);
 
     public async Task<IReadOnlyDictionary<string, string>?> DescribeGroupTagsAsync(string groupId, CancellationToken cancellationToken)
     {
@@ -118,9 +113,7 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
         try
         {
             var response = await ec2.DescribeSecurityGroupsAsync(new DescribeSecurityGroupsRequest { GroupIds = [groupId] }, cancellationToken).ConfigureAwait(false);
-            return response.SecurityGroups?.FirstOrDefault() is { } group
-                ? (group.Tags ?? []).Where(t => t.Key is not null).GroupBy(t => t.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Value ?? "", StringComparer.Ordinal)
-                : null;
+            return response.SecurityGroups?.FirstOrDefault() is { } group ? TagsOf(group) : null;
         }
         catch (AmazonEC2Exception ex) when (Ec2ErrorText.Normalise(ex.ErrorCode) == "InvalidGroup.NotFound")
         {
@@ -137,8 +130,11 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
             var outcome = write switch
             {
                 AuthorizeIngress a => await AuthorizeAsync(a, call, cancellationToken).ConfigureAwait(false),
-                RevokeIngressByIds r => await RevokeByIdsAsync(r, call, cancellationToken).ConfigureAwait(false),
-                RevokeIngressByRules r => await RevokeByRulesAsync(r, call, cancellationToken).ConfigureAwait(false),
+                RevokeIngressByIds r => await RevokeIngressAsync(
+                    new() { GroupId = r.GroupId, SecurityGroupRuleIds = [.. r.RuleIds] }, call, cancellationToken).ConfigureAwait(false),
+                RevokeIngressByRules r => await RevokeIngressAsync(
+                    new() { GroupId = r.GroupId, IpPermissions = Ec2Mapping.ToIpPermissions(r.Rules) }, call, cancellationToken)
+                    .ConfigureAwait(false),
                 ModifyRules m => await ModifyAsync(m, call, cancellationToken).ConfigureAwait(false),
                 AuthorizeEgress a => await AuthorizeEgressAsync(a, call, cancellationToken).ConfigureAwait(false),
                 RevokeEgressByIds r => await RevokeEgressByIdsAsync(r, call, cancellationToken).ConfigureAwait(false),
@@ -181,9 +177,8 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
     };
 
     /// <summary>
-    /// After a duplicate/not-found answer: describe the group once and say whether the write's whole effect is in place
-    /// (every rule an authorize adds is there; no rule a revoke removes is). Null when it is not (the error stands), or
-    /// for a modify (its effect is a content change the error does not speak for).
+    /// After a duplicate/not-found answer, whether the live group shows the write's whole effect in place (null: the error
+    /// stands; always for a modify, whose content change the error does not speak for).
     /// </summary>
     private async Task<string?> AlreadyInEffectAsync(Ec2Write write, CancellationToken cancellationToken)
     {
@@ -258,29 +253,11 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
             : new CallOutcome(call, true) { Notes = (response.RevokedSecurityGroupRules ?? []).Select(r => $"revoked {r.SecurityGroupRuleId}").ToArray() };
     }
 
-    private async Task<CallOutcome> RevokeByIdsAsync(RevokeIngressByIds write, string call, CancellationToken cancellationToken)
-    {
-        var response = await ec2.RevokeSecurityGroupIngressAsync(new RevokeSecurityGroupIngressRequest
-        {
-            GroupId = write.GroupId,
-            SecurityGroupRuleIds = [.. write.RuleIds],
-        }, cancellationToken).ConfigureAwait(false);
-        return RevokeOutcome(call, response);
-    }
-
-    private async Task<CallOutcome> RevokeByRulesAsync(RevokeIngressByRules write, string call, CancellationToken cancellationToken)
-    {
-        var response = await ec2.RevokeSecurityGroupIngressAsync(new RevokeSecurityGroupIngressRequest
-        {
-            GroupId = write.GroupId,
-            IpPermissions = Ec2Mapping.ToIpPermissions(write.Rules),
-        }, cancellationToken).ConfigureAwait(false);
-        return RevokeOutcome(call, response);
-    }
-
     /// <summary>Default VPC: a revoke that matches nothing is not an error, so the response decides.</summary>
-    private static CallOutcome RevokeOutcome(string call, RevokeSecurityGroupIngressResponse response)
+    private async Task<CallOutcome> RevokeIngressAsync(RevokeSecurityGroupIngressRequest request, string call,
+        CancellationToken cancellationToken)
     {
+        var response = await ec2.RevokeSecurityGroupIngressAsync(request, cancellationToken).ConfigureAwait(false);
         var revoked = (response.RevokedSecurityGroupRules ?? [])
             .Select(r => $"revoked {r.SecurityGroupRuleId}")
             .ToArray();

@@ -9,9 +9,8 @@ using SgBridge.Shared.Options;
 namespace SgBridge.Shared.Aws;
 
 /// <summary>
-/// Creates one EC2 client per account and region and keeps it. The client signs with credentials drawn from
-/// <see cref="AssumedRoleCredentialCache"/> on every request, so it picks up renewed credentials without being rebuilt
-/// (rebuilding and disposing a client that another message may still be using would race).
+/// One EC2 client per account and region, kept: it draws credentials from <see cref="AssumedRoleCredentialCache"/> on
+/// every request, so renewed credentials need no rebuild (disposing a client another message still uses would race).
 /// </summary>
 public sealed class Ec2SecurityGroupClientFactory(
     AssumedRoleCredentialCache credentials,

@@ -13,12 +13,8 @@ public interface IWebIdentityTokenSource
 }
 
 /// <summary>
-/// An Entra ID access token of the Function's managed identity, issued for <see cref="AwsOptions.WebIdentityAudience"/>.
-/// AWS IAM trusts the tenant as an OIDC provider and pins the token's aud and sub in the role's trust policy.
-/// <para>
-/// The audience is read when the first token is asked for, not when the source is built: DI builds the source for the
-/// credential cache in every auth mode, and in AssumeRole mode (no audience configured) it is never asked for a token.
-/// </para>
+/// An Entra ID token of the Function's managed identity for <see cref="AwsOptions.WebIdentityAudience"/> (IAM trusts
+/// the tenant as an OIDC provider). The audience is read on the first token, since DI builds this source in every auth mode.
 /// </summary>
 public sealed class EntraWebIdentityTokenSource(TokenCredential credential, IOptions<AwsOptions> options) : IWebIdentityTokenSource
 {

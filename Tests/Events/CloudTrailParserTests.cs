@@ -79,7 +79,7 @@ public sealed partial class CloudTrailParserTests
     [Fact]
     public void HandledEventNames_AreTheThreeIngressCalls_AndTheEgressCallsAreListedApart()
     {
-        Assert.Equal(["AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress", "ModifySecurityGroupRules"], CloudTrailParser.HandledEventNames);
+        Assert.Equal(["AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress", "ModifySecurityGroupRules"], HandledEvents.Names);
         Assert.Equal(["AuthorizeSecurityGroupEgress", "RevokeSecurityGroupEgress"], HandledEvents.EgressNames);
         Assert.Equal(HandledEvents.Names.Concat(HandledEvents.EgressNames), HandledEvents.AllNames);
     }

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Options;
 using SgBridge.Shared;
 using SgBridge.Shared.Options;
 using SgBridge.Shared.Policy;
+using SgBridge.Shared.Storage;
 using SgBridge.Tests.Fakes;
 using SgBridge.Tests.Integration;
 
@@ -160,8 +161,8 @@ public sealed class PolicyBlobTests(AzuriteFixture azurite)
         var (client, source) = PolicyBlob.CreateClient("https://acct.blob.core.windows.net/policies/team/policy.yaml", new StorageOptions { AccountName = "acct" });
         Assert.Equal(("https://acct.blob.core.windows.net/policies/team/policy.yaml", "policies/team/policy.yaml"), (client.Uri.AbsoluteUri, source));
         Assert.Equal(("acct", "policies", "team/policy.yaml"), (client.AccountName, client.BlobContainerName, client.Name));
-        Assert.IsType<ManagedIdentityCredential>(PolicyBlob.Credential(new StorageOptions { AccountName = "acct", ClientId = "00000000-0000-0000-0000-000000000001" }));
-        Assert.IsType<DefaultAzureCredential>(PolicyBlob.Credential(new StorageOptions { AccountName = "acct" }));
+        Assert.IsType<ManagedIdentityCredential>(StorageClients.Credential(new StorageOptions { AccountName = "acct", ClientId = "00000000-0000-0000-0000-000000000001" }));
+        Assert.IsType<DefaultAzureCredential>(StorageClients.Credential(new StorageOptions { AccountName = "acct" }));
     }
 
     // Start-up through the app's own DI graph.

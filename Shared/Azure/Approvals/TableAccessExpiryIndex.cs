@@ -10,10 +10,9 @@ using SgBridge.Shared.Storage;
 namespace SgBridge.Shared.Approvals;
 
 /// <summary>
-/// <see cref="IAccessExpiryIndex"/> in the table <see cref="ApprovalsOptions.ExpiryTable"/>: one partition ("due"),
-/// RowKey "{due UTC ticks, 19 digits}|{requestId}|{account}|{region}|{group}", so "what is due" is one single-partition
-/// range query (<c>RowKey lt "{now ticks + 1}"</c>) that returns only due rows: one billed transaction per tick when
-/// nothing is due, whatever the number of groups. Rows are written at approval rate (people), far below a partition's limit.
+/// <see cref="IAccessExpiryIndex"/> in <see cref="ApprovalsOptions.ExpiryTable"/>: one partition, RowKey
+/// "{due UTC ticks, 19 digits}|{request}|{account}|{region}|{group}", so "what is due" is one range query that returns
+/// only due rows (one billed transaction per idle tick, whatever the number of groups).
 /// </summary>
 public sealed class TableAccessExpiryIndex : IAccessExpiryIndex
 {
@@ -29,7 +28,6 @@ public sealed class TableAccessExpiryIndex : IAccessExpiryIndex
     public async Task AddAsync(AccessExpiryEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
         var row = new TableEntity(Partition, RowKey(entry))
         {
             ["DueAt"] = entry.DueAt,
@@ -41,16 +39,16 @@ public sealed class TableAccessExpiryIndex : IAccessExpiryIndex
             ["RevokedBy"] = entry.RevokedBy,
             ["Attempts"] = entry.Attempts,
         };
-        await table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        await _table.RunAsync((t, c) => t.UpsertEntityAsync(row, TableUpdateMode.Replace, c), cancellationToken).ConfigureAwait(false);
     }
 
     public async IAsyncEnumerable<AccessExpiryEntry> ListDueAsync(DateTimeOffset now, int max, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
         var upTo = Ticks(now.AddTicks(1));
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey lt {upTo}");
         var count = 0;
-        await foreach (var e in table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(max, 1000), cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var e in _table.QueryAsync(filter, maxPerPage: Math.Min(max, 1000), cancellationToken: cancellationToken)
+            .ConfigureAwait(false))
         {
             if (count++ >= max)
             {
@@ -62,8 +60,8 @@ public sealed class TableAccessExpiryIndex : IAccessExpiryIndex
 
     public async IAsyncEnumerable<AccessExpiryEntry> ListAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
-        await foreach (var e in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Partition}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition}");
+        await foreach (var e in _table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             yield return ToEntry(e);
         }
@@ -72,10 +70,9 @@ public sealed class TableAccessExpiryIndex : IAccessExpiryIndex
     public async Task RemoveAsync(AccessExpiryEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await table.DeleteEntityAsync(Partition, RowKey(entry), ETag.All, cancellationToken).ConfigureAwait(false);
+            await _table.Client.DeleteEntityAsync(Partition, RowKey(entry), ETag.All, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.NotFound)
         {
@@ -86,8 +83,8 @@ public sealed class TableAccessExpiryIndex : IAccessExpiryIndex
     public async Task<AccessExpiryEntry?> FindAsync(AccessExpiryEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
-        var row = await table.GetEntityIfExistsAsync<TableEntity>(Partition, RowKey(entry), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var row = await _table.Client.GetEntityIfExistsAsync<TableEntity>(Partition, RowKey(entry), cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
         return row.HasValue ? ToEntry(row.Value!) : null;
     }
 

@@ -23,15 +23,15 @@ public sealed class TableHeartbeatStore : IHeartbeatStore
     public async Task WriteAsync(HeartbeatBeat beat, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(beat);
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
-        await table.UpsertEntityAsync(new TableEntity(Partition, Row)
+        var entity = new TableEntity(Partition, Row)
         {
             ["EventId"] = beat.EventId,
             ["SentAt"] = beat.SentAt,
             ["ReceivedAt"] = beat.ReceivedAt,
             ["Account"] = beat.Account,
             ["Rule"] = beat.Rule,
-        }, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        };
+        await _table.RunAsync((t, c) => t.UpsertEntityAsync(entity, TableUpdateMode.Replace, c), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<HeartbeatBeat?> LastAsync(CancellationToken cancellationToken)

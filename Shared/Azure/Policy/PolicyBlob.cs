@@ -4,20 +4,16 @@ using Azure.Identity;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Options;
 using SgBridge.Shared.Options;
+using SgBridge.Shared.Storage;
 
 namespace SgBridge.Shared.Policy;
 
 /// <summary>
-/// A policy file kept in a blob: <c>Policy__RulesFile=https://&lt;account&gt;.blob.core.windows.net/&lt;container&gt;/policy.yaml</c>,
-/// read once at start-up with the bridge's own storage credential (<see cref="StorageOptions"/>), never a SAS:
-/// <list type="bullet">
-/// <item><c>Storage__ConnectionString</c>: the blob must be in that account (the URL starts with its blob endpoint);</item>
-/// <item><c>Storage__AccountName</c>: the managed identity (<c>ManagedIdentityCredential</c> for <c>Storage__ClientId</c>,
-/// else <c>DefaultAzureCredential</c>), which needs read access to the blob (Storage Blob Data Reader or more).</item>
-/// </list>
-/// <c>http://</c> is accepted only on a loopback host (Azurite). The extension of the blob's name says how to read it,
-/// as for a file. Every failure is a <see cref="PolicyFileException"/> that names the blob: the app does not start
-/// without the policy it was given. The storage settings are read only when a blob is (a policy file on disk needs none).
+/// A policy file in a blob (<c>Policy__RulesFile=https://&lt;account&gt;.blob.core.windows.net/&lt;container&gt;/policy.yaml</c>),
+/// read once at start-up with the bridge's own storage credential, never a SAS: with <c>Storage__ConnectionString</c>
+/// the blob must be in that account; with <c>Storage__AccountName</c> the managed identity needs Storage Blob Data Reader.
+/// <c>http://</c> only on a loopback host (Azurite). Every failure is a <see cref="PolicyFileException"/> naming the
+/// blob: the app does not start without the policy it was given.
 /// </summary>
 public sealed class PolicyBlob(IOptions<StorageOptions> storage) : IPolicyBlobReader
 {
@@ -69,10 +65,8 @@ public sealed class PolicyBlob(IOptions<StorageOptions> storage) : IPolicyBlobRe
         return (text, source);
     }
 
-    /// <summary>
-    /// The blob client for <paramref name="setting"/> with the bridge's storage credential (or <paramref name="credential"/>,
-    /// in managed-identity mode, when given), and the name errors and requests cite (<c>container/path/policy.yaml</c>).
-    /// </summary>
+    /// <summary>The blob client for <paramref name="setting"/> with the bridge's storage credential, and the name errors cite
+    /// (<c>container/path</c>).</summary>
     public static (BlobClient Client, string Source) CreateClient(string setting, StorageOptions storage, TokenCredential? credential = null)
     {
         ArgumentNullException.ThrowIfNull(setting);
@@ -120,7 +114,7 @@ public sealed class PolicyBlob(IOptions<StorageOptions> storage) : IPolicyBlobRe
         }
         else if (!string.IsNullOrWhiteSpace(storage.AccountName))
         {
-            client = new BlobClient(uri, credential ?? Credential(storage), options);
+            client = new BlobClient(uri, credential ?? StorageClients.Credential(storage), options);
         }
         else
         {
@@ -136,15 +130,6 @@ public sealed class PolicyBlob(IOptions<StorageOptions> storage) : IPolicyBlobRe
             throw Fail(source, "the policy blob's name must end in .yaml, .yml or .json (the extension says how to read it)");
         }
         return (client, source);
-    }
-
-    /// <summary>The managed identity, as <c>StorageClients</c> builds it for tables and queues.</summary>
-    public static TokenCredential Credential(StorageOptions storage)
-    {
-        ArgumentNullException.ThrowIfNull(storage);
-        return string.IsNullOrWhiteSpace(storage.ClientId)
-            ? new DefaultAzureCredential()
-            : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(storage.ClientId));
     }
 
     private static string Display(Uri uri) => uri.GetLeftPart(UriPartial.Path);

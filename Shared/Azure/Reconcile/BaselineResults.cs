@@ -38,28 +38,15 @@ public sealed class BaselineResults : IBaselineResultStore
             ["RiskyRules"] = risky,
             ["Skipped"] = result.Skipped,
         };
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
-        await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        await _table.RunAsync((t, c) => t.UpsertEntityAsync(entity, TableUpdateMode.Replace, c), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<BaselineResult>> ListAsync(CancellationToken cancellationToken)
     {
         // Reads never create the table (the operator's Storage Table Data Reader could not).
         var list = new List<BaselineResult>();
-        try
-        {
-            await ReadAsync(list, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Azure.RequestFailedException ex) when (EnsuredTable.IsTableNotFound(ex))
-        {
-            return [];
-        }
-        return list;
-    }
-
-    private async Task ReadAsync(List<BaselineResult> list, CancellationToken cancellationToken)
-    {
-        await foreach (var e in _table.Client.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Partition}"), cancellationToken: cancellationToken).ConfigureAwait(false))
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition}");
+        await foreach (var e in _table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             list.Add(new BaselineResult(
                 e.GetString("AccountId") ?? "",
@@ -73,6 +60,7 @@ public sealed class BaselineResults : IBaselineResultStore
                 (e.GetString("RiskyRules") ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries),
                 e.GetString("Skipped")));
         }
+        return list;
     }
 
     private static string Truncate(string s, int max) =>

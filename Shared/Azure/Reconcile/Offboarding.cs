@@ -11,10 +11,9 @@ namespace SgBridge.Shared.Reconcile;
 public sealed record OffboardReport(string AccountId, int ApprovedStates, int OtherGroupRows, int Expiries, int BaselineResults, bool WasKnown, bool Listed);
 
 /// <summary>
-/// Offboarding (<c>sgbridge offboard</c>): the bridge forgets an account — its approved states and group leases (one
-/// partition per region: a PartitionKey range query), its pending access expiries (whose revokes can no longer run),
-/// its onboarding results and its known-account row (so a sweep with <c>*</c> no longer covers it). The allow-list
-/// is the deployment's (POLICY_ALLOWED_ACCOUNTS): <see cref="OffboardReport.Listed"/> says whether it still names the account.
+/// <c>sgbridge offboard</c>: forgets an account's approved states and leases, pending access expiries, onboarding
+/// results and known-account row. The allow-list is the deployment's: <see cref="OffboardReport.Listed"/> says whether it still names the
+/// account.
 /// </summary>
 public sealed class Offboarding(
     TableServiceClient tables,
@@ -27,12 +26,12 @@ public sealed class Offboarding(
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(accountId);
         var table = new EnsuredTable(tables, storage.Value.GroupsTable);
-        var groups = await table.GetAsync(cancellationToken).ConfigureAwait(false);
 
         // Partitions "{account}-{region}": every one of them sorts between "{account}-" and "{account}." ('.' follows '-').
         var filter = TableClient.CreateQueryFilter($"PartitionKey ge {accountId + "-"} and PartitionKey lt {accountId + "."}");
         int approved = 0, other = 0;
-        await foreach (var row in groups.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey", "Kind"], cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var row in table.QueryAsync(filter, ["PartitionKey", "RowKey", "Kind"], cancellationToken: cancellationToken)
+            .ConfigureAwait(false))
         {
             if (row.GetString("Kind") == "approved")
             {
@@ -44,18 +43,19 @@ public sealed class Offboarding(
             }
             if (!dryRun)
             {
-                await groups.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
+                await table.Client.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
             }
         }
 
         var results = 0;
         var resultFilter = TableClient.CreateQueryFilter($"PartitionKey eq {BaselineResults.Partition} and RowKey ge {accountId + "|"} and RowKey lt {accountId + "}"}");
-        await foreach (var row in groups.QueryAsync<TableEntity>(resultFilter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var row in table.QueryAsync(resultFilter, ["PartitionKey", "RowKey"], cancellationToken: cancellationToken)
+            .ConfigureAwait(false))
         {
             results++;
             if (!dryRun)
             {
-                await groups.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
+                await table.Client.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
             }
         }
 

@@ -10,10 +10,9 @@ using SgBridge.Shared.Storage;
 namespace SgBridge.Shared.Reconcile;
 
 /// <summary>
-/// <see cref="IKnownAccountStore"/> in the groups table (<see cref="StorageOptions.GroupsTable"/>), partition
-/// <see cref="Partition"/>, RowKey the account id. Approved states live in partitions "{account}-{region}" (digits
-/// first), so the two never meet. A process remembers which accounts it noted for an hour, so an approved-state write
-/// costs no extra table call in the common case.
+/// <see cref="IKnownAccountStore"/> in the groups table, partition <see cref="Partition"/> (approved states' partitions
+/// start with digits, so the two never meet). Accounts noted within the hour are remembered, so an approved-state
+/// write usually costs no extra call.
 /// </summary>
 public sealed class TableKnownAccountStore : IKnownAccountStore
 {
@@ -36,10 +35,10 @@ public sealed class TableKnownAccountStore : IKnownAccountStore
         {
             return;
         }
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await table.AddEntityAsync(new TableEntity(Partition, accountId) { ["FirstSeen"] = now, ["Source"] = source }, cancellationToken).ConfigureAwait(false);
+            var entity = new TableEntity(Partition, accountId) { ["FirstSeen"] = now, ["Source"] = source };
+            await _table.RunAsync((t, c) => t.AddEntityAsync(entity, c), cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.Conflict)
         {
@@ -52,16 +51,10 @@ public sealed class TableKnownAccountStore : IKnownAccountStore
     {
         // Reads never create the table: the operator's role (Storage Table Data Reader) could not, and none is needed.
         var list = new List<KnownAccount>();
-        try
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition}");
+        await foreach (var e in _table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            await foreach (var e in _table.Client.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Partition}"), cancellationToken: cancellationToken).ConfigureAwait(false))
-            {
-                list.Add(ToAccount(e));
-            }
-        }
-        catch (RequestFailedException ex) when (EnsuredTable.IsTableNotFound(ex))
-        {
-            return [];
+            list.Add(ToAccount(e));
         }
         return list;
     }
@@ -75,40 +68,49 @@ public sealed class TableKnownAccountStore : IKnownAccountStore
     public async Task<bool> RecordSkipAsync(string accountId, string region, string reason, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(accountId);
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
         var today = DateOnly.FromDateTime(now.UtcDateTime);
-        for (var attempt = 0; ; attempt++)
+        var firstToday = false;
+        var result = await ConditionalUpdate.ApplyAsync<TableEntity>(
+            async ct => await GetRowAsync(accountId, ct).ConfigureAwait(false) is { } row
+                ? new Stored<TableEntity>(row, row.ETag.ToString())
+                : null,
+            WriteRowAsync,
+            row =>
+            {
+                var skip = row is null ? null : ToAccount(row).Skip;
+                firstToday = skip?.WarnedOn != today;
+                var regions = (skip?.Regions ?? []).Append(region).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+                if (!firstToday && skip!.Regions.Contains(region, StringComparer.Ordinal) && skip.Reason == reason
+                    && now - skip.LastSeen < TimeSpan.FromHours(1))
+                {
+                    return null; // warned today, and recorded within the hour: nothing new to write
+                }
+                var entity = row ?? new TableEntity(Partition, accountId) { ["FirstSeen"] = now, ["Source"] = "skipped" };
+                entity["SkipReason"] = reason;
+                entity["SkippedSince"] = skip?.Since ?? now;
+                entity["SkippedLast"] = now;
+                entity["SkippedRegions"] = string.Join(',', regions);
+                entity["WarnedOn"] = today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+                return entity;
+            },
+            cancellationToken).ConfigureAwait(false);
+        return result.Written && firstToday;
+    }
+
+    /// <summary>Inserts the row (no ETag) or replaces it if unchanged; another region's sweep writing first is a conflict.</summary>
+    private async Task<string> WriteRowAsync(TableEntity entity, string? etag, CancellationToken cancellationToken)
+    {
+        try
         {
-            var row = await GetRowAsync(accountId, cancellationToken).ConfigureAwait(false);
-            var skip = row is null ? null : ToAccount(row).Skip;
-            var warnedToday = skip?.WarnedOn == today;
-            var regions = (skip?.Regions ?? []).Append(region).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-            if (warnedToday && skip!.Regions.Contains(region, StringComparer.Ordinal) && skip.Reason == reason && now - skip.LastSeen < TimeSpan.FromHours(1))
-            {
-                return false; // warned today, and recorded within the hour: nothing new to write
-            }
-            var entity = row ?? new TableEntity(Partition, accountId) { ["FirstSeen"] = now, ["Source"] = "skipped" };
-            entity["SkipReason"] = reason;
-            entity["SkippedSince"] = skip?.Since ?? now;
-            entity["SkippedLast"] = now;
-            entity["SkippedRegions"] = string.Join(',', regions);
-            entity["WarnedOn"] = today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-            try
-            {
-                if (row is null)
-                {
-                    await table.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await table.UpdateEntityAsync(entity, row.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-                }
-                return !warnedToday;
-            }
-            catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed && attempt < 3)
-            {
-                // Another region's sweep of the same account wrote first: read again.
-            }
+            var response = etag is null
+                ? await _table.RunAsync((t, c) => t.AddEntityAsync(entity, c), cancellationToken).ConfigureAwait(false)
+                : await _table.Client.UpdateEntityAsync(entity, new ETag(etag), TableUpdateMode.Replace, cancellationToken)
+                    .ConfigureAwait(false);
+            return response.Headers.ETag?.ToString() ?? "";
+        }
+        catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed)
+        {
+            throw new ConcurrencyConflictException($"Account {entity.RowKey}'s row was written by another sweep.", ex);
         }
     }
 
@@ -120,10 +122,9 @@ public sealed class TableKnownAccountStore : IKnownAccountStore
             return;
         }
         var cleared = new TableEntity(Partition, accountId) { ["FirstSeen"] = row.GetDateTimeOffset("FirstSeen"), ["Source"] = row.GetString("Source") };
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await table.UpdateEntityAsync(cleared, row.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            await _table.Client.UpdateEntityAsync(cleared, row.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
         {
@@ -133,10 +134,10 @@ public sealed class TableKnownAccountStore : IKnownAccountStore
 
     public async Task<bool> ForgetAsync(string accountId, CancellationToken cancellationToken)
     {
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
         _noted.TryRemove(accountId, out _);
         // The Tables client answers a delete of a missing entity with its 404 response instead of throwing.
-        var response = await table.DeleteEntityAsync(Partition, accountId, ETag.All, cancellationToken).ConfigureAwait(false);
+        var response = await _table.RunAsync((t, c) => t.DeleteEntityAsync(Partition, accountId, ETag.All, c), cancellationToken)
+            .ConfigureAwait(false);
         return response.Status != (int)HttpStatusCode.NotFound;
     }
 

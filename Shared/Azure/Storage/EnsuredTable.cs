@@ -1,13 +1,13 @@
+using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Data.Tables;
 
 namespace SgBridge.Shared.Storage;
 
 /// <summary>
-/// A table the bridge creates when it is missing. <see cref="RunAsync{T}"/> (the stores' path) sends the operation
-/// straight away and creates the table only when Table Storage answers <c>TableNotFound</c>, then sends it again: a
-/// start with the tables in place makes no table-creation call at all. <see cref="GetAsync"/> (older callers) creates
-/// it on first use, once per instance.
+/// A table the bridge creates when it is missing: <see cref="RunAsync{T}"/> sends the operation straight away and
+/// creates the table only when Table Storage answers <c>TableNotFound</c>, then sends it again, so a start with the
+/// tables in place makes no table-creation call at all.
 /// </summary>
 internal sealed class EnsuredTable(TableServiceClient service, string tableName)
 {
@@ -48,32 +48,30 @@ internal sealed class EnsuredTable(TableServiceClient service, string tableName)
         }
     }
 
+    /// <summary>The rows <paramref name="filter"/> selects; a table not created yet holds none (reads never create it).</summary>
+    public async IAsyncEnumerable<TableEntity> QueryAsync(string filter, IEnumerable<string>? select = null, int? maxPerPage = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await using var rows = _unchecked.QueryAsync<TableEntity>(filter, maxPerPage, select, cancellationToken)
+            .GetAsyncEnumerator(cancellationToken);
+        while (true)
+        {
+            try
+            {
+                if (!await rows.MoveNextAsync().ConfigureAwait(false))
+                {
+                    yield break;
+                }
+            }
+            catch (RequestFailedException ex) when (IsTableNotFound(ex))
+            {
+                yield break;
+            }
+            yield return rows.Current;
+        }
+    }
+
     /// <summary>Table Storage's answer for an operation on a table that does not exist (a batch reports it per failed action).</summary>
     public static bool IsTableNotFound(RequestFailedException ex) =>
         ex is { Status: 404 } && ex.ErrorCode == "TableNotFound";
-
-    public async ValueTask<TableClient> GetAsync(CancellationToken cancellationToken)
-    {
-        if (_client is { } ready)
-        {
-            return ready;
-        }
-
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (_client is null)
-            {
-                var client = service.GetTableClient(tableName);
-                await client.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-                _client = client;
-            }
-
-            return _client;
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
 }

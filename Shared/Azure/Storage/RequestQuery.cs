@@ -1,6 +1,4 @@
-using System.Net;
 using System.Runtime.CompilerServices;
-using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using SgBridge.Shared.Domain;
@@ -25,34 +23,24 @@ public sealed record RequestFilter
     public string? Requester { get; init; }
 }
 
-/// <summary>
-/// Read-only queries over the requests table written by <see cref="TableRequestStore"/> (for the operator CLI). It
-/// filters on the columns the store copies out of the request (RowKey, Status, AccountId, CreatedAt) on the server and
-/// never creates the table: a table that does not exist yet holds no requests.
-/// </summary>
+/// <summary>Read-only queries over the requests table for the operator CLI, filtered on the server; a missing table holds no
+/// requests.</summary>
 public sealed class RequestQuery(TableServiceClient service, IOptions<StorageOptions> options)
 {
-    private readonly TableClient _table = service.GetTableClient(options.Value.RequestsTable);
+    private readonly EnsuredTable _table = new(service, options.Value.RequestsTable);
 
     /// <summary>Matching requests, newest first.</summary>
     public async Task<IReadOnlyList<ChangeRequest>> ListAsync(RequestFilter filter, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(filter);
         var found = new List<ChangeRequest>();
-        try
+        await foreach (var entity in _table.QueryAsync(ServerFilter(filter), cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            await foreach (var entity in _table.QueryAsync<TableEntity>(ServerFilter(filter), cancellationToken: cancellationToken).ConfigureAwait(false))
+            var request = BridgeJson.Deserialize<ChangeRequest>(TableJson.Read(entity));
+            if (MatchesRequester(request, filter.Requester))
             {
-                var request = BridgeJson.Deserialize<ChangeRequest>(TableJson.Read(entity));
-                if (MatchesRequester(request, filter.Requester))
-                {
-                    found.Add(request);
-                }
+                found.Add(request);
             }
-        }
-        catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.NotFound)
-        {
-            return [];
         }
         return found.OrderByDescending(r => r.CreatedAt).ThenBy(r => r.Id, StringComparer.Ordinal).ToArray();
     }

@@ -10,19 +10,11 @@ using SgBridge.Shared.Slack;
 namespace SgBridge.Shared.Storage;
 
 /// <summary>
-/// Keeps the hot tables from growing with history: final requests unchanged for longer than
-/// <see cref="StorageOptions.Retention"/> are deleted with their Slack rows. Never a request that is not final.
-/// <para>
-/// Per request, every write is a point delete or a transaction within one partition, in an order that survives a
-/// crash between any two: the Slack rows of the request's partition (votes; thread and membership of the previous
-/// layout) in one transaction, its membership and thread in the home partition of its group and requester (point
-/// deletes), the key's open-batch pointer if it still names this batch, then the request row with the ETag it was read at
-/// and its index rows in one transaction — so a crash
-/// leaves the request row, and the next run deletes the rest. A batch lead waits until every request its thread shows
-/// is due too (the thread is what their buttons are checked against). Finding the candidates reads the final index
-/// (one RowKey range per requests partition, only entries older than the cutoff) and point-reads each request: the
-/// run's cost grows with what is due, not with the history kept.
-/// </para>
+/// Deletes final requests unchanged for longer than <see cref="StorageOptions.Retention"/>, with their Slack rows.
+/// Every write is a point delete or a one-partition transaction, ordered so a crash between any two leaves the
+/// request row for the next run: its Slack rows, the open-batch pointer if it still names its batch, then the request
+/// and its index rows (with the ETag it was read at). A batch lead waits until every request its thread shows is due
+/// (their buttons are checked against it). Candidates come from the final index, so a run costs what is due, not the history.
 /// </summary>
 public sealed partial class RequestRetention(TableServiceClient service, IOptions<StorageOptions> options, TimeProvider time, ILogger<RequestRetention> logger)
 {
@@ -55,13 +47,13 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
     }
 
     /// <summary>
-    /// The final requests last changed before <paramref name="cutoff"/>: one RowKey range of the final index per requests
-    /// partition (<see cref="TableRequestStore.FinalPrefix"/>, only the entries older than the cutoff), then a point read
-    /// of each request (checked again here). Never a query of the request rows.
+    /// The final requests last changed before <paramref name="cutoff"/>: one RowKey range of the final index per
+    /// requests partition, then a point read of each (checked again here).
     /// </summary>
     private async IAsyncEnumerable<(ChangeRequest Request, string ETag)> DueAsync(DateTimeOffset cutoff, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var entry in TableRequestStore.ListTimedAsync(_requests.Client, TableRequestStore.FinalPrefix, cutoff, MaxPerRun, cancellationToken).ConfigureAwait(false))
+        var entries = TableRequestStore.ListTimedAsync(_requests, TableRequestStore.FinalPrefix, cutoff, MaxPerRun, cancellationToken);
+        await foreach (var entry in entries.ConfigureAwait(false))
         {
             var stored = await _requests.Client.GetEntityIfExistsAsync<TableEntity>(TableRequestStore.PartitionOf(entry.RequestId), entry.RequestId, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (!stored.HasValue)
@@ -79,10 +71,8 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
     /// <summary>At most this many requests are read per run (a daily run; the next takes the rest).</summary>
     public const int MaxPerRun = 50_000;
 
-    /// <summary>
-    /// Final and unchanged since before the cutoff — and, for a time-bound approval, its access already over: an Applied
-    /// request whose access runs past now is kept, because its expiry tells the requester and the thread from it.
-    /// </summary>
+    /// <summary>Final and unchanged since the cutoff; an Applied request whose access runs past now is kept (its expiry still tells
+    /// people).</summary>
     private bool IsDue(ChangeRequest request, DateTimeOffset cutoff) =>
         request.IsFinal && request.UpdatedAt < cutoff && !(request.Status == RequestStatus.Applied && request.AccessUntil > time.GetUtcNow());
 
@@ -105,12 +95,10 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
 
         // 1. The request's Slack rows, all in its own partition: one transaction.
         var slackRows = new List<TableTransactionAction>();
-        await using (var rows = _slack.Client.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {request.Id}"), select: ["PartitionKey", "RowKey"], cancellationToken: ct).GetAsyncEnumerator(ct))
+        var ownRows = TableClient.CreateQueryFilter($"PartitionKey eq {request.Id}");
+        await foreach (var row in _slack.QueryAsync(ownRows, ["PartitionKey", "RowKey"], cancellationToken: ct).ConfigureAwait(false))
         {
-            while (await TableRequestStore.MoveNextAsync(rows).ConfigureAwait(false))
-            {
-                slackRows.Add(new TableTransactionAction(TableTransactionActionType.Delete, rows.Current, ETag.All));
-            }
+            slackRows.Add(new TableTransactionAction(TableTransactionActionType.Delete, row, ETag.All));
         }
         foreach (var chunk in slackRows.Chunk(100))
         {
@@ -133,9 +121,8 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
             }
         }
 
-        // 3. The request with its index rows, last, in one transaction, and only as it was read (final rows do not
-        //    change; if one did, it waits). An effect still pending after the retention kept failing that long: it is
-        //    given up (logged) with its effects index row.
+        // 3. The request with its index rows, last, in one transaction, only as it was read. An effect still pending
+        //    after the retention kept failing that long: it is given up (logged).
         if (request.Effects.Count > 0)
         {
             LogEffectsDropped(logger, request.Id, string.Join(",", request.Effects.Select(e => e.Kind)));
@@ -144,7 +131,7 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
         var deletes = new List<TableTransactionAction> { new(TableTransactionActionType.Delete, new TableEntity(partition, request.Id), new ETag(etag)) };
         if (request.IndexAsStored.EffectsDueSince is not null)
         {
-            deletes.Add(new(TableTransactionActionType.Delete, new TableEntity(partition, TableRequestStore.EffectsRowOf(request.Id)), ETag.All));
+            deletes.Add(new(TableTransactionActionType.Delete, new TableEntity(partition, TableRequestStore.DueRow(request.Id)), ETag.All));
         }
         if (request.IndexAsStored.FinalSince is { } since)
         {

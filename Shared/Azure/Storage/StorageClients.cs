@@ -7,17 +7,10 @@ using SgBridge.Shared.Options;
 namespace SgBridge.Shared.Storage;
 
 /// <summary>
-/// Builds the Table and Queue service clients from <see cref="StorageOptions"/>: a connection string (Azurite locally),
-/// or the account name with a managed identity (<c>ManagedIdentityCredential</c> for <see cref="StorageOptions.ClientId"/>,
-/// else <c>DefaultAzureCredential</c>). Queue messages are base64-encoded, as the Functions queue trigger expects.
-/// Both have bounded retries (<see cref="StorageOptions.TableNetworkTimeout"/>, <see cref="StorageOptions.QueueNetworkTimeout"/>,
-/// <see cref="StorageOptions.MaxRetries"/>) instead of Azure.Core's 100 s per try, and report an outage as
-/// <see cref="StorageUnavailableException"/> (<see cref="StorageOutagePolicy"/>).
-/// <para>
-/// The Queue client sends the newest storage API version its SDK knows, which Azurite may not accept yet:
-/// run Azurite with <c>--skipApiVersionCheck</c> (the test fixture and the README do). The version is deliberately
-/// not pinned, so that production talks to Azure with the SDK's default.
-/// </para>
+/// Builds the Table and Queue service clients from <see cref="StorageOptions"/>: a connection string (Azurite), or the
+/// account name with a managed identity. Queue messages are base64, as the Functions trigger expects. Retries are
+/// bounded and an outage surfaces as <see cref="StorageUnavailableException"/> (<see cref="StorageOutagePolicy"/>).
+/// The queue API version is not pinned, so Azurite runs with <c>--skipApiVersionCheck</c>.
 /// </summary>
 public sealed class StorageClients
 {
@@ -35,9 +28,7 @@ public sealed class StorageClients
         }
         else if (!string.IsNullOrWhiteSpace(options.AccountName))
         {
-            TokenCredential credential = string.IsNullOrWhiteSpace(options.ClientId)
-                ? new DefaultAzureCredential()
-                : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(options.ClientId));
+            var credential = Credential(options);
             Tables = new TableServiceClient(TableEndpoint(options.AccountName), credential, tableOptions);
             Queues = new QueueServiceClient(QueueEndpoint(options.AccountName), credential, queueOptions);
         }
@@ -47,10 +38,19 @@ public sealed class StorageClients
         }
     }
 
+    /// <summary>The storage managed identity (tables, queues and the policy blob): Storage:ClientId's user-assigned one, else the default
+    /// chain.</summary>
+    public static TokenCredential Credential(StorageOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return string.IsNullOrWhiteSpace(options.ClientId)
+            ? new DefaultAzureCredential()
+            : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(options.ClientId));
+    }
+
     /// <summary>
-    /// Every storage call has a deadline of its own: a try waits at most <paramref name="networkTimeout"/> for its answer,
-    /// and is retried <paramref name="maxRetries"/> times with a short exponential backoff (0.1 s, 0.2 s, … at most 1 s).
-    /// Azure.Core's defaults (100 s per try, 3 retries, up to 8 s between them) let one hung endpoint hold a revert for minutes.
+    /// Each try waits at most <paramref name="networkTimeout"/> and is retried <paramref name="maxRetries"/> times (0.1 s
+    /// backoff up to 1 s): Azure.Core's defaults (100 s per try, 3 retries) let one hung endpoint hold a revert for minutes.
     /// </summary>
     private static void Bound(RetryOptions retry, TimeSpan networkTimeout, int maxRetries)
     {

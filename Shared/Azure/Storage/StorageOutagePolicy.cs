@@ -6,13 +6,11 @@ using Azure.Core.Pipeline;
 namespace SgBridge.Shared.Storage;
 
 /// <summary>
-/// The storage adapter's error boundary, a per-call pipeline policy on every Table, Queue and Blob client the bridge
-/// builds (<see cref="StorageClients"/>): when the call, after the client's own retries, ends in an outage it throws
-/// <see cref="StorageUnavailableException"/> in place of the SDK's exception. Azure.Core reports a refused or reset
-/// connection as <see cref="RequestFailedException"/> with status 0 (wrapping the transport's exception) and, when
-/// every retry ended in an exception (a network timeout is a <see cref="TaskCanceledException"/> around a
-/// <see cref="TimeoutException"/>), an <see cref="AggregateException"/> of them; a server fault is a 5xx answer.
-/// The caller's own cancellation is rethrown as is.
+/// The storage adapter's error boundary, a per-call policy on every Table, Queue and Blob client: a call that ends in
+/// an outage after the client's retries throws <see cref="StorageUnavailableException"/> instead of the SDK's
+/// exception. Azure.Core reports a refused or reset connection as status 0, and retries that all threw (a network
+/// timeout is a <see cref="TaskCanceledException"/> around a <see cref="TimeoutException"/>) as an
+/// <see cref="AggregateException"/>. The caller's own cancellation is rethrown as is.
 /// </summary>
 public sealed class StorageOutagePolicy : HttpPipelinePolicy
 {

@@ -7,11 +7,9 @@ using SgBridge.Shared.Domain;
 namespace SgBridge.Shared.Storage;
 
 /// <summary>
-/// Sends messages as <see cref="BridgeJson"/> JSON to Azure Queue Storage. The <see cref="QueueServiceClient"/> must be
-/// built with <c>QueueClientOptions.MessageEncoding = QueueMessageEncoding.Base64</c> (as <see cref="StorageClients"/> does):
-/// that is what the Functions queue trigger expects by default. A queue is created when a send finds it missing (404 QueueNotFound), never on every start.
-/// A message sent inside a trace (<see cref="Activity.Current"/> with a W3C id) carries its <c>traceparent</c> and
-/// <c>tracestate</c> in a <see cref="QueuePayload"/> envelope, so the queue function continues the same trace.
+/// Sends <see cref="BridgeJson"/> messages to Azure Queue Storage through a client with base64 message encoding (what
+/// the Functions queue trigger expects). A queue is created when a send finds it missing, never on every start. A
+/// message sent inside a trace carries it in a <see cref="QueuePayload"/> envelope.
 /// </summary>
 public sealed class StorageQueueSender(QueueServiceClient service) : IQueueSender
 {

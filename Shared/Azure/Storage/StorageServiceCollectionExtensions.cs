@@ -10,11 +10,8 @@ namespace SgBridge.Shared.Storage;
 
 public static class StorageServiceCollectionExtensions
 {
-    /// <summary>
-    /// Registers <see cref="StorageOptions"/> (section "Storage", validated on start), the Table and Queue service clients
-    /// and the request store, snapshot store, queue sender and retention purge, all singletons. Tables and queues are created
-    /// when an operation finds them missing.
-    /// </summary>
+    /// <summary>Registers <see cref="StorageOptions"/> (validated on start), the storage clients, stores, queue sender and retention
+    /// purge.</summary>
     public static IServiceCollection AddSgBridgeStorage(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);

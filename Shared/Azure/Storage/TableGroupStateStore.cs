@@ -38,8 +38,7 @@ public sealed class TableGroupStateStore : IGroupStateStore
     public Task<Stored<ApprovedGroup>?> GetAsync(string accountId, string region, string groupId, CancellationToken cancellationToken) =>
         WithinReadTimeoutAsync($"the read of {groupId}'s approved state", async ct =>
         {
-            var table = await _table.GetAsync(ct).ConfigureAwait(false);
-            var response = await table.GetEntityIfExistsAsync<TableEntity>(Partition(accountId, region), Row(groupId), cancellationToken: ct)
+            var response = await _table.Client.GetEntityIfExistsAsync<TableEntity>(Partition(accountId, region), Row(groupId), cancellationToken: ct)
                 .ConfigureAwait(false);
             return response.HasValue ? ToStored(response.Value!) : null;
         }, cancellationToken);
@@ -68,10 +67,9 @@ public sealed class TableGroupStateStore : IGroupStateStore
     public async Task<(Stored<ApprovedGroup> Group, bool Created)> AddOrGetAsync(ApprovedGroup group, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(group);
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var response = await table.AddEntityAsync(ToEntity(group), cancellationToken).ConfigureAwait(false);
+            var response = await _table.RunAsync((t, c) => t.AddEntityAsync(ToEntity(group), c), cancellationToken).ConfigureAwait(false);
             return (new Stored<ApprovedGroup>(group, response.Headers.ETag!.Value.ToString()), true);
         }
         catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.Conflict)
@@ -85,10 +83,10 @@ public sealed class TableGroupStateStore : IGroupStateStore
     public async Task<string> ReplaceAsync(ApprovedGroup group, string etag, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(group);
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var response = await table.UpdateEntityAsync(ToEntity(group), new ETag(etag), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            var response = await _table.Client.UpdateEntityAsync(ToEntity(group), new ETag(etag), TableUpdateMode.Replace, cancellationToken)
+                .ConfigureAwait(false);
             return response.Headers.ETag!.Value.ToString();
         }
         catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
@@ -100,15 +98,14 @@ public sealed class TableGroupStateStore : IGroupStateStore
     public async Task UpsertAsync(ApprovedGroup group, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(group);
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
-        await table.UpsertEntityAsync(ToEntity(group), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+        await _table.RunAsync((t, c) => t.UpsertEntityAsync(ToEntity(group), TableUpdateMode.Replace, c), cancellationToken)
+            .ConfigureAwait(false);
     }
 
     public async IAsyncEnumerable<ApprovedGroup> ListAsync(string accountId, string region, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition(accountId, region)} and Kind eq {Approved}");
-        await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var entity in _table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             yield return BridgeJson.Deserialize<ApprovedGroup>(TableJson.Read(entity));
         }
@@ -126,7 +123,7 @@ public sealed class TableGroupStateStore : IGroupStateStore
     private async Task<GroupLease?> AcquireLeaseAsync(string accountId, string region, string groupId, string owner, DateTimeOffset now, TimeSpan duration,
         CancellationToken cancellationToken)
     {
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
+        var table = _table.Client;
         var partition = Partition(accountId, region);
         var row = Row(groupId) + "|" + Lease;
         var expires = now + duration;
@@ -134,7 +131,7 @@ public sealed class TableGroupStateStore : IGroupStateStore
         try
         {
             // The common case: nobody holds the lease, and the row does not exist. One write.
-            var added = await table.AddEntityAsync(entity, cancellationToken).ConfigureAwait(false);
+            var added = await _table.RunAsync((t, c) => t.AddEntityAsync(entity, c), cancellationToken).ConfigureAwait(false);
             return new GroupLease(accountId, region, groupId, owner, expires, added.Headers.ETag!.Value.ToString());
         }
         catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.Conflict)
@@ -164,10 +161,9 @@ public sealed class TableGroupStateStore : IGroupStateStore
     public async Task ReleaseLeaseAsync(GroupLease lease, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        var table = await _table.GetAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await table.DeleteEntityAsync(Partition(lease.AccountId, lease.Region), Row(lease.GroupId) + "|" + Lease, new ETag(lease.ETag), cancellationToken)
+            await _table.Client.DeleteEntityAsync(Partition(lease.AccountId, lease.Region), Row(lease.GroupId) + "|" + Lease, new ETag(lease.ETag), cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)

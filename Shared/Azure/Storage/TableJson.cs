@@ -5,10 +5,9 @@ using Azure.Data.Tables;
 namespace SgBridge.Shared.Storage;
 
 /// <summary>
-/// Stores a JSON document in a table entity within the service limits: a string property holds at most
-/// 64 KiB (32K UTF-16 characters), a binary property 64 KiB, a whole entity 1 MiB.
-/// Up to <see cref="MaxInlineChars"/> characters the JSON goes as a string in <c>Json</c>; above that it is
-/// gzipped and split across binary properties <c>JsonGzip0</c>…<c>JsonGzipN</c>, with the count in <c>JsonGzipParts</c>.
+/// Stores a JSON document in a table entity within the service limits (a string property 32K UTF-16 characters, a
+/// binary one 64 KiB, an entity 1 MiB): inline in <c>Json</c> up to <see cref="MaxInlineChars"/>, else gzipped across
+/// <c>JsonGzip0</c>…<c>JsonGzipN</c> with the count in <c>JsonGzipParts</c>.
 /// </summary>
 internal static class TableJson
 {

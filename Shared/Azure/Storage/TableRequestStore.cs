@@ -9,25 +9,13 @@ using SgBridge.Shared.Options;
 namespace SgBridge.Shared.Storage;
 
 /// <summary>
-/// Change requests in the table <see cref="StorageOptions.RequestsTable"/>: PartitionKey = one of
-/// <see cref="Partitions"/> buckets (<see cref="PartitionOf"/>, from the id), RowKey = the request id, so a point read
-/// or an ETag update names its row directly. The whole request is stored as JSON (see <see cref="TableJson"/>); Type,
-/// Status, AccountId, Region, GroupId, EventId, Kind, CreatedAt and UpdatedAt are copied into columns for queries and
-/// for people browsing the table.
-/// <para>
-/// The <b>effects index</b>: while a request has pending effects (<see cref="ChangeRequest.Effects"/>) its partition also
-/// holds the row <c>due|&lt;id&gt;</c> (Type = effects, DueAt = <see cref="ChangeRequest.EffectsDueSince"/>), written or
-/// deleted in the <b>same transaction</b> as the request row (an entity-group transaction: one round trip), so the
-/// index never disagrees with the request. The effects catch-up reads one range of each bucket (<see cref="ListEffectsDueAsync"/>),
-/// never the requests themselves.
-/// </para>
-/// <para>
-/// The same way, two <b>timed indexes</b> let the other timers read one RowKey range of each bucket instead of the
-/// requests: <c>pending|&lt;created at&gt;|&lt;id&gt;</c> while the request is Pending (the stale-request expiry,
-/// <see cref="ListPendingCreatedByAsync"/>) and <c>final|&lt;last changed at&gt;|&lt;id&gt;</c> while it is final
-/// (retention, <see cref="RequestRetention"/>). Each is written, moved or deleted in the transaction that writes the
-/// request (<see cref="IndexActions"/>), so a row is in an index exactly while its state says so.
-/// </para>
+/// Change requests in <see cref="StorageOptions.RequestsTable"/>: PartitionKey one of <see cref="Partitions"/> buckets
+/// (<see cref="PartitionOf"/>), RowKey the request id; the request as JSON (<see cref="TableJson"/>) with a few columns
+/// copied for queries and people browsing the table. Three index rows live beside it and are written, moved or deleted
+/// in the same entity-group transaction (<see cref="IndexActions"/>), so an index never disagrees with the request:
+/// <c>due|&lt;id&gt;</c> while effects are pending (the effects catch-up), <c>pending|&lt;created at&gt;|&lt;id&gt;</c>
+/// while Pending (the stale-request expiry) and <c>final|&lt;last changed at&gt;|&lt;id&gt;</c> while final (retention).
+/// Each timer reads one RowKey range per bucket, never the requests.
 /// </summary>
 public sealed class TableRequestStore : IRequestStore, IEffectsIndex, IPendingRequestsIndex
 {
@@ -67,10 +55,8 @@ public sealed class TableRequestStore : IRequestStore, IEffectsIndex, IPendingRe
         return "requests-" + (c % Partitions).ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private static string DueRow(string requestId) => DuePrefix + requestId;
-
     /// <summary>The row key of request <paramref name="requestId"/>'s effects index row (in its partition).</summary>
-    public static string EffectsRowOf(string requestId) => DueRow(requestId);
+    internal static string DueRow(string requestId) => DuePrefix + requestId;
 
     public TableRequestStore(TableServiceClient service, IOptions<StorageOptions> options)
     {
@@ -125,10 +111,8 @@ public sealed class TableRequestStore : IRequestStore, IEffectsIndex, IPendingRe
         }
     }
 
-    /// <summary>
-    /// The request row alone (one call), or with its index rows in one transaction when the write changes them
-    /// (<see cref="ChangeRequest.IndexAsStored"/> → <see cref="ChangeRequest.IndexEntries"/>). Returns the request row's new ETag.
-    /// </summary>
+    /// <summary>The request row alone (one call), or with the index rows it changes in one transaction. Returns the row's new
+    /// ETag.</summary>
     private async Task<string> WriteAsync(ChangeRequest request, TableTransactionActionType action, ETag? etag, CancellationToken ct)
     {
         var entity = ToEntity(request);
@@ -147,9 +131,9 @@ public sealed class TableRequestStore : IRequestStore, IEffectsIndex, IPendingRe
     }
 
     /// <summary>
-    /// The index rows a write of <paramref name="request"/> adds, moves or deletes: the difference between the entries
-    /// stored with the copy it was read as and the ones its state now calls for. The effects row keeps its key (its due
-    /// time is a column the catch-up postpones); a pending or final row's key holds its time, so a new time is a new row.
+    /// The index rows a write adds, moves or deletes: the entries stored with the copy it was read as against those its
+    /// state now calls for. The effects row keeps its key (the catch-up postpones its due column); a pending or final
+    /// row's key holds its time, so a new time is a new row.
     /// </summary>
     internal static List<TableTransactionAction> IndexActions(ChangeRequest request)
     {
@@ -199,12 +183,10 @@ public sealed class TableRequestStore : IRequestStore, IEffectsIndex, IPendingRe
     private static string Sortable(DateTimeOffset at) =>
         at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>
-    /// The ids of the requests with an entry in a timed index at or before <paramref name="until"/>, oldest first within
-    /// each partition: one RowKey range of each requests partition (<c>PartitionKey eq … and RowKey ge prefix and RowKey
-    /// lt prefix+time</c>), never the request rows.
-    /// </summary>
-    internal static async IAsyncEnumerable<TimedEntry> ListTimedAsync(TableClient table, string prefix, DateTimeOffset until, int max, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>The requests with a timed-index entry at or before <paramref name="until"/>: one RowKey range per partition, oldest first
+    /// in each.</summary>
+    internal static async IAsyncEnumerable<TimedEntry> ListTimedAsync(EnsuredTable table, string prefix, DateTimeOffset until, int max,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var found = 0;
         var end = prefix + Sortable(until.AddTicks(1));
@@ -212,11 +194,14 @@ public sealed class TableRequestStore : IRequestStore, IEffectsIndex, IPendingRe
         {
             var partition = "requests-" + p.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {prefix} and RowKey lt {end}");
-            await using var rows = table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey", "RequestId", "DueAt"], cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken);
-            while (found < max && await MoveNextAsync(rows).ConfigureAwait(false))
+            var columns = (string[])["PartitionKey", "RowKey", "RequestId", "DueAt"];
+            await foreach (var row in table.QueryAsync(filter, columns, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
-                found++;
-                yield return new TimedEntry(rows.Current.GetString("RequestId"), rows.Current.GetDateTimeOffset("DueAt") ?? until, rows.Current.RowKey);
+                yield return new TimedEntry(row.GetString("RequestId"), row.GetDateTimeOffset("DueAt") ?? until, row.RowKey);
+                if (++found == max)
+                {
+                    yield break;
+                }
             }
         }
     }
@@ -224,7 +209,7 @@ public sealed class TableRequestStore : IRequestStore, IEffectsIndex, IPendingRe
     /// <inheritdoc />
     public async IAsyncEnumerable<string> ListPendingCreatedByAsync(DateTimeOffset createdBy, int max, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var entry in ListTimedAsync(_table.Client, PendingPrefix, createdBy, max, cancellationToken).ConfigureAwait(false))
+        await foreach (var entry in ListTimedAsync(_table, PendingPrefix, createdBy, max, cancellationToken).ConfigureAwait(false))
         {
             yield return entry.RequestId;
         }
@@ -237,11 +222,13 @@ public sealed class TableRequestStore : IRequestStore, IEffectsIndex, IPendingRe
         {
             var partition = "requests-" + p.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {DuePrefix} and RowKey lt {"due}"} and DueAt le {dueBy}");
-            await using var rows = _table.Client.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken).GetAsyncEnumerator(cancellationToken);
-            while (found < max && await MoveNextAsync(rows).ConfigureAwait(false))
+            await foreach (var row in _table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
-                found++;
-                yield return new EffectsDue(rows.Current.GetString("RequestId"), rows.Current.GetDateTimeOffset("DueAt") ?? dueBy, rows.Current.ETag.ToString());
+                yield return new EffectsDue(row.GetString("RequestId"), row.GetDateTimeOffset("DueAt") ?? dueBy, row.ETag.ToString());
+                if (++found == max)
+                {
+                    yield break;
+                }
             }
         }
     }
@@ -258,19 +245,6 @@ public sealed class TableRequestStore : IRequestStore, IEffectsIndex, IPendingRe
         catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
         {
             return false; // the request was written meanwhile (its effects cleared or re-indexed): nothing to postpone
-        }
-    }
-
-    /// <summary>The next row of a query; a table not created yet holds no rows.</summary>
-    internal static async Task<bool> MoveNextAsync(IAsyncEnumerator<TableEntity> rows)
-    {
-        try
-        {
-            return await rows.MoveNextAsync().ConfigureAwait(false);
-        }
-        catch (RequestFailedException ex) when (EnsuredTable.IsTableNotFound(ex))
-        {
-            return false;
         }
     }
 

@@ -8,11 +8,8 @@ using SgBridge.Shared.Slack;
 
 namespace SgBridge.Shared.Storage;
 
-/// <summary>
-/// The Slack state table (<see cref="StorageOptions.SlackTable"/>): each row is one JSON document (see
-/// <see cref="TableJson"/>) under the partition and row key its <see cref="SlackRow{T}"/> names, with a <c>Kind</c>
-/// column for people browsing the table. Reads are point reads; writes are an insert or an ETag-conditional replace.
-/// </summary>
+/// <summary>The Slack state table: one JSON document per row under the keys its <see cref="SlackRow{T}"/> names; point reads and
+/// conditional writes.</summary>
 public sealed class TableSlackThreadStore : ISlackThreadStore
 {
     private readonly EnsuredTable _table;

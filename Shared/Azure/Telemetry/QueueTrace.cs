@@ -5,11 +5,9 @@ using SgBridge.Shared.Storage;
 namespace SgBridge.Shared.Telemetry;
 
 /// <summary>
-/// Continues a request's trace in a queue function: the message's <see cref="QueuePayload"/> envelope names the
-/// sender's span, and the function's activity becomes its child (a <see cref="ActivityKind.Consumer"/> span named
-/// after the function), so intake → revert → Slack is one trace. The invocation the Functions host started (the
-/// current activity, when there is one) is kept as a link. A message without trace context (sent before envelopes
-/// existed, or outside any trace) starts the activity under the current one, as before.
+/// Continues a request's trace in a queue function: the function's activity (a <see cref="ActivityKind.Consumer"/>
+/// span named after the function) becomes the child of the span named by the message's <see cref="QueuePayload"/>
+/// envelope, with the host's invocation activity as a link. A message without trace context starts under the current one.
 /// </summary>
 public static class QueueTrace
 {

@@ -24,13 +24,10 @@ public static class TelemetryServiceCollectionExtensions
     public static IReadOnlyList<string> TraceSources { get; } = [BridgeTelemetry.Name, "Azure.*"];
 
     /// <summary>
-    /// OpenTelemetry for the bridge: spans of the "SgBridge" ActivitySource, the Azure SDK's ("Azure.*") and every
-    /// HttpClient call (EC2 and STS through the AWS SDK, which sends over HttpClient, and Slack); metrics of the
-    /// "SgBridge" Meter and HttpClient. With <see cref="ConnectionStringSetting"/> set, traces and metrics go to
-    /// Azure Monitor, authenticated with the managed identity that <see cref="AuthenticationStringSetting"/> names
-    /// (the component has local authentication disabled). Logs are left to the Functions host, which already sends
-    /// them: exporting them here as well would store each line twice. The Functions worker's own defaults are added by
-    /// the caller (FunctionApp/Program.cs), since Shared does not reference the Functions Worker packages.
+    /// OpenTelemetry for the bridge: spans of the "SgBridge" source, the Azure SDK and HttpClient (EC2, STS and Slack
+    /// calls); metrics of the "SgBridge" meter and HttpClient. With <see cref="ConnectionStringSetting"/> set, they go to
+    /// Azure Monitor with the managed identity <see cref="AuthenticationStringSetting"/> names. Logs are left to the
+    /// Functions host, which sends them already (exporting them here would store each line twice).
     /// </summary>
     public static IOpenTelemetryBuilder AddSgBridgeTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
@@ -60,10 +57,8 @@ public static class TelemetryServiceCollectionExtensions
         return builder;
     }
 
-    /// <summary>
-    /// The credential an authentication string asks for: <c>Authorization=AAD;ClientId=&lt;id&gt;</c> → that
-    /// user-assigned identity, <c>Authorization=AAD</c> alone → the system-assigned one, nothing → none (instrumentation key).
-    /// </summary>
+    /// <summary>The credential an authentication string asks for: <c>Authorization=AAD;ClientId=&lt;id&gt;</c>, <c>Authorization=AAD</c>
+    /// (system-assigned), or none.</summary>
     public static TokenCredential? CredentialFor(string? authenticationString)
     {
         if (string.IsNullOrWhiteSpace(authenticationString))

@@ -14,18 +14,15 @@ public enum AccessEndKind
     Revoke,
 }
 
-/// <summary>
-/// One pending end of access: at <paramref name="DueAt"/>, take <paramref name="RequestId"/>'s access off this group.
-/// <paramref name="Attempts"/> counts ticks that could not finish it (the first failure is posted to the monitoring channel).
-/// </summary>
+/// <summary>One pending end of access to <paramref name="RequestId"/> at <paramref name="DueAt"/>; <paramref name="Attempts"/> counts
+/// ticks that failed.</summary>
 public sealed record AccessExpiryEntry(DateTimeOffset DueAt, string RequestId, string AccountId, string Region, string GroupId,
     AccessEndKind Kind = AccessEndKind.Expire, string? RevokedBy = null, int Attempts = 0);
 
 /// <summary>
-/// The expiry timer's index: one row per pending end of access, ordered by due time, so a tick reads only what is due
-/// (never every group). It is a hint, not the truth: the approved state says what has expired; a row that finds
-/// nothing due is rescheduled or dropped. Rows are written before the approved state gets the expiry, and deleted only
-/// after the revoke, so a crash in between leaves a row that the next tick finishes.
+/// The expiry timer's index, one row per pending end of access ordered by due time, so a tick reads only what is due.
+/// A hint, not the truth (the approved state is): rows are written before the approved state gets the expiry and
+/// deleted after the revoke, so a crash in between leaves a row the next tick finishes.
 /// </summary>
 public interface IAccessExpiryIndex
 {

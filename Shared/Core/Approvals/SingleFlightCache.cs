@@ -3,9 +3,8 @@ using System.Collections.Concurrent;
 namespace SgBridge.Shared.Approvals;
 
 /// <summary>
-/// The bridge's one cache: keeps each value until the expiry it gives that value, and shares one in-flight look-up
-/// among concurrent callers, so a burst asks once per key. A failed look-up is not cached; a caller may stop waiting
-/// (its token) while the shared look-up runs to completion for the others.
+/// The bridge's one cache: each value kept until the expiry given with it, one shared look-up per key in flight. A
+/// failed look-up is not cached; a caller may stop waiting while the look-up completes for the others.
 /// </summary>
 public sealed class SingleFlightCache<TKey, TValue>
     where TKey : notnull

@@ -1,9 +1,8 @@
 namespace SgBridge.Shared.Aws;
 
 /// <summary>
-/// AWS answered a call with an error (EC2 or STS): the code and HTTP status it answered with. The AWS adapter turns the
-/// SDK's service exceptions into this at its boundary (the SDK's exception is the inner one), so nothing outside the
-/// adapter names the SDK's types. A failure without an answer (no connection, no credentials) is not this.
+/// AWS (EC2 or STS) answered with an error code and HTTP status: thrown by the AWS adapter in place of the SDK's
+/// exception. A failure without an answer (no connection, no credentials) is not this.
 /// </summary>
 public sealed class AwsServiceException(string service, string errorCode, int statusCode, string message, Exception? inner)
     : Exception(message, inner)

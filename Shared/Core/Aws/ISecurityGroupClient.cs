@@ -18,27 +18,20 @@ public interface ISecurityGroupClient
     /// <summary>Describes a group by id, or by name (default VPC); null when it does not exist.</summary>
     Task<GroupDescription?> DescribeGroupAsync(string? groupId, string? groupName, CancellationToken cancellationToken);
 
-    /// <summary>
-    /// The group's rules, both directions (<see cref="SecurityGroupRule.Egress"/> set on outbound ones), with one
-    /// DescribeSecurityGroupRules call per 1,000 rules. A group that does not exist has no rules.
-    /// </summary>
+    /// <summary>The group's rules, both directions, one DescribeSecurityGroupRules call per 1,000; a missing group has none.</summary>
     Task<IReadOnlyList<SecurityGroupRule>> DescribeRulesAsync(string groupId, CancellationToken cancellationToken);
 
     /// <summary>Every group of the region with its rules (paged DescribeSecurityGroups and DescribeSecurityGroupRules).</summary>
     Task<IReadOnlyList<GroupDescription>> DescribeRegionAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Performs one write. AWS errors that retrying cannot fix (InvalidPermission.Duplicate, InvalidPermission.NotFound,
-    /// InvalidGroup.NotFound, …) come back as a failed <see cref="CallOutcome"/> with the error code; transient failures
-    /// (throttling, 5xx, network) are retried by the SDK and then thrown, so the queue message is tried again.
-    /// A revoke whose response lists permissions it did not find (default VPC) is a failed outcome too.
+    /// Performs one write. Errors retrying cannot fix come back as a failed <see cref="CallOutcome"/> with the error code
+    /// (so does a revoke whose response lists permissions it did not find); transient failures are retried by the SDK and
+    /// then thrown, so the queue message is tried again.
     /// </summary>
     Task<CallOutcome> ExecuteAsync(Ec2Write write, CancellationToken cancellationToken);
 
-    /// <summary>
-    /// The network interfaces the group is attached to (DescribeNetworkInterfaces, filter <c>group-id</c>, 1,000 per
-    /// page): what the group protects. Needs <c>ec2:DescribeNetworkInterfaces</c>; errors escape to the caller.
-    /// </summary>
+    /// <summary>The network interfaces the group is attached to (what it protects); errors escape to the caller.</summary>
     Task<IReadOnlyList<NetworkInterfaceInfo>> DescribeNetworkInterfacesAsync(string groupId, CancellationToken cancellationToken);
 
     /// <summary>The group's tags (one DescribeSecurityGroups call, no rules); null when the group does not exist.</summary>

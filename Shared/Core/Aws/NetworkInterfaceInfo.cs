@@ -1,10 +1,8 @@
 namespace SgBridge.Shared.Aws;
 
 /// <summary>
-/// One network interface a security group is attached to, as DescribeNetworkInterfaces reports it: its type
-/// (<c>interface</c>, <c>network_load_balancer</c>, <c>nat_gateway</c>, <c>lambda</c>, …), whether an AWS service
-/// manages it, its description (services name themselves there: <c>ELB app/…</c>, <c>RDSNetworkInterface</c>), the
-/// instance it is attached to, and its public addresses.
+/// One network interface a security group is attached to, as DescribeNetworkInterfaces reports it (services name
+/// themselves in the description: <c>ELB app/…</c>, <c>RDSNetworkInterface</c>).
 /// </summary>
 public sealed record NetworkInterfaceInfo(
     string Id,

@@ -21,10 +21,8 @@ public sealed partial class ApprovedGroup
         return due;
     }
 
-    /// <summary>
-    /// Takes back the access <paramref name="request"/> granted: approved rules with its content that a request approved
-    /// (baseline, exempt and first-sight rules are not its to take back). Returns what was taken out.
-    /// </summary>
+    /// <summary>Takes back the rules with <paramref name="request"/>'s content that a request approved (not baseline, exempt or
+    /// first-sight ones).</summary>
     public IReadOnlyList<ApprovedRule> RevokeAccessOf(ChangeRequest request, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -11,15 +11,12 @@ public enum ApprovalOrigin
     Adopted,
 }
 
-/// <summary>
-/// One approved rule: its content (with the rule id AWS gave it, when known), what approved it, and when the approval
-/// ends (<paramref name="ExpiresAt"/>; null: permanent). At expiry the rule leaves the approved state and reconcile revokes it.
-/// </summary>
+/// <summary>One approved rule: its content, what approved it, and when that ends (<paramref name="ExpiresAt"/>; null: permanent).</summary>
 public sealed record ApprovedRule(SecurityGroupRule Rule, ApprovalOrigin Origin, string? RequestId, DateTimeOffset ApprovedAt, DateTimeOffset? ExpiresAt = null);
 
 /// <summary>
-/// The rules a group is allowed to hold. Only onboarding (baseline), approvals, exempt changes the live group confirms
-/// and expiries change it — never a describe taken to "remember" the group. Reconcile makes AWS match it.
+/// The rules a group is allowed to hold. Only onboarding, approvals, exempt changes the live group confirms and expiries
+/// change it, never a describe taken to "remember" the group. Reconcile makes AWS match it.
 /// </summary>
 public sealed partial class ApprovedGroup
 {
@@ -62,19 +59,15 @@ public sealed partial class ApprovedGroup
         };
     }
 
-    public bool HasApplied(string requestId) => AppliedRequests.Contains(requestId);
-
     /// <summary>
-    /// Writes an approved request's change: Add approves its rules, Remove withdraws them, Modify replaces the approved
-    /// content of each edited rule (or approves the new content when the old one was never approved). False when the
-    /// request was written here already. A time-bound approval gives its rules <see cref="ApprovedRule.ExpiresAt"/> =
-    /// decision time + duration (<see cref="ChangeRequest.AccessUntil"/>), so a late or redelivered apply never
-    /// lengthens the access; a rule already approved keeps the later of its expiry and the new one (null = permanent wins).
+    /// Writes an approved request's change (Add approves, Remove withdraws, Modify replaces the edited content); false
+    /// when written already. Expiry is decision time + duration, so a late or redelivered apply never lengthens access;
+    /// a rule already approved keeps the later expiry (permanent wins).
     /// </summary>
     public bool ApplyRequest(ChangeRequest request, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (HasApplied(request.Id))
+        if (AppliedRequests.Contains(request.Id))
         {
             return false;
         }
@@ -139,8 +132,8 @@ public sealed partial class ApprovedGroup
     }
 
     /// <summary>
-    /// Takes back rules adopted at first sight at or after <paramref name="eventTime"/> that <paramref name="claimed"/>
-    /// says a policed change made: first sight caught that change half-way (a burst on a new group). Removing is the safe direction.
+    /// Takes back rules adopted at first sight at or after <paramref name="eventTime"/> that a policed change made (first
+    /// sight caught it half-way in a burst); removing is the safe direction.
     /// </summary>
     public bool WithdrawAdoptedSince(DateTimeOffset eventTime, Func<SecurityGroupRule, bool> claimed, DateTimeOffset now)
     {
@@ -175,11 +168,5 @@ public sealed partial class ApprovedGroup
             UpdatedAt = now;
         }
         return changed;
-    }
-
-    public void Describe(string? groupName, string? vpcId)
-    {
-        GroupName = groupName ?? GroupName;
-        VpcId = vpcId ?? VpcId;
     }
 }

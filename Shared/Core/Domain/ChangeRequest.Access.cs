@@ -59,10 +59,8 @@ public sealed partial class ChangeRequest
         }
     }
 
-    /// <summary>
-    /// A request to extend <paramref name="original"/>'s access: the same rules on the same group, by the same requester,
-    /// Pending at once (nothing to revert: the access is live until it expires). Approvers decide it like any request.
-    /// </summary>
+    /// <summary>A request to extend <paramref name="original"/>'s access: same rules, group and requester, Pending at once (nothing to
+    /// revert).</summary>
     public static ChangeRequest OpenExtension(string id, ChangeRequest original, DateTimeOffset now)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(id);

@@ -3,10 +3,8 @@ using System.Text.Json.Serialization;
 namespace SgBridge.Shared.Domain;
 
 /// <summary>
-/// Work that follows a transition, recorded on the request in the same conditional write as the transition and done
-/// afterwards by the effects worker (<c>EffectsWorker</c>), which clears each one once done: clearing it is "told once".
-/// To add a kind: add it here, raise it from the transition that calls for it, and register one
-/// <c>IEffectPerformer</c> for it (docs/operations.md, "Effects").
+/// Work that follows a transition, recorded on the request in the transition's conditional write and cleared by the
+/// effects worker once done: clearing it is "told once". A new kind needs one <c>IEffectPerformer</c> (docs/operations.md).
 /// </summary>
 public enum EffectKind
 {
@@ -28,10 +26,7 @@ public enum EffectKind
     EndAccessNow,
     /// <summary>DM the requester of a request asked for in Slack (the /sgbridge form) its decision: approved, denied or expired.</summary>
     DecisionDm,
-    /// <summary>
-    /// Publish again the Slack Home tabs that show the request: its approvers' (while it waits, and once it leaves the
-    /// queue) and its requester's (their requests and live time-bound access). Only tabs opened recently are published.
-    /// </summary>
+    /// <summary>Publish again the Slack Home tabs (approvers' and requester's) that show the request, if opened recently.</summary>
     RefreshHome,
 }
 
@@ -62,10 +57,8 @@ public sealed partial class ChangeRequest : IJsonOnDeserialized
     private RequestIndexEntries _indexAsStored = RequestIndexEntries.None;
     private List<long> _raised = [];
 
-    /// <summary>
-    /// What writing this copy does to the request's "effects due" index row, from the stored copy it was read as: a
-    /// first pending effect writes it, the last one cleared deletes it (not stored; the store acts on it).
-    /// </summary>
+    /// <summary>What writing this copy does to the "effects due" index row: a first pending effect writes it, the last cleared deletes
+    /// it.</summary>
     [JsonIgnore]
     public EffectsIndexChange IndexChange => (_indexAsStored.EffectsDueSince, EffectsDueSince) switch
     {
@@ -87,10 +80,7 @@ public sealed partial class ChangeRequest : IJsonOnDeserialized
         _indexAsStored = IndexEntries;
     }
 
-    /// <summary>
-    /// Clears the effects done (<paramref name="ids"/>); those no longer pending (cleared or superseded already) are
-    /// skipped. False: nothing to clear.
-    /// </summary>
+    /// <summary>Clears the effects done (<paramref name="ids"/>), skipping those no longer pending; false: nothing to clear.</summary>
     public bool ClearEffects(IReadOnlyCollection<long> ids)
     {
         ArgumentNullException.ThrowIfNull(ids);
@@ -104,10 +94,7 @@ public sealed partial class ChangeRequest : IJsonOnDeserialized
         return true;
     }
 
-    /// <summary>
-    /// Records an effect of the transition being made. A new <see cref="EffectKind.Render"/> or
-    /// <see cref="EffectKind.RefreshHome"/> supersedes a pending one of its kind (one render shows the latest state).
-    /// </summary>
+    /// <summary>Records an effect of the transition; a new Render or RefreshHome supersedes a pending one of its kind.</summary>
     private void Raise(EffectKind kind, DateTimeOffset now, string? by = null)
     {
         var effects = kind is EffectKind.Render or EffectKind.RefreshHome ? Effects.Where(e => e.Kind != kind).ToList() : Effects.ToList();
@@ -118,10 +105,8 @@ public sealed partial class ChangeRequest : IJsonOnDeserialized
         _raised.Add(LastEffectId);
     }
 
-    /// <summary>
-    /// The effects of a request entering <paramref name="status"/>: every state but Reverting is shown in Slack; the
-    /// states a Home tab lists (waiting, decided, live or ended access) refresh the Home tabs that show the request.
-    /// </summary>
+    /// <summary>The effects of entering <paramref name="status"/>: every state but Reverting is rendered; the states a Home tab lists
+    /// refresh it.</summary>
     private void RaiseFor(RequestStatus status, DateTimeOffset now)
     {
         if (status != RequestStatus.Reverting)

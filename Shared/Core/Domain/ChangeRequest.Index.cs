@@ -3,10 +3,8 @@ using System.Text.Json.Serialization;
 namespace SgBridge.Shared.Domain;
 
 /// <summary>
-/// The request's entries in the request store's timer indexes (each null when the request is not in that index), so a
-/// timer reads one range of index rows instead of the requests: effects pending since (the effects catch-up), pending
-/// since (<see cref="ChangeRequest.CreatedAt"/> while Pending: the stale-request expiry), and final since
-/// (<see cref="ChangeRequest.UpdatedAt"/> while final: retention).
+/// The request's entries in the store's timer indexes (null: not in that index): effects pending since (catch-up),
+/// pending since (stale-request expiry) and final since (retention).
 /// </summary>
 public sealed record RequestIndexEntries(DateTimeOffset? EffectsDueSince, DateTimeOffset? PendingSince, DateTimeOffset? FinalSince)
 {
@@ -23,10 +21,8 @@ public sealed partial class ChangeRequest
         Status == RequestStatus.Pending ? CreatedAt : null,
         IsFinal ? UpdatedAt : null);
 
-    /// <summary>
-    /// The index entries as stored with the copy this one was read as (or last written as): what a write must replace.
-    /// <see cref="RequestIndexEntries.None"/> for a copy never stored.
-    /// </summary>
+    /// <summary>The index entries stored with the copy this one was read (or last written) as; <see cref="RequestIndexEntries.None"/> if
+    /// never stored.</summary>
     [JsonIgnore]
     public RequestIndexEntries IndexAsStored => _indexAsStored;
 }

@@ -17,8 +17,8 @@ public sealed partial class ChangeRequest
     public bool WantsReason => Status == RequestStatus.Pending && Slack is null && Revert is { Succeeded: true };
 
     /// <summary>
-    /// Stores the requester's reason (trimmed, non-empty, at most <see cref="MaxReasonLength"/>); a second reason replaces
-    /// the first (its <see cref="RequesterReason.Revision"/> counts up). Only while Pending: throws <see cref="RequestStateException"/> otherwise.
+    /// Stores the requester's reason (trimmed, non-empty, at most <see cref="MaxReasonLength"/>); a second one replaces it.
+    /// Only while Pending: throws <see cref="RequestStateException"/> otherwise.
     /// </summary>
     public void RecordReason(string text, string slackUserId, DateTimeOffset now)
     {

@@ -2,10 +2,8 @@ using System.Text.Json.Serialization;
 
 namespace SgBridge.Shared.Domain;
 
-/// <summary>
-/// Where a request asked for in Slack came from: the Slack user (id, name, e-mail when Slack told us), the modal
-/// submission (<paramref name="ViewId"/>), how long the requester asked for (null: permanently) and why.
-/// </summary>
+/// <summary>Where a request asked for in Slack came from: the user, the modal submission, the duration asked for (null: permanent) and
+/// why.</summary>
 public sealed record SlackOrigin(string UserId, string? UserName, string? Email, string? TeamId, string ViewId, TimeSpan? RequestedFor, string Reason);
 
 public sealed partial class ChangeRequest
@@ -14,9 +12,8 @@ public sealed partial class ChangeRequest
     [JsonInclude] public SlackOrigin? Slack { get; private set; }
 
     /// <summary>
-    /// Opens a request asked for in Slack: one rule to add, requested by a Slack user, Pending at once — nothing was
-    /// changed in AWS, so there is nothing to revert. <paramref name="id"/> is derived from the modal's view id, so a
-    /// duplicated submission maps to the same request.
+    /// Opens a request asked for in Slack: one rule to add, Pending at once (nothing changed in AWS). <paramref name="id"/>
+    /// derives from the modal's view id, so a duplicated submission maps to the same request.
     /// </summary>
     public static ChangeRequest OpenFromSlack(string id, string accountId, string region, string groupId, string? groupName, string? vpcId,
         SecurityGroupRule rule, Requester requester, SlackOrigin origin, DateTimeOffset now)

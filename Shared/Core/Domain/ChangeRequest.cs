@@ -28,10 +28,7 @@ public enum RequestStatus
     AccessEnded,
 }
 
-/// <summary>
-/// The policy file's decision on a request: <paramref name="Outcome"/> is approve, deny or ask; <paramref name="Rule"/>
-/// names the rule that matched and <paramref name="Line"/> its line in <paramref name="Source"/> (null when no rule matched).
-/// </summary>
+/// <summary>The policy file's decision (approve, deny or ask) and the rule and line that matched (null: none did).</summary>
 public sealed record PolicyDecisionRecord(string Outcome, string? Rule, int? Line, string? Source, string Reason, TimeSpan? Duration = null);
 
 /// <summary>A rule edit with the content before (when known) and after.</summary>
@@ -82,7 +79,7 @@ public sealed partial class ChangeRequest
     /// <summary>Modify: each edit with before (when known) and after.</summary>
     [JsonInclude] public IReadOnlyList<RuleEdit> Edits { get; private set; } = [];
 
-    /// <summary>The bridge could not tell what the group held before the change (no snapshot): it failed closed.</summary>
+    /// <summary>The bridge could not tell what the group held before the change: it failed closed.</summary>
     [JsonInclude] public bool PreviousContentUnknown { get; private set; }
     [JsonInclude] public string? ExemptReason { get; private set; }
     [JsonInclude] public CallOutcome? Revert { get; private set; }
@@ -156,43 +153,30 @@ public sealed partial class ChangeRequest
 
     public void MarkReverted(CallOutcome outcome, DateTimeOffset now)
     {
-        Require(RequestStatus.Reverting, "mark reverted");
-        Revert = outcome;
-        Move(RequestStatus.Pending, now);
+        RecordRevert(RequestStatus.Pending, "mark reverted", outcome, now);
         if (WantsReason)
         {
             Raise(EffectKind.AskReason, now);
         }
     }
 
-    public void MarkRevertFailed(CallOutcome outcome, DateTimeOffset now)
-    {
-        Require(RequestStatus.Reverting, "mark revert failed");
-        Revert = outcome;
-        Move(RequestStatus.RevertFailed, now);
-    }
+    public void MarkRevertFailed(CallOutcome outcome, DateTimeOffset now) =>
+        RecordRevert(RequestStatus.RevertFailed, "mark revert failed", outcome, now);
 
     /// <summary>An exempt principal's change: recorded, adopted into the approved state as far as the group confirms it, never reverted.</summary>
     public void MarkExempt(string reason, CallOutcome outcome, DateTimeOffset now)
     {
-        Require(RequestStatus.Reverting, "mark exempt");
+        RecordRevert(RequestStatus.Exempt, "mark exempt", outcome, now);
         ExemptReason = reason;
-        Revert = outcome;
-        Move(RequestStatus.Exempt, now);
     }
 
     /// <summary>The event's claim did not match the group: nothing was undone (a stale, duplicated or forged event).</summary>
-    public void MarkUnmatched(CallOutcome outcome, DateTimeOffset now)
-    {
-        Require(RequestStatus.Reverting, "mark unmatched");
-        Revert = outcome;
-        Move(RequestStatus.Unmatched, now);
-    }
+    public void MarkUnmatched(CallOutcome outcome, DateTimeOffset now) =>
+        RecordRevert(RequestStatus.Unmatched, "mark unmatched", outcome, now);
 
     /// <summary>
-    /// Two runs of one event at once: the other run found nothing to undo (this run's revoke came first) and recorded
-    /// Unmatched before this run could record its revert. The run that did change AWS holds the true outcome: the
-    /// request goes back to Reverting so it can be recorded (and approved). Only from Unmatched.
+    /// Two runs of one event at once: the other found nothing to undo and recorded Unmatched first. The run that changed
+    /// AWS holds the true outcome, so the request goes back to Reverting to be recorded. Only from Unmatched.
     /// </summary>
     public void ReopenForOutcome(DateTimeOffset now)
     {
@@ -202,17 +186,18 @@ public sealed partial class ChangeRequest
     }
 
     /// <summary>A difference found with Reconcile:Mode=Report: reported, not reverted.</summary>
-    public void MarkReported(CallOutcome outcome, DateTimeOffset now)
+    public void MarkReported(CallOutcome outcome, DateTimeOffset now) => RecordRevert(RequestStatus.Reported, "mark reported", outcome, now);
+
+    /// <summary>Leaves Reverting for <paramref name="to"/> with what the revert did.</summary>
+    private void RecordRevert(RequestStatus to, string action, CallOutcome outcome, DateTimeOffset now)
     {
-        Require(RequestStatus.Reverting, "mark reported");
+        Require(RequestStatus.Reverting, action);
         Revert = outcome;
-        Move(RequestStatus.Reported, now);
+        Move(to, now);
     }
 
-    /// <summary>
-    /// Approves the request, for <paramref name="duration"/> (null: permanently): raises its apply and the render of its
-    /// messages; <paramref name="breakGlass"/> (a break-glass user approved their own change) raises the loud notice too.
-    /// </summary>
+    /// <summary>Approves for <paramref name="duration"/> (null: permanently), raising apply and render; <paramref name="breakGlass"/>
+    /// adds the loud notice.</summary>
     public void Approve(string userId, string? userName, DateTimeOffset now, TimeSpan? duration = null, bool breakGlass = false, string? reason = null)
     {
         if (duration is { } d && d <= TimeSpan.Zero)
@@ -255,20 +240,21 @@ public sealed partial class ChangeRequest
 
     public void MarkApplied(CallOutcome outcome, DateTimeOffset now)
     {
-        Require(RequestStatus.Approved, "mark applied");
-        Apply = outcome;
-        Move(RequestStatus.Applied, now);
+        RecordApply(RequestStatus.Applied, "mark applied", outcome, now);
         if (AccessUntil is not null && Kind != ChangeKind.Remove)
         {
             Raise(EffectKind.AccessGranted, now);
         }
     }
 
-    public void MarkApplyFailed(CallOutcome outcome, DateTimeOffset now)
+    public void MarkApplyFailed(CallOutcome outcome, DateTimeOffset now) =>
+        RecordApply(RequestStatus.ApplyFailed, "mark failed", outcome, now);
+
+    private void RecordApply(RequestStatus to, string action, CallOutcome outcome, DateTimeOffset now)
     {
-        Require(RequestStatus.Approved, "mark failed");
+        Require(RequestStatus.Approved, action);
         Apply = outcome;
-        Move(RequestStatus.ApplyFailed, now);
+        Move(to, now);
     }
 
     private void Decide(RequestStatus decision, string userId, string? userName, DateTimeOffset now, string? reason)

@@ -4,9 +4,8 @@ using System.Text;
 namespace SgBridge.Shared.Domain;
 
 /// <summary>
-/// Short, human-friendly request ids derived from the CloudTrail event id, so that a redelivered event
-/// maps to the same request: "SG-" + Crockford base32 of SHA-256(eventId). Ambiguous letters (I, L, O, U) never occur.
-/// The default is 8 characters (40 bits); on the rare clash with another event, a longer id is used.
+/// Request ids derived from the CloudTrail event id, so a redelivered event maps to the same request: "SG-" + 8
+/// Crockford base32 characters of SHA-256(eventId) (no I, L, O, U); a longer id on the rare clash.
 /// </summary>
 public static class RequestId
 {

@@ -11,11 +11,9 @@ public enum ChangeKind
 public sealed record RuleModification(string RuleId, SecurityGroupRule After);
 
 /// <summary>
-/// A security group ingress change as understood from one CloudTrail record.
-/// Add: <see cref="Rules"/> are the rules authorised (with rule ids when the response listed them).
-/// Remove: <see cref="Rules"/> are the rules revoked when the call or response says what they were;
-/// <see cref="RuleIds"/> are the rule ids named by the call (their content may be unknown).
-/// Modify: <see cref="Modifications"/> hold the new content; the old content is not in the event.
+/// A security group change as read from one CloudTrail record. Add: <see cref="Rules"/> authorised. Remove:
+/// <see cref="Rules"/> revoked when known, and <see cref="RuleIds"/> named by the call. Modify: <see cref="Modifications"/>
+/// hold the new content (the old content is not in the event).
 /// </summary>
 public sealed record SecurityGroupChange
 {
@@ -28,7 +26,7 @@ public sealed record SecurityGroupChange
     public string? GroupName { get; init; }
     public required ChangeKind Kind { get; init; }
 
-    /// <summary>Inbound or outbound rules. Changes queued before this property existed are ingress.</summary>
+    /// <summary>Inbound or outbound rules.</summary>
     public RuleDirection Direction { get; init; } = RuleDirection.Ingress;
     public IReadOnlyList<SecurityGroupRule> Rules { get; init; } = [];
     public IReadOnlyList<string> RuleIds { get; init; } = [];
@@ -36,22 +34,18 @@ public sealed record SecurityGroupChange
     public required Requester Requester { get; init; }
 
     /// <summary>
-    /// Set only on a change the worker re-queued after revoking its added rules by rule id while Table Storage was
-    /// unreachable: what that revoke did, so that the request — written once storage is back — says the change was
-    /// reverted, not that it found nothing to undo. Null on every change that comes from the intake.
+    /// Set only on a change the worker re-queued after revoking its added rules by id while Table Storage was unreachable,
+    /// so the request written later says it was reverted. Never set by the intake.
     /// </summary>
     public FallbackRevoke? Fallback { get; init; }
 
-    /// <summary>
-    /// Set by the intake on the copy it queues when its inline revert ran past Intake:InlineBudget (the inline run goes
-    /// on): the worker first looks for the request that run normally stored meanwhile, and stops there if it finds it.
-    /// </summary>
+    /// <summary>Set by the intake on the copy it queues when its inline revert ran past its budget: the worker first looks for that run's
+    /// request.</summary>
     public bool InlineAttempted { get; init; }
 
     /// <summary>
-    /// How many times the changes-poison reader put this change back on the changes queue because Table Storage was
-    /// still unreachable on its last try (Processing:PoisonRedriveDelay, within Processing:PoisonRedriveWindow of the
-    /// event): zero on every change from the intake. Only the first re-drive tells the monitoring channel.
+    /// How many times the changes-poison reader re-queued this change because Table Storage was still unreachable
+    /// (zero from the intake); only the first re-drive tells the monitoring channel.
     /// </summary>
     public int PoisonRedrives { get; init; }
 

@@ -37,10 +37,8 @@ public sealed record RuleSource(SourceKind Kind, string Value, string? UserId = 
 }
 
 /// <summary>
-/// One inbound rule in the EC2 "security group rule" sense: one protocol, one port range, one source.
-/// A CloudTrail permission with several sources becomes several rules.
-/// Protocol is normalised: "tcp", "udp", "icmp", "icmpv6", "-1" (all) or a protocol number.
-/// For ICMP, FromPort is the type and ToPort the code (-1 = all).
+/// One rule in EC2's sense: one protocol, port range and source (a CloudTrail permission with several sources is several
+/// rules). Protocol is normalised ("-1": all); for ICMP, FromPort is the type and ToPort the code.
 /// </summary>
 public sealed record SecurityGroupRule(string Protocol, int? FromPort, int? ToPort, RuleSource Source, string? Description = null, string? RuleId = null)
 {

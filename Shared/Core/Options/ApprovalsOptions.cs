@@ -15,9 +15,8 @@ public sealed record ApprovalDuration(string Label, TimeSpan? Length)
 }
 
 /// <summary>
-/// Time-bound approvals (section "Approvals"). <see cref="Durations"/> lists the choices the approver message offers
-/// and the /sgbridge modal's "For how long" lists (one setting, parsed here only: <see cref="ParseDurations"/>),
-/// shortest first, <c>permanent</c> last when offered; the expiry timer and its index table live here too.
+/// Time-bound approvals: <see cref="Durations"/> are the choices of the approver message and of the /sgbridge modal
+/// (shortest first, <c>permanent</c> last when offered), and the expiry timer's settings.
 /// </summary>
 public sealed class ApprovalsOptions : IValidatableObject
 {
@@ -33,10 +32,8 @@ public sealed class ApprovalsOptions : IValidatableObject
     /// <summary>The longest time-bound approval: beyond a year, approve permanently.</summary>
     public static readonly TimeSpan MaxLength = TimeSpan.FromDays(366);
 
-    /// <summary>
-    /// Comma-separated: a whole number with a unit m (minutes), h (hours), d (days) or w (weeks), or "permanent"; case
-    /// and spaces do not matter. Empty (or unset): <see cref="DefaultDurations"/>.
-    /// </summary>
+    /// <summary>Comma-separated: a whole number with a unit m, h, d or w, or "permanent" (case and spaces ignored); empty: the
+    /// default.</summary>
     public string Durations { get; set; } = DefaultDurations;
 
     /// <summary>The table holding one row per pending expiry, keyed by due time (the expiry timer's index).</summary>
@@ -57,25 +54,18 @@ public sealed class ApprovalsOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        string? error = null;
         try
         {
             _ = ParseDurations(Durations);
+            return [];
         }
         catch (FormatException ex)
         {
-            error = ex.Message;
-        }
-        if (error is not null)
-        {
-            yield return new ValidationResult(error, [nameof(Durations)]);
+            return [new ValidationResult(ex.Message, [nameof(Durations)])];
         }
     }
 
-    /// <summary>
-    /// The one parser of Approvals:Durations (the approvers' buttons and the /sgbridge modal both read it); throws
-    /// <see cref="FormatException"/> naming the setting and the bad entry. Empty: the default.
-    /// </summary>
+    /// <summary>The one parser of Approvals:Durations; throws <see cref="FormatException"/> naming the setting and the bad entry.</summary>
     public static IReadOnlyList<ApprovalDuration> ParseDurations(string? value)
     {
         var items = SettingList.Parse(value);

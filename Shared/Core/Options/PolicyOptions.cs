@@ -11,10 +11,8 @@ public sealed partial class PolicyOptions : IValidatableObject
     /// <summary>The <see cref="AllowedAccounts"/> value that admits every account.</summary>
     public const string EveryAccount = "*";
 
-    /// <summary>
-    /// Required. AWS account ids (12 digits) whose events are accepted, comma separated; or <c>*</c> alone for every
-    /// account, when the organisation-gated central event bus is the allow-list (only member accounts can reach it).
-    /// </summary>
+    /// <summary>Required. AWS account ids whose events are accepted, or <c>*</c> alone when the organisation-gated event bus is the
+    /// allow-list.</summary>
     [Required(ErrorMessage = "Policy:AllowedAccounts is required: list the AWS account ids (12 digits, comma separated) whose events the bridge accepts, or '*' for every account.")]
     public string AllowedAccounts { get; set; } = "";
 
@@ -24,21 +22,17 @@ public sealed partial class PolicyOptions : IValidatableObject
     /// <summary>Optional. Service-linked roles (path /aws-service-role/) change groups for managed services; exempt by default.</summary>
     public bool ExemptServiceLinkedRoles { get; set; } = true;
 
-    /// <summary>
-    /// Optional. Police outbound (egress) rules too (Policy__PoliceEgress). False (default): egress events are
-    /// acknowledged "Not policed" and logged, never queued. True: egress rules join the approved state and reconcile.
-    /// </summary>
+    /// <summary>Optional. Police egress rules too; false (default): egress events are acknowledged "Not policed" and never
+    /// queued.</summary>
     public bool PoliceEgress { get; set; }
 
     /// <summary>Optional. Display aliases for accounts: "111111111111=prod, 222222222222=staging".</summary>
     public string AccountAliases { get; set; } = "";
 
     /// <summary>
-    /// Optional. The policy file (Policy__RulesFile): ordered rules that approve, deny or ask for policed changes (see
-    /// docs/policy.md). A path deployed with the app, relative to the app's directory or absolute; or an https:// blob URL
-    /// read with the bridge's storage credential (Storage:ConnectionString's account, or the managed identity); .yaml/.yml
-    /// or .json. Empty (default): no policy, every policed change waits for an approver. Read and validated at start-up
-    /// (restart to change it).
+    /// Optional. The policy file (docs/policy.md): a path deployed with the app, or an https:// blob URL read with the
+    /// bridge's storage credential; .yaml/.yml or .json. Empty: every policed change waits for an approver. Read and
+    /// validated at start-up.
     /// </summary>
     public string RulesFile { get; set; } = "";
 
@@ -53,10 +47,8 @@ public sealed partial class PolicyOptions : IValidatableObject
 
     private ParsedAccounts? _parsed;
 
-    /// <summary>
-    /// Whether events of <paramref name="accountId"/> are accepted: a 12-digit account id that is listed, or any
-    /// 12-digit account id when the setting is <c>*</c>. Anything else (blank, "*", not 12 digits) is never allowed.
-    /// </summary>
+    /// <summary>Whether events of <paramref name="accountId"/> are accepted: a listed 12-digit id, or any 12-digit id with
+    /// <c>*</c>.</summary>
     public bool AllowsAccount(string? accountId)
     {
         if (accountId is null || !AccountId().IsMatch(accountId)) return false;

@@ -13,16 +13,15 @@ public sealed class ProcessingOptions
     public int MaxDequeueCount { get; set; } = 5;
 
     /// <summary>
-    /// A change whose poison reader still finds Table Storage unreachable on its last try is put back on the changes
-    /// queue, visible after this delay, instead of being dropped: once storage answers it is recorded with its true
-    /// outcome (Reverted, approvers asked). Between 1 second and 1 hour.
+    /// A change the poison reader still cannot record (storage unreachable) goes back on the changes queue, visible after
+    /// this delay, instead of being dropped, so it is recorded with its true outcome once storage answers. 1 s to 1 h.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Processing:PoisonRedriveDelay must be between 1 second and 1 hour.")]
     public TimeSpan PoisonRedriveDelay { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
     /// How long after its event a change is still re-driven from the poison queue while storage is unreachable; past
-    /// it the reader gives up as before (Critical log, monitoring told, message dropped). Between 1 hour and 6 days.
+    /// it the reader gives up (Critical log, monitoring told, message dropped). Between 1 hour and 6 days.
     /// </summary>
     [Range(typeof(TimeSpan), "01:00:00", "6.00:00:00", ErrorMessage = "Processing:PoisonRedriveWindow must be between 1 hour and 6 days.")]
     public TimeSpan PoisonRedriveWindow { get; set; } = TimeSpan.FromDays(1);

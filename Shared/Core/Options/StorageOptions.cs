@@ -2,11 +2,8 @@ using System.ComponentModel.DataAnnotations;
 
 namespace SgBridge.Shared.Options;
 
-/// <summary>
-/// Where requests, approved states and queues live. Locally a connection string (Azurite);
-/// in Azure the account name with the managed identity (no shared keys).
-/// App settings: Storage__ConnectionString, or Storage__AccountName (+ Storage__ClientId for a user-assigned identity).
-/// </summary>
+/// <summary>Where requests, approved states and queues live: a connection string (Azurite), or the account name with the managed
+/// identity.</summary>
 public sealed class StorageOptions : IValidatableObject
 {
     public const string SectionName = "Storage";
@@ -30,9 +27,8 @@ public sealed class StorageOptions : IValidatableObject
     public string SlackTable { get; set; } = "SgBridgeSlack";
 
     /// <summary>
-    /// Optional, default 3 s. How long one try of a Table Storage call may wait for its answer before the client gives
-    /// it up and retries (Azure.Core's default is 100 s, with 3 retries: a hung storage endpoint held the revert path
-    /// for minutes). A table query's page is at most 5 s of server work; a point read or write answers in milliseconds.
+    /// Optional, default 3 s. How long one try of a Table Storage call waits for its answer before it is retried
+    /// (Azure.Core's default of 100 s let a hung endpoint hold the revert path for minutes).
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.200", "00:00:30", ErrorMessage = "Storage:TableNetworkTimeout must be between 0.2 and 30 seconds.")]
     public TimeSpan TableNetworkTimeout { get; set; } = TimeSpan.FromSeconds(3);
@@ -49,9 +45,8 @@ public sealed class StorageOptions : IValidatableObject
     public int MaxRetries { get; set; } = 2;
 
     /// <summary>
-    /// Optional, default 1.5 s. The whole time (retries included) a read of a group's approved state may take: it is the
-    /// first storage call of every revert, and when it does not answer the revert goes on without storage (an add's
-    /// rules are revoked by id) instead of waiting for the table.
+    /// Optional, default 1.5 s. The whole time, retries included, a read of a group's approved state may take: past it the
+    /// revert goes on without storage (an add's rules are revoked by id).
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:00:30", ErrorMessage = "Storage:GroupReadTimeout must be between 0.1 and 30 seconds.")]
     public TimeSpan GroupReadTimeout { get; set; } = TimeSpan.FromSeconds(1.5);
@@ -60,9 +55,8 @@ public sealed class StorageOptions : IValidatableObject
     public static readonly TimeSpan MinRetention = TimeSpan.FromDays(1);
 
     /// <summary>
-    /// How long a final request (and its Slack rows) stays after its last change before the daily purge deletes it
-    /// (Storage__Retention, a TimeSpan; default 400 days). At least one day: 0 or a negative value is refused at
-    /// start-up (it would delete every final request at once) — there is no "keep forever" value.
+    /// How long a final request and its Slack rows stay after their last change (default 400 days). At least a day: a
+    /// smaller value would delete every final request at once.
     /// </summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(400);
 

@@ -6,11 +6,9 @@ using SgBridge.Shared.Telemetry;
 namespace SgBridge.Shared.Processing;
 
 /// <summary>
-/// The only writer of request rows. A transition records its follow-up work on the row (<see cref="ChangeRequest.Effects"/>)
-/// in the same conditional write (<see cref="RequestUpdates"/>); after the write this class sends one nudge
-/// (<see cref="NudgeEffects"/>) naming the effects that write raised. The nudge is best effort and bounded
-/// (<see cref="NudgeBudget"/>): a nudge that fails or hangs is counted and logged, never thrown — the effects are
-/// durable on the row, and the effects catch-up (<see cref="EffectsCatchUp"/>) re-drives them.
+/// The only writer of request rows. A transition records its effects on the row in the same conditional write; then
+/// one nudge (<see cref="NudgeEffects"/>) names them. The nudge is best effort within <see cref="NudgeBudget"/>: a
+/// failure is counted and logged, never thrown, since the effects are durable and the catch-up re-drives them.
 /// </summary>
 public sealed partial class RequestLifecycle(IRequestStore requests, IQueueSender queue, BridgeTelemetry telemetry, ILogger<RequestLifecycle> logger)
 {
@@ -70,10 +68,8 @@ public sealed partial class RequestLifecycle(IRequestStore requests, IQueueSende
         await NudgeAsync(update.Request.Id, update.RaisedEffects, written: null, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// Sends the nudge; <paramref name="written"/> (a request's first write) rides along so the worker need not read it
-    /// back. A request too large for one queue message is sent without it.
-    /// </summary>
+    /// <summary>Sends the nudge, carrying a first write's row so the worker need not read it back (unless too large for one
+    /// message).</summary>
     private async Task NudgeAsync(string requestId, IReadOnlyList<long> effectIds, Stored<ChangeRequest>? written, CancellationToken cancellationToken)
     {
         if (effectIds.Count == 0)

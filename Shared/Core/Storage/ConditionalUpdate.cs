@@ -1,18 +1,15 @@
 namespace SgBridge.Shared.Storage;
 
-/// <summary>
-/// The one optimistic-concurrency loop of the bridge: read a row, apply a change to the domain object, write it with the
-/// ETag it was read at, and on a conflict re-read and re-apply, at most <see cref="MaxAttempts"/> times.
-/// </summary>
+/// <summary>The one optimistic-concurrency loop: apply a change to the domain object, write with the ETag, re-read and re-apply on
+/// conflict.</summary>
 public static class ConditionalUpdate
 {
     /// <summary>How many times a change is applied before a run of lost races gives up.</summary>
     public const int MaxAttempts = 8;
 
     /// <summary>
-    /// Applies <paramref name="change"/> to <paramref name="stored"/> and writes it with <paramref name="replace"/>.
-    /// <paramref name="change"/> returns false when there is nothing to write; it may run more than once, each time on a
-    /// fresh copy. Returns the stored value and whether it was written.
+    /// Applies <paramref name="change"/> (false: nothing to write; it may run again on a fresh copy) and writes with
+    /// <paramref name="replace"/>. Returns the stored value and whether it was written.
     /// </summary>
     public static async Task<(Stored<T> Stored, bool Written)> RunAsync<T>(
         Stored<T> stored,
@@ -42,9 +39,8 @@ public static class ConditionalUpdate
     }
 
     /// <summary>
-    /// Applies <paramref name="change"/> to the row: it gets the current value (null: no row) and returns the value to
-    /// write, or null when there is nothing to write. It may run more than once. Throws
-    /// <see cref="ConcurrencyConflictException"/> after <see cref="MaxAttempts"/> lost races.
+    /// Applies <paramref name="change"/> to the row (null in: no row; null out: nothing to write; it may run more than
+    /// once). Throws <see cref="ConcurrencyConflictException"/> after <see cref="MaxAttempts"/> lost races.
     /// </summary>
     public static async Task<ConditionalResult<T>> ApplyAsync<T>(
         Func<CancellationToken, Task<Stored<T>?>> read,

@@ -9,10 +9,8 @@ namespace SgBridge.Shared.Storage;
 /// <summary>A group's reconcile lease: one worker per group at a time; it lapses at <see cref="ExpiresAt"/> if the worker dies.</summary>
 public sealed record GroupLease(string AccountId, string Region, string GroupId, string Owner, DateTimeOffset ExpiresAt, string ETag);
 
-/// <summary>
-/// Each group's approved state and its reconcile lease, one partition per account and region (so a sweep of a region is
-/// one single-partition query, and no two accounts share a partition's throughput).
-/// </summary>
+/// <summary>Each group's approved state and reconcile lease, one partition per account and region (a region's sweep is one partition
+/// query).</summary>
 public interface IGroupStateStore
 {
     Task<Stored<ApprovedGroup>?> GetAsync(string accountId, string region, string groupId, CancellationToken cancellationToken);

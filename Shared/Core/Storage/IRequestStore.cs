@@ -26,26 +26,18 @@ public interface IRequestStore
     Task<string> ReplaceAsync(ChangeRequest request, string etag, CancellationToken cancellationToken);
 }
 
-/// <summary>
-/// The pending index of the request store: which requests are Pending, by creation time. The store keeps it with each
-/// request row in the same write (<see cref="TableRequestStore"/>), so the stale-request expiry never reads the requests.
-/// </summary>
+/// <summary>Which requests are Pending, by creation time; kept with each request row in the same write.</summary>
 public interface IPendingRequestsIndex
 {
     /// <summary>The ids of requests Pending and created at or before <paramref name="createdBy"/>, at most <paramref name="max"/>.</summary>
     IAsyncEnumerable<string> ListPendingCreatedByAsync(DateTimeOffset createdBy, int max, CancellationToken cancellationToken);
 }
 
-/// <summary>
-/// The effects index of the request store: which requests have effects pending, and since when. The store keeps it
-/// with each request row in the same write (<see cref="TableRequestStore"/>), so it never disagrees with the requests.
-/// </summary>
+/// <summary>Which requests have effects pending, and since when; kept with each request row in the same write.</summary>
 public interface IEffectsIndex
 {
-    /// <summary>
-    /// Requests whose effects have been pending since <paramref name="dueBy"/> or earlier (or whose re-drive was postponed
-    /// to then): never a read of the requests themselves. At most <paramref name="max"/>.
-    /// </summary>
+    /// <summary>Requests with effects pending since <paramref name="dueBy"/> or earlier (or postponed to then), at most <paramref
+    /// name="max"/>.</summary>
     IAsyncEnumerable<EffectsDue> ListEffectsDueAsync(DateTimeOffset dueBy, int max, CancellationToken cancellationToken);
 
     /// <summary>Moves an index entry's due time to <paramref name="until"/> (the catch-up re-drove it), if the entry is unchanged since listed. False: it changed.</summary>

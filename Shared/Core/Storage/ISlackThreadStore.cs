@@ -7,26 +7,22 @@ public sealed record SlackRow<T>(string Partition, string Row)
     where T : class;
 
 /// <summary>
-/// Slack message and batch state (<see cref="SgBridge.Shared.Options.StorageOptions.SlackTable"/>), written only by the notification code and
-/// read by the Slack endpoint; request rows never carry it. Every access is a point read or a conditional write:
-/// change rows through <see cref="ConditionalUpdate.UpdateAsync{T}(ISlackThreadStore, SlackRow{T}, Func{T, T}, CancellationToken)"/>.
+/// Slack message and batch state, written only by the notification code and read by the Slack endpoint: point reads
+/// and conditional writes only (change rows through <see cref="ConditionalUpdate"/>).
 /// </summary>
 public interface ISlackThreadStore
 {
     Task<Stored<T>?> GetAsync<T>(SlackRow<T> row, CancellationToken cancellationToken)
         where T : class;
 
-    /// <summary>
-    /// Writes the row: with <paramref name="etag"/> null only if it does not exist yet, else only if it still has that
-    /// ETag. Returns the new ETag; throws <see cref="ConcurrencyConflictException"/> when another writer was first.
-    /// </summary>
+    /// <summary>Writes the row: an insert when <paramref name="etag"/> is null, else only if it still has that ETag. Returns the new
+    /// ETag.</summary>
     Task<string> WriteAsync<T>(SlackRow<T> row, T value, string? etag, CancellationToken cancellationToken)
         where T : class;
 
     /// <summary>
-    /// Writes rows of <b>one partition</b> in one transaction (one round trip): all or none, each inserted (ETag null)
-    /// or replaced only if it still has its ETag. Returns the new ETags in order; throws
-    /// <see cref="ConcurrencyConflictException"/> when any condition fails (then nothing was written).
+    /// Writes rows of <b>one partition</b> in one transaction: all or none, each inserted (ETag null) or replaced only if
+    /// it still has its ETag. Returns the new ETags in order; throws <see cref="ConcurrencyConflictException"/> otherwise.
     /// </summary>
     Task<IReadOnlyList<string>> WriteTogetherAsync(IReadOnlyList<SlackRowWrite> writes, CancellationToken cancellationToken);
 }

@@ -6,10 +6,8 @@ public static class QueueNames
     /// <summary>Validated security group changes, waiting to be reverted and opened as requests.</summary>
     public const string Changes = "sgbridge-changes";
 
-    /// <summary>
-    /// What follows a request's transitions (kept off the HTTP path): nudges to perform a request's pending effects —
-    /// apply, Slack messages, notices — and debounced batch renders (Processing/Messages.cs).
-    /// </summary>
+    /// <summary>What follows a request's transitions: nudges to perform its pending effects, catch-up re-drives and debounced
+    /// renders.</summary>
     public const string Effects = "sgbridge-effects";
 
     /// <summary>Reconcile work: sweeps and onboarding per account and region, settle checks per group.</summary>

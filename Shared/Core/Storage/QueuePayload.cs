@@ -11,12 +11,8 @@ public sealed record QueueContent<T>(T Body, string? TraceParent, string? TraceS
 /// <summary>
 /// The text of a queue message: <see cref="BridgeJson"/> JSON, or — when the JSON would not fit in one queue message
 /// (a call with hundreds of rules) — <c>gz:</c> followed by base64 of the gzipped JSON. Text either way, so it
-/// survives every decoding the Functions host applies; rule JSON compresses about tenfold.
-/// <para>
-/// A message sent inside a trace is an envelope, <c>{"traceparent":"00-…","tracestate":"…","body":{…}}</c>
-/// (compressed whole when too large), so the consumer continues the sender's trace. <see cref="Decode{T}"/> reads
-/// envelopes and the plain JSON and <c>gz:</c> messages written before envelopes existed alike.
-/// </para>
+/// survives every decoding the Functions host applies; rule JSON compresses about tenfold. A message sent inside a
+/// trace is an envelope, <c>{"traceparent":"00-…","tracestate":"…","body":{…}}</c>, so the consumer continues the trace.
 /// </summary>
 public static class QueuePayload
 {
@@ -25,10 +21,9 @@ public static class QueuePayload
     private const string TraceStateProperty = "tracestate";
     private const string BodyProperty = "body";
 
-    public static byte[] Encode<T>(T message, int maxBytes) => Encode(message, maxBytes, traceParent: null, traceState: null);
-
-    /// <summary>The message as JSON, in an envelope with <paramref name="traceParent"/> when one is given; compressed when larger than <paramref name="maxBytes"/>.</summary>
-    public static byte[] Encode<T>(T message, int maxBytes, string? traceParent, string? traceState)
+    /// <summary>The message as JSON, in an envelope when <paramref name="traceParent"/> is given; compressed when larger than <paramref
+    /// name="maxBytes"/>.</summary>
+    public static byte[] Encode<T>(T message, int maxBytes, string? traceParent = null, string? traceState = null)
     {
         var json = string.IsNullOrEmpty(traceParent)
             ? JsonSerializer.SerializeToUtf8Bytes(message, BridgeJson.Options)
@@ -47,21 +42,30 @@ public static class QueuePayload
 
     public static T Decode<T>(string text) => Read<T>(text).Body;
 
-    /// <summary>The body and, for an envelope, the trace context of a message in any form <see cref="Encode{T}(T, int, string?, string?)"/> writes or wrote.</summary>
+    /// <summary>The body and, for an envelope, the trace context of a message <see cref="Encode{T}"/> wrote.</summary>
     public static QueueContent<T> Read<T>(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        if (!text.StartsWith(GzipPrefix, StringComparison.Ordinal))
+        byte[] json;
+        if (text.StartsWith(GzipPrefix, StringComparison.Ordinal))
         {
-            return IsEnvelope(text) ? FromEnvelope<T>(Encoding.UTF8.GetBytes(text)) : new(BridgeJson.Deserialize<T>(text), null, null);
+            using var compressed = new MemoryStream(Convert.FromBase64String(text[GzipPrefix.Length..]));
+            using var gzip = new GZipStream(compressed, CompressionMode.Decompress);
+            using var buffer = new MemoryStream();
+            gzip.CopyTo(buffer);
+            json = buffer.ToArray();
         }
-        using var gzip = new GZipStream(new MemoryStream(Convert.FromBase64String(text[GzipPrefix.Length..])), CompressionMode.Decompress);
-        using var json = new MemoryStream();
-        gzip.CopyTo(json);
-        var bytes = json.ToArray();
-        return IsEnvelope(bytes)
-            ? FromEnvelope<T>(bytes)
-            : new(JsonSerializer.Deserialize<T>(bytes, BridgeJson.Options) ?? throw new JsonException($"Expected a {typeof(T).Name}, got null."), null, null);
+        else
+        {
+            json = Encoding.UTF8.GetBytes(text);
+        }
+        if (IsEnvelope(json))
+        {
+            return FromEnvelope<T>(json);
+        }
+        var body = JsonSerializer.Deserialize<T>(json, BridgeJson.Options)
+            ?? throw new JsonException($"Expected a {typeof(T).Name}, got null.");
+        return new(body, null, null);
     }
 
     private static byte[] Envelope<T>(T message, string traceParent, string? traceState)
@@ -82,13 +86,8 @@ public static class QueuePayload
         return buffer.ToArray();
     }
 
-    private static bool IsEnvelope(string text) =>
-        text.StartsWith("{\"" + TraceParentProperty + "\":", StringComparison.Ordinal) && IsEnvelope(Encoding.UTF8.GetBytes(text));
-
-    /// <summary>
-    /// An envelope is an object with a string <c>traceparent</c>, a <c>body</c>, at most a string <c>tracestate</c>, and
-    /// nothing else; no message type of the bridge has such a shape, so plain messages are never mistaken for one.
-    /// </summary>
+    /// <summary>An object with a string <c>traceparent</c>, a <c>body</c>, at most a string <c>tracestate</c> and nothing else (no
+    /// message has that shape).</summary>
     private static bool IsEnvelope(ReadOnlySpan<byte> json)
     {
         var reader = new Utf8JsonReader(json);

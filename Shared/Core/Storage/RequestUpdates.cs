@@ -2,21 +2,17 @@ using SgBridge.Shared.Domain;
 
 namespace SgBridge.Shared.Storage;
 
-/// <summary>
-/// The one way a stored request changes: read it, apply a change expressed on the domain object, write it with the
-/// ETag it was read at, and on a conflict re-read and re-apply — a bounded number of times. Callers pass the change,
-/// never their own retry loop.
-/// </summary>
+/// <summary>The one way a stored request changes: callers pass the change, never their own retry loop (<see
+/// cref="ConditionalUpdate"/>).</summary>
 public static class RequestUpdates
 {
     /// <summary>How many times a change is applied before a run of lost races gives up.</summary>
     public const int MaxAttempts = ConditionalUpdate.MaxAttempts;
 
     /// <summary>
-    /// Applies <paramref name="change"/> to the stored request and writes it. <paramref name="change"/> returns false when
-    /// there is nothing to write (e.g. the request is no longer in the state the change applies to); it may run more than
-    /// once, each time on a fresh copy. Returns null when the request does not exist.
-    /// Throws <see cref="ConcurrencyConflictException"/> after <see cref="MaxAttempts"/> lost races.
+    /// Applies <paramref name="change"/> to the stored request and writes it; false from the change: nothing to write (it
+    /// may run again on a fresh copy). Null: no such request. Throws <see cref="ConcurrencyConflictException"/> after
+    /// <see cref="MaxAttempts"/> lost races.
     /// </summary>
     public static async Task<RequestUpdate?> UpdateAsync(this IRequestStore store, string requestId, Func<ChangeRequest, bool> change, CancellationToken cancellationToken)
     {

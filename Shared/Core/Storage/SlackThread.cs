@@ -6,9 +6,8 @@ using SgBridge.Shared.Storage;
 namespace SgBridge.Shared.Slack;
 
 /// <summary>
-/// One batch of requests shown in one approvers' message and one monitoring message (a batch of one is the plain
-/// single-request message). Keyed by the lead request's id; written only by the notification code, read by the
-/// Slack endpoint to tie a click to the message it came from.
+/// One batch of requests shown in one approvers' message and one monitoring message, keyed by the lead request's id;
+/// written only by the notification code, read by the Slack endpoint to tie a click to its message.
 /// </summary>
 public sealed record SlackThread
 {
@@ -34,10 +33,8 @@ public sealed record SlackThread
     /// <summary>Per member, the outcomes already posted to the monitoring thread (so a redelivery posts nothing twice).</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<RequestStatus>> Notified { get; init; } = new Dictionary<string, IReadOnlyList<RequestStatus>>();
 
-    /// <summary>
-    /// The render that is posting the batch's first message(s) now (claimed by a conditional write before the Slack
-    /// call, released when it records what it posted): another performer that finds a live claim does not post.
-    /// </summary>
+    /// <summary>The render posting the batch's first message(s) now (a conditional-write claim): another performer that finds it live
+    /// does not post.</summary>
     public SlackPostClaim? Posting { get; init; }
 
     public static SlackThread Start(string home, string leadId, string batchKey, DateTimeOffset now) =>
@@ -72,16 +69,13 @@ public sealed record ThreadMembership(string LeadId);
 public sealed record ApprovalVotes(IReadOnlyList<string> ApproverIds);
 
 /// <summary>
-/// The keys of the Slack state rows. Batch rows live in the <b>home partition</b> of a group and requester
-/// (<see cref="HomeOf"/>): the key's pointers (<c>open-&lt;kind&gt;</c>), the threads (<c>thread-&lt;lead id&gt;</c>) and the
-/// memberships (<c>member-&lt;request id&gt;</c>), so a new batch is one entity-group transaction (docs/notification-partition-design.md).
+/// The keys of the Slack state rows. Batch rows (<c>open-&lt;kind&gt;</c>, <c>thread-&lt;lead&gt;</c>,
+/// <c>member-&lt;id&gt;</c>) live in the home partition of a group and requester, so a new batch is one transaction.
 /// </summary>
 public static class SlackRows
 {
-    /// <summary>
-    /// The home partition of a request: a hash of its account, region, group and requester (the batch key without its
-    /// kind). The kind is fixed at a request's first notice and later states keep the rest, so it never changes.
-    /// </summary>
+    /// <summary>The home partition: a hash of account, region, group and requester, none of which a request's later states
+    /// change.</summary>
     public static string HomeOf(ChangeRequest r)
     {
         ArgumentNullException.ThrowIfNull(r);
@@ -105,10 +99,7 @@ public static class SlackRows
     /// <summary>Approvals of one request (<paramref name="all"/>: of "Approve all" on the batch it leads).</summary>
     public static SlackRow<ApprovalVotes> Votes(string requestId, bool all) => new(requestId, all ? "votes-all" : "votes");
 
-    /// <summary>
-    /// Requests with the same key may share one Slack message: same account, region, group and requester, and the same
-    /// kind of handling. A revert failure is an alert of its own and never shares.
-    /// </summary>
+    /// <summary>Requests with the same key may share one Slack message; a revert failure is an alert of its own and never shares.</summary>
     public static string BatchKey(ChangeRequest r) => string.Join('|', r.AccountId, r.Region, r.GroupId ?? r.GroupName, r.Requester.Arn ?? r.Requester.PolicyArn, Kind(r));
 
     private static string Kind(ChangeRequest r) => r.Status switch

@@ -3,11 +3,8 @@ using System.Diagnostics.Metrics;
 
 namespace SgBridge.Shared.Telemetry;
 
-/// <summary>
-/// The bridge's own traces and metrics: one <see cref="ActivitySource"/> and one <see cref="Meter"/>, both named
-/// <see cref="Name"/>, for OpenTelemetry (or any <see cref="MeterListener"/>) to collect. Counters carry their
-/// dimensions as tags; every failure path that ends a request visibly also counts here.
-/// </summary>
+/// <summary>The bridge's own <see cref="ActivitySource"/> and <see cref="Meter"/>, both named <see cref="Name"/>; every visible failure
+/// path counts here.</summary>
 public sealed class BridgeTelemetry : IDisposable
 {
     public const string Name = "SgBridge";

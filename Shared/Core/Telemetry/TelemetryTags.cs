@@ -5,11 +5,8 @@ using SgBridge.Shared.Reconcile;
 
 namespace SgBridge.Shared.Telemetry;
 
-/// <summary>
-/// Tag names on the bridge's spans and metrics, and the tags that tie a queue message to its request. Application
-/// Insights shows span tags as customDimensions, so <c>customDimensions["sgbridge.request_id"]</c> finds a request's
-/// spans (docs/operations-telemetry.md).
-/// </summary>
+/// <summary>Tag names on the bridge's spans and metrics; Application Insights shows them as customDimensions
+/// (docs/operations-telemetry.md).</summary>
 public static class TelemetryTags
 {
     public const string RequestId = "sgbridge.request_id";

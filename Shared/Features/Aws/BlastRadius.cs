@@ -28,10 +28,8 @@ public sealed record ProtectedResource(ProtectedKind Kind, string Name, string? 
 }
 
 /// <summary>
-/// What a security group protects, read from its network interfaces, or why that could not be read
-/// (<see cref="Unavailable"/>). Classification follows DescribeNetworkInterfaces: <c>InterfaceType</c> first, then the
-/// attached instance, then the description AWS services give their interfaces (<c>ELB app/name/…</c>,
-/// <c>RDSNetworkInterface</c>, <c>AWS Lambda VPC ENI-…</c>, <c>arn:aws:ecs:…</c>, …).
+/// What a security group protects, from its network interfaces, or why that could not be read (<see cref="Unavailable"/>).
+/// Classified by <c>InterfaceType</c>, then the attached instance, then the description AWS services give interfaces.
 /// </summary>
 public sealed record BlastRadius(string GroupId, IReadOnlyList<NetworkInterfaceInfo> Interfaces, string? Unavailable = null)
 {
@@ -50,18 +48,14 @@ public sealed record BlastRadius(string GroupId, IReadOnlyList<NetworkInterfaceI
     private IReadOnlyList<ProtectedResource>? _reachableIpv4;
     private IReadOnlyList<ProtectedResource>? _reachableIpv6;
 
-    /// <summary>
-    /// Resources reachable from the internet over IPv4 (a public IP) or IPv6 (a global address). Computed once per
-    /// family: <see cref="Exposure"/> asks for every rule, and a group can hold hundreds of rules and thousands of interfaces.
-    /// </summary>
+    /// <summary>Resources reachable from the internet over IPv4 (public IP) or IPv6 (global address), computed once per family.</summary>
     public IReadOnlyList<ProtectedResource> InternetReachable(bool ipv6) => ipv6
         ? _reachableIpv6 ??= Resources.Where(r => r.HasIpv6).ToArray()
         : _reachableIpv4 ??= Resources.Where(r => r.PublicIpv4).ToArray();
 
     /// <summary>
-    /// The exposure flag: rules the request would grant that are open to the internet (<c>0.0.0.0/0</c>, <c>::/0</c>,
-    /// or a public IPv4 range of /8 or wider, a public IPv6 range of /16 or wider), on a group whose interfaces are
-    /// reachable from the internet. Empty when nothing would be exposed or the blast radius is unavailable.
+    /// Rules the request would grant that are open to the internet (world, or a public range of /8 (IPv4) or /16 (IPv6) or
+    /// wider) on a group with internet-reachable interfaces; empty when nothing is exposed or the radius is unavailable.
     /// </summary>
     public IReadOnlyList<(SecurityGroupRule Rule, IReadOnlyList<ProtectedResource> Exposed)> Exposure(ChangeRequest request)
     {
@@ -126,51 +120,24 @@ public sealed record BlastRadius(string GroupId, IReadOnlyList<NetworkInterfaceI
 
     private static (ProtectedKind, string) ByDescription(NetworkInterfaceInfo n, string description)
     {
-        if (LoadBalancerName(description) is { } lb)
+        bool Starts(string prefix) => description.StartsWith(prefix, StringComparison.Ordinal);
+        return description switch
         {
-            return (ProtectedKind.LoadBalancer, lb);
-        }
-        if (description.StartsWith("RDSNetworkInterface", StringComparison.Ordinal))
-        {
-            return (ProtectedKind.Database, "RDS (" + n.Id + ")");
-        }
-        if (description.StartsWith("ElastiCache", StringComparison.Ordinal))
-        {
-            return (ProtectedKind.Cache, description);
-        }
-        if (description.StartsWith("AWS Lambda VPC ENI", StringComparison.Ordinal))
-        {
-            return (ProtectedKind.Lambda, description);
-        }
-        if (description.StartsWith("arn:aws", StringComparison.Ordinal) && description.Contains(":ecs:", StringComparison.Ordinal))
-        {
-            return (ProtectedKind.Container, "ECS task (" + n.Id + ")");
-        }
-        if (description.StartsWith("Amazon EKS", StringComparison.Ordinal))
-        {
-            return (ProtectedKind.Container, description);
-        }
-        if (description.StartsWith("Interface for NAT Gateway", StringComparison.Ordinal))
-        {
-            return (ProtectedKind.NatGateway, Trailing(description, "nat-") ?? n.Id);
-        }
-        if (description.StartsWith("VPC Endpoint Interface", StringComparison.Ordinal))
-        {
-            return (ProtectedKind.VpcEndpoint, Trailing(description, "vpce-") ?? n.Id);
-        }
-        if (description.StartsWith("EFS mount target", StringComparison.Ordinal))
-        {
-            return (ProtectedKind.FileSystem, Trailing(description, "fs-") ?? n.Id);
-        }
-        if (n.InstanceId is { } instance && !n.RequesterManaged)
-        {
-            return (ProtectedKind.Instance, instance);
-        }
-        if (n.RequesterManaged || description.Length > 0)
-        {
-            return (ProtectedKind.OtherService, description.Length > 0 ? description : $"{n.RequesterId ?? "AWS service"} ({n.Id})");
-        }
-        return (ProtectedKind.Unattached, n.Id);
+            _ when LoadBalancerName(description) is { } lb => (ProtectedKind.LoadBalancer, lb),
+            _ when Starts("RDSNetworkInterface") => (ProtectedKind.Database, "RDS (" + n.Id + ")"),
+            _ when Starts("ElastiCache") => (ProtectedKind.Cache, description),
+            _ when Starts("AWS Lambda VPC ENI") => (ProtectedKind.Lambda, description),
+            _ when Starts("arn:aws") && description.Contains(":ecs:", StringComparison.Ordinal) =>
+                (ProtectedKind.Container, "ECS task (" + n.Id + ")"),
+            _ when Starts("Amazon EKS") => (ProtectedKind.Container, description),
+            _ when Starts("Interface for NAT Gateway") => (ProtectedKind.NatGateway, Trailing(description, "nat-") ?? n.Id),
+            _ when Starts("VPC Endpoint Interface") => (ProtectedKind.VpcEndpoint, Trailing(description, "vpce-") ?? n.Id),
+            _ when Starts("EFS mount target") => (ProtectedKind.FileSystem, Trailing(description, "fs-") ?? n.Id),
+            _ when n.InstanceId is { } instance && !n.RequesterManaged => (ProtectedKind.Instance, instance),
+            _ when n.RequesterManaged || description.Length > 0 =>
+                (ProtectedKind.OtherService, description.Length > 0 ? description : $"{n.RequesterId ?? "AWS service"} ({n.Id})"),
+            _ => (ProtectedKind.Unattached, n.Id),
+        };
     }
 
     /// <summary>"ELB app/my-alb/50dc6c495c0c9188" → "app/my-alb", "ELB my-classic" → "my-classic".</summary>

@@ -6,10 +6,8 @@ namespace SgBridge.Shared.Aws;
 
 /// <summary>
 /// Reads a group's blast radius for an approver message: cached per group for <see cref="BlastRadiusOptions.CacheTtl"/>
-/// (concurrent messages share one read), and never allowed to hold the message up past
-/// <see cref="BlastRadiusOptions.Budget"/>. Any failure — the role lacks <c>ec2:DescribeNetworkInterfaces</c>, EC2
-/// throttles, STS refuses, no answer in time — becomes <see cref="BlastRadius.Unavailable"/> with the reason; nothing
-/// here throws except the caller's own cancellation.
+/// and never holding the message past <see cref="BlastRadiusOptions.Budget"/>. Any failure becomes
+/// <see cref="BlastRadius.Unavailable"/> with the reason; only the caller's cancellation throws.
 /// </summary>
 public sealed partial class BlastRadiusReader
 {

@@ -5,25 +5,13 @@ using SgBridge.Shared.Domain;
 namespace SgBridge.Shared.Aws;
 
 /// <summary>
-/// Revokes this process made in AWS without storage (Table Storage down) whose record could not be carried forward
-/// either (the queue down too). Without it, EventBridge's retry of the event (the intake answered 503) finds nothing
-/// left to undo and records the request Unmatched — a change the bridge itself reverted would look like a forged or
-/// stale event, and approvers would never be asked.
-/// <para>
-/// What is held is evidence, not a claim: the <see cref="FallbackRevoke"/> names only the rule ids this process revoked
-/// after it saw them in the live group with the access the event claimed. Two ways bring it to the record:
-/// <list type="bullet">
-/// <item>a later run of the same event in this process (<see cref="Attach"/>: the retry records Reverted, and
-/// approvers are asked);</item>
-/// <item>the carried change, re-sent to the queue with backoff until the queue takes it (<see cref="Hold"/>): when it
-/// runs, the request is recorded Reverted — over an Unmatched written meanwhile by a run elsewhere, since a run that
-/// changed AWS holds the true outcome.</item>
-/// </list>
-/// A forged event cannot use this: an event from the intake never carries a <see cref="SecurityGroupChange.Fallback"/>
-/// (the intake builds changes from the CloudTrail record alone), and an entry is made only by this process's own
-/// revoke. Held in memory: a process that stops before the queue answers loses the entry, and the record stays
-/// Unmatched with the revoke logged Critical (the safe direction — access removed — is never lost).
-/// </para>
+/// Revokes this process made in AWS without storage (Table Storage down) whose record could not be queued either.
+/// Without it, EventBridge's retry finds nothing left to undo and records the request Unmatched, so approvers are never
+/// asked. The held <see cref="FallbackRevoke"/> names only rule ids this process revoked after seeing them live; it
+/// reaches the record through a later run of the same event here (<see cref="Attach"/>) or the carried change re-sent
+/// until the queue takes it (<see cref="Hold"/>), which records Reverted over an Unmatched written meanwhile.
+/// A forged event cannot use this: the intake never sets <see cref="SecurityGroupChange.Fallback"/>. Held in memory:
+/// a process that stops first leaves the record Unmatched with the revoke logged Critical (access stays removed).
 /// </summary>
 public sealed partial class UnrecordedRevokes(TimeProvider time, ILogger<UnrecordedRevokes> logger)
 {
@@ -34,10 +22,8 @@ public sealed partial class UnrecordedRevokes(TimeProvider time, ILogger<Unrecor
 
     public int Count => _held.Count;
 
-    /// <summary>
-    /// Holds <paramref name="carried"/> (a change with its <see cref="SecurityGroupChange.Fallback"/>) and re-sends it
-    /// with <paramref name="send"/> in the background, backing off from 1 s to 1 min, until it lands or <see cref="HoldFor"/> passes.
-    /// </summary>
+    /// <summary>Holds <paramref name="carried"/> and re-sends it in the background (1 s to 1 min backoff) until it lands or <see
+    /// cref="HoldFor"/> passes.</summary>
     public void Hold(SecurityGroupChange carried, Func<SecurityGroupChange, CancellationToken, Task> send)
     {
         ArgumentNullException.ThrowIfNull(carried);

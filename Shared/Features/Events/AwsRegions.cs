@@ -1,14 +1,9 @@
 namespace SgBridge.Shared.Events;
 
 /// <summary>
-/// The AWS regions whose events the bridge accepts: the commercial (<c>aws</c>), GovCloud (<c>aws-us-gov</c>) and China
-/// (<c>aws-cn</c>) partitions. The region of an event picks the EC2 endpoint the worker calls, so only real names pass.
-/// <para>
-/// To update when AWS opens a region: add its code to the partition's list below (the names the AWS SDK knows are
-/// <c>Amazon.RegionEndpoint.EnumerableAllRegions</c>; <c>CloudTrailParserRegionTests</c> fails when the SDK in use knows a
-/// region of these partitions that is missing here, so a package update flags it). An event from a missing region is
-/// answered 400 and logged, and EventBridge does not retry it: keep this list current.
-/// </para>
+/// The regions of the <c>aws</c>, <c>aws-us-gov</c> and <c>aws-cn</c> partitions: an event's region picks the EC2
+/// endpoint, so only real names pass. An event from a missing region is answered 400 and not retried, so add new
+/// regions here; <c>CloudTrailParserRegionTests</c> fails when the SDK knows one that is missing.
 /// </summary>
 public static class AwsRegions
 {

@@ -50,9 +50,8 @@ public static partial class AwsValues
     }
 
     /// <summary>
-    /// Why a group name cannot come from EC2, or null: more than 255 characters, or a character outside EC2's set for VPC
-    /// groups (a-z, A-Z, 0-9, spaces and <see cref="DescriptionPunctuation"/>, so '/' and '#' pass; '\', '?' and control
-    /// characters do not). No storage key is built from a group name (keys use the sg- id), so storage limits none.
+    /// Why a group name cannot come from EC2, or null: over 255 characters, or outside EC2's set for VPC groups. No
+    /// storage key is built from a group name, so storage limits none.
     /// </summary>
     public static string? GroupNameProblem(string name)
     {
@@ -90,14 +89,9 @@ public static partial class AwsValues
         return null;
     }
 
-    /// <summary>True when EC2 reads the ports of this (normalised) protocol: TCP and UDP ports, ICMP type and code.</summary>
-    public static bool HasPorts(string protocol) => protocol is "tcp" or "udp" or "icmp" or "icmpv6";
-
     /// <summary>
-    /// Why a protocol's port range cannot be, or null. Every port is −1..65535. TCP/UDP: from ≤ to. ICMP/ICMPv6: from and to are
-    /// the type and code, each −1..255, in no order. All traffic (−1) and other protocol numbers: EC2 ignores the ports
-    /// ("traffic on all ports is allowed, regardless of any ports you specify"), so their order is not checked.
-    /// Returns the offending field's name ("from" or "to") with the reason.
+    /// Why a port range cannot be, as the offending field ("from" or "to") and the reason. TCP/UDP: −1..65535, from ≤ to.
+    /// ICMP: type and code −1..255 in no order. Other protocols: EC2 ignores the ports, so their order is not checked.
     /// </summary>
     public static (string Field, string Reason)? PortProblem(string protocol, int? from, int? to)
     {

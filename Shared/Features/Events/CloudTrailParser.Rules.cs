@@ -15,9 +15,7 @@ public static partial class CloudTrailParser
         return rules;
     }
 
-    /// <summary>
-    /// EC2 IpPermission items: one rule per source (a permission with three CIDRs and a group is four rules).
-    /// </summary>
+    /// <summary>EC2 IpPermission items: one rule per source (a permission with three CIDRs and a group is four rules).</summary>
     private static List<SecurityGroupRule> Permissions(JsonField parent, string name)
     {
         var rules = new List<SecurityGroupRule>();
@@ -74,8 +72,8 @@ public static partial class CloudTrailParser
     }
 
     /// <summary>
-    /// Rules from <c>securityGroupRuleSet</c> (authorize) or <c>revokedSecurityGroupRuleSet</c> (revoke): one source each, with its rule id.
-    /// A rule whose <c>isEgress</c> contradicts the call's direction is refused: the event would say two things.
+    /// Rules from <c>securityGroupRuleSet</c> or <c>revokedSecurityGroupRuleSet</c>, with their rule ids; a rule whose
+    /// <c>isEgress</c> contradicts the call's direction is refused (the event would say two things).
     /// </summary>
     private static List<ResponseRule> ResponseRules(JsonField response, string name, SecurityGroupChange change)
     {

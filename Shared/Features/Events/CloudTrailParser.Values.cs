@@ -24,25 +24,9 @@ public static partial class CloudTrailParser
         Checked(parent, name, AwsValues.IsIpv6Cidr, "expected an IPv6 CIDR such as 2001:db8::/32");
 
     /// <summary>A rule's description: EC2 takes at most 255 characters of a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&amp;;{}!$*.</summary>
-    private static string? DescriptionAt(JsonField parent, string name)
-    {
-        var value = parent.Str(name);
-        if (value is not null && AwsValues.DescriptionProblem(value) is { } problem)
-        {
-            throw RejectedException.Invalid(parent.Child(name), $"'{AwsValues.Quote(value)}': {problem}");
-        }
-        return value;
-    }
+    private static string? DescriptionAt(JsonField parent, string name) => Checked(parent, name, AwsValues.DescriptionProblem);
 
-    private static string? GroupNameAt(JsonField parent, string name)
-    {
-        var value = parent.Str(name);
-        if (value is not null && AwsValues.GroupNameProblem(value) is { } problem)
-        {
-            throw RejectedException.Invalid(parent.Child(name), $"'{AwsValues.Quote(value)}': {problem}");
-        }
-        return value;
-    }
+    private static string? GroupNameAt(JsonField parent, string name) => Checked(parent, name, AwsValues.GroupNameProblem);
 
     /// <summary>A rule id read by the caller (e.g. an array element), checked at <paramref name="path"/>.</summary>
     private static string CheckRuleId(string value, string path) =>
@@ -78,12 +62,16 @@ public static partial class CloudTrailParser
         return (from, to);
     }
 
-    private static string? Checked(JsonField parent, string name, Func<string, bool> valid, string expected)
+    private static string? Checked(JsonField parent, string name, Func<string, bool> valid, string expected) =>
+        Checked(parent, name, v => valid(v) ? null : expected);
+
+    /// <summary>The string at <paramref name="name"/>, refused naming the field when <paramref name="problem"/> finds one.</summary>
+    private static string? Checked(JsonField parent, string name, Func<string, string?> problem)
     {
         var value = parent.Str(name);
-        if (value is not null && !valid(value))
+        if (value is not null && problem(value) is { } reason)
         {
-            throw RejectedException.Invalid(parent.Child(name), $"'{AwsValues.Quote(value)}': {expected}");
+            throw RejectedException.Invalid(parent.Child(name), $"'{AwsValues.Quote(value)}': {reason}");
         }
         return value;
     }

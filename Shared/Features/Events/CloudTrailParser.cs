@@ -3,34 +3,17 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Text.Unicode;
 using SgBridge.Shared.Domain;
+using static SgBridge.Shared.Events.HandledEvents;
 
 namespace SgBridge.Shared.Events;
 
 /// <summary>
-/// Turns one CloudTrail record of a security group ingress call — bare, or wrapped in the EventBridge envelope
-/// (<c>version</c>, <c>id</c>, <c>detail-type</c>, <c>source</c>, <c>account</c>, <c>time</c>, <c>region</c>, <c>resources</c>, <c>detail</c>) —
-/// into a <see cref="SecurityGroupChange"/>. Pure: no I/O, no clock. Never throws on bad input: every problem is a
+/// Turns one CloudTrail record of a security group call, bare or in its EventBridge envelope, into a
+/// <see cref="SecurityGroupChange"/>. Pure: no I/O, no clock. Never throws on bad input: every problem is a
 /// <see cref="ParseResult.Rejection"/> whose message names the field at fault.
 /// </summary>
 public static partial class CloudTrailParser
 {
-    public const string EnvelopeSource = HandledEvents.EventBridgeSource;
-    public const string RecordSource = HandledEvents.CloudTrailEventSource;
-    public const string DetailType = HandledEvents.EventBridgeDetailType;
-
-    public const string AuthorizeIngress = HandledEvents.AuthorizeIngress;
-    public const string RevokeIngress = HandledEvents.RevokeIngress;
-    public const string ModifyRules = HandledEvents.ModifyRules;
-
-    public const string AuthorizeEgress = HandledEvents.AuthorizeEgress;
-    public const string RevokeEgress = HandledEvents.RevokeEgress;
-
-    /// <summary>The ingress event names (always policed); the EventBridge rule's pattern lists these.</summary>
-    public static IReadOnlyList<string> HandledEventNames => HandledEvents.Names;
-
-    /// <summary>Egress calls: parsed into changes with <see cref="RuleDirection.Egress"/>; the intake queues them only with Policy:PoliceEgress.</summary>
-    public static IReadOnlyList<string> EgressEventNames => HandledEvents.EgressNames;
-
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
 
     /// <summary>The field a rejection names when the fault is the whole body (empty, or not text).</summary>
@@ -120,15 +103,15 @@ public static partial class CloudTrailParser
         string? envelopeRegion = null;
         if (root.Has("detail") || root.Has("detail-type"))
         {
-            var source = root.RequireStr("source", $"an EventBridge event must come from '{EnvelopeSource}'");
-            if (source != EnvelopeSource)
+            var source = root.RequireStr("source", $"an EventBridge event must come from '{EventBridgeSource}'");
+            if (source != EventBridgeSource)
             {
-                throw Reject(RejectionKind.WrongSource, "source", $"Field 'source' is '{AwsValues.Quote(source)}'; expected '{EnvelopeSource}'.");
+                throw Reject(RejectionKind.WrongSource, "source", $"Field 'source' is '{AwsValues.Quote(source)}'; expected '{EventBridgeSource}'.");
             }
-            var detailType = root.RequireStr("detail-type", $"expected '{DetailType}'");
-            if (detailType != DetailType)
+            var detailType = root.RequireStr("detail-type", $"expected '{EventBridgeDetailType}'");
+            if (detailType != EventBridgeDetailType)
             {
-                throw Reject(RejectionKind.WrongDetailType, "detail-type", $"Field 'detail-type' is '{AwsValues.Quote(detailType)}'; expected '{DetailType}'.");
+                throw Reject(RejectionKind.WrongDetailType, "detail-type", $"Field 'detail-type' is '{AwsValues.Quote(detailType)}'; expected '{EventBridgeDetailType}'.");
             }
             record = root.RequireObject("detail", "the EventBridge event carries no CloudTrail record");
             (envelopeAccount, envelopeRegion) = Envelope(root);
@@ -144,17 +127,17 @@ public static partial class CloudTrailParser
         }
 
         context.EventId = record.Str("eventID");
-        var eventSource = record.RequireStr("eventSource", $"expected '{RecordSource}'");
-        if (eventSource != RecordSource)
+        var eventSource = record.RequireStr("eventSource", $"expected '{CloudTrailEventSource}'");
+        if (eventSource != CloudTrailEventSource)
         {
-            throw Reject(RejectionKind.WrongSource, record.Child("eventSource"), $"Field '{record.Child("eventSource")}' is '{AwsValues.Quote(eventSource)}'; expected '{RecordSource}'.");
+            throw Reject(RejectionKind.WrongSource, record.Child("eventSource"), $"Field '{record.Child("eventSource")}' is '{AwsValues.Quote(eventSource)}'; expected '{CloudTrailEventSource}'.");
         }
         var eventName = record.RequireStr("eventName");
         context.EventName = eventName;
-        if (!HandledEvents.AllNames.Contains(eventName, StringComparer.Ordinal))
+        if (!AllNames.Contains(eventName, StringComparer.Ordinal))
         {
             throw Reject(RejectionKind.UnhandledEventName, record.Child("eventName"),
-                $"Field '{record.Child("eventName")}' is '{AwsValues.Quote(eventName)}'; handled: {string.Join(", ", HandledEvents.AllNames)}.");
+                $"Field '{record.Child("eventName")}' is '{AwsValues.Quote(eventName)}'; handled: {string.Join(", ", AllNames)}.");
         }
 
         if (record.Str("errorCode") is { } errorCode)
@@ -194,7 +177,7 @@ public static partial class CloudTrailParser
                 $"Field '{record.Child("recipientAccountId")}' is {recipientAccount} but the envelope's 'account' is {envelopeAccount}.");
         }
         var accountId = recipientAccount ?? envelopeAccount ?? throw RejectedException.Missing(record.Child("recipientAccountId"), "the envelope has no 'account' either");
-        if (!AccountIdPattern().IsMatch(accountId))
+        if (!AwsValues.IsAccountId(accountId))
         {
             throw RejectedException.Invalid(recipientAccount is null ? "account" : record.Child("recipientAccountId"), $"'{AwsValues.Quote(accountId)}' is not a 12-digit AWS account id");
         }
@@ -218,7 +201,7 @@ public static partial class CloudTrailParser
             AccountId = accountId,
             Region = region,
             Kind = ChangeKind.Add,
-            Direction = EgressEventNames.Contains(eventName, StringComparer.Ordinal) ? RuleDirection.Egress : RuleDirection.Ingress,
+            Direction = EgressNames.Contains(eventName, StringComparer.Ordinal) ? RuleDirection.Egress : RuleDirection.Ingress,
             Requester = requester,
         };
         return eventName switch
@@ -229,11 +212,8 @@ public static partial class CloudTrailParser
         };
     }
 
-    /// <summary>
-    /// The envelope's own fields, checked when present (EventBridge always sends them; a bare CloudTrail record has none):
-    /// <c>version</c> and <c>id</c> strings, <c>time</c> a timestamp, <c>resources</c> an array, <c>account</c> a 12-digit
-    /// account id and <c>region</c> a region of the three partitions. Returns the account and region.
-    /// </summary>
+    /// <summary>The envelope's own fields, checked when present (a bare CloudTrail record has none); returns its account and
+    /// region.</summary>
     private static (string? Account, string? Region) Envelope(JsonField root)
     {
         _ = root.Str("version");
@@ -247,7 +227,7 @@ public static partial class CloudTrailParser
             throw RejectedException.Invalid("resources", $"expected an array, got {JsonField.Kind(resources.Element)}");
         }
         var account = root.Str("account");
-        if (account is not null && !AccountIdPattern().IsMatch(account))
+        if (account is not null && !AwsValues.IsAccountId(account))
         {
             throw RejectedException.Invalid("account", $"'{AwsValues.Quote(account)}' is not a 12-digit AWS account id");
         }
@@ -378,27 +358,24 @@ public static partial class CloudTrailParser
     /// <summary>The path of a <c>_return</c>/<c>return</c> flag that is false, if any (also one level down, e.g. <c>ModifySecurityGroupRulesResponse.return</c>).</summary>
     private static string? ReturnedFalse(JsonField response)
     {
-        foreach (var name in (string[])["_return", "return"])
-        {
-            if (response.Bool(name) == false) return response.Child(name);
-        }
+        if (False(response) is { } top) return top;
         foreach (var property in response.Element.EnumerateObject())
         {
-            if (property.Name.EndsWith("Response", StringComparison.OrdinalIgnoreCase) && property.Value.ValueKind is not (JsonValueKind.Object or JsonValueKind.Null))
+            if (!property.Name.EndsWith("Response", StringComparison.OrdinalIgnoreCase) || property.Value.ValueKind == JsonValueKind.Null)
             {
-                // e.g. ModifySecurityGroupRulesResponse: EC2's answer is an object; anything else is not a record EC2 wrote.
+                continue;
+            }
+            // e.g. ModifySecurityGroupRulesResponse: EC2's answer is an object; anything else is not a record EC2 wrote.
+            if (property.Value.ValueKind != JsonValueKind.Object)
+            {
                 throw RejectedException.Invalid(response.Child(property.Name), $"expected an object, got {JsonField.Kind(property.Value)}");
             }
-            if (property.Value.ValueKind == JsonValueKind.Object && property.Name.EndsWith("Response", StringComparison.OrdinalIgnoreCase))
-            {
-                var inner = new JsonField(property.Value, response.Child(property.Name));
-                foreach (var name in (string[])["_return", "return"])
-                {
-                    if (inner.Bool(name) == false) return inner.Child(name);
-                }
-            }
+            if (False(new JsonField(property.Value, response.Child(property.Name))) is { } inner) return inner;
         }
         return null;
+
+        static string? False(JsonField field) =>
+            field.Bool("_return") == false ? field.Child("_return") : field.Bool("return") == false ? field.Child("return") : null;
     }
 
     private static RejectedException Reject(RejectionKind kind, string field, string message) =>
@@ -419,9 +396,6 @@ public static partial class CloudTrailParser
         }
         return at;
     }
-
-    [GeneratedRegex("^[0-9]{12}$")]
-    private static partial Regex AccountIdPattern();
 
     /// <summary>CloudTrail's event ids: GUIDs ("a GUID generated by CloudTrail to uniquely identify each event"), 36 characters.</summary>
     [GeneratedRegex(@"\A[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\z")]

@@ -1,9 +1,8 @@
 namespace SgBridge.Shared.Events;
 
 /// <summary>
-/// The CloudTrail events the bridge understands. <see cref="Names"/> (ingress and rule edits) are always policed: the
-/// EventBridge rule's pattern must list exactly these. <see cref="EgressNames"/> are policed only when
-/// <c>Policy:PoliceEgress</c> is true: the templates forward them only when their egress parameter says so.
+/// The CloudTrail events the bridge understands: <see cref="Names"/> are always policed (the EventBridge rule lists
+/// exactly these); <see cref="EgressNames"/> only with <c>Policy:PoliceEgress</c>.
 /// </summary>
 public static class HandledEvents
 {

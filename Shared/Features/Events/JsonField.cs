@@ -27,16 +27,15 @@ internal readonly record struct JsonField(JsonElement Element, string Path)
     public JsonField? Get(string name)
     {
         if (!IsObject) return null;
-        var path = Path.Length == 0 ? name : $"{Path}.{name}";
         if (Element.TryGetProperty(name, out var exact))
         {
-            return exact.ValueKind == JsonValueKind.Null ? null : new JsonField(exact, path);
+            return exact.ValueKind == JsonValueKind.Null ? null : new JsonField(exact, Child(name));
         }
         foreach (var property in Element.EnumerateObject())
         {
             if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
             {
-                return property.Value.ValueKind == JsonValueKind.Null ? null : new JsonField(property.Value, $"{Path}{(Path.Length == 0 ? "" : ".")}{property.Name}");
+                return property.Value.ValueKind == JsonValueKind.Null ? null : new JsonField(property.Value, Child(property.Name));
             }
         }
         return null;

@@ -3,14 +3,9 @@ using System.Text.Json;
 namespace SgBridge.Shared.Events;
 
 /// <summary>
-/// One forward pass over the raw JSON with <see cref="Utf8JsonReader"/>, before the document is parsed, for what
-/// <see cref="JsonDocument"/> lets through silently:
-/// <list type="bullet">
-/// <item>a key that appears twice in one object (a second <c>eventName</c> would change the meaning of the event, and
-/// which one a reader sees depends on the reader). Keys are compared ignoring case, as <see cref="JsonField"/> matches them;</item>
-/// <item>a string whose <c>\u</c> escapes are not valid UTF-16 (a lone surrogate), which cannot be read as text.</item>
-/// </list>
-/// Invalid JSON throws <see cref="JsonException"/>, as the document parser would.
+/// One forward pass over the raw JSON before the document is parsed, for what <see cref="JsonDocument"/> lets through
+/// silently: a key twice in one object, compared ignoring case (a second <c>eventName</c> would change the event's
+/// meaning depending on the reader), and <c>\u</c> escapes that are not valid UTF-16. Invalid JSON throws.
 /// </summary>
 internal static class JsonStructure
 {
@@ -25,10 +20,8 @@ internal static class JsonStructure
 
     public static ParseResult.Rejection? Check(ReadOnlySpan<byte> utf8Json, int maxDepth) => Walk(utf8Json, true, maxDepth, out _);
 
-    /// <summary>
-    /// Where a reader stands after <paramref name="utf8Json"/> (a prefix of the body, up to a fault): the path of the
-    /// value being read, or <c>(root)</c>. Names the field at fault when the body is not JSON or not UTF-8 there.
-    /// </summary>
+    /// <summary>The path of the value a reader is on after <paramref name="utf8Json"/> (a prefix up to a fault), or
+    /// <c>(root)</c>.</summary>
     public static string LocationAt(ReadOnlySpan<byte> utf8Json, int maxDepth)
     {
         try

@@ -18,7 +18,7 @@ public enum RejectionKind
     /// <summary>Envelope <c>detail-type</c> is not <c>AWS API Call via CloudTrail</c>.</summary>
     WrongDetailType,
 
-    /// <summary>An EC2 call other than <see cref="CloudTrailParser.HandledEventNames"/>.</summary>
+    /// <summary>An EC2 call other than <see cref="HandledEvents.AllNames"/>.</summary>
     UnhandledEventName,
 
     /// <summary>The call failed (<c>errorCode</c>) or reported that it changed nothing.</summary>
@@ -37,10 +37,8 @@ public enum RejectionKind
     Egress,
 }
 
-/// <summary>
-/// The outcome of <see cref="CloudTrailParser"/>: either <see cref="Success"/> with the change,
-/// or <see cref="Rejection"/> with its kind and a message naming the field at fault.
-/// </summary>
+/// <summary>The outcome of <see cref="CloudTrailParser"/>: <see cref="Success"/> with the change, or a <see cref="Rejection"/> naming the
+/// field at fault.</summary>
 public abstract record ParseResult
 {
     private ParseResult()
@@ -65,9 +63,8 @@ public abstract record ParseResult
     public sealed record Success(SecurityGroupChange Change) : ParseResult;
 
     /// <summary>
-    /// The record was not accepted. <see cref="Field"/> is the JSON path at fault (e.g. <c>detail.eventID</c>) when one is;
-    /// <see cref="EventId"/>/<see cref="EventName"/> are filled when they were read before the rejection;
-    /// <see cref="ErrorCode"/>/<see cref="ErrorMessage"/> carry the failed call's error for <see cref="RejectionKind.FailedCall"/>.
+    /// The record was not accepted: <see cref="Field"/> is the JSON path at fault, <see cref="EventId"/>/<see cref="EventName"/>
+    /// what was read before, and <see cref="ErrorCode"/>/<see cref="ErrorMessage"/> a failed call's error.
     /// </summary>
     public sealed record Rejection(RejectionKind Kind, string Message) : ParseResult
     {

@@ -1,10 +1,8 @@
 namespace SgBridge.Shared.Policy;
 
 /// <summary>
-/// What the policy knows of a group's tags: not read yet (the evaluation has not needed them), read, or unknown with
-/// the reason (EC2 failed, throttled or did not answer in time; the CLI works offline). A rule with a
-/// <c>groupTags</c> condition decides only on read tags; on unknown ones the evaluation stops at that rule and asks
-/// (see <see cref="PolicyEngine"/>).
+/// What the policy knows of a group's tags: not read yet, read, or unknown with the reason. A <c>groupTags</c>
+/// condition decides only on read tags (see <see cref="PolicyEngine"/>).
 /// </summary>
 public sealed record GroupTags
 {
@@ -38,9 +36,8 @@ public sealed record GroupTags
 }
 
 /// <summary>
-/// One tag condition: the group has the tag <see cref="Key"/> (exact, case-sensitive) with a value matching one of
-/// <see cref="Values"/> (exact, or a glob with <c>*</c> and <c>?</c>; <c>"*"</c> alone means "the key is present, any
-/// value, even empty").
+/// The group has tag <see cref="Key"/> (case-sensitive) with a value matching one of <see cref="Values"/> (exact, or a
+/// glob with <c>*</c> and <c>?</c>; <c>"*"</c> alone: the key is present, any value).
 /// </summary>
 public sealed record TagCondition(string Key, IReadOnlyList<string> Values)
 {

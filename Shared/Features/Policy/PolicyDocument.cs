@@ -30,8 +30,7 @@ public sealed class PolicyFileException(IReadOnlyList<PolicyError> errors)
 
 /// <summary>
 /// Reads a policy file into <see cref="PolicyNode"/>s that remember their lines: YAML through YamlDotNet's
-/// representation model (its marks carry lines), JSON through <see cref="Utf8JsonReader"/> (lines counted from the
-/// token positions). The format follows the file's extension: .json is JSON, .yaml/.yml YAML.
+/// representation model, JSON through <see cref="Utf8JsonReader"/>; .json is JSON, .yaml/.yml YAML.
 /// </summary>
 public static class PolicyDocument
 {

@@ -30,9 +30,8 @@ public sealed record PolicyInput(
 }
 
 /// <summary>
-/// The rule that decided one security group rule of the request, and why (null rule: none matched, so ask).
-/// <see cref="TagsNeededBy"/>: the evaluation stopped at this policy rule because every other condition of it holds
-/// and it has a <c>groupTags</c> condition, but the tags are not known: the rule is asked (whatever that rule's outcome).
+/// The rule that decided one security group rule (null: none matched, so ask). <see cref="TagsNeededBy"/>: every other
+/// condition of that policy rule holds but its <c>groupTags</c> cannot be checked (tags unknown), so the rule is asked.
 /// </summary>
 public sealed record RuleVerdict(SecurityGroupRule Rule, PolicyRule? Decider, IReadOnlyList<string> Skipped)
 {
@@ -41,32 +40,19 @@ public sealed record RuleVerdict(SecurityGroupRule Rule, PolicyRule? Decider, IR
     public PolicyOutcome Outcome => TagsNeededBy is not null ? PolicyOutcome.Ask : Decider?.Outcome ?? PolicyOutcome.Ask;
 }
 
-/// <summary>
-/// The policy's answer for a whole request, with the verdict for each of its rules. <see cref="NeedsTags"/>: the answer
-/// depends on the group's tags, which were not read (<see cref="GroupTags.NotRead"/>): read them and evaluate again.
-/// </summary>
+/// <summary>The policy's answer for a request with each rule's verdict. <see cref="NeedsTags"/>: read the group's tags and evaluate
+/// again.</summary>
 public sealed record PolicyEvaluation(PolicyDecisionRecord Decision, PolicyRule? Decider, IReadOnlyList<RuleVerdict> PerRule)
 {
     public bool NeedsTags { get; init; }
 }
 
 /// <summary>
-/// Evaluates a request against the policy file. Each security group rule of the request is matched on its own: the
-/// first policy rule whose conditions all hold decides it; none matching means ask. The request as a whole:
-/// <list type="bullet">
-/// <item>any rule denied → deny (the first denied rule's policy rule is recorded);</item>
-/// <item>else every rule approved → approve, for the shortest duration among the deciding rules (none: permanent),
-/// shortened to the duration the requester asked for when that is shorter;</item>
-/// <item>else → ask (the first rule not approved is recorded). A request whose content the bridge could not read (a
-/// removal by rule id of unknown content, no rules found) is always asked.</item>
-/// </list>
-/// <para>
-/// Group tags: a <c>groupTags</c> condition is checked last, only when every other condition of its rule holds. When
-/// the tags are not known (not read yet, or unreadable: <see cref="GroupTags.Unknown"/>) the evaluation of that
-/// security group rule stops at that policy rule and asks — it never approves on unknown facts, never denies on
-/// them (a person decides, and sees why), and never passes on to a later rule that might approve what this one would
-/// have denied. A rule denied for sure elsewhere in the request still denies it (no tags needed for that).
-/// </para>
+/// Evaluates a request against the policy file. Each security group rule is decided by the first policy rule whose
+/// conditions all hold (none: ask). Any rule denied → deny; else every rule approved → approve, for the shortest
+/// deciding duration, shortened to the duration asked for; else ask. Content the bridge could not read is always asked.
+/// A <c>groupTags</c> condition is checked last; with unknown tags the evaluation stops at that rule and asks: it never
+/// approves or denies on unknown facts, nor passes on to a later rule that might approve what this one would deny.
 /// </summary>
 public static class PolicyEngine
 {
@@ -146,10 +132,7 @@ public static class PolicyEngine
         return new RuleVerdict(rule, null, skipped);
     }
 
-    /// <summary>
-    /// Null when every condition holds; else the first that does not, in words. A <c>groupTags</c> condition is checked
-    /// last and only against known tags: with unknown tags it is left out here (the caller decides what that means).
-    /// </summary>
+    /// <summary>Null when every condition holds; else the first that does not, in words. Unknown tags are left to the caller.</summary>
     public static string? Mismatch(PolicyConditions w, PolicyInput input, SecurityGroupRule rule, IReadOnlyDictionary<string, string> aliases)
     {
         if (w.Accounts is { } accounts && !accounts.Any(a => a == input.AccountId || (aliases.TryGetValue(input.AccountId, out var alias) && alias == a)))

@@ -9,17 +9,11 @@ namespace SgBridge.Shared.Policy;
 
 /// <summary>
 /// Lets the policy file decide a request that would wait for an approver. <see cref="Decide"/> runs inside the write
-/// that leaves the request Pending (the revert's), so the decision and the revert are one row write: Slack is told
-/// once, with the outcome, and a redelivered event finds the request already decided. <c>approve</c> approves as
-/// <c>policy:&lt;rule&gt;</c> (with the rule's duration), which records the apply as an effect on the row exactly as a
-/// human approval does; <c>deny</c> denies (the change was reverted: nothing in AWS changes); <c>ask</c> leaves it
-/// Pending with the deciding rule recorded for the approvers' message. Exempt and bridge-own changes never get here.
+/// that leaves the request Pending, so decision and revert are one row write and Slack is told once, with the outcome.
+/// <c>approve</c> approves as <c>policy:&lt;rule&gt;</c> (with the rule's duration); <c>deny</c> denies; <c>ask</c>
+/// leaves it Pending with the deciding rule recorded. <see cref="Decide"/> cannot call EC2, so a caller first asks
+/// <see cref="TagsForAsync"/>, which reads the group's tags only when a <c>groupTags</c> condition is reached.
 /// </summary>
-/// <para>
-/// Group tags: <see cref="Decide"/> runs inside a storage write and cannot call EC2, so a caller first asks
-/// <see cref="TagsForAsync"/> with the request as it will be written: it reads the tags (one DescribeSecurityGroups
-/// call) only when the evaluation reaches a rule with a <c>groupTags</c> condition, and hands them to <see cref="Decide"/>.
-/// </para>
 public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifecycle, TimeProvider time, ILogger<PolicyGate> logger,
     PolicyTagReader tagReader)
 {
@@ -55,10 +49,9 @@ public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifec
     }
 
     /// <summary>
-    /// The group's tags <see cref="Decide"/> will need for <paramref name="candidate"/> (the request as it is about to be
-    /// written): read once when the evaluation reaches a rule with a <c>groupTags</c> condition (<see cref="PolicyEvaluation.NeedsTags"/>);
-    /// otherwise <see cref="GroupTags.NotRead"/> and no EC2 call. Never throws for EC2's sake: unreadable tags come back
-    /// as <see cref="GroupTags.Unknown"/> with the reason.
+    /// The group's tags <see cref="Decide"/> will need for <paramref name="candidate"/> (the request about to be written):
+    /// read once when the evaluation reaches a <c>groupTags</c> condition, else <see cref="GroupTags.NotRead"/>. Never
+    /// throws for EC2's sake: unreadable tags are <see cref="GroupTags.Unknown"/> with the reason.
     /// </summary>
     public async Task<GroupTags> TagsForAsync(ChangeRequest candidate, TimeSpan? requestedDuration, CancellationToken cancellationToken)
     {
@@ -94,11 +87,9 @@ public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifec
     }
 
     /// <summary>
-    /// Decides a stored Pending request by policy (e.g. one opened from Slack, with the duration the requester asked
-    /// for): one conditional write, whose approval records the apply as an effect. Null: no such request. A request
-    /// already decided (by policy or a person) is left as it is (<see cref="RequestUpdate.Written"/> false).
-    /// Note: an <c>ask</c> does not change the status, so Slack is not told by this call; call it before the request
-    /// is first shown.
+    /// Decides a stored Pending request by policy (e.g. one opened from Slack) in one conditional write. Null: no such
+    /// request; a request already decided is left as it is. An <c>ask</c> does not change the status, so Slack is not
+    /// told by this call: call it before the request is first shown.
     /// </summary>
     public async Task<RequestUpdate?> DecidePendingAsync(string requestId, TimeSpan? requestedDuration, CancellationToken cancellationToken)
     {

@@ -3,11 +3,9 @@ using SgBridge.Shared.Domain;
 namespace SgBridge.Shared.Policy;
 
 /// <summary>
-/// What an <c>approve</c> rule could let through without a person looking: a world-open administrative port (SSH, RDP,
-/// remote management, common databases) from 0.0.0.0/0 or ::/0, or anything at all (a rule with no conditions). Judged
-/// from the rule's conditions alone, conservatively: a condition that could match such a change counts as matching it.
-/// Such a rule is refused at load (a <see cref="PolicyFileException"/> naming the file, line and rule) unless it carries
-/// <c>acknowledge: &lt;why&gt;</c>; an acknowledged one is reported as a warning (<see cref="PolicyRuleSet.Warnings"/>).
+/// What an <c>approve</c> rule could let through unseen: a world-open administrative port, or anything (no conditions).
+/// Judged conservatively from the conditions alone. Refused at load unless the rule carries <c>acknowledge:</c>; an
+/// acknowledged one is a warning (<see cref="PolicyRuleSet.Warnings"/>).
 /// </summary>
 public static class PolicyRisk
 {

@@ -1,14 +1,13 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using SgBridge.Shared.Domain;
+using SgBridge.Shared.Events;
 
 namespace SgBridge.Shared.Policy;
 
 /// <summary>
-/// Turns a policy file (YAML or JSON, see docs/policy.md) into a <see cref="PolicyRuleSet"/>, refusing anything it does
-/// not understand: unknown keys, bad CIDRs, ports or durations, an unknown outcome, a duration on a rule that does not
-/// approve, an account that is neither an id nor a configured alias. Every error names the file and the line; all of
-/// them are reported at once.
+/// Turns a policy file (YAML or JSON, docs/policy.md) into a <see cref="PolicyRuleSet"/>, refusing anything it does not
+/// understand. Every error names the file and the line; all of them are reported at once.
 /// </summary>
 public static partial class PolicyRuleParser
 {
@@ -184,11 +183,11 @@ public static partial class PolicyRuleParser
         var where = $"in {label}";
         return new PolicyConditions
         {
-            Accounts = Values(w, "account", where, c, (v, n) => AccountId().IsMatch(v) || c.Aliases.Values.Contains(v, StringComparer.Ordinal)
+            Accounts = Values(w, "account", where, c, (v, n) => AwsValues.IsAccountId(v) || c.Aliases.Values.Contains(v, StringComparer.Ordinal)
                 ? v
                 : Fail(c, n, $"account '{v}' {where} is neither a 12-digit account id nor an alias in Policy:AccountAliases")),
-            Regions = Values(w, "region", where, c, (v, n) => Region().IsMatch(v) && SgBridge.Shared.Events.AwsRegions.IsKnown(v) ? v : Fail(c, n, $"region '{v}' {where} is not an AWS region name (e.g. eu-west-1)")),
-            GroupIds = Values(w, "groupId", where, c, (v, n) => GroupId().IsMatch(v) ? v : Fail(c, n, $"groupId '{v}' {where} is not a security group id (sg-…)")),
+            Regions = Values(w, "region", where, c, (v, n) => AwsRegions.IsKnown(v) ? v : Fail(c, n, $"region '{v}' {where} is not an AWS region name (e.g. eu-west-1)")),
+            GroupIds = Values(w, "groupId", where, c, (v, n) => AwsValues.IsGroupId(v) ? v : Fail(c, n, $"groupId '{v}' {where} is not a security group id (sg-…)")),
             GroupNames = Values(w, "groupName", where, c, (v, _) => v),
             Vpcs = Values(w, "vpc", where, c, (v, n) => VpcId().IsMatch(v) ? v : Fail(c, n, $"vpc '{v}' {where} is not a VPC id (vpc-…)")),
             Changes = Values(w, "change", where, c, (v, n) => v.ToLowerInvariant() switch
@@ -340,7 +339,7 @@ public static partial class PolicyRuleParser
                 .OfType<IpNetwork>().ToArray();
             cidr = new CidrCondition(Enum.Parse<RangeMatch>(cidrModes[0].Key, ignoreCase: true), networks);
         }
-        var prefixLists = Values(map, "prefixList", where, c, (v, n) => v == "*" || PrefixListId().IsMatch(v) ? v : Fail(c, n, $"prefixList '{v}' {where} is not a prefix list id (pl-…) or '*'"));
+        var prefixLists = Values(map, "prefixList", where, c, (v, n) => v == "*" || AwsValues.IsPrefixListId(v) ? v : Fail(c, n, $"prefixList '{v}' {where} is not a prefix list id (pl-…) or '*'"));
         var sameAccount = false;
         var groups = Values(map, "group", where, c, (v, n) =>
         {
@@ -349,7 +348,7 @@ public static partial class PolicyRuleParser
                 sameAccount = true;
                 return v;
             }
-            return GroupId().IsMatch(v) ? v : Fail(c, n, $"group '{v}' {where} is not a security group id (sg-…) or 'same-account'");
+            return AwsValues.IsGroupId(v) ? v : Fail(c, n, $"group '{v}' {where} is not a security group id (sg-…) or 'same-account'");
         });
         return new SourceCondition(kinds, cidr, prefixLists, groups?.Where(g => g != "same-account").ToArray() is { Length: > 0 } ids ? ids : null, sameAccount);
     }
@@ -433,20 +432,8 @@ public static partial class PolicyRuleParser
         return span <= MaxDuration ? span : null;
     }
 
-    [GeneratedRegex(@"\A[0-9]{12}\z")]
-    private static partial Regex AccountId();
-
-    [GeneratedRegex(@"\A[a-z]{2}(-[a-z]+)+-[0-9]\z")]
-    private static partial Regex Region();
-
-    [GeneratedRegex(@"\Asg-[0-9a-f]{8,17}\z")]
-    private static partial Regex GroupId();
-
     [GeneratedRegex(@"\Avpc-[0-9a-f]{8,17}\z")]
     private static partial Regex VpcId();
-
-    [GeneratedRegex(@"\Apl-[0-9a-f]{8,17}\z")]
-    private static partial Regex PrefixListId();
 
     [GeneratedRegex(@"\A[A-Za-z0-9_.-]{1,64}\z")]
     private static partial Regex RuleName();

@@ -47,10 +47,7 @@ public sealed record SourceCondition(
     IReadOnlyList<string>? Groups,
     bool SameAccountGroup);
 
-/// <summary>
-/// The conditions of one policy rule. Each one given must hold (AND); a list holds when any of its values does (OR).
-/// Null means "any".
-/// </summary>
+/// <summary>The conditions of one policy rule: each one given must hold, a list holds when any value does, null means "any".</summary>
 public sealed record PolicyConditions
 {
     public IReadOnlyList<string>? Accounts { get; init; }
@@ -72,10 +69,7 @@ public sealed record PolicyConditions
 /// <summary>One rule of the policy file, with the line it starts on.</summary>
 public sealed record PolicyRule(string Name, int Line, PolicyOutcome Outcome, TimeSpan? Duration, PolicyConditions When)
 {
-    /// <summary>
-    /// The rule's <c>acknowledge</c> text: why an approval <see cref="PolicyRisk"/> calls dangerous (a world-open
-    /// administrative port, or no conditions) is accepted. Without it such a rule is refused at load.
-    /// </summary>
+    /// <summary>Why an approval <see cref="PolicyRisk"/> calls dangerous is accepted; without it such a rule is refused at load.</summary>
     public string? Acknowledge { get; init; }
 }
 
@@ -84,10 +78,8 @@ public sealed record PolicyRuleSet(string Source, IReadOnlyList<PolicyRule> Rule
 {
     public static PolicyRuleSet Empty { get; } = new("(none)", []);
 
-    /// <summary>
-    /// One line per dangerous approval (<see cref="PolicyRisk"/>): what it lets through, and its acknowledgement or
-    /// that it has none. Printed by <c>sgbridge policy validate</c> and <c>policy test</c> (on stderr).
-    /// </summary>
+    /// <summary>One line per dangerous approval, with its acknowledgement; printed by <c>policy validate</c> and <c>policy
+    /// test</c>.</summary>
     public IReadOnlyList<string> Warnings => Rules
         .Where(r => PolicyRisk.Of(r) is not null)
         .Select(r => $"{Source}:{r.Line}: rule '{r.Name}' {PolicyRisk.Of(r)} "

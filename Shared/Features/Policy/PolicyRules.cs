@@ -4,10 +4,8 @@ using SgBridge.Shared.Options;
 namespace SgBridge.Shared.Policy;
 
 /// <summary>
-/// The policy named by <see cref="PolicyOptions.RulesFile"/>: a file deployed with the app, or a blob
-/// (<see cref="IPolicyBlobReader"/>), read once — a new policy is a new deployment or a restart. Start-up validation
-/// (<see cref="PolicyRulesValidator"/>) reads it first and leaves it in <see cref="PolicyRulesCache"/>, so a bad or
-/// unreadable policy stops the app before any event is handled and a blob is downloaded once.
+/// The policy named by <see cref="PolicyOptions.RulesFile"/> (a file or a blob), read once: start-up validation loads
+/// it into <see cref="PolicyRulesCache"/>, so a bad policy stops the app before any event and a blob is read once.
 /// </summary>
 public sealed class PolicyRules(IOptions<PolicyOptions> options, PolicyRulesCache cache, IPolicyBlobReader blobs)
 {
@@ -20,10 +18,8 @@ public sealed class PolicyRules(IOptions<PolicyOptions> options, PolicyRulesCach
 
     public IReadOnlyDictionary<string, string> AccountAliases { get; } = options.Value.AccountAliasMap;
 
-    /// <summary>
-    /// Reads and parses the configured file or blob; <see cref="PolicyRuleSet.Empty"/> when none is configured. A blob
-    /// URL is read with <paramref name="blobs"/> (the bridge's storage credential).
-    /// </summary>
+    /// <summary>Reads and parses the configured file or blob (with the bridge's storage credential); empty when none is
+    /// configured.</summary>
     public static PolicyRuleSet Load(PolicyOptions options, IPolicyBlobReader blobs)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -65,10 +61,7 @@ public sealed class PolicyRules(IOptions<PolicyOptions> options, PolicyRulesCach
     }
 }
 
-/// <summary>
-/// The policy as start-up validation loaded it (one per app), so the running app uses exactly what was validated and a
-/// blob is read once. Keyed by the settings it was loaded with; only a successful load is kept.
-/// </summary>
+/// <summary>The policy as start-up validation loaded it, keyed by its settings; only a successful load is kept.</summary>
 public sealed class PolicyRulesCache
 {
     private readonly object _gate = new();

@@ -6,13 +6,10 @@ using SgBridge.Shared.Telemetry;
 namespace SgBridge.Shared.Policy;
 
 /// <summary>
-/// Reads a group's tags for a policy rule with a <c>groupTags</c> condition: one DescribeSecurityGroups call
-/// (<see cref="ISecurityGroupClient.DescribeGroupTagsAsync"/>) through the bridge's EC2 client factory and its
-/// credential cache — the same read routing by tag makes — within <see cref="BlastRadiusOptions.Budget"/> (the
-/// budget routing's tag read has too). Not cached: a policy that approves on a tag decides on the tag as it is now.
-/// Nothing here throws except the caller's own cancellation: an error, a throttle or no answer in time becomes
-/// <see cref="GroupTags.Unknown"/> with the reason ("the group's tags could not be read: …"), logged and counted as
-/// <c>sgbridge.failures{kind=policy_tags}</c>; the policy then asks (see <see cref="PolicyEngine"/>).
+/// Reads a group's tags for a <c>groupTags</c> condition: one DescribeSecurityGroups call within
+/// <see cref="BlastRadiusOptions.Budget"/>, not cached (a policy decides on the tag as it is now). Nothing throws but
+/// the caller's cancellation: a failure becomes <see cref="GroupTags.Unknown"/> with the reason, logged and counted as
+/// <c>sgbridge.failures{kind=policy_tags}</c>, and the policy asks.
 /// </summary>
 public sealed partial class PolicyTagReader(
     ISecurityGroupClientFactory ec2,

@@ -7,11 +7,8 @@ using SgBridge.Shared.Telemetry;
 namespace SgBridge.Shared.Reconcile;
 
 /// <summary>
-/// An account whose member role cannot be assumed (<see cref="RoleNotAssumableException"/>: not deployed, or the
-/// account left the OU) is a state, not a failure, wherever the bridge meets it (the sweep, onboarding, the access
-/// expiry): it is recorded on the account (<see cref="IKnownAccountStore"/>, shown by <c>sgbridge accounts</c>), the
-/// monitoring channel is told once a day per account, and work that needs the account waits <see cref="RetryAfter"/>
-/// (the sweep's interval) before it tries again — retrying sooner cannot deploy a role.
+/// An account whose member role cannot be assumed is a state, not a failure: recorded on the account, told to the
+/// monitoring channel once a day, and work there waits <see cref="RetryAfter"/> (retrying sooner cannot deploy a role).
 /// </summary>
 public sealed partial class AccountSkips(
     IKnownAccountStore accounts,

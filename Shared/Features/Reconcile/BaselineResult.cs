@@ -7,9 +7,8 @@ using SgBridge.Shared.Storage;
 namespace SgBridge.Shared.Reconcile;
 
 /// <summary>
-/// The stored outcome of onboarding one account and region, read back by the CLI after an enqueued baseline.
-/// <paramref name="Skipped"/>: why it did not run (e.g. "role not deployed"); then the counts are zero.
-/// <paramref name="RiskyRules"/>: one line per risky rule accepted, at most <see cref="MaxRiskyLines"/>.
+/// The stored outcome of onboarding one account and region, read back by the CLI. <paramref name="Skipped"/>: why it
+/// did not run; <paramref name="RiskyRules"/>: at most <see cref="MaxRiskyLines"/> risky rules accepted.
 /// </summary>
 public sealed record BaselineResult(string AccountId, string Region, DateTimeOffset At, int Groups, int Recorded, int LeftAlone, int Rules,
     int RiskyCount, IReadOnlyList<string> RiskyRules, string? Skipped)

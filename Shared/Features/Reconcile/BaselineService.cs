@@ -14,9 +14,8 @@ public sealed record RiskyRule(string GroupId, string? GroupName, SecurityGroupR
 public sealed record BaselineSummary(string AccountId, string Region, int Groups, int Recorded, int LeftAlone, int Rules, IReadOnlyList<RiskyRule> Risky);
 
 /// <summary>
-/// Onboarding: records every security group's current rules of an account and region as its approved state. Idempotent:
-/// a group that already has an approved state is left alone unless <c>force</c>. Pages through EC2 (1,000 per call);
-/// throttling is retried by the SDK's standard retry mode, then escapes so the queue tries again.
+/// Onboarding: records every group's current rules in an account and region as approved. A group with an approved
+/// state is left alone unless <c>force</c>; throttling escapes after the SDK's retries, so the queue tries again.
 /// </summary>
 public sealed partial class BaselineService(
     IGroupStateStore groups,

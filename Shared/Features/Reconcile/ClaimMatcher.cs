@@ -3,9 +3,8 @@ using SgBridge.Shared.Domain;
 namespace SgBridge.Shared.Reconcile;
 
 /// <summary>
-/// Which differences an event's claim explains. An event says who did what; it is believed only as far as the live group
-/// and the approved state confirm it: a difference is claimed when it concerns a rule the event names (by rule id, or by
-/// access for rules named by their content).
+/// Which differences an event's claim explains: it is believed only as far as the live group and the approved state
+/// confirm it, i.e. for rules the event names (by rule id, or by access).
 /// </summary>
 public static class ClaimMatcher
 {

@@ -33,9 +33,8 @@ public sealed record DifferenceItem(DifferenceKind Kind, SecurityGroupRule? Live
 }
 
 /// <summary>
-/// The difference between a group's approved rules and its live rules (pure). Rules are matched first by rule id, then
-/// by access (protocol, ports, source, direction); an approved rule matched by id whose content differs is Changed, one
-/// matched by access whose description differs is Changed too. What remains on either side is Missing or Unapproved.
+/// The difference between a group's approved and live rules (pure): matched by rule id, then by access; a match whose
+/// content or description differs is Changed, the rest Missing or Unapproved.
 /// </summary>
 public sealed record GroupDifference(IReadOnlyList<DifferenceItem> Items, IReadOnlyList<(SecurityGroupRule Approved, string RuleId)> RuleIds)
 {
@@ -87,10 +86,8 @@ public sealed record GroupDifference(IReadOnlyList<DifferenceItem> Items, IReadO
         return new GroupDifference(items, ids);
     }
 
-    /// <summary>
-    /// The EC2 writes that undo <paramref name="items"/>: revokes first (the safe direction), then modifies, then
-    /// authorisations — at most one call of each kind per direction.
-    /// </summary>
+    /// <summary>The EC2 writes that undo <paramref name="items"/>: revokes first (the safe direction), then modifies, then
+    /// authorisations.</summary>
     public static IReadOnlyList<Ec2Write> Writes(string groupId, IEnumerable<DifferenceItem> items)
     {
         var list = items.ToList();

@@ -46,12 +46,10 @@ public sealed record ReconcileReport(
 public sealed class GroupBusyException(string message) : Exception(message);
 
 /// <summary>
-/// Converges one group to its approved state: take the group's lease, describe its rules once, compute the difference
-/// from the approved state and undo the part in scope (revoke by rule id, re-authorise, modify back: at most one call of
-/// each). Differences out of scope are left for a settle check after <see cref="ReconcileOptions.SettleDelay"/>, so
-/// their own events can explain them first. The approved state changes here only by an approval, an exempt change the
-/// live group confirms, and first sight of a group (<see cref="ReconcileOptions.UnknownGroups"/>); never by a describe
-/// taken to remember the group.
+/// Converges one group to its approved state: take the lease, describe its rules once, undo the in-scope part of the
+/// difference (at most one revoke, authorise and modify). Out-of-scope differences wait for a settle check after
+/// <see cref="ReconcileOptions.SettleDelay"/>, so their own events can explain them first. The approved state changes
+/// only by an approval, an exempt change the live group confirms, and first sight of a group.
 /// </summary>
 public sealed partial class GroupReconciler(
     IGroupStateStore groups,
@@ -65,9 +63,8 @@ public sealed partial class GroupReconciler(
     private readonly ReconcileOptions _options = options.Value;
 
     /// <summary>
-    /// Settle checks this instance has queued and not yet seen due: a burst of events on one group finds the same
-    /// unexplained differences again and again, and one check per set of differences is enough. Another instance may
-    /// queue one more; a check that finds nothing does nothing.
+    /// Settle checks this instance queued and has not yet seen due: a burst on one group finds the same differences
+    /// again, and one check per set is enough (another instance may queue one more; an empty check does nothing).
     /// </summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string, string), (HashSet<string> Keys, DateTimeOffset Due)> _scheduled = new();
     private readonly bool _policeEgress = policy.Value.PoliceEgress;
@@ -211,9 +208,8 @@ public sealed partial class GroupReconciler(
     };
 
     /// <summary>
-    /// An event on a group with no approved state yet: undo what the event claims (failing closed for an edit, whose old
-    /// content is unknown) and leave the adoption of the rest to a settle check, once the other events of a burst on a
-    /// new group have had time to arrive — otherwise the first of them would adopt the others' changes.
+    /// An event on a group with no approved state yet: undo what it claims (failing closed for an edit) and leave the
+    /// adoption of the rest to a settle check, so the first event of a burst does not adopt the others' changes.
     /// </summary>
     private async Task<ReconcileReport> FirstSightOfEventAsync(ISecurityGroupClient client, string accountId, string region, GroupDescription described,
         IReadOnlyList<SecurityGroupRule> live, ReconcileScope.Event scope, bool reportOnly, CancellationToken ct)

@@ -7,22 +7,15 @@ using SgBridge.Shared.Storage;
 
 namespace SgBridge.Shared.Reconcile;
 
-/// <summary>
-/// Why the sweep could not work in an account: the member role is missing there (RoleNotAssumable / AccessDenied on
-/// AssumeRole). <paramref name="WarnedOn"/>: the UTC day the last warning went out (one a day per account).
-/// </summary>
+/// <summary>Why the sweep could not work in an account (its role cannot be assumed); <paramref name="WarnedOn"/>: the UTC day of the last
+/// warning.</summary>
 public sealed record AccountSkip(string Reason, DateTimeOffset Since, DateTimeOffset LastSeen, IReadOnlyList<string> Regions, DateOnly WarnedOn);
 
-/// <summary>
-/// An account the bridge knows: it has an approved state there (onboarding, first sight, an approval), or an operator
-/// named it. <paramref name="Source"/>: what first made it known. <paramref name="Skip"/>: set while its role cannot be assumed.
-/// </summary>
+/// <summary>An account the bridge knows (an approved state there, or an operator named it); <paramref name="Skip"/> while its role cannot
+/// be assumed.</summary>
 public sealed record KnownAccount(string AccountId, DateTimeOffset FirstSeen, string Source, AccountSkip? Skip);
 
-/// <summary>
-/// The accounts the sweep covers when Policy:AllowedAccounts is <c>*</c>, and the per-account skip state
-/// (<c>sgbridge accounts</c>, <c>doctor</c>). One small partition: listing it is one single-partition query.
-/// </summary>
+/// <summary>The accounts the sweep covers when Policy:AllowedAccounts is <c>*</c>, with their skip state; one small partition.</summary>
 public interface IKnownAccountStore
 {
     /// <summary>Records the account as known (idempotent; cheap when it is known already).</summary>
@@ -32,10 +25,7 @@ public interface IKnownAccountStore
 
     Task<KnownAccount?> GetAsync(string accountId, CancellationToken cancellationToken);
 
-    /// <summary>
-    /// Records that <paramref name="region"/> of the account was skipped. True when this is the account's first skip
-    /// of the UTC day (the caller warns once a day); false when today's warning went out already.
-    /// </summary>
+    /// <summary>Records a skipped region; true on the account's first skip of the UTC day (the caller warns once a day).</summary>
     Task<bool> RecordSkipAsync(string accountId, string region, string reason, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>The role worked again: the skip state goes (no write when there is none).</summary>

@@ -8,9 +8,8 @@ using SgBridge.Shared.Slack;
 namespace SgBridge.Shared.Reconcile;
 
 /// <summary>
-/// What the bridge tells the monitoring channel about its own coverage: an onboarding's outcome, a group adopted at
-/// first sight with a risky rule, an account skipped because its role is missing. Each is also logged (a warning), so
-/// a Slack outage leaves the log line.
+/// What the bridge tells the monitoring channel about its own coverage (onboarding outcomes, risky first-sight
+/// adoptions, skipped accounts); each is also logged, so a Slack outage leaves the log line.
 /// </summary>
 public sealed partial class OperationsNotices(ISlackClient slack, IOptions<SlackOptions> options, ILogger<OperationsNotices> logger)
 {

@@ -3,10 +3,8 @@ using SgBridge.Shared.Storage;
 namespace SgBridge.Shared.Reconcile;
 
 /// <summary>
-/// What an operator asks the function app to do, by queue message only (<c>sgbridge baseline --enqueue</c>,
-/// <c>sgbridge reconcile --enqueue [--report-only]</c>): the app's worker does the AWS work with its own identity, so
-/// the operator needs no AWS role, only the right to send messages to the queue (Storage Queue Data Message Sender)
-/// and to read the results (Storage Table Data Reader), which <c>operatorPrincipalId</c> in bicep/main.bicep grants.
+/// What an operator asks the function app to do, by queue message only (<c>baseline --enqueue</c>, <c>reconcile
+/// --enqueue</c>): the app does the AWS work with its own identity, so the operator needs only queue send and table read.
 /// </summary>
 public sealed class OperatorJobs(IQueueSender queue)
 {
@@ -14,10 +12,7 @@ public sealed class OperatorJobs(IQueueSender queue)
     public Task<int> EnqueueBaselineAsync(IEnumerable<string> accounts, IEnumerable<string> regions, bool force, CancellationToken cancellationToken) =>
         SendAsync(accounts, regions, (a, r) => new BaselineRegion(a, r, force), cancellationToken);
 
-    /// <summary>
-    /// A sweep of each account × region. <paramref name="reportOnly"/>: every difference is reported now (Reported
-    /// requests and monitoring messages), nothing in AWS changes; otherwise it is the timer's sweep, started early.
-    /// </summary>
+    /// <summary>A sweep of each account × region; <paramref name="reportOnly"/>: report every difference, change nothing in AWS.</summary>
     public Task<int> EnqueueReconcileAsync(IEnumerable<string> accounts, IEnumerable<string> regions, bool reportOnly, CancellationToken cancellationToken) =>
         SendAsync(accounts, regions, (a, r) => new SweepRegion(a, r, reportOnly), cancellationToken);
 

@@ -6,10 +6,8 @@ using SgBridge.Shared.Storage;
 namespace SgBridge.Shared.Reconcile;
 
 /// <summary>
-/// The sweep's timer: at each <see cref="ReconcileOptions.Interval"/> boundary, one sweep per account × region of
-/// <see cref="ReconcileOptions.Regions"/>. The accounts are Policy:AllowedAccounts' list, or, with <c>*</c>, every
-/// account the bridge knows (<see cref="IKnownAccountStore"/>: it holds an approved state there, or an operator
-/// onboarded it) — one single-partition read per tick.
+/// The sweep's timer: at each <see cref="ReconcileOptions.Interval"/>, one sweep per account × region; the accounts are
+/// Policy:AllowedAccounts, or with <c>*</c> every account the bridge knows (one partition read per tick).
 /// </summary>
 public sealed partial class SweepScheduler(
     IKnownAccountStore known,

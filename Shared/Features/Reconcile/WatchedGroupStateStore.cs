@@ -4,10 +4,8 @@ using SgBridge.Shared.Storage;
 namespace SgBridge.Shared.Reconcile;
 
 /// <summary>
-/// The approved-state store as the bridge uses it: when an account's first approved state is written (onboarding, first
-/// sight of a group an event or the sweep revealed, an approval), the account becomes known, so that with
-/// Policy:AllowedAccounts=* the sweep covers it; and a group adopted at first sight with a rule open to the internet
-/// tells monitoring (no group is adopted silently). Every other call goes straight to the table store.
+/// The approved-state store as the bridge uses it: an account's first approved state makes the account known (so a
+/// <c>*</c> sweep covers it), and a group adopted at first sight with a rule open to the internet tells monitoring.
 /// </summary>
 public sealed class WatchedGroupStateStore(IGroupStateStore inner, IKnownAccountStore accounts, OperationsNotices notices, TimeProvider time) : IGroupStateStore
 {

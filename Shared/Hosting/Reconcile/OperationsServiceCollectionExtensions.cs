@@ -6,9 +6,8 @@ namespace SgBridge.Shared.Reconcile;
 public static class OperationsServiceCollectionExtensions
 {
     /// <summary>
-    /// The bridge's coverage: known accounts and their skip state, onboarding results, the sweep's timer and the reconcile
-    /// worker, and the approved-state store wrapped so that a first approved state makes its account known. Call before
-    /// <c>AddSgBridgeStorage</c>, whose TryAdd then keeps this <see cref="IGroupStateStore"/>.
+    /// The bridge's coverage: known accounts, onboarding results, the sweep and the reconcile worker, and the watched
+    /// approved-state store. Call before <c>AddSgBridgeStorage</c>, whose TryAdd then keeps this <see cref="IGroupStateStore"/>.
     /// </summary>
     public static IServiceCollection AddSgBridgeOperations(this IServiceCollection services)
     {
