@@ -99,4 +99,54 @@ public sealed class TableGroupStateStoreTests(AzuriteFixture azurite)
 
         Assert.Single(attempts, a => a is not null);
     }
+
+    /// <summary>The lease write reaches Azurite and takes effect; its answer is held back (a slow table, a starved client).</summary>
+    private sealed class LateLeaseAnswer(TimeSpan delay) : Azure.Core.Pipeline.HttpPipelinePolicy
+    {
+        public override async ValueTask ProcessAsync(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline)
+        {
+            await ProcessNextAsync(message, pipeline);
+            if (message.Request.Method == Azure.Core.RequestMethod.Post)
+            {
+                await Task.Delay(delay, message.CancellationToken);
+            }
+        }
+
+        public override void Process(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline) => ProcessNext(message, pipeline);
+    }
+
+    [Fact]
+    public async Task Lease_WrittenButAnsweredPastTheReadTimeout_IsAnOutage_AndIsReleasedWhenItsAnswerComes()
+    {
+        // Before: the caller gave up at Storage:GroupReadTimeout, the lease had landed all the same, and the group's next
+        // events found it held for its whole duration (60 s): refused as busy on a merely slow table.
+        const string g = "sg-00000000000000008";
+        var table = azurite.UniqueTableName("groups");
+        var slowOptions = new Azure.Data.Tables.TableClientOptions();
+        slowOptions.AddPolicy(new LateLeaseAnswer(TimeSpan.FromSeconds(2)), Azure.Core.HttpPipelinePosition.PerCall);
+        var options = Microsoft.Extensions.Options.Options.Create(new StorageOptions
+        {
+            ConnectionString = azurite.ConnectionString, GroupsTable = table, GroupReadTimeout = TimeSpan.FromMilliseconds(300),
+        });
+        var slow = new TableGroupStateStore(new Azure.Data.Tables.TableServiceClient(azurite.ConnectionString, slowOptions), options);
+        var prompt = new TableGroupStateStore(azurite.CreateTableServiceClient(), Microsoft.Extensions.Options.Options.Create(new StorageOptions
+        {
+            ConnectionString = azurite.ConnectionString, GroupsTable = table, GroupReadTimeout = TimeSpan.FromSeconds(30),
+        }));
+        await prompt.AddOrGetAsync(Group(g), _ct); // the table exists: the lease is one insert
+
+        var outage = await Assert.ThrowsAsync<StorageUnavailableException>(() =>
+            slow.TryAcquireLeaseAsync(Account, Region, g, "w1", T, TimeSpan.FromSeconds(60), _ct));
+        Assert.Contains("Storage:GroupReadTimeout", outage.Message, StringComparison.Ordinal);
+        Assert.Null(await prompt.TryAcquireLeaseAsync(Account, Region, g, "w2", T, TimeSpan.FromSeconds(60), _ct)); // it did land
+
+        // Once the late answer is in, its owner lets it go: another worker takes the group well within the lease's 60 s.
+        GroupLease? next = null;
+        for (var waited = 0; next is null && waited < 100; waited++)
+        {
+            await Task.Delay(100, _ct);
+            next = await prompt.TryAcquireLeaseAsync(Account, Region, g, "w2", T, TimeSpan.FromSeconds(60), _ct);
+        }
+        Assert.NotNull(next);
+    }
 }

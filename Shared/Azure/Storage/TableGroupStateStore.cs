@@ -113,12 +113,43 @@ public sealed class TableGroupStateStore : IGroupStateStore
 
     /// <summary>
     /// Bounded like <see cref="GetAsync"/> (the first storage call of every reconcile, so of every revert): a table that
-    /// hangs fails it as an outage within <see cref="StorageOptions.GroupReadTimeout"/>. A lease written after all but
-    /// answered too late lapses after its duration.
+    /// hangs fails it as an outage within <see cref="StorageOptions.GroupReadTimeout"/>. The write is not cancelled at the
+    /// deadline, only no longer waited for: a lease that lands after all (a slow table, a starved client) is released
+    /// by its owner as soon as its answer comes, so the group's next events do not wait out its duration.
     /// </summary>
-    public Task<GroupLease?> TryAcquireLeaseAsync(string accountId, string region, string groupId, string owner, DateTimeOffset now, TimeSpan duration,
-        CancellationToken cancellationToken) =>
-        WithinReadTimeoutAsync($"the lease of {groupId}", ct => AcquireLeaseAsync(accountId, region, groupId, owner, now, duration, ct), cancellationToken);
+    public async Task<GroupLease?> TryAcquireLeaseAsync(string accountId, string region, string groupId, string owner, DateTimeOffset now, TimeSpan duration,
+        CancellationToken cancellationToken)
+    {
+        var acquire = AcquireLeaseAsync(accountId, region, groupId, owner, now, duration, cancellationToken);
+        try
+        {
+            return await acquire.WaitAsync(_readTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException ex)
+        {
+            _ = ReleaseWhenAnsweredAsync(acquire);
+            throw new StorageUnavailableException(
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Table Storage did not answer the lease of {groupId} within {_readTimeout.TotalSeconds:0.###} s (Storage:GroupReadTimeout)."), ex);
+        }
+    }
+
+    /// <summary>The late answer of a lease the caller gave up on: if it was taken, let it go (conditional on its ETag).</summary>
+    private async Task ReleaseWhenAnsweredAsync(Task<GroupLease?> acquire)
+    {
+        try
+        {
+            if (await acquire.ConfigureAwait(false) is { } late)
+            {
+                await ReleaseLeaseAsync(late, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+#pragma warning disable CA1031 // a background continuation: whatever it throws is dropped, by design
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            // Never taken, or the release failed too: a lease left behind lapses after its duration.
+        }
+    }
 
     private async Task<GroupLease?> AcquireLeaseAsync(string accountId, string region, string groupId, string owner, DateTimeOffset now, TimeSpan duration,
         CancellationToken cancellationToken)
