@@ -6,7 +6,7 @@ using SgBridge.Shared.Slack;
 namespace SgBridge.FunctionApp.Functions;
 
 /// <summary>POST /api/slack/events: Slack's Events API (the Home tab opening). Anonymous for the host; Slack's request signature is the lock.</summary>
-public sealed class ReceiveSlackEvent(SlackEventsEndpoint endpoint)
+public sealed class ReceiveSlackEvent(SlackEndpoint endpoint)
 {
     /// <summary>An app_home_opened event carries the tab's current view (up to 100 blocks); anything far larger is not from Slack.</summary>
     private const int MaxBodyBytes = 256 * 1024;
@@ -21,10 +21,7 @@ public sealed class ReceiveSlackEvent(SlackEventsEndpoint endpoint)
         {
             return new StatusCodeResult(StatusCodes.Status413PayloadTooLarge);
         }
-        var answer = await endpoint.HandleAsync(body, req.Headers[SlackRequestVerifier.TimestampHeader], req.Headers[SlackRequestVerifier.SignatureHeader],
-            req.Headers[SlackEventsEndpoint.RetryNumHeader], cancellationToken);
-        return answer.Json is { } json
-            ? new ContentResult { Content = json, ContentType = "application/json", StatusCode = answer.StatusCode }
-            : new StatusCodeResult(answer.StatusCode);
+        return SlackHttp.From(await endpoint.HandleEventAsync(body, req.Headers[SlackRequestVerifier.TimestampHeader], req.Headers[SlackRequestVerifier.SignatureHeader],
+            req.Headers[SlackEndpoint.RetryNumHeader], cancellationToken));
     }
 }

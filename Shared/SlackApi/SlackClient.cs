@@ -6,13 +6,12 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SgBridge.Shared.Domain;
-using SgBridge.Shared.Slack.Requests;
 
 namespace SgBridge.Shared.Slack;
 
 /// <summary>The Slack Web API client and its only retry layer: 429 honours Retry-After, 5xx backs off exponentially.</summary>
 public sealed partial class SlackClient(HttpClient http, IOptions<SlackOptions> options, TimeProvider time, ILogger<SlackClient> logger)
-    : ISlackClient, ISlackHomeClient, ISlackRequestsClient
+    : ISlackClient
 {
     private readonly SlackOptions _options = options.Value;
 

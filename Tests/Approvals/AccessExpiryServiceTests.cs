@@ -305,7 +305,7 @@ public class AccessExpiryServiceTests
         await _b.Threads.ShowAtHomeAsync("CAPPROVERS", "1001.000100", r);
         var click = new SlackInteraction
         {
-            UserId = "UA", ChannelId = "CAPPROVERS", MessageTs = "1001.000100", ResponseUrl = "https://hooks.slack.com/x",
+            UserId = "UA", ChannelId = "CAPPROVERS", MessageTs = "1001.000100",
             ActionId = ActionIds.For(ActionIds.RevokeAccess, r.Id), Value = r.Id,
         };
 
@@ -334,7 +334,7 @@ public class AccessExpiryServiceTests
         await _b.Threads.ShowAtHomeAsync("CAPPROVERS", "1001.000100", r);
         SlackInteraction Click(string user, string ts) => new()
         {
-            UserId = user, ChannelId = "CAPPROVERS", MessageTs = ts, ResponseUrl = "https://hooks.slack.com/x",
+            UserId = user, ChannelId = "CAPPROVERS", MessageTs = ts,
             ActionId = ActionIds.For(ActionIds.RevokeAccess, r.Id), Value = r.Id,
         };
 

@@ -144,5 +144,11 @@ public class ConcurrentRenderTests : NotificationRig
 
         public Task<string?> LookupUserByEmailAsync(string email, CancellationToken cancellationToken) =>
             inner.LookupUserByEmailAsync(email, cancellationToken);
+
+        public Task PublishHomeAsync(string userId, JsonObject view, CancellationToken cancellationToken) =>
+            inner.PublishHomeAsync(userId, view, cancellationToken);
+
+        public Task<string> OpenViewAsync(string triggerId, JsonObject view, CancellationToken cancellationToken) =>
+            inner.OpenViewAsync(triggerId, view, cancellationToken);
     }
 }

@@ -53,7 +53,7 @@ public sealed class EarlyRevokeNowTests : IDisposable
 
     private static SlackInteraction Click(string id) => new()
     {
-        UserId = "UA", ChannelId = "CAPPROVERS", MessageTs = "1001.000100", ResponseUrl = "https://hooks.slack.com/x",
+        UserId = "UA", ChannelId = "CAPPROVERS", MessageTs = "1001.000100",
         ActionId = ActionIds.For(ActionIds.RevokeAccess, id), Value = id,
     };
 

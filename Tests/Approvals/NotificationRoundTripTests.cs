@@ -224,6 +224,12 @@ public class NotificationRoundTripTests : NotificationRig
 
         public Task<string?> LookupUserByEmailAsync(string email, CancellationToken cancellationToken) =>
             inner.LookupUserByEmailAsync(email, cancellationToken);
+
+        public Task PublishHomeAsync(string userId, JsonObject view, CancellationToken cancellationToken) =>
+            inner.PublishHomeAsync(userId, view, cancellationToken);
+
+        public Task<string> OpenViewAsync(string triggerId, JsonObject view, CancellationToken cancellationToken) =>
+            inner.OpenViewAsync(triggerId, view, cancellationToken);
     }
 
     /// <summary>A queue that refuses (as too large) any notification carrying a request, when told to.</summary>

@@ -52,7 +52,7 @@ public class RevertReasonServiceTests
 
     private static SlackInteraction Click(string id, string user = "UALICE", string? actionId = null) => new()
     {
-        UserId = user, ChannelId = "DALICE", MessageTs = "1.1", ResponseUrl = "https://hooks.slack.com/actions/x",
+        UserId = user, ChannelId = "DALICE", MessageTs = "1.1",
         ActionId = actionId ?? ActionIds.For(ActionIds.GiveReason, id), Value = id, TriggerId = "1.2.3",
     };
 

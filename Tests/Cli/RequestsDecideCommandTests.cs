@@ -334,7 +334,7 @@ public sealed class RequestsDecideCommandTests
             var click = new SlackInteraction
             {
                 UserId = "UAPPROVER1", UserName = "approver", ChannelId = "CAPPROVERS", MessageTs = $"100{i}.000100",
-                ResponseUrl = "https://hooks.slack.invalid/r", ActionId = ActionIds.For(ActionIds.Deny, id), Value = id,
+                ActionId = ActionIds.For(ActionIds.Deny, id), Value = id,
             };
 
             var body = SlackSigning.Body(click);

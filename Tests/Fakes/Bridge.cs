@@ -48,7 +48,7 @@ public sealed partial class Bridge
     public AwsOptions Aws { get; } = new() { RoleArnPattern = BridgeRole, WebIdentityAudience = "api://x" };
 
     /// <summary>Slack's views.open (the reason and request modals).</summary>
-    public RecordingViews Views { get; } = new();
+    public RecordingViews Views => Slack.Views;
 
     /// <summary>Requests from Slack (the /sgbridge command and its modal).</summary>
     public SlackRequestOptions SlackRequests { get; } = new();
@@ -90,7 +90,6 @@ public sealed partial class Bridge
         services.Replace(ServiceDescriptor.Singleton<IQueueSender>(Queue));
         services.Replace(ServiceDescriptor.Singleton<ISecurityGroupClientFactory>(Ec2));
         services.Replace(ServiceDescriptor.Singleton<ISlackClient>(Slack));
-        services.Replace(ServiceDescriptor.Singleton<ISlackRequestsClient>(Views));
         foreach (var replace in Replacements)
         {
             replace(services);

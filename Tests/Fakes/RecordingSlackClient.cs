@@ -6,7 +6,7 @@ using SgBridge.Shared.Slack;
 namespace SgBridge.Tests.Fakes;
 
 /// <summary>Records Slack calls; answers like Slack (channel + ts) without a network.</summary>
-public sealed class RecordingSlackClient : ISlackClient, ISlackHomeClient
+public sealed class RecordingSlackClient : ISlackClient
 {
     private int _ts = 1000;
 
@@ -16,6 +16,9 @@ public sealed class RecordingSlackClient : ISlackClient, ISlackHomeClient
 
     /// <summary>Home tabs published (views.publish), in order.</summary>
     public ConcurrentQueue<(string User, JsonObject View)> HomeViews { get; } = new();
+
+    /// <summary>views.open (the reason and request modals): recorded, or failing or hanging as told.</summary>
+    public SgBridge.Tests.Slack.Requests.RecordingViews Views { get; } = new();
     public Dictionary<string, string[]> Groups { get; } = new();
     public Dictionary<string, string> UsersByEmail { get; } = new(StringComparer.OrdinalIgnoreCase);
     public int GroupLookups;
@@ -58,6 +61,8 @@ public sealed class RecordingSlackClient : ISlackClient, ISlackHomeClient
         HomeViews.Enqueue((userId, (JsonObject)view.DeepClone()));
         return Task.CompletedTask;
     }
+
+    public Task<string> OpenViewAsync(string triggerId, JsonObject view, CancellationToken cancellationToken) => Views.OpenViewAsync(triggerId, view, cancellationToken);
 
     public Task PostEphemeralAsync(string channel, string user, string text, CancellationToken cancellationToken)
     {

@@ -38,7 +38,7 @@ public static class SlackSigning
     public static string Body(SlackInteraction click)
     {
         ArgumentNullException.ThrowIfNull(click);
-        var action = new JsonObject { ["action_id"] = click.ActionId, ["block_id"] = click.BlockId ?? "sgbridge_decision", ["value"] = click.Value, ["type"] = "button", ["action_ts"] = click.ActionTs ?? "1700000000.1" };
+        var action = new JsonObject { ["action_id"] = click.ActionId, ["block_id"] = "sgbridge_decision", ["value"] = click.Value, ["type"] = "button", ["action_ts"] = "1700000000.1" };
         if (click.SelectedValue is not null)
         {
             action["type"] = "static_select";
@@ -62,7 +62,7 @@ public static class SlackSigning
             payload["container"] = new JsonObject { ["type"] = "message", ["message_ts"] = click.MessageTs, ["channel_id"] = click.ChannelId };
             payload["channel"] = new JsonObject { ["id"] = click.ChannelId };
             payload["message"] = new JsonObject { ["type"] = "message", ["ts"] = click.MessageTs, ["text"] = "x" };
-            payload["response_url"] = click.ResponseUrl;
+            payload["response_url"] = "https://hooks.slack.com/actions/T0001/1/x";
         }
         return "payload=" + Uri.EscapeDataString(payload.ToJsonString());
     }

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Time.Testing;
 using SgBridge.Shared.Approvals;
 using SgBridge.Shared.Domain;
@@ -10,7 +11,6 @@ using SgBridge.Shared.Processing;
 using SgBridge.Shared.Slack;
 using SgBridge.Shared.Storage;
 using SgBridge.Tests.Fakes;
-using O = Microsoft.Extensions.Options.Options;
 
 namespace SgBridge.Tests.Slack;
 
@@ -41,13 +41,14 @@ public class HomeTabTests
 
     // ---- the events endpoint -------------------------------------------------------------------------------------
 
-    private SlackEventsEndpoint Events(IQueueSender? queue = null) =>
-        new(new SlackRequestVerifier(O.Create(_options), _rig.Time), queue ?? _rig.Queue, NullLogger<SlackEventsEndpoint>.Instance);
+    private SlackEndpoint Events(IQueueSender? queue = null) => queue is null
+        ? _rig.Endpoint()
+        : _rig.Bridge.Services(s => s.Replace(ServiceDescriptor.Singleton(queue))).GetRequiredService<SlackEndpoint>();
 
-    private Task<SlackEventsAnswer> PostEventAsync(string json, string? secret = null, string? retry = null, IQueueSender? queue = null)
+    private Task<DecisionResult> PostEventAsync(string json, string? secret = null, string? retry = null, IQueueSender? queue = null)
     {
         var at = Now.ToUnixTimeSeconds();
-        return Events(queue).HandleAsync(Encoding.UTF8.GetBytes(json), at.ToString(CultureInfo.InvariantCulture), SlackSigning.Sign(json, at, secret ?? SlackSigning.Secret), retry, default);
+        return Events(queue).HandleEventAsync(Encoding.UTF8.GetBytes(json), at.ToString(CultureInfo.InvariantCulture), SlackSigning.Sign(json, at, secret ?? SlackSigning.Secret), retry, default);
     }
 
     private static string HomeOpened(string user = "UALICE", string tab = "home") =>
@@ -59,7 +60,7 @@ public class HomeTabTests
         var answer = await PostEventAsync("""{"token":"legacy","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}""");
 
         Assert.Equal(200, answer.StatusCode);
-        Assert.Equal("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", (string?)JsonNode.Parse(answer.Json!)!["challenge"]);
+        Assert.Equal("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", (string?)answer.Body!["challenge"]);
     }
 
     [Fact]
@@ -68,7 +69,7 @@ public class HomeTabTests
         var answer = await PostEventAsync(HomeOpened(), secret: "not-the-signing-secret-0123456789");
 
         Assert.Equal(401, answer.StatusCode);
-        Assert.Null(answer.Json);
+        Assert.Null(answer.Body);
         Assert.Empty(_rig.Queue.Sent);
     }
 

@@ -79,14 +79,10 @@ public class SlackInboundParserClickTests
             UserId = "U0CA5",
             UserName = "amy.mcgee",
             TeamId = "T3MDE",
-            EnterpriseId = null,
             ChannelId = "C0APPROVERS",
             MessageTs = "1548261231.000200",
-            ResponseUrl = "https://hooks.slack.com/actions/T3MDE/123/abc",
             ActionId = ActionIds.Approve,
-            BlockId = "approval-actions",
             Value = "apr-0001",
-            ActionTs = "1548426417.840180",
             TriggerId = "12466734323.1395872398",
         }, result.Interaction);
     }
@@ -103,13 +99,12 @@ public class SlackInboundParserClickTests
     }
 
     [Fact]
-    public void Parse_EnterpriseGridOrgInstallWithNullTeam_ReturnsNullTeamIdAndEnterpriseId()
+    public void Parse_EnterpriseGridOrgInstallWithNullTeam_ReturnsNullTeamId()
     {
         var result = Parse(Form(EnterpriseOrgPayload));
 
         Assert.True(result.Success, result.Error);
         Assert.Null(result.Interaction.TeamId);
-        Assert.Equal("E0ENTERPRISE", result.Interaction.EnterpriseId);
         Assert.Equal("W0ORGUSER", result.Interaction.UserId);
         Assert.Equal(ActionIds.Deny, result.Interaction.ActionId);
     }

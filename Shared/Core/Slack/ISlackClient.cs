@@ -16,4 +16,10 @@ public interface ISlackClient
 
     /// <summary>The user id, or null when Slack answers <c>users_not_found</c>.</summary>
     Task<string?> LookupUserByEmailAsync(string email, CancellationToken cancellationToken);
+
+    /// <summary>views.publish: replaces <paramref name="userId"/>'s Home tab with <paramref name="view"/> (type "home").</summary>
+    Task PublishHomeAsync(string userId, JsonObject view, CancellationToken cancellationToken);
+
+    /// <summary>views.open: opens <paramref name="view"/> for the user behind <paramref name="triggerId"/> (valid for 3 seconds, once); returns the view id.</summary>
+    Task<string> OpenViewAsync(string triggerId, JsonObject view, CancellationToken cancellationToken);
 }

@@ -33,7 +33,7 @@ public sealed partial class HomeTabService(
     ApproverDirectory approvers,
     ApprovalRouter router,
     RoutingService routing,
-    ISlackHomeClient slack,
+    ISlackClient slack,
     IOptions<ApprovalsOptions> approvals,
     IOptions<PolicyOptions> policy,
     TimeProvider time,

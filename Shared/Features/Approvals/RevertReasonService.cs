@@ -17,7 +17,6 @@ namespace SgBridge.Shared.Approvals;
 /// </summary>
 public sealed partial class RevertReasonService(
     ISlackClient slack,
-    ISlackRequestsClient views,
     ApproverDirectory approvers,
     IRequestStore requests,
     RequestLifecycle lifecycle,
@@ -64,7 +63,7 @@ public sealed partial class RevertReasonService(
         {
             using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             budget.CancelAfter(SlackRequestService.ViewBudget);
-            await views.OpenViewAsync(click.TriggerId!, ReasonMessages.Modal(context.Request.Value, seal.Seal(Callback, click.UserId, id)), budget.Token);
+            await slack.OpenViewAsync(click.TriggerId!, ReasonMessages.Modal(context.Request.Value, seal.Seal(Callback, click.UserId, id)), budget.Token);
             return new DecisionResult(DecisionOutcome.Ignored, "reason modal opened " + id);
         }
         catch (Exception ex) when (SlackFailure.Is(ex, CancellationToken.None))

@@ -25,10 +25,12 @@ public enum DecisionOutcome
     NotTheRequester,
     Approved,
     Denied,
+    /// <summary>A dependency (the queue) failed: 503, so Slack retries the event.</summary>
+    Unavailable,
 }
 
 /// <summary>
-/// What any request from Slack led to; both triggers map it the same way: 401 bad signature, 400 bad payload, else 200
+/// What any request from Slack led to; both triggers map it the same way: 401 bad signature, 400 bad payload, 503 unavailable, else 200
 /// with <see cref="Body"/> (or empty). A click's <see cref="Reply"/> goes privately to the clicker.
 /// </summary>
 public sealed record DecisionResult(DecisionOutcome Outcome, string Detail, int Decided = 0, string? Reply = null)
@@ -37,6 +39,7 @@ public sealed record DecisionResult(DecisionOutcome Outcome, string Detail, int 
     {
         DecisionOutcome.Unauthenticated => 401,
         DecisionOutcome.BadRequest => 400,
+        DecisionOutcome.Unavailable => 503,
         _ => 200,
     };
 

@@ -4,8 +4,8 @@ namespace SgBridge.Shared.Slack;
 public abstract record SlackInbound;
 
 /// <summary>
-/// A <c>block_actions</c> click on a message or the Home tab (its first action). A Home tab click has no channel, message
-/// or response_url (empty), and its reply goes to the clicker as a DM.
+/// A <c>block_actions</c> click on a message or the Home tab (its first action). A Home tab click has no channel or
+/// message (empty), and its reply goes to the clicker as a DM.
 /// </summary>
 public sealed record SlackInteraction : SlackInbound
 {
@@ -17,24 +17,16 @@ public sealed record SlackInteraction : SlackInbound
     /// <summary>Null for Enterprise Grid org-wide installs, where Slack sends <c>"team": null</c>.</summary>
     public string? TeamId { get; init; }
 
-    public string? EnterpriseId { get; init; }
-
     public required string ChannelId { get; init; }
 
     public required string MessageTs { get; init; }
 
-    public required string ResponseUrl { get; init; }
-
     public required string ActionId { get; init; }
-
-    public string? BlockId { get; init; }
 
     public string? Value { get; init; }
 
     /// <summary>A select menu's pick (<c>selected_option.value</c>); null for a button.</summary>
     public string? SelectedValue { get; init; }
-
-    public string? ActionTs { get; init; }
 
     public string? TriggerId { get; init; }
 

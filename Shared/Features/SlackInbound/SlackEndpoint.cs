@@ -2,12 +2,14 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using SgBridge.Shared.Approvals;
 using SgBridge.Shared.Domain;
+using SgBridge.Shared.Processing;
 using SgBridge.Shared.Slack.Requests;
+using SgBridge.Shared.Storage;
 
 namespace SgBridge.Shared.Slack;
 
 /// <summary>
-/// The one inbound pipeline behind both Slack triggers: verify, parse once, read a click's <see cref="ClickContext"/>, run
+/// The one inbound pipeline behind the Slack triggers: verify, parse once, read a click's <see cref="ClickContext"/>, run
 /// the handler within Slack's 3 seconds; a modal submission reaches its handler only with its seal (<see cref="ModalSeal"/>).
 /// </summary>
 public sealed partial class SlackEndpoint(
@@ -16,8 +18,11 @@ public sealed partial class SlackEndpoint(
     ClickContexts contexts,
     ModalSeal seal,
     ISlackClient slack,
+    IQueueSender queue,
     ILogger<SlackEndpoint> logger)
 {
+    public const string RetryNumHeader = "X-Slack-Retry-Num";
+
     /// <summary>How long the private reply may take: Slack gives the endpoint 3 seconds.</summary>
     internal static readonly TimeSpan ReplyBudget = TimeSpan.FromSeconds(1.5);
 
@@ -32,6 +37,9 @@ public sealed partial class SlackEndpoint(
 
     /// <summary>The whole answer, the private reply included: inside Slack's 3 seconds with room for the host.</summary>
     internal static readonly TimeSpan AnswerBudget = TimeSpan.FromSeconds(2.6);
+
+    /// <summary>How long queueing an event's work may take: Slack gives the endpoint 3 seconds.</summary>
+    internal static readonly TimeSpan QueueBudget = TimeSpan.FromSeconds(2);
 
     /// <summary>POST /api/slack/interactions: a click, a shortcut or a modal submission.</summary>
     public async Task<DecisionResult> HandleInteractionAsync(ReadOnlyMemory<byte> body, string? timestamp, string? signature, CancellationToken cancellationToken)
@@ -61,6 +69,44 @@ public sealed partial class SlackEndpoint(
         }
         var parsed = SlackInboundParser.ParseCommand(body.Span);
         return parsed.Value is { } command ? await handlers.Command.HandleAsync(command, cancellationToken) : Bad(parsed.Error!);
+    }
+
+    /// <summary>
+    /// POST /api/slack/events: answers <c>url_verification</c> and queues <c>app_home_opened</c> as <see cref="PublishHome"/>.
+    /// A retry is handled like the first delivery (publishing a tab again is harmless); a queue failure answers 503 so Slack retries.
+    /// </summary>
+    public async Task<DecisionResult> HandleEventAsync(ReadOnlyMemory<byte> body, string? timestamp, string? signature, string? retryNum, CancellationToken cancellationToken)
+    {
+        if (Unauthenticated(body, timestamp, signature) is { } refused)
+        {
+            return refused;
+        }
+        var parsed = SlackInboundParser.ParseEvent(body.Span);
+        if (parsed.Value is not { } e)
+        {
+            return Bad(parsed.Error!);
+        }
+        if (e.Challenge is { } challenge)
+        {
+            return DecisionResult.Answer("url_verification", new JsonObject { ["challenge"] = challenge });
+        }
+        if (e.HomeOpenedBy is not { } user)
+        {
+            return DecisionResult.Answer("Not an event SgBridge handles.");
+        }
+        try
+        {
+            using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            budget.CancelAfter(QueueBudget);
+            await EffectsMessage.SendAsync(queue, new PublishHome(user), TimeSpan.Zero, budget.Token);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogQueueFailed(logger, ex, user);
+            return new DecisionResult(DecisionOutcome.Unavailable, "The Home tab could not be queued; Slack retries the event.");
+        }
+        LogHomeOpened(logger, user, retryNum ?? "0");
+        return DecisionResult.Answer("Home tab queued.");
     }
 
     private DecisionResult? Unauthenticated(ReadOnlyMemory<byte> body, string? timestamp, string? signature)
@@ -238,6 +284,12 @@ public sealed partial class SlackEndpoint(
 
     [LoggerMessage(315, LogLevel.Warning, "No time left to reply privately to {SlackUserId} within Slack's 3 seconds")]
     private static partial void LogReplyOutOfTime(ILogger logger, string slackUserId);
+
+    [LoggerMessage(1503, LogLevel.Warning, "Slack event: the Home tab of {SlackUserId} could not be queued (Slack retries)")]
+    private static partial void LogQueueFailed(ILogger logger, Exception exception, string slackUserId);
+
+    [LoggerMessage(1504, LogLevel.Information, "Slack event: {SlackUserId} opened the Home tab (delivery retry {RetryNum})")]
+    private static partial void LogHomeOpened(ILogger logger, string slackUserId, string retryNum);
 
     [LoggerMessage(306, LogLevel.Warning, "Could not send an ephemeral message to {SlackUserId}")]
     private static partial void LogEphemeralFailed(ILogger logger, Exception exception, string slackUserId);

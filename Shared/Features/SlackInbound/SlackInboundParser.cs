@@ -6,7 +6,7 @@ using SgBridge.Shared.Slack.Requests;
 namespace SgBridge.Shared.Slack;
 
 /// <summary>
-/// The one parser of what Slack sends (interactions and slash commands). What Slack always sends is required; an error
+/// The one parser of what Slack sends (interactions, slash commands and events). What Slack always sends is required; an error
 /// names the missing field and never quotes the payload (safe to log). Never throws; verify the signature first.
 /// </summary>
 public static class SlackInboundParser
@@ -91,6 +91,36 @@ public static class SlackInboundParser
             Blank(fields.GetValueOrDefault("user_name")), fields["team_id"], fields["trigger_id"], fields["response_url"], Blank(fields.GetValueOrDefault("channel_id"))));
     }
 
+    /// <summary>A body of the events URL: the url_verification challenge, the user who opened the Home tab, or neither (an event SgBridge ignores).</summary>
+    public static SlackParse<SlackEvent> ParseEvent(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(TryDecode(body, out var text) ? text : "");
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return SlackParse<SlackEvent>.Fail("The body is not a JSON object.");
+            }
+            var e = GetObject(root, "event");
+            return GetString(root, "type") switch
+            {
+                "url_verification" => GetString(root, "challenge") is { } challenge
+                    ? SlackParse<SlackEvent>.Ok(new(challenge, null))
+                    : SlackParse<SlackEvent>.Fail("The url_verification request has no challenge."),
+                "event_callback" when GetString(e, "type") == "app_home_opened" && GetString(e, "tab") == "home" =>
+                    GetString(e, "user") is { } user && SlackIds.IsUserId(user)
+                        ? SlackParse<SlackEvent>.Ok(new(null, user))
+                        : SlackParse<SlackEvent>.Fail("The app_home_opened event has no user id."),
+                _ => SlackParse<SlackEvent>.Ok(new(null, null)),
+            };
+        }
+        catch (JsonException)
+        {
+            return SlackParse<SlackEvent>.Fail("The body is not a JSON object.");
+        }
+    }
+
     private static SlackParse<SlackInbound> ParseBlockActions(JsonElement root)
     {
         var user = GetObject(root, "user");
@@ -120,8 +150,7 @@ public static class SlackInboundParser
         {
             return Fail("The payload has no message.ts; only message and Home tab actions are supported.");
         }
-        var responseUrl = GetString(root, "response_url") ?? (homeViewId is null ? null : "");
-        if (responseUrl is null)
+        if (GetString(root, "response_url") is null && homeViewId is null)
         {
             return Fail("The payload has no response_url.");
         }
@@ -139,15 +168,11 @@ public static class SlackInboundParser
             UserId = userId,
             UserName = UserName(user),
             TeamId = GetString(GetObject(root, "team"), "id"),
-            EnterpriseId = GetString(GetObject(root, "enterprise"), "id"),
             ChannelId = channelId,
             MessageTs = messageTs,
-            ResponseUrl = responseUrl,
             ActionId = actionId,
-            BlockId = GetString(action, "block_id"),
             Value = GetString(action, "value"),
             SelectedValue = GetString(GetObject(action, "selected_option"), "value"),
-            ActionTs = GetString(action, "action_ts"),
             TriggerId = GetString(root, "trigger_id"),
             HomeViewId = homeViewId,
         });

@@ -29,7 +29,6 @@ public static class EffectsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IEffectPerformer, DecisionDmPerformer>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IEffectPerformer, RefreshHomePerformer>());
         services.TryAddSingleton<HomeTabService>();
-        services.TryAddTransient<SgBridge.Shared.Slack.ISlackHomeClient>(sp => (SgBridge.Shared.Slack.ISlackHomeClient)sp.GetRequiredService<SgBridge.Shared.Slack.ISlackClient>());
         foreach (var kind in new[] { EffectKind.AccessGranted, EffectKind.AccessEndedNotice, EffectKind.AccessEndedDm })
         {
             services.AddSingleton<IEffectPerformer>(sp => new AccessNoticePerformer(sp.GetRequiredService<AccessNotifier>(), kind));

@@ -14,8 +14,6 @@ public static class SlackRequestsServiceCollectionExtensions
     public static IServiceCollection AddSgBridgeSlackRequests(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddValidatedOptions<SlackRequestOptions>(configuration, SlackRequestOptions.SectionName);
-        // The typed Slack client implements the request methods too (same HttpClient, retries and error handling).
-        services.TryAddTransient<ISlackRequestsClient>(sp => (ISlackRequestsClient)sp.GetRequiredService<ISlackClient>());
         services.TryAddSingleton<SlackRequestService>();
         services.TryAddSingleton<ISlashCommandHandler, RequestCommandHandler>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IShortcutHandler, RequestShortcutHandler>());

@@ -34,7 +34,6 @@ public static class SlackServiceCollectionExtensions
         services.TryAddSingleton<SlackEndpoint>();
         services.TryAddSingleton<SlackHandlers>();
         services.TryAddSingleton<SgBridge.Shared.Approvals.ClickContexts>();
-        services.TryAddSingleton<SlackEventsEndpoint>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IBlockActionHandler, ApproveHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IBlockActionHandler, DenyHandler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IBlockActionHandler, ApproveAllHandler>());

@@ -67,7 +67,7 @@ public sealed class RequestRig
 }
 
 /// <summary>A recording views.open: answers with a view id, or fails or hangs as told.</summary>
-public sealed class RecordingViews : ISlackRequestsClient
+public sealed class RecordingViews
 {
     public ConcurrentQueue<(string TriggerId, JsonObject View)> Opened { get; } = new();
     public Exception? Fail { get; set; }

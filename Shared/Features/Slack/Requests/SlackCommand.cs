@@ -10,6 +10,9 @@ public sealed record SlackShortcut(string CallbackId, string TriggerId, string U
 public sealed record SlackViewSubmission(string ViewId, string CallbackId, string? PrivateMetadata, string UserId, string? UserName, string? TeamId,
     string? TriggerId, IReadOnlyDictionary<string, string?> Values) : SlackInbound;
 
+/// <summary>An Events API body: the url_verification challenge, or who opened the Home tab; both null: an event SgBridge ignores.</summary>
+public sealed record SlackEvent(string? Challenge, string? HomeOpenedBy) : SlackInbound;
+
 /// <summary>A parse result: the value, or an error naming the field (safe to log: it never quotes the payload).</summary>
 public sealed record SlackParse<T>(T? Value, string? Error) where T : class
 {

@@ -11,7 +11,7 @@ namespace SgBridge.Shared.Slack.Requests;
 
 /// <summary>Requests from Slack: the modal, its checks (fields, then AWS), and a request for the approvers like any other.</summary>
 public sealed partial class SlackRequestService(
-    ISlackRequestsClient slack,
+    ISlackClient slack,
     ISecurityGroupClientFactory aws,
     RequestLifecycle lifecycle,
     IOptions<PolicyOptions> policy,
