@@ -15,41 +15,15 @@ public sealed partial class SlackClient(HttpClient http, IOptions<SlackOptions> 
 {
     private readonly SlackOptions _options = options.Value;
 
-    public async Task<SlackMessageRef> PostMessageAsync(
-        string channel, string text, JsonArray? blocks, string? threadTs, CancellationToken cancellationToken)
-    {
-        var body = new JsonObject { ["channel"] = channel, ["text"] = text };
-        if (blocks is not null)
-        {
-            body["blocks"] = blocks.DeepClone();
-        }
+    public Task<SlackMessageRef> PostMessageAsync(string channel, string text, JsonArray? blocks, string? threadTs, CancellationToken cancellationToken) =>
+        SendMessageAsync("chat.postMessage", Body(("channel", channel), ("text", text), ("blocks", blocks?.DeepClone()), ("thread_ts", threadTs)), cancellationToken);
 
-        if (threadTs is not null)
-        {
-            body["thread_ts"] = threadTs;
-        }
-
-        using var response = await SendJsonAsync("chat.postMessage", body, cancellationToken);
-        return ReadMessageRef("chat.postMessage", response.RootElement);
-    }
-
-    public async Task<SlackMessageRef> UpdateMessageAsync(
-        string channel, string ts, string text, JsonArray? blocks, CancellationToken cancellationToken)
-    {
-        var body = new JsonObject { ["channel"] = channel, ["ts"] = ts, ["text"] = text };
-        if (blocks is not null)
-        {
-            body["blocks"] = blocks.DeepClone();
-        }
-
-        using var response = await SendJsonAsync("chat.update", body, cancellationToken);
-        return ReadMessageRef("chat.update", response.RootElement);
-    }
+    public Task<SlackMessageRef> UpdateMessageAsync(string channel, string ts, string text, JsonArray? blocks, CancellationToken cancellationToken) =>
+        SendMessageAsync("chat.update", Body(("channel", channel), ("ts", ts), ("text", text), ("blocks", blocks?.DeepClone())), cancellationToken);
 
     public async Task PostEphemeralAsync(string channel, string user, string text, CancellationToken cancellationToken)
     {
-        var body = new JsonObject { ["channel"] = channel, ["user"] = user, ["text"] = text };
-        using var response = await SendJsonAsync("chat.postEphemeral", body, cancellationToken);
+        using var response = await SendJsonAsync("chat.postEphemeral", Body(("channel", channel), ("user", user), ("text", text)), cancellationToken);
     }
 
     public async Task<IReadOnlyList<string>> GetUserGroupMembersAsync(string userGroupId, CancellationToken cancellationToken)
@@ -60,11 +34,7 @@ public sealed partial class SlackClient(HttpClient http, IOptions<SlackOptions> 
         {
             throw new InvalidOperationException($"Slack {method} answered ok without a users array.");
         }
-
-        return users.EnumerateArray()
-            .Where(u => u.ValueKind == JsonValueKind.String)
-            .Select(u => u.GetString()!)
-            .ToArray();
+        return users.EnumerateArray().Where(u => u.ValueKind == JsonValueKind.String).Select(u => u.GetString()!).ToArray();
     }
 
     public async Task<string?> LookupUserByEmailAsync(string email, CancellationToken cancellationToken)
@@ -73,15 +43,7 @@ public sealed partial class SlackClient(HttpClient http, IOptions<SlackOptions> 
         try
         {
             using var response = await SendFormAsync(method, [new("email", email)], cancellationToken);
-            if (response.RootElement.TryGetProperty("user", out var user)
-                && user.ValueKind == JsonValueKind.Object
-                && user.TryGetProperty("id", out var id)
-                && id.ValueKind == JsonValueKind.String)
-            {
-                return id.GetString();
-            }
-
-            throw new InvalidOperationException($"Slack {method} answered ok without user.id.");
+            return Text(Property(response.RootElement, "user"), "id") ?? throw new InvalidOperationException($"Slack {method} answered ok without user.id.");
         }
         catch (SlackApiException ex) when (ex.Error == "users_not_found")
         {
@@ -93,20 +55,33 @@ public sealed partial class SlackClient(HttpClient http, IOptions<SlackOptions> 
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(userId);
         ArgumentNullException.ThrowIfNull(view);
-        using var response = await SendJsonAsync("views.publish", new JsonObject { ["user_id"] = userId, ["view"] = view.DeepClone() }, cancellationToken);
+        using var response = await SendJsonAsync("views.publish", Body(("user_id", userId), ("view", view.DeepClone())), cancellationToken);
     }
 
     public async Task<string> OpenViewAsync(string triggerId, JsonObject view, CancellationToken cancellationToken)
     {
         const string method = "views.open";
-        using var response = await SendJsonAsync(method, new JsonObject { ["trigger_id"] = triggerId, ["view"] = view.DeepClone() }, cancellationToken);
-        if (response.RootElement.TryGetProperty("view", out var opened) && opened.ValueKind == JsonValueKind.Object
-            && opened.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String)
-        {
-            return id.GetString()!;
-        }
-        throw new InvalidOperationException($"Slack {method} answered ok without view.id.");
+        using var response = await SendJsonAsync(method, Body(("trigger_id", triggerId), ("view", view.DeepClone())), cancellationToken);
+        return Text(Property(response.RootElement, "view"), "id") ?? throw new InvalidOperationException($"Slack {method} answered ok without view.id.");
     }
+
+    private async Task<SlackMessageRef> SendMessageAsync(string method, JsonObject body, CancellationToken cancellationToken)
+    {
+        using var response = await SendJsonAsync(method, body, cancellationToken);
+        return Text(response.RootElement, "channel") is { } channel && Text(response.RootElement, "ts") is { } ts
+            ? new SlackMessageRef(channel, ts)
+            : throw new InvalidOperationException($"Slack {method} answered ok without channel and ts.");
+    }
+
+    /// <summary>A JSON body of the fields that have a value (Slack reads an absent optional field, not a null one).</summary>
+    private static JsonObject Body(params (string Name, JsonNode? Value)[] fields) =>
+        new(fields.Where(f => f.Value is not null).Select(f => KeyValuePair.Create(f.Name, f.Value)));
+
+    private static JsonElement? Property(JsonElement parent, string name) =>
+        parent.ValueKind == JsonValueKind.Object && parent.TryGetProperty(name, out var value) ? value : null;
+
+    private static string? Text(JsonElement? parent, string name) =>
+        parent is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private Task<JsonDocument> SendJsonAsync(string method, JsonObject body, CancellationToken cancellationToken)
     {
@@ -115,8 +90,7 @@ public sealed partial class SlackClient(HttpClient http, IOptions<SlackOptions> 
         return SendAsync(method, () => new StringContent(json, Encoding.UTF8, "application/json"), cancellationToken);
     }
 
-    private Task<JsonDocument> SendFormAsync(
-        string method, KeyValuePair<string, string>[] fields, CancellationToken cancellationToken) =>
+    private Task<JsonDocument> SendFormAsync(string method, KeyValuePair<string, string>[] fields, CancellationToken cancellationToken) =>
         SendAsync(method, () => new FormUrlEncodedContent(fields), cancellationToken);
 
     private async Task<JsonDocument> SendAsync(string method, Func<HttpContent> createContent, CancellationToken cancellationToken)
@@ -125,9 +99,7 @@ public sealed partial class SlackClient(HttpClient http, IOptions<SlackOptions> 
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, method) { Content = createContent() };
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _options.BotToken);
-
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
-
             if (response.StatusCode == HttpStatusCode.TooManyRequests)
             {
                 var retryAfter = GetRetryAfter(response) ?? _options.RetryBaseDelay;
@@ -136,40 +108,30 @@ public sealed partial class SlackClient(HttpClient http, IOptions<SlackOptions> 
                     LogRateLimitedGivingUp(logger, method, attempt + 1, retryAfter);
                     throw new SlackRateLimitedException(method, retryAfter);
                 }
-
                 LogRateLimited(logger, method, retryAfter, attempt + 1);
                 await Task.Delay(retryAfter, time, cancellationToken);
                 continue;
             }
-
             if ((int)response.StatusCode >= 500)
             {
                 if (attempt >= _options.MaxRetries)
                 {
-                    throw new HttpRequestException(
-                        $"Slack {method} failed with HTTP {(int)response.StatusCode} after {attempt + 1} attempts.",
-                        inner: null,
-                        response.StatusCode);
+                    throw new HttpRequestException($"Slack {method} failed with HTTP {(int)response.StatusCode} after {attempt + 1} attempts.", null, response.StatusCode);
                 }
-
                 var backoff = _options.RetryBaseDelay * Math.Pow(2, attempt);
                 LogServerError(logger, method, (int)response.StatusCode, backoff, attempt + 1);
                 await Task.Delay(backoff, time, cancellationToken);
                 continue;
             }
-
             if (!response.IsSuccessStatusCode)
             {
-                throw new HttpRequestException(
-                    $"Slack {method} failed with HTTP {(int)response.StatusCode}.", inner: null, response.StatusCode);
+                throw new HttpRequestException($"Slack {method} failed with HTTP {(int)response.StatusCode}.", null, response.StatusCode);
             }
-
             return await ReadResultAsync(method, response, cancellationToken);
         }
     }
 
-    private static async Task<JsonDocument> ReadResultAsync(
-        string method, HttpResponseMessage response, CancellationToken cancellationToken)
+    private static async Task<JsonDocument> ReadResultAsync(string method, HttpResponseMessage response, CancellationToken cancellationToken)
     {
         JsonDocument document;
         try
@@ -181,20 +143,12 @@ public sealed partial class SlackClient(HttpClient http, IOptions<SlackOptions> 
         {
             throw new HttpRequestException($"Slack {method} answered HTTP 200 with a body that is not JSON.", ex);
         }
-
         var root = document.RootElement;
-        if (root.ValueKind == JsonValueKind.Object
-            && root.TryGetProperty("ok", out var ok)
-            && ok.ValueKind == JsonValueKind.True)
+        if (Property(root, "ok")?.ValueKind == JsonValueKind.True)
         {
             return document;
         }
-
-        var error = root.ValueKind == JsonValueKind.Object
-                    && root.TryGetProperty("error", out var e)
-                    && e.ValueKind == JsonValueKind.String
-            ? e.GetString()!
-            : "unknown_error";
+        var error = Text(root, "error") ?? "unknown_error";
         document.Dispose();
         throw new SlackApiException(method, error);
     }
@@ -202,29 +156,8 @@ public sealed partial class SlackClient(HttpClient http, IOptions<SlackOptions> 
     private TimeSpan? GetRetryAfter(HttpResponseMessage response)
     {
         var header = response.Headers.RetryAfter;
-        if (header?.Delta is { } delta)
-        {
-            return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
-        }
-
-        if (header?.Date is { } date)
-        {
-            var wait = date - time.GetUtcNow();
-            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
-        }
-
-        return null;
-    }
-
-    private static SlackMessageRef ReadMessageRef(string method, JsonElement root)
-    {
-        if (root.TryGetProperty("channel", out var channel) && channel.ValueKind == JsonValueKind.String
-            && root.TryGetProperty("ts", out var ts) && ts.ValueKind == JsonValueKind.String)
-        {
-            return new SlackMessageRef(channel.GetString()!, ts.GetString()!);
-        }
-
-        throw new InvalidOperationException($"Slack {method} answered ok without channel and ts.");
+        var wait = header?.Delta ?? (header?.Date is { } date ? date - time.GetUtcNow() : (TimeSpan?)null);
+        return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
     }
 
     [LoggerMessage(4101, LogLevel.Warning, "Slack {SlackMethod} rate limited; retrying in {RetryAfter} (attempt {Attempt})")]

@@ -47,17 +47,8 @@ public static partial class ApprovalMessageBuilder
             var only = durations[0];
             return Button(ApprovalDurationActions.ActionId(forPrefix, only.Label, id), id, $"{buttonText} {only.Words}", "primary");
         }
-        return new JsonObject
-        {
-            ["type"] = "static_select",
-            ["action_id"] = ApprovalDurationActions.SelectActionId(forPrefix, id),
-            ["placeholder"] = PlainText(placeholder, SlackLimits.ButtonText),
-            ["options"] = new JsonArray(durations.Take(SlackLimits.SelectOptions).Select(d => (JsonNode)new JsonObject
-            {
-                ["text"] = PlainText(d.IsPermanent ? "permanently" : "for " + d.Label, SlackLimits.ButtonText),
-                ["value"] = ApprovalDurationActions.ActionId(forPrefix, d.Label, id),
-            }).ToArray()),
-        };
+        return Select(ApprovalDurationActions.SelectActionId(forPrefix, id), placeholder,
+            durations.Select(d => (d.IsPermanent ? "permanently" : "for " + d.Label, ApprovalDurationActions.ActionId(forPrefix, d.Label, id))));
     }
 
     /// <summary>What the approve element grants, for its confirmation: "for 8h", "permanently", or the duration picked in a select.</summary>

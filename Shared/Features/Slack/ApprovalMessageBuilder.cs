@@ -567,31 +567,26 @@ public static partial class ApprovalMessageBuilder
 
     internal static JsonObject PlainText(string text, int max) => new() { ["type"] = "plain_text", ["text"] = SlackText.Plain(text, max), ["emoji"] = true };
 
-    internal static JsonObject Button(string actionId, string value, string text, string? style)
-    {
-        var button = new JsonObject
-        {
-            ["type"] = "button",
-            ["action_id"] = actionId,
-            ["value"] = value,
-            ["text"] = PlainText(text, SlackLimits.ButtonText),
-        };
-        if (style is not null)
-        {
-            button["style"] = style;
-        }
-        return button;
-    }
+    internal static JsonObject Button(string actionId, string value, string text, string? style) =>
+        Json(("type", "button"), ("action_id", actionId), ("value", value), ("text", PlainText(text, SlackLimits.ButtonText)), ("style", style));
 
-    internal static JsonObject Actions(string? blockId, params JsonNode[] elements)
+    internal static JsonObject Actions(string? blockId, params JsonNode[] elements) =>
+        Json(("type", "actions"), ("elements", new JsonArray(elements)), ("block_id", blockId));
+
+    /// <summary>A static_select; its placeholder and option texts within their limits (75), at most Slack's 100 options.</summary>
+    internal static JsonObject Select(string actionId, string placeholder, IEnumerable<(string Text, string Value)> options) => new()
     {
-        var block = new JsonObject { ["type"] = "actions", ["elements"] = new JsonArray(elements) };
-        if (blockId is not null)
-        {
-            block["block_id"] = blockId;
-        }
-        return block;
-    }
+        ["type"] = "static_select",
+        ["action_id"] = actionId,
+        ["placeholder"] = PlainText(placeholder, SlackLimits.ButtonText),
+        ["options"] = new JsonArray(options.Take(SlackLimits.SelectOptions).Select(o => (JsonNode)Option(o.Text, o.Value)).ToArray()),
+    };
+
+    internal static JsonObject Option(string text, string value) => new() { ["text"] = PlainText(text, SlackLimits.OptionText), ["value"] = value };
+
+    /// <summary>A JSON object of the fields that have a value, in order (Slack reads an absent optional field, not a null one).</summary>
+    internal static JsonObject Json(params (string Name, JsonNode? Value)[] fields) =>
+        new(fields.Where(f => f.Value is not null).Select(f => KeyValuePair.Create(f.Name, f.Value)));
 
     /// <summary>mrkdwn that shows data: <c>verbatim</c>, so Slack does not turn bare URLs or #names in it into links.</summary>
     private static JsonObject Mrkdwn(string text) => new() { ["type"] = "mrkdwn", ["text"] = text, ["verbatim"] = true };

@@ -34,18 +34,9 @@ public static class CallSummary
         }
         if (List(args, "SecurityGroupRuleIds=[") is { } ids)
         {
-            var n = ids.Length == 0 ? 0 : ids.Split(',').Length;
-            return $"{verb} {Rules(n)} by id";
+            return $"{verb} {Rules(ids, ",")} by id";
         }
-        if (List(args, "IpPermissions=[") is { } permissions)
-        {
-            return $"{verb} {Rules(permissions.Length == 0 ? 0 : permissions.Split("; ").Length)}";
-        }
-        if (List(args, "SecurityGroupRules=[") is { } edits)
-        {
-            return $"{verb} {Rules(edits.Length == 0 ? 0 : edits.Split("; ").Length)}";
-        }
-        return verb + " rules";
+        return (List(args, "IpPermissions=[") ?? List(args, "SecurityGroupRules=[")) is { } rules ? $"{verb} {Rules(rules, "; ")}" : verb + " rules";
     }
 
     private static string? List(string args, string marker)
@@ -60,5 +51,5 @@ public static class CallSummary
         return end >= start ? args[start..end].Trim() : args[start..].Trim();
     }
 
-    private static string Rules(int n) => n == 1 ? "1 rule" : $"{n} rules";
+    private static string Rules(string list, string separator) => (list.Length == 0 ? 0 : list.Split(separator).Length) is var n && n == 1 ? "1 rule" : $"{n} rules";
 }

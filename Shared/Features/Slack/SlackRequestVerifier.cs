@@ -50,8 +50,7 @@ public sealed class SlackRequestVerifier(IOptions<SlackOptions> options, TimePro
         }
 
         Span<byte> actual = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        ComputeSignature(o.SigningSecret, timestampHeader, rawBody, actual);
-
+        HMACSHA256.HashData(Encoding.UTF8.GetBytes(o.SigningSecret), [.. Encoding.ASCII.GetBytes($"v0:{timestampHeader}:"), .. rawBody], actual);
         return CryptographicOperations.FixedTimeEquals(actual, expected)
             ? new(SlackSignatureStatus.Valid)
             : new(SlackSignatureStatus.SignatureMismatch);
@@ -67,15 +66,5 @@ public sealed class SlackRequestVerifier(IOptions<SlackOptions> options, TimePro
 
         var status = Convert.FromHexString(header.AsSpan(VersionPrefix.Length), destination, out _, out var written);
         return status == System.Buffers.OperationStatus.Done && written == destination.Length;
-    }
-
-    private static void ComputeSignature(string signingSecret, string timestamp, ReadOnlySpan<byte> body, Span<byte> destination)
-    {
-        var key = Encoding.UTF8.GetBytes(signingSecret);
-        var prefix = Encoding.ASCII.GetBytes($"v0:{timestamp}:");
-        var message = new byte[prefix.Length + body.Length];
-        prefix.CopyTo(message, 0);
-        body.CopyTo(message.AsSpan(prefix.Length));
-        HMACSHA256.HashData(key, message, destination);
     }
 }

@@ -21,19 +21,12 @@ public static class SlackInboundParser
         {
             return Fail("The body is empty.");
         }
-        string? payload = null;
-        foreach (var (name, value) in Fields(body))
+        var payloads = Fields(body).Where(f => f.Name == "payload").Select(f => f.Value).ToList();
+        if (payloads.Count > 1)
         {
-            if (name != "payload")
-            {
-                continue;
-            }
-            if (payload is not null)
-            {
-                return Fail("The body has more than one payload field.");
-            }
-            payload = value;
+            return Fail("The body has more than one payload field.");
         }
+        var payload = payloads.FirstOrDefault();
         if (string.IsNullOrWhiteSpace(payload))
         {
             return Fail("The body has no payload field.");

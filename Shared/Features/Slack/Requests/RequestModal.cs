@@ -73,62 +73,26 @@ public static class RequestModal
     };
 
     /// <summary>A modal; with <paramref name="form"/>, a form submitted under its callback id with its sealed private_metadata (<see cref="ModalSeal"/>).</summary>
-    internal static JsonObject Modal(string title, JsonArray blocks, (string CallbackId, string Submit, string SealedMetadata)? form = null)
-    {
-        var view = new JsonObject { ["type"] = "modal", ["title"] = Plain(title), ["close"] = Plain(form is null ? "Done" : "Cancel"), ["blocks"] = blocks };
-        if (form is { } f)
-        {
-            view["callback_id"] = f.CallbackId;
-            view["private_metadata"] = f.SealedMetadata;
-            view["submit"] = Plain(f.Submit);
-        }
-        return view;
-    }
+    internal static JsonObject Modal(string title, JsonArray blocks, (string CallbackId, string Submit, string SealedMetadata)? form = null) =>
+        ApprovalMessageBuilder.Json(("type", "modal"), ("title", Plain(title)), ("close", Plain(form is null ? "Done" : "Cancel")), ("blocks", blocks),
+            ("callback_id", form?.CallbackId), ("private_metadata", form?.SealedMetadata), ("submit", form is { } f ? Plain(f.Submit) : null));
 
     internal static JsonObject Input(string blockId, string label, JsonObject element, bool optional = false, string? hint = null, (string Text, string Value)? initial = null)
     {
         if (initial is { } i && element["type"]?.GetValue<string>() == "static_select")
         {
-            element["initial_option"] = Option(i.Text, i.Value);
+            element["initial_option"] = ApprovalMessageBuilder.Option(i.Text, i.Value);
         }
-        var input = new JsonObject
-        {
-            ["type"] = "input",
-            ["block_id"] = blockId,
-            ["label"] = Plain(label),
-            ["optional"] = optional,
-            ["element"] = element,
-        };
-        if (hint is not null)
-        {
-            input["hint"] = Plain(hint);
-        }
-        return input;
+        return ApprovalMessageBuilder.Json(("type", "input"), ("block_id", blockId), ("label", Plain(label)), ("optional", optional), ("element", element),
+            ("hint", hint is null ? null : Plain(hint)));
     }
 
-    internal static JsonObject Text(string? placeholder, bool multiline = false, int? maxLength = null)
-    {
-        var element = new JsonObject { ["type"] = "plain_text_input", ["action_id"] = RequestBlocks.Value, ["multiline"] = multiline };
-        if (placeholder is not null)
-        {
-            element["placeholder"] = Plain(placeholder);
-        }
-        if (maxLength is { } max)
-        {
-            element["max_length"] = max;
-        }
-        return element;
-    }
+    internal static JsonObject Text(string? placeholder, bool multiline = false, int? maxLength = null) =>
+        ApprovalMessageBuilder.Json(("type", "plain_text_input"), ("action_id", RequestBlocks.Value), ("multiline", multiline),
+            ("placeholder", placeholder is null ? null : Plain(placeholder)), ("max_length", maxLength));
 
-    private static JsonObject Select(string placeholder, IEnumerable<(string Text, string Value)> options) => new()
-    {
-        ["type"] = "static_select",
-        ["action_id"] = RequestBlocks.Value,
-        ["placeholder"] = Plain(placeholder),
-        ["options"] = new JsonArray(options.Take(SlackLimits.SelectOptions).Select(o => (JsonNode)Option(o.Text, o.Value)).ToArray()),
-    };
-
-    private static JsonObject Option(string text, string value) => new() { ["text"] = Plain(text), ["value"] = value };
+    private static JsonObject Select(string placeholder, IEnumerable<(string Text, string Value)> options) =>
+        ApprovalMessageBuilder.Select(RequestBlocks.Value, placeholder, options);
 
     /// <summary>Titles, labels, hints, placeholders and options: plain text within the shortest of their limits that applies (75).</summary>
     private static JsonObject Plain(string text) => ApprovalMessageBuilder.PlainText(text, SlackLimits.OptionText);
