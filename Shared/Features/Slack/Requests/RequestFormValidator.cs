@@ -110,21 +110,18 @@ public sealed partial class RequestFormValidator(PolicyOptions policy, Approvals
     {
         if (value is null)
         {
-            errors[RequestBlocks.Account] = "Choose an AWS account.";
-            return null;
+            return Refuse<string>(errors, RequestBlocks.Account, "Choose an AWS account.");
         }
         var id = AccountId().IsMatch(value)
             ? value
             : policy.AccountAliasMap.FirstOrDefault(a => string.Equals(a.Value, value, StringComparison.OrdinalIgnoreCase)).Key;
         if (id is null)
         {
-            errors[RequestBlocks.Account] = $"'{Short(value)}' is neither a 12-digit account id nor a known alias.";
-            return null;
+            return Refuse<string>(errors, RequestBlocks.Account, $"'{Short(value)}' is neither a 12-digit account id nor a known alias.");
         }
         if (!policy.AllowsAccount(id))
         {
-            errors[RequestBlocks.Account] = $"Account {id} is not one this bridge polices (Policy:AllowedAccounts).";
-            return null;
+            return Refuse<string>(errors, RequestBlocks.Account, $"Account {id} is not one this bridge polices (Policy:AllowedAccounts).");
         }
         return id;
     }
@@ -133,22 +130,19 @@ public sealed partial class RequestFormValidator(PolicyOptions policy, Approvals
     {
         if (value is null)
         {
-            errors[RequestBlocks.Group] = "Give the group's id (sg-…) or name.";
-            return (null, null);
+            return Refuse<(string?, string?)>(errors, RequestBlocks.Group, "Give the group's id (sg-…) or name.");
         }
         if (value.StartsWith("sg-", StringComparison.OrdinalIgnoreCase))
         {
             if (!GroupId().IsMatch(value))
             {
-                errors[RequestBlocks.Group] = $"'{Short(value)}' is not a security group id (sg- followed by 8 or 17 hex digits).";
-                return (null, null);
+                return Refuse<(string?, string?)>(errors, RequestBlocks.Group, $"'{Short(value)}' is not a security group id (sg- followed by 8 or 17 hex digits).");
             }
             return (value.ToLowerInvariant(), null);
         }
         if (value.Length > 255 || value.Any(char.IsControl))
         {
-            errors[RequestBlocks.Group] = "A group name is at most 255 printable characters.";
-            return (null, null);
+            return Refuse<(string?, string?)>(errors, RequestBlocks.Group, "A group name is at most 255 printable characters.");
         }
         return (null, value);
     }
@@ -171,32 +165,27 @@ public sealed partial class RequestFormValidator(PolicyOptions policy, Approvals
                 var icmp = IcmpPorts().Match(value);
                 if (!icmp.Success || !Number(icmp.Groups[1].Value, 0, 255, out var type) || (icmp.Groups[2].Success && !Number(icmp.Groups[2].Value, 0, 255, out _)))
                 {
-                    errors[RequestBlocks.Ports] = "For ICMP give a type (0-255) or type:code, or leave it empty for all types.";
-                    return (null, null);
+                    return Refuse<(int?, int?)>(errors, RequestBlocks.Ports, "For ICMP give a type (0-255) or type:code, or leave it empty for all types.");
                 }
                 return (type, icmp.Groups[2].Success ? int.Parse(icmp.Groups[2].Value, CultureInfo.InvariantCulture) : -1);
             default:
                 if (value is null)
                 {
-                    errors[RequestBlocks.Ports] = "Give a port (22) or a range (8000-8100).";
-                    return (null, null);
+                    return Refuse<(int?, int?)>(errors, RequestBlocks.Ports, "Give a port (22) or a range (8000-8100).");
                 }
                 var m = PortRange().Match(value);
                 if (!m.Success || !Number(m.Groups[1].Value, 0, 65535, out var from))
                 {
-                    errors[RequestBlocks.Ports] = $"'{Short(value)}' is not a port (0-65535) or a range like 8000-8100.";
-                    return (null, null);
+                    return Refuse<(int?, int?)>(errors, RequestBlocks.Ports, $"'{Short(value)}' is not a port (0-65535) or a range like 8000-8100.");
                 }
                 var to = from;
                 if (m.Groups[2].Success && !Number(m.Groups[2].Value, 0, 65535, out to))
                 {
-                    errors[RequestBlocks.Ports] = $"'{Short(value)}': the end of the range is not a port (0-65535).";
-                    return (null, null);
+                    return Refuse<(int?, int?)>(errors, RequestBlocks.Ports, $"'{Short(value)}': the end of the range is not a port (0-65535).");
                 }
                 if (to < from)
                 {
-                    errors[RequestBlocks.Ports] = $"'{Short(value)}': the range ends before it starts.";
-                    return (null, null);
+                    return Refuse<(int?, int?)>(errors, RequestBlocks.Ports, $"'{Short(value)}': the range ends before it starts.");
                 }
                 return (from, to);
         }
@@ -206,8 +195,7 @@ public sealed partial class RequestFormValidator(PolicyOptions policy, Approvals
     {
         if (value is null)
         {
-            errors[RequestBlocks.Source] = "Give a CIDR (10.0.0.0/8, 2001:db8::/32), a prefix list (pl-…) or a security group (sg-…).";
-            return null;
+            return Refuse<RuleSource>(errors, RequestBlocks.Source, "Give a CIDR (10.0.0.0/8, 2001:db8::/32), a prefix list (pl-…) or a security group (sg-…).");
         }
         if (PrefixList().IsMatch(value))
         {
@@ -223,22 +211,19 @@ public sealed partial class RequestFormValidator(PolicyOptions policy, Approvals
         if (slash < 0 || !IPAddress.TryParse(value[..slash], out var address)
             || !int.TryParse(value[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var prefix))
         {
-            errors[RequestBlocks.Source] = $"'{Short(value)}' is not a CIDR (10.0.0.0/8, 2001:db8::/32), a prefix list (pl-…) or a security group (sg-…).";
-            return null;
+            return Refuse<RuleSource>(errors, RequestBlocks.Source, $"'{Short(value)}' is not a CIDR (10.0.0.0/8, 2001:db8::/32), a prefix list (pl-…) or a security group (sg-…).");
         }
         var v6 = address.AddressFamily == AddressFamily.InterNetworkV6;
         var max = v6 ? 128 : 32;
         if (prefix > max)
         {
-            errors[RequestBlocks.Source] = $"'{Short(value)}': an {(v6 ? "IPv6" : "IPv4")} prefix length is 0-{max}.";
-            return null;
+            return Refuse<RuleSource>(errors, RequestBlocks.Source, $"'{Short(value)}': an {(v6 ? "IPv6" : "IPv4")} prefix length is 0-{max}.");
         }
         var network = Network(address, prefix);
         var canonical = $"{network}/{prefix}";
         if (!network.Equals(address))
         {
-            errors[RequestBlocks.Source] = $"'{Short(value)}' has host bits set: did you mean {canonical}?";
-            return null;
+            return Refuse<RuleSource>(errors, RequestBlocks.Source, $"'{Short(value)}' has host bits set: did you mean {canonical}?");
         }
         return v6 ? RuleSource.Ipv6(canonical) : RuleSource.Ipv4(canonical);
     }
@@ -252,6 +237,13 @@ public sealed partial class RequestFormValidator(PolicyOptions policy, Approvals
             bytes[i] &= (byte)(0xFF << (8 - bits));
         }
         return new IPAddress(bytes);
+    }
+
+    /// <summary>Records why <paramref name="block"/> is refused; the field then has no value.</summary>
+    private static T? Refuse<T>(Dictionary<string, string> errors, string block, string message)
+    {
+        errors[block] = message;
+        return default;
     }
 
     private static bool Number(string text, int min, int max, out int value) =>
