@@ -1,14 +1,15 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using SgBridge.Shared.Slack;
 
-namespace SgBridge.Shared.Slack;
+namespace SgBridge.Local.Slack;
 
 /// <summary>
 /// Checks a Slack payload against every limit in <see cref="SlackLimits"/> and against the escaping rules: no broadcast
 /// mention, no broken entity, no unbalanced code span, no token the bridge does not make. One validator for every kind
 /// of payload the bridge sends or publishes — messages, updates, replies, ephemerals and DMs (<see cref="Check"/>),
-/// modals and Home tab views (<see cref="CheckView"/>); the WireMock Slack stub refuses what it flags, the bridge can
-/// check a payload before sending it, and the local approvers' page can show why Slack would refuse one.
+/// modals and Home tab views (<see cref="CheckView"/>); the local Slack and the tests' WireMock Slack stub refuse what
+/// it flags, and the local approvers' page shows why Slack would refuse one.
 /// </summary>
 public static partial class SlackPayloadValidator
 {
@@ -30,7 +31,7 @@ public static partial class SlackPayloadValidator
             return errors;
         }
         Blocks(errors, blocks, SlackLimits.BlocksPerMessage, inputs: false);
-        var total = ApprovalMessageBuilderTotal(blocks);
+        var total = ApprovalMessageBuilder.TextLength(blocks);
         if (total > totalBlockText)
         {
             errors.Add($"block text totals {total} > {totalBlockText}");
@@ -222,14 +223,6 @@ public static partial class SlackPayloadValidator
             PlainText(errors, "confirm deny", confirm["deny"], SlackLimits.ConfirmButton);
         }
     }
-
-    /// <summary>All text in blocks: every string under a "text" key.</summary>
-    public static int ApprovalMessageBuilderTotal(JsonNode? node) => node switch
-    {
-        JsonObject o => o.Sum(p => p.Key == "text" && p.Value is JsonValue v && v.TryGetValue<string>(out var s) ? s.Length : ApprovalMessageBuilderTotal(p.Value)),
-        JsonArray a => a.Sum(ApprovalMessageBuilderTotal),
-        _ => 0,
-    };
 
     private static void TextObject(List<string> errors, string what, JsonNode? node, int max)
     {

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Time.Testing;
 using SgBridge.Shared.Aws;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Options;
+using SgBridge.Local.Slack;
 using SgBridge.Shared.Slack;
 using SgBridge.Tests.Fakes;
 using SgBridge.Tests.Slack;

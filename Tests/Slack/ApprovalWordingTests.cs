@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Options;
+using SgBridge.Local.Slack;
 using SgBridge.Shared.Slack;
 using SgBridge.Shared.Slack.Requests;
 using SgBridge.Tests.Fakes;

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Options;
+using SgBridge.Local.Slack;
 using SgBridge.Shared.Slack;
 using SgBridge.Tests.Fakes;
 using Xunit.Abstractions;

@@ -8,6 +8,7 @@ using SgBridge.Shared.Approvals;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Options;
 using SgBridge.Shared.Processing;
+using SgBridge.Local.Slack;
 using SgBridge.Shared.Slack;
 using SgBridge.Shared.Storage;
 using SgBridge.Tests.Fakes;
@@ -212,7 +213,7 @@ public class HomeTabTests
         Assert.Empty(SlackPayloadValidator.CheckView(view));
         var blocks = (JsonArray)view["blocks"]!;
         Assert.InRange(blocks.Count, 5, SlackLimits.BlocksPerView);
-        Assert.InRange(SlackPayloadValidator.ApprovalMessageBuilderTotal(blocks), 1, SlackLimits.TotalBlockText);
+        Assert.InRange(ApprovalMessageBuilder.TextLength(blocks), 1, SlackLimits.TotalBlockText);
         var json = view.ToJsonString();
         Assert.Matches("and [0-9]+ more waiting", json);
         Assert.Matches("and [0-9]+ more yours", json);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Options;
+using SgBridge.Local.Slack;
 using SgBridge.Shared.Slack;
 using Xunit.Abstractions;
 

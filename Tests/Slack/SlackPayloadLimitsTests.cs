@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using SgBridge.Shared.Domain;
+using SgBridge.Local.Slack;
 using SgBridge.Shared.Slack;
 using SgBridge.Tests.Fakes;
 

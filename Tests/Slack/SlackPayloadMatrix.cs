@@ -12,7 +12,7 @@ public sealed record RenderedPayload(string Kind, string Label, string Text, Jso
 {
     public int BlockCount => View is not null ? ((JsonArray?)View["blocks"])?.Count ?? 0 : Blocks?.Count ?? 0;
 
-    public int TotalChars => SlackPayloadValidator.ApprovalMessageBuilderTotal(View is not null ? View["blocks"] : Blocks);
+    public int TotalChars => ApprovalMessageBuilder.TextLength(View is not null ? View["blocks"] : Blocks);
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using SgBridge.Local.Slack;
 using SgBridge.Shared.Slack;
 using Xunit.Abstractions;
 

@@ -10,6 +10,7 @@ using SgBridge.Shared.Approvals;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Options;
 using SgBridge.Shared.Processing;
+using SgBridge.Local.Slack;
 using SgBridge.Shared.Slack;
 using SgBridge.Tests.Fakes;
 using WireMock.RequestBuilders;

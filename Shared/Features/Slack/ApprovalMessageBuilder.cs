@@ -626,6 +626,11 @@ public static partial class ApprovalMessageBuilder
     private static string TopLevel(string text, bool escape = true) =>
         escape ? SlackText.Notification(text, SlackLimits.TopLevelText) : SlackText.Truncate(text, SlackLimits.TopLevelText);
 
-    /// <summary>All text in the blocks, as <see cref="SlackLimits.TotalBlockText"/> counts it.</summary>
-    internal static int TextLength(JsonNode? node) => SlackPayloadValidator.ApprovalMessageBuilderTotal(node);
+    /// <summary>All text in the blocks (every string under a "text" key), as <see cref="SlackLimits.TotalBlockText"/> counts it.</summary>
+    public static int TextLength(JsonNode? node) => node switch
+    {
+        JsonObject o => o.Sum(p => p.Key == "text" && p.Value is JsonValue v && v.TryGetValue<string>(out var s) ? s.Length : TextLength(p.Value)),
+        JsonArray a => a.Sum(TextLength),
+        _ => 0,
+    };
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using SgBridge.Local.Slack;
 using SgBridge.Shared.Slack;
 using SgBridge.Shared.Slack.Requests;
 
