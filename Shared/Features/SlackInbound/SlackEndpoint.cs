@@ -239,15 +239,10 @@ public sealed partial class SlackEndpoint(
         {
             using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
             budget.CancelAfter(limit);
-            if (click.FromHome)
-            {
-                // A Home tab click has no channel to answer in: the reply reaches the clicker as a DM from the app.
-                await slack.PostMessageAsync(click.UserId, text, null, null, budget.Token);
-            }
-            else
-            {
-                await slack.PostEphemeralAsync(click.ChannelId, click.UserId, text, budget.Token);
-            }
+            // A Home tab click has no channel to answer in: the reply reaches the clicker as a DM from the app.
+            await (click.FromHome
+                ? slack.PostMessageAsync(click.UserId, text, null, null, budget.Token)
+                : slack.PostEphemeralAsync(click.ChannelId, click.UserId, text, budget.Token));
         }
         catch (Exception ex) when (SlackFailure.Is(ex, ct))
         {
