@@ -144,6 +144,7 @@ public sealed class IntakeAnswerTruthTests(AzuriteFixture azurite)
         var result = await intake.AcceptAsync(Event(), "application/json", CancellationToken.None);
 
         Assert.Equal((202, "Processed", ProcessOutcome.Reverted), (result.StatusCode, result.Title, result.Outcome));
+        Assert.EndsWith("Done past the inline budget; its fallback copy: withdrawn.", result.Detail, StringComparison.Ordinal);
         Assert.Equal(0, (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount); // invisible messages count here too
         Assert.DoesNotContain(_bridge.Ec2.Rules, r => r.RuleId == "sgr-0a1b2c3d4e5f60001");
     }

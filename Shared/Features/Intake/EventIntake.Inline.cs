@@ -58,10 +58,10 @@ public sealed partial class EventIntake
         return (Processed(change, outcome), null, "");
     }
 
-    private IntakeResult Processed(SecurityGroupChange change, ProcessOutcome outcome)
+    private IntakeResult Processed(SecurityGroupChange change, ProcessOutcome outcome, string more = "")
     {
         Count("accepted", "inline_" + outcome.ToString().ToLowerInvariant(), 202);
-        return new IntakeResult(202, "Processed", $"{change.EventName} on {change.GroupLabel}: {outcome}.", RequestId.For(change.EventId), change.EventId) { Outcome = outcome };
+        return new IntakeResult(202, "Processed", $"{change.EventName} on {change.GroupLabel}: {outcome}.{more}", RequestId.For(change.EventId), change.EventId) { Outcome = outcome };
     }
 
     /// <summary>The outcome of inline work still running past its budget if it finishes before <paramref name="deadline"/>; null if it does not, or fails.</summary>

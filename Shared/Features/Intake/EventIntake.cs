@@ -163,11 +163,9 @@ public sealed partial class EventIntake(
         // that is the answer, whatever became of the copy (withdrawn here; one left behind finds the work done).
         if (running is not null && await FinishedAsync(running, budget.Token).ConfigureAwait(false) is { } late)
         {
-            if (copy is not null)
-            {
-                await WithdrawAsync(copy, budget.Token).ConfigureAwait(false);
-            }
-            return Processed(change, late);
+            var fate = copy is null ? "none was queued"
+                : await WithdrawAsync(copy, budget.Token).ConfigureAwait(false) ? "withdrawn" : "kept (it will find the work done)";
+            return Processed(change, late, $" Done past the inline budget; its fallback copy: {fate}.");
         }
         if (unavailable is { } refused)
         {
@@ -182,15 +180,17 @@ public sealed partial class EventIntake(
     }
 
     /// <summary>Takes back the fallback copy of inline work that finished; a copy that cannot be taken back in time stays, harmless.</summary>
-    private async Task WithdrawAsync(SentMessage copy, CancellationToken deadline)
+    private async Task<bool> WithdrawAsync(SentMessage copy, CancellationToken deadline)
     {
         try
         {
             await queue.WithdrawAsync(copy, deadline).WaitAsync(deadline).ConfigureAwait(false);
+            return true;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || deadline.IsCancellationRequested)
         {
             LogCopyKept(logger, copy.MessageId, ex.Message);
+            return false;
         }
     }
 
