@@ -75,7 +75,7 @@ public static class PolicyEngine
         var undecided = perRule.FirstOrDefault(v => v.TagsNeededBy is not null);
         if (undecided is not null)
         {
-            var why = input.GroupTags.IsNotRead ? "the group's tags are needed and were not read" : input.GroupTags.Why;
+            var why = input.GroupTags.UnknownReason ?? "the group's tags are needed and were not read";
             return Result(policy, "ask", undecided.TagsNeededBy, null, $"{Words(undecided)}; {why}: an approver decides", perRule) with
             {
                 NeedsTags = input.GroupTags.IsNotRead,

@@ -71,11 +71,8 @@ public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifec
     private PolicyEvaluation Evaluate(ChangeRequest request, TimeSpan? requestedDuration, GroupTags tags) =>
         PolicyEngine.Evaluate(rules.Current, PolicyInput.From(request, requestedDuration is { } d && d > TimeSpan.Zero ? d : null, tags), rules.AccountAliases);
 
-    /// <summary>After the write that ran <see cref="Decide"/>: logs the decision (an approval's apply is an effect of that write).</summary>
-    public Task AfterAsync(RequestUpdate? update, CancellationToken cancellationToken) =>
-        update is { Written: true } ? AfterAsync(update.Request, cancellationToken) : Task.CompletedTask;
-
-    /// <summary>After the write (an insert or an update) that stored <paramref name="r"/> with <see cref="Decide"/>'s result.</summary>
+    /// <summary>After the write (an insert or an update) that stored <paramref name="r"/> with <see cref="Decide"/>'s result: logs
+    /// the decision (an approval's apply is an effect of that write).</summary>
     public Task AfterAsync(ChangeRequest r, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(r);
@@ -94,11 +91,14 @@ public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifec
     public async Task<RequestUpdate?> DecidePendingAsync(string requestId, TimeSpan? requestedDuration, CancellationToken cancellationToken)
     {
         // Without tag conditions nothing is read first: the decision is the one conditional write.
-        var tags = rules.Configured && rules.Current.UsesTags && await lifecycle.FindAsync(requestId, cancellationToken).ConfigureAwait(false) is { } found
+        var tags = UsesTags && await lifecycle.FindAsync(requestId, cancellationToken).ConfigureAwait(false) is { } found
             ? await TagsForAsync(found.Value, requestedDuration, cancellationToken).ConfigureAwait(false)
             : GroupTags.NotRead;
         var update = await lifecycle.ChangeAsync(requestId, r => Decide(r, time.GetUtcNow(), requestedDuration, tags) is not null, cancellationToken).ConfigureAwait(false);
-        await AfterAsync(update, cancellationToken).ConfigureAwait(false);
+        if (update is { Written: true })
+        {
+            await AfterAsync(update.Request, cancellationToken).ConfigureAwait(false);
+        }
         return update;
     }
 

@@ -63,9 +63,18 @@ public static partial class PolicyRuleParser
 
     private sealed record Context(string Source, List<PolicyError> Errors, IReadOnlyDictionary<string, string> Aliases)
     {
-        public void Add(PolicyNode at, string message) => Errors.Add(new PolicyError(Source, at.Line, message));
+        public void Add(PolicyNode at, string message) => Add(at.Line, message);
 
         public void Add(int line, string message) => Errors.Add(new PolicyError(Source, line, message));
+
+        /// <summary>Records the error and yields no value (for conversions that fail).</summary>
+        public T? Fail<T>(PolicyNode at, string message)
+        {
+            Add(at, message);
+            return default;
+        }
+
+        public string? Fail(PolicyNode at, string message) => Fail<string>(at, message);
 
         public void UnknownKeys(PolicyMap map, string[] known, string where, string? hint = null)
         {
@@ -98,19 +107,12 @@ public static partial class PolicyRuleParser
             c.Add(Get(map, "name")!, $"rule name '{name}' must be 1-64 letters, digits, '-', '_' or '.'");
         }
 
-        PolicyOutcome? outcome = null;
-        switch (Get(map, "outcome"))
+        PolicyOutcome? outcome = Get(map, "outcome") switch
         {
-            case null:
-                c.Add(map, $"{label} needs an 'outcome': approve, deny or ask");
-                break;
-            case PolicyScalar { Value: { } o } s when Enum.TryParse<PolicyOutcome>(o, ignoreCase: true, out var parsed) && !int.TryParse(o, out _):
-                outcome = parsed;
-                break;
-            case var other:
-                c.Add(other, $"{label} has outcome '{(other as PolicyScalar)?.Value}': write approve, deny or ask");
-                break;
-        }
+            null => c.Fail<PolicyOutcome?>(map, $"{label} needs an 'outcome': approve, deny or ask"),
+            PolicyScalar { Value: { } o } when Enum.TryParse<PolicyOutcome>(o, ignoreCase: true, out var parsed) && !int.TryParse(o, out _) => parsed,
+            var other => c.Fail<PolicyOutcome?>(other, $"{label} has outcome '{(other as PolicyScalar)?.Value}': write approve, deny or ask"),
+        };
 
         TimeSpan? duration = null;
         if (Get(map, "duration") is { } d)
@@ -129,35 +131,20 @@ public static partial class PolicyRuleParser
             }
         }
 
-        var when = new PolicyConditions();
-        switch (Get(map, "when"))
+        var when = Get(map, "when") switch
         {
-            case null:
-                break;
-            case PolicyMap w:
-                when = ParseWhen(w, label, c);
-                break;
-            case PolicyScalar { Value: null }:
-                break;
-            case var other:
-                c.Add(other, $"'when' of {label} must be a mapping of conditions");
-                break;
-        }
-        string? acknowledge = null;
-        switch (Get(map, "acknowledge"))
+            PolicyMap w => ParseWhen(w, label, c),
+            null or PolicyScalar { Value: null } => new PolicyConditions(),
+            var other => c.Fail<PolicyConditions>(other, $"'when' of {label} must be a mapping of conditions") ?? new PolicyConditions(),
+        };
+        var acknowledge = Get(map, "acknowledge") switch
         {
-            case null:
-                break;
-            case PolicyScalar { Value: { } a } when a.Trim().Length > 0 && outcome == PolicyOutcome.Approve:
-                acknowledge = a.Trim();
-                break;
-            case PolicyScalar { Value: { } a } when a.Trim().Length > 0:
-                c.Add(Get(map, "acknowledge")!, $"{label} has 'acknowledge', but its outcome is not approve: only a dangerous approval needs one");
-                break;
-            case var other:
-                c.Add(other, $"'acknowledge' of {label} must be a text saying why the risk is accepted");
-                break;
-        }
+            null => null,
+            PolicyScalar { Value: { } a } ack when a.Trim().Length > 0 => outcome == PolicyOutcome.Approve
+                ? a.Trim()
+                : c.Fail(ack, $"{label} has 'acknowledge', but its outcome is not approve: only a dangerous approval needs one"),
+            var other => c.Fail(other, $"'acknowledge' of {label} must be a text saying why the risk is accepted"),
+        };
         if (name is null || outcome is null)
         {
             return null;
@@ -185,30 +172,30 @@ public static partial class PolicyRuleParser
         {
             Accounts = Values(w, "account", where, c, (v, n) => AwsValues.IsAccountId(v) || c.Aliases.Values.Contains(v, StringComparer.Ordinal)
                 ? v
-                : Fail(c, n, $"account '{v}' {where} is neither a 12-digit account id nor an alias in Policy:AccountAliases")),
-            Regions = Values(w, "region", where, c, (v, n) => AwsRegions.IsKnown(v) ? v : Fail(c, n, $"region '{v}' {where} is not an AWS region name (e.g. eu-west-1)")),
-            GroupIds = Values(w, "groupId", where, c, (v, n) => AwsValues.IsGroupId(v) ? v : Fail(c, n, $"groupId '{v}' {where} is not a security group id (sg-…)")),
+                : c.Fail(n, $"account '{v}' {where} is neither a 12-digit account id nor an alias in Policy:AccountAliases")),
+            Regions = Values(w, "region", where, c, (v, n) => AwsRegions.IsKnown(v) ? v : c.Fail(n, $"region '{v}' {where} is not an AWS region name (e.g. eu-west-1)")),
+            GroupIds = Values(w, "groupId", where, c, (v, n) => AwsValues.IsGroupId(v) ? v : c.Fail(n, $"groupId '{v}' {where} is not a security group id (sg-…)")),
             GroupNames = Values(w, "groupName", where, c, (v, _) => v),
-            Vpcs = Values(w, "vpc", where, c, (v, n) => VpcId().IsMatch(v) ? v : Fail(c, n, $"vpc '{v}' {where} is not a VPC id (vpc-…)")),
+            Vpcs = Values(w, "vpc", where, c, (v, n) => VpcId().IsMatch(v) ? v : c.Fail(n, $"vpc '{v}' {where} is not a VPC id (vpc-…)")),
             Changes = Values(w, "change", where, c, (v, n) => v.ToLowerInvariant() switch
             {
                 "add" => ChangeKind.Add,
                 "remove" => ChangeKind.Remove,
                 "modify" => ChangeKind.Modify,
-                _ => Fail<ChangeKind>(c, n, $"change '{v}' {where}: write add, remove or modify"),
+                _ => c.Fail<ChangeKind>(n, $"change '{v}' {where}: write add, remove or modify"),
             }),
-            Protocols = Values(w, "protocol", where, c, (v, n) => Protocol(v) ?? Fail(c, n, $"protocol '{v}' {where}: write tcp, udp, icmp, icmpv6, all or a protocol number 0-255")),
+            Protocols = Values(w, "protocol", where, c, (v, n) => Protocol(v) ?? c.Fail(n, $"protocol '{v}' {where}: write tcp, udp, icmp, icmpv6, all or a protocol number 0-255")),
             Ports = Get(w, "ports") is { } p ? ParsePorts(p, where, c) : null,
             Source = Get(w, "source") is { } s ? ParseSource(s, where, c) : null,
             Requesters = Values(w, "requester", where, c, (v, n) => v.StartsWith("arn:", StringComparison.Ordinal)
                 ? v
-                : Fail(c, n, $"requester '{v}' {where} is not an ARN pattern (arn:aws:iam::123456789012:role/Name; '*' and '?' allowed)")),
+                : c.Fail(n, $"requester '{v}' {where} is not an ARN pattern (arn:aws:iam::123456789012:role/Name; '*' and '?' allowed)")),
             TimeBound = Get(w, "timeBound") switch
             {
                 null => null,
                 PolicyScalar { Value: "true" or "True" } => true,
                 PolicyScalar { Value: "false" or "False" } => false,
-                var other => Fail<bool?>(c, other, $"timeBound {where} must be true or false"),
+                var other => c.Fail<bool?>(other, $"timeBound {where} must be true or false"),
             },
             GroupTags = Get(w, "groupTags") is { } t ? ParseTags(t, where, c) : null,
         };
@@ -324,7 +311,7 @@ public static partial class PolicyRuleParser
             "ipv6" => SourceKind.Ipv6Cidr,
             "prefix-list" or "prefixlist" => SourceKind.PrefixList,
             "group" => SourceKind.ReferencedGroup,
-            _ => Fail<SourceKind>(c, n, $"source kind '{v}' {where}: write ipv4, ipv6, prefix-list or group"),
+            _ => c.Fail<SourceKind>(n, $"source kind '{v}' {where}: write ipv4, ipv6, prefix-list or group"),
         });
         var cidrModes = map.Entries.Where(e => CidrModes.Contains(e.Key, StringComparer.Ordinal)).ToArray();
         CidrCondition? cidr = null;
@@ -335,11 +322,11 @@ public static partial class PolicyRuleParser
         else if (cidrModes.Length == 1)
         {
             var networks = Items(cidrModes[0].Value, cidrModes[0].Key, where, c)
-                .Select(n => IpNetwork.TryParse(n.Value?.Trim()) ?? Fail<IpNetwork>(c, n, $"'{n.Value}' {where} is not a CIDR (e.g. 10.0.0.0/8 or 2001:db8::/32)"))
+                .Select(n => IpNetwork.TryParse(n.Value?.Trim()) ?? c.Fail<IpNetwork>(n, $"'{n.Value}' {where} is not a CIDR (e.g. 10.0.0.0/8 or 2001:db8::/32)"))
                 .OfType<IpNetwork>().ToArray();
             cidr = new CidrCondition(Enum.Parse<RangeMatch>(cidrModes[0].Key, ignoreCase: true), networks);
         }
-        var prefixLists = Values(map, "prefixList", where, c, (v, n) => v == "*" || AwsValues.IsPrefixListId(v) ? v : Fail(c, n, $"prefixList '{v}' {where} is not a prefix list id (pl-…) or '*'"));
+        var prefixLists = Values(map, "prefixList", where, c, (v, n) => v == "*" || AwsValues.IsPrefixListId(v) ? v : c.Fail(n, $"prefixList '{v}' {where} is not a prefix list id (pl-…) or '*'"));
         var sameAccount = false;
         var groups = Values(map, "group", where, c, (v, n) =>
         {
@@ -348,7 +335,7 @@ public static partial class PolicyRuleParser
                 sameAccount = true;
                 return v;
             }
-            return AwsValues.IsGroupId(v) ? v : Fail(c, n, $"group '{v}' {where} is not a security group id (sg-…) or 'same-account'");
+            return AwsValues.IsGroupId(v) ? v : c.Fail(n, $"group '{v}' {where} is not a security group id (sg-…) or 'same-account'");
         });
         return new SourceCondition(kinds, cidr, prefixLists, groups?.Where(g => g != "same-account").ToArray() is { Length: > 0 } ids ? ids : null, sameAccount);
     }
@@ -395,14 +382,6 @@ public static partial class PolicyRuleParser
         }
         return items.OfType<PolicyScalar>().ToArray();
     }
-
-    private static T? Fail<T>(Context c, PolicyNode at, string message)
-    {
-        c.Add(at, message);
-        return default;
-    }
-
-    private static string? Fail(Context c, PolicyNode at, string message) => Fail<string>(c, at, message);
 
     private static string? Protocol(string v)
     {

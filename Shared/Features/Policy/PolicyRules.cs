@@ -29,7 +29,7 @@ public sealed class PolicyRules(IOptions<PolicyOptions> options, PolicyRulesCach
         {
             return PolicyRuleSet.Empty;
         }
-        if (IsUrl(setting))
+        if (setting.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || setting.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
         {
             var (blobText, source) = blobs.Read(setting, CancellationToken.None);
             return PolicyRuleParser.Parse(blobText, source, options.AccountAliasMap);
@@ -52,35 +52,25 @@ public sealed class PolicyRules(IOptions<PolicyOptions> options, PolicyRulesCach
         }
         return PolicyRuleParser.Parse(text, name, options.AccountAliasMap);
     }
-
-    /// <summary>True when the setting names a blob (an http(s) URL) rather than a file.</summary>
-    public static bool IsUrl(string setting)
-    {
-        ArgumentNullException.ThrowIfNull(setting);
-        return setting.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || setting.StartsWith("http://", StringComparison.OrdinalIgnoreCase);
-    }
 }
 
 /// <summary>The policy as start-up validation loaded it, keyed by its settings; only a successful load is kept.</summary>
 public sealed class PolicyRulesCache
 {
-    private readonly object _gate = new();
-    private (string Setting, string Aliases, PolicyRuleSet Rules)? _loaded;
+    private readonly Lock _gate = new();
+    private ((string, string) Key, PolicyRuleSet Rules)? _loaded;
 
     public PolicyRuleSet GetOrLoad(PolicyOptions options, IPolicyBlobReader blobs)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(blobs);
         var key = (options.RulesFile?.Trim() ?? "", options.AccountAliases ?? "");
         lock (_gate)
         {
-            if (_loaded is { } l && l.Setting == key.Item1 && l.Aliases == key.Item2)
+            if (_loaded is not { } loaded || loaded.Key != key)
             {
-                return l.Rules;
+                _loaded = loaded = (key, PolicyRules.Load(options, blobs));
             }
-            var rules = PolicyRules.Load(options, blobs);
-            _loaded = (key.Item1, key.Item2, rules);
-            return rules;
+            return loaded.Rules;
         }
     }
 }
