@@ -7,11 +7,8 @@ using static SgBridge.Shared.Events.HandledEvents;
 
 namespace SgBridge.Shared.Events;
 
-/// <summary>
-/// Turns one CloudTrail record of a security group call, bare or in its EventBridge envelope, into a
-/// <see cref="SecurityGroupChange"/>. Pure: no I/O, no clock. Never throws on bad input: every problem is a
-/// <see cref="ParseResult.Rejection"/> whose message names the field at fault.
-/// </summary>
+/// <summary>Turns one CloudTrail record of a security group call, bare or in its EventBridge envelope, into a
+/// <see cref="SecurityGroupChange"/>. Pure; never throws on bad input: every problem is a rejection naming the field at fault.</summary>
 public static partial class CloudTrailParser
 {
     private const int MaxDepth = 64;
@@ -175,8 +172,7 @@ public static partial class CloudTrailParser
         };
     }
 
-    /// <summary>The envelope's own fields, checked when present (a bare CloudTrail record has none); returns its account and
-    /// region.</summary>
+    /// <summary>The envelope's own fields, checked when present; returns its account and region.</summary>
     private static (string? Account, string? Region) Envelope(JsonField root)
     {
         _ = root.Str("version");
@@ -222,23 +218,12 @@ public static partial class CloudTrailParser
         var requested = RequestedRules(parameters);
         var created = response is { } r ? ResponseRules(r, "securityGroupRuleSet", change) : [];
 
-        IReadOnlyList<SecurityGroupRule> rules;
-        if (created.Count > 0)
-        {
-            // The response is what EC2 created (with rule ids); the request may carry descriptions the response omits.
-            rules = created.Select(c => c.Rule.Description is null && requested.FirstOrDefault(q => q.SameAccessAs(c.Rule))?.Description is { } d
+        // The response is what EC2 created (with rule ids); the request may carry descriptions the response omits.
+        IReadOnlyList<SecurityGroupRule> rules = created.Count > 0
+            ? created.Select(c => c.Rule.Description is null && requested.FirstOrDefault(q => q.SameAccessAs(c.Rule))?.Description is { } d
                 ? c.Rule with { Description = d }
-                : c.Rule).ToList();
-        }
-        else if (requested.Count > 0)
-        {
-            rules = requested;
-        }
-        else
-        {
-            throw RejectedException.Missing(parameters.Child("ipPermissions"), "the call names no rule");
-        }
-
+                : c.Rule).ToList()
+            : requested.Count > 0 ? requested : throw RejectedException.Missing(parameters.Child("ipPermissions"), "the call names no rule");
         var (groupId, groupName) = Group(parameters, created);
         return change with { Kind = ChangeKind.Add, GroupId = groupId, GroupName = groupName, Rules = rules };
     }
@@ -255,21 +240,13 @@ public static partial class CloudTrailParser
         }
 
         var revoked = response is { } r ? ResponseRules(r, "revokedSecurityGroupRuleSet", change) : [];
-        IReadOnlyList<SecurityGroupRule> rules;
-        if (revoked.Count > 0)
+        // Default VPC: a permission that matched no rule is not an error; the response lists it as unknown. It changed nothing.
+        var unknown = revoked.Count == 0 && response is { } u ? Permissions(u, "unknownIpPermissionSet") : [];
+        var rules = revoked.Count > 0 ? revoked.Select(x => x.Rule).ToList() : requested.Where(q => !unknown.Any(x => x.SameAccessAs(q))).ToList();
+        if (revoked.Count == 0 && requested.Count > 0 && rules.Count == 0 && ruleIds.Count == 0)
         {
-            rules = revoked.Select(x => x.Rule).ToList();
-        }
-        else
-        {
-            // Default VPC: a permission that matched no rule is not an error; the response lists it as unknown. It changed nothing.
-            var unknown = response is { } u ? Permissions(u, "unknownIpPermissionSet") : [];
-            rules = requested.Where(q => !unknown.Any(x => x.SameAccessAs(q))).ToList();
-            if (requested.Count > 0 && rules.Count == 0 && ruleIds.Count == 0)
-            {
-                throw Reject(RejectionKind.FailedCall, response!.Value.Child("unknownIpPermissionSet"),
-                    $"Field '{response!.Value.Child("unknownIpPermissionSet")}' lists every permission of the call: the {change.EventName} call revoked nothing.");
-            }
+            throw Reject(RejectionKind.FailedCall, response!.Value.Child("unknownIpPermissionSet"),
+                $"Field '{response!.Value.Child("unknownIpPermissionSet")}' lists every permission of the call: the {change.EventName} call revoked nothing.");
         }
         if (rules.Count == 0 && ruleIds.Count == 0)
         {

@@ -28,10 +28,7 @@ public sealed class PolicyFileException(IReadOnlyList<PolicyError> errors)
     public IReadOnlyList<PolicyError> Errors { get; } = errors;
 }
 
-/// <summary>
-/// Reads a policy file into <see cref="PolicyNode"/>s that remember their lines: YAML through YamlDotNet's
-/// representation model, JSON through <see cref="Utf8JsonReader"/>; .json is JSON, .yaml/.yml YAML.
-/// </summary>
+/// <summary>Reads a policy file (.json as JSON, else YAML) into <see cref="PolicyNode"/>s that remember their lines.</summary>
 public static class PolicyDocument
 {
     public static PolicyNode Parse(string text, string source) =>
@@ -55,15 +52,12 @@ public static class PolicyDocument
             throw new PolicyFileException([new PolicyError(source, UnclosedFlowLine(text),
                 "not valid YAML: a '[' or '{' is never closed (" + ex.Message + ")")]);
         }
-        if (stream.Documents.Count == 0)
+        return stream.Documents switch
         {
-            throw new PolicyFileException([new PolicyError(source, 1, "the file is empty: write 'rules:' with a list of rules")]);
-        }
-        if (stream.Documents.Count > 1)
-        {
-            throw new PolicyFileException([new PolicyError(source, (int)stream.Documents[1].RootNode.Start.Line, "the file holds several YAML documents; write one")]);
-        }
-        return FromYaml(stream.Documents[0].RootNode, source);
+            [] => throw new PolicyFileException([new PolicyError(source, 1, "the file is empty: write 'rules:' with a list of rules")]),
+            [var only] => FromYaml(only.RootNode, source),
+            [_, var second, ..] => throw new PolicyFileException([new PolicyError(source, (int)second.RootNode.Start.Line, "the file holds several YAML documents; write one")]),
+        };
     }
 
     /// <summary>The 1-based line of the first '[' or '{' (outside quotes and comments) never closed; the last line if none is found.</summary>

@@ -5,10 +5,8 @@ using SgBridge.Shared.Events;
 
 namespace SgBridge.Shared.Policy;
 
-/// <summary>
-/// Turns a policy file (YAML or JSON, docs/policy.md) into a <see cref="PolicyRuleSet"/>, refusing anything it does not
-/// understand. Every error names the file and the line; all of them are reported at once.
-/// </summary>
+/// <summary>Turns a policy file (docs/policy.md) into a <see cref="PolicyRuleSet"/>, refusing anything it does not understand.
+/// Every error names the file and the line; all of them are reported at once.</summary>
 public static partial class PolicyRuleParser
 {
     private static readonly string[] RuleKeys = ["name", "description", "when", "outcome", "duration", "acknowledge"];
@@ -25,34 +23,25 @@ public static partial class PolicyRuleParser
         var root = PolicyDocument.Parse(text, source);
         var errors = new List<PolicyError>();
         var rules = new List<PolicyRule>();
-        var context = new Context(source, errors, accountAliases ?? new Dictionary<string, string>());
+        var c = new Context(source, errors, accountAliases ?? new Dictionary<string, string>());
         if (root is not PolicyMap top)
         {
             throw new PolicyFileException([new PolicyError(source, root.Line, "the policy must be a mapping with one key, 'rules'")]);
         }
-        context.UnknownKeys(top, ["rules"], "the policy");
-        var list = top.Entries.FirstOrDefault(e => e.Key == "rules");
-        if (list.Value is null)
+        c.UnknownKeys(top, ["rules"], "the policy");
+        var items = Get(top, "rules") switch
         {
-            errors.Add(new PolicyError(source, top.Line, "the policy has no 'rules' list"));
-        }
-        else if (list.Value is not PolicyList items)
+            null => c.Fail<PolicyList>(top, "the policy has no 'rules' list"),
+            PolicyList list => list,
+            var other => c.Fail<PolicyList>(other, "'rules' must be a list of rules"),
+        };
+        foreach (var rule in (items?.Items ?? []).Select(item => ParseRule(item, c)).OfType<PolicyRule>())
         {
-            errors.Add(new PolicyError(source, list.Value.Line, "'rules' must be a list of rules"));
-        }
-        else
-        {
-            foreach (var item in items.Items)
+            if (rules.FirstOrDefault(r => string.Equals(r.Name, rule.Name, StringComparison.OrdinalIgnoreCase)) is { } twin)
             {
-                if (ParseRule(item, context) is { } rule)
-                {
-                    if (rules.FirstOrDefault(r => string.Equals(r.Name, rule.Name, StringComparison.OrdinalIgnoreCase)) is { } twin)
-                    {
-                        errors.Add(new PolicyError(source, rule.Line, $"rule name '{rule.Name}' is used twice (first on line {twin.Line}): names must be unique"));
-                    }
-                    rules.Add(rule);
-                }
+                c.Add(rule.Line, $"rule name '{rule.Name}' is used twice (first on line {twin.Line}): names must be unique");
             }
+            rules.Add(rule);
         }
         if (errors.Count > 0)
         {
@@ -114,22 +103,14 @@ public static partial class PolicyRuleParser
             var other => c.Fail<PolicyOutcome?>(other, $"{label} has outcome '{(other as PolicyScalar)?.Value}': write approve, deny or ask"),
         };
 
-        TimeSpan? duration = null;
-        if (Get(map, "duration") is { } d)
+        var duration = Get(map, "duration") switch
         {
-            if (outcome is PolicyOutcome.Deny or PolicyOutcome.Ask)
-            {
-                c.Add(d, $"{label} has a duration, but its outcome is {outcome.ToString()!.ToLowerInvariant()}: only approve takes a duration");
-            }
-            else if (d is not PolicyScalar { Value: { } text } || ParseDuration(text) is not { } span)
-            {
-                c.Add(d, $"{label} has duration '{(d as PolicyScalar)?.Value}': write a positive number with a unit, e.g. 30m, 8h, 7d (at most {MaxDuration.TotalDays:0}d)");
-            }
-            else
-            {
-                duration = span;
-            }
-        }
+            null => null,
+            var d when outcome is PolicyOutcome.Deny or PolicyOutcome.Ask =>
+                c.Fail<TimeSpan?>(d, $"{label} has a duration, but its outcome is {outcome.ToString()!.ToLowerInvariant()}: only approve takes a duration"),
+            PolicyScalar { Value: { } text } when ParseDuration(text) is { } span => span,
+            var d => c.Fail<TimeSpan?>(d, $"{label} has duration '{(d as PolicyScalar)?.Value}': write a positive number with a unit, e.g. 30m, 8h, 7d (at most {MaxDuration.TotalDays:0}d)"),
+        };
 
         var when = Get(map, "when") switch
         {
@@ -204,10 +185,7 @@ public static partial class PolicyRuleParser
     /// <summary>The longest tag key and value AWS allows.</summary>
     private const int MaxTagKey = 128, MaxTagValue = 256;
 
-    /// <summary>
-    /// <c>groupTags: { env: dev, team: "pay*", owner: "*", tier: [web, api] }</c>: each key must be present with a value
-    /// equal to (or, with '*' and '?', matching) one of the listed values; <c>"*"</c> alone: the key is present.
-    /// </summary>
+    /// <summary><c>groupTags: { env: dev, team: "pay*", owner: "*", tier: [web, api] }</c> (see <see cref="TagCondition"/>).</summary>
     private static IReadOnlyList<TagCondition>? ParseTags(PolicyNode node, string where, Context c)
     {
         if (node is not PolicyMap { Entries.Count: > 0 } map)
@@ -229,28 +207,16 @@ public static partial class PolicyRuleParser
                 c.Add(value, $"tag '{key}' in 'groupTags' {where} has an empty list: write a value, a list of values, or \"*\" for any value");
                 continue;
             }
-            var values = new List<string>();
-            foreach (var item in items)
+            var values = items.Select(item => item switch
             {
-                switch (item)
-                {
-                    case PolicyScalar { Value: null }:
-                        c.Add(item, $"tag '{key}' in 'groupTags' {where} has no value: write the value, a glob such as \"pay*\", or \"*\" (quoted) for any value");
-                        break;
-                    case PolicyScalar { Value: { Length: > MaxTagValue } v }:
-                        c.Add(item, $"tag '{key}' in 'groupTags' {where} has a value of {v.Length} characters: AWS tag values have at most {MaxTagValue}");
-                        break;
-                    case PolicyScalar { Value: { } v }:
-                        values.Add(v);
-                        break;
-                    default:
-                        c.Add(item, $"tag '{key}' in 'groupTags' {where} must be a value or a list of values, not a mapping or nested list");
-                        break;
-                }
-            }
-            if (values.Count == items.Count)
+                PolicyScalar { Value: null } => c.Fail(item, $"tag '{key}' in 'groupTags' {where} has no value: write the value, a glob such as \"pay*\", or \"*\" (quoted) for any value"),
+                PolicyScalar { Value: { Length: > MaxTagValue } v } => c.Fail(item, $"tag '{key}' in 'groupTags' {where} has a value of {v.Length} characters: AWS tag values have at most {MaxTagValue}"),
+                PolicyScalar { Value: { } v } => v,
+                _ => c.Fail(item, $"tag '{key}' in 'groupTags' {where} must be a value or a list of values, not a mapping or nested list"),
+            }).ToList();
+            if (values.All(v => v is not null))
             {
-                conditions.Add(new TagCondition(key, values));
+                conditions.Add(new TagCondition(key, values.OfType<string>().ToArray()));
             }
         }
         return conditions;
@@ -282,19 +248,11 @@ public static partial class PolicyRuleParser
 
     private static PortRange? Port(PolicyScalar n, string where, Context c)
     {
-        var text = n.Value ?? "";
-        var parts = text.Split('-', 2, StringSplitOptions.TrimEntries);
-        if (parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v <= 65535))
-        {
-            var from = int.Parse(parts[0], CultureInfo.InvariantCulture);
-            var to = int.Parse(parts[^1], CultureInfo.InvariantCulture);
-            if (from <= to)
-            {
-                return new PortRange(from, to);
-            }
-        }
-        c.Add(n, $"port '{text}' {where} is not a port (0-65535) or a range from-to with from <= to");
-        return null;
+        var ends = (n.Value ?? "").Split('-', 2, StringSplitOptions.TrimEntries)
+            .Select(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v <= 65535 ? v : -1).ToArray();
+        return ends.All(p => p >= 0) && ends[0] <= ends[^1]
+            ? new PortRange(ends[0], ends[^1])
+            : c.Fail<PortRange>(n, $"port '{n.Value ?? ""}' {where} is not a port (0-65535) or a range from-to with from <= to");
     }
 
     private static SourceCondition? ParseSource(PolicyNode node, string where, Context c)
@@ -327,17 +285,10 @@ public static partial class PolicyRuleParser
             cidr = new CidrCondition(Enum.Parse<RangeMatch>(cidrModes[0].Key, ignoreCase: true), networks);
         }
         var prefixLists = Values(map, "prefixList", where, c, (v, n) => v == "*" || AwsValues.IsPrefixListId(v) ? v : c.Fail(n, $"prefixList '{v}' {where} is not a prefix list id (pl-…) or '*'"));
-        var sameAccount = false;
         var groups = Values(map, "group", where, c, (v, n) =>
-        {
-            if (v == "same-account")
-            {
-                sameAccount = true;
-                return v;
-            }
-            return AwsValues.IsGroupId(v) ? v : c.Fail(n, $"group '{v}' {where} is not a security group id (sg-…) or 'same-account'");
-        });
-        return new SourceCondition(kinds, cidr, prefixLists, groups?.Where(g => g != "same-account").ToArray() is { Length: > 0 } ids ? ids : null, sameAccount);
+            v == "same-account" || AwsValues.IsGroupId(v) ? v : c.Fail(n, $"group '{v}' {where} is not a security group id (sg-…) or 'same-account'"));
+        return new SourceCondition(kinds, cidr, prefixLists, groups?.Where(g => g != "same-account").ToArray() is { Length: > 0 } ids ? ids : null,
+            groups?.Contains("same-account") == true);
     }
 
     /// <summary>A condition's values: a single scalar or a list of scalars, each converted (null results were errors).</summary>

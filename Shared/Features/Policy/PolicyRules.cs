@@ -3,23 +3,19 @@ using SgBridge.Shared.Options;
 
 namespace SgBridge.Shared.Policy;
 
-/// <summary>
-/// The policy named by <see cref="PolicyOptions.RulesFile"/> (a file or a blob), read once: start-up validation loads
-/// it into <see cref="PolicyRulesCache"/>, so a bad policy stops the app before any event and a blob is read once.
-/// </summary>
+/// <summary>The policy named by <see cref="PolicyOptions.RulesFile"/>: start-up validation loads it into <see cref="PolicyRulesCache"/>,
+/// so a bad policy stops the app before any event and a blob is read once.</summary>
 public sealed class PolicyRules(IOptions<PolicyOptions> options, PolicyRulesCache cache, IPolicyBlobReader blobs)
 {
     private readonly Lazy<PolicyRuleSet> _rules = new(() => cache.GetOrLoad(options.Value, blobs));
 
-    /// <summary>True when a policy file is configured.</summary>
     public bool Configured => !string.IsNullOrWhiteSpace(options.Value.RulesFile);
 
     public PolicyRuleSet Current => _rules.Value;
 
     public IReadOnlyDictionary<string, string> AccountAliases { get; } = options.Value.AccountAliasMap;
 
-    /// <summary>Reads and parses the configured file or blob (with the bridge's storage credential); empty when none is
-    /// configured.</summary>
+    /// <summary>Reads and parses the configured file or blob; empty when none is configured.</summary>
     public static PolicyRuleSet Load(PolicyOptions options, IPolicyBlobReader blobs)
     {
         ArgumentNullException.ThrowIfNull(options);
