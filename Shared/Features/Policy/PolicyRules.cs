@@ -37,16 +37,14 @@ public sealed class PolicyRules(IOptions<PolicyOptions> options, PolicyRulesCach
             throw new PolicyFileException([new PolicyError(name, 0, "Policy:RulesFile must end in .yaml, .yml or .json (the extension says how to read it)")]);
         }
         var path = Path.IsPathRooted(setting) ? setting : Path.Combine(AppContext.BaseDirectory, setting);
-        string text;
         try
         {
-            text = File.ReadAllText(path);
+            return PolicyRuleParser.Parse(File.ReadAllText(path), name, options.AccountAliasMap);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new PolicyFileException([new PolicyError(name, 0, $"Policy:RulesFile cannot be read from {path}: {ex.Message}")]);
         }
-        return PolicyRuleParser.Parse(text, name, options.AccountAliasMap);
     }
 }
 
