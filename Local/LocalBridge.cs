@@ -419,6 +419,21 @@ public sealed class LocalBridge : IAsyncDisposable
         return new DrainResult(handled, failed, poisoned, lost, Drained: false);
     }
 
+    /// <summary>
+    /// Holds the running triggers of <paramref name="queues"/>: they receive nothing (messages wait in the queue) until
+    /// <see cref="ResumeQueues"/>. The benchmark uses it to measure the intake and revert path alone.
+    /// </summary>
+    public void HoldQueues(params string[] queues)
+    {
+        foreach (var queue in queues)
+        {
+            (_listeners.SingleOrDefault(l => l.QueueName == queue) ?? throw new ArgumentException($"No queue trigger reads {queue}.", nameof(queues))).Hold();
+        }
+    }
+
+    /// <summary>Every held trigger receives again.</summary>
+    public void ResumeQueues() => _listeners.ForEach(l => l.Resume());
+
     /// <summary>True when every pumped queue is empty and no message is being handled, seen twice 150 ms apart.</summary>
     public async Task<bool> IsIdleAsync(CancellationToken cancellationToken = default)
     {

@@ -54,6 +54,13 @@ internal sealed class QueueListener
 
     public int InFlight => Volatile.Read(ref _inFlight);
 
+    private TaskCompletionSource? _held;
+
+    /// <summary>Stops receiving (messages in flight finish) until <see cref="Resume"/>: the messages wait in the queue.</summary>
+    public void Hold() => Interlocked.CompareExchange(ref _held, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
+
+    public void Resume() => Interlocked.Exchange(ref _held, null)?.TrySetResult();
+
     public async Task<bool> IsEmptyAsync(CancellationToken cancellationToken) =>
         InFlight == 0 && (await _queue.GetPropertiesAsync(cancellationToken).ConfigureAwait(false)).Value.ApproximateMessagesCount == 0;
 
@@ -70,6 +77,18 @@ internal sealed class QueueListener
         var running = new List<Task>();
         while (!stop.IsCancellationRequested)
         {
+            if (Volatile.Read(ref _held) is { } held)
+            {
+                try
+                {
+                    await held.Task.WaitAsync(stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+                continue;
+            }
             running.RemoveAll(t => t.IsCompleted);
             if (running.Count > _host.NewBatchThreshold)
             {

@@ -92,6 +92,11 @@ public sealed class RunResult
     public double IdleCpuMsPerSecond { get; set; }
     public double BareCpuMsPerEvent { get; set; }
     public double CpuRatio => BareCpuMsPerEvent > 0 ? CpuMsPerEvent / BareCpuMsPerEvent : double.NaN;
+
+    /// <summary>With --hold-effects: this process's CPU from the first call until every request was recorded (effects and
+    /// settle checks held), less the idle host's rate, per event: the intake and revert path alone. NaN otherwise.</summary>
+    public double RevertCpuMsPerEvent { get; set; } = double.NaN;
+    public double RevertCpuRatio => BareCpuMsPerEvent > 0 ? RevertCpuMsPerEvent / BareCpuMsPerEvent : double.NaN;
     public double AllocatedKbPerEvent { get; set; }
     public double BareAllocatedKbPerEvent { get; set; }
     public double LogLinesPerEvent { get; set; }
@@ -222,6 +227,10 @@ public static class LocalRun
         var attempts = 0;
         var abandoned = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
         var loadBefore = LoadAverage();
+        if (o.HoldEffects)
+        {
+            bridge.HoldQueues(QueueNames.Effects, QueueNames.Reconcile);
+        }
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var allocBefore = GC.GetTotalAllocatedBytes(precise: false);
         var start = Stopwatch.GetTimestamp();
@@ -277,6 +286,9 @@ public static class LocalRun
             await Task.Delay(20);
         }
         var lastRecord = own.RecordedAt.Values.DefaultIfEmpty(Stopwatch.GetTimestamp()).Max();
+        var revertCpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        var revertSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        bridge.ResumeQueues();
         // Then every message sent handled (from the counts in memory: no storage call of the bench's own while CPU is measured).
         var drained = await WaitHandledAsync(own, bridge.Counters, deadline);
         var allDone = Stopwatch.GetTimestamp();
@@ -356,6 +368,10 @@ public static class LocalRun
         r.SettleChecksSent = ownOps.Where(kv => kv.Key.EndsWith("queue send " + QueueNames.Reconcile, StringComparison.Ordinal)).Sum(kv => kv.Value);
         r.IdleCpuMsPerSecond = idleCpuPerSecond;
         r.CpuMsPerEvent = Math.Max(0, cpu.TotalMilliseconds - (idleCpuPerSecond * r.AllDoneSeconds)) / count;
+        if (o.HoldEffects)
+        {
+            r.RevertCpuMsPerEvent = Math.Max(0, revertCpu.TotalMilliseconds - (idleCpuPerSecond * revertSeconds)) / count;
+        }
         r.AllocatedKbPerEvent = alloc / 1024.0 / count;
         r.LogLinesPerEvent = (double)logLines / count;
         r.LogLines = logMessages;
@@ -382,7 +398,7 @@ public static class LocalRun
             r.BareAllocatedKbPerEvent = bare.AllocatedKbPerEvent;
         }
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"[{name}] {r.EventsPerSecond:F1} ev/s (independent {r.EventsPerSecondIndependent:F1}), work {r.WorkSeconds:F2} s, all done {r.AllDoneSeconds:F1} s; 503 {r.Answered503} (false {r.False503}), abandoned {r.Abandoned}, fallbacks {r.Fallbacks}; ops/event revert {r.RevertOpsPerEvent:F2} whole {r.WholeOpsPerEvent:F2} (independent {r.WholeOpsPerEventIndependent:F2}); describes/event {r.DescribesPerEvent:F2}; CPU {r.CpuMsPerEvent:F2} ms/event vs bare {r.BareCpuMsPerEvent:F2}; load {loadAfter}"));
+            $"[{name}] {r.EventsPerSecond:F1} ev/s (independent {r.EventsPerSecondIndependent:F1}), work {r.WorkSeconds:F2} s, all done {r.AllDoneSeconds:F1} s; 503 {r.Answered503} (false {r.False503}), abandoned {r.Abandoned}, fallbacks {r.Fallbacks}; ops/event revert {r.RevertOpsPerEvent:F2} whole {r.WholeOpsPerEvent:F2} (independent {r.WholeOpsPerEventIndependent:F2}); describes/event {r.DescribesPerEvent:F2}; CPU {r.CpuMsPerEvent:F2} ms/event (intake and revert path {r.RevertCpuMsPerEvent:F2}) vs bare {r.BareCpuMsPerEvent:F2}; load {loadAfter}"));
         return r;
     }
 

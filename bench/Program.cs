@@ -46,6 +46,9 @@ public sealed partial class BenchOptions
           --settle-delay-s S     Reconcile:SettleDelay for the bridge (default 60, the app's; the smoke: 3), so settle checks run.
           --set KEY=VALUE        an app setting for the bridge (e.g. --set Intake:InlineBudget=00:00:01.5); repeatable.
           --no-baseline          skip the bare run (the same calls made bare) after each run.
+          --hold-effects         hold the effects and settle-check triggers until every request is recorded, so the CPU of the
+                                 intake and revert path is measured alone (against the same calls bare); then release them.
+                                 Slack batches then form after the burst: the whole pipeline's counts are not the live mix's.
           --ec2 emulator         AWS side: the local host's EC2/STS emulator (the only one; "stub" is accepted for it).
           --help                 this text.
 
@@ -63,6 +66,7 @@ public sealed partial class BenchOptions
     public Dictionary<string, string?> Settings { get; } = new(StringComparer.OrdinalIgnoreCase);
     public bool Smoke { get; set; }
     public bool Baseline { get; set; } = true;
+    public bool HoldEffects { get; set; }
     public bool ShowHelp { get; set; }
 
     public static BenchOptions Parse(string[] args)
@@ -98,6 +102,7 @@ public sealed partial class BenchOptions
                     o.Settings[kv[..eq]] = kv[(eq + 1)..];
                     break;
                 case "--no-baseline": o.Baseline = false; break;
+                case "--hold-effects": o.HoldEffects = true; break;
                 case "--ec2":
                     var ec2 = Next();
                     if (ec2 is not ("emulator" or "stub"))

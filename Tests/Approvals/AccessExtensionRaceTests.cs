@@ -109,6 +109,11 @@ public class AccessExtensionRaceTests
         Assert.False(InAws(_b));
         Assert.Equal(RequestStatus.AccessEnded, (await _b.Requests.GetAsync(extension, default))!.Value.Status);
         Assert.Empty(_b.Expiries.All);
+        // Told once: the extension's end says "Access ended"; the original's end (its access carried on by the extension
+        // until now) is recorded without a second notice. Was: both told, two "Access ended" DMs for one access.
+        Assert.Equal(RequestStatus.AccessEnded, (await _b.Requests.GetAsync(original.Id, default))!.Value.Status);
+        Assert.Empty(EndNoticesOf(_b, original.Id));
+        Assert.Equal([EffectKind.AccessEndedNotice, EffectKind.AccessEndedDm], EndNoticesOf(_b, extension));
     }
 
     /// <summary>

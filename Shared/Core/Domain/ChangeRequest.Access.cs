@@ -43,6 +43,28 @@ public sealed partial class ChangeRequest
     /// <summary>The approved access ended: its rules left the approved state (reconcile revokes them in AWS).</summary>
     public void EndAccess(AccessEndReason reason, string? byUserId, DateTimeOffset now)
     {
+        EndAccessQuietly(reason, byUserId, now);
+        Raise(EffectKind.AccessEndedNotice, now);
+        Raise(EffectKind.AccessEndedDm, now);
+        if (reason == Domain.AccessEndReason.Revoked)
+        {
+            Raise(EffectKind.EndAccessNow, now);
+        }
+    }
+
+    /// <summary>
+    /// The access ran out while an applied extension (<paramref name="extensionId"/>) carried it on: the extension's own
+    /// end tells the requester and monitoring, so this grant's end is recorded (and rendered) without notices of its own:
+    /// one "Access ended" per access, not one per request of the chain.
+    /// </summary>
+    public void EndAccessCarriedBy(string extensionId, DateTimeOffset now)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(extensionId);
+        EndAccessQuietly(Domain.AccessEndReason.Expired, null, now);
+    }
+
+    private void EndAccessQuietly(AccessEndReason reason, string? byUserId, DateTimeOffset now)
+    {
         if (!CanEndAccess)
         {
             throw new RequestStateException($"Cannot end the access of request {Id}: it is {Status} ({Kind}), not an approved grant of access.");
@@ -51,12 +73,6 @@ public sealed partial class ChangeRequest
         AccessEndedAt = now;
         AccessEndedBy = byUserId;
         Move(RequestStatus.AccessEnded, now);
-        Raise(EffectKind.AccessEndedNotice, now);
-        Raise(EffectKind.AccessEndedDm, now);
-        if (reason == Domain.AccessEndReason.Revoked)
-        {
-            Raise(EffectKind.EndAccessNow, now);
-        }
     }
 
     /// <summary>A request to extend <paramref name="original"/>'s access: same rules, group and requester, Pending at once (nothing to

@@ -176,6 +176,14 @@ public sealed partial class AccessExpiryService(
         return id;
     }
 
+    /// <summary>The id of this grant's extension request when it was applied (it holds an expiry row of its own), else null.</summary>
+    private async Task<string?> AppliedExtensionAsync(ChangeRequest request, CancellationToken ct) =>
+        AccessDecisionService.ExtensionIdOf(request) is { } id
+            && await requests.GetAsync(id, ct) is { Value: { Status: RequestStatus.Applied or RequestStatus.AccessEnded } extension }
+            && extension.ExtendsRequestId == request.Id
+            ? id
+            : null;
+
     /// <summary>
     /// No request to say which rules: take every run-out rule out of the approved state and reconcile the whole group
     /// (converge on the approved state; removing access is the safe direction), then drop the row.
@@ -208,13 +216,23 @@ public sealed partial class AccessExpiryService(
     private async Task EndRequestAsync(AccessExpiryEntry entry, ChangeRequest request, DateTimeOffset now, CancellationToken ct)
     {
         var reason = entry.Kind == AccessEndKind.Revoke ? AccessEndReason.Revoked : AccessEndReason.Expired;
+        // An applied extension carried this grant's access on and ends it with notices of its own (its own row, due at the
+        // same time): this grant's end is recorded without a second "Access ended".
+        var carriedBy = entry.Kind == AccessEndKind.Expire ? await AppliedExtensionAsync(request, ct) : null;
         var update = await lifecycle.ChangeAsync(request.Id, r =>
         {
             if (!r.CanEndAccess)
             {
                 return false;
             }
-            r.EndAccess(reason, entry.RevokedBy, now);
+            if (carriedBy is not null)
+            {
+                r.EndAccessCarriedBy(carriedBy, now);
+            }
+            else
+            {
+                r.EndAccess(reason, entry.RevokedBy, now);
+            }
             return true;
         }, ct);
         if (update is not { Written: true })
