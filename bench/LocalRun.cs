@@ -66,6 +66,7 @@ public sealed class RunResult
     public int Answered503 { get; set; }
     public int False503 { get; set; }
     public int InlineDone { get; set; }
+    public int InlineDoneLate { get; set; }
     public int Fallbacks { get; set; }
     public double FallbackPercent => Events == 0 ? 0 : 100.0 * Fallbacks / Events;
     public int FallbackCopiesHandled { get; set; }
@@ -222,7 +223,8 @@ public static class LocalRun
         long poisonedBefore = counters.PoisonedFrom(Paths.Revert) + counters.PoisonedFrom(Paths.Effects) + counters.PoisonedFrom(Paths.Settle);
         long settleBefore = counters.HandledBy(Paths.Settle);
 
-        var answers = new ConcurrentDictionary<string, ConcurrentQueue<(int Status, bool Processed)>>(StringComparer.Ordinal);
+        // Processed: done in the intake; Copied: done past the inline budget, after a fallback copy was queued (then withdrawn).
+        var answers = new ConcurrentDictionary<string, ConcurrentQueue<(int Status, bool Processed, bool Copied)>>(StringComparer.Ordinal);
         var latencies = new ConcurrentBag<double>();
         var attempts = 0;
         var abandoned = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
@@ -251,7 +253,7 @@ public static class LocalRun
                     var text = await response.Content.ReadAsStringAsync(timeout.Token);
                     latencies.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
                     var status = (int)response.StatusCode;
-                    list.Enqueue((status, text.Contains("\"status\":\"processed\"", StringComparison.Ordinal)));
+                    list.Enqueue((status, text.Contains("\"status\":\"processed\"", StringComparison.Ordinal), text.Contains("its fallback copy:", StringComparison.Ordinal)));
                     if (status < 500 && status != 429)
                     {
                         return;
@@ -262,14 +264,14 @@ public static class LocalRun
                 {
                     // The client gave up (as EventBridge does at 5 s): the bridge may still have done the work.
                     abandoned.AddOrUpdate(e.EventId, 1, static (_, n) => n + 1);
-                    list.Enqueue((0, false));
+                    list.Enqueue((0, false, false));
                     latencies.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
                     wait = TimeSpan.FromSeconds(1);
                 }
                 catch (HttpRequestException)
                 {
                     abandoned.AddOrUpdate(e.EventId, 1, static (_, n) => n + 1);
-                    list.Enqueue((0, false));
+                    list.Enqueue((0, false, false));
                     wait = TimeSpan.FromSeconds(1);
                 }
                 await Task.Delay(wait);
@@ -330,10 +332,11 @@ public static class LocalRun
         r.False503 = events.Sum(e =>
         {
             var a = answers[e.EventId];
-            var unexplained = proxy.ChangesSendsByEvent.GetValueOrDefault(e.EventId) - a.Count(x => x.Status == 202 && !x.Processed) - abandoned.GetValueOrDefault(e.EventId);
+            var unexplained = proxy.ChangesSendsByEvent.GetValueOrDefault(e.EventId) - a.Count(x => x.Status == 202 && (!x.Processed || x.Copied)) - abandoned.GetValueOrDefault(e.EventId);
             return Math.Max(0, Math.Min(a.Count(x => x.Status == 503), unexplained));
         });
         r.InlineDone = answers.Values.Count(a => a.Any(x => x.Processed));
+        r.InlineDoneLate = answers.Values.Count(a => a.Any(x => x.Processed && x.Copied));
         r.Fallbacks = answers.Values.Count(a => a.Any(x => x.Status == 202 && !x.Processed));
         r.FallbackCopiesHandled = own.ChangesHandled.Where(kv => answers.TryGetValue(kv.Key, out var a) && a.Any(x => x.Processed)).Sum(kv => kv.Value);
         var sorted = latencies.Order().ToArray();
@@ -351,7 +354,7 @@ public static class LocalRun
         r.RevertOpsPerEvent = (double)ownOps.Where(kv => Data(kv.Key) && OwnCounts.IsRevertPath(PathOf(kv.Key))).Sum(kv => kv.Value) / count;
         r.RevertOpsMaxOneEvent = own.RevertOpsByEvent.Values.DefaultIfEmpty(0).Max();
         // The events answered once, reverted inline (no fallback copy, no retry): their count does not depend on timing.
-        var inline = events.Where(e => answers[e.EventId].ToArray() is [{ Processed: true }]).Select(e => own.RevertOpsByEvent.GetValueOrDefault(e.EventId)).ToList();
+        var inline = events.Where(e => answers[e.EventId].ToArray() is [{ Processed: true, Copied: false }]).Select(e => own.RevertOpsByEvent.GetValueOrDefault(e.EventId)).ToList();
         r.RevertOpsInlinePerEvent = inline.Count == 0 ? double.NaN : inline.Average();
         r.RevertOpsInlineMax = inline.DefaultIfEmpty(0).Max();
         r.WholeOpsPerEvent = (double)r.OwnDataOps / count;

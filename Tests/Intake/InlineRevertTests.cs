@@ -152,10 +152,9 @@ public sealed class InlineRevertTests
 
         var accept = Intake().AcceptAsync(Event(), "application/json", default);
         Assert.True(await entered.WaitAsync(TimeSpan.FromSeconds(10)));
-        _bridge.Time.Advance(_options.InlineBudget);
-        var result = await accept.WaitAsync(TimeSpan.FromSeconds(10));
+        var result = await PastTheDeadlineAsync(accept);
 
-        // Answered at the budget, the revoke still under way: a copy is queued, invisible for the fallback delay.
+        // Answered at the attempt's deadline, the revoke still under way: a copy is queued, invisible for the fallback delay.
         Assert.Equal((202, "Accepted"), (result.StatusCode, result.Title));
         var (_, json, delay) = Assert.Single(_bridge.Queue.Delayed);
         Assert.Equal(EventIntake.InlineFallbackDelay, delay);
@@ -192,8 +191,7 @@ public sealed class InlineRevertTests
         };
         var accept = Intake().AcceptAsync(Event(), "application/json", default);
         Assert.True(await entered.WaitAsync(TimeSpan.FromSeconds(10)));
-        _bridge.Time.Advance(_options.InlineBudget);
-        await accept.WaitAsync(TimeSpan.FromSeconds(10));
+        await PastTheDeadlineAsync(accept);
         var copy = BridgeJson.Deserialize<SecurityGroupChange>(Assert.Single(_bridge.Queue.Delayed).Json)!;
 
         // The inline revoke is held inside the EC2 call with the group's lease: the queued copy is refused (the queue
@@ -207,6 +205,40 @@ public sealed class InlineRevertTests
         Assert.Single(_bridge.Requests.All);
         Assert.Single(Ec2.Writes);
         Assert.True(retried is ProcessOutcome.Reverted or ProcessOutcome.Unmatched or ProcessOutcome.AlreadyProcessed, retried.ToString());
+    }
+
+    /// <summary>
+    /// The inline work held: the budget passes (a copy is queued), then the attempt's deadline (budget + enqueue
+    /// timeout) with the work still held, and the intake answers.
+    /// </summary>
+    private async Task<IntakeResult> PastTheDeadlineAsync(Task<IntakeResult> accept)
+    {
+        _bridge.Time.Advance(_options.InlineBudget);
+        await WaitForAsync(() => !_bridge.Queue.Delayed.IsEmpty);
+        Assert.False(accept.IsCompleted); // the intake waits for the inline work until the deadline
+        _bridge.Time.Advance(_options.EnqueueTimeout);
+        return await accept.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task AcceptAsync_InlinePastTheBudget_FinishingBeforeTheDeadline_IsAnsweredProcessed()
+    {
+        var approved = await OnboardedAsync();
+        using var gate = new SemaphoreSlim(0);
+        using var entered = new SemaphoreSlim(0);
+        Ec2.DuringWrite = async () => { entered.Release(); await gate.WaitAsync(); };
+
+        var accept = Intake().AcceptAsync(Event(), "application/json", default);
+        Assert.True(await entered.WaitAsync(TimeSpan.FromSeconds(10)));
+        _bridge.Time.Advance(_options.InlineBudget);
+        await WaitForAsync(() => !_bridge.Queue.Delayed.IsEmpty); // the copy is queued first: durable before the wait
+        gate.Release();
+        var result = await accept.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // Done within the attempt: the answer says so (this fake queue keeps the copy; the real one withdraws it).
+        Assert.Equal((202, "Processed", ProcessOutcome.Reverted), (result.StatusCode, result.Title, result.Outcome));
+        Assert.Equal([approved], Ec2.Rules);
+        Assert.Equal(RequestStatus.Pending, Assert.Single(_bridge.Requests.All).Status);
     }
 
     private static async Task WaitForAsync(Func<bool> condition)

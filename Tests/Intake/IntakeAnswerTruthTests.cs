@@ -4,6 +4,7 @@ using Azure.Core.Pipeline;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.Logging.Abstractions;
 using SgBridge.Shared.Intake;
+using SgBridge.Shared.Processing;
 using SgBridge.Shared.Options;
 using SgBridge.Shared.Storage;
 using SgBridge.Tests.Fakes;
@@ -52,6 +53,11 @@ public sealed class IntakeAnswerTruthTests(AzuriteFixture azurite)
 
         public Task SendAsync<T>(string queueName, T message, TimeSpan visibilityDelay, CancellationToken cancellationToken) =>
             inner.SendAsync(name, message, visibilityDelay, cancellationToken);
+
+        public Task<SentMessage?> SendWithdrawableAsync<T>(string queueName, T message, TimeSpan visibilityDelay, CancellationToken cancellationToken) =>
+            inner.SendWithdrawableAsync(name, message, visibilityDelay, cancellationToken);
+
+        public Task WithdrawAsync(SentMessage sent, CancellationToken cancellationToken) => inner.WithdrawAsync(sent, cancellationToken);
     }
 
     /// <summary>The sample's group onboarded, the sample's rule added, and every EC2 write throttled: the inline revert fails at once.</summary>
@@ -113,5 +119,33 @@ public sealed class IntakeAnswerTruthTests(AzuriteFixture azurite)
         Assert.Equal(503, result.StatusCode);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2.5), $"Answered after {clock.Elapsed.TotalSeconds:0.00} s: the deadline did not hold.");
         Assert.Single((await queue.PeekMessagesAsync(32)).Value);
+    }
+
+    /// <summary>Lets every request through at once (the copy's send, its withdrawal).</summary>
+    private sealed class NoFault : HttpPipelinePolicy
+    {
+        public override ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) => ProcessNextAsync(message, pipeline);
+
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) => ProcessNext(message, pipeline);
+    }
+
+    [Fact]
+    public async Task AcceptAsync_InlinePastItsBudget_FinishingBeforeTheDeadline_IsProcessed_AndTheCopyIsWithdrawn()
+    {
+        // The inline revoke takes 1.2 s against a budget of 0.5 s: a copy is queued (invisible for 30 s), the revoke
+        // finishes inside the attempt's deadline (0.5 + 2 s). Was: answered 202 "queued" at the budget, and the copy ran
+        // 30 s later for nothing (a receive, a request read, a delete). Now: answered "processed", the copy taken back.
+        _bridge.Ec2.AddExisting(TestData.Tcp(443, "10.0.0.0/8", "https"));
+        await _bridge.OnboardAsync();
+        _bridge.Ec2.Rules.Add(TestData.Tcp(22, "0.0.0.0/0", "temporary ssh", "sgr-0a1b2c3d4e5f60001"));
+        _bridge.Ec2.DuringWrite = () => Task.Delay(TimeSpan.FromSeconds(1.2));
+        var (intake, queue) = Build(new NoFault(), new IntakeOptions { InlineBudget = TimeSpan.FromSeconds(0.5), EnqueueTimeout = TimeSpan.FromSeconds(2) });
+
+        var result = await intake.AcceptAsync(Event(), "application/json", CancellationToken.None);
+
+        Assert.Equal((202, "Processed", ProcessOutcome.Reverted), (result.StatusCode, result.Title, result.Outcome));
+        Assert.EndsWith("Done past the inline budget; its fallback copy: withdrawn.", result.Detail, StringComparison.Ordinal);
+        Assert.Equal(0, (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount); // invisible messages count here too
+        Assert.DoesNotContain(_bridge.Ec2.Rules, r => r.RuleId == "sgr-0a1b2c3d4e5f60001");
     }
 }

@@ -22,31 +22,47 @@ public sealed class StorageQueueSender(QueueServiceClient service) : IQueueSende
     public Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken) =>
         SendAsync(queueName, message, TimeSpan.Zero, cancellationToken);
 
-    public async Task SendAsync<T>(string queueName, T message, TimeSpan visibilityDelay, CancellationToken cancellationToken)
+    public Task SendAsync<T>(string queueName, T message, TimeSpan visibilityDelay, CancellationToken cancellationToken) =>
+        SendWithdrawableAsync(queueName, message, visibilityDelay, cancellationToken);
+
+    public async Task<SentMessage?> SendWithdrawableAsync<T>(string queueName, T message, TimeSpan visibilityDelay, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(queueName);
         var trace = Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current : null;
         var payload = QueuePayload.Encode(message, MaxPayloadBytes, trace?.Id, trace?.TraceStateString);
-        var encodedLength = EncodedLength(payload.Length);
-        if (encodedLength > MaxEncodedMessageLength)
+        if (EncodedLength(payload.Length) > MaxEncodedMessageLength)
         {
-            throw new QueueMessageTooLargeException(queueName, payload.Length, encodedLength);
+            throw new QueueMessageTooLargeException(queueName, payload.Length, EncodedLength(payload.Length));
         }
-
         var queue = service.GetQueueClient(queueName);
+        Response<SendReceipt> sent;
         try
         {
-            await SendAsync(queue, payload, visibilityDelay, cancellationToken).ConfigureAwait(false);
+            sent = await SendAsync(queue, payload, visibilityDelay, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status == 404 && ex.ErrorCode == QueueErrorCode.QueueNotFound.ToString())
         {
             // Created only when missing, so a start with the queues in place makes no queue-creation call.
             await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            await SendAsync(queue, payload, visibilityDelay, cancellationToken).ConfigureAwait(false);
+            sent = await SendAsync(queue, payload, visibilityDelay, cancellationToken).ConfigureAwait(false);
+        }
+        return new SentMessage(queueName, sent.Value.MessageId, sent.Value.PopReceipt);
+    }
+
+    public async Task WithdrawAsync(SentMessage sent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(sent);
+        try
+        {
+            await service.GetQueueClient(sent.QueueName).DeleteMessageAsync(sent.MessageId, sent.PopReceipt, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404 || ex.ErrorCode == QueueErrorCode.PopReceiptMismatch.ToString())
+        {
+            // Received meanwhile (its pop receipt changed) or gone: the copy finds the work done when it runs.
         }
     }
 
-    private static Task SendAsync(QueueClient queue, byte[] payload, TimeSpan visibilityDelay, CancellationToken cancellationToken) =>
+    private static Task<Response<SendReceipt>> SendAsync(QueueClient queue, byte[] payload, TimeSpan visibilityDelay, CancellationToken cancellationToken) =>
         queue.SendMessageAsync(
             BinaryData.FromBytes(payload),
             visibilityTimeout: visibilityDelay > TimeSpan.Zero ? visibilityDelay : null,

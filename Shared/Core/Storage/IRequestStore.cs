@@ -54,4 +54,21 @@ public interface IQueueSender
 
     /// <summary>Sends a message that becomes visible only after <paramref name="visibilityDelay"/> (a scheduled retry or a debounce).</summary>
     Task SendAsync<T>(string queueName, T message, TimeSpan visibilityDelay, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sends a delayed message that the sender may take back before it is delivered (<see cref="WithdrawAsync"/>): the
+    /// intake's fallback copy of an inline revert. Null when this sender cannot withdraw (the copy then stays, and
+    /// finds the work done when it is delivered).
+    /// </summary>
+    async Task<SentMessage?> SendWithdrawableAsync<T>(string queueName, T message, TimeSpan visibilityDelay, CancellationToken cancellationToken)
+    {
+        await SendAsync(queueName, message, visibilityDelay, cancellationToken).ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>Deletes a message sent by <see cref="SendWithdrawableAsync"/>; one already gone (received, or withdrawn) is not an error.</summary>
+    Task WithdrawAsync(SentMessage sent, CancellationToken cancellationToken) => Task.CompletedTask;
 }
+
+/// <summary>A sent message as the queue identifies it, for <see cref="IQueueSender.WithdrawAsync"/>.</summary>
+public sealed record SentMessage(string QueueName, string MessageId, string PopReceipt);

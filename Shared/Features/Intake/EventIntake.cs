@@ -103,7 +103,7 @@ public sealed partial class EventIntake(
         }
 
         var started = timeProvider.GetTimestamp();
-        var (done, delay, why) = await TryRevertInlineAsync(change, cancellationToken).ConfigureAwait(false);
+        var (done, running, why) = await TryRevertInlineAsync(change, cancellationToken).ConfigureAwait(false);
         if (done is not null)
         {
             return done;
@@ -116,12 +116,22 @@ public sealed partial class EventIntake(
         using var deadline = new CancellationTokenSource(sendBudget, timeProvider);
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         Task? send = null;
+        SentMessage? copy = null;
+        (IntakeResult Answer, string Reason)? unavailable = null;
         try
         {
-            send = delay > TimeSpan.Zero
-                ? queue.SendAsync(QueueNames.Changes, change with { InlineAttempted = true }, delay, budget.Token)
-                : queue.SendAsync(QueueNames.Changes, change, budget.Token);
-            await send.WaitAsync(budget.Token).ConfigureAwait(false);
+            if (running is not null)
+            {
+                // A copy for the inline work still running: withdrawn if that work finishes before the deadline.
+                var sending = queue.SendWithdrawableAsync(QueueNames.Changes, change with { InlineAttempted = true }, InlineFallbackDelay, budget.Token);
+                send = sending;
+                copy = await sending.WaitAsync(budget.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                send = queue.SendAsync(QueueNames.Changes, change, budget.Token);
+                await send.WaitAsync(budget.Token).ConfigureAwait(false);
+            }
         }
         catch (QueueMessageTooLargeException ex)
         {
@@ -132,6 +142,7 @@ public sealed partial class EventIntake(
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && send is { IsCompletedSuccessfully: true })
         {
             // The send landed as the deadline fired (its answer and our timer raced): it is queued, so the answer is 202.
+            copy = send is Task<SentMessage?> landed ? await landed.ConfigureAwait(false) : null;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -140,14 +151,26 @@ public sealed partial class EventIntake(
             // retry delivers the event twice, which the request id (from the event id) makes harmless.
             Observe(send);
             LogQueueTimeout(logger, change.EventId, change.AccountId, sendBudget.TotalMilliseconds);
-            Count("unavailable", "queue_timeout", 503);
-            return new IntakeResult(503, "Queue unavailable", string.Create(CultureInfo.InvariantCulture, $"The bridge could not queue the event within {sendBudget.TotalSeconds:0.##} s; EventBridge will retry."), EventId: change.EventId, RetryAfter: RetryAfter);
+            unavailable = (new IntakeResult(503, "Queue unavailable", string.Create(CultureInfo.InvariantCulture, $"The bridge could not queue the event within {sendBudget.TotalSeconds:0.##} s; EventBridge will retry."), EventId: change.EventId, RetryAfter: RetryAfter), "queue_timeout");
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogQueueUnavailable(logger, ex, change.EventId, change.AccountId);
-            Count("unavailable", "queue_error", 503);
-            return new IntakeResult(503, "Queue unavailable", "The bridge cannot queue the event right now; EventBridge will retry.", EventId: change.EventId, RetryAfter: RetryAfter);
+            unavailable = (new IntakeResult(503, "Queue unavailable", "The bridge cannot queue the event right now; EventBridge will retry.", EventId: change.EventId, RetryAfter: RetryAfter), "queue_error");
+        }
+
+        // The inline work that ran past its budget may still finish before the deadline: then the change is done, and
+        // that is the answer, whatever became of the copy (withdrawn here; one left behind finds the work done).
+        if (running is not null && await FinishedAsync(running, budget.Token).ConfigureAwait(false) is { } late)
+        {
+            var fate = copy is null ? "none was queued"
+                : await WithdrawAsync(copy, budget.Token).ConfigureAwait(false) ? "withdrawn" : "kept (it will find the work done)";
+            return Processed(change, late, $" Done past the inline budget; its fallback copy: {fate}.");
+        }
+        if (unavailable is { } refused)
+        {
+            Count("unavailable", refused.Reason, 503);
+            return refused.Answer;
         }
 
         var requestId = RequestId.For(change.EventId);
@@ -155,6 +178,24 @@ public sealed partial class EventIntake(
         Count("accepted", why, 202);
         return new IntakeResult(202, "Accepted", $"{change.EventName} on {change.GroupLabel} queued.", requestId, change.EventId);
     }
+
+    /// <summary>Takes back the fallback copy of inline work that finished; a copy that cannot be taken back in time stays, harmless.</summary>
+    private async Task<bool> WithdrawAsync(SentMessage copy, CancellationToken deadline)
+    {
+        try
+        {
+            await queue.WithdrawAsync(copy, deadline).WaitAsync(deadline).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || deadline.IsCancellationRequested)
+        {
+            LogCopyKept(logger, copy.MessageId, ex.Message);
+            return false;
+        }
+    }
+
+    [LoggerMessage(112, LogLevel.Debug, "The fallback copy {MessageId} of an inline revert that finished was not withdrawn ({Reason}); it will find the work done")]
+    private static partial void LogCopyKept(ILogger logger, string messageId, string reason);
 
     /// <summary>The least time a send is given, however long the inline run was held up (a starved thread pool).</summary>
     private static readonly TimeSpan MinSendBudget = TimeSpan.FromMilliseconds(500);
