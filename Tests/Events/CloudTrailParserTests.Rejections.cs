@@ -259,6 +259,21 @@ public sealed partial class CloudTrailParserTests
         Assert.Equal(new ParseResult.Rejection(RejectionKind.NotJson, "The body is empty: '(body)' holds no event.") { Field = "(body)" }, CloudTrailParser.Parse((string?)null));
     }
 
+    [Theory]
+    [InlineData(" x")]
+    [InlineData("{}")]
+    [InlineData(",")]
+    public void Parse_DataAfterTheEvent_IsRejectedAsNotJson_NamingTheRoot(string trailing)
+    {
+        // The structural pass reads the whole body, so content after the one JSON value is refused there.
+        var sample = Sample("authorize-ssh-from-internet.json");
+        Assert.True(CloudTrailParser.Parse(sample + " \n").IsSuccess);
+
+        Assert.True(CloudTrailParser.Parse(sample + trailing).TryGetRejection(out var rejection));
+        Assert.Equal((RejectionKind.NotJson, "(root)"), (rejection.Kind, rejection.Field));
+        Assert.StartsWith("The body is not valid JSON at '(root)': ", rejection.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Parse_InvalidUtf8_IsRejectedAsNotJson()
     {

@@ -73,5 +73,5 @@ public class ChangePolicyTests
     [InlineData("arn:aws:iam::111111111111:user/bo?", "arn:aws:iam::111111111111:user/bob", true)]
     [InlineData("ARN:AWS:IAM::111111111111:ROLE/X", "arn:aws:iam::111111111111:role/x", true)]
     [InlineData("", "arn:aws:iam::1:role/x", false)]
-    public void ArnPattern_Matches(string pattern, string arn, bool expected) => Assert.Equal(expected, ArnPattern.Matches(pattern, arn));
+    public void Glob_MatchesArns_IgnoringCase(string pattern, string arn, bool expected) => Assert.Equal(expected, Glob.Matches(pattern, arn, ignoreCase: true));
 }

@@ -14,26 +14,21 @@ public sealed record ApprovalDuration(string Label, TimeSpan? Length)
     public string Words => IsPermanent ? "permanently" : Label;
 }
 
-/// <summary>
-/// Time-bound approvals: <see cref="Durations"/> are the choices of the approver message and of the /sgbridge modal
-/// (shortest first, <c>permanent</c> last when offered), and the expiry timer's settings.
-/// </summary>
+/// <summary>Time-bound approvals: the choices of the approver message and of the /sgbridge modal, and the expiry timer's settings.</summary>
 public sealed class ApprovalsOptions : IValidatableObject
 {
     public const string SectionName = "Approvals";
 
     public const string DefaultDurations = "1h,8h,24h,7d,permanent";
 
-    /// <summary>
-    /// A Block Kit actions block holds at most 25 elements; each duration is one Approve button and Deny takes one more.
-    /// </summary>
+    /// <summary>A Block Kit actions block holds at most 25 elements; each duration is one Approve button and Deny takes one more.</summary>
     public const int MaxDurations = 24;
 
     /// <summary>The longest time-bound approval: beyond a year, approve permanently.</summary>
     public static readonly TimeSpan MaxLength = TimeSpan.FromDays(366);
 
-    /// <summary>Comma-separated: a whole number with a unit m, h, d or w, or "permanent" (case and spaces ignored); empty: the
-    /// default.</summary>
+    /// <summary>Comma-separated, shortest first: a whole number with a unit m, h, d or w, or "permanent" (last; case and spaces
+    /// ignored); empty: the default.</summary>
     public string Durations { get; set; } = DefaultDurations;
 
     /// <summary>The table holding one row per pending expiry, keyed by due time (the expiry timer's index).</summary>
@@ -45,7 +40,6 @@ public sealed class ApprovalsOptions : IValidatableObject
     [Range(1, 1000, ErrorMessage = "Approvals:ExpiryBatchSize must be between 1 and 1000.")]
     public int ExpiryBatchSize { get; set; } = 100;
 
-    /// <summary>The parsed <see cref="Durations"/>; throws <see cref="FormatException"/> naming the setting when invalid.</summary>
     public IReadOnlyList<ApprovalDuration> GetChoices() => ParseDurations(Durations);
 
     /// <summary>The configured choice with this label (exactly as configured, case-insensitive), or null: not offered.</summary>
@@ -68,11 +62,7 @@ public sealed class ApprovalsOptions : IValidatableObject
     /// <summary>The one parser of Approvals:Durations; throws <see cref="FormatException"/> naming the setting and the bad entry.</summary>
     public static IReadOnlyList<ApprovalDuration> ParseDurations(string? value)
     {
-        var items = SettingList.Parse(value);
-        if (items.Count == 0)
-        {
-            items = SettingList.Parse(DefaultDurations);
-        }
+        var items = SettingList.Parse(value) is { Count: > 0 } listed ? listed : SettingList.Parse(DefaultDurations);
         if (items.Count > MaxDurations)
         {
             throw new FormatException($"Approvals:Durations lists {items.Count} durations; at most {MaxDurations} fit in a Slack actions block (25 elements, one is Deny).");

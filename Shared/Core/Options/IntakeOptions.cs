@@ -10,25 +10,16 @@ public sealed class IntakeOptions : IValidatableObject
 
     public const string SectionName = "Intake";
 
-    /// <summary>
-    /// Optional, default 2 s. The whole time one event may spend being queued, retries included; past it the intake
-    /// answers 503 with Retry-After and EventBridge tries again. EventBridge waits 5 s for an answer, so at most 4 s.
-    /// An inline revert that gave up early leaves its unused budget to the enqueue.
-    /// </summary>
+    /// <summary>The whole time one event may spend being queued, retries included; past it the intake answers 503 with
+    /// Retry-After and EventBridge tries again. An inline revert that gave up early leaves its unused budget to the enqueue.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:00:04", ErrorMessage = "Intake:EnqueueTimeout must be between 0.1 and 4 seconds (EventBridge waits 5 seconds for an answer).")]
     public TimeSpan EnqueueTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>
-    /// Optional, default true. Revert in the intake (the same <c>ChangeProcessor</c> as the queue worker) within
-    /// <see cref="InlineBudget"/> and answer 202 with the outcome; past the budget or on a transient failure, queue the
-    /// change. False: always queue (one queue hop and the trigger's polling interval on every event).
-    /// </summary>
+    /// <summary>Revert in the intake (the queue worker's <c>ChangeProcessor</c>) within <see cref="InlineBudget"/>, else queue the
+    /// change. False: always queue (one queue hop and the trigger's polling interval on every event).</summary>
     public bool RevertInline { get; set; } = true;
 
-    /// <summary>
-    /// Optional, default 1 s. How long the intake waits for the inline revert before it queues the change. With
-    /// <see cref="EnqueueTimeout"/> it must fit in <see cref="MaxAnswer"/> (4 s of EventBridge's 5).
-    /// </summary>
+    /// <summary>How long the intake waits for the inline revert; with <see cref="EnqueueTimeout"/> it must fit in <see cref="MaxAnswer"/>.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:00:03.500", ErrorMessage = "Intake:InlineBudget must be between 0.1 and 3.5 seconds.")]
     public TimeSpan InlineBudget { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -29,38 +29,34 @@ public sealed partial class PolicyOptions : IValidatableObject
     /// <summary>Optional. Display aliases for accounts: "111111111111=prod, 222222222222=staging".</summary>
     public string AccountAliases { get; set; } = "";
 
-    /// <summary>
-    /// Optional. The policy file (docs/policy.md): a path deployed with the app, or an https:// blob URL read with the
-    /// bridge's storage credential; .yaml/.yml or .json. Empty: every policed change waits for an approver. Read and
-    /// validated at start-up.
-    /// </summary>
+    /// <summary>The policy file (docs/policy.md): a path deployed with the app, or an https:// blob URL read with the bridge's
+    /// storage credential; .yaml/.yml or .json, validated at start-up. Empty: every policed change waits for an approver.</summary>
     public string RulesFile { get; set; } = "";
 
     /// <summary>The listed account ids (holds "*" alone when every account is allowed: ask <see cref="AllowsAccount"/>).</summary>
-    public IReadOnlySet<string> AllowedAccountSet => SettingList.Parse(AllowedAccounts).ToHashSet(StringComparer.Ordinal);
+    public IReadOnlySet<string> AllowedAccountSet => Parsed().Accounts;
 
-    /// <summary>True when <see cref="AllowedAccounts"/> is <c>*</c>.</summary>
-    public bool AllowsEveryAccount => SettingList.Parse(AllowedAccounts) is [EveryAccount];
+    public bool AllowsEveryAccount => Parsed().Every;
+
+    /// <summary>Whether events of <paramref name="accountId"/> are accepted: a listed 12-digit id, or any 12-digit id with
+    /// <c>*</c>.</summary>
+    public bool AllowsAccount(string? accountId) =>
+        accountId is not null && AccountId().IsMatch(accountId) && (Parsed().Every || Parsed().Accounts.Contains(accountId));
 
     /// <summary>The parsed setting, kept while the setting is unchanged (one reference: safe to share across threads).</summary>
     private sealed record ParsedAccounts(string Setting, IReadOnlySet<string> Accounts, bool Every);
 
     private ParsedAccounts? _parsed;
 
-    /// <summary>Whether events of <paramref name="accountId"/> are accepted: a listed 12-digit id, or any 12-digit id with
-    /// <c>*</c>.</summary>
-    public bool AllowsAccount(string? accountId)
+    private ParsedAccounts Parsed()
     {
-        if (accountId is null || !AccountId().IsMatch(accountId)) return false;
         var setting = AllowedAccounts;
-        var parsed = _parsed;
-        if (parsed is null || !ReferenceEquals(parsed.Setting, setting))
+        if (_parsed is { } parsed && ReferenceEquals(parsed.Setting, setting))
         {
-            var accounts = SettingList.Parse(setting);
-            parsed = new ParsedAccounts(setting, accounts.ToHashSet(StringComparer.Ordinal), accounts is [EveryAccount]);
-            _parsed = parsed;
+            return parsed;
         }
-        return parsed.Every || parsed.Accounts.Contains(accountId);
+        var accounts = SettingList.Parse(setting);
+        return _parsed = new ParsedAccounts(setting, accounts.ToHashSet(StringComparer.Ordinal), accounts is [EveryAccount]);
     }
 
     public IReadOnlyList<string> ExemptPrincipalPatterns => SettingList.Parse(ExemptPrincipalArns);

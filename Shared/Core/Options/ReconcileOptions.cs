@@ -35,10 +35,8 @@ public sealed class ReconcileOptions : IValidatableObject
     /// <summary>The regions the sweep covers, comma separated (e.g. "eu-west-1, us-east-1").</summary>
     public string Regions { get; set; } = "";
 
-    /// <summary>
-    /// A difference no event explains is acted on only once it has lasted this long: its own event (e.g. an exempt
-    /// pipeline's or an AWS service's) may still be on its way. Zero: at once.
-    /// </summary>
+    /// <summary>A difference no event explains is acted on only once it has lasted this long: its own event (e.g. an exempt
+    /// pipeline's or an AWS service's) may still be on its way. Zero: at once.</summary>
     public TimeSpan SettleDelay { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>How long a worker holds a group; a lease of a worker that died lapses after this.</summary>

@@ -26,38 +26,28 @@ public sealed class StorageOptions : IValidatableObject
     [Required, RegularExpression("^[A-Za-z][A-Za-z0-9]{2,62}$", ErrorMessage = "Storage:SlackTable must be 3-63 letters and digits, starting with a letter.")]
     public string SlackTable { get; set; } = "SgBridgeSlack";
 
-    /// <summary>
-    /// Optional, default 3 s. How long one try of a Table Storage call waits for its answer before it is retried
-    /// (Azure.Core's default of 100 s let a hung endpoint hold the revert path for minutes).
-    /// </summary>
+    /// <summary>One try of a Table Storage call (Azure.Core's default of 100 s let a hung endpoint hold the revert path for minutes).</summary>
     [Range(typeof(TimeSpan), "00:00:00.200", "00:00:30", ErrorMessage = "Storage:TableNetworkTimeout must be between 0.2 and 30 seconds.")]
     public TimeSpan TableNetworkTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
-    /// <summary>
-    /// Optional, default 1.5 s. One try of a queue send or receive: a hung try is abandoned and sent again inside the
-    /// intake's budget (a send retried after a lost answer may queue a second copy, which the event id makes harmless).
-    /// </summary>
+    /// <summary>One try of a queue send or receive, abandoned and sent again inside the intake's budget (a send retried after a
+    /// lost answer may queue a second copy, which the event id makes harmless).</summary>
     [Range(typeof(TimeSpan), "00:00:00.200", "00:00:30", ErrorMessage = "Storage:QueueNetworkTimeout must be between 0.2 and 30 seconds.")]
     public TimeSpan QueueNetworkTimeout { get; set; } = TimeSpan.FromSeconds(1.5);
 
-    /// <summary>Optional, default 2. Retries of a failed or timed-out try, for tables and queues (Azure.Core's default is 3).</summary>
+    /// <summary>Retries of a failed or timed-out try, for tables and queues (Azure.Core's default is 3).</summary>
     [Range(0, 5, ErrorMessage = "Storage:MaxRetries must be between 0 and 5.")]
     public int MaxRetries { get; set; } = 2;
 
-    /// <summary>
-    /// Optional, default 1.5 s. The whole time, retries included, a read of a group's approved state may take: past it the
-    /// revert goes on without storage (an add's rules are revoked by id).
-    /// </summary>
+    /// <summary>A read of a group's approved state, retries included: past it the revert goes on without storage (an add's rules
+    /// are revoked by id).</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:00:30", ErrorMessage = "Storage:GroupReadTimeout must be between 0.1 and 30 seconds.")]
     public TimeSpan GroupReadTimeout { get; set; } = TimeSpan.FromSeconds(1.5);
 
-    /// <summary>The least <see cref="Retention"/> accepted: a day.</summary>
+    /// <summary>A smaller <see cref="Retention"/> would delete every final request at once.</summary>
     public static readonly TimeSpan MinRetention = TimeSpan.FromDays(1);
 
-    /// <summary>
-    /// How long a final request and its Slack rows stay after their last change (default 400 days). At least a day: a
-    /// smaller value would delete every final request at once.
-    /// </summary>
+    /// <summary>How long a final request and its Slack rows stay after their last change.</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(400);
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)

@@ -27,10 +27,8 @@ public sealed record ProtectedResource(ProtectedKind Kind, string Name, string? 
     public bool PublicIpv4 => PublicIp is not null;
 }
 
-/// <summary>
-/// What a security group protects, from its network interfaces, or why that could not be read (<see cref="Unavailable"/>).
-/// Classified by <c>InterfaceType</c>, then the attached instance, then the description AWS services give interfaces.
-/// </summary>
+/// <summary>What a security group protects, from its network interfaces (by <c>InterfaceType</c>, then the attached instance,
+/// then the description AWS services give interfaces), or why that could not be read.</summary>
 public sealed record BlastRadius(string GroupId, IReadOnlyList<NetworkInterfaceInfo> Interfaces, string? Unavailable = null)
 {
     public static BlastRadius Failed(string groupId, string reason) => new(groupId, [], reason);
@@ -45,18 +43,10 @@ public sealed record BlastRadius(string GroupId, IReadOnlyList<NetworkInterfaceI
         .OrderBy(r => r.Kind).ThenBy(r => r.Name, StringComparer.Ordinal)
         .ToArray();
 
-    private IReadOnlyList<ProtectedResource>? _reachableIpv4;
-    private IReadOnlyList<ProtectedResource>? _reachableIpv6;
+    /// <summary>Resources reachable from the internet over IPv4 (public IP) or IPv6 (global address).</summary>
+    public IReadOnlyList<ProtectedResource> InternetReachable(bool ipv6) => Resources.Where(r => ipv6 ? r.HasIpv6 : r.PublicIpv4).ToArray();
 
-    /// <summary>Resources reachable from the internet over IPv4 (public IP) or IPv6 (global address), computed once per family.</summary>
-    public IReadOnlyList<ProtectedResource> InternetReachable(bool ipv6) => ipv6
-        ? _reachableIpv6 ??= Resources.Where(r => r.HasIpv6).ToArray()
-        : _reachableIpv4 ??= Resources.Where(r => r.PublicIpv4).ToArray();
-
-    /// <summary>
-    /// Rules the request would grant that are open to the internet (world, or a public range of /8 (IPv4) or /16 (IPv6) or
-    /// wider) on a group with internet-reachable interfaces; empty when nothing is exposed or the radius is unavailable.
-    /// </summary>
+    /// <summary>Rules the request would grant that are <see cref="IsWidePublic"/>, with the internet-reachable resources they expose.</summary>
     public IReadOnlyList<(SecurityGroupRule Rule, IReadOnlyList<ProtectedResource> Exposed)> Exposure(ChangeRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -1,10 +1,7 @@
 namespace SgBridge.Shared.Events;
 
-/// <summary>
-/// The regions of the <c>aws</c>, <c>aws-us-gov</c> and <c>aws-cn</c> partitions: an event's region picks the EC2
-/// endpoint, so only real names pass. An event from a missing region is answered 400 and not retried, so add new
-/// regions here; <c>CloudTrailParserRegionTests</c> fails when the SDK knows one that is missing.
-/// </summary>
+/// <summary>The regions of the <c>aws</c>, <c>aws-us-gov</c> and <c>aws-cn</c> partitions. An event from a missing region is
+/// answered 400 and not retried: add new ones here (<c>CloudTrailParserRegionTests</c> fails when the SDK knows one that is missing).</summary>
 public static class AwsRegions
 {
     public static IReadOnlyList<string> Commercial { get; } =
@@ -33,9 +30,8 @@ public static class AwsRegions
 
     private static readonly HashSet<string> Known = [.. Commercial, .. GovCloud, .. China];
 
-    /// <summary>Every region of the three partitions.</summary>
     public static IReadOnlyCollection<string> All => Known;
 
-    /// <summary>True for an exact (lower-case) region code of the commercial, GovCloud or China partition.</summary>
+    /// <summary>True for an exact (lower-case) region code.</summary>
     public static bool IsKnown(string? region) => region is not null && Known.Contains(region);
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -6,29 +7,28 @@ using System.Text.RegularExpressions;
 
 namespace SgBridge.Shared.Events;
 
-/// <summary>
-/// The shapes of the values EC2 writes into CloudTrail records: resource ids, account ids, CIDRs, ports, group names.
-/// Only what no successful EC2 call can carry is refused: a refused event is answered 400 and never policed, so a rule
-/// here that is stricter than EC2 would let a real change through unreverted.
-/// </summary>
+/// <summary>The shapes of the values EC2 writes into CloudTrail records. Only what no successful EC2 call can carry is refused:
+/// a refused event is never policed, so a rule here stricter than EC2 would let a real change through unreverted.</summary>
 public static partial class AwsValues
 {
     public const int MinPort = -1;
     public const int MaxPort = 65535;
     public const int MaxIcmpTypeOrCode = 255;
 
-    public static bool IsGroupId(string? value) => value is not null && GroupId().IsMatch(value);
+    public static bool IsGroupId(string? value) => IsResourceId(value, "sg-");
 
-    public static bool IsRuleId(string? value) => value is not null && RuleId().IsMatch(value);
+    public static bool IsRuleId(string? value) => IsResourceId(value, "sgr-");
 
-    public static bool IsPrefixListId(string? value) => value is not null && PrefixListId().IsMatch(value);
+    public static bool IsPrefixListId(string? value) => IsResourceId(value, "pl-");
+
+    /// <summary>EC2's resource ids: the prefix, then 8 to 17 lower-case hex digits (today 8 or 17).</summary>
+    private static bool IsResourceId(string? value, string prefix) =>
+        value is not null && value.StartsWith(prefix, StringComparison.Ordinal) && HexId().IsMatch(value.AsSpan(prefix.Length));
 
     public static bool IsAccountId(string? value) => value is not null && AccountId().IsMatch(value);
 
-    /// <summary>
-    /// An IPv4 CIDR as EC2 takes it: four decimal octets, '/', a prefix length 0–32. Bits set beyond the prefix are
-    /// accepted (EC2 accepts them and masks them off), so <c>10.0.0.5/8</c> passes; shorthand (<c>10/8</c>) does not.
-    /// </summary>
+    /// <summary>Four decimal octets, '/', a prefix length 0–32. Bits beyond the prefix pass (EC2 masks them off), so
+    /// <c>10.0.0.5/8</c> passes; shorthand (<c>10/8</c>) does not.</summary>
     public static bool IsIpv4Cidr(string? value)
     {
         if (value is null || !Ipv4Cidr().IsMatch(value)) return false;
@@ -49,23 +49,9 @@ public static partial class AwsValues
             && int.Parse(value.AsSpan(slash + 1), CultureInfo.InvariantCulture) <= 128;
     }
 
-    /// <summary>
-    /// Why a group name cannot come from EC2, or null: over 255 characters, or outside EC2's set for VPC groups. No
-    /// storage key is built from a group name, so storage limits none.
-    /// </summary>
-    public static string? GroupNameProblem(string name)
-    {
-        if (name.Length > 255) return "a group name is at most 255 characters";
-        foreach (var c in name)
-        {
-            if (char.IsControl(c)) return "a group name holds no control characters";
-            if (!char.IsAsciiLetterOrDigit(c) && !DescriptionPunctuation.Contains(c, StringComparison.Ordinal))
-            {
-                return $"a group name holds only a-z, A-Z, 0-9 and {DescriptionPunctuation.Trim()} and spaces";
-            }
-        }
-        return null;
-    }
+    /// <summary>Why a group name cannot come from EC2 (over 255 characters, or outside EC2's set for VPC groups), or null. No
+    /// storage key is built from a group name, so storage limits none.</summary>
+    public static string? GroupNameProblem(string name) => TextProblem(name, "a group name", sayControl: true);
 
     /// <summary>A protocol as EC2 takes it: tcp, udp, icmp, icmpv6 (any case), a protocol number 0–255 written plainly, or -1 (all).</summary>
     public static bool IsProtocol(string? value) =>
@@ -76,23 +62,24 @@ public static partial class AwsValues
     public const string DescriptionPunctuation = " ._-:/()#,@[]+=&;{}!$*";
 
     /// <summary>Why a rule description cannot come from EC2, or null: more than 255 characters, or a character EC2 refuses.</summary>
-    public static string? DescriptionProblem(string value)
+    public static string? DescriptionProblem(string value) => TextProblem(value, "a rule description", sayControl: false);
+
+    private static readonly SearchValues<char> TextCharacters =
+        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" + DescriptionPunctuation);
+
+    /// <summary>At most 255 characters, each a letter, a digit or <see cref="DescriptionPunctuation"/>; the first character
+    /// outside that set is named as a control character when <paramref name="sayControl"/>.</summary>
+    private static string? TextProblem(string value, string what, bool sayControl)
     {
-        if (value.Length > 255) return "a rule description is at most 255 characters";
-        foreach (var c in value)
-        {
-            if (!char.IsAsciiLetterOrDigit(c) && !DescriptionPunctuation.Contains(c, StringComparison.Ordinal))
-            {
-                return $"a rule description holds only a-z, A-Z, 0-9 and {DescriptionPunctuation.Trim()} and spaces";
-            }
-        }
-        return null;
+        if (value.Length > 255) return $"{what} is at most 255 characters";
+        var at = value.AsSpan().IndexOfAnyExcept(TextCharacters);
+        return at < 0 ? null
+            : sayControl && char.IsControl(value[at]) ? $"{what} holds no control characters"
+            : $"{what} holds only a-z, A-Z, 0-9 and {DescriptionPunctuation.Trim()} and spaces";
     }
 
-    /// <summary>
-    /// Why a port range cannot be, as the offending field ("from" or "to") and the reason. TCP/UDP: −1..65535, from ≤ to.
-    /// ICMP: type and code −1..255 in no order. Other protocols: EC2 ignores the ports, so their order is not checked.
-    /// </summary>
+    /// <summary>The offending field ("from" or "to") and why. TCP/UDP: −1..65535, from ≤ to. ICMP: type and code −1..255 in no
+    /// order. Other protocols: EC2 ignores the ports, so their order is not checked.</summary>
     public static (string Field, string Reason)? PortProblem(string protocol, int? from, int? to)
     {
         var icmp = protocol is "icmp" or "icmpv6";
@@ -118,14 +105,8 @@ public static partial class AwsValues
         return sb.ToString();
     }
 
-    [GeneratedRegex(@"\Asg-[0-9a-f]{8,17}\z")]
-    private static partial Regex GroupId();
-
-    [GeneratedRegex(@"\Asgr-[0-9a-f]{8,17}\z")]
-    private static partial Regex RuleId();
-
-    [GeneratedRegex(@"\Apl-[0-9a-f]{8,17}\z")]
-    private static partial Regex PrefixListId();
+    [GeneratedRegex(@"\A[0-9a-f]{8,17}\z")]
+    private static partial Regex HexId();
 
     [GeneratedRegex(@"\A[0-9]{12}\z")]
     private static partial Regex AccountId();

@@ -12,11 +12,7 @@ public static partial class CloudTrailParser
         var identity = record.RequireObject("userIdentity");
         var type = identity.Str("type");
         var arn = identity.Str("arn");
-        var issuer = identity.GetObject("sessionContext")?.GetObject("sessionIssuer");
-        var issuerArn = issuer?.Str("arn");
-        string? userName = null;
-        string? sessionName = null;
-
+        var issuerArn = identity.GetObject("sessionContext")?.GetObject("sessionIssuer")?.Str("arn");
         var principalType = type switch
         {
             "IAMUser" => PrincipalType.IamUser,
@@ -28,20 +24,18 @@ public static partial class CloudTrailParser
             "IdentityCenterUser" => PrincipalType.IdentityCenterUser,
             _ => PrincipalType.Unknown,
         };
-        switch (principalType)
+        var userName = principalType switch
         {
-            case PrincipalType.IamUser:
-                userName = identity.Str("userName") ?? LastSegment(arn);
-                break;
-            case PrincipalType.AssumedRole:
-                // arn:aws:sts::111111111111:assumed-role/RoleName/session-name
-                sessionName = arn is not null && arn.Contains(":assumed-role/", StringComparison.Ordinal) ? LastSegment(arn) : null;
-                if (issuerArn?.Contains(IdentityCenterRolePath, StringComparison.Ordinal) == true) principalType = PrincipalType.IdentityCenterUser;
-                break;
-            case PrincipalType.FederatedUser:
-                // arn:aws:sts::111111111111:federated-user/name
-                userName = LastSegment(arn);
-                break;
+            PrincipalType.IamUser => identity.Str("userName") ?? LastSegment(arn),
+            PrincipalType.FederatedUser => LastSegment(arn), // arn:aws:sts::111111111111:federated-user/name
+            _ => null,
+        };
+        // arn:aws:sts::111111111111:assumed-role/RoleName/session-name
+        var assumed = principalType == PrincipalType.AssumedRole;
+        var sessionName = assumed && arn is not null && arn.Contains(":assumed-role/", StringComparison.Ordinal) ? LastSegment(arn) : null;
+        if (assumed && issuerArn?.Contains(IdentityCenterRolePath, StringComparison.Ordinal) == true)
+        {
+            principalType = PrincipalType.IdentityCenterUser;
         }
 
         return new Requester(

@@ -71,10 +71,8 @@ public static partial class CloudTrailParser
         return new SecurityGroupRule(protocol, from, to, source);
     }
 
-    /// <summary>
-    /// Rules from <c>securityGroupRuleSet</c> or <c>revokedSecurityGroupRuleSet</c>, with their rule ids; a rule whose
-    /// <c>isEgress</c> contradicts the call's direction is refused (the event would say two things).
-    /// </summary>
+    /// <summary>Rules from a response rule set, with their rule ids; a rule whose <c>isEgress</c> contradicts the call's direction
+    /// is refused (the event would say two things).</summary>
     private static List<ResponseRule> ResponseRules(JsonField response, string name, SecurityGroupChange change)
     {
         var rules = new List<ResponseRule>();

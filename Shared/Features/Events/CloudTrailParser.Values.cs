@@ -32,10 +32,7 @@ public static partial class CloudTrailParser
     private static string CheckRuleId(string value, string path) =>
         AwsValues.IsRuleId(value) ? value : throw RejectedException.Invalid(path, $"'{AwsValues.Quote(value)}' is not a security group rule id (sgr- and 8 or 17 lower-case hex digits)");
 
-    /// <summary>
-    /// The (normalised) protocol at <paramref name="name"/>: EC2 takes a name (tcp, udp, icmp, icmpv6) or a protocol
-    /// number 0–255, or -1 for every protocol. Anything else is refused, naming the field.
-    /// </summary>
+    /// <summary>The normalised protocol at <paramref name="name"/> (see <see cref="AwsValues.IsProtocol"/>).</summary>
     private static string ProtocolAt(JsonField parent, string name)
     {
         var text = parent.RequireStr(name);

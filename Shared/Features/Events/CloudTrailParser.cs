@@ -7,14 +7,11 @@ using static SgBridge.Shared.Events.HandledEvents;
 
 namespace SgBridge.Shared.Events;
 
-/// <summary>
-/// Turns one CloudTrail record of a security group call, bare or in its EventBridge envelope, into a
-/// <see cref="SecurityGroupChange"/>. Pure: no I/O, no clock. Never throws on bad input: every problem is a
-/// <see cref="ParseResult.Rejection"/> whose message names the field at fault.
-/// </summary>
+/// <summary>Turns one CloudTrail record of a security group call, bare or in its EventBridge envelope, into a
+/// <see cref="SecurityGroupChange"/>. Pure; never throws on bad input: every problem is a rejection naming the field at fault.</summary>
 public static partial class CloudTrailParser
 {
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
+    private const int MaxDepth = 64;
 
     /// <summary>The field a rejection names when the fault is the whole body (empty, or not text).</summary>
     public const string BodyField = "(body)";
@@ -35,35 +32,23 @@ public static partial class CloudTrailParser
         if (!Utf8.IsValid(utf8Json))
         {
             var at = FirstInvalidUtf8(utf8Json);
-            var where = JsonStructure.LocationAt(utf8Json[..at], DocumentOptions.MaxDepth);
+            var where = JsonStructure.LocationAt(utf8Json[..at], MaxDepth);
             return NotJson(where, $"The body is not valid UTF-8 at '{AwsValues.Quote(where, 256)}' (byte {at}).");
         }
-        JsonDocument document;
         try
         {
-            // One cheap pass first: duplicated keys and undecodable strings, which the document would hide.
-            if (JsonStructure.Check(utf8Json, DocumentOptions.MaxDepth) is { } structural) return structural;
-            var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = DocumentOptions.MaxDepth });
-            document = JsonDocument.ParseValue(ref reader);
-            try
-            {
-                if (reader.Read()) throw new JsonException("Unexpected data after the JSON value.");
-            }
-            catch
-            {
-                document.Dispose();
-                throw;
-            }
+            // One pass first over the whole body (trailing data included): duplicated keys and undecodable strings,
+            // which the document would hide. The document then reads a body known to be one JSON value.
+            if (JsonStructure.Check(utf8Json, MaxDepth) is { } structural) return structural;
         }
         catch (JsonException e)
         {
             var where = e.Data["location"] as string ?? RootField;
             return NotJson(where, $"The body is not valid JSON at '{AwsValues.Quote(where, 256)}': {e.Message}");
         }
-        using (document)
-        {
-            return ParseRoot(document.RootElement);
-        }
+        var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = MaxDepth });
+        using var document = JsonDocument.ParseValue(ref reader);
+        return ParseRoot(document.RootElement);
     }
 
     /// <summary>Parses an element already read; its raw text goes through the same checks as a body (duplicated keys included).</summary>
@@ -103,16 +88,8 @@ public static partial class CloudTrailParser
         string? envelopeRegion = null;
         if (root.Has("detail") || root.Has("detail-type"))
         {
-            var source = root.RequireStr("source", $"an EventBridge event must come from '{EventBridgeSource}'");
-            if (source != EventBridgeSource)
-            {
-                throw Reject(RejectionKind.WrongSource, "source", $"Field 'source' is '{AwsValues.Quote(source)}'; expected '{EventBridgeSource}'.");
-            }
-            var detailType = root.RequireStr("detail-type", $"expected '{EventBridgeDetailType}'");
-            if (detailType != EventBridgeDetailType)
-            {
-                throw Reject(RejectionKind.WrongDetailType, "detail-type", $"Field 'detail-type' is '{AwsValues.Quote(detailType)}'; expected '{EventBridgeDetailType}'.");
-            }
+            Expect(root, "source", EventBridgeSource, RejectionKind.WrongSource, $"an EventBridge event must come from '{EventBridgeSource}'");
+            Expect(root, "detail-type", EventBridgeDetailType, RejectionKind.WrongDetailType);
             record = root.RequireObject("detail", "the EventBridge event carries no CloudTrail record");
             (envelopeAccount, envelopeRegion) = Envelope(root);
         }
@@ -127,11 +104,7 @@ public static partial class CloudTrailParser
         }
 
         context.EventId = record.Str("eventID");
-        var eventSource = record.RequireStr("eventSource", $"expected '{CloudTrailEventSource}'");
-        if (eventSource != CloudTrailEventSource)
-        {
-            throw Reject(RejectionKind.WrongSource, record.Child("eventSource"), $"Field '{record.Child("eventSource")}' is '{AwsValues.Quote(eventSource)}'; expected '{CloudTrailEventSource}'.");
-        }
+        Expect(record, "eventSource", CloudTrailEventSource, RejectionKind.WrongSource);
         var eventName = record.RequireStr("eventName");
         context.EventName = eventName;
         if (!AllNames.Contains(eventName, StringComparer.Ordinal))
@@ -163,12 +136,7 @@ public static partial class CloudTrailParser
             // plain one, or the event is refused here (a 40,000-character id could never be stored).
             throw RejectedException.Invalid(record.Child("eventID"), $"'{AwsValues.Quote(eventId)}' is not an event id (CloudTrail's event ids are GUIDs, e.g. 5d2d2f34-6c1e-4d2b-9a8f-1b2c3d4e0002)");
         }
-        var eventTimeText = record.RequireStr("eventTime");
-        if (!IsTimestamp(eventTimeText)
-            || !DateTimeOffset.TryParse(eventTimeText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var eventTime))
-        {
-            throw RejectedException.Invalid(record.Child("eventTime"), $"'{AwsValues.Quote(eventTimeText)}' is not a timestamp (ISO 8601, e.g. 2025-03-14T10:02:11Z)");
-        }
+        var eventTime = Timestamp(record.RequireStr("eventTime"), record.Child("eventTime"));
 
         var recipientAccount = record.Str("recipientAccountId");
         if (recipientAccount is not null && envelopeAccount is not null && recipientAccount != envelopeAccount)
@@ -176,18 +144,10 @@ public static partial class CloudTrailParser
             throw Reject(RejectionKind.AccountMismatch, record.Child("recipientAccountId"),
                 $"Field '{record.Child("recipientAccountId")}' is {recipientAccount} but the envelope's 'account' is {envelopeAccount}.");
         }
-        var accountId = recipientAccount ?? envelopeAccount ?? throw RejectedException.Missing(record.Child("recipientAccountId"), "the envelope has no 'account' either");
-        if (!AwsValues.IsAccountId(accountId))
-        {
-            throw RejectedException.Invalid(recipientAccount is null ? "account" : record.Child("recipientAccountId"), $"'{AwsValues.Quote(accountId)}' is not a 12-digit AWS account id");
-        }
-        var region = record.Str("awsRegion") ?? envelopeRegion ?? throw RejectedException.Missing(record.Child("awsRegion"), "the envelope has no 'region' either");
-        if (!AwsRegions.IsKnown(region))
-        {
-            // The region picks the EC2 endpoint the bridge calls: accept only the regions AWS has (AwsRegions.cs says how to update).
-            throw RejectedException.Invalid(record.Str("awsRegion") is null ? "region" : record.Child("awsRegion"),
-                $"'{AwsValues.Quote(region)}' is not a region of the aws, aws-us-gov or aws-cn partitions");
-        }
+        var accountId = recipientAccount is not null ? Account(recipientAccount, record.Child("recipientAccountId"))
+            : envelopeAccount ?? throw RejectedException.Missing(record.Child("recipientAccountId"), "the envelope has no 'account' either");
+        var region = record.Str("awsRegion") is { } awsRegion ? Region(awsRegion, record.Child("awsRegion"))
+            : envelopeRegion ?? throw RejectedException.Missing(record.Child("awsRegion"), "the envelope has no 'region' either");
 
         var requester = ParseRequester(record);
         var parameters = record.RequireObject("requestParameters");
@@ -212,61 +172,58 @@ public static partial class CloudTrailParser
         };
     }
 
-    /// <summary>The envelope's own fields, checked when present (a bare CloudTrail record has none); returns its account and
-    /// region.</summary>
+    /// <summary>The envelope's own fields, checked when present; returns its account and region.</summary>
     private static (string? Account, string? Region) Envelope(JsonField root)
     {
         _ = root.Str("version");
         _ = root.Str("id");
-        if (root.Str("time") is { } time && !IsTimestamp(time))
+        if (root.Str("time") is { } time)
         {
-            throw RejectedException.Invalid("time", $"'{AwsValues.Quote(time)}' is not a timestamp (ISO 8601, e.g. 2025-03-14T10:02:11Z)");
+            _ = Timestamp(time, "time");
         }
         if (root.Get("resources") is { } resources && resources.Element.ValueKind != JsonValueKind.Array)
         {
             throw RejectedException.Invalid("resources", $"expected an array, got {JsonField.Kind(resources.Element)}");
         }
-        var account = root.Str("account");
-        if (account is not null && !AwsValues.IsAccountId(account))
+        return (root.Str("account") is { } account ? Account(account, "account") : null, root.Str("region") is { } region ? Region(region, "region") : null);
+    }
+
+    /// <summary>The string at <paramref name="name"/> must be <paramref name="expected"/>; else a rejection of <paramref name="kind"/>.</summary>
+    private static void Expect(JsonField parent, string name, string expected, RejectionKind kind, string? hint = null)
+    {
+        var value = parent.RequireStr(name, hint ?? $"expected '{expected}'");
+        if (value != expected)
         {
-            throw RejectedException.Invalid("account", $"'{AwsValues.Quote(account)}' is not a 12-digit AWS account id");
+            throw Reject(kind, parent.Child(name), $"Field '{parent.Child(name)}' is '{AwsValues.Quote(value)}'; expected '{expected}'.");
         }
-        var region = root.Str("region");
-        if (region is not null && !AwsRegions.IsKnown(region))
-        {
-            throw RejectedException.Invalid("region", $"'{AwsValues.Quote(region)}' is not a region of the aws, aws-us-gov or aws-cn partitions");
-        }
-        return (account, region);
     }
 
     /// <summary>CloudTrail's and EventBridge's timestamps: ISO 8601, e.g. <c>2025-03-14T10:02:11Z</c> (fractions of a second and an offset allowed).</summary>
-    private static bool IsTimestamp(string text) =>
-        DateTimeOffset.TryParseExact(text, TimestampFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out _);
+    private static DateTimeOffset Timestamp(string text, string field) =>
+        DateTimeOffset.TryParseExact(text, TimestampFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
+            ? time
+            : throw RejectedException.Invalid(field, $"'{AwsValues.Quote(text)}' is not a timestamp (ISO 8601, e.g. 2025-03-14T10:02:11Z)");
 
     private static readonly string[] TimestampFormats = ["yyyy-MM-ddTHH:mm:ssK", "yyyy-MM-ddTHH:mm:ss.FFFFFFFK"];
+
+    private static string Account(string value, string field) =>
+        AwsValues.IsAccountId(value) ? value : throw RejectedException.Invalid(field, $"'{AwsValues.Quote(value)}' is not a 12-digit AWS account id");
+
+    /// <summary>The region picks the EC2 endpoint the bridge calls: only the regions AWS has pass (AwsRegions.cs says how to update).</summary>
+    private static string Region(string value, string field) =>
+        AwsRegions.IsKnown(value) ? value : throw RejectedException.Invalid(field, $"'{AwsValues.Quote(value)}' is not a region of the aws, aws-us-gov or aws-cn partitions");
 
     private static SecurityGroupChange Authorize(SecurityGroupChange change, JsonField parameters, JsonField? response)
     {
         var requested = RequestedRules(parameters);
         var created = response is { } r ? ResponseRules(r, "securityGroupRuleSet", change) : [];
 
-        IReadOnlyList<SecurityGroupRule> rules;
-        if (created.Count > 0)
-        {
-            // The response is what EC2 created (with rule ids); the request may carry descriptions the response omits.
-            rules = created.Select(c => c.Rule.Description is null && requested.FirstOrDefault(q => q.SameAccessAs(c.Rule))?.Description is { } d
+        // The response is what EC2 created (with rule ids); the request may carry descriptions the response omits.
+        IReadOnlyList<SecurityGroupRule> rules = created.Count > 0
+            ? created.Select(c => c.Rule.Description is null && requested.FirstOrDefault(q => q.SameAccessAs(c.Rule))?.Description is { } d
                 ? c.Rule with { Description = d }
-                : c.Rule).ToList();
-        }
-        else if (requested.Count > 0)
-        {
-            rules = requested;
-        }
-        else
-        {
-            throw RejectedException.Missing(parameters.Child("ipPermissions"), "the call names no rule");
-        }
-
+                : c.Rule).ToList()
+            : requested.Count > 0 ? requested : throw RejectedException.Missing(parameters.Child("ipPermissions"), "the call names no rule");
         var (groupId, groupName) = Group(parameters, created);
         return change with { Kind = ChangeKind.Add, GroupId = groupId, GroupName = groupName, Rules = rules };
     }
@@ -283,21 +240,13 @@ public static partial class CloudTrailParser
         }
 
         var revoked = response is { } r ? ResponseRules(r, "revokedSecurityGroupRuleSet", change) : [];
-        IReadOnlyList<SecurityGroupRule> rules;
-        if (revoked.Count > 0)
+        // Default VPC: a permission that matched no rule is not an error; the response lists it as unknown. It changed nothing.
+        var unknown = revoked.Count == 0 && response is { } u ? Permissions(u, "unknownIpPermissionSet") : [];
+        var rules = revoked.Count > 0 ? revoked.Select(x => x.Rule).ToList() : requested.Where(q => !unknown.Any(x => x.SameAccessAs(q))).ToList();
+        if (revoked.Count == 0 && requested.Count > 0 && rules.Count == 0 && ruleIds.Count == 0)
         {
-            rules = revoked.Select(x => x.Rule).ToList();
-        }
-        else
-        {
-            // Default VPC: a permission that matched no rule is not an error; the response lists it as unknown. It changed nothing.
-            var unknown = response is { } u ? Permissions(u, "unknownIpPermissionSet") : [];
-            rules = requested.Where(q => !unknown.Any(x => x.SameAccessAs(q))).ToList();
-            if (requested.Count > 0 && rules.Count == 0 && ruleIds.Count == 0)
-            {
-                throw Reject(RejectionKind.FailedCall, response!.Value.Child("unknownIpPermissionSet"),
-                    $"Field '{response!.Value.Child("unknownIpPermissionSet")}' lists every permission of the call: the {change.EventName} call revoked nothing.");
-            }
+            throw Reject(RejectionKind.FailedCall, response!.Value.Child("unknownIpPermissionSet"),
+                $"Field '{response!.Value.Child("unknownIpPermissionSet")}' lists every permission of the call: the {change.EventName} call revoked nothing.");
         }
         if (rules.Count == 0 && ruleIds.Count == 0)
         {

@@ -1,9 +1,6 @@
 namespace SgBridge.Shared.Events;
 
-/// <summary>
-/// The CloudTrail events the bridge understands: <see cref="Names"/> are always policed (the EventBridge rule lists
-/// exactly these); <see cref="EgressNames"/> only with <c>Policy:PoliceEgress</c>.
-/// </summary>
+/// <summary>The CloudTrail events the bridge understands.</summary>
 public static class HandledEvents
 {
     public const string EventBridgeSource = "aws.ec2";
@@ -17,7 +14,7 @@ public static class HandledEvents
     public const string AuthorizeEgress = "AuthorizeSecurityGroupEgress";
     public const string RevokeEgress = "RevokeSecurityGroupEgress";
 
-    /// <summary>Always forwarded and policed.</summary>
+    /// <summary>Always policed (the EventBridge rule lists exactly these).</summary>
     public static IReadOnlyList<string> Names { get; } = [AuthorizeIngress, RevokeIngress, ModifyRules];
 
     /// <summary>Outbound rule calls: parsed always, policed (queued) only with <c>Policy:PoliceEgress</c>.</summary>

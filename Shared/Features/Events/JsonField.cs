@@ -15,11 +15,8 @@ internal sealed class RejectedException(ParseResult.Rejection rejection) : Excep
         new(new ParseResult.Rejection(RejectionKind.InvalidField, $"Field '{path}' is invalid: {reason}.") { Field = path });
 }
 
-/// <summary>
-/// A JSON value and its path from the document root, with lenient readers for the quirks of CloudTrail:
-/// keys matched exactly then case-insensitively, JSON null treated as absent, numbers written as strings,
-/// and collections written as <c>{"items":[…]}</c>, <c>{}</c> (empty) or a bare array.
-/// </summary>
+/// <summary>A JSON value and its path, with lenient readers for CloudTrail's quirks: keys matched exactly then ignoring case, null
+/// as absent, numbers written as strings, collections as <c>{"items":[…]}</c>, <c>{}</c> (empty) or a bare array.</summary>
 internal readonly record struct JsonField(JsonElement Element, string Path)
 {
     public bool IsObject => Element.ValueKind == JsonValueKind.Object;
@@ -45,7 +42,6 @@ internal readonly record struct JsonField(JsonElement Element, string Path)
 
     public string Child(string name) => Path.Length == 0 ? name : $"{Path}.{name}";
 
-    /// <summary>An object-valued child, or null when absent.</summary>
     public JsonField? GetObject(string name)
     {
         if (Get(name) is not { } field) return null;

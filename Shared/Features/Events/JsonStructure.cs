@@ -2,11 +2,9 @@ using System.Text.Json;
 
 namespace SgBridge.Shared.Events;
 
-/// <summary>
-/// One forward pass over the raw JSON before the document is parsed, for what <see cref="JsonDocument"/> lets through
-/// silently: a key twice in one object, compared ignoring case (a second <c>eventName</c> would change the event's
-/// meaning depending on the reader), and <c>\u</c> escapes that are not valid UTF-16. Invalid JSON throws.
-/// </summary>
+/// <summary>One pass over the raw JSON for what <see cref="JsonDocument"/> lets through silently: a key twice in one object,
+/// ignoring case (a second <c>eventName</c> would change the event's meaning depending on the reader), and <c>\u</c> escapes
+/// that are not valid UTF-16. Invalid JSON throws.</summary>
 internal static class JsonStructure
 {
     private sealed class Frame(string path, bool isArray)
@@ -20,8 +18,7 @@ internal static class JsonStructure
 
     public static ParseResult.Rejection? Check(ReadOnlySpan<byte> utf8Json, int maxDepth) => Walk(utf8Json, true, maxDepth, out _);
 
-    /// <summary>The path of the value a reader is on after <paramref name="utf8Json"/> (a prefix up to a fault), or
-    /// <c>(root)</c>.</summary>
+    /// <summary>The path of the value a reader is on after <paramref name="utf8Json"/> (a prefix up to a fault).</summary>
     public static string LocationAt(ReadOnlySpan<byte> utf8Json, int maxDepth)
     {
         try
@@ -70,12 +67,7 @@ internal static class JsonStructure
                 case JsonTokenType.PropertyName:
                 {
                     var frame = frames[^1];
-                    string key;
-                    try
-                    {
-                        key = reader.GetString()!;
-                    }
-                    catch (InvalidOperationException)
+                    if (Decoded(ref reader) is not { } key)
                     {
                         return Invalid(frame.Path.Length == 0 ? "(root)" : frame.Path, "one of its keys has \\u escapes that are not valid UTF-16 (a lone surrogate)");
                     }
@@ -98,16 +90,9 @@ internal static class JsonStructure
                 case JsonTokenType.String:
                 {
                     var path = ValuePath(frames);
-                    if (reader.ValueIsEscaped)
+                    if (reader.ValueIsEscaped && Decoded(ref reader) is null)
                     {
-                        try
-                        {
-                            _ = reader.GetString();
-                        }
-                        catch (InvalidOperationException)
-                        {
-                            return Invalid(path, "its \\u escapes are not valid UTF-16 (a lone surrogate)");
-                        }
+                        return Invalid(path, "its \\u escapes are not valid UTF-16 (a lone surrogate)");
                     }
                     break;
                 }
@@ -126,6 +111,19 @@ internal static class JsonStructure
         if (frames.Count == 0) return "";
         var parent = frames[^1];
         return parent.IsArray ? $"{parent.Path}[{parent.NextIndex++}]" : Child(parent.Path, parent.LastKey ?? "");
+    }
+
+    /// <summary>The string the reader is on; null when its <c>\u</c> escapes are not valid UTF-16.</summary>
+    private static string? Decoded(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     private static string Child(string path, string key) => path.Length == 0 ? key : $"{path}.{key}";

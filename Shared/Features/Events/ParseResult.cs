@@ -37,8 +37,7 @@ public enum RejectionKind
     Egress,
 }
 
-/// <summary>The outcome of <see cref="CloudTrailParser"/>: <see cref="Success"/> with the change, or a <see cref="Rejection"/> naming the
-/// field at fault.</summary>
+/// <summary>The outcome of <see cref="CloudTrailParser"/>.</summary>
 public abstract record ParseResult
 {
     private ParseResult()
@@ -47,25 +46,15 @@ public abstract record ParseResult
 
     public bool IsSuccess => this is Success;
 
-    public bool TryGetChange([NotNullWhen(true)] out SecurityGroupChange? change)
-    {
-        change = (this as Success)?.Change;
-        return change is not null;
-    }
+    public bool TryGetChange([NotNullWhen(true)] out SecurityGroupChange? change) => (change = (this as Success)?.Change) is not null;
 
-    public bool TryGetRejection([NotNullWhen(true)] out Rejection? rejection)
-    {
-        rejection = this as Rejection;
-        return rejection is not null;
-    }
+    public bool TryGetRejection([NotNullWhen(true)] out Rejection? rejection) => (rejection = this as Rejection) is not null;
 
     /// <summary>The record describes a change the bridge understands (ingress, or egress: see <see cref="SecurityGroupChange.Direction"/>).</summary>
     public sealed record Success(SecurityGroupChange Change) : ParseResult;
 
-    /// <summary>
-    /// The record was not accepted: <see cref="Field"/> is the JSON path at fault, <see cref="EventId"/>/<see cref="EventName"/>
-    /// what was read before, and <see cref="ErrorCode"/>/<see cref="ErrorMessage"/> a failed call's error.
-    /// </summary>
+    /// <summary><see cref="Field"/>: the JSON path at fault; <see cref="EventId"/>/<see cref="EventName"/>: what was read before;
+    /// <see cref="ErrorCode"/>/<see cref="ErrorMessage"/>: a failed call's error.</summary>
     public sealed record Rejection(RejectionKind Kind, string Message) : ParseResult
     {
         public string? Field { get; init; }

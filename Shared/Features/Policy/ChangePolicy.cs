@@ -16,10 +16,8 @@ public enum Verdict
 
 public sealed record PolicyVerdict(Verdict Verdict, string Reason);
 
-/// <summary>
-/// Decides who is policed, from the principal's ARN (never from its type): everyone is, except the bridge's own
-/// role in that account and the configured exemptions.
-/// </summary>
+/// <summary>Decides who is policed, from the principal's ARN (never from its type): everyone but the bridge's own role in that
+/// account and the configured exemptions.</summary>
 public sealed class ChangePolicy(IOptions<PolicyOptions> policy, IOptions<AwsOptions> aws)
 {
     private readonly PolicyOptions _policy = policy.Value;
@@ -32,19 +30,16 @@ public sealed class ChangePolicy(IOptions<PolicyOptions> policy, IOptions<AwsOpt
     {
         var requester = change.Requester;
         var bridgeRole = _aws.RoleArnFor(change.AccountId);
-        if (requester.IssuerArn is { } issuer && ArnPattern.Matches(bridgeRole, issuer))
+        if (requester.IssuerArn is { } issuer && Glob.Matches(bridgeRole, issuer, ignoreCase: true))
         {
             return new PolicyVerdict(Verdict.BridgeOwn, $"made by the bridge's own role {issuer}");
         }
 
-        foreach (var pattern in _exemptions)
+        foreach (var (pattern, arn) in _exemptions.SelectMany(_ => new[] { requester.IssuerArn, requester.Arn }.OfType<string>(), (p, arn) => (p, arn)))
         {
-            foreach (var arn in new[] { requester.IssuerArn, requester.Arn })
+            if (Glob.Matches(pattern, arn, ignoreCase: true))
             {
-                if (arn is not null && ArnPattern.Matches(pattern, arn))
-                {
-                    return new PolicyVerdict(Verdict.Exempt, $"{arn} matches the exemption {pattern}");
-                }
+                return new PolicyVerdict(Verdict.Exempt, $"{arn} matches the exemption {pattern}");
             }
         }
 
@@ -55,10 +50,4 @@ public sealed class ChangePolicy(IOptions<PolicyOptions> policy, IOptions<AwsOpt
 
         return new PolicyVerdict(Verdict.Police, $"{requester.DisplayName} ({requester.Type}) is not exempt");
     }
-}
-
-/// <summary>Case-insensitive ARN matching with '*' (any run of characters) and '?' (one character).</summary>
-public static class ArnPattern
-{
-    public static bool Matches(string pattern, string arn) => Glob.Matches(pattern, arn, ignoreCase: true);
 }

@@ -6,13 +6,9 @@ namespace SgBridge.Shared.Policy;
 /// </summary>
 public sealed record GroupTags
 {
-    private GroupTags(IReadOnlyDictionary<string, string>? values, string? unknownReason)
-    {
-        Values = values;
-        UnknownReason = unknownReason;
-    }
+    private GroupTags(IReadOnlyDictionary<string, string>? values, string? unknownReason) => (Values, UnknownReason) = (values, unknownReason);
 
-    /// <summary>Not read: nothing has needed them yet. An evaluation that reaches a tag condition says so (<see cref="PolicyEvaluation.NeedsTags"/>).</summary>
+    /// <summary>Nothing has needed them yet; an evaluation that reaches a tag condition says so (<see cref="PolicyEvaluation.NeedsTags"/>).</summary>
     public static GroupTags NotRead { get; } = new(null, null);
 
     /// <summary>The tags as EC2 described them (keys and values are case-sensitive, as in AWS).</summary>
@@ -21,18 +17,13 @@ public sealed record GroupTags
     /// <summary>The tags could not be learnt; <paramref name="reason"/> is shown on the request and in Slack.</summary>
     public static GroupTags Unknown(string reason) => new(null, string.IsNullOrWhiteSpace(reason) ? "tags unknown" : reason);
 
-    /// <summary>The tags, when read.</summary>
     public IReadOnlyDictionary<string, string>? Values { get; }
 
-    /// <summary>Why the tags are unknown (null when read or not read yet).</summary>
     public string? UnknownReason { get; }
 
     public bool IsKnown => Values is not null;
 
     public bool IsNotRead => Values is null && UnknownReason is null;
-
-    /// <summary>In words, for a reason: the unknown reason, or "the group's tags were not read".</summary>
-    internal string Why => UnknownReason ?? "the group's tags were not read";
 }
 
 /// <summary>
@@ -42,15 +33,9 @@ public sealed record GroupTags
 public sealed record TagCondition(string Key, IReadOnlyList<string> Values)
 {
     public bool Holds(IReadOnlyDictionary<string, string> tags) =>
-        tags.TryGetValue(Key, out var value) && Values.Any(p => TagPattern.Matches(p, value));
+        tags.TryGetValue(Key, out var value) && Values.Any(p => Glob.Matches(p, value, ignoreCase: false));
 
     public override string ToString() => Values.Count == 1 ? $"{Key}={Values[0]}" : $"{Key}=[{string.Join(", ", Values)}]";
-}
-
-/// <summary>Case-sensitive glob matching for tag values: '*' any run of characters (also none), '?' one character.</summary>
-public static class TagPattern
-{
-    public static bool Matches(string pattern, string value) => Glob.Matches(pattern, value, ignoreCase: false);
 }
 
 /// <summary>The one glob matcher of the policy (ARNs, names, tags): '*' any run of characters (also none), '?' one character.</summary>

@@ -4,10 +4,8 @@ using System.Net.Sockets;
 
 namespace SgBridge.Shared.Policy;
 
-/// <summary>
-/// An IPv4 or IPv6 network (address and prefix length), normalised to its network address, for the policy's
-/// within / contains / equals source conditions. Networks of different families never relate.
-/// </summary>
+/// <summary>An IPv4 or IPv6 network normalised to its network address, for the policy's source conditions. Networks of
+/// different families never relate.</summary>
 public sealed record IpNetwork(AddressFamily Family, byte[] Network, int PrefixLength)
 {
     /// <summary>Parses "10.0.0.0/8", "2001:db8::/32"; a bare address is a /32 (IPv4) or /128 (IPv6). Null when it is not one.</summary>

@@ -28,17 +28,13 @@ public sealed class PolicyFileException(IReadOnlyList<PolicyError> errors)
     public IReadOnlyList<PolicyError> Errors { get; } = errors;
 }
 
-/// <summary>
-/// Reads a policy file into <see cref="PolicyNode"/>s that remember their lines: YAML through YamlDotNet's
-/// representation model, JSON through <see cref="Utf8JsonReader"/>; .json is JSON, .yaml/.yml YAML.
-/// </summary>
+/// <summary>Reads a policy file (.json as JSON, else YAML) into <see cref="PolicyNode"/>s that remember their lines.</summary>
 public static class PolicyDocument
 {
-    public static bool IsJson(string source) => source.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
+    public static PolicyNode Parse(string text, string source) =>
+        source.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? ParseJson(text, source) : ParseYaml(text, source);
 
-    public static PolicyNode Parse(string text, string source) => IsJson(source) ? ParseJson(text, source) : ParseYaml(text, source);
-
-    public static PolicyNode ParseYaml(string text, string source)
+    private static PolicyNode ParseYaml(string text, string source)
     {
         var stream = new YamlStream();
         try
@@ -47,7 +43,7 @@ public static class PolicyDocument
         }
         catch (YamlException ex)
         {
-            throw new PolicyFileException([new PolicyError(source, (int)Math.Max(1, ex.Start.Line), "not valid YAML: " + Inner(ex).Message)]);
+            throw new PolicyFileException([new PolicyError(source, (int)Math.Max(1, ex.Start.Line), "not valid YAML: " + (ex.InnerException as YamlException ?? ex).Message)]);
         }
         catch (InvalidOperationException ex)
         {
@@ -56,18 +52,13 @@ public static class PolicyDocument
             throw new PolicyFileException([new PolicyError(source, UnclosedFlowLine(text),
                 "not valid YAML: a '[' or '{' is never closed (" + ex.Message + ")")]);
         }
-        if (stream.Documents.Count == 0)
+        return stream.Documents switch
         {
-            throw new PolicyFileException([new PolicyError(source, 1, "the file is empty: write 'rules:' with a list of rules")]);
-        }
-        if (stream.Documents.Count > 1)
-        {
-            throw new PolicyFileException([new PolicyError(source, (int)stream.Documents[1].RootNode.Start.Line, "the file holds several YAML documents; write one")]);
-        }
-        return FromYaml(stream.Documents[0].RootNode, source);
+            [] => throw new PolicyFileException([new PolicyError(source, 1, "the file is empty: write 'rules:' with a list of rules")]),
+            [var only] => FromYaml(only.RootNode, source),
+            [_, var second, ..] => throw new PolicyFileException([new PolicyError(source, (int)second.RootNode.Start.Line, "the file holds several YAML documents; write one")]),
+        };
     }
-
-    private static Exception Inner(YamlException ex) => ex.InnerException is YamlException inner ? inner : ex;
 
     /// <summary>The 1-based line of the first '[' or '{' (outside quotes and comments) never closed; the last line if none is found.</summary>
     internal static int UnclosedFlowLine(string text)
@@ -112,10 +103,7 @@ public static class PolicyDocument
                     {
                         throw new PolicyFileException([new PolicyError(source, (int)k.Start.Line, "a key must be a plain name")]);
                     }
-                    if (entries.Any(e => e.Item1 == key.Value))
-                    {
-                        throw new PolicyFileException([new PolicyError(source, (int)k.Start.Line, $"the key '{key.Value}' appears twice")]);
-                    }
+                    Unique(entries, key.Value, (int)k.Start.Line, source);
                     entries.Add((key.Value, (int)k.Start.Line, FromYaml(v, source)));
                 }
                 return new PolicyMap(line, entries);
@@ -124,7 +112,7 @@ public static class PolicyDocument
         }
     }
 
-    public static PolicyNode ParseJson(string text, string source)
+    private static PolicyNode ParseJson(string text, string source)
     {
         var bytes = Encoding.UTF8.GetBytes(text);
         var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = false, MaxDepth = 32 });
@@ -159,10 +147,7 @@ public static class PolicyDocument
                 {
                     var key = reader.GetString()!;
                     var keyLine = LineOf(bytes, reader.TokenStartIndex);
-                    if (entries.Any(e => e.Item1 == key))
-                    {
-                        throw new PolicyFileException([new PolicyError(source, keyLine, $"the key '{key}' appears twice")]);
-                    }
+                    Unique(entries, key, keyLine, source);
                     reader.Read();
                     entries.Add((key, keyLine, ReadJson(ref reader, bytes, source)));
                 }
@@ -178,25 +163,20 @@ public static class PolicyDocument
                 return new PolicyScalar(line, reader.GetString());
             case JsonTokenType.Number:
                 return new PolicyScalar(line, Encoding.UTF8.GetString(reader.ValueSpan));
-            case JsonTokenType.True:
-                return new PolicyScalar(line, "true");
-            case JsonTokenType.False:
-                return new PolicyScalar(line, "false");
+            case JsonTokenType.True or JsonTokenType.False:
+                return new PolicyScalar(line, reader.GetBoolean() ? "true" : "false");
             default:
                 return new PolicyScalar(line, null);
         }
     }
 
-    private static int LineOf(byte[] bytes, long index)
+    private static int LineOf(byte[] bytes, long index) => bytes.AsSpan(0, (int)Math.Min(index, bytes.Length)).Count((byte)'\n') + 1;
+
+    private static void Unique(List<(string Key, int, PolicyNode)> entries, string key, int line, string source)
     {
-        var line = 1;
-        for (var i = 0; i < index && i < bytes.Length; i++)
+        if (entries.Any(e => e.Key == key))
         {
-            if (bytes[i] == (byte)'\n')
-            {
-                line++;
-            }
+            throw new PolicyFileException([new PolicyError(source, line, $"the key '{key}' appears twice")]);
         }
-        return line;
     }
 }

@@ -3,7 +3,7 @@ using SgBridge.Shared.Domain;
 
 namespace SgBridge.Shared.Policy;
 
-/// <summary>What the policy looks at for one request: where, who, what kind of change, which rules, and whether time-bound access was asked for.</summary>
+/// <summary>What the policy looks at for one request.</summary>
 public sealed record PolicyInput(
     string AccountId,
     string Region,
@@ -17,7 +17,6 @@ public sealed record PolicyInput(
     TimeSpan? RequestedDuration = null,
     GroupTags? Tags = null)
 {
-    /// <summary>The group's tags as far as known (<see cref="GroupTags.NotRead"/> when not given).</summary>
     public GroupTags GroupTags => Tags ?? GroupTags.NotRead;
 
     /// <summary>A stored request as the policy sees it: the rules it records are the ones the bridge found in AWS (for an edit, the new content).</summary>
@@ -29,10 +28,8 @@ public sealed record PolicyInput(
         tags);
 }
 
-/// <summary>
-/// The rule that decided one security group rule (null: none matched, so ask). <see cref="TagsNeededBy"/>: every other
-/// condition of that policy rule holds but its <c>groupTags</c> cannot be checked (tags unknown), so the rule is asked.
-/// </summary>
+/// <summary>The rule that decided one security group rule (null: none matched, so ask). <see cref="TagsNeededBy"/>: every other
+/// condition of that policy rule holds but its <c>groupTags</c> cannot be checked (tags unknown), so the rule is asked.</summary>
 public sealed record RuleVerdict(SecurityGroupRule Rule, PolicyRule? Decider, IReadOnlyList<string> Skipped)
 {
     public PolicyRule? TagsNeededBy { get; init; }
@@ -48,11 +45,10 @@ public sealed record PolicyEvaluation(PolicyDecisionRecord Decision, PolicyRule?
 }
 
 /// <summary>
-/// Evaluates a request against the policy file. Each security group rule is decided by the first policy rule whose
-/// conditions all hold (none: ask). Any rule denied → deny; else every rule approved → approve, for the shortest
-/// deciding duration, shortened to the duration asked for; else ask. Content the bridge could not read is always asked.
-/// A <c>groupTags</c> condition is checked last; with unknown tags the evaluation stops at that rule and asks: it never
-/// approves or denies on unknown facts, nor passes on to a later rule that might approve what this one would deny.
+/// Each security group rule is decided by the first policy rule whose conditions all hold (none: ask). Any rule denied →
+/// deny; else every rule approved → approve, for the shortest deciding duration, shortened to the duration asked for; else
+/// ask. Content the bridge could not read is always asked. With unknown tags the evaluation stops at a <c>groupTags</c>
+/// rule and asks: it never decides on unknown facts, nor passes on to a later rule that might approve what this one denies.
 /// </summary>
 public static class PolicyEngine
 {
@@ -75,7 +71,7 @@ public static class PolicyEngine
         var undecided = perRule.FirstOrDefault(v => v.TagsNeededBy is not null);
         if (undecided is not null)
         {
-            var why = input.GroupTags.IsNotRead ? "the group's tags are needed and were not read" : input.GroupTags.Why;
+            var why = input.GroupTags.UnknownReason ?? "the group's tags are needed and were not read";
             return Result(policy, "ask", undecided.TagsNeededBy, null, $"{Words(undecided)}; {why}: an approver decides", perRule) with
             {
                 NeedsTags = input.GroupTags.IsNotRead,
@@ -86,8 +82,7 @@ public static class PolicyEngine
         {
             return Result(policy, "ask", notApproved.Decider, null, perRule.Length == 1 ? Words(notApproved) : $"{Words(notApproved)}; not every rule is approved by the policy", perRule);
         }
-        var durations = perRule.Select(v => v.Decider!.Duration).ToList();
-        TimeSpan? duration = durations.Any(d => d is not null) ? durations.Where(d => d is not null).Min() : null;
+        var duration = perRule.Min(v => v.Decider!.Duration); // null only when every deciding rule approves permanently
         if (input.RequestedDuration is { } asked && (duration is null || asked < duration))
         {
             duration = asked;
@@ -147,7 +142,7 @@ public static class PolicyEngine
         {
             return $"group {input.GroupId ?? "?"} is not {List(ids)}";
         }
-        if (w.GroupNames is { } names && (input.GroupName is null || !names.Any(n => ArnPattern.Matches(n, input.GroupName))))
+        if (w.GroupNames is { } names && (input.GroupName is null || !names.Any(n => Glob.Matches(n, input.GroupName, ignoreCase: true))))
         {
             return $"group name {input.GroupName ?? "?"} does not match {List(names)}";
         }
@@ -172,7 +167,7 @@ public static class PolicyEngine
             return sourceMiss;
         }
         if (w.Requesters is { } requesters
-            && !requesters.Any(p => new[] { input.Requester.IssuerArn, input.Requester.Arn }.Any(arn => arn is not null && ArnPattern.Matches(p, arn))))
+            && !requesters.Any(p => new[] { input.Requester.IssuerArn, input.Requester.Arn }.Any(arn => arn is not null && Glob.Matches(p, arn, ignoreCase: true))))
         {
             return $"requester {input.Requester.PolicyArn ?? "?"} does not match {List(requesters)}";
         }
@@ -189,10 +184,7 @@ public static class PolicyEngine
         return null;
     }
 
-    /// <summary>
-    /// The ports a rule opens: all traffic is 0-65535; TCP and UDP their range (none given: 0-65535). ICMP and other
-    /// protocols have no ports, so a ports condition never holds for them.
-    /// </summary>
+    /// <summary>The ports a rule opens (none given: 0-65535); ICMP and other protocols have none, so a ports condition never holds.</summary>
     public static PortRange? PortsOf(SecurityGroupRule rule) => rule.Protocol switch
     {
         "-1" => new PortRange(0, 65535),

@@ -20,10 +20,8 @@ public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifec
     /// <summary>What <see cref="ChangeRequest.DecidedBy"/> starts with when the policy decided.</summary>
     public const string DeciderPrefix = "policy:";
 
-    /// <summary>
-    /// Decides <paramref name="request"/> by policy when it is Pending and no policy decided it yet; call it inside the
-    /// write that made it Pending (it changes only the object). Null: no policy file, or nothing to decide.
-    /// </summary>
+    /// <summary>Decides a Pending request no policy decided yet, inside the write that made it Pending (it changes only the
+    /// object). Null: no policy file, or nothing to decide.</summary>
     public PolicyEvaluation? Decide(ChangeRequest request, DateTimeOffset now, TimeSpan? requestedDuration = null, GroupTags? tags = null)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -48,11 +46,8 @@ public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifec
         return evaluation;
     }
 
-    /// <summary>
-    /// The group's tags <see cref="Decide"/> will need for <paramref name="candidate"/> (the request about to be written):
-    /// read once when the evaluation reaches a <c>groupTags</c> condition, else <see cref="GroupTags.NotRead"/>. Never
-    /// throws for EC2's sake: unreadable tags are <see cref="GroupTags.Unknown"/> with the reason.
-    /// </summary>
+    /// <summary>The group's tags <see cref="Decide"/> will need for the request about to be written: read once when the evaluation
+    /// reaches a <c>groupTags</c> condition, else <see cref="GroupTags.NotRead"/>; unreadable tags are <see cref="GroupTags.Unknown"/>.</summary>
     public async Task<GroupTags> TagsForAsync(ChangeRequest candidate, TimeSpan? requestedDuration, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(candidate);
@@ -63,7 +58,7 @@ public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifec
         return await tagReader.ReadAsync(candidate.AccountId, candidate.Region, candidate.GroupId, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>True when a policy is configured and some rule has a <c>groupTags</c> condition (else <see cref="TagsForAsync"/> never reads).</summary>
+    /// <summary>Else <see cref="TagsForAsync"/> never reads.</summary>
     public bool UsesTags => rules.Configured && rules.Current.UsesTags;
 
     private bool WouldDecide(ChangeRequest request) => rules.Configured && request.Status == RequestStatus.Pending && request.PolicyDecision is null;
@@ -71,11 +66,8 @@ public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifec
     private PolicyEvaluation Evaluate(ChangeRequest request, TimeSpan? requestedDuration, GroupTags tags) =>
         PolicyEngine.Evaluate(rules.Current, PolicyInput.From(request, requestedDuration is { } d && d > TimeSpan.Zero ? d : null, tags), rules.AccountAliases);
 
-    /// <summary>After the write that ran <see cref="Decide"/>: logs the decision (an approval's apply is an effect of that write).</summary>
-    public Task AfterAsync(RequestUpdate? update, CancellationToken cancellationToken) =>
-        update is { Written: true } ? AfterAsync(update.Request, cancellationToken) : Task.CompletedTask;
-
-    /// <summary>After the write (an insert or an update) that stored <paramref name="r"/> with <see cref="Decide"/>'s result.</summary>
+    /// <summary>After the write (an insert or an update) that stored <paramref name="r"/> with <see cref="Decide"/>'s result: logs
+    /// the decision (an approval's apply is an effect of that write).</summary>
     public Task AfterAsync(ChangeRequest r, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(r);
@@ -86,19 +78,19 @@ public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifec
         return Task.CompletedTask;
     }
 
-    /// <summary>
-    /// Decides a stored Pending request by policy (e.g. one opened from Slack) in one conditional write. Null: no such
-    /// request; a request already decided is left as it is. An <c>ask</c> does not change the status, so Slack is not
-    /// told by this call: call it before the request is first shown.
-    /// </summary>
+    /// <summary>Decides a stored Pending request (e.g. one opened from Slack) in one conditional write; null: no such request. An
+    /// <c>ask</c> does not change the status, so Slack is not told by this call: call it before the request is first shown.</summary>
     public async Task<RequestUpdate?> DecidePendingAsync(string requestId, TimeSpan? requestedDuration, CancellationToken cancellationToken)
     {
         // Without tag conditions nothing is read first: the decision is the one conditional write.
-        var tags = rules.Configured && rules.Current.UsesTags && await lifecycle.FindAsync(requestId, cancellationToken).ConfigureAwait(false) is { } found
+        var tags = UsesTags && await lifecycle.FindAsync(requestId, cancellationToken).ConfigureAwait(false) is { } found
             ? await TagsForAsync(found.Value, requestedDuration, cancellationToken).ConfigureAwait(false)
             : GroupTags.NotRead;
         var update = await lifecycle.ChangeAsync(requestId, r => Decide(r, time.GetUtcNow(), requestedDuration, tags) is not null, cancellationToken).ConfigureAwait(false);
-        await AfterAsync(update, cancellationToken).ConfigureAwait(false);
+        if (update is { Written: true })
+        {
+            await AfterAsync(update.Request, cancellationToken).ConfigureAwait(false);
+        }
         return update;
     }
 

@@ -2,11 +2,8 @@ using SgBridge.Shared.Domain;
 
 namespace SgBridge.Shared.Policy;
 
-/// <summary>
-/// What an <c>approve</c> rule could let through unseen: a world-open administrative port, or anything (no conditions).
-/// Judged conservatively from the conditions alone. Refused at load unless the rule carries <c>acknowledge:</c>; an
-/// acknowledged one is a warning (<see cref="PolicyRuleSet.Warnings"/>).
-/// </summary>
+/// <summary>What an <c>approve</c> rule could let through unseen: a world-open administrative port, or anything (no conditions),
+/// judged conservatively from the conditions alone. Refused at load unless acknowledged; then a warning.</summary>
 public static class PolicyRisk
 {
     /// <summary>Administrative and database ports that must never be open to the world by an automatic approval.</summary>
@@ -62,19 +59,10 @@ public static class PolicyRisk
         {
             return [];
         }
-        var found = new List<string>();
-        foreach (var (world, kind) in new[] { (World4, SourceKind.Ipv4Cidr), (World6, SourceKind.Ipv6Cidr) })
-        {
-            if (s.Kinds is { } kinds && !kinds.Contains(kind))
-            {
-                continue;
-            }
-            if (s.Cidr is not { } cidr || AdmitsWorld(cidr, world))
-            {
-                found.Add(world.ToString());
-            }
-        }
-        return found;
+        return new[] { (World: World4, Kind: SourceKind.Ipv4Cidr), (World: World6, Kind: SourceKind.Ipv6Cidr) }
+            .Where(w => (s.Kinds is null || s.Kinds.Contains(w.Kind)) && (s.Cidr is null || AdmitsWorld(s.Cidr, w.World)))
+            .Select(w => w.World.ToString())
+            .ToList();
     }
 
     private static bool AdmitsWorld(CidrCondition cidr, IpNetwork world) => cidr.Match switch

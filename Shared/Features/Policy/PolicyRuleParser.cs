@@ -5,10 +5,8 @@ using SgBridge.Shared.Events;
 
 namespace SgBridge.Shared.Policy;
 
-/// <summary>
-/// Turns a policy file (YAML or JSON, docs/policy.md) into a <see cref="PolicyRuleSet"/>, refusing anything it does not
-/// understand. Every error names the file and the line; all of them are reported at once.
-/// </summary>
+/// <summary>Turns a policy file (docs/policy.md) into a <see cref="PolicyRuleSet"/>, refusing anything it does not understand.
+/// Every error names the file and the line; all of them are reported at once.</summary>
 public static partial class PolicyRuleParser
 {
     private static readonly string[] RuleKeys = ["name", "description", "when", "outcome", "duration", "acknowledge"];
@@ -25,34 +23,25 @@ public static partial class PolicyRuleParser
         var root = PolicyDocument.Parse(text, source);
         var errors = new List<PolicyError>();
         var rules = new List<PolicyRule>();
-        var context = new Context(source, errors, accountAliases ?? new Dictionary<string, string>());
+        var c = new Context(source, errors, accountAliases ?? new Dictionary<string, string>());
         if (root is not PolicyMap top)
         {
             throw new PolicyFileException([new PolicyError(source, root.Line, "the policy must be a mapping with one key, 'rules'")]);
         }
-        context.UnknownKeys(top, ["rules"], "the policy");
-        var list = top.Entries.FirstOrDefault(e => e.Key == "rules");
-        if (list.Value is null)
+        c.UnknownKeys(top, ["rules"], "the policy");
+        var items = Get(top, "rules") switch
         {
-            errors.Add(new PolicyError(source, top.Line, "the policy has no 'rules' list"));
-        }
-        else if (list.Value is not PolicyList items)
+            null => c.Fail<PolicyList>(top, "the policy has no 'rules' list"),
+            PolicyList list => list,
+            var other => c.Fail<PolicyList>(other, "'rules' must be a list of rules"),
+        };
+        foreach (var rule in (items?.Items ?? []).Select(item => ParseRule(item, c)).OfType<PolicyRule>())
         {
-            errors.Add(new PolicyError(source, list.Value.Line, "'rules' must be a list of rules"));
-        }
-        else
-        {
-            foreach (var item in items.Items)
+            if (rules.FirstOrDefault(r => string.Equals(r.Name, rule.Name, StringComparison.OrdinalIgnoreCase)) is { } twin)
             {
-                if (ParseRule(item, context) is { } rule)
-                {
-                    if (rules.FirstOrDefault(r => string.Equals(r.Name, rule.Name, StringComparison.OrdinalIgnoreCase)) is { } twin)
-                    {
-                        errors.Add(new PolicyError(source, rule.Line, $"rule name '{rule.Name}' is used twice (first on line {twin.Line}): names must be unique"));
-                    }
-                    rules.Add(rule);
-                }
+                c.Add(rule.Line, $"rule name '{rule.Name}' is used twice (first on line {twin.Line}): names must be unique");
             }
+            rules.Add(rule);
         }
         if (errors.Count > 0)
         {
@@ -63,9 +52,18 @@ public static partial class PolicyRuleParser
 
     private sealed record Context(string Source, List<PolicyError> Errors, IReadOnlyDictionary<string, string> Aliases)
     {
-        public void Add(PolicyNode at, string message) => Errors.Add(new PolicyError(Source, at.Line, message));
+        public void Add(PolicyNode at, string message) => Add(at.Line, message);
 
         public void Add(int line, string message) => Errors.Add(new PolicyError(Source, line, message));
+
+        /// <summary>Records the error and yields no value (for conversions that fail).</summary>
+        public T? Fail<T>(PolicyNode at, string message)
+        {
+            Add(at, message);
+            return default;
+        }
+
+        public string? Fail(PolicyNode at, string message) => Fail<string>(at, message);
 
         public void UnknownKeys(PolicyMap map, string[] known, string where, string? hint = null)
         {
@@ -98,66 +96,36 @@ public static partial class PolicyRuleParser
             c.Add(Get(map, "name")!, $"rule name '{name}' must be 1-64 letters, digits, '-', '_' or '.'");
         }
 
-        PolicyOutcome? outcome = null;
-        switch (Get(map, "outcome"))
+        PolicyOutcome? outcome = Get(map, "outcome") switch
         {
-            case null:
-                c.Add(map, $"{label} needs an 'outcome': approve, deny or ask");
-                break;
-            case PolicyScalar { Value: { } o } s when Enum.TryParse<PolicyOutcome>(o, ignoreCase: true, out var parsed) && !int.TryParse(o, out _):
-                outcome = parsed;
-                break;
-            case var other:
-                c.Add(other, $"{label} has outcome '{(other as PolicyScalar)?.Value}': write approve, deny or ask");
-                break;
-        }
+            null => c.Fail<PolicyOutcome?>(map, $"{label} needs an 'outcome': approve, deny or ask"),
+            PolicyScalar { Value: { } o } when Enum.TryParse<PolicyOutcome>(o, ignoreCase: true, out var parsed) && !int.TryParse(o, out _) => parsed,
+            var other => c.Fail<PolicyOutcome?>(other, $"{label} has outcome '{(other as PolicyScalar)?.Value}': write approve, deny or ask"),
+        };
 
-        TimeSpan? duration = null;
-        if (Get(map, "duration") is { } d)
+        var duration = Get(map, "duration") switch
         {
-            if (outcome is PolicyOutcome.Deny or PolicyOutcome.Ask)
-            {
-                c.Add(d, $"{label} has a duration, but its outcome is {outcome.ToString()!.ToLowerInvariant()}: only approve takes a duration");
-            }
-            else if (d is not PolicyScalar { Value: { } text } || ParseDuration(text) is not { } span)
-            {
-                c.Add(d, $"{label} has duration '{(d as PolicyScalar)?.Value}': write a positive number with a unit, e.g. 30m, 8h, 7d (at most {MaxDuration.TotalDays:0}d)");
-            }
-            else
-            {
-                duration = span;
-            }
-        }
+            null => null,
+            var d when outcome is PolicyOutcome.Deny or PolicyOutcome.Ask =>
+                c.Fail<TimeSpan?>(d, $"{label} has a duration, but its outcome is {outcome.ToString()!.ToLowerInvariant()}: only approve takes a duration"),
+            PolicyScalar { Value: { } text } when ParseDuration(text) is { } span => span,
+            var d => c.Fail<TimeSpan?>(d, $"{label} has duration '{(d as PolicyScalar)?.Value}': write a positive number with a unit, e.g. 30m, 8h, 7d (at most {MaxDuration.TotalDays:0}d)"),
+        };
 
-        var when = new PolicyConditions();
-        switch (Get(map, "when"))
+        var when = Get(map, "when") switch
         {
-            case null:
-                break;
-            case PolicyMap w:
-                when = ParseWhen(w, label, c);
-                break;
-            case PolicyScalar { Value: null }:
-                break;
-            case var other:
-                c.Add(other, $"'when' of {label} must be a mapping of conditions");
-                break;
-        }
-        string? acknowledge = null;
-        switch (Get(map, "acknowledge"))
+            PolicyMap w => ParseWhen(w, label, c),
+            null or PolicyScalar { Value: null } => new PolicyConditions(),
+            var other => c.Fail<PolicyConditions>(other, $"'when' of {label} must be a mapping of conditions") ?? new PolicyConditions(),
+        };
+        var acknowledge = Get(map, "acknowledge") switch
         {
-            case null:
-                break;
-            case PolicyScalar { Value: { } a } when a.Trim().Length > 0 && outcome == PolicyOutcome.Approve:
-                acknowledge = a.Trim();
-                break;
-            case PolicyScalar { Value: { } a } when a.Trim().Length > 0:
-                c.Add(Get(map, "acknowledge")!, $"{label} has 'acknowledge', but its outcome is not approve: only a dangerous approval needs one");
-                break;
-            case var other:
-                c.Add(other, $"'acknowledge' of {label} must be a text saying why the risk is accepted");
-                break;
-        }
+            null => null,
+            PolicyScalar { Value: { } a } ack when a.Trim().Length > 0 => outcome == PolicyOutcome.Approve
+                ? a.Trim()
+                : c.Fail(ack, $"{label} has 'acknowledge', but its outcome is not approve: only a dangerous approval needs one"),
+            var other => c.Fail(other, $"'acknowledge' of {label} must be a text saying why the risk is accepted"),
+        };
         if (name is null || outcome is null)
         {
             return null;
@@ -185,30 +153,30 @@ public static partial class PolicyRuleParser
         {
             Accounts = Values(w, "account", where, c, (v, n) => AwsValues.IsAccountId(v) || c.Aliases.Values.Contains(v, StringComparer.Ordinal)
                 ? v
-                : Fail(c, n, $"account '{v}' {where} is neither a 12-digit account id nor an alias in Policy:AccountAliases")),
-            Regions = Values(w, "region", where, c, (v, n) => AwsRegions.IsKnown(v) ? v : Fail(c, n, $"region '{v}' {where} is not an AWS region name (e.g. eu-west-1)")),
-            GroupIds = Values(w, "groupId", where, c, (v, n) => AwsValues.IsGroupId(v) ? v : Fail(c, n, $"groupId '{v}' {where} is not a security group id (sg-…)")),
+                : c.Fail(n, $"account '{v}' {where} is neither a 12-digit account id nor an alias in Policy:AccountAliases")),
+            Regions = Values(w, "region", where, c, (v, n) => AwsRegions.IsKnown(v) ? v : c.Fail(n, $"region '{v}' {where} is not an AWS region name (e.g. eu-west-1)")),
+            GroupIds = Values(w, "groupId", where, c, (v, n) => AwsValues.IsGroupId(v) ? v : c.Fail(n, $"groupId '{v}' {where} is not a security group id (sg-…)")),
             GroupNames = Values(w, "groupName", where, c, (v, _) => v),
-            Vpcs = Values(w, "vpc", where, c, (v, n) => VpcId().IsMatch(v) ? v : Fail(c, n, $"vpc '{v}' {where} is not a VPC id (vpc-…)")),
+            Vpcs = Values(w, "vpc", where, c, (v, n) => VpcId().IsMatch(v) ? v : c.Fail(n, $"vpc '{v}' {where} is not a VPC id (vpc-…)")),
             Changes = Values(w, "change", where, c, (v, n) => v.ToLowerInvariant() switch
             {
                 "add" => ChangeKind.Add,
                 "remove" => ChangeKind.Remove,
                 "modify" => ChangeKind.Modify,
-                _ => Fail<ChangeKind>(c, n, $"change '{v}' {where}: write add, remove or modify"),
+                _ => c.Fail<ChangeKind>(n, $"change '{v}' {where}: write add, remove or modify"),
             }),
-            Protocols = Values(w, "protocol", where, c, (v, n) => Protocol(v) ?? Fail(c, n, $"protocol '{v}' {where}: write tcp, udp, icmp, icmpv6, all or a protocol number 0-255")),
+            Protocols = Values(w, "protocol", where, c, (v, n) => Protocol(v) ?? c.Fail(n, $"protocol '{v}' {where}: write tcp, udp, icmp, icmpv6, all or a protocol number 0-255")),
             Ports = Get(w, "ports") is { } p ? ParsePorts(p, where, c) : null,
             Source = Get(w, "source") is { } s ? ParseSource(s, where, c) : null,
             Requesters = Values(w, "requester", where, c, (v, n) => v.StartsWith("arn:", StringComparison.Ordinal)
                 ? v
-                : Fail(c, n, $"requester '{v}' {where} is not an ARN pattern (arn:aws:iam::123456789012:role/Name; '*' and '?' allowed)")),
+                : c.Fail(n, $"requester '{v}' {where} is not an ARN pattern (arn:aws:iam::123456789012:role/Name; '*' and '?' allowed)")),
             TimeBound = Get(w, "timeBound") switch
             {
                 null => null,
                 PolicyScalar { Value: "true" or "True" } => true,
                 PolicyScalar { Value: "false" or "False" } => false,
-                var other => Fail<bool?>(c, other, $"timeBound {where} must be true or false"),
+                var other => c.Fail<bool?>(other, $"timeBound {where} must be true or false"),
             },
             GroupTags = Get(w, "groupTags") is { } t ? ParseTags(t, where, c) : null,
         };
@@ -217,10 +185,7 @@ public static partial class PolicyRuleParser
     /// <summary>The longest tag key and value AWS allows.</summary>
     private const int MaxTagKey = 128, MaxTagValue = 256;
 
-    /// <summary>
-    /// <c>groupTags: { env: dev, team: "pay*", owner: "*", tier: [web, api] }</c>: each key must be present with a value
-    /// equal to (or, with '*' and '?', matching) one of the listed values; <c>"*"</c> alone: the key is present.
-    /// </summary>
+    /// <summary><c>groupTags: { env: dev, team: "pay*", owner: "*", tier: [web, api] }</c> (see <see cref="TagCondition"/>).</summary>
     private static IReadOnlyList<TagCondition>? ParseTags(PolicyNode node, string where, Context c)
     {
         if (node is not PolicyMap { Entries.Count: > 0 } map)
@@ -242,28 +207,16 @@ public static partial class PolicyRuleParser
                 c.Add(value, $"tag '{key}' in 'groupTags' {where} has an empty list: write a value, a list of values, or \"*\" for any value");
                 continue;
             }
-            var values = new List<string>();
-            foreach (var item in items)
+            var values = items.Select(item => item switch
             {
-                switch (item)
-                {
-                    case PolicyScalar { Value: null }:
-                        c.Add(item, $"tag '{key}' in 'groupTags' {where} has no value: write the value, a glob such as \"pay*\", or \"*\" (quoted) for any value");
-                        break;
-                    case PolicyScalar { Value: { Length: > MaxTagValue } v }:
-                        c.Add(item, $"tag '{key}' in 'groupTags' {where} has a value of {v.Length} characters: AWS tag values have at most {MaxTagValue}");
-                        break;
-                    case PolicyScalar { Value: { } v }:
-                        values.Add(v);
-                        break;
-                    default:
-                        c.Add(item, $"tag '{key}' in 'groupTags' {where} must be a value or a list of values, not a mapping or nested list");
-                        break;
-                }
-            }
-            if (values.Count == items.Count)
+                PolicyScalar { Value: null } => c.Fail(item, $"tag '{key}' in 'groupTags' {where} has no value: write the value, a glob such as \"pay*\", or \"*\" (quoted) for any value"),
+                PolicyScalar { Value: { Length: > MaxTagValue } v } => c.Fail(item, $"tag '{key}' in 'groupTags' {where} has a value of {v.Length} characters: AWS tag values have at most {MaxTagValue}"),
+                PolicyScalar { Value: { } v } => v,
+                _ => c.Fail(item, $"tag '{key}' in 'groupTags' {where} must be a value or a list of values, not a mapping or nested list"),
+            }).ToList();
+            if (values.All(v => v is not null))
             {
-                conditions.Add(new TagCondition(key, values));
+                conditions.Add(new TagCondition(key, values.OfType<string>().ToArray()));
             }
         }
         return conditions;
@@ -295,19 +248,11 @@ public static partial class PolicyRuleParser
 
     private static PortRange? Port(PolicyScalar n, string where, Context c)
     {
-        var text = n.Value ?? "";
-        var parts = text.Split('-', 2, StringSplitOptions.TrimEntries);
-        if (parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v <= 65535))
-        {
-            var from = int.Parse(parts[0], CultureInfo.InvariantCulture);
-            var to = int.Parse(parts[^1], CultureInfo.InvariantCulture);
-            if (from <= to)
-            {
-                return new PortRange(from, to);
-            }
-        }
-        c.Add(n, $"port '{text}' {where} is not a port (0-65535) or a range from-to with from <= to");
-        return null;
+        var ends = (n.Value ?? "").Split('-', 2, StringSplitOptions.TrimEntries)
+            .Select(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v <= 65535 ? v : -1).ToArray();
+        return ends.All(p => p >= 0) && ends[0] <= ends[^1]
+            ? new PortRange(ends[0], ends[^1])
+            : c.Fail<PortRange>(n, $"port '{n.Value ?? ""}' {where} is not a port (0-65535) or a range from-to with from <= to");
     }
 
     private static SourceCondition? ParseSource(PolicyNode node, string where, Context c)
@@ -324,7 +269,7 @@ public static partial class PolicyRuleParser
             "ipv6" => SourceKind.Ipv6Cidr,
             "prefix-list" or "prefixlist" => SourceKind.PrefixList,
             "group" => SourceKind.ReferencedGroup,
-            _ => Fail<SourceKind>(c, n, $"source kind '{v}' {where}: write ipv4, ipv6, prefix-list or group"),
+            _ => c.Fail<SourceKind>(n, $"source kind '{v}' {where}: write ipv4, ipv6, prefix-list or group"),
         });
         var cidrModes = map.Entries.Where(e => CidrModes.Contains(e.Key, StringComparer.Ordinal)).ToArray();
         CidrCondition? cidr = null;
@@ -335,22 +280,15 @@ public static partial class PolicyRuleParser
         else if (cidrModes.Length == 1)
         {
             var networks = Items(cidrModes[0].Value, cidrModes[0].Key, where, c)
-                .Select(n => IpNetwork.TryParse(n.Value?.Trim()) ?? Fail<IpNetwork>(c, n, $"'{n.Value}' {where} is not a CIDR (e.g. 10.0.0.0/8 or 2001:db8::/32)"))
+                .Select(n => IpNetwork.TryParse(n.Value?.Trim()) ?? c.Fail<IpNetwork>(n, $"'{n.Value}' {where} is not a CIDR (e.g. 10.0.0.0/8 or 2001:db8::/32)"))
                 .OfType<IpNetwork>().ToArray();
             cidr = new CidrCondition(Enum.Parse<RangeMatch>(cidrModes[0].Key, ignoreCase: true), networks);
         }
-        var prefixLists = Values(map, "prefixList", where, c, (v, n) => v == "*" || AwsValues.IsPrefixListId(v) ? v : Fail(c, n, $"prefixList '{v}' {where} is not a prefix list id (pl-…) or '*'"));
-        var sameAccount = false;
+        var prefixLists = Values(map, "prefixList", where, c, (v, n) => v == "*" || AwsValues.IsPrefixListId(v) ? v : c.Fail(n, $"prefixList '{v}' {where} is not a prefix list id (pl-…) or '*'"));
         var groups = Values(map, "group", where, c, (v, n) =>
-        {
-            if (v == "same-account")
-            {
-                sameAccount = true;
-                return v;
-            }
-            return AwsValues.IsGroupId(v) ? v : Fail(c, n, $"group '{v}' {where} is not a security group id (sg-…) or 'same-account'");
-        });
-        return new SourceCondition(kinds, cidr, prefixLists, groups?.Where(g => g != "same-account").ToArray() is { Length: > 0 } ids ? ids : null, sameAccount);
+            v == "same-account" || AwsValues.IsGroupId(v) ? v : c.Fail(n, $"group '{v}' {where} is not a security group id (sg-…) or 'same-account'"));
+        return new SourceCondition(kinds, cidr, prefixLists, groups?.Where(g => g != "same-account").ToArray() is { Length: > 0 } ids ? ids : null,
+            groups?.Contains("same-account") == true);
     }
 
     /// <summary>A condition's values: a single scalar or a list of scalars, each converted (null results were errors).</summary>
@@ -395,14 +333,6 @@ public static partial class PolicyRuleParser
         }
         return items.OfType<PolicyScalar>().ToArray();
     }
-
-    private static T? Fail<T>(Context c, PolicyNode at, string message)
-    {
-        c.Add(at, message);
-        return default;
-    }
-
-    private static string? Fail(Context c, PolicyNode at, string message) => Fail<string>(c, at, message);
 
     private static string? Protocol(string v)
     {

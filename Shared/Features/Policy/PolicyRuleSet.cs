@@ -78,14 +78,12 @@ public sealed record PolicyRuleSet(string Source, IReadOnlyList<PolicyRule> Rule
 {
     public static PolicyRuleSet Empty { get; } = new("(none)", []);
 
-    /// <summary>One line per dangerous approval, with its acknowledgement; printed by <c>policy validate</c> and <c>policy
-    /// test</c>.</summary>
+    /// <summary>One line per dangerous approval; printed by <c>policy validate</c> and <c>policy test</c>.</summary>
     public IReadOnlyList<string> Warnings => Rules
         .Where(r => PolicyRisk.Of(r) is not null)
         .Select(r => $"{Source}:{r.Line}: rule '{r.Name}' {PolicyRisk.Of(r)} "
             + (r.Acknowledge is null ? "(not acknowledged: add 'acknowledge: <why>' to the rule, or narrow it)" : $"(acknowledged: {r.Acknowledge})"))
         .ToList();
 
-    /// <summary>True when some rule has a <c>groupTags</c> condition (the only condition that may need an EC2 call).</summary>
     public bool UsesTags => Rules.Any(r => r.When.GroupTags is not null);
 }

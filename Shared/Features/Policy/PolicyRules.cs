@@ -3,23 +3,19 @@ using SgBridge.Shared.Options;
 
 namespace SgBridge.Shared.Policy;
 
-/// <summary>
-/// The policy named by <see cref="PolicyOptions.RulesFile"/> (a file or a blob), read once: start-up validation loads
-/// it into <see cref="PolicyRulesCache"/>, so a bad policy stops the app before any event and a blob is read once.
-/// </summary>
+/// <summary>The policy named by <see cref="PolicyOptions.RulesFile"/>: start-up validation loads it into <see cref="PolicyRulesCache"/>,
+/// so a bad policy stops the app before any event and a blob is read once.</summary>
 public sealed class PolicyRules(IOptions<PolicyOptions> options, PolicyRulesCache cache, IPolicyBlobReader blobs)
 {
     private readonly Lazy<PolicyRuleSet> _rules = new(() => cache.GetOrLoad(options.Value, blobs));
 
-    /// <summary>True when a policy file is configured.</summary>
     public bool Configured => !string.IsNullOrWhiteSpace(options.Value.RulesFile);
 
     public PolicyRuleSet Current => _rules.Value;
 
     public IReadOnlyDictionary<string, string> AccountAliases { get; } = options.Value.AccountAliasMap;
 
-    /// <summary>Reads and parses the configured file or blob (with the bridge's storage credential); empty when none is
-    /// configured.</summary>
+    /// <summary>Reads and parses the configured file or blob; empty when none is configured.</summary>
     public static PolicyRuleSet Load(PolicyOptions options, IPolicyBlobReader blobs)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -29,7 +25,7 @@ public sealed class PolicyRules(IOptions<PolicyOptions> options, PolicyRulesCach
         {
             return PolicyRuleSet.Empty;
         }
-        if (IsUrl(setting))
+        if (setting.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || setting.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
         {
             var (blobText, source) = blobs.Read(setting, CancellationToken.None);
             return PolicyRuleParser.Parse(blobText, source, options.AccountAliasMap);
@@ -41,46 +37,34 @@ public sealed class PolicyRules(IOptions<PolicyOptions> options, PolicyRulesCach
             throw new PolicyFileException([new PolicyError(name, 0, "Policy:RulesFile must end in .yaml, .yml or .json (the extension says how to read it)")]);
         }
         var path = Path.IsPathRooted(setting) ? setting : Path.Combine(AppContext.BaseDirectory, setting);
-        string text;
         try
         {
-            text = File.ReadAllText(path);
+            return PolicyRuleParser.Parse(File.ReadAllText(path), name, options.AccountAliasMap);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new PolicyFileException([new PolicyError(name, 0, $"Policy:RulesFile cannot be read from {path}: {ex.Message}")]);
         }
-        return PolicyRuleParser.Parse(text, name, options.AccountAliasMap);
-    }
-
-    /// <summary>True when the setting names a blob (an http(s) URL) rather than a file.</summary>
-    public static bool IsUrl(string setting)
-    {
-        ArgumentNullException.ThrowIfNull(setting);
-        return setting.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || setting.StartsWith("http://", StringComparison.OrdinalIgnoreCase);
     }
 }
 
 /// <summary>The policy as start-up validation loaded it, keyed by its settings; only a successful load is kept.</summary>
 public sealed class PolicyRulesCache
 {
-    private readonly object _gate = new();
-    private (string Setting, string Aliases, PolicyRuleSet Rules)? _loaded;
+    private readonly Lock _gate = new();
+    private ((string, string) Key, PolicyRuleSet Rules)? _loaded;
 
     public PolicyRuleSet GetOrLoad(PolicyOptions options, IPolicyBlobReader blobs)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(blobs);
         var key = (options.RulesFile?.Trim() ?? "", options.AccountAliases ?? "");
         lock (_gate)
         {
-            if (_loaded is { } l && l.Setting == key.Item1 && l.Aliases == key.Item2)
+            if (_loaded is not { } loaded || loaded.Key != key)
             {
-                return l.Rules;
+                _loaded = loaded = (key, PolicyRules.Load(options, blobs));
             }
-            var rules = PolicyRules.Load(options, blobs);
-            _loaded = (key.Item1, key.Item2, rules);
-            return rules;
+            return loaded.Rules;
         }
     }
 }

@@ -113,7 +113,7 @@ public sealed partial class RoutingService(
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             // Without the tags only account, alias and default routes can match: the message still goes out.
-            var reason = ex is OperationCanceledException ? $"no answer within {_tagBudget.TotalSeconds:0.##} s" : BlastRadiusReader.Reason(ex);
+            var reason = ex is OperationCanceledException ? $"no answer within {_tagBudget.TotalSeconds:0.##} s" : Ec2ReadFailure.Reason(ex, _tagBudget, "DescribeSecurityGroups", null);
             LogTagsUnavailable(logger, lead.GroupId, lead.AccountId, reason);
             return null;
         }
