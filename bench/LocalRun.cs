@@ -462,7 +462,9 @@ public static class LocalRun
     {
         while (Stopwatch.GetTimestamp() < deadline)
         {
+            // A fallback copy the intake withdrew (its inline work finished before the deadline) is never handled.
             var pending = Handlers.Any(h => own.Ops.Where(kv => kv.Key.EndsWith("|queue send " + h.Queue, StringComparison.Ordinal)).Sum(kv => kv.Value)
+                - own.Ops.GetValueOrDefault(Paths.Intake + "|queue delete " + h.Queue)
                 > counters.HandledBy(h.Function) + counters.PoisonedFrom(h.Function) - own.HandledAtReset[h.Queue]);
             if (!pending)
             {
