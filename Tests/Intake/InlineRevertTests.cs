@@ -126,11 +126,7 @@ public sealed class InlineRevertTests
     {
         await OnboardedAsync();
         using var gate = new SemaphoreSlim(0);
-        using var entered = new SemaphoreSlim(0);
-        Ec2.DuringWrite = async () => { entered.Release(); await gate.WaitAsync(); };
-
-        var accept = Intake().AcceptAsync(Event(), "application/json", default);
-        Assert.True(await entered.WaitAsync(TimeSpan.FromSeconds(10)));
+        var accept = await AcceptWithTheWriteHeldAsync(gate);
         _bridge.Time.Advance(_options.InlineBudget - TimeSpan.FromTicks(1));
         await Task.Delay(50);
         Assert.False(accept.IsCompleted);
@@ -147,11 +143,7 @@ public sealed class InlineRevertTests
     {
         var approved = await OnboardedAsync();
         using var gate = new SemaphoreSlim(0);
-        using var entered = new SemaphoreSlim(0);
-        Ec2.DuringWrite = async () => { entered.Release(); await gate.WaitAsync(); };
-
-        var accept = Intake().AcceptAsync(Event(), "application/json", default);
-        Assert.True(await entered.WaitAsync(TimeSpan.FromSeconds(10)));
+        var accept = await AcceptWithTheWriteHeldAsync(gate);
         var result = await PastTheDeadlineAsync(accept);
 
         // Answered at the attempt's deadline, the revoke still under way: a copy is queued, invisible for the fallback delay.
@@ -207,6 +199,16 @@ public sealed class InlineRevertTests
         Assert.True(retried is ProcessOutcome.Reverted or ProcessOutcome.Unmatched or ProcessOutcome.AlreadyProcessed, retried.ToString());
     }
 
+    /// <summary>Starts the intake with its inline revoke held inside the EC2 write until <paramref name="gate"/> is released.</summary>
+    private async Task<Task<IntakeResult>> AcceptWithTheWriteHeldAsync(SemaphoreSlim gate)
+    {
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Ec2.DuringWrite = async () => { entered.TrySetResult(); await gate.WaitAsync(); };
+        var accept = Intake().AcceptAsync(Event(), "application/json", default);
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        return accept;
+    }
+
     /// <summary>
     /// The inline work held: the budget passes (a copy is queued), then the attempt's deadline (budget + enqueue
     /// timeout) with the work still held, and the intake answers.
@@ -225,11 +227,7 @@ public sealed class InlineRevertTests
     {
         var approved = await OnboardedAsync();
         using var gate = new SemaphoreSlim(0);
-        using var entered = new SemaphoreSlim(0);
-        Ec2.DuringWrite = async () => { entered.Release(); await gate.WaitAsync(); };
-
-        var accept = Intake().AcceptAsync(Event(), "application/json", default);
-        Assert.True(await entered.WaitAsync(TimeSpan.FromSeconds(10)));
+        var accept = await AcceptWithTheWriteHeldAsync(gate);
         _bridge.Time.Advance(_options.InlineBudget);
         await WaitForAsync(() => !_bridge.Queue.Delayed.IsEmpty); // the copy is queued first: durable before the wait
         gate.Release();
