@@ -30,7 +30,8 @@ public sealed partial class EventIntake
     /// </summary>
     public static readonly TimeSpan InlineFallbackDelay = TimeSpan.FromSeconds(30);
 
-    /// <summary>Done: the answer. Otherwise queue the change, after <c>Delay</c>, counting the acceptance as <c>Reason</c>.</summary>
+    /// <summary>Done: the answer. Otherwise queue the change, counting the acceptance as <c>Reason</c>; <c>Running</c> is the
+    /// inline work still under way past its budget (its copy is queued, and withdrawn if it finishes before the deadline).</summary>
     private async Task<(IntakeResult? Done, Task<ProcessOutcome>? Running, string Reason)> TryRevertInlineAsync(SecurityGroupChange change, CancellationToken cancellationToken)
     {
         if (!_revertInline)

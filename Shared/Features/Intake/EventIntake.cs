@@ -163,7 +163,8 @@ public sealed partial class EventIntake(
         // that is the answer, whatever became of the copy (withdrawn here; one left behind finds the work done).
         if (running is not null && await FinishedAsync(running, budget.Token).ConfigureAwait(false) is { } late)
         {
-            var fate = copy is null ? "none was queued"
+            // No receipt: the send failed or its answer never came, so whether a copy landed is unknown.
+            var fate = copy is null ? "not confirmed (one that landed will find the work done)"
                 : await WithdrawAsync(copy, budget.Token).ConfigureAwait(false) ? "withdrawn" : "kept (it will find the work done)";
             return Processed(change, late, $" Done past the inline budget; its fallback copy: {fate}.");
         }
