@@ -97,7 +97,8 @@ public class PolicyRuleParserTests
     [InlineData("24")]
     [InlineData("1y")]
     [InlineData("-1h")]
-    [InlineData("366d")]
+    [InlineData("367d")]
+    [InlineData("permanent")]
     [InlineData("1.5h")]
     public void BadDuration_Refused(string duration)
     {
@@ -112,6 +113,8 @@ public class PolicyRuleParserTests
     [InlineData("7d", 10080)]
     [InlineData("2w", 20160)]
     [InlineData("365d", 525600)]
+    [InlineData("366d", 527040)]
+    [InlineData("8H", 480)]
     public void Duration_Units(string duration, int minutes) =>
         Assert.Equal(TimeSpan.FromMinutes(minutes), PolicyRuleParser.Parse($"rules:\n  - name: r\n    outcome: approve\n    duration: {duration}\n    acknowledge: a test of durations\n", "p.yaml").Rules[0].Duration);
 

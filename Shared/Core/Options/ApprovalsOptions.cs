@@ -70,7 +70,7 @@ public sealed class ApprovalsOptions : IValidatableObject
         var parsed = new List<ApprovalDuration>();
         foreach (var item in items)
         {
-            var length = ParseOne(item);
+            var length = ParseLength(item);
             if (parsed.Count > 0 && parsed[^1].IsPermanent)
             {
                 throw new FormatException($"Approvals:Durations: \"{parsed[^1].Label}\" must come last (after \"{item}\").");
@@ -88,7 +88,9 @@ public sealed class ApprovalsOptions : IValidatableObject
         return parsed;
     }
 
-    private static TimeSpan? ParseOne(string item)
+    /// <summary>The one duration parser (also of policy rules): a whole number with a unit m, h, d or w (any case), 1m to
+    /// <see cref="MaxLength"/>; null for "permanent". Throws <see cref="FormatException"/> saying what is wrong.</summary>
+    public static TimeSpan? ParseLength(string item)
     {
         if (string.Equals(item, ApprovalDuration.PermanentLabel, StringComparison.OrdinalIgnoreCase))
         {

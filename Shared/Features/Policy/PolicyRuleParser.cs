@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Events;
+using SgBridge.Shared.Options;
 
 namespace SgBridge.Shared.Policy;
 
@@ -14,9 +15,6 @@ public static partial class PolicyRuleParser
     private static readonly string[] PortModes = ["within", "contains", "equals", "overlaps", "outside"];
     private static readonly string[] CidrModes = ["within", "contains", "equals"];
     private static readonly string[] SourceKeys = ["kind", "within", "contains", "equals", "prefixList", "group"];
-
-    /// <summary>The longest an approval by policy may last.</summary>
-    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(365);
 
     public static PolicyRuleSet Parse(string text, string source, IReadOnlyDictionary<string, string>? accountAliases = null)
     {
@@ -108,8 +106,9 @@ public static partial class PolicyRuleParser
             null => null,
             var d when outcome is PolicyOutcome.Deny or PolicyOutcome.Ask =>
                 c.Fail<TimeSpan?>(d, $"{label} has a duration, but its outcome is {outcome.ToString()!.ToLowerInvariant()}: only approve takes a duration"),
-            PolicyScalar { Value: { } text } when ParseDuration(text) is { } span => span,
-            var d => c.Fail<TimeSpan?>(d, $"{label} has duration '{(d as PolicyScalar)?.Value}': write a positive number with a unit, e.g. 30m, 8h, 7d (at most {MaxDuration.TotalDays:0}d)"),
+            PolicyScalar { Value: { } text } when Duration(text) is { } span => span,
+            var d => c.Fail<TimeSpan?>(d, $"{label} has duration '{(d as PolicyScalar)?.Value}': write a positive number with a unit, " +
+                $"e.g. 30m, 8h, 7d (at most {ApprovalsOptions.MaxLength.TotalDays:0}d)"),
         };
 
         var when = Get(map, "when") switch
@@ -344,22 +343,17 @@ public static partial class PolicyRuleParser
         return int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n <= 255 ? p : null;
     }
 
-    /// <summary>"30m", "8h", "7d", "2w": a positive whole number of minutes, hours, days or weeks, at most <see cref="MaxDuration"/>.</summary>
-    public static TimeSpan? ParseDuration(string text)
+    /// <summary>A time-bound approval's length, read as Approvals:Durations reads one; null when it is not one (or "permanent").</summary>
+    private static TimeSpan? Duration(string text)
     {
-        var m = Duration().Match(text.Trim());
-        if (!m.Success || !long.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n <= 0 || n > 1_000_000)
+        try
+        {
+            return text.Trim() is { Length: > 0 } t ? ApprovalsOptions.ParseLength(t) : null;
+        }
+        catch (FormatException)
         {
             return null;
         }
-        var span = m.Groups[2].Value switch
-        {
-            "m" => TimeSpan.FromMinutes(n),
-            "h" => TimeSpan.FromHours(n),
-            "d" => TimeSpan.FromDays(n),
-            _ => TimeSpan.FromDays(7 * n),
-        };
-        return span <= MaxDuration ? span : null;
     }
 
     [GeneratedRegex(@"\Avpc-[0-9a-f]{8,17}\z")]
@@ -367,7 +361,4 @@ public static partial class PolicyRuleParser
 
     [GeneratedRegex(@"\A[A-Za-z0-9_.-]{1,64}\z")]
     private static partial Regex RuleName();
-
-    [GeneratedRegex(@"\A([0-9]+)([mhdw])\z")]
-    private static partial Regex Duration();
 }
