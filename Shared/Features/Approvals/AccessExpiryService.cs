@@ -10,12 +10,9 @@ using SgBridge.Shared.Telemetry;
 
 namespace SgBridge.Shared.Approvals;
 
-/// <summary>What one expiry tick did.</summary>
-public sealed record AccessExpirySummary(int Due, int Ended, int Rescheduled, int Failed)
-{
-    /// <summary>Entries whose account's member role cannot be assumed: recorded as a skipped account, tried again after <see cref="AccountSkips.RetryAfter"/>.</summary>
-    public int Skipped { get; init; }
-}
+/// <summary>What one expiry tick did. <paramref name="Skipped"/>: entries whose account's member role cannot be assumed
+/// (recorded as a skipped account, tried again after <see cref="AccountSkips.RetryAfter"/>).</summary>
+public sealed record AccessExpirySummary(int Due, int Ended, int Rescheduled, int Failed, int Skipped = 0);
 
 /// <summary>
 /// Ends time-bound access (the <c>ExpireAccess</c> timer, every minute). Reads only the due rows of the expiry index
@@ -43,38 +40,37 @@ public sealed partial class AccessExpiryService(
     public async Task<AccessExpirySummary> ExpireDueAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var due = new List<AccessExpiryEntry>();
-        await foreach (var entry in index.ListDueAsync(now, options.Value.ExpiryBatchSize, cancellationToken))
-        {
-            due.Add(entry);
-        }
-        int ended = 0, rescheduled = 0, failed = 0, skipped = 0;
+        var due = await index.ListDueAsync(now, options.Value.ExpiryBatchSize, cancellationToken).ToListAsync(cancellationToken);
+        var outcomes = new List<EntryOutcome>();
         foreach (var entry in due)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            try
-            {
-                switch (await EndAsync(entry, now, cancellationToken))
-                {
-                    case EntryOutcome.Ended: ended++; break;
-                    case EntryOutcome.Rescheduled: rescheduled++; break;
-                }
-            }
-            catch (Exception ex) when (AccountSkips.RoleMissing(ex) is { } missing)
-            {
-                // The member role is missing there: a skipped account (its state, a daily warning), not a failure every
-                // minute. The row moves to the sweep's next interval; the first time, the request's thread is told.
-                skipped++;
-                await SkippedAsync(entry, missing, now, cancellationToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // One group's failure must not hold up the others: the row stays, the next tick tries again.
-                failed++;
-                await FailedAsync(entry, ex.Message, ex, cancellationToken);
-            }
+            outcomes.Add(await EndGuardedAsync(entry, now, cancellationToken));
         }
-        return new AccessExpirySummary(due.Count, ended, rescheduled, failed) { Skipped = skipped };
+        int Count(EntryOutcome o) => outcomes.Count(x => x == o);
+        return new AccessExpirySummary(due.Count, Count(EntryOutcome.Ended), Count(EntryOutcome.Rescheduled), Count(EntryOutcome.Failed),
+            Count(EntryOutcome.Skipped));
+    }
+
+    /// <summary>
+    /// Ends one due entry now, off the reconcile queue (an approver's early revoke queues it, so AWS follows within
+    /// seconds instead of at the next tick). The index row is the authority: only a row still stored and due is acted
+    /// on, so a message for work the tick finished already (or a forged one for access not yet due) does nothing. The
+    /// work and the failure handling are the tick's own: a failure is recorded on the row and the next tick tries again;
+    /// a member role that cannot be assumed is a skipped account, never an exception that would retry the message into a
+    /// poison queue. True when the row was found and finished.
+    /// </summary>
+    public async Task<bool> EndNowAsync(AccessExpiryEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var now = time.GetUtcNow();
+        var row = await index.FindAsync(entry, cancellationToken);
+        if (row is null || row.DueAt > now)
+        {
+            LogNothingToEnd(logger, entry.RequestId, entry.GroupId, row is null ? "its row is gone (done already)" : "it is not due yet");
+            return false;
+        }
+        return await EndGuardedAsync(row, now, cancellationToken) is EntryOutcome.Ended or EntryOutcome.Rescheduled or EntryOutcome.Dropped;
     }
 
     private enum EntryOutcome
@@ -83,6 +79,27 @@ public sealed partial class AccessExpiryService(
         Rescheduled,
         Dropped,
         Failed,
+        Skipped,
+    }
+
+    /// <summary>One entry's failure must not hold up the others: it is recorded on its row and the next tick tries again.</summary>
+    private async Task<EntryOutcome> EndGuardedAsync(AccessExpiryEntry entry, DateTimeOffset now, CancellationToken ct)
+    {
+        try
+        {
+            return await EndAsync(entry, now, ct);
+        }
+        catch (Exception ex) when (AccountSkips.RoleMissing(ex) is { } missing)
+        {
+            // The member role is missing there: a skipped account (its state, a daily warning), not a failure every
+            // minute. The row moves to the sweep's next interval; the first time, the request's thread is told.
+            await SkippedAsync(entry, missing, now, ct);
+            return EntryOutcome.Skipped;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return await FailedAsync(entry, ex.Message, ex, ct);
+        }
     }
 
     private async Task<EntryOutcome> EndAsync(AccessExpiryEntry entry, DateTimeOffset now, CancellationToken ct)
@@ -129,11 +146,9 @@ public sealed partial class AccessExpiryService(
             .ToArray();
         if (keys.Length > 0)
         {
-            var report = await reconciler.ReconcileAsync(client, entry.AccountId, entry.Region, entry.GroupId, new ReconcileScope.Settle(keys), reportOnly: false, ct);
-            if (!report.Succeeded && report.GroupExists)
+            if (await ReconcileAsync(client, entry, new ReconcileScope.Settle(keys), ct) is { } failed)
             {
-                await FailedAsync(entry, $"{report.Outcome.ErrorCode}: {report.Outcome.Message}", null, ct);
-                return EntryOutcome.Failed;
+                return failed;
             }
         }
 
@@ -196,11 +211,9 @@ public sealed partial class AccessExpiryService(
             if (state is not null)
             {
                 var client = await aws.CreateAsync(entry.AccountId, entry.Region, ct);
-                var report = await reconciler.ReconcileAsync(client, entry.AccountId, entry.Region, entry.GroupId, new ReconcileScope.All(), reportOnly: false, ct);
-                if (!report.Succeeded && report.GroupExists)
+                if (await ReconcileAsync(client, entry, new ReconcileScope.All(), ct) is { } failed)
                 {
-                    await FailedAsync(entry, $"{report.Outcome.ErrorCode}: {report.Outcome.Message}", null, ct);
-                    return EntryOutcome.Failed;
+                    return failed;
                 }
             }
         }
@@ -246,6 +259,15 @@ public sealed partial class AccessExpiryService(
             new KeyValuePair<string, object?>(TelemetryTags.Outcome, "acted"));
     }
 
+    /// <summary>Makes AWS follow the approved state; <see cref="EntryOutcome.Failed"/> (recorded on the row) when it could not.</summary>
+    private async Task<EntryOutcome?> ReconcileAsync(ISecurityGroupClient client, AccessExpiryEntry entry, ReconcileScope scope, CancellationToken ct)
+    {
+        var report = await reconciler.ReconcileAsync(client, entry.AccountId, entry.Region, entry.GroupId, scope, reportOnly: false, ct);
+        return !report.Succeeded && report.GroupExists
+            ? await FailedAsync(entry, $"{report.Outcome.ErrorCode}: {report.Outcome.Message}", null, ct)
+            : null;
+    }
+
     private async Task SkippedAsync(AccessExpiryEntry entry, RoleNotAssumableException missing, DateTimeOffset now, CancellationToken ct)
     {
         LogSkipped(logger, entry.RequestId, entry.AccountId, entry.GroupId, now + skips.RetryAfter);
@@ -266,7 +288,7 @@ public sealed partial class AccessExpiryService(
         }
     }
 
-    private async Task FailedAsync(AccessExpiryEntry entry, string reason, Exception? ex, CancellationToken ct)
+    private async Task<EntryOutcome> FailedAsync(AccessExpiryEntry entry, string reason, Exception? ex, CancellationToken ct)
     {
         LogFailed(logger, ex, entry.RequestId, entry.AccountId, entry.GroupId, entry.Attempts + 1, reason);
         telemetry.Failures.Add(1, new KeyValuePair<string, object?>(TelemetryTags.Kind, "access_expiry"));
@@ -282,6 +304,7 @@ public sealed partial class AccessExpiryService(
         {
             LogFailed(logger, inner, entry.RequestId, entry.AccountId, entry.GroupId, entry.Attempts + 1, "could not record the failure");
         }
+        return EntryOutcome.Failed;
     }
 
     [LoggerMessage(1301, LogLevel.Information, "Access of request {RequestId} ended in {AccountId} on {GroupId}: {Reason}")]
@@ -301,4 +324,7 @@ public sealed partial class AccessExpiryService(
 
     [LoggerMessage(1304, LogLevel.Error, "ACCESS NOT ENDED for request {RequestId} in {AccountId} on {GroupId} (attempt {Attempt}): {Reason}; retried next tick")]
     private static partial void LogFailed(ILogger logger, Exception? exception, string requestId, string accountId, string groupId, int attempt, string reason);
+
+    [LoggerMessage(1305, LogLevel.Information, "Queued end of access for request {RequestId} on {GroupId}: nothing to do, {Why}")]
+    private static partial void LogNothingToEnd(ILogger logger, string requestId, string groupId, string why);
 }

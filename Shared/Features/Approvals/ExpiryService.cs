@@ -31,11 +31,7 @@ public sealed partial class ExpiryService(
             return 0;
         }
         var cutoff = time.GetUtcNow() - expiry;
-        var stale = new List<string>();
-        await foreach (var id in pending.ListPendingCreatedByAsync(cutoff, MaxPerTick, cancellationToken))
-        {
-            stale.Add(id);
-        }
+        var stale = await pending.ListPendingCreatedByAsync(cutoff, MaxPerTick, cancellationToken).ToListAsync(cancellationToken);
         var expired = 0;
         foreach (var id in stale)
         {

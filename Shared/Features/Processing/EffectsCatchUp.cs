@@ -34,11 +34,7 @@ public sealed partial class EffectsCatchUp(IEffectsIndex requests, IQueueSender 
     {
         var now = time.GetUtcNow();
         var dueBy = now - StuckAfter;
-        var overdue = new List<EffectsDue>();
-        await foreach (var entry in requests.ListEffectsDueAsync(dueBy, MaxPerTick, cancellationToken))
-        {
-            overdue.Add(entry);
-        }
+        var overdue = await requests.ListEffectsDueAsync(dueBy, MaxPerTick, cancellationToken).ToListAsync(cancellationToken);
         var queued = 0;
         foreach (var entry in overdue)
         {
