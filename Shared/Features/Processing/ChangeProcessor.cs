@@ -78,7 +78,7 @@ public sealed partial class ChangeProcessor(
         {
             return await ProcessStoredAsync(change, verdict, dequeueCount, cancellationToken);
         }
-        catch (Exception ex) when (StorageFailure.IsUnavailable(ex))
+        catch (Exception ex) when (ex is StorageUnavailableException)
         {
             telemetry.Failures.Add(1, new KeyValuePair<string, object?>("kind", "storage"), new KeyValuePair<string, object?>("queue", QueueNames.Changes));
             if (change.Kind != ChangeKind.Add || verdict.Verdict != Verdict.Police || change.Fallback is not null)
@@ -122,7 +122,7 @@ public sealed partial class ChangeProcessor(
             LogRevertFailed(logger, RequestId.For(change.EventId), change.AccountId, change.GroupLabel, failed.ErrorCode, failed.Message);
             return outcome;
         }
-        catch (Exception ex) when (dequeueCount >= _maxDequeueCount && ex is not OperationCanceledException && !StorageFailure.IsUnavailable(ex))
+        catch (Exception ex) when (dequeueCount >= _maxDequeueCount && ex is not OperationCanceledException && ex is not StorageUnavailableException)
         {
             await GiveUpAsync(change, ex, dequeueCount, cancellationToken);
             throw;
@@ -396,7 +396,7 @@ public sealed partial class ChangeProcessor(
                 }
             }, ct);
         }
-        catch (Exception storageError) when (StorageFailure.IsUnavailable(storageError) && report.Succeeded && change.Kind == ChangeKind.Add && change.Fallback is null)
+        catch (Exception storageError) when (storageError is StorageUnavailableException && report.Succeeded && change.Kind == ChangeKind.Add && change.Fallback is null)
         {
             // AWS was changed but the record cannot be written: carry the revoke forward, as the storage-less fallback does.
             telemetry.Failures.Add(1, new KeyValuePair<string, object?>("kind", "storage"), new KeyValuePair<string, object?>("queue", QueueNames.Changes));

@@ -112,7 +112,7 @@ public sealed partial class PoisonService(
                 LogRetrying(logger, ex, queue, messageId, dequeueCount);
                 throw;
             }
-            if (message is SecurityGroupChange change && StorageFailure.IsUnavailable(ex) && await RedriveAsync(change, ex, messageId, cancellationToken))
+            if (message is SecurityGroupChange change && ex is StorageUnavailableException && await RedriveAsync(change, ex, messageId, cancellationToken))
             {
                 Count("poison", queue);
                 Count("storage", queue);
@@ -120,7 +120,7 @@ public sealed partial class PoisonService(
             }
             LogUnrecorded(logger, ex, queue, messageId, Describe(message), dequeueCount);
             Count("poison", queue);
-            if (StorageFailure.IsUnavailable(ex))
+            if (ex is StorageUnavailableException)
             {
                 Count("storage", queue);
             }
