@@ -50,7 +50,7 @@ public sealed class OffboardAndAccountsCommandTests(AzuriteFixture azurite)
             await expiries.AddAsync(new AccessExpiryEntry(now.AddHours(1), "SG-" + account[..4], account, "eu-west-1", "sg-1"), default);
         }
         await groups.TryAcquireLeaseAsync(Leaving, "eu-west-1", "sg-1", "worker-1", now, TimeSpan.FromMinutes(1), default);
-        await known.RecordSkipAsync(Leaving, "eu-west-1", ReconcileWorker.RoleNotDeployed, now, default);
+        await known.RecordSkipAsync(Leaving, "eu-west-1", AccountSkips.RoleNotDeployed, now, default);
     }
 
     [Fact]

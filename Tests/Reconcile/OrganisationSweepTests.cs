@@ -106,10 +106,10 @@ public sealed class OrganisationSweepTests(AzuriteFixture azurite, MotoFixture m
 
         Assert.Equal(0, await _h.QueueLengthAsync(QueueNames.Poison(QueueNames.Reconcile)));
         var orphan = Assert.Single(await Get<IKnownAccountStore>().ListAsync(default), a => a.AccountId == Orphan);
-        Assert.Equal(ReconcileWorker.RoleNotDeployed, orphan.Skip?.Reason);
+        Assert.Equal(AccountSkips.RoleNotDeployed, orphan.Skip?.Reason);
         Assert.Null(Assert.Single(await Get<IKnownAccountStore>().ListAsync(default), a => a.AccountId == _h.Account).Skip);
         var results = await Get<IBaselineResultStore>().ListAsync(default);
-        Assert.Equal(ReconcileWorker.RoleNotDeployed, Assert.Single(results, r => r.AccountId == Orphan).Skipped);
+        Assert.Equal(AccountSkips.RoleNotDeployed, Assert.Single(results, r => r.AccountId == Orphan).Skipped);
         Assert.Null(Assert.Single(results, r => r.AccountId == _h.Account).Skipped);
         // One warning for the day, whatever the number of sweeps.
         Assert.Single(_h.SlackCalls("chat.postMessage"), m => ((string?)m["text"] ?? "").Contains($"Account {Orphan} skipped", StringComparison.Ordinal));

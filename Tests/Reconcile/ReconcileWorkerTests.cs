@@ -38,7 +38,7 @@ public class ReconcileWorkerTests
 
         var skip = (await _known.GetAsync(TestData.Account, default))!.Skip;
         Assert.NotNull(skip);
-        Assert.Equal(ReconcileWorker.RoleNotDeployed, skip.Reason);
+        Assert.Equal(AccountSkips.RoleNotDeployed, skip.Reason);
         Assert.Equal(["eu-west-1", "us-east-1"], skip.Regions);
         var post = Assert.Single(b.Slack.Posts);
         Assert.Equal("CMONITOR", post.Channel);
@@ -78,7 +78,7 @@ public class ReconcileWorkerTests
         await Worker(b).HandleAsync(new BaselineRegion(TestData.Account, "eu-west-1", Force: false), default);
 
         var result = Assert.Single(await _results.ListAsync(default));
-        Assert.Equal(ReconcileWorker.RoleNotDeployed, result.Skipped);
+        Assert.Equal(AccountSkips.RoleNotDeployed, result.Skipped);
         Assert.Equal("baseline", (await _known.GetAsync(TestData.Account, default))!.Source);
     }
 
@@ -141,8 +141,8 @@ public class ReconcileWorkerTests
     {
         var wrapped = new Amazon.Runtime.AmazonClientException("credentials", new InvalidOperationException("x", Missing));
 
-        Assert.Same(Missing, ReconcileWorker.RoleMissing(wrapped));
-        Assert.Null(ReconcileWorker.RoleMissing(new InvalidOperationException("other")));
+        Assert.Same(Missing, AccountSkips.RoleMissing(wrapped));
+        Assert.Null(AccountSkips.RoleMissing(new InvalidOperationException("other")));
     }
 
     private sealed class InMemoryBaselineResults : IBaselineResultStore

@@ -57,8 +57,7 @@ public static class DryRun
             if (approved is null)
             {
                 // First sight: the claim is undone now, the rest of the group is adopted (or enforced) at the settle check.
-                acted = holds.Where(r => ClaimMatcher.Explains(change, new DifferenceItem(DifferenceKind.Unapproved, r, null)))
-                    .Select(r => new DifferenceItem(DifferenceKind.Unapproved, r, null)).ToArray();
+                acted = holds.Where(r => ClaimMatcher.Claims(change, r)).Select(r => new DifferenceItem(DifferenceKind.Unapproved, r, null)).ToArray();
                 notes.Add("The group has no approved state yet (not onboarded): the claimed change is undone, the rest is settled by Reconcile:UnknownGroups.");
             }
             else

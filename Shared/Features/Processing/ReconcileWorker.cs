@@ -22,12 +22,8 @@ public sealed class ReconcileWorker(
     IOptions<PolicyOptions> policy,
     TimeProvider time)
 {
-    /// <summary>The skip reason people see (CLI, monitoring, logs).</summary>
-    public const string RoleNotDeployed = AccountSkips.RoleNotDeployed;
-
     private readonly PolicyOptions _policy = policy.Value;
 
-    /// <summary>The reconcile queue's handler: routes each kind to its one handler.</summary>
     public async Task HandleAsync(ReconcileMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
@@ -41,7 +37,7 @@ public sealed class ReconcileWorker(
                 _ => throw new ArgumentException($"Unknown reconcile message {message.GetType().Name}.", nameof(message)),
             }).ConfigureAwait(false);
         }
-        catch (Exception ex) when (RoleMissing(ex) is { } missing)
+        catch (Exception ex) when (AccountSkips.RoleMissing(ex) is { } missing)
         {
             await SkippedAsync(message, missing, cancellationToken).ConfigureAwait(false);
             return;
@@ -72,10 +68,7 @@ public sealed class ReconcileWorker(
         await skips.RecordAsync(message.AccountId, message.Region, missing, now, cancellationToken).ConfigureAwait(false);
         if (message is BaselineRegion)
         {
-            await results.RecordAsync(BaselineResult.SkippedFor(message.AccountId, message.Region, RoleNotDeployed, now), cancellationToken).ConfigureAwait(false);
+            await results.RecordAsync(BaselineResult.SkippedFor(message.AccountId, message.Region, AccountSkips.RoleNotDeployed, now), cancellationToken).ConfigureAwait(false);
         }
     }
-
-    /// <summary>The role refusal, also when the AWS SDK wrapped it (<see cref="AccountSkips.RoleMissing"/>).</summary>
-    public static RoleNotAssumableException? RoleMissing(Exception? ex) => AccountSkips.RoleMissing(ex);
 }

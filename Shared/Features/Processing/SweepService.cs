@@ -82,11 +82,8 @@ public sealed partial class SweepService(
     {
         var client = await aws.CreateAsync(accountId, region, cancellationToken);
         var live = await client.DescribeRegionAsync(cancellationToken);
-        var approved = new Dictionary<string, ApprovedGroup>(StringComparer.Ordinal);
-        await foreach (var g in groups.ListAsync(accountId, region, cancellationToken))
-        {
-            approved[g.GroupId] = g;
-        }
+        var approved = (await groups.ListAsync(accountId, region, cancellationToken).ToListAsync(cancellationToken))
+            .ToDictionary(g => g.GroupId, StringComparer.Ordinal);
         var requests = new List<ChangeRequest>();
         int differing = 0, differences = 0;
         foreach (var group in live)
@@ -134,17 +131,11 @@ public sealed partial class SweepService(
         }
         var opened = new List<ChangeRequest>();
         var now = time.GetUtcNow();
-        foreach (var (kind, items) in new[]
+        // One request per kind of difference: unapproved rules were an add, missing ones a removal, changed ones a modify.
+        foreach (var group in report.Acted.GroupBy(i => i.Kind).OrderBy(g => g.Key))
         {
-            (ChangeKind.Add, report.Acted.Where(i => i.Kind == DifferenceKind.Unapproved).ToArray()),
-            (ChangeKind.Remove, report.Acted.Where(i => i.Kind == DifferenceKind.Missing).ToArray()),
-            (ChangeKind.Modify, report.Acted.Where(i => i.Kind == DifferenceKind.Changed).ToArray()),
-        })
-        {
-            if (items.Length == 0)
-            {
-                continue;
-            }
+            var items = group.ToArray();
+            var kind = group.Key switch { DifferenceKind.Unapproved => ChangeKind.Add, DifferenceKind.Missing => ChangeKind.Remove, _ => ChangeKind.Modify };
             // Reported drift keeps one request while it lasts (the same differences give the same id); reverted drift
             // that comes back is a new request each time.
             var fingerprint = Hash(string.Join('\n', items.Select(i => i.Key).Order(StringComparer.Ordinal)) + (reportOnly ? "" : "@" + now.UtcTicks));

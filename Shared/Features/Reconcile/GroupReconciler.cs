@@ -75,18 +75,15 @@ public sealed partial class GroupReconciler(
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(scope);
         var lease = await AcquireAsync(accountId, region, groupId, cancellationToken);
+        ReconcileReport report;
         try
         {
-            return Counted(scope, await ReconcileHeldAsync(client, accountId, region, groupId, scope, reportOnly, cancellationToken));
+            report = await ReconcileHeldAsync(client, accountId, region, groupId, scope, reportOnly, cancellationToken);
         }
         finally
         {
             await groups.ReleaseLeaseAsync(lease, CancellationToken.None);
         }
-    }
-
-    private ReconcileReport Counted(ReconcileScope scope, ReconcileReport report)
-    {
         telemetry.Reconciles.Add(1,
             new KeyValuePair<string, object?>("trigger", scope.GetType().Name.ToLowerInvariant()),
             new KeyValuePair<string, object?>(TelemetryTags.Outcome, !report.GroupExists ? "group_gone" : !report.Succeeded ? "failed" : report.Acted.Count == 0 ? "nothing_to_undo" : "acted"));
@@ -124,7 +121,7 @@ public sealed partial class GroupReconciler(
         if (scope is ReconcileScope.Event { Exempt: false } policed && firstSight is null)
         {
             // A rule adopted at first sight after this event's change was made is the change itself, caught half-way.
-            bool Claimed(SecurityGroupRule r) => ClaimMatcher.Explains(policed.Claim, new DifferenceItem(DifferenceKind.Unapproved, r, null));
+            bool Claimed(SecurityGroupRule r) => ClaimMatcher.Claims(policed.Claim, r);
             if (group.Rules.Any(a => a.Origin == ApprovalOrigin.Adopted && a.ApprovedAt >= policed.Claim.EventTime.AddSeconds(1) && Claimed(a.Rule)))
             {
                 var withdrawn = await groups.UpdateAsync(accountId, region, groupId, g => g.WithdrawAdoptedSince(policed.Claim.EventTime, Claimed, time.GetUtcNow()), ct);
@@ -145,7 +142,7 @@ public sealed partial class GroupReconciler(
             // The exempt principal's change, as far as the live group confirms it, becomes approved; nothing is undone.
             var present = acted.Where(i => i.Kind is DifferenceKind.Unapproved or DifferenceKind.Changed).Select(i => i.Live!).ToArray();
             var gone = acted.Where(i => i.Kind == DifferenceKind.Missing).Select(i => i.Approved!).ToArray();
-            await groups.UpdateAsync(accountId, region, groupId, g => { g.Adopt(present, gone, RequestIdFor(exempt.Claim), time.GetUtcNow()); return true; }, ct);
+            await groups.UpdateAsync(accountId, region, groupId, g => { g.Adopt(present, gone, RequestId.For(exempt.Claim.EventId), time.GetUtcNow()); return true; }, ct);
             LogAdopted(logger, accountId, region, groupId, present.Length, gone.Length);
             await DeferAsync(accountId, region, groupId, deferred, ct);
             return new ReconcileReport(accountId, region, groupId, group.GroupName, group.VpcId, true, difference, acted, deferred, [],
@@ -214,8 +211,9 @@ public sealed partial class GroupReconciler(
     private async Task<ReconcileReport> FirstSightOfEventAsync(ISecurityGroupClient client, string accountId, string region, GroupDescription described,
         IReadOnlyList<SecurityGroupRule> live, ReconcileScope.Event scope, bool reportOnly, CancellationToken ct)
     {
-        var claimed = scope.Exempt ? [] : live.Where(r => ClaimMatcher.Explains(scope.Claim, new DifferenceItem(DifferenceKind.Unapproved, r, null))).ToArray();
-        var acted = claimed.Select(r => new DifferenceItem(DifferenceKind.Unapproved, r, null)).ToArray();
+        var acted = scope.Exempt
+            ? []
+            : live.Where(r => ClaimMatcher.Claims(scope.Claim, r)).Select(r => new DifferenceItem(DifferenceKind.Unapproved, r, null)).ToArray();
         var difference = new GroupDifference(acted, []);
         IReadOnlyList<Ec2Write> writes = reportOnly ? [] : GroupDifference.Writes(described.GroupId, acted);
         var outcomes = new List<CallOutcome>();
@@ -247,9 +245,7 @@ public sealed partial class GroupReconciler(
             // Adopt what the group holds, except what the event that revealed it claims to have added or edited
             // (an edit's previous content is unknown: the rule is left out, so it is removed until someone approves it).
             var claim = scope is ReconcileScope.Event { Exempt: false } e ? e.Claim : null;
-            approved = claim is null
-                ? live
-                : live.Where(r => !ClaimMatcher.Explains(claim, new DifferenceItem(DifferenceKind.Unapproved, r, null))).ToArray();
+            approved = claim is null ? live : live.Where(r => !ClaimMatcher.Claims(claim, r)).ToArray();
             note = $"First sight of {described.GroupId} ({described.GroupName}): adopted {approved.Count} rule(s) as approved" +
                 (approved.Count < live.Count ? $", left out {live.Count - approved.Count} the event claims to have changed." : ".");
         }
@@ -308,8 +304,6 @@ public sealed partial class GroupReconciler(
         new(accountId, region, groupId, group?.GroupName, group?.VpcId, false, new GroupDifference([], []), [], [], [],
             new CallOutcome("ec2:DescribeSecurityGroupRules", true, "InvalidGroup.NotFound",
                 $"Security group {groupId} no longer exists in {accountId}/{region}: nothing to reconcile."), null);
-
-    private static string RequestIdFor(SecurityGroupChange change) => RequestId.For(change.EventId);
 
     [LoggerMessage(701, LogLevel.Debug, "Reconciled {AccountId}/{Region} {GroupId}: acted on {Acted} difference(s), deferred {Deferred}, succeeded {Succeeded}")]
     private static partial void LogReconciled(ILogger logger, string accountId, string region, string groupId, int acted, int deferred, bool succeeded);

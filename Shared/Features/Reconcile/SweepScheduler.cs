@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SgBridge.Shared.Options;
-using SgBridge.Shared.Storage;
 
 namespace SgBridge.Shared.Reconcile;
 
@@ -11,7 +10,7 @@ namespace SgBridge.Shared.Reconcile;
 /// </summary>
 public sealed partial class SweepScheduler(
     IKnownAccountStore known,
-    IQueueSender queue,
+    OperatorJobs jobs,
     IOptions<ReconcileOptions> options,
     IOptions<PolicyOptions> policy,
     TimeProvider time,
@@ -41,16 +40,7 @@ public sealed partial class SweepScheduler(
             LogNoAccounts(logger);
             return 0;
         }
-        var sent = 0;
-        foreach (var account in accounts)
-        {
-            foreach (var region in regions)
-            {
-                await ReconcileMessage.SendAsync(queue, new SweepRegion(account, region, ReportOnly: false), cancellationToken).ConfigureAwait(false);
-                sent++;
-            }
-        }
-        return sent;
+        return await jobs.EnqueueReconcileAsync(accounts, regions, reportOnly: false, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The accounts a sweep covers: the allow-list's, or with <c>*</c> the known accounts (still allowed).</summary>
