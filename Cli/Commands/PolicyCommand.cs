@@ -271,7 +271,7 @@ internal static class PolicyPrinter
     {
         var d = e.Decision;
         var by = d.Rule is null ? "no rule matched" : $"rule '{d.Rule}' ({d.Source} line {d.Line})";
-        var duration = d.Outcome == "approve" ? d.Duration is { } t ? $" for {PolicyEngine.Format(t)}" : " permanently" : "";
+        var duration = d.Outcome == "approve" ? d.Duration is { } t ? $" for {ApprovalDuration.Format(t)}" : " permanently" : "";
         o.WriteLine($"  Decision: {d.Outcome.ToUpperInvariant()}{duration}, by {by}");
         o.WriteLine($"  Why:      {d.Reason}");
         foreach (var v in e.PerRule)

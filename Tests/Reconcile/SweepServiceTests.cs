@@ -15,7 +15,7 @@ public class SweepServiceTests
     private readonly InMemoryKnownAccounts _known = new();
 
     private SweepScheduler Scheduler() =>
-        new(_known, _bridge.Queue, O.Create(_bridge.Reconcile), O.Create(_bridge.Policy), _bridge.Time, NullLogger<SweepScheduler>.Instance);
+        new(_known, new OperatorJobs(_bridge.Queue), O.Create(_bridge.Reconcile), O.Create(_bridge.Policy), _bridge.Time, NullLogger<SweepScheduler>.Instance);
 
     [Theory]
     [InlineData("2026-11-24T10:15:00Z", 15, 2)]

@@ -152,7 +152,7 @@ public class ApprovalMessageBuilderTimeBoundTests
     [InlineData(10080, "7d")]
     public void FormatDuration_IsTheShortestExactForm(int minutes, string text)
     {
-        Assert.Equal(text, ApprovalMessageBuilder.FormatDuration(TimeSpan.FromMinutes(minutes)));
+        Assert.Equal(text, ApprovalDuration.Format(TimeSpan.FromMinutes(minutes)));
     }
 
     [Fact]

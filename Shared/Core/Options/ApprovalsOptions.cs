@@ -12,6 +12,12 @@ public sealed record ApprovalDuration(string Label, TimeSpan? Length)
 
     /// <summary>The button's words: "1h", "7d", "permanently".</summary>
     public string Words => IsPermanent ? "permanently" : Label;
+
+    /// <summary>The one duration formatter: "1h", "90m", "7d", the shortest exact form (a part-minute rounds up).</summary>
+    public static string Format(TimeSpan d) =>
+        d.TotalDays >= 1 && d.Ticks % TimeSpan.TicksPerDay == 0 ? $"{d.TotalDays:0}d"
+        : d.TotalHours >= 1 && d.Ticks % TimeSpan.TicksPerHour == 0 ? $"{d.TotalHours:0}h"
+        : $"{Math.Ceiling(d.TotalMinutes):0}m";
 }
 
 /// <summary>Time-bound approvals: the choices of the approver message and of the /sgbridge modal, and the expiry timer's settings.</summary>

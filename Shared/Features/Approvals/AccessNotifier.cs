@@ -25,14 +25,11 @@ public sealed partial class AccessNotifier(
     BridgeTelemetry telemetry)
 {
     /// <summary>The requester's DM that access was granted (nothing when the requester has no Slack user).</summary>
-    public async Task AccessGrantedAsync(ChangeRequest request, CancellationToken cancellationToken)
+    public Task AccessGrantedAsync(ChangeRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var message = ApprovalMessageBuilder.AccessGranted(request);
-        if (await approvers.FindSlackUserAsync(request.Requester, cancellationToken) is { } user)
-        {
-            await slack.PostMessageAsync(user, message.Text, message.Blocks, null, cancellationToken);
-        }
+        return ToRequesterAsync(request, message.Text, message.Blocks, cancellationToken);
     }
 
     /// <summary>"Access ended" in the request's monitoring thread (or the monitoring channel when it has none).</summary>
@@ -44,12 +41,17 @@ public sealed partial class AccessNotifier(
     }
 
     /// <summary>"Access ended" to the requester (nothing when the requester has no Slack user).</summary>
-    public async Task AccessEndedToRequesterAsync(ChangeRequest request, CancellationToken cancellationToken)
+    public Task AccessEndedToRequesterAsync(ChangeRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (await approvers.FindSlackUserAsync(request.Requester, cancellationToken) is { } user)
+        return ToRequesterAsync(request, ApprovalMessageBuilder.AccessEndedText(request), null, cancellationToken);
+    }
+
+    private async Task ToRequesterAsync(ChangeRequest request, string text, System.Text.Json.Nodes.JsonArray? blocks, CancellationToken ct)
+    {
+        if (await approvers.FindSlackUserAsync(request.Requester, ct) is { } user)
         {
-            await slack.PostMessageAsync(user, ApprovalMessageBuilder.AccessEndedText(request), null, null, cancellationToken);
+            await slack.PostMessageAsync(user, text, blocks, null, ct);
         }
     }
 

@@ -4,7 +4,6 @@ using SgBridge.Shared.Domain;
 
 namespace SgBridge.Shared.Aws;
 
-/// <summary>What kind of thing a network interface belongs to.</summary>
 public enum ProtectedKind
 {
     Instance,

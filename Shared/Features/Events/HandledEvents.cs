@@ -1,6 +1,5 @@
 namespace SgBridge.Shared.Events;
 
-/// <summary>The CloudTrail events the bridge understands.</summary>
 public static class HandledEvents
 {
     public const string EventBridgeSource = "aws.ec2";

@@ -9,7 +9,6 @@ public enum RejectionKind
     /// <summary>The body is not JSON (or not UTF-8).</summary>
     NotJson,
 
-    /// <summary>The JSON is not an object.</summary>
     NotAnObject,
 
     /// <summary>Envelope <c>source</c> is not <c>aws.ec2</c>, or record <c>eventSource</c> is not <c>ec2.amazonaws.com</c>.</summary>
@@ -37,7 +36,6 @@ public enum RejectionKind
     Egress,
 }
 
-/// <summary>The outcome of <see cref="CloudTrailParser"/>.</summary>
 public abstract record ParseResult
 {
     private ParseResult()

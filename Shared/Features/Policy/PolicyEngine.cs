@@ -1,5 +1,6 @@
 using System.Globalization;
 using SgBridge.Shared.Domain;
+using SgBridge.Shared.Options;
 
 namespace SgBridge.Shared.Policy;
 
@@ -88,7 +89,7 @@ public static class PolicyEngine
             duration = asked;
         }
         var decider = perRule.MinBy(v => v.Decider!.Duration ?? TimeSpan.MaxValue)!.Decider;
-        var reason = string.Join("; ", perRule.Select(Words)) + (duration is { } d ? $"; approved for {Format(d)}" : "; approved permanently");
+        var reason = string.Join("; ", perRule.Select(Words)) + (duration is { } d ? $"; approved for {ApprovalDuration.Format(d)}" : "; approved permanently");
         return Result(policy, "approve", decider, duration, reason, perRule);
     }
 
@@ -100,12 +101,6 @@ public static class PolicyEngine
         : v.Decider is { } d
         ? $"{v.Rule.Describe()}: rule '{d.Name}' (line {d.Line.ToString(CultureInfo.InvariantCulture)}) says {d.Outcome.ToString().ToLowerInvariant()}"
         : $"{v.Rule.Describe()}: no rule matches, so ask";
-
-    /// <summary>"24h", "7d", "90m".</summary>
-    public static string Format(TimeSpan d) =>
-        d.TotalDays >= 1 && d.TotalDays == Math.Floor(d.TotalDays) ? $"{d.TotalDays:0}d"
-        : d.TotalHours >= 1 && d.TotalHours == Math.Floor(d.TotalHours) ? $"{d.TotalHours:0}h"
-        : $"{d.TotalMinutes:0}m";
 
     private static RuleVerdict Decide(PolicyRuleSet policy, PolicyInput input, SecurityGroupRule rule, IReadOnlyDictionary<string, string> aliases)
     {

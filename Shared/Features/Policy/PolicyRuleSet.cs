@@ -66,7 +66,6 @@ public sealed record PolicyConditions
     public IReadOnlyList<TagCondition>? GroupTags { get; init; }
 }
 
-/// <summary>One rule of the policy file, with the line it starts on.</summary>
 public sealed record PolicyRule(string Name, int Line, PolicyOutcome Outcome, TimeSpan? Duration, PolicyConditions When)
 {
     /// <summary>Why an approval <see cref="PolicyRisk"/> calls dangerous is accepted; without it such a rule is refused at load.</summary>

@@ -22,7 +22,6 @@ public static class PoisonQueueNames
     public const string Reconcile = QueueNames.Reconcile + "-poison";
 }
 
-/// <summary>What the poison reader did with one message.</summary>
 public enum PoisonOutcome
 {
     /// <summary>The request now says it failed; Slack hears of it through the request's render effect.</summary>
@@ -89,20 +88,19 @@ public sealed partial class PoisonService(
 
         try
         {
-            var outcome = message switch
+            var outcome = PoisonOutcome.Told;
+            if (message is SecurityGroupChange change)
             {
-                SecurityGroupChange change => (PoisonOutcome?)await ChangeAsync(change, dequeueCount, cancellationToken),
-                _ => null,
-            };
-            if (outcome is null)
+                outcome = await ChangeAsync(change, dequeueCount, cancellationToken);
+            }
+            else
             {
                 LogTold(logger, queue, messageId, Describe(message));
                 await TellAsync(queue, $":rotating_light: SgBridge gave up on {Describe(message)} after {_maxDequeueCount} tries: the message is in " +
                     $"{QueueNames.Poison(queue)} (id {messageId}). Fix the cause, then run `sgbridge redrive --queue {queue}`.", cancellationToken);
-                outcome = PoisonOutcome.Told;
             }
             Count("poison", queue);
-            return outcome.Value;
+            return outcome;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -112,18 +110,17 @@ public sealed partial class PoisonService(
                 LogRetrying(logger, ex, queue, messageId, dequeueCount);
                 throw;
             }
-            if (message is SecurityGroupChange change && ex is StorageUnavailableException && await RedriveAsync(change, ex, messageId, cancellationToken))
+            var storage = ex is StorageUnavailableException;
+            Count("poison", queue);
+            if (storage)
             {
-                Count("poison", queue);
                 Count("storage", queue);
+            }
+            if (storage && message is SecurityGroupChange change && await RedriveAsync(change, ex, messageId, cancellationToken))
+            {
                 return PoisonOutcome.Redriven;
             }
             LogUnrecorded(logger, ex, queue, messageId, Describe(message), dequeueCount);
-            Count("poison", queue);
-            if (ex is StorageUnavailableException)
-            {
-                Count("storage", queue);
-            }
             await TellAsync(queue, $":rotating_light: SgBridge gave up on {Describe(message)} and could not record it ({ex.GetType().Name}): " +
                 $"the message (id {messageId}) was dropped from {QueueNames.Poison(queue)}. Check the group by hand; the event is in the Critical log entry.", cancellationToken);
             return PoisonOutcome.Unrecorded;

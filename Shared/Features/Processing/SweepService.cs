@@ -11,7 +11,6 @@ using SgBridge.Shared.Telemetry;
 
 namespace SgBridge.Shared.Reconcile;
 
-/// <summary>What a sweep of one account and region found.</summary>
 public sealed record SweepReport(string AccountId, string Region, int Groups, int GroupsWithDifferences, int Differences, IReadOnlyList<ChangeRequest> Requests);
 
 /// <summary>
@@ -36,7 +35,6 @@ public sealed partial class SweepService(
     private readonly ReconcileOptions _options = options.Value;
     private readonly PolicyOptions _policy = policy.Value;
 
-    /// <summary>The requester of a drift request.</summary>
     public static Requester FoundBySweep(string accountId) =>
         new(PrincipalType.Unknown, null, accountId, null, null, "unknown: found by the sweep", null, null, null, null);
 
@@ -59,12 +57,10 @@ public sealed partial class SweepService(
         {
             return;
         }
-        await (sweep.ReportOnly
-            ? SweepAsync(sweep.AccountId, sweep.Region, actNow: true, reportOnly: true, cancellationToken)
-            : SweepAsync(sweep.AccountId, sweep.Region, actNow: _options.SettleDelay <= TimeSpan.Zero, reportOnly: _options.Mode == ReconcileMode.Report, cancellationToken));
+        await SweepAsync(sweep.AccountId, sweep.Region, actNow: sweep.ReportOnly || _options.SettleDelay <= TimeSpan.Zero,
+            reportOnly: sweep.ReportOnly || _options.Mode == ReconcileMode.Report, cancellationToken);
     }
 
-    /// <summary>The handler of <see cref="SettleGroup"/>.</summary>
     public async Task HandleAsync(SettleGroup settle, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settle);
@@ -89,7 +85,7 @@ public sealed partial class SweepService(
         foreach (var group in live)
         {
             var rules = _policy.PoliceEgress ? [.. group.IngressRules, .. group.EgressRules] : group.IngressRules;
-            IReadOnlyList<string> keys;
+            IReadOnlyList<string> keys = []; // first sight: the settle check adopts or enforces it
             if (approved.TryGetValue(group.GroupId, out var state))
             {
                 var difference = GroupDifference.Compute(_policy.PoliceEgress ? state.RuleSet : state.RuleSet.Where(r => !r.Egress).ToArray(), rules);
@@ -98,10 +94,6 @@ public sealed partial class SweepService(
                     continue;
                 }
                 keys = difference.Items.Select(i => i.Key).ToArray();
-            }
-            else
-            {
-                keys = []; // first sight: the settle check adopts or enforces it
             }
             differing++;
             differences += keys.Count;

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using Microsoft.Extensions.Options;
 using SgBridge.Shared.Options;
 using SgBridge.Shared.Storage;
@@ -32,31 +30,9 @@ public sealed record BaselineResult(string AccountId, string Region, DateTimeOff
         return $"{r.GroupId} ({r.GroupName}): {r.Rule.Describe()} — {r.Risk}";
     }
 
-    /// <summary>One line for people (CLI and monitoring).</summary>
     public string Describe() => Skipped is { } why
         ? $"{AccountId} {Region}: skipped ({why})"
         : $"{AccountId} {Region}: {Groups} group(s), {Recorded} recorded ({Rules} rules), {LeftAlone} already had an approved state, {RiskyCount} risky rule(s) accepted";
-
-    /// <summary>Text for the monitoring channel.</summary>
-    public static string MonitoringText(BaselineResult result)
-    {
-        ArgumentNullException.ThrowIfNull(result);
-        var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $":clipboard: Onboarding (baseline) {Slack.SlackText.Escape(result.Describe())}.");
-        if (result.RiskyCount > 0)
-        {
-            sb.Append("\nAccepted as approved, review them (`sgbridge accounts`):");
-            foreach (var line in result.RiskyRules.Take(20))
-            {
-                sb.Append("\n• ").Append(Slack.SlackText.Escape(line));
-            }
-            if (result.RiskyCount > 20)
-            {
-                sb.Append(CultureInfo.InvariantCulture, $"\n… and {result.RiskyCount - 20} more.");
-            }
-        }
-        return sb.ToString();
-    }
 }
 
 /// <summary>Onboarding outcomes, one row per account and region (the last run wins).</summary>

@@ -10,7 +10,6 @@ namespace SgBridge.Shared.Reconcile;
 /// <summary>A rule accepted by onboarding that deserves a second look.</summary>
 public sealed record RiskyRule(string GroupId, string? GroupName, SecurityGroupRule Rule, string Risk);
 
-/// <summary>What onboarding one account and region did.</summary>
 public sealed record BaselineSummary(string AccountId, string Region, int Groups, int Recorded, int LeftAlone, int Rules, IReadOnlyList<RiskyRule> Risky);
 
 /// <summary>

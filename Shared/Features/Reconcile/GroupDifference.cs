@@ -13,7 +13,6 @@ public enum DifferenceKind
     Changed,
 }
 
-/// <summary>One way the live group differs from its approved state.</summary>
 public sealed record DifferenceItem(DifferenceKind Kind, SecurityGroupRule? Live, SecurityGroupRule? Approved)
 {
     /// <summary>Identifies the difference across describes (a settle check acts only on differences that persisted).</summary>

@@ -8,7 +8,6 @@ using SgBridge.Shared.Telemetry;
 
 namespace SgBridge.Shared.Reconcile;
 
-/// <summary>What a reconcile is asked to act on.</summary>
 public abstract record ReconcileScope
 {
     /// <summary>An event: act on the differences its claim explains (adopt them, for an exempt principal); defer the rest.</summary>
@@ -24,7 +23,6 @@ public abstract record ReconcileScope
     public sealed record All : ReconcileScope;
 }
 
-/// <summary>The result of one reconcile of one group.</summary>
 public sealed record ReconcileReport(
     string AccountId,
     string Region,

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SgBridge.Shared.Domain;
@@ -19,7 +17,9 @@ public sealed partial class OperationsNotices(ISlackClient slack, IOptions<Slack
     {
         ArgumentNullException.ThrowIfNull(result);
         LogBaseline(logger, result.AccountId, result.Region, result.Describe());
-        return PostAsync(BaselineResult.MonitoringText(result), cancellationToken);
+        var risky = result.RiskyCount == 0 ? "" : "\nAccepted as approved, review them (`sgbridge accounts`):" + Bullets(result.RiskyRules.Take(20))
+            + (result.RiskyCount > 20 ? $"\n… and {result.RiskyCount - 20} more." : "");
+        return PostAsync($":clipboard: Onboarding (baseline) {SlackText.Escape(result.Describe())}.{risky}", cancellationToken);
     }
 
     /// <summary>A group first seen after onboarding was adopted with rules open to the internet: nobody approved them.</summary>
@@ -29,15 +29,10 @@ public sealed partial class OperationsNotices(ISlackClient slack, IOptions<Slack
         ArgumentNullException.ThrowIfNull(risky);
         var lines = string.Join("; ", risky.Select(r => $"{r.Rule.Describe()} — {r.Risk}"));
         LogRiskyAdoption(logger, group.AccountId, group.Region, group.GroupId, risky.Count, lines);
-        var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture,
-            $":warning: First sight of {SlackText.Escape(group.GroupId)} ({SlackText.Escape(group.GroupName)}) in {SlackText.Escape(group.AccountId)}/{SlackText.Escape(group.Region)}: adopted as approved (Reconcile:UnknownGroups=Adopt) with {risky.Count} risky rule(s) nobody approved:");
-        foreach (var (rule, risk) in risky.Take(20))
-        {
-            sb.Append("\n• ").Append(SlackText.Escape(rule.Describe())).Append(" — ").Append(SlackText.Escape(risk));
-        }
-        sb.Append("\nIf they should not be there, remove them in AWS (the bridge keeps the group at what is approved) or take a baseline first.");
-        return PostAsync(sb.ToString(), cancellationToken);
+        return PostAsync($":warning: First sight of {SlackText.Escape(group.GroupId)} ({SlackText.Escape(group.GroupName)}) in " +
+            $"{SlackText.Escape(group.AccountId)}/{SlackText.Escape(group.Region)}: adopted as approved (Reconcile:UnknownGroups=Adopt) with " +
+            $"{risky.Count} risky rule(s) nobody approved:{Bullets(risky.Take(20).Select(r => $"{r.Rule.Describe()} — {r.Risk}"))}" +
+            "\nIf they should not be there, remove them in AWS (the bridge keeps the group at what is approved) or take a baseline first.", cancellationToken);
     }
 
     /// <summary>The member role cannot be assumed in the account: the sweep skips it (once a day).</summary>
@@ -48,6 +43,8 @@ public sealed partial class OperationsNotices(ISlackClient slack, IOptions<Slack
             "Deploy the member role there (the StackSet's instance for its OU), or offboard it: `sgbridge offboard --account " + SlackText.Escape(accountId) + "`. " +
             "Told once a day; `sgbridge accounts` shows the state.", cancellationToken);
     }
+
+    private static string Bullets(IEnumerable<string> lines) => string.Concat(lines.Select(l => "\n• " + SlackText.Escape(l)));
 
     private async Task PostAsync(string text, CancellationToken cancellationToken)
     {

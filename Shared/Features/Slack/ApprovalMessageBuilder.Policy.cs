@@ -1,5 +1,6 @@
 using System.Globalization;
 using SgBridge.Shared.Domain;
+using SgBridge.Shared.Options;
 
 namespace SgBridge.Shared.Slack;
 
@@ -24,7 +25,7 @@ public static partial class ApprovalMessageBuilder
         var rule = d.Rule is null
             ? "no rule matched"
             : $"rule {SlackText.Code(SlackText.Plain(d.Rule, 64))} ({SlackText.Escape(SlackText.Plain(d.Source, 80))} line {d.Line?.ToString(CultureInfo.InvariantCulture) ?? "?"})";
-        var duration = d.Outcome == "approve" ? d.Duration is { } t ? $" for {Policy.PolicyEngine.Format(t)}" : " permanently" : "";
+        var duration = d.Outcome == "approve" ? d.Duration is { } t ? $" for {ApprovalDuration.Format(t)}" : " permanently" : "";
         return SlackText.Truncate($":scroll: *Policy* {verb}{duration}: {rule}. {SlackText.Escape(SlackText.Plain(d.Reason, PolicyReasonShown))}", SlackLimits.SectionText);
     }
 }

@@ -122,7 +122,7 @@ public static partial class ApprovalMessageBuilder
     {
         ArgumentNullException.ThrowIfNull(r);
         return r.AccessUntil is { } until
-            ? $":hourglass_flowing_sand: {r.Id}: access for {FormatDuration(r.ApprovedFor!.Value)}, until {When(until)}; then it is revoked."
+            ? $":hourglass_flowing_sand: {r.Id}: access for {ApprovalDuration.Format(r.ApprovedFor!.Value)}, until {When(until)}; then it is revoked."
             : $"{r.Id}: approved permanently.";
     }
 
@@ -132,14 +132,8 @@ public static partial class ApprovalMessageBuilder
         ArgumentNullException.ThrowIfNull(r);
         return r.AccessEndReason == AccessEndReason.Revoked
             ? $":lock: {r.Id}: approved by {Who(r)} {When(r.DecidedAt)}{GrantWords(r)}; access revoked early by {(r.AccessEndedBy is { } by ? Mention(by) : "an approver")} {When(r.AccessEndedAt)}."
-            : $":hourglass: {r.Id}: approved by {Who(r)} {When(r.DecidedAt)} for {(r.ApprovedFor is { } d ? FormatDuration(d) : "?")}; access ended {When(r.AccessEndedAt)}.";
+            : $":hourglass: {r.Id}: approved by {Who(r)} {When(r.DecidedAt)} for {(r.ApprovedFor is { } d ? ApprovalDuration.Format(d) : "?")}; access ended {When(r.AccessEndedAt)}.";
     }
-
-    /// <summary>"1h", "90m", "7d": the shortest exact form.</summary>
-    public static string FormatDuration(TimeSpan d) =>
-        d.TotalDays >= 1 && d.Ticks % TimeSpan.TicksPerDay == 0 ? $"{d.TotalDays:0}d"
-        : d.TotalHours >= 1 && d.Ticks % TimeSpan.TicksPerHour == 0 ? $"{d.TotalHours:0}h"
-        : $"{Math.Ceiling(d.TotalMinutes):0}m";
 
     /// <summary>The thread reply and the requester's message when access ended (past tense: what was granted, and that it is gone).</summary>
     public static string AccessEndedText(ChangeRequest r)
@@ -147,7 +141,7 @@ public static partial class ApprovalMessageBuilder
         ArgumentNullException.ThrowIfNull(r);
         var how = r.AccessEndReason == AccessEndReason.Revoked
             ? $":lock: Access of {r.Id} revoked early by {(r.AccessEndedBy is { } by ? Mention(by) : "an approver")} {When(r.AccessEndedAt)}"
-            : $":hourglass: Access of {r.Id} ended {When(r.AccessEndedAt)} (approved for {(r.ApprovedFor is { } d ? FormatDuration(d) : "?")})";
+            : $":hourglass: Access of {r.Id} ended {When(r.AccessEndedAt)} (approved for {(r.ApprovedFor is { } d ? ApprovalDuration.Format(d) : "?")})";
         return SlackText.Truncate($"{how}: {AccessPhrase(r)} has left the approved state and is being revoked in AWS.",
             SlackLimits.TopLevelText);
     }

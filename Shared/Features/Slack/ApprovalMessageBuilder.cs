@@ -434,14 +434,14 @@ public static partial class ApprovalMessageBuilder
 
     /// <summary>" for 8h, until …" for a time-bound approval, " permanently" for a permanent grant, "" for a removal (it takes access away).</summary>
     private static string GrantWords(ChangeRequest r) =>
-        r.ApprovedFor is { } d && r.AccessUntil is { } until ? $" for {FormatDuration(d)}, until {When(until)}"
+        r.ApprovedFor is { } d && r.AccessUntil is { } until ? $" for {ApprovalDuration.Format(d)}, until {When(until)}"
         : r.Kind == ChangeKind.Remove || r.DecidedAt is null ? ""
         : " permanently";
 
     /// <summary>The status line: the words and, for a time-bound approval, its duration and end.</summary>
     private static string StatusLine(ChangeRequest r) =>
         r.Status is RequestStatus.Approved or RequestStatus.Applied && r.AccessUntil is { } until
-            ? $"{StatusWords(r.Status)}, for {FormatDuration(r.ApprovedFor!.Value)} until {When(until)}"
+            ? $"{StatusWords(r.Status)}, for {ApprovalDuration.Format(r.ApprovedFor!.Value)} until {When(until)}"
             : StatusWords(r.Status);
 
     public static string StatusWords(RequestStatus s) => s switch
