@@ -117,8 +117,7 @@ public sealed partial class AccessExpiryService(
         //    row to it). Without this, the tick would take the rule out of the approved state and the apply put it back.
         if (entry.Kind == AccessEndKind.Expire && await PendingExtensionAsync(request, now, ct) is { } extension)
         {
-            await index.AddAsync(entry with { DueAt = now + ExtensionApplyWait, Attempts = 0 }, ct);
-            await index.RemoveAsync(entry, ct);
+            await MoveAsync(entry, now + ExtensionApplyWait, 0, ct);
             LogExtensionPending(logger, entry.RequestId, extension, now + ExtensionApplyWait);
             return EntryOutcome.Rescheduled;
         }
@@ -160,11 +159,7 @@ public sealed partial class AccessExpiryService(
         if (entry.Kind == AccessEndKind.Expire && still.Count > 0)
         {
             var next = still.Select(r => r.ExpiresAt).Aggregate(ApprovedGroup.Later);
-            if (next is { } at)
-            {
-                await index.AddAsync(entry with { DueAt = at, Attempts = 0 }, ct);
-            }
-            await index.RemoveAsync(entry, ct);
+            await MoveAsync(entry, next, 0, ct);
             LogRescheduled(logger, entry.RequestId, entry.GroupId, next);
             return EntryOutcome.Rescheduled;
         }
@@ -268,15 +263,24 @@ public sealed partial class AccessExpiryService(
             : null;
     }
 
+    /// <summary>A later due time is a new row: written before the old one goes, so a crash in between leaves one to finish
+    /// (<paramref name="dueAt"/> null: nothing left to end, the row only goes).</summary>
+    private async Task MoveAsync(AccessExpiryEntry entry, DateTimeOffset? dueAt, int attempts, CancellationToken ct)
+    {
+        if (dueAt is { } at)
+        {
+            await index.AddAsync(entry with { DueAt = at, Attempts = attempts }, ct);
+        }
+        await index.RemoveAsync(entry, ct);
+    }
+
     private async Task SkippedAsync(AccessExpiryEntry entry, RoleNotAssumableException missing, DateTimeOffset now, CancellationToken ct)
     {
         LogSkipped(logger, entry.RequestId, entry.AccountId, entry.GroupId, now + skips.RetryAfter);
         try
         {
             await skips.RecordAsync(entry.AccountId, entry.Region, missing, now, ct);
-            // A later due time is a new row: write it before the old one goes, so a crash in between leaves one to finish.
-            await index.AddAsync(entry with { DueAt = now + skips.RetryAfter, Attempts = entry.Attempts + 1 }, ct);
-            await index.RemoveAsync(entry, ct);
+            await MoveAsync(entry, now + skips.RetryAfter, entry.Attempts + 1, ct);
             if (entry.Attempts == 0)
             {
                 await notifier.AccessEndFailedAsync(entry, $"{AccountSkips.RoleNotDeployed}: {missing.RoleArn} cannot be assumed; tried again every {skips.RetryAfter:g} until the role is back", ct);

@@ -117,13 +117,8 @@ internal readonly record struct JsonField(JsonElement Element, string Path)
 
     public IReadOnlyList<JsonField> Elements()
     {
-        var list = new List<JsonField>();
-        var i = 0;
-        foreach (var e in Element.EnumerateArray())
-        {
-            list.Add(new JsonField(e, $"{Path}[{i++}]"));
-        }
-        return list;
+        var path = Path;
+        return Element.EnumerateArray().Select((e, i) => new JsonField(e, $"{path}[{i}]")).ToArray();
     }
 
     public static string Kind(JsonElement e) => e.ValueKind switch

@@ -7,10 +7,8 @@ namespace SgBridge.Shared.Events;
 /// that are not valid UTF-16. Invalid JSON throws.</summary>
 internal static class JsonStructure
 {
-    private sealed class Frame(string path, bool isArray)
+    private sealed record Frame(string Path, bool IsArray)
     {
-        public string Path { get; } = path;
-        public bool IsArray { get; } = isArray;
         public int NextIndex { get; set; }
         public string? LastKey { get; set; }
         public HashSet<string>? Keys { get; set; }

@@ -68,14 +68,13 @@ public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifec
 
     /// <summary>After the write (an insert or an update) that stored <paramref name="r"/> with <see cref="Decide"/>'s result: logs
     /// the decision (an approval's apply is an effect of that write).</summary>
-    public Task AfterAsync(ChangeRequest r, CancellationToken cancellationToken)
+    public void LogDecision(ChangeRequest r)
     {
         ArgumentNullException.ThrowIfNull(r);
         if (r.PolicyDecision is { } decision && r.Status is RequestStatus.Approved or RequestStatus.Denied or RequestStatus.Pending)
         {
             LogDecided(logger, r.Id, decision.Outcome, decision.Rule ?? "(none)", decision.Line ?? 0, r.AccountId, r.GroupId);
         }
-        return Task.CompletedTask;
     }
 
     /// <summary>Decides a stored Pending request (e.g. one opened from Slack) in one conditional write; null: no such request. An
@@ -89,7 +88,7 @@ public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifec
         var update = await lifecycle.ChangeAsync(requestId, r => Decide(r, time.GetUtcNow(), requestedDuration, tags) is not null, cancellationToken).ConfigureAwait(false);
         if (update is { Written: true })
         {
-            await AfterAsync(update.Request, cancellationToken).ConfigureAwait(false);
+            LogDecision(update.Request);
         }
         return update;
     }

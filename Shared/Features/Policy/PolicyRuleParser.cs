@@ -297,21 +297,10 @@ public static partial class PolicyRuleParser
         {
             return null;
         }
-        var items = Items(node, key, where, c);
-        var values = new List<T>();
-        foreach (var item in items)
-        {
-            if (string.IsNullOrWhiteSpace(item.Value))
-            {
-                c.Add(item, $"'{key}' {where} has an empty value");
-                continue;
-            }
-            if (convert(item.Value.Trim(), item) is { } v)
-            {
-                values.Add(v);
-            }
-        }
-        return values;
+        return Items(node, key, where, c)
+            .Select(item => string.IsNullOrWhiteSpace(item.Value) ? c.Fail<T>(item, $"'{key}' {where} has an empty value") : convert(item.Value.Trim(), item))
+            .OfType<T>()
+            .ToArray();
     }
 
     private static IReadOnlyList<PolicyScalar> Items(PolicyNode node, string key, string where, Context c)

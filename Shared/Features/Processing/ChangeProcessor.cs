@@ -181,7 +181,7 @@ public sealed partial class ChangeProcessor(
         var (stored, created) = await OpenRequestAsync(lifecycle, change, time.GetUtcNow(), record, ct);
         if (created)
         {
-            await gate.AfterAsync(stored.Value, ct);
+            gate.LogDecision(stored.Value);
             return outcome;
         }
         if (stored.Value.Status == RequestStatus.Reverting)
@@ -197,7 +197,7 @@ public sealed partial class ChangeProcessor(
             }, ct);
             if (update.StatusChanged)
             {
-                await gate.AfterAsync(update.Request, ct);
+                gate.LogDecision(update.Request);
                 return outcome;
             }
             stored = update.Stored;
@@ -220,7 +220,7 @@ public sealed partial class ChangeProcessor(
             if (superseded.StatusChanged)
             {
                 LogOutcomeSuperseded(logger, stored.Value.Id, change.EventId, superseded.Request.Status);
-                await gate.AfterAsync(superseded.Request, ct);
+                gate.LogDecision(superseded.Request);
                 return outcome;
             }
             stored = superseded.Stored;

@@ -6,14 +6,9 @@ using SgBridge.Shared.Reconcile;
 
 namespace SgBridge.Shared.Processing;
 
-/// <summary>What reconciling the group for one event would do: the differences the event explains, and the EC2 writes.</summary>
-public sealed record RevertPlan(
-    IReadOnlyList<Ec2Write> Writes,
-    IReadOnlyList<SecurityGroupRule> Rules,
-    IReadOnlyList<string> UnresolvedRuleIds,
-    IReadOnlyList<RuleEdit> Edits,
-    bool PreviousContentUnknown,
-    IReadOnlyList<string> Notes);
+/// <summary>What reconciling the group for one event would do: the EC2 writes, and notes on the differences (the rules the event
+/// explains are recorded on <see cref="DryRunResult.Request"/>).</summary>
+public sealed record RevertPlan(IReadOnlyList<Ec2Write> Writes, IReadOnlyList<string> Notes);
 
 /// <summary>What the bridge would do with one event, decided by the same code the worker runs, with no cloud calls.</summary>
 public sealed record DryRunResult(
@@ -77,10 +72,10 @@ public static class DryRun
                 notes.Add("The claim matches nothing in the group: nothing changes in AWS and the request is recorded as Unmatched.");
             }
             var found = ChangeProcessor.Found(change.Kind, acted);
-            plan = new RevertPlan(writes, found.Rules, [], found.Edits, found.Edits.Any(e => e.Before is null), notes);
+            plan = new RevertPlan(writes, notes);
             if (!exempt)
             {
-                request.RecordFound(groupId, change.GroupName, null, found.Rules, [], found.Edits, plan.PreviousContentUnknown, now);
+                request.RecordFound(groupId, change.GroupName, null, found.Rules, [], found.Edits, found.Edits.Any(e => e.Before is null), now);
             }
         }
         return new DryRunResult(change, policy.IsAllowedAccount(change.AccountId), decision, aws.RoleArnFor(change.AccountId), aws.AuthMode, plan, request);

@@ -46,13 +46,15 @@ public sealed partial class BaselineService(
             }
             recorded++;
             rules += approved.Count;
-            risky.AddRange(approved.Select(r => (Rule: r, Risk: RiskAssessor.WorldOpenRisk(r)))
-                .Where(x => x.Risk is not null)
-                .Select(x => new RiskyRule(group.GroupId, group.GroupName, x.Rule, x.Risk!)));
+            risky.AddRange(Risky(approved).Select(x => new RiskyRule(group.GroupId, group.GroupName, x.Rule, x.Risk)));
         }
         LogBaseline(logger, accountId, region, described.Count, recorded, leftAlone, rules, risky.Count);
         return new BaselineSummary(accountId, region, described.Count, recorded, leftAlone, rules, risky);
     }
+
+    /// <summary>The rules open to the world (<see cref="RiskAssessor.WorldOpenRisk"/>), with why.</summary>
+    public static IReadOnlyList<(SecurityGroupRule Rule, string Risk)> Risky(IEnumerable<SecurityGroupRule> rules) =>
+        rules.Select(r => (Rule: r, Risk: RiskAssessor.WorldOpenRisk(r))).Where(x => x.Risk is not null).Select(x => (x.Rule, x.Risk!)).ToArray();
 
     [LoggerMessage(801, LogLevel.Warning, "Baseline of {AccountId}/{Region}: {Groups} groups, {Recorded} recorded as approved ({Rules} rules), {LeftAlone} left alone, {Risky} risky rules accepted")]
     private static partial void LogBaseline(ILogger logger, string accountId, string region, int groups, int recorded, int leftAlone, int rules, int risky);

@@ -30,7 +30,6 @@ public sealed record ReconcileReport(
     string? GroupName,
     string? VpcId,
     bool GroupExists,
-    GroupDifference Difference,
     IReadOnlyList<DifferenceItem> Acted,
     IReadOnlyList<DifferenceItem> Deferred,
     IReadOnlyList<Ec2Write> Writes,
@@ -143,7 +142,7 @@ public sealed partial class GroupReconciler(
             await groups.UpdateAsync(accountId, region, groupId, g => { g.Adopt(present, gone, RequestId.For(exempt.Claim.EventId), time.GetUtcNow()); return true; }, ct);
             LogAdopted(logger, accountId, region, groupId, present.Length, gone.Length);
             await DeferAsync(accountId, region, groupId, deferred, ct);
-            return new ReconcileReport(accountId, region, groupId, group.GroupName, group.VpcId, true, difference, acted, deferred, [],
+            return new ReconcileReport(accountId, region, groupId, group.GroupName, group.VpcId, true, acted, deferred, [],
                 new CallOutcome("none", true, Message: $"Adopted into the approved state: {present.Length} rule(s) present, {gone.Length} removed."), firstSight);
         }
 
@@ -173,7 +172,7 @@ public sealed partial class GroupReconciler(
         {
             LogReconciled(logger, accountId, region, groupId, acted.Count, deferred.Count, combined.Succeeded);
         }
-        return new ReconcileReport(accountId, region, groupId, group.GroupName, group.VpcId, true, difference, acted, deferred, writes, combined, firstSight);
+        return new ReconcileReport(accountId, region, groupId, group.GroupName, group.VpcId, true, acted, deferred, writes, combined, firstSight);
     }
 
     private (IReadOnlyList<DifferenceItem> Acted, IReadOnlyList<DifferenceItem> Deferred) Split(GroupDifference difference, ReconcileScope scope)
@@ -212,7 +211,6 @@ public sealed partial class GroupReconciler(
         var acted = scope.Exempt
             ? []
             : live.Where(r => ClaimMatcher.Claims(scope.Claim, r)).Select(r => new DifferenceItem(DifferenceKind.Unapproved, r, null)).ToArray();
-        var difference = new GroupDifference(acted, []);
         IReadOnlyList<Ec2Write> writes = reportOnly ? [] : GroupDifference.Writes(described.GroupId, acted);
         var outcomes = new List<CallOutcome>();
         foreach (var write in writes)
@@ -224,7 +222,7 @@ public sealed partial class GroupReconciler(
             (_options.UnknownGroups == UnknownGroupPolicy.Adopt ? "adopted as approved" : "enforced (Reconcile:UnknownGroups=Enforce)") +
             $" at the settle check in {_options.SettleDelay}.";
         LogFirstSight(logger, accountId, region, described.GroupId, note);
-        return new ReconcileReport(accountId, region, described.GroupId, described.GroupName, described.VpcId, true, difference, acted, [], writes,
+        return new ReconcileReport(accountId, region, described.GroupId, described.GroupName, described.VpcId, true, acted, [], writes,
             CallOutcomes.Combine(outcomes, "Nothing to undo."), note);
     }
 
@@ -299,7 +297,7 @@ public sealed partial class GroupReconciler(
         _policeEgress ? rules : rules.Where(r => !r.Egress).ToArray();
 
     private static ReconcileReport Gone(string accountId, string region, string groupId, ApprovedGroup? group) =>
-        new(accountId, region, groupId, group?.GroupName, group?.VpcId, false, new GroupDifference([], []), [], [], [],
+        new(accountId, region, groupId, group?.GroupName, group?.VpcId, false, [], [], [],
             new CallOutcome("ec2:DescribeSecurityGroupRules", true, "InvalidGroup.NotFound",
                 $"Security group {groupId} no longer exists in {accountId}/{region}: nothing to reconcile."), null);
 

@@ -20,15 +20,11 @@ public sealed class OperatorJobs(IQueueSender queue)
     {
         ArgumentNullException.ThrowIfNull(accounts);
         var regionList = regions.ToArray();
-        var sent = 0;
-        foreach (var account in accounts)
+        var messages = accounts.SelectMany(_ => regionList, job).ToArray();
+        foreach (var message in messages)
         {
-            foreach (var region in regionList)
-            {
-                await ReconcileMessage.SendAsync(queue, job(account, region), cancellationToken).ConfigureAwait(false);
-                sent++;
-            }
+            await ReconcileMessage.SendAsync(queue, message, cancellationToken).ConfigureAwait(false);
         }
-        return sent;
+        return messages.Length;
     }
 }

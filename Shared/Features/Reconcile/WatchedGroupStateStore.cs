@@ -19,16 +19,10 @@ public sealed class WatchedGroupStateStore(IGroupStateStore inner, IKnownAccount
         if (result.Created)
         {
             await accounts.NoteAsync(group.AccountId, Source(group), time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-            if (group.Rules.Count > 0 && group.Rules.All(r => r.Origin == ApprovalOrigin.Adopted))
+            if (group.Rules.Count > 0 && group.Rules.All(r => r.Origin == ApprovalOrigin.Adopted)
+                && BaselineService.Risky(group.RuleSet) is { Count: > 0 } risky)
             {
-                var risky = group.RuleSet.Select(r => (Rule: r, Risk: RiskAssessor.WorldOpenRisk(r)))
-                    .Where(x => x.Risk is not null)
-                    .Select(x => (x.Rule, x.Risk!))
-                    .ToArray();
-                if (risky.Length > 0)
-                {
-                    await notices.RiskyAdoptionAsync(group, risky, cancellationToken).ConfigureAwait(false);
-                }
+                await notices.RiskyAdoptionAsync(group, risky, cancellationToken).ConfigureAwait(false);
             }
         }
         return result;

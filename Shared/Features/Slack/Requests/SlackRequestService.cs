@@ -114,7 +114,7 @@ public sealed partial class SlackRequestService(
         var (stored, created) = await lifecycle.OpenAsync(request, cancellationToken);
         if (created)
         {
-            await policyGate.AfterAsync(stored.Value, cancellationToken);
+            policyGate.LogDecision(stored.Value);
         }
         return (stored, created);
     }
