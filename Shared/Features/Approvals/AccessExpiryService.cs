@@ -255,7 +255,8 @@ public sealed partial class AccessExpiryService(
     }
 
     /// <summary>Makes AWS follow the approved state; <see cref="EntryOutcome.Failed"/> (recorded on the row) when it could not.</summary>
-    private async Task<EntryOutcome?> ReconcileAsync(ISecurityGroupClient client, AccessExpiryEntry entry, ReconcileScope scope, CancellationToken ct)
+    private async Task<EntryOutcome?> ReconcileAsync(ISecurityGroupClient client, AccessExpiryEntry entry, ReconcileScope scope,
+        CancellationToken ct)
     {
         var report = await reconciler.ReconcileAsync(client, entry.AccountId, entry.Region, entry.GroupId, scope, reportOnly: false, ct);
         return !report.Succeeded && report.GroupExists

@@ -35,10 +35,12 @@ public sealed class ChangePolicy(IOptions<PolicyOptions> policy, IOptions<AwsOpt
             return new PolicyVerdict(Verdict.BridgeOwn, $"made by the bridge's own role {issuer}");
         }
 
-        var arns = new[] { requester.IssuerArn, requester.Arn }.OfType<string>();
-        if (_exemptions.SelectMany(_ => arns, (p, arn) => (p, arn)).FirstOrDefault(x => Glob.Matches(x.p, x.arn, ignoreCase: true)) is (not null, not null) match)
+        foreach (var (pattern, arn) in _exemptions.SelectMany(_ => new[] { requester.IssuerArn, requester.Arn }.OfType<string>(), (p, arn) => (p, arn)))
         {
-            return new PolicyVerdict(Verdict.Exempt, $"{match.arn} matches the exemption {match.p}");
+            if (Glob.Matches(pattern, arn, ignoreCase: true))
+            {
+                return new PolicyVerdict(Verdict.Exempt, $"{arn} matches the exemption {pattern}");
+            }
         }
 
         if (_policy.ExemptServiceLinkedRoles && requester.IsServiceLinkedRole)

@@ -298,7 +298,9 @@ public static partial class PolicyRuleParser
             return null;
         }
         return Items(node, key, where, c)
-            .Select(item => string.IsNullOrWhiteSpace(item.Value) ? c.Fail<T>(item, $"'{key}' {where} has an empty value") : convert(item.Value.Trim(), item))
+            .Select(item => string.IsNullOrWhiteSpace(item.Value)
+                ? c.Fail<T>(item, $"'{key}' {where} has an empty value")
+                : convert(item.Value.Trim(), item))
             .OfType<T>()
             .ToArray();
     }

@@ -52,7 +52,8 @@ public static class DryRun
             if (approved is null)
             {
                 // First sight: the claim is undone now, the rest of the group is adopted (or enforced) at the settle check.
-                acted = holds.Where(r => ClaimMatcher.Claims(change, r)).Select(r => new DifferenceItem(DifferenceKind.Unapproved, r, null)).ToArray();
+                acted = holds.Where(r => ClaimMatcher.Claims(change, r)).Select(r => new DifferenceItem(DifferenceKind.Unapproved, r, null))
+                    .ToArray();
                 notes.Add("The group has no approved state yet (not onboarded): the claimed change is undone, the rest is settled by Reconcile:UnknownGroups.");
             }
             else
@@ -75,7 +76,8 @@ public static class DryRun
             plan = new RevertPlan(writes, notes);
             if (!exempt)
             {
-                request.RecordFound(groupId, change.GroupName, null, found.Rules, [], found.Edits, found.Edits.Any(e => e.Before is null), now);
+                var previousUnknown = found.Edits.Any(e => e.Before is null);
+                request.RecordFound(groupId, change.GroupName, null, found.Rules, [], found.Edits, previousUnknown, now);
             }
         }
         return new DryRunResult(change, policy.IsAllowedAccount(change.AccountId), decision, aws.RoleArnFor(change.AccountId), aws.AuthMode, plan, request);

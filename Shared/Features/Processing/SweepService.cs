@@ -127,7 +127,12 @@ public sealed partial class SweepService(
         foreach (var group in report.Acted.GroupBy(i => i.Kind).OrderBy(g => g.Key))
         {
             var items = group.ToArray();
-            var kind = group.Key switch { DifferenceKind.Unapproved => ChangeKind.Add, DifferenceKind.Missing => ChangeKind.Remove, _ => ChangeKind.Modify };
+            var kind = group.Key switch
+            {
+                DifferenceKind.Unapproved => ChangeKind.Add,
+                DifferenceKind.Missing => ChangeKind.Remove,
+                _ => ChangeKind.Modify,
+            };
             // Reported drift keeps one request while it lasts (the same differences give the same id); reverted drift
             // that comes back is a new request each time.
             var fingerprint = Hash(string.Join('\n', items.Select(i => i.Key).Order(StringComparer.Ordinal)) + (reportOnly ? "" : "@" + now.UtcTicks));

@@ -54,7 +54,8 @@ public sealed partial class BaselineService(
 
     /// <summary>The rules open to the world (<see cref="RiskAssessor.WorldOpenRisk"/>), with why.</summary>
     public static IReadOnlyList<(SecurityGroupRule Rule, string Risk)> Risky(IEnumerable<SecurityGroupRule> rules) =>
-        rules.Select(r => (Rule: r, Risk: RiskAssessor.WorldOpenRisk(r))).Where(x => x.Risk is not null).Select(x => (x.Rule, x.Risk!)).ToArray();
+        rules.Select(r => (Rule: r, Risk: RiskAssessor.WorldOpenRisk(r))).Where(x => x.Risk is not null).Select(x => (x.Rule, x.Risk!))
+            .ToArray();
 
     [LoggerMessage(801, LogLevel.Warning, "Baseline of {AccountId}/{Region}: {Groups} groups, {Recorded} recorded as approved ({Rules} rules), {LeftAlone} left alone, {Risky} risky rules accepted")]
     private static partial void LogBaseline(ILogger logger, string accountId, string region, int groups, int recorded, int leftAlone, int rules, int risky);

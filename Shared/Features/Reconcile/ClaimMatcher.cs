@@ -25,7 +25,8 @@ public static class ClaimMatcher
     }
 
     /// <summary>True when the claim explains <paramref name="live"/> as a rule the group holds and nobody approved.</summary>
-    public static bool Claims(SecurityGroupChange claim, SecurityGroupRule live) => Explains(claim, new DifferenceItem(DifferenceKind.Unapproved, live, null));
+    public static bool Claims(SecurityGroupChange claim, SecurityGroupRule live) =>
+        Explains(claim, new DifferenceItem(DifferenceKind.Unapproved, live, null));
 
     private static bool Names(IReadOnlyList<SecurityGroupRule> rules, IReadOnlyList<string> ruleIds, SecurityGroupRule rule) =>
         (rule.RuleId is not null && (ruleIds.Contains(rule.RuleId) || rules.Any(r => r.RuleId == rule.RuleId)))

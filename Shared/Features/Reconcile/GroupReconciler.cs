@@ -210,7 +210,8 @@ public sealed partial class GroupReconciler(
     {
         var acted = scope.Exempt
             ? []
-            : live.Where(r => ClaimMatcher.Claims(scope.Claim, r)).Select(r => new DifferenceItem(DifferenceKind.Unapproved, r, null)).ToArray();
+            : live.Where(r => ClaimMatcher.Claims(scope.Claim, r)).Select(r => new DifferenceItem(DifferenceKind.Unapproved, r, null))
+                .ToArray();
         IReadOnlyList<Ec2Write> writes = reportOnly ? [] : GroupDifference.Writes(described.GroupId, acted);
         var outcomes = new List<CallOutcome>();
         foreach (var write in writes)
@@ -229,22 +230,17 @@ public sealed partial class GroupReconciler(
     private async Task<(Stored<ApprovedGroup>, string)> FirstSightAsync(string accountId, string region, GroupDescription described,
         IReadOnlyList<SecurityGroupRule> live, ReconcileScope scope, DateTimeOffset now, CancellationToken ct)
     {
-        IReadOnlyList<SecurityGroupRule> approved;
-        string note;
-        if (_options.UnknownGroups == UnknownGroupPolicy.Enforce)
-        {
-            approved = [];
-            note = $"First sight of {described.GroupId}: Reconcile:UnknownGroups=Enforce, so it starts with no approved rules.";
-        }
-        else
-        {
-            // Adopt what the group holds, except what the event that revealed it claims to have added or edited
-            // (an edit's previous content is unknown: the rule is left out, so it is removed until someone approves it).
-            var claim = scope is ReconcileScope.Event { Exempt: false } e ? e.Claim : null;
-            approved = claim is null ? live : live.Where(r => !ClaimMatcher.Claims(claim, r)).ToArray();
-            note = $"First sight of {described.GroupId} ({described.GroupName}): adopted {approved.Count} rule(s) as approved" +
+        // Adopt what the group holds, except what the event that revealed it claims to have added or edited (an edit's
+        // previous content is unknown: the rule is left out, so it is removed until someone approves it).
+        var enforce = _options.UnknownGroups == UnknownGroupPolicy.Enforce;
+        var claim = scope is ReconcileScope.Event { Exempt: false } e ? e.Claim : null;
+        IReadOnlyList<SecurityGroupRule> approved = enforce ? []
+            : claim is null ? live
+            : live.Where(r => !ClaimMatcher.Claims(claim, r)).ToArray();
+        var note = enforce
+            ? $"First sight of {described.GroupId}: Reconcile:UnknownGroups=Enforce, so it starts with no approved rules."
+            : $"First sight of {described.GroupId} ({described.GroupName}): adopted {approved.Count} rule(s) as approved" +
                 (approved.Count < live.Count ? $", left out {live.Count - approved.Count} the event claims to have changed." : ".");
-        }
         var (stored, _) = await groups.AddOrGetAsync(
             ApprovedGroup.Create(accountId, region, described.GroupId, described.GroupName, described.VpcId, approved, ApprovalOrigin.Adopted, now), ct);
         LogFirstSight(logger, accountId, region, described.GroupId, note);

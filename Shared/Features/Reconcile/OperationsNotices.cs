@@ -17,8 +17,10 @@ public sealed partial class OperationsNotices(ISlackClient slack, IOptions<Slack
     {
         ArgumentNullException.ThrowIfNull(result);
         LogBaseline(logger, result.AccountId, result.Region, result.Describe());
-        var risky = result.RiskyCount == 0 ? "" : "\nAccepted as approved, review them (`sgbridge accounts`):" + Bullets(result.RiskyRules.Take(20))
-            + (result.RiskyCount > 20 ? $"\n… and {result.RiskyCount - 20} more." : "");
+        var risky = result.RiskyCount == 0
+            ? ""
+            : "\nAccepted as approved, review them (`sgbridge accounts`):" + Bullets(result.RiskyRules.Take(20))
+                + (result.RiskyCount > 20 ? $"\n… and {result.RiskyCount - 20} more." : "");
         return PostAsync($":clipboard: Onboarding (baseline) {SlackText.Escape(result.Describe())}.{risky}", cancellationToken);
     }
 
@@ -30,9 +32,11 @@ public sealed partial class OperationsNotices(ISlackClient slack, IOptions<Slack
         var lines = string.Join("; ", risky.Select(r => $"{r.Rule.Describe()} — {r.Risk}"));
         LogRiskyAdoption(logger, group.AccountId, group.Region, group.GroupId, risky.Count, lines);
         return PostAsync($":warning: First sight of {SlackText.Escape(group.GroupId)} ({SlackText.Escape(group.GroupName)}) in " +
-            $"{SlackText.Escape(group.AccountId)}/{SlackText.Escape(group.Region)}: adopted as approved (Reconcile:UnknownGroups=Adopt) with " +
-            $"{risky.Count} risky rule(s) nobody approved:{Bullets(risky.Take(20).Select(r => $"{r.Rule.Describe()} — {r.Risk}"))}" +
-            "\nIf they should not be there, remove them in AWS (the bridge keeps the group at what is approved) or take a baseline first.", cancellationToken);
+            $"{SlackText.Escape(group.AccountId)}/{SlackText.Escape(group.Region)}: adopted as approved " +
+            $"(Reconcile:UnknownGroups=Adopt) with {risky.Count} risky rule(s) nobody approved:" +
+            Bullets(risky.Take(20).Select(r => $"{r.Rule.Describe()} — {r.Risk}")) +
+            "\nIf they should not be there, remove them in AWS (the bridge keeps the group at what is approved) or take a baseline first.",
+            cancellationToken);
     }
 
     /// <summary>The member role cannot be assumed in the account: the sweep skips it (once a day).</summary>
