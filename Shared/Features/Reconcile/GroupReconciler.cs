@@ -74,6 +74,10 @@ public sealed partial class GroupReconciler(
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(scope);
+        if (scope is ReconcileScope.Settle && await SettledAsync(client, accountId, region, groupId, cancellationToken) is { } settled)
+        {
+            return Counted(scope, settled);
+        }
         var lease = await AcquireAsync(accountId, region, groupId, cancellationToken);
         try
         {
@@ -83,6 +87,22 @@ public sealed partial class GroupReconciler(
         {
             await groups.ReleaseLeaseAsync(lease, CancellationToken.None);
         }
+    }
+
+    /// <summary>
+    /// A settle check that finds the group exactly at its approved state has nothing to write, so it takes no lease (the
+    /// usual end of a burst: every change was undone by its own event). Anything else goes the leased way, which reads again.
+    /// </summary>
+    private async Task<ReconcileReport?> SettledAsync(ISecurityGroupClient client, string accountId, string region, string groupId, CancellationToken ct)
+    {
+        if (await groups.GetAsync(accountId, region, groupId, ct) is not { Value: var group })
+        {
+            return null;
+        }
+        var difference = GroupDifference.Compute(Policed(group.RuleSet), Policed(await client.DescribeRulesAsync(groupId, ct)));
+        return difference.Items.Count == 0 && difference.RuleIds.Count == 0
+            ? new ReconcileReport(accountId, region, groupId, group.GroupName, group.VpcId, true, difference, [], [], [], new CallOutcome("none", true, Message: "Nothing to undo."), null)
+            : null;
     }
 
     private ReconcileReport Counted(ReconcileScope scope, ReconcileReport report)
