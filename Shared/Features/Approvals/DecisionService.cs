@@ -9,26 +9,6 @@ using SgBridge.Shared.Telemetry;
 namespace SgBridge.Shared.Approvals;
 
 /// <summary>
-/// A decision's conditional write failed or was cut short by the click's deadline after it was sent: it may or may not
-/// have been recorded. The endpoint answers "not confirmed" (never "nothing changed").
-/// </summary>
-public sealed class DecisionUnconfirmedException(string requestId, Exception inner)
-    : Exception($"The decision on {requestId} was sent to storage but not confirmed.", inner)
-{
-    public string RequestId { get; } = requestId;
-}
-
-/// <summary>
-/// A click failed (storage down or slow, or the click's deadline) before anything was written for it: nothing was
-/// recorded. The endpoint answers so; the approver clicks again.
-/// </summary>
-public sealed class DecisionNotRecordedException(string requestId, Exception inner)
-    : Exception($"Nothing was recorded for the click on {requestId}.", inner)
-{
-    public string RequestId { get; } = requestId;
-}
-
-/// <summary>
 /// Decides on a click that the endpoint has verified, routed and read (<see cref="ClickContext"/>: the request, the
 /// message that shows it, its route): checks that the clicker is an approver and not the requester approving their own
 /// change, then records the decision through <see cref="RequestLifecycle"/> with a conditional write per request (of
@@ -87,10 +67,10 @@ public sealed partial class DecisionService(
                 return member is null ? ((bool Won, ChangeRequest Current)?)null : await DecideOneAsync(member, approve, context.Click, duration, breakGlass);
             }));
         }
-        catch (Exception ex) when (ex is not (DecisionUnconfirmedException or RequestStateException))
+        catch (Exception ex) when (ex is not (ClickFailedException or RequestStateException))
         {
             // Another member's write may have gone through while this one failed: not confirmed, never "nothing changed".
-            throw new DecisionUnconfirmedException(leadId, ex);
+            throw new ClickFailedException(ClickFailure.Unconfirmed, leadId, ex);
         }
         var decided = results.Count(r => r is { Won: true });
         var skipped = results.Where(r => r is { Won: false } && r.Value.Current.Status != RequestStatus.Exempt).Select(r => r!.Value.Current).ToList();
@@ -153,7 +133,7 @@ public sealed partial class DecisionService(
         }
         catch (Exception ex) when (ex is not RequestStateException)
         {
-            throw new DecisionUnconfirmedException(requestId, ex); // the first of two approvals may have been recorded
+            throw new ClickFailedException(ClickFailure.Unconfirmed, requestId, ex); // the first of two approvals may have been recorded
         }
         var approvers = votes.Value!.ApproverIds;
         if (approvers.Any(a => a != click.UserId))
@@ -196,7 +176,7 @@ public sealed partial class DecisionService(
         {
             // The conditional write was sent (or was being retried) when storage failed or the click's deadline ended
             // it: whether it landed is unknown, and the answer must say so rather than "nothing changed".
-            throw new DecisionUnconfirmedException(stored.Value.Id, ex);
+            throw new ClickFailedException(ClickFailure.Unconfirmed, stored.Value.Id, ex);
         }
         var decided = update.Request;
         if (!update.Written)
