@@ -111,13 +111,13 @@ public sealed partial class SlackEndpoint(
 
     private DecisionResult? Unauthenticated(ReadOnlyMemory<byte> body, string? timestamp, string? signature)
     {
-        var check = verifier.Verify(body.Span, timestamp, signature);
-        if (check.IsValid)
+        var status = verifier.Verify(body.Span, timestamp, signature);
+        if (status == SlackSignatureStatus.Valid)
         {
             return null;
         }
-        LogUnauthenticated(logger, check.Status);
-        return new DecisionResult(DecisionOutcome.Unauthenticated, $"Slack signature check failed: {check.Status}.");
+        LogUnauthenticated(logger, status);
+        return new DecisionResult(DecisionOutcome.Unauthenticated, $"Slack signature check failed: {status}.");
     }
 
     private DecisionResult Bad(string error)
@@ -137,14 +137,8 @@ public sealed partial class SlackEndpoint(
         {
             // Keyed by a block both modals have, so the person sees why in the modal.
             LogUnbound(logger, submission.UserId, submission.CallbackId, check.Refusal!);
-            return DecisionResult.Answer("refused: " + check.Refusal, new JsonObject
-            {
-                ["response_action"] = "errors",
-                ["errors"] = new JsonObject
-                {
-                    [RequestBlocks.Reason] = "SgBridge did not open this form for you, or it has expired. Close it and open a new one.",
-                },
-            });
+            return DecisionResult.ModalErrors("refused: " + check.Refusal,
+                [new(RequestBlocks.Reason, "SgBridge did not open this form for you, or it has expired. Close it and open a new one.")]);
         }
         return await handler.HandleAsync(submission with { PrivateMetadata = check.Data }, cancellationToken);
     }
