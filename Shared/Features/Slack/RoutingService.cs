@@ -76,6 +76,18 @@ public sealed partial class RoutingService(
         return (recorded is null ? null : router.ByName(recorded.Value.Match)) ?? router.Select(lead.AccountId, null);
     }
 
+    /// <summary>The route of the batch that shows <paramref name="request"/>: by account alone without tag routes (no read).</summary>
+    public async Task<ApprovalRoute> RouteOfAsync(ChangeRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!router.NeedsTags)
+        {
+            return router.Select(request.AccountId, null);
+        }
+        var leadId = (await threads.FindMembershipAsync(request, cancellationToken))?.Membership.Value.LeadId ?? request.Id;
+        return await RouteForClickAsync(leadId, request, cancellationToken);
+    }
+
     /// <summary>Counts a break-glass approval; the notice itself goes out from the notifications queue.</summary>
     public void CountBreakGlass(ChangeRequest request)
     {
@@ -87,8 +99,7 @@ public sealed partial class RoutingService(
     public async Task TellBreakGlassAsync(ChangeRequest request, string by, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var leadId = (await threads.FindMembershipAsync(request, cancellationToken))?.Membership.Value.LeadId ?? request.Id;
-        var route = await RouteForClickAsync(leadId, request, cancellationToken);
+        var route = await RouteOfAsync(request, cancellationToken);
         var text = ApprovalMessageBuilder.BreakGlassNotice(request, by, _aliases.GetValueOrDefault(request.AccountId));
         foreach (var channel in new[] { route.MonitoringChannel, router.Default.MonitoringChannel }.Distinct(StringComparer.Ordinal))
         {
