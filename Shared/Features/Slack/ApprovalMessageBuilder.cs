@@ -130,13 +130,10 @@ public static partial class ApprovalMessageBuilder
             {
                 Header(HeaderText(r, $"{r.Id} · {AccountPlain(r, v.Alias)} · {GroupPlain(r)}")),
                 Section(intro),
-                Fields(
-                    ("Requester", RequesterField(r.Requester, v.SlackUser)),
-                    ("Security group", GroupField(r)),
-                    ("Account", AccountField(r, v.Alias)),
-                    ("Region", SlackText.Code(SlackText.Plain(r.Region, 40))),
+                Fields([
+                    .. WhoAndWhere(r, v),
                     ("VPC", r.VpcId is null ? "-" : SlackText.Code(SlackText.Plain(r.VpcId, 60))),
-                    ("Event", EventField(r))),
+                    ("Event", EventField(r))]),
                 Section(RulesText(r, ruleLines, rulesBudget)),
             };
             if (flags.Count > 0)
@@ -196,12 +193,7 @@ public static partial class ApprovalMessageBuilder
                 Section(SlackText.Truncate($"{RequesterWords(lead.Requester, v.SlackUser)} made {batch.Count} changes to this group: "
                     + (pending.Count > 0 ? $"*{pending.Count} waiting for approval*" : "all decided")
                     + (riskiest is { } worst ? $". :warning: Riskiest: {SlackText.Escape(worst)}" : "") + ".", SlackLimits.SectionText)),
-                Fields(
-                    ("Requester", RequesterField(lead.Requester, v.SlackUser)),
-                    ("Security group", GroupField(lead)),
-                    ("Account", AccountField(lead, v.Alias)),
-                    ("Region", SlackText.Code(SlackText.Plain(lead.Region, 40))),
-                    ("Batch", SlackText.Code(lead.Id))),
+                Fields([.. WhoAndWhere(lead, v), ("Batch", SlackText.Code(lead.Id))]),
             };
             var radiusAt = blocks.Count;
             foreach (var row in rows.Take(shownCount))
@@ -303,6 +295,29 @@ public static partial class ApprovalMessageBuilder
         }
     }
 
+    /// <summary>Longest policy reason shown; the whole of it is on the request (`sgbridge requests show`).</summary>
+    internal const int PolicyReasonShown = 600;
+
+    /// <summary>The policy file's decision as a context line ("Policy approved for 24h: rule `dev-private` …"); null when none.</summary>
+    internal static string? PolicyText(ChangeRequest r)
+    {
+        if (r.PolicyDecision is not { } d)
+        {
+            return null;
+        }
+        var verb = d.Outcome switch
+        {
+            "approve" => "approved",
+            "deny" => "denied",
+            _ => "asks an approver",
+        };
+        var rule = d.Rule is null
+            ? "no rule matched"
+            : $"rule {SlackText.Code(SlackText.Plain(d.Rule, 64))} ({SlackText.Escape(SlackText.Plain(d.Source, 80))} line {d.Line?.ToString(CultureInfo.InvariantCulture) ?? "?"})";
+        var duration = d.Outcome == "approve" ? d.Duration is { } t ? $" for {Policy.PolicyEngine.Format(t)}" : " permanently" : "";
+        return SlackText.Truncate($":scroll: *Policy* {verb}{duration}: {rule}. {SlackText.Escape(SlackText.Plain(d.Reason, PolicyReasonShown))}", SlackLimits.SectionText);
+    }
+
     /// <summary>What the approvers' message says when the requester could not be matched to a Slack user.</summary>
     private static string? UnresolvedText(UnresolvedRequesterPolicy? policy) => policy switch
     {
@@ -338,10 +353,8 @@ public static partial class ApprovalMessageBuilder
     }
 
     /// <summary>The access a request is about, as a noun phrase ("TCP 22 from the internet on *prod-db*"), for past-tense notices.</summary>
-    private static string AccessPhrase(ChangeRequest r)
-    {
-        return $"{SlackText.Escape(SlackText.Plain(Access(Granted(r), RuleTotal(r)), 300))} on {GroupWords(r)}";
-    }
+    private static string AccessPhrase(ChangeRequest r) =>
+        $"{SlackText.Escape(SlackText.Plain(Access(Granted(r), RuleTotal(r)), 300))} on {GroupWords(r)}";
 
     private static string Access(IReadOnlyList<SecurityGroupRule> rules, int count)
     {
@@ -405,7 +418,7 @@ public static partial class ApprovalMessageBuilder
         $":inbox_tray: Asked for in Slack by {Mention(r.Slack!.UserId)} {SlackRequestDuration(r.Slack)}. Waiting for an approver.";
 
     private static string SlackRequestDuration(SlackOrigin origin) =>
-        origin.RequestedFor is { } d ? $"for {RequestModal.Label("", d)}" : "permanently";
+        origin.RequestedFor is { } d ? $"for {RequestModal.Label(d)}" : "permanently";
 
     private static string BridgeDidText(ChangeRequest r) => r.Status switch
     {
@@ -471,6 +484,15 @@ public static partial class ApprovalMessageBuilder
     private static string RequesterField(Requester q, string? slackUser) =>
         $"{RequesterWords(q, slackUser)}\n{SlackText.Code(SlackText.Plain(q.Arn ?? q.PrincipalId ?? "?", 300))}";
 
+    /// <summary>The fields every full request message starts with: who, which group, which account and region.</summary>
+    private static (string Label, string Value)[] WhoAndWhere(ChangeRequest r, RequestView v) =>
+    [
+        ("Requester", RequesterField(r.Requester, v.SlackUser)),
+        ("Security group", GroupField(r)),
+        ("Account", AccountField(r, v.Alias)),
+        ("Region", SlackText.Code(SlackText.Plain(r.Region, 40))),
+    ];
+
     private static string GroupWords(ChangeRequest r) => SlackText.Code(SlackText.Plain(r.GroupName ?? r.GroupId ?? "?", 255));
 
     private static string GroupField(ChangeRequest r)
@@ -482,19 +504,15 @@ public static partial class ApprovalMessageBuilder
     private static string AccountField(ChangeRequest r, string? alias) =>
         alias is null ? SlackText.Code(r.AccountId) : $"{SlackText.Code(SlackText.Plain(alias, 100))} ({SlackText.Code(r.AccountId)})";
 
-    private static string EventField(ChangeRequest r)
+    private static string EventField(ChangeRequest r) =>
+        r.Slack is not null ? $"Slack request {When(r.EventTime)}"
+        : r.ExtendsRequestId is not null ? $"Extension asked {When(r.EventTime)}"
+        : $"{EventLink(r)} {When(r.EventTime)}\nfrom {SlackText.Code(SlackText.Plain(r.Requester.SourceIp ?? "?", 60))}";
+
+    private static string EventLink(ChangeRequest r)
     {
-        if (r.Slack is not null)
-        {
-            return $"Slack request {When(r.EventTime)}";
-        }
-        if (r.ExtendsRequestId is not null)
-        {
-            return $"Extension asked {When(r.EventTime)}";
-        }
         var name = SlackText.Escape(SlackText.Plain(r.EventName, 60));
-        var link = ConsoleLinks.CloudTrailEvent(r.Region, r.EventId) is { } url ? $"<{url}|{name}>" : name;
-        return $"{link} {When(r.EventTime)}\nfrom {SlackText.Code(SlackText.Plain(r.Requester.SourceIp ?? "?", 60))}";
+        return ConsoleLinks.CloudTrailEvent(r.Region, r.EventId) is { } url ? $"<{url}|{name}>" : name;
     }
 
     private static string AccountPlain(ChangeRequest r, string? alias) => alias is null ? r.AccountId : $"{SlackText.Plain(alias, 40)} ({r.AccountId})";
@@ -555,15 +573,12 @@ public static partial class ApprovalMessageBuilder
         ["elements"] = new JsonArray { Mrkdwn(SlackText.Truncate(mrkdwn.Length == 0 ? "-" : mrkdwn, SlackLimits.SectionText)) },
     };
 
-    private static JsonObject Fields(params (string Label, string Value)[] fields)
+    private static JsonObject Fields(params (string Label, string Value)[] fields) => new()
     {
-        var array = new JsonArray();
-        foreach (var (label, value) in fields.Take(SlackLimits.Fields))
-        {
-            array.Add(Mrkdwn(SlackText.Truncate($"*{label}*\n{value}", 600)));
-        }
-        return new JsonObject { ["type"] = "section", ["fields"] = array };
-    }
+        ["type"] = "section",
+        ["fields"] = new JsonArray(fields.Take(SlackLimits.Fields)
+            .Select(f => (JsonNode)Mrkdwn(SlackText.Truncate($"*{f.Label}*\n{f.Value}", 600))).ToArray()),
+    };
 
     internal static JsonObject PlainText(string text, int max) => new() { ["type"] = "plain_text", ["text"] = SlackText.Plain(text, max), ["emoji"] = true };
 
