@@ -7,14 +7,12 @@ using SgBridge.Shared.Storage;
 namespace SgBridge.Shared.Approvals;
 
 /// <summary>
-/// The two clicks on live time-bound access. <b>Revoke access</b> (approvers only, on the approvers' message that shows
-/// the request): an expiry-index row due now is written first, then the rules leave the approved state and the request
-/// becomes AccessEnded (Revoked); then that row's work is queued on the reconcile queue, so AWS follows within seconds
-/// (<see cref="AccessExpiryService.EndNowAsync"/>: revoke, tell the monitoring thread and the requester, drop the row).
-/// If the queueing fails (counted: <c>sgbridge.failures{kind=revoke_enqueue}</c>) the next <c>ExpireAccess</c> tick
-/// finds the row and does the same within a minute. <b>Ask to extend</b> (the requester only): opens an extension request (same rules, linked to the
-/// original) that approvers decide like any other; its approval moves the expiry, a denial leaves it. Both answer well
-/// inside Slack's 3 seconds: Table writes and cached Slack look-ups, no AWS call.
+/// The two clicks on live time-bound access. <b>Revoke access</b> (approvers, or the requester from their Home tab): an
+/// expiry-index row due now is written first (a crash after it leaves work the next <c>ExpireAccess</c> tick finishes),
+/// the rules leave the approved state, and the request becomes AccessEnded (Revoked), whose transition raises the
+/// <see cref="EffectKind.EndAccessNow"/> effect that revokes in AWS. <b>Ask to extend</b> (the requester only): opens an
+/// extension request (same rules, linked to the original) that approvers decide like any other. Both answer well inside
+/// Slack's 3 seconds: Table writes and cached Slack look-ups, no AWS call.
 /// </summary>
 public sealed partial class AccessDecisionService(
     IGroupStateStore groups,

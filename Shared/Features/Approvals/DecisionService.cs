@@ -9,13 +9,11 @@ using SgBridge.Shared.Telemetry;
 namespace SgBridge.Shared.Approvals;
 
 /// <summary>
-/// Decides on a click that the endpoint has verified, routed and read (<see cref="ClickContext"/>: the request, the
-/// message that shows it, its route): checks that the clicker is an approver and not the requester approving their own
-/// change, then records the decision through <see cref="RequestLifecycle"/> with a conditional write per request (of
-/// any number of concurrent clicks exactly one wins). An approval's transition records its apply, the render of its
-/// messages and (break-glass) the loud notice as effects on the row, in that same write: the click writes the request
-/// row and sends one best-effort, bounded nudge (<see cref="RequestLifecycle"/>), so its answer is true whatever the
-/// queue does. No AWS work, no queueing of its own and no Slack posts happen here.
+/// Decides on a click the endpoint has verified, routed and read (<see cref="ClickContext"/>): checks that the clicker is
+/// an approver and not the requester approving their own change, then records the decision through
+/// <see cref="RequestLifecycle"/>, one conditional write per request (of concurrent clicks exactly one wins). The
+/// transition records the apply, the renders and (break-glass) the loud notice as effects in that same write: no AWS work,
+/// no queueing and no Slack posts happen here, so the answer is true whatever the queue does.
 /// </summary>
 public sealed partial class DecisionService(
     RoutingService routing,
