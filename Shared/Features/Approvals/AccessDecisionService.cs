@@ -24,7 +24,6 @@ public sealed partial class AccessDecisionService(
     /// <summary>Revoke access now: an approver (or, from their Home tab, the requester) on a click the endpoint has read.</summary>
     public async Task<DecisionResult> RevokeAsync(ClickContext context, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
         var click = context.Click;
         var id = context.RequestId;
         // From the Home tab the requester may give up their own live access too (it only takes access away).
@@ -68,7 +67,6 @@ public sealed partial class AccessDecisionService(
     /// <summary>Ask to extend: only the requester, only live time-bound access; one extension request per grant.</summary>
     public async Task<DecisionResult> ExtendAsync(ClickContext context, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
         var click = context.Click;
         var id = context.RequestId;
         var original = context.Request.Value;
@@ -97,11 +95,8 @@ public sealed partial class AccessDecisionService(
     }
 
     /// <summary>The id of the one extension request of <paramref name="original"/>'s grant (null: not time-bound access).</summary>
-    public static string? ExtensionIdOf(ChangeRequest original)
-    {
-        ArgumentNullException.ThrowIfNull(original);
-        return original.AccessUntil is { } until ? RequestId.For($"extend:{original.Id}:{until.UtcTicks}") : null;
-    }
+    public static string? ExtensionIdOf(ChangeRequest original) =>
+        original.AccessUntil is { } until ? RequestId.For($"extend:{original.Id}:{until.UtcTicks}") : null;
 
     [LoggerMessage(1311, LogLevel.Information, "Access of request {RequestId} revoked by {SlackUserId} ({AccountId}, {GroupId})")]
     private static partial void LogRevoked(ILogger logger, string requestId, string slackUserId, string accountId, string? groupId);

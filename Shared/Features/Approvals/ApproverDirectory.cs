@@ -38,13 +38,10 @@ public sealed class ApproverDirectory(ISlackClient slack, IOptions<SlackOptions>
     /// Whether <paramref name="slackUserId"/> may decide changes on <paramref name="route"/>: one of its user ids or a
     /// member of one of its user groups (the global approvers only for the default route, or a route that includes them).
     /// </summary>
-    public Task<bool> IsApproverAsync(string slackUserId, ApprovalRoute route, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(route);
-        return route.IsDefault
+    public Task<bool> IsApproverAsync(string slackUserId, ApprovalRoute route, CancellationToken cancellationToken) =>
+        route.IsDefault
             ? IsApproverAsync(slackUserId, cancellationToken)
             : IsMemberAsync(slackUserId, route.ApproverUserIds, route.ApproverUserGroupIds, cancellationToken);
-    }
 
     /// <summary>Whether <paramref name="slackUserId"/> is configured for break-glass (may approve their own change).</summary>
     public bool IsBreakGlass(string slackUserId) => _breakGlass.Contains(slackUserId);
@@ -60,7 +57,6 @@ public sealed class ApproverDirectory(ISlackClient slack, IOptions<SlackOptions>
     /// </summary>
     public async Task<RequesterIdentity> ResolveRequesterAsync(Requester requester, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(requester);
         if (requester.SlackUserId is { } asker)
         {
             // Requested in Slack: the requester is that Slack user, no look-up needed.

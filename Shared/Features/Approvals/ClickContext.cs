@@ -116,7 +116,6 @@ public sealed class ClickContexts(IRequestStore requests, ISlackThreadStore thre
     /// <summary>The context, or the refusal to answer with. Storage failures escape (nothing was written).</summary>
     public async Task<(ClickContext? Context, DecisionResult? Refused)> BuildAsync(SlackInteraction click, string? requestId, ClickScope scope, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(click);
         if (!RequestId.IsWellFormed(requestId))
         {
             return (null, new DecisionResult(DecisionOutcome.BadRequest, "The button does not carry a request id."));

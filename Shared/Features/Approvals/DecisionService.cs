@@ -29,7 +29,6 @@ public sealed partial class DecisionService(
     /// <summary>Approve for <paramref name="duration"/> (null: permanently) or deny the one request the click's context holds.</summary>
     public async Task<DecisionResult> DecideAsync(ClickContext context, bool approve, TimeSpan? duration, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
         var (refused, breakGlass) = await AuthoriseAsync(context, approve, all: false, cancellationToken);
         if (refused is not null)
         {
@@ -44,7 +43,6 @@ public sealed partial class DecisionService(
     /// <summary>Approve all for <paramref name="duration"/> (null: permanently) / Deny all: every pending change of the batch the message shows.</summary>
     public async Task<DecisionResult> DecideBatchAsync(ClickContext context, bool approve, TimeSpan? duration, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
         // A batch shares one requester, so one check covers every change in it.
         var (refused, breakGlass) = await AuthoriseAsync(context, approve, all: true, cancellationToken);
         if (refused is not null)

@@ -58,7 +58,6 @@ public sealed partial class HomeTabService(
     /// <summary>The user opened the Home tab: remember them and publish their tab.</summary>
     public async Task OpenedAsync(PublishHome message, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(message);
         var now = time.GetUtcNow();
         await threads.UpdateAsync(ViewersRow, current =>
         {
@@ -79,7 +78,6 @@ public sealed partial class HomeTabService(
     /// </summary>
     public async Task RefreshAsync(ChangeRequest request, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
         var now = time.GetUtcNow();
         var viewers = (await _viewers.GetAsync(ViewersRow.Row, async ct => (await threads.GetAsync(ViewersRow, ct))?.Value.Users ?? [], cancellationToken))
             .Where(v => now - v.OpenedAt < ViewerTtl).Select(v => v.UserId).ToList();

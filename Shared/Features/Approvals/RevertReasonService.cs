@@ -33,7 +33,6 @@ public sealed partial class RevertReasonService(
     /// </summary>
     public async Task AskAsync(ChangeRequest request, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
         if (!request.WantsReason)
         {
             return;
@@ -51,7 +50,6 @@ public sealed partial class RevertReasonService(
     /// <summary>"Give a reason" clicked (the handler checked the action_id and trigger_id): only the requester, only while Pending; opens the modal within Slack's 3 seconds.</summary>
     public async Task<DecisionResult> OpenAsync(ClickContext context, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
         var click = context.Click;
         var id = context.RequestId;
         if (Refusal(context.Request.Value, click.UserId, (await context.RequesterAsync()).SlackUserId) is { } refusal)
@@ -80,7 +78,6 @@ public sealed partial class RevertReasonService(
     /// </summary>
     public async Task<DecisionResult> SubmitAsync(SlackViewSubmission submission, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(submission);
         var id = submission.PrivateMetadata;
         if (!RequestId.IsWellFormed(id))
         {

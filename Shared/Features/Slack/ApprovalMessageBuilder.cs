@@ -55,7 +55,6 @@ public static partial class ApprovalMessageBuilder
     /// <summary>Said in monitoring when even the compact approvers' message was refused: how to decide the changes without it.</summary>
     public static string RefusedNotice(IReadOnlyList<ChangeRequest> batch, string error)
     {
-        ArgumentNullException.ThrowIfNull(batch);
         var pending = batch.Where(r => r.Status == RequestStatus.Pending).Select(r => r.Id).ToList();
         var ids = pending.Count > 0 ? pending : batch.Select(r => r.Id).ToList();
         return TopLevel($":rotating_light: Slack refused the approvers' message for {string.Join(", ", ids.Take(40))}"
@@ -98,7 +97,6 @@ public static partial class ApprovalMessageBuilder
     /// <summary>Renders a request message from its inputs, fitted on the final payload (blocks and total text).</summary>
     internal static SlackMessage Render(RequestView v)
     {
-        ArgumentNullException.ThrowIfNull(v);
         ArgumentOutOfRangeException.ThrowIfZero(v.Batch.Count);
         if (v.Refusal is null)
         {
@@ -371,7 +369,6 @@ public static partial class ApprovalMessageBuilder
     /// <summary>"TCP 22 from the internet", "outbound all traffic to the internet", "UDP 53 from prefix list pl-0abc".</summary>
     internal static string RuleWords(SecurityGroupRule rule)
     {
-        ArgumentNullException.ThrowIfNull(rule);
         var peer = rule.Source.Kind switch
         {
             SourceKind.Ipv4Cidr when RiskAssessor.IsInternet(rule.Source) => "the internet",
@@ -600,7 +597,7 @@ public static partial class ApprovalMessageBuilder
     internal static JsonObject Option(string text, string value) => new() { ["text"] = PlainText(text, SlackLimits.OptionText), ["value"] = value };
 
     /// <summary>A JSON object of the fields that have a value, in order (Slack reads an absent optional field, not a null one).</summary>
-    internal static JsonObject Json(params (string Name, JsonNode? Value)[] fields) =>
+    public static JsonObject Json(params (string Name, JsonNode? Value)[] fields) =>
         new(fields.Where(f => f.Value is not null).Select(f => KeyValuePair.Create(f.Name, f.Value)));
 
     /// <summary>mrkdwn that shows data: <c>verbatim</c>, so Slack does not turn bare URLs or #names in it into links.</summary>

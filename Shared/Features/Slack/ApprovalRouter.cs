@@ -52,7 +52,6 @@ public sealed class ApprovalRouter(IOptions<SlackOptions> slack, IOptions<Policy
     /// <summary>The route for a change in <paramref name="accountId"/> on a group with <paramref name="tags"/> (null: unknown, tag routes cannot match).</summary>
     public ApprovalRoute Select(string accountId, IReadOnlyDictionary<string, string>? tags)
     {
-        ArgumentNullException.ThrowIfNull(accountId);
         var alias = _aliases.GetValueOrDefault(accountId);
         foreach (var kind in (ReadOnlySpan<SelectorKind>)[SelectorKind.Tag, SelectorKind.Account, SelectorKind.Alias])
         {

@@ -9,7 +9,6 @@ public sealed partial class SlackOptionsValidator : IValidateOptions<SlackOption
 {
     public ValidateOptionsResult Validate(string? name, SlackOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
         void Require(bool ok, string failure)
         {

@@ -28,7 +28,6 @@ public static class SlackText
     /// <summary>Line breaks, tabs and other control characters collapsed to " ⏎ " (runs of them to one).</summary>
     public static string OneLine(string s)
     {
-        ArgumentNullException.ThrowIfNull(s);
         var sb = new StringBuilder(s.Length);
         var broke = false;
         foreach (var c in s)
@@ -93,7 +92,6 @@ public static class SlackText
     /// </summary>
     public static string Fallback(string mrkdwn, int max)
     {
-        ArgumentNullException.ThrowIfNull(mrkdwn);
         var text = Regex.Replace(mrkdwn, @"<([^<>|]*)\|([^<>]*)>", "$2", RegexOptions.None, TimeSpan.FromSeconds(1));
         text = Regex.Replace(text, "<@([A-Z0-9]+)>", "@$1", RegexOptions.None, TimeSpan.FromSeconds(1));
         text = Regex.Replace(text, "`([^`]*)`", "$1", RegexOptions.None, TimeSpan.FromSeconds(1));

@@ -25,7 +25,6 @@ public sealed partial class RequestFormValidator(PolicyOptions policy, Approvals
 
     public FormCheck Check(IReadOnlyDictionary<string, string?> values)
     {
-        ArgumentNullException.ThrowIfNull(values);
         var errors = new Dictionary<string, string>(StringComparer.Ordinal);
         string? Get(string block) => values.TryGetValue(block, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
 

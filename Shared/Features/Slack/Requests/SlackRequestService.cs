@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SgBridge.Shared.Aws;
@@ -61,7 +60,6 @@ public sealed partial class SlackRequestService(
     /// <summary>A submission: <c>response_action: errors</c> by block id for anything wrong, else the request opened (once per view).</summary>
     public async Task<DecisionResult> SubmitAsync(SlackViewSubmission submission, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(submission);
         var check = _validator.Check(submission.Values);
         if (!check.IsValid)
         {
