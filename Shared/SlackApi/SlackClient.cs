@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SgBridge.Shared.Domain;
+using static SgBridge.Shared.Slack.ApprovalMessageBuilder;
 
 namespace SgBridge.Shared.Slack;
 
@@ -16,14 +17,14 @@ public sealed partial class SlackClient(HttpClient http, IOptions<SlackOptions> 
     private readonly SlackOptions _options = options.Value;
 
     public Task<SlackMessageRef> PostMessageAsync(string channel, string text, JsonArray? blocks, string? threadTs, CancellationToken cancellationToken) =>
-        SendMessageAsync("chat.postMessage", Body(("channel", channel), ("text", text), ("blocks", blocks?.DeepClone()), ("thread_ts", threadTs)), cancellationToken);
+        SendMessageAsync("chat.postMessage", Json(("channel", channel), ("text", text), ("blocks", blocks?.DeepClone()), ("thread_ts", threadTs)), cancellationToken);
 
     public Task<SlackMessageRef> UpdateMessageAsync(string channel, string ts, string text, JsonArray? blocks, CancellationToken cancellationToken) =>
-        SendMessageAsync("chat.update", Body(("channel", channel), ("ts", ts), ("text", text), ("blocks", blocks?.DeepClone())), cancellationToken);
+        SendMessageAsync("chat.update", Json(("channel", channel), ("ts", ts), ("text", text), ("blocks", blocks?.DeepClone())), cancellationToken);
 
     public async Task PostEphemeralAsync(string channel, string user, string text, CancellationToken cancellationToken)
     {
-        using var response = await SendJsonAsync("chat.postEphemeral", Body(("channel", channel), ("user", user), ("text", text)), cancellationToken);
+        using var response = await SendJsonAsync("chat.postEphemeral", Json(("channel", channel), ("user", user), ("text", text)), cancellationToken);
     }
 
     public async Task<IReadOnlyList<string>> GetUserGroupMembersAsync(string userGroupId, CancellationToken cancellationToken)
@@ -54,14 +55,13 @@ public sealed partial class SlackClient(HttpClient http, IOptions<SlackOptions> 
     public async Task PublishHomeAsync(string userId, JsonObject view, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(userId);
-        ArgumentNullException.ThrowIfNull(view);
-        using var response = await SendJsonAsync("views.publish", Body(("user_id", userId), ("view", view.DeepClone())), cancellationToken);
+        using var response = await SendJsonAsync("views.publish", Json(("user_id", userId), ("view", view.DeepClone())), cancellationToken);
     }
 
     public async Task<string> OpenViewAsync(string triggerId, JsonObject view, CancellationToken cancellationToken)
     {
         const string method = "views.open";
-        using var response = await SendJsonAsync(method, Body(("trigger_id", triggerId), ("view", view.DeepClone())), cancellationToken);
+        using var response = await SendJsonAsync(method, Json(("trigger_id", triggerId), ("view", view.DeepClone())), cancellationToken);
         return Text(Property(response.RootElement, "view"), "id") ?? throw new InvalidOperationException($"Slack {method} answered ok without view.id.");
     }
 
@@ -72,10 +72,6 @@ public sealed partial class SlackClient(HttpClient http, IOptions<SlackOptions> 
             ? new SlackMessageRef(channel, ts)
             : throw new InvalidOperationException($"Slack {method} answered ok without channel and ts.");
     }
-
-    /// <summary>A JSON body of the fields that have a value (Slack reads an absent optional field, not a null one).</summary>
-    private static JsonObject Body(params (string Name, JsonNode? Value)[] fields) =>
-        new(fields.Where(f => f.Value is not null).Select(f => KeyValuePair.Create(f.Name, f.Value)));
 
     private static JsonElement? Property(JsonElement parent, string name) =>
         parent.ValueKind == JsonValueKind.Object && parent.TryGetProperty(name, out var value) ? value : null;

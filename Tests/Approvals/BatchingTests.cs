@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -99,6 +100,31 @@ public class BatchingTests
         {
             Assert.Equal(etag, (await _requests.GetAsync(id, default))!.ETag);
         }
+    }
+
+    [Fact]
+    public async Task DebouncedRender_FromAStaleHint_AnotherInstanceJoinedMeanwhile_EndsShowingEveryMember()
+    {
+        var a = Notifier();
+        var b = _rig.Over(_rig.Requests, _rig.Threads, _slack).GetRequiredService<NotificationService>(); // a second instance
+        var first = await PendingAsync(22);
+        var second = await PendingAsync(3389);
+        var third = await PendingAsync(5432);
+        await a.NotifyAsync(new RequestNotification(first.Id, first.Status), _requests);
+        await a.NotifyAsync(new RequestNotification(second.Id, second.Status), _requests); // schedules the render; a's hint names it
+        await b.NotifyAsync(new RequestNotification(third.Id, third.Status), _requests);   // joins on the other instance: a's hint is stale
+
+        _time.Advance(_options.BatchRenderDelay);
+        await a.DeliverAsync(Assert.Single(_queue.Delayed).Json);
+
+        var approvers = _slack.Updates.Last(u => u.Channel == "CAPPROVERS").Blocks!.ToJsonString();
+        foreach (var id in new[] { first.Id, second.Id, third.Id })
+        {
+            Assert.Contains(id, approvers, StringComparison.Ordinal);
+        }
+        var thread = _rig.Threads.Thread(first.Id)!;
+        Assert.Equal([first.Id, second.Id, third.Id], thread.MemberIds);
+        Assert.Null(thread.RenderScheduledFor);
     }
 
     [Fact]

@@ -109,7 +109,9 @@ public sealed partial class IntakeFuzzTests(ITestOutputHelper output)
         Assert.True(statuses.GetValueOrDefault(400) > Inputs / 4, "Too few mutants were refused.");
         Assert.True(oracleVerdicts.GetValueOrDefault(OracleVerdict.Valid) > Inputs / 20, "The oracle called too few mutants valid.");
         Assert.True(oracleVerdicts.GetValueOrDefault(OracleVerdict.Invalid) > Inputs / 4, "The oracle called too few mutants invalid.");
-        Assert.True(total.Elapsed < TimeSpan.FromSeconds(30), $"The fuzz run took {total.Elapsed.TotalSeconds:0.0} s.");
+        // No input may make validation pathological (backtracking, quadratic scans): bounded per answer, not by the run's
+        // wall clock, which on a shared CI machine measures the machine (speed lives in the benchmark).
+        Assert.True(slowest < TimeSpan.FromSeconds(5), $"The slowest answer took {slowest.TotalMilliseconds:0} ms.");
     }
 
     [Fact]

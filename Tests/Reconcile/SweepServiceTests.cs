@@ -103,6 +103,28 @@ public class SweepServiceTests
     }
 
     [Fact]
+    public async Task Settle_GroupAtItsApprovedState_NeedsNoLease_ButAGroupThatStillDiffersWaitsForIt()
+    {
+        _bridge.Reconcile.LeaseWait = TimeSpan.Zero;
+        _bridge.Ec2.AddExisting(TestData.Tcp(443, "10.0.0.0/8"));
+        await _bridge.OnboardAsync();
+        var drift = _bridge.Ec2.AddExisting(TestData.Tcp(22, "0.0.0.0/0"));
+        await _bridge.Sweeps().SweepAsync(TestData.Account, TestData.Region, actNow: false, reportOnly: false, default);
+        var settle = Assert.IsType<SettleGroup>(BridgeJson.Deserialize<ReconcileMessage>(Assert.Single(_bridge.Queue.Delayed).Json));
+        Assert.NotNull(await _bridge.Groups.TryAcquireLeaseAsync(TestData.Account, TestData.Region, _bridge.Ec2.GroupId, "other", _bridge.Time.GetUtcNow(), TimeSpan.FromSeconds(60), default));
+
+        // The drift is still there: undoing it is a write, which waits for the group's lease.
+        await Assert.ThrowsAsync<GroupBusyException>(() => _bridge.Sweeps().HandleAsync(settle, default));
+        Assert.Contains(drift, _bridge.Ec2.Rules);
+
+        // Its own event undid it meanwhile: the check reads, finds nothing to do, and does not need the lease.
+        _bridge.Ec2.Rules.Remove(drift);
+        await _bridge.Sweeps().HandleAsync(settle, default);
+        Assert.Empty(_bridge.Ec2.Writes);
+        Assert.Empty(_bridge.Requests.All);
+    }
+
+    [Fact]
     public async Task Settle_InReportMode_ChangesNothing_AndReportsTheSameDriftOnce()
     {
         _bridge.Reconcile.Mode = SgBridge.Shared.Options.ReconcileMode.Report;

@@ -37,8 +37,8 @@ public class SlackRequestVerifierTests
     {
         var result = CreateVerifier(DocTime).Verify(DocBodyBytes, DocTimestamp, DocSignature);
 
-        Assert.Equal(SlackSignatureStatus.Valid, result.Status);
-        Assert.True(result.IsValid);
+        Assert.Equal(SlackSignatureStatus.Valid, result);
+        Assert.Equal(SlackSignatureStatus.Valid, result);
     }
 
     [Fact]
@@ -48,7 +48,7 @@ public class SlackRequestVerifierTests
 
         var result = CreateVerifier(DocTime).Verify(DocBodyBytes, DocTimestamp, upper);
 
-        Assert.Equal(SlackSignatureStatus.Valid, result.Status);
+        Assert.Equal(SlackSignatureStatus.Valid, result);
     }
 
     [Fact]
@@ -56,8 +56,8 @@ public class SlackRequestVerifierTests
     {
         var result = CreateVerifier(DocTime, secret: "8f742231b10e8888abcd99yyyzzz85a6").Verify(DocBodyBytes, DocTimestamp, DocSignature);
 
-        Assert.Equal(SlackSignatureStatus.SignatureMismatch, result.Status);
-        Assert.False(result.IsValid);
+        Assert.Equal(SlackSignatureStatus.SignatureMismatch, result);
+        Assert.NotEqual(SlackSignatureStatus.Valid, result);
     }
 
     [Fact]
@@ -68,7 +68,7 @@ public class SlackRequestVerifierTests
 
         var result = CreateVerifier(DocTime).Verify(body, DocTimestamp, DocSignature);
 
-        Assert.Equal(SlackSignatureStatus.SignatureMismatch, result.Status);
+        Assert.Equal(SlackSignatureStatus.SignatureMismatch, result);
     }
 
     [Fact]
@@ -76,7 +76,7 @@ public class SlackRequestVerifierTests
     {
         var result = CreateVerifier(DocTime).Verify(DocBodyBytes, "1531420619", DocSignature);
 
-        Assert.Equal(SlackSignatureStatus.SignatureMismatch, result.Status);
+        Assert.Equal(SlackSignatureStatus.SignatureMismatch, result);
     }
 
     [Fact]
@@ -86,7 +86,7 @@ public class SlackRequestVerifierTests
 
         var result = CreateVerifier(now).Verify(DocBodyBytes, DocTimestamp, DocSignature);
 
-        Assert.Equal(SlackSignatureStatus.StaleTimestamp, result.Status);
+        Assert.Equal(SlackSignatureStatus.StaleTimestamp, result);
     }
 
     [Fact]
@@ -96,7 +96,7 @@ public class SlackRequestVerifierTests
 
         var result = CreateVerifier(now).Verify(DocBodyBytes, DocTimestamp, DocSignature);
 
-        Assert.Equal(SlackSignatureStatus.StaleTimestamp, result.Status);
+        Assert.Equal(SlackSignatureStatus.StaleTimestamp, result);
     }
 
     [Theory]
@@ -106,7 +106,7 @@ public class SlackRequestVerifierTests
     {
         var result = CreateVerifier(DocTime.AddSeconds(offsetSeconds)).Verify(DocBodyBytes, DocTimestamp, DocSignature);
 
-        Assert.Equal(SlackSignatureStatus.Valid, result.Status);
+        Assert.Equal(SlackSignatureStatus.Valid, result);
     }
 
     [Fact]
@@ -114,11 +114,11 @@ public class SlackRequestVerifierTests
     {
         var time = new FakeTimeProvider(DocTime);
         var verifier = new SlackRequestVerifier(SlackTestOptions.Wrap(SlackTestOptions.Create()), time);
-        Assert.True(verifier.Verify(DocBodyBytes, DocTimestamp, DocSignature).IsValid);
+        Assert.Equal(SlackSignatureStatus.Valid, verifier.Verify(DocBodyBytes, DocTimestamp, DocSignature));
 
         time.Advance(TimeSpan.FromMinutes(6));
 
-        Assert.Equal(SlackSignatureStatus.StaleTimestamp, verifier.Verify(DocBodyBytes, DocTimestamp, DocSignature).Status);
+        Assert.Equal(SlackSignatureStatus.StaleTimestamp, verifier.Verify(DocBodyBytes, DocTimestamp, DocSignature));
     }
 
     [Fact]
@@ -130,7 +130,7 @@ public class SlackRequestVerifierTests
 
         var result = CreateVerifier(now).Verify(body, timestamp, Sign(DocSecret, timestamp, body));
 
-        Assert.Equal(SlackSignatureStatus.Valid, result.Status);
+        Assert.Equal(SlackSignatureStatus.Valid, result);
     }
 
     [Fact]
@@ -140,7 +140,7 @@ public class SlackRequestVerifierTests
 
         var result = CreateVerifier(DocTime).Verify(DocBodyBytes, DocTimestamp, forged);
 
-        Assert.Equal(SlackSignatureStatus.SignatureMismatch, result.Status);
+        Assert.Equal(SlackSignatureStatus.SignatureMismatch, result);
     }
 
     [Theory]
@@ -151,7 +151,7 @@ public class SlackRequestVerifierTests
     {
         var result = CreateVerifier(DocTime).Verify(DocBodyBytes, DocTimestamp, signature);
 
-        Assert.Equal(SlackSignatureStatus.MissingSignature, result.Status);
+        Assert.Equal(SlackSignatureStatus.MissingSignature, result);
     }
 
     [Theory]
@@ -162,7 +162,7 @@ public class SlackRequestVerifierTests
     {
         var result = CreateVerifier(DocTime).Verify(DocBodyBytes, timestamp, DocSignature);
 
-        Assert.Equal(SlackSignatureStatus.MissingTimestamp, result.Status);
+        Assert.Equal(SlackSignatureStatus.MissingTimestamp, result);
     }
 
     [Theory]
@@ -176,7 +176,7 @@ public class SlackRequestVerifierTests
     {
         var result = CreateVerifier(DocTime).Verify(DocBodyBytes, timestamp, DocSignature);
 
-        Assert.Equal(SlackSignatureStatus.MalformedTimestamp, result.Status);
+        Assert.Equal(SlackSignatureStatus.MalformedTimestamp, result);
     }
 
     [Theory]
@@ -192,7 +192,7 @@ public class SlackRequestVerifierTests
     {
         var result = CreateVerifier(DocTime).Verify(DocBodyBytes, DocTimestamp, signature);
 
-        Assert.Equal(SlackSignatureStatus.MalformedSignature, result.Status);
+        Assert.Equal(SlackSignatureStatus.MalformedSignature, result);
     }
 
     [Fact]
@@ -200,6 +200,6 @@ public class SlackRequestVerifierTests
     {
         var result = CreateVerifier(DocTime).Verify(ReadOnlySpan<byte>.Empty, DocTimestamp, DocSignature);
 
-        Assert.Equal(SlackSignatureStatus.SignatureMismatch, result.Status);
+        Assert.Equal(SlackSignatureStatus.SignatureMismatch, result);
     }
 }

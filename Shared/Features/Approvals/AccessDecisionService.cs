@@ -7,14 +7,12 @@ using SgBridge.Shared.Storage;
 namespace SgBridge.Shared.Approvals;
 
 /// <summary>
-/// The two clicks on live time-bound access. <b>Revoke access</b> (approvers only, on the approvers' message that shows
-/// the request): an expiry-index row due now is written first, then the rules leave the approved state and the request
-/// becomes AccessEnded (Revoked); then that row's work is queued on the reconcile queue, so AWS follows within seconds
-/// (<see cref="AccessExpiryService.EndNowAsync"/>: revoke, tell the monitoring thread and the requester, drop the row).
-/// If the queueing fails (counted: <c>sgbridge.failures{kind=revoke_enqueue}</c>) the next <c>ExpireAccess</c> tick
-/// finds the row and does the same within a minute. <b>Ask to extend</b> (the requester only): opens an extension request (same rules, linked to the
-/// original) that approvers decide like any other; its approval moves the expiry, a denial leaves it. Both answer well
-/// inside Slack's 3 seconds: Table writes and cached Slack look-ups, no AWS call.
+/// The two clicks on live time-bound access. <b>Revoke access</b> (approvers, or the requester from their Home tab): an
+/// expiry-index row due now is written first (a crash after it leaves work the next <c>ExpireAccess</c> tick finishes),
+/// the rules leave the approved state, and the request becomes AccessEnded (Revoked), whose transition raises the
+/// <see cref="EffectKind.EndAccessNow"/> effect that revokes in AWS. <b>Ask to extend</b> (the requester only): opens an
+/// extension request (same rules, linked to the original) that approvers decide like any other. Both answer well inside
+/// Slack's 3 seconds: Table writes and cached Slack look-ups, no AWS call.
 /// </summary>
 public sealed partial class AccessDecisionService(
     IGroupStateStore groups,
@@ -26,7 +24,6 @@ public sealed partial class AccessDecisionService(
     /// <summary>Revoke access now: an approver (or, from their Home tab, the requester) on a click the endpoint has read.</summary>
     public async Task<DecisionResult> RevokeAsync(ClickContext context, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
         var click = context.Click;
         var id = context.RequestId;
         // From the Home tab the requester may give up their own live access too (it only takes access away).
@@ -70,7 +67,6 @@ public sealed partial class AccessDecisionService(
     /// <summary>Ask to extend: only the requester, only live time-bound access; one extension request per grant.</summary>
     public async Task<DecisionResult> ExtendAsync(ClickContext context, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
         var click = context.Click;
         var id = context.RequestId;
         var original = context.Request.Value;
@@ -99,11 +95,8 @@ public sealed partial class AccessDecisionService(
     }
 
     /// <summary>The id of the one extension request of <paramref name="original"/>'s grant (null: not time-bound access).</summary>
-    public static string? ExtensionIdOf(ChangeRequest original)
-    {
-        ArgumentNullException.ThrowIfNull(original);
-        return original.AccessUntil is { } until ? RequestId.For($"extend:{original.Id}:{until.UtcTicks}") : null;
-    }
+    public static string? ExtensionIdOf(ChangeRequest original) =>
+        original.AccessUntil is { } until ? RequestId.For($"extend:{original.Id}:{until.UtcTicks}") : null;
 
     [LoggerMessage(1311, LogLevel.Information, "Access of request {RequestId} revoked by {SlackUserId} ({AccountId}, {GroupId})")]
     private static partial void LogRevoked(ILogger logger, string requestId, string slackUserId, string accountId, string? groupId);

@@ -21,57 +21,44 @@ public enum ClickScope
 /// A click, with everything read for it before any handler runs: the request it names, the batch and the message that
 /// show it, the route it was sent on, and — asked of Slack at most once each, within one budget that keeps the answer
 /// inside Slack's 3 seconds — whether the clicker is an approver and who the requester is. A look-up that fails decides
-/// nothing (<see cref="ClickUnverifiedException"/>: the endpoint answers "could not verify").
+/// nothing (<see cref="ClickFailure.Unverified"/>: the endpoint answers "could not verify").
 /// </summary>
-public sealed class ClickContext : IDisposable
+public sealed class ClickContext(SlackInteraction click, Stored<ChangeRequest> request, string leadId, Stored<SlackThread>? thread,
+    ApprovalRoute? route, ApproverDirectory approvers, CancellationToken handlerToken) : IDisposable
 {
     /// <summary>How long the click's Slack look-ups may take together (the private reply has its own budget).</summary>
     public static readonly TimeSpan LookupBudget = TimeSpan.FromSeconds(1.5);
 
-    private readonly ApproverDirectory _approvers;
-    private readonly CancellationToken _handlerToken;
     private CancellationTokenSource? _budget;
     private Task<bool>? _isApprover;
     private Task<RequesterIdentity>? _requester;
 
-    internal ClickContext(SlackInteraction click, Stored<ChangeRequest> request, string leadId, Stored<SlackThread>? thread, ApprovalRoute? route,
-        ApproverDirectory approvers, CancellationToken handlerToken)
-    {
-        Click = click;
-        Request = request;
-        LeadId = leadId;
-        Thread = thread;
-        Route = route;
-        _approvers = approvers;
-        _handlerToken = handlerToken;
-    }
-
-    public SlackInteraction Click { get; }
+    public SlackInteraction Click { get; } = click;
 
     /// <summary>The request the click names, as read before the handler ran.</summary>
-    public Stored<ChangeRequest> Request { get; }
+    public Stored<ChangeRequest> Request { get; } = request;
 
     public string RequestId => Request.Value.Id;
 
     /// <summary>The lead of the batch that shows the request (the request itself when no batch shows it).</summary>
-    public string LeadId { get; }
+    public string LeadId { get; } = leadId;
 
     /// <summary>The batch whose message the click came from (null for a Home tab or DM click).</summary>
-    public Stored<SlackThread>? Thread { get; }
+    public Stored<SlackThread>? Thread { get; } = thread;
 
     /// <summary>The route the batch was sent on: its approvers are the ones who may decide (null: the global approvers).</summary>
-    public ApprovalRoute? Route { get; }
+    public ApprovalRoute? Route { get; } = route;
 
     /// <summary>True when the clicker may approve their own change (Slack:BreakGlassUserIds).</summary>
-    public bool ClickerIsBreakGlass => _approvers.IsBreakGlass(Click.UserId);
+    public bool ClickerIsBreakGlass => approvers.IsBreakGlass(Click.UserId);
 
     /// <summary>Whether the clicker is an approver of the route (asked once, within the budget).</summary>
     public Task<bool> IsApproverAsync() =>
-        _isApprover ??= LookupAsync(ct => Route is { } route ? _approvers.IsApproverAsync(Click.UserId, route, ct) : _approvers.IsApproverAsync(Click.UserId, ct));
+        _isApprover ??= LookupAsync(ct => Route is { } r ? approvers.IsApproverAsync(Click.UserId, r, ct) : approvers.IsApproverAsync(Click.UserId, ct));
 
     /// <summary>The Slack user behind the request's requester (asked once, within the budget).</summary>
     public Task<RequesterIdentity> RequesterAsync() =>
-        _requester ??= LookupAsync(ct => _approvers.ResolveRequesterAsync(Request.Value.Requester, ct));
+        _requester ??= LookupAsync(ct => approvers.ResolveRequesterAsync(Request.Value.Requester, ct));
 
     /// <summary>True when the clicker is the request's requester.</summary>
     public async Task<bool> ClickerIsRequesterAsync() => (await RequesterAsync()).SlackUserId == Click.UserId;
@@ -81,26 +68,41 @@ public sealed class ClickContext : IDisposable
         // One budget for all of the click's look-ups, started by the first.
         if (_budget is null)
         {
-            _budget = CancellationTokenSource.CreateLinkedTokenSource(_handlerToken);
+            _budget = CancellationTokenSource.CreateLinkedTokenSource(handlerToken);
             _budget.CancelAfter(LookupBudget);
         }
         try
         {
             return await lookup(_budget.Token);
         }
-        catch (Exception ex) when (SlackFailure.Is(ex, _handlerToken))
+        catch (Exception ex) when (SlackFailure.Is(ex, handlerToken))
         {
-            throw new ClickUnverifiedException(RequestId, ex);
+            throw new ClickFailedException(ClickFailure.Unverified, RequestId, ex);
         }
     }
 
     public void Dispose() => _budget?.Dispose();
 }
 
-/// <summary>Slack could not be asked in time who the clicker is (user group, requester e-mail): nothing was decided.</summary>
-public sealed class ClickUnverifiedException(string requestId, Exception inner)
-    : Exception($"Slack could not be asked who clicked on {requestId}.", inner)
+/// <summary>What a click that failed before its answer can truthfully say.</summary>
+public enum ClickFailure
 {
+    /// <summary>Slack could not be asked in time who the clicker is (user group, requester e-mail): nothing was decided.</summary>
+    Unverified,
+
+    /// <summary>Storage failed or was slow (or the click's deadline came) before anything was written: nothing was recorded.</summary>
+    NotRecorded,
+
+    /// <summary>A conditional write was sent but not confirmed (failed or cut short by the deadline): it may have been recorded.</summary>
+    Unconfirmed,
+}
+
+/// <summary>A click failed on <see cref="RequestId"/>; the endpoint answers what <see cref="Failure"/> says (never "nothing changed" when unconfirmed).</summary>
+public sealed class ClickFailedException(ClickFailure failure, string requestId, Exception inner)
+    : Exception($"The click on {requestId} failed: {failure}.", inner)
+{
+    public ClickFailure Failure { get; } = failure;
+
     public string RequestId { get; } = requestId;
 }
 
@@ -114,7 +116,6 @@ public sealed class ClickContexts(IRequestStore requests, ISlackThreadStore thre
     /// <summary>The context, or the refusal to answer with. Storage failures escape (nothing was written).</summary>
     public async Task<(ClickContext? Context, DecisionResult? Refused)> BuildAsync(SlackInteraction click, string? requestId, ClickScope scope, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(click);
         if (!RequestId.IsWellFormed(requestId))
         {
             return (null, new DecisionResult(DecisionOutcome.BadRequest, "The button does not carry a request id."));

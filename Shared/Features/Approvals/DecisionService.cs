@@ -9,33 +9,11 @@ using SgBridge.Shared.Telemetry;
 namespace SgBridge.Shared.Approvals;
 
 /// <summary>
-/// A decision's conditional write failed or was cut short by the click's deadline after it was sent: it may or may not
-/// have been recorded. The endpoint answers "not confirmed" (never "nothing changed").
-/// </summary>
-public sealed class DecisionUnconfirmedException(string requestId, Exception inner)
-    : Exception($"The decision on {requestId} was sent to storage but not confirmed.", inner)
-{
-    public string RequestId { get; } = requestId;
-}
-
-/// <summary>
-/// A click failed (storage down or slow, or the click's deadline) before anything was written for it: nothing was
-/// recorded. The endpoint answers so; the approver clicks again.
-/// </summary>
-public sealed class DecisionNotRecordedException(string requestId, Exception inner)
-    : Exception($"Nothing was recorded for the click on {requestId}.", inner)
-{
-    public string RequestId { get; } = requestId;
-}
-
-/// <summary>
-/// Decides on a click that the endpoint has verified, routed and read (<see cref="ClickContext"/>: the request, the
-/// message that shows it, its route): checks that the clicker is an approver and not the requester approving their own
-/// change, then records the decision through <see cref="RequestLifecycle"/> with a conditional write per request (of
-/// any number of concurrent clicks exactly one wins). An approval's transition records its apply, the render of its
-/// messages and (break-glass) the loud notice as effects on the row, in that same write: the click writes the request
-/// row and sends one best-effort, bounded nudge (<see cref="RequestLifecycle"/>), so its answer is true whatever the
-/// queue does. No AWS work, no queueing of its own and no Slack posts happen here.
+/// Decides on a click the endpoint has verified, routed and read (<see cref="ClickContext"/>): checks that the clicker is
+/// an approver and not the requester approving their own change, then records the decision through
+/// <see cref="RequestLifecycle"/>, one conditional write per request (of concurrent clicks exactly one wins). The
+/// transition records the apply, the renders and (break-glass) the loud notice as effects in that same write: no AWS work,
+/// no queueing and no Slack posts happen here, so the answer is true whatever the queue does.
 /// </summary>
 public sealed partial class DecisionService(
     RoutingService routing,
@@ -51,7 +29,6 @@ public sealed partial class DecisionService(
     /// <summary>Approve for <paramref name="duration"/> (null: permanently) or deny the one request the click's context holds.</summary>
     public async Task<DecisionResult> DecideAsync(ClickContext context, bool approve, TimeSpan? duration, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
         var (refused, breakGlass) = await AuthoriseAsync(context, approve, all: false, cancellationToken);
         if (refused is not null)
         {
@@ -66,7 +43,6 @@ public sealed partial class DecisionService(
     /// <summary>Approve all for <paramref name="duration"/> (null: permanently) / Deny all: every pending change of the batch the message shows.</summary>
     public async Task<DecisionResult> DecideBatchAsync(ClickContext context, bool approve, TimeSpan? duration, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
         // A batch shares one requester, so one check covers every change in it.
         var (refused, breakGlass) = await AuthoriseAsync(context, approve, all: true, cancellationToken);
         if (refused is not null)
@@ -87,10 +63,10 @@ public sealed partial class DecisionService(
                 return member is null ? ((bool Won, ChangeRequest Current)?)null : await DecideOneAsync(member, approve, context.Click, duration, breakGlass);
             }));
         }
-        catch (Exception ex) when (ex is not (DecisionUnconfirmedException or RequestStateException))
+        catch (Exception ex) when (ex is not (ClickFailedException or RequestStateException))
         {
             // Another member's write may have gone through while this one failed: not confirmed, never "nothing changed".
-            throw new DecisionUnconfirmedException(leadId, ex);
+            throw new ClickFailedException(ClickFailure.Unconfirmed, leadId, ex);
         }
         var decided = results.Count(r => r is { Won: true });
         var skipped = results.Where(r => r is { Won: false } && r.Value.Current.Status != RequestStatus.Exempt).Select(r => r!.Value.Current).ToList();
@@ -153,7 +129,7 @@ public sealed partial class DecisionService(
         }
         catch (Exception ex) when (ex is not RequestStateException)
         {
-            throw new DecisionUnconfirmedException(requestId, ex); // the first of two approvals may have been recorded
+            throw new ClickFailedException(ClickFailure.Unconfirmed, requestId, ex); // the first of two approvals may have been recorded
         }
         var approvers = votes.Value!.ApproverIds;
         if (approvers.Any(a => a != click.UserId))
@@ -196,7 +172,7 @@ public sealed partial class DecisionService(
         {
             // The conditional write was sent (or was being retried) when storage failed or the click's deadline ended
             // it: whether it landed is unknown, and the answer must say so rather than "nothing changed".
-            throw new DecisionUnconfirmedException(stored.Value.Id, ex);
+            throw new ClickFailedException(ClickFailure.Unconfirmed, stored.Value.Id, ex);
         }
         var decided = update.Request;
         if (!update.Written)

@@ -15,15 +15,12 @@ public sealed record HomeViewer(string UserId, DateTimeOffset OpenedAt);
 public sealed record HomeViewers(IReadOnlyList<HomeViewer> Users);
 
 /// <summary>
-/// The Slack Home tab. <b>Opened</b> (<c>app_home_opened</c>, queued by the events endpoint as <see cref="PublishHome"/>):
-/// the user is remembered as a viewer and their tab is published. <b>Refreshed</b> (the <see cref="EffectKind.RefreshHome"/>
-/// effect of a request's transition): the tabs of the viewers the request concerns — its requester and the approvers of
-/// its route — are published again. A tab shows what <see cref="ApprovalMessageBuilder.Home"/> lays out: the requests
-/// waiting for the user (pending, on a route they approve, not their own), newest first, with the same choices as the
-/// approvers' message, and the user's own pending requests and live time-bound access. Reads are two index ranges (the
-/// pending index and the access-expiry index, never a table scan) and a point read per request found; the viewer list is
-/// cached for <see cref="ViewersCacheTtl"/>, so a transition costs no storage read when nobody watches. Approved (being
-/// applied) and failed requests are not listed: their outcome reaches the requester by DM and monitoring.
+/// The Slack Home tab. <b>Opened</b> (<see cref="PublishHome"/>, queued by the events endpoint): the user is remembered as
+/// a viewer and their tab published. <b>Refreshed</b> (the <see cref="EffectKind.RefreshHome"/> effect): the tabs of the
+/// viewers a request concerns — its requester and its route's approvers — are published again. A tab lists the pending
+/// requests waiting for the user (not their own) with the approvers' choices, and the user's own pending requests and live
+/// time-bound access; approved (applying) and failed ones reach the requester by DM instead. Reads are two index ranges and
+/// a point read per request, never a scan; the viewer list is cached, so a transition costs no read when nobody watches.
 /// </summary>
 public sealed partial class HomeTabService(
     IRequestStore requests,
@@ -31,7 +28,6 @@ public sealed partial class HomeTabService(
     IAccessExpiryIndex expiries,
     ISlackThreadStore threads,
     ApproverDirectory approvers,
-    ApprovalRouter router,
     RoutingService routing,
     ISlackClient slack,
     IOptions<ApprovalsOptions> approvals,
@@ -56,13 +52,12 @@ public sealed partial class HomeTabService(
 
     private readonly SingleFlightCache<string, IReadOnlyList<HomeViewer>> _viewers = new(ViewersCacheTtl, time, StringComparer.Ordinal);
 
-    /// <summary>The most requests one snapshot reads (far more than a tab of 100 blocks shows; the rest are counted as "more").</summary>
+    /// <summary>The most pending requests one read takes (far more than a tab of 100 blocks shows; the rest are counted).</summary>
     public const int MaxSnapshot = 300;
 
     /// <summary>The user opened the Home tab: remember them and publish their tab.</summary>
     public async Task OpenedAsync(PublishHome message, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(message);
         var now = time.GetUtcNow();
         await threads.UpdateAsync(ViewersRow, current =>
         {
@@ -74,8 +69,7 @@ public sealed partial class HomeTabService(
             return new HomeViewers(users.Where(u => u.UserId != message.SlackUserId && now - u.OpenedAt < ViewerTtl)
                 .Append(new HomeViewer(message.SlackUserId, now)).OrderByDescending(u => u.OpenedAt).Take(MaxViewers).ToArray());
         }, cancellationToken);
-        var snapshot = await SnapshotAsync(cancellationToken);
-        await PublishAsync(message.SlackUserId, snapshot, cancellationToken);
+        await PublishAsync(message.SlackUserId, await OpenRequestsAsync(cancellationToken), cancellationToken);
     }
 
     /// <summary>
@@ -84,7 +78,6 @@ public sealed partial class HomeTabService(
     /// </summary>
     public async Task RefreshAsync(ChangeRequest request, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
         var now = time.GetUtcNow();
         var viewers = (await _viewers.GetAsync(ViewersRow.Row, async ct => (await threads.GetAsync(ViewersRow, ct))?.Value.Users ?? [], cancellationToken))
             .Where(v => now - v.OpenedAt < ViewerTtl).Select(v => v.UserId).ToList();
@@ -93,102 +86,66 @@ public sealed partial class HomeTabService(
             return;
         }
         var requester = (await approvers.ResolveRequesterAsync(request.Requester, cancellationToken)).SlackUserId;
-        var route = await RouteOfAsync(request, cancellationToken);
-        var concerned = new List<string>();
-        foreach (var viewer in viewers)
-        {
-            if (viewer == requester || await approvers.IsApproverAsync(viewer, route, cancellationToken))
-            {
-                concerned.Add(viewer);
-            }
-        }
+        var route = await routing.RouteOfAsync(request, cancellationToken);
+        var concerned = await viewers.ToAsyncEnumerable()
+            .Where(async (viewer, ct) => viewer == requester || await approvers.IsApproverAsync(viewer, route, ct))
+            .ToListAsync(cancellationToken);
         if (concerned.Count == 0)
         {
             return;
         }
-        var snapshot = await SnapshotAsync(cancellationToken);
+        var open = await OpenRequestsAsync(cancellationToken);
         foreach (var user in concerned)
         {
-            await PublishAsync(user, snapshot, cancellationToken);
+            await PublishAsync(user, open, cancellationToken);
         }
         LogRefreshed(logger, request.Id, concerned.Count);
-    }
-
-    /// <summary>What <paramref name="userId"/>'s tab shows now, from one <paramref name="snapshot"/> of the open requests.</summary>
-    public async Task<HomeContent> ContentForAsync(string userId, HomeSnapshot snapshot, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(snapshot);
-        var now = time.GetUtcNow();
-        var waiting = new List<ChangeRequest>();
-        var mine = new List<ChangeRequest>();
-        foreach (var r in snapshot.Requests)
-        {
-            var isMine = (await approvers.ResolveRequesterAsync(r.Requester, cancellationToken)).SlackUserId == userId;
-            if (isMine)
-            {
-                mine.Add(r);
-            }
-            else if (r.Status == RequestStatus.Pending && await approvers.IsApproverAsync(userId, await RouteOfAsync(r, cancellationToken), cancellationToken))
-            {
-                waiting.Add(r);
-            }
-        }
-        var isApprover = waiting.Count > 0 || await approvers.IsApproverAsync(userId, cancellationToken);
-        return new HomeContent(userId, isApprover, Newest(waiting), Newest(mine), approvals.Value.GetChoices(), policy.Value.AccountAliasMap, now);
     }
 
     /// <summary>
     /// The open requests a tab can show, read once for every tab published together: the pending index and the live
     /// time-bound grants of the access-expiry index, each request read by its id (the row is the truth, the index a hint).
     /// </summary>
-    public async Task<HomeSnapshot> SnapshotAsync(CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<ChangeRequest>> OpenRequestsAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var ids = new List<string>();
-        await foreach (var id in pending.ListPendingCreatedByAsync(now, MaxSnapshot, cancellationToken))
-        {
-            ids.Add(id);
-        }
-        await foreach (var entry in expiries.ListAllAsync(cancellationToken))
-        {
-            if (ids.Count >= 2 * MaxSnapshot)
-            {
-                break;
-            }
-            ids.Add(entry.RequestId);
-        }
+        var ids = await pending.ListPendingCreatedByAsync(now, MaxSnapshot, cancellationToken).ToListAsync(cancellationToken);
+        ids.AddRange(await expiries.ListAllAsync(cancellationToken).Take(2 * MaxSnapshot - ids.Count).Select(e => e.RequestId)
+            .ToListAsync(cancellationToken));
         var found = new List<ChangeRequest>();
         foreach (var id in ids.Distinct(StringComparer.Ordinal))
         {
-            if (await requests.GetAsync(id, cancellationToken) is not { } stored)
-            {
-                continue;
-            }
-            var r = stored.Value;
             // Applied access is listed only while a time-bound grant lasts (a permanent one is done).
-            if (r.Status == RequestStatus.Pending || (r.Status == RequestStatus.Applied && r.AccessUntil > now))
+            if (await requests.GetAsync(id, cancellationToken) is { Value: var r }
+                && (r.Status == RequestStatus.Pending || (r.Status == RequestStatus.Applied && r.AccessUntil > now)))
             {
                 found.Add(r);
             }
         }
-        return new HomeSnapshot(found);
+        return found;
     }
 
-    private async Task PublishAsync(string userId, HomeSnapshot snapshot, CancellationToken ct)
+    /// <summary>Publishes what <paramref name="userId"/>'s tab shows now, from one read of the <paramref name="open"/> requests.</summary>
+    private async Task PublishAsync(string userId, IReadOnlyList<ChangeRequest> open, CancellationToken cancellationToken)
     {
-        var view = ApprovalMessageBuilder.Home(await ContentForAsync(userId, snapshot, ct));
-        await slack.PublishHomeAsync(userId, view, ct);
-    }
-
-    /// <summary>The route the request's approvers are on: by account alone without tag routes (no read), else the batch's recorded route.</summary>
-    private async Task<ApprovalRoute> RouteOfAsync(ChangeRequest r, CancellationToken ct)
-    {
-        if (!router.NeedsTags)
+        var waiting = new List<ChangeRequest>();
+        var mine = new List<ChangeRequest>();
+        foreach (var r in open)
         {
-            return router.Select(r.AccountId, null);
+            if ((await approvers.ResolveRequesterAsync(r.Requester, cancellationToken)).SlackUserId == userId)
+            {
+                mine.Add(r);
+            }
+            else if (r.Status == RequestStatus.Pending
+                && await approvers.IsApproverAsync(userId, await routing.RouteOfAsync(r, cancellationToken), cancellationToken))
+            {
+                waiting.Add(r);
+            }
         }
-        var lead = (await threads.FindMembershipAsync(r, ct))?.Membership.Value.LeadId ?? r.Id;
-        return await routing.RouteForClickAsync(lead, r, ct);
+        var isApprover = waiting.Count > 0 || await approvers.IsApproverAsync(userId, cancellationToken);
+        var content = new HomeContent(userId, isApprover, Newest(waiting), Newest(mine), approvals.Value.GetChoices(),
+            policy.Value.AccountAliasMap, time.GetUtcNow());
+        await slack.PublishHomeAsync(userId, ApprovalMessageBuilder.Home(content), cancellationToken);
     }
 
     private static List<ChangeRequest> Newest(List<ChangeRequest> list) =>
@@ -197,6 +154,3 @@ public sealed partial class HomeTabService(
     [LoggerMessage(1511, LogLevel.Debug, "Home tabs: request {RequestId} changed; {Count} tab(s) published")]
     private static partial void LogRefreshed(ILogger logger, string requestId, int count);
 }
-
-/// <summary>The open requests read once for the tabs published together (pending, approved, applied, apply failed).</summary>
-public sealed record HomeSnapshot(IReadOnlyList<ChangeRequest> Requests);

@@ -97,7 +97,10 @@ public sealed partial class NotificationService(
         ArgumentNullException.ThrowIfNull(message);
         try
         {
-            var scheduled = await ReadAsync(SlackRows.Thread(message.Home, message.LeadId), ct);
+            // This instance's hint of the batch, when it names this render (the joins that scheduled it were written here),
+            // saves the read: a stale one is caught by the record's conditional write, which re-reads and renders again.
+            var row = SlackRows.Thread(message.Home, message.LeadId);
+            var scheduled = _hints.Get(row) is { Value.RenderScheduledFor: { } hinted } hint && hinted == message.DueAt ? hint : await ReadAsync(row, ct);
             if (scheduled?.Value.RenderScheduledFor is { } due && due == message.DueAt)
             {
                 await RenderAsync(scheduled, carried: null, ct);

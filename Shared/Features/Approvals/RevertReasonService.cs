@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Processing;
@@ -34,7 +33,6 @@ public sealed partial class RevertReasonService(
     /// </summary>
     public async Task AskAsync(ChangeRequest request, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
         if (!request.WantsReason)
         {
             return;
@@ -52,7 +50,6 @@ public sealed partial class RevertReasonService(
     /// <summary>"Give a reason" clicked (the handler checked the action_id and trigger_id): only the requester, only while Pending; opens the modal within Slack's 3 seconds.</summary>
     public async Task<DecisionResult> OpenAsync(ClickContext context, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
         var click = context.Click;
         var id = context.RequestId;
         if (Refusal(context.Request.Value, click.UserId, (await context.RequesterAsync()).SlackUserId) is { } refusal)
@@ -81,7 +78,6 @@ public sealed partial class RevertReasonService(
     /// </summary>
     public async Task<DecisionResult> SubmitAsync(SlackViewSubmission submission, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(submission);
         var id = submission.PrivateMetadata;
         if (!RequestId.IsWellFormed(id))
         {
@@ -116,7 +112,7 @@ public sealed partial class RevertReasonService(
             return Error(refusal.Words, refusal.Detail);
         }
         var previous = (string?)null;
-        var update = await lifecycle.ChangeAsync(id!, r =>
+        var update = await lifecycle.ChangeAsync(stored, r =>
         {
             if (r.Status != RequestStatus.Pending)
             {
@@ -130,10 +126,6 @@ public sealed partial class RevertReasonService(
             r.RecordReason(text, submission.UserId, time.GetUtcNow());
             return true;
         }, cancellationToken);
-        if (update is null)
-        {
-            return Error($"There is no request {id}.", "unknown " + id);
-        }
         if (update.Request.Status != RequestStatus.Pending)
         {
             return Error($"{id} is {ApprovalMessageBuilder.StatusWords(update.Request.Status)}: a reason is taken only while it waits for approvers.", "not pending " + id);
@@ -143,8 +135,8 @@ public sealed partial class RevertReasonService(
             LogReason(logger, id!, submission.UserId, update.Request.RequesterReason!.Revision);
         }
         var replaced = update.Written && previous is not null;
-        return DecisionResult.Answer(update.Written ? (replaced ? "replaced " : "recorded ") + id : "unchanged " + id,
-            new JsonObject { ["response_action"] = "update", ["view"] = ReasonMessages.Thanks(id!, replaced) });
+        return DecisionResult.ModalUpdate(update.Written ? (replaced ? "replaced " : "recorded ") + id : "unchanged " + id,
+            ReasonMessages.Thanks(id!, replaced));
     }
 
     /// <summary>Why <paramref name="userId"/> may not give the reason of <paramref name="request"/> now (null: they may).</summary>
@@ -164,7 +156,7 @@ public sealed partial class RevertReasonService(
     }
 
     private static DecisionResult Error(string message, string detail) =>
-        DecisionResult.Answer(detail, new JsonObject { ["response_action"] = "errors", ["errors"] = new JsonObject { [RequestBlocks.Reason] = SlackText.Plain(message, 300) } });
+        DecisionResult.ModalErrors(detail, [new(RequestBlocks.Reason, message)]);
 
     [LoggerMessage(5031, LogLevel.Information, "Requester of {RequestId} not found in Slack: no reason asked")]
     private static partial void LogNoUser(ILogger logger, string requestId);

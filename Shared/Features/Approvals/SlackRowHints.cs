@@ -6,8 +6,9 @@ namespace SgBridge.Shared.Approvals;
 /// <summary>
 /// Rows of the Slack state table (batch pointers and threads) as this instance last wrote or read them, with their
 /// ETags: hints that save the point read before a conditional write. A hint is only ever used to choose a write and as
-/// its condition, so a stale one (another instance wrote since) costs a refused write and the read it saved, never a
-/// wrong row; every refused write forgets the partition's hints. Bounded: past <see cref="MaxRows"/> it starts afresh.
+/// its condition (a debounced render starts from it, and records with its ETag), so a stale one (another instance wrote
+/// since) costs a refused write and the read it saved — for a render, a second render — never a wrong row; every
+/// refused write forgets the partition's hints. Bounded: past <see cref="MaxRows"/> it starts afresh.
 /// </summary>
 internal sealed class SlackRowHints
 {

@@ -71,16 +71,40 @@ public sealed partial class GroupReconciler(
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(scope);
+        if (scope is ReconcileScope.Settle && await SettledAsync(client, accountId, region, groupId, cancellationToken) is { } settled)
+        {
+            return Counted(scope, settled);
+        }
         var lease = await AcquireAsync(accountId, region, groupId, cancellationToken);
-        ReconcileReport report;
         try
         {
-            report = await ReconcileHeldAsync(client, accountId, region, groupId, scope, reportOnly, cancellationToken);
+            return Counted(scope, await ReconcileHeldAsync(client, accountId, region, groupId, scope, reportOnly, cancellationToken));
         }
         finally
         {
             await groups.ReleaseLeaseAsync(lease, CancellationToken.None);
         }
+    }
+
+    /// <summary>
+    /// A settle check that finds the group exactly at its approved state has nothing to write, so it takes no lease (the
+    /// usual end of a burst: every change was undone by its own event). Anything else goes the leased way, which reads again.
+    /// </summary>
+    private async Task<ReconcileReport?> SettledAsync(ISecurityGroupClient client, string accountId, string region, string groupId, CancellationToken ct)
+    {
+        if (await groups.GetAsync(accountId, region, groupId, ct) is not { Value: var group })
+        {
+            return null;
+        }
+        var difference = GroupDifference.Compute(Policed(group.RuleSet), Policed(await client.DescribeRulesAsync(groupId, ct)));
+        return difference.Items.Count == 0 && difference.RuleIds.Count == 0
+            ? new ReconcileReport(accountId, region, groupId, group.GroupName, group.VpcId, true, [], [], [],
+                new CallOutcome("none", true, Message: "Nothing to undo."), null)
+            : null;
+    }
+
+    private ReconcileReport Counted(ReconcileScope scope, ReconcileReport report)
+    {
         telemetry.Reconciles.Add(1,
             new KeyValuePair<string, object?>("trigger", scope.GetType().Name.ToLowerInvariant()),
             new KeyValuePair<string, object?>(TelemetryTags.Outcome, !report.GroupExists ? "group_gone" : !report.Succeeded ? "failed" : report.Acted.Count == 0 ? "nothing_to_undo" : "acted"));

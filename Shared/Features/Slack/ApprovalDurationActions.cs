@@ -14,7 +14,6 @@ public static class ApprovalDurationActions
     /// <summary>Reads the label and request id of a choice "{prefix}:{label}:{id}"; false for anything not of that shape.</summary>
     public static bool TryParse(string actionId, string prefix, out string label, out string requestId)
     {
-        ArgumentNullException.ThrowIfNull(actionId);
         label = requestId = "";
         if (!ActionIds.Matches(actionId, prefix) || actionId.Length <= prefix.Length + 1)
         {
@@ -34,7 +33,6 @@ public static class ApprovalDurationActions
     /// <summary>Reads a duration click in either shape; false when the shape is wrong or the two request ids differ (forged).</summary>
     public static bool TryRead(SlackInteraction click, string prefix, out string label, out string requestId)
     {
-        ArgumentNullException.ThrowIfNull(click);
         label = requestId = "";
         if (click.SelectedValue is { } picked)
         {

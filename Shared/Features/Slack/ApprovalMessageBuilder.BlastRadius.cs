@@ -13,13 +13,8 @@ public static partial class ApprovalMessageBuilder
     /// The approvers' message with a "Blast radius" section: the group's network interfaces, what they belong to and, in
     /// front, every rule that would open an internet-reachable resource to the internet; or why it is unavailable.
     /// </summary>
-    public static SlackMessage WithBlastRadius(SlackMessage message, IReadOnlyList<ChangeRequest> batch, BlastRadius radius)
-    {
-        ArgumentNullException.ThrowIfNull(message);
-        ArgumentNullException.ThrowIfNull(batch);
-        ArgumentNullException.ThrowIfNull(radius);
-        return message.View is { } view ? Render(view with { Radius = radius }) : message;
-    }
+    public static SlackMessage WithBlastRadius(SlackMessage message, IReadOnlyList<ChangeRequest> batch, BlastRadius radius) =>
+        message.View is { } view ? Render(view with { Radius = radius }) : message;
 
     /// <summary>Adds the section at <paramref name="before"/> (null: before the first actions), else a line in the last context.</summary>
     private static void AddBlastRadius(JsonArray blocks, RequestView v, int? before)
@@ -93,13 +88,10 @@ public static partial class ApprovalMessageBuilder
               + (batch.Any(r => radius.Exposure(r).Count > 0) ? " · :rotating_light: internet exposure" : "");
 
     /// <summary>The loud monitoring message for a break-glass approval: someone approved their own change.</summary>
-    public static string BreakGlassNotice(ChangeRequest r, string approverSlackUserId, string? accountAlias)
-    {
-        ArgumentNullException.ThrowIfNull(r);
-        return TopLevel($":rotating_light::rotating_light: *BREAK-GLASS* {Mention(approverSlackUserId)} approved *their own* change {SlackText.Code(r.Id)}"
+    public static string BreakGlassNotice(ChangeRequest r, string approverSlackUserId, string? accountAlias) =>
+        TopLevel($":rotating_light::rotating_light: *BREAK-GLASS* {Mention(approverSlackUserId)} approved *their own* change {SlackText.Code(r.Id)}"
             + $"{GrantWords(r)}: {(r.Kind == ChangeKind.Remove ? "the removal of " : "")}{AccessPhrase(r)} in {SlackText.Code(AccountPlain(r, accountAlias))}, {SlackText.Code(SlackText.Plain(r.Region, 40))}. "
             + "No second person approved it. Review it now: `sgbridge requests show " + r.Id + "`", escape: false);
-    }
 
     private static string KindWords(ProtectedKind kind) => kind switch
     {

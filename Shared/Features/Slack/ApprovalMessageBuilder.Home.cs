@@ -30,7 +30,6 @@ public static partial class ApprovalMessageBuilder
     /// <summary>The Home tab: requests waiting for the user (with their choices), then the user's own; the rest is counted.</summary>
     public static JsonObject Home(HomeContent content)
     {
-        ArgumentNullException.ThrowIfNull(content);
         var available = SlackLimits.BlocksPerView - HomeFixedBlocks;
         var waiting = content.Waiting.Select(r => (JsonNode)Section(HomeWaitingText(r, content.Aliases.GetValueOrDefault(r.AccountId)))).Zip(
             content.Waiting.Select(r => (JsonNode)Controls(r, content.Durations, compact: true, shortConfirm: false))).ToList();

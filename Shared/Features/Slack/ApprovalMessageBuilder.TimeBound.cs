@@ -9,13 +9,9 @@ namespace SgBridge.Shared.Slack;
 public static partial class ApprovalMessageBuilder
 {
     /// <summary>The approvers' message (or its compact form) with the configured duration choices and, for applied time-bound access, Revoke buttons.</summary>
-    public static SlackMessage WithAccessChoices(this SlackMessage message, IReadOnlyList<ChangeRequest> batch, IReadOnlyList<ApprovalDuration> durations)
-    {
-        ArgumentNullException.ThrowIfNull(message);
-        ArgumentNullException.ThrowIfNull(batch);
-        ArgumentNullException.ThrowIfNull(durations);
-        return message.View is { } view ? Render(view with { Durations = durations }) : message;
-    }
+    public static SlackMessage WithAccessChoices(this SlackMessage message, IReadOnlyList<ChangeRequest> batch,
+        IReadOnlyList<ApprovalDuration> durations) =>
+        message.View is { } view ? Render(view with { Durations = durations }) : message;
 
     /// <summary>One change's choices: a duration select (or one Approve button) and Deny. Without durations: Approve (permanent).</summary>
     private static JsonObject Controls(ChangeRequest r, IReadOnlyList<ApprovalDuration>? durations, bool compact, bool shortConfirm)
@@ -118,27 +114,20 @@ public static partial class ApprovalMessageBuilder
     }
 
     /// <summary>"⏳ access until …" for an approval that lasts a time; "approved permanently" for one that does not.</summary>
-    public static string AccessLine(ChangeRequest r)
-    {
-        ArgumentNullException.ThrowIfNull(r);
-        return r.AccessUntil is { } until
+    public static string AccessLine(ChangeRequest r) =>
+        r.AccessUntil is { } until
             ? $":hourglass_flowing_sand: {r.Id}: access for {ApprovalDuration.Format(r.ApprovedFor!.Value)}, until {When(until)}; then it is revoked."
             : $"{r.Id}: approved permanently.";
-    }
 
     /// <summary>How an access ended, for the approvers' message: expired, or revoked early by whom.</summary>
-    public static string AccessEndedLine(ChangeRequest r)
-    {
-        ArgumentNullException.ThrowIfNull(r);
-        return r.AccessEndReason == AccessEndReason.Revoked
+    public static string AccessEndedLine(ChangeRequest r) =>
+        r.AccessEndReason == AccessEndReason.Revoked
             ? $":lock: {r.Id}: approved by {Who(r)} {When(r.DecidedAt)}{GrantWords(r)}; access revoked early by {(r.AccessEndedBy is { } by ? Mention(by) : "an approver")} {When(r.AccessEndedAt)}."
             : $":hourglass: {r.Id}: approved by {Who(r)} {When(r.DecidedAt)} for {(r.ApprovedFor is { } d ? ApprovalDuration.Format(d) : "?")}; access ended {When(r.AccessEndedAt)}.";
-    }
 
     /// <summary>The thread reply and the requester's message when access ended (past tense: what was granted, and that it is gone).</summary>
     public static string AccessEndedText(ChangeRequest r)
     {
-        ArgumentNullException.ThrowIfNull(r);
         var how = r.AccessEndReason == AccessEndReason.Revoked
             ? $":lock: Access of {r.Id} revoked early by {(r.AccessEndedBy is { } by ? Mention(by) : "an approver")} {When(r.AccessEndedAt)}"
             : $":hourglass: Access of {r.Id} ended {When(r.AccessEndedAt)} (approved for {(r.ApprovedFor is { } d ? ApprovalDuration.Format(d) : "?")})";
@@ -147,19 +136,15 @@ public static partial class ApprovalMessageBuilder
     }
 
     /// <summary>The monitoring channel's alert when a tick could not end access (it is retried every tick).</summary>
-    public static string AccessEndFailedText(AccessExpiryEntry entry, string reason)
-    {
-        ArgumentNullException.ThrowIfNull(entry);
-        return SlackText.Truncate(
+    public static string AccessEndFailedText(AccessExpiryEntry entry, string reason) =>
+        SlackText.Truncate(
             $":rotating_light: Could not end the access of {SlackText.Code(entry.RequestId)} on {SlackText.Code(SlackText.Plain(entry.GroupId, 60))} "
             + $"({SlackText.Code(entry.AccountId)}, {SlackText.Code(SlackText.Plain(entry.Region, 40))}): {SlackText.Quote(reason, 400)}. "
             + "The rule is out of the approved state; the bridge retries every minute until AWS follows.", SlackLimits.TopLevelText);
-    }
 
     /// <summary>The requester's message when a time-bound approval is applied: until when, with Extend.</summary>
     public static SlackMessage AccessGranted(ChangeRequest r)
     {
-        ArgumentNullException.ThrowIfNull(r);
         var what = r.Kind == ChangeKind.Remove ? "the removal of " + AccessPhrase(r) : AccessPhrase(r);
         var text = $":white_check_mark: Your change {r.Id} was approved{GrantWords(r)}: {what}.";
         var blocks = new JsonArray { Section(text), Context(AccessLine(r)) };
@@ -173,7 +158,6 @@ public static partial class ApprovalMessageBuilder
     /// <summary>The requester's DM when their request is decided (approved, denied, expired); null for any other status.</summary>
     public static SlackMessage? DecisionDm(ChangeRequest r)
     {
-        ArgumentNullException.ThrowIfNull(r);
         var what = $"{(r.Kind == ChangeKind.Remove ? "the removal of " : "")}{AccessPhrase(r)}";
         var text = r.Status switch
         {

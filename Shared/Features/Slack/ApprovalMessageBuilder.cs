@@ -55,7 +55,6 @@ public static partial class ApprovalMessageBuilder
     /// <summary>Said in monitoring when even the compact approvers' message was refused: how to decide the changes without it.</summary>
     public static string RefusedNotice(IReadOnlyList<ChangeRequest> batch, string error)
     {
-        ArgumentNullException.ThrowIfNull(batch);
         var pending = batch.Where(r => r.Status == RequestStatus.Pending).Select(r => r.Id).ToList();
         var ids = pending.Count > 0 ? pending : batch.Select(r => r.Id).ToList();
         return TopLevel($":rotating_light: Slack refused the approvers' message for {string.Join(", ", ids.Take(40))}"
@@ -98,7 +97,6 @@ public static partial class ApprovalMessageBuilder
     /// <summary>Renders a request message from its inputs, fitted on the final payload (blocks and total text).</summary>
     internal static SlackMessage Render(RequestView v)
     {
-        ArgumentNullException.ThrowIfNull(v);
         ArgumentOutOfRangeException.ThrowIfZero(v.Batch.Count);
         if (v.Refusal is null)
         {
@@ -130,13 +128,10 @@ public static partial class ApprovalMessageBuilder
             {
                 Header(HeaderText(r, $"{r.Id} · {AccountPlain(r, v.Alias)} · {GroupPlain(r)}")),
                 Section(intro),
-                Fields(
-                    ("Requester", RequesterField(r.Requester, v.SlackUser)),
-                    ("Security group", GroupField(r)),
-                    ("Account", AccountField(r, v.Alias)),
-                    ("Region", SlackText.Code(SlackText.Plain(r.Region, 40))),
+                Fields([
+                    .. WhoAndWhere(r, v),
                     ("VPC", r.VpcId is null ? "-" : SlackText.Code(SlackText.Plain(r.VpcId, 60))),
-                    ("Event", EventField(r))),
+                    ("Event", EventField(r))]),
                 Section(RulesText(r, ruleLines, rulesBudget)),
             };
             if (flags.Count > 0)
@@ -196,12 +191,7 @@ public static partial class ApprovalMessageBuilder
                 Section(SlackText.Truncate($"{RequesterWords(lead.Requester, v.SlackUser)} made {batch.Count} changes to this group: "
                     + (pending.Count > 0 ? $"*{pending.Count} waiting for approval*" : "all decided")
                     + (riskiest is { } worst ? $". :warning: Riskiest: {SlackText.Escape(worst)}" : "") + ".", SlackLimits.SectionText)),
-                Fields(
-                    ("Requester", RequesterField(lead.Requester, v.SlackUser)),
-                    ("Security group", GroupField(lead)),
-                    ("Account", AccountField(lead, v.Alias)),
-                    ("Region", SlackText.Code(SlackText.Plain(lead.Region, 40))),
-                    ("Batch", SlackText.Code(lead.Id))),
+                Fields([.. WhoAndWhere(lead, v), ("Batch", SlackText.Code(lead.Id))]),
             };
             var radiusAt = blocks.Count;
             foreach (var row in rows.Take(shownCount))
@@ -303,6 +293,29 @@ public static partial class ApprovalMessageBuilder
         }
     }
 
+    /// <summary>Longest policy reason shown; the whole of it is on the request (`sgbridge requests show`).</summary>
+    internal const int PolicyReasonShown = 600;
+
+    /// <summary>The policy file's decision as a context line ("Policy approved for 24h: rule `dev-private` …"); null when none.</summary>
+    internal static string? PolicyText(ChangeRequest r)
+    {
+        if (r.PolicyDecision is not { } d)
+        {
+            return null;
+        }
+        var verb = d.Outcome switch
+        {
+            "approve" => "approved",
+            "deny" => "denied",
+            _ => "asks an approver",
+        };
+        var rule = d.Rule is null
+            ? "no rule matched"
+            : $"rule {SlackText.Code(SlackText.Plain(d.Rule, 64))} ({SlackText.Escape(SlackText.Plain(d.Source, 80))} line {d.Line?.ToString(CultureInfo.InvariantCulture) ?? "?"})";
+        var duration = d.Outcome == "approve" ? d.Duration is { } t ? $" for {ApprovalDuration.Format(t)}" : " permanently" : "";
+        return SlackText.Truncate($":scroll: *Policy* {verb}{duration}: {rule}. {SlackText.Escape(SlackText.Plain(d.Reason, PolicyReasonShown))}", SlackLimits.SectionText);
+    }
+
     /// <summary>What the approvers' message says when the requester could not be matched to a Slack user.</summary>
     private static string? UnresolvedText(UnresolvedRequesterPolicy? policy) => policy switch
     {
@@ -338,10 +351,8 @@ public static partial class ApprovalMessageBuilder
     }
 
     /// <summary>The access a request is about, as a noun phrase ("TCP 22 from the internet on *prod-db*"), for past-tense notices.</summary>
-    private static string AccessPhrase(ChangeRequest r)
-    {
-        return $"{SlackText.Escape(SlackText.Plain(Access(Granted(r), RuleTotal(r)), 300))} on {GroupWords(r)}";
-    }
+    private static string AccessPhrase(ChangeRequest r) =>
+        $"{SlackText.Escape(SlackText.Plain(Access(Granted(r), RuleTotal(r)), 300))} on {GroupWords(r)}";
 
     private static string Access(IReadOnlyList<SecurityGroupRule> rules, int count)
     {
@@ -358,7 +369,6 @@ public static partial class ApprovalMessageBuilder
     /// <summary>"TCP 22 from the internet", "outbound all traffic to the internet", "UDP 53 from prefix list pl-0abc".</summary>
     internal static string RuleWords(SecurityGroupRule rule)
     {
-        ArgumentNullException.ThrowIfNull(rule);
         var peer = rule.Source.Kind switch
         {
             SourceKind.Ipv4Cidr when RiskAssessor.IsInternet(rule.Source) => "the internet",
@@ -405,7 +415,7 @@ public static partial class ApprovalMessageBuilder
         $":inbox_tray: Asked for in Slack by {Mention(r.Slack!.UserId)} {SlackRequestDuration(r.Slack)}. Waiting for an approver.";
 
     private static string SlackRequestDuration(SlackOrigin origin) =>
-        origin.RequestedFor is { } d ? $"for {RequestModal.Label("", d)}" : "permanently";
+        origin.RequestedFor is { } d ? $"for {RequestModal.Label(d)}" : "permanently";
 
     private static string BridgeDidText(ChangeRequest r) => r.Status switch
     {
@@ -471,6 +481,15 @@ public static partial class ApprovalMessageBuilder
     private static string RequesterField(Requester q, string? slackUser) =>
         $"{RequesterWords(q, slackUser)}\n{SlackText.Code(SlackText.Plain(q.Arn ?? q.PrincipalId ?? "?", 300))}";
 
+    /// <summary>The fields every full request message starts with: who, which group, which account and region.</summary>
+    private static (string Label, string Value)[] WhoAndWhere(ChangeRequest r, RequestView v) =>
+    [
+        ("Requester", RequesterField(r.Requester, v.SlackUser)),
+        ("Security group", GroupField(r)),
+        ("Account", AccountField(r, v.Alias)),
+        ("Region", SlackText.Code(SlackText.Plain(r.Region, 40))),
+    ];
+
     private static string GroupWords(ChangeRequest r) => SlackText.Code(SlackText.Plain(r.GroupName ?? r.GroupId ?? "?", 255));
 
     private static string GroupField(ChangeRequest r)
@@ -482,19 +501,15 @@ public static partial class ApprovalMessageBuilder
     private static string AccountField(ChangeRequest r, string? alias) =>
         alias is null ? SlackText.Code(r.AccountId) : $"{SlackText.Code(SlackText.Plain(alias, 100))} ({SlackText.Code(r.AccountId)})";
 
-    private static string EventField(ChangeRequest r)
+    private static string EventField(ChangeRequest r) =>
+        r.Slack is not null ? $"Slack request {When(r.EventTime)}"
+        : r.ExtendsRequestId is not null ? $"Extension asked {When(r.EventTime)}"
+        : $"{EventLink(r)} {When(r.EventTime)}\nfrom {SlackText.Code(SlackText.Plain(r.Requester.SourceIp ?? "?", 60))}";
+
+    private static string EventLink(ChangeRequest r)
     {
-        if (r.Slack is not null)
-        {
-            return $"Slack request {When(r.EventTime)}";
-        }
-        if (r.ExtendsRequestId is not null)
-        {
-            return $"Extension asked {When(r.EventTime)}";
-        }
         var name = SlackText.Escape(SlackText.Plain(r.EventName, 60));
-        var link = ConsoleLinks.CloudTrailEvent(r.Region, r.EventId) is { } url ? $"<{url}|{name}>" : name;
-        return $"{link} {When(r.EventTime)}\nfrom {SlackText.Code(SlackText.Plain(r.Requester.SourceIp ?? "?", 60))}";
+        return ConsoleLinks.CloudTrailEvent(r.Region, r.EventId) is { } url ? $"<{url}|{name}>" : name;
     }
 
     private static string AccountPlain(ChangeRequest r, string? alias) => alias is null ? r.AccountId : $"{SlackText.Plain(alias, 40)} ({r.AccountId})";
@@ -555,15 +570,12 @@ public static partial class ApprovalMessageBuilder
         ["elements"] = new JsonArray { Mrkdwn(SlackText.Truncate(mrkdwn.Length == 0 ? "-" : mrkdwn, SlackLimits.SectionText)) },
     };
 
-    private static JsonObject Fields(params (string Label, string Value)[] fields)
+    private static JsonObject Fields(params (string Label, string Value)[] fields) => new()
     {
-        var array = new JsonArray();
-        foreach (var (label, value) in fields.Take(SlackLimits.Fields))
-        {
-            array.Add(Mrkdwn(SlackText.Truncate($"*{label}*\n{value}", 600)));
-        }
-        return new JsonObject { ["type"] = "section", ["fields"] = array };
-    }
+        ["type"] = "section",
+        ["fields"] = new JsonArray(fields.Take(SlackLimits.Fields)
+            .Select(f => (JsonNode)Mrkdwn(SlackText.Truncate($"*{f.Label}*\n{f.Value}", 600))).ToArray()),
+    };
 
     internal static JsonObject PlainText(string text, int max) => new() { ["type"] = "plain_text", ["text"] = SlackText.Plain(text, max), ["emoji"] = true };
 
@@ -585,7 +597,7 @@ public static partial class ApprovalMessageBuilder
     internal static JsonObject Option(string text, string value) => new() { ["text"] = PlainText(text, SlackLimits.OptionText), ["value"] = value };
 
     /// <summary>A JSON object of the fields that have a value, in order (Slack reads an absent optional field, not a null one).</summary>
-    internal static JsonObject Json(params (string Name, JsonNode? Value)[] fields) =>
+    public static JsonObject Json(params (string Name, JsonNode? Value)[] fields) =>
         new(fields.Where(f => f.Value is not null).Select(f => KeyValuePair.Create(f.Name, f.Value)));
 
     /// <summary>mrkdwn that shows data: <c>verbatim</c>, so Slack does not turn bare URLs or #names in it into links.</summary>

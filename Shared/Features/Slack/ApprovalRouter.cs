@@ -27,38 +27,31 @@ public static class RoutingRows
 }
 
 /// <summary>Chooses a route: on a group tag first, then the account id, then its alias, else the global settings; within a kind the first listed.</summary>
-public sealed class ApprovalRouter
+public sealed class ApprovalRouter(IOptions<SlackOptions> slack, IOptions<PolicyOptions> policy)
 {
-    private readonly IReadOnlyList<(RouteSelector Selector, ApprovalRoute Route)> _routes;
-    private readonly IReadOnlyDictionary<string, string> _aliases;
+    private readonly IReadOnlyList<(RouteSelector Selector, ApprovalRoute Route)> _routes = slack.Value.Routes.Select(r => (
+            RouteSelector.Parse(r.Match)
+                ?? throw new OptionsValidationException(SlackOptions.SectionName, typeof(SlackOptions),
+                    [$"Slack:Routes Match '{r.Match}' is not valid."]),
+            new ApprovalRoute(
+                r.Match.Trim(),
+                r.ApproversChannel.Trim(),
+                string.IsNullOrWhiteSpace(r.MonitoringChannel) ? slack.Value.MonitoringChannel : r.MonitoringChannel.Trim(),
+                WithGlobal(r.ApproverUserIds, r.IncludeGlobalApprovers ? slack.Value.GetApproverUserIds() : []),
+                WithGlobal(r.ApproverUserGroupIds, r.IncludeGlobalApprovers ? slack.Value.GetApproverUserGroupIds() : []))))
+        .ToArray();
 
-    public ApprovalRouter(IOptions<SlackOptions> slack, IOptions<PolicyOptions> policy)
-    {
-        ArgumentNullException.ThrowIfNull(slack);
-        ArgumentNullException.ThrowIfNull(policy);
-        var o = slack.Value;
-        _aliases = policy.Value.AccountAliasMap;
-        Default = new ApprovalRoute(ApprovalRoute.DefaultName, o.ApproversChannel, o.MonitoringChannel, o.GetApproverUserIds(), o.GetApproverUserGroupIds());
-        _routes = o.Routes.Select(r => (RouteSelector.Parse(r.Match) ?? throw new OptionsValidationException(SlackOptions.SectionName, typeof(SlackOptions), [$"Slack:Routes Match '{r.Match}' is not valid."]),
-                new ApprovalRoute(
-                    r.Match.Trim(),
-                    r.ApproversChannel.Trim(),
-                    string.IsNullOrWhiteSpace(r.MonitoringChannel) ? o.MonitoringChannel : r.MonitoringChannel.Trim(),
-                    SettingList.Parse(r.ApproverUserIds).Concat(r.IncludeGlobalApprovers ? o.GetApproverUserIds() : []).Distinct(StringComparer.Ordinal).ToArray(),
-                    SettingList.Parse(r.ApproverUserGroupIds).Concat(r.IncludeGlobalApprovers ? o.GetApproverUserGroupIds() : []).Distinct(StringComparer.Ordinal).ToArray())))
-            .ToArray();
-        NeedsTags = _routes.Any(r => r.Selector.Kind == SelectorKind.Tag);
-    }
+    private readonly IReadOnlyDictionary<string, string> _aliases = policy.Value.AccountAliasMap;
 
-    public ApprovalRoute Default { get; }
+    public ApprovalRoute Default { get; } = new(ApprovalRoute.DefaultName, slack.Value.ApproversChannel, slack.Value.MonitoringChannel,
+        slack.Value.GetApproverUserIds(), slack.Value.GetApproverUserGroupIds());
 
     /// <summary>True when some route matches on a group tag, so the group's tags must be read to choose.</summary>
-    public bool NeedsTags { get; }
+    public bool NeedsTags => _routes.Any(r => r.Selector.Kind == SelectorKind.Tag);
 
     /// <summary>The route for a change in <paramref name="accountId"/> on a group with <paramref name="tags"/> (null: unknown, tag routes cannot match).</summary>
     public ApprovalRoute Select(string accountId, IReadOnlyDictionary<string, string>? tags)
     {
-        ArgumentNullException.ThrowIfNull(accountId);
         var alias = _aliases.GetValueOrDefault(accountId);
         foreach (var kind in (ReadOnlySpan<SelectorKind>)[SelectorKind.Tag, SelectorKind.Account, SelectorKind.Alias])
         {
@@ -72,6 +65,9 @@ public sealed class ApprovalRouter
         }
         return Default;
     }
+
+    private static string[] WithGlobal(string? own, IEnumerable<string> global) =>
+        SettingList.Parse(own).Concat(global).Distinct(StringComparer.Ordinal).ToArray();
 
     /// <summary>The route recorded under <paramref name="match"/>; null when the configuration no longer has it.</summary>
     public ApprovalRoute? ByName(string match) =>

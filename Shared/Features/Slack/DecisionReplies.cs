@@ -38,7 +38,6 @@ public static class DecisionReplies
 
     public static string AlreadyDecided(ChangeRequest request)
     {
-        ArgumentNullException.ThrowIfNull(request);
         var decided = request.DecidedBy is null ? "" : $" (decided by {ApprovalMessageBuilder.Mention(request.DecidedBy)}"
             + (request.DecidedAt is { } t ? " " + ApprovalMessageBuilder.When(t) : "") + ")";
         return SlackText.Truncate($"{request.Id} is already {ApprovalMessageBuilder.StatusWords(request.Status)}{decided}.", SlackLimits.TopLevelText);
@@ -46,7 +45,6 @@ public static class DecisionReplies
 
     public static string BatchDecided(bool approve, int decided, IReadOnlyList<ChangeRequest> skipped)
     {
-        ArgumentNullException.ThrowIfNull(skipped);
         var verb = approve ? "Approved" : "Denied";
         if (skipped.Count == 0)
         {

@@ -48,4 +48,15 @@ public sealed record DecisionResult(DecisionOutcome Outcome, string Detail, int 
     public static DecisionResult Answer(string detail, JsonObject? body = null) => new(DecisionOutcome.Ignored, detail) { Body = body };
 
     public static DecisionResult Bad(string error) => new(DecisionOutcome.BadRequest, error);
+
+    /// <summary>A modal submission refused: Slack shows each message under its input block (<c>response_action: errors</c>).</summary>
+    public static DecisionResult ModalErrors(string detail, IEnumerable<KeyValuePair<string, string>> errors)
+    {
+        var byBlock = new JsonObject(errors.Select(e => KeyValuePair.Create(e.Key, (JsonNode?)SlackText.Plain(e.Value, 300))));
+        return Answer(detail, new JsonObject { ["response_action"] = "errors", ["errors"] = byBlock });
+    }
+
+    /// <summary>A modal submission accepted: the modal shows <paramref name="view"/> instead (<c>response_action: update</c>).</summary>
+    public static DecisionResult ModalUpdate(string detail, JsonObject view) =>
+        Answer(detail, new JsonObject { ["response_action"] = "update", ["view"] = view });
 }

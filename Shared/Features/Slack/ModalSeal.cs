@@ -43,21 +43,12 @@ public sealed class ModalSeal(IOptions<SlackOptions> options, TimeProvider time)
             return ModalSealCheck.Refused("no sealed private_metadata (not a view SgBridge opened)");
         }
         var parts = metadata.Split('.');
-        if (parts.Length != 3 || parts[0] != Version)
+        if (parts.Length != 3 || parts[0] != Version || !Base64Url.IsValid(parts[1]) || !Base64Url.IsValid(parts[2]))
         {
             return ModalSealCheck.Refused("private_metadata is not sealed by SgBridge");
         }
-        byte[] payload, mac;
-        try
-        {
-            payload = Base64Url.DecodeFromChars(parts[1]);
-            mac = Base64Url.DecodeFromChars(parts[2]);
-        }
-        catch (FormatException)
-        {
-            return ModalSealCheck.Refused("private_metadata is not sealed by SgBridge");
-        }
-        if (!CryptographicOperations.FixedTimeEquals(mac, Mac(payload)))
+        var payload = Base64Url.DecodeFromChars(parts[1]);
+        if (!CryptographicOperations.FixedTimeEquals(Base64Url.DecodeFromChars(parts[2]), Mac(payload)))
         {
             return ModalSealCheck.Refused("private_metadata's seal does not match (tampered, or sealed with another key)");
         }

@@ -33,7 +33,6 @@ public sealed partial class RoutingService(
     public async Task<RoutedBatch> PrepareAsync(string leadId, IReadOnlyList<ChangeRequest> batch, bool approversNeeded, string? alias, string? requesterSlackUserId,
         UnresolvedRequesterPolicy? unresolved, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(batch);
         var lead = batch[0];
         var routeTask = RouteAsync(leadId, lead, cancellationToken);
         var radiusTask = approversNeeded ? blastRadius.ReadAsync(lead.AccountId, lead.Region, lead.GroupId, cancellationToken) : Task.FromResult<BlastRadius?>(null);
@@ -50,7 +49,6 @@ public sealed partial class RoutingService(
     /// <summary>The route recorded for the batch, else chosen now and recorded (first writer wins); without tag routes, nothing is stored.</summary>
     private async Task<ApprovalRoute> RouteAsync(string leadId, ChangeRequest lead, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(lead);
         if (!router.NeedsTags)
         {
             return router.Select(lead.AccountId, null);
@@ -67,7 +65,6 @@ public sealed partial class RoutingService(
     /// <summary>The route a click is checked against: the recorded one; without a record, or when it left the settings, by account and alias.</summary>
     public async Task<ApprovalRoute> RouteForClickAsync(string leadId, ChangeRequest lead, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(lead);
         if (!router.NeedsTags)
         {
             return router.Select(lead.AccountId, null);
@@ -76,19 +73,25 @@ public sealed partial class RoutingService(
         return (recorded is null ? null : router.ByName(recorded.Value.Match)) ?? router.Select(lead.AccountId, null);
     }
 
-    /// <summary>Counts a break-glass approval; the notice itself goes out from the notifications queue.</summary>
-    public void CountBreakGlass(ChangeRequest request)
+    /// <summary>The route of the batch that shows <paramref name="request"/>: by account alone without tag routes (no read).</summary>
+    public async Task<ApprovalRoute> RouteOfAsync(ChangeRequest request, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        _breakGlass.Add(1, new KeyValuePair<string, object?>("account", request.AccountId));
+        if (!router.NeedsTags)
+        {
+            return router.Select(request.AccountId, null);
+        }
+        var leadId = (await threads.FindMembershipAsync(request, cancellationToken))?.Membership.Value.LeadId ?? request.Id;
+        return await RouteForClickAsync(leadId, request, cancellationToken);
     }
+
+    /// <summary>Counts a break-glass approval; the notice itself goes out from the notifications queue.</summary>
+    public void CountBreakGlass(ChangeRequest request) =>
+        _breakGlass.Add(1, new KeyValuePair<string, object?>("account", request.AccountId));
 
     /// <summary>The <see cref="EffectKind.BreakGlassNotice"/> effect; a Slack failure escapes, so the effect stays pending.</summary>
     public async Task TellBreakGlassAsync(ChangeRequest request, string by, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        var leadId = (await threads.FindMembershipAsync(request, cancellationToken))?.Membership.Value.LeadId ?? request.Id;
-        var route = await RouteForClickAsync(leadId, request, cancellationToken);
+        var route = await RouteOfAsync(request, cancellationToken);
         var text = ApprovalMessageBuilder.BreakGlassNotice(request, by, _aliases.GetValueOrDefault(request.AccountId));
         foreach (var channel in new[] { route.MonitoringChannel, router.Default.MonitoringChannel }.Distinct(StringComparer.Ordinal))
         {

@@ -9,51 +9,29 @@ public sealed partial class SlackOptionsValidator : IValidateOptions<SlackOption
 {
     public ValidateOptionsResult Validate(string? name, SlackOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
-
-        if (options.GetApproverUserIds().Count == 0 && options.GetApproverUserGroupIds().Count == 0)
+        void Require(bool ok, string failure)
         {
-            failures.Add("Slack:ApproverUserIds or Slack:ApproverUserGroupIds must list at least one approver.");
+            if (!ok)
+            {
+                failures.Add(failure);
+            }
         }
 
-        if (!Uri.TryCreate(options.BaseUrl, UriKind.Absolute, out var baseUri)
-            || (baseUri.Scheme != Uri.UriSchemeHttps && baseUri.Scheme != Uri.UriSchemeHttp))
-        {
-            failures.Add("Slack:BaseUrl must be an absolute http or https URL.");
-        }
-
-        if (options.RequestTimestampTolerance <= TimeSpan.Zero
-            || options.RequestTimestampTolerance > SlackOptions.MaxRequestTimestampTolerance)
-        {
-            failures.Add("Slack:RequestTimestampTolerance must be greater than zero and at most 5 minutes.");
-        }
-
-        if (options.RetryBaseDelay < TimeSpan.Zero)
-        {
-            failures.Add("Slack:RetryBaseDelay must not be negative.");
-        }
-
-        if (options.MaxRetryDelay < TimeSpan.Zero)
-        {
-            failures.Add("Slack:MaxRetryDelay must not be negative.");
-        }
-
-        if (options.ModalSigningKey is { } modalKey && modalKey.Length < 32)
-        {
-            failures.Add("Slack:ModalSigningKey must have at least 32 characters when set.");
-        }
-
-        if (options.ModalLifetime <= TimeSpan.Zero || options.ModalLifetime > TimeSpan.FromDays(7))
-        {
-            failures.Add("Slack:ModalLifetime must be greater than zero and at most 7 days.");
-        }
-
-        foreach (var entry in options.MalformedRequesterMapEntries())
-        {
-            failures.Add($"Slack:RequesterMap entry '{entry}' must be <ARN pattern>=<Slack user id (U… or W…)>.");
-        }
-
+        Require(options.GetApproverUserIds().Count > 0 || options.GetApproverUserGroupIds().Count > 0,
+            "Slack:ApproverUserIds or Slack:ApproverUserGroupIds must list at least one approver.");
+        Require(Uri.TryCreate(options.BaseUrl, UriKind.Absolute, out var baseUri) && baseUri.Scheme is "https" or "http",
+            "Slack:BaseUrl must be an absolute http or https URL.");
+        Require(options.RequestTimestampTolerance > TimeSpan.Zero
+            && options.RequestTimestampTolerance <= SlackOptions.MaxRequestTimestampTolerance,
+            "Slack:RequestTimestampTolerance must be greater than zero and at most 5 minutes.");
+        Require(options.RetryBaseDelay >= TimeSpan.Zero, "Slack:RetryBaseDelay must not be negative.");
+        Require(options.MaxRetryDelay >= TimeSpan.Zero, "Slack:MaxRetryDelay must not be negative.");
+        Require(options.ModalSigningKey is not { Length: < 32 }, "Slack:ModalSigningKey must have at least 32 characters when set.");
+        Require(options.ModalLifetime > TimeSpan.Zero && options.ModalLifetime <= TimeSpan.FromDays(7),
+            "Slack:ModalLifetime must be greater than zero and at most 7 days.");
+        failures.AddRange(options.MalformedRequesterMapEntries()
+            .Select(e => $"Slack:RequesterMap entry '{e}' must be <ARN pattern>=<Slack user id (U… or W…)>."));
         Routes(options, failures);
         failures.AddRange(SettingList.Parse(options.BreakGlassUserIds).Where(u => !SlackIds.IsUserId(u))
             .Select(u => $"Slack:BreakGlassUserIds has '{u}': Slack user ids start with U or W."));

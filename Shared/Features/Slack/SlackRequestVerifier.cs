@@ -18,27 +18,27 @@ public sealed class SlackRequestVerifier(IOptions<SlackOptions> options, TimePro
     private const string VersionPrefix = "v0=";
     private const int SignatureHexLength = HMACSHA256.HashSizeInBytes * 2;
 
-    public SlackSignatureResult Verify(ReadOnlySpan<byte> rawBody, string? timestampHeader, string? signatureHeader)
+    public SlackSignatureStatus Verify(ReadOnlySpan<byte> rawBody, string? timestampHeader, string? signatureHeader)
     {
         if (string.IsNullOrWhiteSpace(signatureHeader))
         {
-            return new(SlackSignatureStatus.MissingSignature);
+            return SlackSignatureStatus.MissingSignature;
         }
 
         if (string.IsNullOrWhiteSpace(timestampHeader))
         {
-            return new(SlackSignatureStatus.MissingTimestamp);
+            return SlackSignatureStatus.MissingTimestamp;
         }
 
         if (!long.TryParse(timestampHeader, NumberStyles.None, CultureInfo.InvariantCulture, out var timestamp))
         {
-            return new(SlackSignatureStatus.MalformedTimestamp);
+            return SlackSignatureStatus.MalformedTimestamp;
         }
 
         Span<byte> expected = stackalloc byte[HMACSHA256.HashSizeInBytes];
         if (!TryDecodeSignature(signatureHeader, expected))
         {
-            return new(SlackSignatureStatus.MalformedSignature);
+            return SlackSignatureStatus.MalformedSignature;
         }
 
         var o = options.Value;
@@ -46,14 +46,14 @@ public sealed class SlackRequestVerifier(IOptions<SlackOptions> options, TimePro
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         if (timestamp < now - tolerance || timestamp > now + tolerance)
         {
-            return new(SlackSignatureStatus.StaleTimestamp);
+            return SlackSignatureStatus.StaleTimestamp;
         }
 
         Span<byte> actual = stackalloc byte[HMACSHA256.HashSizeInBytes];
         HMACSHA256.HashData(Encoding.UTF8.GetBytes(o.SigningSecret), [.. Encoding.ASCII.GetBytes($"v0:{timestampHeader}:"), .. rawBody], actual);
         return CryptographicOperations.FixedTimeEquals(actual, expected)
-            ? new(SlackSignatureStatus.Valid)
-            : new(SlackSignatureStatus.SignatureMismatch);
+            ? SlackSignatureStatus.Valid
+            : SlackSignatureStatus.SignatureMismatch;
     }
 
     private static bool TryDecodeSignature(string header, Span<byte> destination)
@@ -67,4 +67,15 @@ public sealed class SlackRequestVerifier(IOptions<SlackOptions> options, TimePro
         var status = Convert.FromHexString(header.AsSpan(VersionPrefix.Length), destination, out _, out var written);
         return status == System.Buffers.OperationStatus.Done && written == destination.Length;
     }
+}
+
+public enum SlackSignatureStatus
+{
+    Valid,
+    MissingSignature,
+    MissingTimestamp,
+    MalformedTimestamp,
+    StaleTimestamp,
+    MalformedSignature,
+    SignatureMismatch,
 }

@@ -28,7 +28,6 @@ public static class SlackText
     /// <summary>Line breaks, tabs and other control characters collapsed to " ⏎ " (runs of them to one).</summary>
     public static string OneLine(string s)
     {
-        ArgumentNullException.ThrowIfNull(s);
         var sb = new StringBuilder(s.Length);
         var broke = false;
         foreach (var c in s)
@@ -93,7 +92,6 @@ public static class SlackText
     /// </summary>
     public static string Fallback(string mrkdwn, int max)
     {
-        ArgumentNullException.ThrowIfNull(mrkdwn);
         var text = Regex.Replace(mrkdwn, @"<([^<>|]*)\|([^<>]*)>", "$2", RegexOptions.None, TimeSpan.FromSeconds(1));
         text = Regex.Replace(text, "<@([A-Z0-9]+)>", "@$1", RegexOptions.None, TimeSpan.FromSeconds(1));
         text = Regex.Replace(text, "`([^`]*)`", "$1", RegexOptions.None, TimeSpan.FromSeconds(1));
@@ -156,39 +154,24 @@ public static class SlackText
     /// <summary>Joins <paramref name="lines"/> under <paramref name="title"/> within <paramref name="max"/>; what is cut is counted ("…and K more").</summary>
     public static string Lines(string? title, IReadOnlyList<string> lines, int max, string? seeRest = null)
     {
-        var sb = new StringBuilder();
-        if (!string.IsNullOrEmpty(title))
-        {
-            sb.Append(Truncate(title, max));
-        }
-        // Room for the tail whatever K is.
-        var tail = More(lines.Count, seeRest);
-        var budget = max - tail.Length - 1;
+        var sb = new StringBuilder(string.IsNullOrEmpty(title) ? "" : Truncate(title, max));
+        // Room for the tail whatever K is; the last line needs none.
+        var budget = max - More(lines.Count, seeRest).Length - 1;
         var shown = 0;
         foreach (var line in lines)
         {
-            var sep = sb.Length == 0 ? 0 : 1;
-            var remaining = lines.Count - shown - 1;
-            var room = (remaining == 0 ? max : budget) - sb.Length - sep;
+            var room = (shown == lines.Count - 1 ? max : budget) - sb.Length - (sb.Length == 0 ? 0 : 1);
             var fitted = line.Length <= room ? line : shown == 0 && room > 40 ? Truncate(line, room) : null;
             if (fitted is null)
             {
                 break;
             }
-            if (sep == 1)
-            {
-                sb.Append('\n');
-            }
-            sb.Append(fitted);
+            sb.Append(sb.Length == 0 ? "" : "\n").Append(fitted);
             shown++;
         }
         if (shown < lines.Count)
         {
-            if (sb.Length > 0)
-            {
-                sb.Append('\n');
-            }
-            sb.Append(More(lines.Count - shown, seeRest));
+            sb.Append(sb.Length == 0 ? "" : "\n").Append(More(lines.Count - shown, seeRest));
         }
         return sb.ToString();
     }

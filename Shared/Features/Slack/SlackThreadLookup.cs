@@ -10,8 +10,6 @@ public static class SlackThreadLookup
     public static async Task<(Stored<ThreadMembership> Membership, SlackRow<SlackThread> ThreadRow)?> FindMembershipAsync(
         this ISlackThreadStore threads, ChangeRequest request, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(threads);
-        ArgumentNullException.ThrowIfNull(request);
         var home = SlackRows.HomeOf(request);
         return await threads.GetAsync(SlackRows.Member(home, request.Id), cancellationToken) is { } member
             ? (member, SlackRows.Thread(home, member.Value.LeadId))
@@ -29,10 +27,6 @@ public static class SlackThreadLookup
     }
 
     /// <summary>The batch <paramref name="lead"/> leads ("Approve all" carries the lead's id).</summary>
-    public static async Task<Stored<SlackThread>?> FindLedBatchAsync(this ISlackThreadStore threads, ChangeRequest lead, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(threads);
-        ArgumentNullException.ThrowIfNull(lead);
-        return await threads.GetAsync(SlackRows.Thread(SlackRows.HomeOf(lead), lead.Id), cancellationToken);
-    }
+    public static Task<Stored<SlackThread>?> FindLedBatchAsync(this ISlackThreadStore threads, ChangeRequest lead, CancellationToken cancellationToken) =>
+        threads.GetAsync(SlackRows.Thread(SlackRows.HomeOf(lead), lead.Id), cancellationToken);
 }

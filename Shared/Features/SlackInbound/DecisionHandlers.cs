@@ -20,7 +20,6 @@ public abstract class DecisionHandler(DecisionService decisions, ApprovalsOption
 
     public Task<DecisionResult> HandleAsync(ClickContext context, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(context);
         TimeSpan? duration = null;
         if (forDuration)
         {

@@ -10,7 +10,6 @@ public sealed class RequestCommandHandler(SlackRequestService requests) : ISlash
 
     public async Task<DecisionResult> HandleAsync(SlackCommand command, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(command);
         switch (command.Text.Trim().ToLowerInvariant())
         {
             case "" or "request":
@@ -32,11 +31,8 @@ public sealed class RequestShortcutHandler(SlackRequestService requests) : IShor
 {
     public string CallbackId => RequestBlocks.RequestCallback;
 
-    public async Task<DecisionResult> HandleAsync(SlackShortcut shortcut, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(shortcut);
-        return DecisionResult.Answer(await requests.OpenModalAsync(shortcut.TriggerId, shortcut.UserId, cancellationToken) ?? "modal opened");
-    }
+    public async Task<DecisionResult> HandleAsync(SlackShortcut shortcut, CancellationToken cancellationToken) =>
+        DecisionResult.Answer(await requests.OpenModalAsync(shortcut.TriggerId, shortcut.UserId, cancellationToken) ?? "modal opened");
 }
 
 /// <summary>The request modal submitted: checked field by field and against AWS, then a Pending request opened for it.</summary>

@@ -111,13 +111,13 @@ public sealed partial class SlackEndpoint(
 
     private DecisionResult? Unauthenticated(ReadOnlyMemory<byte> body, string? timestamp, string? signature)
     {
-        var check = verifier.Verify(body.Span, timestamp, signature);
-        if (check.IsValid)
+        var status = verifier.Verify(body.Span, timestamp, signature);
+        if (status == SlackSignatureStatus.Valid)
         {
             return null;
         }
-        LogUnauthenticated(logger, check.Status);
-        return new DecisionResult(DecisionOutcome.Unauthenticated, $"Slack signature check failed: {check.Status}.");
+        LogUnauthenticated(logger, status);
+        return new DecisionResult(DecisionOutcome.Unauthenticated, $"Slack signature check failed: {status}.");
     }
 
     private DecisionResult Bad(string error)
@@ -137,14 +137,8 @@ public sealed partial class SlackEndpoint(
         {
             // Keyed by a block both modals have, so the person sees why in the modal.
             LogUnbound(logger, submission.UserId, submission.CallbackId, check.Refusal!);
-            return DecisionResult.Answer("refused: " + check.Refusal, new JsonObject
-            {
-                ["response_action"] = "errors",
-                ["errors"] = new JsonObject
-                {
-                    [RequestBlocks.Reason] = "SgBridge did not open this form for you, or it has expired. Close it and open a new one.",
-                },
-            });
+            return DecisionResult.ModalErrors("refused: " + check.Refusal,
+                [new(RequestBlocks.Reason, "SgBridge did not open this form for you, or it has expired. Close it and open a new one.")]);
         }
         return await handler.HandleAsync(submission with { PrivateMetadata = check.Data }, cancellationToken);
     }
@@ -186,21 +180,23 @@ public sealed partial class SlackEndpoint(
             LogClickLate(logger, click.UserId, requestId ?? "?", HandlerBudget);
             return new DecisionResult(DecisionOutcome.Unverified, "not confirmed in time: " + requestId, Reply: DecisionReplies.NotConfirmed(requestId));
         }
-        catch (ClickUnverifiedException ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            LogUnverified(logger, ex.InnerException ?? ex, click.UserId, ex.RequestId);
-            return new DecisionResult(DecisionOutcome.Unverified, click.UserId, Reply: DecisionReplies.Unverified(ex.RequestId));
-        }
-        catch (DecisionNotRecordedException ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            LogClickNotRecorded(logger, ex.InnerException ?? ex, click.UserId, ex.RequestId);
-            return new DecisionResult(DecisionOutcome.Unverified, "not recorded: " + ex.RequestId, Reply: DecisionReplies.NotRecorded(ex.RequestId));
-        }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not (ArgumentException or RequestStateException))
         {
-            var id = (ex as DecisionUnconfirmedException)?.RequestId ?? requestId;
-            LogClickNotConfirmed(logger, ex, click.UserId, id ?? "?");
-            return new DecisionResult(DecisionOutcome.Unverified, "not confirmed: " + id, Reply: DecisionReplies.NotConfirmed(id));
+            var failed = ex as ClickFailedException;
+            var id = failed?.RequestId ?? requestId;
+            var cause = failed?.InnerException ?? ex;
+            switch (failed?.Failure)
+            {
+                case ClickFailure.Unverified:
+                    LogUnverified(logger, cause, click.UserId, failed.RequestId);
+                    return new DecisionResult(DecisionOutcome.Unverified, click.UserId, Reply: DecisionReplies.Unverified(failed.RequestId));
+                case ClickFailure.NotRecorded:
+                    LogClickNotRecorded(logger, cause, click.UserId, failed.RequestId);
+                    return new DecisionResult(DecisionOutcome.Unverified, "not recorded: " + id, Reply: DecisionReplies.NotRecorded(id));
+                default:
+                    LogClickNotConfirmed(logger, ex, click.UserId, id ?? "?");
+                    return new DecisionResult(DecisionOutcome.Unverified, "not confirmed: " + id, Reply: DecisionReplies.NotConfirmed(id));
+            }
         }
     }
 
@@ -215,7 +211,7 @@ public sealed partial class SlackEndpoint(
         catch (Exception ex) when (ex is not RequestStateException)
         {
             // Only reads so far: nothing was written for the click.
-            throw new DecisionNotRecordedException(requestId ?? "?", ex);
+            throw new ClickFailedException(ClickFailure.NotRecorded, requestId ?? "?", ex);
         }
         if (refused is not null)
         {

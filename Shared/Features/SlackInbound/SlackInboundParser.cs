@@ -69,19 +69,14 @@ public static class SlackInboundParser
                 return SlackParse<SlackCommand>.Fail($"The body has the field {Truncate(name)} more than once.");
             }
         }
-        foreach (var required in new[] { "command", "user_id", "team_id", "trigger_id", "response_url" })
-        {
-            if (!fields.TryGetValue(required, out var v) || string.IsNullOrWhiteSpace(v))
-            {
-                return SlackParse<SlackCommand>.Fail($"The slash command has no {required}.");
-            }
-        }
-        if (!fields["command"].StartsWith('/'))
-        {
-            return SlackParse<SlackCommand>.Fail("The slash command's command does not start with '/'.");
-        }
-        return SlackParse<SlackCommand>.Ok(new SlackCommand(fields["command"], fields.GetValueOrDefault("text") ?? "", fields["user_id"],
-            Blank(fields.GetValueOrDefault("user_name")), fields["team_id"], fields["trigger_id"], fields["response_url"], Blank(fields.GetValueOrDefault("channel_id"))));
+        string? Field(string name) => Blank(fields.GetValueOrDefault(name));
+        var error = Missing("slash command", ("command", Field("command")), ("user_id", Field("user_id")), ("team_id", Field("team_id")),
+                ("trigger_id", Field("trigger_id")), ("response_url", Field("response_url")))
+            ?? (fields["command"].StartsWith('/') ? null : "The slash command's command does not start with '/'.");
+        return error is not null
+            ? SlackParse<SlackCommand>.Fail(error)
+            : SlackParse<SlackCommand>.Ok(new SlackCommand(fields["command"], fields.GetValueOrDefault("text") ?? "", fields["user_id"],
+                Field("user_name"), fields["team_id"], fields["trigger_id"], fields["response_url"], Field("channel_id")));
     }
 
     /// <summary>A body of the events URL: the url_verification challenge, the user who opened the Home tab, or neither (an event SgBridge ignores).</summary>
@@ -117,81 +112,41 @@ public static class SlackInboundParser
     private static SlackParse<SlackInbound> ParseBlockActions(JsonElement root)
     {
         var user = GetObject(root, "user");
-        var userId = GetString(user, "id");
-        if (userId is null)
+        var container = GetObject(root, "container");
+        var view = GetObject(root, "view");
+        // A click in the app's Home tab: its container is the view (no channel, message or response_url); a modal's buttons decide nothing.
+        var fromView = GetString(container, "type") == "view";
+        var homeViewId = fromView ? GetString(view, "id") ?? GetString(container, "view_id") : null;
+        var orHome = homeViewId is null ? null : "";
+        var channelId = GetString(GetObject(root, "channel"), "id") ?? GetString(container, "channel_id") ?? orHome;
+        var messageTs = GetString(GetObject(root, "message"), "ts") ?? GetString(container, "message_ts") ?? orHome;
+        var action = root.TryGetProperty("actions", out var actions) && actions.ValueKind == JsonValueKind.Array
+            && actions.GetArrayLength() > 0 ? actions[0] : (JsonElement?)null;
+        var error = new (bool Failed, string Error)[]
         {
-            return Fail("The payload has no user.id.");
-        }
-
-        // A click in the app's Home tab: its container is the view (no channel, message or response_url).
-        var homeViewId = HomeViewOf(root, out var viewError);
-        if (viewError is not null)
+            (GetString(user, "id") is null, "The payload has no user.id."),
+            (fromView && GetString(view, "type") != "home",
+                "The action comes from a view that is not the Home tab; only message and Home tab actions are supported."),
+            (fromView && homeViewId is null, "The Home tab action has no view.id."),
+            (channelId is null, "The payload has no channel.id; only message and Home tab actions are supported."),
+            (messageTs is null, "The payload has no message.ts; only message and Home tab actions are supported."),
+            (GetString(root, "response_url") is null && homeViewId is null, "The payload has no response_url."),
+            (action is null, "The payload has no actions."),
+            (GetString(action, "action_id") is null, "The first action has no action_id."),
+        }.FirstOrDefault(c => c.Failed).Error;
+        return error is not null ? Fail(error) : SlackParse<SlackInbound>.Ok(new SlackInteraction
         {
-            return Fail(viewError);
-        }
-        var channelId = GetString(GetObject(root, "channel"), "id")
-                        ?? GetString(GetObject(root, "container"), "channel_id")
-                        ?? (homeViewId is null ? null : "");
-        if (channelId is null)
-        {
-            return Fail("The payload has no channel.id; only message and Home tab actions are supported.");
-        }
-        var messageTs = GetString(GetObject(root, "message"), "ts")
-                        ?? GetString(GetObject(root, "container"), "message_ts")
-                        ?? (homeViewId is null ? null : "");
-        if (messageTs is null)
-        {
-            return Fail("The payload has no message.ts; only message and Home tab actions are supported.");
-        }
-        if (GetString(root, "response_url") is null && homeViewId is null)
-        {
-            return Fail("The payload has no response_url.");
-        }
-        if (!root.TryGetProperty("actions", out var actions) || actions.ValueKind != JsonValueKind.Array || actions.GetArrayLength() == 0)
-        {
-            return Fail("The payload has no actions.");
-        }
-        var action = actions[0];
-        if (GetString(action, "action_id") is not { } actionId)
-        {
-            return Fail("The first action has no action_id.");
-        }
-        return SlackParse<SlackInbound>.Ok(new SlackInteraction
-        {
-            UserId = userId,
+            UserId = GetString(user, "id")!,
             UserName = UserName(user),
             TeamId = GetString(GetObject(root, "team"), "id"),
-            ChannelId = channelId,
-            MessageTs = messageTs,
-            ActionId = actionId,
+            ChannelId = channelId!,
+            MessageTs = messageTs!,
+            ActionId = GetString(action, "action_id")!,
             Value = GetString(action, "value"),
             SelectedValue = GetString(GetObject(action, "selected_option"), "value"),
             TriggerId = GetString(root, "trigger_id"),
             HomeViewId = homeViewId,
         });
-    }
-
-    /// <summary>The Home tab view a click came from; null for a message click; an error for any other view (a modal's buttons decide nothing).</summary>
-    private static string? HomeViewOf(JsonElement root, out string? error)
-    {
-        error = null;
-        var container = GetObject(root, "container");
-        if (GetString(container, "type") != "view")
-        {
-            return null;
-        }
-        var view = GetObject(root, "view");
-        if (GetString(view, "type") != "home")
-        {
-            error = "The action comes from a view that is not the Home tab; only message and Home tab actions are supported.";
-            return null;
-        }
-        var id = GetString(view, "id") ?? GetString(container, "view_id");
-        if (id is null)
-        {
-            error = "The Home tab action has no view.id.";
-        }
-        return id;
     }
 
     private static SlackParse<SlackInbound> ParseShortcut(JsonElement root)

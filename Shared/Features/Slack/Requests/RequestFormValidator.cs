@@ -25,20 +25,17 @@ public sealed partial class RequestFormValidator(PolicyOptions policy, Approvals
 
     public FormCheck Check(IReadOnlyDictionary<string, string?> values)
     {
-        ArgumentNullException.ThrowIfNull(values);
         var errors = new Dictionary<string, string>(StringComparer.Ordinal);
         string? Get(string block) => values.TryGetValue(block, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
 
         var account = CheckAccount(Get(RequestBlocks.Account), errors);
-        var region = Get(RequestBlocks.Region);
-        if (region is null)
+        var region = Get(RequestBlocks.Region) switch
         {
-            errors[RequestBlocks.Region] = "Choose a region.";
-        }
-        else if (!AwsRegions.IsKnown(region))
-        {
-            errors[RequestBlocks.Region] = $"'{Short(region)}' is not an AWS region (e.g. eu-west-1).";
-        }
+            null => Refuse<string>(errors, RequestBlocks.Region, "Choose a region."),
+            var r when !AwsRegions.IsKnown(r) =>
+                Refuse<string>(errors, RequestBlocks.Region, $"'{Short(r)}' is not an AWS region (e.g. eu-west-1)."),
+            var r => r,
+        };
 
         var (groupId, groupName) = CheckGroup(Get(RequestBlocks.Group), errors);
 
@@ -53,16 +50,9 @@ public sealed partial class RequestFormValidator(PolicyOptions policy, Approvals
             errors[RequestBlocks.Direction] = "Outbound rules are not policed by this bridge (Policy:PoliceEgress is off): only inbound rules can be requested.";
         }
 
-        var protocolText = Get(RequestBlocks.Protocol);
-        string? protocol = null;
-        if (protocolText is null || !RequestBlocks.Protocols.Contains(protocolText))
-        {
-            errors[RequestBlocks.Protocol] = "Choose TCP, UDP, ICMP, ICMPv6 or all traffic.";
-        }
-        else
-        {
-            protocol = protocolText == "all" ? "-1" : protocolText;
-        }
+        var protocol = Get(RequestBlocks.Protocol) is { } p && RequestBlocks.Protocols.Contains(p)
+            ? (p == "all" ? "-1" : p)
+            : Refuse<string>(errors, RequestBlocks.Protocol, "Choose TCP, UDP, ICMP, ICMPv6 or all traffic.");
         var (from, to) = protocol is null ? (null, null) : CheckPorts(protocol, Get(RequestBlocks.Ports), errors);
         var source = CheckSource(Get(RequestBlocks.Source), account, errors);
         if (source is { Kind: SourceKind.Ipv4Cidr } && protocol == "icmpv6")
@@ -76,34 +66,25 @@ public sealed partial class RequestFormValidator(PolicyOptions policy, Approvals
             errors[RequestBlocks.Description] = $"A rule description is at most {MaxDescriptionLength} characters of letters, digits, spaces and ._-:/()#,@[]+=&;{{}}!$* (EC2's rule).";
         }
 
-        TimeSpan? duration = null;
-        var durationToken = Get(RequestBlocks.Duration);
-        var choice = durations.Find(durationToken);
-        if (choice is null)
-        {
-            errors[RequestBlocks.Duration] = $"Choose one of: {string.Join(", ", durations.GetChoices().Select(c => c.Label))}.";
-        }
-        else
-        {
-            duration = choice.Length;
-        }
+        var choice = durations.Find(Get(RequestBlocks.Duration))
+            ?? Refuse<ApprovalDuration>(errors, RequestBlocks.Duration,
+                $"Choose one of: {string.Join(", ", durations.GetChoices().Select(c => c.Label))}.");
 
-        var reason = Get(RequestBlocks.Reason);
-        if (reason is null || reason.Length < 3)
+        var reason = Get(RequestBlocks.Reason) switch
         {
-            errors[RequestBlocks.Reason] = "Say why you need this rule (a ticket, a purpose): the approvers read it.";
-        }
-        else if (reason.Length > MaxReasonLength)
-        {
-            errors[RequestBlocks.Reason] = $"The reason is longer than {MaxReasonLength} characters.";
-        }
+            null or { Length: < 3 } =>
+                Refuse<string>(errors, RequestBlocks.Reason, "Say why you need this rule (a ticket, a purpose): the approvers read it."),
+            { Length: > MaxReasonLength } =>
+                Refuse<string>(errors, RequestBlocks.Reason, $"The reason is longer than {MaxReasonLength} characters."),
+            var r => r,
+        };
 
         if (errors.Count > 0)
         {
             return new FormCheck(null, errors);
         }
         var rule = new SecurityGroupRule(protocol!, from, to, source!, description) { Egress = egress };
-        return new FormCheck(new RequestForm(account!, region!, groupId, groupName, rule, duration, reason!), errors);
+        return new FormCheck(new RequestForm(account!, region!, groupId, groupName, rule, choice!.Length, reason!), errors);
     }
 
     private string? CheckAccount(string? value, Dictionary<string, string> errors)

@@ -51,7 +51,7 @@ public static class RequestModal
         blocks.Add(Input(RequestBlocks.Ports, "Ports", Text("22 or 8000-8100 (ICMP: type or type:code)"), optional: true, hint: "Required for TCP and UDP; leave empty for all traffic."));
         blocks.Add(Input(RequestBlocks.Source, egress ? "Source (inbound) or destination (outbound)" : "Source", Text("10.0.0.0/8, 2001:db8::/32, pl-0123abcd or sg-0123abcd")));
         blocks.Add(Input(RequestBlocks.Description, "Rule description", Text("Shown on the rule in AWS", maxLength: 255), optional: true));
-        var durationOptions = durations.Select(d => (Label(d.Token, d.Duration), d.Token)).ToList();
+        var durationOptions = durations.Select(d => (Label(d.Duration), d.Token)).ToList();
         blocks.Add(Input(RequestBlocks.Duration, "For how long", Select("Duration", durationOptions), initial: durationOptions.Count > 0 ? durationOptions[0] : null));
         blocks.Add(Input(RequestBlocks.Reason, "Why do you need it?", Text("Ticket, purpose, who asked", multiline: true, maxLength: 1000)));
         return Modal("SgBridge request", blocks, (RequestBlocks.RequestCallback, "Ask approvers", sealedMetadata));
@@ -65,11 +65,12 @@ public static class RequestModal
             + "The approvers have been asked; the bridge sends you their decision in a direct message. Nothing changes in AWS until a request is approved."),
     ]);
 
-    public static string Label(string token, TimeSpan? duration) => duration is null ? "Permanently" : token switch
+    public static string Label(TimeSpan? duration) => duration switch
     {
-        _ when duration.Value.TotalDays >= 1 && duration.Value.TotalDays % 1 == 0 => $"{duration.Value.TotalDays:0} day(s)",
-        _ when duration.Value.TotalHours >= 1 && duration.Value.TotalHours % 1 == 0 => $"{duration.Value.TotalHours:0} hour(s)",
-        _ => $"{duration.Value.TotalMinutes:0} minute(s)",
+        null => "Permanently",
+        { TotalDays: >= 1 and var days } when days % 1 == 0 => $"{days:0} day(s)",
+        { TotalHours: >= 1 and var hours } when hours % 1 == 0 => $"{hours:0} hour(s)",
+        { } d => $"{d.TotalMinutes:0} minute(s)",
     };
 
     /// <summary>A modal; with <paramref name="form"/>, a form submitted under its callback id with its sealed private_metadata (<see cref="ModalSeal"/>).</summary>

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using SgBridge.Shared.Aws;
@@ -61,19 +60,18 @@ public sealed partial class SlackRequestService(
     /// <summary>A submission: <c>response_action: errors</c> by block id for anything wrong, else the request opened (once per view).</summary>
     public async Task<DecisionResult> SubmitAsync(SlackViewSubmission submission, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(submission);
         var check = _validator.Check(submission.Values);
         if (!check.IsValid)
         {
             LogRefused(logger, submission.UserId, string.Join(",", check.Errors.Keys));
-            return Errors(check.Errors, "invalid: " + string.Join(",", check.Errors.Keys));
+            return DecisionResult.ModalErrors("invalid: " + string.Join(",", check.Errors.Keys), check.Errors);
         }
         var form = check.Form!;
         var (group, groupError) = await FindGroupAsync(form, cancellationToken);
         if (group is null)
         {
             LogRefused(logger, submission.UserId, RequestBlocks.Group);
-            return Errors(new Dictionary<string, string> { [RequestBlocks.Group] = groupError! }, "group: " + groupError);
+            return DecisionResult.ModalErrors("group: " + groupError, [new(RequestBlocks.Group, groupError!)]);
         }
 
         var requester = new Requester(PrincipalType.SlackUser, Arn: null, AccountId: null, PrincipalId: $"slack:{submission.TeamId}:{submission.UserId}",
@@ -96,8 +94,8 @@ public sealed partial class SlackRequestService(
             {
                 LogOpened(logger, stored.Value.Id, submission.UserId, form.AccountId, group.GroupId);
             }
-            return DecisionResult.Answer((created ? "opened " : "already open ") + stored.Value.Id,
-                new JsonObject { ["response_action"] = "update", ["view"] = RequestModal.Opened(stored.Value, existing: !created) });
+            return DecisionResult.ModalUpdate((created ? "opened " : "already open ") + stored.Value.Id,
+                RequestModal.Opened(stored.Value, existing: !created));
         }
         throw new InvalidOperationException($"No free request id for {eventId}.");
     }
@@ -153,16 +151,6 @@ public sealed partial class SlackRequestService(
             LogLookupFailed(logger, ex, form.AccountId, form.Region);
             return (null, $"The group could not be checked in AWS ({SlackText.Plain(Ec2ErrorText.CodeOf(ex), 60)}). Submit again.");
         }
-    }
-
-    private static DecisionResult Errors(IReadOnlyDictionary<string, string> errors, string detail)
-    {
-        var body = new JsonObject();
-        foreach (var (block, message) in errors)
-        {
-            body[block] = SlackText.Plain(message, 300);
-        }
-        return DecisionResult.Answer(detail, new JsonObject { ["response_action"] = "errors", ["errors"] = body });
     }
 
     [LoggerMessage(5601, LogLevel.Information, "Request modal opened for Slack user {SlackUserId}")]
