@@ -8,22 +8,16 @@ using SgBridge.Shared.Storage;
 namespace SgBridge.Shared.Reconcile;
 
 /// <summary><see cref="IBaselineResultStore"/> in the groups table, partition <see cref="Partition"/>, RowKey "{account}|{region}".</summary>
-public sealed class BaselineResults : IBaselineResultStore
+public sealed class BaselineResults(TableServiceClient service, IOptions<StorageOptions> options) : IBaselineResultStore
 {
     public const string Partition = "~baseline";
 
-    /// <summary>Risky rules kept per row (a Table property holds 32K characters; the count is always exact).</summary>
-    private readonly EnsuredTable _table;
-
-    public BaselineResults(TableServiceClient service, IOptions<StorageOptions> options)
-    {
-        ArgumentNullException.ThrowIfNull(service);
-        _table = new EnsuredTable(service, options.Value.GroupsTable);
-    }
+    private readonly EnsuredTable _table = new(service, options.Value.GroupsTable);
 
     public async Task RecordAsync(BaselineResult result, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(result);
+        // Risky rules kept per row: a Table property holds 32K characters (the count is always exact).
         var risky = Truncate(string.Join('\n', result.RiskyRules), 30_000);
         var entity = new TableEntity(Partition, $"{result.AccountId}|{result.Region}")
         {
@@ -38,15 +32,14 @@ public sealed class BaselineResults : IBaselineResultStore
             ["RiskyRules"] = risky,
             ["Skipped"] = result.Skipped,
         };
-        await _table.RunAsync((t, c) => t.UpsertEntityAsync(entity, TableUpdateMode.Replace, c), cancellationToken).ConfigureAwait(false);
+        await _table.UpsertAsync(entity, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<BaselineResult>> ListAsync(CancellationToken cancellationToken)
     {
         // Reads never create the table (the operator's Storage Table Data Reader could not).
         var list = new List<BaselineResult>();
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition}");
-        await foreach (var e in _table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var e in _table.PartitionAsync(Partition, cancellationToken).ConfigureAwait(false))
         {
             list.Add(new BaselineResult(
                 e.GetString("AccountId") ?? "",
