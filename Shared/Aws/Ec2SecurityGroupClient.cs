@@ -19,29 +19,34 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
         var request = string.IsNullOrWhiteSpace(groupId)
             ? new DescribeSecurityGroupsRequest { GroupNames = [groupName!] }
             : new DescribeSecurityGroupsRequest { GroupIds = [groupId] };
-        SecurityGroup? group;
+        if (await DescribeOneAsync(request, cancellationToken).ConfigureAwait(false) is not { } group)
+        {
+            return null;
+        }
+        var rules = await DescribeRulesAsync(group.GroupId, cancellationToken).ConfigureAwait(false);
+        // The answer carries the tags: no extra call (a policy's groupTags condition may use them).
+        return Describe(group, rules) with { Tags = TagsOf(group) };
+    }
+
+    /// <summary>The one group <paramref name="request"/> names, or null when EC2 has none.</summary>
+    private async Task<SecurityGroup?> DescribeOneAsync(DescribeSecurityGroupsRequest request, CancellationToken cancellationToken)
+    {
         try
         {
             var response = await ec2.DescribeSecurityGroupsAsync(request, cancellationToken).ConfigureAwait(false);
-            group = response.SecurityGroups?.FirstOrDefault();
+            return response.SecurityGroups?.FirstOrDefault();
         }
         catch (AmazonEC2Exception ex) when (Ec2ErrorText.Normalise(ex.ErrorCode) == "InvalidGroup.NotFound")
         {
             return null;
         }
-        if (group is null)
-        {
-            return null;
-        }
+    }
 
-        var rules = await DescribeRulesAsync(group.GroupId, cancellationToken).ConfigureAwait(false);
-        return new GroupDescription(group.GroupId, group.GroupName, group.VpcId, rules.Where(r => !r.Egress).ToArray())
+    private static GroupDescription Describe(SecurityGroup group, IReadOnlyCollection<DomainRule> rules) =>
+        new(group.GroupId, group.GroupName, group.VpcId, rules.Where(r => !r.Egress).ToArray())
         {
             EgressRules = rules.Where(r => r.Egress).ToArray(),
-            // The answer carries the tags: no extra call (a policy's groupTags condition may use them).
-            Tags = TagsOf(group),
         };
-    }
 
     public async Task<IReadOnlyList<DomainRule>> DescribeRulesAsync(string groupId, CancellationToken cancellationToken)
     {
@@ -61,11 +66,7 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
         var byGroup = (await DescribeRulesPagedAsync(null, cancellationToken).ConfigureAwait(false))
             .GroupBy(r => r.GroupId, r => r.Rule)
             .ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
-        return groups.Select(g =>
-        {
-            var own = byGroup.GetValueOrDefault(g.GroupId) ?? [];
-            return new GroupDescription(g.GroupId, g.GroupName, g.VpcId, own.Where(r => !r.Egress).ToArray()) { EgressRules = own.Where(r => r.Egress).ToArray() };
-        }).ToArray();
+        return groups.Select(g => Describe(g, byGroup.GetValueOrDefault(g.GroupId) ?? [])).ToArray();
     }
 
     private Task<List<(string GroupId, DomainRule Rule)>> DescribeRulesPagedAsync(List<Filter>? filters,
@@ -110,15 +111,8 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
     public async Task<IReadOnlyDictionary<string, string>?> DescribeGroupTagsAsync(string groupId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(groupId);
-        try
-        {
-            var response = await ec2.DescribeSecurityGroupsAsync(new DescribeSecurityGroupsRequest { GroupIds = [groupId] }, cancellationToken).ConfigureAwait(false);
-            return response.SecurityGroups?.FirstOrDefault() is { } group ? TagsOf(group) : null;
-        }
-        catch (AmazonEC2Exception ex) when (Ec2ErrorText.Normalise(ex.ErrorCode) == "InvalidGroup.NotFound")
-        {
-            return null;
-        }
+        var group = await DescribeOneAsync(new() { GroupIds = [groupId] }, cancellationToken).ConfigureAwait(false);
+        return group is null ? null : TagsOf(group);
     }
 
     public async Task<CallOutcome> ExecuteAsync(Ec2Write write, CancellationToken cancellationToken)
