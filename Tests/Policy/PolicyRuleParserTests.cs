@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
+using SgBridge.Shared;
 using SgBridge.Shared.Options;
 using SgBridge.Shared.Policy;
 using SgBridge.Tests.Fakes;
@@ -204,8 +205,7 @@ public class PolicyRuleParserTests
             ["Policy:RulesFile"] = rulesFile,
         }).Build();
         var services = new ServiceCollection();
-        services.AddValidatedOptions<PolicyOptions>(configuration, PolicyOptions.SectionName);
-        services.AddSgBridgePolicyRules();
+        services.AddSgBridge(configuration);
         using var provider = services.BuildServiceProvider();
         try
         {
