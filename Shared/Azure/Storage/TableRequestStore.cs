@@ -24,20 +24,14 @@ public sealed class TableRequestStore(TableServiceClient service, IOptions<Stora
     /// <summary>How many partitions the requests spread over (each ≈ 2,000 entities/s; the catch-up reads one range per partition).</summary>
     public const int Partitions = 8;
 
-    /// <summary>The Type column of a request row.</summary>
+    // The Type column of a request row and of each index's rows.
     public const string RequestType = "request";
-
-    /// <summary>The Type column of an effects index row.</summary>
     public const string EffectsType = "effects";
+    public const string PendingType = "pending";
+    public const string FinalType = "final";
 
     /// <summary>The server filter that selects request rows (not index rows).</summary>
     public const string RequestRowsFilter = "Type eq 'request'";
-
-    /// <summary>The Type column of a pending index row.</summary>
-    public const string PendingType = "pending";
-
-    /// <summary>The Type column of a final index row.</summary>
-    public const string FinalType = "final";
 
     private const string DuePrefix = "due|";
 

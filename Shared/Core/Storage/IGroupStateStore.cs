@@ -1,8 +1,4 @@
-using System.Net;
-using System.Runtime.CompilerServices;
-using Microsoft.Extensions.Options;
 using SgBridge.Shared.Domain;
-using SgBridge.Shared.Options;
 
 namespace SgBridge.Shared.Storage;
 
