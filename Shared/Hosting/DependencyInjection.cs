@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 using SgBridge.Shared.Approvals;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Aws;
@@ -53,13 +52,7 @@ public static class DependencyInjection
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IViewSubmissionHandler, RequestSubmissionHandler>());
 
         services.AddSingleton<ChangePolicy>();
-        // The policy file or blob (Policy:RulesFile), validated at start-up with the rest of PolicyOptions, and the gate that applies it.
-        services.TryAddSingleton<PolicyRulesCache>();
-        services.TryAddSingleton<IPolicyBlobReader, PolicyBlob>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PolicyOptions>, PolicyRulesValidator>());
-        services.TryAddSingleton<PolicyRules>();
-        services.TryAddSingleton<PolicyTagReader>();
-        services.TryAddSingleton<PolicyGate>();
+        services.AddSgBridgePolicyRules();
         services.AddSingleton<IHeartbeatStore, TableHeartbeatStore>();
         services.AddSingleton<Heartbeat>();
         services.AddSingleton<EventIntake>();

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
-using SgBridge.Shared;
 using SgBridge.Shared.Options;
 using SgBridge.Shared.Policy;
 using SgBridge.Tests.Fakes;
@@ -205,7 +204,8 @@ public class PolicyRuleParserTests
             ["Policy:RulesFile"] = rulesFile,
         }).Build();
         var services = new ServiceCollection();
-        services.AddSgBridge(configuration);
+        services.AddValidatedOptions<PolicyOptions>(configuration, PolicyOptions.SectionName);
+        services.AddSgBridgePolicyRules();
         using var provider = services.BuildServiceProvider();
         try
         {
