@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
@@ -36,20 +35,10 @@ public sealed class TableAccessExpiryIndex(TableServiceClient service, IOptions<
         await _table.UpsertAsync(row, cancellationToken).ConfigureAwait(false);
     }
 
-    public async IAsyncEnumerable<AccessExpiryEntry> ListDueAsync(DateTimeOffset now, int max, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<AccessExpiryEntry> ListDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
     {
-        var upTo = Ticks(now.AddTicks(1));
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey lt {upTo}");
-        var count = 0;
-        await foreach (var e in _table.QueryAsync(filter, maxPerPage: Math.Min(max, 1000), cancellationToken: cancellationToken)
-            .ConfigureAwait(false))
-        {
-            if (count++ >= max)
-            {
-                yield break;
-            }
-            yield return ToEntry(e);
-        }
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey lt {Ticks(now.AddTicks(1))}");
+        return _table.QueryAsync(filter, maxPerPage: Math.Min(max, 1000), cancellationToken: cancellationToken).Take(max).Select(ToEntry);
     }
 
     public IAsyncEnumerable<AccessExpiryEntry> ListAllAsync(CancellationToken cancellationToken) =>

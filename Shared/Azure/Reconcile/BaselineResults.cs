@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using SgBridge.Shared.Options;
@@ -38,10 +36,7 @@ public sealed class BaselineResults(TableServiceClient service, IOptions<Storage
     public async Task<IReadOnlyList<BaselineResult>> ListAsync(CancellationToken cancellationToken)
     {
         // Reads never create the table (the operator's Storage Table Data Reader could not).
-        var list = new List<BaselineResult>();
-        await foreach (var e in _table.PartitionAsync(Partition, cancellationToken).ConfigureAwait(false))
-        {
-            list.Add(new BaselineResult(
+        return await _table.PartitionAsync(Partition, cancellationToken).Select(e => new BaselineResult(
                 e.GetString("AccountId") ?? "",
                 e.GetString("Region") ?? "",
                 e.GetDateTimeOffset("At") ?? DateTimeOffset.MinValue,
@@ -51,9 +46,8 @@ public sealed class BaselineResults(TableServiceClient service, IOptions<Storage
                 e.GetInt32("Rules") ?? 0,
                 e.GetInt32("RiskyCount") ?? 0,
                 (e.GetString("RiskyRules") ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries),
-                e.GetString("Skipped")));
-        }
-        return list;
+                e.GetString("Skipped")))
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static string Truncate(string s, int max) =>

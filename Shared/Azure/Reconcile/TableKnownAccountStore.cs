@@ -85,11 +85,7 @@ public sealed class TableKnownAccountStore(TableServiceClient service, IOptions<
     {
         try
         {
-            var response = etag is null
-                ? await _table.RunAsync((t, c) => t.AddEntityAsync(entity, c), cancellationToken).ConfigureAwait(false)
-                : await _table.Client.UpdateEntityAsync(entity, new ETag(etag), TableUpdateMode.Replace, cancellationToken)
-                    .ConfigureAwait(false);
-            return response.Headers.ETag?.ToString() ?? "";
+            return await _table.WriteAsync(entity, etag, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed)
         {

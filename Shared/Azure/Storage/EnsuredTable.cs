@@ -76,11 +76,15 @@ internal sealed class EnsuredTable(TableServiceClient service, string tableName)
         return response.HasValue ? response.Value : null;
     }
 
-    /// <summary>Writes the row whatever is stored.</summary>
+    /// <summary>Adds the row (<paramref name="etag"/> null) or replaces it if it still has that ETag; returns its new ETag.</summary>
+    public async Task<string> WriteAsync(TableEntity entity, string? etag, CancellationToken cancellationToken) =>
+        ETagOf(etag is null
+            ? await RunAsync((t, c) => t.AddEntityAsync(entity, c), cancellationToken).ConfigureAwait(false)
+            : await Client.UpdateEntityAsync(entity, new ETag(etag), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false));
+
     public Task<Response> UpsertAsync(TableEntity entity, CancellationToken cancellationToken) =>
         RunAsync((t, c) => t.UpsertEntityAsync(entity, TableUpdateMode.Replace, c), cancellationToken);
 
-    /// <summary>Every row of <paramref name="partition"/>.</summary>
     public IAsyncEnumerable<TableEntity> PartitionAsync(string partition, CancellationToken cancellationToken) =>
         QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {partition}"), cancellationToken: cancellationToken);
 

@@ -115,7 +115,14 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
             var open = SlackRows.Open(request);
             if (await _threads.GetAsync(open, ct) is { } pointer && pointer.Value.LeadId == request.Id)
             {
-                await DeleteAsync(_slack.Client, open.Partition, open.Row, pointer.ETag, ct);
+                try
+                {
+                    await _slack.Client.DeleteEntityAsync(open.Partition, open.Row, new ETag(pointer.ETag), ct).ConfigureAwait(false);
+                }
+                catch (RequestFailedException ex) when (ex.Status == 412)
+                {
+                    // Replaced by a later batch since it was read: that pointer stays.
+                }
             }
         }
 
@@ -143,19 +150,6 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
         catch (RequestFailedException ex) when (ex.Status is 412 or 404)
         {
             return false; // changed since read (it waits for the next run), or deleted by another run
-        }
-    }
-
-    private static async Task<bool> DeleteAsync(TableClient table, string partition, string row, string etag, CancellationToken ct)
-    {
-        try
-        {
-            await table.DeleteEntityAsync(partition, row, new ETag(etag), ct).ConfigureAwait(false);
-            return true;
-        }
-        catch (RequestFailedException ex) when (ex.Status == 412)
-        {
-            return false;
         }
     }
 

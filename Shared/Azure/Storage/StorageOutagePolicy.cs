@@ -77,5 +77,5 @@ public sealed class StorageOutagePolicy : HttpPipelinePolicy
     private static StorageUnavailableException Unavailable(HttpMessage message, Exception inner) =>
         new($"Azure Storage did not answer {message.Request.Method} {message.Request.Uri.ToUri().GetLeftPart(UriPartial.Path)}: {FirstLine(inner.Message)}", inner);
 
-    private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
+    internal static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
 }

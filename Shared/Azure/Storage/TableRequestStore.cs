@@ -111,10 +111,7 @@ public sealed class TableRequestStore(TableServiceClient service, IOptions<Stora
         var index = IndexActions(request);
         if (index.Count == 0)
         {
-            var single = action == TableTransactionActionType.Add
-                ? await _table.RunAsync((t, c) => t.AddEntityAsync(entity, c), ct).ConfigureAwait(false)
-                : await _table.Client.UpdateEntityAsync(entity, etag!.Value, TableUpdateMode.Replace, ct).ConfigureAwait(false);
-            return EnsuredTable.ETagOf(single);
+            return await _table.WriteAsync(entity, etag?.ToString(), ct).ConfigureAwait(false);
         }
         TableTransactionAction[] actions = [etag is { } e ? new TableTransactionAction(action, entity, e) : new TableTransactionAction(action, entity), .. index];
         // A failed condition fails the whole transaction with the request row's status (409 exists, 412 changed, 404 gone).

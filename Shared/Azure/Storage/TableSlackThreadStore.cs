@@ -4,7 +4,6 @@ using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Options;
-using SgBridge.Shared.Slack;
 
 namespace SgBridge.Shared.Storage;
 
@@ -36,10 +35,7 @@ public sealed class TableSlackThreadStore(TableServiceClient service, IOptions<S
         TableJson.Write(entity, BridgeJson.Serialize(value));
         try
         {
-            var response = etag is null
-                ? await _table.RunAsync((t, ct) => t.AddEntityAsync(entity, ct), cancellationToken).ConfigureAwait(false)
-                : await _table.Client.UpdateEntityAsync(entity, new ETag(etag), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-            return EnsuredTable.ETagOf(response);
+            return await _table.WriteAsync(entity, etag, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
         {

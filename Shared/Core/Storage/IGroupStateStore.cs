@@ -36,11 +36,9 @@ public static class GroupStateUpdates
         Func<ApprovedGroup, bool> change, CancellationToken cancellationToken)
     {
         var stored = await store.GetAsync(accountId, region, groupId, cancellationToken).ConfigureAwait(false);
-        if (stored is null)
-        {
-            return null;
-        }
-        return await ConditionalUpdate.RunAsync(stored, change, store.ReplaceAsync,
-            ct => store.GetAsync(accountId, region, groupId, ct), cancellationToken).ConfigureAwait(false);
+        return stored is null
+            ? null
+            : await ConditionalUpdate.RunAsync(stored, change, store.ReplaceAsync,
+                ct => store.GetAsync(accountId, region, groupId, ct), cancellationToken).ConfigureAwait(false);
     }
 }
