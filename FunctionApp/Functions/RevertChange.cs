@@ -7,7 +7,7 @@ using SgBridge.Shared.Telemetry;
 
 namespace SgBridge.FunctionApp.Functions;
 
-/// <summary>Reverts one queued change and opens its request. Exceptions escape so the host retries, then poisons.</summary>
+/// <summary>Reverts one queued change and opens its request. Exceptions escape so the host retries, then poisons; a busy group is sent again for later (not a failure).</summary>
 public sealed class RevertChange(ChangeProcessor processor)
 {
     [Function(nameof(RevertChange))]
@@ -15,5 +15,5 @@ public sealed class RevertChange(ChangeProcessor processor)
         [QueueTrigger(QueueNames.Changes, Connection = "AzureWebJobsStorage")] QueueMessage message,
         CancellationToken cancellationToken) =>
         QueueTrace.RunAsync<SecurityGroupChange>(message, QueueNames.Changes, nameof(RevertChange),
-            (change, ct) => processor.ProcessAsync(change, message.DequeueCount, ct), cancellationToken);
+            (change, ct) => processor.ProcessQueuedAsync(change, message.DequeueCount, ct), cancellationToken);
 }

@@ -359,6 +359,30 @@ public class ChangeProcessorTests
         Assert.Equal(ProcessOutcome.Reverted, await ProcessAsync(change));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)] // the last try: a busy group is not a failure to record, and the change is not given up
+    public async Task ProcessQueuedAsync_GroupHeldByAnotherWorker_IsSentAgainForLater_NotFailed(long dequeueCount)
+    {
+        _bridge.Reconcile.LeaseWait = TimeSpan.Zero;
+        var approved = await OnboardWithAsync(TestData.Tcp(443, "10.0.0.0/8"));
+        Ec2.Rules.Clear();
+        var change = Remove(approved);
+        Assert.NotNull(await _bridge.Groups.TryAcquireLeaseAsync(TestData.Account, TestData.Region, Ec2.GroupId, "other", _bridge.Time.GetUtcNow(), TimeSpan.FromSeconds(60), default));
+
+        Assert.Equal(ProcessOutcome.SentAgainBusy, await _bridge.Processor().ProcessQueuedAsync(change, dequeueCount, default));
+
+        var again = Assert.Single(_bridge.Queue.Delayed);
+        Assert.Equal((QueueNames.Changes, ChangeProcessor.BusyRetryDelay), (again.Queue, again.Delay));
+        Assert.Equal(change.EventId, BridgeJson.Deserialize<SecurityGroupChange>(again.Json)!.EventId);
+        Assert.Empty(Ec2.Writes);
+        Assert.Empty(_bridge.Requests.All); // nothing recorded as failed: the change is still to do
+
+        _bridge.Time.Advance(TimeSpan.FromSeconds(61)); // the holder's lease lapses; the copy sent again does the work
+        Assert.Equal(ProcessOutcome.Reverted, await _bridge.Processor().ProcessQueuedAsync(BridgeJson.Deserialize<SecurityGroupChange>(again.Json)!, 1, default));
+        Assert.Equal([approved.AccessKey], Ec2.Rules.Select(r => r.AccessKey)); // given back (a new rule id)
+    }
+
     [Fact]
     public async Task ProcessAsync_TwoEventsOnOneGroupAtOnce_EndAtTheApprovedState()
     {

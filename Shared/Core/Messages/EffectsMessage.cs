@@ -4,9 +4,10 @@ using SgBridge.Shared.Storage;
 
 namespace SgBridge.Shared.Processing;
 
-/// <summary>A message on the effects queue: <see cref="NudgeEffects"/>, <see cref="RedriveEffects"/>, <see cref="RenderBatch"/> or <see cref="PublishHome"/> (JSON names the kind).</summary>
+/// <summary>A message on the effects queue: <see cref="NudgeEffects"/> (or <see cref="NudgeMany"/>), <see cref="RedriveEffects"/>, <see cref="RenderBatch"/> or <see cref="PublishHome"/> (JSON names the kind).</summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "$kind")]
 [JsonDerivedType(typeof(NudgeEffects), "perform")]
+[JsonDerivedType(typeof(NudgeMany), "perform-many")]
 [JsonDerivedType(typeof(RedriveEffects), "catch-up")]
 [JsonDerivedType(typeof(RenderBatch), "render")]
 [JsonDerivedType(typeof(PublishHome), "home")]
@@ -27,6 +28,10 @@ public abstract record EffectsMessage
 /// row's ETag still guards the clear, and a retry always reads the row.
 /// </summary>
 public sealed record NudgeEffects(string RequestId, IReadOnlyList<long> EffectIds, Stored<ChangeRequest>? Written = null) : EffectsMessage;
+
+/// <summary>The nudges of transitions written while the previous nudge was being sent (<see cref="NudgeSender"/>): each is
+/// performed as if it came alone.</summary>
+public sealed record NudgeMany(IReadOnlyList<NudgeEffects> Nudges) : EffectsMessage;
 
 /// <summary>The catch-up's nudge: perform every effect of <paramref name="RequestId"/> raised at or before <paramref
 /// name="DueBy"/>.</summary>

@@ -7,7 +7,7 @@ namespace SgBridge.Shared.Processing;
 
 /// <summary>
 /// The only writer of request rows. A transition records its effects on the row in the same conditional write; then
-/// one nudge (<see cref="NudgeEffects"/>) names them. The nudge is best effort within <see cref="NudgeBudget"/>: a
+/// one nudge (<see cref="NudgeEffects"/>; a burst's go together, <see cref="NudgeSender"/>) names them. The nudge is best effort within <see cref="NudgeBudget"/>: a
 /// failure is counted and logged, never thrown, since the effects are durable and the catch-up re-drives them.
 /// </summary>
 public sealed partial class RequestLifecycle(IRequestStore requests, IQueueSender queue, BridgeTelemetry telemetry, ILogger<RequestLifecycle> logger)
@@ -17,6 +17,8 @@ public sealed partial class RequestLifecycle(IRequestStore requests, IQueueSende
 
     /// <summary>The <c>kind</c> tag of <c>sgbridge.failures</c> for a nudge that could not be sent (the catch-up performs its effects).</summary>
     public const string NudgeFailureKind = "effects_nudge";
+
+    private readonly NudgeSender _nudges = new(queue);
 
     /// <summary>Stores a new request, or returns the one already stored under its id (nothing is overwritten).</summary>
     public async Task<(Stored<ChangeRequest> Request, bool Created)> OpenAsync(ChangeRequest request, CancellationToken cancellationToken)
@@ -63,8 +65,8 @@ public sealed partial class RequestLifecycle(IRequestStore requests, IQueueSende
         return update;
     }
 
-    /// <summary>Sends the nudge, carrying a first write's row so the worker need not read it back (unless too large for one
-    /// message).</summary>
+    /// <summary>Sends the nudge (with those of concurrent transitions: <see cref="NudgeSender"/>), carrying a first write's row so
+    /// the worker need not read it back (unless too large for one message).</summary>
     private async Task NudgeAsync(string requestId, IReadOnlyList<long> effectIds, Stored<ChangeRequest>? written, CancellationToken cancellationToken)
     {
         if (effectIds.Count == 0)
@@ -75,15 +77,8 @@ public sealed partial class RequestLifecycle(IRequestStore requests, IQueueSende
         limit.CancelAfter(NudgeBudget);
         try
         {
-            // WaitAsync too: a sender that ignores its token must not hold the caller past the budget.
-            try
-            {
-                await EffectsMessage.SendAsync(queue, new NudgeEffects(requestId, effectIds, written), TimeSpan.Zero, limit.Token).WaitAsync(limit.Token).ConfigureAwait(false);
-            }
-            catch (QueueMessageTooLargeException) when (written is not null)
-            {
-                await EffectsMessage.SendAsync(queue, new NudgeEffects(requestId, effectIds), TimeSpan.Zero, limit.Token).WaitAsync(limit.Token).ConfigureAwait(false);
-            }
+            // The wait is bounded by the budget even when the send is not (a sender that ignores its token).
+            await _nudges.SendAsync(new NudgeEffects(requestId, effectIds, written), limit.Token).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

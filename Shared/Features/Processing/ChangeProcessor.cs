@@ -26,6 +26,11 @@ public enum ProcessOutcome
     /// <see cref="SecurityGroupChange.Fallback"/> set, so its request is written Reverted once storage is back.
     /// </summary>
     RevokedWithoutStorage,
+    /// <summary>
+    /// Another worker held the group past <c>Reconcile:LeaseWait</c>: the change was sent again, visible after
+    /// <see cref="ChangeProcessor.BusyRetryDelay"/>, and this delivery completes without spending a try.
+    /// </summary>
+    SentAgainBusy,
 }
 
 /// <summary>
@@ -56,6 +61,29 @@ public sealed partial class ChangeProcessor(
     UnrecordedRevokes unrecorded)
 {
     private readonly int _maxDequeueCount = options.Value.MaxDequeueCount;
+
+    /// <summary>How long a change refused as busy stays invisible before it is tried again (a lease lasts at most <c>Reconcile:LeaseDuration</c>).</summary>
+    public static readonly TimeSpan BusyRetryDelay = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// A message of the changes queue (the <c>RevertChange</c> function). As <see cref="ProcessAsync"/>, except that a group
+    /// another worker holds is not a failure: the holder is working, so the change is sent again for later and this
+    /// delivery completes (no failed invocation, no try spent towards the poison queue). If that send fails, the busy
+    /// refusal escapes and the queue retries the message as before.
+    /// </summary>
+    public async Task<ProcessOutcome> ProcessQueuedAsync(SecurityGroupChange change, long dequeueCount, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ProcessAsync(change, dequeueCount, cancellationToken);
+        }
+        catch (GroupBusyException busy)
+        {
+            await queue.SendAsync(QueueNames.Changes, change, BusyRetryDelay, cancellationToken);
+            LogBusy(logger, change.EventId, change.AccountId, change.GroupLabel, busy.Message, BusyRetryDelay);
+            return ProcessOutcome.SentAgainBusy;
+        }
+    }
 
     public async Task<ProcessOutcome> ProcessAsync(SecurityGroupChange change, long dequeueCount, CancellationToken cancellationToken)
     {
@@ -122,7 +150,7 @@ public sealed partial class ChangeProcessor(
             LogRevertFailed(logger, RequestId.For(change.EventId), change.AccountId, change.GroupLabel, failed.ErrorCode, failed.Message);
             return outcome;
         }
-        catch (Exception ex) when (dequeueCount >= _maxDequeueCount && ex is not OperationCanceledException && !StorageFailure.IsUnavailable(ex))
+        catch (Exception ex) when (dequeueCount >= _maxDequeueCount && ex is not (OperationCanceledException or GroupBusyException) && !StorageFailure.IsUnavailable(ex))
         {
             await GiveUpAsync(change, ex, dequeueCount, cancellationToken);
             throw;
@@ -492,6 +520,9 @@ public sealed partial class ChangeProcessor(
 
     [LoggerMessage(15, LogLevel.Warning, "Request {RequestId} for event {EventId}: another run of the event had recorded it Unmatched before this run recorded its revert; now {Status}")]
     private static partial void LogOutcomeSuperseded(ILogger logger, string requestId, string eventId, RequestStatus status);
+
+    [LoggerMessage(16, LogLevel.Warning, "Event {EventId} in {AccountId} on {GroupId}: {Reason} Sent again, visible in {Delay}")]
+    private static partial void LogBusy(ILogger logger, string eventId, string accountId, string groupId, string reason, TimeSpan delay);
 
     [LoggerMessage(8, LogLevel.Error, "Refused event {EventId}: account {AccountId} is not in Policy:AllowedAccounts (the message did not come through intake)")]
     private static partial void LogRefused(ILogger logger, string eventId, string accountId);

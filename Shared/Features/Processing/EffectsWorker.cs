@@ -43,6 +43,7 @@ public sealed partial class EffectsWorker(
     public Task HandleAsync(EffectsMessage message, long dequeueCount, CancellationToken cancellationToken) => message switch
     {
         NudgeEffects p => PerformAsync(p, dequeueCount, cancellationToken),
+        NudgeMany m => PerformAsync(m, dequeueCount, cancellationToken),
         RedriveEffects c => CatchUpAsync(c, dequeueCount, cancellationToken),
         RenderBatch r => notifications.RenderBatchAsync(r, cancellationToken),
         PublishHome h => home.OpenedAsync(h, cancellationToken),
@@ -57,6 +58,16 @@ public sealed partial class EffectsWorker(
         // The first try of a first write's nudge starts from the request it carries (no read); a retry reads the row.
         var carried = dequeueCount <= 1 && message.Written is { Value.Id: var id } written && id == message.RequestId ? written : null;
         return RunAsync(message.RequestId, e => ids.Contains(e.Id), dequeueCount, carried, cancellationToken);
+    }
+
+    /// <summary>
+    /// Performs the nudges of a burst, side by side, each as if it came alone; the first failure escapes once all were
+    /// tried, so the queue retries the message (a retry reads each row: what was done and cleared is not done again).
+    /// </summary>
+    public Task PerformAsync(NudgeMany message, long dequeueCount, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return Task.WhenAll(message.Nudges.Select(n => PerformAsync(n, dequeueCount, cancellationToken)));
     }
 
     /// <summary>Performs every effect of the request raised at or before the catch-up's cut-off.</summary>

@@ -183,6 +183,7 @@ public sealed partial class PoisonService(
         {
             SecurityGroupChange c => !string.IsNullOrWhiteSpace(c.EventId) && !string.IsNullOrWhiteSpace(c.AccountId) && c.Requester is not null,
             NudgeEffects p => RequestId.IsWellFormed(p.RequestId),
+            NudgeMany m => m.Nudges is { Count: > 0 } nudges && nudges.All(p => p is not null && RequestId.IsWellFormed(p.RequestId)),
             RedriveEffects c => RequestId.IsWellFormed(c.RequestId),
             RenderBatch r => RequestId.IsWellFormed(r.LeadId) && !string.IsNullOrWhiteSpace(r.Home),
             ReconcileMessage r => !string.IsNullOrWhiteSpace(r.AccountId) && !string.IsNullOrWhiteSpace(r.Region) && (r is not SettleGroup g || !string.IsNullOrWhiteSpace(g.GroupId)),
@@ -216,6 +217,7 @@ public sealed partial class PoisonService(
     {
         SecurityGroupChange c => $"the change of event {SlackText.Escape(c.EventId)} on {SlackText.Escape(c.GroupLabel)} in {SlackText.Escape(c.AccountId)}/{SlackText.Escape(c.Region)}",
         NudgeEffects p => $"the effects of request {p.RequestId} (they stay pending on it: the effects catch-up retries them)",
+        NudgeMany m => $"the effects of requests {string.Join(", ", m.Nudges.Select(p => p.RequestId))} (they stay pending on them: the effects catch-up retries them)",
         RedriveEffects c => $"the overdue effects of request {c.RequestId} (they stay pending on it: the effects catch-up retries them)",
         RenderBatch r => $"the debounced Slack update of the batch led by {r.LeadId}",
         SettleGroup r => $"the reconcile of {SlackText.Escape(r.GroupId)} in {SlackText.Escape(r.AccountId)}/{SlackText.Escape(r.Region)}",
