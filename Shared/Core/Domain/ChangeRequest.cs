@@ -366,8 +366,7 @@ public sealed class ChangeRequest : IJsonOnDeserialized
 
     /// <summary>The index entries stored with the copy this one was read (or last written) as; <see cref="RequestIndexEntries.None"/> if
     /// never stored.</summary>
-    [JsonIgnore]
-    public RequestIndexEntries IndexAsStored => _indexAsStored;
+    [JsonIgnore] public RequestIndexEntries IndexAsStored { get; private set; } = RequestIndexEntries.None;
 
     /// <summary>The longest reason kept (characters); the modal's max_length says the same.</summary>
     public const int MaxReasonLength = 1000;
@@ -562,13 +561,12 @@ public sealed class ChangeRequest : IJsonOnDeserialized
     /// <summary>When the oldest pending effect was raised (null: none pending): the due time of the row's index entry.</summary>
     [JsonInclude] public DateTimeOffset? EffectsDueSince { get; private set; }
 
-    private RequestIndexEntries _indexAsStored = RequestIndexEntries.None;
     private List<long> _raised = [];
 
     /// <summary>What writing this copy does to the "effects due" index row: a first pending effect writes it, the last cleared deletes
     /// it.</summary>
     [JsonIgnore]
-    public EffectsIndexChange IndexChange => (_indexAsStored.EffectsDueSince, EffectsDueSince) switch
+    public EffectsIndexChange IndexChange => (IndexAsStored.EffectsDueSince, EffectsDueSince) switch
     {
         (null, null) => EffectsIndexChange.None,
         (_, null) => EffectsIndexChange.Delete,
@@ -579,13 +577,13 @@ public sealed class ChangeRequest : IJsonOnDeserialized
     /// <summary>The effects raised since this copy was read or written (not stored): what the write's nudge names.</summary>
     [JsonIgnore] public IReadOnlyList<long> RaisedEffects => _raised;
 
-    void IJsonOnDeserialized.OnDeserialized() => _indexAsStored = IndexEntries;
+    void IJsonOnDeserialized.OnDeserialized() => IndexAsStored = IndexEntries;
 
     /// <summary>Marks this copy as stored as it is (after its write): nothing raised since, the index rows as they now are.</summary>
     public void AcceptWritten()
     {
         _raised = [];
-        _indexAsStored = IndexEntries;
+        IndexAsStored = IndexEntries;
     }
 
     /// <summary>Clears the effects done (<paramref name="ids"/>), skipping those no longer pending; false: nothing to clear.</summary>
