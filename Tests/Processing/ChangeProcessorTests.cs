@@ -386,12 +386,20 @@ public class ChangeProcessorTests
     [Fact]
     public async Task ProcessAsync_TwoEventsOnOneGroupAtOnce_EndAtTheApprovedState()
     {
-        _bridge.Reconcile.LeaseWait = TimeSpan.FromSeconds(5);
+        _bridge.Reconcile.LeaseWait = TimeSpan.FromMinutes(5);
         var approved = await OnboardWithAsync(TestData.Tcp(443, "10.0.0.0/8"));
         var a = Add(Ec2.AddExisting(TestData.Tcp(22, "0.0.0.0/0")));
         var b = Add(Ec2.AddExisting(TestData.Tcp(3389, "0.0.0.0/0")));
 
-        var results = await Task.WhenAll(Task.Run(() => ProcessAsync(a)), Task.Run(() => ProcessAsync(b)));
+        // The one that finds the lease taken waits for it on the bridge's (fake) clock: move the clock while they run, or
+        // that wait never ends (it hung whenever the two collided).
+        var both = Task.WhenAll(Task.Run(() => ProcessAsync(a)), Task.Run(() => ProcessAsync(b)));
+        while (!both.IsCompleted)
+        {
+            _bridge.Time.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.WhenAny(both, Task.Delay(5));
+        }
+        var results = await both;
 
         Assert.Equal([approved], Ec2.Rules);
         Assert.All(results, r => Assert.True(r is ProcessOutcome.Reverted or ProcessOutcome.Unmatched));
