@@ -55,30 +55,21 @@ public sealed class AssumedRoleCredentialCache(
         var duration = (int)_options.SessionDuration.TotalSeconds;
         try
         {
-            Credentials credentials;
-            if (_options.AuthMode == AwsAuthMode.WebIdentity)
-            {
-                var token = await tokenSource.GetTokenAsync(CancellationToken.None).ConfigureAwait(false);
-                var response = await sts.AssumeRoleWithWebIdentityAsync(new AssumeRoleWithWebIdentityRequest
+            var credentials = _options.AuthMode == AwsAuthMode.WebIdentity
+                ? (await sts.AssumeRoleWithWebIdentityAsync(new AssumeRoleWithWebIdentityRequest
                 {
                     RoleArn = roleArn,
                     RoleSessionName = _options.SessionName,
-                    WebIdentityToken = token,
+                    WebIdentityToken = await tokenSource.GetTokenAsync(CancellationToken.None).ConfigureAwait(false),
                     DurationSeconds = duration,
-                }).ConfigureAwait(false);
-                credentials = response.Credentials;
-            }
-            else
-            {
-                var response = await sts.AssumeRoleAsync(new AssumeRoleRequest
+                }).ConfigureAwait(false)).Credentials
+                : (await sts.AssumeRoleAsync(new AssumeRoleRequest
                 {
                     RoleArn = roleArn,
                     RoleSessionName = _options.SessionName,
                     ExternalId = _options.ExternalId,
                     DurationSeconds = duration,
-                }).ConfigureAwait(false);
-                credentials = response.Credentials;
-            }
+                }).ConfigureAwait(false)).Credentials;
             var result = ToAssumed(credentials);
             AwsLog.AssumedRole(logger, accountId, result.Expiration);
             return result;
@@ -103,12 +94,7 @@ public sealed class AssumedRoleCredentialCache(
             throw new InvalidOperationException("STS returned no credentials.");
         }
         var expiration = credentials.Expiration.Value;
-        var utc = expiration.Kind switch
-        {
-            DateTimeKind.Utc => expiration,
-            DateTimeKind.Local => expiration.ToUniversalTime(),
-            _ => DateTime.SpecifyKind(expiration, DateTimeKind.Utc),
-        };
+        var utc = expiration.Kind == DateTimeKind.Local ? expiration.ToUniversalTime() : DateTime.SpecifyKind(expiration, DateTimeKind.Utc);
         return new AssumedRoleCredentials(
             new ImmutableCredentials(credentials.AccessKeyId, credentials.SecretAccessKey, credentials.SessionToken),
             new DateTimeOffset(utc));

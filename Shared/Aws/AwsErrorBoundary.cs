@@ -37,15 +37,8 @@ public sealed class AwsErrorBoundary(ISecurityGroupClient inner) : ISecurityGrou
         }
         catch (AmazonServiceException ex)
         {
-            throw ToCore(ex);
+            var service = ex.GetType().Namespace?.StartsWith("Amazon.SecurityToken", StringComparison.Ordinal) == true ? "STS" : "EC2";
+            throw new AwsServiceException(service, ex.ErrorCode ?? "", (int)ex.StatusCode, ex.Message, ex);
         }
-    }
-
-    /// <summary>The core's exception for an SDK service exception.</summary>
-    public static AwsServiceException ToCore(AmazonServiceException exception)
-    {
-        ArgumentNullException.ThrowIfNull(exception);
-        var service = exception.GetType().Namespace?.StartsWith("Amazon.SecurityToken", StringComparison.Ordinal) == true ? "STS" : "EC2";
-        return new AwsServiceException(service, exception.ErrorCode ?? "", (int)exception.StatusCode, exception.Message, exception);
     }
 }

@@ -1,4 +1,3 @@
-using Amazon;
 using Amazon.Runtime;
 using Amazon.SecurityToken;
 using Microsoft.Extensions.Configuration;
@@ -38,20 +37,8 @@ public static class AwsServiceCollectionExtensions
     /// AssumeRole.</summary>
     public static AmazonSecurityTokenServiceClient CreateStsClient(AwsOptions options)
     {
-        var config = new AmazonSecurityTokenServiceConfig
-        {
-            RetryMode = RequestRetryMode.Standard,
-            MaxErrorRetry = options.MaxErrorRetry,
-        };
-        if (string.IsNullOrWhiteSpace(options.StsEndpoint))
-        {
-            config.RegionEndpoint = RegionEndpoint.GetBySystemName(options.StsRegion);
-        }
-        else
-        {
-            config.ServiceURL = options.StsEndpoint;
-            config.AuthenticationRegion = options.StsRegion;
-        }
+        var config = Ec2SecurityGroupClientFactory.Configure(
+            new AmazonSecurityTokenServiceConfig(), options.MaxErrorRetry, options.StsEndpoint, options.StsRegion);
         return options.AuthMode == AwsAuthMode.WebIdentity
             ? new AmazonSecurityTokenServiceClient(new AnonymousAWSCredentials(), config)
             : new AmazonSecurityTokenServiceClient(config);

@@ -19,29 +19,34 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
         var request = string.IsNullOrWhiteSpace(groupId)
             ? new DescribeSecurityGroupsRequest { GroupNames = [groupName!] }
             : new DescribeSecurityGroupsRequest { GroupIds = [groupId] };
-        SecurityGroup? group;
+        if (await DescribeOneAsync(request, cancellationToken).ConfigureAwait(false) is not { } group)
+        {
+            return null;
+        }
+        var rules = await DescribeRulesAsync(group.GroupId, cancellationToken).ConfigureAwait(false);
+        // The answer carries the tags: no extra call (a policy's groupTags condition may use them).
+        return Describe(group, rules) with { Tags = TagsOf(group) };
+    }
+
+    /// <summary>The one group <paramref name="request"/> names, or null when EC2 has none.</summary>
+    private async Task<SecurityGroup?> DescribeOneAsync(DescribeSecurityGroupsRequest request, CancellationToken cancellationToken)
+    {
         try
         {
             var response = await ec2.DescribeSecurityGroupsAsync(request, cancellationToken).ConfigureAwait(false);
-            group = response.SecurityGroups?.FirstOrDefault();
+            return response.SecurityGroups?.FirstOrDefault();
         }
         catch (AmazonEC2Exception ex) when (Ec2ErrorText.Normalise(ex.ErrorCode) == "InvalidGroup.NotFound")
         {
             return null;
         }
-        if (group is null)
-        {
-            return null;
-        }
+    }
 
-        var rules = await DescribeRulesAsync(group.GroupId, cancellationToken).ConfigureAwait(false);
-        return new GroupDescription(group.GroupId, group.GroupName, group.VpcId, rules.Where(r => !r.Egress).ToArray())
+    private static GroupDescription Describe(SecurityGroup group, IReadOnlyCollection<DomainRule> rules) =>
+        new(group.GroupId, group.GroupName, group.VpcId, rules.Where(r => !r.Egress).ToArray())
         {
             EgressRules = rules.Where(r => r.Egress).ToArray(),
-            // The answer carries the tags: no extra call (a policy's groupTags condition may use them).
-            Tags = TagsOf(group),
         };
-    }
 
     public async Task<IReadOnlyList<DomainRule>> DescribeRulesAsync(string groupId, CancellationToken cancellationToken)
     {
@@ -61,11 +66,7 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
         var byGroup = (await DescribeRulesPagedAsync(null, cancellationToken).ConfigureAwait(false))
             .GroupBy(r => r.GroupId, r => r.Rule)
             .ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
-        return groups.Select(g =>
-        {
-            var own = byGroup.GetValueOrDefault(g.GroupId) ?? [];
-            return new GroupDescription(g.GroupId, g.GroupName, g.VpcId, own.Where(r => !r.Egress).ToArray()) { EgressRules = own.Where(r => r.Egress).ToArray() };
-        }).ToArray();
+        return groups.Select(g => Describe(g, byGroup.GetValueOrDefault(g.GroupId) ?? [])).ToArray();
     }
 
     private Task<List<(string GroupId, DomainRule Rule)>> DescribeRulesPagedAsync(List<Filter>? filters,
@@ -110,15 +111,8 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
     public async Task<IReadOnlyDictionary<string, string>?> DescribeGroupTagsAsync(string groupId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(groupId);
-        try
-        {
-            var response = await ec2.DescribeSecurityGroupsAsync(new DescribeSecurityGroupsRequest { GroupIds = [groupId] }, cancellationToken).ConfigureAwait(false);
-            return response.SecurityGroups?.FirstOrDefault() is { } group ? TagsOf(group) : null;
-        }
-        catch (AmazonEC2Exception ex) when (Ec2ErrorText.Normalise(ex.ErrorCode) == "InvalidGroup.NotFound")
-        {
-            return null;
-        }
+        var group = await DescribeOneAsync(new() { GroupIds = [groupId] }, cancellationToken).ConfigureAwait(false);
+        return group is null ? null : TagsOf(group);
     }
 
     public async Task<CallOutcome> ExecuteAsync(Ec2Write write, CancellationToken cancellationToken)
@@ -209,58 +203,44 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
 
     private async Task<CallOutcome> AuthorizeAsync(AuthorizeIngress write, string call, CancellationToken cancellationToken)
     {
-        var response = await ec2.AuthorizeSecurityGroupIngressAsync(new AuthorizeSecurityGroupIngressRequest
-        {
-            GroupId = write.GroupId,
-            IpPermissions = Ec2Mapping.ToIpPermissions(write.Rules),
-        }, cancellationToken).ConfigureAwait(false);
-        if (response.Return == false)
-        {
-            return new CallOutcome(call, false, "AuthorizeReturnedFalse", "EC2 answered the authorize with return=false.");
-        }
-        var created = (response.SecurityGroupRules ?? []).Where(r => r.IsEgress != true).Select(Ec2Mapping.ToDomain).ToList();
-        return new CallOutcome(call, true)
-        {
-            Notes = created.Select(r => $"created {r.RuleId}: {r.Describe()}").ToArray(),
-        };
+        var response = await ec2.AuthorizeSecurityGroupIngressAsync(
+            new() { GroupId = write.GroupId, IpPermissions = Ec2Mapping.ToIpPermissions(write.Rules) }, cancellationToken)
+            .ConfigureAwait(false);
+        var created = (response.SecurityGroupRules ?? []).Where(r => r.IsEgress != true).Select(Ec2Mapping.ToDomain);
+        return Answered(call, response.Return, "AuthorizeReturnedFalse", "EC2 answered the authorize with return=false.",
+            created.Select(r => $"created {r.RuleId}: {r.Describe()}"));
     }
 
     private async Task<CallOutcome> AuthorizeEgressAsync(AuthorizeEgress write, string call, CancellationToken cancellationToken)
     {
-        var response = await ec2.AuthorizeSecurityGroupEgressAsync(new AuthorizeSecurityGroupEgressRequest
-        {
-            GroupId = write.GroupId,
-            IpPermissions = Ec2Mapping.ToIpPermissions(write.Rules),
-        }, cancellationToken).ConfigureAwait(false);
-        return response.Return == false
-            ? new CallOutcome(call, false, "AuthorizeReturnedFalse", "EC2 answered the authorize with return=false.")
-            : new CallOutcome(call, true);
+        var response = await ec2.AuthorizeSecurityGroupEgressAsync(
+            new() { GroupId = write.GroupId, IpPermissions = Ec2Mapping.ToIpPermissions(write.Rules) }, cancellationToken)
+            .ConfigureAwait(false);
+        return Answered(call, response.Return, "AuthorizeReturnedFalse", "EC2 answered the authorize with return=false.");
     }
 
     private async Task<CallOutcome> RevokeEgressByIdsAsync(RevokeEgressByIds write, string call, CancellationToken cancellationToken)
     {
-        var response = await ec2.RevokeSecurityGroupEgressAsync(new RevokeSecurityGroupEgressRequest
-        {
-            GroupId = write.GroupId,
-            SecurityGroupRuleIds = [.. write.RuleIds],
-        }, cancellationToken).ConfigureAwait(false);
+        var response = await ec2.RevokeSecurityGroupEgressAsync(
+            new() { GroupId = write.GroupId, SecurityGroupRuleIds = [.. write.RuleIds] }, cancellationToken).ConfigureAwait(false);
         if ((response.UnknownIpPermissions ?? []).Count > 0)
         {
             return new CallOutcome(call, false, "UnknownIpPermissions", Ec2ErrorText.Explain("UnknownIpPermissions"));
         }
-        return response.Return == false
-            ? new CallOutcome(call, false, "RevokeReturnedFalse", Ec2ErrorText.Explain("RevokeReturnedFalse"))
-            : new CallOutcome(call, true) { Notes = (response.RevokedSecurityGroupRules ?? []).Select(r => $"revoked {r.SecurityGroupRuleId}").ToArray() };
+        return Answered(call, response.Return, "RevokeReturnedFalse", Ec2ErrorText.Explain("RevokeReturnedFalse"),
+            (response.RevokedSecurityGroupRules ?? []).Select(r => $"revoked {r.SecurityGroupRuleId}"));
     }
+
+    /// <summary>EC2's answer to a write: <c>return=false</c> fails with <paramref name="code"/>; else the notes (read only then).</summary>
+    private static CallOutcome Answered(string call, bool? returned, string code, string message, IEnumerable<string>? notes = null) =>
+        returned == false ? new CallOutcome(call, false, code, message) : new CallOutcome(call, true) { Notes = notes?.ToArray() ?? [] };
 
     /// <summary>Default VPC: a revoke that matches nothing is not an error, so the response decides.</summary>
     private async Task<CallOutcome> RevokeIngressAsync(RevokeSecurityGroupIngressRequest request, string call,
         CancellationToken cancellationToken)
     {
         var response = await ec2.RevokeSecurityGroupIngressAsync(request, cancellationToken).ConfigureAwait(false);
-        var revoked = (response.RevokedSecurityGroupRules ?? [])
-            .Select(r => $"revoked {r.SecurityGroupRuleId}")
-            .ToArray();
+        var revoked = (response.RevokedSecurityGroupRules ?? []).Select(r => $"revoked {r.SecurityGroupRuleId}").ToArray();
         var unknown = response.UnknownIpPermissions ?? [];
         if (unknown.Count > 0)
         {
@@ -270,11 +250,9 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
                 Notes = [.. revoked, .. unknown.SelectMany(Ec2Mapping.FromIpPermission).Select(r => $"not found: {r.Describe()}")],
             };
         }
-        if (response.Return == false)
-        {
-            return new CallOutcome(call, false, "RevokeReturnedFalse", Ec2ErrorText.Explain("RevokeReturnedFalse")) { Notes = revoked };
-        }
-        return new CallOutcome(call, true) { Notes = revoked };
+        return response.Return == false
+            ? new CallOutcome(call, false, "RevokeReturnedFalse", Ec2ErrorText.Explain("RevokeReturnedFalse")) { Notes = revoked }
+            : new CallOutcome(call, true) { Notes = revoked };
     }
 
     private async Task<CallOutcome> ModifyAsync(ModifyRules write, string call, CancellationToken cancellationToken)
@@ -288,9 +266,7 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
                 SecurityGroupRule = Ec2Mapping.ToRuleRequest(m.After),
             }).ToList(),
         }, cancellationToken).ConfigureAwait(false);
-        return response.Return == false
-            ? new CallOutcome(call, false, "ModifyReturnedFalse", "EC2 answered the modify with return=false: nothing was changed.")
-            : new CallOutcome(call, true);
+        return Answered(call, response.Return, "ModifyReturnedFalse", "EC2 answered the modify with return=false: nothing was changed.");
     }
 }
 

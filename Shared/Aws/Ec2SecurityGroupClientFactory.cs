@@ -35,21 +35,24 @@ public sealed class Ec2SecurityGroupClientFactory(
     }
 
     /// <summary>The EC2 client configuration for a region: standard retries, and the endpoint override when set.</summary>
-    public static AmazonEC2Config BuildConfig(AwsOptions options, string region)
+    public static AmazonEC2Config BuildConfig(AwsOptions options, string region) =>
+        Configure(new AmazonEC2Config(), options.MaxErrorRetry,
+            options.Ec2Endpoint?.Replace("{region}", region, StringComparison.Ordinal), region);
+
+    /// <summary>Standard retries; the region's endpoint, or <paramref name="endpoint"/> when set.</summary>
+    internal static T Configure<T>(T config, int maxErrorRetry, string? endpoint, string region)
+        where T : ClientConfig
     {
-        var config = new AmazonEC2Config
-        {
-            RetryMode = RequestRetryMode.Standard,
-            MaxErrorRetry = options.MaxErrorRetry,
-        };
-        if (string.IsNullOrWhiteSpace(options.Ec2Endpoint))
+        config.RetryMode = RequestRetryMode.Standard;
+        config.MaxErrorRetry = maxErrorRetry;
+        if (string.IsNullOrWhiteSpace(endpoint))
         {
             config.RegionEndpoint = RegionEndpoint.GetBySystemName(region);
         }
         else
         {
-            // ServiceURL and RegionEndpoint exclude each other; sign for the event's region (moto keys its state by it).
-            config.ServiceURL = options.Ec2Endpoint.Replace("{region}", region, StringComparison.Ordinal);
+            // ServiceURL and RegionEndpoint exclude each other; sign for the region (moto keys its state by it).
+            config.ServiceURL = endpoint;
             config.AuthenticationRegion = region;
         }
         return config;

@@ -37,9 +37,6 @@ public sealed class EntraWebIdentityTokenSource(TokenCredential credential, IOpt
         return a.EndsWith("/.default", StringComparison.Ordinal) ? a : a + "/.default";
     }
 
-    public async Task<string> GetTokenAsync(CancellationToken cancellationToken)
-    {
-        var token = await credential.GetTokenAsync(_context.Value, cancellationToken).ConfigureAwait(false);
-        return token.Token;
-    }
+    public async Task<string> GetTokenAsync(CancellationToken cancellationToken) =>
+        (await credential.GetTokenAsync(_context.Value, cancellationToken).ConfigureAwait(false)).Token;
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using SgBridge.Shared;
 using SgBridge.Shared.Options;
 
 namespace SgBridge.Tests.Approvals;
@@ -98,8 +99,7 @@ public class ApprovalsOptionsTests
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Approvals:Durations"] = "1h,1x" }).Build();
         var services = new ServiceCollection();
-        SgBridge.Shared.Approvals.AccessExpiryServiceCollectionExtensions.AddSgBridgeAccessExpiry(services, configuration);
-        SgBridge.Shared.Slack.Requests.SlackRequestsServiceCollectionExtensions.AddSgBridgeSlackRequests(services, configuration);
+        services.AddSgBridge(configuration);
         using var provider = services.BuildServiceProvider();
 
         var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<ApprovalsOptions>>().Value);

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Runtime.CompilerServices;
 using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
@@ -14,16 +13,10 @@ namespace SgBridge.Shared.Approvals;
 /// "{due UTC ticks, 19 digits}|{request}|{account}|{region}|{group}", so "what is due" is one range query that returns
 /// only due rows (one billed transaction per idle tick, whatever the number of groups).
 /// </summary>
-public sealed class TableAccessExpiryIndex : IAccessExpiryIndex
+public sealed class TableAccessExpiryIndex(TableServiceClient service, IOptions<ApprovalsOptions> options) : IAccessExpiryIndex
 {
     private const string Partition = "due";
-    private readonly EnsuredTable _table;
-
-    public TableAccessExpiryIndex(TableServiceClient service, IOptions<ApprovalsOptions> options)
-    {
-        ArgumentNullException.ThrowIfNull(service);
-        _table = new EnsuredTable(service, options.Value.ExpiryTable);
-    }
+    private readonly EnsuredTable _table = new(service, options.Value.ExpiryTable);
 
     public async Task AddAsync(AccessExpiryEntry entry, CancellationToken cancellationToken)
     {
@@ -39,33 +32,17 @@ public sealed class TableAccessExpiryIndex : IAccessExpiryIndex
             ["RevokedBy"] = entry.RevokedBy,
             ["Attempts"] = entry.Attempts,
         };
-        await _table.RunAsync((t, c) => t.UpsertEntityAsync(row, TableUpdateMode.Replace, c), cancellationToken).ConfigureAwait(false);
+        await _table.UpsertAsync(row, cancellationToken).ConfigureAwait(false);
     }
 
-    public async IAsyncEnumerable<AccessExpiryEntry> ListDueAsync(DateTimeOffset now, int max, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<AccessExpiryEntry> ListDueAsync(DateTimeOffset now, int max, CancellationToken cancellationToken)
     {
-        var upTo = Ticks(now.AddTicks(1));
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey lt {upTo}");
-        var count = 0;
-        await foreach (var e in _table.QueryAsync(filter, maxPerPage: Math.Min(max, 1000), cancellationToken: cancellationToken)
-            .ConfigureAwait(false))
-        {
-            if (count++ >= max)
-            {
-                yield break;
-            }
-            yield return ToEntry(e);
-        }
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey lt {Ticks(now.AddTicks(1))}");
+        return _table.QueryAsync(filter, maxPerPage: Math.Min(max, 1000), cancellationToken: cancellationToken).Take(max).Select(ToEntry);
     }
 
-    public async IAsyncEnumerable<AccessExpiryEntry> ListAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition}");
-        await foreach (var e in _table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
-        {
-            yield return ToEntry(e);
-        }
-    }
+    public IAsyncEnumerable<AccessExpiryEntry> ListAllAsync(CancellationToken cancellationToken) =>
+        _table.PartitionAsync(Partition, cancellationToken).Select(ToEntry);
 
     public async Task RemoveAsync(AccessExpiryEntry entry, CancellationToken cancellationToken)
     {
@@ -83,9 +60,7 @@ public sealed class TableAccessExpiryIndex : IAccessExpiryIndex
     public async Task<AccessExpiryEntry?> FindAsync(AccessExpiryEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        var row = await _table.Client.GetEntityIfExistsAsync<TableEntity>(Partition, RowKey(entry), cancellationToken: cancellationToken)
-            .ConfigureAwait(false);
-        return row.HasValue ? ToEntry(row.Value!) : null;
+        return await _table.GetAsync(Partition, RowKey(entry), cancellationToken).ConfigureAwait(false) is { } row ? ToEntry(row) : null;
     }
 
     /// <summary>Everything but <see cref="AccessExpiryEntry.Attempts"/>: a retried entry is the same row.</summary>

@@ -56,7 +56,8 @@ public sealed class PolicyBlob(IOptions<StorageOptions> storage) : IPolicyBlobRe
         }
         catch (AuthenticationFailedException ex)
         {
-            throw Fail(Display(client.Uri), $"the blob cannot be read: no storage token for the bridge's identity ({ex.GetType().Name}: {FirstLine(ex.Message)})");
+            var reason = $"{ex.GetType().Name}: {StorageOutagePolicy.FirstLine(ex.Message)}";
+            throw Fail(Display(client.Uri), $"the blob cannot be read: no storage token for the bridge's identity ({reason})");
         }
         catch (Exception ex) when (ex is AggregateException or HttpRequestException or IOException or TimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
@@ -133,8 +134,6 @@ public sealed class PolicyBlob(IOptions<StorageOptions> storage) : IPolicyBlobRe
     }
 
     private static string Display(Uri uri) => uri.GetLeftPart(UriPartial.Path);
-
-    private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
 
     private static PolicyFileException Fail(string source, string message) => new([new PolicyError(source, 0, message)]);
 }

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using SgBridge.Shared.Options;
@@ -8,22 +6,16 @@ using SgBridge.Shared.Storage;
 namespace SgBridge.Shared.Reconcile;
 
 /// <summary><see cref="IBaselineResultStore"/> in the groups table, partition <see cref="Partition"/>, RowKey "{account}|{region}".</summary>
-public sealed class BaselineResults : IBaselineResultStore
+public sealed class BaselineResults(TableServiceClient service, IOptions<StorageOptions> options) : IBaselineResultStore
 {
     public const string Partition = "~baseline";
 
-    /// <summary>Risky rules kept per row (a Table property holds 32K characters; the count is always exact).</summary>
-    private readonly EnsuredTable _table;
-
-    public BaselineResults(TableServiceClient service, IOptions<StorageOptions> options)
-    {
-        ArgumentNullException.ThrowIfNull(service);
-        _table = new EnsuredTable(service, options.Value.GroupsTable);
-    }
+    private readonly EnsuredTable _table = new(service, options.Value.GroupsTable);
 
     public async Task RecordAsync(BaselineResult result, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(result);
+        // Risky rules kept per row: a Table property holds 32K characters (the count is always exact).
         var risky = Truncate(string.Join('\n', result.RiskyRules), 30_000);
         var entity = new TableEntity(Partition, $"{result.AccountId}|{result.Region}")
         {
@@ -38,17 +30,13 @@ public sealed class BaselineResults : IBaselineResultStore
             ["RiskyRules"] = risky,
             ["Skipped"] = result.Skipped,
         };
-        await _table.RunAsync((t, c) => t.UpsertEntityAsync(entity, TableUpdateMode.Replace, c), cancellationToken).ConfigureAwait(false);
+        await _table.UpsertAsync(entity, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<BaselineResult>> ListAsync(CancellationToken cancellationToken)
     {
         // Reads never create the table (the operator's Storage Table Data Reader could not).
-        var list = new List<BaselineResult>();
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition}");
-        await foreach (var e in _table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
-        {
-            list.Add(new BaselineResult(
+        return await _table.PartitionAsync(Partition, cancellationToken).Select(e => new BaselineResult(
                 e.GetString("AccountId") ?? "",
                 e.GetString("Region") ?? "",
                 e.GetDateTimeOffset("At") ?? DateTimeOffset.MinValue,
@@ -58,9 +46,8 @@ public sealed class BaselineResults : IBaselineResultStore
                 e.GetInt32("Rules") ?? 0,
                 e.GetInt32("RiskyCount") ?? 0,
                 (e.GetString("RiskyRules") ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries),
-                e.GetString("Skipped")));
-        }
-        return list;
+                e.GetString("Skipped")))
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static string Truncate(string s, int max) =>

@@ -28,57 +28,34 @@ public sealed class Offboarding(
         var table = new EnsuredTable(tables, storage.Value.GroupsTable);
 
         // Partitions "{account}-{region}": every one of them sorts between "{account}-" and "{account}." ('.' follows '-').
-        var filter = TableClient.CreateQueryFilter($"PartitionKey ge {accountId + "-"} and PartitionKey lt {accountId + "."}");
-        int approved = 0, other = 0;
-        await foreach (var row in table.QueryAsync(filter, ["PartitionKey", "RowKey", "Kind"], cancellationToken: cancellationToken)
-            .ConfigureAwait(false))
-        {
-            if (row.GetString("Kind") == "approved")
-            {
-                approved++;
-            }
-            else
-            {
-                other++;
-            }
-            if (!dryRun)
-            {
-                await table.Client.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
-            }
-        }
+        var groups = await RemoveAsync($"PartitionKey ge {accountId + "-"} and PartitionKey lt {accountId + "."}", "Kind").ConfigureAwait(false);
+        var approved = groups.Count(row => row.GetString("Kind") == "approved");
+        var results = await RemoveAsync(
+            $"PartitionKey eq {BaselineResults.Partition} and RowKey ge {accountId + "|"} and RowKey lt {accountId + "}"}").ConfigureAwait(false);
 
-        var results = 0;
-        var resultFilter = TableClient.CreateQueryFilter($"PartitionKey eq {BaselineResults.Partition} and RowKey ge {accountId + "|"} and RowKey lt {accountId + "}"}");
-        await foreach (var row in table.QueryAsync(resultFilter, ["PartitionKey", "RowKey"], cancellationToken: cancellationToken)
-            .ConfigureAwait(false))
+        var ending = await expiries.ListAllAsync(cancellationToken).Where(e => e.AccountId == accountId).ToListAsync(cancellationToken)
+            .ConfigureAwait(false);
+        foreach (var entry in dryRun ? [] : ending)
         {
-            results++;
-            if (!dryRun)
-            {
-                await table.Client.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        var ending = new List<AccessExpiryEntry>();
-        await foreach (var entry in expiries.ListAllAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (entry.AccountId == accountId)
-            {
-                ending.Add(entry);
-            }
-        }
-        if (!dryRun)
-        {
-            foreach (var entry in ending)
-            {
-                await expiries.RemoveAsync(entry, cancellationToken).ConfigureAwait(false);
-            }
+            await expiries.RemoveAsync(entry, cancellationToken).ConfigureAwait(false);
         }
 
         var known = dryRun
             ? await accounts.GetAsync(accountId, cancellationToken).ConfigureAwait(false) is not null
             : await accounts.ForgetAsync(accountId, cancellationToken).ConfigureAwait(false);
         var listed = !policy.Value.AllowsEveryAccount && policy.Value.AllowsAccount(accountId);
-        return new OffboardReport(accountId, approved, other, ending.Count, results, known, listed);
+        return new OffboardReport(accountId, approved, groups.Count - approved, ending.Count, results.Count, known, listed);
+
+        // The rows the filter selects, deleted unless this is a dry run.
+        async Task<List<TableEntity>> RemoveAsync(FormattableString filter, params string[] columns)
+        {
+            var rows = await table.QueryAsync(TableClient.CreateQueryFilter(filter), ["PartitionKey", "RowKey", .. columns],
+                cancellationToken: cancellationToken).ToListAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var row in dryRun ? [] : rows)
+            {
+                await table.Client.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken).ConfigureAwait(false);
+            }
+            return rows;
+        }
     }
 }

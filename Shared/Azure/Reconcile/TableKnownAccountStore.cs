@@ -14,19 +14,13 @@ namespace SgBridge.Shared.Reconcile;
 /// start with digits, so the two never meet). Accounts noted within the hour are remembered, so an approved-state
 /// write usually costs no extra call.
 /// </summary>
-public sealed class TableKnownAccountStore : IKnownAccountStore
+public sealed class TableKnownAccountStore(TableServiceClient service, IOptions<StorageOptions> options) : IKnownAccountStore
 {
     public const string Partition = "~accounts";
     private static readonly TimeSpan NotedFor = TimeSpan.FromHours(1);
 
-    private readonly EnsuredTable _table;
+    private readonly EnsuredTable _table = new(service, options.Value.GroupsTable);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _noted = new(StringComparer.Ordinal);
-
-    public TableKnownAccountStore(TableServiceClient service, IOptions<StorageOptions> options)
-    {
-        ArgumentNullException.ThrowIfNull(service);
-        _table = new EnsuredTable(service, options.Value.GroupsTable);
-    }
 
     public async Task NoteAsync(string accountId, string source, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -47,23 +41,12 @@ public sealed class TableKnownAccountStore : IKnownAccountStore
         _noted[accountId] = now;
     }
 
-    public async Task<IReadOnlyList<KnownAccount>> ListAsync(CancellationToken cancellationToken)
-    {
-        // Reads never create the table: the operator's role (Storage Table Data Reader) could not, and none is needed.
-        var list = new List<KnownAccount>();
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition}");
-        await foreach (var e in _table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
-        {
-            list.Add(ToAccount(e));
-        }
-        return list;
-    }
+    // Reads never create the table: the operator's role (Storage Table Data Reader) could not, and none is needed.
+    public async Task<IReadOnlyList<KnownAccount>> ListAsync(CancellationToken cancellationToken) =>
+        await _table.PartitionAsync(Partition, cancellationToken).Select(ToAccount).ToListAsync(cancellationToken).ConfigureAwait(false);
 
-    public async Task<KnownAccount?> GetAsync(string accountId, CancellationToken cancellationToken)
-    {
-        var row = await GetRowAsync(accountId, cancellationToken).ConfigureAwait(false);
-        return row is null ? null : ToAccount(row);
-    }
+    public async Task<KnownAccount?> GetAsync(string accountId, CancellationToken cancellationToken) =>
+        await _table.GetAsync(Partition, accountId, cancellationToken).ConfigureAwait(false) is { } row ? ToAccount(row) : null;
 
     public async Task<bool> RecordSkipAsync(string accountId, string region, string reason, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -71,7 +54,7 @@ public sealed class TableKnownAccountStore : IKnownAccountStore
         var today = DateOnly.FromDateTime(now.UtcDateTime);
         var firstToday = false;
         var result = await ConditionalUpdate.ApplyAsync<TableEntity>(
-            async ct => await GetRowAsync(accountId, ct).ConfigureAwait(false) is { } row
+            async ct => await _table.GetAsync(Partition, accountId, ct).ConfigureAwait(false) is { } row
                 ? new Stored<TableEntity>(row, row.ETag.ToString())
                 : null,
             WriteRowAsync,
@@ -102,11 +85,7 @@ public sealed class TableKnownAccountStore : IKnownAccountStore
     {
         try
         {
-            var response = etag is null
-                ? await _table.RunAsync((t, c) => t.AddEntityAsync(entity, c), cancellationToken).ConfigureAwait(false)
-                : await _table.Client.UpdateEntityAsync(entity, new ETag(etag), TableUpdateMode.Replace, cancellationToken)
-                    .ConfigureAwait(false);
-            return response.Headers.ETag?.ToString() ?? "";
+            return await _table.WriteAsync(entity, etag, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed)
         {
@@ -116,7 +95,7 @@ public sealed class TableKnownAccountStore : IKnownAccountStore
 
     public async Task ClearSkipAsync(string accountId, CancellationToken cancellationToken)
     {
-        var row = await GetRowAsync(accountId, cancellationToken).ConfigureAwait(false);
+        var row = await _table.GetAsync(Partition, accountId, cancellationToken).ConfigureAwait(false);
         if (row is null || !row.ContainsKey("SkipReason"))
         {
             return;
@@ -139,13 +118,6 @@ public sealed class TableKnownAccountStore : IKnownAccountStore
         var response = await _table.RunAsync((t, c) => t.DeleteEntityAsync(Partition, accountId, ETag.All, c), cancellationToken)
             .ConfigureAwait(false);
         return response.Status != (int)HttpStatusCode.NotFound;
-    }
-
-    private async Task<TableEntity?> GetRowAsync(string accountId, CancellationToken cancellationToken)
-    {
-        // A point read of a missing table finds nothing (no table is created for a read).
-        var response = await _table.Client.GetEntityIfExistsAsync<TableEntity>(Partition, accountId, cancellationToken: cancellationToken).ConfigureAwait(false);
-        return response.HasValue ? response.Value : null;
     }
 
     private static KnownAccount ToAccount(TableEntity e)

@@ -12,13 +12,10 @@ namespace SgBridge.Shared.Storage;
 internal sealed class EnsuredTable(TableServiceClient service, string tableName)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly TableClient _unchecked = service.GetTableClient(tableName);
-    private volatile TableClient? _client;
-
-    public string Name => tableName;
+    private volatile bool _created;
 
     /// <summary>The table's client without any call; reads of a missing table find nothing (point reads) or fail with 404 (queries).</summary>
-    public TableClient Client => _unchecked;
+    public TableClient Client { get; } = service.GetTableClient(tableName);
 
     /// <summary>Runs <paramref name="operation"/>; if the table does not exist, creates it and runs it once more.</summary>
     public async Task<T> RunAsync<T>(Func<TableClient, CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
@@ -26,7 +23,7 @@ internal sealed class EnsuredTable(TableServiceClient service, string tableName)
         ArgumentNullException.ThrowIfNull(operation);
         try
         {
-            return await operation(_unchecked, cancellationToken).ConfigureAwait(false);
+            return await operation(Client, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (IsTableNotFound(ex))
         {
@@ -34,17 +31,17 @@ internal sealed class EnsuredTable(TableServiceClient service, string tableName)
             await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                if (_client is null)
+                if (!_created)
                 {
-                    await _unchecked.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-                    _client = _unchecked;
+                    await Client.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+                    _created = true;
                 }
             }
             finally
             {
                 _gate.Release();
             }
-            return await operation(_unchecked, cancellationToken).ConfigureAwait(false);
+            return await operation(Client, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -52,7 +49,7 @@ internal sealed class EnsuredTable(TableServiceClient service, string tableName)
     public async IAsyncEnumerable<TableEntity> QueryAsync(string filter, IEnumerable<string>? select = null, int? maxPerPage = null,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await using var rows = _unchecked.QueryAsync<TableEntity>(filter, maxPerPage, select, cancellationToken)
+        await using var rows = Client.QueryAsync<TableEntity>(filter, maxPerPage, select, cancellationToken)
             .GetAsyncEnumerator(cancellationToken);
         while (true)
         {
@@ -70,6 +67,29 @@ internal sealed class EnsuredTable(TableServiceClient service, string tableName)
             yield return rows.Current;
         }
     }
+
+    /// <summary>The row, or null; a point read of a missing table finds nothing (reads never create it).</summary>
+    public async Task<TableEntity?> GetAsync(string partition, string row, CancellationToken cancellationToken)
+    {
+        var response = await Client.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
+        return response.HasValue ? response.Value : null;
+    }
+
+    /// <summary>Adds the row (<paramref name="etag"/> null) or replaces it if it still has that ETag; returns its new ETag.</summary>
+    public async Task<string> WriteAsync(TableEntity entity, string? etag, CancellationToken cancellationToken) =>
+        ETagOf(etag is null
+            ? await RunAsync((t, c) => t.AddEntityAsync(entity, c), cancellationToken).ConfigureAwait(false)
+            : await Client.UpdateEntityAsync(entity, new ETag(etag), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false));
+
+    public Task<Response> UpsertAsync(TableEntity entity, CancellationToken cancellationToken) =>
+        RunAsync((t, c) => t.UpsertEntityAsync(entity, TableUpdateMode.Replace, c), cancellationToken);
+
+    public IAsyncEnumerable<TableEntity> PartitionAsync(string partition, CancellationToken cancellationToken) =>
+        QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {partition}"), cancellationToken: cancellationToken);
+
+    public static string ETagOf(Response response) =>
+        response.Headers.ETag?.ToString() ?? throw new InvalidOperationException("Table Storage returned no ETag.");
 
     /// <summary>Table Storage's answer for an operation on a table that does not exist (a batch reports it per failed action).</summary>
     public static bool IsTableNotFound(RequestFailedException ex) =>

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using SgBridge.Shared.Domain;
@@ -33,15 +32,10 @@ public sealed class RequestQuery(TableServiceClient service, IOptions<StorageOpt
     public async Task<IReadOnlyList<ChangeRequest>> ListAsync(RequestFilter filter, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(filter);
-        var found = new List<ChangeRequest>();
-        await foreach (var entity in _table.QueryAsync(ServerFilter(filter), cancellationToken: cancellationToken).ConfigureAwait(false))
-        {
-            var request = BridgeJson.Deserialize<ChangeRequest>(TableJson.Read(entity));
-            if (MatchesRequester(request, filter.Requester))
-            {
-                found.Add(request);
-            }
-        }
+        var found = await _table.QueryAsync(ServerFilter(filter), cancellationToken: cancellationToken)
+            .Select(entity => BridgeJson.Deserialize<ChangeRequest>(TableJson.Read(entity)))
+            .Where(request => MatchesRequester(request, filter.Requester))
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
         return found.OrderByDescending(r => r.CreatedAt).ThenBy(r => r.Id, StringComparer.Ordinal).ToArray();
     }
 

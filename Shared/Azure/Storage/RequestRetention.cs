@@ -55,18 +55,17 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
         var entries = TableRequestStore.ListTimedAsync(_requests, TableRequestStore.FinalPrefix, cutoff, MaxPerRun, cancellationToken);
         await foreach (var entry in entries.ConfigureAwait(false))
         {
-            var stored = await _requests.Client.GetEntityIfExistsAsync<TableEntity>(TableRequestStore.PartitionOf(entry.RequestId), entry.RequestId, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (!stored.HasValue)
+            if (await ReadAsync(entry.RequestId, cancellationToken).ConfigureAwait(false) is { } read && IsDue(read.Request, cutoff))
             {
-                continue;
-            }
-            var request = BridgeJson.Deserialize<ChangeRequest>(TableJson.Read(stored.Value!));
-            if (IsDue(request, cutoff))
-            {
-                yield return (request, stored.Value!.ETag.ToString());
+                yield return read;
             }
         }
     }
+
+    private async Task<(ChangeRequest Request, string ETag)?> ReadAsync(string requestId, CancellationToken cancellationToken) =>
+        await _requests.GetAsync(TableRequestStore.PartitionOf(requestId), requestId, cancellationToken).ConfigureAwait(false) is { } row
+            ? (BridgeJson.Deserialize<ChangeRequest>(TableJson.Read(row)), row.ETag.ToString())
+            : null;
 
     /// <summary>At most this many requests are read per run (a daily run; the next takes the rest).</summary>
     public const int MaxPerRun = 50_000;
@@ -84,8 +83,7 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
             foreach (var member in thread.Value.MemberIds.Where(m => m != request.Id && !due.ContainsKey(m)))
             {
                 // A member that is still stored and not due keeps the batch's thread (and so its lead) for now.
-                var stored = await _requests.Client.GetEntityIfExistsAsync<TableEntity>(TableRequestStore.PartitionOf(member), member, cancellationToken: ct);
-                if (stored.HasValue && !IsDue(BridgeJson.Deserialize<ChangeRequest>(TableJson.Read(stored.Value!)), cutoff))
+                if (await ReadAsync(member, ct) is { } stored && !IsDue(stored.Request, cutoff))
                 {
                     LogLeadKept(logger, request.Id, member);
                     return false;
@@ -117,7 +115,14 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
             var open = SlackRows.Open(request);
             if (await _threads.GetAsync(open, ct) is { } pointer && pointer.Value.LeadId == request.Id)
             {
-                await DeleteAsync(_slack.Client, open.Partition, open.Row, pointer.ETag, ct);
+                try
+                {
+                    await _slack.Client.DeleteEntityAsync(open.Partition, open.Row, new ETag(pointer.ETag), ct).ConfigureAwait(false);
+                }
+                catch (RequestFailedException ex) when (ex.Status == 412)
+                {
+                    // Replaced by a later batch since it was read: that pointer stays.
+                }
             }
         }
 
@@ -145,19 +150,6 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
         catch (RequestFailedException ex) when (ex.Status is 412 or 404)
         {
             return false; // changed since read (it waits for the next run), or deleted by another run
-        }
-    }
-
-    private static async Task<bool> DeleteAsync(TableClient table, string partition, string row, string etag, CancellationToken ct)
-    {
-        try
-        {
-            await table.DeleteEntityAsync(partition, row, new ETag(etag), ct).ConfigureAwait(false);
-            return true;
-        }
-        catch (RequestFailedException ex) when (ex.Status == 412)
-        {
-            return false;
         }
     }
 

@@ -51,12 +51,8 @@ public sealed class StorageOutagePolicy : HttpPipelinePolicy
     }
 
     /// <summary>True for an exception that says storage could not be reached or did not answer.</summary>
-    public static bool IsOutage(Exception exception) => exception switch
-    {
-        RequestFailedException r => IsOutageStatus(r.Status),
-        AggregateException a => a.InnerExceptions.Count > 0 && a.InnerExceptions.All(IsTransport),
-        _ => IsTransport(exception),
-    };
+    public static bool IsOutage(Exception exception) =>
+        exception is AggregateException a ? a.InnerExceptions.Count > 0 && a.InnerExceptions.All(IsTransport) : IsTransport(exception);
 
     /// <summary>True for a status that is no answer: 0 (no response), 408, 429 and 5xx.</summary>
     public static bool IsOutageStatus(int status) => status is 0 or 408 or 429 or >= 500;
@@ -81,5 +77,5 @@ public sealed class StorageOutagePolicy : HttpPipelinePolicy
     private static StorageUnavailableException Unavailable(HttpMessage message, Exception inner) =>
         new($"Azure Storage did not answer {message.Request.Method} {message.Request.Uri.ToUri().GetLeftPart(UriPartial.Path)}: {FirstLine(inner.Message)}", inner);
 
-    private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
+    internal static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
 }

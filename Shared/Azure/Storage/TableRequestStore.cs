@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
 using Azure;
@@ -17,25 +18,20 @@ namespace SgBridge.Shared.Storage;
 /// while Pending (the stale-request expiry) and <c>final|&lt;last changed at&gt;|&lt;id&gt;</c> while final (retention).
 /// Each timer reads one RowKey range per bucket, never the requests.
 /// </summary>
-public sealed class TableRequestStore : IRequestStore, IEffectsIndex, IPendingRequestsIndex
+public sealed class TableRequestStore(TableServiceClient service, IOptions<StorageOptions> options)
+    : IRequestStore, IEffectsIndex, IPendingRequestsIndex
 {
     /// <summary>How many partitions the requests spread over (each ≈ 2,000 entities/s; the catch-up reads one range per partition).</summary>
     public const int Partitions = 8;
 
-    /// <summary>The Type column of a request row.</summary>
+    // The Type column of a request row and of each index's rows.
     public const string RequestType = "request";
-
-    /// <summary>The Type column of an effects index row.</summary>
     public const string EffectsType = "effects";
+    public const string PendingType = "pending";
+    public const string FinalType = "final";
 
     /// <summary>The server filter that selects request rows (not index rows).</summary>
     public const string RequestRowsFilter = "Type eq 'request'";
-
-    /// <summary>The Type column of a pending index row.</summary>
-    public const string PendingType = "pending";
-
-    /// <summary>The Type column of a final index row.</summary>
-    public const string FinalType = "final";
 
     private const string DuePrefix = "due|";
 
@@ -45,31 +41,27 @@ public sealed class TableRequestStore : IRequestStore, IEffectsIndex, IPendingRe
     /// <summary>Row keys of the final index: <c>final|&lt;last changed at&gt;|&lt;id&gt;</c>, while the request is final.</summary>
     public const string FinalPrefix = "final|";
 
-    private readonly EnsuredTable _table;
+    private readonly EnsuredTable _table = new(service, options.Value.RequestsTable);
 
     /// <summary>The partition of request <paramref name="requestId"/>: a bucket from its first character after "SG-" (uniform: the id is a hash).</summary>
     public static string PartitionOf(string requestId)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(requestId);
         var c = requestId.Length > 3 ? requestId[3] : requestId[0];
-        return "requests-" + (c % Partitions).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Partition(c % Partitions);
     }
+
+    private static string Partition(int bucket) => "requests-" + bucket.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The row key of request <paramref name="requestId"/>'s effects index row (in its partition).</summary>
     internal static string DueRow(string requestId) => DuePrefix + requestId;
 
-    public TableRequestStore(TableServiceClient service, IOptions<StorageOptions> options)
-    {
-        ArgumentNullException.ThrowIfNull(service);
-        _table = new EnsuredTable(service, options.Value.RequestsTable);
-    }
-
     public async Task<Stored<ChangeRequest>?> GetAsync(string requestId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(requestId);
-        var response = await _table.Client.GetEntityIfExistsAsync<TableEntity>(PartitionOf(requestId), requestId, cancellationToken: cancellationToken)
-            .ConfigureAwait(false);
-        return response.HasValue ? ToStored(response.Value!) : null;
+        return await _table.GetAsync(PartitionOf(requestId), requestId, cancellationToken).ConfigureAwait(false) is { } row
+            ? ToStored(row)
+            : null;
     }
 
     public async Task<(Stored<ChangeRequest> Request, bool Created)> AddOrGetAsync(ChangeRequest request, CancellationToken cancellationToken)
@@ -119,15 +111,12 @@ public sealed class TableRequestStore : IRequestStore, IEffectsIndex, IPendingRe
         var index = IndexActions(request);
         if (index.Count == 0)
         {
-            var single = action == TableTransactionActionType.Add
-                ? await _table.RunAsync((t, c) => t.AddEntityAsync(entity, c), ct).ConfigureAwait(false)
-                : await _table.Client.UpdateEntityAsync(entity, etag!.Value, TableUpdateMode.Replace, ct).ConfigureAwait(false);
-            return ETagOf(single);
+            return await _table.WriteAsync(entity, etag?.ToString(), ct).ConfigureAwait(false);
         }
         TableTransactionAction[] actions = [etag is { } e ? new TableTransactionAction(action, entity, e) : new TableTransactionAction(action, entity), .. index];
         // A failed condition fails the whole transaction with the request row's status (409 exists, 412 changed, 404 gone).
         var response = await _table.RunAsync((t, c) => t.SubmitTransactionAsync(actions, c), ct).ConfigureAwait(false);
-        return ETagOf(response.Value[0]);
+        return EnsuredTable.ETagOf(response.Value[0]);
     }
 
     /// <summary>
@@ -181,57 +170,44 @@ public sealed class TableRequestStore : IRequestStore, IEffectsIndex, IPendingRe
     internal static string TimedRow(string prefix, DateTimeOffset at, string requestId) => prefix + Sortable(at) + "|" + requestId;
 
     private static string Sortable(DateTimeOffset at) =>
-        at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>The index rows <paramref name="filter"/> selects in each partition in turn, at most <paramref name="max"/> in all.</summary>
+    private static async IAsyncEnumerable<TableEntity> ListIndexAsync(EnsuredTable table, Func<string, string> filter, string[]? columns,
+        int max, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var found = 0;
+        for (var p = 0; p < Partitions && found < max; p++)
+        {
+            await foreach (var row in table.QueryAsync(filter(Partition(p)), columns, cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                yield return row;
+                if (++found == max)
+                {
+                    yield break;
+                }
+            }
+        }
+    }
 
     /// <summary>The requests with a timed-index entry at or before <paramref name="until"/>: one RowKey range per partition, oldest first
     /// in each.</summary>
-    internal static async IAsyncEnumerable<TimedEntry> ListTimedAsync(EnsuredTable table, string prefix, DateTimeOffset until, int max,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+    internal static IAsyncEnumerable<TimedEntry> ListTimedAsync(EnsuredTable table, string prefix, DateTimeOffset until, int max,
+        CancellationToken cancellationToken)
     {
-        var found = 0;
         var end = prefix + Sortable(until.AddTicks(1));
-        for (var p = 0; p < Partitions && found < max; p++)
-        {
-            var partition = "requests-" + p.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {prefix} and RowKey lt {end}");
-            var columns = (string[])["PartitionKey", "RowKey", "RequestId", "DueAt"];
-            await foreach (var row in table.QueryAsync(filter, columns, cancellationToken: cancellationToken).ConfigureAwait(false))
-            {
-                yield return new TimedEntry(row.GetString("RequestId"), row.GetDateTimeOffset("DueAt") ?? until, row.RowKey);
-                if (++found == max)
-                {
-                    yield break;
-                }
-            }
-        }
+        return ListIndexAsync(table, partition => TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {prefix} and RowKey lt {end}"),
+                ["PartitionKey", "RowKey", "RequestId", "DueAt"], max, cancellationToken)
+            .Select(row => new TimedEntry(row.GetString("RequestId"), row.GetDateTimeOffset("DueAt") ?? until, row.RowKey));
     }
 
-    /// <inheritdoc />
-    public async IAsyncEnumerable<string> ListPendingCreatedByAsync(DateTimeOffset createdBy, int max, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        await foreach (var entry in ListTimedAsync(_table, PendingPrefix, createdBy, max, cancellationToken).ConfigureAwait(false))
-        {
-            yield return entry.RequestId;
-        }
-    }
+    public IAsyncEnumerable<string> ListPendingCreatedByAsync(DateTimeOffset createdBy, int max, CancellationToken cancellationToken) =>
+        ListTimedAsync(_table, PendingPrefix, createdBy, max, cancellationToken).Select(entry => entry.RequestId);
 
-    public async IAsyncEnumerable<EffectsDue> ListEffectsDueAsync(DateTimeOffset dueBy, int max, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var found = 0;
-        for (var p = 0; p < Partitions && found < max; p++)
-        {
-            var partition = "requests-" + p.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {DuePrefix} and RowKey lt {"due}"} and DueAt le {dueBy}");
-            await foreach (var row in _table.QueryAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
-            {
-                yield return new EffectsDue(row.GetString("RequestId"), row.GetDateTimeOffset("DueAt") ?? dueBy, row.ETag.ToString());
-                if (++found == max)
-                {
-                    yield break;
-                }
-            }
-        }
-    }
+    public IAsyncEnumerable<EffectsDue> ListEffectsDueAsync(DateTimeOffset dueBy, int max, CancellationToken cancellationToken) =>
+        ListIndexAsync(_table, partition => TableClient.CreateQueryFilter(
+                $"PartitionKey eq {partition} and RowKey ge {DuePrefix} and RowKey lt {"due}"} and DueAt le {dueBy}"), null, max, cancellationToken)
+            .Select(row => new EffectsDue(row.GetString("RequestId"), row.GetDateTimeOffset("DueAt") ?? dueBy, row.ETag.ToString()));
 
     public async Task<bool> PostponeEffectsAsync(EffectsDue entry, DateTimeOffset until, CancellationToken cancellationToken)
     {
@@ -272,9 +248,6 @@ public sealed class TableRequestStore : IRequestStore, IEffectsIndex, IPendingRe
 
     private static Stored<ChangeRequest> ToStored(TableEntity entity) =>
         new(BridgeJson.Deserialize<ChangeRequest>(TableJson.Read(entity)), entity.ETag.ToString());
-
-    private static string ETagOf(Response response) =>
-        response.Headers.ETag?.ToString() ?? throw new InvalidOperationException("Table Storage returned no ETag.");
 }
 
 /// <summary>An entry of a timed index: the request, the entry's time, and its row key (in the request's partition).</summary>

@@ -4,30 +4,21 @@ using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Options;
-using SgBridge.Shared.Slack;
 
 namespace SgBridge.Shared.Storage;
 
 /// <summary>The Slack state table: one JSON document per row under the keys its <see cref="SlackRow{T}"/> names; point reads and
 /// conditional writes.</summary>
-public sealed class TableSlackThreadStore : ISlackThreadStore
+public sealed class TableSlackThreadStore(TableServiceClient service, IOptions<StorageOptions> options) : ISlackThreadStore
 {
-    private readonly EnsuredTable _table;
-
-    public TableSlackThreadStore(TableServiceClient service, IOptions<StorageOptions> options)
-    {
-        ArgumentNullException.ThrowIfNull(service);
-        ArgumentNullException.ThrowIfNull(options);
-        _table = new EnsuredTable(service, options.Value.SlackTable);
-    }
+    private readonly EnsuredTable _table = new(service, options.Value.SlackTable);
 
     public async Task<Stored<T>?> GetAsync<T>(SlackRow<T> row, CancellationToken cancellationToken)
         where T : class
     {
         ArgumentNullException.ThrowIfNull(row);
-        var response = await _table.Client.GetEntityIfExistsAsync<TableEntity>(row.Partition, row.Row, cancellationToken: cancellationToken).ConfigureAwait(false);
-        return response.HasValue
-            ? new Stored<T>(BridgeJson.Deserialize<T>(TableJson.Read(response.Value!)), response.Value!.ETag.ToString())
+        return await _table.GetAsync(row.Partition, row.Row, cancellationToken).ConfigureAwait(false) is { } e
+            ? new Stored<T>(BridgeJson.Deserialize<T>(TableJson.Read(e)), e.ETag.ToString())
             : null;
     }
 
@@ -44,10 +35,7 @@ public sealed class TableSlackThreadStore : ISlackThreadStore
         TableJson.Write(entity, BridgeJson.Serialize(value));
         try
         {
-            var response = etag is null
-                ? await _table.RunAsync((t, ct) => t.AddEntityAsync(entity, ct), cancellationToken).ConfigureAwait(false)
-                : await _table.Client.UpdateEntityAsync(entity, new ETag(etag), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-            return response.Headers.ETag?.ToString() ?? throw new InvalidOperationException("Table Storage returned no ETag.");
+            return await _table.WriteAsync(entity, etag, cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
         {
@@ -73,7 +61,7 @@ public sealed class TableSlackThreadStore : ISlackThreadStore
         try
         {
             var response = await _table.RunAsync((t, ct) => t.SubmitTransactionAsync(actions, ct), cancellationToken).ConfigureAwait(false);
-            return response.Value.Select(r => r.Headers.ETag?.ToString() ?? throw new InvalidOperationException("Table Storage returned no ETag.")).ToArray();
+            return response.Value.Select(EnsuredTable.ETagOf).ToArray();
         }
         catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
         {

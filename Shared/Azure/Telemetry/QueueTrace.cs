@@ -12,7 +12,7 @@ namespace SgBridge.Shared.Telemetry;
 public static class QueueTrace
 {
     /// <summary>Decodes the message and starts the function's activity; the caller disposes the activity (null when nothing listens).</summary>
-    public static (T Payload, Activity? Activity) Start<T>(QueueMessage message, string queueName, string operation)
+    private static (T Payload, Activity? Activity) Start<T>(QueueMessage message, string queueName, string operation)
     {
         ArgumentNullException.ThrowIfNull(message);
         var content = QueuePayload.Read<T>(message.MessageText);
@@ -50,12 +50,9 @@ public static class QueueTrace
             }
             catch (Exception ex)
             {
-                Failed(activity, ex);
+                SpanFailure.Mark(activity, ex);
                 throw;
             }
         }
     }
-
-    /// <summary>Marks an activity failed with the exception as an event (OpenTelemetry's exception convention).</summary>
-    internal static void Failed(Activity? activity, Exception exception) => SpanFailure.Mark(activity, exception);
 }

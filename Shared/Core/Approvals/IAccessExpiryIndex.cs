@@ -1,10 +1,3 @@
-using System.Globalization;
-using System.Net;
-using System.Runtime.CompilerServices;
-using Microsoft.Extensions.Options;
-using SgBridge.Shared.Options;
-using SgBridge.Shared.Storage;
-
 namespace SgBridge.Shared.Approvals;
 
 /// <summary>Why an index row exists: a time-bound approval runs out, or an approver revoked the access early.</summary>

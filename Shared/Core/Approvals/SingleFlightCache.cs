@@ -4,14 +4,13 @@ namespace SgBridge.Shared.Approvals;
 
 /// <summary>
 /// The bridge's one cache: each value kept until the expiry given with it, one shared look-up per key in flight. A
-/// failed look-up is not cached; a caller may stop waiting while the look-up completes for the others.
+/// failed look-up is not cached; a caller may stop waiting while the look-up completes for the others. Each value is
+/// kept until <c>expiresAt</c> says, asked when it arrives.
 /// </summary>
-public sealed class SingleFlightCache<TKey, TValue>
+public sealed class SingleFlightCache<TKey, TValue>(Func<TValue, DateTimeOffset> expiresAt, TimeProvider time, IEqualityComparer<TKey> comparer)
     where TKey : notnull
 {
-    private readonly ConcurrentDictionary<TKey, Entry> _entries;
-    private readonly Func<TValue, DateTimeOffset> _expiresAt;
-    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<TKey, Entry> _entries = new(comparer);
 
     /// <summary>Every value is kept for <paramref name="ttl"/> after it arrived.</summary>
     public SingleFlightCache(TimeSpan ttl, TimeProvider time, IEqualityComparer<TKey> comparer)
@@ -19,17 +18,9 @@ public sealed class SingleFlightCache<TKey, TValue>
     {
     }
 
-    /// <summary>Each value is kept until <paramref name="expiresAt"/> says, asked when it arrives.</summary>
-    public SingleFlightCache(Func<TValue, DateTimeOffset> expiresAt, TimeProvider time, IEqualityComparer<TKey> comparer)
-    {
-        _expiresAt = expiresAt;
-        _time = time;
-        _entries = new ConcurrentDictionary<TKey, Entry>(comparer);
-    }
-
     public async Task<TValue> GetAsync(TKey key, Func<CancellationToken, Task<TValue>> lookup, CancellationToken cancellationToken)
     {
-        var now = _time.GetUtcNow();
+        var now = time.GetUtcNow();
         var entry = _entries.AddOrUpdate(key, _ => Start(lookup), (_, existing) => existing.Usable(now) ? existing : Start(lookup));
         try
         {
@@ -45,7 +36,7 @@ public sealed class SingleFlightCache<TKey, TValue>
     private Entry Start(Func<CancellationToken, Task<TValue>> lookup) => new(new Lazy<Task<(TValue, DateTimeOffset)>>(async () =>
     {
         var value = await lookup(CancellationToken.None).ConfigureAwait(false);
-        return (value, _expiresAt(value));
+        return (value, expiresAt(value));
     }));
 
     private sealed record Entry(Lazy<Task<(TValue Value, DateTimeOffset Until)>> Lookup)

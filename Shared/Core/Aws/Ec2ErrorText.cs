@@ -60,8 +60,7 @@ public static class Ec2ErrorText
     public static string Normalise(string? code)
     {
         var c = (code ?? "").Trim();
-        if (c.StartsWith("Client.", StringComparison.Ordinal)) return c["Client.".Length..];
-        if (c.StartsWith("Server.", StringComparison.Ordinal)) return c["Server.".Length..];
-        return c;
+        var prefixed = c.StartsWith("Client.", StringComparison.Ordinal) || c.StartsWith("Server.", StringComparison.Ordinal);
+        return prefixed ? c["Client.".Length..] : c;
     }
 }

@@ -18,7 +18,7 @@ public sealed record ApprovedRule(SecurityGroupRule Rule, ApprovalOrigin Origin,
 /// The rules a group is allowed to hold. Only onboarding, approvals, exempt changes the live group confirms and expiries
 /// change it, never a describe taken to "remember" the group. Reconcile makes AWS match it.
 /// </summary>
-public sealed partial class ApprovedGroup
+public sealed class ApprovedGroup
 {
     [JsonConstructor]
     private ApprovedGroup()
@@ -135,18 +135,9 @@ public sealed partial class ApprovedGroup
     /// Takes back rules adopted at first sight at or after <paramref name="eventTime"/> that a policed change made (first
     /// sight caught it half-way in a burst); removing is the safe direction.
     /// </summary>
-    public bool WithdrawAdoptedSince(DateTimeOffset eventTime, Func<SecurityGroupRule, bool> claimed, DateTimeOffset now)
-    {
+    public bool WithdrawAdoptedSince(DateTimeOffset eventTime, Func<SecurityGroupRule, bool> claimed, DateTimeOffset now) =>
         // CloudTrail times are whole seconds: only an adoption a full second after the change is surely after it.
-        var keep = Rules.Where(a => !(a.Origin == ApprovalOrigin.Adopted && a.ApprovedAt >= eventTime.AddSeconds(1) && claimed(a.Rule))).ToArray();
-        if (keep.Length == Rules.Count)
-        {
-            return false;
-        }
-        Rules = keep;
-        UpdatedAt = now;
-        return true;
-    }
+        Remove(a => a.Origin == ApprovalOrigin.Adopted && a.ApprovedAt >= eventTime.AddSeconds(1) && claimed(a.Rule), now).Length > 0;
 
     /// <summary>Remembers the rule ids AWS gave approved rules (bookkeeping, not approval: the content is unchanged).</summary>
     public bool LearnRuleIds(IReadOnlyList<(SecurityGroupRule Approved, string RuleId)> matches, DateTimeOffset now)
@@ -168,5 +159,43 @@ public sealed partial class ApprovedGroup
             UpdatedAt = now;
         }
         return changed;
+    }
+
+    /// <summary>The later of two expiries, where null (permanent) is the latest.</summary>
+    public static DateTimeOffset? Later(DateTimeOffset? a, DateTimeOffset? b) => a is null || b is null ? null : a > b ? a : b;
+
+    /// <summary>The earliest expiry among the approved rules (null: every rule is permanent).</summary>
+    public DateTimeOffset? NextExpiry => Rules.Where(r => r.ExpiresAt is not null).Select(r => r.ExpiresAt).Min();
+
+    /// <summary>Takes out every rule whose approval has run out at <paramref name="now"/>; returns what was taken out.</summary>
+    public IReadOnlyList<ApprovedRule> RemoveExpired(DateTimeOffset now) => Remove(r => r.ExpiresAt is { } at && at <= now, now);
+
+    /// <summary>Takes back the rules with <paramref name="request"/>'s content that a request approved (not baseline, exempt or
+    /// first-sight ones).</summary>
+    public IReadOnlyList<ApprovedRule> RevokeAccessOf(ChangeRequest request, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var granted = request.GrantedRules;
+        return Remove(a => a.Origin == ApprovalOrigin.Request && granted.Any(g => a.Rule.SameAccessAs(g)), now);
+    }
+
+    /// <summary>Takes out the rules <paramref name="which"/> selects (removing access is the safe direction); returns them.</summary>
+    private ApprovedRule[] Remove(Func<ApprovedRule, bool> which, DateTimeOffset now)
+    {
+        var gone = Rules.Where(which).ToArray();
+        if (gone.Length > 0)
+        {
+            Rules = Rules.Where(r => !which(r)).ToArray();
+            UpdatedAt = now;
+        }
+        return gone;
+    }
+
+    /// <summary>The approved rules that still carry <paramref name="request"/>'s access (by content).</summary>
+    public IReadOnlyList<ApprovedRule> AccessOf(ChangeRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var granted = request.GrantedRules;
+        return Rules.Where(a => granted.Any(g => a.Rule.SameAccessAs(g))).ToArray();
     }
 }

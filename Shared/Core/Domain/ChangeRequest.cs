@@ -45,12 +45,79 @@ public sealed record SlackMessageRef(string Channel, string Ts);
 
 public sealed class RequestStateException(string message) : InvalidOperationException(message);
 
+/// <summary>How a time-bound approval's access ended.</summary>
+public enum AccessEndReason
+{
+    /// <summary>The approved duration ran out.</summary>
+    Expired,
+    /// <summary>An approver took the access back before it ran out.</summary>
+    Revoked,
+}
+
+/// <summary>
+/// Work that follows a transition, recorded on the request in the transition's conditional write and cleared by the
+/// effects worker once done: clearing it is "told once". A new kind needs one <c>IEffectPerformer</c> (docs/operations.md).
+/// </summary>
+public enum EffectKind
+{
+    /// <summary>Bring the request's Slack messages (approvers', monitoring) in line with its state.</summary>
+    Render,
+    /// <summary>Carry out the approval in AWS (through the approved state).</summary>
+    Apply,
+    /// <summary>DM the requester of a reverted change to ask why.</summary>
+    AskReason,
+    /// <summary>Tell the monitoring channel(s) loudly that a break-glass user approved their own change.</summary>
+    BreakGlassNotice,
+    /// <summary>DM the requester that time-bound access was granted (with "Ask to extend").</summary>
+    AccessGranted,
+    /// <summary>Tell the request's monitoring thread that its access ended.</summary>
+    AccessEndedNotice,
+    /// <summary>DM the requester that their access ended.</summary>
+    AccessEndedDm,
+    /// <summary>An approver revoked access early: end it in AWS now (the expiry tick does it otherwise within a minute).</summary>
+    EndAccessNow,
+    /// <summary>DM the requester of a request asked for in Slack (the /sgbridge form) its decision: approved, denied or expired.</summary>
+    DecisionDm,
+    /// <summary>Publish again the Slack Home tabs (approvers' and requester's) that show the request, if opened recently.</summary>
+    RefreshHome,
+}
+
+/// <summary>One pending effect: its number on the request, its kind, when it was raised and (break-glass) by whom.</summary>
+public sealed record PendingEffect(long Id, EffectKind Kind, DateTimeOffset At, string? By = null);
+
+/// <summary>What a write of the request does to its "effects due" index row (kept with the row, in the same transaction).</summary>
+public enum EffectsIndexChange
+{
+    None,
+    /// <summary>The first pending effect: the index row is written.</summary>
+    Write,
+    /// <summary>The last pending effect was cleared: the index row goes.</summary>
+    Delete,
+}
+
+/// <summary>
+/// The request's entries in the store's timer indexes (null: not in that index): effects pending since (catch-up),
+/// pending since (stale-request expiry) and final since (retention).
+/// </summary>
+public sealed record RequestIndexEntries(DateTimeOffset? EffectsDueSince, DateTimeOffset? PendingSince, DateTimeOffset? FinalSince)
+{
+    /// <summary>In no index (a copy never stored).</summary>
+    public static readonly RequestIndexEntries None = new(null, null, null);
+}
+
+/// <summary>The reason the requester of a reverted change gave in Slack (plain text as typed; escaped where rendered).</summary>
+public sealed record RequesterReason(string Text, string SlackUserId, DateTimeOffset At, int Revision = 1);
+
+/// <summary>Where a request asked for in Slack came from: the user, the modal submission, the duration asked for (null: permanent) and
+/// why.</summary>
+public sealed record SlackOrigin(string UserId, string? UserName, string? Email, string? TeamId, string ViewId, TimeSpan? RequestedFor, string Reason);
+
 /// <summary>
 /// A change request: one per CloudTrail event. It owns its transitions; an illegal one throws
 /// <see cref="RequestStateException"/>. Reverting → Pending | RevertFailed; Pending → Approved | Denied | Expired;
 /// Approved → Applied | ApplyFailed. Exempt, RevertFailed, Denied, Applied, ApplyFailed, Expired, Unmatched and Reported are final.
 /// </summary>
-public sealed partial class ChangeRequest
+public sealed class ChangeRequest : IJsonOnDeserialized
 {
     [JsonConstructor]
     private ChangeRequest()
@@ -289,4 +356,276 @@ public sealed partial class ChangeRequest
         UpdatedAt = now;
         RaiseFor(to, now);
     }
+
+    /// <summary>The index entries this copy calls for (not stored: derived from the state).</summary>
+    [JsonIgnore]
+    public RequestIndexEntries IndexEntries => new(
+        EffectsDueSince,
+        Status == RequestStatus.Pending ? CreatedAt : null,
+        IsFinal ? UpdatedAt : null);
+
+    /// <summary>The index entries stored with the copy this one was read (or last written) as; <see cref="RequestIndexEntries.None"/> if
+    /// never stored.</summary>
+    [JsonIgnore] public RequestIndexEntries IndexAsStored { get; private set; } = RequestIndexEntries.None;
+
+    /// <summary>The longest reason kept (characters); the modal's max_length says the same.</summary>
+    public const int MaxReasonLength = 1000;
+
+    /// <summary>The requester's reason for a reverted change (null: none given).</summary>
+    [JsonInclude] public RequesterReason? RequesterReason { get; private set; }
+
+    /// <summary>A reverted change waiting for approvers whose requester may be asked why: not a Slack request (which has its reason).</summary>
+    public bool WantsReason => Status == RequestStatus.Pending && Slack is null && Revert is { Succeeded: true };
+
+    /// <summary>
+    /// Stores the requester's reason (trimmed, non-empty, at most <see cref="MaxReasonLength"/>); a second one replaces it.
+    /// Only while Pending: throws <see cref="RequestStateException"/> otherwise.
+    /// </summary>
+    public void RecordReason(string text, string slackUserId, DateTimeOffset now)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(slackUserId);
+        var trimmed = text?.Trim() ?? "";
+        if (trimmed.Length == 0)
+        {
+            throw new ArgumentException("reason: give a reason (it is empty).", nameof(text));
+        }
+        if (trimmed.Length > MaxReasonLength)
+        {
+            throw new ArgumentException($"reason: at most {MaxReasonLength} characters (it has {trimmed.Length}).", nameof(text));
+        }
+        if (Status != RequestStatus.Pending)
+        {
+            throw new RequestStateException($"{Id} is {Status}: a reason is taken only while it waits for approvers.");
+        }
+        RequesterReason = new RequesterReason(trimmed, slackUserId, now, (RequesterReason?.Revision ?? 0) + 1);
+        UpdatedAt = now;
+        Raise(EffectKind.Render, now);
+    }
+
+    /// <summary>Set when the request was asked for in Slack (the /sgbridge modal): nothing changed in AWS before approval.</summary>
+    [JsonInclude] public SlackOrigin? Slack { get; private set; }
+
+    /// <summary>
+    /// Opens a request asked for in Slack: one rule to add, Pending at once (nothing changed in AWS). <paramref name="id"/>
+    /// derives from the modal's view id, so a duplicated submission maps to the same request.
+    /// </summary>
+    public static ChangeRequest OpenFromSlack(string id, string accountId, string region, string groupId, string? groupName, string? vpcId,
+        SecurityGroupRule rule, Requester requester, SlackOrigin origin, DateTimeOffset now)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(id);
+        ArgumentException.ThrowIfNullOrWhiteSpace(accountId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(region);
+        ArgumentException.ThrowIfNullOrWhiteSpace(groupId);
+        ArgumentNullException.ThrowIfNull(rule);
+        ArgumentNullException.ThrowIfNull(requester);
+        ArgumentNullException.ThrowIfNull(origin);
+        if (requester.SlackUserId != origin.UserId)
+        {
+            throw new ArgumentException("The requester of a Slack request is the Slack user who submitted it.", nameof(requester));
+        }
+        if (origin.RequestedFor is { } d && d <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(origin), d, "A requested duration is positive, or null (permanent).");
+        }
+        var request = new ChangeRequest
+        {
+            Id = id,
+            EventId = SlackEventId(origin.ViewId),
+            EventName = SlackEventName,
+            EventTime = now,
+            Status = RequestStatus.Pending,
+            Kind = ChangeKind.Add,
+            AccountId = accountId,
+            Region = region,
+            GroupId = groupId,
+            GroupName = groupName,
+            VpcId = vpcId,
+            Requester = requester,
+            Rules = [rule with { RuleId = null }],
+            Slack = origin,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        request.RaiseFor(RequestStatus.Pending, now);
+        return request;
+    }
+
+    /// <summary>The EventName of requests asked for in Slack.</summary>
+    public const string SlackEventName = "SlackRequest";
+
+    /// <summary>The stand-in event id of a Slack request: one per modal view, the key that makes a submission idempotent.</summary>
+    public static string SlackEventId(string viewId) => "slack-view:" + viewId;
+
+    // Time-bound access: when it ends, how it ended, and the extension requests that ask for more.
+    /// <summary>When the access an approval grants ends: decision time + <see cref="ApprovedFor"/> (null: permanent or not approved).</summary>
+    public DateTimeOffset? AccessUntil => ApprovedFor is { } d && DecidedAt is { } at ? at + d : null;
+
+    [JsonInclude] public AccessEndReason? AccessEndReason { get; private set; }
+    [JsonInclude] public DateTimeOffset? AccessEndedAt { get; private set; }
+
+    /// <summary>Who revoked the access early (a Slack user id); null when it expired.</summary>
+    [JsonInclude] public string? AccessEndedBy { get; private set; }
+
+    /// <summary>An extension request: the id of the request whose access it extends.</summary>
+    [JsonInclude] public string? ExtendsRequestId { get; private set; }
+
+    /// <summary>An extension request: when the access it extends ends (as it stood when the extension was asked), shown to approvers.</summary>
+    [JsonInclude] public DateTimeOffset? ExtendsAccessUntil { get; private set; }
+
+    /// <summary>Access can end for an approved (applying, applied or failed-to-apply) change that granted access.</summary>
+    public bool CanEndAccess => Status is RequestStatus.Approved or RequestStatus.Applied or RequestStatus.ApplyFailed && Kind != ChangeKind.Remove;
+
+    /// <summary>The rules whose access an approval of this request grants (Add: its rules; Modify: the edited content).</summary>
+    public IReadOnlyList<SecurityGroupRule> GrantedRules => Kind switch
+    {
+        ChangeKind.Add => Rules,
+        ChangeKind.Modify => Edits.Select(e => e.After).ToArray(),
+        _ => [],
+    };
+
+    /// <summary>The approved access ended: its rules left the approved state (reconcile revokes them in AWS).</summary>
+    public void EndAccess(AccessEndReason reason, string? byUserId, DateTimeOffset now)
+    {
+        EndAccessQuietly(reason, byUserId, now);
+        Raise(EffectKind.AccessEndedNotice, now);
+        Raise(EffectKind.AccessEndedDm, now);
+        if (reason == Domain.AccessEndReason.Revoked)
+        {
+            Raise(EffectKind.EndAccessNow, now);
+        }
+    }
+
+    /// <summary>
+    /// The access ran out while an applied extension (<paramref name="extensionId"/>) carried it on: the extension's own
+    /// end tells the requester and monitoring, so this grant's end is recorded (and rendered) without notices of its own:
+    /// one "Access ended" per access, not one per request of the chain.
+    /// </summary>
+    public void EndAccessCarriedBy(string extensionId, DateTimeOffset now)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(extensionId);
+        EndAccessQuietly(Domain.AccessEndReason.Expired, null, now);
+    }
+
+    private void EndAccessQuietly(AccessEndReason reason, string? byUserId, DateTimeOffset now)
+    {
+        if (!CanEndAccess)
+        {
+            throw new RequestStateException($"Cannot end the access of request {Id}: it is {Status} ({Kind}), not an approved grant of access.");
+        }
+        AccessEndReason = reason;
+        AccessEndedAt = now;
+        AccessEndedBy = byUserId;
+        Move(RequestStatus.AccessEnded, now);
+    }
+
+    /// <summary>A request to extend <paramref name="original"/>'s access: same rules, group and requester, Pending at once (nothing to
+    /// revert).</summary>
+    public static ChangeRequest OpenExtension(string id, ChangeRequest original, DateTimeOffset now)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(id);
+        ArgumentNullException.ThrowIfNull(original);
+        if (original.Status != RequestStatus.Applied || original.AccessUntil is null)
+        {
+            throw new RequestStateException($"Cannot extend request {original.Id}: only applied time-bound access can be extended (it is {original.Status}).");
+        }
+        var extension = new ChangeRequest
+        {
+            Id = id,
+            EventId = "extend:" + original.Id,
+            EventName = "ExtendAccess",
+            EventTime = now,
+            Status = RequestStatus.Pending,
+            Kind = ChangeKind.Add,
+            AccountId = original.AccountId,
+            Region = original.Region,
+            GroupId = original.GroupId,
+            GroupName = original.GroupName,
+            VpcId = original.VpcId,
+            Requester = original.Requester,
+            Rules = original.GrantedRules,
+            ExtendsRequestId = original.Id,
+            ExtendsAccessUntil = original.AccessUntil,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        extension.RaiseFor(RequestStatus.Pending, now);
+        return extension;
+    }
+
+    /// <summary>Effects raised by transitions and not yet done, oldest first.</summary>
+    [JsonInclude] public IReadOnlyList<PendingEffect> Effects { get; private set; } = [];
+
+    /// <summary>The number of the last effect raised (effect ids never repeat on a request).</summary>
+    [JsonInclude] public long LastEffectId { get; private set; }
+
+    /// <summary>When the oldest pending effect was raised (null: none pending): the due time of the row's index entry.</summary>
+    [JsonInclude] public DateTimeOffset? EffectsDueSince { get; private set; }
+
+    private List<long> _raised = [];
+
+    /// <summary>What writing this copy does to the "effects due" index row: a first pending effect writes it, the last cleared deletes
+    /// it.</summary>
+    [JsonIgnore]
+    public EffectsIndexChange IndexChange => (IndexAsStored.EffectsDueSince, EffectsDueSince) switch
+    {
+        (null, null) => EffectsIndexChange.None,
+        (_, null) => EffectsIndexChange.Delete,
+        var (a, b) when a == b => EffectsIndexChange.None,
+        _ => EffectsIndexChange.Write,
+    };
+
+    /// <summary>The effects raised since this copy was read or written (not stored): what the write's nudge names.</summary>
+    [JsonIgnore] public IReadOnlyList<long> RaisedEffects => _raised;
+
+    void IJsonOnDeserialized.OnDeserialized() => IndexAsStored = IndexEntries;
+
+    /// <summary>Marks this copy as stored as it is (after its write): nothing raised since, the index rows as they now are.</summary>
+    public void AcceptWritten()
+    {
+        _raised = [];
+        IndexAsStored = IndexEntries;
+    }
+
+    /// <summary>Clears the effects done (<paramref name="ids"/>), skipping those no longer pending; false: nothing to clear.</summary>
+    public bool ClearEffects(IReadOnlyCollection<long> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var left = Effects.Where(e => !ids.Contains(e.Id)).ToArray();
+        if (left.Length == Effects.Count)
+        {
+            return false;
+        }
+        Effects = left;
+        EffectsDueSince = left.Length == 0 ? null : left.Min(e => e.At);
+        return true;
+    }
+
+    /// <summary>Records an effect of the transition; a new Render or RefreshHome supersedes a pending one of its kind.</summary>
+    private void Raise(EffectKind kind, DateTimeOffset now, string? by = null)
+    {
+        var effects = kind is EffectKind.Render or EffectKind.RefreshHome ? Effects.Where(e => e.Kind != kind).ToList() : Effects.ToList();
+        LastEffectId++;
+        effects.Add(new PendingEffect(LastEffectId, kind, now, by));
+        Effects = effects;
+        EffectsDueSince ??= now;
+        _raised.Add(LastEffectId);
+    }
+
+    /// <summary>The effects of entering <paramref name="status"/>: every state but Reverting is rendered; the states a Home tab lists
+    /// refresh it.</summary>
+    private void RaiseFor(RequestStatus status, DateTimeOffset now)
+    {
+        if (status != RequestStatus.Reverting)
+        {
+            Raise(EffectKind.Render, now);
+        }
+        if (ShownOnHome(status))
+        {
+            Raise(EffectKind.RefreshHome, now);
+        }
+    }
+
+    /// <summary>The states that put a request on a Home tab, or take it off one (every other state never was on one).</summary>
+    private static bool ShownOnHome(RequestStatus status) => status is RequestStatus.Pending or RequestStatus.Approved or RequestStatus.Denied
+        or RequestStatus.Expired or RequestStatus.Applied or RequestStatus.ApplyFailed or RequestStatus.AccessEnded;
 }

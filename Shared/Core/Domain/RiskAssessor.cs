@@ -36,14 +36,8 @@ public static class RiskAssessor
     /// <summary>The flags of the access a request would grant (for a modify: the new content).</summary>
     public static IReadOnlyList<string> Assess(ChangeRequest request)
     {
-        var granted = request.Kind switch
-        {
-            ChangeKind.Add => request.Rules,
-            ChangeKind.Modify => request.Edits.Select(e => e.After).ToList(),
-            _ => [],
-        };
         var flags = new List<string>();
-        foreach (var rule in granted)
+        foreach (var rule in request.GrantedRules)
         {
             var internet = IsInternet(rule.Source);
             // An outbound rule's source is its destination: its flags say "outbound … to", never "from" or "open to".

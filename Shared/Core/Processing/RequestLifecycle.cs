@@ -42,32 +42,27 @@ public sealed partial class RequestLifecycle(IRequestStore requests, IQueueSende
     public Task<Stored<ChangeRequest>?> FindAsync(string requestId, CancellationToken cancellationToken) => requests.GetAsync(requestId, cancellationToken);
 
     /// <summary>Applies <paramref name="change"/> (false: nothing to write) and nudges the effects it raised. Null: no such request.</summary>
-    public async Task<RequestUpdate?> ChangeAsync(string requestId, Func<ChangeRequest, bool> change, CancellationToken cancellationToken)
-    {
-        var update = await requests.UpdateAsync(requestId, change, cancellationToken).ConfigureAwait(false);
-        await AfterAsync(update, cancellationToken).ConfigureAwait(false);
-        return update;
-    }
+    public async Task<RequestUpdate?> ChangeAsync(string requestId, Func<ChangeRequest, bool> change, CancellationToken cancellationToken) =>
+        await AfterAsync(await requests.UpdateAsync(requestId, change, cancellationToken).ConfigureAwait(false), cancellationToken)
+            .ConfigureAwait(false);
 
     /// <summary>As <see cref="ChangeAsync(string, Func{ChangeRequest, bool}, CancellationToken)"/>, from a copy already read.</summary>
-    public async Task<RequestUpdate> ChangeAsync(Stored<ChangeRequest> stored, Func<ChangeRequest, bool> change, CancellationToken cancellationToken)
-    {
-        var update = await requests.UpdateAsync(stored, change, cancellationToken).ConfigureAwait(false);
-        await AfterAsync(update, cancellationToken).ConfigureAwait(false);
-        return update;
-    }
+    public async Task<RequestUpdate> ChangeAsync(Stored<ChangeRequest> stored, Func<ChangeRequest, bool> change, CancellationToken cancellationToken) =>
+        (await AfterAsync(await requests.UpdateAsync(stored, change, cancellationToken).ConfigureAwait(false), cancellationToken)
+            .ConfigureAwait(false))!;
 
-    private async Task AfterAsync(RequestUpdate? update, CancellationToken cancellationToken)
+    /// <summary>Counts a written status change and nudges the effects the write raised; returns <paramref name="update"/>.</summary>
+    private async Task<RequestUpdate?> AfterAsync(RequestUpdate? update, CancellationToken cancellationToken)
     {
-        if (update is not { Written: true })
+        if (update is { Written: true })
         {
-            return;
+            if (update.StatusChanged)
+            {
+                Count(update.Request.Status);
+            }
+            await NudgeAsync(update.Request.Id, update.RaisedEffects, written: null, cancellationToken).ConfigureAwait(false);
         }
-        if (update.StatusChanged)
-        {
-            Count(update.Request.Status);
-        }
-        await NudgeAsync(update.Request.Id, update.RaisedEffects, written: null, cancellationToken).ConfigureAwait(false);
+        return update;
     }
 
     /// <summary>Sends the nudge (with those of concurrent transitions: <see cref="NudgeSender"/>), carrying a first write's row so

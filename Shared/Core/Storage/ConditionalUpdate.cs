@@ -17,25 +17,22 @@ public static class ConditionalUpdate
         Func<T, string, CancellationToken, Task<string>> replace,
         Func<CancellationToken, Task<Stored<T>?>> reread,
         CancellationToken cancellationToken)
+        where T : class
     {
         ArgumentNullException.ThrowIfNull(stored);
-        for (var attempt = 1; ; attempt++)
-        {
-            if (!change(stored.Value))
+        Stored<T>? unread = stored;
+        var result = await ApplyAsync(
+            async ct =>
             {
-                return (stored, false);
-            }
-            try
-            {
-                var etag = await replace(stored.Value, stored.ETag, cancellationToken).ConfigureAwait(false);
-                return (stored with { ETag = etag }, true);
-            }
-            catch (ConcurrencyConflictException) when (attempt < MaxAttempts)
-            {
-                stored = await reread(cancellationToken).ConfigureAwait(false)
+                var copy = unread ?? await reread(ct).ConfigureAwait(false)
                     ?? throw new InvalidOperationException("The row disappeared while it was being changed.");
-            }
-        }
+                unread = null;
+                return copy;
+            },
+            (value, etag, ct) => replace(value, etag!, ct),
+            value => change(value!) ? value : null,
+            cancellationToken).ConfigureAwait(false);
+        return (result.Stored!, result.Written);
     }
 
     /// <summary>

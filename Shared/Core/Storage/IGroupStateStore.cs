@@ -1,8 +1,4 @@
-using System.Net;
-using System.Runtime.CompilerServices;
-using Microsoft.Extensions.Options;
 using SgBridge.Shared.Domain;
-using SgBridge.Shared.Options;
 
 namespace SgBridge.Shared.Storage;
 
@@ -40,11 +36,9 @@ public static class GroupStateUpdates
         Func<ApprovedGroup, bool> change, CancellationToken cancellationToken)
     {
         var stored = await store.GetAsync(accountId, region, groupId, cancellationToken).ConfigureAwait(false);
-        if (stored is null)
-        {
-            return null;
-        }
-        return await ConditionalUpdate.RunAsync(stored, change, store.ReplaceAsync,
-            ct => store.GetAsync(accountId, region, groupId, ct), cancellationToken).ConfigureAwait(false);
+        return stored is null
+            ? null
+            : await ConditionalUpdate.RunAsync(stored, change, store.ReplaceAsync,
+                ct => store.GetAsync(accountId, region, groupId, ct), cancellationToken).ConfigureAwait(false);
     }
 }

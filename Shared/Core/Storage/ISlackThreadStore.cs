@@ -1,5 +1,3 @@
-using SgBridge.Shared.Slack;
-
 namespace SgBridge.Shared.Storage;
 
 /// <summary>The key of one row in the Slack state table, typed by what the row holds.</summary>

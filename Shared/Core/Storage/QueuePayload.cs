@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using SgBridge.Shared.Domain;
 
 namespace SgBridge.Shared.Storage;
@@ -27,7 +28,8 @@ public static class QueuePayload
     {
         var json = string.IsNullOrEmpty(traceParent)
             ? JsonSerializer.SerializeToUtf8Bytes(message, BridgeJson.Options)
-            : Envelope(message, traceParent, traceState);
+            : JsonSerializer.SerializeToUtf8Bytes(
+                new TraceEnvelope<T>(traceParent, string.IsNullOrEmpty(traceState) ? null : traceState, message), BridgeJson.Options);
         if (json.Length <= maxBytes)
         {
             return json;
@@ -59,74 +61,31 @@ public static class QueuePayload
         {
             json = Encoding.UTF8.GetBytes(text);
         }
-        if (IsEnvelope(json))
-        {
-            return FromEnvelope<T>(json);
-        }
-        var body = JsonSerializer.Deserialize<T>(json, BridgeJson.Options)
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        var envelope = IsEnvelope(root);
+        var body = (envelope ? root.GetProperty(BodyProperty) : root).Deserialize<T>(BridgeJson.Options)
             ?? throw new JsonException($"Expected a {typeof(T).Name}, got null.");
-        return new(body, null, null);
-    }
-
-    private static byte[] Envelope<T>(T message, string traceParent, string? traceState)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString(TraceParentProperty, traceParent);
-            if (!string.IsNullOrEmpty(traceState))
-            {
-                writer.WriteString(TraceStateProperty, traceState);
-            }
-            writer.WritePropertyName(BodyProperty);
-            JsonSerializer.Serialize(writer, message, BridgeJson.Options);
-            writer.WriteEndObject();
-        }
-        return buffer.ToArray();
+        var traceState = envelope && root.TryGetProperty(TraceStateProperty, out var state) ? state.GetString() : null;
+        return new(body, envelope ? root.GetProperty(TraceParentProperty).GetString() : null, traceState);
     }
 
     /// <summary>An object with a string <c>traceparent</c>, a <c>body</c>, at most a string <c>tracestate</c> and nothing else (no
     /// message has that shape).</summary>
-    private static bool IsEnvelope(ReadOnlySpan<byte> json)
-    {
-        var reader = new Utf8JsonReader(json);
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+    private static bool IsEnvelope(JsonElement root) =>
+        root.ValueKind == JsonValueKind.Object
+        && root.TryGetProperty(TraceParentProperty, out _)
+        && root.TryGetProperty(BodyProperty, out _)
+        && root.EnumerateObject().All(p => p.Name switch
         {
-            return false;
-        }
-        bool traceParent = false, body = false;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            if (reader.ValueTextEquals(TraceParentProperty) || reader.ValueTextEquals(TraceStateProperty))
-            {
-                traceParent |= reader.ValueTextEquals(TraceParentProperty);
-                if (!reader.Read() || reader.TokenType != JsonTokenType.String)
-                {
-                    return false;
-                }
-            }
-            else if (reader.ValueTextEquals(BodyProperty))
-            {
-                body = true;
-                reader.Read();
-                reader.Skip();
-            }
-            else
-            {
-                return false;
-            }
-        }
-        return traceParent && body;
-    }
+            TraceParentProperty or TraceStateProperty => p.Value.ValueKind == JsonValueKind.String,
+            BodyProperty => true,
+            _ => false,
+        });
 
-    private static QueueContent<T> FromEnvelope<T>(byte[] json)
-    {
-        using var document = JsonDocument.Parse(json);
-        var root = document.RootElement;
-        var body = root.GetProperty(BodyProperty).Deserialize<T>(BridgeJson.Options)
-            ?? throw new JsonException($"Expected a {typeof(T).Name}, got null.");
-        var traceState = root.TryGetProperty(TraceStateProperty, out var state) ? state.GetString() : null;
-        return new(body, root.GetProperty(TraceParentProperty).GetString(), traceState);
-    }
+    /// <summary>The envelope's shape (a null <c>tracestate</c> is left out).</summary>
+    private sealed record TraceEnvelope<T>(
+        [property: JsonPropertyName(TraceParentProperty)] string TraceParent,
+        [property: JsonPropertyName(TraceStateProperty)] string? TraceState,
+        [property: JsonPropertyName(BodyProperty)] T Body);
 }

@@ -11,7 +11,7 @@ public sealed class BridgeTelemetry : IDisposable
 
     /// <summary>The meter from the host's <paramref name="meterFactory"/> (AddSgBridge passes the host's).</summary>
     public BridgeTelemetry(IMeterFactory meterFactory)
-        : this(CreateMeter(meterFactory))
+        : this((meterFactory ?? throw new ArgumentNullException(nameof(meterFactory))).Create(Name))
     {
     }
 
@@ -32,12 +32,6 @@ public sealed class BridgeTelemetry : IDisposable
         StsCalls = Meter.CreateCounter<long>("sgbridge.sts.calls", description: "STS AssumeRole* calls, by account.");
         Heartbeats = Meter.CreateCounter<long>("sgbridge.heartbeats", description: "Heartbeat events received through the EventBridge delivery path (the silence alert reads it).");
         RevertLatency = Meter.CreateHistogram<double>("sgbridge.revert.latency", unit: "s", description: "CloudTrail event time to reverted.");
-    }
-
-    private static Meter CreateMeter(IMeterFactory meterFactory)
-    {
-        ArgumentNullException.ThrowIfNull(meterFactory);
-        return meterFactory.Create(Name);
     }
 
     public static readonly ActivitySource Source = new(Name);

@@ -1,4 +1,3 @@
-using SgBridge.Shared.Approvals;
 using SgBridge.Shared.Domain;
 using SgBridge.Shared.Processing;
 using SgBridge.Shared.Reconcile;
