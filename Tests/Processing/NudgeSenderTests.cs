@@ -135,7 +135,7 @@ public sealed class NudgeSenderTests
     }
 
     [Fact]
-    public async Task EffectsWorker_NudgeMany_PerformsAndClearsEachRequestsEffects_AsIfEachCameAlone()
+    public async Task EffectsWorker_NudgeMany_PerformsAndClearsEachRequestsEffects_InOrder_AsIfEachCameAlone()
     {
         var b = new Bridge();
         b.Slack.UsersByEmail["alice@example.com"] = "UREQ";
@@ -162,7 +162,28 @@ public sealed class NudgeSenderTests
         {
             Assert.Empty((await b.Requests.GetAsync(id, default))!.Value.Effects);
         }
+        // One batch (same requester, same group): its first request posted the batch's messages before the others joined,
+        // so they wait for one debounced render instead of each rendering at once.
+        Assert.Single(b.Slack.Posts, p => p.Channel == "CAPPROVERS");
+        Assert.Empty(b.Slack.Updates);
+        Assert.Single(b.Queue.Delayed, d => d.Queue == QueueNames.Effects && BridgeJson.Deserialize<EffectsMessage>(d.Json) is RenderBatch);
         Assert.All(ids, id => Assert.Equal(1, b.Slack.Posts.Count(p => p.Channel == "UREQ"
             && p.Blocks?.ToJsonString().Contains(ActionIds.For(ActionIds.GiveReason, id), StringComparison.Ordinal) == true))); // each reason DM once
+    }
+}
+
+public sealed class NudgeManyJsonTests
+{
+    [Fact]
+    public void NudgeMany_RoundTrips_WithEachNudgesCarriedRow()
+    {
+        var row = new Stored<ChangeRequest>(ChangeRequest.Open(RequestId.For("b"), TestData.Change(ChangeKind.Add), DateTimeOffset.UnixEpoch), "\"etag\"");
+        var json = BridgeJson.Serialize<EffectsMessage>(new NudgeMany([new NudgeEffects(row.Value.Id, [1], row), new NudgeEffects(RequestId.For("c"), [2])]));
+
+        var text = System.Text.Encoding.UTF8.GetString(QueuePayload.Encode(BridgeJson.Deserialize<EffectsMessage>(json), 48_000, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
+        var back = Assert.IsType<NudgeMany>(QueuePayload.Read<EffectsMessage>(text).Body);
+
+        Assert.Equal((row.Value.Id, "\"etag\""), (back.Nudges[0].Written!.Value.Id, back.Nudges[0].Written!.ETag));
+        Assert.Null(back.Nudges[1].Written);
     }
 }

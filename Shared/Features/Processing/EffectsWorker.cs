@@ -61,13 +61,27 @@ public sealed partial class EffectsWorker(
     }
 
     /// <summary>
-    /// Performs the nudges of a burst, side by side, each as if it came alone; the first failure escapes once all were
-    /// tried, so the queue retries the message (a retry reads each row: what was done and cleared is not done again).
+    /// Performs the nudges of a burst one after the other, each as if it came alone (in order: a batch's first request
+    /// posts its messages before the requests that join it are placed, so they wait for one debounced render instead of
+    /// each rendering at once). The first failure escapes once all were tried, so the queue retries the message (a retry
+    /// reads each row: what was done and cleared is not done again).
     /// </summary>
-    public Task PerformAsync(NudgeMany message, long dequeueCount, CancellationToken cancellationToken)
+    public async Task PerformAsync(NudgeMany message, long dequeueCount, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        return Task.WhenAll(message.Nudges.Select(n => PerformAsync(n, dequeueCount, cancellationToken)));
+        ExceptionDispatchInfo? failure = null;
+        foreach (var nudge in message.Nudges)
+        {
+            try
+            {
+                await PerformAsync(nudge, dequeueCount, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                failure ??= ExceptionDispatchInfo.Capture(ex);
+            }
+        }
+        failure?.Throw();
     }
 
     /// <summary>Performs every effect of the request raised at or before the catch-up's cut-off.</summary>
