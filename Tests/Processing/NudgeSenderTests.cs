@@ -21,6 +21,8 @@ public sealed class NudgeSenderTests
         public bool Hold { get; set; }
         public Func<object, Exception?> Refuse { get; set; } = _ => null;
         public List<EffectsMessage> Sent { get; } = [];
+        public List<string?> SentAs { get; } = [];
+        public static AsyncLocal<string?> Caller { get; } = new();
 
         public Task SendAsync<T>(string queueName, T message, CancellationToken cancellationToken) =>
             SendAsync(queueName, message, TimeSpan.Zero, cancellationToken);
@@ -40,6 +42,7 @@ public sealed class NudgeSenderTests
             lock (Sent)
             {
                 Sent.Add((EffectsMessage)(object)message!);
+                SentAs.Add(Caller.Value);
             }
         }
     }
@@ -75,6 +78,31 @@ public sealed class NudgeSenderTests
         Assert.Equal(2, queue.Sent.Count);
         Assert.Equal(RequestId.For("a"), Assert.IsType<NudgeEffects>(queue.Sent[0]).RequestId);
         Assert.Equal(new[] { "b", "c", "d" }.Select(e => RequestId.For(e)).ToArray(), Assert.IsType<NudgeMany>(queue.Sent[1]).Nudges.Select(n => n.RequestId));
+    }
+
+    [Fact]
+    public async Task SendAsync_ARoundGoesOutInItsFirstCallersContext_NotThePreviousRounds()
+    {
+        var queue = new HeldQueue { Hold = true };
+        var sender = new NudgeSender(queue);
+        Task As(string caller, string eventId) => Task.Run(() =>
+        {
+            HeldQueue.Caller.Value = caller; // the invocation a send is counted for, its trace: what flows with the caller
+            return sender.SendAsync(Nudge(eventId), default);
+        });
+        var first = As("a", "a");
+        Assert.True(await queue.Entered.WaitAsync(TimeSpan.FromSeconds(10)));
+        var b = As("b", "b");
+        var c = As("c", "c");
+        queue.Hold = false;
+        queue.Go.Release();
+
+        await Task.WhenAll(first, b, c);
+
+        // However b and c met the rounds (together, or each leading its own), no later round went out as "a".
+        Assert.Equal("a", queue.SentAs[0]);
+        Assert.All(queue.SentAs.Skip(1), who => Assert.Contains(who, new[] { "b", "c" }));
+        Assert.Equal(3, queue.Sent.Sum(m => m is NudgeMany many ? many.Nudges.Count : 1));
     }
 
     [Fact]

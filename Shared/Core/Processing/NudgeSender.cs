@@ -18,12 +18,14 @@ public sealed class NudgeSender(IQueueSender queue)
     private List<Waiting> _waiting = [];
     private bool _draining;
 
-    private sealed record Waiting(NudgeEffects Nudge, TaskCompletionSource Sent);
+    /// <summary>A nudge waiting to be sent, with its caller's context: a round's message goes out in the context of its first
+    /// nudge's caller (its trace, and the invocation it is counted for), not in the previous round's.</summary>
+    private sealed record Waiting(NudgeEffects Nudge, TaskCompletionSource Sent, ExecutionContext? Context);
 
     /// <summary>Sends <paramref name="nudge"/>, alone or with the nudges raised while the previous send was in flight.</summary>
     public Task SendAsync(NudgeEffects nudge, CancellationToken cancellationToken)
     {
-        var waiting = new Waiting(nudge, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var waiting = new Waiting(nudge, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), ExecutionContext.Capture());
         bool lead;
         lock (_gate)
         {
@@ -57,7 +59,17 @@ public sealed class NudgeSender(IQueueSender queue)
             using var limit = new CancellationTokenSource(RequestLifecycle.NudgeBudget);
             try
             {
-                await SendRoundAsync([.. round.Select(w => w.Nudge)], limit.Token).WaitAsync(limit.Token).ConfigureAwait(false);
+                IReadOnlyList<NudgeEffects> nudges = [.. round.Select(w => w.Nudge)];
+                Task send = null!;
+                if (round[0].Context is { } context)
+                {
+                    ExecutionContext.Run(context, _ => send = SendRoundAsync(nudges, limit.Token), null);
+                }
+                else
+                {
+                    send = SendRoundAsync(nudges, limit.Token);
+                }
+                await send.WaitAsync(limit.Token).ConfigureAwait(false);
                 round.ForEach(w => w.Sent.TrySetResult());
             }
             catch (Exception ex)
