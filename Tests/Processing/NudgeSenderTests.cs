@@ -49,6 +49,16 @@ public sealed class NudgeSenderTests
 
     private static NudgeEffects Nudge(string eventId) => new(RequestId.For(eventId), [1]);
 
+    /// <summary>A sender whose first send (of <paramref name="eventId"/>'s nudge) is in flight, held by the queue.</summary>
+    private static async Task<(HeldQueue Queue, NudgeSender Sender, Task First)> HeldFirstSendAsync(string eventId)
+    {
+        var queue = new HeldQueue { Hold = true };
+        var sender = new NudgeSender(queue);
+        var first = sender.SendAsync(Nudge(eventId), default);
+        Assert.True(await queue.Entered.WaitAsync(TimeSpan.FromSeconds(10)));
+        return (queue, sender, first);
+    }
+
     [Fact]
     public async Task SendAsync_Alone_GoesAtOnceAsTheNudgeItself()
     {
@@ -62,10 +72,7 @@ public sealed class NudgeSenderTests
     [Fact]
     public async Task SendAsync_WhileASendIsInFlight_TheNudgesRaisedMeanwhileGoTogether_AndEachCallerWaitsForItsOwn()
     {
-        var queue = new HeldQueue { Hold = true };
-        var sender = new NudgeSender(queue);
-        var first = sender.SendAsync(Nudge("a"), default);
-        Assert.True(await queue.Entered.WaitAsync(TimeSpan.FromSeconds(10)));
+        var (queue, sender, first) = await HeldFirstSendAsync("a");
         var later = new[] { "b", "c", "d" }.Select(e => sender.SendAsync(Nudge(e), default)).ToArray();
 
         queue.Go.Release();
@@ -108,10 +115,7 @@ public sealed class NudgeSenderTests
     [Fact]
     public async Task SendAsync_MoreThanOneMessageHolds_GoInMessagesOfAtMostTheLimit()
     {
-        var queue = new HeldQueue { Hold = true };
-        var sender = new NudgeSender(queue);
-        var first = sender.SendAsync(Nudge("first"), default);
-        Assert.True(await queue.Entered.WaitAsync(TimeSpan.FromSeconds(10)));
+        var (queue, sender, first) = await HeldFirstSendAsync("first");
         var later = Enumerable.Range(0, NudgeSender.MaxPerMessage + 3).Select(i => sender.SendAsync(Nudge("e" + i), default)).ToArray();
         queue.Hold = false;
         queue.Go.Release();
@@ -124,10 +128,7 @@ public sealed class NudgeSenderTests
     [Fact]
     public async Task SendAsync_TheSendFails_EveryCallerItCarriedIsTold_AndTheNextSendIsNotHeldBack()
     {
-        var queue = new HeldQueue { Hold = true };
-        var sender = new NudgeSender(queue);
-        var first = sender.SendAsync(Nudge("a"), default);
-        Assert.True(await queue.Entered.WaitAsync(TimeSpan.FromSeconds(10)));
+        var (queue, sender, first) = await HeldFirstSendAsync("a");
         var later = new[] { "b", "c" }.Select(e => sender.SendAsync(Nudge(e), default)).ToArray();
         queue.Hold = false;
         queue.Refuse = m => m is NudgeMany ? new InvalidOperationException("queue refused") : null;
@@ -146,10 +147,7 @@ public sealed class NudgeSenderTests
     [Fact]
     public async Task SendAsync_TooLargeTogether_EachGoesAlone_WithoutItsRowIfNeedBe()
     {
-        var queue = new HeldQueue { Hold = true };
-        var sender = new NudgeSender(queue);
-        var first = sender.SendAsync(Nudge("a"), default);
-        Assert.True(await queue.Entered.WaitAsync(TimeSpan.FromSeconds(10)));
+        var (queue, sender, first) = await HeldFirstSendAsync("a");
         var row = new Stored<ChangeRequest>(ChangeRequest.Open(RequestId.For("b"), TestData.Change(ChangeKind.Add), DateTimeOffset.UnixEpoch), "\"etag\"");
         var later = new[] { "b", "c" }.Select(e => sender.SendAsync(Nudge(e) with { Written = row }, default)).ToArray();
         queue.Hold = false;
