@@ -41,7 +41,6 @@ public sealed partial class AccessDecisionService(
         }
 
         var now = time.GetUtcNow();
-        // The row first: a crash after it leaves work the next tick finishes (converge); the rules go from the approved state next.
         var entry = new AccessExpiryEntry(now, id, request.AccountId, request.Region, request.GroupId, AccessEndKind.Revoke, click.UserId);
         await index.AddAsync(entry, cancellationToken);
         await groups.UpdateAsync(request.AccountId, request.Region, request.GroupId, g => g.RevokeAccessOf(request, now).Count > 0, cancellationToken);

@@ -23,8 +23,8 @@ public enum ClickScope
 /// inside Slack's 3 seconds — whether the clicker is an approver and who the requester is. A look-up that fails decides
 /// nothing (<see cref="ClickFailure.Unverified"/>: the endpoint answers "could not verify").
 /// </summary>
-public sealed class ClickContext(SlackInteraction click, Stored<ChangeRequest> request, string leadId, Stored<SlackThread>? thread,
-    ApprovalRoute? route, ApproverDirectory approvers, CancellationToken handlerToken) : IDisposable
+public sealed class ClickContext(SlackInteraction click, Stored<ChangeRequest> request, Stored<SlackThread>? thread, ApprovalRoute? route,
+    ApproverDirectory approvers, CancellationToken handlerToken) : IDisposable
 {
     /// <summary>How long the click's Slack look-ups may take together (the private reply has its own budget).</summary>
     public static readonly TimeSpan LookupBudget = TimeSpan.FromSeconds(1.5);
@@ -40,21 +40,15 @@ public sealed class ClickContext(SlackInteraction click, Stored<ChangeRequest> r
 
     public string RequestId => Request.Value.Id;
 
-    /// <summary>The lead of the batch that shows the request (the request itself when no batch shows it).</summary>
-    public string LeadId { get; } = leadId;
-
     /// <summary>The batch whose message the click came from (null for a Home tab or DM click).</summary>
     public Stored<SlackThread>? Thread { get; } = thread;
-
-    /// <summary>The route the batch was sent on: its approvers are the ones who may decide (null: the global approvers).</summary>
-    public ApprovalRoute? Route { get; } = route;
 
     /// <summary>True when the clicker may approve their own change (Slack:BreakGlassUserIds).</summary>
     public bool ClickerIsBreakGlass => approvers.IsBreakGlass(Click.UserId);
 
-    /// <summary>Whether the clicker is an approver of the route (asked once, within the budget).</summary>
+    /// <summary>Whether the clicker is an approver of the route the batch was sent on (null: the global approvers); asked once, within the budget.</summary>
     public Task<bool> IsApproverAsync() =>
-        _isApprover ??= LookupAsync(ct => Route is { } r ? approvers.IsApproverAsync(Click.UserId, r, ct) : approvers.IsApproverAsync(Click.UserId, ct));
+        _isApprover ??= LookupAsync(ct => route is { } r ? approvers.IsApproverAsync(Click.UserId, r, ct) : approvers.IsApproverAsync(Click.UserId, ct));
 
     /// <summary>The Slack user behind the request's requester (asked once, within the budget).</summary>
     public Task<RequesterIdentity> RequesterAsync() =>
@@ -134,7 +128,7 @@ public sealed class ClickContexts(IRequestStore requests, ISlackThreadStore thre
         switch (scope)
         {
             case ClickScope.Request:
-                return (new ClickContext(click, stored, id, null, null, approvers, cancellationToken), null);
+                return (new ClickContext(click, stored, null, null, approvers, cancellationToken), null);
             case ClickScope.RequestOnItsMessage:
             {
                 var batch = await threads.FindBatchOfAsync(stored.Value, cancellationToken);
@@ -144,10 +138,9 @@ public sealed class ClickContexts(IRequestStore requests, ISlackThreadStore thre
                 {
                     return (null, NotOnThisMessage(id));
                 }
-                var leadId = batch?.LeadId ?? id;
                 // The approvers of the route the message was sent on (the global ones unless the route includes them).
-                var route = await routing.RouteForClickAsync(leadId, stored.Value, cancellationToken);
-                return (new ClickContext(click, stored, leadId, click.FromHome ? null : batch?.Thread, route, approvers, cancellationToken), null);
+                var route = await routing.RouteForClickAsync(batch?.LeadId ?? id, stored.Value, cancellationToken);
+                return (new ClickContext(click, stored, click.FromHome ? null : batch?.Thread, route, approvers, cancellationToken), null);
             }
             default:
             {
@@ -161,7 +154,7 @@ public sealed class ClickContexts(IRequestStore requests, ISlackThreadStore thre
                     return (null, NotOnThisMessage(id));
                 }
                 var route = await routing.RouteForClickAsync(id, stored.Value, cancellationToken);
-                return (new ClickContext(click, stored, id, thread, route, approvers, cancellationToken), null);
+                return (new ClickContext(click, stored, thread, route, approvers, cancellationToken), null);
             }
         }
     }

@@ -49,9 +49,6 @@ public sealed partial class DecisionService(
         {
             return refused;
         }
-        var leadId = context.RequestId;
-        var lead = context.Request;
-
         // Each change is its own conditional write, so they are decided side by side: a batch still answers within
         // Slack's 3 seconds (one after another it would take a read, a write and two sends each).
         (bool Won, ChangeRequest Current)?[] results;
@@ -59,21 +56,21 @@ public sealed partial class DecisionService(
         {
             results = await Task.WhenAll(context.Thread!.Value.MemberIds.Select(async memberId =>
             {
-                var member = memberId == leadId ? lead : await requests.GetAsync(memberId, cancellationToken);
+                var member = memberId == context.RequestId ? context.Request : await requests.GetAsync(memberId, cancellationToken);
                 return member is null ? ((bool Won, ChangeRequest Current)?)null : await DecideOneAsync(member, approve, context.Click, duration, breakGlass);
             }));
         }
         catch (Exception ex) when (ex is not (ClickFailedException or RequestStateException))
         {
             // Another member's write may have gone through while this one failed: not confirmed, never "nothing changed".
-            throw new ClickFailedException(ClickFailure.Unconfirmed, leadId, ex);
+            throw new ClickFailedException(ClickFailure.Unconfirmed, context.RequestId, ex);
         }
         var decided = results.Count(r => r is { Won: true });
         var skipped = results.Where(r => r is { Won: false } && r.Value.Current.Status != RequestStatus.Exempt).Select(r => r!.Value.Current).ToList();
         var reply = DecisionReplies.BatchDecided(approve, decided, skipped);
         return decided == 0
             ? new DecisionResult(DecisionOutcome.AlreadyDecided, string.Join(", ", skipped.Select(s => s.Id)), Reply: reply)
-            : new DecisionResult(approve ? DecisionOutcome.Approved : DecisionOutcome.Denied, leadId, decided, reply);
+            : new DecisionResult(approve ? DecisionOutcome.Approved : DecisionOutcome.Denied, context.RequestId, decided, reply);
     }
 
     /// <summary>

@@ -85,36 +85,23 @@ public sealed partial class SlackRequestService(
         {
             var request = ChangeRequest.OpenFromSlack(RequestId.For(eventId, length), form.AccountId, form.Region, group.GroupId, group.GroupName, group.VpcId,
                 form.Rule, requester, origin, time.GetUtcNow());
-            var (stored, created) = await HandToApprovalAsync(request, group.Tags, cancellationToken);
+            // The policy file decides on the object about to be stored (with the tags of the modal's own group look-up), so
+            // the one insert carries the decision and its effects; a duplicated submission finds the stored request.
+            policyGate.Decide(request, time.GetUtcNow(), form.Duration, group.Tags is null ? GroupTags.NotRead : GroupTags.Known(group.Tags));
+            var (stored, created) = await lifecycle.OpenAsync(request, cancellationToken);
             if (stored.Value.EventId != eventId)
             {
                 continue; // another request holds this short id: take a longer one
             }
             if (created)
             {
+                policyGate.LogDecision(stored.Value);
                 LogOpened(logger, stored.Value.Id, submission.UserId, form.AccountId, group.GroupId);
             }
             return DecisionResult.ModalUpdate((created ? "opened " : "already open ") + stored.Value.Id,
                 RequestModal.Opened(stored.Value, existing: !created));
         }
         throw new InvalidOperationException($"No free request id for {eventId}.");
-    }
-
-    /// <summary>
-    /// The one place a Slack request enters the approval flow. The policy file decides first, on the object about to be
-    /// stored, so the one insert carries the decision and its effects; a duplicated submission finds the stored request.
-    /// </summary>
-    private async Task<(Storage.Stored<ChangeRequest> Request, bool Created)> HandToApprovalAsync(
-        ChangeRequest request, IReadOnlyDictionary<string, string>? groupTags, CancellationToken cancellationToken)
-    {
-        // The group's tags come with the modal's group look-up (the same DescribeSecurityGroups answer): no extra call.
-        policyGate.Decide(request, time.GetUtcNow(), request.Slack?.RequestedFor, groupTags is null ? GroupTags.NotRead : GroupTags.Known(groupTags));
-        var (stored, created) = await lifecycle.OpenAsync(request, cancellationToken);
-        if (created)
-        {
-            policyGate.LogDecision(stored.Value);
-        }
-        return (stored, created);
     }
 
     /// <summary>Looks the group up in AWS within <see cref="SlackRequestOptions.GroupCheckTimeout"/>; null with the error to show when not found or not checked.</summary>
