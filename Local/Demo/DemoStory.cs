@@ -167,7 +167,7 @@ public sealed class DemoStory(LocalBridge bridge, TextWriter output)
                     continue;
                 }
                 if ((string?)e["type"] == "button" && (string?)e["value"] == RequestId
-                    || (string?)e["type"] == "static_select" && RequestId is not null && (string)id! == ApprovalDurationActions.SelectActionId(prefix, RequestId))
+                    || (string?)e["type"] == "static_select" && RequestId is not null && (string)id! == ActionIds.For(prefix, RequestId))
                 {
                     return (block, e);
                 }

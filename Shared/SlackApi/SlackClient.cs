@@ -14,6 +14,12 @@ namespace SgBridge.Shared.Slack;
 public sealed partial class SlackClient(HttpClient http, IOptions<SlackOptions> options, TimeProvider time, ILogger<SlackClient> logger)
     : ISlackClient
 {
+    /// <summary>First backoff after a 5xx (doubled on each retry), and the wait after a 429 without Retry-After.</summary>
+    internal static readonly TimeSpan RetryBaseDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>A 429 asking to wait longer than this fails at once, so the queue retries later instead of blocking.</summary>
+    internal static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
+
     private readonly SlackOptions _options = options.Value;
 
     public Task<SlackMessageRef> PostMessageAsync(string channel, string text, JsonArray? blocks, string? threadTs, CancellationToken cancellationToken) =>
@@ -98,8 +104,8 @@ public sealed partial class SlackClient(HttpClient http, IOptions<SlackOptions> 
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
             if (response.StatusCode == HttpStatusCode.TooManyRequests)
             {
-                var retryAfter = GetRetryAfter(response) ?? _options.RetryBaseDelay;
-                if (attempt >= _options.MaxRetries || retryAfter > _options.MaxRetryDelay)
+                var retryAfter = GetRetryAfter(response) ?? RetryBaseDelay;
+                if (attempt >= _options.MaxRetries || retryAfter > MaxRetryDelay)
                 {
                     LogRateLimitedGivingUp(logger, method, attempt + 1, retryAfter);
                     throw new SlackRateLimitedException(method, retryAfter);
@@ -114,7 +120,7 @@ public sealed partial class SlackClient(HttpClient http, IOptions<SlackOptions> 
                 {
                     throw new HttpRequestException($"Slack {method} failed with HTTP {(int)response.StatusCode} after {attempt + 1} attempts.", null, response.StatusCode);
                 }
-                var backoff = _options.RetryBaseDelay * Math.Pow(2, attempt);
+                var backoff = RetryBaseDelay * Math.Pow(2, attempt);
                 LogServerError(logger, method, (int)response.StatusCode, backoff, attempt + 1);
                 await Task.Delay(backoff, time, cancellationToken);
                 continue;

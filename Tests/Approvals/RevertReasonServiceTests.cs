@@ -57,7 +57,7 @@ public class RevertReasonServiceTests
     };
 
     private static SlackViewSubmission Submit(string id, string? reason, string user = "UALICE", string viewId = "VREASON1") =>
-        new(viewId, RevertReasonService.Callback, id, user, "alice", "T1", null, new Dictionary<string, string?> { [RequestBlocks.Reason] = reason });
+        new(viewId, ActionIds.ReasonCallback, id, user, "alice", "T1", null, new Dictionary<string, string?> { [RequestBlocks.Reason] = reason });
 
     private IEnumerable<(string Channel, string Text, JsonArray? Blocks, string? ThreadTs)> Dms() => _rig.Slack.Posts.Where(p => p.Channel == "UALICE");
 
@@ -143,11 +143,11 @@ public class RevertReasonServiceTests
 
         Assert.Null(result.Reply);
         var (trigger, view) = Assert.Single(_rig.Views.Opened);
-        Assert.Equal(("1.2.3", RevertReasonService.Callback), (trigger, (string?)view["callback_id"]));
+        Assert.Equal(("1.2.3", ActionIds.ReasonCallback), (trigger, (string?)view["callback_id"]));
         // The request id travels sealed for the requester who clicked: only their submission of this modal opens it again.
         var seal = new ModalSeal(O.Create(_rig.Options), _rig.Time);
-        Assert.Equal(r.Id, seal.Open((string?)view["private_metadata"], RevertReasonService.Callback, "UALICE").Data);
-        Assert.False(seal.Open((string?)view["private_metadata"], RevertReasonService.Callback, "UMALLORY").IsValid);
+        Assert.Equal(r.Id, seal.Open((string?)view["private_metadata"], ActionIds.ReasonCallback, "UALICE").Data);
+        Assert.False(seal.Open((string?)view["private_metadata"], ActionIds.ReasonCallback, "UMALLORY").IsValid);
     }
 
     [Fact]

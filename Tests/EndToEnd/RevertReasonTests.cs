@@ -58,7 +58,7 @@ public sealed class RevertReasonTests(AzuriteFixture azurite, MotoFixture moto) 
 
     private async Task<(int Status, JsonObject? Body)> SubmitAsync(string metadata, string reason, string user)
     {
-        var payload = RequestPayloads.SubmissionPayload(new Dictionary<string, string?> { [RequestBlocks.Reason] = reason }, "VREASON1", user, RevertReasonService.Callback, metadata);
+        var payload = RequestPayloads.SubmissionPayload(new Dictionary<string, string?> { [RequestBlocks.Reason] = reason }, "VREASON1", user, ActionIds.ReasonCallback, metadata);
         var body = RequestPayloads.Form(payload);
         return await _h.PostSlackJsonAsync(SgBridge.FunctionApp.Routes.SlackInteractions, body);
     }
@@ -94,7 +94,7 @@ public sealed class RevertReasonTests(AzuriteFixture azurite, MotoFixture moto) 
         Assert.Empty(_h.SlackCalls("views.open"));
         Assert.Equal(200, await _h.ClickAsync(ActionIds.For(ActionIds.GiveReason, id), id, user: RequesterUser));
         var opened = Assert.Single(_h.SlackCalls("views.open"));
-        Assert.Equal(RevertReasonService.Callback, (string?)opened["view"]!["callback_id"]);
+        Assert.Equal(ActionIds.ReasonCallback, (string?)opened["view"]!["callback_id"]);
         var metadata = (string)opened["view"]!["private_metadata"]!; // sealed for the requester, carrying the request id
 
         // A forged submission by another user is refused (the view was not opened for them), and so is the bare request id

@@ -195,7 +195,7 @@ public sealed class SlackRequestTests(AzuriteFixture azurite, MotoFixture moto, 
             "expired" => new ModalSeal(slackOptions, new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow - TimeSpan.FromHours(13)))
                 .Seal(RequestBlocks.RequestCallback, Requester, data: null),
             "tampered" => Tamper(Opened("UAPPROVER1"), Requester),
-            "other-modal" => seal.Seal(Shared.Approvals.RevertReasonService.Callback, Requester, "SG-ABCDEFGH"),
+            "other-modal" => seal.Seal(ActionIds.ReasonCallback, Requester, "SG-ABCDEFGH"),
             "other-key" => new ModalSeal(Microsoft.Extensions.Options.Options.Create(new SlackOptions { SigningSecret = "another-apps-secret" }), TimeProvider.System)
                 .Seal(RequestBlocks.RequestCallback, Requester, data: null),
             _ => throw new ArgumentOutOfRangeException(nameof(attack)),

@@ -51,7 +51,7 @@ public class ApprovalMessageBuilderTimeBoundTests
         var elements = Elements(m);
         Assert.Equal(2, elements.Count);
         var select = elements[0];
-        Assert.Equal(("static_select", ApprovalDurationActions.SelectActionId(ActionIds.ApproveFor, r.Id)), ((string)select["type"]!, (string)select["action_id"]!));
+        Assert.Equal(("static_select", ActionIds.For(ActionIds.ApproveFor, r.Id)), ((string)select["type"]!, (string)select["action_id"]!));
         var options = select["options"]!.AsArray().OfType<JsonObject>().ToList();
         Assert.Equal(Defaults.Select(d => ApprovalDurationActions.ActionId(ActionIds.ApproveFor, d.Label, r.Id)), options.Select(o => (string)o["value"]!));
         Assert.Equal(["for 1h", "for 8h", "for 24h", "for 7d", "permanently"], options.Select(o => (string)o["text"]!["text"]!));
@@ -124,7 +124,7 @@ public class ApprovalMessageBuilderTimeBoundTests
 
         var m = ApprovalMessageBuilder.ForApprovers(batch, null, null).WithAccessChoices(batch, Defaults);
 
-        var all = Elements(m).Single(e => (string)e["action_id"]! == ApprovalDurationActions.SelectActionId(ActionIds.ApproveAllFor, batch[0].Id));
+        var all = Elements(m).Single(e => (string)e["action_id"]! == ActionIds.For(ActionIds.ApproveAllFor, batch[0].Id));
         Assert.Contains(all["options"]!.AsArray(), o => (string)o!["value"]! == ApprovalDurationActions.ActionId(ActionIds.ApproveAllFor, "8h", batch[0].Id));
         Assert.DoesNotContain(Elements(m), b => ActionIds.Matches((string)b["action_id"]!, ActionIds.Approve) || ActionIds.Matches((string)b["action_id"]!, ActionIds.ApproveAll));
         Assert.Empty(SlackPayloadValidator.Check(m.Text, m.Blocks));

@@ -252,7 +252,7 @@ public class ApprovalWordingTests
         var m = ApprovalMessageBuilder.Compact(batch, null, withButtons: true, "msg_too_long").WithAccessChoices(batch, ApprovalsOptions.ParseDurations("1h,8h"));
 
         var ids = m.Blocks.OfType<JsonObject>().Where(b => (string?)b["type"] == "actions").SelectMany(b => b["elements"]!.AsArray()).Select(e => (string)e!["action_id"]!).ToList();
-        Assert.Contains(ApprovalDurationActions.SelectActionId(ActionIds.ApproveFor, pending.Id), ids);
+        Assert.Contains(ActionIds.For(ActionIds.ApproveFor, pending.Id), ids);
         Assert.Contains(ActionIds.For(ActionIds.Deny, pending.Id), ids);
         Assert.Contains(ActionIds.For(ActionIds.RevokeAccess, live.Id), ids);
         Assert.Empty(SlackPayloadValidator.Check(m.Text, m.Blocks));

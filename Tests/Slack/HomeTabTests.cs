@@ -177,7 +177,7 @@ public class HomeTabTests
         Assert.True(json.IndexOf(newer.Id, StringComparison.Ordinal) < json.IndexOf(older.Id, StringComparison.Ordinal), "newest first");
         var actions = ActionIdsOf(view);
         // The risky add: its duration select (one confirm) and Deny; the removal: a plain Approve (no duration) and Deny.
-        Assert.Contains(ApprovalDurationActions.SelectActionId(ActionIds.ApproveFor, older.Id), actions);
+        Assert.Contains(ActionIds.For(ActionIds.ApproveFor, older.Id), actions);
         Assert.Contains(ActionIds.For(ActionIds.Deny, older.Id), actions);
         Assert.Contains(ActionIds.For(ActionIds.Approve, newer.Id), actions);
         Assert.Contains("Waiting for you (2)", json, StringComparison.Ordinal);
@@ -260,7 +260,7 @@ public class HomeTabTests
     {
         var r = await SeedPendingAsync(ChangeKind.Add);
 
-        var result = await HomeClickAsync(ApprovalDurationActions.SelectActionId(ActionIds.ApproveFor, r.Id), "", "UAPPROVER1",
+        var result = await HomeClickAsync(ActionIds.For(ActionIds.ApproveFor, r.Id), "", "UAPPROVER1",
             selected: ApprovalDurationActions.ActionId(ActionIds.ApproveFor, "8h", r.Id));
 
         Assert.Equal(DecisionOutcome.Approved, result.Outcome);
@@ -288,7 +288,7 @@ public class HomeTabTests
         _rig.Slack.UsersByEmail["alice@example.com"] = "UAPPROVER1";
         var r = await SeedPendingAsync(ChangeKind.Add);
 
-        var result = await HomeClickAsync(ApprovalDurationActions.SelectActionId(ActionIds.ApproveFor, r.Id), "", "UAPPROVER1",
+        var result = await HomeClickAsync(ActionIds.For(ActionIds.ApproveFor, r.Id), "", "UAPPROVER1",
             selected: ApprovalDurationActions.ActionId(ActionIds.ApproveFor, "1h", r.Id));
 
         Assert.Equal(DecisionOutcome.SelfApproval, result.Outcome);

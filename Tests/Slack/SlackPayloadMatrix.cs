@@ -41,7 +41,7 @@ public static class SlackPayloadMatrix
     /// <summary>A reason modal's private_metadata as the bridge seals it (a Slack user id of the longest usual shape).</summary>
     private static string ModalSealOf(string requestId) =>
         new ModalSeal(Microsoft.Extensions.Options.Options.Create(new SlackOptions { SigningSecret = "matrix-signing-secret" }), new Microsoft.Extensions.Time.Testing.FakeTimeProvider(T))
-            .Seal(Shared.Approvals.RevertReasonService.Callback, "W0123456789ABCDEF", requestId);
+            .Seal(ActionIds.ReasonCallback, "W0123456789ABCDEF", requestId);
 
     public static readonly int[] RuleCounts = [1, 60, 400];
 

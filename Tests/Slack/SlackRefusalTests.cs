@@ -204,7 +204,7 @@ public sealed class SlackRefusalTests : IDisposable
         Assert.True(compact.Ok);
         var elements = compact.Body["blocks"]!.AsArray().OfType<JsonObject>().Where(b => (string?)b["type"] == "actions").SelectMany(b => b["elements"]!.AsArray().OfType<JsonObject>()).ToList();
         var select = Assert.Single(elements, e => (string?)e["type"] == "static_select");
-        Assert.Equal(ApprovalDurationActions.SelectActionId(ActionIds.ApproveFor, r.Id), (string)select["action_id"]!);
+        Assert.Equal(ActionIds.For(ActionIds.ApproveFor, r.Id), (string)select["action_id"]!);
         Assert.Equal(["for 1h", "for 8h"], select["options"]!.AsArray().Select(o => (string)o!["text"]!["text"]!));
         Assert.Contains(elements, e => (string)e["action_id"]! == ActionIds.For(ActionIds.Deny, r.Id));
         // "permanent" is not offered here, so a permanent Approve would only be refused on click.

@@ -24,8 +24,6 @@ public sealed partial class RevertReasonService(
     BridgeTelemetry telemetry,
     ModalSeal seal)
 {
-    public const string Callback = ActionIds.ReasonCallback;
-
     /// <summary>
     /// The <see cref="EffectKind.AskReason"/> effect: asks the requester of a reverted, Pending request for a reason
     /// (nothing when it no longer wants one, e.g. decided meanwhile, or the requester has no Slack user). Slack failures
@@ -60,7 +58,7 @@ public sealed partial class RevertReasonService(
         {
             using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             budget.CancelAfter(SlackRequestService.ViewBudget);
-            await slack.OpenViewAsync(click.TriggerId!, ReasonMessages.Modal(context.Request.Value, seal.Seal(Callback, click.UserId, id)), budget.Token);
+            await slack.OpenViewAsync(click.TriggerId!, ReasonMessages.Modal(context.Request.Value, seal.Seal(ActionIds.ReasonCallback, click.UserId, id)), budget.Token);
             return new DecisionResult(DecisionOutcome.Ignored, "reason modal opened " + id);
         }
         catch (Exception ex) when (SlackFailure.Is(ex, CancellationToken.None))

@@ -9,8 +9,6 @@ public static class ApprovalDurationActions
     public static string ActionId(string prefix, string label, string requestId) =>
         string.Join(ActionIds.Separator, prefix, label, requestId);
 
-    public static string SelectActionId(string prefix, string requestId) => ActionIds.For(prefix, requestId);
-
     /// <summary>Reads the label and request id of a choice "{prefix}:{label}:{id}"; false for anything not of that shape.</summary>
     public static bool TryParse(string actionId, string prefix, out string label, out string requestId)
     {

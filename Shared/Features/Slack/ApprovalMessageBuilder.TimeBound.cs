@@ -43,7 +43,7 @@ public static partial class ApprovalMessageBuilder
             var only = durations[0];
             return Button(ApprovalDurationActions.ActionId(forPrefix, only.Label, id), id, $"{buttonText} {only.Words}", "primary");
         }
-        return Select(ApprovalDurationActions.SelectActionId(forPrefix, id), placeholder,
+        return Select(ActionIds.For(forPrefix, id), placeholder,
             durations.Select(d => (d.IsPermanent ? "permanently" : "for " + d.Label, ApprovalDurationActions.ActionId(forPrefix, d.Label, id))));
     }
 

@@ -43,12 +43,6 @@ public sealed class SlackOptions
     [Range(0, 10, ErrorMessage = "Slack:MaxRetries must be between 0 and 10.")]
     public int MaxRetries { get; set; } = 3;
 
-    /// <summary>First backoff after a 5xx (doubled on each retry), and the wait after a 429 without Retry-After.</summary>
-    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>A 429 asking to wait longer than this fails at once, so the queue retries later instead of blocking.</summary>
-    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
-
     /// <summary>Changes by one requester on one group within this window share a message (Slack allows ~1/s/channel); 0: none.</summary>
     public TimeSpan BatchWindow { get; set; } = TimeSpan.FromMinutes(2);
 

@@ -25,8 +25,6 @@ public sealed partial class SlackOptionsValidator : IValidateOptions<SlackOption
         Require(options.RequestTimestampTolerance > TimeSpan.Zero
             && options.RequestTimestampTolerance <= SlackOptions.MaxRequestTimestampTolerance,
             "Slack:RequestTimestampTolerance must be greater than zero and at most 5 minutes.");
-        Require(options.RetryBaseDelay >= TimeSpan.Zero, "Slack:RetryBaseDelay must not be negative.");
-        Require(options.MaxRetryDelay >= TimeSpan.Zero, "Slack:MaxRetryDelay must not be negative.");
         Require(options.ModalSigningKey is not { Length: < 32 }, "Slack:ModalSigningKey must have at least 32 characters when set.");
         Require(options.ModalLifetime > TimeSpan.Zero && options.ModalLifetime <= TimeSpan.FromDays(7),
             "Slack:ModalLifetime must be greater than zero and at most 7 days.");

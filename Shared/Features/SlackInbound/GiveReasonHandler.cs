@@ -22,7 +22,7 @@ public sealed class GiveReasonHandler(RevertReasonService reasons) : IBlockActio
 /// <summary>The reason modal submitted (its seal opened: the private_metadata is the request id).</summary>
 public sealed class ReasonSubmissionHandler(RevertReasonService reasons) : IViewSubmissionHandler
 {
-    public string CallbackId => RevertReasonService.Callback;
+    public string CallbackId => ActionIds.ReasonCallback;
 
     public Task<DecisionResult> HandleAsync(Requests.SlackViewSubmission submission, CancellationToken cancellationToken) => reasons.SubmitAsync(submission, cancellationToken);
 }

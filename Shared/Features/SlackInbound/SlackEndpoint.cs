@@ -42,46 +42,38 @@ public sealed partial class SlackEndpoint(
     internal static readonly TimeSpan QueueBudget = TimeSpan.FromSeconds(2);
 
     /// <summary>POST /api/slack/interactions: a click, a shortcut or a modal submission.</summary>
-    public async Task<DecisionResult> HandleInteractionAsync(ReadOnlyMemory<byte> body, string? timestamp, string? signature, CancellationToken cancellationToken)
-    {
-        if (Unauthenticated(body, timestamp, signature) is { } refused)
+    public Task<DecisionResult> HandleInteractionAsync(ReadOnlyMemory<byte> body, string? timestamp, string? signature, CancellationToken cancellationToken) =>
+        VerifiedAsync(body, timestamp, signature, async () =>
         {
-            return refused;
-        }
-        var parsed = SlackInboundParser.ParseInteraction(body.Span);
-        return parsed.Value switch
-        {
-            SlackInteraction click => await ClickAsync(click, cancellationToken),
-            SlackShortcut shortcut => handlers.Shortcut(shortcut.CallbackId) is { } handler
-                ? await handler.HandleAsync(shortcut, cancellationToken)
-                : DecisionResult.Answer("not SgBridge's shortcut"),
-            SlackViewSubmission submission => await SubmissionAsync(submission, cancellationToken),
-            _ => Bad(parsed.Error!),
-        };
-    }
+            var parsed = SlackInboundParser.ParseInteraction(body.Span);
+            return parsed.Value switch
+            {
+                SlackInteraction click => await ClickAsync(click, cancellationToken),
+                SlackShortcut shortcut => handlers.Shortcut(shortcut.CallbackId) is { } handler
+                    ? await handler.HandleAsync(shortcut, cancellationToken)
+                    : DecisionResult.Answer("not SgBridge's shortcut"),
+                SlackViewSubmission submission => await SubmissionAsync(submission, cancellationToken),
+                _ => Bad(parsed.Error!),
+            };
+        });
 
     /// <summary>POST /api/slack/commands: the slash command.</summary>
-    public async Task<DecisionResult> HandleCommandAsync(ReadOnlyMemory<byte> body, string? timestamp, string? signature, CancellationToken cancellationToken)
-    {
-        if (Unauthenticated(body, timestamp, signature) is { } refused)
+    public Task<DecisionResult> HandleCommandAsync(ReadOnlyMemory<byte> body, string? timestamp, string? signature, CancellationToken cancellationToken) =>
+        VerifiedAsync(body, timestamp, signature, async () =>
         {
-            return refused;
-        }
-        var parsed = SlackInboundParser.ParseCommand(body.Span);
-        return parsed.Value is { } command ? await handlers.Command.HandleAsync(command, cancellationToken) : Bad(parsed.Error!);
-    }
+            var parsed = SlackInboundParser.ParseCommand(body.Span);
+            return parsed.Value is { } command ? await handlers.Command.HandleAsync(command, cancellationToken) : Bad(parsed.Error!);
+        });
 
     /// <summary>
     /// POST /api/slack/events: answers <c>url_verification</c> and queues <c>app_home_opened</c> as <see cref="PublishHome"/>.
     /// A retry is handled like the first delivery (publishing a tab again is harmless); a queue failure answers 503 so Slack retries.
     /// </summary>
-    public async Task<DecisionResult> HandleEventAsync(ReadOnlyMemory<byte> body, string? timestamp, string? signature, string? retryNum, CancellationToken cancellationToken)
+    public Task<DecisionResult> HandleEventAsync(ReadOnlyMemory<byte> body, string? timestamp, string? signature, string? retryNum, CancellationToken cancellationToken) =>
+        VerifiedAsync(body, timestamp, signature, () => EventAsync(SlackInboundParser.ParseEvent(body.Span), retryNum, cancellationToken));
+
+    private async Task<DecisionResult> EventAsync(SlackParse<SlackEvent> parsed, string? retryNum, CancellationToken cancellationToken)
     {
-        if (Unauthenticated(body, timestamp, signature) is { } refused)
-        {
-            return refused;
-        }
-        var parsed = SlackInboundParser.ParseEvent(body.Span);
         if (parsed.Value is not { } e)
         {
             return Bad(parsed.Error!);
@@ -109,15 +101,16 @@ public sealed partial class SlackEndpoint(
         return DecisionResult.Answer("Home tab queued.");
     }
 
-    private DecisionResult? Unauthenticated(ReadOnlyMemory<byte> body, string? timestamp, string? signature)
+    /// <summary>Runs <paramref name="handle"/> only for a body Slack signed; nothing is parsed before.</summary>
+    private Task<DecisionResult> VerifiedAsync(ReadOnlyMemory<byte> body, string? timestamp, string? signature, Func<Task<DecisionResult>> handle)
     {
         var status = verifier.Verify(body.Span, timestamp, signature);
         if (status == SlackSignatureStatus.Valid)
         {
-            return null;
+            return handle();
         }
         LogUnauthenticated(logger, status);
-        return new DecisionResult(DecisionOutcome.Unauthenticated, $"Slack signature check failed: {status}.");
+        return Task.FromResult(new DecisionResult(DecisionOutcome.Unauthenticated, $"Slack signature check failed: {status}."));
     }
 
     private DecisionResult Bad(string error)
