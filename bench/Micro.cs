@@ -46,13 +46,13 @@ public class MessageBuilderBenchmarks
     }
 
     [Benchmark]
-    public SlackMessage ForApprovers() => ApprovalMessageBuilder.ForApprovers(_request, "prod", "UREQUESTER");
+    public SlackMessage ForApprovers() => ApprovalMessageBuilder.ForApprovers([_request], "prod", "UREQUESTER");
 
     [Benchmark]
-    public SlackMessage ForMonitoring() => ApprovalMessageBuilder.ForMonitoring(_request, "prod", "UREQUESTER");
+    public SlackMessage ForMonitoring() => ApprovalMessageBuilder.ForMonitoring([_request], "prod", "UREQUESTER");
 
     [Benchmark]
-    public string ForApproversJson() => ApprovalMessageBuilder.ForApprovers(_request, "prod", "UREQUESTER").Blocks.ToJsonString();
+    public string ForApproversJson() => ApprovalMessageBuilder.ForApprovers([_request], "prod", "UREQUESTER").Blocks.ToJsonString();
 }
 
 public static class Micro

@@ -35,7 +35,7 @@ public class ApprovalMessageBuilderTests
     public void ForApprovers_Pending_ShowsEverythingAndBothButtons()
     {
         var r = Pending(TestData.Tcp(22, "0.0.0.0/0", "temp debug"));
-        var m = ApprovalMessageBuilder.ForApprovers(r, "prod", "UALICE");
+        var m = ApprovalMessageBuilder.ForApprovers([r], "prod", "UALICE");
         var json = AllText(m.Blocks);
         foreach (var expected in new[] { r.Id, "<@UALICE>", "wants to open TCP 22 from the internet on `web` — :warning: *SSH (22) open to the internet (0.0.0.0/0)*", TestData.GroupId, "`prod` (`111111111111`)", "eu-west-1", "vpc-0abc",
             "TCP 22 from the internet (0.0.0.0/0) — “temp debug”", "SSH (22) open to the internet (0.0.0.0/0)", "Already reverted by the bridge: revoked 1 rule by id", r.EventId })
@@ -59,7 +59,7 @@ public class ApprovalMessageBuilderTests
     [Fact]
     public void ForApprovers_HarmlessChange_ApprovesInOneClick()
     {
-        var buttons = Actions(ApprovalMessageBuilder.ForApprovers(Pending(TestData.Tcp(443, "10.0.0.0/8")), null, null).Blocks)!["elements"]!.AsArray();
+        var buttons = Actions(ApprovalMessageBuilder.ForApprovers([Pending(TestData.Tcp(443, "10.0.0.0/8"))], null, null).Blocks)!["elements"]!.AsArray();
         Assert.All(buttons, b => Assert.Null(b!["confirm"]));
     }
 
@@ -68,21 +68,21 @@ public class ApprovalMessageBuilderTests
     {
         var r = Pending(TestData.Tcp(443, "10.0.0.0/8"));
         r.Deny("UBOB", "bob", T.AddMinutes(3));
-        var m = ApprovalMessageBuilder.ForApprovers(r, null, null);
+        var m = ApprovalMessageBuilder.ForApprovers([r], null, null);
         Assert.Null(Actions(m.Blocks));
         Assert.Contains("Denied by <@UBOB> <!date^1795521780^{date_short_pretty} {time}|2026-11-24 12:03 UTC>", AllText(m.Blocks), StringComparison.Ordinal);
     }
 
     [Fact]
     public void ForMonitoring_NeverHasButtons() =>
-        Assert.Null(Actions(ApprovalMessageBuilder.ForMonitoring(Pending(TestData.Tcp(22, "0.0.0.0/0")), null, null).Blocks));
+        Assert.Null(Actions(ApprovalMessageBuilder.ForMonitoring([Pending(TestData.Tcp(22, "0.0.0.0/0"))], null, null).Blocks));
 
     [Fact]
     public void Build_EscapesWhatAwsUsersWrote()
     {
         // A rule description is free text anyone with ec2 permissions can set: it must not ping or link.
         var r = Pending(TestData.Tcp(443, "10.0.0.0/8", "<!channel> see <https://evil.example|docs> & more"));
-        var json = AllText(ApprovalMessageBuilder.ForApprovers(r, null, null).Blocks);
+        var json = AllText(ApprovalMessageBuilder.ForApprovers([r], null, null).Blocks);
         Assert.DoesNotContain("<!channel>", json, StringComparison.Ordinal);
         Assert.DoesNotContain("<https://evil", json, StringComparison.Ordinal);
         Assert.Contains("&lt;!channel&gt;", json, StringComparison.Ordinal);
@@ -95,7 +95,7 @@ public class ApprovalMessageBuilderTests
         var change = TestData.Change(ChangeKind.Modify) with { Modifications = [new RuleModification("sgr-1", TestData.Tcp(22, "0.0.0.0/0"))] };
         var r = ChangeRequest.Open("SG-TEST0001", change, T);
         r.RecordFound(TestData.GroupId, null, null, [], [], [new RuleEdit("sgr-1", TestData.Tcp(22, "10.0.0.0/8"), TestData.Tcp(22, "0.0.0.0/0"))], false, T);
-        var json = AllText(ApprovalMessageBuilder.ForApprovers(r, null, null).Blocks);
+        var json = AllText(ApprovalMessageBuilder.ForApprovers([r], null, null).Blocks);
         Assert.Contains("TCP 22 from 10.0.0.0/8 → *TCP 22 from the internet (0.0.0.0/0)*", json, StringComparison.Ordinal);
     }
 
@@ -103,7 +103,7 @@ public class ApprovalMessageBuilderTests
     public void Build_ManyRules_StaysWithinSlackLimits()
     {
         var rules = Enumerable.Range(1, 300).Select(i => TestData.Tcp(1000 + i, $"10.{i / 250}.{i % 250}.0/24", new string('d', 200))).ToArray();
-        var m = ApprovalMessageBuilder.ForApprovers(Pending(rules), null, null);
+        var m = ApprovalMessageBuilder.ForApprovers([Pending(rules)], null, null);
         Assert.True(m.Blocks.Count <= 50);
         Assert.All(m.Blocks.OfType<JsonObject>().Where(b => b["text"]?["text"] is not null), b => Assert.True(((string)b["text"]!["text"]!).Length <= 3000));
         var rulesText = m.Blocks.OfType<JsonObject>().Select(b => (string?)b["text"]?["text"]).Single(t => t?.StartsWith("*Rules to add*", StringComparison.Ordinal) == true)!;
@@ -161,7 +161,7 @@ public class ApprovalMessageBuilderTests
     public void ForApprovers_LinksTheGroupAndTheCloudTrailEvent()
     {
         var r = Pending(TestData.Tcp(22, "0.0.0.0/0"));
-        var json = AllText(ApprovalMessageBuilder.ForApprovers(r, null, null).Blocks);
+        var json = AllText(ApprovalMessageBuilder.ForApprovers([r], null, null).Blocks);
         Assert.Contains($"<https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#SecurityGroup:groupId={TestData.GroupId}|{TestData.GroupId}>", json, StringComparison.Ordinal);
         Assert.Contains($"<https://eu-west-1.console.aws.amazon.com/cloudtrail/home?region=eu-west-1#/events?EventId={r.EventId}|AuthorizeSecurityGroupIngress>", json, StringComparison.Ordinal);
         Assert.Contains("<!date^1795514400^{date_short_pretty} {time}|2026-11-24 10:00 UTC>", json, StringComparison.Ordinal);
@@ -176,7 +176,7 @@ public class ApprovalMessageBuilderTests
         var change = TestData.Change(ChangeKind.Add, eventId: "evt-60") with { Rules = rules };
         var sixty = ChangeRequest.Open("SG-SIXTY000", change, T);
         sixty.MarkReverted(new CallOutcome(call, true), T);
-        var json = AllText(ApprovalMessageBuilder.ForApprovers(sixty, null, null).Blocks);
+        var json = AllText(ApprovalMessageBuilder.ForApprovers([sixty], null, null).Blocks);
         Assert.Contains("revoked 60 rules by id", json, StringComparison.Ordinal);
         Assert.DoesNotContain("SecurityGroupRuleIds", json, StringComparison.Ordinal);
         Assert.Contains("`sgbridge requests show SG-SIXTY000`", json, StringComparison.Ordinal);
@@ -208,7 +208,7 @@ public class ApprovalMessageBuilderTests
     {
         var nobody = new Requester(PrincipalType.Unknown, null, null, null, null, null, null, null, null, null);
         var r = ChangeRequest.Open("SG-SWEEP001", TestData.Change(ChangeKind.Add, requester: nobody) with { Rules = [TestData.Tcp(22, "0.0.0.0/0")] }, T);
-        var m = ApprovalMessageBuilder.ForMonitoring(r, null, null);
+        var m = ApprovalMessageBuilder.ForMonitoring([r], null, null);
         Assert.Contains("unknown (found by the sweep)", AllText(m.Blocks), StringComparison.Ordinal);
         Assert.Contains("unknown (found by the sweep)", m.Text, StringComparison.Ordinal);
     }
@@ -221,7 +221,7 @@ public class ApprovalMessageBuilderTests
         var r = ChangeRequest.Open("SG-SNEAKY01", change, T);
         r.RecordFound(TestData.GroupId, "*prod*_db_", null, change.Rules, [], [], false, T);
         r.MarkReverted(new CallOutcome("revoke", true), T);
-        var m = ApprovalMessageBuilder.ForApprovers(r, null, null);
+        var m = ApprovalMessageBuilder.ForApprovers([r], null, null);
         // Plain text (header, buttons) is shown as is; everything Slack parses as mrkdwn must be escaped. Identifiers (the
         // user name, the group name) are code spans, where markers mean nothing and the name stays pasteable; free text
         // (the description) gets look-alikes.

@@ -72,7 +72,7 @@ public sealed class RoutingDecisionTests : IDisposable
 
         Assert.Equal(["CACCOUNT", "CMONITOR"], _rig.Slack.Posts.Select(p => p.Channel));
         Assert.Equal("CACCOUNT", _rig.Threads.Thread(id)!.ApproverMessage!.Channel);
-        Assert.Equal($"account:{TestData.Account}", (await _rig.Threads.GetAsync(RoutingRows.Route(id), default))!.Value.Match);
+        Assert.Equal($"account:{TestData.Account}", (await _rig.Threads.GetAsync(RouteChoice.Row(id), default))!.Value.Match);
     }
 
     [Fact]
@@ -142,8 +142,8 @@ public sealed class RoutingDecisionTests : IDisposable
     public async Task Click_RouteRemovedFromSettingsAfterPosting_FallsBackToTheAccountRoute()
     {
         var id = await PendingAsync();
-        await _rig.Threads.WriteAsync(RoutingRows.Route(id), new RouteChoice("alias:gone"),
-            (await _rig.Threads.GetAsync(RoutingRows.Route(id), default))!.ETag, default);
+        await _rig.Threads.WriteAsync(RouteChoice.Row(id), new RouteChoice("alias:gone"),
+            (await _rig.Threads.GetAsync(RouteChoice.Row(id), default))!.ETag, default);
 
         Assert.Equal(DecisionOutcome.NotAnApprover, (await _rig.ClickAsync(ActionIds.Approve, id, "UGLOBAL")).Outcome);
         Assert.Equal(DecisionOutcome.Approved, (await _rig.ClickAsync(ActionIds.Approve, id, "UROUTED")).Outcome);

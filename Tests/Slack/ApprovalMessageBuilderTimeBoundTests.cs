@@ -46,7 +46,7 @@ public class ApprovalMessageBuilderTimeBoundTests
     public void Single_PendingRequest_GetsOneDurationSelect_AndDeny()
     {
         var r = Pending(1);
-        var m = ApprovalMessageBuilder.ForApprovers(r, null, null).WithAccessChoices([r], Defaults);
+        var m = ApprovalMessageBuilder.ForApprovers([r], null, null).WithAccessChoices([r], Defaults);
 
         var elements = Elements(m);
         Assert.Equal(2, elements.Count);
@@ -64,7 +64,7 @@ public class ApprovalMessageBuilderTimeBoundTests
     {
         var r = Risky("risky");
 
-        var m = ApprovalMessageBuilder.ForApprovers(r, null, null).WithAccessChoices([r], Defaults);
+        var m = ApprovalMessageBuilder.ForApprovers([r], null, null).WithAccessChoices([r], Defaults);
 
         var confirms = m.Blocks.ToJsonString().Split("\"confirm\":{\"title\"").Length - 1;
         Assert.Equal(1, confirms);
@@ -77,7 +77,7 @@ public class ApprovalMessageBuilderTimeBoundTests
     {
         var r = Risky("risky-8h");
 
-        var m = ApprovalMessageBuilder.ForApprovers(r, null, null).WithAccessChoices([r], ApprovalsOptions.ParseDurations("8h"));
+        var m = ApprovalMessageBuilder.ForApprovers([r], null, null).WithAccessChoices([r], ApprovalsOptions.ParseDurations("8h"));
 
         var approve = Elements(m)[0];
         Assert.Equal(("button", ApprovalDurationActions.ActionId(ActionIds.ApproveFor, "8h", r.Id), "Approve 8h"), ((string)approve["type"]!, (string)approve["action_id"]!, (string)approve["text"]!["text"]!));
@@ -93,7 +93,7 @@ public class ApprovalMessageBuilderTimeBoundTests
         var r = ChangeRequest.Open(RequestId.For(change.EventId), change, Now);
         r.MarkReverted(new CallOutcome("x", true), Now);
 
-        var m = ApprovalMessageBuilder.ForApprovers(r, null, null).WithAccessChoices([r], ApprovalsOptions.ParseDurations(setting));
+        var m = ApprovalMessageBuilder.ForApprovers([r], null, null).WithAccessChoices([r], ApprovalsOptions.ParseDurations(setting));
 
         var approve = Elements(m)[0];
         Assert.Equal(("button", prefix + ":" + r.Id, "Approve"), ((string)approve["type"]!, (string)approve["action_id"]!, (string)approve["text"]!["text"]!));
@@ -136,8 +136,8 @@ public class ApprovalMessageBuilderTimeBoundTests
         var timed = Applied(1, TimeSpan.FromHours(8));
         var permanent = Applied(2, null);
 
-        var m = ApprovalMessageBuilder.ForApprovers(timed, null, null).WithAccessChoices([timed], Defaults);
-        var p = ApprovalMessageBuilder.ForApprovers(permanent, null, null).WithAccessChoices([permanent], Defaults);
+        var m = ApprovalMessageBuilder.ForApprovers([timed], null, null).WithAccessChoices([timed], Defaults);
+        var p = ApprovalMessageBuilder.ForApprovers([permanent], null, null).WithAccessChoices([permanent], Defaults);
 
         var revoke = Assert.Single(Buttons(m));
         Assert.Equal((ActionIds.For(ActionIds.RevokeAccess, timed.Id), timed.Id), ((string)revoke["action_id"]!, (string)revoke["value"]!));
@@ -163,8 +163,8 @@ public class ApprovalMessageBuilderTimeBoundTests
         var revoked = Applied(2, TimeSpan.FromHours(8));
         revoked.EndAccess(AccessEndReason.Revoked, "UAPPROVER2", Now.AddMinutes(5));
 
-        var e = ApprovalMessageBuilder.ForApprovers(expired, null, null).WithAccessChoices([expired], Defaults);
-        var r = ApprovalMessageBuilder.ForApprovers(revoked, null, null).WithAccessChoices([revoked], Defaults);
+        var e = ApprovalMessageBuilder.ForApprovers([expired], null, null).WithAccessChoices([expired], Defaults);
+        var r = ApprovalMessageBuilder.ForApprovers([revoked], null, null).WithAccessChoices([revoked], Defaults);
 
         Assert.Empty(Buttons(e));
         Assert.Contains("for 1h; access ended", e.Blocks.ToJsonString(), StringComparison.Ordinal);

@@ -37,7 +37,7 @@ public class ApprovalMessagePolicyTests
     [Fact]
     public void Asked_ShowsRuleFileAndLine_WithTheButtons()
     {
-        var m = ApprovalMessageBuilder.ForApprovers(Pending("e1", Ask), null, null);
+        var m = ApprovalMessageBuilder.ForApprovers([Pending("e1", Ask)], null, null);
         var line = Assert.Single(Mrkdwn(m.Blocks), t => t.Contains("*Policy*", StringComparison.Ordinal));
         Assert.Contains("asks an approver: rule `everything-else` (policy.yaml line 32)", line, StringComparison.Ordinal);
         Assert.Contains(m.Blocks.OfType<JsonObject>(), b => (string?)b["type"] == "actions");
@@ -45,7 +45,7 @@ public class ApprovalMessagePolicyTests
 
     [Fact]
     public void NoDecision_NoPolicyLine() =>
-        Assert.DoesNotContain(Mrkdwn(ApprovalMessageBuilder.ForApprovers(Pending("e2", null), null, null).Blocks), t => t.Contains("*Policy*", StringComparison.Ordinal));
+        Assert.DoesNotContain(Mrkdwn(ApprovalMessageBuilder.ForApprovers([Pending("e2", null)], null, null).Blocks), t => t.Contains("*Policy*", StringComparison.Ordinal));
 
     [Fact]
     public void ApprovedByPolicy_ShowsTheDuration_NoButtons_InMonitoring()
@@ -53,7 +53,7 @@ public class ApprovalMessagePolicyTests
         var r = Pending("e3", new PolicyDecisionRecord("approve", "dev-private", 18, "policy.yaml", "why", TimeSpan.FromHours(24)), TestData.Tcp(8080, "10.0.0.0/8"));
         r.Approve("policy:dev-private", "policy rule dev-private", T, TimeSpan.FromHours(24));
 
-        var m = ApprovalMessageBuilder.ForMonitoring(r, null, null);
+        var m = ApprovalMessageBuilder.ForMonitoring([r], null, null);
 
         Assert.Contains(Mrkdwn(m.Blocks), t => t.Contains("*Policy* approved for 1d: rule `dev-private` (policy.yaml line 18)", StringComparison.Ordinal));
         Assert.Contains(Mrkdwn(m.Blocks), t => t.Contains("Approved by policy:dev-private", StringComparison.Ordinal));
@@ -79,7 +79,7 @@ public class ApprovalMessagePolicyTests
         var hostile = "<!channel> <https://evil.example|click> " + new string('x', 5000);
         var r = Pending("e6", Ask with { Reason = $"TCP 22 from 10.0.0.0/8 ({hostile}): says ask" });
 
-        var m = ApprovalMessageBuilder.ForApprovers(r, null, null);
+        var m = ApprovalMessageBuilder.ForApprovers([r], null, null);
 
         var line = Assert.Single(Mrkdwn(m.Blocks), t => t.Contains("*Policy*", StringComparison.Ordinal));
         Assert.DoesNotContain("<!channel>", line, StringComparison.Ordinal);

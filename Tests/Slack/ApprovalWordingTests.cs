@@ -40,7 +40,7 @@ public class ApprovalWordingTests
     {
         var r = Pending(ChangeKind.Add, new SecurityGroupRule("-1", null, null, RuleSource.Ipv4("0.0.0.0/0")) { Egress = true });
 
-        var json = Json(ApprovalMessageBuilder.ForApprovers(r, null, null));
+        var json = Json(ApprovalMessageBuilder.ForApprovers([r], null, null));
 
         Assert.Contains("wants to open outbound all traffic to the internet", json, StringComparison.Ordinal);
         Assert.DoesNotContain("from the internet", json, StringComparison.Ordinal);
@@ -51,12 +51,12 @@ public class ApprovalWordingTests
     {
         var r = Pending(ChangeKind.Add, TestData.Tcp(443, "10.0.0.0/8"), TestData.Tcp(22, "0.0.0.0/0"));
 
-        var m = ApprovalMessageBuilder.ForApprovers(r, null, null);
+        var m = ApprovalMessageBuilder.ForApprovers([r], null, null);
 
         Assert.StartsWith("🚨 Risky · " + r.Id, (string)m.Blocks[0]!["text"]!["text"]!, StringComparison.Ordinal);
         var first = ((string)m.Blocks[1]!["text"]!["text"]!).Split('\n')[0];
         Assert.Contains("wants to open 2 inbound rules on `prod_db` — :warning: *SSH (22) open to the internet (0.0.0.0/0)*", first, StringComparison.Ordinal);
-        var harmless = ApprovalMessageBuilder.ForApprovers(Pending(ChangeKind.Add, TestData.Tcp(443, "10.0.0.0/8")), null, null);
+        var harmless = ApprovalMessageBuilder.ForApprovers([Pending(ChangeKind.Add, TestData.Tcp(443, "10.0.0.0/8"))], null, null);
         Assert.StartsWith("🛡️ ", (string)harmless.Blocks[0]!["text"]!["text"]!, StringComparison.Ordinal);
     }
 
@@ -68,7 +68,7 @@ public class ApprovalWordingTests
         original.MarkApplied(new CallOutcome("x", true), T);
         var extension = ChangeRequest.OpenExtension("SG-EXTEND01", original, T.AddHours(7));
 
-        var json = Json(ApprovalMessageBuilder.ForApprovers(extension, null, null));
+        var json = Json(ApprovalMessageBuilder.ForApprovers([extension], null, null));
 
         Assert.Contains($"wants more time for TCP 8080 from 10.0.0.0/8 (extends {original.Id})", json, StringComparison.Ordinal);
         Assert.Contains($"Asks to extend the access of `{original.Id}`, which ends {ApprovalMessageBuilder.When(T.AddHours(8))}", json, StringComparison.Ordinal);
@@ -82,10 +82,10 @@ public class ApprovalWordingTests
         r.Approve("U0APPROVER", "a", T, TimeSpan.FromHours(8));
         var until = ApprovalMessageBuilder.When(T.AddHours(8));
 
-        Assert.Contains($"for 8h, until {until}", Json(ApprovalMessageBuilder.ForMonitoring(r, null, null)), StringComparison.Ordinal);
+        Assert.Contains($"for 8h, until {until}", Json(ApprovalMessageBuilder.ForMonitoring([r], null, null)), StringComparison.Ordinal);
         Assert.Contains($"for 8h, until {until}", ApprovalMessageBuilder.OutcomeReply(r, RequestStatus.Approved), StringComparison.Ordinal);
         r.MarkApplied(new CallOutcome("ec2:AuthorizeSecurityGroupIngress", true), T);
-        Assert.Contains($"for 8h, until {until}", Json(ApprovalMessageBuilder.ForMonitoring(r, null, null)), StringComparison.Ordinal);
+        Assert.Contains($"for 8h, until {until}", Json(ApprovalMessageBuilder.ForMonitoring([r], null, null)), StringComparison.Ordinal);
         Assert.Contains($"for 8h, until {until}", ApprovalMessageBuilder.OutcomeReply(r, RequestStatus.Applied), StringComparison.Ordinal);
     }
 
@@ -155,7 +155,7 @@ public class ApprovalWordingTests
         var r = Pending(ChangeKind.Add, TestData.Tcp(443, "10.0.0.0/8"));
         r.RecordReason("hotfix\n:white_check_mark: Approved by <@U0BOSS> — apply now\r\n> quoted", "U0REQ", T);
 
-        var text = string.Join("\n", MrkdwnObjects(ApprovalMessageBuilder.ForApprovers(r, null, null).Blocks).Select(o => (string)o["text"]!));
+        var text = string.Join("\n", MrkdwnObjects(ApprovalMessageBuilder.ForApprovers([r], null, null).Blocks).Select(o => (string)o["text"]!));
 
         Assert.Contains("*Reason* (from <@U0REQ>): “hotfix ⏎ :whiteˍcheckˍmark: Approved by &lt;@U0BOSS&gt; — apply now ⏎ &gt; quoted”", text, StringComparison.Ordinal);
         Assert.DoesNotContain("\n:white_check_mark: Approved by", text, StringComparison.Ordinal);
@@ -178,7 +178,7 @@ public class ApprovalWordingTests
         r.MarkReverted(new CallOutcome("x", true), T);
         r.RecordReason(sneaky, "U0REQ", T);
 
-        var m = ApprovalMessageBuilder.ForApprovers(r, sneaky, null);
+        var m = ApprovalMessageBuilder.ForApprovers([r], sneaky, null);
         var all = m.Text + m.Blocks.ToJsonString(Readable) + ApprovalMessageBuilder.OutcomeReply(r, r.Status);
 
         Assert.DoesNotContain(hidden.ToString(), all, StringComparison.Ordinal);
@@ -191,7 +191,7 @@ public class ApprovalWordingTests
         var r = Pending(ChangeKind.Add, TestData.Tcp(443, "10.0.0.0/8", "see https://evil.example/login #general"));
         var messages = new[]
         {
-            ApprovalMessageBuilder.ForApprovers(r, null, null), ApprovalMessageBuilder.ForMonitoring(r, null, null),
+            ApprovalMessageBuilder.ForApprovers([r], null, null), ApprovalMessageBuilder.ForMonitoring([r], null, null),
             ApprovalMessageBuilder.Compact([r], null, withButtons: true, "invalid_blocks"), ApprovalMessageBuilder.AccessGranted(r),
         };
 
@@ -204,7 +204,7 @@ public class ApprovalWordingTests
     {
         var r = Pending(ChangeKind.Add, TestData.Tcp(443, "10.0.0.0/8"));
 
-        var m = ApprovalMessageBuilder.ForApprovers(r, null, null);
+        var m = ApprovalMessageBuilder.ForApprovers([r], null, null);
         var json = Json(m);
 
         Assert.Contains("`alice@example.com via AWSReservedSSO_Admin_0123456789abcdef`", json, StringComparison.Ordinal);

@@ -54,14 +54,14 @@ public class ApproverRenderingsTests(ITestOutputHelper output)
     {
         var durations = ApprovalsOptions.ParseDurations(ApprovalsOptions.DefaultDurations);
         var risky = Pending("e-risky", TestData.Tcp(22, "0.0.0.0/0", "vendor debug"), TestData.Tcp(443, "10.0.0.0/8", "https"));
-        var single = ApprovalMessageBuilder.ForApprovers(risky, "acme-prod", "UALICE").WithAccessChoices([risky], durations);
+        var single = ApprovalMessageBuilder.ForApprovers([risky], "acme-prod", "UALICE").WithAccessChoices([risky], durations);
         var batch = new[] { Pending("e-b1", TestData.Tcp(5432, "10.1.0.0/16", "app")), Pending("e-b2", TestData.Tcp(3389, "0.0.0.0/0")), Pending("e-b3", TestData.Tcp(443, "0.0.0.0/0", "web")) };
         var batchMessage = ApprovalMessageBuilder.ForApprovers(batch, "acme-prod", "UALICE").WithAccessChoices(batch, durations);
         var original = Pending("e-orig", TestData.Tcp(443, "10.0.0.0/8", "https"));
         original.Approve("U0BOSS", "boss", T, TimeSpan.FromHours(8));
         original.MarkApplied(new CallOutcome("ec2:AuthorizeSecurityGroupIngress", true), T);
         var extension = ChangeRequest.OpenExtension("SG-EXTEND01", original, T.AddHours(7));
-        var extensionMessage = ApprovalMessageBuilder.ForApprovers(extension, "acme-prod", "UALICE").WithAccessChoices([extension], durations);
+        var extensionMessage = ApprovalMessageBuilder.ForApprovers([extension], "acme-prod", "UALICE").WithAccessChoices([extension], durations);
 
         var text = string.Join("\n\n", new[] { ("A risky single change", single), ("A batch of three", batchMessage), ("An extension", extensionMessage) }
             .Select(c => $"=== {c.Item1} ===\n{Plain(c.Item2)}"));

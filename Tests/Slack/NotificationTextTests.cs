@@ -34,7 +34,7 @@ public partial class NotificationTextTests
     {
         var r = Pending(TestData.SsoUser(), groupName: "web_tier <!channel> *prod*");
 
-        var text = ApprovalMessageBuilder.ForApprovers(r, "acme_prod", null).Text;
+        var text = ApprovalMessageBuilder.ForApprovers([r], "acme_prod", null).Text;
 
         Assert.Contains("AWSReservedSSO_Admin_0123456789abcdef", text, StringComparison.Ordinal);
         Assert.Contains("web_tier &lt;!channel&gt; *prod*", text, StringComparison.Ordinal);

@@ -121,9 +121,9 @@ public class SlackPayloadLimitsTests
                 {
                     var r = Request(i++, kind, rules, status, requester);
                     var label = $"{kind}/{status}/{rules}";
-                    var approvers = ApprovalMessageBuilder.ForApprovers(r, "prod*_~`<!channel>" + new string('a', 300), "U0REQUESTER");
+                    var approvers = ApprovalMessageBuilder.ForApprovers([r], "prod*_~`<!channel>" + new string('a', 300), "U0REQUESTER");
                     AssertValid("approvers " + label, approvers.Text, approvers.Blocks);
-                    var monitoring = ApprovalMessageBuilder.ForMonitoring(r, null, null);
+                    var monitoring = ApprovalMessageBuilder.ForMonitoring([r], null, null);
                     AssertValid("monitoring " + label, monitoring.Text, monitoring.Blocks);
                     var compact = ApprovalMessageBuilder.Compact([r], "prod", withButtons: true, "invalid_blocks");
                     AssertValid("compact " + label, compact.Text, compact.Blocks);

@@ -33,18 +33,14 @@ public static partial class ApprovalMessageBuilder
     /// <summary>The most changes a batch message shows one by one (each takes a section and its controls); the rest are counted.</summary>
     internal const int MaxChangesShown = (SlackLimits.BlocksPerMessage - 10) / 2;
 
-    /// <summary>The approvers' message: the request, its risk flags and, while it is pending, Approve / Deny.</summary>
-    public static SlackMessage ForApprovers(ChangeRequest r, string? accountAlias, string? requesterSlackUserId, UnresolvedRequesterPolicy? unresolved = null) =>
-        Render(new RequestView([r], accountAlias, requesterSlackUserId, unresolved, Approvers: true));
-
-    /// <summary>The monitoring channel's message: the same request, never with buttons, always with its status.</summary>
-    public static SlackMessage ForMonitoring(ChangeRequest r, string? accountAlias, string? requesterSlackUserId) =>
-        Render(new RequestView([r], accountAlias, requesterSlackUserId, null, Approvers: false));
-
-    /// <summary>A batch's approvers' message: each change with its own choices, and Approve all / Deny all while some are pending.</summary>
+    /// <summary>
+    /// The approvers' message: each change with its risk flags and, while pending, its own choices (a batch adds Approve
+    /// all / Deny all while some are pending).
+    /// </summary>
     public static SlackMessage ForApprovers(IReadOnlyList<ChangeRequest> batch, string? accountAlias, string? requesterSlackUserId, UnresolvedRequesterPolicy? unresolved = null) =>
         Render(new RequestView(batch, accountAlias, requesterSlackUserId, unresolved, Approvers: true));
 
+    /// <summary>The monitoring channel's message: the same changes, never with buttons, always with their status.</summary>
     public static SlackMessage ForMonitoring(IReadOnlyList<ChangeRequest> batch, string? accountAlias, string? requesterSlackUserId) =>
         Render(new RequestView(batch, accountAlias, requesterSlackUserId, null, Approvers: false));
 

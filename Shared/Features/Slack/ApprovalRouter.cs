@@ -18,12 +18,10 @@ public sealed record ApprovalRoute(
 }
 
 /// <summary>The route a batch's approvers' message was sent on (a row of its own in the Slack state table, written once).</summary>
-public sealed record RouteChoice(string Match);
-
-public static class RoutingRows
+public sealed record RouteChoice(string Match)
 {
     /// <summary>The route of the batch led by <paramref name="leadId"/>.</summary>
-    public static Storage.SlackRow<RouteChoice> Route(string leadId) => new(leadId, "route");
+    public static Storage.SlackRow<RouteChoice> Row(string leadId) => new(leadId, "route");
 }
 
 /// <summary>Chooses a route: on a group tag first, then the account id, then its alias, else the global settings; within a kind the first listed.</summary>

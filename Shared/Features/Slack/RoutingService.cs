@@ -53,12 +53,12 @@ public sealed partial class RoutingService(
         {
             return router.Select(lead.AccountId, null);
         }
-        if (await threads.GetAsync(RoutingRows.Route(leadId), cancellationToken) is { } recorded && router.ByName(recorded.Value.Match) is { } known)
+        if (await threads.GetAsync(RouteChoice.Row(leadId), cancellationToken) is { } recorded && router.ByName(recorded.Value.Match) is { } known)
         {
             return known;
         }
         var route = router.Select(lead.AccountId, await TagsAsync(lead, cancellationToken));
-        var stored = await threads.UpdateAsync(RoutingRows.Route(leadId), r => r is null || router.ByName(r.Match) is null ? new RouteChoice(route.Match) : null, cancellationToken);
+        var stored = await threads.UpdateAsync(RouteChoice.Row(leadId), r => r is null || router.ByName(r.Match) is null ? new RouteChoice(route.Match) : null, cancellationToken);
         return router.ByName(stored.Value!.Match) ?? route;
     }
 
@@ -69,7 +69,7 @@ public sealed partial class RoutingService(
         {
             return router.Select(lead.AccountId, null);
         }
-        var recorded = await threads.GetAsync(RoutingRows.Route(leadId), cancellationToken);
+        var recorded = await threads.GetAsync(RouteChoice.Row(leadId), cancellationToken);
         return (recorded is null ? null : router.ByName(recorded.Value.Match)) ?? router.Select(lead.AccountId, null);
     }
 

@@ -69,7 +69,7 @@ public static class SlackInboundParser
                 return SlackParse<SlackCommand>.Fail($"The body has the field {Truncate(name)} more than once.");
             }
         }
-        string? Field(string name) => Blank(fields.GetValueOrDefault(name));
+        string? Field(string name) => string.IsNullOrWhiteSpace(fields.GetValueOrDefault(name)) ? null : fields[name];
         var error = Missing("slash command", ("command", Field("command")), ("user_id", Field("user_id")), ("team_id", Field("team_id")),
                 ("trigger_id", Field("trigger_id")), ("response_url", Field("response_url")))
             ?? (fields["command"].StartsWith('/') ? null : "The slash command's command does not start with '/'.");
@@ -221,8 +221,6 @@ public static class SlackInboundParser
             return false;
         }
     }
-
-    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
     private static JsonElement? GetObject(JsonElement? parent, string name) =>
         parent is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Object ? value : null;

@@ -11,7 +11,7 @@ public class SlackRequestMessageTests
     public void ApproverMessage_ShowsWhoAskedForHowLongAndWhy_AndNoRevert()
     {
         var request = SlackRequestStorageTests.Sample("SG-SLACKMSG");
-        var message = ApprovalMessageBuilder.ForApprovers(request, "prod", "U1");
+        var message = ApprovalMessageBuilder.ForApprovers([request], "prod", "U1");
         var json = string.Join("\n", Texts(message.Blocks)); // the texts as Slack shows them (ToJsonString escapes < and >)
         Assert.Contains("Asked for in Slack by <@U1> for 8 hour(s)", json, StringComparison.Ordinal);
         Assert.Contains("*Reason:* “CHG-1", json, StringComparison.Ordinal);
