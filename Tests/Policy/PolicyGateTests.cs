@@ -206,27 +206,6 @@ public sealed class PolicyGateTests : IDisposable
     }
 
     [Fact]
-    public async Task DecidePending_ForAStoredRequest_DecidesOnce_WithTheRequestedDuration()
-    {
-        _bridge.Policy.RulesFile = "";
-        await OnboardAsync();
-        var (change, _) = await RevertAsync(8080, "10.20.0.0/16");
-        var id = _bridge.Request(change).Id;
-        _bridge.Policy.RulesFile = _file;
-        var gate = _bridge.PolicyGate();
-
-        var first = await gate.DecidePendingAsync(id, TimeSpan.FromHours(2), default);
-        var second = await gate.DecidePendingAsync(id, TimeSpan.FromHours(2), default);
-
-        Assert.True(first!.Written);
-        Assert.False(second!.Written);
-        var request = _bridge.Request(change);
-        Assert.Equal((RequestStatus.Approved, (TimeSpan?)TimeSpan.FromHours(2)), (request.Status, request.ApprovedFor));
-        Assert.Equal([id], Applies());
-        Assert.Null(await gate.DecidePendingAsync("no-such-request", null, default));
-    }
-
-    [Fact]
     public async Task ApproveByPolicy_WhoseApplyAwsRefuses_EndsApplyFailed_Visibly()
     {
         await OnboardAsync();

@@ -15,13 +15,10 @@ namespace SgBridge.Shared.Approvals;
 public sealed record AccessExpirySummary(int Due, int Ended, int Rescheduled, int Failed, int Skipped = 0);
 
 /// <summary>
-/// Ends time-bound access (the <c>ExpireAccess</c> timer, every minute). Reads only the due rows of the expiry index
-/// (<see cref="IAccessExpiryIndex"/>), and for each: takes the run-out rules out of the group's approved state (an
-/// ETag-conditional write), revokes them in AWS through <see cref="GroupReconciler"/> (under the group's lease, acting
-/// only on the live rules that carried this request's access), marks the request <see cref="RequestStatus.AccessEnded"/>
-/// (a transition that raises the notices to the monitoring thread and the requester as effects), and only then deletes the row. A crash anywhere before the delete
-/// leaves the row, and the next tick finishes the job from the approved state (converge, don't replay); a tick that
-/// runs late (app down for hours) finds every overdue row in one query. Exact to the timer's interval.
+/// Ends time-bound access (the <c>ExpireAccess</c> timer, every minute). For each due row of <see cref="IAccessExpiryIndex"/>:
+/// the run-out rules leave the approved state, AWS follows (<see cref="GroupReconciler"/>, only the live rules that carried
+/// this request's access), the request becomes <see cref="RequestStatus.AccessEnded"/> (its notices are effects), and only
+/// then the row goes: a crash before the delete leaves the row for the next tick (converge, don't replay).
 /// </summary>
 public sealed partial class AccessExpiryService(
     IAccessExpiryIndex index,
@@ -53,16 +50,11 @@ public sealed partial class AccessExpiryService(
     }
 
     /// <summary>
-    /// Ends one due entry now, off the reconcile queue (an approver's early revoke queues it, so AWS follows within
-    /// seconds instead of at the next tick). The index row is the authority: only a row still stored and due is acted
-    /// on, so a message for work the tick finished already (or a forged one for access not yet due) does nothing. The
-    /// work and the failure handling are the tick's own: a failure is recorded on the row and the next tick tries again;
-    /// a member role that cannot be assumed is a skipped account, never an exception that would retry the message into a
-    /// poison queue. True when the row was found and finished.
+    /// Ends one entry now (an approver's early revoke), as the tick would. The index row is the authority: only a row still
+    /// stored and due is acted on, so a late or forged message does nothing. True when the row was found and finished.
     /// </summary>
     public async Task<bool> EndNowAsync(AccessExpiryEntry entry, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(entry);
         var now = time.GetUtcNow();
         var row = await index.FindAsync(entry, cancellationToken);
         if (row is null || row.DueAt > now)
@@ -91,8 +83,7 @@ public sealed partial class AccessExpiryService(
         }
         catch (Exception ex) when (AccountSkips.RoleMissing(ex) is { } missing)
         {
-            // The member role is missing there: a skipped account (its state, a daily warning), not a failure every
-            // minute. The row moves to the sweep's next interval; the first time, the request's thread is told.
+            // A skipped account (its state, a daily warning), not a failure every minute: the row waits for the sweep's interval.
             await SkippedAsync(entry, missing, now, ct);
             return EntryOutcome.Skipped;
         }
@@ -174,30 +165,22 @@ public sealed partial class AccessExpiryService(
     public static readonly TimeSpan ExtensionApplyWait = TimeSpan.FromMinutes(1);
 
     /// <summary>The id of this grant's extension request when it is approved and its apply has not written the approved state yet.</summary>
-    private async Task<string?> PendingExtensionAsync(ChangeRequest request, DateTimeOffset now, CancellationToken ct)
-    {
-        if (AccessDecisionService.ExtensionIdOf(request) is not { } id
-            || await requests.GetAsync(id, ct) is not { Value: { Status: RequestStatus.Approved, AccessUntil: var until } extension }
-            || extension.ExtendsRequestId != request.Id
-            || (until is { } end && end <= now))
-        {
-            return null;
-        }
-        return id;
-    }
+    private Task<string?> PendingExtensionAsync(ChangeRequest request, DateTimeOffset now, CancellationToken ct) =>
+        ExtensionAsync(request, e => e is { Status: RequestStatus.Approved } && !(e.AccessUntil is { } end && end <= now), ct);
 
     /// <summary>The id of this grant's extension request when it was applied (it holds an expiry row of its own), else null.</summary>
-    private async Task<string?> AppliedExtensionAsync(ChangeRequest request, CancellationToken ct) =>
+    private Task<string?> AppliedExtensionAsync(ChangeRequest request, CancellationToken ct) =>
+        ExtensionAsync(request, e => e.Status is RequestStatus.Applied or RequestStatus.AccessEnded, ct);
+
+    private async Task<string?> ExtensionAsync(ChangeRequest request, Func<ChangeRequest, bool> state, CancellationToken ct) =>
         AccessDecisionService.ExtensionIdOf(request) is { } id
-            && await requests.GetAsync(id, ct) is { Value: { Status: RequestStatus.Applied or RequestStatus.AccessEnded } extension }
-            && extension.ExtendsRequestId == request.Id
+            && await requests.GetAsync(id, ct) is { Value: var extension }
+            && extension.ExtendsRequestId == request.Id && state(extension)
             ? id
             : null;
 
-    /// <summary>
-    /// No request to say which rules: take every run-out rule out of the approved state and reconcile the whole group
-    /// (converge on the approved state; removing access is the safe direction), then drop the row.
-    /// </summary>
+    /// <summary>No request to say which rules: every run-out rule leaves the approved state and the whole group converges
+    /// (removing access is the safe direction).</summary>
     private async Task<EntryOutcome> EndWithoutRequestAsync(AccessExpiryEntry entry, DateTimeOffset now, CancellationToken ct)
     {
         if (entry.Kind == AccessEndKind.Expire)
@@ -217,10 +200,7 @@ public sealed partial class AccessExpiryService(
         return EntryOutcome.Dropped;
     }
 
-    /// <summary>
-    /// Marks the request AccessEnded: one conditional write whose transition raises the notices (monitoring thread,
-    /// requester) as effects on the row, performed and cleared by the effects worker — told once, never lost.
-    /// </summary>
+    /// <summary>Marks the request AccessEnded; the transition raises its notices as effects (told once, never lost).</summary>
     private async Task EndRequestAsync(AccessExpiryEntry entry, ChangeRequest request, DateTimeOffset now, CancellationToken ct)
     {
         var reason = entry.Kind == AccessEndKind.Revoke ? AccessEndReason.Revoked : AccessEndReason.Expired;

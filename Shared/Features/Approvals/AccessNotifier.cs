@@ -27,25 +27,17 @@ public sealed partial class AccessNotifier(
     /// <summary>The requester's DM that access was granted (nothing when the requester has no Slack user).</summary>
     public Task AccessGrantedAsync(ChangeRequest request, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
         var message = ApprovalMessageBuilder.AccessGranted(request);
         return ToRequesterAsync(request, message.Text, message.Blocks, cancellationToken);
     }
 
     /// <summary>"Access ended" in the request's monitoring thread (or the monitoring channel when it has none).</summary>
-    public async Task AccessEndedInThreadAsync(ChangeRequest request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        var monitoring = await MonitoringThreadAsync(request, request.Id, cancellationToken);
-        await slack.PostMessageAsync(monitoring?.Channel ?? options.Value.MonitoringChannel, ApprovalMessageBuilder.AccessEndedText(request), null, monitoring?.Ts, cancellationToken);
-    }
+    public Task AccessEndedInThreadAsync(ChangeRequest request, CancellationToken cancellationToken) =>
+        ToMonitoringAsync(request, request.Id, ApprovalMessageBuilder.AccessEndedText(request), cancellationToken);
 
     /// <summary>"Access ended" to the requester (nothing when the requester has no Slack user).</summary>
-    public Task AccessEndedToRequesterAsync(ChangeRequest request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return ToRequesterAsync(request, ApprovalMessageBuilder.AccessEndedText(request), null, cancellationToken);
-    }
+    public Task AccessEndedToRequesterAsync(ChangeRequest request, CancellationToken cancellationToken) =>
+        ToRequesterAsync(request, ApprovalMessageBuilder.AccessEndedText(request), null, cancellationToken);
 
     private async Task ToRequesterAsync(ChangeRequest request, string text, System.Text.Json.Nodes.JsonArray? blocks, CancellationToken ct)
     {
@@ -57,12 +49,9 @@ public sealed partial class AccessNotifier(
 
     public async Task AccessEndFailedAsync(AccessExpiryEntry entry, string reason, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(entry);
-        var text = ApprovalMessageBuilder.AccessEndFailedText(entry, reason);
         try
         {
-            var monitoring = await MonitoringThreadAsync(null, entry.RequestId, cancellationToken);
-            await slack.PostMessageAsync(monitoring?.Channel ?? options.Value.MonitoringChannel, text, null, monitoring?.Ts, cancellationToken);
+            await ToMonitoringAsync(null, entry.RequestId, ApprovalMessageBuilder.AccessEndFailedText(entry, reason), cancellationToken);
         }
         catch (Exception ex) when (SlackFailure.Is(ex, cancellationToken))
         {
@@ -72,11 +61,12 @@ public sealed partial class AccessNotifier(
         }
     }
 
-    /// <summary>The monitoring message of the batch showing the request.</summary>
-    private async Task<SlackMessageRef?> MonitoringThreadAsync(ChangeRequest? request, string requestId, CancellationToken ct)
+    /// <summary>Posts in the monitoring message of the batch showing the request (the monitoring channel when it has none).</summary>
+    private async Task ToMonitoringAsync(ChangeRequest? request, string requestId, string text, CancellationToken ct)
     {
         request ??= (await requests.GetAsync(requestId, ct))?.Value;
-        return request is null ? null : (await threads.FindBatchOfAsync(request, ct))?.Thread?.Value.MonitoringMessage;
+        var monitoring = request is null ? null : (await threads.FindBatchOfAsync(request, ct))?.Thread?.Value.MonitoringMessage;
+        await slack.PostMessageAsync(monitoring?.Channel ?? options.Value.MonitoringChannel, text, null, monitoring?.Ts, ct);
     }
 
     [LoggerMessage(1321, LogLevel.Warning, "Could not tell Slack about the access of request {RequestId}")]

@@ -42,7 +42,6 @@ public sealed partial class ApplyService(
 
     public async Task<RequestStatus?> ApplyAsync(ChangeRequest request, long dequeueCount, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
         if (request.Status != RequestStatus.Approved)
         {
             LogNotApproved(logger, request.Id, request.Status);

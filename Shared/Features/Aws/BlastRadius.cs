@@ -48,7 +48,6 @@ public sealed record BlastRadius(string GroupId, IReadOnlyList<NetworkInterfaceI
     /// <summary>Rules the request would grant that are <see cref="IsWidePublic"/>, with the internet-reachable resources they expose.</summary>
     public IReadOnlyList<(SecurityGroupRule Rule, IReadOnlyList<ProtectedResource> Exposed)> Exposure(ChangeRequest request)
     {
-        ArgumentNullException.ThrowIfNull(request);
         if (!IsAvailable)
         {
             return [];
@@ -69,7 +68,6 @@ public sealed record BlastRadius(string GroupId, IReadOnlyList<NetworkInterfaceI
     /// <summary>True for the internet (<c>0.0.0.0/0</c>, <c>::/0</c>) and for wide public ranges (IPv4 /8 or wider, IPv6 /16 or wider) that are not private.</summary>
     public static bool IsWidePublic(RuleSource source)
     {
-        ArgumentNullException.ThrowIfNull(source);
         if (RiskAssessor.IsInternet(source))
         {
             return true;

@@ -5,13 +5,11 @@ using SgBridge.Shared.Domain;
 namespace SgBridge.Shared.Aws;
 
 /// <summary>
-/// Revokes this process made in AWS without storage (Table Storage down) whose record could not be queued either.
-/// Without it, EventBridge's retry finds nothing left to undo and records the request Unmatched, so approvers are never
-/// asked. The held <see cref="FallbackRevoke"/> names only rule ids this process revoked after seeing them live; it
-/// reaches the record through a later run of the same event here (<see cref="Attach"/>) or the carried change re-sent
-/// until the queue takes it (<see cref="Hold"/>), which records Reverted over an Unmatched written meanwhile.
-/// A forged event cannot use this: the intake never sets <see cref="SecurityGroupChange.Fallback"/>. Held in memory:
-/// a process that stops first leaves the record Unmatched with the revoke logged Critical (access stays removed).
+/// Revokes this process made in AWS without storage whose record could not be queued either (else EventBridge's retry
+/// finds nothing to undo and records Unmatched: approvers never asked). The held <see cref="FallbackRevoke"/> reaches the
+/// record through a later run of the event (<see cref="Attach"/>) or the change re-sent until the queue takes it
+/// (<see cref="Hold"/>). A forged event cannot use this: the intake never sets <see cref="SecurityGroupChange.Fallback"/>.
+/// Held in memory: a process that stops first leaves Unmatched, the revoke logged Critical (access stays removed).
 /// </summary>
 public sealed partial class UnrecordedRevokes(TimeProvider time, ILogger<UnrecordedRevokes> logger)
 {
@@ -26,8 +24,6 @@ public sealed partial class UnrecordedRevokes(TimeProvider time, ILogger<Unrecor
     /// cref="HoldFor"/> passes.</summary>
     public void Hold(SecurityGroupChange carried, Func<SecurityGroupChange, CancellationToken, Task> send)
     {
-        ArgumentNullException.ThrowIfNull(carried);
-        ArgumentNullException.ThrowIfNull(send);
         if (carried.Fallback is null || !_held.TryAdd(carried.EventId, carried))
         {
             return;
@@ -37,13 +33,10 @@ public sealed partial class UnrecordedRevokes(TimeProvider time, ILogger<Unrecor
     }
 
     /// <summary>The change with this process's unrecorded revoke of it attached, if there is one; else the change as it is.</summary>
-    public SecurityGroupChange Attach(SecurityGroupChange change)
-    {
-        ArgumentNullException.ThrowIfNull(change);
-        return change.Fallback is null && _held.TryGetValue(change.EventId, out var carried) && carried.AccountId == change.AccountId
+    public SecurityGroupChange Attach(SecurityGroupChange change) =>
+        change.Fallback is null && _held.TryGetValue(change.EventId, out var carried) && carried.AccountId == change.AccountId
             ? change with { Fallback = carried.Fallback, GroupId = change.GroupId ?? carried.GroupId }
             : change;
-    }
 
     private async Task ResendAsync(SecurityGroupChange carried, Func<SecurityGroupChange, CancellationToken, Task> send)
     {

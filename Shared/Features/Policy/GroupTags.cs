@@ -43,8 +43,6 @@ public static class Glob
 {
     public static bool Matches(string pattern, string value, bool ignoreCase)
     {
-        ArgumentNullException.ThrowIfNull(pattern);
-        ArgumentNullException.ThrowIfNull(value);
         int pi = 0, si = 0, star = -1, mark = 0;
         while (si < value.Length)
         {

@@ -55,8 +55,6 @@ public static class PolicyEngine
 {
     public static PolicyEvaluation Evaluate(PolicyRuleSet policy, PolicyInput input, IReadOnlyDictionary<string, string> accountAliases)
     {
-        ArgumentNullException.ThrowIfNull(policy);
-        ArgumentNullException.ThrowIfNull(input);
         if (input.ContentUnknown)
         {
             return new PolicyEvaluation(

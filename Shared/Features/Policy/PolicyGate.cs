@@ -1,21 +1,15 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
-using SgBridge.Shared.Approvals;
 using SgBridge.Shared.Domain;
-using SgBridge.Shared.Processing;
-using SgBridge.Shared.Storage;
 
 namespace SgBridge.Shared.Policy;
 
 /// <summary>
-/// Lets the policy file decide a request that would wait for an approver. <see cref="Decide"/> runs inside the write
-/// that leaves the request Pending, so decision and revert are one row write and Slack is told once, with the outcome.
-/// <c>approve</c> approves as <c>policy:&lt;rule&gt;</c> (with the rule's duration); <c>deny</c> denies; <c>ask</c>
-/// leaves it Pending with the deciding rule recorded. <see cref="Decide"/> cannot call EC2, so a caller first asks
+/// Lets the policy file decide a request that would wait for an approver, inside the write that leaves it Pending (one
+/// row write; Slack told once, with the outcome). <see cref="Decide"/> cannot call EC2, so a caller first asks
 /// <see cref="TagsForAsync"/>, which reads the group's tags only when a <c>groupTags</c> condition is reached.
 /// </summary>
-public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifecycle, TimeProvider time, ILogger<PolicyGate> logger,
-    PolicyTagReader tagReader)
+public sealed partial class PolicyGate(PolicyRules rules, ILogger<PolicyGate> logger, PolicyTagReader tagReader)
 {
     /// <summary>What <see cref="ChangeRequest.DecidedBy"/> starts with when the policy decided.</summary>
     public const string DeciderPrefix = "policy:";
@@ -24,7 +18,6 @@ public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifec
     /// object). Null: no policy file, or nothing to decide.</summary>
     public PolicyEvaluation? Decide(ChangeRequest request, DateTimeOffset now, TimeSpan? requestedDuration = null, GroupTags? tags = null)
     {
-        ArgumentNullException.ThrowIfNull(request);
         if (!WouldDecide(request))
         {
             return null;
@@ -50,7 +43,6 @@ public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifec
     /// reaches a <c>groupTags</c> condition, else <see cref="GroupTags.NotRead"/>; unreadable tags are <see cref="GroupTags.Unknown"/>.</summary>
     public async Task<GroupTags> TagsForAsync(ChangeRequest candidate, TimeSpan? requestedDuration, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(candidate);
         if (!WouldDecide(candidate) || !Evaluate(candidate, requestedDuration, GroupTags.NotRead).NeedsTags)
         {
             return GroupTags.NotRead;
@@ -70,27 +62,10 @@ public sealed partial class PolicyGate(PolicyRules rules, RequestLifecycle lifec
     /// the decision (an approval's apply is an effect of that write).</summary>
     public void LogDecision(ChangeRequest r)
     {
-        ArgumentNullException.ThrowIfNull(r);
         if (r.PolicyDecision is { } decision && r.Status is RequestStatus.Approved or RequestStatus.Denied or RequestStatus.Pending)
         {
             LogDecided(logger, r.Id, decision.Outcome, decision.Rule ?? "(none)", decision.Line ?? 0, r.AccountId, r.GroupId);
         }
-    }
-
-    /// <summary>Decides a stored Pending request (e.g. one opened from Slack) in one conditional write; null: no such request. An
-    /// <c>ask</c> does not change the status, so Slack is not told by this call: call it before the request is first shown.</summary>
-    public async Task<RequestUpdate?> DecidePendingAsync(string requestId, TimeSpan? requestedDuration, CancellationToken cancellationToken)
-    {
-        // Without tag conditions nothing is read first: the decision is the one conditional write.
-        var tags = UsesTags && await lifecycle.FindAsync(requestId, cancellationToken).ConfigureAwait(false) is { } found
-            ? await TagsForAsync(found.Value, requestedDuration, cancellationToken).ConfigureAwait(false)
-            : GroupTags.NotRead;
-        var update = await lifecycle.ChangeAsync(requestId, r => Decide(r, time.GetUtcNow(), requestedDuration, tags) is not null, cancellationToken).ConfigureAwait(false);
-        if (update is { Written: true })
-        {
-            LogDecision(update.Request);
-        }
-        return update;
     }
 
     [LoggerMessage(5201, LogLevel.Information, "Request {RequestId}: the policy says {Outcome} by rule {Rule} (line {Line}) in {AccountId} on {GroupId}")]

@@ -19,7 +19,6 @@ public static class PolicyRisk
     /// <summary>Why <paramref name="rule"/> needs an acknowledgement, or null when it does not.</summary>
     public static string? Of(PolicyRule rule)
     {
-        ArgumentNullException.ThrowIfNull(rule);
         if (rule.Outcome != PolicyOutcome.Approve)
         {
             return null;

@@ -18,8 +18,6 @@ public sealed class PolicyRules(IOptions<PolicyOptions> options, PolicyRulesCach
     /// <summary>Reads and parses the configured file or blob; empty when none is configured.</summary>
     public static PolicyRuleSet Load(PolicyOptions options, IPolicyBlobReader blobs)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(blobs);
         var setting = options.RulesFile?.Trim() ?? "";
         if (setting.Length == 0)
         {
@@ -56,7 +54,6 @@ public sealed class PolicyRulesCache
 
     public PolicyRuleSet GetOrLoad(PolicyOptions options, IPolicyBlobReader blobs)
     {
-        ArgumentNullException.ThrowIfNull(options);
         var key = (options.RulesFile?.Trim() ?? "", options.AccountAliases ?? "");
         lock (_gate)
         {
@@ -74,7 +71,6 @@ public sealed class PolicyRulesValidator(PolicyRulesCache cache, IPolicyBlobRead
 {
     public ValidateOptionsResult Validate(string? name, PolicyOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
         try
         {
             cache.GetOrLoad(options, blobs);

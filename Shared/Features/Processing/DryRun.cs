@@ -30,9 +30,6 @@ public static class DryRun
     public static DryRunResult Plan(SecurityGroupChange change, ChangePolicy policy, AwsOptions aws, IReadOnlyList<SecurityGroupRule>? approved,
         DateTimeOffset now, IReadOnlyList<SecurityGroupRule>? live = null)
     {
-        ArgumentNullException.ThrowIfNull(change);
-        ArgumentNullException.ThrowIfNull(policy);
-        ArgumentNullException.ThrowIfNull(aws);
         var decision = policy.Evaluate(change);
         var id = RequestId.For(change.EventId);
         var groupId = change.GroupId ?? $"<id of group '{change.GroupName}', looked up with ec2:DescribeSecurityGroups>";

@@ -5,12 +5,10 @@ using SgBridge.Shared.Telemetry;
 namespace SgBridge.Shared.Processing;
 
 /// <summary>
-/// The effects catch-up (the <c>CatchUpEffects</c> timer, every minute): re-drives requests whose effects have waited
-/// longer than <see cref="StuckAfter"/> — their nudge was lost (the queue refused or hung, or the process died between
-/// the write and the send) or its tries ran out (Slack or storage down). It reads only the effects index
-/// (<see cref="IEffectsIndex.ListEffectsDueAsync"/>: one range per requests partition, never the requests), moves each
-/// entry's due time <see cref="Backoff"/> ahead (a conditional write of the index entry, so two runs do not both
-/// re-drive it), and queues a <see cref="RedriveEffects"/> for it. So an outage delays an effect; it never loses it.
+/// The effects catch-up (the <c>CatchUpEffects</c> timer): re-drives requests whose effects waited longer than
+/// <see cref="StuckAfter"/> (a lost nudge, or its tries ran out). Reads only the effects index, moves each entry's due
+/// time <see cref="Backoff"/> ahead with a conditional write (two runs do not both re-drive it) and queues a
+/// <see cref="RedriveEffects"/>. So an outage delays an effect; it never loses it.
 /// </summary>
 public sealed partial class EffectsCatchUp(IEffectsIndex requests, IQueueSender queue, TimeProvider time, BridgeTelemetry telemetry, ILogger<EffectsCatchUp> logger)
 {

@@ -39,18 +39,12 @@ public enum PoisonOutcome
 }
 
 /// <summary>
-/// Reads the poison queues, so that a message the workers gave up on is seen: for a change, the request says it failed
-/// (RevertFailed, unless it already reached a final state) and its render tells the monitoring channel; a change the
-/// worker never got to store is opened from the change as received and marked RevertFailed "never processed". An
-/// effects message changes no request — its effects stay pending on the row and the effects catch-up retries them (an
-/// apply whose AWS calls kept failing was recorded ApplyFailed by its last try) — and a reconcile message has no
-/// request of its own: for both the monitoring channel is told directly. Every message counts <c>sgbridge.failures{kind=poison, queue}</c>.
-/// <para>
-/// The poison queue's trigger has a maxDequeueCount too, and a message that exhausts it goes to a "-poison-poison" queue
-/// no one reads. So this handler throws only to retry a transient failure (storage down) while tries remain; an
-/// unreadable message, or the last try, never throws: it is logged Critical (the raw size, never the body), counted,
-/// and the monitoring channel is told when Slack answers.
-/// </para>
+/// Reads the poison queues, so that a message the workers gave up on is seen: a change's request is marked RevertFailed
+/// (opened from the change if the worker never stored it); an effects or reconcile message changes no request (effects
+/// stay pending for the catch-up), so the monitoring channel is told directly. Every message counts
+/// <c>sgbridge.failures{kind=poison, queue}</c>. A message that exhausts this trigger's tries goes to a "-poison-poison"
+/// queue no one reads, so this handler throws only to retry a transient failure while tries remain; otherwise it logs
+/// Critical (the size, never the body), counts, and tells monitoring when Slack answers.
 /// </summary>
 public sealed partial class PoisonService(
     RequestLifecycle lifecycle,
@@ -128,11 +122,9 @@ public sealed partial class PoisonService(
     }
 
     /// <summary>
-    /// Table Storage is still unreachable on the last try: rather than drop the change (its rule may already be revoked,
-    /// its request never written), put it back on the changes queue after <see cref="ProcessingOptions.PoisonRedriveDelay"/>,
-    /// while the event is younger than <see cref="ProcessingOptions.PoisonRedriveWindow"/>. Once storage answers, the
-    /// worker records it with its true outcome (a change carrying its fallback revoke: Reverted, approvers asked).
-    /// False: not re-driven (too old, or the queue refused too): the caller gives up as before.
+    /// Table Storage still unreachable on the last try: rather than drop the change (its rule may be revoked, its request
+    /// unwritten), put it back on the changes queue after <see cref="ProcessingOptions.PoisonRedriveDelay"/> while the event
+    /// is younger than <see cref="ProcessingOptions.PoisonRedriveWindow"/>. False: not re-driven (too old, or the queue refused).
     /// </summary>
     private async Task<bool> RedriveAsync(SecurityGroupChange change, Exception storageError, string messageId, CancellationToken ct)
     {

@@ -26,7 +26,6 @@ public sealed class ReconcileWorker(
 
     public async Task HandleAsync(ReconcileMessage message, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(message);
         try
         {
             await (message switch

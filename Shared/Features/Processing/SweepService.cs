@@ -52,7 +52,6 @@ public sealed partial class SweepService(
     /// <summary>The handler of <see cref="SweepRegion"/>: the operator's report-only sweep acts on every difference at once.</summary>
     public async Task HandleAsync(SweepRegion sweep, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(sweep);
         if (!Allows(sweep.AccountId))
         {
             return;
@@ -63,17 +62,14 @@ public sealed partial class SweepService(
 
     public async Task HandleAsync(SettleGroup settle, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(settle);
         if (Allows(settle.AccountId))
         {
             await SettleAsync(settle.AccountId, settle.Region, settle.GroupId, settle.Differences ?? [], _options.Mode == ReconcileMode.Report, cancellationToken);
         }
     }
 
-    /// <summary>
-    /// Sweeps one account and region. <paramref name="actNow"/>: act on every difference at once (the operator's command,
-    /// or a zero settle delay); otherwise each group with differences gets a settle check later.
-    /// </summary>
+    /// <summary><paramref name="actNow"/>: act on every difference at once (the operator's command, or a zero settle delay);
+    /// otherwise each group with differences gets a settle check later.</summary>
     public async Task<SweepReport> SweepAsync(string accountId, string region, bool actNow, bool reportOnly, CancellationToken cancellationToken)
     {
         var client = await aws.CreateAsync(accountId, region, cancellationToken);

@@ -26,7 +26,6 @@ public sealed partial class AccountSkips(
     /// <summary>Records the skip; tells monitoring when it is the account's first today. Returns true when it told.</summary>
     public async Task<bool> RecordAsync(string accountId, string region, RoleNotAssumableException missing, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(missing);
         var warn = await accounts.RecordSkipAsync(accountId, region, RoleNotDeployed, now, cancellationToken).ConfigureAwait(false);
         LogSkipped(logger, accountId, region, missing.RoleArn);
         if (warn)

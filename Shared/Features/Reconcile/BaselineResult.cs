@@ -14,21 +14,14 @@ public sealed record BaselineResult(string AccountId, string Region, DateTimeOff
     /// <summary>The most risky-rule lines a result keeps.</summary>
     public const int MaxRiskyLines = 100;
 
-    public static BaselineResult From(BaselineSummary s, DateTimeOffset at)
-    {
-        ArgumentNullException.ThrowIfNull(s);
-        return new(s.AccountId, s.Region, at, s.Groups, s.Recorded, s.LeftAlone, s.Rules, s.Risky.Count,
+    public static BaselineResult From(BaselineSummary s, DateTimeOffset at) =>
+        new(s.AccountId, s.Region, at, s.Groups, s.Recorded, s.LeftAlone, s.Rules, s.Risky.Count,
             s.Risky.Take(MaxRiskyLines).Select(Line).ToArray(), null);
-    }
 
     public static BaselineResult SkippedFor(string accountId, string region, string reason, DateTimeOffset at) =>
         new(accountId, region, at, 0, 0, 0, 0, 0, [], reason);
 
-    public static string Line(RiskyRule r)
-    {
-        ArgumentNullException.ThrowIfNull(r);
-        return $"{r.GroupId} ({r.GroupName}): {r.Rule.Describe()} — {r.Risk}";
-    }
+    public static string Line(RiskyRule r) => $"{r.GroupId} ({r.GroupName}): {r.Rule.Describe()} — {r.Risk}";
 
     public string Describe() => Skipped is { } why
         ? $"{AccountId} {Region}: skipped ({why})"

@@ -10,8 +10,6 @@ public static class ClaimMatcher
 {
     public static bool Explains(SecurityGroupChange claim, DifferenceItem item)
     {
-        ArgumentNullException.ThrowIfNull(claim);
-        ArgumentNullException.ThrowIfNull(item);
         var egress = claim.Direction == RuleDirection.Egress;
         var rules = claim.Rules.Select(r => r with { Egress = egress }).ToArray();
         return (claim.Kind, item.Kind) switch

@@ -41,8 +41,6 @@ public sealed record GroupDifference(IReadOnlyList<DifferenceItem> Items, IReadO
 
     public static GroupDifference Compute(IReadOnlyList<SecurityGroupRule> approved, IReadOnlyList<SecurityGroupRule> live)
     {
-        ArgumentNullException.ThrowIfNull(approved);
-        ArgumentNullException.ThrowIfNull(live);
         var items = new List<DifferenceItem>();
         var ids = new List<(SecurityGroupRule, string)>();
         var freeLive = live.ToList();

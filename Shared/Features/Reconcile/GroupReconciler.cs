@@ -59,18 +59,13 @@ public sealed partial class GroupReconciler(
 {
     private readonly ReconcileOptions _options = options.Value;
 
-    /// <summary>
-    /// Settle checks this instance queued and has not yet seen due: a burst on one group finds the same differences
-    /// again, and one check per set is enough (another instance may queue one more; an empty check does nothing).
-    /// </summary>
+    /// <summary>Settle checks this instance queued, not yet due: a burst on one group needs one check per set of differences.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string, string), (HashSet<string> Keys, DateTimeOffset Due)> _scheduled = new();
     private readonly bool _policeEgress = policy.Value.PoliceEgress;
 
     public async Task<ReconcileReport> ReconcileAsync(ISecurityGroupClient client, string accountId, string region, string groupId, ReconcileScope scope,
         bool reportOnly, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(scope);
         if (scope is ReconcileScope.Settle && await SettledAsync(client, accountId, region, groupId, cancellationToken) is { } settled)
         {
             return Counted(scope, settled);
@@ -86,10 +81,8 @@ public sealed partial class GroupReconciler(
         }
     }
 
-    /// <summary>
-    /// A settle check that finds the group exactly at its approved state has nothing to write, so it takes no lease (the
-    /// usual end of a burst: every change was undone by its own event). Anything else goes the leased way, which reads again.
-    /// </summary>
+    /// <summary>A settle check that finds the group at its approved state has nothing to write, so it takes no lease; anything
+    /// else goes the leased way, which reads again.</summary>
     private async Task<ReconcileReport?> SettledAsync(ISecurityGroupClient client, string accountId, string region, string groupId, CancellationToken ct)
     {
         if (await groups.GetAsync(accountId, region, groupId, ct) is not { Value: var group })
@@ -225,10 +218,8 @@ public sealed partial class GroupReconciler(
         },
     };
 
-    /// <summary>
-    /// An event on a group with no approved state yet: undo what it claims (failing closed for an edit) and leave the
-    /// adoption of the rest to a settle check, so the first event of a burst does not adopt the others' changes.
-    /// </summary>
+    /// <summary>An event on a group with no approved state yet: undo what it claims and leave the rest to a settle check,
+    /// so the first event of a burst does not adopt the others' changes.</summary>
     private async Task<ReconcileReport> FirstSightOfEventAsync(ISecurityGroupClient client, string accountId, string region, GroupDescription described,
         IReadOnlyList<SecurityGroupRule> live, ReconcileScope.Event scope, bool reportOnly, CancellationToken ct)
     {

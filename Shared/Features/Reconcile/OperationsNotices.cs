@@ -15,7 +15,6 @@ public sealed partial class OperationsNotices(ISlackClient slack, IOptions<Slack
 
     public Task BaselineAsync(BaselineResult result, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(result);
         LogBaseline(logger, result.AccountId, result.Region, result.Describe());
         var risky = result.RiskyCount == 0
             ? ""
@@ -27,8 +26,6 @@ public sealed partial class OperationsNotices(ISlackClient slack, IOptions<Slack
     /// <summary>A group first seen after onboarding was adopted with rules open to the internet: nobody approved them.</summary>
     public Task RiskyAdoptionAsync(ApprovedGroup group, IReadOnlyList<(SecurityGroupRule Rule, string Risk)> risky, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(group);
-        ArgumentNullException.ThrowIfNull(risky);
         var lines = string.Join("; ", risky.Select(r => $"{r.Rule.Describe()} — {r.Risk}"));
         LogRiskyAdoption(logger, group.AccountId, group.Region, group.GroupId, risky.Count, lines);
         return PostAsync($":warning: First sight of {SlackText.Escape(group.GroupId)} ({SlackText.Escape(group.GroupName)}) in " +

@@ -18,7 +18,6 @@ public sealed class OperatorJobs(IQueueSender queue)
 
     private async Task<int> SendAsync(IEnumerable<string> accounts, IEnumerable<string> regions, Func<string, string, ReconcileMessage> job, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(accounts);
         var regionList = regions.ToArray();
         var messages = accounts.SelectMany(_ => regionList, job).ToArray();
         foreach (var message in messages)

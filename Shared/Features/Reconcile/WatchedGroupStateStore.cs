@@ -14,7 +14,6 @@ public sealed class WatchedGroupStateStore(IGroupStateStore inner, IKnownAccount
 
     public async Task<(Stored<ApprovedGroup> Group, bool Created)> AddOrGetAsync(ApprovedGroup group, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(group);
         var result = await inner.AddOrGetAsync(group, cancellationToken).ConfigureAwait(false);
         if (result.Created)
         {
@@ -33,7 +32,6 @@ public sealed class WatchedGroupStateStore(IGroupStateStore inner, IKnownAccount
 
     public async Task UpsertAsync(ApprovedGroup group, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(group);
         await inner.UpsertAsync(group, cancellationToken).ConfigureAwait(false);
         await accounts.NoteAsync(group.AccountId, Source(group), time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
     }
