@@ -8,12 +8,9 @@ using SgBridge.Shared.Telemetry;
 namespace SgBridge.Shared.Approvals;
 
 /// <summary>
-/// Tells people about time-bound access: the requester (a direct message, where the requester maps to a Slack user)
-/// when access is granted (with "Ask to extend") and when it ends; the request's monitoring thread when it ends. Each of
-/// these is an effect the transition raised (<see cref="EffectKind.AccessGranted"/>, <see cref="EffectKind.AccessEndedNotice"/>,
-/// <see cref="EffectKind.AccessEndedDm"/>): a Slack failure escapes, so the effect stays pending and is retried — a
-/// Slack outage delays a notice, it never loses it — and clearing the effect after the post is what makes it "told
-/// once". Only the expiry tick's failure alert (<see cref="AccessEndFailedAsync"/>) is posted here directly, best effort.
+/// Tells the requester (a DM) and the monitoring thread about time-bound access. Each notice is an effect the transition
+/// raised: a Slack failure escapes, so the effect stays pending and is retried (an outage delays a notice, never loses it).
+/// Only the expiry tick's failure alert (<see cref="AccessEndFailedAsync"/>) is posted directly, best effort.
 /// </summary>
 public sealed partial class AccessNotifier(
     ISlackClient slack,

@@ -10,13 +10,9 @@ using SgBridge.Shared.Storage;
 namespace SgBridge.Shared.Approvals;
 
 /// <summary>
-/// Carries out an approved request through the approved state: the request's change is written into the group's
-/// approved state (once: the state remembers which requests it holds), then the group is reconciled, which makes AWS
-/// follow. So an apply is idempotent by construction: a redelivered apply finds nothing to do and the request ends
-/// Applied. It runs as the <see cref="EffectKind.Apply"/> effect an approval raises (<see cref="ApplyPerformer"/>). A
-/// permanent AWS error ends it ApplyFailed at once; a transient one is retried by the effects queue and, on the last
-/// try, ends it ApplyFailed too — with the AWS code and a readable reason, and the monitoring channel is told. A try
-/// that cannot reach Table Storage leaves the effect pending: the effects catch-up re-drives it once storage answers.
+/// Carries out an approved request (the <see cref="EffectKind.Apply"/> effect): its change is written into the group's
+/// approved state (once: the state remembers which requests it holds), then the group is reconciled, so a redelivered
+/// apply finds nothing to do. A permanent AWS error ends it ApplyFailed at once, a transient one on the last try.
 /// </summary>
 public sealed partial class ApplyService(
     IRequestStore requests,

@@ -9,9 +9,7 @@ namespace SgBridge.Shared.Approvals;
 
 /// <summary>
 /// Closes requests nobody decided within <see cref="ProcessingOptions.PendingExpiry"/>: they become Expired (the change
-/// stays reverted) and Slack is told. A decision racing the expiry wins or loses on the ETag like any other writer.
-/// A tick reads the pending index (<see cref="IPendingRequestsIndex"/>: one RowKey range per requests partition, only
-/// the requests pending since before the cutoff), never the requests table: its cost does not grow with history.
+/// stays reverted). A tick reads only the pending index, never the requests table: its cost does not grow with history.
 /// </summary>
 public sealed partial class ExpiryService(
     IPendingRequestsIndex pending,

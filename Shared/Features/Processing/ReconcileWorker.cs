@@ -5,12 +5,9 @@ using SgBridge.Shared.Options;
 namespace SgBridge.Shared.Reconcile;
 
 /// <summary>
-/// The reconcile queue's handler (function ReconcileGroups). Onboarding runs here with the app's own identity, and its
-/// outcome is stored (<see cref="IBaselineResultStore"/>, read by <c>sgbridge accounts</c>) and posted to monitoring;
-/// sweeps and settle checks go to <see cref="SweepService"/>. An account whose member role cannot be assumed
-/// (<see cref="RoleNotAssumableException"/>: not deployed, or the account left the OU) is a state, not a failure: it is
-/// recorded on the account (<see cref="IKnownAccountStore"/>), warned about once a day, and the message completes —
-/// retrying cannot deploy a role, so it never becomes a poison message. The next sweep that gets in clears the state.
+/// The reconcile queue's handler: onboarding (its outcome stored and posted to monitoring), sweeps and settle checks. A
+/// member role that cannot be assumed is a state recorded on the account (<see cref="AccountSkips"/>), not a failure: the
+/// message completes, since retrying cannot deploy a role; the next sweep that gets in clears the state.
 /// </summary>
 public sealed class ReconcileWorker(
     SweepService sweeps,

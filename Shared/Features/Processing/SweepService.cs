@@ -14,11 +14,9 @@ namespace SgBridge.Shared.Reconcile;
 public sealed record SweepReport(string AccountId, string Region, int Groups, int GroupsWithDifferences, int Differences, IReadOnlyList<ChangeRequest> Requests);
 
 /// <summary>
-/// Drift: changes no event reported (CloudTrail → EventBridge is best effort). A timer (<see cref="SweepScheduler"/>)
-/// enqueues one sweep per account × region every <see cref="ReconcileOptions.Interval"/>; a sweep describes the region once and, for each group
-/// that differs from its approved state, enqueues a settle check after <see cref="ReconcileOptions.SettleDelay"/>. The
-/// settle check acts on the differences that are still there (reverting them, or only reporting them with
-/// <see cref="ReconcileMode.Report"/>) and opens a drift request for them, requester "unknown: found by the sweep".
+/// Drift: changes no event reported (CloudTrail → EventBridge is best effort). A sweep describes a region once and, for
+/// each group that differs from its approved state, queues a settle check after <see cref="ReconcileOptions.SettleDelay"/>,
+/// which acts on the differences still there and opens a drift request for them.
 /// </summary>
 public sealed partial class SweepService(
     GroupReconciler reconciler,
