@@ -63,11 +63,11 @@ public static partial class PolicyRuleParser
 
         public string? Fail(PolicyNode at, string message) => Fail<string>(at, message);
 
-        public void UnknownKeys(PolicyMap map, string[] known, string where, string? hint = null)
+        public void UnknownKeys(PolicyMap map, string[] known, string where)
         {
             foreach (var (key, line, _) in map.Entries.Where(e => !known.Contains(e.Key, StringComparer.Ordinal)))
             {
-                Add(line, $"unknown key '{key}' in {where} (known: {string.Join(", ", known)}){hint}");
+                Add(line, $"unknown key '{key}' in {where} (known: {string.Join(", ", known)})");
             }
         }
     }
@@ -213,10 +213,7 @@ public static partial class PolicyRuleParser
                 PolicyScalar { Value: { } v } => v,
                 _ => c.Fail(item, $"tag '{key}' in 'groupTags' {where} must be a value or a list of values, not a mapping or nested list"),
             }).ToList();
-            if (values.All(v => v is not null))
-            {
-                conditions.Add(new TagCondition(key, values.OfType<string>().ToArray()));
-            }
+            if (values.All(v => v is not null)) conditions.Add(new TagCondition(key, values.OfType<string>().ToArray()));
         }
         return conditions;
     }
