@@ -16,13 +16,13 @@ public sealed partial class PolicyGate(PolicyRules rules, ILogger<PolicyGate> lo
 
     /// <summary>Decides a Pending request no policy decided yet, inside the write that made it Pending (it changes only the
     /// object). Null: no policy file, or nothing to decide.</summary>
-    public PolicyEvaluation? Decide(ChangeRequest request, DateTimeOffset now, TimeSpan? requestedDuration = null, GroupTags? tags = null)
+    public PolicyEvaluation? Decide(ChangeRequest request, DateTimeOffset now, TimeSpan? requestedDuration, GroupTags tags)
     {
         if (!WouldDecide(request))
         {
             return null;
         }
-        var evaluation = Evaluate(request, requestedDuration, tags ?? GroupTags.NotRead);
+        var evaluation = Evaluate(request, requestedDuration, tags);
         var decision = evaluation.Decision;
         request.RecordPolicyDecision(decision, now);
         var by = DeciderPrefix + decision.Rule;
