@@ -128,6 +128,65 @@ public class BatchingTests
     }
 
     [Fact]
+    public async Task DebouncedRender_AJoinSchedulesTheNextWhileItRenders_StopsAndTheNextShowsTheJoin()
+    {
+        var a = Notifier();
+        var b = _rig.Over(_rig.Requests, _rig.Threads, _slack).GetRequiredService<NotificationService>(); // a second instance
+        var first = await PendingAsync(22);
+        var second = await PendingAsync(3389);
+        var third = await PendingAsync(5432);
+        await a.NotifyAsync(new RequestNotification(first.Id, first.Status), _requests);
+        await a.NotifyAsync(new RequestNotification(second.Id, second.Status), _requests);
+        _time.Advance(_options.BatchRenderDelay);
+        Assert.True(_queue.Delayed.TryDequeue(out var due));
+        // While the due render is in Slack, the third change joins on the other instance and schedules the next render.
+        _rig.Threads.BeforeWrite = ("thread-" + first.Id, () => b.NotifyAsync(new RequestNotification(third.Id, third.Status), _requests));
+        var before = _slack.Updates.Count(u => u.Channel == "CAPPROVERS");
+
+        await a.DeliverAsync(due.Json);
+
+        // The render's record is refused by the join; it stops (the next render is on its way) instead of rendering again.
+        Assert.Equal(before + 1, _slack.Updates.Count(u => u.Channel == "CAPPROVERS"));
+        Assert.DoesNotContain(third.Id, _slack.Updates.Last(u => u.Channel == "CAPPROVERS").Blocks!.ToJsonString(), StringComparison.Ordinal);
+        var next = Assert.Single(_queue.Delayed);
+        Assert.NotNull(_rig.Threads.Thread(first.Id)!.RenderScheduledFor);
+
+        await RunScheduledRendersAsync();
+
+        var approvers = _slack.Updates.Last(u => u.Channel == "CAPPROVERS").Blocks!.ToJsonString();
+        foreach (var id in new[] { first.Id, second.Id, third.Id })
+        {
+            Assert.Contains(id, approvers, StringComparison.Ordinal);
+        }
+        Assert.Null(_rig.Threads.Thread(first.Id)!.RenderScheduledFor);
+    }
+
+    [Fact]
+    public async Task Join_ScheduleWrittenButItsMessageLost_TheRetrySendsItAgain_AndTheRenderShowsTheJoin()
+    {
+        var a = Notifier();
+        var first = await PendingAsync(22);
+        var second = await PendingAsync(3389);
+        await a.NotifyAsync(new RequestNotification(first.Id, first.Status), _requests);
+        _queue.FailWith = new InvalidOperationException("queue refused");
+
+        // The join writes the batch with its render scheduled, then the render's message is refused: the effect stays pending.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => a.ShowAsync(second, retry: false, default));
+        Assert.NotNull(_rig.Threads.Thread(first.Id)!.RenderScheduledFor);
+        Assert.Empty(_queue.Delayed);
+
+        // The retry finds the request placed and a render due with no message on its way: it sends that message again.
+        _queue.FailWith = null;
+        await a.ShowAsync(second, retry: true, default);
+        Assert.Single(_queue.Delayed);
+        await RunScheduledRendersAsync();
+
+        var approvers = _slack.Updates.Last(u => u.Channel == "CAPPROVERS").Blocks!.ToJsonString();
+        Assert.Contains(second.Id, approvers, StringComparison.Ordinal);
+        Assert.Null(_rig.Threads.Thread(first.Id)!.RenderScheduledFor);
+    }
+
+    [Fact]
     public async Task Burst_OtherGroupOrRequester_GetsItsOwnMessage()
     {
         await NotifyAsync(await PendingAsync(22));

@@ -46,7 +46,7 @@ public static class NotificationCalls
         var request = n.Request is { } carried && carried.Id == n.RequestId ? carried : (await requests.GetAsync(n.RequestId, ct))?.Value;
         if (request is not null)
         {
-            await service.ShowAsync(request, ct);
+            await service.ShowAsync(request, retry: false, ct);
         }
     }
 

@@ -62,7 +62,7 @@ public sealed partial class NotificationService(
     /// in its batch's messages — placing it in a batch first if it has none — at once, or in the batch's debounced render.
     /// Slack failures escape (the effect stays pending); a rate limit escapes as <see cref="SlackRateLimitedException"/>.
     /// </summary>
-    public async Task ShowAsync(ChangeRequest request, CancellationToken ct)
+    public async Task ShowAsync(ChangeRequest request, bool retry, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Status == RequestStatus.Reverting)
@@ -84,7 +84,7 @@ public sealed partial class NotificationService(
         }
         else
         {
-            await ScheduleRenderAsync(placed.Thread, delay, ct);
+            await ScheduleRenderAsync(placed.Thread, delay, retry, ct);
         }
     }
 
@@ -275,7 +275,7 @@ public sealed partial class NotificationService(
     }
 
     /// <summary>Asks for one render of the batch after <paramref name="delay"/>, unless one is already due by then.</summary>
-    private async Task ScheduleRenderAsync(Stored<SlackThread> thread, TimeSpan delay, CancellationToken ct)
+    private async Task ScheduleRenderAsync(Stored<SlackThread> thread, TimeSpan delay, bool retry, CancellationToken ct)
     {
         DateTimeOffset? at = null;
         var (stored, written) = await ConditionalUpdate.RunAsync(
@@ -291,6 +291,12 @@ public sealed partial class NotificationService(
         if (written && at is { } scheduled)
         {
             await EffectsMessage.SendAsync(queue, RenderMessage(thread.Value, scheduled), delay, ct);
+        }
+        else if (retry && stored.Value.RenderScheduledFor is { } pending && pending > time.GetUtcNow())
+        {
+            // This effect's earlier try may have written the schedule and lost its message's send: send it again (a
+            // duplicate finds the schedule cleared by the first and does nothing).
+            await EffectsMessage.SendAsync(queue, RenderMessage(stored.Value, pending), pending - time.GetUtcNow(), ct);
         }
     }
 
@@ -363,17 +369,21 @@ public sealed partial class NotificationService(
                 }
             }
 
-            var scheduled = thread.Value.RenderScheduledFor is not null;
+            var scheduled = thread.Value.RenderScheduledFor;
             var rendered = thread.Value.MemberIds;
             var (saved, changed) = await RecordAsync(thread, done, claim, ct);
             failure?.Throw();
             thread = saved;
-            if (!changed || attempt >= 5 || (!scheduled && saved.Value.MemberIds.SequenceEqual(rendered)))
+            // A newer schedule (a join while this one rendered) has its render coming: it shows what this one left out
+            // (a schedule is written before its message is sent, and the effect that wrote it is not cleared until that
+            // send returns; its retry sends it again), so this one stops instead of rendering the batch twice.
+            var newer = saved.Value.RenderScheduledFor is { } next && next != scheduled;
+            if (!changed || newer || attempt >= 5 || (scheduled is null && saved.Value.MemberIds.SequenceEqual(rendered)))
             {
                 LogNotified(logger, leadId, batch.Count);
                 return;
             }
-            // A change joined or a render was scheduled while rendering: render again so it is not left out.
+            // A change joined or a render was scheduled while rendering, with no later render to show it: render again.
         }
     }
 

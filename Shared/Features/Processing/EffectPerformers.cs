@@ -9,8 +9,8 @@ public sealed class RenderPerformer(NotificationService notifications) : IEffect
 {
     public EffectKind Kind => EffectKind.Render;
 
-    public Task PerformAsync(ChangeRequest request, PendingEffect effect, long dequeueCount, CancellationToken cancellationToken) =>
-        notifications.ShowAsync(request, cancellationToken);
+    public Task PerformAsync(ChangeRequest request, PendingEffect effect, EffectTry attempt, CancellationToken cancellationToken) =>
+        notifications.ShowAsync(request, attempt.Again, cancellationToken);
 }
 
 /// <summary><see cref="EffectKind.Apply"/>: carries out the approval (<see cref="ApplyService.ApplyAsync"/>).</summary>
@@ -18,8 +18,8 @@ public sealed class ApplyPerformer(ApplyService applier) : IEffectPerformer
 {
     public EffectKind Kind => EffectKind.Apply;
 
-    public Task PerformAsync(ChangeRequest request, PendingEffect effect, long dequeueCount, CancellationToken cancellationToken) =>
-        applier.ApplyAsync(request, dequeueCount, cancellationToken);
+    public Task PerformAsync(ChangeRequest request, PendingEffect effect, EffectTry attempt, CancellationToken cancellationToken) =>
+        applier.ApplyAsync(request, attempt.DequeueCount, cancellationToken);
 }
 
 /// <summary><see cref="EffectKind.AskReason"/>: the requester's DM asking why (<see cref="RevertReasonService.AskAsync"/>).</summary>
@@ -27,7 +27,7 @@ public sealed class AskReasonPerformer(RevertReasonService reasons) : IEffectPer
 {
     public EffectKind Kind => EffectKind.AskReason;
 
-    public Task PerformAsync(ChangeRequest request, PendingEffect effect, long dequeueCount, CancellationToken cancellationToken) =>
+    public Task PerformAsync(ChangeRequest request, PendingEffect effect, EffectTry attempt, CancellationToken cancellationToken) =>
         reasons.AskAsync(request, cancellationToken);
 }
 
@@ -36,7 +36,7 @@ public sealed class BreakGlassPerformer(RoutingService routing) : IEffectPerform
 {
     public EffectKind Kind => EffectKind.BreakGlassNotice;
 
-    public Task PerformAsync(ChangeRequest request, PendingEffect effect, long dequeueCount, CancellationToken cancellationToken) =>
+    public Task PerformAsync(ChangeRequest request, PendingEffect effect, EffectTry attempt, CancellationToken cancellationToken) =>
         routing.TellBreakGlassAsync(request, effect.By ?? request.DecidedBy ?? "?", cancellationToken);
 }
 
@@ -45,7 +45,7 @@ public sealed class AccessNoticePerformer(AccessNotifier notifier, EffectKind ki
 {
     public EffectKind Kind => kind;
 
-    public Task PerformAsync(ChangeRequest request, PendingEffect effect, long dequeueCount, CancellationToken cancellationToken) => kind switch
+    public Task PerformAsync(ChangeRequest request, PendingEffect effect, EffectTry attempt, CancellationToken cancellationToken) => kind switch
     {
         EffectKind.AccessGranted => notifier.AccessGrantedAsync(request, cancellationToken),
         EffectKind.AccessEndedNotice => notifier.AccessEndedInThreadAsync(request, cancellationToken),
@@ -62,7 +62,7 @@ public sealed class EndAccessNowPerformer(AccessExpiryService expiry) : IEffectP
 {
     public EffectKind Kind => EffectKind.EndAccessNow;
 
-    public async Task PerformAsync(ChangeRequest request, PendingEffect effect, long dequeueCount, CancellationToken cancellationToken)
+    public async Task PerformAsync(ChangeRequest request, PendingEffect effect, EffectTry attempt, CancellationToken cancellationToken)
     {
         if (request.GroupId is null || request.AccessEndedAt is not { } at)
         {
@@ -80,7 +80,7 @@ public sealed class DecisionDmPerformer(ISlackClient slack) : IEffectPerformer
 {
     public EffectKind Kind => EffectKind.DecisionDm;
 
-    public async Task PerformAsync(ChangeRequest request, PendingEffect effect, long dequeueCount, CancellationToken cancellationToken)
+    public async Task PerformAsync(ChangeRequest request, PendingEffect effect, EffectTry attempt, CancellationToken cancellationToken)
     {
         if (request.Slack is not { } origin || ApprovalMessageBuilder.DecisionDm(request) is not { } dm)
         {
@@ -95,6 +95,6 @@ public sealed class RefreshHomePerformer(HomeTabService home) : IEffectPerformer
 {
     public EffectKind Kind => EffectKind.RefreshHome;
 
-    public Task PerformAsync(ChangeRequest request, PendingEffect effect, long dequeueCount, CancellationToken cancellationToken) =>
+    public Task PerformAsync(ChangeRequest request, PendingEffect effect, EffectTry attempt, CancellationToken cancellationToken) =>
         home.RefreshAsync(request, cancellationToken);
 }

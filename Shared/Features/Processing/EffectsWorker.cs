@@ -15,9 +15,18 @@ public interface IEffectPerformer
     /// <summary>
     /// Does the effect for <paramref name="request"/> (the row as read just before). Idempotent as far as the outside
     /// world allows: it is performed again only if the worker dies before clearing it. Throws to leave it pending (the
-    /// queue retries the nudge, then the catch-up re-drives it). <paramref name="dequeueCount"/>: this nudge's try.
+    /// queue retries the nudge, then the catch-up re-drives it). <paramref name="attempt"/>: which try this is.
     /// </summary>
-    Task PerformAsync(ChangeRequest request, PendingEffect effect, long dequeueCount, CancellationToken cancellationToken);
+    Task PerformAsync(ChangeRequest request, PendingEffect effect, EffectTry attempt, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Which try of an effect this is: the delivery count of the message that carries it, and whether the catch-up
+/// re-drove it. <see cref="Again"/>: an earlier try may have run (and done part of the effect).
+/// </summary>
+public readonly record struct EffectTry(long DequeueCount, bool Redriven = false)
+{
+    public bool Again => DequeueCount > 1 || Redriven;
 }
 
 /// <summary>
@@ -57,7 +66,7 @@ public sealed partial class EffectsWorker(
         var ids = message.EffectIds.ToHashSet();
         // The first try of a first write's nudge starts from the request it carries (no read); a retry reads the row.
         var carried = dequeueCount <= 1 && message.Written is { Value.Id: var id } written && id == message.RequestId ? written : null;
-        return RunAsync(message.RequestId, e => ids.Contains(e.Id), dequeueCount, carried, cancellationToken);
+        return RunAsync(message.RequestId, e => ids.Contains(e.Id), new EffectTry(dequeueCount), carried, cancellationToken);
     }
 
     /// <summary>
@@ -88,10 +97,10 @@ public sealed partial class EffectsWorker(
     public Task CatchUpAsync(RedriveEffects message, long dequeueCount, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        return RunAsync(message.RequestId, e => e.At <= message.DueBy, dequeueCount, carried: null, cancellationToken);
+        return RunAsync(message.RequestId, e => e.At <= message.DueBy, new EffectTry(dequeueCount, Redriven: true), carried: null, cancellationToken);
     }
 
-    private async Task RunAsync(string requestId, Func<PendingEffect, bool> selected, long dequeueCount, Stored<ChangeRequest>? carried, CancellationToken ct)
+    private async Task RunAsync(string requestId, Func<PendingEffect, bool> selected, EffectTry attempt, Stored<ChangeRequest>? carried, CancellationToken ct)
     {
         var stored = carried ?? await lifecycle.FindAsync(requestId, ct);
         if (stored is null)
@@ -118,7 +127,7 @@ public sealed partial class EffectsWorker(
                 {
                     throw new InvalidOperationException($"No performer is registered for effect {effect.Kind}.");
                 }
-                await performer.PerformAsync(request, effect, dequeueCount, ct);
+                await performer.PerformAsync(request, effect, attempt, ct);
                 done.Add(effect.Id);
                 LogPerformed(logger, requestId, effect.Kind, effect.Id);
             }
