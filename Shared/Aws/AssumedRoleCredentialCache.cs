@@ -39,12 +39,9 @@ public sealed class AssumedRoleCredentialCache(
     private static DateTimeOffset RefreshTimeFor(AssumedRoleCredentials credentials, DateTimeOffset now, TimeSpan refreshMargin)
     {
         var remaining = credentials.Expiration - now;
-        if (remaining <= TimeSpan.Zero)
-        {
-            return DateTimeOffset.MinValue;
-        }
-        var margin = remaining > 2 * refreshMargin ? refreshMargin : remaining / 2;
-        return credentials.Expiration - margin;
+        return remaining <= TimeSpan.Zero
+            ? DateTimeOffset.MinValue
+            : credentials.Expiration - (remaining > 2 * refreshMargin ? refreshMargin : remaining / 2);
     }
 
     private async Task<AssumedRoleCredentials> AssumeAsync(string accountId)

@@ -118,20 +118,26 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
     public async Task<CallOutcome> ExecuteAsync(Ec2Write write, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(write);
-        var call = write.Describe();
+        var (call, ct) = (write.Describe(), cancellationToken);
         try
         {
             var outcome = write switch
             {
-                AuthorizeIngress a => await AuthorizeAsync(a, call, cancellationToken).ConfigureAwait(false),
-                RevokeIngressByIds r => await RevokeIngressAsync(
-                    new() { GroupId = r.GroupId, SecurityGroupRuleIds = [.. r.RuleIds] }, call, cancellationToken).ConfigureAwait(false),
-                RevokeIngressByRules r => await RevokeIngressAsync(
-                    new() { GroupId = r.GroupId, IpPermissions = Ec2Mapping.ToIpPermissions(r.Rules) }, call, cancellationToken)
-                    .ConfigureAwait(false),
-                ModifyRules m => await ModifyAsync(m, call, cancellationToken).ConfigureAwait(false),
-                AuthorizeEgress a => await AuthorizeEgressAsync(a, call, cancellationToken).ConfigureAwait(false),
-                RevokeEgressByIds r => await RevokeEgressByIdsAsync(r, call, cancellationToken).ConfigureAwait(false),
+                AuthorizeIngress a => Answered(call, await ec2.AuthorizeSecurityGroupIngressAsync(
+                    new() { GroupId = a.GroupId, IpPermissions = Ec2Mapping.ToIpPermissions(a.Rules) }, ct).ConfigureAwait(false)),
+                AuthorizeEgress a => Answered(call, await ec2.AuthorizeSecurityGroupEgressAsync(
+                    new() { GroupId = a.GroupId, IpPermissions = Ec2Mapping.ToIpPermissions(a.Rules) }, ct).ConfigureAwait(false)),
+                RevokeIngressByIds r => Answered(call, await ec2.RevokeSecurityGroupIngressAsync(
+                    new() { GroupId = r.GroupId, SecurityGroupRuleIds = [.. r.RuleIds] }, ct).ConfigureAwait(false)),
+                RevokeIngressByRules r => Answered(call, await ec2.RevokeSecurityGroupIngressAsync(
+                    new() { GroupId = r.GroupId, IpPermissions = Ec2Mapping.ToIpPermissions(r.Rules) }, ct).ConfigureAwait(false)),
+                RevokeEgressByIds r => Answered(call, await ec2.RevokeSecurityGroupEgressAsync(
+                    new() { GroupId = r.GroupId, SecurityGroupRuleIds = [.. r.RuleIds] }, ct).ConfigureAwait(false)),
+                ModifyRules m => Answered(call, await ec2.ModifySecurityGroupRulesAsync(new()
+                {
+                    GroupId = m.GroupId,
+                    SecurityGroupRules = [.. m.Modifications.Select(x => new SecurityGroupRuleUpdate { SecurityGroupRuleId = x.RuleId, SecurityGroupRule = Ec2Mapping.ToRuleRequest(x.After) })],
+                }, ct).ConfigureAwait(false)),
                 _ => throw new NotSupportedException($"Unknown EC2 write {write.GetType().Name}."),
             };
             if (outcome.Succeeded)
@@ -201,73 +207,40 @@ public sealed class Ec2SecurityGroupClient(IAmazonEC2 ec2, ILogger<Ec2SecurityGr
         };
     }
 
-    private async Task<CallOutcome> AuthorizeAsync(AuthorizeIngress write, string call, CancellationToken cancellationToken)
-    {
-        var response = await ec2.AuthorizeSecurityGroupIngressAsync(
-            new() { GroupId = write.GroupId, IpPermissions = Ec2Mapping.ToIpPermissions(write.Rules) }, cancellationToken)
-            .ConfigureAwait(false);
-        var created = (response.SecurityGroupRules ?? []).Where(r => r.IsEgress != true).Select(Ec2Mapping.ToDomain);
-        return Answered(call, response.Return, "AuthorizeReturnedFalse", "EC2 answered the authorize with return=false.",
-            created.Select(r => $"created {r.RuleId}: {r.Describe()}"));
-    }
+    private static CallOutcome Answered(string call, AuthorizeSecurityGroupIngressResponse r) => Authorized(call, r.Return, r.SecurityGroupRules);
 
-    private async Task<CallOutcome> AuthorizeEgressAsync(AuthorizeEgress write, string call, CancellationToken cancellationToken)
-    {
-        var response = await ec2.AuthorizeSecurityGroupEgressAsync(
-            new() { GroupId = write.GroupId, IpPermissions = Ec2Mapping.ToIpPermissions(write.Rules) }, cancellationToken)
-            .ConfigureAwait(false);
-        return Answered(call, response.Return, "AuthorizeReturnedFalse", "EC2 answered the authorize with return=false.");
-    }
+    private static CallOutcome Answered(string call, AuthorizeSecurityGroupEgressResponse r) => Authorized(call, r.Return, r.SecurityGroupRules);
 
-    private async Task<CallOutcome> RevokeEgressByIdsAsync(RevokeEgressByIds write, string call, CancellationToken cancellationToken)
-    {
-        var response = await ec2.RevokeSecurityGroupEgressAsync(
-            new() { GroupId = write.GroupId, SecurityGroupRuleIds = [.. write.RuleIds] }, cancellationToken).ConfigureAwait(false);
-        if ((response.UnknownIpPermissions ?? []).Count > 0)
-        {
-            return new CallOutcome(call, false, "UnknownIpPermissions", Ec2ErrorText.Explain("UnknownIpPermissions"));
-        }
-        return Answered(call, response.Return, "RevokeReturnedFalse", Ec2ErrorText.Explain("RevokeReturnedFalse"),
-            (response.RevokedSecurityGroupRules ?? []).Select(r => $"revoked {r.SecurityGroupRuleId}"));
-    }
+    private static CallOutcome Answered(string call, RevokeSecurityGroupIngressResponse r) =>
+        Revoked(call, r.Return, r.RevokedSecurityGroupRules, r.UnknownIpPermissions);
 
-    /// <summary>EC2's answer to a write: <c>return=false</c> fails with <paramref name="code"/>; else the notes (read only then).</summary>
-    private static CallOutcome Answered(string call, bool? returned, string code, string message, IEnumerable<string>? notes = null) =>
-        returned == false ? new CallOutcome(call, false, code, message) : new CallOutcome(call, true) { Notes = notes?.ToArray() ?? [] };
+    private static CallOutcome Answered(string call, RevokeSecurityGroupEgressResponse r) =>
+        Revoked(call, r.Return, r.RevokedSecurityGroupRules, r.UnknownIpPermissions);
+
+    private static CallOutcome Answered(string call, ModifySecurityGroupRulesResponse r) =>
+        Answered(call, r.Return, "ModifyReturnedFalse", "EC2 answered the modify with return=false: nothing was changed.", []);
+
+    /// <summary>The notes name the ingress rules created (an egress authorize's are left out).</summary>
+    private static CallOutcome Authorized(string call, bool? returned, List<Ec2Rule>? created) =>
+        Answered(call, returned, "AuthorizeReturnedFalse", "EC2 answered the authorize with return=false.",
+            [.. (created ?? []).Where(r => r.IsEgress != true).Select(r => $"created {r.SecurityGroupRuleId}: {Ec2Mapping.ToDomain(r).Describe()}")]);
 
     /// <summary>Default VPC: a revoke that matches nothing is not an error, so the response decides.</summary>
-    private async Task<CallOutcome> RevokeIngressAsync(RevokeSecurityGroupIngressRequest request, string call,
-        CancellationToken cancellationToken)
+    private static CallOutcome Revoked(string call, bool? returned, List<RevokedSecurityGroupRule>? rules, List<IpPermission>? unknownPermissions)
     {
-        var response = await ec2.RevokeSecurityGroupIngressAsync(request, cancellationToken).ConfigureAwait(false);
-        var revoked = (response.RevokedSecurityGroupRules ?? []).Select(r => $"revoked {r.SecurityGroupRuleId}").ToArray();
-        var unknown = response.UnknownIpPermissions ?? [];
-        if (unknown.Count > 0)
-        {
-            var list = string.Join("; ", unknown.SelectMany(Ec2Mapping.FromIpPermission).Select(r => r.Describe()));
-            return new CallOutcome(call, false, "UnknownIpPermissions", $"{Ec2ErrorText.Explain("UnknownIpPermissions")} Not found: {list}")
+        string[] revoked = [.. (rules ?? []).Select(r => $"revoked {r.SecurityGroupRuleId}")];
+        var unknown = (unknownPermissions ?? []).SelectMany(Ec2Mapping.FromIpPermission).Select(r => r.Describe()).ToArray();
+        return unknown.Length == 0
+            ? Answered(call, returned, "RevokeReturnedFalse", Ec2ErrorText.Explain("RevokeReturnedFalse"), revoked)
+            : new CallOutcome(call, false, "UnknownIpPermissions", $"{Ec2ErrorText.Explain("UnknownIpPermissions")} Not found: {string.Join("; ", unknown)}")
             {
-                Notes = [.. revoked, .. unknown.SelectMany(Ec2Mapping.FromIpPermission).Select(r => $"not found: {r.Describe()}")],
+                Notes = [.. revoked, .. unknown.Select(u => "not found: " + u)],
             };
-        }
-        return response.Return == false
-            ? new CallOutcome(call, false, "RevokeReturnedFalse", Ec2ErrorText.Explain("RevokeReturnedFalse")) { Notes = revoked }
-            : new CallOutcome(call, true) { Notes = revoked };
     }
 
-    private async Task<CallOutcome> ModifyAsync(ModifyRules write, string call, CancellationToken cancellationToken)
-    {
-        var response = await ec2.ModifySecurityGroupRulesAsync(new ModifySecurityGroupRulesRequest
-        {
-            GroupId = write.GroupId,
-            SecurityGroupRules = write.Modifications.Select(m => new SecurityGroupRuleUpdate
-            {
-                SecurityGroupRuleId = m.RuleId,
-                SecurityGroupRule = Ec2Mapping.ToRuleRequest(m.After),
-            }).ToList(),
-        }, cancellationToken).ConfigureAwait(false);
-        return Answered(call, response.Return, "ModifyReturnedFalse", "EC2 answered the modify with return=false: nothing was changed.");
-    }
+    /// <summary>EC2's answer to a write: <c>return=false</c> fails with <paramref name="code"/>.</summary>
+    private static CallOutcome Answered(string call, bool? returned, string code, string message, IReadOnlyList<string> notes) =>
+        returned == false ? new CallOutcome(call, false, code, message) { Notes = notes } : new CallOutcome(call, true) { Notes = notes };
 }
 
 /// <summary>Translation between the domain's rules and the EC2 model.</summary>
@@ -309,28 +282,16 @@ internal static class Ec2Mapping
                 var permission = new IpPermission { IpProtocol = g.Key.Protocol, FromPort = g.Key.From, ToPort = g.Key.To };
                 foreach (var rule in g)
                 {
-                    var description = string.IsNullOrEmpty(rule.Description) ? null : rule.Description;
+                    var (value, description) = (rule.Source.Value, string.IsNullOrEmpty(rule.Description) ? null : rule.Description);
                     switch (rule.Source.Kind)
                     {
-                        case SourceKind.Ipv4Cidr:
-                            (permission.Ipv4Ranges ??= []).Add(new IpRange { CidrIp = rule.Source.Value, Description = description });
-                            break;
-                        case SourceKind.Ipv6Cidr:
-                            (permission.Ipv6Ranges ??= []).Add(new Ipv6Range { CidrIpv6 = rule.Source.Value, Description = description });
-                            break;
-                        case SourceKind.PrefixList:
-                            (permission.PrefixListIds ??= []).Add(new PrefixListId { Id = rule.Source.Value, Description = description });
-                            break;
+                        case SourceKind.Ipv4Cidr: (permission.Ipv4Ranges ??= []).Add(new() { CidrIp = value, Description = description }); break;
+                        case SourceKind.Ipv6Cidr: (permission.Ipv6Ranges ??= []).Add(new() { CidrIpv6 = value, Description = description }); break;
+                        case SourceKind.PrefixList: (permission.PrefixListIds ??= []).Add(new() { Id = value, Description = description }); break;
                         case SourceKind.ReferencedGroup:
-                            (permission.UserIdGroupPairs ??= []).Add(new UserIdGroupPair
-                            {
-                                GroupId = rule.Source.Value,
-                                UserId = rule.Source.UserId,
-                                Description = description,
-                            });
+                            (permission.UserIdGroupPairs ??= []).Add(new() { GroupId = value, UserId = rule.Source.UserId, Description = description });
                             break;
-                        default:
-                            throw new NotSupportedException($"Unknown source kind {rule.Source.Kind}.");
+                        default: throw new NotSupportedException($"Unknown source kind {rule.Source.Kind}.");
                     }
                 }
                 return permission;

@@ -43,8 +43,7 @@ public static class DependencyInjection
         services.AddSgBridgeStorage(configuration);
         services.AddSgBridgeAws(configuration);
         services.AddSgBridgeSlack(configuration);
-        // Requests from Slack: the /sgbridge command, the shortcut and the modal. The durations offered are ApprovalsOptions'
-        // (registered and validated once, below).
+        // Requests from Slack: the /sgbridge command, the shortcut and the modal (durations: ApprovalsOptions, below).
         services.AddValidatedOptions<SlackRequestOptions>(configuration, SlackRequestOptions.SectionName);
         services.TryAddSingleton<SlackRequestService>();
         services.TryAddSingleton<ISlashCommandHandler, RequestCommandHandler>();
@@ -56,7 +55,7 @@ public static class DependencyInjection
         services.AddSingleton<IHeartbeatStore, TableHeartbeatStore>();
         services.AddSingleton<Heartbeat>();
         services.AddSingleton<EventIntake>();
-        services.AddSingleton<SgBridge.Shared.Aws.UnrecordedRevokes>();
+        services.AddSingleton<UnrecordedRevokes>();
         services.AddSingleton<ChangeProcessor>();
         services.AddSingleton<GroupReconciler>();
         services.AddSingleton<BaselineService>();
@@ -67,20 +66,18 @@ public static class DependencyInjection
         services.AddSingleton<DecisionService>();
         services.AddSingleton<NotificationService>();
         services.AddSingleton<ExpiryService>();
-        // Time-bound approvals: ApprovalsOptions (validated at start-up), the expiry index, the expiry service, the access
-        // notices and the duration / revoke / extend buttons.
+        // Time-bound approvals.
         services.AddValidatedOptions<ApprovalsOptions>(configuration, ApprovalsOptions.SectionName);
         services.TryAddSingleton<IAccessExpiryIndex, TableAccessExpiryIndex>();
         services.AddSingleton<AccessNotifier>();
         services.AddSingleton<AccessExpiryService>();
         services.AddSingleton<AccessDecisionService>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IBlockActionHandler, ApproveForHandler>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IBlockActionHandler, ApproveAllForHandler>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IBlockActionHandler, RevokeAccessHandler>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IBlockActionHandler, ExtendAccessHandler>());
-        // The requester's reason after a revert: the service (DM, modal, submission) and the "Give a reason" button.
+        // The duration / revoke / extend buttons, and the requester's "Give a reason" after a revert.
         services.TryAddSingleton<RevertReasonService>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IBlockActionHandler, GiveReasonHandler>());
+        foreach (var handler in new[] { typeof(ApproveForHandler), typeof(ApproveAllForHandler), typeof(RevokeAccessHandler), typeof(ExtendAccessHandler), typeof(GiveReasonHandler) })
+        {
+            services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IBlockActionHandler), handler));
+        }
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IViewSubmissionHandler, ReasonSubmissionHandler>());
         services.AddSingleton<RequestLifecycle>();
         AddSgBridgeEffects(services);
@@ -93,20 +90,13 @@ public static class DependencyInjection
     /// </summary>
     private static void AddSgBridgeEffects(IServiceCollection services)
     {
-        // The index lives with the request rows: it is the request store's (whichever is registered).
-        services.TryAddSingleton(sp => sp.GetRequiredService<IRequestStore>() as IEffectsIndex
-            ?? throw new InvalidOperationException("The registered request store keeps no effects index."));
-        services.TryAddSingleton(sp => sp.GetRequiredService<IRequestStore>() as IPendingRequestsIndex
-            ?? throw new InvalidOperationException("The registered request store keeps no pending index."));
         services.TryAddSingleton<EffectsWorker>();
         services.TryAddSingleton<EffectsCatchUp>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IEffectPerformer, RenderPerformer>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IEffectPerformer, ApplyPerformer>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IEffectPerformer, AskReasonPerformer>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IEffectPerformer, BreakGlassPerformer>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IEffectPerformer, EndAccessNowPerformer>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IEffectPerformer, DecisionDmPerformer>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IEffectPerformer, RefreshHomePerformer>());
+        foreach (var performer in new[] { typeof(RenderPerformer), typeof(ApplyPerformer), typeof(AskReasonPerformer), typeof(BreakGlassPerformer),
+            typeof(EndAccessNowPerformer), typeof(DecisionDmPerformer), typeof(RefreshHomePerformer) })
+        {
+            services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IEffectPerformer), performer));
+        }
         services.TryAddSingleton<HomeTabService>();
         foreach (var kind in new[] { EffectKind.AccessGranted, EffectKind.AccessEndedNotice, EffectKind.AccessEndedDm })
         {

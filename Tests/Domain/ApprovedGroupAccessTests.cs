@@ -99,17 +99,6 @@ public class ApprovedGroupAccessTests
     }
 
     [Fact]
-    public void NextExpiry_IsTheEarliest_NullWhenAllPermanent()
-    {
-        var g = Group(TestData.Tcp(443, "10.0.0.0/8"));
-        Assert.Null(g.NextExpiry);
-        g.ApplyRequest(Approved("e1", TimeSpan.FromHours(8), T0, Ssh), T0);
-        g.ApplyRequest(Approved("e2", TimeSpan.FromHours(1), T0, TestData.Tcp(80, "10.0.0.0/8")), T0);
-
-        Assert.Equal(T0.AddHours(1), g.NextExpiry);
-    }
-
-    [Fact]
     public void ApprovedGroup_RoundTripsExpiryThroughJson()
     {
         var g = Group();

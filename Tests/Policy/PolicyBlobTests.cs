@@ -148,7 +148,7 @@ public sealed class PolicyBlobTests(AzuriteFixture azurite)
         var storage = new StorageOptions { AccountName = "acct", ClientId = "00000000-0000-0000-0000-000000000001" };
         var url = $"https://127.0.0.1:{FreePort()}/acct/policy/policy.yaml";
 
-        var error = Refused(() => PolicyBlob.Load(url, Options(url), storage, credential, default));
+        var error = Assert.Single(Assert.Throws<PolicyFileException>(() => PolicyBlob.Read(url, storage, credential, default)).Errors);
 
         Assert.Equal(["https://storage.azure.com/.default"], credential.Scopes.Distinct());
         Assert.Equal(url, error.Source);

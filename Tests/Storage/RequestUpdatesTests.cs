@@ -57,10 +57,10 @@ public class RequestUpdatesTests
     public async Task UpdateAsync_GivesUp_AfterMaxAttempts()
     {
         var (inner, id) = await PendingAsync();
-        var store = new RacingStore(inner, losses: RequestUpdates.MaxAttempts);
+        var store = new RacingStore(inner, losses: ConditionalUpdate.MaxAttempts);
         await Assert.ThrowsAsync<ConcurrencyConflictException>(() => store.UpdateAsync(id, r => { r.Approve("U1", null, T); return true; }, default));
         Assert.Equal(RequestStatus.Pending, (await inner.GetAsync(id, default))!.Value.Status);
-        Assert.Equal(RequestUpdates.MaxAttempts, store.Replaces);
+        Assert.Equal(ConditionalUpdate.MaxAttempts, store.Replaces);
     }
 
     [Fact]

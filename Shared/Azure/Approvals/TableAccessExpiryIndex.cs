@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
@@ -47,14 +46,8 @@ public sealed class TableAccessExpiryIndex(TableServiceClient service, IOptions<
     public async Task RemoveAsync(AccessExpiryEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        try
-        {
-            await _table.Client.DeleteEntityAsync(Partition, RowKey(entry), ETag.All, cancellationToken).ConfigureAwait(false);
-        }
-        catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.NotFound)
-        {
-            // Removed already (a redelivered tick): nothing to do.
-        }
+        // One removed already (a redelivered tick) answers 404, which the Tables client returns instead of throwing.
+        await _table.Client.DeleteEntityAsync(Partition, RowKey(entry), ETag.All, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<AccessExpiryEntry?> FindAsync(AccessExpiryEntry entry, CancellationToken cancellationToken)

@@ -25,14 +25,6 @@ public sealed class PolicyBlob(IOptions<StorageOptions> storage) : IPolicyBlobRe
     public (string Text, string Source) Read(string url, CancellationToken cancellationToken) =>
         Read(url, storage.Value, null, cancellationToken);
 
-    /// <summary>Reads and parses the policy blob named by <paramref name="setting"/>.</summary>
-    public static PolicyRuleSet Load(string setting, PolicyOptions options, StorageOptions storage, TokenCredential? credential, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var (text, source) = Read(setting, storage, credential, cancellationToken);
-        return PolicyRuleParser.Parse(text, source, options.AccountAliasMap);
-    }
-
     /// <summary>The text of the policy blob named by <paramref name="setting"/>, and the name errors cite.</summary>
     public static (string Text, string Source) Read(string setting, StorageOptions storage, TokenCredential? credential, CancellationToken cancellationToken)
     {

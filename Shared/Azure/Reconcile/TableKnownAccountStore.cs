@@ -57,7 +57,8 @@ public sealed class TableKnownAccountStore(TableServiceClient service, IOptions<
             async ct => await _table.GetAsync(Partition, accountId, ct).ConfigureAwait(false) is { } row
                 ? new Stored<TableEntity>(row, row.ETag.ToString())
                 : null,
-            WriteRowAsync,
+            // Another region's sweep writing first is a conflict: the change runs again on its row.
+            (entity, etag, ct) => _table.WriteConditionalAsync(entity, etag, $"Account {accountId}'s row was written by another sweep.", ct),
             row =>
             {
                 var skip = row is null ? null : ToAccount(row).Skip;
@@ -78,19 +79,6 @@ public sealed class TableKnownAccountStore(TableServiceClient service, IOptions<
             },
             cancellationToken).ConfigureAwait(false);
         return result.Written && firstToday;
-    }
-
-    /// <summary>Inserts the row (no ETag) or replaces it if unchanged; another region's sweep writing first is a conflict.</summary>
-    private async Task<string> WriteRowAsync(TableEntity entity, string? etag, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _table.WriteAsync(entity, etag, cancellationToken).ConfigureAwait(false);
-        }
-        catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed)
-        {
-            throw new ConcurrencyConflictException($"Account {entity.RowKey}'s row was written by another sweep.", ex);
-        }
     }
 
     public async Task ClearSkipAsync(string accountId, CancellationToken cancellationToken)
@@ -120,18 +108,13 @@ public sealed class TableKnownAccountStore(TableServiceClient service, IOptions<
         return response.Status != (int)HttpStatusCode.NotFound;
     }
 
-    private static KnownAccount ToAccount(TableEntity e)
-    {
-        AccountSkip? skip = null;
-        if (e.GetString("SkipReason") is { } reason)
-        {
-            skip = new AccountSkip(
+    private static KnownAccount ToAccount(TableEntity e) =>
+        new(e.RowKey, e.GetDateTimeOffset("FirstSeen") ?? DateTimeOffset.MinValue, e.GetString("Source") ?? "", e.GetString("SkipReason") is { } reason
+            ? new AccountSkip(
                 reason,
                 e.GetDateTimeOffset("SkippedSince") ?? DateTimeOffset.MinValue,
                 e.GetDateTimeOffset("SkippedLast") ?? DateTimeOffset.MinValue,
                 SettingList.Parse(e.GetString("SkippedRegions") ?? ""),
-                DateOnly.TryParseExact(e.GetString("WarnedOn"), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) ? d : DateOnly.MinValue);
-        }
-        return new KnownAccount(e.RowKey, e.GetDateTimeOffset("FirstSeen") ?? DateTimeOffset.MinValue, e.GetString("Source") ?? "", skip);
-    }
+                DateOnly.TryParseExact(e.GetString("WarnedOn"), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) ? d : DateOnly.MinValue)
+            : null);
 }

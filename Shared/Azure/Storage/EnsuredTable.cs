@@ -82,6 +82,20 @@ internal sealed class EnsuredTable(TableServiceClient service, string tableName)
             ? await RunAsync((t, c) => t.AddEntityAsync(entity, c), cancellationToken).ConfigureAwait(false)
             : await Client.UpdateEntityAsync(entity, new ETag(etag), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false));
 
+    /// <summary><see cref="WriteAsync"/>, where another writer's row (409 there already, 412 changed, 404 gone) is a
+    /// <see cref="ConcurrencyConflictException"/> saying <paramref name="conflict"/>.</summary>
+    public async Task<string> WriteConditionalAsync(TableEntity entity, string? etag, string conflict, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await WriteAsync(entity, etag, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412 or 404)
+        {
+            throw new ConcurrencyConflictException(conflict, ex);
+        }
+    }
+
     public Task<Response> UpsertAsync(TableEntity entity, CancellationToken cancellationToken) =>
         RunAsync((t, c) => t.UpsertEntityAsync(entity, TableUpdateMode.Replace, c), cancellationToken);
 

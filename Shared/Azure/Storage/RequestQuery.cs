@@ -63,12 +63,8 @@ public sealed class RequestQuery(TableServiceClient service, IOptions<StorageOpt
     public static bool MatchesRequester(ChangeRequest request, string? text)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return true;
-        }
         var q = request.Requester;
-        return new[] { q.Arn, q.IssuerArn, q.UserName, q.SessionName, q.PrincipalId, q.DisplayName }
+        return string.IsNullOrWhiteSpace(text) || new[] { q.Arn, q.IssuerArn, q.UserName, q.SessionName, q.PrincipalId, q.DisplayName }
             .Any(v => v?.Contains(text.Trim(), StringComparison.OrdinalIgnoreCase) == true);
     }
 }

@@ -32,12 +32,9 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
             due[request.Id] = (request, etag);
         }
         var purged = 0;
-        foreach (var (id, (request, etag)) in due)
+        foreach (var (request, etag) in due.Values)
         {
-            if (await PurgeAsync(request, etag, cutoff, due, cancellationToken))
-            {
-                purged++;
-            }
+            purged += await PurgeAsync(request, etag, cutoff, due, cancellationToken) ? 1 : 0;
         }
         if (purged > 0)
         {
@@ -92,12 +89,8 @@ public sealed partial class RequestRetention(TableServiceClient service, IOption
         }
 
         // 1. The request's Slack rows, all in its own partition: one transaction.
-        var slackRows = new List<TableTransactionAction>();
-        var ownRows = TableClient.CreateQueryFilter($"PartitionKey eq {request.Id}");
-        await foreach (var row in _slack.QueryAsync(ownRows, ["PartitionKey", "RowKey"], cancellationToken: ct).ConfigureAwait(false))
-        {
-            slackRows.Add(new TableTransactionAction(TableTransactionActionType.Delete, row, ETag.All));
-        }
+        var slackRows = await _slack.QueryAsync(TableClient.CreateQueryFilter($"PartitionKey eq {request.Id}"), ["PartitionKey", "RowKey"], cancellationToken: ct)
+            .Select(row => new TableTransactionAction(TableTransactionActionType.Delete, row, ETag.All)).ToListAsync(ct).ConfigureAwait(false);
         foreach (var chunk in slackRows.Chunk(100))
         {
             await _slack.Client.SubmitTransactionAsync(chunk, ct).ConfigureAwait(false);

@@ -24,11 +24,8 @@ public sealed class TableRequestStore(TableServiceClient service, IOptions<Stora
     /// <summary>How many partitions the requests spread over (each ≈ 2,000 entities/s; the catch-up reads one range per partition).</summary>
     public const int Partitions = 8;
 
-    // The Type column of a request row and of each index's rows.
+    /// <summary>The Type column of a request row (an index row's is "effects", "pending" or "final").</summary>
     public const string RequestType = "request";
-    public const string EffectsType = "effects";
-    public const string PendingType = "pending";
-    public const string FinalType = "final";
 
     /// <summary>The server filter that selects request rows (not index rows).</summary>
     public const string RequestRowsFilter = "Type eq 'request'";
@@ -132,17 +129,17 @@ public sealed class TableRequestStore(TableServiceClient service, IOptions<Stora
         switch (request.IndexChange)
         {
             case EffectsIndexChange.Write:
-                actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, IndexEntity(partition, DueRow(request.Id), EffectsType, request.Id, now.EffectsDueSince!.Value)));
+                actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, IndexEntity(partition, DueRow(request.Id), "effects", request.Id, now.EffectsDueSince!.Value)));
                 break;
             case EffectsIndexChange.Delete:
                 actions.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(partition, DueRow(request.Id)), ETag.All));
                 break;
         }
-        Move(PendingPrefix, PendingType, was.PendingSince, now.PendingSince);
-        Move(FinalPrefix, FinalType, was.FinalSince, now.FinalSince);
+        Move(PendingPrefix, was.PendingSince, now.PendingSince);
+        Move(FinalPrefix, was.FinalSince, now.FinalSince);
         return actions;
 
-        void Move(string prefix, string type, DateTimeOffset? before, DateTimeOffset? after)
+        void Move(string prefix, DateTimeOffset? before, DateTimeOffset? after)
         {
             if (before == after)
             {
@@ -154,7 +151,7 @@ public sealed class TableRequestStore(TableServiceClient service, IOptions<Stora
             }
             if (after is { } a)
             {
-                actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, IndexEntity(partition, TimedRow(prefix, a, request.Id), type, request.Id, a)));
+                actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, IndexEntity(partition, TimedRow(prefix, a, request.Id), prefix.TrimEnd('|'), request.Id, a)));
             }
         }
     }

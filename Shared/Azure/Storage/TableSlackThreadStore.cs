@@ -1,4 +1,3 @@
-using System.Net;
 using Azure;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Options;
@@ -33,14 +32,8 @@ public sealed class TableSlackThreadStore(TableServiceClient service, IOptions<S
         }
         var entity = new TableEntity(row.Partition, row.Row) { ["Kind"] = typeof(T).Name };
         TableJson.Write(entity, BridgeJson.Serialize(value));
-        try
-        {
-            return await _table.WriteAsync(entity, etag, cancellationToken).ConfigureAwait(false);
-        }
-        catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
-        {
-            throw new ConcurrencyConflictException($"Slack state row {row.Partition}/{row.Row} was changed by another writer since it was read.", ex);
-        }
+        return await _table.WriteConditionalAsync(entity, etag,
+            $"Slack state row {row.Partition}/{row.Row} was changed by another writer since it was read.", cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<string>> WriteTogetherAsync(IReadOnlyList<SlackRowWrite> writes, CancellationToken cancellationToken)
@@ -63,7 +56,7 @@ public sealed class TableSlackThreadStore(TableServiceClient service, IOptions<S
             var response = await _table.RunAsync((t, ct) => t.SubmitTransactionAsync(actions, ct), cancellationToken).ConfigureAwait(false);
             return response.Value.Select(EnsuredTable.ETagOf).ToArray();
         }
-        catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412 or 404)
         {
             throw new ConcurrencyConflictException($"Slack state rows in {writes[0].Partition} were changed by another writer since they were read.", ex)
             {

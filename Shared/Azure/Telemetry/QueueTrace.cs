@@ -11,48 +11,34 @@ namespace SgBridge.Shared.Telemetry;
 /// </summary>
 public static class QueueTrace
 {
-    /// <summary>Decodes the message and starts the function's activity; the caller disposes the activity (null when nothing listens).</summary>
-    private static (T Payload, Activity? Activity) Start<T>(QueueMessage message, string queueName, string operation)
+    /// <summary>
+    /// Decodes the message and runs <paramref name="handler"/> on it inside the function's activity (null when nothing
+    /// listens). An exception is recorded on the activity (status Error) and rethrown, so the host still retries and then
+    /// poisons the message.
+    /// </summary>
+    public static async Task RunAsync<T>(QueueMessage message, string queueName, string operation, Func<T, CancellationToken, Task> handler, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(handler);
         var content = QueuePayload.Read<T>(message.MessageText);
-        var tags = new ActivityTagsCollection
+        var tags = new ActivityTagsCollection(TelemetryTags.For(content.Body))
         {
             [TelemetryTags.MessagingOperation] = "process",
             [TelemetryTags.MessagingDestination] = queueName,
             [TelemetryTags.MessagingMessageId] = message.MessageId,
             [TelemetryTags.DequeueCount] = message.DequeueCount,
         };
-        foreach (var tag in TelemetryTags.For(content.Body))
-        {
-            tags[tag.Key] = tag.Value;
-        }
-
-        var activity = ActivityContext.TryParse(content.TraceParent, content.TraceState, isRemote: true, out var parent)
+        using var activity = ActivityContext.TryParse(content.TraceParent, content.TraceState, isRemote: true, out var parent)
             ? BridgeTelemetry.Source.StartActivity(operation, ActivityKind.Consumer, parent, tags, Activity.Current is { } invocation ? [new ActivityLink(invocation.Context)] : null)
             : BridgeTelemetry.Source.StartActivity(operation, ActivityKind.Consumer, parentContext: default, tags);
-        return (content.Body, activity);
-    }
-
-    /// <summary>
-    /// Runs <paramref name="handler"/> on the decoded message inside the function's activity. An exception is recorded
-    /// on the activity (status Error) and rethrown, so the host still retries and then poisons the message.
-    /// </summary>
-    public static async Task RunAsync<T>(QueueMessage message, string queueName, string operation, Func<T, CancellationToken, Task> handler, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(handler);
-        var (payload, activity) = Start<T>(message, queueName, operation);
-        using (activity)
+        try
         {
-            try
-            {
-                await handler(payload, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                SpanFailure.Mark(activity, ex);
-                throw;
-            }
+            await handler(content.Body, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            SpanFailure.Mark(activity, ex);
+            throw;
         }
     }
 }

@@ -20,9 +20,6 @@ public static class TelemetryServiceCollectionExtensions
     /// <summary>Azure SDK clients emit spans through ActivitySources named "Azure.*" only with this switch on.</summary>
     public const string AzureSdkActivitySourceSwitch = "Azure.Experimental.EnableActivitySource";
 
-    /// <summary>The trace sources: the bridge's own and the Azure SDK's (Storage queues and tables).</summary>
-    public static IReadOnlyList<string> TraceSources { get; } = [BridgeTelemetry.Name, "Azure.*"];
-
     /// <summary>
     /// OpenTelemetry for the bridge: spans of the "SgBridge" source, the Azure SDK and HttpClient (EC2, STS and Slack
     /// calls); metrics of the "SgBridge" meter and HttpClient. With <see cref="ConnectionStringSetting"/> set, they go to
@@ -36,7 +33,7 @@ public static class TelemetryServiceCollectionExtensions
 
         var builder = services.AddOpenTelemetry()
             .WithTracing(tracing => tracing
-                .AddSource([.. TraceSources])
+                .AddSource(BridgeTelemetry.Name, "Azure.*")
                 .AddHttpClientInstrumentation())
             .WithMetrics(metrics => metrics
                 .AddMeter(BridgeTelemetry.Name)

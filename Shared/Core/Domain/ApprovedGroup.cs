@@ -164,9 +164,6 @@ public sealed class ApprovedGroup
     /// <summary>The later of two expiries, where null (permanent) is the latest.</summary>
     public static DateTimeOffset? Later(DateTimeOffset? a, DateTimeOffset? b) => a is null || b is null ? null : a > b ? a : b;
 
-    /// <summary>The earliest expiry among the approved rules (null: every rule is permanent).</summary>
-    public DateTimeOffset? NextExpiry => Rules.Where(r => r.ExpiresAt is not null).Select(r => r.ExpiresAt).Min();
-
     /// <summary>Takes out every rule whose approval has run out at <paramref name="now"/>; returns what was taken out.</summary>
     public IReadOnlyList<ApprovedRule> RemoveExpired(DateTimeOffset now) => Remove(r => r.ExpiresAt is { } at && at <= now, now);
 

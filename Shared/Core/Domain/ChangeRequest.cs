@@ -176,10 +176,8 @@ public sealed class ChangeRequest : IJsonOnDeserialized
     public static ChangeRequest RecordExempt(string id, SecurityGroupChange change, string reason, DateTimeOffset now) =>
         Create(id, change, RequestStatus.Exempt, reason, now);
 
-    private static ChangeRequest Create(string id, SecurityGroupChange change, RequestStatus status, string? exemptReason, DateTimeOffset now)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(id);
-        var request = new ChangeRequest
+    private static ChangeRequest Create(string id, SecurityGroupChange change, RequestStatus status, string? exemptReason, DateTimeOffset now) =>
+        New(new ChangeRequest
         {
             Id = id,
             EventId = change.EventId,
@@ -196,10 +194,14 @@ public sealed class ChangeRequest : IJsonOnDeserialized
             UnresolvedRuleIds = change.RuleIds.Where(id => !change.Rules.Any(r => r.RuleId == id)).ToArray(),
             Edits = change.Modifications.Select(m => new RuleEdit(m.RuleId, null, m.After)).ToArray(),
             ExemptReason = exemptReason,
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
-        request.RaiseFor(status, now);
+        }, now);
+
+    /// <summary>A request as first stored: created now, with the effects of its first state.</summary>
+    private static ChangeRequest New(ChangeRequest request, DateTimeOffset now)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(request.Id);
+        request.CreatedAt = request.UpdatedAt = now;
+        request.RaiseFor(request.Status, now);
         return request;
     }
 
@@ -412,7 +414,6 @@ public sealed class ChangeRequest : IJsonOnDeserialized
     public static ChangeRequest OpenFromSlack(string id, string accountId, string region, string groupId, string? groupName, string? vpcId,
         SecurityGroupRule rule, Requester requester, SlackOrigin origin, DateTimeOffset now)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(id);
         ArgumentException.ThrowIfNullOrWhiteSpace(accountId);
         ArgumentException.ThrowIfNullOrWhiteSpace(region);
         ArgumentException.ThrowIfNullOrWhiteSpace(groupId);
@@ -427,7 +428,7 @@ public sealed class ChangeRequest : IJsonOnDeserialized
         {
             throw new ArgumentOutOfRangeException(nameof(origin), d, "A requested duration is positive, or null (permanent).");
         }
-        var request = new ChangeRequest
+        return New(new ChangeRequest
         {
             Id = id,
             EventId = SlackEventId(origin.ViewId),
@@ -443,11 +444,7 @@ public sealed class ChangeRequest : IJsonOnDeserialized
             Requester = requester,
             Rules = [rule with { RuleId = null }],
             Slack = origin,
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
-        request.RaiseFor(RequestStatus.Pending, now);
-        return request;
+        }, now);
     }
 
     /// <summary>The EventName of requests asked for in Slack.</summary>
@@ -522,13 +519,12 @@ public sealed class ChangeRequest : IJsonOnDeserialized
     /// revert).</summary>
     public static ChangeRequest OpenExtension(string id, ChangeRequest original, DateTimeOffset now)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(id);
         ArgumentNullException.ThrowIfNull(original);
         if (original.Status != RequestStatus.Applied || original.AccessUntil is null)
         {
             throw new RequestStateException($"Cannot extend request {original.Id}: only applied time-bound access can be extended (it is {original.Status}).");
         }
-        var extension = new ChangeRequest
+        return New(new ChangeRequest
         {
             Id = id,
             EventId = "extend:" + original.Id,
@@ -545,11 +541,7 @@ public sealed class ChangeRequest : IJsonOnDeserialized
             Rules = original.GrantedRules,
             ExtendsRequestId = original.Id,
             ExtendsAccessUntil = original.AccessUntil,
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
-        extension.RaiseFor(RequestStatus.Pending, now);
-        return extension;
+        }, now);
     }
 
     /// <summary>Effects raised by transitions and not yet done, oldest first.</summary>

@@ -50,12 +50,9 @@ public static class RiskAssessor
             }
             if (rule.Protocol is "tcp" or "udp" && rule.FromPort is { } from && rule.ToPort is { } to)
             {
-                foreach (var (port, name) in Sensitive.Where(p => p.Port >= from && p.Port <= to))
+                if (internet)
                 {
-                    if (internet)
-                    {
-                        flags.Add($"{name} ({port}) {open} {where}");
-                    }
+                    flags.AddRange(Sensitive.Where(p => p.Port >= from && p.Port <= to).Select(p => $"{p.Name} ({p.Port}) {open} {where}"));
                 }
                 if (to - from >= 1000)
                 {

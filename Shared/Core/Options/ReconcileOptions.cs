@@ -37,12 +37,15 @@ public sealed class ReconcileOptions : IValidatableObject
 
     /// <summary>A difference no event explains is acted on only once it has lasted this long: its own event (e.g. an exempt
     /// pipeline's or an AWS service's) may still be on its way. Zero: at once.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Reconcile:SettleDelay must be between 00:00:00 and 01:00:00.")]
     public TimeSpan SettleDelay { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>How long a worker holds a group; a lease of a worker that died lapses after this.</summary>
+    [Range(typeof(TimeSpan), "00:00:10", "00:10:00", ErrorMessage = "Reconcile:LeaseDuration must be between 00:00:10 and 00:10:00.")]
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>How long a worker waits for a group another worker holds before the message is retried later.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:02:00", ErrorMessage = "Reconcile:LeaseWait must be between 00:00:00 and 00:02:00.")]
     public TimeSpan LeaseWait { get; set; } = TimeSpan.FromSeconds(20);
 
     public IReadOnlyList<string> RegionList => SettingList.Parse(Regions);
@@ -52,18 +55,6 @@ public sealed class ReconcileOptions : IValidatableObject
         if (Interval < TimeSpan.Zero || Interval.Ticks % TimeSpan.TicksPerMinute != 0)
         {
             yield return new ValidationResult($"Reconcile:Interval must be whole minutes (00:15:00), or 00:00:00 for no sweep; it is {Interval}.", [nameof(Interval)]);
-        }
-        if (SettleDelay < TimeSpan.Zero || SettleDelay > TimeSpan.FromHours(1))
-        {
-            yield return new ValidationResult($"Reconcile:SettleDelay must be between 00:00:00 and 01:00:00; it is {SettleDelay}.", [nameof(SettleDelay)]);
-        }
-        if (LeaseDuration < TimeSpan.FromSeconds(10) || LeaseDuration > TimeSpan.FromMinutes(10))
-        {
-            yield return new ValidationResult($"Reconcile:LeaseDuration must be between 00:00:10 and 00:10:00; it is {LeaseDuration}.", [nameof(LeaseDuration)]);
-        }
-        if (LeaseWait < TimeSpan.Zero || LeaseWait > TimeSpan.FromMinutes(2))
-        {
-            yield return new ValidationResult($"Reconcile:LeaseWait must be between 00:00:00 and 00:02:00; it is {LeaseWait}.", [nameof(LeaseWait)]);
         }
         foreach (var r in RegionList.Where(r => !System.Text.RegularExpressions.Regex.IsMatch(r, "^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$")))
         {

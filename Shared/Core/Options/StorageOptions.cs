@@ -9,7 +9,6 @@ public sealed class StorageOptions : IValidatableObject
     public const string SectionName = "Storage";
 
     public string? ConnectionString { get; set; }
-
     public string? AccountName { get; set; }
 
     /// <summary>Client id of the user-assigned managed identity used for storage.</summary>

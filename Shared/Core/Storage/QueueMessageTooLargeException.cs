@@ -11,8 +11,6 @@ public sealed class QueueMessageTooLargeException(string queueName, int payloadB
     public const int MaxEncodedMessageLength = 64 * 1024;
 
     public string QueueName { get; } = queueName;
-
     public int PayloadBytes { get; } = payloadBytes;
-
     public int EncodedLength { get; } = encodedLength;
 }

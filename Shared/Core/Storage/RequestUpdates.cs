@@ -6,13 +6,10 @@ namespace SgBridge.Shared.Storage;
 /// cref="ConditionalUpdate"/>).</summary>
 public static class RequestUpdates
 {
-    /// <summary>How many times a change is applied before a run of lost races gives up.</summary>
-    public const int MaxAttempts = ConditionalUpdate.MaxAttempts;
-
     /// <summary>
     /// Applies <paramref name="change"/> to the stored request and writes it; false from the change: nothing to write (it
     /// may run again on a fresh copy). Null: no such request. Throws <see cref="ConcurrencyConflictException"/> after
-    /// <see cref="MaxAttempts"/> lost races.
+    /// <see cref="ConditionalUpdate.MaxAttempts"/> lost races.
     /// </summary>
     public static async Task<RequestUpdate?> UpdateAsync(this IRequestStore store, string requestId, Func<ChangeRequest, bool> change, CancellationToken cancellationToken)
     {

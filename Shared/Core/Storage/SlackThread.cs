@@ -12,16 +12,13 @@ namespace SgBridge.Shared.Slack;
 public sealed record SlackThread
 {
     public required string LeadId { get; init; }
-
     public required string BatchKey { get; init; }
-
     public required DateTimeOffset OpenedAt { get; init; }
 
     /// <summary>Every request in the batch, the lead first.</summary>
     public IReadOnlyList<string> MemberIds { get; init; } = [];
 
     public SlackMessageRef? ApproverMessage { get; init; }
-
     public SlackMessageRef? MonitoringMessage { get; init; }
 
     /// <summary>When a debounced re-render of the batch's messages is due (null: none).</summary>
@@ -46,14 +43,8 @@ public sealed record SlackThread
 
     public IReadOnlyList<RequestStatus> NotifiedOf(string requestId) => Notified.GetValueOrDefault(requestId) ?? [];
 
-    public SlackThread WithNotified(string requestId, IEnumerable<RequestStatus> statuses)
-    {
-        var notified = new Dictionary<string, IReadOnlyList<RequestStatus>>(Notified)
-        {
-            [requestId] = NotifiedOf(requestId).Union(statuses).ToArray(),
-        };
-        return this with { Notified = notified };
-    }
+    public SlackThread WithNotified(string requestId, IEnumerable<RequestStatus> statuses) =>
+        this with { Notified = new Dictionary<string, IReadOnlyList<RequestStatus>>(Notified) { [requestId] = NotifiedOf(requestId).Union(statuses).ToArray() } };
 }
 
 /// <summary>A render's claim to post a batch's first message(s): its token and when the claim lapses (a crashed poster).</summary>
@@ -76,19 +67,13 @@ public static class SlackRows
 {
     /// <summary>The home partition: a hash of account, region, group and requester, none of which a request's later states
     /// change.</summary>
-    public static string HomeOf(ChangeRequest r)
-    {
-        ArgumentNullException.ThrowIfNull(r);
-        return "home-" + Hash(string.Join('|', r.AccountId, r.Region, r.GroupId ?? r.GroupName, r.Requester.Arn ?? r.Requester.PolicyArn));
-    }
+    public static string HomeOf(ChangeRequest r) =>
+        "home-" + Hash(string.Join('|', r.AccountId, r.Region, r.GroupId ?? r.GroupName, r.Requester.Arn ?? r.Requester.PolicyArn));
 
-    /// <summary>The thread row of batch <paramref name="leadId"/> in home partition <paramref name="home"/>.</summary>
     public static SlackRow<SlackThread> Thread(string home, string leadId) => new(home, "thread-" + leadId);
 
-    /// <summary>The membership row of a request in its home partition <paramref name="home"/>.</summary>
     public static SlackRow<ThreadMembership> Member(string home, string requestId) => new(home, "member-" + requestId);
 
-    /// <summary>Where <paramref name="thread"/> is stored.</summary>
     public static SlackRow<SlackThread> ThreadOf(SlackThread thread) => Thread(thread.Home, thread.LeadId);
 
     /// <summary>The open-batch pointer of the request's batch key, in its home partition (row = <c>open-</c> + the key's kind).</summary>

@@ -37,21 +37,13 @@ public sealed class BridgeTelemetry : IDisposable
     public static readonly ActivitySource Source = new(Name);
 
     public Meter Meter { get; }
-
     public Counter<long> Events { get; }
-
     public Counter<long> Reconciles { get; }
-
     public Counter<long> Requests { get; }
-
     public Counter<long> Drift { get; }
-
     public Counter<long> Failures { get; }
-
     public Counter<long> StsCalls { get; }
-
     public Counter<long> Heartbeats { get; }
-
     public Histogram<double> RevertLatency { get; }
 
     public void Dispose() => Meter.Dispose();

@@ -8,11 +8,7 @@ public static class SpanFailure
     public static void Mark(Activity? activity, Exception exception)
     {
         ArgumentNullException.ThrowIfNull(exception);
-        if (activity is null)
-        {
-            return;
-        }
-        activity.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
-        activity.AddException(exception);
+        activity?.SetStatus(ActivityStatusCode.Error, exception.GetType().Name);
+        activity?.AddException(exception);
     }
 }
