@@ -102,26 +102,38 @@ public class BatchingTests
         }
     }
 
-    [Fact]
-    public async Task DebouncedRender_FromAStaleHint_AnotherInstanceJoinedMeanwhile_EndsShowingEveryMember()
+    /// <summary>Two notifier instances over the same stores, three pending changes of one batch, the first one posted by <c>a</c>.</summary>
+    private async Task<(NotificationService A, NotificationService B, ChangeRequest First, ChangeRequest Second, ChangeRequest Third)> TwoInstancesAndAStartedBatchAsync()
     {
         var a = Notifier();
-        var b = _rig.Over(_rig.Requests, _rig.Threads, _slack).GetRequiredService<NotificationService>(); // a second instance
+        var b = _rig.Over(_rig.Requests, _rig.Threads, _slack).GetRequiredService<NotificationService>();
         var first = await PendingAsync(22);
         var second = await PendingAsync(3389);
         var third = await PendingAsync(5432);
         await a.NotifyAsync(new RequestNotification(first.Id, first.Status), _requests);
+        return (a, b, first, second, third);
+    }
+
+    private void AssertApproversShow(params ChangeRequest[] requests)
+    {
+        var approvers = _slack.Updates.Last(u => u.Channel == "CAPPROVERS").Blocks!.ToJsonString();
+        foreach (var r in requests)
+        {
+            Assert.Contains(r.Id, approvers, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task DebouncedRender_FromAStaleHint_AnotherInstanceJoinedMeanwhile_EndsShowingEveryMember()
+    {
+        var (a, b, first, second, third) = await TwoInstancesAndAStartedBatchAsync();
         await a.NotifyAsync(new RequestNotification(second.Id, second.Status), _requests); // schedules the render; a's hint names it
         await b.NotifyAsync(new RequestNotification(third.Id, third.Status), _requests);   // joins on the other instance: a's hint is stale
 
         _time.Advance(_options.BatchRenderDelay);
         await a.DeliverAsync(Assert.Single(_queue.Delayed).Json);
 
-        var approvers = _slack.Updates.Last(u => u.Channel == "CAPPROVERS").Blocks!.ToJsonString();
-        foreach (var id in new[] { first.Id, second.Id, third.Id })
-        {
-            Assert.Contains(id, approvers, StringComparison.Ordinal);
-        }
+        AssertApproversShow(first, second, third);
         var thread = _rig.Threads.Thread(first.Id)!;
         Assert.Equal([first.Id, second.Id, third.Id], thread.MemberIds);
         Assert.Null(thread.RenderScheduledFor);
@@ -130,12 +142,7 @@ public class BatchingTests
     [Fact]
     public async Task DebouncedRender_AJoinSchedulesTheNextWhileItRenders_StopsAndTheNextShowsTheJoin()
     {
-        var a = Notifier();
-        var b = _rig.Over(_rig.Requests, _rig.Threads, _slack).GetRequiredService<NotificationService>(); // a second instance
-        var first = await PendingAsync(22);
-        var second = await PendingAsync(3389);
-        var third = await PendingAsync(5432);
-        await a.NotifyAsync(new RequestNotification(first.Id, first.Status), _requests);
+        var (a, b, first, second, third) = await TwoInstancesAndAStartedBatchAsync();
         await a.NotifyAsync(new RequestNotification(second.Id, second.Status), _requests);
         _time.Advance(_options.BatchRenderDelay);
         Assert.True(_queue.Delayed.TryDequeue(out var due));
@@ -153,11 +160,7 @@ public class BatchingTests
 
         await RunScheduledRendersAsync();
 
-        var approvers = _slack.Updates.Last(u => u.Channel == "CAPPROVERS").Blocks!.ToJsonString();
-        foreach (var id in new[] { first.Id, second.Id, third.Id })
-        {
-            Assert.Contains(id, approvers, StringComparison.Ordinal);
-        }
+        AssertApproversShow(first, second, third);
         Assert.Null(_rig.Threads.Thread(first.Id)!.RenderScheduledFor);
     }
 
