@@ -451,32 +451,37 @@ public sealed partial class NotificationService(
     private async Task<(Stored<SlackThread> Thread, string? Claim)> ClaimAsync(Stored<SlackThread> thread, CancellationToken ct)
     {
         var token = Guid.NewGuid().ToString("N");
-        for (var attempt = 1; ; attempt++)
+        var row = SlackRows.ThreadOf(thread.Value);
+        Stored<SlackThread>? unread = thread;
+        var claimed = await ConditionalUpdate.ApplyAsync(
+            async c =>
+            {
+                var current = unread ?? await ThreadAsync(row, thread.Value.LeadId, c);
+                unread = null;
+                return current;
+            },
+            (t, etag, c) => threads.WriteAsync(row, t, etag, c),
+            t =>
+            {
+                var now = time.GetUtcNow();
+                if (t!.ApproverMessage is not null && t.MonitoringMessage is not null)
+                {
+                    return null; // both posted meanwhile: only updates are left
+                }
+                if (t.Posting is { } other && other.Until > now)
+                {
+                    throw new SlackPostInProgressException(
+                        $"Batch {t.LeadId}: another render is posting its message until {other.Until:O}.", Min(other.Until - now, PostClaimRetry));
+                }
+                return t with { Posting = new SlackPostClaim(token, now + PostClaimLease) };
+            },
+            ct);
+        if (!claimed.Written)
         {
-            var now = time.GetUtcNow();
-            if (thread.Value.ApproverMessage is not null && thread.Value.MonitoringMessage is not null)
-            {
-                return (thread, null); // both posted meanwhile: only updates are left
-            }
-            if (thread.Value.Posting is { } other && other.Until > now)
-            {
-                throw new SlackPostInProgressException(
-                    $"Batch {thread.Value.LeadId}: another render is posting its message until {other.Until:O}.",
-                    Min(other.Until - now, PostClaimRetry));
-            }
-            var claimed = thread.Value with { Posting = new SlackPostClaim(token, now + PostClaimLease) };
-            try
-            {
-                var etag = await threads.WriteAsync(SlackRows.ThreadOf(claimed), claimed, thread.ETag, ct);
-                var stored = new Stored<SlackThread>(claimed, etag);
-                _hints.Set(SlackRows.ThreadOf(claimed), stored);
-                return (stored, token);
-            }
-            catch (ConcurrencyConflictException) when (attempt < ConditionalUpdate.MaxAttempts)
-            {
-                thread = await ThreadAsync(SlackRows.ThreadOf(thread.Value), thread.Value.LeadId, ct);
-            }
+            return (claimed.Stored!, null);
         }
+        _hints.Set(row, claimed.Stored);
+        return (claimed.Stored!, token);
     }
 
     /// <summary>The thread without this render's claim (unchanged when it holds none).</summary>
