@@ -29,6 +29,9 @@ public sealed class BenchEnv : IAsyncDisposable
     public required AwsCallCounter Aws { get; init; }
     public required JsonNode Template { get; init; }
 
+    /// <summary>Stalls of this process, where the bridge runs.</summary>
+    public StallWatch Stalls { get; } = new();
+
     /// <summary>Concurrent intake calls: the Bicep's per-instance HTTP concurrency (one instance), unless --intake-concurrency says.</summary>
     public required int IntakeConcurrency { get; init; }
 
@@ -114,6 +117,9 @@ public sealed class RunResult
     public Dictionary<string, long> SdkCalls { get; set; } = [];
     public Dictionary<string, long> LogLines { get; set; } = [];
     public Dictionary<string, int> RowsByStatus { get; set; } = [];
+
+    /// <summary>Which process stalled during the run (woke 500 ms or more late: count, longest ms, sum ms), and Azurite's slow answers.</summary>
+    public string Stalls { get; set; } = "";
 }
 
 public static class LocalRun
@@ -218,6 +224,8 @@ public static class LocalRun
         env.Aws.Calls.Clear();
         emulator.ResetCallCounts();
         await env.Proxy.ResetAsync();
+        env.Stalls.Reset();
+        env.Azurite.ResetStalls();
         var counters = bridge.Counters;
         long failedBefore = counters.FailedIn(Paths.Intake) + counters.FailedIn(Paths.Revert) + counters.FailedIn(Paths.Effects) + counters.FailedIn(Paths.Settle);
         long poisonedBefore = counters.PoisonedFrom(Paths.Revert) + counters.PoisonedFrom(Paths.Effects) + counters.PoisonedFrom(Paths.Settle);
@@ -308,12 +316,16 @@ public static class LocalRun
         // Counts are taken before the checks below, whose own reads must not count as the pipeline's.
         var ownOps = own.Ops.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
         var proxy = await env.Proxy.CountsAsync();
+        var (bridgeStalls, bridgeMax, bridgeTotal) = env.Stalls.Read();
+        var (azuriteStalls, azuriteMax, azuriteTotal) = env.Azurite.Stalls;
         var ec2 = emulator.CallCounts().ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
         var sdk = env.Aws.Calls.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
         var logLines = logs.Lines;
         var logMessages = logs.ByMessage.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
 
         var r = new RunResult { Drained = drained, Name = name, Events = count, Forged = events.Count(e => e.Forged), Noise = o.Noise, LoadBefore = loadBefore, LoadAfter = loadAfter };
+        r.Stalls = string.Create(CultureInfo.InvariantCulture,
+            $"bridge {bridgeStalls} (max {bridgeMax} ms, sum {bridgeTotal} ms) · proxy {proxy.Stalls} (max {proxy.MaxStallMs} ms, sum {proxy.StalledMs} ms) · Azurite {azuriteStalls} (max {azuriteMax} ms, sum {azuriteTotal} ms); Azurite answers ≥ 1 s {proxy.SlowAnswers} (slowest {proxy.MaxAnswerMs} ms)");
         r.WorkSeconds = Stopwatch.GetElapsedTime(start, lastRecord).TotalSeconds;
         r.AllDoneSeconds = Stopwatch.GetElapsedTime(start, allDone).TotalSeconds;
         r.EventsPerSecond = own.RecordedAt.Count / r.WorkSeconds;
@@ -401,7 +413,7 @@ public static class LocalRun
             r.BareAllocatedKbPerEvent = bare.AllocatedKbPerEvent;
         }
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"[{name}] {r.EventsPerSecond:F1} ev/s (independent {r.EventsPerSecondIndependent:F1}), work {r.WorkSeconds:F2} s, all done {r.AllDoneSeconds:F1} s; 503 {r.Answered503} (false {r.False503}), abandoned {r.Abandoned}, fallbacks {r.Fallbacks}; ops/event revert {r.RevertOpsPerEvent:F2} whole {r.WholeOpsPerEvent:F2} (independent {r.WholeOpsPerEventIndependent:F2}); describes/event {r.DescribesPerEvent:F2}; CPU {r.CpuMsPerEvent:F2} ms/event (intake and revert path {r.RevertCpuMsPerEvent:F2}) vs bare {r.BareCpuMsPerEvent:F2}; load {loadAfter}"));
+            $"[{name}] {r.EventsPerSecond:F1} ev/s (independent {r.EventsPerSecondIndependent:F1}), work {r.WorkSeconds:F2} s, all done {r.AllDoneSeconds:F1} s; 503 {r.Answered503} (false {r.False503}), abandoned {r.Abandoned}, fallbacks {r.Fallbacks}; ops/event revert {r.RevertOpsPerEvent:F2} whole {r.WholeOpsPerEvent:F2} (independent {r.WholeOpsPerEventIndependent:F2}); describes/event {r.DescribesPerEvent:F2}; CPU {r.CpuMsPerEvent:F2} ms/event (intake and revert path {r.RevertCpuMsPerEvent:F2}) vs bare {r.BareCpuMsPerEvent:F2}; load {loadAfter}; stalls: {r.Stalls}"));
         return r;
     }
 

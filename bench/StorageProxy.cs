@@ -20,7 +20,17 @@ namespace SgBridge.Bench;
 /// </summary>
 public static class StorageProxy
 {
-    public sealed record Counts(Dictionary<string, long> Ops, long FirstTableReadUnixMs, long LastRequestInsertUnixMs, long RequestInserts, Dictionary<string, int> ChangesSendsByEvent);
+    public sealed record Counts(Dictionary<string, long> Ops, long FirstTableReadUnixMs, long LastRequestInsertUnixMs, long RequestInserts, Dictionary<string, int> ChangesSendsByEvent)
+    {
+        /// <summary>The proxy's own stalls (<see cref="StallWatch"/>): count, longest, sum.</summary>
+        public long Stalls { get; init; }
+        public long MaxStallMs { get; init; }
+        public long StalledMs { get; init; }
+
+        /// <summary>Azurite's answers that took 1 s or more (request forwarded → answer read), and the slowest.</summary>
+        public long SlowAnswers { get; init; }
+        public long MaxAnswerMs { get; init; }
+    }
 
     /// <summary>Child-process entry: forwards 127.0.0.1:(free) → table, 127.0.0.1:(free) → queue; prints "PROXY tablePort queuePort".</summary>
     public static async Task<int> RunAsync(string tableTarget, string queueTarget)
@@ -42,7 +52,8 @@ public static class StorageProxy
         }) { Timeout = Timeout.InfiniteTimeSpan };
         var ops = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         var sends = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
-        long firstRead = 0, lastInsert = 0, inserts = 0;
+        long firstRead = 0, lastInsert = 0, inserts = 0, slowAnswers = 0, maxAnswerMs = 0;
+        var stalls = new StallWatch();
         var tableUri = new Uri(tableTarget);
         var queueUri = new Uri(queueTarget);
         app.Run(async context =>
@@ -57,9 +68,16 @@ public static class StorageProxy
                     Interlocked.Exchange(ref firstRead, 0);
                     Interlocked.Exchange(ref lastInsert, 0);
                     Interlocked.Exchange(ref inserts, 0);
+                    Interlocked.Exchange(ref slowAnswers, 0);
+                    Interlocked.Exchange(ref maxAnswerMs, 0);
+                    stalls.Reset();
                     return;
                 }
-                await context.Response.WriteAsJsonAsync(new Counts(new(ops), Interlocked.Read(ref firstRead), Interlocked.Read(ref lastInsert), Interlocked.Read(ref inserts), new(sends)));
+                var (n, max, total) = stalls.Read();
+                await context.Response.WriteAsJsonAsync(new Counts(new(ops), Interlocked.Read(ref firstRead), Interlocked.Read(ref lastInsert), Interlocked.Read(ref inserts), new(sends))
+                {
+                    Stalls = n, MaxStallMs = max, StalledMs = total, SlowAnswers = Interlocked.Read(ref slowAnswers), MaxAnswerMs = Interlocked.Read(ref maxAnswerMs),
+                });
                 return;
             }
             var table = context.Connection.LocalPort == tablePort;
@@ -91,9 +109,19 @@ public static class StorageProxy
                     forward.Content?.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
                 }
             }
+            var forwarded = Stopwatch.GetTimestamp();
             using var response = await http.SendAsync(forward, HttpCompletionOption.ResponseContentRead, context.RequestAborted);
             var status = (int)response.StatusCode;
             var answer = await response.Content.ReadAsByteArrayAsync(context.RequestAborted);
+            var answerMs = (long)Stopwatch.GetElapsedTime(forwarded).TotalMilliseconds;
+            if (answerMs >= 1000)
+            {
+                Interlocked.Increment(ref slowAnswers);
+            }
+            long slowest;
+            while (answerMs > (slowest = Interlocked.Read(ref maxAnswerMs)) && Interlocked.CompareExchange(ref maxAnswerMs, answerMs, slowest) != slowest)
+            {
+            }
             if (status is 200 or 202)
             {
                 op = StorageOp.WithAnswer(op, answer);

@@ -25,6 +25,20 @@ public sealed partial class Azurite : IAsyncDisposable
 
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
+    private long _stalls;
+    private long _maxStallMs;
+    private long _stalledMs;
+
+    /// <summary>Times Azurite's thread woke 500 ms or more late since the last <see cref="ResetStalls"/>, the longest, the sum.</summary>
+    public (long Count, long MaxMs, long TotalMs) Stalls => (Interlocked.Read(ref _stalls), Interlocked.Read(ref _maxStallMs), Interlocked.Read(ref _stalledMs));
+
+    public void ResetStalls()
+    {
+        Interlocked.Exchange(ref _stalls, 0);
+        Interlocked.Exchange(ref _maxStallMs, 0);
+        Interlocked.Exchange(ref _stalledMs, 0);
+    }
+
     public string ConnectionString { get; private set; } = "";
 
     public Uri BlobEndpoint => Endpoint("Blob");
@@ -62,7 +76,11 @@ public sealed partial class Azurite : IAsyncDisposable
         _workDirectory = Directory.CreateTempSubdirectory("sgbridge-azurite-").FullName;
         var wrapper = Path.Combine(_workDirectory, "run-azurite.js");
         await File.WriteAllTextAsync(wrapper,
-            "process.stdin.on('end', () => process.exit(0));\nprocess.stdin.resume();\nrequire(" +
+            "process.stdin.on('end', () => process.exit(0));\nprocess.stdin.resume();\n" +
+            // A stall watch (as the bench's StallWatch): a 50 ms timer that fires 500 ms or more late means Azurite's one
+            // thread was not running (not scheduled, or in a GC pause); each is reported on stderr and counted here.
+            "let last = performance.now();\nsetInterval(() => { const now = performance.now(); const late = Math.round(now - last - 50); " +
+            "if (late >= 500) console.error('SGB-STALL ' + late); last = now; }, 50).unref();\nrequire(" +
             System.Text.Json.JsonSerializer.Serialize(script) + ");\n");
         var start = new ProcessStartInfo("node")
         {
@@ -114,6 +132,16 @@ public sealed partial class Azurite : IAsyncDisposable
     {
         if (line is null)
         {
+            return;
+        }
+        if (line.StartsWith("SGB-STALL ", StringComparison.Ordinal) && long.TryParse(line.AsSpan(10), out var late))
+        {
+            Interlocked.Increment(ref _stalls);
+            Interlocked.Add(ref _stalledMs, late);
+            long seen;
+            while (late > (seen = Interlocked.Read(ref _maxStallMs)) && Interlocked.CompareExchange(ref _maxStallMs, late, seen) != seen)
+            {
+            }
             return;
         }
         lock (_output)
