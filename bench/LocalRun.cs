@@ -8,6 +8,9 @@ using Amazon.EC2.Model;
 using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Storage.Queues;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -20,25 +23,54 @@ using SgBridge.Shared.Storage;
 
 namespace SgBridge.Bench;
 
-/// <summary>What lives for the whole bench process: Azurite, the counting proxy in front of it, the AWS SDK call counter.</summary>
+/// <summary>What lives for the whole bench process: the AWS SDK call counter; and per run, a fresh Azurite and the counting proxy in front of it.</summary>
 public sealed class BenchEnv : IAsyncDisposable
 {
     public required BenchOptions Options { get; init; }
-    public required Azurite Azurite { get; init; }
-    public required StorageProxy.Child Proxy { get; init; }
+    public required string Root { get; init; }
     public required AwsCallCounter Aws { get; init; }
     public required JsonNode Template { get; init; }
-
-    /// <summary>Stalls of this process, where the bridge runs.</summary>
-    public StallWatch Stalls { get; } = new();
 
     /// <summary>Concurrent intake calls: the Bicep's per-instance HTTP concurrency (one instance), unless --intake-concurrency says.</summary>
     public required int IntakeConcurrency { get; init; }
 
+    /// <summary>Stalls of this process, where the bridge runs.</summary>
+    public StallWatch Stalls { get; } = new();
+
+    public Azurite Azurite { get; private set; } = null!;
+    public StorageProxy.Child Proxy { get; private set; } = null!;
+
+    /// <summary>
+    /// A fresh Azurite and proxy for each run: runs are repetitions of one experiment, so none inherits the last one's
+    /// queues (messages a run left invisible), tables or the emulator's grown in-memory stores.
+    /// </summary>
+    public async Task FreshStorageAsync()
+    {
+        await DisposeAsync();
+        Console.Error.WriteLine("Starting Azurite and the counting proxy…");
+        var azurite = await Azurite.StartAsync(Root);
+        try
+        {
+            Proxy = await StorageProxy.Child.StartAsync(azurite);
+        }
+        catch
+        {
+            await azurite.DisposeAsync();
+            throw;
+        }
+        Azurite = azurite;
+    }
+
     public async ValueTask DisposeAsync()
     {
-        await Proxy.DisposeAsync();
-        await Azurite.DisposeAsync();
+        if (Proxy is not null)
+        {
+            await Proxy.DisposeAsync();
+        }
+        if (Azurite is not null)
+        {
+            await Azurite.DisposeAsync();
+        }
     }
 }
 
@@ -137,6 +169,7 @@ public static class LocalRun
     public static async Task<RunResult> RunAsync(BenchEnv env, string name, int count, int forgedEvery)
     {
         var o = env.Options;
+        await env.FreshStorageAsync();
         var own = new OwnCounts();
         var logs = new FormattingNullLoggerProvider();
         var suffix = name.Replace("-", "", StringComparison.Ordinal) + Guid.NewGuid().ToString("N")[..8];
@@ -325,7 +358,7 @@ public static class LocalRun
 
         var r = new RunResult { Drained = drained, Name = name, Events = count, Forged = events.Count(e => e.Forged), Noise = o.Noise, LoadBefore = loadBefore, LoadAfter = loadAfter };
         r.Stalls = string.Create(CultureInfo.InvariantCulture,
-            $"bridge {bridgeStalls} (max {bridgeMax} ms, sum {bridgeTotal} ms) · proxy {proxy.Stalls} (max {proxy.MaxStallMs} ms, sum {proxy.StalledMs} ms) · Azurite {azuriteStalls} (max {azuriteMax} ms, sum {azuriteTotal} ms); Azurite answers ≥ 1 s {proxy.SlowAnswers} (slowest {proxy.MaxAnswerMs} ms)");
+            $"bridge {bridgeStalls} (max {bridgeMax} ms, sum {bridgeTotal} ms) · proxy {proxy.Stalls} (max {proxy.MaxStallMs} ms, sum {proxy.StalledMs} ms) · Azurite {azuriteStalls} (max {azuriteMax} ms, sum {azuriteTotal} ms{(env.Azurite.StallDetail is { Length: > 0 } d ? ": " + d : "")}); Azurite answers ≥ 1 s {proxy.SlowAnswers} (slowest {proxy.MaxAnswerMs} ms)");
         r.WorkSeconds = Stopwatch.GetElapsedTime(start, lastRecord).TotalSeconds;
         r.AllDoneSeconds = Stopwatch.GetElapsedTime(start, allDone).TotalSeconds;
         r.EventsPerSecond = own.RecordedAt.Count / r.WorkSeconds;
@@ -408,7 +441,9 @@ public static class LocalRun
 
         if (o.Baseline)
         {
-            var bare = await Bare.RunAsync(env, bridge, workload, suffix, count);
+            // The bare run sends as many nudges as the intake did (the bridge coalesces them; bare must not do more work).
+            var nudges = ownOps.Where(kv => kv.Key == Paths.Intake + "|queue send " + QueueNames.Effects).Sum(kv => kv.Value);
+            var bare = await Bare.RunAsync(env, bridge, workload, suffix, count, (double)nudges / count);
             r.BareCpuMsPerEvent = Math.Max(0, bare.CpuMs - (idleCpuPerSecond * bare.Seconds)) / count;
             r.BareAllocatedKbPerEvent = bare.AllocatedKbPerEvent;
         }
@@ -484,7 +519,8 @@ public static class LocalRun
             }
             await Task.Delay(100);
         }
-        Console.Error.WriteLine($"  not drained within {DrainTimeout}: the figures cover what was done by then.");
+        Console.Error.WriteLine($"  not drained within {DrainTimeout}: the figures cover what was done by then. Per queue, sent − withdrawn vs handled + poisoned: " +
+            string.Join(", ", Handlers.Select(h => $"{h.Queue} {own.Ops.Where(kv => kv.Key.EndsWith("|queue send " + h.Queue, StringComparison.Ordinal)).Sum(kv => kv.Value) - own.Ops.GetValueOrDefault(Paths.Intake + "|queue delete " + h.Queue)} vs {counters.HandledBy(h.Function) + counters.PoisonedFrom(h.Function) - own.HandledAtReset[h.Queue]}")));
         return false;
     }
 
@@ -503,13 +539,21 @@ public static class Bare
 {
     public sealed record Result(double CpuMs, double AllocatedKbPerEvent, double Seconds);
 
-    public static async Task<Result> RunAsync(BenchEnv env, LocalBridge bridge, Workload workload, string suffix, int count)
+    /// <summary>
+    /// The same calls without the bridge: the same body POSTed by the same client to a minimal Kestrel endpoint that
+    /// parses nothing and makes the revert path's calls (the group lease's insert, the group read, the describe, the
+    /// revoke, the request row with its index row in one transaction, the lease's delete, and the nudge for as many
+    /// events as the run's intake sent one, <paramref name="nudgesPerEvent"/>), then answers 202.
+    /// </summary>
+    public static async Task<Result> RunAsync(BenchEnv env, LocalBridge bridge, Workload workload, string suffix, int count, double nudgesPerEvent)
     {
         // Through the same proxy, with the SDK's patient defaults: bare calls measure CPU, and a starved Azurite (the
         // loaded profile) must slow them, not end the run.
         var tables = new TableServiceClient(env.Proxy.ConnectionString);
         Console.Error.WriteLine($"  bare: the same calls for {count} events…");
         var events = await workload.NewEventsAsync(count);
+        var byId = events.ToDictionary(e => e.EventId, StringComparer.Ordinal);
+        var bodies = events.Select(e => Workload.EnvelopeFor(env.Template, e)).ToArray();
         var requests = tables.GetTableClient("BareRequests" + suffix);
         var groups = tables.GetTableClient("Groups" + suffix);
         await requests.CreateIfNotExistsAsync();
@@ -522,21 +566,59 @@ public static class Bare
             clients[account] = await Workload.Ec2ClientAsync(sts, bridge.AwsEndpoint!, account);
         }
         var template = new string('x', 1200);
+        var nudges = (int)Math.Round(nudgesPerEvent * count);
+        var sent = 0;
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        var port = ChildProcess.FreePort();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
+        await using var app = builder.Build();
+        app.MapPost("/bare", async context =>
+        {
+            var ct = context.RequestAborted;
+            using var body = new MemoryStream();
+            await context.Request.Body.CopyToAsync(body, ct);
+            var e = byId[context.Request.Headers[InvocationObserver.EventHeader].ToString()];
+            var ec2 = clients[e.Account];
+            var partition = $"{e.Account}-{Workload.Region}";
+            // A lease row of the event's own: bare events on one group never wait for each other.
+            var lease = await groups.AddEntityAsync(new TableEntity(partition, e.GroupId + "|lease|" + e.EventId) { ["Owner"] = e.EventId, ["ExpiresAt"] = DateTimeOffset.UtcNow.AddMinutes(1) }, ct);
+            await groups.GetEntityIfExistsAsync<TableEntity>(partition, e.GroupId, cancellationToken: ct);
+            await ec2.DescribeSecurityGroupRulesAsync(new DescribeSecurityGroupRulesRequest { Filters = [new Filter("group-id", [e.GroupId])], MaxResults = 1000 }, ct);
+            await ec2.RevokeSecurityGroupIngressAsync(new RevokeSecurityGroupIngressRequest { GroupId = e.GroupId, SecurityGroupRuleIds = [e.RuleId] }, ct);
+            var id = RequestId.For(e.EventId);
+            await requests.SubmitTransactionAsync(
+            [
+                new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(id, "request") { ["Status"] = "Pending", ["Json"] = template }),
+                new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(id, "index") { ["Due"] = DateTimeOffset.UtcNow }),
+            ], ct);
+            await groups.DeleteEntityAsync(partition, e.GroupId + "|lease|" + e.EventId, lease.Headers.ETag!.Value, ct);
+            if (Interlocked.Increment(ref sent) <= nudges)
+            {
+                await queue.SendMessageAsync("{\"requestId\":\"" + id + "\"}", ct);
+            }
+            context.Response.StatusCode = 202;
+            await context.Response.WriteAsync("{\"status\":\"done\"}", ct);
+        });
+        await app.StartAsync();
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = env.IntakeConcurrency * 2 }) { Timeout = Timeout.InfiniteTimeSpan };
+        var url = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/bare");
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var allocBefore = GC.GetTotalAllocatedBytes(precise: false);
         var start = Stopwatch.GetTimestamp();
-        await Parallel.ForEachAsync(events, new ParallelOptions { MaxDegreeOfParallelism = env.IntakeConcurrency }, async (e, ct) =>
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = env.IntakeConcurrency }, async (i, ct) =>
         {
-            var ec2 = clients[e.Account];
-            await groups.GetEntityIfExistsAsync<TableEntity>($"{e.Account}-{Workload.Region}", e.GroupId, cancellationToken: ct);
-            await ec2.DescribeSecurityGroupRulesAsync(new DescribeSecurityGroupRulesRequest { Filters = [new Filter("group-id", [e.GroupId])], MaxResults = 1000 }, ct);
-            await ec2.RevokeSecurityGroupIngressAsync(new RevokeSecurityGroupIngressRequest { GroupId = e.GroupId, SecurityGroupRuleIds = [e.RuleId] }, ct);
-            await requests.AddEntityAsync(new TableEntity(RequestId.For(e.EventId), "request") { ["Status"] = "Pending", ["Json"] = template }, ct);
-            await queue.SendMessageAsync("{\"eventId\":\"" + e.EventId + "\"}", ct);
+            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(bodies[i]) };
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json; charset=utf-8");
+            request.Headers.TryAddWithoutValidation(InvocationObserver.EventHeader, events[i].EventId);
+            using var response = await http.SendAsync(request, ct);
+            _ = await response.Content.ReadAsStringAsync(ct);
+            response.EnsureSuccessStatusCode();
         });
         var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var alloc = GC.GetTotalAllocatedBytes(precise: false) - allocBefore;
+        await app.StopAsync();
         foreach (var c in clients.Values)
         {
             c.Dispose();

@@ -202,23 +202,10 @@ public static class Program
         var root = RepoRoot();
         var counter = new AwsCallCounter();
         RuntimePipelineCustomizerRegistry.Instance.Register(counter);
-        Console.Error.WriteLine("Starting Azurite and the counting proxy…");
-        var azurite = await Azurite.StartAsync(root);
-        StorageProxy.Child proxy;
-        try
-        {
-            proxy = await StorageProxy.Child.StartAsync(azurite);
-        }
-        catch
-        {
-            await azurite.DisposeAsync();
-            throw;
-        }
         await using var env = new BenchEnv
         {
             Options = options,
-            Azurite = azurite,
-            Proxy = proxy,
+            Root = root,
             Aws = counter,
             Template = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "samples", "authorize-ssh-from-internet.json")))!,
             IntakeConcurrency = options.IntakeConcurrency ?? BenchOptions.BicepHttpConcurrency(root),

@@ -28,6 +28,19 @@ public sealed partial class Azurite : IAsyncDisposable
     private long _stalls;
     private long _maxStallMs;
     private long _stalledMs;
+    private readonly List<string> _stallLines = [];
+
+    /// <summary>Each stall since the last reset: how late, the CPU node used meanwhile (Azurite busy) and its GC pauses.</summary>
+    public string StallDetail
+    {
+        get
+        {
+            lock (_output)
+            {
+                return string.Join(", ", _stallLines);
+            }
+        }
+    }
 
     /// <summary>Times Azurite's thread woke 500 ms or more late since the last <see cref="ResetStalls"/>, the longest, the sum.</summary>
     public (long Count, long MaxMs, long TotalMs) Stalls => (Interlocked.Read(ref _stalls), Interlocked.Read(ref _maxStallMs), Interlocked.Read(ref _stalledMs));
@@ -37,6 +50,10 @@ public sealed partial class Azurite : IAsyncDisposable
         Interlocked.Exchange(ref _stalls, 0);
         Interlocked.Exchange(ref _maxStallMs, 0);
         Interlocked.Exchange(ref _stalledMs, 0);
+        lock (_output)
+        {
+            _stallLines.Clear();
+        }
     }
 
     public string ConnectionString { get; private set; } = "";
@@ -79,8 +96,16 @@ public sealed partial class Azurite : IAsyncDisposable
             "process.stdin.on('end', () => process.exit(0));\nprocess.stdin.resume();\n" +
             // A stall watch (as the bench's StallWatch): a 50 ms timer that fires 500 ms or more late means Azurite's one
             // thread was not running (not scheduled, or in a GC pause); each is reported on stderr and counted here.
-            "let last = performance.now();\nsetInterval(() => { const now = performance.now(); const late = Math.round(now - last - 50); " +
-            "if (late >= 500) console.error('SGB-STALL ' + late); last = now; }, 50).unref();\nrequire(" +
+            // With it, the CPU node used in that interval (busy: Azurite's own work; idle: not scheduled) and its GC pauses.
+            "const { performance, PerformanceObserver } = require('perf_hooks');\nlet gc = 0;\n" +
+            "new PerformanceObserver(l => { for (const e of l.getEntries()) gc += e.duration; }).observe({ entryTypes: ['gc'] });\n" +
+            "let last = performance.now(), lastCpu = process.cpuUsage(), lastGc = 0;\nsetInterval(() => { const now = performance.now(); " +
+            "const late = Math.round(now - last - 50); const cpu = process.cpuUsage(lastCpu); if (late >= 500) console.error('SGB-STALL ' + late + " +
+            "' cpu ' + Math.round((cpu.user + cpu.system) / 1000) + ' gc ' + Math.round(gc - lastGc)); last = now; lastCpu = process.cpuUsage(); lastGc = gc; }, 50).unref();\n" +
+            // And the queue service's periodic mark-and-sweep of message extents (every minute), timed: a suspect for stalls.
+            "const sweeper = require(" + System.Text.Json.JsonSerializer.Serialize(Path.Combine(Path.GetDirectoryName(script)!, "queue", "gc", "QueueGCManager.js")) + ").default;\n" +
+            "const sweep = sweeper.prototype.markSweep;\nsweeper.prototype.markSweep = async function () { const t = performance.now(); " +
+            "try { return await sweep.apply(this, arguments); } finally { const d = Math.round(performance.now() - t); if (d >= 200) console.error('SGB-SWEEP ' + d); } };\nrequire(" +
             System.Text.Json.JsonSerializer.Serialize(script) + ");\n");
         var start = new ProcessStartInfo("node")
         {
@@ -134,8 +159,21 @@ public sealed partial class Azurite : IAsyncDisposable
         {
             return;
         }
-        if (line.StartsWith("SGB-STALL ", StringComparison.Ordinal) && long.TryParse(line.AsSpan(10), out var late))
+        if (line.StartsWith("SGB-SWEEP ", StringComparison.Ordinal))
         {
+            lock (_output)
+            {
+                _stallLines.Add($"queue extent sweep {line[10..]} ms");
+            }
+            return;
+        }
+        if (line.StartsWith("SGB-STALL ", StringComparison.Ordinal) && line.Split(' ') is [_, var ms, "cpu", var cpu, "gc", var gcMs]
+            && long.TryParse(ms, out var late))
+        {
+            lock (_output)
+            {
+                _stallLines.Add($"{late} ms (node CPU {cpu} ms, GC {gcMs} ms)");
+            }
             Interlocked.Increment(ref _stalls);
             Interlocked.Add(ref _stalledMs, late);
             long seen;
