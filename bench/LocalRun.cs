@@ -276,6 +276,7 @@ public static class LocalRun
         }
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var allocBefore = GC.GetTotalAllocatedBytes(precise: false);
+        Console.Error.WriteLine($"[{name}] measured window: sending {count} events…");
         var start = Stopwatch.GetTimestamp();
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = env.IntakeConcurrency }, async (i, _) =>
         {
@@ -331,6 +332,7 @@ public static class LocalRun
         var lastRecord = own.RecordedAt.Values.DefaultIfEmpty(Stopwatch.GetTimestamp()).Max();
         var revertCpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var revertSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        Console.Error.WriteLine($"[{name}] every request recorded after {revertSeconds:F1} s.");
         bridge.ResumeQueues();
         // Then every message sent handled (from the counts in memory: no storage call of the bench's own while CPU is measured).
         var drained = await WaitHandledAsync(own, bridge.Counters, deadline);
