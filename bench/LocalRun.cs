@@ -164,7 +164,13 @@ public static class LocalRun
     /// <summary>Retries after a 5xx or a timeout (EventBridge retries for 24 h; three are enough to end a burst).</summary>
     private const int MaxRetries = 3;
 
-    private const int WarmupEvents = 20;
+    /// <summary>
+    /// Warm-up events before a burst: enough for the runtime's tiered compilation (a method is recompiled optimised after
+    /// 30 calls) to reach the path's code, as in a host that has been running; the smoke's short run keeps 20.
+    /// </summary>
+    private const int WarmupEvents = 100;
+
+    private const int SmokeWarmupEvents = 20;
 
     public static async Task<RunResult> RunAsync(BenchEnv env, string name, int count, int forgedEvery)
     {
@@ -236,7 +242,7 @@ public static class LocalRun
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = env.IntakeConcurrency * 2 }) { Timeout = Timeout.InfiniteTimeSpan };
         // Warm-up events first, outside the window (a running host has its code compiled and its connections open), from a
         // requester of their own: no measured event joins a warm-up event's Slack batch.
-        var warm = await workload.NewEventsAsync(WarmupEvents);
+        var warm = await workload.NewEventsAsync(o.Smoke ? SmokeWarmupEvents : WarmupEvents);
         await Parallel.ForEachAsync(warm, new ParallelOptions { MaxDegreeOfParallelism = env.IntakeConcurrency }, async (e, _) =>
         {
             using var request = Post(bridge, Workload.EnvelopeFor(env.Template, e, "bench-warmup@example.com"), e.EventId);
