@@ -152,6 +152,9 @@ public sealed class RunResult
 
     /// <summary>Which process stalled during the run (woke 500 ms or more late: count, longest ms, sum ms), and Azurite's slow answers.</summary>
     public string Stalls { get; set; } = "";
+
+    /// <summary>Methods the runtime compiled from the first call until every request was recorded, and the time it took.</summary>
+    public string JitInRevertWindow { get; set; } = "";
 }
 
 public static class LocalRun
@@ -249,6 +252,7 @@ public static class LocalRun
             using var response = await http.SendAsync(request);
         });
         await WaitIdleAsync(bridge);
+        await WaitJitQuietAsync();
         // The measured events' rules are added after the warm-up's reverts: a revert converges its whole group.
         var events = await workload.NewEventsAsync(count, forgedEvery);
         var bodies = events.Select(e => Workload.EnvelopeFor(env.Template, e)).ToArray();
@@ -282,6 +286,7 @@ public static class LocalRun
         }
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var allocBefore = GC.GetTotalAllocatedBytes(precise: false);
+        var jitBefore = (System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime());
         Console.Error.WriteLine($"[{name}] measured window: sending {count} events…");
         var start = Stopwatch.GetTimestamp();
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = env.IntakeConcurrency }, async (i, _) =>
@@ -337,6 +342,7 @@ public static class LocalRun
         }
         var lastRecord = own.RecordedAt.Values.DefaultIfEmpty(Stopwatch.GetTimestamp()).Max();
         var revertCpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        var revertJit = (System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore.Item1, System.Runtime.JitInfo.GetCompilationTime() - jitBefore.Item2);
         var revertSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         Console.Error.WriteLine($"[{name}] every request recorded after {revertSeconds:F1} s.");
         bridge.ResumeQueues();
@@ -424,6 +430,7 @@ public static class LocalRun
         r.SettleChecksSent = ownOps.Where(kv => kv.Key.EndsWith("queue send " + QueueNames.Reconcile, StringComparison.Ordinal)).Sum(kv => kv.Value);
         r.IdleCpuMsPerSecond = idleCpuPerSecond;
         r.CpuMsPerEvent = Math.Max(0, cpu.TotalMilliseconds - (idleCpuPerSecond * r.AllDoneSeconds)) / count;
+        r.JitInRevertWindow = string.Create(CultureInfo.InvariantCulture, $"{revertJit.Item1} methods, {revertJit.Item2.TotalMilliseconds:F0} ms");
         if (o.HoldEffects)
         {
             r.RevertCpuMsPerEvent = Math.Max(0, revertCpu.TotalMilliseconds - (idleCpuPerSecond * revertSeconds)) / count;
@@ -456,7 +463,7 @@ public static class LocalRun
             r.BareAllocatedKbPerEvent = bare.AllocatedKbPerEvent;
         }
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"[{name}] {r.EventsPerSecond:F1} ev/s (independent {r.EventsPerSecondIndependent:F1}), work {r.WorkSeconds:F2} s, all done {r.AllDoneSeconds:F1} s; 503 {r.Answered503} (false {r.False503}), abandoned {r.Abandoned}, fallbacks {r.Fallbacks}; ops/event revert {r.RevertOpsPerEvent:F2} whole {r.WholeOpsPerEvent:F2} (independent {r.WholeOpsPerEventIndependent:F2}); describes/event {r.DescribesPerEvent:F2}; CPU {r.CpuMsPerEvent:F2} ms/event (intake and revert path {r.RevertCpuMsPerEvent:F2}) vs bare {r.BareCpuMsPerEvent:F2}; load {loadAfter}; stalls: {r.Stalls}"));
+            $"[{name}] {r.EventsPerSecond:F1} ev/s (independent {r.EventsPerSecondIndependent:F1}), work {r.WorkSeconds:F2} s, all done {r.AllDoneSeconds:F1} s; 503 {r.Answered503} (false {r.False503}), abandoned {r.Abandoned}, fallbacks {r.Fallbacks}; ops/event revert {r.RevertOpsPerEvent:F2} whole {r.WholeOpsPerEvent:F2} (independent {r.WholeOpsPerEventIndependent:F2}); describes/event {r.DescribesPerEvent:F2}; CPU {r.CpuMsPerEvent:F2} ms/event (intake and revert path {r.RevertCpuMsPerEvent:F2}) vs bare {r.BareCpuMsPerEvent:F2}; load {loadAfter}; JIT until recorded: {r.JitInRevertWindow}; stalls: {r.Stalls}"));
         return r;
     }
 
@@ -494,6 +501,22 @@ public static class LocalRun
     }
 
     /// <summary>CPU ms per second of this process while the host is up and idle (its listeners polling at their back-off): the least of three 2 s windows.</summary>
+    /// <summary>
+    /// Until the runtime has compiled nothing for 2 s (at most 60 s): the warm-up's calls promote the path's methods to
+    /// optimised code in the background, which a host that has been running has long finished.
+    /// </summary>
+    private static async Task WaitJitQuietAsync()
+    {
+        var until = Stopwatch.GetTimestamp() + (60 * Stopwatch.Frequency);
+        var (count, quiet) = (System.Runtime.JitInfo.GetCompiledMethodCount(), 0);
+        while (quiet < 2 && Stopwatch.GetTimestamp() < until)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            var now = System.Runtime.JitInfo.GetCompiledMethodCount();
+            (quiet, count) = (now == count ? quiet + 1 : 0, now);
+        }
+    }
+
     private static async Task<double> IdleCpuPerSecondAsync()
     {
         var rates = new List<double>();

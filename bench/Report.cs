@@ -100,6 +100,8 @@ public sealed class BenchReport
         sb.AppendLine();
         sb.AppendLine("Loads (1/5/15 min, before → after): " + string.Join("; ", Runs.Select(r => $"{r.Name} {r.LoadBefore} → {r.LoadAfter}")));
         sb.AppendLine();
+        sb.AppendLine("Compiled by the runtime from the first call until every request was recorded, per run: " + string.Join("; ", Runs.Select(r => r.JitInRevertWindow)));
+        sb.AppendLine();
         sb.AppendLine("Stalls per run (a process's watch thread woke ≥ 500 ms late; Azurite's answers as the proxy timed them): " + string.Join("; ", Runs.Select(r => $"{r.Name}: {r.Stalls}")));
         sb.AppendLine();
         sb.AppendLine("Intake answers per run: " + string.Join("; ", Runs.Select(r => string.Join(", ", r.Answers.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + " " + kv.Value)))));
