@@ -49,22 +49,48 @@ public static class ConditionalUpdate
         ArgumentNullException.ThrowIfNull(read);
         ArgumentNullException.ThrowIfNull(write);
         ArgumentNullException.ThrowIfNull(change);
-        for (var attempt = 1; ; attempt++)
-        {
-            var current = await read(cancellationToken).ConfigureAwait(false);
-            var next = change(current?.Value);
-            if (next is null)
+        return await RetryAsync(
+            async _ =>
             {
-                return new ConditionalResult<T>(current, false);
-            }
-            try
-            {
+                var current = await read(cancellationToken).ConfigureAwait(false);
+                if (change(current?.Value) is not { } next)
+                {
+                    return new ConditionalResult<T>(current, false);
+                }
+                // Someone else may write (or create the row) first: then the next attempt starts from what they wrote.
                 var etag = await write(next, current?.ETag, cancellationToken).ConfigureAwait(false);
                 return new ConditionalResult<T>(new Stored<T>(next, etag), true);
-            }
-            catch (ConcurrencyConflictException) when (attempt < MaxAttempts)
+            },
+            static _ => Task.FromResult<ConditionalResult<T>?>(null)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The one conflict loop: runs <paramref name="attempt"/> (given its number, from 1) until it writes without a
+    /// <see cref="ConcurrencyConflictException"/>. After a conflict <paramref name="settled"/> may end it with a result
+    /// (the work turns out done by the writer that was first); null tries again. The conflict is rethrown after
+    /// <see cref="MaxAttempts"/> attempts.
+    /// </summary>
+    public static async Task<TResult> RetryAsync<TResult>(Func<int, Task<TResult>> attempt, Func<ConcurrencyConflictException, Task<TResult?>> settled)
+        where TResult : class
+    {
+        ArgumentNullException.ThrowIfNull(attempt);
+        ArgumentNullException.ThrowIfNull(settled);
+        for (var n = 1; ; n++)
+        {
+            try
             {
-                // Someone else wrote (or created the row) first: start again from what they wrote.
+                return await attempt(n).ConfigureAwait(false);
+            }
+            catch (ConcurrencyConflictException conflict)
+            {
+                if (await settled(conflict).ConfigureAwait(false) is { } done)
+                {
+                    return done;
+                }
+                if (n >= MaxAttempts)
+                {
+                    throw;
+                }
             }
         }
     }

@@ -144,34 +144,31 @@ public sealed partial class NotificationService(
         // No read first: without a hint the start's transaction inserts the pointer, and its refusal (a pointer exists)
         // is what sends placement to read it and join.
         var open = batching ? _hints.Get(pointer) : null;
-        for (var attempt = 1; ; attempt++)
-        {
-            var starting = false;
-            try
+        var starting = false;
+        return await ConditionalUpdate.RetryAsync(
+            async attempt =>
             {
+                if (attempt > 1)
+                {
+                    open = batching ? await ReadAsync(pointer, ct) : null;
+                }
+                starting = false;
                 if (Joinable(open, request) is { } lead && await JoinAsync(request, home, lead, delay, ct) is { } joined)
                 {
                     return joined;
                 }
                 starting = true;
                 return await StartAsync(request, home, batching ? pointer : null, open, ct);
-            }
-            catch (ConcurrencyConflictException conflict)
+            },
+            async conflict =>
             {
                 _hints.Forget(home);
                 // A start refused on its pointer alone (the last write) wrote neither thread nor membership: not placed before.
                 var pointerOnly = starting && conflict.FailedWrite == StartPointerWrite;
-                if (!pointerOnly && await threads.GetAsync(SlackRows.Member(home, request.Id), ct) is { } member)
-                {
-                    return new Placement(await ThreadAsync(SlackRows.Thread(home, member.Value.LeadId), request.Id, ct));
-                }
-                if (attempt >= ConditionalUpdate.MaxAttempts)
-                {
-                    throw;
-                }
-                open = batching ? await ReadAsync(pointer, ct) : null;
-            }
-        }
+                return !pointerOnly && await threads.GetAsync(SlackRows.Member(home, request.Id), ct) is { } member
+                    ? new Placement(await ThreadAsync(SlackRows.Thread(home, member.Value.LeadId), request.Id, ct))
+                    : null;
+            });
     }
 
     /// <summary>The index of the pointer's write in a start's transaction (thread, membership, pointer).</summary>
