@@ -57,4 +57,41 @@ public class ConditionalUpdateTests
             default));
         Assert.Equal(ConditionalUpdate.MaxAttempts, attempts);
     }
+
+    [Fact]
+    public async Task RetryAsync_AConflictTheWinnerSettles_EndsWithItsResult_WithoutAnotherAttempt()
+    {
+        var attempts = new List<int>();
+        var result = await ConditionalUpdate.RetryAsync<string>(
+            n => { attempts.Add(n); throw new ConcurrencyConflictException("lost"); },
+            _ => Task.FromResult<string?>("placed by the winner"));
+        Assert.Equal("placed by the winner", result);
+        Assert.Equal([1], attempts);
+    }
+
+    [Fact]
+    public async Task RetryAsync_UnsettledConflicts_TryAgainWithTheNextNumber_UntilOneWrites()
+    {
+        var attempts = new List<int>();
+        var result = await ConditionalUpdate.RetryAsync<string>(
+            n =>
+            {
+                attempts.Add(n);
+                return n < 3 ? throw new ConcurrencyConflictException("lost") : Task.FromResult("written");
+            },
+            _ => Task.FromResult<string?>(null));
+        Assert.Equal("written", result);
+        Assert.Equal([1, 2, 3], attempts);
+    }
+
+    [Fact]
+    public async Task RetryAsync_AlwaysLosing_RethrowsTheConflictAfterTheBound()
+    {
+        var settled = 0;
+        var conflict = await Assert.ThrowsAsync<ConcurrencyConflictException>(() => ConditionalUpdate.RetryAsync<string>(
+            n => throw new ConcurrencyConflictException($"lost {n}"),
+            _ => { settled++; return Task.FromResult<string?>(null); }));
+        Assert.Equal($"lost {ConditionalUpdate.MaxAttempts}", conflict.Message);
+        Assert.Equal(ConditionalUpdate.MaxAttempts, settled);
+    }
 }

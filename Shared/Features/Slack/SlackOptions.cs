@@ -50,8 +50,12 @@ public sealed class SlackOptions
     [Range(1, 20)]
     public int BatchMaxSize { get; set; } = 10;
 
-    /// <summary>Changes joining a shared message are gathered this long, then shown with one chat.update (rate limited, ~50 a minute).</summary>
-    public TimeSpan BatchRenderDelay { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// Changes joining a shared message are gathered this long, then shown with one chat.update (rate limited, ~50 a
+    /// minute). In a burst every open batch renders about once per delay, each render reading the batch's requests:
+    /// 20 s halves the updates Slack must take, and the round trips, that 10 s asked for (docs/performance.md).
+    /// </summary>
+    public TimeSpan BatchRenderDelay { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>After a decision on a shared message, it is updated this soon (decisions are few and people wait for them).</summary>
     public TimeSpan BatchDecisionRenderDelay { get; set; } = TimeSpan.FromSeconds(2);
