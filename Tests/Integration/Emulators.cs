@@ -95,8 +95,8 @@ public sealed partial class Azurite : IAsyncDisposable
         await File.WriteAllTextAsync(wrapper,
             "process.stdin.on('end', () => process.exit(0));\nprocess.stdin.resume();\n" +
             // A stall watch (as the bench's StallWatch): a 50 ms timer that fires 500 ms or more late means Azurite's one
-            // thread was not running (not scheduled, or in a GC pause); each is reported on stderr and counted here.
-            // With it, the CPU node used in that interval (busy: Azurite's own work; idle: not scheduled) and its GC pauses.
+            // thread did not get back to its timers (busy with its own work, not scheduled, or in a GC pause); each is
+            // reported on stderr and counted here, with the CPU node used meanwhile (busy or not scheduled) and its GC pauses.
             "const { performance, PerformanceObserver } = require('perf_hooks');\nlet gc = 0;\n" +
             "new PerformanceObserver(l => { for (const e of l.getEntries()) gc += e.duration; }).observe({ entryTypes: ['gc'] });\n" +
             "let last = performance.now(), lastCpu = process.cpuUsage(), lastGc = 0;\nsetInterval(() => { const now = performance.now(); " +
