@@ -49,7 +49,9 @@ public sealed class BlastRadiusNotificationTests
 
         await _rig.Notifier().NotifyAsync(new RequestNotification(id, RequestStatus.Pending), _rig.Requests);
 
-        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(2));
+        // It waited for the budget, not for EC2: the lower bound allows the runtime's timer to fire a little before the
+        // stopwatch says 200 ms (CI saw 199.05 ms).
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(150), TimeSpan.FromSeconds(2));
         Assert.Contains("Blast radius unavailable:* no answer from EC2 within 0.2 s", ApproverBlocks(), StringComparison.Ordinal);
     }
 
