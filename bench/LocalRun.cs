@@ -505,7 +505,6 @@ public static class LocalRun
         }
     }
 
-    /// <summary>CPU ms per second of this process while the host is up and idle (its listeners polling at their back-off): the least of three 2 s windows.</summary>
     /// <summary>
     /// Until the runtime has compiled nothing for 2 s (at most 60 s): the warm-up's calls promote the path's methods to
     /// optimised code in the background, which a host that has been running has long finished.
@@ -522,6 +521,7 @@ public static class LocalRun
         }
     }
 
+    /// <summary>CPU ms per second of this process while the host is up and idle (its listeners polling at their back-off): the least of three 2 s windows.</summary>
     private static async Task<double> IdleCpuPerSecondAsync()
     {
         var rates = new List<double>();
